@@ -1,0 +1,61 @@
+/**
+ * Optional per-home settings (home/config.json). Command-line flags override them.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { UserError } from './errors.js'
+
+export const CONFIG_FILE = 'config.json'
+export const DEFAULT_PORT = 4791
+export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`]
+export const BOOTSTRAP_ENV = 'PRESENCE_MESH_BOOTSTRAP'
+
+export interface NodeConfig {
+  listen?: string[]
+  bootstrap?: string[]
+}
+
+export async function loadConfig (home: string): Promise<NodeConfig> {
+  const file = path.join(home, CONFIG_FILE)
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (err: any) {
+    if (err.code === 'ENOENT') return {}
+    throw new UserError(`cannot read ${file}: ${err.code ?? err.message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err: any) {
+    throw new UserError(`${file} is not valid JSON: ${err.message}`)
+  }
+  if (typeof json !== 'object' || json == null || Array.isArray(json)) throw new UserError(`${file} must hold a JSON object`)
+  const cfg = json as Record<string, unknown>
+  return {
+    listen: cfg.listen == null ? undefined : checkMultiaddrs(cfg.listen, `${file}: listen`),
+    bootstrap: cfg.bootstrap == null ? undefined : checkMultiaddrs(cfg.bootstrap, `${file}: bootstrap`)
+  }
+}
+
+/** Validates a list of multiaddr strings, naming the first bad one. */
+export function checkMultiaddrs (value: unknown, what: string): string[] {
+  if (!Array.isArray(value)) throw new UserError(`${what} must be a list of multiaddrs`)
+  return value.map(v => {
+    if (typeof v !== 'string') throw new UserError(`${what}: ${JSON.stringify(v)} is not a multiaddr`)
+    try {
+      multiaddr(v)
+    } catch {
+      throw new UserError(`${what}: ${v} is not a valid multiaddr`)
+    }
+    return v
+  })
+}
+
+/** Bootstrap addresses from the environment: comma or whitespace separated. */
+export function bootstrapFromEnv (env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env[BOOTSTRAP_ENV]
+  if (raw == null || raw.trim() === '') return []
+  return checkMultiaddrs(raw.split(/[\s,]+/).filter(s => s !== ''), BOOTSTRAP_ENV)
+}

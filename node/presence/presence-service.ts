@@ -1,0 +1,342 @@
+/**
+ * The presence service: announces this node's signed presence record on its
+ * topic and watches other presentities' topics. One instance per libp2p node.
+ */
+import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
+import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
+import { presenceTopic, presentityOfTopic } from '../../protocol/topics.js'
+import { UserError } from '../errors.js'
+import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { WatchStore } from './watch-store.js'
+import type { PubSub } from '../pubsub.js'
+import type { Presence, PresenceStatus, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
+import type { Message } from '@libp2p/gossipsub'
+import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+
+export interface PresenceServiceInit {
+  /** Lifetime of each record this node announces. */
+  ttlMs?: number
+  /** Re-announce interval; defaults to a third of the TTL. */
+  heartbeatMs?: number
+  maxClockSkewMs?: number
+  goodbyeTimeoutMs?: number
+  /** Presence announced at start; default online. */
+  initial?: PresenceUpdate
+}
+
+export interface PresenceServiceComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  datastore: Datastore
+  logger: ComponentLogger
+  pubsub: PubSub
+}
+
+/** What this node currently believes about one watched presentity. */
+export interface PresenceView {
+  peerId: string
+  alias?: string
+  status: PresenceStatus
+  note?: string
+  activity?: string
+  /** Sequence number of the record this view comes from. */
+  seq?: bigint
+  /** Local time the presentity was last known online (survives restarts). */
+  lastSeen?: number
+  /** Local time at which the current record stops counting. */
+  expiresAt?: number
+}
+
+export interface PresenceEventDetail {
+  view: PresenceView
+  /** False for a heartbeat that repeats what was already shown. */
+  changed: boolean
+  cause: 'record' | 'expired'
+}
+
+export interface PresenceEvents {
+  presence: CustomEvent<PresenceEventDetail>
+  rejected: CustomEvent<{ reason: RejectReason, topic: string }>
+}
+
+interface Watched {
+  view: PresenceView
+  timer?: ReturnType<typeof setTimeout>
+}
+
+const sameShown = (a: PresenceView, b: PresenceView): boolean =>
+  a.status === b.status && a.note === b.note && a.activity === b.activity
+
+export class PresenceService extends TypedEventEmitter<PresenceEvents> implements Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:presence'
+  readonly [serviceDependencies] = ['@libp2p/pubsub']
+
+  private readonly components: PresenceServiceComponents
+  private readonly log: Logger
+  private readonly store: WatchStore
+  private readonly ttlMs: number
+  private readonly heartbeatMs: number
+  private readonly maxClockSkewMs: number
+  private readonly goodbyeTimeoutMs: number
+  private readonly ownTopic: string
+  private readonly watched = new Map<string, Watched>()
+  private readonly rejections = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
+  private current: PresenceUpdate
+  private seq = 0n
+  private started = false
+  private heartbeat?: ReturnType<typeof setInterval>
+  private reannounce?: ReturnType<typeof setTimeout>
+  /** Announcements run one at a time so sequence numbers go out in order. */
+  private announcing: Promise<void> = Promise.resolve()
+
+  constructor (components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
+    super()
+    this.components = components
+    this.log = components.logger.forComponent('presence-mesh:presence')
+    this.store = new WatchStore(components.datastore)
+    this.ttlMs = init.ttlMs ?? TTL_MS
+    this.heartbeatMs = init.heartbeatMs ?? (init.ttlMs != null ? Math.floor(init.ttlMs / 3) : HEARTBEAT_MS)
+    this.maxClockSkewMs = init.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
+    this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
+    this.current = init.initial ?? { status: 'online' }
+    checkPresenceUpdate(this.current)
+    this.ownTopic = presenceTopic(components.peerId)
+    this.validate = this.validate.bind(this)
+    this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.seq = await this.store.loadSeq()
+    for (const w of await this.store.loadAll()) {
+      this.watched.set(w.peerId, { view: { peerId: w.peerId, alias: w.alias, status: 'offline', seq: w.lastSeq, lastSeen: w.lastSeen } })
+    }
+    this.started = true
+  }
+
+  /** Runs once pubsub is up: subscribe, announce, start the heartbeat. */
+  async afterStart (): Promise<void> {
+    const { pubsub } = this.components
+    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    pubsub.topicValidators.set(this.ownTopic, this.validate)
+    pubsub.subscribe(this.ownTopic)
+    for (const peerId of this.watched.keys()) this.subscribeTo(peerId)
+    this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
+    this.heartbeat.unref?.()
+    await this.announce()
+  }
+
+  /** Says goodbye while the network is still up, so watchers see offline at once. */
+  async beforeStop (): Promise<void> {
+    clearInterval(this.heartbeat)
+    clearTimeout(this.reannounce)
+    if (!this.started) return
+    this.current = { status: 'offline' }
+    const goodbye = this.announce()
+    await Promise.race([goodbye, new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
+  }
+
+  async stop (): Promise<void> {
+    const { pubsub } = this.components
+    pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    for (const [peerId, w] of this.watched) {
+      clearTimeout(w.timer)
+      pubsub.topicValidators.delete(presenceTopic(peerId))
+    }
+    pubsub.topicValidators.delete(this.ownTopic)
+    this.watched.clear()
+    await this.announcing
+    this.started = false
+  }
+
+  /** This node's own presence as last set. */
+  get self (): PresenceUpdate & { seq: bigint } {
+    return { ...this.current, seq: this.seq }
+  }
+
+  async setPresence (update: PresenceUpdate): Promise<void> {
+    checkPresenceUpdate(update)
+    this.current = { status: update.status, note: update.note, activity: update.activity }
+    await this.announce()
+  }
+
+  async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
+    const peerId = this.parsePeer(peer)
+    if (peerId === this.components.peerId.toString()) throw new UserError('a node does not watch itself')
+    let w = this.watched.get(peerId)
+    if (w == null) {
+      w = { view: { peerId, alias, status: 'offline' } }
+      this.watched.set(peerId, w)
+      if (this.started) this.subscribeTo(peerId)
+    } else if (alias != null) {
+      w.view.alias = alias
+    }
+    await this.persist(w.view)
+    return { ...w.view }
+  }
+
+  async unwatch (peer: PeerId | string): Promise<boolean> {
+    const peerId = this.parsePeer(peer)
+    const w = this.watched.get(peerId)
+    if (w == null) return false
+    clearTimeout(w.timer)
+    this.watched.delete(peerId)
+    const topic = presenceTopic(peerId)
+    this.components.pubsub.unsubscribe(topic)
+    this.components.pubsub.topicValidators.delete(topic)
+    await this.store.delete(peerId)
+    return true
+  }
+
+  /** The current view of every watched presentity. */
+  list (): PresenceView[] {
+    return [...this.watched.values()].map(w => ({ ...w.view }))
+  }
+
+  get (peer: PeerId | string): PresenceView | undefined {
+    const w = this.watched.get(peer.toString())
+    return w == null ? undefined : { ...w.view }
+  }
+
+  /** Finds a watched presentity by alias or peer id. */
+  resolve (aliasOrPeer: string): PresenceView | undefined {
+    return this.get(aliasOrPeer) ?? this.list().find(v => v.alias === aliasOrPeer)
+  }
+
+  /** Rejected records so far, by reason. */
+  getRejections (): Record<RejectReason, number> {
+    return { ...this.rejections }
+  }
+
+  private parsePeer (peer: PeerId | string): string {
+    if (typeof peer !== 'string') return peer.toString()
+    try {
+      return peerIdFromString(peer).toString()
+    } catch {
+      throw new UserError(`not a peer id: ${peer}`)
+    }
+  }
+
+  private subscribeTo (peerId: string): void {
+    const topic = presenceTopic(peerId)
+    this.components.pubsub.topicValidators.set(topic, this.validate)
+    this.components.pubsub.subscribe(topic)
+  }
+
+  private async announce (): Promise<void> {
+    const next = this.announcing.then(async () => this.announceNow())
+    this.announcing = next.catch(() => {})
+    await next
+  }
+
+  private async announceNow (): Promise<void> {
+    const now = Date.now()
+    // Time-based floor: even a node whose datastore was lost never reuses a sequence number
+    // within the lifetime of records it may have sent before.
+    const seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
+    const record: Presence = {
+      presentity: this.components.peerId,
+      ...this.current,
+      seq,
+      issuedAt: now,
+      expiresAt: now + this.ttlMs
+    }
+    await this.store.saveSeq(seq)
+    this.seq = seq
+    const bytes = await sealPresence(record, this.components.privateKey)
+    try {
+      const result = await this.components.pubsub.publish(this.ownTopic, bytes)
+      this.log.trace('announced %s seq %s to %d peers', record.status, seq, result.recipients.length)
+    } catch (err) {
+      this.log.error('could not announce presence - %e', err)
+    }
+  }
+
+  private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
+    const joined = evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.ownTopic)
+    if (!joined || this.reannounce != null || this.current.status === 'offline') return
+    // a new watcher gets a fresh record now instead of waiting for the heartbeat
+    this.reannounce = setTimeout(() => {
+      this.reannounce = undefined
+      void this.announce()
+    }, REANNOUNCE_DEBOUNCE_MS)
+  }
+
+  private async validate (_from: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    const presentity = presentityOfTopic(msg.topic)
+    if (presentity === this.components.peerId.toString()) {
+      // our own topic carries only our records, and we never need to accept one
+      const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: presentity, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
+      return this.rejected(msg.topic, res.ok ? 'replay' : res.reason)
+    }
+    const w = presentity == null ? undefined : this.watched.get(presentity)
+    if (presentity == null || w == null) return TopicValidatorResult.Ignore
+
+    const now = Date.now()
+    const res = await openPresence(msg.data, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs })
+    if (!res.ok) return this.rejected(msg.topic, res.reason, res.detail)
+    // another copy may have been accepted while the signature was checked
+    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) {
+      return this.rejected(msg.topic, 'replay')
+    }
+    this.accept(w, res.presence, now)
+    return TopicValidatorResult.Accept
+  }
+
+  private rejected (topic: string, reason: RejectReason, detail?: string): TopicValidatorResult {
+    this.rejections[reason]++
+    this.log('rejected presence record on %s: %s %s', topic, reason, detail ?? '')
+    this.safeDispatchEvent('rejected', { detail: { reason, topic } })
+    // a replay may be an honest duplicate; anything else is the sender's fault
+    return reason === 'replay' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+  }
+
+  private accept (w: Watched, p: Presence, now: number): void {
+    const before = { ...w.view }
+    clearTimeout(w.timer)
+    w.timer = undefined
+    const online = p.status !== 'offline'
+    // expiry follows the local clock from receipt, capped by the record's own
+    // expiry plus the allowed skew: a skewed clock can neither flap nor prolong
+    const expiresAt = Math.min(now + (p.expiresAt - p.issuedAt), p.expiresAt + this.maxClockSkewMs)
+    w.view = {
+      peerId: w.view.peerId,
+      alias: w.view.alias,
+      status: p.status,
+      note: p.note,
+      activity: p.activity,
+      seq: p.seq,
+      lastSeen: now,
+      expiresAt: online ? expiresAt : undefined
+    }
+    if (online) {
+      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
+      w.timer.unref?.()
+    }
+    this.persistQuietly(w.view)
+    this.safeDispatchEvent('presence', { detail: { view: { ...w.view }, changed: !sameShown(before, w.view), cause: 'record' } })
+  }
+
+  private expire (w: Watched): void {
+    if (this.watched.get(w.view.peerId) !== w) return
+    w.timer = undefined
+    this.log('presence of %s expired', w.view.peerId)
+    w.view = { peerId: w.view.peerId, alias: w.view.alias, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
+    this.safeDispatchEvent('presence', { detail: { view: { ...w.view }, changed: true, cause: 'expired' } })
+  }
+
+  private async persist (v: PresenceView): Promise<void> {
+    await this.store.save({ peerId: v.peerId, alias: v.alias, lastSeq: v.seq, lastSeen: v.lastSeen })
+  }
+
+  private persistQuietly (v: PresenceView): void {
+    this.persist(v).catch(err => { this.log.error('could not store presence of %s - %e', v.peerId, err) })
+  }
+}

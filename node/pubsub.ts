@@ -1,0 +1,33 @@
+/**
+ * The one place pubsub is built. We run @libp2p/gossipsub, the libp2p v3 port
+ * of ChainSafe's gossipsub; @chainsafe/libp2p-gossipsub 14 only runs on libp2p
+ * v2. When ChainSafe ships v3 support, swap the import here and nothing else.
+ */
+import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
+
+export type PubSub = GossipSub
+
+export interface PubsubOptions {
+  /**
+   * Every peer of a single-host mesh shares 127.0.0.1, so gossipsub's IP
+   * colocation penalty would make them score each other negative. Tests and
+   * benchmarks only; never set this on a real network.
+   */
+  sharedHostMesh?: boolean
+}
+
+/** Presence and chat records are small; a gossip RPC never needs more. */
+const MAX_INBOUND_RPC_BYTES = 256 * 1024
+
+export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents) => PubSub {
+  return gossipsub({
+    // Records are signed inside their payload (libp2p signed envelopes), so the
+    // gossip layer adds no author or signature that relays could read.
+    globalSignaturePolicy: StrictNoSign,
+    allowPublishToZeroTopicPeers: true,
+    emitSelf: false,
+    maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
+    ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
+  })
+}

@@ -1,0 +1,191 @@
+/**
+ * The presence record and the rules a receiver applies to it. Pure: no I/O,
+ * the caller supplies the clock and the last accepted sequence number.
+ */
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import {
+  MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
+  MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS
+} from './limits.js'
+import { PresenceRecord as PresenceRecordPb, Status as StatusPb } from './presence.js'
+import type { PeerId, PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
+
+/** Signing domain of presence envelopes (part of what the signature covers). */
+export const PRESENCE_DOMAIN = 'presence-mesh-presence'
+/** Envelope payload type: ASCII "pm" followed by the record version 1. */
+export const PRESENCE_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x6d, 0x01])
+
+export const STATUSES = ['online', 'away', 'busy', 'dnd', 'offline'] as const
+export type PresenceStatus = typeof STATUSES[number]
+
+export function isPresenceStatus (value: string): value is PresenceStatus {
+  return (STATUSES as readonly string[]).includes(value)
+}
+
+const toPb: Record<PresenceStatus, StatusPb> = {
+  online: StatusPb.ONLINE,
+  away: StatusPb.AWAY,
+  busy: StatusPb.BUSY,
+  dnd: StatusPb.DND,
+  offline: StatusPb.OFFLINE
+}
+
+function fromPb (status: StatusPb): PresenceStatus | undefined {
+  return STATUSES.find(s => toPb[s] === status)
+}
+
+/** A presence record as the application sees it. */
+export interface Presence {
+  presentity: PeerId
+  status: PresenceStatus
+  note?: string
+  activity?: string
+  seq: bigint
+  issuedAt: number
+  expiresAt: number
+}
+
+/** What a user may set; the node fills in identity, sequence and times. */
+export interface PresenceUpdate {
+  status: PresenceStatus
+  note?: string
+  activity?: string
+}
+
+export class PresenceFieldError extends Error {
+  override name = 'PresenceFieldError'
+}
+
+function codePoints (s: string): number {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
+
+/** Throws PresenceFieldError naming the first field a user-supplied update gets wrong. */
+export function checkPresenceUpdate (update: PresenceUpdate): void {
+  if (!isPresenceStatus(update.status)) {
+    throw new PresenceFieldError(`status must be one of ${STATUSES.join(', ')}`)
+  }
+  if (update.note != null && codePoints(update.note) > MAX_NOTE_CHARS) {
+    throw new PresenceFieldError(`note is longer than ${MAX_NOTE_CHARS} characters`)
+  }
+  if (update.activity != null && codePoints(update.activity) > MAX_ACTIVITY_CHARS) {
+    throw new PresenceFieldError(`activity is longer than ${MAX_ACTIVITY_CHARS} characters`)
+  }
+}
+
+/** The libp2p Record that goes inside the signed envelope. */
+class PresencePayload implements Libp2pRecord {
+  readonly domain = PRESENCE_DOMAIN
+  readonly codec = PRESENCE_PAYLOAD_TYPE
+  constructor (private readonly bytes: Uint8Array) {}
+  marshal (): Uint8Array { return this.bytes }
+  equals (other: Libp2pRecord): boolean {
+    return other.domain === this.domain && uint8ArrayEquals(other.marshal(), this.bytes)
+  }
+}
+
+export function encodePresence (p: Presence): Uint8Array {
+  return PresenceRecordPb.encode({
+    presentity: p.presentity.toMultihash().bytes,
+    status: toPb[p.status],
+    note: p.note,
+    activity: p.activity,
+    seq: p.seq,
+    issuedAt: BigInt(p.issuedAt),
+    expiresAt: BigInt(p.expiresAt)
+  })
+}
+
+/** Seals a presence record in a signed envelope; returns the marshaled bytes. */
+export async function sealPresence (p: Presence, key: PrivateKey): Promise<Uint8Array> {
+  checkPresenceUpdate(p)
+  const envelope = await RecordEnvelope.seal(new PresencePayload(encodePresence(p)), key)
+  return envelope.marshal()
+}
+
+export const REJECT_REASONS = [
+  'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch',
+  'wrong-presentity', 'invalid-field', 'expired', 'future', 'ttl-too-long', 'replay', 'bad-signature'
+] as const
+export type RejectReason = typeof REJECT_REASONS[number]
+
+export type OpenResult =
+  | { ok: true, presence: Presence }
+  | { ok: false, reason: RejectReason, detail?: string }
+
+export interface OpenOptions {
+  /** The receiver's clock, ms since the epoch. */
+  now: number
+  /** When set, the record must be this presentity's (e.g. the owner of the topic it came on). */
+  expectedPresentity?: PeerId | string
+  /** The sequence number of the last record accepted from this presentity. */
+  lastSeq?: bigint
+  maxClockSkewMs?: number
+}
+
+const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: false, reason, detail })
+
+/**
+ * Decodes and validates a marshaled presence envelope. Never throws: every
+ * failure comes back as a reason. Cheap checks run before the signature check
+ * so a flood of stale or malformed records costs little.
+ */
+export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promise<OpenResult> {
+  if (bytes.byteLength > MAX_PRESENCE_ENVELOPE_BYTES) return reject('oversize')
+  let envelope: RecordEnvelope
+  let pb: PresenceRecordPb
+  try {
+    envelope = RecordEnvelope.createFromProtobuf(bytes)
+  } catch (err: any) {
+    return reject('malformed', err?.message)
+  }
+  if (!uint8ArrayEquals(envelope.payloadType, PRESENCE_PAYLOAD_TYPE)) return reject('wrong-payload-type')
+  if (envelope.publicKey.type !== 'Ed25519') return reject('unsupported-key', envelope.publicKey.type)
+  try {
+    pb = PresenceRecordPb.decode(envelope.payload)
+  } catch (err: any) {
+    return reject('malformed', err?.message)
+  }
+
+  const signer = peerIdFromPublicKey(envelope.publicKey)
+  if (!uint8ArrayEquals(pb.presentity, signer.toMultihash().bytes)) return reject('signer-mismatch')
+  if (opts.expectedPresentity != null && signer.toString() !== opts.expectedPresentity.toString()) {
+    return reject('wrong-presentity')
+  }
+
+  const status = fromPb(pb.status)
+  if (status == null) return reject('invalid-field', 'status')
+  const presence: Presence = {
+    presentity: signer,
+    status,
+    note: pb.note,
+    activity: pb.activity,
+    seq: pb.seq,
+    issuedAt: Number(pb.issuedAt),
+    expiresAt: Number(pb.expiresAt)
+  }
+  try {
+    checkPresenceUpdate(presence)
+  } catch (err: any) {
+    return reject('invalid-field', err.message)
+  }
+  if (pb.seq === 0n) return reject('invalid-field', 'seq')
+
+  const ttl = presence.expiresAt - presence.issuedAt
+  if (ttl < MIN_PRESENCE_TTL_MS) return reject('invalid-field', 'ttl')
+  if (ttl > MAX_PRESENCE_TTL_MS) return reject('ttl-too-long')
+  if (presence.issuedAt > opts.now + (opts.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS)) return reject('future')
+  if (presence.expiresAt <= opts.now) return reject('expired')
+  if (opts.lastSeq != null && presence.seq <= opts.lastSeq) return reject('replay')
+
+  try {
+    if (!await envelope.validate(PRESENCE_DOMAIN)) return reject('bad-signature')
+  } catch (err: any) {
+    return reject('bad-signature', err?.message)
+  }
+  return { ok: true, presence }
+}

@@ -1,0 +1,42 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { PresenceNode } from '../node/presence-node.js'
+import type { PresenceNodeOptions } from '../node/presence-node.js'
+
+const homes: string[] = []
+
+/** A fresh home directory, removed by cleanupHomes(). */
+export async function tmpHome (name = 'node'): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `pm-${name}-`))
+  homes.push(dir)
+  return dir
+}
+
+export async function cleanupHomes (): Promise<void> {
+  await Promise.all(homes.splice(0).map(async d => fs.rm(d, { recursive: true, force: true })))
+}
+
+export const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
+
+/** Starts a node on loopback with a fresh home unless one is given. */
+export async function startNode (opts: Partial<PresenceNodeOptions> = {}): Promise<PresenceNode> {
+  return await PresenceNode.start({
+    home: opts.home ?? await tmpHome(),
+    listen: LOOPBACK,
+    sharedHost: true,
+    ...opts
+  })
+}
+
+/** Polls until cond() holds; fails with `what` after the deadline. Never a fixed sleep. */
+export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let delay = 10
+  while (Date.now() < deadline) {
+    if (await cond()) return
+    await new Promise(resolve => setTimeout(resolve, delay))
+    delay = Math.min(delay * 2, 200)
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}
