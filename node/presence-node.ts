@@ -6,7 +6,8 @@ import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
 import { openDatastore } from './datastore.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
-import type { PresenceLibp2p } from './libp2p.js'
+import type { FetchResult, LocateOptions, LocateResult } from './discovery/index.js'
+import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
@@ -22,6 +23,16 @@ export interface PresenceNodeOptions {
   presence?: PresenceServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
+  /** Serve as a circuit relay for others (CLI --relay). */
+  relay?: boolean
+  /** DHT client mode: query, never answer (CLI --dht-client). */
+  dhtClientMode?: boolean
+  /** mDNS discovery on the LAN, default on (CLI --no-mdns turns it off). */
+  mdns?: NodeOptions['mdns']
+  /** Put this node's presence record in the DHT for fetchers (default true). */
+  publishPresence?: boolean
+  /** Tests only: refuse some dials. */
+  connectionGater?: NodeOptions['connectionGater']
 }
 
 export class PresenceNode {
@@ -41,10 +52,22 @@ export class PresenceNode {
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
-        privateKey, datastore, listen, bootstrap, presence: opts.presence, sharedHost: opts.sharedHost
+        privateKey,
+        datastore,
+        listen,
+        bootstrap,
+        presence: opts.presence,
+        sharedHost: opts.sharedHost,
+        relay: opts.relay,
+        dhtClientMode: opts.dhtClientMode,
+        mdns: opts.mdns,
+        publishPresence: opts.publishPresence,
+        connectionGater: opts.connectionGater
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
+      // presentities watched before the restart are kept reachable again
+      for (const view of node.who()) libp2p.services.discovery.follow(view.peerId)
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
@@ -71,12 +94,27 @@ export class PresenceNode {
     await this.presence.setPresence(update)
   }
 
+  /** Watches a presentity; one this node is not connected to is located through the DHT (and retried). */
   async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
-    return await this.presence.watch(peer, alias)
+    const view = await this.presence.watch(peer, alias)
+    this.libp2p.services.discovery.follow(view.peerId)
+    return view
   }
 
   async unwatch (peer: PeerId | string): Promise<boolean> {
-    return await this.presence.unwatch(peer)
+    const removed = await this.presence.unwatch(peer)
+    if (removed) this.libp2p.services.discovery.unfollow(peer)
+    return removed
+  }
+
+  /** Resolves a peer id to addresses (DHT) and connects to it. */
+  async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
+    return await this.libp2p.services.discovery.locate(peer, options)
+  }
+
+  /** A presentity's presence from its DHT record, without subscribing. */
+  async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
+    return await this.libp2p.services.dhtPresence.fetchPresence(peer, options)
   }
 
   who (): PresenceView[] {

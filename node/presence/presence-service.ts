@@ -58,9 +58,16 @@ export interface PresenceEventDetail {
   cause: 'record' | 'expired'
 }
 
+/** This node's own record, sealed and about to be published (other channels, e.g. the DHT, may carry it too). */
+export interface AnnounceEventDetail {
+  record: Presence
+  envelope: Uint8Array
+}
+
 export interface PresenceEvents {
   presence: CustomEvent<PresenceEventDetail>
   rejected: CustomEvent<{ reason: RejectReason, topic: string }>
+  announce: CustomEvent<AnnounceEventDetail>
 }
 
 interface Watched {
@@ -251,6 +258,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.store.saveSeq(seq)
     this.seq = seq
     const bytes = await sealPresence(record, this.components.privateKey)
+    this.safeDispatchEvent('announce', { detail: { record, envelope: bytes } })
     try {
       const result = await this.components.pubsub.publish(this.ownTopic, bytes)
       this.log.trace('announced %s seq %s to %d peers', record.status, seq, result.recipients.length)
