@@ -91,6 +91,8 @@ export interface NodeOptions {
   mdns?: boolean | { serviceTag?: string, interval?: number }
   /** Put this node's presence record in the DHT for fetchers (default true). */
   publishPresence?: boolean
+  /** Dial the most recently connected peers of the peer store at start (default true). */
+  rejoin?: boolean
   /** Tests only: a gater that refuses some dials (e.g. to force a relay). */
   connectionGater?: ConnectionGater
 }
@@ -130,7 +132,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       discovery: discovery({
         bootstrap: opts.bootstrap,
         mdns: mdnsOn,
-        relayReservations: opts.relay !== true
+        relayReservations: opts.relay !== true,
+        rejoin: opts.rejoin
       }),
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       autoNAT: autoNAT(),

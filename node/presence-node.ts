@@ -31,6 +31,8 @@ export interface PresenceNodeOptions {
   mdns?: NodeOptions['mdns']
   /** Put this node's presence record in the DHT for fetchers (default true). */
   publishPresence?: boolean
+  /** Dial the most recently connected known peers at start (default true). */
+  rejoin?: boolean
   /** Tests only: refuse some dials. */
   connectionGater?: NodeOptions['connectionGater']
 }
@@ -62,7 +64,8 @@ export class PresenceNode {
         dhtClientMode: opts.dhtClientMode,
         mdns: opts.mdns,
         publishPresence: opts.publishPresence,
-        connectionGater: opts.connectionGater
+        connectionGater: opts.connectionGater,
+        rejoin: opts.rejoin
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
