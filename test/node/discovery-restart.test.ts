@@ -3,6 +3,7 @@
  * peers persisted in its datastore. B runs as a DHT client, so kad-dht keeps
  * no routing-table or keep-alive tag on it in A's peer store: only the
  * node's own rejoin (most recently connected peers) can bring A back to B.
+ * (A watches nobody, so no watch can redial B either.)
  * A listens on a fresh port after the restart, so B cannot redial A's old address.
  */
 import { multiaddr } from '@multiformats/multiaddr'
@@ -25,8 +26,6 @@ it('a restarted node with no bootstrap list rejoins through its persisted peer s
   const b = await startNode({ dhtClientMode: true, presence: { ttlMs: 6_000 } })
   running.push(b)
   await b.libp2p.dial(multiaddr(a.addresses()[0]))
-  await a.watch(b.peerId, 'bee')
-  await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online')
   await waitFor(async () => {
     const peer = await a.libp2p.peerStore.get(b.peerId)
     return peer.addresses.length > 0 && peer.metadata.has(LAST_CONNECTED_KEY)
@@ -41,6 +40,24 @@ it('a restarted node with no bootstrap list rejoins through its persisted peer s
   running.push(a)
   await waitFor(() => a.libp2p.getConnections(b.peerId).length > 0, 'A to reconnect to B')
   expect(a.libp2p.getConnections(b.peerId)[0].direction).toBe('outbound')
-  // the watch survived the restart and is served again
-  await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online again')
+})
+
+it('a watch persisted across a restart locates its presentity again', async () => {
+  const homeA = await tmpHome('restart-watch')
+  let a = await startNode({ home: homeA, presence: { ttlMs: 6_000 } })
+  running.push(a)
+  const b = await startNode({ dhtClientMode: true, presence: { ttlMs: 6_000 } })
+  running.push(b)
+  await b.libp2p.dial(multiaddr(a.addresses()[0]))
+  await a.watch(b.peerId, 'bee')
+  await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online')
+  await waitFor(async () => (await a.libp2p.peerStore.get(b.peerId)).addresses.length > 0, 'A to have stored B')
+
+  await a.stop()
+  running.splice(running.indexOf(a), 1)
+  // rejoin off: only the watch can bring A back to B
+  a = await startNode({ home: homeA, rejoin: false, presence: { ttlMs: 6_000 } })
+  running.push(a)
+  expect(a.libp2p.services.discovery.following()).toEqual([b.peerId.toString()])
+  await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online after the restart')
 })
