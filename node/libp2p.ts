@@ -5,7 +5,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
@@ -117,6 +117,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     },
     services: {
       identify: identify(),
+      // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
+      identifyPush: identifyPush(),
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       presence: presence(opts.presence),
