@@ -49,3 +49,4 @@ export const DHT_GET_TIMEOUT_MS = 20_000
 export const DHT_GOODBYE_TIMEOUT_MS = 3_000
 /** Datastore prefix of what fetches remember (highest seq, last seen) per presentity. */
 export const FETCH_STORE_PREFIX = '/presence-mesh/fetch'
+
