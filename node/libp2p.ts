@@ -91,6 +91,8 @@ export interface NodeOptions {
   mdns?: boolean | { serviceTag?: string, interval?: number }
   /** Put this node's presence record in the DHT for fetchers (default true). */
   publishPresence?: boolean
+  /** Overrides CONNECTION_LIMITS.maxConnections (a public bootstrap/relay node wants more). */
+  maxConnections?: number
   /** Dial the most recently connected peers of the peer store at start (default true). */
   rejoin?: boolean
   /** Tests only: a gater that refuses some dials (e.g. to force a relay). */
@@ -112,6 +114,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     peerStore: PEER_STORE_LIMITS,
     connectionManager: {
       ...CONNECTION_LIMITS,
+      ...(opts.maxConnections != null ? { maxConnections: opts.maxConnections } : {}),
       // many local peers (tests, a LAN party) connect from one address at once
       inboundConnectionThreshold: opts.sharedHost === true ? 1000 : 20
     },

@@ -4,6 +4,7 @@
  */
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
 import { openDatastore } from './datastore.js'
+import { UserError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import type { FetchResult, LocateOptions, LocateResult } from './discovery/index.js'
@@ -31,6 +32,8 @@ export interface PresenceNodeOptions {
   mdns?: NodeOptions['mdns']
   /** Put this node's presence record in the DHT for fetchers (default true). */
   publishPresence?: boolean
+  /** Connection cap; default CONNECTION_LIMITS.maxConnections (64). Public bootstrap/relay nodes raise it. */
+  maxConnections?: number
   /** Dial the most recently connected known peers at start (default true). */
   rejoin?: boolean
   /** Tests only: refuse some dials. */
@@ -45,6 +48,9 @@ export class PresenceNode {
   ) {}
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
+    if (opts.maxConnections != null && (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1)) {
+      throw new UserError(`maxConnections must be a positive integer, not ${opts.maxConnections}`)
+    }
     const { privateKey } = await loadOrCreateIdentity(opts.home)
     const config = await loadConfig(opts.home)
     const listen = opts.listen ?? config.listen ?? DEFAULT_LISTEN
@@ -65,7 +71,8 @@ export class PresenceNode {
         mdns: opts.mdns,
         publishPresence: opts.publishPresence,
         connectionGater: opts.connectionGater,
-        rejoin: opts.rejoin
+        rejoin: opts.rejoin,
+        maxConnections: opts.maxConnections
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)

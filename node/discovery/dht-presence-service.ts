@@ -67,7 +67,7 @@ export class DhtPresenceService implements Startable {
   private pending?: AnnounceEventDetail
   private putting?: Promise<void>
   private goodbyeDone?: () => void
-  private readonly controller = new AbortController()
+  private controller = new AbortController()
 
   constructor (private readonly components: DhtPresenceComponents, init: DhtPresenceInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:dht-presence')
@@ -82,6 +82,7 @@ export class DhtPresenceService implements Startable {
   }
 
   start (): void {
+    this.controller = new AbortController()
     this.started = true
     if (this.publish) this.components.presence.addEventListener('announce', this.onAnnounce)
   }
