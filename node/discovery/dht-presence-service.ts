@@ -47,8 +47,11 @@ export interface FetchResult {
   expiresAt?: number
   /** Local time the presentity was last known online (survives restarts). */
   lastSeen?: number
-  /** 'dht': from a valid record just fetched; 'history': no record now, this node saw it before. */
-  source: 'dht' | 'history' | 'none'
+  /**
+   * 'dht': from a valid record just fetched; 'watch': this node watches the presentity and its
+   * gossiped record is newer than the DHT copy; 'history': no record now, this node saw it before.
+   */
+  source: 'dht' | 'watch' | 'history' | 'none'
 }
 
 interface Seen { seq?: bigint, lastSeen?: number }
@@ -111,19 +114,30 @@ export class DhtPresenceService implements Startable {
   /** The freshest valid record of a presentity in the DHT, or what this node last knew. */
   async fetchPresence (peer: PeerId | string, options: { signal?: AbortSignal } = {}): Promise<FetchResult> {
     const peerId = typeof peer === 'string' ? parsePeer(peer) : peer
-    if (peerId.equals(this.components.peerId)) throw new UserError('fetch your own presence with /status, not from the DHT')
+    if (peerId.equals(this.components.peerId)) throw new UserError('a node does not fetch its own presence')
     const id = peerId.toString()
     const seen = await this.loadSeen(id)
     const watched = this.components.presence.get(id)
     const lastSeen = max(seen.lastSeen, watched?.lastSeen)
-    const knownSeq = maxBig(seen.seq, watched?.seq)
+    const result = await this.fromDht(peerId, seen, lastSeen, options.signal)
+    // a watcher's gossip view is at least as fresh as the DHT copy (re-put only every few heartbeats)
+    if (watched?.seq != null && (result.seq == null || watched.seq > result.seq)) {
+      return {
+        peerId: id, status: watched.status, note: watched.note, activity: watched.activity, seq: watched.seq,
+        expiresAt: watched.expiresAt, lastSeen, source: 'watch'
+      }
+    }
+    return result
+  }
 
-    const envelope = await this.getRecord(peerId, options.signal)
+  private async fromDht (peerId: PeerId, seen: Seen, lastSeen: number | undefined, signal?: AbortSignal): Promise<FetchResult> {
+    const id = peerId.toString()
+    const envelope = await this.getRecord(peerId, signal)
     if (envelope != null) {
       const now = Date.now()
       const res = await openPresence(envelope, { now, expectedPresentity: peerId, maxClockSkewMs: this.maxClockSkewMs })
-      // validators already ran; this also refuses anything older than what we saw before
-      if (res.ok && (knownSeq == null || res.presence.seq >= knownSeq)) {
+      // validators already ran; this also refuses anything older than what an earlier fetch returned
+      if (res.ok && (seen.seq == null || res.presence.seq >= seen.seq)) {
         const p = res.presence
         const seenNow = p.status === 'offline' ? max(lastSeen, Math.min(p.issuedAt, now)) : now
         await this.saveSeen(id, { seq: p.seq, lastSeen: seenNow })
@@ -134,7 +148,7 @@ export class DhtPresenceService implements Startable {
       }
       this.log('fetched record of %s refused: %s', id, res.ok ? 'replay' : res.reason)
     }
-    if (lastSeen != null || knownSeq != null) return { peerId: id, status: 'offline', lastSeen, seq: knownSeq, source: 'history' }
+    if (lastSeen != null || seen.seq != null) return { peerId: id, status: 'offline', lastSeen, seq: seen.seq, source: 'history' }
     return { peerId: id, status: 'unknown', source: 'none' }
   }
 
@@ -222,12 +236,6 @@ function max (a?: number, b?: number): number | undefined {
   if (a == null) return b
   if (b == null) return a
   return Math.max(a, b)
-}
-
-function maxBig (a?: bigint, b?: bigint): bigint | undefined {
-  if (a == null) return b
-  if (b == null) return a
-  return a > b ? a : b
 }
 
 export function dhtPresence (init: DhtPresenceInit = {}): (components: DhtPresenceComponents) => DhtPresenceService {
