@@ -15,7 +15,7 @@ import {
 import type { PresenceDhtRules } from './dht-records.js'
 import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
 import type { Presence, PresenceStatus, RejectReason } from '../../protocol/presence-record.js'
-import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 
@@ -33,7 +33,11 @@ export interface DhtPresenceComponents {
   logger: ComponentLogger
   dht: KadDHT & { routingTable?: { size: number } }
   presence: PresenceService
+  events: TypedEventTarget<Libp2pEvents>
 }
+
+/** kad-dht announces each finished self-query (first ~1 s after start, then every 5 min) on the node's event bus. */
+const SELF_QUERY_EVENT = 'kad-dht:query:self'
 
 /** What a fetch learned about a presentity. */
 export interface FetchResult {
@@ -68,6 +72,7 @@ export class DhtPresenceService implements Startable {
   /** The record last put successfully, and the newest one waiting for a put. */
   private published?: Presence
   private pending?: AnnounceEventDetail
+  private latest?: AnnounceEventDetail
   private putting?: Promise<void>
   private goodbyeDone?: () => void
   private controller = new AbortController()
@@ -78,6 +83,7 @@ export class DhtPresenceService implements Startable {
     this.maxClockSkewMs = init.maxClockSkewMs
     this.rules = init.rules
     this.onAnnounce = this.onAnnounce.bind(this)
+    this.onSelfQuery = this.onSelfQuery.bind(this)
   }
 
   isStarted (): boolean {
@@ -87,7 +93,9 @@ export class DhtPresenceService implements Startable {
   start (): void {
     this.controller = new AbortController()
     this.started = true
-    if (this.publish) this.components.presence.addEventListener('announce', this.onAnnounce)
+    if (!this.publish) return
+    this.components.presence.addEventListener('announce', this.onAnnounce)
+    ;(this.components.events as unknown as EventTarget).addEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
   }
 
   /** The presence service says goodbye in its own beforeStop; give that record a bounded chance to reach the DHT. */
@@ -102,6 +110,7 @@ export class DhtPresenceService implements Startable {
 
   stop (): void {
     this.components.presence.removeEventListener('announce', this.onAnnounce)
+    ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
     this.controller.abort()
     this.started = false
   }
@@ -167,7 +176,22 @@ export class DhtPresenceService implements Startable {
     return value
   }
 
+  /**
+   * The first put happens while the node knows little more than its bootstrap
+   * peer, so it lands on peers that are not the key's closest. After each
+   * self-query the neighbourhood is known: put the current record again.
+   */
+  private onSelfQuery (): void {
+    const latest = this.latest
+    if (latest == null || this.pending != null) return
+    const { record } = latest
+    if (record.expiresAt - Date.now() < (record.expiresAt - record.issuedAt) * DHT_REPUBLISH_REMAINING_FRACTION) return
+    this.pending = latest
+    this.putting ??= this.drain()
+  }
+
   private onAnnounce (evt: CustomEvent<AnnounceEventDetail>): void {
+    this.latest = evt.detail
     const { record } = evt.detail
     const last = this.published
     const changed = last == null || last.status !== record.status || last.note !== record.note || last.activity !== record.activity
