@@ -3,8 +3,8 @@
  * a protocol change: docs/protocol.md lists them.
  */
 
-/** A marshaled presence envelope larger than this is rejected unread. */
-export const MAX_PRESENCE_ENVELOPE_BYTES = 1024
+/** A marshaled presence envelope larger than this is rejected unread (the largest legal one is 1,565 bytes). */
+export const MAX_PRESENCE_ENVELOPE_BYTES = 2048
 
 /** Notes are counted in Unicode code points, as a person counts characters. */
 export const MAX_NOTE_CHARS = 280
