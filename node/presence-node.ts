@@ -3,6 +3,8 @@
  * PresenceNode, which owns the home directory, the datastore and libp2p.
  */
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
+import { controlMethods } from './control/methods.js'
+import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
@@ -22,9 +24,13 @@ export interface PresenceNodeOptions {
   presence?: PresenceServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
+  /** Open the control socket in the home directory (default true). */
+  control?: boolean
 }
 
 export class PresenceNode {
+  private control?: ControlServer
+
   private constructor (
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
@@ -45,6 +51,10 @@ export class PresenceNode {
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
+      if (opts.control !== false) {
+        node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
+        await node.control.start().catch(async (err) => { await node.stop(); throw err })
+      }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
@@ -85,6 +95,7 @@ export class PresenceNode {
 
   async stop (): Promise<void> {
     try {
+      await this.control?.stop()
       await this.libp2p.stop()
     } finally {
       await this.datastore.close().catch(() => {})
