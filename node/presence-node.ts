@@ -30,6 +30,7 @@ export interface PresenceNodeOptions {
 
 export class PresenceNode {
   private control?: ControlServer
+  private stopping?: Promise<void>
 
   private constructor (
     readonly home: string,
@@ -93,7 +94,13 @@ export class PresenceNode {
     return this.presence.list()
   }
 
+  /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */
   async stop (): Promise<void> {
+    this.stopping ??= this.stopOnce()
+    await this.stopping
+  }
+
+  private async stopOnce (): Promise<void> {
     try {
       await this.control?.stop()
       await this.libp2p.stop()
