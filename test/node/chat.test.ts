@@ -85,4 +85,97 @@ describe('chat between two nodes', () => {
     await expect(a.history(b.peerId, 0)).rejects.toThrow(/positive/)
     expect(await a.history(b.peerId)).toEqual([])
   })
+
+  it('delivers a burst of 1,000 exactly once and in order', async () => {
+    const [a, b] = await contacts()
+    const atB = received(b)
+    const ids: string[] = []
+    for (let i = 0; i < 1000; i++) ids.push(await a.send(b.peerId, `burst ${i}`))
+    await waitFor(() => atB.length >= 1000 && a.chat.outboxSize() === 0, '1000 messages delivered', 60_000)
+    expect(atB.map(m => m.id)).toEqual(ids)
+    expect(atB.map(m => m.text)).toEqual(ids.map((_, i) => `burst ${i}`))
+    const hist = await b.history(a.peerId)
+    expect(hist.map(m => m.id)).toEqual(ids)
+    expect((await a.history(b.peerId, 1000)).every(m => m.state === 'delivered')).toBe(true)
+    expect(b.chat.getViolations().rate).toBe(0)
+  })
+
+  it('queues while the receiver is offline and delivers exactly once when it comes back', async () => {
+    const bHome = await tmpHome('bob')
+    let b = await node({ home: bHome })
+    const bobId = b.peerId
+    // a long backoff: only the reconnect can trigger the delivery in time
+    const a = await node({ chat: { retryBaseMs: 60_000 } })
+    await a.watch(bobId, 'bob')
+    await b.watch(a.peerId, 'alice')
+    await stop(b)
+
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++) ids.push(await a.send('bob', `offline ${i}`))
+    expect((await a.history('bob')).every(m => m.state === 'queued' || m.state === 'sent')).toBe(true)
+    expect(a.chat.outboxSize(bobId)).toBe(20)
+
+    b = await node({ home: bHome })
+    const atB = received(b)
+    await connect(b, a)
+    await waitFor(() => a.chat.outboxSize() === 0, 'a outbox drained')
+    await waitFor(async () => (await b.history('alice')).length === 20, 'b has all 20')
+    expect((await b.history('alice')).map(m => m.id)).toEqual(ids)
+    expect(atB.map(m => m.id)).toEqual(ids)
+    expect((await a.history('bob')).every(m => m.state === 'delivered')).toBe(true)
+  })
+
+  it('keeps history and settings across a restart', async () => {
+    const [a, b] = await contacts()
+    const home = a.home
+    await a.send(b.peerId, 'before restart')
+    await waitFor(async () => (await a.history(b.peerId))[0]?.state === 'delivered', 'delivered')
+    await a.chat.setNonContactPolicy('drop')
+    await stop(a)
+    const a2 = await node({ home })
+    expect((await a2.history(b.peerId)).map(m => [m.text, m.state])).toEqual([['before restart', 'delivered']])
+    expect(a2.chat.getNonContactPolicy()).toBe('drop')
+    await expect(a2.chat.setNonContactPolicy('maybe' as any)).rejects.toThrow(/accept, hold, drop/)
+  })
+})
+
+describe('messages from non-contacts', () => {
+  it('are held as requests by default, listable and acceptable', async () => {
+    const a = await node()
+    const b = await node()
+    await connect(a, b)
+    const requests: ChatMessage[] = []
+    b.chat.addEventListener('request', (evt) => { requests.push(evt.detail) })
+    const atB = received(b)
+    expect(b.chat.getNonContactPolicy()).toBe('hold')
+
+    const id = await a.send(b.peerId, 'may I?')
+    await waitFor(() => requests.length === 1, 'request held')
+    await waitFor(async () => (await a.history(b.peerId))[0]?.state === 'delivered', 'sender sees delivered')
+    expect(atB).toEqual([])
+    expect(await b.history(a.peerId)).toEqual([])
+    expect((await b.requests()).map(m => [m.id, m.peer, m.text])).toEqual([[id, a.peerId.toString(), 'may I?']])
+
+    const accepted = await b.chat.acceptRequests(a.peerId)
+    expect(accepted.map(m => m.id)).toEqual([id])
+    expect(await b.requests()).toEqual([])
+    expect((await b.history(a.peerId)).map(m => m.text)).toEqual(['may I?'])
+  })
+
+  it('are dropped or accepted as the policy says', async () => {
+    const a = await node()
+    const b = await node()
+    await connect(a, b)
+    const atB = received(b)
+    await b.chat.setNonContactPolicy('drop')
+    await a.send(b.peerId, 'dropped')
+    await waitFor(() => a.chat.outboxSize() === 0, 'dropped one acknowledged')
+    expect(await b.requests()).toEqual([])
+    expect(await b.history(a.peerId)).toEqual([])
+
+    await b.chat.setNonContactPolicy('accept')
+    await a.send(b.peerId, 'accepted')
+    await waitFor(() => atB.length === 1, 'accepted one shown')
+    expect((await b.history(a.peerId)).map(m => m.text)).toEqual(['accepted'])
+  })
 })
