@@ -104,15 +104,14 @@ describe('chat between two nodes', () => {
     const bHome = await tmpHome('bob')
     let b = await node({ home: bHome })
     const bobId = b.peerId
-    // a long backoff: only the reconnect can trigger the delivery in time
-    const a = await node({ chat: { retryBaseMs: 60_000 } })
-    await a.watch(bobId, 'bob')
+    // a long backoff, and a does not watch b (no presence): only the reconnect can trigger the delivery in time
+    const a = await node({ chat: { retryBaseMs: 120_000 } })
     await b.watch(a.peerId, 'alice')
     await stop(b)
 
     const ids: string[] = []
-    for (let i = 0; i < 20; i++) ids.push(await a.send('bob', `offline ${i}`))
-    expect((await a.history('bob')).every(m => m.state === 'queued' || m.state === 'sent')).toBe(true)
+    for (let i = 0; i < 20; i++) ids.push(await a.send(bobId, `offline ${i}`))
+    expect((await a.history(bobId)).every(m => m.state === 'queued' || m.state === 'sent')).toBe(true)
     expect(a.chat.outboxSize(bobId)).toBe(20)
 
     b = await node({ home: bHome })
@@ -122,7 +121,26 @@ describe('chat between two nodes', () => {
     await waitFor(async () => (await b.history('alice')).length === 20, 'b has all 20')
     expect((await b.history('alice')).map(m => m.id)).toEqual(ids)
     expect(atB.map(m => m.id)).toEqual(ids)
-    expect((await a.history('bob')).every(m => m.state === 'delivered')).toBe(true)
+    expect((await a.history(bobId)).every(m => m.state === 'delivered')).toBe(true)
+  })
+
+  it('retries at once when the peer\'s presence changes to online', async () => {
+    // b accepts one frame per second from a peer, so a's second text gets its stream reset
+    const a = await node({ chat: { retryBaseMs: 120_000 } })
+    const b = await node({ chat: { maxFramesPerSecond: 1 } })
+    await a.watch(b.peerId, 'bob')
+    await b.watch(a.peerId, 'alice')
+    await connect(a, b)
+    const atB = received(b)
+    await a.send('bob', 'one')
+    await a.send('bob', 'two')
+    await waitFor(() => b.chat.getViolations().rate === 1 && a.chat.outboxSize() > 0, 'a backs off after the reset')
+    // the rate window passes; a would wait at least a minute...
+    await waitFor(() => (b.chat as any).rateLimiter.get(a.peerId.toString()) == null, 'rate window over')
+    // ...until b's presence changes
+    await b.setPresence({ status: 'busy', note: 'back' })
+    await waitFor(() => atB.length === 2, 'both texts delivered', 20_000)
+    expect(atB.map(m => m.text)).toEqual(['one', 'two'])
   })
 
   it('keeps history and settings across a restart', async () => {
