@@ -60,6 +60,15 @@ class Wakeup {
   }
 }
 
+interface SessionState {
+  /** Frames written on this stream and not yet acknowledged: the first inFlight of pending. */
+  inFlight: number
+  acked: number
+  /** When the oldest unacknowledged frame started waiting. */
+  progressAt: number
+  failure?: Error
+}
+
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms).unref?.()) }
 
 export class PeerSender {
@@ -174,7 +183,7 @@ export class PeerSender {
     this.stream = stream
     if (this.stopped) stream.abort(new Error('chat service stopping'))
     const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
-    const state = { inFlight: 0, failure: undefined as Error | undefined, progressAt: Date.now() }
+    const state: SessionState = { inFlight: 0, acked: 0, progressAt: Date.now() }
     const reader = this.readReceipts(lp, state)
     try {
       await this.write(lp, state)
@@ -184,11 +193,15 @@ export class PeerSender {
       throw err
     } finally {
       this.stream = undefined
+      // the receiver closes its side when we close ours; one that does not is reset
+      const timer = setTimeout(() => { stream.abort(new TimeoutError('receiver did not close the stream')) }, this.opts.ackTimeoutMs)
+      timer.unref?.()
       await reader
+      clearTimeout(timer)
     }
   }
 
-  private async readReceipts (lp: LengthPrefixedStream, state: { inFlight: number, failure?: Error, progressAt: number }): Promise<void> {
+  private async readReceipts (lp: LengthPrefixedStream, state: SessionState): Promise<void> {
     try {
       while (true) {
         const res = decodeChatFrame((await lp.read()).subarray())
@@ -200,6 +213,7 @@ export class PeerSender {
         const m = await this.ctx.store.acked(head)
         this.pending.shift()
         state.inFlight--
+        state.acked++
         state.progressAt = Date.now()
         if (m != null) this.ctx.onState(m)
         this.wake.notify()
@@ -211,10 +225,15 @@ export class PeerSender {
   }
 
   /** Writes until nothing is left to send or acknowledge and the stream was idle for idleMs. */
-  private async write (lp: LengthPrefixedStream, state: { inFlight: number, failure?: Error, progressAt: number }): Promise<void> {
+  private async write (lp: LengthPrefixedStream, state: SessionState): Promise<void> {
     let idleSince = Date.now()
     while (!this.stopped) {
-      if (state.failure != null) throw state.failure
+      if (state.failure != null) {
+        // a stream that did its work and then ended with nothing outstanding (the
+        // receiver closed an idle stream, or restarted) is no reason to back off
+        if (state.inFlight === 0 && state.acked > 0) return
+        throw state.failure
+      }
       if (this.typing != null) {
         const typing = this.typing
         this.typing = undefined
