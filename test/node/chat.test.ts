@@ -143,6 +143,26 @@ describe('chat between two nodes', () => {
     expect(atB.map(m => m.text)).toEqual(['one', 'two'])
   })
 
+  it('closes idle streams on either side and opens a new one for the next text', async () => {
+    const chatStreams = (n: PresenceNode): number => n.libp2p.getConnections().flatMap(c => c.streams).filter(st => st.protocol === n.chat.protocol).length
+    // b closes idle inbound streams quickly; a would back off for minutes if it counted that as a failure
+    const a = await node({ chat: { retryBaseMs: 120_000, senderIdleMs: 60_000 } })
+    const b = await node({ chat: { receiverIdleMs: 200 } })
+    const c = await node({ chat: { senderIdleMs: 200 } })
+    for (const [x, y] of [[a, b], [b, a], [c, b], [b, c]]) await x.watch(y.peerId)
+    await connect(a, b)
+    await connect(c, b)
+    const atB = received(b)
+    await a.send(b.peerId, 'a1')
+    await c.send(b.peerId, 'c1')
+    await waitFor(() => atB.length === 2, 'first texts')
+    await waitFor(() => chatStreams(a) === 0 && chatStreams(c) === 0 && chatStreams(b) === 0, 'idle streams closed')
+    await a.send(b.peerId, 'a2')
+    await c.send(b.peerId, 'c2')
+    await waitFor(() => atB.length === 4, 'texts on new streams', 20_000)
+    expect(atB.map(m => m.text).sort()).toEqual(['a1', 'a2', 'c1', 'c2'])
+  })
+
   it('keeps history and settings across a restart', async () => {
     const [a, b] = await contacts()
     const home = a.home
