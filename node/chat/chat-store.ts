@@ -71,9 +71,17 @@ const EMPTY = new Uint8Array(0)
 
 const rank = (s: DeliveryState): number => DELIVERY_STATES.indexOf(s)
 
+const cacheKey = (peer: string, seq: number): string => `${peer}/${seq}`
+
 export class ChatStore {
   private seq = 0
   private chain: Promise<unknown> = Promise.resolve()
+  /**
+   * Outgoing texts still in the outbox, as last updated. Saves a read per state
+   * change, and holds `sent`, which is not written: after a crash an
+   * unacknowledged text is `queued` again, which is what it then is.
+   */
+  private readonly unacked = new Map<string, ChatMessage>()
 
   constructor (private readonly ds: Datastore) {}
 
@@ -118,7 +126,8 @@ export class ChatStore {
       b.put(keys.unreadOut(peer, seq), EMPTY)
       b.put(keys.seq(), enc.encode(String(seq)))
       await b.commit()
-      return { message, item: { peer, seq, id, kind: 'text', bytes } }
+      this.unacked.set(cacheKey(peer, seq), message)
+      return { message: { ...message }, item: { peer, seq, id, kind: 'text', bytes } }
     })
   }
 
@@ -129,30 +138,36 @@ export class ChatStore {
       const [peer, seq] = key.toString().slice(prefix('out').length).split('/')
       const res = decodeChatFrame(value)
       if (!res.ok || (res.frame.kind !== 'text' && res.frame.kind !== 'read')) continue
-      items.push({ peer, seq: Number(seq), id: chatIdToHex(res.frame.id), kind: res.frame.kind, bytes: value })
+      const item: OutboxItem = { peer, seq: Number(seq), id: chatIdToHex(res.frame.id), kind: res.frame.kind, bytes: value }
+      items.push(item)
+      if (item.kind === 'text') {
+        const raw = await this.getOrUndefined(keys.msg(peer, item.seq))
+        if (raw != null) this.unacked.set(cacheKey(peer, item.seq), parse<ChatMessage>(raw))
+      }
     }
     return items
   }
 
+  /** Moves a message forward (never back) and adds the write to the batch. */
   private async updateState (peer: string, seq: number, state: DeliveryState, b: ReturnType<Datastore['batch']>): Promise<ChatMessage | undefined> {
-    const raw = await this.getOrUndefined(keys.msg(peer, seq))
-    if (raw == null) return undefined
-    const m = parse<ChatMessage>(raw)
+    let m = this.unacked.get(cacheKey(peer, seq))
+    if (m == null) {
+      const raw = await this.getOrUndefined(keys.msg(peer, seq))
+      if (raw == null) return undefined
+      m = parse<ChatMessage>(raw)
+    }
     if (rank(state) <= rank(m.state)) return undefined
     m.state = state
     b.put(keys.msg(peer, seq), json(m))
-    return m
+    return { ...m }
   }
 
-  /** The first time an outgoing text went on the wire. States only move forward. */
-  async markSent (item: OutboxItem): Promise<ChatMessage | undefined> {
-    if (item.kind !== 'text') return undefined
-    return await this.locked(async () => {
-      const b = this.ds.batch()
-      const m = await this.updateState(item.peer, item.seq, 'sent', b)
-      await b.commit()
-      return m
-    })
+  /** The first time an outgoing text went on the wire (kept in memory only). */
+  markSent (item: OutboxItem): ChatMessage | undefined {
+    const m = this.unacked.get(cacheKey(item.peer, item.seq))
+    if (m == null || rank(m.state) >= rank('sent')) return undefined
+    m.state = 'sent'
+    return { ...m }
   }
 
   /** A delivery receipt came: the item leaves the outbox. */
@@ -162,6 +177,7 @@ export class ChatStore {
       b.delete(keys.out(item.peer, item.seq))
       const m = item.kind === 'text' ? await this.updateState(item.peer, item.seq, 'delivered', b) : undefined
       await b.commit()
+      this.unacked.delete(cacheKey(item.peer, item.seq))
       return m
     })
   }
@@ -242,7 +258,10 @@ export class ChatStore {
   /** The newest `limit` messages with peer, oldest first. */
   async history (peer: string, limit?: number): Promise<ChatMessage[]> {
     const out: ChatMessage[] = []
-    for await (const { value } of this.ds.query({ prefix: prefix('msg', peer), limit })) out.push(parse<ChatMessage>(value))
+    for await (const { value } of this.ds.query({ prefix: prefix('msg', peer), limit })) {
+      const m = parse<ChatMessage>(value)
+      out.push(m.direction === 'out' ? { ...(this.unacked.get(cacheKey(peer, m.seq)) ?? m) } : m)
+    }
     return out.reverse()
   }
 

@@ -249,7 +249,8 @@ export class PeerSender {
         state.inFlight++
         if (item.sentMarked !== true) {
           item.sentMarked = true
-          this.ctx.store.markSent(item).then(m => { if (m != null) this.ctx.onState(m) }, err => { this.ctx.log.error('could not store sent state - %e', err) })
+          const m = this.ctx.store.markSent(item)
+          if (m != null) this.ctx.onState(m)
         }
         await lp.write(item.bytes)
         continue
