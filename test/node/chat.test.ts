@@ -86,16 +86,25 @@ describe('chat between two nodes', () => {
     expect(await a.history(b.peerId)).toEqual([])
   })
 
-  it('delivers a burst of 1,000 exactly once and in order', async () => {
+  it('delivers bursts of 1,000 from two senders exactly once and in order per sender', async () => {
     const [a, b] = await contacts()
+    const c = await node()
+    await c.watch(b.peerId)
+    await b.watch(c.peerId)
+    await connect(c, b)
     const atB = received(b)
-    const ids: string[] = []
-    for (let i = 0; i < 1000; i++) ids.push(await a.send(b.peerId, `burst ${i}`))
-    await waitFor(() => atB.length >= 1000 && a.chat.outboxSize() === 0, '1000 messages delivered', 60_000)
-    expect(atB.map(m => m.id)).toEqual(ids)
-    expect(atB.map(m => m.text)).toEqual(ids.map((_, i) => `burst ${i}`))
-    const hist = await b.history(a.peerId)
-    expect(hist.map(m => m.id)).toEqual(ids)
+    const burst = async (from: PresenceNode, tag: string): Promise<string[]> => {
+      const ids: string[] = []
+      for (let i = 0; i < 1000; i++) ids.push(await from.send(b.peerId, `${tag} ${i}`))
+      return ids
+    }
+    const [fromA, fromC] = await Promise.all([burst(a, 'a'), burst(c, 'c')])
+    await waitFor(() => atB.length >= 2000 && a.chat.outboxSize() + c.chat.outboxSize() === 0, '2000 messages delivered', 90_000)
+    expect(atB).toHaveLength(2000)
+    expect(atB.filter(m => m.peer === a.peerId.toString()).map(m => m.id)).toEqual(fromA)
+    expect(atB.filter(m => m.peer === c.peerId.toString()).map(m => m.id)).toEqual(fromC)
+    expect((await b.history(a.peerId)).map(m => m.id)).toEqual(fromA)
+    expect((await b.history(c.peerId, 1000)).map(m => m.text)).toEqual(fromC.map((_, i) => `c ${i}`))
     expect((await a.history(b.peerId, 1000)).every(m => m.state === 'delivered')).toBe(true)
     expect(b.chat.getViolations().rate).toBe(0)
   })
