@@ -2,17 +2,17 @@
  * The node API: everything the CLI (or an embedding app) does goes through a
  * PresenceNode, which owns the home directory, the datastore and libp2p.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
 import { openDatastore } from './datastore.js'
-import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { UserError } from './errors.js'
+import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
