@@ -77,6 +77,7 @@ export class PeerSender {
   private typing?: Uint8Array
   private stream?: Stream
   private stopped = false
+  private readonly shutdown = new AbortController()
   private running?: Promise<void>
   private attempt = 0
   private nextAttemptAt = 0
@@ -98,6 +99,7 @@ export class PeerSender {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.shutdown.abort()
     this.stream?.abort(new Error('chat service stopping'))
     this.wake.notify()
     await this.running
@@ -177,7 +179,7 @@ export class PeerSender {
 
   private async session (): Promise<void> {
     const stream = await this.ctx.connectionManager.openStream(this.peer, this.opts.protocol, {
-      signal: AbortSignal.timeout(this.opts.openStreamTimeoutMs),
+      signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.opts.openStreamTimeoutMs)]),
       runOnLimitedConnection: true
     })
     this.stream = stream
