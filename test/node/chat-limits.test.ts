@@ -59,7 +59,8 @@ describe('chat limits', () => {
     // field 2 (kind) repeated with the unknown value 7: the last one counts
     await expectReset(a, b, [Uint8Array.from([...text(), 0x10, 0x07])], 'malformed')
     await expectReset(a, b, [encodeChatFrame({ kind: 'delivered', id: newChatId(), sentAt: Date.now(), ref: newChatId() })], 'unexpected-receipt')
-    const flood = Array.from({ length: MAX_CHAT_FRAMES_PER_SECOND + 50 }, () => encodeChatFrame({ kind: 'typing', id: newChatId(), sentAt: Date.now() }))
+    // several windows' worth, so even a slow receiver sees the limit broken within one window
+    const flood = Array.from({ length: MAX_CHAT_FRAMES_PER_SECOND * 4 }, () => encodeChatFrame({ kind: 'typing', id: newChatId(), sentAt: Date.now() }))
     await expectReset(a, b, flood, 'rate')
     expect(got).toEqual([])
 
