@@ -6,8 +6,8 @@
 import readline from 'node:readline'
 import { UserError } from '../node/errors.js'
 import { PresenceNode } from '../node/presence-node.js'
-import { complete, QUIT, runLine } from './commands.js'
-import { presenceLine } from './format.js'
+import { complete, nameOf, QUIT, runLine } from './commands.js'
+import { messageLine, presenceLine, stateLine } from './format.js'
 import { colourEnabled, painter } from './style.js'
 import type { PresenceNodeOptions } from '../node/presence-node.js'
 
@@ -42,6 +42,29 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     shown.set(view.peerId, view.status)
   })
 
+  const unread = new Map<string, number>()
+  node.chat.addEventListener('message', (evt) => {
+    const m = evt.detail
+    unread.set(m.peer, (unread.get(m.peer) ?? 0) + 1)
+    print([messageLine(m, nameOf(node, m.peer), paint)])
+  })
+  node.chat.addEventListener('request', (evt) => {
+    print([paint('cyan', `(held: not a contact) ${messageLine(evt.detail, evt.detail.peer)}`)])
+  })
+  node.chat.addEventListener('state', (evt) => {
+    const m = evt.detail
+    if (m.direction === 'out' && (m.state === 'delivered' || m.state === 'read')) print([stateLine(m, nameOf(node, m.peer), paint)])
+  })
+  const typingShown = new Map<string, number>()
+  node.chat.addEventListener('typing', (evt) => {
+    const { peer, typing } = evt.detail
+    const last = typingShown.get(peer) ?? 0
+    if (!typing || Date.now() - last < TYPING_QUIET_MS) return
+    typingShown.set(peer, Date.now())
+    print([paint('dim', `${nameOf(node, peer)} is typing…`)])
+  })
+  if (tty) sendTypingWhileComposing(node, rl)
+
   let saidBye = false
   const stop = async (): Promise<void> => {
     if (!closed) {
@@ -67,7 +90,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     rl.on('line', line => {
       void (async () => {
         try {
-          const out = await runLine({ node, paint }, line)
+          const out = await runLine({ node, paint, unread }, line)
           if (out === QUIT) {
             await stop()
             resolve()
@@ -83,4 +106,22 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     rl.on('close', () => { if (tty) void stop().then(resolve) })
   })
   await done
+}
+
+/** Show "is typing" at most this often per peer. */
+const TYPING_QUIET_MS = 10_000
+/** Tell a peer we are typing at most this often. */
+const TYPING_SEND_MS = 3_000
+
+/** While the user composes `/msg <who> text…`, tell <who> (throttled; never stored). */
+function sendTypingWhileComposing (node: PresenceNode, rl: readline.Interface): void {
+  let lastSent = 0
+  process.stdin.on('keypress', () => {
+    const m = /^\/msg\s+(\S+)\s+\S/.exec(rl.line)
+    if (m == null || Date.now() - lastSent < TYPING_SEND_MS) return
+    try {
+      node.chat.typing(node.resolvePeer(m[1]))
+      lastSent = Date.now()
+    } catch {}
+  })
 }
