@@ -9,6 +9,7 @@ import { PresenceNode } from '../node/presence-node.js'
 import { complete, nameOf, QUIT, runLine } from './commands.js'
 import { messageLine, presenceLine, stateLine } from './format.js'
 import { colourEnabled, painter } from './style.js'
+import type { ChatMessage } from '../node/chat/index.js'
 import type { PresenceNodeOptions } from '../node/presence-node.js'
 
 export async function runInteractive (opts: PresenceNodeOptions): Promise<void> {
@@ -43,11 +44,14 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   })
 
   const unread = new Map<string, number>()
-  node.chat.addEventListener('message', (evt) => {
-    const m = evt.detail
+  const shownIds = new Set<string>()
+  const showIncoming = (m: ChatMessage): void => {
+    if (shownIds.has(m.id)) return
+    shownIds.add(m.id)
     unread.set(m.peer, (unread.get(m.peer) ?? 0) + 1)
     print([messageLine(m, nameOf(node, m.peer), paint)])
-  })
+  }
+  node.chat.addEventListener('message', (evt) => { showIncoming(evt.detail) })
   node.chat.addEventListener('request', (evt) => {
     print([paint('cyan', `(held: not a contact) ${messageLine(evt.detail, evt.detail.peer)}`)])
   })
@@ -82,6 +86,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     ...node.addresses().map(a => `  ${a}`),
     'type /help for commands'
   ])
+  await showUnread(node, showIncoming, print)
   if (tty) rl.prompt()
 
   const done = new Promise<void>(resolve => {
@@ -125,3 +130,24 @@ function sendTypingWhileComposing (node: PresenceNode, rl: readline.Interface): 
     } catch {}
   })
 }
+
+/**
+ * Messages can arrive while the client was not listening (offline messages are
+ * delivered as soon as the node is up): show every unread one once.
+ */
+async function showUnread (node: PresenceNode, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
+  let header = false
+  for (const view of node.who()) {
+    for (const m of await node.history(view.peerId, UNREAD_BACKLOG)) {
+      if (m.direction !== 'in' || m.state === 'read') continue
+      if (!header) print(['unread (/history <name> marks them read):'])
+      header = true
+      show(m)
+    }
+  }
+  const held = await node.requests()
+  if (held.length > 0) print([`${held.length} held message(s) from people who are not your contacts: /requests`])
+}
+
+/** How far back the start-up unread scan looks per contact. */
+const UNREAD_BACKLOG = 100
