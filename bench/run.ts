@@ -22,8 +22,12 @@ import type { BenchResult } from './result.js'
 export interface SuiteContext {
   /** Node counts for the multi-node suites (--nodes). */
   nodes: number[]
-  /** Measured runs per size (--runs); undefined means each suite's default. */
+  /** True when --nodes was given (suites with their own default size honour it then). */
+  nodesGiven: boolean
+  /** Measured runs per size of the multi-node suites (--runs); undefined: each suite's default. */
   runs?: number
+  /** Interleaved rounds of the ops/s suites (--rounds). */
+  rounds?: number
   fuzzCount: number
 }
 
@@ -40,13 +44,13 @@ const forEachSize = async (ctx: SuiteContext, fn: (nodes: number) => Promise<Ben
 }
 
 export const SUITES: Suite[] = [
-  { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.runs }) },
+  { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.rounds }) },
   { id: 'presence.propagation', run: async ctx => forEachSize(ctx, async nodes => benchPropagation({ nodes, runs: ctx.runs })) },
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
   // { id: 'chat', run: async () => benchChat() },
-  // { id: 'locate', run: async ctx => forEachSize({ ...ctx, nodes: ctx.explicitNodes ?? [100] }, async nodes => benchLocate({ nodes })) },
+  // { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
 ]
 
 export const DEFAULT_NODES = [10, 50, 100]
@@ -86,12 +90,15 @@ export function machine (): string {
   return `${os.availableParallelism()} cores, ${cpu}, Node ${process.version}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map(l => l.toFixed(2)).join(' ')}`
 }
 
+class UsageError extends Error {}
+
 async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
       nodes: { type: 'string' },
       runs: { type: 'string' },
+      rounds: { type: 'string' },
       fuzz: { type: 'string' },
       out: { type: 'string' },
       markdown: { type: 'boolean' },
@@ -99,28 +106,31 @@ async function main (): Promise<void> {
     }
   })
   if (values.help === true) {
-    console.log(`usage: npm run bench -- [--only ${SUITES.map(s => s.id).join(',')}] [--nodes 10,50,100] [--runs N] [--fuzz N] [--out bench/results.json] [--markdown]
+    console.log(`usage: npm run bench -- [--only ${SUITES.map(s => s.id).join(',')}] [--nodes 10,50,100] [--runs N] [--rounds N] [--fuzz N] [--out bench/results.json] [--markdown]
   --only     comma-separated prefixes of suite ids (e.g. --only presence runs both presence suites)
   --nodes    node counts for multi-node suites (default ${DEFAULT_NODES.join(',')})
-  --runs     measured runs per size / rounds for ops suites (default: per suite)
+  --runs     measured runs per size of multi-node suites (default 200/100/60 at 10/50/100 nodes)
+  --rounds   interleaved rounds of the ops/s suites (default 7)
   --fuzz     mutated inputs per decoder (default ${FUZZ_DEFAULT_COUNT})`)
     return
   }
   const list = (s: string | undefined): string[] => s == null ? [] : s.split(',').map(x => x.trim()).filter(x => x !== '')
   const positive = (s: string, what: string): number => {
     const n = Number(s)
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what} must be a positive integer, got ${s}`)
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer, got ${s}`)
     return n
   }
   const only = list(values.only)
   const ctx: SuiteContext = {
     nodes: values.nodes != null ? list(values.nodes).map(s => positive(s, '--nodes')) : DEFAULT_NODES,
+    nodesGiven: values.nodes != null,
     runs: values.runs != null ? positive(values.runs, '--runs') : undefined,
+    rounds: values.rounds != null ? positive(values.rounds, '--rounds') : undefined,
     fuzzCount: values.fuzz != null ? positive(values.fuzz, '--fuzz') : FUZZ_DEFAULT_COUNT
   }
-  if (ctx.nodes.some(n => n < 2)) throw new Error('--nodes: every size must be at least 2')
+  if (ctx.nodes.some(n => n < 2)) throw new UsageError('--nodes: every size must be at least 2')
   const chosen = SUITES.filter(s => only.length === 0 || only.some(p => s.id.startsWith(p)))
-  if (chosen.length === 0) throw new Error(`--only ${values.only} matches no suite; suites: ${SUITES.map(s => s.id).join(', ')}`)
+  if (chosen.length === 0) throw new UsageError(`--only ${values.only} matches no suite; suites: ${SUITES.map(s => s.id).join(', ')}`)
 
   console.log(`presence-mesh benchmarks on ${machine()}`)
   const rows: BenchResult[] = []
@@ -138,7 +148,13 @@ async function main (): Promise<void> {
   if (values.markdown === true) console.log('\n' + formatMarkdown(rows))
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err)
-  process.exit(1)
-})
+if (process.argv[1] != null && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().then(() => process.exit(0), (err) => {
+    if (err instanceof UsageError || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`bench: ${err.message} (see npm run bench -- --help)`)
+      process.exit(2)
+    }
+    console.error(err)
+    process.exit(1)
+  })
+}
