@@ -1,6 +1,6 @@
 /**
  * One measurement of bench/memory.ts, in its own process (run with --expose-gc):
- *   node --expose-gc --import tsx bench/memory-child.ts <presence|bare|gossipsub> <extra nodes> [contacts]
+ *   node --expose-gc <compiled>/bench/memory-child.js (bench/memory.ts compiles it) <presence|bare|gossipsub> <extra nodes> [contacts]
  * With extra nodes 0: one idle node; prints its memory after settling and GC.
  * With extra nodes N: measures after one node, then after N more (each dialling
  * the first), and prints both, so the caller can compute the cost per node.
