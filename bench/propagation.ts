@@ -24,7 +24,7 @@ export interface PropagationOptions {
 }
 
 export function defaultRuns (nodes: number): number {
-  return nodes <= 10 ? 200 : nodes <= 50 ? 100 : 60
+  return nodes <= 10 ? 200 : 100
 }
 
 /** Resolves when `expected` distinct receivers reported, with the time of the last. */
