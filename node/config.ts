@@ -35,7 +35,7 @@ export async function loadConfig (home: string): Promise<NodeConfig> {
   const cfg = json as Record<string, unknown>
   return {
     listen: cfg.listen == null ? undefined : checkMultiaddrs(cfg.listen, `${file}: listen`),
-    bootstrap: cfg.bootstrap == null ? undefined : checkMultiaddrs(cfg.bootstrap, `${file}: bootstrap`)
+    bootstrap: cfg.bootstrap == null ? undefined : checkBootstrap(cfg.bootstrap, `${file}: bootstrap`)
   }
 }
 
@@ -53,9 +53,19 @@ export function checkMultiaddrs (value: unknown, what: string): string[] {
   })
 }
 
+/** Bootstrap addresses must name the peer they reach (…/p2p/<peer id>). */
+export function checkBootstrap (value: unknown, what: string): string[] {
+  return checkMultiaddrs(value, what).map(a => {
+    if (multiaddr(a).getComponents().find(c => c.name === 'p2p') == null) {
+      throw new UserError(`${what}: ${a} lacks /p2p/<peer id>`)
+    }
+    return a
+  })
+}
+
 /** Bootstrap addresses from the environment: comma or whitespace separated. */
 export function bootstrapFromEnv (env: NodeJS.ProcessEnv = process.env): string[] {
   const raw = env[BOOTSTRAP_ENV]
   if (raw == null || raw.trim() === '') return []
-  return checkMultiaddrs(raw.split(/[\s,]+/).filter(s => s !== ''), BOOTSTRAP_ENV)
+  return checkBootstrap(raw.split(/[\s,]+/).filter(s => s !== ''), BOOTSTRAP_ENV)
 }

@@ -9,8 +9,10 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { chat } from './chat/index.js'
 import { presence } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
+import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -23,6 +25,7 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   presence: PresenceService
+  chat: ChatService
 }
 
 export type PresenceLibp2p = Libp2p<PresenceServices>
@@ -41,6 +44,7 @@ export interface NodeOptions {
   listen: string[]
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
   /** Refuses connections to chosen peers (the chaos run partitions the mesh with it). */
@@ -74,7 +78,9 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       identify: identify(),
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
-      presence: presence(opts.presence)
+      presence: presence(opts.presence),
+      // after presence: services receive the ones before them as components
+      chat: chat(opts.chat)
     }
   })
 }
