@@ -6,7 +6,9 @@
  * in two (connection gater, links cut) and heals it. Checks that every
  * watcher's view converges: killed nodes offline within the TTL, restarted
  * ones online again, each side of the partition offline for the other within
- * the TTL, everyone online after the heal. Bounded by a global deadline; kills
+ * the TTL, everyone online after the heal. Contacts chat all along (messages to
+ * dead or cut-off peers included); at the end every message send() accepted
+ * must be in the receiver's history exactly once. Bounded by a global deadline; kills
  * every child in every outcome. Exit code 0 only when every check passed.
  */
 import '../node/polyfill.js'
@@ -48,6 +50,8 @@ const SLACK_MS = Math.max(5_000, TTL)
 const START_BATCH = 5
 /** Expiry timers fire late on a loaded machine; this much lateness is not counted against the TTL. */
 const TIMER_TOLERANCE_MS = 500
+/** How long queued messages may take to arrive after the heal (the outbox retries with backoff up to minutes). */
+const CHAT_DEADLINE_MS = 180_000
 
 const random = prng(SEED)
 const pickDistinct = (n: number, k: number, not: Set<number>): number[] => {
@@ -68,6 +72,8 @@ interface Member {
   bootstrap: number[]
   contacts: number[]
   proc?: NodeProcess
+  /** Message ids send() returned, by receiver index. */
+  sent: Map<number, string[]>
   /** Date.now() of the last SIGKILL. */
   killedAt?: number
 }
@@ -160,6 +166,44 @@ function offlineAfter (w: Member, c: Member, since: number): number | undefined 
   return e == null ? undefined : e.at - since
 }
 
+/** Every live node sends one message to each contact, dead or cut off or not. */
+async function chatRound (members: Member[], label: string): Promise<number> {
+  let n = 0
+  await Promise.all(alive(members).map(async m => {
+    for (const c of m.contacts) {
+      const [id] = await m.proc!.call<string[]>('sendMany', members[c].peerId, `${label} ${m.i}->${c}`, 1)
+      m.sent.set(c, [...(m.sent.get(c) ?? []), id])
+      n++
+    }
+  }))
+  return n
+}
+
+/** Per receiver and sender: how often each sent id is in the receiver's history. */
+async function chatDelivery (members: Member[]): Promise<{ sent: number, missing: number, duplicated: number, unexpected: number }> {
+  let sent = 0
+  let missing = 0
+  let duplicated = 0
+  let unexpected = 0
+  await Promise.all(alive(members).map(async r => {
+    for (const s of members) {
+      const ids = s.sent.get(r.i)
+      if (ids == null) continue
+      const inbound = (await r.proc!.call<Array<{ id: string, direction: string }>>('history', s.peerId)).filter(h => h.direction === 'in')
+      const count = new Map<string, number>()
+      for (const h of inbound) count.set(h.id, (count.get(h.id) ?? 0) + 1)
+      for (const id of ids) {
+        sent++
+        const k = count.get(id) ?? 0
+        if (k === 0) missing++
+        if (k > 1) duplicated++
+      }
+      unexpected += inbound.filter(h => !ids.includes(h.id)).length
+    }
+  }))
+  return { sent, missing, duplicated, unexpected }
+}
+
 const stats = (xs: number[]): string => {
   if (xs.length === 0) return 'none'
   const s = [...xs].sort((a, b) => a - b)
@@ -167,7 +211,7 @@ const stats = (xs: number[]): string => {
 }
 
 async function main (): Promise<void> {
-  log(`chaos: ${N} node processes on TCP loopback, TTL ${TTL} ms, ${CONTACTS} contacts each, kill ${Math.round(KILL_FRACTION * 100)}%, seed ${SEED}`)
+  log(`chaos: ${N} node processes on TCP loopback, TTL ${TTL} ms, ${CONTACTS} random contacts each (made mutual), kill ${Math.round(KILL_FRACTION * 100)}%, seed ${SEED}`)
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'pm-chaos-'))
   try {
     const ports = await freePorts(N)
@@ -179,12 +223,18 @@ async function main (): Promise<void> {
       const key = await generateKeyPair('Ed25519')
       await fs.writeFile(path.join(home, IDENTITY_FILE), privateKeyToProtobuf(key), { mode: 0o600 })
       const peerId = peerIdFromPrivateKey(key).toString()
-      members.push({ i, home, port: ports[i], peerId, addr: `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerId}`, bootstrap: [], contacts: [] })
+      members.push({ i, home, port: ports[i], peerId, addr: `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerId}`, bootstrap: [], contacts: [], sent: new Map() })
     }
     const half = Math.floor(N / 2)
     const side = (i: number): number => i < half ? 0 : 1
+    // contacts are mutual, so chat between them is contact chat, not a request
     for (const m of members) {
-      m.contacts = pickDistinct(N, CONTACTS, new Set([m.i]))
+      for (const c of pickDistinct(N, CONTACTS, new Set([m.i]))) {
+        if (!m.contacts.includes(c)) m.contacts.push(c)
+        if (!members[c].contacts.includes(m.i)) members[c].contacts.push(m.i)
+      }
+    }
+    for (const m of members) {
       // Gossipsub forwards a topic only among its subscribers, so a watcher needs a link to its
       // contact (what discovery provides); bootstrap entries are keep-alive and redialled after
       // crashes. A path inside each half plus one random link make the rest of the mesh.
@@ -202,12 +252,14 @@ async function main (): Promise<void> {
     let r = await converge(members, () => 'online', 120_000)
     check('initial convergence', r.wrong.length === 0, `${pairs} watcher->contact views online after ${r.ms} ms${r.wrong.length > 0 ? `; wrong: ${r.wrong.slice(0, 10).join(' ')}` : ''}`)
 
+    log(`chat: ${await chatRound(members, 'start')} messages sent`)
+
     // ---- crash: SIGKILL 30%, no goodbye ----
     const victims = pickDistinct(N, Math.round(N * KILL_FRACTION), new Set()).map(i => members[i])
     const killAt = Date.now()
     await Promise.all(victims.map(async v => { await v.proc!.kill(); v.proc = undefined; v.killedAt = killAt }))
     const dead = new Set(victims.map(v => v.i))
-    log(`SIGKILLed ${victims.length} nodes: ${victims.map(v => v.i).join(' ')}`)
+    log(`SIGKILLed ${victims.length} nodes: ${victims.map(v => v.i).join(' ')}; chat: ${await chatRound(members, 'crash')} messages sent, some to dead nodes`)
     r = await converge(members, (_w, c) => dead.has(c.i) ? 'offline' : 'online', TTL + SLACK_MS)
     const toOffline: number[] = []
     let missingEvents = 0
@@ -244,7 +296,7 @@ async function main (): Promise<void> {
     const cross = (w: Member, c: Member): boolean => side(w.i) !== side(c.i)
     const partAt = Date.now()
     await Promise.all(members.map(async m => m.proc!.call('deny', (side(m.i) === 0 ? B : A).map(x => x.peerId))))
-    log(`partitioned: ${A.length} | ${B.length} nodes, cross links cut and refused`)
+    log(`partitioned: ${A.length} | ${B.length} nodes, cross links cut and refused; chat: ${await chatRound(members, 'partition')} messages sent, some across the cut`)
     r = await converge(members, (w, c) => cross(w, c) ? 'offline' : 'online', TTL + SLACK_MS)
     const crossPairs = members.reduce((n, w) => n + w.contacts.filter(c => cross(w, members[c])).length, 0)
     const partOffline = members.flatMap(w => w.contacts.filter(c => cross(w, members[c])).map(c => offlineAfter(w, members[c], partAt)).filter((x): x is number => x != null))
@@ -259,11 +311,16 @@ async function main (): Promise<void> {
     r = await converge(members, () => 'online', 60_000 + TTL)
     check('heal: every view online again', r.wrong.length === 0, `converged ${Date.now() - healAt} ms after the heal${r.wrong.length > 0 ? `; wrong: ${r.wrong.slice(0, 10).join(' ')}` : ''}`)
 
-    // ---- chat: exactly-once delivery under the same crashes and partition ----
-    // When chat lands (bench/chat.ts, node.send/receive in the fixture), send messages from every
-    // node to its contacts throughout the phases above, then check here that every message
-    // accepted by send() was delivered exactly once:
-    //   check('chat: every accepted message delivered exactly once', ...)
+    // ---- chat: every message send() accepted is in the receiver's history exactly once ----
+    log(`chat: ${await chatRound(members, 'healed')} messages sent after the heal`)
+    const chatT = Date.now()
+    let d = await chatDelivery(members)
+    while ((d.missing > 0 || d.duplicated > 0) && Date.now() - chatT < CHAT_DEADLINE_MS) {
+      await new Promise(resolve => setTimeout(resolve, 1_000))
+      d = await chatDelivery(members)
+    }
+    check('chat: every accepted message delivered exactly once', d.missing === 0 && d.duplicated === 0 && d.unexpected === 0,
+      `${d.sent} messages (sent before and during the crash, across the partition, after the heal): ${d.missing} missing, ${d.duplicated} duplicated, ${d.unexpected} unexpected, all in ${Date.now() - chatT} ms after the last round`)
   } finally {
     await killAllNodes()
     await fs.rm(root, { recursive: true, force: true }).catch(() => {})

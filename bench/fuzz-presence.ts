@@ -17,59 +17,8 @@ import type { FuzzTarget, Random } from './fuzz.js'
 import type { OpenOptions, OpenResult } from '../protocol/presence-record.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-// ---- a minimal protobuf writer and reader, independent of protons ----
-
-type Field = { n: number, varint: bigint } | { n: number, bytes: Uint8Array }
-
-function varint (v: bigint): number[] {
-  const out: number[] = []
-  let x = BigInt.asUintN(64, v)
-  while (x >= 0x80n) { out.push(Number(x & 0x7fn) | 0x80); x >>= 7n }
-  out.push(Number(x))
-  return out
-}
-
-function encodeFields (fields: Field[]): Uint8Array {
-  const out: number[] = []
-  for (const f of fields) {
-    if ('varint' in f) out.push(...varint(BigInt(f.n << 3)), ...varint(f.varint))
-    else out.push(...varint(BigInt((f.n << 3) | 2)), ...varint(BigInt(f.bytes.byteLength)), ...f.bytes)
-  }
-  return Uint8Array.from(out)
-}
-
-/** Decodes wire types 0 and 2 only; throws on anything else or on truncation. Last field wins, as in protobuf. */
-function decodeFields (b: Uint8Array): Map<number, Field> {
-  const out = new Map<number, Field>()
-  let i = 0
-  const readVarint = (): bigint => {
-    let x = 0n
-    for (let shift = 0n; ; shift += 7n) {
-      if (i >= b.length || shift > 63n) throw new Error('bad varint')
-      const byte = b[i++]
-      x |= BigInt(byte & 0x7f) << shift
-      if ((byte & 0x80) === 0) return BigInt.asUintN(64, x)
-    }
-  }
-  while (i < b.length) {
-    const tag = readVarint()
-    const n = Number(tag >> 3n)
-    const wt = Number(tag & 7n)
-    if (wt === 0) out.set(n, { n, varint: readVarint() })
-    else if (wt === 2) {
-      const len = Number(readVarint())
-      if (i + len > b.length) throw new Error('truncated')
-      out.set(n, { n, bytes: b.slice(i, i + len) })
-      i += len
-    } else throw new Error(`wire type ${wt}`)
-  }
-  return out
-}
-
-const bytesOf = (m: Map<number, Field>, n: number): Uint8Array | undefined => { const f = m.get(n); return f != null && 'bytes' in f ? f.bytes : undefined }
-const varintOf = (m: Map<number, Field>, n: number): bigint | undefined => { const f = m.get(n); return f != null && 'varint' in f ? f.varint : undefined }
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-const eq = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+import { bytesOf, decodeFields, encodeFields, eq, hex, varint, varintOf } from './fuzz-proto.js'
+import type { Field } from './fuzz-proto.js'
 
 /** Field list of a presence record (field numbers of protocol/presence.proto). */
 interface RecordFields {

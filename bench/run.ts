@@ -16,7 +16,7 @@ import { benchMemory } from './memory.js'
 import { benchPropagation } from './propagation.js'
 import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
-// import { benchChat } from './chat.js'
+import { benchChat } from './chat.js'
 // import { benchLocate } from './locate.js'
 
 export interface SuiteContext {
@@ -49,7 +49,7 @@ export const SUITES: Suite[] = [
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
-  // { id: 'chat', run: async () => benchChat() },
+  { id: 'chat', run: async () => benchChat() },
   // { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
 ]
 
