@@ -21,16 +21,32 @@ function varint (n: number): number[] {
   return out
 }
 
+const prefixes = new Map<string, Uint8Array>()
+
+/** varint(len(domain)) || domain || varint(len(type)) || type, built once per domain and type. */
+function signingPrefix (domain: string, payloadType: Uint8Array): Uint8Array {
+  const key = `${domain}\u0000${Buffer.from(payloadType).toString('latin1')}`
+  let prefix = prefixes.get(key)
+  if (prefix == null) {
+    const d = new TextEncoder().encode(domain)
+    prefix = Uint8Array.from([...varint(d.byteLength), ...d, ...varint(payloadType.byteLength), ...payloadType])
+    // envelopes name their own payload type: do not let a flood of odd ones grow the map
+    if (prefixes.size < 16) prefixes.set(key, prefix)
+  }
+  return prefix
+}
+
 /**
  * The bytes a libp2p signed envelope signs (RFC 0002): varint-length-prefixed
  * domain, payload type and payload, in one contiguous buffer.
  */
 export function envelopeSigningBytes (domain: string, payloadType: Uint8Array, payload: Uint8Array): Uint8Array {
-  const d = new TextEncoder().encode(domain)
-  const parts = [Uint8Array.from(varint(d.byteLength)), d, Uint8Array.from(varint(payloadType.byteLength)), payloadType, Uint8Array.from(varint(payload.byteLength)), payload]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.byteLength }
+  const prefix = signingPrefix(domain, payloadType)
+  const len = varint(payload.byteLength)
+  const out = new Uint8Array(prefix.byteLength + len.length + payload.byteLength)
+  out.set(prefix, 0)
+  out.set(len, prefix.byteLength)
+  out.set(payload, prefix.byteLength + len.length)
   return out
 }
 
