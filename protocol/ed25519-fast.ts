@@ -52,37 +52,46 @@ export function envelopeSigningBytes (domain: string, payloadType: Uint8Array, p
 
 /** What is derived once from an Ed25519 public key and reused for every record it signs. */
 export interface Signer {
-  keyObject: crypto.KeyObject
+  publicKey: Ed25519PublicKey
   peerId: PeerId
   /** The peer id as a string (base58btc). */
   id: string
   /** The peer id's multihash bytes. */
   multihash: Uint8Array
+  /** Built at the first verification, so records refused by cheaper checks never pay for it. */
+  keyObject?: crypto.KeyObject
+  cacheKey: string
 }
 
-/** Bounds the cache: a flood of records from fresh keys costs only the uncached path. */
+/**
+ * Bounds the cache. Only signers whose signature verified are cached, so a
+ * flood of records with fresh or forged keys cannot evict real contacts.
+ */
 export const SIGNER_CACHE_SIZE = 1024
 const signers = new Map<string, Signer>()
 
-/** The signer for an Ed25519 public key; throws if node:crypto rejects the key bytes. */
+/** The signer of an Ed25519 public key: from the cache, else derived now (and cached once it verifies). */
 export function signerOf (publicKey: Ed25519PublicKey): Signer {
   const cacheKey = Buffer.from(publicKey.raw.buffer, publicKey.raw.byteOffset, publicKey.raw.byteLength).toString('latin1')
-  let s = signers.get(cacheKey)
-  if (s != null) return s
-  const keyObject = crypto.createPublicKey({
-    format: 'jwk',
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.raw).toString('base64url') }
-  })
+  const cached = signers.get(cacheKey)
+  if (cached != null) return cached
   const peerId = peerIdFromPublicKey(publicKey)
-  s = { keyObject, peerId, id: peerId.toString(), multihash: peerId.toMultihash().bytes }
-  if (signers.size >= SIGNER_CACHE_SIZE) signers.delete(signers.keys().next().value as string)
-  signers.set(cacheKey, s)
-  return s
+  return { publicKey, peerId, id: peerId.toString(), multihash: peerId.toMultihash().bytes, cacheKey }
 }
 
+/** Verifies an Ed25519 signature; throws if node:crypto refuses the key bytes. */
 export function verifyEd25519 (signer: Signer, data: Uint8Array, signature: Uint8Array): boolean {
   if (signature.byteLength !== 64) return false
-  return crypto.verify(null, data, signer.keyObject, signature)
+  signer.keyObject ??= crypto.createPublicKey({
+    format: 'jwk',
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(signer.publicKey.raw).toString('base64url') }
+  })
+  const ok = crypto.verify(null, data, signer.keyObject, signature)
+  if (ok && !signers.has(signer.cacheKey)) {
+    if (signers.size >= SIGNER_CACHE_SIZE) signers.delete(signers.keys().next().value as string)
+    signers.set(signer.cacheKey, signer)
+  }
+  return ok
 }
 
 const privateKeyObjects = new WeakMap<PrivateKey, crypto.KeyObject>()

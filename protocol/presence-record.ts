@@ -10,7 +10,6 @@ import {
   MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
 import { PresenceRecord as PresenceRecordPb, Status as StatusPb } from './presence.js'
-import type { Signer } from './ed25519-fast.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Signing domain of presence envelopes (part of what the signature covers). */
@@ -146,12 +145,7 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
     return reject('malformed', err?.message)
   }
 
-  let signer: Signer
-  try {
-    signer = signerOf(publicKey)
-  } catch (err: any) {
-    return reject('bad-signature', err?.message)
-  }
+  const signer = signerOf(publicKey)
   if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
   if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) {
     return reject('wrong-presentity')
