@@ -16,7 +16,7 @@ import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
 
@@ -47,6 +47,8 @@ export interface NodeOptions {
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
+  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it). */
+  connectionGater?: ConnectionGater
 }
 
 export async function createPresenceLibp2p (opts: NodeOptions): Promise<PresenceLibp2p> {
@@ -66,6 +68,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
           tagName: `${KEEP_ALIVE}-bootstrap`
         })]
       : [],
+    ...(opts.connectionGater != null ? { connectionGater: opts.connectionGater } : {}),
     connectionManager: {
       ...CONNECTION_LIMITS,
       // many local peers (tests, a LAN party) connect from one address at once

@@ -15,7 +15,7 @@ import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
-import type { PeerId } from '@libp2p/interface'
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
 export interface PresenceNodeOptions {
@@ -30,6 +30,8 @@ export interface PresenceNodeOptions {
   sharedHost?: boolean
   /** Open the control socket in the home directory (default true). */
   control?: boolean
+  /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
+  connectionGater?: ConnectionGater
 }
 
 export class PresenceNode {
@@ -52,7 +54,8 @@ export class PresenceNode {
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
-        privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost
+        privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost,
+        connectionGater: opts.connectionGater
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
