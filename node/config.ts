@@ -10,6 +10,8 @@ export const CONFIG_FILE = 'config.json'
 export const DEFAULT_PORT = 4791
 export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`]
 export const BOOTSTRAP_ENV = 'PRESENCE_MESH_BOOTSTRAP'
+/** `PRESENCE_MESH_MDNS=off` (or 0, false, no) turns mDNS off, like --no-mdns; test runs set it for every child. */
+export const MDNS_ENV = 'PRESENCE_MESH_MDNS'
 
 export interface NodeConfig {
   listen?: string[]
@@ -35,7 +37,7 @@ export async function loadConfig (home: string): Promise<NodeConfig> {
   const cfg = json as Record<string, unknown>
   return {
     listen: cfg.listen == null ? undefined : checkMultiaddrs(cfg.listen, `${file}: listen`),
-    bootstrap: cfg.bootstrap == null ? undefined : checkMultiaddrs(cfg.bootstrap, `${file}: bootstrap`)
+    bootstrap: cfg.bootstrap == null ? undefined : checkBootstrap(cfg.bootstrap, `${file}: bootstrap`)
   }
 }
 
@@ -53,9 +55,28 @@ export function checkMultiaddrs (value: unknown, what: string): string[] {
   })
 }
 
+/** Bootstrap addresses must name the peer they reach (…/p2p/<peer id>). */
+export function checkBootstrap (value: unknown, what: string): string[] {
+  return checkMultiaddrs(value, what).map(a => {
+    if (multiaddr(a).getComponents().find(c => c.name === 'p2p') == null) {
+      throw new UserError(`${what}: ${a} lacks /p2p/<peer id>`)
+    }
+    return a
+  })
+}
+
 /** Bootstrap addresses from the environment: comma or whitespace separated. */
 export function bootstrapFromEnv (env: NodeJS.ProcessEnv = process.env): string[] {
   const raw = env[BOOTSTRAP_ENV]
   if (raw == null || raw.trim() === '') return []
-  return checkMultiaddrs(raw.split(/[\s,]+/).filter(s => s !== ''), BOOTSTRAP_ENV)
+  return checkBootstrap(raw.split(/[\s,]+/).filter(s => s !== ''), BOOTSTRAP_ENV)
+}
+
+/** false when the environment turns mDNS off; undefined leaves the default. */
+export function mdnsFromEnv (env: NodeJS.ProcessEnv = process.env): false | undefined {
+  const raw = env[MDNS_ENV]?.trim().toLowerCase()
+  if (raw == null || raw === '') return undefined
+  if (['off', '0', 'false', 'no'].includes(raw)) return false
+  if (['on', '1', 'true', 'yes'].includes(raw)) return undefined
+  throw new UserError(`${MDNS_ENV} must be on or off, not ${env[MDNS_ENV]}`)
 }

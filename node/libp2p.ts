@@ -13,10 +13,12 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
+import { chat } from './chat/index.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { dhtPresence, discovery, PresenceDhtRules } from './discovery/index.js'
 import { presence } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
+import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { DhtPresenceService, DiscoveryService } from './discovery/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
@@ -31,6 +33,7 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   presence: PresenceService
+  chat: ChatService
   dht: KadDHT
   discovery: DiscoveryService
   dhtPresence: DhtPresenceService
@@ -81,13 +84,14 @@ export interface NodeOptions {
   listen: string[]
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
   /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
   relay?: boolean
   /** Only query the DHT, never answer (a node that is not reachable, or on a metered link). */
   dhtClientMode?: boolean
-  /** Discover peers on the LAN by mDNS (default true); tests turn it off. */
+  /** Discover peers on the LAN by mDNS (default true here; PresenceNode turns it off for sharedHost and PRESENCE_MESH_MDNS=off). */
   mdns?: boolean | { serviceTag?: string, interval?: number }
   /** Put this node's presence record in the DHT for fetchers (default true). */
   publishPresence?: boolean
@@ -95,7 +99,7 @@ export interface NodeOptions {
   maxConnections?: number
   /** Dial the most recently connected peers of the peer store at start (default true). */
   rejoin?: boolean
-  /** Tests only: a gater that refuses some dials (e.g. to force a relay). */
+  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it; the relay test forces a relay). */
   connectionGater?: ConnectionGater
 }
 
@@ -125,6 +129,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       presence: presence(opts.presence),
+      // after presence: services receive the ones before them as components
+      chat: chat(opts.chat),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         // LAN and loopback addresses are what a private mesh runs on

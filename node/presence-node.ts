@@ -2,17 +2,21 @@
  * The node API: everything the CLI (or an embedding app) does goes through a
  * PresenceNode, which owns the home directory, the datastore and libp2p.
  */
-import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv } from './config.js'
+import { controlMethods } from './control/methods.js'
+import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
 import { UserError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { FetchResult, LocateOptions, LocateResult } from './discovery/index.js'
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
-import type { PeerId } from '@libp2p/interface'
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
 export interface PresenceNodeOptions {
@@ -22,13 +26,17 @@ export interface PresenceNodeOptions {
   /** Bootstrap multiaddrs, added to those of config.json and PRESENCE_MESH_BOOTSTRAP. */
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  chat?: ChatServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */
   relay?: boolean
   /** DHT client mode: query, never answer (CLI --dht-client). */
   dhtClientMode?: boolean
-  /** mDNS discovery on the LAN, default on (CLI --no-mdns turns it off). */
+  /**
+   * mDNS discovery on the LAN (CLI --no-mdns turns it off). Default on, except with sharedHost
+   * (tests, benchmarks) or PRESENCE_MESH_MDNS=off.
+   */
   mdns?: NodeOptions['mdns']
   /** Put this node's presence record in the DHT for fetchers (default true). */
   publishPresence?: boolean
@@ -36,11 +44,16 @@ export interface PresenceNodeOptions {
   maxConnections?: number
   /** Dial the most recently connected known peers at start (default true). */
   rejoin?: boolean
-  /** Tests only: refuse some dials. */
+  /** Open the control socket in the home directory (default true). */
+  control?: boolean
+  /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
   connectionGater?: NodeOptions['connectionGater']
 }
 
 export class PresenceNode {
+  private control?: ControlServer
+  private stopping?: Promise<void>
+
   private constructor (
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
@@ -65,10 +78,11 @@ export class PresenceNode {
         listen,
         bootstrap,
         presence: opts.presence,
+        chat: opts.chat,
         sharedHost: opts.sharedHost,
         relay: opts.relay,
         dhtClientMode: opts.dhtClientMode,
-        mdns: opts.mdns,
+        mdns: opts.mdns ?? mdnsFromEnv() ?? (opts.sharedHost !== true),
         publishPresence: opts.publishPresence,
         connectionGater: opts.connectionGater,
         rejoin: opts.rejoin,
@@ -78,6 +92,10 @@ export class PresenceNode {
       const node = new PresenceNode(opts.home, libp2p, datastore)
       // presentities watched before the restart are kept reachable again
       for (const view of node.who()) libp2p.services.discovery.follow(view.peerId)
+      if (opts.control !== false) {
+        node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
+        await node.control.start().catch(async (err) => { await node.stop(); throw err })
+      }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
@@ -93,6 +111,43 @@ export class PresenceNode {
 
   get presence (): PresenceService {
     return this.libp2p.services.presence
+  }
+
+  /** Incoming messages, delivery states, typing: node.chat.addEventListener('message' | 'request' | 'state' | 'typing', ...). */
+  get chat (): ChatService {
+    return this.libp2p.services.chat
+  }
+
+  /** A watched alias or a peer id, as the peer id string. */
+  resolvePeer (aliasOrPeer: PeerId | string): string {
+    if (typeof aliasOrPeer !== 'string') return aliasOrPeer.toString()
+    const view = this.presence.resolve(aliasOrPeer)
+    if (view != null) return view.peerId
+    try {
+      return peerIdFromString(aliasOrPeer).toString()
+    } catch {
+      throw new UserError(`${aliasOrPeer} is neither a known alias nor a peer id`)
+    }
+  }
+
+  /** Queues a text for a contact (alias or peer id); resolves with its id once it is on disk. */
+  async send (to: PeerId | string, text: string): Promise<string> {
+    return (await this.chat.send(this.resolvePeer(to), text)).id
+  }
+
+  /** The newest `limit` messages with a contact, both directions, oldest first. */
+  async history (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
+    return await this.chat.history(this.resolvePeer(peer), limit)
+  }
+
+  /** Marks a contact's messages read and sends the read receipt; returns how many changed. */
+  async markRead (peer: PeerId | string): Promise<number> {
+    return await this.chat.markRead(this.resolvePeer(peer))
+  }
+
+  /** Held messages from non-contacts, oldest first. */
+  async requests (): Promise<ChatMessage[]> {
+    return await this.chat.requests()
   }
 
   /** Dialable addresses, each ending in /p2p/<peer id>. */
@@ -131,8 +186,15 @@ export class PresenceNode {
     return this.presence.list()
   }
 
+  /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */
   async stop (): Promise<void> {
+    this.stopping ??= this.stopOnce()
+    await this.stopping
+  }
+
+  private async stopOnce (): Promise<void> {
     try {
+      await this.control?.stop()
       await this.libp2p.stop()
     } finally {
       await this.datastore.close().catch(() => {})

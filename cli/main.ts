@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+import '../node/polyfill.js'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { checkBootstrap, checkMultiaddrs, loadConfig, DEFAULT_LISTEN } from '../node/config.js'
+import { UserError } from '../node/errors.js'
+import { ensureHome, loadOrCreateIdentity, readRuntime, resolveHome } from '../node/home.js'
+import { MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
+import { callNode } from '../node/control/client.js'
+import { whoTable } from './format.js'
+import { runInteractive } from './interactive.js'
+import type { PresenceView } from '../node/presence/index.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+const addressArg = (check: typeof checkMultiaddrs) => (value: string, previous: string[] = []): string[] => {
+  try {
+    return collect(check([value], 'address')[0], previous)
+  } catch (err: any) {
+    throw new InvalidArgumentError(err.message)
+  }
+}
+
+function ttlArg (value: string): number {
+  const ms = Number(value) * 1000
+  if (!Number.isFinite(ms) || ms < MIN_PRESENCE_TTL_MS || ms > MAX_PRESENCE_TTL_MS) {
+    throw new InvalidArgumentError(`must be seconds between ${MIN_PRESENCE_TTL_MS / 1000} and ${MAX_PRESENCE_TTL_MS / 1000}`)
+  }
+  return ms
+}
+
+const program = new Command('presence-mesh')
+  .description('serverless presence and instant messaging on libp2p')
+  .option('--home <dir>', 'node home directory (default $PRESENCE_MESH_HOME or ~/.presence-mesh)')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => { process.stderr.write(s) } })
+
+const homeOf = (cmd: Command): string => resolveHome(cmd.optsWithGlobals().home as string | undefined)
+
+program.command('init')
+  .description('create the home directory and identity key')
+  .action(async (_opts, cmd: Command) => {
+    const home = homeOf(cmd)
+    await ensureHome(home)
+    const { privateKey, created } = await loadOrCreateIdentity(home)
+    const id = peerIdFromPrivateKey(privateKey).toString()
+    console.log(created ? `created identity ${id} in ${home}` : `${home} already holds identity ${id}`)
+  })
+
+program.command('id')
+  .description('print the peer id and addresses')
+  .option('--json', 'print {"peerId", "addresses"} as JSON')
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const home = homeOf(cmd)
+    const { privateKey } = await loadOrCreateIdentity(home)
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const running = await readRuntime(home)
+    const addresses = running?.addresses ??
+      ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).map(a => `${a}/p2p/${peerId}`)
+    if (opts.json === true) console.log(JSON.stringify({ peerId, addresses }))
+    else console.log([`peer id: ${peerId}`, `${running != null ? 'listening on' : 'will listen on'}:`, ...addresses.map(a => `  ${a}`)].join('\n'))
+  })
+
+program.command('start')
+  .description('run the node in the foreground with an interactive prompt')
+  .option('--listen <multiaddr>', 'listen address (repeatable)', addressArg(checkMultiaddrs))
+  .option('--bootstrap <multiaddr>', 'bootstrap peer address with /p2p/<id> (repeatable)', addressArg(checkBootstrap))
+  .option('--ttl <seconds>', 'lifetime of each presence record (re-announced at a third of it)', ttlArg)
+  .action(async (opts: { listen?: string[], bootstrap?: string[], ttl?: number }, cmd: Command) => {
+    await runInteractive({
+      home: homeOf(cmd),
+      listen: opts.listen,
+      bootstrap: opts.bootstrap,
+      presence: opts.ttl != null ? { ttlMs: opts.ttl } : undefined
+    })
+  })
+
+program.command('status')
+  .description('show or set the running node\'s presence')
+  .argument('[status]', 'online, away, busy, dnd or offline')
+  .argument('[note...]', 'a note (quote it or not)')
+  .action(async (status: string | undefined, note: string[], _opts, cmd: Command) => {
+    const self = await callNode<{ status: string, note?: string }>(homeOf(cmd), 'status', status, note.length > 0 ? note.join(' ') : undefined)
+    console.log(`you are ${self.status}${self.note != null ? ` — ${self.note}` : ''}`)
+  })
+
+program.command('send')
+  .description('send a message through the running node (kept and retried until delivered)')
+  .argument('<to>', 'alias or peer id')
+  .argument('<text...>', 'the message')
+  .action(async (to: string, text: string[], _opts, cmd: Command) => {
+    const { id } = await callNode<{ id: string }>(homeOf(cmd), 'send', to, text.join(' '))
+    console.log(`queued ${id}`)
+  })
+
+program.command('who')
+  .description('list watched presentities of the running node')
+  .option('--json', 'print the list as JSON')
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const views = await callNode<PresenceView[]>(homeOf(cmd), 'who')
+    console.log(opts.json === true ? JSON.stringify(views) : whoTable(views))
+  })
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err: any) {
+  if (err instanceof CommanderError) {
+    // commander already printed its one-line message
+    process.exitCode = err.exitCode === 0 ? 0 : 2
+  } else {
+    process.stderr.write(`presence-mesh: ${err instanceof UserError || process.env.DEBUG == null ? err.message : err.stack}\n`)
+    process.exitCode = 1
+  }
+}
