@@ -1,4 +1,4 @@
-/** Timing and limits of discovery (docs/protocol-discovery.md, docs/operations.md). */
+/** Timing and limits of discovery (docs/protocol.md §6, docs/operations.md). */
 
 /** kad-dht keeps its records under this datastore prefix (its default, made explicit). */
 export const DHT_DATASTORE_PREFIX = '/dht'
