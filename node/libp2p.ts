@@ -9,8 +9,10 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { BlockList, contacts } from './contacts/index.js'
 import { presence } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
+import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -23,6 +25,7 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   presence: PresenceService
+  contacts: ContactsService
 }
 
 export type PresenceLibp2p = Libp2p<PresenceServices>
@@ -43,10 +46,13 @@ export interface NodeOptions {
   presence?: PresenceServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
+  contacts?: Omit<ContactsServiceInit, 'blockList'>
 }
 
 export async function createPresenceLibp2p (opts: NodeOptions): Promise<PresenceLibp2p> {
   const bootstrapList = opts.bootstrap ?? []
+  // read before libp2p exists: the gater refuses blocked peers from the first connection on
+  const blockList = await BlockList.load(opts.datastore)
   return await createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
@@ -62,6 +68,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
           tagName: `${KEEP_ALIVE}-bootstrap`
         })]
       : [],
+    connectionGater: blockList.gater(),
     connectionManager: {
       ...CONNECTION_LIMITS,
       // many local peers (tests, a LAN party) connect from one address at once
@@ -71,7 +78,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       identify: identify(),
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
-      presence: presence(opts.presence)
+      presence: presence(opts.presence),
+      contacts: contacts({ ...opts.contacts, blockList })
     }
   })
 }

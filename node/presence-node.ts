@@ -4,13 +4,19 @@
  */
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
 import { openDatastore } from './datastore.js'
+import { PeerUnreachableError, UserError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import type { ContactInfo, ContactsService, ContactsServiceInit, Contact, PendingRequest, Visibility, Watchers } from './contacts/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
+import type { PresenceViewLevel } from './presence/audience.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
 export interface PresenceNodeOptions {
@@ -22,6 +28,7 @@ export interface PresenceNodeOptions {
   presence?: PresenceServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
+  contacts?: Omit<ContactsServiceInit, 'blockList'>
 }
 
 export class PresenceNode {
@@ -41,7 +48,7 @@ export class PresenceNode {
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
-        privateKey, datastore, listen, bootstrap, presence: opts.presence, sharedHost: opts.sharedHost
+        privateKey, datastore, listen, bootstrap, presence: opts.presence, sharedHost: opts.sharedHost, contacts: opts.contacts
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
@@ -81,6 +88,85 @@ export class PresenceNode {
 
   who (): PresenceView[] {
     return this.presence.list()
+  }
+
+  /** Contacts, requests, blocks and visibility; its events: contact:request|accepted|declined|cancelled|delivered. */
+  get contactsService (): ContactsService {
+    return this.libp2p.services.contacts
+  }
+
+  contacts (): ContactInfo[] {
+    return this.contactsService.contacts()
+  }
+
+  requests (): { incoming: PendingRequest[], outgoing: PendingRequest[] } {
+    return this.contactsService.requests()
+  }
+
+  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+    return await this.contactsService.requestContact(peer, greeting, alias)
+  }
+
+  async accept (peerOrRequest: PeerId | string, alias?: string): Promise<Contact> {
+    return await this.contactsService.accept(peerOrRequest, alias)
+  }
+
+  async deny (peerOrRequest: PeerId | string): Promise<void> {
+    await this.contactsService.deny(peerOrRequest)
+  }
+
+  async cancel (peerOrRequest: PeerId | string): Promise<void> {
+    await this.contactsService.cancel(peerOrRequest)
+  }
+
+  async block (peer: PeerId | string): Promise<void> {
+    await this.contactsService.block(peer)
+  }
+
+  async unblock (peer: PeerId | string): Promise<void> {
+    await this.contactsService.unblock(peer)
+  }
+
+  blocked (): Array<{ peerId: string, since: number }> {
+    return this.contactsService.blocked()
+  }
+
+  isBlocked (peer: PeerId | string): boolean {
+    return this.contactsService.isBlocked(peer)
+  }
+
+  async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
+    await this.contactsService.setVisibility(mode, allow)
+  }
+
+  visibility (): { mode: Visibility, allow: string[] } {
+    return this.contactsService.visibility()
+  }
+
+  async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
+    await this.contactsService.setView(peer, view)
+  }
+
+  watchers (): Watchers {
+    return this.contactsService.watchers()
+  }
+
+  /**
+   * Opens a connection to a peer id or multiaddr. Any failure (offline, no
+   * address known, refused, timed out, blocked) is the same PeerUnreachableError.
+   */
+  async connect (target: string, timeoutMs = 10_000): Promise<void> {
+    let dialTarget: PeerId | Multiaddr
+    try {
+      dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
+    } catch {
+      throw new UserError(`not a peer id or multiaddr: ${target}`)
+    }
+    try {
+      await this.libp2p.dial(dialTarget, { signal: AbortSignal.timeout(timeoutMs) })
+    } catch {
+      throw new PeerUnreachableError(target)
+    }
   }
 
   async stop (): Promise<void> {

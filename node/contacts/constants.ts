@@ -1,0 +1,20 @@
+import { PROTOCOL_PREFIX } from '../../protocol/topics.js'
+
+export const CONTACT_PROTOCOL_NAME = 'contact'
+export const CONTACT_PROTOCOL_VERSION = '1.0.0'
+export const CONTACT_PROTOCOL = `/${PROTOCOL_PREFIX}/${CONTACT_PROTOCOL_NAME}/${CONTACT_PROTOCOL_VERSION}`
+/** Datastore prefix of everything the contacts service keeps. */
+export const DATASTORE_PREFIX = '/presence-mesh/contacts'
+/** One exchange: dial + message + receipt. */
+export const STREAM_TIMEOUT_MS = 10_000
+export const MAX_INBOUND_STREAMS = 4
+export const MAX_OUTBOUND_STREAMS = 4
+/** First retry of an undelivered message; doubles up to the cap. */
+export const RETRY_BASE_MS = 2_000
+export const RETRY_CAP_MS = 5 * 60_000
+/** Parallel delivery attempts. */
+export const MAX_PARALLEL_DELIVERIES = 4
+/** Incoming requests kept pending at once; more are dropped (spam bound). */
+export const MAX_PENDING_INCOMING = 100
+/** Watcher-info history entries kept. */
+export const MAX_HISTORY = 200
