@@ -163,7 +163,12 @@ export class PresenceNode {
       throw new UserError(`not a peer id or multiaddr: ${target}`)
     }
     try {
-      await this.libp2p.dial(dialTarget, { signal: AbortSignal.timeout(timeoutMs) })
+      const signal = AbortSignal.timeout(timeoutMs)
+      const connection = await this.libp2p.dial(dialTarget, { signal })
+      // A peer that refuses us does so only after the Noise handshake, by which
+      // time our side may already count the connection as open. Only an answer
+      // over it says the peer is really there.
+      await this.libp2p.services.ping.ping(connection.remotePeer, { signal })
     } catch {
       throw new PeerUnreachableError(target)
     }

@@ -76,6 +76,8 @@ export interface ContactsEvents {
   'contact:cancelled': CustomEvent<ContactAnswerEvent>
   /** A message of ours reached its recipient. */
   'contact:delivered': CustomEvent<ContactAnswerEvent & { kind: ContactMessageKind }>
+  /** A delivery attempt failed (the recipient is unreachable); it is retried later. */
+  'contact:retry': CustomEvent<ContactAnswerEvent & { kind: ContactMessageKind, attempts: number, nextAt: number }>
 }
 
 export interface ContactInfo extends Contact {
@@ -482,6 +484,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
             entry.attempts++
             entry.nextAt = Date.now() + Math.min(this.init.retryCapMs, this.init.retryBaseMs * 2 ** Math.min(entry.attempts - 1, 20))
             await this.store.saveOutbox(this.outbox)
+            this.safeDispatchEvent('contact:retry', { detail: { peerId: to, requestId: entry.requestId, kind: entry.kind, attempts: entry.attempts, nextAt: entry.nextAt } })
             break // the peer is unreachable: the rest waits for the next try
           }
         }
