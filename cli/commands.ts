@@ -5,12 +5,18 @@
 import { isPresenceStatus, STATUSES } from '../protocol/presence-record.js'
 import { UserError } from '../node/errors.js'
 import { describe, label, whoTable } from './format.js'
+import type { Paint } from './style.js'
 import type { PresenceNode } from '../node/presence-node.js'
+
+export interface CommandContext {
+  node: PresenceNode
+  paint: Paint
+}
 
 export interface Command {
   usage: string
   help: string
-  run: (node: PresenceNode, args: string[], rest: string) => Promise<string[]>
+  run: (ctx: CommandContext, args: string[], rest: string) => Promise<string[]>
 }
 
 export const QUIT = Symbol('quit')
@@ -19,7 +25,7 @@ export const commands: Record<string, Command> = {
   status: {
     usage: `/status <${STATUSES.join('|')}> [note]`,
     help: 'set your presence, with an optional note',
-    run: async (node, args, rest) => {
+    run: async ({ node }, args, rest) => {
       const [status] = args
       if (status == null || !isPresenceStatus(status)) throw new UserError(`usage: /status <${STATUSES.join('|')}> [note]`)
       const note = rest.slice(status.length).trim()
@@ -30,7 +36,7 @@ export const commands: Record<string, Command> = {
   watch: {
     usage: '/watch <peer id> [alias]',
     help: 'watch a presentity\'s presence',
-    run: async (node, args) => {
+    run: async ({ node }, args) => {
       const [peer, alias] = args
       if (peer == null) throw new UserError('usage: /watch <peer id> [alias]')
       const view = await node.watch(peer, alias)
@@ -40,7 +46,7 @@ export const commands: Record<string, Command> = {
   unwatch: {
     usage: '/unwatch <alias|peer id>',
     help: 'stop watching',
-    run: async (node, args) => {
+    run: async ({ node }, args) => {
       const view = args[0] == null ? undefined : node.presence.resolve(args[0])
       if (view == null) throw new UserError(`not watching ${args[0] ?? '(nobody named)'}`)
       await node.unwatch(view.peerId)
@@ -50,12 +56,12 @@ export const commands: Record<string, Command> = {
   who: {
     usage: '/who',
     help: 'list watched presentities and their presence',
-    run: async (node) => [whoTable(node.who())]
+    run: async ({ node, paint }) => [whoTable(node.who(), Date.now(), paint)]
   },
   id: {
     usage: '/id',
     help: 'show your peer id and addresses',
-    run: async (node) => [`peer id: ${node.peerId.toString()}`, ...node.addresses().map(a => `  ${a}`)]
+    run: async ({ node }) => [`peer id: ${node.peerId.toString()}`, ...node.addresses().map(a => `  ${a}`)]
   },
   help: {
     usage: '/help',
@@ -65,7 +71,7 @@ export const commands: Record<string, Command> = {
 }
 
 /** Parses and runs one input line; QUIT means the user asked to leave. */
-export async function runLine (node: PresenceNode, line: string): Promise<string[] | typeof QUIT> {
+export async function runLine (ctx: CommandContext, line: string): Promise<string[] | typeof QUIT> {
   const text = line.trim()
   if (text === '') return []
   if (!text.startsWith('/')) throw new UserError('commands start with /, try /help')
@@ -74,5 +80,17 @@ export async function runLine (node: PresenceNode, line: string): Promise<string
   const cmd = commands[name]
   if (cmd == null) throw new UserError(`unknown command /${name}, try /help`)
   const rest = text.slice(1 + name.length).trim()
-  return await cmd.run(node, args, rest)
+  return await cmd.run(ctx, args, rest)
+}
+
+/** Tab completion: command names first, then aliases and peer ids of watched presentities. */
+export function complete (node: PresenceNode, line: string): [string[], string] {
+  if (!line.includes(' ')) {
+    const names = [...Object.keys(commands), 'quit'].map(n => `/${n}`)
+    const hits = names.filter(n => n.startsWith(line))
+    return [hits.length > 0 ? hits : names, line]
+  }
+  const word = line.slice(line.lastIndexOf(' ') + 1)
+  const targets = node.who().flatMap(v => v.alias != null ? [v.alias, v.peerId] : [v.peerId])
+  return [targets.filter(t => t.startsWith(word)), word]
 }

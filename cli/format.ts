@@ -1,5 +1,13 @@
 /** How the CLI shows presence to a person. Pure string building. */
+import { painter } from './style.js'
+import type { Paint, Style } from './style.js'
 import type { PresenceView } from '../node/presence/index.js'
+
+const plain = painter(false)
+
+const STATUS_STYLE: Record<PresenceView['status'], Style> = {
+  online: 'green', away: 'yellow', busy: 'magenta', dnd: 'red', offline: 'grey'
+}
 
 export function clock (t: number = Date.now()): string {
   return new Date(t).toTimeString().slice(0, 8)
@@ -17,22 +25,29 @@ export function label (v: Pick<PresenceView, 'alias' | 'peerId'>): string {
   return v.alias ?? `${v.peerId.slice(0, 8)}…${v.peerId.slice(-6)}`
 }
 
-export function describe (v: PresenceView, now: number = Date.now()): string {
-  const parts: string[] = [v.status]
+export function describe (v: PresenceView, now: number = Date.now(), paint: Paint = plain): string {
+  const parts: string[] = [paint(STATUS_STYLE[v.status], v.status)]
   if (v.activity != null) parts.push(`(${v.activity})`)
   if (v.note != null && v.note !== '') parts.push(`— ${v.note}`)
   if (v.status === 'offline') parts.push(v.lastSeen != null ? `(last seen ${ago(v.lastSeen, now)})` : '(never seen)')
   return parts.join(' ')
 }
 
-/** One line for a change in a watched presentity's presence. */
-export function presenceLine (v: PresenceView, now: number = Date.now()): string {
-  return `[${clock(now)}] ${label(v)} is ${describe(v, now)}`
+/**
+ * One line for a change in a watched presentity's presence: coming online and
+ * going offline read as events, anything else as the new state.
+ */
+export function presenceLine (v: PresenceView, before: PresenceView['status'] | undefined, now: number = Date.now(), paint: Paint = plain): string {
+  const who = paint('bold', label(v))
+  const at = paint('dim', `[${clock(now)}]`)
+  if (v.status === 'offline') return `${at} ${who} ${paint('grey', 'went offline')}`
+  if (before == null || before === 'offline') return `${at} ${who} ${paint('green', 'came online')}: ${describe(v, now, paint)}`
+  return `${at} ${who} is ${describe(v, now, paint)}`
 }
 
-export function whoTable (views: PresenceView[], now: number = Date.now()): string {
+export function whoTable (views: PresenceView[], now: number = Date.now(), paint: Paint = plain): string {
   if (views.length === 0) return 'nobody watched yet: /watch <peer id> [alias]'
   return views
-    .map(v => `  ${label(v).padEnd(16)} ${describe(v, now)}\n  ${''.padEnd(16)} ${v.peerId}`)
+    .map(v => `  ${paint('bold', label(v).padEnd(16))} ${describe(v, now, paint)}\n  ${''.padEnd(16)} ${paint('dim', v.peerId)}`)
     .join('\n')
 }

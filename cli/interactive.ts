@@ -6,37 +6,51 @@
 import readline from 'node:readline'
 import { UserError } from '../node/errors.js'
 import { PresenceNode } from '../node/presence-node.js'
-import { QUIT, runLine } from './commands.js'
+import { complete, QUIT, runLine } from './commands.js'
 import { presenceLine } from './format.js'
+import { colourEnabled, painter } from './style.js'
 import type { PresenceNodeOptions } from '../node/presence-node.js'
 
 export async function runInteractive (opts: PresenceNodeOptions): Promise<void> {
   const node = await PresenceNode.start(opts)
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: tty, prompt: '> ' })
+  const paint = painter(colourEnabled(process.stdout))
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: tty,
+    prompt: '> ',
+    completer: (line: string) => complete(node, line)
+  })
 
+  let closed = false
   const print = (lines: string[]): void => {
     if (lines.length === 0) return
-    if (tty) {
+    if (tty && !closed) {
       readline.clearLine(process.stdout, 0)
       readline.cursorTo(process.stdout, 0)
     }
     process.stdout.write(lines.join('\n') + '\n')
-    if (tty) rl.prompt(true)
+    if (tty && !closed) rl.prompt(true)
   }
 
+  const shown = new Map(node.who().map(v => [v.peerId, v.status]))
   node.presence.addEventListener('presence', (evt) => {
-    if (evt.detail.changed) print([presenceLine(evt.detail.view)])
+    const { view, changed } = evt.detail
+    if (!changed) return
+    print([presenceLine(view, shown.get(view.peerId), Date.now(), paint)])
+    shown.set(view.peerId, view.status)
   })
 
-  let stopping: Promise<void> | undefined
+  let saidBye = false
   const stop = async (): Promise<void> => {
-    stopping ??= (async () => {
+    if (!closed) {
+      closed = true
       rl.close()
-      await node.stop()
-      print(['offline. bye'])
-    })()
-    await stopping
+    }
+    await node.stop()
+    if (!saidBye) print(['offline. bye'])
+    saidBye = true
   }
 
   print([
@@ -53,7 +67,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     rl.on('line', line => {
       void (async () => {
         try {
-          const out = await runLine(node, line)
+          const out = await runLine({ node, paint }, line)
           if (out === QUIT) {
             await stop()
             resolve()
@@ -61,7 +75,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
             print(out)
           }
         } catch (err: any) {
-          print([`error: ${err instanceof UserError ? err.message : String(err.message ?? err)}`])
+          print([paint('red', `error: ${err instanceof UserError ? err.message : String(err.message ?? err)}`)])
         }
       })()
     })

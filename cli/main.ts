@@ -5,7 +5,10 @@ import { checkBootstrap, checkMultiaddrs, loadConfig, DEFAULT_LISTEN } from '../
 import { UserError } from '../node/errors.js'
 import { ensureHome, loadOrCreateIdentity, readRuntime, resolveHome } from '../node/home.js'
 import { MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
+import { callNode } from '../node/control/client.js'
+import { whoTable } from './format.js'
 import { runInteractive } from './interactive.js'
+import type { PresenceView } from '../node/presence/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -71,6 +74,23 @@ program.command('start')
       bootstrap: opts.bootstrap,
       presence: opts.ttl != null ? { ttlMs: opts.ttl } : undefined
     })
+  })
+
+program.command('status')
+  .description('show or set the running node\'s presence')
+  .argument('[status]', 'online, away, busy, dnd or offline')
+  .argument('[note...]', 'a note (quote it or not)')
+  .action(async (status: string | undefined, note: string[], _opts, cmd: Command) => {
+    const self = await callNode<{ status: string, note?: string }>(homeOf(cmd), 'status', status, note.length > 0 ? note.join(' ') : undefined)
+    console.log(`you are ${self.status}${self.note != null ? ` — ${self.note}` : ''}`)
+  })
+
+program.command('who')
+  .description('list watched presentities of the running node')
+  .option('--json', 'print the list as JSON')
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const views = await callNode<PresenceView[]>(homeOf(cmd), 'who')
+    console.log(opts.json === true ? JSON.stringify(views) : whoTable(views))
   })
 
 try {

@@ -3,6 +3,8 @@
  * PresenceNode, which owns the home directory, the datastore and libp2p.
  */
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
+import { controlMethods } from './control/methods.js'
+import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
 import { PeerUnreachableError, UserError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
@@ -29,9 +31,14 @@ export interface PresenceNodeOptions {
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
   contacts?: Omit<ContactsServiceInit, 'blockList'>
+  /** Open the control socket in the home directory (default true). */
+  control?: boolean
 }
 
 export class PresenceNode {
+  private control?: ControlServer
+  private stopping?: Promise<void>
+
   private constructor (
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
@@ -52,6 +59,10 @@ export class PresenceNode {
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
+      if (opts.control !== false) {
+        node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
+        await node.control.start().catch(async (err) => { await node.stop(); throw err })
+      }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
@@ -174,8 +185,15 @@ export class PresenceNode {
     }
   }
 
+  /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */
   async stop (): Promise<void> {
+    this.stopping ??= this.stopOnce()
+    await this.stopping
+  }
+
+  private async stopOnce (): Promise<void> {
     try {
+      await this.control?.stop()
       await this.libp2p.stop()
     } finally {
       await this.datastore.close().catch(() => {})

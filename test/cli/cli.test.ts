@@ -77,3 +77,28 @@ describe('presence-mesh CLI', () => {
     }
   })
 })
+
+describe('commands against a running node', () => {
+  it('status and who go through the control socket; without a node they say so in one line', async () => {
+    const home = await tmpHome()
+    const none = await cli('who', '--home', home)
+    expect(none.code).toBe(1)
+    expect(none.stderr.trim()).toBe(`presence-mesh: no presence-mesh node is running on ${home} (start one with: presence-mesh start)`)
+
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    try {
+      await waitFor(() => out.includes('type /help'), 'the node to start')
+      const set = await cli('status', 'away', 'out', 'for', 'lunch', '--home', home)
+      expect(set.stdout.trim()).toBe('you are away — out for lunch')
+      expect((await cli('status', '--home', home)).stdout.trim()).toBe('you are away — out for lunch')
+      const bad = await cli('status', 'asleep', '--home', home)
+      expect(bad.code).toBe(1)
+      expect(bad.stderr.trim()).toBe('presence-mesh: status must be one of online, away, busy, dnd, offline')
+      expect(JSON.parse((await cli('who', '--json', '--home', home)).stdout)).toEqual([])
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+})

@@ -1,0 +1,49 @@
+/** The client side of the control socket (see server.ts). */
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import { UserError } from '../errors.js'
+import { CONTROL_TIMEOUT_MS, controlSocketPath } from './server.js'
+
+export class NoRunningNodeError extends UserError {
+  override name = 'NoRunningNodeError'
+}
+
+/**
+ * Sends one request to the node running on `home`. Refuses a socket that is
+ * not a socket or that another user owns: whoever owns it would see what we send.
+ */
+export async function callNode<T = unknown> (home: string, method: string, ...params: unknown[]): Promise<T> {
+  const file = controlSocketPath(home)
+  let stat
+  try {
+    stat = await fs.lstat(file)
+  } catch {
+    throw new NoRunningNodeError(`no presence-mesh node is running on ${home} (start one with: presence-mesh start)`)
+  }
+  const uid = process.getuid?.()
+  if (!stat.isSocket()) throw new UserError(`${file} is not a socket: refusing to use it`)
+  if (uid != null && stat.uid !== uid) {
+    throw new UserError(`control socket ${file} belongs to uid ${stat.uid}, not to you (uid ${uid}): refusing to use it`)
+  }
+  const reply = await new Promise<string>((resolve, reject) => {
+    const socket = net.createConnection(file)
+    let data = ''
+    socket.setTimeout(CONTROL_TIMEOUT_MS, () => { socket.destroy(new UserError('the node did not answer in time')) })
+    socket.on('connect', () => { socket.write(JSON.stringify({ method, params }) + '\n') })
+    socket.on('data', (d: Buffer) => { data += d.toString('utf8') })
+    socket.on('end', () => { resolve(data) })
+    socket.on('error', (err: any) => {
+      reject(err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
+        ? new NoRunningNodeError(`no presence-mesh node is running on ${home} (start one with: presence-mesh start)`)
+        : err)
+    })
+  })
+  let parsed: { result?: T, error?: string }
+  try {
+    parsed = JSON.parse(reply)
+  } catch {
+    throw new UserError('the node sent an unreadable answer')
+  }
+  if (parsed.error != null) throw new UserError(parsed.error)
+  return parsed.result as T
+}

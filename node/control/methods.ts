@@ -1,0 +1,26 @@
+/**
+ * What the control socket exposes: a thin mapping onto the node API, so a
+ * command run against a running node does exactly what the prompt would do.
+ */
+import { isPresenceStatus, STATUSES } from '../../protocol/presence-record.js'
+import { UserError } from '../errors.js'
+import type { PresenceNode } from '../presence-node.js'
+import type { ControlMethods } from './server.js'
+
+export function controlMethods (node: PresenceNode): ControlMethods {
+  return {
+    id: () => ({ peerId: node.peerId.toString(), addresses: node.addresses() }),
+    status: async (status?: unknown, note?: unknown) => {
+      if (status == null) return node.presence.self
+      if (typeof status !== 'string' || !isPresenceStatus(status)) throw new UserError(`status must be one of ${STATUSES.join(', ')}`)
+      if (note != null && typeof note !== 'string') throw new UserError('note must be text')
+      await node.setPresence({ status, note: typeof note === 'string' && note !== '' ? note : undefined })
+      return node.presence.self
+    },
+    who: () => node.who(),
+    watch: async (peer: unknown, alias?: unknown) => {
+      if (typeof peer !== 'string') throw new UserError('usage: watch <peer id> [alias]')
+      return await node.watch(peer, typeof alias === 'string' ? alias : undefined)
+    }
+  }
+}

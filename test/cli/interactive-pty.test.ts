@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+
+afterAll(cleanupHomes)
+
+const MAIN = path.resolve(import.meta.dirname, '../../cli/main.ts')
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g
+const COLOUR = /\u001b\[(?:1|2|3\d|90)m/
+
+/** Runs the interactive client under a pseudo-terminal (util-linux `script`), as a person would. */
+function ptyClient (args: string[], env: Record<string, string | undefined>): { send: (keys: string) => void, screen: () => string, raw: () => string, exit: Promise<number | null>, kill: () => void } {
+  const cmd = [process.execPath, '--import', 'tsx', MAIN, ...args].map(a => `'${a}'`).join(' ')
+  const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, TERM: 'xterm', DEBUG: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  const exit = new Promise<number | null>(resolve => child.once('exit', resolve))
+  return {
+    send: (keys) => { child.stdin.write(keys) },
+    screen: () => out.replace(ANSI, '').replace(/\r/g, ''),
+    raw: () => out,
+    exit,
+    kill: () => { child.kill('SIGKILL') }
+  }
+}
+
+describe('interactive client on a terminal', () => {
+  it('completes commands and aliases, shows presence changes with time and colour, quits cleanly', async () => {
+    const bob = await startNode({ presence: { ttlMs: 5_000 } })
+    const home = await tmpHome('alice')
+    const ui = ptyClient(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bob.addresses()[0]], { NO_COLOR: undefined })
+    try {
+      await waitFor(() => ui.screen().includes('type /help'), 'the prompt')
+      ui.send('/wa\t')
+      await waitFor(() => ui.screen().includes('/watch'), 'tab to complete /watch')
+      ui.send(` ${bob.peerId.toString()} bob\r`)
+      await waitFor(() => /\[\d\d:\d\d:\d\d\] bob came online: online/.test(ui.screen()), 'bob to come online on screen')
+      await bob.setPresence({ status: 'away', note: 'lunch' })
+      await waitFor(() => /\[\d\d:\d\d:\d\d\] bob is away — lunch/.test(ui.screen()), 'bob away on screen')
+      ui.send('/unwatch b\t')
+      await waitFor(() => ui.screen().includes('/unwatch bob'), 'tab to complete the alias')
+      ui.send('\r')
+      await waitFor(() => ui.screen().includes('stopped watching bob'), 'unwatch')
+      expect(ui.raw()).toMatch(COLOUR)
+      ui.send('/quit\r')
+      expect(await ui.exit).toBe(0)
+      expect(ui.screen()).toContain('offline. bye')
+      expect(ui.screen()).not.toMatch(/libp2p:|Error:/)
+    } finally {
+      ui.kill()
+      await bob.stop()
+    }
+  })
+
+  it('uses no colour when NO_COLOR is set', async () => {
+    const ui = ptyClient(['start', '--home', await tmpHome('nc'), '--listen', '/ip4/127.0.0.1/tcp/0'], { NO_COLOR: '1' })
+    try {
+      await waitFor(() => ui.screen().includes('type /help'), 'the prompt')
+      ui.send('/status dnd\r/who\r/bogus\r')
+      await waitFor(() => ui.screen().includes('error: unknown command /bogus'), 'the error line')
+      expect(ui.raw()).not.toMatch(COLOUR)
+      ui.send('\u0004') // Ctrl-D leaves like /quit
+      expect(await ui.exit).toBe(0)
+    } finally {
+      ui.kill()
+    }
+  })
+})
