@@ -9,9 +9,11 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { chat } from './chat/index.js'
 import { BlockList, contacts } from './contacts/index.js'
 import { presence } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
+import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
@@ -25,6 +27,7 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   presence: PresenceService
+  chat: ChatService
   contacts: ContactsService
 }
 
@@ -44,6 +47,7 @@ export interface NodeOptions {
   listen: string[]
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
   contacts?: Omit<ContactsServiceInit, 'blockList'>
@@ -79,6 +83,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       presence: presence(opts.presence),
+      // after presence: services receive the ones before them as components
+      chat: chat(opts.chat),
       contacts: contacts({ ...opts.contacts, blockList })
     }
   })

@@ -2,6 +2,8 @@
  * The node API: everything the CLI (or an embedding app) does goes through a
  * PresenceNode, which owns the home directory, the datastore and libp2p.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
@@ -9,14 +11,13 @@ import { openDatastore } from './datastore.js'
 import { PeerUnreachableError, UserError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactInfo, ContactsService, ContactsServiceInit, Contact, PendingRequest, Visibility, Watchers } from './contacts/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceViewLevel } from './presence/audience.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
@@ -28,6 +29,7 @@ export interface PresenceNodeOptions {
   /** Bootstrap multiaddrs, added to those of config.json and PRESENCE_MESH_BOOTSTRAP. */
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  chat?: ChatServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
   contacts?: Omit<ContactsServiceInit, 'blockList'>
@@ -55,7 +57,7 @@ export class PresenceNode {
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
-        privateKey, datastore, listen, bootstrap, presence: opts.presence, sharedHost: opts.sharedHost, contacts: opts.contacts
+        privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost, contacts: opts.contacts
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
@@ -78,6 +80,43 @@ export class PresenceNode {
 
   get presence (): PresenceService {
     return this.libp2p.services.presence
+  }
+
+  /** Incoming messages, delivery states, typing: node.chat.addEventListener('message' | 'request' | 'state' | 'typing', ...). */
+  get chat (): ChatService {
+    return this.libp2p.services.chat
+  }
+
+  /** A watched alias or a peer id, as the peer id string. */
+  resolvePeer (aliasOrPeer: PeerId | string): string {
+    if (typeof aliasOrPeer !== 'string') return aliasOrPeer.toString()
+    const view = this.presence.resolve(aliasOrPeer)
+    if (view != null) return view.peerId
+    try {
+      return peerIdFromString(aliasOrPeer).toString()
+    } catch {
+      throw new UserError(`${aliasOrPeer} is neither a known alias nor a peer id`)
+    }
+  }
+
+  /** Queues a text for a contact (alias or peer id); resolves with its id once it is on disk. */
+  async send (to: PeerId | string, text: string): Promise<string> {
+    return (await this.chat.send(this.resolvePeer(to), text)).id
+  }
+
+  /** The newest `limit` messages with a contact, both directions, oldest first. */
+  async history (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
+    return await this.chat.history(this.resolvePeer(peer), limit)
+  }
+
+  /** Marks a contact's messages read and sends the read receipt; returns how many changed. */
+  async markRead (peer: PeerId | string): Promise<number> {
+    return await this.chat.markRead(this.resolvePeer(peer))
+  }
+
+  /** Held messages from non-contacts, oldest first. */
+  async requests (): Promise<ChatMessage[]> {
+    return await this.chat.requests()
   }
 
   /** Dialable addresses, each ending in /p2p/<peer id>. */
@@ -110,7 +149,8 @@ export class PresenceNode {
     return this.contactsService.contacts()
   }
 
-  requests (): { incoming: PendingRequest[], outgoing: PendingRequest[] } {
+  /** Pending contact requests both ways (not to be confused with chat's held messages, requests()). */
+  contactRequests (): { incoming: PendingRequest[], outgoing: PendingRequest[] } {
     return this.contactsService.requests()
   }
 

@@ -23,3 +23,17 @@ export const MIN_PRESENCE_TTL_MS = 1_000
 /** Default record lifetime; a node re-announces at a third of it. */
 export const DEFAULT_PRESENCE_TTL_MS = 60_000
 export const HEARTBEAT_FRACTION = 3
+
+/** Chat (/presence-mesh/chat/1.0.0): every frame id is this many random bytes (128 bits). */
+export const CHAT_ID_BYTES = 16
+/** A chat text body is at most this many bytes of UTF-8. */
+export const MAX_CHAT_BODY_BYTES = 4000
+/** A marshaled chat frame (without its length prefix) larger than this resets the stream. */
+export const MAX_CHAT_FRAME_BYTES = 4096
+/** Chat streams a peer may have open towards a node at once (per connection). */
+export const MAX_CHAT_INBOUND_STREAMS = 4
+/**
+ * Chat frames a node accepts from one peer per one-second window; the stream
+ * that exceeds it is reset. Senders pace themselves well below it.
+ */
+export const MAX_CHAT_FRAMES_PER_SECOND = 500

@@ -32,10 +32,9 @@ import type { Audience, AudiencePolicy, PresenceViewLevel, WatchChannel } from '
 import type { PresenceService } from '../presence/presence-service.js'
 import type { PubSub } from '../pubsub.js'
 import type {
-  ComponentLogger, Connection, Logger, PeerId, PrivateKey, Startable, Stream, TypedEventTarget, Libp2pEvents
+  AbortOptions, ComponentLogger, Connection, Logger, PeerId, PrivateKey, Startable, Stream, StreamHandler, StreamHandlerOptions,
+  TypedEventTarget, Libp2pEvents
 } from '@libp2p/interface'
-// types only (erased): the component interfaces libp2p injects
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
 
 export interface ContactsServiceInit {
@@ -50,13 +49,25 @@ export interface ContactsServiceInit {
   maxOutboundStreams?: number
 }
 
+/** The parts of libp2p's internal components we use, typed structurally (@libp2p/interface-internal is not a dependency). */
+export interface ContactsConnectionManager {
+  openStream: (peer: PeerId, protocol: string, options?: AbortOptions) => Promise<Stream>
+  openConnection: (peer: PeerId, options?: AbortOptions) => Promise<Connection>
+  closeConnections: (peer: PeerId, options?: AbortOptions) => Promise<void>
+}
+
+export interface ContactsRegistrar {
+  handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+}
+
 export interface ContactsServiceComponents {
   peerId: PeerId
   privateKey: PrivateKey
   datastore: Datastore
   logger: ComponentLogger
-  registrar: Registrar
-  connectionManager: ConnectionManager
+  registrar: ContactsRegistrar
+  connectionManager: ContactsConnectionManager
   events: TypedEventTarget<Libp2pEvents>
   pubsub: PubSub
   presence: PresenceService
@@ -297,6 +308,12 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
 
   blocked (): Array<{ peerId: string, since: number }> {
     return this.blocks().list()
+  }
+
+  /** An accepted, unblocked contact. */
+  isContact (peer: PeerId | string): boolean {
+    const id = peer.toString()
+    return this.state.contacts[id] != null && !this.isBlocked(id)
   }
 
   /** The one block check for gossip, chat and DHT code. */

@@ -17,6 +17,7 @@ afterAll(cleanupHomes)
 
 const TTL = 4_000
 const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
+const CHAT = { retryBaseMs: 200, retryMaxMs: 1_000 }
 
 /** What the outside sees of a call: 'ok' or the error's class and message. */
 async function outcome (p: Promise<unknown>): Promise<string> {
@@ -39,11 +40,15 @@ interface Observed {
   sWatch: string
   sRequest: string
   sRequestDelivered: boolean | undefined
+  bChatSend: string
+  bChatState: string | undefined
+  sChatSend: string
+  sChatState: string | undefined
 }
 
 async function makeContacts (x: PresenceNode, y: PresenceNode): Promise<void> {
   await x.requestContact(y.peerId)
-  await waitFor(() => y.requests().incoming.some(r => r.peerId === x.peerId.toString()), 'the request to arrive')
+  await waitFor(() => y.contactRequests().incoming.some(r => r.peerId === x.peerId.toString()), 'the request to arrive')
   await y.accept(x.peerId)
   await waitFor(() => x.contacts().some(c => c.peerId === y.peerId.toString()), 'the accept to arrive')
 }
@@ -61,16 +66,17 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     listen: [aAddress.split('/p2p/')[0]],
     bootstrap: [b, c, s].filter(n => n != null).map(n => n.addresses()[0]),
     presence: { ttlMs: TTL },
-    contacts: FAST
+    contacts: FAST,
+    chat: CHAT
   })
 
   beforeAll(async () => {
     aHome = await tmpHome('a')
-    a = await startNode({ home: aHome, presence: { ttlMs: TTL }, contacts: FAST })
+    a = await startNode({ home: aHome, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
     aAddress = a.addresses()[0]
-    b = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST })
-    c = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST })
-    s = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST })
+    b = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    c = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    s = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
     await makeContacts(b, a)
     await makeContacts(c, a)
     b.presence.addEventListener('presence', (e) => {
@@ -98,9 +104,15 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     const onRetry = (e: CustomEvent<{ peerId: string, attempts: number }>): void => { if (e.detail.peerId === a.peerId.toString()) retries.push(e.detail.attempts) }
     s.contactsService.addEventListener('contact:retry', onRetry)
     const sRequest = await outcome(s.requestContact(a.peerId, 'hello?'))
+    let bChatId: string | undefined
+    let sChatId: string | undefined
+    const bChatSend = await outcome(b.send(a.peerId, 'are you there?').then(id => { bChatId = id }))
+    const sChatSend = await outcome(s.send(a.peerId, 'psst').then(id => { sChatId = id }))
+    // the window in which anything could have reached A: S retried its request twice
     await waitFor(() => retries.length >= 2, 'S to try its request twice')
+    const chatState = async (n: PresenceNode, id?: string): Promise<string | undefined> => (await n.history(a.peerId)).find(m => m.id === id)?.state
     s.contactsService.removeEventListener('contact:retry', onRetry)
-    const sRequestDelivered = s.requests().outgoing.find(r => r.peerId === a.peerId.toString())?.delivered
+    const sRequestDelivered = s.contactRequests().outgoing.find(r => r.peerId === a.peerId.toString())?.delivered
     await s.cancel(a.peerId)
     const sWatched = s.presence.get(a.peerId)
     const observed: Observed = {
@@ -113,12 +125,17 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
       sDialPeerId: await outcome(s.connect(a.peerId.toString())),
       sWatch: `${sWatched?.status} seq=${sWatched?.seq}`,
       sRequest,
-      sRequestDelivered
+      sRequestDelivered,
+      bChatSend,
+      bChatState: await chatState(b, bChatId),
+      sChatSend,
+      sChatState: await chatState(s, sChatId)
     }
     return observed
   }
 
   let control: Observed
+  let blockedAt = 0
 
   it('control run: A really stops', async () => {
     bEvents = []
@@ -130,8 +147,11 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
       bDialAddress: `PeerUnreachableError: ${aAddress} is unreachable`,
       bDialPeerId: `PeerUnreachableError: ${a.peerId} is unreachable`,
       sWatch: 'offline seq=undefined',
-      sRequestDelivered: false
+      sRequestDelivered: false,
+      bChatSend: 'ok',
+      sChatSend: 'ok'
     })
+    expect(['queued', 'sent']).toContain(control.bChatState)
   })
 
   it('block run: every outcome for B and S equals the control run', async () => {
@@ -140,6 +160,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     await waitFor(() => sOnPairTopic.length > 0, 'the stranger to receive traffic on the A-B pair topic')
     bEvents = []
     const published: Array<{ topic: string, data: Uint8Array }> = []
+    blockedAt = Date.now()
     await a.block(b.peerId)
     await a.block(s.peerId)
     // from here on, record every message A publishes, on any topic
@@ -182,7 +203,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     expect(s.presence.get(a.peerId)?.seq).toBeUndefined()
   })
 
-  it('unblock restores the contact\'s presence', async () => {
+  it('unblock restores the contact\'s presence and chat', async () => {
     await a.unblock(b.peerId)
     try {
       await waitFor(() => b.presence.get(a.peerId)?.status === 'away', 'B to see A again after the unblock', 15_000)
@@ -193,5 +214,10 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     }
     expect(b.presence.get(a.peerId)?.note).toBe('after the block')
     expect(a.contacts().find(x => x.peerId === b.peerId.toString())?.blocked).toBe(false)
+    // B's message from the block run arrives now, and A can write back
+    await waitFor(async () => (await a.history(b.peerId)).some(m => m.text === 'are you there?' && m.direction === 'in' && m.receivedAt! > blockedAt),
+      'B\'s queued message to reach A after the unblock')
+    const reply = await a.send(b.peerId, 'back again')
+    await waitFor(async () => (await a.history(b.peerId)).find(m => m.id === reply)?.state === 'delivered', 'A\'s reply to be delivered')
   })
 })

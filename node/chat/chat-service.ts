@@ -1,0 +1,385 @@
+/**
+ * The chat service (/presence-mesh/chat/1.0.0): direct, end-to-end encrypted
+ * (Noise) messages with a durable outbox, receipts and typing notifications.
+ * One instance per libp2p node. docs/protocol-chat.md is the wire spec.
+ */
+import { ProtocolError, TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream, RateLimiter } from '@libp2p/utils'
+import {
+  CHAT_REJECT_REASONS, ChatFrameError, chatIdFromHex, chatIdToHex, checkChatText, decodeChatFrame, encodeChatFrame, newChatId
+} from '../../protocol/chat-frame.js'
+import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
+import { UserError } from '../errors.js'
+import { ChatStore, NON_CONTACT_POLICIES } from './chat-store.js'
+import * as C from './constants.js'
+import { contactBook, isChatContact } from './contacts.js'
+import type { ChatContactBook } from './contacts.js'
+import { PeerSender } from './peer-sender.js'
+import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { ChatConnectionManager, ChatRegistrar } from './libp2p-parts.js'
+import type { SenderOptions } from './peer-sender.js'
+import type { ChatRejectReason } from '../../protocol/chat-frame.js'
+import type { PresenceEventDetail, PresenceService } from '../presence/presence-service.js'
+import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+
+export interface ChatServiceInit {
+  protocolPrefix?: string
+  maxInboundStreams?: number
+  maxOutboundStreams?: number
+  /** Frames accepted per peer per second before its stream is reset. */
+  maxFramesPerSecond?: number
+  /** Sender pacing per peer; keep it well under the receiver's maxFramesPerSecond. */
+  sendRatePerSecond?: number
+  sendBurst?: number
+  inFlightWindow?: number
+  retryBaseMs?: number
+  retryMaxMs?: number
+  ackTimeoutMs?: number
+  senderIdleMs?: number
+  receiverIdleMs?: number
+  openStreamTimeoutMs?: number
+  typingShowMs?: number
+  /** Policy for texts from non-contacts when none was set with setNonContactPolicy. Default hold. */
+  nonContactPolicy?: NonContactPolicy
+  /** Who counts as a contact; default: a presentity on the watch list. */
+  isContact?: (peer: string) => boolean
+}
+
+export interface ChatServiceComponents {
+  peerId: PeerId
+  registrar: ChatRegistrar
+  connectionManager: ChatConnectionManager
+  datastore: Datastore
+  logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
+  presence: PresenceService
+  /** The node's contacts service (block list, accepted contacts), when it has one. */
+  contacts?: ChatContactBook
+}
+
+export type ChatViolation = ChatRejectReason | 'rate' | 'unexpected-receipt'
+
+export interface ChatEvents {
+  /** An incoming text was stored in history (not sent for held or dropped ones). */
+  message: CustomEvent<ChatMessage>
+  /** An incoming text from a non-contact was held as a request. */
+  request: CustomEvent<ChatMessage>
+  /** An outgoing message moved to sent, delivered or read. */
+  state: CustomEvent<ChatMessage>
+  /** A peer started (true) or stopped (false) typing. Never stored. */
+  typing: CustomEvent<{ peer: string, typing: boolean }>
+  /** A peer broke a rule and its stream was reset. */
+  violation: CustomEvent<{ peer: string, reason: ChatViolation }>
+}
+
+const VIOLATIONS: readonly ChatViolation[] = [...CHAT_REJECT_REASONS, 'rate', 'unexpected-receipt']
+const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
+
+export class ChatService extends TypedEventEmitter<ChatEvents> implements Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:chat'
+  readonly protocol: string
+
+  private readonly components: ChatServiceComponents
+  private readonly log: Logger
+  private readonly store: ChatStore
+  private readonly senderOpts: SenderOptions
+  private readonly maxInboundStreams: number
+  private readonly maxOutboundStreams: number
+  private readonly receiverIdleMs: number
+  private readonly typingShowMs: number
+  private readonly rateLimiter: RateLimiter
+  private readonly isContact: (peer: string) => boolean
+  private readonly defaultPolicy: NonContactPolicy
+  private readonly senders = new Map<string, PeerSender>()
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly violations = Object.fromEntries(VIOLATIONS.map(v => [v, 0])) as Record<ChatViolation, number>
+  private policy: NonContactPolicy
+  private started = false
+  private networkUp = false
+
+  constructor (components: ChatServiceComponents, init: ChatServiceInit = {}) {
+    super()
+    this.components = components
+    this.log = components.logger.forComponent('presence-mesh:chat')
+    this.store = new ChatStore(components.datastore)
+    this.protocol = `/${init.protocolPrefix ?? C.PROTOCOL_PREFIX}/${C.PROTOCOL_NAME}/${C.PROTOCOL_VERSION}`
+    this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
+    this.maxOutboundStreams = init.maxOutboundStreams ?? C.MAX_OUTBOUND_STREAMS
+    this.receiverIdleMs = init.receiverIdleMs ?? C.RECEIVER_IDLE_MS
+    this.typingShowMs = init.typingShowMs ?? C.TYPING_SHOW_MS
+    this.rateLimiter = new RateLimiter({ points: init.maxFramesPerSecond ?? C.MAX_FRAMES_PER_SECOND, duration: 1 })
+    this.senderOpts = {
+      protocol: this.protocol,
+      window: init.inFlightWindow ?? C.IN_FLIGHT_WINDOW,
+      ratePerSecond: init.sendRatePerSecond ?? C.SEND_RATE_PER_SECOND,
+      burst: init.sendBurst ?? C.SEND_BURST,
+      retryBaseMs: init.retryBaseMs ?? C.RETRY_BASE_MS,
+      retryMaxMs: init.retryMaxMs ?? C.RETRY_MAX_MS,
+      ackTimeoutMs: init.ackTimeoutMs ?? C.ACK_TIMEOUT_MS,
+      idleMs: init.senderIdleMs ?? C.SENDER_IDLE_MS,
+      openStreamTimeoutMs: init.openStreamTimeoutMs ?? C.OPEN_STREAM_TIMEOUT_MS
+    }
+    this.isContact = init.isContact ?? ((peer) => isChatContact(contactBook(components), components.presence, peer))
+    this.defaultPolicy = init.nonContactPolicy ?? 'hold'
+    this.policy = this.defaultPolicy
+    this.handleStream = this.handleStream.bind(this)
+    this.onPeerConnect = this.onPeerConnect.bind(this)
+    this.onPresence = this.onPresence.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    await this.store.open()
+    this.policy = await this.store.getPolicy() ?? this.defaultPolicy
+    for (const item of await this.store.loadOutbox()) this.sender(item.peer).enqueue(item)
+    await this.components.registrar.handle(this.protocol, this.handleStream, {
+      maxInboundStreams: this.maxInboundStreams,
+      maxOutboundStreams: this.maxOutboundStreams,
+      runOnLimitedConnection: true
+    })
+    this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    this.components.presence.addEventListener('presence', this.onPresence)
+    this.started = true
+  }
+
+  /** Senders wait for the network: a restarted node retries its outbox at once. */
+  afterStart (): void {
+    this.networkUp = true
+    for (const s of this.senders.values()) s.start()
+  }
+
+  async stop (): Promise<void> {
+    this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    this.components.presence.removeEventListener('presence', this.onPresence)
+    await this.components.registrar.unhandle(this.protocol)
+    await Promise.all([...this.senders.values()].map(async s => { await s.stop() }))
+    this.senders.clear()
+    for (const t of this.typingTimers.values()) clearTimeout(t)
+    this.typingTimers.clear()
+    this.networkUp = false
+    this.started = false
+  }
+
+  /**
+   * Stores the text in history and outbox, then hands it to the peer's sender.
+   * Resolves once it is on disk (state queued); delivery follows in the background.
+   */
+  async send (peer: PeerId | string, text: string): Promise<ChatMessage> {
+    const peerId = this.parsePeer(peer)
+    try {
+      checkChatText(text)
+    } catch (err: any) {
+      throw err instanceof ChatFrameError ? new UserError(err.message) : err
+    }
+    const id = newChatId()
+    const sentAt = Date.now()
+    const bytes = encodeChatFrame({ kind: 'text', id, sentAt, text })
+    const { message, item } = await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes)
+    this.sender(peerId).enqueue(item)
+    return message
+  }
+
+  /** The newest `limit` messages with peer (both directions), oldest first. */
+  async history (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
+    if (limit != null && (!Number.isInteger(limit) || limit < 1)) throw new UserError('the history length must be a positive whole number')
+    return await this.store.history(this.parsePeer(peer), limit)
+  }
+
+  /** Marks everything received from peer read and tells the peer. Returns how many messages changed. */
+  async markRead (peer: PeerId | string): Promise<number> {
+    const peerId = this.parsePeer(peer)
+    const { changed, item } = await this.store.markRead(peerId, (ref) => {
+      const id = newChatId()
+      return { id: chatIdToHex(id), bytes: encodeChatFrame({ kind: 'read', id, sentAt: Date.now(), ref: chatIdFromHex(ref) }) }
+    })
+    if (item != null) this.sender(peerId).enqueue(item)
+    return changed.length
+  }
+
+  /** Tells a connected peer that this user is typing; nothing is stored or retried. */
+  typing (peer: PeerId | string): void {
+    const peerId = this.parsePeer(peer)
+    this.sender(peerId).sendTyping(encodeChatFrame({ kind: 'typing', id: newChatId(), sentAt: Date.now() }))
+  }
+
+  /** Held texts from non-contacts, oldest first (each carries its peer). */
+  async requests (): Promise<ChatMessage[]> {
+    return await this.store.requests()
+  }
+
+  /** Moves a non-contact's held texts into its history and returns them. */
+  async acceptRequests (peer: PeerId | string): Promise<ChatMessage[]> {
+    return await this.store.acceptRequests(this.parsePeer(peer))
+  }
+
+  /** Deletes a non-contact's held texts; their retries stay dropped. */
+  async discardRequests (peer: PeerId | string): Promise<number> {
+    return await this.store.discardRequests(this.parsePeer(peer))
+  }
+
+  getNonContactPolicy (): NonContactPolicy {
+    return this.policy
+  }
+
+  async setNonContactPolicy (policy: NonContactPolicy): Promise<void> {
+    if (!(NON_CONTACT_POLICIES as readonly string[]).includes(policy)) {
+      throw new UserError(`the policy for non-contacts must be one of ${NON_CONTACT_POLICIES.join(', ')}`)
+    }
+    await this.store.setPolicy(policy)
+    this.policy = policy
+  }
+
+  /** Frames (texts and read receipts) waiting for a delivery receipt, for one peer or all. */
+  outboxSize (peer?: PeerId | string): number {
+    if (peer != null) return this.senders.get(this.parsePeer(peer))?.queued ?? 0
+    let n = 0
+    for (const s of this.senders.values()) n += s.queued
+    return n
+  }
+
+  /** Streams reset so far, by the rule they broke. */
+  getViolations (): Record<ChatViolation, number> {
+    return { ...this.violations }
+  }
+
+  private parsePeer (peer: PeerId | string): string {
+    let id: string
+    if (typeof peer !== 'string') {
+      id = peer.toString()
+    } else {
+      try {
+        id = peerIdFromString(peer).toString()
+      } catch {
+        throw new UserError(`not a peer id: ${peer}`)
+      }
+    }
+    if (id === this.components.peerId.toString()) throw new UserError('a node does not chat with itself')
+    return id
+  }
+
+  private sender (peer: string): PeerSender {
+    let s = this.senders.get(peer)
+    if (s == null) {
+      s = new PeerSender(peerIdFromString(peer), this.senderOpts, {
+        connectionManager: this.components.connectionManager,
+        store: this.store,
+        log: this.log,
+        onState: (m) => { this.safeDispatchEvent('state', { detail: m }) }
+      })
+      this.senders.set(peer, s)
+      if (this.networkUp) s.start()
+    }
+    return s
+  }
+
+  private onPeerConnect (evt: CustomEvent<PeerId>): void {
+    this.senders.get(evt.detail.toString())?.retryNow()
+  }
+
+  private onPresence (evt: CustomEvent<PresenceEventDetail>): void {
+    const { view, changed } = evt.detail
+    if (changed && view.status !== 'offline') this.senders.get(view.peerId)?.retryNow()
+  }
+
+  private violation (stream: Stream, peer: string, reason: ChatViolation, detail?: string): void {
+    this.violations[reason]++
+    this.log('resetting chat stream from %s: %s %s', peer, reason, detail ?? '')
+    stream.abort(new ProtocolError(`chat: ${reason}`))
+    this.safeDispatchEvent('violation', { detail: { peer, reason } })
+  }
+
+  /** Inbound side: one frame at a time, each text or read receipt acknowledged once stored. */
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    if (this.isBlocked(peer)) {
+      // the gater refuses a blocked peer's connections; one already open is
+      // treated as if this node were gone: no answer, the sender retries later
+      stream.abort(new Error('unreachable'))
+      return
+    }
+    const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
+    while (true) {
+      let bytes: Uint8Array
+      try {
+        bytes = (await lp.read({ signal: AbortSignal.timeout(this.receiverIdleMs) })).subarray()
+      } catch (err: any) {
+        if (LENGTH_ERRORS.has(err?.name)) {
+          this.violation(stream, peer, 'oversize', err.message)
+        } else if (stream.status === 'open') {
+          // the sender closed its side, or went quiet for receiverIdleMs
+          await stream.close().catch(() => { stream.abort(err) })
+        }
+        return
+      }
+      try {
+        this.rateLimiter.consume(peer)
+      } catch {
+        this.violation(stream, peer, 'rate')
+        return
+      }
+      const res = decodeChatFrame(bytes)
+      if (!res.ok) {
+        this.violation(stream, peer, res.reason, res.detail)
+        return
+      }
+      const frame = res.frame
+      if (frame.kind === 'typing') {
+        this.showTyping(peer)
+        continue
+      }
+      if (frame.kind === 'delivered') {
+        this.violation(stream, peer, 'unexpected-receipt')
+        return
+      }
+      try {
+        if (frame.kind === 'text') await this.receiveText(peer, chatIdToHex(frame.id), frame.text, frame.sentAt)
+        else await this.receiveRead(peer, chatIdToHex(frame.ref))
+        await lp.write(encodeChatFrame({ kind: 'delivered', id: newChatId(), sentAt: Date.now(), ref: frame.id }))
+      } catch (err: any) {
+        // not stored or not acknowledged: the sender keeps it and tries again
+        this.log.error('chat frame from %s not handled - %e', peer, err)
+        stream.abort(err)
+        return
+      }
+    }
+  }
+
+  private isBlocked (peer: string): boolean {
+    return contactBook(this.components)?.isBlocked(peer) === true
+  }
+
+  private async receiveText (peer: string, id: string, text: string, sentAt: number): Promise<void> {
+    if (this.isBlocked(peer)) throw new Error('unreachable')
+    const fate = this.isContact(peer) || this.policy === 'accept' ? 'msg' : this.policy === 'hold' ? 'req' : 'drop'
+    const { duplicate, message } = await this.store.saveInbound(peer, id, text, sentAt, fate)
+    if (duplicate) return
+    this.stopTyping(peer)
+    if (message != null) this.safeDispatchEvent(fate === 'msg' ? 'message' : 'request', { detail: message })
+  }
+
+  private async receiveRead (peer: string, ref: string): Promise<void> {
+    for (const m of await this.store.applyRead(peer, ref)) this.safeDispatchEvent('state', { detail: m })
+  }
+
+  private showTyping (peer: string): void {
+    const showing = this.typingTimers.has(peer)
+    clearTimeout(this.typingTimers.get(peer))
+    const timer = setTimeout(() => { this.stopTyping(peer) }, this.typingShowMs)
+    timer.unref?.()
+    this.typingTimers.set(peer, timer)
+    if (!showing) this.safeDispatchEvent('typing', { detail: { peer, typing: true } })
+  }
+
+  private stopTyping (peer: string): void {
+    const timer = this.typingTimers.get(peer)
+    if (timer == null) return
+    clearTimeout(timer)
+    this.typingTimers.delete(peer)
+    this.safeDispatchEvent('typing', { detail: { peer, typing: false } })
+  }
+}

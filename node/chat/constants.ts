@@ -1,0 +1,36 @@
+import { MAX_CHAT_FRAMES_PER_SECOND, MAX_CHAT_INBOUND_STREAMS } from '../../protocol/limits.js'
+import { PROTOCOL_PREFIX } from '../../protocol/topics.js'
+
+export { PROTOCOL_PREFIX }
+export const PROTOCOL_NAME = 'chat'
+export const PROTOCOL_VERSION = '1.0.0'
+
+export const MAX_INBOUND_STREAMS = MAX_CHAT_INBOUND_STREAMS
+/** A node's sender uses one stream per peer; the spare ones cover a stream still closing. */
+export const MAX_OUTBOUND_STREAMS = MAX_CHAT_INBOUND_STREAMS
+export const MAX_FRAMES_PER_SECOND = MAX_CHAT_FRAMES_PER_SECOND
+
+/**
+ * Sender pacing (token bucket). Any one-second window of the receiver sees at
+ * most SEND_BURST + SEND_RATE + IN_FLIGHT_WINDOW (+ as many resent frames)
+ * = 414 frames, under MAX_CHAT_FRAMES_PER_SECOND however the windows align.
+ */
+export const SEND_RATE_PER_SECOND = 250
+export const SEND_BURST = 100
+/** Frames written but not yet acknowledged, per stream. */
+export const IN_FLIGHT_WINDOW = 32
+
+/** Retry backoff while a peer is unreachable: base * 2^attempt, capped, with jitter. */
+export const RETRY_BASE_MS = 1_000
+export const RETRY_MAX_MS = 5 * 60_000
+export const OPEN_STREAM_TIMEOUT_MS = 10_000
+/** The oldest unacknowledged frame waits this long before the stream counts as dead. */
+export const ACK_TIMEOUT_MS = 15_000
+/** A sender closes its stream after this long with nothing to send. */
+export const SENDER_IDLE_MS = 30_000
+/** A receiver closes an inbound stream silent for this long (longer than SENDER_IDLE_MS). */
+export const RECEIVER_IDLE_MS = 60_000
+/** A typing notification is shown this long unless a message or another notification comes. */
+export const TYPING_SHOW_MS = 6_000
+
+export const DATASTORE_PREFIX = '/presence-mesh/chat'

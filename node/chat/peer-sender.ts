@@ -1,0 +1,273 @@
+/**
+ * Drains one peer's outbox in order over one stream at a time. Frames go out
+ * paced and pipelined (at most `window` unacknowledged); the receiver
+ * acknowledges each in order, and only an acknowledged frame leaves the
+ * outbox. Any failure drops the stream and everything unacknowledged is sent
+ * again on the next one, from the oldest: the receiver's deduplication turns
+ * that into exactly-once, in order.
+ */
+import { ProtocolError, TimeoutError } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import { chatIdToHex, decodeChatFrame } from '../../protocol/chat-frame.js'
+import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
+import type { ChatMessage, ChatStore, OutboxItem } from './chat-store.js'
+import type { ChatConnectionManager } from './libp2p-parts.js'
+import type { Logger, PeerId, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+
+export interface SenderOptions {
+  protocol: string
+  window: number
+  ratePerSecond: number
+  burst: number
+  retryBaseMs: number
+  retryMaxMs: number
+  ackTimeoutMs: number
+  idleMs: number
+  openStreamTimeoutMs: number
+}
+
+export interface SenderContext {
+  connectionManager: ChatConnectionManager
+  store: ChatStore
+  log: Logger
+  /** An outgoing message changed delivery state. */
+  onState: (m: ChatMessage) => void
+}
+
+/** Longest single wait of an idle loop; it just waits again. */
+const IDLE_WAIT_MS = 60 * 60_000
+
+/** One waiter, many notifiers: wait() returns on notify() or after ms. */
+class Wakeup {
+  private woken = false
+  private release?: () => void
+
+  notify (): void {
+    this.woken = true
+    this.release?.()
+  }
+
+  async wait (ms: number): Promise<void> {
+    if (!this.woken && ms > 0) {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(() => { this.release = undefined; resolve() }, ms)
+        timer.unref?.()
+        this.release = () => { clearTimeout(timer); this.release = undefined; resolve() }
+      })
+    }
+    this.woken = false
+  }
+}
+
+interface SessionState {
+  /** Frames written on this stream and not yet acknowledged: the first inFlight of pending. */
+  inFlight: number
+  acked: number
+  /** When the oldest unacknowledged frame started waiting. */
+  progressAt: number
+  failure?: Error
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms).unref?.()) }
+
+export class PeerSender {
+  private readonly pending: Array<OutboxItem & { sentMarked?: boolean }> = []
+  private readonly wake = new Wakeup()
+  private typing?: Uint8Array
+  private stream?: Stream
+  private stopped = false
+  private readonly shutdown = new AbortController()
+  private running?: Promise<void>
+  private attempt = 0
+  private nextAttemptAt = 0
+  private tokens: number
+  private refilledAt = Date.now()
+
+  constructor (readonly peer: PeerId, private readonly opts: SenderOptions, private readonly ctx: SenderContext) {
+    this.tokens = opts.burst
+  }
+
+  /** Frames not yet acknowledged. */
+  get queued (): number {
+    return this.pending.length
+  }
+
+  start (): void {
+    this.running ??= this.run()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.shutdown.abort()
+    this.stream?.abort(new Error('chat service stopping'))
+    this.wake.notify()
+    await this.running
+  }
+
+  enqueue (item: OutboxItem): void {
+    this.pending.push(item)
+    if (this.connected()) this.nextAttemptAt = 0
+    this.wake.notify()
+  }
+
+  /** Typing goes out only over a live connection, ahead of queued messages, and is never retried. */
+  sendTyping (bytes: Uint8Array): void {
+    if (!this.connected()) return
+    this.typing = bytes
+    this.nextAttemptAt = 0
+    this.wake.notify()
+  }
+
+  /** The peer came online or connected: forget the backoff. */
+  retryNow (): void {
+    this.attempt = 0
+    this.nextAttemptAt = 0
+    this.wake.notify()
+  }
+
+  private connected (): boolean {
+    return this.ctx.connectionManager.getConnections(this.peer).length > 0
+  }
+
+  private backoff (): number {
+    const exp = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(30, this.attempt - 1))
+    // jitter spreads the retries of many senders after a shared outage
+    return Math.round(exp * (0.5 + Math.random() * 0.5))
+  }
+
+  private async run (): Promise<void> {
+    while (!this.stopped) {
+      if (this.pending.length === 0 && this.typing == null) {
+        await this.wake.wait(IDLE_WAIT_MS)
+        continue
+      }
+      const wait = this.nextAttemptAt - Date.now()
+      if (wait > 0) {
+        await this.wake.wait(wait)
+        continue
+      }
+      if (this.pending.length === 0 && !this.connected()) {
+        this.typing = undefined
+        continue
+      }
+      try {
+        await this.session()
+        this.attempt = 0
+      } catch (err: any) {
+        if (this.stopped) break
+        this.attempt++
+        const delay = this.backoff()
+        this.nextAttemptAt = Date.now() + delay
+        this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, delay)
+      }
+    }
+  }
+
+  private async pace (): Promise<void> {
+    for (let i = 0; i < 1000 && !this.stopped; i++) {
+      const now = Date.now()
+      this.tokens = Math.min(this.opts.burst, this.tokens + (now - this.refilledAt) * this.opts.ratePerSecond / 1000)
+      this.refilledAt = now
+      if (this.tokens >= 1) {
+        this.tokens -= 1
+        return
+      }
+      await sleep(Math.ceil((1 - this.tokens) * 1000 / this.opts.ratePerSecond))
+    }
+  }
+
+  private async session (): Promise<void> {
+    const stream = await this.ctx.connectionManager.openStream(this.peer, this.opts.protocol, {
+      signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.opts.openStreamTimeoutMs)]),
+      runOnLimitedConnection: true
+    })
+    this.stream = stream
+    if (this.stopped) stream.abort(new Error('chat service stopping'))
+    const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
+    const state: SessionState = { inFlight: 0, acked: 0, progressAt: Date.now() }
+    const reader = this.readReceipts(lp, state)
+    try {
+      await this.write(lp, state)
+      await stream.close({ signal: AbortSignal.timeout(this.opts.ackTimeoutMs) })
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    } finally {
+      this.stream = undefined
+      // the receiver closes its side when we close ours; one that does not is reset
+      const timer = setTimeout(() => { stream.abort(new TimeoutError('receiver did not close the stream')) }, this.opts.ackTimeoutMs)
+      timer.unref?.()
+      await reader
+      clearTimeout(timer)
+    }
+  }
+
+  private async readReceipts (lp: LengthPrefixedStream, state: SessionState): Promise<void> {
+    try {
+      while (true) {
+        const res = decodeChatFrame((await lp.read()).subarray())
+        if (!res.ok) throw new ProtocolError(`invalid frame from receiver: ${res.reason}`)
+        const head = this.pending[0]
+        if (res.frame.kind !== 'delivered' || state.inFlight === 0 || head == null || chatIdToHex(res.frame.ref) !== head.id) {
+          throw new ProtocolError(`unexpected ${res.frame.kind} frame from receiver`)
+        }
+        const m = await this.ctx.store.acked(head)
+        this.pending.shift()
+        state.inFlight--
+        state.acked++
+        state.progressAt = Date.now()
+        if (m != null) this.ctx.onState(m)
+        this.wake.notify()
+      }
+    } catch (err: any) {
+      state.failure = err
+      this.wake.notify()
+    }
+  }
+
+  /** Writes until nothing is left to send or acknowledge and the stream was idle for idleMs. */
+  private async write (lp: LengthPrefixedStream, state: SessionState): Promise<void> {
+    let idleSince = Date.now()
+    while (!this.stopped) {
+      if (state.failure != null) {
+        // a stream that did its work and then ended with nothing outstanding (the
+        // receiver closed an idle stream, or restarted) is no reason to back off
+        if (state.inFlight === 0 && state.acked > 0) return
+        throw state.failure
+      }
+      if (this.typing != null) {
+        const typing = this.typing
+        this.typing = undefined
+        await this.pace()
+        await lp.write(typing)
+        continue
+      }
+      if (state.inFlight < this.pending.length && state.inFlight < this.opts.window) {
+        await this.pace()
+        if (state.failure != null) throw state.failure
+        const item = this.pending[state.inFlight]
+        if (state.inFlight === 0) state.progressAt = Date.now()
+        state.inFlight++
+        if (item.sentMarked !== true) {
+          item.sentMarked = true
+          const m = this.ctx.store.markSent(item)
+          if (m != null) this.ctx.onState(m)
+        }
+        await lp.write(item.bytes)
+        continue
+      }
+      if (state.inFlight > 0) {
+        const left = state.progressAt + this.opts.ackTimeoutMs - Date.now()
+        if (left <= 0) throw new TimeoutError(`no delivery receipt within ${this.opts.ackTimeoutMs} ms`)
+        await this.wake.wait(left)
+        idleSince = Date.now()
+        continue
+      }
+      const idleLeft = idleSince + this.opts.idleMs - Date.now()
+      if (idleLeft <= 0) return
+      await this.wake.wait(idleLeft)
+    }
+    throw new Error('chat service stopping')
+  }
+}
