@@ -88,6 +88,30 @@ describe('contacts: request, accept, deny, cancel', () => {
     expect(a.contacts().map(x => x.peerId)).toEqual([b.peerId.toString()])
   })
 
+  it('visibility: invisible shows a contact a clean stop, public lets a stranger read, each switch at once', async () => {
+    const bSeesA: string[] = []
+    b.presence.addEventListener('presence', (e) => { if (e.detail.view.peerId === a.peerId.toString() && e.detail.changed) bSeesA.push(`${e.detail.view.status}:${e.detail.cause}`) })
+    await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B to see A online')
+    await a.setVisibility('invisible')
+    expect(a.visibility()).toEqual({ mode: 'invisible', allow: [] })
+    await waitFor(() => b.presence.get(a.peerId)?.status === 'offline', 'B to see A offline')
+    expect(bSeesA).toEqual(['offline:record'])
+    // A no longer even listens on the pair topic
+    expect(a.libp2p.services.pubsub.getTopics()).not.toContain(a.presence.channelOf(b.peerId) ?? b.contactsService.keysFor(a.peerId.toString()).topic)
+    await a.setVisibility('invisible', [b.peerId])
+    await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B (allow-listed) to see A online')
+
+    // a stranger reads A only in public mode
+    await c.watch(a.peerId, 'ann')
+    await a.setVisibility('public')
+    await waitFor(() => c.presence.get(a.peerId)?.status === 'online', 'the stranger to see A in public mode')
+    await a.setVisibility('contacts')
+    await waitFor(() => c.presence.get(a.peerId)?.status === 'offline', 'the stranger to see A go offline when A leaves public mode')
+    expect(b.presence.get(a.peerId)?.status).toBe('online')
+    expect(a.libp2p.services.pubsub.getTopics()).not.toContain(presenceTopic(a.peerId))
+    await c.unwatch(a.peerId)
+  })
+
   it('bad input gets clear errors and changes nothing', async () => {
     await expect(a.requestContact('not-a-peer')).rejects.toThrow(/not a peer id/)
     await expect(a.requestContact(a.peerId)).rejects.toThrow(/own peer id/)
