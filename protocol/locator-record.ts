@@ -9,6 +9,7 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { LocatorRecord as LocatorRecordPb } from './contact.js'
+import { LOCATOR_DHT_NAMESPACE } from './pair-keys.js'
 import { openBytes, sealBytes, SEALED_NONCE_BYTES, SEALED_PAD_BYTES, SEALED_TAG_BYTES } from './sealed-presence.js'
 import type { PeerId, PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 
@@ -135,4 +136,24 @@ export async function openLocator (sealed: Uint8Array, locatorKey: Uint8Array, d
     return reject('bad-signature', err?.message)
   }
   return { ok: true, locator }
+}
+
+export class LocatorDhtValueError extends Error {
+  override name = 'LocatorDhtValueError'
+}
+
+/**
+ * What any DHT node can check of a locator record without the pair key: the
+ * key is `/pm-locator/` + 32 bytes and the value has the shape of a sealed
+ * record (nonce, padded ciphertext, tag). Throws LocatorDhtValueError.
+ */
+export function checkLocatorDhtValue (key: Uint8Array, value: Uint8Array): void {
+  const prefix = new TextEncoder().encode(`/${LOCATOR_DHT_NAMESPACE}/`)
+  if (key.length !== prefix.length + 32 || !uint8ArrayEquals(key.subarray(0, prefix.length), prefix)) {
+    throw new LocatorDhtValueError('not a locator key')
+  }
+  const body = value.length - SEALED_NONCE_BYTES - SEALED_TAG_BYTES
+  if (value.length > MAX_SEALED_LOCATOR_BYTES || body <= 0 || body % SEALED_PAD_BYTES !== 0) {
+    throw new LocatorDhtValueError('not a sealed locator record')
+  }
 }

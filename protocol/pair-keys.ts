@@ -102,5 +102,8 @@ export function derivePairKeys (shared: Uint8Array, a: Uint8Array, b: Uint8Array
  * whose it is. SHA-256(locatorId || publisher multihash).
  */
 export function locatorDhtKey (keys: PairKeys, publisher: Uint8Array): Uint8Array {
-  return concat(utf8(`/${PROTOCOL_PREFIX}-locator/`), sha256(concat(keys.locatorId, publisher)))
+  return concat(utf8(`/${LOCATOR_DHT_NAMESPACE}/`), sha256(concat(keys.locatorId, publisher)))
 }
+
+/** The kad-dht namespace of locator records (`/<ns>/<32 bytes>`), beside discovery's `pm-presence`. */
+export const LOCATOR_DHT_NAMESPACE = 'pm-locator'

@@ -2,7 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
-import { openLocator, sealLocator } from '../../protocol/locator-record.js'
+import { checkLocatorDhtValue, LocatorDhtValueError, openLocator, sealLocator } from '../../protocol/locator-record.js'
 import { derivePairKeys, locatorDhtKey, pairSharedSecret } from '../../protocol/pair-keys.js'
 
 describe('locator record', () => {
@@ -29,5 +29,11 @@ describe('locator record', () => {
     // B cannot forge A's locator: it can seal under the pair key but not sign as A
     const forged = await sealLocator({ publisher: a, audience: b, addrs, seq: 8n, issuedAt: now, expiresAt: now + 3600_000 }, kb, pair.locator, dhtKey)
     expect(await reason(openLocator(forged, pair.locator, dhtKey, { now, publisher: a, audience: b }))).toBe('signer-mismatch')
+
+    // what a DHT node can check without the key
+    expect(() => { checkLocatorDhtValue(dhtKey, value) }).not.toThrow()
+    expect(() => { checkLocatorDhtValue(dhtKey, value.subarray(1)) }).toThrow(LocatorDhtValueError)
+    expect(() => { checkLocatorDhtValue(dhtKey.subarray(1), value) }).toThrow(LocatorDhtValueError)
+    expect(() => { checkLocatorDhtValue(dhtKey, new Uint8Array(5000)) }).toThrow(LocatorDhtValueError)
   })
 })

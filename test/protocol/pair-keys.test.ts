@@ -23,7 +23,7 @@ const VECTOR = {
   presence: 'ebb17ebea3b3861b772abcbc681edf79219009603c2506df3e439ed58d034621',
   locator: 'cb492cedeccae4ccab4f1f0831c721027c0cc77935bdf5c644a07d19135236ad',
   locatorId: 'e8f171c7da19ddd1fb84733cc929ae90c63d67aa75c329c848c9d85cee05756e',
-  locatorDhtKeyOfA: '2f70726573656e63652d6d6573682d6c6f6361746f722fdb135560fa7b543db6ab25dd84aa78a916f2d9fe064e1027bee7826d134fb700'
+  locatorDhtKeyOfA: '2f706d2d6c6f6361746f722fdb135560fa7b543db6ab25dd84aa78a916f2d9fe064e1027bee7826d134fb700'
 }
 
 describe('pair keys', () => {
