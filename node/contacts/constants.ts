@@ -18,3 +18,8 @@ export const MAX_PARALLEL_DELIVERIES = 4
 export const MAX_PENDING_INCOMING = 100
 /** Watcher-info history entries kept. */
 export const MAX_HISTORY = 200
+/** Locator records live an hour and are republished every 20 minutes and whenever addresses change. */
+export const LOCATOR_TTL_MS = 3600_000
+export const LOCATOR_DEBOUNCE_MS = 1_000
+/** A DHT put or get of a locator record. */
+export const LOCATOR_TIMEOUT_MS = 5_000

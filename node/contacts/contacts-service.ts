@@ -8,6 +8,7 @@
 import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { ContactReceipt } from '../../protocol/contact.js'
@@ -20,11 +21,13 @@ import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed
 import { UserError } from '../errors.js'
 import { publicAudience, publicChannel } from '../presence/audience.js'
 import {
-  CONTACT_PROTOCOL, MAX_HISTORY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_INCOMING,
+  CONTACT_PROTOCOL, LOCATOR_DEBOUNCE_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS, MAX_HISTORY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_INCOMING,
   RETRY_BASE_MS, RETRY_CAP_MS, STREAM_TIMEOUT_MS
 } from './constants.js'
 import { ContactsStore, VISIBILITIES } from './contacts-store.js'
+import { LocatorPublisher } from './locator.js'
 import type { BlockList } from './block-list.js'
+import type { LocatorDht, LocatorDhtRules } from './locator.js'
 import type { Contact, ContactsState, HistoryEntry, OutboxEntry, PendingRequest, RequestOutcome, Visibility } from './contacts-store.js'
 import type { ContactMessage, ContactMessageKind } from '../../protocol/contact-request.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
@@ -36,12 +39,17 @@ import type {
   TypedEventTarget, Libp2pEvents
 } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ContactsServiceInit {
   /** Visibility until the user sets one (it is then persisted). Default 'contacts'. */
   defaultVisibility?: Visibility
   /** The block list the connection gater uses; the factory passes it. */
   blockList?: BlockList
+  /** kad-dht rules of locator records; the factory passes them when the node runs a DHT. */
+  locatorRules?: LocatorDhtRules
+  /** Lifetime of locator records; they are republished at a third of it. */
+  locatorTtlMs?: number
   streamTimeoutMs?: number
   retryBaseMs?: number
   retryCapMs?: number
@@ -71,6 +79,10 @@ export interface ContactsServiceComponents {
   events: TypedEventTarget<Libp2pEvents>
   pubsub: PubSub
   presence: PresenceService
+  addressManager: { getAddresses: () => Multiaddr[] }
+  peerStore: { merge: (peerId: PeerId, data: { multiaddrs: Multiaddr[] }) => Promise<unknown> }
+  /** kad-dht, when the node runs one (resolved at run time). */
+  dht?: LocatorDht & { getMode?: () => 'client' | 'server', setMode?: (mode: 'client' | 'server') => Promise<void> }
 }
 
 export interface ContactRequestEvent { peerId: string, requestId: string, greeting?: string }
@@ -102,6 +114,8 @@ export interface Watchers {
   watching: string[]
 }
 
+/** Multicodec of the /p2p/ component. */
+const P2P_CODE = 421
 const b64 = (b: Uint8Array): string => uint8ArrayToString(b, 'base64')
 const unb64 = (s: string): Uint8Array => uint8ArrayFromString(s, 'base64')
 
@@ -113,7 +127,12 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   private readonly components: ContactsServiceComponents
   private readonly log: Logger
   private readonly store: ContactsStore
-  private readonly init: Required<Omit<ContactsServiceInit, 'blockList'>>
+  private readonly init: Required<Omit<ContactsServiceInit, 'blockList' | 'locatorRules'>>
+  private readonly locatorRules?: LocatorDhtRules
+  private readonly locators: LocatorPublisher
+  private locatorTimer?: ReturnType<typeof setInterval>
+  private locatorDebounce?: ReturnType<typeof setTimeout>
+  private dhtModeBefore?: 'client' | 'server'
   private blockList?: BlockList
   private state!: ContactsState
   private outbox: OutboxEntry[] = []
@@ -134,8 +153,21 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       retryBaseMs: init.retryBaseMs ?? RETRY_BASE_MS,
       retryCapMs: init.retryCapMs ?? RETRY_CAP_MS,
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
-      maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
+      maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
+      locatorTtlMs: init.locatorTtlMs ?? LOCATOR_TTL_MS
     }
+    this.locatorRules = init.locatorRules
+    this.locators = new LocatorPublisher({
+      self: components.peerId,
+      privateKey: components.privateKey,
+      dht: () => this.dht(),
+      addresses: () => this.components.addressManager.getAddresses().map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      keysFor: peer => this.keysFor(peer),
+      log: this.log,
+      ttlMs: this.init.locatorTtlMs,
+      timeoutMs: LOCATOR_TIMEOUT_MS
+    })
+    this.onSelfUpdate = this.onSelfUpdate.bind(this)
     this.handleStream = this.handleStream.bind(this)
     this.onPeerConnect = this.onPeerConnect.bind(this)
     this.isBlocked = this.isBlocked.bind(this)
@@ -163,11 +195,37 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     }
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.scheduleRetry()
+    const dht = this.dht()
+    if (dht != null) {
+      this.dhtModeBefore = dht.getMode?.()
+      await this.applyDhtMode()
+      this.components.events.addEventListener('self:peer:update', this.onSelfUpdate)
+      this.locatorTimer = setInterval(() => { this.scheduleLocators() }, Math.floor(this.init.locatorTtlMs / 3))
+      this.locatorTimer.unref?.()
+      this.scheduleLocators()
+    }
+  }
+
+  /**
+   * A clean stop leaves each contact an empty locator (no addresses), which
+   * is also exactly what a blocked contact is left with.
+   */
+  async beforeStop (): Promise<void> {
+    clearInterval(this.locatorTimer)
+    clearTimeout(this.locatorDebounce)
+    this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
+    if (!this.locators.available()) return
+    await Promise.race([
+      this.locators.publish(this.locatorAudience(), true),
+      new Promise(resolve => setTimeout(resolve, LOCATOR_TIMEOUT_MS).unref?.())
+    ])
   }
 
   async stop (): Promise<void> {
     clearTimeout(this.retryTimer)
     this.retryTimer = undefined
+    clearInterval(this.locatorTimer)
+    clearTimeout(this.locatorDebounce)
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
     await this.components.registrar.unhandle(this.protocol)
     this.started = false
@@ -264,7 +322,11 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     this.state.visibility = mode
     if (allowIds != null) this.state.allow = allowIds
     await this.saveAll()
-    await this.components.presence.applyPolicy({ goodbye: lost(before, this.audiences()) })
+    const goodbye = lost(before, this.audiences())
+    await this.components.presence.applyPolicy({ goodbye })
+    await this.applyDhtMode()
+    this.retireLocators(goodbye.map(a => a.id))
+    this.scheduleLocators()
   }
 
   /**
@@ -286,7 +348,9 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     delete this.state.outgoing[peerId]
     this.dropOutbox(e => e.to === peerId)
     await this.saveAll()
-    await this.components.presence.applyPolicy({ goodbye: lost(before, this.audiences()) })
+    const goodbye = lost(before, this.audiences())
+    await this.components.presence.applyPolicy({ goodbye })
+    this.retireLocators(goodbye.map(a => a.id))
     await this.components.connectionManager.closeConnections(peerIdFromString(peerId)).catch((err: unknown) => {
       this.log.error('could not close connections to %s - %e', peerId, err)
     })
@@ -300,6 +364,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     if (c != null) {
       await this.components.presence.watch(peerId, c.alias)
       await this.components.presence.applyPolicy()
+      this.scheduleLocators()
       // best effort: a direct link speeds up the first record
       this.components.connectionManager.openConnection(peerIdFromString(peerId), { signal: AbortSignal.timeout(this.init.streamTimeoutMs) })
         .catch(() => {})
@@ -587,6 +652,67 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     await this.saveAll()
     await this.components.presence.watch(c.peerId, c.alias)
     await this.components.presence.applyPolicy()
+    this.scheduleLocators()
+  }
+
+  // ---- locating ----
+
+  /**
+   * Looks up the locator record a contact left for us and adds its addresses
+   * to the peer store, so the next dial finds it. Returns how many addresses
+   * it found (0: none, or no DHT). Strangers and blocked peers have nothing to look up.
+   */
+  async refreshLocator (peer: PeerId | string): Promise<number> {
+    const peerId = this.parsePeer(peer)
+    if (!this.sees(peerId)) return 0
+    const addrs = await this.locators.lookup(peerId)
+    if (addrs.length === 0) return 0
+    const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+    await this.components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
+    return multiaddrs.length
+  }
+
+  /** Contacts that may locate us now. */
+  private locatorAudience (): string[] {
+    return Object.keys(this.state.contacts).filter(p => this.sees(p))
+  }
+
+  private dht (): ContactsServiceComponents['dht'] {
+    try {
+      return this.components.dht
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Outside public mode the node answers no DHT queries, so the DHT holds no route (address) to it. */
+  private async applyDhtMode (): Promise<void> {
+    const dht = this.dht()
+    if (dht?.setMode == null || dht.getMode == null) return
+    const want = this.state.visibility === 'public' ? (this.dhtModeBefore ?? 'server') : 'client'
+    if (dht.getMode() !== want) await dht.setMode(want).catch((err: unknown) => { this.log.error('could not switch the DHT to %s mode - %e', want, err) })
+  }
+
+  private onSelfUpdate (): void {
+    this.scheduleLocators()
+  }
+
+  /** Republishes every contact's locator soon (debounced): addresses changed, a contact came or went. */
+  private scheduleLocators (): void {
+    if (!this.started || !this.locators.available()) return
+    this.locatorRules?.setKeyring(this.locators.keyring(Object.keys(this.state.contacts).filter(p => !this.isBlocked(p))))
+    clearTimeout(this.locatorDebounce)
+    this.locatorDebounce = setTimeout(() => {
+      void this.locators.publish(this.locatorAudience())
+    }, LOCATOR_DEBOUNCE_MS)
+    this.locatorDebounce.unref?.()
+  }
+
+  /** Leaves each of these contacts an empty locator, as a clean stop does. */
+  private retireLocators (peers: string[]): void {
+    const contacts = peers.filter(p => this.state.contacts[p] != null)
+    if (contacts.length === 0 || !this.locators.available()) return
+    void this.locators.publish(contacts, true)
   }
 
   private record (h: HistoryEntry): void {
