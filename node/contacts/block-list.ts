@@ -54,9 +54,9 @@ export class BlockList {
    * inbound connection is only known by address until encryption, so the
    * earliest refusal is right after the Noise handshake (see threat model).
    */
-  gater (): ConnectionGater {
+  gater (extra: ConnectionGater = {}): ConnectionGater {
     const deny = (peerId: PeerId): boolean => this.has(peerId)
-    return {
+    return combineGaters({
       denyDialPeer: deny,
       denyOutboundConnection: deny,
       denyInboundEncryptedConnection: deny,
@@ -66,6 +66,20 @@ export class BlockList {
       denyInboundRelayReservation: deny,
       denyOutboundRelayedConnection: (source: PeerId, target: PeerId) => this.has(source) || this.has(target),
       denyInboundRelayedConnection: (relay: PeerId, remotePeer: PeerId) => this.has(relay) || this.has(remotePeer)
-    }
+    }, extra)
   }
+}
+
+/** A gater that denies whatever either gater denies. */
+function combineGaters (a: ConnectionGater, b: ConnectionGater): ConnectionGater {
+  const out: Record<string, (...args: any[]) => Promise<boolean>> = {}
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const fa = (a as Record<string, any>)[name]
+    const fb = (b as Record<string, any>)[name]
+    out[name] = name === 'filterMultiaddrForPeer'
+      // the one allow-style hook: keep an address only if both keep it
+      ? async (...args: any[]) => (await fa?.(...args) ?? true) === true && (await fb?.(...args) ?? true) === true
+      : async (...args: any[]) => (await fa?.(...args)) === true || (await fb?.(...args)) === true
+  }
+  return out as ConnectionGater
 }

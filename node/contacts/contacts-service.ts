@@ -50,6 +50,8 @@ export interface ContactsServiceInit {
   locatorRules?: LocatorDhtRules
   /** Lifetime of locator records; they are republished at a third of it. */
   locatorTtlMs?: number
+  /** Serve the DHT while public (default true; false when the user asked for DHT client mode). */
+  dhtServerWhenPublic?: boolean
   streamTimeoutMs?: number
   retryBaseMs?: number
   retryCapMs?: number
@@ -132,7 +134,6 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   private readonly locators: LocatorPublisher
   private locatorTimer?: ReturnType<typeof setInterval>
   private locatorDebounce?: ReturnType<typeof setTimeout>
-  private dhtModeBefore?: 'client' | 'server'
   private blockList?: BlockList
   private state!: ContactsState
   private outbox: OutboxEntry[] = []
@@ -154,7 +155,8 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       retryCapMs: init.retryCapMs ?? RETRY_CAP_MS,
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
-      locatorTtlMs: init.locatorTtlMs ?? LOCATOR_TTL_MS
+      locatorTtlMs: init.locatorTtlMs ?? LOCATOR_TTL_MS,
+      dhtServerWhenPublic: init.dhtServerWhenPublic ?? true
     }
     this.locatorRules = init.locatorRules
     this.locators = new LocatorPublisher({
@@ -197,7 +199,6 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     this.scheduleRetry()
     const dht = this.dht()
     if (dht != null) {
-      this.dhtModeBefore = dht.getMode?.()
       await this.applyDhtMode()
       this.components.events.addEventListener('self:peer:update', this.onSelfUpdate)
       this.locatorTimer = setInterval(() => { this.scheduleLocators() }, Math.floor(this.init.locatorTtlMs / 3))
@@ -662,10 +663,10 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
    * to the peer store, so the next dial finds it. Returns how many addresses
    * it found (0: none, or no DHT). Strangers and blocked peers have nothing to look up.
    */
-  async refreshLocator (peer: PeerId | string): Promise<number> {
+  async refreshLocator (peer: PeerId | string, signal?: AbortSignal): Promise<number> {
     const peerId = this.parsePeer(peer)
     if (!this.sees(peerId)) return 0
-    const addrs = await this.locators.lookup(peerId)
+    const addrs = await this.locators.lookup(peerId, signal)
     if (addrs.length === 0) return 0
     const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
     await this.components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
@@ -685,11 +686,14 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     }
   }
 
-  /** Outside public mode the node answers no DHT queries, so the DHT holds no route (address) to it. */
+  /**
+   * Outside public mode the node answers no DHT queries, so no DHT routing
+   * table holds its addresses (the factory starts the DHT in the right mode).
+   */
   private async applyDhtMode (): Promise<void> {
     const dht = this.dht()
     if (dht?.setMode == null || dht.getMode == null) return
-    const want = this.state.visibility === 'public' ? (this.dhtModeBefore ?? 'server') : 'client'
+    const want = this.state.visibility === 'public' && this.init.dhtServerWhenPublic ? 'server' : 'client'
     if (dht.getMode() !== want) await dht.setMode(want).catch((err: unknown) => { this.log.error('could not switch the DHT to %s mode - %e', want, err) })
   }
 

@@ -88,6 +88,11 @@ export class ContactsStore {
     return { ...emptyState(defaultVisibility), ...json }
   }
 
+  /** The persisted visibility, read before libp2p starts (the DHT mode depends on it). */
+  async loadVisibility (defaultVisibility: Visibility): Promise<Visibility> {
+    return (await this.loadState(defaultVisibility)).visibility
+  }
+
   async loadOutbox (): Promise<OutboxEntry[]> {
     return await this.read<OutboxEntry[]>(OUTBOX_KEY) ?? []
   }

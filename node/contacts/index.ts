@@ -4,6 +4,7 @@ import type { ContactsServiceComponents, ContactsServiceInit } from './contacts-
 export { ContactsService }
 export { BlockList } from './block-list.js'
 export { LocatorDhtRules } from './locator.js'
+export { ContactsStore } from './contacts-store.js'
 export type { ContactsServiceComponents, ContactsServiceInit, ContactInfo, Watchers, ContactRequestEvent, ContactAnswerEvent } from './contacts-service.js'
 export type { Contact, PendingRequest, HistoryEntry, Visibility } from './contacts-store.js'
 export { VISIBILITIES } from './contacts-store.js'

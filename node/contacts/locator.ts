@@ -108,7 +108,7 @@ export class LocatorPublisher {
   }
 
   /** The addresses a contact published for us, newest valid record first; [] when none. */
-  async lookup (peer: string): Promise<Uint8Array[]> {
+  async lookup (peer: string, signal?: AbortSignal): Promise<Uint8Array[]> {
     const dht = this.opts.dht()
     if (dht == null) return []
     const keys = this.opts.keysFor(peer)
@@ -116,10 +116,14 @@ export class LocatorPublisher {
     const dhtKey = locatorDhtKey(keys, publisher.toMultihash().bytes)
     let best: { seq: bigint, addrs: Uint8Array[] } | undefined
     try {
-      for await (const e of dht.get(dhtKey, { signal: AbortSignal.timeout(this.opts.timeoutMs) })) {
+      const deadline = AbortSignal.timeout(this.opts.timeoutMs)
+      for await (const e of dht.get(dhtKey, { signal: signal != null ? AbortSignal.any([deadline, signal]) : deadline })) {
         if (e.name !== 'VALUE' || e.value == null) continue
         const res = await openLocator(e.value, keys.locator, dhtKey, { now: Date.now(), publisher, audience: this.opts.self, lastSeq: this.lastSeen.get(peer) })
         if (res.ok && (best == null || res.locator.seq > best.seq)) best = { seq: res.locator.seq, addrs: res.locator.addrs }
+        // kad-dht yields the value it selected (the newest, see LocatorDhtRules) first; waiting for
+        // every path to end would cost the whole timeout on a small or churning mesh
+        if (best != null) break
       }
     } catch (err: any) {
       this.opts.log('locator lookup for %s failed - %s', peer, err?.message)
