@@ -4,13 +4,20 @@
  */
 import { isPresenceStatus, STATUSES } from '../protocol/presence-record.js'
 import { UserError } from '../node/errors.js'
-import { describe, label, whoTable } from './format.js'
+import { describe, label, messageLine, whoTable } from './format.js'
 import type { Paint } from './style.js'
 import type { PresenceNode } from '../node/presence-node.js'
 
 export interface CommandContext {
   node: PresenceNode
   paint: Paint
+  /** Unread incoming messages per peer id, kept by the interactive session. */
+  unread: Map<string, number>
+}
+
+/** A watched alias, else a shortened peer id: how the CLI names a peer. */
+export function nameOf (node: PresenceNode, peerId: string): string {
+  return label(node.presence.get(peerId) ?? { peerId })
 }
 
 export interface Command {
@@ -56,7 +63,42 @@ export const commands: Record<string, Command> = {
   who: {
     usage: '/who',
     help: 'list watched presentities and their presence',
-    run: async ({ node, paint }) => [whoTable(node.who(), Date.now(), paint)]
+    run: async ({ node, paint, unread }) => [whoTable(node.who(), Date.now(), paint, p => unread.get(p) ?? 0)]
+  },
+  msg: {
+    usage: '/msg <alias|peer id> <text>',
+    help: 'send a message (kept and retried until delivered)',
+    run: async ({ node, paint }, args, rest) => {
+      const [to] = args
+      const text = to == null ? '' : rest.slice(to.length).trim()
+      if (to == null || text === '') throw new UserError('usage: /msg <alias|peer id> <text>')
+      const peer = node.resolvePeer(to)
+      const id = await node.send(peer, text)
+      const [m] = (await node.history(peer, 1)).filter(x => x.id === id)
+      return m == null ? [] : [messageLine(m, nameOf(node, peer), paint)]
+    }
+  },
+  history: {
+    usage: '/history <alias|peer id> [n]',
+    help: 'the last n messages with someone (default 20); marks them read',
+    run: async ({ node, paint, unread }, args) => {
+      const [who, n] = args
+      const limit = n == null ? 20 : Number(n)
+      if (who == null || !Number.isInteger(limit) || limit < 1) throw new UserError('usage: /history <alias|peer id> [n]')
+      const peer = node.resolvePeer(who)
+      const messages = await node.history(peer, limit)
+      await node.markRead(peer)
+      unread.delete(peer)
+      return messages.length === 0 ? [`no messages with ${nameOf(node, peer)} yet`] : messages.map(m => messageLine(m, nameOf(node, peer), paint))
+    }
+  },
+  requests: {
+    usage: '/requests',
+    help: 'messages held from people who are not your contacts',
+    run: async ({ node, paint }) => {
+      const held = await node.requests()
+      return held.length === 0 ? ['no held messages'] : held.map(m => messageLine(m, m.peer, paint))
+    }
   },
   id: {
     usage: '/id',

@@ -1,6 +1,7 @@
 /** How the CLI shows presence to a person. Pure string building. */
 import { painter } from './style.js'
 import type { Paint, Style } from './style.js'
+import type { ChatMessage } from '../node/chat/index.js'
 import type { PresenceView } from '../node/presence/index.js'
 
 const plain = painter(false)
@@ -45,9 +46,29 @@ export function presenceLine (v: PresenceView, before: PresenceView['status'] | 
   return `${at} ${who} is ${describe(v, now, paint)}`
 }
 
-export function whoTable (views: PresenceView[], now: number = Date.now(), paint: Paint = plain): string {
+export function whoTable (views: PresenceView[], now: number = Date.now(), paint: Paint = plain, unread: (peerId: string) => number = () => 0): string {
   if (views.length === 0) return 'nobody watched yet: /watch <peer id> [alias]'
   return views
-    .map(v => `  ${paint('bold', label(v).padEnd(16))} ${describe(v, now, paint)}\n  ${''.padEnd(16)} ${paint('dim', v.peerId)}`)
+    .map(v => {
+      const n = unread(v.peerId)
+      const badge = n > 0 ? ' ' + paint('cyan', `(${n} unread)`) : ''
+      return `  ${paint('bold', label(v).padEnd(16))} ${describe(v, now, paint)}${badge}\n  ${''.padEnd(16)} ${paint('dim', v.peerId)}`
+    })
     .join('\n')
+}
+
+const STATE_MARK: Record<ChatMessage['state'], string> = { queued: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read' }
+
+/** One chat line: incoming `[time] bob: text`, outgoing `[time] → bob: text ✓✓`. */
+export function messageLine (m: ChatMessage, who: string, paint: Paint = plain): string {
+  const at = paint('dim', `[${clock(m.direction === 'in' ? m.receivedAt ?? m.sentAt : m.sentAt)}]`)
+  return m.direction === 'in'
+    ? `${at} ${paint('bold', who)}: ${m.text}`
+    : `${at} → ${paint('bold', who)}: ${m.text} ${paint('dim', STATE_MARK[m.state])}`
+}
+
+/** A delivery-state change of an outgoing message, shown briefly. */
+export function stateLine (m: ChatMessage, who: string, paint: Paint = plain): string {
+  const text = m.text.length > 30 ? `${m.text.slice(0, 29)}…` : m.text
+  return paint('dim', `[${clock()}] → ${who}: "${text}" ${m.state}`)
 }

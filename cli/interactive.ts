@@ -6,9 +6,10 @@
 import readline from 'node:readline'
 import { UserError } from '../node/errors.js'
 import { PresenceNode } from '../node/presence-node.js'
-import { complete, QUIT, runLine } from './commands.js'
-import { presenceLine } from './format.js'
+import { complete, nameOf, QUIT, runLine } from './commands.js'
+import { messageLine, presenceLine, stateLine } from './format.js'
 import { colourEnabled, painter } from './style.js'
+import type { ChatMessage } from '../node/chat/index.js'
 import type { PresenceNodeOptions } from '../node/presence-node.js'
 
 export async function runInteractive (opts: PresenceNodeOptions): Promise<void> {
@@ -42,6 +43,32 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     shown.set(view.peerId, view.status)
   })
 
+  const unread = new Map<string, number>()
+  const shownIds = new Set<string>()
+  const showIncoming = (m: ChatMessage): void => {
+    if (shownIds.has(m.id)) return
+    shownIds.add(m.id)
+    unread.set(m.peer, (unread.get(m.peer) ?? 0) + 1)
+    print([messageLine(m, nameOf(node, m.peer), paint)])
+  }
+  node.chat.addEventListener('message', (evt) => { showIncoming(evt.detail) })
+  node.chat.addEventListener('request', (evt) => {
+    print([paint('cyan', `(held: not a contact) ${messageLine(evt.detail, evt.detail.peer)}`)])
+  })
+  node.chat.addEventListener('state', (evt) => {
+    const m = evt.detail
+    if (m.direction === 'out' && (m.state === 'delivered' || m.state === 'read')) print([stateLine(m, nameOf(node, m.peer), paint)])
+  })
+  const typingShown = new Map<string, number>()
+  node.chat.addEventListener('typing', (evt) => {
+    const { peer, typing } = evt.detail
+    const last = typingShown.get(peer) ?? 0
+    if (!typing || Date.now() - last < TYPING_QUIET_MS) return
+    typingShown.set(peer, Date.now())
+    print([paint('dim', `${nameOf(node, peer)} is typing…`)])
+  })
+  if (tty) sendTypingWhileComposing(node, rl)
+
   let saidBye = false
   const stop = async (): Promise<void> => {
     if (!closed) {
@@ -59,6 +86,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     ...node.addresses().map(a => `  ${a}`),
     'type /help for commands'
   ])
+  await showUnread(node, showIncoming, print)
   if (tty) rl.prompt()
 
   const done = new Promise<void>(resolve => {
@@ -67,7 +95,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     rl.on('line', line => {
       void (async () => {
         try {
-          const out = await runLine({ node, paint }, line)
+          const out = await runLine({ node, paint, unread }, line)
           if (out === QUIT) {
             await stop()
             resolve()
@@ -84,3 +112,42 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   })
   await done
 }
+
+/** Show "is typing" at most this often per peer. */
+const TYPING_QUIET_MS = 10_000
+/** Tell a peer we are typing at most this often. */
+const TYPING_SEND_MS = 3_000
+
+/** While the user composes `/msg <who> text…`, tell <who> (throttled; never stored). */
+function sendTypingWhileComposing (node: PresenceNode, rl: readline.Interface): void {
+  let lastSent = 0
+  process.stdin.on('keypress', () => {
+    const m = /^\/msg\s+(\S+)\s+\S/.exec(rl.line)
+    if (m == null || Date.now() - lastSent < TYPING_SEND_MS) return
+    try {
+      node.chat.typing(node.resolvePeer(m[1]))
+      lastSent = Date.now()
+    } catch {}
+  })
+}
+
+/**
+ * Messages can arrive while the client was not listening (offline messages are
+ * delivered as soon as the node is up): show every unread one once.
+ */
+async function showUnread (node: PresenceNode, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
+  let header = false
+  for (const view of node.who()) {
+    for (const m of await node.history(view.peerId, UNREAD_BACKLOG)) {
+      if (m.direction !== 'in' || m.state === 'read') continue
+      if (!header) print(['unread (/history <name> marks them read):'])
+      header = true
+      show(m)
+    }
+  }
+  const held = await node.requests()
+  if (held.length > 0) print([`${held.length} held message(s) from people who are not your contacts: /requests`])
+}
+
+/** How far back the start-up unread scan looks per contact. */
+const UNREAD_BACKLOG = 100

@@ -85,6 +85,15 @@ program.command('status')
     console.log(`you are ${self.status}${self.note != null ? ` — ${self.note}` : ''}`)
   })
 
+program.command('send')
+  .description('send a message through the running node (kept and retried until delivered)')
+  .argument('<to>', 'alias or peer id')
+  .argument('<text...>', 'the message')
+  .action(async (to: string, text: string[], _opts, cmd: Command) => {
+    const { id } = await callNode<{ id: string }>(homeOf(cmd), 'send', to, text.join(' '))
+    console.log(`queued ${id}`)
+  })
+
 program.command('who')
   .description('list watched presentities of the running node')
   .option('--json', 'print the list as JSON')

@@ -18,7 +18,7 @@ import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
 
@@ -50,7 +50,9 @@ export interface NodeOptions {
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
-  contacts?: Omit<ContactsServiceInit, 'blockList'>
+  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
+  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it). */
+  connectionGater?: ConnectionGater
 }
 
 export async function createPresenceLibp2p (opts: NodeOptions): Promise<PresenceLibp2p> {
@@ -72,7 +74,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
           tagName: `${KEEP_ALIVE}-bootstrap`
         })]
       : [],
-    connectionGater: blockList.gater(),
+    // blocked peers are refused whatever else the caller's gater says
+    connectionGater: blockList.gater(opts.connectionGater),
     connectionManager: {
       ...CONNECTION_LIMITS,
       // many local peers (tests, a LAN party) connect from one address at once

@@ -18,7 +18,7 @@ import type { PresenceViewLevel } from './presence/audience.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
-import type { PeerId } from '@libp2p/interface'
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
@@ -32,9 +32,11 @@ export interface PresenceNodeOptions {
   chat?: ChatServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
-  contacts?: Omit<ContactsServiceInit, 'blockList'>
+  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
   /** Open the control socket in the home directory (default true). */
   control?: boolean
+  /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
+  connectionGater?: ConnectionGater
 }
 
 export class PresenceNode {
@@ -57,7 +59,8 @@ export class PresenceNode {
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
-        privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost, contacts: opts.contacts
+        privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost,
+        connectionGater: opts.connectionGater, contacts: opts.contacts
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)

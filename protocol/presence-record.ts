@@ -2,15 +2,15 @@
  * The presence record and the rules a receiver applies to it. Pure: no I/O,
  * the caller supplies the clock and the last accepted sequence number.
  */
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
+import { envelopeSigningBytes, isEd25519, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
   MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
 import { PresenceRecord as PresenceRecordPb, Status as StatusPb } from './presence.js'
-import type { PeerId, PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Signing domain of presence envelopes (part of what the signature covers). */
 export const PRESENCE_DOMAIN = 'presence-mesh-presence'
@@ -77,17 +77,6 @@ export function checkPresenceUpdate (update: PresenceUpdate): void {
   }
 }
 
-/** The libp2p Record that goes inside the signed envelope. */
-class PresencePayload implements Libp2pRecord {
-  readonly domain = PRESENCE_DOMAIN
-  readonly codec = PRESENCE_PAYLOAD_TYPE
-  constructor (private readonly bytes: Uint8Array) {}
-  marshal (): Uint8Array { return this.bytes }
-  equals (other: Libp2pRecord): boolean {
-    return other.domain === this.domain && uint8ArrayEquals(other.marshal(), this.bytes)
-  }
-}
-
 export function encodePresence (p: Presence): Uint8Array {
   return PresenceRecordPb.encode({
     presentity: p.presentity.toMultihash().bytes,
@@ -100,11 +89,15 @@ export function encodePresence (p: Presence): Uint8Array {
   })
 }
 
-/** Seals a presence record in a signed envelope; returns the marshaled bytes. */
+/**
+ * Seals a presence record in a libp2p signed envelope (what RecordEnvelope.seal
+ * produces, byte for byte); returns the marshaled bytes.
+ */
 export async function sealPresence (p: Presence, key: PrivateKey): Promise<Uint8Array> {
   checkPresenceUpdate(p)
-  const envelope = await RecordEnvelope.seal(new PresencePayload(encodePresence(p)), key)
-  return envelope.marshal()
+  const payload = encodePresence(p)
+  const signature = signEd25519(key, envelopeSigningBytes(PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, payload))
+  return new RecordEnvelope({ publicKey: key.publicKey, payloadType: PRESENCE_PAYLOAD_TYPE, payload, signature }).marshal()
 }
 
 export const REJECT_REASONS = [
@@ -146,23 +139,24 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
     return reject('malformed', err?.message)
   }
   if (!uint8ArrayEquals(envelope.payloadType, PRESENCE_PAYLOAD_TYPE)) return reject('wrong-payload-type')
-  if (envelope.publicKey.type !== 'Ed25519') return reject('unsupported-key', envelope.publicKey.type)
+  const publicKey = envelope.publicKey
+  if (!isEd25519(publicKey)) return reject('unsupported-key', publicKey.type)
   try {
     pb = PresenceRecordPb.decode(envelope.payload)
   } catch (err: any) {
     return reject('malformed', err?.message)
   }
 
-  const signer = peerIdFromPublicKey(envelope.publicKey)
-  if (!uint8ArrayEquals(pb.presentity, signer.toMultihash().bytes)) return reject('signer-mismatch')
-  if (opts.expectedPresentity != null && signer.toString() !== opts.expectedPresentity.toString()) {
+  const signer = signerOf(publicKey)
+  if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
+  if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) {
     return reject('wrong-presentity')
   }
 
   const status = fromPb(pb.status)
   if (status == null) return reject('invalid-field', 'status')
   const presence: Presence = {
-    presentity: signer,
+    presentity: signer.peerId,
     status,
     note: pb.note,
     activity: pb.activity,
@@ -185,7 +179,8 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
   if (opts.lastSeq != null && presence.seq <= opts.lastSeq) return reject('replay')
 
   try {
-    if (!await envelope.validate(PRESENCE_DOMAIN)) return reject('bad-signature')
+    const signed = envelopeSigningBytes(PRESENCE_DOMAIN, envelope.payloadType, envelope.payload)
+    if (!verifyEd25519(signer, signed, envelope.signature)) return reject('bad-signature')
   } catch (err: any) {
     return reject('bad-signature', err?.message)
   }

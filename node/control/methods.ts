@@ -18,6 +18,10 @@ export function controlMethods (node: PresenceNode): ControlMethods {
       return node.presence.self
     },
     who: () => node.who(),
+    send: async (to: unknown, text: unknown) => {
+      if (typeof to !== 'string' || typeof text !== 'string') throw new UserError('usage: send <alias|peer id> <text>')
+      return { id: await node.send(to, text) }
+    },
     watch: async (peer: unknown, alias?: unknown) => {
       if (typeof peer !== 'string') throw new UserError('usage: watch <peer id> [alias]')
       return await node.watch(peer, typeof alias === 'string' ? alias : undefined)

@@ -97,6 +97,10 @@ describe('commands against a running node', () => {
       expect(bad.code).toBe(1)
       expect(bad.stderr.trim()).toBe('presence-mesh: status must be one of online, away, busy, dnd, offline')
       expect(JSON.parse((await cli('who', '--json', '--home', home)).stdout)).toEqual([])
+      const queued = await cli('send', '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', 'see', 'you', '--home', home)
+      expect(queued.stdout.trim()).toMatch(/^queued [0-9a-f]{32}$/)
+      const unknown = await cli('send', 'nobody', 'hi', '--home', home)
+      expect(unknown.stderr.trim()).toBe('presence-mesh: nobody is neither a known alias nor a peer id')
     } finally {
       child.kill('SIGKILL')
     }

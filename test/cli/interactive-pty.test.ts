@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
@@ -38,6 +38,22 @@ describe('interactive client on a terminal', () => {
       await waitFor(() => /\[\d\d:\d\d:\d\d\] bob came online: online/.test(ui.screen()), 'bob to come online on screen')
       await bob.setPresence({ status: 'away', note: 'lunch' })
       await waitFor(() => /\[\d\d:\d\d:\d\d\] bob is away — lunch/.test(ui.screen()), 'bob away on screen')
+
+      // chat: alice writes to bob, bob answers; unread shows until alice reads the history
+      const aliceId = JSON.parse(await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', MAIN, 'id', '--json', '--home', home], (err, out) => { err != null ? reject(err) : resolve(out) })
+      })).peerId as string
+      await bob.watch(aliceId, 'alice')
+      ui.send('/msg bob hello bob\r')
+      await waitFor(async () => (await bob.history(aliceId)).some(m => m.text === 'hello bob'), 'bob to receive the message')
+      await waitFor(() => /→ bob: "hello bob" delivered/.test(ui.screen()), 'the delivered mark')
+      await bob.send(aliceId, 'hi alice')
+      await waitFor(() => /\[\d\d:\d\d:\d\d\] bob: hi alice/.test(ui.screen()), 'the incoming message on screen')
+      ui.send('/who\r')
+      await waitFor(() => ui.screen().includes('(1 unread)'), 'the unread count')
+      ui.send('/history bob\r')
+      await waitFor(() => /→ bob: hello bob ✓✓[\s\S]*bob: hi alice/.test(ui.screen()), 'the history')
+      await waitFor(async () => (await bob.history(aliceId)).find(m => m.text === 'hi alice')?.state === 'read', 'bob to get the read receipt')
       ui.send('/unwatch b\t')
       await waitFor(() => ui.screen().includes('/unwatch bob'), 'tab to complete the alias')
       ui.send('\r')

@@ -1,0 +1,170 @@
+/**
+ * presence.propagation: from setPresence on one presentity until every other
+ * node (all watching it) has accepted that record, against a raw gossipsub
+ * publish of the same size on the same nodes and mesh, interleaved run by run.
+ */
+import { performance } from 'node:perf_hooks'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
+import { sealPresence } from '../protocol/presence-record.js'
+import { startMesh, TRANSPORT, waitUntil } from './mesh.js'
+import { percentile, result } from './result.js'
+import type { BenchResult } from './result.js'
+import type { PresenceEventDetail } from '../node/presence/index.js'
+import type { EventLoopUtilization } from 'node:perf_hooks'
+
+export const RAW_TOPIC = '/presence-mesh-bench/raw/1'
+const RUN_TIMEOUT_MS = 20_000
+
+export interface PropagationOptions {
+  nodes: number
+  runs?: number
+  warmup?: number
+}
+
+export function defaultRuns (nodes: number): number {
+  return nodes <= 10 ? 200 : 100
+}
+
+/** Resolves when `expected` distinct receivers reported, with the time of the last. */
+class Arrivals {
+  private readonly seen = new Set<number>()
+  readonly seqs = new Set<bigint | undefined>()
+  private last = 0
+  private done!: (t: number) => void
+  readonly complete = new Promise<number>(resolve => { this.done = resolve })
+  constructor (private readonly expected: number) {}
+  arrive (receiver: number, t: number, seq?: bigint): void {
+    if (this.seen.has(receiver)) return
+    this.seqs.add(seq)
+    this.seen.add(receiver)
+    this.last = Math.max(this.last, t)
+    if (this.seen.size === this.expected) this.done(this.last)
+  }
+
+  get count (): number { return this.seen.size }
+}
+
+interface EluSum { active: number, idle: number }
+const eluOf = (s: EluSum): number => s.active / Math.max(1e-9, s.active + s.idle)
+
+export async function benchPropagation (opts: PropagationOptions): Promise<BenchResult[]> {
+  const n = opts.nodes
+  const runs = opts.runs ?? defaultRuns(n)
+  const warmup = opts.warmup ?? Math.max(5, Math.floor(runs / 10))
+  // records live long and heartbeats are rare, so only the measured updates travel
+  const mesh = await startMesh({ nodes: n, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS } })
+  try {
+    const [presentity, ...watchers] = mesh.nodes
+    const pending = new Map<string, Arrivals>()
+    watchers.forEach((w, i) => {
+      w.presence.addEventListener('presence', (evt: CustomEvent<PresenceEventDetail>) => {
+        const t = performance.now()
+        if (evt.detail.cause === 'record') pending.get(`p${evt.detail.view.note ?? ''}`)?.arrive(i, t, evt.detail.view.seq)
+      })
+      w.libp2p.services.pubsub.addEventListener('message', (evt) => {
+        const t = performance.now()
+        if (evt.detail.topic !== RAW_TOPIC) return
+        const id = new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)
+        pending.get(`r${id}`)?.arrive(i, t)
+      })
+      w.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+    })
+    presentity.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+    await Promise.all(watchers.map(async w => w.watch(presentity.peerId)))
+    await waitUntil(() => watchers.every(w => w.presence.get(presentity.peerId)?.status === 'online'),
+      'every watcher to see the presentity online', 120_000)
+
+    // a raw message of exactly the size of a presence envelope as measured below
+    const sample = await generateKeyPair('Ed25519')
+    const now = Date.now()
+    const note = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
+    const size = (await sealPresence({ presentity: peerIdFromPrivateKey(sample), status: 'away', note: note(0), seq: BigInt(now), issuedAt: now, expiresAt: now + MAX_PRESENCE_TTL_MS }, sample)).byteLength
+
+    const runPresence = async (i: number): Promise<number> => {
+      // runs are told apart by their note; the seq every watcher accepted is checked after
+      const arrivals = new Arrivals(watchers.length)
+      pending.set(`p${note(i)}`, arrivals)
+      try {
+        const t0 = performance.now()
+        await presentity.setPresence({ status: i % 2 === 0 ? 'away' : 'online', note: note(i) })
+        const ms = await withTimeout(arrivals, t0, `presence run ${i}`)
+        const seq = presentity.presence.self.seq
+        if (arrivals.seqs.size !== 1 || !arrivals.seqs.has(seq)) throw new Error(`presence run ${i}: watchers accepted seqs ${[...arrivals.seqs].join(',')}, sent ${seq}`)
+        return ms
+      } finally {
+        pending.delete(`p${note(i)}`)
+      }
+    }
+    const runRaw = async (i: number): Promise<number> => {
+      const data = new Uint8Array(size)
+      new DataView(data.buffer).setUint32(0, i)
+      const arrivals = new Arrivals(watchers.length)
+      pending.set(`r${i}`, arrivals)
+      try {
+        const t0 = performance.now()
+        await presentity.libp2p.services.pubsub.publish(RAW_TOPIC, data)
+        return await withTimeout(arrivals, t0, `raw run ${i}`)
+      } finally {
+        pending.delete(`r${i}`)
+      }
+    }
+
+    const presence: number[] = []
+    const raw: number[] = []
+    const elu = { presence: { active: 0, idle: 0 }, raw: { active: 0, idle: 0 } }
+    let timeouts = 0
+    const measure = async (kind: 'presence' | 'raw', i: number, keep: boolean): Promise<void> => {
+      const before: EventLoopUtilization = performance.eventLoopUtilization()
+      try {
+        const ms = kind === 'presence' ? await runPresence(i) : await runRaw(i)
+        if (keep) (kind === 'presence' ? presence : raw).push(ms)
+      } catch (err) {
+        if (!keep) throw err
+        timeouts++
+      }
+      const d = performance.eventLoopUtilization(before)
+      if (keep) { elu[kind].active += d.active; elu[kind].idle += d.idle }
+      // let acknowledgements and IHAVE gossip of this run drain before the next
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    for (let i = 1; i <= warmup + runs; i++) {
+      const keep = i > warmup
+      const order: Array<'presence' | 'raw'> = i % 2 === 0 ? ['presence', 'raw'] : ['raw', 'presence']
+      for (const kind of order) await measure(kind, i, keep)
+    }
+    presence.sort((a, b) => a - b)
+    raw.sort((a, b) => a - b)
+    const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node); ` +
+      `${n - 1} watchers; ${size} B; event-loop utilisation presence ${eluOf(elu.presence).toFixed(2)} / raw ${eluOf(elu.raw).toFixed(2)}` +
+      (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
+    return ([50, 95, 99] as const).map(p => result({
+      name: `presence.propagation.p${p}`,
+      value: percentile(presence, p),
+      unit: 'ms',
+      baseline: `raw gossipsub publish of ${size} B, same nodes and mesh`,
+      baselineValue: percentile(raw, p),
+      nodes: n,
+      runs: Math.min(presence.length, raw.length),
+      notes
+    }))
+  } finally {
+    await mesh.stop()
+  }
+}
+
+async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    const last = await Promise.race([
+      arrivals.complete,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new Error(`${what}: only ${arrivals.count} receivers after ${RUN_TIMEOUT_MS} ms`)) }, RUN_TIMEOUT_MS)
+      })
+    ])
+    return last - t0
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * npm run bench [-- --only presence,memory --nodes 10,50 --runs 50 --fuzz 2000 --out file]
+ *
+ * Runs the benchmark suites, prints a table and writes bench/results.json
+ * (an array of BenchResult rows). Every figure comes with its baseline,
+ * measured in the same run on the same machine.
+ */
+import '../node/polyfill.js'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { benchCrypto } from './crypto.js'
+import { benchFuzz, FUZZ_DEFAULT_COUNT } from './fuzz.js'
+import { benchMemory } from './memory.js'
+import { benchPropagation } from './propagation.js'
+import type { BenchResult } from './result.js'
+// ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
+import { benchChat } from './chat.js'
+// import { benchLocate } from './locate.js'
+
+export interface SuiteContext {
+  /** Node counts for the multi-node suites (--nodes). */
+  nodes: number[]
+  /** True when --nodes was given (suites with their own default size honour it then). */
+  nodesGiven: boolean
+  /** Measured runs per size of the multi-node suites (--runs); undefined: each suite's default. */
+  runs?: number
+  /** Interleaved rounds of the ops/s suites (--rounds). */
+  rounds?: number
+  fuzzCount: number
+}
+
+export interface Suite {
+  /** Selected by --only when the id starts with one of the given prefixes. */
+  id: string
+  run: (ctx: SuiteContext) => Promise<BenchResult[]>
+}
+
+const forEachSize = async (ctx: SuiteContext, fn: (nodes: number) => Promise<BenchResult[]>): Promise<BenchResult[]> => {
+  const out: BenchResult[] = []
+  for (const n of ctx.nodes) out.push(...await fn(n))
+  return out
+}
+
+export const SUITES: Suite[] = [
+  { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.rounds }) },
+  { id: 'presence.propagation', run: async ctx => forEachSize(ctx, async nodes => benchPropagation({ nodes, runs: ctx.runs })) },
+  { id: 'memory', run: async () => benchMemory() },
+  { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
+  // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
+  { id: 'chat', run: async () => benchChat() },
+  // { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
+]
+
+export const DEFAULT_NODES = [10, 50, 100]
+
+const COLUMNS = ['name', 'value', 'unit', 'baseline', 'baselineValue', 'ratio', 'nodes', 'runs', 'notes'] as const
+
+function fmt (v: unknown): string {
+  if (typeof v !== 'number') return String(v ?? '')
+  if (Number.isNaN(v)) return 'n/a'
+  if (Number.isInteger(v)) return String(v)
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3)
+}
+
+/** A plain-text table; long baseline and notes columns are printed in full after the row. */
+export function formatTable (rows: BenchResult[]): string {
+  const short = COLUMNS.filter(c => c !== 'notes' && c !== 'baseline')
+  const cells = rows.map(r => short.map(c => fmt(r[c])))
+  const widths = short.map((c, i) => Math.max(c.length, ...cells.map(row => row[i].length)))
+  const line = (vals: string[]): string => vals.map((v, i) => i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i])).join('  ')
+  const out = [line([...short]), line(widths.map(w => '-'.repeat(w)))]
+  rows.forEach((r, i) => {
+    out.push(line(cells[i]))
+    out.push(`    baseline: ${r.baseline}`)
+    if (r.notes != null && r.notes !== '') out.push(`    notes: ${r.notes}`)
+  })
+  return out.join('\n')
+}
+
+/** A markdown table of the same rows, for docs/benchmarks.md. */
+export function formatMarkdown (rows: BenchResult[]): string {
+  const head = `| ${COLUMNS.join(' | ')} |\n|${COLUMNS.map(() => '---').join('|')}|`
+  return head + '\n' + rows.map(r => `| ${COLUMNS.map(c => fmt(r[c]).replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')
+}
+
+export function machine (): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  return `${os.availableParallelism()} cores, ${cpu}, Node ${process.version}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map(l => l.toFixed(2)).join(' ')}`
+}
+
+class UsageError extends Error {}
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      nodes: { type: 'string' },
+      runs: { type: 'string' },
+      rounds: { type: 'string' },
+      fuzz: { type: 'string' },
+      out: { type: 'string' },
+      markdown: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) {
+    console.log(`usage: npm run bench -- [--only ${SUITES.map(s => s.id).join(',')}] [--nodes 10,50,100] [--runs N] [--rounds N] [--fuzz N] [--out bench/results.json] [--markdown]
+  --only     comma-separated prefixes of suite ids (e.g. --only presence runs both presence suites)
+  --nodes    node counts for multi-node suites (default ${DEFAULT_NODES.join(',')})
+  --runs     measured runs per size of multi-node suites (default 200 at 10 nodes, else 100)
+  --rounds   interleaved rounds of the ops/s suites (default 7)
+  --fuzz     mutated inputs per decoder (default ${FUZZ_DEFAULT_COUNT})`)
+    return
+  }
+  const list = (s: string | undefined): string[] => s == null ? [] : s.split(',').map(x => x.trim()).filter(x => x !== '')
+  const positive = (s: string, what: string): number => {
+    const n = Number(s)
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer, got ${s}`)
+    return n
+  }
+  const only = list(values.only)
+  const ctx: SuiteContext = {
+    nodes: values.nodes != null ? list(values.nodes).map(s => positive(s, '--nodes')) : DEFAULT_NODES,
+    nodesGiven: values.nodes != null,
+    runs: values.runs != null ? positive(values.runs, '--runs') : undefined,
+    rounds: values.rounds != null ? positive(values.rounds, '--rounds') : undefined,
+    fuzzCount: values.fuzz != null ? positive(values.fuzz, '--fuzz') : FUZZ_DEFAULT_COUNT
+  }
+  if (ctx.nodes.some(n => n < 2)) throw new UsageError('--nodes: every size must be at least 2')
+  const chosen = SUITES.filter(s => only.length === 0 || only.some(p => s.id.startsWith(p)))
+  if (chosen.length === 0) throw new UsageError(`--only ${values.only} matches no suite; suites: ${SUITES.map(s => s.id).join(', ')}`)
+
+  console.log(`presence-mesh benchmarks on ${machine()}`)
+  const rows: BenchResult[] = []
+  for (const suite of chosen) {
+    const t0 = Date.now()
+    console.log(`\n== ${suite.id} ...`)
+    const got = await suite.run(ctx)
+    rows.push(...got)
+    console.log(formatTable(got))
+    console.log(`== ${suite.id} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  }
+  const out = path.resolve(values.out ?? path.join(import.meta.dirname, 'results.json'))
+  await fs.writeFile(out, JSON.stringify(rows, null, 2) + '\n')
+  console.log(`\n== all results\n${formatTable(rows)}\n\nwrote ${rows.length} rows to ${out}`)
+  if (values.markdown === true) console.log('\n' + formatMarkdown(rows))
+}
+
+if (process.argv[1] != null && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().then(() => process.exit(0), (err) => {
+    if (err instanceof UsageError || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`bench: ${err.message} (see npm run bench -- --help)`)
+      process.exit(2)
+    }
+    console.error(err)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,147 @@
+/**
+ * `npm run demo`: alice, bob and carol run real `presence-mesh start` processes
+ * on this machine (temporary homes, loopback), typed at through their prompts.
+ * Every step waits until what it promises shows on someone's screen; the
+ * transcript is what the three of them saw. Exits 0 when every step was
+ * observed, 1 naming the step that was not.
+ */
+import '../node/polyfill.js'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+import type { ChildProcess } from 'node:child_process'
+
+const MAIN = path.resolve(import.meta.dirname, 'main.ts')
+const STEP_TIMEOUT_MS = Number(process.env.DEMO_STEP_TIMEOUT_MS ?? 60_000)
+const TTL_SECONDS = '6'
+
+interface Person {
+  name: string
+  home: string
+  child?: ChildProcess
+  screen: string[]
+  peerId?: string
+  address?: string
+}
+
+const people: Person[] = []
+const started = Date.now()
+
+function show (who: string, line: string): void {
+  const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5)
+  process.stdout.write(`${t}s  ${who.padEnd(6)}│ ${line}\n`)
+}
+
+function narrate (text: string): void {
+  process.stdout.write(`\n── ${text}\n`)
+}
+
+async function launch (p: Person, args: string[] = []): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', p.home, '--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', TTL_SECONDS, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', DEBUG: '' }
+  })
+  p.child = child
+  const mark = p.screen.length
+  const onLine = (line: string): void => {
+    p.screen.push(line)
+    show(p.name, line)
+  }
+  readline.createInterface({ input: child.stdout! }).on('line', onLine)
+  readline.createInterface({ input: child.stderr! }).on('line', l => { onLine(`(stderr) ${l}`) })
+  await until(`${p.name}'s node to start`, () => p.screen.slice(mark).some(l => l.startsWith('type /help')))
+  p.peerId = p.screen.slice(mark).find(l => l.startsWith('presence-mesh node '))!.split(' ')[2]
+  p.address = p.screen.slice(mark).find(l => l.includes('/p2p/'))!.trim()
+}
+
+function type (p: Person, line: string): void {
+  show(p.name, `> ${line}`)
+  p.child!.stdin!.write(line + '\n')
+}
+
+async function until (step: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT_MS
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`step failed: ${step} (not seen within ${STEP_TIMEOUT_MS / 1000} s)`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+/** Waits until a line matching `re` appears on p's screen after position `from`. */
+async function sees (p: Person, re: RegExp, step: string, from = 0): Promise<void> {
+  await until(step, () => p.screen.slice(from).some(l => re.test(l)))
+}
+
+async function quit (p: Person): Promise<void> {
+  const exited = new Promise(resolve => p.child!.once('exit', resolve))
+  type(p, '/quit')
+  await exited
+}
+
+async function main (): Promise<void> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'presence-mesh-demo-'))
+  for (const name of ['alice', 'bob', 'carol']) people.push({ name, home: path.join(root, name), screen: [] })
+  const [alice, bob, carol] = people
+  try {
+    narrate('alice, bob and carol start their nodes: no server, bob and carol only know alice\'s address')
+    await launch(alice)
+    await launch(bob, ['--bootstrap', alice.address!])
+    await launch(carol, ['--bootstrap', alice.address!])
+
+    narrate('they watch each other\'s presence')
+    type(alice, `/watch ${bob.peerId} bob`)
+    type(alice, `/watch ${carol.peerId} carol`)
+    type(bob, `/watch ${alice.peerId} alice`)
+    type(carol, `/watch ${alice.peerId} alice`)
+    await sees(alice, /bob came online/, 'alice sees bob online')
+    await sees(alice, /carol came online/, 'alice sees carol online')
+    await sees(bob, /alice came online/, 'bob sees alice online')
+    await sees(carol, /alice came online/, 'carol sees alice online')
+
+    narrate('bob goes to lunch; alice sees it at once')
+    type(bob, '/status away out for lunch')
+    await sees(alice, /bob is away — out for lunch/, 'alice sees bob away')
+
+    narrate('alice and bob chat')
+    type(alice, '/msg bob are we still on for tonight?')
+    await sees(bob, /alice: are we still on for tonight\?/, 'bob receives alice\'s message')
+    type(bob, '/msg alice yes, 8pm')
+    await sees(alice, /bob: yes, 8pm/, 'alice receives bob\'s answer')
+
+    narrate('bob quits; alice writes to him while he is offline')
+    let mark = alice.screen.length
+    await quit(bob)
+    await sees(alice, /bob went offline/, 'alice sees bob go offline', mark)
+    type(alice, '/msg bob bring the tickets')
+    await sees(alice, /→ bob: bring the tickets …/, 'alice\'s message waits in her outbox')
+
+    narrate('bob comes back: the queued message arrives, once')
+    mark = alice.screen.length
+    const bobMark = bob.screen.length
+    await launch(bob, ['--bootstrap', alice.address!])
+    await sees(bob, /alice: bring the tickets/, 'bob receives the offline message', bobMark)
+    await sees(alice, /→ bob: "bring the tickets" delivered/, 'alice sees it delivered', mark)
+
+    narrate('every step was observed')
+  } finally {
+    await Promise.all(people.map(async p => {
+      if (p.child == null || p.child.exitCode != null || p.child.signalCode != null) return
+      const exited = new Promise(resolve => p.child!.once('exit', resolve))
+      p.child.kill('SIGTERM')
+      const timer = setTimeout(() => p.child!.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    }))
+    await fs.rm(root, { recursive: true, force: true })
+  }
+}
+
+try {
+  await main()
+  process.stdout.write('\ndemo passed\n')
+} catch (err: any) {
+  process.stdout.write(`\ndemo FAILED: ${err.message}\n`)
+  process.exitCode = 1
+}

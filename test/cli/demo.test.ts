@@ -1,0 +1,19 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { expect, it } from 'vitest'
+
+const DEMO = path.resolve(import.meta.dirname, '../../cli/demo.ts')
+
+it('npm run demo observes every step and exits 0', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+  try {
+    const code = await new Promise(resolve => child.once('exit', resolve))
+    expect(out).toContain('demo passed')
+    expect(code).toBe(0)
+  } finally {
+    child.kill('SIGKILL')
+  }
+}, 300_000)
