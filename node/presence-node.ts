@@ -4,7 +4,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig } from './config.js'
+import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
@@ -60,7 +60,8 @@ export class PresenceNode {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
         privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost,
-        connectionGater: opts.connectionGater, contacts: opts.contacts
+        connectionGater: opts.connectionGater,
+        contacts: { defaultVisibility: visibilityFromEnv(), ...opts.contacts }
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
