@@ -23,3 +23,5 @@ export const LOCATOR_TTL_MS = 3600_000
 export const LOCATOR_DEBOUNCE_MS = 1_000
 /** A DHT put or get of a locator record. */
 export const LOCATOR_TIMEOUT_MS = 5_000
+/** Processed message ids remembered for duplicate detection (each for up to 30 days). */
+export const MAX_SEEN = 2_000

@@ -21,7 +21,7 @@ import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed
 import { UserError } from '../errors.js'
 import { publicAudience, publicChannel } from '../presence/audience.js'
 import {
-  CONTACT_PROTOCOL, LOCATOR_DEBOUNCE_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS, MAX_HISTORY, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_INCOMING,
+  CONTACT_PROTOCOL, LOCATOR_DEBOUNCE_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS, MAX_HISTORY, MAX_SEEN, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_INCOMING,
   RETRY_BASE_MS, RETRY_CAP_MS, STREAM_TIMEOUT_MS
 } from './constants.js'
 import { ContactsStore, VISIBILITIES } from './contacts-store.js'
@@ -471,7 +471,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     const peerId = m.from.toString()
     const id = requestIdHex(m.requestId)
     const now = Date.now()
-    this.state.seen[messageKey(m.kind, m.requestId)] = now
+    this.remember(messageKey(m.kind, m.requestId), now)
     if (m.kind === 'request') {
       if (this.state.contacts[peerId] != null) {
         // they lost their copy of the contact: confirm it again
@@ -724,6 +724,15 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     if (i >= 0) this.state.history.splice(i, 1)
     this.state.history.push(h)
     if (this.state.history.length > MAX_HISTORY) this.state.history.splice(0, this.state.history.length - MAX_HISTORY)
+  }
+
+  /** Marks a message processed; the oldest marks go first beyond MAX_SEEN (a flood of fresh identities cannot grow it). */
+  private remember (key: string, now: number): void {
+    this.state.seen[key] = now
+    const keys = Object.keys(this.state.seen)
+    if (keys.length <= MAX_SEEN) return
+    keys.sort((x, y) => this.state.seen[x] - this.state.seen[y])
+    for (const k of keys.slice(0, keys.length - MAX_SEEN)) delete this.state.seen[k]
   }
 
   private dropOutbox (match: (e: OutboxEntry) => boolean): number {
