@@ -2,7 +2,7 @@
  * Fuzz target: decodeChatFrame (protocol/chat-frame.ts), which every chat frame
  * read from a stream goes through. Frames are not signed (the Noise channel
  * authenticates the sender), so the oracle re-derives validity from the bytes
- * with an independent protobuf reader and the rules of docs/protocol-chat.md.
+ * with an independent protobuf reader and the rules of docs/protocol.md §7.
  */
 import { decodeChatFrame, encodeChatFrame } from '../protocol/chat-frame.js'
 import { CHAT_ID_BYTES, MAX_CHAT_BODY_BYTES, MAX_CHAT_FRAME_BYTES } from '../protocol/limits.js'

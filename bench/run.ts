@@ -17,7 +17,7 @@ import { benchPropagation } from './propagation.js'
 import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
 import { benchChat } from './chat.js'
-// import { benchLocate } from './locate.js'
+import { benchLocate } from './locate.js'
 
 export interface SuiteContext {
   /** Node counts for the multi-node suites (--nodes). */
@@ -50,7 +50,7 @@ export const SUITES: Suite[] = [
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
   { id: 'chat', run: async () => benchChat() },
-  // { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
+  { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
 ]
 
 export const DEFAULT_NODES = [10, 50, 100]

@@ -100,6 +100,27 @@ export const commands: Record<string, Command> = {
       return held.length === 0 ? ['no held messages'] : held.map(m => messageLine(m, m.peer, paint))
     }
   },
+  locate: {
+    usage: '/locate <alias|peer id>',
+    help: 'find a peer\'s addresses (DHT) and connect',
+    run: async ({ node }, args) => {
+      if (args[0] == null) throw new UserError('usage: /locate <alias|peer id>')
+      const peer = node.resolvePeer(args[0])
+      const found = await node.locate(peer)
+      return [`${nameOf(node, peer)} found via ${found.via} in ${found.ms} ms:`, ...found.addresses.map(a => `  ${a}`)]
+    }
+  },
+  fetch: {
+    usage: '/fetch <alias|peer id>',
+    help: 'read a peer\'s presence once, without watching (DHT)',
+    run: async ({ node, paint }, args) => {
+      if (args[0] == null) throw new UserError('usage: /fetch <alias|peer id>')
+      const peer = node.resolvePeer(args[0])
+      const r = await node.fetchPresence(peer)
+      if (r.status === 'unknown') return [`${nameOf(node, peer)}: no presence found (never seen, no record in the DHT)`]
+      return [`${nameOf(node, peer)} is ${describe({ ...r, status: r.status }, Date.now(), paint)} (from ${r.source})`]
+    }
+  },
   id: {
     usage: '/id',
     help: 'show your peer id and addresses',

@@ -39,7 +39,7 @@ function narrate (text: string): void {
 }
 
 async function launch (p: Person, args: string[] = []): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', p.home, '--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', TTL_SECONDS, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', p.home, '--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', TTL_SECONDS, '--no-mdns', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', DEBUG: '' }
   })

@@ -29,6 +29,22 @@ function ttlArg (value: string): number {
   return ms
 }
 
+function positiveInt (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number')
+  return n
+}
+
+interface StartFlags {
+  listen?: string[]
+  bootstrap?: string[]
+  ttl?: number
+  relay?: boolean
+  dhtClient?: boolean
+  mdns?: boolean
+  maxConnections?: number
+}
+
 const program = new Command('presence-mesh')
   .description('serverless presence and instant messaging on libp2p')
   .option('--home <dir>', 'node home directory (default $PRESENCE_MESH_HOME or ~/.presence-mesh)')
@@ -67,12 +83,21 @@ program.command('start')
   .option('--listen <multiaddr>', 'listen address (repeatable)', addressArg(checkMultiaddrs))
   .option('--bootstrap <multiaddr>', 'bootstrap peer address with /p2p/<id> (repeatable)', addressArg(checkBootstrap))
   .option('--ttl <seconds>', 'lifetime of each presence record (re-announced at a third of it)', ttlArg)
-  .action(async (opts: { listen?: string[], bootstrap?: string[], ttl?: number }, cmd: Command) => {
+  .option('--relay', 'serve as a circuit relay for peers behind NAT (for reachable nodes)')
+  .option('--dht-client', 'use the DHT without serving it (for nodes that are rarely up)')
+  .option('--no-mdns', 'do not look for peers on the LAN (or PRESENCE_MESH_MDNS=off)')
+  .option('--max-connections <n>', 'connection cap (public bootstrap/relay nodes raise it)', positiveInt)
+  .action(async (opts: StartFlags, cmd: Command) => {
     await runInteractive({
       home: homeOf(cmd),
       listen: opts.listen,
       bootstrap: opts.bootstrap,
-      presence: opts.ttl != null ? { ttlMs: opts.ttl } : undefined
+      presence: opts.ttl != null ? { ttlMs: opts.ttl } : undefined,
+      relay: opts.relay,
+      dhtClientMode: opts.dhtClient,
+      // commander sets mdns true unless --no-mdns: leave the default (and the environment) alone then
+      mdns: opts.mdns === false ? false : undefined,
+      maxConnections: opts.maxConnections
     })
   })
 

@@ -12,6 +12,8 @@ export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`]
 export const BOOTSTRAP_ENV = 'PRESENCE_MESH_BOOTSTRAP'
 /** Visibility of a home that has none set yet (public|contacts|invisible); default contacts. */
 export const VISIBILITY_ENV = 'PRESENCE_MESH_VISIBILITY'
+/** `PRESENCE_MESH_MDNS=off` (or 0, false, no) turns mDNS off, like --no-mdns; test runs set it for every child. */
+export const MDNS_ENV = 'PRESENCE_MESH_MDNS'
 
 export interface NodeConfig {
   listen?: string[]
@@ -79,4 +81,13 @@ export function visibilityFromEnv (env: NodeJS.ProcessEnv = process.env): 'publi
   const v = raw.trim()
   if (v !== 'public' && v !== 'contacts' && v !== 'invisible') throw new UserError(`${VISIBILITY_ENV} must be public, contacts or invisible, not ${v}`)
   return v
+}
+
+/** false when the environment turns mDNS off; undefined leaves the default. */
+export function mdnsFromEnv (env: NodeJS.ProcessEnv = process.env): false | undefined {
+  const raw = env[MDNS_ENV]?.trim().toLowerCase()
+  if (raw == null || raw === '') return undefined
+  if (['off', '0', 'false', 'no'].includes(raw)) return false
+  if (['on', '1', 'true', 'yes'].includes(raw)) return undefined
+  throw new UserError(`${MDNS_ENV} must be on or off, not ${env[MDNS_ENV]}`)
 }

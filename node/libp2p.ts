@@ -2,23 +2,33 @@
  * The single libp2p factory: every node, CLI or test, is wired here.
  */
 import { noise } from '@chainsafe/libp2p-noise'
-import { bootstrap } from '@libp2p/bootstrap'
-import { identify } from '@libp2p/identify'
-import { KEEP_ALIVE } from '@libp2p/interface'
+import { autoNAT } from '@libp2p/autonat'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { identify, identifyPush } from '@libp2p/identify'
+import { kadDHT } from '@libp2p/kad-dht'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
-import { BlockList, contacts } from './contacts/index.js'
+import { BlockList, contacts, ContactsStore, LocatorDhtRules } from './contacts/index.js'
+import { ServerOnlyPeerInfoMapper } from './contacts/dht-privacy.js'
+import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
+import { dhtPresence, discovery, PresenceDhtRules } from './discovery/index.js'
 import { presence } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
+import type { DhtPresenceService, DiscoveryService } from './discovery/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
 
@@ -29,16 +39,48 @@ export type PresenceServices = {
   presence: PresenceService
   chat: ChatService
   contacts: ContactsService
+  dht: KadDHT
+  discovery: DiscoveryService
+  dhtPresence: DhtPresenceService
 }
 
 export type PresenceLibp2p = Libp2p<PresenceServices>
 
-/** Connection limits for a personal node (documented in docs/architecture.md). */
+/**
+ * Connection limits for a personal node (documented in docs/operations.md).
+ * kad-dht dials every peer a lookup returns, so without a cap a node on a
+ * sparse mesh ends up connected to most of it; above maxConnections the
+ * pruner closes the least valuable connections (untagged first; watched
+ * presentities, bootstrap and the DHT's closest peers are tagged).
+ */
 export const CONNECTION_LIMITS = {
   maxConnections: 64,
   maxIncomingPendingConnections: 16,
   maxDialQueueLength: 100,
-  maxParallelDials: 20
+  maxParallelDials: 20,
+  /** A peer advertising dozens of addresses must not eat the dial budget. */
+  maxPeerAddrsToDial: 8,
+  dialTimeout: 10_000
+}
+
+/**
+ * The peer store forgets addresses after an hour by default, which would
+ * leave a node restarted the next day with nobody to dial. Keep them a week.
+ */
+export const PEER_STORE_LIMITS = {
+  maxAddressAge: 7 * 24 * 3600_000,
+  maxPeerAge: 30 * 24 * 3600_000
+}
+
+/**
+ * What a relay (--relay) grants each reservation: presence and chat are
+ * small, so a relayed connection may live 10 minutes and carry 1 MiB before
+ * the peers reconnect (DCUtR usually upgrades it to a direct one first).
+ */
+export const RELAY_LIMITS = {
+  maxReservations: 128,
+  defaultDurationLimit: 10 * 60_000,
+  defaultDataLimit: 1n << 20n
 }
 
 export interface NodeOptions {
@@ -51,44 +93,81 @@ export interface NodeOptions {
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
   contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
-  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it). */
+  /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
+  relay?: boolean
+  /** Only query the DHT, never answer (a node that is not reachable, or on a metered link). */
+  dhtClientMode?: boolean
+  /** Discover peers on the LAN by mDNS (default true here; PresenceNode turns it off for sharedHost and PRESENCE_MESH_MDNS=off). */
+  mdns?: boolean | { serviceTag?: string, interval?: number }
+  /** Put this node's presence record in the DHT for fetchers (default true). */
+  publishPresence?: boolean
+  /** Overrides CONNECTION_LIMITS.maxConnections (a public bootstrap/relay node wants more). */
+  maxConnections?: number
+  /** Dial the most recently connected peers of the peer store at start (default true). */
+  rejoin?: boolean
+  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it; the relay test forces a relay). Blocked peers are refused in any case. */
   connectionGater?: ConnectionGater
 }
 
 export async function createPresenceLibp2p (opts: NodeOptions): Promise<PresenceLibp2p> {
-  const bootstrapList = opts.bootstrap ?? []
+  const mdnsOn = opts.mdns !== false
+  const mdnsInit = typeof opts.mdns === 'object' ? opts.mdns : {}
+  const dhtRules = new PresenceDhtRules(opts.datastore, opts.presence?.maxClockSkewMs)
+  const locatorRules = new LocatorDhtRules()
   // read before libp2p exists: the gater refuses blocked peers from the first connection on
   const blockList = await BlockList.load(opts.datastore)
-  return await createLibp2p({
+  // a node that is not public never serves the DHT, from its first connection on
+  const visibility = await new ContactsStore(opts.datastore).loadVisibility(opts.contacts?.defaultVisibility ?? 'contacts')
+  const dhtClientMode = opts.dhtClientMode === true || visibility !== 'public'
+  const peerInfoMapper = new ServerOnlyPeerInfoMapper(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
+  const node = await createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
-    transports: [tcp()],
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: bootstrapList.length > 0
-      ? [bootstrap({
-          list: bootstrapList,
-          timeout: 0,
-          // keep-alive tagged peers are redialled by libp2p when the link drops
-          tagName: `${KEEP_ALIVE}-bootstrap`
-        })]
-      : [],
-    // blocked peers are refused whatever else the caller's gater says
     connectionGater: blockList.gater(opts.connectionGater),
+    peerStore: PEER_STORE_LIMITS,
     connectionManager: {
       ...CONNECTION_LIMITS,
+      ...(opts.maxConnections != null ? { maxConnections: opts.maxConnections } : {}),
       // many local peers (tests, a LAN party) connect from one address at once
       inboundConnectionThreshold: opts.sharedHost === true ? 1000 : 20
     },
     services: {
       identify: identify(),
+      // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
+      identifyPush: identifyPush(),
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       presence: presence(opts.presence),
       // after presence: services receive the ones before them as components
       chat: chat(opts.chat),
-      contacts: contacts({ ...opts.contacts, blockList })
+      contacts: contacts({ ...opts.contacts, blockList, locatorRules, dhtServerWhenPublic: opts.dhtClientMode !== true }),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        // LAN and loopback addresses are what a private mesh runs on, but only
+        // DHT servers' addresses are given out: see ServerOnlyPeerInfoMapper
+        peerInfoMapper: peerInfoMapper.map,
+        clientMode: dhtClientMode,
+        datastorePrefix: DHT_DATASTORE_PREFIX,
+        validators: { ...dhtRules.validators, ...locatorRules.validators },
+        selectors: { ...dhtRules.selectors, ...locatorRules.selectors }
+      }),
+      discovery: discovery({
+        bootstrap: opts.bootstrap,
+        mdns: mdnsOn,
+        relayReservations: opts.relay !== true,
+        rejoin: opts.rejoin
+      }),
+      dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
+      autoNAT: autoNAT(),
+      dcutr: dcutr(),
+      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: RELAY_LIMITS }) } : {}),
+      ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }) } : {})
     }
-  })
+  }) as PresenceLibp2p
+  peerInfoMapper.bind(node.services.dht)
+  return node
 }

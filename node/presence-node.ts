@@ -4,7 +4,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, visibilityFromEnv } from './config.js'
+import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
@@ -13,7 +13,8 @@ import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './ho
 import { createPresenceLibp2p } from './libp2p.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactInfo, ContactsService, ContactsServiceInit, Contact, PendingRequest, Visibility, Watchers } from './contacts/index.js'
-import type { PresenceLibp2p } from './libp2p.js'
+import type { FetchResult, LocateOptions, LocateResult } from './discovery/index.js'
+import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
 import type { PresenceViewLevel } from './presence/audience.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
@@ -30,13 +31,28 @@ export interface PresenceNodeOptions {
   bootstrap?: string[]
   presence?: PresenceServiceInit
   chat?: ChatServiceInit
+  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
-  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
+  /** Serve as a circuit relay for others (CLI --relay). */
+  relay?: boolean
+  /** DHT client mode: query, never answer (CLI --dht-client). */
+  dhtClientMode?: boolean
+  /**
+   * mDNS discovery on the LAN (CLI --no-mdns turns it off). Default on, except with sharedHost
+   * (tests, benchmarks) or PRESENCE_MESH_MDNS=off.
+   */
+  mdns?: NodeOptions['mdns']
+  /** Put this node's presence record in the DHT for fetchers (default true). */
+  publishPresence?: boolean
+  /** Connection cap; default CONNECTION_LIMITS.maxConnections (64). Public bootstrap/relay nodes raise it. */
+  maxConnections?: number
+  /** Dial the most recently connected known peers at start (default true). */
+  rejoin?: boolean
   /** Open the control socket in the home directory (default true). */
   control?: boolean
   /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
-  connectionGater?: ConnectionGater
+  connectionGater?: NodeOptions['connectionGater']
 }
 
 export class PresenceNode {
@@ -50,6 +66,9 @@ export class PresenceNode {
   ) {}
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
+    if (opts.maxConnections != null && (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1)) {
+      throw new UserError(`maxConnections must be a positive integer, not ${opts.maxConnections}`)
+    }
     const { privateKey } = await loadOrCreateIdentity(opts.home)
     const config = await loadConfig(opts.home)
     const listen = opts.listen ?? config.listen ?? DEFAULT_LISTEN
@@ -59,12 +78,26 @@ export class PresenceNode {
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
-        privateKey, datastore, listen, bootstrap, presence: opts.presence, chat: opts.chat, sharedHost: opts.sharedHost,
+        privateKey,
+        datastore,
+        listen,
+        bootstrap,
+        presence: opts.presence,
+        chat: opts.chat,
+        contacts: { defaultVisibility: visibilityFromEnv(), ...opts.contacts },
+        sharedHost: opts.sharedHost,
+        relay: opts.relay,
+        dhtClientMode: opts.dhtClientMode,
+        mdns: opts.mdns ?? mdnsFromEnv() ?? (opts.sharedHost !== true),
+        publishPresence: opts.publishPresence,
         connectionGater: opts.connectionGater,
-        contacts: { defaultVisibility: visibilityFromEnv(), ...opts.contacts }
+        rejoin: opts.rejoin,
+        maxConnections: opts.maxConnections
       })
       await libp2p.start()
       const node = new PresenceNode(opts.home, libp2p, datastore)
+      // presentities watched before the restart are kept reachable again
+      for (const view of node.who()) libp2p.services.discovery.follow(view.peerId)
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
         await node.control.start().catch(async (err) => { await node.stop(); throw err })
@@ -132,12 +165,46 @@ export class PresenceNode {
     await this.presence.setPresence(update)
   }
 
+  /** Watches a presentity; one this node is not connected to is located through the DHT (and retried). */
   async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
-    return await this.presence.watch(peer, alias)
+    const view = await this.presence.watch(peer, alias)
+    this.libp2p.services.discovery.follow(view.peerId)
+    return view
   }
 
   async unwatch (peer: PeerId | string): Promise<boolean> {
-    return await this.presence.unwatch(peer)
+    const removed = await this.presence.unwatch(peer)
+    if (removed) this.libp2p.services.discovery.unfollow(peer)
+    return removed
+  }
+
+  /** Resolves a peer id to addresses (DHT) and connects to it. */
+  async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
+    const discovery = this.libp2p.services.discovery
+    // a contact that is not public left us a sealed locator record in the DHT
+    if (this.contactsService.isContact(peer)) await this.contactsService.refreshLocator(peer, options?.signal).catch(() => 0)
+    const found = await discovery.locate(peer, options)
+    if (await this.answers(found.peerId, options?.signal)) return found
+    // the connection opened and died at once: a peer refusing us (blocking, say)
+    // looks like one whose old address is dead, so go the same way from here
+    await this.libp2p.hangUp(peerIdFromString(found.peerId)).catch(() => {})
+    return await discovery.locate(peer, { ...options, useCache: false })
+  }
+
+  /** Whether the peer answers a ping over the connection we have to it. */
+  private async answers (peerId: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.libp2p.services.ping.ping(peerIdFromString(peerId), { signal: signal ?? AbortSignal.timeout(10_000) })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+
+  /** A presentity's presence from its DHT record, without subscribing. */
+  async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
+    return await this.libp2p.services.dhtPresence.fetchPresence(peer, options)
   }
 
   who (): PresenceView[] {

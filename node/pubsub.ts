@@ -28,6 +28,9 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     allowPublishToZeroTopicPeers: true,
     emitSelf: false,
     maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
+    // two nodes behind NATs meet over a circuit relay connection, which libp2p
+    // marks limited; presence must flow over it until DCUtR finds a direct path
+    runOnLimitedConnection: true,
     ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
   })
 }

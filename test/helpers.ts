@@ -25,6 +25,8 @@ export async function startNode (opts: Partial<PresenceNodeOptions> = {}): Promi
     home: opts.home ?? await tmpHome(),
     listen: LOOPBACK,
     sharedHost: true,
+    // test nodes on one machine must not find each other (or other agents' nodes) by multicast
+    mdns: false,
     ...opts
   })
 }

@@ -1,7 +1,7 @@
 /**
  * The chat service (/presence-mesh/chat/1.0.0): direct, end-to-end encrypted
  * (Noise) messages with a durable outbox, receipts and typing notifications.
- * One instance per libp2p node. docs/protocol-chat.md is the wire spec.
+ * One instance per libp2p node. docs/protocol.md §7 is the wire spec.
  */
 import { ProtocolError, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'

@@ -2,7 +2,7 @@ import { PresenceService } from './presence-service.js'
 import type { PresenceServiceComponents, PresenceServiceInit } from './presence-service.js'
 
 export { PresenceService }
-export type { PresenceServiceComponents, PresenceServiceInit, PresenceView, PresenceEventDetail } from './presence-service.js'
+export type { PresenceServiceComponents, PresenceServiceInit, PresenceView, PresenceEventDetail, AnnounceEventDetail } from './presence-service.js'
 
 export function presence (init: PresenceServiceInit = {}): (components: PresenceServiceComponents) => PresenceService {
   return (components) => new PresenceService(components, init)

@@ -62,9 +62,16 @@ export interface PresenceEventDetail {
   cause: 'record' | 'expired'
 }
 
+/** This node's own record, sealed and about to be published (other channels, e.g. the DHT, may carry it too). */
+export interface AnnounceEventDetail {
+  record: Presence
+  envelope: Uint8Array
+}
+
 export interface PresenceEvents {
   presence: CustomEvent<PresenceEventDetail>
   rejected: CustomEvent<{ reason: RejectReason, topic: string }>
+  announce: CustomEvent<AnnounceEventDetail>
 }
 
 interface Watched {
@@ -309,15 +316,22 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.seq = seq
     // one signature per view, however many audiences share it
     const envelopes = new Map<PresenceViewLevel, Promise<Uint8Array>>()
+    const recordFor = (view: PresenceViewLevel): Presence => {
+      const fields = view === 'full' ? shown : { status: shown.status }
+      return { presentity: this.components.peerId, ...fields, seq, issuedAt: now, expiresAt: now + this.ttlMs }
+    }
     const envelopeFor = async (view: PresenceViewLevel): Promise<Uint8Array> => {
       let e = envelopes.get(view)
       if (e == null) {
-        const fields = view === 'full' ? shown : { status: shown.status }
-        const record: Presence = { presentity: this.components.peerId, ...fields, seq, issuedAt: now, expiresAt: now + this.ttlMs }
-        e = sealPresence(record, this.components.privateKey)
+        e = sealPresence(recordFor(view), this.components.privateKey)
         envelopes.set(view, e)
       }
       return await e
+    }
+    const publicRecord = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
+    if (publicRecord != null) {
+      // only a record meant for everyone may travel other public channels (the DHT)
+      this.safeDispatchEvent('announce', { detail: { record: recordFor(publicRecord.view), envelope: await envelopeFor(publicRecord.view) } })
     }
     await Promise.all(audiences.map(async (a) => {
       try {

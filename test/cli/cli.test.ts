@@ -106,3 +106,31 @@ describe('commands against a running node', () => {
     }
   })
 })
+
+describe('discovery from the prompt', () => {
+  it('/locate finds a peer, /fetch says plainly when there is nothing to find', async () => {
+    const { startNode } = await import('../helpers.js')
+    const bob = await startNode()
+    const home = await tmpHome()
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--dht-client', '--max-connections', '16', '--bootstrap', bob.addresses()[0]], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    try {
+      await waitFor(() => out.includes('type /help'), 'the node to start')
+      child.stdin.write(`/locate ${bob.peerId.toString()}\n`)
+      await waitFor(() => /found via (connected|peer-store|dht) in \d+ ms:\n {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+/.test(out), 'the /locate answer')
+      child.stdin.write('/fetch 12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN\n/locate\n')
+      await waitFor(() => out.includes('no presence found'), 'the /fetch answer')
+      await waitFor(() => out.includes('error: usage: /locate <alias|peer id>'), 'the usage error')
+    } finally {
+      child.kill('SIGKILL')
+      await bob.stop()
+    }
+  })
+
+  it('rejects a bad --max-connections in one line', async () => {
+    const res = await cli('start', '--max-connections', 'lots')
+    expect(res.code).not.toBe(0)
+    expect(res.stderr.trim()).toMatch(/--max-connections.*must be a positive whole number/)
+  })
+})

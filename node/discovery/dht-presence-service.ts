@@ -1,0 +1,267 @@
+/**
+ * Presence without subscribing (RFC 2778 fetcher, XMPP probe): this node keeps
+ * a copy of its signed presence envelope in the DHT, and fetches other
+ * presentities' copies on request.
+ */
+import { serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Key } from 'interface-datastore'
+import { presenceDhtKey } from '../../protocol/dht-presence.js'
+import { openPresence } from '../../protocol/presence-record.js'
+import { UserError } from '../errors.js'
+import {
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
+} from './constants.js'
+import type { PresenceDhtRules } from './dht-records.js'
+import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
+import type { Presence, PresenceStatus, RejectReason } from '../../protocol/presence-record.js'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Datastore } from 'interface-datastore'
+
+export interface DhtPresenceInit {
+  /** The validator rules given to kad-dht, for their rejection counters. */
+  rules?: PresenceDhtRules
+  /** Put this node's presence record in the DHT (default true). Off: the node can still fetch. */
+  publish?: boolean
+  maxClockSkewMs?: number
+}
+
+export interface DhtPresenceComponents {
+  peerId: PeerId
+  datastore: Datastore
+  logger: ComponentLogger
+  dht: KadDHT & { routingTable?: { size: number } }
+  presence: PresenceService
+  events: TypedEventTarget<Libp2pEvents>
+}
+
+/** kad-dht announces each finished self-query (first ~1 s after start, then every 5 min) on the node's event bus. */
+const SELF_QUERY_EVENT = 'kad-dht:query:self'
+
+/** What a fetch learned about a presentity. */
+export interface FetchResult {
+  peerId: string
+  /** 'unknown': no valid record in the DHT and never seen by this node. */
+  status: PresenceStatus | 'unknown'
+  note?: string
+  activity?: string
+  seq?: bigint
+  issuedAt?: number
+  expiresAt?: number
+  /** Local time the presentity was last known online (survives restarts). */
+  lastSeen?: number
+  /**
+   * 'dht': from a valid record just fetched; 'watch': this node watches the presentity and its
+   * gossiped record is newer than the DHT copy; 'history': no record now, this node saw it before.
+   */
+  source: 'dht' | 'watch' | 'history' | 'none'
+}
+
+interface Seen { seq?: bigint, lastSeen?: number }
+
+export class DhtPresenceService implements Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:dht-presence'
+  readonly [serviceDependencies] = ['@libp2p/kad-dht']
+
+  private readonly log: Logger
+  private readonly publish: boolean
+  private readonly maxClockSkewMs?: number
+  private readonly rules?: PresenceDhtRules
+  private started = false
+  /** The record last put successfully, and the newest one waiting for a put. */
+  private published?: Presence
+  private pending?: AnnounceEventDetail
+  private latest?: AnnounceEventDetail
+  private putting?: Promise<void>
+  private goodbyeDone?: () => void
+  private controller = new AbortController()
+
+  constructor (private readonly components: DhtPresenceComponents, init: DhtPresenceInit = {}) {
+    this.log = components.logger.forComponent('presence-mesh:dht-presence')
+    this.publish = init.publish ?? true
+    this.maxClockSkewMs = init.maxClockSkewMs
+    this.rules = init.rules
+    this.onAnnounce = this.onAnnounce.bind(this)
+    this.onSelfQuery = this.onSelfQuery.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  start (): void {
+    this.controller = new AbortController()
+    this.started = true
+    if (!this.publish) return
+    this.components.presence.addEventListener('announce', this.onAnnounce)
+    ;(this.components.events as unknown as EventTarget).addEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
+  }
+
+  /** The presence service says goodbye in its own beforeStop; give that record a bounded chance to reach the DHT. */
+  async beforeStop (): Promise<void> {
+    if (!this.publish || (this.components.dht.routingTable?.size ?? 0) === 0) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(resolve, DHT_GOODBYE_TIMEOUT_MS)
+      timer.unref?.()
+      this.goodbyeDone = () => { clearTimeout(timer); resolve() }
+    })
+  }
+
+  stop (): void {
+    this.components.presence.removeEventListener('announce', this.onAnnounce)
+    ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
+    this.controller.abort()
+    this.started = false
+  }
+
+  /** DHT presence records this node's validator refused, by reason. */
+  getRejections (): Record<RejectReason, number> | undefined {
+    return this.rules?.getRejections()
+  }
+
+  /** The freshest valid record of a presentity in the DHT, or what this node last knew. */
+  async fetchPresence (peer: PeerId | string, options: { signal?: AbortSignal } = {}): Promise<FetchResult> {
+    const peerId = typeof peer === 'string' ? parsePeer(peer) : peer
+    if (peerId.equals(this.components.peerId)) throw new UserError('a node does not fetch its own presence')
+    const id = peerId.toString()
+    const seen = await this.loadSeen(id)
+    const watched = this.components.presence.get(id)
+    const lastSeen = max(seen.lastSeen, watched?.lastSeen)
+    const result = await this.fromDht(peerId, seen, lastSeen, options.signal)
+    // a watcher's gossip view is at least as fresh as the DHT copy (re-put only every few heartbeats)
+    if (watched?.seq != null && (result.seq == null || watched.seq > result.seq)) {
+      return {
+        peerId: id, status: watched.status, note: watched.note, activity: watched.activity, seq: watched.seq,
+        expiresAt: watched.expiresAt, lastSeen, source: 'watch'
+      }
+    }
+    return result
+  }
+
+  private async fromDht (peerId: PeerId, seen: Seen, lastSeen: number | undefined, signal?: AbortSignal): Promise<FetchResult> {
+    const id = peerId.toString()
+    const envelope = await this.getRecord(peerId, signal)
+    if (envelope != null) {
+      const now = Date.now()
+      const res = await openPresence(envelope, { now, expectedPresentity: peerId, maxClockSkewMs: this.maxClockSkewMs })
+      // validators already ran; this also refuses anything older than what an earlier fetch returned
+      if (res.ok && (seen.seq == null || res.presence.seq >= seen.seq)) {
+        const p = res.presence
+        const seenNow = p.status === 'offline' ? max(lastSeen, Math.min(p.issuedAt, now)) : now
+        await this.saveSeen(id, { seq: p.seq, lastSeen: seenNow })
+        return {
+          peerId: id, status: p.status, note: p.note, activity: p.activity, seq: p.seq,
+          issuedAt: p.issuedAt, expiresAt: p.expiresAt, lastSeen: seenNow, source: 'dht'
+        }
+      }
+      this.log('fetched record of %s refused: %s', id, res.ok ? 'replay' : res.reason)
+    }
+    if (lastSeen != null || seen.seq != null) return { peerId: id, status: 'offline', lastSeen, seq: seen.seq, source: 'history' }
+    return { peerId: id, status: 'unknown', source: 'none' }
+  }
+
+  private async getRecord (peerId: PeerId, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const timeout = AbortSignal.timeout(DHT_GET_TIMEOUT_MS)
+    const signals = [timeout, this.controller.signal, ...(signal != null ? [signal] : [])]
+    let value: Uint8Array | undefined
+    try {
+      for await (const event of this.components.dht.get(presenceDhtKey(peerId), { signal: AbortSignal.any(signals) })) {
+        // kad-dht yields the selected best record last, after validating every candidate
+        if (event.name === 'VALUE') value = event.value
+      }
+    } catch (err: any) {
+      if (value == null) this.log('no DHT record for %p - %e', peerId, err)
+    }
+    return value
+  }
+
+  /**
+   * The first put happens while the node knows little more than its bootstrap
+   * peer, so it lands on peers that are not the key's closest. After each
+   * self-query the neighbourhood is known: put the current record again.
+   */
+  private onSelfQuery (): void {
+    const latest = this.latest
+    if (latest == null || this.pending != null) return
+    const { record } = latest
+    if (record.expiresAt - Date.now() < (record.expiresAt - record.issuedAt) * DHT_REPUBLISH_REMAINING_FRACTION) return
+    this.pending = latest
+    this.putting ??= this.drain()
+  }
+
+  private onAnnounce (evt: CustomEvent<AnnounceEventDetail>): void {
+    this.latest = evt.detail
+    const { record } = evt.detail
+    const last = this.published
+    const changed = last == null || last.status !== record.status || last.note !== record.note || last.activity !== record.activity
+    const ttl = record.expiresAt - record.issuedAt
+    const nearExpiry = last == null || last.expiresAt - Date.now() < ttl * DHT_REPUBLISH_REMAINING_FRACTION
+    if (!changed && !nearExpiry) return
+    this.pending = evt.detail
+    this.putting ??= this.drain()
+  }
+
+  /** One put at a time; a newer record replaces one still waiting. */
+  private async drain (): Promise<void> {
+    try {
+      while (this.pending != null && this.started) {
+        const next = this.pending
+        this.pending = undefined
+        await this.put(next)
+      }
+    } finally {
+      this.putting = undefined
+    }
+  }
+
+  private async put ({ record, envelope }: AnnounceEventDetail): Promise<void> {
+    let stored = 0
+    try {
+      const signal = AbortSignal.any([AbortSignal.timeout(DHT_PUT_TIMEOUT_MS), this.controller.signal])
+      for await (const event of this.components.dht.put(presenceDhtKey(this.components.peerId), envelope, { signal })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') stored++
+      }
+    } catch (err) {
+      this.log('DHT put of seq %s failed - %e', record.seq, err)
+    }
+    this.log.trace('put %s seq %s on %d peers', record.status, record.seq, stored)
+    // a put nobody took is retried at the next heartbeat
+    if (stored > 0) this.published = record
+    if (record.status === 'offline') this.goodbyeDone?.()
+  }
+
+  private async loadSeen (peerId: string): Promise<Seen> {
+    try {
+      const json = JSON.parse(new TextDecoder().decode(await this.components.datastore.get(seenKey(peerId)))) as { seq?: string, lastSeen?: number }
+      return { seq: json.seq != null ? BigInt(json.seq) : undefined, lastSeen: json.lastSeen }
+    } catch {
+      return {}
+    }
+  }
+
+  private async saveSeen (peerId: string, seen: Seen): Promise<void> {
+    const json = { seq: seen.seq?.toString(), lastSeen: seen.lastSeen }
+    await this.components.datastore.put(seenKey(peerId), new TextEncoder().encode(JSON.stringify(json)))
+  }
+}
+
+const seenKey = (peerId: string): Key => new Key(`${FETCH_STORE_PREFIX}/${peerId}`)
+
+function parsePeer (peer: string): PeerId {
+  try {
+    return peerIdFromString(peer)
+  } catch {
+    throw new UserError(`not a peer id: ${peer}`)
+  }
+}
+
+function max (a?: number, b?: number): number | undefined {
+  if (a == null) return b
+  if (b == null) return a
+  return Math.max(a, b)
+}
+
+export function dhtPresence (init: DhtPresenceInit = {}): (components: DhtPresenceComponents) => DhtPresenceService {
+  return (components) => new DhtPresenceService(components, init)
+}

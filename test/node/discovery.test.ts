@@ -1,0 +1,137 @@
+/**
+ * Ten nodes in a line on loopback (node i bootstraps only to node i-1).
+ * Node 0 refuses connections to and from nodes 8 and 9 until a test opens the
+ * gate, so they cannot meet before the DHT is asked.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadOrCreateIdentity } from '../../node/home.js'
+import { presenceDhtKey } from '../../protocol/dht-presence.js'
+import { sealPresence } from '../../protocol/presence-record.js'
+import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import type { PresenceNode } from '../../node/presence-node.js'
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
+
+const N = 10
+const TTL_MS = 8_000
+const nodes: PresenceNode[] = []
+const gated = new Set<string>()
+
+const connected = (a: PresenceNode, b: PresenceNode): boolean => a.libp2p.getConnections(b.peerId).length > 0
+const dht = (n: PresenceNode) => n.libp2p.services.dht as typeof n.libp2p.services.dht & { routingTable: { size: number } }
+
+async function dhtValue (n: PresenceNode, key: Uint8Array): Promise<Uint8Array | undefined> {
+  let value: Uint8Array | undefined
+  for await (const e of n.libp2p.services.dht.get(key, { signal: AbortSignal.timeout(20_000) })) {
+    if (e.name === 'VALUE') value = e.value
+  }
+  return value
+}
+
+async function putRaw (n: PresenceNode, key: Uint8Array, value: Uint8Array): Promise<void> {
+  try {
+    for await (const _ of n.libp2p.services.dht.put(key, value, { signal: AbortSignal.timeout(20_000) })) { /* drain */ }
+  } catch {}
+}
+
+const sumRejections = (reason: 'signer-mismatch' | 'replay' | 'bad-signature'): number =>
+  nodes.reduce((s, n) => s + (n.libp2p.services.dhtPresence.getRejections()?.[reason] ?? 0), 0)
+
+describe('discovery across a sparse line of 10 nodes', () => {
+  beforeAll(async () => {
+    const homes = await Promise.all(Array.from({ length: N }, async (_, i) => await tmpHome(`line${i}`)))
+    for (const i of [8, 9]) gated.add(peerIdFromPrivateKey((await loadOrCreateIdentity(homes[i])).privateKey).toString())
+    const gater: ConnectionGater = {
+      denyDialPeer: (p: PeerId) => gated.has(p.toString()),
+      denyInboundEncryptedConnection: (p: PeerId) => gated.has(p.toString())
+    }
+    for (let i = 0; i < N; i++) {
+      nodes.push(await startNode({
+        home: homes[i],
+        bootstrap: i === 0 ? [] : [nodes[i - 1].addresses()[0]],
+        presence: { ttlMs: TTL_MS },
+        ...(i === 0 ? { connectionGater: gater } : {})
+      }))
+    }
+    // lookups work once tables hold more than the line neighbours (the self-query runs ~1 s after start)
+    await waitFor(() => nodes.every(n => dht(n).routingTable.size >= 4), 'routing tables to fill')
+  })
+
+  afterAll(async () => {
+    await Promise.all(nodes.map(async n => n.stop()))
+    await cleanupHomes()
+  })
+
+  it('node 0 locates node 8 through the DHT without a prior connection', async () => {
+    const [n0, n8] = [nodes[0], nodes[8]]
+    expect(connected(n0, n8)).toBe(false)
+    gated.delete(n8.peerId.toString())
+    const res = await n0.locate(n8.peerId.toString(), { useCache: false })
+    expect(res.via).toBe('dht')
+    expect(res.peerId).toBe(n8.peerId.toString())
+    expect(connected(n0, n8)).toBe(true)
+  })
+
+  it('node 0 watches node 9, which it is not connected to, and sees its changes', async () => {
+    const [n0, n9] = [nodes[0], nodes[9]]
+    expect(connected(n0, n9)).toBe(false)
+    gated.delete(n9.peerId.toString())
+    await n0.watch(n9.peerId, 'nine')
+    await waitFor(() => n0.presence.get(n9.peerId)?.status === 'online', 'node 0 to see node 9 online')
+    expect(connected(n0, n9)).toBe(true)
+    await n9.setPresence({ status: 'busy', note: 'far away' })
+    await waitFor(() => n0.presence.get(n9.peerId)?.note === 'far away', 'node 0 to see node 9 busy')
+    expect(n0.libp2p.services.discovery.following()).toContain(n9.peerId.toString())
+    await n0.unwatch(n9.peerId)
+    expect(n0.libp2p.services.discovery.following()).not.toContain(n9.peerId.toString())
+  })
+
+  it('a node that never subscribed fetches the latest record from the DHT', async () => {
+    const [n2, n6] = [nodes[2], nodes[6]]
+    await n2.setPresence({ status: 'away', note: 'lunch' })
+    expect(n6.presence.get(n2.peerId)).toBeUndefined()
+    await waitFor(async () => (await n6.fetchPresence(n2.peerId)).note === 'lunch', 'node 6 to fetch node 2 away')
+    const got = await n6.fetchPresence(n2.peerId.toString())
+    expect(got).toMatchObject({ peerId: n2.peerId.toString(), status: 'away', note: 'lunch', source: 'dht' })
+    expect(got.lastSeen).toBeGreaterThan(0)
+  })
+
+  it('fetching a peer id nobody published says unknown', async () => {
+    const stranger = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    expect(await nodes[4].fetchPresence(stranger)).toEqual({ peerId: stranger.toString(), status: 'unknown', source: 'none' })
+    await expect(nodes[4].fetchPresence('not-a-peer')).rejects.toThrow(/not a peer id/)
+  })
+
+  it('forged and replayed DHT records are rejected and never returned', async () => {
+    const [n2, m, n5, n7] = [nodes[2], nodes[3], nodes[5], nodes[7]]
+    const key = presenceDhtKey(n2.peerId)
+    await waitFor(async () => (await n7.fetchPresence(n2.peerId)).note === 'lunch', 'the DHT to hold node 2 at lunch')
+    const old = await dhtValue(m, key)
+    expect(old).toBeDefined()
+
+    // forged: claims to be node 2's, signed by node 3
+    const now = Date.now()
+    const forged = await sealPresence({
+      presentity: n2.peerId, status: 'online', note: 'forged', seq: BigInt(now) * 10n, issuedAt: now, expiresAt: now + TTL_MS
+    }, (await loadOrCreateIdentity(m.home)).privateKey)
+    const before = sumRejections('signer-mismatch')
+    await putRaw(m, key, forged)
+    await waitFor(() => sumRejections('signer-mismatch') > before, 'validators to reject the forged record')
+    for (const n of [n5, n7]) expect((await n.fetchPresence(n2.peerId)).note).toBe('lunch')
+
+    // replayed: node 2's own older record, put back after node 2 moved on
+    await n2.setPresence({ status: 'online', note: 'back' })
+    await waitFor(async () => (await n7.fetchPresence(n2.peerId)).note === 'back', 'the DHT to hold node 2 back')
+    const replaysBefore = sumRejections('replay')
+    await putRaw(m, key, old!)
+    await waitFor(() => sumRejections('replay') > replaysBefore, 'validators to reject the replayed record')
+    for (const n of [n5, n7, nodes[9]]) {
+      const got = await n.fetchPresence(n2.peerId)
+      expect(got.note).toBe('back')
+    }
+    // a node holding the newer record refuses the old one outright
+    await expect(n5.libp2p.services.dht.validators['pm-presence'](key, old!)).rejects.toThrow(/replay/)
+    expect(peerIdFromString(n2.peerId.toString()).equals(n2.peerId)).toBe(true)
+  })
+})
