@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
 import { openPresenceFromPair } from '../../protocol/sealed-presence.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 
@@ -18,6 +18,7 @@ afterAll(cleanupHomes)
 const TTL = 4_000
 const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
 const CHAT = { retryBaseMs: 200, retryMaxMs: 1_000 }
+const DEADLINE_MS = 2_000
 
 /** What the outside sees of a call: 'ok' or the error's class and message. */
 async function outcome (p: Promise<unknown>): Promise<string> {
@@ -44,6 +45,10 @@ interface Observed {
   bChatState: string | undefined
   sChatSend: string
   sChatState: string | undefined
+  bLocate: string
+  sLocate: string
+  bFetch: string
+  sFetch: string
 }
 
 async function makeContacts (x: PresenceNode, y: PresenceNode): Promise<void> {
@@ -75,7 +80,8 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     a = await startNode({ home: aHome, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
     aAddress = a.addresses()[0]
     b = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
-    c = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    // C is public, so the mesh has a DHT server (non-public nodes are DHT clients)
+    c = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: { ...FAST, ...PUBLIC }, chat: CHAT })
     s = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
     await makeContacts(b, a)
     await makeContacts(c, a)
@@ -97,6 +103,11 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     await Promise.all([a, b, c, s].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
   })
 
+  const fetched = async (n: PresenceNode, opts: { signal: AbortSignal }): Promise<string> => {
+    const r = await n.fetchPresence(a.peerId, opts)
+    return `${r.status} from ${r.source}`
+  }
+
   /** Everything B and S can try on A, normalized. */
   async function observe (): Promise<Observed> {
     await waitFor(() => b.presence.get(a.peerId)?.status === 'offline', 'B to see A offline')
@@ -115,6 +126,14 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     const sRequestDelivered = s.contactRequests().outgoing.find(r => r.peerId === a.peerId.toString())?.delivered
     await s.cancel(a.peerId)
     const sWatched = s.presence.get(a.peerId)
+    // locate and fetch of an offline peer run until their deadline: both runs get the same one
+    const deadline = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(DEADLINE_MS) })
+    const [bLocate, sLocate, bFetch, sFetch] = await Promise.all([
+      outcome(b.locate(a.peerId, deadline())),
+      outcome(s.locate(a.peerId, deadline())),
+      fetched(b, deadline()),
+      fetched(s, deadline())
+    ])
     const observed: Observed = {
       bEvents: [...bEvents],
       bView: b.presence.get(a.peerId)!.status,
@@ -129,7 +148,11 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
       bChatSend,
       bChatState: await chatState(b, bChatId),
       sChatSend,
-      sChatState: await chatState(s, sChatId)
+      sChatState: await chatState(s, sChatId),
+      bLocate,
+      sLocate,
+      bFetch,
+      sFetch
     }
     return observed
   }
