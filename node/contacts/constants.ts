@@ -25,3 +25,5 @@ export const LOCATOR_DEBOUNCE_MS = 1_000
 export const LOCATOR_TIMEOUT_MS = 5_000
 /** Processed message ids remembered for duplicate detection (each for up to 30 days). */
 export const MAX_SEEN = 2_000
+/** How long a clean stop waits for the empty locators to be stored. */
+export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000

@@ -21,7 +21,7 @@ import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed
 import { UserError } from '../errors.js'
 import { publicAudience, publicChannel } from '../presence/audience.js'
 import {
-  CONTACT_PROTOCOL, LOCATOR_DEBOUNCE_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS, MAX_HISTORY, MAX_SEEN, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_INCOMING,
+  CONTACT_PROTOCOL, LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS, MAX_HISTORY, MAX_SEEN, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_INCOMING,
   RETRY_BASE_MS, RETRY_CAP_MS, STREAM_TIMEOUT_MS
 } from './constants.js'
 import { ContactsStore, VISIBILITIES } from './contacts-store.js'
@@ -84,7 +84,7 @@ export interface ContactsServiceComponents {
   addressManager: { getAddresses: () => Multiaddr[] }
   peerStore: { merge: (peerId: PeerId, data: { multiaddrs: Multiaddr[] }) => Promise<unknown> }
   /** kad-dht, when the node runs one (resolved at run time). */
-  dht?: LocatorDht & { getMode?: () => 'client' | 'server', setMode?: (mode: 'client' | 'server') => Promise<void> }
+  dht?: LocatorDht & { getMode?: () => 'client' | 'server', setMode?: (mode: 'client' | 'server') => Promise<void>, routingTable?: { size: number } }
 }
 
 export interface ContactRequestEvent { peerId: string, requestId: string, greeting?: string }
@@ -215,10 +215,11 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     clearInterval(this.locatorTimer)
     clearTimeout(this.locatorDebounce)
     this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
-    if (!this.locators.available()) return
+    // nobody to store it with (no DHT server known): nothing to retire either
+    if (!this.locators.available() || (this.dht()?.routingTable?.size ?? 0) === 0) return
     await Promise.race([
       this.locators.publish(this.locatorAudience(), true),
-      new Promise(resolve => setTimeout(resolve, LOCATOR_TIMEOUT_MS).unref?.())
+      new Promise(resolve => setTimeout(resolve, LOCATOR_GOODBYE_TIMEOUT_MS).unref?.())
     ])
   }
 
