@@ -104,7 +104,9 @@ async function start (m: Member, members: Member[]): Promise<void> {
     listen: [`/ip4/127.0.0.1/tcp/${m.port}`],
     bootstrap: m.bootstrap.map(j => members[j].addr),
     sharedHost: true,
-    presence: { ttlMs: TTL }
+    presence: { ttlMs: TTL },
+    // the chaos run watches strangers: public presence
+    contacts: { defaultVisibility: 'public' }
   }, 120_000)
   if (m.proc.peerId !== m.peerId) throw new Error(`node ${m.i} came up as ${m.proc.peerId}, expected ${m.peerId}`)
 }

@@ -77,7 +77,9 @@ export async function benchLocate (opts: LocateBenchOptions = {}): Promise<Bench
           mdns: false,
           // the longest record lifetime: heartbeats and DHT re-puts of 100 nodes would otherwise
           // dominate the one event loop they share (a real node has its own)
-          presence: { ttlMs: BENCH_TTL_MS }
+          presence: { ttlMs: BENCH_TTL_MS },
+          // locating and fetching strangers by peer id: public nodes (DHT servers)
+          contacts: { defaultVisibility: 'public' }
         })
       }))
       nodes.push(...batch)

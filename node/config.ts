@@ -10,6 +10,8 @@ export const CONFIG_FILE = 'config.json'
 export const DEFAULT_PORT = 4791
 export const DEFAULT_LISTEN = [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`]
 export const BOOTSTRAP_ENV = 'PRESENCE_MESH_BOOTSTRAP'
+/** Visibility of a home that has none set yet (public|contacts|invisible); default contacts. */
+export const VISIBILITY_ENV = 'PRESENCE_MESH_VISIBILITY'
 /** `PRESENCE_MESH_MDNS=off` (or 0, false, no) turns mDNS off, like --no-mdns; test runs set it for every child. */
 export const MDNS_ENV = 'PRESENCE_MESH_MDNS'
 
@@ -70,6 +72,15 @@ export function bootstrapFromEnv (env: NodeJS.ProcessEnv = process.env): string[
   const raw = env[BOOTSTRAP_ENV]
   if (raw == null || raw.trim() === '') return []
   return checkBootstrap(raw.split(/[\s,]+/).filter(s => s !== ''), BOOTSTRAP_ENV)
+}
+
+/** The first-run visibility from the environment, if set. Once the user picks one, it is stored and wins. */
+export function visibilityFromEnv (env: NodeJS.ProcessEnv = process.env): 'public' | 'contacts' | 'invisible' | undefined {
+  const raw = env[VISIBILITY_ENV]
+  if (raw == null || raw.trim() === '') return undefined
+  const v = raw.trim()
+  if (v !== 'public' && v !== 'contacts' && v !== 'invisible') throw new UserError(`${VISIBILITY_ENV} must be public, contacts or invisible, not ${v}`)
+  return v
 }
 
 /** false when the environment turns mDNS off; undefined leaves the default. */

@@ -10,3 +10,14 @@ export class AlreadyRunningError extends UserError {
 export class IdentityError extends UserError {
   override name = 'IdentityError'
 }
+
+/**
+ * Every way a peer can fail to answer (offline, no address, refused, timed
+ * out, blocked us) looks the same to the caller: polite blocking depends on it.
+ */
+export class PeerUnreachableError extends UserError {
+  override name = 'PeerUnreachableError'
+  constructor (peer: string) {
+    super(`${peer} is unreachable`)
+  }
+}

@@ -6,7 +6,8 @@ import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify, identifyPush } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { kadDHT } from '@libp2p/kad-dht'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -14,11 +15,14 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
+import { BlockList, contacts, ContactsStore, LocatorDhtRules } from './contacts/index.js'
+import { ServerOnlyPeerInfoMapper } from './contacts/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { dhtPresence, discovery, PresenceDhtRules } from './discovery/index.js'
 import { presence } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
+import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { DhtPresenceService, DiscoveryService } from './discovery/index.js'
 import type { PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
@@ -34,6 +38,7 @@ export type PresenceServices = {
   pubsub: PubSub
   presence: PresenceService
   chat: ChatService
+  contacts: ContactsService
   dht: KadDHT
   discovery: DiscoveryService
   dhtPresence: DhtPresenceService
@@ -87,6 +92,7 @@ export interface NodeOptions {
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
+  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
   /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
   relay?: boolean
   /** Only query the DHT, never answer (a node that is not reachable, or on a metered link). */
@@ -99,7 +105,7 @@ export interface NodeOptions {
   maxConnections?: number
   /** Dial the most recently connected peers of the peer store at start (default true). */
   rejoin?: boolean
-  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it; the relay test forces a relay). */
+  /** Refuses connections to chosen peers (the chaos run partitions the mesh with it; the relay test forces a relay). Blocked peers are refused in any case. */
   connectionGater?: ConnectionGater
 }
 
@@ -107,14 +113,21 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
   const mdnsOn = opts.mdns !== false
   const mdnsInit = typeof opts.mdns === 'object' ? opts.mdns : {}
   const dhtRules = new PresenceDhtRules(opts.datastore, opts.presence?.maxClockSkewMs)
-  return await createLibp2p({
+  const locatorRules = new LocatorDhtRules()
+  // read before libp2p exists: the gater refuses blocked peers from the first connection on
+  const blockList = await BlockList.load(opts.datastore)
+  // a node that is not public never serves the DHT, from its first connection on
+  const visibility = await new ContactsStore(opts.datastore).loadVisibility(opts.contacts?.defaultVisibility ?? 'contacts')
+  const dhtClientMode = opts.dhtClientMode === true || visibility !== 'public'
+  const peerInfoMapper = new ServerOnlyPeerInfoMapper(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
+  const node = await createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(opts.connectionGater != null ? { connectionGater: opts.connectionGater } : {}),
+    connectionGater: blockList.gater(opts.connectionGater),
     peerStore: PEER_STORE_LIMITS,
     connectionManager: {
       ...CONNECTION_LIMITS,
@@ -131,14 +144,16 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       presence: presence(opts.presence),
       // after presence: services receive the ones before them as components
       chat: chat(opts.chat),
+      contacts: contacts({ ...opts.contacts, blockList, locatorRules, dhtServerWhenPublic: opts.dhtClientMode !== true }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
-        // LAN and loopback addresses are what a private mesh runs on
-        peerInfoMapper: passthroughMapper,
-        clientMode: opts.dhtClientMode === true,
+        // LAN and loopback addresses are what a private mesh runs on, but only
+        // DHT servers' addresses are given out: see ServerOnlyPeerInfoMapper
+        peerInfoMapper: peerInfoMapper.map,
+        clientMode: dhtClientMode,
         datastorePrefix: DHT_DATASTORE_PREFIX,
-        validators: dhtRules.validators,
-        selectors: dhtRules.selectors
+        validators: { ...dhtRules.validators, ...locatorRules.validators },
+        selectors: { ...dhtRules.selectors, ...locatorRules.selectors }
       }),
       discovery: discovery({
         bootstrap: opts.bootstrap,
@@ -153,4 +168,6 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }) } : {})
     }
   }) as PresenceLibp2p
+  peerInfoMapper.bind(node.services.dht)
+  return node
 }

@@ -3,20 +3,24 @@
  * PresenceNode, which owns the home directory, the datastore and libp2p.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv } from './config.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { UserError } from './errors.js'
+import { PeerUnreachableError, UserError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
+import type { ContactInfo, ContactsService, ContactsServiceInit, Contact, PendingRequest, Visibility, Watchers } from './contacts/index.js'
 import type { FetchResult, LocateOptions, LocateResult } from './discovery/index.js'
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
+import type { PresenceViewLevel } from './presence/audience.js'
 import type { PresenceServiceInit, PresenceView } from './presence/index.js'
 import type { PresenceService } from './presence/presence-service.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
 export interface PresenceNodeOptions {
@@ -27,6 +31,7 @@ export interface PresenceNodeOptions {
   bootstrap?: string[]
   presence?: PresenceServiceInit
   chat?: ChatServiceInit
+  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */
@@ -79,6 +84,7 @@ export class PresenceNode {
         bootstrap,
         presence: opts.presence,
         chat: opts.chat,
+        contacts: { defaultVisibility: visibilityFromEnv(), ...opts.contacts },
         sharedHost: opts.sharedHost,
         relay: opts.relay,
         dhtClientMode: opts.dhtClientMode,
@@ -174,8 +180,27 @@ export class PresenceNode {
 
   /** Resolves a peer id to addresses (DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
-    return await this.libp2p.services.discovery.locate(peer, options)
+    const discovery = this.libp2p.services.discovery
+    // a contact that is not public left us a sealed locator record in the DHT
+    if (this.contactsService.isContact(peer)) await this.contactsService.refreshLocator(peer, options?.signal).catch(() => 0)
+    const found = await discovery.locate(peer, options)
+    if (await this.answers(found.peerId, options?.signal)) return found
+    // the connection opened and died at once: a peer refusing us (blocking, say)
+    // looks like one whose old address is dead, so go the same way from here
+    await this.libp2p.hangUp(peerIdFromString(found.peerId)).catch(() => {})
+    return await discovery.locate(peer, { ...options, useCache: false })
   }
+
+  /** Whether the peer answers a ping over the connection we have to it. */
+  private async answers (peerId: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.libp2p.services.ping.ping(peerIdFromString(peerId), { signal: signal ?? AbortSignal.timeout(10_000) })
+      return true
+    } catch {
+      return false
+    }
+  }
+
 
   /** A presentity's presence from its DHT record, without subscribing. */
   async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
@@ -184,6 +209,91 @@ export class PresenceNode {
 
   who (): PresenceView[] {
     return this.presence.list()
+  }
+
+  /** Contacts, requests, blocks and visibility; its events: contact:request|accepted|declined|cancelled|delivered. */
+  get contactsService (): ContactsService {
+    return this.libp2p.services.contacts
+  }
+
+  contacts (): ContactInfo[] {
+    return this.contactsService.contacts()
+  }
+
+  /** Pending contact requests both ways (not to be confused with chat's held messages, requests()). */
+  contactRequests (): { incoming: PendingRequest[], outgoing: PendingRequest[] } {
+    return this.contactsService.requests()
+  }
+
+  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+    return await this.contactsService.requestContact(peer, greeting, alias)
+  }
+
+  async accept (peerOrRequest: PeerId | string, alias?: string): Promise<Contact> {
+    return await this.contactsService.accept(peerOrRequest, alias)
+  }
+
+  async deny (peerOrRequest: PeerId | string): Promise<void> {
+    await this.contactsService.deny(peerOrRequest)
+  }
+
+  async cancel (peerOrRequest: PeerId | string): Promise<void> {
+    await this.contactsService.cancel(peerOrRequest)
+  }
+
+  async block (peer: PeerId | string): Promise<void> {
+    await this.contactsService.block(peer)
+  }
+
+  async unblock (peer: PeerId | string): Promise<void> {
+    await this.contactsService.unblock(peer)
+  }
+
+  blocked (): Array<{ peerId: string, since: number }> {
+    return this.contactsService.blocked()
+  }
+
+  isBlocked (peer: PeerId | string): boolean {
+    return this.contactsService.isBlocked(peer)
+  }
+
+  async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
+    await this.contactsService.setVisibility(mode, allow)
+  }
+
+  visibility (): { mode: Visibility, allow: string[] } {
+    return this.contactsService.visibility()
+  }
+
+  async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
+    await this.contactsService.setView(peer, view)
+  }
+
+  watchers (): Watchers {
+    return this.contactsService.watchers()
+  }
+
+  /**
+   * Opens a connection to a peer id or multiaddr. Any failure (offline, no
+   * address known, refused, timed out, blocked) is the same PeerUnreachableError.
+   */
+  async connect (target: string, timeoutMs = 10_000): Promise<void> {
+    let dialTarget: PeerId | Multiaddr
+    try {
+      dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
+    } catch {
+      throw new UserError(`not a peer id or multiaddr: ${target}`)
+    }
+    try {
+      const signal = AbortSignal.timeout(timeoutMs)
+      const connection = await this.libp2p.dial(dialTarget, { signal })
+      // A peer that refuses us does so only after the Noise handshake, by which
+      // time our side may already count the connection as open. Only an answer
+      // over it says the peer is really there.
+      await this.libp2p.services.ping.ping(connection.remotePeer, { signal })
+    } catch {
+      throw new PeerUnreachableError(target)
+    }
   }
 
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */

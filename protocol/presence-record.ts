@@ -102,7 +102,9 @@ export async function sealPresence (p: Presence, key: PrivateKey): Promise<Uint8
 
 export const REJECT_REASONS = [
   'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch',
-  'wrong-presentity', 'invalid-field', 'expired', 'future', 'ttl-too-long', 'replay', 'bad-signature'
+  'wrong-presentity', 'invalid-field', 'expired', 'future', 'ttl-too-long', 'replay', 'bad-signature',
+  // a pair-topic message that the pair's key does not open
+  'undecryptable'
 ] as const
 export type RejectReason = typeof REJECT_REASONS[number]
 

@@ -42,3 +42,6 @@ export async function waitFor (cond: () => boolean | Promise<boolean>, what: str
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
+
+/** For nodes that others watch or locate as strangers: only public mode allows that (contacts is the default). */
+export const PUBLIC = { defaultVisibility: 'public' as const }

@@ -13,7 +13,8 @@ import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import { UserError } from '../errors.js'
 import { ChatStore, NON_CONTACT_POLICIES } from './chat-store.js'
 import * as C from './constants.js'
-import { isWatchedContact } from './contacts.js'
+import { contactBook, isChatContact } from './contacts.js'
+import type { ChatContactBook } from './contacts.js'
 import { PeerSender } from './peer-sender.js'
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
 import type { ChatConnectionManager, ChatRegistrar } from './libp2p-parts.js'
@@ -54,6 +55,8 @@ export interface ChatServiceComponents {
   logger: ComponentLogger
   events: TypedEventTarget<Libp2pEvents>
   presence: PresenceService
+  /** The node's contacts service (block list, accepted contacts), when it has one. */
+  contacts?: ChatContactBook
 }
 
 export type ChatViolation = ChatRejectReason | 'rate' | 'unexpected-receipt'
@@ -118,7 +121,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
       idleMs: init.senderIdleMs ?? C.SENDER_IDLE_MS,
       openStreamTimeoutMs: init.openStreamTimeoutMs ?? C.OPEN_STREAM_TIMEOUT_MS
     }
-    this.isContact = init.isContact ?? ((peer) => isWatchedContact(components.presence, peer))
+    this.isContact = init.isContact ?? ((peer) => isChatContact(contactBook(components), components.presence, peer))
     this.defaultPolicy = init.nonContactPolicy ?? 'hold'
     this.policy = this.defaultPolicy
     this.handleStream = this.handleStream.bind(this)
@@ -293,6 +296,12 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
   /** Inbound side: one frame at a time, each text or read receipt acknowledged once stored. */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
+    if (this.isBlocked(peer)) {
+      // the gater refuses a blocked peer's connections; one already open is
+      // treated as if this node were gone: no answer, the sender retries later
+      stream.abort(new Error('unreachable'))
+      return
+    }
     const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
     while (true) {
       let bytes: Uint8Array
@@ -340,7 +349,12 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     }
   }
 
+  private isBlocked (peer: string): boolean {
+    return contactBook(this.components)?.isBlocked(peer) === true
+  }
+
   private async receiveText (peer: string, id: string, text: string, sentAt: number): Promise<void> {
+    if (this.isBlocked(peer)) throw new Error('unreachable')
     const fate = this.isContact(peer) || this.policy === 'accept' ? 'msg' : this.policy === 'hold' ? 'req' : 'drop'
     const { duplicate, message } = await this.store.saveInbound(peer, id, text, sentAt, fate)
     if (duplicate) return

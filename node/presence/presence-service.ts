@@ -1,16 +1,20 @@
 /**
- * The presence service: announces this node's signed presence record on its
- * topic and watches other presentities' topics. One instance per libp2p node.
+ * The presence service: announces this node's signed presence record to each
+ * audience (the public topic with a plain record, or a contact's pair topic
+ * with a sealed one) and watches other presentities on their channels. Who is
+ * an audience and where to listen is the policy's call (see audience.ts).
+ * One instance per libp2p node.
  */
 import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
-import { presenceTopic, presentityOfTopic } from '../../protocol/topics.js'
 import { UserError } from '../errors.js'
+import { PUBLIC_AUDIENCE_ID, publicPolicy } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
+import type { Audience, AudiencePolicy, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PubSub } from '../pubsub.js'
 import type { Presence, PresenceStatus, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
@@ -73,6 +77,8 @@ export interface PresenceEvents {
 interface Watched {
   view: PresenceView
   timer?: ReturnType<typeof setTimeout>
+  /** Where its records arrive; undefined while the policy says not to listen. */
+  channel?: WatchChannel
 }
 
 const sameShown = (a: PresenceView, b: PresenceView): boolean =>
@@ -89,8 +95,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly heartbeatMs: number
   private readonly maxClockSkewMs: number
   private readonly goodbyeTimeoutMs: number
-  private readonly ownTopic: string
   private readonly watched = new Map<string, Watched>()
+  /** Topic of each watched presentity's channel -> its peer id. */
+  private readonly channelTopics = new Map<string, string>()
+  private policy: AudiencePolicy
+  private audiences: Audience[] = []
+  /** Topics this node is subscribed to. */
+  private readonly subscribed = new Set<string>()
+  private afterStarted = false
   private readonly rejections = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
   private current: PresenceUpdate
   private seq = 0n
@@ -111,13 +123,18 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
     this.current = init.initial ?? { status: 'online' }
     checkPresenceUpdate(this.current)
-    this.ownTopic = presenceTopic(components.peerId)
+    this.policy = publicPolicy(components.peerId)
     this.validate = this.validate.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
   }
 
   isStarted (): boolean {
     return this.started
+  }
+
+  /** Hands audience and channel decisions to a policy (the contacts service does, before afterStart). */
+  setPolicy (policy: AudiencePolicy): void {
+    this.policy = policy
   }
 
   async start (): Promise<void> {
@@ -130,14 +147,32 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   /** Runs once pubsub is up: subscribe, announce, start the heartbeat. */
   async afterStart (): Promise<void> {
-    const { pubsub } = this.components
-    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
-    pubsub.topicValidators.set(this.ownTopic, this.validate)
-    pubsub.subscribe(this.ownTopic)
-    for (const peerId of this.watched.keys()) this.subscribeTo(peerId)
+    this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.afterStarted = true
     this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
     this.heartbeat.unref?.()
-    await this.announce()
+    await this.applyPolicy()
+  }
+
+  /**
+   * Re-reads the policy: publishes an OFFLINE record (what a clean stop looks
+   * like) to each `goodbye` audience, then moves subscriptions to the current
+   * audiences and channels; new audiences get a record at once. Resolves
+   * once the goodbyes are published.
+   */
+  async applyPolicy (opts: { goodbye?: Audience[] } = {}): Promise<void> {
+    if (!this.afterStarted) return
+    const before = new Set(this.audiences.map(a => `${a.id} ${a.topic}`))
+    if (opts.goodbye != null && opts.goodbye.length > 0) await this.announce(opts.goodbye)
+    this.audiences = this.policy.audiences()
+    for (const w of this.watched.values()) this.setChannel(w, this.policy.isBlocked(w.view.peerId) ? null : this.policy.channelFor(w.view.peerId))
+    this.syncSubscriptions()
+    if (this.audiences.some(a => !before.has(`${a.id} ${a.topic}`)) && this.current.status !== 'offline') await this.announce()
+  }
+
+  /** The audiences that get this node's records now. */
+  currentAudiences (): Audience[] {
+    return [...this.audiences]
   }
 
   /** Says goodbye while the network is still up, so watchers see offline at once. */
@@ -153,13 +188,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   async stop (): Promise<void> {
     const { pubsub } = this.components
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
-    for (const [peerId, w] of this.watched) {
-      clearTimeout(w.timer)
-      pubsub.topicValidators.delete(presenceTopic(peerId))
-    }
-    pubsub.topicValidators.delete(this.ownTopic)
+    for (const w of this.watched.values()) clearTimeout(w.timer)
+    for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
+    this.subscribed.clear()
+    this.channelTopics.clear()
     this.watched.clear()
+    this.audiences = []
     await this.announcing
+    this.afterStarted = false
     this.started = false
   }
 
@@ -181,7 +217,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (w == null) {
       w = { view: { peerId, alias, status: 'offline' } }
       this.watched.set(peerId, w)
-      if (this.started) this.subscribeTo(peerId)
+      if (this.afterStarted) {
+        this.setChannel(w, this.policy.isBlocked(peerId) ? null : this.policy.channelFor(peerId))
+        this.syncSubscriptions()
+      }
     } else if (alias != null) {
       w.view.alias = alias
     }
@@ -194,22 +233,26 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const w = this.watched.get(peerId)
     if (w == null) return false
     clearTimeout(w.timer)
+    this.setChannel(w, null)
     this.watched.delete(peerId)
-    const topic = presenceTopic(peerId)
-    this.components.pubsub.unsubscribe(topic)
-    this.components.pubsub.topicValidators.delete(topic)
+    this.syncSubscriptions()
     await this.store.delete(peerId)
     return true
   }
 
-  /** The current view of every watched presentity. */
+  /** The current view of every watched presentity (blocked ones are hidden). */
   list (): PresenceView[] {
-    return [...this.watched.values()].map(w => ({ ...w.view }))
+    return [...this.watched.values()].filter(w => !this.policy.isBlocked(w.view.peerId)).map(w => ({ ...w.view }))
   }
 
   get (peer: PeerId | string): PresenceView | undefined {
     const w = this.watched.get(peer.toString())
     return w == null ? undefined : { ...w.view }
+  }
+
+  /** Whether a presentity's records currently arrive on its pair topic (a contact) rather than the public one. */
+  channelOf (peer: PeerId | string): string | undefined {
+    return this.watched.get(peer.toString())?.channel?.topic
   }
 
   /** Finds a watched presentity by alias or peer id. */
@@ -231,44 +274,77 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
   }
 
-  private subscribeTo (peerId: string): void {
-    const topic = presenceTopic(peerId)
-    this.components.pubsub.topicValidators.set(topic, this.validate)
-    this.components.pubsub.subscribe(topic)
+  private setChannel (w: Watched, channel: WatchChannel | null): void {
+    if (w.channel != null && this.channelTopics.get(w.channel.topic) === w.view.peerId) this.channelTopics.delete(w.channel.topic)
+    w.channel = channel ?? undefined
+    if (channel != null) this.channelTopics.set(channel.topic, w.view.peerId)
   }
 
-  private async announce (): Promise<void> {
-    const next = this.announcing.then(async () => this.announceNow())
+  /** Subscribed topics = audience topics + watched channels; nothing else, so no subscription says more than it must. */
+  private syncSubscriptions (): void {
+    const { pubsub } = this.components
+    const wanted = new Set([...this.audiences.map(a => a.topic), ...this.channelTopics.keys()])
+    for (const topic of this.subscribed) {
+      if (wanted.has(topic)) continue
+      pubsub.unsubscribe(topic)
+      pubsub.topicValidators.delete(topic)
+      this.subscribed.delete(topic)
+    }
+    for (const topic of wanted) {
+      if (this.subscribed.has(topic)) continue
+      pubsub.topicValidators.set(topic, this.validate)
+      pubsub.subscribe(topic)
+      this.subscribed.add(topic)
+    }
+  }
+
+  /** Announces to the current audiences, or only OFFLINE to `goodbye` ones. */
+  private async announce (goodbye?: Audience[]): Promise<void> {
+    const next = this.announcing.then(async () => this.announceNow(goodbye))
     this.announcing = next.catch(() => {})
     await next
   }
 
-  private async announceNow (): Promise<void> {
+  private async announceNow (goodbye?: Audience[]): Promise<void> {
+    const audiences = goodbye ?? this.audiences
+    const shown: PresenceUpdate = goodbye != null ? { status: 'offline' } : this.current
     const now = Date.now()
     // Time-based floor: even a node whose datastore was lost never reuses a sequence number
     // within the lifetime of records it may have sent before.
     const seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
-    const record: Presence = {
-      presentity: this.components.peerId,
-      ...this.current,
-      seq,
-      issuedAt: now,
-      expiresAt: now + this.ttlMs
-    }
     await this.store.saveSeq(seq)
     this.seq = seq
-    const bytes = await sealPresence(record, this.components.privateKey)
-    this.safeDispatchEvent('announce', { detail: { record, envelope: bytes } })
-    try {
-      const result = await this.components.pubsub.publish(this.ownTopic, bytes)
-      this.log.trace('announced %s seq %s to %d peers', record.status, seq, result.recipients.length)
-    } catch (err) {
-      this.log.error('could not announce presence - %e', err)
+    // one signature per view, however many audiences share it
+    const envelopes = new Map<PresenceViewLevel, Promise<Uint8Array>>()
+    const recordFor = (view: PresenceViewLevel): Presence => {
+      const fields = view === 'full' ? shown : { status: shown.status }
+      return { presentity: this.components.peerId, ...fields, seq, issuedAt: now, expiresAt: now + this.ttlMs }
     }
+    const envelopeFor = async (view: PresenceViewLevel): Promise<Uint8Array> => {
+      let e = envelopes.get(view)
+      if (e == null) {
+        e = sealPresence(recordFor(view), this.components.privateKey)
+        envelopes.set(view, e)
+      }
+      return await e
+    }
+    const publicRecord = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
+    if (publicRecord != null) {
+      // only a record meant for everyone may travel other public channels (the DHT)
+      this.safeDispatchEvent('announce', { detail: { record: recordFor(publicRecord.view), envelope: await envelopeFor(publicRecord.view) } })
+    }
+    await Promise.all(audiences.map(async (a) => {
+      try {
+        const result = await this.components.pubsub.publish(a.topic, a.wrap(await envelopeFor(a.view)))
+        this.log.trace('announced %s seq %s to %s (%d peers)', shown.status, seq, a.id, result.recipients.length)
+      } catch (err) {
+        this.log.error('could not announce presence to %s - %e', a.id, err)
+      }
+    }))
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    const joined = evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.ownTopic)
+    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic))
     if (!joined || this.reannounce != null || this.current.status === 'offline') return
     // a new watcher gets a fresh record now instead of waiting for the heartbeat
     this.reannounce = setTimeout(() => {
@@ -277,18 +353,22 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }, REANNOUNCE_DEBOUNCE_MS)
   }
 
-  private async validate (_from: PeerId, msg: Message): Promise<TopicValidatorResult> {
-    const presentity = presentityOfTopic(msg.topic)
-    if (presentity === this.components.peerId.toString()) {
-      // our own topic carries only our records, and we never need to accept one
-      const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: presentity, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
+  private async validate (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    if (this.policy.isBlocked(from)) return TopicValidatorResult.Ignore
+    const presentity = this.channelTopics.get(msg.topic)
+    const w = presentity == null ? undefined : this.watched.get(presentity)
+    if (presentity == null || w == null || w.channel == null) {
+      const own = this.audiences.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
+      if (own == null) return TopicValidatorResult.Ignore
+      // our public topic carries only our records, and we never need to accept one
+      const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
       return this.rejected(msg.topic, res.ok ? 'replay' : res.reason)
     }
-    const w = presentity == null ? undefined : this.watched.get(presentity)
-    if (presentity == null || w == null) return TopicValidatorResult.Ignore
+    const envelope = w.channel.unwrap(msg.data)
+    if (envelope == null) return this.rejected(msg.topic, 'undecryptable')
 
     const now = Date.now()
-    const res = await openPresence(msg.data, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs })
+    const res = await openPresence(envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs })
     if (!res.ok) return this.rejected(msg.topic, res.reason, res.detail)
     // another copy may have been accepted while the signature was checked
     if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) {

@@ -5,7 +5,8 @@ import { expect, it } from 'vitest'
 const DEMO = path.resolve(import.meta.dirname, '../../cli/demo.ts')
 
 it('npm run demo observes every step and exits 0', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // the demo's nodes /watch each other as strangers, which needs public visibility (default: contacts)
+  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PRESENCE_MESH_VISIBILITY: 'public' } })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })

@@ -7,7 +7,8 @@ import type { PresenceNode } from '../../node/presence-node.js'
 const nodes: PresenceNode[] = []
 
 async function node (opts: Parameters<typeof startNode>[0] = {}): Promise<PresenceNode> {
-  const n = await startNode(opts)
+  // these nodes watch each other as strangers (no contact request): presence needs public mode
+  const n = await startNode({ contacts: { defaultVisibility: 'public' }, ...opts })
   nodes.push(n)
   return n
 }

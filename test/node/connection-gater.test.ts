@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupHomes, LOOPBACK, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, LOOPBACK, PUBLIC, tmpHome, waitFor } from '../helpers.js'
 import { killAllNodes, spawnNode } from '../process-helpers.js'
 import type { PresenceView } from '../../node/presence/index.js'
 
@@ -12,8 +12,8 @@ afterEach(async () => {
 describe('connection gater (fixture deny/allowAll)', () => {
   it('a denied contact drops offline, and comes back after allowAll and a dial', async () => {
     const presence = { ttlMs: 2_000 }
-    const bob = await spawnNode({ home: await tmpHome('bob'), listen: LOOPBACK, presence })
-    const alice = await spawnNode({ home: await tmpHome('alice'), listen: LOOPBACK, bootstrap: bob.addresses, presence })
+    const bob = await spawnNode({ home: await tmpHome('bob'), listen: LOOPBACK, presence, contacts: PUBLIC })
+    const alice = await spawnNode({ home: await tmpHome('alice'), listen: LOOPBACK, bootstrap: bob.addresses, presence, contacts: PUBLIC })
     await alice.call('watch', bob.peerId, 'bob')
     const bobSeen = async (): Promise<string | undefined> => (await alice.call<PresenceView[]>('who')).find(v => v.peerId === bob.peerId)?.status
     await waitFor(async () => await bobSeen() === 'online', 'alice to see bob online')

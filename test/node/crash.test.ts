@@ -6,14 +6,15 @@ afterEach(killAllNodes)
 afterAll(cleanupHomes)
 
 const TTL = 3_000
+const PUBLIC = { defaultVisibility: 'public' as const }
 /** Timers on a loaded 2-core machine fire late; the rule under test is "one TTL", the slack is scheduling. */
 const SCHEDULING_SLACK = 2_000
 
 it('a node killed without goodbye turns offline within one TTL and online again when it returns', async () => {
-  const a = await startNode({ presence: { ttlMs: TTL } })
+  const a = await startNode({ presence: { ttlMs: TTL }, contacts: PUBLIC })
   try {
     const bHome = await tmpHome('b')
-    const bOpts = { home: bHome, listen: LOOPBACK, bootstrap: [a.addresses()[0]], presence: { ttlMs: TTL } }
+    const bOpts = { home: bHome, listen: LOOPBACK, bootstrap: [a.addresses()[0]], presence: { ttlMs: TTL }, contacts: PUBLIC }
     let b = await spawnNode(bOpts)
     await a.watch(b.peerId, 'bob')
     await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online')

@@ -6,7 +6,7 @@
  */
 import { echo, lpStream } from '@libp2p/utils'
 import { afterAll, expect, it } from 'vitest'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -32,15 +32,15 @@ function refuseDirect (other: { id?: string, ports: Set<string> }): ConnectionGa
 }
 
 it('A and B with no direct path meet through relay R: presence and a stream', async () => {
-  const r = await startNode({ relay: true })
+  const r = await startNode({ contacts: PUBLIC, relay: true })
   nodes.push(r)
   const seenByA = { id: undefined as string | undefined, ports: new Set<string>() }
   const seenByB = { id: undefined as string | undefined, ports: new Set<string>() }
-  const a = await startNode({ home: await tmpHome('relay-a'), connectionGater: refuseDirect(seenByA), presence: { ttlMs: 6_000 } })
+  const a = await startNode({ contacts: PUBLIC, home: await tmpHome('relay-a'), connectionGater: refuseDirect(seenByA), presence: { ttlMs: 6_000 } })
   nodes.push(a)
   seenByB.id = a.peerId.toString()
   a.addresses().forEach(ma => seenByB.ports.add(ma.split('/tcp/')[1]?.split('/')[0] ?? ''))
-  const b = await startNode({ connectionGater: refuseDirect(seenByB), presence: { ttlMs: 6_000 } })
+  const b = await startNode({ contacts: PUBLIC, connectionGater: refuseDirect(seenByB), presence: { ttlMs: 6_000 } })
   nodes.push(b)
   seenByA.id = b.peerId.toString()
   b.addresses().forEach(ma => seenByA.ports.add(ma.split('/tcp/')[1]?.split('/')[0] ?? ''))

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
 import { sealPresence } from '../../protocol/presence-record.js'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
@@ -47,7 +47,7 @@ describe('discovery across a sparse line of 10 nodes', () => {
       denyInboundEncryptedConnection: (p: PeerId) => gated.has(p.toString())
     }
     for (let i = 0; i < N; i++) {
-      nodes.push(await startNode({
+      nodes.push(await startNode({ contacts: PUBLIC,
         home: homes[i],
         bootstrap: i === 0 ? [] : [nodes[i - 1].addresses()[0]],
         presence: { ttlMs: TTL_MS },

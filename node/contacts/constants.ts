@@ -1,0 +1,29 @@
+import { PROTOCOL_PREFIX } from '../../protocol/topics.js'
+
+export const CONTACT_PROTOCOL_NAME = 'contact'
+export const CONTACT_PROTOCOL_VERSION = '1.0.0'
+export const CONTACT_PROTOCOL = `/${PROTOCOL_PREFIX}/${CONTACT_PROTOCOL_NAME}/${CONTACT_PROTOCOL_VERSION}`
+/** Datastore prefix of everything the contacts service keeps. */
+export const DATASTORE_PREFIX = '/presence-mesh/contacts'
+/** One exchange: dial + message + receipt. */
+export const STREAM_TIMEOUT_MS = 10_000
+export const MAX_INBOUND_STREAMS = 4
+export const MAX_OUTBOUND_STREAMS = 4
+/** First retry of an undelivered message; doubles up to the cap. */
+export const RETRY_BASE_MS = 2_000
+export const RETRY_CAP_MS = 5 * 60_000
+/** Parallel delivery attempts. */
+export const MAX_PARALLEL_DELIVERIES = 4
+/** Incoming requests kept pending at once; more are dropped (spam bound). */
+export const MAX_PENDING_INCOMING = 100
+/** Watcher-info history entries kept. */
+export const MAX_HISTORY = 200
+/** Locator records live an hour and are republished every 20 minutes and whenever addresses change. */
+export const LOCATOR_TTL_MS = 3600_000
+export const LOCATOR_DEBOUNCE_MS = 1_000
+/** A DHT put or get of a locator record. */
+export const LOCATOR_TIMEOUT_MS = 5_000
+/** Processed message ids remembered for duplicate detection (each for up to 30 days). */
+export const MAX_SEEN = 2_000
+/** How long a clean stop waits for the empty locators to be stored. */
+export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000

@@ -1,0 +1,147 @@
+/**
+ * Locator records in the DHT: how contacts find this node's addresses when it
+ * is not public (protocol-privacy.md §6). The rules object is built with the
+ * factory (kad-dht needs its validator and selector up front); the publisher
+ * runs inside the contacts service.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { checkLocatorDhtValue, openLocator, sealLocator } from '../../protocol/locator-record.js'
+import { LOCATOR_DHT_NAMESPACE, locatorDhtKey } from '../../protocol/pair-keys.js'
+import type { PairKeys } from '../../protocol/pair-keys.js'
+import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
+
+/** The part of kad-dht the locator uses. */
+export interface LocatorDht {
+  put: (key: Uint8Array, value: Uint8Array, options?: { signal?: AbortSignal }) => AsyncIterable<{ name: string }>
+  get: (key: Uint8Array, options?: { signal?: AbortSignal }) => AsyncIterable<{ name: string, value?: Uint8Array }>
+}
+
+export interface LocatorKeyInfo {
+  locatorKey: Uint8Array
+  publisher: PeerId
+  audience: PeerId
+}
+
+const hexKey = (key: Uint8Array): string => uint8ArrayToString(key, 'base16')
+
+/** kad-dht validator and selector for the pm-locator namespace. */
+export class LocatorDhtRules {
+  private keyring = new Map<string, LocatorKeyInfo>()
+
+  /** The keys this node can open: its contacts' records for it (and its own, for the selector). */
+  setKeyring (entries: Array<[Uint8Array, LocatorKeyInfo]>): void {
+    this.keyring = new Map(entries.map(([k, v]) => [hexKey(k), v]))
+  }
+
+  get validators (): Record<string, (key: Uint8Array, value: Uint8Array) => Promise<void>> {
+    return { [LOCATOR_DHT_NAMESPACE]: async (key, value) => { checkLocatorDhtValue(key, value) } }
+  }
+
+  get selectors (): Record<string, (key: Uint8Array, records: Uint8Array[]) => Promise<number>> {
+    return { [LOCATOR_DHT_NAMESPACE]: async (key, records) => await this.select(key, records) }
+  }
+
+  /** A DHT node cannot judge sealed records; a pair member picks the newest one that opens. */
+  private async select (key: Uint8Array, records: Uint8Array[]): Promise<number> {
+    const info = this.keyring.get(hexKey(key))
+    if (info == null) return 0
+    let best = 0
+    let bestSeq = -1n
+    for (let i = 0; i < records.length; i++) {
+      const res = await openLocator(records[i], info.locatorKey, key, { now: Date.now(), publisher: info.publisher, audience: info.audience })
+      if (res.ok && res.locator.seq > bestSeq) { best = i; bestSeq = res.locator.seq }
+    }
+    return best
+  }
+}
+
+export interface LocatorPublisherOptions {
+  self: PeerId
+  privateKey: PrivateKey
+  dht: () => LocatorDht | undefined
+  /** This node's current addresses, binary, without /p2p. */
+  addresses: () => Uint8Array[]
+  keysFor: (peer: string) => PairKeys
+  log: Logger
+  ttlMs: number
+  timeoutMs: number
+}
+
+export class LocatorPublisher {
+  private seq = 0n
+  private readonly lastSeen = new Map<string, bigint>()
+
+  constructor (private readonly opts: LocatorPublisherOptions) {}
+
+  available (): boolean {
+    return this.opts.dht() != null
+  }
+
+  /** Puts a fresh locator for each contact in turn. `empty`: no addresses (what a clean stop leaves). */
+  async publish (contacts: string[], empty = false): Promise<number> {
+    const dht = this.opts.dht()
+    if (dht == null) return 0
+    let stored = 0
+    for (const peer of contacts) {
+      const keys = this.opts.keysFor(peer)
+      const dhtKey = locatorDhtKey(keys, this.opts.self.toMultihash().bytes)
+      const now = Date.now()
+      this.seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
+      const value = await sealLocator({
+        publisher: this.opts.self,
+        audience: peerIdFromString(peer),
+        addrs: empty ? [] : this.opts.addresses().slice(0, 8),
+        seq: this.seq,
+        issuedAt: now,
+        expiresAt: now + this.opts.ttlMs
+      }, this.opts.privateKey, keys.locator, dhtKey)
+      try {
+        for await (const e of dht.put(dhtKey, value, { signal: AbortSignal.timeout(this.opts.timeoutMs) })) {
+          if (e.name === 'PEER_RESPONSE') stored++
+        }
+      } catch (err: any) {
+        this.opts.log('locator put for %s failed - %s', peer, err?.message)
+      }
+    }
+    return stored
+  }
+
+  /** The addresses a contact published for us, newest valid record first; [] when none. */
+  async lookup (peer: string, signal?: AbortSignal): Promise<Uint8Array[]> {
+    const dht = this.opts.dht()
+    if (dht == null) return []
+    const keys = this.opts.keysFor(peer)
+    const publisher = peerIdFromString(peer)
+    const dhtKey = locatorDhtKey(keys, publisher.toMultihash().bytes)
+    let best: { seq: bigint, addrs: Uint8Array[] } | undefined
+    try {
+      const deadline = AbortSignal.timeout(this.opts.timeoutMs)
+      for await (const e of dht.get(dhtKey, { signal: signal != null ? AbortSignal.any([deadline, signal]) : deadline })) {
+        if (e.name !== 'VALUE' || e.value == null) continue
+        const res = await openLocator(e.value, keys.locator, dhtKey, { now: Date.now(), publisher, audience: this.opts.self, lastSeq: this.lastSeen.get(peer) })
+        if (res.ok && (best == null || res.locator.seq > best.seq)) best = { seq: res.locator.seq, addrs: res.locator.addrs }
+        // kad-dht yields the value it selected (the newest, see LocatorDhtRules) first; waiting for
+        // every path to end would cost the whole timeout on a small or churning mesh
+        if (best != null) break
+      }
+    } catch (err: any) {
+      this.opts.log('locator lookup for %s failed - %s', peer, err?.message)
+    }
+    if (best == null) return []
+    this.lastSeen.set(peer, best.seq - 1n)
+    return best.addrs
+  }
+
+  /** Keyring entries for the rules' selector: records we read and records we write. */
+  keyring (contacts: string[]): Array<[Uint8Array, LocatorKeyInfo]> {
+    const out: Array<[Uint8Array, LocatorKeyInfo]> = []
+    for (const peer of contacts) {
+      const keys = this.opts.keysFor(peer)
+      const them = peerIdFromString(peer)
+      out.push([locatorDhtKey(keys, them.toMultihash().bytes), { locatorKey: keys.locator, publisher: them, audience: this.opts.self }])
+      out.push([locatorDhtKey(keys, this.opts.self.toMultihash().bytes), { locatorKey: keys.locator, publisher: this.opts.self, audience: them }])
+    }
+    return out
+  }
+}

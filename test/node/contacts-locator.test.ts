@@ -1,0 +1,50 @@
+/**
+ * Locating outside public mode: A is a DHT client with no plain DHT record;
+ * its contact B finds A's new address through the sealed locator record A
+ * left for it, while a stranger (and the DHT) cannot resolve A's peer id.
+ */
+import { afterAll, expect, it } from 'vitest'
+import { PeerUnreachableError } from '../../node/errors.js'
+import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import type { PresenceNode } from '../../node/presence-node.js'
+
+afterAll(cleanupHomes)
+
+const nodes: PresenceNode[] = []
+afterAll(async () => { await Promise.all(nodes.map(async n => { await n.stop() })) })
+
+it('a contact locates a non-public node through its locator record; a stranger cannot', async () => {
+  const hub = await startNode({ contacts: PUBLIC })
+  nodes.push(hub)
+  const hubAddr = hub.addresses()[0]
+  const aHome = await tmpHome('a')
+  let a = await startNode({ home: aHome, bootstrap: [hubAddr] })
+  const b = await startNode({ bootstrap: [hubAddr] })
+  const s = await startNode({ bootstrap: [hubAddr] })
+  nodes.push(b, s)
+  expect(a.libp2p.services.dht.getMode()).toBe('client')
+
+  // a contact request needs an address the user was given out of band
+  await b.connect(a.addresses()[0])
+  await b.requestContact(a.peerId)
+  await waitFor(() => a.contactRequests().incoming.length === 1, 'A to get the request')
+  await a.accept(b.peerId)
+  await waitFor(() => b.contacts().length === 1, 'B to become A\'s contact')
+
+  // A moves to a new port; B knows only the old address
+  const oldAddr = a.addresses()[0]
+  await a.stop()
+  a = await startNode({ home: aHome, bootstrap: [hubAddr] })
+  nodes.push(a)
+  expect(a.addresses()[0]).not.toBe(oldAddr)
+  await waitFor(async () => await b.contactsService.refreshLocator(a.peerId) > 0, 'B to read A\'s fresh locator record')
+  const found = await b.locate(a.peerId)
+  expect(found.peerId).toBe(a.peerId.toString())
+  await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B to see A online again')
+
+  // the stranger: no route in the DHT, no plain presence record, nothing to decrypt
+  await expect(s.locate(a.peerId, { useCache: false })).rejects.toThrow(/not found/)
+  expect((await s.fetchPresence(a.peerId)).status).toBe('unknown')
+  expect(await s.contactsService.refreshLocator(a.peerId)).toBe(0)
+  await expect(s.connect(a.peerId.toString())).rejects.toThrow(PeerUnreachableError)
+})
