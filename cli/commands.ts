@@ -3,8 +3,10 @@
  * none holds state of its own. Returns the lines to print.
  */
 import { isPresenceStatus, STATUSES } from '../protocol/presence-record.js'
+import { VISIBILITIES } from '../node/contacts/contacts-store.js'
 import { UserError } from '../node/errors.js'
-import { describe, label, messageLine, whoTable } from './format.js'
+import type { Visibility } from '../node/contacts/contacts-store.js'
+import { contactsTable, describe, label, messageLine, whoTable } from './format.js'
 import type { Paint } from './style.js'
 import type { PresenceNode } from '../node/presence-node.js'
 
@@ -121,6 +123,112 @@ export const commands: Record<string, Command> = {
       return [`${nameOf(node, peer)} is ${describe({ ...r, status: r.status }, Date.now(), paint)} (from ${r.source})`]
     }
   },
+  contacts: {
+    usage: '/contacts',
+    help: 'your contacts and pending requests',
+    run: async ({ node, paint }) => contactsTable({ contacts: node.contacts(), ...node.contactRequests() }, p => nameOf(node, p), paint)
+  },
+  request: {
+    usage: '/request <peer id> [greeting]',
+    help: 'ask someone to become a contact (retried until it reaches them)',
+    run: async ({ node }, args, rest) => {
+      const [peer] = args
+      if (peer == null) throw new UserError('usage: /request <peer id> [greeting]')
+      const greeting = rest.slice(peer.length).trim()
+      const req = await node.requestContact(node.resolvePeer(peer), greeting === '' ? undefined : greeting)
+      return [`contact request to ${nameOf(node, req.peerId)} queued; it is retried until it reaches them`]
+    }
+  },
+  accept: {
+    usage: '/accept [peer id] [alias]',
+    help: 'accept a contact request (the only one pending if no peer is named)',
+    run: async ({ node }, args) => {
+      const peer = pendingFrom(node, args[0])
+      const contact = await node.accept(peer, args[1])
+      return [`${nameOf(node, contact.peerId)} is now a contact: you see each other's presence`]
+    }
+  },
+  deny: {
+    usage: '/deny [peer id]',
+    help: 'decline a contact request',
+    run: async ({ node }, args) => {
+      const peer = pendingFrom(node, args[0])
+      await node.deny(peer)
+      return [`declined ${nameOf(node, peer)}`]
+    }
+  },
+  cancel: {
+    usage: '/cancel <peer id>',
+    help: 'withdraw a contact request you sent',
+    run: async ({ node }, args) => {
+      if (args[0] == null) throw new UserError('usage: /cancel <peer id>')
+      const peer = node.resolvePeer(args[0])
+      await node.cancel(peer)
+      return [`withdrew the request to ${nameOf(node, peer)}`]
+    }
+  },
+  block: {
+    usage: '/block <alias|peer id>',
+    help: 'block someone: to them you look offline, their messages are dropped',
+    run: async ({ node }, args) => {
+      if (args[0] == null) throw new UserError('usage: /block <alias|peer id>')
+      const peer = node.resolvePeer(args[0])
+      const name = nameOf(node, peer)
+      await node.block(peer)
+      return [`blocked ${name}: they now see you offline`]
+    }
+  },
+  unblock: {
+    usage: '/unblock <alias|peer id>',
+    help: 'undo a block',
+    run: async ({ node }, args) => {
+      if (args[0] == null) throw new UserError('usage: /unblock <alias|peer id>')
+      const peer = node.resolvePeer(args[0])
+      await node.unblock(peer)
+      return [`unblocked ${nameOf(node, peer)}`]
+    }
+  },
+  blocked: {
+    usage: '/blocked',
+    help: 'the people you blocked',
+    run: async ({ node }) => {
+      const list = node.blocked()
+      return list.length === 0 ? ['nobody is blocked'] : list.map(b => `  ${nameOf(node, b.peerId).padEnd(16)} since ${new Date(b.since).toLocaleString()}  ${b.peerId}`)
+    }
+  },
+  visibility: {
+    usage: '/visibility [public|contacts|invisible] [allowed peer…]',
+    help: 'who can see your presence (invisible: only the peers you list)',
+    run: async ({ node }, args) => {
+      const [mode, ...allow] = args
+      if (mode != null) {
+        if (!(VISIBILITIES as readonly string[]).includes(mode)) throw new UserError(`usage: /visibility [${VISIBILITIES.join('|')}] [allowed peer…]`)
+        await node.setVisibility(mode as Visibility, allow.map(a => node.resolvePeer(a)))
+      }
+      const v = node.visibility()
+      return [`visibility: ${v.mode}${v.mode === 'invisible' ? ` (visible to: ${v.allow.length === 0 ? 'nobody' : v.allow.map(p => nameOf(node, p)).join(', ')})` : ''}`]
+    }
+  },
+  view: {
+    usage: '/view <alias|peer id> full|status',
+    help: 'what a contact sees: everything, or the status without note and activity',
+    run: async ({ node }, args) => {
+      const [who, level] = args
+      if (who == null || (level !== 'full' && level !== 'status')) throw new UserError('usage: /view <alias|peer id> full|status')
+      const peer = node.resolvePeer(who)
+      await node.setView(peer, level)
+      return [`${nameOf(node, peer)} sees ${level === 'full' ? 'your status, note and activity' : 'only your status'}`]
+    }
+  },
+  watchers: {
+    usage: '/watchers',
+    help: 'who asked to watch you, and who watches now',
+    run: async ({ node }) => {
+      const w = node.watchers()
+      const now = w.watching.length === 0 ? ['nobody is watching right now'] : [`watching now: ${w.watching.map(p => nameOf(node, p)).join(', ')}`]
+      return [...now, ...w.asked.map(a => `  ${a.direction === 'incoming' ? 'asked you' : 'you asked'}: ${nameOf(node, a.peerId).padEnd(16)} ${a.outcome}${a.greeting != null ? ` "${a.greeting}"` : ''}`)]
+    }
+  },
   id: {
     usage: '/id',
     help: 'show your peer id and addresses',
@@ -131,6 +239,14 @@ export const commands: Record<string, Command> = {
     help: 'this list',
     run: async () => Object.values(commands).map(c => `  ${c.usage.padEnd(40)} ${c.help}`).concat(`  ${'/quit'.padEnd(40)} go offline and exit`)
   }
+}
+
+/** The peer of a pending incoming request: the one named, else the only one. */
+function pendingFrom (node: PresenceNode, named: string | undefined): string {
+  if (named != null) return node.resolvePeer(named)
+  const { incoming } = node.contactRequests()
+  if (incoming.length === 1) return incoming[0].peerId
+  throw new UserError(incoming.length === 0 ? 'no pending contact requests' : 'several requests are pending: name the peer')
 }
 
 /** Parses and runs one input line; QUIT means the user asked to leave. */

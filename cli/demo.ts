@@ -74,6 +74,11 @@ async function sees (p: Person, re: RegExp, step: string, from = 0): Promise<voi
   await until(step, () => p.screen.slice(from).some(l => re.test(l)))
 }
 
+/** How a screen names a peer that has no alias yet: its shortened peer id. */
+function short (p: Person): string {
+  return `${p.peerId!.slice(0, 8)}…${p.peerId!.slice(-6)}`
+}
+
 async function quit (p: Person): Promise<void> {
   const exited = new Promise(resolve => p.child!.once('exit', resolve))
   type(p, '/quit')
@@ -90,15 +95,21 @@ async function main (): Promise<void> {
     await launch(bob, ['--bootstrap', alice.address!])
     await launch(carol, ['--bootstrap', alice.address!])
 
-    narrate('they watch each other\'s presence')
+    narrate('alice asks bob and carol to be contacts; they accept (nobody sees anyone\'s presence without consent)')
+    type(alice, `/request ${bob.peerId} hi bob, it's alice`)
+    type(alice, `/request ${carol.peerId} hi carol, it's alice`)
+    await sees(bob, /asks to be your contact: "hi bob, it's alice"/, 'bob receives alice\'s contact request')
+    await sees(carol, /asks to be your contact: "hi carol, it's alice"/, 'carol receives alice\'s contact request')
+    type(bob, `/accept ${alice.peerId} alice`)
+    type(carol, `/accept ${alice.peerId} alice`)
+    await sees(alice, new RegExp(`${short(bob)} accepted`), 'alice learns bob accepted')
+    await sees(alice, new RegExp(`${short(carol)} accepted`), 'alice learns carol accepted')
     type(alice, `/watch ${bob.peerId} bob`)
     type(alice, `/watch ${carol.peerId} carol`)
-    type(bob, `/watch ${alice.peerId} alice`)
-    type(carol, `/watch ${alice.peerId} alice`)
-    await sees(alice, /bob came online/, 'alice sees bob online')
-    await sees(alice, /carol came online/, 'alice sees carol online')
+    await sees(alice, /bob came online|watching bob/, 'alice names bob')
     await sees(bob, /alice came online/, 'bob sees alice online')
     await sees(carol, /alice came online/, 'carol sees alice online')
+    await until('alice sees bob and carol online', () => alice.screen.some(l => /bob came online/.test(l)) && alice.screen.some(l => /carol came online/.test(l)))
 
     narrate('bob goes to lunch; alice sees it at once')
     type(bob, '/status away out for lunch')
@@ -123,6 +134,14 @@ async function main (): Promise<void> {
     await launch(bob, ['--bootstrap', alice.address!])
     await sees(bob, /alice: bring the tickets/, 'bob receives the offline message', bobMark)
     await sees(alice, /→ bob: "bring the tickets" delivered/, 'alice sees it delivered', mark)
+
+    narrate('alice blocks carol: to carol, alice simply goes offline')
+    mark = carol.screen.length
+    type(alice, '/block carol')
+    await sees(alice, /blocked carol: they now see you offline/, 'alice blocks carol')
+    await sees(carol, /alice went offline/, 'carol sees alice offline', mark)
+    type(carol, '/msg alice are you there?')
+    await sees(carol, /→ alice: are you there\? …/, 'carol\'s message waits, as it would for an offline alice', mark)
 
     narrate('every step was observed')
   } finally {

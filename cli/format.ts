@@ -2,6 +2,8 @@
 import { painter } from './style.js'
 import type { Paint, Style } from './style.js'
 import type { ChatMessage } from '../node/chat/index.js'
+import type { ContactInfo } from '../node/contacts/contacts-service.js'
+import type { PendingRequest } from '../node/contacts/contacts-store.js'
 import type { PresenceView } from '../node/presence/index.js'
 
 const plain = painter(false)
@@ -71,4 +73,20 @@ export function messageLine (m: ChatMessage, who: string, paint: Paint = plain):
 export function stateLine (m: ChatMessage, who: string, paint: Paint = plain): string {
   const text = m.text.length > 30 ? `${m.text.slice(0, 29)}…` : m.text
   return paint('dim', `[${clock()}] → ${who}: "${text}" ${m.state}`)
+}
+
+export interface ContactsSnapshot {
+  contacts: ContactInfo[]
+  incoming: PendingRequest[]
+  outgoing: PendingRequest[]
+}
+
+/** Contacts, then requests waiting on you, then yours waiting on others. */
+export function contactsTable (snap: ContactsSnapshot, name: (peerId: string) => string, paint: Paint = plain): string[] {
+  const lines = snap.contacts.map(c =>
+    `  ${paint('bold', name(c.peerId).padEnd(16))} ${c.blocked ? paint('red', 'blocked') : `sees ${c.view === 'full' ? 'everything' : 'status only'}`}  ${paint('dim', c.peerId)}`)
+  if (lines.length === 0) lines.push('no contacts yet: /request <peer id> [greeting]')
+  for (const r of snap.incoming) lines.push(`  ${paint('cyan', 'asks you')}: ${r.peerId}${r.greeting != null ? ` "${r.greeting}"` : ''} (/accept or /deny)`)
+  for (const r of snap.outgoing) lines.push(`  ${paint('dim', 'you asked')}: ${name(r.peerId)} (${r.delivered === true ? 'delivered, waiting for an answer' : 'not delivered yet'})`)
+  return lines
 }

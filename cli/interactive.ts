@@ -7,7 +7,7 @@ import readline from 'node:readline'
 import { UserError } from '../node/errors.js'
 import { PresenceNode } from '../node/presence-node.js'
 import { complete, nameOf, QUIT, runLine } from './commands.js'
-import { messageLine, presenceLine, stateLine } from './format.js'
+import { clock, messageLine, presenceLine, stateLine } from './format.js'
 import { colourEnabled, painter } from './style.js'
 import type { ChatMessage } from '../node/chat/index.js'
 import type { PresenceNodeOptions } from '../node/presence-node.js'
@@ -68,6 +68,22 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     print([paint('dim', `${nameOf(node, peer)} is typing…`)])
   })
   if (tty) sendTypingWhileComposing(node, rl)
+
+  const contactsEvents = node.contactsService
+  const at = (): string => paint('dim', `[${clock()}]`)
+  contactsEvents.addEventListener('contact:request', (evt) => {
+    const { peerId, greeting } = evt.detail
+    print([`${at()} ${paint('cyan', `${peerId} asks to be your contact`)}${greeting != null ? `: "${greeting}"` : ''} — /accept or /deny`])
+  })
+  contactsEvents.addEventListener('contact:accepted', (evt) => {
+    print([`${at()} ${paint('green', `${nameOf(node, evt.detail.peerId)} accepted: you are contacts now`)}`])
+  })
+  contactsEvents.addEventListener('contact:declined', (evt) => {
+    print([`${at()} ${nameOf(node, evt.detail.peerId)} declined your contact request`])
+  })
+  contactsEvents.addEventListener('contact:cancelled', (evt) => {
+    print([`${at()} ${nameOf(node, evt.detail.peerId)} withdrew their contact request`])
+  })
 
   let saidBye = false
   const stop = async (): Promise<void> => {
@@ -147,6 +163,8 @@ async function showUnread (node: PresenceNode, show: (m: ChatMessage) => void, p
   }
   const held = await node.requests()
   if (held.length > 0) print([`${held.length} held message(s) from people who are not your contacts: /requests`])
+  const asking = node.contactRequests().incoming
+  if (asking.length > 0) print([`${asking.length} contact request(s) waiting for you: /contacts`])
 }
 
 /** How far back the start-up unread scan looks per contact. */

@@ -6,7 +6,8 @@ import { UserError } from '../node/errors.js'
 import { ensureHome, loadOrCreateIdentity, readRuntime, resolveHome } from '../node/home.js'
 import { MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { callNode } from '../node/control/client.js'
-import { whoTable } from './format.js'
+import { contactsTable, label, whoTable } from './format.js'
+import type { ContactsSnapshot } from './format.js'
 import { runInteractive } from './interactive.js'
 import type { PresenceView } from '../node/presence/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -117,6 +118,31 @@ program.command('send')
   .action(async (to: string, text: string[], _opts, cmd: Command) => {
     const { id } = await callNode<{ id: string }>(homeOf(cmd), 'send', to, text.join(' '))
     console.log(`queued ${id}`)
+  })
+
+program.command('contacts')
+  .description('the running node\'s contacts and pending requests')
+  .option('--json', 'print them as JSON')
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const snap = await callNode<ContactsSnapshot>(homeOf(cmd), 'contacts')
+    const names = new Map(snap.contacts.map(c => [c.peerId, c.alias]))
+    console.log(opts.json === true ? JSON.stringify(snap) : contactsTable(snap, p => label({ peerId: p, alias: names.get(p) })).join('\n'))
+  })
+
+program.command('block')
+  .description('block a peer: to them you look offline, their messages are dropped')
+  .argument('<peer>', 'alias or peer id')
+  .action(async (peer: string, _opts, cmd: Command) => {
+    const { blocked } = await callNode<{ blocked: string }>(homeOf(cmd), 'block', peer)
+    console.log(`blocked ${blocked}`)
+  })
+
+program.command('unblock')
+  .description('undo a block')
+  .argument('<peer>', 'alias or peer id')
+  .action(async (peer: string, _opts, cmd: Command) => {
+    const { unblocked } = await callNode<{ unblocked: string }>(homeOf(cmd), 'unblock', peer)
+    console.log(`unblocked ${unblocked}`)
   })
 
 program.command('who')

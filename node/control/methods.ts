@@ -18,6 +18,17 @@ export function controlMethods (node: PresenceNode): ControlMethods {
       return node.presence.self
     },
     who: () => node.who(),
+    contacts: () => ({ contacts: node.contacts(), ...node.contactRequests() }),
+    block: async (peer: unknown) => {
+      if (typeof peer !== 'string') throw new UserError('usage: block <alias|peer id>')
+      await node.block(node.resolvePeer(peer))
+      return { blocked: node.resolvePeer(peer) }
+    },
+    unblock: async (peer: unknown) => {
+      if (typeof peer !== 'string') throw new UserError('usage: unblock <alias|peer id>')
+      await node.unblock(node.resolvePeer(peer))
+      return { unblocked: node.resolvePeer(peer) }
+    },
     send: async (to: unknown, text: unknown) => {
       if (typeof to !== 'string' || typeof text !== 'string') throw new UserError('usage: send <alias|peer id> <text>')
       return { id: await node.send(to, text) }

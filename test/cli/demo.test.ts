@@ -6,7 +6,7 @@ const DEMO = path.resolve(import.meta.dirname, '../../cli/demo.ts')
 
 it('npm run demo observes every step and exits 0', async () => {
   // the demo's nodes /watch each other as strangers, which needs public visibility (default: contacts)
-  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PRESENCE_MESH_VISIBILITY: 'public' } })
+  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
