@@ -108,8 +108,11 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   const done = new Promise<void>(resolve => {
     process.once('SIGINT', () => { void stop().then(resolve) })
     process.once('SIGTERM', () => { void stop().then(resolve) })
+    // one command at a time, in the order typed (a slow /status must not be overtaken by /who)
+    let queue = Promise.resolve()
     rl.on('line', line => {
-      void (async () => {
+      queue = queue.then(async () => {
+        if (closed) return
         try {
           const out = await runLine({ node, paint, unread }, line)
           if (out === QUIT) {
@@ -121,7 +124,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
         } catch (err: any) {
           print([paint('red', `error: ${err instanceof UserError ? err.message : String(err.message ?? err)}`)])
         }
-      })()
+      })
     })
     // Ctrl-D on a terminal leaves; a piped stdin that ends keeps the node running
     rl.on('close', () => { if (tty) void stop().then(resolve) })

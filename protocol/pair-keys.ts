@@ -1,7 +1,7 @@
 /**
  * Pairwise secrets between two identities. Pure: every function is a
  * deterministic computation over the two Ed25519 identity keys, so both sides
- * derive the same keys without talking. docs/protocol-privacy.md specifies it.
+ * derive the same keys without talking. docs/protocol.md §8 specifies it.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'

@@ -1,6 +1,6 @@
 /**
  * Locator records in the DHT: how contacts find this node's addresses when it
- * is not public (protocol-privacy.md §6). The rules object is built with the
+ * is not public (protocol.md §8.6). The rules object is built with the
  * factory (kad-dht needs its validator and selector up front); the publisher
  * runs inside the contacts service.
  */
