@@ -17,6 +17,7 @@ export class ReceiptQueue {
   private queued: Promise<void> = Promise.resolve()
   private readonly ready: Uint8Array[] = []
   private writing = false
+  private failed = false
   private written: Promise<void> = Promise.resolve()
 
   constructor (private readonly lp: LengthPrefixedStream, private readonly onFail: (err: unknown) => void) {}
@@ -63,8 +64,10 @@ export class ReceiptQueue {
   }
 
   private fail (err: unknown): void {
-    if (this.chain.failed) return
+    // the store may have failed the chain already; the stream still has to go
     this.chain.failed = true
+    if (this.failed) return
+    this.failed = true
     this.onFail(err)
   }
 }
