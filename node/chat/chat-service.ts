@@ -248,6 +248,9 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     let id: string
     if (typeof peer !== 'string') {
       id = peer.toString()
+    } else if (this.senders.has(peer)) {
+      // already parsed once (sender keys are canonical peer id strings)
+      id = peer
     } else {
       try {
         id = peerIdFromString(peer).toString()

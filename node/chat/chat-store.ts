@@ -65,7 +65,9 @@ export interface ChangeChain {
 
 interface Change {
   /** Adds the change to the group's batch; returns what runs once the batch committed (its result goes to the caller). */
-  build: (g: Group) => Promise<() => unknown>
+  build: (g: Group, prepared: unknown) => Promise<() => unknown>
+  /** A read of committed state, started for every change of the group at once when the group forms; build gets its result. */
+  prepare?: () => Promise<unknown>
   /** Needs a batch of its own (it queries keys that other changes of a group may put). */
   alone: boolean
   chain?: ChangeChain
@@ -125,9 +127,9 @@ export class ChatStore {
    * next group, and resolves once that batch committed. alone: in a batch of
    * its own (for changes that read keys other changes put).
    */
-  private async change<T> (build: (g: Group) => Promise<() => T>, alone = false, chain?: ChangeChain): Promise<T> {
+  private async change<T, P = undefined> (build: (g: Group, prepared: P) => Promise<() => T>, alone = false, chain?: ChangeChain, prepare?: () => Promise<P>): Promise<T> {
     return await new Promise<T>((resolve, reject) => {
-      this.changes.push({ build, alone, chain, resolve, reject })
+      this.changes.push({ build: build as Change['build'], alone, chain, prepare, resolve, reject })
       if (!this.flushing) void this.flush()
     })
   }
@@ -156,8 +158,10 @@ export class ChatStore {
     const g: Group = { batch: this.ds.batch(), inIds: new Set() }
     const done: Array<() => unknown> = []
     const seq = this.seq
+    const prepared = group.map(c => c.prepare?.())
+    for (const p of prepared) p?.catch(() => {})
     try {
-      for (const c of group) done.push(await c.build(g))
+      for (let i = 0; i < group.length; i++) done.push(await group[i].build(g, await prepared[i]))
       if (this.seq !== seq) g.batch.put(keys.seq(), enc.encode(String(this.seq)))
       await g.batch.commit()
     } catch (err) {
@@ -293,9 +297,9 @@ export class ChatStore {
    * undefined for a dropped text. Resolves once the batch committed.
    */
   async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain): Promise<{ duplicate: boolean, message?: ChatMessage }> {
-    return await this.change<{ duplicate: boolean, message?: ChatMessage }>(async ({ batch: b, inIds }) => {
-      const inId = keys.inId(peer, id)
-      if (inIds.has(inId.toString()) || await this.ds.has(inId)) return () => ({ duplicate: true })
+    const inId = keys.inId(peer, id)
+    return await this.change<{ duplicate: boolean, message?: ChatMessage }, boolean>(async ({ batch: b, inIds }, stored) => {
+      if (stored || inIds.has(inId.toString())) return () => ({ duplicate: true })
       inIds.add(inId.toString())
       b.put(inId, enc.encode(fate))
       let message: ChatMessage | undefined
@@ -310,7 +314,7 @@ export class ChatStore {
         }
       }
       return () => ({ duplicate: false, message })
-    }, false, chain)
+    }, false, chain, async () => await this.ds.has(inId))
   }
 
   /**
