@@ -155,12 +155,12 @@ export class ChatStore {
       else group.push(c)
     }
     if (group.length === 0) return
-    const g: Group = { batch: this.ds.batch(), inIds: new Set() }
     const done: Array<() => unknown> = []
     const seq = this.seq
-    const prepared = group.map(c => c.prepare?.())
-    for (const p of prepared) p?.catch(() => {})
     try {
+      const g: Group = { batch: this.ds.batch(), inIds: new Set() }
+      const prepared = group.map(c => c.prepare?.())
+      for (const p of prepared) p?.catch(() => {})
       for (let i = 0; i < group.length; i++) done.push(await group[i].build(g, await prepared[i]))
       if (this.seq !== seq) g.batch.put(keys.seq(), enc.encode(String(this.seq)))
       await g.batch.commit()
