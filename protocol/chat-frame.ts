@@ -42,13 +42,26 @@ const utf8 = new TextEncoder()
 const LONE_SURROGATE = /\p{Cs}/u
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
+/** CSPRNG bytes fetched 256 ids at a time (one call instead of one per frame); each byte is handed out once. */
+const idPool = new Uint8Array(256 * CHAT_ID_BYTES)
+let idPoolUsed = idPool.byteLength
+
 /** A fresh frame id: CHAT_ID_BYTES bytes from the platform CSPRNG. */
 export function newChatId (): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(CHAT_ID_BYTES))
+  if (idPoolUsed === idPool.byteLength) {
+    crypto.getRandomValues(idPool)
+    idPoolUsed = 0
+  }
+  idPoolUsed += CHAT_ID_BYTES
+  return idPool.slice(idPoolUsed - CHAT_ID_BYTES, idPoolUsed)
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
 export function chatIdToHex (id: Uint8Array): string {
-  return Array.from(id, b => b.toString(16).padStart(2, '0')).join('')
+  let hex = ''
+  for (const b of id) hex += HEX[b]
+  return hex
 }
 
 export function chatIdFromHex (hex: string): Uint8Array {

@@ -16,7 +16,8 @@ import * as C from './constants.js'
 import { contactBook, isChatContact } from './contacts.js'
 import type { ChatContactBook } from './contacts.js'
 import { PeerSender } from './peer-sender.js'
-import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import { ReceiptQueue } from './receipt-queue.js'
+import type { ChangeChain, ChatMessage, NonContactPolicy } from './chat-store.js'
 import type { ChatConnectionManager, ChatRegistrar } from './libp2p-parts.js'
 import type { SenderOptions } from './peer-sender.js'
 import type { ChatRejectReason } from '../../protocol/chat-frame.js'
@@ -179,8 +180,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     const id = newChatId()
     const sentAt = Date.now()
     const bytes = encodeChatFrame({ kind: 'text', id, sentAt, text })
-    const { message, item } = await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes)
-    this.sender(peerId).enqueue(item)
+    const { message } = await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes, (item) => { this.sender(peerId).enqueue(item) })
     return message
   }
 
@@ -251,6 +251,9 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     let id: string
     if (typeof peer !== 'string') {
       id = peer.toString()
+    } else if (this.senders.has(peer)) {
+      // already parsed once (sender keys are canonical peer id strings)
+      id = peer
     } else {
       try {
         id = peerIdFromString(peer).toString()
@@ -293,7 +296,14 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     this.safeDispatchEvent('violation', { detail: { peer, reason } })
   }
 
-  /** Inbound side: one frame at a time, each text or read receipt acknowledged once stored. */
+  /**
+   * Inbound side. Frames are read ahead while earlier ones are being stored;
+   * the store commits them in arrival order (frames that arrive during a
+   * commit share the next batch), and each text or read receipt is
+   * acknowledged, in order, only after the batch holding it committed. If a
+   * frame cannot be stored, no later frame of the stream is stored either.
+   * The frames before a violation are still acknowledged before the reset.
+   */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     if (this.isBlocked(peer)) {
@@ -303,27 +313,37 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
       return
     }
     const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
+    const receipts = new ReceiptQueue(lp, (err: any) => {
+      // not stored or not acknowledged: the sender keeps it and tries again
+      this.log.error('chat frame from %s not handled - %e', peer, err)
+      stream.abort(err)
+    })
     while (true) {
+      if (receipts.size >= C.RECEIVER_READ_AHEAD) await receipts.drain()
       let bytes: Uint8Array
       try {
         bytes = (await lp.read({ signal: AbortSignal.timeout(this.receiverIdleMs) })).subarray()
       } catch (err: any) {
         if (LENGTH_ERRORS.has(err?.name)) {
+          await receipts.drain()
           this.violation(stream, peer, 'oversize', err.message)
         } else if (stream.status === 'open') {
           // the sender closed its side, or went quiet for receiverIdleMs
-          await stream.close().catch(() => { stream.abort(err) })
+          await receipts.drain()
+          if (stream.status === 'open') await stream.close().catch(() => { stream.abort(err) })
         }
         return
       }
       try {
         this.rateLimiter.consume(peer)
       } catch {
+        await receipts.drain()
         this.violation(stream, peer, 'rate')
         return
       }
       const res = decodeChatFrame(bytes)
       if (!res.ok) {
+        await receipts.drain()
         this.violation(stream, peer, res.reason, res.detail)
         return
       }
@@ -333,19 +353,14 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
         continue
       }
       if (frame.kind === 'delivered') {
+        await receipts.drain()
         this.violation(stream, peer, 'unexpected-receipt')
         return
       }
-      try {
-        if (frame.kind === 'text') await this.receiveText(peer, chatIdToHex(frame.id), frame.text, frame.sentAt)
-        else await this.receiveRead(peer, chatIdToHex(frame.ref))
-        await lp.write(encodeChatFrame({ kind: 'delivered', id: newChatId(), sentAt: Date.now(), ref: frame.id }))
-      } catch (err: any) {
-        // not stored or not acknowledged: the sender keeps it and tries again
-        this.log.error('chat frame from %s not handled - %e', peer, err)
-        stream.abort(err)
-        return
-      }
+      const stored = frame.kind === 'text'
+        ? this.receiveText(peer, chatIdToHex(frame.id), frame.text, frame.sentAt, receipts.chain)
+        : this.receiveRead(peer, chatIdToHex(frame.ref), receipts.chain)
+      receipts.add(stored, encodeChatFrame({ kind: 'delivered', id: newChatId(), sentAt: Date.now(), ref: frame.id }))
     }
   }
 
@@ -353,17 +368,17 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     return contactBook(this.components)?.isBlocked(peer) === true
   }
 
-  private async receiveText (peer: string, id: string, text: string, sentAt: number): Promise<void> {
+  private async receiveText (peer: string, id: string, text: string, sentAt: number, chain: ChangeChain): Promise<void> {
     if (this.isBlocked(peer)) throw new Error('unreachable')
     const fate = this.isContact(peer) || this.policy === 'accept' ? 'msg' : this.policy === 'hold' ? 'req' : 'drop'
-    const { duplicate, message } = await this.store.saveInbound(peer, id, text, sentAt, fate)
+    const { duplicate, message } = await this.store.saveInbound(peer, id, text, sentAt, fate, chain)
     if (duplicate) return
     this.stopTyping(peer)
     if (message != null) this.safeDispatchEvent(fate === 'msg' ? 'message' : 'request', { detail: message })
   }
 
-  private async receiveRead (peer: string, ref: string): Promise<void> {
-    for (const m of await this.store.applyRead(peer, ref)) this.safeDispatchEvent('state', { detail: m })
+  private async receiveRead (peer: string, ref: string, chain: ChangeChain): Promise<void> {
+    for (const m of await this.store.applyRead(peer, ref, chain)) this.safeDispatchEvent('state', { detail: m })
   }
 
   private showTyping (peer: string): void {

@@ -1,7 +1,11 @@
 /**
  * Everything chat keeps in the datastore: history, the outbox, the
- * deduplication index and held requests. Each change is one atomic batch, and
- * batches run one at a time, so a crash leaves either all of a change or none.
+ * deduplication index and held requests. Each change goes into one atomic
+ * batch, and batches run one at a time, so a crash leaves either all of a
+ * change or none. Group commit: the frequent changes (queueing a text, an
+ * acknowledged outbox item, a stored incoming text) that arrive while a batch
+ * is committing share the next batch; each caller resolves only after that
+ * batch committed.
  */
 import { Key } from 'interface-datastore'
 import { chatIdToHex, decodeChatFrame } from '../../protocol/chat-frame.js'
@@ -43,6 +47,34 @@ export interface OutboxItem {
 
 type InboundFate = 'msg' | 'req' | 'drop'
 
+type Batch = ReturnType<Datastore['batch']>
+
+/** Per group: keys put by earlier changes of the same, not yet committed, batch. */
+interface Group {
+  batch: Batch
+  inIds: Set<string>
+}
+
+/**
+ * Links changes that must commit in order, all or a prefix: once one of them
+ * failed, the later ones fail without being stored (a receiver's stream).
+ */
+export interface ChangeChain {
+  failed: boolean
+}
+
+interface Change {
+  /** Adds the change to the group's batch; returns what runs once the batch committed (its result goes to the caller). */
+  build: (g: Group, prepared: unknown) => Promise<() => unknown>
+  /** A read of committed state, started for every change of the group at once when the group forms; build gets its result. */
+  prepare?: () => Promise<unknown>
+  /** Needs a batch of its own (it queries keys that other changes of a group may put). */
+  alone: boolean
+  chain?: ChangeChain
+  resolve: (v: any) => void
+  reject: (err: unknown) => void
+}
+
 const SEQ_DIGITS = 15
 const MAX_SEQ = 10 ** SEQ_DIGITS - 1
 const pad = (seq: number): string => seq.toString().padStart(SEQ_DIGITS, '0')
@@ -75,7 +107,8 @@ const cacheKey = (peer: string, seq: number): string => `${peer}/${seq}`
 
 export class ChatStore {
   private seq = 0
-  private chain: Promise<unknown> = Promise.resolve()
+  private readonly changes: Change[] = []
+  private flushing = false
   /**
    * Outgoing texts still in the outbox, as last updated. Saves a read per state
    * change, and holds `sent`, which is not written: after a crash an
@@ -89,11 +122,64 @@ export class ChatStore {
     this.seq = await this.getNumber(keys.seq()) ?? 0
   }
 
-  /** Runs fn after every earlier change has committed. */
-  private async locked<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn)
-    this.chain = run.catch(() => {})
-    return await run
+  /**
+   * Runs build after every earlier change has committed, in the batch of the
+   * next group, and resolves once that batch committed. alone: in a batch of
+   * its own (for changes that read keys other changes put).
+   */
+  private async change<T, P = undefined> (build: (g: Group, prepared: P) => Promise<() => T>, alone = false, chain?: ChangeChain, prepare?: () => Promise<P>): Promise<T> {
+    return await new Promise<T>((resolve, reject) => {
+      this.changes.push({ build: build as Change['build'], alone, chain, prepare, resolve, reject })
+      if (!this.flushing) void this.flush()
+    })
+  }
+
+  private async flush (): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.changes.length > 0) {
+        const next = this.changes.findIndex(c => c.alone)
+        const n = this.changes[0].alone ? 1 : next < 0 ? this.changes.length : next
+        const group = this.changes.splice(0, n)
+        await this.commitGroup(group)
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private async commitGroup (all: Change[]): Promise<void> {
+    const group: Change[] = []
+    for (const c of all) {
+      if (c.chain?.failed === true) c.reject(new Error('an earlier change of its chain failed'))
+      else group.push(c)
+    }
+    if (group.length === 0) return
+    const done: Array<() => unknown> = []
+    const seq = this.seq
+    try {
+      const g: Group = { batch: this.ds.batch(), inIds: new Set() }
+      const prepared = group.map(c => c.prepare?.())
+      for (const p of prepared) p?.catch(() => {})
+      for (let i = 0; i < group.length; i++) done.push(await group[i].build(g, await prepared[i]))
+      if (this.seq !== seq) g.batch.put(keys.seq(), enc.encode(String(this.seq)))
+      await g.batch.commit()
+    } catch (err) {
+      // nothing of the group was stored: every caller fails (sequence numbers are not reused)
+      for (const c of group) {
+        if (c.chain != null) c.chain.failed = true
+        c.reject(err)
+      }
+      return
+    }
+    // in order and synchronously: callers see their changes in commit order
+    group.forEach((c, i) => {
+      try {
+        c.resolve(done[i]())
+      } catch (err) {
+        c.reject(err)
+      }
+    })
   }
 
   private async getNumber (key: Key): Promise<number | undefined> {
@@ -114,20 +200,25 @@ export class ChatStore {
     return ++this.seq
   }
 
-  /** Writes a new outgoing text to history and outbox in one batch. */
-  async queueText (peer: string, id: string, text: string, sentAt: number, bytes: Uint8Array): Promise<{ message: ChatMessage, item: OutboxItem }> {
-    return await this.locked(async () => {
+  /**
+   * Writes a new outgoing text to history and outbox (one batch, shared with
+   * the changes queued meanwhile). onStored runs synchronously once it
+   * committed, in commit order: the place to hand the item to its sender.
+   */
+  async queueText (peer: string, id: string, text: string, sentAt: number, bytes: Uint8Array, onStored?: (item: OutboxItem) => void): Promise<{ message: ChatMessage, item: OutboxItem }> {
+    return await this.change(async ({ batch: b }) => {
       const seq = this.nextSeq()
       const message: ChatMessage = { id, peer, direction: 'out', text, sentAt, state: 'queued', seq }
-      const b = this.ds.batch()
       b.put(keys.msg(peer, seq), json(message))
       b.put(keys.out(peer, seq), bytes)
       b.put(keys.outId(peer, id), enc.encode(String(seq)))
       b.put(keys.unreadOut(peer, seq), EMPTY)
-      b.put(keys.seq(), enc.encode(String(seq)))
-      await b.commit()
-      this.unacked.set(cacheKey(peer, seq), message)
-      return { message: { ...message }, item: { peer, seq, id, kind: 'text', bytes } }
+      return () => {
+        this.unacked.set(cacheKey(peer, seq), message)
+        const item: OutboxItem = { peer, seq, id, kind: 'text', bytes }
+        onStored?.(item)
+        return { message: { ...message }, item }
+      }
     })
   }
 
@@ -149,7 +240,7 @@ export class ChatStore {
   }
 
   /** Moves a message forward (never back) and adds the write to the batch. */
-  private async updateState (peer: string, seq: number, state: DeliveryState, b: ReturnType<Datastore['batch']>): Promise<ChatMessage | undefined> {
+  private async updateState (peer: string, seq: number, state: DeliveryState, b: Batch): Promise<ChatMessage | undefined> {
     let m = this.unacked.get(cacheKey(peer, seq))
     if (m == null) {
       const raw = await this.getOrUndefined(keys.msg(peer, seq))
@@ -172,23 +263,22 @@ export class ChatStore {
 
   /** A delivery receipt came: the item leaves the outbox. */
   async acked (item: OutboxItem): Promise<ChatMessage | undefined> {
-    return await this.locked(async () => {
-      const b = this.ds.batch()
+    return await this.change(async ({ batch: b }) => {
       b.delete(keys.out(item.peer, item.seq))
       const m = item.kind === 'text' ? await this.updateState(item.peer, item.seq, 'delivered', b) : undefined
-      await b.commit()
-      this.unacked.delete(cacheKey(item.peer, item.seq))
-      return m
+      return () => {
+        this.unacked.delete(cacheKey(item.peer, item.seq))
+        return m
+      }
     })
   }
 
   /** A read receipt for ref: every outgoing message to peer up to ref is read. */
-  async applyRead (peer: string, ref: string): Promise<ChatMessage[]> {
-    return await this.locked(async () => {
+  async applyRead (peer: string, ref: string, chain?: ChangeChain): Promise<ChatMessage[]> {
+    return await this.change(async ({ batch: b }) => {
       const upTo = await this.getNumber(keys.outId(peer, ref))
-      if (upTo == null) return []
-      const b = this.ds.batch()
       const changed: ChatMessage[] = []
+      if (upTo == null) return () => changed
       for await (const key of this.ds.queryKeys({ prefix: prefix('unread-out', peer) })) {
         const seq = Number(key.baseNamespace())
         if (seq > upTo) break
@@ -196,21 +286,22 @@ export class ChatStore {
         const m = await this.updateState(peer, seq, 'read', b)
         if (m != null) changed.push(m)
       }
-      await b.commit()
-      return changed
-    })
+      return () => changed
+    }, true, chain)
   }
 
   /**
    * Stores an incoming text where the policy put it, with its id in the
    * deduplication index, in one batch. A duplicate (an id seen before from
-   * this peer) changes nothing. message is undefined for a dropped text.
+   * this peer, stored or in the same batch) changes nothing. message is
+   * undefined for a dropped text. Resolves once the batch committed.
    */
-  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate): Promise<{ duplicate: boolean, message?: ChatMessage }> {
-    return await this.locked(async () => {
-      if (await this.ds.has(keys.inId(peer, id))) return { duplicate: true }
-      const b = this.ds.batch()
-      b.put(keys.inId(peer, id), enc.encode(fate))
+  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain): Promise<{ duplicate: boolean, message?: ChatMessage }> {
+    const inId = keys.inId(peer, id)
+    return await this.change<{ duplicate: boolean, message?: ChatMessage }, boolean>(async ({ batch: b, inIds }, stored) => {
+      if (stored || inIds.has(inId.toString())) return () => ({ duplicate: true })
+      inIds.add(inId.toString())
+      b.put(inId, enc.encode(fate))
       let message: ChatMessage | undefined
       if (fate !== 'drop') {
         const seq = this.nextSeq()
@@ -221,11 +312,9 @@ export class ChatStore {
         } else {
           b.put(keys.req(peer, seq), json(message))
         }
-        b.put(keys.seq(), enc.encode(String(seq)))
       }
-      await b.commit()
-      return { duplicate: false, message }
-    })
+      return () => ({ duplicate: false, message })
+    }, false, chain, async () => await this.ds.has(inId))
   }
 
   /**
@@ -233,26 +322,21 @@ export class ChatStore {
    * batch, queues one read receipt for the newest: makeReceipt gets its id.
    */
   async markRead (peer: string, makeReceipt: (ref: string) => { id: string, bytes: Uint8Array }): Promise<{ changed: ChatMessage[], item?: OutboxItem }> {
-    return await this.locked(async () => {
-      const b = this.ds.batch()
+    return await this.change(async ({ batch: b }) => {
       const changed: ChatMessage[] = []
       for await (const key of this.ds.queryKeys({ prefix: prefix('unread-in', peer) })) {
         b.delete(key)
         const m = await this.updateState(peer, Number(key.baseNamespace()), 'read', b)
         if (m != null) changed.push(m)
       }
-      if (changed.length === 0) {
-        await b.commit()
-        return { changed }
-      }
+      if (changed.length === 0) return () => ({ changed })
       const newest = changed.reduce((a, m) => m.seq > a.seq ? m : a)
       const receipt = makeReceipt(newest.id)
       const seq = this.nextSeq()
       b.put(keys.out(peer, seq), receipt.bytes)
-      b.put(keys.seq(), enc.encode(String(seq)))
-      await b.commit()
-      return { changed, item: { peer, seq, id: receipt.id, kind: 'read', bytes: receipt.bytes } }
-    })
+      const item: OutboxItem = { peer, seq, id: receipt.id, kind: 'read', bytes: receipt.bytes }
+      return () => ({ changed, item })
+    }, true)
   }
 
   /** The newest `limit` messages with peer, oldest first. */
@@ -275,32 +359,28 @@ export class ChatStore {
 
   /** Moves held messages from peer into its history (keeping their arrival order). */
   async acceptRequests (peer: string): Promise<ChatMessage[]> {
-    return await this.locked(async () => {
+    return await this.change(async ({ batch: b }) => {
       const held = await this.requests(peer)
-      const b = this.ds.batch()
       for (const m of held) {
         b.delete(keys.req(peer, m.seq))
         b.put(keys.msg(peer, m.seq), json(m))
         b.put(keys.unreadIn(peer, m.seq), EMPTY)
         b.put(keys.inId(peer, m.id), enc.encode('msg'))
       }
-      await b.commit()
-      return held
-    })
+      return () => held
+    }, true)
   }
 
   /** Deletes held messages from peer; their ids stay known so retries stay dropped. */
   async discardRequests (peer: string): Promise<number> {
-    return await this.locked(async () => {
+    return await this.change(async ({ batch: b }) => {
       const held = await this.requests(peer)
-      const b = this.ds.batch()
       for (const m of held) {
         b.delete(keys.req(peer, m.seq))
         b.put(keys.inId(peer, m.id), enc.encode('drop'))
       }
-      await b.commit()
-      return held.length
-    })
+      return () => held.length
+    }, true)
   }
 
   async getPolicy (): Promise<NonContactPolicy | undefined> {

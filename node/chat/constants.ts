@@ -19,6 +19,12 @@ export const SEND_RATE_PER_SECOND = 250
 export const SEND_BURST = 100
 /** Frames written but not yet acknowledged, per stream. */
 export const IN_FLIGHT_WINDOW = 32
+/**
+ * Frames a receiver reads ahead of its receipts on one stream (being stored or
+ * waiting for their receipt); beyond that it stops reading until receipts went
+ * out. An honest sender never has more than IN_FLIGHT_WINDOW outstanding.
+ */
+export const RECEIVER_READ_AHEAD = 2 * IN_FLIGHT_WINDOW
 
 /** Retry backoff while a peer is unreachable: base * 2^attempt, capped, with jitter. */
 export const RETRY_BASE_MS = 1_000

@@ -2,7 +2,7 @@
  * Drains one peer's outbox in order over one stream at a time. Frames go out
  * paced and pipelined (at most `window` unacknowledged); the receiver
  * acknowledges each in order, and only an acknowledged frame leaves the
- * outbox. Any failure drops the stream and everything unacknowledged is sent
+ * outbox (the store coalesces those deletions into shared batches). Any failure drops the stream and everything unacknowledged is sent
  * again on the next one, from the oldest: the receiver's deduplication turns
  * that into exactly-once, in order.
  */
@@ -73,6 +73,8 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 
 export class PeerSender {
   private readonly pending: Array<OutboxItem & { sentMarked?: boolean }> = []
+  /** Acknowledged items whose removal from the outbox has not committed yet. */
+  private readonly settling = new Set<Promise<void>>()
   private readonly wake = new Wakeup()
   private typing?: Uint8Array
   private stream?: Stream
@@ -88,9 +90,9 @@ export class PeerSender {
     this.tokens = opts.burst
   }
 
-  /** Frames not yet acknowledged. */
+  /** Frames still in the outbox: not yet acknowledged, or their removal not yet committed. */
   get queued (): number {
-    return this.pending.length
+    return this.pending.length + this.settling.size
   }
 
   start (): void {
@@ -103,6 +105,7 @@ export class PeerSender {
     this.stream?.abort(new Error('chat service stopping'))
     this.wake.notify()
     await this.running
+    await Promise.all(this.settling)
   }
 
   enqueue (item: OutboxItem): void {
@@ -164,15 +167,19 @@ export class PeerSender {
     }
   }
 
+  /** Takes a token if one is there now. */
+  private takeToken (): boolean {
+    const now = Date.now()
+    this.tokens = Math.min(this.opts.burst, this.tokens + (now - this.refilledAt) * this.opts.ratePerSecond / 1000)
+    this.refilledAt = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  }
+
   private async pace (): Promise<void> {
     for (let i = 0; i < 1000 && !this.stopped; i++) {
-      const now = Date.now()
-      this.tokens = Math.min(this.opts.burst, this.tokens + (now - this.refilledAt) * this.opts.ratePerSecond / 1000)
-      this.refilledAt = now
-      if (this.tokens >= 1) {
-        this.tokens -= 1
-        return
-      }
+      if (this.takeToken()) return
       await sleep(Math.ceil((1 - this.tokens) * 1000 / this.opts.ratePerSecond))
     }
   }
@@ -212,18 +219,43 @@ export class PeerSender {
         if (res.frame.kind !== 'delivered' || state.inFlight === 0 || head == null || chatIdToHex(res.frame.ref) !== head.id) {
           throw new ProtocolError(`unexpected ${res.frame.kind} frame from receiver`)
         }
-        const m = await this.ctx.store.acked(head)
         this.pending.shift()
         state.inFlight--
         state.acked++
         state.progressAt = Date.now()
-        if (m != null) this.ctx.onState(m)
+        this.settle(head)
         this.wake.notify()
       }
     } catch (err: any) {
       state.failure = err
       this.wake.notify()
     }
+  }
+
+  /** The next frame of pending goes in flight. */
+  private take (state: SessionState): Uint8Array {
+    const item = this.pending[state.inFlight]
+    if (state.inFlight === 0) state.progressAt = Date.now()
+    state.inFlight++
+    if (item.sentMarked !== true) {
+      item.sentMarked = true
+      const m = this.ctx.store.markSent(item)
+      if (m != null) this.ctx.onState(m)
+    }
+    return item.bytes
+  }
+
+  /**
+   * Removes an acknowledged item from the outbox without holding up the next
+   * receipts. Should that write fail, the item stays on disk and is sent again
+   * after a restart, which the receiver acknowledges as a duplicate.
+   */
+  private settle (item: OutboxItem): void {
+    const done = this.ctx.store.acked(item).then(
+      (m) => { if (m != null) this.ctx.onState(m) },
+      (err: any) => { this.ctx.log.error('chat to %p: delivered state of %s not stored - %e', this.peer, item.id, err) }
+    ).finally(() => { this.settling.delete(done) })
+    this.settling.add(done)
   }
 
   /** Writes until nothing is left to send or acknowledge and the stream was idle for idleMs. */
@@ -246,15 +278,10 @@ export class PeerSender {
       if (state.inFlight < this.pending.length && state.inFlight < this.opts.window) {
         await this.pace()
         if (state.failure != null) throw state.failure
-        const item = this.pending[state.inFlight]
-        if (state.inFlight === 0) state.progressAt = Date.now()
-        state.inFlight++
-        if (item.sentMarked !== true) {
-          item.sentMarked = true
-          const m = this.ctx.store.markSent(item)
-          if (m != null) this.ctx.onState(m)
-        }
-        await lp.write(item.bytes)
+        // every frame the window and the pacing allow right now goes out in one write
+        const frames = [this.take(state)]
+        while (state.inFlight < this.pending.length && state.inFlight < this.opts.window && this.takeToken()) frames.push(this.take(state))
+        await lp.writeV(frames)
         continue
       }
       if (state.inFlight > 0) {
