@@ -129,21 +129,15 @@ program.command('contacts')
     console.log(opts.json === true ? JSON.stringify(snap) : contactsTable(snap, p => label({ peerId: p, alias: names.get(p) })).join('\n'))
   })
 
-program.command('block')
-  .description('block a peer: to them you look offline, their messages are dropped')
-  .argument('<peer>', 'alias or peer id')
-  .action(async (peer: string, _opts, cmd: Command) => {
-    const { blocked } = await callNode<{ blocked: string }>(homeOf(cmd), 'block', peer)
-    console.log(`blocked ${blocked}`)
-  })
-
-program.command('unblock')
-  .description('undo a block')
-  .argument('<peer>', 'alias or peer id')
-  .action(async (peer: string, _opts, cmd: Command) => {
-    const { unblocked } = await callNode<{ unblocked: string }>(homeOf(cmd), 'unblock', peer)
-    console.log(`unblocked ${unblocked}`)
-  })
+for (const [verb, help] of [['block', 'block a peer: to them you look offline, their messages are dropped'], ['unblock', 'undo a block']] as const) {
+  program.command(verb)
+    .description(help)
+    .argument('<peer>', 'alias or peer id')
+    .action(async (peer: string, _opts, cmd: Command) => {
+      const done = await callNode<Record<string, string>>(homeOf(cmd), verb, peer)
+      console.log(`${verb}ed ${done[`${verb}ed`]}`)
+    })
+}
 
 program.command('who')
   .description('list watched presentities of the running node')

@@ -5,6 +5,7 @@
  */
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
+import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { ContactKind, ContactMessage as ContactMessagePb } from './contact.js'
@@ -120,20 +121,9 @@ const reject = (reason: ContactRejectReason, detail?: string): ContactOpenResult
 /** Decodes and validates a marshaled contact envelope. Never throws; the signature is checked last. */
 export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOptions): Promise<ContactOpenResult> {
   if (bytes.byteLength > MAX_CONTACT_ENVELOPE_BYTES) return reject('oversize')
-  let envelope: RecordEnvelope
-  let pb: ContactMessagePb
-  try {
-    envelope = RecordEnvelope.createFromProtobuf(bytes)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
-  if (!uint8ArrayEquals(envelope.payloadType, CONTACT_PAYLOAD_TYPE)) return reject('wrong-payload-type')
-  if (envelope.publicKey.type !== 'Ed25519') return reject('unsupported-key', envelope.publicKey.type)
-  try {
-    pb = ContactMessagePb.decode(envelope.payload)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
+  const decoded = decodeSignedRecord(bytes, CONTACT_PAYLOAD_TYPE, ContactMessagePb)
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail)
+  const { envelope, record: pb } = decoded
   const signer = peerIdFromPublicKey(envelope.publicKey)
   if (!uint8ArrayEquals(pb.from, signer.toMultihash().bytes)) return reject('signer-mismatch')
   if (!uint8ArrayEquals(pb.to, opts.me.toMultihash().bytes)) return reject('wrong-recipient')

@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import type { Ed25519PublicKey, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+import type { Ed25519PublicKey, PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Unsigned LEB128, as libp2p's signed envelope uses for its length prefixes. */
 function varint (n: number): number[] {
@@ -114,8 +114,4 @@ export function signEd25519 (key: PrivateKey, data: Uint8Array): Uint8Array {
   }
   const sig = crypto.sign(null, data, obj)
   return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength)
-}
-
-export function isEd25519 (key: PublicKey): key is Ed25519PublicKey {
-  return key.type === 'Ed25519'
 }

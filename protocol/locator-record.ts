@@ -6,6 +6,7 @@
  */
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
+import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { LocatorRecord as LocatorRecordPb } from './contact.js'
@@ -99,20 +100,9 @@ const reject = (reason: LocatorRejectReason, detail?: string): LocatorOpenResult
 export async function openLocator (sealed: Uint8Array, locatorKey: Uint8Array, dhtKey: Uint8Array, opts: LocatorOpenOptions): Promise<LocatorOpenResult> {
   const bytes = openBytes(locatorKey, aad(dhtKey), sealed, MAX_SEALED_LOCATOR_BYTES)
   if (bytes == null) return reject('undecryptable')
-  let envelope: RecordEnvelope
-  let pb: LocatorRecordPb
-  try {
-    envelope = RecordEnvelope.createFromProtobuf(bytes)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
-  if (!uint8ArrayEquals(envelope.payloadType, LOCATOR_PAYLOAD_TYPE)) return reject('wrong-payload-type')
-  if (envelope.publicKey.type !== 'Ed25519') return reject('unsupported-key')
-  try {
-    pb = LocatorRecordPb.decode(envelope.payload)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
+  const decoded = decodeSignedRecord(bytes, LOCATOR_PAYLOAD_TYPE, LocatorRecordPb)
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail)
+  const { envelope, record: pb } = decoded
   const signer = peerIdFromPublicKey(envelope.publicKey)
   if (!uint8ArrayEquals(pb.publisher, signer.toMultihash().bytes)) return reject('signer-mismatch')
   if (!signer.equals(opts.publisher)) return reject('wrong-publisher')

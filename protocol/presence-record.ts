@@ -3,7 +3,8 @@
  * the caller supplies the clock and the last accepted sequence number.
  */
 import { RecordEnvelope } from '@libp2p/peer-record'
-import { envelopeSigningBytes, isEd25519, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
+import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
+import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
@@ -131,21 +132,9 @@ const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: fal
  */
 export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promise<OpenResult> {
   if (bytes.byteLength > MAX_PRESENCE_ENVELOPE_BYTES) return reject('oversize')
-  let envelope: RecordEnvelope
-  let pb: PresenceRecordPb
-  try {
-    envelope = RecordEnvelope.createFromProtobuf(bytes)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
-  if (!uint8ArrayEquals(envelope.payloadType, PRESENCE_PAYLOAD_TYPE)) return reject('wrong-payload-type')
-  const publicKey = envelope.publicKey
-  if (!isEd25519(publicKey)) return reject('unsupported-key', publicKey.type)
-  try {
-    pb = PresenceRecordPb.decode(envelope.payload)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
+  const decoded = decodeSignedRecord(bytes, PRESENCE_PAYLOAD_TYPE, PresenceRecordPb)
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail)
+  const { envelope, publicKey, record: pb } = decoded
 
   const signer = signerOf(publicKey)
   if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')

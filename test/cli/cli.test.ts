@@ -101,6 +101,13 @@ describe('commands against a running node', () => {
       expect(queued.stdout.trim()).toMatch(/^queued [0-9a-f]{32}$/)
       const unknown = await cli('send', 'nobody', 'hi', '--home', home)
       expect(unknown.stderr.trim()).toBe('presence-mesh: nobody is neither a known alias nor a peer id')
+
+      const stranger = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+      expect((await cli('block', stranger, '--home', home)).stdout.trim()).toBe(`blocked ${stranger}`)
+      expect((await cli('unblock', stranger, '--home', home)).stdout.trim()).toBe(`unblocked ${stranger}`)
+      const snap = JSON.parse((await cli('contacts', '--json', '--home', home)).stdout)
+      expect(snap).toMatchObject({ contacts: [], incoming: [] })
+      expect((await cli('contacts', '--home', home)).stdout).toContain('no contacts yet')
     } finally {
       child.kill('SIGKILL')
     }
