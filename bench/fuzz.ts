@@ -12,9 +12,7 @@ import { presenceEnvelopeTarget } from './fuzz-presence.js'
 import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
-// ---- decoders from other branches: one import each, plus one entry in FUZZ_TARGETS below ----
-// import { contactRequestTarget } from './fuzz-contact.js'
-// import { dhtRecordTarget } from './fuzz-dht.js'
+import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
 
@@ -52,9 +50,10 @@ export interface FuzzTarget {
 
 export const FUZZ_TARGETS: FuzzTarget[] = [
   presenceEnvelopeTarget,
-  chatFrameTarget
-  // contactRequestTarget,
-  // dhtRecordTarget,
+  chatFrameTarget,
+  contactMessageTarget,
+  dhtPresenceTarget,
+  locatorTarget
 ]
 
 export interface FuzzReport {

@@ -10,7 +10,7 @@ import { presenceDhtKey } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
 import { UserError } from '../errors.js'
 import {
-  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
 } from './constants.js'
 import type { PresenceDhtRules } from './dht-records.js'
 import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
@@ -74,6 +74,9 @@ export class DhtPresenceService implements Startable {
   private pending?: AnnounceEventDetail
   private latest?: AnnounceEventDetail
   private putting?: Promise<void>
+  private lastPutAt = 0
+  /** Ends the wait between two puts early (a goodbye, or stop). */
+  private wake?: () => void
   private goodbyeDone?: () => void
   private controller = new AbortController()
 
@@ -113,6 +116,7 @@ export class DhtPresenceService implements Startable {
     ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
     this.controller.abort()
     this.started = false
+    this.wake?.()
   }
 
   /** DHT presence records this node's validator refused, by reason. */
@@ -199,15 +203,29 @@ export class DhtPresenceService implements Startable {
     const nearExpiry = last == null || last.expiresAt - Date.now() < ttl * DHT_REPUBLISH_REMAINING_FRACTION
     if (!changed && !nearExpiry) return
     this.pending = evt.detail
+    if (record.status === 'offline') this.wake?.()
     this.putting ??= this.drain()
   }
 
-  /** One put at a time; a newer record replaces one still waiting. */
+  /**
+   * One put at a time, at least DHT_MIN_PUT_INTERVAL_MS apart; a newer record
+   * replaces one still waiting, and a goodbye does not wait.
+   */
   private async drain (): Promise<void> {
     try {
       while (this.pending != null && this.started) {
+        const wait = this.lastPutAt + DHT_MIN_PUT_INTERVAL_MS - Date.now()
+        if (wait > 0 && this.pending.record.status !== 'offline') {
+          await new Promise<void>(resolve => {
+            const timer = setTimeout(resolve, wait)
+            this.wake = () => { clearTimeout(timer); resolve() }
+          })
+          this.wake = undefined
+          continue
+        }
         const next = this.pending
         this.pending = undefined
+        this.lastPutAt = Date.now()
         await this.put(next)
       }
     } finally {
