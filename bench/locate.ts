@@ -137,7 +137,7 @@ export async function benchLocate (opts: LocateBenchOptions = {}): Promise<Bench
     const conns = nodes.map(x => x.libp2p.getConnections().length).sort((a, b) => a - b)
     const rss = process.memoryUsage().rss / 2 ** 20
     const notes = [
-      `TCP loopback, ${n} nodes in one process (sparse random tree bootstrap), presence TTL ${BENCH_TTL_MS / 1000} s, 2-core host shared with other jobs`,
+      `TCP loopback, ${n} nodes in one process (sparse random tree bootstrap), presence TTL ${BENCH_TTL_MS / 1000} s`,
       `event-loop utilisation: ${elu.utilization.toFixed(2)} while measuring, ${eluSetup.utilization.toFixed(2)} during start+settle (${(startMs / 1000).toFixed(1)} s to start)`,
       `connections per node p50 ${percentile(conns, 50)} max ${conns[conns.length - 1]}; RSS ${rss.toFixed(0)} MiB`,
       `successes: locate ${ops.locate.length}/${samples}, findPeer ${ops.findPeer.length}/${samples}, fetch ${ops.fetch.length}/${samples} (${fetchMisses} without a record), get ${ops.get.length}/${samples}`,

@@ -14,6 +14,7 @@ import type { ChatMessage, ChatStore, OutboxItem } from './chat-store.js'
 import type { ChatConnectionManager } from './libp2p-parts.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+import { sharedController, sharedSignal } from '../signals.js'
 
 export interface SenderOptions {
   protocol: string
@@ -79,7 +80,7 @@ export class PeerSender {
   private typing?: Uint8Array
   private stream?: Stream
   private stopped = false
-  private readonly shutdown = new AbortController()
+  private readonly shutdown = sharedController()
   private running?: Promise<void>
   private attempt = 0
   private nextAttemptAt = 0
@@ -186,7 +187,7 @@ export class PeerSender {
 
   private async session (): Promise<void> {
     const stream = await this.ctx.connectionManager.openStream(this.peer, this.opts.protocol, {
-      signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.opts.openStreamTimeoutMs)]),
+      signal: sharedSignal(AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.opts.openStreamTimeoutMs)])),
       runOnLimitedConnection: true
     })
     this.stream = stream

@@ -10,6 +10,7 @@ import { checkLocatorDhtValue, openLocator, sealLocator } from '../../protocol/l
 import { LOCATOR_DHT_NAMESPACE, locatorDhtKey } from '../../protocol/pair-keys.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import { sharedSignal } from '../signals.js'
 
 /** The part of kad-dht the locator uses. */
 export interface LocatorDht {
@@ -117,7 +118,7 @@ export class LocatorPublisher {
     let best: { seq: bigint, addrs: Uint8Array[] } | undefined
     try {
       const deadline = AbortSignal.timeout(this.opts.timeoutMs)
-      for await (const e of dht.get(dhtKey, { signal: signal != null ? AbortSignal.any([deadline, signal]) : deadline })) {
+      for await (const e of dht.get(dhtKey, { signal: sharedSignal(signal != null ? AbortSignal.any([deadline, signal]) : deadline) })) {
         if (e.name !== 'VALUE' || e.value == null) continue
         const res = await openLocator(e.value, keys.locator, dhtKey, { now: Date.now(), publisher, audience: this.opts.self, lastSeq: this.lastSeen.get(peer) })
         if (res.ok && (best == null || res.locator.seq > best.seq)) best = { seq: res.locator.seq, addrs: res.locator.addrs }

@@ -18,6 +18,7 @@ import type { Presence, PresenceStatus, RejectReason } from '../../protocol/pres
 import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
+import { sharedController, sharedSignal } from '../signals.js'
 
 export interface DhtPresenceInit {
   /** The validator rules given to kad-dht, for their rejection counters. */
@@ -78,7 +79,7 @@ export class DhtPresenceService implements Startable {
   /** Ends the wait between two puts early (a goodbye, or stop). */
   private wake?: () => void
   private goodbyeDone?: () => void
-  private controller = new AbortController()
+  private controller = sharedController()
 
   constructor (private readonly components: DhtPresenceComponents, init: DhtPresenceInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:dht-presence')
@@ -94,7 +95,7 @@ export class DhtPresenceService implements Startable {
   }
 
   start (): void {
-    this.controller = new AbortController()
+    this.controller = sharedController()
     this.started = true
     if (!this.publish) return
     this.components.presence.addEventListener('announce', this.onAnnounce)
@@ -170,7 +171,7 @@ export class DhtPresenceService implements Startable {
     const signals = [timeout, this.controller.signal, ...(signal != null ? [signal] : [])]
     let value: Uint8Array | undefined
     try {
-      for await (const event of this.components.dht.get(presenceDhtKey(peerId), { signal: AbortSignal.any(signals) })) {
+      for await (const event of this.components.dht.get(presenceDhtKey(peerId), { signal: sharedSignal(AbortSignal.any(signals)) })) {
         // kad-dht yields the selected best record last, after validating every candidate
         if (event.name === 'VALUE') value = event.value
       }
@@ -236,7 +237,7 @@ export class DhtPresenceService implements Startable {
   private async put ({ record, envelope }: AnnounceEventDetail): Promise<void> {
     let stored = 0
     try {
-      const signal = AbortSignal.any([AbortSignal.timeout(DHT_PUT_TIMEOUT_MS), this.controller.signal])
+      const signal = sharedSignal(AbortSignal.any([AbortSignal.timeout(DHT_PUT_TIMEOUT_MS), this.controller.signal]))
       for await (const event of this.components.dht.put(presenceDhtKey(this.components.peerId), envelope, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') stored++
       }

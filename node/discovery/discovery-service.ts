@@ -19,6 +19,7 @@ import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerDiscovery, 
 import type { ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { sharedController, sharedSignal } from '../signals.js'
 
 /** The circuit relay v2 hop protocol: a peer that speaks it can relay for us. */
 const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
@@ -79,7 +80,7 @@ export class DiscoveryService implements Startable {
   private readonly follows = new Map<string, Follow>()
   private readonly relays = new Set<string>()
   private readonly mdnsDialing = new Set<string>()
-  private controller = new AbortController()
+  private controller = sharedController()
   private relayTopology?: string
   private started = false
 
@@ -98,7 +99,7 @@ export class DiscoveryService implements Startable {
   }
 
   async start (): Promise<void> {
-    this.controller = new AbortController()
+    this.controller = sharedController()
     this.components.events.addEventListener('connection:open', this.onConnectionOpen)
     this.components.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
     if (this.init.relayReservations !== false) {
@@ -141,11 +142,11 @@ export class DiscoveryService implements Startable {
 
     const open = connectionManager.getConnections(peerId).find(c => c.status === 'open')
     if (open != null) return done(open, 'connected')
-    const signal = AbortSignal.any([this.controller.signal, options.signal ?? AbortSignal.timeout(LOCATE_TIMEOUT_MS)])
+    const signal = sharedSignal(AbortSignal.any([this.controller.signal, options.signal ?? AbortSignal.timeout(LOCATE_TIMEOUT_MS)]))
 
     if (options.useCache !== false && (await knownAddresses(peerStore, peerId)).length > 0) {
       try {
-        const conn = await connectionManager.openConnection(peerId, { signal: AbortSignal.any([signal, AbortSignal.timeout(CACHED_DIAL_TIMEOUT_MS)]) })
+        const conn = await connectionManager.openConnection(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(CACHED_DIAL_TIMEOUT_MS)])) })
         return done(conn, 'peer-store')
       } catch (err) {
         signal.throwIfAborted()
@@ -179,7 +180,7 @@ export class DiscoveryService implements Startable {
     const peerId = typeof peer === 'string' ? parsePeer(peer) : peer
     const id = peerId.toString()
     if (this.follows.has(id) || !this.started) return
-    const f: Follow = { controller: new AbortController() }
+    const f: Follow = { controller: sharedController() }
     this.follows.set(id, f)
     void this.components.peerStore.merge(peerId, { tags: { [WATCH_TAG]: { value: WATCH_TAG_VALUE } } })
       .catch(err => { this.log('could not tag %s - %e', id, err) })
@@ -216,7 +217,7 @@ export class DiscoveryService implements Startable {
       let wait = FOLLOW_CHECK_MS
       if (!this.reachable(peerId)) {
         try {
-          const res = await this.locate(peerId, { signal: AbortSignal.any([signal, AbortSignal.timeout(LOCATE_TIMEOUT_MS)]) })
+          const res = await this.locate(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(LOCATE_TIMEOUT_MS)])) })
           this.log('located watched %p via %s', peerId, res.via)
           delay = FOLLOW_MIN_RETRY_MS
         } catch (err) {
