@@ -21,13 +21,15 @@ export function controlMethods (node: PresenceNode): ControlMethods {
     contacts: () => ({ contacts: node.contacts(), ...node.contactRequests() }),
     block: async (peer: unknown) => {
       if (typeof peer !== 'string') throw new UserError('usage: block <alias|peer id>')
-      await node.block(node.resolvePeer(peer))
-      return { blocked: node.resolvePeer(peer) }
+      const id = node.resolvePeer(peer)
+      await node.block(id)
+      return { blocked: id }
     },
     unblock: async (peer: unknown) => {
       if (typeof peer !== 'string') throw new UserError('usage: unblock <alias|peer id>')
-      await node.unblock(node.resolvePeer(peer))
-      return { unblocked: node.resolvePeer(peer) }
+      const id = node.resolvePeer(peer)
+      await node.unblock(id)
+      return { unblocked: id }
     },
     send: async (to: unknown, text: unknown) => {
       if (typeof to !== 'string' || typeof text !== 'string') throw new UserError('usage: send <alias|peer id> <text>')

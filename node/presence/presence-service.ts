@@ -165,7 +165,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const before = new Set(this.audiences.map(a => `${a.id} ${a.topic}`))
     if (opts.goodbye != null && opts.goodbye.length > 0) await this.announce(opts.goodbye)
     this.audiences = this.policy.audiences()
-    for (const w of this.watched.values()) this.setChannel(w, this.policy.isBlocked(w.view.peerId) ? null : this.policy.channelFor(w.view.peerId))
+    for (const w of this.watched.values()) this.setChannel(w, this.policy.channelFor(w.view.peerId))
     this.syncSubscriptions()
     if (this.audiences.some(a => !before.has(`${a.id} ${a.topic}`)) && this.current.status !== 'offline') await this.announce()
   }
@@ -218,7 +218,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       w = { view: { peerId, alias, status: 'offline' } }
       this.watched.set(peerId, w)
       if (this.afterStarted) {
-        this.setChannel(w, this.policy.isBlocked(peerId) ? null : this.policy.channelFor(peerId))
+        this.setChannel(w, this.policy.channelFor(peerId))
         this.syncSubscriptions()
       }
     } else if (alias != null) {
@@ -255,9 +255,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     return this.watched.get(peer.toString())?.channel?.topic
   }
 
-  /** Finds a watched presentity by alias or peer id. */
+  /** Finds a watched presentity by alias or peer id (blocked ones too: aliases are the user's own names). */
   resolve (aliasOrPeer: string): PresenceView | undefined {
-    return this.get(aliasOrPeer) ?? this.list().find(v => v.alias === aliasOrPeer)
+    if (this.watched.has(aliasOrPeer)) return this.get(aliasOrPeer)
+    for (const w of this.watched.values()) if (w.view.alias === aliasOrPeer) return { ...w.view }
+    return undefined
   }
 
   /** Rejected records so far, by reason. */

@@ -27,6 +27,20 @@ describe('control socket', () => {
     await expect(fs.stat(controlSocketPath(node.home))).rejects.toThrow()
   })
 
+  it('blocks and unblocks by alias (a blocked contact keeps its name)', async () => {
+    const node = await startNode()
+    try {
+      const zed = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+      await node.watch(zed, 'zed')
+      expect(await callNode(node.home, 'block', 'zed')).toEqual({ blocked: zed })
+      expect(node.isBlocked(zed)).toBe(true)
+      expect(await callNode(node.home, 'unblock', 'zed')).toEqual({ unblocked: zed })
+      expect(node.isBlocked(zed)).toBe(false)
+    } finally {
+      await node.stop()
+    }
+  })
+
   it('says plainly that no node is running', async () => {
     const home = await tmpHome()
     await expect(callNode(home, 'who')).rejects.toThrow(NoRunningNodeError)
