@@ -75,6 +75,7 @@ export class PresenceNode {
     const bootstrap = [...new Set([...(opts.bootstrap ?? []), ...(config.bootstrap ?? []), ...bootstrapFromEnv()])]
     await claimHome(opts.home)
     let datastore: LevelDatastore | undefined
+    let node: PresenceNode | undefined
     try {
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
@@ -95,18 +96,22 @@ export class PresenceNode {
         maxConnections: opts.maxConnections
       })
       await libp2p.start()
-      const node = new PresenceNode(opts.home, libp2p, datastore)
+      node = new PresenceNode(opts.home, libp2p, datastore)
       // presentities watched before the restart are kept reachable again
       for (const view of node.who()) libp2p.services.discovery.follow(view.peerId)
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
-        await node.control.start().catch(async (err) => { await node.stop(); throw err })
+        await node.control.start()
       }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
-      await datastore?.close().catch(() => {})
-      await releaseHome(opts.home)
+      // a started node stops (and closes the datastore, releases the home) itself
+      if (node != null) await node.stop().catch(() => {})
+      else {
+        await datastore?.close().catch(() => {})
+        await releaseHome(opts.home)
+      }
       throw err
     }
   }
@@ -184,23 +189,28 @@ export class PresenceNode {
     // a contact that is not public left us a sealed locator record in the DHT
     if (this.contactsService.isContact(peer)) await this.contactsService.refreshLocator(peer, options?.signal).catch(() => 0)
     const found = await discovery.locate(peer, options)
-    if (await this.answers(found.peerId, options?.signal)) return found
+    const foundPeer = peerIdFromString(found.peerId)
+    if (await this.answers(foundPeer, options?.signal)) return found
     // the connection opened and died at once: a peer refusing us (blocking, say)
     // looks like one whose old address is dead, so go the same way from here
-    await this.libp2p.hangUp(peerIdFromString(found.peerId)).catch(() => {})
+    await this.libp2p.hangUp(foundPeer).catch(() => {})
     return await discovery.locate(peer, { ...options, useCache: false })
   }
 
-  /** Whether the peer answers a ping over the connection we have to it. */
-  private async answers (peerId: string, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Whether the peer answers a ping over the connection we have to it. A peer
+   * that refuses us does so only after the Noise handshake, by which time our
+   * side may already count the connection as open: only an answer says the
+   * peer is really there.
+   */
+  private async answers (peer: PeerId, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.libp2p.services.ping.ping(peerIdFromString(peerId), { signal: signal ?? AbortSignal.timeout(10_000) })
+      await this.libp2p.services.ping.ping(peer, { signal: signal ?? AbortSignal.timeout(10_000) })
       return true
     } catch {
       return false
     }
   }
-
 
   /** A presentity's presence from its DHT record, without subscribing. */
   async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
@@ -284,16 +294,14 @@ export class PresenceNode {
     } catch {
       throw new UserError(`not a peer id or multiaddr: ${target}`)
     }
+    const signal = AbortSignal.timeout(timeoutMs)
+    let peer: PeerId
     try {
-      const signal = AbortSignal.timeout(timeoutMs)
-      const connection = await this.libp2p.dial(dialTarget, { signal })
-      // A peer that refuses us does so only after the Noise handshake, by which
-      // time our side may already count the connection as open. Only an answer
-      // over it says the peer is really there.
-      await this.libp2p.services.ping.ping(connection.remotePeer, { signal })
+      peer = (await this.libp2p.dial(dialTarget, { signal })).remotePeer
     } catch {
       throw new PeerUnreachableError(target)
     }
+    if (!await this.answers(peer, signal)) throw new PeerUnreachableError(target)
   }
 
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */

@@ -27,7 +27,7 @@ export interface WatchChannel {
 export interface AudiencePolicy {
   /** Everyone who gets this node's records now. */
   audiences: () => Audience[]
-  /** Where to hear a presentity; null: do not listen at all. */
+  /** Where to hear a presentity; null: do not listen at all (a blocked peer, say). */
   channelFor: (peerId: string) => WatchChannel | null
   /** Gossip arriving from (or about) a blocked peer is dropped. */
   isBlocked: (peer: PeerId | string) => boolean
