@@ -44,16 +44,17 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   })
 
   const unread = new Map<string, number>()
-  const shownIds = new Set<string>()
+  // while the start-up backlog is shown, a message may come both live and from history
+  let backlogIds: Set<string> | undefined = new Set()
   const showIncoming = (m: ChatMessage): void => {
-    if (shownIds.has(m.id)) return
-    shownIds.add(m.id)
+    if (backlogIds?.has(m.id) === true) return
+    backlogIds?.add(m.id)
     unread.set(m.peer, (unread.get(m.peer) ?? 0) + 1)
     print([messageLine(m, nameOf(node, m.peer), paint)])
   }
   node.chat.addEventListener('message', (evt) => { showIncoming(evt.detail) })
   node.chat.addEventListener('request', (evt) => {
-    print([paint('cyan', `(held: not a contact) ${messageLine(evt.detail, evt.detail.peer)}`)])
+    print([`${paint('cyan', '(held: not a contact)')} ${messageLine(evt.detail, evt.detail.peer, paint)}`])
   })
   node.chat.addEventListener('state', (evt) => {
     const m = evt.detail
@@ -103,6 +104,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     'type /help for commands'
   ])
   await showUnread(node, showIncoming, print)
+  backlogIds = undefined
   if (tty) rl.prompt()
 
   const done = new Promise<void>(resolve => {
