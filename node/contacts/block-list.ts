@@ -10,6 +10,8 @@ import type { Datastore } from 'interface-datastore'
 const BLOCKED_KEY = new Key(`${DATASTORE_PREFIX}/blocked`)
 
 export class BlockList {
+  private saving: Promise<void> = Promise.resolve()
+
   private constructor (private readonly datastore: Datastore, private readonly peers: Map<string, number>) {}
 
   static async load (datastore: Datastore): Promise<BlockList> {
@@ -45,8 +47,13 @@ export class BlockList {
     return true
   }
 
+  /** Writes one at a time, each a snapshot taken when it runs: a block then an unblock land in that order. */
   private async save (): Promise<void> {
-    await this.datastore.put(BLOCKED_KEY, new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.peers))))
+    const next = this.saving.then(async () => {
+      await this.datastore.put(BLOCKED_KEY, new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.peers))))
+    })
+    this.saving = next.catch(() => {})
+    await next
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { checkLocatorDhtValue, openLocator, sealLocator } from '../../protocol/locator-record.js'
+import { MAX_LOCATOR_ADDRS, MAX_LOCATOR_ADDR_BYTES, checkLocatorDhtValue, openLocator, sealLocator } from '../../protocol/locator-record.js'
 import { LOCATOR_DHT_NAMESPACE, locatorDhtKey } from '../../protocol/pair-keys.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
@@ -89,15 +89,15 @@ export class LocatorPublisher {
       const dhtKey = locatorDhtKey(keys, this.opts.self.toMultihash().bytes)
       const now = Date.now()
       this.seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
-      const value = await sealLocator({
-        publisher: this.opts.self,
-        audience: peerIdFromString(peer),
-        addrs: empty ? [] : this.opts.addresses().slice(0, 8),
-        seq: this.seq,
-        issuedAt: now,
-        expiresAt: now + this.opts.ttlMs
-      }, this.opts.privateKey, keys.locator, dhtKey)
       try {
+        const value = await sealLocator({
+          publisher: this.opts.self,
+          audience: peerIdFromString(peer),
+          addrs: empty ? [] : this.opts.addresses().filter(a => a.byteLength <= MAX_LOCATOR_ADDR_BYTES).slice(0, MAX_LOCATOR_ADDRS),
+          seq: this.seq,
+          issuedAt: now,
+          expiresAt: now + this.opts.ttlMs
+        }, this.opts.privateKey, keys.locator, dhtKey)
         for await (const e of dht.put(dhtKey, value, { signal: AbortSignal.timeout(this.opts.timeoutMs) })) {
           if (e.name === 'PEER_RESPONSE') stored++
         }
