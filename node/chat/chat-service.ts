@@ -17,6 +17,7 @@ import { contactBook, isChatContact } from './contacts.js'
 import type { ChatContactBook } from './contacts.js'
 import { PeerSender } from './peer-sender.js'
 import { ReceiptQueue } from './receipt-queue.js'
+import { peerIdString } from '../peer-ids.js'
 import type { ChangeChain, ChatMessage, NonContactPolicy } from './chat-store.js'
 import type { ChatConnectionManager, ChatRegistrar } from './libp2p-parts.js'
 import type { SenderOptions } from './peer-sender.js'
@@ -255,11 +256,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
       // already parsed once (sender keys are canonical peer id strings)
       id = peer
     } else {
-      try {
-        id = peerIdFromString(peer).toString()
-      } catch {
-        throw new UserError(`not a peer id: ${peer}`)
-      }
+      id = peerIdString(peer)
     }
     if (id === this.components.peerId.toString()) throw new UserError('a node does not chat with itself')
     return id

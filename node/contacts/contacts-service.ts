@@ -13,7 +13,7 @@ import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { ContactReceipt } from '../../protocol/contact.js'
 import {
-  checkGreeting, ContactFieldError, kindFromPb, kindToPb, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, messageKey,
+  checkGreeting, kindToPb, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, messageKey,
   newRequestId, openContactMessage, requestIdHex, sealContactMessage
 } from '../../protocol/contact-request.js'
 import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
@@ -26,9 +26,10 @@ import {
 } from './constants.js'
 import { ContactsStore, VISIBILITIES } from './contacts-store.js'
 import { LocatorPublisher } from './locator.js'
+import { peerIdString } from '../peer-ids.js'
 import type { BlockList } from './block-list.js'
 import type { LocatorDht, LocatorDhtRules } from './locator.js'
-import type { Contact, ContactsState, HistoryEntry, OutboxEntry, PendingRequest, RequestOutcome, Visibility } from './contacts-store.js'
+import type { Contact, ContactsState, HistoryEntry, OutboxEntry, PendingRequest, Visibility } from './contacts-store.js'
 import type { ContactMessage, ContactMessageKind } from '../../protocol/contact-request.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 import type { Audience, AudiencePolicy, PresenceViewLevel, WatchChannel } from '../presence/audience.js'
@@ -134,6 +135,8 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   private readonly locators: LocatorPublisher
   private locatorTimer?: ReturnType<typeof setInterval>
   private locatorDebounce?: ReturnType<typeof setTimeout>
+  private locatorRun?: Promise<unknown>
+  private locatorAgain = false
   private blockList?: BlockList
   private state!: ContactsState
   private outbox: OutboxEntry[] = []
@@ -626,12 +629,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   }
 
   private parsePeer (peer: PeerId | string): string {
-    let id: string
-    try {
-      id = typeof peer === 'string' ? peerIdFromString(peer).toString() : peer.toString()
-    } catch {
-      throw new UserError(`not a peer id: ${peer.toString()}`)
-    }
+    const id = peerIdString(peer)
     if (id === this.components.peerId.toString()) throw new UserError('that is this node\'s own peer id')
     return id
   }
@@ -707,10 +705,25 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     if (!this.started || !this.locators.available()) return
     this.locatorRules?.setKeyring(this.locators.keyring(Object.keys(this.state.contacts).filter(p => !this.isBlocked(p))))
     clearTimeout(this.locatorDebounce)
-    this.locatorDebounce = setTimeout(() => {
-      void this.locators.publish(this.locatorAudience())
-    }, LOCATOR_DEBOUNCE_MS)
+    this.locatorDebounce = setTimeout(() => { this.runLocators() }, LOCATOR_DEBOUNCE_MS)
     this.locatorDebounce.unref?.()
+  }
+
+  /** One publishing loop at a time; a request while one runs becomes one more run after it. */
+  private runLocators (): void {
+    if (this.locatorRun != null) {
+      this.locatorAgain = true
+      return
+    }
+    this.locatorRun = this.locators.publish(this.locatorAudience())
+      .catch((err: unknown) => { this.log.error('locator publish failed - %e', err) })
+      .finally(() => {
+        this.locatorRun = undefined
+        if (this.locatorAgain && this.started) {
+          this.locatorAgain = false
+          this.runLocators()
+        }
+      })
   }
 
   /** Leaves each of these contacts an empty locator, as a clean stop does. */
@@ -727,13 +740,15 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     if (this.state.history.length > MAX_HISTORY) this.state.history.splice(0, this.state.history.length - MAX_HISTORY)
   }
 
-  /** Marks a message processed; the oldest marks go first beyond MAX_SEEN (a flood of fresh identities cannot grow it). */
+  /**
+   * Marks a message processed; the oldest marks go first beyond MAX_SEEN (a flood of fresh
+   * identities cannot grow it). Keys are unique and added in time order, and objects keep
+   * (string) keys in insertion order, also through JSON: the first ones are the oldest.
+   */
   private remember (key: string, now: number): void {
     this.state.seen[key] = now
     const keys = Object.keys(this.state.seen)
-    if (keys.length <= MAX_SEEN) return
-    keys.sort((x, y) => this.state.seen[x] - this.state.seen[y])
-    for (const k of keys.slice(0, keys.length - MAX_SEEN)) delete this.state.seen[k]
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SEEN))) delete this.state.seen[k]
   }
 
   private dropOutbox (match: (e: OutboxEntry) => boolean): number {
@@ -749,7 +764,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     for (const r of Object.values(this.state.outgoing)) {
       if (r.at >= limit) continue
       delete this.state.outgoing[r.peerId]
-      this.record({ requestId: r.requestId, peerId: r.peerId, direction: 'outgoing', outcome: 'expired' as RequestOutcome, at: now })
+      this.record({ requestId: r.requestId, peerId: r.peerId, direction: 'outgoing', outcome: 'expired', at: now })
     }
     for (const r of Object.values(this.state.incoming)) {
       if (r.sentAt >= limit) continue
@@ -772,4 +787,3 @@ function lost (before: Audience[], after: Audience[]): Audience[] {
   return before.filter(a => !after.some(b => b.id === a.id && b.topic === a.topic))
 }
 
-export { ContactFieldError, kindFromPb }

@@ -44,12 +44,14 @@ export const DHT_REPUBLISH_REMAINING_FRACTION = 0.5
 /** A DHT put gives up after this long; the next announcement retries. */
 export const DHT_PUT_TIMEOUT_MS = 20_000
 /**
- * Puts of a changed presence are at least this far apart (the newest record
- * waiting wins; a goodbye goes out at once). Watchers get every change by
- * gossip; DHT fetchers need no sub-second freshness, and each put is a lookup
- * plus up to k signed-record verifications across the network.
+ * Puts of a changed presence are at least min(5 s, TTL / 10) apart (the newest
+ * record waiting wins; a goodbye goes out at once). Watchers get every change
+ * by gossip; DHT fetchers need no sub-second freshness, and each put is a
+ * lookup plus up to k signed-record verifications across the network. The
+ * TTL bound keeps the gap small next to a record's lifetime.
  */
 export const DHT_MIN_PUT_INTERVAL_MS = 5_000
+export const DHT_PUT_INTERVAL_TTL_FRACTION = 10
 /** A fetch gives up after this long. */
 export const DHT_GET_TIMEOUT_MS = 20_000
 /** How long a clean stop waits for the offline record to reach the DHT. */

@@ -4,13 +4,12 @@
  * presentities' copies on request.
  */
 import { serviceDependencies } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { Key } from 'interface-datastore'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
 import { UserError } from '../errors.js'
 import {
-  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
 } from './constants.js'
 import type { PresenceDhtRules } from './dht-records.js'
 import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
@@ -19,6 +18,7 @@ import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEve
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import { sharedController, sharedSignal } from '../signals.js'
+import { toPeerId } from '../peer-ids.js'
 
 export interface DhtPresenceInit {
   /** The validator rules given to kad-dht, for their rejection counters. */
@@ -127,7 +127,7 @@ export class DhtPresenceService implements Startable {
 
   /** The freshest valid record of a presentity in the DHT, or what this node last knew. */
   async fetchPresence (peer: PeerId | string, options: { signal?: AbortSignal } = {}): Promise<FetchResult> {
-    const peerId = typeof peer === 'string' ? parsePeer(peer) : peer
+    const peerId = toPeerId(peer)
     if (peerId.equals(this.components.peerId)) throw new UserError('a node does not fetch its own presence')
     const id = peerId.toString()
     const seen = await this.loadSeen(id)
@@ -215,8 +215,10 @@ export class DhtPresenceService implements Startable {
   private async drain (): Promise<void> {
     try {
       while (this.pending != null && this.started) {
-        const wait = this.lastPutAt + DHT_MIN_PUT_INTERVAL_MS - Date.now()
-        if (wait > 0 && this.pending.record.status !== 'offline') {
+        const { record } = this.pending
+        const gap = Math.min(DHT_MIN_PUT_INTERVAL_MS, (record.expiresAt - record.issuedAt) / DHT_PUT_INTERVAL_TTL_FRACTION)
+        const wait = this.lastPutAt + gap - Date.now()
+        if (wait > 0 && record.status !== 'offline') {
           await new Promise<void>(resolve => {
             const timer = setTimeout(resolve, wait)
             this.wake = () => { clearTimeout(timer); resolve() }
@@ -267,13 +269,6 @@ export class DhtPresenceService implements Startable {
 
 const seenKey = (peerId: string): Key => new Key(`${FETCH_STORE_PREFIX}/${peerId}`)
 
-function parsePeer (peer: string): PeerId {
-  try {
-    return peerIdFromString(peer)
-  } catch {
-    throw new UserError(`not a peer id: ${peer}`)
-  }
-}
 
 function max (a?: number, b?: number): number | undefined {
   if (a == null) return b

@@ -20,6 +20,7 @@ import type { ConnectionManager, Registrar, TransportManager } from '@libp2p/int
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { sharedController, sharedSignal } from '../signals.js'
+import { toPeerId } from '../peer-ids.js'
 
 /** The circuit relay v2 hop protocol: a peer that speaks it can relay for us. */
 const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
@@ -133,7 +134,7 @@ export class DiscoveryService implements Startable {
    * routing table to have a peer before querying).
    */
   async locate (peer: PeerId | string, options: LocateOptions = {}): Promise<LocateResult> {
-    const peerId = typeof peer === 'string' ? parsePeer(peer) : peer
+    const peerId = toPeerId(peer)
     if (peerId.equals(this.components.peerId)) throw new UserError('a node does not locate itself')
     const started = Date.now()
     const done = (conn: Connection, via: LocateResult['via']): LocateResult =>
@@ -177,7 +178,7 @@ export class DiscoveryService implements Startable {
    * sending fresh records, locate it with bounded backoff. Stops on unfollow.
    */
   follow (peer: PeerId | string): void {
-    const peerId = typeof peer === 'string' ? parsePeer(peer) : peer
+    const peerId = toPeerId(peer)
     const id = peerId.toString()
     if (this.follows.has(id) || !this.started) return
     const f: Follow = { controller: sharedController() }
@@ -350,19 +351,12 @@ export class DiscoveryService implements Startable {
   }
 }
 
-function parsePeer (peer: string): PeerId {
-  try {
-    return peerIdFromString(peer)
-  } catch {
-    throw new UserError(`not a peer id: ${peer}`)
-  }
-}
 
 function bootstrapPeer (addr: string): { peerId: PeerId, ma: Multiaddr } {
   const ma = multiaddr(addr)
   const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
   if (id == null) throw new UserError(`bootstrap address ${addr} must end in /p2p/<peer id>`)
-  return { peerId: parsePeer(id), ma }
+  return { peerId: toPeerId(id), ma }
 }
 
 async function knownAddresses (peerStore: PeerStore, peerId: PeerId): Promise<Multiaddr[]> {

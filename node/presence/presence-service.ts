@@ -7,13 +7,13 @@
  */
 import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
 import { UserError } from '../errors.js'
 import { PUBLIC_AUDIENCE_ID, publicPolicy } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
+import { peerIdString } from '../peer-ids.js'
 import type { Audience, AudiencePolicy, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PubSub } from '../pubsub.js'
 import type { Presence, PresenceStatus, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
@@ -211,7 +211,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
-    const peerId = this.parsePeer(peer)
+    const peerId = peerIdString(peer)
     if (peerId === this.components.peerId.toString()) throw new UserError('a node does not watch itself')
     let w = this.watched.get(peerId)
     if (w == null) {
@@ -229,7 +229,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   async unwatch (peer: PeerId | string): Promise<boolean> {
-    const peerId = this.parsePeer(peer)
+    const peerId = peerIdString(peer)
     const w = this.watched.get(peerId)
     if (w == null) return false
     clearTimeout(w.timer)
@@ -265,15 +265,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   /** Rejected records so far, by reason. */
   getRejections (): Record<RejectReason, number> {
     return { ...this.rejections }
-  }
-
-  private parsePeer (peer: PeerId | string): string {
-    if (typeof peer !== 'string') return peer.toString()
-    try {
-      return peerIdFromString(peer).toString()
-    } catch {
-      throw new UserError(`not a peer id: ${peer}`)
-    }
   }
 
   private setChannel (w: Watched, channel: WatchChannel | null): void {
