@@ -69,17 +69,13 @@ export function chatIdFromHex (hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], h => parseInt(h, 16))
 }
 
-/** Byte length of a text as it goes on the wire. */
-export function chatBodyBytes (text: string): number {
-  return utf8.encode(text).byteLength
-}
-
-/** Throws ChatFrameError naming what is wrong with a text a user wants to send. */
-export function checkChatText (text: string): void {
+/** Throws ChatFrameError naming what is wrong with a text a user wants to send; returns its UTF-8 body. */
+export function checkChatText (text: string): Uint8Array {
   if (typeof text !== 'string' || text.length === 0) throw new ChatFrameError('bad-body', 'a message needs some text')
   if (LONE_SURROGATE.test(text)) throw new ChatFrameError('bad-body', 'the text is not valid Unicode')
-  const n = chatBodyBytes(text)
-  if (n > MAX_CHAT_BODY_BYTES) throw new ChatFrameError('bad-body', `the text is ${n} bytes of UTF-8, the limit is ${MAX_CHAT_BODY_BYTES}`)
+  const body = utf8.encode(text)
+  if (body.byteLength > MAX_CHAT_BODY_BYTES) throw new ChatFrameError('bad-body', `the text is ${body.byteLength} bytes of UTF-8, the limit is ${MAX_CHAT_BODY_BYTES}`)
+  return body
 }
 
 function check (frame: ChatFrame): ChatRejectReason | undefined {
@@ -96,12 +92,12 @@ function check (frame: ChatFrame): ChatRejectReason | undefined {
 export function encodeChatFrame (frame: ChatFrame): Uint8Array {
   const reason = check(frame)
   if (reason != null) throw new ChatFrameError(reason, `invalid ${String(frame.kind)} frame: ${reason}`)
-  if (frame.kind === 'text') checkChatText(frame.text)
+  const body = frame.kind === 'text' ? checkChatText(frame.text) : new Uint8Array(0)
   return ChatFramePb.encode({
     id: frame.id as Uint8Array<ArrayBuffer>,
     kind: toPb[frame.kind],
     sentAt: BigInt(frame.sentAt),
-    body: (frame.kind === 'text' ? utf8.encode(frame.text) : new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+    body: body as Uint8Array<ArrayBuffer>,
     ref: (frame.kind === 'delivered' || frame.kind === 'read' ? frame.ref : new Uint8Array(0)) as Uint8Array<ArrayBuffer>
   })
 }

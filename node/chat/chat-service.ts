@@ -7,7 +7,7 @@ import { ProtocolError, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream, RateLimiter } from '@libp2p/utils'
 import {
-  CHAT_REJECT_REASONS, ChatFrameError, chatIdFromHex, chatIdToHex, checkChatText, decodeChatFrame, encodeChatFrame, newChatId
+  CHAT_REJECT_REASONS, ChatFrameError, chatIdFromHex, chatIdToHex, decodeChatFrame, encodeChatFrame, newChatId
 } from '../../protocol/chat-frame.js'
 import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import { UserError } from '../errors.js'
@@ -19,7 +19,7 @@ import { PeerSender } from './peer-sender.js'
 import { ReceiptQueue } from './receipt-queue.js'
 import { peerIdString } from '../peer-ids.js'
 import type { ChangeChain, ChatMessage, NonContactPolicy } from './chat-store.js'
-import type { ChatConnectionManager, ChatRegistrar } from './libp2p-parts.js'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { SenderOptions } from './peer-sender.js'
 import type { ChatRejectReason } from '../../protocol/chat-frame.js'
 import type { PresenceEventDetail, PresenceService } from '../presence/presence-service.js'
@@ -51,8 +51,8 @@ export interface ChatServiceInit {
 
 export interface ChatServiceComponents {
   peerId: PeerId
-  registrar: ChatRegistrar
-  connectionManager: ChatConnectionManager
+  registrar: Registrar
+  connectionManager: ConnectionManager
   datastore: Datastore
   logger: ComponentLogger
   events: TypedEventTarget<Libp2pEvents>
@@ -173,14 +173,14 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
    */
   async send (peer: PeerId | string, text: string): Promise<ChatMessage> {
     const peerId = this.parsePeer(peer)
+    const id = newChatId()
+    const sentAt = Date.now()
+    let bytes: Uint8Array
     try {
-      checkChatText(text)
+      bytes = encodeChatFrame({ kind: 'text', id, sentAt, text })
     } catch (err: any) {
       throw err instanceof ChatFrameError ? new UserError(err.message) : err
     }
-    const id = newChatId()
-    const sentAt = Date.now()
-    const bytes = encodeChatFrame({ kind: 'text', id, sentAt, text })
     const { message } = await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes, (item) => { this.sender(peerId).enqueue(item) })
     return message
   }

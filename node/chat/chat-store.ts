@@ -301,7 +301,8 @@ export class ChatStore {
     return await this.change<{ duplicate: boolean, message?: ChatMessage }, boolean>(async ({ batch: b, inIds }, stored) => {
       if (stored || inIds.has(inId.toString())) return () => ({ duplicate: true })
       inIds.add(inId.toString())
-      b.put(inId, enc.encode(fate))
+      // only the key's presence matters (dedup); the fate lives in history/requests
+      b.put(inId, EMPTY)
       let message: ChatMessage | undefined
       if (fate !== 'drop') {
         const seq = this.nextSeq()
@@ -365,7 +366,6 @@ export class ChatStore {
         b.delete(keys.req(peer, m.seq))
         b.put(keys.msg(peer, m.seq), json(m))
         b.put(keys.unreadIn(peer, m.seq), EMPTY)
-        b.put(keys.inId(peer, m.id), enc.encode('msg'))
       }
       return () => held
     }, true)
@@ -377,7 +377,6 @@ export class ChatStore {
       const held = await this.requests(peer)
       for (const m of held) {
         b.delete(keys.req(peer, m.seq))
-        b.put(keys.inId(peer, m.id), enc.encode('drop'))
       }
       return () => held.length
     }, true)

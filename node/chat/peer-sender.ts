@@ -11,7 +11,7 @@ import { lpStream } from '@libp2p/utils'
 import { chatIdToHex, decodeChatFrame } from '../../protocol/chat-frame.js'
 import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import type { ChatMessage, ChatStore, OutboxItem } from './chat-store.js'
-import type { ChatConnectionManager } from './libp2p-parts.js'
+import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { sharedController, sharedSignal } from '../signals.js'
@@ -29,7 +29,7 @@ export interface SenderOptions {
 }
 
 export interface SenderContext {
-  connectionManager: ChatConnectionManager
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openStream'>
   store: ChatStore
   log: Logger
   /** An outgoing message changed delivery state. */

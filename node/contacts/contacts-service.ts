@@ -41,6 +41,7 @@ import type {
 } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface ContactsServiceInit {
   /** Visibility until the user sets one (it is then persisted). Default 'contacts'. */
@@ -60,25 +61,13 @@ export interface ContactsServiceInit {
   maxOutboundStreams?: number
 }
 
-/** The parts of libp2p's internal components we use, typed structurally (@libp2p/interface-internal is not a dependency). */
-export interface ContactsConnectionManager {
-  openStream: (peer: PeerId, protocol: string, options?: AbortOptions) => Promise<Stream>
-  openConnection: (peer: PeerId, options?: AbortOptions) => Promise<Connection>
-  closeConnections: (peer: PeerId, options?: AbortOptions) => Promise<void>
-}
-
-export interface ContactsRegistrar {
-  handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
-  unhandle: (protocol: string) => Promise<void>
-}
-
 export interface ContactsServiceComponents {
   peerId: PeerId
   privateKey: PrivateKey
   datastore: Datastore
   logger: ComponentLogger
-  registrar: ContactsRegistrar
-  connectionManager: ContactsConnectionManager
+  registrar: Registrar
+  connectionManager: ConnectionManager
   events: TypedEventTarget<Libp2pEvents>
   pubsub: PubSub
   presence: PresenceService
