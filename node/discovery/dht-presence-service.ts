@@ -5,7 +5,9 @@
  */
 import { serviceDependencies } from '@libp2p/interface'
 import { Key } from 'interface-datastore'
-import { presenceDhtKey } from '../../protocol/dht-presence.js'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
 import { UserError } from '../errors.js'
 import {
@@ -59,7 +61,8 @@ export interface FetchResult {
   source: 'dht' | 'watch' | 'history' | 'none'
 }
 
-interface Seen { seq?: bigint, lastSeen?: number }
+/** What fetches remember of a presentity: the newest record they returned (it may outlive a stale lookup) and when it was last online. */
+interface Seen { seq?: bigint, lastSeen?: number, envelope?: Uint8Array }
 
 export class DhtPresenceService implements Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:dht-presence'
@@ -146,39 +149,52 @@ export class DhtPresenceService implements Startable {
 
   private async fromDht (peerId: PeerId, seen: Seen, lastSeen: number | undefined, signal?: AbortSignal): Promise<FetchResult> {
     const id = peerId.toString()
-    const envelope = await this.getRecord(peerId, signal)
-    if (envelope != null) {
-      const now = Date.now()
+    const now = Date.now()
+    const open = async (envelope: Uint8Array | undefined): Promise<Presence | undefined> => {
+      if (envelope == null) return undefined
       const res = await openPresence(envelope, { now, expectedPresentity: peerId, maxClockSkewMs: this.maxClockSkewMs })
       // validators already ran; this also refuses anything older than what an earlier fetch returned
-      if (res.ok && (seen.seq == null || res.presence.seq >= seen.seq)) {
-        const p = res.presence
-        const seenNow = p.status === 'offline' ? max(lastSeen, Math.min(p.issuedAt, now)) : now
-        await this.saveSeen(id, { seq: p.seq, lastSeen: seenNow })
-        return {
-          peerId: id, status: p.status, note: p.note, activity: p.activity, seq: p.seq,
-          issuedAt: p.issuedAt, expiresAt: p.expiresAt, lastSeen: seenNow, source: 'dht'
-        }
+      if (res.ok && (seen.seq == null || res.presence.seq >= seen.seq)) return res.presence
+      this.log('record of %s refused: %s', id, res.ok ? 'replay' : res.reason)
+      return undefined
+    }
+    const fetched = await this.getRecord(peerId, signal)
+    const found = await open(fetched)
+    // the lookup may reach only peers with an older copy: a record fetched before that has not expired yet still holds
+    const p = found ?? await open(seen.envelope)
+    if (p != null) {
+      const seenNow = p.status === 'offline' ? max(lastSeen, Math.min(p.issuedAt, now)) : now
+      await this.saveSeen(id, { seq: p.seq, lastSeen: seenNow, envelope: found != null ? fetched : seen.envelope })
+      return {
+        peerId: id, status: p.status, note: p.note, activity: p.activity, seq: p.seq,
+        issuedAt: p.issuedAt, expiresAt: p.expiresAt, lastSeen: seenNow, source: 'dht'
       }
-      this.log('fetched record of %s refused: %s', id, res.ok ? 'replay' : res.reason)
     }
     if (lastSeen != null || seen.seq != null) return { peerId: id, status: 'offline', lastSeen, seq: seen.seq, source: 'history' }
     return { peerId: id, status: 'unknown', source: 'none' }
   }
 
+  /**
+   * kad-dht's get yields its selected record only at the very end, after it
+   * sent corrections to peers holding older copies, and throws if one of
+   * those corrections fails (a stale peer that went away, say). So the
+   * answers themselves are collected as they arrive (kad-dht yields a
+   * PEER_RESPONSE only for a record that passed the validator) and the best
+   * of them is chosen here with the same selector.
+   */
   private async getRecord (peerId: PeerId, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     const timeout = AbortSignal.timeout(DHT_GET_TIMEOUT_MS)
     const signals = [timeout, this.controller.signal, ...(signal != null ? [signal] : [])]
-    let value: Uint8Array | undefined
+    const candidates: Uint8Array[] = []
     try {
       for await (const event of this.components.dht.get(presenceDhtKey(peerId), { signal: sharedSignal(AbortSignal.any(signals)) })) {
-        // kad-dht yields the selected best record last, after validating every candidate
-        if (event.name === 'VALUE') value = event.value
+        if (event.name === 'VALUE') candidates.push(event.value)
+        else if (event.name === 'PEER_RESPONSE' && event.messageName === 'GET_VALUE' && event.record != null) candidates.push(event.record.value)
       }
     } catch (err: any) {
-      if (value == null) this.log('no DHT record for %p - %e', peerId, err)
+      this.log('DHT get for %p ended early with %d answers - %e', peerId, candidates.length, err)
     }
-    return value
+    return candidates.length === 0 ? undefined : candidates[selectPresenceDhtRecord(candidates)]
   }
 
   /**
@@ -254,15 +270,15 @@ export class DhtPresenceService implements Startable {
 
   private async loadSeen (peerId: string): Promise<Seen> {
     try {
-      const json = JSON.parse(new TextDecoder().decode(await this.components.datastore.get(seenKey(peerId)))) as { seq?: string, lastSeen?: number }
-      return { seq: json.seq != null ? BigInt(json.seq) : undefined, lastSeen: json.lastSeen }
+      const json = JSON.parse(new TextDecoder().decode(await this.components.datastore.get(seenKey(peerId)))) as { seq?: string, lastSeen?: number, envelope?: string }
+      return { seq: json.seq != null ? BigInt(json.seq) : undefined, lastSeen: json.lastSeen, envelope: json.envelope != null ? uint8ArrayFromString(json.envelope, 'base64') : undefined }
     } catch {
       return {}
     }
   }
 
   private async saveSeen (peerId: string, seen: Seen): Promise<void> {
-    const json = { seq: seen.seq?.toString(), lastSeen: seen.lastSeen }
+    const json = { seq: seen.seq?.toString(), lastSeen: seen.lastSeen, envelope: seen.envelope != null ? uint8ArrayToString(seen.envelope, 'base64') : undefined }
     await this.components.datastore.put(seenKey(peerId), new TextEncoder().encode(JSON.stringify(json)))
   }
 }

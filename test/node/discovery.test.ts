@@ -4,7 +4,7 @@
  * gate, so they cannot meet before the DHT is asked.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
@@ -14,7 +14,8 @@ import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
 const N = 10
-const TTL_MS = 8_000
+// long enough that a DHT copy outlives a slow re-put on a loaded machine (nothing here waits for expiry)
+const TTL_MS = 30_000
 const nodes: PresenceNode[] = []
 const gated = new Set<string>()
 
@@ -127,22 +128,28 @@ describe('discovery across a sparse line of 10 nodes', () => {
       presentity: n2.peerId, status: 'online', note: 'forged', seq: BigInt(now) * 10n, issuedAt: now, expiresAt: now + TTL_MS
     }, (await loadOrCreateIdentity(m.home)).privateKey)
     const before = sumRejections('signer-mismatch')
-    await putRaw(m, key, forged)
-    await waitFor(() => sumRejections('signer-mismatch') > before, 'validators to reject the forged record')
+    // one put may reach nobody on a loaded machine (its lookup times out): put until a validator saw it
+    await waitFor(async () => {
+      await putRaw(m, key, forged)
+      return sumRejections('signer-mismatch') > before
+    }, 'validators to reject the forged record', 90_000)
     for (const n of [n5, n7]) expect((await n.fetchPresence(n2.peerId)).note).toBe('lunch')
 
     // replayed: node 2's own older record, put back after node 2 moved on
     await n2.setPresence({ status: 'online', note: 'back' })
     await waitFor(async () => (await n7.fetchPresence(n2.peerId)).note === 'back', 'the DHT to hold node 2 back')
     const replaysBefore = sumRejections('replay')
-    await putRaw(m, key, old!)
-    await waitFor(() => sumRejections('replay') > replaysBefore, 'validators to reject the replayed record')
+    await waitFor(async () => {
+      await putRaw(m, key, old!)
+      return sumRejections('replay') > replaysBefore
+    }, 'validators to reject the replayed record', 90_000)
     for (const n of [n5, n7, nodes[9]]) {
       const got = await n.fetchPresence(n2.peerId)
       expect(got.note).toBe('back')
     }
     // a node holding the newer record refuses the old one outright
     await expect(n5.libp2p.services.dht.validators['pm-presence'](key, old!)).rejects.toThrow(/replay/)
-    expect(peerIdFromString(n2.peerId.toString()).equals(n2.peerId)).toBe(true)
+    // even the node that put them (kad-dht keeps a put's own copy unvalidated) resolves the real, newer record
+    expect((await m.fetchPresence(n2.peerId)).note).toBe('back')
   })
 })
