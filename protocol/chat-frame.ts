@@ -3,7 +3,7 @@
  * throws on bad input (decodeChatFrame reports a reason instead).
  */
 import { CHAT_ID_BYTES, MAX_CHAT_BODY_BYTES, MAX_CHAT_FRAME_BYTES } from './limits.js'
-import { ChatFrame as ChatFramePb, ChatKind as ChatKindPb } from './chat.js'
+import { ChatFrame as ChatFramePb, ChatKind as ChatKindPb } from './pb/chat.js'
 
 export const CHAT_KINDS = ['text', 'delivered', 'read', 'typing'] as const
 export type ChatKind = typeof CHAT_KINDS[number]

@@ -8,7 +8,7 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { ContactKind, ContactMessage as ContactMessagePb } from './contact.js'
+import { ContactKind, ContactMessage as ContactMessagePb } from './pb/contact.js'
 import type { PeerId, PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 
 export const CONTACT_DOMAIN = 'presence-mesh-contact'

@@ -10,7 +10,7 @@ import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { openPresence, PRESENCE_PAYLOAD_TYPE } from './presence-record.js'
-import { PresenceRecord as PresenceRecordPb } from './presence.js'
+import { PresenceRecord as PresenceRecordPb } from './pb/presence.js'
 import type { OpenResult } from './presence-record.js'
 import type { PeerId } from '@libp2p/interface'
 

@@ -10,7 +10,7 @@ import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
   MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
-import { PresenceRecord as PresenceRecordPb, Status as StatusPb } from './presence.js'
+import { PresenceRecord as PresenceRecordPb, Status as StatusPb } from './pb/presence.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Signing domain of presence envelopes (part of what the signature covers). */

@@ -11,13 +11,13 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { ContactReceipt } from '../../protocol/contact.js'
+import { ContactReceipt } from '../../protocol/pb/contact.js'
 import {
   checkGreeting, kindToPb, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, messageKey,
   newRequestId, openContactMessage, requestIdHex, sealContactMessage
 } from '../../protocol/contact-request.js'
 import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
-import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed-presence.js'
+import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed-box.js'
 import { UserError } from '../errors.js'
 import { publicAudience, publicChannel } from '../presence/audience.js'
 import {
@@ -25,10 +25,10 @@ import {
   RETRY_BASE_MS, RETRY_CAP_MS, STREAM_TIMEOUT_MS
 } from './constants.js'
 import { ContactsStore, VISIBILITIES } from './contacts-store.js'
-import { LocatorPublisher } from './locator.js'
+import { LocatorPublisher } from '../locator/locator.js'
 import { peerIdString } from '../peer-ids.js'
-import type { BlockList } from './block-list.js'
-import type { LocatorDht, LocatorDhtRules } from './locator.js'
+import type { BlockList } from '../roster/block-list.js'
+import type { LocatorDht, LocatorDhtRules } from '../locator/locator.js'
 import type { Contact, ContactsState, HistoryEntry, OutboxEntry, PendingRequest, Visibility } from './contacts-store.js'
 import type { ContactMessage, ContactMessageKind } from '../../protocol/contact-request.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
@@ -170,7 +170,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   isStarted (): boolean { return this.started }
 
   async start (): Promise<void> {
-    this.blockList ??= await (await import('./block-list.js')).BlockList.load(this.components.datastore)
+    this.blockList ??= await (await import('../roster/block-list.js')).BlockList.load(this.components.datastore)
     this.state = await this.store.loadState(this.init.defaultVisibility)
     this.outbox = await this.store.loadOutbox()
     this.pruneExpired(Date.now())

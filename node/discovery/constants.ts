@@ -34,28 +34,3 @@ export const MDNS_SERVICE_TAG = '_presence-mesh._udp.local'
 
 /** Relay slots this node holds at once (each announces one relayed address). */
 export const MAX_RELAY_RESERVATIONS = 2
-
-/**
- * The DHT copy of our presence record is re-put when it changes and when less
- * than this fraction of its lifetime remains (with the default 60 s TTL and
- * 20 s heartbeat: every second heartbeat, i.e. about every 40 s).
- */
-export const DHT_REPUBLISH_REMAINING_FRACTION = 0.5
-/** A DHT put gives up after this long; the next announcement retries. */
-export const DHT_PUT_TIMEOUT_MS = 20_000
-/**
- * Puts of a changed presence are at least min(5 s, TTL / 10) apart (the newest
- * record waiting wins; a goodbye goes out at once). Watchers get every change
- * by gossip; DHT fetchers need no sub-second freshness, and each put is a
- * lookup plus up to k signed-record verifications across the network. The
- * TTL bound keeps the gap small next to a record's lifetime.
- */
-export const DHT_MIN_PUT_INTERVAL_MS = 5_000
-export const DHT_PUT_INTERVAL_TTL_FRACTION = 10
-/** A fetch gives up after this long. */
-export const DHT_GET_TIMEOUT_MS = 20_000
-/** How long a clean stop waits for the offline record to reach the DHT. */
-export const DHT_GOODBYE_TIMEOUT_MS = 3_000
-/** Datastore prefix of what fetches remember (highest seq, last seen) per presentity. */
-export const FETCH_STORE_PREFIX = '/presence-mesh/fetch'
-

@@ -1,5 +1,2 @@
 export { discovery, DiscoveryService, PeerNotFoundError } from './discovery-service.js'
 export type { DiscoveryInit, DiscoveryComponents, LocateOptions, LocateResult } from './discovery-service.js'
-export { dhtPresence, DhtPresenceService } from './dht-presence-service.js'
-export type { DhtPresenceInit, FetchResult } from './dht-presence-service.js'
-export { PresenceDhtRules, PresenceRecordRejectedError } from './dht-records.js'

@@ -7,3 +7,7 @@ export type { PresenceServiceComponents, PresenceServiceInit, PresenceView, Pres
 export function presence (init: PresenceServiceInit = {}): (components: PresenceServiceComponents) => PresenceService {
   return (components) => new PresenceService(components, init)
 }
+
+export { dhtPresence, DhtPresenceService } from './dht-presence.js'
+export type { DhtPresenceInit, FetchResult } from './dht-presence.js'
+export { PresenceDhtRules, PresenceRecordRejectedError } from './dht-records.js'

@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ChatFrame as ChatFramePb, ChatKind } from '../../protocol/chat.js'
+import { ChatFrame as ChatFramePb, ChatKind } from '../../protocol/pb/chat.js'
 import { encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
 import { MAX_CHAT_FRAME_BYTES, MAX_CHAT_FRAMES_PER_SECOND } from '../../protocol/limits.js'
 import { cleanupHomes, startNode, waitFor } from '../helpers.js'

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
-import { openPresenceFromPair } from '../../protocol/sealed-presence.js'
+import { openPresenceFromPair } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'

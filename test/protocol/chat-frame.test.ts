@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ChatFrame as ChatFramePb, ChatKind } from '../../protocol/chat.js'
+import { ChatFrame as ChatFramePb, ChatKind } from '../../protocol/pb/chat.js'
 import {
   CHAT_REJECT_REASONS, chatIdFromHex, chatIdToHex, checkChatText, decodeChatFrame, encodeChatFrame, newChatId
 } from '../../protocol/chat-frame.js'

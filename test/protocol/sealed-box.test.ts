@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MAX_PRESENCE_ENVELOPE_BYTES } from '../../protocol/limits.js'
 import { openPresence, sealPresence } from '../../protocol/presence-record.js'
-import { MAX_SEALED_PRESENCE_BYTES, openPresenceFromPair, SEALED_PAD_BYTES, sealPresenceForPair } from '../../protocol/sealed-presence.js'
+import { MAX_SEALED_PRESENCE_BYTES, openPresenceFromPair, SEALED_PAD_BYTES, sealPresenceForPair } from '../../protocol/sealed-box.js'
 
 const TOPIC = '/presence-mesh/pair/1/3ai3mvguktdnbcv64ubci2nvwu'
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 })

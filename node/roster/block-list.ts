@@ -3,7 +3,7 @@
  * connection gater consults it for every connection in both directions.
  */
 import { Key } from 'interface-datastore'
-import { DATASTORE_PREFIX } from './constants.js'
+import { DATASTORE_PREFIX } from '../contacts/constants.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
