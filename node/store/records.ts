@@ -25,7 +25,7 @@ const utf8Decoder = new TextDecoder()
 export function jsonCodec<T extends object> (bigints: ReadonlyArray<keyof T & string> = []): Codec<T> {
   return {
     encode: (value) => {
-      const out: Record<string, unknown> = { ...value }
+      const out: Record<string, unknown> = { ...(value as Record<string, unknown>) }
       for (const f of bigints) if (typeof out[f] === 'bigint') out[f] = (out[f] as bigint).toString()
       return utf8Encoder.encode(JSON.stringify(out))
     },
