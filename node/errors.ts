@@ -21,3 +21,27 @@ export class PeerUnreachableError extends UserError {
     super(`${peer} is unreachable`)
   }
 }
+
+export class InvalidPeerIdError extends Error {
+  static override name = 'InvalidPeerIdError'
+  constructor (readonly input: string) {
+    super(`not a peer id: ${input}`)
+    this.name = 'InvalidPeerIdError'
+  }
+}
+
+export class InvalidOptionError extends Error {
+  static override name = 'InvalidOptionError'
+  constructor (readonly option: string, readonly value: string, readonly expected: string) {
+    super(`${option} must be ${expected}, not ${value}`)
+    this.name = 'InvalidOptionError'
+  }
+}
+
+export class InvalidTargetError extends Error {
+  static override name = 'InvalidTargetError'
+  constructor (readonly input: string) {
+    super(`not a peer id or multiaddr: ${input}`)
+    this.name = 'InvalidTargetError'
+  }
+}

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { AlreadyRunningError, IdentityError } from './errors.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -121,4 +122,10 @@ export async function fileExists (file: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/** The peer id of a home's identity (created on first use), and whether it was just created. */
+export async function identityOf (home: string): Promise<{ peerId: string, created: boolean }> {
+  const { privateKey, created } = await loadOrCreateIdentity(home)
+  return { peerId: peerIdFromPrivateKey(privateKey).toString(), created }
 }

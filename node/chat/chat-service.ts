@@ -3,7 +3,7 @@
  * (Noise) messages with a durable outbox, receipts and typing notifications.
  * One instance per libp2p node. docs/protocol.md §7 is the wire spec.
  */
-import { ProtocolError, TypedEventEmitter } from '@libp2p/interface'
+import { ProtocolError, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream, RateLimiter } from '@libp2p/utils'
 import {
@@ -13,8 +13,7 @@ import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import { UserError } from '../errors.js'
 import { ChatStore, NON_CONTACT_POLICIES } from './chat-store.js'
 import * as C from './constants.js'
-import { contactBook, isChatContact } from './contacts.js'
-import type { ChatContactBook } from './contacts.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { PeerSender } from './peer-sender.js'
 import { ReceiptQueue } from './receipt-queue.js'
 import { peerIdString } from '../peer-ids.js'
@@ -22,7 +21,9 @@ import type { ChangeChain, ChatMessage, NonContactPolicy } from './chat-store.js
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { SenderOptions } from './peer-sender.js'
 import type { ChatRejectReason } from '../../protocol/chat-frame.js'
-import type { PresenceEventDetail, PresenceService } from '../presence/presence-service.js'
+import type { PresenceEventDetail, PresenceService } from '../presence/index.js'
+import type { Roster } from '../roster/index.js'
+import type { ChatService as ChatServiceInterface } from './index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -45,7 +46,7 @@ export interface ChatServiceInit {
   typingShowMs?: number
   /** Policy for texts from non-contacts when none was set with setNonContactPolicy. Default hold. */
   nonContactPolicy?: NonContactPolicy
-  /** Who counts as a contact; default: a presentity on the watch list. */
+  /** Who counts as a contact; default: an unblocked contact or watched presentity of the roster. */
   isContact?: (peer: string) => boolean
 }
 
@@ -57,8 +58,7 @@ export interface ChatServiceComponents {
   logger: ComponentLogger
   events: TypedEventTarget<Libp2pEvents>
   presence: PresenceService
-  /** The node's contacts service (block list, accepted contacts), when it has one. */
-  contacts?: ChatContactBook
+  roster: Roster
 }
 
 export type ChatViolation = ChatRejectReason | 'rate' | 'unexpected-receipt'
@@ -79,8 +79,9 @@ export interface ChatEvents {
 const VIOLATIONS: readonly ChatViolation[] = [...CHAT_REJECT_REASONS, 'rate', 'unexpected-receipt']
 const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
-export class ChatService extends TypedEventEmitter<ChatEvents> implements Startable {
+export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:chat'
+  readonly [serviceDependencies] = [ROSTER_CAPABILITY]
   readonly protocol: string
 
   private readonly components: ChatServiceComponents
@@ -123,7 +124,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
       idleMs: init.senderIdleMs ?? C.SENDER_IDLE_MS,
       openStreamTimeoutMs: init.openStreamTimeoutMs ?? C.OPEN_STREAM_TIMEOUT_MS
     }
-    this.isContact = init.isContact ?? ((peer) => isChatContact(contactBook(components), components.presence, peer))
+    this.isContact = init.isContact ?? ((peer) => chatContact(components.roster, peer))
     this.defaultPolicy = init.nonContactPolicy ?? 'hold'
     this.policy = this.defaultPolicy
     this.handleStream = this.handleStream.bind(this)
@@ -362,7 +363,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
   }
 
   private isBlocked (peer: string): boolean {
-    return contactBook(this.components)?.isBlocked(peer) === true
+    return this.components.roster.isBlocked(peer)
   }
 
   private async receiveText (peer: string, id: string, text: string, sentAt: number, chain: ChangeChain): Promise<void> {
@@ -394,4 +395,14 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     this.typingTimers.delete(peer)
     this.safeDispatchEvent('typing', { detail: { peer, typing: false } })
   }
+}
+
+/**
+ * The one place chat decides who is a contact: an accepted contact, or a
+ * presentity the user chose to watch; never a blocked peer.
+ */
+function chatContact (roster: Roster, peer: string): boolean {
+  if (roster.isBlocked(peer)) return false
+  const p = roster.get(peer)
+  return p != null && (p.contact != null || p.watched)
 }

@@ -18,12 +18,5 @@ export const MAX_PARALLEL_DELIVERIES = 4
 export const MAX_PENDING_INCOMING = 100
 /** Watcher-info history entries kept. */
 export const MAX_HISTORY = 200
-/** Locator records live an hour and are republished every 20 minutes and whenever addresses change. */
-export const LOCATOR_TTL_MS = 3600_000
-export const LOCATOR_DEBOUNCE_MS = 1_000
-/** A DHT put or get of a locator record. */
-export const LOCATOR_TIMEOUT_MS = 5_000
 /** Processed message ids remembered for duplicate detection (each for up to 30 days). */
 export const MAX_SEEN = 2_000
-/** How long a clean stop waits for the empty locators to be stored. */
-export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000

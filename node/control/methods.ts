@@ -4,18 +4,18 @@
  */
 import { isPresenceStatus, STATUSES } from '../../protocol/presence-record.js'
 import { UserError } from '../errors.js'
-import type { PresenceNode } from '../presence-node.js'
+import type { PresenceNodeApi } from '../api.js'
 import type { ControlMethods } from './server.js'
 
-export function controlMethods (node: PresenceNode): ControlMethods {
+export function controlMethods (node: PresenceNodeApi): ControlMethods {
   return {
     id: () => ({ peerId: node.peerId.toString(), addresses: node.addresses() }),
     status: async (status?: unknown, note?: unknown) => {
-      if (status == null) return node.presence.self
+      if (status == null) return node.self()
       if (typeof status !== 'string' || !isPresenceStatus(status)) throw new UserError(`status must be one of ${STATUSES.join(', ')}`)
       if (note != null && typeof note !== 'string') throw new UserError('note must be text')
       await node.setPresence({ status, note: typeof note === 'string' && note !== '' ? note : undefined })
-      return node.presence.self
+      return node.self()
     },
     who: () => node.who(),
     contacts: () => ({ contacts: node.contacts(), ...node.contactRequests() }),

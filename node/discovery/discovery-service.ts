@@ -15,6 +15,8 @@ import {
   MDNS_DIAL_BELOW_CONNECTIONS, REJOIN_MAX_PEERS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import type { PresenceService } from '../presence/index.js'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -46,6 +48,7 @@ export interface DiscoveryComponents {
   logger: ComponentLogger
   dht: KadDHT
   presence: PresenceService
+  roster: Roster
 }
 
 export interface LocateOptions {
@@ -74,7 +77,7 @@ interface Follow {
 
 export class DiscoveryService implements Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:discovery'
-  readonly [serviceDependencies] = ['@libp2p/kad-dht']
+  readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
 
   private readonly log: Logger
   private readonly init: DiscoveryInit
@@ -91,6 +94,7 @@ export class DiscoveryService implements Startable {
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
     this.onPeerDisconnect = this.onPeerDisconnect.bind(this)
     this.onMdnsPeer = this.onMdnsPeer.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
     // fail at construction, not at the first dial, on a bad bootstrap address
     for (const addr of init.bootstrap ?? []) bootstrapPeer(addr)
   }
@@ -112,6 +116,9 @@ export class DiscoveryService implements Startable {
   }
 
   afterStart (): void {
+    // presentities the roster watches are kept reachable, also those watched before a restart
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    for (const p of this.components.roster.watchList()) this.follow(p.id)
     if (this.init.mdns === true) this.mdns()?.addEventListener('peer', this.onMdnsPeer)
     for (const addr of this.init.bootstrap ?? []) void this.dialBootstrap(addr)
     if (this.init.rejoin !== false) void this.rejoin()
@@ -124,6 +131,7 @@ export class DiscoveryService implements Startable {
     this.follows.clear()
     this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
     this.components.events.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     if (this.init.mdns === true) this.mdns()?.removeEventListener('peer', this.onMdnsPeer)
     if (this.relayTopology != null) this.components.registrar.unregister(this.relayTopology)
   }
@@ -171,6 +179,14 @@ export class DiscoveryService implements Startable {
     await peerStore.merge(peerId, { multiaddrs: found.multiaddrs })
     const conn = await connectionManager.openConnection(peerId, { signal })
     return done(conn, 'dht')
+  }
+
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    const watching = new Set(this.components.roster.watchList().map(p => p.id))
+    for (const { id } of evt.detail.people) {
+      if (watching.has(id)) this.follow(id)
+      else this.unfollow(id)
+    }
   }
 
   /**

@@ -50,6 +50,7 @@ export const EMPTY = new Uint8Array(0)
 export class Transaction {
   private readonly batch
   private readonly hooks: Array<() => void> = []
+  private readonly work: Array<Promise<unknown>> = []
   private committed = false
 
   constructor (datastore: Datastore) {
@@ -69,17 +70,31 @@ export class Transaction {
     this.hooks.push(hook)
   }
 
+  /**
+   * Work started by the after-commit hooks (reactions to the change) that
+   * the writer waits for; it does not hold up later transactions.
+   */
+  waitUntil (work: Promise<unknown>): void {
+    this.work.push(work)
+  }
+
   async commit (): Promise<void> {
     if (this.committed) throw new Error('transaction already committed')
     this.committed = true
     await this.batch.commit()
     for (const hook of this.hooks) hook()
   }
+
+  /** Settles once every waitUntil promise has (a failed reaction is the reactor's to report). */
+  async settled (): Promise<void> {
+    await Promise.allSettled(this.work)
+  }
 }
 
-export class Store {
-  private tail: Promise<void> = Promise.resolve()
+/** Commits of every Store on one datastore, chained: they land in the order they were opened. */
+const tails = new WeakMap<Datastore, Promise<void>>()
 
+export class Store {
   constructor (readonly datastore: Datastore) {}
 
   /** A set of records of one type under `prefix` (e.g. '/presence-mesh/roster/person'). */
@@ -89,19 +104,22 @@ export class Store {
 
   /**
    * Stages what `fn` writes into one transaction and commits it after every
-   * transaction opened before it. Resolves with fn's result once committed
-   * (and the after-commit hooks ran); a failed commit rejects and leaves
-   * nothing of it stored.
+   * transaction opened before it on this datastore. Resolves with fn's
+   * result once committed, the after-commit hooks ran and the work they
+   * started settled; a failed commit rejects and leaves nothing of it stored.
    */
   async write<R> (fn: (tx: Transaction) => R | Promise<R>): Promise<R> {
-    const run = this.tail.then(async () => {
+    const tail = tails.get(this.datastore) ?? Promise.resolve()
+    const run = tail.then(async () => {
       const tx = new Transaction(this.datastore)
       const result = await fn(tx)
       await tx.commit()
-      return result
+      return { tx, result }
     })
-    this.tail = run.then(() => {}, () => {})
-    return await run
+    tails.set(this.datastore, run.then(() => {}, () => {}))
+    const { tx, result } = await run
+    await tx.settled()
+    return result
   }
 }
 

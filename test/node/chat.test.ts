@@ -8,7 +8,7 @@ const nodes: PresenceNode[] = []
 
 async function node (opts: Parameters<typeof startNode>[0] = {}): Promise<PresenceNode> {
   // these nodes watch each other as strangers (no contact request): presence needs public mode
-  const n = await startNode({ contacts: { defaultVisibility: 'public' }, ...opts })
+  const n = await startNode({ roster: { defaultVisibility: 'public' }, ...opts })
   nodes.push(n)
   return n
 }
