@@ -3,7 +3,7 @@ import {
   callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, readRuntime, resolveHome
 } from '../node/index.js'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { describeError } from './errors.js'
+import { describeError, isExpected } from './errors.js'
 import { contactsTable, label, whoTable } from './format.js'
 import { runInteractive } from './interactive.js'
 import type { ContactsSnapshot } from './format.js'
@@ -148,7 +148,7 @@ try {
     // commander already printed its one-line message
     process.exitCode = err.exitCode === 0 ? 0 : 2
   } else {
-    process.stderr.write(`presence-mesh: ${process.env.DEBUG == null ? describeError(err) : err.stack}\n`)
+    process.stderr.write(`presence-mesh: ${isExpected(err) || process.env.DEBUG == null || process.env.DEBUG === '' ? describeError(err) : err.stack}\n`)
     process.exitCode = 1
   }
 }

@@ -13,6 +13,7 @@ import { openDatastore } from './datastore.js'
 import { InvalidOptionError, InvalidTargetError, PeerUnreachableError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import { peerIdString } from './peer-ids.js'
 import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
@@ -183,7 +184,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** A presentity's presence from its DHT record, without subscribing. */
   async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
-    return await this.libp2p.services.dhtPresence.fetchPresence(this.resolvePeer(peer), options)
+    return await this.libp2p.services.dhtPresence.fetchPresence(peer, options)
   }
 
   // ---- who is who ----
@@ -284,7 +285,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
-    const id = this.resolvePeer(peer)
+    const id = peerIdString(peer)
     const discovery = this.libp2p.services.discovery
     // a contact that is not public left us a sealed locator record in the DHT
     if (this.roster.isContact(id)) await this.libp2p.services.locator.refresh(id, options?.signal).catch(() => 0)

@@ -14,7 +14,7 @@ export class SelfReferenceError extends Error {
 export class UnknownPersonError extends Error {
   static override name = 'UnknownPersonError'
   constructor (readonly input: string) {
-    super(`${input} is neither a known name nor a peer id`)
+    super(`${input} is neither a known alias nor a peer id`)
     this.name = 'UnknownPersonError'
   }
 }
