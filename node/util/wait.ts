@@ -15,7 +15,7 @@ import type { AbortOptions } from '@libp2p/interface'
 export interface BackoffOptions {
   /** The first delay, ms (> 0). */
   baseMs: number
-  /** No delay is longer than this, ms (>= baseMs). */
+  /** No delay is longer than this, ms (> 0; below baseMs, every delay is the cap). */
   capMs: number
   /**
    * The share of each delay taken off at random, 0 to 1 (default 0): 0.5
@@ -29,7 +29,7 @@ export interface BackoffOptions {
 
 function checkBackoff ({ baseMs, capMs, jitter = 0 }: BackoffOptions): void {
   if (!(Number.isFinite(baseMs) && baseMs > 0)) throw new InvalidParametersError(`backoff base must be a positive number of ms, not ${baseMs}`)
-  if (!(capMs >= baseMs)) throw new InvalidParametersError(`backoff cap (${capMs} ms) must be at least its base (${baseMs} ms)`)
+  if (!(capMs > 0)) throw new InvalidParametersError(`backoff cap must be a positive number of ms, not ${capMs}`)
   if (!(jitter >= 0 && jitter <= 1)) throw new InvalidParametersError(`backoff jitter must be between 0 and 1, not ${jitter}`)
 }
 
