@@ -77,7 +77,7 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
     const { id, multiaddrs } = evt.detail
     const key = id.toString()
     const { connectionManager, peerStore } = this.components
-    if (!this.started || id.equals(this.components.peerId) || this.dialing.has(key) || connectionManager.getConnections(id).length > 0) return
+    if (id.equals(this.components.peerId) || this.dialing.has(key) || connectionManager.getConnections(id).length > 0) return
     if (connectionManager.getConnections().length >= this.dialBelowConnections) return
     this.dialing.add(key)
     void (async () => {
