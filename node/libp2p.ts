@@ -23,14 +23,14 @@ import { roster, RosterStore } from './roster/index.js'
 import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
-import { discovery } from './discovery/index.js'
+import { bootstrapDialer, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { Locator } from './locator/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
-import type { DiscoveryService } from './discovery/index.js'
+import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -50,6 +50,12 @@ export type PresenceServices = {
   dht: KadDHT
   locator: Locator
   discovery: DiscoveryService
+  bootstrapDialer: BootstrapDialer
+  rejoin: Rejoin
+  /** Not on a relay (--relay): it has no use for slots on others. */
+  relayReservations?: RelayReservations
+  /** Only with mDNS on. */
+  mdnsDialer?: MdnsDialer
   dhtPresence: DhtPresenceService
 }
 
@@ -167,17 +173,16 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       }),
       dhtMode: dhtMode({ clientOnly: opts.dhtClientMode }),
       locator: locator({ rules: locatorRules }),
-      discovery: discovery({
-        bootstrap: opts.bootstrap,
-        mdns: mdnsOn,
-        relayReservations: opts.relay !== true,
-        rejoin: opts.rejoin
-      }),
+      discovery: discovery(),
+      bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),
+      rejoin: rejoin({ dialAtStart: opts.rejoin }),
+      ...(opts.relay !== true ? { relayReservations: relayReservations() } : {}),
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       autoNAT: autoNAT(),
       dcutr: dcutr(),
       ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: RELAY_LIMITS }) } : {}),
-      ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }) } : {})
+      // the dialer listens to the mdns service, so it comes after it
+      ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
     }
   }) as PresenceLibp2p
   peerInfoMapper.bind(node.services.dht)

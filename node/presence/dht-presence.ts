@@ -21,6 +21,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import { sharedController, sharedSignal } from '../signals.js'
 import { toPeerId } from '../peer-ids.js'
+import { Wakeup } from '../util/wait.js'
 
 export interface DhtPresenceInit {
   /** The validator rules given to kad-dht, for their rejection counters. */
@@ -79,9 +80,10 @@ export class DhtPresenceService implements Startable {
   private latest?: AnnounceEventDetail
   private putting?: Promise<void>
   private lastPutAt = 0
-  /** Ends the wait between two puts early (a goodbye, or stop). */
-  private wake?: () => void
-  private goodbyeDone?: () => void
+  /** Ends the wait between two puts early for a goodbye (stop aborts it through the controller). */
+  private readonly wake = new Wakeup()
+  /** Ends beforeStop's wait once the goodbye record is put. */
+  private goodbyePut?: Wakeup
   private controller = sharedController()
 
   constructor (private readonly components: DhtPresenceComponents, init: DhtPresenceInit = {}) {
@@ -108,11 +110,8 @@ export class DhtPresenceService implements Startable {
   /** The presence service says goodbye in its own beforeStop; give that record a bounded chance to reach the DHT. */
   async beforeStop (): Promise<void> {
     if (!this.publish || (this.components.dht.routingTable?.size ?? 0) === 0) return
-    await new Promise<void>(resolve => {
-      const timer = setTimeout(resolve, DHT_GOODBYE_TIMEOUT_MS)
-      timer.unref?.()
-      this.goodbyeDone = () => { clearTimeout(timer); resolve() }
-    })
+    this.goodbyePut = new Wakeup()
+    await this.goodbyePut.wait(DHT_GOODBYE_TIMEOUT_MS)
   }
 
   stop (): void {
@@ -120,7 +119,6 @@ export class DhtPresenceService implements Startable {
     ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
     this.controller.abort()
     this.started = false
-    this.wake?.()
   }
 
   /** DHT presence records this node's validator refused, by reason. */
@@ -220,7 +218,7 @@ export class DhtPresenceService implements Startable {
     const nearExpiry = last == null || last.expiresAt - Date.now() < ttl * DHT_REPUBLISH_REMAINING_FRACTION
     if (!changed && !nearExpiry) return
     this.pending = evt.detail
-    if (record.status === 'offline') this.wake?.()
+    if (record.status === 'offline') this.wake.notify()
     this.putting ??= this.drain()
   }
 
@@ -235,11 +233,7 @@ export class DhtPresenceService implements Startable {
         const gap = Math.min(DHT_MIN_PUT_INTERVAL_MS, (record.expiresAt - record.issuedAt) / DHT_PUT_INTERVAL_TTL_FRACTION)
         const wait = this.lastPutAt + gap - Date.now()
         if (wait > 0 && record.status !== 'offline') {
-          await new Promise<void>(resolve => {
-            const timer = setTimeout(resolve, wait)
-            this.wake = () => { clearTimeout(timer); resolve() }
-          })
-          this.wake = undefined
+          await this.wake.wait(wait, { signal: this.controller.signal })
           continue
         }
         const next = this.pending
@@ -265,7 +259,7 @@ export class DhtPresenceService implements Startable {
     this.log.trace('put %s seq %s on %d peers', record.status, record.seq, stored)
     // a put nobody took is retried at the next heartbeat
     if (stored > 0) this.published = record
-    if (record.status === 'offline') this.goodbyeDone?.()
+    if (record.status === 'offline') this.goodbyePut?.notify()
   }
 
   private async loadSeen (peerId: string): Promise<Seen> {
