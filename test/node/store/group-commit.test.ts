@@ -8,9 +8,17 @@ const k = (name: string): Key => new Key(`/test/${name}`)
 const v = (s: string): Uint8Array => new TextEncoder().encode(s)
 const flushed = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
-/** A change that puts /test/<name> and resolves with name; `settled` lists callers in the order they settled. */
-function putter (engine: GroupCommit, settled: string[]) {
-  return async (name: string, options: ChangeOptions<undefined> = {}): Promise<string> => {
+/**
+ * An engine over a datastore whose commits are held until ds.release(), and
+ * put(name): a change that puts /test/<name> and resolves with name;
+ * `settled` lists the callers in the order they settled.
+ */
+function held (): { ds: GatedDatastore, engine: GroupCommit, settled: string[], put: (name: string, options?: ChangeOptions<undefined>) => Promise<string> } {
+  const ds = new GatedDatastore()
+  ds.hold = true
+  const engine = new GroupCommit(ds)
+  const settled: string[] = []
+  const put = async (name: string, options: ChangeOptions<undefined> = {}): Promise<string> => {
     try {
       const r = await engine.change((tx) => {
         tx.put(k(name), v(name))
@@ -23,15 +31,12 @@ function putter (engine: GroupCommit, settled: string[]) {
       throw err
     }
   }
+  return { ds, engine, settled, put }
 }
 
 describe('group commit', () => {
   it('changes that arrive during a commit share the next batch; callers resolve after it, in order', async () => {
-    const ds = new GatedDatastore()
-    const engine = new GroupCommit(ds)
-    const settled: string[] = []
-    const put = putter(engine, settled)
-    ds.hold = true
+    const { ds, engine, settled, put } = held()
     const first = put('a')
     await flushed()
     expect(ds.log.held).toBe(1)
@@ -49,11 +54,7 @@ describe('group commit', () => {
   })
 
   it('an alone change gets a batch of its own, in its place in the order', async () => {
-    const ds = new GatedDatastore()
-    const engine = new GroupCommit(ds)
-    const settled: string[] = []
-    const put = putter(engine, settled)
-    ds.hold = true
+    const { ds, settled, put } = held()
     const all = [put('a'), put('b'), put('c'), put('d', { alone: true }), put('e'), put('f')]
     await flushed()
     ds.release()
@@ -63,11 +64,7 @@ describe('group commit', () => {
   })
 
   it('a failed batch rejects every caller of its group and stores nothing of it; the next group commits', async () => {
-    const ds = new GatedDatastore()
-    const engine = new GroupCommit(ds)
-    const settled: string[] = []
-    const put = putter(engine, settled)
-    ds.hold = true
+    const { ds, settled, put } = held()
     const a = put('a')
     await flushed()
     const group = [put('b'), put('c'), put('d')]
@@ -87,12 +84,8 @@ describe('group commit', () => {
   })
 
   it('a failed change fails the later changes of its chain, not the others', async () => {
-    const ds = new GatedDatastore()
-    const engine = new GroupCommit(ds)
-    const settled: string[] = []
-    const put = putter(engine, settled)
+    const { ds, settled, put } = held()
     const chain: ChangeChain = { failed: false }
-    ds.hold = true
     const first = put('first')
     await flushed()
     // group 2: s1 (chained) fails with its batch; group 3 (after an alone change): s2, s3 of the chain and x
@@ -139,10 +132,8 @@ describe('group commit', () => {
   })
 
   it('a result function that throws rejects its caller only; the batch stays stored', async () => {
-    const ds = new GatedDatastore()
-    const engine = new GroupCommit(ds)
-    ds.hold = true
-    const first = engine.change((tx) => { tx.put(k('a'), v('a')); return () => 'a' })
+    const { ds, engine, put } = held()
+    const first = put('a')
     await flushed()
     const bad = engine.change((tx) => { tx.put(k('b'), v('b')); return () => { throw new Error('bug after commit') } })
     const good = engine.change((tx) => { tx.put(k('c'), v('c')); return () => 'c' })
@@ -155,12 +146,10 @@ describe('group commit', () => {
   })
 
   it('a build that throws fails its whole group, which stores nothing', async () => {
-    const ds = new GatedDatastore()
-    const engine = new GroupCommit(ds)
-    ds.hold = true
-    const first = engine.change((tx) => { tx.put(k('a'), v('a')); return () => 'a' })
+    const { ds, engine, put } = held()
+    const first = put('a')
     await flushed()
-    const ok = engine.change((tx) => { tx.put(k('b'), v('b')); return () => 'b' })
+    const ok = put('b')
     const broken = engine.change(async () => { throw new Error('read failed') })
     await flushed()
     ds.release()
