@@ -4,19 +4,21 @@
  * presentities' copies on request.
  */
 import { serviceDependencies } from '@libp2p/interface'
-import { Key } from 'interface-datastore'
-import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { repeatingTask } from '@libp2p/utils'
 import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
 import { UserError } from '../errors.js'
 import {
-  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
+  DHT_SEQ_PRUNE_INTERVAL_MS, DHT_SEQ_PRUNE_TIMEOUT_MS
 } from './constants.js'
+import { FetchStore } from './fetch-store.js'
+import type { Seen } from './fetch-store.js'
 import type { PresenceDhtRules } from './dht-records.js'
 import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
 import type { Presence, PresenceStatus, RejectReason } from '../../protocol/presence-record.js'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { RepeatingTask } from '@libp2p/utils'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import { sharedController, sharedSignal } from '../signals.js'
@@ -62,9 +64,6 @@ export interface FetchResult {
   source: 'dht' | 'watch' | 'history' | 'none'
 }
 
-/** What fetches remember of a presentity: the newest record they returned (it may outlive a stale lookup) and when it was last online. */
-interface Seen { seq?: bigint, lastSeen?: number, envelope?: Uint8Array }
-
 export class DhtPresenceService implements Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:dht-presence'
   readonly [serviceDependencies] = ['@libp2p/kad-dht']
@@ -73,6 +72,9 @@ export class DhtPresenceService implements Startable {
   private readonly publish: boolean
   private readonly maxClockSkewMs?: number
   private readonly rules?: PresenceDhtRules
+  private readonly fetchStore: FetchStore
+  /** Deletes the validator's replay floors that no record can need any more. */
+  private readonly pruneTask?: RepeatingTask
   private started = false
   /** The record last put successfully, and the newest one waiting for a put. */
   private published?: Presence
@@ -91,6 +93,18 @@ export class DhtPresenceService implements Startable {
     this.publish = init.publish ?? true
     this.maxClockSkewMs = init.maxClockSkewMs
     this.rules = init.rules
+    this.fetchStore = new FetchStore(components.datastore, this.log)
+    const rules = init.rules
+    if (rules != null) {
+      this.pruneTask = repeatingTask(async (options) => {
+        try {
+          const n = await rules.prune(options)
+          if (n > 0) this.log('pruned %d DHT replay floors', n)
+        } catch (err) {
+          this.log.error('pruning DHT replay floors failed - %e', err)
+        }
+      }, DHT_SEQ_PRUNE_INTERVAL_MS, { timeout: DHT_SEQ_PRUNE_TIMEOUT_MS })
+    }
     this.onAnnounce = this.onAnnounce.bind(this)
     this.onSelfQuery = this.onSelfQuery.bind(this)
   }
@@ -102,6 +116,7 @@ export class DhtPresenceService implements Startable {
   start (): void {
     this.controller = sharedController()
     this.started = true
+    this.pruneTask?.start()
     if (!this.publish) return
     this.components.presence.addEventListener('announce', this.onAnnounce)
     ;(this.components.events as unknown as EventTarget).addEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
@@ -115,6 +130,7 @@ export class DhtPresenceService implements Startable {
   }
 
   stop (): void {
+    this.pruneTask?.stop()
     this.components.presence.removeEventListener('announce', this.onAnnounce)
     ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
     this.controller.abort()
@@ -131,7 +147,7 @@ export class DhtPresenceService implements Startable {
     const peerId = toPeerId(peer)
     if (peerId.equals(this.components.peerId)) throw new UserError('a node does not fetch its own presence')
     const id = peerId.toString()
-    const seen = await this.loadSeen(id)
+    const seen = await this.fetchStore.get(id)
     const watched = this.components.presence.get(id)
     const lastSeen = max(seen.lastSeen, watched?.lastSeen)
     const result = await this.fromDht(peerId, seen, lastSeen, options.signal)
@@ -162,7 +178,7 @@ export class DhtPresenceService implements Startable {
     const p = found ?? await open(seen.envelope)
     if (p != null) {
       const seenNow = p.status === 'offline' ? max(lastSeen, Math.min(p.issuedAt, now)) : now
-      await this.saveSeen(id, { seq: p.seq, lastSeen: seenNow, envelope: found != null ? fetched : seen.envelope })
+      await this.fetchStore.put(id, { seq: p.seq, lastSeen: seenNow, envelope: found != null ? fetched : seen.envelope })
       return {
         peerId: id, status: p.status, note: p.note, activity: p.activity, seq: p.seq,
         issuedAt: p.issuedAt, expiresAt: p.expiresAt, lastSeen: seenNow, source: 'dht'
@@ -261,24 +277,7 @@ export class DhtPresenceService implements Startable {
     if (stored > 0) this.published = record
     if (record.status === 'offline') this.goodbyePut?.notify()
   }
-
-  private async loadSeen (peerId: string): Promise<Seen> {
-    try {
-      const json = JSON.parse(new TextDecoder().decode(await this.components.datastore.get(seenKey(peerId)))) as { seq?: string, lastSeen?: number, envelope?: string }
-      return { seq: json.seq != null ? BigInt(json.seq) : undefined, lastSeen: json.lastSeen, envelope: json.envelope != null ? uint8ArrayFromString(json.envelope, 'base64') : undefined }
-    } catch {
-      return {}
-    }
-  }
-
-  private async saveSeen (peerId: string, seen: Seen): Promise<void> {
-    const json = { seq: seen.seq?.toString(), lastSeen: seen.lastSeen, envelope: seen.envelope != null ? uint8ArrayToString(seen.envelope, 'base64') : undefined }
-    await this.components.datastore.put(seenKey(peerId), new TextEncoder().encode(JSON.stringify(json)))
-  }
 }
-
-const seenKey = (peerId: string): Key => new Key(`${FETCH_STORE_PREFIX}/${peerId}`)
-
 
 function max (a?: number, b?: number): number | undefined {
   if (a == null) return b

@@ -91,7 +91,7 @@ async function pair (): Promise<{ a: PresenceNode, b: PresenceNode, atB: ChatMes
 
 /** The receiver has read a window of frames: one commit held, the rest queued behind it. */
 const windowQueued = (b: PresenceNode, g: Gate) => async (): Promise<boolean> =>
-  g.held === 1 && (b.chat as any).store.changes.length >= WINDOW - 1
+  g.held === 1 && (b.chat as any).store.pendingChanges >= WINDOW - 1
 
 describe('chat group commit', () => {
   it('acknowledges nothing before its batch committed, then stores the queued frames together', async () => {

@@ -104,6 +104,8 @@ describe('three nodes: A watches B and C', () => {
     await a.stop()
     a = await startNode({ home: aHome, bootstrap: [b.addresses()[0], c.addresses()[0]], presence: { ttlMs: TTL }, roster: PUBLIC })
     await waitFor(() => a.libp2p.services.pubsub.getSubscribers(presenceTopic(b.peerId)).length > 0, 'A to rejoin B\'s topic')
+    // B ignores records on its own topic and forwards none: C must know of A's subscription to reach it
+    await waitFor(() => c.libp2p.services.pubsub.getSubscribers(presenceTopic(b.peerId)).some(p => p.equals(a.peerId)), 'C to learn A\'s subscription')
     await c.libp2p.services.pubsub.publish(presenceTopic(b.peerId), old)
     await waitFor(() => a.presence.getRejections().replay > 0, 'A to refuse the replay')
     expect(a.presence.get(b.peerId)?.status).not.toBe('dnd')
