@@ -17,10 +17,10 @@ const asIs: Wording = (err) => String(err.message)
 
 const WORDING: Record<string, Wording> = {
   UsageError: asIs,
-  UserError: asIs,
   InvalidPeerIdError: (e) => `not a peer id: ${e.input}`,
   UnknownPersonError: (e) => `${e.input} is neither a known alias nor a peer id`,
-  SelfReferenceError: (e) => `cannot ${e.action} this node's own peer id`,
+  SelfReferenceError: (e) => `cannot ${e.action} itself: that is this node's own peer id`,
+  InvalidMessageError: asIs,
   NotAContactError: (e) => `${e.peer} is not a contact`,
   AliasTakenError: (e) => `the name ${e.alias} is already used for ${e.peer}`,
   InvalidAliasError: (e) => `${JSON.stringify(e.alias)} cannot be a name: ${e.reason}`,

@@ -5,15 +5,6 @@
  * what a person reads is the CLI's wording (cli/errors.ts).
  */
 
-/** Legacy: an error whose message is meant for people as it is. Being replaced by typed errors. */
-export class UserError extends Error {
-  static override name = 'UserError'
-  constructor (message: string) {
-    super(message)
-    this.name = 'UserError'
-  }
-}
-
 export class AlreadyRunningError extends Error {
   static override name = 'AlreadyRunningError'
   constructor (readonly home: string, readonly pid?: number, detail?: string) {

@@ -40,6 +40,7 @@ export { callNode, NoRunningNodeError } from './control/client.js'
 export * from './errors.js'
 export * from './roster/errors.js'
 export * from './contacts/errors.js'
+export * from './chat/errors.js'
 export { PeerNotFoundError } from './discovery/index.js'
 
 // the wire, for those who check or build records themselves

@@ -32,6 +32,8 @@ export interface ChatService extends TypedEventTarget<ChatEvents> {
   setNonContactPolicy: (policy: NonContactPolicy) => Promise<void>
   /** Frames (texts and read receipts) waiting for a delivery receipt, for one peer or all. */
   outboxSize: (peer?: PeerId | string) => number
+  /** Changes (received frames, queued texts, receipts) waiting to be stored behind the batch now committing: a gauge of disk pressure. */
+  storeBacklog: () => number
   /** Streams reset so far, by the rule they broke. */
   getViolations: () => Record<ChatViolation, number>
 }

@@ -12,6 +12,8 @@ export const MAX_OUTBOUND_STREAMS = 4
 /** First retry of an undelivered message; doubles up to the cap. */
 export const RETRY_BASE_MS = 2_000
 export const RETRY_CAP_MS = 5 * 60_000
+/** Up to this share of each retry delay is taken off at random, so many senders do not retry in step. */
+export const RETRY_JITTER = 0.5
 /** Parallel delivery attempts. */
 export const MAX_PARALLEL_DELIVERIES = 4
 /** Incoming requests kept pending at once; more are dropped (spam bound). */

@@ -20,9 +20,10 @@ import { SelfReferenceError } from '../roster/errors.js'
 import * as consent from './consent.js'
 import { ConsentStore, outboxId } from './consent-store.js'
 import {
-  CONTACT_PROTOCOL, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, RETRY_BASE_MS, RETRY_CAP_MS, STREAM_TIMEOUT_MS
+  CONTACT_PROTOCOL, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, RETRY_BASE_MS, RETRY_CAP_MS, RETRY_JITTER, STREAM_TIMEOUT_MS
 } from './constants.js'
 import { InvalidGreetingError } from './errors.js'
+import { backoffDelay } from '../util/wait.js'
 import type { ConsentContext, ConsentEffect, ConsentState, HistoryEntry, PendingRequest, Step } from './consent.js'
 import type { OutboxEntry } from './consent-store.js'
 import type { ContactsEvents, ContactsService as ContactsServiceInterface, ContactsServiceInit } from './index.js'
@@ -311,7 +312,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
 
   private async retryLater (entry: OutboxEntry): Promise<void> {
     const attempts = entry.attempts + 1
-    const nextAt = Date.now() + Math.min(this.init.retryCapMs, this.init.retryBaseMs * 2 ** Math.min(attempts - 1, 20))
+    const nextAt = Date.now() + backoffDelay(attempts, { baseMs: this.init.retryBaseMs, capMs: this.init.retryCapMs, jitter: RETRY_JITTER })
     const updated: OutboxEntry = { ...entry, attempts, nextAt }
     await this.store.store.write((tx) => {
       if (!this.outbox.includes(entry)) return

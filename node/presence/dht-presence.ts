@@ -7,7 +7,7 @@ import { serviceDependencies } from '@libp2p/interface'
 import { repeatingTask } from '@libp2p/utils'
 import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
-import { UserError } from '../errors.js'
+import { SelfReferenceError } from '../roster/errors.js'
 import {
   DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
   DHT_SEQ_PRUNE_INTERVAL_MS, DHT_SEQ_PRUNE_TIMEOUT_MS
@@ -145,7 +145,7 @@ export class DhtPresenceService implements Startable {
   /** The freshest valid record of a presentity in the DHT, or what this node last knew. */
   async fetchPresence (peer: PeerId | string, options: { signal?: AbortSignal } = {}): Promise<FetchResult> {
     const peerId = toPeerId(peer)
-    if (peerId.equals(this.components.peerId)) throw new UserError('a node does not fetch its own presence')
+    if (peerId.equals(this.components.peerId)) throw new SelfReferenceError('fetch the presence of')
     const id = peerId.toString()
     const seen = await this.fetchStore.get(id)
     const watched = this.components.presence.get(id)

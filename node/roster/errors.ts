@@ -6,7 +6,7 @@
 export class SelfReferenceError extends Error {
   static override name = 'SelfReferenceError'
   constructor (readonly action: string) {
-    super(`cannot ${action} this node's own peer id`)
+    super(`cannot ${action} itself: that is this node's own peer id`)
     this.name = 'SelfReferenceError'
   }
 }

@@ -7,12 +7,13 @@
  * one datastore commits its transactions one at a time, in the order they
  * were opened, so two changes to one record land in the order they were made.
  */
+import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { GroupCommit } from './group-commit.js'
 import type { Transaction } from './group-commit.js'
-import type { Datastore } from 'interface-datastore'
+import type { Datastore, KeyQueryOrder, QueryOrder } from 'interface-datastore'
 
 export type { Transaction } from './group-commit.js'
 
@@ -135,6 +136,14 @@ export class Store {
   }
 }
 
+/**
+ * LevelDB hands back keys in order; other datastores (a MemoryDatastore in an
+ * application's own node, say) are asked to sort, or a newest-first query
+ * with a limit would return the wrong records.
+ */
+const byKey = (a: Key, b: Key): -1 | 0 | 1 => { const x = a.toString(); const y = b.toString(); return x < y ? -1 : x > y ? 1 : 0 }
+const sorted = (datastore: Datastore): boolean => datastore instanceof LevelDatastore
+
 export class RecordSet<T> {
   readonly prefix: string
 
@@ -175,7 +184,8 @@ export class RecordSet<T> {
 
   /** Every record, in key order (ids of equal length sort as strings). */
   async * entries (options: { limit?: number } = {}): AsyncGenerator<[string, T]> {
-    for await (const { key, value } of this.datastore.query({ prefix: `${this.prefix}/`, limit: options.limit })) {
+    const orders: QueryOrder[] | undefined = sorted(this.datastore) ? undefined : [(a, b) => byKey(a.key, b.key)]
+    for await (const { key, value } of this.datastore.query({ prefix: `${this.prefix}/`, limit: options.limit, orders })) {
       const k = key.toString()
       yield [k.slice(this.prefix.length + 1), this.decode(k, value)]
     }
@@ -183,7 +193,8 @@ export class RecordSet<T> {
 
   /** Every id, in key order, without reading the values. */
   async * ids (options: { limit?: number } = {}): AsyncGenerator<string> {
-    for await (const key of this.datastore.queryKeys({ prefix: `${this.prefix}/`, limit: options.limit })) {
+    const orders: KeyQueryOrder[] | undefined = sorted(this.datastore) ? undefined : [byKey]
+    for await (const key of this.datastore.queryKeys({ prefix: `${this.prefix}/`, limit: options.limit, orders })) {
       yield key.toString().slice(this.prefix.length + 1)
     }
   }

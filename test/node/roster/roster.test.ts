@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { roster, RosterStore } from '../../../node/roster/index.js'
 import { Store } from '../../../node/store/records.js'
 import type { Roster, RosterChangeEvent } from '../../../node/roster/index.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { PeerId, PrivateKey, Startable } from '@libp2p/interface'
 
 interface Setup { r: Roster, ds: MemoryDatastore, closed: string[], dialled: string[], changes: RosterChangeEvent[], self: PeerId, key: PrivateKey }
 
@@ -21,7 +21,7 @@ async function setup (ds = new MemoryDatastore(), key?: PrivateKey): Promise<Set
     openConnection: async (p: PeerId) => { dialled.push(p.toString()) }
   }
   const r = roster({ store: await RosterStore.open(ds) })({ peerId: self, privateKey: key, datastore: ds, logger: defaultLogger(), connectionManager } as any)
-  await (r as any).start()
+  await (r as unknown as Startable).start()
   const changes: RosterChangeEvent[] = []
   r.addEventListener('roster:change', (e) => { changes.push(e.detail) })
   return { r, ds, closed, dialled, changes, self, key }

@@ -11,6 +11,19 @@ interface Thing { name: string, seq?: bigint, blob?: Uint8Array, n?: number }
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 
 describe('record sets', () => {
+  it('list in key order on any datastore, so a limit takes the first keys (an in-memory one keeps insertion order)', async () => {
+    const ds = new MemoryDatastore()
+    const store = new Store(ds)
+    const set = store.records('/t/order', stringCodec)
+    await store.write((tx) => { for (const id of ['c', 'a', 'd', 'b']) set.put(tx, id, id.toUpperCase()) })
+    const ids: string[] = []
+    for await (const id of set.ids({ limit: 3 })) ids.push(id)
+    expect(ids).toEqual(['a', 'b', 'c'])
+    const entries: string[] = []
+    for await (const [, v] of set.entries({ limit: 2 })) entries.push(v)
+    expect(entries).toEqual(['A', 'B'])
+  })
+
   it('a missing record is undefined; a written one reads back', async () => {
     const store = new Store(new MemoryDatastore())
     const things = store.records('/test/thing', jsonCodec<Thing>())
