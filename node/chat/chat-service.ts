@@ -3,7 +3,7 @@
  * (Noise) messages with a durable outbox, receipts and typing notifications.
  * One instance per libp2p node. docs/protocol.md §7 is the wire spec.
  */
-import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
 import { ChatFrameError, chatIdFromHex, chatIdToHex, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
@@ -80,7 +80,8 @@ export interface ChatEvents {
 
 export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:chat'
-  readonly [serviceDependencies] = [ROSTER_CAPABILITY]
+  readonly [serviceCapabilities] = ['@presence-mesh/chat']
+  readonly [serviceDependencies] = [ROSTER_CAPABILITY, '@presence-mesh/presence']
   readonly protocol: string
 
   private readonly components: ChatServiceComponents

@@ -5,7 +5,7 @@
  * messages are retried until the recipient confirms them. Blocked peers are
  * handled by reacting to the roster.
  */
-import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
@@ -51,6 +51,7 @@ const unhex = (s: string): Uint8Array => uint8ArrayFromString(s, 'base16')
 
 export class ContactsService extends TypedEventEmitter<ContactsEvents> implements ContactsServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:contacts'
+  readonly [serviceCapabilities] = ['@presence-mesh/contacts']
   readonly [serviceDependencies] = [ROSTER_CAPABILITY]
   readonly protocol = CONTACT_PROTOCOL
 

@@ -45,7 +45,7 @@ export interface BootstrapDialer {}
 
 export class DefaultBootstrapDialer implements BootstrapDialer, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:bootstrap-dialer'
-  readonly [serviceCapabilities] = ['presence-mesh:bootstrap-dialer']
+  readonly [serviceCapabilities] = ['@presence-mesh/bootstrap-dialer']
 
   private readonly log: Logger
   private readonly peers: BootstrapPeer[]

@@ -3,7 +3,7 @@
  * answers no DHT queries, so no DHT routing table holds its addresses (the
  * factory also starts the DHT in the mode the stored visibility implies).
  */
-import { serviceDependencies } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
@@ -22,6 +22,7 @@ export interface DhtModeComponents {
 
 class DhtModeService implements Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:dht-mode'
+  readonly [serviceCapabilities] = ['@presence-mesh/dht-mode']
   readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
   private readonly log: Logger
   private started = false

@@ -87,7 +87,7 @@ interface Follow {
 
 export class DefaultDiscovery implements DiscoveryService, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:discovery'
-  readonly [serviceCapabilities] = ['presence-mesh:discovery']
+  readonly [serviceCapabilities] = ['@presence-mesh/discovery']
   readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
 
   private readonly log: Logger

@@ -16,6 +16,8 @@ import type { Rejoin, RejoinComponents, RejoinInit } from './rejoin.js'
 import type { RelayReservations, RelayReservationsComponents, RelayReservationsInit } from './relay-reservations.js'
 
 export { PeerNotFoundError } from './discovery-service.js'
+export { dhtMode } from './dht-mode.js'
+export type { DhtModeInit, DhtModeComponents } from './dht-mode.js'
 export type { DiscoveryService, DiscoveryComponents, DiscoveryInit, LocateOptions, LocateResult } from './discovery-service.js'
 export type { BootstrapDialer, BootstrapDialerComponents, BootstrapDialerInit } from './bootstrap.js'
 export type { Rejoin, RejoinComponents, RejoinInit } from './rejoin.js'

@@ -37,7 +37,7 @@ export interface MdnsDialer {}
 
 export class DefaultMdnsDialer implements MdnsDialer, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:mdns-dialer'
-  readonly [serviceCapabilities] = ['presence-mesh:mdns-dialer']
+  readonly [serviceCapabilities] = ['@presence-mesh/mdns-dialer']
 
   private readonly log: Logger
   private readonly mdns: PeerDiscovery

@@ -31,7 +31,7 @@ export interface Rejoin {}
 
 export class DefaultRejoin implements Rejoin, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:rejoin'
-  readonly [serviceCapabilities] = ['presence-mesh:rejoin']
+  readonly [serviceCapabilities] = ['@presence-mesh/rejoin']
 
   private readonly log: Logger
   private readonly dialAtStart: boolean

@@ -29,7 +29,7 @@ export interface RelayReservations {
 
 export class DefaultRelayReservations implements RelayReservations, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:relay-reservations'
-  readonly [serviceCapabilities] = ['presence-mesh:relay-reservations']
+  readonly [serviceCapabilities] = ['@presence-mesh/relay-reservations']
   // the transport makes the reservation; identify tells the registrar which peers are relays
   readonly [serviceDependencies] = ['@libp2p/circuit-relay-v2-transport', '@libp2p/identify']
 

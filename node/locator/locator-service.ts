@@ -5,7 +5,7 @@
  * contact who loses sight of this node gets an empty record (what a clean
  * stop leaves), the rules' keyring follows the contacts.
  */
-import { serviceDependencies } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { repeatingTask } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -37,6 +37,7 @@ const P2P_CODE = 421
 
 export class LocatorService implements Locator, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:locator'
+  readonly [serviceCapabilities] = ['@presence-mesh/locator']
   readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
 
   private readonly log: Logger

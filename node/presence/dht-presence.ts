@@ -3,7 +3,7 @@
  * a copy of its signed presence envelope in the DHT, and fetches other
  * presentities' copies on request.
  */
-import { serviceDependencies } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { repeatingTask } from '@libp2p/utils'
 import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
@@ -66,7 +66,8 @@ export interface FetchResult {
 
 export class DhtPresenceService implements Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:dht-presence'
-  readonly [serviceDependencies] = ['@libp2p/kad-dht']
+  readonly [serviceCapabilities] = ['@presence-mesh/dht-presence']
+  readonly [serviceDependencies] = ['@libp2p/kad-dht', '@presence-mesh/presence']
 
   private readonly log: Logger
   private readonly publish: boolean

@@ -6,7 +6,7 @@
  * changes (audience.ts turns the roster into topics and keys), and whoever
  * loses sight of this node gets a goodbye first.
  */
-import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
@@ -47,6 +47,7 @@ const sameAudience = (a: Audience, b: Audience): boolean => a.id === b.id && a.t
 
 export class PresenceService extends TypedEventEmitter<PresenceEvents> implements PresenceServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:presence'
+  readonly [serviceCapabilities] = ['@presence-mesh/presence']
   readonly [serviceDependencies] = ['@libp2p/pubsub', ROSTER_CAPABILITY]
 
   private readonly log: Logger
