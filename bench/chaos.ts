@@ -106,7 +106,7 @@ async function start (m: Member, members: Member[]): Promise<void> {
     sharedHost: true,
     presence: { ttlMs: TTL },
     // the chaos run watches strangers: public presence
-    contacts: { defaultVisibility: 'public' }
+    roster: { defaultVisibility: 'public' }
   }, 120_000)
   if (m.proc.peerId !== m.peerId) throw new Error(`node ${m.i} came up as ${m.proc.peerId}, expected ${m.peerId}`)
 }

@@ -79,7 +79,7 @@ export async function benchLocate (opts: LocateBenchOptions = {}): Promise<Bench
           // dominate the one event loop they share (a real node has its own)
           presence: { ttlMs: BENCH_TTL_MS },
           // locating and fetching strangers by peer id: public nodes (DHT servers)
-          contacts: { defaultVisibility: 'public' }
+          roster: { defaultVisibility: 'public' }
         })
       }))
       nodes.push(...batch)

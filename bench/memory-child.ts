@@ -19,6 +19,7 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { PresenceNode } from '../node/presence-node.js'
 import { createPubsub } from '../node/pubsub.js'
+import type { PresenceLibp2p } from '../node/libp2p.js'
 import type { Libp2p } from '@libp2p/interface'
 
 export type MemoryKind = 'presence' | 'bare' | 'gossipsub'
@@ -72,8 +73,8 @@ try {
   started.push(await startOne(kind, root, 0))
   if (kind === 'presence' && contacts > 0) {
     const node = started[0]
-    const presence = (node.libp2p as any).services.presence
-    for (let i = 0; i < contacts; i++) await presence.watch(peerIdFromPrivateKey(await generateKeyPair('Ed25519')))
+    const roster = (node.libp2p as PresenceLibp2p).services.roster
+    for (let i = 0; i < contacts; i++) await roster.watch(peerIdFromPrivateKey(await generateKeyPair('Ed25519')))
   }
   const first = await settledMemory()
   let after: NodeJS.MemoryUsage | undefined

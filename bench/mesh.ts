@@ -75,7 +75,7 @@ export async function startMesh (opts: MeshOptions): Promise<Mesh> {
   }
   try {
     const started = await inBatches(Array.from({ length: opts.nodes }, (_, i) => i), 10, async i =>
-      PresenceNode.start({ home: path.join(root, `n${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], sharedHost: true, presence: opts.presence, contacts: { defaultVisibility: 'public' } }))
+      PresenceNode.start({ home: path.join(root, `n${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], sharedHost: true, presence: opts.presence, roster: { defaultVisibility: 'public' } }))
     nodes.push(...started)
     const links = sparseTopology(opts.nodes, opts.extraDials ?? 2, prng(opts.seed ?? 1))
     await inBatches(links, 20, async ([a, b]) => {

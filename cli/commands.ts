@@ -2,13 +2,11 @@
  * The interactive commands. Each one parses its words and calls the node API;
  * none holds state of its own. Returns the lines to print.
  */
-import { isPresenceStatus, STATUSES } from '../protocol/presence-record.js'
-import { VISIBILITIES } from '../node/contacts/contacts-store.js'
-import { UserError } from '../node/errors.js'
-import type { Visibility } from '../node/contacts/contacts-store.js'
+import { isPresenceStatus, STATUSES, VISIBILITIES } from '../node/index.js'
+import { UsageError } from './errors.js'
 import { contactsTable, describe, label, messageLine, whoTable } from './format.js'
 import type { Paint } from './style.js'
-import type { PresenceNode } from '../node/presence-node.js'
+import type { PresenceNodeApi as PresenceNode, Visibility } from '../node/index.js'
 
 export interface CommandContext {
   node: PresenceNode
@@ -17,9 +15,9 @@ export interface CommandContext {
   unread: Map<string, number>
 }
 
-/** A watched alias, else a shortened peer id: how the CLI names a peer. */
+/** The roster's name, else a shortened peer id: how the CLI names a peer. */
 export function nameOf (node: PresenceNode, peerId: string): string {
-  return label(node.presence.get(peerId) ?? { peerId })
+  return label({ peerId, alias: node.person(peerId)?.alias })
 }
 
 export interface Command {
@@ -36,7 +34,7 @@ export const commands: Record<string, Command> = {
     help: 'set your presence, with an optional note',
     run: async ({ node }, args, rest) => {
       const [status] = args
-      if (status == null || !isPresenceStatus(status)) throw new UserError(`usage: /status <${STATUSES.join('|')}> [note]`)
+      if (status == null || !isPresenceStatus(status)) throw new UsageError(`usage: /status <${STATUSES.join('|')}> [note]`)
       const note = rest.slice(status.length).trim()
       await node.setPresence({ status, note: note === '' ? undefined : note })
       return [`you are ${describe({ peerId: node.peerId.toString(), status, note: note === '' ? undefined : note })}`]
@@ -47,7 +45,7 @@ export const commands: Record<string, Command> = {
     help: 'watch a presentity\'s presence',
     run: async ({ node }, args) => {
       const [peer, alias] = args
-      if (peer == null) throw new UserError('usage: /watch <peer id> [alias]')
+      if (peer == null) throw new UsageError('usage: /watch <peer id> [alias]')
       const view = await node.watch(peer, alias)
       return [`watching ${label(view)} (${view.peerId})`]
     }
@@ -56,10 +54,12 @@ export const commands: Record<string, Command> = {
     usage: '/unwatch <alias|peer id>',
     help: 'stop watching',
     run: async ({ node }, args) => {
-      const view = args[0] == null ? undefined : node.presence.resolve(args[0])
-      if (view == null) throw new UserError(`not watching ${args[0] ?? '(nobody named)'}`)
-      await node.unwatch(view.peerId)
-      return [`stopped watching ${label(view)}`]
+      if (args[0] == null) throw new UsageError('usage: /unwatch <alias|peer id>')
+      const peer = node.resolvePeer(args[0])
+      const name = nameOf(node, peer)
+      if (await node.unwatch(peer)) return [`stopped watching ${name}`]
+      if (node.person(peer)?.contact != null) return [`${name} is a contact: you see their presence while you are contacts`]
+      throw new UsageError(`not watching ${args[0]}`)
     }
   },
   who: {
@@ -73,7 +73,7 @@ export const commands: Record<string, Command> = {
     run: async ({ node, paint }, args, rest) => {
       const [to] = args
       const text = to == null ? '' : rest.slice(to.length).trim()
-      if (to == null || text === '') throw new UserError('usage: /msg <alias|peer id> <text>')
+      if (to == null || text === '') throw new UsageError('usage: /msg <alias|peer id> <text>')
       const peer = node.resolvePeer(to)
       const id = await node.send(peer, text)
       const [m] = (await node.history(peer, 1)).filter(x => x.id === id)
@@ -86,7 +86,7 @@ export const commands: Record<string, Command> = {
     run: async ({ node, paint, unread }, args) => {
       const [who, n] = args
       const limit = n == null ? 20 : Number(n)
-      if (who == null || !Number.isInteger(limit) || limit < 1) throw new UserError('usage: /history <alias|peer id> [n]')
+      if (who == null || !Number.isInteger(limit) || limit < 1) throw new UsageError('usage: /history <alias|peer id> [n]')
       const peer = node.resolvePeer(who)
       const messages = await node.history(peer, limit)
       await node.markRead(peer)
@@ -106,7 +106,7 @@ export const commands: Record<string, Command> = {
     usage: '/locate <alias|peer id>',
     help: 'find a peer\'s addresses (DHT) and connect',
     run: async ({ node }, args) => {
-      if (args[0] == null) throw new UserError('usage: /locate <alias|peer id>')
+      if (args[0] == null) throw new UsageError('usage: /locate <alias|peer id>')
       const peer = node.resolvePeer(args[0])
       const found = await node.locate(peer)
       return [`${nameOf(node, peer)} found via ${found.via} in ${found.ms} ms:`, ...found.addresses.map(a => `  ${a}`)]
@@ -116,7 +116,7 @@ export const commands: Record<string, Command> = {
     usage: '/fetch <alias|peer id>',
     help: 'read a peer\'s presence once, without watching (DHT)',
     run: async ({ node, paint }, args) => {
-      if (args[0] == null) throw new UserError('usage: /fetch <alias|peer id>')
+      if (args[0] == null) throw new UsageError('usage: /fetch <alias|peer id>')
       const peer = node.resolvePeer(args[0])
       const r = await node.fetchPresence(peer)
       if (r.status === 'unknown') return [`${nameOf(node, peer)}: no presence found (never seen, no record in the DHT)`]
@@ -133,7 +133,7 @@ export const commands: Record<string, Command> = {
     help: 'ask someone to become a contact (retried until it reaches them)',
     run: async ({ node }, args, rest) => {
       const [peer] = args
-      if (peer == null) throw new UserError('usage: /request <peer id> [greeting]')
+      if (peer == null) throw new UsageError('usage: /request <peer id> [greeting]')
       const greeting = rest.slice(peer.length).trim()
       const req = await node.requestContact(node.resolvePeer(peer), greeting === '' ? undefined : greeting)
       return [`contact request to ${nameOf(node, req.peerId)} queued; it is retried until it reaches them`]
@@ -161,7 +161,7 @@ export const commands: Record<string, Command> = {
     usage: '/cancel <peer id>',
     help: 'withdraw a contact request you sent',
     run: async ({ node }, args) => {
-      if (args[0] == null) throw new UserError('usage: /cancel <peer id>')
+      if (args[0] == null) throw new UsageError('usage: /cancel <peer id>')
       const peer = node.resolvePeer(args[0])
       await node.cancel(peer)
       return [`withdrew the request to ${nameOf(node, peer)}`]
@@ -171,7 +171,7 @@ export const commands: Record<string, Command> = {
     usage: '/block <alias|peer id>',
     help: 'block someone: to them you look offline, their messages are dropped',
     run: async ({ node }, args) => {
-      if (args[0] == null) throw new UserError('usage: /block <alias|peer id>')
+      if (args[0] == null) throw new UsageError('usage: /block <alias|peer id>')
       const peer = node.resolvePeer(args[0])
       const name = nameOf(node, peer)
       await node.block(peer)
@@ -182,7 +182,7 @@ export const commands: Record<string, Command> = {
     usage: '/unblock <alias|peer id>',
     help: 'undo a block',
     run: async ({ node }, args) => {
-      if (args[0] == null) throw new UserError('usage: /unblock <alias|peer id>')
+      if (args[0] == null) throw new UsageError('usage: /unblock <alias|peer id>')
       const peer = node.resolvePeer(args[0])
       await node.unblock(peer)
       return [`unblocked ${nameOf(node, peer)}`]
@@ -202,7 +202,7 @@ export const commands: Record<string, Command> = {
     run: async ({ node }, args) => {
       const [mode, ...allow] = args
       if (mode != null) {
-        if (!(VISIBILITIES as readonly string[]).includes(mode)) throw new UserError(`usage: /visibility [${VISIBILITIES.join('|')}] [allowed peer…]`)
+        if (!(VISIBILITIES as readonly string[]).includes(mode)) throw new UsageError(`usage: /visibility [${VISIBILITIES.join('|')}] [allowed peer…]`)
         await node.setVisibility(mode as Visibility, allow.map(a => node.resolvePeer(a)))
       }
       const v = node.visibility()
@@ -214,7 +214,7 @@ export const commands: Record<string, Command> = {
     help: 'what a contact sees: everything, or the status without note and activity',
     run: async ({ node }, args) => {
       const [who, level] = args
-      if (who == null || (level !== 'full' && level !== 'status')) throw new UserError('usage: /view <alias|peer id> full|status')
+      if (who == null || (level !== 'full' && level !== 'status')) throw new UsageError('usage: /view <alias|peer id> full|status')
       const peer = node.resolvePeer(who)
       await node.setView(peer, level)
       return [`${nameOf(node, peer)} sees ${level === 'full' ? 'your status, note and activity' : 'only your status'}`]
@@ -246,18 +246,18 @@ function pendingFrom (node: PresenceNode, named: string | undefined): string {
   if (named != null) return node.resolvePeer(named)
   const { incoming } = node.contactRequests()
   if (incoming.length === 1) return incoming[0].peerId
-  throw new UserError(incoming.length === 0 ? 'no pending contact requests' : 'several requests are pending: name the peer')
+  throw new UsageError(incoming.length === 0 ? 'no pending contact requests' : 'several requests are pending: name the peer')
 }
 
 /** Parses and runs one input line; QUIT means the user asked to leave. */
 export async function runLine (ctx: CommandContext, line: string): Promise<string[] | typeof QUIT> {
   const text = line.trim()
   if (text === '') return []
-  if (!text.startsWith('/')) throw new UserError('commands start with /, try /help')
+  if (!text.startsWith('/')) throw new UsageError('commands start with /, try /help')
   const [name, ...args] = text.slice(1).split(/\s+/)
   if (name === 'quit' || name === 'exit') return QUIT
   const cmd = commands[name]
-  if (cmd == null) throw new UserError(`unknown command /${name}, try /help`)
+  if (cmd == null) throw new UsageError(`unknown command /${name}, try /help`)
   const rest = text.slice(1 + name.length).trim()
   return await cmd.run(ctx, args, rest)
 }
@@ -271,5 +271,6 @@ export function complete (node: PresenceNode, line: string): [string[], string] 
   }
   const word = line.slice(line.lastIndexOf(' ') + 1)
   const targets = node.who().flatMap(v => v.alias != null ? [v.alias, v.peerId] : [v.peerId])
+    .concat(node.contactRequests().incoming.map(r => r.peerId))
   return [targets.filter(t => t.startsWith(word)), word]
 }

@@ -1,10 +1,7 @@
 /** How the CLI shows presence to a person. Pure string building. */
 import { painter } from './style.js'
 import type { Paint, Style } from './style.js'
-import type { ChatMessage } from '../node/chat/index.js'
-import type { ContactInfo } from '../node/contacts/contacts-service.js'
-import type { PendingRequest } from '../node/contacts/contacts-store.js'
-import type { PresenceView } from '../node/presence/index.js'
+import type { ChatMessage, ContactInfo, PendingRequest, PresenceView } from '../node/index.js'
 
 const plain = painter(false)
 

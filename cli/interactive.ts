@@ -4,13 +4,12 @@
  * tests drive it the same way a person does.
  */
 import readline from 'node:readline'
-import { UserError } from '../node/errors.js'
-import { PresenceNode } from '../node/presence-node.js'
+import { PresenceNode } from '../node/index.js'
 import { complete, nameOf, QUIT, runLine } from './commands.js'
+import { describeError } from './errors.js'
 import { clock, messageLine, presenceLine, stateLine } from './format.js'
 import { colourEnabled, painter } from './style.js'
-import type { ChatMessage } from '../node/chat/index.js'
-import type { PresenceNodeOptions } from '../node/presence-node.js'
+import type { ChatMessage, PresenceNodeApi, PresenceNodeOptions } from '../node/index.js'
 
 export async function runInteractive (opts: PresenceNodeOptions): Promise<void> {
   const node = await PresenceNode.start(opts)
@@ -36,7 +35,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   }
 
   const shown = new Map(node.who().map(v => [v.peerId, v.status]))
-  node.presence.addEventListener('presence', (evt) => {
+  node.addEventListener('presence', (evt) => {
     const { view, changed } = evt.detail
     if (!changed) return
     print([presenceLine(view, shown.get(view.peerId), Date.now(), paint)])
@@ -52,16 +51,16 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     unread.set(m.peer, (unread.get(m.peer) ?? 0) + 1)
     print([messageLine(m, nameOf(node, m.peer), paint)])
   }
-  node.chat.addEventListener('message', (evt) => { showIncoming(evt.detail) })
-  node.chat.addEventListener('request', (evt) => {
+  node.addEventListener('message', (evt) => { showIncoming(evt.detail) })
+  node.addEventListener('message:held', (evt) => {
     print([`${paint('cyan', '(held: not a contact)')} ${messageLine(evt.detail, evt.detail.peer, paint)}`])
   })
-  node.chat.addEventListener('state', (evt) => {
+  node.addEventListener('message:state', (evt) => {
     const m = evt.detail
     if (m.direction === 'out' && (m.state === 'delivered' || m.state === 'read')) print([stateLine(m, nameOf(node, m.peer), paint)])
   })
   const typingShown = new Map<string, number>()
-  node.chat.addEventListener('typing', (evt) => {
+  node.addEventListener('typing', (evt) => {
     const { peer, typing } = evt.detail
     const last = typingShown.get(peer) ?? 0
     if (!typing || Date.now() - last < TYPING_QUIET_MS) return
@@ -70,19 +69,18 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   })
   if (tty) sendTypingWhileComposing(node, rl)
 
-  const contactsEvents = node.contactsService
   const at = (): string => paint('dim', `[${clock()}]`)
-  contactsEvents.addEventListener('contact:request', (evt) => {
+  node.addEventListener('contact:request', (evt) => {
     const { peerId, greeting } = evt.detail
     print([`${at()} ${paint('cyan', `${peerId} asks to be your contact`)}${greeting != null ? `: "${greeting}"` : ''} — /accept or /deny`])
   })
-  contactsEvents.addEventListener('contact:accepted', (evt) => {
+  node.addEventListener('contact:accepted', (evt) => {
     print([`${at()} ${paint('green', `${nameOf(node, evt.detail.peerId)} accepted: you are contacts now`)}`])
   })
-  contactsEvents.addEventListener('contact:declined', (evt) => {
+  node.addEventListener('contact:declined', (evt) => {
     print([`${at()} ${nameOf(node, evt.detail.peerId)} declined your contact request`])
   })
-  contactsEvents.addEventListener('contact:cancelled', (evt) => {
+  node.addEventListener('contact:cancelled', (evt) => {
     print([`${at()} ${nameOf(node, evt.detail.peerId)} withdrew their contact request`])
   })
 
@@ -124,7 +122,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
             print(out)
           }
         } catch (err: any) {
-          print([paint('red', `error: ${err instanceof UserError ? err.message : String(err.message ?? err)}`)])
+          print([paint('red', `error: ${describeError(err)}`)])
         }
       })
     })
@@ -140,13 +138,13 @@ const TYPING_QUIET_MS = 10_000
 const TYPING_SEND_MS = 3_000
 
 /** While the user composes `/msg <who> text…`, tell <who> (throttled; never stored). */
-function sendTypingWhileComposing (node: PresenceNode, rl: readline.Interface): void {
+function sendTypingWhileComposing (node: PresenceNodeApi, rl: readline.Interface): void {
   let lastSent = 0
   process.stdin.on('keypress', () => {
     const m = /^\/msg\s+(\S+)\s+\S/.exec(rl.line)
     if (m == null || Date.now() - lastSent < TYPING_SEND_MS) return
     try {
-      node.chat.typing(node.resolvePeer(m[1]))
+      node.typing(m[1])
       lastSent = Date.now()
     } catch {}
   })
@@ -156,7 +154,7 @@ function sendTypingWhileComposing (node: PresenceNode, rl: readline.Interface): 
  * Messages can arrive while the client was not listening (offline messages are
  * delivered as soon as the node is up): show every unread one once.
  */
-async function showUnread (node: PresenceNode, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
+async function showUnread (node: PresenceNodeApi, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
   let header = false
   for (const view of node.who()) {
     for (const m of await node.history(view.peerId, UNREAD_BACKLOG)) {

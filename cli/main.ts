@@ -1,16 +1,13 @@
 #!/usr/bin/env node
-import '../node/polyfill.js'
+import {
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, readRuntime, resolveHome
+} from '../node/index.js'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { checkBootstrap, checkMultiaddrs, loadConfig, DEFAULT_LISTEN } from '../node/config.js'
-import { UserError } from '../node/errors.js'
-import { ensureHome, loadOrCreateIdentity, readRuntime, resolveHome } from '../node/home.js'
-import { MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
-import { callNode } from '../node/control/client.js'
+import { describeError, isExpected } from './errors.js'
 import { contactsTable, label, whoTable } from './format.js'
-import type { ContactsSnapshot } from './format.js'
 import { runInteractive } from './interactive.js'
-import type { PresenceView } from '../node/presence/index.js'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { ContactsSnapshot } from './format.js'
+import type { PresenceView } from '../node/index.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -59,9 +56,7 @@ program.command('init')
   .description('create the home directory and identity key')
   .action(async (_opts, cmd: Command) => {
     const home = homeOf(cmd)
-    await ensureHome(home)
-    const { privateKey, created } = await loadOrCreateIdentity(home)
-    const id = peerIdFromPrivateKey(privateKey).toString()
+    const { peerId: id, created } = await identityOf(home)
     console.log(created ? `created identity ${id} in ${home}` : `${home} already holds identity ${id}`)
   })
 
@@ -70,8 +65,7 @@ program.command('id')
   .option('--json', 'print {"peerId", "addresses"} as JSON')
   .action(async (opts: { json?: boolean }, cmd: Command) => {
     const home = homeOf(cmd)
-    const { privateKey } = await loadOrCreateIdentity(home)
-    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const { peerId } = await identityOf(home)
     const running = await readRuntime(home)
     const addresses = running?.addresses ??
       ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).map(a => `${a}/p2p/${peerId}`)
@@ -154,7 +148,7 @@ try {
     // commander already printed its one-line message
     process.exitCode = err.exitCode === 0 ? 0 : 2
   } else {
-    process.stderr.write(`presence-mesh: ${err instanceof UserError || process.env.DEBUG == null ? err.message : err.stack}\n`)
+    process.stderr.write(`presence-mesh: ${isExpected(err) || process.env.DEBUG == null || process.env.DEBUG === '' ? describeError(err) : err.stack}\n`)
     process.exitCode = 1
   }
 }

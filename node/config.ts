@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { UserError } from './errors.js'
+import { ConfigError } from './errors.js'
 
 export const CONFIG_FILE = 'config.json'
 export const DEFAULT_PORT = 4791
@@ -27,15 +27,15 @@ export async function loadConfig (home: string): Promise<NodeConfig> {
     text = await fs.readFile(file, 'utf8')
   } catch (err: any) {
     if (err.code === 'ENOENT') return {}
-    throw new UserError(`cannot read ${file}: ${err.code ?? err.message}`)
+    throw new ConfigError(file, `cannot read it (${err.code ?? err.message})`)
   }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (err: any) {
-    throw new UserError(`${file} is not valid JSON: ${err.message}`)
+    throw new ConfigError(file, `not valid JSON (${err.message})`)
   }
-  if (typeof json !== 'object' || json == null || Array.isArray(json)) throw new UserError(`${file} must hold a JSON object`)
+  if (typeof json !== 'object' || json == null || Array.isArray(json)) throw new ConfigError(file, 'must hold a JSON object')
   const cfg = json as Record<string, unknown>
   return {
     listen: cfg.listen == null ? undefined : checkMultiaddrs(cfg.listen, `${file}: listen`),
@@ -45,13 +45,13 @@ export async function loadConfig (home: string): Promise<NodeConfig> {
 
 /** Validates a list of multiaddr strings, naming the first bad one. */
 export function checkMultiaddrs (value: unknown, what: string): string[] {
-  if (!Array.isArray(value)) throw new UserError(`${what} must be a list of multiaddrs`)
+  if (!Array.isArray(value)) throw new ConfigError(what, 'must be a list of multiaddrs')
   return value.map(v => {
-    if (typeof v !== 'string') throw new UserError(`${what}: ${JSON.stringify(v)} is not a multiaddr`)
+    if (typeof v !== 'string') throw new ConfigError(what, `${JSON.stringify(v)} is not a multiaddr`)
     try {
       multiaddr(v)
     } catch {
-      throw new UserError(`${what}: ${v} is not a valid multiaddr`)
+      throw new ConfigError(what, `${v} is not a valid multiaddr`)
     }
     return v
   })
@@ -61,7 +61,7 @@ export function checkMultiaddrs (value: unknown, what: string): string[] {
 export function checkBootstrap (value: unknown, what: string): string[] {
   return checkMultiaddrs(value, what).map(a => {
     if (multiaddr(a).getComponents().find(c => c.name === 'p2p') == null) {
-      throw new UserError(`${what}: ${a} lacks /p2p/<peer id>`)
+      throw new ConfigError(what, `${a} lacks /p2p/<peer id>`)
     }
     return a
   })
@@ -79,7 +79,7 @@ export function visibilityFromEnv (env: NodeJS.ProcessEnv = process.env): 'publi
   const raw = env[VISIBILITY_ENV]
   if (raw == null || raw.trim() === '') return undefined
   const v = raw.trim()
-  if (v !== 'public' && v !== 'contacts' && v !== 'invisible') throw new UserError(`${VISIBILITY_ENV} must be public, contacts or invisible, not ${v}`)
+  if (v !== 'public' && v !== 'contacts' && v !== 'invisible') throw new ConfigError(VISIBILITY_ENV, `must be public, contacts or invisible, not ${v}`)
   return v
 }
 
@@ -89,5 +89,5 @@ export function mdnsFromEnv (env: NodeJS.ProcessEnv = process.env): false | unde
   if (raw == null || raw === '') return undefined
   if (['off', '0', 'false', 'no'].includes(raw)) return false
   if (['on', '1', 'true', 'yes'].includes(raw)) return undefined
-  throw new UserError(`${MDNS_ENV} must be on or off, not ${env[MDNS_ENV]}`)
+  throw new ConfigError(MDNS_ENV, `must be on or off, not ${env[MDNS_ENV] ?? ''}`)
 }

@@ -13,7 +13,7 @@ export async function openDatastore (home: string): Promise<LevelDatastore> {
   try {
     await store.open()
   } catch (err: any) {
-    throw new AlreadyRunningError(`cannot open the datastore at ${location}: another process is using it (${err.message})`)
+    throw new AlreadyRunningError(home, undefined, `cannot open the datastore at ${location}: another process is using it (${err.message})`)
   }
   return store
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { AlreadyRunningError, IdentityError } from './errors.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -37,7 +38,7 @@ export async function loadOrCreateIdentity (home: string): Promise<{ privateKey:
     bytes = await fs.readFile(file)
   } catch (err: any) {
     if (err.code !== 'ENOENT') {
-      throw new IdentityError(`cannot read identity key ${file}: ${err.code ?? err.message}`)
+      throw new IdentityError(file, 'unreadable', err.code ?? err.message)
     }
     const privateKey = await generateKeyPair('Ed25519')
     try {
@@ -45,20 +46,20 @@ export async function loadOrCreateIdentity (home: string): Promise<{ privateKey:
       await fs.writeFile(file, privateKeyToProtobuf(privateKey), { mode: 0o600, flag: 'wx' })
     } catch (e: any) {
       if (e.code === 'EEXIST') return await loadOrCreateIdentity(home)
-      throw new IdentityError(`cannot write identity key ${file}: ${e.code ?? e.message}`)
+      throw new IdentityError(file, 'unwritable', e.code ?? e.message)
     }
     return { privateKey, created: true }
   }
   const stat = await fs.stat(file)
   if ((stat.mode & 0o077) !== 0) {
-    throw new IdentityError(`identity key ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run: chmod 600 ${file}`)
+    throw new IdentityError(file, 'exposed', `readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run: chmod 600 ${file}`)
   }
   try {
     const privateKey = privateKeyFromProtobuf(bytes)
     if (privateKey.type !== 'Ed25519') throw new Error(`key type ${privateKey.type}, expected Ed25519`)
     return { privateKey, created: false }
   } catch (err: any) {
-    throw new IdentityError(`identity key ${file} is corrupt (${err.message}); restore it from a backup or move it away to create a new identity`)
+    throw new IdentityError(file, 'corrupt', `${err.message}; restore it from a backup or move it away to create a new identity`)
   }
 }
 
@@ -94,7 +95,7 @@ export async function readRuntime (home: string): Promise<RuntimeInfo | undefine
 export async function claimHome (home: string): Promise<void> {
   const running = await readRuntime(home)
   if (running != null) {
-    throw new AlreadyRunningError(`a presence-mesh node is already running on ${home} (pid ${running.pid})`)
+    throw new AlreadyRunningError(home, running.pid)
   }
   await writeRuntime(home, { pid: process.pid })
 }
@@ -121,4 +122,10 @@ export async function fileExists (file: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/** The peer id of a home's identity (created on first use), and whether it was just created. */
+export async function identityOf (home: string): Promise<{ peerId: string, created: boolean }> {
+  const { privateKey, created } = await loadOrCreateIdentity(home)
+  return { peerId: peerIdFromPrivateKey(privateKey).toString(), created }
 }

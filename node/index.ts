@@ -1,24 +1,51 @@
 /**
- * The package entry point (`import { ... } from 'presence-mesh'`).
+ * The package entry point (`import { ... } from 'presence-mesh'`), and the
+ * only module cli/ imports.
  *
  * Two ways in: PresenceNode, the whole node with a home directory, as the CLI
- * runs it; or the libp2p services (presence, chat, ...) added to an
- * application's own js-libp2p node. The presence service needs a gossipsub
- * service named `pubsub` (createPubsub builds it as presence-mesh does); chat
- * needs presence; each service takes its components from libp2p.
+ * runs it; or the libp2p services added to an application's own js-libp2p
+ * node. The roster (who is who) is the one service the others depend on;
+ * presence also needs a gossipsub service named `pubsub` (createPubsub builds
+ * it as presence-mesh does), chat needs presence.
  */
 import './polyfill.js'
 
+// the whole node
 export { PresenceNode } from './presence-node.js'
 export type { PresenceNodeOptions } from './presence-node.js'
+export type { PresenceNodeApi, PresenceNodeEvents, ContactInfo, Watchers } from './api.js'
 export { createPresenceLibp2p } from './libp2p.js'
 export type { PresenceLibp2p, PresenceServices } from './libp2p.js'
+
+// the services, for an application's own libp2p node
 export { createPubsub } from './pubsub.js'
-export { presence, PresenceService } from './presence/index.js'
-export type { PresenceServiceInit, PresenceView, PresenceEventDetail } from './presence/index.js'
-export { chat, ChatService } from './chat/index.js'
-export type { ChatMessage, ChatServiceInit } from './chat/index.js'
-export { UserError } from './errors.js'
+export { roster, VISIBILITIES } from './roster/index.js'
+export type { Roster, RosterInit, Person, RosterChange, RosterChangeEvent, Visibility, VisibilitySetting } from './roster/index.js'
+export { presence } from './presence/index.js'
+export type { PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, PresenceEventDetail, FetchResult } from './presence/index.js'
+export { chat, DELIVERY_STATES, NON_CONTACT_POLICIES } from './chat/index.js'
+export type { ChatService, ChatMessage, ChatServiceInit, DeliveryState, NonContactPolicy } from './chat/index.js'
+export { contacts } from './contacts/index.js'
+export type { ContactsService, ContactsServiceInit, PendingRequest, HistoryEntry, RequestOutcome } from './contacts/index.js'
+export { locator } from './locator/index.js'
+export type { Locator } from './locator/index.js'
+export type { LocateOptions, LocateResult } from './discovery/index.js'
+
+// a home directory, its settings and its running node
+export { identityOf, readRuntime, resolveHome } from './home.js'
+export { checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, loadConfig } from './config.js'
+export { callNode, NoRunningNodeError } from './control/client.js'
+
+// errors: each has a static name and the fields a message needs
+export * from './errors.js'
+export * from './roster/errors.js'
+export * from './contacts/errors.js'
+export * from './chat/errors.js'
+export { PeerNotFoundError } from './discovery/index.js'
+
+// the wire, for those who check or build records themselves
 export { presenceTopic } from '../protocol/topics.js'
-export { openPresence, sealPresence, STATUSES } from '../protocol/presence-record.js'
+export { isPresenceStatus, openPresence, sealPresence, STATUSES } from '../protocol/presence-record.js'
 export type { Presence, PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
+export { MAX_ACTIVITY_CHARS, MAX_CHAT_BODY_BYTES, MAX_NOTE_CHARS, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
+export { MAX_GREETING_CHARS } from '../protocol/contact-request.js'

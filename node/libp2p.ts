@@ -15,15 +15,21 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
-import { BlockList, contacts, ContactsStore, LocatorDhtRules } from './contacts/index.js'
+import { contacts } from './contacts/index.js'
+import { locator, LocatorDhtRules } from './locator/index.js'
+import { migrate } from './migrations.js'
+import { roster, RosterStore } from './roster/index.js'
+import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
-import { discovery } from './discovery/index.js'
+import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
-import type { DiscoveryService } from './discovery/index.js'
+import type { Locator } from './locator/index.js'
+import type { Roster, RosterInit } from './roster/index.js'
+import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -36,11 +42,19 @@ export type PresenceServices = {
   identify: Identify
   ping: Ping
   pubsub: PubSub
+  roster: Roster
   presence: PresenceService
   chat: ChatService
   contacts: ContactsService
   dht: KadDHT
+  locator: Locator
   discovery: DiscoveryService
+  bootstrapDialer: BootstrapDialer
+  rejoin: Rejoin
+  /** Not on a relay (--relay): it has no use for slots on others. */
+  relayReservations?: RelayReservations
+  /** Only with mDNS on. */
+  mdnsDialer?: MdnsDialer
   dhtPresence: DhtPresenceService
 }
 
@@ -92,7 +106,8 @@ export interface NodeOptions {
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
-  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
+  roster?: Pick<RosterInit, 'defaultVisibility'>
+  contacts?: ContactsServiceInit
   /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
   relay?: boolean
   /** Only query the DHT, never answer (a node that is not reachable, or on a metered link). */
@@ -114,11 +129,11 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
   const mdnsInit = typeof opts.mdns === 'object' ? opts.mdns : {}
   const dhtRules = new PresenceDhtRules(opts.datastore, opts.presence?.maxClockSkewMs)
   const locatorRules = new LocatorDhtRules()
+  await migrate(opts.datastore)
   // read before libp2p exists: the gater refuses blocked peers from the first connection on
-  const blockList = await BlockList.load(opts.datastore)
+  const rosterStore = await RosterStore.open(opts.datastore, opts.roster?.defaultVisibility)
   // a node that is not public never serves the DHT, from its first connection on
-  const visibility = await new ContactsStore(opts.datastore).loadVisibility(opts.contacts?.defaultVisibility ?? 'contacts')
-  const dhtClientMode = opts.dhtClientMode === true || visibility !== 'public'
+  const dhtClientMode = opts.dhtClientMode === true || rosterStore.visibility().mode !== 'public'
   const peerInfoMapper = new ServerOnlyPeerInfoMapper(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
   const node = await createLibp2p({
     privateKey: opts.privateKey,
@@ -127,7 +142,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: blockList.gater(opts.connectionGater),
+    connectionGater: blockGater(peer => rosterStore.isBlocked(peer), opts.connectionGater),
     peerStore: PEER_STORE_LIMITS,
     connectionManager: {
       ...CONNECTION_LIMITS,
@@ -141,10 +156,10 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       identifyPush: identifyPush(),
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
+      roster: roster({ ...opts.roster, store: rosterStore }),
       presence: presence(opts.presence),
-      // after presence: services receive the ones before them as components
       chat: chat(opts.chat),
-      contacts: contacts({ ...opts.contacts, blockList, locatorRules, dhtServerWhenPublic: opts.dhtClientMode !== true }),
+      contacts: contacts(opts.contacts),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         // LAN and loopback addresses are what a private mesh runs on, but only
@@ -155,17 +170,18 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
         validators: { ...dhtRules.validators, ...locatorRules.validators },
         selectors: { ...dhtRules.selectors, ...locatorRules.selectors }
       }),
-      discovery: discovery({
-        bootstrap: opts.bootstrap,
-        mdns: mdnsOn,
-        relayReservations: opts.relay !== true,
-        rejoin: opts.rejoin
-      }),
+      dhtMode: dhtMode({ clientOnly: opts.dhtClientMode }),
+      locator: locator({ rules: locatorRules }),
+      discovery: discovery(),
+      bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),
+      rejoin: rejoin({ dialAtStart: opts.rejoin }),
+      ...(opts.relay !== true ? { relayReservations: relayReservations() } : {}),
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       autoNAT: autoNAT(),
       dcutr: dcutr(),
       ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: RELAY_LIMITS }) } : {}),
-      ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }) } : {})
+      // the dialer listens to the mdns service, so it comes after it
+      ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
     }
   }) as PresenceLibp2p
   peerInfoMapper.bind(node.services.dht)

@@ -1,25 +1,28 @@
 /**
  * The node API: everything the CLI (or an embedding app) does goes through a
- * PresenceNode, which owns the home directory, the datastore and libp2p.
+ * PresenceNode, which owns the home directory, the datastore and libp2p, and
+ * passes on what its services tell the user as its own events.
  */
+import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { PeerUnreachableError, UserError } from './errors.js'
+import { InvalidOptionError, InvalidTargetError, PeerUnreachableError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import { peerIdString } from './peer-ids.js'
+import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
-import type { ContactInfo, ContactsService, ContactsServiceInit, Contact, PendingRequest, Visibility, Watchers } from './contacts/index.js'
+import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
-import type { PresenceViewLevel } from './presence/audience.js'
-import type { FetchResult, PresenceServiceInit, PresenceView } from './presence/index.js'
-import type { PresenceService } from './presence/presence-service.js'
+import type { FetchResult, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel } from './presence/index.js'
+import type { Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
-import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
@@ -31,7 +34,9 @@ export interface PresenceNodeOptions {
   bootstrap?: string[]
   presence?: PresenceServiceInit
   chat?: ChatServiceInit
-  contacts?: Omit<ContactsServiceInit, 'blockList' | 'locatorRules' | 'dhtServerWhenPublic'>
+  /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
+  roster?: Pick<RosterInit, 'defaultVisibility'>
+  contacts?: ContactsServiceInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */
@@ -55,7 +60,15 @@ export interface PresenceNodeOptions {
   connectionGater?: NodeOptions['connectionGater']
 }
 
-export class PresenceNode {
+/** Service events a node passes on as its own, by the name it gives them. */
+const FORWARDED = {
+  presence: { presence: 'presence' },
+  chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
+  contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled' },
+  roster: { 'roster:change': 'roster:change' }
+} as const
+
+export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
   private control?: ControlServer
   private stopping?: Promise<void>
 
@@ -63,11 +76,23 @@ export class PresenceNode {
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
     private readonly datastore: LevelDatastore
-  ) {}
+  ) {
+    super()
+    for (const [service, events] of Object.entries(FORWARDED)) {
+      const source = libp2p.services[service as keyof typeof FORWARDED] as unknown as EventTarget
+      for (const [from, to] of Object.entries(events)) {
+        source.addEventListener(from, (evt) => {
+          const { detail } = evt as CustomEvent
+          // a roster change's waitUntil belongs to the services, not to the user
+          this.safeDispatchEvent(to as keyof PresenceNodeEvents, { detail: service === 'roster' ? { people: detail.people, visibility: detail.visibility } : detail })
+        })
+      }
+    }
+  }
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
     if (opts.maxConnections != null && (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1)) {
-      throw new UserError(`maxConnections must be a positive integer, not ${opts.maxConnections}`)
+      throw new InvalidOptionError('maxConnections', String(opts.maxConnections), 'a positive integer')
     }
     const { privateKey } = await loadOrCreateIdentity(opts.home)
     const config = await loadConfig(opts.home)
@@ -85,7 +110,8 @@ export class PresenceNode {
         bootstrap,
         presence: opts.presence,
         chat: opts.chat,
-        contacts: { defaultVisibility: visibilityFromEnv(), ...opts.contacts },
+        roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
+        contacts: opts.contacts,
         sharedHost: opts.sharedHost,
         relay: opts.relay,
         dhtClientMode: opts.dhtClientMode,
@@ -95,10 +121,8 @@ export class PresenceNode {
         rejoin: opts.rejoin,
         maxConnections: opts.maxConnections
       })
-      await libp2p.start()
       node = new PresenceNode(opts.home, libp2p, datastore)
-      // presentities watched before the restart are kept reachable again
-      for (const view of node.who()) libp2p.services.discovery.follow(view.peerId)
+      await libp2p.start()
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
         await node.control.start()
@@ -120,26 +144,119 @@ export class PresenceNode {
     return this.libp2p.peerId
   }
 
-  get presence (): PresenceService {
-    return this.libp2p.services.presence
+  /** The services, as interfaces (the node's own methods cover what a user does). */
+  get presence (): PresenceService { return this.libp2p.services.presence }
+  get chat (): ChatService { return this.libp2p.services.chat }
+  get roster (): Roster { return this.libp2p.services.roster }
+  get contactsService (): ContactsService { return this.libp2p.services.contacts }
+
+  addresses (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
   }
 
-  /** Incoming messages, delivery states, typing: node.chat.addEventListener('message' | 'request' | 'state' | 'typing', ...). */
-  get chat (): ChatService {
-    return this.libp2p.services.chat
+  // ---- presence ----
+
+  self (): PresenceUpdate & { seq: bigint } {
+    return this.presence.self
   }
 
-  /** A watched alias or a peer id, as the peer id string. */
+  async setPresence (update: PresenceUpdate): Promise<void> {
+    await this.presence.setPresence(update)
+  }
+
+  who (): PresenceView[] {
+    return this.presence.list()
+  }
+
+  presenceOf (peer: PeerId | string): PresenceView | undefined {
+    return this.presence.get(this.resolvePeer(peer))
+  }
+
+  /** Watches a presentity; discovery keeps it reachable (located through the DHT when not connected). */
+  async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
+    const person = await this.roster.watch(peer, alias)
+    return this.presence.get(person.id) ?? { peerId: person.id, alias: person.alias, status: 'offline' }
+  }
+
+  async unwatch (peer: PeerId | string): Promise<boolean> {
+    return await this.roster.unwatch(this.resolvePeer(peer))
+  }
+
+  /** A presentity's presence from its DHT record, without subscribing. */
+  async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
+    return await this.libp2p.services.dhtPresence.fetchPresence(peer, options)
+  }
+
+  // ---- who is who ----
+
   resolvePeer (aliasOrPeer: PeerId | string): string {
-    if (typeof aliasOrPeer !== 'string') return aliasOrPeer.toString()
-    const view = this.presence.resolve(aliasOrPeer)
-    if (view != null) return view.peerId
-    try {
-      return peerIdFromString(aliasOrPeer).toString()
-    } catch {
-      throw new UserError(`${aliasOrPeer} is neither a known alias nor a peer id`)
-    }
+    return this.roster.resolve(aliasOrPeer)
   }
+
+  person (peer: PeerId | string): Person | undefined {
+    return this.roster.get(this.resolvePeer(peer))
+  }
+
+  contacts (): ContactInfo[] {
+    return this.roster.contacts().map(contactInfo)
+  }
+
+  contactRequests (): { incoming: PendingRequest[], outgoing: PendingRequest[] } {
+    return this.contactsService.requests()
+  }
+
+  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+    return await this.contactsService.requestContact(peer, greeting, alias)
+  }
+
+  async accept (peerOrRequest: PeerId | string, alias?: string): Promise<ContactInfo> {
+    const key = peerOrRequest.toString()
+    const peer = this.contactRequests().incoming.find(r => r.peerId === key || r.requestId === key)?.peerId ?? key
+    await this.contactsService.accept(peerOrRequest, alias)
+    return contactInfo(this.roster.get(peer) ?? { id: peer, devices: [peer], watched: false, contact: { since: Date.now(), view: 'full' } })
+  }
+
+  async deny (peerOrRequest: PeerId | string): Promise<void> {
+    await this.contactsService.deny(peerOrRequest)
+  }
+
+  async cancel (peerOrRequest: PeerId | string): Promise<void> {
+    await this.contactsService.cancel(peerOrRequest)
+  }
+
+  async block (peer: PeerId | string): Promise<void> {
+    await this.roster.block(this.resolvePeer(peer))
+  }
+
+  async unblock (peer: PeerId | string): Promise<void> {
+    await this.roster.unblock(this.resolvePeer(peer))
+  }
+
+  blocked (): Array<{ peerId: string, since: number }> {
+    return this.roster.blocked()
+  }
+
+  isBlocked (peer: PeerId | string): boolean {
+    return this.roster.isBlocked(peer)
+  }
+
+  async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
+    await this.roster.setVisibility(mode, allow?.map(p => this.resolvePeer(p)))
+  }
+
+  visibility (): VisibilitySetting {
+    return this.roster.visibility()
+  }
+
+  async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
+    await this.roster.setView(this.resolvePeer(peer), view)
+  }
+
+  watchers (): Watchers {
+    return { asked: this.contactsService.history(), watching: this.presence.watchingNow() }
+  }
+
+  // ---- chat ----
 
   /** Queues a text for a contact (alias or peer id); resolves with its id once it is on disk. */
   async send (to: PeerId | string, text: string): Promise<string> {
@@ -156,45 +273,50 @@ export class PresenceNode {
     return await this.chat.markRead(this.resolvePeer(peer))
   }
 
-  /** Held messages from non-contacts, oldest first. */
   async requests (): Promise<ChatMessage[]> {
     return await this.chat.requests()
   }
 
-  /** Dialable addresses, each ending in /p2p/<peer id>. */
-  addresses (): string[] {
-    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  typing (peer: PeerId | string): void {
+    this.chat.typing(this.resolvePeer(peer))
   }
 
-  async setPresence (update: PresenceUpdate): Promise<void> {
-    await this.presence.setPresence(update)
-  }
+  // ---- reaching peers ----
 
-  /** Watches a presentity; one this node is not connected to is located through the DHT (and retried). */
-  async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
-    const view = await this.presence.watch(peer, alias)
-    this.libp2p.services.discovery.follow(view.peerId)
-    return view
-  }
-
-  async unwatch (peer: PeerId | string): Promise<boolean> {
-    const removed = await this.presence.unwatch(peer)
-    if (removed) this.libp2p.services.discovery.unfollow(peer)
-    return removed
-  }
-
-  /** Resolves a peer id to addresses (DHT) and connects to it. */
+  /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
+    const id = peerIdString(peer)
     const discovery = this.libp2p.services.discovery
     // a contact that is not public left us a sealed locator record in the DHT
-    if (this.contactsService.isContact(peer)) await this.contactsService.refreshLocator(peer, options?.signal).catch(() => 0)
-    const found = await discovery.locate(peer, options)
+    if (this.roster.isContact(id)) await this.libp2p.services.locator.refresh(id, options?.signal).catch(() => 0)
+    const found = await discovery.locate(id, options)
     const foundPeer = peerIdFromString(found.peerId)
     if (await this.answers(foundPeer, options?.signal)) return found
     // the connection opened and died at once: a peer refusing us (blocking, say)
     // looks like one whose old address is dead, so go the same way from here
     await this.libp2p.hangUp(foundPeer).catch(() => {})
-    return await discovery.locate(peer, { ...options, useCache: false })
+    return await discovery.locate(id, { ...options, useCache: false })
+  }
+
+  /**
+   * Opens a connection to a peer id or multiaddr. Any failure (offline, no
+   * address known, refused, timed out, blocked) is the same PeerUnreachableError.
+   */
+  async connect (target: string, timeoutMs = 10_000): Promise<void> {
+    let dialTarget: PeerId | Multiaddr
+    try {
+      dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
+    } catch {
+      throw new InvalidTargetError(target)
+    }
+    const signal = AbortSignal.timeout(timeoutMs)
+    let peer: PeerId
+    try {
+      peer = (await this.libp2p.dial(dialTarget, { signal })).remotePeer
+    } catch {
+      throw new PeerUnreachableError(target)
+    }
+    if (!await this.answers(peer, signal)) throw new PeerUnreachableError(target)
   }
 
   /**
@@ -212,98 +334,6 @@ export class PresenceNode {
     }
   }
 
-  /** A presentity's presence from its DHT record, without subscribing. */
-  async fetchPresence (peer: PeerId | string, options?: { signal?: AbortSignal }): Promise<FetchResult> {
-    return await this.libp2p.services.dhtPresence.fetchPresence(peer, options)
-  }
-
-  who (): PresenceView[] {
-    return this.presence.list()
-  }
-
-  /** Contacts, requests, blocks and visibility; its events: contact:request|accepted|declined|cancelled|delivered. */
-  get contactsService (): ContactsService {
-    return this.libp2p.services.contacts
-  }
-
-  contacts (): ContactInfo[] {
-    return this.contactsService.contacts()
-  }
-
-  /** Pending contact requests both ways (not to be confused with chat's held messages, requests()). */
-  contactRequests (): { incoming: PendingRequest[], outgoing: PendingRequest[] } {
-    return this.contactsService.requests()
-  }
-
-  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
-    return await this.contactsService.requestContact(peer, greeting, alias)
-  }
-
-  async accept (peerOrRequest: PeerId | string, alias?: string): Promise<Contact> {
-    return await this.contactsService.accept(peerOrRequest, alias)
-  }
-
-  async deny (peerOrRequest: PeerId | string): Promise<void> {
-    await this.contactsService.deny(peerOrRequest)
-  }
-
-  async cancel (peerOrRequest: PeerId | string): Promise<void> {
-    await this.contactsService.cancel(peerOrRequest)
-  }
-
-  async block (peer: PeerId | string): Promise<void> {
-    await this.contactsService.block(peer)
-  }
-
-  async unblock (peer: PeerId | string): Promise<void> {
-    await this.contactsService.unblock(peer)
-  }
-
-  blocked (): Array<{ peerId: string, since: number }> {
-    return this.contactsService.blocked()
-  }
-
-  isBlocked (peer: PeerId | string): boolean {
-    return this.contactsService.isBlocked(peer)
-  }
-
-  async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
-    await this.contactsService.setVisibility(mode, allow)
-  }
-
-  visibility (): { mode: Visibility, allow: string[] } {
-    return this.contactsService.visibility()
-  }
-
-  async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
-    await this.contactsService.setView(peer, view)
-  }
-
-  watchers (): Watchers {
-    return this.contactsService.watchers()
-  }
-
-  /**
-   * Opens a connection to a peer id or multiaddr. Any failure (offline, no
-   * address known, refused, timed out, blocked) is the same PeerUnreachableError.
-   */
-  async connect (target: string, timeoutMs = 10_000): Promise<void> {
-    let dialTarget: PeerId | Multiaddr
-    try {
-      dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
-    } catch {
-      throw new UserError(`not a peer id or multiaddr: ${target}`)
-    }
-    const signal = AbortSignal.timeout(timeoutMs)
-    let peer: PeerId
-    try {
-      peer = (await this.libp2p.dial(dialTarget, { signal })).remotePeer
-    } catch {
-      throw new PeerUnreachableError(target)
-    }
-    if (!await this.answers(peer, signal)) throw new PeerUnreachableError(target)
-  }
-
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */
   async stop (): Promise<void> {
     this.stopping ??= this.stopOnce()
@@ -319,4 +349,8 @@ export class PresenceNode {
       await releaseHome(this.home)
     }
   }
+}
+
+function contactInfo (p: Person): ContactInfo {
+  return { peerId: p.id, alias: p.alias, view: p.contact?.view ?? 'full', since: p.contact?.since ?? 0, blocked: p.blockedSince != null }
 }

@@ -3,27 +3,28 @@
  * (Noise) messages with a durable outbox, receipts and typing notifications.
  * One instance per libp2p node. docs/protocol.md §7 is the wire spec.
  */
-import { ProtocolError, TypedEventEmitter } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream, RateLimiter } from '@libp2p/utils'
-import {
-  CHAT_REJECT_REASONS, ChatFrameError, chatIdFromHex, chatIdToHex, decodeChatFrame, encodeChatFrame, newChatId
-} from '../../protocol/chat-frame.js'
-import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
-import { UserError } from '../errors.js'
+import { RateLimiter } from '@libp2p/utils'
+import { ChatFrameError, chatIdFromHex, chatIdToHex, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
+import { MAX_CHAT_BODY_BYTES } from '../../protocol/limits.js'
+import { InvalidOptionError } from '../errors.js'
+import { SelfReferenceError, InvalidSettingError } from '../roster/errors.js'
+import { InvalidMessageError } from './errors.js'
 import { ChatStore, NON_CONTACT_POLICIES } from './chat-store.js'
 import * as C from './constants.js'
-import { contactBook, isChatContact } from './contacts.js'
-import type { ChatContactBook } from './contacts.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { ChatInbound, VIOLATIONS } from './inbound.js'
 import { PeerSender } from './peer-sender.js'
-import { ReceiptQueue } from './receipt-queue.js'
 import { peerIdString } from '../peer-ids.js'
-import type { ChangeChain, ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { ChatViolation } from './inbound.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { SenderOptions } from './peer-sender.js'
-import type { ChatRejectReason } from '../../protocol/chat-frame.js'
-import type { PresenceEventDetail, PresenceService } from '../presence/presence-service.js'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
+import type { PresenceEventDetail, PresenceService } from '../presence/index.js'
+import type { Roster } from '../roster/index.js'
+import type { ChatService as ChatServiceInterface } from './index.js'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 export interface ChatServiceInit {
@@ -45,9 +46,11 @@ export interface ChatServiceInit {
   typingShowMs?: number
   /** Policy for texts from non-contacts when none was set with setNonContactPolicy. Default hold. */
   nonContactPolicy?: NonContactPolicy
-  /** Who counts as a contact; default: a presentity on the watch list. */
+  /** Who counts as a contact; default: an unblocked contact or watched presentity of the roster. */
   isContact?: (peer: string) => boolean
 }
+
+export type { ChatViolation }
 
 export interface ChatServiceComponents {
   peerId: PeerId
@@ -57,11 +60,9 @@ export interface ChatServiceComponents {
   logger: ComponentLogger
   events: TypedEventTarget<Libp2pEvents>
   presence: PresenceService
-  /** The node's contacts service (block list, accepted contacts), when it has one. */
-  contacts?: ChatContactBook
+  roster: Roster
 }
 
-export type ChatViolation = ChatRejectReason | 'rate' | 'unexpected-receipt'
 
 export interface ChatEvents {
   /** An incoming text was stored in history (not sent for held or dropped ones). */
@@ -76,11 +77,11 @@ export interface ChatEvents {
   violation: CustomEvent<{ peer: string, reason: ChatViolation }>
 }
 
-const VIOLATIONS: readonly ChatViolation[] = [...CHAT_REJECT_REASONS, 'rate', 'unexpected-receipt']
-const LENGTH_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError'])
 
-export class ChatService extends TypedEventEmitter<ChatEvents> implements Startable {
+export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:chat'
+  readonly [serviceCapabilities] = ['@presence-mesh/chat']
+  readonly [serviceDependencies] = [ROSTER_CAPABILITY, '@presence-mesh/presence']
   readonly protocol: string
 
   private readonly components: ChatServiceComponents
@@ -89,13 +90,9 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
   private readonly senderOpts: SenderOptions
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
-  private readonly receiverIdleMs: number
-  private readonly typingShowMs: number
-  private readonly rateLimiter: RateLimiter
-  private readonly isContact: (peer: string) => boolean
+  private readonly inbound: ChatInbound
   private readonly defaultPolicy: NonContactPolicy
   private readonly senders = new Map<string, PeerSender>()
-  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly violations = Object.fromEntries(VIOLATIONS.map(v => [v, 0])) as Record<ChatViolation, number>
   private policy: NonContactPolicy
   private started = false
@@ -109,9 +106,6 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     this.protocol = `/${init.protocolPrefix ?? C.PROTOCOL_PREFIX}/${C.PROTOCOL_NAME}/${C.PROTOCOL_VERSION}`
     this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? C.MAX_OUTBOUND_STREAMS
-    this.receiverIdleMs = init.receiverIdleMs ?? C.RECEIVER_IDLE_MS
-    this.typingShowMs = init.typingShowMs ?? C.TYPING_SHOW_MS
-    this.rateLimiter = new RateLimiter({ points: init.maxFramesPerSecond ?? C.MAX_FRAMES_PER_SECOND, duration: 1 })
     this.senderOpts = {
       protocol: this.protocol,
       window: init.inFlightWindow ?? C.IN_FLIGHT_WINDOW,
@@ -123,10 +117,29 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
       idleMs: init.senderIdleMs ?? C.SENDER_IDLE_MS,
       openStreamTimeoutMs: init.openStreamTimeoutMs ?? C.OPEN_STREAM_TIMEOUT_MS
     }
-    this.isContact = init.isContact ?? ((peer) => isChatContact(contactBook(components), components.presence, peer))
     this.defaultPolicy = init.nonContactPolicy ?? 'hold'
     this.policy = this.defaultPolicy
-    this.handleStream = this.handleStream.bind(this)
+    const emit = <K extends keyof ChatEvents>(name: K, detail: ChatEvents[K]['detail']): void => { this.safeDispatchEvent(name, { detail }) }
+    this.inbound = new ChatInbound({
+      store: this.store,
+      log: this.log,
+      rateLimiter: new RateLimiter({ points: init.maxFramesPerSecond ?? C.MAX_FRAMES_PER_SECOND, duration: 1 }),
+      receiverIdleMs: init.receiverIdleMs ?? C.RECEIVER_IDLE_MS,
+      typingShowMs: init.typingShowMs ?? C.TYPING_SHOW_MS,
+      isBlocked: (peer) => components.roster.isBlocked(peer),
+      isContact: init.isContact ?? ((peer) => chatContact(components.roster, peer)),
+      policy: () => this.policy,
+      on: {
+        message: (m) => { emit('message', m) },
+        held: (m) => { emit('request', m) },
+        state: (m) => { emit('state', m) },
+        typing: (peer, typing) => { emit('typing', { peer, typing }) },
+        violation: (peer, reason) => {
+          this.violations[reason]++
+          emit('violation', { peer, reason })
+        }
+      }
+    })
     this.onPeerConnect = this.onPeerConnect.bind(this)
     this.onPresence = this.onPresence.bind(this)
   }
@@ -139,7 +152,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     await this.store.open()
     this.policy = await this.store.getPolicy() ?? this.defaultPolicy
     for (const item of await this.store.loadOutbox()) this.sender(item.peer).enqueue(item)
-    await this.components.registrar.handle(this.protocol, this.handleStream, {
+    await this.components.registrar.handle(this.protocol, this.inbound.handle, {
       maxInboundStreams: this.maxInboundStreams,
       maxOutboundStreams: this.maxOutboundStreams,
       runOnLimitedConnection: true
@@ -161,8 +174,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     await this.components.registrar.unhandle(this.protocol)
     await Promise.all([...this.senders.values()].map(async s => { await s.stop() }))
     this.senders.clear()
-    for (const t of this.typingTimers.values()) clearTimeout(t)
-    this.typingTimers.clear()
+    this.inbound.stop()
     this.networkUp = false
     this.started = false
   }
@@ -179,7 +191,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     try {
       bytes = encodeChatFrame({ kind: 'text', id, sentAt, text })
     } catch (err: any) {
-      throw err instanceof ChatFrameError ? new UserError(err.message) : err
+      throw err instanceof ChatFrameError ? messageError(text) : err
     }
     const { message } = await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes, (item) => { this.sender(peerId).enqueue(item) })
     return message
@@ -187,7 +199,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
 
   /** The newest `limit` messages with peer (both directions), oldest first. */
   async history (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
-    if (limit != null && (!Number.isInteger(limit) || limit < 1)) throw new UserError('the history length must be a positive whole number')
+    if (limit != null && (!Number.isInteger(limit) || limit < 1)) throw new InvalidOptionError('limit', String(limit), 'a positive whole number')
     return await this.store.history(this.parsePeer(peer), limit)
   }
 
@@ -229,7 +241,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
 
   async setNonContactPolicy (policy: NonContactPolicy): Promise<void> {
     if (!(NON_CONTACT_POLICIES as readonly string[]).includes(policy)) {
-      throw new UserError(`the policy for non-contacts must be one of ${NON_CONTACT_POLICIES.join(', ')}`)
+      throw new InvalidSettingError('policy for non-contacts', String(policy), NON_CONTACT_POLICIES)
     }
     await this.store.setPolicy(policy)
     this.policy = policy
@@ -241,6 +253,11 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     let n = 0
     for (const s of this.senders.values()) n += s.queued
     return n
+  }
+
+  /** Changes (received frames, queued texts, receipts) waiting to be stored behind the batch now committing. */
+  storeBacklog (): number {
+    return this.store.pendingChanges
   }
 
   /** Streams reset so far, by the rule they broke. */
@@ -258,7 +275,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     } else {
       id = peerIdString(peer)
     }
-    if (id === this.components.peerId.toString()) throw new UserError('a node does not chat with itself')
+    if (id === this.components.peerId.toString()) throw new SelfReferenceError('chat with')
     return id
   }
 
@@ -285,113 +302,22 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements Starta
     const { view, changed } = evt.detail
     if (changed && view.status !== 'offline') this.senders.get(view.peerId)?.retryNow()
   }
+}
 
-  private violation (stream: Stream, peer: string, reason: ChatViolation, detail?: string): void {
-    this.violations[reason]++
-    this.log('resetting chat stream from %s: %s %s', peer, reason, detail ?? '')
-    stream.abort(new ProtocolError(`chat: ${reason}`))
-    this.safeDispatchEvent('violation', { detail: { peer, reason } })
-  }
+/**
+ * The one place chat decides who is a contact: an accepted contact, or a
+ * presentity the user chose to watch; never a blocked peer.
+ */
+function chatContact (roster: Roster, peer: string): boolean {
+  if (roster.isBlocked(peer)) return false
+  const p = roster.get(peer)
+  return p != null && (p.contact != null || p.watched)
+}
 
-  /**
-   * Inbound side. Frames are read ahead while earlier ones are being stored;
-   * the store commits them in arrival order (frames that arrive during a
-   * commit share the next batch), and each text or read receipt is
-   * acknowledged, in order, only after the batch holding it committed. If a
-   * frame cannot be stored, no later frame of the stream is stored either.
-   * The frames before a violation are still acknowledged before the reset.
-   */
-  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString()
-    if (this.isBlocked(peer)) {
-      // the gater refuses a blocked peer's connections; one already open is
-      // treated as if this node were gone: no answer, the sender retries later
-      stream.abort(new Error('unreachable'))
-      return
-    }
-    const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
-    const receipts = new ReceiptQueue(lp, (err: any) => {
-      // not stored or not acknowledged: the sender keeps it and tries again
-      this.log.error('chat frame from %s not handled - %e', peer, err)
-      stream.abort(err)
-    })
-    while (true) {
-      if (receipts.size >= C.RECEIVER_READ_AHEAD) await receipts.drain()
-      let bytes: Uint8Array
-      try {
-        bytes = (await lp.read({ signal: AbortSignal.timeout(this.receiverIdleMs) })).subarray()
-      } catch (err: any) {
-        if (LENGTH_ERRORS.has(err?.name)) {
-          await receipts.drain()
-          this.violation(stream, peer, 'oversize', err.message)
-        } else if (stream.status === 'open') {
-          // the sender closed its side, or went quiet for receiverIdleMs
-          await receipts.drain()
-          if (stream.status === 'open') await stream.close().catch(() => { stream.abort(err) })
-        }
-        return
-      }
-      try {
-        this.rateLimiter.consume(peer)
-      } catch {
-        await receipts.drain()
-        this.violation(stream, peer, 'rate')
-        return
-      }
-      const res = decodeChatFrame(bytes)
-      if (!res.ok) {
-        await receipts.drain()
-        this.violation(stream, peer, res.reason, res.detail)
-        return
-      }
-      const frame = res.frame
-      if (frame.kind === 'typing') {
-        this.showTyping(peer)
-        continue
-      }
-      if (frame.kind === 'delivered') {
-        await receipts.drain()
-        this.violation(stream, peer, 'unexpected-receipt')
-        return
-      }
-      const stored = frame.kind === 'text'
-        ? this.receiveText(peer, chatIdToHex(frame.id), frame.text, frame.sentAt, receipts.chain)
-        : this.receiveRead(peer, chatIdToHex(frame.ref), receipts.chain)
-      receipts.add(stored, encodeChatFrame({ kind: 'delivered', id: newChatId(), sentAt: Date.now(), ref: frame.id }))
-    }
-  }
-
-  private isBlocked (peer: string): boolean {
-    return contactBook(this.components)?.isBlocked(peer) === true
-  }
-
-  private async receiveText (peer: string, id: string, text: string, sentAt: number, chain: ChangeChain): Promise<void> {
-    if (this.isBlocked(peer)) throw new Error('unreachable')
-    const fate = this.isContact(peer) || this.policy === 'accept' ? 'msg' : this.policy === 'hold' ? 'req' : 'drop'
-    const { duplicate, message } = await this.store.saveInbound(peer, id, text, sentAt, fate, chain)
-    if (duplicate) return
-    this.stopTyping(peer)
-    if (message != null) this.safeDispatchEvent(fate === 'msg' ? 'message' : 'request', { detail: message })
-  }
-
-  private async receiveRead (peer: string, ref: string, chain: ChangeChain): Promise<void> {
-    for (const m of await this.store.applyRead(peer, ref, chain)) this.safeDispatchEvent('state', { detail: m })
-  }
-
-  private showTyping (peer: string): void {
-    const showing = this.typingTimers.has(peer)
-    clearTimeout(this.typingTimers.get(peer))
-    const timer = setTimeout(() => { this.stopTyping(peer) }, this.typingShowMs)
-    timer.unref?.()
-    this.typingTimers.set(peer, timer)
-    if (!showing) this.safeDispatchEvent('typing', { detail: { peer, typing: true } })
-  }
-
-  private stopTyping (peer: string): void {
-    const timer = this.typingTimers.get(peer)
-    if (timer == null) return
-    clearTimeout(timer)
-    this.typingTimers.delete(peer)
-    this.safeDispatchEvent('typing', { detail: { peer, typing: false } })
-  }
+/** Why a text could not be framed, as a typed error. */
+function messageError (text: string): InvalidMessageError {
+  if (typeof text !== 'string' || text.length === 0) return new InvalidMessageError('empty')
+  const bytes = new TextEncoder().encode(text).byteLength
+  if (bytes > MAX_CHAT_BODY_BYTES) return new InvalidMessageError('too-long', bytes, MAX_CHAT_BODY_BYTES)
+  return new InvalidMessageError('not-unicode')
 }

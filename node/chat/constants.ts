@@ -29,6 +29,8 @@ export const RECEIVER_READ_AHEAD = 2 * IN_FLIGHT_WINDOW
 /** Retry backoff while a peer is unreachable: base * 2^attempt, capped, with jitter. */
 export const RETRY_BASE_MS = 1_000
 export const RETRY_MAX_MS = 5 * 60_000
+/** Share of each retry delay taken off at random: spreads the retries of many senders after a shared outage. */
+export const RETRY_JITTER = 0.5
 export const OPEN_STREAM_TIMEOUT_MS = 10_000
 /** The oldest unacknowledged frame waits this long before the stream counts as dead. */
 export const ACK_TIMEOUT_MS = 15_000

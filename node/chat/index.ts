@@ -1,11 +1,43 @@
-import { ChatService } from './chat-service.js'
-import type { ChatServiceComponents, ChatServiceInit } from './chat-service.js'
+/**
+ * Chat (/presence-mesh/chat/1.0.0): direct messages over Noise-encrypted
+ * streams, on disk before they leave, retried until the other side stored
+ * them, shown once and in order. docs/protocol.md §7 is the wire spec.
+ */
+import { ChatService as ChatServiceClass } from './chat-service.js'
+import type { ChatEvents, ChatServiceComponents, ChatServiceInit, ChatViolation } from './chat-service.js'
+import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
-export { ChatService }
 export type { ChatServiceComponents, ChatServiceInit, ChatEvents, ChatViolation } from './chat-service.js'
 export type { ChatMessage, DeliveryState, NonContactPolicy } from './chat-store.js'
 export { NON_CONTACT_POLICIES, DELIVERY_STATES } from './chat-store.js'
 
+export interface ChatService extends TypedEventTarget<ChatEvents> {
+  readonly protocol: string
+  /** Stores the text in history and outbox and hands it to the peer's sender; resolves once it is on disk. */
+  send: (peer: PeerId | string, text: string) => Promise<ChatMessage>
+  /** The newest `limit` messages with peer (both directions), oldest first. */
+  history: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
+  /** Marks everything received from peer read and tells the peer; returns how many messages changed. */
+  markRead: (peer: PeerId | string) => Promise<number>
+  /** Tells a connected peer that this user is typing; nothing is stored or retried. */
+  typing: (peer: PeerId | string) => void
+  /** Held texts from non-contacts, oldest first (each carries its peer). */
+  requests: () => Promise<ChatMessage[]>
+  /** Moves a non-contact's held texts into its history and returns them. */
+  acceptRequests: (peer: PeerId | string) => Promise<ChatMessage[]>
+  /** Deletes a non-contact's held texts; their retries stay dropped. */
+  discardRequests: (peer: PeerId | string) => Promise<number>
+  getNonContactPolicy: () => NonContactPolicy
+  setNonContactPolicy: (policy: NonContactPolicy) => Promise<void>
+  /** Frames (texts and read receipts) waiting for a delivery receipt, for one peer or all. */
+  outboxSize: (peer?: PeerId | string) => number
+  /** Changes (received frames, queued texts, receipts) waiting to be stored behind the batch now committing: a gauge of disk pressure. */
+  storeBacklog: () => number
+  /** Streams reset so far, by the rule they broke. */
+  getViolations: () => Record<ChatViolation, number>
+}
+
 export function chat (init: ChatServiceInit = {}): (components: ChatServiceComponents) => ChatService {
-  return (components) => new ChatService(components, init)
+  return (components) => new ChatServiceClass(components, init)
 }

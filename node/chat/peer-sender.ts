@@ -15,6 +15,8 @@ import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { sharedController, sharedSignal } from '../signals.js'
+import { Backoff, sleep, Wakeup } from '../util/wait.js'
+import { RETRY_JITTER } from './constants.js'
 
 export interface SenderOptions {
   protocol: string
@@ -39,28 +41,6 @@ export interface SenderContext {
 /** Longest single wait of an idle loop; it just waits again. */
 const IDLE_WAIT_MS = 60 * 60_000
 
-/** One waiter, many notifiers: wait() returns on notify() or after ms. */
-class Wakeup {
-  private woken = false
-  private release?: () => void
-
-  notify (): void {
-    this.woken = true
-    this.release?.()
-  }
-
-  async wait (ms: number): Promise<void> {
-    if (!this.woken && ms > 0) {
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(() => { this.release = undefined; resolve() }, ms)
-        timer.unref?.()
-        this.release = () => { clearTimeout(timer); this.release = undefined; resolve() }
-      })
-    }
-    this.woken = false
-  }
-}
-
 interface SessionState {
   /** Frames written on this stream and not yet acknowledged: the first inFlight of pending. */
   inFlight: number
@@ -69,8 +49,6 @@ interface SessionState {
   progressAt: number
   failure?: Error
 }
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms).unref?.()) }
 
 export class PeerSender {
   private readonly pending: Array<OutboxItem & { sentMarked?: boolean }> = []
@@ -82,13 +60,14 @@ export class PeerSender {
   private stopped = false
   private readonly shutdown = sharedController()
   private running?: Promise<void>
-  private attempt = 0
+  private readonly backoff: Backoff
   private nextAttemptAt = 0
   private tokens: number
   private refilledAt = Date.now()
 
   constructor (readonly peer: PeerId, private readonly opts: SenderOptions, private readonly ctx: SenderContext) {
     this.tokens = opts.burst
+    this.backoff = new Backoff({ baseMs: opts.retryBaseMs, capMs: opts.retryMaxMs, jitter: RETRY_JITTER })
   }
 
   /** Frames still in the outbox: not yet acknowledged, or their removal not yet committed. */
@@ -125,19 +104,13 @@ export class PeerSender {
 
   /** The peer came online or connected: forget the backoff. */
   retryNow (): void {
-    this.attempt = 0
+    this.backoff.reset()
     this.nextAttemptAt = 0
     this.wake.notify()
   }
 
   private connected (): boolean {
     return this.ctx.connectionManager.getConnections(this.peer).length > 0
-  }
-
-  private backoff (): number {
-    const exp = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(30, this.attempt - 1))
-    // jitter spreads the retries of many senders after a shared outage
-    return Math.round(exp * (0.5 + Math.random() * 0.5))
   }
 
   private async run (): Promise<void> {
@@ -157,11 +130,10 @@ export class PeerSender {
       }
       try {
         await this.session()
-        this.attempt = 0
+        this.backoff.reset()
       } catch (err: any) {
         if (this.stopped) break
-        this.attempt++
-        const delay = this.backoff()
+        const delay = this.backoff.next()
         this.nextAttemptAt = Date.now() + delay
         this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, delay)
       }
@@ -181,7 +153,7 @@ export class PeerSender {
   private async pace (): Promise<void> {
     for (let i = 0; i < 1000 && !this.stopped; i++) {
       if (this.takeToken()) return
-      await sleep(Math.ceil((1 - this.tokens) * 1000 / this.opts.ratePerSecond))
+      await sleep(Math.ceil((1 - this.tokens) * 1000 / this.opts.ratePerSecond), { signal: this.shutdown.signal })
     }
   }
 

@@ -12,18 +12,13 @@ export const MAX_OUTBOUND_STREAMS = 4
 /** First retry of an undelivered message; doubles up to the cap. */
 export const RETRY_BASE_MS = 2_000
 export const RETRY_CAP_MS = 5 * 60_000
+/** Up to this share of each retry delay is taken off at random, so many senders do not retry in step. */
+export const RETRY_JITTER = 0.5
 /** Parallel delivery attempts. */
 export const MAX_PARALLEL_DELIVERIES = 4
 /** Incoming requests kept pending at once; more are dropped (spam bound). */
 export const MAX_PENDING_INCOMING = 100
 /** Watcher-info history entries kept. */
 export const MAX_HISTORY = 200
-/** Locator records live an hour and are republished every 20 minutes and whenever addresses change. */
-export const LOCATOR_TTL_MS = 3600_000
-export const LOCATOR_DEBOUNCE_MS = 1_000
-/** A DHT put or get of a locator record. */
-export const LOCATOR_TIMEOUT_MS = 5_000
 /** Processed message ids remembered for duplicate detection (each for up to 30 days). */
 export const MAX_SEEN = 2_000
-/** How long a clean stop waits for the empty locators to be stored. */
-export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000

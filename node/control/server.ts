@@ -6,12 +6,13 @@
  *
  * Wire: one newline-terminated JSON request per connection,
  *   {"method": "who", "params": []}
- * answered by one line {"result": ...} or {"error": "..."}.
+ * answered by one line {"result": ...} or {"error": {"name", "message", ...fields}}
+ * (the error's name and fields, so the client rebuilds the node's own error).
  */
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
-import { UserError } from '../errors.js'
+import { ControlError, errorToWire } from '../errors.js'
 import type { Logger } from '@libp2p/interface'
 
 export const CONTROL_SOCKET = 'control.sock'
@@ -39,7 +40,7 @@ export class ControlServer {
   /** Opens the socket; the caller holds the home, so a leftover socket file is stale. */
   async start (): Promise<void> {
     if (Buffer.byteLength(this.path) > MAX_SOCKET_PATH) {
-      throw new UserError(`home path too long for a control socket (${this.path}); use a shorter --home`)
+      throw new ControlError('path-too-long', `home path too long for a control socket (${this.path}); use a shorter --home`)
     }
     await fs.rm(this.path, { force: true })
     const server = net.createServer({ allowHalfOpen: true }, socket => { this.serve(socket) })
@@ -74,7 +75,7 @@ export class ControlServer {
       buf += chunk.toString('utf8')
       if (buf.length > MAX_CONTROL_REQUEST_BYTES) {
         handled = true
-        answer({ error: 'request too large' })
+        answer({ error: errorToWire(new ControlError('too-large', 'request too large')) })
         return
       }
       const nl = buf.indexOf('\n')
@@ -89,12 +90,12 @@ export class ControlServer {
     try {
       const req = JSON.parse(line) as { method?: unknown, params?: unknown }
       const fn = typeof req.method === 'string' && Object.hasOwn(this.methods, req.method) ? this.methods[req.method] : undefined
-      if (fn == null) return { error: `unknown method ${String(req.method)}` }
+      if (fn == null) throw new ControlError('unknown-method', `unknown method ${String(req.method)}`)
       const params = Array.isArray(req.params) ? req.params : []
       return { result: await fn(...params) ?? null }
     } catch (err: any) {
-      if (!(err instanceof UserError)) this.log.error('control request failed - %e', err)
-      return { error: err instanceof SyntaxError ? 'request is not JSON' : err.message }
+      this.log('control request failed - %e', err)
+      return { error: errorToWire(err instanceof SyntaxError ? new ControlError('not-json', 'request is not JSON') : err) }
     }
   }
 }

@@ -11,6 +11,8 @@ export const CACHED_DIAL_TIMEOUT_MS = 5_000
 /** Watching a presentity that is not reachable: locate retries back off between these. */
 export const FOLLOW_MIN_RETRY_MS = 1_000
 export const FOLLOW_MAX_RETRY_MS = 60_000
+/** Share of each retry delay taken off at random, so the follows of many nodes do not retry in step. */
+export const FOLLOW_RETRY_JITTER = 0.5
 /** How often a followed presentity that is reachable is checked again. */
 export const FOLLOW_CHECK_MS = 5_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */
@@ -21,6 +23,8 @@ export const WATCH_TAG_VALUE = 60
 export const BOOTSTRAP_MIN_RETRY_MS = 1_000
 export const BOOTSTRAP_MAX_RETRY_MS = 30_000
 export const BOOTSTRAP_MAX_ATTEMPTS = 8
+/** After a bootstrap node's outage, its clients do not all come back at the same instant. */
+export const BOOTSTRAP_RETRY_JITTER = 0.5
 
 /** On start, dial at most this many of the most recently connected peers from the peer store. */
 export const REJOIN_MAX_PEERS = 8
@@ -32,5 +36,7 @@ export const MDNS_DIAL_BELOW_CONNECTIONS = 32
 /** Our own mDNS service name: we want presence-mesh peers, not every libp2p node on the LAN. */
 export const MDNS_SERVICE_TAG = '_presence-mesh._udp.local'
 
+/** The circuit relay v2 hop protocol: a peer that speaks it can relay for us. */
+export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
 /** Relay slots this node holds at once (each announces one relayed address). */
 export const MAX_RELAY_RESERVATIONS = 2

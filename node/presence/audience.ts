@@ -1,9 +1,11 @@
 /**
  * Who gets this node's presence and how it hears others'. The presence
  * service publishes one record per audience and listens on one channel per
- * watched presentity; a policy (the contacts service) decides both.
+ * watched presentity; both follow from the roster.
  */
+import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
+import type { Roster } from '../roster/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** Which fields of this node's presence an audience sees. */
@@ -24,15 +26,6 @@ export interface WatchChannel {
   unwrap: (data: Uint8Array) => Uint8Array | undefined
 }
 
-export interface AudiencePolicy {
-  /** Everyone who gets this node's records now. */
-  audiences: () => Audience[]
-  /** Where to hear a presentity; null: do not listen at all (a blocked peer, say). */
-  channelFor: (peerId: string) => WatchChannel | null
-  /** Gossip arriving from (or about) a blocked peer is dropped. */
-  isBlocked: (peer: PeerId | string) => boolean
-}
-
 export const PUBLIC_AUDIENCE_ID = 'public'
 
 const identity = (b: Uint8Array): Uint8Array => b
@@ -46,7 +39,31 @@ export function publicChannel (peerId: string): WatchChannel {
   return { topic: presenceTopic(peerId), unwrap: identity }
 }
 
-/** Without a contacts service: everyone is public (the skeleton's behaviour). */
-export function publicPolicy (self: PeerId): AudiencePolicy {
-  return { audiences: () => [publicAudience(self)], channelFor: publicChannel, isBlocked: () => false }
+/**
+ * Everyone who gets this node's records now: the public topic in public
+ * mode, and each contact that may see us on its pair topic, sealed.
+ */
+export function audiencesOf (roster: Roster, self: PeerId): Audience[] {
+  const out: Audience[] = []
+  if (roster.visibility().mode === 'public') out.push(publicAudience(self))
+  for (const c of roster.contacts()) {
+    if (!roster.canSee(c.id)) continue
+    const keys = roster.keysFor(c.id)
+    out.push({ id: c.id, topic: keys.topic, view: c.contact?.view ?? 'full', wrap: env => sealPresenceForPair(keys.presence, keys.topic, env) })
+  }
+  return out
+}
+
+/**
+ * Where to hear a watched presentity: a contact on our pair topic, anyone
+ * else on their public topic; nowhere for a blocked peer, nor for a contact
+ * that cannot see us (listening on a pair topic shows the contact's
+ * neighbours that we are up).
+ */
+export function channelOf (roster: Roster, peerId: string): WatchChannel | undefined {
+  if (roster.isBlocked(peerId)) return undefined
+  if (!roster.isContact(peerId)) return publicChannel(peerId)
+  if (!roster.canSee(peerId)) return undefined
+  const keys = roster.keysFor(peerId)
+  return { topic: keys.topic, unwrap: data => openPresenceFromPair(keys.presence, keys.topic, data) }
 }

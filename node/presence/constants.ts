@@ -1,4 +1,4 @@
-import { DEFAULT_PRESENCE_TTL_MS, HEARTBEAT_FRACTION } from '../../protocol/limits.js'
+import { DEFAULT_PRESENCE_TTL_MS, HEARTBEAT_FRACTION, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS } from '../../protocol/limits.js'
 
 export const TTL_MS = DEFAULT_PRESENCE_TTL_MS
 export const HEARTBEAT_MS = Math.floor(DEFAULT_PRESENCE_TTL_MS / HEARTBEAT_FRACTION)
@@ -33,3 +33,22 @@ export const DHT_GOODBYE_TIMEOUT_MS = 3_000
 /** Datastore prefix of what fetches remember (highest seq, last seen) per presentity. */
 export const FETCH_STORE_PREFIX = '/presence-mesh/fetch'
 
+
+/**
+ * Datastore prefix of the highest presence sequence number this node has
+ * validated per presentity in the DHT (the validator's replay floor).
+ */
+export const DHT_SEQ_PREFIX = `${DATASTORE_PREFIX}/dht-seq`
+/**
+ * How long past the expiry of the record that set it a replay floor is kept.
+ * A record with a lower seq was issued before that record, so it expires at
+ * most one maximal record lifetime later; the clock-skew margin covers an
+ * owner whose clock stepped back a little.
+ */
+export const DHT_SEQ_KEEP_MS = MAX_PRESENCE_TTL_MS + MAX_CLOCK_SKEW_MS
+/** How often floors past DHT_SEQ_KEEP_MS are deleted. */
+export const DHT_SEQ_PRUNE_INTERVAL_MS = 10 * 60_000
+/** A prune gives up after this long (it resumes at the next interval). */
+export const DHT_SEQ_PRUNE_TIMEOUT_MS = 60_000
+/** Presentities whose floor stays in memory (the most recently used); the others are read from disk. */
+export const DHT_SEQ_CACHE_SIZE = 1024

@@ -3,24 +3,27 @@
  * a copy of its signed presence envelope in the DHT, and fetches other
  * presentities' copies on request.
  */
-import { serviceDependencies } from '@libp2p/interface'
-import { Key } from 'interface-datastore'
-import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { repeatingTask } from '@libp2p/utils'
 import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
 import { openPresence } from '../../protocol/presence-record.js'
-import { UserError } from '../errors.js'
+import { SelfReferenceError } from '../roster/errors.js'
 import {
-  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION, FETCH_STORE_PREFIX
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
+  DHT_SEQ_PRUNE_INTERVAL_MS, DHT_SEQ_PRUNE_TIMEOUT_MS
 } from './constants.js'
+import { FetchStore } from './fetch-store.js'
+import type { Seen } from './fetch-store.js'
 import type { PresenceDhtRules } from './dht-records.js'
 import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
 import type { Presence, PresenceStatus, RejectReason } from '../../protocol/presence-record.js'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { RepeatingTask } from '@libp2p/utils'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import { sharedController, sharedSignal } from '../signals.js'
 import { toPeerId } from '../peer-ids.js'
+import { Wakeup } from '../util/wait.js'
 
 export interface DhtPresenceInit {
   /** The validator rules given to kad-dht, for their rejection counters. */
@@ -61,17 +64,18 @@ export interface FetchResult {
   source: 'dht' | 'watch' | 'history' | 'none'
 }
 
-/** What fetches remember of a presentity: the newest record they returned (it may outlive a stale lookup) and when it was last online. */
-interface Seen { seq?: bigint, lastSeen?: number, envelope?: Uint8Array }
-
 export class DhtPresenceService implements Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:dht-presence'
-  readonly [serviceDependencies] = ['@libp2p/kad-dht']
+  readonly [serviceCapabilities] = ['@presence-mesh/dht-presence']
+  readonly [serviceDependencies] = ['@libp2p/kad-dht', '@presence-mesh/presence']
 
   private readonly log: Logger
   private readonly publish: boolean
   private readonly maxClockSkewMs?: number
   private readonly rules?: PresenceDhtRules
+  private readonly fetchStore: FetchStore
+  /** Deletes the validator's replay floors that no record can need any more. */
+  private readonly pruneTask?: RepeatingTask
   private started = false
   /** The record last put successfully, and the newest one waiting for a put. */
   private published?: Presence
@@ -79,9 +83,10 @@ export class DhtPresenceService implements Startable {
   private latest?: AnnounceEventDetail
   private putting?: Promise<void>
   private lastPutAt = 0
-  /** Ends the wait between two puts early (a goodbye, or stop). */
-  private wake?: () => void
-  private goodbyeDone?: () => void
+  /** Ends the wait between two puts early for a goodbye (stop aborts it through the controller). */
+  private readonly wake = new Wakeup()
+  /** Ends beforeStop's wait once the goodbye record is put. */
+  private goodbyePut?: Wakeup
   private controller = sharedController()
 
   constructor (private readonly components: DhtPresenceComponents, init: DhtPresenceInit = {}) {
@@ -89,6 +94,18 @@ export class DhtPresenceService implements Startable {
     this.publish = init.publish ?? true
     this.maxClockSkewMs = init.maxClockSkewMs
     this.rules = init.rules
+    this.fetchStore = new FetchStore(components.datastore, this.log)
+    const rules = init.rules
+    if (rules != null) {
+      this.pruneTask = repeatingTask(async (options) => {
+        try {
+          const n = await rules.prune(options)
+          if (n > 0) this.log('pruned %d DHT replay floors', n)
+        } catch (err) {
+          this.log.error('pruning DHT replay floors failed - %e', err)
+        }
+      }, DHT_SEQ_PRUNE_INTERVAL_MS, { timeout: DHT_SEQ_PRUNE_TIMEOUT_MS })
+    }
     this.onAnnounce = this.onAnnounce.bind(this)
     this.onSelfQuery = this.onSelfQuery.bind(this)
   }
@@ -100,6 +117,7 @@ export class DhtPresenceService implements Startable {
   start (): void {
     this.controller = sharedController()
     this.started = true
+    this.pruneTask?.start()
     if (!this.publish) return
     this.components.presence.addEventListener('announce', this.onAnnounce)
     ;(this.components.events as unknown as EventTarget).addEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
@@ -108,19 +126,16 @@ export class DhtPresenceService implements Startable {
   /** The presence service says goodbye in its own beforeStop; give that record a bounded chance to reach the DHT. */
   async beforeStop (): Promise<void> {
     if (!this.publish || (this.components.dht.routingTable?.size ?? 0) === 0) return
-    await new Promise<void>(resolve => {
-      const timer = setTimeout(resolve, DHT_GOODBYE_TIMEOUT_MS)
-      timer.unref?.()
-      this.goodbyeDone = () => { clearTimeout(timer); resolve() }
-    })
+    this.goodbyePut = new Wakeup()
+    await this.goodbyePut.wait(DHT_GOODBYE_TIMEOUT_MS)
   }
 
   stop (): void {
+    this.pruneTask?.stop()
     this.components.presence.removeEventListener('announce', this.onAnnounce)
     ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
     this.controller.abort()
     this.started = false
-    this.wake?.()
   }
 
   /** DHT presence records this node's validator refused, by reason. */
@@ -131,9 +146,9 @@ export class DhtPresenceService implements Startable {
   /** The freshest valid record of a presentity in the DHT, or what this node last knew. */
   async fetchPresence (peer: PeerId | string, options: { signal?: AbortSignal } = {}): Promise<FetchResult> {
     const peerId = toPeerId(peer)
-    if (peerId.equals(this.components.peerId)) throw new UserError('a node does not fetch its own presence')
+    if (peerId.equals(this.components.peerId)) throw new SelfReferenceError('fetch the presence of')
     const id = peerId.toString()
-    const seen = await this.loadSeen(id)
+    const seen = await this.fetchStore.get(id)
     const watched = this.components.presence.get(id)
     const lastSeen = max(seen.lastSeen, watched?.lastSeen)
     const result = await this.fromDht(peerId, seen, lastSeen, options.signal)
@@ -164,7 +179,7 @@ export class DhtPresenceService implements Startable {
     const p = found ?? await open(seen.envelope)
     if (p != null) {
       const seenNow = p.status === 'offline' ? max(lastSeen, Math.min(p.issuedAt, now)) : now
-      await this.saveSeen(id, { seq: p.seq, lastSeen: seenNow, envelope: found != null ? fetched : seen.envelope })
+      await this.fetchStore.put(id, { seq: p.seq, lastSeen: seenNow, envelope: found != null ? fetched : seen.envelope })
       return {
         peerId: id, status: p.status, note: p.note, activity: p.activity, seq: p.seq,
         issuedAt: p.issuedAt, expiresAt: p.expiresAt, lastSeen: seenNow, source: 'dht'
@@ -220,7 +235,7 @@ export class DhtPresenceService implements Startable {
     const nearExpiry = last == null || last.expiresAt - Date.now() < ttl * DHT_REPUBLISH_REMAINING_FRACTION
     if (!changed && !nearExpiry) return
     this.pending = evt.detail
-    if (record.status === 'offline') this.wake?.()
+    if (record.status === 'offline') this.wake.notify()
     this.putting ??= this.drain()
   }
 
@@ -235,11 +250,7 @@ export class DhtPresenceService implements Startable {
         const gap = Math.min(DHT_MIN_PUT_INTERVAL_MS, (record.expiresAt - record.issuedAt) / DHT_PUT_INTERVAL_TTL_FRACTION)
         const wait = this.lastPutAt + gap - Date.now()
         if (wait > 0 && record.status !== 'offline') {
-          await new Promise<void>(resolve => {
-            const timer = setTimeout(resolve, wait)
-            this.wake = () => { clearTimeout(timer); resolve() }
-          })
-          this.wake = undefined
+          await this.wake.wait(wait, { signal: this.controller.signal })
           continue
         }
         const next = this.pending
@@ -265,26 +276,9 @@ export class DhtPresenceService implements Startable {
     this.log.trace('put %s seq %s on %d peers', record.status, record.seq, stored)
     // a put nobody took is retried at the next heartbeat
     if (stored > 0) this.published = record
-    if (record.status === 'offline') this.goodbyeDone?.()
-  }
-
-  private async loadSeen (peerId: string): Promise<Seen> {
-    try {
-      const json = JSON.parse(new TextDecoder().decode(await this.components.datastore.get(seenKey(peerId)))) as { seq?: string, lastSeen?: number, envelope?: string }
-      return { seq: json.seq != null ? BigInt(json.seq) : undefined, lastSeen: json.lastSeen, envelope: json.envelope != null ? uint8ArrayFromString(json.envelope, 'base64') : undefined }
-    } catch {
-      return {}
-    }
-  }
-
-  private async saveSeen (peerId: string, seen: Seen): Promise<void> {
-    const json = { seq: seen.seq?.toString(), lastSeen: seen.lastSeen, envelope: seen.envelope != null ? uint8ArrayToString(seen.envelope, 'base64') : undefined }
-    await this.components.datastore.put(seenKey(peerId), new TextEncoder().encode(JSON.stringify(json)))
+    if (record.status === 'offline') this.goodbyePut?.notify()
   }
 }
-
-const seenKey = (peerId: string): Key => new Key(`${FETCH_STORE_PREFIX}/${peerId}`)
-
 
 function max (a?: number, b?: number): number | undefined {
   if (a == null) return b

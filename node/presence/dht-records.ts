@@ -1,15 +1,15 @@
 /**
  * The kad-dht validator and selector for presence records. kad-dht's PUT
  * handler stores whatever passes the validator, so the replay check lives in
- * the validator: a record older than the one this node holds is refused.
+ * the validator: a record older than the newest one this node has validated
+ * for the key (in a PUT, a GET answer or its own copy) is refused.
  */
-import { Record as DhtRecord } from '@libp2p/kad-dht'
-import { Key } from 'interface-datastore'
-import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { checkPresenceDhtRecord, peekPresenceEnvelope, PRESENCE_DHT_NAMESPACE, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
+import { checkPresenceDhtRecord, PRESENCE_DHT_NAMESPACE, presentityOfDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-presence.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
-import { DHT_DATASTORE_PREFIX } from '../discovery/constants.js'
+import { ValidatedSeqs } from './dht-seqs.js'
+import type { ValidatedSeqsInit } from './dht-seqs.js'
 import type { RejectReason } from '../../protocol/presence-record.js'
+import type { AbortOptions } from '@libp2p/interface'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 
@@ -20,10 +20,20 @@ export class PresenceRecordRejectedError extends Error {
   }
 }
 
+export interface PresenceDhtRulesInit extends ValidatedSeqsInit {
+  /** The validating node's clock (ms since the epoch); Date.now by default. */
+  now?: () => number
+}
+
 export class PresenceDhtRules {
   private readonly rejections = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
+  private readonly seqs: ValidatedSeqs
+  private readonly now: () => number
 
-  constructor (private readonly datastore: Datastore, private readonly maxClockSkewMs?: number) {}
+  constructor (datastore: Datastore, private readonly maxClockSkewMs?: number, init: PresenceDhtRulesInit = {}) {
+    this.seqs = new ValidatedSeqs(datastore, init)
+    this.now = init.now ?? Date.now
+  }
 
   /** For kadDHT({ validators }). */
   get validators (): Record<string, ValidateFn> {
@@ -35,16 +45,22 @@ export class PresenceDhtRules {
     return { [PRESENCE_DHT_NAMESPACE]: (_key, records) => selectPresenceDhtRecord(records) }
   }
 
+  /**
+   * Refuses a record the rules reject (PresenceRecordRejectedError); a valid
+   * one raises the key's replay floor, durably, before kad-dht may store it.
+   */
   async validate (key: Uint8Array, value: Uint8Array): Promise<void> {
+    const presentity = presentityOf(key)
     const res = await checkPresenceDhtRecord(key, value, {
-      now: Date.now(),
-      storedSeq: await this.storedSeq(key),
+      now: this.now(),
+      storedSeq: presentity == null ? undefined : await this.seqs.highest(presentity),
       maxClockSkewMs: this.maxClockSkewMs
     })
     if (!res.ok) {
       this.rejections[res.reason]++
       throw new PresenceRecordRejectedError(res.reason, res.detail)
     }
+    await this.seqs.raise(res.presence.presentity.toString(), res.presence.seq, res.presence.expiresAt)
   }
 
   /** DHT records this node refused so far, by reason. */
@@ -52,13 +68,17 @@ export class PresenceDhtRules {
     return { ...this.rejections }
   }
 
-  /** Sequence number of the record this node holds for the key (already validated when stored). */
-  private async storedSeq (key: Uint8Array): Promise<bigint | undefined> {
-    try {
-      const raw = await this.datastore.get(new Key(`${DHT_DATASTORE_PREFIX}/record/${uint8ArrayToString(key, 'base32')}`, false))
-      return peekPresenceEnvelope(DhtRecord.deserialize(raw).value)?.seq
-    } catch {
-      return undefined
-    }
+  /** Forgets replay floors no record can need any more; returns how many. */
+  async prune (options: AbortOptions = {}): Promise<number> {
+    return await this.seqs.prune(this.now(), options)
+  }
+}
+
+/** The presentity a key names, or undefined (checkPresenceDhtRecord then refuses the key). */
+function presentityOf (key: Uint8Array): string | undefined {
+  try {
+    return presentityOfDhtKey(key).toString()
+  } catch {
+    return undefined
   }
 }

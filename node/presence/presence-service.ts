@@ -1,36 +1,28 @@
 /**
  * The presence service: announces this node's signed presence record to each
  * audience (the public topic with a plain record, or a contact's pair topic
- * with a sealed one) and watches other presentities on their channels. Who is
- * an audience and where to listen is the policy's call (see audience.ts).
- * One instance per libp2p node.
+ * with a sealed one) and watches other presentities on their channels. Who
+ * is an audience and whom to watch is the roster's: the service follows its
+ * changes (audience.ts turns the roster into topics and keys), and whoever
+ * loses sight of this node gets a goodbye first.
  */
-import { serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
-import { UserError } from '../errors.js'
-import { PUBLIC_AUDIENCE_ID, publicPolicy } from './audience.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
-import { peerIdString } from '../peer-ids.js'
-import type { Audience, AudiencePolicy, PresenceViewLevel, WatchChannel } from './audience.js'
+import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
+import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
+import type { StoredWatch } from './watch-store.js'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { PubSub } from '../pubsub.js'
-import type { Presence, PresenceStatus, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
+import type { Presence, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
-
-export interface PresenceServiceInit {
-  /** Lifetime of each record this node announces. */
-  ttlMs?: number
-  /** Re-announce interval; defaults to a third of the TTL. */
-  heartbeatMs?: number
-  maxClockSkewMs?: number
-  goodbyeTimeoutMs?: number
-  /** Presence announced at start; default online. */
-  initial?: PresenceUpdate
-}
 
 export interface PresenceServiceComponents {
   peerId: PeerId
@@ -38,57 +30,26 @@ export interface PresenceServiceComponents {
   datastore: Datastore
   logger: ComponentLogger
   pubsub: PubSub
-}
-
-/** What this node currently believes about one watched presentity. */
-export interface PresenceView {
-  peerId: string
-  alias?: string
-  status: PresenceStatus
-  note?: string
-  activity?: string
-  /** Sequence number of the record this view comes from. */
-  seq?: bigint
-  /** Local time the presentity was last known online (survives restarts). */
-  lastSeen?: number
-  /** Local time at which the current record stops counting. */
-  expiresAt?: number
-}
-
-export interface PresenceEventDetail {
-  view: PresenceView
-  /** False for a heartbeat that repeats what was already shown. */
-  changed: boolean
-  cause: 'record' | 'expired'
-}
-
-/** This node's own record, sealed and about to be published (other channels, e.g. the DHT, may carry it too). */
-export interface AnnounceEventDetail {
-  record: Presence
-  envelope: Uint8Array
-}
-
-export interface PresenceEvents {
-  presence: CustomEvent<PresenceEventDetail>
-  rejected: CustomEvent<{ reason: RejectReason, topic: string }>
-  announce: CustomEvent<AnnounceEventDetail>
+  roster: Roster
 }
 
 interface Watched {
   view: PresenceView
   timer?: ReturnType<typeof setTimeout>
-  /** Where its records arrive; undefined while the policy says not to listen. */
+  /** Where its records arrive; undefined while this node does not listen (blocked, or it cannot see us). */
   channel?: WatchChannel
 }
 
 const sameShown = (a: PresenceView, b: PresenceView): boolean =>
   a.status === b.status && a.note === b.note && a.activity === b.activity
 
-export class PresenceService extends TypedEventEmitter<PresenceEvents> implements Startable {
-  readonly [Symbol.toStringTag] = 'presence-mesh:presence'
-  readonly [serviceDependencies] = ['@libp2p/pubsub']
+const sameAudience = (a: Audience, b: Audience): boolean => a.id === b.id && a.topic === b.topic
 
-  private readonly components: PresenceServiceComponents
+export class PresenceService extends TypedEventEmitter<PresenceEvents> implements PresenceServiceInterface, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:presence'
+  readonly [serviceCapabilities] = ['@presence-mesh/presence']
+  readonly [serviceDependencies] = ['@libp2p/pubsub', ROSTER_CAPABILITY]
+
   private readonly log: Logger
   private readonly store: WatchStore
   private readonly ttlMs: number
@@ -96,9 +57,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly maxClockSkewMs: number
   private readonly goodbyeTimeoutMs: number
   private readonly watched = new Map<string, Watched>()
+  /** What the store held at start: replay state of presentities not watched yet. */
+  private stored = new Map<string, StoredWatch>()
   /** Topic of each watched presentity's channel -> its peer id. */
   private readonly channelTopics = new Map<string, string>()
-  private policy: AudiencePolicy
   private audiences: Audience[] = []
   /** Topics this node is subscribed to. */
   private readonly subscribed = new Set<string>()
@@ -111,10 +73,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private reannounce?: ReturnType<typeof setTimeout>
   /** Announcements run one at a time so sequence numbers go out in order. */
   private announcing: Promise<void> = Promise.resolve()
+  /** Roster changes are followed one at a time, in order. */
+  private following: Promise<void> = Promise.resolve()
 
-  constructor (components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
+  constructor (private readonly components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
     super()
-    this.components = components
     this.log = components.logger.forComponent('presence-mesh:presence')
     this.store = new WatchStore(components.datastore)
     this.ttlMs = init.ttlMs ?? TTL_MS
@@ -123,56 +86,29 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
     this.current = init.initial ?? { status: 'online' }
     checkPresenceUpdate(this.current)
-    this.policy = publicPolicy(components.peerId)
     this.validate = this.validate.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
   }
 
   isStarted (): boolean {
     return this.started
   }
 
-  /** Hands audience and channel decisions to a policy (the contacts service does, before afterStart). */
-  setPolicy (policy: AudiencePolicy): void {
-    this.policy = policy
-  }
-
   async start (): Promise<void> {
     this.seq = await this.store.loadSeq()
-    for (const w of await this.store.loadAll()) {
-      this.watched.set(w.peerId, { view: { peerId: w.peerId, alias: w.alias, status: 'offline', seq: w.lastSeq, lastSeen: w.lastSeen } })
-    }
+    this.stored = new Map((await this.store.loadAll()).map(w => [w.peerId, w]))
     this.started = true
   }
 
-  /** Runs once pubsub is up: subscribe, announce, start the heartbeat. */
+  /** Runs once pubsub and the roster are up: subscribe, announce, start the heartbeat. */
   async afterStart (): Promise<void> {
     this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.afterStarted = true
     this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
     this.heartbeat.unref?.()
-    await this.applyPolicy()
-  }
-
-  /**
-   * Re-reads the policy: publishes an OFFLINE record (what a clean stop looks
-   * like) to each `goodbye` audience, then moves subscriptions to the current
-   * audiences and channels; new audiences get a record at once. Resolves
-   * once the goodbyes are published.
-   */
-  async applyPolicy (opts: { goodbye?: Audience[] } = {}): Promise<void> {
-    if (!this.afterStarted) return
-    const before = new Set(this.audiences.map(a => `${a.id} ${a.topic}`))
-    if (opts.goodbye != null && opts.goodbye.length > 0) await this.announce(opts.goodbye)
-    this.audiences = this.policy.audiences()
-    for (const w of this.watched.values()) this.setChannel(w, this.policy.channelFor(w.view.peerId))
-    this.syncSubscriptions()
-    if (this.audiences.some(a => !before.has(`${a.id} ${a.topic}`)) && this.current.status !== 'offline') await this.announce()
-  }
-
-  /** The audiences that get this node's records now. */
-  currentAudiences (): Audience[] {
-    return [...this.audiences]
+    await this.followRoster()
   }
 
   /** Says goodbye while the network is still up, so watchers see offline at once. */
@@ -188,6 +124,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   async stop (): Promise<void> {
     const { pubsub } = this.components
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     for (const w of this.watched.values()) clearTimeout(w.timer)
     for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
@@ -195,11 +132,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.watched.clear()
     this.audiences = []
     await this.announcing
+    await this.following
     this.afterStarted = false
     this.started = false
   }
 
-  /** This node's own presence as last set. */
   get self (): PresenceUpdate & { seq: bigint } {
     return { ...this.current, seq: this.seq }
   }
@@ -210,66 +147,85 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.announce()
   }
 
-  async watch (peer: PeerId | string, alias?: string): Promise<PresenceView> {
-    const peerId = peerIdString(peer)
-    if (peerId === this.components.peerId.toString()) throw new UserError('a node does not watch itself')
-    let w = this.watched.get(peerId)
-    if (w == null) {
-      w = { view: { peerId, alias, status: 'offline' } }
-      this.watched.set(peerId, w)
-      if (this.afterStarted) {
-        this.setChannel(w, this.policy.channelFor(peerId))
-        this.syncSubscriptions()
-      }
-    } else if (alias != null) {
-      w.view.alias = alias
-    }
-    await this.persist(w.view)
-    return { ...w.view }
-  }
-
-  async unwatch (peer: PeerId | string): Promise<boolean> {
-    const peerId = peerIdString(peer)
-    const w = this.watched.get(peerId)
-    if (w == null) return false
-    clearTimeout(w.timer)
-    this.setChannel(w, null)
-    this.watched.delete(peerId)
-    this.syncSubscriptions()
-    await this.store.delete(peerId)
-    return true
-  }
-
-  /** The current view of every watched presentity (blocked ones are hidden). */
   list (): PresenceView[] {
-    return [...this.watched.values()].filter(w => !this.policy.isBlocked(w.view.peerId)).map(w => ({ ...w.view }))
+    return [...this.watched.values()].filter(w => !this.components.roster.isBlocked(w.view.peerId)).map(w => this.shown(w.view))
   }
 
   get (peer: PeerId | string): PresenceView | undefined {
     const w = this.watched.get(peer.toString())
-    return w == null ? undefined : { ...w.view }
+    return w == null ? undefined : this.shown(w.view)
   }
 
-  /** Whether a presentity's records currently arrive on its pair topic (a contact) rather than the public one. */
   channelOf (peer: PeerId | string): string | undefined {
     return this.watched.get(peer.toString())?.channel?.topic
   }
 
-  /** Finds a watched presentity by alias or peer id (blocked ones too: aliases are the user's own names). */
-  resolve (aliasOrPeer: string): PresenceView | undefined {
-    if (this.watched.has(aliasOrPeer)) return this.get(aliasOrPeer)
-    for (const w of this.watched.values()) if (w.view.alias === aliasOrPeer) return { ...w.view }
-    return undefined
+  watchingNow (): string[] {
+    const { pubsub } = this.components
+    return this.audiences
+      .filter(a => a.id !== PUBLIC_AUDIENCE_ID && pubsub.getSubscribers(a.topic).some(p => p.toString() === a.id))
+      .map(a => a.id)
   }
 
-  /** Rejected records so far, by reason. */
   getRejections (): Record<RejectReason, number> {
     return { ...this.rejections }
   }
 
-  private setChannel (w: Watched, channel: WatchChannel | null): void {
+  // ---- following the roster ----
+
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    evt.detail.waitUntil(this.followRoster())
+  }
+
+  /**
+   * Brings audiences, watched presentities and subscriptions in line with the
+   * roster: whoever lost sight of this node first gets an OFFLINE record
+   * (what a clean stop looks like), new audiences get a record at once.
+   * Resolves once the goodbyes are published.
+   */
+  private async followRoster (): Promise<void> {
+    const next = this.following.then(async () => {
+      if (!this.afterStarted) return
+      const after = audiencesOf(this.components.roster, this.components.peerId)
+      const goodbye = this.audiences.filter(a => !after.some(b => sameAudience(a, b)))
+      const fresh = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
+      if (goodbye.length > 0) await this.announce(goodbye)
+      this.audiences = after
+      await this.syncWatched()
+      this.syncSubscriptions()
+      if (fresh.length > 0 && this.current.status !== 'offline') await this.announce()
+    })
+    this.following = next.catch((err: unknown) => { this.log.error('could not follow the roster - %e', err) })
+    await next
+  }
+
+  /** Watched: the roster's contacts and watched people (blocked ones kept, unheard, for their replay state). */
+  private async syncWatched (): Promise<void> {
+    const { roster } = this.components
+    const want = new Set(roster.people().filter(p => p.contact != null || p.watched).map(p => p.id))
+    for (const [peerId, w] of this.watched) {
+      if (want.has(peerId)) continue
+      clearTimeout(w.timer)
+      this.setChannel(w, undefined)
+      this.watched.delete(peerId)
+      this.stored.delete(peerId)
+      await this.store.delete(peerId)
+    }
+    for (const peerId of want) {
+      let w = this.watched.get(peerId)
+      if (w == null) {
+        const s = this.stored.get(peerId)
+        w = { view: { peerId, status: 'offline', seq: s?.lastSeq, lastSeen: s?.lastSeen } }
+        this.watched.set(peerId, w)
+        if (s == null) await this.persist(w.view)
+      }
+      this.setChannel(w, channelOf(roster, peerId))
+    }
+  }
+
+  private setChannel (w: Watched, channel: WatchChannel | undefined): void {
     if (w.channel != null && this.channelTopics.get(w.channel.topic) === w.view.peerId) this.channelTopics.delete(w.channel.topic)
-    w.channel = channel ?? undefined
+    w.channel = channel
     if (channel != null) this.channelTopics.set(channel.topic, w.view.peerId)
   }
 
@@ -291,9 +247,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
   }
 
+  // ---- announcing ----
+
   /** Announces to the current audiences, or only OFFLINE to `goodbye` ones. */
   private async announce (goodbye?: Audience[]): Promise<void> {
-    const next = this.announcing.then(async () => this.announceNow(goodbye))
+    const next = this.announcing.then(async () => { await this.announceNow(goodbye) })
     this.announcing = next.catch(() => {})
     await next
   }
@@ -346,8 +304,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }, REANNOUNCE_DEBOUNCE_MS)
   }
 
+  // ---- watching ----
+
   private async validate (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
-    if (this.policy.isBlocked(from)) return TopicValidatorResult.Ignore
+    if (this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
     const presentity = this.channelTopics.get(msg.topic)
     const w = presentity == null ? undefined : this.watched.get(presentity)
     if (presentity == null || w == null || w.channel == null) {
@@ -389,7 +349,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const expiresAt = Math.min(now + (p.expiresAt - p.issuedAt), p.expiresAt + this.maxClockSkewMs)
     w.view = {
       peerId: w.view.peerId,
-      alias: w.view.alias,
       status: p.status,
       note: p.note,
       activity: p.activity,
@@ -402,19 +361,26 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       w.timer.unref?.()
     }
     this.persistQuietly(w.view)
-    this.safeDispatchEvent('presence', { detail: { view: { ...w.view }, changed: !sameShown(before, w.view), cause: 'record' } })
+    this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: !sameShown(before, w.view), cause: 'record' } })
   }
 
   private expire (w: Watched): void {
     if (this.watched.get(w.view.peerId) !== w) return
     w.timer = undefined
     this.log('presence of %s expired', w.view.peerId)
-    w.view = { peerId: w.view.peerId, alias: w.view.alias, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
-    this.safeDispatchEvent('presence', { detail: { view: { ...w.view }, changed: true, cause: 'expired' } })
+    w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
+    this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: true, cause: 'expired' } })
+  }
+
+  /** A copy of a view with the roster's name for the presentity. */
+  private shown (v: PresenceView): PresenceView {
+    return { ...v, alias: this.components.roster.get(v.peerId)?.alias }
   }
 
   private async persist (v: PresenceView): Promise<void> {
-    await this.store.save({ peerId: v.peerId, alias: v.alias, lastSeq: v.seq, lastSeen: v.lastSeen })
+    const s: StoredWatch = { peerId: v.peerId, lastSeq: v.seq, lastSeen: v.lastSeen }
+    this.stored.set(v.peerId, s)
+    await this.store.save(s)
   }
 
   private persistQuietly (v: PresenceView): void {

@@ -1,5 +1,6 @@
-import { Key } from 'interface-datastore'
+import { bigintCodec, jsonCodec, Store } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
+import type { RecordSet } from '../store/records.js'
 import type { Datastore } from 'interface-datastore'
 
 /** What the node remembers about a watched presentity across restarts. */
@@ -12,47 +13,45 @@ export interface StoredWatch {
   lastSeen?: number
 }
 
-interface Json { alias?: string, lastSeq?: string, lastSeen?: number }
+/** `/presence-mesh/presence/watch/<peer id>`: JSON `{alias, lastSeq, lastSeen}` (lastSeq a decimal string). */
+type WatchRecord = Omit<StoredWatch, 'peerId'>
 
-const watchKey = (peerId: string): Key => new Key(`${DATASTORE_PREFIX}/watch/${peerId}`)
-const SEQ_KEY = new Key(`${DATASTORE_PREFIX}/self/seq`)
+const SEQ_ID = 'seq'
 
 export class WatchStore {
-  constructor (private readonly datastore: Datastore) {}
+  private readonly store: Store
+  private readonly watches: RecordSet<WatchRecord>
+  /** Only `seq`: the last sequence number this node sealed. */
+  private readonly self: RecordSet<bigint>
+
+  constructor (datastore: Datastore) {
+    this.store = new Store(datastore)
+    this.watches = this.store.records(`${DATASTORE_PREFIX}/watch`, jsonCodec<WatchRecord>(['lastSeq']))
+    this.self = this.store.records(`${DATASTORE_PREFIX}/self`, bigintCodec)
+  }
 
   async loadAll (): Promise<StoredWatch[]> {
     const out: StoredWatch[] = []
-    for await (const { key, value } of this.datastore.query({ prefix: `${DATASTORE_PREFIX}/watch/` })) {
-      const json = JSON.parse(new TextDecoder().decode(value)) as Json
-      out.push({
-        peerId: key.baseNamespace(),
-        alias: json.alias,
-        lastSeq: json.lastSeq != null ? BigInt(json.lastSeq) : undefined,
-        lastSeen: json.lastSeen
-      })
+    for await (const [peerId, w] of this.watches.entries()) {
+      out.push({ peerId, alias: w.alias, lastSeq: w.lastSeq, lastSeen: w.lastSeen })
     }
     return out
   }
 
   async save (w: StoredWatch): Promise<void> {
-    const json: Json = { alias: w.alias, lastSeq: w.lastSeq?.toString(), lastSeen: w.lastSeen }
-    await this.datastore.put(watchKey(w.peerId), new TextEncoder().encode(JSON.stringify(json)))
+    const { peerId, alias, lastSeq, lastSeen } = w
+    await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen }) })
   }
 
   async delete (peerId: string): Promise<void> {
-    await this.datastore.delete(watchKey(peerId))
+    await this.store.write(tx => { this.watches.delete(tx, peerId) })
   }
 
   async loadSeq (): Promise<bigint> {
-    try {
-      return BigInt(new TextDecoder().decode(await this.datastore.get(SEQ_KEY)))
-    } catch (err: any) {
-      if (err.name === 'NotFoundError') return 0n
-      throw err
-    }
+    return await this.self.get(SEQ_ID) ?? 0n
   }
 
   async saveSeq (seq: bigint): Promise<void> {
-    await this.datastore.put(SEQ_KEY, new TextEncoder().encode(seq.toString()))
+    await this.store.write(tx => { this.self.put(tx, SEQ_ID, seq) })
   }
 }

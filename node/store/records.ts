@@ -3,38 +3,69 @@
  * and a codec: `get` of a missing record is undefined, never an exception.
  * Writes go through transactions: one datastore batch, committed whole or
  * not at all, with hooks that run (in order) only after the commit, which is
- * where an owner updates its memory and emits its events. A Store commits
- * its transactions one at a time, in the order they were opened, so two
- * changes to one record land in the order they were made.
+ * where an owner updates its memory and emits its events. Every Store on
+ * one datastore commits its transactions one at a time, in the order they
+ * were opened, so two changes to one record land in the order they were made.
  */
+import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
-import type { Datastore } from 'interface-datastore'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { GroupCommit } from './group-commit.js'
+import type { Transaction } from './group-commit.js'
+import type { Datastore, KeyQueryOrder, QueryOrder } from 'interface-datastore'
+
+export type { Transaction } from './group-commit.js'
 
 export interface Codec<T> {
   encode: (value: T) => Uint8Array
+  /** Throws on bytes that are not a valid T. */
   decode: (bytes: Uint8Array) => T
+}
+
+/** A stored record its codec cannot read. */
+export class RecordDecodeError extends Error {
+  override name = 'RecordDecodeError'
+  constructor (readonly key: string, options: { cause: unknown }) {
+    super(`unreadable record ${key}: ${(options.cause as Error)?.message ?? String(options.cause)}`, options)
+  }
 }
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
 
 /**
- * JSON, with the named top-level fields held as bigints in memory and as
- * decimal strings on disk (sequence numbers exceed 2^53).
+ * JSON of an object. The named `bigints` fields are held as bigints in memory
+ * and as decimal strings on disk (sequence numbers exceed 2^53); the named
+ * `bytes` fields as Uint8Arrays in memory and as base64 (RFC 4648, no
+ * padding) on disk.
  */
-export function jsonCodec<T extends object> (bigints: ReadonlyArray<keyof T & string> = []): Codec<T> {
+export function jsonCodec<T extends object> (bigints: ReadonlyArray<keyof T & string> = [], bytes: ReadonlyArray<keyof T & string> = []): Codec<T> {
   return {
     encode: (value) => {
       const out: Record<string, unknown> = { ...(value as Record<string, unknown>) }
       for (const f of bigints) if (typeof out[f] === 'bigint') out[f] = (out[f] as bigint).toString()
+      for (const f of bytes) if (out[f] instanceof Uint8Array) out[f] = uint8ArrayToString(out[f] as Uint8Array, 'base64')
       return utf8Encoder.encode(JSON.stringify(out))
     },
-    decode: (bytes) => {
-      const obj = JSON.parse(utf8Decoder.decode(bytes)) as Record<string, unknown>
-      for (const f of bigints) if (typeof obj[f] === 'string') obj[f] = BigInt(obj[f] as string)
+    decode: (raw) => {
+      const obj: unknown = JSON.parse(utf8Decoder.decode(raw))
+      if (typeof obj !== 'object' || obj == null || Array.isArray(obj)) throw new Error('not a JSON object')
+      const fields = obj as Record<string, unknown>
+      for (const f of bigints) if (fields[f] != null) fields[f] = parseBigInt(fields[f], f)
+      for (const f of bytes) {
+        if (fields[f] == null) continue
+        if (typeof fields[f] !== 'string') throw new Error(`${f} is not base64`)
+        fields[f] = uint8ArrayFromString(fields[f] as string, 'base64')
+      }
       return obj as T
     }
   }
+}
+
+function parseBigInt (v: unknown, what: string): bigint {
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v)) throw new Error(`${what} is not a decimal integer`)
+  return BigInt(v)
 }
 
 /** Raw bytes, as they are. */
@@ -43,44 +74,42 @@ export const bytesCodec: Codec<Uint8Array> = { encode: (b) => b, decode: (b) => 
 /** A UTF-8 string. */
 export const stringCodec: Codec<string> = { encode: (s) => utf8Encoder.encode(s), decode: (b) => utf8Decoder.decode(b) }
 
-/** A presence-only record: the key is what matters. */
-export const EMPTY = new Uint8Array(0)
+/** A bigint as decimal text. */
+export const bigintCodec: Codec<bigint> = {
+  encode: (n) => utf8Encoder.encode(n.toString()),
+  decode: (b) => parseBigInt(utf8Decoder.decode(b), 'value')
+}
 
-/** One atomic write: everything staged in it commits together, or nothing does. */
-export class Transaction {
-  private readonly batch
-  private readonly hooks: Array<() => void> = []
-  private committed = false
-
-  constructor (datastore: Datastore) {
-    this.batch = datastore.batch()
-  }
-
-  put (key: Key, value: Uint8Array): void {
-    this.batch.put(key, value)
-  }
-
-  delete (key: Key): void {
-    this.batch.delete(key)
-  }
-
-  /** Runs after the commit succeeded, in the order added (never if it failed). */
-  afterCommit (hook: () => void): void {
-    this.hooks.push(hook)
-  }
-
-  async commit (): Promise<void> {
-    if (this.committed) throw new Error('transaction already committed')
-    this.committed = true
-    await this.batch.commit()
-    for (const hook of this.hooks) hook()
+/** A safe integer as decimal text. */
+export const integerCodec: Codec<number> = {
+  encode: (n) => {
+    if (!Number.isSafeInteger(n)) throw new Error(`${n} is not a safe integer`)
+    return utf8Encoder.encode(n.toString())
+  },
+  decode: (b) => {
+    const n = Number(parseBigInt(utf8Decoder.decode(b), 'value'))
+    if (!Number.isSafeInteger(n)) throw new Error('value is not a safe integer')
+    return n
   }
 }
 
-export class Store {
-  private tail: Promise<void> = Promise.resolve()
+/** A presence-only record: the key is what matters. */
+export const EMPTY = new Uint8Array(0)
 
-  constructor (readonly datastore: Datastore) {}
+/** One engine per datastore, shared by its Stores: their transactions land in the order they were opened. */
+const engines = new WeakMap<Datastore, GroupCommit>()
+
+export class Store {
+  private readonly commits: GroupCommit
+
+  constructor (readonly datastore: Datastore) {
+    let engine = engines.get(datastore)
+    if (engine == null) {
+      engine = new GroupCommit(datastore)
+      engines.set(datastore, engine)
+    }
+    this.commits = engine
+  }
 
   /** A set of records of one type under `prefix` (e.g. '/presence-mesh/roster/person'). */
   records<T> (prefix: string, codec: Codec<T>): RecordSet<T> {
@@ -89,27 +118,38 @@ export class Store {
 
   /**
    * Stages what `fn` writes into one transaction and commits it after every
-   * transaction opened before it. Resolves with fn's result once committed
-   * (and the after-commit hooks ran); a failed commit rejects and leaves
-   * nothing of it stored.
+   * transaction opened before it on this datastore. Resolves with fn's
+   * result once committed, the after-commit hooks ran and the work they
+   * handed to waitUntil settled (which does not hold up later
+   * transactions); a failed commit rejects and leaves nothing of it stored.
+   * Never call write from inside fn: it would wait for itself.
    */
   async write<R> (fn: (tx: Transaction) => R | Promise<R>): Promise<R> {
-    const run = this.tail.then(async () => {
-      const tx = new Transaction(this.datastore)
-      const result = await fn(tx)
-      await tx.commit()
-      return result
-    })
-    this.tail = run.then(() => {}, () => {})
-    return await run
+    let staged: Transaction | undefined
+    const result = await this.commits.change(async (tx) => {
+      staged = tx
+      const r = await fn(tx)
+      return () => r
+    }, { alone: true })
+    await staged?.settled()
+    return result
   }
 }
+
+/**
+ * LevelDB hands back keys in order; other datastores (a MemoryDatastore in an
+ * application's own node, say) are asked to sort, or a newest-first query
+ * with a limit would return the wrong records.
+ */
+const byKey = (a: Key, b: Key): -1 | 0 | 1 => { const x = a.toString(); const y = b.toString(); return x < y ? -1 : x > y ? 1 : 0 }
+const sorted = (datastore: Datastore): boolean => datastore instanceof LevelDatastore
 
 export class RecordSet<T> {
   readonly prefix: string
 
   constructor (private readonly datastore: Datastore, prefix: string, private readonly codec: Codec<T>) {
     this.prefix = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
+    if (!this.prefix.startsWith('/') || this.prefix.length < 2) throw new Error(`invalid record prefix ${JSON.stringify(prefix)}`)
   }
 
   key (id: string): Key {
@@ -117,15 +157,25 @@ export class RecordSet<T> {
     return new Key(`${this.prefix}/${id}`)
   }
 
+  /**
+   * The records of the same type one level down, under `<prefix>/<id>` (e.g.
+   * one conversation's messages). The parent's entries and ids include
+   * theirs, as `<id>/<their id>`.
+   */
+  within (id: string): RecordSet<T> {
+    return new RecordSet(this.datastore, this.key(id).toString(), this.codec)
+  }
+
   async get (id: string): Promise<T | undefined> {
+    const key = this.key(id)
     let bytes: Uint8Array
     try {
-      bytes = await this.datastore.get(this.key(id))
+      bytes = await this.datastore.get(key)
     } catch (err: any) {
       if (err.name === 'NotFoundError') return undefined
       throw err
     }
-    return this.codec.decode(bytes)
+    return this.decode(key.toString(), bytes)
   }
 
   async has (id: string): Promise<boolean> {
@@ -134,14 +184,17 @@ export class RecordSet<T> {
 
   /** Every record, in key order (ids of equal length sort as strings). */
   async * entries (options: { limit?: number } = {}): AsyncGenerator<[string, T]> {
-    for await (const { key, value } of this.datastore.query({ prefix: `${this.prefix}/`, limit: options.limit })) {
-      yield [key.toString().slice(this.prefix.length + 1), this.codec.decode(value)]
+    const orders: QueryOrder[] | undefined = sorted(this.datastore) ? undefined : [(a, b) => byKey(a.key, b.key)]
+    for await (const { key, value } of this.datastore.query({ prefix: `${this.prefix}/`, limit: options.limit, orders })) {
+      const k = key.toString()
+      yield [k.slice(this.prefix.length + 1), this.decode(k, value)]
     }
   }
 
   /** Every id, in key order, without reading the values. */
   async * ids (options: { limit?: number } = {}): AsyncGenerator<string> {
-    for await (const key of this.datastore.queryKeys({ prefix: `${this.prefix}/`, limit: options.limit })) {
+    const orders: KeyQueryOrder[] | undefined = sorted(this.datastore) ? undefined : [byKey]
+    for await (const key of this.datastore.queryKeys({ prefix: `${this.prefix}/`, limit: options.limit, orders })) {
       yield key.toString().slice(this.prefix.length + 1)
     }
   }
@@ -158,5 +211,13 @@ export class RecordSet<T> {
 
   delete (tx: Transaction, id: string): void {
     tx.delete(this.key(id))
+  }
+
+  private decode (key: string, bytes: Uint8Array): T {
+    try {
+      return this.codec.decode(bytes)
+    } catch (err) {
+      throw new RecordDecodeError(key, { cause: err })
+    }
   }
 }

@@ -27,7 +27,7 @@ function ptyClient (args: string[], env: Record<string, string | undefined>): { 
 
 describe('interactive client on a terminal', () => {
   it('completes commands and aliases, shows presence changes with time and colour, quits cleanly', async () => {
-    const bob = await startNode({ presence: { ttlMs: 5_000 }, contacts: { defaultVisibility: 'public' } }) // watched as a stranger: public mode
+    const bob = await startNode({ presence: { ttlMs: 5_000 }, roster: { defaultVisibility: 'public' } }) // watched as a stranger: public mode
     const home = await tmpHome('alice')
     const ui = ptyClient(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bob.addresses()[0]], { NO_COLOR: undefined })
     try {

@@ -4,14 +4,17 @@
  * be stored ahead of it. The receiver's datastore commits are held at a gate,
  * so the frames of a burst pile up behind one commit deterministically.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
+import { MemoryDatastore } from 'datastore-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupHomes, startNode, waitFor } from '../helpers.js'
-import type { ChatMessage } from '../../node/chat/index.js'
+import { createPresenceLibp2p } from '../../node/index.js'
+import { cleanupHomes, LOOPBACK, startNode, waitFor } from '../helpers.js'
+import type { ChatMessage, PresenceLibp2p } from '../../node/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
-import type { Batch, Datastore } from 'interface-datastore'
+import type { Batch } from 'interface-datastore'
 
-const nodes: PresenceNode[] = []
+const nodes: Array<{ stop: () => void | Promise<void> }> = []
 const N = 50
 /** IN_FLIGHT_WINDOW: what the sender puts on the wire before it needs a receipt. */
 const WINDOW = 32
@@ -30,9 +33,9 @@ interface Gate {
   open: (fail?: boolean) => void
 }
 
-/** Holds every chat commit of node's datastore until open() is called. */
-function gate (node: PresenceNode): Gate {
-  const ds = (node as any).datastore as Datastore
+/** A datastore whose chat commits wait at a gate until open() is called. */
+function gatedDatastore (): { ds: MemoryDatastore, g: Gate } {
+  const ds = new MemoryDatastore()
   const batch = ds.batch.bind(ds)
   let release: (fail: boolean) => void = () => {}
   let opened = new Promise<boolean>(resolve => { release = resolve })
@@ -72,31 +75,33 @@ function gate (node: PresenceNode): Gate {
     }
     return b
   }
-  return g
+  return { ds, g }
 }
 
-async function pair (): Promise<{ a: PresenceNode, b: PresenceNode, atB: ChatMessage[], delivered: string[] }> {
+/** a sends, b receives on the gated datastore (the same factory a PresenceNode uses, without a home). */
+async function pair (): Promise<{ a: PresenceNode, b: PresenceLibp2p, g: Gate, atB: ChatMessage[], delivered: string[] }> {
   const a = await startNode({ chat: { retryBaseMs: 100, retryMaxMs: 200 } })
-  const b = await startNode()
+  const { ds, g } = gatedDatastore()
+  const b = await createPresenceLibp2p({ privateKey: await generateKeyPair('Ed25519'), datastore: ds, listen: LOOPBACK, sharedHost: true, mdns: false })
+  await b.start()
   nodes.push(a, b)
   await a.watch(b.peerId, 'bob')
-  await b.watch(a.peerId, 'alice')
-  await a.libp2p.dial(multiaddr(b.addresses()[0]))
+  await b.services.roster.watch(a.peerId, 'alice')
+  await a.libp2p.dial(multiaddr(b.getMultiaddrs()[0]))
   const atB: ChatMessage[] = []
-  b.chat.addEventListener('message', (evt) => { atB.push(evt.detail) })
+  b.services.chat.addEventListener('message', (evt) => { atB.push(evt.detail) })
   const delivered: string[] = []
   a.chat.addEventListener('state', (evt) => { if (evt.detail.state === 'delivered') delivered.push(evt.detail.id) })
-  return { a, b, atB, delivered }
+  return { a, b, g, atB, delivered }
 }
 
 /** The receiver has read a window of frames: one commit held, the rest queued behind it. */
-const windowQueued = (b: PresenceNode, g: Gate) => async (): Promise<boolean> =>
-  g.held === 1 && (b.chat as any).store.changes.length >= WINDOW - 1
+const windowQueued = (b: PresenceLibp2p, g: Gate) => async (): Promise<boolean> =>
+  g.held === 1 && b.services.chat.storeBacklog() >= WINDOW - 1
 
 describe('chat group commit', () => {
   it('acknowledges nothing before its batch committed, then stores the queued frames together', async () => {
-    const { a, b, atB, delivered } = await pair()
-    const g = gate(b)
+    const { a, b, g, atB, delivered } = await pair()
     const ids: string[] = []
     for (let i = 0; i < N; i++) ids.push(await a.send('bob', `m ${i}`))
     await waitFor(windowQueued(b, g), 'a window of frames waits for the held commit')
@@ -107,7 +112,7 @@ describe('chat group commit', () => {
     g.open()
     await waitFor(() => delivered.length === N && a.chat.outboxSize() === 0, 'all delivered')
     expect(delivered).toEqual(ids)
-    expect((await b.history('alice')).map(m => m.id)).toEqual(ids)
+    expect((await b.services.chat.history(a.peerId)).map(m => m.id)).toEqual(ids)
     expect(atB.map(m => m.text)).toEqual(ids.map((_, i) => `m ${i}`))
     // the frames queued behind the held commit went into one batch
     expect(g.committed[0]).toBe(1)
@@ -115,8 +120,7 @@ describe('chat group commit', () => {
   })
 
   it('stores no later frame of a stream once a batch failed: retried, all arrive once, in order', async () => {
-    const { a, b, atB, delivered } = await pair()
-    const g = gate(b)
+    const { a, b, g, atB, delivered } = await pair()
     const ids: string[] = []
     for (let i = 0; i < N; i++) ids.push(await a.send('bob', `m ${i}`))
     await waitFor(windowQueued(b, g), 'a window of frames waits for the held commit')
@@ -124,7 +128,7 @@ describe('chat group commit', () => {
     g.open(true)
     await waitFor(() => delivered.length === N && a.chat.outboxSize() === 0, 'all delivered after the retry')
     expect(delivered).toEqual(ids)
-    expect((await b.history('alice')).map(m => m.id)).toEqual(ids)
+    expect((await b.services.chat.history(a.peerId)).map(m => m.id)).toEqual(ids)
     expect(atB.map(m => m.id)).toEqual(ids)
   })
 })

@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { chat } from '../../node/chat/index.js'
 import { openDatastore } from '../../node/datastore.js'
 import { presence } from '../../node/presence/index.js'
+import { roster } from '../../node/roster/index.js'
 import { createPubsub } from '../../node/pubsub.js'
 import { cleanupHomes, tmpHome, waitFor } from '../helpers.js'
 import type { ChatService } from '../../node/chat/index.js'
@@ -39,6 +40,7 @@ async function relayedChatNode (listen: string[]): Promise<Libp2p<{ chat: ChatSe
     services: {
       identify: identify(),
       pubsub: createPubsub({ sharedHostMesh: true }),
+      roster: roster({ defaultVisibility: 'public' }),
       presence: presence(),
       chat: chat({ nonContactPolicy: 'accept' })
     }

@@ -12,8 +12,8 @@ afterEach(async () => {
 describe('connection gater (fixture deny/allowAll)', () => {
   it('a denied contact drops offline, and comes back after allowAll and a dial', async () => {
     const presence = { ttlMs: 2_000 }
-    const bob = await spawnNode({ home: await tmpHome('bob'), listen: LOOPBACK, presence, contacts: PUBLIC })
-    const alice = await spawnNode({ home: await tmpHome('alice'), listen: LOOPBACK, bootstrap: bob.addresses, presence, contacts: PUBLIC })
+    const bob = await spawnNode({ home: await tmpHome('bob'), listen: LOOPBACK, presence, roster: PUBLIC })
+    const alice = await spawnNode({ home: await tmpHome('alice'), listen: LOOPBACK, bootstrap: bob.addresses, presence, roster: PUBLIC })
     await alice.call('watch', bob.peerId, 'bob')
     const bobSeen = async (): Promise<string | undefined> => (await alice.call<PresenceView[]>('who')).find(v => v.peerId === bob.peerId)?.status
     await waitFor(async () => await bobSeen() === 'online', 'alice to see bob online')

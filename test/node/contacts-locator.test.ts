@@ -14,7 +14,7 @@ const nodes: PresenceNode[] = []
 afterAll(async () => { await Promise.all(nodes.map(async n => { await n.stop() })) })
 
 it('a contact locates a non-public node through its locator record; a stranger cannot', async () => {
-  const hub = await startNode({ contacts: PUBLIC })
+  const hub = await startNode({ roster: PUBLIC })
   nodes.push(hub)
   const hubAddr = hub.addresses()[0]
   const aHome = await tmpHome('a')
@@ -37,7 +37,7 @@ it('a contact locates a non-public node through its locator record; a stranger c
   a = await startNode({ home: aHome, bootstrap: [hubAddr] })
   nodes.push(a)
   expect(a.addresses()[0]).not.toBe(oldAddr)
-  await waitFor(async () => await b.contactsService.refreshLocator(a.peerId) > 0, 'B to read A\'s fresh locator record')
+  await waitFor(async () => await b.libp2p.services.locator.refresh(a.peerId) > 0, 'B to read A\'s fresh locator record')
   const found = await b.locate(a.peerId)
   expect(found.peerId).toBe(a.peerId.toString())
   await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B to see A online again')
@@ -45,6 +45,6 @@ it('a contact locates a non-public node through its locator record; a stranger c
   // the stranger: no route in the DHT, no plain presence record, nothing to decrypt
   await expect(s.locate(a.peerId, { useCache: false })).rejects.toThrow(/not found/)
   expect((await s.fetchPresence(a.peerId)).status).toBe('unknown')
-  expect(await s.contactsService.refreshLocator(a.peerId)).toBe(0)
+  expect(await s.libp2p.services.locator.refresh(a.peerId)).toBe(0)
   await expect(s.connect(a.peerId.toString())).rejects.toThrow(PeerUnreachableError)
 })

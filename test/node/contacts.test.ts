@@ -97,7 +97,7 @@ describe('contacts: request, accept, deny, cancel', () => {
     await waitFor(() => b.presence.get(a.peerId)?.status === 'offline', 'B to see A offline')
     expect(bSeesA).toEqual(['offline:record'])
     // A no longer even listens on the pair topic
-    expect(a.libp2p.services.pubsub.getTopics()).not.toContain(a.presence.channelOf(b.peerId) ?? b.contactsService.keysFor(a.peerId.toString()).topic)
+    expect(a.libp2p.services.pubsub.getTopics()).not.toContain(a.presence.channelOf(b.peerId) ?? b.roster.keysFor(a.peerId.toString()).topic)
     await a.setVisibility('invisible', [b.peerId])
     await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B (allow-listed) to see A online')
 

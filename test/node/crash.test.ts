@@ -11,10 +11,10 @@ const PUBLIC = { defaultVisibility: 'public' as const }
 const SCHEDULING_SLACK = 2_000
 
 it('a node killed without goodbye turns offline within one TTL and online again when it returns', async () => {
-  const a = await startNode({ presence: { ttlMs: TTL }, contacts: PUBLIC })
+  const a = await startNode({ presence: { ttlMs: TTL }, roster: PUBLIC })
   try {
     const bHome = await tmpHome('b')
-    const bOpts = { home: bHome, listen: LOOPBACK, bootstrap: [a.addresses()[0]], presence: { ttlMs: TTL }, contacts: PUBLIC }
+    const bOpts = { home: bHome, listen: LOOPBACK, bootstrap: [a.addresses()[0]], presence: { ttlMs: TTL }, roster: PUBLIC }
     let b = await spawnNode(bOpts)
     await a.watch(b.peerId, 'bob')
     await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online')

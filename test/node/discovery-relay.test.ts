@@ -32,15 +32,15 @@ function refuseDirect (other: { id?: string, ports: Set<string> }): ConnectionGa
 }
 
 it('A and B with no direct path meet through relay R: presence and a stream', async () => {
-  const r = await startNode({ contacts: PUBLIC, relay: true })
+  const r = await startNode({ roster: PUBLIC, relay: true })
   nodes.push(r)
   const seenByA = { id: undefined as string | undefined, ports: new Set<string>() }
   const seenByB = { id: undefined as string | undefined, ports: new Set<string>() }
-  const a = await startNode({ contacts: PUBLIC, home: await tmpHome('relay-a'), connectionGater: refuseDirect(seenByA), presence: { ttlMs: 6_000 } })
+  const a = await startNode({ roster: PUBLIC, home: await tmpHome('relay-a'), connectionGater: refuseDirect(seenByA), presence: { ttlMs: 6_000 } })
   nodes.push(a)
   seenByB.id = a.peerId.toString()
   a.addresses().forEach(ma => seenByB.ports.add(ma.split('/tcp/')[1]?.split('/')[0] ?? ''))
-  const b = await startNode({ contacts: PUBLIC, connectionGater: refuseDirect(seenByB), presence: { ttlMs: 6_000 } })
+  const b = await startNode({ roster: PUBLIC, connectionGater: refuseDirect(seenByB), presence: { ttlMs: 6_000 } })
   nodes.push(b)
   seenByA.id = b.peerId.toString()
   b.addresses().forEach(ma => seenByA.ports.add(ma.split('/tcp/')[1]?.split('/')[0] ?? ''))

@@ -21,9 +21,9 @@ afterEach(async () => {
 
 it('a restarted node with no bootstrap list rejoins through its persisted peer store', async () => {
   const homeA = await tmpHome('restart-a')
-  let a = await startNode({ contacts: PUBLIC, home: homeA, presence: { ttlMs: 6_000 } })
+  let a = await startNode({ roster: PUBLIC, home: homeA, presence: { ttlMs: 6_000 } })
   running.push(a)
-  const b = await startNode({ contacts: PUBLIC, dhtClientMode: true, presence: { ttlMs: 6_000 } })
+  const b = await startNode({ roster: PUBLIC, dhtClientMode: true, presence: { ttlMs: 6_000 } })
   running.push(b)
   await b.libp2p.dial(multiaddr(a.addresses()[0]))
   await waitFor(async () => {
@@ -36,7 +36,7 @@ it('a restarted node with no bootstrap list rejoins through its persisted peer s
   running.splice(running.indexOf(a), 1)
   await waitFor(() => b.libp2p.getConnections().length === 0, 'B to lose its only connection')
 
-  a = await startNode({ contacts: PUBLIC, home: homeA, bootstrap: [], presence: { ttlMs: 6_000 } })
+  a = await startNode({ roster: PUBLIC, home: homeA, bootstrap: [], presence: { ttlMs: 6_000 } })
   running.push(a)
   await waitFor(() => a.libp2p.getConnections(b.peerId).length > 0, 'A to reconnect to B')
   expect(a.libp2p.getConnections(b.peerId)[0].direction).toBe('outbound')
@@ -44,9 +44,9 @@ it('a restarted node with no bootstrap list rejoins through its persisted peer s
 
 it('a watch persisted across a restart locates its presentity again', async () => {
   const homeA = await tmpHome('restart-watch')
-  let a = await startNode({ contacts: PUBLIC, home: homeA, presence: { ttlMs: 6_000 } })
+  let a = await startNode({ roster: PUBLIC, home: homeA, presence: { ttlMs: 6_000 } })
   running.push(a)
-  const b = await startNode({ contacts: PUBLIC, dhtClientMode: true, presence: { ttlMs: 6_000 } })
+  const b = await startNode({ roster: PUBLIC, dhtClientMode: true, presence: { ttlMs: 6_000 } })
   running.push(b)
   await b.libp2p.dial(multiaddr(a.addresses()[0]))
   await a.watch(b.peerId, 'bee')
@@ -56,7 +56,7 @@ it('a watch persisted across a restart locates its presentity again', async () =
   await a.stop()
   running.splice(running.indexOf(a), 1)
   // rejoin off: only the watch can bring A back to B
-  a = await startNode({ contacts: PUBLIC, home: homeA, rejoin: false, presence: { ttlMs: 6_000 } })
+  a = await startNode({ roster: PUBLIC, home: homeA, rejoin: false, presence: { ttlMs: 6_000 } })
   running.push(a)
   expect(a.libp2p.services.discovery.following()).toEqual([b.peerId.toString()])
   await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online after the restart')

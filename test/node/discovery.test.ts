@@ -48,7 +48,7 @@ describe('discovery across a sparse line of 10 nodes', () => {
       denyInboundEncryptedConnection: (p: PeerId) => gated.has(p.toString())
     }
     for (let i = 0; i < N; i++) {
-      nodes.push(await startNode({ contacts: PUBLIC,
+      nodes.push(await startNode({ roster: PUBLIC,
         home: homes[i],
         bootstrap: i === 0 ? [] : [nodes[i - 1].addresses()[0]],
         presence: { ttlMs: TTL_MS },

@@ -9,7 +9,7 @@ import { yamux } from '@libp2p/yamux'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { expect, it } from 'vitest'
-import { chat, createPubsub, presence } from '../../node/index.js'
+import { chat, createPubsub, presence, roster } from '../../node/index.js'
 import { waitFor } from '../helpers.js'
 
 async function appNode () {
@@ -22,6 +22,7 @@ async function appNode () {
     services: {
       identify: identify(),
       pubsub: createPubsub({ sharedHostMesh: true }),
+      roster: roster({ defaultVisibility: 'public' }),
       presence: presence({ ttlMs: 10_000 }),
       chat: chat()
     }
@@ -33,8 +34,8 @@ it('runs the presence and chat services in another js-libp2p app', async () => {
   const b = await appNode()
   try {
     await a.dial(b.getMultiaddrs()[0])
-    await a.services.presence.watch(b.peerId, 'b')
-    await b.services.presence.watch(a.peerId, 'a')
+    await a.services.roster.watch(b.peerId, 'b')
+    await b.services.roster.watch(a.peerId, 'a')
     await b.services.presence.setPresence({ status: 'busy', note: 'in a meeting' })
     await waitFor(() => a.services.presence.get(b.peerId)?.status === 'busy', 'a to see b busy')
     await a.services.chat.send(b.peerId, 'hello from an app')

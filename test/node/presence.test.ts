@@ -19,9 +19,9 @@ describe('three nodes: A watches B and C', () => {
 
   beforeAll(async () => {
     bHome = await tmpHome('b')
-    b = await startNode({ home: bHome, presence: { ttlMs: TTL }, contacts: PUBLIC })
-    c = await startNode({ presence: { ttlMs: TTL }, contacts: PUBLIC })
-    a = await startNode({ bootstrap: [b.addresses()[0], c.addresses()[0]], presence: { ttlMs: TTL }, contacts: PUBLIC })
+    b = await startNode({ home: bHome, presence: { ttlMs: TTL }, roster: PUBLIC })
+    c = await startNode({ presence: { ttlMs: TTL }, roster: PUBLIC })
+    a = await startNode({ bootstrap: [b.addresses()[0], c.addresses()[0]], presence: { ttlMs: TTL }, roster: PUBLIC })
     await a.watch(b.peerId, 'bob')
     await a.watch(c.peerId, 'carol')
     await waitFor(() => a.who().every(v => v.status === 'online'), 'A to see B and C online')
@@ -81,7 +81,7 @@ describe('three nodes: A watches B and C', () => {
     const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow - 600_000)
     let restartedSeq: bigint
     try {
-      const probe = await startNode({ home: bHome, presence: { ttlMs: TTL }, contacts: PUBLIC })
+      const probe = await startNode({ home: bHome, presence: { ttlMs: TTL }, roster: PUBLIC })
       restartedSeq = probe.presence.self.seq
       await probe.stop()
     } finally {
@@ -89,7 +89,7 @@ describe('three nodes: A watches B and C', () => {
     }
     expect(restartedSeq > lastSeq).toBe(true)
 
-    b = await startNode({ home: bHome, bootstrap: [a.addresses()[0]], presence: { ttlMs: TTL }, contacts: PUBLIC })
+    b = await startNode({ home: bHome, bootstrap: [a.addresses()[0]], presence: { ttlMs: TTL }, roster: PUBLIC })
     await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see the restarted B online')
     expect(a.presence.get(b.peerId)!.seq! > restartedSeq).toBe(true)
   })
@@ -102,8 +102,10 @@ describe('three nodes: A watches B and C', () => {
     const old = await sealPresence({ presentity: peerIdFromPrivateKey(bKey), status: 'dnd', seq: seen - 1n, issuedAt: now, expiresAt: now + TTL }, bKey)
     const aHome = a.home
     await a.stop()
-    a = await startNode({ home: aHome, bootstrap: [b.addresses()[0], c.addresses()[0]], presence: { ttlMs: TTL }, contacts: PUBLIC })
+    a = await startNode({ home: aHome, bootstrap: [b.addresses()[0], c.addresses()[0]], presence: { ttlMs: TTL }, roster: PUBLIC })
     await waitFor(() => a.libp2p.services.pubsub.getSubscribers(presenceTopic(b.peerId)).length > 0, 'A to rejoin B\'s topic')
+    // B ignores records on its own topic and forwards none: C must know of A's subscription to reach it
+    await waitFor(() => c.libp2p.services.pubsub.getSubscribers(presenceTopic(b.peerId)).some(p => p.equals(a.peerId)), 'C to learn A\'s subscription')
     await c.libp2p.services.pubsub.publish(presenceTopic(b.peerId), old)
     await waitFor(() => a.presence.getRejections().replay > 0, 'A to refuse the replay')
     expect(a.presence.get(b.peerId)?.status).not.toBe('dnd')

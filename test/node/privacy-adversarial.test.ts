@@ -90,7 +90,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     })
     await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B to see A online')
     await waitFor(() => c.presence.get(a.peerId)?.status === 'online', 'C to see A online')
-    bKeys = b.contactsService.keysFor(a.peerId.toString())
+    bKeys = b.roster.keysFor(a.peerId.toString())
     // the stranger watches A by peer id, and listens on the A-B pair topic by name
     await s.watch(a.peerId, 'ann?')
     s.libp2p.services.pubsub.subscribe(bKeys.topic)
@@ -216,7 +216,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
   it('strangers never read presence in contacts mode', async () => {
     // S got the A-B pair traffic by naming the topic, yet opens none of it
     expect(sOnPairTopic.length).toBeGreaterThan(0)
-    const sKeys = s.contactsService.keysFor(a.peerId.toString())
+    const sKeys = s.roster.keysFor(a.peerId.toString())
     for (const data of sOnPairTopic) {
       expect(openPresenceFromPair(sKeys.presence, bKeys.topic, data)).toBeUndefined()
       expect((await openPresence(data, { now: Date.now() })).ok).toBe(false)

@@ -1,0 +1,289 @@
+/**
+ * The consent protocol as a pure state machine: (state, input) -> (state,
+ * effects). No I/O, no clock of its own: the service persists the new
+ * state, carries out the effects (messages to send, a contact to add,
+ * events) in one transaction, and feeds received messages back in.
+ * docs/protocol.md §8 is the wire side; this is what a node does with it.
+ */
+import { MAX_CONTACT_AGE_MS } from '../../protocol/contact-request.js'
+import { MAX_HISTORY, MAX_PENDING_INCOMING, MAX_SEEN } from './constants.js'
+import { AlreadyAContactError, BlockedPeerError, NoPendingRequestError } from './errors.js'
+import type { ContactMessageKind } from '../../protocol/contact-request.js'
+
+export interface PendingRequest {
+  /** Hex of the 16-byte request id. */
+  requestId: string
+  peerId: string
+  greeting?: string
+  /** Sender's clock. */
+  sentAt: number
+  /** Local time it was created or received. */
+  at: number
+  /** Outgoing only: the recipient has confirmed receipt. */
+  delivered?: boolean
+  /** Outgoing only: the name to give the contact once accepted. */
+  alias?: string
+}
+
+export type RequestOutcome = 'pending' | 'accepted' | 'denied' | 'cancelled' | 'declined' | 'expired' | 'dropped'
+
+/** Watcher info (RFC 3857): who asked, and what became of it. */
+export interface HistoryEntry {
+  requestId: string
+  peerId: string
+  direction: 'incoming' | 'outgoing'
+  outcome: RequestOutcome
+  greeting?: string
+  /** Local time of the last change. */
+  at: number
+}
+
+export interface ConsentState {
+  /** Pending requests to us, by requester. */
+  readonly incoming: ReadonlyMap<string, PendingRequest>
+  /** Our pending requests, by recipient. */
+  readonly outgoing: ReadonlyMap<string, PendingRequest>
+  /** messageKey() of each processed message -> local time; oldest first. */
+  readonly seen: ReadonlyMap<string, number>
+  /** historyKey() -> entry; least recently changed first. */
+  readonly history: ReadonlyMap<string, HistoryEntry>
+}
+
+export type ContactEventName = 'contact:request' | 'contact:accepted' | 'contact:declined' | 'contact:cancelled'
+
+export type ConsentEffect =
+  /** Seal and queue a message (retried until the recipient confirms it). */
+  | { type: 'send', to: string, kind: ContactMessageKind, requestId: string, greeting?: string }
+  /** Drop queued messages to `to` (of this request and kind, when given) that no longer need to go. */
+  | { type: 'unqueue', to: string, requestId?: string, kind?: ContactMessageKind }
+  /** Consent on both sides: the roster gets a contact. */
+  | { type: 'add-contact', peer: string, alias?: string }
+  | { type: 'event', name: ContactEventName, peerId: string, requestId: string, greeting?: string }
+
+export interface Step {
+  state: ConsentState
+  effects: ConsentEffect[]
+}
+
+/** What the machine needs to know of the rest of the node. */
+export interface ConsentContext {
+  now: number
+  /** An accepted, unblocked contact. */
+  isContact: (peer: string) => boolean
+  isBlocked: (peer: string) => boolean
+}
+
+/** A received message, already checked (signature, recipient, age, duplicates) by protocol/contact-request.ts. */
+export interface ReceivedMessage {
+  kind: ContactMessageKind
+  from: string
+  requestId: string
+  greeting?: string
+  sentAt: number
+}
+
+export const emptyConsent = (): ConsentState => ({ incoming: new Map(), outgoing: new Map(), seen: new Map(), history: new Map() })
+
+export const historyKey = (direction: HistoryEntry['direction'], requestId: string): string => `${direction}:${requestId}`
+
+/** The key under which a processed message is remembered (as protocol/contact-request.ts's messageKey). */
+export const seenKey = (kind: ContactMessageKind, requestId: string): string => `${kind}:${requestId}`
+
+/** Builds the next state from copies of the maps it touches; the old state is never changed. */
+class Draft {
+  incoming: Map<string, PendingRequest>
+  outgoing: Map<string, PendingRequest>
+  seen: Map<string, number>
+  history: Map<string, HistoryEntry>
+  readonly effects: ConsentEffect[] = []
+
+  constructor (s: ConsentState, readonly now: number) {
+    this.incoming = new Map(s.incoming)
+    this.outgoing = new Map(s.outgoing)
+    this.seen = new Map(s.seen)
+    this.history = new Map(s.history)
+  }
+
+  record (h: Omit<HistoryEntry, 'at'>): void {
+    const key = historyKey(h.direction, h.requestId)
+    this.history.delete(key)
+    this.history.set(key, { ...h, at: this.now })
+    for (const k of this.history.keys()) {
+      if (this.history.size <= MAX_HISTORY) break
+      this.history.delete(k)
+    }
+  }
+
+  remember (key: string): void {
+    this.seen.delete(key)
+    this.seen.set(key, this.now)
+    for (const k of this.seen.keys()) {
+      if (this.seen.size <= MAX_SEEN) break
+      this.seen.delete(k)
+    }
+  }
+
+  effect (e: ConsentEffect): void {
+    this.effects.push(e)
+  }
+
+  done (): Step {
+    return { state: { incoming: this.incoming, outgoing: this.outgoing, seen: this.seen, history: this.history }, effects: this.effects }
+  }
+}
+
+function findIn (map: ReadonlyMap<string, PendingRequest>, peerOrRequest: string): PendingRequest | undefined {
+  return map.get(peerOrRequest) ?? [...map.values()].find(r => r.requestId === peerOrRequest)
+}
+
+/** Asks `peer` to become a contact. Asking someone who already asked us is accepting them. */
+export function request (s: ConsentState, input: { peer: string, requestId: string, greeting?: string, alias?: string }, ctx: ConsentContext): Step & { request: PendingRequest } {
+  const { peer } = input
+  if (ctx.isBlocked(peer)) throw new BlockedPeerError(peer)
+  if (ctx.isContact(peer)) throw new AlreadyAContactError(peer)
+  const theirs = s.incoming.get(peer)
+  if (theirs != null) return { ...accept(s, { peerOrRequest: peer, alias: input.alias }, ctx), request: theirs }
+  const existing = s.outgoing.get(peer)
+  if (existing != null) return { state: s, effects: [], request: existing }
+  const d = new Draft(s, ctx.now)
+  const req: PendingRequest = { requestId: input.requestId, peerId: peer, greeting: input.greeting, sentAt: ctx.now, at: ctx.now, delivered: false, alias: input.alias }
+  d.outgoing.set(peer, req)
+  d.record({ requestId: req.requestId, peerId: peer, direction: 'outgoing', outcome: 'pending', greeting: input.greeting })
+  d.effect({ type: 'send', to: peer, kind: 'request', requestId: req.requestId, greeting: input.greeting })
+  return { ...d.done(), request: req }
+}
+
+/** Accepts a pending request, found by the requester's peer id or the request id. */
+export function accept (s: ConsentState, input: { peerOrRequest: string, alias?: string }, ctx: ConsentContext): Step {
+  const req = findIn(s.incoming, input.peerOrRequest)
+  if (req == null) throw new NoPendingRequestError(input.peerOrRequest, 'incoming')
+  const d = new Draft(s, ctx.now)
+  d.incoming.delete(req.peerId)
+  d.record({ requestId: req.requestId, peerId: req.peerId, direction: 'incoming', outcome: 'accepted', greeting: req.greeting })
+  d.effect({ type: 'add-contact', peer: req.peerId, alias: input.alias })
+  d.effect({ type: 'send', to: req.peerId, kind: 'accept', requestId: req.requestId })
+  return d.done()
+}
+
+/** Declines a pending request; the requester learns it was declined. */
+export function deny (s: ConsentState, input: { peerOrRequest: string }, ctx: ConsentContext): Step {
+  const req = findIn(s.incoming, input.peerOrRequest)
+  if (req == null) throw new NoPendingRequestError(input.peerOrRequest, 'incoming')
+  const d = new Draft(s, ctx.now)
+  d.incoming.delete(req.peerId)
+  d.record({ requestId: req.requestId, peerId: req.peerId, direction: 'incoming', outcome: 'denied', greeting: req.greeting })
+  d.effect({ type: 'send', to: req.peerId, kind: 'deny', requestId: req.requestId })
+  return d.done()
+}
+
+/** Withdraws our pending request; one that never reached them is simply not sent. */
+export function cancel (s: ConsentState, input: { peerOrRequest: string }, ctx: ConsentContext): Step {
+  const req = findIn(s.outgoing, input.peerOrRequest)
+  if (req == null) throw new NoPendingRequestError(input.peerOrRequest, 'outgoing')
+  const d = new Draft(s, ctx.now)
+  d.outgoing.delete(req.peerId)
+  d.record({ requestId: req.requestId, peerId: req.peerId, direction: 'outgoing', outcome: 'cancelled', greeting: req.greeting })
+  if (req.delivered === true) d.effect({ type: 'send', to: req.peerId, kind: 'cancel', requestId: req.requestId })
+  else d.effect({ type: 'unqueue', to: req.peerId, requestId: req.requestId })
+  return d.done()
+}
+
+/** The recipient confirmed one of our messages: it leaves the queue; a request is marked delivered. */
+export function delivered (s: ConsentState, input: { to: string, kind: ContactMessageKind, requestId: string }): Step {
+  const effects: ConsentEffect[] = [{ type: 'unqueue', to: input.to, requestId: input.requestId, kind: input.kind }]
+  const out = s.outgoing.get(input.to)
+  if (input.kind !== 'request' || out?.requestId !== input.requestId || out.delivered === true) return { state: s, effects }
+  const outgoing = new Map(s.outgoing)
+  outgoing.set(input.to, { ...out, delivered: true })
+  return { state: { ...s, outgoing }, effects }
+}
+
+/** A message arrived (the service already refused blocked senders). */
+export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContext): Step {
+  const d = new Draft(s, ctx.now)
+  const peer = m.from
+  const id = m.requestId
+  d.remember(seenKey(m.kind, id))
+  if (m.kind === 'request') {
+    if (ctx.isContact(peer)) {
+      // they lost their copy of the contact: confirm it again
+      d.effect({ type: 'send', to: peer, kind: 'accept', requestId: id })
+      return d.done()
+    }
+    const ours = s.outgoing.get(peer)
+    if (ours != null) {
+      // both asked: that is consent on both sides
+      d.outgoing.delete(peer)
+      d.effect({ type: 'unqueue', to: peer, requestId: ours.requestId })
+      d.record({ requestId: ours.requestId, peerId: peer, direction: 'outgoing', outcome: 'accepted', greeting: ours.greeting })
+      d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'accepted', greeting: m.greeting })
+      d.effect({ type: 'add-contact', peer, alias: ours.alias })
+      d.effect({ type: 'send', to: peer, kind: 'accept', requestId: id })
+      d.effect({ type: 'event', name: 'contact:accepted', peerId: peer, requestId: ours.requestId })
+      return d.done()
+    }
+    if (!s.incoming.has(peer) && s.incoming.size >= MAX_PENDING_INCOMING) return d.done()
+    d.incoming.set(peer, { requestId: id, peerId: peer, greeting: m.greeting, sentAt: m.sentAt, at: ctx.now })
+    d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'pending', greeting: m.greeting })
+    d.effect({ type: 'event', name: 'contact:request', peerId: peer, requestId: id, greeting: m.greeting })
+    return d.done()
+  }
+  if (m.kind === 'cancel') {
+    const inc = s.incoming.get(peer)
+    if (inc?.requestId === id) {
+      d.incoming.delete(peer)
+      d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'cancelled', greeting: inc.greeting })
+      d.effect({ type: 'event', name: 'contact:cancelled', peerId: peer, requestId: id })
+    }
+    return d.done()
+  }
+  // an answer: only to a request of ours that is still pending (consent cannot be given unasked)
+  const ours = s.outgoing.get(peer)
+  if (ours?.requestId !== id) return d.done()
+  d.outgoing.delete(peer)
+  d.effect({ type: 'unqueue', to: peer, requestId: id })
+  if (m.kind === 'accept') {
+    d.record({ requestId: id, peerId: peer, direction: 'outgoing', outcome: 'accepted', greeting: ours.greeting })
+    d.effect({ type: 'add-contact', peer, alias: ours.alias })
+    d.effect({ type: 'event', name: 'contact:accepted', peerId: peer, requestId: id })
+  } else {
+    d.record({ requestId: id, peerId: peer, direction: 'outgoing', outcome: 'declined', greeting: ours.greeting })
+    d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: id })
+  }
+  return d.done()
+}
+
+/** The user blocked `peer`: pending requests both ways end as dropped, nothing more goes to them. */
+export function blocked (s: ConsentState, peer: string, ctx: Pick<ConsentContext, 'now'>): Step {
+  const inc = s.incoming.get(peer)
+  const out = s.outgoing.get(peer)
+  const d = new Draft(s, ctx.now)
+  if (inc != null) d.record({ requestId: inc.requestId, peerId: peer, direction: 'incoming', outcome: 'dropped', greeting: inc.greeting })
+  if (out != null) d.record({ requestId: out.requestId, peerId: peer, direction: 'outgoing', outcome: 'dropped', greeting: out.greeting })
+  d.incoming.delete(peer)
+  d.outgoing.delete(peer)
+  d.effect({ type: 'unqueue', to: peer })
+  return d.done()
+}
+
+/** Forgets what is older than a message may be: seen marks, and requests that expired unanswered. */
+export function prune (s: ConsentState, ctx: Pick<ConsentContext, 'now'>): Step {
+  const limit = ctx.now - MAX_CONTACT_AGE_MS
+  const stale = [...s.seen.values()].some(at => at < limit) ||
+    [...s.outgoing.values()].some(r => r.at < limit) || [...s.incoming.values()].some(r => r.sentAt < limit)
+  if (!stale) return { state: s, effects: [] }
+  const d = new Draft(s, ctx.now)
+  for (const [k, at] of s.seen) if (at < limit) d.seen.delete(k)
+  for (const r of s.outgoing.values()) {
+    if (r.at >= limit) continue
+    d.outgoing.delete(r.peerId)
+    d.record({ requestId: r.requestId, peerId: r.peerId, direction: 'outgoing', outcome: 'expired' })
+    d.effect({ type: 'unqueue', to: r.peerId, requestId: r.requestId })
+  }
+  for (const r of s.incoming.values()) {
+    if (r.sentAt >= limit) continue
+    d.incoming.delete(r.peerId)
+    d.record({ requestId: r.requestId, peerId: r.peerId, direction: 'incoming', outcome: 'expired' })
+  }
+  return d.done()
+}

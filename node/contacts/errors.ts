@@ -1,0 +1,36 @@
+/**
+ * What the consent protocol refuses, as typed errors (name and fields;
+ * wording for people lives in cli/).
+ */
+
+export class AlreadyAContactError extends Error {
+  static override name = 'AlreadyAContactError'
+  constructor (readonly peer: string) {
+    super(`${peer} is already a contact`)
+    this.name = 'AlreadyAContactError'
+  }
+}
+
+export class BlockedPeerError extends Error {
+  static override name = 'BlockedPeerError'
+  constructor (readonly peer: string) {
+    super(`${peer} is blocked; unblock it first`)
+    this.name = 'BlockedPeerError'
+  }
+}
+
+export class NoPendingRequestError extends Error {
+  static override name = 'NoPendingRequestError'
+  constructor (readonly peerOrRequest: string, readonly direction: 'incoming' | 'outgoing') {
+    super(`no pending request ${direction === 'incoming' ? 'from' : 'to'} ${peerOrRequest}`)
+    this.name = 'NoPendingRequestError'
+  }
+}
+
+export class InvalidGreetingError extends Error {
+  static override name = 'InvalidGreetingError'
+  constructor (readonly maxChars: number) {
+    super(`greeting is longer than ${maxChars} characters`)
+    this.name = 'InvalidGreetingError'
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Dials the peers mDNS finds on the LAN (the mdns service only reports
+ * them), while the node has room for more connections.
+ *
+ * It listens to the mdns service itself, a component the factory places
+ * before it. libp2p's `peer:discovery` event would not do: libp2p 3 emits it
+ * from `peer:update` the first time any peer enters the peer store, whatever
+ * put it there (a DHT lookup, identify, an inbound connection), and never
+ * again for a peer already stored, so it would dial DHT strangers and miss a
+ * LAN peer remembered from an earlier run.
+ */
+import { InvalidParametersError, serviceCapabilities } from '@libp2p/interface'
+import { sharedController } from '../signals.js'
+import { MDNS_DIAL_BELOW_CONNECTIONS } from './constants.js'
+import type { ComponentLogger, Logger, PeerDiscovery, PeerId, PeerInfo, PeerStore, Startable } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+export interface MdnsDialerInit {
+  /** Dial only while the node has fewer connections than this (default MDNS_DIAL_BELOW_CONNECTIONS). */
+  dialBelowConnections?: number
+}
+
+export interface MdnsDialerComponents {
+  peerId: PeerId
+  /**
+   * The @libp2p/mdns service, configured under the name `mdns` before this
+   * one (optional only in type: the factory adds mDNS conditionally).
+   */
+  mdns?: PeerDiscovery
+  peerStore: Pick<PeerStore, 'merge'>
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
+  logger: ComponentLogger
+}
+
+/** Nothing to call: it dials what mDNS finds. */
+export interface MdnsDialer {}
+
+export class DefaultMdnsDialer implements MdnsDialer, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:mdns-dialer'
+  readonly [serviceCapabilities] = ['@presence-mesh/mdns-dialer']
+
+  private readonly log: Logger
+  private readonly mdns: PeerDiscovery
+  private readonly dialBelowConnections: number
+  /** Peers being dialed now: mDNS repeats its answers, one dial per peer is enough. */
+  private readonly dialing = new Set<string>()
+  private controller = sharedController()
+  private started = false
+
+  constructor (private readonly components: MdnsDialerComponents, init: MdnsDialerInit = {}) {
+    this.log = components.logger.forComponent('presence-mesh:mdns-dialer')
+    // read now: without an mdns service this fails at construction, not silently later
+    const mdns = components.mdns
+    if (mdns == null) throw new InvalidParametersError('the mDNS dialer needs an mdns service configured before it')
+    this.mdns = mdns
+    this.dialBelowConnections = init.dialBelowConnections ?? MDNS_DIAL_BELOW_CONNECTIONS
+    this.onPeer = this.onPeer.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  start (): void {
+    this.controller = sharedController()
+    this.mdns.addEventListener('peer', this.onPeer)
+    this.started = true
+  }
+
+  stop (): void {
+    this.started = false
+    this.mdns.removeEventListener('peer', this.onPeer)
+    this.controller.abort()
+  }
+
+  private onPeer (evt: CustomEvent<PeerInfo>): void {
+    const { id, multiaddrs } = evt.detail
+    const key = id.toString()
+    const { connectionManager, peerStore } = this.components
+    if (id.equals(this.components.peerId) || this.dialing.has(key) || connectionManager.getConnections(id).length > 0) return
+    if (connectionManager.getConnections().length >= this.dialBelowConnections) return
+    this.dialing.add(key)
+    void (async () => {
+      try {
+        await peerStore.merge(id, { multiaddrs })
+        await connectionManager.openConnection(id, { signal: this.controller.signal })
+        this.log('connected to mDNS peer %p', id)
+      } catch (err) {
+        this.log('could not dial mDNS peer %p - %e', id, err)
+      } finally {
+        this.dialing.delete(key)
+      }
+    })()
+  }
+}

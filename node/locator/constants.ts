@@ -1,0 +1,8 @@
+/** Locator records live an hour and are republished every 20 minutes and whenever addresses or contacts change. */
+export const LOCATOR_TTL_MS = 3600_000
+/** Changes within this long of each other cause one republish. */
+export const LOCATOR_DEBOUNCE_MS = 1_000
+/** A DHT put or get of one locator record. */
+export const LOCATOR_TIMEOUT_MS = 5_000
+/** How long a clean stop waits for the empty locators to be stored. */
+export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000

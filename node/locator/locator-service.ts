@@ -1,0 +1,153 @@
+/**
+ * Keeps a sealed locator record in the DHT for every contact that may see
+ * this node (protocol.md §8.6), so contacts find it when it is not public,
+ * and reads the records contacts left for it. Reacts to the roster: a
+ * contact who loses sight of this node gets an empty record (what a clean
+ * stop leaves), the rules' keyring follows the contacts.
+ */
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { repeatingTask } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdString } from '../peer-ids.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS } from './constants.js'
+import { LocatorPublisher } from './locator.js'
+import type { Locator, LocatorInit } from './index.js'
+import type { LocatorDhtRules } from './locator.js'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager } from '@libp2p/interface-internal'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { RepeatingTask } from '@libp2p/utils'
+
+export interface LocatorComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
+  addressManager: AddressManager
+  peerStore: PeerStore
+  dht: KadDHT & { routingTable?: { size: number } }
+  roster: Roster
+}
+
+/** Multicodec of the /p2p/ component. */
+const P2P_CODE = 421
+
+export class LocatorService implements Locator, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:locator'
+  readonly [serviceCapabilities] = ['@presence-mesh/locator']
+  readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
+
+  private readonly log: Logger
+  private readonly publisher: LocatorPublisher
+  private readonly rules?: LocatorDhtRules
+  private readonly task: RepeatingTask
+  /** Contacts that get a locator now. */
+  private audience = new Set<string>()
+  /** Set when a publish was asked for while one ran: the loop runs once more. */
+  private dirty = false
+  private started = false
+
+  constructor (private readonly components: LocatorComponents, init: LocatorInit = {}) {
+    this.log = components.logger.forComponent('presence-mesh:locator')
+    this.rules = init.rules
+    const ttlMs = init.ttlMs ?? LOCATOR_TTL_MS
+    this.publisher = new LocatorPublisher({
+      self: components.peerId,
+      privateKey: components.privateKey,
+      dht: () => components.dht,
+      addresses: () => components.addressManager.getAddresses().map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      keysFor: peer => components.roster.keysFor(peer),
+      log: this.log,
+      ttlMs,
+      timeoutMs: LOCATOR_TIMEOUT_MS
+    })
+    this.task = repeatingTask(async () => { await this.publishAll() }, Math.floor(ttlMs / 3), { debounce: LOCATOR_DEBOUNCE_MS })
+    this.onRosterChange = this.onRosterChange.bind(this)
+    this.onSelfUpdate = this.onSelfUpdate.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  start (): void {
+    this.started = true
+  }
+
+  afterStart (): void {
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    this.components.events.addEventListener('self:peer:update', this.onSelfUpdate)
+    this.audience = this.currentAudience()
+    this.updateKeyring()
+    this.task.start()
+    this.schedule()
+  }
+
+  /** A clean stop leaves each contact an empty locator, which is also what a blocked contact is left with. */
+  async beforeStop (): Promise<void> {
+    this.task.stop()
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
+    this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
+    // nobody to store it with (no DHT server known): nothing to retire either
+    if ((this.components.dht.routingTable?.size ?? 0) === 0) return
+    await Promise.race([
+      this.publisher.publish([...this.audience], true),
+      new Promise(resolve => setTimeout(resolve, LOCATOR_GOODBYE_TIMEOUT_MS).unref?.())
+    ])
+  }
+
+  stop (): void {
+    this.task.stop()
+    this.started = false
+  }
+
+  async refresh (peer: PeerId | string, signal?: AbortSignal): Promise<number> {
+    const peerId = peerIdString(peer)
+    if (!this.components.roster.canSee(peerId)) return 0
+    const addrs = await this.publisher.lookup(peerId, signal)
+    const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+    if (multiaddrs.length === 0) return 0
+    await this.components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
+    return multiaddrs.length
+  }
+
+  private currentAudience (): Set<string> {
+    return new Set(this.components.roster.contacts().map(p => p.id).filter(id => this.components.roster.canSee(id)))
+  }
+
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    const before = this.audience
+    this.audience = this.currentAudience()
+    this.updateKeyring()
+    const lost = [...before].filter(p => !this.audience.has(p))
+    if (lost.length > 0) void this.publisher.publish(lost, true).catch((err: unknown) => { this.log.error('could not retire locators - %e', err) })
+    if ([...this.audience].some(p => !before.has(p))) this.schedule()
+  }
+
+  private onSelfUpdate (): void {
+    this.schedule()
+  }
+
+  /** Republishes every contact's locator soon; a request while a run is on makes one more run. */
+  private schedule (): void {
+    if (!this.started) return
+    this.dirty = true
+    this.task.run()
+  }
+
+  private async publishAll (): Promise<void> {
+    do {
+      this.dirty = false
+      await this.publisher.publish([...this.audience]).catch((err: unknown) => { this.log.error('locator publish failed - %e', err) })
+    } while (this.dirty && this.started)
+  }
+
+  /** The records this node can open: its contacts' records for it (and its own, for the selector). */
+  private updateKeyring (): void {
+    const contacts = this.components.roster.contacts().filter(p => p.blockedSince == null).map(p => p.id)
+    this.rules?.setKeyring(this.publisher.keyring(contacts))
+  }
+}

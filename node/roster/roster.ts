@@ -1,0 +1,268 @@
+/**
+ * The roster service (see index.ts for what it owns and how others react).
+ * Each change is staged into one transaction with the person's new record;
+ * memory follows the commit, then one `roster:change` event goes out.
+ */
+import { serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdString } from '../peer-ids.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
+import { AliasTakenError, InvalidAliasError, InvalidSettingError, NotAContactError, SelfReferenceError, UnknownPersonError } from './errors.js'
+import { PairKeyring } from './pair-keyring.js'
+import { RosterStore } from './roster-store.js'
+import type { Person, PersonChange, Roster, RosterChange, RosterEvents, RosterInit, Visibility, VisibilitySetting } from './index.js'
+import type { PresenceViewLevel } from '../presence/audience.js'
+import type { Transaction } from '../store/records.js'
+import type { PairKeys } from '../../protocol/pair-keys.js'
+import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { Datastore } from 'interface-datastore'
+
+export interface RosterServiceComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  datastore: Datastore
+  logger: ComponentLogger
+  connectionManager: ConnectionManager
+}
+
+const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : { ...p.contact } })
+
+/** A person with nothing left to remember is dropped from the roster. */
+const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null
+
+export class RosterService extends TypedEventEmitter<RosterEvents> implements Roster, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:roster'
+  readonly [serviceCapabilities] = [ROSTER_CAPABILITY]
+
+  private readonly log: Logger
+  private readonly keyring: PairKeyring
+  private store?: RosterStore
+  private started = false
+
+  constructor (private readonly components: RosterServiceComponents, private readonly init: RosterInit = {}) {
+    super()
+    this.log = components.logger.forComponent('presence-mesh:roster')
+    this.keyring = new PairKeyring(components.peerId, components.privateKey)
+    this.store = init.store
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.store ??= await RosterStore.open(this.components.datastore, this.init.defaultVisibility)
+    this.started = true
+  }
+
+  stop (): void {
+    this.started = false
+  }
+
+  // ---- reading ----
+
+  people (): Person[] {
+    return [...this.records().all()].map(copy)
+  }
+
+  get (peer: PeerId | string): Person | undefined {
+    const p = this.records().get(peer.toString())
+    return p == null ? undefined : copy(p)
+  }
+
+  resolve (aliasOrPeer: PeerId | string): string {
+    if (typeof aliasOrPeer !== 'string') return aliasOrPeer.toString()
+    const named = this.byAlias(aliasOrPeer)
+    if (named != null) return named.id
+    try {
+      return peerIdFromString(aliasOrPeer).toString()
+    } catch {
+      throw new UnknownPersonError(aliasOrPeer)
+    }
+  }
+
+  contacts (): Person[] {
+    return this.people().filter(p => p.contact != null)
+  }
+
+  isContact (peer: PeerId | string): boolean {
+    const p = this.records().get(peer.toString())
+    return p?.contact != null && p.blockedSince == null
+  }
+
+  isBlocked (peer: PeerId | string): boolean {
+    return this.store?.isBlocked(peer.toString()) ?? false
+  }
+
+  blocked (): Array<{ peerId: string, since: number }> {
+    return [...this.records().all()].flatMap(p => p.blockedSince == null ? [] : [{ peerId: p.id, since: p.blockedSince }])
+  }
+
+  canSee (peer: PeerId | string): boolean {
+    const id = peer.toString()
+    if (!this.isContact(id)) return false
+    const { mode, allow } = this.visibility()
+    return mode !== 'invisible' || allow.includes(id)
+  }
+
+  watchList (): Person[] {
+    return this.people().filter(p => p.blockedSince == null && (p.contact != null || p.watched))
+  }
+
+  visibility (): VisibilitySetting {
+    const v = this.records().visibility()
+    return { mode: v.mode, allow: [...v.allow] }
+  }
+
+  keysFor (peer: PeerId | string): PairKeys {
+    return this.keyring.keysFor(peer)
+  }
+
+  // ---- changing ----
+
+  async watch (peer: PeerId | string, alias?: string): Promise<Person> {
+    const id = this.parse(peer, 'watch')
+    const before = this.records().get(id)
+    const after: Person = { ...(before ?? blank(id)), watched: true }
+    if (alias != null) after.alias = this.checkAlias(alias, id)
+    if (before == null || before.watched !== after.watched || before.alias !== after.alias) await this.commit({ people: [after] })
+    return copy(after)
+  }
+
+  async unwatch (peer: PeerId | string): Promise<boolean> {
+    const id = peerIdString(peer)
+    const before = this.records().get(id)
+    if (before?.watched !== true) return false
+    // a stranger the user stops watching is forgotten, name included; a contact keeps its name
+    const after: Person = before.contact == null && before.blockedSince == null
+      ? { ...before, watched: false, alias: undefined }
+      : { ...before, watched: false }
+    await this.commit({ people: [after] })
+    return true
+  }
+
+  async setAlias (peer: PeerId | string, alias: string | undefined): Promise<Person> {
+    const id = this.parse(peer, 'name')
+    const before = this.records().get(id)
+    const after: Person = { ...(before ?? blank(id)), alias: alias == null ? undefined : this.checkAlias(alias, id) }
+    if (before?.alias !== after.alias) await this.commit({ people: [after] })
+    return copy(after)
+  }
+
+  async addContact (peer: PeerId | string, options: { alias?: string, tx?: Transaction } = {}): Promise<void> {
+    const id = this.parse(peer, 'add as a contact')
+    const before = this.records().get(id)
+    const after: Person = { ...(before ?? blank(id)), contact: before?.contact ?? { since: Date.now(), view: 'full' } }
+    if (options.alias != null) {
+      // a name chosen when asking may have gone to someone else since: then the contact comes without it
+      try {
+        after.alias = this.checkAlias(options.alias, id)
+      } catch (err) {
+        this.log('not naming %s %s - %e', id, options.alias, err)
+      }
+    }
+    await this.commit({ people: [after] }, options.tx)
+  }
+
+  async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
+    if (view !== 'full' && view !== 'status') throw new InvalidSettingError('view', String(view), ['full', 'status'])
+    const id = peerIdString(peer)
+    const before = this.records().get(id)
+    if (before?.contact == null) throw new NotAContactError(id)
+    if (before.contact.view === view) return
+    await this.commit({ people: [{ ...before, contact: { ...before.contact, view } }] })
+  }
+
+  async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
+    if (!VISIBILITIES.includes(mode)) throw new InvalidSettingError('visibility', String(mode), VISIBILITIES)
+    const after: VisibilitySetting = { mode, allow: allow == null ? this.visibility().allow : [...new Set(allow.map(p => this.parse(p, 'allow')))] }
+    await this.commit({ people: [], visibility: after })
+  }
+
+  async block (peer: PeerId | string): Promise<boolean> {
+    const id = this.parse(peer, 'block')
+    const before = this.records().get(id)
+    if (before?.blockedSince != null) return false
+    await this.commit({ people: [{ ...(before ?? blank(id)), blockedSince: Date.now() }] })
+    // every reaction (the goodbye records among them) is done: now drop the connections
+    await this.components.connectionManager.closeConnections(peerIdFromString(id)).catch((err: unknown) => {
+      this.log.error('could not close connections to %s - %e', id, err)
+    })
+    return true
+  }
+
+  async unblock (peer: PeerId | string): Promise<boolean> {
+    const id = peerIdString(peer)
+    const before = this.records().get(id)
+    if (before?.blockedSince == null) return false
+    await this.commit({ people: [{ ...before, blockedSince: undefined }] })
+    if (before.contact != null) {
+      // best effort: a direct link speeds up the first record and any queued message
+      this.components.connectionManager.openConnection(peerIdFromString(id), { signal: AbortSignal.timeout(DEFAULT_CONNECT_TIMEOUT_MS) })
+        .catch(() => {})
+    }
+    return true
+  }
+
+  // ---- helpers ----
+
+  private records (): RosterStore {
+    if (this.store == null) throw new Error('the roster is not started')
+    return this.store
+  }
+
+  /**
+   * Commits new person states (and the visibility) in one transaction, the
+   * caller's if given, and announces the change once it is committed.
+   * Without a caller's transaction, resolves once the reactions settled.
+   */
+  private async commit (next: { people: Person[], visibility?: VisibilitySetting }, tx?: Transaction): Promise<void> {
+    const store = this.records()
+    const stage = (t: Transaction): void => {
+      const change: RosterChange = { people: [] }
+      for (const p of next.people) {
+        const after = keep(p) ? p : undefined
+        const before = store.stagePerson(t, p.id, after)
+        change.people.push({ id: p.id, before, after } satisfies PersonChange)
+      }
+      if (next.visibility != null) {
+        change.visibility = { before: this.visibility(), after: next.visibility }
+        store.stageVisibility(t, next.visibility)
+      }
+      t.afterCommit(() => {
+        this.safeDispatchEvent('roster:change', { detail: { ...change, waitUntil: (work: Promise<unknown>) => { t.waitUntil(work) } } })
+      })
+    }
+    if (tx != null) stage(tx)
+    else await store.store.write(stage)
+  }
+
+  private parse (peer: PeerId | string, action: string): string {
+    const id = peerIdString(peer)
+    if (id === this.components.peerId.toString()) throw new SelfReferenceError(action)
+    return id
+  }
+
+  private byAlias (alias: string): Person | undefined {
+    for (const p of this.records().all()) if (p.alias === alias) return p
+    return undefined
+  }
+
+  /** A name is one word a person can type: no spaces or control characters, not a peer id, unique. */
+  checkAlias (alias: string, owner: string): string {
+    if (alias === '' || [...alias].length > MAX_ALIAS_CHARS) throw new InvalidAliasError(alias, `1 to ${MAX_ALIAS_CHARS} characters`)
+    // eslint-disable-next-line no-control-regex
+    if (/[\s\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(alias)) throw new InvalidAliasError(alias, 'no spaces or control characters')
+    let isPeerId = false
+    try { peerIdFromString(alias); isPeerId = true } catch {}
+    if (isPeerId) throw new InvalidAliasError(alias, 'a peer id cannot be a name')
+    const holder = this.byAlias(alias)
+    if (holder != null && holder.id !== owner) throw new AliasTakenError(alias, holder.id)
+    return alias
+  }
+}
+
+function blank (id: string): Person {
+  return { id, devices: [id], watched: false }
+}

@@ -1,0 +1,217 @@
+/** The consent state machine alone: no network, no datastore, no clock but the one given. */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import * as consent from '../../../node/contacts/consent.js'
+import { MAX_HISTORY, MAX_PENDING_INCOMING, MAX_SEEN } from '../../../node/contacts/constants.js'
+import { MAX_CONTACT_AGE_MS } from '../../../protocol/contact-request.js'
+import type { ConsentContext, ConsentEffect, ConsentState, ReceivedMessage } from '../../../node/contacts/consent.js'
+
+const A = 'peerA'
+const B = 'peerB'
+const C = 'peerC'
+const T0 = 1_700_000_000_000
+
+function ctx (over: Partial<ConsentContext> = {}): ConsentContext {
+  return { now: T0, isContact: () => false, isBlocked: () => false, ...over }
+}
+
+const rid = (n: number): string => n.toString(16).padStart(32, '0')
+const kinds = (effects: ConsentEffect[]): string[] => effects.map(e => e.type === 'send' ? `send:${e.kind}:${e.to}` : e.type === 'event' ? `event:${e.name}` : e.type)
+
+describe('asking', () => {
+  it('a request is pending until answered, and goes out once', () => {
+    const s0 = consent.emptyConsent()
+    const { state, effects, request } = consent.request(s0, { peer: B, requestId: rid(1), greeting: 'hi', alias: 'bob' }, ctx())
+    expect(request).toMatchObject({ peerId: B, requestId: rid(1), greeting: 'hi', alias: 'bob', delivered: false })
+    expect(state.outgoing.get(B)).toBe(request)
+    expect(kinds(effects)).toEqual([`send:request:${B}`])
+    expect([...state.history.values()]).toMatchObject([{ peerId: B, direction: 'outgoing', outcome: 'pending' }])
+    // the old state is untouched
+    expect(s0.outgoing.size).toBe(0)
+    // asking again changes nothing and sends nothing
+    const again = consent.request(state, { peer: B, requestId: rid(2) }, ctx())
+    expect(again.state).toBe(state)
+    expect(again.effects).toEqual([])
+    expect(again.request.requestId).toBe(rid(1))
+  })
+
+  it('refuses a blocked peer and an existing contact', () => {
+    expect(() => consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx({ isBlocked: () => true }))).toThrow(expect.objectContaining({ name: 'BlockedPeerError', peer: B }))
+    expect(() => consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx({ isContact: () => true }))).toThrow(expect.objectContaining({ name: 'AlreadyAContactError' }))
+  })
+
+  it('asking someone who asked us is accepting them', () => {
+    const asked = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(7), sentAt: T0 }, ctx()).state
+    const { state, effects } = consent.request(asked, { peer: B, requestId: rid(8), alias: 'bob' }, ctx())
+    expect(state.incoming.size).toBe(0)
+    expect(effects).toContainEqual({ type: 'add-contact', peer: B, alias: 'bob' })
+    expect(effects).toContainEqual({ type: 'send', to: B, kind: 'accept', requestId: rid(7) })
+  })
+
+  it('cancel: an undelivered request is simply not sent, a delivered one is withdrawn on the wire', () => {
+    const { state } = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx())
+    expect(consent.cancel(state, { peerOrRequest: B }, ctx()).effects).toEqual([{ type: 'unqueue', to: B, requestId: rid(1) }])
+    const delivered = consent.delivered(state, { to: B, kind: 'request', requestId: rid(1) })
+    expect(delivered.state.outgoing.get(B)?.delivered).toBe(true)
+    expect(delivered.effects).toEqual([{ type: 'unqueue', to: B, requestId: rid(1), kind: 'request' }])
+    const cancelled = consent.cancel(delivered.state, { peerOrRequest: rid(1) }, ctx())
+    expect(kinds(cancelled.effects)).toEqual([`send:cancel:${B}`])
+    expect(cancelled.state.outgoing.size).toBe(0)
+    expect(() => consent.cancel(cancelled.state, { peerOrRequest: B }, ctx())).toThrow(expect.objectContaining({ name: 'NoPendingRequestError', direction: 'outgoing' }))
+  })
+})
+
+describe('receiving', () => {
+  const req = (from: string, n: number, over: Partial<ReceivedMessage> = {}): ReceivedMessage => ({ kind: 'request', from, requestId: rid(n), sentAt: T0, ...over })
+
+  it('a request becomes pending with an event; accept makes a contact and answers', () => {
+    const got = consent.receive(consent.emptyConsent(), req(B, 1, { greeting: 'hello' }), ctx())
+    expect(got.state.incoming.get(B)).toMatchObject({ peerId: B, greeting: 'hello' })
+    expect(got.effects).toEqual([{ type: 'event', name: 'contact:request', peerId: B, requestId: rid(1), greeting: 'hello' }])
+    expect(got.state.seen.has(consent.seenKey('request', rid(1)))).toBe(true)
+    const accepted = consent.accept(got.state, { peerOrRequest: rid(1), alias: 'bee' }, ctx())
+    expect(accepted.effects).toEqual([{ type: 'add-contact', peer: B, alias: 'bee' }, { type: 'send', to: B, kind: 'accept', requestId: rid(1) }])
+    expect([...accepted.state.history.values()].at(-1)).toMatchObject({ direction: 'incoming', outcome: 'accepted' })
+    const denied = consent.deny(got.state, { peerOrRequest: B }, ctx())
+    expect(kinds(denied.effects)).toEqual([`send:deny:${B}`])
+    expect(() => consent.accept(denied.state, { peerOrRequest: B }, ctx())).toThrow(expect.objectContaining({ name: 'NoPendingRequestError' }))
+  })
+
+  it('a contact asking again (it lost its copy) is confirmed, not asked', () => {
+    const { state, effects } = consent.receive(consent.emptyConsent(), req(B, 1), ctx({ isContact: () => true }))
+    expect(state.incoming.size).toBe(0)
+    expect(effects).toEqual([{ type: 'send', to: B, kind: 'accept', requestId: rid(1) }])
+  })
+
+  it('crossed requests are consent on both sides', () => {
+    const mine = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), alias: 'bob' }, ctx()).state
+    const { state, effects } = consent.receive(mine, req(B, 2), ctx())
+    expect(state.outgoing.size + state.incoming.size).toBe(0)
+    expect(effects).toEqual([
+      { type: 'unqueue', to: B, requestId: rid(1) },
+      { type: 'add-contact', peer: B, alias: 'bob' },
+      { type: 'send', to: B, kind: 'accept', requestId: rid(2) },
+      { type: 'event', name: 'contact:accepted', peerId: B, requestId: rid(1) }
+    ])
+  })
+
+  it('answers count only for a request of ours that is still pending', () => {
+    const mine = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), alias: 'bob' }, ctx()).state
+    // unasked consent, and an answer to another request, change nothing
+    for (const m of [{ kind: 'accept', from: C, requestId: rid(1), sentAt: T0 }, { kind: 'accept', from: B, requestId: rid(9), sentAt: T0 }] as ReceivedMessage[]) {
+      const r = consent.receive(mine, m, ctx())
+      expect(r.effects).toEqual([])
+      expect(r.state.outgoing).toEqual(mine.outgoing)
+    }
+    const yes = consent.receive(mine, { kind: 'accept', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    expect(kinds(yes.effects)).toEqual(['unqueue', 'add-contact', 'event:contact:accepted'])
+    const no = consent.receive(mine, { kind: 'deny', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    expect(kinds(no.effects)).toEqual(['unqueue', 'event:contact:declined'])
+    expect(no.state.outgoing.size).toBe(0)
+  })
+
+  it('a withdrawal removes only the request it names', () => {
+    const pending = consent.receive(consent.emptyConsent(), req(B, 1), ctx()).state
+    expect(consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(2), sentAt: T0 }, ctx()).state.incoming.size).toBe(1)
+    const gone = consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    expect(gone.state.incoming.size).toBe(0)
+    expect(kinds(gone.effects)).toEqual(['event:contact:cancelled'])
+  })
+
+  it(`keeps at most ${MAX_PENDING_INCOMING} pending requests`, () => {
+    let s = consent.emptyConsent()
+    for (let i = 0; i < MAX_PENDING_INCOMING + 5; i++) s = consent.receive(s, req(`peer${i}`, i), ctx()).state
+    expect(s.incoming.size).toBe(MAX_PENDING_INCOMING)
+  })
+
+  it(`bounds processed marks (${MAX_SEEN}) and watcher info (${MAX_HISTORY}), oldest out first`, () => {
+    let s = consent.emptyConsent()
+    for (let i = 0; i < MAX_SEEN + 10; i++) s = consent.receive(s, { kind: 'cancel', from: `p${i}`, requestId: rid(i), sentAt: T0 }, ctx()).state
+    expect(s.seen.size).toBe(MAX_SEEN)
+    expect(s.seen.has(consent.seenKey('cancel', rid(0)))).toBe(false)
+    expect(s.seen.has(consent.seenKey('cancel', rid(MAX_SEEN + 9)))).toBe(true)
+    for (let i = 0; i < MAX_HISTORY + 10; i++) s = consent.request(s, { peer: `q${i}`, requestId: rid(i) }, ctx()).state
+    expect(s.history.size).toBe(MAX_HISTORY)
+  })
+})
+
+describe('blocking and time', () => {
+  it('a block ends pending requests both ways as dropped and unqueues everything to them', () => {
+    let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(3), sentAt: T0 }, ctx()).state
+    const b = consent.blocked(s, B, ctx())
+    expect(b.state.outgoing.size).toBe(0)
+    expect(b.effects).toEqual([{ type: 'unqueue', to: B }])
+    expect([...b.state.history.values()].filter(h => h.outcome === 'dropped').map(h => h.peerId)).toEqual([B])
+    expect(consent.blocked(s, C, ctx()).state.incoming.size).toBe(0)
+  })
+
+  it('prune forgets old marks and expires requests nobody answered', () => {
+    let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0 }, ctx()).state
+    expect(consent.prune(s, { now: T0 + 1000 }).state).toBe(s)
+    const later = consent.prune(s, { now: T0 + MAX_CONTACT_AGE_MS + 1 })
+    expect(later.state.outgoing.size + later.state.incoming.size + later.state.seen.size).toBe(0)
+    expect([...later.state.history.values()].map(h => h.outcome)).toEqual(['expired', 'expired'])
+    expect(later.effects).toEqual([{ type: 'unqueue', to: B, requestId: rid(1) }])
+  })
+})
+
+/**
+ * Two machines and a network that delivers every message (the outbox retries
+ * until it does) in any order, possibly twice (a lost receipt), with the
+ * receiver's duplicate check in front as in the service. Whatever the order,
+ * once everything is delivered both sides agree whether they are contacts.
+ */
+describe('two nodes converge', () => {
+  interface Side { id: string, state: ConsentState, contacts: Set<string> }
+  interface Msg { to: string, m: ReceivedMessage }
+
+  function apply (side: Side, step: { state: ConsentState, effects: ConsentEffect[] }, wire: Msg[]): void {
+    side.state = step.state
+    for (const e of step.effects) {
+      if (e.type === 'add-contact') side.contacts.add(e.peer)
+      if (e.type === 'send') wire.push({ to: e.to, m: { kind: e.kind, from: side.id, requestId: e.requestId, sentAt: T0 } })
+    }
+  }
+
+  it('for every order of delivery', () => {
+    fc.assert(fc.property(
+      fc.constantFrom('a-asks', 'both-ask', 'a-asks-b-accepts', 'a-asks-b-denies', 'both-ask-b-accepts'),
+      fc.array(fc.nat(), { maxLength: 40 }),
+      fc.array(fc.boolean(), { maxLength: 40 }),
+      (script, picks, dups) => {
+        const sides: Record<string, Side> = {
+          [A]: { id: A, state: consent.emptyConsent(), contacts: new Set() },
+          [B]: { id: B, state: consent.emptyConsent(), contacts: new Set() }
+        }
+        const c = (s: Side): ConsentContext => ctx({ isContact: p => s.contacts.has(p) })
+        const wire: Msg[] = []
+        apply(sides[A], consent.request(sides[A].state, { peer: B, requestId: rid(1) }, c(sides[A])), wire)
+        if (script.startsWith('both')) apply(sides[B], consent.request(sides[B].state, { peer: A, requestId: rid(2) }, c(sides[B])), wire)
+        let answered = !script.includes('b-')
+        for (let i = 0; wire.length > 0 && i < 200; i++) {
+          const k = (picks[i] ?? 0) % wire.length
+          const msg = wire[k]
+          // a lost receipt: the message is delivered and stays queued once more
+          if (dups[i] !== true) wire.splice(k, 1)
+          const to = sides[msg.to]
+          if (!to.state.seen.has(consent.seenKey(msg.m.kind, msg.m.requestId))) apply(to, consent.receive(to.state, msg.m, c(to)), wire)
+          if (!answered && sides[B].state.incoming.has(A)) {
+            answered = true
+            apply(sides[B], script.endsWith('denies') ? consent.deny(sides[B].state, { peerOrRequest: A }, c(sides[B])) : consent.accept(sides[B].state, { peerOrRequest: A }, c(sides[B])), wire)
+          }
+        }
+        // drain what is left in order
+        while (wire.length > 0) {
+          const msg = wire.shift()!
+          const to = sides[msg.to]
+          if (!to.state.seen.has(consent.seenKey(msg.m.kind, msg.m.requestId))) apply(to, consent.receive(to.state, msg.m, c(to)), wire)
+        }
+        expect(sides[A].contacts.has(B)).toBe(sides[B].contacts.has(A))
+        expect(sides[A].contacts.has(B)).toBe(script !== 'a-asks' && script !== 'a-asks-b-denies')
+        expect(sides[A].state.outgoing.size + sides[B].state.incoming.size).toBe(script === 'a-asks' ? 2 : 0)
+      }
+    ), { numRuns: 300 })
+  })
+})

@@ -1,0 +1,79 @@
+/** Stubbed libp2p components for unit tests of the discovery services. */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Connection, Libp2pEvents, Peer, PeerId, PeerQuery } from '@libp2p/interface'
+
+export const logger = defaultLogger()
+
+export async function peerIds (n: number): Promise<PeerId[]> {
+  return await Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+}
+
+export function libp2pEvents (): TypedEventEmitter<Libp2pEvents> {
+  return new TypedEventEmitter<Libp2pEvents>()
+}
+
+/** A connection as far as the services look at one. */
+export function connection (remotePeer: PeerId, opts: { limited?: boolean } = {}): Connection {
+  return {
+    remotePeer,
+    status: 'open',
+    remoteAddr: multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${remotePeer.toString()}`),
+    limits: opts.limited === true ? { bytes: 1n << 20n } : undefined
+  } as unknown as Connection
+}
+
+/** A connection manager whose dials the test decides; it records every dial. */
+export class StubConnectionManager {
+  readonly dials: PeerId[] = []
+  /** Peers with an open connection. */
+  readonly connected = new Set<string>()
+  /** Extra connections to unnamed peers, for the connection count. */
+  others = 0
+  dial: (peer: PeerId) => Promise<Connection> = async (peer) => connection(peer)
+
+  getConnections = (peer?: PeerId): Connection[] => {
+    if (peer == null) return Array.from({ length: this.connected.size + this.others }, () => ({}) as unknown as Connection)
+    return this.connected.has(peer.toString()) ? [connection(peer)] : []
+  }
+
+  openConnection = async (peer: PeerId | unknown): Promise<Connection> => {
+    this.dials.push(peer as PeerId)
+    return await this.dial(peer as PeerId)
+  }
+}
+
+export function peer (id: PeerId, opts: { addresses?: string[], metadata?: Record<string, Uint8Array> } = {}): Peer {
+  return {
+    id,
+    addresses: (opts.addresses ?? []).map(a => ({ multiaddr: multiaddr(a), isCertified: false })),
+    protocols: [],
+    metadata: new Map(Object.entries(opts.metadata ?? {})),
+    tags: new Map()
+  }
+}
+
+/** A peer store over a list of peers: all() applies the query's filters; merges are recorded. */
+export class StubPeerStore {
+  readonly merges: Array<{ peer: PeerId, data: any }> = []
+
+  constructor (readonly peers: Peer[] = []) {}
+
+  all = async (query: PeerQuery = {}): Promise<Peer[]> => {
+    return this.peers.filter(p => (query.filters ?? []).every(f => f(p)))
+  }
+
+  get = async (id: PeerId): Promise<Peer> => {
+    const found = this.peers.find(p => p.id.equals(id))
+    if (found == null) throw Object.assign(new Error('not found'), { name: 'NotFoundError' })
+    return found
+  }
+
+  merge = async (id: PeerId, data: any): Promise<Peer> => {
+    this.merges.push({ peer: id, data })
+    return this.peers.find(p => p.id.equals(id)) ?? peer(id)
+  }
+}

@@ -1,0 +1,164 @@
+/** The roster service with stubbed components and an in-memory datastore. */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MemoryDatastore } from 'datastore-core'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { roster, RosterStore } from '../../../node/roster/index.js'
+import { Store } from '../../../node/store/records.js'
+import type { Roster, RosterChangeEvent } from '../../../node/roster/index.js'
+import type { PeerId, PrivateKey, Startable } from '@libp2p/interface'
+
+interface Setup { r: Roster, ds: MemoryDatastore, closed: string[], dialled: string[], changes: RosterChangeEvent[], self: PeerId, key: PrivateKey }
+
+async function setup (ds = new MemoryDatastore(), key?: PrivateKey): Promise<Setup> {
+  key ??= await generateKeyPair('Ed25519')
+  const self = peerIdFromPrivateKey(key)
+  const closed: string[] = []
+  const dialled: string[] = []
+  const connectionManager = {
+    closeConnections: async (p: PeerId) => { closed.push(p.toString()) },
+    openConnection: async (p: PeerId) => { dialled.push(p.toString()) }
+  }
+  const r = roster({ store: await RosterStore.open(ds) })({ peerId: self, privateKey: key, datastore: ds, logger: defaultLogger(), connectionManager } as any)
+  await (r as unknown as Startable).start()
+  const changes: RosterChangeEvent[] = []
+  r.addEventListener('roster:change', (e) => { changes.push(e.detail) })
+  return { r, ds, closed, dialled, changes, self, key }
+}
+
+const newPeer = async (): Promise<string> => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+
+let s: Setup
+let bob: string
+let carol: string
+beforeEach(async () => {
+  s = await setup()
+  bob = await newPeer()
+  carol = await newPeer()
+})
+
+describe('people and names', () => {
+  it('watching adds a person with a name; names resolve; a stranger is forgotten on unwatch', async () => {
+    await s.r.watch(bob, 'bob')
+    expect(s.r.get(bob)).toMatchObject({ id: bob, alias: 'bob', devices: [bob], watched: true })
+    expect(s.r.resolve('bob')).toBe(bob)
+    expect(s.r.resolve(bob)).toBe(bob)
+    expect(s.r.watchList().map(p => p.id)).toEqual([bob])
+    expect(await s.r.unwatch(bob)).toBe(true)
+    expect(s.r.get(bob)).toBeUndefined()
+    expect(() => s.r.resolve('bob')).toThrow(expect.objectContaining({ name: 'UnknownPersonError' }))
+    expect(await s.r.unwatch(bob)).toBe(false)
+  })
+
+  it('a contact keeps its name and stays watched when unwatched', async () => {
+    await s.r.addContact(bob, { alias: 'bob' })
+    await s.r.watch(bob)
+    expect(await s.r.unwatch(bob)).toBe(true)
+    expect(s.r.get(bob)).toMatchObject({ alias: 'bob', watched: false, contact: { view: 'full' } })
+    expect(s.r.watchList().map(p => p.id)).toEqual([bob])
+    expect(s.r.resolve('bob')).toBe(bob)
+  })
+
+  it('names are one unique word that is not a peer id', async () => {
+    await s.r.watch(bob, 'bob')
+    await expect(s.r.watch(carol, 'bob')).rejects.toMatchObject({ name: 'AliasTakenError', alias: 'bob', peer: bob })
+    for (const bad of ['', 'two words', 'tab\there', 'x'.repeat(33), 'a\u202ebc', carol]) {
+      await expect(s.r.setAlias(carol, bad)).rejects.toMatchObject({ name: 'InvalidAliasError' })
+    }
+    expect(s.r.get(carol)).toBeUndefined()
+    // a taken name at accept time: the contact comes without it
+    await s.r.addContact(carol, { alias: 'bob' })
+    expect(s.r.get(carol)?.alias).toBeUndefined()
+    expect(s.r.isContact(carol)).toBe(true)
+  })
+
+  it('refuses this node itself and what is no peer id', async () => {
+    await expect(s.r.watch(s.self)).rejects.toMatchObject({ name: 'SelfReferenceError' })
+    await expect(s.r.block(s.self.toString())).rejects.toMatchObject({ name: 'SelfReferenceError' })
+    await expect(s.r.watch('nope')).rejects.toMatchObject({ name: 'InvalidPeerIdError', input: 'nope' })
+    await expect(s.r.setView(bob, 'full')).rejects.toMatchObject({ name: 'NotAContactError', peer: bob })
+    await expect(s.r.setView(bob, 'all' as any)).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'view' })
+    await expect(s.r.setVisibility('everyone' as any)).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'visibility' })
+    expect(s.changes).toEqual([])
+  })
+})
+
+describe('who sees this node', () => {
+  it('contacts see it unless invisible (then only the allowed ones); blocked never', async () => {
+    await s.r.addContact(bob)
+    await s.r.addContact(carol)
+    expect([s.r.canSee(bob), s.r.canSee(carol)]).toEqual([true, true])
+    await s.r.setVisibility('invisible', [carol])
+    expect(s.r.visibility()).toEqual({ mode: 'invisible', allow: [carol] })
+    expect([s.r.canSee(bob), s.r.canSee(carol)]).toEqual([false, true])
+    await s.r.setVisibility('contacts')
+    // the allow list is kept for the next time
+    expect(s.r.visibility()).toEqual({ mode: 'contacts', allow: [carol] })
+    await s.r.block(carol)
+    expect([s.r.canSee(carol), s.r.isContact(carol), s.r.isBlocked(carol)]).toEqual([false, false, true])
+    expect(s.r.contacts().map(p => p.id).sort()).toEqual([bob, carol].sort())
+    expect(s.r.watchList().map(p => p.id)).toEqual([bob])
+    const stranger = await newPeer()
+    expect(s.r.canSee(stranger)).toBe(false)
+  })
+
+  it('pair keys are the same from both sides', async () => {
+    const other = await setup()
+    const k1 = s.r.keysFor(other.self)
+    const k2 = other.r.keysFor(s.self)
+    expect(k1.topic).toBe(k2.topic)
+    expect(Buffer.from(k1.presence).equals(Buffer.from(k2.presence))).toBe(true)
+  })
+})
+
+describe('changes', () => {
+  it('each change is one event with before and after, after it is stored', async () => {
+    await s.r.watch(bob, 'bob')
+    await s.r.setVisibility('public')
+    expect(s.changes).toHaveLength(2)
+    expect(s.changes[0].people).toEqual([{ id: bob, before: undefined, after: expect.objectContaining({ alias: 'bob', watched: true }) }])
+    expect(s.changes[1].visibility).toEqual({ before: { mode: 'contacts', allow: [] }, after: { mode: 'public', allow: [] } })
+    // a second roster on the same datastore reads what the first stored
+    const again = await RosterStore.open(s.ds)
+    expect(again.get(bob)).toMatchObject({ alias: 'bob', watched: true })
+    expect(again.visibility().mode).toBe('public')
+  })
+
+  it('block waits for every reaction before it closes the connections, then is stored for the gater', async () => {
+    const order: string[] = []
+    s.r.addEventListener('roster:change', (e) => {
+      e.detail.waitUntil(new Promise<void>(resolve => setTimeout(() => { order.push(`goodbye:${s.closed.length}`); resolve() }, 20)))
+    })
+    expect(await s.r.block(bob)).toBe(true)
+    order.push(`closed:${s.closed.join()}`)
+    expect(order).toEqual(['goodbye:0', `closed:${bob}`])
+    expect(await s.r.block(bob)).toBe(false)
+    expect((await RosterStore.open(s.ds)).isBlocked(bob)).toBe(true)
+    expect(await s.r.unblock(bob)).toBe(true)
+    // nothing else was known of bob: he is forgotten
+    expect(s.r.get(bob)).toBeUndefined()
+  })
+
+  it('unblocking a contact dials it', async () => {
+    await s.r.addContact(bob)
+    await s.r.block(bob)
+    await s.r.unblock(bob)
+    expect(s.dialled).toEqual([bob])
+    expect(s.r.isContact(bob)).toBe(true)
+  })
+
+  it('a contact added inside another owner\'s transaction is announced only when that commits', async () => {
+    const store = new Store(s.ds)
+    await expect(store.write(async (tx) => {
+      await s.r.addContact(bob, { tx })
+      expect(s.r.isContact(bob)).toBe(false)
+      throw new Error('the other owner gives up')
+    })).rejects.toThrow('gives up')
+    expect(s.r.isContact(bob)).toBe(false)
+    expect(s.changes).toEqual([])
+    await store.write(async (tx) => { await s.r.addContact(bob, { tx, alias: 'bob' }) })
+    expect(s.r.get(bob)).toMatchObject({ alias: 'bob', contact: { view: 'full' } })
+    expect(s.changes).toHaveLength(1)
+  })
+})
