@@ -11,7 +11,7 @@ import { escapeXML, xml } from '@xmpp/xml'
 import { sleep } from '../util/wait.js'
 import {
   AUTH_FAILURE_DELAY_MS, CLOSE_GRACE_MS, IDLE_TIMEOUT_MS, MAX_AUTH_FAILURES, MAX_PREAUTH_STANZA_BYTES,
-  MAX_STANZA_BYTES, MAX_WRITE_BUFFER_BYTES, NEGOTIATION_TIMEOUT_MS
+  MAX_STANZA_BYTES, MAX_WRITE_BUFFER_BYTES
 } from './constants.js'
 import { plain, scramSha1 } from './sasl.js'
 import { errorReply, iqResult, NS, safeText } from './stanzas.js'
@@ -52,6 +52,8 @@ export interface ConnectionOptions {
   plainAllowed: boolean
   host: SessionHost
   log: Logger
+  /** From TCP connect to a bound resource. */
+  negotiationTimeoutMs: number
   onClose: (conn: C2sConnection) => void
 }
 
@@ -87,8 +89,13 @@ export class C2sConnection implements OwnerSession {
     socket.setNoDelay(true)
     this.attach(socket)
     this.newStream()
-    this.negotiationTimer = setTimeout(() => { this.close('connection-timeout', 'log in within 30 seconds') }, NEGOTIATION_TIMEOUT_MS)
+    this.negotiationTimer = setTimeout(() => { this.close('connection-timeout', `log in within ${opts.negotiationTimeoutMs / 1000} seconds`) }, opts.negotiationTimeoutMs)
     this.negotiationTimer.unref?.()
+  }
+
+  /** Its stream is ending (or ended): it no longer counts against the limits. */
+  get closing (): boolean {
+    return this.ending || this.closed
   }
 
   /** Resolves once the socket closed. */

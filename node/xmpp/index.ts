@@ -26,6 +26,8 @@ export interface XmppServerInit {
   requireTls?: boolean
   /** Connections at once (default 16). */
   maxConnections?: number
+  /** From connect to a bound resource, or the connection is closed (default 30 s). */
+  negotiationTimeoutMs?: number
 }
 
 export interface XmppServerComponents {

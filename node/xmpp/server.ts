@@ -10,7 +10,7 @@ import { formatAddress, isLoopback, parseXmppAddress } from './address.js'
 import { loadTlsMaterial } from './certificate.js'
 import { ClientAcks } from './client-acks.js'
 import { C2sConnection } from './connection.js'
-import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, OWNER_USERNAME, STATE_FILE } from './constants.js'
+import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, NEGOTIATION_TIMEOUT_MS, OWNER_USERNAME, STATE_FILE } from './constants.js'
 import { ensurePassword, passwordFile, readPassword } from './credentials.js'
 import { XmppListenError } from './errors.js'
 import { XmppHub } from './hub.js'
@@ -104,9 +104,11 @@ export class XmppEndpoint implements XmppServer {
 
   private accept (socket: net.Socket): void {
     socket.on('error', () => {})
-    const unauthenticated = [...this.connections].filter(c => !c.authenticated).length
-    if (this.connections.size >= this.maxConnections || unauthenticated >= MAX_UNAUTHENTICATED) {
-      this.log('refusing a connection: %d open, %d not logged in', this.connections.size, unauthenticated)
+    const unauthenticated = [...this.connections].filter(c => !c.authenticated && !c.closing)
+    // a full house of slow talkers makes room: the one waiting longest goes (a real client logs in within milliseconds)
+    if (unauthenticated.length >= MAX_UNAUTHENTICATED) unauthenticated[0].close('resource-constraint', 'too many connections not logged in')
+    if (this.connections.size >= this.maxConnections + (unauthenticated.length >= MAX_UNAUTHENTICATED ? 1 : 0)) {
+      this.log('refusing a connection: %d open', this.connections.size)
       socket.end(`<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' version='1.0'>` +
         `<stream:error><resource-constraint xmlns='${NS.streams}'/></stream:error></stream:stream>`)
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref?.()
@@ -128,6 +130,7 @@ export class XmppEndpoint implements XmppServer {
       plainAllowed: isLoopback(socket.localAddress ?? '') && isLoopback(socket.remoteAddress ?? ''),
       host: this.hub!,
       log: this.log,
+      negotiationTimeoutMs: this.init.negotiationTimeoutMs ?? NEGOTIATION_TIMEOUT_MS,
       onClose: (c) => { this.connections.delete(c) }
     })
     this.connections.add(conn)
