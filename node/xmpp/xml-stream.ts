@@ -58,6 +58,8 @@ export class XmlStreamReader {
   private readonly maxDepth: number
   /** Bytes fed since the slice in which the last stanza ended. */
   private pending = 0
+  /** Characters held back for the next write (see write). */
+  private held = ''
   private depth = 0
   private ended = false
   private stopped = false
@@ -88,9 +90,18 @@ export class XmlStreamReader {
   /** Feeds bytes as they arrive; does nothing once the reader stopped. */
   write (chunk: Uint8Array): void {
     if (this.stopped) return
-    const text = this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    let text = this.held + this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    // ltx finds the end of a comment, processing instruction or CDATA section ("-->", "?>", "]]>") only when
+    // the ">" and the characters before it come in one write: hold back a tail that may start such an end
+    const tail = /[-?\]]{1,2}$/.exec(text)?.[0] ?? ''
+    this.held = tail
+    text = text.slice(0, text.length - tail.length)
     for (let i = 0; i < text.length && !this.stopped; i += PARSE_SLICE_CHARS) {
-      const slice = text.slice(i, i + PARSE_SLICE_CHARS)
+      let end = i + PARSE_SLICE_CHARS
+      // the same for our own slices
+      while (end < text.length && end > i + 1 && /[-?\]]/.test(text[end - 1])) end--
+      const slice = text.slice(i, end)
+      i = end - PARSE_SLICE_CHARS
       this.ended = false
       this.pending += Buffer.byteLength(slice)
       try {
