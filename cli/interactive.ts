@@ -102,7 +102,8 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     ...node.addresses().map(a => `  ${a}`),
     ...(xmpp != null
       ? [`XMPP: log in as ${xmpp.jid} on ${xmpp.address}${xmpp.tlsRequired ? ' (TLS required)' : ''}; password: presence-mesh xmpp-password`,
-          `  certificate SHA-256 ${xmpp.fingerprint ?? '?'}`]
+          `  certificate SHA-256 ${xmpp.fingerprint ?? '?'}`,
+          `              SHA-1 ${xmpp.fingerprintSha1 ?? '?'}`]
       : []),
     'type /help for commands'
   ])

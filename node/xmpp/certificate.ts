@@ -28,6 +28,8 @@ export interface TlsMaterial {
   key: string
   /** SHA-256 fingerprint as clients show it (AA:BB:…). */
   fingerprint: string
+  /** SHA-1 fingerprint (what some clients, profanity for one, show). */
+  fingerprintSha1: string
   /** Where it came from. */
   certFile: string
   /** Made just now. */
@@ -40,13 +42,16 @@ const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
 function material (cert: string, key: string, certFile: string, generated: boolean): TlsMaterial {
   let secureContext: tls.SecureContext
   let fingerprint: string
+  let fingerprintSha1: string
   try {
-    fingerprint = new X509Certificate(cert).fingerprint256
+    const x509cert = new X509Certificate(cert)
+    fingerprint = x509cert.fingerprint256
+    fingerprintSha1 = x509cert.fingerprint
     secureContext = tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' })
   } catch (err: any) {
     throw new XmppTlsError(certFile, `certificate and key do not make a TLS identity: ${err.message}`)
   }
-  return { cert, key, fingerprint, certFile, generated, secureContext }
+  return { cert, key, fingerprint, fingerprintSha1, certFile, generated, secureContext }
 }
 
 async function readPem (file: string): Promise<string> {

@@ -19,12 +19,12 @@ export interface DiscoInfo {
 
 export const SERVER_INFO: DiscoInfo = {
   identities: [{ category: 'server', type: 'im', name: 'presence-mesh' }],
-  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking].sort()
+  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons].sort()
 }
 
 export const ACCOUNT_INFO: DiscoInfo = {
   identities: [{ category: 'account', type: 'registered', name: 'presence-mesh owner' }],
-  features: [NS.discoInfo, NS.discoItems].sort()
+  features: [NS.discoInfo, NS.discoItems, NS.carbons].sort()
 }
 
 /** What a contact on the mesh can do, as far as XMPP sees it. */

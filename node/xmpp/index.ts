@@ -47,6 +47,8 @@ export interface XmppInfo {
   tlsRequired: boolean
   /** SHA-256 fingerprint of the certificate STARTTLS presents, as clients show it. */
   fingerprint?: string
+  /** The same as SHA-1 (what some clients show). */
+  fingerprintSha1?: string
   certFile?: string
   passwordFile: string
   /** Resources logged in now. */

@@ -46,6 +46,10 @@ export class IqHandler {
     if (ns === NS.roster && name === 'query') return await this.roster.onIq(state, iq)
     if (ns === NS.blocking) return await this.blocking.onIq(state, iq)
     if (type === 'get' && ns === NS.ping && name === 'ping') return iqResult(iq, iq.attrs.to)
+    if (type === 'set' && ns === NS.carbons && (name === 'enable' || name === 'disable')) {
+      state.carbons = name === 'enable'
+      return iqResult(iq, iq.attrs.to)
+    }
     if (type === 'get' && ns === NS.discoInfo && name === 'query') {
       if (payload.attrs.node != null) return errorReply(iq, 'cancel', 'item-not-found')
       return iqResult(iq, iq.attrs.to, infoQuery(account ? ACCOUNT_INFO : SERVER_INFO))

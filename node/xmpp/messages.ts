@@ -6,7 +6,10 @@
  * <displayed/> from the client, or a reply, marks the conversation read.
  * From the mesh: each message goes to every available resource, asking for
  * a receipt; unread ones a client has not acknowledged are delivered again,
- * with their original time (XEP-0203), when a client comes online.
+ * with their original time (XEP-0203), when a client comes online. What one
+ * client sends, the owner's other clients that enabled carbons (XEP-0280)
+ * get a copy of. Messages come from the contact's bare JID (presence from
+ * the device's full JID): any of the contact's devices may answer.
  */
 import { xml } from '@xmpp/xml'
 import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
@@ -57,6 +60,7 @@ export class Messages {
       const chatState = chatStateOf(el)
       if (chatState === 'composing') this.startComposing(peer)
       else if (chatState != null) this.stopComposing(peer)
+      if (chatState != null) this.carbonCopy(state, el)
       return
     }
     this.stopComposing(peer)
@@ -81,8 +85,20 @@ export class Messages {
       })
       trim(this.outgoing, MAX_TRACKED_OUTGOING)
     }
+    this.carbonCopy(state, el)
     // whoever answers has read what came before
     await node.markRead(peer).catch((err) => { this.ctx.log('mark read failed - %e', err) })
+  }
+
+  /** XEP-0280 §6: what one client sent, to the owner's other clients that enabled carbons. */
+  private carbonCopy (state: SessionState, el: Element): void {
+    if (el.getChild('private', NS.carbons) != null) return
+    const { sessions, jids } = this.ctx
+    const others = sessions.available().filter(s => s.carbons && s !== state)
+    if (others.length === 0) return
+    const copy = copyElement(el, { xmlns: NS.client, from: state.session.fullJid })
+    sessions.sendTo(others, (to) => xml('message', { from: jids.ownerBare, to, type: el.attrs.type ?? 'normal' },
+      xml('sent', { xmlns: NS.carbons }, xml('forwarded', { xmlns: NS.forward }, copyElement(copy)))))
   }
 
   /** A message from the mesh, to every client taking messages now. */
@@ -111,7 +127,7 @@ export class Messages {
     const t = this.outgoing.get(m.id)
     if (m.direction !== 'out' || t == null) return
     const { sessions, jids } = this.ctx
-    const from = jids.fullOf(m.peer)
+    const from = jids.bareOf(m.peer)
     if ((m.state === 'delivered' || m.state === 'read') && t.receipt && !t.receiptSent) {
       t.receiptSent = true
       sessions.sendTo(sessions.messageable(), (to) => xml('message', { from, to, id: `receipt-${m.id}` }, xml('received', { xmlns: NS.receipts, id: t.stanzaId })))
@@ -128,7 +144,7 @@ export class Messages {
     const stoppedAt = Date.now()
     const send = (state: 'composing' | 'paused'): void => {
       const { sessions, jids } = this.ctx
-      sessions.sendTo(sessions.messageable(), (to) => xml('message', { type: 'chat', from: jids.fullOf(peer), to },
+      sessions.sendTo(sessions.messageable(), (to) => xml('message', { type: 'chat', from: jids.bareOf(peer), to },
         xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: 'urn:xmpp:hints' })))
     }
     if (typing) return send('composing')
@@ -145,7 +161,7 @@ export class Messages {
     this.incoming.set(m.id, { peer: m.peer, seq: m.seq })
     trim(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
-    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.fullOf(m.peer), to: state.session.fullJid },
+    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(m.peer), to: state.session.fullJid },
       xml('body', {}, safeText(m.text)),
       xml('active', { xmlns: NS.chatStates }),
       xml('request', { xmlns: NS.receipts }),
@@ -188,6 +204,11 @@ export class Messages {
     clearInterval(c.timer)
     this.composing.delete(peer)
   }
+}
+
+/** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
+function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
+  return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
 }
 
 /** Drops the oldest entries of an insertion-ordered collection beyond `max`. */

@@ -96,6 +96,7 @@ export class XmppEndpoint implements XmppServer {
       domain: this.domain,
       tlsRequired: this.requireTls,
       fingerprint: tls?.fingerprint,
+      fingerprintSha1: tls?.fingerprintSha1,
       certFile: tls?.certFile,
       passwordFile: passwordFile(this.components.home),
       clients: this.hub?.sessions.all().map(s => s.session.resource) ?? []

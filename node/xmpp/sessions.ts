@@ -20,6 +20,8 @@ export interface SessionState {
   roster: boolean
   /** Asked for the block list: gets block pushes (XEP-0191 §3.5). */
   blocklist: boolean
+  /** Enabled message carbons (XEP-0280): gets copies of what the owner's other clients send. */
+  carbons: boolean
   /** The last available presence it sent (show and status). */
   show?: string
   status?: string
@@ -32,7 +34,7 @@ export class Sessions {
   bind (session: OwnerSession, requested: string | undefined): string {
     const resource = requested ?? `pm-${randomBytes(6).toString('hex')}`
     this.byResource.get(resource)?.session.close('conflict', 'replaced by a new login with the same resource')
-    this.byResource.set(resource, { session, available: false, priority: 0, roster: false, blocklist: false })
+    this.byResource.set(resource, { session, available: false, priority: 0, roster: false, blocklist: false, carbons: false })
     return resource
   }
 

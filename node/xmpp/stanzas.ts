@@ -23,7 +23,9 @@ export const NS = {
   chatStates: 'http://jabber.org/protocol/chatstates',
   markers: 'urn:xmpp:chat-markers:0',
   delay: 'urn:xmpp:delay',
-  nick: 'http://jabber.org/protocol/nick'
+  nick: 'http://jabber.org/protocol/nick',
+  carbons: 'urn:xmpp:carbons:2',
+  forward: 'urn:xmpp:forward:0'
 } as const
 
 export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'

@@ -132,7 +132,8 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     await b.send(a.peerId, 'hi A, <b>&amp; welcome</b>')
     const msg = await client.next(el => el.is('message') && el.getChildText('body') != null, 'B\'s message', mark)
     expect(msg.getChildText('body')).toBe('hi A, <b>&amp; welcome</b>')
-    expect(msg.attrs.from).toBe(`${bJid}/${b.peerId.toString()}`)
+    // messages come from the bare JID, presence from the device
+    expect(msg.attrs.from).toBe(bJid)
     expect(msg.getChild('request', 'urn:xmpp:receipts')).toBeDefined()
     // the client acknowledges it: it is not delivered again at the next login
     await client.xmpp.send(xml('message', { to: msg.attrs.from }, xml('received', { xmlns: 'urn:xmpp:receipts', id: msg.attrs.id })))
@@ -186,6 +187,29 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
 
     await client.xmpp.iqCaller.set(xml('unblock', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: cJid })))
     expect(a.isBlocked(c.peerId)).toBe(false)
+  })
+
+  it('a second client of the owner gets carbons of what the first sends, and what arrives', async () => {
+    const phone = testClient(info, { resource: 'phone' })
+    try {
+      await phone.xmpp.start()
+      await phone.xmpp.iqCaller.set(xml('enable', { xmlns: 'urn:xmpp:carbons:2' }))
+      const mark = client.mark()
+      await phone.xmpp.send(xml('presence'))
+      await client.next(el => el.is('presence') && el.attrs.from === 'me@localhost/phone', 'the phone\'s presence', mark)
+      await client.xmpp.send(xml('message', { to: bJid, type: 'chat', id: 'm3' }, xml('body', {}, 'sent from the desk')))
+      const carbon = await phone.next(el => el.getChild('sent', 'urn:xmpp:carbons:2') != null, 'the carbon')
+      expect(carbon.attrs.from).toBe('me@localhost')
+      const copy = carbon.getChild('sent')!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!
+      expect(copy.attrs).toMatchObject({ from: 'me@localhost/test', to: bJid, id: 'm3' })
+      expect(copy.getChildText('body')).toBe('sent from the desk')
+      await b.send(a.peerId, 'to both of you')
+      await phone.next(el => el.getChildText('body') === 'to both of you', 'the phone to get it')
+      await client.next(el => el.getChildText('body') === 'to both of you', 'the desk to get it', mark)
+    } finally {
+      await phone.xmpp.stop().catch(() => {})
+    }
+    await waitFor(() => a.xmppInfo()?.clients.length === 1, 'the phone to be gone')
   })
 
   it('a second connection with wrong credentials is refused; the first goes on', async () => {
