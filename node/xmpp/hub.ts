@@ -117,6 +117,8 @@ export class XmppHub implements SessionHost {
         return await this.onPresence(state, el)
       case 'message':
         if (to.kind === 'peer') return await this.messages.onClientMessage(state, el, to.peer)
+        // some clients (profanity 0.13) send receipts without a `to`: what they acknowledge is still known
+        if (to.kind === 'owner' && this.messages.onAcknowledgement(el)) return
         if (el.attrs.type !== 'error') state.session.send(errorReply(el, 'cancel', to.kind === 'foreign' ? 'remote-server-not-found' : 'service-unavailable', to.kind === 'foreign' ? to.reason : undefined))
     }
   }

@@ -52,8 +52,7 @@ export class Messages {
     const type = el.attrs.type ?? 'normal'
     if (type === 'error') return
     if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'no group chats on the mesh yet'))
-    const ack = el.getChild('received', NS.receipts) ?? el.getChild('received', NS.markers) ?? el.getChild('displayed', NS.markers)
-    if (ack?.attrs.id != null) this.acknowledged(ack.attrs.id)
+    this.onAcknowledgement(el)
     if (el.getChild('displayed', NS.markers) != null) await node.markRead(peer)
     const body = el.getChildText('body')
     if (body == null || body === '') {
@@ -169,9 +168,16 @@ export class Messages {
       delayed ? xml('delay', { xmlns: NS.delay, from: jids.domain, stamp: new Date(m.sentAt).toISOString() }) : null))
   }
 
-  private acknowledged (id: string): void {
+  /** A receipt or marker of a message the client got from us; true if the stanza carries one. */
+  onAcknowledgement (el: Element): boolean {
+    const ack = el.getChild('received', NS.receipts) ?? el.getChild('received', NS.markers) ?? el.getChild('displayed', NS.markers)
+    const id = ack?.attrs.id
+    if (id == null) return false
     const m = this.incoming.get(id)
-    if (m != null) this.acks.mark(m.peer, m.seq)
+    if (m == null) return true
+    this.acks.mark(m.peer, m.seq)
+    if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.peer).catch((err) => { this.ctx.log('mark read failed - %e', err) })
+    return true
   }
 
   /** The mesh shows typing for a few seconds per notification: repeat it while the client composes. */

@@ -155,6 +155,18 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     await client.xmpp.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }))
     expect(client.stanzas.filter(el => el.getChildText('body') === 'hi A, <b>&amp; welcome</b>')).toEqual([])
     await waitFor(() => b.presenceOf(a.peerId)?.status === 'online', 'B to see A online again')
+
+    // acknowledged without a `to` (as profanity 0.13 does): no error, and not delivered again either
+    const mark = client.mark()
+    await client.xmpp.send(xml('message', { id: 'ack-1' }, xml('received', { xmlns: 'urn:xmpp:receipts', id: offline.attrs.id })))
+    await client.xmpp.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }))
+    expect(client.stanzas.slice(mark).filter(el => el.attrs.type === 'error')).toEqual([])
+    await client.xmpp.stop()
+    client = testClient(info)
+    await client.xmpp.start()
+    await client.xmpp.send(xml('presence'))
+    await client.xmpp.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }))
+    expect(client.stanzas.filter(el => el.getChildText('body') != null)).toEqual([])
   })
 
   it('a subscription request from the client becomes a contact request; accepted on the mesh, the roster says so', async () => {
