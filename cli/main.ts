@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {
-  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, parseXmppAddress, readRuntime,
-  resolveHome, xmppPassword
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS,
+  parseXmppAddress, peerLocalpart, readRuntime, resolveHome, xmppPassword
 } from '../node/index.js'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { describeError, isExpected } from './errors.js'
@@ -82,7 +82,10 @@ program.command('id')
     const addresses = running?.addresses ??
       ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).map(a => `${a}/p2p/${peerId}`)
     if (opts.json === true) console.log(JSON.stringify({ peerId, addresses }))
-    else console.log([`peer id: ${peerId}`, `${running != null ? 'listening on' : 'will listen on'}:`, ...addresses.map(a => `  ${a}`)].join('\n'))
+    else {
+      console.log([`peer id: ${peerId}`, `${running != null ? 'listening on' : 'will listen on'}:`, ...addresses.map(a => `  ${a}`),
+        `in XMPP clients of other nodes: ${peerLocalpart(peerId)}@${DEFAULT_XMPP_DOMAIN}`].join('\n'))
+    }
   })
 
 program.command('start')

@@ -39,7 +39,7 @@ export const MAX_WRITE_BUFFER_BYTES = 1024 * 1024
 /** Failed authentications on one connection before it is closed. */
 export const MAX_AUTH_FAILURES = 3
 /** A failed authentication is answered after this long (slows guessing). */
-export const AUTH_FAILURE_DELAY_MS = 1_000
+export const AUTH_FAILURE_DELAY_MS = 250
 /** How long stop() waits for clients to read the closing </stream:stream>. */
 export const CLOSE_GRACE_MS = 1_000
 

@@ -45,7 +45,9 @@ export function testClient (info: XmppInfo, opts: { password?: string, resource?
     domain: info.domain,
     username: 'me',
     password: opts.password ?? passwordOf(info),
-    resource: opts.resource ?? 'test'
+    resource: opts.resource ?? 'test',
+    // two cores shared with other test runs: more than xmpp.js's default 2 s per step
+    timeout: 15_000
   })
   // a test decides when to connect again
   xmpp.reconnect.stop()

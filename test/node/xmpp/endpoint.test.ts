@@ -181,6 +181,27 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     expect(roster.getChildren('item').find(i => i.attrs.jid === cJid)?.attrs.subscription).toBe('both')
   })
 
+  it('the client denies a request with unsubscribed; an accepted contact cannot be taken off the roster', async () => {
+    const d = await startNode({ bootstrap: [a.addresses()[0]], presence: PRESENCE, contacts: FAST })
+    try {
+      const dJid = `${peerLocalpart(d.peerId.toString())}@localhost`
+      let declined = false
+      d.addEventListener('contact:declined', () => { declined = true })
+      const mark = client.mark()
+      await d.requestContact(a.peerId, 'hello from D')
+      await client.next(el => el.is('presence') && el.attrs.type === 'subscribe' && from(dJid)(el), 'D\'s request', mark)
+      await client.xmpp.send(xml('presence', { type: 'unsubscribed', to: dJid }))
+      await waitFor(() => declined, 'D to learn it was declined')
+      expect(a.contactRequests().incoming).toEqual([])
+      expect(a.contacts().map(ct => ct.peerId)).not.toContain(d.peerId.toString())
+    } finally {
+      await d.stop()
+    }
+    await expect(client.xmpp.iqCaller.set(xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: cJid, subscription: 'remove' }))))
+      .rejects.toMatchObject({ condition: 'not-allowed' })
+    expect(a.contacts().map(ct => ct.peerId)).toContain(c.peerId.toString())
+  })
+
   it('blocking from the client blocks on the node; the contact turns unavailable; unblocking undoes it', async () => {
     const list = await client.xmpp.iqCaller.get(xml('blocklist', { xmlns: 'urn:xmpp:blocking' }))
     expect(list.getChildren('item')).toEqual([])

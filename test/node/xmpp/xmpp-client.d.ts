@@ -20,6 +20,6 @@ declare module '@xmpp/client' {
     }
   }
 
-  export function client (options: { service: string, domain: string, username?: string, password?: string, resource?: string }): Client
+  export function client (options: { service: string, domain: string, username?: string, password?: string, resource?: string, timeout?: number }): Client
   export { xml } from '@xmpp/xml'
 }
