@@ -22,7 +22,7 @@ export const MAX_CONTACT_ENVELOPE_BYTES = 2048
 /** A message older than this is dropped by the receiver, and by the sender's retry queue. */
 export const MAX_CONTACT_AGE_MS = 30 * 24 * 3600_000
 export const MAX_CONTACT_SKEW_MS = 5 * 60_000
-/** A receipt larger than this is not read (the largest one is 24 bytes). */
+/** A receipt larger than this is not read (the largest one is 22 bytes). */
 export const MAX_CONTACT_RECEIPT_BYTES = 256
 
 const KIND_VALUES = [0, 1, 2, 3, 4]

@@ -84,20 +84,33 @@ export function signerOf (raw: Uint8Array): Signer {
 const FIELD_P = 2n ** 255n - 19n
 /** y of the Ed25519 points of order 8 (libsodium's blocklist); with 0, 1 and p - 1 the whole small-order set. */
 const Y_ORDER_8 = 2707385501144840649318225287225658788936804267575313519463743609750303402022n
-const SMALL_ORDER_Y = new Set([0n, 1n, FIELD_P - 1n, Y_ORDER_8, FIELD_P - Y_ORDER_8])
+const le32 = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
+/** Encodings (sign bit clear) of the small-order points' y. */
+const SMALL_ORDER_Y = [0n, 1n, FIELD_P - 1n, Y_ORDER_8, FIELD_P - Y_ORDER_8].map(le32)
 
 /**
  * True for a 32-byte point encoding that is not canonical (y >= p) or names a
  * point of small order (y in SMALL_ORDER_Y, either sign). RFC 8032 decoding
  * refuses the first; the second would let anyone "sign" for the key (with the
  * identity as key, R = identity and S = 0 verify for every message under
- * OpenSSL). libsodium refuses both for keys and for R; so do we.
+ * OpenSSL). libsodium refuses both for keys and for R; so do we. Byte
+ * comparisons only: it runs on every record.
  */
 export function isWeakEd25519Point (encoded: Uint8Array): boolean {
   if (encoded.byteLength !== 32) return true
-  let y = BigInt(encoded[31] & 0x7f)
-  for (let i = 30; i >= 0; i--) y = (y << 8n) | BigInt(encoded[i])
-  return y >= FIELD_P || SMALL_ORDER_Y.has(y)
+  const top = encoded[31] & 0x7f
+  // y >= p = 2^255 - 19: 0x7f, then 30 bytes of 0xff, then a low byte of at least 0xed
+  if (top === 0x7f && encoded[0] >= 0xed) {
+    let i = 30
+    while (i > 0 && encoded[i] === 0xff) i--
+    if (i === 0) return true
+  }
+  next: for (const y of SMALL_ORDER_Y) {
+    if (top !== y[31]) continue
+    for (let i = 0; i < 31; i++) if (encoded[i] !== y[i]) continue next
+    return true
+  }
+  return false
 }
 
 /**

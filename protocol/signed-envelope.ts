@@ -32,7 +32,7 @@ export type DecodedEnvelope<T> =
   | { ok: false, reason: EnvelopeRejectReason, detail?: string }
 
 const EMPTY = new Uint8Array(0)
-const only = (fields: Map<number, Array<Uint8Array | bigint>>, n: number): Uint8Array => (fields.get(n)?.[0] as Uint8Array | undefined) ?? EMPTY
+const only = (fields: Map<number, Array<Uint8Array | bigint | number>>, n: number): Uint8Array => (fields.get(n)?.[0] as Uint8Array | undefined) ?? EMPTY
 
 /**
  * Steps 2-5 of every signed record's validation (docs/protocol.md §3):

@@ -1,7 +1,7 @@
 /**
  * What the vector generators share: fixed identities, a fixed clock, hex,
  * the JSON shape of a case and a check that the implementation agrees with
- * every outcome the generator states. docs/protocol.md §10 describes the files.
+ * every outcome the generator states. docs/protocol.md §9 describes the files.
  */
 import { writeFileSync } from 'node:fs'
 import { privateKeyFromRaw, privateKeyToProtobuf } from '@libp2p/crypto/keys'

@@ -43,7 +43,8 @@ export async function dhtPresenceVectors (): Promise<VectorFile> {
     refusal('2,049 bytes', 'as on gossip', paddedTo(2_049), 'oversize', ctx(A)),
     refusal('expired', 'expires_at > now of the validating node', good, 'expired', ctx(A, { now: NOW + 60_000 })),
     refusal('future', 'issued_at <= now + 30 s', good, 'future', ctx(A, { now: NOW - 30_001 })),
-    refusal('bad signature', 'checked last', flipped, 'bad-signature', ctx(A))
+    refusal('bad signature', 'checked last', flipped, 'bad-signature', ctx(A)),
+    refusal('older than the stored record and forged', 'the replay check comes before the signature', flipped, 'replay', ctx(A, { storedSeq: '6' }))
   ]
 
   const s = (seq: string, over: Partial<RecordJson> = {}): string => hex(signedRecord(A, record({ seq, ...over })))

@@ -17,7 +17,7 @@ const DIR = new URL('../../docs/vectors/', import.meta.url)
 const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).sort()
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
-/** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §10). */
+/** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
 const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names']
 
 /** Every reason a decoder can give appears in some vector. */

@@ -3,7 +3,7 @@
  * docs/vectors/ maps onto protocol/. Every adapter reads only the JSON case
  * (identities are rebuilt from the seeds the file lists), runs the encoder
  * when the case has `encode`, and always the decoder on `bytes`.
- * docs/protocol.md §10 says how to add a wire type.
+ * docs/protocol.md §9 says how to add a wire type.
  */
 import { privateKeyFromProtobuf, privateKeyFromRaw, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
