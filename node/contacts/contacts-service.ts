@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { ContactReceipt } from '../../protocol/pb/contact.js'
+import { ContactKind, ContactReceipt } from '../../protocol/pb/contact.js'
 import {
   checkGreeting, kindToPb, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, newRequestId, openContactMessage, requestIdHex, sealContactMessage
 } from '../../protocol/contact-request.js'
@@ -249,7 +249,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       } else {
         this.log('refused a contact message from %p: %s %s', connection.remotePeer, res.reason, res.detail ?? '')
         // a duplicate was stored before: confirm it so the sender stops retrying
-        receipt = { requestId: new Uint8Array(0), kind: kindToPb('request'), accepted: res.reason === 'duplicate' }
+        receipt = { requestId: new Uint8Array(0), kind: ContactKind.KIND_UNSPECIFIED, accepted: res.reason === 'duplicate' }
       }
       await lp.write(ContactReceipt.encode(receipt), { signal })
       await stream.close({ signal })
