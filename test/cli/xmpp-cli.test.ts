@@ -2,26 +2,14 @@
  * The CLI side of the XMPP endpoint and PIDF: `start --xmpp`, the password
  * command, `who --pidf` against a running node.
  */
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cli, MAIN } from './run-cli.js'
 
 afterAll(cleanupHomes)
-
-const MAIN = path.resolve(import.meta.dirname, '../../cli/main.ts')
-const run = promisify(execFile)
-
-async function cli (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, DEBUG: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (err: any) {
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
-}
 
 describe('presence-mesh CLI: XMPP and PIDF', () => {
   it('xmpp-password prints one password, kept 0600; --rotate replaces it', async () => {
