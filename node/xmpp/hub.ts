@@ -34,6 +34,7 @@ export class XmppHub implements SessionHost {
   private readonly owner: OwnerPresence
   private readonly iq: IqHandler
   private readonly listeners: Listeners
+  private stopped = false
 
   constructor (node: PresenceNodeApi, jids: JidMapper, log: Logger, acks: ClientAcks) {
     const ctx: XmppContext = { node, jids, log, sessions: new Sessions() }
@@ -72,7 +73,9 @@ export class XmppHub implements SessionHost {
     for (const [name, fn] of Object.entries(this.listeners)) this.ctx.node.addEventListener(name as keyof PresenceNodeEvents, this.guarded(name, fn))
   }
 
+  /** Stops following the node; clients that leave from now on change nothing (the node is stopping). */
   stop (): void {
+    this.stopped = true
     for (const [name, fn] of Object.entries(this.listeners)) this.ctx.node.removeEventListener(name as keyof PresenceNodeEvents, this.guarded(name, fn))
     this.messages.stop()
   }
@@ -101,7 +104,7 @@ export class XmppHub implements SessionHost {
 
   unbind (session: OwnerSession): void {
     const state = this.ctx.sessions.unbind(session)
-    if (state != null) void this.owner.onUnavailable(state).catch((err) => { this.ctx.log.error('going unavailable failed - %e', err) })
+    if (state != null && !this.stopped) void this.owner.onUnavailable(state).catch((err) => { this.ctx.log.error('going unavailable failed - %e', err) })
   }
 
   async stanza (session: OwnerSession, el: Element): Promise<void> {

@@ -78,13 +78,13 @@ export class XmppEndpoint implements XmppServer {
     this.server = undefined
     if (server == null) return
     const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    this.hub?.stop()
     for (const conn of this.connections) conn.close('system-shutdown', 'the node is stopping')
     await Promise.race([
       Promise.all([...this.connections].map(async c => { await c.done })),
       new Promise(resolve => setTimeout(resolve, CLOSE_GRACE_MS * 2).unref?.())
     ])
     await closed
-    this.hub?.stop()
     await this.acks?.flush()
   }
 

@@ -160,6 +160,10 @@ describe('XMPP streams: TLS required', () => {
       expect(c.text()).not.toContain('mechanism')
       c.socket.write(plainAuth('x'))
       await c.until(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><encryption-required\/>/)
+      // stopping ends every stream with system-shutdown
+      await server.stop()
+      await c.until(/<system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/)
+      await c.closed
     } finally {
       await server.stop()
     }
