@@ -133,8 +133,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
         await node.control.start()
       }
-      if (opts.xmpp != null) {
-        node.xmpp = xmppServer(opts.xmpp)({ node, logger: libp2p.logger, home: opts.home })
+      // config.json's settings, the caller's (the CLI's --xmpp address) over them
+      const xmpp = opts.xmpp != null || config.xmpp != null ? { ...config.xmpp, ...definedOnly(opts.xmpp ?? {}) } : undefined
+      if (xmpp != null) {
+        node.xmpp = xmppServer(xmpp)({ node, logger: libp2p.logger, home: opts.home })
         await node.xmpp.start()
       }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
@@ -374,6 +376,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
       await releaseHome(this.home)
     }
   }
+}
+
+function definedOnly<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function contactInfo (p: Person): ContactInfo {

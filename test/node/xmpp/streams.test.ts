@@ -5,8 +5,12 @@
  * offers when. Each case ends that connection with the right stream error
  * and leaves the endpoint serving the next client.
  */
+import fs from 'node:fs/promises'
 import net from 'node:net'
+import path from 'node:path'
+import tls from 'node:tls'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { loadTlsMaterial } from '../../../node/xmpp/certificate.js'
 import { xmppServer } from '../../../node/xmpp/index.js'
 import { cleanupHomes, tmpHome, waitFor } from '../../helpers.js'
 import { passwordOf } from './client.js'
@@ -172,5 +176,34 @@ describe('XMPP streams: TLS required', () => {
   it('a non-loopback address always requires TLS', async () => {
     const server = xmppServer({ listen: '0.0.0.0:0', requireTls: false })(stubComponents(await tmpHome('xmpp-any')))
     expect(server.info().tlsRequired).toBe(true)
+  })
+})
+
+describe('XMPP streams: a configured certificate', () => {
+  it('is the one STARTTLS presents', async () => {
+    const made = await loadTlsMaterial(await tmpHome('xmpp-own-cert'), 'mesh.example', '127.0.0.1')
+    const dir = await tmpHome('xmpp-cert-files')
+    await fs.writeFile(path.join(dir, 'c.pem'), made.cert)
+    await fs.writeFile(path.join(dir, 'k.pem'), made.key, { mode: 0o600 })
+    const server = xmppServer({ listen: '127.0.0.1:0', domain: 'mesh.example', tls: { cert: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem') } })(stubComponents(await tmpHome('xmpp-cfg')))
+    await server.start()
+    try {
+      expect(server.info().fingerprint).toBe(made.fingerprint)
+      const c = await raw(Number(server.info().address.split(':')[1]), HEADER.replace("to='localhost'", "to='mesh.example'"))
+      await c.until(/<\/stream:features>/)
+      c.socket.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+      await c.until(/<proceed/)
+      c.socket.removeAllListeners('data')
+      const secured = tls.connect({ socket: c.socket, servername: 'mesh.example', ca: [made.cert] })
+      await new Promise<void>((resolve, reject) => { secured.once('secureConnect', resolve); secured.once('error', reject) })
+      expect(secured.getPeerX509Certificate()?.fingerprint256).toBe(made.fingerprint)
+      let out = ''
+      secured.on('data', (d: Buffer) => { out += d.toString() })
+      secured.write(HEADER.replace("to='localhost'", "to='mesh.example'"))
+      await waitFor(() => out.includes('<mechanism>SCRAM-SHA-1</mechanism>') && !out.includes('starttls'), 'features after TLS, without STARTTLS')
+      secured.destroy()
+    } finally {
+      await server.stop()
+    }
   })
 })

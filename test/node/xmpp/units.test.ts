@@ -8,6 +8,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { xml } from '@xmpp/xml'
 import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../../node/config.js'
 import { isLoopback, parseXmppAddress } from '../../../node/xmpp/address.js'
 import { loadTlsMaterial } from '../../../node/xmpp/certificate.js'
 import { xmppPassword, readPassword } from '../../../node/xmpp/credentials.js'
@@ -186,5 +187,20 @@ describe('the kept certificate', () => {
   it('a configured certificate that cannot be read is a clear error', async () => {
     await expect(loadTlsMaterial(await tmpHome('cert2'), 'localhost', '127.0.0.1', { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' }))
       .rejects.toMatchObject({ name: 'XmppTlsError', file: '/nonexistent/cert.pem' })
+  })
+})
+
+describe('config.json: the xmpp section', () => {
+  it('is read with paths relative to the home, and refused when wrong', async () => {
+    const home = await tmpHome('cfg')
+    const write = async (xmpp: unknown): Promise<void> => { await fs.writeFile(path.join(home, 'config.json'), JSON.stringify({ xmpp })) }
+    await write({ listen: '127.0.0.1:5333', domain: 'mesh.example', cert: 'tls/c.pem', key: '/abs/k.pem', requireTls: true })
+    expect((await loadConfig(home)).xmpp).toEqual({ listen: '127.0.0.1:5333', domain: 'mesh.example', tls: { cert: path.join(home, 'tls/c.pem'), key: '/abs/k.pem' }, requireTls: true })
+    await write({})
+    expect((await loadConfig(home)).xmpp).toEqual({})
+    for (const bad of [{ cert: 'c.pem' }, { port: 5222 }, { requireTls: 'yes' }, { domain: 7 }, []]) {
+      await write(bad)
+      await expect(loadConfig(home)).rejects.toMatchObject({ name: 'ConfigError' })
+    }
   })
 })
