@@ -86,14 +86,31 @@ export const PEER_STORE_LIMITS = {
   maxPeerAge: 30 * 24 * 3600_000
 }
 
+/** What a relay grants: see RELAY_LIMITS. */
+export interface RelayLimits {
+  /** Clients holding a slot at once; more are refused. */
+  maxReservations: number
+  /** A slot lasts this long unless its holder renews it (clients renew 5 minutes before the end, at least 30 s after reserving). */
+  reservationTtl: number
+  /** A relayed connection is cut after this many ms (the relay counts milliseconds; see docs/operations.md). */
+  defaultDurationLimit: number
+  /** ...or once this many bytes crossed it, both directions together. */
+  defaultDataLimit: bigint
+}
+
 /**
- * What a relay (--relay) grants each reservation: presence and chat are
- * small, so a relayed connection may live 10 minutes and carry 1 MiB before
- * the peers reconnect (DCUtR usually upgrades it to a direct one first).
+ * What a relay (--relay) grants, sized for presence and chat
+ * (docs/operations.md has the measurements). A pair that stays relayed (a
+ * symmetric NAT on either side) reconnects through the relay at once when a
+ * limit cuts their connection (the follow loop in discovery) and chat
+ * resends what was not acknowledged. A reservation of a user who left
+ * holds its slot until it expires: 30 minutes, renewed by its holder 5
+ * minutes before the end.
  */
-export const RELAY_LIMITS = {
+export const RELAY_LIMITS: RelayLimits = {
   maxReservations: 128,
-  defaultDurationLimit: 10 * 60_000,
+  reservationTtl: 30 * 60_000,
+  defaultDurationLimit: 2 * 60_000,
   defaultDataLimit: 1n << 20n
 }
 
@@ -110,6 +127,8 @@ export interface NodeOptions {
   contacts?: ContactsServiceInit
   /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
   relay?: boolean
+  /** Overrides RELAY_LIMITS for a relay (tests cross the limits in seconds instead of minutes). */
+  relayLimits?: Partial<RelayLimits>
   /** Only query the DHT, never answer (a node that is not reachable, or on a metered link). */
   dhtClientMode?: boolean
   /** Discover peers on the LAN by mDNS (default true here; PresenceNode turns it off for sharedHost and PRESENCE_MESH_MDNS=off). */
@@ -179,7 +198,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       autoNAT: autoNAT(),
       dcutr: dcutr(),
-      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: RELAY_LIMITS }) } : {}),
+      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: { ...RELAY_LIMITS, ...opts.relayLimits } }) } : {}),
       // the dialer listens to the mdns service, so it comes after it
       ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
     }
