@@ -23,6 +23,7 @@ import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
@@ -30,6 +31,7 @@ import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { Locator } from './locator/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
+import type { HolePunch } from './discovery/hole-punch.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -56,6 +58,7 @@ export type PresenceServices = {
   /** Only with mDNS on. */
   mdnsDialer?: MdnsDialer
   dhtPresence: DhtPresenceService
+  holePunch: HolePunch
 }
 
 export type PresenceLibp2p = Libp2p<PresenceServices>
@@ -198,6 +201,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       autoNAT: autoNAT(),
       dcutr: dcutr(),
+      // what DCUtR cannot do over TCP in Node: see node/discovery/hole-punch.ts
+      holePunch: holePunch(),
       ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: { ...RELAY_LIMITS, ...opts.relayLimits } }) } : {}),
       // the dialer listens to the mdns service, so it comes after it
       ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
