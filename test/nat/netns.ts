@@ -76,7 +76,7 @@ export function unsupportedReason (): string | null {
   if (r.status !== 0) return `ip netns add failed: ${r.stderr.trim()}`
   try {
     const t = spawnSync('ip', ['netns', 'exec', probe, 'nft', '-f', '-'], {
-      input: 'table ip t { chain p { type nat hook postrouting priority srcnat; masquerade } }', encoding: 'utf8'
+      input: 'table ip t {\n chain p {\n  type nat hook postrouting priority srcnat;\n  masquerade random\n }\n}\n', encoding: 'utf8'
     })
     if (t.status !== 0) return `nftables NAT does not work in a namespace: ${t.stderr.trim()}`
   } finally {

@@ -33,6 +33,8 @@ export interface NatScenarioOptions {
   presenceTtlMs: number
   /** Fails the scenario when a step takes longer. */
   stepTimeoutMs?: number
+  /** Before finishing, wait for a relayed connection between them that opens this long after the reservation (proves it was renewed). */
+  relayedOpenAfterMs?: number
   log?: (line: string) => void
 }
 
@@ -55,6 +57,12 @@ export interface NatScenarioResult {
   limitCuts: number
   /** Longest time Alice had no connection to Bob, after the first. */
   longestGapMs: number
+  /** From Bob's relay reservation to the last relayed connection between them that opened (past the reservation's lifetime only if it was renewed). */
+  lastRelayedOpenMs: number
+  /** Bytes that crossed the relay on Alice's closed relayed connections to Bob (both directions), and per minute of their lifetime. */
+  relayedBytes: { total: number, perMinute: number }
+  /** Alice's hole punches: attempts, direct connections, failures. */
+  punches: { attempts: number, direct: number, failed: number }
   presence: { changes: number, seen: number, flaps: number }
   messages: { sent: number, delivered: number, duplicates: number, missing: number, lastDeliveredMs: number }
   soakMs: number
@@ -103,10 +111,8 @@ export async function probeMapping (net: NatNetwork): Promise<NatMapping> {
       server.once('exit', code => { reject(new Error(`probe server exited ${code}`)) })
     })
     const trials: NatMapping['trials'] = []
-    for (const local of [40001, 40002, 40003]) {
-      const out = await runIn(net, net.ns.homeA, [process.execPath, '--import', 'tsx', PROBE, 'client', WAN.relay, String(local), '7001', '7002'])
-      trials.push(JSON.parse(out.trim()))
-    }
+    const out = await runIn(net, net.ns.homeA, [process.execPath, '--import', 'tsx', PROBE, 'client', WAN.relay, '40001,40002,40003', '7001', '7002'])
+    for (const line of out.trim().split('\n')) trials.push(JSON.parse(line))
     return {
       trials,
       endpointIndependent: trials.every(t => t.seen.every(p => p === t.seen[0])),
@@ -119,6 +125,8 @@ export async function probeMapping (net: NatNetwork): Promise<NatMapping> {
 
 const relayed = (addr: string): boolean => addr.includes('/p2p-circuit')
 const PUBLIC = { defaultVisibility: 'public' as const }
+/** Messages go out in batches spread over the soak, so some are in flight when a limit cuts the link. */
+const BATCH = 10
 
 export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScenarioResult> {
   const log = opts.log ?? (() => {})
@@ -161,6 +169,7 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
 
     // each holds a slot on the relay, and announces the relayed address
     const bobRelayed = await until(async () => (await bob.call<string[]>('addresses')).find(relayed), 'bob to announce a relayed address', step)
+    const reservedAt = Date.now()
     await until(async () => (await alice.call<string[]>('addresses')).some(relayed), 'alice to announce a relayed address', step)
 
     // Bob tells Alice his address; she asks, he accepts
@@ -178,30 +187,47 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
     const soakStart = Date.now()
     const notes: Array<{ who: NodeProcess, watcher: NodeProcess, note: string }> = []
     const sends: Array<Promise<unknown>> = []
-    const batches = Math.max(1, Math.ceil(opts.messages / 10))
-    const steps = Math.max(batches, opts.presenceChanges * 2)
-    for (let i = 0; i < steps; i++) {
-      const at = soakStart + Math.floor(opts.soakMs * i / steps)
-      await sleep(Math.max(0, at - Date.now()))
-      if (i < batches) {
-        const count = Math.min(10, opts.messages - i * 10)
-        sends.push(alice.call('sendMany', bob.peerId, `alice->bob ${i}`, count))
-        sends.push(bob.call('sendMany', alice.peerId, `bob->alice ${i}`, count))
-      }
-      if (i % Math.ceil(steps / (opts.presenceChanges * 2)) === 0 && notes.length < opts.presenceChanges * 2) {
-        const [who, watcher] = notes.length % 2 === 0 ? [alice, bob] : [bob, alice]
-        const note = `note ${notes.length}`
-        notes.push({ who, watcher, note })
-        await who.call('setPresence', { status: notes.length % 4 < 2 ? 'away' : 'online', note })
-      }
+    const batches = Math.max(1, Math.ceil(opts.messages / BATCH))
+    const changes = opts.presenceChanges * 2
+    const actions: Array<{ at: number, run: () => Promise<void> }> = []
+    for (let i = 0; i < batches; i++) {
+      const count = Math.min(BATCH, opts.messages - i * BATCH)
+      actions.push({
+        at: opts.soakMs * i / batches,
+        run: async () => {
+          sends.push(alice.call('sendMany', bob.peerId, `alice->bob ${i}`, count))
+          sends.push(bob.call('sendMany', alice.peerId, `bob->alice ${i}`, count))
+        }
+      })
+    }
+    for (let i = 0; i < changes; i++) {
+      const [who, watcher] = i % 2 === 0 ? [alice, bob] : [bob, alice]
+      const note = `note ${i}`
+      actions.push({
+        at: opts.soakMs * (i + 0.5) / changes,
+        run: async () => {
+          notes.push({ who, watcher, note })
+          await who.call('setPresence', { status: i % 4 < 2 ? 'away' : 'online', note })
+        }
+      })
+    }
+    for (const a of actions.sort((x, y) => x.at - y.at)) {
+      await sleep(Math.max(0, soakStart + a.at - Date.now()))
+      await a.run()
     }
     await Promise.all(sends)
     await sleep(Math.max(0, soakStart + opts.soakMs - Date.now()))
     const soakMs = Date.now() - soakStart
 
+    if (opts.relayedOpenAfterMs != null) {
+      const after = reservedAt + opts.relayedOpenAfterMs
+      await until(() => alice.events.some(e => e.event === 'connection:open' && e.peer === bob.peerId && e.limited && e.at > after),
+        'a relayed connection after the reservation\'s first lifetime', step)
+    }
+
     // everything sent arrives exactly once
     const texts = (events: any[], from: string): string[] => events.filter(e => e.event === 'chat-message' && e.message.peer === from && e.message.direction === 'in').map(e => e.message.text)
-    const expected = (prefix: string): string[] => Array.from({ length: batches }, (_, i) => Array.from({ length: Math.min(10, opts.messages - i * 10) }, (_, j) => `${prefix} ${i} ${j}`)).flat()
+    const expected = (prefix: string): string[] => Array.from({ length: batches }, (_, i) => Array.from({ length: Math.min(BATCH, opts.messages - i * BATCH) }, (_, j) => `${prefix} ${i} ${j}`)).flat()
     await until(() => new Set(texts(bob.events, alice.peerId)).size >= opts.messages && new Set(texts(alice.events, bob.peerId)).size >= opts.messages,
       'every message to arrive', step * 2)
     const lastDeliveredMs = Date.now() - soakStart
@@ -235,20 +261,29 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
     const links = alice.events.filter(e => (e.event === 'connection:open' || e.event === 'connection:close') && e.peer === bob.peerId)
     const direct = links.find(e => e.event === 'connection:open' && !e.limited)
     const relayedOpened = new Set(links.filter(e => e.event === 'connection:open' && e.limited).map(e => e.id)).size
-    const limitCuts = links.filter(e => e.event === 'connection:close' && e.limited).length
-    let open = 0
+    // a relayed connection that closes while there is no direct one was cut
+    // by the relay's limits; one closed after a hole punch was not
+    const open = new Map<string, boolean>()
+    let limitCuts = 0
     let gapFrom: number | undefined
     let longestGapMs = 0
     for (const e of links) {
       if (e.event === 'connection:open') {
-        if (open === 0 && gapFrom != null) longestGapMs = Math.max(longestGapMs, e.at - gapFrom)
-        open++
+        if (open.size === 0 && gapFrom != null) longestGapMs = Math.max(longestGapMs, e.at - gapFrom)
+        open.set(e.id, e.limited)
       } else {
-        open = Math.max(0, open - 1)
-        if (open === 0) gapFrom = e.at
+        open.delete(e.id)
+        if (e.limited && ![...open.values()].some(limited => !limited)) limitCuts++
+        if (open.size === 0) gapFrom = e.at
       }
     }
-    if (open === 0 && gapFrom != null) longestGapMs = Math.max(longestGapMs, Date.now() - gapFrom)
+    if (open.size === 0 && gapFrom != null) longestGapMs = Math.max(longestGapMs, Date.now() - gapFrom)
+
+    const closedRelayed = links.filter(e => e.event === 'connection:close' && e.limited && e.bytesLeft != null)
+    const relayedTotal = closedRelayed.reduce((n, e) => n + opts.relayLimits.defaultDataLimit - Number(e.bytesLeft), 0)
+    const relayedMs = closedRelayed.reduce((n, e) => n + e.at - e.openedAt, 0)
+    const lastRelayedOpen = links.filter(e => e.event === 'connection:open' && e.limited).at(-1)
+    const punches = await alice.call('punchStats')
 
     await Promise.all([alice, bob, relay].map(async n => await n.call('stop').catch(() => {})))
     return {
@@ -259,6 +294,9 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
       relayedConnections: relayedOpened,
       limitCuts,
       longestGapMs,
+      lastRelayedOpenMs: lastRelayedOpen == null ? 0 : lastRelayedOpen.at - reservedAt,
+      relayedBytes: { total: relayedTotal, perMinute: relayedMs === 0 ? 0 : Math.round(relayedTotal * 60_000 / relayedMs) },
+      punches,
       presence: { changes: notes.length, seen: seenChanges, flaps },
       messages: { sent: opts.messages * 2, delivered: new Set(texts(bob.events, alice.peerId)).size + new Set(texts(alice.events, bob.peerId)).size, duplicates: ab.duplicates + ba.duplicates, missing: ab.missing + ba.missing, lastDeliveredMs },
       soakMs,

@@ -1,0 +1,51 @@
+/**
+ * Two people behind two home routers (Linux network namespaces with nftables
+ * NAT, test/nat/netns.ts), with short relay limits so that the symmetric run
+ * crosses several of them in well under a minute. `npm run nat` runs the same
+ * scenario for five minutes with the production limits.
+ */
+import { describe, expect, it } from 'vitest'
+import { unsupportedReason } from './netns.js'
+import { runNatScenario } from './scenario.js'
+import type { NatScenarioOptions } from './scenario.js'
+
+const reason = unsupportedReason()
+if (reason != null) console.warn(`NAT traversal tests skipped: ${reason}`)
+
+/** Short limits: a relayed connection lives 5 s or 64 KiB; a reservation 35 s unless renewed (clients renew after 30 s). */
+const SHORT: Omit<NatScenarioOptions, 'kind' | 'soakMs'> = {
+  relayLimits: { defaultDurationLimit: 5_000, defaultDataLimit: 64 * 1024, reservationTtl: 35_000 },
+  messages: 200,
+  presenceChanges: 3,
+  // a watcher turns a silent presentity offline after 6 s: any gap in the link longer than that is a flap
+  presenceTtlMs: 6_000,
+  stepTimeoutMs: 30_000
+}
+const log = (line: string): void => { if (process.env.DEBUG != null) console.log(line) }
+
+describe.skipIf(reason != null)('two contacts behind two NATs', () => {
+  it('cone NATs (port-preserving, endpoint-independent mapping): contacts through the relay, then a direct connection', async () => {
+    const r = await runNatScenario({ ...SHORT, kind: 'cone', soakMs: 10_000, log })
+    console.log(`cone NAT: contacts after ${r.contactMs} ms, direct after ${r.directMs} ms, punches ${JSON.stringify(r.punches)}`)
+    expect(r.mapping).toMatchObject({ endpointIndependent: true, portPreserving: true })
+    expect(r.directMs).not.toBeNull()
+    expect(r.directMs).toBeLessThan(10_000)
+    expect(r.presence).toEqual({ changes: 6, seen: 6, flaps: 0 })
+    expect(r.messages).toMatchObject({ sent: 400, delivered: 400, duplicates: 0, missing: 0 })
+  })
+
+  it('symmetric NATs: stays relayed across the relay\'s limits with no presence flap and no message lost or repeated', async () => {
+    // long enough for several duration and data limits, and for the reservation to be renewed once
+    const renewedBy = SHORT.relayLimits.reservationTtl + 2_000
+    const r = await runNatScenario({ ...SHORT, kind: 'symmetric', soakMs: 30_000, relayedOpenAfterMs: renewedBy, log })
+    console.log(`symmetric NAT: contacts after ${r.contactMs} ms, ${r.limitCuts} limit cuts, longest gap ${r.longestGapMs} ms, last relayed connection ${r.lastRelayedOpenMs} ms after the reservation`)
+    expect(r.mapping.endpointIndependent).toBe(false)
+    expect(r.directMs).toBeNull()
+    expect(r.punches.direct).toBe(0)
+    expect(r.limitCuts).toBeGreaterThanOrEqual(4)
+    // relayed connections kept opening after the first reservation's lifetime: it was renewed
+    expect(r.lastRelayedOpenMs).toBeGreaterThan(renewedBy)
+    expect(r.presence).toEqual({ changes: 6, seen: 6, flaps: 0 })
+    expect(r.messages).toMatchObject({ sent: 400, delivered: 400, duplicates: 0, missing: 0 })
+  })
+})
