@@ -35,6 +35,8 @@ export const PUNCH_TIMEOUT_MS = 10_000
 export const PUNCH_RETRY_MIN_MS = 60_000
 export const PUNCH_RETRY_MAX_MS = 60 * 60_000
 const MAX_PUNCH_MESSAGE_BYTES = 128
+/** Peers whose backoff is remembered; past this, entries whose backoff ended are dropped. */
+const MAX_BACKOFF_ENTRIES = 1024
 
 export class PunchError extends Error {
   override name = 'PunchError'
@@ -66,7 +68,7 @@ export interface HolePunch {
   stats: () => PunchStats
 }
 
-interface Backoff { failures: number, nextAt: number }
+interface Backoff { failures: number, at: number }
 
 class DefaultHolePunch implements HolePunch, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:hole-punch'
@@ -122,7 +124,7 @@ class DefaultHolePunch implements HolePunch, Startable {
   private async maybePunch (peer: PeerId, relayed: Connection): Promise<void> {
     const id = peer.toString()
     if (!this.started || relayed.limits == null || this.components.peerId.toString() > id) return
-    if (this.punching.has(id) || this.hasDirect(peer) || (this.backoff.get(id)?.nextAt ?? 0) > Date.now()) return
+    if (this.punching.has(id) || this.hasDirect(peer) || this.backingOff(id, 1)) return
     this.punching.add(id)
     this.counts.attempts++
     const signal = sharedSignal(AbortSignal.timeout(this.timeoutMs))
@@ -134,7 +136,7 @@ class DefaultHolePunch implements HolePunch, Startable {
       const ours = await this.publicAddress(relayed, port, signal)
       const sentAt = Date.now()
       await pb.write({ type: PunchMessage.Type.CONNECT, addr: ours.bytes }, { signal })
-      const theirs = dialable(await pb.read({ signal }))
+      const theirs = punchTarget(await pb.read({ signal }))
       const rtt = Date.now() - sentAt
       await pb.write({ type: PunchMessage.Type.SYNC }, { signal })
       // the responder dials on SYNC, half a round trip from now
@@ -155,15 +157,17 @@ class DefaultHolePunch implements HolePunch, Startable {
     const peer = relayed.remotePeer
     const id = peer.toString()
     const signal = sharedSignal(AbortSignal.timeout(this.timeoutMs))
-    if (relayed.limits == null || this.punching.has(id)) {
-      stream.abort(new PunchError('no punch needed or one already running'))
+    // the backoff binds the responder too (half of it, so that the initiator's
+    // next try is never early): a peer cannot make us send SYNs at will
+    if (relayed.limits == null || this.punching.has(id) || this.backingOff(id, 0.5)) {
+      stream.abort(new PunchError('no punch now: not relayed, one running, or backing off'))
       return
     }
     this.punching.add(id)
     this.counts.attempts++
     try {
       const pb = pbStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES }).pb(PunchMessage)
-      const theirs = dialable(await pb.read({ signal }))
+      const theirs = punchTarget(await pb.read({ signal }))
       const port = await freePort()
       const ours = await this.publicAddress(relayed, port, signal)
       await pb.write({ type: PunchMessage.Type.CONNECT, addr: ours.bytes }, { signal })
@@ -214,9 +218,21 @@ class DefaultHolePunch implements HolePunch, Startable {
     this.counts.failed++
     const id = peer.toString()
     const failures = (this.backoff.get(id)?.failures ?? 0) + 1
-    const wait = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(20, failures - 1))
-    this.backoff.set(id, { failures, nextAt: Date.now() + wait })
-    this.log('hole punch with %p failed (%d in a row), stay relayed for %d ms - %e', peer, failures, wait, err)
+    if (this.backoff.size >= MAX_BACKOFF_ENTRIES) {
+      for (const [other, b] of this.backoff) if (Date.now() >= b.at + this.backoffMs(b.failures)) this.backoff.delete(other)
+    }
+    this.backoff.set(id, { failures, at: Date.now() })
+    this.log('hole punch with %p failed (%d in a row), stay relayed for %d ms - %e', peer, failures, this.backoffMs(failures), err)
+  }
+
+  private backoffMs (failures: number): number {
+    return Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(20, failures - 1))
+  }
+
+  /** Whether `share` of the backoff after the last failure with this peer is still running. */
+  private backingOff (id: string, share: number): boolean {
+    const b = this.backoff.get(id)
+    return b != null && Date.now() < b.at + this.backoffMs(b.failures) * share
   }
 
   /**
@@ -242,7 +258,7 @@ class DefaultHolePunch implements HolePunch, Startable {
 }
 
 /** A peer's CONNECT address, if it is a plain public TCP address; anything else ends the punch. */
-function dialable (msg: PunchMessage): Multiaddr {
+export function punchTarget (msg: PunchMessage): Multiaddr {
   if (msg.type !== PunchMessage.Type.CONNECT || msg.addr == null) throw new PunchError(`expected CONNECT, got ${msg.type}`)
   const ma = multiaddr(msg.addr)
   if (!TCP.exactMatch(ma) || ma.getComponents().some(c => c.name === 'p2p' || c.name === 'dns' || c.name === 'dns4' || c.name === 'dns6')) {

@@ -54,13 +54,14 @@ export interface NatScenarioResult {
   directMs: number | null
   /** Relayed connections between Alice and Bob, as Alice saw them open, and how many the relay cut. */
   relayedConnections: number
-  limitCuts: number
+  /** Relayed connections between them that the relay cut, by which limit. */
+  limitCuts: { duration: number, data: number }
   /** Longest time Alice had no connection to Bob, after the first. */
   longestGapMs: number
   /** From Bob's relay reservation to the last relayed connection between them that opened (past the reservation's lifetime only if it was renewed). */
   lastRelayedOpenMs: number
-  /** Bytes that crossed the relay on Alice's closed relayed connections to Bob (both directions), and per minute of their lifetime. */
-  relayedBytes: { total: number, perMinute: number }
+  /** Bytes that crossed the relay between them (both directions), and per minute on connections that lived out their duration limit. */
+  relayedBytes: { total: number, perMinute: number | null }
   /** Alice's hole punches: attempts, direct connections, failures. */
   punches: { attempts: number, direct: number, failed: number }
   presence: { changes: number, seen: number, flaps: number }
@@ -261,27 +262,31 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
     const links = alice.events.filter(e => (e.event === 'connection:open' || e.event === 'connection:close') && e.peer === bob.peerId)
     const direct = links.find(e => e.event === 'connection:open' && !e.limited)
     const relayedOpened = new Set(links.filter(e => e.event === 'connection:open' && e.limited).map(e => e.id)).size
-    // a relayed connection that closes while there is no direct one was cut
-    // by the relay's limits; one closed after a hole punch was not
-    const open = new Map<string, boolean>()
-    let limitCuts = 0
+    // a relayed connection the relay cut lived its whole duration limit or
+    // used up its data limit (the client counts the same bytes the relay does)
+    const { defaultDurationLimit, defaultDataLimit } = opts.relayLimits
+    const used = (e: any): number => e.bytesLeft == null ? 0 : defaultDataLimit - Number(e.bytesLeft)
+    const byDuration = (e: any): boolean => e.at - e.openedAt >= defaultDurationLimit * 0.95
+    const byData = (e: any): boolean => used(e) >= defaultDataLimit * 0.95
+    const closedRelayed = links.filter(e => e.event === 'connection:close' && e.limited)
+    const limitCuts = { duration: closedRelayed.filter(byDuration).length, data: closedRelayed.filter(e => !byDuration(e) && byData(e)).length }
+    const open = new Set<string>()
     let gapFrom: number | undefined
     let longestGapMs = 0
     for (const e of links) {
       if (e.event === 'connection:open') {
         if (open.size === 0 && gapFrom != null) longestGapMs = Math.max(longestGapMs, e.at - gapFrom)
-        open.set(e.id, e.limited)
+        open.add(e.id)
       } else {
         open.delete(e.id)
-        if (e.limited && ![...open.values()].some(limited => !limited)) limitCuts++
         if (open.size === 0) gapFrom = e.at
       }
     }
     if (open.size === 0 && gapFrom != null) longestGapMs = Math.max(longestGapMs, Date.now() - gapFrom)
+    // traffic of a relayed pair: connections that lived out their duration limit
+    const fullLives = closedRelayed.filter(byDuration)
+    const fullMs = fullLives.reduce((n, e) => n + e.at - e.openedAt, 0)
 
-    const closedRelayed = links.filter(e => e.event === 'connection:close' && e.limited && e.bytesLeft != null)
-    const relayedTotal = closedRelayed.reduce((n, e) => n + opts.relayLimits.defaultDataLimit - Number(e.bytesLeft), 0)
-    const relayedMs = closedRelayed.reduce((n, e) => n + e.at - e.openedAt, 0)
     const lastRelayedOpen = links.filter(e => e.event === 'connection:open' && e.limited).at(-1)
     const punches = await alice.call('punchStats')
 
@@ -295,7 +300,10 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
       limitCuts,
       longestGapMs,
       lastRelayedOpenMs: lastRelayedOpen == null ? 0 : lastRelayedOpen.at - reservedAt,
-      relayedBytes: { total: relayedTotal, perMinute: relayedMs === 0 ? 0 : Math.round(relayedTotal * 60_000 / relayedMs) },
+      relayedBytes: {
+        total: closedRelayed.reduce((n, e) => n + used(e), 0),
+        perMinute: fullMs === 0 ? null : Math.round(fullLives.reduce((n, e) => n + used(e), 0) * 60_000 / fullMs)
+      },
       punches,
       presence: { changes: notes.length, seen: seenChanges, flaps },
       messages: { sent: opts.messages * 2, delivered: new Set(texts(bob.events, alice.peerId)).size + new Set(texts(alice.events, bob.peerId)).size, duplicates: ab.duplicates + ba.duplicates, missing: ab.missing + ba.missing, lastDeliveredMs },
