@@ -17,10 +17,9 @@
  * it has no direct connection to. Only public addresses are ever dialed.
  */
 import net from 'node:net'
-import { getNetConfig, isPrivate, pbStream } from '@libp2p/utils'
+import { getNetConfig, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TCP } from '@multiformats/multiaddr-matcher'
-import { PunchMessage } from '../../protocol/pb/punch.js'
+import { decodePunch, encodePunch, MAX_PUNCH_MESSAGE_BYTES } from '../../protocol/punch.js'
 import { sharedSignal } from '../signals.js'
 import { connectFrom, socketConnection } from './socket-connection.js'
 import type { Identify } from '@libp2p/identify'
@@ -34,7 +33,6 @@ export const PUNCH_TIMEOUT_MS = 10_000
 /** After a failed attempt the pair stays relayed this long, doubling per failure up to the max. */
 export const PUNCH_RETRY_MIN_MS = 60_000
 export const PUNCH_RETRY_MAX_MS = 60 * 60_000
-const MAX_PUNCH_MESSAGE_BYTES = 128
 /** Peers whose backoff is remembered; past this, entries whose backoff ended are dropped. */
 const MAX_BACKOFF_ENTRIES = 1024
 
@@ -131,14 +129,14 @@ class DefaultHolePunch implements HolePunch, Startable {
     let stream: Stream | undefined
     try {
       stream = await relayed.newStream(PUNCH_PROTOCOL, { runOnLimitedConnection: true, signal })
-      const pb = pbStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES }).pb(PunchMessage)
+      const lp = lpStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES })
       const port = await freePort()
       const ours = await this.publicAddress(relayed, port, signal)
       const sentAt = Date.now()
-      await pb.write({ type: PunchMessage.Type.CONNECT, addr: ours.bytes }, { signal })
-      const theirs = punchTarget(await pb.read({ signal }))
+      await lp.write(encodePunch({ kind: 'connect', addr: ours }), { signal })
+      const theirs = expect(await lp.read({ signal }), 'connect')
       const rtt = Date.now() - sentAt
-      await pb.write({ type: PunchMessage.Type.SYNC }, { signal })
+      await lp.write(encodePunch({ kind: 'sync' }), { signal })
       // the responder dials on SYNC, half a round trip from now
       await new Promise(resolve => setTimeout(resolve, Math.floor(rtt / 2)))
       await this.dial(peer, theirs, port, true, signal)
@@ -166,13 +164,12 @@ class DefaultHolePunch implements HolePunch, Startable {
     this.punching.add(id)
     this.counts.attempts++
     try {
-      const pb = pbStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES }).pb(PunchMessage)
-      const theirs = punchTarget(await pb.read({ signal }))
+      const lp = lpStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES })
+      const theirs = expect(await lp.read({ signal }), 'connect')
       const port = await freePort()
       const ours = await this.publicAddress(relayed, port, signal)
-      await pb.write({ type: PunchMessage.Type.CONNECT, addr: ours.bytes }, { signal })
-      const sync = await pb.read({ signal })
-      if (sync.type !== PunchMessage.Type.SYNC) throw new PunchError(`expected SYNC, got ${sync.type}`)
+      await lp.write(encodePunch({ kind: 'connect', addr: ours }), { signal })
+      expect(await lp.read({ signal }), 'sync')
       // both ends of a simultaneous open are dialers: the initiator runs the handshake as such
       await this.dial(peer, theirs, port, false, signal)
       await stream.close({ signal }).catch(() => {})
@@ -257,15 +254,14 @@ class DefaultHolePunch implements HolePunch, Startable {
   }
 }
 
-/** A peer's CONNECT address, if it is a plain public TCP address; anything else ends the punch. */
-export function punchTarget (msg: PunchMessage): Multiaddr {
-  if (msg.type !== PunchMessage.Type.CONNECT || msg.addr == null) throw new PunchError(`expected CONNECT, got ${msg.type}`)
-  const ma = multiaddr(msg.addr)
-  if (!TCP.exactMatch(ma) || ma.getComponents().some(c => c.name === 'p2p' || c.name === 'dns' || c.name === 'dns4' || c.name === 'dns6')) {
-    throw new PunchError(`not a TCP address: ${ma.toString()}`)
-  }
-  if (isPrivate(ma)) throw new PunchError(`not a public address: ${ma.toString()}`)
-  return ma
+/** The next message, of the kind the protocol expects now; anything else ends the punch. */
+function expect (bytes: { subarray: () => Uint8Array }, kind: 'connect'): Multiaddr
+function expect (bytes: { subarray: () => Uint8Array }, kind: 'sync'): undefined
+function expect (bytes: { subarray: () => Uint8Array }, kind: 'connect' | 'sync'): Multiaddr | undefined {
+  const res = decodePunch(bytes.subarray())
+  if (!res.ok) throw new PunchError(`bad punch message: ${res.reason}`)
+  if (res.frame.kind !== kind) throw new PunchError(`expected ${kind}, got ${res.frame.kind}`)
+  return res.frame.kind === 'connect' ? res.frame.addr : undefined
 }
 
 /** A local TCP port nothing uses right now (the kernel picks it; we release it at once). */

@@ -1,15 +1,15 @@
 /**
  * The hole punch service's rules, with stubbed components: who starts, on
- * which connections, how failures back off, and which addresses a peer may
- * make us dial. The punch itself runs in test/nat/nat-traversal.test.ts.
+ * which connections, and how failures back off (test/protocol/punch.test.ts:
+ * which addresses a peer may make us dial). The punch itself runs in
+ * test/nat/nat-traversal.test.ts.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
-import { holePunch, punchTarget } from '../../node/discovery/hole-punch.js'
-import { PunchMessage } from '../../protocol/pb/punch.js'
+import { holePunch } from '../../node/discovery/hole-punch.js'
 import { waitFor } from '../helpers.js'
 import type { HolePunch, HolePunchComponents } from '../../node/discovery/hole-punch.js'
 import type { Connection, PeerId, Startable, Topology } from '@libp2p/interface'
@@ -77,23 +77,5 @@ describe('hole punch: who starts and when', () => {
     b.connect(low, connection(low, true, () => { opened++ }))
     expect(b.stats().attempts).toBe(0)
     expect(opened).toBe(2)
-  })
-})
-
-describe('hole punch: the address a peer sends', () => {
-  const connect = (addr: string): PunchMessage => ({ type: PunchMessage.Type.CONNECT, addr: multiaddr(addr).bytes })
-
-  it('accepts a public IP with a TCP port', () => {
-    expect(punchTarget(connect('/ip4/16.0.0.11/tcp/40001')).toString()).toBe('/ip4/16.0.0.11/tcp/40001')
-    expect(punchTarget(connect('/ip6/2600::1/tcp/40001')).toString()).toBe('/ip6/2600::1/tcp/40001')
-  })
-
-  it('refuses private addresses, names, peer ids, other transports and other messages', () => {
-    for (const addr of ['/ip4/10.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/22', '/ip4/192.168.1.1/tcp/80', '/ip6/::1/tcp/1',
-      '/dns4/example.com/tcp/1', '/ip4/16.0.0.11/tcp/1/p2p/12D3KooWCSqfupiWRh7NXEa7qgG5wpvwXNEFz2p2RFVFRFA2hpL3', '/ip4/16.0.0.11/udp/1']) {
-      expect(() => punchTarget(connect(addr)), addr).toThrow()
-    }
-    expect(() => punchTarget({ type: PunchMessage.Type.SYNC })).toThrow(/expected CONNECT/)
-    expect(() => punchTarget({ type: PunchMessage.Type.CONNECT })).toThrow(/expected CONNECT/)
   })
 })
