@@ -38,17 +38,17 @@ describe.skipIf(reason != null)('two contacts behind two NATs', () => {
     // long enough for several duration and data limits, and for the reservation to be renewed once
     const renewedBy = SHORT.relayLimits.reservationTtl + 2_000
     const r = await runNatScenario({ ...SHORT, kind: 'symmetric', soakMs: 30_000, relayedOpenAfterMs: renewedBy, log })
-    console.log(`symmetric NAT: ${JSON.stringify(r.relayedBytes)} relayed bytes, contacts after ${r.contactMs} ms, limit cuts ${JSON.stringify(r.limitCuts)}, longest gap ${r.longestGapMs} ms, last relayed connection ${r.lastRelayedOpenMs} ms after the reservation`)
+    console.log(`symmetric NAT: presence ${JSON.stringify(r.presence)}, ${JSON.stringify(r.relayedBytes)} relayed bytes, contacts after ${r.contactMs} ms, limit cuts ${JSON.stringify(r.limitCuts)}, longest gap ${r.longestGapMs} ms, last relayed connection ${r.lastRelayedOpenMs} ms after the reservation`)
     expect(r.mapping.endpointIndependent).toBe(false)
     expect(r.directMs).toBeNull()
     expect(r.punches.direct).toBe(0)
+    expect(r.presence).toEqual({ changes: 6, seen: 6, flaps: 0 })
+    expect(r.messages).toMatchObject({ sent: 400, delivered: 400, duplicates: 0, missing: 0 })
     // cut several times, by both limits
     expect(r.limitCuts.duration + r.limitCuts.data).toBeGreaterThanOrEqual(4)
     expect(r.limitCuts.duration).toBeGreaterThanOrEqual(1)
     expect(r.limitCuts.data).toBeGreaterThanOrEqual(1)
     // relayed connections kept opening after the first reservation's lifetime: it was renewed
     expect(r.lastRelayedOpenMs).toBeGreaterThan(renewedBy)
-    expect(r.presence).toEqual({ changes: 6, seen: 6, flaps: 0 })
-    expect(r.messages).toMatchObject({ sent: 400, delivered: 400, duplicates: 0, missing: 0 })
   })
 })

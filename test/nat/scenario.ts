@@ -244,7 +244,7 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
     const ba = count(texts(alice.events, bob.peerId), expected('bob->alice'))
     // the stores agree with what was shown
     for (const [node, peer, prefix] of [[bob, alice.peerId, 'alice->bob'], [alice, bob.peerId, 'bob->alice']] as const) {
-      const history = (await node.call<any[]>('history', peer, opts.messages * 4)).filter(m => m.direction === 'in').map(m => m.text)
+      const history = (await node.call<any[]>('history', peer, Math.max(1, opts.messages * 4))).filter(m => m.direction === 'in').map(m => m.text)
       const c = count(history, expected(prefix))
       ab.duplicates += c.duplicates
       ab.missing += c.missing
