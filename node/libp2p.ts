@@ -26,6 +26,7 @@ import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservati
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
+import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { Locator } from './locator/index.js'
@@ -34,6 +35,7 @@ import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReserv
 import type { HolePunch } from './discovery/hole-punch.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -209,5 +211,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     }
   }) as PresenceLibp2p
   peerInfoMapper.bind(node.services.dht)
+  const relay = (node.services as { relay?: CircuitRelayService }).relay
+  if (relay != null) guardReservations(relay)
   return node
 }

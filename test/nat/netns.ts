@@ -188,9 +188,9 @@ export function createNatNetwork (kind: NatKind): NatNetwork {
 }
 
 /** Child processes started inside namespaces are killed before the namespaces go. */
-const exitCallbacks: Array<() => void> = []
+const exitCallbacks = new Set<() => void>()
 export function onNetworkExit (fn: () => void): void {
-  exitCallbacks.push(fn)
+  exitCallbacks.add(fn)
 }
 
 function installExitHook (): void {

@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import readline from 'node:readline'
-import { killAllNodes, killAllNodesNow, spawnNode } from '../process-helpers.js'
+import { killAllNodesNow, spawnNode } from '../process-helpers.js'
 import { createNatNetwork, HOME_A, onNetworkExit, removeLeftovers, WAN } from './netns.js'
 import type { NatKind, NatNetwork } from './netns.js'
 import type { NodeProcess } from '../process-helpers.js'
@@ -137,6 +137,13 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
   const net = createNatNetwork(opts.kind)
   onNetworkExit(killAllNodesNow)
   const homes: string[] = []
+  // this scenario's processes only: another one may run beside it (the test runs cone and symmetric at once)
+  const procs: NodeProcess[] = []
+  const spawnIn = async (ns: string, options: Parameters<typeof spawnNode>[0]): Promise<NodeProcess> => {
+    const p = await spawnNode(options, step, net.exec(ns))
+    procs.push(p)
+    return p
+  }
   const home = async (name: string): Promise<string> => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), `pmnat-${name}-`))
     homes.push(dir)
@@ -146,7 +153,7 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
     const mapping = await probeMapping(net)
     log(`${opts.kind} NAT: ${JSON.stringify(mapping)}`)
 
-    const relay = await spawnNode({
+    const relay = await spawnIn(net.ns.relay, {
       home: await home('relay'),
       listen: [`/ip4/${WAN.relay}/tcp/4791`],
       relay: true,
@@ -155,16 +162,16 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
       sharedHost: false,
       mdns: false,
       roster: PUBLIC
-    }, step, net.exec(net.ns.relay))
+    })
     const relayAddr = `/ip4/${WAN.relay}/tcp/4791/p2p/${relay.peerId}`
-    const user = async (name: string, ns: string): Promise<NodeProcess> => await spawnNode({
+    const user = async (name: string, ns: string): Promise<NodeProcess> => await spawnIn(ns, {
       home: await home(name),
       listen: ['/ip4/0.0.0.0/tcp/4791'],
       bootstrap: [relayAddr],
       sharedHost: false,
       mdns: false,
       presence: { ttlMs: opts.presenceTtlMs }
-    }, step, net.exec(ns))
+    })
     const [alice, bob] = await Promise.all([user('alice', net.ns.homeA), user('bob', net.ns.homeB)])
     log(`alice ${alice.peerId} on ${HOME_A.host}, bob ${bob.peerId}, relay ${relayAddr}`)
 
@@ -311,7 +318,7 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
       totalMs: Date.now() - started
     }
   } finally {
-    await killAllNodes()
+    await Promise.all(procs.map(async p => { await p.kill() }))
     net.destroy()
     await Promise.all(homes.map(async d => await fs.rm(d, { recursive: true, force: true })))
   }
