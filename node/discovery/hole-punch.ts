@@ -30,8 +30,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export const PUNCH_PROTOCOL = '/presence-mesh/punch/1.0.0'
 /** One attempt, messages and dials together: SYNs are resent after 1 s and 3 s. */
 export const PUNCH_TIMEOUT_MS = 10_000
-/** After a failed attempt the pair stays relayed this long, doubling per failure up to the max. */
-export const PUNCH_RETRY_MIN_MS = 60_000
+/** After a failed attempt the pair stays relayed this long, doubling per failure up to the max, then the initiator tries again. */
+export const PUNCH_RETRY_MIN_MS = 10_000
 export const PUNCH_RETRY_MAX_MS = 60 * 60_000
 /** Peers whose backoff is remembered; past this, entries whose backoff ended are dropped. */
 const MAX_BACKOFF_ENTRIES = 1024
@@ -76,6 +76,8 @@ class DefaultHolePunch implements HolePunch, Startable {
   private readonly retryMaxMs: number
   private readonly punching = new Set<string>()
   private readonly backoff = new Map<string, Backoff>()
+  /** The initiator's next try after a failure, per peer. */
+  private readonly retries = new Map<string, ReturnType<typeof setTimeout>>()
   /** The public IP the relay behind each relayed connection saw, by that direct relay connection's id. */
   private readonly observed = new Map<string, string>()
   private readonly counts: PunchStats = { attempts: 0, direct: 0, failed: 0 }
@@ -105,6 +107,8 @@ class DefaultHolePunch implements HolePunch, Startable {
 
   async stop (): Promise<void> {
     this.started = false
+    for (const timer of this.retries.values()) clearTimeout(timer)
+    this.retries.clear()
     if (this.topology != null) this.components.registrar.unregister(this.topology)
     await this.components.registrar.unhandle(PUNCH_PROTOCOL)
     this.observed.clear()
@@ -145,9 +149,25 @@ class DefaultHolePunch implements HolePunch, Startable {
     } catch (err: any) {
       stream?.abort(err)
       this.failed(peer, err)
+      this.retryLater(peer)
     } finally {
       this.punching.delete(id)
     }
+  }
+
+  /** After the backoff, punch again over whichever relayed connection the pair then has. */
+  private retryLater (peer: PeerId): void {
+    const id = peer.toString()
+    const b = this.backoff.get(id)
+    if (b == null || !this.started) return
+    clearTimeout(this.retries.get(id))
+    const timer = setTimeout(() => {
+      this.retries.delete(id)
+      const relayed = this.components.connectionManager.getConnections(peer).find(c => c.limits != null && c.status === 'open')
+      if (relayed != null) void this.maybePunch(peer, relayed)
+    }, this.backoffMs(b.failures) + 10)
+    timer.unref?.()
+    this.retries.set(id, timer)
   }
 
   /** The responder's side. */

@@ -20,7 +20,7 @@ async function peers (): Promise<[PeerId, PeerId]> {
 }
 
 /** A punch service whose streams are refused: every attempt fails at once. */
-async function service (self: PeerId, retryMinMs = 60_000): Promise<{ connect: (peer: PeerId, conn: Connection) => void, stats: HolePunch['stats'] }> {
+async function service (self: PeerId, retryMinMs = 60_000, connections: () => Connection[] = () => []): Promise<{ connect: (peer: PeerId, conn: Connection) => void, stats: HolePunch['stats'], stop: () => Promise<void> }> {
   let topology: Topology | undefined
   const components = {
     peerId: self,
@@ -30,7 +30,7 @@ async function service (self: PeerId, retryMinMs = 60_000): Promise<{ connect: (
       register: async (_p: string, t: Topology) => { topology = t; return 'id' },
       unregister: () => {}
     },
-    connectionManager: { getConnections: () => [] },
+    connectionManager: { getConnections: connections },
     upgrader: {},
     identify: {},
     logger: defaultLogger()
@@ -39,7 +39,8 @@ async function service (self: PeerId, retryMinMs = 60_000): Promise<{ connect: (
   await svc.start()
   return {
     connect: (peer, conn) => { void topology?.onConnect?.(peer, conn) },
-    stats: () => svc.stats()
+    stats: () => svc.stats(),
+    stop: async () => { await svc.stop() }
   }
 }
 
@@ -77,5 +78,17 @@ describe('hole punch: who starts and when', () => {
     b.connect(low, connection(low, true, () => { opened++ }))
     expect(b.stats().attempts).toBe(0)
     expect(opened).toBe(2)
+    await Promise.all([a.stop(), b.stop()])
+  })
+
+  it('the initiator tries again by itself after the backoff while the pair is still relayed', async () => {
+    const [low, high] = await peers()
+    let opened = 0
+    const relayed = connection(high, true, () => { opened++ })
+    const a = await service(low, 100, () => [relayed])
+    a.connect(high, relayed)
+    await waitFor(() => a.stats().failed >= 3, 'two retries after the first failure', 10_000)
+    expect(opened).toBeGreaterThanOrEqual(3)
+    await a.stop()
   })
 })
