@@ -126,6 +126,8 @@ export async function probeMapping (net: NatNetwork): Promise<NatMapping> {
 
 const relayed = (addr: string): boolean => addr.includes('/p2p-circuit')
 const PUBLIC = { defaultVisibility: 'public' as const }
+/** A node process not listening by then has failed to start. */
+const SPAWN_TIMEOUT_MS = 60_000
 /** Messages go out in batches spread over the soak, so some are in flight when a limit cuts the link. */
 const BATCH = 10
 
@@ -140,7 +142,8 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
   // this scenario's processes only: another one may run beside it (the test runs cone and symmetric at once)
   const procs: NodeProcess[] = []
   const spawnIn = async (ns: string, options: Parameters<typeof spawnNode>[0]): Promise<NodeProcess> => {
-    const p = await spawnNode(options, step, net.exec(ns))
+    // starting is CPU work (tsx, keys, LevelDB): a loaded machine needs longer than a step
+    const p = await spawnNode(options, Math.max(step, SPAWN_TIMEOUT_MS), net.exec(ns))
     procs.push(p)
     return p
   }
