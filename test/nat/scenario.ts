@@ -185,7 +185,8 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
 
     // Bob tells Alice his address; she asks, he accepts
     const firstContact = Date.now()
-    await alice.call('dial', bobRelayed)
+    // a dial that fails (the relay busy, the slot being renewed) is tried again, as a person would
+    await until(async () => await alice.call('dial', bobRelayed).then(() => true, () => false), 'alice to reach bob through the relay', step)
     await alice.call('requestContact', bob.peerId, 'hi Bob, it is Alice')
     await until(async () => (await bob.call<any>('contactRequests')).incoming.some((r: any) => r.peerId === alice.peerId), 'bob to receive the request', step)
     await bob.call('accept', alice.peerId, 'alice')
