@@ -24,7 +24,11 @@ export type PunchFrame =
   | { kind: 'connect', addr: Multiaddr }
   | { kind: 'sync' }
 
-export type DecodePunchResult = { ok: true, frame: PunchFrame } | { ok: false, reason: string }
+/** Why a punch message is refused (docs/protocol.md §0.6), in the order the checks run. */
+export const PUNCH_REJECT_REASONS = ['oversize', 'malformed', 'invalid-field'] as const
+export type PunchRejectReason = typeof PUNCH_REJECT_REASONS[number]
+
+export type DecodePunchResult = { ok: true, frame: PunchFrame } | { ok: false, reason: PunchRejectReason, detail?: string }
 
 export function encodePunch (frame: PunchFrame): Uint8Array {
   return frame.kind === 'connect'
@@ -37,25 +41,26 @@ export function encodePunch (frame: PunchFrame): Uint8Array {
  * cannot make us dial names, other peers, or anything on a private network.
  */
 export function decodePunch (bytes: Uint8Array): DecodePunchResult {
-  if (bytes.byteLength > MAX_PUNCH_MESSAGE_BYTES) return { ok: false, reason: 'too large' }
+  const refuse = (reason: PunchRejectReason, detail?: string): DecodePunchResult => ({ ok: false, reason, detail })
+  if (bytes.byteLength > MAX_PUNCH_MESSAGE_BYTES) return refuse('oversize')
   const scan = scanMessage(bytes, PUNCH_RULES)
-  if (!scan.ok) return { ok: false, reason: `malformed: ${scan.problem}` }
+  if (!scan.ok) return refuse('malformed', scan.problem)
   const pb = PunchMessage.decode(bytes)
   if (pb.type === PunchMessage.Type.SYNC) {
-    return pb.addr == null ? { ok: true, frame: { kind: 'sync' } } : { ok: false, reason: 'SYNC carries no address' }
+    return pb.addr == null ? { ok: true, frame: { kind: 'sync' } } : refuse('invalid-field', 'SYNC carries no address')
   }
-  if (pb.type !== PunchMessage.Type.CONNECT) return { ok: false, reason: `unknown type ${pb.type}` }
-  if (pb.addr == null) return { ok: false, reason: 'CONNECT without an address' }
+  if (pb.type !== PunchMessage.Type.CONNECT) return refuse('invalid-field', 'type')
+  if (pb.addr == null) return refuse('invalid-field', 'CONNECT without an address')
   let addr: Multiaddr
   try {
     addr = multiaddr(pb.addr)
   } catch {
-    return { ok: false, reason: 'CONNECT address is not a multiaddr' }
+    return refuse('invalid-field', 'CONNECT address is not a multiaddr')
   }
   const names = addr.getComponents().map(c => c.name)
   if (!TCP.exactMatch(addr) || names.length !== 2 || (names[0] !== 'ip4' && names[0] !== 'ip6')) {
-    return { ok: false, reason: `not an IP and a TCP port: ${addr.toString()}` }
+    return refuse('invalid-field', `not an IP and a TCP port: ${addr.toString()}`)
   }
-  if (isPrivate(addr)) return { ok: false, reason: `not a public address: ${addr.toString()}` }
+  if (isPrivate(addr)) return refuse('invalid-field', `not a public address: ${addr.toString()}`)
   return { ok: true, frame: { kind: 'connect', addr } }
 }

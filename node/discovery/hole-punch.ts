@@ -279,7 +279,7 @@ function expect (bytes: { subarray: () => Uint8Array }, kind: 'connect'): Multia
 function expect (bytes: { subarray: () => Uint8Array }, kind: 'sync'): undefined
 function expect (bytes: { subarray: () => Uint8Array }, kind: 'connect' | 'sync'): Multiaddr | undefined {
   const res = decodePunch(bytes.subarray())
-  if (!res.ok) throw new PunchError(`bad punch message: ${res.reason}`)
+  if (!res.ok) throw new PunchError(`bad punch message: ${res.reason}${res.detail != null ? ` (${res.detail})` : ''}`)
   if (res.frame.kind !== kind) throw new PunchError(`expected ${kind}, got ${res.frame.kind}`)
   return res.frame.kind === 'connect' ? res.frame.addr : undefined
 }
