@@ -76,6 +76,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private announcing: Promise<void> = Promise.resolve()
   /** Roster changes are followed one at a time, in order. */
   private following: Promise<void> = Promise.resolve()
+  /** Writes of accepted records' replay state still in flight. */
+  private readonly persisting = new Set<Promise<void>>()
 
   constructor (private readonly components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
     super()
@@ -134,6 +136,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.audiences = []
     await this.announcing
     await this.following
+    await Promise.all(this.persisting)
     this.afterStarted = false
     this.started = false
   }
@@ -384,7 +387,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.store.save(s)
   }
 
+  /** Stores a view without holding up the event; stop() waits for every such write (replay state must survive a restart). */
   private persistQuietly (v: PresenceView): void {
-    this.persist(v).catch(err => { this.log.error('could not store presence of %s - %e', v.peerId, err) })
+    const write = this.persist(v).catch(err => { this.log.error('could not store presence of %s - %e', v.peerId, err) })
+    this.persisting.add(write)
+    void write.finally(() => { this.persisting.delete(write) })
   }
 }
