@@ -46,6 +46,8 @@ export interface Presence {
   seq: bigint
   issuedAt: number
   expiresAt: number
+  /** The highest presence message version the presentity reads (absent: 1; 2: category bundles, §10). */
+  maxVersion?: number
 }
 
 /** What a user may set; the node fills in identity, sequence and times. */
@@ -86,7 +88,8 @@ export function encodePresence (p: Presence): Uint8Array {
     activity: p.activity,
     seq: p.seq,
     issuedAt: BigInt(p.issuedAt),
-    expiresAt: BigInt(p.expiresAt)
+    expiresAt: BigInt(p.expiresAt),
+    maxVersion: p.maxVersion
   })
 }
 
@@ -151,7 +154,8 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
     activity: pb.activity,
     seq: pb.seq,
     issuedAt: Number(pb.issuedAt),
-    expiresAt: Number(pb.expiresAt)
+    expiresAt: Number(pb.expiresAt),
+    maxVersion: pb.maxVersion
   }
   try {
     checkPresenceUpdate(presence)
