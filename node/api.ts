@@ -5,9 +5,11 @@
 import type { ChatMessage } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
-import type { FetchResult, PresenceEventDetail, PresenceView, PresenceViewLevel } from './presence/index.js'
-import type { Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
-import type { PresenceUpdate } from '../protocol/presence-record.js'
+import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy } from './presence/index.js'
+import type { CategoryAnswer } from './presence/query.js'
+import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
+import type { Category, StateCategory } from '../protocol/categories.js'
+import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 /** A contact as the user sees one. */
@@ -15,6 +17,11 @@ export interface ContactInfo {
   peerId: string
   alias?: string
   view: PresenceViewLevel
+  /** `close`: in the closer circle. */
+  container: ContactContainer
+  /** Categories shown to or hidden from this contact whatever its containers say. */
+  allow: string[]
+  deny: string[]
   /** When the contact was made. */
   since: number
   blocked: boolean
@@ -54,7 +61,34 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
 
   /** This node's presence as last set, with its record's sequence number. */
   self: () => PresenceUpdate & { seq: bigint }
+  /** Sets the state (online: automatic), note and activity at once; absent note or activity are cleared. */
   setPresence: (update: PresenceUpdate) => Promise<void>
+  /** The state watchers see now, and whether it was chosen by hand. */
+  state: () => StateCategory
+  /** Chooses the state by hand (kept across restarts); online returns to automatic. */
+  setState: (availability: PresenceStatus) => Promise<void>
+  /**
+   * The user did something (the CLI on every command, the XMPP endpoint on
+   * every stanza of its client); `idleSince`: the last input was then (an
+   * XMPP client's idle time). After the idle period without any, the
+   * automatic state is away; the next report brings it back.
+   */
+  reportActivity: (options?: { idleSince?: number }) => void
+  /** This node's categories: values, containers, sequence numbers. */
+  categories: () => OwnCategory[]
+  /** Sets one category (not the state); InvalidCategoryError says what is wrong. */
+  setCategory: (category: Category) => Promise<void>
+  clearCategory: (key: string) => Promise<boolean>
+  /** The containers a category goes to (undefined: its default); takes effect at once. */
+  publishCategory: (key: string, containers?: Container[]) => Promise<void>
+  /** Moves a contact into the closer circle or back; takes effect at once. */
+  setContainer: (peer: PeerId | string, container: ContactContainer) => Promise<void>
+  /** Shows (allow) or hides (deny) one category to one contact whatever its containers say; `default` undoes it. */
+  setCategoryRule: (peer: PeerId | string, category: string, rule: CategoryRule | 'default') => Promise<void>
+  /** What a given contact (or stranger) sees of this node, category by category. */
+  seenBy: (peer: PeerId | string) => SeenBy
+  /** Asks a presentity for one category once, without watching it. */
+  queryCategory: (peer: PeerId | string, category: string, options?: { signal?: AbortSignal }) => Promise<CategoryAnswer>
   /** Presence of everyone watched (contacts and watched presentities), blocked ones hidden. */
   who: () => PresenceView[]
   presenceOf: (peer: PeerId | string) => PresenceView | undefined

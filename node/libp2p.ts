@@ -24,6 +24,7 @@ import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
+import { presenceQuery } from './presence/query.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
@@ -31,6 +32,7 @@ import type { Locator } from './locator/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
+import type { PresenceQuery } from './presence/query.js'
 import type { PubSub } from './pubsub.js'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -44,6 +46,7 @@ export type PresenceServices = {
   pubsub: PubSub
   roster: Roster
   presence: PresenceService
+  presenceQuery: PresenceQuery
   chat: ChatService
   contacts: ContactsService
   dht: KadDHT
@@ -96,6 +99,9 @@ export const RELAY_LIMITS = {
   defaultDurationLimit: 10 * 60_000,
   defaultDataLimit: 1n << 20n
 }
+
+/** What every node built here can do: its capabilities category says so (docs/protocol.md §10.2). */
+export const NODE_FEATURES = ['chat', 'receipts', 'typing', 'query']
 
 export interface NodeOptions {
   privateKey: PrivateKey
@@ -157,7 +163,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
-      presence: presence(opts.presence),
+      presence: presence({ capabilities: { features: NODE_FEATURES }, ...opts.presence }),
+      presenceQuery: presenceQuery(),
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),
       dht: kadDHT({
