@@ -54,5 +54,5 @@ export const MAX_APP_NAMESPACE_CHARS = 64
 export const MAX_APP_DATA_BYTES = 512
 export const MAX_APP_CATEGORIES = 8
 /** A category bundle (what one watcher gets): encoded size and item count. */
-export const MAX_BUNDLE_BYTES = 12_288
+export const MAX_BUNDLE_BYTES = 8192
 export const MAX_BUNDLE_ITEMS = 16
