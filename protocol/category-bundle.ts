@@ -49,7 +49,8 @@ export type PairMessage =
 export function openPairMessage (key: Uint8Array, topic: string, sealed: Uint8Array): PairMessage | undefined {
   const inner = openBytes(key, topic, sealed, MAX_SEALED_PAIR_MESSAGE_BYTES)
   if (inner == null) return undefined
-  if (inner.length === 0 || inner[0] !== 0) {
+  if (inner.length === 0) return { version: 'unknown', detail: 'empty' }
+  if (inner[0] !== 0) {
     return inner.length > MAX_PRESENCE_ENVELOPE_BYTES ? { version: 'unknown', detail: 'version 1 envelope too large' } : { version: 1, envelope: inner }
   }
   if (inner.length < HEADER.length || inner[1] !== BUNDLE_VERSION) return { version: 'unknown', detail: `version ${inner[1] ?? 'missing'}` }
