@@ -12,6 +12,7 @@ import {
 import { STATUSES } from './presence-record.js'
 import type { CategoryItem as CategoryItemPb } from './pb/categories.js'
 import type { PresenceStatus } from './presence-record.js'
+import type { MessageRules } from './strict-protobuf.js'
 
 /** The categories every node knows, in the order a bundle lists them. */
 export const BUILTIN_CATEGORIES = ['state', 'note', 'activity', 'card', 'capabilities', 'calendar'] as const
@@ -170,6 +171,38 @@ export function categoryProblem (c: Category): CategoryProblem | undefined {
 }
 
 // ---- protobuf form ----
+
+const range = (n: number): number[] => Array.from({ length: n + 1 }, (_, i) => i)
+
+/** protocol/categories.proto, field by field (strict-protobuf.ts): the item, then each category body. */
+export const CATEGORY_ITEM_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'uint64' },
+  3: { type: 'uint64' },
+  4: { type: 'uint64' },
+  10: { type: 'bytes' },
+  11: { type: 'bytes' },
+  12: { type: 'bytes' },
+  13: { type: 'bytes' },
+  14: { type: 'bytes' },
+  15: { type: 'bytes' },
+  16: { type: 'bytes' }
+}
+
+/** Item field number -> the rules of the category body it carries. */
+export const CATEGORY_BODY_RULES: ReadonlyMap<number, MessageRules> = new Map<number, MessageRules>([
+  [10, { 1: { type: 'enum', values: range(5) }, 2: { type: 'enum', values: range(2) }, 3: { type: 'uint64' } }],
+  [11, { 1: { type: 'string' } }],
+  [12, { 1: { type: 'enum', values: range(27) }, 2: { type: 'string' }, 3: { type: 'uint64' } }],
+  [13, { 1: { type: 'string' }, 2: { type: 'string' }, 3: { type: 'string' }, 4: { type: 'string' }, 5: { type: 'string' }, 6: { type: 'string' } }],
+  [14, { 1: { type: 'string' }, 2: { type: 'enum', values: range(2) }, 3: { type: 'string', repeated: true } }],
+  [15, { 1: { type: 'enum', values: range(4) }, 2: { type: 'uint64' }, 3: { type: 'uint64' } }],
+  [16, { 1: { type: 'string' }, 2: { type: 'bytes' } }]
+])
+
+export const CATEGORY_BUNDLE_RULES: MessageRules = { 1: { type: 'bytes', repeated: true } }
+export const CATEGORY_QUERY_RULES: MessageRules = { 1: { type: 'string' } }
+export const CATEGORY_ANSWER_RULES: MessageRules = { 1: { type: 'enum', values: range(2) }, 2: { type: 'bytes' } }
 
 const AVAILABILITY_PB: Record<PresenceStatus, AvailabilityPb> = {
   online: AvailabilityPb.ONLINE, away: AvailabilityPb.AWAY, busy: AvailabilityPb.BUSY, dnd: AvailabilityPb.DND, offline: AvailabilityPb.OFFLINE

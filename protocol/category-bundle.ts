@@ -9,11 +9,12 @@
  *
  * Pure; never throws on bad input.
  */
-import { APP_PREFIX } from './categories.js'
+import { APP_PREFIX, CATEGORY_BUNDLE_RULES } from './categories.js'
 import { checkCategory, verifyCategory } from './category-item.js'
 import { MAX_APP_CATEGORIES, MAX_BUNDLE_BYTES, MAX_BUNDLE_ITEMS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_ENVELOPE_BYTES } from './limits.js'
 import { CategoryBundle as CategoryBundlePb } from './pb/categories.js'
-import { openBytes, sealBytes, SEALED_NONCE_BYTES, SEALED_PAD_BYTES, SEALED_TAG_BYTES } from './sealed-box.js'
+import { openBytes, sealBytes, sealedSize } from './sealed-box.js'
+import { scanMessage } from './strict-protobuf.js'
 import type { CategoryKey } from './categories.js'
 import type { CategoryItem, CategoryRejectReason, CheckedItem } from './category-item.js'
 import type { PeerId } from '@libp2p/interface'
@@ -21,11 +22,9 @@ import type { PeerId } from '@libp2p/interface'
 /** The presence message version of category bundles (a version 1 record announces it in `max_version`). */
 export const BUNDLE_VERSION = 2
 const HEADER = Uint8Array.from([0x00, BUNDLE_VERSION])
-const LEN_BYTES = 2
 
 /** The largest sealed pair-topic message a reader of version 2 reads. */
-export const MAX_SEALED_PAIR_MESSAGE_BYTES =
-  SEALED_NONCE_BYTES + Math.ceil((LEN_BYTES + HEADER.length + MAX_BUNDLE_BYTES) / SEALED_PAD_BYTES) * SEALED_PAD_BYTES + SEALED_TAG_BYTES
+export const MAX_SEALED_PAIR_MESSAGE_BYTES = sealedSize(HEADER.length + MAX_BUNDLE_BYTES)
 
 export function encodeBundle (items: Uint8Array[]): Uint8Array {
   return CategoryBundlePb.encode({ items: items as Array<Uint8Array<ArrayBuffer>> })
@@ -89,6 +88,8 @@ const reject = (reason: CategoryRejectReason, detail?: string): BundleResult => 
  */
 export function openBundle (bundle: Uint8Array, ctx: BundleContext): BundleResult {
   if (bundle.byteLength > MAX_BUNDLE_BYTES) return reject('oversize')
+  const scan = scanMessage(bundle, CATEGORY_BUNDLE_RULES)
+  if (!scan.ok) return reject('malformed', scan.problem)
   let items: Uint8Array[]
   try {
     items = CategoryBundlePb.decode(bundle, { limits: { items: MAX_BUNDLE_ITEMS } }).items

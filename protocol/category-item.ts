@@ -2,17 +2,16 @@
  * One signed category item (docs/protocol.md §10.1) and the rules a receiver
  * applies to it. Pure: the caller supplies the clock and the replay floor.
  */
-import { RecordEnvelope } from '@libp2p/peer-record'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryProblem } from './categories.js'
-import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
+import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryProblem } from './categories.js'
 import {
-  MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS
+  MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
 import { CategoryItem as CategoryItemPb } from './pb/categories.js'
-import { decodeSignedRecord } from './signed-envelope.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import { scanMessage } from './strict-protobuf.js'
 import type { Category, CategoryKey } from './categories.js'
-import type { Signer } from './ed25519-fast.js'
+import type { SignedRecord } from './signed-envelope.js'
 import type { RejectReason } from './presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -51,9 +50,7 @@ export function encodeCategoryItem (item: CategoryItem): Uint8Array {
 export function sealCategory (item: CategoryItem, key: PrivateKey): Uint8Array {
   const problem = categoryProblem(item.category)
   if (problem != null) throw new Error(`invalid ${item.category.kind} category: ${problem.field} ${problem.problem}`)
-  const payload = encodeCategoryItem(item)
-  const signature = signEd25519(key, envelopeSigningBytes(CATEGORY_DOMAIN, CATEGORY_PAYLOAD_TYPE, payload))
-  return new RecordEnvelope({ publicKey: key.publicKey, payloadType: CATEGORY_PAYLOAD_TYPE, payload, signature }).marshal()
+  return sealSignedRecord(CATEGORY_DOMAIN, CATEGORY_PAYLOAD_TYPE, encodeCategoryItem(item), key)
 }
 
 export interface CategoryOpenOptions {
@@ -71,9 +68,7 @@ export interface CategoryOpenOptions {
 export interface CheckedItem {
   item: CategoryItem
   key: CategoryKey
-  signer: Signer
-  payload: Uint8Array
-  signature: Uint8Array
+  signed: SignedRecord<unknown>
 }
 
 export type CheckResult = { ok: true, checked: CheckedItem } | { ok: false, reason: CategoryRejectReason, detail?: string }
@@ -86,10 +81,17 @@ const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, rea
  */
 export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): CheckResult {
   if (bytes.byteLength > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CategoryItemPb)
+  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CATEGORY_ITEM_RULES, CategoryItemPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
-  const { envelope, publicKey, record: pb } = decoded
-  const signer = signerOf(publicKey)
+  const { signer, record: pb } = decoded
+  // each category body present must follow its own message's rules too
+  const top = scanMessage(decoded.payload, CATEGORY_ITEM_RULES)
+  for (const [field, rules] of CATEGORY_BODY_RULES) {
+    const body = top.ok ? top.fields.get(field)?.[0] as Uint8Array | undefined : undefined
+    if (body == null) continue
+    const res = scanMessage(body, rules)
+    if (!res.ok) return reject('malformed', `category field ${field}: ${res.problem}`)
+  }
   if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
   if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) return reject('wrong-presentity')
 
@@ -98,7 +100,7 @@ export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): Ch
   const problem = categoryProblem(category)
   if (problem != null) return reject('invalid-field', `${category.kind}.${problem.field} ${problem.problem}`)
   if (pb.seq === 0n) return reject('invalid-field', 'seq')
-  if (pb.issuedAt > BigInt(Number.MAX_SAFE_INTEGER) || pb.expiresAt > BigInt(Number.MAX_SAFE_INTEGER)) return reject('invalid-field', 'time')
+  if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
   const item: CategoryItem = { presentity: signer.peerId, seq: pb.seq, issuedAt: Number(pb.issuedAt), expiresAt: Number(pb.expiresAt), category }
   const key = categoryKey(category)
   if (opts.expectedKey != null && key !== opts.expectedKey) return reject('wrong-category', key)
@@ -109,16 +111,12 @@ export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): Ch
   if (item.issuedAt > opts.now + (opts.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS)) return reject('future')
   if (item.expiresAt <= opts.now) return reject('expired')
   if (opts.minSeq != null && item.seq < opts.minSeq) return reject('replay')
-  return { ok: true, checked: { item, key, signer, payload: envelope.payload, signature: envelope.signature } }
+  return { ok: true, checked: { item, key, signed: decoded } }
 }
 
 /** The last and costly check: the signature over the category domain. Never throws. */
 export function verifyCategory (c: CheckedItem): boolean {
-  try {
-    return verifyEd25519(c.signer, envelopeSigningBytes(CATEGORY_DOMAIN, CATEGORY_PAYLOAD_TYPE, c.payload), c.signature)
-  } catch {
-    return false
-  }
+  return verifySignedRecord(c.signed, CATEGORY_DOMAIN)
 }
 
 export type OpenCategoryResult = { ok: true, item: CategoryItem } | { ok: false, reason: CategoryRejectReason, detail?: string }

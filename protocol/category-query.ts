@@ -3,13 +3,14 @@
  * frames of `/presence-mesh/presence-query/1.0.0`. Pure; never throws on bad
  * input. The answer's item is then opened with openCategory.
  */
-import { isCategoryKey } from './categories.js'
+import { CATEGORY_ANSWER_RULES, CATEGORY_QUERY_RULES, isCategoryKey } from './categories.js'
 import { MAX_CATEGORY_ENVELOPE_BYTES } from './limits.js'
 import { CategoryAnswer as CategoryAnswerPb, CategoryQuery as CategoryQueryPb, QueryResult } from './pb/categories.js'
-import { PROTOCOL_PREFIX } from './topics.js'
+import { scanMessage } from './strict-protobuf.js'
+import { protocolId } from './topics.js'
 import type { CategoryKey } from './categories.js'
 
-export const QUERY_PROTOCOL = `/${PROTOCOL_PREFIX}/presence-query/1.0.0`
+export const QUERY_PROTOCOL = protocolId('presence-query', '1.0.0')
 /** A query frame (without its length prefix) larger than this ends the stream unread. */
 export const MAX_QUERY_BYTES = 128
 /** An answer: a result and at most one category envelope. */
@@ -24,6 +25,8 @@ export function encodeQuery (key: CategoryKey): Uint8Array {
 
 export function decodeQuery (bytes: Uint8Array): Decoded<{ key: CategoryKey }> {
   if (bytes.byteLength > MAX_QUERY_BYTES) return { ok: false, reason: 'oversize' }
+  const scan = scanMessage(bytes, CATEGORY_QUERY_RULES)
+  if (!scan.ok) return { ok: false, reason: 'malformed', detail: scan.problem }
   let category: string
   try {
     category = CategoryQueryPb.decode(bytes).category
@@ -42,6 +45,8 @@ export function encodeAnswer (item?: Uint8Array): Uint8Array {
 
 export function decodeAnswer (bytes: Uint8Array): Decoded<{ item?: Uint8Array }> {
   if (bytes.byteLength > MAX_ANSWER_BYTES) return { ok: false, reason: 'oversize' }
+  const scan = scanMessage(bytes, CATEGORY_ANSWER_RULES)
+  if (!scan.ok) return { ok: false, reason: 'malformed', detail: scan.problem }
   let pb: CategoryAnswerPb
   try {
     pb = CategoryAnswerPb.decode(bytes)

@@ -22,6 +22,7 @@ import { IdleTracker } from './idle.js'
 import { OwnCategories } from './own-categories.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
+import { sleep } from '../util/wait.js'
 import type { Audience, Publication } from './audience.js'
 import type { Container } from './containers.js'
 import type { OwnCategory, SignedItem } from './own-categories.js'
@@ -135,7 +136,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     this.leaving = true
     const goodbye = this.announce(this.audiences, true)
-    await Promise.race([goodbye, new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
+    await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
   }
 
   async stop (): Promise<void> {
