@@ -30,13 +30,27 @@ export function encodeBundle (items: Uint8Array[]): Uint8Array {
   return CategoryBundlePb.encode({ items: items as Array<Uint8Array<ArrayBuffer>> })
 }
 
-/** Seals a bundle for one pair (throws if it is larger than MAX_BUNDLE_BYTES: the publisher keeps it smaller). */
-export function sealBundleForPair (key: Uint8Array, topic: string, bundle: Uint8Array, nonce?: Uint8Array): Uint8Array {
+/**
+ * The inner bytes of a version 2 message: 0x00 0x02 || bundle (throws if the
+ * bundle is larger than MAX_BUNDLE_BYTES: the publisher keeps it smaller).
+ * Any authenticated path to one watcher carries these (the pair topic seals them).
+ */
+export function bundleInner (bundle: Uint8Array): Uint8Array {
   if (bundle.byteLength > MAX_BUNDLE_BYTES) throw new Error(`bundle of ${bundle.byteLength} bytes is larger than ${MAX_BUNDLE_BYTES}`)
   const inner = new Uint8Array(HEADER.length + bundle.byteLength)
   inner.set(HEADER)
   inner.set(bundle, HEADER.length)
+  return inner
+}
+
+/** Seals inner bytes of either version for one pair topic. */
+export function sealPairMessage (key: Uint8Array, topic: string, inner: Uint8Array, nonce?: Uint8Array): Uint8Array {
   return sealBytes(key, topic, inner, HEADER.length + MAX_BUNDLE_BYTES, nonce)
+}
+
+/** Seals a bundle for one pair. */
+export function sealBundleForPair (key: Uint8Array, topic: string, bundle: Uint8Array, nonce?: Uint8Array): Uint8Array {
+  return sealPairMessage(key, topic, bundleInner(bundle), nonce)
 }
 
 export type PairMessage =
@@ -47,7 +61,11 @@ export type PairMessage =
 /** What a sealed pair-topic message holds, or undefined when this pair's key does not open it. */
 export function openPairMessage (key: Uint8Array, topic: string, sealed: Uint8Array): PairMessage | undefined {
   const inner = openBytes(key, topic, sealed, MAX_SEALED_PAIR_MESSAGE_BYTES)
-  if (inner == null) return undefined
+  return inner == null ? undefined : parseInner(inner)
+}
+
+/** The version and content of inner bytes (a version 1 envelope, or a version 2 bundle). */
+export function parseInner (inner: Uint8Array): PairMessage {
   if (inner.length === 0) return { version: 'unknown', detail: 'empty' }
   if (inner[0] !== 0) {
     return inner.length > MAX_PRESENCE_ENVELOPE_BYTES ? { version: 'unknown', detail: 'version 1 envelope too large' } : { version: 1, envelope: inner }

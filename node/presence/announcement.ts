@@ -6,10 +6,9 @@
  * returns for the watcher's audience.
  */
 import { activityText } from '../../protocol/categories.js'
-import { BUNDLE_VERSION, encodeBundle, sealBundleForPair } from '../../protocol/category-bundle.js'
+import { BUNDLE_VERSION, bundleInner, encodeBundle, sealPairMessage } from '../../protocol/category-bundle.js'
 import { sealCategory } from '../../protocol/category-item.js'
 import { sealPresence } from '../../protocol/presence-record.js'
-import { sealPresenceForPair } from '../../protocol/sealed-box.js'
 import type { Audience } from './audience.js'
 import type { SignedItem } from './own-categories.js'
 import type { ActivityCategory, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
@@ -82,14 +81,21 @@ export class Announcement {
 }
 
 /**
- * The message for one audience: a version 2 bundle sealed under the pair key
- * for a contact that reads bundles, a version 1 record sealed under it for
- * one that does not (yet), the plain version 1 record for the public topic.
+ * What one audience gets, before any sealing: a version 2 bundle
+ * (`0x00 0x02 || bundle`) for a contact that reads bundles, else the version
+ * 1 record of what it sees. The same bytes whatever path carries them.
+ */
+export async function innerForAudience (announcement: Announcement, audience: Audience): Promise<Uint8Array> {
+  return audience.version === BUNDLE_VERSION
+    ? bundleInner(encodeBundle(announcement.bundleItems(audience.categories)))
+    : await announcement.legacyEnvelope(audience.categories)
+}
+
+/**
+ * The gossip message for one audience: the inner bytes sealed under the pair
+ * key on a pair topic, the plain version 1 record on the public topic.
  */
 export async function sealForAudience (announcement: Announcement, audience: Audience): Promise<Uint8Array> {
-  if (audience.pair == null) return await announcement.legacyEnvelope(audience.categories)
-  if (audience.version === BUNDLE_VERSION) {
-    return sealBundleForPair(audience.pair.presence, audience.pair.topic, encodeBundle(announcement.bundleItems(audience.categories)))
-  }
-  return sealPresenceForPair(audience.pair.presence, audience.pair.topic, await announcement.legacyEnvelope(audience.categories))
+  const inner = await innerForAudience(announcement, audience)
+  return audience.pair == null ? inner : sealPairMessage(audience.pair.presence, audience.pair.topic, inner)
 }

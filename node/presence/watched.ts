@@ -10,6 +10,7 @@ import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
 import { openPresence, REJECT_REASONS } from '../../protocol/presence-record.js'
 import { channelOf } from './audience.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
+import type { PairMessage } from '../../protocol/category-bundle.js'
 import type { PresenceView, PresenceEventDetail } from './index.js'
 import type { StoredWatch, WatchStore } from './watch-store.js'
 import type { Category, CategoryKey, NoteCategory, ActivityCategory, StateCategory } from '../../protocol/categories.js'
@@ -129,13 +130,23 @@ export class WatchedPresentities {
     const presentity = this.channelTopics.get(topic)
     const w = presentity == null ? undefined : this.watched.get(presentity)
     if (presentity == null || w?.channel == null) return TopicValidatorResult.Ignore
-    const message = w.channel.open(data)
-    if (message == null) return this.rejected(topic, 'undecryptable')
-    if (message.version === 'unknown') return this.rejected(topic, 'malformed', message.detail)
+    return await this.receive(presentity, w.channel.open(data), topic)
+  }
+
+  /**
+   * A message from a watched presentity, opened: from its channel, or from any
+   * other path that authenticated the sender (parseInner of what it sent).
+   * undefined: it did not open. `via` names the path in logs and events.
+   */
+  async receive (presentity: string, message: PairMessage | undefined, via: string): Promise<TopicValidatorResult> {
+    const w = this.watched.get(presentity)
+    if (w?.channel == null) return TopicValidatorResult.Ignore
+    if (message == null) return this.rejected(via, 'undecryptable')
+    if (message.version === 'unknown') return this.rejected(via, 'malformed', message.detail)
     const now = Date.now()
     if (message.version === BUNDLE_VERSION) {
       const res = openBundle(message.bundle, { now, presentity, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs })
-      if (!res.ok) return this.rejected(topic, res.reason, res.detail)
+      if (!res.ok) return this.rejected(via, res.reason, res.detail)
       this.learnVersion(presentity, BUNDLE_VERSION)
       const next = new Map<CategoryKey, Held>()
       for (const key of res.kept) next.set(key, w.held.get(key) as Held)
@@ -147,9 +158,9 @@ export class WatchedPresentities {
       return TopicValidatorResult.Accept
     }
     const res = await openPresence(message.envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.init.maxClockSkewMs })
-    if (!res.ok) return this.rejected(topic, res.reason, res.detail)
+    if (!res.ok) return this.rejected(via, res.reason, res.detail)
     // another copy may have been accepted while the signature was checked
-    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) return this.rejected(topic, 'replay')
+    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) return this.rejected(via, 'replay')
     const reads = (res.presence.maxVersion ?? 1) >= BUNDLE_VERSION ? BUNDLE_VERSION : 1
     this.learnVersion(presentity, reads)
     this.accept(w, stateItemOf(res.presence), this.fromRecord(w, res.presence, reads === BUNDLE_VERSION), now)
