@@ -5,7 +5,7 @@
 import type { ChatMessage } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
-import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy } from './presence/index.js'
+import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
 import type { Category, StateCategory } from '../protocol/categories.js'
@@ -38,6 +38,8 @@ export interface Watchers {
 export interface PresenceNodeEvents {
   /** A watched presentity's presence (changed or repeated). */
   presence: CustomEvent<PresenceEventDetail>
+  /** This node's own presence changed (set by hand, from another terminal, or automatic away and back). */
+  self: CustomEvent<SelfPresence>
   /** A message from a contact, stored in history. */
   message: CustomEvent<ChatMessage>
   /** A message from someone who is not a contact, held. */
@@ -59,8 +61,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Dialable addresses, each ending in /p2p/<peer id>. */
   addresses: () => string[]
 
-  /** This node's presence as last set, with its record's sequence number. */
-  self: () => PresenceUpdate & { seq: bigint }
+  /** This node's presence as announced now, with its record's sequence number, the state set by hand and the idle period. */
+  self: () => SelfPresence
   /** Sets the state (online: automatic), note and activity at once; absent note or activity are cleared. */
   setPresence: (update: PresenceUpdate) => Promise<void>
   /** The state watchers see now, and whether it was chosen by hand. */
@@ -68,12 +70,14 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Chooses the state by hand (kept across restarts); online returns to automatic. */
   setState: (availability: PresenceStatus) => Promise<void>
   /**
-   * The user did something (the CLI on every command, the XMPP endpoint on
-   * every stanza of its client); `idleSince`: the last input was then (an
-   * XMPP client's idle time). After the idle period without any, the
-   * automatic state is away; the next report brings it back.
+   * The user did something at `at` (default now): the CLI on every command,
+   * the XMPP endpoint on every stanza of its client, or with the time an XMPP
+   * client reports its user idle since. After the idle period without any,
+   * the automatic state is away; the next report brings it back.
    */
-  reportActivity: (options?: { idleSince?: number }) => void
+  reportActivity: (at?: number) => void
+  /** The idle period before automatic away (null: never); stored. */
+  setAwayAfter: (ms: number | null) => Promise<void>
   /** This node's categories: values, containers, sequence numbers. */
   categories: () => OwnCategory[]
   /** Sets one category (not the state); InvalidCategoryError says what is wrong. */

@@ -17,7 +17,7 @@ import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
-import type { Container, FetchResult, OwnCategory, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, SeenBy } from './presence/index.js'
+import type { Container, FetchResult, OwnCategory, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
 import type { Category, StateCategory } from '../protocol/categories.js'
@@ -61,7 +61,7 @@ export interface PresenceNodeOptions {
 
 /** Service events a node passes on as its own, by the name it gives them. */
 const FORWARDED = {
-  presence: { presence: 'presence' },
+  presence: { presence: 'presence', self: 'self' },
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled' },
   roster: { 'roster:change': 'roster:change' }
@@ -155,7 +155,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   // ---- presence ----
 
-  self (): PresenceUpdate & { seq: bigint } {
+  self (): SelfPresence {
     return this.presence.self
   }
 
@@ -171,8 +171,12 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     await this.presence.setState(availability)
   }
 
-  reportActivity (options: { idleSince?: number } = {}): void {
-    this.presence.reportActivity(options.idleSince)
+  reportActivity (at?: number): void {
+    this.presence.reportActivity(at)
+  }
+
+  async setAwayAfter (ms: number | null): Promise<void> {
+    await this.presence.setAwayAfter(ms)
   }
 
   categories (): OwnCategory[] {

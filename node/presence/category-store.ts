@@ -1,7 +1,8 @@
 /**
  * What the user set of this node's own presence, across restarts: each
- * category's value, the containers it is published to, and a state chosen
- * by hand (`/presence-mesh/presence/category/<key>`, `.../publish/<key>`).
+ * category's value, the containers it is published to, a state chosen by
+ * hand and the idle period (`/presence-mesh/presence/category/<key>`,
+ * `.../publish/<key>`, `.../setting/away-after`).
  */
 import { categoryKey, categoryProblem, isCategoryKey } from '../../protocol/categories.js'
 import { jsonCodec, Store } from '../store/records.js'
@@ -14,6 +15,9 @@ import type { Logger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 interface Publication { containers: Container[] }
+interface AwayAfter { awayAfterMs: number | null }
+
+const AWAY_AFTER = 'away-after'
 
 export interface StoredCategories {
   /** Values by key; the state is there only when chosen by hand. */
@@ -25,11 +29,24 @@ export class CategoryStore {
   private readonly store: Store
   private readonly values: RecordSet<Category>
   private readonly publication: RecordSet<Publication>
+  private readonly settings: RecordSet<AwayAfter>
 
   constructor (datastore: Datastore, private readonly log: Logger) {
     this.store = new Store(datastore)
     this.values = this.store.records(`${DATASTORE_PREFIX}/category`, jsonCodec<Category>([], ['data' as keyof Category & string]))
     this.publication = this.store.records(`${DATASTORE_PREFIX}/publish`, jsonCodec<Publication>())
+    this.settings = this.store.records(`${DATASTORE_PREFIX}/setting`, jsonCodec<AwayAfter>())
+  }
+
+  /** The idle period the user chose (null: never away), or undefined when none was chosen or it is unreadable. */
+  async loadAwayAfter (): Promise<number | null | undefined> {
+    const stored = await this.settings.get(AWAY_AFTER).catch(() => undefined)
+    const ms = stored?.awayAfterMs
+    return ms === null || (typeof ms === 'number' && Number.isInteger(ms)) ? ms : undefined
+  }
+
+  async saveAwayAfter (awayAfterMs: number | null): Promise<void> {
+    await this.store.write(tx => { this.settings.put(tx, AWAY_AFTER, { awayAfterMs }) })
   }
 
   /** Everything stored; a record that no longer passes the rules is logged and left out (and left on disk). */

@@ -10,6 +10,9 @@ export const REANNOUNCE_DEBOUNCE_MS = 250
 export const CATEGORY_TTL_MS = 60 * 60_000
 /** Without reported user input for this long, the node's automatic state is away. */
 export const AWAY_AFTER_MS = 5 * 60_000
+/** The idle periods a user may choose. */
+export const MIN_AWAY_AFTER_MS = 1_000
+export const MAX_AWAY_AFTER_MS = 24 * 3600_000
 /** Datastore prefix of the node's own presence state. */
 export const DATASTORE_PREFIX = '/presence-mesh/presence'
 

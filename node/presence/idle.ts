@@ -2,9 +2,18 @@
  * Automatic state from user input: the CLI, the XMPP endpoint or an app
  * report activity; after `awayAfterMs` without any, the node counts as idle
  * since the last input, and the next report ends that. Nothing is idle before
- * the first report: a node nobody reports for has no idea of its user.
+ * the first report (a node nobody reports for has no idea of its user), nor
+ * while the period is null (automatic away off).
  */
-import { InvalidParametersError } from '@libp2p/interface'
+import { InvalidOptionError } from '../errors.js'
+import { MAX_AWAY_AFTER_MS, MIN_AWAY_AFTER_MS } from './constants.js'
+
+/** Throws InvalidOptionError unless `ms` is an idle period a user may choose (null: never away). */
+export function checkAwayAfter (ms: number | null): void {
+  if (ms != null && !(Number.isInteger(ms) && ms >= MIN_AWAY_AFTER_MS && ms <= MAX_AWAY_AFTER_MS)) {
+    throw new InvalidOptionError('away-after', String(ms), `between ${MIN_AWAY_AFTER_MS / 1000} s and ${MAX_AWAY_AFTER_MS / 3600_000} h, or off`)
+  }
+}
 
 export class IdleTracker {
   private lastInput?: number
@@ -12,16 +21,28 @@ export class IdleTracker {
   private timer?: ReturnType<typeof setTimeout>
 
   /** `onChange(idleSince)` runs when the node goes idle, `onChange(undefined)` when it is back. */
-  constructor (private readonly awayAfterMs: number, private readonly onChange: (idleSince: number | undefined) => void, private readonly clock: () => number = Date.now) {
-    if (!(awayAfterMs > 0)) throw new InvalidParametersError(`the idle period must be a positive number of ms, not ${awayAfterMs}`)
+  constructor (private awayAfterMs: number | null, private readonly onChange: (idleSince: number | undefined) => void, private readonly clock: () => number = Date.now) {
+    checkAwayAfter(awayAfterMs)
   }
 
   /** User input at `at` (default now; an XMPP client's idle-since may lie in the past). The latest input anywhere counts. */
   report (at: number = this.clock()): void {
+    if (!Number.isFinite(at)) throw new InvalidOptionError('activity time', String(at), 'a time in milliseconds')
     const now = this.clock()
-    if (!Number.isFinite(at) || at > now) at = now
+    if (at > now) at = now
     this.lastInput = Math.max(this.lastInput ?? at, at)
     this.check()
+  }
+
+  /** The idle period (null: never away), from now on. */
+  setAwayAfter (ms: number | null): void {
+    checkAwayAfter(ms)
+    this.awayAfterMs = ms
+    this.check()
+  }
+
+  get period (): number | null {
+    return this.awayAfterMs
   }
 
   /** When idle: the time of the last input. */
@@ -38,13 +59,13 @@ export class IdleTracker {
     clearTimeout(this.timer)
     this.timer = undefined
     if (this.lastInput == null) return
-    const left = this.lastInput + this.awayAfterMs - this.clock()
+    const left = this.awayAfterMs == null ? Infinity : this.lastInput + this.awayAfterMs - this.clock()
     const idle = left <= 0
     if (idle !== this.idle) {
       this.idle = idle
       this.onChange(idle ? this.lastInput : undefined)
     }
-    if (!idle) {
+    if (!idle && Number.isFinite(left)) {
       this.timer = setTimeout(() => { this.check() }, left)
       this.timer.unref?.()
     }

@@ -32,8 +32,12 @@ export interface PresenceServiceInit {
   goodbyeTimeoutMs?: number
   /** Presence at start when the home holds no state chosen by hand (default: online, automatic). */
   initial?: PresenceUpdate
-  /** Without reported user input for this long, the automatic state is away (default 5 min; see reportActivity). */
-  awayAfterMs?: number
+  /**
+   * Without reported user input for this long, the automatic state is away
+   * (default 5 min; null: never; see reportActivity). A period the user chose
+   * with setAwayAfter, stored, wins.
+   */
+  awayAfterMs?: number | null
   /** Lifetime of category items other than the state (default 1 h, at most 24 h). */
   categoryTtlMs?: number
   /** The capabilities published while the user has set none (the node fills in its features). */
@@ -45,6 +49,8 @@ export interface PresenceView {
   peerId: string
   /** The roster's name for them. */
   alias?: string
+  /** The name they give themselves (their card category): unverified, anyone can claim any name. */
+  displayName?: string
   status: PresenceStatus
   note?: string
   activity?: string
@@ -71,6 +77,17 @@ export interface AnnounceEventDetail {
   envelope: Uint8Array
 }
 
+/** This node's own presence, as announced now. */
+export interface SelfPresence extends PresenceUpdate {
+  seq: bigint
+  /** The announced state is the automatic away (the user is idle). */
+  auto: boolean
+  /** What the user set by hand (online: automatic). */
+  manual: PresenceUpdate
+  /** Idle time before automatic away; null: never. */
+  awayAfterMs: number | null
+}
+
 /** Whether a watcher sees one category, and why. */
 export type CategoryVisibility = Visibility | { visible: false, why: 'no-audience' }
 
@@ -87,11 +104,13 @@ export interface PresenceEvents {
   presence: CustomEvent<PresenceEventDetail>
   rejected: CustomEvent<{ reason: CategoryRejectReason, topic: string }>
   announce: CustomEvent<AnnounceEventDetail>
+  /** What this node shows of itself changed: set by hand, by another client, or automatic away and back. */
+  self: CustomEvent<SelfPresence>
 }
 
 export interface PresenceService extends TypedEventTarget<PresenceEvents> {
-  /** This node's own presence as last set, with the sequence number of its last record. */
-  readonly self: PresenceUpdate & { seq: bigint }
+  /** This node's own presence as announced now, with the sequence number of its last record. */
+  readonly self: SelfPresence
   /**
    * Sets the state by hand, and the note and activity (absent ones are
    * cleared), in one announcement. `online` means automatic (see setState).
@@ -106,6 +125,8 @@ export interface PresenceService extends TypedEventTarget<PresenceEvents> {
   setState: (availability: PresenceStatus) => Promise<void>
   /** User input happened at `at` (default now): the automatic state is online until awayAfterMs without any. */
   reportActivity: (at?: number) => void
+  /** The idle period before automatic away (null: never); stored, InvalidOptionError outside 1 s to 24 h. */
+  setAwayAfter: (ms: number | null) => Promise<void>
   /** This node's categories (the state excepted): value, containers, sequence number. */
   categories: () => OwnCategory[]
   /** Sets one category (not the state); InvalidCategoryError says what is wrong with it. */

@@ -18,7 +18,7 @@ import { CategoryStore } from './category-store.js'
 import { AWAY_AFTER_MS, CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { seenBy } from './containers.js'
 import { InvalidCategoryError } from './errors.js'
-import { IdleTracker } from './idle.js'
+import { checkAwayAfter, IdleTracker } from './idle.js'
 import { OwnCategories } from './own-categories.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
@@ -26,7 +26,7 @@ import { sleep } from '../util/wait.js'
 import type { Audience, Publication } from './audience.js'
 import type { Container } from './containers.js'
 import type { OwnCategory, SignedItem } from './own-categories.js'
-import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView, SeenBy } from './index.js'
+import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView, SeenBy, SelfPresence } from './index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Category, CategoryKey, NoteCategory, ActivityCategory, StateCategory } from '../../protocol/categories.js'
@@ -54,6 +54,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   private readonly log: Logger
   private readonly store: WatchStore
+  private readonly categoryStore: CategoryStore
   private readonly own: OwnCategories
   private readonly watched: WatchedPresentities
   private readonly idle: IdleTracker
@@ -66,6 +67,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly subscribed = new Set<string>()
   private afterStarted = false
   private leaving = false
+  /** What the last `self` event showed. */
+  private shownSelf?: string
   /** The last announcement that was not a goodbye: what a query is answered from. */
   private last?: Announcement
   private seq = 0n
@@ -87,9 +90,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
     if (init.initial != null) checkPresenceUpdate(init.initial)
     const categoryTtlMs = Math.min(init.categoryTtlMs ?? CATEGORY_TTL_MS, MAX_CATEGORY_TTL_MS)
-    this.own = new OwnCategories(new CategoryStore(components.datastore, this.log), components.peerId, components.privateKey, categoryTtlMs)
+    this.categoryStore = new CategoryStore(components.datastore, this.log)
+    this.own = new OwnCategories(this.categoryStore, components.peerId, components.privateKey, categoryTtlMs)
     if (init.capabilities != null) this.own.setDefault({ kind: 'capabilities', ...init.capabilities })
-    this.idle = new IdleTracker(init.awayAfterMs ?? AWAY_AFTER_MS, () => { void this.announce() })
+    this.idle = new IdleTracker(init.awayAfterMs === undefined ? AWAY_AFTER_MS : init.awayAfterMs, () => { void this.announce() })
     this.watched = new WatchedPresentities({
       roster: components.roster,
       store: this.store,
@@ -113,6 +117,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.seq = await this.store.loadSeq()
     await this.watched.load()
     await this.own.load()
+    const awayAfter = await this.categoryStore.loadAwayAfter()
+    if (awayAfter !== undefined) this.idle.setAwayAfter(awayAfter)
     if (this.init.initial != null && this.own.manualState() == null) await this.applyUpdate(this.init.initial)
     this.started = true
   }
@@ -156,10 +162,19 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   // ---- this node's presence ----
 
-  get self (): PresenceUpdate & { seq: bigint } {
-    const note = this.own.get('note') as NoteCategory | undefined
+  get self (): SelfPresence {
+    const note = (this.own.get('note') as NoteCategory | undefined)?.text
     const activity = this.own.get('activity') as ActivityCategory | undefined
-    return { status: this.state().availability, note: note?.text, activity: activity == null ? undefined : activityText(activity), seq: this.seq }
+    const fields = { note, activity: activity == null ? undefined : activityText(activity) }
+    const state = this.state()
+    return {
+      status: state.availability,
+      ...fields,
+      seq: this.seq,
+      auto: state.idleSince != null,
+      manual: { status: this.own.manualState() ?? 'online', ...fields },
+      awayAfterMs: this.idle.period
+    }
   }
 
   state (): StateCategory {
@@ -183,6 +198,12 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   reportActivity (at?: number): void {
     this.idle.report(at)
+  }
+
+  async setAwayAfter (ms: number | null): Promise<void> {
+    checkAwayAfter(ms)
+    await this.categoryStore.saveAwayAfter(ms)
+    this.idle.setAwayAfter(ms)
   }
 
   categories (): OwnCategory[] {
@@ -349,6 +370,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       self: this.components.peerId, key: this.components.privateKey, seq, now, ttlMs: this.ttlMs, state: goodbye ? OFFLINE : this.state(), items
     })
     if (!this.leaving) this.last = announcement
+    this.tellSelf()
     const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
     if (publicAudience != null) {
       // only a record meant for everyone may travel other public channels (the DHT)
@@ -362,6 +384,15 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
         this.log.error('could not announce presence to %s - %e', a.id, err)
       }
     }))
+  }
+
+  /** A `self` event when what this node shows of itself changed (by hand, by a client, or automatic away). */
+  private tellSelf (): void {
+    const self = this.self
+    const shown = JSON.stringify([self.status, self.note, self.activity, self.auto])
+    if (shown === this.shownSelf) return
+    this.shownSelf = shown
+    this.safeDispatchEvent('self', { detail: self })
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {

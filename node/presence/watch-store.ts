@@ -13,10 +13,12 @@ export interface StoredWatch {
   lastSeen?: number
   /** Highest accepted seq per category other than the state (whose floor is lastSeq). */
   floors?: Record<string, bigint>
+  /** The presence message version the presentity was last seen to read (absent: 1). */
+  reads?: number
 }
 
 /**
- * `/presence-mesh/presence/watch/<peer id>`: JSON `{alias, lastSeq, lastSeen, floors}`
+ * `/presence-mesh/presence/watch/<peer id>`: JSON `{alias, lastSeq, lastSeen, floors, reads}`
  * (lastSeq and each floor a decimal string).
  */
 type WatchRecord = Omit<StoredWatch, 'peerId' | 'floors'> & { floors?: Record<string, string> }
@@ -53,14 +55,14 @@ export class WatchStore {
   async loadAll (): Promise<StoredWatch[]> {
     const out: StoredWatch[] = []
     for await (const [peerId, w] of this.watches.entries()) {
-      out.push({ peerId, alias: w.alias, lastSeq: w.lastSeq, lastSeen: w.lastSeen, floors: floorsFrom(w.floors) })
+      out.push({ peerId, alias: w.alias, lastSeq: w.lastSeq, lastSeen: w.lastSeen, floors: floorsFrom(w.floors), reads: typeof w.reads === 'number' ? w.reads : undefined })
     }
     return out
   }
 
   async save (w: StoredWatch): Promise<void> {
-    const { peerId, alias, lastSeq, lastSeen, floors } = w
-    await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen, floors: floorsTo(floors) }) })
+    const { peerId, alias, lastSeq, lastSeen, floors, reads } = w
+    await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen, floors: floorsTo(floors), reads }) })
   }
 
   async delete (peerId: string): Promise<void> {

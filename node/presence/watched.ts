@@ -13,7 +13,7 @@ import type { PresenceVersion, WatchChannel } from './audience.js'
 import type { PairMessage } from '../../protocol/category-bundle.js'
 import type { PresenceView, PresenceEventDetail } from './index.js'
 import type { StoredWatch, WatchStore } from './watch-store.js'
-import type { Category, CategoryKey, NoteCategory, ActivityCategory, StateCategory } from '../../protocol/categories.js'
+import type { ActivityCategory, CardCategory, Category, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
 import type { CategoryItem, CategoryRejectReason } from '../../protocol/category-item.js'
 import type { Presence } from '../../protocol/presence-record.js'
 import type { Roster } from '../roster/index.js'
@@ -63,6 +63,8 @@ export class WatchedPresentities {
 
   async load (): Promise<void> {
     this.stored = new Map((await this.init.store.loadAll()).map(w => [w.peerId, w]))
+    // what a contact read before a restart, it reads now: no version 1 message at first
+    for (const s of this.stored.values()) if (s.reads === BUNDLE_VERSION) this.versions.set(s.peerId, BUNDLE_VERSION)
   }
 
   stop (): void {
@@ -204,8 +206,10 @@ export class WatchedPresentities {
     const expiresAt = Math.min(now + (state.expiresAt - state.issuedAt), state.expiresAt + this.init.maxClockSkewMs)
     const note = held.get('note')?.category as NoteCategory | undefined
     const activity = held.get('activity')?.category as ActivityCategory | undefined
+    const card = held.get('card')?.category as CardCategory | undefined
     w.view = {
       peerId: w.view.peerId,
+      displayName: card?.displayName,
       status: availability,
       note: note?.text,
       activity: activity == null ? undefined : activityText(activity),
@@ -236,6 +240,8 @@ export class WatchedPresentities {
     if (this.versionOf(peerId) === version) return
     this.versions.set(peerId, version)
     this.init.onVersion(peerId, version)
+    const w = this.watched.get(peerId)
+    if (w != null) this.persistQuietly(w)
   }
 
   private floorsOf (w: Watched): Map<string, bigint> {
@@ -262,7 +268,13 @@ export class WatchedPresentities {
   }
 
   private async persist (w: Watched): Promise<void> {
-    const s: StoredWatch = { peerId: w.view.peerId, lastSeq: w.view.seq, lastSeen: w.view.lastSeen, floors: w.floors.size === 0 ? undefined : Object.fromEntries(w.floors) }
+    const s: StoredWatch = {
+      peerId: w.view.peerId,
+      lastSeq: w.view.seq,
+      lastSeen: w.view.lastSeen,
+      floors: w.floors.size === 0 ? undefined : Object.fromEntries(w.floors),
+      reads: this.versions.get(w.view.peerId)
+    }
     this.stored.set(s.peerId, s)
     await this.init.store.save(s)
   }

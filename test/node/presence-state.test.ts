@@ -24,7 +24,7 @@ import type { Libp2p } from '@libp2p/interface'
 
 afterAll(cleanupHomes)
 
-const AWAY_AFTER = 600
+const AWAY_AFTER = 1_000
 const SLOW = { ttlMs: 300_000 }
 
 describe('automatic and manual state', () => {
@@ -61,12 +61,12 @@ describe('automatic and manual state', () => {
 
   it('a client\'s idle time in the past turns the node away at once', async () => {
     const since = Date.now() - 60_000
-    alice.reportActivity({ idleSince: since })
+    alice.reportActivity(since)
     // the CLI reported activity just before: the latest input anywhere counts
     expect(alice.state().availability).toBe('online')
     const fresh = await startNode({ presence: { ...SLOW, awayAfterMs: AWAY_AFTER } })
     try {
-      fresh.reportActivity({ idleSince: since })
+      fresh.reportActivity(since)
       expect(fresh.state()).toEqual({ kind: 'state', availability: 'away', source: 'automatic', idleSince: since })
     } finally {
       await fresh.stop()
@@ -78,7 +78,7 @@ describe('automatic and manual state', () => {
     await waitFor(() => (seenByBob() as any)?.availability === 'busy', 'Bob to see Alice busy')
     const seq = bob.presence.get(alice.peerId)?.seq as bigint
     // the idle transition announces again: still busy, chosen by hand
-    alice.reportActivity({ idleSince: Date.now() - 60_000 })
+    alice.reportActivity(Date.now() - 60_000)
     await waitFor(() => alice.state().availability === 'busy' && (bob.presence.get(alice.peerId)?.seq ?? 0n) > seq, 'a new record after the idle period', 10_000)
     expect(seenByBob()).toEqual({ kind: 'state', availability: 'busy', source: 'manual' })
     await alice.setState('online')
@@ -86,12 +86,29 @@ describe('automatic and manual state', () => {
     expect(alice.state().availability).toBe(alice.state().idleSince != null ? 'away' : 'online')
   })
 
+  it('the idle period is the user\'s, stored; off means never away; self tells what is shown', async () => {
+    const shown: string[] = []
+    alice.addEventListener('self', (e) => { shown.push(`${e.detail.status}${e.detail.auto ? ' (auto)' : ''}`) })
+    await expect(alice.setAwayAfter(500)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'away-after' })
+    await alice.setAwayAfter(null)
+    alice.reportActivity(Date.now() - 3_600_000)
+    expect(alice.self()).toMatchObject({ status: 'online', auto: false, awayAfterMs: null, manual: { status: 'online' } })
+    await alice.setAwayAfter(AWAY_AFTER)
+    await waitFor(() => alice.self().auto, 'Alice to be away again under the restored period')
+    expect(alice.self()).toMatchObject({ status: 'away', auto: true, manual: { status: 'online' } })
+    await waitFor(() => shown.includes('away (auto)'), 'a self event for the automatic away')
+    alice.reportActivity()
+  })
+
   it('the state chosen by hand survives a restart', async () => {
+    await alice.setAwayAfter(60_000)
     await alice.setState('dnd')
     await alice.stop()
     await waitFor(() => bob.presence.get(alice.peerId)?.status === 'offline', 'Bob to see Alice leave')
     alice = await start()
     expect(alice.state()).toEqual({ kind: 'state', availability: 'dnd', source: 'manual' })
+    expect(alice.self().awayAfterMs).toBe(60_000)
+    // Alice remembers that Bob reads bundles: her first message after the restart is one
     await waitFor(() => (seenByBob() as any)?.availability === 'dnd', 'Bob to see Alice dnd after her restart')
     expect(seenByBob()).toEqual({ kind: 'state', availability: 'dnd', source: 'manual' })
   })

@@ -98,7 +98,11 @@ describe('idle tracker', () => {
     t.report(now - 10_000)
     expect(t.idleSince()).toBeUndefined()
     t.stop()
-    expect(() => new IdleTracker(0, () => {})).toThrow(/positive/)
+    expect(() => new IdleTracker(0, () => {})).toThrow(/between 1 s and 24 h/)
+    const off = tracker(changes)
+    off.setAwayAfter(null)
+    off.report(now - 3_600_000)
+    expect(off.idleSince()).toBeUndefined()
   })
 })
 
