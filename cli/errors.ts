@@ -13,6 +13,15 @@ export class UsageError extends Error {
 }
 
 type Wording = (err: any) => string
+
+const CATEGORY_PROBLEMS: Record<string, string> = {
+  missing: 'is missing',
+  'too-long': 'is too long',
+  'too-many': 'has too many entries',
+  'unknown-value': 'is not a known value',
+  'bad-format': 'has a character or form it cannot have',
+  duplicate: 'repeats an entry'
+}
 const asIs: Wording = (err) => String(err.message)
 
 const WORDING: Record<string, Wording> = {
@@ -38,7 +47,14 @@ const WORDING: Record<string, Wording> = {
   IdentityError: asIs,
   ConfigError: asIs,
   ControlError: asIs,
-  NoRunningNodeError: asIs
+  NoRunningNodeError: asIs,
+  InvalidCategoryError: (e) => e.problem === 'not-settable'
+    ? `the ${e.category} is not set this way (use /status)`
+    : e.problem === 'too-large'
+      ? `${e.category} does not fit: every watcher's share of your presence is at most ${e.limit} bytes`
+      : `${e.category}: ${e.field} ${CATEGORY_PROBLEMS[e.problem] ?? e.problem}${e.limit != null ? ` (at most ${e.limit})` : ''}`,
+  InvalidAnswerError: (e) => `${e.peer} answered with something invalid (${e.reason})`,
+  QueryNotSupportedError: (e) => `${e.peer} runs an older version that cannot be asked for one category`
 }
 
 /** One line for a person; an error nobody worded is shown as unexpected. */
