@@ -12,7 +12,7 @@ import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './sign
 import { scanMessage } from './strict-protobuf.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
-import type { RejectReason } from './presence-record.js'
+import { REJECT_REASONS } from './presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Signing domain of category envelopes. */
@@ -28,8 +28,9 @@ export interface CategoryItem {
   category: Category
 }
 
-/** Reasons an item (or a bundle of them) is refused: those of presence records, and the bundle's own. */
-export type CategoryRejectReason = RejectReason | 'wrong-category' | 'missing-state' | 'duplicate-category' | 'too-many-items'
+/** Reasons an item (or a bundle of them) is refused: those of presence records, and the bundle's own (docs/protocol.md §0.6). */
+export const CATEGORY_REJECT_REASONS = [...REJECT_REASONS, 'wrong-category', 'missing-state', 'duplicate-category', 'too-many-items'] as const
+export type CategoryRejectReason = typeof CATEGORY_REJECT_REASONS[number]
 
 /** The longest lifetime an item of this category may claim: the state follows presence records. */
 export function maxTtlOf (c: Category): number {

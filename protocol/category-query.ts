@@ -16,7 +16,8 @@ export const MAX_QUERY_BYTES = 128
 /** An answer: a result and at most one category envelope. */
 export const MAX_ANSWER_BYTES = MAX_CATEGORY_ENVELOPE_BYTES + 16
 
-export type QueryRejectReason = 'oversize' | 'malformed' | 'invalid-field'
+export const QUERY_REJECT_REASONS = ['oversize', 'malformed', 'invalid-field'] as const
+export type QueryRejectReason = typeof QUERY_REJECT_REASONS[number]
 type Decoded<T> = ({ ok: true } & T) | { ok: false, reason: QueryRejectReason, detail?: string }
 
 export function encodeQuery (key: CategoryKey): Uint8Array {

@@ -7,6 +7,7 @@
  */
 import '../../node/polyfill.js'
 import { writeVectors } from './common.js'
+import { categoryBundleVectors, categoryQueryVectors, categoryVectors } from './categories.js'
 import { chatVectors } from './chat.js'
 import { contactVectors } from './contact.js'
 import { dhtPresenceVectors } from './dht-presence.js'
@@ -25,7 +26,10 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['contact.json', contactVectors],
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
-  ['names.json', nameVectors]
+  ['names.json', nameVectors],
+  ['categories.json', categoryVectors],
+  ['category-bundles.json', categoryBundleVectors],
+  ['category-query.json', categoryQueryVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {

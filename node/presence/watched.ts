@@ -7,7 +7,8 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
 import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
-import { openPresence, REJECT_REASONS } from '../../protocol/presence-record.js'
+import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
+import { openPresence } from '../../protocol/presence-record.js'
 import { channelOf } from './audience.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
 import type { PairMessage } from '../../protocol/category-bundle.js'
@@ -35,7 +36,6 @@ interface Watched {
   channel?: WatchChannel
 }
 
-export const WATCH_REJECT_REASONS: readonly CategoryRejectReason[] = [...REJECT_REASONS, 'wrong-category', 'missing-state', 'duplicate-category', 'too-many-items']
 
 export interface WatchedInit {
   roster: Roster
@@ -57,7 +57,7 @@ export class WatchedPresentities {
   /** Topic of each watched presentity's channel -> its peer id. */
   private readonly channelTopics = new Map<string, string>()
   private readonly versions = new Map<string, PresenceVersion>()
-  private readonly rejections = Object.fromEntries(WATCH_REJECT_REASONS.map(r => [r, 0])) as Record<CategoryRejectReason, number>
+  private readonly rejections = Object.fromEntries(CATEGORY_REJECT_REASONS.map(r => [r, 0])) as Record<CategoryRejectReason, number>
 
   constructor (private readonly init: WatchedInit) {}
 
