@@ -66,8 +66,10 @@ export interface PresenceView {
 
 export interface PresenceEventDetail {
   view: PresenceView
-  /** False for a heartbeat that repeats what was already shown. */
+  /** Whether what a person sees by default changed (status, note, activity); false for a heartbeat that repeats it. */
   changed: boolean
+  /** The categories whose value changed with this event (added, removed or different); empty for a plain heartbeat. */
+  changedCategories: string[]
   cause: 'record' | 'expired'
 }
 

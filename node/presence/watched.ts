@@ -48,7 +48,16 @@ export interface WatchedInit {
   onVersion: (peerId: string, version: PresenceVersion) => void
 }
 
-const shownOf = (v: PresenceView): string => JSON.stringify([v.status, v.note, v.activity, v.categories], (_k, x) => typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x)
+const json = (x: unknown): string => JSON.stringify(x, (_k, y) => typeof y === 'bigint' ? y.toString() : y instanceof Uint8Array ? Buffer.from(y).toString('base64') : y)
+
+/** What a person sees by default: status, note, activity. */
+const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.status && a.note === b.note && a.activity === b.activity
+
+/** The keys of the categories that differ between two views (added, removed or changed). */
+function changedCategories (a: PresenceView, b: PresenceView): string[] {
+  const keys = new Set([...Object.keys(a.categories ?? {}), ...Object.keys(b.categories ?? {})])
+  return [...keys].filter(k => json(a.categories?.[k]) !== json(b.categories?.[k]))
+}
 
 export class WatchedPresentities {
   private readonly watched = new Map<string, Watched>()
@@ -194,7 +203,7 @@ export class WatchedPresentities {
   }
 
   private accept (w: Watched, state: CategoryItem, held: Map<CategoryKey, Held>, now: number): void {
-    const before = shownOf(w.view)
+    const before = w.view
     clearTimeout(w.timer)
     w.timer = undefined
     const availability = (state.category as StateCategory).availability
@@ -223,7 +232,7 @@ export class WatchedPresentities {
       w.timer.unref?.()
     }
     this.persistQuietly(w)
-    this.init.onPresence({ view: this.shown(w.view), changed: shownOf(w.view) !== before, cause: 'record' })
+    this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record' })
   }
 
   private expire (w: Watched): void {
@@ -231,9 +240,10 @@ export class WatchedPresentities {
     w.timer = undefined
     this.init.log('presence of %s expired', w.view.peerId)
     // a presentity that is gone shows nothing but its last sighting
+    const before = w.view
     w.held = new Map()
     w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
-    this.init.onPresence({ view: this.shown(w.view), changed: true, cause: 'expired' })
+    this.init.onPresence({ view: this.shown(w.view), changed: true, changedCategories: changedCategories(before, w.view), cause: 'expired' })
   }
 
   private learnVersion (peerId: string, version: PresenceVersion): void {

@@ -133,9 +133,13 @@ describe('containers: six watchers of Alice, each with its own view', () => {
     const moved = Date.now()
     await waitFor(() => seen(bob, alice).includes('calendar') && seen(bob, alice).includes(GAME), 'Bob to see the calendar at once', AT_ONCE_MS)
     await waitFor(() => !seen(carol, alice).includes('calendar') && !seen(carol, alice).includes(GAME), 'Carol to lose the calendar at once', AT_ONCE_MS)
+    const events: Array<{ changed: boolean, changedCategories: string[] }> = []
+    bob.addEventListener('presence', (e) => { if (e.detail.view.peerId === alice.peerId.toString()) events.push(e.detail) })
     await alice.setCategory({ kind: 'calendar', freeBusy: 'out-of-office', until: Date.now() + 7_200_000 })
     await waitFor(() => bob.presence.get(alice.peerId)?.categories?.calendar?.kind === 'calendar' &&
       (bob.presence.get(alice.peerId)?.categories?.calendar as any).freeBusy === 'out-of-office', 'Bob to see the new calendar', AT_ONCE_MS)
+    // a category changed, not what a person sees by default
+    expect(events.some(e => !e.changed && e.changedCategories.join() === 'calendar')).toBe(true)
     const after = captured.filter(m => m.at > moved)
     const carolSaw = (await Promise.all(after.map(async m => await categoriesIn(m, keysOf.get('carol'), alice.peerId.toString())))).filter(c => c != null)
     expect(carolSaw.length).toBeGreaterThan(0)
