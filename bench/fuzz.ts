@@ -14,6 +14,7 @@ import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
 import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
+import { xmppStreamTarget } from './fuzz-xmpp.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
 
@@ -58,7 +59,8 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   categoryItemTarget,
   categoryBundleTarget,
   pairMessageTarget,
-  queryFramesTarget
+  queryFramesTarget,
+  xmppStreamTarget
 ]
 
 export interface FuzzReport {

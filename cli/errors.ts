@@ -54,7 +54,12 @@ const WORDING: Record<string, Wording> = {
       ? `${e.category} does not fit: every watcher's share of your presence is at most ${e.limit} bytes`
       : `${e.category}: ${e.field} ${CATEGORY_PROBLEMS[e.problem] ?? e.problem}${e.limit != null ? ` (at most ${e.limit})` : ''}`,
   InvalidAnswerError: (e) => `${e.peer} answered with something invalid (${e.reason})`,
-  QueryNotSupportedError: (e) => `${e.peer} runs an older version that cannot be asked for one category`
+  QueryNotSupportedError: (e) => `${e.peer} runs an older version that cannot be asked for one category`,
+  NoPresenceError: (e) => `this node sees no presence of ${e.peer}: not a contact, not watched, or blocked`,
+  InvalidXmppAddressError: (e) => `--xmpp ${e.input}: ${e.reason}`,
+  XmppListenError: (e) => `cannot serve XMPP on ${e.address}: ${e.code === 'EADDRINUSE' ? 'the port is taken (another XMPP server?); pick another with --xmpp 127.0.0.1:PORT' : e.code}`,
+  XmppPasswordError: asIs,
+  XmppTlsError: asIs
 }
 
 /** One line for a person; an error nobody worded is shown as unexpected. */

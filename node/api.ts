@@ -8,6 +8,7 @@ import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo } from './xmpp/index.js'
 import type { Category, StateCategory } from '../protocol/categories.js'
 import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
@@ -71,11 +72,13 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   setState: (availability: PresenceStatus) => Promise<void>
   /**
    * The user did something at `at` (default now): the CLI on every command,
-   * the XMPP endpoint on every stanza of its client, or with the time an XMPP
-   * client reports its user idle since. After the idle period without any,
-   * the automatic state is away; the next report brings it back.
+   * the XMPP endpoint on its client's presence and messages, or with the time
+   * an XMPP client reports its user idle since. `source` names the client:
+   * its latest report replaces its earlier ones, and the latest of all
+   * clients counts. After the idle period without any, the automatic state
+   * is away; the next report brings it back.
    */
-  reportActivity: (at?: number) => void
+  reportActivity: (at?: number, source?: string) => void
   /** The idle period before automatic away (null: never); stored. */
   setAwayAfter: (ms: number | null) => Promise<void>
   /** This node's categories: values, containers, sequence numbers. */
@@ -126,6 +129,11 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>
   typing: (peer: PeerId | string) => void
+
+  /** Where the XMPP endpoint listens and for whom, when the node serves one. */
+  xmppInfo: () => XmppInfo | undefined
+  /** An RFC 3863 + RFC 4480 PIDF document of what this node sees of a presentity (NoPresenceError if nothing). */
+  pidf: (peer: PeerId | string) => string
 
   locate: (peer: PeerId | string, options?: LocateOptions) => Promise<LocateResult>
   connect: (target: string, timeoutMs?: number) => Promise<void>

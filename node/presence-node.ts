@@ -8,10 +8,12 @@ import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFr
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { InvalidOptionError } from './errors.js'
-import { connectTo, locatePeer } from './reach.js'
+import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import { pidfDocument } from './pidf/index.js'
+import { connectTo, locatePeer } from './reach.js'
+import { xmppServer } from './xmpp/index.js'
 import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
@@ -20,6 +22,7 @@ import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
 import type { Container, FetchResult, OwnCategory, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo, XmppServer, XmppServerInit } from './xmpp/index.js'
 import type { Category, StateCategory } from '../protocol/categories.js'
 import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId } from '@libp2p/interface'
@@ -57,6 +60,8 @@ export interface PresenceNodeOptions {
   control?: boolean
   /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
   connectionGater?: NodeOptions['connectionGater']
+  /** Serve the owner's XMPP client (CLI --xmpp); docs/xmpp.md. */
+  xmpp?: XmppServerInit
 }
 
 /** Service events a node passes on as its own, by the name it gives them. */
@@ -69,6 +74,7 @@ const FORWARDED = {
 
 export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
   private control?: ControlServer
+  private xmpp?: XmppServer
   private stopping?: Promise<void>
 
   private constructor (
@@ -126,6 +132,12 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
         await node.control.start()
       }
+      // config.json's settings, the caller's (the CLI's --xmpp address) over them
+      const xmpp = opts.xmpp != null || config.xmpp != null ? { ...config.xmpp, ...definedOnly(opts.xmpp ?? {}) } : undefined
+      if (xmpp != null) {
+        node.xmpp = xmppServer(xmpp)({ node, logger: libp2p.logger, home: opts.home })
+        await node.xmpp.start()
+      }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
@@ -163,37 +175,16 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     await this.presence.setPresence(update)
   }
 
-  state (): StateCategory {
-    return this.presence.state()
-  }
-
-  async setState (availability: PresenceStatus): Promise<void> {
-    await this.presence.setState(availability)
-  }
-
-  reportActivity (at?: number): void {
-    this.presence.reportActivity(at)
-  }
-
-  async setAwayAfter (ms: number | null): Promise<void> {
-    await this.presence.setAwayAfter(ms)
-  }
-
-  categories (): OwnCategory[] {
-    return this.presence.categories()
-  }
-
-  async setCategory (category: Category): Promise<void> {
-    await this.presence.setCategory(category)
-  }
-
-  async clearCategory (key: string): Promise<boolean> {
-    return await this.presence.clearCategory(key)
-  }
-
-  async publishCategory (key: string, containers?: Container[]): Promise<void> {
-    await this.presence.publishCategory(key, containers)
-  }
+  // enhanced presence: each a call into the service that owns it (docs/protocol.md §10)
+  state (): StateCategory { return this.presence.state() }
+  async setState (availability: PresenceStatus): Promise<void> { await this.presence.setState(availability) }
+  reportActivity (at?: number, source?: string): void { this.presence.reportActivity(at, source) }
+  async setAwayAfter (ms: number | null): Promise<void> { await this.presence.setAwayAfter(ms) }
+  categories (): OwnCategory[] { return this.presence.categories() }
+  async setCategory (category: Category): Promise<void> { await this.presence.setCategory(category) }
+  async clearCategory (key: string): Promise<boolean> { return await this.presence.clearCategory(key) }
+  async publishCategory (key: string, containers?: Container[]): Promise<void> { await this.presence.publishCategory(key, containers) }
+  seenBy (peer: PeerId | string): SeenBy { return this.presence.seenBy(this.resolvePeer(peer)) }
 
   async setContainer (peer: PeerId | string, container: ContactContainer): Promise<void> {
     await this.roster.setContainer(this.resolvePeer(peer), container)
@@ -201,10 +192,6 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   async setCategoryRule (peer: PeerId | string, category: string, rule: CategoryRule | 'default'): Promise<void> {
     await this.roster.setCategoryRule(this.resolvePeer(peer), category, rule)
-  }
-
-  seenBy (peer: PeerId | string): SeenBy {
-    return this.presence.seenBy(this.resolvePeer(peer))
   }
 
   /** One category of a presentity, asked of it directly (a contact is located first if need be). */
@@ -338,6 +325,20 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     this.chat.typing(this.resolvePeer(peer))
   }
 
+  // ---- other formats ----
+
+  /** Where the XMPP endpoint listens and for whom, when the node serves one. */
+  xmppInfo (): XmppInfo | undefined {
+    return this.xmpp?.info()
+  }
+
+  /** An RFC 3863 PIDF document (with RFC 4480 activities) of what this node sees of a presentity. */
+  pidf (peer: PeerId | string): string {
+    const view = this.presenceOf(peer)
+    if (view == null) throw new NoPresenceError(this.resolvePeer(peer))
+    return pidfDocument(view, this.xmppInfo()?.domain)
+  }
+
   // ---- reaching peers ----
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
@@ -361,6 +362,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   private async stopOnce (): Promise<void> {
     try {
+      await this.xmpp?.stop()
       await this.control?.stop()
       await this.libp2p.stop()
     } finally {
@@ -368,6 +370,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
       await releaseHome(this.home)
     }
   }
+}
+
+function definedOnly<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function contactInfo (p: Person): ContactInfo {

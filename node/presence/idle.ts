@@ -16,6 +16,8 @@ export function checkAwayAfter (ms: number | null): void {
 }
 
 export class IdleTracker {
+  /** The last input each source (a client) reported. */
+  private readonly inputs = new Map<string, number>()
   private lastInput?: number
   private idle = false
   private timer?: ReturnType<typeof setTimeout>
@@ -25,12 +27,15 @@ export class IdleTracker {
     checkAwayAfter(awayAfterMs)
   }
 
-  /** User input at `at` (default now; an XMPP client's idle-since may lie in the past). The latest input anywhere counts. */
-  report (at: number = this.clock()): void {
+  /**
+   * `source` (a client) saw its user's last input at `at` (default now; an
+   * XMPP client's idle-since lies in the past). Each source's latest report
+   * replaces its earlier ones; the latest input of all sources counts.
+   */
+  report (at: number = this.clock(), source = ''): void {
     if (!Number.isFinite(at)) throw new InvalidOptionError('activity time', String(at), 'a time in milliseconds')
-    const now = this.clock()
-    if (at > now) at = now
-    this.lastInput = Math.max(this.lastInput ?? at, at)
+    this.inputs.set(source, Math.min(at, this.clock()))
+    this.lastInput = Math.max(...this.inputs.values())
     this.check()
   }
 

@@ -125,8 +125,11 @@ export interface PresenceService extends TypedEventTarget<PresenceEvents> {
    * across restarts, whatever the user does; online returns to automatic.
    */
   setState: (availability: PresenceStatus) => Promise<void>
-  /** User input happened at `at` (default now): the automatic state is online until awayAfterMs without any. */
-  reportActivity: (at?: number) => void
+  /**
+   * `source` (a client; default one) saw user input at `at` (default now): the automatic state is
+   * online until awayAfterMs without any. A source's latest report replaces its earlier ones.
+   */
+  reportActivity: (at?: number, source?: string) => void
   /** The idle period before automatic away (null: never); stored, InvalidOptionError outside 1 s to 24 h. */
   setAwayAfter: (ms: number | null) => Promise<void>
   /** This node's categories (the state excepted): value, containers, sequence number. */

@@ -196,8 +196,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.announce()
   }
 
-  reportActivity (at?: number): void {
-    this.idle.report(at)
+  reportActivity (at?: number, source?: string): void {
+    this.idle.report(at, source)
   }
 
   async setAwayAfter (ms: number | null): Promise<void> {

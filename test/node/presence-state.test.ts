@@ -61,9 +61,9 @@ describe('automatic and manual state', () => {
 
   it('a client\'s idle time in the past turns the node away at once', async () => {
     const since = Date.now() - 60_000
-    alice.reportActivity()
-    alice.reportActivity(since)
-    // the CLI reported activity just before: the latest input anywhere counts
+    alice.reportActivity(undefined, 'cli')
+    alice.reportActivity(since, 'xmpp')
+    // the CLI reported activity just now: the latest input of all clients counts
     expect(alice.state().availability).toBe('online')
     const fresh = await startNode({ presence: { ...SLOW, awayAfterMs: AWAY_AFTER } })
     try {

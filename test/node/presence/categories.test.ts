@@ -88,15 +88,18 @@ describe('idle tracker', () => {
     t.stop()
   })
 
-  it('an input time in the past counts from then; a future one counts as now; the latest input wins', () => {
+  it('an input time in the past counts from then; a future one counts as now; a source\'s last report replaces its earlier; the latest of all sources wins', () => {
     const changes: Array<number | undefined> = []
     const t = tracker(changes)
     t.report(now - 5_000)
     expect(changes).toEqual([now - 5_000])
     t.report(now + 60_000)
     expect(changes).toEqual([now - 5_000, undefined])
-    t.report(now - 10_000)
+    t.report(now - 10_000, 'cli')
     expect(t.idleSince()).toBeUndefined()
+    // the default source said "now"; the cli's older input changes nothing; the default source going idle does
+    t.report(now - 20_000)
+    expect(t.idleSince()).toBe(now - 10_000)
     t.stop()
     expect(() => new IdleTracker(0, () => {})).toThrow(/between 1 s and 24 h/)
     const off = tracker(changes)
