@@ -8,28 +8,26 @@
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { activityFromText, activityText, isCategoryKey } from '../../protocol/categories.js'
+import { isCategoryKey } from '../../protocol/categories.js'
 import { MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { Announcement, sealForAudience } from './announcement.js'
 import { audiencesOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
-import { CategoryStore } from './category-store.js'
-import { AWAY_AFTER_MS, CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { seenBy } from './containers.js'
 import { InvalidCategoryError } from './errors.js'
-import { checkAwayAfter, IdleTracker } from './idle.js'
-import { OwnCategories } from './own-categories.js'
+import { SelfState } from './self-state.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
 import { sleep } from '../util/wait.js'
 import type { Audience, Publication } from './audience.js'
 import type { Container } from './containers.js'
-import type { OwnCategory, SignedItem } from './own-categories.js'
+import type { OwnCategories, OwnCategory, SignedItem } from './own-categories.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView, SeenBy, SelfPresence } from './index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { PubSub } from '../pubsub.js'
-import type { Category, CategoryKey, NoteCategory, ActivityCategory, StateCategory } from '../../protocol/categories.js'
+import type { Category, CategoryKey, StateCategory } from '../../protocol/categories.js'
 import type { CategoryRejectReason } from '../../protocol/category-item.js'
 import type { PresenceStatus, PresenceUpdate } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
@@ -45,7 +43,8 @@ export interface PresenceServiceComponents {
   roster: Roster
 }
 
-const OFFLINE: StateCategory = { kind: 'state', availability: 'offline', source: 'automatic' }
+/** What a goodbye shows: offline, not by anyone's choice. */
+const GOODBYE: StateCategory = { kind: 'state', availability: 'offline', source: 'automatic' }
 
 export class PresenceService extends TypedEventEmitter<PresenceEvents> implements PresenceServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:presence'
@@ -54,10 +53,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   private readonly log: Logger
   private readonly store: WatchStore
-  private readonly categoryStore: CategoryStore
+  private readonly me: SelfState
   private readonly own: OwnCategories
   private readonly watched: WatchedPresentities
-  private readonly idle: IdleTracker
   private readonly ttlMs: number
   private readonly heartbeatMs: number
   private readonly maxClockSkewMs: number
@@ -66,7 +64,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   /** Topics this node is subscribed to. */
   private readonly subscribed = new Set<string>()
   private afterStarted = false
-  private leaving = false
   /** What the last `self` event showed. */
   private shownSelf?: string
   /** The last announcement that was not a goodbye: what a query is answered from. */
@@ -80,7 +77,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   /** Roster changes are followed one at a time, in order. */
   private following: Promise<void> = Promise.resolve()
 
-  constructor (private readonly components: PresenceServiceComponents, private readonly init: PresenceServiceInit = {}) {
+  constructor (private readonly components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
     super()
     this.log = components.logger.forComponent('presence-mesh:presence')
     this.store = new WatchStore(components.datastore)
@@ -90,10 +87,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
     if (init.initial != null) checkPresenceUpdate(init.initial)
     const categoryTtlMs = Math.min(init.categoryTtlMs ?? CATEGORY_TTL_MS, MAX_CATEGORY_TTL_MS)
-    this.categoryStore = new CategoryStore(components.datastore, this.log)
-    this.own = new OwnCategories(this.categoryStore, components.peerId, components.privateKey, categoryTtlMs)
-    if (init.capabilities != null) this.own.setDefault({ kind: 'capabilities', ...init.capabilities })
-    this.idle = new IdleTracker(init.awayAfterMs === undefined ? AWAY_AFTER_MS : init.awayAfterMs, () => { void this.announce() })
+    this.me = new SelfState(components, this.log, init, categoryTtlMs, () => { void this.announce() })
+    this.own = this.me.own
     this.watched = new WatchedPresentities({
       roster: components.roster,
       store: this.store,
@@ -116,10 +111,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   async start (): Promise<void> {
     this.seq = await this.store.loadSeq()
     await this.watched.load()
-    await this.own.load()
-    const awayAfter = await this.categoryStore.loadAwayAfter()
-    if (awayAfter !== undefined) this.idle.setAwayAfter(awayAfter)
-    if (this.init.initial != null && this.own.manualState() == null) await this.applyUpdate(this.init.initial)
+    await this.me.load()
     this.started = true
   }
 
@@ -138,9 +130,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   async beforeStop (): Promise<void> {
     clearInterval(this.heartbeat)
     clearTimeout(this.reannounce)
-    this.idle.stop()
+    this.me.stop()
     if (!this.started) return
-    this.leaving = true
+    this.me.leaving = true
     const goodbye = this.announce(this.audiences, true)
     await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
   }
@@ -157,36 +149,21 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.following
     this.afterStarted = false
     this.started = false
-    this.leaving = false
+    this.me.leaving = false
   }
 
   // ---- this node's presence ----
 
   get self (): SelfPresence {
-    const note = (this.own.get('note') as NoteCategory | undefined)?.text
-    const activity = this.own.get('activity') as ActivityCategory | undefined
-    const fields = { note, activity: activity == null ? undefined : activityText(activity) }
-    const state = this.state()
-    return {
-      status: state.availability,
-      ...fields,
-      seq: this.seq,
-      auto: state.idleSince != null,
-      manual: { status: this.own.manualState() ?? 'online', ...fields },
-      awayAfterMs: this.idle.period
-    }
+    return this.me.self(this.seq)
   }
 
   state (): StateCategory {
-    if (this.leaving) return OFFLINE
-    const manual = this.own.manualState()
-    if (manual != null) return { kind: 'state', availability: manual, source: 'manual' }
-    const idleSince = this.idle.idleSince()
-    return idleSince != null ? { kind: 'state', availability: 'away', source: 'automatic', idleSince } : { kind: 'state', availability: 'online', source: 'automatic' }
+    return this.me.state()
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
-    await this.applyUpdate(update)
+    await this.me.apply(update)
     await this.refresh()
   }
 
@@ -197,13 +174,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   reportActivity (at?: number, source?: string): void {
-    this.idle.report(at, source)
+    this.me.reportActivity(at, source)
   }
 
   async setAwayAfter (ms: number | null): Promise<void> {
-    checkAwayAfter(ms)
-    await this.categoryStore.saveAwayAfter(ms)
-    this.idle.setAwayAfter(ms)
+    await this.me.setAwayAfter(ms)
   }
 
   categories (): OwnCategory[] {
@@ -233,7 +208,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   itemFor (peer: PeerId | string, key: CategoryKey): Uint8Array | undefined {
     const last = this.last
-    if (last == null || this.leaving) return undefined
+    if (last == null || this.me.leaving) return undefined
     const seen = this.seenBy(peer).categories.find(c => c.key === key)
     if (seen?.visible !== true) return undefined
     const signed: SignedItem | undefined = key === 'state' ? last.state : last.items.get(key)
@@ -274,20 +249,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   /** What the audience-building functions need of this node's categories. */
   private publication (): Publication {
     return { keys: this.own.keys(), publishedTo: key => this.own.publishedTo(key), versionOf: peer => this.watched.versionOf(peer) }
-  }
-
-  /** Checks a whole update before any of it is applied: bad input changes nothing. */
-  private async applyUpdate (update: PresenceUpdate): Promise<void> {
-    checkPresenceUpdate(update)
-    const note: Category | undefined = update.note == null || update.note === '' ? undefined : { kind: 'note', text: update.note }
-    const activity: Category | undefined = update.activity == null || update.activity === '' ? undefined : activityFromText(update.activity)
-    if (note != null) this.own.check(note)
-    if (activity != null) this.own.check(activity)
-    await this.own.setManual(update.status)
-    if (note != null) await this.own.set(note)
-    else await this.own.clear('note')
-    if (activity != null) await this.own.set(activity)
-    else await this.own.clear('activity')
   }
 
   /** After this node's own presence changed: audiences may see other categories now; everyone gets the new state. */
@@ -367,9 +328,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const items = new Map<CategoryKey, SignedItem>()
     if (!goodbye) for (const key of this.own.keys()) items.set(key, this.own.signedItem(key) as SignedItem)
     const announcement = new Announcement({
-      self: this.components.peerId, key: this.components.privateKey, seq, now, ttlMs: this.ttlMs, state: goodbye ? OFFLINE : this.state(), items
+      self: this.components.peerId, key: this.components.privateKey, seq, now, ttlMs: this.ttlMs, state: goodbye ? GOODBYE : this.state(), items
     })
-    if (!this.leaving) this.last = announcement
+    if (!this.me.leaving) this.last = announcement
     this.tellSelf()
     const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
     if (publicAudience != null) {
