@@ -15,6 +15,7 @@ import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
 import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
+import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
 import type { VectorFile } from './common.js'
 
@@ -29,7 +30,8 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['names.json', nameVectors],
   ['categories.json', categoryVectors],
   ['category-bundles.json', categoryBundleVectors],
-  ['category-query.json', categoryQueryVectors]
+  ['category-query.json', categoryQueryVectors],
+  ['punch.json', punchVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {
