@@ -3,6 +3,7 @@
  * none holds state of its own. Returns the lines to print.
  */
 import { isPresenceStatus, STATUSES, VISIBILITIES } from '../node/index.js'
+import { categoryCommands } from './category-commands.js'
 import { UsageError } from './errors.js'
 import { contactsTable, describe, label, messageLine, whoTable } from './format.js'
 import type { Paint } from './style.js'
@@ -229,6 +230,7 @@ export const commands: Record<string, Command> = {
       return [...now, ...w.asked.map(a => `  ${a.direction === 'incoming' ? 'asked you' : 'you asked'}: ${nameOf(node, a.peerId).padEnd(16)} ${a.outcome}${a.greeting != null ? ` "${a.greeting}"` : ''}`)]
     }
   },
+  ...categoryCommands,
   id: {
     usage: '/id',
     help: 'show your peer id and addresses',

@@ -110,6 +110,9 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
   await showUnread(node, showIncoming, print)
   backlogIds = undefined
   if (tty) rl.prompt()
+  // a person at a terminal is here: the idle clock of automatic away starts, and every line restarts
+  // it (a script piping commands in is nobody's activity)
+  if (tty) node.reportActivity()
 
   const done = new Promise<void>(resolve => {
     process.once('SIGINT', () => { void stop().then(resolve) })
@@ -117,6 +120,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     // one command at a time, in the order typed (a slow /status must not be overtaken by /who)
     let queue = Promise.resolve()
     rl.on('line', line => {
+      if (tty) node.reportActivity()
       queue = queue.then(async () => {
         if (closed) return
         try {

@@ -4,29 +4,28 @@
  * passes on what its services tell the user as its own events.
  */
 import { TypedEventEmitter } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { InvalidOptionError, InvalidTargetError, NoPresenceError, PeerUnreachableError } from './errors.js'
+import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
-import { peerIdString } from './peer-ids.js'
 import { pidfDocument } from './pidf/index.js'
+import { connectTo, locatePeer } from './reach.js'
 import { xmppServer } from './xmpp/index.js'
 import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
-import type { FetchResult, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel } from './presence/index.js'
-import type { Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
+import type { Container, FetchResult, OwnCategory, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { CategoryAnswer } from './presence/query.js'
+import type { CategoryRule, ContactContainer, Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
 import type { XmppInfo, XmppServer, XmppServerInit } from './xmpp/index.js'
-import type { PresenceUpdate } from '../protocol/presence-record.js'
+import type { Category, StateCategory } from '../protocol/categories.js'
+import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
 export interface PresenceNodeOptions {
@@ -69,7 +68,7 @@ export interface PresenceNodeOptions {
 
 /** Service events a node passes on as its own, by the name it gives them. */
 const FORWARDED = {
-  presence: { presence: 'presence' },
+  presence: { presence: 'presence', self: 'self' },
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled' },
   roster: { 'roster:change': 'roster:change' }
@@ -171,12 +170,45 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   // ---- presence ----
 
-  self (): PresenceUpdate & { seq: bigint } {
+  self (): SelfPresence {
     return this.presence.self
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
     await this.presence.setPresence(update)
+  }
+
+  // enhanced presence: each a call into the service that owns it (docs/protocol.md §10)
+  state (): StateCategory { return this.presence.state() }
+  async setState (availability: PresenceStatus): Promise<void> { await this.presence.setState(availability) }
+  reportActivity (at?: number, source?: string): void { this.presence.reportActivity(at, source) }
+  async setAwayAfter (ms: number | null): Promise<void> { await this.presence.setAwayAfter(ms) }
+  categories (): OwnCategory[] { return this.presence.categories() }
+  async setCategory (category: Category): Promise<void> { await this.presence.setCategory(category) }
+  async clearCategory (key: string): Promise<boolean> { return await this.presence.clearCategory(key) }
+  async publishCategory (key: string, containers?: Container[]): Promise<void> { await this.presence.publishCategory(key, containers) }
+  seenBy (peer: PeerId | string): SeenBy { return this.presence.seenBy(this.resolvePeer(peer)) }
+
+  async setContainer (peer: PeerId | string, container: ContactContainer): Promise<void> {
+    await this.roster.setContainer(this.resolvePeer(peer), container)
+  }
+
+  async setCategoryRule (peer: PeerId | string, category: string, rule: CategoryRule | 'default'): Promise<void> {
+    await this.roster.setCategoryRule(this.resolvePeer(peer), category, rule)
+  }
+
+  /** One category of a presentity, asked of it directly (a contact is located first if need be). */
+  async queryCategory (peer: PeerId | string, category: string, options: { signal?: AbortSignal } = {}): Promise<CategoryAnswer> {
+    const id = this.resolvePeer(peer)
+    const query = this.libp2p.services.presenceQuery
+    try {
+      return await query.query(id, category, options)
+    } catch (err: any) {
+      if (err?.name !== 'PeerUnreachableError' || !this.roster.isContact(id)) throw err
+      // no known address works: a contact's locator record may know a newer one
+      await this.locate(id, options).catch(() => {})
+      return await query.query(id, category, options)
+    }
   }
 
   who (): PresenceView[] {
@@ -314,17 +346,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
-    const id = peerIdString(peer)
-    const discovery = this.libp2p.services.discovery
-    // a contact that is not public left us a sealed locator record in the DHT
-    if (this.roster.isContact(id)) await this.libp2p.services.locator.refresh(id, options?.signal).catch(() => 0)
-    const found = await discovery.locate(id, options)
-    const foundPeer = peerIdFromString(found.peerId)
-    if (await this.answers(foundPeer, options?.signal)) return found
-    // the connection opened and died at once: a peer refusing us (blocking, say)
-    // looks like one whose old address is dead, so go the same way from here
-    await this.libp2p.hangUp(foundPeer).catch(() => {})
-    return await discovery.locate(id, { ...options, useCache: false })
+    return await locatePeer(this.libp2p, peer, options)
   }
 
   /**
@@ -332,35 +354,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
    * address known, refused, timed out, blocked) is the same PeerUnreachableError.
    */
   async connect (target: string, timeoutMs = 10_000): Promise<void> {
-    let dialTarget: PeerId | Multiaddr
-    try {
-      dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
-    } catch {
-      throw new InvalidTargetError(target)
-    }
-    const signal = AbortSignal.timeout(timeoutMs)
-    let peer: PeerId
-    try {
-      peer = (await this.libp2p.dial(dialTarget, { signal })).remotePeer
-    } catch {
-      throw new PeerUnreachableError(target)
-    }
-    if (!await this.answers(peer, signal)) throw new PeerUnreachableError(target)
-  }
-
-  /**
-   * Whether the peer answers a ping over the connection we have to it. A peer
-   * that refuses us does so only after the Noise handshake, by which time our
-   * side may already count the connection as open: only an answer says the
-   * peer is really there.
-   */
-  private async answers (peer: PeerId, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await this.libp2p.services.ping.ping(peer, { signal: signal ?? AbortSignal.timeout(10_000) })
-      return true
-    } catch {
-      return false
-    }
+    await connectTo(this.libp2p, target, timeoutMs)
   }
 
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */
@@ -386,5 +380,14 @@ function definedOnly<T extends object> (o: T): Partial<T> {
 }
 
 function contactInfo (p: Person): ContactInfo {
-  return { peerId: p.id, alias: p.alias, view: p.contact?.view ?? 'full', since: p.contact?.since ?? 0, blocked: p.blockedSince != null }
+  return {
+    peerId: p.id,
+    alias: p.alias,
+    view: p.contact?.view ?? 'full',
+    container: p.contact?.container ?? 'contacts',
+    allow: [...(p.contact?.allow ?? [])],
+    deny: [...(p.contact?.deny ?? [])],
+    since: p.contact?.since ?? 0,
+    blocked: p.blockedSince != null
+  }
 }
