@@ -18,6 +18,7 @@ import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
+import { presenceNotify } from './notify/index.js'
 import { roster, RosterStore } from './roster/index.js'
 import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
@@ -28,6 +29,7 @@ import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { Locator } from './locator/index.js'
+import type { PresenceNotify, PresenceNotifyInit } from './notify/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
@@ -43,6 +45,7 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   roster: Roster
+  presenceNotify: PresenceNotify
   presence: PresenceService
   chat: ChatService
   contacts: ContactsService
@@ -103,6 +106,8 @@ export interface NodeOptions {
   listen: string[]
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  /** The direct presence path (node/notify). */
+  notify?: PresenceNotifyInit
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
@@ -157,6 +162,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
+      // presence reads the direct path as a component, so it comes first
+      presenceNotify: presenceNotify(opts.notify),
       presence: presence(opts.presence),
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),

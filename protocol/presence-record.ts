@@ -3,7 +3,7 @@
  * the caller supplies the clock and the last accepted sequence number.
  */
 import { RecordEnvelope } from '@libp2p/peer-record'
-import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
+import { envelopeSigningBytes, rememberSigner, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
 import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
@@ -121,6 +121,13 @@ export interface OpenOptions {
   /** The sequence number of the last record accepted from this presentity. */
   lastSeq?: bigint
   maxClockSkewMs?: number
+  /**
+   * The channel already proved that the record comes from expectedPresentity
+   * (a pair-key AEAD opened it, or it came on a notify stream from that
+   * authenticated peer): the envelope signature is not checked (docs/protocol.md
+   * §3, "When the signature is checked"). Ignored without expectedPresentity.
+   */
+  authenticated?: boolean
 }
 
 const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: false, reason, detail })
@@ -167,6 +174,10 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
   if (presence.expiresAt <= opts.now) return reject('expired')
   if (opts.lastSeq != null && presence.seq <= opts.lastSeq) return reject('replay')
 
+  if (opts.authenticated === true && opts.expectedPresentity != null) {
+    rememberSigner(signer)
+    return { ok: true, presence }
+  }
   try {
     const signed = envelopeSigningBytes(PRESENCE_DOMAIN, envelope.payloadType, envelope.payload)
     if (!verifyEd25519(signer, signed, envelope.signature)) return reject('bad-signature')

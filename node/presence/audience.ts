@@ -22,11 +22,15 @@ export interface Audience {
 
 export interface WatchChannel {
   topic: string
+  /** Sealed with the pair's key: opening it proves the sender (docs/protocol.md §3). */
+  sealed: boolean
   /** The signed envelope a message carries, or undefined when it does not open. */
   unwrap: (data: Uint8Array) => Uint8Array | undefined
 }
 
 export const PUBLIC_AUDIENCE_ID = 'public'
+
+export const sameAudience = (a: Audience, b: Audience): boolean => a.id === b.id && a.topic === b.topic
 
 const identity = (b: Uint8Array): Uint8Array => b
 
@@ -36,7 +40,7 @@ export function publicAudience (self: PeerId): Audience {
 }
 
 export function publicChannel (peerId: string): WatchChannel {
-  return { topic: presenceTopic(peerId), unwrap: identity }
+  return { topic: presenceTopic(peerId), sealed: false, unwrap: identity }
 }
 
 /**
@@ -65,5 +69,5 @@ export function channelOf (roster: Roster, peerId: string): WatchChannel | undef
   if (!roster.isContact(peerId)) return publicChannel(peerId)
   if (!roster.canSee(peerId)) return undefined
   const keys = roster.keysFor(peerId)
-  return { topic: keys.topic, unwrap: data => openPresenceFromPair(keys.presence, keys.topic, data) }
+  return { topic: keys.topic, sealed: true, unwrap: data => openPresenceFromPair(keys.presence, keys.topic, data) }
 }

@@ -6,6 +6,18 @@ export const HEARTBEAT_MS = Math.floor(DEFAULT_PRESENCE_TTL_MS / HEARTBEAT_FRACT
 export const GOODBYE_TIMEOUT_MS = 2_000
 /** New watchers are answered with a fresh record, at most this often. */
 export const REANNOUNCE_DEBOUNCE_MS = 250
+/**
+ * Sequence numbers reserved ahead on disk (seq-reservation.ts): ten minutes'
+ * worth of millisecond seqs, so the ceiling is rewritten about every five
+ * minutes and never between setPresence and the wire.
+ */
+export const SEQ_RESERVE_SPAN = 10 * 60_000
+/**
+ * A watcher writes what it accepted (replay floor, last seen) at most this
+ * long after emitting it, all presentities in one batch: a crash forgets at
+ * most this window (docs/protocol.md §3).
+ */
+export const WATCH_PERSIST_DELAY_MS = 100
 /** Datastore prefix of the node's own presence state. */
 export const DATASTORE_PREFIX = '/presence-mesh/presence'
 

@@ -11,13 +11,17 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
-import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
+import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS, WATCH_PERSIST_DELAY_MS } from './constants.js'
+import { DirectPath, optionalNotify } from './direct-path.js'
+import { SeqReservation } from './seq-reservation.js'
+import { acceptedView, sameShown } from './views.js'
 import { WatchStore } from './watch-store.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
 import type { StoredWatch } from './watch-store.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
+import type { PresenceNotify } from '../notify/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Presence, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
@@ -31,6 +35,8 @@ export interface PresenceServiceComponents {
   logger: ComponentLogger
   pubsub: PubSub
   roster: Roster
+  /** The direct path (node/notify); without it every record goes by gossip. */
+  presenceNotify?: PresenceNotify
 }
 
 interface Watched {
@@ -39,11 +45,6 @@ interface Watched {
   /** Where its records arrive; undefined while this node does not listen (blocked, or it cannot see us). */
   channel?: WatchChannel
 }
-
-const sameShown = (a: PresenceView, b: PresenceView): boolean =>
-  a.status === b.status && a.note === b.note && a.activity === b.activity
-
-const sameAudience = (a: Audience, b: Audience): boolean => a.id === b.id && a.topic === b.topic
 
 export class PresenceService extends TypedEventEmitter<PresenceEvents> implements PresenceServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:presence'
@@ -67,7 +68,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private afterStarted = false
   private readonly rejections = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
   private current: PresenceUpdate
-  private seq = 0n
+  private readonly seqs: SeqReservation
+  private readonly direct: DirectPath
   private started = false
   private heartbeat?: ReturnType<typeof setInterval>
   private reannounce?: ReturnType<typeof setTimeout>
@@ -79,7 +81,12 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   constructor (private readonly components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
     super()
     this.log = components.logger.forComponent('presence-mesh:presence')
-    this.store = new WatchStore(components.datastore)
+    this.store = new WatchStore(components.datastore, err => { this.log.error('could not store watched presence - %e', err) })
+    this.seqs = new SeqReservation(this.store)
+    this.direct = new DirectPath(optionalNotify(components), components.pubsub, this.log, {
+      receive: (from, envelope) => { void this.receive(from, envelope) },
+      audienceOf: peer => this.audiences.find(a => a.id === peer)
+    })
     this.ttlMs = init.ttlMs ?? TTL_MS
     this.heartbeatMs = init.heartbeatMs ?? (init.ttlMs != null ? Math.floor(init.ttlMs / 3) : HEARTBEAT_MS)
     this.maxClockSkewMs = init.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
@@ -96,7 +103,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   async start (): Promise<void> {
-    this.seq = await this.store.loadSeq()
+    await this.seqs.start()
     this.stored = new Map((await this.store.loadAll()).map(w => [w.peerId, w]))
     this.started = true
   }
@@ -105,6 +112,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   async afterStart (): Promise<void> {
     this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    this.direct.start()
     this.afterStarted = true
     this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
     this.heartbeat.unref?.()
@@ -125,6 +133,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const { pubsub } = this.components
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
+    this.direct.stop()
     for (const w of this.watched.values()) clearTimeout(w.timer)
     for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
@@ -133,12 +142,13 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.audiences = []
     await this.announcing
     await this.following
+    await this.store.flush().catch(err => { this.log.error('could not store watched presence - %e', err) })
     this.afterStarted = false
     this.started = false
   }
 
   get self (): PresenceUpdate & { seq: bigint } {
-    return { ...this.current, seq: this.seq }
+    return { ...this.current, seq: this.seqs.current }
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
@@ -193,6 +203,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       this.audiences = after
       await this.syncWatched()
       this.syncSubscriptions()
+      this.direct.listen([...this.channelTopics.values()].filter(p => this.components.roster.isContact(p)))
       if (fresh.length > 0 && this.current.status !== 'offline') await this.announce()
     })
     this.following = next.catch((err: unknown) => { this.log.error('could not follow the roster - %e', err) })
@@ -217,7 +228,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
         const s = this.stored.get(peerId)
         w = { view: { peerId, status: 'offline', seq: s?.lastSeq, lastSeen: s?.lastSeen } }
         this.watched.set(peerId, w)
-        if (s == null) await this.persist(w.view)
+        if (s == null) await this.remember(w.view, 0)
       }
       this.setChannel(w, channelOf(roster, peerId))
     }
@@ -260,11 +271,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const audiences = goodbye ?? this.audiences
     const shown: PresenceUpdate = goodbye != null ? { status: 'offline' } : this.current
     const now = Date.now()
-    // Time-based floor: even a node whose datastore was lost never reuses a sequence number
-    // within the lifetime of records it may have sent before.
-    const seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
-    await this.store.saveSeq(seq)
-    this.seq = seq
+    // max(last + 1, now) under a ceiling reserved on disk ahead of time (seq-reservation.ts)
+    const seq = await this.seqs.next(now)
     // one signature per view, however many audiences share it
     const envelopes = new Map<PresenceViewLevel, Promise<Uint8Array>>()
     const recordFor = (view: PresenceViewLevel): Presence => {
@@ -286,6 +294,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
     await Promise.all(audiences.map(async (a) => {
       try {
+        if (a.id !== PUBLIC_AUDIENCE_ID && this.direct.send(a.id, await envelopeFor(a.view))) return
+        // nobody subscribed: nobody to seal for (a subscriber that comes triggers a fresh record)
+        if (a.id !== PUBLIC_AUDIENCE_ID && this.components.pubsub.getSubscribers(a.topic).length === 0) return
         const result = await this.components.pubsub.publish(a.topic, a.wrap(await envelopeFor(a.view)))
         this.log.trace('announced %s seq %s to %s (%d peers)', shown.status, seq, a.id, result.recipients.length)
       } catch (err) {
@@ -314,18 +325,30 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       const own = this.audiences.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
       if (own == null) return TopicValidatorResult.Ignore
       // our public topic carries only our records, and we never need to accept one
-      const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
+      const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.seqs.current, maxClockSkewMs: this.maxClockSkewMs })
       return this.rejected(msg.topic, res.ok ? 'replay' : res.reason)
     }
     const envelope = w.channel.unwrap(msg.data)
     if (envelope == null) return this.rejected(msg.topic, 'undecryptable')
+    // a pair topic's AEAD already proves the sender (docs/protocol.md §3); the public topic's records are verified
+    return await this.check(w, presentity, envelope, msg.topic, w.channel.sealed)
+  }
 
+  /** A record a contact sent on its notify stream (the stream authenticated it). */
+  private async receive (from: string, envelope: Uint8Array): Promise<void> {
+    const w = this.watched.get(from)
+    if (w?.channel == null || this.components.roster.isBlocked(from)) return
+    await this.check(w, from, envelope, 'notify', true)
+  }
+
+  /** The checks of docs/protocol.md §3 against what we accepted last, then accept. */
+  private async check (w: Watched, presentity: string, envelope: Uint8Array, via: string, authenticated: boolean): Promise<TopicValidatorResult> {
     const now = Date.now()
-    const res = await openPresence(envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs })
-    if (!res.ok) return this.rejected(msg.topic, res.reason, res.detail)
+    const res = await openPresence(envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs, authenticated })
+    if (!res.ok) return this.rejected(via, res.reason, res.detail)
     // another copy may have been accepted while the signature was checked
     if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) {
-      return this.rejected(msg.topic, 'replay')
+      return this.rejected(via, 'replay')
     }
     this.accept(w, res.presence, now)
     return TopicValidatorResult.Accept
@@ -340,28 +363,17 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   private accept (w: Watched, p: Presence, now: number): void {
-    const before = { ...w.view }
+    const before = w.view
     clearTimeout(w.timer)
     w.timer = undefined
-    const online = p.status !== 'offline'
-    // expiry follows the local clock from receipt, capped by the record's own
-    // expiry plus the allowed skew: a skewed clock can neither flap nor prolong
-    const expiresAt = Math.min(now + (p.expiresAt - p.issuedAt), p.expiresAt + this.maxClockSkewMs)
-    w.view = {
-      peerId: w.view.peerId,
-      status: p.status,
-      note: p.note,
-      activity: p.activity,
-      seq: p.seq,
-      lastSeen: now,
-      expiresAt: online ? expiresAt : undefined
-    }
-    if (online) {
-      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
+    w.view = acceptedView(w.view.peerId, p, now, this.maxClockSkewMs)
+    if (w.view.expiresAt != null) {
+      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, w.view.expiresAt - now))
       w.timer.unref?.()
     }
-    this.persistQuietly(w.view)
     this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: !sameShown(before, w.view), cause: 'record' } })
+    // after the event: what a person sees never waits for the disk
+    void this.remember(w.view, WATCH_PERSIST_DELAY_MS)
   }
 
   private expire (w: Watched): void {
@@ -377,13 +389,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     return { ...v, alias: this.components.roster.get(v.peerId)?.alias }
   }
 
-  private async persist (v: PresenceView): Promise<void> {
+  /** Stores a view's replay floor and last seen: now (delay 0), or batched within `delayMs`. */
+  private async remember (v: PresenceView, delayMs: number): Promise<void> {
     const s: StoredWatch = { peerId: v.peerId, lastSeq: v.seq, lastSeen: v.lastSeen }
     this.stored.set(v.peerId, s)
-    await this.store.save(s)
-  }
-
-  private persistQuietly (v: PresenceView): void {
-    this.persist(v).catch(err => { this.log.error('could not store presence of %s - %e', v.peerId, err) })
+    if (delayMs > 0) this.store.saveSoon(s, delayMs)
+    else await this.store.save(s)
   }
 }

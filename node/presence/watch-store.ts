@@ -24,7 +24,12 @@ export class WatchStore {
   /** Only `seq`: the last sequence number this node sealed. */
   private readonly self: RecordSet<bigint>
 
-  constructor (datastore: Datastore) {
+  /** Accepted state waiting for the next batch (saveSoon), by peer id. */
+  private readonly dirty = new Map<string, StoredWatch>()
+  private timer?: ReturnType<typeof setTimeout>
+
+  /** `onError`: a batch of saveSoon failed (the next accepted record tries again). */
+  constructor (datastore: Datastore, private readonly onError: (err: unknown) => void = () => {}) {
     this.store = new Store(datastore)
     this.watches = this.store.records(`${DATASTORE_PREFIX}/watch`, jsonCodec<WatchRecord>(['lastSeq']))
     this.self = this.store.records(`${DATASTORE_PREFIX}/self`, bigintCodec)
@@ -43,7 +48,28 @@ export class WatchStore {
     await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen }) })
   }
 
+  /** Saves `w` within `delayMs`, in one batch with every other watch saved meanwhile (the newest state of each wins). */
+  saveSoon (w: StoredWatch, delayMs: number): void {
+    this.dirty.set(w.peerId, w)
+    if (this.timer != null) return
+    this.timer = setTimeout(() => { this.flush().catch(this.onError) }, delayMs)
+    this.timer.unref?.()
+  }
+
+  /** Writes what saveSoon holds now. */
+  async flush (): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.dirty.size === 0) return
+    const batch = [...this.dirty.values()]
+    this.dirty.clear()
+    await this.store.write(tx => {
+      for (const { peerId, alias, lastSeq, lastSeen } of batch) this.watches.put(tx, peerId, { alias, lastSeq, lastSeen })
+    })
+  }
+
   async delete (peerId: string): Promise<void> {
+    this.dirty.delete(peerId)
     await this.store.write(tx => { this.watches.delete(tx, peerId) })
   }
 
