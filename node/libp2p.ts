@@ -45,7 +45,8 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   roster: Roster
-  presenceNotify: PresenceNotify
+  /** Unless built with `notify: false`. */
+  presenceNotify?: PresenceNotify
   presence: PresenceService
   chat: ChatService
   contacts: ContactsService
@@ -106,8 +107,8 @@ export interface NodeOptions {
   listen: string[]
   bootstrap?: string[]
   presence?: PresenceServiceInit
-  /** The direct presence path (node/notify). */
-  notify?: PresenceNotifyInit
+  /** The direct presence path (node/notify); false leaves it out (every record goes by gossip). */
+  notify?: PresenceNotifyInit | false
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
@@ -163,7 +164,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
       // presence reads the direct path as a component, so it comes first
-      presenceNotify: presenceNotify(opts.notify),
+      ...(opts.notify !== false ? { presenceNotify: presenceNotify(opts.notify) } : {}),
       presence: presence(opts.presence),
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),

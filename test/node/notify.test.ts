@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { NOTIFY_PROTOCOL } from '../../node/notify/index.js'
 import { cleanupHomes, PUBLIC, startNode, waitFor } from '../helpers.js'
+import type { PresenceNotify } from '../../node/notify/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
 const nodes: PresenceNode[] = []
@@ -36,15 +37,21 @@ function notesSeen (w: PresenceNode, presentity: PresenceNode): string[] {
   return seen
 }
 
-const direct = (p: PresenceNode, w: PresenceNode): boolean =>
-  p.libp2p.services.presenceNotify.watchers().includes(w.peerId.toString()) &&
-  w.libp2p.services.presenceNotify.subscriptions().includes(p.peerId.toString())
+const notify = (n: PresenceNode): PresenceNotify => {
+  const service = n.libp2p.services.presenceNotify
+  if (service == null) throw new Error('the node was built without the direct path')
+  return service
+}
 
-const received = (w: PresenceNode): number => w.libp2p.services.presenceNotify.getStats().received
+const direct = (p: PresenceNode, w: PresenceNode): boolean =>
+  notify(p).watchers().includes(w.peerId.toString()) && notify(w).subscriptions().includes(p.peerId.toString())
+
+const received = (w: PresenceNode): number => notify(w).getStats().received
 
 describe('direct notifications', () => {
   it('a directly connected contact and a watcher reachable only through the mesh both see every change once, in order', async () => {
-    const p = await node({ roster: PUBLIC })
+    // a short TTL: W2 hears P first from a heartbeat (P never sees W2 subscribe)
+    const p = await node({ roster: PUBLIC, presence: { ttlMs: 6_000 } })
     const w1 = await node()
     await befriend(p, w1)
     // W2 is no contact and not connected to P: it hears P's public records through X
@@ -108,16 +115,16 @@ describe('direct notifications', () => {
     // invisible to everyone but C: W gets its goodbye, then nothing
     await p.roster.setVisibility('invisible', [c.peerId])
     await waitFor(() => w.presenceOf(p.peerId)?.status === 'offline', 'W to see P offline')
-    expect(p.libp2p.services.presenceNotify.watchers()).not.toContain(w.peerId.toString())
+    expect(notify(p).watchers()).not.toContain(w.peerId.toString())
     const wBefore = received(w)
-    const refusedBefore = p.libp2p.services.presenceNotify.getStats().refused
+    const refusedBefore = notify(p).getStats().refused
     const seenC = notesSeen(c, p)
     for (const note of ['hidden 1', 'hidden 2', 'hidden 3']) {
       await p.setPresence({ status: 'online', note })
       await waitFor(() => seenC.at(-1) === note, `C to see "${note}"`)
     }
     // W keeps asking while connected and is refused each time
-    await waitFor(() => p.libp2p.services.presenceNotify.getStats().refused > refusedBefore, 'P to refuse W\'s subscription')
+    await waitFor(() => notify(p).getStats().refused > refusedBefore, 'P to refuse W\'s subscription')
     expect(received(w)).toBe(wBefore)
     expect(w.presenceOf(p.peerId)?.status).toBe('offline')
 
@@ -131,7 +138,12 @@ describe('direct notifications', () => {
       await waitFor(() => seenC.at(-1) === note, `C to see "${note}"`)
     }
     expect(received(w)).toBe(afterBlock)
-    expect(w.presenceOf(p.peerId)?.status).toBe('offline')
-    expect(p.libp2p.services.presenceNotify.watchers()).toEqual([c.peerId.toString()])
+    expect(w.presenceOf(p.peerId)?.note ?? '').not.toMatch(/blocked/)
+    expect(notify(p).watchers()).toEqual([c.peerId.toString()])
+
+    // unblocked: W subscribes again once reconnected, and sees P's newest record
+    await p.roster.unblock(w.peerId)
+    await waitFor(() => w.presenceOf(p.peerId)?.note === 'blocked 2', 'W to see P after the unblock')
+    await waitFor(() => direct(p, w), 'W to subscribe to P directly again')
   })
 })
