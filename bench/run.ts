@@ -11,7 +11,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchCrypto } from './crypto.js'
+import { benchDirect, DIRECT_SIZES } from './direct.js'
 import { benchFuzz, FUZZ_DEFAULT_COUNT } from './fuzz.js'
+import { benchHotPath } from './hot-path.js'
 import { benchMemory } from './memory.js'
 import { benchPropagation } from './propagation.js'
 import type { BenchResult } from './result.js'
@@ -45,7 +47,15 @@ const forEachSize = async (ctx: SuiteContext, fn: (nodes: number) => Promise<Ben
 
 export const SUITES: Suite[] = [
   { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.rounds }) },
-  { id: 'presence.propagation', run: async ctx => forEachSize(ctx, async nodes => benchPropagation({ nodes, runs: ctx.runs })) },
+  { id: 'presence.hot-path', run: async ctx => benchHotPath({ rounds: ctx.rounds }) },
+  { id: 'presence.direct', run: async ctx => benchDirect({ sizes: ctx.nodesGiven ? ctx.nodes : DIRECT_SIZES, runs: ctx.runs }) },
+  {
+    id: 'presence.propagation',
+    run: async ctx => forEachSize(ctx, async nodes => {
+      if (nodes < 2) throw new UsageError('presence.propagation needs at least 2 nodes (a presentity and a watcher)')
+      return await benchPropagation({ nodes, runs: ctx.runs })
+    })
+  },
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
@@ -128,7 +138,7 @@ async function main (): Promise<void> {
     rounds: values.rounds != null ? positive(values.rounds, '--rounds') : undefined,
     fuzzCount: values.fuzz != null ? positive(values.fuzz, '--fuzz') : FUZZ_DEFAULT_COUNT
   }
-  if (ctx.nodes.some(n => n < 2)) throw new UsageError('--nodes: every size must be at least 2')
+  if (ctx.nodes.some(n => n < 1)) throw new UsageError('--nodes: every size must be at least 1')
   const chosen = SUITES.filter(s => only.length === 0 || only.some(p => s.id.startsWith(p)))
   if (chosen.length === 0) throw new UsageError(`--only ${values.only} matches no suite; suites: ${SUITES.map(s => s.id).join(', ')}`)
 
