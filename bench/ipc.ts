@@ -24,6 +24,8 @@ export async function forkChild (script: string, args: string[], timeoutMs = 180
     pending.clear()
     resolve()
   }))
+  // a dead child's channel errors are answered through the pending calls above
+  child.on('error', () => {})
   child.on('message', (msg: any) => {
     if (msg.event != null) {
       for (const fn of listeners.get(msg.event) ?? []) fn(msg.data)
@@ -43,7 +45,12 @@ export async function forkChild (script: string, args: string[], timeoutMs = 180
       const id = nextId++
       const timer = setTimeout(() => { pending.delete(id); reject(new Error(`${method} timed out after ${timeoutMs} ms`)) }, timeoutMs)
       pending.set(id, { resolve, reject, timer })
-      child.send({ id, method, params })
+      child.send({ id, method, params }, (err) => {
+        if (err == null) return
+        clearTimeout(timer)
+        pending.delete(id)
+        reject(new Error(`${method}: the child is gone (${err.message})`))
+      })
     }),
     on: (event, fn) => { listeners.set(event, [...(listeners.get(event) ?? []), fn]) },
     kill: async () => {

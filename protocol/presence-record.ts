@@ -95,6 +95,11 @@ export function encodePresence (p: Presence): Uint8Array {
  * produces, byte for byte); returns the marshaled bytes.
  */
 export async function sealPresence (p: Presence, key: PrivateKey): Promise<Uint8Array> {
+  return sealPresenceNow(p, key)
+}
+
+/** sealPresence without the promise: for the hot path, where each await waits behind every queued microtask. */
+export function sealPresenceNow (p: Presence, key: PrivateKey): Uint8Array {
   checkPresenceUpdate(p)
   const payload = encodePresence(p)
   const signature = signEd25519(key, envelopeSigningBytes(PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, payload))
@@ -138,6 +143,11 @@ const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: fal
  * so a flood of stale or malformed records costs little.
  */
 export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promise<OpenResult> {
+  return openPresenceNow(bytes, opts)
+}
+
+/** openPresence without the promise (see sealPresenceNow). */
+export function openPresenceNow (bytes: Uint8Array, opts: OpenOptions): OpenResult {
   if (bytes.byteLength > MAX_PRESENCE_ENVELOPE_BYTES) return reject('oversize')
   const decoded = decodeSignedRecord(bytes, PRESENCE_PAYLOAD_TYPE, PresenceRecordPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)

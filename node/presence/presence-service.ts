@@ -9,7 +9,7 @@
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
-import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
+import { checkPresenceUpdate, openPresence, openPresenceNow, REJECT_REASONS, sealPresenceNow } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS, WATCH_PERSIST_DELAY_MS } from './constants.js'
@@ -84,7 +84,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.store = new WatchStore(components.datastore, err => { this.log.error('could not store watched presence - %e', err) })
     this.seqs = new SeqReservation(this.store)
     this.direct = new DirectPath(optionalNotify(components), components.pubsub, this.log, {
-      receive: (from, envelope) => { void this.receive(from, envelope) },
+      receive: (from, envelope) => { this.receive(from, envelope) },
       audienceOf: peer => this.audiences.find(a => a.id === peer)
     })
     this.ttlMs = init.ttlMs ?? TTL_MS
@@ -272,32 +272,30 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const shown: PresenceUpdate = goodbye != null ? { status: 'offline' } : this.current
     const now = Date.now()
     // max(last + 1, now) under a ceiling reserved on disk ahead of time (seq-reservation.ts)
-    const seq = await this.seqs.next(now)
-    // one signature per view, however many audiences share it
-    const envelopes = new Map<PresenceViewLevel, Promise<Uint8Array>>()
+    const next = this.seqs.next(now)
+    const seq = typeof next === 'bigint' ? next : await next
+    // one signature per view, however many audiences share it; no await from here to the direct streams
+    const envelopes = new Map<PresenceViewLevel, Uint8Array>()
     const recordFor = (view: PresenceViewLevel): Presence => {
       const fields = view === 'full' ? shown : { status: shown.status }
       return { presentity: this.components.peerId, ...fields, seq, issuedAt: now, expiresAt: now + this.ttlMs }
     }
-    const envelopeFor = async (view: PresenceViewLevel): Promise<Uint8Array> => {
+    const envelopeFor = (view: PresenceViewLevel): Uint8Array => {
       let e = envelopes.get(view)
-      if (e == null) {
-        e = sealPresence(recordFor(view), this.components.privateKey)
-        envelopes.set(view, e)
-      }
-      return await e
+      if (e == null) envelopes.set(view, e = sealPresenceNow(recordFor(view), this.components.privateKey))
+      return e
     }
+    const gossip = audiences.filter(a => a.id === PUBLIC_AUDIENCE_ID || !this.direct.send(a.id, envelopeFor(a.view)))
     const publicRecord = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
     if (publicRecord != null) {
       // only a record meant for everyone may travel other public channels (the DHT)
-      this.safeDispatchEvent('announce', { detail: { record: recordFor(publicRecord.view), envelope: await envelopeFor(publicRecord.view) } })
+      this.safeDispatchEvent('announce', { detail: { record: recordFor(publicRecord.view), envelope: envelopeFor(publicRecord.view) } })
     }
-    await Promise.all(audiences.map(async (a) => {
+    await Promise.all(gossip.map(async (a) => {
       try {
-        if (a.id !== PUBLIC_AUDIENCE_ID && this.direct.send(a.id, await envelopeFor(a.view))) return
         // nobody subscribed: nobody to seal for (a subscriber that comes triggers a fresh record)
         if (a.id !== PUBLIC_AUDIENCE_ID && this.components.pubsub.getSubscribers(a.topic).length === 0) return
-        const result = await this.components.pubsub.publish(a.topic, a.wrap(await envelopeFor(a.view)))
+        const result = await this.components.pubsub.publish(a.topic, a.wrap(envelopeFor(a.view)))
         this.log.trace('announced %s seq %s to %s (%d peers)', shown.status, seq, a.id, result.recipients.length)
       } catch (err) {
         this.log.error('could not announce presence to %s - %e', a.id, err)
@@ -331,25 +329,21 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const envelope = w.channel.unwrap(msg.data)
     if (envelope == null) return this.rejected(msg.topic, 'undecryptable')
     // a pair topic's AEAD already proves the sender (docs/protocol.md §3); the public topic's records are verified
-    return await this.check(w, presentity, envelope, msg.topic, w.channel.sealed)
+    return this.check(w, presentity, envelope, msg.topic, w.channel.sealed)
   }
 
   /** A record a contact sent on its notify stream (the stream authenticated it). */
-  private async receive (from: string, envelope: Uint8Array): Promise<void> {
+  private receive (from: string, envelope: Uint8Array): void {
     const w = this.watched.get(from)
     if (w?.channel == null || this.components.roster.isBlocked(from)) return
-    await this.check(w, from, envelope, 'notify', true)
+    this.check(w, from, envelope, 'notify', true)
   }
 
-  /** The checks of docs/protocol.md §3 against what we accepted last, then accept. */
-  private async check (w: Watched, presentity: string, envelope: Uint8Array, via: string, authenticated: boolean): Promise<TopicValidatorResult> {
+  /** The checks of docs/protocol.md §3 against what we accepted last, then accept. Synchronous: no await between the wire and the event. */
+  private check (w: Watched, presentity: string, envelope: Uint8Array, via: string, authenticated: boolean): TopicValidatorResult {
     const now = Date.now()
-    const res = await openPresence(envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs, authenticated })
+    const res = openPresenceNow(envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs, authenticated })
     if (!res.ok) return this.rejected(via, res.reason, res.detail)
-    // another copy may have been accepted while the signature was checked
-    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) {
-      return this.rejected(via, 'replay')
-    }
     this.accept(w, res.presence, now)
     return TopicValidatorResult.Accept
   }
