@@ -15,11 +15,16 @@ import { serveParent } from './ipc.js'
 import { XMPP_DOMAIN, XMPP_PASSWORD } from './prosody.js'
 import { waitUntil } from './mesh.js'
 import type { PresenceEventDetail } from '../node/presence/index.js'
+import type { Stream } from '@libp2p/interface'
 
 const [role, countArg] = process.argv.slice(2)
 const count = Number(countArg ?? 1)
 const now = (): string => process.hrtime.bigint().toString()
 export const note = (run: number): string => `run ${run}`
+const RAW_PROTOCOL = '/presence-mesh-bench/raw/1.0.0'
+/** The size of a notify frame carrying a presence envelope with a short note. */
+const RAW_BYTES = 258
+const rawNote = (bytes: Uint8Array): string => new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)))
 
 /** Counts arrivals of each run's note; pushes the time of the last one. */
 function arrivals (push: (event: string, data: unknown) => void, expected: number): (who: number, text: string | undefined) => void {
@@ -49,6 +54,12 @@ async function meshSide (push: (event: string, data: unknown) => void): Promise<
   nodes.forEach((node, i) => {
     node.presence.addEventListener('presence', (evt: CustomEvent<PresenceEventDetail>) => { arrived(i, evt.detail.view.note) })
   })
+  // the floor: the same bytes on a bare libp2p stream per watcher, no presence code on either side
+  const rawArrived = arrivals(push, n)
+  await Promise.all(nodes.map(async (node, i) => node.libp2p.handle(RAW_PROTOCOL, (stream) => {
+    stream.addEventListener('message', (evt) => { rawArrived(i, rawNote(evt.data.subarray())) })
+  })))
+  let rawStreams: Stream[] = []
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map(async x => x.stop().catch(() => {})))
     await fs.rm(root, { recursive: true, force: true })
@@ -75,6 +86,19 @@ async function meshSide (push: (event: string, data: unknown) => void): Promise<
       return t0
     },
     stats: () => nodes[0].libp2p.services.presenceNotify?.getStats(),
+    /** What each node knows, for a run that timed out. */
+    diag: () => nodes.map(x => ({ views: x.who().map(v => `${v.status} ${v.note ?? ''} ${String(v.seq)}`), self: String(x.self().seq), notify: x.libp2p.services.presenceNotify?.getStats(), subs: x.libp2p.services.presenceNotify?.subscriptions().length, watchers: x.libp2p.services.presenceNotify?.watchers().length, conns: x.libp2p.getConnections().length })),
+    rawOpen: async () => {
+      rawStreams = await Promise.all(nodes[0].libp2p.getConnections().map(async c => c.newStream(RAW_PROTOCOL)))
+      return rawStreams.length
+    },
+    rawChange: (run: number) => {
+      const t0 = now()
+      const frame = new Uint8Array(RAW_BYTES)
+      frame.set(new TextEncoder().encode(note(run)))
+      for (const st of rawStreams) st.send(frame)
+      return t0
+    },
     stop
   })
 }
