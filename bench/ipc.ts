@@ -14,8 +14,9 @@ export interface Child {
   kill: () => Promise<void>
 }
 
-export async function forkChild (script: string, args: string[], timeoutMs = 180_000): Promise<Child> {
-  const child: ChildProcess = fork(script, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/** `execArgv`: default runs TypeScript under tsx; compiled children pass their own (e.g. --expose-gc). */
+export async function forkChild (script: string, args: string[], timeoutMs = 180_000, execArgv = ['--import', 'tsx']): Promise<Child> {
+  const child: ChildProcess = fork(script, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void, timer: ReturnType<typeof setTimeout> }>()
   const listeners = new Map<string, Array<(data: any) => void>>()
   let nextId = 1

@@ -16,6 +16,7 @@ import { benchFuzz, FUZZ_DEFAULT_COUNT } from './fuzz.js'
 import { benchHotPath } from './hot-path.js'
 import { benchMemory } from './memory.js'
 import { benchPropagation } from './propagation.js'
+import { benchScale } from './scale.js'
 import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
 import { benchChat } from './chat.js'
@@ -56,6 +57,7 @@ export const SUITES: Suite[] = [
       return await benchPropagation({ nodes, runs: ctx.runs })
     })
   },
+  { id: 'presence.scale', run: async () => benchScale() },
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
