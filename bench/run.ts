@@ -104,6 +104,16 @@ export function machine (): string {
 
 class UsageError extends Error {}
 
+async function readRows (file: string): Promise<BenchResult[]> {
+  try {
+    const rows = JSON.parse(await fs.readFile(file, 'utf8'))
+    return Array.isArray(rows) ? rows : []
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') return []
+    throw new UsageError(`${file} is not a results file (${err.message}); pass another --out`)
+  }
+}
+
 async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -155,8 +165,10 @@ async function main (): Promise<void> {
     console.log(`== ${suite.id} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
   const out = path.resolve(values.out ?? path.join(import.meta.dirname, 'results.json'))
-  await fs.writeFile(out, JSON.stringify(rows, null, 2) + '\n')
-  console.log(`\n== all results\n${formatTable(rows)}\n\nwrote ${rows.length} rows to ${out}`)
+  // a run of some suites updates their rows and keeps the others' (same name and node count: replaced)
+  const kept = (await readRows(out)).filter(old => !rows.some(r => r.name === old.name && r.nodes === old.nodes))
+  await fs.writeFile(out, JSON.stringify([...kept, ...rows], null, 2) + '\n')
+  console.log(`\n== all results\n${formatTable(rows)}\n\nwrote ${rows.length} rows to ${out} (kept ${kept.length} rows of earlier runs)`)
   if (values.markdown === true) console.log('\n' + formatMarkdown(rows))
 }
 

@@ -38,7 +38,7 @@ async function presenceNodes (n: number): Promise<PresenceNode[]> {
 }
 
 /** CPU seconds per second and memory over `ms` of idling, the memory after three GCs. */
-async function idle (ms: number): Promise<{ cpu: number, rss: number, heapUsed: number }> {
+async function idle (ms: number): Promise<{ cpu: number, rss: number, heapUsed: number, external: number, rssAnon?: number, rssFile?: number }> {
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   await new Promise(resolve => setTimeout(resolve, ms))
@@ -47,7 +47,10 @@ async function idle (ms: number): Promise<{ cpu: number, rss: number, heapUsed: 
   const gc = (globalThis as { gc?: () => void }).gc
   for (let i = 0; i < 3; i++) { gc?.(); await new Promise(resolve => setImmediate(resolve)) }
   const mem = process.memoryUsage()
-  return { cpu: (cpu.user + cpu.system) / wall, rss: mem.rss, heapUsed: mem.heapUsed }
+  // file-backed pages (LevelDB maps its tables) count in RSS too: report the split
+  const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
+  const kib = (field: string): number | undefined => { const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')); return m == null ? undefined : Number(m[1]) * 1024 }
+  return { cpu: (cpu.user + cpu.system) / wall, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external + mem.arrayBuffers, rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
 }
 
 let nodes: PresenceNode[] = []
