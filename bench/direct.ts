@@ -55,10 +55,18 @@ async function meshWorld (n: number, children: Child[]): Promise<World> {
   const waiting = listen(watchers)
   await presentity.call('rawOpen')
   const recover = async (): Promise<void> => {
-    await watchers.call('connect', p.address)
-    await watchers.call('ready', p.peerId)
-    await presentity.call('watchers', n)
-    await presentity.call('rawOpen')
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await watchers.call('connect', p.address)
+        await watchers.call('ready', p.peerId)
+        await presentity.call('watchers', n)
+        await presentity.call('rawOpen')
+        return
+      } catch (err) {
+        // connections may keep dropping while the machine is overloaded
+        if (attempt >= 3) throw err
+      }
+    }
   }
   return { name: 'mesh', presentity, watchers, method: 'change', waiting, recover }
 }

@@ -166,13 +166,19 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
   // ---- watcher side ----
 
   listen (presentities: Iterable<string>): void {
+    const before = this.listening
     this.listening = new Set(presentities)
     for (const s of [...this.subs.values()]) {
       if (!this.listening.has(s.peer)) this.dropSubscription(s)
     }
+    // the ones listened to before are subscribed as their connections open
     for (const peer of this.listening) {
-      if (this.components.connectionManager.getConnections(peerIdFromString(peer)).some(c => c.limits == null)) this.subscribe(peer)
+      if (!before.has(peer) && this.connected(peer)) this.subscribe(peer)
     }
+  }
+
+  private connected (peer: string): boolean {
+    return this.components.connectionManager.getConnections(peerIdFromString(peer)).some(c => c.limits == null)
   }
 
   subscriptions (): string[] {
@@ -241,8 +247,7 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
     s.retry = setTimeout(() => {
       s.retry = undefined
       if (!this.started || this.subs.get(s.peer) !== s) return
-      const connected = this.components.connectionManager.getConnections(peerIdFromString(s.peer)).some(c => c.limits == null)
-      if (this.listening.has(s.peer) && connected) this.subscribe(s.peer)
+      if (this.listening.has(s.peer) && this.connected(s.peer)) this.subscribe(s.peer)
       else this.subs.delete(s.peer)
     }, s.backoff.next())
     s.retry.unref?.()
