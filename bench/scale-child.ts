@@ -85,8 +85,20 @@ serveParent({
     nodes = await Promise.all(nodes.map(async n => PresenceNode.start({ home: n.home, listen: LISTEN, sharedHost: true, mdns: false, rejoin: false, control: false })))
   },
   connect: async (addresses: string[]) => {
+    const dial = async (n: PresenceNode, a: string): Promise<void> => {
+      // a loaded machine drops some dials: try again a few times
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await n.libp2p.dial(multiaddr(a), { signal: AbortSignal.timeout(30_000) })
+          return
+        } catch (err) {
+          if (attempt >= 5) throw err
+          await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+        }
+      }
+    }
     for (let i = 0; i < nodes.length; i += 10) {
-      await Promise.all(nodes.slice(i, i + 10).map(async n => { for (const a of addresses) await n.libp2p.dial(multiaddr(a)) }))
+      await Promise.all(nodes.slice(i, i + 10).map(async n => { for (const a of addresses) await dial(n, a) }))
     }
   },
   /** measured: contacts whose presence it sees online, and watchers with a direct stream. */
