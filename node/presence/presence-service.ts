@@ -17,6 +17,7 @@ import { DirectPath, optionalNotify } from './direct-path.js'
 import { SeqReservation } from './seq-reservation.js'
 import { acceptedView, sameShown } from './views.js'
 import { WatchStore } from './watch-store.js'
+import { sleep } from '../util/wait.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
 import type { StoredWatch } from './watch-store.js'
@@ -126,7 +127,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     this.current = { status: 'offline' }
     const goodbye = this.announce()
-    await Promise.race([goodbye, new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
+    await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
   }
 
   async stop (): Promise<void> {
