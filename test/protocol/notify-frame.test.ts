@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeNotifyBody, encodeNotifyFrame, MAX_NOTIFY_BODY_BYTES, MAX_NOTIFY_PAYLOAD_BYTES, NOTIFY_PAD_BYTES, NotifyFrameError } from '../../protocol/notify-frame.js'
+import { encodeNotifyFrame, MAX_NOTIFY_BODY_BYTES, MAX_NOTIFY_PAYLOAD_BYTES, NOTIFY_PAD_BYTES, NotifyFrameError, readNotifyFrame } from '../../protocol/notify-frame.js'
 import { FrameReader } from '../../node/notify/frame-reader.js'
 
 /** The body of a frame encodeNotifyFrame made (its uvarint prefix cut off). */
@@ -10,14 +10,28 @@ function bodyOf (frame: Uint8Array): Uint8Array {
   return frame.subarray(i + 1)
 }
 
+/** A frame of `body` with a minimal prefix. */
+const framed = (body: Uint8Array): Uint8Array => {
+  const n = body.byteLength
+  const prefix = n < 128 ? [n] : [(n & 0x7f) | 0x80, n >> 7]
+  return Uint8Array.from([...prefix, ...body])
+}
+
 const problem = (fn: () => unknown): string | undefined => {
   try {
     fn()
   } catch (err) {
-    if (err instanceof NotifyFrameError) return err.problem
+    if (err instanceof NotifyFrameError) return `${err.reason}: ${err.message}`
     throw err
   }
   return undefined
+}
+
+const decodeNotifyBody = (body: Uint8Array): Uint8Array => {
+  const read = readNotifyFrame(framed(body))
+  if (read == null) throw new Error('incomplete')
+  if (!read.ok) throw new NotifyFrameError(read.reason, read.detail)
+  return read.payload
 }
 
 describe('notify frames', () => {
@@ -36,8 +50,8 @@ describe('notify frames', () => {
   })
 
   it('refuses to frame nothing or too much', () => {
-    expect(problem(() => encodeNotifyFrame(new Uint8Array(0)))).toBe('empty')
-    expect(problem(() => encodeNotifyFrame(new Uint8Array(MAX_NOTIFY_PAYLOAD_BYTES + 1)))).toBe('oversize')
+    expect(problem(() => encodeNotifyFrame(new Uint8Array(0)))).toMatch(/^malformed/)
+    expect(problem(() => encodeNotifyFrame(new Uint8Array(MAX_NOTIFY_PAYLOAD_BYTES + 1)))).toMatch(/^oversize/)
   })
 
   it('accepts only the one encoding: every other body is an error naming the rule', () => {
@@ -45,12 +59,12 @@ describe('notify frames', () => {
     const nonzero = good.slice(); nonzero[200] = 1
     const wrongLength = good.slice(); wrongLength[1] = 255 // 255 + 2 > 256: needs a 512-byte body
     const shortLength = bodyOf(encodeNotifyFrame(new Uint8Array(300))).slice(); shortLength[0] = 0; shortLength[1] = 3 // 3 bytes in a 512-byte body
-    expect(problem(() => decodeNotifyBody(nonzero))).toBe('nonzero-padding')
-    expect(problem(() => decodeNotifyBody(wrongLength))).toBe('bad-length')
-    expect(problem(() => decodeNotifyBody(shortLength))).toBe('bad-length')
-    expect(problem(() => decodeNotifyBody(good.subarray(0, 255)))).toBe('unpadded')
-    expect(problem(() => decodeNotifyBody(new Uint8Array(256)))).toBe('empty')
-    expect(problem(() => decodeNotifyBody(new Uint8Array(MAX_NOTIFY_BODY_BYTES + 256)))).toBe('oversize')
+    expect(problem(() => decodeNotifyBody(nonzero))).toBe('malformed: padding must be zero bytes')
+    expect(problem(() => decodeNotifyBody(wrongLength))).toMatch(/^malformed: payload length 255/)
+    expect(problem(() => decodeNotifyBody(shortLength))).toMatch(/^malformed: payload length 3/)
+    expect(problem(() => decodeNotifyBody(good.subarray(0, 255)))).toMatch(/^malformed: body of 255 bytes/)
+    expect(problem(() => decodeNotifyBody(new Uint8Array(256)))).toBe('malformed: empty payload')
+    expect(problem(() => decodeNotifyBody(new Uint8Array(MAX_NOTIFY_BODY_BYTES + 256)))).toMatch(/^oversize/)
   })
 })
 
@@ -76,9 +90,9 @@ describe('the frame reader', () => {
   it('ends at a length over the limit before the body arrives, and at a non-minimal prefix', () => {
     const reader = new FrameReader(() => { throw new Error('no payload expected') })
     // uvarint 8192 = 0x80 0x40
-    expect(problem(() => { reader.push(Uint8Array.from([0x80, 0x40])) })).toBe('oversize')
+    expect(problem(() => { reader.push(Uint8Array.from([0x80, 0x40])) })).toMatch(/^oversize/)
     const again = new FrameReader(() => {})
     // 256 as 0x80 0x82 0x00: three bytes where two do
-    expect(problem(() => { again.push(Uint8Array.from([0x80, 0x82, 0x00])) })).toBe('bad-length')
+    expect(problem(() => { again.push(Uint8Array.from([0x80, 0x82, 0x00])) })).toBe('malformed: length prefix not minimally encoded')
   })
 })

@@ -17,6 +17,7 @@ import {
 import { checkPresenceDhtRecord, DHT_PROTOCOL, presenceDhtKey, presentityOfDhtKey, selectPresenceDhtRecord } from '../../../protocol/dht-presence.js'
 import { checkLocatorDhtValue, locatorAad, openLocator, sealLocator } from '../../../protocol/locator-record.js'
 import { derivePairKeys, locatorDhtKey, PairKeyError, pairSharedSecret } from '../../../protocol/pair-keys.js'
+import { encodeNotifyFrame, NOTIFY_PROTOCOL, readNotifyFrame } from '../../../protocol/notify-frame.js'
 import { openPresence, sealPresence } from '../../../protocol/presence-record.js'
 import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sealed-box.js'
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
@@ -220,6 +221,15 @@ const chatFrames: Adapter = async (c) => {
   return { encoded, outcome: res.ok ? okay(chatJson(res.frame)) : fail(res.reason) }
 }
 
+// ---- notify frames (§10.2) ----
+
+const notifyFrames: Adapter = async (c) => {
+  const encoded = c.encode == null ? undefined : hex(encodeNotifyFrame(unhex(c.encode.payload)))
+  const read = readNotifyFrame(unhex(c.bytes!))
+  if (read == null) throw new Error(`${c.name}: the frame is incomplete`)
+  return { encoded, outcome: read.ok ? okay({ payload: hex(read.payload), size: read.size }) : fail(read.reason) }
+}
+
 // ---- identities and pair keys (§1, §8.2) ----
 
 const identityFiles: Adapter = async (c) => {
@@ -268,7 +278,8 @@ const NAMES: Record<string, (args: any) => string> = {
   pairTopicPrefix: () => PAIR_TOPIC_PREFIX,
   dhtProtocol: () => DHT_PROTOCOL,
   contactProtocol: () => CONTACT_PROTOCOL,
-  chatProtocol: () => protocolId(CHAT_PROTOCOL_NAME, CHAT_PROTOCOL_VERSION)
+  chatProtocol: () => protocolId(CHAT_PROTOCOL_NAME, CHAT_PROTOCOL_VERSION),
+  notifyProtocol: () => NOTIFY_PROTOCOL
 }
 
 const names: Adapter = async (c) => {
@@ -289,6 +300,7 @@ export const ADAPTERS: Record<string, Adapter> = {
   'contact/messages': contactMessages,
   'contact/receipts': contactReceipts,
   'chat/frames': chatFrames,
+  'notify/frames': notifyFrames,
   'pair-keys/identity-files': identityFiles,
   'pair-keys/derivations': pairDerivations,
   'names/names': names
