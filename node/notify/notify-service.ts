@@ -189,14 +189,20 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
     const conn = evt.detail
     if (conn.limits != null) return
     const peer = conn.remotePeer.toString()
-    if (this.listening.has(peer)) this.subscribe(peer)
+    if (this.listening.has(peer)) this.subscribe(peer, true)
   }
 
-  private subscribe (peer: string): void {
+  /** `fresh`: a new connection; a retry waiting out its backoff (refused earlier, say) goes now. */
+  private subscribe (peer: string, fresh = false): void {
     let s = this.subs.get(peer)
     if (s == null) {
       s = { peer, opening: false, backoff: new Backoff({ baseMs: this.resubscribeBaseMs, capMs: this.resubscribeCapMs, jitter: 0.5 }) }
       this.subs.set(peer, s)
+    }
+    if (fresh && s.retry != null && s.stream == null && !s.opening) {
+      clearTimeout(s.retry)
+      s.retry = undefined
+      s.backoff.reset()
     }
     if (s.opening || s.stream != null || s.retry != null) return
     s.opening = true
