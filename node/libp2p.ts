@@ -85,6 +85,9 @@ export const CONNECTION_LIMITS = {
  * The peer store forgets addresses after an hour by default, which would
  * leave a node restarted the next day with nobody to dial. Keep them a week.
  */
+/** Ping streams per connection and direction (the library allows 1 out, 2 in). */
+export const PING_STREAMS = 4
+
 export const PEER_STORE_LIMITS = {
   maxAddressAge: 7 * 24 * 3600_000,
   maxPeerAge: 30 * 24 * 3600_000
@@ -160,7 +163,10 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       identify: identify(),
       // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: identifyPush(),
-      ping: ping(),
+      // libp2p's connection monitor aborts a connection whose ping cannot open a stream; with one
+      // outbound ping stream allowed, a ping of ours (PresenceNode.connect) or the monitor's own last
+      // one still closing on a loaded machine is enough to drop a healthy connection
+      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
       // presence reads the direct path as a component, so it comes first
