@@ -109,7 +109,9 @@ async function main (): Promise<void> {
     await sees(alice, /bob came online|watching bob/, 'alice names bob')
     await sees(bob, /alice came online/, 'bob sees alice online')
     await sees(carol, /alice came online/, 'carol sees alice online')
-    await until('alice sees bob and carol online', () => alice.screen.some(l => /bob came online/.test(l)) && alice.screen.some(l => /carol came online/.test(l)))
+    // their presence may come before alice names them (the direct path is that fast): by name or by id
+    const cameOnline = (p: typeof bob): boolean => alice.screen.some(l => new RegExp(`(${p.name}|${short(p)}) came online`).test(l))
+    await until('alice sees bob and carol online', () => cameOnline(bob) && cameOnline(carol))
 
     narrate('bob goes to lunch; alice sees it at once')
     type(bob, '/status away out for lunch')
