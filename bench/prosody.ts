@@ -86,7 +86,11 @@ VirtualHost "${XMPP_DOMAIN}"
   }
   const version = (await ctl('about').catch(() => '')).match(/Prosody\s+([\d.]+)/)?.[1] ?? 'unknown'
   const child = spawn(bins.prosody, ['--config', config, '-F'], { stdio: 'ignore' })
-  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  // a benchmark that dies (an uncaught error, a signal) still takes its Prosody with it
+  const onExit = (): void => { if (child.exitCode == null && child.pid != null) process.kill(child.pid, 'SIGKILL') }
+  process.once('exit', onExit)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { onExit(); process.exit(1) })
+  const exited = new Promise<void>(resolve => child.once('exit', () => { process.off('exit', onExit); resolve() }))
   const stop = async (): Promise<void> => {
     if (child.exitCode == null && child.signalCode == null && child.pid != null) process.kill(child.pid, 'SIGTERM')
     await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 5_000))])
