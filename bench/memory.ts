@@ -23,14 +23,14 @@ const MiB = 1024 * 1024
  * measured processes run on bare node: under tsx a loader thread with its own
  * V8 heap would add tens of MiB to every RSS figure.
  */
-async function compileForPlainNode (): Promise<{ dir: string, child: string }> {
+export async function compileForPlainNode (childScript = 'bench/memory-child.js'): Promise<{ dir: string, child: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pm-bench-js-'))
   try {
     await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'),
       '--outDir', dir, '--sourceMap', 'false', '--declaration', 'false', '--noEmit', 'false'], { cwd: ROOT, maxBuffer: 16 * MiB })
     await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
     await fs.symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
-    return { dir, child: path.join(dir, 'bench/memory-child.js') }
+    return { dir, child: path.join(dir, childScript) }
   } catch (err: any) {
     await fs.rm(dir, { recursive: true, force: true })
     throw new Error(`could not compile the project for the memory benchmark: ${err.stdout ?? ''}${err.message}`)

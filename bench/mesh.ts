@@ -79,7 +79,16 @@ export async function startMesh (opts: MeshOptions): Promise<Mesh> {
     nodes.push(...started)
     const links = sparseTopology(opts.nodes, opts.extraDials ?? 2, prng(opts.seed ?? 1))
     await inBatches(links, 20, async ([a, b]) => {
-      await nodes[a].libp2p.dial(multiaddr(nodes[b].addresses()[0]))
+      // a loaded machine refuses some dials during the handshake: try again a few times
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await nodes[a].libp2p.dial(multiaddr(nodes[b].addresses()[0]))
+          return
+        } catch (err) {
+          if (attempt >= 5) throw err
+          await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+        }
+      }
     })
     return { nodes, links, stop }
   } catch (err) {

@@ -12,9 +12,12 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchCategories } from './categories.js'
 import { benchCrypto } from './crypto.js'
+import { benchDirect, DIRECT_SIZES } from './direct.js'
 import { benchFuzz, FUZZ_DEFAULT_COUNT } from './fuzz.js'
+import { benchHotPath } from './hot-path.js'
 import { benchMemory } from './memory.js'
 import { benchPropagation } from './propagation.js'
+import { benchScale } from './scale.js'
 import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
 import { benchChat } from './chat.js'
@@ -47,7 +50,16 @@ const forEachSize = async (ctx: SuiteContext, fn: (nodes: number) => Promise<Ben
 export const SUITES: Suite[] = [
   { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.rounds }) },
   { id: 'presence.categories', run: async ctx => benchCategories({ rounds: ctx.rounds }) },
-  { id: 'presence.propagation', run: async ctx => forEachSize(ctx, async nodes => benchPropagation({ nodes, runs: ctx.runs })) },
+  { id: 'presence.hot-path', run: async ctx => benchHotPath({ rounds: ctx.rounds }) },
+  { id: 'presence.direct', run: async ctx => benchDirect({ sizes: ctx.nodesGiven ? ctx.nodes : DIRECT_SIZES, runs: ctx.runs }) },
+  {
+    id: 'presence.propagation',
+    run: async ctx => forEachSize(ctx, async nodes => {
+      if (nodes < 2) throw new UsageError('presence.propagation needs at least 2 nodes (a presentity and a watcher)')
+      return await benchPropagation({ nodes, runs: ctx.runs })
+    })
+  },
+  { id: 'presence.scale', run: async () => benchScale() },
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
@@ -94,6 +106,16 @@ export function machine (): string {
 
 class UsageError extends Error {}
 
+async function readRows (file: string): Promise<BenchResult[]> {
+  try {
+    const rows = JSON.parse(await fs.readFile(file, 'utf8'))
+    return Array.isArray(rows) ? rows : []
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') return []
+    throw new UsageError(`${file} is not a results file (${err.message}); pass another --out`)
+  }
+}
+
 async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -130,7 +152,7 @@ async function main (): Promise<void> {
     rounds: values.rounds != null ? positive(values.rounds, '--rounds') : undefined,
     fuzzCount: values.fuzz != null ? positive(values.fuzz, '--fuzz') : FUZZ_DEFAULT_COUNT
   }
-  if (ctx.nodes.some(n => n < 2)) throw new UsageError('--nodes: every size must be at least 2')
+  if (ctx.nodes.some(n => n < 1)) throw new UsageError('--nodes: every size must be at least 1')
   const chosen = SUITES.filter(s => only.length === 0 || only.some(p => s.id.startsWith(p)))
   if (chosen.length === 0) throw new UsageError(`--only ${values.only} matches no suite; suites: ${SUITES.map(s => s.id).join(', ')}`)
 
@@ -145,8 +167,10 @@ async function main (): Promise<void> {
     console.log(`== ${suite.id} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
   const out = path.resolve(values.out ?? path.join(import.meta.dirname, 'results.json'))
-  await fs.writeFile(out, JSON.stringify(rows, null, 2) + '\n')
-  console.log(`\n== all results\n${formatTable(rows)}\n\nwrote ${rows.length} rows to ${out}`)
+  // a run of some suites updates their rows and keeps the others' (same name and node count: replaced)
+  const kept = (await readRows(out)).filter(old => !rows.some(r => r.name === old.name && r.nodes === old.nodes))
+  await fs.writeFile(out, JSON.stringify([...kept, ...rows], null, 2) + '\n')
+  console.log(`\n== all results\n${formatTable(rows)}\n\nwrote ${rows.length} rows to ${out} (kept ${kept.length} rows of earlier runs)`)
   if (values.markdown === true) console.log('\n' + formatMarkdown(rows))
 }
 

@@ -6,7 +6,8 @@
  * runs it; or the libp2p services added to an application's own js-libp2p
  * node. The roster (who is who) is the one service the others depend on;
  * presence also needs a gossipsub service named `pubsub` (createPubsub builds
- * it as presence-mesh does), chat needs presence.
+ * it as presence-mesh does), chat needs presence; presence takes its direct
+ * path (presenceNotify) when the node has one.
  */
 import './polyfill.js'
 
@@ -25,6 +26,9 @@ export { presence, CONTAINERS, DEFAULT_PUBLICATION } from './presence/index.js'
 export type { PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, PresenceEventDetail, FetchResult, Container, OwnCategory, SeenBy, CategoryVisibility, SelfPresence } from './presence/index.js'
 export { presenceQuery } from './presence/query.js'
 export type { PresenceQuery, CategoryAnswer } from './presence/query.js'
+// optional: presence uses the direct path when a node has it (named `presenceNotify`, before presence)
+export { presenceNotify, NOTIFY_PROTOCOL } from './notify/index.js'
+export type { PresenceNotify, PresenceNotifyInit, NotifyStats } from './notify/index.js'
 export { chat, DELIVERY_STATES, NON_CONTACT_POLICIES } from './chat/index.js'
 export type { ChatService, ChatMessage, ChatServiceInit, DeliveryState, NonContactPolicy } from './chat/index.js'
 export { contacts } from './contacts/index.js'

@@ -18,6 +18,7 @@ import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
+import { presenceNotify } from './notify/index.js'
 import { roster, RosterStore } from './roster/index.js'
 import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
@@ -31,6 +32,7 @@ import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { Locator } from './locator/index.js'
+import type { PresenceNotify, PresenceNotifyInit } from './notify/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { HolePunch } from './discovery/hole-punch.js'
@@ -49,6 +51,8 @@ export type PresenceServices = {
   ping: Ping
   pubsub: PubSub
   roster: Roster
+  /** Unless built with `notify: false`. */
+  presenceNotify?: PresenceNotify
   presence: PresenceService
   presenceQuery: PresenceQuery
   chat: ChatService
@@ -84,6 +88,9 @@ export const CONNECTION_LIMITS = {
   maxPeerAddrsToDial: 8,
   dialTimeout: 10_000
 }
+
+/** Ping streams per connection and direction (the library allows 1 out, 2 in). */
+export const PING_STREAMS = 4
 
 /**
  * The peer store forgets addresses after an hour by default, which would
@@ -131,6 +138,8 @@ export interface NodeOptions {
   listen: string[]
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  /** The direct presence path (node/notify); false leaves it out (every record goes by gossip). */
+  notify?: PresenceNotifyInit | false
   chat?: ChatServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
@@ -184,9 +193,14 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       identify: identify(),
       // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: identifyPush(),
-      ping: ping(),
+      // libp2p's connection monitor aborts a connection whose ping cannot open a stream; with one
+      // outbound ping stream allowed, a ping of ours (PresenceNode.connect) or the monitor's own last
+      // one still closing on a loaded machine is enough to drop a healthy connection
+      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
+      // presence reads the direct path as a component, so it comes first
+      ...(opts.notify !== false ? { presenceNotify: presenceNotify(opts.notify) } : {}),
       presence: presence({ capabilities: { features: NODE_FEATURES }, ...opts.presence }),
       presenceQuery: presenceQuery(),
       chat: chat(opts.chat),

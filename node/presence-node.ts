@@ -35,6 +35,8 @@ export interface PresenceNodeOptions {
   /** Bootstrap multiaddrs, added to those of config.json and PRESENCE_MESH_BOOTSTRAP. */
   bootstrap?: string[]
   presence?: PresenceServiceInit
+  /** The direct presence path; false sends every record by gossip. */
+  notify?: NodeOptions['notify']
   chat?: ChatServiceInit
   /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
   roster?: Pick<RosterInit, 'defaultVisibility'>
@@ -116,6 +118,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         listen,
         bootstrap,
         presence: opts.presence,
+        notify: opts.notify,
         chat: opts.chat,
         roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
         contacts: opts.contacts,

@@ -83,6 +83,13 @@ export interface BundleContext {
   /** Seq of the item the watcher holds now, per category: an equal item in the bundle is kept unverified. */
   held: ReadonlyMap<string, bigint>
   maxClockSkewMs?: number
+  /**
+   * The path already proved that the bundle comes from `presentity` (the pair
+   * key opened it, or the presentity's authenticated notify stream carried
+   * it): item signatures are not checked (docs/protocol.md §3, "When the
+   * signature is checked").
+   */
+  authenticated?: boolean
 }
 
 export type BundleResult =
@@ -101,7 +108,8 @@ const reject = (reason: CategoryRejectReason, detail?: string): BundleResult => 
 /**
  * Validates a bundle whole (§10.4): every structural rule and every item's
  * cheap checks first, then the freshness of the state (an older state means
- * a replayed message: `replay`), then the signatures of the items not held.
+ * a replayed message: `replay`), then the signatures of the items not held
+ * (unless the path authenticated the sender).
  * Any failing item refuses the whole bundle; nothing of it is applied.
  */
 export function openBundle (bundle: Uint8Array, ctx: BundleContext): BundleResult {
@@ -137,8 +145,10 @@ export function openBundle (bundle: Uint8Array, ctx: BundleContext): BundleResul
     if (ctx.held.get(key) === c.item.seq) kept.push(key)
     else accepted.push(c)
   }
-  for (const c of [state, ...accepted]) {
-    if (!verifyCategory(c)) return reject('bad-signature', c.key)
+  if (ctx.authenticated !== true) {
+    for (const c of [state, ...accepted]) {
+      if (!verifyCategory(c)) return reject('bad-signature', c.key)
+    }
   }
   return { ok: true, state: state.item, accepted: [state.item, ...accepted.map(c => c.item)], kept }
 }

@@ -126,11 +126,18 @@ export function verifyEd25519 (signer: Signer, data: Uint8Array, signature: Uint
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(signer.publicKey.raw).toString('base64url') }
   })
   const ok = crypto.verify(null, data, signer.keyObject, signature)
-  if (ok && !signers.has(signer.cacheKey)) {
-    if (signers.size >= SIGNER_CACHE_SIZE) signers.delete(signers.keys().next().value as string)
-    signers.set(signer.cacheKey, signer)
-  }
+  if (ok) rememberSigner(signer)
   return ok
+}
+
+/**
+ * Caches a signer whose key is known to be real: its signature verified, or
+ * the channel it came on authenticated it (so forged keys never enter).
+ */
+export function rememberSigner (signer: Signer): void {
+  if (signers.has(signer.cacheKey)) return
+  if (signers.size >= SIGNER_CACHE_SIZE) signers.delete(signers.keys().next().value as string)
+  signers.set(signer.cacheKey, signer)
 }
 
 const privateKeyObjects = new WeakMap<PrivateKey, crypto.KeyObject>()

@@ -2,6 +2,7 @@
  * The presence record and the rules a receiver applies to it. Pure: no I/O,
  * the caller supplies the clock and the last accepted sequence number.
  */
+import { rememberSigner } from './ed25519-fast.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
@@ -112,6 +113,11 @@ export function encodePresence (p: Presence): Uint8Array {
  * produces, byte for byte); returns the marshaled bytes.
  */
 export async function sealPresence (p: Presence, key: PrivateKey): Promise<Uint8Array> {
+  return sealPresenceNow(p, key)
+}
+
+/** sealPresence without the promise: for the hot path, where each await waits behind every queued microtask. */
+export function sealPresenceNow (p: Presence, key: PrivateKey): Uint8Array {
   checkPresenceUpdate(p)
   return sealSignedRecord(PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, encodePresence(p), key)
 }
@@ -136,6 +142,13 @@ export interface OpenOptions {
   /** The sequence number of the last record accepted from this presentity. */
   lastSeq?: bigint
   maxClockSkewMs?: number
+  /**
+   * The channel already proved that the record comes from expectedPresentity
+   * (a pair-key AEAD opened it, or it came on a notify stream from that
+   * authenticated peer): the envelope signature is not checked (docs/protocol.md
+   * §3, "When the signature is checked"). Ignored without expectedPresentity.
+   */
+  authenticated?: boolean
 }
 
 const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: false, reason, detail })
@@ -146,6 +159,11 @@ const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: fal
  * so a flood of stale or malformed records costs little.
  */
 export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promise<OpenResult> {
+  return openPresenceNow(bytes, opts)
+}
+
+/** openPresence without the promise (see sealPresenceNow). */
+export function openPresenceNow (bytes: Uint8Array, opts: OpenOptions): OpenResult {
   if (bytes.byteLength > MAX_PRESENCE_ENVELOPE_BYTES) return reject('oversize')
   const decoded = decodeSignedRecord(bytes, PRESENCE_PAYLOAD_TYPE, PRESENCE_RECORD_RULES, PresenceRecordPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
@@ -183,6 +201,11 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
   if (presence.expiresAt <= opts.now) return reject('expired')
   if (opts.lastSeq != null && presence.seq <= opts.lastSeq) return reject('replay')
 
+  if (opts.authenticated === true && opts.expectedPresentity != null) {
+    // the channel proved the sender (docs/protocol.md §3): its key is real, keep it
+    rememberSigner(signer)
+    return { ok: true, presence }
+  }
   if (!verifySignedRecord(decoded, PRESENCE_DOMAIN)) return reject('bad-signature')
   return { ok: true, presence }
 }

@@ -13,6 +13,7 @@ import { contactVectors } from './contact.js'
 import { dhtPresenceVectors } from './dht-presence.js'
 import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
+import { notifyVectors } from './notify.js'
 import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
 import { punchVectors } from './punch.js'
@@ -26,6 +27,7 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['locator.json', locatorVectors],
   ['contact.json', contactVectors],
   ['chat.json', chatVectors],
+  ['notify.json', notifyVectors],
   ['pair-keys.json', pairKeyVectors],
   ['names.json', nameVectors],
   ['categories.json', categoryVectors],

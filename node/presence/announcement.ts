@@ -1,15 +1,16 @@
 /**
  * One announcement: the signed items of this node's presence at one moment,
- * and the one function that turns them into the message for one audience
- * (sealForAudience). Whatever path carries presence to a watcher (gossip
- * now, a direct stream to a connected watcher) sends what that function
- * returns for the watcher's audience.
+ * and the bytes one audience gets (innerForAudience): the same whatever path
+ * carries them. A direct stream to a connected watcher carries them as they
+ * are (Noise encrypts and authenticates the stream); gossip carries what
+ * sealForAudience makes of them (sealed under the pair key on a pair topic).
+ * Synchronous: no await between a change and the bytes on the wire.
  */
 import { activityText } from '../../protocol/categories.js'
 import { BUNDLE_VERSION, bundleInner, encodeBundle, sealPairMessage } from '../../protocol/category-bundle.js'
 import { sealCategory } from '../../protocol/category-item.js'
-import { sealPresence } from '../../protocol/presence-record.js'
-import type { Audience } from './audience.js'
+import { sealPresenceNow } from '../../protocol/presence-record.js'
+import type { Audience, PresenceVersion } from './audience.js'
 import type { SignedItem } from './own-categories.js'
 import type { ActivityCategory, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
 import type { Presence } from '../../protocol/presence-record.js'
@@ -34,7 +35,9 @@ export class Announcement {
   readonly state: SignedItem
   readonly items: ReadonlyMap<CategoryKey, SignedItem>
   /** Version 1 envelopes by what they show (status alone, with note, with activity, both): one signature each. */
-  private readonly legacy = new Map<string, Promise<Uint8Array>>()
+  private readonly legacy = new Map<string, Uint8Array>()
+  /** Inner bytes by what an audience sees (version and categories): audiences that see the same share them. */
+  private readonly inners = new Map<string, Uint8Array>()
 
   constructor (private readonly init: AnnouncementInit) {
     this.seq = init.seq
@@ -61,15 +64,30 @@ export class Announcement {
     }
   }
 
-  async legacyEnvelope (categories: ReadonlySet<CategoryKey>): Promise<Uint8Array> {
+  legacyEnvelope (categories: ReadonlySet<CategoryKey>): Uint8Array {
     const record = this.legacyRecord(categories)
     const variant = `${record.note != null ? 'n' : ''}${record.activity != null ? 'a' : ''}`
     let envelope = this.legacy.get(variant)
     if (envelope == null) {
-      envelope = sealPresence(record, this.init.key)
+      envelope = sealPresenceNow(record, this.init.key)
       this.legacy.set(variant, envelope)
     }
-    return await envelope
+    return envelope
+  }
+
+  /**
+   * What an audience of `version` seeing `categories` gets, before any
+   * sealing: a version 2 bundle (`0x00 0x02 || bundle`), else the version 1
+   * record of what it sees. One object per distinct view.
+   */
+  inner (version: PresenceVersion, categories: ReadonlySet<CategoryKey>): Uint8Array {
+    const view = `${version}:${[...categories].sort().join(',')}`
+    let inner = this.inners.get(view)
+    if (inner == null) {
+      inner = version === BUNDLE_VERSION ? bundleInner(encodeBundle(this.bundleItems(categories))) : this.legacyEnvelope(categories)
+      this.inners.set(view, inner)
+    }
+    return inner
   }
 
   /** The signed items an audience seeing `categories` gets in a bundle: the state first. */
@@ -80,22 +98,16 @@ export class Announcement {
   }
 }
 
-/**
- * What one audience gets, before any sealing: a version 2 bundle
- * (`0x00 0x02 || bundle`) for a contact that reads bundles, else the version
- * 1 record of what it sees. The same bytes whatever path carries them.
- */
-export async function innerForAudience (announcement: Announcement, audience: Audience): Promise<Uint8Array> {
-  return audience.version === BUNDLE_VERSION
-    ? bundleInner(encodeBundle(announcement.bundleItems(audience.categories)))
-    : await announcement.legacyEnvelope(audience.categories)
+/** What one audience gets, before any sealing: the same bytes whatever path carries them. */
+export function innerForAudience (announcement: Announcement, audience: Audience): Uint8Array {
+  return announcement.inner(audience.version, audience.categories)
 }
 
 /**
  * The gossip message for one audience: the inner bytes sealed under the pair
  * key on a pair topic, the plain version 1 record on the public topic.
  */
-export async function sealForAudience (announcement: Announcement, audience: Audience): Promise<Uint8Array> {
-  const inner = await innerForAudience(announcement, audience)
+export function sealForAudience (announcement: Announcement, audience: Audience): Uint8Array {
+  const inner = innerForAudience(announcement, audience)
   return audience.pair == null ? inner : sealPairMessage(audience.pair.presence, audience.pair.topic, inner)
 }

@@ -34,6 +34,8 @@ export interface Audience {
 
 export interface WatchChannel {
   topic: string
+  /** Sealed with the pair's key: opening it proves the sender (docs/protocol.md §3, "When the signature is checked"). */
+  sealed: boolean
   /** What a message carries: plain on a public topic (always a version 1 envelope), or opened with the pair key; undefined when it does not open. */
   open: (data: Uint8Array) => PairMessage | undefined
 }
@@ -55,7 +57,7 @@ export function publicAudience (self: PeerId, publication: Publication): Audienc
 }
 
 export function publicChannel (peerId: string): WatchChannel {
-  return { topic: presenceTopic(peerId), open: data => ({ version: 1, envelope: data }) }
+  return { topic: presenceTopic(peerId), sealed: false, open: data => ({ version: 1, envelope: data }) }
 }
 
 /**
@@ -91,5 +93,5 @@ export function channelOf (roster: Roster, peerId: string): WatchChannel | undef
   if (!roster.isContact(peerId)) return publicChannel(peerId)
   if (!roster.canSee(peerId)) return undefined
   const keys = roster.keysFor(peerId)
-  return { topic: keys.topic, open: data => openPairMessage(keys.presence, keys.topic, data) }
+  return { topic: keys.topic, sealed: true, open: data => openPairMessage(keys.presence, keys.topic, data) }
 }

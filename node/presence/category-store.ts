@@ -9,6 +9,7 @@ import { jsonCodec, Store } from '../store/records.js'
 import { CONTAINERS } from './containers.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import type { Container } from './containers.js'
+import type { OwnChange } from './own-categories.js'
 import type { Category, CategoryKey } from '../../protocol/categories.js'
 import type { RecordSet } from '../store/records.js'
 import type { Logger } from '@libp2p/interface'
@@ -69,12 +70,14 @@ export class CategoryStore {
     return out
   }
 
-  async put (value: Category): Promise<void> {
-    await this.store.write(tx => { this.values.put(tx, categoryKey(value), value) })
-  }
-
-  async delete (key: CategoryKey): Promise<void> {
-    await this.store.write(tx => { this.values.delete(tx, key) })
+  /** Stores a change of the values, and of the state chosen by hand, in one transaction. */
+  async commit (change: OwnChange): Promise<void> {
+    await this.store.write(tx => {
+      for (const key of change.clear ?? []) this.values.delete(tx, key)
+      for (const value of change.set ?? []) this.values.put(tx, categoryKey(value), value)
+      if (change.manual === 'online') this.values.delete(tx, 'state')
+      else if (change.manual != null) this.values.put(tx, 'state', { kind: 'state', availability: change.manual, source: 'manual' })
+    })
   }
 
   async publish (key: CategoryKey, containers: Container[] | undefined): Promise<void> {

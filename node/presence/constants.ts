@@ -13,6 +13,18 @@ export const AWAY_AFTER_MS = 5 * 60_000
 /** The idle periods a user may choose. */
 export const MIN_AWAY_AFTER_MS = 1_000
 export const MAX_AWAY_AFTER_MS = 24 * 3600_000
+/**
+ * Sequence numbers reserved ahead on disk (seq-reservation.ts): ten minutes'
+ * worth of millisecond seqs, so the ceiling is rewritten about every five
+ * minutes and never between setPresence and the wire.
+ */
+export const SEQ_RESERVE_SPAN = 10 * 60_000
+/**
+ * A watcher writes what it accepted (replay floor, last seen) at most this
+ * long after emitting it, all presentities in one batch: a crash forgets at
+ * most this window (docs/protocol.md §3).
+ */
+export const WATCH_PERSIST_DELAY_MS = 100
 /** Datastore prefix of the node's own presence state. */
 export const DATASTORE_PREFIX = '/presence-mesh/presence'
 

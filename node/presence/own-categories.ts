@@ -32,6 +32,25 @@ export interface OwnCategory {
   seq?: bigint
 }
 
+/** A change of this node's own presence, checked and applied whole. */
+export interface OwnChange {
+  /** The state chosen by hand (online: automatic again); absent: unchanged. */
+  manual?: PresenceStatus
+  set?: Category[]
+  clear?: CategoryKey[]
+}
+
+/** A change applied in memory and not stored yet. */
+export interface StagedChange {
+  /** Stores it, in one transaction. */
+  commit: () => Promise<void>
+  /** Undoes it in memory (what a later change set stays). */
+  revert: () => void
+}
+
+const sameValue = (a: Category | undefined, b: Category | undefined): boolean =>
+  a === b || (a != null && b != null && JSON.stringify(a) === JSON.stringify(b))
+
 /** Room kept in every bundle for the state item and the protobuf framing of each item. */
 const STATE_RESERVE_BYTES = 320
 const ITEM_FRAMING_BYTES = 3
@@ -104,34 +123,94 @@ export class OwnCategories {
 
   /** Throws InvalidCategoryError unless `c` can be published next to the others. */
   check (c: Category): void {
-    if (c.kind === 'state') throw new InvalidCategoryError('state', 'kind', 'not-settable')
-    const problem = categoryProblem(c)
-    const key = categoryKey(c)
-    if (problem != null) throw new InvalidCategoryError(c.kind === 'app' && problem.field !== 'namespace' ? key : c.kind, problem.field, problem.problem, problem.limit)
-    if (c.kind === 'app' && !this.values.has(key) && this.keys().filter(k => k.startsWith(APP_PREFIX)).length >= MAX_APP_CATEGORIES) {
-      throw new InvalidCategoryError(key, 'namespace', 'too-many', MAX_APP_CATEGORIES)
+    this.checkChange({ set: [c] })
+  }
+
+  /**
+   * Throws InvalidCategoryError unless the change can be published as a
+   * whole: each category by its rules, the application categories by their
+   * number, and the items of every category there would be after it in one
+   * bundle.
+   */
+  checkChange (change: OwnChange): void {
+    const set = new Map((change.set ?? []).map(c => [categoryKey(c), c]))
+    const cleared = new Set(change.clear ?? [])
+    const after = new Set([...this.values.keys()].filter(k => !cleared.has(k)))
+    for (const [key, c] of set) {
+      if (c.kind === 'state') throw new InvalidCategoryError('state', 'kind', 'not-settable')
+      const problem = categoryProblem(c)
+      if (problem != null) throw new InvalidCategoryError(c.kind === 'app' && problem.field !== 'namespace' ? key : c.kind, problem.field, problem.problem, problem.limit)
+      after.add(key)
+      if (c.kind === 'app' && !this.values.has(key) && [...after].filter(k => k.startsWith(APP_PREFIX)).length > MAX_APP_CATEGORIES) {
+        throw new InvalidCategoryError(key, 'namespace', 'too-many', MAX_APP_CATEGORIES)
+      }
+      if (this.trialSize(c) > MAX_CATEGORY_ENVELOPE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_CATEGORY_ENVELOPE_BYTES)
     }
-    const size = this.trialSize(c)
-    if (size > MAX_CATEGORY_ENVELOPE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_CATEGORY_ENVELOPE_BYTES)
-    let total = STATE_RESERVE_BYTES + size + ITEM_FRAMING_BYTES
-    for (const k of this.keys()) if (k !== key) total += (this.signed.get(k)?.envelope.byteLength ?? this.trialSize(this.get(k) as Category)) + ITEM_FRAMING_BYTES
-    if (total > MAX_BUNDLE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_BUNDLE_BYTES)
+    for (const key of this.defaults.keys()) after.add(key)
+    const sizeAfter = (key: CategoryKey): number => {
+      const c = set.get(key) ?? (cleared.has(key) ? this.defaults.get(key) : undefined)
+      if (c != null) return this.trialSize(c)
+      return this.signed.get(key)?.envelope.byteLength ?? this.trialSize(this.get(key) as Category)
+    }
+    let total = STATE_RESERVE_BYTES
+    for (const key of after) total += ITEM_FRAMING_BYTES + sizeAfter(key)
+    const last = [...set.keys()].at(-1)
+    if (last != null && total > MAX_BUNDLE_BYTES) throw new InvalidCategoryError(last, 'item', 'too-large', MAX_BUNDLE_BYTES)
+  }
+
+  /** Checks, stores and then applies a change (nothing of it when it breaks a rule or the write fails). */
+  async change (change: OwnChange): Promise<void> {
+    this.checkChange(change)
+    await this.store.commit(change)
+    this.stage(change)
+  }
+
+  /** Checks a change and applies it in memory now; the caller stores it (commit) or undoes it (revert). */
+  stageChange (change: OwnChange): StagedChange {
+    this.checkChange(change)
+    return { commit: async () => { await this.store.commit(change) }, revert: this.stage(change) }
+  }
+
+  /** Applies a checked change in memory; returns what undoes it. */
+  private stage (change: OwnChange): () => void {
+    const touched = [...(change.set ?? []).map(categoryKey), ...(change.clear ?? [])]
+    const before = touched.map(k => this.values.get(k))
+    const manualBefore = this.manual
+    for (const key of change.clear ?? []) this.forget(key)
+    for (const c of change.set ?? []) {
+      const key = categoryKey(c)
+      // an unchanged value keeps its signed item (and its seq)
+      if (!sameValue(this.values.get(key), c)) this.signed.delete(key)
+      this.values.set(key, c)
+    }
+    if (change.manual !== undefined) this.manual = change.manual === 'online' ? undefined : change.manual
+    const staged = touched.map(k => this.values.get(k))
+    const manualStaged = this.manual
+    return () => {
+      touched.forEach((key, i) => {
+        if (this.values.get(key) !== staged[i]) return
+        const old = before[i]
+        if (old == null) this.forget(key)
+        else this.values.set(key, old)
+        // signed again with a fresh seq: watchers' floors may already be above the old item's
+        this.signed.delete(key)
+      })
+      if (this.manual === manualStaged) this.manual = manualBefore
+    }
+  }
+
+  private forget (key: CategoryKey): void {
+    if (this.values.delete(key)) this.signed.delete(key)
   }
 
   async set (c: Category): Promise<void> {
-    this.check(c)
-    await this.store.put(c)
-    const key = categoryKey(c)
-    this.values.set(key, c)
-    this.signed.delete(key)
+    await this.change({ set: [c] })
   }
 
   /** Returns false when the user had set no value (a default, if any, shows again). */
   async clear (key: CategoryKey): Promise<boolean> {
     if (!this.values.has(key)) return false
-    await this.store.delete(key)
-    this.values.delete(key)
-    this.signed.delete(key)
+    await this.change({ clear: [key] })
     return true
   }
 
@@ -148,11 +227,8 @@ export class OwnCategories {
 
   /** A state chosen by hand (undefined, or online: automatic again); kept across restarts. */
   async setManual (availability: PresenceStatus | undefined): Promise<void> {
-    const manual = availability === 'online' ? undefined : availability
-    if (manual === this.manual) return
-    if (manual == null) await this.store.delete('state')
-    else await this.store.put({ kind: 'state', availability: manual, source: 'manual' })
-    this.manual = manual
+    if ((availability === 'online' ? undefined : availability) === this.manual) return
+    await this.change({ manual: availability ?? 'online' })
   }
 
   /** Keys whose item must be signed (again) before an announcement at `now`. */

@@ -1,10 +1,11 @@
 /**
  * The presence service: announces this node's presence to each audience (the
- * public topic with a plain record, or a contact's pair topic with what its
- * containers allow, sealed for it) and watches other presentities on their
- * channels (watched.ts). Who is an audience and whom to watch is the
- * roster's; what each audience sees is the containers' (containers.ts).
- * Whoever loses sight of this node gets a goodbye first.
+ * public topic with a plain record, or a contact with what its containers
+ * allow: on its notify stream when it is directly connected, else sealed for
+ * it on the pair topic; delivery.ts) and watches other presentities on their
+ * channels and notify streams (watched.ts). Who is an audience and whom to
+ * watch is the roster's; what each audience sees is the containers'
+ * (containers.ts). Whoever loses sight of this node gets a goodbye first.
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
@@ -12,19 +13,22 @@ import { isCategoryKey } from '../../protocol/categories.js'
 import { MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { Announcement, sealForAudience } from './announcement.js'
 import { audiencesOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
 import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { seenBy } from './containers.js'
+import { deliver } from './delivery.js'
+import { DirectPath, optionalNotify } from './direct-path.js'
 import { InvalidCategoryError } from './errors.js'
 import { SelfState } from './self-state.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
 import { sleep } from '../util/wait.js'
+import type { Announcement } from './announcement.js'
 import type { Audience, Publication } from './audience.js'
 import type { Container } from './containers.js'
-import type { OwnCategories, OwnCategory, SignedItem } from './own-categories.js'
+import type { OwnCategories, OwnCategory, SignedItem, StagedChange } from './own-categories.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView, SeenBy, SelfPresence } from './index.js'
+import type { PresenceNotify } from '../notify/index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Category, CategoryKey, StateCategory } from '../../protocol/categories.js'
@@ -41,10 +45,9 @@ export interface PresenceServiceComponents {
   logger: ComponentLogger
   pubsub: PubSub
   roster: Roster
+  /** The direct path (node/notify); without it every message goes by gossip. */
+  presenceNotify?: PresenceNotify
 }
-
-/** What a goodbye shows: offline, not by anyone's choice. */
-const GOODBYE: StateCategory = { kind: 'state', availability: 'offline', source: 'automatic' }
 
 export class PresenceService extends TypedEventEmitter<PresenceEvents> implements PresenceServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:presence'
@@ -56,6 +59,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly me: SelfState
   private readonly own: OwnCategories
   private readonly watched: WatchedPresentities
+  private readonly direct: DirectPath
   private readonly ttlMs: number
   private readonly heartbeatMs: number
   private readonly maxClockSkewMs: number
@@ -64,11 +68,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   /** Topics this node is subscribed to. */
   private readonly subscribed = new Set<string>()
   private afterStarted = false
-  /** What the last `self` event showed. */
-  private shownSelf?: string
   /** The last announcement that was not a goodbye: what a query is answered from. */
   private last?: Announcement
-  private seq = 0n
   private started = false
   private heartbeat?: ReturnType<typeof setInterval>
   private reannounce?: ReturnType<typeof setTimeout>
@@ -80,14 +81,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   constructor (private readonly components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
     super()
     this.log = components.logger.forComponent('presence-mesh:presence')
-    this.store = new WatchStore(components.datastore)
+    this.store = new WatchStore(components.datastore, err => { this.log.error('could not store watched presence - %e', err) })
     this.ttlMs = init.ttlMs ?? TTL_MS
     this.heartbeatMs = init.heartbeatMs ?? (init.ttlMs != null ? Math.floor(init.ttlMs / 3) : HEARTBEAT_MS)
     this.maxClockSkewMs = init.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
     this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
     if (init.initial != null) checkPresenceUpdate(init.initial)
     const categoryTtlMs = Math.min(init.categoryTtlMs ?? CATEGORY_TTL_MS, MAX_CATEGORY_TTL_MS)
-    this.me = new SelfState(components, this.log, init, categoryTtlMs, () => { void this.announce() })
+    this.me = new SelfState(components, this.log, init, categoryTtlMs, this.store, () => { void this.announce() })
     this.own = this.me.own
     this.watched = new WatchedPresentities({
       roster: components.roster,
@@ -99,6 +100,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       // a contact that reads bundles from now on (or no longer) gets its next message in its version at once
       onVersion: () => { void this.followRoster() }
     })
+    this.direct = new DirectPath(optionalNotify(components), components.pubsub, this.log, {
+      receive: (from, inner) => { this.watched.receiveDirect(from, inner) },
+      audienceOf: peer => this.audiences.find(a => a.id === peer)
+    })
     this.validate = this.validate.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
@@ -109,7 +114,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   async start (): Promise<void> {
-    this.seq = await this.store.loadSeq()
     await this.watched.load()
     await this.me.load()
     this.started = true
@@ -119,6 +123,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   async afterStart (): Promise<void> {
     this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    this.direct.start()
     this.afterStarted = true
     this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
     this.heartbeat.unref?.()
@@ -128,8 +133,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   /** Says goodbye while the network is still up, so watchers see offline at once. */
   async beforeStop (): Promise<void> {
-    clearInterval(this.heartbeat)
-    clearTimeout(this.reannounce)
+    // nothing new is announced from here on but the goodbye
+    this.components.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.stopTimers()
     this.me.stop()
     if (!this.started) return
     this.me.leaving = true
@@ -141,6 +147,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const { pubsub } = this.components
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
+    this.direct.stop()
+    this.stopTimers()
+    this.me.stop()
     this.watched.stop()
     for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
@@ -153,10 +162,17 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.me.leaving = false
   }
 
+  private stopTimers (): void {
+    clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    clearTimeout(this.reannounce)
+    this.reannounce = undefined
+  }
+
   // ---- this node's presence ----
 
   get self (): SelfPresence {
-    return this.me.self(this.seq)
+    return this.me.self()
   }
 
   state (): StateCategory {
@@ -164,14 +180,34 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
-    await this.me.apply(update)
-    await this.refresh()
+    await this.change(() => this.me.stage(update))
   }
 
   async setState (availability: PresenceStatus): Promise<void> {
-    checkPresenceUpdate({ status: availability })
-    await this.own.setManual(availability)
-    await this.announce()
+    await this.change(() => this.me.stageState(availability))
+  }
+
+  /**
+   * A change of this node's own presence, checked whole by `stage` (which
+   * throws, changing nothing, on bad input) and applied in memory; announced
+   * at once, so no disk write sits between the change and the wire; then
+   * stored in one transaction. If that fails, the change is undone, the old
+   * presence announced again, and the error thrown.
+   */
+  private async change (stage: () => StagedChange): Promise<void> {
+    const keys = this.own.keys().join()
+    const staged = stage()
+    // the categories that exist decide what each audience sees: recompute the audiences only when they changed
+    const announced = this.own.keys().join() === keys ? this.announce() : this.refresh()
+    try {
+      await staged.commit()
+    } catch (err) {
+      staged.revert()
+      announced.catch(() => {})
+      await this.refresh()
+      throw err
+    }
+    await announced
   }
 
   reportActivity (at?: number, source?: string): void {
@@ -273,6 +309,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       this.audiences = after
       await this.syncWatched()
       this.syncSubscriptions()
+      this.direct.listen(this.watched.heardOnPairChannel())
       if (announceAll) await this.announce()
       else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
     })
@@ -317,44 +354,18 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     // appearing offline shows exactly what a goodbye shows
     goodbye ||= this.state().availability === 'offline'
-    const now = Date.now()
-    const stale = goodbye ? [] : this.own.stale(now)
-    // Time-based floor: even a node whose datastore was lost never reuses a sequence number
-    // within the lifetime of records it may have sent before. The state takes the last one.
-    const first = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
-    const seq = first + BigInt(stale.length)
-    await this.store.saveSeq(seq)
-    this.seq = seq
-    stale.forEach((key, i) => this.own.sign(key, first + BigInt(i), now))
-    const items = new Map<CategoryKey, SignedItem>()
-    if (!goodbye) for (const key of this.own.keys()) items.set(key, this.own.signedItem(key) as SignedItem)
-    const announcement = new Announcement({
-      self: this.components.peerId, key: this.components.privateKey, seq, now, ttlMs: this.ttlMs, state: goodbye ? GOODBYE : this.state(), items
-    })
+    const announcement = await this.me.announcement(Date.now(), goodbye, this.ttlMs)
     if (!this.me.leaving) this.last = announcement
-    this.tellSelf()
+    const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log)
+    // a `self` event when what this node shows of itself changed (by hand, by a client, or automatic away)
+    const self = this.me.changedSelf()
+    if (self != null) this.safeDispatchEvent('self', { detail: self })
     const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
     if (publicAudience != null) {
       // only a record meant for everyone may travel other public channels (the DHT)
-      this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: await announcement.legacyEnvelope(publicAudience.categories) } })
+      this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: announcement.legacyEnvelope(publicAudience.categories) } })
     }
-    await Promise.all(audiences.map(async (a) => {
-      try {
-        const result = await this.components.pubsub.publish(a.topic, await sealForAudience(announcement, a))
-        this.log.trace('announced seq %s to %s (version %d, %d peers)', seq, a.id, a.version, result.recipients.length)
-      } catch (err) {
-        this.log.error('could not announce presence to %s - %e', a.id, err)
-      }
-    }))
-  }
-
-  /** A `self` event when what this node shows of itself changed (by hand, by a client, or automatic away). */
-  private tellSelf (): void {
-    const self = this.self
-    const shown = JSON.stringify([self.status, self.note, self.activity, self.auto])
-    if (shown === this.shownSelf) return
-    this.shownSelf = shown
-    this.safeDispatchEvent('self', { detail: self })
+    await delivered
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
@@ -365,6 +376,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       this.reannounce = undefined
       void this.announce()
     }, REANNOUNCE_DEBOUNCE_MS)
+    this.reannounce.unref?.()
   }
 
   // ---- watching ----
@@ -375,7 +387,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const own = this.audiences.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
     if (own == null) return TopicValidatorResult.Ignore
     // our public topic carries only our records, and we never need to accept one
-    const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
+    const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.me.seqs.current, maxClockSkewMs: this.maxClockSkewMs })
     return this.watched.rejected(msg.topic, res.ok ? 'replay' : res.reason, res.ok ? undefined : res.detail)
   }
 }

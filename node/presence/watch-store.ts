@@ -38,15 +38,24 @@ function floorsTo (floors: Record<string, bigint> | undefined): Record<string, s
   return floors == null ? undefined : Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, v.toString()]))
 }
 
+function toRecord ({ alias, lastSeq, lastSeen, floors, reads }: StoredWatch): WatchRecord {
+  return { alias, lastSeq, lastSeen, floors: floorsTo(floors), reads }
+}
+
 const SEQ_ID = 'seq'
 
 export class WatchStore {
   private readonly store: Store
   private readonly watches: RecordSet<WatchRecord>
-  /** Only `seq`: the last sequence number this node sealed. */
+  /** Only `seq`: the ceiling of the sequence numbers this node may seal (seq-reservation.ts). */
   private readonly self: RecordSet<bigint>
 
-  constructor (datastore: Datastore) {
+  /** Accepted state waiting for the next batch (saveSoon), by peer id. */
+  private readonly dirty = new Map<string, StoredWatch>()
+  private timer?: ReturnType<typeof setTimeout>
+
+  /** `onError`: a batch of saveSoon failed (the next accepted record tries again). */
+  constructor (datastore: Datastore, private readonly onError: (err: unknown) => void = () => {}) {
     this.store = new Store(datastore)
     this.watches = this.store.records(`${DATASTORE_PREFIX}/watch`, jsonCodec<WatchRecord>(['lastSeq']))
     this.self = this.store.records(`${DATASTORE_PREFIX}/self`, bigintCodec)
@@ -60,12 +69,34 @@ export class WatchStore {
     return out
   }
 
+  /** Saves `w` now (and drops an older state of it waiting for a batch). */
   async save (w: StoredWatch): Promise<void> {
-    const { peerId, alias, lastSeq, lastSeen, floors, reads } = w
-    await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen, floors: floorsTo(floors), reads }) })
+    this.dirty.delete(w.peerId)
+    await this.store.write(tx => { this.watches.put(tx, w.peerId, toRecord(w)) })
+  }
+
+  /** Saves `w` within `delayMs`, in one batch with every other watch saved meanwhile (the newest state of each wins). */
+  saveSoon (w: StoredWatch, delayMs: number): void {
+    this.dirty.set(w.peerId, w)
+    if (this.timer != null) return
+    this.timer = setTimeout(() => { this.flush().catch(this.onError) }, delayMs)
+    this.timer.unref?.()
+  }
+
+  /** Writes what saveSoon holds now. */
+  async flush (): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.dirty.size === 0) return
+    const batch = [...this.dirty.values()]
+    this.dirty.clear()
+    await this.store.write(tx => {
+      for (const w of batch) this.watches.put(tx, w.peerId, toRecord(w))
+    })
   }
 
   async delete (peerId: string): Promise<void> {
+    this.dirty.delete(peerId)
     await this.store.write(tx => { this.watches.delete(tx, peerId) })
   }
 

@@ -1,15 +1,19 @@
 /**
  * The watching side of presence: one view per watched presentity, fed by the
- * messages on its channel (a version 1 record or a version 2 bundle), with
- * replay floors per category that survive restarts, local expiry, and what
- * each presentity was seen to read (so this node answers it in kind).
+ * messages on its channel or its notify stream (a version 1 record or a
+ * version 2 bundle), with replay floors per category that survive restarts,
+ * local expiry, and what each presentity was seen to read (so this node
+ * answers it in kind). A message is checked and shown synchronously (a second
+ * copy by another path is a replay), and its floors are written within
+ * WATCH_PERSIST_DELAY_MS, all presentities' in one batch.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
-import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
+import { BUNDLE_VERSION, openBundle, parseInner } from '../../protocol/category-bundle.js'
 import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
-import { openPresence } from '../../protocol/presence-record.js'
+import { openPresenceNow } from '../../protocol/presence-record.js'
 import { channelOf } from './audience.js'
+import { WATCH_PERSIST_DELAY_MS } from './constants.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
 import type { PairMessage } from '../../protocol/category-bundle.js'
 import type { PresenceView, PresenceEventDetail } from './index.js'
@@ -63,8 +67,6 @@ export class WatchedPresentities {
   private readonly watched = new Map<string, Watched>()
   /** What the store held at start: replay state of presentities not watched yet. */
   private stored = new Map<string, StoredWatch>()
-  /** Writes of replay state still in flight. */
-  private readonly persisting = new Set<Promise<void>>()
   /** Topic of each watched presentity's channel -> its peer id. */
   private readonly channelTopics = new Map<string, string>()
   private readonly versions = new Map<string, PresenceVersion>()
@@ -112,6 +114,11 @@ export class WatchedPresentities {
     return [...this.channelTopics.keys()]
   }
 
+  /** The presentities heard on a pair channel (contacts that may see this node): those whose notify stream this node takes. */
+  heardOnPairChannel (): string[] {
+    return [...this.watched.values()].filter(w => w.channel?.sealed === true).map(w => w.view.peerId)
+  }
+
   isChannel (topic: string): boolean {
     return this.channelTopics.has(topic)
   }
@@ -138,27 +145,38 @@ export class WatchedPresentities {
     return { ...this.rejections }
   }
 
-  /** The gossipsub validator for a watched channel's topic. */
-  async validate (topic: string, data: Uint8Array): Promise<TopicValidatorResult> {
+  /** The gossipsub validator for a watched channel's topic (the pair key's seal proves the sender: no signature check). */
+  validate (topic: string, data: Uint8Array): TopicValidatorResult {
     const presentity = this.channelTopics.get(topic)
     const w = presentity == null ? undefined : this.watched.get(presentity)
     if (presentity == null || w?.channel == null) return TopicValidatorResult.Ignore
-    return await this.receive(presentity, w.channel.open(data), topic)
+    return this.receive(presentity, w.channel.open(data), topic, w.channel.sealed)
   }
 
   /**
-   * A message from a watched presentity, opened: from its channel, or from any
-   * other path that authenticated the sender (parseInner of what it sent).
-   * undefined: it did not open. `via` names the path in logs and events.
+   * The inner bytes a contact sent on its notify stream (the stream's Noise
+   * handshake proved the sender). Taken only from a contact this node hears
+   * on its pair channel, with the same checks and the same floors as gossip.
    */
-  async receive (presentity: string, message: PairMessage | undefined, via: string): Promise<TopicValidatorResult> {
+  receiveDirect (presentity: string, inner: Uint8Array): TopicValidatorResult {
+    if (this.watched.get(presentity)?.channel?.sealed !== true) return TopicValidatorResult.Ignore
+    return this.receive(presentity, parseInner(inner), 'notify', true)
+  }
+
+  /**
+   * A message from a watched presentity, opened (undefined: it did not open).
+   * `authenticated`: the path proved the sender, so signatures are not checked
+   * (docs/protocol.md §3, "When the signature is checked"). `via` names the
+   * path in logs and events.
+   */
+  private receive (presentity: string, message: PairMessage | undefined, via: string, authenticated: boolean): TopicValidatorResult {
     const w = this.watched.get(presentity)
     if (w?.channel == null) return TopicValidatorResult.Ignore
     if (message == null) return this.rejected(via, 'undecryptable')
     if (message.version === 'unknown') return this.rejected(via, 'malformed', message.detail)
     const now = Date.now()
     if (message.version === BUNDLE_VERSION) {
-      const res = openBundle(message.bundle, { now, presentity, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs })
+      const res = openBundle(message.bundle, { now, presentity, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs, authenticated })
       if (!res.ok) return this.rejected(via, res.reason, res.detail)
       this.learnVersion(presentity, BUNDLE_VERSION)
       const next = new Map<CategoryKey, Held>()
@@ -170,10 +188,8 @@ export class WatchedPresentities {
       this.accept(w, res.state, next, now)
       return TopicValidatorResult.Accept
     }
-    const res = await openPresence(message.envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.init.maxClockSkewMs })
+    const res = openPresenceNow(message.envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.init.maxClockSkewMs, authenticated })
     if (!res.ok) return this.rejected(via, res.reason, res.detail)
-    // another copy may have been accepted while the signature was checked
-    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) return this.rejected(via, 'replay')
     const reads = (res.presence.maxVersion ?? 1) >= BUNDLE_VERSION ? BUNDLE_VERSION : 1
     this.learnVersion(presentity, reads)
     this.accept(w, stateItemOf(res.presence), this.fromRecord(w, res.presence, reads === BUNDLE_VERSION), now)
@@ -233,8 +249,9 @@ export class WatchedPresentities {
       w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
       w.timer.unref?.()
     }
-    this.persistQuietly(w)
     this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record' })
+    // after the event: what a person sees never waits for the disk
+    this.persistSoon(w)
   }
 
   private expire (w: Watched): void {
@@ -253,7 +270,7 @@ export class WatchedPresentities {
     this.versions.set(peerId, version)
     this.init.onVersion(peerId, version)
     const w = this.watched.get(peerId)
-    if (w != null) this.persistQuietly(w)
+    if (w != null) this.persistSoon(w)
   }
 
   private floorsOf (w: Watched): Map<string, bigint> {
@@ -279,7 +296,8 @@ export class WatchedPresentities {
     return { ...v, categories: v.categories == null ? undefined : { ...v.categories }, alias: this.init.roster.get(v.peerId)?.alias }
   }
 
-  private async persist (w: Watched): Promise<void> {
+  /** What the store keeps of `w` (also remembered as stored). */
+  private snapshot (w: Watched): StoredWatch {
     const s: StoredWatch = {
       peerId: w.view.peerId,
       lastSeq: w.view.seq,
@@ -288,19 +306,21 @@ export class WatchedPresentities {
       reads: this.versions.get(w.view.peerId)
     }
     this.stored.set(s.peerId, s)
-    await this.init.store.save(s)
+    return s
   }
 
-  /** Stores replay state without holding up the event; settled() waits for every such write (it must survive a restart). */
-  private persistQuietly (w: Watched): void {
-    const write = this.persist(w).catch(err => { this.init.log.error('could not store presence of %s - %e', w.view.peerId, err) })
-    this.persisting.add(write)
-    void write.finally(() => { this.persisting.delete(write) })
+  private async persist (w: Watched): Promise<void> {
+    await this.init.store.save(this.snapshot(w))
   }
 
-  /** Every write of replay state started so far is done. */
+  /** Stores replay state within WATCH_PERSIST_DELAY_MS, in one batch with every other presentity's (the store logs a failed batch). */
+  private persistSoon (w: Watched): void {
+    this.init.store.saveSoon(this.snapshot(w), WATCH_PERSIST_DELAY_MS)
+  }
+
+  /** Writes the replay state still waiting for its batch (it must survive a restart). */
   async settled (): Promise<void> {
-    await Promise.all(this.persisting)
+    await this.init.store.flush()
   }
 }
 

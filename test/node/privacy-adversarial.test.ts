@@ -65,12 +65,14 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     bootstrap: [b, c, s].filter(n => n != null).map(n => n.addresses()[0]),
     presence: { ttlMs: TTL },
     contacts: FAST,
-    chat: CHAT
+    chat: CHAT,
+    notify: false
   })
 
   beforeAll(async () => {
     aHome = await tmpHome('a')
-    a = await startNode({ home: aHome, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    // A sends by gossip only, so the stranger has pair-topic traffic to try (the direct path's own tests: notify.test.ts)
+    a = await startNode({ home: aHome, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT, notify: false })
     aAddress = a.addresses()[0]
     b = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
     // C is public, so the mesh has a DHT server (non-public nodes are DHT clients)

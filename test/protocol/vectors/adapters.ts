@@ -23,6 +23,7 @@ import { categoryKey } from '../../../protocol/categories.js'
 import { encodeBundle, openBundle, openPairMessage, sealPairMessage } from '../../../protocol/category-bundle.js'
 import { openCategory, sealCategory } from '../../../protocol/category-item.js'
 import { decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, QUERY_PROTOCOL } from '../../../protocol/category-query.js'
+import { encodeNotifyFrame, NOTIFY_PROTOCOL, readNotifyFrame } from '../../../protocol/notify-frame.js'
 import { openPresence, sealPresence } from '../../../protocol/presence-record.js'
 import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sealed-box.js'
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
@@ -239,6 +240,15 @@ const punchMessages: Adapter = async (c) => {
   return { encoded, outcome: okay(res.frame.kind === 'sync' ? { kind: 'sync' } : { kind: 'connect', addr: res.frame.addr.toString() }) }
 }
 
+// ---- notify frames (§10.2) ----
+
+const notifyFrames: Adapter = async (c) => {
+  const encoded = c.encode == null ? undefined : hex(encodeNotifyFrame(unhex(c.encode.payload)))
+  const read = readNotifyFrame(unhex(c.bytes!))
+  if (read == null) throw new Error(`${c.name}: the frame is incomplete`)
+  return { encoded, outcome: read.ok ? okay({ payload: hex(read.payload), size: read.size }) : fail(read.reason) }
+}
+
 // ---- identities and pair keys (§1, §8.2) ----
 
 const identityFiles: Adapter = async (c) => {
@@ -347,7 +357,8 @@ const NAMES: Record<string, (args: any) => string> = {
   dhtProtocol: () => DHT_PROTOCOL,
   contactProtocol: () => CONTACT_PROTOCOL,
   queryProtocol: () => QUERY_PROTOCOL,
-  chatProtocol: () => protocolId(CHAT_PROTOCOL_NAME, CHAT_PROTOCOL_VERSION)
+  chatProtocol: () => protocolId(CHAT_PROTOCOL_NAME, CHAT_PROTOCOL_VERSION),
+  notifyProtocol: () => NOTIFY_PROTOCOL
 }
 
 const names: Adapter = async (c) => {
@@ -368,6 +379,7 @@ export const ADAPTERS: Record<string, Adapter> = {
   'contact/messages': contactMessages,
   'contact/receipts': contactReceipts,
   'chat/frames': chatFrames,
+  'notify/frames': notifyFrames,
   'pair-keys/identity-files': identityFiles,
   'pair-keys/derivations': pairDerivations,
   'names/names': names,

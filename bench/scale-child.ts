@@ -1,0 +1,118 @@
+/**
+ * One process of presence.scale (bench/scale.ts), compiled to plain JS and run
+ * with --expose-gc:
+ *   measured C   one PresenceNode with C contacts (the offline ones are made-up
+ *                identities: pair keys, pair topics and locators all the same)
+ *   bare         a bare libp2p node (tcp, noise, yamux, identify, ping)
+ *   online N     N PresenceNodes, the contacts that are online
+ */
+import '../node/polyfill.js'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { PresenceNode } from '../node/presence-node.js'
+import { serveParent } from './ipc.js'
+import type { Libp2p } from '@libp2p/interface'
+
+const [role, countArg] = process.argv.slice(2)
+const count = Number(countArg ?? 0)
+const LISTEN = ['/ip4/127.0.0.1/tcp/0']
+const root = await fs.mkdtemp(path.join(os.tmpdir(), `pm-bench-scale-${role}-`))
+
+async function presenceNodes (n: number): Promise<PresenceNode[]> {
+  const out: PresenceNode[] = []
+  for (let i = 0; i < n; i += 10) {
+    out.push(...await Promise.all(Array.from({ length: Math.min(10, n - i) }, async (_, j) =>
+      PresenceNode.start({ home: path.join(root, `n${i + j}`), listen: LISTEN, sharedHost: true, mdns: false, rejoin: false, control: false }))))
+  }
+  return out
+}
+
+/** CPU seconds per second and memory over `ms` of idling, the memory after three GCs. */
+async function idle (ms: number): Promise<{ cpu: number, rss: number, heapUsed: number, external: number, rssAnon?: number, rssFile?: number }> {
+  const cpu0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  await new Promise(resolve => setTimeout(resolve, ms))
+  const cpu = process.cpuUsage(cpu0)
+  const wall = Number(process.hrtime.bigint() - t0) / 1e3
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) { gc?.(); await new Promise(resolve => setImmediate(resolve)) }
+  const mem = process.memoryUsage()
+  // file-backed pages (LevelDB maps its tables) count in RSS too: report the split
+  const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
+  const kib = (field: string): number | undefined => { const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')); return m == null ? undefined : Number(m[1]) * 1024 }
+  return { cpu: (cpu.user + cpu.system) / wall, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external + mem.arrayBuffers, rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
+}
+
+let nodes: PresenceNode[] = []
+let bare: Libp2p | undefined
+if (role === 'bare') {
+  bare = await createLibp2p({
+    addresses: { listen: LISTEN },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { inboundConnectionThreshold: 1000 },
+    services: { identify: identify(), ping: ping() }
+  }) as unknown as Libp2p
+} else {
+  nodes = await presenceNodes(role === 'online' ? count : 1)
+}
+
+serveParent({
+  ids: () => bare != null
+    ? [{ peerId: bare.peerId.toString(), address: bare.getMultiaddrs()[0].toString() }]
+    : nodes.map(n => ({ peerId: n.peerId.toString(), address: n.addresses()[0] })),
+  /** measured: `offline` made-up contacts, then the online ones; online: the measured node. */
+  befriend: async ({ peers, offline }: { peers: string[], offline?: number }) => {
+    for (const n of nodes) {
+      for (let i = 0; i < (offline ?? 0); i++) await n.roster.addContact(peerIdFromPrivateKey(await generateKeyPair('Ed25519')))
+      for (const p of peers) await n.roster.addContact(p)
+    }
+  },
+  /** measured: stops and starts again on the same home, as its owner would after adding everyone (adding 1,000 contacts one by one churns memory that is not what idling costs). */
+  restart: async () => {
+    await Promise.all(nodes.map(async n => n.stop()))
+    nodes = await Promise.all(nodes.map(async n => PresenceNode.start({ home: n.home, listen: LISTEN, sharedHost: true, mdns: false, rejoin: false, control: false })))
+  },
+  connect: async (addresses: string[]) => {
+    const dial = async (n: PresenceNode, a: string): Promise<void> => {
+      // a loaded machine drops some dials: try again a few times
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await n.libp2p.dial(multiaddr(a), { signal: AbortSignal.timeout(30_000) })
+          return
+        } catch (err) {
+          if (attempt >= 5) throw err
+          await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+        }
+      }
+    }
+    for (let i = 0; i < nodes.length; i += 10) {
+      await Promise.all(nodes.slice(i, i + 10).map(async n => { for (const a of addresses) await dial(n, a) }))
+    }
+  },
+  /** measured: contacts whose presence it sees online, and watchers with a direct stream. */
+  state: () => ({
+    online: nodes[0]?.who().filter(v => v.status === 'online').length,
+    direct: nodes[0]?.libp2p.services.presenceNotify?.watchers().length,
+    topics: nodes[0]?.libp2p.services.pubsub.getTopics().length,
+    connections: (bare ?? nodes[0]?.libp2p)?.getConnections().length
+  }),
+  idle: async (ms: number) => await idle(ms),
+  stop: async () => {
+    await Promise.all(nodes.map(async n => n.stop().catch(() => {})))
+    await bare?.stop()
+    await fs.rm(root, { recursive: true, force: true })
+  }
+})
+process.send?.({ event: 'started', data: null })

@@ -1,0 +1,75 @@
+/**
+ * presence.scale: one node with many contacts, idle. C contacts (100, 1,000),
+ * 50 of them online as real nodes in another process and directly connected,
+ * the rest offline made-up identities (their pair keys, pair topics and
+ * locator records exist all the same). After setup and a settle time, CPU
+ * per second and RSS over one idle minute, beside a bare libp2p node in its
+ * own process, connected to the same 50 nodes and measured in the same
+ * minute. Both run compiled on plain node (no tsx loader) with --expose-gc.
+ */
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import { forkChild } from './ipc.js'
+import { compileForPlainNode } from './memory.js'
+import { result } from './result.js'
+import type { Child } from './ipc.js'
+import type { BenchResult } from './result.js'
+
+export const SCALE_CONTACTS = [100, 1000]
+const ONLINE = 50
+const MiB = 1024 * 1024
+
+export interface ScaleOptions { contacts?: number[], idleMs?: number, settleMs?: number }
+
+export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[]> {
+  const idleMs = opts.idleMs ?? 60_000
+  const settleMs = opts.settleMs ?? 15_000
+  const build = await compileForPlainNode('bench/scale-child.js')
+  const rows: BenchResult[] = []
+  try {
+    for (const contacts of opts.contacts ?? SCALE_CONTACTS) {
+      const children: Child[] = []
+      const spawn = async (role: string, n = 0): Promise<Child> => {
+        const child = await forkChild(build.child, [role, String(n)], 600_000, ['--expose-gc'])
+        children.push(child)
+        await new Promise<void>(resolve => { child.on('started', () => { resolve() }) })
+        return child
+      }
+      try {
+        const [measured, bare, online] = await Promise.all([spawn('measured'), spawn('bare'), spawn('online', ONLINE)])
+        let [m] = await measured.call<Array<{ peerId: string, address: string }>>('ids')
+        const [b] = await bare.call<Array<{ peerId: string, address: string }>>('ids')
+        const on = await online.call<Array<{ peerId: string }>>('ids')
+        const t0 = Date.now()
+        await measured.call('befriend', { peers: on.map(o => o.peerId), offline: contacts - ONLINE })
+        const setupS = (Date.now() - t0) / 1000
+        await measured.call('restart')
+        ;[m] = await measured.call<Array<{ peerId: string, address: string }>>('ids')
+        await online.call('befriend', { peers: [m.peerId] })
+        await online.call('connect', [m.address, b.address])
+        let state: any
+        const deadline = Date.now() + 300_000
+        while (!(state?.online === ONLINE && state?.direct === ONLINE)) {
+          if (Date.now() > deadline) throw new Error(`${ONLINE} contacts not online and direct after 300 s: ${JSON.stringify(state)}`)
+          await new Promise(resolve => setTimeout(resolve, 500))
+          state = await measured.call('state')
+        }
+        await new Promise(resolve => setTimeout(resolve, settleMs))
+        const load0 = os.loadavg()[0]
+        const [pm, bm] = await Promise.all([measured.call('idle', idleMs), bare.call('idle', idleMs)])
+        state = await measured.call('state')
+        const notes = `${contacts} contacts: ${ONLINE} online (real nodes in another process, directly connected, mutual contacts), ${contacts - ONLINE} offline made-up identities; ` +
+          `idle ${idleMs / 1000} s after ${settleMs / 1000} s settle; adding the contacts one by one took ${setupS.toFixed(1)} s, then the node restarted with them; measured node: ${JSON.stringify(state)}; ` +
+          `bare node connected to the same ${ONLINE} nodes; both compiled, plain node --expose-gc, RSS after 3 gc(); load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
+        rows.push(result({ name: 'presence.scale.cpu', value: pm.cpu * 100, unit: '% of a core', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.cpu * 100, nodes: contacts, runs: 1, notes: notes + '; target < 2% at 1,000 contacts' }))
+        rows.push(result({ name: 'presence.scale.rss', value: pm.rss / MiB, unit: 'MiB', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.rss / MiB, nodes: contacts, runs: 1, notes: `heap ${(pm.heapUsed / MiB).toFixed(1)} vs ${(bm.heapUsed / MiB).toFixed(1)} MiB, external ${(pm.external / MiB).toFixed(1)} vs ${(bm.external / MiB).toFixed(1)}, RssAnon ${((pm.rssAnon ?? NaN) / MiB).toFixed(1)} vs ${((bm.rssAnon ?? NaN) / MiB).toFixed(1)}, RssFile ${((pm.rssFile ?? NaN) / MiB).toFixed(1)} vs ${((bm.rssFile ?? NaN) / MiB).toFixed(1)} MiB; ` + notes + '; target < 2x bare at 1,000 contacts' }))
+        await Promise.all([measured, bare, online].map(async c => c.call('stop').catch(() => {})))
+      } finally {
+        await Promise.all(children.map(async c => { await c.kill() }))
+      }
+    }
+  } finally {
+    await fs.rm(build.dir, { recursive: true, force: true })
+  }
+  return rows
+}

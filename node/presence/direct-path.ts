@@ -1,0 +1,81 @@
+/**
+ * Presence's side of the direct path (node/notify): the one place the
+ * presence service meets it. A contact's message goes on its notify stream
+ * when it has one (delivery.ts), else by gossip; what arrives on a stream is
+ * handed to the same checks as gossip; a stream that broke has its newest
+ * message re-sent by gossip (the watcher takes it once, by seq).
+ *
+ * On the stream a message is the inner bytes of the contact's audience
+ * (announcement.ts innerForAudience: a version 2 bundle or a version 1
+ * record): Noise already encrypts the stream and authenticates both ends, so
+ * there is no pair-key seal per watcher, and watchers that see the same
+ * share one message (docs/protocol.md §11).
+ */
+import { sealPairMessage } from '../../protocol/category-bundle.js'
+import type { Audience } from './audience.js'
+import type { PresenceNotify, NotifyLostEvent, NotifyRecordEvent } from '../notify/index.js'
+import type { PubSub } from '../pubsub.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface DirectPathHooks {
+  /** Inner bytes `from` sent us on its notify stream. */
+  receive: (from: string, inner: Uint8Array) => void
+  /** The audience a contact is now, if any. */
+  audienceOf: (peer: string) => Audience | undefined
+}
+
+export class DirectPath {
+  constructor (
+    private readonly notify: PresenceNotify | undefined,
+    private readonly pubsub: Pick<PubSub, 'publish'>,
+    private readonly log: Logger,
+    private readonly hooks: DirectPathHooks
+  ) {
+    this.onRecord = this.onRecord.bind(this)
+    this.onLost = this.onLost.bind(this)
+  }
+
+  start (): void {
+    this.notify?.addEventListener('notify:record', this.onRecord)
+    this.notify?.addEventListener('notify:lost', this.onLost)
+  }
+
+  stop (): void {
+    this.notify?.removeEventListener('notify:record', this.onRecord)
+    this.notify?.removeEventListener('notify:lost', this.onLost)
+  }
+
+  /** Sends a contact's inner bytes on its stream; false: deliver them by gossip instead. */
+  send (contact: string, inner: Uint8Array): boolean {
+    return this.notify?.send(contact, inner) ?? false
+  }
+
+  /** The presentities whose messages we take directly: the contacts heard on their pair channel. */
+  listen (presentities: Iterable<string>): void {
+    this.notify?.listen(presentities)
+  }
+
+  private onRecord (evt: CustomEvent<NotifyRecordEvent>): void {
+    this.hooks.receive(evt.detail.from, evt.detail.bytes)
+  }
+
+  /** A contact's stream broke after `bytes` went on it: they go by gossip too, sealed for the pair. */
+  private onLost (evt: CustomEvent<NotifyLostEvent>): void {
+    const { peer, bytes } = evt.detail
+    const pair = this.hooks.audienceOf(peer)?.pair
+    if (pair == null) return
+    this.pubsub.publish(pair.topic, sealPairMessage(pair.presence, pair.topic, bytes))
+      .catch(err => { this.log('could not resend presence to %s - %e', peer, err) })
+  }
+}
+
+/** The notify service when the node has one (an app's own libp2p node may run presence without it). */
+export function optionalNotify (components: { presenceNotify?: PresenceNotify }): PresenceNotify | undefined {
+  try {
+    return components.presenceNotify
+  } catch (err: any) {
+    // libp2p's components throw for a service the node was built without
+    if (err?.name === 'MissingServiceError') return undefined
+    throw err
+  }
+}

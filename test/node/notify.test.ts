@@ -1,0 +1,149 @@
+/**
+ * The direct presence path end to end: real nodes on loopback, the notify
+ * stream beside gossip. Contacts are made through the roster (the consent
+ * protocol has its own tests).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { NOTIFY_PROTOCOL } from '../../node/notify/index.js'
+import { cleanupHomes, PUBLIC, startNode, waitFor } from '../helpers.js'
+import type { PresenceNotify } from '../../node/notify/index.js'
+import type { PresenceNode } from '../../node/presence-node.js'
+
+const nodes: PresenceNode[] = []
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map(async n => n.libp2p.status === 'started' ? n.stop() : undefined))
+  await cleanupHomes()
+})
+
+async function node (opts: Parameters<typeof startNode>[0] = {}): Promise<PresenceNode> {
+  const n = await startNode(opts)
+  nodes.push(n)
+  return n
+}
+
+async function befriend (a: PresenceNode, b: PresenceNode): Promise<void> {
+  await a.roster.addContact(b.peerId)
+  await b.roster.addContact(a.peerId)
+  await a.connect(b.addresses()[0])
+}
+
+/** Every note `w` was shown for `presentity`, in order: one entry per accepted record that changed what a person sees (a heartbeat repeating it does not). */
+function notesSeen (w: PresenceNode, presentity: PresenceNode): string[] {
+  const seen: string[] = []
+  w.presence.addEventListener('presence', (evt) => {
+    if (evt.detail.cause === 'record' && evt.detail.changed && evt.detail.view.peerId === presentity.peerId.toString() && evt.detail.view.note != null) seen.push(evt.detail.view.note)
+  })
+  return seen
+}
+
+const notify = (n: PresenceNode): PresenceNotify => {
+  const service = n.libp2p.services.presenceNotify
+  if (service == null) throw new Error('the node was built without the direct path')
+  return service
+}
+
+const direct = (p: PresenceNode, w: PresenceNode): boolean =>
+  notify(p).watchers().includes(w.peerId.toString()) && notify(w).subscriptions().includes(p.peerId.toString())
+
+const received = (w: PresenceNode): number => notify(w).getStats().received
+
+describe('direct notifications', () => {
+  it('a directly connected contact and a watcher reachable only through the mesh both see every change once, in order', async () => {
+    // a short TTL: W2 hears P first from a heartbeat (P never sees W2 subscribe)
+    const p = await node({ roster: PUBLIC, presence: { ttlMs: 6_000 } })
+    const w1 = await node()
+    await befriend(p, w1)
+    // W2 is no contact and not connected to P: it hears P's public records through X
+    const x = await node({ bootstrap: [p.addresses()[0]] })
+    const w2 = await node({ bootstrap: [x.addresses()[0]] })
+    await x.watch(p.peerId)
+    await w2.watch(p.peerId)
+    await waitFor(() => direct(p, w1), 'W1 to subscribe to P directly')
+    await waitFor(() => w2.presenceOf(p.peerId)?.status === 'online' && w1.presenceOf(p.peerId)?.status === 'online', 'both watchers to see P online')
+    expect(w2.libp2p.getConnections(p.peerId)).toHaveLength(0)
+
+    const seen1 = notesSeen(w1, p)
+    const seen2 = notesSeen(w2, p)
+    const directBefore = received(w1)
+    const notes = Array.from({ length: 20 }, (_, i) => `change ${i + 1}`)
+    for (const note of notes) {
+      await p.setPresence({ status: 'away', note })
+      await waitFor(() => seen1.at(-1) === note && seen2.at(-1) === note, `both watchers to see "${note}"`)
+    }
+    expect(seen1).toEqual(notes)
+    expect(seen2).toEqual(notes)
+    // W1's came on the notify stream
+    expect(received(w1) - directBefore).toBeGreaterThanOrEqual(notes.length)
+    expect(received(w2)).toBe(0)
+  })
+
+  it('a stream reset mid-run loses nothing: gossip and the re-subscription cover it, and nothing is taken twice', async () => {
+    const p = await node()
+    const w = await node()
+    await befriend(p, w)
+    await waitFor(() => direct(p, w), 'W to subscribe to P directly')
+    const seen = notesSeen(w, p)
+    const notes = Array.from({ length: 24 }, (_, i) => `change ${i + 1}`)
+    let resets = 0
+    for (const [i, note] of notes.entries()) {
+      await p.setPresence({ status: 'online', note })
+      if (i % 4 === 3) {
+        // the frame just went out: cut the stream under it, from either end in turn
+        const [from, to] = resets % 2 === 0 ? [w, p] : [p, w]
+        const streams = from.libp2p.getConnections(to.peerId).flatMap(c => c.streams).filter(s => s.protocol === NOTIFY_PROTOCOL)
+        expect(streams.length).toBeGreaterThan(0)
+        for (const s of streams) s.abort(new Error('test: stream reset'))
+        resets++
+      }
+      // well before a heartbeat (20 s) would bring it
+      await waitFor(() => seen.at(-1) === note, `W to see "${note}"`, 5_000)
+      await waitFor(() => direct(p, w), 'W to subscribe again')
+    }
+    expect(seen).toEqual(notes)
+    expect(resets).toBe(6)
+  })
+
+  it('a contact that loses sight, or is blocked, gets nothing more on the direct path', async () => {
+    const p = await node()
+    const w = await node()
+    const c = await node()
+    await befriend(p, w)
+    await befriend(p, c)
+    await waitFor(() => direct(p, w) && direct(p, c), 'W and C to subscribe to P directly')
+
+    // invisible to everyone but C: W gets its goodbye, then nothing
+    await p.roster.setVisibility('invisible', [c.peerId])
+    await waitFor(() => w.presenceOf(p.peerId)?.status === 'offline', 'W to see P offline')
+    expect(notify(p).watchers()).not.toContain(w.peerId.toString())
+    const wBefore = received(w)
+    const refusedBefore = notify(p).getStats().refused
+    const seenC = notesSeen(c, p)
+    for (const note of ['hidden 1', 'hidden 2', 'hidden 3']) {
+      await p.setPresence({ status: 'online', note })
+      await waitFor(() => seenC.at(-1) === note, `C to see "${note}"`)
+    }
+    // W keeps asking while connected and is refused each time
+    await waitFor(() => notify(p).getStats().refused > refusedBefore, 'P to refuse W\'s subscription')
+    expect(received(w)).toBe(wBefore)
+    expect(w.presenceOf(p.peerId)?.status).toBe('offline')
+
+    // blocked: after the goodbye nothing reaches W at all
+    await p.roster.setVisibility('contacts')
+    await waitFor(() => w.presenceOf(p.peerId)?.note === 'hidden 3', 'W to see P again')
+    await p.roster.block(w.peerId)
+    const afterBlock = received(w)
+    for (const note of ['blocked 1', 'blocked 2']) {
+      await p.setPresence({ status: 'busy', note })
+      await waitFor(() => seenC.at(-1) === note, `C to see "${note}"`)
+    }
+    expect(received(w)).toBe(afterBlock)
+    expect(w.presenceOf(p.peerId)?.note ?? '').not.toMatch(/blocked/)
+    expect(notify(p).watchers()).toEqual([c.peerId.toString()])
+
+    // unblocked: W subscribes again once reconnected, and sees P's newest record
+    await p.roster.unblock(w.peerId)
+    await waitFor(() => w.presenceOf(p.peerId)?.note === 'blocked 2', 'W to see P after the unblock')
+    await waitFor(() => direct(p, w), 'W to subscribe to P directly again')
+  })
+})
