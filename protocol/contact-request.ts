@@ -1,5 +1,5 @@
 /**
- * Contact messages (request, accept, deny, cancel) and the rules a receiver
+ * Contact messages (request, accept, deny, cancel, remove) and the rules a receiver
  * applies to them. Pure: the caller supplies the clock, its own peer id and
  * the ids it has already seen.
  */
@@ -22,14 +22,15 @@ export const MAX_CONTACT_ENVELOPE_BYTES = 2048
 export const MAX_CONTACT_AGE_MS = 30 * 24 * 3600_000
 export const MAX_CONTACT_SKEW_MS = 5 * 60_000
 
-export const CONTACT_KINDS = ['request', 'accept', 'deny', 'cancel'] as const
+export const CONTACT_KINDS = ['request', 'accept', 'deny', 'cancel', 'remove'] as const
 export type ContactMessageKind = typeof CONTACT_KINDS[number]
 
 const toPb: Record<ContactMessageKind, ContactKind> = {
   request: ContactKind.REQUEST,
   accept: ContactKind.ACCEPT,
   deny: ContactKind.DENY,
-  cancel: ContactKind.CANCEL
+  cancel: ContactKind.CANCEL,
+  remove: ContactKind.REMOVE
 }
 
 export function kindToPb (kind: ContactMessageKind): ContactKind { return toPb[kind] }

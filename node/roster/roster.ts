@@ -29,7 +29,7 @@ export interface RosterServiceComponents {
 const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : { ...p.contact } })
 
 /** A person with nothing left to remember is dropped from the roster. */
-const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null
+const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null || p.muted === true
 
 export class RosterService extends TypedEventEmitter<RosterEvents> implements Roster, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:roster'
@@ -163,6 +163,22 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
       }
     }
     await this.commit({ people: [after] }, options.tx)
+  }
+
+  async removeContact (peer: PeerId | string, options: { tx?: Transaction } = {}): Promise<boolean> {
+    const id = peerIdString(peer)
+    const before = this.records().get(id)
+    if (before?.contact == null) return false
+    await this.commit({ people: [{ ...before, contact: undefined, watched: false }] }, options.tx)
+    return true
+  }
+
+  async setMuted (peer: PeerId | string, muted: boolean): Promise<Person> {
+    const id = this.parse(peer, 'mute')
+    const before = this.records().get(id)
+    const after: Person = { ...(before ?? blank(id)), muted: muted ? true : undefined }
+    if (before?.muted !== after.muted) await this.commit({ people: [after] })
+    return copy(after)
   }
 
   async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
