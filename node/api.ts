@@ -2,7 +2,8 @@
  * The node API as types: what the CLI, the control socket and embedding
  * apps use of a running node (PresenceNode implements it).
  */
-import type { ChatMessage } from './chat/index.js'
+import type { BackupContents } from './backup/home-backup.js'
+import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { FetchResult, PresenceEventDetail, PresenceView, PresenceViewLevel } from './presence/index.js'
@@ -18,6 +19,38 @@ export interface ContactInfo {
   /** When the contact was made. */
   since: number
   blocked: boolean
+}
+
+/** How a person is named to the user. */
+export interface DisplayName {
+  name: string
+  /**
+   * true: the user's own name for them (an alias); false: the name they give
+   * themselves (their contact card), which anyone could claim: unverified.
+   */
+  verified: boolean
+}
+
+/** This node's own presence, as announced now. */
+export interface SelfPresence extends PresenceUpdate {
+  seq: bigint
+  /** The announced state is the automatic away (the user is idle); `manual` is what they set. */
+  auto: boolean
+  manual: PresenceUpdate
+  /** Idle time before automatic away; null: never. */
+  awayAfterMs: number | null
+}
+
+/** An open connection, as the user sees one. */
+export interface ConnectionInfo {
+  peerId: string
+  /** The remote address of the connection (for an inbound one, the peer's ephemeral port). */
+  address: string
+  direction: 'inbound' | 'outbound'
+  /** Through a relay (a limited connection). */
+  relayed: boolean
+  /** When it opened. */
+  since: number
 }
 
 export interface Watchers {
@@ -42,6 +75,10 @@ export interface PresenceNodeEvents {
   'contact:accepted': CustomEvent<ContactAnswerEvent>
   'contact:declined': CustomEvent<ContactAnswerEvent>
   'contact:cancelled': CustomEvent<ContactAnswerEvent>
+  /** A contact ended the contact (unsubscribed). */
+  'contact:removed': CustomEvent<ContactAnswerEvent>
+  /** This node's own presence changed (set by hand here or through the control socket, or automatic away). */
+  self: CustomEvent<SelfPresence>
   /** Who is who changed: names, contacts, blocks, visibility (also when set from another terminal). */
   'roster:change': CustomEvent<RosterChange>
 }
@@ -52,9 +89,14 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Dialable addresses, each ending in /p2p/<peer id>. */
   addresses: () => string[]
 
-  /** This node's presence as last set, with its record's sequence number. */
-  self: () => PresenceUpdate & { seq: bigint }
+  /** This node's presence as announced now, with its record's sequence number. */
+  self: () => SelfPresence
+  /** Sets the presence by hand; it is stored, and announced again after a restart. */
   setPresence: (update: PresenceUpdate) => Promise<void>
+  /** A client saw its user active at `at` (default now): the clock of automatic away. */
+  reportActivity: (at?: number) => void
+  /** Idle time before automatic away (null: never); stored. */
+  setAwayAfter: (ms: number | null) => Promise<void>
   /** Presence of everyone watched (contacts and watched presentities), blocked ones hidden. */
   who: () => PresenceView[]
   presenceOf: (peer: PeerId | string) => PresenceView | undefined
@@ -66,6 +108,14 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   resolvePeer: (aliasOrPeer: PeerId | string) => string
   /** The roster's entry for a peer, if any. */
   person: (peer: PeerId | string) => Person | undefined
+  /** Everyone the roster holds. */
+  people: () => Person[]
+  /** The user's alias for a peer, else the name from its contact card (unverified); undefined if neither. */
+  displayName: (peer: PeerId | string) => DisplayName | undefined
+  /** Names (or, with undefined, unnames) a person. */
+  setAlias: (peer: PeerId | string, alias: string | undefined) => Promise<Person>
+  /** Turns notifications about a person off or on. */
+  setMuted: (peer: PeerId | string, muted: boolean) => Promise<void>
   /** Accepted contacts, blocked ones flagged. */
   contacts: () => ContactInfo[]
   contactRequests: () => { incoming: PendingRequest[], outgoing: PendingRequest[] }
@@ -73,6 +123,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   accept: (peerOrRequest: PeerId | string, alias?: string) => Promise<ContactInfo>
   deny: (peerOrRequest: PeerId | string) => Promise<void>
   cancel: (peerOrRequest: PeerId | string) => Promise<void>
+  /** Ends a contact on both sides (the other side learns it as an unsubscribe); history and the name stay. */
+  removeContact: (peer: PeerId | string) => Promise<void>
   block: (peer: PeerId | string) => Promise<void>
   unblock: (peer: PeerId | string) => Promise<void>
   blocked: () => Array<{ peerId: string, since: number }>
@@ -88,8 +140,25 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>
   typing: (peer: PeerId | string) => void
+  /** Unread incoming messages per peer (peers with none left out). */
+  unread: () => Promise<Record<string, number>>
+  /** Outgoing texts not yet delivered, oldest first. */
+  undelivered: () => ChatMessage[]
+  /** Takes back an undelivered text that has not gone out yet; undefined if it is gone or already on its way. */
+  unsend: (peer: PeerId | string, id: string) => Promise<ChatMessage | undefined>
+  /** Messages containing every word of `query`, across conversations or in one; oldest first. */
+  search: (query: string, options?: SearchOptions) => Promise<ChatMessage[]>
+  /** Peers with whom there is history. */
+  conversations: () => Promise<string[]>
+  /** Whether reading a conversation sends read receipts (default on; stored). */
+  readReceipts: () => boolean
+  setReadReceipts: (on: boolean) => Promise<void>
 
   locate: (peer: PeerId | string, options?: LocateOptions) => Promise<LocateResult>
   connect: (target: string, timeoutMs?: number) => Promise<void>
+  connections: () => ConnectionInfo[]
+
+  /** Identity and contacts, for an encrypted backup (it holds the private key: never send it anywhere in the clear). */
+  backup: () => BackupContents
   stop: () => Promise<void>
 }

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { AlreadyRunningError, IdentityError } from './errors.js'
+import { AlreadyRunningError, HomeError, IdentityError } from './errors.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const HOME_ENV = 'PRESENCE_MESH_HOME'
@@ -22,7 +22,13 @@ export function resolveHome (flag?: string, env: NodeJS.ProcessEnv = process.env
 }
 
 export async function ensureHome (home: string): Promise<void> {
-  await fs.mkdir(home, { recursive: true, mode: 0o700 })
+  try {
+    await fs.mkdir(home, { recursive: true, mode: 0o700 })
+  } catch (err: any) {
+    if (err.code === 'EEXIST' || err.code === 'ENOTDIR') throw new HomeError(home, 'not-a-directory', 'it is a file')
+    if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS') throw new HomeError(home, 'unwritable', err.code)
+    throw err
+  }
 }
 
 /**

@@ -30,6 +30,12 @@ export interface PresenceView {
   peerId: string
   /** The roster's name for them. */
   alias?: string
+  /**
+   * The name they give themselves, from their contact card: unverified
+   * (anyone can claim any name). The contact-card category of enhanced
+   * presence (issue 15) fills it; the node API's displayName() reads it.
+   */
+  displayName?: string
   status: PresenceStatus
   note?: string
   activity?: string
