@@ -1,13 +1,29 @@
 #!/usr/bin/env node
+/**
+ * presence-mesh: init, id, start (the node with a prompt), every prompt
+ * command as a subcommand against the running node (with --json), and
+ * export, backup and restore. Errors are one line `error: …` on stderr with
+ * the exit codes of cli/errors.ts.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {
-  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, readRuntime, resolveHome
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, readRuntime, resolveHome
 } from '../node/index.js'
-import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { describeError, isExpected } from './errors.js'
-import { contactsTable, label, whoTable } from './format.js'
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { remoteNode } from './api.js'
+import { backup, exportHistory, restore } from './cmd-data.js'
+import { parseDuration } from './cmd-presence.js'
+import { runCommand } from './command.js'
+import { COMMANDS } from './commands.js'
+import { describeError, EXIT, exitCodeOf, isExpected } from './errors.js'
+import { duration, shortId } from './format.js'
 import { runInteractive } from './interactive.js'
-import type { ContactsSnapshot } from './format.js'
-import type { PresenceView } from '../node/index.js'
+import { Names } from './names.js'
+import { safe, safeJson } from './safe-text.js'
+import { colourEnabled, painter } from './style.js'
+import type { CommandSpec } from './command.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -33,24 +49,69 @@ function positiveInt (value: string): number {
   return n
 }
 
+function awayArg (value: string): number | null {
+  try {
+    return parseDuration(value)
+  } catch (err: any) {
+    throw new InvalidArgumentError(err.message)
+  }
+}
+
+/** The package's version, from its package.json (two levels up when built, one from the sources). */
+function version (): string {
+  for (const up of ['..', '../..']) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, up, 'package.json'), 'utf8'))
+      if (pkg.name === 'presence-mesh') return String(pkg.version)
+    } catch {}
+  }
+  return 'unknown'
+}
+
 interface StartFlags {
   listen?: string[]
   bootstrap?: string[]
-  ttl?: number
+  ttl: number
   relay?: boolean
   dhtClient?: boolean
   mdns?: boolean
-  maxConnections?: number
+  maxConnections: number
+  autoAway?: number | null
+  notify: boolean
 }
+
+const DEFAULT_HOME = '$PRESENCE_MESH_HOME, else ~/.presence-mesh'
 
 const program = new Command('presence-mesh')
   .description('serverless presence and instant messaging on libp2p')
-  .option('--home <dir>', 'node home directory (default $PRESENCE_MESH_HOME or ~/.presence-mesh)')
+  .version(version(), '-V, --version', 'print the version')
+  .option('--home <dir>', `node home directory (default: ${DEFAULT_HOME})`)
   .showSuggestionAfterError(true)
+  .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
   .exitOverride()
-  .configureOutput({ writeErr: (s) => { process.stderr.write(s) } })
+  // commander's own errors ("error: unknown option …"), on one line like ours
+  .configureOutput({ writeErr: (s) => { process.stderr.write(s.replace(/\n\(Did you mean/g, ' (did you mean').replace(/\n(?!$)/g, ' ')) } })
+  .addHelpText('after', `
+Commands from status to connections are the prompt's commands: they talk to the node running on the
+same home (start it with: presence-mesh start). --json prints their result as JSON.
+Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on this home,
+4 the node could not start.`)
 
 const homeOf = (cmd: Command): string => resolveHome(cmd.optsWithGlobals().home as string | undefined)
+const paint = painter(colourEnabled(process.stdout))
+
+/** A progress line on stderr while something slow runs (only on a terminal). Returns its end. */
+function progress (label: string): () => void {
+  if (process.stderr.isTTY !== true) return () => {}
+  const started = Date.now()
+  const draw = (): void => { process.stderr.write(`\r${label}… ${Math.round((Date.now() - started) / 1000)} s\u001b[K`) }
+  draw()
+  const tick = setInterval(draw, 1000)
+  return () => {
+    clearInterval(tick)
+    process.stderr.write('\r\u001b[K')
+  }
+}
 
 program.command('init')
   .description('create the home directory and identity key')
@@ -60,95 +121,117 @@ program.command('init')
     console.log(created ? `created identity ${id} in ${home}` : `${home} already holds identity ${id}`)
   })
 
+/** What to share of a listen address: a wildcard becomes this machine's own addresses. */
+function shareable (listen: string, peerId: string): string[] {
+  const m = /^\/(ip4|ip6)\/(0\.0\.0\.0|::)(\/.*)$/.exec(listen)
+  if (m == null) return [`${listen}/p2p/${peerId}`]
+  const family = m[1] === 'ip4' ? 'IPv4' : 'IPv6'
+  const all = Object.values(os.networkInterfaces()).flat().filter(i => i != null && i.family === family && !(family === 'IPv6' && i.address.startsWith('fe80')))
+  // the addresses others can reach first; loopback only on a machine without any
+  const outside = all.filter(i => i?.internal === false)
+  return (outside.length > 0 ? outside : all).map(i => `/${m[1]}/${i!.address}${m[3]}/p2p/${peerId}`)
+}
+
 program.command('id')
-  .description('print the peer id and addresses')
-  .option('--json', 'print {"peerId", "addresses"} as JSON')
+  .description('print your peer id and the addresses to share')
+  .option('--json', 'print {"peerId", "addresses"}')
   .action(async (opts: { json?: boolean }, cmd: Command) => {
     const home = homeOf(cmd)
     const { peerId } = await identityOf(home)
     const running = await readRuntime(home)
-    const addresses = running?.addresses ??
-      ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).map(a => `${a}/p2p/${peerId}`)
-    if (opts.json === true) console.log(JSON.stringify({ peerId, addresses }))
-    else console.log([`peer id: ${peerId}`, `${running != null ? 'listening on' : 'will listen on'}:`, ...addresses.map(a => `  ${a}`)].join('\n'))
+    const addresses = running?.addresses ?? ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).flatMap(a => shareable(a, peerId))
+    if (opts.json === true) console.log(safeJson({ peerId, addresses }))
+    else console.log([`peer id: ${peerId} (${shortId(peerId)})`, `${running != null ? 'listening on' : 'addresses once started'}:`, ...addresses.map(a => `  ${a}`)].join('\n'))
   })
 
 program.command('start')
   .description('run the node in the foreground with an interactive prompt')
-  .option('--listen <multiaddr>', 'listen address (repeatable)', addressArg(checkMultiaddrs))
-  .option('--bootstrap <multiaddr>', 'bootstrap peer address with /p2p/<id> (repeatable)', addressArg(checkBootstrap))
-  .option('--ttl <seconds>', 'lifetime of each presence record (re-announced at a third of it)', ttlArg)
+  .option('--listen <multiaddr>', `listen address, repeatable (default: config.json, else ${DEFAULT_LISTEN.join(' ')})`, addressArg(checkMultiaddrs))
+  .option('--bootstrap <multiaddr>', 'a peer to join through, with /p2p/<id>; repeatable (also config.json, PRESENCE_MESH_BOOTSTRAP)', addressArg(checkBootstrap))
+  .addOption(new Option('--ttl <seconds>', 'lifetime of each presence record, re-announced at a third of it').argParser(ttlArg).default(60_000, '60'))
+  .option('--auto-away <duration>', `show as away after this long without a key pressed (e.g. 10m, off; stored) (default: the stored setting, else ${duration(DEFAULT_AWAY_AFTER_MS)})`, awayArg)
+  .option('--no-notify', 'no bell or desktop notification for messages and requests')
   .option('--relay', 'serve as a circuit relay for peers behind NAT (for reachable nodes)')
   .option('--dht-client', 'use the DHT without serving it (for nodes that are rarely up)')
   .option('--no-mdns', 'do not look for peers on the LAN (or PRESENCE_MESH_MDNS=off)')
-  .option('--max-connections <n>', 'connection cap (public bootstrap/relay nodes raise it)', positiveInt)
+  .option('--max-connections <n>', 'connection cap (public bootstrap/relay nodes raise it)', positiveInt, 64)
   .action(async (opts: StartFlags, cmd: Command) => {
     await runInteractive({
       home: homeOf(cmd),
       listen: opts.listen,
       bootstrap: opts.bootstrap,
-      presence: opts.ttl != null ? { ttlMs: opts.ttl } : undefined,
+      presence: { ttlMs: opts.ttl },
       relay: opts.relay,
       dhtClientMode: opts.dhtClient,
       // commander sets mdns true unless --no-mdns: leave the default (and the environment) alone then
       mdns: opts.mdns === false ? false : undefined,
-      maxConnections: opts.maxConnections
-    })
+      maxConnections: opts.maxConnections,
+      awayAfterMs: opts.autoAway
+    }, { notify: opts.notify })
   })
 
-program.command('status')
-  .description('show or set the running node\'s presence')
-  .argument('[status]', 'online, away, busy, dnd or offline')
-  .argument('[note...]', 'a note (quote it or not)')
-  .action(async (status: string | undefined, note: string[], _opts, cmd: Command) => {
-    const self = await callNode<{ status: string, note?: string }>(homeOf(cmd), 'status', status, note.length > 0 ? note.join(' ') : undefined)
-    console.log(`you are ${self.status}${self.note != null ? ` — ${self.note}` : ''}`)
-  })
-
-program.command('send')
-  .description('send a message through the running node (kept and retried until delivered)')
-  .argument('<to>', 'alias or peer id')
-  .argument('<text...>', 'the message')
-  .action(async (to: string, text: string[], _opts, cmd: Command) => {
-    const { id } = await callNode<{ id: string }>(homeOf(cmd), 'send', to, text.join(' '))
-    console.log(`queued ${id}`)
-  })
-
-program.command('contacts')
-  .description('the running node\'s contacts and pending requests')
-  .option('--json', 'print them as JSON')
-  .action(async (opts: { json?: boolean }, cmd: Command) => {
-    const snap = await callNode<ContactsSnapshot>(homeOf(cmd), 'contacts')
-    const names = new Map(snap.contacts.map(c => [c.peerId, c.alias]))
-    console.log(opts.json === true ? JSON.stringify(snap) : contactsTable(snap, p => label({ peerId: p, alias: names.get(p) })).join('\n'))
-  })
-
-for (const [verb, help] of [['block', 'block a peer: to them you look offline, their messages are dropped'], ['unblock', 'undo a block']] as const) {
-  program.command(verb)
-    .description(help)
-    .argument('<peer>', 'alias or peer id')
-    .action(async (peer: string, _opts, cmd: Command) => {
-      const done = await callNode<Record<string, string>>(homeOf(cmd), verb, peer)
-      console.log(`${verb}ed ${done[`${verb}ed`]}`)
-    })
+/** `<name> <text...>` as commander arguments. */
+function argumentsOf (spec: CommandSpec): Argument[] {
+  return (spec.args ?? '').split(' ').filter(w => w !== '').map(w => new Argument(w.replace(/\|/g, '/')))
 }
 
-program.command('who')
-  .description('list watched presentities of the running node')
-  .option('--json', 'print the list as JSON')
-  .action(async (opts: { json?: boolean }, cmd: Command) => {
-    const views = await callNode<PresenceView[]>(homeOf(cmd), 'who')
-    console.log(opts.json === true ? JSON.stringify(views) : whoTable(views))
+// `id` above also works without a running node; every other command goes to the node
+for (const spec of COMMANDS.filter(c => c.promptOnly !== true && !program.commands.some(p => p.name() === c.name))) {
+  const sub = program.command(spec.name).description(spec.help).option('--json', 'print the result as JSON')
+  for (const a of argumentsOf(spec)) sub.addArgument(a)
+  sub.action(async (...params: unknown[]) => {
+    const cmd = params[params.length - 1] as Command
+    const opts = cmd.opts<{ json?: boolean }>()
+    const words = params.slice(0, -2).flatMap(v => v == null ? [] : Array.isArray(v) ? v.map(String) : [String(v)])
+    const home = homeOf(cmd)
+    const node = remoteNode(home)
+    const names = await Names.load(node)
+    const { peerId: self } = await callNode<{ peerId: string }>(home, 'id')
+    const done = spec.slow != null ? progress(spec.slow({ args: words, rest: words.join(' ') })) : () => {}
+    try {
+      const out = await runCommand(spec, { node, names, paint, now: Date.now(), self }, { args: words, rest: words.join(' ') }, false)
+      console.log(opts.json === true ? safeJson(out.data) : out.lines.join('\n'))
+    } finally {
+      done()
+    }
+  })
+}
+
+program.command('export')
+  .description('write the history of one conversation (or all) as text or JSON; works with or without the node running')
+  .argument('[name]', 'one person (default: every conversation)')
+  .option('--json', 'JSON instead of dated text lines')
+  .option('-o, --out <file>', 'write to a new file (mode 600) instead of standard output')
+  .option('--force', 'overwrite the file')
+  .action(async (who: string | undefined, opts: { json?: boolean, out?: string, force?: boolean }, cmd: Command) => {
+    const said = await exportHistory(homeOf(cmd), who, opts)
+    if (said !== '') console.log(said)
+  })
+
+program.command('backup')
+  .description('write an encrypted backup of your identity and contacts (asks for a passphrase; piped: the first line of input)')
+  .argument('<file>', 'the backup file to create')
+  .option('--force', 'overwrite the file')
+  .action(async (file: string, opts: { force?: boolean }, cmd: Command) => {
+    console.log(await backup(homeOf(cmd), file, opts.force === true, progress))
+  })
+
+program.command('restore')
+  .description('restore identity and contacts from a backup into the home (the node must not be running)')
+  .argument('<file>', 'a file written by presence-mesh backup')
+  .action(async (file: string, _opts, cmd: Command) => {
+    console.log(await restore(homeOf(cmd), file, progress))
   })
 
 try {
   await program.parseAsync(process.argv)
 } catch (err: any) {
   if (err instanceof CommanderError) {
-    // commander already printed its one-line message
-    process.exitCode = err.exitCode === 0 ? 0 : 2
+    // commander already printed its one line (or the help, or the version)
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage
   } else {
-    process.stderr.write(`presence-mesh: ${isExpected(err) || process.env.DEBUG == null || process.env.DEBUG === '' ? describeError(err) : err.stack}\n`)
-    process.exitCode = 1
+    const debug = process.env.DEBUG != null && process.env.DEBUG !== ''
+    process.stderr.write(`error: ${!isExpected(err) && debug ? safe(String(err?.stack ?? err)) : describeError(err)}\n`)
+    process.exitCode = exitCodeOf(err)
   }
 }
