@@ -42,17 +42,20 @@ async function deriveKey (passphrase: string, salt: Uint8Array, log2N: number, r
   return await scryptAsync(new TextEncoder().encode(passphrase.normalize('NFKC')), salt, { N: 2 ** log2N, r, p, dkLen: 32, maxmem: MAX_KDF_MEMORY + 2 ** 20 })
 }
 
-/** Encrypts `plaintext` under `passphrase` into a backup file's bytes. */
-export async function sealBackupFile (plaintext: Uint8Array, passphrase: string): Promise<Uint8Array> {
+/**
+ * Encrypts `plaintext` under `passphrase` into a backup file's bytes. The
+ * cost is scrypt's documented one; `log2N` lowers it only for tests.
+ */
+export async function sealBackupFile (plaintext: Uint8Array, passphrase: string, { log2N = SCRYPT_LOG2_N }: { log2N?: number } = {}): Promise<Uint8Array> {
   if ([...passphrase].length < MIN_PASSPHRASE_CHARS) throw new BackupError('weak-passphrase', `a passphrase needs at least ${MIN_PASSPHRASE_CHARS} characters`)
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES))
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
   const header = new Uint8Array(HEADER_BYTES)
   header.set(BACKUP_MAGIC, 0)
-  header.set([BACKUP_FILE_VERSION, KDF_SCRYPT, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P], BACKUP_MAGIC.length)
+  header.set([BACKUP_FILE_VERSION, KDF_SCRYPT, log2N, SCRYPT_R, SCRYPT_P], BACKUP_MAGIC.length)
   header.set(salt, BACKUP_MAGIC.length + 5)
   header.set(nonce, BACKUP_MAGIC.length + 5 + SALT_BYTES)
-  const key = await deriveKey(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)
+  const key = await deriveKey(passphrase, salt, log2N, SCRYPT_R, SCRYPT_P)
   const sealed = xchacha20poly1305(key, nonce, header).encrypt(plaintext)
   const out = new Uint8Array(HEADER_BYTES + sealed.length)
   out.set(header, 0)

@@ -45,8 +45,8 @@ export function backupOf (privateKey: PrivateKey, people: Person[], visibility: 
   }
 }
 
-export async function encryptBackup (contents: BackupContents, passphrase: string): Promise<Uint8Array> {
-  return await sealBackupFile(new TextEncoder().encode(JSON.stringify(contents)), passphrase)
+export async function encryptBackup (contents: BackupContents, passphrase: string, cost?: { log2N?: number }): Promise<Uint8Array> {
+  return await sealBackupFile(new TextEncoder().encode(JSON.stringify(contents)), passphrase, cost)
 }
 
 export async function decryptBackup (file: Uint8Array, passphrase: string): Promise<BackupContents> {
