@@ -31,7 +31,8 @@ const msg = (name: string): CommandSpec => ({
   help: `send a message (kept and retried until delivered; at most ${count(MAX_CHAT_BODY_BYTES)} bytes)`,
   run: async (ctx, { args, rest }) => {
     const text = textAfter(rest, 1)
-    if (args[0] == null || text === '') throw new BadArguments()
+    if (args[0] == null) throw new BadArguments()
+    if (text === '') throw new BadArguments('a message needs some text')
     const peer = await peerArg(ctx, args[0])
     const { data, line } = await sendText(ctx, peer, text)
     return lines(data, line)

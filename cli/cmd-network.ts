@@ -1,19 +1,19 @@
 /** Commands about the network: addresses, finding a peer, open connections. */
 import { lines, peerArg } from './command.js'
-import { withDeadline } from './cmd-presence.js'
+import { lookupTime, withDeadline } from './cmd-presence.js'
 import { pad, shortId, stamp } from './format.js'
 import type { CommandSpec } from './command.js'
 
 export const networkCommands: CommandSpec[] = [
   {
     name: 'locate',
-    args: '<name>',
-    help: 'find where someone is (their addresses; the DHT if needed, up to 20 s) and connect',
+    args: '<name> [seconds]',
+    help: 'find where someone is and connect (the DHT if needed; gives up after 20 s or the seconds given)',
     slow: ({ args }) => `locating ${args[0] ?? '…'}`,
     run: async (ctx, { args }) => {
       const peer = await peerArg(ctx, args[0])
       const name = ctx.names.of(peer)
-      const found = await withDeadline(ctx, `locating ${name}`, async (o) => await ctx.node.locate(peer, o))
+      const found = await withDeadline(`locating ${name}`, lookupTime(args[1]), async (o) => await ctx.node.locate(peer, o))
       const via = found.via === 'connected' ? 'already connected' : found.via === 'peer-store' ? 'at a known address' : 'through the DHT'
       return lines(found, `${name} found ${via} in ${found.ms} ms:`, ...found.addresses.map(a => `  ${a}`))
     }

@@ -6,8 +6,16 @@ import { describe, duration, pad, shortId } from './format.js'
 import type { CommandSpec, Ctx } from './command.js'
 import type { PresenceView, SelfPresence, Visibility } from '../node/index.js'
 
-/** How long /fetch and /locate look before they say so. */
+/** How long /fetch and /locate look before they say so, unless told otherwise. */
 export const SLOW_TIMEOUT_MS = 20_000
+
+/** The optional `[seconds]` of a slow lookup. */
+export function lookupTime (word: string | undefined): number {
+  if (word == null) return SLOW_TIMEOUT_MS
+  const s = Number(word)
+  if (!Number.isFinite(s) || s < 1 || s > 300) throw new BadArguments(`${word} is not a number of seconds between 1 and 300`)
+  return Math.round(s * 1000)
+}
 
 export function selfLine (self: Pick<SelfPresence, 'status' | 'note' | 'activity' | 'auto' | 'manual'>, ctx: Pick<Ctx, 'paint'>): string {
   const shown = describe({ status: self.status, note: self.note, activity: self.activity }, Date.now(), ctx.paint)
@@ -24,12 +32,12 @@ export function parseDuration (word: string): number | null {
 }
 
 /** A slow lookup: a deadline of its own, and a timeout that says what was looked for. */
-export async function withDeadline<T> (ctx: Ctx, what: string, fn: (options: { signal?: AbortSignal }) => Promise<T>): Promise<T> {
+export async function withDeadline<T> (what: string, ms: number, fn: (options: { signal?: AbortSignal }) => Promise<T>): Promise<T> {
   try {
     // in this process a signal; through the control socket the node makes one from timeoutMs
-    return await fn({ signal: AbortSignal.timeout(SLOW_TIMEOUT_MS), timeoutMs: SLOW_TIMEOUT_MS } as { signal?: AbortSignal })
+    return await fn({ signal: AbortSignal.timeout(ms), timeoutMs: ms } as { signal?: AbortSignal })
   } catch (err: any) {
-    if (err?.name === 'TimeoutError' || err?.name === 'AbortError') throw new SlowCommandTimeout(what, SLOW_TIMEOUT_MS)
+    if (err?.name === 'TimeoutError' || err?.name === 'AbortError') throw new SlowCommandTimeout(what, ms)
     throw err
   }
 }
@@ -114,13 +122,13 @@ export const presenceCommands: CommandSpec[] = [
   },
   {
     name: 'fetch',
-    args: '<name>',
-    help: 'read someone\'s presence once, without watching (DHT; up to 20 s)',
+    args: '<name> [seconds]',
+    help: 'read someone\'s presence once, without watching (DHT; gives up after 20 s or the seconds given)',
     slow: ({ args }) => `reading the presence of ${args[0] ?? '…'}`,
     run: async (ctx, { args }) => {
       const peer = await peerArg(ctx, args[0])
       const name = ctx.names.of(peer)
-      const r = await withDeadline(ctx, `reading the presence of ${name}`, async (o) => await ctx.node.fetchPresence(peer, o))
+      const r = await withDeadline(`reading the presence of ${name}`, lookupTime(args[1]), async (o) => await ctx.node.fetchPresence(peer, o))
       if (r.status === 'unknown') return lines(r, `${name}: no presence found (never seen, and no record in the DHT)`)
       return lines(r, `${name} is ${describe({ ...r, status: r.status }, ctx.now, ctx.paint)} (from ${r.source === 'watch' ? 'watching' : 'the DHT'})`)
     }

@@ -183,7 +183,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   }
   if (tty) {
     let lastTyping = 0
-    process.stdin.on('keypress', () => {
+    // readline emits the keys on the stream it reads: the guarded input
+    input.on('keypress', () => {
       active()
       const line = rl?.line.slice(0, 200) ?? ''
       const to = conversation != null && line !== '' && !line.startsWith('/') ? conversation : /^\/(?:msg|send)\s+(\S+)\s+\S/.exec(line)?.[1]
@@ -246,9 +247,12 @@ function slowCommand (line: string, open: boolean): string | undefined {
   return SLOW[name]?.(args)
 }
 
+/** What the progress line calls whom a slow command looks for: the word typed, a full peer id shortened. */
+const target = (word: string | undefined): string => /^(12D3KooW|Qm)\w{44}$/.test(word ?? '') ? shortId(word!) : safe(word ?? '')
+
 const SLOW: Record<string, (args: string[]) => string> = {
-  locate: (args) => `locating ${safe(args[0] ?? '')}`,
-  fetch: (args) => `reading the presence of ${safe(args[0] ?? '')}`
+  locate: (args) => `locating ${target(args[0])}`,
+  fetch: (args) => `reading the presence of ${target(args[0])}`
 }
 
 let slowIds = 0
@@ -257,7 +261,7 @@ let slowIds = 0
 async function runSlow (label: string, line: string, ctx: Ctx, screen: Screen, print: (lines: string[]) => void): Promise<void> {
   const key = `slow:${++slowIds}`
   const started = Date.now()
-  print([ctx.paint('dim', `${label}… (up to 20 s; the prompt stays free)`)])
+  print([ctx.paint('dim', `${label}… (the prompt stays free meanwhile)`)])
   const tick = setInterval(() => { screen.indicate(key, `${label} ${Math.round((Date.now() - started) / 1000)} s`) }, 1000)
   tick.unref()
   try {

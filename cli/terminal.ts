@@ -9,9 +9,9 @@ import { PassThrough } from 'node:stream'
 /**
  * Input for readline that refuses a paste longer than a line can be: a
  * 100 KB paste would otherwise be echoed and edited key by key for seconds,
- * and a message is at most 4,000 bytes anyway. A refused paste (and the rest
- * of it, arriving in further chunks) is dropped whole, with the line it was
- * going into.
+ * and a message is at most 4,000 bytes anyway. Large chunks close together
+ * (a paste) are gathered first; one that would not fit the line is dropped
+ * whole, before any of it is echoed.
  */
 export function guardedInput (stdin: NodeJS.ReadStream, maxLine: number, currentLength: () => number, refused: (chars: number) => void): NodeJS.ReadableStream {
   const input = new PassThrough() as PassThrough & { isTTY?: boolean, isRaw?: boolean, setRawMode?: (mode: boolean) => void }
@@ -20,27 +20,46 @@ export function guardedInput (stdin: NodeJS.ReadStream, maxLine: number, current
     stdin.setRawMode?.(mode)
     input.isRaw = mode
   }
-  let droppingUntil = 0
-  let dropped = 0
+  // keys come one by one; a paste comes in large chunks, close together: gather those first
+  let pasted: Buffer[] = []
+  let pastedChars = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const settle = (): void => {
+    timer = undefined
+    const chunks = pasted
+    pasted = []
+    if (currentLength() + pastedChars > maxLine) refused(pastedChars)
+    else for (const c of chunks) input.write(c)
+    pastedChars = 0
+  }
   stdin.on('data', (chunk: Buffer) => {
-    const now = Date.now()
-    const text = chunk.toString('utf8')
-    if (now < droppingUntil || currentLength() + text.length > maxLine) {
-      if (now >= droppingUntil) {
-        dropped = 0
-        // clear what the paste had put into the line so far: Ctrl-U, Ctrl-K
-        input.write('\u0015\u000b')
-      }
-      dropped += text.length
-      droppingUntil = now + 150
-      setTimeout(() => { if (Date.now() >= droppingUntil && dropped > 0) { refused(dropped); dropped = 0 } }, 200).unref()
+    const chars = chunk.toString('utf8').length
+    if (timer == null && chars < PASTE_CHUNK_CHARS) {
+      input.write(chunk)
       return
     }
-    input.write(chunk)
+    pasted.push(chunk)
+    pastedChars += chars
+    clearTimeout(timer)
+    timer = setTimeout(settle, PASTE_GAP_MS)
   })
-  stdin.on('end', () => { input.end() })
+  // readline pauses its input when it closes: the terminal must stop too, or the process never ends
+  input.on('pause', () => { stdin.pause() })
+  input.on('resume', () => { stdin.resume() })
+  stdin.on('end', () => {
+    if (timer != null) {
+      clearTimeout(timer)
+      settle()
+    }
+    input.end()
+  })
   return input
 }
+
+/** A chunk of input this long is (part of) a paste, not typing. */
+const PASTE_CHUNK_CHARS = 256
+/** The chunks of one paste arrive closer together than this. */
+const PASTE_GAP_MS = 40
 
 /** What the prompt shows besides `> `: indicators by key, the current conversation. */
 export class Screen {
