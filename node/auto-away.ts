@@ -137,7 +137,12 @@ export class AutoAway {
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.run(async () => {
-        if (this.auto || this.manual.status !== 'online' || this.idleMs() < (this.awayAfterMs ?? Infinity)) return
+        if (this.auto || this.manual.status !== 'online') return
+        // a timer may fire a millisecond early: then it waits the rest
+        if (this.idleMs() < (this.awayAfterMs ?? Infinity)) {
+          this.arm()
+          return
+        }
         await this.apply(this.awayOf(this.manual), true)
         this.auto = true
       }).catch(() => {})

@@ -17,8 +17,9 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export async function locate (libp2p: PresenceLibp2p, peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
   const id = peerIdString(peer)
   const { discovery, locator, roster } = libp2p.services
-  // a contact that is not public left us a sealed locator record in the DHT
-  if (roster.isContact(id)) await locator.refresh(id, options?.signal).catch(() => 0)
+  // a contact that is not public left us a sealed locator record in the DHT (not needed while connected)
+  const connected = libp2p.getConnections(peerIdFromString(id)).some(c => c.status === 'open')
+  if (roster.isContact(id) && !connected) await locator.refresh(id, options?.signal).catch(() => 0)
   let found = await discovery.locate(id, options)
   const foundPeer = peerIdFromString(found.peerId)
   if (!await answers(libp2p, foundPeer, options?.signal)) {
