@@ -22,7 +22,9 @@ export async function sendText (ctx: Ctx, peer: string, text: string): Promise<{
   checkText(text)
   const id = await ctx.node.send(peer, text)
   const m = (await ctx.node.history(peer, 5)).find(x => x.id === id)
-  return { data: m ?? { id }, line: m == null ? `queued for ${ctx.names.of(peer)}` : messageLine(m, ctx.names.of(peer), ctx.paint, ctx.now) }
+  // the echo says it is in the outbox; going out (✓) and arriving (✓✓) are told as they happen
+  const shown = m == null ? undefined : { ...m, state: m.state === 'sent' ? 'queued' as const : m.state }
+  return { data: m ?? { id }, line: shown == null ? `queued for ${ctx.names.of(peer)}` : messageLine(shown, ctx.names.of(peer), ctx.paint, ctx.now) }
 }
 
 const msg = (name: string): CommandSpec => ({

@@ -10,8 +10,38 @@ import { waitFor } from '../helpers.js'
 import type { ChildProcess } from 'node:child_process'
 
 export const MAIN = path.resolve(import.meta.dirname, '../../cli/main.ts')
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g
+/**
+ * What a terminal shows for these bytes, as far as the prompt uses it:
+ * text overwrites at the cursor, \r goes to the line's start, and the
+ * escapes readline writes (clear line, clear to its end, cursor to a column,
+ * left, right) act; other escapes (colours) are dropped.
+ */
+export function render (raw: string): string {
+  const done: string[] = []
+  let line: string[] = []
+  let col = 0
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]
+    if (ch === '\u001b') {
+      // eslint-disable-next-line no-control-regex
+      const m = /^\u001b\[([0-9;?]*)([A-Za-z])/.exec(raw.slice(i, i + 16))
+      if (m == null) continue
+      i += m[0].length - 1
+      const n = Number(m[1] === '' ? 1 : m[1])
+      if (m[2] === 'K' && (m[1] === '2')) { line = []; col = 0 } else if (m[2] === 'K') line = line.slice(0, col)
+      else if (m[2] === 'G') col = Math.max(0, n - 1)
+      else if (m[2] === 'D') col = Math.max(0, col - n)
+      else if (m[2] === 'C') col += n
+      continue
+    }
+    if (ch === '\r') { col = 0; continue }
+    if (ch === '\n') { done.push(line.join('')); line = []; col = 0; continue }
+    if (ch < ' ' && ch !== '\t') continue
+    while (line.length < col) line.push(' ')
+    line[col++] = ch
+  }
+  return [...done, line.join('')].join('\n')
+}
 const run = promisify(execFile)
 const children = new Set<ChildProcess>()
 
@@ -23,7 +53,7 @@ export interface Pty {
   raw: () => string
   /** Waits until the screen matches. */
   sees: (what: RegExp | string, step: string, timeoutMs?: number) => Promise<void>
-  /** Screen text from now on (for "after this, the screen shows …"). */
+  /** Screen text from the current line (the prompt) on: what shows after this. */
   mark: () => () => string
   exit: Promise<number | null>
   kill: () => void
@@ -37,7 +67,7 @@ export function pty (args: string[], env: Record<string, string | undefined> = {
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const exit = new Promise<number | null>(resolve => child.once('exit', (code) => { children.delete(child); resolve(code) }))
-  const screen = (): string => out.replace(ANSI, '').replace(/\r/g, '')
+  const screen = (): string => render(out)
   return {
     send: (keys) => { child.stdin.write(keys) },
     screen,
@@ -52,8 +82,9 @@ export function pty (args: string[], env: Record<string, string | undefined> = {
       }
     },
     mark: () => {
-      const at = screen().length
-      return () => screen().slice(at)
+      // by line: a terminal rewrites the line being typed (the prompt), never the ones above it
+      const at = screen().split('\n').length - 1
+      return () => screen().split('\n').slice(at).join('\n')
     },
     exit,
     kill: () => { child.kill('SIGKILL') }
