@@ -60,7 +60,7 @@ export const contactCommands: CommandSpec[] = [
     run: async (ctx, { args }) => {
       const peer = await pendingFrom(ctx, args[0])
       const contact = await ctx.node.accept(peer, args[1])
-      return lines(contact, `${args[1] ?? ctx.names.of(peer)} is now a contact: you see each other's presence`)
+      return lines(contact, `${args[1] != null ? safe(args[1]) : ctx.names.of(peer)} is now a contact: you see each other's presence`)
     }
   },
   {

@@ -3,6 +3,7 @@ import { isPresenceStatus, MAX_AWAY_AFTER_MS, STATUSES, VISIBILITIES } from '../
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { SlowCommandTimeout } from './errors.js'
 import { describe, duration, pad, shortId } from './format.js'
+import { safe } from './safe-text.js'
 import type { CommandSpec, Ctx } from './command.js'
 import type { PresenceView, SelfPresence, Visibility } from '../node/index.js'
 
@@ -102,7 +103,7 @@ export const presenceCommands: CommandSpec[] = [
       const peer = await peerArg(ctx, args[0])
       const view = await ctx.node.watch(peer, args[1])
       const contact = (await ctx.node.person(peer))?.contact != null
-      const name = args[1] ?? ctx.names.of(peer)
+      const name = args[1] != null ? safe(args[1]) : ctx.names.of(peer)
       const out = [`watching ${name} (${shortId(peer)})`]
       if (!contact) out.push(`${name} is not a contact: you see their presence only if they are public; /request ${name} asks them`)
       return lines(view, ...out)

@@ -19,8 +19,22 @@ const help: CommandSpec = {
   name: 'help',
   help: 'this list',
   promptOnly: true,
-  run: async () => lines({}, ...COMMANDS.map(c => `  ${usage(c, true).padEnd(42)} ${c.help}`), `  ${'/quit'.padEnd(42)} go offline and exit (also Ctrl-D, Ctrl-C)`)
+  run: async () => {
+    const out: string[] = []
+    for (const [title, specs] of GROUPS) {
+      out.push(title)
+      for (const c of specs) {
+        const u = usage(c, true)
+        out.push(u.length > HELP_COLUMN ? `  ${u}\n  ${''.padEnd(HELP_COLUMN)} ${c.help}` : `  ${u.padEnd(HELP_COLUMN)} ${c.help}`)
+      }
+    }
+    out.push(`  ${'/quit'.padEnd(HELP_COLUMN)} go offline and exit (also Ctrl-D, Ctrl-C)`, '<name> is a name you gave, a short id like …xB6nU5KA, or a peer id. Every command but open, close, notify and help also runs as `presence-mesh <command>` in another terminal.')
+    return lines({}, ...out)
+  }
 }
+
+/** Usage lines longer than this go on a line of their own in /help. */
+const HELP_COLUMN = 30
 
 const notify: CommandSpec = {
   name: 'notify',
@@ -37,7 +51,15 @@ const notify: CommandSpec = {
   }
 }
 
-export const COMMANDS: CommandSpec[] = [...presenceCommands, ...contactCommands, ...chatCommands, ...networkCommands, notify, help]
+const GROUPS: Array<[string, CommandSpec[]]> = [
+  ['presence', presenceCommands],
+  ['people', contactCommands],
+  ['messages', chatCommands],
+  ['network', networkCommands],
+  ['this session', [notify, help]]
+]
+
+export const COMMANDS: CommandSpec[] = GROUPS.flatMap(([, specs]) => specs)
 
 export const commandByName = new Map(COMMANDS.map(c => [c.name, c]))
 

@@ -42,14 +42,6 @@ export function at (t: number, paint: Paint = plain, now: number = Date.now()): 
   return paint('dim', `[${stamp(t, now)}]`)
 }
 
-export function ago (t: number, now: number = Date.now()): string {
-  const s = Math.max(0, Math.round((now - t) / 1000))
-  if (s < 60) return `${s}s ago`
-  if (s < 3600) return `${Math.round(s / 60)}m ago`
-  if (s < 86_400) return `${Math.round(s / 3600)}h ago`
-  return `${Math.round(s / 86_400)}d ago`
-}
-
 /** A duration for people: `45 s`, `10 min`, `2 h`. */
 export function duration (ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`
@@ -61,7 +53,7 @@ export function describe (v: Pick<PresenceView, 'status' | 'note' | 'activity' |
   const parts: string[] = [paint(STATUS_STYLE[v.status], v.status)]
   if (v.activity != null && v.activity !== '') parts.push(`(${safe(v.activity)})`)
   if (v.note != null && v.note !== '') parts.push(`— ${safe(v.note)}`)
-  if (v.status === 'offline') parts.push(v.lastSeen != null ? `(last seen ${ago(v.lastSeen, now)})` : '(never seen)')
+  if (v.status === 'offline') parts.push(v.lastSeen != null ? `(last seen ${stamp(v.lastSeen, now)})` : '(never seen)')
   return parts.join(' ')
 }
 

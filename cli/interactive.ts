@@ -166,7 +166,7 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   print([
     `presence-mesh node ${self}`,
     'listening on:',
-    ...node.addresses().map(a => `  ${a}`),
+    ...node.addresses().map(a => `  ${safe(a)}`),
     'type /help for commands'
   ])
   await showBacklog(node, names, (m) => { showIncoming(m, false) }, print)

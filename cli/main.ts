@@ -141,7 +141,7 @@ program.command('id')
     const running = await readRuntime(home)
     const addresses = running?.addresses ?? ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).flatMap(a => shareable(a, peerId))
     if (opts.json === true) console.log(safeJson({ peerId, addresses }))
-    else console.log([`peer id: ${peerId} (${shortId(peerId)})`, `${running != null ? 'listening on' : 'addresses once started'}:`, ...addresses.map(a => `  ${a}`)].join('\n'))
+    else console.log([`peer id: ${peerId} (${shortId(peerId)})`, `${running != null ? 'listening on' : 'addresses once started'}:`, ...addresses.map(a => `  ${safe(a)}`)].join('\n'))
   })
 
 program.command('start')
@@ -187,7 +187,7 @@ for (const spec of COMMANDS.filter(c => c.promptOnly !== true && !program.comman
     const node = remoteNode(home)
     const names = await Names.load(node)
     const { peerId: self } = await callNode<{ peerId: string }>(home, 'id')
-    const done = spec.slow != null ? progress(spec.slow({ args: words, rest: words.join(' ') })) : () => {}
+    const done = spec.slow != null ? progress(safe(spec.slow({ args: words, rest: words.join(' ') }))) : () => {}
     try {
       const out = await runCommand(spec, { node, names, paint, now: Date.now(), self }, { args: words, rest: words.join(' ') }, false)
       console.log(opts.json === true ? safeJson(out.data) : out.lines.join('\n'))
