@@ -24,17 +24,27 @@ export function guardedInput (stdin: NodeJS.ReadStream, maxLine: number, current
   let pasted: Buffer[] = []
   let pastedChars = 0
   let timer: ReturnType<typeof setTimeout> | undefined
+  /** After a refused paste, its stragglers (a busy machine delivers them late) go too, until a key is typed. */
+  let refusedAt = 0
   const settle = (): void => {
     timer = undefined
     const chunks = pasted
     pasted = []
-    if (currentLength() + pastedChars > maxLine) refused(pastedChars)
-    else for (const c of chunks) input.write(c)
+    if (Date.now() - refusedAt < PASTE_STRAGGLER_MS) {
+      refusedAt = Date.now()
+    } else if (currentLength() + pastedChars > maxLine) {
+      refusedAt = Date.now()
+      refused(pastedChars)
+    } else {
+      for (const c of chunks) input.write(c)
+    }
     pastedChars = 0
   }
   stdin.on('data', (chunk: Buffer) => {
     const chars = chunk.toString('utf8').length
     if (timer == null && chars < PASTE_CHUNK_CHARS) {
+      // typing: whatever comes next is no straggler of a refused paste
+      refusedAt = 0
       input.write(chunk)
       return
     }
@@ -59,7 +69,9 @@ export function guardedInput (stdin: NodeJS.ReadStream, maxLine: number, current
 /** A chunk of input this long is (part of) a paste, not typing. */
 const PASTE_CHUNK_CHARS = 256
 /** The chunks of one paste arrive closer together than this. */
-const PASTE_GAP_MS = 40
+const PASTE_GAP_MS = 100
+/** Large chunks this soon after a refused paste are the rest of it. */
+const PASTE_STRAGGLER_MS = 1_000
 
 /** What the prompt shows besides `> `: indicators by key, the current conversation. */
 export class Screen {
