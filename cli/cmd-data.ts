@@ -42,12 +42,8 @@ async function withSource<T> (home: string, fn: (source: Source) => Promise<T>):
   return await fn(remote)
 }
 
-/** Writes `text` to a new file only its owner can read, or to standard output. */
-async function output (text: string, file: string | undefined, force: boolean): Promise<void> {
-  if (file == null) {
-    process.stdout.write(text)
-    return
-  }
+/** Writes `text` to a new file only its owner can read. */
+async function output (text: string, file: string, force: boolean): Promise<void> {
   try {
     await fs.writeFile(file, text, { mode: 0o600, flag: force ? 'w' : 'wx' })
   } catch (err: any) {
@@ -58,8 +54,8 @@ async function output (text: string, file: string | undefined, force: boolean): 
 
 export interface ExportOptions { json?: boolean, out?: string, force?: boolean }
 
-/** The history of one conversation or all, as text (dated lines) or JSON. */
-export async function exportHistory (home: string, who: string | undefined, opts: ExportOptions): Promise<string> {
+/** The history of one conversation or all, as text (dated lines) or JSON: into `opts.out`, or returned for standard output. */
+export async function exportHistory (home: string, who: string | undefined, opts: ExportOptions): Promise<{ text?: string, said?: string }> {
   return await withSource(home, async (source) => {
     const people = new Map((await source.people()).map((p: Person) => [p.id, p]))
     const nameOf = (peer: string): string => people.get(peer)?.alias ?? shortId(peer)
@@ -75,8 +71,9 @@ export async function exportHistory (home: string, who: string | undefined, opts
       text = conversations.map(c => [`# ${safe(c.name)} (${c.peer}): ${c.messages.length} message(s)`,
         ...c.messages.map(m => messageLine(m, safe(c.name), undefined, 0))].join('\n')).join('\n\n') + '\n'
     }
+    if (opts.out == null) return { text }
     await output(text, opts.out, opts.force === true)
-    return opts.out == null ? '' : `exported ${total} message(s) of ${conversations.length} conversation(s) to ${opts.out}`
+    return { said: `exported ${total} message(s) of ${conversations.length} conversation(s) to ${opts.out}` }
   })
 }
 
@@ -88,6 +85,8 @@ async function newPassphrase (): Promise<string> {
 
 /** Writes an encrypted backup of identity and contacts to `file`. */
 export async function backup (home: string, file: string, force: boolean, progress: (label: string) => () => void): Promise<string> {
+  // said before a passphrase is asked for, not after
+  if (!force && await fs.stat(file).then(() => true, () => false)) throw new UsageError(`${file} exists; choose another file or add --force`)
   const contents: BackupContents = await withSource(home, async (source) => await source.backup())
   const passphrase = await newPassphrase()
   const done = progress('deriving the key from the passphrase (scrypt)')

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
-import { cli, MAIN } from './pty.js'
+import { cli, here, MAIN } from './pty.js'
 
 afterAll(cleanupHomes)
 
@@ -17,21 +17,22 @@ const STRANGER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
 describe('presence-mesh CLI', () => {
   it('--version, and help that shows --home and the defaults', async () => {
     const pkg = JSON.parse(await fs.readFile(path.resolve(import.meta.dirname, '../../package.json'), 'utf8'))
+    // the real command once; the rest in this process (the same code)
     const v = await cli(['--version'])
     expect(v).toMatchObject({ code: 0, stdout: `${pkg.version as string}\n` })
-    const help = (await cli(['start', '--help'])).stdout
+    const help = (await here(['start', '--help'])).stdout
     expect(help).toMatch(/--home <dir> +node home directory \(default:\s+\$PRESENCE_MESH_HOME,\s+else ~\/\.presence-mesh\)/)
     expect(help).toMatch(/--ttl <seconds>[\s\S]*\(default: 60\)/)
     expect(help).toMatch(/--max-connections <n>[\s\S]*\(default: 64\)/)
     expect(help).toMatch(/--listen <multiaddr>[\s\S]*\/ip4\/0\.0\.0\.0\/tcp\/4791/)
     expect(help).toMatch(/--auto-away <duration>[\s\S]*10 min\)/)
-    expect((await cli(['--help'])).stdout).toMatch(/Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on this home,\s+4 the node could not start/)
+    expect((await here(['--help'])).stdout).toMatch(/Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on this home,\s+4 the node could not start/)
   })
 
   it('id prints the same peer id every time, and addresses to share: never the wildcard 0.0.0.0', async () => {
     const home = await tmpHome()
     const first = JSON.parse((await cli(['id', '--json', '--home', home])).stdout)
-    const second = JSON.parse((await cli(['--home', home, 'id', '--json'])).stdout)
+    const second = JSON.parse((await here(['--home', home, 'id', '--json'])).stdout)
     expect(first.peerId).toMatch(/^12D3KooW/)
     expect(second).toEqual(first)
     expect(first.addresses.length).toBeGreaterThan(0)
@@ -39,15 +40,15 @@ describe('presence-mesh CLI', () => {
       expect(a).toMatch(new RegExp(`^/ip4/\\d+\\.\\d+\\.\\d+\\.\\d+/tcp/4791/p2p/${first.peerId as string}$`))
       expect(a).not.toContain('/0.0.0.0/')
     }
-    const text = (await cli(['id', '--home', home])).stdout
+    const text = (await here(['id', '--home', home])).stdout
     expect(text).toContain(`peer id: ${first.peerId as string} (…${(first.peerId as string).slice(-8)})`)
   })
 
   it('init reports an existing identity instead of replacing it', async () => {
     const home = await tmpHome()
-    const made = await cli(['init', '--home', home])
-    const again = await cli(['init', '--home', home])
-    const id = JSON.parse((await cli(['id', '--json', '--home', home])).stdout).peerId
+    const made = await here(['init', '--home', home])
+    const again = await here(['init', '--home', home])
+    const id = JSON.parse((await here(['id', '--json', '--home', home])).stdout).peerId
     expect(made.stdout).toContain(`created identity ${id as string}`)
     expect(again.stdout).toContain(`already holds identity ${id as string}`)
   })
@@ -61,8 +62,10 @@ describe('presence-mesh CLI', () => {
       [['start', '--auto-away', 'soonish'], /is not a duration \(like 10m, 90s, 1h\) or off$/],
       [['history'], /^error: missing required argument 'name'$/]
     ]
+    const real = await cli(['--bogus'])
+    expect(real).toMatchObject({ code: 2, stderr: 'error: unknown option \'--bogus\'\n' })
     await Promise.all(cases.map(async ([args, said]) => {
-      const res = await cli(args)
+      const res = await here(args)
       expect(res.code, args.join(' ')).toBe(2)
       expect(res.stderr.trim().split('\n')).toHaveLength(1)
       expect(res.stderr.trim()).toMatch(said)
@@ -90,23 +93,23 @@ describe('commands against a running node', () => {
       expect(out).toContain('error: sleeping is not a status (online, away, busy, dnd, offline); usage: /status [online|away|busy|dnd|offline] [note...]')
       expect(out).toContain('you are away — gone fishing')
 
-      expect((await cli(['status', '--home', home])).stdout.trim()).toBe('you are away — gone fishing')
-      const bad = await cli(['status', 'asleep', '--home', home])
+      expect((await here(['status', '--home', home])).stdout.trim()).toBe('you are away — gone fishing')
+      const bad = await here(['status', 'asleep', '--home', home])
       expect(bad).toMatchObject({ code: 2, stderr: 'error: asleep is not a status (online, away, busy, dnd, offline); usage: presence-mesh status [online|away|busy|dnd|offline] [note...]\n' })
-      expect(JSON.parse((await cli(['who', '--json', '--home', home])).stdout)).toEqual([])
-      const queued = await cli(['send', STRANGER, 'see', 'you', '--home', home])
+      expect(JSON.parse((await here(['who', '--json', '--home', home])).stdout)).toEqual([])
+      const queued = await here(['send', STRANGER, 'see', 'you', '--home', home])
       expect(queued.stdout.trim()).toMatch(/^\[\d\d:\d\d\] → …4kx6nXTN: see you …$/)
-      const unknown = await cli(['msg', 'nobody', 'hi', '--home', home])
+      const unknown = await here(['msg', 'nobody', 'hi', '--home', home])
       expect(unknown).toMatchObject({ code: 1, stderr: 'error: nobody is neither a name you gave nor a peer id (/contacts lists names)\n' })
-      const huge = await cli(['msg', STRANGER, 'x'.repeat(100_000), '--home', home])
+      const huge = await here(['msg', STRANGER, 'x'.repeat(100_000), '--home', home])
       expect(huge).toMatchObject({ code: 2, stderr: 'error: a message holds at most 4,000 bytes of UTF-8; this one has 100,000\n' })
-      const blank = await cli(['msg', STRANGER, '   ', '--home', home])
+      const blank = await here(['msg', STRANGER, '   ', '--home', home])
       expect(blank.stderr).toBe('error: a message needs some text; usage: presence-mesh msg <name> <text...>\n')
 
-      expect((await cli(['block', STRANGER, '--home', home])).stdout.trim()).toBe('blocked …4kx6nXTN: to them you look offline')
-      expect((await cli(['unblock', '…4kx6nXTN', '--home', home])).stdout.trim()).toBe('unblocked …4kx6nXTN')
-      expect(JSON.parse((await cli(['contacts', '--json', '--home', home])).stdout)).toEqual({ contacts: [], incoming: [], outgoing: [] })
-      expect((await cli(['contacts', '--home', home])).stdout).toContain('no contacts yet')
+      expect((await here(['block', STRANGER, '--home', home])).stdout.trim()).toBe('blocked …4kx6nXTN: to them you look offline')
+      expect((await here(['unblock', '…4kx6nXTN', '--home', home])).stdout.trim()).toBe('unblocked …4kx6nXTN')
+      expect(JSON.parse((await here(['contacts', '--json', '--home', home])).stdout)).toEqual({ contacts: [], incoming: [], outgoing: [] })
+      expect((await here(['contacts', '--home', home])).stdout).toContain('no contacts yet')
 
       const second = await cli(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'])
       expect(second.code).toBe(4)
@@ -133,18 +136,18 @@ describe('export, backup and restore', () => {
     await bob.stop()
 
     // with the node running: through its control socket
-    const running = await cli(['export', 'bob', '--home', alice.home])
+    const running = await here(['export', 'bob', '--home', alice.home])
     expect(running.stdout).toMatch(new RegExp(`^# bob \\(${bob.peerId.toString()}\\): 1 message\\(s\\)\\n\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\] bob: line one\\\\x1b\\[2J\\n$`))
     const backupFile = path.join(await tmpHome('files'), 'alice.pmbackup')
     const made = await cli(['backup', backupFile, '--home', alice.home], { input: 'a long enough passphrase\n' })
     expect(made.stdout).toContain(`backed up identity …${alice.peerId.toString().slice(-8)}, 1 contact(s)`)
     expect((await fs.stat(backupFile)).mode & 0o777).toBe(0o600)
-    expect((await cli(['backup', backupFile, '--home', alice.home], { input: 'a long enough passphrase\n' })).stderr).toContain('exists; choose another file or add --force')
+    expect(await here(['backup', backupFile, '--home', alice.home])).toMatchObject({ code: 2, stderr: `error: ${backupFile} exists; choose another file or add --force\n` })
     await alice.stop()
 
     // without: the home is read directly
     const out = path.join(path.dirname(backupFile), 'all.json')
-    const offline = await cli(['export', '--json', '-o', out, '--home', alice.home])
+    const offline = await here(['export', '--json', '-o', out, '--home', alice.home])
     expect(offline.stdout.trim()).toBe(`exported 1 message(s) of 1 conversation(s) to ${out}`)
     expect(JSON.parse(await fs.readFile(out, 'utf8')).conversations[0]).toMatchObject({ peer: bob.peerId.toString(), name: 'bob', messages: [{ text: 'line one\u001b[2J' }] })
 
@@ -153,7 +156,7 @@ describe('export, backup and restore', () => {
     expect(wrong).toMatchObject({ code: 1, stderr: 'error: wrong passphrase, or the backup file is damaged\n' })
     const restored = await cli(['restore', backupFile, '--home', fresh], { input: 'a long enough passphrase\n' })
     expect(restored.stdout).toContain(`restored identity …${alice.peerId.toString().slice(-8)}`)
-    expect(JSON.parse((await cli(['id', '--json', '--home', fresh])).stdout).peerId).toBe(alice.peerId.toString())
+    expect(JSON.parse((await here(['id', '--json', '--home', fresh])).stdout).peerId).toBe(alice.peerId.toString())
     const again = await startNode({ home: fresh })
     try {
       expect(again.contacts()).toMatchObject([{ peerId: bob.peerId.toString(), alias: 'bob' }])

@@ -7,7 +7,7 @@ import path from 'node:path'
 import fs from 'node:fs/promises'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
-import { cli, fakeNotifySend, killPtys, pty } from './pty.js'
+import { fakeNotifySend, here, killPtys, pty } from './pty.js'
 import type { Pty } from './pty.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
@@ -131,12 +131,12 @@ describe('presence at the terminal', () => {
     ui.send('\u0015/autoaway off\r')
     await ui.sees('automatic away is off', '/autoaway off')
 
-    const set = await cli(['status', 'busy', 'in', 'a', 'meeting', '--home', home])
+    const set = await here(['status', 'busy', 'in', 'a', 'meeting', '--home', home])
     expect(set.stdout.trim()).toBe('you are busy — in a meeting')
     await ui.sees(/\[\d\d:\d\d\] you are busy — in a meeting/, 'the status set elsewhere')
-    expect((await cli(['block', 'bob', '--home', home])).code).toBe(0)
+    expect((await here(['block', 'bob', '--home', home])).code).toBe(0)
     await ui.sees(/blocked bob \(from another terminal\)/, 'the block set elsewhere')
-    expect((await cli(['unblock', 'bob', '--home', home])).code).toBe(0)
+    expect((await here(['unblock', 'bob', '--home', home])).code).toBe(0)
     await ui.sees(/unblocked bob \(from another terminal\)/, 'the unblock set elsewhere')
     await waitFor(() => bob.presenceOf(alice)?.note === 'in a meeting', 'bob to see alice busy')
 
