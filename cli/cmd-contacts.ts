@@ -1,5 +1,5 @@
 /** Commands about people: contacts, requests, names, blocks and mutes. */
-import { BadArguments, lines, peerArg, textAfter } from './command.js'
+import { lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
 import { pad, shortId, stamp } from './format.js'
 import { safe } from './safe-text.js'
@@ -14,6 +14,27 @@ async function pendingFrom (ctx: Ctx, named: string | undefined): Promise<string
 }
 
 const quoted = (greeting: string | undefined): string => greeting != null ? ` "${safe(greeting)}"` : ''
+
+/** A command that does one thing to one person: find them, ask the node, say what happened. */
+function onePerson (spec: Pick<CommandSpec, 'name' | 'args' | 'help'> & {
+  /** How the person is found (default: as named; the pending requester for answers). */
+  find?: (ctx: Ctx, word: string | undefined) => Promise<string>
+  act: (ctx: Ctx, peer: string) => Promise<unknown>
+  /** The line, given how the person was named before the action. */
+  said: (name: { of: string, full: string }, peer: string) => string
+}): CommandSpec {
+  return {
+    name: spec.name,
+    args: spec.args,
+    help: spec.help,
+    run: async (ctx, { args }) => {
+      const peer = await (spec.find ?? peerArg)(ctx, args[0])
+      const name = { of: ctx.names.of(peer), full: ctx.names.full(peer) }
+      await spec.act(ctx, peer)
+      return lines({ peerId: peer, name: name.of }, spec.said(name, peer))
+    }
+  }
+}
 
 export const contactCommands: CommandSpec[] = [
   {
@@ -63,37 +84,28 @@ export const contactCommands: CommandSpec[] = [
       return lines(contact, `${args[1] != null ? safe(args[1]) : ctx.names.of(peer)} is now a contact: you see each other's presence`)
     }
   },
-  {
+  onePerson({
     name: 'deny',
     args: '[peer]',
     help: 'decline a contact request (what they sent meanwhile is deleted)',
-    run: async (ctx, { args }) => {
-      const peer = await pendingFrom(ctx, args[0])
-      await ctx.node.deny(peer)
-      return lines({ denied: peer }, `declined ${ctx.names.full(peer)}`)
-    }
-  },
-  {
+    find: pendingFrom,
+    act: async (ctx, peer) => { await ctx.node.deny(peer) },
+    said: (n) => `declined ${n.full}`
+  }),
+  onePerson({
     name: 'cancel',
     args: '<peer>',
     help: 'withdraw a contact request you sent',
-    run: async (ctx, { args }) => {
-      const peer = await peerArg(ctx, args[0])
-      await ctx.node.cancel(peer)
-      return lines({ cancelled: peer }, `withdrew your request to ${ctx.names.full(peer)}`)
-    }
-  },
-  {
+    act: async (ctx, peer) => { await ctx.node.cancel(peer) },
+    said: (n) => `withdrew your request to ${n.full}`
+  }),
+  onePerson({
     name: 'remove',
     args: '<name>',
     help: 'end a contact: neither of you sees the other any more (they are told); history stays',
-    run: async (ctx, { args }) => {
-      const peer = await peerArg(ctx, args[0])
-      const name = ctx.names.of(peer)
-      await ctx.node.removeContact(peer)
-      return lines({ removed: peer }, `${name} is no longer a contact; your history with them stays (/request ${name} to ask again)`)
-    }
-  },
+    act: async (ctx, peer) => { await ctx.node.removeContact(peer) },
+    said: (n) => `${n.of} is no longer a contact; your history with them stays (/request ${n.of} to ask again)`
+  }),
   {
     name: 'name',
     args: '<peer> [name]',
@@ -105,26 +117,20 @@ export const contactCommands: CommandSpec[] = [
       return lines(p, args[1] == null ? `${before} has no name now` : `${shortId(peer)} is now called ${safe(args[1])}`)
     }
   },
-  {
+  onePerson({
     name: 'block',
     args: '<name>',
     help: 'block someone: to them you look offline; what they send is dropped for good',
-    run: async (ctx, { args }) => {
-      const peer = await peerArg(ctx, args[0])
-      await ctx.node.block(peer)
-      return lines({ blocked: peer }, `blocked ${ctx.names.full(peer)}: to them you look offline`)
-    }
-  },
-  {
+    act: async (ctx, peer) => { await ctx.node.block(peer) },
+    said: (n) => `blocked ${n.full}: to them you look offline`
+  }),
+  onePerson({
     name: 'unblock',
     args: '<name>',
     help: 'undo a block (what they sent while blocked stays dropped)',
-    run: async (ctx, { args }) => {
-      const peer = await peerArg(ctx, args[0])
-      await ctx.node.unblock(peer)
-      return lines({ unblocked: peer }, `unblocked ${ctx.names.full(peer)}`)
-    }
-  },
+    act: async (ctx, peer) => { await ctx.node.unblock(peer) },
+    said: (n) => `unblocked ${n.full}`
+  }),
   {
     name: 'blocked',
     help: 'the people you blocked',
@@ -143,15 +149,12 @@ export const contactCommands: CommandSpec[] = [
       return lines(w, ...now, ...w.asked.map(a => `  ${a.direction === 'incoming' ? 'asked you' : 'you asked'}: ${pad(ctx.names.of(a.peerId), 16)} ${a.outcome}${quoted(a.greeting)}  ${ctx.paint('dim', stamp(a.at, ctx.now))}`))
     }
   },
-  ...(['mute', 'unmute'] as const).map((verb): CommandSpec => ({
+  ...(['mute', 'unmute'] as const).map(verb => onePerson({
     name: verb,
     args: '<name>',
     help: verb === 'mute' ? 'no bell or desktop notification for someone (their messages still arrive)' : 'notifications for someone again',
-    run: async (ctx, { args }) => {
-      const peer = await peerArg(ctx, args[0])
-      await ctx.node.setMuted(peer, verb === 'mute')
-      return lines({ peer, muted: verb === 'mute' }, `${ctx.names.of(peer)} is ${verb === 'mute' ? 'muted: no notifications' : 'unmuted'}`)
-    }
+    act: async (ctx, peer) => { await ctx.node.setMuted(peer, verb === 'mute') },
+    said: (n) => `${n.of} is ${verb === 'mute' ? 'muted: no notifications' : 'unmuted'}`
   }))
 ]
 

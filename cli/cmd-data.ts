@@ -77,25 +77,38 @@ export async function exportHistory (home: string, who: string | undefined, opts
   })
 }
 
-async function newPassphrase (): Promise<string> {
-  const first = await readSecret(`passphrase for the backup (at least ${MIN_PASSPHRASE_CHARS} characters): `)
-  if (process.stdin.isTTY === true && await readSecret('the same passphrase again: ') !== first) throw new UsageError('the two passphrases differ; nothing was written')
+/** Where passphrases come from: the terminal (cli/secret.ts), or a test. */
+export interface Secrets {
+  read: (prompt: string) => Promise<string>
+  /** Asked twice on a terminal, so a typing slip does not lock the backup away. */
+  confirm: boolean
+}
+
+export const terminalSecrets = (): Secrets => ({ read: readSecret, confirm: process.stdin.isTTY === true })
+
+async function newPassphrase (secrets: Secrets): Promise<string> {
+  const first = await secrets.read(`passphrase for the backup (at least ${MIN_PASSPHRASE_CHARS} characters): `)
+  if (secrets.confirm && await secrets.read('the same passphrase again: ') !== first) throw new UsageError('the two passphrases differ; nothing was written')
   return first
 }
 
-/** Writes an encrypted backup of identity and contacts to `file`. */
-export async function backup (home: string, file: string, force: boolean, progress: (label: string) => () => void): Promise<string> {
-  // said before a passphrase is asked for, not after
-  if (!force && await fs.stat(file).then(() => true, () => false)) throw new UsageError(`${file} exists; choose another file or add --force`)
-  const contents: BackupContents = await withSource(home, async (source) => await source.backup())
-  const passphrase = await newPassphrase()
+/** scrypt takes a moment: a progress line meanwhile. */
+async function whileDeriving<T> (progress: (label: string) => () => void, fn: () => Promise<T>): Promise<T> {
   const done = progress('deriving the key from the passphrase (scrypt)')
-  let sealed: Uint8Array
   try {
-    sealed = await encryptBackup(contents, passphrase)
+    return await fn()
   } finally {
     done()
   }
+}
+
+/** Writes an encrypted backup of identity and contacts to `file`. */
+export async function backup (home: string, file: string, force: boolean, progress: (label: string) => () => void, secrets: Secrets = terminalSecrets()): Promise<string> {
+  // said before a passphrase is asked for, not after
+  if (!force && await fs.stat(file).then(() => true, () => false)) throw new UsageError(`${file} exists; choose another file or add --force`)
+  const contents: BackupContents = await withSource(home, async (source) => await source.backup())
+  const passphrase = await newPassphrase(secrets)
+  const sealed = await whileDeriving(progress, async () => await encryptBackup(contents, passphrase))
   try {
     await fs.writeFile(file, sealed, { mode: 0o600, flag: force ? 'w' : 'wx' })
   } catch (err: any) {
@@ -107,21 +120,15 @@ export async function backup (home: string, file: string, force: boolean, progre
 }
 
 /** Restores identity and contacts from a backup into `home` (no node may run on it). */
-export async function restore (home: string, file: string, progress: (label: string) => () => void): Promise<string> {
+export async function restore (home: string, file: string, progress: (label: string) => () => void, secrets: Secrets = terminalSecrets()): Promise<string> {
   let bytes: Uint8Array
   try {
     bytes = await fs.readFile(file)
   } catch (err: any) {
     throw new UsageError(`cannot read ${file}: ${err.code ?? err.message}`)
   }
-  const passphrase = await readSecret('passphrase of the backup: ')
-  const done = progress('deriving the key from the passphrase (scrypt)')
-  let contents: BackupContents
-  try {
-    contents = await decryptBackup(bytes, passphrase)
-  } finally {
-    done()
-  }
+  const passphrase = await secrets.read('passphrase of the backup: ')
+  const contents = await whileDeriving(progress, async () => await decryptBackup(bytes, passphrase))
   const r = await restoreBackup(home, contents)
   return `restored ${r.createdIdentity ? 'identity' : 'the contacts of identity'} ${shortId(r.peerId)} (backup of ${stamp(contents.createdAt, 0)}) with ${r.people} people into ${home}; presence-mesh start runs it`
 }

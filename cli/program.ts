@@ -14,6 +14,7 @@ import {
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { remoteNode } from './api.js'
 import { backup, exportHistory, restore } from './cmd-data.js'
+import type { Secrets } from './cmd-data.js'
 import { parseDuration } from './cmd-presence.js'
 import { runCommand } from './command.js'
 import { COMMANDS } from './commands.js'
@@ -114,10 +115,11 @@ function argumentsOf (spec: CommandSpec): Argument[] {
   return (spec.args ?? '').split(' ').filter(w => w !== '').map(w => new Argument(w.replace(/\|/g, '/')))
 }
 
-/** Where the command line writes: the process's streams, or a test's. */
+/** Where the command line writes (the process's streams, or a test's), and where passphrases come from. */
 export interface Io {
   out: (text: string) => void
   err: (text: string) => void
+  secrets?: Secrets
 }
 
 const processIo: Io = { out: (t) => { process.stdout.write(t) }, err: (t) => { process.stderr.write(t) } }
@@ -242,14 +244,14 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .argument('<file>', 'the backup file to create')
     .option('--force', 'overwrite the file')
     .action(async (file: string, opts: { force?: boolean }, cmd: Command) => {
-      say(await backup(homeOf(cmd), file, opts.force === true, progress))
+      say(await backup(homeOf(cmd), file, opts.force === true, progress, io.secrets))
     })
 
   program.command('restore')
     .description('restore identity and contacts from a backup into the home (the node must not be running)')
     .argument('<file>', 'a file written by presence-mesh backup')
     .action(async (file: string, _opts, cmd: Command) => {
-      say(await restore(homeOf(cmd), file, progress))
+      say(await restore(homeOf(cmd), file, progress, io.secrets))
     })
 
   return program

@@ -129,6 +129,13 @@ class Draft {
     this.effects.push(e)
   }
 
+  /** Our request `req` is over with `outcome`: it leaves the pending set and the queue. */
+  endOutgoing (req: PendingRequest, outcome: RequestOutcome): void {
+    this.outgoing.delete(req.peerId)
+    this.effect({ type: 'unqueue', to: req.peerId, requestId: req.requestId })
+    this.record({ requestId: req.requestId, peerId: req.peerId, direction: 'outgoing', outcome, greeting: req.greeting })
+  }
+
   done (): Step {
     return { state: { incoming: this.incoming, outgoing: this.outgoing, seen: this.seen, history: this.history }, effects: this.effects }
   }
@@ -229,9 +236,7 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
     const ours = s.outgoing.get(peer)
     if (ours != null) {
       // both asked: that is consent on both sides
-      d.outgoing.delete(peer)
-      d.effect({ type: 'unqueue', to: peer, requestId: ours.requestId })
-      d.record({ requestId: ours.requestId, peerId: peer, direction: 'outgoing', outcome: 'accepted', greeting: ours.greeting })
+      d.endOutgoing(ours, 'accepted')
       d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'accepted', greeting: m.greeting })
       d.effect({ type: 'add-contact', peer, alias: ours.alias })
       d.effect({ type: 'send', to: peer, kind: 'accept', requestId: id })
@@ -254,9 +259,7 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
     // they accepted (we may not have heard yet) and removed us since: our request is over
     const ours = s.outgoing.get(peer)
     if (ours != null) {
-      d.outgoing.delete(peer)
-      d.effect({ type: 'unqueue', to: peer, requestId: ours.requestId })
-      d.record({ requestId: ours.requestId, peerId: peer, direction: 'outgoing', outcome: 'declined', greeting: ours.greeting })
+      d.endOutgoing(ours, 'declined')
       d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: ours.requestId })
     }
     return d.done()
@@ -273,14 +276,12 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
   // an answer: only to a request of ours that is still pending (consent cannot be given unasked)
   const ours = s.outgoing.get(peer)
   if (ours?.requestId !== id) return d.done()
-  d.outgoing.delete(peer)
-  d.effect({ type: 'unqueue', to: peer, requestId: id })
   if (m.kind === 'accept') {
-    d.record({ requestId: id, peerId: peer, direction: 'outgoing', outcome: 'accepted', greeting: ours.greeting })
+    d.endOutgoing(ours, 'accepted')
     d.effect({ type: 'add-contact', peer, alias: ours.alias })
     d.effect({ type: 'event', name: 'contact:accepted', peerId: peer, requestId: id })
   } else {
-    d.record({ requestId: id, peerId: peer, direction: 'outgoing', outcome: 'declined', greeting: ours.greeting })
+    d.endOutgoing(ours, 'declined')
     d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: id })
   }
   return d.done()

@@ -76,7 +76,7 @@ describe('presence-mesh CLI', () => {
 describe('commands against a running node', () => {
   it('no node: exit 3 in one line; the prompt and the subcommands; failures exit 1, wrong usage 2, a second start 4', async () => {
     const home = await tmpHome()
-    const none = await cli(['who', '--home', home])
+    const none = await here(['who', '--home', home])
     expect(none).toMatchObject({ code: 3, stdout: '' })
     expect(none.stderr).toBe(`error: no node is running on ${home} (start one with: presence-mesh start)\n`)
 
@@ -111,7 +111,7 @@ describe('commands against a running node', () => {
       expect(JSON.parse((await here(['contacts', '--json', '--home', home])).stdout)).toEqual({ contacts: [], incoming: [], outgoing: [] })
       expect((await here(['contacts', '--home', home])).stdout).toContain('no contacts yet')
 
-      const second = await cli(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'])
+      const second = await here(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'])
       expect(second.code).toBe(4)
       expect(second.stderr).toMatch(/^error: a node is already running on .* \(pid \d+\)\n$/)
 
@@ -152,9 +152,9 @@ describe('export, backup and restore', () => {
     expect(JSON.parse(await fs.readFile(out, 'utf8')).conversations[0]).toMatchObject({ peer: bob.peerId.toString(), name: 'bob', messages: [{ text: 'line one\u001b[2J' }] })
 
     const fresh = await tmpHome('restored')
-    const wrong = await cli(['restore', backupFile, '--home', fresh], { input: 'not the passphrase\n' })
+    const wrong = await here(['restore', backupFile, '--home', fresh], 'not the passphrase')
     expect(wrong).toMatchObject({ code: 1, stderr: 'error: wrong passphrase, or the backup file is damaged\n' })
-    const restored = await cli(['restore', backupFile, '--home', fresh], { input: 'a long enough passphrase\n' })
+    const restored = await here(['restore', backupFile, '--home', fresh], 'a long enough passphrase')
     expect(restored.stdout).toContain(`restored identity …${alice.peerId.toString().slice(-8)}`)
     expect(JSON.parse((await here(['id', '--json', '--home', fresh])).stdout).peerId).toBe(alice.peerId.toString())
     const again = await startNode({ home: fresh })
@@ -163,7 +163,7 @@ describe('export, backup and restore', () => {
     } finally {
       await again.stop()
     }
-    const other = await cli(['restore', backupFile, '--home', bob.home], { input: 'a long enough passphrase\n' })
+    const other = await here(['restore', backupFile, '--home', bob.home], 'a long enough passphrase')
     expect(other.code).toBe(1)
     expect(other.stderr).toMatch(/holds another identity/)
   })

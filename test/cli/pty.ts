@@ -131,10 +131,11 @@ export async function fakeNotifySend (dir: string): Promise<{ path: string, call
 }
 
 /** Runs `presence-mesh <args>` in this process (cli/program.ts): the same code, without a process start. */
-export async function here (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+export async function here (args: string[], passphrase?: string): Promise<{ code: number, stdout: string, stderr: string }> {
   const { runCli } = await import('../../cli/program.js')
   let stdout = ''
   let stderr = ''
-  const code = await runCli([process.execPath, 'presence-mesh', ...args], { out: (t) => { stdout += t }, err: (t) => { stderr += t } })
+  const secrets = passphrase == null ? undefined : { read: async () => passphrase, confirm: false }
+  const code = await runCli([process.execPath, 'presence-mesh', ...args], { out: (t) => { stdout += t }, err: (t) => { stderr += t }, secrets })
   return { code, stdout, stderr }
 }

@@ -11,7 +11,7 @@ import { Names } from '../../cli/names.js'
 import { safeJson } from '../../cli/safe-text.js'
 import { painter } from '../../cli/style.js'
 import { cleanupHomes, startNode, waitFor } from '../helpers.js'
-import { cli } from './pty.js'
+import { cli, here } from './pty.js'
 import type { Ctx } from '../../cli/command.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
@@ -21,9 +21,9 @@ const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
 
 describe('every command as a subcommand', () => {
   it('is registered on the command line with --json', async () => {
-    const help = (await cli(['--help'])).stdout
+    const help = (await here(['--help'])).stdout
     for (const c of COMMANDS.filter(c => c.promptOnly !== true)) expect(help).toMatch(new RegExp(`^ {2}${c.name} `, 'm'))
-    const sub = (await cli(['history', '--help'])).stdout
+    const sub = (await here(['history', '--help'])).stdout
     expect(sub).toContain('--json')
     expect(sub).toContain('--home <dir>')
   })
@@ -102,12 +102,14 @@ describe('every command as a subcommand', () => {
       expect(data.search).toMatchObject([{ text: 'at eight' }])
       expect(data.locate).toMatchObject({ peerId: id(bob) })
       expect(data.receipts).toEqual({ readReceipts: false })
-      expect(data.remove).toEqual({ removed: id(bob) })
+      expect(data.remove).toEqual({ peerId: id(bob), name: 'bobby' })
       expect(alice.contacts().map(c => c.peerId)).toEqual([id(eve)])
 
-      // the same through real processes: commander's arguments and --json
+      // the same through the command line (commander's arguments and --json); once as a real process
+      const real = await cli(['status', 'dnd', '--json', '--home', alice.home])
+      expect(JSON.parse(real.stdout)).toMatchObject({ status: 'dnd' })
       const run = async (...args: string[]): Promise<any> => {
-        const r = await cli([...args, '--json', '--home', alice.home])
+        const r = await here([...args, '--json', '--home', alice.home])
         expect(r.stderr).toBe('')
         expect(r.code).toBe(0)
         return JSON.parse(r.stdout)
