@@ -75,7 +75,12 @@ const WORDING: Record<string, Wording> = {
   ListenError: (e) => `cannot listen on ${e.address}: ${LISTEN[e.problem] ?? e.problem}`,
   HomeError: (e) => e.problem === 'not-a-directory' ? `${e.home} is a file, not a directory: choose another --home` : `cannot write to ${e.home}: choose another --home`,
   BackupError: (e) => (BACKUP[e.problem] ?? asIs)(e),
-  SlowCommandTimeout: (e) => `${e.what}: no answer within ${duration(e.ms)} (not online, or not reachable from here)`
+  SlowCommandTimeout: (e) => `${e.what}: no answer within ${duration(e.ms)} (not online, or not reachable from here)`,
+  NoPresenceError: (e) => `this node sees no presence of ${e.peer}: not a contact, not watched, or blocked`,
+  InvalidXmppAddressError: (e) => `--xmpp ${e.input}: ${e.reason}`,
+  XmppListenError: (e) => `cannot serve XMPP on ${e.address}: ${e.code === 'EADDRINUSE' ? 'the port is taken (another XMPP server?); pick another with --xmpp 127.0.0.1:PORT' : e.code}`,
+  XmppPasswordError: asIs,
+  XmppTlsError: asIs
 }
 
 /** A libp2p peer id in text (base58btc: Ed25519 `12D3KooW…`, RSA `Qm…`). */
@@ -96,7 +101,7 @@ export function isExpected (err: any): boolean {
   return WORDING[err?.name] != null
 }
 
-const CANNOT_START = new Set(['AlreadyRunningError', 'ListenError', 'HomeError', 'IdentityError', 'ConfigError'])
+const CANNOT_START = new Set(['AlreadyRunningError', 'ListenError', 'HomeError', 'IdentityError', 'ConfigError', 'InvalidXmppAddressError', 'XmppListenError', 'XmppTlsError'])
 
 /** The exit code for an error (see the table above). */
 export function exitCodeOf (err: any): number {

@@ -163,10 +163,16 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     saidBye = true
   }
 
+  const xmpp = node.xmppInfo()
   print([
     `presence-mesh node ${self}`,
     'listening on:',
     ...node.addresses().map(a => `  ${safe(a)}`),
+    ...(xmpp != null
+      ? [`XMPP: log in as ${xmpp.jid} on ${xmpp.address}${xmpp.tlsRequired ? ' (TLS required)' : ''}; password: presence-mesh xmpp-password`,
+          `  certificate SHA-256 ${xmpp.fingerprint ?? '?'}`,
+          `              SHA-1 ${xmpp.fingerprintSha1 ?? '?'}`]
+      : []),
     'type /help for commands'
   ])
   await showBacklog(node, names, (m) => { showIncoming(m, false) }, print)

@@ -9,7 +9,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, readRuntime, resolveHome
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS,
+  MIN_PRESENCE_TTL_MS, parseXmppAddress, peerLocalpart, readRuntime, resolveHome, xmppPassword
 } from '../node/index.js'
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { remoteNode } from './api.js'
@@ -22,7 +23,7 @@ import { describeError, EXIT, exitCodeOf, isExpected } from './errors.js'
 import { duration, shortId } from './format.js'
 import { runInteractive } from './interactive.js'
 import { Names } from './names.js'
-import { safe, safeJson } from './safe-text.js'
+import { safe, safeJson, safeXml } from './safe-text.js'
 import { colourEnabled, painter } from './style.js'
 import type { CommandSpec } from './command.js'
 
@@ -48,6 +49,16 @@ function positiveInt (value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number')
   return n
+}
+
+/** --xmpp with no value: the default address. */
+function xmppArg (value: string): string {
+  try {
+    parseXmppAddress(value)
+    return value
+  } catch (err: any) {
+    throw new InvalidArgumentError(err.message)
+  }
 }
 
 function awayArg (value: string): number | null {
@@ -79,6 +90,7 @@ interface StartFlags {
   maxConnections: number
   autoAway?: number | null
   notify: boolean
+  xmpp?: string | true
 }
 
 const DEFAULT_HOME = '$PRESENCE_MESH_HOME, else ~/.presence-mesh'
@@ -176,7 +188,10 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
       const running = await readRuntime(home)
       const addresses = running?.addresses ?? ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).flatMap(a => shareable(a, peerId))
       if (opts.json === true) say(safeJson({ peerId, addresses }))
-      else say([`peer id: ${peerId} (${shortId(peerId)})`, `${running != null ? 'listening on' : 'addresses once started'}:`, ...addresses.map(a => `  ${safe(a)}`)].join('\n'))
+      else {
+        say([`peer id: ${peerId} (${shortId(peerId)})`, `${running != null ? 'listening on' : 'addresses once started'}:`, ...addresses.map(a => `  ${safe(a)}`),
+          `in XMPP clients of other nodes: ${peerLocalpart(peerId)}@${DEFAULT_XMPP_DOMAIN}`].join('\n'))
+      }
     })
 
   program.command('start')
@@ -190,6 +205,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .option('--dht-client', 'use the DHT without serving it (for nodes that are rarely up)')
     .option('--no-mdns', 'do not look for peers on the LAN (or PRESENCE_MESH_MDNS=off)')
     .option('--max-connections <n>', 'connection cap (public bootstrap/relay nodes raise it)', positiveInt, 64)
+    .option('--xmpp [host:port]', 'serve your XMPP client (default 127.0.0.1:5222; other addresses need TLS)', xmppArg)
     .action(async (opts: StartFlags, cmd: Command) => {
       await runInteractive({
         home: homeOf(cmd),
@@ -201,19 +217,35 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
         // commander sets mdns true unless --no-mdns: leave the default (and the environment) alone then
         mdns: opts.mdns === false ? false : undefined,
         maxConnections: opts.maxConnections,
-        awayAfterMs: opts.autoAway
+        awayAfterMs: opts.autoAway,
+        xmpp: opts.xmpp == null ? undefined : { listen: opts.xmpp === true ? undefined : opts.xmpp }
       }, { notify: opts.notify })
+    })
+
+  program.command('xmpp-password')
+    .description('print the password of your XMPP account (me@localhost), made on first use')
+    .option('--rotate', 'replace it with a new one (logins from then on need the new one)')
+    .action(async (opts: { rotate?: boolean }, cmd: Command) => {
+      const { password, file, rotated } = await xmppPassword(homeOf(cmd), { rotate: opts.rotate })
+      say(password)
+      if (rotated) io.err(`new password saved in ${file}\n`)
     })
 
   // `id` above also works without a running node; every other command goes to the node
   for (const spec of COMMANDS.filter(c => c.promptOnly !== true && !program.commands.some(p => p.name() === c.name))) {
     const sub = program.command(spec.name).description(spec.help).option('--json', 'print the result as JSON')
+    if (spec.name === 'who') sub.option('--pidf <name>', 'print what the node sees of one presentity as a PIDF document (RFC 3863, RFC 4480)')
     for (const a of argumentsOf(spec)) sub.addArgument(a)
     sub.action(async (...params: unknown[]) => {
       const cmd = params[params.length - 1] as Command
-      const opts = cmd.opts<{ json?: boolean }>()
+      const opts = cmd.opts<{ json?: boolean, pidf?: string }>()
       const words = params.slice(0, -2).flatMap(v => v == null ? [] : Array.isArray(v) ? v.map(String) : [String(v)])
       const home = homeOf(cmd)
+      if (opts.pidf != null) {
+        // an XML document: what it quotes of others goes out as character references
+        io.out(safeXml(await callNode<string>(home, 'pidf', opts.pidf)))
+        return
+      }
       const node = remoteNode(home)
       const names = await Names.load(node)
       const { peerId: self } = await callNode<{ peerId: string }>(home, 'id')

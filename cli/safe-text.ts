@@ -61,3 +61,12 @@ export function safeJson (value: unknown, space?: number): string {
   // newline is the indentation's (JSON.stringify escapes those inside strings)
   return json.replace(UNSAFE, (ch) => ch === '\n' ? ch : Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''))
 }
+
+/**
+ * An XML document for the terminal: characters safe() would escape become
+ * character references (`&#x202E;`), which an XML reader turns back into
+ * the same text; line breaks and tabs stay as they are.
+ */
+export function safeXml (xml: string): string {
+  return xml.replace(UNSAFE, (ch) => ch === '\n' || ch === '\t' || ch === '\r' ? ch : `&#x${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase()};`)
+}

@@ -4,6 +4,7 @@ import type { ContactsServiceInit } from './contacts/index.js'
 import type { NodeOptions } from './libp2p.js'
 import type { PresenceServiceInit } from './presence/index.js'
 import type { RosterInit } from './roster/index.js'
+import type { XmppServerInit } from './xmpp/index.js'
 
 export interface PresenceNodeOptions {
   home: string
@@ -37,6 +38,8 @@ export interface PresenceNodeOptions {
   control?: boolean
   /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
   connectionGater?: NodeOptions['connectionGater']
+  /** Serve the owner's XMPP client (CLI --xmpp); docs/xmpp.md. */
+  xmpp?: XmppServerInit
   /** Idle time before automatic away, once a client reports activity (stored; null: never). Default: the stored setting, else 10 min. */
   awayAfterMs?: number | null
 }

@@ -11,11 +11,14 @@ import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
 import { InvalidMessageError } from './chat/errors.js'
-import { InvalidOptionError } from './errors.js'
+import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
+import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import { checkListenAddresses } from './listen-check.js'
+import { pidfDocument } from './pidf/index.js'
 import { connect, connections, locate } from './reach.js'
+import { xmppServer } from './xmpp/index.js'
 import type { BackupContents } from './backup/home-backup.js'
 import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, SelfPresence, Watchers } from './api.js'
 import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
@@ -25,22 +28,15 @@ import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceNodeOptions } from './node-options.js'
 import type { FetchResult, PresenceService, PresenceView, PresenceViewLevel } from './presence/index.js'
 import type { Person, Roster, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo, XmppServer } from './xmpp/index.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
 export type { PresenceNodeOptions } from './node-options.js'
-
-/** Service events a node passes on as its own, by the name it gives them. */
-const FORWARDED = {
-  presence: { presence: 'presence' },
-  chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
-  contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
-  roster: { 'roster:change': 'roster:change' }
-} as const
-
 export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
   private control?: ControlServer
+  private xmpp?: XmppServer
   private stopping?: Promise<void>
 
   private constructor (
@@ -51,16 +47,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     private readonly autoAway: AutoAway
   ) {
     super()
-    for (const [service, events] of Object.entries(FORWARDED)) {
-      const source = libp2p.services[service as keyof typeof FORWARDED] as unknown as EventTarget
-      for (const [from, to] of Object.entries(events)) {
-        source.addEventListener(from, (evt) => {
-          const { detail } = evt as CustomEvent
-          // a roster change's waitUntil belongs to the services, not to the user
-          this.safeDispatchEvent(to as keyof PresenceNodeEvents, { detail: service === 'roster' ? { people: detail.people, visibility: detail.visibility } : detail })
-        })
-      }
-    }
+    forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
   }
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
@@ -109,6 +96,12 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
         await node.control.start()
+      }
+      // config.json's settings, the caller's (the CLI's --xmpp address) over them
+      const xmpp = opts.xmpp != null || config.xmpp != null ? { ...config.xmpp, ...definedOnly(opts.xmpp ?? {}) } : undefined
+      if (xmpp != null) {
+        node.xmpp = xmppServer(xmpp)({ node, logger: libp2p.logger, home: opts.home })
+        await node.xmpp.start()
       }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
@@ -332,6 +325,20 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     await this.chat.setReadReceipts(on)
   }
 
+  // ---- other formats ----
+
+  /** Where the XMPP endpoint listens and for whom, when the node serves one. */
+  xmppInfo (): XmppInfo | undefined {
+    return this.xmpp?.info()
+  }
+
+  /** An RFC 3863 PIDF document (with RFC 4480 activities) of what this node sees of a presentity. */
+  pidf (peer: PeerId | string): string {
+    const view = this.presenceOf(peer)
+    if (view == null) throw new NoPresenceError(this.resolvePeer(peer))
+    return pidfDocument(view, this.xmppInfo()?.domain)
+  }
+
   // ---- reaching peers ----
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
@@ -364,6 +371,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   private async stopOnce (): Promise<void> {
     this.autoAway.stop()
     try {
+      await this.xmpp?.stop()
       await this.control?.stop()
       await this.libp2p.stop()
     } finally {
@@ -371,6 +379,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
       await releaseHome(this.home)
     }
   }
+}
+
+function definedOnly<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function contactInfo (p: Person): ContactInfo {
