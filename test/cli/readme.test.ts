@@ -71,8 +71,9 @@ it('the README walkthrough is what two people see', async () => {
     const { who } = block
     if (block.kind === 'run') {
       const [command] = block.lines
-      expect(command.startsWith('npx presence-mesh start ')).toBe(true)
-      const args = command.slice('npx presence-mesh '.length).split(/\s+/)
+      // `npm start -- <options>` runs `presence-mesh start <options>`
+      expect(command.startsWith('npm start -- ')).toBe(true)
+      const args = ['start', ...command.slice('npm start -- '.length).split(/\s+/)]
       ports[who] = await freePort()
       // the README's home and ports are this run's: /tmp/<who>, 4801 for bob, 4802 for alice
       const fixed = args.map(a => a === `/tmp/${who}` ? homes[who] : a
