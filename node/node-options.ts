@@ -21,6 +21,8 @@ export interface PresenceNodeOptions {
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */
   relay?: boolean
+  /** Overrides RELAY_LIMITS for a relay (tests). */
+  relayLimits?: NodeOptions['relayLimits']
   /** DHT client mode: query, never answer (CLI --dht-client). */
   dhtClientMode?: boolean
   /**

@@ -80,6 +80,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         contacts: opts.contacts,
         sharedHost: opts.sharedHost,
         relay: opts.relay,
+        relayLimits: opts.relayLimits,
         dhtClientMode: opts.dhtClientMode,
         mdns: opts.mdns ?? mdnsFromEnv() ?? (opts.sharedHost !== true),
         publishPresence: opts.publishPresence,

@@ -14,6 +14,7 @@ import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
 import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
+import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
 import type { VectorFile } from './common.js'
 
@@ -25,7 +26,8 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['contact.json', contactVectors],
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
-  ['names.json', nameVectors]
+  ['names.json', nameVectors],
+  ['punch.json', punchVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {
