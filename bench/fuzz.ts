@@ -14,6 +14,7 @@ import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
+import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
 import { xmppStreamTarget } from './fuzz-xmpp.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
@@ -58,8 +59,13 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   contactMessageTarget,
   dhtPresenceTarget,
   locatorTarget,
-  displayTarget,
-  xmppStreamTarget]
+  categoryItemTarget,
+  categoryBundleTarget,
+  pairMessageTarget,
+  queryFramesTarget,
+  xmppStreamTarget,
+  displayTarget
+]
 
 export interface FuzzReport {
   target: string

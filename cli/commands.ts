@@ -3,6 +3,7 @@
  * also a subcommand (cli/main.ts), except the few that only make sense at
  * the prompt (open, close, help, quit).
  */
+import { categoryCommands } from './cmd-categories.js'
 import { chatCommands, sendText } from './cmd-chat.js'
 import { contactCommands } from './cmd-contacts.js'
 import { networkCommands } from './cmd-network.js'
@@ -53,6 +54,7 @@ const notify: CommandSpec = {
 
 const GROUPS: Array<[string, CommandSpec[]]> = [
   ['presence', presenceCommands],
+  ['presence categories', categoryCommands],
   ['people', contactCommands],
   ['messages', chatCommands],
   ['network', networkCommands],

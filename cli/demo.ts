@@ -110,7 +110,9 @@ async function main (): Promise<void> {
     await sees(alice, /is now called carol/, 'alice names carol')
     await sees(bob, /alice came online/, 'bob sees alice online')
     await sees(carol, /alice came online/, 'carol sees alice online')
-    await until('alice sees bob and carol online', () => alice.screen.some(l => new RegExp(`(bob|${short(bob)}) came online`).test(l)) && alice.screen.some(l => new RegExp(`(carol|${short(carol)}) came online`).test(l)))
+    // a record may come before alice names them: then the screen says their short peer id
+    const cameOnline = (p: Person): RegExp => new RegExp(`(${p.name}|${short(p)}) came online`)
+    await until('alice sees bob and carol online', () => alice.screen.some(l => cameOnline(bob).test(l)) && alice.screen.some(l => cameOnline(carol).test(l)))
 
     narrate('bob goes to lunch; alice sees it at once')
     type(bob, '/status away out for lunch')

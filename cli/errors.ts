@@ -25,6 +25,15 @@ export class UsageError extends Error {
 }
 
 type Wording = (err: any) => string
+
+const CATEGORY_PROBLEMS: Record<string, string> = {
+  missing: 'is missing',
+  'too-long': 'is too long',
+  'too-many': 'has too many entries',
+  'unknown-value': 'is not a known value',
+  'bad-format': 'has a character or form it cannot have',
+  duplicate: 'repeats an entry'
+}
 const asIs: Wording = (err) => String(err.message)
 
 const LISTEN: Record<string, string> = {
@@ -76,6 +85,13 @@ const WORDING: Record<string, Wording> = {
   HomeError: (e) => e.problem === 'not-a-directory' ? `${e.home} is a file, not a directory: choose another --home` : `cannot write to ${e.home}: choose another --home`,
   BackupError: (e) => (BACKUP[e.problem] ?? asIs)(e),
   SlowCommandTimeout: (e) => `${e.what}: no answer within ${duration(e.ms)} (not online, or not reachable from here)`,
+  InvalidCategoryError: (e) => e.problem === 'not-settable'
+    ? `the ${e.category} is not set this way (use /status)`
+    : e.problem === 'too-large'
+      ? `${e.category} does not fit: every watcher's share of your presence is at most ${e.limit} bytes`
+      : `${e.category}: ${e.field} ${CATEGORY_PROBLEMS[e.problem] ?? e.problem}${e.limit != null ? ` (at most ${e.limit})` : ''}`,
+  InvalidAnswerError: (e) => `${e.peer} answered with something invalid (${e.reason})`,
+  QueryNotSupportedError: (e) => `${e.peer} runs an older version that cannot be asked for one category`,
   NoPresenceError: (e) => `this node sees no presence of ${e.peer}: not a contact, not watched, or blocked`,
   InvalidXmppAddressError: (e) => `--xmpp ${e.input}: ${e.reason}`,
   XmppListenError: (e) => `cannot serve XMPP on ${e.address}: ${e.code === 'EADDRINUSE' ? 'the port is taken (another XMPP server?); pick another with --xmpp 127.0.0.1:PORT' : e.code}`,

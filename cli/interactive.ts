@@ -26,6 +26,8 @@ import type { ChatMessage, PresenceNodeOptions } from '../node/index.js'
 export interface SessionOptions {
   /** Bell and desktop notifications (default on). */
   notify?: boolean
+  /** Idle time before automatic away (stored by the node; null: never; undefined: as stored). */
+  awayAfterMs?: number | null
 }
 
 /** Show "is typing" for this long unless a message or another notice comes (the node's own timer also ends it). */
@@ -34,11 +36,21 @@ const TYPING_SHOWN_MS = 8_000
 const TYPING_SEND_MS = 3_000
 /** Report activity to the node at most this often. */
 const ACTIVITY_EVERY_MS = 1_000
+/** Who reports the activity (the XMPP endpoint reports its client's). */
+const ACTIVITY_SOURCE = 'cli'
 /** How far back the start-up unread scan looks per conversation. */
 const UNREAD_BACKLOG = 100
 
 export async function runInteractive (opts: PresenceNodeOptions, session: SessionOptions = {}): Promise<void> {
   const node = await PresenceNode.start(opts)
+  if (session.awayAfterMs !== undefined) {
+    try {
+      await node.setAwayAfter(session.awayAfterMs)
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+  }
   const api = node as unknown as Api
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true
   const paint = painter(colourEnabled(process.stdout))
@@ -177,16 +189,17 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   ])
   await showBacklog(node, names, (m) => { showIncoming(m, false) }, print)
   backlogIds = undefined
-  // the user is here now: the idle clock of automatic away starts
-  node.reportActivity()
   screen.prompt()
 
+  // a person at a terminal is here: the idle clock of automatic away starts, and every key restarts
+  // it (a script piping commands in is nobody's activity)
   let lastActivity = 0
   const active = (): void => {
-    if (Date.now() - lastActivity < ACTIVITY_EVERY_MS) return
+    if (!tty || Date.now() - lastActivity < ACTIVITY_EVERY_MS) return
     lastActivity = Date.now()
-    node.reportActivity()
+    node.reportActivity(undefined, ACTIVITY_SOURCE)
   }
+  active()
   if (tty) {
     let lastTyping = 0
     // readline emits the keys on the stream it reads: the guarded input

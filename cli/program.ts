@@ -217,9 +217,8 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
         // commander sets mdns true unless --no-mdns: leave the default (and the environment) alone then
         mdns: opts.mdns === false ? false : undefined,
         maxConnections: opts.maxConnections,
-        awayAfterMs: opts.autoAway,
         xmpp: opts.xmpp == null ? undefined : { listen: opts.xmpp === true ? undefined : opts.xmpp }
-      }, { notify: opts.notify })
+      }, { notify: opts.notify, awayAfterMs: opts.autoAway })
     })
 
   program.command('xmpp-password')

@@ -6,10 +6,12 @@ import type { BackupContents } from './backup/home-backup.js'
 import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
-import type { FetchResult, PresenceEventDetail, PresenceView, PresenceViewLevel } from './presence/index.js'
-import type { Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
+import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { CategoryAnswer } from './presence/query.js'
+import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
 import type { XmppInfo } from './xmpp/index.js'
-import type { PresenceUpdate } from '../protocol/presence-record.js'
+import type { Category, StateCategory } from '../protocol/categories.js'
+import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 /** A contact as the user sees one. */
@@ -17,6 +19,11 @@ export interface ContactInfo {
   peerId: string
   alias?: string
   view: PresenceViewLevel
+  /** `close`: in the closer circle. */
+  container: ContactContainer
+  /** Categories shown to or hidden from this contact whatever its containers say. */
+  allow: string[]
+  deny: string[]
   /** When the contact was made. */
   since: number
   blocked: boolean
@@ -30,16 +37,6 @@ export interface DisplayName {
    * themselves (their contact card), which anyone could claim: unverified.
    */
   verified: boolean
-}
-
-/** This node's own presence, as announced now. */
-export interface SelfPresence extends PresenceUpdate {
-  seq: bigint
-  /** The announced state is the automatic away (the user is idle); `manual` is what they set. */
-  auto: boolean
-  manual: PresenceUpdate
-  /** Idle time before automatic away; null: never. */
-  awayAfterMs: number | null
 }
 
 /** An open connection, as the user sees one. */
@@ -65,6 +62,8 @@ export interface Watchers {
 export interface PresenceNodeEvents {
   /** A watched presentity's presence (changed or repeated). */
   presence: CustomEvent<PresenceEventDetail>
+  /** This node's own presence changed (set by hand, from another terminal, or automatic away and back). */
+  self: CustomEvent<SelfPresence>
   /** A message from a contact, stored in history. */
   message: CustomEvent<ChatMessage>
   /** A message from someone who is not a contact, held. */
@@ -78,8 +77,6 @@ export interface PresenceNodeEvents {
   'contact:cancelled': CustomEvent<ContactAnswerEvent>
   /** A contact ended the contact (unsubscribed). */
   'contact:removed': CustomEvent<ContactAnswerEvent>
-  /** This node's own presence changed (set by hand here or through the control socket, or automatic away). */
-  self: CustomEvent<SelfPresence>
   /** Who is who changed: names, contacts, blocks, visibility (also when set from another terminal). */
   'roster:change': CustomEvent<RosterChange>
 }
@@ -90,14 +87,40 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Dialable addresses, each ending in /p2p/<peer id>. */
   addresses: () => string[]
 
-  /** This node's presence as announced now, with its record's sequence number. */
+  /** This node's presence as announced now, with its record's sequence number, the state set by hand and the idle period. */
   self: () => SelfPresence
-  /** Sets the presence by hand; it is stored, and announced again after a restart. */
+  /** Sets the state (online: automatic), note and activity at once; absent note or activity are cleared. */
   setPresence: (update: PresenceUpdate) => Promise<void>
-  /** A client saw its user active at `at` (default now): the clock of automatic away. */
-  reportActivity: (at?: number) => void
-  /** Idle time before automatic away (null: never); stored. */
+  /** The state watchers see now, and whether it was chosen by hand. */
+  state: () => StateCategory
+  /** Chooses the state by hand (kept across restarts); online returns to automatic. */
+  setState: (availability: PresenceStatus) => Promise<void>
+  /**
+   * The user did something at `at` (default now): the CLI on every command,
+   * the XMPP endpoint on its client's presence and messages, or with the time
+   * an XMPP client reports its user idle since. `source` names the client:
+   * its latest report replaces its earlier ones, and the latest of all
+   * clients counts. After the idle period without any, the automatic state
+   * is away; the next report brings it back.
+   */
+  reportActivity: (at?: number, source?: string) => void
+  /** The idle period before automatic away (null: never); stored. */
   setAwayAfter: (ms: number | null) => Promise<void>
+  /** This node's categories: values, containers, sequence numbers. */
+  categories: () => OwnCategory[]
+  /** Sets one category (not the state); InvalidCategoryError says what is wrong. */
+  setCategory: (category: Category) => Promise<void>
+  clearCategory: (key: string) => Promise<boolean>
+  /** The containers a category goes to (undefined: its default); takes effect at once. */
+  publishCategory: (key: string, containers?: Container[]) => Promise<void>
+  /** Moves a contact into the closer circle or back; takes effect at once. */
+  setContainer: (peer: PeerId | string, container: ContactContainer) => Promise<void>
+  /** Shows (allow) or hides (deny) one category to one contact whatever its containers say; `default` undoes it. */
+  setCategoryRule: (peer: PeerId | string, category: string, rule: CategoryRule | 'default') => Promise<void>
+  /** What a given contact (or stranger) sees of this node, category by category. */
+  seenBy: (peer: PeerId | string) => SeenBy
+  /** Asks a presentity for one category once, without watching it. */
+  queryCategory: (peer: PeerId | string, category: string, options?: { signal?: AbortSignal }) => Promise<CategoryAnswer>
   /** Presence of everyone watched (contacts and watched presentities), blocked ones hidden. */
   who: () => PresenceView[]
   presenceOf: (peer: PeerId | string) => PresenceView | undefined

@@ -3,7 +3,7 @@ import type { PresenceNodeEvents } from './api.js'
 import type { PresenceLibp2p } from './libp2p.js'
 
 const FORWARDED = {
-  presence: { presence: 'presence' },
+  presence: { presence: 'presence', self: 'self' },
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
   roster: { 'roster:change': 'roster:change' }

@@ -42,6 +42,4 @@ export interface PresenceNodeOptions {
   connectionGater?: NodeOptions['connectionGater']
   /** Serve the owner's XMPP client (CLI --xmpp); docs/xmpp.md. */
   xmpp?: XmppServerInit
-  /** Idle time before automatic away, once a client reports activity (stored; null: never). Default: the stored setting, else 10 min. */
-  awayAfterMs?: number | null
 }

@@ -4,7 +4,6 @@
  * passes on what its services tell the user as its own events.
  */
 import { TypedEventEmitter } from '@libp2p/interface'
-import { AutoAway } from './auto-away.js'
 import { backupOf } from './backup/home-backup.js'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
@@ -17,19 +16,21 @@ import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
-import { connect, connections, locate } from './reach.js'
+import { connections, connectTo, locatePeer } from './reach.js'
 import { xmppServer } from './xmpp/index.js'
 import type { BackupContents } from './backup/home-backup.js'
-import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, SelfPresence, Watchers } from './api.js'
+import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
 import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceNodeOptions } from './node-options.js'
-import type { FetchResult, PresenceService, PresenceView, PresenceViewLevel } from './presence/index.js'
-import type { Person, Roster, Visibility, VisibilitySetting } from './roster/index.js'
+import type { Container, FetchResult, OwnCategory, PresenceService, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { CategoryAnswer } from './presence/query.js'
+import type { CategoryRule, ContactContainer, Person, Roster, Visibility, VisibilitySetting } from './roster/index.js'
 import type { XmppInfo, XmppServer } from './xmpp/index.js'
-import type { PresenceUpdate } from '../protocol/presence-record.js'
+import type { Category, StateCategory } from '../protocol/categories.js'
+import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
@@ -43,8 +44,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
     private readonly datastore: LevelDatastore,
-    private readonly privateKey: PrivateKey,
-    private readonly autoAway: AutoAway
+    private readonly privateKey: PrivateKey
   ) {
     super()
     forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
@@ -64,17 +64,12 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     try {
       await checkListenAddresses(listen)
       datastore = await openDatastore(opts.home)
-      let apply = async (_update: PresenceUpdate, _auto: boolean): Promise<void> => {}
-      const autoAway = new AutoAway(datastore, async (update, auto) => { await apply(update, auto) })
-      // the state set by hand last time is what this node announces first
-      const manual = await autoAway.load()
-      if (opts.awayAfterMs !== undefined) await autoAway.setAwayAfter(opts.awayAfterMs)
       const libp2p = await createPresenceLibp2p({
         privateKey,
         datastore,
         listen,
         bootstrap,
-        presence: { initial: manual, ...opts.presence },
+        presence: opts.presence,
         chat: opts.chat,
         roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
         contacts: opts.contacts,
@@ -88,11 +83,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         rejoin: opts.rejoin,
         maxConnections: opts.maxConnections
       })
-      const made = node = new PresenceNode(opts.home, libp2p, datastore, privateKey, autoAway)
-      apply = async (update, auto) => {
-        await libp2p.services.presence.setPresence(update)
-        made.safeDispatchEvent('self', { detail: { ...made.self(), auto } })
-      }
+      node = new PresenceNode(opts.home, libp2p, datastore, privateKey)
       await libp2p.start()
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
@@ -134,20 +125,44 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   // ---- presence ----
 
   self (): SelfPresence {
-    const state = this.autoAway.state()
-    return { ...this.presence.self, auto: state.auto, manual: state.manual, awayAfterMs: state.awayAfterMs }
+    return this.presence.self
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
-    await this.autoAway.setManual(update)
+    await this.presence.setPresence(update)
   }
 
-  reportActivity (at?: number): void {
-    this.autoAway.reportActivity(at)
+  // enhanced presence: each a call into the service that owns it (docs/protocol.md §10)
+  state (): StateCategory { return this.presence.state() }
+  async setState (availability: PresenceStatus): Promise<void> { await this.presence.setState(availability) }
+  reportActivity (at?: number, source?: string): void { this.presence.reportActivity(at, source) }
+  async setAwayAfter (ms: number | null): Promise<void> { await this.presence.setAwayAfter(ms) }
+  categories (): OwnCategory[] { return this.presence.categories() }
+  async setCategory (category: Category): Promise<void> { await this.presence.setCategory(category) }
+  async clearCategory (key: string): Promise<boolean> { return await this.presence.clearCategory(key) }
+  async publishCategory (key: string, containers?: Container[]): Promise<void> { await this.presence.publishCategory(key, containers) }
+  seenBy (peer: PeerId | string): SeenBy { return this.presence.seenBy(this.resolvePeer(peer)) }
+
+  async setContainer (peer: PeerId | string, container: ContactContainer): Promise<void> {
+    await this.roster.setContainer(this.resolvePeer(peer), container)
   }
 
-  async setAwayAfter (ms: number | null): Promise<void> {
-    await this.autoAway.setAwayAfter(ms)
+  async setCategoryRule (peer: PeerId | string, category: string, rule: CategoryRule | 'default'): Promise<void> {
+    await this.roster.setCategoryRule(this.resolvePeer(peer), category, rule)
+  }
+
+  /** One category of a presentity, asked of it directly (a contact is located first if need be). */
+  async queryCategory (peer: PeerId | string, category: string, options: { signal?: AbortSignal } = {}): Promise<CategoryAnswer> {
+    const id = this.resolvePeer(peer)
+    const query = this.libp2p.services.presenceQuery
+    try {
+      return await query.query(id, category, options)
+    } catch (err: any) {
+      if (err?.name !== 'PeerUnreachableError' || !this.roster.isContact(id)) throw err
+      // no known address works: a contact's locator record may know a newer one
+      await this.locate(id, options).catch(() => {})
+      return await query.query(id, category, options)
+    }
   }
 
   who (): PresenceView[] {
@@ -344,7 +359,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
-    return await locate(this.libp2p, peer, options)
+    return await locatePeer(this.libp2p, peer, options)
   }
 
   /**
@@ -352,7 +367,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
    * address known, refused, timed out, blocked) is the same PeerUnreachableError.
    */
   async connect (target: string, timeoutMs = 10_000): Promise<void> {
-    await connect(this.libp2p, target, timeoutMs)
+    await connectTo(this.libp2p, target, timeoutMs)
   }
 
   connections (): ConnectionInfo[] {
@@ -370,7 +385,6 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   }
 
   private async stopOnce (): Promise<void> {
-    this.autoAway.stop()
     try {
       await this.xmpp?.stop()
       await this.control?.stop()
@@ -387,5 +401,14 @@ function definedOnly<T extends object> (o: T): Partial<T> {
 }
 
 function contactInfo (p: Person): ContactInfo {
-  return { peerId: p.id, alias: p.alias, view: p.contact?.view ?? 'full', since: p.contact?.since ?? 0, blocked: p.blockedSince != null }
+  return {
+    peerId: p.id,
+    alias: p.alias,
+    view: p.contact?.view ?? 'full',
+    container: p.contact?.container ?? 'contacts',
+    allow: [...(p.contact?.allow ?? [])],
+    deny: [...(p.contact?.deny ?? [])],
+    since: p.contact?.since ?? 0,
+    blocked: p.blockedSince != null
+  }
 }

@@ -14,7 +14,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
-export async function locate (libp2p: PresenceLibp2p, peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
+export async function locatePeer (libp2p: PresenceLibp2p, peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
   const id = peerIdString(peer)
   const { discovery, locator, roster } = libp2p.services
   // a contact that is not public left us a sealed locator record in the DHT (not needed while connected)
@@ -46,7 +46,7 @@ async function listenAddresses (libp2p: PresenceLibp2p, peer: PeerId, fallback: 
 }
 
 /** Opens a connection to a peer id or multiaddr; any failure is the same PeerUnreachableError. */
-export async function connect (libp2p: PresenceLibp2p, target: string, timeoutMs = 10_000): Promise<void> {
+export async function connectTo (libp2p: PresenceLibp2p, target: string, timeoutMs = 10_000): Promise<void> {
   let dialTarget: PeerId | Multiaddr
   try {
     dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)

@@ -19,10 +19,17 @@ export const REMOTE_API = [
   'resolvePeer', 'person', 'people', 'displayName', 'setAlias', 'setMuted', 'contacts', 'contactRequests', 'requestContact',
   'accept', 'deny', 'cancel', 'removeContact', 'block', 'unblock', 'blocked', 'isBlocked', 'setVisibility', 'visibility',
   'setView', 'watchers', 'send', 'history', 'markRead', 'requests', 'typing', 'unread', 'undelivered', 'unsend', 'search',
-  'conversations', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup'
+  'conversations', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup',
+  'state', 'setState', 'categories', 'setCategory', 'clearCategory', 'publishCategory', 'setContainer', 'setCategoryRule',
+  'seenBy', 'queryCategory'
 ] as const satisfies ReadonlyArray<keyof PresenceNodeApi>
 
 const REMOTE = new Set<string>(REMOTE_API)
+
+function bytesOfAppCategory (arg: unknown): unknown {
+  const c = arg as { kind?: unknown, data?: unknown }
+  return c?.kind === 'app' && typeof c.data === 'string' ? { ...c, data: Uint8Array.from(Buffer.from(c.data, 'base64')) } : arg
+}
 
 /** An AbortSignal cannot cross the socket: options `{ timeoutMs }` become `{ signal }` here. */
 function withSignal (arg: unknown): unknown {
@@ -37,6 +44,8 @@ export function controlMethods (node: PresenceNodeApi): ControlMethods {
     id: () => ({ peerId: node.peerId.toString(), addresses: node.addresses() }),
     call: async (name: unknown, ...args: unknown[]) => {
       if (typeof name !== 'string' || !REMOTE.has(name)) throw new ControlError('unknown-method', `unknown node API method ${String(name)}`)
+      // bytes travel as base64 (toJson): an app category's data comes back to bytes here
+      if (name === 'setCategory') args = args.map(bytesOfAppCategory)
       return await (node as any)[name](...args.map(withSignal))
     },
     status: async (status?: unknown, note?: unknown) => {

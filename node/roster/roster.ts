@@ -6,11 +6,12 @@
 import { serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { peerIdString } from '../peer-ids.js'
-import { DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
+import { isCategoryKey } from '../../protocol/categories.js'
+import { CONTACT_CONTAINERS, DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
 import { AliasTakenError, InvalidAliasError, InvalidSettingError, NotAContactError, SelfReferenceError, UnknownPersonError } from './errors.js'
 import { PairKeyring } from './pair-keyring.js'
 import { RosterStore } from './roster-store.js'
-import type { Person, PersonChange, Roster, RosterChange, RosterEvents, RosterInit, Visibility, VisibilitySetting } from './index.js'
+import type { CategoryRule, ContactContainer, ContactState, Person, PersonChange, Roster, RosterChange, RosterEvents, RosterInit, Visibility, VisibilitySetting } from './index.js'
 import type { PresenceViewLevel } from '../presence/audience.js'
 import type { Transaction } from '../store/records.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
@@ -26,7 +27,12 @@ export interface RosterServiceComponents {
   connectionManager: ConnectionManager
 }
 
-const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : { ...p.contact } })
+const copyContact = (c: ContactState): ContactState => ({
+  ...c,
+  ...(c.allow != null ? { allow: [...c.allow] } : {}),
+  ...(c.deny != null ? { deny: [...c.deny] } : {})
+})
+const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : copyContact(p.contact) })
 
 /** A person with nothing left to remember is dropped from the roster. */
 const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null || p.muted === true
@@ -183,11 +189,33 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
 
   async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
     if (view !== 'full' && view !== 'status') throw new InvalidSettingError('view', String(view), ['full', 'status'])
-    const id = peerIdString(peer)
-    const before = this.records().get(id)
-    if (before?.contact == null) throw new NotAContactError(id)
+    const before = this.contactOf(peer)
     if (before.contact.view === view) return
     await this.commit({ people: [{ ...before, contact: { ...before.contact, view } }] })
+  }
+
+  async setContainer (peer: PeerId | string, container: ContactContainer): Promise<void> {
+    if (!CONTACT_CONTAINERS.includes(container)) throw new InvalidSettingError('container', String(container), CONTACT_CONTAINERS)
+    const before = this.contactOf(peer)
+    if ((before.contact.container ?? 'contacts') === container) return
+    const contact: ContactState = { ...before.contact, container }
+    if (container === 'contacts') delete contact.container
+    await this.commit({ people: [{ ...before, contact }] })
+  }
+
+  async setCategoryRule (peer: PeerId | string, category: string, rule: CategoryRule | 'default'): Promise<void> {
+    if (category === 'state' || !isCategoryKey(category)) throw new InvalidSettingError('category', String(category), RULE_CATEGORIES)
+    if (!RULES.includes(rule)) throw new InvalidSettingError('rule', String(rule), RULES)
+    const before = this.contactOf(peer)
+    const without = (list: string[] | undefined): string[] => (list ?? []).filter(k => k !== category)
+    const allow = rule === 'allow' ? [...without(before.contact.allow), category] : without(before.contact.allow)
+    const deny = rule === 'deny' ? [...without(before.contact.deny), category] : without(before.contact.deny)
+    const contact: ContactState = { since: before.contact.since, view: before.contact.view }
+    if (before.contact.container != null) contact.container = before.contact.container
+    if (allow.length > 0) contact.allow = allow
+    if (deny.length > 0) contact.deny = deny
+    if (JSON.stringify(contact) === JSON.stringify(before.contact)) return
+    await this.commit({ people: [{ ...before, contact }] })
   }
 
   async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
@@ -254,6 +282,13 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     else await store.store.write(stage)
   }
 
+  private contactOf (peer: PeerId | string): Person & { contact: ContactState } {
+    const id = peerIdString(peer)
+    const before = this.records().get(id)
+    if (before?.contact == null) throw new NotAContactError(id)
+    return before as Person & { contact: ContactState }
+  }
+
   private parse (peer: PeerId | string, action: string): string {
     const id = peerIdString(peer)
     if (id === this.components.peerId.toString()) throw new SelfReferenceError(action)
@@ -278,6 +313,9 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     return alias
   }
 }
+
+const RULES: ReadonlyArray<CategoryRule | 'default'> = ['allow', 'deny', 'default']
+const RULE_CATEGORIES = ['note', 'activity', 'card', 'capabilities', 'calendar', 'app:<namespace>']
 
 function blank (id: string): Person {
   return { id, devices: [id], watched: false }

@@ -25,7 +25,7 @@ describe('presence-mesh CLI', () => {
     expect(help).toMatch(/--ttl <seconds>[\s\S]*\(default: 60\)/)
     expect(help).toMatch(/--max-connections <n>[\s\S]*\(default: 64\)/)
     expect(help).toMatch(/--listen <multiaddr>[\s\S]*\/ip4\/0\.0\.0\.0\/tcp\/4791/)
-    expect(help).toMatch(/--auto-away <duration>[\s\S]*10 min\)/)
+    expect(help).toMatch(/--auto-away <duration>[\s\S]*5 min\)/)
     expect((await here(['--help'])).stdout).toMatch(/Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on this home,\s+4 the node could not start/)
   })
 

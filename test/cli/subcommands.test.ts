@@ -80,6 +80,15 @@ describe('every command as a subcommand', () => {
         connections: [],
         id: [],
         watchers: [],
+        categories: [],
+        set: ['card', 'name="Alice', 'Anders"'],
+        publish: ['card', 'close'],
+        container: ['bobby', 'close'],
+        rule: ['bobby', 'card', 'deny'],
+        sees: ['bobby'],
+        show: ['bobby'],
+        query: ['bobby', 'note', '5'],
+        clear: ['card'],
         block: ['eve'],
         blocked: [],
         unblock: ['eve'],
@@ -103,6 +112,9 @@ describe('every command as a subcommand', () => {
       expect(data.locate).toMatchObject({ peerId: id(bob) })
       expect(data.receipts).toEqual({ readReceipts: false })
       expect(data.remove).toEqual({ peerId: id(bob), name: 'bobby' })
+      expect(data.set).toMatchObject({ kind: 'card', displayName: 'Alice Anders' })
+      expect(data.sees).toMatchObject({ sees: true, containers: expect.arrayContaining(['close']) })
+      expect(data.clear).toEqual({ cleared: true })
       expect(alice.contacts().map(c => c.peerId)).toEqual([id(eve)])
 
       // the same through the command line (commander's arguments and --json); once as a real process

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
 import { openPresenceFromPair } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 
@@ -49,13 +49,6 @@ interface Observed {
   sLocate: string
   bFetch: string
   sFetch: string
-}
-
-async function makeContacts (x: PresenceNode, y: PresenceNode): Promise<void> {
-  await x.requestContact(y.peerId)
-  await waitFor(() => y.contactRequests().incoming.some(r => r.peerId === x.peerId.toString()), 'the request to arrive')
-  await y.accept(x.peerId)
-  await waitFor(() => x.contacts().some(c => c.peerId === y.peerId.toString()), 'the accept to arrive')
 }
 
 describe('polite blocking: a blocked peer sees exactly a stopped node', () => {

@@ -103,6 +103,29 @@ describe('who sees this node', () => {
     expect(s.r.canSee(stranger)).toBe(false)
   })
 
+  it('containers and per-category rules: only for contacts, stored, one change each, none for no change', async () => {
+    await expect(s.r.setContainer(bob, 'close')).rejects.toMatchObject({ name: 'NotAContactError' })
+    await s.r.addContact(bob)
+    const changes = s.changes.length
+    await s.r.setContainer(bob, 'close')
+    await s.r.setContainer(bob, 'close')
+    await s.r.setCategoryRule(bob, 'calendar', 'deny')
+    await s.r.setCategoryRule(bob, 'calendar', 'allow')
+    await s.r.setCategoryRule(bob, 'app:org.example.x', 'deny')
+    expect(s.changes.length - changes).toBe(4)
+    expect(s.changes.at(-1)?.people[0].after?.contact).toMatchObject({ container: 'close', allow: ['calendar'], deny: ['app:org.example.x'] })
+    expect((await RosterStore.open(s.ds)).get(bob)?.contact).toMatchObject({ container: 'close', allow: ['calendar'], deny: ['app:org.example.x'] })
+    await s.r.setCategoryRule(bob, 'calendar', 'default')
+    await s.r.setCategoryRule(bob, 'app:org.example.x', 'default')
+    await s.r.setContainer(bob, 'contacts')
+    // back to a plain contact: nothing left of the rules in the record
+    expect(s.r.get(bob)?.contact).toEqual({ since: expect.any(Number), view: 'full' })
+    await expect(s.r.setContainer(bob, 'friends' as any)).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'container' })
+    await expect(s.r.setCategoryRule(bob, 'state', 'deny')).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'category' })
+    await expect(s.r.setCategoryRule(bob, 'mood', 'deny')).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'category' })
+    await expect(s.r.setCategoryRule(bob, 'note', 'maybe' as any)).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'rule' })
+  })
+
   it('pair keys are the same from both sides', async () => {
     const other = await setup()
     const k1 = s.r.keysFor(other.self)
