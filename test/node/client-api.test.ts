@@ -140,6 +140,12 @@ describe('who and where', () => {
   it('names come from aliases (verified); connections list; locate gives where a peer listens, not its connection\'s port', async () => {
     const [a, b] = await contacts()
     expect(a.displayName(b.peerId)).toEqual({ name: 'bob', verified: true })
+    // without a name of ours, the one bob gives himself (his card), marked unverified
+    await b.setCategory({ kind: 'card', displayName: 'Bobby B' })
+    await a.setAlias(b.peerId, undefined)
+    await waitFor(() => a.displayName(b.peerId)?.name === 'Bobby B', 'bob\'s card to arrive')
+    expect(a.displayName(b.peerId)).toEqual({ name: 'Bobby B', verified: false })
+    await a.setAlias(b.peerId, 'bob')
     const c = await node({ home: await tmpHome() })
     expect(a.displayName(c.peerId)).toBeUndefined()
     expect(a.connections().map(x => x.peerId)).toContain(b.peerId.toString())
