@@ -213,3 +213,29 @@ describe('removing and muting', () => {
     expect(again.r.get(carol)).toMatchObject({ muted: true, watched: false })
   })
 })
+
+describe('changes made at the same time', () => {
+  it('a block and a view change together: both land', async () => {
+    await s.r.addContact(bob)
+    await Promise.all([s.r.block(bob), s.r.setView(bob, 'status')])
+    expect(s.r.isBlocked(bob)).toBe(true)
+    expect(s.r.get(bob)?.contact?.view).toBe('status')
+    expect((await RosterStore.open(s.ds)).isBlocked(bob)).toBe(true)
+  })
+
+  it('a contact added by consent while the user blocks: the contact stays, blocked', async () => {
+    const store = new Store(s.ds)
+    await Promise.all([
+      store.write(async (tx) => { await s.r.addContact(bob, { tx }) }),
+      s.r.block(bob)
+    ])
+    expect(s.r.get(bob)).toMatchObject({ contact: { view: 'full' } })
+    expect(s.r.isBlocked(bob)).toBe(true)
+  })
+
+  it('one name asked for two people at once goes to one of them', async () => {
+    const results = await Promise.allSettled([s.r.watch(bob, 'x'), s.r.watch(carol, 'x')])
+    expect(results.map(r => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(s.r.people().filter(p => p.alias === 'x')).toHaveLength(1)
+  })
+})
