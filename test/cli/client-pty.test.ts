@@ -34,8 +34,10 @@ async function aliceWithBob (args: string[] = [], env: Record<string, string> = 
   home ??= await tmpHome('alice')
   const ui = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0], ...args], { NO_COLOR: '1', ...env })
   await ui.sees('type /help', 'the prompt')
+  // alice's node dials bob (its bootstrap) as it starts; the request goes over that connection
+  await waitFor(() => bob.libp2p.getConnections().length > 0, 'alice to connect to bob', 60_000)
   ui.send(`/request ${bob.peerId.toString()} hi bob\r`)
-  await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request')
+  await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000)
   const alice = bob.contactRequests().incoming[0].peerId
   await bob.accept(alice, 'alice')
   await ui.sees('accepted: you are contacts now', 'the accept on screen')
