@@ -8,6 +8,7 @@
  */
 import '../node/polyfill.js'
 import { chatFrameTarget } from './fuzz-chat.js'
+import { displayTarget } from './fuzz-display.js'
 import { presenceEnvelopeTarget } from './fuzz-presence.js'
 import { prng } from './mesh.js'
 import { result } from './result.js'
@@ -47,6 +48,8 @@ export interface FuzzCorpus {
 
 export interface FuzzTarget {
   name: string
+  /** Every input is valid (a display function): the oracle judges each output, nothing is rejected. */
+  acceptsAll?: boolean
   setup: (random: Random) => Promise<FuzzCorpus>
 }
 
@@ -60,7 +63,8 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   categoryBundleTarget,
   pairMessageTarget,
   queryFramesTarget,
-  xmppStreamTarget
+  xmppStreamTarget,
+  displayTarget
 ]
 
 export interface FuzzReport {

@@ -2,7 +2,8 @@
  * The node API as types: what the CLI, the control socket and embedding
  * apps use of a running node (PresenceNode implements it).
  */
-import type { ChatMessage } from './chat/index.js'
+import type { BackupContents } from './backup/home-backup.js'
+import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
@@ -26,6 +27,28 @@ export interface ContactInfo {
   /** When the contact was made. */
   since: number
   blocked: boolean
+}
+
+/** How a person is named to the user. */
+export interface DisplayName {
+  name: string
+  /**
+   * true: the user's own name for them (an alias); false: the name they give
+   * themselves (their contact card), which anyone could claim: unverified.
+   */
+  verified: boolean
+}
+
+/** An open connection, as the user sees one. */
+export interface ConnectionInfo {
+  peerId: string
+  /** The remote address of the connection (for an inbound one, the peer's ephemeral port). */
+  address: string
+  direction: 'inbound' | 'outbound'
+  /** Through a relay (a limited connection). */
+  relayed: boolean
+  /** When it opened. */
+  since: number
 }
 
 export interface Watchers {
@@ -52,6 +75,8 @@ export interface PresenceNodeEvents {
   'contact:accepted': CustomEvent<ContactAnswerEvent>
   'contact:declined': CustomEvent<ContactAnswerEvent>
   'contact:cancelled': CustomEvent<ContactAnswerEvent>
+  /** A contact ended the contact (unsubscribed). */
+  'contact:removed': CustomEvent<ContactAnswerEvent>
   /** Who is who changed: names, contacts, blocks, visibility (also when set from another terminal). */
   'roster:change': CustomEvent<RosterChange>
 }
@@ -107,6 +132,14 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   resolvePeer: (aliasOrPeer: PeerId | string) => string
   /** The roster's entry for a peer, if any. */
   person: (peer: PeerId | string) => Person | undefined
+  /** Everyone the roster holds. */
+  people: () => Person[]
+  /** The user's alias for a peer, else the name from its contact card (unverified); undefined if neither. */
+  displayName: (peer: PeerId | string) => DisplayName | undefined
+  /** Names (or, with undefined, unnames) a person. */
+  setAlias: (peer: PeerId | string, alias: string | undefined) => Promise<Person>
+  /** Turns notifications about a person off or on. */
+  setMuted: (peer: PeerId | string, muted: boolean) => Promise<void>
   /** Accepted contacts, blocked ones flagged. */
   contacts: () => ContactInfo[]
   contactRequests: () => { incoming: PendingRequest[], outgoing: PendingRequest[] }
@@ -114,6 +147,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   accept: (peerOrRequest: PeerId | string, alias?: string) => Promise<ContactInfo>
   deny: (peerOrRequest: PeerId | string) => Promise<void>
   cancel: (peerOrRequest: PeerId | string) => Promise<void>
+  /** Ends a contact on both sides (the other side learns it as an unsubscribe); history and the name stay. */
+  removeContact: (peer: PeerId | string) => Promise<void>
   block: (peer: PeerId | string) => Promise<void>
   unblock: (peer: PeerId | string) => Promise<void>
   blocked: () => Array<{ peerId: string, since: number }>
@@ -129,6 +164,19 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>
   typing: (peer: PeerId | string) => void
+  /** Unread incoming messages per peer (peers with none left out). */
+  unread: () => Promise<Record<string, number>>
+  /** Outgoing texts not yet delivered, oldest first. */
+  undelivered: () => ChatMessage[]
+  /** Takes back an undelivered text that has not gone out yet; undefined if it is gone or already on its way. */
+  unsend: (peer: PeerId | string, id: string) => Promise<ChatMessage | undefined>
+  /** Messages containing every word of `query`, across conversations or in one; oldest first. */
+  search: (query: string, options?: SearchOptions) => Promise<ChatMessage[]>
+  /** Peers with whom there is history. */
+  conversations: () => Promise<string[]>
+  /** Whether reading a conversation sends read receipts (default on; stored). */
+  readReceipts: () => boolean
+  setReadReceipts: (on: boolean) => Promise<void>
 
   /** Where the XMPP endpoint listens and for whom, when the node serves one. */
   xmppInfo: () => XmppInfo | undefined
@@ -137,5 +185,9 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
 
   locate: (peer: PeerId | string, options?: LocateOptions) => Promise<LocateResult>
   connect: (target: string, timeoutMs?: number) => Promise<void>
+  connections: () => ConnectionInfo[]
+
+  /** Identity and contacts, for an encrypted backup (it holds the private key: never send it anywhere in the clear). */
+  backup: () => BackupContents
   stop: () => Promise<void>
 }

@@ -14,7 +14,8 @@ import './polyfill.js'
 // the whole node
 export { PresenceNode } from './presence-node.js'
 export type { PresenceNodeOptions } from './presence-node.js'
-export type { PresenceNodeApi, PresenceNodeEvents, ContactInfo, Watchers } from './api.js'
+export type { PresenceNodeApi, PresenceNodeEvents, ContactInfo, Watchers, DisplayName, ConnectionInfo } from './api.js'
+export { REMOTE_API } from './control/methods.js'
 export { createPresenceLibp2p } from './libp2p.js'
 export type { PresenceLibp2p, PresenceServices } from './libp2p.js'
 
@@ -30,7 +31,7 @@ export type { PresenceQuery, CategoryAnswer } from './presence/query.js'
 export { presenceNotify, NOTIFY_PROTOCOL } from './notify/index.js'
 export type { PresenceNotify, PresenceNotifyInit, NotifyStats } from './notify/index.js'
 export { chat, DELIVERY_STATES, NON_CONTACT_POLICIES } from './chat/index.js'
-export type { ChatService, ChatMessage, ChatServiceInit, DeliveryState, NonContactPolicy } from './chat/index.js'
+export type { ChatService, ChatMessage, ChatServiceInit, DeliveryState, NonContactPolicy, SearchOptions } from './chat/index.js'
 export { contacts } from './contacts/index.js'
 export type { ContactsService, ContactsServiceInit, PendingRequest, HistoryEntry, RequestOutcome } from './contacts/index.js'
 export { locator } from './locator/index.js'
@@ -45,7 +46,15 @@ export type { CategoryMapper, PidfParts } from './pidf/index.js'
 
 // a home directory, its settings and its running node
 export { identityOf, readRuntime, resolveHome } from './home.js'
-export { checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, loadConfig } from './config.js'
+export { OfflineHome } from './offline-home.js'
+export { AWAY_AFTER_MS as DEFAULT_AWAY_AFTER_MS, MAX_AWAY_AFTER_MS } from './presence/constants.js'
+
+// backups: identity and contacts, sealed with a passphrase (docs/backup.md)
+export { decryptBackup, encryptBackup, restoreBackup } from './backup/home-backup.js'
+export type { BackupContents } from './backup/home-backup.js'
+export { BackupError } from './backup/errors.js'
+export { MIN_PASSPHRASE_CHARS } from './backup/backup-file.js'
+export { checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, DEFAULT_PORT, loadConfig } from './config.js'
 export { callNode, NoRunningNodeError } from './control/client.js'
 
 // errors: each has a static name and the fields a message needs

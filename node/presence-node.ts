@@ -4,78 +4,37 @@
  * passes on what its services tell the user as its own events.
  */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { backupOf } from './backup/home-backup.js'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
+import { InvalidMessageError } from './chat/errors.js'
 import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
+import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
+import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
-import { connectTo, locatePeer } from './reach.js'
+import { connections, connectTo, locatePeer } from './reach.js'
 import { xmppServer } from './xmpp/index.js'
-import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
-import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
-import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
+import type { BackupContents } from './backup/home-backup.js'
+import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
+import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
+import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
-import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
-import type { Container, FetchResult, OwnCategory, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { PresenceLibp2p } from './libp2p.js'
+import type { PresenceNodeOptions } from './node-options.js'
+import type { Container, FetchResult, OwnCategory, PresenceService, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
-import type { CategoryRule, ContactContainer, Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
-import type { XmppInfo, XmppServer, XmppServerInit } from './xmpp/index.js'
+import type { CategoryRule, ContactContainer, Person, Roster, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo, XmppServer } from './xmpp/index.js'
 import type { Category, StateCategory } from '../protocol/categories.js'
 import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
-export interface PresenceNodeOptions {
-  home: string
-  /** Listen multiaddrs; default from config.json, else DEFAULT_LISTEN. */
-  listen?: string[]
-  /** Bootstrap multiaddrs, added to those of config.json and PRESENCE_MESH_BOOTSTRAP. */
-  bootstrap?: string[]
-  presence?: PresenceServiceInit
-  /** The direct presence path; false sends every record by gossip. */
-  notify?: NodeOptions['notify']
-  chat?: ChatServiceInit
-  /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
-  roster?: Pick<RosterInit, 'defaultVisibility'>
-  contacts?: ContactsServiceInit
-  /** Many nodes on one host (tests, benchmarks). */
-  sharedHost?: boolean
-  /** Serve as a circuit relay for others (CLI --relay). */
-  relay?: boolean
-  /** Overrides RELAY_LIMITS for a relay (tests). */
-  relayLimits?: NodeOptions['relayLimits']
-  /** DHT client mode: query, never answer (CLI --dht-client). */
-  dhtClientMode?: boolean
-  /**
-   * mDNS discovery on the LAN (CLI --no-mdns turns it off). Default on, except with sharedHost
-   * (tests, benchmarks) or PRESENCE_MESH_MDNS=off.
-   */
-  mdns?: NodeOptions['mdns']
-  /** Put this node's presence record in the DHT for fetchers (default true). */
-  publishPresence?: boolean
-  /** Connection cap; default CONNECTION_LIMITS.maxConnections (64). Public bootstrap/relay nodes raise it. */
-  maxConnections?: number
-  /** Dial the most recently connected known peers at start (default true). */
-  rejoin?: boolean
-  /** Open the control socket in the home directory (default true). */
-  control?: boolean
-  /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
-  connectionGater?: NodeOptions['connectionGater']
-  /** Serve the owner's XMPP client (CLI --xmpp); docs/xmpp.md. */
-  xmpp?: XmppServerInit
-}
-
-/** Service events a node passes on as its own, by the name it gives them. */
-const FORWARDED = {
-  presence: { presence: 'presence', self: 'self' },
-  chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
-  contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled' },
-  roster: { 'roster:change': 'roster:change' }
-} as const
-
+export type { PresenceNodeOptions } from './node-options.js'
 export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
   private control?: ControlServer
   private xmpp?: XmppServer
@@ -84,19 +43,11 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   private constructor (
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
-    private readonly datastore: LevelDatastore
+    private readonly datastore: LevelDatastore,
+    private readonly privateKey: PrivateKey
   ) {
     super()
-    for (const [service, events] of Object.entries(FORWARDED)) {
-      const source = libp2p.services[service as keyof typeof FORWARDED] as unknown as EventTarget
-      for (const [from, to] of Object.entries(events)) {
-        source.addEventListener(from, (evt) => {
-          const { detail } = evt as CustomEvent
-          // a roster change's waitUntil belongs to the services, not to the user
-          this.safeDispatchEvent(to as keyof PresenceNodeEvents, { detail: service === 'roster' ? { people: detail.people, visibility: detail.visibility } : detail })
-        })
-      }
-    }
+    forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
   }
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
@@ -111,6 +62,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     let datastore: LevelDatastore | undefined
     let node: PresenceNode | undefined
     try {
+      await checkListenAddresses(listen)
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
         privateKey,
@@ -132,7 +84,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         rejoin: opts.rejoin,
         maxConnections: opts.maxConnections
       })
-      node = new PresenceNode(opts.home, libp2p, datastore)
+      node = new PresenceNode(opts.home, libp2p, datastore, privateKey)
       await libp2p.start()
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
@@ -247,6 +199,26 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     return this.roster.get(this.resolvePeer(peer))
   }
 
+  people (): Person[] {
+    return this.roster.people()
+  }
+
+  displayName (peer: PeerId | string): DisplayName | undefined {
+    const id = this.resolvePeer(peer)
+    const alias = this.roster.get(id)?.alias
+    if (alias != null) return { name: alias, verified: true }
+    const card = this.presence.get(id)?.displayName
+    return card != null && card !== '' ? { name: card, verified: false } : undefined
+  }
+
+  async setAlias (peer: PeerId | string, alias: string | undefined): Promise<Person> {
+    return await this.roster.setAlias(this.resolvePeer(peer), alias)
+  }
+
+  async setMuted (peer: PeerId | string, muted: boolean): Promise<void> {
+    await this.roster.setMuted(this.resolvePeer(peer), muted)
+  }
+
   contacts (): ContactInfo[] {
     return this.roster.contacts().map(contactInfo)
   }
@@ -266,12 +238,20 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     return contactInfo(this.roster.get(peer) ?? { id: peer, devices: [peer], watched: false, contact: { since: Date.now(), view: 'full' } })
   }
 
+  /** Declines a request; whatever the requester sent meanwhile (held messages) goes with it. */
   async deny (peerOrRequest: PeerId | string): Promise<void> {
+    const key = peerOrRequest.toString()
+    const peer = this.contactRequests().incoming.find(r => r.peerId === key || r.requestId === key)?.peerId ?? key
     await this.contactsService.deny(peerOrRequest)
+    await this.chat.discardRequests(peer)
   }
 
   async cancel (peerOrRequest: PeerId | string): Promise<void> {
     await this.contactsService.cancel(peerOrRequest)
+  }
+
+  async removeContact (peer: PeerId | string): Promise<void> {
+    await this.contactsService.remove(this.resolvePeer(peer))
   }
 
   async block (peer: PeerId | string): Promise<void> {
@@ -310,7 +290,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** Queues a text for a contact (alias or peer id); resolves with its id once it is on disk. */
   async send (to: PeerId | string, text: string): Promise<string> {
-    return (await this.chat.send(this.resolvePeer(to), text)).id
+    const peer = this.resolvePeer(to)
+    // a text of nothing but white space would show as an empty message
+    if (typeof text === 'string' && text.trim() === '') throw new InvalidMessageError('empty')
+    return (await this.chat.send(peer, text)).id
   }
 
   /** The newest `limit` messages with a contact, both directions, oldest first. */
@@ -329,6 +312,34 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   typing (peer: PeerId | string): void {
     this.chat.typing(this.resolvePeer(peer))
+  }
+
+  async unread (): Promise<Record<string, number>> {
+    return await this.chat.unread()
+  }
+
+  undelivered (): ChatMessage[] {
+    return this.chat.undelivered()
+  }
+
+  async unsend (peer: PeerId | string, id: string): Promise<ChatMessage | undefined> {
+    return await this.chat.unsend(this.resolvePeer(peer), id)
+  }
+
+  async search (query: string, options?: SearchOptions): Promise<ChatMessage[]> {
+    return await this.chat.search(query, { ...options, peer: options?.peer == null ? undefined : this.resolvePeer(options.peer) })
+  }
+
+  async conversations (): Promise<string[]> {
+    return await this.chat.conversations()
+  }
+
+  readReceipts (): boolean {
+    return this.chat.getReadReceipts()
+  }
+
+  async setReadReceipts (on: boolean): Promise<void> {
+    await this.chat.setReadReceipts(on)
   }
 
   // ---- other formats ----
@@ -358,6 +369,14 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
    */
   async connect (target: string, timeoutMs = 10_000): Promise<void> {
     await connectTo(this.libp2p, target, timeoutMs)
+  }
+
+  connections (): ConnectionInfo[] {
+    return connections(this.libp2p)
+  }
+
+  backup (): BackupContents {
+    return backupOf(this.privateKey, this.roster.people(), this.roster.visibility())
   }
 
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */

@@ -60,6 +60,8 @@ export interface Person {
   watched: boolean
   /** When the user blocked them, while blocked. */
   blockedSince?: number
+  /** The user turned notifications about them off (their messages still arrive and are stored). */
+  muted?: boolean
 }
 
 export interface PersonChange {
@@ -130,7 +132,16 @@ export interface Roster extends TypedEventTarget<RosterEvents> {
    * caller's transaction and announced after it commits.
    */
   addContact: (peer: PeerId | string, options?: { alias?: string, tx?: Transaction }) => Promise<void>
+  /**
+   * Ends a contact (the consent protocol's unsubscribe, sent or received):
+   * neither side sees the other's presence any more. The name stays, so
+   * history still reads as theirs. With `tx`, staged into the caller's
+   * transaction. Returns false if `peer` was not a contact.
+   */
+  removeContact: (peer: PeerId | string, options?: { tx?: Transaction }) => Promise<boolean>
   setView: (peer: PeerId | string, view: PresenceViewLevel) => Promise<void>
+  /** Turns notifications about a person off or on (a client preference kept with the person). */
+  setMuted: (peer: PeerId | string, muted: boolean) => Promise<Person>
   /** Moves a contact between the contacts and the closer circle; what it sees changes at once. */
   setContainer: (peer: PeerId | string, container: ContactContainer) => Promise<void>
   /** Allows or denies one category to one contact (`default`: back to what its containers say). */

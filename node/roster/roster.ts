@@ -35,7 +35,7 @@ const copyContact = (c: ContactState): ContactState => ({
 const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : copyContact(p.contact) })
 
 /** A person with nothing left to remember is dropped from the roster. */
-const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null
+const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null || p.muted === true
 
 export class RosterService extends TypedEventEmitter<RosterEvents> implements Roster, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:roster'
@@ -174,6 +174,18 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
       }
       return next
     }, options.tx)
+  }
+
+  async removeContact (peer: PeerId | string, options: { tx?: Transaction } = {}): Promise<boolean> {
+    const id = peerIdString(peer)
+    const { changed } = await this.update(id, (before) => before?.contact == null ? before : { ...before, contact: undefined, watched: false }, options.tx)
+    return changed
+  }
+
+  async setMuted (peer: PeerId | string, muted: boolean): Promise<Person> {
+    const id = this.parse(peer, 'mute')
+    const { after } = await this.update(id, (before) => ({ ...(before ?? blank(id)), muted: muted ? true : undefined }))
+    return copy(after ?? blank(id))
   }
 
   async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {

@@ -232,9 +232,11 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     }
     expect(b.presence.get(a.peerId)?.note).toBe('after the block')
     expect(a.contacts().find(x => x.peerId === b.peerId.toString())?.blocked).toBe(false)
-    // B's message from the block run arrives now, and A can write back
-    await waitFor(async () => (await a.history(b.peerId)).some(m => m.text === 'are you there?' && m.direction === 'in' && m.receivedAt! > blockedAt),
-      'B\'s queued message to reach A after the unblock')
+    // what B sent while blocked is dropped for good: after the unblock B's node gets its receipt
+    // (it stops retrying), A never shows it; and A can write back
+    await waitFor(async () => (await b.history(a.peerId)).find(m => m.text === 'are you there?' && m.sentAt > blockedAt)?.state === 'delivered',
+      'B\'s message from the block run to be acknowledged after the unblock')
+    expect((await a.history(b.peerId)).some(m => m.text === 'are you there?' && m.receivedAt! > blockedAt)).toBe(false)
     const reply = await a.send(b.peerId, 'back again')
     await waitFor(async () => (await a.history(b.peerId)).find(m => m.id === reply)?.state === 'delivered', 'A\'s reply to be delivered')
   })

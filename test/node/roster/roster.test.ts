@@ -186,6 +186,34 @@ describe('changes', () => {
   })
 })
 
+describe('removing and muting', () => {
+  it('removing a contact keeps the name (history still reads as theirs) and stops watching', async () => {
+    await s.r.addContact(bob, { alias: 'bob' })
+    expect(await s.r.removeContact(bob)).toBe(true)
+    expect(s.r.get(bob)).toMatchObject({ alias: 'bob', watched: false })
+    expect(s.r.get(bob)?.contact).toBeUndefined()
+    expect(s.r.isContact(bob)).toBe(false)
+    expect(s.r.watchList()).toEqual([])
+    expect(s.changes.at(-1)?.people[0]).toMatchObject({ id: bob, before: { contact: { view: 'full' } }, after: { alias: 'bob' } })
+    expect(await s.r.removeContact(bob)).toBe(false)
+    expect(await s.r.removeContact(carol)).toBe(false)
+  })
+
+  it('a mute is kept with the person, across a reload, and announced as a change', async () => {
+    await s.r.addContact(bob)
+    await s.r.setMuted(bob, true)
+    expect(s.r.get(bob)?.muted).toBe(true)
+    const again = await setup(s.ds, s.key)
+    expect(again.r.get(bob)?.muted).toBe(true)
+    await again.r.setMuted(bob, false)
+    expect(again.r.get(bob)?.muted).toBeUndefined()
+    expect(again.changes).toHaveLength(1)
+    // muting someone unknown remembers them for it
+    await again.r.setMuted(carol, true)
+    expect(again.r.get(carol)).toMatchObject({ muted: true, watched: false })
+  })
+})
+
 describe('changes made at the same time', () => {
   it('a block and a view change together: both land', async () => {
     await s.r.addContact(bob)

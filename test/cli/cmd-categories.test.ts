@@ -4,10 +4,12 @@
  * prompt uses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describeCategory, parseCategory, parseTime } from '../../cli/category-commands.js'
-import { runLine } from '../../cli/commands.js'
+import { describeCategory, parseCategory, parseTime } from '../../cli/cmd-categories.js'
+import { QUIT, runLine } from '../../cli/commands.js'
 import { describeError } from '../../cli/errors.js'
+import { Names } from '../../cli/names.js'
 import { painter } from '../../cli/style.js'
+import type { Api } from '../../cli/api.js'
 import { cleanupHomes, makeContacts, startNode, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
@@ -41,7 +43,7 @@ describe('parsing', () => {
   })
 
   it('shows values on one line, with no control character of the network getting through', () => {
-    expect(describeCategory({ kind: 'note', text: 'hi\u001b[2Jthere' })).toBe('hi?[2Jthere')
+    expect(describeCategory({ kind: 'note', text: 'hi\u001b[2Jthere' })).toBe('hi\\x1b[2Jthere')
     expect(describeCategory({ kind: 'state', availability: 'busy', source: 'manual' })).toBe('busy (set by hand)')
     expect(describeCategory({ kind: 'capabilities', mobility: 'fixed', features: ['chat'] })).toBe('(fixed) chat')
     expect(describeCategory({ kind: 'app', namespace: 'a.b', data: Uint8Array.from([0x68, 0x69]) })).toBe('2 bytes: "hi"')
@@ -50,10 +52,11 @@ describe('parsing', () => {
 
 describe('the commands against two nodes', () => {
   let alice: PresenceNode, bob: PresenceNode
-  const ctx = (node: PresenceNode): Parameters<typeof runLine>[0] => ({ node, paint: painter(false), unread: new Map() })
   const run = async (node: PresenceNode, line: string): Promise<string> => {
+    const api = node as unknown as Api
     try {
-      return ((await runLine(ctx(node), line)) as string[]).join('\n')
+      const out = await runLine({ node: api, names: await Names.load(api), paint: painter(false), now: Date.now(), self: node.peerId.toString() }, line)
+      return out === QUIT ? 'quit' : out.lines.join('\n')
     } catch (err) {
       return `error: ${describeError(err)}`
     }

@@ -1,21 +1,19 @@
 /**
- * Interactive commands of enhanced presence: set and show categories, choose
- * the containers each goes to, move contacts between containers, per-contact
- * rules, what a contact sees, and asking a contact for one category. Each
- * parses its words and calls the node API (commands.ts merges the table).
+ * Commands of enhanced presence: set and show categories, choose the
+ * containers each goes to, move contacts between containers, per-contact
+ * rules, what a contact sees, and asking a contact for one category. What
+ * others published is shown through safe(), like everything else.
  */
 import { ACTIVITIES, BUILTIN_CATEGORIES, CONTACT_CONTAINERS, CONTAINERS, FREE_BUSY, MOBILITIES } from '../node/index.js'
+import { BadArguments, lines, peerArg } from './command.js'
+import { withDeadline, lookupTime } from './cmd-presence.js'
 import { UsageError } from './errors.js'
-import { clock, label } from './format.js'
-import type { Command } from './commands.js'
-import type { ActivityToken, Category, Container, ContactContainer, PresenceNodeApi as PresenceNode } from '../node/index.js'
+import { stamp } from './format.js'
+import { safe } from './safe-text.js'
+import type { CommandSpec } from './command.js'
+import type { ActivityToken, Category, Container, ContactContainer } from '../node/index.js'
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu
-/** Text from the network shown on a terminal: control characters as `?`, so no escape sequence gets through. */
-const printable = (s: string): string => s.replace(CONTROL, '?')
-
-const nameOf = (node: PresenceNode, peerId: string): string => label({ peerId, alias: node.person(peerId)?.alias })
+const printable = safe
 
 /** `key=value` words (value may be quoted: name="Alice Anders"). */
 function fields (text: string, allowed: readonly string[], usage: string): Record<string, string> {
@@ -43,10 +41,8 @@ export function parseTime (s: string, now: number = Date.now()): number {
   throw new UsageError(`not a time: ${s} (HH:MM, +30m, +2h or 2027-01-15T14:00)`)
 }
 
-const when = (t: number): string => {
-  const d = new Date(t)
-  return d.toDateString() === new Date().toDateString() ? clock(t).slice(0, 5) : d.toLocaleString()
-}
+/** The one time format of the CLI. */
+const when = (t: number): string => stamp(t)
 
 /** One line for a category's value. */
 export function describeCategory (c: Category): string {
@@ -58,8 +54,10 @@ export function describeCategory (c: Category): string {
     case 'capabilities': return `${c.description != null ? `${printable(c.description)} ` : ''}${c.mobility != null ? `(${c.mobility}) ` : ''}${c.features.length === 0 ? 'no features' : c.features.join(', ')}`
     case 'calendar': return `${c.freeBusy}${c.until != null ? ` until ${when(c.until)}` : ''}${c.nextFree != null ? `, next free ${when(c.nextFree)}` : ''}`
     case 'app': {
-      const text = new TextDecoder('utf-8', { fatal: false }).decode(c.data)
-      return `${c.data.byteLength} bytes: ${JSON.stringify(printable(text))}`
+      // through the control socket the bytes arrive as base64
+      const data: Uint8Array = typeof c.data === 'string' ? Buffer.from(c.data, 'base64') : c.data
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(data)
+      return `${data.byteLength} bytes: ${JSON.stringify(printable(text))}`
     }
   }
 }
@@ -118,7 +116,7 @@ export function parseCategory (key: string, rest: string, current?: Category, no
 }
 
 function containersArg (arg: string | undefined): Container[] | undefined {
-  if (arg == null) throw new UsageError(`usage: /publish <category> <${CONTAINERS.join('|')}>[,…] | nobody | default`)
+  if (arg == null) throw new BadArguments()
   if (arg === 'default') return undefined
   if (arg === 'nobody') return []
   const list = arg.split(',')
@@ -126,109 +124,123 @@ function containersArg (arg: string | undefined): Container[] | undefined {
   return list as Container[]
 }
 
-export const categoryCommands: Record<string, Command> = {
-  categories: {
-    usage: '/categories',
+const CONTAINERS_USAGE = `<${CONTAINERS.join('|')}>[,…]|nobody|default`
+
+export const categoryCommands: CommandSpec[] = [
+  {
+    name: 'categories',
     help: 'your presence categories: what each says and who it goes to',
-    run: async ({ node }) => {
-      const self = node.state()
-      const lines = [`  ${'state'.padEnd(24)} ${describeCategory(self)}  → everyone who sees you`]
-      for (const c of node.categories()) {
+    run: async (ctx) => {
+      const state = await ctx.node.state()
+      const own = await ctx.node.categories()
+      const out = [`  ${'state'.padEnd(24)} ${describeCategory(state)}  → everyone who sees you`]
+      for (const c of own) {
         const to = c.containers.length === 0 ? 'nobody (but contacts you allow)' : c.containers.join(', ')
-        lines.push(`  ${c.key.padEnd(24)} ${c.value == null ? '(not set)' : describeCategory(c.value)}  → ${to}${c.chosen ? '' : ' (default)'}`)
+        out.push(`  ${safe(c.key).padEnd(24)} ${c.value == null ? '(not set)' : describeCategory(c.value)}  → ${to}${c.chosen ? '' : ' (default)'}`)
       }
-      return lines
+      return lines({ state, categories: own }, ...out)
     }
   },
-  set: {
-    usage: '/set <category> <value…>',
-    help: `set a category (${BUILTIN_CATEGORIES.filter(k => k !== 'state').join(', ')}, app:<name>); /set with no value for the forms`,
-    run: async ({ node }, args, rest) => {
+  {
+    name: 'set',
+    args: '<category> <value...>',
+    help: `set a category (${BUILTIN_CATEGORIES.filter(k => k !== 'state').join(', ')}, app:<name>); /set alone shows the forms`,
+    run: async (ctx, { args, rest }) => {
       const [key] = args
       if (key == null) throw new UsageError(SET_USAGE)
-      const current = node.categories().find(c => c.key === key)?.value
-      const category = parseCategory(key, rest.slice(key.length).trim(), current)
-      await node.setCategory(category)
-      return [`${key}: ${describeCategory(category)}`]
+      const current = (await ctx.node.categories()).find(c => c.key === key)?.value
+      const category = parseCategory(key, rest.trim().slice(key.length).trim(), current)
+      await ctx.node.setCategory(category)
+      return lines(category, `${safe(key)}: ${describeCategory(category)}`)
     }
   },
-  clear: {
-    usage: '/clear <category>',
+  {
+    name: 'clear',
+    args: '<category>',
     help: 'clear a category you set',
-    run: async ({ node }, args) => {
-      if (args[0] == null) throw new UsageError('usage: /clear <category>')
-      return [await node.clearCategory(args[0]) ? `cleared ${args[0]}` : `${args[0]} was not set`]
+    run: async (ctx, { args }) => {
+      if (args[0] == null) throw new BadArguments()
+      const cleared = await ctx.node.clearCategory(args[0])
+      return lines({ cleared }, cleared ? `cleared ${safe(args[0])}` : `${safe(args[0])} was not set`)
     }
   },
-  publish: {
-    usage: '/publish <category> <containers>',
+  {
+    name: 'publish',
+    args: `<category> ${CONTAINERS_USAGE}`,
     help: 'who a category goes to: public, contacts, close (comma-separated), nobody, or default',
-    run: async ({ node }, args) => {
+    run: async (ctx, { args }) => {
       const [key, arg] = args
-      if (key == null) throw new UsageError(`usage: /publish <category> <${CONTAINERS.join('|')}>[,…] | nobody | default`)
-      await node.publishCategory(key, containersArg(arg))
-      const now = node.categories().find(c => c.key === key)
-      return [`${key} goes to ${now == null || now.containers.length === 0 ? 'nobody' : now.containers.join(', ')}`]
+      if (key == null) throw new BadArguments()
+      await ctx.node.publishCategory(key, containersArg(arg))
+      const now = (await ctx.node.categories()).find(c => c.key === key)
+      const to = now == null || now.containers.length === 0 ? 'nobody' : now.containers.join(', ')
+      return lines({ category: key, containers: now?.containers ?? [] }, `${safe(key)} goes to ${to}`)
     }
   },
-  container: {
-    usage: `/container <alias|peer id> <${CONTACT_CONTAINERS.join('|')}>`,
+  {
+    name: 'container',
+    args: `<name> <${CONTACT_CONTAINERS.join('|')}>`,
     help: 'move a contact into your closer circle or back; it applies at once',
-    run: async ({ node }, args) => {
+    run: async (ctx, { args }) => {
       const [who, container] = args
-      if (who == null || !(CONTACT_CONTAINERS as readonly string[]).includes(container)) throw new UsageError(`usage: /container <alias|peer id> <${CONTACT_CONTAINERS.join('|')}>`)
-      const peer = node.resolvePeer(who)
-      await node.setContainer(peer, container as ContactContainer)
-      return [`${nameOf(node, peer)} is in ${container === 'close' ? 'your closer circle' : 'your contacts'}`]
+      if (!(CONTACT_CONTAINERS as readonly string[]).includes(container)) throw new BadArguments()
+      const peer = await peerArg(ctx, who)
+      await ctx.node.setContainer(peer, container as ContactContainer)
+      return lines({ peerId: peer, container }, `${ctx.names.of(peer)} is in ${container === 'close' ? 'your closer circle' : 'your contacts'}`)
     }
   },
-  rule: {
-    usage: '/rule <alias|peer id> <category> allow|deny|default',
+  {
+    name: 'rule',
+    args: '<name> <category> allow|deny|default',
     help: 'show (allow) or hide (deny) one category to one contact whatever its container says',
-    run: async ({ node }, args) => {
+    run: async (ctx, { args }) => {
       const [who, key, rule] = args
-      if (who == null || key == null || !['allow', 'deny', 'default'].includes(rule)) throw new UsageError('usage: /rule <alias|peer id> <category> allow|deny|default')
-      const peer = node.resolvePeer(who)
-      await node.setCategoryRule(peer, key, rule as 'allow' | 'deny' | 'default')
-      return [`${nameOf(node, peer)}: ${key} ${rule === 'default' ? 'as its containers say' : rule === 'allow' ? 'shown' : 'hidden'}`]
+      if (key == null || !['allow', 'deny', 'default'].includes(rule)) throw new BadArguments()
+      const peer = await peerArg(ctx, who)
+      await ctx.node.setCategoryRule(peer, key, rule as 'allow' | 'deny' | 'default')
+      return lines({ peerId: peer, category: key, rule }, `${ctx.names.of(peer)}: ${safe(key)} ${rule === 'default' ? 'as its containers say' : rule === 'allow' ? 'shown' : 'hidden'}`)
     }
   },
-  sees: {
-    usage: '/sees <alias|peer id>',
+  {
+    name: 'sees',
+    args: '<name>',
     help: 'what a given contact (or stranger) sees of you, and why',
-    run: async ({ node }, args) => {
-      if (args[0] == null) throw new UsageError('usage: /sees <alias|peer id>')
-      const peer = node.resolvePeer(args[0])
-      const seen = node.seenBy(peer)
-      if (!seen.sees) return [`${nameOf(node, peer)} sees nothing of you (you look offline to them)`]
+    run: async (ctx, { args }) => {
+      const peer = await peerArg(ctx, args[0])
+      const seen = await ctx.node.seenBy(peer)
+      const name = ctx.names.of(peer)
+      if (!seen.sees) return lines(seen, `${name} sees nothing of you (you look offline to them)`)
       const why: Record<string, string> = { state: 'everyone who sees you', container: 'container', allowed: 'allowed for them', denied: 'denied for them', 'not-published': 'not in their containers' }
-      return [
-        `${nameOf(node, peer)} is in ${seen.containers.length === 0 ? 'no container (status only)' : seen.containers.join(', ')}:`,
-        ...seen.categories.map(c => `  ${c.visible ? '✓' : '✗'} ${c.key.padEnd(24)} ${c.visible && c.value != null ? describeCategory(c.value) : ''}  (${c.why === 'container' && 'via' in c ? `via ${c.via ?? ''}` : why[c.why] ?? c.why})`)
-      ]
+      return lines(seen,
+        `${name} is in ${seen.containers.length === 0 ? 'no container (status only)' : seen.containers.join(', ')}:`,
+        ...seen.categories.map(c => `  ${c.visible ? '✓' : '✗'} ${safe(c.key).padEnd(24)} ${c.visible && c.value != null ? describeCategory(c.value) : ''}  (${c.why === 'container' && 'via' in c ? `via ${c.via ?? ''}` : why[c.why] ?? c.why})`))
     }
   },
-  show: {
-    usage: '/show <alias|peer id>',
+  {
+    name: 'show',
+    args: '<name>',
     help: 'every category you see of someone you watch',
-    run: async ({ node }, args) => {
-      if (args[0] == null) throw new UsageError('usage: /show <alias|peer id>')
-      const peer = node.resolvePeer(args[0])
-      const view = node.presenceOf(peer)
+    run: async (ctx, { args }) => {
+      const peer = await peerArg(ctx, args[0])
+      const view = await ctx.node.presenceOf(peer)
+      const name = ctx.names.of(peer)
       const categories = Object.entries(view?.categories ?? {})
-      if (categories.length === 0) return [`${nameOf(node, peer)}: ${view?.status ?? 'not watched'}, nothing more to see`]
-      return [`${nameOf(node, peer)}:`, ...categories.map(([key, c]) => `  ${key.padEnd(24)} ${describeCategory(c)}`)]
+      if (categories.length === 0) return lines(view ?? null, `${name}: ${view?.status ?? 'not watched'}, nothing more to see`)
+      return lines(view, `${name}:`, ...categories.map(([key, c]) => `  ${safe(key).padEnd(24)} ${describeCategory(c)}`))
     }
   },
-  query: {
-    usage: '/query <alias|peer id> <category>',
-    help: 'ask someone for one category once, without watching them',
-    run: async ({ node }, args) => {
+  {
+    name: 'query',
+    args: '<name> <category> [seconds]',
+    help: 'ask someone for one category once, without watching them (gives up after 20 s or the seconds given)',
+    slow: ({ args }) => `asking ${args[0] ?? '…'} for ${args[1] ?? '…'}`,
+    run: async (ctx, { args }) => {
       const [who, key] = args
-      if (who == null || key == null) throw new UsageError('usage: /query <alias|peer id> <category>')
-      const peer = node.resolvePeer(who)
-      const answer = await node.queryCategory(peer, key)
-      return [`${nameOf(node, peer)} ${key}: ${answer.category == null ? 'nothing you can see' : describeCategory(answer.category)}`]
+      if (key == null) throw new BadArguments()
+      const peer = await peerArg(ctx, who)
+      const name = ctx.names.of(peer)
+      const answer = await withDeadline(`asking ${name} for ${safe(key)}`, lookupTime(args[2]), async (o) => await ctx.node.queryCategory(peer, key, o))
+      return lines(answer, `${name} ${safe(key)}: ${answer.category == null ? 'nothing you can see' : describeCategory(answer.category)}`)
     }
   }
-}
+]
