@@ -26,6 +26,8 @@ class DhtModeService implements Startable {
   readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
   private readonly log: Logger
   private started = false
+  /** The switch under way: switches run one at a time, each to the mode wanted when it runs. */
+  private applying: Promise<void> = Promise.resolve()
 
   constructor (private readonly components: DhtModeComponents, private readonly init: DhtModeInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:dht-mode')
@@ -45,19 +47,30 @@ class DhtModeService implements Startable {
     await this.apply()
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.started = false
+    await this.applying
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
     if (evt.detail.visibility != null) evt.detail.waitUntil(this.apply())
   }
 
+  /**
+   * Brings the DHT's mode in line with the visibility. Serialised: a switch
+   * still running when the visibility changes again would otherwise finish
+   * after the newer one and leave the mode of the older visibility.
+   */
   private async apply (): Promise<void> {
-    const want = this.components.roster.visibility().mode === 'public' && this.init.clientOnly !== true ? 'server' : 'client'
-    if (this.components.dht.getMode() === want) return
-    await this.components.dht.setMode(want).catch((err: unknown) => { this.log.error('could not switch the DHT to %s mode - %e', want, err) })
+    const next = this.applying.then(async () => {
+      if (!this.started) return
+      const want = this.components.roster.visibility().mode === 'public' && this.init.clientOnly !== true ? 'server' : 'client'
+      if (this.components.dht.getMode() === want) return
+      await this.components.dht.setMode(want).catch((err: unknown) => { this.log.error('could not switch the DHT to %s mode - %e', want, err) })
+    })
+    this.applying = next
+    await next
   }
 }
 
