@@ -75,7 +75,9 @@ const WORDING: Record<string, Wording> = {
   PeerNotFoundError: (e) => `${e.peer ?? 'the peer'} was not found: not online, or not reachable from here`,
   TimeoutError: () => 'no answer in time: not online, or not reachable from here',
   AbortError: () => 'no answer in time: not online, or not reachable from here',
-  PresenceFieldError: asIs,
+  PresenceFieldError: (e) => e.problem === 'too-long'
+    ? `a ${e.field} holds at most ${count(e.limit)} characters`
+    : `${e.field} must be one of ${Array.isArray(e.allowed) ? e.allowed.join(', ') : 'the known values'}`,
   AlreadyRunningError: (e) => `a node is already running on ${e.home}${e.pid != null ? ` (pid ${e.pid})` : ''}${e.pid == null ? ' (its datastore is in use)' : ''}`,
   IdentityError: asIs,
   ConfigError: asIs,

@@ -72,8 +72,21 @@ export interface PresenceUpdate {
   activity?: string
 }
 
+/** The field of a presence update that breaks a rule; wording for people is the caller's (cli/errors.ts). */
+export type PresenceField = 'status' | 'note' | 'activity'
+export type PresenceFieldProblem = 'unknown-value' | 'too-long'
+
+/**
+ * A presence update a user supplied breaks a rule: `field` is the first one
+ * wrong, `problem` what is wrong with it, `limit` the most characters it may
+ * hold (too-long), `allowed` the values it may take (unknown-value).
+ */
 export class PresenceFieldError extends Error {
-  override name = 'PresenceFieldError'
+  static override name = 'PresenceFieldError'
+  constructor (readonly field: PresenceField, readonly problem: PresenceFieldProblem, readonly limit?: number, readonly allowed?: readonly string[]) {
+    super(`presence ${field}: ${problem}${limit != null ? ` (limit ${limit})` : ''}`)
+    this.name = 'PresenceFieldError'
+  }
 }
 
 function codePoints (s: string): number {
@@ -85,13 +98,13 @@ function codePoints (s: string): number {
 /** Throws PresenceFieldError naming the first field a user-supplied update gets wrong. */
 export function checkPresenceUpdate (update: PresenceUpdate): void {
   if (!isPresenceStatus(update.status)) {
-    throw new PresenceFieldError(`status must be one of ${STATUSES.join(', ')}`)
+    throw new PresenceFieldError('status', 'unknown-value', undefined, STATUSES)
   }
   if (update.note != null && codePoints(update.note) > MAX_NOTE_CHARS) {
-    throw new PresenceFieldError(`note is longer than ${MAX_NOTE_CHARS} characters`)
+    throw new PresenceFieldError('note', 'too-long', MAX_NOTE_CHARS)
   }
   if (update.activity != null && codePoints(update.activity) > MAX_ACTIVITY_CHARS) {
-    throw new PresenceFieldError(`activity is longer than ${MAX_ACTIVITY_CHARS} characters`)
+    throw new PresenceFieldError('activity', 'too-long', MAX_ACTIVITY_CHARS)
   }
 }
 

@@ -79,6 +79,8 @@ describe('errors and the prompt', () => {
     expect(describeError({ name: 'NotAContactError', peer: BOB }, (p) => p === BOB ? 'bob' : p)).toBe('bob is not a contact')
     expect(describeError({ name: 'PeerUnreachableError', peer: ANN })).toBe('…spiAgFak is unreachable')
     expect(describeError(new Error('two\nlines'))).toBe('unexpected error: two')
+    expect(describeError({ name: 'PresenceFieldError', field: 'status', problem: 'unknown-value', allowed: ['online', 'away'] })).toBe('status must be one of online, away')
+    expect(describeError({ name: 'PresenceFieldError', field: 'note', problem: 'too-long', limit: 280 })).toBe('a note holds at most 280 characters')
     expect(exitCodeOf({ name: 'UsageError' })).toBe(2)
     expect(exitCodeOf({ name: 'NoRunningNodeError' })).toBe(3)
     expect(exitCodeOf({ name: 'ListenError' })).toBe(4)
