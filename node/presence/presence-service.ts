@@ -65,6 +65,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly maxClockSkewMs: number
   private readonly goodbyeTimeoutMs: number
   private audiences: Audience[] = []
+  /**
+   * Counts changes of who sees what (roster changes, where this node's
+   * categories are published); `audiencesAt` is the count `audiences` was
+   * computed at. An announcement that finds them apart checks its audiences
+   * against the roster before it sends (audiencesNow).
+   */
+  private changes = 0
+  private audiencesAt = 0
   /** Topics this node is subscribed to. */
   private readonly subscribed = new Set<string>()
   private afterStarted = false
@@ -145,20 +153,22 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   async stop (): Promise<void> {
     const { pubsub } = this.components
+    // nothing is followed or announced from here on; what is under way ends at its next step
+    this.afterStarted = false
+    this.started = false
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.direct.stop()
     this.stopTimers()
     this.me.stop()
+    await this.following
+    await this.announcing
+    // only now: a roster change under way could have watched or subscribed again
     this.watched.stop()
     for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
     this.audiences = []
-    await this.announcing
-    await this.following
     await this.watched.settled()
-    this.afterStarted = false
-    this.started = false
     this.me.leaving = false
   }
 
@@ -198,11 +208,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const keys = this.own.keys().join()
     const staged = stage()
     // the categories that exist decide what each audience sees: recompute the audiences only when they changed
-    const announced = this.own.keys().join() === keys ? this.announce() : this.refresh()
+    const same = this.own.keys().join() === keys
+    if (!same) this.changes++
+    const announced = same ? this.announce() : this.refresh()
     try {
       await staged.commit()
     } catch (err) {
       staged.revert()
+      this.changes++
       announced.catch(() => {})
       await this.refresh()
       throw err
@@ -224,18 +237,22 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   async setCategory (category: Category): Promise<void> {
     await this.own.set(category)
+    this.changes++
     await this.refresh()
   }
 
   async clearCategory (key: string): Promise<boolean> {
     if (!isCategoryKey(key) || key === 'state') throw new InvalidCategoryError(key, 'key', key === 'state' ? 'not-settable' : 'unknown-value')
     const cleared = await this.own.clear(key)
-    if (cleared) await this.refresh()
+    if (!cleared) return false
+    this.changes++
+    await this.refresh()
     return cleared
   }
 
   async publishCategory (key: string, containers: Container[] | undefined): Promise<void> {
     await this.own.publish(key as CategoryKey, containers)
+    this.changes++
     await this.refresh()
   }
 
@@ -280,6 +297,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   // ---- following the roster ----
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    this.changes++
     evt.detail.waitUntil(this.followRoster())
   }
 
@@ -302,12 +320,16 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private async followRoster (announceAll = false): Promise<void> {
     const next = this.following.then(async () => {
       if (!this.afterStarted) return
+      const at = this.changes
       const after = audiencesOf(this.components.roster, this.components.peerId, this.publication())
       const goodbye = this.audiences.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
       const changed = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
       if (goodbye.length > 0) await this.announce(goodbye, true)
+      if (!this.afterStarted) return
       this.audiences = after
+      this.audiencesAt = at
       await this.syncWatched()
+      if (!this.afterStarted) return
       this.syncSubscriptions()
       this.direct.listen(this.watched.heardOnPairChannel())
       if (announceAll) await this.announce()
@@ -350,12 +372,15 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await next
   }
 
-  private async announceNow (audiences: Audience[], goodbye: boolean): Promise<void> {
+  private async announceNow (to: Audience[], farewell: boolean): Promise<void> {
     if (!this.started) return
     // appearing offline shows exactly what a goodbye shows
-    goodbye ||= this.state().availability === 'offline'
+    const goodbye = farewell || this.state().availability === 'offline'
     const announcement = await this.me.announcement(Date.now(), goodbye, this.ttlMs)
+    if (!this.started) return
     if (!this.me.leaving) this.last = announcement
+    // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now
+    const audiences = farewell ? to : this.audiencesNow(to)
     const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log)
     // a `self` event when what this node shows of itself changed (by hand, by a client, or automatic away)
     const self = this.me.changedSelf()
@@ -366,6 +391,23 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: announcement.legacyEnvelope(publicAudience.categories) } })
     }
     await delivered
+  }
+
+  /**
+   * `audiences` less those that no longer see this node, or see other
+   * categories now: who sees what changed after they were computed (the
+   * roster, while the seqs were reserved, or before the roster's change was
+   * followed). A block or a removal is never answered with a fresh record;
+   * following the roster then says goodbye, and announces to whoever sees
+   * other categories.
+   */
+  private audiencesNow (audiences: Audience[]): Audience[] {
+    if (this.changes === this.audiencesAt) return audiences
+    const now = new Map(audiencesOf(this.components.roster, this.components.peerId, this.publication()).map(a => [a.id, a]))
+    return audiences.filter(a => {
+      const current = now.get(a.id)
+      return current != null && sameAudience(a, current)
+    })
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {

@@ -1,0 +1,261 @@
+/**
+ * The presence service with stubbed components (a real roster on an
+ * in-memory datastore, a pubsub and a direct path that record what they are
+ * given): what an announcement under way does when the roster changes, and
+ * what is left after stop.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MemoryDatastore } from 'datastore-core'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { presence } from '../../../node/presence/index.js'
+import { roster, RosterStore } from '../../../node/roster/index.js'
+import { openPairMessage, parseInner } from '../../../protocol/category-bundle.js'
+import { openPresenceNow } from '../../../protocol/presence-record.js'
+import { waitFor } from '../../helpers.js'
+import type { PairMessage } from '../../../protocol/category-bundle.js'
+import type { PresenceNotify } from '../../../node/notify/index.js'
+import type { PresenceService } from '../../../node/presence/index.js'
+import type { Roster } from '../../../node/roster/index.js'
+import type { PeerId, Startable } from '@libp2p/interface'
+
+/** A datastore whose batches wait while `closed` (the disk under a slow write). */
+class GatedDatastore extends MemoryDatastore {
+  private gate?: Promise<void>
+  private open?: () => void
+
+  close (): void {
+    this.gate = new Promise(resolve => { this.open = resolve })
+  }
+
+  release (): void {
+    this.open?.()
+    this.gate = undefined
+  }
+
+  /** Batches committed since the last count (a failed one does not count). */
+  batches = 0
+  /** Set: every batch fails with it. */
+  failWith?: Error
+
+  override batch (): ReturnType<MemoryDatastore['batch']> {
+    const b = super.batch()
+    const commit = b.commit.bind(b)
+    b.commit = async () => {
+      await this.gate
+      if (this.failWith != null) throw this.failWith
+      await commit()
+      this.batches++
+    }
+    return b
+  }
+}
+
+/** What gossipsub is asked to do, and who it says subscribes (every contact, to its pair topic). */
+class StubPubsub extends TypedEventEmitter<any> {
+  readonly published: Array<{ topic: string, data: Uint8Array }> = []
+  readonly subscribed = new Set<string>()
+  readonly topicValidators = new Map<string, unknown>()
+  subscribers: (topic: string) => PeerId[] = () => []
+  publish = async (topic: string, data: Uint8Array): Promise<{ recipients: PeerId[] }> => {
+    this.published.push({ topic, data })
+    return { recipients: [] }
+  }
+
+  subscribe = (topic: string): void => { this.subscribed.add(topic) }
+  unsubscribe = (topic: string): void => { this.subscribed.delete(topic) }
+  getSubscribers = (topic: string): PeerId[] => this.subscribers(topic)
+}
+
+/** A direct path with a live stream to every contact the roster lets see us (as node/notify decides). */
+class StubNotify extends TypedEventEmitter<any> {
+  readonly sent: Array<{ peer: string, bytes: Uint8Array }> = []
+  listening: string[] = []
+  constructor (private readonly roster: Roster) { super() }
+  send = (peer: string, bytes: Uint8Array): boolean => {
+    if (!this.roster.canSee(peer)) return false
+    this.sent.push({ peer, bytes })
+    return true
+  }
+
+  listen = (presentities: Iterable<string>): void => { this.listening = [...presentities] }
+  watchers = (): string[] => []
+  subscriptions = (): string[] => []
+  getStats = (): any => ({})
+}
+
+interface Setup {
+  service: PresenceService & Startable
+  roster: Roster & Startable
+  pubsub: StubPubsub
+  notify: StubNotify
+  datastore: GatedDatastore
+  self: PeerId
+}
+
+const running: Setup[] = []
+
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const s of running.splice(0)) {
+    s.datastore.release()
+    await s.service.stop()
+  }
+})
+
+async function setup (datastore = new GatedDatastore()): Promise<Setup> {
+  const key = await generateKeyPair('Ed25519')
+  const self = peerIdFromPrivateKey(key)
+  const logger = defaultLogger()
+  // the roster keeps its own records: only presence's writes are held up
+  const rosterStore = new MemoryDatastore()
+  const connectionManager = { closeConnections: async () => {}, openConnection: async () => {} }
+  const r = roster({ store: await RosterStore.open(rosterStore) })({ peerId: self, privateKey: key, datastore: rosterStore, logger, connectionManager } as any) as Roster & Startable
+  await r.start()
+  const pubsub = new StubPubsub()
+  const notify = new StubNotify(r)
+  const service = presence({ awayAfterMs: 60_000 })({ peerId: self, privateKey: key, datastore, logger, pubsub: pubsub as any, roster: r, presenceNotify: notify as unknown as PresenceNotify }) as PresenceService & Startable
+  await service.start()
+  await service.afterStart?.()
+  const s = { service, roster: r, pubsub, notify, datastore, self }
+  running.push(s)
+  return s
+}
+
+/** `peers` subscribe to their pair topics with this node (and stay subscribed whatever the roster says of them). */
+function subscribe (s: Setup, peers: string[]): void {
+  const byTopic = new Map(peers.map(p => [s.roster.keysFor(p).topic, p]))
+  s.pubsub.subscribers = topic => byTopic.has(topic) ? [peerIdFromString(byTopic.get(topic) ?? '')] : []
+}
+
+const newPeer = async (): Promise<string> => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+
+function peerIdFromString (id: string): PeerId {
+  return { toString: () => id, equals: (o: any) => o?.toString() === id } as unknown as PeerId
+}
+
+/** Everything `peer` was sent, by either path, after the first `skip.published` gossip messages and `skip.sent` stream messages, opened as it would open it. */
+function sentTo (s: Setup, peer: string, skip = { published: 0, sent: 0 }): Array<PairMessage | undefined> {
+  const keys = s.roster.keysFor(peer)
+  return [
+    ...s.pubsub.published.slice(skip.published).filter(m => m.topic === keys.topic).map(m => openPairMessage(keys.presence, keys.topic, m.data)),
+    ...s.notify.sent.slice(skip.sent).filter(m => m.peer === peer).map(m => parseInner(m.bytes))
+  ]
+}
+
+/** The status and note of what `peer` was sent (as sentTo). */
+function shownTo (s: Setup, peer: string, skip = { published: 0, sent: 0 }): Array<{ status: string, note?: string }> {
+  return sentTo(s, peer, skip).map(m => {
+    if (m?.version !== 1) throw new Error(`expected a version 1 record, got ${JSON.stringify(m)}`)
+    const res = openPresenceNow(m.envelope, { now: Date.now(), expectedPresentity: s.self })
+    if (!res.ok) throw new Error(`the record does not open: ${res.reason}`)
+    return { status: res.presence.status, note: res.presence.note }
+  })
+}
+
+describe('an announcement under way when the roster changes', () => {
+  it('reaches no contact blocked, removed or out of view meanwhile: they get their goodbye and nothing else', async () => {
+    const s = await setup()
+    const [blocked, removed, hidden, stays] = await Promise.all([newPeer(), newPeer(), newPeer(), newPeer()])
+    subscribe(s, [blocked, removed, hidden, stays])
+    for (const c of [blocked, removed, hidden, stays]) await s.roster.addContact(c)
+    await s.roster.setView(hidden, 'full')
+    const before = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+
+    // the seq passes the ceiling on disk (the clock jumped): the announcement waits for the write
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 20 * 60_000)
+    s.datastore.close()
+    const changed = s.service.setPresence({ status: 'busy', note: 'secret plans' })
+    // meanwhile: one contact blocked, one removed, one sees the status alone now
+    let committed = 0
+    s.roster.addEventListener('roster:change', () => { committed++ })
+    const rosterChanges = [s.roster.block(blocked), s.roster.removeContact(removed), s.roster.setView(hidden, 'status')]
+    await waitFor(() => committed === 3, 'the roster to commit the three changes')
+    s.datastore.release()
+    await Promise.all([changed, ...rosterChanges])
+
+    for (const gone of [blocked, removed]) {
+      expect(shownTo(s, gone, before)).toEqual([{ status: 'offline', note: undefined }])
+    }
+    // the status view never gets the note, neither directly nor by gossip
+    const toHidden = shownTo(s, hidden, before)
+    expect(toHidden.length).toBeGreaterThan(0)
+    expect(toHidden.every(r => r.note == null)).toBe(true)
+    expect(toHidden.at(-1)).toEqual({ status: 'busy', note: undefined })
+    expect(shownTo(s, stays, before).at(-1)).toEqual({ status: 'busy', note: 'secret plans' })
+  })
+})
+
+describe('stop', () => {
+  it('leaves no listener, validator, subscription or timer, also when a roster change was under way', async () => {
+    const s = await setup()
+    const [a, b] = await Promise.all([newPeer(), newPeer()])
+    await s.roster.addContact(a)
+    expect(s.pubsub.subscribed.size).toBeGreaterThan(0)
+
+    // a roster change that is still being followed when stop begins (its goodbye waits for the disk)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 20 * 60_000)
+    s.datastore.close()
+    let committed = false
+    s.roster.addEventListener('roster:change', () => { committed = true })
+    const blocking = s.roster.block(a)
+    await waitFor(() => committed, 'the block to commit')
+    const stopping = s.service.stop()
+    s.datastore.release()
+    await Promise.all([stopping, blocking])
+    running.splice(running.indexOf(s), 1)
+
+    expect(s.pubsub.topicValidators.size).toBe(0)
+    expect(s.roster.listenerCount('roster:change')).toBe(1)
+    expect(s.pubsub.listenerCount('subscription-change')).toBe(0)
+    expect(s.notify.listenerCount('notify:record') + s.notify.listenerCount('notify:lost')).toBe(0)
+
+    // nothing is announced after stop: not by a heartbeat, the idle timer, activity or the roster
+    const published = s.pubsub.published.length
+    const sent = s.notify.sent.length
+    const selfEvents: unknown[] = []
+    s.service.addEventListener('self', e => { selfEvents.push(e.detail) })
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    s.service.reportActivity()
+    await s.service.setAwayAfter(1_000)
+    expect(vi.getTimerCount()).toBe(0)
+    await s.roster.addContact(b)
+    vi.advanceTimersByTime(3_600_000)
+    vi.useRealTimers()
+    expect(s.pubsub.published.length).toBe(published)
+    expect(s.notify.sent.length).toBe(sent)
+    expect(selfEvents).toEqual([])
+  })
+})
+
+describe('setPresence', () => {
+  it('stores the state and the note in one transaction, or nothing: a failed write undoes the change, shows the old presence again and throws', async () => {
+    const s = await setup()
+    const bob = await newPeer()
+    subscribe(s, [bob])
+    await s.roster.addContact(bob)
+    s.datastore.batches = 0
+    await s.service.setPresence({ status: 'busy', note: 'writing' })
+    expect(s.datastore.batches).toBe(1)
+    const stored = async (): Promise<unknown> => {
+      const again = await setup(s.datastore)
+      const self = again.service.self
+      return { status: self.status, note: self.note }
+    }
+
+    s.datastore.failWith = new Error('disk full')
+    await expect(s.service.setPresence({ status: 'away', note: 'lunch' })).rejects.toThrow('disk full')
+    s.datastore.failWith = undefined
+    expect(s.service.self).toMatchObject({ status: 'busy', note: 'writing' })
+    // the change went out before the write failed; the old presence follows it
+    expect(shownTo(s, bob).slice(-2)).toEqual([{ status: 'away', note: 'lunch' }, { status: 'busy', note: 'writing' }])
+    expect(await stored()).toEqual({ status: 'busy', note: 'writing' })
+
+    await s.service.setPresence({ status: 'dnd' })
+    expect(await stored()).toEqual({ status: 'dnd', note: undefined })
+  })
+})
