@@ -249,7 +249,7 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
 
   /** After a break or a refusal: subscribe again later, while still connected and listening. */
   private retryLater (s: Subscription): void {
-    if (s.retry != null) return
+    if (!this.started || s.retry != null) return
     s.retry = setTimeout(() => {
       s.retry = undefined
       if (!this.started || this.subs.get(s.peer) !== s) return

@@ -21,6 +21,8 @@ export class IdleTracker {
   private lastInput?: number
   private idle = false
   private timer?: ReturnType<typeof setTimeout>
+  /** Stopped with its node: reports are still taken, but no timer is armed and no change reported. */
+  private stopped = false
 
   /** `onChange(idleSince)` runs when the node goes idle, `onChange(undefined)` when it is back. */
   constructor (private awayAfterMs: number | null, private readonly onChange: (idleSince: number | undefined) => void, private readonly clock: () => number = Date.now) {
@@ -55,7 +57,14 @@ export class IdleTracker {
     return this.idle ? this.lastInput : undefined
   }
 
+  /** Runs again after stop (a node started again): the state follows the reports taken meanwhile. */
+  start (): void {
+    this.stopped = false
+    this.check()
+  }
+
   stop (): void {
+    this.stopped = true
     clearTimeout(this.timer)
     this.timer = undefined
   }
@@ -63,7 +72,7 @@ export class IdleTracker {
   private check (): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    if (this.lastInput == null) return
+    if (this.lastInput == null || this.stopped) return
     const left = this.awayAfterMs == null ? Infinity : this.lastInput + this.awayAfterMs - this.clock()
     const idle = left <= 0
     if (idle !== this.idle) {

@@ -50,6 +50,7 @@ export class SelfState {
     const awayAfter = await this.store.loadAwayAfter()
     if (awayAfter !== undefined) this.idle.setAwayAfter(awayAfter)
     if (this.init.initial != null && this.own.manualState() == null) await this.stage(this.init.initial).commit()
+    this.idle.start()
   }
 
   stop (): void {
