@@ -113,11 +113,11 @@ describe('direct notifications', () => {
     await waitFor(() => direct(p, w) && direct(p, c), 'W and C to subscribe to P directly')
 
     // invisible to everyone but C: W gets its goodbye, then nothing
+    const refusedBefore = notify(p).getStats().refused
     await p.roster.setVisibility('invisible', [c.peerId])
     await waitFor(() => w.presenceOf(p.peerId)?.status === 'offline', 'W to see P offline')
     expect(notify(p).watchers()).not.toContain(w.peerId.toString())
     const wBefore = received(w)
-    const refusedBefore = notify(p).getStats().refused
     const seenC = notesSeen(c, p)
     for (const note of ['hidden 1', 'hidden 2', 'hidden 3']) {
       await p.setPresence({ status: 'online', note })
@@ -145,5 +145,34 @@ describe('direct notifications', () => {
     await p.roster.unblock(w.peerId)
     await waitFor(() => w.presenceOf(p.peerId)?.note === 'blocked 2', 'W to see P after the unblock')
     await waitFor(() => direct(p, w), 'W to subscribe to P directly again')
+  })
+
+  it('carries what gossip would: each contact\'s own view (a status-only contact never gets the note), and nothing after a removal', async () => {
+    const p = await node()
+    const full = await node()
+    const status = await node()
+    const removed = await node()
+    for (const w of [full, status, removed]) await befriend(p, w)
+    await p.roster.setView(status.peerId, 'status')
+    await waitFor(() => direct(p, full) && direct(p, status) && direct(p, removed), 'the three to subscribe to P directly')
+    const seenFull = notesSeen(full, p)
+    const statusBefore = received(status)
+    for (const note of ['first', 'second']) {
+      await p.setPresence({ status: 'busy', note })
+      await waitFor(() => seenFull.at(-1) === note, `the full view to see "${note}"`)
+    }
+    await waitFor(() => received(status) >= statusBefore + 2, 'the status-only contact to get both changes directly')
+    expect(status.presenceOf(p.peerId)).toMatchObject({ status: 'busy' })
+    expect(status.presenceOf(p.peerId)?.note).toBeUndefined()
+
+    // removed (the consent protocol's REMOVE): its goodbye, then nothing on either path
+    await p.removeContact(removed.peerId)
+    await waitFor(() => removed.presenceOf(p.peerId)?.status !== 'busy', 'the removed contact to see P go')
+    const removedBefore = received(removed)
+    await p.setPresence({ status: 'online', note: 'after the removal' })
+    await waitFor(() => seenFull.at(-1) === 'after the removal', 'the full view to see the change')
+    expect(notify(p).watchers()).not.toContain(removed.peerId.toString())
+    expect(received(removed)).toBe(removedBefore)
+    expect(removed.presenceOf(p.peerId)?.note ?? '').not.toMatch(/after the removal/)
   })
 })
