@@ -36,20 +36,26 @@ async function change (roster: TypedEventEmitter<RosterEvents>): Promise<void> {
   await Promise.all(work)
 }
 
+/** A started dht-mode service over a roster whose visibility is `visibility.mode` (contacts at first). */
+async function started (): Promise<{ visibility: { mode: Visibility }, roster: TypedEventEmitter<RosterEvents>, dht: SlowDht, service: any }> {
+  const visibility: { mode: Visibility } = { mode: 'contacts' }
+  const roster = rosterWith(() => visibility.mode)
+  const dht = new SlowDht()
+  const service = dhtMode()({ logger, dht: dht as unknown as KadDHT, roster }) as any
+  service.start()
+  await service.afterStart()
+  return { visibility, roster, dht, service }
+}
+
 describe('DHT mode', () => {
   it('a switch still running when the visibility changes again never leaves the older mode', async () => {
-    let mode: Visibility = 'contacts'
-    const roster = rosterWith(() => mode)
-    const dht = new SlowDht()
-    const service = dhtMode()({ logger, dht: dht as unknown as KadDHT, roster }) as any
-    service.start()
-    await service.afterStart()
+    const { visibility, roster, dht, service } = await started()
     expect(dht.getMode()).toBe('client')
     // public, then contacts again while the switch to server mode still runs
-    mode = 'public'
+    visibility.mode = 'public'
     const first = change(roster)
     await waitFor(() => dht.pending.length === 1, 'the switch to server mode')
-    mode = 'contacts'
+    visibility.mode = 'contacts'
     const second = change(roster)
     while (dht.running > 0 || dht.pending.length > 0) {
       dht.pending.shift()?.()
@@ -62,14 +68,9 @@ describe('DHT mode', () => {
   })
 
   it('switches nothing after stop', async () => {
-    let mode: Visibility = 'contacts'
-    const roster = rosterWith(() => mode)
-    const dht = new SlowDht()
-    const service = dhtMode()({ logger, dht: dht as unknown as KadDHT, roster }) as any
-    service.start()
-    await service.afterStart()
+    const { visibility, roster, dht, service } = await started()
     await service.stop()
-    mode = 'public'
+    visibility.mode = 'public'
     await change(roster)
     expect(dht.running + dht.pending.length).toBe(0)
     expect(dht.getMode()).toBe('client')
