@@ -1,6 +1,6 @@
 /**
  * presence.hot-path: the CPU a presence change costs on its way, before and
- * after the direct path (docs/protocol.md §3 and §10), on one thread:
+ * after the direct path (docs/protocol.md §3 and §11), on one thread:
  *
  * - send: one change to N contacts. Before: one signature, then a pair-key
  *   seal per contact (gossip). After: one signature and one notify frame,
