@@ -257,5 +257,10 @@ describe('setPresence', () => {
 
     await s.service.setPresence({ status: 'dnd' })
     expect(await stored()).toEqual({ status: 'dnd', note: undefined })
+
+    // bad input: a typed error naming the field, and nothing changes
+    await expect(s.service.setPresence({ status: 'online', note: 'x'.repeat(281) })).rejects.toMatchObject({ name: 'PresenceFieldError', field: 'note', problem: 'too-long', limit: 280 })
+    await expect(s.service.setPresence({ status: 'asleep' as any })).rejects.toMatchObject({ name: 'PresenceFieldError', field: 'status', problem: 'unknown-value' })
+    expect(s.service.self).toMatchObject({ status: 'dnd', note: undefined })
   })
 })
