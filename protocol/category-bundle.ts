@@ -11,6 +11,7 @@
  */
 import { APP_PREFIX, CATEGORY_BUNDLE_RULES } from './categories.js'
 import { checkCategory, verifyCategory } from './category-item.js'
+import { rememberSigner } from './ed25519-fast.js'
 import { MAX_APP_CATEGORIES, MAX_BUNDLE_BYTES, MAX_BUNDLE_ITEMS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_ENVELOPE_BYTES } from './limits.js'
 import { CategoryBundle as CategoryBundlePb } from './pb/categories.js'
 import { openBytes, sealBytes, sealedSize } from './sealed-box.js'
@@ -145,7 +146,10 @@ export function openBundle (bundle: Uint8Array, ctx: BundleContext): BundleResul
     if (ctx.held.get(key) === c.item.seq) kept.push(key)
     else accepted.push(c)
   }
-  if (ctx.authenticated !== true) {
+  if (ctx.authenticated === true) {
+    // the path proved the sender, and every item named it: its key is real, keep what was derived from it
+    rememberSigner(state.signed.signer)
+  } else {
     for (const c of [state, ...accepted]) {
       if (!verifyCategory(c)) return reject('bad-signature', c.key)
     }
