@@ -40,14 +40,17 @@ async function categoriesIn (m: Captured, keys: PairKeys | undefined, presentity
     message = openPairMessage(keys.presence, keys.topic, m.data)
   }
   if (message == null || message.version === 'unknown') return undefined
+  // a pair topic carries both members' presence: the watcher's own messages to the presentity are not its to show
   if (message.version === BUNDLE_VERSION) {
-    return CategoryBundle.decode(message.bundle).items.map(item => {
-      const res = checkCategory(item, { now: m.at, expectedPresentity: presentity })
+    const checked = CategoryBundle.decode(message.bundle).items.map(item => checkCategory(item, { now: m.at, expectedPresentity: presentity }))
+    if (checked.every(res => !res.ok && res.reason === 'wrong-presentity')) return undefined
+    return checked.map(res => {
       if (!res.ok) throw new Error(`a bundle item did not check: ${res.reason}`)
       return res.checked.key
     }).sort()
   }
   const res = await openPresence(message.envelope, { now: m.at, expectedPresentity: presentity })
+  if (!res.ok && res.reason === 'wrong-presentity') return undefined
   if (!res.ok) throw new Error(`a record did not open: ${res.reason}`)
   return ['state', ...(res.presence.note != null ? ['note'] : []), ...(res.presence.activity != null ? ['activity'] : [])].sort()
 }
