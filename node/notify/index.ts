@@ -66,6 +66,12 @@ export interface PresenceNotify extends TypedEventTarget<PresenceNotifyEvents> {
    * them some other way.
    */
   send: (peer: string, bytes: Uint8Array) => boolean
+  /**
+   * Presentity side: drops the newest bytes kept for `peers` (every watcher
+   * when undefined): what they may see changed, so neither a new
+   * subscription nor a broken stream gets those bytes again.
+   */
+  forget: (peers?: Iterable<string>) => void
   /** Watcher side: the presentities to subscribe to while connected (replaces the previous list). */
   listen: (presentities: Iterable<string>) => void
   /** Watchers with a live notify stream from us. */

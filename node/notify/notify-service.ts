@@ -155,6 +155,11 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
     }
   }
 
+  forget (peers?: Iterable<string>): void {
+    if (peers == null) this.latest.clear()
+    else for (const peer of peers) this.latest.delete(peer)
+  }
+
   watchers (): string[] {
     return [...this.outlets.values()].filter(o => o.open).map(o => o.peer)
   }

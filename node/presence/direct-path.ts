@@ -50,6 +50,11 @@ export class DirectPath {
     return this.notify?.send(contact, inner) ?? false
   }
 
+  /** What `peers` (everyone when undefined) may see changed: the bytes last sent to them are not sent again. */
+  forget (peers?: Iterable<string>): void {
+    this.notify?.forget(peers)
+  }
+
   /** The presentities whose messages we take directly: the contacts heard on their pair channel. */
   listen (presentities: Iterable<string>): void {
     this.notify?.listen(presentities)

@@ -209,13 +209,13 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const staged = stage()
     // the categories that exist decide what each audience sees: recompute the audiences only when they changed
     const same = this.own.keys().join() === keys
-    if (!same) this.changes++
+    if (!same) this.seesOtherwise()
     const announced = same ? this.announce() : this.refresh()
     try {
       await staged.commit()
     } catch (err) {
       staged.revert()
-      this.changes++
+      this.seesOtherwise()
       announced.catch(() => {})
       await this.refresh()
       throw err
@@ -237,7 +237,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   async setCategory (category: Category): Promise<void> {
     await this.own.set(category)
-    this.changes++
+    this.seesOtherwise()
     await this.refresh()
   }
 
@@ -245,14 +245,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!isCategoryKey(key) || key === 'state') throw new InvalidCategoryError(key, 'key', key === 'state' ? 'not-settable' : 'unknown-value')
     const cleared = await this.own.clear(key)
     if (!cleared) return false
-    this.changes++
+    this.seesOtherwise()
     await this.refresh()
     return cleared
   }
 
   async publishCategory (key: string, containers: Container[] | undefined): Promise<void> {
     await this.own.publish(key as CategoryKey, containers)
-    this.changes++
+    this.seesOtherwise()
     await this.refresh()
   }
 
@@ -297,8 +297,20 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   // ---- following the roster ----
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
-    this.changes++
+    this.seesOtherwise(evt.detail.visibility != null ? undefined : evt.detail.people.map(p => p.id))
     evt.detail.waitUntil(this.followRoster())
+  }
+
+  /**
+   * Who sees what may have changed (for `peers`, or anyone): announcements
+   * under way check their audiences again (audiencesNow), and the direct
+   * path forgets what it last sent them, so neither a re-subscription nor a
+   * broken stream brings those bytes back; following the roster sends what
+   * they see now.
+   */
+  private seesOtherwise (peers?: string[]): void {
+    this.changes++
+    this.direct.forget(peers)
   }
 
   /** What the audience-building functions need of this node's categories. */

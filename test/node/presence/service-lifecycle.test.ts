@@ -81,6 +81,9 @@ class StubNotify extends TypedEventEmitter<any> {
   }
 
   listen = (presentities: Iterable<string>): void => { this.listening = [...presentities] }
+  /** What presence told it to forget (undefined: everyone). */
+  readonly forgotten: Array<string[] | undefined> = []
+  forget = (peers?: Iterable<string>): void => { this.forgotten.push(peers == null ? undefined : [...peers]) }
   watchers = (): string[] => []
   subscriptions = (): string[] => []
   getStats = (): any => ({})
@@ -186,6 +189,8 @@ describe('an announcement under way when the roster changes', () => {
     expect(toHidden.every(r => r.note == null)).toBe(true)
     expect(toHidden.at(-1)).toEqual({ status: 'busy', note: undefined })
     expect(shownTo(s, stays, before).at(-1)).toEqual({ status: 'busy', note: 'secret plans' })
+    // nor can a re-subscription or a broken stream bring them the bytes sent before the change
+    for (const c of [blocked, removed, hidden]) expect(s.notify.forgotten.some(f => f?.includes(c))).toBe(true)
   })
 })
 
