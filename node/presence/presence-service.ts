@@ -13,13 +13,15 @@ import { isCategoryKey } from '../../protocol/categories.js'
 import { MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { audiencesOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
+import { PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
+import { CurrentAudiences } from './current-audiences.js'
 import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { seenBy } from './containers.js'
 import { deliver } from './delivery.js'
 import { DirectPath, optionalNotify } from './direct-path.js'
 import { InvalidCategoryError } from './errors.js'
 import { SelfState } from './self-state.js'
+import { TopicSubscriptions } from './topic-subscriptions.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
 import { sleep } from '../util/wait.js'
@@ -64,17 +66,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly heartbeatMs: number
   private readonly maxClockSkewMs: number
   private readonly goodbyeTimeoutMs: number
-  private audiences: Audience[] = []
-  /**
-   * Counts changes of who sees what (roster changes, where this node's
-   * categories are published); `audiencesAt` is the count `audiences` was
-   * computed at. An announcement that finds them apart checks its audiences
-   * against the roster before it sends (audiencesNow).
-   */
-  private changes = 0
-  private audiencesAt = 0
-  /** Topics this node is subscribed to. */
-  private readonly subscribed = new Set<string>()
+  private readonly audiences: CurrentAudiences
+  private readonly topics: TopicSubscriptions
   private afterStarted = false
   /** The last announcement that was not a goodbye: what a query is answered from. */
   private last?: Announcement
@@ -110,9 +103,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     })
     this.direct = new DirectPath(optionalNotify(components), components.pubsub, this.log, {
       receive: (from, inner) => { this.watched.receiveDirect(from, inner) },
-      audienceOf: peer => this.audiences.find(a => a.id === peer)
+      audienceOf: peer => this.audiences.find(peer)
     })
+    this.audiences = new CurrentAudiences(components.roster, components.peerId, () => this.publication(), this.direct)
     this.validate = this.validate.bind(this)
+    this.topics = new TopicSubscriptions(components.pubsub, this.validate)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
   }
@@ -147,7 +142,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.me.stop()
     if (!this.started) return
     this.me.leaving = true
-    const goodbye = this.announce(this.audiences, true)
+    const goodbye = this.announce(this.audiences.list, true)
     await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
   }
 
@@ -165,9 +160,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.announcing
     // only now: a roster change under way could have watched or subscribed again
     this.watched.stop()
-    for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
-    this.subscribed.clear()
-    this.audiences = []
+    this.topics.clear()
+    this.audiences.set([], 0)
     await this.watched.settled()
     this.me.leaving = false
   }
@@ -209,13 +203,13 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const staged = stage()
     // the categories that exist decide what each audience sees: recompute the audiences only when they changed
     const same = this.own.keys().join() === keys
-    if (!same) this.seesOtherwise()
+    if (!same) this.audiences.changed()
     const announced = same ? this.announce() : this.refresh()
     try {
       await staged.commit()
     } catch (err) {
       staged.revert()
-      this.seesOtherwise()
+      this.audiences.changed()
       announced.catch(() => {})
       await this.refresh()
       throw err
@@ -237,7 +231,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   async setCategory (category: Category): Promise<void> {
     await this.own.set(category)
-    this.seesOtherwise()
+    this.audiences.changed()
     await this.refresh()
   }
 
@@ -245,14 +239,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!isCategoryKey(key) || key === 'state') throw new InvalidCategoryError(key, 'key', key === 'state' ? 'not-settable' : 'unknown-value')
     const cleared = await this.own.clear(key)
     if (!cleared) return false
-    this.seesOtherwise()
+    this.audiences.changed()
     await this.refresh()
     return cleared
   }
 
   async publishCategory (key: string, containers: Container[] | undefined): Promise<void> {
     await this.own.publish(key as CategoryKey, containers)
-    this.seesOtherwise()
+    this.audiences.changed()
     await this.refresh()
   }
 
@@ -285,7 +279,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   watchingNow (): string[] {
     const { pubsub } = this.components
-    return this.audiences
+    return this.audiences.list
       .filter(a => a.id !== PUBLIC_AUDIENCE_ID && pubsub.getSubscribers(a.topic).some(p => p.toString() === a.id))
       .map(a => a.id)
   }
@@ -297,20 +291,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   // ---- following the roster ----
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
-    this.seesOtherwise(evt.detail.visibility != null ? undefined : evt.detail.people.map(p => p.id))
+    this.audiences.changed(evt.detail.visibility != null ? undefined : evt.detail.people.map(p => p.id))
     evt.detail.waitUntil(this.followRoster())
-  }
-
-  /**
-   * Who sees what may have changed (for `peers`, or anyone): announcements
-   * under way check their audiences again (audiencesNow), and the direct
-   * path forgets what it last sent them, so neither a re-subscription nor a
-   * broken stream brings those bytes back; following the roster sends what
-   * they see now.
-   */
-  private seesOtherwise (peers?: string[]): void {
-    this.changes++
-    this.direct.forget(peers)
   }
 
   /** What the audience-building functions need of this node's categories. */
@@ -332,14 +314,13 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private async followRoster (announceAll = false): Promise<void> {
     const next = this.following.then(async () => {
       if (!this.afterStarted) return
-      const at = this.changes
-      const after = audiencesOf(this.components.roster, this.components.peerId, this.publication())
-      const goodbye = this.audiences.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
-      const changed = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
+      const { audiences: after, at } = this.audiences.compute()
+      const before = this.audiences.list
+      const goodbye = before.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
+      const changed = after.filter(a => !before.some(b => sameAudience(a, b)))
       if (goodbye.length > 0) await this.announce(goodbye, true)
       if (!this.afterStarted) return
-      this.audiences = after
-      this.audiencesAt = at
+      this.audiences.set(after, at)
       await this.syncWatched()
       if (!this.afterStarted) return
       this.syncSubscriptions()
@@ -359,27 +340,15 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   /** Subscribed topics = audience topics + watched channels; nothing else, so no subscription says more than it must. */
   private syncSubscriptions (): void {
-    const { pubsub } = this.components
-    const wanted = new Set([...this.audiences.map(a => a.topic), ...this.watched.topics()])
-    for (const topic of this.subscribed) {
-      if (wanted.has(topic)) continue
-      pubsub.unsubscribe(topic)
-      pubsub.topicValidators.delete(topic)
-      this.subscribed.delete(topic)
-    }
-    for (const topic of wanted) {
-      if (this.subscribed.has(topic)) continue
-      pubsub.topicValidators.set(topic, this.validate)
-      pubsub.subscribe(topic)
-      this.subscribed.add(topic)
-    }
+    this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
   }
+
 
   // ---- announcing ----
 
   /** Announces to `to` (default: every audience); a goodbye is the OFFLINE state and nothing else. */
   private async announce (to?: Audience[], goodbye = false): Promise<void> {
-    const next = this.announcing.then(async () => { await this.announceNow(to ?? this.audiences, goodbye) })
+    const next = this.announcing.then(async () => { await this.announceNow(to ?? this.audiences.list, goodbye) })
     this.announcing = next.catch((err: unknown) => { this.log.error('could not announce - %e', err) })
     await next
   }
@@ -392,7 +361,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     if (!this.me.leaving) this.last = announcement
     // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now
-    const audiences = farewell ? to : this.audiencesNow(to)
+    const audiences = farewell ? to : this.audiences.still(to)
     const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log)
     // a `self` event when what this node shows of itself changed (by hand, by a client, or automatic away)
     const self = this.me.changedSelf()
@@ -405,25 +374,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await delivered
   }
 
-  /**
-   * `audiences` less those that no longer see this node, or see other
-   * categories now: who sees what changed after they were computed (the
-   * roster, while the seqs were reserved, or before the roster's change was
-   * followed). A block or a removal is never answered with a fresh record;
-   * following the roster then says goodbye, and announces to whoever sees
-   * other categories.
-   */
-  private audiencesNow (audiences: Audience[]): Audience[] {
-    if (this.changes === this.audiencesAt) return audiences
-    const now = new Map(audiencesOf(this.components.roster, this.components.peerId, this.publication()).map(a => [a.id, a]))
-    return audiences.filter(a => {
-      const current = now.get(a.id)
-      return current != null && sameAudience(a, current)
-    })
-  }
-
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic))
+    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.list.some(a => a.topic === s.topic))
     if (!joined || this.reannounce != null || this.state().availability === 'offline') return
     // a new watcher gets a fresh record now instead of waiting for the heartbeat
     this.reannounce = setTimeout(() => {
@@ -438,7 +390,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private async validate (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
     if (this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
     if (this.watched.isChannel(msg.topic)) return await this.watched.validate(msg.topic, msg.data)
-    const own = this.audiences.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
+    const own = this.audiences.list.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
     if (own == null) return TopicValidatorResult.Ignore
     // our public topic carries only our records, and we never need to accept one
     const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.me.seqs.current, maxClockSkewMs: this.maxClockSkewMs })
