@@ -20,7 +20,7 @@ import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { roster, RosterStore } from './roster/index.js'
 import { blockGater } from './roster/gater.js'
-import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
+import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
@@ -134,8 +134,9 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
   const rosterStore = await RosterStore.open(opts.datastore, opts.roster?.defaultVisibility)
   // a node that is not public never serves the DHT, from its first connection on
   const dhtClientMode = opts.dhtClientMode === true || rosterStore.visibility().mode !== 'public'
-  const peerInfoMapper = new ServerOnlyPeerInfoMapper(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
-  const node = await createLibp2p({
+  // kad-dht needs its peerInfoMapper up front; the dhtPrivacy service owns the rest of the policy
+  const dhtPolicy = new DhtAddressPolicy(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
+  return await createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
@@ -163,13 +164,14 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         // LAN and loopback addresses are what a private mesh runs on, but only
-        // DHT servers' addresses are given out: see ServerOnlyPeerInfoMapper
-        peerInfoMapper: peerInfoMapper.map,
+        // DHT servers' addresses are given out: see node/discovery/dht-privacy.ts
+        peerInfoMapper: dhtPolicy.map,
         clientMode: dhtClientMode,
         datastorePrefix: DHT_DATASTORE_PREFIX,
         validators: { ...dhtRules.validators, ...locatorRules.validators },
         selectors: { ...dhtRules.selectors, ...locatorRules.selectors }
       }),
+      dhtPrivacy: dhtPrivacy({ policy: dhtPolicy }),
       dhtMode: dhtMode({ clientOnly: opts.dhtClientMode }),
       locator: locator({ rules: locatorRules }),
       discovery: discovery(),
@@ -184,6 +186,4 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
     }
   }) as PresenceLibp2p
-  peerInfoMapper.bind(node.services.dht)
-  return node
 }
