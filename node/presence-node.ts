@@ -205,8 +205,20 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     return this.contactsService.requests()
   }
 
-  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
-    return await this.contactsService.requestContact(peer, greeting, alias)
+  async requestContact (peerOrCode: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+    return await this.contactsService.requestContact(peerOrCode, greeting, alias)
+  }
+
+  contactCode (): string {
+    return this.libp2p.services.reach.contactCode()
+  }
+
+  async rotateContactCode (options: { dropPending?: boolean } = {}): Promise<string> {
+    const { reach } = this.libp2p.services
+    const old = reach.codeId()
+    const code = await reach.rotateContactCode()
+    if (options.dropPending === true) await this.contactsService.dropRequestsVia(old)
+    return code
   }
 
   async accept (peerOrRequest: PeerId | string, alias?: string): Promise<ContactInfo> {

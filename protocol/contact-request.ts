@@ -97,7 +97,7 @@ export async function sealContactMessage (m: ContactMessage, key: PrivateKey): P
 }
 
 export const CONTACT_REJECT_REASONS = [
-  'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch', 'wrong-recipient',
+  'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch', 'wrong-sender', 'wrong-recipient',
   'invalid-field', 'expired', 'future', 'duplicate', 'bad-signature'
 ] as const
 export type ContactRejectReason = typeof CONTACT_REJECT_REASONS[number]
@@ -110,6 +110,10 @@ export interface ContactOpenOptions {
   now: number
   /** The receiver: the message must be addressed to it. */
   me: PeerId
+  /** The connection's peer, when the message must come from its signer (`wrong-sender` otherwise). */
+  sender?: PeerId
+  /** It came through a contact code's intake, which carries any signer's request, and only requests (§8.7). */
+  intake?: boolean
   /** messageKey()s the receiver has already processed. */
   seen?: { has: (key: string) => boolean }
   maxAgeMs?: number
@@ -126,8 +130,9 @@ export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOp
   const { envelope, record: pb } = decoded
   const signer = peerIdFromPublicKey(envelope.publicKey)
   if (!uint8ArrayEquals(pb.from, signer.toMultihash().bytes)) return reject('signer-mismatch')
-  if (!uint8ArrayEquals(pb.to, opts.me.toMultihash().bytes)) return reject('wrong-recipient')
   const kind = kindFromPb(pb.kind)
+  if ((opts.sender != null && !signer.equals(opts.sender)) || (opts.intake === true && kind !== 'request')) return reject('wrong-sender')
+  if (!uint8ArrayEquals(pb.to, opts.me.toMultihash().bytes)) return reject('wrong-recipient')
   if (kind == null) return reject('invalid-field', 'kind')
   if (pb.requestId.length !== REQUEST_ID_BYTES) return reject('invalid-field', 'request id')
   if (pb.greeting != null && kind !== 'request') return reject('invalid-field', 'greeting on an answer')

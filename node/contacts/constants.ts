@@ -16,8 +16,17 @@ export const RETRY_CAP_MS = 5 * 60_000
 export const RETRY_JITTER = 0.5
 /** Parallel delivery attempts. */
 export const MAX_PARALLEL_DELIVERIES = 4
-/** Incoming requests kept pending at once; more are dropped (spam bound). */
-export const MAX_PENDING_INCOMING = 100
+/**
+ * Pending incoming requests (admission.ts): each contact code has its own
+ * quota, requests straight from their signer another, all of them a total.
+ * A request that finds its quota full is answered "try again later".
+ */
+export const MAX_PENDING_PER_CODE = 50
+export const MAX_PENDING_DIRECT = 50
+export const MAX_PENDING_INCOMING = 200
+/** Contact messages accepted from one connection's peer per window (beyond: "try again later"). */
+export const MAX_MESSAGES_PER_PEER = 20
+export const MESSAGE_WINDOW_S = 10
 /** Watcher-info history entries kept. */
 export const MAX_HISTORY = 200
 /** Processed message ids remembered for duplicate detection (each for up to 30 days). */

@@ -232,6 +232,7 @@ export interface ContactReceipt {
   requestId: Uint8Array<ArrayBuffer>
   kind: ContactKind
   accepted: boolean
+  retryLater: boolean
 }
 
 export namespace ContactReceipt {
@@ -259,6 +260,11 @@ export namespace ContactReceipt {
           w.bool(obj.accepted)
         }
 
+        if ((obj.retryLater != null && obj.retryLater !== false)) {
+          w.uint32(32)
+          w.bool(obj.retryLater)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -266,7 +272,8 @@ export namespace ContactReceipt {
         const obj: any = {
           requestId: uint8ArrayAlloc(0),
           kind: ContactKind.KIND_UNSPECIFIED,
-          accepted: false
+          accepted: false,
+          retryLater: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -285,6 +292,10 @@ export namespace ContactReceipt {
             }
             case 3: {
               obj.accepted = reader.bool()
+              break
+            }
+            case 4: {
+              obj.retryLater = reader.bool()
               break
             }
             default: {
@@ -323,6 +334,13 @@ export namespace ContactReceipt {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.retryLater`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -350,6 +368,11 @@ export namespace ContactReceipt {
     value: boolean
   }
 
+  export interface ContactReceiptRetryLaterFieldEvent {
+    field: '$.retryLater'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ContactReceipt>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ContactReceipt.codec())
   }
@@ -358,7 +381,7 @@ export namespace ContactReceipt {
     return decodeMessage(buf, ContactReceipt.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactReceipt>): Generator<ContactReceiptRequestIdFieldEvent | ContactReceiptKindFieldEvent | ContactReceiptAcceptedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactReceipt>): Generator<ContactReceiptRequestIdFieldEvent | ContactReceiptKindFieldEvent | ContactReceiptAcceptedFieldEvent | ContactReceiptRetryLaterFieldEvent> {
     return streamMessage(buf, ContactReceipt.codec(), opts)
   }
 }

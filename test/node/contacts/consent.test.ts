@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as consent from '../../../node/contacts/consent.js'
-import { MAX_HISTORY, MAX_PENDING_INCOMING, MAX_SEEN } from '../../../node/contacts/constants.js'
+import { MAX_HISTORY, MAX_PENDING_DIRECT, MAX_PENDING_INCOMING, MAX_PENDING_PER_CODE, MAX_SEEN } from '../../../node/contacts/constants.js'
 import { MAX_CONTACT_AGE_MS } from '../../../protocol/contact-request.js'
 import type { ConsentContext, ConsentEffect, ConsentState, ReceivedMessage } from '../../../node/contacts/consent.js'
 
@@ -11,8 +11,11 @@ const B = 'peerB'
 const C = 'peerC'
 const T0 = 1_700_000_000_000
 
+const LIMITS = { perCode: MAX_PENDING_PER_CODE, direct: MAX_PENDING_DIRECT, total: MAX_PENDING_INCOMING }
+const DIRECT = { kind: 'direct' } as const
+
 function ctx (over: Partial<ConsentContext> = {}): ConsentContext {
-  return { now: T0, isContact: () => false, isBlocked: () => false, ...over }
+  return { now: T0, isContact: () => false, isBlocked: () => false, limits: LIMITS, ...over }
 }
 
 const rid = (n: number): string => n.toString(16).padStart(32, '0')
@@ -41,7 +44,7 @@ describe('asking', () => {
   })
 
   it('asking someone who asked us is accepting them', () => {
-    const asked = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(7), sentAt: T0 }, ctx()).state
+    const asked = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(7), sentAt: T0, path: DIRECT }, ctx()).state
     const { state, effects } = consent.request(asked, { peer: B, requestId: rid(8), alias: 'bob' }, ctx())
     expect(state.incoming.size).toBe(0)
     expect(effects).toContainEqual({ type: 'add-contact', peer: B, alias: 'bob' })
@@ -62,7 +65,7 @@ describe('asking', () => {
 })
 
 describe('receiving', () => {
-  const req = (from: string, n: number, over: Partial<ReceivedMessage> = {}): ReceivedMessage => ({ kind: 'request', from, requestId: rid(n), sentAt: T0, ...over })
+  const req = (from: string, n: number, over: Partial<ReceivedMessage> = {}): ReceivedMessage => ({ kind: 'request', from, requestId: rid(n), sentAt: T0, path: DIRECT, ...over })
 
   it('a request becomes pending with an event; accept makes a contact and answers', () => {
     const got = consent.receive(consent.emptyConsent(), req(B, 1, { greeting: 'hello' }), ctx())
@@ -98,35 +101,47 @@ describe('receiving', () => {
   it('answers count only for a request of ours that is still pending', () => {
     const mine = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), alias: 'bob' }, ctx()).state
     // unasked consent, and an answer to another request, change nothing
-    for (const m of [{ kind: 'accept', from: C, requestId: rid(1), sentAt: T0 }, { kind: 'accept', from: B, requestId: rid(9), sentAt: T0 }] as ReceivedMessage[]) {
+    for (const m of [{ kind: 'accept', from: C, requestId: rid(1), sentAt: T0, path: DIRECT }, { kind: 'accept', from: B, requestId: rid(9), sentAt: T0, path: DIRECT }] as ReceivedMessage[]) {
       const r = consent.receive(mine, m, ctx())
       expect(r.effects).toEqual([])
       expect(r.state.outgoing).toEqual(mine.outgoing)
     }
-    const yes = consent.receive(mine, { kind: 'accept', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    const yes = consent.receive(mine, { kind: 'accept', from: B, requestId: rid(1), sentAt: T0, path: DIRECT }, ctx())
     expect(kinds(yes.effects)).toEqual(['unqueue', 'add-contact', 'event:contact:accepted'])
-    const no = consent.receive(mine, { kind: 'deny', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    const no = consent.receive(mine, { kind: 'deny', from: B, requestId: rid(1), sentAt: T0, path: DIRECT }, ctx())
     expect(kinds(no.effects)).toEqual(['unqueue', 'event:contact:declined'])
     expect(no.state.outgoing.size).toBe(0)
   })
 
   it('a withdrawal removes only the request it names', () => {
     const pending = consent.receive(consent.emptyConsent(), req(B, 1), ctx()).state
-    expect(consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(2), sentAt: T0 }, ctx()).state.incoming.size).toBe(1)
-    const gone = consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    expect(consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx()).state.incoming.size).toBe(1)
+    const gone = consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(1), sentAt: T0, path: DIRECT }, ctx())
     expect(gone.state.incoming.size).toBe(0)
     expect(kinds(gone.effects)).toEqual(['event:contact:cancelled'])
   })
 
-  it(`keeps at most ${MAX_PENDING_INCOMING} pending requests`, () => {
+  it('a full quota answers "try again later", stores nothing, marks nothing, pushes nobody out', () => {
     let s = consent.emptyConsent()
-    for (let i = 0; i < MAX_PENDING_INCOMING + 5; i++) s = consent.receive(s, req(`peer${i}`, i), ctx()).state
-    expect(s.incoming.size).toBe(MAX_PENDING_INCOMING)
+    for (let i = 0; i < MAX_PENDING_DIRECT; i++) {
+      const r = consent.receive(s, req(`peer${i}`, i), ctx())
+      expect(r.retryLater).toBe(false)
+      s = r.state
+    }
+    const full = consent.receive(s, req('late', 999), ctx())
+    expect(full).toEqual({ state: s, effects: [], retryLater: true })
+    // the same requester asking again keeps its one slot
+    expect(consent.receive(s, req('peer0', 1000), ctx()).retryLater).toBe(false)
+    // another path has its own quota
+    const viaCode = consent.receive(s, req('late', 999, { path: { kind: 'code', code: 'intake1' } }), ctx())
+    expect(viaCode.retryLater).toBe(false)
+    expect(viaCode.state.incoming.get('late')?.via).toBe('intake1')
+    expect(viaCode.state.incoming.size).toBe(MAX_PENDING_DIRECT + 1)
   })
 
   it(`bounds processed marks (${MAX_SEEN}) and watcher info (${MAX_HISTORY}), oldest out first`, () => {
     let s = consent.emptyConsent()
-    for (let i = 0; i < MAX_SEEN + 10; i++) s = consent.receive(s, { kind: 'cancel', from: `p${i}`, requestId: rid(i), sentAt: T0 }, ctx()).state
+    for (let i = 0; i < MAX_SEEN + 10; i++) s = consent.receive(s, { kind: 'cancel', from: `p${i}`, requestId: rid(i), sentAt: T0, path: DIRECT }, ctx()).state
     expect(s.seen.size).toBe(MAX_SEEN)
     expect(s.seen.has(consent.seenKey('cancel', rid(0)))).toBe(false)
     expect(s.seen.has(consent.seenKey('cancel', rid(MAX_SEEN + 9)))).toBe(true)
@@ -138,7 +153,7 @@ describe('receiving', () => {
 describe('blocking and time', () => {
   it('a block ends pending requests both ways as dropped and unqueues everything to them', () => {
     let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
-    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(3), sentAt: T0 }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(3), sentAt: T0, path: DIRECT }, ctx()).state
     const b = consent.blocked(s, B, ctx())
     expect(b.state.outgoing.size).toBe(0)
     expect(b.effects).toEqual([{ type: 'unqueue', to: B }])
@@ -148,7 +163,7 @@ describe('blocking and time', () => {
 
   it('prune forgets old marks and expires requests nobody answered', () => {
     let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
-    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0 }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx()).state
     expect(consent.prune(s, { now: T0 + 1000 }).state).toBe(s)
     const later = consent.prune(s, { now: T0 + MAX_CONTACT_AGE_MS + 1 })
     expect(later.state.outgoing.size + later.state.incoming.size + later.state.seen.size).toBe(0)
@@ -171,7 +186,7 @@ describe('two nodes converge', () => {
     side.state = step.state
     for (const e of step.effects) {
       if (e.type === 'add-contact') side.contacts.add(e.peer)
-      if (e.type === 'send') wire.push({ to: e.to, m: { kind: e.kind, from: side.id, requestId: e.requestId, sentAt: T0 } })
+      if (e.type === 'send') wire.push({ to: e.to, m: { kind: e.kind, from: side.id, requestId: e.requestId, sentAt: T0, path: DIRECT } })
     }
   }
 

@@ -1,0 +1,252 @@
+/**
+ * The reach service: who may reach this node (docs/threat-model.md, "The
+ * reachability model"). It owns the node's contact code and the intake
+ * locator record that lets code holders find the node, and decides, for the
+ * connection gater and identify (through the ReachPolicy the factory built),
+ * who may connect and who may learn the node's addresses.
+ */
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { repeatingTask } from '@libp2p/utils'
+import { deriveCodeKeys, formatContactCode, intakeIdentity, parseContactCode } from '../../protocol/contact-code.js'
+import { PeerUnreachableError } from '../errors.js'
+import { LocatorPublisher } from '../locator/locator.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { SelfReferenceError } from '../roster/errors.js'
+import { Backoff } from '../util/wait.js'
+import { CodeStore } from './code-store.js'
+import {
+  INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, MAX_INTAKE_ADDRESSES, REACH_CAPABILITY
+} from './constants.js'
+import { dialTargets, exchangeThroughIntake } from './intake.js'
+import type { Reach, ReachInit } from './index.js'
+import type { ReachRules } from './policy.js'
+import type { CodeKeys } from '../../protocol/contact-code.js'
+import type { ContactsService } from '../contacts/index.js'
+import type { Roster } from '../roster/index.js'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { RepeatingTask } from '@libp2p/utils'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
+
+export interface ReachComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  datastore: Datastore
+  logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
+  addressManager: AddressManager
+  peerStore: PeerStore
+  connectionManager: ConnectionManager
+  dht: KadDHT & { routingTable?: { size: number } }
+  roster: Roster
+  /** Pending requests admit their peers; optional (a node without consent has none). */
+  contacts?: ContactsService
+}
+
+interface Code {
+  text: string
+  createdAt: number
+  keys: CodeKeys
+  /** The intake identity's peer id: the code's id. */
+  intake: PeerId
+}
+
+/** Multicodec of the /p2p/ component. */
+const P2P_CODE = 421
+/** A contact receipt is a few dozen bytes. */
+const MAX_ANSWER_BYTES = 256
+
+export class ReachService implements Reach, ReachRules, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:reach'
+  readonly [serviceCapabilities] = [REACH_CAPABILITY]
+  readonly [serviceDependencies] = [ROSTER_CAPABILITY, '@libp2p/kad-dht']
+
+  private readonly log: Logger
+  private readonly store: CodeStore
+  private readonly intake: LocatorPublisher
+  private readonly task: RepeatingTask
+  private readonly retry: Backoff
+  /** Keys of the intake records this node publishes or retires, by intake peer id. */
+  private readonly keysByIntake = new Map<string, CodeKeys>()
+  private code?: Code
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private started = false
+
+  constructor (private readonly components: ReachComponents, private readonly init: ReachInit) {
+    this.log = components.logger.forComponent('presence-mesh:reach')
+    this.store = new CodeStore(components.datastore)
+    const ttlMs = init.intakeTtlMs ?? INTAKE_TTL_MS
+    this.intake = new LocatorPublisher({
+      self: components.peerId,
+      privateKey: components.privateKey,
+      dht: () => components.dht,
+      addresses: () => components.addressManager.getAddresses().map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      keysFor: (intake) => this.keysByIntake.get(intake) ?? missingKeys(intake),
+      log: this.log,
+      ttlMs,
+      timeoutMs: INTAKE_DHT_TIMEOUT_MS
+    })
+    this.task = repeatingTask(async () => { await this.publish() }, Math.floor(ttlMs / 3), { debounce: 1_000 })
+    this.retry = new Backoff({ baseMs: INTAKE_RETRY_BASE_MS, capMs: INTAKE_RETRY_CAP_MS, jitter: 0.5 })
+    this.schedule = this.schedule.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.code = await this.derive(await this.store.load())
+    this.init.policy.bind(this)
+    this.started = true
+  }
+
+  afterStart (): void {
+    this.components.events.addEventListener('self:peer:update', this.schedule)
+    this.task.start()
+    this.schedule()
+  }
+
+  /** A clean stop leaves code holders an empty intake record: what a stopped node leaves. */
+  async beforeStop (): Promise<void> {
+    this.components.events.removeEventListener('self:peer:update', this.schedule)
+    this.task.stop()
+    clearTimeout(this.retryTimer)
+    if (this.code == null || (this.components.dht.routingTable?.size ?? 0) === 0) return
+    await Promise.race([
+      this.intake.publish([this.code.intake.toString()], true),
+      new Promise(resolve => setTimeout(resolve, INTAKE_GOODBYE_TIMEOUT_MS).unref?.())
+    ])
+  }
+
+  stop (): void {
+    this.task.stop()
+    clearTimeout(this.retryTimer)
+    this.init.policy.bind(undefined)
+    this.started = false
+  }
+
+  // ---- the code ----
+
+  contactCode (): string {
+    return this.current().text
+  }
+
+  codeId (): string {
+    return this.current().intake.toString()
+  }
+
+  async rotateContactCode (): Promise<string> {
+    const old = this.current()
+    this.code = await this.derive(await this.store.replace())
+    // old holders find what a stopped node leaves them; the new record goes up at once
+    void this.intake.publish([old.intake.toString()], true)
+      .catch((err: unknown) => { this.log('could not retire the old intake record - %e', err) })
+      .finally(() => { this.keysByIntake.delete(old.intake.toString()) })
+    this.schedule()
+    return this.code.text
+  }
+
+  intakeOf (peer: PeerId): string | undefined {
+    return this.code?.intake.equals(peer) === true ? this.code.intake.toString() : undefined
+  }
+
+  // ---- who may reach us ----
+
+  isOpen (): boolean {
+    return this.init.open === true || this.components.roster.visibility().mode === 'public'
+  }
+
+  admits (peer: PeerId): boolean {
+    const id = peer.toString()
+    const { roster } = this.components
+    if (roster.isBlocked(id)) return false
+    if (this.isOpen() || this.intakeOf(peer) != null) return true
+    if (roster.canSee(id) || roster.get(id)?.watched === true) return true
+    if (this.contacts()?.hasPending(id) === true) return true
+    // a peer this node dialed itself already knows it is up (a DHT server, a relay, an AutoNAT dial-back)
+    return this.components.connectionManager.getConnections(peer).some(c => c.direction === 'outbound')
+  }
+
+  showsAddressesTo (peer: PeerId): boolean {
+    const id = peer.toString()
+    if (this.components.roster.isBlocked(id)) return false
+    if (this.isOpen() || this.components.roster.canSee(id)) return true
+    // whom we asked must be able to answer
+    return this.contacts()?.requests().outgoing.some(r => r.peerId === id) === true
+  }
+
+  // ---- the requester's side ----
+
+  async sendThroughCode (codeText: string, protocol: string, message: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array> {
+    const code = parseContactCode(codeText)
+    if (code.peer.equals(this.components.peerId)) throw new SelfReferenceError('ask')
+    const keys = deriveCodeKeys(code)
+    const intake = await intakeIdentity(keys)
+    const owner = code.peer
+    const found = await this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal)
+    const known = await this.knownAddresses(owner)
+    const targets = dialTargets(owner, [...found, ...known], MAX_INTAKE_ADDRESSES)
+    if (targets.length === 0) throw new PeerUnreachableError(owner.toString())
+    // the requester's own node will dial the owner next: keep what the record said
+    if (found.length > 0) await this.components.peerStore.merge(owner, { multiaddrs: targets.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
+    return await exchangeThroughIntake({
+      key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal: options.signal, createNode: this.init.createIntakeNode
+    })
+  }
+
+  // ---- helpers ----
+
+  private current (): Code {
+    if (this.code == null) throw new Error('the reach service is not started')
+    return this.code
+  }
+
+  private async derive (stored: { secret: Uint8Array, createdAt: number }): Promise<Code> {
+    const owner = this.components.peerId
+    const keys = deriveCodeKeys({ peer: owner, secret: stored.secret })
+    const { peerId: intake } = await intakeIdentity(keys)
+    this.keysByIntake.set(intake.toString(), keys)
+    return { text: formatContactCode({ peer: owner, secret: stored.secret }), createdAt: stored.createdAt, keys, intake }
+  }
+
+  private async knownAddresses (peer: PeerId): Promise<Multiaddr[]> {
+    try {
+      return (await this.components.peerStore.get(peer)).addresses.map(a => a.multiaddr)
+    } catch {
+      return []
+    }
+  }
+
+  private contacts (): ContactsService | undefined {
+    try {
+      return this.components.contacts
+    } catch {
+      return undefined
+    }
+  }
+
+  private schedule (): void {
+    if (this.started) this.task.run()
+  }
+
+  /** Puts the current intake record; while no DHT node stored it, tries again with backoff. */
+  private async publish (): Promise<void> {
+    clearTimeout(this.retryTimer)
+    if (this.code == null || !this.started) return
+    const stored = await this.intake.publish([this.code.intake.toString()]).catch(() => 0)
+    if (stored > 0) {
+      this.retry.reset()
+      return
+    }
+    this.retryTimer = setTimeout(this.schedule, this.retry.next())
+    this.retryTimer.unref?.()
+  }
+}
+
+function missingKeys (intake: string): never {
+  throw new Error(`no keys for intake ${peerIdFromString(intake).toString()}`)
+}
