@@ -116,8 +116,9 @@ describe('commands against a running node', () => {
 
 describe('discovery from the prompt', () => {
   it('/locate finds a peer, /fetch says plainly when there is nothing to find', async () => {
-    const { startNode } = await import('../helpers.js')
-    const bob = await startNode()
+    const { PUBLIC, startNode } = await import('../helpers.js')
+    // a stranger can locate only a public node
+    const bob = await startNode({ roster: PUBLIC })
     const home = await tmpHome()
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--dht-client', '--max-connections', '16', '--bootstrap', bob.addresses()[0]], { stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
