@@ -25,7 +25,7 @@ export const MAX_PENDING_PER_CODE = 50
 export const MAX_PENDING_DIRECT = 50
 export const MAX_PENDING_INCOMING = 200
 /** Contact messages accepted from one connection's peer per window (beyond: "try again later"). */
-export const MAX_MESSAGES_PER_PEER = 20
+export const MAX_MESSAGES_PER_PEER = 100
 export const MESSAGE_WINDOW_S = 10
 /** Watcher-info history entries kept. */
 export const MAX_HISTORY = 200

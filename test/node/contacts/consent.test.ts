@@ -150,6 +150,40 @@ describe('receiving', () => {
   })
 })
 
+describe('answers the recipient gave, and the paths requests came by', () => {
+  const CODE = { kind: 'code', code: 'intake1' } as const
+
+  it('busy marks our request and keeps it queued; delivered clears it; refused ends it', () => {
+    const { state } = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), code: 'pmc1:x:y' }, ctx())
+    expect(state.outgoing.get(B)?.code).toBe('pmc1:x:y')
+    const busy = consent.busy(state, { to: B, requestId: rid(1) })
+    expect(busy.state.outgoing.get(B)?.busy).toBe(true)
+    expect(busy.effects).toEqual([])
+    expect(consent.delivered(busy.state, { to: B, kind: 'request', requestId: rid(1) }).state.outgoing.get(B)).toMatchObject({ delivered: true, busy: undefined })
+    const refused = consent.refused(busy.state, { to: B, kind: 'request', requestId: rid(1) }, ctx())
+    expect(refused.state.outgoing.size).toBe(0)
+    expect(refused.effects).toEqual([{ type: 'unqueue', to: B, requestId: rid(1), kind: 'request' }])
+    expect([...refused.state.history.values()].map(h => h.outcome)).toEqual(['refused'])
+  })
+
+  it('a blocked signer through a code gets the receipt anyone gets, and nothing else happens', () => {
+    const r = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(1), sentAt: T0, path: CODE }, ctx({ isBlocked: p => p === B }))
+    expect(r.retryLater).toBe(false)
+    expect(r.effects).toEqual([])
+    expect(r.state.incoming.size).toBe(0)
+    expect(r.state.seen.has(consent.seenKey('request', rid(1)))).toBe(true)
+  })
+
+  it('dropVia drops only what came through that code, as dropped, telling nobody', () => {
+    let s = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(1), sentAt: T0, path: CODE }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx()).state
+    const d = consent.dropVia(s, 'intake1', ctx())
+    expect([...d.state.incoming.keys()]).toEqual([C])
+    expect(d.effects).toEqual([])
+    expect([...d.state.history.values()].filter(h => h.outcome === 'dropped').map(h => h.peerId)).toEqual([B])
+  })
+})
+
 describe('blocking and time', () => {
   it('a block ends pending requests both ways as dropped and unqueues everything to them', () => {
     let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
