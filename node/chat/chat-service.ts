@@ -18,6 +18,7 @@ import { ChatInbound, VIOLATIONS } from './inbound.js'
 import { PeerSender } from './peer-sender.js'
 import { peerIdString } from '../peer-ids.js'
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { HeldLimits, HeldStats } from './held-quota.js'
 import type { ChatViolation } from './inbound.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { SenderOptions } from './peer-sender.js'
@@ -48,6 +49,8 @@ export interface ChatServiceInit {
   nonContactPolicy?: NonContactPolicy
   /** Who counts as a contact; default: an unblocked contact or watched presentity of the roster. */
   isContact?: (peer: string) => boolean
+  /** Bounds on held texts from non-contacts (default MAX_HELD_* in constants.ts). */
+  heldLimits?: HeldLimits
 }
 
 export type { ChatViolation }
@@ -102,7 +105,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     super()
     this.components = components
     this.log = components.logger.forComponent('presence-mesh:chat')
-    this.store = new ChatStore(components.datastore)
+    this.store = new ChatStore(components.datastore, init.heldLimits)
     this.protocol = `/${init.protocolPrefix ?? C.PROTOCOL_PREFIX}/${C.PROTOCOL_NAME}/${C.PROTOCOL_VERSION}`
     this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? C.MAX_OUTBOUND_STREAMS
@@ -263,6 +266,11 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   /** Streams reset so far, by the rule they broke. */
   getViolations (): Record<ChatViolation, number> {
     return { ...this.violations }
+  }
+
+  /** Held texts from non-contacts now, and how many the bounds refused so far. */
+  heldStats (): HeldStats {
+    return this.store.heldStats()
   }
 
   private parsePeer (peer: PeerId | string): string {
