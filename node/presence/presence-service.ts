@@ -14,6 +14,7 @@ import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
+import { goodbyeBarrier } from './goodbye-barrier.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
 import type { StoredWatch } from './watch-store.js'
@@ -22,6 +23,8 @@ import type { PubSub } from '../pubsub.js'
 import type { Presence, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
 
 export interface PresenceServiceComponents {
@@ -31,6 +34,9 @@ export interface PresenceServiceComponents {
   logger: ComponentLogger
   pubsub: PubSub
   roster: Roster
+  /** With both, a goodbye waits until each audience still connected read it (goodbye-barrier.ts). */
+  ping?: Ping
+  connectionManager?: ConnectionManager
 }
 
 interface Watched {
@@ -189,8 +195,12 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       const after = audiencesOf(this.components.roster, this.components.peerId)
       const goodbye = this.audiences.filter(a => !after.some(b => sameAudience(a, b)))
       const fresh = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
-      if (goodbye.length > 0) await this.announce(goodbye)
+      // from now on no announcement reaches the lost audiences; the goodbye is the last
       this.audiences = after
+      if (goodbye.length > 0) {
+        await this.announce(goodbye)
+        await goodbyeBarrier(this.components, goodbye.filter(a => a.id !== PUBLIC_AUDIENCE_ID).map(a => a.id), this.goodbyeTimeoutMs)
+      }
       await this.syncWatched()
       this.syncSubscriptions()
       if (fresh.length > 0 && this.current.status !== 'offline') await this.announce()
@@ -295,7 +305,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic))
+    // only the audience itself: anyone else who learned a pair topic's name gets no liveness probe
+    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic && (a.id === PUBLIC_AUDIENCE_ID || a.id === evt.detail.peerId.toString())))
     if (!joined || this.reannounce != null || this.current.status === 'offline') return
     // a new watcher gets a fresh record now instead of waiting for the heartbeat
     this.reannounce = setTimeout(() => {
