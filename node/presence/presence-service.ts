@@ -123,8 +123,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     clearTimeout(this.reannounce)
     if (!this.started) return
     this.current = { status: 'offline' }
-    const goodbye = this.announce()
-    await Promise.race([goodbye, new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
+    const read = async (): Promise<void> => { await goodbyeBarrier(this.components, this.audiences.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs) }
+    await Promise.race([this.announce().then(read), new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
   }
 
   async stop (): Promise<void> {
@@ -199,7 +199,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       this.audiences = after
       if (goodbye.length > 0) {
         await this.announce(goodbye)
-        await goodbyeBarrier(this.components, goodbye.filter(a => a.id !== PUBLIC_AUDIENCE_ID).map(a => a.id), this.goodbyeTimeoutMs)
+        await goodbyeBarrier(this.components, goodbye.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs)
       }
       await this.syncWatched()
       this.syncSubscriptions()
