@@ -16,6 +16,9 @@ export const CONTACT_DOMAIN = 'presence-mesh-contact'
 export const CONTACT_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x63, 0x01])
 export const REQUEST_ID_BYTES = 16
 export const MAX_GREETING_CHARS = 280
+/** A request may say where to answer: at most this many binary multiaddrs, each at most MAX_REPLY_ADDR_BYTES. */
+export const MAX_REPLY_ADDRS = 4
+export const MAX_REPLY_ADDR_BYTES = 128
 /** A marshaled contact envelope larger than this is rejected unread. */
 export const MAX_CONTACT_ENVELOPE_BYTES = 2048
 /** A message older than this is dropped by the receiver, and by the sender's retry queue. */
@@ -44,6 +47,8 @@ export interface ContactMessage {
   to: PeerId
   greeting?: string
   sentAt: number
+  /** REQUEST only: binary multiaddrs where the sender can be reached for the answer. */
+  replyAddrs?: Uint8Array[]
 }
 
 export class ContactFieldError extends Error {
@@ -85,13 +90,17 @@ export async function sealContactMessage (m: ContactMessage, key: PrivateKey): P
   if (m.requestId.length !== REQUEST_ID_BYTES) throw new ContactFieldError(`request id must be ${REQUEST_ID_BYTES} bytes`)
   if (m.greeting != null && m.kind !== 'request') throw new ContactFieldError('only a request carries a greeting')
   checkGreeting(m.greeting)
+  const replyAddrs = m.replyAddrs ?? []
+  if (replyAddrs.length > 0 && m.kind !== 'request') throw new ContactFieldError('only a request carries reply addresses')
+  if (replyAddrs.length > MAX_REPLY_ADDRS || replyAddrs.some(a => a.length === 0 || a.length > MAX_REPLY_ADDR_BYTES)) throw new ContactFieldError('reply addresses')
   const payload = ContactMessagePb.encode({
     kind: toPb[m.kind],
     requestId: Uint8Array.from(m.requestId),
     from: m.from.toMultihash().bytes,
     to: m.to.toMultihash().bytes,
     greeting: m.greeting,
-    sentAt: BigInt(m.sentAt)
+    sentAt: BigInt(m.sentAt),
+    replyAddrs: replyAddrs.map(a => Uint8Array.from(a))
   })
   return (await RecordEnvelope.seal(new ContactPayload(payload), key)).marshal()
 }
@@ -137,6 +146,8 @@ export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOp
   if (pb.requestId.length !== REQUEST_ID_BYTES) return reject('invalid-field', 'request id')
   if (pb.greeting != null && kind !== 'request') return reject('invalid-field', 'greeting on an answer')
   if (pb.greeting != null && codePoints(pb.greeting) > MAX_GREETING_CHARS) return reject('invalid-field', 'greeting')
+  if (pb.replyAddrs.length > 0 && kind !== 'request') return reject('invalid-field', 'reply addresses on an answer')
+  if (pb.replyAddrs.length > MAX_REPLY_ADDRS || pb.replyAddrs.some(a => a.length === 0 || a.length > MAX_REPLY_ADDR_BYTES)) return reject('invalid-field', 'reply addresses')
   const sentAt = Number(pb.sentAt)
   if (sentAt > opts.now + (opts.maxSkewMs ?? MAX_CONTACT_SKEW_MS)) return reject('future')
   if (sentAt < opts.now - (opts.maxAgeMs ?? MAX_CONTACT_AGE_MS)) return reject('expired')
@@ -148,6 +159,6 @@ export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOp
   }
   return {
     ok: true,
-    message: { kind, requestId: pb.requestId, from: signer, to: opts.me, greeting: pb.greeting, sentAt }
+    message: { kind, requestId: pb.requestId, from: signer, to: opts.me, greeting: pb.greeting, sentAt, ...(pb.replyAddrs.length > 0 ? { replyAddrs: pb.replyAddrs } : {}) }
   }
 }

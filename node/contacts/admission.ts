@@ -52,10 +52,13 @@ const samePath = (a: RequestPath, b: RequestPath): boolean =>
   a.kind === b.kind && (a.kind === 'direct' || a.code === (b as { code: string }).code)
 
 export function admit (incoming: ReadonlyMap<string, PendingRequest>, from: string, path: RequestPath, limits: AdmissionLimits): AdmissionVerdict {
-  if (incoming.has(from)) return 'replace'
-  if (incoming.size >= limits.total) return 'busy'
+  const mine = incoming.get(from)
+  // the newest request of a requester takes its slot, in the quota of the path it came by
+  if (mine != null && samePath(pathOf(mine), path)) return 'replace'
+  if (mine == null && incoming.size >= limits.total) return 'busy'
   let sameQuota = 0
-  for (const r of incoming.values()) if (samePath(pathOf(r), path)) sameQuota++
+  for (const r of incoming.values()) if (r !== mine && samePath(pathOf(r), path)) sameQuota++
   const quota = path.kind === 'code' ? limits.perCode : limits.direct
-  return sameQuota >= quota ? 'busy' : 'store'
+  if (sameQuota >= quota) return 'busy'
+  return mine != null ? 'replace' : 'store'
 }

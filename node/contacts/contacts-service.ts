@@ -8,11 +8,9 @@
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { looksLikeContactCode, parseContactCode } from '../../protocol/contact-code.js'
-import { ContactReceipt } from '../../protocol/pb/contact.js'
 import { checkGreeting, MAX_CONTACT_AGE_MS, newRequestId, requestIdHex, sealContactMessage } from '../../protocol/contact-request.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
@@ -25,6 +23,7 @@ import {
 } from './constants.js'
 import { InvalidContactCodeError, InvalidGreetingError } from './errors.js'
 import { ContactInbound } from './inbound.js'
+import { deliverOnce, learnAddresses, replyAddresses } from './delivery.js'
 import { backoffDelay } from '../util/wait.js'
 import type { InboundOutcome } from './inbound.js'
 import type { Reach } from '../reach/index.js'
@@ -34,8 +33,8 @@ import type { ContactsEvents, ContactsService as ContactsServiceInterface, Conta
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { Transaction } from '../store/records.js'
 import type { ContactMessageKind } from '../../protocol/contact-request.js'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PrivateKey, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
 
 export interface ContactsServiceComponents {
@@ -47,6 +46,9 @@ export interface ContactsServiceComponents {
   connectionManager: ConnectionManager
   events: TypedEventTarget<Libp2pEvents>
   roster: Roster
+  /** A request through a code's intake says where to answer (our addresses), and one received so learns the requester's. */
+  addressManager: Pick<AddressManager, 'getAddresses'>
+  peerStore: Pick<PeerStore, 'merge'>
   /** Contact codes (node/reach): without it, requests come and go only straight between the two nodes. */
   reach?: Reach
 }
@@ -90,13 +92,15 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       isBlocked: (peer) => components.roster.isBlocked(peer),
       intakeOf: (peer) => this.reach()?.intakeOf(peer),
       seen: (key) => this.state.seen.has(key),
-      receive: async (m) => {
+      receive: async (m, replyAddrs) => {
         let retryLater = false
         await this.step((ctx) => {
           const r = consent.receive(this.state, m, ctx)
           retryLater = r.retryLater
           return r
         })
+        // through an intake: the requester's own word for where to answer it (we never met)
+        if (!retryLater && replyAddrs.length > 0 && !components.roster.isBlocked(m.from)) await learnAddresses(components.peerStore, m.from, replyAddrs, this.log)
         return { retryLater }
       }
     })
@@ -149,10 +153,10 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     return [...this.state.history.values()].reverse().map(h => ({ ...h }))
   }
 
-  /** Whether a request is pending with `peer`, either way (such a peer may connect to this node). */
+  /** Whether a request is pending with `peer`, either way, or a message to it waits for its receipt (such a peer may connect to this node). */
   hasPending (peer: PeerId | string): boolean {
     const id = peer.toString()
-    return this.state.incoming.has(id) || this.state.outgoing.has(id)
+    return this.state.incoming.has(id) || this.state.outgoing.has(id) || this.outbox.some(e => e.to === id)
   }
 
   /** Contact messages refused or deferred, by reason. */
@@ -248,7 +252,8 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       case 'send': {
         const now = Date.now()
         const envelope = await sealContactMessage({
-          kind: e.kind, requestId: unhex(e.requestId), from: this.components.peerId, to: peerIdFromString(e.to), greeting: e.greeting, sentAt: now
+          kind: e.kind, requestId: unhex(e.requestId), from: this.components.peerId, to: peerIdFromString(e.to), greeting: e.greeting, sentAt: now,
+          replyAddrs: e.code != null ? replyAddresses(this.components.addressManager) : undefined
         }, this.components.privateKey)
         const entry: OutboxEntry = { id: outboxId(now, e.kind, e.requestId), to: e.to, kind: e.kind, requestId: e.requestId, envelope: b64(envelope), createdAt: now, attempts: 0, nextAt: now, code: e.code }
         this.store.outbox.put(tx, entry.id, entry)
@@ -294,12 +299,10 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       try {
         for (const entry of this.outbox.filter(e => e.to === to)) {
           if (!this.started || !this.outbox.includes(entry)) continue
-          const answer = await this.deliver(entry)
+          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, this.init.streamTimeoutMs)
           if (answer === 'stored') {
             await this.step(() => consent.delivered(this.state, entry))
             this.safeDispatchEvent('contact:delivered', { detail: { peerId: to, requestId: entry.requestId, kind: entry.kind } })
-            // through a code's intake the recipient has not met us: connecting lets it learn our addresses for its answer
-            if (entry.code != null) this.components.connectionManager.openConnection(peerIdFromString(to), { signal: AbortSignal.timeout(this.init.streamTimeoutMs) }).catch(() => {})
           } else if (answer === 'refused') {
             this.log('%s refused our %s message for good', entry.to, entry.kind)
             await this.step((ctx) => consent.refused(this.state, entry, ctx))
@@ -316,31 +319,6 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
         this.scheduleRetry()
       }
     })()
-  }
-
-  /** One attempt: the recipient stored it, refused it for good, asked us to try later, or was not reached. */
-  private async deliver (entry: OutboxEntry): Promise<'stored' | 'refused' | 'retry-later' | 'unreachable'> {
-    const signal = AbortSignal.timeout(this.init.streamTimeoutMs)
-    let stream: Stream | undefined
-    try {
-      let answer: Uint8Array
-      const reach = this.reach()
-      if (entry.code != null && reach != null) {
-        answer = await reach.sendThroughCode(entry.code, this.protocol, unb64(entry.envelope), { signal })
-      } else {
-        stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal, runOnLimitedConnection: true })
-        const lp = lpStream(stream, { maxDataLength: 256 })
-        await lp.write(unb64(entry.envelope), { signal })
-        answer = (await lp.read({ signal })).subarray()
-        await stream.close({ signal }).catch(() => {})
-      }
-      const receipt = ContactReceipt.decode(answer)
-      return receipt.accepted ? 'stored' : receipt.retryLater ? 'retry-later' : 'refused'
-    } catch (err: any) {
-      this.log('could not deliver %s to %s (attempt %d) - %s', entry.kind, entry.to, entry.attempts + 1, err?.message)
-      stream?.abort(err)
-      return 'unreachable'
-    }
   }
 
   private async retryLater (entry: OutboxEntry, busy: boolean): Promise<void> {

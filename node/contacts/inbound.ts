@@ -28,8 +28,8 @@ export interface ContactInboundContext {
   /** The code id when `peer` is the intake identity of this node's current contact code. */
   intakeOf: (peer: PeerId) => string | undefined
   seen: (key: string) => boolean
-  /** Stores the message (consent's step); `retryLater`: not stored, ask again later. */
-  receive: (m: ReceivedMessage) => Promise<{ retryLater: boolean }>
+  /** Stores the message (consent's step); `retryLater`: not stored, ask again later. replyAddrs: where a request through the intake says to answer. */
+  receive: (m: ReceivedMessage, replyAddrs: Uint8Array[]) => Promise<{ retryLater: boolean }>
 }
 
 export class ContactInbound {
@@ -92,7 +92,8 @@ export class ContactInbound {
     }
     const m = res.message
     // stored before the receipt goes out: a crash after it loses nothing
-    const { retryLater } = await ctx.receive({ kind: m.kind, from: m.from.toString(), requestId: requestIdHex(m.requestId), greeting: m.greeting, sentAt: m.sentAt, path })
+    const received: ReceivedMessage = { kind: m.kind, from: m.from.toString(), requestId: requestIdHex(m.requestId), greeting: m.greeting, sentAt: m.sentAt, path }
+    const { retryLater } = await ctx.receive(received, code != null ? m.replyAddrs ?? [] : [])
     if (retryLater) return later('retry-later')
     return { requestId: Uint8Array.from(m.requestId), kind: kindToPb(m.kind), accepted: true, retryLater: false }
   }

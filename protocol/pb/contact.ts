@@ -32,6 +32,7 @@ export interface ContactMessage {
   to: Uint8Array<ArrayBuffer>
   greeting?: string
   sentAt: bigint
+  replyAddrs: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace ContactMessage {
@@ -74,6 +75,13 @@ export namespace ContactMessage {
           w.uint64(obj.sentAt)
         }
 
+        if (obj.replyAddrs != null && obj.replyAddrs.length > 0) {
+          for (const value of obj.replyAddrs) {
+            w.uint32(58)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -83,7 +91,8 @@ export namespace ContactMessage {
           requestId: uint8ArrayAlloc(0),
           from: uint8ArrayAlloc(0),
           to: uint8ArrayAlloc(0),
-          sentAt: 0n
+          sentAt: 0n,
+          replyAddrs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -116,6 +125,14 @@ export namespace ContactMessage {
               obj.sentAt = reader.uint64()
               break
             }
+            case 7: {
+              if (opts.limits?.replyAddrs != null && obj.replyAddrs.length === opts.limits.replyAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "replyAddrs" had too many elements')
+              }
+
+              obj.replyAddrs.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -125,6 +142,10 @@ export namespace ContactMessage {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          replyAddrs: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -173,6 +194,21 @@ export namespace ContactMessage {
               }
               break
             }
+            case 7: {
+              if (opts.limits?.replyAddrs != null && obj.replyAddrs === opts.limits.replyAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "replyAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.replyAddrs[]`,
+                index: obj.replyAddrs,
+                value: reader.bytes()
+              }
+
+              obj.replyAddrs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -215,6 +251,12 @@ export namespace ContactMessage {
     value: bigint
   }
 
+  export interface ContactMessageReplyAddrsFieldEvent {
+    field: '$.replyAddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ContactMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ContactMessage.codec())
   }
@@ -223,7 +265,7 @@ export namespace ContactMessage {
     return decodeMessage(buf, ContactMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactMessage>): Generator<ContactMessageKindFieldEvent | ContactMessageRequestIdFieldEvent | ContactMessageFromFieldEvent | ContactMessageToFieldEvent | ContactMessageGreetingFieldEvent | ContactMessageSentAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactMessage>): Generator<ContactMessageKindFieldEvent | ContactMessageRequestIdFieldEvent | ContactMessageFromFieldEvent | ContactMessageToFieldEvent | ContactMessageGreetingFieldEvent | ContactMessageSentAtFieldEvent | ContactMessageReplyAddrsFieldEvent> {
     return streamMessage(buf, ContactMessage.codec(), opts)
   }
 }

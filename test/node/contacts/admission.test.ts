@@ -37,14 +37,21 @@ describe('admission', () => {
       const m = new Map<string, PendingRequest>()
       for (const { from, path } of arrivals) {
         const before = new Set(m.keys())
-        const same = [...m.values()].filter(r => JSON.stringify(pathOf(r)) === JSON.stringify(path)).length
+        const mine = m.get(from)
+        const samePath = mine != null && JSON.stringify(pathOf(mine)) === JSON.stringify(path)
+        const same = [...m.values()].filter(r => r !== mine && JSON.stringify(pathOf(r)) === JSON.stringify(path)).length
+        const quota = path.kind === 'code' ? LIMITS.perCode : LIMITS.direct
         const v = admit(m, from, path, LIMITS)
-        if (before.has(from)) expect(v).toBe('replace')
-        else if (v === 'busy') expect(m.size >= LIMITS.total || same >= (path.kind === 'code' ? LIMITS.perCode : LIMITS.direct)).toBe(true)
-        else expect(v).toBe('store')
+        if (samePath) expect(v).toBe('replace')
+        else if (v === 'busy') expect((mine == null && m.size >= LIMITS.total) || same >= quota).toBe(true)
+        else expect(v).toBe(mine != null ? 'replace' : 'store')
         if (v !== 'busy') m.set(from, pending(from, path))
         for (const k of before) expect(m.has(k)).toBe(true)
         expect(m.size).toBeLessThanOrEqual(LIMITS.total)
+        for (const p of new Set([...m.values()].map(r => JSON.stringify(pathOf(r))))) {
+          const q = JSON.parse(p).kind === 'code' ? LIMITS.perCode : LIMITS.direct
+          expect([...m.values()].filter(r => JSON.stringify(pathOf(r)) === p).length).toBeLessThanOrEqual(q)
+        }
       }
     }))
   })
