@@ -7,8 +7,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MAX_REPLY_ADDR_BYTES, MAX_REPLY_ADDRS } from '../../protocol/contact-request.js'
-import { ContactReceipt } from '../../protocol/pb/contact.js'
+import { decodeContactReceipt, MAX_CONTACT_RECEIPT_BYTES, MAX_REPLY_ADDR_BYTES, MAX_REPLY_ADDRS } from '../../protocol/contact-request.js'
 import type { Reach } from '../reach/index.js'
 import type { Logger, PeerStore, Stream } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
@@ -35,13 +34,14 @@ export async function deliverOnce (to: string, envelope: Uint8Array, code: strin
       answer = await deps.reach.sendThroughCode(code, deps.protocol, envelope, { signal })
     } else {
       stream = await deps.connectionManager.openStream(peerIdFromString(to), deps.protocol, { signal, runOnLimitedConnection: true })
-      const lp = lpStream(stream, { maxDataLength: 256 })
+      const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
       await lp.write(envelope, { signal })
       answer = (await lp.read({ signal })).subarray()
       await stream.close({ signal }).catch(() => {})
     }
-    const receipt = ContactReceipt.decode(answer)
-    return receipt.accepted ? 'stored' : receipt.retryLater ? 'retry-later' : 'refused'
+    const res = decodeContactReceipt(answer)
+    if (!res.ok) throw new Error(`not a receipt: ${res.reason}`)
+    return res.receipt.accepted ? 'stored' : res.receipt.retryLater === true ? 'retry-later' : 'refused'
   } catch (err: any) {
     deps.log('could not deliver to %s - %s', to, err?.message)
     stream?.abort(err)

@@ -8,12 +8,11 @@
  * silence.
  */
 import { lpStream, RateLimiter } from '@libp2p/utils'
-import { ContactReceipt } from '../../protocol/pb/contact.js'
-import { CONTACT_REJECT_REASONS, kindToPb, MAX_CONTACT_ENVELOPE_BYTES, openContactMessage, requestIdHex } from '../../protocol/contact-request.js'
+import { CONTACT_REJECT_REASONS, encodeContactReceipt, MAX_CONTACT_ENVELOPE_BYTES, openContactMessage, requestIdHex } from '../../protocol/contact-request.js'
 import { MAX_MESSAGES_PER_PEER, MESSAGE_WINDOW_S } from './constants.js'
 import type { RequestPath } from './admission.js'
 import type { ReceivedMessage } from './consent.js'
-import type { ContactRejectReason } from '../../protocol/contact-request.js'
+import type { ContactReceipt, ContactRejectReason } from '../../protocol/contact-request.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 
 /** What the receiving side tells the user of the counters: why messages were refused or deferred. */
@@ -56,7 +55,7 @@ export class ContactInbound {
       const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_ENVELOPE_BYTES })
       const bytes = (await lp.read({ signal })).subarray()
       const receipt = await this.answer(bytes, connection.remotePeer)
-      await lp.write(ContactReceipt.encode(receipt), { signal })
+      await lp.write(encodeContactReceipt(receipt), { signal })
       await stream.close({ signal })
     } catch (err: any) {
       ctx.log('contact stream from %p failed - %e', connection.remotePeer, err)
@@ -70,7 +69,7 @@ export class ContactInbound {
     const path: RequestPath = code == null ? { kind: 'direct' } : { kind: 'code', code }
     const later = (why: 'retry-later' | 'rate'): ContactReceipt => {
       this.counts[why]++
-      return { requestId: new Uint8Array(0), kind: kindToPb('request'), accepted: false, retryLater: true }
+      return { requestId: new Uint8Array(0), accepted: false, retryLater: true }
     }
     try {
       this.limiter.consume(from.toString())
@@ -88,13 +87,13 @@ export class ContactInbound {
       ctx.log('refused a contact message from %p: %s %s', from, res.reason, res.detail ?? '')
       this.counts[res.reason]++
       // a duplicate was stored before: confirm it so the sender stops retrying
-      return { requestId: new Uint8Array(0), kind: kindToPb('request'), accepted: res.reason === 'duplicate', retryLater: false }
+      return { requestId: new Uint8Array(0), accepted: res.reason === 'duplicate' }
     }
     const m = res.message
     // stored before the receipt goes out: a crash after it loses nothing
     const received: ReceivedMessage = { kind: m.kind, from: m.from.toString(), requestId: requestIdHex(m.requestId), greeting: m.greeting, sentAt: m.sentAt, path }
     const { retryLater } = await ctx.receive(received, code != null ? m.replyAddrs ?? [] : [])
     if (retryLater) return later('retry-later')
-    return { requestId: Uint8Array.from(m.requestId), kind: kindToPb(m.kind), accepted: true, retryLater: false }
+    return { requestId: Uint8Array.from(m.requestId), kind: m.kind, accepted: true }
   }
 }

@@ -15,6 +15,7 @@ import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
 import { goodbyeBarrier } from './goodbye-barrier.js'
+import { sleep } from '../util/wait.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
 import type { StoredWatch } from './watch-store.js'
@@ -124,7 +125,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     this.current = { status: 'offline' }
     const read = async (): Promise<void> => { await goodbyeBarrier(this.components, this.audiences.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs) }
-    await Promise.race([this.announce().then(read), new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
+    await Promise.race([this.announce().then(read), sleep(this.goodbyeTimeoutMs)])
   }
 
   async stop (): Promise<void> {

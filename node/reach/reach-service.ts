@@ -9,6 +9,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { repeatingTask } from '@libp2p/utils'
 import { deriveCodeKeys, formatContactCode, intakeIdentity, parseContactCode } from '../../protocol/contact-code.js'
+import { MAX_CONTACT_RECEIPT_BYTES } from '../../protocol/contact-request.js'
 import { PeerUnreachableError } from '../errors.js'
 import { LocatorPublisher } from '../locator/locator.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
@@ -56,8 +57,7 @@ interface Code {
 
 /** Multicodec of the /p2p/ component. */
 const P2P_CODE = 421
-/** A contact receipt is a few dozen bytes. */
-const MAX_ANSWER_BYTES = 256
+const MAX_ANSWER_BYTES = MAX_CONTACT_RECEIPT_BYTES
 
 export class ReachService implements Reach, ReachRules, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:reach'
