@@ -9,6 +9,7 @@ import '../../node/polyfill.js'
 import { writeVectors } from './common.js'
 import { chatVectors } from './chat.js'
 import { contactVectors } from './contact.js'
+import { contactCodeVectors } from './contact-code.js'
 import { dhtPresenceVectors } from './dht-presence.js'
 import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
@@ -23,6 +24,7 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['dht-presence.json', dhtPresenceVectors],
   ['locator.json', locatorVectors],
   ['contact.json', contactVectors],
+  ['contact-code.json', contactCodeVectors],
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
   ['names.json', nameVectors]

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { CHAT_REJECT_REASONS } from '../../protocol/chat-frame.js'
+import { CONTACT_CODE_REJECT_REASONS } from '../../protocol/contact-code.js'
 import { CONTACT_REJECT_REASONS } from '../../protocol/contact-request.js'
 import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
@@ -18,7 +19,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -26,6 +27,7 @@ const REASONS: Record<string, readonly string[]> = {
   'sealed-presence': ['undecryptable'],
   locator: LOCATOR_REJECT_REASONS,
   contact: CONTACT_REJECT_REASONS,
+  'contact-code': CONTACT_CODE_REJECT_REASONS,
   chat: CHAT_REJECT_REASONS,
   'pair-keys': PAIR_KEY_REJECT_REASONS
 }
