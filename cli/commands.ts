@@ -129,14 +129,24 @@ export const commands: Record<string, Command> = {
     run: async ({ node, paint }) => contactsTable({ contacts: node.contacts(), ...node.contactRequests() }, p => nameOf(node, p), paint)
   },
   request: {
-    usage: '/request <peer id> [greeting]',
-    help: 'ask someone to become a contact (retried until it reaches them)',
+    usage: '/request <contact code|peer id> [greeting]',
+    help: 'ask someone to become a contact with the code they gave you (by peer id only public nodes, or someone asking you too, get it)',
     run: async ({ node }, args, rest) => {
       const [peer] = args
-      if (peer == null) throw new UsageError('usage: /request <peer id> [greeting]')
+      if (peer == null) throw new UsageError('usage: /request <contact code|peer id> [greeting]')
       const greeting = rest.slice(peer.length).trim()
-      const req = await node.requestContact(node.resolvePeer(peer), greeting === '' ? undefined : greeting)
+      const target = peer.toLowerCase().startsWith('pmc1:') ? peer : node.resolvePeer(peer)
+      const req = await node.requestContact(target, greeting === '' ? undefined : greeting)
       return [`contact request to ${nameOf(node, req.peerId)} queued; it is retried until it reaches them`]
+    }
+  },
+  code: {
+    usage: '/code [rotate]',
+    help: 'your contact code, to give to whoever may ask to become a contact; rotate: a new one, the old one stops working',
+    run: async ({ node }, args) => {
+      if (args[0] === 'rotate') return ['new contact code (the old one no longer works):', `  ${await node.rotateContactCode()}`]
+      if (args[0] != null) throw new UsageError('usage: /code [rotate]')
+      return ['your contact code (whoever has it can find you and ask to become a contact):', `  ${node.contactCode()}`]
     }
   },
   accept: {

@@ -187,15 +187,24 @@ export class ReachService implements Reach, ReachRules, Startable {
     const keys = deriveCodeKeys(code)
     const intake = await intakeIdentity(keys)
     const owner = code.peer
-    const found = await this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal)
-    const known = await this.knownAddresses(owner)
-    const targets = dialTargets(owner, [...found, ...known], MAX_INTAKE_ADDRESSES)
-    if (targets.length === 0) throw new PeerUnreachableError(owner.toString())
-    // the requester's own node will dial the owner next: keep what the record said
-    if (found.length > 0) await this.components.peerStore.merge(owner, { multiaddrs: targets.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
-    return await exchangeThroughIntake({
+    const send = async (targets: Multiaddr[]): Promise<Uint8Array> => await exchangeThroughIntake({
       key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal: options.signal, createNode: this.init.createIntakeNode
     })
+    // addresses known already (a bootstrap entry, mDNS, an earlier meeting) first; else, or if they fail, the intake record
+    const known = dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES)
+    if (known.length > 0) {
+      try {
+        return await send(known)
+      } catch (err) {
+        options.signal.throwIfAborted()
+        this.log('known addresses of %p failed, looking up its intake record - %e', owner, err)
+      }
+    }
+    const found = dialTargets(owner, await this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal), MAX_INTAKE_ADDRESSES)
+    if (found.length === 0) throw new PeerUnreachableError(owner.toString())
+    // the owner may answer over a connection of ours later: keep what the record said
+    await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
+    return await send(found)
   }
 
   // ---- helpers ----
