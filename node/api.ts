@@ -7,6 +7,7 @@ import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequ
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { FetchResult, PresenceEventDetail, PresenceView, PresenceViewLevel } from './presence/index.js'
 import type { Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo } from './xmpp/index.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
@@ -101,6 +102,11 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>
   typing: (peer: PeerId | string) => void
+
+  /** Where the XMPP endpoint listens and for whom, when the node serves one. */
+  xmppInfo: () => XmppInfo | undefined
+  /** An RFC 3863 + RFC 4480 PIDF document of what this node sees of a presentity (NoPresenceError if nothing). */
+  pidf: (peer: PeerId | string) => string
 
   locate: (peer: PeerId | string, options?: LocateOptions) => Promise<LocateResult>
   connect: (target: string, timeoutMs?: number) => Promise<void>
