@@ -15,6 +15,7 @@ import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
 import { goodbyeBarrier } from './goodbye-barrier.js'
+import type { BarrierComponents } from './goodbye-barrier.js'
 import { sleep } from '../util/wait.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
@@ -24,20 +25,16 @@ import type { PubSub } from '../pubsub.js'
 import type { Presence, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
-import type { ConnectionManager } from '@libp2p/interface-internal'
-import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
 
-export interface PresenceServiceComponents {
+/** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
+export interface PresenceServiceComponents extends BarrierComponents {
   peerId: PeerId
   privateKey: PrivateKey
   datastore: Datastore
   logger: ComponentLogger
   pubsub: PubSub
   roster: Roster
-  /** With both, a goodbye waits until each audience still connected read it (goodbye-barrier.ts). */
-  ping?: Ping
-  connectionManager?: ConnectionManager
 }
 
 interface Watched {
