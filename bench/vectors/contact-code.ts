@@ -2,26 +2,11 @@
 import { createHash, createPrivateKey, createPublicKey, hkdfSync } from 'node:crypto'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { A, accepted, B, hex, identityJson, refused, utf8, verified } from './common.js'
+import { A, accepted, B, base32, hex, identityJson, refused, utf8, verified } from './common.js'
 import type { VectorCase, VectorFile } from './common.js'
 
 const SALT = 'presence-mesh/code/v1'
 const SECRET = '11'.repeat(16)
-
-/** RFC 4648 base32, lowercase, no padding. */
-function base32 (bytes: Uint8Array): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
-  let bits = 0
-  let value = 0
-  let out = ''
-  for (const b of bytes) {
-    value = (value << 8) | b
-    bits += 8
-    while (bits >= 5) { out += alphabet[(value >>> (bits - 5)) & 31]; bits -= 5 }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31]
-  return out
-}
 
 const unhex = (s: string): Buffer => Buffer.from(s, 'hex')
 
