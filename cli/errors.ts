@@ -30,7 +30,7 @@ const WORDING: Record<string, Wording> = {
   BlockedPeerError: (e) => `${e.peer} is blocked; unblock it first`,
   NoPendingRequestError: (e) => `no pending request ${e.direction === 'incoming' ? 'from' : 'to'} ${e.peerOrRequest}`,
   InvalidGreetingError: (e) => `greeting is longer than ${e.maxChars} characters`,
-  InvalidContactCodeError: (e) => e.reason === 'checksum' ? 'that contact code has a typo (its check does not match)' : `not a valid contact code (${e.reason})`,
+  InvalidContactCodeError: (e) => e.reason === 'checksum' || e.reason === 'bad-secret' ? 'that contact code has a typo or is cut short (its check does not match)' : `not a valid contact code (${e.reason})`,
   InvalidOptionError: (e) => `${e.option} must be ${e.expected}, not ${e.value}`,
   InvalidTargetError: (e) => `not a peer id or multiaddr: ${e.input}`,
   PeerUnreachableError: (e) => `${e.peer} is unreachable`,

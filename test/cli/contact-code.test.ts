@@ -32,7 +32,8 @@ describe('contact codes at the prompt', () => {
       expect(out).toContain('the old one no longer works')
 
       const code = ann.contactCode()
-      child.stdin.write(`/request ${code.slice(0, -1)}${code.endsWith('a') ? 'b' : 'a'} hi\n`)
+      const at = code.length - 6
+      child.stdin.write(`/request ${code.slice(0, at)}${code[at] === 'a' ? 'b' : 'a'}${code.slice(at + 1)} hi\n`)
       await waitFor(() => out.includes('that contact code has a typo'), 'the typo error')
       child.stdin.write(`/request ${code} hi Ann\n`)
       await waitFor(() => ann.contactRequests().incoming.some(r => r.greeting === 'hi Ann'), 'the request at Ann', 60_000)
