@@ -89,7 +89,8 @@ export function parseContactCode (text: string): ContactCode {
   } catch {
     throw new ContactCodeError('bad-peer-id')
   }
-  if (peer.type !== 'Ed25519') throw new ContactCodeError('bad-peer-id')
+  // only the canonical spelling: the base58 decoder lets some stray characters through
+  if (peer.type !== 'Ed25519' || peer.toString() !== parts[1]) throw new ContactCodeError('bad-peer-id')
   let raw: Uint8Array
   try {
     if (parts[2].length !== CODE_SECRET_CHARS) throw new Error('length')

@@ -51,6 +51,7 @@ export async function contactCodeVectors (): Promise<VectorFile> {
     bad('another prefix', `pmc2:${peer}:${secretPart}`, 'not-a-code', 'the prefix names the version'),
     bad('two parts', `pmc1:${peer}`, 'not-a-code', 'exactly three parts'),
     bad('not a peer id', `pmc1:12D3KooWnope:${secretPart}`, 'bad-peer-id', 'a base58btc peer id'),
+    bad('a peer id with a stray U+FFFD', `pmc1:${peer[0]}\ufffd${peer.slice(1)}:${secretPart}`, 'bad-peer-id', 'only the canonical spelling (some base58 decoders skip this character)'),
     bad('a peer id that is not Ed25519', `pmc1:QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N:${secretPart}`, 'bad-peer-id', 'codes name Ed25519 identities only'),
     bad('secret part of 28 characters', `pmc1:${peer}:${secretPart.slice(1)}`, 'bad-secret', '29 characters: 18 bytes'),
     bad('a character outside base32', `pmc1:${peer}:${secretPart.slice(0, -1)}1`, 'bad-secret', 'RFC 4648 alphabet'),
