@@ -83,7 +83,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       self: components.peerId,
       privateKey: components.privateKey,
       dht: () => components.dht,
-      addresses: () => components.addressManager.getAddresses().map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      addresses: () => intakeAddresses(components.addressManager.getAddresses()).map(ma => ma.decapsulateCode(P2P_CODE).bytes),
       keysFor: (intake) => this.keysByIntake.get(intake) ?? missingKeys(intake),
       log: this.log,
       ttlMs,
@@ -254,6 +254,16 @@ export class ReachService implements Reach, ReachRules, Startable {
     this.retryTimer = setTimeout(this.schedule, this.retry.next())
     this.retryTimer.unref?.()
   }
+}
+
+/**
+ * What the intake record tells code holders: the relayed addresses when this
+ * node holds relay slots (a request gets through them, and a code holder
+ * learns no IP address of ours), else the direct ones.
+ */
+export function intakeAddresses (addrs: Multiaddr[]): Multiaddr[] {
+  const relayed = addrs.filter(ma => ma.getComponents().some(c => c.name === 'p2p-circuit'))
+  return relayed.length > 0 ? relayed : addrs
 }
 
 function missingKeys (intake: string): never {
