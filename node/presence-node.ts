@@ -44,6 +44,8 @@ export interface PresenceNodeOptions {
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */
   relay?: boolean
+  /** Overrides RELAY_LIMITS for a relay (tests). */
+  relayLimits?: NodeOptions['relayLimits']
   /** DHT client mode: query, never answer (CLI --dht-client). */
   dhtClientMode?: boolean
   /**
@@ -120,6 +122,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         contacts: opts.contacts,
         sharedHost: opts.sharedHost,
         relay: opts.relay,
+        relayLimits: opts.relayLimits,
         dhtClientMode: opts.dhtClientMode,
         mdns: opts.mdns ?? mdnsFromEnv() ?? (opts.sharedHost !== true),
         publishPresence: opts.publishPresence,

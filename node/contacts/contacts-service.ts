@@ -119,7 +119,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     await this.components.registrar.handle(this.protocol, this.inbound.handle, {
       maxInboundStreams: this.init.maxInboundStreams,
       maxOutboundStreams: this.init.maxOutboundStreams,
-      // a node behind a NAT is reached through its relay slot, requests included
+      // two people behind NATs first meet over a circuit relay connection, which libp2p marks limited
       runOnLimitedConnection: true
     })
     this.components.roster.addEventListener('roster:change', this.onRosterChange)

@@ -11,6 +11,7 @@ import { CONTACT_REJECT_REASONS } from '../../protocol/contact-request.js'
 import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
+import { PUNCH_REJECT_REASONS } from '../../protocol/punch.js'
 import { runCase } from './vectors/adapters.js'
 import type { VectorFile } from './vectors/adapters.js'
 
@@ -19,7 +20,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -29,7 +30,8 @@ const REASONS: Record<string, readonly string[]> = {
   contact: CONTACT_REJECT_REASONS,
   'contact-code': CONTACT_CODE_REJECT_REASONS,
   chat: CHAT_REJECT_REASONS,
-  'pair-keys': PAIR_KEY_REJECT_REASONS
+  'pair-keys': PAIR_KEY_REJECT_REASONS,
+  punch: PUNCH_REJECT_REASONS
 }
 
 describe('conformance vectors (docs/vectors/)', () => {
