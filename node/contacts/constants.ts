@@ -7,6 +7,8 @@ export const CONTACT_PROTOCOL = protocolId(CONTACT_PROTOCOL_NAME, CONTACT_PROTOC
 export const DATASTORE_PREFIX = '/presence-mesh/contacts'
 /** One exchange: dial + message + receipt. */
 export const STREAM_TIMEOUT_MS = 10_000
+/** One exchange through a contact code's intake: the intake record's lookup, a node of its own, its dial, the exchange. */
+export const INTAKE_EXCHANGE_FACTOR = 3
 export const MAX_INBOUND_STREAMS = 4
 export const MAX_OUTBOUND_STREAMS = 4
 /** First retry of an undelivered message; doubles up to the cap. */

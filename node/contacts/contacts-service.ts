@@ -18,7 +18,7 @@ import { SelfReferenceError } from '../roster/errors.js'
 import * as consent from './consent.js'
 import { ConsentStore, outboxId } from './consent-store.js'
 import {
-  CONTACT_PROTOCOL, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_DIRECT, MAX_PENDING_INCOMING, MAX_PENDING_PER_CODE,
+  CONTACT_PROTOCOL, INTAKE_EXCHANGE_FACTOR, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_DIRECT, MAX_PENDING_INCOMING, MAX_PENDING_PER_CODE,
   RETRY_BASE_MS, RETRY_CAP_MS, RETRY_JITTER, STREAM_TIMEOUT_MS
 } from './constants.js'
 import { InvalidContactCodeError, InvalidGreetingError } from './errors.js'
@@ -299,7 +299,8 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       try {
         for (const entry of this.outbox.filter(e => e.to === to)) {
           if (!this.started || !this.outbox.includes(entry)) continue
-          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, this.init.streamTimeoutMs)
+          const timeoutMs = this.init.streamTimeoutMs * (entry.code != null ? INTAKE_EXCHANGE_FACTOR : 1)
+          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, timeoutMs)
           if (answer === 'stored') {
             await this.step(() => consent.delivered(this.state, entry))
             this.safeDispatchEvent('contact:delivered', { detail: { peerId: to, requestId: entry.requestId, kind: entry.kind } })

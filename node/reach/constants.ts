@@ -6,8 +6,8 @@ export const REACH_CAPABILITY = '@presence-mesh/reach'
 export const DATASTORE_PREFIX = '/presence-mesh/reach'
 /** Lifetime of the intake locator record; republished at a third of it and on address changes. */
 export const INTAKE_TTL_MS = LOCATOR_TTL_MS
-/** A DHT put or get of the intake record. */
-export const INTAKE_DHT_TIMEOUT_MS = 5_000
+/** A DHT put or get of the intake record (a lookup plus the puts or gets: seconds on a busy mesh). */
+export const INTAKE_DHT_TIMEOUT_MS = 15_000
 /** While no DHT node stored the intake record: retry after this, doubling up to the cap. */
 export const INTAKE_RETRY_BASE_MS = 2_000
 export const INTAKE_RETRY_CAP_MS = 5 * 60_000
@@ -15,3 +15,5 @@ export const INTAKE_RETRY_CAP_MS = 5 * 60_000
 export const INTAKE_GOODBYE_TIMEOUT_MS = 2_000
 /** Messages a requester sends through a code's intake go at most this many addresses of the owner. */
 export const MAX_INTAKE_ADDRESSES = 16
+/** A requester tries the addresses it already knows for this long before the intake record's. */
+export const KNOWN_ADDRESSES_MS = 4_000

@@ -14,10 +14,12 @@ import { PeerUnreachableError } from '../errors.js'
 import { LocatorPublisher } from '../locator/locator.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { SelfReferenceError } from '../roster/errors.js'
+import { sharedSignal } from '../signals.js'
 import { Backoff } from '../util/wait.js'
 import { CodeStore } from './code-store.js'
 import {
-  INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, MAX_INTAKE_ADDRESSES, REACH_CAPABILITY
+  INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, KNOWN_ADDRESSES_MS, MAX_INTAKE_ADDRESSES,
+  REACH_CAPABILITY
 } from './constants.js'
 import { dialTargets, exchangeThroughIntake } from './intake.js'
 import type { Reach, ReachInit } from './index.js'
@@ -187,24 +189,26 @@ export class ReachService implements Reach, ReachRules, Startable {
     const keys = deriveCodeKeys(code)
     const intake = await intakeIdentity(keys)
     const owner = code.peer
-    const send = async (targets: Multiaddr[]): Promise<Uint8Array> => await exchangeThroughIntake({
-      key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal: options.signal, createNode: this.init.createIntakeNode
+    const send = async (targets: Multiaddr[], signal: AbortSignal): Promise<Uint8Array> => await exchangeThroughIntake({
+      key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal, createNode: this.init.createIntakeNode
     })
-    // addresses known already (a bootstrap entry, mDNS, an earlier meeting) first; else, or if they fail, the intake record
+    // the intake record is looked up meanwhile: addresses known already (a bootstrap entry, mDNS, an
+    // earlier lookup) are tried first, but may be stale, so they get at most half of the time
+    const lookup = this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal).catch(() => [])
     const known = dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES)
     if (known.length > 0) {
       try {
-        return await send(known)
+        return await send(known, sharedSignal(AbortSignal.any([options.signal, AbortSignal.timeout(KNOWN_ADDRESSES_MS)])))
       } catch (err) {
         options.signal.throwIfAborted()
-        this.log('known addresses of %p failed, looking up its intake record - %e', owner, err)
+        this.log('known addresses of %p failed, trying its intake record - %e', owner, err)
       }
     }
-    const found = dialTargets(owner, await this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal), MAX_INTAKE_ADDRESSES)
+    const found = dialTargets(owner, await lookup, MAX_INTAKE_ADDRESSES).filter(t => !known.some(k => k.equals(t)))
     if (found.length === 0) throw new PeerUnreachableError(owner.toString())
     // the owner may answer over a connection of ours later: keep what the record said
     await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
-    return await send(found)
+    return await send(found, options.signal)
   }
 
   // ---- helpers ----
