@@ -193,7 +193,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal, createNode: this.init.createIntakeNode
     })
     // the intake record is looked up meanwhile: addresses known already (a bootstrap entry, mDNS, an
-    // earlier lookup) are tried first, but may be stale, so they get at most half of the time
+    // earlier lookup) are tried first, but may be stale, so they get KNOWN_ADDRESSES_MS at most
     const lookup = this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal).catch(() => [])
     const known = dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES)
     if (known.length > 0) {
