@@ -43,7 +43,8 @@ export interface ReachComponents {
   addressManager: AddressManager
   peerStore: PeerStore
   connectionManager: ConnectionManager
-  dht: KadDHT & { routingTable?: { size: number } }
+  /** kad-dht's routing table: a put before it holds a DHT server would wait for one until its deadline. */
+  dht: KadDHT & { routingTable?: { size: number } & Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>> }
   roster: Roster
   /** Pending requests admit their peers; optional (a node without consent has none). */
   contacts?: ContactsService
@@ -127,6 +128,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   stop (): void {
     this.task.stop()
     clearTimeout(this.retryTimer)
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.schedule)
     this.init.policy.bind(undefined)
     this.started = false
   }
@@ -246,10 +248,20 @@ export class ReachService implements Reach, ReachRules, Startable {
     if (this.started) this.task.run()
   }
 
-  /** Puts the current intake record; while no DHT node stored it, tries again with backoff. */
+  /**
+   * Puts the current intake record; while no DHT node stored it, tries again
+   * with backoff. With no DHT server known yet it waits for the first one
+   * instead (a put would wait for it anyway, then time out, and hold up the
+   * record with the addresses that come meanwhile, e.g. a relay slot's).
+   */
   private async publish (): Promise<void> {
     clearTimeout(this.retryTimer)
     if (this.code == null || !this.started) return
+    const table = this.components.dht.routingTable
+    if (table != null && table.size === 0 && table.addEventListener != null) {
+      table.addEventListener('peer:add', this.schedule, { once: true })
+      return
+    }
     const stored = await this.intake.publish([this.code.intake.toString()]).catch(() => 0)
     if (stored > 0) {
       this.retry.reset()
