@@ -52,3 +52,6 @@ export const MAX_HELD_PER_SENDER = 50
 export const MAX_HELD_BYTES_PER_SENDER = 64 * 1024
 export const MAX_HELD_TOTAL = 1000
 export const MAX_HELD_BYTES_TOTAL = 2 * 1024 * 1024
+
+/** Block periods remembered per peer (texts sent in one are dropped after an unblock). */
+export const MAX_BLOCK_WINDOWS = 16

@@ -68,6 +68,11 @@ export class HeldQuota {
     this.total.bytes -= bytes
   }
 
+  /** Gives back the room of these texts of peer's (held messages that left). */
+  releaseTexts (peer: string, texts: string[]): void {
+    this.release(peer, texts.length, texts.reduce((n, t) => n + textBytes(t), 0))
+  }
+
   stats (): HeldStats {
     return { messages: this.total.count, bytes: this.total.bytes, senders: this.bySender.size, refused: { ...this.refused } }
   }

@@ -119,10 +119,7 @@ export class ReachService implements Reach, ReachRules, Startable {
     this.task.stop()
     clearTimeout(this.retryTimer)
     if (this.code == null || (this.components.dht.routingTable?.size ?? 0) === 0) return
-    await Promise.race([
-      this.intake.publish([this.code.intake.toString()], true),
-      new Promise(resolve => setTimeout(resolve, INTAKE_GOODBYE_TIMEOUT_MS).unref?.())
-    ])
+    await this.intake.publish([this.code.intake.toString()], { empty: true, signal: AbortSignal.timeout(INTAKE_GOODBYE_TIMEOUT_MS) })
   }
 
   stop (): void {
@@ -147,7 +144,7 @@ export class ReachService implements Reach, ReachRules, Startable {
     const old = this.current()
     this.code = await this.derive(await this.store.replace())
     // old holders find what a stopped node leaves them; the new record goes up at once
-    void this.intake.publish([old.intake.toString()], true)
+    void this.intake.publish([old.intake.toString()], { empty: true })
       .catch((err: unknown) => { this.log('could not retire the old intake record - %e', err) })
       .finally(() => { this.keysByIntake.delete(old.intake.toString()) })
     this.schedule()
