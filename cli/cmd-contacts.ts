@@ -52,7 +52,7 @@ export const contactCommands: CommandSpec[] = [
       })
       if (out.length === 0) out.push('no contacts yet: /request <code> [greeting] asks someone (/code shows yours)')
       for (const r of incoming) out.push(`  ${ctx.paint('cyan', 'asks you')}: ${ctx.names.full(r.peerId)}${quoted(r.greeting)} (/accept ${shortId(r.peerId)} [name] or /deny)`)
-      for (const r of outgoing) out.push(`  ${ctx.paint('dim', 'you asked')}: ${ctx.names.full(r.peerId)} (${r.delivered === true ? 'delivered, waiting for an answer' : 'not delivered yet'})`)
+      for (const r of outgoing) out.push(`  ${ctx.paint('dim', 'you asked')}: ${ctx.names.full(r.peerId)} (${r.delivered === true ? 'delivered, waiting for an answer' : r.busy === true ? 'not delivered yet: they cannot take requests now, it is tried again later' : 'not delivered yet'})`)
       const named = (peerId: string): { name: string } => ({ name: ctx.names.of(peerId) })
       return {
         data: {

@@ -166,12 +166,17 @@ export function request (s: ConsentState, input: { peer: string, requestId: stri
   const theirs = s.incoming.get(peer)
   if (theirs != null) return { ...accept(s, { peerOrRequest: peer, alias: input.alias }, ctx), request: theirs }
   const existing = s.outgoing.get(peer)
-  if (existing != null) return { state: s, effects: [], request: existing }
+  if (existing != null && (input.code == null || input.code === existing.code)) return { state: s, effects: [], request: existing }
   const d = new Draft(s, ctx.now)
-  const req: PendingRequest = { requestId: input.requestId, peerId: peer, greeting: input.greeting, sentAt: ctx.now, at: ctx.now, delivered: false, alias: input.alias, code: input.code }
+  // asking again with another code (the one we had was rotated): a new request through it replaces ours
+  // (a new id: the recipient may have dropped the old one and would take its id for a duplicate)
+  if (existing != null) d.endOutgoing(existing, 'cancelled')
+  const greeting = input.greeting ?? existing?.greeting
+  const alias = input.alias ?? existing?.alias
+  const req: PendingRequest = { requestId: input.requestId, peerId: peer, greeting, sentAt: ctx.now, at: ctx.now, delivered: false, alias, code: input.code }
   d.outgoing.set(peer, req)
-  d.record({ requestId: req.requestId, peerId: peer, direction: 'outgoing', outcome: 'pending', greeting: input.greeting })
-  d.effect({ type: 'send', to: peer, kind: 'request', requestId: req.requestId, greeting: input.greeting, code: input.code })
+  d.record({ requestId: req.requestId, peerId: peer, direction: 'outgoing', outcome: 'pending', greeting })
+  d.effect({ type: 'send', to: peer, kind: 'request', requestId: req.requestId, greeting, code: input.code })
   return { ...d.done(), request: req }
 }
 

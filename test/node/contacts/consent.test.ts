@@ -166,6 +166,24 @@ describe('answers the recipient gave, and the paths requests came by', () => {
     expect([...refused.state.history.values()].map(h => h.outcome)).toEqual(['refused'])
   })
 
+  it('asking again with another code (ours was rotated) replaces our request: a new id, through the new code; the same code changes nothing', () => {
+    const first = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), greeting: 'hi', alias: 'bob', code: 'pmc1:x:old' }, ctx())
+    const busy = consent.busy(first.state, { to: B, requestId: rid(1) }).state
+    expect(consent.request(busy, { peer: B, requestId: rid(2), code: 'pmc1:x:old' }, ctx()).effects).toEqual([])
+    const again = consent.request(busy, { peer: B, requestId: rid(2), code: 'pmc1:x:new' }, ctx())
+    expect(again.request).toMatchObject({ requestId: rid(2), code: 'pmc1:x:new', greeting: 'hi', alias: 'bob', delivered: false })
+    expect(again.request.busy).toBeUndefined()
+    expect(again.effects).toEqual([
+      { type: 'unqueue', to: B, requestId: rid(1) },
+      { type: 'send', to: B, kind: 'request', requestId: rid(2), greeting: 'hi', code: 'pmc1:x:new' }
+    ])
+    expect([...again.state.history.values()].map(h => [h.requestId, h.outcome])).toEqual([[rid(1), 'cancelled'], [rid(2), 'pending']])
+    // at the recipient, the new request takes the requester's slot, in the new code's quota
+    let there = consent.receive(consent.emptyConsent(), { kind: 'request', from: A, requestId: rid(1), sentAt: T0, path: { kind: 'code', code: 'old' } }, ctx()).state
+    there = consent.receive(there, { kind: 'request', from: A, requestId: rid(2), sentAt: T0, path: { kind: 'code', code: 'new' } }, ctx()).state
+    expect([...there.incoming.values()]).toMatchObject([{ requestId: rid(2), via: 'new' }])
+  })
+
   it('a blocked signer through a code gets the receipt anyone gets, and nothing else happens', () => {
     const r = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(1), sentAt: T0, path: CODE }, ctx({ isBlocked: p => p === B }))
     expect(r.retryLater).toBe(false)
