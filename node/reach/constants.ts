@@ -17,3 +17,5 @@ export const INTAKE_GOODBYE_TIMEOUT_MS = 2_000
 export const MAX_INTAKE_ADDRESSES = 16
 /** A requester tries the addresses it already knows for this long before the intake record's. */
 export const KNOWN_ADDRESSES_MS = 4_000
+/** Identifying a connected peer again once it became a contact (its addresses), at most. */
+export const IDENTIFY_CONTACT_MS = 2_000

@@ -18,7 +18,7 @@ import { sharedSignal } from '../signals.js'
 import { Backoff } from '../util/wait.js'
 import { CodeStore } from './code-store.js'
 import {
-  INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, KNOWN_ADDRESSES_MS, MAX_INTAKE_ADDRESSES,
+  IDENTIFY_CONTACT_MS, INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, KNOWN_ADDRESSES_MS, MAX_INTAKE_ADDRESSES,
   REACH_CAPABILITY
 } from './constants.js'
 import { dialTargets, exchangeThroughIntake } from './intake.js'
@@ -26,7 +26,8 @@ import type { Reach, ReachInit } from './index.js'
 import type { ReachRules } from './policy.js'
 import type { CodeKeys } from '../../protocol/contact-code.js'
 import type { ContactsService } from '../contacts/index.js'
-import type { Roster } from '../roster/index.js'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -48,6 +49,10 @@ export interface ReachComponents {
   roster: Roster
   /** Pending requests admit their peers; optional (a node without consent has none). */
   contacts?: ContactsService
+  /** A connected peer that becomes a contact is identified again: its answer now holds its addresses; optional. */
+  identify?: Pick<Identify, 'identify'>
+  /** After the visibility changed, connected peers learn what they may see now; optional. */
+  identifyPush?: Pick<IdentifyPush, 'push'>
 }
 
 interface Code {
@@ -95,6 +100,7 @@ export class ReachService implements Reach, ReachRules, Startable {
     this.task = repeatingTask(async () => { await this.publish() }, Math.floor(ttlMs / 3), { debounce: 1_000 })
     this.retry = new Backoff({ baseMs: INTAKE_RETRY_BASE_MS, capMs: INTAKE_RETRY_CAP_MS, jitter: 0.5 })
     this.schedule = this.schedule.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
   }
 
   isStarted (): boolean {
@@ -109,6 +115,7 @@ export class ReachService implements Reach, ReachRules, Startable {
 
   afterStart (): void {
     this.components.events.addEventListener('self:peer:update', this.schedule)
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.task.start()
     this.schedule()
   }
@@ -116,6 +123,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   /** A clean stop leaves code holders an empty intake record: what a stopped node leaves. */
   async beforeStop (): Promise<void> {
     this.components.events.removeEventListener('self:peer:update', this.schedule)
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.task.stop()
     clearTimeout(this.retryTimer)
     if (this.code == null || (this.components.dht.routingTable?.size ?? 0) === 0) return
@@ -234,8 +242,33 @@ export class ReachService implements Reach, ReachRules, Startable {
   }
 
   private contacts (): ContactsService | undefined {
+    return this.optional('contacts')
+  }
+
+  /**
+   * Identify told a peer that was not a contact when it connected none of
+   * our addresses, and told us none of its: once it becomes a contact, each
+   * side asks the other again (both now answer with their addresses). After
+   * a visibility change, identify push tells whoever may see them now.
+   */
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    const { people, visibility } = evt.detail
+    if (visibility != null) this.optional('identifyPush')?.push().catch((err: unknown) => { this.log('could not push our addresses - %e', err) })
+    const identify = this.optional('identify')
+    if (identify == null) return
+    const connections = people
+      .filter(p => p.before?.contact == null && p.after?.contact != null)
+      .flatMap(p => this.components.connectionManager.getConnections(peerIdFromString(p.id)))
+    if (connections.length === 0) return
+    evt.detail.waitUntil(Promise.all(connections.map(async c => {
+      await identify.identify(c, { signal: AbortSignal.timeout(IDENTIFY_CONTACT_MS) }).catch((err: unknown) => { this.log('could not identify %p - %e', c.remotePeer, err) })
+    })))
+  }
+
+  /** A component the node may not have (libp2p's components throw for a missing service). */
+  private optional<K extends 'identify' | 'identifyPush' | 'contacts'> (name: K): ReachComponents[K] | undefined {
     try {
-      return this.components.contacts
+      return this.components[name]
     } catch {
       return undefined
     }
