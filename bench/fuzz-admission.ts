@@ -123,6 +123,7 @@ export const admissionTarget: FuzzTarget = {
           for (const k of before.incoming.keys()) {
             if (!after.incoming.has(k) && !(t.kind === 'cancel' && k === t.from)) return `${k} was pushed out`
           }
+          if (t.kind === 'request' && !t.blocked && !t.retryLater && !after.incoming.has(t.from)) return 'a request neither stored nor deferred (dropped in silence)'
           if (t.retryLater) {
             // a requester already pending keeps its slot (and its place in the total), wherever it came from
             const mine = before.incoming.get(t.from)
