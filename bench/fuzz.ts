@@ -14,6 +14,7 @@ import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
+import { admissionTarget, contactCodeTarget } from './fuzz-admission.js'
 import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
 import { xmppStreamTarget } from './fuzz-xmpp.js'
 
@@ -59,6 +60,8 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   contactMessageTarget,
   dhtPresenceTarget,
   locatorTarget,
+  contactCodeTarget,
+  admissionTarget,
   categoryItemTarget,
   categoryBundleTarget,
   pairMessageTarget,

@@ -22,6 +22,7 @@ import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
 import { benchChat } from './chat.js'
 import { benchLocate } from './locate.js'
+import { benchRefusal } from './refusal.js'
 
 export interface SuiteContext {
   /** Node counts for the multi-node suites (--nodes). */
@@ -65,6 +66,7 @@ export const SUITES: Suite[] = [
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
   { id: 'chat', run: async () => benchChat() },
   { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
+  { id: 'privacy.refusal', run: async ctx => benchRefusal({ runs: ctx.runs }) },
 ]
 
 export const DEFAULT_NODES = [10, 50, 100]

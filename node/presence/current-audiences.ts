@@ -7,7 +7,7 @@
  * (docs/architecture.md, "The path of one presence change"), and the direct
  * path forgets what it last sent whoever sees otherwise now.
  */
-import { audiencesOf, sameAudience } from './audience.js'
+import { audiencesOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
 import type { Audience, Publication } from './audience.js'
 import type { DirectPath } from './direct-path.js'
 import type { Roster } from '../roster/index.js'
@@ -35,6 +35,11 @@ export class CurrentAudiences {
   set (audiences: Audience[], at: number): void {
     this.list = audiences
     this.listAt = at
+  }
+
+  /** The contacts among the audiences subscribed to their pair topic now (by gossipsub's `subscribers`). */
+  subscribed (subscribers: (topic: string) => PeerId[]): string[] {
+    return this.list.filter(a => a.id !== PUBLIC_AUDIENCE_ID && subscribers(a.topic).some(p => p.toString() === a.id)).map(a => a.id)
   }
 
   find (id: string): Audience | undefined {

@@ -24,9 +24,11 @@ import { SelfState } from './self-state.js'
 import { TopicSubscriptions } from './topic-subscriptions.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
+import { goodbyeBarrier } from './goodbye-barrier.js'
+import type { BarrierComponents } from './goodbye-barrier.js'
 import { sleep } from '../util/wait.js'
 import type { Announcement } from './announcement.js'
-import type { Audience, Publication } from './audience.js'
+import type { Audience } from './audience.js'
 import type { Container } from './containers.js'
 import type { OwnCategories, OwnCategory, SignedItem, StagedChange } from './own-categories.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView, SeenBy, SelfPresence } from './index.js'
@@ -40,7 +42,8 @@ import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-export interface PresenceServiceComponents {
+/** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
+export interface PresenceServiceComponents extends BarrierComponents {
   peerId: PeerId
   privateKey: PrivateKey
   datastore: Datastore
@@ -105,7 +108,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       receive: (from, inner) => { this.watched.receiveDirect(from, inner) },
       audienceOf: peer => this.audiences.find(peer)
     })
-    this.audiences = new CurrentAudiences(components.roster, components.peerId, () => this.publication(), this.direct)
+    // what the audience-building functions need of this node's categories
+    this.audiences = new CurrentAudiences(components.roster, components.peerId, () => ({ keys: this.own.keys(), publishedTo: key => this.own.publishedTo(key), versionOf: peer => this.watched.versionOf(peer) }), this.direct)
     this.validate = this.validate.bind(this)
     this.topics = new TopicSubscriptions(components.pubsub, this.validate)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
@@ -142,8 +146,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.me.stop()
     if (!this.started) return
     this.me.leaving = true
-    const goodbye = this.announce(this.audiences.list, true)
-    await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
+    const read = async (): Promise<void> => { await goodbyeBarrier(this.components, this.audiences.list.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs) }
+    await Promise.race([this.announce(this.audiences.list, true).then(read), sleep(this.goodbyeTimeoutMs)])
   }
 
   async stop (): Promise<void> {
@@ -278,10 +282,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   watchingNow (): string[] {
-    const { pubsub } = this.components
-    return this.audiences.list
-      .filter(a => a.id !== PUBLIC_AUDIENCE_ID && pubsub.getSubscribers(a.topic).some(p => p.toString() === a.id))
-      .map(a => a.id)
+    return this.audiences.subscribed(topic => this.components.pubsub.getSubscribers(topic))
   }
 
   getRejections (): Record<CategoryRejectReason, number> {
@@ -295,10 +296,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     evt.detail.waitUntil(this.followRoster())
   }
 
-  /** What the audience-building functions need of this node's categories. */
-  private publication (): Publication {
-    return { keys: this.own.keys(), publishedTo: key => this.own.publishedTo(key), versionOf: peer => this.watched.versionOf(peer) }
-  }
 
   /** After this node's own presence changed: audiences may see other categories now; everyone gets the new state. */
   private async refresh (): Promise<void> {
@@ -318,12 +315,17 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       const before = this.audiences.list
       const goodbye = before.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
       const changed = after.filter(a => !before.some(b => sameAudience(a, b)))
-      if (goodbye.length > 0) await this.announce(goodbye, true)
-      if (!this.afterStarted) return
+      // from now on no announcement reaches the lost audiences; the goodbye is the last
       this.audiences.set(after, at)
+      if (goodbye.length > 0) {
+        await this.announce(goodbye, true)
+        await goodbyeBarrier(this.components, goodbye.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs)
+      }
+      if (!this.afterStarted) return
       await this.syncWatched()
       if (!this.afterStarted) return
-      this.syncSubscriptions()
+      // subscribed: the audience topics and watched channels, nothing else
+      this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
       this.direct.listen(this.watched.heardOnPairChannel())
       if (announceAll) await this.announce()
       else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
@@ -336,11 +338,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private async syncWatched (): Promise<void> {
     const want = new Set(this.components.roster.people().filter(p => p.contact != null || p.watched).map(p => p.id))
     await this.watched.sync(want)
-  }
-
-  /** Subscribed topics = audience topics + watched channels; nothing else, so no subscription says more than it must. */
-  private syncSubscriptions (): void {
-    this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
   }
 
 
@@ -375,7 +372,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.list.some(a => a.topic === s.topic))
+    // only the audience itself: anyone else who learned a pair topic's name gets no liveness probe
+    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.list.some(a => a.topic === s.topic && (a.id === PUBLIC_AUDIENCE_ID || a.id === evt.detail.peerId.toString())))
     if (!joined || this.reannounce != null || this.state().availability === 'offline') return
     // a new watcher gets a fresh record now instead of waiting for the heartbeat
     this.reannounce = setTimeout(() => {
