@@ -55,7 +55,8 @@ describe('direct notifications', () => {
     const w1 = await node()
     await befriend(p, w1)
     // W2 is no contact and not connected to P: it hears P's public records through X
-    const x = await node({ bootstrap: [p.addresses()[0]] })
+    // X is public: a private node admits no stranger without its contact code
+    const x = await node({ roster: PUBLIC, bootstrap: [p.addresses()[0]] })
     const w2 = await node({ bootstrap: [x.addresses()[0]] })
     await x.watch(p.peerId)
     await w2.watch(p.peerId)
