@@ -10,3 +10,5 @@ export const OPEN_TIMEOUT_MS = 10_000
 /** A subscription that broke or was refused is retried after this, doubling up to the cap, while connected. */
 export const RESUBSCRIBE_BASE_MS = 250
 export const RESUBSCRIBE_CAP_MS = 60_000
+/** A watcher that lost sight keeps its stream this long for presence's goodbye (farewell), then it is closed. */
+export const FAREWELL_TIMEOUT_MS = 2_000

@@ -72,6 +72,12 @@ export interface PresenceNotify extends TypedEventTarget<PresenceNotifyEvents> {
    * subscription nor a broken stream gets those bytes again.
    */
   forget: (peers?: Iterable<string>) => void
+  /**
+   * Presentity side: the last frame to a watcher that just lost sight of us
+   * (presence's goodbye), then its stream is closed. False when it has no
+   * stream left: deliver them some other way.
+   */
+  farewell: (peer: string, bytes: Uint8Array) => boolean
   /** Watcher side: the presentities to subscribe to while connected (replaces the previous list). */
   listen: (presentities: Iterable<string>) => void
   /** Watchers with a live notify stream from us. */

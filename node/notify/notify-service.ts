@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { encodeNotifyFrame } from '../../protocol/notify-frame.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { Backoff } from '../util/wait.js'
-import { MAX_NOTIFY_STREAMS, NOTIFY_CAPABILITY, NOTIFY_PROTOCOL, OPEN_TIMEOUT_MS, RESUBSCRIBE_BASE_MS, RESUBSCRIBE_CAP_MS } from './constants.js'
+import { FAREWELL_TIMEOUT_MS, MAX_NOTIFY_STREAMS, NOTIFY_CAPABILITY, NOTIFY_PROTOCOL, OPEN_TIMEOUT_MS, RESUBSCRIBE_BASE_MS, RESUBSCRIBE_CAP_MS } from './constants.js'
 import { NotifyProtocolError, NotifyReplacedError } from './errors.js'
 import { FrameReader } from './frame-reader.js'
 import { Outlet } from './outlet.js'
@@ -39,6 +39,8 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
 
   private readonly log: Logger
   private readonly outlets = new Map<string, Outlet>()
+  /** Streams of watchers that lost sight, kept for the goodbye (farewell) until closed. */
+  private readonly departing = new Map<string, { outlet: Outlet, timer: ReturnType<typeof setTimeout> }>()
   private readonly latest = new Map<string, Latest>()
   /** One frame per distinct bytes object: a record sent to many watchers is framed once. */
   private readonly frames = new WeakMap<Uint8Array, Uint8Array>()
@@ -81,6 +83,7 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     await this.components.registrar.unhandle(NOTIFY_PROTOCOL)
     for (const o of this.outlets.values()) o.close()
+    for (const peer of [...this.departing.keys()]) this.depart(peer)
     for (const s of this.subs.values()) this.dropSubscription(s)
     this.outlets.clear()
     this.latest.clear()
@@ -144,11 +147,14 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
   }
 
   private onRosterChange (): void {
-    // whoever may not see us any more gets nothing more on this path
+    // whoever may not see us any more gets nothing more on this path but its goodbye (farewell)
     for (const [peer, outlet] of this.outlets) {
       if (this.maySee(peer)) continue
-      outlet.close()
       this.outlets.delete(peer)
+      this.depart(peer)
+      const timer = setTimeout(() => { this.depart(peer) }, FAREWELL_TIMEOUT_MS)
+      timer.unref?.()
+      this.departing.set(peer, { outlet, timer })
     }
     for (const peer of this.latest.keys()) {
       if (!this.maySee(peer)) this.latest.delete(peer)
@@ -158,6 +164,23 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
   forget (peers?: Iterable<string>): void {
     if (peers == null) this.latest.clear()
     else for (const peer of peers) this.latest.delete(peer)
+  }
+
+  farewell (peer: string, bytes: Uint8Array): boolean {
+    const d = this.departing.get(peer)
+    if (d == null || !d.outlet.open) return false
+    this.write(d.outlet, encodeNotifyFrame(bytes))
+    this.depart(peer)
+    return true
+  }
+
+  /** Closes the stream kept for a watcher that lost sight (its pending frames still go). */
+  private depart (peer: string): void {
+    const d = this.departing.get(peer)
+    if (d == null) return
+    clearTimeout(d.timer)
+    this.departing.delete(peer)
+    d.outlet.close()
   }
 
   watchers (): string[] {

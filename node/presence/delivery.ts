@@ -13,8 +13,10 @@ import type { DirectPath } from './direct-path.js'
 import type { PubSub } from '../pubsub.js'
 import type { Logger } from '@libp2p/interface'
 
-export async function deliver (announcement: Announcement, audiences: readonly Audience[], direct: DirectPath, pubsub: Pick<PubSub, 'publish' | 'getSubscribers'>, log: Logger): Promise<void> {
-  const gossip = audiences.filter(a => a.pair == null || !direct.send(a.id, innerForAudience(announcement, a)))
+export async function deliver (announcement: Announcement, audiences: readonly Audience[], direct: DirectPath, pubsub: Pick<PubSub, 'publish' | 'getSubscribers'>, log: Logger, farewell = false): Promise<void> {
+  // a goodbye to whoever lost sight is the last frame on its stream (it may have no gossip subscription we know of)
+  const sent = (a: Audience): boolean => (farewell && direct.farewell(a.id, innerForAudience(announcement, a))) || direct.send(a.id, innerForAudience(announcement, a))
+  const gossip = audiences.filter(a => a.pair == null || !sent(a))
   await Promise.all(gossip.map(async (a) => {
     try {
       if (a.pair != null && pubsub.getSubscribers(a.topic).length === 0) return

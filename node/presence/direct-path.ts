@@ -50,6 +50,11 @@ export class DirectPath {
     return this.notify?.send(contact, inner) ?? false
   }
 
+  /** The goodbye to a contact that just lost sight, as the last frame on its stream; false: deliver it by gossip. */
+  farewell (contact: string, inner: Uint8Array): boolean {
+    return this.notify?.farewell(contact, inner) ?? false
+  }
+
   /** What `peers` (everyone when undefined) may see changed: the bytes last sent to them are not sent again. */
   forget (peers?: Iterable<string>): void {
     this.notify?.forget(peers)

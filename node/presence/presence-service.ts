@@ -359,7 +359,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.me.leaving) this.last = announcement
     // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now
     const audiences = farewell ? to : this.audiences.still(to)
-    const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log)
+    const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log, farewell)
     // a `self` event when what this node shows of itself changed (by hand, by a client, or automatic away)
     const self = this.me.changedSelf()
     if (self != null) this.safeDispatchEvent('self', { detail: self })

@@ -83,6 +83,7 @@ class StubNotify extends TypedEventEmitter<any> {
   listen = (presentities: Iterable<string>): void => { this.listening = [...presentities] }
   /** What presence told it to forget (undefined: everyone). */
   readonly forgotten: Array<string[] | undefined> = []
+  farewell = (): boolean => false
   forget = (peers?: Iterable<string>): void => { this.forgotten.push(peers == null ? undefined : [...peers]) }
   watchers = (): string[] => []
   subscriptions = (): string[] => []
