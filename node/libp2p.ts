@@ -21,7 +21,7 @@ import { migrate } from './migrations.js'
 import { roster, RosterStore } from './roster/index.js'
 import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
-import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
+import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
@@ -151,7 +151,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       inboundConnectionThreshold: opts.sharedHost === true ? 1000 : 20
     },
     services: {
-      identify: identify(),
+      identify: identify({ timeout: IDENTIFY_TIMEOUT_MS }),
       // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: identifyPush(),
       ping: ping(),

@@ -283,12 +283,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   // ---- reaching peers ----
 
-  /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
+  /** Resolves a peer id to addresses (the peer store, a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
     const id = peerIdString(peer)
     const discovery = this.libp2p.services.discovery
-    // a contact that is not public left us a sealed locator record in the DHT
-    if (this.roster.isContact(id)) await this.libp2p.services.locator.refresh(id, options?.signal).catch(() => 0)
     const found = await discovery.locate(id, options)
     const foundPeer = peerIdFromString(found.peerId)
     if (await this.answers(foundPeer, options?.signal)) return found

@@ -13,6 +13,7 @@ import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from 
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { expiryRecheckMs } from './expiry.js'
 import { WatchStore } from './watch-store.js'
 import { sleep } from '../util/wait.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
@@ -357,20 +358,31 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       lastSeen: now,
       expiresAt: online ? expiresAt : undefined
     }
-    if (online) {
-      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
-      w.timer.unref?.()
-    }
+    if (online) this.armExpiry(w, expiresAt, Math.max(0, expiresAt - now))
     this.persistQuietly(w.view)
     this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: !sameShown(before, w.view), cause: 'record' } })
   }
 
-  private expire (w: Watched): void {
-    if (this.watched.get(w.view.peerId) !== w) return
+  // ---- expiry, judged against this node's own lag (expiry.ts) ----
+
+  private armExpiry (w: Watched, due: number, delayMs: number): void {
+    w.timer = setTimeout(() => { this.expire(w, due) }, delayMs)
+    w.timer.unref?.()
+  }
+
+  private expire (w: Watched, due: number): void {
+    if (this.watched.get(w.view.peerId) !== w || w.view.expiresAt == null || w.view.lastSeen == null) return
+    const now = Date.now()
+    const recheck = expiryRecheckMs(w.view.expiresAt, due, now, w.view.expiresAt - w.view.lastSeen)
+    if (recheck > 0) {
+      this.armExpiry(w, now + recheck, recheck)
+      return
+    }
     w.timer = undefined
-    this.log('presence of %s expired', w.view.peerId)
+    const lateMs = now - w.view.expiresAt
+    this.log('presence of %s expired (%d ms after its local expiry)', w.view.peerId, lateMs)
     w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
-    this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: true, cause: 'expired' } })
+    this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: true, cause: 'expired', lateMs } })
   }
 
   /** A copy of a view with the roster's name for the presentity. */

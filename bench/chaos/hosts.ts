@@ -1,0 +1,82 @@
+/**
+ * The parent side of chaos host processes (host.ts): start one with some
+ * nodes, call a node's methods, SIGKILL it, and kill every host still alive
+ * in every outcome.
+ */
+import { spawn } from 'node:child_process'
+import readline from 'node:readline'
+import type { PresenceNodeOptions } from '../../node/presence-node.js'
+import type { ChildProcess } from 'node:child_process'
+
+const children = new Set<ChildProcess>()
+
+export interface HostEvent {
+  event: string
+  node: number
+  at: number
+  [k: string]: any
+}
+
+export interface Host {
+  child: ChildProcess
+  /** Per hosted node, in the order given: its peer id and addresses. */
+  nodes: Array<{ peerId: string, addresses: string[] }>
+  /** Every event line the host printed so far. */
+  events: HostEvent[]
+  call: <T = any>(node: number, method: string, ...params: unknown[]) => Promise<T>
+  /** SIGKILL: no goodbye, no cleanup, like a crash or power loss. */
+  kill: () => Promise<void>
+}
+
+/** Starts a host process running `script` (the compiled host.js) with these nodes; resolves when all listen. */
+export async function spawnHost (script: string, nodes: PresenceNodeOptions[], timeoutMs: number): Promise<Host> {
+  const child = spawn(process.execPath, [script, JSON.stringify(nodes)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  children.add(child)
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => { children.delete(child); resolve(code) }))
+  const events: HostEvent[] = []
+  const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
+  let nextId = 1
+  let ready: (v: any) => void = () => {}
+  const readyP = new Promise<any>(resolve => { ready = resolve })
+  readline.createInterface({ input: child.stdout! }).on('line', line => {
+    let msg: any
+    try { msg = JSON.parse(line) } catch { return }
+    if (msg.event === 'ready') ready(msg)
+    else if (msg.event != null) events.push(msg)
+    else {
+      const p = pending.get(msg.id)
+      pending.delete(msg.id)
+      if (msg.error != null) p?.reject(new Error(msg.error))
+      else p?.resolve(msg.result)
+    }
+  })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+  try {
+    const first = await Promise.race([readyP, exited.then(code => { throw new Error(`host process exited with ${code} before it was ready`) })])
+    return {
+      child,
+      nodes: first.nodes,
+      events,
+      call: async (node, method, ...params) => {
+        const id = nextId++
+        const p = new Promise<any>((resolve, reject) => { pending.set(id, { resolve, reject }) })
+        child.stdin!.write(JSON.stringify({ id, node, method, params }) + '\n')
+        return await Promise.race([p, exited.then(code => { throw new Error(`host process exited (${code}) during ${method}`) })])
+      },
+      kill: async () => {
+        if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
+        await exited
+      }
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Kills every host still alive. */
+export async function killAllHosts (): Promise<void> {
+  await Promise.all([...children].map(async c => {
+    c.kill('SIGKILL')
+    await new Promise(resolve => c.exitCode != null || c.signalCode != null ? resolve(null) : c.once('exit', resolve))
+  }))
+}
