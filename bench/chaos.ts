@@ -16,13 +16,10 @@
  */
 import '../node/polyfill.js'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { IDENTITY_FILE } from '../node/home.js'
+import { freePorts, makeIdentity } from '../test/mesh-helpers.js'
 import { compileForPlainNode } from './compile.js'
 import { prng } from './mesh.js'
 import { result } from './result.js'
@@ -94,17 +91,6 @@ const wrongList = (wrong: string[]): string => wrong.length === 0 ? '' : `; ${wr
 const load = (): string => os.loadavg().map(x => x.toFixed(1)).join(' ')
 const figures: Record<string, number> = {}
 
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<net.Server>((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => resolve(s))
-  })))
-  const ports = servers.map(s => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map(async s => await new Promise(resolve => s.close(resolve))))
-  return ports
-}
-
 /** Every live node sends one message to each contact, dead or cut off or not. */
 async function chatRound (cluster: Cluster, label: string): Promise<number> {
   let n = 0
@@ -167,10 +153,7 @@ async function main (): Promise<void> {
     const members: Member[] = []
     for (let i = 0; i < N; i++) {
       const home = path.join(root, `n${i}`)
-      await fs.mkdir(home, { recursive: true, mode: 0o700 })
-      const key = await generateKeyPair('Ed25519')
-      await fs.writeFile(path.join(home, IDENTITY_FILE), privateKeyToProtobuf(key), { mode: 0o600 })
-      const peerId = peerIdFromPrivateKey(key).toString()
+      const peerId = await makeIdentity(home)
       members.push({
         i, home, port: ports[i], peerId, addr: `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerId}`, bootstrap: [], contacts: [],
         host: Math.floor(i / PER_PROCESS), slot: i % PER_PROCESS, sent: new Map()

@@ -31,6 +31,10 @@ export const IDENTIFY_TIMEOUT_MS = 15_000
  * either, the connection is closed and dialled again.
  */
 export const FOLLOW_ATTACH_GRACE_MS = 20_000
+/** A link that was complete and broke while its connection stayed open needs no identify: repaired after this. */
+export const FOLLOW_RELINK_GRACE_MS = 2_000
+/** A link coming up (a new connection, a repair) is looked at this often. */
+export const FOLLOW_ATTACH_POLL_MS = 1_000
 /** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
 export const FOLLOW_NETWORK_WAKE_MS = 5_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */

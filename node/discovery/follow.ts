@@ -49,8 +49,12 @@ export interface FollowOptions {
   minRetryMs: number
   maxRetryMs: number
   jitter: number
-  /** How long a connection may stay without a complete gossip link before it is redialled. */
+  /** How long a new connection may stay without a complete gossip link before it is repaired. */
   attachGraceMs: number
+  /** The same for a link that was complete and broke while its connection stayed open. */
+  relinkGraceMs: number
+  /** How often a link that is coming up is looked at. */
+  attachPollMs: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
 }
@@ -169,16 +173,19 @@ export class Follows {
    * linked: an open connection and a gossip stream each way; attaching: open
    * connections without a complete link, within the grace (from the oldest
    * connection's opening or `since`, whichever is later); stale: past it;
-   * none: no open connection.
+   * none: no open connection. `ours`: our half works (gossipsub attached,
+   * our stream open), so what is missing is the peer's stream.
    */
-  private link (peerId: PeerId, now: number, since: number): { state: 'linked' | 'attaching' | 'stale' | 'none', graceLeft: number, oldest?: Connection } {
+  private link (peerId: PeerId, now: number, since: number, graceMs: number): { state: 'linked' | 'attaching' | 'stale' | 'none', graceLeft: number, oldest?: Connection, ours: boolean } {
     const open = this.components.connectionManager.getConnections(peerId).filter(c => c.status === 'open')
-    if (open.length === 0) return { state: 'none', graceLeft: 0 }
+    if (open.length === 0) return { state: 'none', graceLeft: 0, ours: false }
     const gossip = this.components.gossip?.()
-    if (gossip == null || gossipLinked(gossip, peerId, open)) return { state: 'linked', graceLeft: 0 }
+    if (gossip == null) return { state: 'linked', graceLeft: 0, ours: true }
+    const halves = gossipHalves(gossip, peerId, open)
+    if (halves.ours && halves.theirs) return { state: 'linked', graceLeft: 0, ours: true }
     const oldest = open.reduce((a, c) => openedAt(c) < openedAt(a) ? c : a)
-    const graceLeft = Math.max(openedAt(oldest), since) + this.opts.attachGraceMs - now
-    return graceLeft > 0 ? { state: 'attaching', graceLeft, oldest } : { state: 'stale', graceLeft: 0, oldest }
+    const graceLeft = Math.max(openedAt(oldest), since) + graceMs - now
+    return { state: graceLeft > 0 ? 'attaching' : 'stale', graceLeft, oldest, ours: halves.ours }
   }
 
   private async run (f: PeerFollow): Promise<void> {
@@ -186,9 +193,13 @@ export class Follows {
     // when the current connections were first seen without a complete link; the grace runs from then
     let incompleteSince = 0
     let reidentified = false
+    // a link that was complete and broke on a connection still open needs no time for identify
+    let linkedAt = 0
     while (!signal.aborted) {
       const now = Date.now()
-      const link = this.link(f.peerId, now, incompleteSince)
+      const open = this.components.connectionManager.getConnections(f.peerId).filter(c => c.status === 'open')
+      const broke = linkedAt > 0 && open.some(c => openedAt(c) <= linkedAt)
+      const link = this.link(f.peerId, now, incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
       if (link.state === 'linked') {
         f.state = 'linked'
@@ -197,12 +208,13 @@ export class Follows {
         f.fullAttemptAt = 0
         incompleteSince = 0
         reidentified = false
+        linkedAt = now
       } else if (link.state === 'attaching') {
         f.state = 'attaching'
         if (incompleteSince === 0) incompleteSince = now
-        wait = Math.min(wait, link.graceLeft)
-      } else if (link.state === 'stale' && !reidentified && link.oldest != null && this.components.identify?.() != null) {
-        // connected and deaf to each other: identify again, which attaches gossipsub
+        wait = Math.min(wait, link.graceLeft, this.opts.attachPollMs)
+      } else if (link.state === 'stale' && !link.ours && !reidentified && link.oldest != null && this.components.identify?.() != null) {
+        // our gossipsub is not attached, or has no stream to the peer: identify again, which attaches it
         f.state = 'attaching'
         f.repairs++
         reidentified = true
@@ -216,9 +228,10 @@ export class Follows {
         f.lastAttemptAt = now
         incompleteSince = 0
         reidentified = false
+        linkedAt = 0
         const stale = link.state === 'stale'
         if (stale) {
-          // identify did not help either: start again from a fresh connection
+          // the peer's half is missing, or identify did not help: start again from a fresh connection
           f.repairs++
           this.log('connection to watched %p still has no gossip link, redialling', f.peerId)
           await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
@@ -227,9 +240,8 @@ export class Follows {
         const full = now >= f.fullAttemptAt
         try {
           await this.reach(f.peerId, signal, full)
-          // connected: check the gossip link once its grace ran out (or sooner, on news);
-          // a link that keeps going stale is redialled less and less often
-          wait = Math.min(wait, this.opts.attachGraceMs)
+          // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
+          wait = this.opts.attachPollMs
           if (stale) wait = Math.max(wait, f.backoff.next())
         } catch (err: any) {
           if (signal.aborted) return
@@ -283,12 +295,15 @@ function openedAt (c: Connection): number {
 }
 
 /**
- * Gossipsub is attached to the peer and runs one stream each way on our
- * connections to it: ours carries our subscriptions and what we publish,
- * theirs what they publish.
+ * The two halves of a gossip link on our connections to a peer: ours is our
+ * gossipsub attached to the peer with its stream to it open (our
+ * subscriptions and what we publish), theirs the peer's stream to us (what
+ * it publishes).
  */
-function gossipLinked (gossip: GossipLinks, peerId: PeerId, open: Connection[]): boolean {
-  if (!gossip.getPeers().some(p => p.equals(peerId))) return false
+function gossipHalves (gossip: GossipLinks, peerId: PeerId, open: Connection[]): { ours: boolean, theirs: boolean } {
   const streams = open.flatMap(c => c.streams).filter(s => s.protocol != null && gossip.protocols.includes(s.protocol) && s.status === 'open')
-  return streams.some(s => s.direction === 'outbound') && streams.some(s => s.direction === 'inbound')
+  return {
+    ours: gossip.getPeers().some(p => p.equals(peerId)) && streams.some(s => s.direction === 'outbound'),
+    theirs: streams.some(s => s.direction === 'inbound')
+  }
 }

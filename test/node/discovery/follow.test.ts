@@ -239,3 +239,27 @@ it('a stranger is not looked up by locator: the DHT is asked', async () => {
   expect(lookups).toHaveLength(1)
   discovery.stop()
 })
+
+it('a link that breaks on an open connection (the peer\'s stream went) is redialled after a short grace, without waiting for identify', async () => {
+  const { discovery, cm, ps, gossipPeers, identified } = setup({ gossip: true })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  gossipPeers.push(watched)
+  const conn = cm.getConnections(watched)[0]
+  gossipStreams(conn)
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(discovery.followStatus(watched)?.state).toBe('linked')
+  // the peer's stream to us closes; ours is fine
+  ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 2 s)) later
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(discovery.followStatus(watched)?.state).toBe('attaching')
+  await vi.advanceTimersByTimeAsync(2_100)
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  // identify cannot bring back the peer's half: not tried
+  expect(identified).toEqual([])
+  discovery.stop()
+})
