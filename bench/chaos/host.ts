@@ -20,6 +20,8 @@ import { PresenceNode } from '../../node/presence-node.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
+// the parent went away: nobody to answer
+process.stdout.on('error', () => { process.exit(0) })
 const json = (v: unknown): string => JSON.stringify(v, (_k, x) => typeof x === 'bigint' ? x.toString() : x)
 const out = (v: unknown): void => { process.stdout.write(json(v) + '\n') }
 

@@ -32,6 +32,8 @@ export interface Host {
 export async function spawnHost (script: string, nodes: PresenceNodeOptions[], timeoutMs: number): Promise<Host> {
   const child = spawn(process.execPath, [script, JSON.stringify(nodes)], { stdio: ['pipe', 'pipe', 'inherit'] })
   children.add(child)
+  // a host that died (SIGKILLed by the run, say) closes its stdin: the call fails, the run goes on
+  child.stdin!.on('error', () => {})
   const exited = new Promise<number | null>(resolve => child.once('exit', code => { children.delete(child); resolve(code) }))
   const events: HostEvent[] = []
   const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
@@ -58,6 +60,7 @@ export async function spawnHost (script: string, nodes: PresenceNodeOptions[], t
       nodes: first.nodes,
       events,
       call: async (node, method, ...params) => {
+        if (child.exitCode != null || child.signalCode != null || child.killed) throw new Error(`host process is gone (${method})`)
         const id = nextId++
         const p = new Promise<any>((resolve, reject) => { pending.set(id, { resolve, reject }) })
         child.stdin!.write(JSON.stringify({ id, node, method, params }) + '\n')
