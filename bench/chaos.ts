@@ -39,7 +39,9 @@ const { values } = parseArgs({
     contacts: { type: 'string', default: '5' },
     'kill-fraction': { type: 'string', default: '0.3' },
     deadline: { type: 'string', default: '900' },
-    record: { type: 'boolean', default: false }
+    record: { type: 'boolean', default: false },
+    /** Keep the nodes' homes (datastores) when a check failed, for a post-mortem. */
+    keep: { type: 'boolean', default: false }
   }
 })
 const N = Number(values.nodes)
@@ -134,8 +136,15 @@ async function explainMissing (cluster: Cluster, missing: Delivery['missing']): 
     const state = (await cluster.call<ChatMessage[]>(s, 'history', r.peerId).catch(() => []))
       .find(h => h.id === id)?.state ?? 'unknown'
     const held = (await cluster.call<ChatMessage[]>(r, 'held').catch(() => [])).some(h => h.id === id)
-    const shown = cluster.events(r, true).some(e => (e.event === 'chat-in' || e.event === 'chat-held') && e.id === id)
-    return `${s.i}->${r.i} ${id.slice(0, 8)} ${state} at the sender${held ? ', held by the receiver as from a non-contact' : ''}${shown ? ', shown by the receiver but not in its history' : ''}`
+    const shown = cluster.events(r, true).find(e => (e.event === 'chat-in' || e.event === 'chat-held') && e.id === id)
+    let lost = ''
+    if (shown != null) {
+      // what the receiver's history holds at that place now
+      const there = (await cluster.call<ChatMessage[]>(r, 'history', s.peerId).catch(() => [])).find(h => h.seq === shown.seq)
+      lost = `, shown by the receiver (seq ${String(shown.seq)}, at +${Math.round((shown.at - T0) / 1000)} s) but not in its history` +
+        (there != null ? ` (seq ${there.seq} now holds ${there.direction} ${there.id.slice(0, 8)})` : '')
+    }
+    return `${s.i}->${r.i} ${id.slice(0, 8)} ${state} at the sender${held ? ', held by the receiver as from a non-contact' : ''}${lost}`
   }))
 }
 
@@ -299,7 +308,8 @@ async function main (): Promise<void> {
     await recorder?.stop()
     await killAllHosts()
     await build.remove()
-    await fs.rm(root, { recursive: true, force: true }).catch(() => {})
+    if (values.keep === true && checks.some(c => !c.ok)) console.log(`homes kept in ${root}`)
+    else await fs.rm(root, { recursive: true, force: true }).catch(() => {})
   }
   console.log('\nload per phase:')
   for (const p of recorder.summary()) console.log(`  ${formatLoad(p)}`)

@@ -78,6 +78,27 @@ export const CONNECTION_LIMITS = {
 }
 
 /**
+ * libp2p pings every connection every 10 s and by default aborts one whose
+ * ping fails: not answered within an adaptive timeout (5 s at first), or
+ * reset by the other side, whose own protocol negotiation and ping handler
+ * give up after 10 s, or refused because an earlier ping stream of the
+ * connection is still open. A node whose event loop stalls for seconds (a
+ * busy or starved machine: the chaos run measured stalls of 2-5 s) then loses
+ * working links, redials, stalls more and loses more: 30 nodes on a loaded
+ * 2-core machine aborted about a thousand connections in 100 s and never
+ * converged; without the aborts they converged in 72 s. So a failed ping only
+ * measures: a link that died without closing (a NAT that forgot it, a machine
+ * that vanished) is noticed where it matters, by the follow of a watched
+ * presentity whose records stop (two record lifetimes, discovery/follow.ts),
+ * and by TCP elsewhere.
+ */
+export const CONNECTION_MONITOR = {
+  abortConnectionOnPingFailure: false
+}
+/** A ping of the connection monitor and one of ours (PresenceNode.connect) may overlap: the ping service allows 1 outbound stream by default. */
+export const PING_STREAMS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
+
+/**
  * The peer store forgets addresses after an hour by default, which would
  * leave a node restarted the next day with nobody to dial. Keep them a week.
  */
@@ -144,6 +165,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     streamMuxers: [yamux()],
     connectionGater: blockGater(peer => rosterStore.isBlocked(peer), opts.connectionGater),
     peerStore: PEER_STORE_LIMITS,
+    connectionMonitor: CONNECTION_MONITOR,
     connectionManager: {
       ...CONNECTION_LIMITS,
       ...(opts.maxConnections != null ? { maxConnections: opts.maxConnections } : {}),
@@ -154,7 +176,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       identify: identify({ timeout: IDENTIFY_TIMEOUT_MS }),
       // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: identifyPush(),
-      ping: ping(),
+      ping: ping(PING_STREAMS),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
       presence: presence(opts.presence),

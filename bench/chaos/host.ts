@@ -90,6 +90,12 @@ const methods: Record<string, Method> = {
       .map(async c => c.close().catch(() => { c.abort(new Error('denied')) })))
   },
   allowAll: ({ denied }) => { denied.clear() },
+  /** This node's connections and its DHT routing table. */
+  mesh: ({ node }) => ({
+    connections: node.libp2p.getConnections().length,
+    routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0,
+    following: node.libp2p.services.discovery.following().map(p => node.libp2p.services.discovery.followStatus(p)?.state)
+  }),
   /** The process: event-loop delay since the last call (ms), CPU share of one core, memory. */
   health: () => {
     const now = performance.now()
@@ -109,7 +115,7 @@ hosted.forEach((h, i) => {
     out({ event: 'presence', node: i, at: Date.now(), ...evt.detail })
   })
   // what was stored, and what the sender was told: a missing message is then either late or lost
-  h.node.chat.addEventListener('message', (evt) => { out({ event: 'chat-in', node: i, at: Date.now(), id: evt.detail.id, peer: evt.detail.peer }) })
+  h.node.chat.addEventListener('message', (evt) => { out({ event: 'chat-in', node: i, at: Date.now(), id: evt.detail.id, peer: evt.detail.peer, seq: evt.detail.seq }) })
   h.node.chat.addEventListener('request', (evt) => { out({ event: 'chat-held', node: i, at: Date.now(), id: evt.detail.id, peer: evt.detail.peer }) })
   h.node.chat.addEventListener('state', (evt) => { out({ event: 'chat-state', node: i, at: Date.now(), id: evt.detail.id, state: evt.detail.state }) })
 })

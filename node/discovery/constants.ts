@@ -35,6 +35,13 @@ export const FOLLOW_ATTACH_GRACE_MS = 20_000
 export const FOLLOW_RELINK_GRACE_MS = 2_000
 /** A link coming up (a new connection, a repair) is looked at this often. */
 export const FOLLOW_ATTACH_POLL_MS = 1_000
+/**
+ * A linked presentity whose last record said online and that sent nothing
+ * for this many record lifetimes is redialled (its view expired after one):
+ * how a link that died without closing (a NAT that forgot it) is noticed,
+ * now that libp2p's connection monitor no longer cuts links (node/libp2p.ts).
+ */
+export const FOLLOW_SILENCE_LIFETIMES = 2
 /** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
 export const FOLLOW_NETWORK_WAKE_MS = 5_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */

@@ -55,6 +55,12 @@ export interface FollowOptions {
   relinkGraceMs: number
   /** How often a link that is coming up is looked at. */
   attachPollMs: number
+  /**
+   * A linked peer whose last record said online and that sent nothing for
+   * this many record lifetimes is redialled: records stopped on a link that
+   * looks fine.
+   */
+  silenceLifetimes: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
 }
@@ -88,6 +94,12 @@ class PeerFollow {
   fullAttemptAt = 0
   repairs = 0
   lastError?: string
+  /** When the last record of the peer arrived, whether it said online, and how long such a record lives. */
+  lastRecordAt = 0
+  lastRecordOnline = false
+  lifetimeMs = 0
+  /** When a link was last torn down because it fell silent. */
+  silenceRepairAt = 0
 
   constructor (readonly peerId: PeerId, opts: FollowOptions) {
     this.backoff = new Backoff({ baseMs: opts.minRetryMs, capMs: opts.maxRetryMs, jitter: opts.jitter })
@@ -201,14 +213,17 @@ export class Follows {
       const broke = linkedAt > 0 && open.some(c => openedAt(c) <= linkedAt)
       const link = this.link(f.peerId, now, incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
-      if (link.state === 'linked') {
+      const silentFor = this.silentFor(f, now)
+      if (link.state === 'linked' && silentFor <= 0) {
         f.state = 'linked'
         f.lastError = undefined
-        f.backoff.reset()
+        // a link that fell silent backs off until the peer is heard again
+        if (f.lastRecordAt >= f.silenceRepairAt) f.backoff.reset()
         f.fullAttemptAt = 0
         incompleteSince = 0
         reidentified = false
         linkedAt = now
+        if (silentFor < 0) wait = Math.min(wait, -silentFor)
       } else if (link.state === 'attaching') {
         f.state = 'attaching'
         if (incompleteSince === 0) incompleteSince = now
@@ -229,11 +244,13 @@ export class Follows {
         incompleteSince = 0
         reidentified = false
         linkedAt = 0
-        const stale = link.state === 'stale'
+        // linked but silent: records stopped on a link that looks fine (a NAT forgot it, the peer hangs)
+        const stale = link.state === 'stale' || link.state === 'linked'
         if (stale) {
-          // the peer's half is missing, or identify did not help: start again from a fresh connection
+          // the peer's half is missing, identify did not help, or nothing comes: start again from a fresh connection
           f.repairs++
-          this.log('connection to watched %p still has no gossip link, redialling', f.peerId)
+          if (link.state === 'linked') f.silenceRepairAt = now
+          this.log('connection to watched %p %s, redialling', f.peerId, link.state === 'linked' ? `silent for ${silentFor} ms` : 'still has no gossip link')
           await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
         }
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
@@ -277,8 +294,26 @@ export class Follows {
   /** A record of the peer came through someone: it is up, and we are not linked to it. */
   private onPresence (evt: CustomEvent<PresenceEventDetail>): void {
     if (evt.detail.cause !== 'record') return
-    const f = this.follows.get(evt.detail.view.peerId)
-    if (f != null && f.state === 'unlinked') f.wake(true)
+    const { view } = evt.detail
+    const f = this.follows.get(view.peerId)
+    if (f == null) return
+    f.lastRecordAt = Date.now()
+    f.lastRecordOnline = view.status !== 'offline'
+    if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
+    if (f.state === 'unlinked') f.wake(true)
+  }
+
+  /**
+   * How long past the silence limit a linked peer has been (> 0), or minus
+   * the time left until it (< 0); 0 when silence means nothing (never heard,
+   * or its last record said goodbye). The limit is `silenceLifetimes` record
+   * lifetimes without a record, counted from the last record or the last
+   * silence repair.
+   */
+  private silentFor (f: PeerFollow, now: number): number {
+    if (f.lastRecordAt === 0 || !f.lastRecordOnline || f.lifetimeMs <= 0) return 0
+    const over = now - Math.max(f.lastRecordAt, f.silenceRepairAt) - this.opts.silenceLifetimes * f.lifetimeMs
+    return over === 0 ? 1 : over
   }
 
   /** Something changed in the network: retry every unlinked follow whose last attempt is old enough. */

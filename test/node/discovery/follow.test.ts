@@ -263,3 +263,32 @@ it('a link that breaks on an open connection (the peer\'s stream went) is redial
   expect(identified).toEqual([])
   discovery.stop()
 })
+
+it('a link on which records stop for two lifetimes is redialled; silence after a goodbye is not', async () => {
+  const { discovery, cm, ps, presence } = setup()
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  const record = (status: 'online' | 'offline'): void => {
+    const now = Date.now()
+    presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status, lastSeen: now, expiresAt: status === 'online' ? now + 1_000 : undefined }, changed: false, cause: 'record' } })
+  }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  // heartbeats every 300 ms of records that live 1 s: fine
+  for (let i = 0; i < 10; i++) {
+    record('online')
+    await vi.advanceTimersByTimeAsync(300)
+  }
+  expect(cm.closed).toEqual([])
+  // they stop: two lifetimes later the link is torn down and dialled again
+  await vi.advanceTimersByTimeAsync(2_100)
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(discovery.followStatus(watched)?.repairs).toBe(1)
+  // the peer said goodbye (an OFFLINE record): its silence is expected
+  record('offline')
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(cm.closed).toHaveLength(1)
+  discovery.stop()
+})
