@@ -21,7 +21,7 @@ try {
   for (const m of members) for (const c of pick(N, 5, new Set([m.i]))) { if (!m.contacts.includes(c)) m.contacts.push(c); if (!members[c].contacts.includes(m.i)) members[c].contacts.push(m.i) }
   for (const m of members) m.bootstrap = pick(N, 2, new Set([m.i]))
   const hostMembers = Array.from({ length: Math.ceil(N / P) }, (_, h) => members.filter(m => m.host === h).map(m => m.i))
-  const cluster = new Cluster(members, hostMembers, path.join(build.dir, 'bench/chaos/host.js'), m => ({ home: m.home, listen: [`/ip4/127.0.0.1/tcp/${m.port}`], bootstrap: m.bootstrap.map(j => members[j].addr), presence: { ttlMs: 6000 }, roster: { defaultVisibility: 'public' } }), 120_000)
+  const cluster = new Cluster(members, hostMembers, path.join(build.dir, 'bench/chaos/host.js'), m => ({ home: m.home, listen: [`/ip4/127.0.0.1/tcp/${m.port}`], bootstrap: m.bootstrap.map(j => members[j].addr), presence: { ttlMs: 6000 }, roster: { defaultVisibility: 'public' }, ...(process.env.NO_DHT != null ? { publishPresence: false } : {}) }), 120_000)
   const t0 = Date.now()
   await Promise.all(hostMembers.map(async (_, h) => { await cluster.start(h) }))
   console.log(`started in ${Date.now() - t0} ms, load ${os.loadavg()[0].toFixed(1)}`)

@@ -42,6 +42,8 @@ export const FOLLOW_ATTACH_POLL_MS = 1_000
  * now that libp2p's connection monitor no longer cuts links (node/libp2p.ts).
  */
 export const FOLLOW_SILENCE_LIFETIMES = 2
+/** ... and at least this long: on a loaded machine a busy presentity's heartbeats come seconds late. */
+export const FOLLOW_MIN_SILENCE_MS = 30_000
 /** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
 export const FOLLOW_NETWORK_WAKE_MS = 5_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */

@@ -61,6 +61,8 @@ export interface FollowOptions {
    * looks fine.
    */
   silenceLifetimes: number
+  /** ... and for at least this long: a busy presentity's heartbeats come late. */
+  minSilenceMs: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
 }
@@ -307,12 +309,12 @@ export class Follows {
    * How long past the silence limit a linked peer has been (> 0), or minus
    * the time left until it (< 0); 0 when silence means nothing (never heard,
    * or its last record said goodbye). The limit is `silenceLifetimes` record
-   * lifetimes without a record, counted from the last record or the last
-   * silence repair.
+   * lifetimes without a record (at least `minSilenceMs`), counted from the
+   * last record or the last silence repair.
    */
   private silentFor (f: PeerFollow, now: number): number {
     if (f.lastRecordAt === 0 || !f.lastRecordOnline || f.lifetimeMs <= 0) return 0
-    const over = now - Math.max(f.lastRecordAt, f.silenceRepairAt) - this.opts.silenceLifetimes * f.lifetimeMs
+    const over = now - Math.max(f.lastRecordAt, f.silenceRepairAt) - Math.max(this.opts.silenceLifetimes * f.lifetimeMs, this.opts.minSilenceMs)
     return over === 0 ? 1 : over
   }
 

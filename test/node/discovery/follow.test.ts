@@ -7,7 +7,7 @@ import type { DiscoveryInit } from '../../../node/discovery/discovery-service.js
 import type { PresenceEvents } from '../../../node/presence/index.js'
 import type { Connection, PeerId } from '@libp2p/interface'
 
-const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500 }
+const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
 const GOSSIP = '/meshsub/1.2.0'
 
 let self: PeerId
