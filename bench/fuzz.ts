@@ -8,11 +8,14 @@
  */
 import '../node/polyfill.js'
 import { chatFrameTarget } from './fuzz-chat.js'
+import { displayTarget } from './fuzz-display.js'
 import { presenceEnvelopeTarget } from './fuzz-presence.js'
 import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
+import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
+import { xmppStreamTarget } from './fuzz-xmpp.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
 
@@ -45,6 +48,8 @@ export interface FuzzCorpus {
 
 export interface FuzzTarget {
   name: string
+  /** Every input is valid (a display function): the oracle judges each output, nothing is rejected. */
+  acceptsAll?: boolean
   setup: (random: Random) => Promise<FuzzCorpus>
 }
 
@@ -53,7 +58,13 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   chatFrameTarget,
   contactMessageTarget,
   dhtPresenceTarget,
-  locatorTarget
+  locatorTarget,
+  categoryItemTarget,
+  categoryBundleTarget,
+  pairMessageTarget,
+  queryFramesTarget,
+  xmppStreamTarget,
+  displayTarget
 ]
 
 export interface FuzzReport {

@@ -7,6 +7,7 @@
  */
 import '../../node/polyfill.js'
 import { writeVectors } from './common.js'
+import { categoryBundleVectors, categoryQueryVectors, categoryVectors } from './categories.js'
 import { chatVectors } from './chat.js'
 import { contactVectors } from './contact.js'
 import { dhtPresenceVectors } from './dht-presence.js'
@@ -14,6 +15,7 @@ import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
 import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
+import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
 import type { VectorFile } from './common.js'
 
@@ -25,7 +27,11 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['contact.json', contactVectors],
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
-  ['names.json', nameVectors]
+  ['names.json', nameVectors],
+  ['categories.json', categoryVectors],
+  ['category-bundles.json', categoryBundleVectors],
+  ['category-query.json', categoryQueryVectors],
+  ['punch.json', punchVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {

@@ -16,7 +16,7 @@ import {
 } from '../../protocol/contact-request.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { SelfReferenceError } from '../roster/errors.js'
+import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
 import * as consent from './consent.js'
 import { ConsentStore, outboxId } from './consent-store.js'
 import {
@@ -91,7 +91,9 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     this.outbox = loaded.outbox
     await this.components.registrar.handle(this.protocol, this.handleStream, {
       maxInboundStreams: this.init.maxInboundStreams,
-      maxOutboundStreams: this.init.maxOutboundStreams
+      maxOutboundStreams: this.init.maxOutboundStreams,
+      // two people behind NATs first meet over a circuit relay connection, which libp2p marks limited
+      runOnLimitedConnection: true
     })
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.started = true
@@ -156,6 +158,16 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     await this.step((ctx) => consent.cancel(this.state, { peerOrRequest: peerOrRequest.toString() }, ctx))
   }
 
+  async remove (peer: PeerId | string): Promise<void> {
+    const id = this.parsePeer(peer, 'remove')
+    const requestId = requestIdHex(newRequestId())
+    await this.step((ctx) => {
+      // checked inside the step: steps run one at a time, so nothing changes it in between
+      if (this.components.roster.get(id)?.contact == null) throw new NotAContactError(id)
+      return consent.remove(this.state, { peer: id, requestId }, ctx)
+    })
+  }
+
   // ---- applying steps ----
 
   private context (): ConsentContext {
@@ -207,6 +219,9 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       }
       case 'add-contact':
         await this.components.roster.addContact(e.peer, { alias: e.alias, tx })
+        return outbox
+      case 'remove-contact':
+        await this.components.roster.removeContact(e.peer, { tx })
         return outbox
       case 'event':
         return outbox
@@ -297,7 +312,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     const signal = AbortSignal.timeout(this.init.streamTimeoutMs)
     let stream: Stream | undefined
     try {
-      stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal })
+      stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal, runOnLimitedConnection: true })
       const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
       await lp.write(unb64(entry.envelope), { signal })
       const res = decodeContactReceipt((await lp.read({ signal })).subarray())

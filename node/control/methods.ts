@@ -8,9 +8,46 @@ import { InvalidSettingError } from '../roster/errors.js'
 import type { PresenceNodeApi } from '../api.js'
 import type { ControlMethods } from './server.js'
 
+/**
+ * The node API methods another invocation of the CLI may call through
+ * `call` (`{"method": "call", "params": ["who"]}`): everything a user does,
+ * but not stopping the node or its event listeners. Arguments and results
+ * are JSON (peer ids as strings, bigints as decimal strings).
+ */
+export const REMOTE_API = [
+  'addresses', 'self', 'setPresence', 'reportActivity', 'setAwayAfter', 'who', 'presenceOf', 'watch', 'unwatch', 'fetchPresence',
+  'resolvePeer', 'person', 'people', 'displayName', 'setAlias', 'setMuted', 'contacts', 'contactRequests', 'requestContact',
+  'accept', 'deny', 'cancel', 'removeContact', 'block', 'unblock', 'blocked', 'isBlocked', 'setVisibility', 'visibility',
+  'setView', 'watchers', 'send', 'history', 'markRead', 'requests', 'typing', 'unread', 'undelivered', 'unsend', 'search',
+  'conversations', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup',
+  'state', 'setState', 'categories', 'setCategory', 'clearCategory', 'publishCategory', 'setContainer', 'setCategoryRule',
+  'seenBy', 'queryCategory'
+] as const satisfies ReadonlyArray<keyof PresenceNodeApi>
+
+const REMOTE = new Set<string>(REMOTE_API)
+
+function bytesOfAppCategory (arg: unknown): unknown {
+  const c = arg as { kind?: unknown, data?: unknown }
+  return c?.kind === 'app' && typeof c.data === 'string' ? { ...c, data: Uint8Array.from(Buffer.from(c.data, 'base64')) } : arg
+}
+
+/** An AbortSignal cannot cross the socket: options `{ timeoutMs }` become `{ signal }` here. */
+function withSignal (arg: unknown): unknown {
+  if (typeof arg !== 'object' || arg == null || Array.isArray(arg) || !('timeoutMs' in arg)) return arg
+  const { timeoutMs, ...rest } = arg as { timeoutMs: unknown }
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new ControlError('bad-params', 'timeoutMs must be a positive number')
+  return { ...rest, signal: AbortSignal.timeout(Math.min(timeoutMs, 10 * 60_000)) }
+}
+
 export function controlMethods (node: PresenceNodeApi): ControlMethods {
   return {
     id: () => ({ peerId: node.peerId.toString(), addresses: node.addresses() }),
+    call: async (name: unknown, ...args: unknown[]) => {
+      if (typeof name !== 'string' || !REMOTE.has(name)) throw new ControlError('unknown-method', `unknown node API method ${String(name)}`)
+      // bytes travel as base64 (toJson): an app category's data comes back to bytes here
+      if (name === 'setCategory') args = args.map(bytesOfAppCategory)
+      return await (node as any)[name](...args.map(withSignal))
+    },
     status: async (status?: unknown, note?: unknown) => {
       if (status == null) return node.self()
       if (typeof status !== 'string' || !isPresenceStatus(status)) throw new InvalidSettingError('status', String(status), STATUSES)
@@ -35,6 +72,10 @@ export function controlMethods (node: PresenceNodeApi): ControlMethods {
     send: async (to: unknown, text: unknown) => {
       if (typeof to !== 'string' || typeof text !== 'string') throw new ControlError('bad-params', 'usage: send <alias|peer id> <text>')
       return { id: await node.send(to, text) }
+    },
+    pidf: (peer: unknown) => {
+      if (typeof peer !== 'string') throw new ControlError('bad-params', 'usage: who --pidf <alias|peer id>')
+      return node.pidf(peer)
     },
     watch: async (peer: unknown, alias?: unknown) => {
       if (typeof peer !== 'string') throw new ControlError('bad-params', 'usage: watch <peer id> [alias]')
