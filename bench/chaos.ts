@@ -276,11 +276,14 @@ async function main (): Promise<void> {
     r = await cluster.converge((w, c) => cross(w, c) ? 'offline' : 'online', TTL + SLACK_MS)
     const crossPairs = members.reduce((n, w) => n + w.contacts.filter(c => cross(w, members[c])).length, 0)
     const partOffline = members.flatMap(w => w.contacts.filter(c => cross(w, members[c])).map(c => offlineAfter(cluster.events(w), members[c], partAt)).filter((x): x is number => x != null))
-    const sameSideOffline = members.flatMap(w => cluster.events(w)
+    const sameSideEvents = members.flatMap(w => cluster.events(w)
       .filter(e => e.event === 'presence' && e.at >= partAt && e.view?.status === 'offline')
-      .map(e => members.find(m => m.peerId === e.view.peerId))
-      .filter((c): c is Member => c != null && !cross(w, c))
-      .map(c => `${w.i}->${c.i}`))
+      .map(e => ({ e, c: members.find(m => m.peerId === e.view.peerId) }))
+      .filter((x): x is { e: typeof x.e, c: Member } => x.c != null && !cross(w, x.c))
+      .map(({ e, c }) => ({ w, c, e })))
+    // why: what the watcher knows of that contact now, both sides
+    const sameSideOffline = await Promise.all(sameSideEvents.map(async ({ w, c, e }) =>
+      `${w.i}->${c.i} at +${e.at - partAt} ms (${String(e.cause)}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; now: ${(await cluster.explain([{ w, c, seen: 'now' }]))[0]})`))
     check('partition: the other side offline, own side online', r.wrong.length === 0 && sameSideOffline.length === 0,
       `${crossPairs} cross views offline, ${pairs - crossPairs} same-side views online, converged in ${r.ms} ms; partition -> offline ${stats(partOffline)}` +
       `${sameSideOffline.length > 0 ? `; same-side views shown offline meanwhile: ${sameSideOffline.join(' ')}` : ''}${wrongList(r.wrong)}`)

@@ -35,6 +35,13 @@ export interface Diagnosis {
   follow?: FollowStatus
   addresses: number
   outbox: number
+  watchesUs: boolean
+  inOurMesh: boolean
+  /** Presence rejections by reason ('' for none). */
+  rejected: string
+  peers: number
+  routingTable: number
+  announcedAgoMs?: number
 }
 
 export type Want = 'online' | 'offline' | 'any'
@@ -148,9 +155,15 @@ export class Cluster {
   async explain (wrong: WrongView[]): Promise<string[]> {
     return await Promise.all(wrong.map(async ({ w, c, seen }) => {
       const [d] = await this.call<Diagnosis[]>(w, 'diag', [c.peerId]).catch(() => [undefined])
+      const [back] = this.isAlive(c) ? await this.call<Diagnosis[]>(c, 'diag', [w.peerId]).catch(() => [undefined]) : [undefined]
       const other = this.isAlive(c) ? 'running' : 'killed'
       if (d == null) return `${w.i}->${c.i} ${seen} (contact ${other}; no diagnosis)`
-      return `${w.i}->${c.i} ${seen} (contact ${other}; ${formatDiagnosis(d)})`
+      const theirs = back == null ? '' : `; the contact: ${back.watchesUs ? 'knows' : 'does NOT know'} the watcher listens, watcher ${back.inOurMesh ? 'in' : 'NOT in'} its gossip mesh, ` +
+        `${back.connections.length} connections to it, ${back.peers} peers, routing table ${back.routingTable}, ` +
+        `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}`
+      const last = this.events(w).filter(e => e.event === 'presence' && e.view?.peerId === c.peerId).slice(-3)
+        .map(e => `${String(e.view.status)}/${String(e.cause)} seq ${String(e.view.seq).slice(-6)} ${((Date.now() - e.at) / 1000).toFixed(1)} s ago`)
+      return `${w.i}->${c.i} ${seen} (contact ${other}; ${formatDiagnosis(d)}${theirs}; last events: ${last.length === 0 ? 'none' : last.join(', ')})`
     }))
   }
 }
@@ -160,7 +173,7 @@ export function formatDiagnosis (d: Diagnosis): string {
   const record = d.lastRecordAgoMs == null ? 'no record since start' : `last record ${(d.lastRecordAgoMs / 1000).toFixed(1)} s ago`
   return `${conn}; ${record}; gossip peer ${d.gossipPeer ? 'yes' : 'no'}, subscribed ${d.subscribed === true ? 'yes' : 'no'}; ` +
     `${d.follow == null ? 'NOT followed' : `follow ${d.follow.state}, ${d.follow.failures} failures, ${d.follow.repairs} repairs${d.follow.lastError != null ? ` (${d.follow.lastError})` : ''}`}; ` +
-    `${d.addresses} addresses known; outbox ${d.outbox}`
+    `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}`
 }
 
 /** The first event since `since` in which the watcher showed the contact offline. */

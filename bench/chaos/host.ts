@@ -17,6 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import readline from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { PresenceNode } from '../../node/presence-node.js'
+import { presenceTopic } from '../../protocol/topics.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
@@ -35,6 +36,8 @@ interface Hosted {
   denied: Set<string>
   /** Local time of the last presence record accepted from each watched peer. */
   lastRecord: Map<string, number>
+  /** Local time this node last announced its own presence. */
+  lastAnnounce: number
 }
 
 function gaterFor (denied: Set<string>): ConnectionGater {
@@ -46,7 +49,7 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  return { node, denied, lastRecord: new Map() }
+  return { node, denied, lastRecord: new Map(), lastAnnounce: 0 }
 }))
 
 type Method = (h: Hosted, ...params: any[]) => unknown
@@ -75,12 +78,19 @@ const methods: Record<string, Method> = {
       peer,
       status: view?.status,
       lastRecordAgoMs: h.lastRecord.has(peer) ? Date.now() - h.lastRecord.get(peer)! : undefined,
-      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} [${c.streams.map(s => s.protocol ?? '?').join(',')}]`),
+      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(s => `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}`).join(',')}]`),
       gossipPeer: node.libp2p.services.pubsub.getPeers().some(p => p.toString() === peer),
       subscribed: topic == null ? undefined : node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer),
       follow: node.libp2p.services.discovery.followStatus(peer),
       addresses: addrs,
-      outbox: node.chat.outboxSize(peer)
+      outbox: node.chat.outboxSize(peer),
+      // the other half: whether the peer listens on our own public topic, and our gossip mesh there holds it
+      watchesUs: node.libp2p.services.pubsub.getSubscribers(presenceTopic(node.peerId)).some(p => p.toString() === peer),
+      inOurMesh: (node.libp2p.services.pubsub as unknown as { getMeshPeers: (topic: string) => string[] }).getMeshPeers(presenceTopic(node.peerId)).includes(peer),
+      rejected: Object.entries(node.presence.getRejections()).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', '),
+      peers: node.libp2p.getPeers().length,
+      announcedAgoMs: h.lastAnnounce === 0 ? undefined : Date.now() - h.lastAnnounce,
+      routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
     }
   })),
   /** Cuts and refuses every link to these peers until allowAll. */
@@ -110,6 +120,7 @@ const methods: Record<string, Method> = {
 }
 
 hosted.forEach((h, i) => {
+  h.node.presence.addEventListener('announce', () => { h.lastAnnounce = Date.now() })
   h.node.presence.addEventListener('presence', (evt) => {
     if (evt.detail.cause === 'record') h.lastRecord.set(evt.detail.view.peerId, Date.now())
     out({ event: 'presence', node: i, at: Date.now(), ...evt.detail })
