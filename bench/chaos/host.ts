@@ -30,6 +30,8 @@ const out = (v: unknown): void => { process.stdout.write(json(v) + '\n') }
 const lag = monitorEventLoopDelay({ resolution: 10 })
 lag.enable()
 let cpuAt = { usage: process.cpuUsage(), at: performance.now() }
+/** Longest time between two presence announcements of one of this host's nodes since the last `health` (heartbeat: TTL / 3). */
+let announceGapMax = 0
 
 interface Hosted {
   node: PresenceNode
@@ -113,14 +115,19 @@ const methods: Record<string, Method> = {
     const cpu = (usage.user + usage.system) / 1000 / (now - cpuAt.at)
     cpuAt = { usage: process.cpuUsage(), at: now }
     const ms = (ns: number): number => Math.round(ns / 1e5) / 10
-    const r = { lagP50: ms(lag.percentile(50)), lagP99: ms(lag.percentile(99)), lagMax: ms(lag.max), cpu: Math.round(cpu * 100) / 100, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) }
+    const r = { lagP50: ms(lag.percentile(50)), lagP99: ms(lag.percentile(99)), lagMax: ms(lag.max), cpu: Math.round(cpu * 100) / 100, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), announceGapMax }
     lag.reset()
+    announceGapMax = 0
     return r
   }
 }
 
 hosted.forEach((h, i) => {
-  h.node.presence.addEventListener('announce', () => { h.lastAnnounce = Date.now() })
+  h.node.presence.addEventListener('announce', () => {
+    const now = Date.now()
+    if (h.lastAnnounce > 0) announceGapMax = Math.max(announceGapMax, now - h.lastAnnounce)
+    h.lastAnnounce = now
+  })
   h.node.presence.addEventListener('presence', (evt) => {
     if (evt.detail.cause === 'record') h.lastRecord.set(evt.detail.view.peerId, Date.now())
     out({ event: 'presence', node: i, at: Date.now(), ...evt.detail })

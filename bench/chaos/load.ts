@@ -13,6 +13,8 @@ export interface HostHealth {
   /** Share of one core the process used since the previous sample. */
   cpu: number
   rssMiB: number
+  /** Longest gap between two presence announcements of one of its nodes since the previous sample, ms. */
+  announceGapMax: number
 }
 
 interface Sample {
@@ -34,6 +36,9 @@ export interface PhaseLoad {
   medianLagP99: number
   /** Sum over hosts of their CPU share, mean over samples (2 = both cores busy). */
   meanCpu: number
+  /** Longest gap between two announcements of one node (a late heartbeat), and its host. */
+  announceGapMax: number
+  announceGapHost?: string
 }
 
 export class LoadRecorder {
@@ -72,8 +77,10 @@ export class LoadRecorder {
       let worst: { host?: string, p99: number, max: number } = { p99: 0, max: 0 }
       const p99s: number[] = []
       let cpu = 0
+      let gap: { host?: string, ms: number } = { ms: 0 }
       for (const s of ss) {
         for (const [host, h] of s.hosts) {
+          if (h.announceGapMax > gap.ms) gap = { host, ms: h.announceGapMax }
           p99s.push(h.lagP99)
           if (h.lagP99 > worst.p99) worst = { host, p99: h.lagP99, max: Math.max(worst.max, h.lagMax) }
           else worst.max = Math.max(worst.max, h.lagMax)
@@ -89,7 +96,9 @@ export class LoadRecorder {
         worstLagMax: worst.max,
         worstHost: worst.host,
         medianLagP99: p99s[Math.floor(p99s.length / 2)] ?? 0,
-        meanCpu: ss.length > 0 ? Math.round(cpu / ss.length * 100) / 100 : 0
+        meanCpu: ss.length > 0 ? Math.round(cpu / ss.length * 100) / 100 : 0,
+        announceGapMax: gap.ms,
+        announceGapHost: gap.host
       }
     })
   }
@@ -98,5 +107,5 @@ export class LoadRecorder {
 export function formatLoad (p: PhaseLoad): string {
   return `${p.phase} (${p.seconds} s): load average ${p.load1.min.toFixed(1)}-${p.load1.max.toFixed(1)}, ` +
     `event-loop delay p99 median ${p.medianLagP99} ms, worst ${p.worstLagP99} ms${p.worstHost != null ? ` (host ${p.worstHost})` : ''}, max ${p.worstLagMax} ms, ` +
-    `CPU of all hosts ${p.meanCpu} cores`
+    `CPU of all hosts ${p.meanCpu} cores, longest gap between two announcements of a node ${p.announceGapMax} ms${p.announceGapHost != null ? ` (host ${p.announceGapHost})` : ''}`
 }
