@@ -247,11 +247,12 @@ async function main (): Promise<void> {
     check('offline within the TTL (plus the watcher\'s own lag grace)', late.length === 0 && toOffline.length > 0,
       `${toOffline.filter(ms => ms > TTL).length} of ${toOffline.length} later than TTL ${TTL} ms; lateness past the record's local expiry (the watcher's event-loop delay and grace) ${stats(lateness)}; ` +
       `${late.length} later than TTL + min(lateness, TTL / 3) + ${TIMER_TOLERANCE_MS} ms${late.length > 0 ? `: ${late.slice(0, 10).join(', ')}` : ''}`)
-    const falseOffline = cluster.alive().flatMap(w => cluster.events(w)
+    const falseOffline = await Promise.all(cluster.alive().flatMap(w => cluster.events(w)
       .filter(e => e.event === 'presence' && e.at >= killAt && e.view?.status === 'offline')
       .map(e => ({ e, c: members.find(m => m.peerId === e.view.peerId) }))
       .filter(({ c }) => c != null && !dead.has(c.i))
-      .map(({ e, c }) => `${w.i}->${c!.i} at +${e.at - killAt} ms (${e.cause}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; contact on host ${c!.host})`))
+      .map(async ({ e, c }) => `${w.i}->${c!.i} at +${e.at - killAt} ms (${e.cause}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; contact on host ${c!.host}; ` +
+        `${await cluster.missedRecords(w, c!, e.at, TTL)})`)))
     check('no live node shown offline during the crash', falseOffline.length === 0, falseOffline.length === 0 ? 'none' : `${falseOffline.length} transient offline views: ${falseOffline.slice(0, 10).join(', ')}`)
 
     // ---- restart the victims on the same homes and ports ----
@@ -283,7 +284,8 @@ async function main (): Promise<void> {
       .map(({ e, c }) => ({ w, c, e })))
     // why: what the watcher knows of that contact now, both sides
     const sameSideOffline = await Promise.all(sameSideEvents.map(async ({ w, c, e }) =>
-      `${w.i}->${c.i} at +${e.at - partAt} ms (${String(e.cause)}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; now: ${(await cluster.explain([{ w, c, seen: 'now' }]))[0]})`))
+      `${w.i}->${c.i} at +${e.at - partAt} ms (${String(e.cause)}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; ` +
+      `${await cluster.missedRecords(w, c, e.at, TTL)}; now: ${(await cluster.explain([{ w, c, seen: 'now' }]))[0]})`))
     check('partition: the other side offline, own side online', r.wrong.length === 0 && sameSideOffline.length === 0,
       `${crossPairs} cross views offline, ${pairs - crossPairs} same-side views online, converged in ${r.ms} ms; partition -> offline ${stats(partOffline)}` +
       `${sameSideOffline.length > 0 ? `; same-side views shown offline meanwhile: ${sameSideOffline.join(' ')}` : ''}${wrongList(r.wrong)}`)

@@ -31,6 +31,8 @@ export interface Diagnosis {
   lastRecordAgoMs?: number
   connections: string[]
   gossipPeer: boolean
+  /** Its gossipsub score at this node (below -80 everything it sends is ignored). */
+  score: number
   subscribed?: boolean
   follow?: FollowStatus
   addresses: number
@@ -151,6 +153,18 @@ export class Cluster {
     }
   }
 
+  /**
+   * For a view that turned offline at `at` (watcher's clock, shared here):
+   * the contact's records of the lifetime before, and how many went to the watcher.
+   */
+  async missedRecords (w: Member, c: Member, at: number, ttlMs: number): Promise<string> {
+    if (!this.isAlive(c)) return 'contact killed'
+    const pubs = await this.call<Array<{ at: number, toPeer: boolean, recipients: number }>>(c, 'publishedTo', w.peerId, at - ttlMs - 1_000, at).catch(() => undefined)
+    if (pubs == null) return 'contact did not answer'
+    return `the contact published ${pubs.length} records in the ${ttlMs + 1_000} ms before, ${pubs.filter(p => p.toPeer).length} of them to the watcher` +
+      (pubs.length > 0 ? ` (at -${pubs.map(p => at - p.at).join(', -')} ms)` : '')
+  }
+
   /** "3->7 offline: ..." for each wrong view: the watcher's connections, gossip and follow state for that contact. */
   async explain (wrong: WrongView[]): Promise<string[]> {
     return await Promise.all(wrong.map(async ({ w, c, seen }) => {
@@ -171,7 +185,7 @@ export class Cluster {
 export function formatDiagnosis (d: Diagnosis): string {
   const conn = d.connections.length === 0 ? 'not connected' : `connected ${d.connections.join(' + ')}`
   const record = d.lastRecordAgoMs == null ? 'no record since start' : `last record ${(d.lastRecordAgoMs / 1000).toFixed(1)} s ago`
-  return `${conn}; ${record}; gossip peer ${d.gossipPeer ? 'yes' : 'no'}, subscribed ${d.subscribed === true ? 'yes' : 'no'}; ` +
+  return `${conn}; ${record}; gossip peer ${d.gossipPeer ? `yes (score ${d.score})` : 'no'}, subscribed ${d.subscribed === true ? 'yes' : 'no'}; ` +
     `${d.follow == null ? 'NOT followed' : `follow ${d.follow.state}, ${d.follow.failures} failures, ${d.follow.repairs} repairs${d.follow.lastError != null ? ` (${d.follow.lastError})` : ''}`}; ` +
     `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}`
 }

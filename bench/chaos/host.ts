@@ -40,6 +40,30 @@ interface Hosted {
   lastRecord: Map<string, number>
   /** Local time this node last announced its own presence. */
   lastAnnounce: number
+  /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
+  published: Array<{ at: number, recipients: string[] }>
+}
+
+/** How long the publications of a node are kept for explanations. */
+const PUBLISHED_KEEP_MS = 60_000
+
+/**
+ * Records who each of the node's own presence records went to (gossipsub's
+ * publish result): whether a record that a watcher missed left the sender.
+ */
+function recordPublications (h: Hosted): void {
+  const pubsub = h.node.libp2p.services.pubsub
+  const own = presenceTopic(h.node.peerId)
+  const publish = pubsub.publish.bind(pubsub)
+  pubsub.publish = async (topic: string, data?: Uint8Array) => {
+    const result = await publish(topic, data)
+    if (topic === own) {
+      const now = Date.now()
+      h.published.push({ at: now, recipients: result.recipients.map(p => p.toString()) })
+      while (h.published.length > 0 && h.published[0].at < now - PUBLISHED_KEEP_MS) h.published.shift()
+    }
+    return result
+  }
 }
 
 function gaterFor (denied: Set<string>): ConnectionGater {
@@ -51,7 +75,9 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  return { node, denied, lastRecord: new Map(), lastAnnounce: 0 }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [] }
+  recordPublications(h)
+  return h
 }))
 
 type Method = (h: Hosted, ...params: any[]) => unknown
@@ -82,6 +108,7 @@ const methods: Record<string, Method> = {
       lastRecordAgoMs: h.lastRecord.has(peer) ? Date.now() - h.lastRecord.get(peer)! : undefined,
       connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(s => `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}`).join(',')}]`),
       gossipPeer: node.libp2p.services.pubsub.getPeers().some(p => p.toString() === peer),
+      score: Math.round((node.libp2p.services.pubsub as unknown as { getScore: (peer: string) => number }).getScore(peer) * 10) / 10,
       subscribed: topic == null ? undefined : node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer),
       follow: node.libp2p.services.discovery.followStatus(peer),
       addresses: addrs,
@@ -95,6 +122,9 @@ const methods: Record<string, Method> = {
       routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
     }
   })),
+  /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
+  publishedTo: (h, peer: string, from: number, to: number) => h.published.filter(p => p.at >= from && p.at <= to)
+    .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length })),
   /** Cuts and refuses every link to these peers until allowAll. */
   deny: async ({ node, denied }, peers: string[]) => {
     for (const p of peers) denied.add(p)
