@@ -292,3 +292,32 @@ it('a link on which records stop for two lifetimes is redialled; silence after a
   expect(cm.closed).toHaveLength(1)
   discovery.stop()
 })
+
+it('a linked presentity whose records come only through others, three in a row, is redialled; records from itself keep the link', async () => {
+  const { discovery, cm, ps, presence } = setup()
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  const record = (from: PeerId): void => {
+    const now = Date.now()
+    presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status: 'online', lastSeen: now, expiresAt: now + 3_000 }, changed: false, changedCategories: [], cause: 'record', from: from.toString() } })
+  }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(discovery.followStatus(watched)?.state).toBe('linked')
+  // a forwarded copy now and then (it won the race) is no sign of anything
+  for (const from of [watched, other, other, watched, other, watched]) {
+    record(from)
+    await vi.advanceTimersByTimeAsync(300)
+  }
+  expect(cm.closed).toEqual([])
+  // three in a row through someone else: the presentity does not send to us
+  for (let i = 0; i < 3; i++) {
+    record(other)
+    await vi.advanceTimersByTimeAsync(300)
+  }
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(discovery.followStatus(watched)?.repairs).toBe(1)
+  discovery.stop()
+})
