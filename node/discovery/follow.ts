@@ -228,8 +228,8 @@ export class Follows {
       if (link.state === 'linked' && silentFor <= 0 && !indirect) {
         f.state = 'linked'
         f.lastError = undefined
-        // a link that fell silent backs off until the peer is heard again
-        if (f.lastRecordAt >= f.silenceRepairAt) f.backoff.reset()
+        // a link that fell silent, or carried none of the peer's records, backs off until the peer is heard on it again
+        if (f.lastRecordAt >= f.silenceRepairAt && f.indirect === 0) f.backoff.reset()
         f.fullAttemptAt = 0
         incompleteSince = 0
         reidentified = false
@@ -313,10 +313,8 @@ export class Follows {
     if (f == null) return
     f.lastRecordAt = Date.now()
     f.lastRecordOnline = view.status !== 'offline'
-    if (evt.detail.from != null) {
-      f.indirect = evt.detail.from === view.peerId ? 0 : f.indirect + 1
-      if (f.state === 'linked' && f.indirect >= this.opts.indirectRecords) f.wake(false)
-    }
+    // seen at the next check: a repair does not cut short the wait after the last one
+    if (evt.detail.from != null) f.indirect = evt.detail.from === view.peerId ? 0 : f.indirect + 1
     if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
     if (f.state === 'unlinked') f.wake(true)
   }
