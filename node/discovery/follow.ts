@@ -239,8 +239,9 @@ export class Follows {
         f.state = 'attaching'
         if (incompleteSince === 0) incompleteSince = now
         wait = Math.min(wait, link.graceLeft, this.opts.attachPollMs)
-      } else if (link.state === 'stale' && !link.ours && !reidentified && link.oldest != null && this.components.identify?.() != null) {
-        // our gossipsub is not attached, or has no stream to the peer: identify again, which attaches it
+      } else if (link.state === 'stale' && !link.ours && !broke && !reidentified && link.oldest != null && this.components.identify?.() != null) {
+        // our gossipsub never attached, or has no stream to the peer: identify again, which attaches it
+        // (a link that worked and broke needs new streams, which only a new connection brings)
         f.state = 'attaching'
         f.repairs++
         reidentified = true

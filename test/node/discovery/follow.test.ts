@@ -322,3 +322,22 @@ it('a linked presentity whose records come only through others, three in a row, 
   expect(discovery.followStatus(watched)?.repairs).toBe(1)
   discovery.stop()
 })
+
+it('a link whose streams both went while the connection stayed open is redialled after the relink grace: identify would not bring them back', async () => {
+  const { discovery, cm, ps, gossipPeers, identified } = setup({ gossip: true })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  gossipPeers.push(watched)
+  const conn = cm.getConnections(watched)[0]
+  gossipStreams(conn)
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(discovery.followStatus(watched)?.state).toBe('linked')
+  ;(conn as any).streams = []
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  await vi.advanceTimersByTimeAsync(3_100)
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(identified).toEqual([])
+  discovery.stop()
+})
