@@ -4,7 +4,7 @@
  * in every outcome.
  */
 import { spawn } from 'node:child_process'
-import readline from 'node:readline'
+import { jsonLines } from '../../test/process-helpers.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -35,36 +35,17 @@ export async function spawnHost (script: string, nodes: PresenceNodeOptions[], t
   // a host that died (SIGKILLed by the run, say) closes its stdin: the call fails, the run goes on
   child.stdin!.on('error', () => {})
   const exited = new Promise<number | null>(resolve => child.once('exit', code => { children.delete(child); resolve(code) }))
-  const events: HostEvent[] = []
-  const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
-  let nextId = 1
-  let ready: (v: any) => void = () => {}
-  const readyP = new Promise<any>(resolve => { ready = resolve })
-  readline.createInterface({ input: child.stdout! }).on('line', line => {
-    let msg: any
-    try { msg = JSON.parse(line) } catch { return }
-    if (msg.event === 'ready') ready(msg)
-    else if (msg.event != null) events.push(msg)
-    else {
-      const p = pending.get(msg.id)
-      pending.delete(msg.id)
-      if (msg.error != null) p?.reject(new Error(msg.error))
-      else p?.resolve(msg.result)
-    }
-  })
+  const lines = jsonLines<HostEvent>(child)
   const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
   try {
-    const first = await Promise.race([readyP, exited.then(code => { throw new Error(`host process exited with ${code} before it was ready`) })])
+    const first = await Promise.race([lines.ready, exited.then(code => { throw new Error(`host process exited with ${code} before it was ready`) })])
     return {
       child,
       nodes: first.nodes,
-      events,
+      events: lines.events,
       call: async (node, method, ...params) => {
         if (child.exitCode != null || child.signalCode != null || child.killed) throw new Error(`host process is gone (${method})`)
-        const id = nextId++
-        const p = new Promise<any>((resolve, reject) => { pending.set(id, { resolve, reject }) })
-        child.stdin!.write(JSON.stringify({ id, node, method, params }) + '\n')
-        return await Promise.race([p, exited.then(code => { throw new Error(`host process exited (${code}) during ${method}`) })])
+        return await Promise.race([lines.request<any>({ node, method, params }), exited.then(code => { throw new Error(`host process exited (${code}) during ${method}`) })])
       },
       kill: async () => {
         if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
