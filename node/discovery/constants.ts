@@ -44,14 +44,6 @@ export const FOLLOW_ATTACH_POLL_MS = 1_000
 export const FOLLOW_SILENCE_LIFETIMES = 2
 /** ... and at least this long: on a loaded machine a busy presentity's heartbeats come seconds late. */
 export const FOLLOW_MIN_SILENCE_MS = 30_000
-/**
- * A linked presentity whose records keep arriving only through other peers,
- * this many in a row, is redialled: it sends each record straight to every
- * subscriber it knows of, so it has lost our subscription or its stream to
- * us, and we hear it only while those others are there (measured in the
- * chaos run: a crash or partition elsewhere then showed it offline).
- */
-export const FOLLOW_INDIRECT_RECORDS = 3
 /** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
 export const FOLLOW_NETWORK_WAKE_MS = 5_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */

@@ -10,7 +10,7 @@ import { SelfReferenceError } from '../roster/errors.js'
 import { toPeerId } from '../peer-ids.js'
 import { sharedController, sharedSignal } from '../signals.js'
 import {
-  CACHED_DIAL_TIMEOUT_MS, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_INDIRECT_RECORDS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
+  CACHED_DIAL_TIMEOUT_MS, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
   FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import { Follows } from './follow.js'
@@ -136,7 +136,6 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       attachPollMs: Math.min(init.followCheckMs ?? FOLLOW_CHECK_MS, FOLLOW_ATTACH_POLL_MS),
       silenceLifetimes: FOLLOW_SILENCE_LIFETIMES,
       minSilenceMs: init.followMinSilenceMs ?? FOLLOW_MIN_SILENCE_MS,
-      indirectRecords: FOLLOW_INDIRECT_RECORDS,
       networkWakeMs: init.followNetworkWakeMs ?? FOLLOW_NETWORK_WAKE_MS
     }, this.log)
     this.onRosterChange = this.onRosterChange.bind(this)

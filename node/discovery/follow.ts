@@ -63,12 +63,6 @@ export interface FollowOptions {
   silenceLifetimes: number
   /** ... and for at least this long: a busy presentity's heartbeats come late. */
   minSilenceMs: number
-  /**
-   * A linked peer whose records came this many times in a row through
-   * other peers, never from itself, is redialled: it does not know we
-   * listen, or has no stream to us.
-   */
-  indirectRecords: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
 }
@@ -106,10 +100,8 @@ class PeerFollow {
   lastRecordAt = 0
   lastRecordOnline = false
   lifetimeMs = 0
-  /** When a link was last torn down because it fell silent or the peer did not send to us itself. */
+  /** When a link was last torn down because it fell silent. */
   silenceRepairAt = 0
-  /** Records of the peer in a row that came over gossip through someone else. */
-  indirect = 0
 
   constructor (readonly peerId: PeerId, opts: FollowOptions) {
     this.backoff = new Backoff({ baseMs: opts.minRetryMs, capMs: opts.maxRetryMs, jitter: opts.jitter })
@@ -224,12 +216,11 @@ export class Follows {
       const link = this.link(f.peerId, now, incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
       const silentFor = this.silentFor(f, now)
-      const indirect = link.state === 'linked' && f.indirect >= this.opts.indirectRecords
-      if (link.state === 'linked' && silentFor <= 0 && !indirect) {
+      if (link.state === 'linked' && silentFor <= 0) {
         f.state = 'linked'
         f.lastError = undefined
-        // a link that fell silent, or carried none of the peer's records, backs off until the peer is heard on it again
-        if (f.lastRecordAt >= f.silenceRepairAt && f.indirect === 0) f.backoff.reset()
+        // a link that fell silent backs off until the peer is heard again
+        if (f.lastRecordAt >= f.silenceRepairAt) f.backoff.reset()
         f.fullAttemptAt = 0
         incompleteSince = 0
         reidentified = false
@@ -239,9 +230,8 @@ export class Follows {
         f.state = 'attaching'
         if (incompleteSince === 0) incompleteSince = now
         wait = Math.min(wait, link.graceLeft, this.opts.attachPollMs)
-      } else if (link.state === 'stale' && !link.ours && !broke && !reidentified && link.oldest != null && this.components.identify?.() != null) {
-        // our gossipsub never attached, or has no stream to the peer: identify again, which attaches it
-        // (a link that worked and broke needs new streams, which only a new connection brings)
+      } else if (link.state === 'stale' && !link.ours && !reidentified && link.oldest != null && this.components.identify?.() != null) {
+        // our gossipsub is not attached, or has no stream to the peer: identify again, which attaches it
         f.state = 'attaching'
         f.repairs++
         reidentified = true
@@ -256,16 +246,13 @@ export class Follows {
         incompleteSince = 0
         reidentified = false
         linkedAt = 0
-        // linked but silent: records stopped on a link that looks fine (a NAT forgot it, the peer hangs);
-        // or they come only through others: the peer does not send to us (it lost our subscription or its stream)
+        // linked but silent: records stopped on a link that looks fine (a NAT forgot it, the peer hangs)
         const stale = link.state === 'stale' || link.state === 'linked'
         if (stale) {
           // the peer's half is missing, identify did not help, or nothing comes: start again from a fresh connection
           f.repairs++
           if (link.state === 'linked') f.silenceRepairAt = now
-          f.indirect = 0
-          this.log('connection to watched %p %s, redialling', f.peerId,
-            link.state !== 'linked' ? 'still has no gossip link' : indirect ? `carries none of its records (${this.opts.indirectRecords} came through others)` : `silent for ${silentFor} ms`)
+          this.log('connection to watched %p %s, redialling', f.peerId, link.state === 'linked' ? `silent for ${silentFor} ms` : 'still has no gossip link')
           await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
         }
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
@@ -314,8 +301,6 @@ export class Follows {
     if (f == null) return
     f.lastRecordAt = Date.now()
     f.lastRecordOnline = view.status !== 'offline'
-    // seen at the next check: a repair does not cut short the wait after the last one
-    if (evt.detail.from != null) f.indirect = evt.detail.from === view.peerId ? 0 : f.indirect + 1
     if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
     if (f.state === 'unlinked') f.wake(true)
   }

@@ -78,14 +78,6 @@ export interface PresenceEventDetail {
    * (docs/protocol.md §5).
    */
   lateMs?: number
-  /**
-   * cause 'record': the peer the record came from over gossip: the presentity
-   * itself, or a peer that forwarded it. A presentity sends each record
-   * straight to every subscriber it knows, so a watcher linked to it that
-   * keeps getting its records only through others is not known to it
-   * (discovery's follow repairs that link).
-   */
-  from?: string
 }
 
 /** This node's own record, sealed and about to be published (other channels, e.g. the DHT, may carry it too). */

@@ -139,12 +139,12 @@ export class WatchedPresentities {
     return { ...this.rejections }
   }
 
-  /** The gossipsub validator for a watched channel's topic; `from`: the peer it came from. */
-  async validate (topic: string, data: Uint8Array, from?: string): Promise<TopicValidatorResult> {
+  /** The gossipsub validator for a watched channel's topic. */
+  async validate (topic: string, data: Uint8Array): Promise<TopicValidatorResult> {
     const presentity = this.channelTopics.get(topic)
     const w = presentity == null ? undefined : this.watched.get(presentity)
     if (presentity == null || w?.channel == null) return TopicValidatorResult.Ignore
-    return await this.receive(presentity, w.channel.open(data), topic, from)
+    return await this.receive(presentity, w.channel.open(data), topic)
   }
 
   /**
@@ -152,7 +152,7 @@ export class WatchedPresentities {
    * other path that authenticated the sender (parseInner of what it sent).
    * undefined: it did not open. `via` names the path in logs and events.
    */
-  async receive (presentity: string, message: PairMessage | undefined, via: string, from?: string): Promise<TopicValidatorResult> {
+  async receive (presentity: string, message: PairMessage | undefined, via: string): Promise<TopicValidatorResult> {
     const w = this.watched.get(presentity)
     if (w?.channel == null) return TopicValidatorResult.Ignore
     if (message == null) return this.rejected(via, 'undecryptable')
@@ -168,7 +168,7 @@ export class WatchedPresentities {
         next.set(categoryKey(item.category), { category: item.category, seq: item.seq })
         if (item.category.kind !== 'state') w.floors.set(categoryKey(item.category), item.seq)
       }
-      this.accept(w, res.state, next, now, from)
+      this.accept(w, res.state, next, now)
       return TopicValidatorResult.Accept
     }
     const res = await openPresence(message.envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.init.maxClockSkewMs })
@@ -177,7 +177,7 @@ export class WatchedPresentities {
     if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) return this.rejected(via, 'replay')
     const reads = (res.presence.maxVersion ?? 1) >= BUNDLE_VERSION ? BUNDLE_VERSION : 1
     this.learnVersion(presentity, reads)
-    this.accept(w, stateItemOf(res.presence), this.fromRecord(w, res.presence, reads === BUNDLE_VERSION), now, from)
+    this.accept(w, stateItemOf(res.presence), this.fromRecord(w, res.presence, reads === BUNDLE_VERSION), now)
     return TopicValidatorResult.Accept
   }
 
@@ -205,7 +205,7 @@ export class WatchedPresentities {
     return next
   }
 
-  private accept (w: Watched, state: CategoryItem, held: Map<CategoryKey, Held>, now: number, from?: string): void {
+  private accept (w: Watched, state: CategoryItem, held: Map<CategoryKey, Held>, now: number): void {
     const before = w.view
     clearTimeout(w.timer)
     w.timer = undefined
@@ -232,7 +232,7 @@ export class WatchedPresentities {
     }
     if (online) this.armExpiry(w, expiresAt, Math.max(0, expiresAt - now))
     this.persistQuietly(w)
-    this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record', from })
+    this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record' })
   }
 
   // ---- expiry, judged against this node's own lag (expiry.ts) ----

@@ -25,6 +25,8 @@ const TTL = 8_000
 const RECOVERY_MS = 2 * TTL
 /** Everything else waits generously: a shared 2-core machine starts processes slowly. */
 const GENEROUS_MS = 90_000
+/** The whole test: about 35 s on a quiet machine; the deadlines above bound each step, this the sum. */
+const TEST_TIMEOUT_MS = 300_000
 
 /** Node i watches i±1 and i±2 (mutual): every pair but the opposite one. */
 const watches = (i: number): number[] => [1, 2, N - 2, N - 1].map(d => (i + d) % N)
@@ -81,4 +83,4 @@ it('watchers see a SIGKILLed and restarted node, and each other after a healed p
   // heal: nobody dials; the nodes find each other again
   await Promise.all(ids.map(async (_, i) => { await node(i).call('allowAll') }))
   expect(await converge(allOnline, 'every view online after the heal', GENEROUS_MS)).toBeLessThanOrEqual(RECOVERY_MS)
-})
+}, TEST_TIMEOUT_MS)
