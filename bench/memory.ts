@@ -5,37 +5,15 @@
  * from a fresh child process (compiled JS on plain node, --expose-gc), measured
  * after settling and GC.
  */
-import { execFile, spawn } from 'node:child_process'
-import fs from 'node:fs/promises'
-import os from 'node:os'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { promisify } from 'node:util'
+import { compileForPlainNode } from './compile.js'
 import { result } from './result.js'
 import type { MemoryKind } from './memory-child.js'
 import type { BenchResult } from './result.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
 const CHILD_TIMEOUT_MS = 180_000
 const MiB = 1024 * 1024
-
-/**
- * Compiles the project to plain JavaScript in a temporary directory, so the
- * measured processes run on bare node: under tsx a loader thread with its own
- * V8 heap would add tens of MiB to every RSS figure.
- */
-export async function compileForPlainNode (childScript = 'bench/memory-child.js'): Promise<{ dir: string, child: string }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pm-bench-js-'))
-  try {
-    await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'),
-      '--outDir', dir, '--sourceMap', 'false', '--declaration', 'false', '--noEmit', 'false'], { cwd: ROOT, maxBuffer: 16 * MiB })
-    await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
-    await fs.symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
-    return { dir, child: path.join(dir, childScript) }
-  } catch (err: any) {
-    await fs.rm(dir, { recursive: true, force: true })
-    throw new Error(`could not compile the project for the memory benchmark: ${err.stdout ?? ''}${err.message}`)
-  }
-}
 
 interface ChildReport { first: NodeJS.MemoryUsage, after?: NodeJS.MemoryUsage }
 
@@ -57,17 +35,18 @@ async function measure (script: string, kind: MemoryKind, extra: number, contact
 export async function benchMemory (opts: { contacts?: number, extraNodes?: number } = {}): Promise<BenchResult[]> {
   const contacts = opts.contacts ?? 100
   const extra = opts.extraNodes ?? 20
-  const build = await compileForPlainNode()
+  const build = await compileForPlainNode('the memory benchmark')
+  const child = path.join(build.dir, 'bench/memory-child.js')
   let presence: ChildReport, bare: ChildReport, gossip: ChildReport, presenceMany: ChildReport, bareMany: ChildReport
   try {
     // one at a time: the children must not compete with each other for the CPU
-    presence = await measure(build.child, 'presence', 0, contacts)
-    bare = await measure(build.child, 'bare', 0)
-    gossip = await measure(build.child, 'gossipsub', 0)
-    presenceMany = await measure(build.child, 'presence', extra)
-    bareMany = await measure(build.child, 'bare', extra)
+    presence = await measure(child, 'presence', 0, contacts)
+    bare = await measure(child, 'bare', 0)
+    gossip = await measure(child, 'gossipsub', 0)
+    presenceMany = await measure(child, 'presence', extra)
+    bareMany = await measure(child, 'bare', extra)
   } finally {
-    await fs.rm(build.dir, { recursive: true, force: true })
+    await build.remove()
   }
   const mib = (b: number): number => b / MiB
   const per = (r: ChildReport, k: 'rss' | 'heapUsed'): number => mib((r.after![k] - r.first[k]) / extra)

@@ -7,10 +7,10 @@
  * own process, connected to the same 50 nodes and measured in the same
  * minute. Both run compiled on plain node (no tsx loader) with --expose-gc.
  */
-import fs from 'node:fs/promises'
 import os from 'node:os'
+import path from 'node:path'
 import { forkChild } from './ipc.js'
-import { compileForPlainNode } from './memory.js'
+import { compileForPlainNode } from './compile.js'
 import { result } from './result.js'
 import type { Child } from './ipc.js'
 import type { BenchResult } from './result.js'
@@ -24,13 +24,14 @@ export interface ScaleOptions { contacts?: number[], idleMs?: number, settleMs?:
 export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[]> {
   const idleMs = opts.idleMs ?? 60_000
   const settleMs = opts.settleMs ?? 15_000
-  const build = await compileForPlainNode('bench/scale-child.js')
+  const build = await compileForPlainNode('the scale benchmark')
+  const childScript = path.join(build.dir, 'bench/scale-child.js')
   const rows: BenchResult[] = []
   try {
     for (const contacts of opts.contacts ?? SCALE_CONTACTS) {
       const children: Child[] = []
       const spawn = async (role: string, n = 0): Promise<Child> => {
-        const child = await forkChild(build.child, [role, String(n)], 600_000, ['--expose-gc'])
+        const child = await forkChild(childScript, [role, String(n)], 600_000, ['--expose-gc'])
         children.push(child)
         await new Promise<void>(resolve => { child.on('started', () => { resolve() }) })
         return child
@@ -69,7 +70,7 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
       }
     }
   } finally {
-    await fs.rm(build.dir, { recursive: true, force: true })
+    await build.remove()
   }
   return rows
 }

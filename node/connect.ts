@@ -13,13 +13,10 @@ import type { PresenceLibp2p } from './libp2p.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
+/** Resolves a peer id to addresses (the peer store, a contact's locator record, the DHT: discovery.locate) and connects to it. */
 export async function locatePeer (libp2p: PresenceLibp2p, peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
   const id = peerIdString(peer)
-  const { discovery, locator, roster } = libp2p.services
-  // a contact that is not public left us a sealed locator record in the DHT (not needed while connected)
-  const connected = libp2p.getConnections(peerIdFromString(id)).some(c => c.status === 'open')
-  if (roster.isContact(id) && !connected) await locator.refresh(id, options?.signal).catch(() => 0)
+  const { discovery } = libp2p.services
   let found = await discovery.locate(id, options)
   const foundPeer = peerIdFromString(found.peerId)
   if (!await answers(libp2p, foundPeer, options?.signal)) {

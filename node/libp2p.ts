@@ -23,7 +23,7 @@ import { roster, RosterStore } from './roster/index.js'
 import { blockGater, combineGaters } from './roster/gater.js'
 import { admissionGater, privateIdentify, privateIdentifyPush, reach, ReachPolicy, relayAnswers } from './reach/index.js'
 import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
-import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
+import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
@@ -93,8 +93,26 @@ export const CONNECTION_LIMITS = {
   dialTimeout: 10_000
 }
 
-/** Ping streams per connection and direction (the library allows 1 out, 2 in). */
-export const PING_STREAMS = 4
+/**
+ * libp2p pings every connection every 10 s and by default aborts one whose
+ * ping fails: not answered within an adaptive timeout (5 s at first), or
+ * reset by the other side, whose own protocol negotiation and ping handler
+ * give up after 10 s, or refused because an earlier ping stream of the
+ * connection is still open. A node whose event loop stalls for seconds (a
+ * busy or starved machine: the chaos run measured stalls of 2-5 s) then loses
+ * working links, redials, stalls more and loses more: 30 nodes on a loaded
+ * 2-core machine aborted about a thousand connections in 100 s and never
+ * converged; without the aborts they converged in 72 s. So a failed ping only
+ * measures: a link that died without closing (a NAT that forgot it, a machine
+ * that vanished) is noticed where it matters, by the follow of a watched
+ * presentity whose records stop (two record lifetimes, discovery/follow.ts),
+ * and by TCP elsewhere.
+ */
+export const CONNECTION_MONITOR = {
+  abortConnectionOnPingFailure: false
+}
+/** A ping of the connection monitor and one of ours (PresenceNode.connect) may overlap: the ping service allows 1 outbound stream by default. */
+export const PING_STREAMS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
 
 /**
  * The peer store forgets addresses after an hour by default, which would
@@ -194,6 +212,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     streamMuxers: [yamux()],
     connectionGater: blockGater(peer => rosterStore.isBlocked(peer), combineGaters(admissionGater(reachPolicy), opts.connectionGater ?? {})),
     peerStore: PEER_STORE_LIMITS,
+    connectionMonitor: CONNECTION_MONITOR,
     connectionManager: {
       ...CONNECTION_LIMITS,
       ...(opts.maxConnections != null ? { maxConnections: opts.maxConnections } : {}),
@@ -202,13 +221,12 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     },
     services: {
       // our addresses go only to those the reach service shows them to (node/reach/identify.ts)
-      identify: privateIdentify(reachPolicy),
+      identify: privateIdentify(reachPolicy, { timeout: IDENTIFY_TIMEOUT_MS }),
       // tells them (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: privateIdentifyPush(reachPolicy),
-      // libp2p's connection monitor aborts a connection whose ping cannot open a stream; with one
-      // outbound ping stream allowed, a ping of ours (PresenceNode.connect) or the monitor's own last
-      // one still closing on a loaded machine is enough to drop a healthy connection
-      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
+      // libp2p's connection monitor pings every connection; with one outbound ping stream allowed, a
+      // ping of ours (PresenceNode.connect) or the monitor's last one still closing would be refused
+      ping: ping(PING_STREAMS),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
       // presence reads the direct path as a component, so it comes first

@@ -370,7 +370,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   // ---- reaching peers ----
 
-  /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
+  /** Resolves a peer id to addresses (the peer store, a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
     return await locatePeer(this.libp2p, peer, options)
   }

@@ -5,6 +5,44 @@ import type { PresenceNodeOptions } from '../node/presence-node.js'
 import type { ChildProcess } from 'node:child_process'
 
 const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/node-process.ts')
+
+/** The line-delimited JSON a child process speaks (a node here, a chaos host): its event lines, its ready line, and answers by id. */
+export interface JsonLines<E> {
+  events: E[]
+  ready: Promise<any>
+  /** Writes `{ id, ...msg }`; resolves with the answer's result, rejects with its error. */
+  request: <T>(msg: Record<string, unknown>) => Promise<T>
+}
+
+export function jsonLines<E = any> (child: ChildProcess): JsonLines<E> {
+  const events: E[] = []
+  const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
+  let nextId = 1
+  let ready: (v: any) => void = () => {}
+  const readyP = new Promise<any>(resolve => { ready = resolve })
+  readline.createInterface({ input: child.stdout! }).on('line', line => {
+    let msg: any
+    try { msg = JSON.parse(line) } catch { return }
+    if (msg.event === 'ready') ready(msg)
+    else if (msg.event != null) events.push(msg)
+    else {
+      const p = pending.get(msg.id)
+      pending.delete(msg.id)
+      if (msg.error != null) p?.reject(new Error(msg.error))
+      else p?.resolve(msg.result)
+    }
+  })
+  return {
+    events,
+    ready: readyP,
+    request: async <T>(msg: Record<string, unknown>): Promise<T> => {
+      const id = nextId++
+      const p = new Promise<T>((resolve, reject) => { pending.set(id, { resolve, reject }) })
+      child.stdin!.write(JSON.stringify({ id, ...msg }) + '\n')
+      return await p
+    }
+  }
+}
 const children = new Set<ChildProcess>()
 
 export interface NodeProcess {
@@ -31,37 +69,18 @@ export async function spawnNode (opts: PresenceNodeOptions, timeoutMs = 60_000, 
   })
   children.add(child)
   const exited = new Promise<number | null>(resolve => child.once('exit', code => { children.delete(child); resolve(code) }))
-  const events: any[] = []
-  const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
-  let nextId = 1
-  let ready: (v: any) => void
-  const readyP = new Promise<any>(resolve => { ready = resolve })
-  readline.createInterface({ input: child.stdout! }).on('line', line => {
-    let msg: any
-    try { msg = JSON.parse(line) } catch { return }
-    if (msg.event === 'ready') ready(msg)
-    else if (msg.event != null) events.push(msg)
-    else {
-      const p = pending.get(msg.id)
-      pending.delete(msg.id)
-      if (msg.error != null) p?.reject(new Error(msg.error))
-      else p?.resolve(msg.result)
-    }
-  })
+  const lines = jsonLines(child)
   const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-  const first = await Promise.race([readyP, exited.then(code => { throw new Error(`node process exited with ${code} before it was ready`) })])
+  const first = await Promise.race([lines.ready, exited.then(code => { throw new Error(`node process exited with ${code} before it was ready`) })])
   clearTimeout(timer)
   return {
     child,
     peerId: first.peerId,
     addresses: first.addresses,
-    events,
+    events: lines.events,
     exited,
     call: async (method, ...params) => {
-      const id = nextId++
-      const p = new Promise<any>((resolve, reject) => { pending.set(id, { resolve, reject }) })
-      child.stdin!.write(JSON.stringify({ id, method, params }) + '\n')
-      return await Promise.race([p, exited.then(code => { throw new Error(`node process exited (${code}) during ${method}`) })])
+      return await Promise.race([lines.request<any>({ method, params }), exited.then(code => { throw new Error(`node process exited (${code}) during ${method}`) })])
     },
     kill: async () => {
       if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')

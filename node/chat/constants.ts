@@ -26,9 +26,14 @@ export const IN_FLIGHT_WINDOW = 32
  */
 export const RECEIVER_READ_AHEAD = 2 * IN_FLIGHT_WINDOW
 
-/** Retry backoff while a peer is unreachable: base * 2^attempt, capped, with jitter. */
+/**
+ * Retry backoff while a peer is unreachable: base * 2^attempt, capped, with
+ * jitter. The cap bounds delivery once both sides are reachable again
+ * (docs/protocol.md §7.3: within 30 s, this cap plus one dial), also when no
+ * connection or presence event tells the sender so.
+ */
 export const RETRY_BASE_MS = 1_000
-export const RETRY_MAX_MS = 5 * 60_000
+export const RETRY_MAX_MS = 20_000
 /** Share of each retry delay taken off at random: spreads the retries of many senders after a shared outage. */
 export const RETRY_JITTER = 0.5
 export const OPEN_STREAM_TIMEOUT_MS = 10_000

@@ -15,6 +15,37 @@ export const FOLLOW_MAX_RETRY_MS = 60_000
 export const FOLLOW_RETRY_JITTER = 0.5
 /** How often a followed presentity that is reachable is checked again. */
 export const FOLLOW_CHECK_MS = 5_000
+/**
+ * Identify (libp2p's default is 5 s). Everything rides on it: gossipsub
+ * attaches to a peer and the DHT learns that it serves only once identify
+ * finished, so an identify that times out leaves a connection that carries
+ * no presence. On a starved machine (event-loop delays of seconds) 5 s is
+ * not enough for the round trips, the peer record signature and the peer
+ * store writes it takes.
+ */
+export const IDENTIFY_TIMEOUT_MS = 15_000
+/**
+ * A connection to a followed presentity must carry a gossip stream each way
+ * within this long (identify, IDENTIFY_TIMEOUT_MS at most, then one stream
+ * negotiation each way); else identify runs again, and if that does not help
+ * either, the connection is closed and dialled again.
+ */
+export const FOLLOW_ATTACH_GRACE_MS = 20_000
+/** A link that was complete and broke while its connection stayed open needs no identify: repaired after this. */
+export const FOLLOW_RELINK_GRACE_MS = 2_000
+/** A link coming up (a new connection, a repair) is looked at this often. */
+export const FOLLOW_ATTACH_POLL_MS = 1_000
+/**
+ * A linked presentity whose last record said online and that sent nothing
+ * for this many record lifetimes is redialled (its view expired after one):
+ * how a link that died without closing (a NAT that forgot it) is noticed,
+ * now that libp2p's connection monitor no longer cuts links (node/libp2p.ts).
+ */
+export const FOLLOW_SILENCE_LIFETIMES = 2
+/** ... and at least this long: on a loaded machine a busy presentity's heartbeats come seconds late. */
+export const FOLLOW_MIN_SILENCE_MS = 30_000
+/** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
+export const FOLLOW_NETWORK_WAKE_MS = 5_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */
 export const WATCH_TAG = 'presence-mesh-watch'
 export const WATCH_TAG_VALUE = 60

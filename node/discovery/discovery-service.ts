@@ -1,20 +1,23 @@
 /**
- * Locating a peer id (an open connection, the peer store, else a DHT lookup)
- * and following watched presentities: keeping each one reachable while it is
- * watched, with bounded backoff while it is not.
+ * Locating a peer id (an open connection, the peer store, a contact's locator
+ * record, else a DHT lookup) and following watched presentities: keeping a
+ * direct connection with a gossip link to each one while it is watched
+ * (follow.ts).
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SelfReferenceError } from '../roster/errors.js'
 import { toPeerId } from '../peer-ids.js'
 import { sharedController, sharedSignal } from '../signals.js'
-import { Backoff, Wakeup } from '../util/wait.js'
 import {
-  CACHED_DIAL_TIMEOUT_MS, FOLLOW_CHECK_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS,
-  WATCH_TAG, WATCH_TAG_VALUE
+  CACHED_DIAL_TIMEOUT_MS, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
+  FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
+import { Follows } from './follow.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import type { PresenceService } from '../presence/index.js'
+import type { FollowComponents, FollowStatus, GossipLinks } from './follow.js'
+import type { Locator } from '../locator/index.js'
+import type { Identify } from '@libp2p/identify'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -30,17 +33,29 @@ export interface DiscoveryInit {
   /** Backoff of the locate retries of a followed presentity that is unreachable. */
   followMinRetryMs?: number
   followMaxRetryMs?: number
+  /** How long a connection to a followed presentity may stay without a gossip link before it is redialled. */
+  followAttachGraceMs?: number
+  /** A new connection anywhere, or new own addresses, retry an unreachable presentity at most this often. */
+  followNetworkWakeMs?: number
+  /** A linked presentity silent this long (and two record lifetimes) is redialled. */
+  followMinSilenceMs?: number
 }
 
 export interface DiscoveryComponents {
   peerId: PeerId
   peerStore: Pick<PeerStore, 'get' | 'merge'>
-  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
   dht: Pick<KadDHT, 'findPeer'>
-  presence: Pick<PresenceService, 'get'>
-  roster: Pick<Roster, 'watchList' | 'addEventListener' | 'removeEventListener'>
+  presence: FollowComponents['presence']
+  roster: Pick<Roster, 'watchList' | 'isContact' | 'addEventListener' | 'removeEventListener'>
+  /** Optional: without it a connection counts as a gossip link. */
+  pubsub?: GossipLinks
+  /** Optional: runs identify again on a connection whose gossip link stays incomplete. */
+  identify?: Pick<Identify, 'identify'>
+  /** Optional: how a contact that is not public is found (its sealed locator record). */
+  locator?: Pick<Locator, 'refresh'>
 }
 
 export interface LocateOptions {
@@ -53,8 +68,8 @@ export interface LocateResult {
   peerId: string
   /** The remote addresses of the connection now open to the peer. */
   addresses: string[]
-  /** How the peer was reached: already connected, from the peer store, or through a DHT lookup. */
-  via: 'connected' | 'peer-store' | 'dht'
+  /** How the peer was reached: already connected, from the peer store, a contact's locator record, or a DHT lookup. */
+  via: 'connected' | 'peer-store' | 'locator' | 'dht'
   ms: number
 }
 
@@ -70,6 +85,8 @@ export interface DiscoveryService {
   unfollow: (peer: PeerId | string) => void
   /** Peer ids this node keeps reachable. */
   following: () => string[]
+  /** Where keeping one of them reachable stands (undefined: not followed). */
+  followStatus: (peer: PeerId | string) => FollowStatus | undefined
 }
 
 export class PeerNotFoundError extends Error {
@@ -80,21 +97,14 @@ export class PeerNotFoundError extends Error {
   }
 }
 
-interface Follow {
-  controller: AbortController
-  wakeup: Wakeup
-  /** Our last connection to the peer closed: reconnect now, even if its presence is still fresh. */
-  lost?: boolean
-}
-
 export class DefaultDiscovery implements DiscoveryService, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:discovery'
   readonly [serviceCapabilities] = ['@presence-mesh/discovery']
   readonly [serviceDependencies] = ['@libp2p/kad-dht', ROSTER_CAPABILITY]
 
   private readonly log: Logger
-  private readonly init: Required<DiscoveryInit>
-  private readonly follows = new Map<string, Follow>()
+  private readonly init: Required<Pick<DiscoveryInit, 'locateTimeoutMs' | 'cachedDialTimeoutMs'>>
+  private readonly follows: Follows
   private controller = sharedController()
   private started = false
 
@@ -102,12 +112,32 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     this.log = components.logger.forComponent('presence-mesh:discovery')
     this.init = {
       locateTimeoutMs: init.locateTimeoutMs ?? LOCATE_TIMEOUT_MS,
-      cachedDialTimeoutMs: init.cachedDialTimeoutMs ?? CACHED_DIAL_TIMEOUT_MS,
-      followCheckMs: init.followCheckMs ?? FOLLOW_CHECK_MS,
-      followMinRetryMs: init.followMinRetryMs ?? FOLLOW_MIN_RETRY_MS,
-      followMaxRetryMs: init.followMaxRetryMs ?? FOLLOW_MAX_RETRY_MS
+      cachedDialTimeoutMs: init.cachedDialTimeoutMs ?? CACHED_DIAL_TIMEOUT_MS
     }
-    this.onPeerDisconnect = this.onPeerDisconnect.bind(this)
+    this.follows = new Follows({
+      connectionManager: components.connectionManager,
+      events: components.events,
+      presence: components.presence,
+      gossip: () => optional(() => components.pubsub),
+      identify: () => optional(() => components.identify)
+    }, async (peer, signal, full) => {
+      const sig = sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(full ? this.init.locateTimeoutMs : this.init.cachedDialTimeoutMs)]))
+      if (full) return await this.locate(peer, { signal: sig })
+      if (this.components.connectionManager.getConnections(peer).length > 0) return
+      if (!await this.hasAddresses(peer)) throw new Error('no known addresses')
+      await this.components.connectionManager.openConnection(peer, { signal: sig })
+    }, {
+      checkMs: init.followCheckMs ?? FOLLOW_CHECK_MS,
+      minRetryMs: init.followMinRetryMs ?? FOLLOW_MIN_RETRY_MS,
+      maxRetryMs: init.followMaxRetryMs ?? FOLLOW_MAX_RETRY_MS,
+      jitter: FOLLOW_RETRY_JITTER,
+      attachGraceMs: init.followAttachGraceMs ?? FOLLOW_ATTACH_GRACE_MS,
+      relinkGraceMs: Math.min(init.followAttachGraceMs ?? FOLLOW_ATTACH_GRACE_MS, FOLLOW_RELINK_GRACE_MS),
+      attachPollMs: Math.min(init.followCheckMs ?? FOLLOW_CHECK_MS, FOLLOW_ATTACH_POLL_MS),
+      silenceLifetimes: FOLLOW_SILENCE_LIFETIMES,
+      minSilenceMs: init.followMinSilenceMs ?? FOLLOW_MIN_SILENCE_MS,
+      networkWakeMs: init.followNetworkWakeMs ?? FOLLOW_NETWORK_WAKE_MS
+    }, this.log)
     this.onRosterChange = this.onRosterChange.bind(this)
   }
 
@@ -117,7 +147,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
 
   start (): void {
     this.controller = sharedController()
-    this.components.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.follows.start()
     this.started = true
   }
 
@@ -131,9 +161,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.started = false
     this.controller.abort()
-    for (const f of this.follows.values()) f.controller.abort()
-    this.follows.clear()
-    this.components.events.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.follows.stop()
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
@@ -157,14 +185,24 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     if (open != null) return done(open, 'connected')
     const signal = sharedSignal(AbortSignal.any([this.controller.signal, options.signal ?? AbortSignal.timeout(this.init.locateTimeoutMs)]))
 
-    if (options.useCache !== false && await this.hasAddresses(peerId)) {
+    const dialCached = async (): Promise<Connection | undefined> => {
+      if (!await this.hasAddresses(peerId)) return undefined
       try {
-        const conn = await connectionManager.openConnection(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(this.init.cachedDialTimeoutMs)])) })
-        return done(conn, 'peer-store')
+        return await connectionManager.openConnection(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(this.init.cachedDialTimeoutMs)])) })
       } catch (err) {
         signal.throwIfAborted()
-        this.log('cached addresses of %p failed, asking the DHT - %e', peerId, err)
+        this.log('cached addresses of %p failed - %e', peerId, err)
       }
+    }
+    if (options.useCache !== false) {
+      const conn = await dialCached()
+      if (conn != null) return done(conn, 'peer-store')
+    }
+    // a contact that is not public left us a sealed locator record in the DHT (its addresses go to the peer store)
+    const locator = optional(() => this.components.locator)
+    if (locator != null && this.components.roster.isContact(peerId.toString()) && await locator.refresh(peerId, signal).catch(() => 0) > 0) {
+      const conn = await dialCached()
+      if (conn != null) return done(conn, 'locator')
     }
 
     let found: PeerInfo | undefined
@@ -187,27 +225,24 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
 
   follow (peer: PeerId | string): void {
     const peerId = toPeerId(peer)
-    const id = peerId.toString()
-    if (this.follows.has(id) || !this.started) return
-    const f: Follow = { controller: sharedController(), wakeup: new Wakeup() }
-    this.follows.set(id, f)
+    if (!this.started || !this.follows.add(peerId)) return
     void this.components.peerStore.merge(peerId, { tags: { [WATCH_TAG]: { value: WATCH_TAG_VALUE } } })
-      .catch(err => { this.log('could not tag %s - %e', id, err) })
-    void this.runFollow(peerId, f)
+      .catch(err => { this.log('could not tag %p - %e', peerId, err) })
   }
 
   unfollow (peer: PeerId | string): void {
     const id = peer.toString()
-    const f = this.follows.get(id)
-    if (f == null) return
-    f.controller.abort()
-    this.follows.delete(id)
+    if (!this.follows.remove(id)) return
     void this.components.peerStore.merge(peerIdFromString(id), { tags: { [WATCH_TAG]: undefined } })
       .catch(err => { this.log('could not untag %s - %e', id, err) })
   }
 
   following (): string[] {
-    return [...this.follows.keys()]
+    return this.follows.list()
+  }
+
+  followStatus (peer: PeerId | string): FollowStatus | undefined {
+    return this.follows.status(peer.toString())
   }
 
   private async hasAddresses (peerId: PeerId): Promise<boolean> {
@@ -217,44 +252,13 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       return false
     }
   }
+}
 
-  private reachable (peerId: PeerId): boolean {
-    if (this.components.connectionManager.getConnections(peerId).length > 0) return true
-    const view = this.components.presence.get(peerId)
-    // records still arrive through other subscribers of its topic
-    return view?.expiresAt != null && view.expiresAt > Date.now()
-  }
-
-  /** While the presentity is neither connected nor sending fresh records, locate it; a disconnect checks at once. */
-  private async runFollow (peerId: PeerId, f: Follow): Promise<void> {
-    const { signal } = f.controller
-    const backoff = new Backoff({ baseMs: this.init.followMinRetryMs, capMs: this.init.followMaxRetryMs, jitter: FOLLOW_RETRY_JITTER })
-    while (!signal.aborted && this.started) {
-      let wait = this.init.followCheckMs
-      // a relay's limit (or a NAT forgetting the mapping) cut the only path
-      // gossip has between two contacts: records would stop until the view
-      // expired, so a cut link is redialed at once (and retried), not at expiry
-      if (this.components.connectionManager.getConnections(peerId).length > 0) f.lost = false
-      if (f.lost === true || !this.reachable(peerId)) {
-        try {
-          const res = await this.locate(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(this.init.locateTimeoutMs)])) })
-          this.log('located watched %p via %s', peerId, res.via)
-          f.lost = false
-          backoff.reset()
-        } catch (err) {
-          if (signal.aborted) return
-          wait = backoff.next()
-          this.log('watched %p is unreachable, retry in %d ms - %e', peerId, wait, err)
-        }
-      }
-      await f.wakeup.wait(wait, { signal })
-    }
-  }
-
-  private onPeerDisconnect (evt: CustomEvent<PeerId>): void {
-    const f = this.follows.get(evt.detail.toString())
-    if (f == null) return
-    f.lost = true
-    f.wakeup.notify()
+/** A component the node may not have: libp2p's components throw on a missing one. */
+function optional<T> (get: () => T | undefined): T | undefined {
+  try {
+    return get()
+  } catch {
+    return undefined
   }
 }

@@ -71,6 +71,13 @@ export interface PresenceEventDetail {
   /** The categories whose value changed with this event (added, removed or different); empty for a plain heartbeat. */
   changedCategories: string[]
   cause: 'record' | 'expired'
+  /**
+   * cause 'expired': how long after the record's local expiry the view turned
+   * offline: this node's own event-loop delay, and as long again for what
+   * arrived meanwhile to be read, at most a third of the record's lifetime
+   * (docs/protocol.md §5).
+   */
+  lateMs?: number
 }
 
 /** This node's own record, sealed and about to be published (other channels, e.g. the DHT, may carry it too). */

@@ -14,6 +14,7 @@ import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { openPresenceNow } from '../../protocol/presence-record.js'
 import { channelOf } from './audience.js'
 import { WATCH_PERSIST_DELAY_MS } from './constants.js'
+import { expiryRecheckMs } from './expiry.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
 import type { PairMessage } from '../../protocol/category-bundle.js'
 import type { PresenceView, PresenceEventDetail } from './index.js'
@@ -245,24 +246,35 @@ export class WatchedPresentities {
       lastSeen: now,
       expiresAt: online ? expiresAt : undefined
     }
-    if (online) {
-      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
-      w.timer.unref?.()
-    }
+    if (online) this.armExpiry(w, expiresAt, Math.max(0, expiresAt - now))
     this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record' })
     // after the event: what a person sees never waits for the disk
     this.persistSoon(w)
   }
 
-  private expire (w: Watched): void {
-    if (this.watched.get(w.view.peerId) !== w) return
+  // ---- expiry, judged against this node's own lag (expiry.ts) ----
+
+  private armExpiry (w: Watched, due: number, delayMs: number): void {
+    w.timer = setTimeout(() => { this.expire(w, due) }, delayMs)
+    w.timer.unref?.()
+  }
+
+  private expire (w: Watched, due: number): void {
+    if (this.watched.get(w.view.peerId) !== w || w.view.expiresAt == null || w.view.lastSeen == null) return
+    const now = Date.now()
+    const recheck = expiryRecheckMs(w.view.expiresAt, due, now, w.view.expiresAt - w.view.lastSeen)
+    if (recheck > 0) {
+      this.armExpiry(w, now + recheck, recheck)
+      return
+    }
     w.timer = undefined
-    this.init.log('presence of %s expired', w.view.peerId)
+    const lateMs = now - w.view.expiresAt
+    this.init.log('presence of %s expired (%d ms after its local expiry)', w.view.peerId, lateMs)
     // a presentity that is gone shows nothing but its last sighting
     const before = w.view
     w.held = new Map()
     w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
-    this.init.onPresence({ view: this.shown(w.view), changed: true, changedCategories: changedCategories(before, w.view), cause: 'expired' })
+    this.init.onPresence({ view: this.shown(w.view), changed: true, changedCategories: changedCategories(before, w.view), cause: 'expired', lateMs })
   }
 
   private learnVersion (peerId: string, version: PresenceVersion): void {

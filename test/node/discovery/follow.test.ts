@@ -1,31 +1,81 @@
 /** Following a watched presentity, with stubbed components and a fake clock. */
+import { TypedEventEmitter } from '@libp2p/interface'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { DefaultDiscovery } from '../../../node/discovery/discovery-service.js'
-import { libp2pEvents, logger, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
-import type { PeerId } from '@libp2p/interface'
+import { libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
+import type { DiscoveryInit } from '../../../node/discovery/discovery-service.js'
+import type { PresenceEvents } from '../../../node/presence/index.js'
+import type { Connection, PeerId } from '@libp2p/interface'
 
-const INIT = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400 }
+const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
+const GOSSIP = '/meshsub/1.2.0'
 
 let self: PeerId
 let watched: PeerId
+let other: PeerId
 beforeEach(async () => {
-  [self, watched] = await peerIds(2)
+  [self, watched, other] = await peerIds(3)
   vi.useFakeTimers()
 })
 afterEach(() => { vi.useRealTimers() })
 
-function setup (): { discovery: DefaultDiscovery, cm: StubConnectionManager, ps: StubPeerStore, lookups: number[], events: ReturnType<typeof libp2pEvents> } {
+interface Setup {
+  discovery: DefaultDiscovery
+  cm: StubConnectionManager
+  ps: StubPeerStore
+  lookups: number[]
+  events: ReturnType<typeof libp2pEvents>
+  presence: TypedEventEmitter<PresenceEvents>
+  /** Peers gossipsub is attached to. */
+  gossipPeers: PeerId[]
+  identified: Connection[]
+}
+
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit } = {}): Setup {
   const cm = new StubConnectionManager()
   const ps = new StubPeerStore()
   const events = libp2pEvents()
   const lookups: number[] = []
   // the DHT never finds the peer
   const dht = { findPeer: async function * () { lookups.push(Date.now()) } }
-  const presence = { get: () => undefined }
-  const roster = Object.assign(new EventTarget(), { watchList: () => [] })
-  const discovery = new DefaultDiscovery({ peerId: self, peerStore: ps, connectionManager: cm, events, logger, dht, presence, roster }, INIT)
+  const presence = new TypedEventEmitter<PresenceEvents>()
+  const roster = Object.assign(new EventTarget(), { watchList: () => [], isContact: () => opts.contact === true })
+  const gossipPeers: PeerId[] = []
+  const identified: Connection[] = []
+  const discovery = new DefaultDiscovery({
+    peerId: self,
+    peerStore: ps,
+    connectionManager: cm,
+    events,
+    logger,
+    dht,
+    presence,
+    roster,
+    ...(opts.gossip === true
+      ? {
+          pubsub: { protocols: [GOSSIP], getPeers: () => gossipPeers },
+          identify: { identify: async (c: Connection) => { identified.push(c); return {} as any } }
+        }
+      : {}),
+    ...(opts.locator != null
+      ? {
+          locator: {
+            refresh: async (p: PeerId | string) => {
+              const n = opts.locator!(p.toString())
+              if (n > 0) ps.peers.push(peer(p as PeerId, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+              return n
+            }
+          }
+        }
+      : {})
+  }, { ...INIT, ...opts.init })
   discovery.start()
-  return { discovery, cm, ps, lookups, events }
+  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified }
+}
+
+/** The stream gossipsub keeps each way on a connection. */
+const gossipStreams = (conn: Connection): void => {
+  (conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }, { protocol: GOSSIP, direction: 'inbound', status: 'open' }]
 }
 
 it('an unreachable presentity is looked up with backoff up to the cap', async () => {
@@ -41,6 +91,7 @@ it('an unreachable presentity is looked up with backoff up to the cap', async ()
   })
   // tagged so the connection manager keeps its connection
   expect(Object.keys(ps.merges[0].data.tags)).toEqual(['presence-mesh-watch'])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', lastError: expect.stringContaining('not found') })
   discovery.stop()
 })
 
@@ -75,9 +126,169 @@ it('a connected presentity is only checked, not looked up', async () => {
   discovery.follow(watched)
   await vi.advanceTimersByTimeAsync(5_000)
   expect(lookups).toEqual([])
+  expect(discovery.followStatus(watched)?.state).toBe('linked')
   // it goes away: the next check (within followCheckMs) looks it up
   cm.connected.clear()
   await vi.advanceTimersByTimeAsync(1_000)
   expect(lookups).toHaveLength(1)
+  discovery.stop()
+})
+
+it('a record of the presentity heard through others ends the backoff: it is up, so connect to it now', async () => {
+  const { discovery, lookups, presence } = setup()
+  discovery.follow(watched)
+  // the backoff has reached its cap (400 ms)
+  await vi.advanceTimersByTimeAsync(2_000)
+  const before = lookups.length
+  presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status: 'online' }, changed: true, cause: 'record' } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups.length).toBe(before + 1)
+  // and the backoff starts again from its base (100 ms at most), not the cap
+  await vi.advanceTimersByTimeAsync(100)
+  expect(lookups.length).toBe(before + 2)
+  // expiry of another presentity's record says nothing
+  presence.safeDispatchEvent('presence', { detail: { view: { peerId: other.toString(), status: 'offline' }, changed: true, cause: 'expired' } })
+  const now = lookups.length
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups.length).toBe(now)
+  discovery.stop()
+})
+
+it('new addresses of the presentity retry at once; a new connection elsewhere (a healed network) dials its known addresses', async () => {
+  // a long backoff, so only the news can explain an attempt
+  const { discovery, lookups, events, cm, ps } = setup({ init: { followMinRetryMs: 10_000, followMaxRetryMs: 10_000 } })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.dial = async () => { throw new Error('connection refused') }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect([cm.dials.length, lookups.length]).toEqual([1, 1])
+  events.safeDispatchEvent('peer:update', { detail: { peer: peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4003'] }), previous: peer(watched) } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect([cm.dials.length, lookups.length]).toEqual([2, 2])
+  // the same addresses again are no news
+  events.safeDispatchEvent('peer:update', { detail: { peer: peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4003'] }), previous: peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4003'] }) } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect([cm.dials.length, lookups.length]).toEqual([2, 2])
+
+  // a connection to some other peer dials the known addresses again (no lookup: that waits for its backoff),
+  // but not within followNetworkWakeMs (500 ms) of the last attempt
+  await vi.advanceTimersByTimeAsync(300)
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(0)
+  expect([cm.dials.length, lookups.length]).toEqual([2, 2])
+  await vi.advanceTimersByTimeAsync(300)
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(0)
+  expect([cm.dials.length, lookups.length]).toEqual([3, 2])
+  // and so do new addresses of our own
+  await vi.advanceTimersByTimeAsync(600)
+  events.safeDispatchEvent('self:peer:update', { detail: { peer: peer(self) } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect([cm.dials.length, lookups.length]).toEqual([4, 2])
+  // the lookup comes when its backoff ran out
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(lookups).toHaveLength(3)
+  discovery.stop()
+})
+
+it('a connection without a gossip link is identified again after the grace, then redialled; a complete link is left alone', async () => {
+  const { discovery, cm, ps, gossipPeers, identified, lookups } = setup({ gossip: true })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(discovery.followStatus(watched)?.state).toBe('attaching')
+  // within the grace nothing happens
+  await vi.advanceTimersByTimeAsync(1_900)
+  expect(identified).toHaveLength(0)
+  // past it: identify again (what makes gossipsub attach)
+  await vi.advanceTimersByTimeAsync(200)
+  expect(identified).toHaveLength(1)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'attaching', repairs: 1 })
+  // still no link a grace later: the connection goes and is dialled again
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  await vi.advanceTimersByTimeAsync(2_100)
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toContain(watched.toString())
+  expect(lookups).toEqual([])
+  // the new connection gets its gossip streams: linked, left alone from then on
+  gossipPeers.push(watched)
+  gossipStreams(cm.getConnections(watched)[0])
+  await vi.advanceTimersByTimeAsync(2_000)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'linked', failures: 0, repairs: 2 })
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(identified).toHaveLength(1)
+  expect(cm.closed).toHaveLength(1)
+  discovery.stop()
+})
+
+it('a contact that is not public is found through its locator record', async () => {
+  const { discovery, cm, lookups } = setup({ contact: true, locator: () => 1 })
+  const found = await discovery.locate(watched)
+  expect(found.via).toBe('locator')
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(lookups).toEqual([])
+  discovery.stop()
+})
+
+it('a stranger is not looked up by locator: the DHT is asked', async () => {
+  let asked = 0
+  const { discovery, lookups } = setup({ contact: false, locator: () => { asked++; return 1 } })
+  await expect(discovery.locate(watched)).rejects.toThrow('not found')
+  expect(asked).toBe(0)
+  expect(lookups).toHaveLength(1)
+  discovery.stop()
+})
+
+it('a link that breaks on an open connection (the peer\'s stream went) is redialled after a short grace, without waiting for identify', async () => {
+  const { discovery, cm, ps, gossipPeers, identified } = setup({ gossip: true })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  gossipPeers.push(watched)
+  const conn = cm.getConnections(watched)[0]
+  gossipStreams(conn)
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(discovery.followStatus(watched)?.state).toBe('linked')
+  // the peer's stream to us closes; ours is fine
+  ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 2 s)) later
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(discovery.followStatus(watched)?.state).toBe('attaching')
+  await vi.advanceTimersByTimeAsync(2_100)
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  // identify cannot bring back the peer's half: not tried
+  expect(identified).toEqual([])
+  discovery.stop()
+})
+
+it('a link on which records stop for two lifetimes is redialled; silence after a goodbye is not', async () => {
+  const { discovery, cm, ps, presence } = setup()
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  const record = (status: 'online' | 'offline'): void => {
+    const now = Date.now()
+    presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status, lastSeen: now, expiresAt: status === 'online' ? now + 1_000 : undefined }, changed: false, cause: 'record' } })
+  }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  // heartbeats every 300 ms of records that live 1 s: fine
+  for (let i = 0; i < 10; i++) {
+    record('online')
+    await vi.advanceTimersByTimeAsync(300)
+  }
+  expect(cm.closed).toEqual([])
+  // they stop: two lifetimes later the link is torn down and dialled again
+  await vi.advanceTimersByTimeAsync(2_100)
+  expect(cm.closed.map(p => p.toString())).toEqual([watched.toString()])
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(discovery.followStatus(watched)?.repairs).toBe(1)
+  // the peer said goodbye (an OFFLINE record): its silence is expected
+  record('offline')
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(cm.closed).toHaveLength(1)
   discovery.stop()
 })

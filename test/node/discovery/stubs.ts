@@ -16,13 +16,18 @@ export function libp2pEvents (): TypedEventEmitter<Libp2pEvents> {
   return new TypedEventEmitter<Libp2pEvents>()
 }
 
+/** A stream as far as the services look at one. */
+export interface StubStream { protocol: string, direction: 'inbound' | 'outbound', status: 'open' }
+
 /** A connection as far as the services look at one. */
-export function connection (remotePeer: PeerId, opts: { limited?: boolean } = {}): Connection {
+export function connection (remotePeer: PeerId, opts: { limited?: boolean, streams?: StubStream[] } = {}): Connection {
   return {
     remotePeer,
     status: 'open',
     remoteAddr: multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${remotePeer.toString()}`),
-    limits: opts.limited === true ? { bytes: 1n << 20n } : undefined
+    limits: opts.limited === true ? { bytes: 1n << 20n } : undefined,
+    timeline: { open: Date.now() },
+    streams: opts.streams ?? []
   } as unknown as Connection
 }
 
@@ -35,14 +40,34 @@ export class StubConnectionManager {
   others = 0
   dial: (peer: PeerId) => Promise<Connection> = async (peer) => connection(peer)
 
+  /** The connection each connected peer has (made when first asked for, so it keeps its opening time and streams). */
+  private readonly open = new Map<string, Connection>()
+
   getConnections = (peer?: PeerId): Connection[] => {
     if (peer == null) return Array.from({ length: this.connected.size + this.others }, () => ({}) as unknown as Connection)
-    return this.connected.has(peer.toString()) ? [connection(peer)] : []
+    const id = peer.toString()
+    if (!this.connected.has(id)) {
+      this.open.delete(id)
+      return []
+    }
+    let conn = this.open.get(id)
+    if (conn == null) {
+      conn = connection(peer)
+      this.open.set(id, conn)
+    }
+    return [conn]
   }
 
   openConnection = async (peer: PeerId | unknown): Promise<Connection> => {
     this.dials.push(peer as PeerId)
     return await this.dial(peer as PeerId)
+  }
+
+  readonly closed: PeerId[] = []
+
+  closeConnections = async (peer: PeerId): Promise<void> => {
+    this.closed.push(peer)
+    this.connected.delete(peer.toString())
   }
 }
 

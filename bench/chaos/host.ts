@@ -1,0 +1,191 @@
+/**
+ * One chaos host process: runs one or more presence nodes (each with its own
+ * home, port and partition gater) and answers line-delimited JSON on stdin:
+ *
+ *   node bench/chaos/host.js '<json HostNodeOptions[]>'
+ *
+ * stdin:  {"id": 1, "node": 0, "method": "who", "params": []}
+ * stdout: {"id": 1, "result": ...} | {"id": 1, "error": "..."}
+ *         {"event": "ready", "nodes": [{peerId, addresses}]} | {"event": "presence", "node": 0, "at": ms, ...}
+ *
+ * Nothing here dials a peer: whatever connects the nodes is the product's own
+ * bootstrap, rejoin and discovery. `deny`/`allowAll` only refuse and cut links
+ * (a partition), as a firewall would.
+ */
+import '../../node/polyfill.js'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import readline from 'node:readline'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { PresenceNode } from '../../node/presence-node.js'
+import { presenceTopic } from '../../protocol/topics.js'
+import type { PresenceNodeOptions } from '../../node/presence-node.js'
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
+
+// the parent went away: nobody to answer
+process.stdout.on('error', () => { process.exit(0) })
+const json = (v: unknown): string => JSON.stringify(v, (_k, x) => typeof x === 'bigint' ? x.toString() : x)
+const out = (v: unknown): void => { process.stdout.write(json(v) + '\n') }
+
+/** Event-loop delay of this process, sampled every 10 ms; read and reset by `health`. */
+const lag = monitorEventLoopDelay({ resolution: 10 })
+lag.enable()
+let cpuAt = { usage: process.cpuUsage(), at: performance.now() }
+/** Longest time between two presence announcements of one of this host's nodes since the last `health` (heartbeat: TTL / 3). */
+let announceGapMax = 0
+
+interface Hosted {
+  node: PresenceNode
+  denied: Set<string>
+  /** Local time of the last presence record accepted from each watched peer. */
+  lastRecord: Map<string, number>
+  /** Local time this node last announced its own presence. */
+  lastAnnounce: number
+  /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
+  published: Array<{ at: number, recipients: string[] }>
+}
+
+/** How long the publications of a node are kept for explanations. */
+const PUBLISHED_KEEP_MS = 60_000
+
+/**
+ * Records who each of the node's own presence records went to (gossipsub's
+ * publish result): whether a record that a watcher missed left the sender.
+ */
+function recordPublications (h: Hosted): void {
+  const pubsub = h.node.libp2p.services.pubsub
+  const own = presenceTopic(h.node.peerId)
+  const publish = pubsub.publish.bind(pubsub)
+  pubsub.publish = async (topic: string, data?: Uint8Array) => {
+    const result = await publish(topic, data)
+    if (topic === own) {
+      const now = Date.now()
+      h.published.push({ at: now, recipients: result.recipients.map(p => p.toString()) })
+      while (h.published.length > 0 && h.published[0].at < now - PUBLISHED_KEEP_MS) h.published.shift()
+    }
+    return result
+  }
+}
+
+function gaterFor (denied: Set<string>): ConnectionGater {
+  const isDenied = (peer: PeerId): boolean => denied.has(peer.toString())
+  return { denyDialPeer: isDenied, denyInboundEncryptedConnection: isDenied, denyOutboundEncryptedConnection: isDenied }
+}
+
+const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
+const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
+  const denied = new Set<string>()
+  const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [] }
+  recordPublications(h)
+  return h
+}))
+
+type Method = (h: Hosted, ...params: any[]) => unknown
+const methods: Record<string, Method> = {
+  watch: async ({ node }, peer, alias) => await node.watch(peer, alias),
+  who: ({ node }) => node.who(),
+  /** Queues n texts `${prefix} ${i}` in order; returns their ids once all are on disk. */
+  sendMany: async ({ node }, peer, prefix, n) => {
+    const ids: string[] = []
+    for (let i = 0; i < n; i++) ids.push((await node.chat.send(peer, `${prefix} ${i}`)).id)
+    return ids
+  },
+  history: async ({ node }, peer) => await node.history(peer),
+  /** Texts held from non-contacts (where a text from someone this node does not count as a contact goes). */
+  held: async ({ node }) => await node.chat.requests(),
+  connections: ({ node }) => node.libp2p.getConnections().map(c => c.remotePeer.toString()),
+  following: ({ node }) => node.libp2p.services.discovery.following(),
+  /** What this node knows about each peer: why a view is what it is. */
+  diag: async (h, peers: string[]) => await Promise.all(peers.map(async (peer) => {
+    const { node } = h
+    const conns = node.libp2p.getConnections().filter(c => c.remotePeer.toString() === peer)
+    const topic = node.presence.channelOf(peer)
+    const addrs = await node.libp2p.peerStore.get(peerIdFromString(peer)).then(p => p.addresses.length, () => 0)
+    const view = node.presence.get(peer)
+    return {
+      peer,
+      status: view?.status,
+      lastRecordAgoMs: h.lastRecord.has(peer) ? Date.now() - h.lastRecord.get(peer)! : undefined,
+      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(s => `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}`).join(',')}]`),
+      gossipPeer: node.libp2p.services.pubsub.getPeers().some(p => p.toString() === peer),
+      score: Math.round((node.libp2p.services.pubsub as unknown as { getScore: (peer: string) => number }).getScore(peer) * 10) / 10,
+      subscribed: topic == null ? undefined : node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer),
+      follow: node.libp2p.services.discovery.followStatus(peer),
+      addresses: addrs,
+      outbox: node.chat.outboxSize(peer),
+      // the other half: whether the peer listens on our own public topic, and our gossip mesh there holds it
+      watchesUs: node.libp2p.services.pubsub.getSubscribers(presenceTopic(node.peerId)).some(p => p.toString() === peer),
+      inOurMesh: (node.libp2p.services.pubsub as unknown as { getMeshPeers: (topic: string) => string[] }).getMeshPeers(presenceTopic(node.peerId)).includes(peer),
+      rejected: Object.entries(node.presence.getRejections()).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', '),
+      peers: node.libp2p.getPeers().length,
+      announcedAgoMs: h.lastAnnounce === 0 ? undefined : Date.now() - h.lastAnnounce,
+      routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
+    }
+  })),
+  /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
+  publishedTo: (h, peer: string, from: number, to: number) => h.published.filter(p => p.at >= from && p.at <= to)
+    .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length })),
+  /** Cuts and refuses every link to these peers until allowAll. */
+  deny: async ({ node, denied }, peers: string[]) => {
+    for (const p of peers) denied.add(p)
+    await Promise.all(node.libp2p.getConnections().filter(c => denied.has(c.remotePeer.toString()))
+      .map(async c => c.close().catch(() => { c.abort(new Error('denied')) })))
+  },
+  allowAll: ({ denied }) => { denied.clear() },
+  /** This node's connections and its DHT routing table. */
+  mesh: ({ node }) => ({
+    connections: node.libp2p.getConnections().length,
+    routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0,
+    following: node.libp2p.services.discovery.following().map(p => node.libp2p.services.discovery.followStatus(p)?.state)
+  }),
+  /** The process: event-loop delay since the last call (ms), CPU share of one core, memory. */
+  health: () => {
+    const now = performance.now()
+    const usage = process.cpuUsage(cpuAt.usage)
+    const cpu = (usage.user + usage.system) / 1000 / (now - cpuAt.at)
+    cpuAt = { usage: process.cpuUsage(), at: now }
+    const ms = (ns: number): number => Math.round(ns / 1e5) / 10
+    const r = { lagP50: ms(lag.percentile(50)), lagP99: ms(lag.percentile(99)), lagMax: ms(lag.max), cpu: Math.round(cpu * 100) / 100, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), announceGapMax }
+    lag.reset()
+    announceGapMax = 0
+    return r
+  }
+}
+
+hosted.forEach((h, i) => {
+  h.node.presence.addEventListener('announce', () => {
+    const now = Date.now()
+    if (h.lastAnnounce > 0) announceGapMax = Math.max(announceGapMax, now - h.lastAnnounce)
+    h.lastAnnounce = now
+  })
+  h.node.presence.addEventListener('presence', (evt) => {
+    if (evt.detail.cause === 'record') h.lastRecord.set(evt.detail.view.peerId, Date.now())
+    out({ event: 'presence', node: i, at: Date.now(), ...evt.detail })
+  })
+  // what was stored, and what the sender was told: a missing message is then either late or lost
+  h.node.chat.addEventListener('message', (evt) => { out({ event: 'chat-in', node: i, at: Date.now(), id: evt.detail.id, peer: evt.detail.peer, seq: evt.detail.seq }) })
+  h.node.chat.addEventListener('request', (evt) => { out({ event: 'chat-held', node: i, at: Date.now(), id: evt.detail.id, peer: evt.detail.peer }) })
+  h.node.chat.addEventListener('state', (evt) => { out({ event: 'chat-state', node: i, at: Date.now(), id: evt.detail.id, state: evt.detail.state }) })
+})
+
+const commands = readline.createInterface({ input: process.stdin })
+// a parent that died without killing us closes our stdin: go too
+commands.on('close', () => { process.exit(0) })
+commands.on('line', (line) => {
+  void (async () => {
+    let id: unknown
+    try {
+      const req = JSON.parse(line) as { id: unknown, node?: number, method: string, params?: unknown[] }
+      id = req.id
+      const fn = methods[req.method]
+      if (fn == null) throw new Error(`unknown method ${req.method}`)
+      const h = hosted[req.node ?? 0]
+      if (h == null) throw new Error(`no node ${String(req.node)} in this host`)
+      out({ id, result: await fn(h, ...(req.params ?? [])) })
+    } catch (err: any) {
+      out({ id, error: err?.message ?? String(err) })
+    }
+  })()
+})
+
+out({ event: 'ready', nodes: hosted.map(h => ({ peerId: h.node.peerId.toString(), addresses: h.node.addresses() })) })

@@ -1,0 +1,346 @@
+/**
+ * Following watched presentities: the node keeps a direct connection to each
+ * one, with a working gossip link on it, for as long as it is watched.
+ *
+ * Gossipsub carries a topic only between its subscribers, so a watcher that
+ * hears a presentity through other watchers loses it when they go (a crash,
+ * a partition): the view would turn offline although the presentity is up.
+ * And a connection is not yet a gossip link: gossipsub attaches to a peer
+ * only after identify, and opens one stream each way; under load identify
+ * times out, or a stream fails, and the two stay connected and deaf to each
+ * other. So a follow is healthy only when connected AND gossipsub holds a
+ * stream to and from the peer. A link still incomplete after a grace is
+ * identified again (which is what makes gossipsub attach and open its
+ * stream), and torn down and dialled again if that did not help.
+ *
+ * Retries back off (with jitter, node/util/wait.ts) while the peer cannot be
+ * reached, and anything that says it may be reachable now ends the wait:
+ * a disconnect of the peer, a record of it arriving by gossip, new addresses
+ * for it, and (at most every `networkWakeMs`) any new connection or a change
+ * of this node's own addresses, which is how a healed partition or a network
+ * that came back shows.
+ */
+import { Backoff, Wakeup } from '../util/wait.js'
+import { sharedController } from '../signals.js'
+import type { PresenceEventDetail, PresenceEvents } from '../presence/index.js'
+import type { PubSub } from '../pubsub.js'
+import type { Identify } from '@libp2p/identify'
+import type { Connection, Libp2pEvents, Logger, PeerId, PeerUpdate, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+/** What a follow needs to see of gossipsub: its protocols, and the peers it is attached to. */
+export type GossipLinks = Pick<PubSub, 'protocols' | 'getPeers'>
+
+export interface FollowComponents {
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'closeConnections'>
+  events: TypedEventTarget<Libp2pEvents>
+  /** Records of a followed peer arriving (through anyone) say it is up. */
+  presence: Pick<TypedEventTarget<PresenceEvents>, 'addEventListener' | 'removeEventListener'>
+  /** Without gossipsub a connection counts as the link. */
+  gossip?: () => GossipLinks | undefined
+  /** Runs identify again on a connection whose gossip link is incomplete. */
+  identify?: () => Pick<Identify, 'identify'> | undefined
+}
+
+export interface FollowOptions {
+  /** How often a linked peer is checked again. */
+  checkMs: number
+  /** Backoff of the attempts to reach a peer that is not linked. */
+  minRetryMs: number
+  maxRetryMs: number
+  jitter: number
+  /** How long a new connection may stay without a complete gossip link before it is repaired. */
+  attachGraceMs: number
+  /** The same for a link that was complete and broke while its connection stayed open. */
+  relinkGraceMs: number
+  /** How often a link that is coming up is looked at. */
+  attachPollMs: number
+  /**
+   * A linked peer whose last record said online and that sent nothing for
+   * this many record lifetimes is redialled: records stopped on a link that
+   * looks fine.
+   */
+  silenceLifetimes: number
+  /** ... and for at least this long: a busy presentity's heartbeats come late. */
+  minSilenceMs: number
+  /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
+  networkWakeMs: number
+}
+
+/**
+ * Reaches a peer (throws when it cannot): `full` tries everything (the peer
+ * store's addresses, a locator record, the DHT); otherwise only the
+ * addresses already known, which is cheap.
+ */
+export type Reach = (peer: PeerId, signal: AbortSignal, full: boolean) => Promise<unknown>
+
+/** Where a follow stands, for diagnostics (`DiscoveryService.followStatus`). */
+export interface FollowStatus {
+  peer: string
+  /** linked: connected with a gossip stream each way; attaching: connected, within the grace; unlinked: neither. */
+  state: 'linked' | 'attaching' | 'unlinked'
+  /** Failed attempts since the peer was last linked. */
+  failures: number
+  /** Repairs of an incomplete gossip link: identify run again, or the connection redialled. */
+  repairs: number
+  lastError?: string
+}
+
+class PeerFollow {
+  readonly controller = sharedController()
+  readonly wakeup = new Wakeup()
+  readonly backoff: Backoff
+  state: FollowStatus['state'] = 'unlinked'
+  lastAttemptAt = 0
+  /** The next full attempt (locate) is not due before this; a network wake meanwhile only dials known addresses. */
+  fullAttemptAt = 0
+  repairs = 0
+  lastError?: string
+  /** When the last record of the peer arrived, whether it said online, and how long such a record lives. */
+  lastRecordAt = 0
+  lastRecordOnline = false
+  lifetimeMs = 0
+  /** When a link was last torn down because it fell silent. */
+  silenceRepairAt = 0
+
+  constructor (readonly peerId: PeerId, opts: FollowOptions) {
+    this.backoff = new Backoff({ baseMs: opts.minRetryMs, capMs: opts.maxRetryMs, jitter: opts.jitter })
+  }
+
+  /**
+   * News: try now. `fresh` news about this peer (it disconnected, its record
+   * came through someone, it has new addresses) also forgets the backoff; a
+   * change elsewhere in the network only earns a cheap try.
+   */
+  wake (fresh: boolean): void {
+    if (fresh) {
+      this.backoff.reset()
+      this.fullAttemptAt = 0
+    }
+    this.wakeup.notify()
+  }
+}
+
+export class Follows {
+  private readonly follows = new Map<string, PeerFollow>()
+  private running = false
+
+  constructor (private readonly components: FollowComponents, private readonly reach: Reach, private readonly opts: FollowOptions, private readonly log: Logger) {
+    this.onDisconnect = this.onDisconnect.bind(this)
+    this.onConnect = this.onConnect.bind(this)
+    this.onPeerUpdate = this.onPeerUpdate.bind(this)
+    this.onNetworkChange = this.onNetworkChange.bind(this)
+    this.onPresence = this.onPresence.bind(this)
+  }
+
+  start (): void {
+    const { events, presence } = this.components
+    events.addEventListener('peer:disconnect', this.onDisconnect)
+    events.addEventListener('peer:connect', this.onConnect)
+    events.addEventListener('peer:update', this.onPeerUpdate)
+    events.addEventListener('self:peer:update', this.onNetworkChange)
+    presence.addEventListener('presence', this.onPresence)
+    this.running = true
+  }
+
+  stop (): void {
+    const { events, presence } = this.components
+    this.running = false
+    events.removeEventListener('peer:disconnect', this.onDisconnect)
+    events.removeEventListener('peer:connect', this.onConnect)
+    events.removeEventListener('peer:update', this.onPeerUpdate)
+    events.removeEventListener('self:peer:update', this.onNetworkChange)
+    presence.removeEventListener('presence', this.onPresence)
+    for (const f of this.follows.values()) f.controller.abort()
+    this.follows.clear()
+  }
+
+  /** Starts following (no-op while stopped or already followed); true when it started. */
+  add (peerId: PeerId): boolean {
+    const id = peerId.toString()
+    if (!this.running || this.follows.has(id)) return false
+    const f = new PeerFollow(peerId, this.opts)
+    this.follows.set(id, f)
+    void this.run(f)
+    return true
+  }
+
+  remove (id: string): boolean {
+    const f = this.follows.get(id)
+    if (f == null) return false
+    f.controller.abort()
+    this.follows.delete(id)
+    return true
+  }
+
+  list (): string[] {
+    return [...this.follows.keys()]
+  }
+
+  status (id: string): FollowStatus | undefined {
+    const f = this.follows.get(id)
+    if (f == null) return undefined
+    return { peer: id, state: f.state, failures: f.backoff.attempts, repairs: f.repairs, lastError: f.lastError }
+  }
+
+  /**
+   * linked: an open connection and a gossip stream each way; attaching: open
+   * connections without a complete link, within the grace (from the oldest
+   * connection's opening or `since`, whichever is later); stale: past it;
+   * none: no open connection. `ours`: our half works (gossipsub attached,
+   * our stream open), so what is missing is the peer's stream.
+   */
+  private link (peerId: PeerId, now: number, since: number, graceMs: number): { state: 'linked' | 'attaching' | 'stale' | 'none', graceLeft: number, oldest?: Connection, ours: boolean } {
+    const open = this.components.connectionManager.getConnections(peerId).filter(c => c.status === 'open')
+    if (open.length === 0) return { state: 'none', graceLeft: 0, ours: false }
+    const gossip = this.components.gossip?.()
+    if (gossip == null) return { state: 'linked', graceLeft: 0, ours: true }
+    const halves = gossipHalves(gossip, peerId, open)
+    if (halves.ours && halves.theirs) return { state: 'linked', graceLeft: 0, ours: true }
+    const oldest = open.reduce((a, c) => openedAt(c) < openedAt(a) ? c : a)
+    const graceLeft = Math.max(openedAt(oldest), since) + graceMs - now
+    return { state: graceLeft > 0 ? 'attaching' : 'stale', graceLeft, oldest, ours: halves.ours }
+  }
+
+  private async run (f: PeerFollow): Promise<void> {
+    const { signal } = f.controller
+    // when the current connections were first seen without a complete link; the grace runs from then
+    let incompleteSince = 0
+    let reidentified = false
+    // a link that was complete and broke on a connection still open needs no time for identify
+    let linkedAt = 0
+    while (!signal.aborted) {
+      const now = Date.now()
+      const open = this.components.connectionManager.getConnections(f.peerId).filter(c => c.status === 'open')
+      const broke = linkedAt > 0 && open.some(c => openedAt(c) <= linkedAt)
+      const link = this.link(f.peerId, now, incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
+      let wait = this.opts.checkMs
+      const silentFor = this.silentFor(f, now)
+      if (link.state === 'linked' && silentFor <= 0) {
+        f.state = 'linked'
+        f.lastError = undefined
+        // a link that fell silent backs off until the peer is heard again
+        if (f.lastRecordAt >= f.silenceRepairAt) f.backoff.reset()
+        f.fullAttemptAt = 0
+        incompleteSince = 0
+        reidentified = false
+        linkedAt = now
+        if (silentFor < 0) wait = Math.min(wait, -silentFor)
+      } else if (link.state === 'attaching') {
+        f.state = 'attaching'
+        if (incompleteSince === 0) incompleteSince = now
+        wait = Math.min(wait, link.graceLeft, this.opts.attachPollMs)
+      } else if (link.state === 'stale' && !link.ours && !reidentified && link.oldest != null && this.components.identify?.() != null) {
+        // our gossipsub is not attached, or has no stream to the peer: identify again, which attaches it
+        f.state = 'attaching'
+        f.repairs++
+        reidentified = true
+        this.log('connection to watched %p has no gossip link after %d ms, identifying again', f.peerId, this.opts.attachGraceMs)
+        await this.components.identify()?.identify(link.oldest, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.attachGraceMs)]) })
+          .catch((err: any) => { f.lastError = `identify: ${err?.message ?? err}` })
+        incompleteSince = Date.now()
+        wait = 0
+      } else {
+        f.state = 'unlinked'
+        f.lastAttemptAt = now
+        incompleteSince = 0
+        reidentified = false
+        linkedAt = 0
+        // linked but silent: records stopped on a link that looks fine (a NAT forgot it, the peer hangs)
+        const stale = link.state === 'stale' || link.state === 'linked'
+        if (stale) {
+          // the peer's half is missing, identify did not help, or nothing comes: start again from a fresh connection
+          f.repairs++
+          if (link.state === 'linked') f.silenceRepairAt = now
+          this.log('connection to watched %p %s, redialling', f.peerId, link.state === 'linked' ? `silent for ${silentFor} ms` : 'still has no gossip link')
+          await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
+        }
+        // a lookup only when it is due (or on news about the peer); before that, known addresses only
+        const full = now >= f.fullAttemptAt
+        try {
+          await this.reach(f.peerId, signal, full)
+          // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
+          wait = this.opts.attachPollMs
+          if (stale) wait = Math.max(wait, f.backoff.next())
+        } catch (err: any) {
+          if (signal.aborted) return
+          f.lastError = err?.message ?? String(err)
+          if (full) f.fullAttemptAt = Date.now() + f.backoff.next()
+          wait = Math.max(0, f.fullAttemptAt - Date.now())
+          this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, f.lastError)
+        }
+      }
+      await f.wakeup.wait(wait, { signal })
+    }
+  }
+
+  private onDisconnect (evt: CustomEvent<PeerId>): void {
+    this.follows.get(evt.detail.toString())?.wake(true)
+  }
+
+  private onConnect (evt: CustomEvent<PeerId>): void {
+    const f = this.follows.get(evt.detail.toString())
+    if (f != null) f.wake(false)
+    else this.onNetworkChange()
+  }
+
+  /** New addresses of a followed peer (identify, a DHT answer, a locator record). */
+  private onPeerUpdate (evt: CustomEvent<PeerUpdate>): void {
+    const { peer, previous } = evt.detail
+    const f = this.follows.get(peer.id.toString())
+    if (f == null || f.state === 'linked') return
+    const before = new Set((previous?.addresses ?? []).map(a => a.multiaddr.toString()))
+    if (peer.addresses.some(a => !before.has(a.multiaddr.toString()))) f.wake(true)
+  }
+
+  /** A record of the peer came through someone: it is up, and we are not linked to it. */
+  private onPresence (evt: CustomEvent<PresenceEventDetail>): void {
+    if (evt.detail.cause !== 'record') return
+    const { view } = evt.detail
+    const f = this.follows.get(view.peerId)
+    if (f == null) return
+    f.lastRecordAt = Date.now()
+    f.lastRecordOnline = view.status !== 'offline'
+    if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
+    if (f.state === 'unlinked') f.wake(true)
+  }
+
+  /**
+   * How long past the silence limit a linked peer has been (> 0), or minus
+   * the time left until it (< 0); 0 when silence means nothing (never heard,
+   * or its last record said goodbye). The limit is `silenceLifetimes` record
+   * lifetimes without a record (at least `minSilenceMs`), counted from the
+   * last record or the last silence repair.
+   */
+  private silentFor (f: PeerFollow, now: number): number {
+    if (f.lastRecordAt === 0 || !f.lastRecordOnline || f.lifetimeMs <= 0) return 0
+    const over = now - Math.max(f.lastRecordAt, f.silenceRepairAt) - Math.max(this.opts.silenceLifetimes * f.lifetimeMs, this.opts.minSilenceMs)
+    return over === 0 ? 1 : over
+  }
+
+  /** Something changed in the network: retry every unlinked follow whose last attempt is old enough. */
+  private onNetworkChange (): void {
+    const now = Date.now()
+    for (const f of this.follows.values()) {
+      if (f.state === 'unlinked' && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
+    }
+  }
+}
+
+function openedAt (c: Connection): number {
+  return c.timeline.open
+}
+
+/**
+ * The two halves of a gossip link on our connections to a peer: ours is our
+ * gossipsub attached to the peer with its stream to it open (our
+ * subscriptions and what we publish), theirs the peer's stream to us (what
+ * it publishes).
+ */
+function gossipHalves (gossip: GossipLinks, peerId: PeerId, open: Connection[]): { ours: boolean, theirs: boolean } {
+  const streams = open.flatMap(c => c.streams).filter(s => s.protocol != null && gossip.protocols.includes(s.protocol) && s.status === 'open')
+  return {
+    ours: gossip.getPeers().some(p => p.equals(peerId)) && streams.some(s => s.direction === 'outbound'),
+    theirs: streams.some(s => s.direction === 'inbound')
+  }
+}

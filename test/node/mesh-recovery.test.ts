@@ -1,0 +1,86 @@
+/**
+ * Six node processes watch each other; one is SIGKILLed and restarted on the
+ * same home and port, then the mesh is cut in two and healed. Nothing here
+ * dials a peer: each node starts with one bootstrap address (its neighbour)
+ * and finds and keeps its watched peers itself (discovery's follow). After a
+ * restart and after the heal, every watcher shows every contact online again
+ * within two record lifetimes.
+ */
+import path from 'node:path'
+import { afterEach, expect, it } from 'vitest'
+import { cleanupHomes, PUBLIC, tmpHome, waitFor } from '../helpers.js'
+import { freePorts, makeIdentity } from '../mesh-helpers.js'
+import { killAllNodes, spawnNode } from '../process-helpers.js'
+import type { PresenceView } from '../../node/presence/index.js'
+import type { NodeProcess } from '../process-helpers.js'
+
+afterEach(async () => {
+  await killAllNodes()
+  await cleanupHomes()
+})
+
+const N = 6
+const TTL = 8_000
+/** The claim under test: converged again within two record lifetimes. */
+const RECOVERY_MS = 2 * TTL
+/** Everything else waits generously: a shared 2-core machine starts processes slowly. */
+const GENEROUS_MS = 90_000
+/** The whole test: about 35 s on a quiet machine; the deadlines above bound each step, this the sum. */
+const TEST_TIMEOUT_MS = 300_000
+
+/** Node i watches i±1 and i±2 (mutual): every pair but the opposite one. */
+const watches = (i: number): number[] => [1, 2, N - 2, N - 1].map(d => (i + d) % N)
+
+it('watchers see a SIGKILLed and restarted node, and each other after a healed partition, online again within 2 TTLs', async () => {
+  const root = await tmpHome('mesh')
+  const ports = await freePorts(N)
+  const homes = Array.from({ length: N }, (_, i) => path.join(root, `n${i}`))
+  const ids = await Promise.all(homes.map(makeIdentity))
+  const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${ids[i]}`
+  // one bootstrap address each, the previous node: a ring the DHT starts from
+  const spawn = async (i: number): Promise<NodeProcess> => await spawnNode({
+    home: homes[i], listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`], bootstrap: [addr((i + N - 1) % N)], sharedHost: true, presence: { ttlMs: TTL }, roster: PUBLIC
+  }, GENEROUS_MS)
+  const nodes: Array<NodeProcess | undefined> = await Promise.all(ids.map(async (_, i) => await spawn(i)))
+  const node = (i: number): NodeProcess => nodes[i]!
+  await Promise.all(ids.map(async (_, i) => { for (const j of watches(i)) await node(i).call('watch', ids[j], `n${j}`) }))
+
+  /** "w->c:status" for every live watcher whose view of a contact differs from want. */
+  const wrong = async (want: (w: number, c: number) => 'online' | 'offline'): Promise<string[]> => {
+    const out: string[] = []
+    await Promise.all(ids.map(async (_, w) => {
+      if (nodes[w] == null) return
+      const views = await node(w).call<PresenceView[]>('who')
+      for (const c of watches(w)) {
+        const status = views.find(v => v.peerId === ids[c])?.status ?? 'missing'
+        if ((status !== 'offline' && status !== 'missing') !== (want(w, c) === 'online')) out.push(`${w}->${c}:${status}`)
+      }
+    }))
+    return out
+  }
+  const converge = async (want: (w: number, c: number) => 'online' | 'offline', what: string, timeoutMs: number): Promise<number> => {
+    const t = Date.now()
+    let last: string[] = []
+    await waitFor(async () => (last = await wrong(want)).length === 0, `${what} (still wrong: ${last.join(' ')})`, timeoutMs)
+    return Date.now() - t
+  }
+  const allOnline = (): 'online' => 'online'
+
+  await converge(allOnline, 'every view online after the start', GENEROUS_MS)
+
+  // SIGKILL node 0: no goodbye; its watchers see it offline once its record expires
+  await node(0).kill()
+  nodes[0] = undefined
+  await converge((_w, c) => c === 0 ? 'offline' : 'online', 'node 0 offline at its watchers', GENEROUS_MS)
+  // restarted on the same home and port: back online at its watchers, and it sees its contacts
+  nodes[0] = await spawn(0)
+  expect(await converge(allOnline, 'every view online after the restart', GENEROUS_MS)).toBeLessThanOrEqual(RECOVERY_MS)
+
+  // cut {0,1,2} | {3,4,5}: each side offline for the other, its own side online
+  const side = (i: number): number => i < N / 2 ? 0 : 1
+  await Promise.all(ids.map(async (_, i) => { await node(i).call('deny', ids.filter((_id, j) => side(j) !== side(i))) }))
+  await converge((w, c) => side(w) === side(c) ? 'online' : 'offline', 'each side offline for the other', GENEROUS_MS)
+  // heal: nobody dials; the nodes find each other again
+  await Promise.all(ids.map(async (_, i) => { await node(i).call('allowAll') }))
+  expect(await converge(allOnline, 'every view online after the heal', GENEROUS_MS)).toBeLessThanOrEqual(RECOVERY_MS)
+}, TEST_TIMEOUT_MS)
