@@ -1,0 +1,200 @@
+/**
+ * Feed entries: each author's numbered, signed positions in a group (a new
+ * sender key, or content sealed under one). The same bytes travel on the
+ * group topic and in catch-up, so any member can check and serve any entry
+ * without the keys. Pure (docs/protocol.md §10.3).
+ */
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
+import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
+import { hex, MAX_GROUP_OP_BYTES, peerOfMultihash } from './group-op.js'
+import { GroupContent as GroupContentPb, GroupContentKind, GroupEntry as GroupEntryPb, GroupEntryKind } from './pb/group.js'
+import { decodeSignedRecord } from './signed-envelope.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export const GROUP_ENTRY_DOMAIN = 'presence-mesh-group-entry'
+/** Envelope payload type: ASCII "pf" (feed) and version 1. */
+export const GROUP_ENTRY_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x66, 0x01])
+/** A group text is at most this many bytes of UTF-8 (as a chat text). */
+export const MAX_GROUP_TEXT_BYTES = 4000
+/** Members and invited people together. */
+export const MAX_GROUP_MEMBERS = 100
+/** The largest GroupContent: a text at the limit with its protobuf framing. */
+export const MAX_GROUP_CONTENT_BYTES = MAX_GROUP_TEXT_BYTES + 16
+/** A marshaled entry envelope larger than this is rejected unread (a key for 100 members is about 11.5 KiB). */
+export const MAX_GROUP_ENTRY_BYTES = 16 * 1024
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER
+
+export interface EntryHeader {
+  group: Uint8Array
+  seq: number
+  lamport: number
+  sentAt: number
+}
+
+export interface KeySlot {
+  /** Multihash bytes of the member. */
+  member: Uint8Array
+  sealed: Uint8Array
+}
+
+export type GroupEntry = EntryHeader & {
+  /** Peer id and multihash bytes of the signer. */
+  author: string
+  authorMultihash: Uint8Array
+  keyId: Uint8Array
+  /** The marshaled signed envelope, as carried. */
+  bytes: Uint8Array
+} & ({ kind: 'key', slots: KeySlot[] } | { kind: 'content', sealed: Uint8Array })
+
+export type GroupContent =
+  | { kind: 'text', text: string }
+  | { kind: 'op', op: Uint8Array }
+
+export interface Recipient {
+  multihash: Uint8Array
+  /** The pair's `group` key between the author and this member. */
+  pairGroupKey: Uint8Array
+}
+
+function seal (payload: Uint8Array, key: PrivateKey): Uint8Array {
+  const signature = signEd25519(key, envelopeSigningBytes(GROUP_ENTRY_DOMAIN, GROUP_ENTRY_PAYLOAD_TYPE, payload))
+  return new RecordEnvelope({ publicKey: key.publicKey, payloadType: GROUP_ENTRY_PAYLOAD_TYPE, payload, signature }).marshal()
+}
+
+function header (h: EntryHeader): Pick<GroupEntryPb, 'group' | 'seq' | 'lamport' | 'sentAt'> {
+  return { group: Uint8Array.from(h.group), seq: BigInt(h.seq), lamport: BigInt(h.lamport), sentAt: BigInt(h.sentAt) }
+}
+
+/** A KEY entry: `senderKey` sealed for each recipient. */
+export function sealKeyEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, recipients: Recipient[], key: PrivateKey): Uint8Array {
+  const slots = recipients.map(r => ({
+    member: Uint8Array.from(r.multihash),
+    sealed: sealSlot(r.pairGroupKey, { group: h.group, author, member: r.multihash, keyId }, senderKey) as Uint8Array<ArrayBuffer>
+  }))
+  return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.KEY, keyId: Uint8Array.from(keyId), slots, sealed: new Uint8Array(0) }), key)
+}
+
+export function encodeContent (c: GroupContent): Uint8Array {
+  return GroupContentPb.encode(c.kind === 'text'
+    ? { kind: GroupContentKind.TEXT, text: c.text, op: new Uint8Array(0) }
+    : { kind: GroupContentKind.OP, text: '', op: Uint8Array.from(c.op) })
+}
+
+/** A CONTENT entry sealed under the author's sender key `keyId`. */
+export function sealContentEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, content: GroupContent, key: PrivateKey): Uint8Array {
+  const sealed = sealContent(senderKey, { group: h.group, author, seq: h.seq, keyId }, encodeContent(content))
+  return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.CONTENT, keyId: Uint8Array.from(keyId), slots: [], sealed: sealed as Uint8Array<ArrayBuffer> }), key)
+}
+
+export const GROUP_ENTRY_REJECT_REASONS = ['oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'wrong-group', 'invalid-field', 'bad-signature'] as const
+export type GroupEntryRejectReason = typeof GROUP_ENTRY_REJECT_REASONS[number]
+
+export type OpenGroupEntryResult =
+  | { ok: true, entry: GroupEntry }
+  | { ok: false, reason: GroupEntryRejectReason, detail?: string }
+
+const reject = (reason: GroupEntryRejectReason, detail?: string): OpenGroupEntryResult => ({ ok: false, reason, detail })
+
+const MAX_SEALED_CONTENT = sealedContentSize(MAX_GROUP_CONTENT_BYTES)
+
+/**
+ * Decodes and checks an entry envelope: shape, the group it must belong to,
+ * then the signature. Never throws. Whether its author may write to the
+ * group, and whether its seq is the next one, is the receiver's to judge.
+ */
+export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): OpenGroupEntryResult {
+  if (bytes.byteLength > MAX_GROUP_ENTRY_BYTES) return reject('oversize')
+  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GroupEntryPb)
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail)
+  const { envelope, publicKey, record: pb } = decoded
+  if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')
+  if (!uint8ArrayEquals(pb.group, expectedGroup)) return reject('wrong-group')
+  if (pb.seq < 1n || pb.seq > BigInt(MAX_COUNTER)) return reject('invalid-field', 'seq')
+  if (pb.lamport < 1n || pb.lamport > BigInt(MAX_COUNTER)) return reject('invalid-field', 'lamport')
+  if (pb.sentAt > BigInt(MAX_COUNTER)) return reject('invalid-field', 'sent_at')
+  if (pb.keyId.length !== KEY_ID_BYTES) return reject('invalid-field', 'key id')
+  const signer = signerOf(publicKey)
+  let body: { kind: 'key', slots: KeySlot[] } | { kind: 'content', sealed: Uint8Array }
+  if (pb.kind === GroupEntryKind.KEY) {
+    if (pb.sealed.length > 0) return reject('invalid-field', 'sealed content on a key entry')
+    if (pb.slots.length === 0 || pb.slots.length > MAX_GROUP_MEMBERS) return reject('invalid-field', 'slots')
+    const seen = new Set<string>()
+    for (const s of pb.slots) {
+      const m = hex(s.member)
+      if (s.sealed.length !== SLOT_SEALED_BYTES || seen.has(m) || peerOfMultihash(s.member) == null || uint8ArrayEquals(s.member, signer.multihash)) {
+        return reject('invalid-field', 'slot')
+      }
+      seen.add(m)
+    }
+    body = { kind: 'key', slots: pb.slots }
+  } else if (pb.kind === GroupEntryKind.CONTENT) {
+    if (pb.slots.length > 0) return reject('invalid-field', 'slots on a content entry')
+    const padded = pb.sealed.length - NONCE_BYTES - TAG_BYTES
+    if (padded <= 0 || padded % CONTENT_PAD_BYTES !== 0 || pb.sealed.length > MAX_SEALED_CONTENT) return reject('invalid-field', 'sealed content')
+    body = { kind: 'content', sealed: pb.sealed }
+  } else {
+    return reject('invalid-field', 'kind')
+  }
+  try {
+    if (!verifyEd25519(signer, envelopeSigningBytes(GROUP_ENTRY_DOMAIN, envelope.payloadType, envelope.payload), envelope.signature)) return reject('bad-signature')
+  } catch (err: any) {
+    return reject('bad-signature', err?.message)
+  }
+  return {
+    ok: true,
+    entry: {
+      group: pb.group,
+      seq: Number(pb.seq),
+      lamport: Number(pb.lamport),
+      sentAt: Number(pb.sentAt),
+      author: signer.id,
+      authorMultihash: signer.multihash,
+      keyId: pb.keyId,
+      bytes,
+      ...body
+    }
+  }
+}
+
+/** The sender key a KEY entry holds for `me`, or undefined when it has no slot for me (or the slot does not open). */
+export function openKeyEntry (entry: GroupEntry, me: Uint8Array, pairGroupKey: Uint8Array): Uint8Array | undefined {
+  if (entry.kind !== 'key') return undefined
+  const slot = entry.slots.find(s => uint8ArrayEquals(s.member, me))
+  if (slot == null) return undefined
+  return openSlot(pairGroupKey, { group: entry.group, author: entry.authorMultihash, member: me, keyId: entry.keyId }, slot.sealed)
+}
+
+/** Whether a KEY entry has a slot for this member (readable by anyone: the members are named). */
+export function keyEntryNames (entry: GroupEntry, member: Uint8Array): boolean {
+  return entry.kind === 'key' && entry.slots.some(s => uint8ArrayEquals(s.member, member))
+}
+
+const strictUtf8 = new TextEncoder()
+
+/**
+ * The content of a CONTENT entry under its sender key, or undefined when the
+ * key does not open it or what it holds breaks the rules (an empty or
+ * oversized text, a broken op field). Never throws.
+ */
+export function openEntryContent (entry: GroupEntry, senderKey: Uint8Array): GroupContent | undefined {
+  if (entry.kind !== 'content') return undefined
+  const plain = openContent(senderKey, { group: entry.group, author: entry.authorMultihash, seq: entry.seq, keyId: entry.keyId }, entry.sealed)
+  if (plain == null) return undefined
+  let pb: GroupContentPb
+  try {
+    pb = GroupContentPb.decode(plain)
+  } catch {
+    return undefined
+  }
+  if (pb.kind === GroupContentKind.TEXT) {
+    if (pb.op.length > 0 || pb.text === '' || strictUtf8.encode(pb.text).byteLength > MAX_GROUP_TEXT_BYTES) return undefined
+    return { kind: 'text', text: pb.text }
+  }
+  if (pb.kind === GroupContentKind.OP) {
+    if (pb.text !== '' || pb.op.length === 0 || pb.op.length > MAX_GROUP_OP_BYTES) return undefined
+    return { kind: 'op', op: pb.op }
+  }
+  return undefined
+}
