@@ -16,6 +16,7 @@ import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
+import { groups } from './groups/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { roster, RosterStore } from './roster/index.js'
@@ -27,6 +28,7 @@ import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
+import type { GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { Locator } from './locator/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
@@ -46,6 +48,7 @@ export type PresenceServices = {
   presence: PresenceService
   chat: ChatService
   contacts: ContactsService
+  groups: GroupsService
   dht: KadDHT
   locator: Locator
   discovery: DiscoveryService
@@ -104,6 +107,7 @@ export interface NodeOptions {
   bootstrap?: string[]
   presence?: PresenceServiceInit
   chat?: ChatServiceInit
+  groups?: GroupsServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
   roster?: Pick<RosterInit, 'defaultVisibility'>
@@ -160,6 +164,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       presence: presence(opts.presence),
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),
+      groups: groups(opts.groups),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         // LAN and loopback addresses are what a private mesh runs on, but only

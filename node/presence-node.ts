@@ -18,6 +18,7 @@ import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from 
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
+import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage, GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
 import type { FetchResult, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel } from './presence/index.js'
 import type { Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
@@ -34,6 +35,7 @@ export interface PresenceNodeOptions {
   bootstrap?: string[]
   presence?: PresenceServiceInit
   chat?: ChatServiceInit
+  groups?: GroupsServiceInit
   /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
   roster?: Pick<RosterInit, 'defaultVisibility'>
   contacts?: ContactsServiceInit
@@ -65,7 +67,8 @@ const FORWARDED = {
   presence: { presence: 'presence' },
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled' },
-  roster: { 'roster:change': 'roster:change' }
+  roster: { 'roster:change': 'roster:change' },
+  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' }
 } as const
 
 export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
@@ -110,6 +113,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         bootstrap,
         presence: opts.presence,
         chat: opts.chat,
+        groups: opts.groups,
         roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
         contacts: opts.contacts,
         sharedHost: opts.sharedHost,
@@ -149,6 +153,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   get chat (): ChatService { return this.libp2p.services.chat }
   get roster (): Roster { return this.libp2p.services.roster }
   get contactsService (): ContactsService { return this.libp2p.services.contacts }
+  get groupsService (): GroupsService { return this.libp2p.services.groups }
 
   addresses (): string[] {
     return this.libp2p.getMultiaddrs().map(ma => ma.toString())
@@ -279,6 +284,64 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   typing (peer: PeerId | string): void {
     this.chat.typing(this.resolvePeer(peer))
+  }
+
+  // ---- groups ----
+
+  async createGroup (name: string, members: Array<PeerId | string> = []): Promise<GroupInfo> {
+    return await this.groupsService.create(name, members.map(m => this.resolvePeer(m)))
+  }
+
+  async inviteToGroup (group: string, peer: PeerId | string): Promise<void> {
+    await this.groupsService.invite(group, this.resolvePeer(peer))
+  }
+
+  async acceptGroup (group: string): Promise<GroupInfo> {
+    return await this.groupsService.accept(group)
+  }
+
+  async declineGroup (group: string): Promise<void> {
+    await this.groupsService.decline(group)
+  }
+
+  async leaveGroup (group: string): Promise<void> {
+    await this.groupsService.leave(group)
+  }
+
+  async removeFromGroup (group: string, peer: PeerId | string): Promise<void> {
+    await this.groupsService.remove(group, this.resolvePeer(peer))
+  }
+
+  async renameGroup (group: string, name: string): Promise<void> {
+    await this.groupsService.rename(group, name)
+  }
+
+  async promoteInGroup (group: string, peer: PeerId | string): Promise<void> {
+    await this.groupsService.promote(group, this.resolvePeer(peer))
+  }
+
+  groups (): GroupInfo[] {
+    return this.groupsService.list()
+  }
+
+  group (group: string): GroupInfo {
+    return this.groupsService.get(group)
+  }
+
+  groupInvitations (): GroupInvitation[] {
+    return this.groupsService.invitations()
+  }
+
+  async sendToGroup (group: string, text: string): Promise<GroupMessage> {
+    return await this.groupsService.send(group, text)
+  }
+
+  async groupHistory (group: string, limit?: number): Promise<GroupMessage[]> {
+    return await this.groupsService.history(group, limit)
+  }
+
+  groupOnline (group: string): GroupMemberPresence[] {
+    return this.groupsService.online(group)
   }
 
   // ---- reaching peers ----
