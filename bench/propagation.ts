@@ -15,7 +15,7 @@ import type { PresenceEventDetail } from '../node/presence/index.js'
 import type { EventLoopUtilization } from 'node:perf_hooks'
 
 export const RAW_TOPIC = '/presence-mesh-bench/raw/1'
-const RUN_TIMEOUT_MS = 20_000
+export const RUN_TIMEOUT_MS = 20_000
 
 export interface PropagationOptions {
   nodes: number
@@ -28,7 +28,7 @@ export function defaultRuns (nodes: number): number {
 }
 
 /** Resolves when `expected` distinct receivers reported, with the time of the last. */
-class Arrivals {
+export class Arrivals {
   private readonly seen = new Set<number>()
   readonly seqs = new Set<bigint | undefined>()
   private last = 0
@@ -46,8 +46,8 @@ class Arrivals {
   get count (): number { return this.seen.size }
 }
 
-interface EluSum { active: number, idle: number }
-const eluOf = (s: EluSum): number => s.active / Math.max(1e-9, s.active + s.idle)
+export interface EluSum { active: number, idle: number }
+export const eluOf = (s: EluSum): number => s.active / Math.max(1e-9, s.active + s.idle)
 
 export async function benchPropagation (opts: PropagationOptions): Promise<BenchResult[]> {
   const n = opts.nodes
@@ -155,7 +155,7 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
   }
 }
 
-async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promise<number> {
+export async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     const last = await Promise.race([

@@ -5,6 +5,7 @@
 import { isPresenceStatus, STATUSES, VISIBILITIES } from '../node/index.js'
 import { UsageError } from './errors.js'
 import { contactsTable, describe, label, messageLine, whoTable } from './format.js'
+import { groupCommands } from './groups.js'
 import type { Paint } from './style.js'
 import type { PresenceNodeApi as PresenceNode, Visibility } from '../node/index.js'
 
@@ -229,6 +230,7 @@ export const commands: Record<string, Command> = {
       return [...now, ...w.asked.map(a => `  ${a.direction === 'incoming' ? 'asked you' : 'you asked'}: ${nameOf(node, a.peerId).padEnd(16)} ${a.outcome}${a.greeting != null ? ` "${a.greeting}"` : ''}`)]
     }
   },
+  ...groupCommands,
   id: {
     usage: '/id',
     help: 'show your peer id and addresses',

@@ -7,6 +7,7 @@ import readline from 'node:readline'
 import { PresenceNode } from '../node/index.js'
 import { complete, nameOf, QUIT, runLine } from './commands.js'
 import { describeError } from './errors.js'
+import { showGroupEvents } from './groups.js'
 import { clock, messageLine, presenceLine, stateLine } from './format.js'
 import { colourEnabled, painter } from './style.js'
 import type { ChatMessage, PresenceNodeApi, PresenceNodeOptions } from '../node/index.js'
@@ -68,6 +69,7 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     print([paint('dim', `${nameOf(node, peer)} is typing…`)])
   })
   if (tty) sendTypingWhileComposing(node, rl)
+  showGroupEvents(node, print, paint)
 
   const at = (): string => paint('dim', `[${clock()}]`)
   node.addEventListener('contact:request', (evt) => {

@@ -123,6 +123,8 @@ export class GroupRuntime {
 /** What changed between two states of a group, in a fixed order. */
 export function diffStates (before: GroupState, after: GroupState): GroupChange[] {
   const out: GroupChange[] = []
+  // the log caches its state: the same object means no op came
+  if (before === after) return out
   if (before.name !== after.name && before.name !== '') out.push({ kind: 'renamed', name: after.name })
   for (const [peer, m] of after.members) {
     const was = before.members.get(peer)

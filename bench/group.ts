@@ -1,0 +1,134 @@
+/**
+ * group.delivery: from sendToGroup on one member until every other member's
+ * groups service has stored the text and emitted it (signed, sealed under a
+ * sender key, checked, opened, committed to disk), against a raw gossipsub
+ * publish of the same size on the same nodes and mesh, interleaved run by run.
+ */
+import { performance } from 'node:perf_hooks'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
+import { sealContentEntry } from '../protocol/group-entry.js'
+import { dial, startMesh, TRANSPORT, waitUntil } from './mesh.js'
+import { Arrivals, eluOf, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
+import { percentile, result } from './result.js'
+import type { EluSum } from './propagation.js'
+import type { BenchResult } from './result.js'
+import type { EventLoopUtilization } from 'node:perf_hooks'
+
+const RAW_TOPIC = '/presence-mesh-bench/group-raw/1'
+/** The bench sends faster than a person: lift the per-sender limits. */
+const LIMITS = { sendsPerWindow: 1_000_000, receivesPerWindow: 1_000_000 }
+
+export interface GroupBenchOptions {
+  nodes: number
+  runs?: number
+  warmup?: number
+}
+
+export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[]> {
+  const n = opts.nodes
+  const runs = opts.runs ?? (n <= 10 ? 200 : 100)
+  const warmup = opts.warmup ?? Math.max(5, Math.floor(runs / 10))
+  const mesh = await startMesh({ nodes: n, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS }, groups: LIMITS })
+  try {
+    const [sender, ...members] = mesh.nodes
+    // consent's outcome, without its round trips: the sender and every member are contacts,
+    // and connected, as discovery keeps a node connected to the contacts it follows
+    for (const m of members) {
+      await sender.roster.addContact(m.peerId)
+      await m.roster.addContact(sender.peerId)
+      await dial(sender, m)
+    }
+    const { id: group } = await sender.createGroup('bench', members.map(m => m.peerId.toString()))
+    await waitUntil(() => members.every(m => m.groupInvitations().length > 0), 'every invitation', 120_000)
+    for (const m of members) await m.acceptGroup(group)
+    await waitUntil(() => mesh.nodes.every(m => m.group(group).members.length === n), `every member to see ${n} members`, 180_000)
+
+    const pending = new Map<string, Arrivals>()
+    members.forEach((m, i) => {
+      m.addEventListener('group:message', (evt) => {
+        const t = performance.now()
+        pending.get(`g${evt.detail.text}`)?.arrive(i, t)
+      })
+      m.libp2p.services.pubsub.addEventListener('message', (evt) => {
+        const t = performance.now()
+        if (evt.detail.topic !== RAW_TOPIC) return
+        pending.get(`r${new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)}`)?.arrive(i, t)
+      })
+      m.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+    })
+    sender.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+    await waitUntil(() => sender.libp2p.services.pubsub.getSubscribers(RAW_TOPIC).length > 0, 'the raw topic mesh', 60_000)
+
+    const text = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
+    // a raw message of exactly the size of the group entry each run publishes
+    const key = await generateKeyPair('Ed25519')
+    const size = sealContentEntry({ group: new Uint8Array(16), seq: 1_000, lamport: 1_000, sentAt: Date.now() }, peerIdFromPrivateKey(key).toMultihash().bytes,
+      new Uint8Array(16), new Uint8Array(32), { kind: 'text', text: text(0) }, key).byteLength
+
+    const runGroup = async (i: number): Promise<number> => {
+      const arrivals = new Arrivals(members.length)
+      pending.set(`g${text(i)}`, arrivals)
+      try {
+        const t0 = performance.now()
+        await sender.sendToGroup(group, text(i))
+        return await withTimeout(arrivals, t0, `group run ${i}`)
+      } finally {
+        pending.delete(`g${text(i)}`)
+      }
+    }
+    const runRaw = async (i: number): Promise<number> => {
+      const data = new Uint8Array(size)
+      new DataView(data.buffer).setUint32(0, i)
+      const arrivals = new Arrivals(members.length)
+      pending.set(`r${i}`, arrivals)
+      try {
+        const t0 = performance.now()
+        await sender.libp2p.services.pubsub.publish(RAW_TOPIC, data)
+        return await withTimeout(arrivals, t0, `raw run ${i}`)
+      } finally {
+        pending.delete(`r${i}`)
+      }
+    }
+
+    const times = { group: [] as number[], raw: [] as number[] }
+    const elu: Record<'group' | 'raw', EluSum> = { group: { active: 0, idle: 0 }, raw: { active: 0, idle: 0 } }
+    let timeouts = 0
+    for (let i = 1; i <= warmup + runs; i++) {
+      const keep = i > warmup
+      for (const kind of (i % 2 === 0 ? ['group', 'raw'] : ['raw', 'group']) as Array<'group' | 'raw'>) {
+        const before: EventLoopUtilization = performance.eventLoopUtilization()
+        try {
+          const ms = kind === 'group' ? await runGroup(i) : await runRaw(i)
+          if (keep) times[kind].push(ms)
+        } catch (err) {
+          if (!keep) throw err
+          timeouts++
+        }
+        const d = performance.eventLoopUtilization(before)
+        if (keep) { elu[kind].active += d.active; elu[kind].idle += d.idle }
+        // let the commits and IHAVE gossip of this run drain before the next
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+    }
+    times.group.sort((a, b) => a - b)
+    times.raw.sort((a, b) => a - b)
+    const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
+      `1 sender, ${n - 1} receiving members, each storing every text in its own LevelDB before reporting it; ${size} B; ` +
+      `event-loop utilisation group ${eluOf(elu.group).toFixed(2)} / raw ${eluOf(elu.raw).toFixed(2)}` +
+      (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
+    return ([50, 99] as const).map(p => result({
+      name: `group.delivery.p${p}`,
+      value: percentile(times.group, p),
+      unit: 'ms',
+      baseline: `raw gossipsub publish of ${size} B, same nodes and mesh`,
+      baselineValue: percentile(times.raw, p),
+      nodes: n,
+      runs: Math.min(times.group.length, times.raw.length),
+      notes
+    }))
+  } finally {
+    await mesh.stop()
+  }
+}
