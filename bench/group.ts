@@ -64,7 +64,7 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
     const text = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
     // a raw message of exactly the size of the group entry each run publishes
     const key = await generateKeyPair('Ed25519')
-    const size = sealContentEntry({ group: new Uint8Array(16), seq: 1_000, lamport: 1_000, sentAt: Date.now() }, peerIdFromPrivateKey(key).toMultihash().bytes,
+    const size = sealContentEntry({ group: new Uint8Array(16), seq: 1_000, lamport: 1_000, sentAt: Date.now(), prev: new Uint8Array(32) }, peerIdFromPrivateKey(key).toMultihash().bytes,
       new Uint8Array(16), new Uint8Array(32), { kind: 'text', text: text(0) }, key).byteLength
 
     const runGroup = async (i: number): Promise<number> => {

@@ -5,6 +5,7 @@
  * without the keys. Pure (docs/protocol.md §10.3).
  */
 import { RecordEnvelope } from '@libp2p/peer-record'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
 import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
@@ -31,6 +32,13 @@ export interface EntryHeader {
   seq: number
   lamport: number
   sentAt: number
+  /** SHA-256 of the author's previous entry; empty at seq 1. */
+  prev: Uint8Array
+}
+
+/** What the next entry of a feed names as its `prev`. */
+export function entryHash (bytes: Uint8Array): Uint8Array {
+  return sha256(bytes)
 }
 
 export interface KeySlot {
@@ -63,8 +71,8 @@ function seal (payload: Uint8Array, key: PrivateKey): Uint8Array {
   return new RecordEnvelope({ publicKey: key.publicKey, payloadType: GROUP_ENTRY_PAYLOAD_TYPE, payload, signature }).marshal()
 }
 
-function header (h: EntryHeader): Pick<GroupEntryPb, 'group' | 'seq' | 'lamport' | 'sentAt'> {
-  return { group: Uint8Array.from(h.group), seq: BigInt(h.seq), lamport: BigInt(h.lamport), sentAt: BigInt(h.sentAt) }
+function header (h: EntryHeader): Pick<GroupEntryPb, 'group' | 'seq' | 'lamport' | 'sentAt' | 'prev'> {
+  return { group: Uint8Array.from(h.group), seq: BigInt(h.seq), lamport: BigInt(h.lamport), sentAt: BigInt(h.sentAt), prev: Uint8Array.from(h.prev) }
 }
 
 /** A KEY entry: `senderKey` sealed for each recipient. */
@@ -115,6 +123,7 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): O
   if (pb.lamport < 1n || pb.lamport > BigInt(MAX_COUNTER)) return reject('invalid-field', 'lamport')
   if (pb.sentAt > BigInt(MAX_COUNTER)) return reject('invalid-field', 'sent_at')
   if (pb.keyId.length !== KEY_ID_BYTES) return reject('invalid-field', 'key id')
+  if (pb.prev.length !== (pb.seq === 1n ? 0 : 32)) return reject('invalid-field', 'prev')
   const signer = signerOf(publicKey)
   let body: { kind: 'key', slots: KeySlot[] } | { kind: 'content', sealed: Uint8Array }
   if (pb.kind === GroupEntryKind.KEY) {
@@ -149,6 +158,7 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): O
       seq: Number(pb.seq),
       lamport: Number(pb.lamport),
       sentAt: Number(pb.sentAt),
+      prev: pb.prev,
       author: signer.id,
       authorMultihash: signer.multihash,
       keyId: pb.keyId,

@@ -6,7 +6,8 @@
  * catches up. What reading does is collected in a ReadBatch: the writes to
  * commit together, then the messages and changes to announce.
  */
-import { keyEntryNames, openEntryContent, openKeyEntry } from '../../protocol/group-entry.js'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { entryHash, keyEntryNames, openEntryContent, openKeyEntry } from '../../protocol/group-entry.js'
 import { hex, openGroupOp } from '../../protocol/group-op.js'
 import type { GroupRuntime } from './group.js'
 import type { GroupStore, StoredMessage } from './group-store.js'
@@ -37,7 +38,8 @@ export class ReadBatch {
   constructor (readonly before: GroupState) {}
 }
 
-export type ReadResult = 'applied' | 'duplicate' | 'waiting' | 'refused'
+/** forked: the entry does not follow the one this node holds at seq - 1 (its author wrote two different entries there). */
+export type ReadResult = 'applied' | 'duplicate' | 'waiting' | 'refused' | 'forked'
 
 /**
  * Applies `entry` (signature and group already checked) if it is its author's
@@ -56,6 +58,7 @@ export function readEntry (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext,
     batch.gap = true
     return 'waiting'
   }
+  if (!follows(g, entry)) return 'forked'
   apply(g, entry, ctx, batch)
   // what waited behind it, as far as it goes on without a gap
   const held = g.waiting.get(author)
@@ -64,6 +67,7 @@ export function readEntry (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext,
     for (let n = seq + 1; held.has(n) && g.log.acceptsFeed(author, n); n++) {
       const e = held.get(n)!
       held.delete(n)
+      if (!follows(g, e)) break
       apply(g, e, ctx, batch)
     }
     if (held.size === 0) g.waiting.delete(author)
@@ -71,10 +75,17 @@ export function readEntry (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext,
   return 'applied'
 }
 
+/** Whether the entry names the hash of the entry this node holds before it. */
+function follows (g: GroupRuntime, entry: GroupEntry): boolean {
+  const tip = g.tips.get(entry.author)
+  return entry.seq === 1 || tip == null || uint8ArrayEquals(tip, entry.prev)
+}
+
 function apply (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext, batch: ReadBatch): void {
   const { author, seq } = entry
   const group = g.id
   g.positions.set(author, seq + 1)
+  g.tips.set(author, entryHash(entry.bytes))
   g.meta = { ...g.meta, lamport: Math.max(g.meta.lamport, entry.lamport) }
   batch.applied++
   batch.writes.push(tx => { ctx.store.putEntry(tx, group, author, seq, entry.bytes) })

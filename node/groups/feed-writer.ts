@@ -7,7 +7,7 @@
  * staged; the service publishes them once committed.
  */
 import { KEY_ID_BYTES, randomBytes, SENDER_KEY_BYTES } from '../../protocol/group-crypto.js'
-import { sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
+import { entryHash, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
 import { multihashOf } from './group.js'
 import type { GroupRuntime } from './group.js'
 import type { GroupStore, OwnKey, StoredMessage } from './group-store.js'
@@ -45,6 +45,11 @@ export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => 
   const writes: Array<(tx: Transaction) => void> = []
   let seq = g.lastOwnSeq(ctx.me)
   let lamport = g.meta.lamport
+  let prev = g.tips.get(ctx.me) ?? new Uint8Array(0)
+  const add = (bytes: Uint8Array): void => {
+    frames.push({ seq, bytes })
+    prev = entryHash(bytes)
+  }
   const recipients = g.recipients(ctx.me)
   if (g.ownKey == null || !sameList(g.ownKey.recipients, recipients)) {
     const own: OwnKey = { keyId: randomBytes(KEY_ID_BYTES), key: randomBytes(SENDER_KEY_BYTES), recipients }
@@ -52,9 +57,8 @@ export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => 
     if (recipients.length > 0) {
       seq++
       lamport++
-      const bytes = sealKeyEntry({ group: g.groupId, seq, lamport, sentAt: now }, ctx.meMultihash, own.keyId, own.key,
-        recipients.map(r => ({ multihash: multihashOf(r), pairGroupKey: ctx.pairGroupKey(r) })), ctx.privateKey)
-      frames.push({ seq, bytes })
+      add(sealKeyEntry({ group: g.groupId, seq, lamport, sentAt: now, prev }, ctx.meMultihash, own.keyId, own.key,
+        recipients.map(r => ({ multihash: multihashOf(r), pairGroupKey: ctx.pairGroupKey(r) })), ctx.privateKey))
     }
     g.ownKey = own
     writes.push(tx => { ctx.store.ownKeys.put(tx, g.id, own) })
@@ -64,14 +68,14 @@ export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => 
     seq++
     lamport++
     const content = make(seq)
-    const bytes = sealContentEntry({ group: g.groupId, seq, lamport, sentAt: now }, ctx.meMultihash, key.keyId, key.key, content, ctx.privateKey)
-    frames.push({ seq, bytes })
+    add(sealContentEntry({ group: g.groupId, seq, lamport, sentAt: now, prev }, ctx.meMultihash, key.keyId, key.key, content, ctx.privateKey))
     if (content.kind === 'text') {
       messages.push({ id: `${ctx.me}:${seq}`, group: g.id, author: ctx.me, seq, lamport, text: content.text, sentAt: now, direction: 'out' })
     }
   }
   g.meta = { ...g.meta, lamport }
   g.positions.set(ctx.me, seq + 1)
+  g.tips.set(ctx.me, prev)
   const meta = g.meta
   return {
     frames,

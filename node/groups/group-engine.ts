@@ -221,9 +221,10 @@ export class GroupEngine {
       return TopicValidatorResult.Ignore
     }
     const batch = new ReadBatch(g.state)
-    readEntry(g, e, this.ctx, batch)
+    const read = readEntry(g, e, this.ctx, batch)
     this.commitRead(g, batch, undefined, from.toString()).catch(() => {})
-    return TopicValidatorResult.Accept
+    if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
+    return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
   }
 
   // ---- catch-up ----

@@ -8,6 +8,7 @@
  */
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { entryHash } from '../../protocol/group-entry.js'
 import { bytesCodec, integerCodec, jsonCodec, Store } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import type { Codec, RecordSet, Transaction } from '../store/records.js'
@@ -148,11 +149,17 @@ export class GroupStore {
   }
 
   /** Everything of one group that is loaded into memory at start. */
-  async loadGroup (group: string): Promise<{ ops: Uint8Array[], positions: Map<string, number>, keys: Map<string, Uint8Array>, ownKey?: OwnKey }> {
+  async loadGroup (group: string): Promise<{ ops: Uint8Array[], positions: Map<string, number>, tips: Map<string, Uint8Array>, keys: Map<string, Uint8Array>, ownKey?: OwnKey }> {
     const ops = [...(await this.ops.within(group).all()).values()]
     const positions = await this.positions.within(group).all()
+    // each feed's last entry: the next one must name its hash
+    const tips = new Map<string, Uint8Array>()
+    for (const [author, next] of positions) {
+      const last = next > 1 ? await this.feeds.within(group).within(author).get(pad(next - 1)) : undefined
+      if (last != null) tips.set(author, entryHash(last))
+    }
     const keys = new Map<string, Uint8Array>()
     for await (const [path, key] of this.keys.within(group).entries()) keys.set(path, key)
-    return { ops, positions, keys, ownKey: await this.ownKeys.get(group) }
+    return { ops, positions, tips, keys, ownKey: await this.ownKeys.get(group) }
   }
 }

@@ -43,6 +43,8 @@ export class GroupRuntime {
   readonly topic: string
   /** Next seq wanted per author (absent: 1). */
   readonly positions: Map<string, number>
+  /** Hash of each author's last entry read (or written): the next one must name it as `prev`. */
+  readonly tips: Map<string, Uint8Array>
   /** Sender keys given to this node, by `<author>/<key id hex>`. */
   readonly keys: Map<string, Uint8Array>
   /** Entries that came before an earlier one of their author. */
@@ -54,11 +56,12 @@ export class GroupRuntime {
   constructor (
     public meta: GroupMeta,
     readonly log: MembershipLog,
-    loaded: { positions?: Map<string, number>, keys?: Map<string, Uint8Array>, ownKey?: OwnKey } = {}
+    loaded: { positions?: Map<string, number>, tips?: Map<string, Uint8Array>, keys?: Map<string, Uint8Array>, ownKey?: OwnKey } = {}
   ) {
     this.groupId = uint8ArrayFromString(meta.id, 'base16')
     this.topic = groupTopic(this.groupId)
     this.positions = loaded.positions ?? new Map()
+    this.tips = loaded.tips ?? new Map()
     this.keys = loaded.keys ?? new Map()
     this.ownKey = loaded.ownKey
   }

@@ -418,6 +418,7 @@ export interface GroupEntry {
   keyId: Uint8Array<ArrayBuffer>
   slots: KeySlot[]
   sealed: Uint8Array<ArrayBuffer>
+  prev: Uint8Array<ArrayBuffer>
 }
 
 export namespace GroupEntry {
@@ -472,6 +473,11 @@ export namespace GroupEntry {
           w.bytes(obj.sealed)
         }
 
+        if ((obj.prev != null && obj.prev.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.prev)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -484,7 +490,8 @@ export namespace GroupEntry {
           kind: GroupEntryKind.ENTRY_UNSPECIFIED,
           keyId: uint8ArrayAlloc(0),
           slots: [],
-          sealed: uint8ArrayAlloc(0)
+          sealed: uint8ArrayAlloc(0),
+          prev: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -529,6 +536,10 @@ export namespace GroupEntry {
             }
             case 8: {
               obj.sealed = reader.bytes()
+              break
+            }
+            case 9: {
+              obj.prev = reader.bytes()
               break
             }
             default: {
@@ -617,6 +628,13 @@ export namespace GroupEntry {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.prev`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -676,6 +694,11 @@ export namespace GroupEntry {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface GroupEntryPrevFieldEvent {
+    field: '$.prev'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<GroupEntry>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupEntry.codec())
   }
@@ -684,7 +707,7 @@ export namespace GroupEntry {
     return decodeMessage(buf, GroupEntry.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupEntry>): Generator<GroupEntryGroupFieldEvent | GroupEntrySeqFieldEvent | GroupEntryLamportFieldEvent | GroupEntrySentAtFieldEvent | GroupEntryKindFieldEvent | GroupEntryKeyIdFieldEvent | GroupEntrySlotsMemberFieldEvent | GroupEntrySlotsSealedFieldEvent | GroupEntrySealedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupEntry>): Generator<GroupEntryGroupFieldEvent | GroupEntrySeqFieldEvent | GroupEntryLamportFieldEvent | GroupEntrySentAtFieldEvent | GroupEntryKindFieldEvent | GroupEntryKeyIdFieldEvent | GroupEntrySlotsMemberFieldEvent | GroupEntrySlotsSealedFieldEvent | GroupEntrySealedFieldEvent | GroupEntryPrevFieldEvent> {
     return streamMessage(buf, GroupEntry.codec(), opts)
   }
 }

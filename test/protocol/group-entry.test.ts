@@ -21,7 +21,7 @@ const OTHER_GROUP = new Uint8Array(16).fill(8)
 const pairGroupKey = (me: Id, them: Id): Uint8Array => derivePairKeys(pairSharedSecret(me.seed, them.key.publicKey.raw), me.mh, them.mh).group
 const senderKey = new Uint8Array(32).fill(5)
 const keyId = new Uint8Array(16).fill(6)
-const h = (seq: number) => ({ group: GROUP, seq, lamport: seq + 10, sentAt: 1_800_000_000_000 })
+const h = (seq: number) => ({ group: GROUP, seq, lamport: seq + 10, sentAt: 1_800_000_000_000, prev: seq === 1 ? new Uint8Array(0) : new Uint8Array(32).fill(seq) })
 
 describe('group entries', () => {
   it('a KEY entry opens for each named member with its pair key, and for nobody else', () => {

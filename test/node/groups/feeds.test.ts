@@ -125,4 +125,16 @@ describe('feeds', () => {
     const late = await read(a, A, mine.slice(2))
     expect(late).toMatchObject({ texts: [], results: ['refused', 'refused'] })
   })
+
+  it('a feed is a hash chain: an author that writes two different entries at one position cannot be followed past it', async () => {
+    const s = setup()
+    const [b, c1, c2] = [s.log(B), s.log(C), s.log(C)]
+    // C, malicious, keeps two copies of its feed and shows each to someone else
+    const one = entries(writeEntries(c1, [text('to B'), text('more to B')], C.ctx).frames)
+    const two = entries(writeEntries(c2, [text('to A'), text('more to A')], C.ctx).frames)
+    expect((await read(b, B, one.slice(0, 2))).texts).toEqual(['to B'])
+    const mixed = await read(b, B, [two[2]])
+    expect(mixed).toMatchObject({ texts: [], results: ['forked'] })
+    expect((await read(b, B, [one[2]])).texts).toEqual(['more to B'])
+  })
 })
