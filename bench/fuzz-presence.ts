@@ -220,14 +220,16 @@ export const presenceEnvelopeTarget: FuzzTarget = {
       if (!eq(presentity, signer.toMultihash().bytes)) return 'presentity is not the signer'
       const status = varintOf(rec, 2) ?? 0n
       if (status < 1n || status > 5n) return `status ${status}`
-      const note = bytesOf(rec, 3) != null ? new TextDecoder().decode(bytesOf(rec, 3)) : undefined
-      const activity = bytesOf(rec, 4) != null ? new TextDecoder().decode(bytesOf(rec, 4)) : undefined
+      // an empty note or activity means none (docs/protocol.md §0.3)
+      const note = (bytesOf(rec, 3)?.byteLength ?? 0) > 0 ? new TextDecoder().decode(bytesOf(rec, 3)) : undefined
+      const activity = (bytesOf(rec, 4)?.byteLength ?? 0) > 0 ? new TextDecoder().decode(bytesOf(rec, 4)) : undefined
       if (note != null && codePoints(note) > MAX_NOTE_CHARS) return 'note too long'
       if (activity != null && codePoints(activity) > MAX_ACTIVITY_CHARS) return 'activity too long'
       const seq = varintOf(rec, 5) ?? 0n
       const issuedAt = varintOf(rec, 6) ?? 0n
       const expiresAt = varintOf(rec, 7) ?? 0n
       if (seq === 0n) return 'seq 0'
+      if (issuedAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt > BigInt(Number.MAX_SAFE_INTEGER)) return 'time above 2^53 - 1'
       const ttl = expiresAt - issuedAt
       if (ttl < BigInt(MIN_PRESENCE_TTL_MS) || ttl > BigInt(MAX_PRESENCE_TTL_MS)) return `ttl ${ttl}`
       if (issuedAt > BigInt(opts.now + (opts.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS))) return 'issued in the future'

@@ -4,6 +4,8 @@
  */
 import { CHAT_ID_BYTES, MAX_CHAT_BODY_BYTES, MAX_CHAT_FRAME_BYTES } from './limits.js'
 import { ChatFrame as ChatFramePb, ChatKind as ChatKindPb } from './pb/chat.js'
+import { scanMessage } from './strict-protobuf.js'
+import type { MessageRules } from './strict-protobuf.js'
 
 export const CHAT_KINDS = ['text', 'delivered', 'read', 'typing'] as const
 export type ChatKind = typeof CHAT_KINDS[number]
@@ -33,6 +35,15 @@ const toPb: Record<ChatKind, ChatKindPb> = {
   delivered: ChatKindPb.DELIVERED,
   read: ChatKindPb.READ,
   typing: ChatKindPb.TYPING
+}
+
+/** protocol/chat.proto ChatFrame, field by field (strict-protobuf.ts). */
+export const CHAT_FRAME_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'enum', values: [0, 1, 2, 3, 4] },
+  3: { type: 'uint64' },
+  4: { type: 'bytes' },
+  5: { type: 'bytes' }
 }
 
 const fromPb = (kind: unknown): ChatKind | undefined => CHAT_KINDS.find(k => toPb[k] === kind)
@@ -110,6 +121,8 @@ const reject = (reason: ChatRejectReason, detail?: string): DecodeChatResult => 
  */
 export function decodeChatFrame (bytes: Uint8Array): DecodeChatResult {
   if (bytes.byteLength > MAX_CHAT_FRAME_BYTES) return reject('oversize')
+  const scanned = scanMessage(bytes, CHAT_FRAME_RULES)
+  if (!scanned.ok) return reject('malformed', scanned.problem)
   let pb: ChatFramePb
   try {
     pb = ChatFramePb.decode(bytes)

@@ -3,13 +3,14 @@
  * applies to them. Pure: the caller supplies the clock, its own peer id and
  * the ids it has already seen.
  */
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { RecordEnvelope } from '@libp2p/peer-record'
-import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { ContactKind, ContactMessage as ContactMessagePb } from './pb/contact.js'
-import type { PeerId, PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
+import { MAX_TIME_MS } from './limits.js'
+import { ContactKind, ContactMessage as ContactMessagePb, ContactReceipt as ContactReceiptPb } from './pb/contact.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import { scanMessage } from './strict-protobuf.js'
+import type { MessageRules } from './strict-protobuf.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 export const CONTACT_DOMAIN = 'presence-mesh-contact'
 /** Envelope payload type: ASCII "pc" followed by the message version 1. */
@@ -21,6 +22,25 @@ export const MAX_CONTACT_ENVELOPE_BYTES = 2048
 /** A message older than this is dropped by the receiver, and by the sender's retry queue. */
 export const MAX_CONTACT_AGE_MS = 30 * 24 * 3600_000
 export const MAX_CONTACT_SKEW_MS = 5 * 60_000
+/** A receipt larger than this is not read (the largest one is 22 bytes). */
+export const MAX_CONTACT_RECEIPT_BYTES = 256
+
+const KIND_VALUES = [0, 1, 2, 3, 4]
+/** protocol/contact.proto ContactMessage, field by field (strict-protobuf.ts). */
+export const CONTACT_MESSAGE_RULES: MessageRules = {
+  1: { type: 'enum', values: KIND_VALUES },
+  2: { type: 'bytes' },
+  3: { type: 'bytes' },
+  4: { type: 'bytes' },
+  5: { type: 'string' },
+  6: { type: 'uint64' }
+}
+/** protocol/contact.proto ContactReceipt. */
+export const CONTACT_RECEIPT_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'enum', values: KIND_VALUES },
+  3: { type: 'bool' }
+}
 
 export const CONTACT_KINDS = ['request', 'accept', 'deny', 'cancel'] as const
 export type ContactMessageKind = typeof CONTACT_KINDS[number]
@@ -71,29 +91,21 @@ export function checkGreeting (greeting: string | undefined): void {
   }
 }
 
-class ContactPayload implements Libp2pRecord {
-  readonly domain = CONTACT_DOMAIN
-  readonly codec = CONTACT_PAYLOAD_TYPE
-  constructor (private readonly bytes: Uint8Array) {}
-  marshal (): Uint8Array { return this.bytes }
-  equals (other: Libp2pRecord): boolean {
-    return other.domain === this.domain && uint8ArrayEquals(other.marshal(), this.bytes)
-  }
-}
-
 export async function sealContactMessage (m: ContactMessage, key: PrivateKey): Promise<Uint8Array> {
   if (m.requestId.length !== REQUEST_ID_BYTES) throw new ContactFieldError(`request id must be ${REQUEST_ID_BYTES} bytes`)
-  if (m.greeting != null && m.kind !== 'request') throw new ContactFieldError('only a request carries a greeting')
-  checkGreeting(m.greeting)
+  // an empty greeting is none (docs/protocol.md §0.3): never sent
+  const greeting = m.greeting === '' ? undefined : m.greeting
+  if (greeting != null && m.kind !== 'request') throw new ContactFieldError('only a request carries a greeting')
+  checkGreeting(greeting)
   const payload = ContactMessagePb.encode({
     kind: toPb[m.kind],
     requestId: Uint8Array.from(m.requestId),
     from: m.from.toMultihash().bytes,
     to: m.to.toMultihash().bytes,
-    greeting: m.greeting,
+    greeting,
     sentAt: BigInt(m.sentAt)
   })
-  return (await RecordEnvelope.seal(new ContactPayload(payload), key)).marshal()
+  return sealSignedRecord(CONTACT_DOMAIN, CONTACT_PAYLOAD_TYPE, payload, key)
 }
 
 export const CONTACT_REJECT_REASONS = [
@@ -121,28 +133,61 @@ const reject = (reason: ContactRejectReason, detail?: string): ContactOpenResult
 /** Decodes and validates a marshaled contact envelope. Never throws; the signature is checked last. */
 export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOptions): Promise<ContactOpenResult> {
   if (bytes.byteLength > MAX_CONTACT_ENVELOPE_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, CONTACT_PAYLOAD_TYPE, ContactMessagePb)
+  const decoded = decodeSignedRecord(bytes, CONTACT_PAYLOAD_TYPE, CONTACT_MESSAGE_RULES, ContactMessagePb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
-  const { envelope, record: pb } = decoded
-  const signer = peerIdFromPublicKey(envelope.publicKey)
-  if (!uint8ArrayEquals(pb.from, signer.toMultihash().bytes)) return reject('signer-mismatch')
+  const { signer, record: pb } = decoded
+  if (!uint8ArrayEquals(pb.from, signer.multihash)) return reject('signer-mismatch')
   if (!uint8ArrayEquals(pb.to, opts.me.toMultihash().bytes)) return reject('wrong-recipient')
   const kind = kindFromPb(pb.kind)
   if (kind == null) return reject('invalid-field', 'kind')
   if (pb.requestId.length !== REQUEST_ID_BYTES) return reject('invalid-field', 'request id')
-  if (pb.greeting != null && kind !== 'request') return reject('invalid-field', 'greeting on an answer')
-  if (pb.greeting != null && codePoints(pb.greeting) > MAX_GREETING_CHARS) return reject('invalid-field', 'greeting')
+  const greeting = pb.greeting === '' ? undefined : pb.greeting
+  if (greeting != null && kind !== 'request') return reject('invalid-field', 'greeting on an answer')
+  if (greeting != null && codePoints(greeting) > MAX_GREETING_CHARS) return reject('invalid-field', 'greeting')
+  if (pb.sentAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'sent at')
   const sentAt = Number(pb.sentAt)
   if (sentAt > opts.now + (opts.maxSkewMs ?? MAX_CONTACT_SKEW_MS)) return reject('future')
   if (sentAt < opts.now - (opts.maxAgeMs ?? MAX_CONTACT_AGE_MS)) return reject('expired')
   if (opts.seen?.has(messageKey(kind, pb.requestId)) === true) return reject('duplicate')
-  try {
-    if (!await envelope.validate(CONTACT_DOMAIN)) return reject('bad-signature')
-  } catch (err: any) {
-    return reject('bad-signature', err?.message)
-  }
+  if (!verifySignedRecord(decoded, CONTACT_DOMAIN)) return reject('bad-signature')
   return {
     ok: true,
-    message: { kind, requestId: pb.requestId, from: signer, to: opts.me, greeting: pb.greeting, sentAt }
+    message: { kind, requestId: pb.requestId, from: signer.peerId, to: opts.me, greeting, sentAt }
+  }
+}
+
+/**
+ * The receiver's answer (docs/protocol.md §8.4): `requestId` and `kind` repeat
+ * the message's when it was stored now; a refused or duplicate message gets
+ * an empty id and no kind. `accepted` is false only for a refusal.
+ */
+export interface ContactReceipt {
+  requestId: Uint8Array
+  kind?: ContactMessageKind
+  accepted: boolean
+}
+
+export function encodeContactReceipt (r: ContactReceipt): Uint8Array {
+  return ContactReceiptPb.encode({
+    requestId: Uint8Array.from(r.requestId),
+    kind: r.kind == null ? ContactKind.KIND_UNSPECIFIED : toPb[r.kind],
+    accepted: r.accepted
+  })
+}
+
+export type ContactReceiptResult =
+  | { ok: true, receipt: ContactReceipt }
+  | { ok: false, reason: 'oversize' | 'malformed', detail?: string }
+
+/** Decodes a receipt. Never throws. */
+export function decodeContactReceipt (bytes: Uint8Array): ContactReceiptResult {
+  if (bytes.byteLength > MAX_CONTACT_RECEIPT_BYTES) return { ok: false, reason: 'oversize' }
+  const scanned = scanMessage(bytes, CONTACT_RECEIPT_RULES)
+  if (!scanned.ok) return { ok: false, reason: 'malformed', detail: scanned.problem }
+  try {
+    const pb = ContactReceiptPb.decode(bytes)
+    return { ok: true, receipt: { requestId: pb.requestId, kind: kindFromPb(pb.kind), accepted: pb.accepted } }
+  } catch (err: any) {
+    return { ok: false, reason: 'malformed', detail: err?.message }
   }
 }

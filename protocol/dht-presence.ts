@@ -8,14 +8,15 @@ import * as Digest from 'multiformats/hashes/digest'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { RecordEnvelope } from '@libp2p/peer-record'
-import { openPresence, PRESENCE_PAYLOAD_TYPE } from './presence-record.js'
 import { PresenceRecord as PresenceRecordPb } from './pb/presence.js'
+import { openPresence, PRESENCE_PAYLOAD_TYPE, PRESENCE_RECORD_RULES } from './presence-record.js'
+import { decodeSignedRecord } from './signed-envelope.js'
+import { protocolId } from './topics.js'
 import type { OpenResult } from './presence-record.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** Private Kademlia protocol id: our DHT never mixes with the public IPFS one. */
-export const DHT_PROTOCOL = '/presence-mesh/kad/1.0.0'
+export const DHT_PROTOCOL = protocolId('kad', '1.0.0')
 
 /** The namespace kad-dht routes to our validator and selector (`/<ns>/<bytes>`). */
 export const PRESENCE_DHT_NAMESPACE = 'pm-presence'
@@ -54,23 +55,16 @@ export async function checkPresenceDhtRecord (key: Uint8Array, value: Uint8Array
   } catch (err: any) {
     return { ok: false, reason: 'malformed', detail: `key: ${err.message}` }
   }
-  const res = await openPresence(value, { now: opts.now, expectedPresentity: presentity, maxClockSkewMs: opts.maxClockSkewMs })
-  if (!res.ok) return res
   // the same record arriving twice is fine; only a lower sequence number is a replay
-  if (opts.storedSeq != null && res.presence.seq < opts.storedSeq) return { ok: false, reason: 'replay' }
-  return res
+  // (checked with the other cheap checks, before the signature)
+  const lastSeq = opts.storedSeq != null ? opts.storedSeq - 1n : undefined
+  return await openPresence(value, { now: opts.now, expectedPresentity: presentity, lastSeq, maxClockSkewMs: opts.maxClockSkewMs })
 }
 
 /** Reads the sequence number and expiry without checking the signature (validators ran first). */
 export function peekPresenceEnvelope (value: Uint8Array): { seq: bigint, expiresAt: number } | undefined {
-  try {
-    const envelope = RecordEnvelope.createFromProtobuf(value)
-    if (!uint8ArrayEquals(envelope.payloadType, PRESENCE_PAYLOAD_TYPE)) return undefined
-    const pb = PresenceRecordPb.decode(envelope.payload)
-    return { seq: pb.seq, expiresAt: Number(pb.expiresAt) }
-  } catch {
-    return undefined
-  }
+  const decoded = decodeSignedRecord(value, PRESENCE_PAYLOAD_TYPE, PRESENCE_RECORD_RULES, PresenceRecordPb)
+  return decoded.ok ? { seq: decoded.record.seq, expiresAt: Number(decoded.record.expiresAt) } : undefined
 }
 
 /**

@@ -7,6 +7,7 @@
  * only caches. Pure: no I/O.
  */
 import crypto from 'node:crypto'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { Ed25519PublicKey, PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -70,18 +71,56 @@ export interface Signer {
 export const SIGNER_CACHE_SIZE = 1024
 const signers = new Map<string, Signer>()
 
-/** The signer of an Ed25519 public key: from the cache, else derived now (and cached once it verifies). */
-export function signerOf (publicKey: Ed25519PublicKey): Signer {
-  const cacheKey = Buffer.from(publicKey.raw.buffer, publicKey.raw.byteOffset, publicKey.raw.byteLength).toString('latin1')
+/** The signer of a raw 32-byte Ed25519 public key: from the cache, else derived now (and cached once it verifies). */
+export function signerOf (raw: Uint8Array): Signer {
+  const cacheKey = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
   const cached = signers.get(cacheKey)
   if (cached != null) return cached
+  const publicKey = publicKeyFromRaw(Uint8Array.from(raw)) as Ed25519PublicKey
   const peerId = peerIdFromPublicKey(publicKey)
   return { publicKey, peerId, id: peerId.toString(), multihash: peerId.toMultihash().bytes, cacheKey }
 }
 
-/** Verifies an Ed25519 signature; throws if node:crypto refuses the key bytes. */
+const FIELD_P = 2n ** 255n - 19n
+/** y of the Ed25519 points of order 8 (libsodium's blocklist); with 0, 1 and p - 1 the whole small-order set. */
+const Y_ORDER_8 = 2707385501144840649318225287225658788936804267575313519463743609750303402022n
+const le32 = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
+/** Encodings (sign bit clear) of the small-order points' y. */
+const SMALL_ORDER_Y = [0n, 1n, FIELD_P - 1n, Y_ORDER_8, FIELD_P - Y_ORDER_8].map(le32)
+
+/**
+ * True for a 32-byte point encoding that is not canonical (y >= p) or names a
+ * point of small order (y in SMALL_ORDER_Y, either sign). RFC 8032 decoding
+ * refuses the first; the second would let anyone "sign" for the key (with the
+ * identity as key, R = identity and S = 0 verify for every message under
+ * OpenSSL). libsodium refuses both for keys and for R; so do we. Byte
+ * comparisons only: it runs on every record.
+ */
+export function isWeakEd25519Point (encoded: Uint8Array): boolean {
+  if (encoded.byteLength !== 32) return true
+  const top = encoded[31] & 0x7f
+  // y >= p = 2^255 - 19: 0x7f, then 30 bytes of 0xff, then a low byte of at least 0xed
+  if (top === 0x7f && encoded[0] >= 0xed) {
+    let i = 30
+    while (i > 0 && encoded[i] === 0xff) i--
+    if (i === 0) return true
+  }
+  next: for (const y of SMALL_ORDER_Y) {
+    if (top !== y[31]) continue
+    for (let i = 0; i < 31; i++) if (encoded[i] !== y[i]) continue next
+    return true
+  }
+  return false
+}
+
+/**
+ * Verifies an Ed25519 signature (RFC 8032, cofactorless, S < L as node:crypto
+ * checks; R neither non-canonical nor of small order); throws if node:crypto
+ * refuses the key bytes. The key itself is checked by the caller (decodeSignedRecord).
+ */
 export function verifyEd25519 (signer: Signer, data: Uint8Array, signature: Uint8Array): boolean {
   if (signature.byteLength !== 64) return false
+  if (isWeakEd25519Point(signature.subarray(0, 32))) return false
   signer.keyObject ??= crypto.createPublicKey({
     format: 'jwk',
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(signer.publicKey.raw).toString('base64url') }

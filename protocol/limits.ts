@@ -3,7 +3,7 @@
  * a protocol change: docs/protocol.md lists them.
  */
 
-/** A marshaled presence envelope larger than this is rejected unread (the largest legal one is 1,565 bytes). */
+/** A marshaled presence envelope larger than this is rejected unread (the largest legal one is 1,565 bytes, see docs/protocol.md §2). */
 export const MAX_PRESENCE_ENVELOPE_BYTES = 2048
 
 /** Notes are counted in Unicode code points, as a person counts characters. */
@@ -37,3 +37,10 @@ export const MAX_CHAT_INBOUND_STREAMS = 4
  * that exceeds it is reset. Senders pace themselves well below it.
  */
 export const MAX_CHAT_FRAMES_PER_SECOND = 500
+
+/**
+ * The largest time (ms since the epoch) any record may carry: 2^53 - 1, the
+ * largest integer every implementation holds exactly in a double. A larger
+ * time is an invalid field (chat: bad-sent-at).
+ */
+export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER

@@ -4,15 +4,15 @@
  * LocatorRecord, sealed like pair presence under the pair's 'locator' key
  * with the DHT key as associated data, stored under locatorDhtKey(). Pure.
  */
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { RecordEnvelope } from '@libp2p/peer-record'
-import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { LocatorRecord as LocatorRecordPb } from './pb/contact.js'
+import { MAX_TIME_MS } from './limits.js'
 import { LOCATOR_DHT_NAMESPACE } from './pair-keys.js'
-import { openBytes, sealBytes, SEALED_NONCE_BYTES, SEALED_PAD_BYTES, SEALED_TAG_BYTES } from './sealed-box.js'
-import type { PeerId, PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
+import { LocatorRecord as LocatorRecordPb } from './pb/contact.js'
+import { openBytes, sealBytes, sealedSize, SEALED_NONCE_BYTES, SEALED_PAD_BYTES, SEALED_TAG_BYTES } from './sealed-box.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import type { MessageRules } from './strict-protobuf.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 export const LOCATOR_DOMAIN = 'presence-mesh-locator'
 /** Envelope payload type: ASCII "pl" followed by the record version 1. */
@@ -20,7 +20,8 @@ export const LOCATOR_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x6c, 0x01])
 export const MAX_LOCATOR_ADDRS = 8
 export const MAX_LOCATOR_ADDR_BYTES = 128
 export const MAX_LOCATOR_ENVELOPE_BYTES = 2048
-export const MAX_SEALED_LOCATOR_BYTES = SEALED_NONCE_BYTES + MAX_LOCATOR_ENVELOPE_BYTES + SEALED_PAD_BYTES + SEALED_TAG_BYTES
+/** The largest sealed locator (a DHT value) anyone reads: 24 + 2,304 + 16 = 2,344 bytes. */
+export const MAX_SEALED_LOCATOR_BYTES = sealedSize(MAX_LOCATOR_ENVELOPE_BYTES)
 export const MAX_LOCATOR_TTL_MS = 48 * 3600_000
 export const MAX_LOCATOR_SKEW_MS = 5 * 60_000
 
@@ -34,14 +35,14 @@ export interface Locator {
   expiresAt: number
 }
 
-class LocatorPayload implements Libp2pRecord {
-  readonly domain = LOCATOR_DOMAIN
-  readonly codec = LOCATOR_PAYLOAD_TYPE
-  constructor (private readonly bytes: Uint8Array) {}
-  marshal (): Uint8Array { return this.bytes }
-  equals (other: Libp2pRecord): boolean {
-    return other.domain === this.domain && uint8ArrayEquals(other.marshal(), this.bytes)
-  }
+/** protocol/contact.proto LocatorRecord, field by field (strict-protobuf.ts). */
+export const LOCATOR_RECORD_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'bytes' },
+  3: { type: 'bytes', repeated: true },
+  4: { type: 'uint64' },
+  5: { type: 'uint64' },
+  6: { type: 'uint64' }
 }
 
 export class LocatorFieldError extends Error {
@@ -52,6 +53,7 @@ function checkLocator (l: Locator): string | undefined {
   if (l.addrs.length > MAX_LOCATOR_ADDRS) return 'too many addresses'
   if (l.addrs.some(a => a.length === 0 || a.length > MAX_LOCATOR_ADDR_BYTES)) return 'address size'
   if (l.seq === 0n) return 'seq'
+  if (!(l.issuedAt >= 0 && l.issuedAt <= MAX_TIME_MS && l.expiresAt >= 0 && l.expiresAt <= MAX_TIME_MS)) return 'time'
   if (l.expiresAt <= l.issuedAt) return 'expiry'
   if (l.expiresAt - l.issuedAt > MAX_LOCATOR_TTL_MS) return 'ttl too long'
   return undefined
@@ -69,14 +71,17 @@ export async function sealLocator (l: Locator, key: PrivateKey, locatorKey: Uint
     issuedAt: BigInt(l.issuedAt),
     expiresAt: BigInt(l.expiresAt)
   })
-  const envelope = (await RecordEnvelope.seal(new LocatorPayload(pb), key)).marshal()
-  return sealBytes(locatorKey, aad(dhtKey), envelope, MAX_LOCATOR_ENVELOPE_BYTES, nonce)
+  const envelope = sealSignedRecord(LOCATOR_DOMAIN, LOCATOR_PAYLOAD_TYPE, pb, key)
+  return sealBytes(locatorKey, locatorAad(dhtKey), envelope, MAX_LOCATOR_ENVELOPE_BYTES, nonce)
 }
 
-const aad = (dhtKey: Uint8Array): string => uint8ArrayToString(dhtKey, 'base64')
+/** The associated data of a sealed locator: its DHT key in base64, RFC 4648 standard alphabet, no padding. */
+export function locatorAad (dhtKey: Uint8Array): string {
+  return uint8ArrayToString(dhtKey, 'base64')
+}
 
 export const LOCATOR_REJECT_REASONS = [
-  'undecryptable', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch',
+  'undecryptable', 'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch',
   'wrong-publisher', 'wrong-audience', 'invalid-field', 'expired', 'future', 'replay', 'bad-signature'
 ] as const
 export type LocatorRejectReason = typeof LOCATOR_REJECT_REASONS[number]
@@ -98,17 +103,18 @@ const reject = (reason: LocatorRejectReason, detail?: string): LocatorOpenResult
 
 /** Opens a DHT value found under dhtKey. Never throws. */
 export async function openLocator (sealed: Uint8Array, locatorKey: Uint8Array, dhtKey: Uint8Array, opts: LocatorOpenOptions): Promise<LocatorOpenResult> {
-  const bytes = openBytes(locatorKey, aad(dhtKey), sealed, MAX_SEALED_LOCATOR_BYTES)
+  const bytes = openBytes(locatorKey, locatorAad(dhtKey), sealed, MAX_SEALED_LOCATOR_BYTES)
   if (bytes == null) return reject('undecryptable')
-  const decoded = decodeSignedRecord(bytes, LOCATOR_PAYLOAD_TYPE, LocatorRecordPb)
+  if (bytes.byteLength > MAX_LOCATOR_ENVELOPE_BYTES) return reject('oversize')
+  const decoded = decodeSignedRecord(bytes, LOCATOR_PAYLOAD_TYPE, LOCATOR_RECORD_RULES, LocatorRecordPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
-  const { envelope, record: pb } = decoded
-  const signer = peerIdFromPublicKey(envelope.publicKey)
-  if (!uint8ArrayEquals(pb.publisher, signer.toMultihash().bytes)) return reject('signer-mismatch')
-  if (!signer.equals(opts.publisher)) return reject('wrong-publisher')
+  const { signer, record: pb } = decoded
+  if (!uint8ArrayEquals(pb.publisher, signer.multihash)) return reject('signer-mismatch')
+  if (!signer.peerId.equals(opts.publisher)) return reject('wrong-publisher')
   if (!uint8ArrayEquals(pb.audience, opts.audience.toMultihash().bytes)) return reject('wrong-audience')
+  if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
   const locator: Locator = {
-    publisher: signer,
+    publisher: signer.peerId,
     audience: opts.audience,
     addrs: pb.addrs,
     seq: pb.seq,
@@ -120,16 +126,14 @@ export async function openLocator (sealed: Uint8Array, locatorKey: Uint8Array, d
   if (locator.issuedAt > opts.now + MAX_LOCATOR_SKEW_MS) return reject('future')
   if (locator.expiresAt <= opts.now) return reject('expired')
   if (opts.lastSeq != null && locator.seq <= opts.lastSeq) return reject('replay')
-  try {
-    if (!await envelope.validate(LOCATOR_DOMAIN)) return reject('bad-signature')
-  } catch (err: any) {
-    return reject('bad-signature', err?.message)
-  }
+  if (!verifySignedRecord(decoded, LOCATOR_DOMAIN)) return reject('bad-signature')
   return { ok: true, locator }
 }
 
 export class LocatorDhtValueError extends Error {
   override name = 'LocatorDhtValueError'
+  /** What the validator reports to kad-dht: the key or the value does not have a locator's shape. */
+  readonly reason = 'malformed'
 }
 
 /**

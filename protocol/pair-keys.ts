@@ -7,7 +7,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
-import { PROTOCOL_PREFIX } from './topics.js'
+import { PAIR_TOPIC_PREFIX } from './topics.js'
 
 export const PAIR_SALT = 'presence-mesh/pair/v1'
 export const PAIR_LABELS = ['topic', 'presence', 'locator', 'locator-id', 'group'] as const
@@ -16,8 +16,15 @@ export type PairLabel = typeof PAIR_LABELS[number]
 export const PAIR_TOPIC_ID_BYTES = 16
 const KEY_BYTES = 32
 
+/** Why no pair exists with a key: docs/protocol.md §8.2. */
+export const PAIR_KEY_REJECT_REASONS = ['seed-length', 'key-length', 'invalid-point', 'small-order', 'mixed-order'] as const
+export type PairKeyRejectReason = typeof PAIR_KEY_REJECT_REASONS[number]
+
 export class PairKeyError extends Error {
   override name = 'PairKeyError'
+  constructor (readonly reason: PairKeyRejectReason, message: string) {
+    super(message)
+  }
 }
 
 /** The keys one pair of identities shares. The same object on both sides. */
@@ -52,18 +59,25 @@ function concat (...parts: Uint8Array[]): Uint8Array {
 /**
  * X25519 of our Ed25519 secret seed (32 bytes, the first half of libp2p's
  * 64-byte raw private key) and their Ed25519 public key (32 bytes), both
- * mapped to Montgomery form. Refuses a low-order or all-zero result.
+ * mapped to Montgomery form. Their key is decoded as RFC 8032 §5.1.3 does
+ * (y < p, on the curve, no x = 0 with the sign bit set) and refused unless
+ * its point lies in the prime-order subgroup, before any conversion.
  */
 export function pairSharedSecret (mySeed: Uint8Array, theirEdPublic: Uint8Array): Uint8Array {
-  if (mySeed.length !== 32) throw new PairKeyError('our Ed25519 seed must be 32 bytes')
-  if (theirEdPublic.length !== 32) throw new PairKeyError('their Ed25519 public key must be 32 bytes')
-  let shared: Uint8Array
+  if (mySeed.length !== 32) throw new PairKeyError('seed-length', 'our Ed25519 seed must be 32 bytes')
+  if (theirEdPublic.length !== 32) throw new PairKeyError('key-length', 'their Ed25519 public key must be 32 bytes')
+  let point: InstanceType<typeof ed25519.Point>
   try {
-    shared = x25519.getSharedSecret(ed25519.utils.toMontgomerySecret(mySeed), ed25519.utils.toMontgomery(theirEdPublic))
+    point = ed25519.Point.fromBytes(theirEdPublic, false)
   } catch (err: any) {
-    throw new PairKeyError(`no shared secret with this key: ${err?.message ?? err}`)
+    throw new PairKeyError('invalid-point', `not an Ed25519 point: ${err?.message ?? err}`)
   }
-  if (shared.every(b => b === 0)) throw new PairKeyError('low-order public key: all-zero shared secret')
+  if (point.isSmallOrder()) throw new PairKeyError('small-order', 'their Ed25519 key has small order')
+  // a key with a small-order component is no honest key ([a]B always has prime order); libsodium refuses it too
+  if (!point.isTorsionFree()) throw new PairKeyError('mixed-order', 'their Ed25519 key is not in the prime-order subgroup')
+  const shared = x25519.getSharedSecret(ed25519.utils.toMontgomerySecret(mySeed), ed25519.utils.toMontgomery(theirEdPublic))
+  // unreachable once small-order points are refused; kept as RFC 7748 §6.1 asks
+  if (shared.every(b => b === 0)) throw new PairKeyError('small-order', 'all-zero shared secret')
   return shared
 }
 
@@ -78,11 +92,11 @@ export function deriveLabel (shared: Uint8Array, label: PairLabel, a: Uint8Array
 }
 
 export function pairTopic (topicKey: Uint8Array): string {
-  return `/${PROTOCOL_PREFIX}/pair/1/${base32.baseEncode(topicKey.subarray(0, PAIR_TOPIC_ID_BYTES))}`
+  return `${PAIR_TOPIC_PREFIX}${base32.baseEncode(topicKey.subarray(0, PAIR_TOPIC_ID_BYTES))}`
 }
 
 export function isPairTopic (topic: string): boolean {
-  return topic.startsWith(`/${PROTOCOL_PREFIX}/pair/1/`)
+  return topic.startsWith(PAIR_TOPIC_PREFIX)
 }
 
 /**

@@ -2,15 +2,14 @@
  * The presence record and the rules a receiver applies to it. Pure: no I/O,
  * the caller supplies the clock and the last accepted sequence number.
  */
-import { RecordEnvelope } from '@libp2p/peer-record'
-import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
-import { decodeSignedRecord } from './signed-envelope.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
-  MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS
+  MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
 import { PresenceRecord as PresenceRecordPb, Status as StatusPb } from './pb/presence.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import type { MessageRules } from './strict-protobuf.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Signing domain of presence envelopes (part of what the signature covers). */
@@ -36,6 +35,20 @@ const toPb: Record<PresenceStatus, StatusPb> = {
 function fromPb (status: StatusPb): PresenceStatus | undefined {
   return STATUSES.find(s => toPb[s] === status)
 }
+
+/** protocol/presence.proto, field by field (strict-protobuf.ts). */
+export const PRESENCE_RECORD_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'enum', values: [0, 1, 2, 3, 4, 5] },
+  3: { type: 'string' },
+  4: { type: 'string' },
+  5: { type: 'uint64' },
+  6: { type: 'uint64' },
+  7: { type: 'uint64' }
+}
+
+/** An empty note or activity means none: it is never sent, and one received counts as absent. */
+const orNone = (s: string | undefined): string | undefined => s === '' ? undefined : s
 
 /** A presence record as the application sees it. */
 export interface Presence {
@@ -82,8 +95,8 @@ export function encodePresence (p: Presence): Uint8Array {
   return PresenceRecordPb.encode({
     presentity: p.presentity.toMultihash().bytes,
     status: toPb[p.status],
-    note: p.note,
-    activity: p.activity,
+    note: orNone(p.note),
+    activity: orNone(p.activity),
     seq: p.seq,
     issuedAt: BigInt(p.issuedAt),
     expiresAt: BigInt(p.expiresAt)
@@ -96,9 +109,7 @@ export function encodePresence (p: Presence): Uint8Array {
  */
 export async function sealPresence (p: Presence, key: PrivateKey): Promise<Uint8Array> {
   checkPresenceUpdate(p)
-  const payload = encodePresence(p)
-  const signature = signEd25519(key, envelopeSigningBytes(PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, payload))
-  return new RecordEnvelope({ publicKey: key.publicKey, payloadType: PRESENCE_PAYLOAD_TYPE, payload, signature }).marshal()
+  return sealSignedRecord(PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, encodePresence(p), key)
 }
 
 export const REJECT_REASONS = [
@@ -132,11 +143,10 @@ const reject = (reason: RejectReason, detail?: string): OpenResult => ({ ok: fal
  */
 export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promise<OpenResult> {
   if (bytes.byteLength > MAX_PRESENCE_ENVELOPE_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, PRESENCE_PAYLOAD_TYPE, PresenceRecordPb)
+  const decoded = decodeSignedRecord(bytes, PRESENCE_PAYLOAD_TYPE, PRESENCE_RECORD_RULES, PresenceRecordPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
-  const { envelope, publicKey, record: pb } = decoded
+  const { signer, record: pb } = decoded
 
-  const signer = signerOf(publicKey)
   if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
   if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) {
     return reject('wrong-presentity')
@@ -144,11 +154,12 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
 
   const status = fromPb(pb.status)
   if (status == null) return reject('invalid-field', 'status')
+  if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
   const presence: Presence = {
     presentity: signer.peerId,
     status,
-    note: pb.note,
-    activity: pb.activity,
+    note: orNone(pb.note),
+    activity: orNone(pb.activity),
     seq: pb.seq,
     issuedAt: Number(pb.issuedAt),
     expiresAt: Number(pb.expiresAt)
@@ -167,11 +178,6 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
   if (presence.expiresAt <= opts.now) return reject('expired')
   if (opts.lastSeq != null && presence.seq <= opts.lastSeq) return reject('replay')
 
-  try {
-    const signed = envelopeSigningBytes(PRESENCE_DOMAIN, envelope.payloadType, envelope.payload)
-    if (!verifyEd25519(signer, signed, envelope.signature)) return reject('bad-signature')
-  } catch (err: any) {
-    return reject('bad-signature', err?.message)
-  }
+  if (!verifySignedRecord(decoded, PRESENCE_DOMAIN)) return reject('bad-signature')
   return { ok: true, presence }
 }

@@ -8,6 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
 import { ChatFrameError, chatIdFromHex, chatIdToHex, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
 import { MAX_CHAT_BODY_BYTES } from '../../protocol/limits.js'
+import { protocolId } from '../../protocol/topics.js'
 import { InvalidOptionError } from '../errors.js'
 import { SelfReferenceError, InvalidSettingError } from '../roster/errors.js'
 import { InvalidMessageError } from './errors.js'
@@ -103,7 +104,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.components = components
     this.log = components.logger.forComponent('presence-mesh:chat')
     this.store = new ChatStore(components.datastore)
-    this.protocol = `/${init.protocolPrefix ?? C.PROTOCOL_PREFIX}/${C.PROTOCOL_NAME}/${C.PROTOCOL_VERSION}`
+    this.protocol = protocolId(C.PROTOCOL_NAME, C.PROTOCOL_VERSION, init.protocolPrefix)
     this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? C.MAX_OUTBOUND_STREAMS
     this.senderOpts = {

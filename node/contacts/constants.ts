@@ -1,8 +1,8 @@
-import { PROTOCOL_PREFIX } from '../../protocol/topics.js'
+import { protocolId } from '../../protocol/topics.js'
 
 export const CONTACT_PROTOCOL_NAME = 'contact'
 export const CONTACT_PROTOCOL_VERSION = '1.0.0'
-export const CONTACT_PROTOCOL = `/${PROTOCOL_PREFIX}/${CONTACT_PROTOCOL_NAME}/${CONTACT_PROTOCOL_VERSION}`
+export const CONTACT_PROTOCOL = protocolId(CONTACT_PROTOCOL_NAME, CONTACT_PROTOCOL_VERSION)
 /** Datastore prefix of everything the contacts service keeps. */
 export const DATASTORE_PREFIX = '/presence-mesh/contacts'
 /** One exchange: dial + message + receipt. */

@@ -10,9 +10,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { ContactReceipt } from '../../protocol/pb/contact.js'
+import { ContactKind, ContactReceipt } from '../../protocol/pb/contact.js'
 import {
-  checkGreeting, kindToPb, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, newRequestId, openContactMessage, requestIdHex, sealContactMessage
+  checkGreeting, decodeContactReceipt, kindToPb, MAX_CONTACT_RECEIPT_BYTES, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, newRequestId, openContactMessage, requestIdHex, sealContactMessage
 } from '../../protocol/contact-request.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
@@ -249,7 +249,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       } else {
         this.log('refused a contact message from %p: %s %s', connection.remotePeer, res.reason, res.detail ?? '')
         // a duplicate was stored before: confirm it so the sender stops retrying
-        receipt = { requestId: new Uint8Array(0), kind: kindToPb('request'), accepted: res.reason === 'duplicate' }
+        receipt = { requestId: new Uint8Array(0), kind: ContactKind.KIND_UNSPECIFIED, accepted: res.reason === 'duplicate' }
       }
       await lp.write(ContactReceipt.encode(receipt), { signal })
       await stream.close({ signal })
@@ -298,11 +298,12 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     let stream: Stream | undefined
     try {
       stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal })
-      const lp = lpStream(stream, { maxDataLength: 256 })
+      const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
       await lp.write(unb64(entry.envelope), { signal })
-      const receipt = ContactReceipt.decode((await lp.read({ signal })).subarray())
+      const res = decodeContactReceipt((await lp.read({ signal })).subarray())
+      if (!res.ok) throw new Error(`not a receipt: ${res.reason}`)
       await stream.close({ signal }).catch(() => {})
-      if (!receipt.accepted) this.log('%s refused our %s message for good', entry.to, entry.kind)
+      if (!res.receipt.accepted) this.log('%s refused our %s message for good', entry.to, entry.kind)
       return true
     } catch (err: any) {
       this.log('could not deliver %s to %s (attempt %d) - %s', entry.kind, entry.to, entry.attempts + 1, err?.message)

@@ -13,6 +13,7 @@ import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS } from './constants.js'
 import { LocatorPublisher } from './locator.js'
+import { sleep } from '../util/wait.js'
 import type { Locator, LocatorInit } from './index.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
@@ -95,7 +96,7 @@ export class LocatorService implements Locator, Startable {
     if ((this.components.dht.routingTable?.size ?? 0) === 0) return
     await Promise.race([
       this.publisher.publish([...this.audience], true),
-      new Promise(resolve => setTimeout(resolve, LOCATOR_GOODBYE_TIMEOUT_MS).unref?.())
+      sleep(LOCATOR_GOODBYE_TIMEOUT_MS)
     ])
   }
 

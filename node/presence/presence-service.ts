@@ -14,6 +14,7 @@ import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { WatchStore } from './watch-store.js'
+import { sleep } from '../util/wait.js'
 import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
 import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
 import type { StoredWatch } from './watch-store.js'
@@ -118,7 +119,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     this.current = { status: 'offline' }
     const goodbye = this.announce()
-    await Promise.race([goodbye, new Promise(resolve => setTimeout(resolve, this.goodbyeTimeoutMs).unref?.())])
+    await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
   }
 
   async stop (): Promise<void> {

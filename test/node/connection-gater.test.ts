@@ -11,7 +11,8 @@ afterEach(async () => {
 // the chaos run partitions the mesh this way: deny cuts and refuses links, allowAll lifts it
 describe('connection gater (fixture deny/allowAll)', () => {
   it('a denied contact drops offline, and comes back after allowAll and a dial', async () => {
-    const presence = { ttlMs: 2_000 }
+    // a lifetime a starved process can still keep up with (CI shares 2 cores with other work)
+    const presence = { ttlMs: 5_000 }
     const bob = await spawnNode({ home: await tmpHome('bob'), listen: LOOPBACK, presence, roster: PUBLIC })
     const alice = await spawnNode({ home: await tmpHome('alice'), listen: LOOPBACK, bootstrap: bob.addresses, presence, roster: PUBLIC })
     await alice.call('watch', bob.peerId, 'bob')

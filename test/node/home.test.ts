@@ -25,6 +25,17 @@ describe('identity', () => {
     expect(await fs.readFile(path.join(home, IDENTITY_FILE), 'utf8')).toBe('not a key')
   })
 
+  it('refuses a key file whose public half does not belong to its seed', async () => {
+    const home = await tmpHome()
+    await loadOrCreateIdentity(home)
+    const file = path.join(home, IDENTITY_FILE)
+    const bytes = await fs.readFile(file)
+    // 08 01 12 40 || seed (32) || public key (32): flip a bit of the public key
+    bytes[bytes.length - 1] ^= 1
+    await fs.writeFile(file, bytes, { mode: 0o600 })
+    await expect(loadOrCreateIdentity(home)).rejects.toMatchObject({ name: 'IdentityError', problem: 'corrupt' })
+  })
+
   it('refuses a key file other users can read', async () => {
     const home = await tmpHome()
     await loadOrCreateIdentity(home)

@@ -1,0 +1,36 @@
+/**
+ * Writes docs/vectors/*.json: `npm run vectors`. Deterministic (fixed seeds,
+ * nonces and clock), so running it again changes nothing unless the wire
+ * changed. Each generator states every outcome and refuses to write a file the
+ * implementation disagrees with. The committed files are the contract: the
+ * conformance test (test/protocol/vectors.test.ts) reads them, never this.
+ */
+import '../../node/polyfill.js'
+import { writeVectors } from './common.js'
+import { chatVectors } from './chat.js'
+import { contactVectors } from './contact.js'
+import { dhtPresenceVectors } from './dht-presence.js'
+import { locatorVectors } from './locator.js'
+import { nameVectors } from './names.js'
+import { pairKeyVectors } from './pair-keys.js'
+import { presenceVectors } from './presence.js'
+import { sealedPresenceVectors } from './sealed-presence.js'
+import type { VectorFile } from './common.js'
+
+const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
+  ['presence-envelope.json', presenceVectors],
+  ['sealed-presence.json', sealedPresenceVectors],
+  ['dht-presence.json', dhtPresenceVectors],
+  ['locator.json', locatorVectors],
+  ['contact.json', contactVectors],
+  ['chat.json', chatVectors],
+  ['pair-keys.json', pairKeyVectors],
+  ['names.json', nameVectors]
+]
+
+for (const [file, generate] of GENERATORS) {
+  const doc = await generate()
+  const cases = Object.values(doc.sections).reduce((n, s) => n + s.length, 0)
+  writeVectors(new URL(`../../docs/vectors/${file}`, import.meta.url).pathname, doc)
+  console.log(`docs/vectors/${file}: ${cases} cases`)
+}

@@ -1,0 +1,124 @@
+/**
+ * The protobuf wire rules every decoder of ours applies before the generated
+ * (protons) decoder sees a message, so that what a record means does not
+ * depend on one library's leniency (protons decodes any bytes as a string,
+ * reads a field with whatever wire type it carries and lets a repeated
+ * singular field overwrite the first). docs/protocol.md §0.3 lists the rules;
+ * a message that breaks one is `malformed`. Pure; never throws.
+ */
+
+import { isUtf8 } from 'node:buffer'
+
+/** `enum` and `bool` are varints restricted to `values`; `string` is strict UTF-8. */
+export type FieldType = 'bytes' | 'string' | 'uint64' | 'enum' | 'bool'
+
+export interface FieldRule {
+  type: FieldType
+  /** Only `repeated` fields may occur more than once. */
+  repeated?: boolean
+  /** The numbers an `enum` field may carry (every value the .proto enum declares, 0 included). */
+  values?: readonly number[]
+}
+
+/** Field number -> rule, one entry per field of the .proto message. */
+export type MessageRules = Readonly<Record<number, FieldRule>>
+
+export type ScanResult =
+  | { ok: true, fields: Map<number, Array<Uint8Array | bigint | number>> }
+  | { ok: false, problem: string }
+
+const WIRE_VARINT = 0
+const WIRE_FIXED64 = 1
+const WIRE_LEN = 2
+const WIRE_FIXED32 = 5
+const MAX_FIELD_NUMBER = 2 ** 29 - 1
+
+/**
+ * An unsigned varint at `pos`: at most 10 bytes and below 2^64, else
+ * undefined. A number up to 2^28 (the common case: tags, lengths, enums),
+ * a bigint above.
+ */
+function readVarint (b: Uint8Array, pos: number): [number | bigint, number] | undefined {
+  let small = 0
+  for (let i = 0; i < 4; i++) {
+    if (pos >= b.length) return undefined
+    const byte = b[pos++]
+    small |= (byte & 0x7f) << (7 * i)
+    if ((byte & 0x80) === 0) return [small, pos]
+  }
+  let value = BigInt(small)
+  for (let i = 4; i < 10; i++) {
+    if (pos >= b.length) return undefined
+    const byte = b[pos++]
+    if (i === 9 && byte > 1) return undefined
+    value |= BigInt(byte & 0x7f) << BigInt(7 * i)
+    if ((byte & 0x80) === 0) return [value, pos]
+  }
+  return undefined
+}
+
+const wireTypeOf = (type: FieldType): number => type === 'bytes' || type === 'string' ? WIRE_LEN : WIRE_VARINT
+const BOOL_VALUES = [0, 1]
+
+/**
+ * Walks one message: every tag valid, every length inside the buffer, known
+ * fields with their declared wire type, singular fields at most once, enum
+ * and bool values declared, strings valid UTF-8. Unknown fields of wire type
+ * 0, 1, 2 or 5 are skipped (forward compatibility); groups are refused.
+ * Returns the values of the known fields, in order of appearance.
+ */
+export function scanMessage (bytes: Uint8Array, rules: MessageRules): ScanResult {
+  const fields = new Map<number, Array<Uint8Array | bigint | number>>()
+  const fail = (problem: string): ScanResult => ({ ok: false, problem })
+  let pos = 0
+  while (pos < bytes.length) {
+    const tag = readVarint(bytes, pos)
+    if (tag == null) return fail(`bad tag at ${pos}`)
+    pos = tag[1]
+    // a tag of 5 bytes or more is a bigint: its field number is above 2^25, still possibly valid
+    const field = typeof tag[0] === 'number' ? tag[0] >>> 3 : Number(tag[0] >> 3n)
+    const wire = typeof tag[0] === 'number' ? tag[0] & 7 : Number(tag[0] & 7n)
+    if (field === 0 || field > MAX_FIELD_NUMBER) return fail(`field number ${field}`)
+    const rule = rules[field]
+    if (rule != null && wire !== wireTypeOf(rule.type)) return fail(`field ${field} has wire type ${wire}`)
+    let value: Uint8Array | bigint | number
+    if (wire === WIRE_VARINT) {
+      const v = readVarint(bytes, pos)
+      if (v == null) return fail(`bad varint in field ${field}`)
+      value = v[0]
+      pos = v[1]
+    } else if (wire === WIRE_LEN) {
+      const len = readVarint(bytes, pos)
+      if (len == null || typeof len[0] !== 'number' || len[0] > bytes.length - len[1]) return fail(`bad length of field ${field}`)
+      value = bytes.subarray(len[1], len[1] + len[0])
+      pos = len[1] + len[0]
+    } else if (wire === WIRE_FIXED64 || wire === WIRE_FIXED32) {
+      const size = wire === WIRE_FIXED64 ? 8 : 4
+      if (pos + size > bytes.length) return fail(`truncated field ${field}`)
+      pos += size
+      continue
+    } else {
+      return fail(`wire type ${wire}`)
+    }
+    if (rule == null) continue
+    const seen = fields.get(field)
+    if (seen != null && rule.repeated !== true) return fail(`field ${field} occurs twice`)
+    if (rule.type === 'enum' || rule.type === 'bool') {
+      const allowed = rule.type === 'bool' ? BOOL_VALUES : rule.values ?? []
+      if (typeof value !== 'number' || !allowed.includes(value)) return fail(`field ${field} has undeclared value ${String(value)}`)
+    } else if (rule.type === 'string' && !isUtf8(value as Uint8Array)) {
+      return fail(`field ${field} is not UTF-8`)
+    }
+    if (seen != null) seen.push(value)
+    else fields.set(field, [value])
+  }
+  return { ok: true, fields }
+}
+
+/** The rules of a libp2p signed envelope (RFC 0002): public_key, payload_type, payload, signature. */
+export const ENVELOPE_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'bytes' },
+  3: { type: 'bytes' },
+  5: { type: 'bytes' }
+}
