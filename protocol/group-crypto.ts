@@ -17,7 +17,7 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
-import { PROTOCOL_PREFIX } from './topics.js'
+import { protocolId } from './topics.js'
 
 export const GROUP_ID_BYTES = 16
 export const KEY_ID_BYTES = 16
@@ -53,10 +53,13 @@ function u64be (n: number): Uint8Array {
 
 export const randomBytes = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n))
 
+/** Every group topic starts with this, followed by 26 base32 characters. */
+export const GROUP_TOPIC_PREFIX = `${protocolId('group', '1')}/`
+
 /** A group's gossipsub topic: opaque to anyone who does not know the group id. */
 export function groupTopic (group: Uint8Array): string {
   const digest = sha256(concat(utf8(TOPIC_LABEL), group))
-  return `/${PROTOCOL_PREFIX}/group/1/${base32.baseEncode(digest.subarray(0, 16))}`
+  return `${GROUP_TOPIC_PREFIX}${base32.baseEncode(digest.subarray(0, 16))}`
 }
 
 export interface SlotContext {

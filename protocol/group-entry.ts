@@ -4,14 +4,14 @@
  * group topic and in catch-up, so any member can check and serve any entry
  * without the keys. Pure (docs/protocol.md §10.3).
  */
-import { RecordEnvelope } from '@libp2p/peer-record'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
 import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
 import { hex, MAX_GROUP_OP_BYTES, peerOfMultihash } from './group-op.js'
 import { GroupContent as GroupContentPb, GroupContentKind, GroupEntry as GroupEntryPb, GroupEntryKind } from './pb/group.js'
-import { decodeSignedRecord } from './signed-envelope.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import { scanMessage } from './strict-protobuf.js'
+import type { MessageRules } from './strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const GROUP_ENTRY_DOMAIN = 'presence-mesh-group-entry'
@@ -26,6 +26,22 @@ export const MAX_GROUP_CONTENT_BYTES = MAX_GROUP_TEXT_BYTES + 16
 /** A marshaled entry envelope larger than this is rejected unread (a key for 100 members is about 11.5 KiB). */
 export const MAX_GROUP_ENTRY_BYTES = 16 * 1024
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER
+
+/** protocol/group.proto GroupEntry, field by field (strict-protobuf.ts); each slot is checked as a KeySlot too. */
+export const GROUP_ENTRY_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'uint64' },
+  3: { type: 'uint64' },
+  4: { type: 'uint64' },
+  5: { type: 'enum', values: [0, 1, 2] },
+  6: { type: 'bytes' },
+  7: { type: 'bytes', repeated: true },
+  8: { type: 'bytes' },
+  9: { type: 'bytes' }
+}
+export const KEY_SLOT_RULES: MessageRules = { 1: { type: 'bytes' }, 2: { type: 'bytes' } }
+/** protocol/group.proto GroupContent, checked after it is opened. */
+export const GROUP_CONTENT_RULES: MessageRules = { 1: { type: 'enum', values: [0, 1, 2] }, 2: { type: 'string' }, 3: { type: 'bytes' } }
 
 export interface EntryHeader {
   group: Uint8Array
@@ -67,8 +83,7 @@ export interface Recipient {
 }
 
 function seal (payload: Uint8Array, key: PrivateKey): Uint8Array {
-  const signature = signEd25519(key, envelopeSigningBytes(GROUP_ENTRY_DOMAIN, GROUP_ENTRY_PAYLOAD_TYPE, payload))
-  return new RecordEnvelope({ publicKey: key.publicKey, payloadType: GROUP_ENTRY_PAYLOAD_TYPE, payload, signature }).marshal()
+  return sealSignedRecord(GROUP_ENTRY_DOMAIN, GROUP_ENTRY_PAYLOAD_TYPE, payload, key)
 }
 
 function header (h: EntryHeader): Pick<GroupEntryPb, 'group' | 'seq' | 'lamport' | 'sentAt' | 'prev'> {
@@ -114,9 +129,15 @@ const MAX_SEALED_CONTENT = sealedContentSize(MAX_GROUP_CONTENT_BYTES)
  */
 export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): OpenGroupEntryResult {
   if (bytes.byteLength > MAX_GROUP_ENTRY_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GroupEntryPb)
+  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, GroupEntryPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
-  const { envelope, publicKey, record: pb } = decoded
+  const { signer, record: pb } = decoded
+  if (pb.slots.length > 0) {
+    // the slots are messages of their own: the same rules apply inside them
+    const scanned = scanMessage(decoded.payload, GROUP_ENTRY_RULES)
+    const bad = scanned.ok ? (scanned.fields.get(7) ?? []).map(s => scanMessage(s as Uint8Array, KEY_SLOT_RULES)).find(r => !r.ok) : undefined
+    if (bad != null && !bad.ok) return reject('malformed', `slot: ${bad.problem}`)
+  }
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')
   if (!uint8ArrayEquals(pb.group, expectedGroup)) return reject('wrong-group')
   if (pb.seq < 1n || pb.seq > BigInt(MAX_COUNTER)) return reject('invalid-field', 'seq')
@@ -124,7 +145,6 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): O
   if (pb.sentAt > BigInt(MAX_COUNTER)) return reject('invalid-field', 'sent_at')
   if (pb.keyId.length !== KEY_ID_BYTES) return reject('invalid-field', 'key id')
   if (pb.prev.length !== (pb.seq === 1n ? 0 : 32)) return reject('invalid-field', 'prev')
-  const signer = signerOf(publicKey)
   let body: { kind: 'key', slots: KeySlot[] } | { kind: 'content', sealed: Uint8Array }
   if (pb.kind === GroupEntryKind.KEY) {
     if (pb.sealed.length > 0) return reject('invalid-field', 'sealed content on a key entry')
@@ -146,11 +166,7 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): O
   } else {
     return reject('invalid-field', 'kind')
   }
-  try {
-    if (!verifyEd25519(signer, envelopeSigningBytes(GROUP_ENTRY_DOMAIN, envelope.payloadType, envelope.payload), envelope.signature)) return reject('bad-signature')
-  } catch (err: any) {
-    return reject('bad-signature', err?.message)
-  }
+  if (!verifySignedRecord(decoded, GROUP_ENTRY_DOMAIN)) return reject('bad-signature')
   return {
     ok: true,
     entry: {
@@ -192,6 +208,7 @@ export function openEntryContent (entry: GroupEntry, senderKey: Uint8Array): Gro
   if (entry.kind !== 'content') return undefined
   const plain = openContent(senderKey, { group: entry.group, author: entry.authorMultihash, seq: entry.seq, keyId: entry.keyId }, entry.sealed)
   if (plain == null) return undefined
+  if (!scanMessage(plain, GROUP_CONTENT_RULES).ok) return undefined
   let pb: GroupContentPb
   try {
     pb = GroupContentPb.decode(plain)

@@ -6,14 +6,14 @@
  * group-log.ts's.
  */
 import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { RecordEnvelope } from '@libp2p/peer-record'
 import { sha256 } from '@noble/hashes/sha2.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { envelopeSigningBytes, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
 import { GROUP_ID_BYTES } from './group-crypto.js'
+import { MAX_TIME_MS } from './limits.js'
 import { GroupOp as GroupOpPb, GroupOpKind as KindPb } from './pb/group.js'
-import { decodeSignedRecord } from './signed-envelope.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import type { MessageRules } from './strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const GROUP_OP_DOMAIN = 'presence-mesh-group-op'
@@ -25,7 +25,17 @@ export const MAX_OP_PARENTS = 16
 export const MAX_GROUP_NAME_CHARS = 64
 /** A marshaled op envelope larger than this is rejected unread. */
 export const MAX_GROUP_OP_BYTES = 2048
-const MAX_TIME = Number.MAX_SAFE_INTEGER
+
+/** protocol/group.proto GroupOp, field by field (strict-protobuf.ts). */
+export const GROUP_OP_RULES: MessageRules = {
+  1: { type: 'bytes' },
+  2: { type: 'enum', values: [0, 1, 2, 3, 4, 5, 6, 7, 8] },
+  3: { type: 'bytes', repeated: true },
+  4: { type: 'uint64' },
+  5: { type: 'bytes' },
+  6: { type: 'string' },
+  7: { type: 'uint64' }
+}
 
 export const GROUP_OP_KINDS = ['create', 'invite', 'join', 'decline', 'leave', 'remove', 'rename', 'promote'] as const
 export type GroupOpKind = typeof GROUP_OP_KINDS[number]
@@ -127,8 +137,7 @@ export function sealGroupOp (fields: GroupOpFields, key: PrivateKey): GroupOp {
     name: WITH_NAME.includes(fields.kind) ? fields.name ?? '' : '',
     upTo: BigInt(WITH_UP_TO.includes(fields.kind) ? fields.upTo ?? 0 : 0)
   })
-  const signature = signEd25519(key, envelopeSigningBytes(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, payload))
-  const envelope = new RecordEnvelope({ publicKey: key.publicKey, payloadType: GROUP_OP_PAYLOAD_TYPE, payload, signature }).marshal()
+  const envelope = sealSignedRecord(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, payload, key)
   const author = peerIdFromPrivateKey(key).toString()
   return {
     ...fields,
@@ -157,9 +166,9 @@ const reject = (reason: GroupOpRejectReason, detail?: string): OpenGroupOpResult
  */
 export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): OpenGroupOpResult {
   if (bytes.byteLength > MAX_GROUP_OP_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, GROUP_OP_PAYLOAD_TYPE, GroupOpPb)
+  const decoded = decodeSignedRecord(bytes, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
-  const { envelope, publicKey, record: pb } = decoded
+  const { signer, record: pb } = decoded
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')
   if (expectedGroup != null && hex(pb.group) !== hex(expectedGroup)) return reject('wrong-group')
   const kind = fromPb(pb.kind)
@@ -168,7 +177,7 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
   if (pb.parents.some(p => p.length !== OP_ID_BYTES)) return reject('invalid-field', 'parent id')
   for (let i = 1; i < parents.length; i++) if (parents[i - 1] >= parents[i]) return reject('invalid-field', 'parents not sorted')
   if (kind === 'create' ? parents.length !== 0 : (parents.length === 0 || parents.length > MAX_OP_PARENTS)) return reject('invalid-field', 'parents')
-  if (pb.createdAt > BigInt(MAX_TIME)) return reject('invalid-field', 'created_at')
+  if (pb.createdAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'created_at')
   let target: string | undefined
   if (WITH_TARGET.includes(kind)) {
     target = peerOfMultihash(pb.target)
@@ -178,14 +187,9 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
     try { checkGroupName(pb.name) } catch (err: any) { return reject('invalid-field', err.message) }
   } else if (pb.name !== '') return reject('invalid-field', 'name')
   if (!WITH_UP_TO.includes(kind) && pb.upTo !== 0n) return reject('invalid-field', 'up_to')
-  if (pb.upTo > BigInt(MAX_TIME)) return reject('invalid-field', 'up_to')
-  const signer = signerOf(publicKey)
+  if (pb.upTo > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'up_to')
   if (target === signer.id) return reject('invalid-field', 'target is the author')
-  try {
-    if (!verifyEd25519(signer, envelopeSigningBytes(GROUP_OP_DOMAIN, envelope.payloadType, envelope.payload), envelope.signature)) return reject('bad-signature')
-  } catch (err: any) {
-    return reject('bad-signature', err?.message)
-  }
+  if (!verifySignedRecord(decoded, GROUP_OP_DOMAIN)) return reject('bad-signature')
   return {
     ok: true,
     op: {

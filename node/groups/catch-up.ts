@@ -8,6 +8,7 @@ import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { hex, peerOfMultihash } from '../../protocol/group-op.js'
 import { GroupSyncRequest, GroupSyncResponse } from '../../protocol/pb/group.js'
+import { decodeSyncRequest, decodeSyncResponse } from '../../protocol/group-streams.js'
 import { multihashOf } from './group.js'
 import type { GroupRuntime } from './group.js'
 import type { GroupStore } from './group-store.js'
@@ -77,9 +78,10 @@ export async function requestSync (connectionManager: ConnectionManager, protoco
   try {
     const lp = lpStream(stream, { maxDataLength: maxFrame })
     await lp.write(GroupSyncRequest.encode(req), { signal })
-    const res = GroupSyncResponse.decode((await lp.read({ signal })).subarray())
+    const res = decodeSyncResponse((await lp.read({ signal })).subarray())
     await stream.close({ signal }).catch(() => {})
-    return res
+    if (!res.ok) throw new Error(`${res.reason} sync response: ${res.detail ?? ''}`)
+    return res.frame
   } catch (err: any) {
     stream.abort(err)
     throw err
@@ -90,8 +92,9 @@ export async function requestSync (connectionManager: ConnectionManager, protoco
 export async function serveSync (stream: Stream, connection: Connection, maxFrame: number, signal: AbortSignal, answer: (peer: string, req: GroupSyncRequest) => Promise<GroupSyncResponse>): Promise<void> {
   try {
     const lp = lpStream(stream, { maxDataLength: maxFrame })
-    const req = GroupSyncRequest.decode((await lp.read({ signal })).subarray())
-    await lp.write(GroupSyncResponse.encode(await answer(connection.remotePeer.toString(), req)), { signal })
+    const req = decodeSyncRequest((await lp.read({ signal })).subarray())
+    if (!req.ok) throw new Error(`${req.reason} sync request: ${req.detail ?? ''}`)
+    await lp.write(GroupSyncResponse.encode(await answer(connection.remotePeer.toString(), req.frame)), { signal })
     await stream.close({ signal })
   } catch (err: any) {
     stream.abort(err)

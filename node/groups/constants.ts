@@ -1,8 +1,8 @@
-import { PROTOCOL_PREFIX } from '../../protocol/topics.js'
+import { protocolId } from '../../protocol/topics.js'
 
 export const GROUPS_CAPABILITY = '@presence-mesh/groups'
-export const SYNC_PROTOCOL = `/${PROTOCOL_PREFIX}/group-sync/1.0.0`
-export const INVITE_PROTOCOL = `/${PROTOCOL_PREFIX}/group-invite/1.0.0`
+export const SYNC_PROTOCOL = protocolId('group-sync', '1.0.0')
+export const INVITE_PROTOCOL = protocolId('group-invite', '1.0.0')
 export const DATASTORE_PREFIX = '/presence-mesh/groups'
 
 /** A stream of either protocol lives at most this long. */
@@ -11,8 +11,6 @@ export const MAX_INBOUND_STREAMS = 4
 export const MAX_OUTBOUND_STREAMS = 4
 /** A sync response stops adding entries beyond this many bytes (and says `more`). */
 export const MAX_SYNC_RESPONSE_BYTES = 512 * 1024
-/** The largest frame either protocol reads: a response at its limit, or an invitation with a full op log. */
-export const MAX_STREAM_FRAME_BYTES = 2 * 1024 * 1024
 /** Sync requests one peer may make per window before its streams are reset. */
 export const SYNC_REQUESTS_PER_WINDOW = 60
 export const SYNC_WINDOW_SECONDS = 10

@@ -10,6 +10,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
 import { openGroupEntry } from '../../protocol/group-entry.js'
+import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
 import { hex, MAX_OP_PARENTS, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
 import { addOp, readEntry, ReadBatch } from './feed-reader.js'
@@ -261,7 +262,7 @@ export class GroupEngine {
     let learned = 0
     // a response says `more` when it was cut at its size limit
     for (let round = 0; round < 32 && this.running && g.standing(this.me) === 'member'; round++) {
-      const res = await requestSync(this.components.connectionManager, C.SYNC_PROTOCOL, peerIdFromString(peer), syncRequest(g), C.MAX_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS))
+      const res = await requestSync(this.components.connectionManager, C.SYNC_PROTOCOL, peerIdFromString(peer), syncRequest(g), MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS))
       const batch = new ReadBatch(g.state)
       for (const bytes of res.ops) {
         const op = openGroupOp(bytes, g.groupId)
@@ -294,7 +295,7 @@ export class GroupEngine {
       stream.abort(err)
       return
     }
-    await serveSync(stream, connection, C.MAX_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS), async (from, req) => await this.answer(from, req))
+    await serveSync(stream, connection, MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS), async (from, req) => await this.answer(from, req))
   }
 
   private async answer (peer: string, req: GroupSyncRequest): Promise<GroupSyncResponse> {

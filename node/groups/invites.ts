@@ -7,6 +7,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
+import { decodeInviteMessage, decodeInviteReceipt, MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
 import { GroupInviteMessage, GroupInviteReceipt, GroupInviteKind } from '../../protocol/pb/group.js'
 import { backoffDelay } from '../util/wait.js'
 import { pad } from './group-store.js'
@@ -90,8 +91,10 @@ export class InviteDeliveries {
       return
     }
     try {
-      const lp = lpStream(stream, { maxDataLength: C.MAX_STREAM_FRAME_BYTES })
-      const msg = GroupInviteMessage.decode((await lp.read({ signal })).subarray(), { limits: { ops: 2_000 } })
+      const lp = lpStream(stream, { maxDataLength: MAX_GROUP_STREAM_FRAME_BYTES })
+      const decoded = decodeInviteMessage((await lp.read({ signal })).subarray())
+      if (!decoded.ok) throw new Error(`${decoded.reason} invitation: ${decoded.detail ?? ''}`)
+      const msg = decoded.frame
       let accepted = false
       if (msg.kind === GroupInviteKind.INVITATION) accepted = await this.hooks.onInvitation(from, msg.group, msg.ops)
       else if (msg.kind === GroupInviteKind.ANSWER && msg.ops.length === 1) accepted = await this.hooks.onAnswer(from, msg.group, msg.ops[0])
@@ -143,9 +146,10 @@ export class InviteDeliveries {
       const lp = lpStream(stream, { maxDataLength: 64 })
       const kind = d.kind === 'invitation' ? GroupInviteKind.INVITATION : GroupInviteKind.ANSWER
       await lp.write(GroupInviteMessage.encode({ kind, group: Uint8Array.from(Buffer.from(d.group, 'hex')), ops: ops.map(o => Uint8Array.from(o)) }), { signal })
-      const receipt = GroupInviteReceipt.decode((await lp.read({ signal })).subarray())
+      const receipt = decodeInviteReceipt((await lp.read({ signal })).subarray())
       await stream.close({ signal }).catch(() => {})
-      if (!receipt.accepted) this.log('%s refused our group %s for good', d.to, d.kind)
+      if (!receipt.ok) throw new Error(`${receipt.reason} receipt`)
+      if (!receipt.frame.accepted) this.log('%s refused our group %s for good', d.to, d.kind)
       return true
     } catch (err: any) {
       this.log('could not deliver a group %s to %s (attempt %d) - %s', d.kind, d.to, d.attempts + 1, err?.message)
