@@ -90,11 +90,11 @@ function header (h: EntryHeader): Pick<GroupEntryPb, 'group' | 'seq' | 'lamport'
   return { group: Uint8Array.from(h.group), seq: BigInt(h.seq), lamport: BigInt(h.lamport), sentAt: BigInt(h.sentAt), prev: Uint8Array.from(h.prev) }
 }
 
-/** A KEY entry: `senderKey` sealed for each recipient. */
-export function sealKeyEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, recipients: Recipient[], key: PrivateKey): Uint8Array {
-  const slots = recipients.map(r => ({
+/** A KEY entry: `senderKey` sealed for each recipient (`nonces`, one per recipient, for vectors only). */
+export function sealKeyEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, recipients: Recipient[], key: PrivateKey, nonces?: Uint8Array[]): Uint8Array {
+  const slots = recipients.map((r, i) => ({
     member: Uint8Array.from(r.multihash),
-    sealed: sealSlot(r.pairGroupKey, { group: h.group, author, member: r.multihash, keyId }, senderKey) as Uint8Array<ArrayBuffer>
+    sealed: sealSlot(r.pairGroupKey, { group: h.group, author, member: r.multihash, keyId }, senderKey, nonces?.[i]) as Uint8Array<ArrayBuffer>
   }))
   return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.KEY, keyId: Uint8Array.from(keyId), slots, sealed: new Uint8Array(0) }), key)
 }
@@ -105,9 +105,9 @@ export function encodeContent (c: GroupContent): Uint8Array {
     : { kind: GroupContentKind.OP, text: '', op: Uint8Array.from(c.op) })
 }
 
-/** A CONTENT entry sealed under the author's sender key `keyId`. */
-export function sealContentEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, content: GroupContent, key: PrivateKey): Uint8Array {
-  const sealed = sealContent(senderKey, { group: h.group, author, seq: h.seq, keyId }, encodeContent(content))
+/** A CONTENT entry sealed under the author's sender key `keyId` (`nonce` for vectors only). */
+export function sealContentEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, content: GroupContent, key: PrivateKey, nonce?: Uint8Array): Uint8Array {
+  const sealed = sealContent(senderKey, { group: h.group, author, seq: h.seq, keyId }, encodeContent(content), nonce)
   return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.CONTENT, keyId: Uint8Array.from(keyId), slots: [], sealed: sealed as Uint8Array<ArrayBuffer> }), key)
 }
 

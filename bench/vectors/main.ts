@@ -15,6 +15,7 @@ import { nameVectors } from './names.js'
 import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
+import { groupVectors } from './group.js'
 import type { VectorFile } from './common.js'
 
 const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
@@ -25,7 +26,8 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['contact.json', contactVectors],
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
-  ['names.json', nameVectors]
+  ['names.json', nameVectors],
+  ['group.json', groupVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest'
 import { CHAT_REJECT_REASONS } from '../../protocol/chat-frame.js'
 import { CONTACT_REJECT_REASONS } from '../../protocol/contact-request.js'
 import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
+import { GROUP_ENTRY_REJECT_REASONS } from '../../protocol/group-entry.js'
+import { GROUP_OP_REJECT_REASONS } from '../../protocol/group-op.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
 import { runCase } from './vectors/adapters.js'
@@ -18,7 +20,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names', 'group']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -27,7 +29,8 @@ const REASONS: Record<string, readonly string[]> = {
   locator: LOCATOR_REJECT_REASONS,
   contact: CONTACT_REJECT_REASONS,
   chat: CHAT_REJECT_REASONS,
-  'pair-keys': PAIR_KEY_REJECT_REASONS
+  'pair-keys': PAIR_KEY_REJECT_REASONS,
+  group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])]
 }
 
 describe('conformance vectors (docs/vectors/)', () => {

@@ -20,6 +20,7 @@ import { derivePairKeys, locatorDhtKey, PairKeyError, pairSharedSecret } from '.
 import { openPresence, sealPresence } from '../../../protocol/presence-record.js'
 import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sealed-box.js'
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
+import { GROUP_ADAPTERS } from './group-adapters.js'
 import type { ChatFrame } from '../../../protocol/chat-frame.js'
 import type { ContactMessage, ContactMessageKind, ContactReceipt } from '../../../protocol/contact-request.js'
 import type { Locator } from '../../../protocol/locator-record.js'
@@ -291,7 +292,8 @@ export const ADAPTERS: Record<string, Adapter> = {
   'chat/frames': chatFrames,
   'pair-keys/identity-files': identityFiles,
   'pair-keys/derivations': pairDerivations,
-  'names/names': names
+  'names/names': names,
+  ...GROUP_ADAPTERS
 }
 
 export async function runCase (file: VectorFile, section: string, c: VectorCase): Promise<Outcome> {
