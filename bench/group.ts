@@ -10,11 +10,9 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { sealContentEntry } from '../protocol/group-entry.js'
 import { dial, startMesh, TRANSPORT, waitUntil } from './mesh.js'
-import { Arrivals, eluOf, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
+import { Arrivals, interleaved, rawRun, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
 import { percentile, result } from './result.js'
-import type { EluSum } from './propagation.js'
 import type { BenchResult } from './result.js'
-import type { EventLoopUtilization } from 'node:perf_hooks'
 
 const RAW_TOPIC = '/presence-mesh-bench/group-raw/1'
 /** The bench sends faster than a person: lift the per-sender limits. */
@@ -78,54 +76,20 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
         pending.delete(`g${text(i)}`)
       }
     }
-    const runRaw = async (i: number): Promise<number> => {
-      const data = new Uint8Array(size)
-      new DataView(data.buffer).setUint32(0, i)
-      const arrivals = new Arrivals(members.length)
-      pending.set(`r${i}`, arrivals)
-      try {
-        const t0 = performance.now()
-        await sender.libp2p.services.pubsub.publish(RAW_TOPIC, data)
-        return await withTimeout(arrivals, t0, `raw run ${i}`)
-      } finally {
-        pending.delete(`r${i}`)
-      }
-    }
-
-    const times = { group: [] as number[], raw: [] as number[] }
-    const elu: Record<'group' | 'raw', EluSum> = { group: { active: 0, idle: 0 }, raw: { active: 0, idle: 0 } }
-    let timeouts = 0
-    for (let i = 1; i <= warmup + runs; i++) {
-      const keep = i > warmup
-      for (const kind of (i % 2 === 0 ? ['group', 'raw'] : ['raw', 'group']) as Array<'group' | 'raw'>) {
-        const before: EventLoopUtilization = performance.eventLoopUtilization()
-        try {
-          const ms = kind === 'group' ? await runGroup(i) : await runRaw(i)
-          if (keep) times[kind].push(ms)
-        } catch (err) {
-          if (!keep) throw err
-          timeouts++
-        }
-        const d = performance.eventLoopUtilization(before)
-        if (keep) { elu[kind].active += d.active; elu[kind].idle += d.idle }
-        // let the commits and IHAVE gossip of this run drain before the next
-        await new Promise(resolve => setTimeout(resolve, 20))
-      }
-    }
-    times.group.sort((a, b) => a - b)
-    times.raw.sort((a, b) => a - b)
+    const runRaw = rawRun(pending, sender, RAW_TOPIC, members.length, size)
+    const { measured, raw, elu, timeouts } = await interleaved(runs, warmup, runGroup, runRaw)
     const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
       `1 sender, ${n - 1} receiving members, each storing every text in its own LevelDB before reporting it; ${size} B; ` +
-      `event-loop utilisation group ${eluOf(elu.group).toFixed(2)} / raw ${eluOf(elu.raw).toFixed(2)}` +
+      `event-loop utilisation group ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
       (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
     return ([50, 99] as const).map(p => result({
       name: `group.delivery.p${p}`,
-      value: percentile(times.group, p),
+      value: percentile(measured, p),
       unit: 'ms',
       baseline: `raw gossipsub publish of ${size} B, same nodes and mesh`,
-      baselineValue: percentile(times.raw, p),
+      baselineValue: percentile(raw, p),
       nodes: n,
-      runs: Math.min(times.group.length, times.raw.length),
+      runs: Math.min(measured.length, raw.length),
       notes
     }))
   } finally {

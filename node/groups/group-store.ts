@@ -11,6 +11,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { entryHash } from '../../protocol/group-entry.js'
 import { bytesCodec, integerCodec, jsonCodec, Store } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
+import type { GroupMessage } from './index.js'
 import type { Codec, RecordSet, Transaction } from '../store/records.js'
 import type { Datastore } from 'interface-datastore'
 
@@ -35,20 +36,8 @@ export interface OwnKey {
   recipients: string[]
 }
 
-/** A group message as the history keeps it. */
-export interface StoredMessage {
-  /** `<author>:<seq>`: unique in the group. */
-  id: string
-  group: string
-  author: string
-  seq: number
-  lamport: number
-  text: string
-  sentAt: number
-  /** Local time an incoming message was stored. */
-  receivedAt?: number
-  direction: 'in' | 'out'
-}
+/** A group message as the history keeps it: without the delivery state, which is worked out when read. */
+export type StoredMessage = Omit<GroupMessage, 'state'>
 
 /** An invitation waiting for this user's answer. */
 export interface StoredInvitation {
