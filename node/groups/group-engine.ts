@@ -307,6 +307,7 @@ export class GroupEngine {
       const mine = (theirs.get(this.me) ?? 1) - 1
       if (mine > g.meta.delivered) {
         g.meta = { ...g.meta, delivered: Math.min(mine, g.lastOwnSeq(this.me)) }
+        for (const seq of g.published) if (seq <= g.meta.delivered) g.published.delete(seq)
         const meta = g.meta
         void this.store.store.change((tx) => { this.store.meta.put(tx, g.id, meta); return () => {} }).catch(() => {})
       }

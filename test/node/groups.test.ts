@@ -90,6 +90,10 @@ describe('group conversations with five members', () => {
     await expect(A.node.inviteToGroup(group, id(B))).rejects.toMatchObject({ name: 'GroupMembershipError', problem: 'already-in' })
     await expect(A.node.renameGroup(group, ' ')).rejects.toMatchObject({ name: 'InvalidGroupNameError' })
     await expect(A.node.createGroup('other', [id(A)])).rejects.toMatchObject({ name: 'SelfReferenceError' })
+    // 60 texts per 10 s to one group, then a typed error saying when to try again
+    for (let i = 0; i < 60; i++) await E.node.sendToGroup(group, `burst ${i}`)
+    await expect(E.node.sendToGroup(group, 'one too many')).rejects.toMatchObject({ name: 'GroupRateLimitError', limit: 60, windowSeconds: 10 })
+    await waitFor(async () => (await texts(A, group)).includes('burst 59'), 'A to get the burst')
   })
 
   it('who is online: each member as the viewer\'s own presence channels show it', async () => {
@@ -216,5 +220,11 @@ describe('group conversations with five members', () => {
     await D.node.libp2p.dial(multiaddr(A.node.addresses()[0])).catch(() => {})
     await waitFor(() => C.node.group(group).standing === 'removed' && D.node.group(group).standing === 'removed', 'C and D to learn their removal', 30_000)
     await waitFor(() => E.node.groupInvitations().some(i => i.group === group), 'E to get B\'s invitation')
+
+    // A leaves: gone for B, and A writes nothing more
+    await A.node.leaveGroup(group)
+    expect(A.node.group(group).standing).toBe('left')
+    await waitFor(() => B.node.group(group).members.map(m => m.peerId).join() === id(B), 'B to see A leave')
+    await expect(A.node.sendToGroup(group, 'still here?')).rejects.toMatchObject({ name: 'NotAGroupMemberError', standing: 'left' })
   })
 })
