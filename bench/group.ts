@@ -39,9 +39,10 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
       await dial(sender, m)
     }
     const { id: group } = await sender.createGroup('bench', members.map(m => m.peerId.toString()))
-    await waitUntil(() => members.every(m => m.groupInvitations().length > 0), 'every invitation', 120_000)
+    // deliveries retry when a connection drops (a busy host loses some): give the setup time
+    await waitUntil(() => members.every(m => m.groupInvitations().length > 0), 'every invitation', 300_000)
     for (const m of members) await m.acceptGroup(group)
-    await waitUntil(() => mesh.nodes.every(m => m.group(group).members.length === n), `every member to see ${n} members`, 180_000)
+    await waitUntil(() => mesh.nodes.every(m => m.group(group).members.length === n), `every member to see ${n} members`, 300_000)
 
     const pending = new Map<string, Arrivals>()
     members.forEach((m, i) => {
