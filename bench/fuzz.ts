@@ -13,6 +13,7 @@ import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
+import { groupEntryTarget, groupOpTarget } from './fuzz-group.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
 
@@ -53,7 +54,9 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   chatFrameTarget,
   contactMessageTarget,
   dhtPresenceTarget,
-  locatorTarget
+  locatorTarget,
+  groupEntryTarget,
+  groupOpTarget
 ]
 
 export interface FuzzReport {
