@@ -14,6 +14,8 @@ export const MAX_SYNC_RESPONSE_BYTES = 512 * 1024
 /** Sync requests one peer may make per window before its streams are reset. */
 export const SYNC_REQUESTS_PER_WINDOW = 60
 export const SYNC_WINDOW_SECONDS = 10
+/** A gap in a feed that stays open this long is caught up (most close on their own: two paths through the mesh). */
+export const GAP_GRACE_MS = 500
 /** Each group catches up with a random connected member this often (anti-entropy), whatever else happened. */
 export const ANTI_ENTROPY_MS = 20_000
 

@@ -31,8 +31,10 @@ export class ReadBatch {
   /** Texts stored by this batch (blocked authors' included: whoever announces them filters). */
   readonly messages: StoredMessage[] = []
   readonly ops: GroupOp[] = []
-  /** An earlier entry or a parent op is missing: catch up. */
+  /** An earlier entry or a parent op is missing: catch up unless it arrives on its own soon. */
   gap = false
+  /** A member's new key left this node out: catch up now (it may have been removed). */
+  excluded = false
   applied = 0
 
   constructor (readonly before: GroupState) {}
@@ -92,7 +94,7 @@ function apply (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext, batch: Rea
   if (entry.kind === 'key') {
     if (!keyEntryNames(entry, ctx.meMultihash)) {
       // a member's new key left this member out: removed, most likely, by an op not here yet
-      if (g.standing(ctx.me) === 'member') batch.gap = true
+      if (g.standing(ctx.me) === 'member') batch.excluded = true
       return
     }
     const key = openKeyEntry(entry, ctx.meMultihash, ctx.pairGroupKey(author))

@@ -55,6 +55,7 @@ export class GroupEngine {
   private readonly byTopic = new Map<string, GroupRuntime>()
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Map<string, Promise<number>>()
+  private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly receiveLimiter: RateLimiter
   private readonly syncLimiter = new RateLimiter({ points: C.SYNC_REQUESTS_PER_WINDOW, duration: C.SYNC_WINDOW_SECONDS })
   readonly me: string
@@ -97,6 +98,8 @@ export class GroupEngine {
 
   stop (): void {
     this.running = false
+    for (const t of this.gapTimers.values()) clearTimeout(t)
+    this.gapTimers.clear()
     // pubsub may be stopped already: it drops its subscriptions itself
     for (const topic of this.subscribed) this.components.pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
@@ -156,7 +159,22 @@ export class GroupEngine {
     }
     if (batch.messages.length > 0) this.hooks.messages(g, batch.messages)
     this.afterChange(g, changes)
-    if (batch.gap) this.catchUpSoon(g, source)
+    if (batch.excluded) this.catchUpSoon(g, source)
+    else if (batch.gap) this.catchUpAfterGap(g, source)
+  }
+
+  /**
+   * Entries often come a little out of order (two paths through the mesh):
+   * catch up only if the gap is still open after a moment.
+   */
+  private catchUpAfterGap (g: GroupRuntime, source?: string): void {
+    if (this.gapTimers.has(g.id) || !this.running) return
+    const timer = setTimeout(() => {
+      this.gapTimers.delete(g.id)
+      if (g.waiting.size > 0 || g.log.missing().length > 0) this.catchUpSoon(g, source)
+    }, C.GAP_GRACE_MS)
+    timer.unref?.()
+    this.gapTimers.set(g.id, timer)
   }
 
   private afterChange (g: GroupRuntime, changes: GroupChange[]): void {
@@ -276,7 +294,9 @@ export class GroupEngine {
         readEntry(g, e.entry, this.ctx, batch)
         if (batch.applied > before && Date.now() - e.entry.sentAt < REPUBLISH_WINDOW_MS) fresh.push(bytes)
       }
+      // what is still missing after this round is the next round's (or the next trigger's)
       batch.gap = false
+      batch.excluded = false
       await this.commitRead(g, batch)
       learned += batch.applied + batch.ops.length
       for (const bytes of fresh.slice(-REPUBLISH_MAX)) await this.components.pubsub.publish(g.topic, bytes).catch(() => {})
