@@ -17,6 +17,7 @@ import type { BenchResult } from './result.js'
 const RAW_TOPIC = '/presence-mesh-bench/group-raw/1'
 /** The bench sends faster than a person: lift the per-sender limits. */
 const LIMITS = { sendsPerWindow: 1_000_000, receivesPerWindow: 1_000_000 }
+const SETUP_BATCH = 10
 
 export interface GroupBenchOptions {
   nodes: number
@@ -38,10 +39,15 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
       await m.roster.addContact(sender.peerId)
       await dial(sender, m)
     }
-    const { id: group } = await sender.createGroup('bench', members.map(m => m.peerId.toString()))
-    // deliveries retry when a connection drops (a busy host loses some): give the setup time
-    await waitUntil(() => members.every(m => m.groupInvitations().length > 0), 'every invitation', 300_000)
-    for (const m of members) await m.acceptGroup(group)
+    // invited ten at a time: a busy host loses the odd connection, and deliveries retry with backoff
+    const { id: group } = await sender.createGroup('bench')
+    for (let i = 0; i < members.length; i += SETUP_BATCH) {
+      const batch = members.slice(i, i + SETUP_BATCH)
+      for (const m of batch) await sender.inviteToGroup(group, m.peerId)
+      await waitUntil(() => batch.every(m => m.groupInvitations().length > 0), `invitations ${i + 1}-${i + batch.length}`, 300_000)
+      for (const m of batch) await m.acceptGroup(group)
+      await waitUntil(() => sender.group(group).members.length === i + batch.length + 1, `members ${i + 1}-${i + batch.length} to join`, 300_000)
+    }
     await waitUntil(() => mesh.nodes.every(m => m.group(group).members.length === n), `every member to see ${n} members`, 300_000)
 
     const pending = new Map<string, Arrivals>()
