@@ -14,6 +14,7 @@ import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
 import { groupEntryTarget, groupOpTarget } from './fuzz-group.js'
+import { xmppStreamTarget } from './fuzz-xmpp.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
 
@@ -56,7 +57,8 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   dhtPresenceTarget,
   locatorTarget,
   groupEntryTarget,
-  groupOpTarget
+  groupOpTarget,
+  xmppStreamTarget
 ]
 
 export interface FuzzReport {

@@ -47,7 +47,12 @@ const WORDING: Record<string, Wording> = {
   IdentityError: asIs,
   ConfigError: asIs,
   ControlError: asIs,
-  NoRunningNodeError: asIs
+  NoRunningNodeError: asIs,
+  NoPresenceError: (e) => `this node sees no presence of ${e.peer}: not a contact, not watched, or blocked`,
+  InvalidXmppAddressError: (e) => `--xmpp ${e.input}: ${e.reason}`,
+  XmppListenError: (e) => `cannot serve XMPP on ${e.address}: ${e.code === 'EADDRINUSE' ? 'the port is taken (another XMPP server?); pick another with --xmpp 127.0.0.1:PORT' : e.code}`,
+  XmppPasswordError: asIs,
+  XmppTlsError: asIs
 }
 
 /** One line for a person; an error nobody worded is shown as unexpected. */

@@ -97,10 +97,16 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
     saidBye = true
   }
 
+  const xmpp = node.xmppInfo()
   print([
     `presence-mesh node ${node.peerId.toString()}`,
     'listening on:',
     ...node.addresses().map(a => `  ${a}`),
+    ...(xmpp != null
+      ? [`XMPP: log in as ${xmpp.jid} on ${xmpp.address}${xmpp.tlsRequired ? ' (TLS required)' : ''}; password: presence-mesh xmpp-password`,
+          `  certificate SHA-256 ${xmpp.fingerprint ?? '?'}`,
+          `              SHA-1 ${xmpp.fingerprintSha1 ?? '?'}`]
+      : []),
     'type /help for commands'
   ])
   await showUnread(node, showIncoming, print)

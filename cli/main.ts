@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import {
-  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS, readRuntime, resolveHome
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS,
+  parseXmppAddress, peerLocalpart, readRuntime, resolveHome, xmppPassword
 } from '../node/index.js'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { describeError, isExpected } from './errors.js'
@@ -27,6 +28,16 @@ function ttlArg (value: string): number {
   return ms
 }
 
+/** --xmpp with no value: the default address. */
+function xmppArg (value: string): string {
+  try {
+    parseXmppAddress(value)
+    return value
+  } catch (err: any) {
+    throw new InvalidArgumentError(err.message)
+  }
+}
+
 function positiveInt (value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number')
@@ -41,6 +52,7 @@ interface StartFlags {
   dhtClient?: boolean
   mdns?: boolean
   maxConnections?: number
+  xmpp?: string | true
 }
 
 const program = new Command('presence-mesh')
@@ -70,7 +82,10 @@ program.command('id')
     const addresses = running?.addresses ??
       ((await loadConfig(home)).listen ?? DEFAULT_LISTEN).map(a => `${a}/p2p/${peerId}`)
     if (opts.json === true) console.log(JSON.stringify({ peerId, addresses }))
-    else console.log([`peer id: ${peerId}`, `${running != null ? 'listening on' : 'will listen on'}:`, ...addresses.map(a => `  ${a}`)].join('\n'))
+    else {
+      console.log([`peer id: ${peerId}`, `${running != null ? 'listening on' : 'will listen on'}:`, ...addresses.map(a => `  ${a}`),
+        `in XMPP clients of other nodes: ${peerLocalpart(peerId)}@${DEFAULT_XMPP_DOMAIN}`].join('\n'))
+    }
   })
 
 program.command('start')
@@ -82,6 +97,7 @@ program.command('start')
   .option('--dht-client', 'use the DHT without serving it (for nodes that are rarely up)')
   .option('--no-mdns', 'do not look for peers on the LAN (or PRESENCE_MESH_MDNS=off)')
   .option('--max-connections <n>', 'connection cap (public bootstrap/relay nodes raise it)', positiveInt)
+  .option('--xmpp [host:port]', 'serve your XMPP client (default 127.0.0.1:5222; other addresses need TLS)', xmppArg)
   .action(async (opts: StartFlags, cmd: Command) => {
     await runInteractive({
       home: homeOf(cmd),
@@ -92,8 +108,18 @@ program.command('start')
       dhtClientMode: opts.dhtClient,
       // commander sets mdns true unless --no-mdns: leave the default (and the environment) alone then
       mdns: opts.mdns === false ? false : undefined,
-      maxConnections: opts.maxConnections
+      maxConnections: opts.maxConnections,
+      xmpp: opts.xmpp == null ? undefined : { listen: opts.xmpp === true ? undefined : opts.xmpp }
     })
+  })
+
+program.command('xmpp-password')
+  .description('print the password of your XMPP account (me@localhost), made on first use')
+  .option('--rotate', 'replace it with a new one (logins from then on need the new one)')
+  .action(async (opts: { rotate?: boolean }, cmd: Command) => {
+    const { password, file, rotated } = await xmppPassword(homeOf(cmd), { rotate: opts.rotate })
+    console.log(password)
+    if (rotated) process.stderr.write(`new password saved in ${file}\n`)
   })
 
 program.command('status')
@@ -136,7 +162,12 @@ for (const [verb, help] of [['block', 'block a peer: to them you look offline, t
 program.command('who')
   .description('list watched presentities of the running node')
   .option('--json', 'print the list as JSON')
-  .action(async (opts: { json?: boolean }, cmd: Command) => {
+  .option('--pidf <name>', 'print what the node sees of one presentity as a PIDF document (RFC 3863, RFC 4480)')
+  .action(async (opts: { json?: boolean, pidf?: string }, cmd: Command) => {
+    if (opts.pidf != null) {
+      process.stdout.write(await callNode<string>(homeOf(cmd), 'pidf', opts.pidf))
+      return
+    }
     const views = await callNode<PresenceView[]>(homeOf(cmd), 'who')
     console.log(opts.json === true ? JSON.stringify(views) : whoTable(views))
   })

@@ -8,6 +8,7 @@ import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from './groups/index.js'
 import type { FetchResult, PresenceEventDetail, PresenceView, PresenceViewLevel } from './presence/index.js'
 import type { Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo } from './xmpp/index.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
@@ -114,6 +115,10 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   groupHistory: (group: string, limit?: number) => Promise<GroupMessage[]>
   /** Members and their presence as this user's own channels show it. */
   groupOnline: (group: string) => GroupMemberPresence[]
+  /** Where the XMPP endpoint listens and for whom, when the node serves one. */
+  xmppInfo: () => XmppInfo | undefined
+  /** An RFC 3863 + RFC 4480 PIDF document of what this node sees of a presentity (NoPresenceError if nothing). */
+  pidf: (peer: PeerId | string) => string
 
   locate: (peer: PeerId | string, options?: LocateOptions) => Promise<LocateResult>
   connect: (target: string, timeoutMs?: number) => Promise<void>

@@ -18,6 +18,17 @@ export const MDNS_ENV = 'PRESENCE_MESH_MDNS'
 export interface NodeConfig {
   listen?: string[]
   bootstrap?: string[]
+  /** The XMPP endpoint (docs/xmpp.md); present: it runs. */
+  xmpp?: XmppConfig
+}
+
+/** `"xmpp": {"listen": "host:port", "domain": "…", "cert": "cert.pem", "key": "key.pem", "requireTls": true}` */
+export interface XmppConfig {
+  listen?: string
+  domain?: string
+  /** PEM files of a certificate to present (paths relative to the home), both or neither. */
+  tls?: { cert: string, key: string }
+  requireTls?: boolean
 }
 
 export async function loadConfig (home: string): Promise<NodeConfig> {
@@ -39,7 +50,31 @@ export async function loadConfig (home: string): Promise<NodeConfig> {
   const cfg = json as Record<string, unknown>
   return {
     listen: cfg.listen == null ? undefined : checkMultiaddrs(cfg.listen, `${file}: listen`),
-    bootstrap: cfg.bootstrap == null ? undefined : checkBootstrap(cfg.bootstrap, `${file}: bootstrap`)
+    bootstrap: cfg.bootstrap == null ? undefined : checkBootstrap(cfg.bootstrap, `${file}: bootstrap`),
+    xmpp: cfg.xmpp == null ? undefined : checkXmppConfig(cfg.xmpp, `${file}: xmpp`, home)
+  }
+}
+
+function checkXmppConfig (value: unknown, what: string, home: string): XmppConfig {
+  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new ConfigError(what, 'must be an object')
+  const v = value as Record<string, unknown>
+  const text = (key: string): string | undefined => {
+    if (v[key] == null) return undefined
+    if (typeof v[key] !== 'string' || v[key] === '') throw new ConfigError(`${what}.${key}`, 'must be text')
+    return v[key]
+  }
+  for (const key of Object.keys(v)) {
+    if (!['listen', 'domain', 'cert', 'key', 'requireTls'].includes(key)) throw new ConfigError(`${what}.${key}`, 'is not a setting (listen, domain, cert, key, requireTls)')
+  }
+  const cert = text('cert')
+  const key = text('key')
+  if ((cert == null) !== (key == null)) throw new ConfigError(what, 'cert and key go together')
+  if (v.requireTls != null && typeof v.requireTls !== 'boolean') throw new ConfigError(`${what}.requireTls`, 'must be true or false')
+  return {
+    listen: text('listen'),
+    domain: text('domain'),
+    tls: cert != null && key != null ? { cert: path.resolve(home, cert), key: path.resolve(home, key) } : undefined,
+    requireTls: v.requireTls as boolean | undefined
   }
 }
 

@@ -41,6 +41,15 @@ export class InvalidPeerIdError extends Error {
   }
 }
 
+/** The node sees no presence of this peer: neither a contact nor watched, or blocked. */
+export class NoPresenceError extends Error {
+  static override name = 'NoPresenceError'
+  constructor (readonly peer: string) {
+    super(`this node sees no presence of ${peer}: not a contact, not watched, or blocked`)
+    this.name = 'NoPresenceError'
+  }
+}
+
 export class InvalidOptionError extends Error {
   static override name = 'InvalidOptionError'
   constructor (readonly option: string, readonly value: string, readonly expected: string) {

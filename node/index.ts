@@ -35,6 +35,12 @@ export { locator } from './locator/index.js'
 export type { Locator } from './locator/index.js'
 export type { LocateOptions, LocateResult } from './discovery/index.js'
 
+// the XMPP endpoint (docs/xmpp.md) and PIDF
+export { xmppServer, xmppPassword, parseXmppAddress, peerLocalpart, DEFAULT_XMPP_DOMAIN, DEFAULT_XMPP_HOST, DEFAULT_XMPP_PORT, OWNER_USERNAME } from './xmpp/index.js'
+export type { XmppServer, XmppServerInit, XmppServerComponents, XmppInfo, TlsFiles } from './xmpp/index.js'
+export { pidfDocument, presUri, CATEGORY_MAPPERS } from './pidf/index.js'
+export type { CategoryMapper, PidfParts } from './pidf/index.js'
+
 // a home directory, its settings and its running node
 export { identityOf, readRuntime, resolveHome } from './home.js'
 export { checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, loadConfig } from './config.js'
@@ -46,6 +52,7 @@ export * from './roster/errors.js'
 export * from './contacts/errors.js'
 export * from './chat/errors.js'
 export * from './groups/errors.js'
+export * from './xmpp/errors.js'
 export { PeerNotFoundError } from './discovery/index.js'
 
 // the wire, for those who check or build records themselves

@@ -24,16 +24,20 @@ import { blockGater } from './roster/gater.js'
 import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { createPubsub } from './pubsub.js'
+import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { Locator } from './locator/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
+import type { HolePunch } from './discovery/hole-punch.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
 import type { PubSub } from './pubsub.js'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -59,6 +63,7 @@ export type PresenceServices = {
   /** Only with mDNS on. */
   mdnsDialer?: MdnsDialer
   dhtPresence: DhtPresenceService
+  holePunch: HolePunch
 }
 
 export type PresenceLibp2p = Libp2p<PresenceServices>
@@ -89,14 +94,31 @@ export const PEER_STORE_LIMITS = {
   maxPeerAge: 30 * 24 * 3600_000
 }
 
+/** What a relay grants: see RELAY_LIMITS. */
+export interface RelayLimits {
+  /** Clients holding a slot at once; more are refused. */
+  maxReservations: number
+  /** A slot lasts this long unless its holder renews it (clients renew 5 minutes before the end, at least 30 s after reserving). */
+  reservationTtl: number
+  /** A relayed connection is cut after this many ms (the relay counts milliseconds; see docs/operations.md). */
+  defaultDurationLimit: number
+  /** ...or once this many bytes crossed it, both directions together. */
+  defaultDataLimit: bigint
+}
+
 /**
- * What a relay (--relay) grants each reservation: presence and chat are
- * small, so a relayed connection may live 10 minutes and carry 1 MiB before
- * the peers reconnect (DCUtR usually upgrades it to a direct one first).
+ * What a relay (--relay) grants, sized for presence and chat
+ * (docs/operations.md has the measurements). A pair that stays relayed (a
+ * symmetric NAT on either side) reconnects through the relay at once when a
+ * limit cuts their connection (the follow loop in discovery) and chat
+ * resends what was not acknowledged. A reservation of a user who left
+ * holds its slot until it expires: 30 minutes, renewed by its holder 5
+ * minutes before the end.
  */
-export const RELAY_LIMITS = {
+export const RELAY_LIMITS: RelayLimits = {
   maxReservations: 128,
-  defaultDurationLimit: 10 * 60_000,
+  reservationTtl: 30 * 60_000,
+  defaultDurationLimit: 2 * 60_000,
   defaultDataLimit: 1n << 20n
 }
 
@@ -114,6 +136,8 @@ export interface NodeOptions {
   contacts?: ContactsServiceInit
   /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
   relay?: boolean
+  /** Overrides RELAY_LIMITS for a relay (tests cross the limits in seconds instead of minutes). */
+  relayLimits?: Partial<RelayLimits>
   /** Only query the DHT, never answer (a node that is not reachable, or on a metered link). */
   dhtClientMode?: boolean
   /** Discover peers on the LAN by mDNS (default true here; PresenceNode turns it off for sharedHost and PRESENCE_MESH_MDNS=off). */
@@ -184,11 +208,15 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       autoNAT: autoNAT(),
       dcutr: dcutr(),
-      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: RELAY_LIMITS }) } : {}),
+      // what DCUtR cannot do over TCP in Node: see node/discovery/hole-punch.ts
+      holePunch: holePunch(),
+      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: { ...RELAY_LIMITS, ...opts.relayLimits } }) } : {}),
       // the dialer listens to the mdns service, so it comes after it
       ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
     }
   }) as PresenceLibp2p
   peerInfoMapper.bind(node.services.dht)
+  const relay = (node.services as { relay?: CircuitRelayService }).relay
+  if (relay != null) guardReservations(relay)
   return node
 }

@@ -10,10 +10,12 @@ import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFr
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { InvalidOptionError, InvalidTargetError, PeerUnreachableError } from './errors.js'
+import { InvalidOptionError, InvalidTargetError, NoPresenceError, PeerUnreachableError } from './errors.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import { peerIdString } from './peer-ids.js'
+import { pidfDocument } from './pidf/index.js'
+import { xmppServer } from './xmpp/index.js'
 import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
@@ -22,6 +24,7 @@ import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage, Gro
 import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
 import type { FetchResult, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel } from './presence/index.js'
 import type { Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo, XmppServer, XmppServerInit } from './xmpp/index.js'
 import type { PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -43,6 +46,8 @@ export interface PresenceNodeOptions {
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */
   relay?: boolean
+  /** Overrides RELAY_LIMITS for a relay (tests). */
+  relayLimits?: NodeOptions['relayLimits']
   /** DHT client mode: query, never answer (CLI --dht-client). */
   dhtClientMode?: boolean
   /**
@@ -60,6 +65,8 @@ export interface PresenceNodeOptions {
   control?: boolean
   /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
   connectionGater?: NodeOptions['connectionGater']
+  /** Serve the owner's XMPP client (CLI --xmpp); docs/xmpp.md. */
+  xmpp?: XmppServerInit
 }
 
 /** Service events a node passes on as its own, by the name it gives them. */
@@ -73,6 +80,7 @@ const FORWARDED = {
 
 export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
   private control?: ControlServer
+  private xmpp?: XmppServer
   private stopping?: Promise<void>
 
   private constructor (
@@ -118,6 +126,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         contacts: opts.contacts,
         sharedHost: opts.sharedHost,
         relay: opts.relay,
+        relayLimits: opts.relayLimits,
         dhtClientMode: opts.dhtClientMode,
         mdns: opts.mdns ?? mdnsFromEnv() ?? (opts.sharedHost !== true),
         publishPresence: opts.publishPresence,
@@ -130,6 +139,12 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
         await node.control.start()
+      }
+      // config.json's settings, the caller's (the CLI's --xmpp address) over them
+      const xmpp = opts.xmpp != null || config.xmpp != null ? { ...config.xmpp, ...definedOnly(opts.xmpp ?? {}) } : undefined
+      if (xmpp != null) {
+        node.xmpp = xmppServer(xmpp)({ node, logger: libp2p.logger, home: opts.home })
+        await node.xmpp.start()
       }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
@@ -344,6 +359,20 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     return this.groupsService.online(group)
   }
 
+  // ---- other formats ----
+
+  /** Where the XMPP endpoint listens and for whom, when the node serves one. */
+  xmppInfo (): XmppInfo | undefined {
+    return this.xmpp?.info()
+  }
+
+  /** An RFC 3863 PIDF document (with RFC 4480 activities) of what this node sees of a presentity. */
+  pidf (peer: PeerId | string): string {
+    const view = this.presenceOf(peer)
+    if (view == null) throw new NoPresenceError(this.resolvePeer(peer))
+    return pidfDocument(view, this.xmppInfo()?.domain)
+  }
+
   // ---- reaching peers ----
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
@@ -405,6 +434,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   private async stopOnce (): Promise<void> {
     try {
+      await this.xmpp?.stop()
       await this.control?.stop()
       await this.libp2p.stop()
     } finally {
@@ -412,6 +442,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
       await releaseHome(this.home)
     }
   }
+}
+
+function definedOnly<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function contactInfo (p: Person): ContactInfo {

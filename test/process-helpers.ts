@@ -19,9 +19,14 @@ export interface NodeProcess {
   exited: Promise<number | null>
 }
 
-/** Starts a node in a child process and waits until it is listening. */
-export async function spawnNode (opts: PresenceNodeOptions, timeoutMs = 60_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(opts)], {
+/**
+ * Starts a node in a child process and waits until it is listening. `prefix`
+ * runs it through another command, e.g. `ip netns exec <ns>` (which execs, so
+ * the child's pid is still the node's).
+ */
+export async function spawnNode (opts: PresenceNodeOptions, timeoutMs = 60_000, prefix: string[] = []): Promise<NodeProcess> {
+  const argv = [...prefix, process.execPath, '--import', 'tsx', FIXTURE, JSON.stringify(opts)]
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ['pipe', 'pipe', 'inherit']
   })
   children.add(child)
@@ -63,6 +68,11 @@ export async function spawnNode (opts: PresenceNodeOptions, timeoutMs = 60_000):
       await exited
     }
   }
+}
+
+/** Kills every child still alive, synchronously (for exit handlers). */
+export function killAllNodesNow (): void {
+  for (const c of children) c.kill('SIGKILL')
 }
 
 /** Kills every child still alive: call from afterEach/afterAll so no outcome leaks a process. */

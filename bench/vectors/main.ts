@@ -14,6 +14,7 @@ import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
 import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
+import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
 import { groupVectors } from './group.js'
 import type { VectorFile } from './common.js'
@@ -27,7 +28,8 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
   ['names.json', nameVectors],
-  ['group.json', groupVectors]
+  ['group.json', groupVectors],
+  ['punch.json', punchVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {

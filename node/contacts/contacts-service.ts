@@ -91,7 +91,9 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     this.outbox = loaded.outbox
     await this.components.registrar.handle(this.protocol, this.handleStream, {
       maxInboundStreams: this.init.maxInboundStreams,
-      maxOutboundStreams: this.init.maxOutboundStreams
+      maxOutboundStreams: this.init.maxOutboundStreams,
+      // two people behind NATs first meet over a circuit relay connection, which libp2p marks limited
+      runOnLimitedConnection: true
     })
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.started = true
@@ -297,7 +299,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     const signal = AbortSignal.timeout(this.init.streamTimeoutMs)
     let stream: Stream | undefined
     try {
-      stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal })
+      stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal, runOnLimitedConnection: true })
       const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
       await lp.write(unb64(entry.envelope), { signal })
       const res = decodeContactReceipt((await lp.read({ signal })).subarray())

@@ -36,6 +36,10 @@ export function controlMethods (node: PresenceNodeApi): ControlMethods {
       if (typeof to !== 'string' || typeof text !== 'string') throw new ControlError('bad-params', 'usage: send <alias|peer id> <text>')
       return { id: await node.send(to, text) }
     },
+    pidf: (peer: unknown) => {
+      if (typeof peer !== 'string') throw new ControlError('bad-params', 'usage: who --pidf <alias|peer id>')
+      return node.pidf(peer)
+    },
     watch: async (peer: unknown, alias?: unknown) => {
       if (typeof peer !== 'string') throw new ControlError('bad-params', 'usage: watch <peer id> [alias]')
       return await node.watch(peer, typeof alias === 'string' ? alias : undefined)

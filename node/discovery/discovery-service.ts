@@ -83,6 +83,8 @@ export class PeerNotFoundError extends Error {
 interface Follow {
   controller: AbortController
   wakeup: Wakeup
+  /** Our last connection to the peer closed: reconnect now, even if its presence is still fresh. */
+  lost?: boolean
 }
 
 export class DefaultDiscovery implements DiscoveryService, Startable {
@@ -229,10 +231,15 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const backoff = new Backoff({ baseMs: this.init.followMinRetryMs, capMs: this.init.followMaxRetryMs, jitter: FOLLOW_RETRY_JITTER })
     while (!signal.aborted && this.started) {
       let wait = this.init.followCheckMs
-      if (!this.reachable(peerId)) {
+      // a relay's limit (or a NAT forgetting the mapping) cut the only path
+      // gossip has between two contacts: records would stop until the view
+      // expired, so a cut link is redialed at once (and retried), not at expiry
+      if (this.components.connectionManager.getConnections(peerId).length > 0) f.lost = false
+      if (f.lost === true || !this.reachable(peerId)) {
         try {
           const res = await this.locate(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(this.init.locateTimeoutMs)])) })
           this.log('located watched %p via %s', peerId, res.via)
+          f.lost = false
           backoff.reset()
         } catch (err) {
           if (signal.aborted) return
@@ -245,6 +252,9 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   }
 
   private onPeerDisconnect (evt: CustomEvent<PeerId>): void {
-    this.follows.get(evt.detail.toString())?.wakeup.notify()
+    const f = this.follows.get(evt.detail.toString())
+    if (f == null) return
+    f.lost = true
+    f.wakeup.notify()
   }
 }

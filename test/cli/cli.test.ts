@@ -1,22 +1,9 @@
-import { execFile, spawn } from 'node:child_process'
-import path from 'node:path'
-import { promisify } from 'node:util'
+import { spawn } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanupHomes, tmpHome, waitFor } from '../helpers.js'
+import { cli, MAIN } from './run-cli.js'
 
 afterAll(cleanupHomes)
-
-const MAIN = path.resolve(import.meta.dirname, '../../cli/main.ts')
-const run = promisify(execFile)
-
-async function cli (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, DEBUG: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (err: any) {
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
-}
 
 describe('presence-mesh CLI', () => {
   it('id --json prints the same peer id every time on one home', async () => {

@@ -12,6 +12,7 @@ import { GROUP_ENTRY_REJECT_REASONS } from '../../protocol/group-entry.js'
 import { GROUP_OP_REJECT_REASONS } from '../../protocol/group-op.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
+import { PUNCH_REJECT_REASONS } from '../../protocol/punch.js'
 import { runCase } from './vectors/adapters.js'
 import type { VectorFile } from './vectors/adapters.js'
 
@@ -20,7 +21,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names', 'group']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names', 'punch', 'group']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -30,7 +31,8 @@ const REASONS: Record<string, readonly string[]> = {
   contact: CONTACT_REJECT_REASONS,
   chat: CHAT_REJECT_REASONS,
   'pair-keys': PAIR_KEY_REJECT_REASONS,
-  group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])]
+  group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])],
+  punch: PUNCH_REJECT_REASONS
 }
 
 describe('conformance vectors (docs/vectors/)', () => {

@@ -9,6 +9,8 @@ import { privateKeyFromProtobuf, privateKeyFromRaw, privateKeyToProtobuf } from 
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { decodeChatFrame, encodeChatFrame } from '../../../protocol/chat-frame.js'
+import { decodePunch, encodePunch } from '../../../protocol/punch.js'
+import { multiaddr } from '@multiformats/multiaddr'
 import { PROTOCOL_NAME as CHAT_PROTOCOL_NAME, PROTOCOL_VERSION as CHAT_PROTOCOL_VERSION } from '../../../node/chat/constants.js'
 import { CONTACT_PROTOCOL } from '../../../node/contacts/constants.js'
 import {
@@ -221,6 +223,16 @@ const chatFrames: Adapter = async (c) => {
   return { encoded, outcome: res.ok ? okay(chatJson(res.frame)) : fail(res.reason) }
 }
 
+// ---- hole punch messages (§6.5) ----
+
+const punchMessages: Adapter = async (c) => {
+  const f = c.encode?.frame
+  const encoded = f == null ? undefined : hex(encodePunch(f.kind === 'sync' ? { kind: 'sync' } : { kind: 'connect', addr: multiaddr(f.addr) }))
+  const res = decodePunch(unhex(c.bytes!))
+  if (!res.ok) return { encoded, outcome: fail(res.reason) }
+  return { encoded, outcome: okay(res.frame.kind === 'sync' ? { kind: 'sync' } : { kind: 'connect', addr: res.frame.addr.toString() }) }
+}
+
 // ---- identities and pair keys (§1, §8.2) ----
 
 const identityFiles: Adapter = async (c) => {
@@ -293,6 +305,7 @@ export const ADAPTERS: Record<string, Adapter> = {
   'pair-keys/identity-files': identityFiles,
   'pair-keys/derivations': pairDerivations,
   'names/names': names,
+  'punch/messages': punchMessages,
   ...GROUP_ADAPTERS
 }
 

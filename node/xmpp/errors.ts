@@ -1,0 +1,40 @@
+/**
+ * What the XMPP endpoint refuses, as typed errors: a static name to match on
+ * and the fields a sentence needs. Wording for people lives in cli/errors.ts.
+ */
+
+/** `--xmpp` got something that is not host:port. */
+export class InvalidXmppAddressError extends Error {
+  static override name = 'InvalidXmppAddressError'
+  constructor (readonly input: string, readonly reason: string) {
+    super(`not an XMPP listen address (host:port): ${input}: ${reason}`)
+    this.name = 'InvalidXmppAddressError'
+  }
+}
+
+/** The listener could not open (the port is taken, say). */
+export class XmppListenError extends Error {
+  static override name = 'XmppListenError'
+  constructor (readonly address: string, readonly code: string) {
+    super(`cannot listen for XMPP clients on ${address}: ${code}`)
+    this.name = 'XmppListenError'
+  }
+}
+
+/** The password file cannot be used as it is. */
+export class XmppPasswordError extends Error {
+  static override name = 'XmppPasswordError'
+  constructor (readonly file: string, readonly problem: 'unreadable' | 'exposed' | 'empty', readonly detail: string) {
+    super(`XMPP password file ${file} is ${problem}: ${detail}`)
+    this.name = 'XmppPasswordError'
+  }
+}
+
+/** The TLS certificate or key (configured or kept in the home) cannot be used. */
+export class XmppTlsError extends Error {
+  static override name = 'XmppTlsError'
+  constructor (readonly file: string, readonly problem: string) {
+    super(`XMPP TLS: ${file}: ${problem}`)
+    this.name = 'XmppTlsError'
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Messages both ways. From the client: a <body> is sent on the mesh
+ * (stored, retried until delivered); XEP-0184 receipts come back when the
+ * mesh reports it delivered, XEP-0333 <displayed/> when read; XEP-0085
+ * <composing/> keeps the contact's "typing" alive until the client stops;
+ * <displayed/> from the client, or a reply, marks the conversation read.
+ * From the mesh: each message goes to every available resource, asking for
+ * a receipt; unread ones a client has not acknowledged are delivered again,
+ * with their original time (XEP-0203), when a client comes online. What one
+ * client sends, the owner's other clients that enabled carbons (XEP-0280)
+ * get a copy of. Messages come from the contact's bare JID (presence from
+ * the device's full JID): any of the contact's devices may answer.
+ */
+import { xml } from '@xmpp/xml'
+import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
+import { chatStateOf } from './presence-map.js'
+import { errorReply, NS, safeText } from './stanzas.js'
+import type { ClientAcks } from './client-acks.js'
+import type { SessionState, XmppContext } from './sessions.js'
+import type { ChatMessage } from '../chat/index.js'
+import type { Element } from '@xmpp/xml'
+
+/** A message from the mesh older than this when it arrived carries its original time. */
+const LATE_MS = 60_000
+/** Incoming message ids kept for matching acknowledgements, and per-session ids kept against duplicates. */
+const MAX_REMEMBERED = 5_000
+
+interface Outgoing {
+  peer: string
+  stanzaId: string
+  receipt: boolean
+  markable: boolean
+  receiptSent: boolean
+}
+
+export class Messages {
+  private readonly outgoing = new Map<string, Outgoing>()
+  private readonly incoming = new Map<string, { peer: string, seq: number }>()
+  private readonly sentTo = new WeakMap<SessionState, Set<string>>()
+  private readonly composing = new Map<string, { timer: ReturnType<typeof setInterval>, until: number }>()
+  private readonly lastMessageAt = new Map<string, number>()
+
+  constructor (private readonly ctx: XmppContext, private readonly acks: ClientAcks) {}
+
+  stop (): void {
+    for (const peer of [...this.composing.keys()]) this.stopComposing(peer)
+  }
+
+  /** A message stanza from the client to a contact. */
+  async onClientMessage (state: SessionState, el: Element, peer: string): Promise<void> {
+    const { node } = this.ctx
+    const type = el.attrs.type ?? 'normal'
+    if (type === 'error') return
+    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'no group chats on the mesh yet'))
+    this.onAcknowledgement(el)
+    if (el.getChild('displayed', NS.markers) != null) await node.markRead(peer)
+    const body = el.getChildText('body')
+    if (body == null || body === '') {
+      const chatState = chatStateOf(el)
+      if (chatState === 'composing') this.startComposing(peer)
+      else if (chatState != null) this.stopComposing(peer)
+      if (chatState != null) this.carbonCopy(state, el)
+      return
+    }
+    this.stopComposing(peer)
+    if (node.isBlocked(peer)) {
+      const reply = errorReply(el, 'cancel', 'not-acceptable', 'you blocked this contact')
+      reply.getChild('error')?.append(xml('blocked', { xmlns: NS.blockingErrors }))
+      return state.session.send(reply)
+    }
+    let id: string
+    try {
+      id = await node.send(peer, body)
+    } catch (err: any) {
+      return state.session.send(errorReply(el, 'modify', err?.name === 'InvalidMessageError' ? 'not-acceptable' : 'bad-request', String(err?.message ?? err)))
+    }
+    if (el.attrs.id != null) {
+      this.outgoing.set(id, {
+        peer,
+        stanzaId: el.attrs.id,
+        receipt: el.getChild('request', NS.receipts) != null,
+        markable: el.getChild('markable', NS.markers) != null,
+        receiptSent: false
+      })
+      trim(this.outgoing, MAX_TRACKED_OUTGOING)
+    }
+    this.carbonCopy(state, el)
+    // whoever answers has read what came before
+    await node.markRead(peer).catch((err) => { this.ctx.log('mark read failed - %e', err) })
+  }
+
+  /** XEP-0280 §6: what one client sent, to the owner's other clients that enabled carbons. */
+  private carbonCopy (state: SessionState, el: Element): void {
+    if (el.getChild('private', NS.carbons) != null) return
+    const { sessions, jids } = this.ctx
+    const others = sessions.available().filter(s => s.carbons && s !== state)
+    if (others.length === 0) return
+    const copy = copyElement(el, { xmlns: NS.client, from: state.session.fullJid })
+    sessions.sendTo(others, (to) => xml('message', { from: jids.ownerBare, to, type: el.attrs.type ?? 'normal' },
+      xml('sent', { xmlns: NS.carbons }, xml('forwarded', { xmlns: NS.forward }, copyElement(copy)))))
+  }
+
+  /** A message from the mesh, to every client taking messages now. */
+  onNodeMessage (m: ChatMessage): void {
+    if (m.direction !== 'in') return
+    this.lastMessageAt.set(m.peer, Date.now())
+    const late = m.receivedAt != null && m.receivedAt - m.sentAt > LATE_MS
+    for (const state of this.ctx.sessions.messageable()) this.deliver(state, m, late)
+  }
+
+  /** Unread messages no client acknowledged, to a client that just came online. */
+  async deliverBacklog (state: SessionState): Promise<void> {
+    const { node } = this.ctx
+    const peers = new Set([...node.contacts().map(c => c.peerId), ...node.who().map(v => v.peerId)])
+    for (const peer of peers) {
+      if (node.isBlocked(peer)) continue
+      const floor = this.acks.highest(peer)
+      for (const m of await node.history(peer, OFFLINE_BACKLOG)) {
+        if (m.direction === 'in' && m.state !== 'read' && m.seq > floor && state.available) this.deliver(state, m, true)
+      }
+    }
+  }
+
+  /** An outgoing message moved on: receipts and read markers for the client that asked. */
+  onState (m: ChatMessage): void {
+    const t = this.outgoing.get(m.id)
+    if (m.direction !== 'out' || t == null) return
+    const { sessions, jids } = this.ctx
+    const from = jids.bareOf(m.peer)
+    if ((m.state === 'delivered' || m.state === 'read') && t.receipt && !t.receiptSent) {
+      t.receiptSent = true
+      sessions.sendTo(sessions.messageable(), (to) => xml('message', { from, to, id: `receipt-${m.id}` }, xml('received', { xmlns: NS.receipts, id: t.stanzaId })))
+    }
+    if (m.state === 'read' && t.markable) {
+      sessions.sendTo(sessions.messageable(), (to) => xml('message', { type: 'chat', from, to, id: `read-${m.id}` }, xml('displayed', { xmlns: NS.markers, id: t.stanzaId })))
+    }
+    if (m.state === 'read' || (t.receiptSent && !t.markable)) this.outgoing.delete(m.id)
+  }
+
+  /** A contact started or stopped typing. */
+  onTyping (peer: string, typing: boolean): void {
+    if (this.ctx.node.isBlocked(peer)) return
+    const stoppedAt = Date.now()
+    const send = (state: 'composing' | 'paused'): void => {
+      const { sessions, jids } = this.ctx
+      sessions.sendTo(sessions.messageable(), (to) => xml('message', { type: 'chat', from: jids.bareOf(peer), to },
+        xml(state, { xmlns: NS.chatStates }), xml('no-store', { xmlns: 'urn:xmpp:hints' })))
+    }
+    if (typing) return send('composing')
+    // a message stops the typing just before it arrives: it carries <active/>, no <paused/> needed
+    setImmediate(() => { if ((this.lastMessageAt.get(peer) ?? 0) < stoppedAt) send('paused') })
+  }
+
+  private deliver (state: SessionState, m: ChatMessage, delayed: boolean): void {
+    let sent = this.sentTo.get(state)
+    if (sent == null) this.sentTo.set(state, sent = new Set())
+    if (sent.has(m.id)) return
+    sent.add(m.id)
+    trim(sent, MAX_REMEMBERED)
+    this.incoming.set(m.id, { peer: m.peer, seq: m.seq })
+    trim(this.incoming, MAX_REMEMBERED)
+    const { jids } = this.ctx
+    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(m.peer), to: state.session.fullJid },
+      xml('body', {}, safeText(m.text)),
+      xml('active', { xmlns: NS.chatStates }),
+      xml('request', { xmlns: NS.receipts }),
+      xml('markable', { xmlns: NS.markers }),
+      delayed ? xml('delay', { xmlns: NS.delay, from: jids.domain, stamp: new Date(m.sentAt).toISOString() }) : null))
+  }
+
+  /** A receipt or marker of a message the client got from us; true if the stanza carries one. */
+  onAcknowledgement (el: Element): boolean {
+    const ack = el.getChild('received', NS.receipts) ?? el.getChild('received', NS.markers) ?? el.getChild('displayed', NS.markers)
+    const id = ack?.attrs.id
+    if (id == null) return false
+    const m = this.incoming.get(id)
+    if (m == null) return true
+    this.acks.mark(m.peer, m.seq)
+    if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.peer).catch((err) => { this.ctx.log('mark read failed - %e', err) })
+    return true
+  }
+
+  /** The mesh shows typing for a few seconds per notification: repeat it while the client composes. */
+  private startComposing (peer: string): void {
+    const until = Date.now() + TYPING_REFRESH_MAX_MS
+    const current = this.composing.get(peer)
+    if (current != null) {
+      current.until = until
+      return
+    }
+    const tell = (): void => {
+      try {
+        this.ctx.node.typing(peer)
+      } catch (err: any) {
+        this.ctx.log('typing to %s failed - %e', peer, err)
+      }
+    }
+    const timer = setInterval(() => {
+      if (Date.now() > (this.composing.get(peer)?.until ?? 0)) this.stopComposing(peer)
+      else tell()
+    }, TYPING_REFRESH_MS)
+    timer.unref?.()
+    this.composing.set(peer, { timer, until })
+    tell()
+  }
+
+  private stopComposing (peer: string): void {
+    const c = this.composing.get(peer)
+    if (c == null) return
+    clearInterval(c.timer)
+    this.composing.delete(peer)
+  }
+}
+
+/** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
+function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
+  return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
+}
+
+/** Drops the oldest entries of an insertion-ordered collection beyond `max`. */
+function trim (c: Map<string, unknown> | Set<string>, max: number): void {
+  while (c.size > max) c.delete(c.keys().next().value as string)
+}

@@ -1,0 +1,139 @@
+/**
+ * The XMPP endpoint: a TCP listener for the owner's clients. Loopback by
+ * default; on any other address logging in requires TLS first. Connections
+ * are capped (in all, and not yet logged in), so a flood of them cannot
+ * starve the owner or the node.
+ */
+import net from 'node:net'
+import path from 'node:path'
+import { formatAddress, isLoopback, parseXmppAddress } from './address.js'
+import { loadTlsMaterial } from './certificate.js'
+import { ClientAcks } from './client-acks.js'
+import { C2sConnection } from './connection.js'
+import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, NEGOTIATION_TIMEOUT_MS, OWNER_USERNAME, STATE_FILE } from './constants.js'
+import { ensurePassword, passwordFile, readPassword } from './credentials.js'
+import { XmppListenError } from './errors.js'
+import { XmppHub } from './hub.js'
+import { JidMapper } from './jid.js'
+import { ScramKeyCache } from './sasl.js'
+import { NS } from './stanzas.js'
+import type { TlsMaterial } from './certificate.js'
+import type { XmppInfo, XmppServer, XmppServerComponents, XmppServerInit } from './index.js'
+import type { XmppAddress } from './address.js'
+import type { SaslAccount } from './sasl.js'
+import type { Logger } from '@libp2p/interface'
+
+export class XmppEndpoint implements XmppServer {
+  private readonly log: Logger
+  private readonly address: XmppAddress
+  private readonly domain: string
+  private readonly requireTls: boolean
+  private readonly maxConnections: number
+  private readonly connections = new Set<C2sConnection>()
+  private readonly scramCache = new ScramKeyCache()
+  private readonly jids: JidMapper
+  private server?: net.Server
+  private hub?: XmppHub
+  private acks?: ClientAcks
+  private tls?: TlsMaterial
+  private bound?: XmppAddress
+
+  constructor (private readonly components: XmppServerComponents, private readonly init: XmppServerInit = {}) {
+    this.log = components.logger.forComponent('presence-mesh:xmpp')
+    this.address = parseXmppAddress(init.listen)
+    this.domain = (init.domain ?? DEFAULT_XMPP_DOMAIN).toLowerCase()
+    // TLS can be demanded on loopback too, never waived elsewhere
+    this.requireTls = !isLoopback(this.address.host) || init.requireTls === true
+    this.maxConnections = init.maxConnections ?? MAX_CONNECTIONS
+    this.jids = new JidMapper(this.domain, OWNER_USERNAME)
+  }
+
+  async start (): Promise<void> {
+    const { home, node } = this.components
+    await ensurePassword(home)
+    this.tls = await loadTlsMaterial(home, this.domain, this.address.host, this.init.tls)
+    this.acks = new ClientAcks(path.join(home, STATE_FILE), this.log)
+    await this.acks.load()
+    this.hub = new XmppHub(node, this.jids, this.log, this.acks)
+    this.hub.start()
+    const server = net.createServer({ noDelay: true }, (socket) => { this.accept(socket) })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(this.address.port, this.address.host, () => { server.off('error', reject); resolve() })
+      })
+    } catch (err: any) {
+      this.hub.stop()
+      throw new XmppListenError(formatAddress(this.address), err.code ?? err.message)
+    }
+    server.on('error', (err) => { this.log.error('listener error - %e', err) })
+    const bound = server.address() as net.AddressInfo
+    this.bound = { host: this.address.host, port: bound.port }
+    this.server = server
+    this.log('serving %s on %s', this.jids.ownerBare, formatAddress(this.bound))
+  }
+
+  async stop (): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    if (server == null) return
+    const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    this.hub?.stop()
+    for (const conn of this.connections) conn.close('system-shutdown', 'the node is stopping')
+    await Promise.race([
+      Promise.all([...this.connections].map(async c => { await c.done })),
+      new Promise(resolve => setTimeout(resolve, CLOSE_GRACE_MS * 2).unref?.())
+    ])
+    await closed
+    await this.acks?.flush()
+  }
+
+  info (): XmppInfo {
+    const tls = this.tls
+    return {
+      address: formatAddress(this.bound ?? this.address),
+      jid: this.jids.ownerBare,
+      domain: this.domain,
+      tlsRequired: this.requireTls,
+      fingerprint: tls?.fingerprint,
+      fingerprintSha1: tls?.fingerprintSha1,
+      certFile: tls?.certFile,
+      passwordFile: passwordFile(this.components.home),
+      clients: this.hub?.sessions.all().map(s => s.session.resource) ?? []
+    }
+  }
+
+  private accept (socket: net.Socket): void {
+    socket.on('error', () => {})
+    const unauthenticated = [...this.connections].filter(c => !c.authenticated && !c.closing)
+    // a full house of slow talkers makes room: the one waiting longest goes (a real client logs in within milliseconds)
+    if (unauthenticated.length >= MAX_UNAUTHENTICATED) unauthenticated[0].close('resource-constraint', 'too many connections not logged in')
+    if (this.connections.size >= this.maxConnections + (unauthenticated.length >= MAX_UNAUTHENTICATED ? 1 : 0)) {
+      this.log('refusing a connection: %d open', this.connections.size)
+      socket.end(`<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' version='1.0'>` +
+        `<stream:error><resource-constraint xmlns='${NS.streams}'/></stream:error></stream:stream>`)
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref?.()
+      return
+    }
+    const home = this.components.home
+    const account: SaslAccount = {
+      username: OWNER_USERNAME,
+      jid: this.jids.ownerBare,
+      // read at every login: a rotated password counts at once
+      password: async () => await readPassword(home) ?? await ensurePassword(home)
+    }
+    const conn = new C2sConnection(socket, {
+      domain: this.domain,
+      account,
+      scramCache: this.scramCache,
+      secureContext: this.tls?.secureContext,
+      requireTls: this.requireTls,
+      plainAllowed: isLoopback(socket.localAddress ?? '') && isLoopback(socket.remoteAddress ?? ''),
+      host: this.hub!,
+      log: this.log,
+      negotiationTimeoutMs: this.init.negotiationTimeoutMs ?? NEGOTIATION_TIMEOUT_MS,
+      onClose: (c) => { this.connections.delete(c) }
+    })
+    this.connections.add(conn)
+  }
+}

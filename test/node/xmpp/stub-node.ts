@@ -1,0 +1,25 @@
+/**
+ * A node API with nobody on it, for tests of the endpoint's streams and
+ * limits (the mesh side is tested in endpoint.test.ts with real nodes).
+ */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import type { PresenceNodeApi, PresenceNodeEvents } from '../../../node/api.js'
+import type { PresenceUpdate } from '../../../protocol/presence-record.js'
+
+export class StubNode extends TypedEventEmitter<PresenceNodeEvents> {
+  presence: PresenceUpdate & { seq: bigint } = { status: 'online', seq: 1n }
+  self = (): PresenceUpdate & { seq: bigint } => this.presence
+  setPresence = async (update: PresenceUpdate): Promise<void> => { this.presence = { ...update, seq: this.presence.seq + 1n } }
+  who = (): [] => []
+  contacts = (): [] => []
+  blocked = (): [] => []
+  contactRequests = (): { incoming: [], outgoing: [] } => ({ incoming: [], outgoing: [] })
+  person = (): undefined => undefined
+  presenceOf = (): undefined => undefined
+  isBlocked = (): boolean => false
+  history = async (): Promise<[]> => []
+}
+
+export const stubComponents = (home: string): { node: PresenceNodeApi, logger: ReturnType<typeof defaultLogger>, home: string } =>
+  ({ node: new StubNode() as unknown as PresenceNodeApi, logger: defaultLogger(), home })
