@@ -69,14 +69,14 @@ async function inBatches<T, R> (items: T[], size: number, fn: (item: T, i: numbe
 }
 
 /** Connects two nodes; a busy host drops the odd connection while it opens, so this tries again a few times. */
-export async function dial (from: PresenceNode, to: PresenceNode, attempts = 5): Promise<void> {
+export async function dial (from: PresenceNode, to: PresenceNode, attempts = 10): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await from.libp2p.dial(multiaddr(to.addresses()[0]))
       return
     } catch (err) {
       if (attempt >= attempts) throw err
-      await new Promise(resolve => setTimeout(resolve, 200 * attempt))
+      await new Promise(resolve => setTimeout(resolve, Math.min(2_000, 200 * attempt)))
     }
   }
 }
