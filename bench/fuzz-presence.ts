@@ -44,12 +44,12 @@ function encodeRecord (r: RecordFields): Uint8Array {
   return encodeFields([...f, ...(r.extra ?? [])])
 }
 
-function signingBytes (domain: string, type: Uint8Array, payload: Uint8Array): Uint8Array {
+export function signingBytes (domain: string, type: Uint8Array, payload: Uint8Array): Uint8Array {
   const d = new TextEncoder().encode(domain)
   return Uint8Array.from([...varint(BigInt(d.length)), ...d, ...varint(BigInt(type.length)), ...type, ...varint(BigInt(payload.length)), ...payload])
 }
 
-function encodeEnvelope (publicKey: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array, extra: Field[] = []): Uint8Array {
+export function encodeEnvelope (publicKey: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array, extra: Field[] = []): Uint8Array {
   return encodeFields([{ n: 1, bytes: publicKey }, { n: 2, bytes: type }, { n: 3, bytes: payload }, { n: 5, bytes: signature }, ...extra])
 }
 

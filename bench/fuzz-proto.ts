@@ -24,7 +24,17 @@ export function encodeFields (fields: Field[]): Uint8Array {
 
 /** Decodes wire types 0, 1, 2 and 5; throws on groups or truncation. Last field wins, as in protobuf. */
 export function decodeFields (b: Uint8Array): Map<number, Field> {
-  const out = new Map<number, Field>()
+  return new Map(decodeAll(b).map(f => [f.n, f]))
+}
+
+export const bytesOf = (m: Map<number, Field>, n: number): Uint8Array | undefined => { const f = m.get(n); return f != null && 'bytes' in f ? f.bytes : undefined }
+export const varintOf = (m: Map<number, Field>, n: number): bigint | undefined => { const f = m.get(n); return f != null && 'varint' in f ? f.varint : undefined }
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+export const eq = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+
+/** Every field in order, repeated ones included (decodeFields keeps the last of each number). */
+export function decodeAll (b: Uint8Array): Field[] {
+  const out: Field[] = []
   let i = 0
   const readVarint = (): bigint => {
     let x = 0n
@@ -39,24 +49,19 @@ export function decodeFields (b: Uint8Array): Map<number, Field> {
     const tag = readVarint()
     const n = Number(tag >> 3n)
     const wt = Number(tag & 7n)
-    if (wt === 0) out.set(n, { n, varint: readVarint() })
+    if (wt === 0) out.push({ n, varint: readVarint() })
     else if (wt === 2) {
       const len = Number(readVarint())
       if (i + len > b.length) throw new Error('truncated')
-      out.set(n, { n, bytes: b.slice(i, i + len) })
+      out.push({ n, bytes: b.slice(i, i + len) })
       i += len
     } else if (wt === 1 || wt === 5) {
       // fixed64 / fixed32: kept as raw bytes (no field of ours uses them)
       const len = wt === 1 ? 8 : 4
       if (i + len > b.length) throw new Error('truncated')
-      out.set(n, { n, fixed: b.slice(i, i + len) })
+      out.push({ n, fixed: b.slice(i, i + len) })
       i += len
     } else throw new Error(`wire type ${wt}`)
   }
   return out
 }
-
-export const bytesOf = (m: Map<number, Field>, n: number): Uint8Array | undefined => { const f = m.get(n); return f != null && 'bytes' in f ? f.bytes : undefined }
-export const varintOf = (m: Map<number, Field>, n: number): bigint | undefined => { const f = m.get(n); return f != null && 'varint' in f ? f.varint : undefined }
-export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-export const eq = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])

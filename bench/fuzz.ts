@@ -8,12 +8,14 @@
  */
 import '../node/polyfill.js'
 import { chatFrameTarget } from './fuzz-chat.js'
+import { displayTarget } from './fuzz-display.js'
 import { presenceEnvelopeTarget } from './fuzz-presence.js'
 import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
 import { groupEntryTarget, groupOpTarget } from './fuzz-group.js'
+import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
 import { xmppStreamTarget } from './fuzz-xmpp.js'
 
 export const FUZZ_DEFAULT_COUNT = 100_000
@@ -47,6 +49,8 @@ export interface FuzzCorpus {
 
 export interface FuzzTarget {
   name: string
+  /** Every input is valid (a display function): the oracle judges each output, nothing is rejected. */
+  acceptsAll?: boolean
   setup: (random: Random) => Promise<FuzzCorpus>
 }
 
@@ -58,7 +62,12 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   locatorTarget,
   groupEntryTarget,
   groupOpTarget,
-  xmppStreamTarget
+  categoryItemTarget,
+  categoryBundleTarget,
+  pairMessageTarget,
+  queryFramesTarget,
+  xmppStreamTarget,
+  displayTarget
 ]
 
 export interface FuzzReport {

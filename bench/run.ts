@@ -10,6 +10,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { benchCategories } from './categories.js'
 import { benchCrypto } from './crypto.js'
 import { benchFuzz, FUZZ_DEFAULT_COUNT } from './fuzz.js'
 import { benchMemory } from './memory.js'
@@ -46,6 +47,7 @@ const forEachSize = async (ctx: SuiteContext, fn: (nodes: number) => Promise<Ben
 
 export const SUITES: Suite[] = [
   { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.rounds }) },
+  { id: 'presence.categories', run: async ctx => benchCategories({ rounds: ctx.rounds }) },
   { id: 'presence.propagation', run: async ctx => forEachSize(ctx, async nodes => benchPropagation({ nodes, runs: ctx.runs })) },
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },

@@ -74,9 +74,9 @@ async function sees (p: Person, re: RegExp, step: string, from = 0): Promise<voi
   await until(step, () => p.screen.slice(from).some(l => re.test(l)))
 }
 
-/** How a screen names a peer that has no alias yet: its shortened peer id. */
+/** How a screen names a peer that has no name yet: its short peer id. */
 function short (p: Person): string {
-  return `${p.peerId!.slice(0, 8)}…${p.peerId!.slice(-6)}`
+  return `…${p.peerId!.slice(-8)}`
 }
 
 async function quit (p: Person): Promise<void> {
@@ -104,12 +104,15 @@ async function main (): Promise<void> {
     type(carol, `/accept ${alice.peerId} alice`)
     await sees(alice, new RegExp(`${short(bob)} accepted`), 'alice learns bob accepted')
     await sees(alice, new RegExp(`${short(carol)} accepted`), 'alice learns carol accepted')
-    type(alice, `/watch ${bob.peerId} bob`)
-    type(alice, `/watch ${carol.peerId} carol`)
-    await sees(alice, /bob came online|watching bob/, 'alice names bob')
+    type(alice, `/name ${short(bob)} bob`)
+    type(alice, `/name ${short(carol)} carol`)
+    await sees(alice, /is now called bob/, 'alice names bob')
+    await sees(alice, /is now called carol/, 'alice names carol')
     await sees(bob, /alice came online/, 'bob sees alice online')
     await sees(carol, /alice came online/, 'carol sees alice online')
-    await until('alice sees bob and carol online', () => alice.screen.some(l => /bob came online/.test(l)) && alice.screen.some(l => /carol came online/.test(l)))
+    // a record may come before alice names them: then the screen says their short peer id
+    const cameOnline = (p: Person): RegExp => new RegExp(`(${p.name}|${short(p)}) came online`)
+    await until('alice sees bob and carol online', () => alice.screen.some(l => cameOnline(bob).test(l)) && alice.screen.some(l => cameOnline(carol).test(l)))
 
     narrate('bob goes to lunch; alice sees it at once')
     type(bob, '/status away out for lunch')
@@ -155,7 +158,7 @@ async function main (): Promise<void> {
     narrate('alice blocks carol: to carol, alice simply goes offline')
     mark = carol.screen.length
     type(alice, '/block carol')
-    await sees(alice, /blocked carol: they now see you offline/, 'alice blocks carol')
+    await sees(alice, /blocked carol .*: to them you look offline/, 'alice blocks carol')
     await sees(carol, /alice went offline/, 'carol sees alice offline', mark)
     type(carol, '/msg alice are you there?')
     await sees(carol, /→ alice: are you there\? …/, 'carol\'s message waits, as it would for an offline alice', mark)

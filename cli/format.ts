@@ -1,7 +1,16 @@
-/** How the CLI shows presence to a person. Pure string building. */
+/**
+ * How the CLI shows things to a person. Pure string building; everything a
+ * peer supplied goes through safe() here, and nowhere is text printed that
+ * did not come through this module or safe().
+ *
+ * One short peer-id form (`…` and the last 8 characters, which is also
+ * what a person can type), one time format (HH:MM, with the date when not
+ * today).
+ */
+import { safe } from './safe-text.js'
 import { painter } from './style.js'
 import type { Paint, Style } from './style.js'
-import type { ChatMessage, ContactInfo, PendingRequest, PresenceView } from '../node/index.js'
+import type { ChatMessage, PresenceView } from '../node/index.js'
 
 const plain = painter(false)
 
@@ -9,27 +18,42 @@ const STATUS_STYLE: Record<PresenceView['status'], Style> = {
   online: 'green', away: 'yellow', busy: 'magenta', dnd: 'red', offline: 'grey'
 }
 
-export function clock (t: number = Date.now()): string {
-  return new Date(t).toTimeString().slice(0, 8)
+/** How many characters of a peer id the short form keeps (the end: every Ed25519 id starts alike). */
+export const SHORT_ID_CHARS = 8
+
+/** The one short form of a peer id: `…` and its last 8 characters. */
+export function shortId (peerId: string): string {
+  return `…${peerId.slice(-SHORT_ID_CHARS)}`
 }
 
-export function ago (t: number, now: number = Date.now()): string {
-  const s = Math.max(0, Math.round((now - t) / 1000))
-  if (s < 60) return `${s}s ago`
-  if (s < 3600) return `${Math.round(s / 60)}m ago`
-  if (s < 86_400) return `${Math.round(s / 3600)}h ago`
-  return `${Math.round(s / 86_400)}d ago`
+const two = (n: number): string => String(n).padStart(2, '0')
+
+/** The one time format: `14:05` today, `2025-03-01 14:05` on any other day (local time). */
+export function stamp (t: number, now: number = Date.now()): string {
+  const d = new Date(t)
+  const today = new Date(now)
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}`
+  const sameDay = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate()
+  return sameDay ? time : `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}`
 }
 
-export function label (v: Pick<PresenceView, 'alias' | 'peerId'>): string {
-  return v.alias ?? `${v.peerId.slice(0, 8)}…${v.peerId.slice(-6)}`
+/** `[14:05]`, dimmed. */
+export function at (t: number, paint: Paint = plain, now: number = Date.now()): string {
+  return paint('dim', `[${stamp(t, now)}]`)
 }
 
-export function describe (v: PresenceView, now: number = Date.now(), paint: Paint = plain): string {
+/** A duration for people: `45 s`, `10 min`, `2 h`. */
+export function duration (ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`
+  if (ms < 3600_000) return `${Math.round(ms / 60_000)} min`
+  return `${+(ms / 3600_000).toFixed(1)} h`
+}
+
+export function describe (v: Pick<PresenceView, 'status' | 'note' | 'activity' | 'lastSeen'>, now: number = Date.now(), paint: Paint = plain): string {
   const parts: string[] = [paint(STATUS_STYLE[v.status], v.status)]
-  if (v.activity != null) parts.push(`(${v.activity})`)
-  if (v.note != null && v.note !== '') parts.push(`— ${v.note}`)
-  if (v.status === 'offline') parts.push(v.lastSeen != null ? `(last seen ${ago(v.lastSeen, now)})` : '(never seen)')
+  if (v.activity != null && v.activity !== '') parts.push(`(${safe(v.activity)})`)
+  if (v.note != null && v.note !== '') parts.push(`— ${safe(v.note)}`)
+  if (v.status === 'offline') parts.push(v.lastSeen != null ? `(last seen ${stamp(v.lastSeen, now)})` : '(never seen)')
   return parts.join(' ')
 }
 
@@ -37,53 +61,51 @@ export function describe (v: PresenceView, now: number = Date.now(), paint: Pain
  * One line for a change in a watched presentity's presence: coming online and
  * going offline read as events, anything else as the new state.
  */
-export function presenceLine (v: PresenceView, before: PresenceView['status'] | undefined, now: number = Date.now(), paint: Paint = plain): string {
-  const who = paint('bold', label(v))
-  const at = paint('dim', `[${clock(now)}]`)
-  if (v.status === 'offline') return `${at} ${who} ${paint('grey', 'went offline')}`
-  if (before == null || before === 'offline') return `${at} ${who} ${paint('green', 'came online')}: ${describe(v, now, paint)}`
-  return `${at} ${who} is ${describe(v, now, paint)}`
-}
-
-export function whoTable (views: PresenceView[], now: number = Date.now(), paint: Paint = plain, unread: (peerId: string) => number = () => 0): string {
-  if (views.length === 0) return 'nobody watched yet: /watch <peer id> [alias]'
-  return views
-    .map(v => {
-      const n = unread(v.peerId)
-      const badge = n > 0 ? ' ' + paint('cyan', `(${n} unread)`) : ''
-      return `  ${paint('bold', label(v).padEnd(16))} ${describe(v, now, paint)}${badge}\n  ${''.padEnd(16)} ${paint('dim', v.peerId)}`
-    })
-    .join('\n')
+export function presenceLine (v: PresenceView, name: string, before: PresenceView['status'] | undefined, now: number = Date.now(), paint: Paint = plain): string {
+  const who = paint('bold', name)
+  if (v.status === 'offline') return `${at(now, paint, now)} ${who} ${paint('grey', 'went offline')}`
+  if (before == null || before === 'offline') return `${at(now, paint, now)} ${who} ${paint('green', 'came online')}: ${describe(v, now, paint)}`
+  return `${at(now, paint, now)} ${who} is ${describe(v, now, paint)}`
 }
 
 const STATE_MARK: Record<ChatMessage['state'], string> = { queued: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read' }
 
-/** One chat line: incoming `[time] bob: text`, outgoing `[time] → bob: text ✓✓`. */
-export function messageLine (m: ChatMessage, who: string, paint: Paint = plain): string {
-  const at = paint('dim', `[${clock(m.direction === 'in' ? m.receivedAt ?? m.sentAt : m.sentAt)}]`)
-  return m.direction === 'in'
-    ? `${at} ${paint('bold', who)}: ${m.text}`
-    : `${at} → ${paint('bold', who)}: ${m.text} ${paint('dim', STATE_MARK[m.state])}`
+/** Incoming messages that arrived this much later than they were written say when they arrived. */
+const LATE_MS = 5 * 60_000
+
+/**
+ * When a message was written, the same on both sides: the sender's clock
+ * (an incoming one never later than it arrived).
+ */
+export function writtenAt (m: ChatMessage): number {
+  return m.direction === 'in' && m.receivedAt != null ? Math.min(m.sentAt, m.receivedAt) : m.sentAt
+}
+
+/** One chat line: incoming `[14:05] bob: text`, outgoing `[14:05] → bob: text ✓✓`. */
+export function messageLine (m: ChatMessage, who: string, paint: Paint = plain, now: number = Date.now()): string {
+  const written = writtenAt(m)
+  if (m.direction === 'in') {
+    const late = m.receivedAt != null && m.receivedAt - written > LATE_MS ? ' ' + paint('dim', `(arrived ${stamp(m.receivedAt, now)})`) : ''
+    return `${at(written, paint, now)} ${paint('bold', who)}: ${safe(m.text)}${late}`
+  }
+  return `${at(written, paint, now)} → ${paint('bold', who)}: ${safe(m.text)} ${paint('dim', STATE_MARK[m.state])}`
 }
 
 /** A delivery-state change of an outgoing message, shown briefly. */
-export function stateLine (m: ChatMessage, who: string, paint: Paint = plain): string {
-  const text = m.text.length > 30 ? `${m.text.slice(0, 29)}…` : m.text
-  return paint('dim', `[${clock()}] → ${who}: "${text}" ${m.state}`)
+export function stateLine (m: ChatMessage, who: string, paint: Paint = plain, now: number = Date.now()): string {
+  const chars = [...m.text]
+  const text = chars.length > 30 ? `${chars.slice(0, 29).join('')}…` : m.text
+  return paint('dim', `[${stamp(now, now)}] → ${who}: "${safe(text)}" ${m.state}`)
 }
 
-export interface ContactsSnapshot {
-  contacts: ContactInfo[]
-  incoming: PendingRequest[]
-  outgoing: PendingRequest[]
+/** Columns padded by what shows, not by the escape codes of colour. */
+export function pad (text: string, width: number): string {
+  // eslint-disable-next-line no-control-regex
+  const shown = [...text.replace(/\u001b\[[0-9;]*m/g, '')].length
+  return shown >= width ? text : text + ' '.repeat(width - shown)
 }
 
-/** Contacts, then requests waiting on you, then yours waiting on others. */
-export function contactsTable (snap: ContactsSnapshot, name: (peerId: string) => string, paint: Paint = plain): string[] {
-  const lines = snap.contacts.map(c =>
-    `  ${paint('bold', name(c.peerId).padEnd(16))} ${c.blocked ? paint('red', 'blocked') : `sees ${c.view === 'full' ? 'everything' : 'status only'}`}  ${paint('dim', c.peerId)}`)
-  if (lines.length === 0) lines.push('no contacts yet: /request <peer id> [greeting]')
-  for (const r of snap.incoming) lines.push(`  ${paint('cyan', 'asks you')}: ${r.peerId}${r.greeting != null ? ` "${r.greeting}"` : ''} (/accept or /deny)`)
-  for (const r of snap.outgoing) lines.push(`  ${paint('dim', 'you asked')}: ${name(r.peerId)} (${r.delivered === true ? 'delivered, waiting for an answer' : 'not delivered yet'})`)
-  return lines
+/** Numbers for people: 100,000. */
+export function count (n: number): string {
+  return n.toLocaleString('en-US')
 }

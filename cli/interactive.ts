@@ -2,106 +2,188 @@
  * `presence-mesh start`: a foreground node with a prompt. On a terminal it
  * prompts; with piped input it reads commands line by line, so scripts and
  * tests drive it the same way a person does.
+ *
+ * Commands run one at a time in the order typed; slow ones (/locate,
+ * /fetch) run beside them with a progress indicator, so the prompt never
+ * waits silently. What the node reports (presence, messages, requests,
+ * changes made from another terminal) prints as it happens.
  */
 import readline from 'node:readline'
-import { PresenceNode } from '../node/index.js'
-import { complete, nameOf, QUIT, runLine } from './commands.js'
+import { MAX_CHAT_BODY_BYTES, PresenceNode } from '../node/index.js'
+import { complete, QUIT, runLine } from './commands.js'
 import { describeError } from './errors.js'
-import { showGroupEvents } from './groups.js'
-import { clock, messageLine, presenceLine, stateLine } from './format.js'
+import { count, messageLine, presenceLine, shortId, stateLine, at } from './format.js'
+import { Names } from './names.js'
+import { findNotifySend, Notifier } from './notify.js'
+import { showGroupEvents } from './cmd-groups.js'
+import { selfLine } from './cmd-presence.js'
+import { safe } from './safe-text.js'
 import { colourEnabled, painter } from './style.js'
-import type { ChatMessage, PresenceNodeApi, PresenceNodeOptions } from '../node/index.js'
+import { guardedInput, Screen } from './terminal.js'
+import type { Api } from './api.js'
+import type { Ctx, SessionControl } from './command.js'
+import type { ChatMessage, PresenceNodeOptions } from '../node/index.js'
 
-export async function runInteractive (opts: PresenceNodeOptions): Promise<void> {
+export interface SessionOptions {
+  /** Bell and desktop notifications (default on). */
+  notify?: boolean
+  /** Idle time before automatic away (stored by the node; null: never; undefined: as stored). */
+  awayAfterMs?: number | null
+}
+
+/** Show "is typing" for this long unless a message or another notice comes (the node's own timer also ends it). */
+const TYPING_SHOWN_MS = 8_000
+/** Tell a peer we are typing at most this often. */
+const TYPING_SEND_MS = 3_000
+/** Report activity to the node at most this often. */
+const ACTIVITY_EVERY_MS = 1_000
+/** Who reports the activity (the XMPP endpoint reports its client's). */
+const ACTIVITY_SOURCE = 'cli'
+/** How far back the start-up unread scan looks per conversation. */
+const UNREAD_BACKLOG = 100
+
+export async function runInteractive (opts: PresenceNodeOptions, session: SessionOptions = {}): Promise<void> {
   const node = await PresenceNode.start(opts)
+  if (session.awayAfterMs !== undefined) {
+    try {
+      await node.setAwayAfter(session.awayAfterMs)
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+  }
+  const api = node as unknown as Api
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true
   const paint = painter(colourEnabled(process.stdout))
-  const rl = readline.createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: tty,
-    prompt: '> ',
-    completer: (line: string) => complete(node, line)
-  })
+  const self = node.peerId.toString()
+  let names = await Names.load(api)
+  const refreshNames = async (): Promise<void> => { names = await Names.load(api) }
 
-  let closed = false
-  const print = (lines: string[]): void => {
-    if (lines.length === 0) return
-    if (tty && !closed) {
-      readline.clearLine(process.stdout, 0)
-      readline.cursorTo(process.stdout, 0)
-    }
-    process.stdout.write(lines.join('\n') + '\n')
-    if (tty && !closed) rl.prompt(true)
+  let rl: readline.Interface | undefined
+  const input = tty
+    ? guardedInput(process.stdin, MAX_CHAT_BODY_BYTES + 200, () => rl?.line.length ?? 0, (chars) => {
+      screen.print([paint('red', `error: that paste (${count(chars)} characters) is longer than a message can be (${count(MAX_CHAT_BODY_BYTES)} bytes): nothing was inserted`)])
+    })
+    : process.stdin
+  rl = readline.createInterface({ input, output: process.stdout, terminal: tty, prompt: '> ', completer: (line: string) => complete(names, line) })
+  // what is typed (or piped) before the prompt is ready waits in the stream, none of it lost
+  rl.pause()
+  const screen = new Screen(rl, process.stdout, tty, (s) => paint('dim', s))
+  const print = (lines: string[]): void => { screen.print(lines) }
+  const notifier = new Notifier((s) => { if (tty) process.stdout.write(s) }, tty ? findNotifySend() : undefined, session.notify !== false)
+
+  let conversation: string | undefined
+  const control: SessionControl = {
+    current: () => conversation,
+    open: (peer) => { conversation = peer; screen.setConversation(names.of(peer)) },
+    close: () => { conversation = undefined; screen.setConversation(undefined) },
+    notifications: () => notifier.on,
+    setNotifications: (on) => { notifier.on = on }
   }
+  const ctx = (): Ctx => ({ node: api, names, paint, now: Date.now(), self, session: control })
+  const muted = (peer: string): boolean => node.person(peer)?.muted === true
+  /** While this session runs a command, the node's echo of it (self, roster changes) is not printed again. */
+  let ownCommand = 0
+
+  // ---- what the node reports ----
 
   const shown = new Map(node.who().map(v => [v.peerId, v.status]))
   node.addEventListener('presence', (evt) => {
     const { view, changed } = evt.detail
     if (!changed) return
-    print([presenceLine(view, shown.get(view.peerId), Date.now(), paint)])
+    print([presenceLine(view, names.of(view.peerId), shown.get(view.peerId), Date.now(), paint)])
     shown.set(view.peerId, view.status)
   })
 
-  const unread = new Map<string, number>()
   // while the start-up backlog is shown, a message may come both live and from history
   let backlogIds: Set<string> | undefined = new Set()
-  const showIncoming = (m: ChatMessage): void => {
+  const showIncoming = (m: ChatMessage, live: boolean): void => {
     if (backlogIds?.has(m.id) === true) return
     backlogIds?.add(m.id)
-    unread.set(m.peer, (unread.get(m.peer) ?? 0) + 1)
-    print([messageLine(m, nameOf(node, m.peer), paint)])
+    screen.indicate(`typing:${m.peer}`, undefined)
+    print([messageLine(m, names.of(m.peer), paint)])
+    if (m.peer === conversation) void node.markRead(m.peer).catch(() => {})
+    if (live && !muted(m.peer)) notifier.notify(names.of(m.peer), m.text)
   }
-  node.addEventListener('message', (evt) => { showIncoming(evt.detail) })
+  node.addEventListener('message', (evt) => { showIncoming(evt.detail, true) })
+  // a stranger's text is not shown as it comes (strangers could flood the screen): once per sender, a pointer to it
+  const heldFrom = new Set<string>()
   node.addEventListener('message:held', (evt) => {
-    print([`${paint('cyan', '(held: not a contact)')} ${messageLine(evt.detail, evt.detail.peer, paint)}`])
+    const m = evt.detail
+    if (heldFrom.has(m.peer)) return
+    heldFrom.add(m.peer)
+    void refreshNames()
+    print([`${at(Date.now(), paint)} ${paint('cyan', `${names.of(m.peer)} (not a contact) sent you a message`)}: /requests shows it`])
   })
   node.addEventListener('message:state', (evt) => {
     const m = evt.detail
-    if (m.direction === 'out' && (m.state === 'delivered' || m.state === 'read')) print([stateLine(m, nameOf(node, m.peer), paint)])
+    if (m.direction === 'out' && (m.state === 'delivered' || m.state === 'read')) print([stateLine(m, names.of(m.peer), paint)])
   })
-  const typingShown = new Map<string, number>()
+  const typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
   node.addEventListener('typing', (evt) => {
     const { peer, typing } = evt.detail
-    const last = typingShown.get(peer) ?? 0
-    if (!typing || Date.now() - last < TYPING_QUIET_MS) return
-    typingShown.set(peer, Date.now())
-    print([paint('dim', `${nameOf(node, peer)} is typing…`)])
+    clearTimeout(typingTimers.get(peer))
+    if (!typing) {
+      screen.indicate(`typing:${peer}`, undefined)
+      return
+    }
+    screen.indicate(`typing:${peer}`, `${names.of(peer)} is typing…`)
+    typingTimers.set(peer, setTimeout(() => { screen.indicate(`typing:${peer}`, undefined) }, TYPING_SHOWN_MS).unref())
   })
-  if (tty) sendTypingWhileComposing(node, rl)
-  showGroupEvents(node, print, paint)
-
-  const at = (): string => paint('dim', `[${clock()}]`)
   node.addEventListener('contact:request', (evt) => {
     const { peerId, greeting } = evt.detail
-    print([`${at()} ${paint('cyan', `${peerId} asks to be your contact`)}${greeting != null ? `: "${greeting}"` : ''} — /accept or /deny`])
+    void refreshNames()
+    print([`${at(Date.now(), paint)} ${paint('cyan', `${shortId(peerId)} asks to be your contact`)}${greeting != null ? `: "${safe(greeting)}"` : ''} — /accept ${shortId(peerId)} [name] or /deny ${shortId(peerId)}`])
+    if (!muted(peerId)) notifier.notify('contact request', `${shortId(peerId)}${greeting != null ? `: ${greeting}` : ''}`)
   })
-  node.addEventListener('contact:accepted', (evt) => {
-    print([`${at()} ${paint('green', `${nameOf(node, evt.detail.peerId)} accepted: you are contacts now`)}`])
+  const contactEvent = (verb: string) => (evt: CustomEvent<{ peerId: string }>): void => {
+    print([`${at(Date.now(), paint)} ${names.of(evt.detail.peerId)} ${verb}`])
+    void refreshNames()
+  }
+  node.addEventListener('contact:accepted', (evt) => { print([`${at(Date.now(), paint)} ${paint('green', `${names.of(evt.detail.peerId)} accepted: you are contacts now`)}`]) })
+  node.addEventListener('contact:declined', contactEvent('declined your contact request'))
+  node.addEventListener('contact:cancelled', contactEvent('withdrew their contact request'))
+  node.addEventListener('contact:removed', contactEvent('removed you from their contacts: you no longer see each other'))
+  showGroupEvents(node, () => ({ names, self }), paint, print, (m, group) => {
+    if (!muted(m.author)) notifier.notify(`#${group}`, `${names.of(m.author)}: ${m.text}`)
   })
-  node.addEventListener('contact:declined', (evt) => {
-    print([`${at()} ${nameOf(node, evt.detail.peerId)} declined your contact request`])
+  node.addEventListener('self', (evt) => {
+    // automatic away and back are news; a change this session made was already answered
+    if (ownCommand === 0 || evt.detail.auto) print([`${at(Date.now(), paint)} ${selfLine(evt.detail, { paint })}`])
   })
-  node.addEventListener('contact:cancelled', (evt) => {
-    print([`${at()} ${nameOf(node, evt.detail.peerId)} withdrew their contact request`])
+  node.addEventListener('roster:change', (evt) => {
+    void refreshNames().then(() => {
+      if (ownCommand > 0) return
+      for (const { id, before, after } of evt.detail.people) {
+        const name = names.of(id)
+        if (before?.blockedSince == null && after?.blockedSince != null) print([`${at(Date.now(), paint)} blocked ${name} (from another terminal)`])
+        if (before?.blockedSince != null && after?.blockedSince == null) print([`${at(Date.now(), paint)} unblocked ${name} (from another terminal)`])
+        if (before?.muted !== after?.muted && after != null) print([`${at(Date.now(), paint)} ${name} is ${after.muted === true ? 'muted' : 'unmuted'} (from another terminal)`])
+      }
+      if (evt.detail.visibility != null) print([`${at(Date.now(), paint)} visibility: ${evt.detail.visibility.after.mode} (from another terminal)`])
+    })
   })
 
+  // ---- leaving ----
+
+  let closed = false
   let saidBye = false
   const stop = async (): Promise<void> => {
     if (!closed) {
       closed = true
-      rl.close()
+      screen.close()
+      rl?.close()
     }
     await node.stop()
-    if (!saidBye) print(['offline. bye'])
+    if (!saidBye) process.stdout.write('offline. bye\n')
     saidBye = true
   }
 
   const xmpp = node.xmppInfo()
   print([
-    `presence-mesh node ${node.peerId.toString()}`,
+    `presence-mesh node ${self}`,
     'listening on:',
-    ...node.addresses().map(a => `  ${a}`),
+    ...node.addresses().map(a => `  ${safe(a)}`),
     ...(xmpp != null
       ? [`XMPP: log in as ${xmpp.jid} on ${xmpp.address}${xmpp.tlsRequired ? ' (TLS required)' : ''}; password: presence-mesh xmpp-password`,
           `  certificate SHA-256 ${xmpp.fingerprint ?? '?'}`,
@@ -109,65 +191,122 @@ export async function runInteractive (opts: PresenceNodeOptions): Promise<void> 
       : []),
     'type /help for commands'
   ])
-  await showUnread(node, showIncoming, print)
+  await showBacklog(node, names, (m) => { showIncoming(m, false) }, print)
   backlogIds = undefined
-  if (tty) rl.prompt()
+  screen.prompt()
+
+  // a person at a terminal is here: the idle clock of automatic away starts, and every key restarts
+  // it (a script piping commands in is nobody's activity)
+  let lastActivity = 0
+  const active = (): void => {
+    if (!tty || Date.now() - lastActivity < ACTIVITY_EVERY_MS) return
+    lastActivity = Date.now()
+    node.reportActivity(undefined, ACTIVITY_SOURCE)
+  }
+  active()
+  if (tty) {
+    let lastTyping = 0
+    // readline emits the keys on the stream it reads: the guarded input
+    input.on('keypress', () => {
+      active()
+      const line = rl?.line.slice(0, 200) ?? ''
+      const to = conversation != null && line !== '' && !line.startsWith('/') ? conversation : /^\/(?:msg|send)\s+(\S+)\s+\S/.exec(line)?.[1]
+      if (to == null || Date.now() - lastTyping < TYPING_SEND_MS) return
+      lastTyping = Date.now()
+      void names.resolve(api, to).then(peer => { node.typing(peer) }).catch(() => {})
+    })
+  }
 
   const done = new Promise<void>(resolve => {
     process.once('SIGINT', () => { void stop().then(resolve) })
     process.once('SIGTERM', () => { void stop().then(resolve) })
-    // one command at a time, in the order typed (a slow /status must not be overtaken by /who)
+    const report = (err: any): void => { print([paint('red', `error: ${describeError(err, (p) => names.of(p))}`)]) }
     let queue = Promise.resolve()
     rl.on('line', line => {
+      active()
+      if (closed) return
+      let slow: string | undefined
+      try {
+        slow = slowCommand(line, conversation != null)
+      } catch {}
+      if (slow != null) {
+        // beside the queue: the prompt stays free while it looks
+        void runSlow(slow, line, ctx(), screen, print).catch(report)
+        return
+      }
       queue = queue.then(async () => {
         if (closed) return
+        ownCommand++
         try {
-          const out = await runLine({ node, paint, unread }, line)
+          await refreshNames()
+          const out = await runLine(ctx(), line)
           if (out === QUIT) {
             await stop()
             resolve()
           } else {
-            print(out)
+            print(out.lines)
           }
         } catch (err: any) {
-          print([paint('red', `error: ${describeError(err)}`)])
+          report(err)
+        } finally {
+          // the node's echoes of this command (its events) come after it returned
+          setTimeout(() => { ownCommand-- }, 50)
         }
       })
     })
     // Ctrl-D on a terminal leaves; a piped stdin that ends keeps the node running
     rl.on('close', () => { if (tty) void stop().then(resolve) })
+    rl.resume()
   })
   await done
 }
 
-/** Show "is typing" at most this often per peer. */
-const TYPING_QUIET_MS = 10_000
-/** Tell a peer we are typing at most this often. */
-const TYPING_SEND_MS = 3_000
+/** The progress label if `line` is a slow command. */
+function slowCommand (line: string, open: boolean): string | undefined {
+  const text = line.trim()
+  if (!text.startsWith('/') || text.startsWith('//')) return undefined
+  const [name, ...args] = text.slice(1).split(/\s+/)
+  if (open && name === '') return undefined
+  return SLOW[name]?.(args)
+}
 
-/** While the user composes `/msg <who> text…`, tell <who> (throttled; never stored). */
-function sendTypingWhileComposing (node: PresenceNodeApi, rl: readline.Interface): void {
-  let lastSent = 0
-  process.stdin.on('keypress', () => {
-    const m = /^\/msg\s+(\S+)\s+\S/.exec(rl.line)
-    if (m == null || Date.now() - lastSent < TYPING_SEND_MS) return
-    try {
-      node.typing(m[1])
-      lastSent = Date.now()
-    } catch {}
-  })
+/** What the progress line calls whom a slow command looks for: the word typed, a full peer id shortened. */
+const target = (word: string | undefined): string => /^(12D3KooW|Qm)\w{44}$/.test(word ?? '') ? shortId(word!) : safe(word ?? '')
+
+const SLOW: Record<string, (args: string[]) => string> = {
+  locate: (args) => `locating ${target(args[0])}`,
+  fetch: (args) => `reading the presence of ${target(args[0])}`
+}
+
+let slowIds = 0
+
+/** Runs a slow command with a line saying so, and (on a terminal) its elapsed time in the prompt. */
+async function runSlow (label: string, line: string, ctx: Ctx, screen: Screen, print: (lines: string[]) => void): Promise<void> {
+  const key = `slow:${++slowIds}`
+  const started = Date.now()
+  print([ctx.paint('dim', `${label}… (the prompt stays free meanwhile)`)])
+  const tick = setInterval(() => { screen.indicate(key, `${label} ${Math.round((Date.now() - started) / 1000)} s`) }, 1000)
+  tick.unref()
+  try {
+    const out = await runLine(ctx, line)
+    if (out !== QUIT) print(out.lines)
+  } finally {
+    clearInterval(tick)
+    screen.indicate(key, undefined)
+  }
 }
 
 /**
  * Messages can arrive while the client was not listening (offline messages are
  * delivered as soon as the node is up): show every unread one once.
  */
-async function showUnread (node: PresenceNodeApi, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
+async function showBacklog (node: PresenceNode, names: Names, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
+  const unread = await node.unread()
   let header = false
-  for (const view of node.who()) {
-    for (const m of await node.history(view.peerId, UNREAD_BACKLOG)) {
+  for (const peer of Object.keys(unread)) {
+    for (const m of await node.history(peer, Math.min(UNREAD_BACKLOG, unread[peer]))) {
       if (m.direction !== 'in' || m.state === 'read') continue
-      if (!header) print(['unread (/history <name> marks them read):'])
+      if (!header) print(['unread (/history <name> or /open <name> marks them read):'])
       header = true
       show(m)
     }
@@ -175,8 +314,5 @@ async function showUnread (node: PresenceNodeApi, show: (m: ChatMessage) => void
   const held = await node.requests()
   if (held.length > 0) print([`${held.length} held message(s) from people who are not your contacts: /requests`])
   const asking = node.contactRequests().incoming
-  if (asking.length > 0) print([`${asking.length} contact request(s) waiting for you: /contacts`])
+  if (asking.length > 0) print([`${asking.length} contact request(s) waiting for you: /contacts (from ${asking.map(r => names.of(r.peerId)).join(', ')})`])
 }
-
-/** How far back the start-up unread scan looks per contact. */
-const UNREAD_BACKLOG = 100

@@ -2,14 +2,17 @@
  * The node API as types: what the CLI, the control socket and embedding
  * apps use of a running node (PresenceNode implements it).
  */
-import type { ChatMessage } from './chat/index.js'
+import type { BackupContents } from './backup/home-backup.js'
+import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from './groups/index.js'
-import type { FetchResult, PresenceEventDetail, PresenceView, PresenceViewLevel } from './presence/index.js'
-import type { Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
+import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { CategoryAnswer } from './presence/query.js'
+import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
 import type { XmppInfo } from './xmpp/index.js'
-import type { PresenceUpdate } from '../protocol/presence-record.js'
+import type { Category, StateCategory } from '../protocol/categories.js'
+import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 /** A contact as the user sees one. */
@@ -17,9 +20,36 @@ export interface ContactInfo {
   peerId: string
   alias?: string
   view: PresenceViewLevel
+  /** `close`: in the closer circle. */
+  container: ContactContainer
+  /** Categories shown to or hidden from this contact whatever its containers say. */
+  allow: string[]
+  deny: string[]
   /** When the contact was made. */
   since: number
   blocked: boolean
+}
+
+/** How a person is named to the user. */
+export interface DisplayName {
+  name: string
+  /**
+   * true: the user's own name for them (an alias); false: the name they give
+   * themselves (their contact card), which anyone could claim: unverified.
+   */
+  verified: boolean
+}
+
+/** An open connection, as the user sees one. */
+export interface ConnectionInfo {
+  peerId: string
+  /** The remote address of the connection (for an inbound one, the peer's ephemeral port). */
+  address: string
+  direction: 'inbound' | 'outbound'
+  /** Through a relay (a limited connection). */
+  relayed: boolean
+  /** When it opened. */
+  since: number
 }
 
 export interface Watchers {
@@ -33,6 +63,8 @@ export interface Watchers {
 export interface PresenceNodeEvents {
   /** A watched presentity's presence (changed or repeated). */
   presence: CustomEvent<PresenceEventDetail>
+  /** This node's own presence changed (set by hand, from another terminal, or automatic away and back). */
+  self: CustomEvent<SelfPresence>
   /** A message from a contact, stored in history. */
   message: CustomEvent<ChatMessage>
   /** A message from someone who is not a contact, held. */
@@ -44,6 +76,8 @@ export interface PresenceNodeEvents {
   'contact:accepted': CustomEvent<ContactAnswerEvent>
   'contact:declined': CustomEvent<ContactAnswerEvent>
   'contact:cancelled': CustomEvent<ContactAnswerEvent>
+  /** A contact ended the contact (unsubscribed). */
+  'contact:removed': CustomEvent<ContactAnswerEvent>
   /** Who is who changed: names, contacts, blocks, visibility (also when set from another terminal). */
   'roster:change': CustomEvent<RosterChange>
   /** A message from another member of a group (never from someone this user blocked). */
@@ -60,9 +94,40 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Dialable addresses, each ending in /p2p/<peer id>. */
   addresses: () => string[]
 
-  /** This node's presence as last set, with its record's sequence number. */
-  self: () => PresenceUpdate & { seq: bigint }
+  /** This node's presence as announced now, with its record's sequence number, the state set by hand and the idle period. */
+  self: () => SelfPresence
+  /** Sets the state (online: automatic), note and activity at once; absent note or activity are cleared. */
   setPresence: (update: PresenceUpdate) => Promise<void>
+  /** The state watchers see now, and whether it was chosen by hand. */
+  state: () => StateCategory
+  /** Chooses the state by hand (kept across restarts); online returns to automatic. */
+  setState: (availability: PresenceStatus) => Promise<void>
+  /**
+   * The user did something at `at` (default now): the CLI on every command,
+   * the XMPP endpoint on its client's presence and messages, or with the time
+   * an XMPP client reports its user idle since. `source` names the client:
+   * its latest report replaces its earlier ones, and the latest of all
+   * clients counts. After the idle period without any, the automatic state
+   * is away; the next report brings it back.
+   */
+  reportActivity: (at?: number, source?: string) => void
+  /** The idle period before automatic away (null: never); stored. */
+  setAwayAfter: (ms: number | null) => Promise<void>
+  /** This node's categories: values, containers, sequence numbers. */
+  categories: () => OwnCategory[]
+  /** Sets one category (not the state); InvalidCategoryError says what is wrong. */
+  setCategory: (category: Category) => Promise<void>
+  clearCategory: (key: string) => Promise<boolean>
+  /** The containers a category goes to (undefined: its default); takes effect at once. */
+  publishCategory: (key: string, containers?: Container[]) => Promise<void>
+  /** Moves a contact into the closer circle or back; takes effect at once. */
+  setContainer: (peer: PeerId | string, container: ContactContainer) => Promise<void>
+  /** Shows (allow) or hides (deny) one category to one contact whatever its containers say; `default` undoes it. */
+  setCategoryRule: (peer: PeerId | string, category: string, rule: CategoryRule | 'default') => Promise<void>
+  /** What a given contact (or stranger) sees of this node, category by category. */
+  seenBy: (peer: PeerId | string) => SeenBy
+  /** Asks a presentity for one category once, without watching it. */
+  queryCategory: (peer: PeerId | string, category: string, options?: { signal?: AbortSignal }) => Promise<CategoryAnswer>
   /** Presence of everyone watched (contacts and watched presentities), blocked ones hidden. */
   who: () => PresenceView[]
   presenceOf: (peer: PeerId | string) => PresenceView | undefined
@@ -74,6 +139,14 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   resolvePeer: (aliasOrPeer: PeerId | string) => string
   /** The roster's entry for a peer, if any. */
   person: (peer: PeerId | string) => Person | undefined
+  /** Everyone the roster holds. */
+  people: () => Person[]
+  /** The user's alias for a peer, else the name from its contact card (unverified); undefined if neither. */
+  displayName: (peer: PeerId | string) => DisplayName | undefined
+  /** Names (or, with undefined, unnames) a person. */
+  setAlias: (peer: PeerId | string, alias: string | undefined) => Promise<Person>
+  /** Turns notifications about a person off or on. */
+  setMuted: (peer: PeerId | string, muted: boolean) => Promise<void>
   /** Accepted contacts, blocked ones flagged. */
   contacts: () => ContactInfo[]
   contactRequests: () => { incoming: PendingRequest[], outgoing: PendingRequest[] }
@@ -81,6 +154,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   accept: (peerOrRequest: PeerId | string, alias?: string) => Promise<ContactInfo>
   deny: (peerOrRequest: PeerId | string) => Promise<void>
   cancel: (peerOrRequest: PeerId | string) => Promise<void>
+  /** Ends a contact on both sides (the other side learns it as an unsubscribe); history and the name stay. */
+  removeContact: (peer: PeerId | string) => Promise<void>
   block: (peer: PeerId | string) => Promise<void>
   unblock: (peer: PeerId | string) => Promise<void>
   blocked: () => Array<{ peerId: string, since: number }>
@@ -96,6 +171,19 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>
   typing: (peer: PeerId | string) => void
+  /** Unread incoming messages per peer (peers with none left out). */
+  unread: () => Promise<Record<string, number>>
+  /** Outgoing texts not yet delivered, oldest first. */
+  undelivered: () => ChatMessage[]
+  /** Takes back an undelivered text that has not gone out yet; undefined if it is gone or already on its way. */
+  unsend: (peer: PeerId | string, id: string) => Promise<ChatMessage | undefined>
+  /** Messages containing every word of `query`, across conversations or in one; oldest first. */
+  search: (query: string, options?: SearchOptions) => Promise<ChatMessage[]>
+  /** Peers with whom there is history. */
+  conversations: () => Promise<string[]>
+  /** Whether reading a conversation sends read receipts (default on; stored). */
+  readReceipts: () => boolean
+  setReadReceipts: (on: boolean) => Promise<void>
 
   /** Creates a group (this user its admin) and invites contacts (aliases or peer ids). */
   createGroup: (name: string, members?: Array<PeerId | string>) => Promise<GroupInfo>
@@ -122,5 +210,9 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
 
   locate: (peer: PeerId | string, options?: LocateOptions) => Promise<LocateResult>
   connect: (target: string, timeoutMs?: number) => Promise<void>
+  connections: () => ConnectionInfo[]
+
+  /** Identity and contacts, for an encrypted backup (it holds the private key: never send it anywhere in the clear). */
+  backup: () => BackupContents
   stop: () => Promise<void>
 }

@@ -113,3 +113,23 @@ export function errorToWire (err: any): Record<string, unknown> {
   }
   return out
 }
+
+export type ListenProblem = 'in-use' | 'not-local' | 'denied' | 'unsupported'
+
+/** The node cannot listen on an address it was given (--listen, config.json). */
+export class ListenError extends Error {
+  static override name = 'ListenError'
+  constructor (readonly address: string, readonly problem: ListenProblem, detail?: string) {
+    super(`cannot listen on ${address}: ${problem}${detail != null ? ` (${detail})` : ''}`)
+    this.name = 'ListenError'
+  }
+}
+
+/** The home directory cannot be used as one. */
+export class HomeError extends Error {
+  static override name = 'HomeError'
+  constructor (readonly home: string, readonly problem: 'not-a-directory' | 'unwritable', detail?: string) {
+    super(`home ${home} is ${problem === 'not-a-directory' ? 'not a directory' : 'not writable'}${detail != null ? ` (${detail})` : ''}`)
+    this.name = 'HomeError'
+  }
+}

@@ -10,7 +10,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { AlreadyRunningError, IdentityError } from './errors.js'
+import { AlreadyRunningError, HomeError, IdentityError } from './errors.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const HOME_ENV = 'PRESENCE_MESH_HOME'
@@ -24,7 +24,13 @@ export function resolveHome (flag?: string, env: NodeJS.ProcessEnv = process.env
 }
 
 export async function ensureHome (home: string): Promise<void> {
-  await fs.mkdir(home, { recursive: true, mode: 0o700 })
+  try {
+    await fs.mkdir(home, { recursive: true, mode: 0o700 })
+  } catch (err: any) {
+    if (err.code === 'EEXIST' || err.code === 'ENOTDIR') throw new HomeError(home, 'not-a-directory', 'it is a file')
+    if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS') throw new HomeError(home, 'unwritable', err.code)
+    throw err
+  }
 }
 
 /**

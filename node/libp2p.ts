@@ -26,6 +26,7 @@ import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
+import { presenceQuery } from './presence/query.js'
 import { createPubsub } from './pubsub.js'
 import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
@@ -36,6 +37,7 @@ import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { HolePunch } from './discovery/hole-punch.js'
 import type { DhtPresenceService, PresenceService, PresenceServiceInit } from './presence/index.js'
+import type { PresenceQuery } from './presence/query.js'
 import type { PubSub } from './pubsub.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
@@ -50,6 +52,7 @@ export type PresenceServices = {
   pubsub: PubSub
   roster: Roster
   presence: PresenceService
+  presenceQuery: PresenceQuery
   chat: ChatService
   contacts: ContactsService
   groups: GroupsService
@@ -122,6 +125,9 @@ export const RELAY_LIMITS: RelayLimits = {
   defaultDataLimit: 1n << 20n
 }
 
+/** What every node built here can do: its capabilities category says so (docs/protocol.md §10.2). */
+export const NODE_FEATURES = ['chat', 'receipts', 'typing', 'query']
+
 export interface NodeOptions {
   privateKey: PrivateKey
   datastore: Datastore
@@ -185,7 +191,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
-      presence: presence(opts.presence),
+      presence: presence({ capabilities: { features: NODE_FEATURES }, ...opts.presence }),
+      presenceQuery: presenceQuery(),
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),
       groups: groups(opts.groups),

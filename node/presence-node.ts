@@ -3,82 +3,40 @@
  * PresenceNode, which owns the home directory, the datastore and libp2p, and
  * passes on what its services tell the user as its own events.
  */
-import { TypedEventEmitter } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { backupOf } from './backup/home-backup.js'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { InvalidOptionError, InvalidTargetError, NoPresenceError, PeerUnreachableError } from './errors.js'
+import { InvalidMessageError } from './chat/errors.js'
+import { InvalidOptionError, NoPresenceError } from './errors.js'
+import { GroupCommands } from './group-commands.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
+import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
-import { peerIdString } from './peer-ids.js'
+import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
+import { connections, connectTo, locatePeer } from './reach.js'
 import { xmppServer } from './xmpp/index.js'
-import type { ContactInfo, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
-import type { ChatMessage, ChatService, ChatServiceInit } from './chat/index.js'
-import type { ContactsService, ContactsServiceInit, PendingRequest } from './contacts/index.js'
+import type { BackupContents } from './backup/home-backup.js'
+import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
+import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
+import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
-import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage, GroupsService, GroupsServiceInit } from './groups/index.js'
-import type { NodeOptions, PresenceLibp2p } from './libp2p.js'
-import type { FetchResult, PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel } from './presence/index.js'
-import type { Person, Roster, RosterInit, Visibility, VisibilitySetting } from './roster/index.js'
-import type { XmppInfo, XmppServer, XmppServerInit } from './xmpp/index.js'
-import type { PresenceUpdate } from '../protocol/presence-record.js'
-import type { PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import type { GroupsService } from './groups/index.js'
+import type { PresenceLibp2p } from './libp2p.js'
+import type { PresenceNodeOptions } from './node-options.js'
+import type { Container, FetchResult, OwnCategory, PresenceService, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { CategoryAnswer } from './presence/query.js'
+import type { CategoryRule, ContactContainer, Person, Roster, Visibility, VisibilitySetting } from './roster/index.js'
+import type { XmppInfo, XmppServer } from './xmpp/index.js'
+import type { Category, StateCategory } from '../protocol/categories.js'
+import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
-export interface PresenceNodeOptions {
-  home: string
-  /** Listen multiaddrs; default from config.json, else DEFAULT_LISTEN. */
-  listen?: string[]
-  /** Bootstrap multiaddrs, added to those of config.json and PRESENCE_MESH_BOOTSTRAP. */
-  bootstrap?: string[]
-  presence?: PresenceServiceInit
-  chat?: ChatServiceInit
-  groups?: GroupsServiceInit
-  /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
-  roster?: Pick<RosterInit, 'defaultVisibility'>
-  contacts?: ContactsServiceInit
-  /** Many nodes on one host (tests, benchmarks). */
-  sharedHost?: boolean
-  /** Serve as a circuit relay for others (CLI --relay). */
-  relay?: boolean
-  /** Overrides RELAY_LIMITS for a relay (tests). */
-  relayLimits?: NodeOptions['relayLimits']
-  /** DHT client mode: query, never answer (CLI --dht-client). */
-  dhtClientMode?: boolean
-  /**
-   * mDNS discovery on the LAN (CLI --no-mdns turns it off). Default on, except with sharedHost
-   * (tests, benchmarks) or PRESENCE_MESH_MDNS=off.
-   */
-  mdns?: NodeOptions['mdns']
-  /** Put this node's presence record in the DHT for fetchers (default true). */
-  publishPresence?: boolean
-  /** Connection cap; default CONNECTION_LIMITS.maxConnections (64). Public bootstrap/relay nodes raise it. */
-  maxConnections?: number
-  /** Dial the most recently connected known peers at start (default true). */
-  rejoin?: boolean
-  /** Open the control socket in the home directory (default true). */
-  control?: boolean
-  /** Passed to libp2p: refuses connections to chosen peers (tests, the chaos run). */
-  connectionGater?: NodeOptions['connectionGater']
-  /** Serve the owner's XMPP client (CLI --xmpp); docs/xmpp.md. */
-  xmpp?: XmppServerInit
-}
-
-/** Service events a node passes on as its own, by the name it gives them. */
-const FORWARDED = {
-  presence: { presence: 'presence' },
-  chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
-  contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled' },
-  roster: { 'roster:change': 'roster:change' },
-  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' }
-} as const
-
-export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
+export type { PresenceNodeOptions } from './node-options.js'
+export class PresenceNode extends GroupCommands implements PresenceNodeApi {
   private control?: ControlServer
   private xmpp?: XmppServer
   private stopping?: Promise<void>
@@ -86,19 +44,11 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   private constructor (
     readonly home: string,
     readonly libp2p: PresenceLibp2p,
-    private readonly datastore: LevelDatastore
+    private readonly datastore: LevelDatastore,
+    private readonly privateKey: PrivateKey
   ) {
     super()
-    for (const [service, events] of Object.entries(FORWARDED)) {
-      const source = libp2p.services[service as keyof typeof FORWARDED] as unknown as EventTarget
-      for (const [from, to] of Object.entries(events)) {
-        source.addEventListener(from, (evt) => {
-          const { detail } = evt as CustomEvent
-          // a roster change's waitUntil belongs to the services, not to the user
-          this.safeDispatchEvent(to as keyof PresenceNodeEvents, { detail: service === 'roster' ? { people: detail.people, visibility: detail.visibility } : detail })
-        })
-      }
-    }
+    forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
   }
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
@@ -113,6 +63,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     let datastore: LevelDatastore | undefined
     let node: PresenceNode | undefined
     try {
+      await checkListenAddresses(listen)
       datastore = await openDatastore(opts.home)
       const libp2p = await createPresenceLibp2p({
         privateKey,
@@ -134,7 +85,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         rejoin: opts.rejoin,
         maxConnections: opts.maxConnections
       })
-      node = new PresenceNode(opts.home, libp2p, datastore)
+      node = new PresenceNode(opts.home, libp2p, datastore, privateKey)
       await libp2p.start()
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
@@ -176,12 +127,45 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   // ---- presence ----
 
-  self (): PresenceUpdate & { seq: bigint } {
+  self (): SelfPresence {
     return this.presence.self
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
     await this.presence.setPresence(update)
+  }
+
+  // enhanced presence: each a call into the service that owns it (docs/protocol.md §10)
+  state (): StateCategory { return this.presence.state() }
+  async setState (availability: PresenceStatus): Promise<void> { await this.presence.setState(availability) }
+  reportActivity (at?: number, source?: string): void { this.presence.reportActivity(at, source) }
+  async setAwayAfter (ms: number | null): Promise<void> { await this.presence.setAwayAfter(ms) }
+  categories (): OwnCategory[] { return this.presence.categories() }
+  async setCategory (category: Category): Promise<void> { await this.presence.setCategory(category) }
+  async clearCategory (key: string): Promise<boolean> { return await this.presence.clearCategory(key) }
+  async publishCategory (key: string, containers?: Container[]): Promise<void> { await this.presence.publishCategory(key, containers) }
+  seenBy (peer: PeerId | string): SeenBy { return this.presence.seenBy(this.resolvePeer(peer)) }
+
+  async setContainer (peer: PeerId | string, container: ContactContainer): Promise<void> {
+    await this.roster.setContainer(this.resolvePeer(peer), container)
+  }
+
+  async setCategoryRule (peer: PeerId | string, category: string, rule: CategoryRule | 'default'): Promise<void> {
+    await this.roster.setCategoryRule(this.resolvePeer(peer), category, rule)
+  }
+
+  /** One category of a presentity, asked of it directly (a contact is located first if need be). */
+  async queryCategory (peer: PeerId | string, category: string, options: { signal?: AbortSignal } = {}): Promise<CategoryAnswer> {
+    const id = this.resolvePeer(peer)
+    const query = this.libp2p.services.presenceQuery
+    try {
+      return await query.query(id, category, options)
+    } catch (err: any) {
+      if (err?.name !== 'PeerUnreachableError' || !this.roster.isContact(id)) throw err
+      // no known address works: a contact's locator record may know a newer one
+      await this.locate(id, options).catch(() => {})
+      return await query.query(id, category, options)
+    }
   }
 
   who (): PresenceView[] {
@@ -217,6 +201,26 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     return this.roster.get(this.resolvePeer(peer))
   }
 
+  people (): Person[] {
+    return this.roster.people()
+  }
+
+  displayName (peer: PeerId | string): DisplayName | undefined {
+    const id = this.resolvePeer(peer)
+    const alias = this.roster.get(id)?.alias
+    if (alias != null) return { name: alias, verified: true }
+    const card = this.presence.get(id)?.displayName
+    return card != null && card !== '' ? { name: card, verified: false } : undefined
+  }
+
+  async setAlias (peer: PeerId | string, alias: string | undefined): Promise<Person> {
+    return await this.roster.setAlias(this.resolvePeer(peer), alias)
+  }
+
+  async setMuted (peer: PeerId | string, muted: boolean): Promise<void> {
+    await this.roster.setMuted(this.resolvePeer(peer), muted)
+  }
+
   contacts (): ContactInfo[] {
     return this.roster.contacts().map(contactInfo)
   }
@@ -236,12 +240,20 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     return contactInfo(this.roster.get(peer) ?? { id: peer, devices: [peer], watched: false, contact: { since: Date.now(), view: 'full' } })
   }
 
+  /** Declines a request; whatever the requester sent meanwhile (held messages) goes with it. */
   async deny (peerOrRequest: PeerId | string): Promise<void> {
+    const key = peerOrRequest.toString()
+    const peer = this.contactRequests().incoming.find(r => r.peerId === key || r.requestId === key)?.peerId ?? key
     await this.contactsService.deny(peerOrRequest)
+    await this.chat.discardRequests(peer)
   }
 
   async cancel (peerOrRequest: PeerId | string): Promise<void> {
     await this.contactsService.cancel(peerOrRequest)
+  }
+
+  async removeContact (peer: PeerId | string): Promise<void> {
+    await this.contactsService.remove(this.resolvePeer(peer))
   }
 
   async block (peer: PeerId | string): Promise<void> {
@@ -280,7 +292,10 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** Queues a text for a contact (alias or peer id); resolves with its id once it is on disk. */
   async send (to: PeerId | string, text: string): Promise<string> {
-    return (await this.chat.send(this.resolvePeer(to), text)).id
+    const peer = this.resolvePeer(to)
+    // a text of nothing but white space would show as an empty message
+    if (typeof text === 'string' && text.trim() === '') throw new InvalidMessageError('empty')
+    return (await this.chat.send(peer, text)).id
   }
 
   /** The newest `limit` messages with a contact, both directions, oldest first. */
@@ -301,62 +316,32 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
     this.chat.typing(this.resolvePeer(peer))
   }
 
-  // ---- groups ----
-
-  async createGroup (name: string, members: Array<PeerId | string> = []): Promise<GroupInfo> {
-    return await this.groupsService.create(name, members.map(m => this.resolvePeer(m)))
+  async unread (): Promise<Record<string, number>> {
+    return await this.chat.unread()
   }
 
-  async inviteToGroup (group: string, peer: PeerId | string): Promise<void> {
-    await this.groupsService.invite(group, this.resolvePeer(peer))
+  undelivered (): ChatMessage[] {
+    return this.chat.undelivered()
   }
 
-  async acceptGroup (group: string): Promise<GroupInfo> {
-    return await this.groupsService.accept(group)
+  async unsend (peer: PeerId | string, id: string): Promise<ChatMessage | undefined> {
+    return await this.chat.unsend(this.resolvePeer(peer), id)
   }
 
-  async declineGroup (group: string): Promise<void> {
-    await this.groupsService.decline(group)
+  async search (query: string, options?: SearchOptions): Promise<ChatMessage[]> {
+    return await this.chat.search(query, { ...options, peer: options?.peer == null ? undefined : this.resolvePeer(options.peer) })
   }
 
-  async leaveGroup (group: string): Promise<void> {
-    await this.groupsService.leave(group)
+  async conversations (): Promise<string[]> {
+    return await this.chat.conversations()
   }
 
-  async removeFromGroup (group: string, peer: PeerId | string): Promise<void> {
-    await this.groupsService.remove(group, this.resolvePeer(peer))
+  readReceipts (): boolean {
+    return this.chat.getReadReceipts()
   }
 
-  async renameGroup (group: string, name: string): Promise<void> {
-    await this.groupsService.rename(group, name)
-  }
-
-  async promoteInGroup (group: string, peer: PeerId | string): Promise<void> {
-    await this.groupsService.promote(group, this.resolvePeer(peer))
-  }
-
-  groups (): GroupInfo[] {
-    return this.groupsService.list()
-  }
-
-  group (group: string): GroupInfo {
-    return this.groupsService.get(group)
-  }
-
-  groupInvitations (): GroupInvitation[] {
-    return this.groupsService.invitations()
-  }
-
-  async sendToGroup (group: string, text: string): Promise<GroupMessage> {
-    return await this.groupsService.send(group, text)
-  }
-
-  async groupHistory (group: string, limit?: number): Promise<GroupMessage[]> {
-    return await this.groupsService.history(group, limit)
-  }
-
-  groupOnline (group: string): GroupMemberPresence[] {
-    return this.groupsService.online(group)
+  async setReadReceipts (on: boolean): Promise<void> {
+    await this.chat.setReadReceipts(on)
   }
 
   // ---- other formats ----
@@ -377,17 +362,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
 
   /** Resolves a peer id to addresses (a contact's locator record, the DHT) and connects to it. */
   async locate (peer: PeerId | string, options?: LocateOptions): Promise<LocateResult> {
-    const id = peerIdString(peer)
-    const discovery = this.libp2p.services.discovery
-    // a contact that is not public left us a sealed locator record in the DHT
-    if (this.roster.isContact(id)) await this.libp2p.services.locator.refresh(id, options?.signal).catch(() => 0)
-    const found = await discovery.locate(id, options)
-    const foundPeer = peerIdFromString(found.peerId)
-    if (await this.answers(foundPeer, options?.signal)) return found
-    // the connection opened and died at once: a peer refusing us (blocking, say)
-    // looks like one whose old address is dead, so go the same way from here
-    await this.libp2p.hangUp(foundPeer).catch(() => {})
-    return await discovery.locate(id, { ...options, useCache: false })
+    return await locatePeer(this.libp2p, peer, options)
   }
 
   /**
@@ -395,35 +370,15 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
    * address known, refused, timed out, blocked) is the same PeerUnreachableError.
    */
   async connect (target: string, timeoutMs = 10_000): Promise<void> {
-    let dialTarget: PeerId | Multiaddr
-    try {
-      dialTarget = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
-    } catch {
-      throw new InvalidTargetError(target)
-    }
-    const signal = AbortSignal.timeout(timeoutMs)
-    let peer: PeerId
-    try {
-      peer = (await this.libp2p.dial(dialTarget, { signal })).remotePeer
-    } catch {
-      throw new PeerUnreachableError(target)
-    }
-    if (!await this.answers(peer, signal)) throw new PeerUnreachableError(target)
+    await connectTo(this.libp2p, target, timeoutMs)
   }
 
-  /**
-   * Whether the peer answers a ping over the connection we have to it. A peer
-   * that refuses us does so only after the Noise handshake, by which time our
-   * side may already count the connection as open: only an answer says the
-   * peer is really there.
-   */
-  private async answers (peer: PeerId, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await this.libp2p.services.ping.ping(peer, { signal: signal ?? AbortSignal.timeout(10_000) })
-      return true
-    } catch {
-      return false
-    }
+  connections (): ConnectionInfo[] {
+    return connections(this.libp2p)
+  }
+
+  backup (): BackupContents {
+    return backupOf(this.privateKey, this.roster.people(), this.roster.visibility())
   }
 
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */
@@ -449,5 +404,14 @@ function definedOnly<T extends object> (o: T): Partial<T> {
 }
 
 function contactInfo (p: Person): ContactInfo {
-  return { peerId: p.id, alias: p.alias, view: p.contact?.view ?? 'full', since: p.contact?.since ?? 0, blocked: p.blockedSince != null }
+  return {
+    peerId: p.id,
+    alias: p.alias,
+    view: p.contact?.view ?? 'full',
+    container: p.contact?.container ?? 'contacts',
+    allow: [...(p.contact?.allow ?? [])],
+    deny: [...(p.contact?.deny ?? [])],
+    since: p.contact?.since ?? 0,
+    blocked: p.blockedSince != null
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Contact messages (request, accept, deny, cancel) and the rules a receiver
+ * Contact messages (request, accept, deny, cancel, remove) and the rules a receiver
  * applies to them. Pure: the caller supplies the clock, its own peer id and
  * the ids it has already seen.
  */
@@ -25,7 +25,7 @@ export const MAX_CONTACT_SKEW_MS = 5 * 60_000
 /** A receipt larger than this is not read (the largest one is 22 bytes). */
 export const MAX_CONTACT_RECEIPT_BYTES = 256
 
-const KIND_VALUES = [0, 1, 2, 3, 4]
+const KIND_VALUES = [0, 1, 2, 3, 4, 5]
 /** protocol/contact.proto ContactMessage, field by field (strict-protobuf.ts). */
 export const CONTACT_MESSAGE_RULES: MessageRules = {
   1: { type: 'enum', values: KIND_VALUES },
@@ -42,14 +42,15 @@ export const CONTACT_RECEIPT_RULES: MessageRules = {
   3: { type: 'bool' }
 }
 
-export const CONTACT_KINDS = ['request', 'accept', 'deny', 'cancel'] as const
+export const CONTACT_KINDS = ['request', 'accept', 'deny', 'cancel', 'remove'] as const
 export type ContactMessageKind = typeof CONTACT_KINDS[number]
 
 const toPb: Record<ContactMessageKind, ContactKind> = {
   request: ContactKind.REQUEST,
   accept: ContactKind.ACCEPT,
   deny: ContactKind.DENY,
-  cancel: ContactKind.CANCEL
+  cancel: ContactKind.CANCEL,
+  remove: ContactKind.REMOVE
 }
 
 export function kindToPb (kind: ContactMessageKind): ContactKind { return toPb[kind] }

@@ -1,6 +1,6 @@
 /**
  * The keys of a group conversation and the one AEAD composition they use
- * (docs/protocol.md §10.4). Pure; nonce sources are parameters for tests.
+ * (docs/protocol.md §11.4). Pure; nonce sources are parameters for tests.
  *
  * - sender key: 32 random bytes per author and epoch, named by a random
  *   16-byte key id; it seals that author's CONTENT entries.

@@ -2,7 +2,7 @@
  * Feed entries: each author's numbered, signed positions in a group (a new
  * sender key, or content sealed under one). The same bytes travel on the
  * group topic and in catch-up, so any member can check and serve any entry
- * without the keys. Pure (docs/protocol.md §10.3).
+ * without the keys. Pure (docs/protocol.md §11.3).
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'

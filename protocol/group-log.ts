@@ -2,7 +2,7 @@
  * The membership log of a group: a DAG of signed ops (group-op.ts) and the
  * one deterministic rule that turns any set of them into a membership, so
  * every member holding the same ops sees the same group, whatever order they
- * arrived in (docs/protocol.md §10.2). Pure: no I/O, no clock.
+ * arrived in (docs/protocol.md §11.2). Pure: no I/O, no clock.
  *
  * - Order: ops with all ancestors known are sorted by depth (longest path
  *   from the CREATE op), then by op id: a topological order every member

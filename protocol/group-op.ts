@@ -2,7 +2,7 @@
  * Membership operations of a group: signed, standalone (any member can carry
  * one to another), named by the SHA-256 of their envelope, linked to the
  * heads their author knew. Pure: sealing and the rules a receiver applies
- * (docs/protocol.md §10.2); what an op means for the membership is
+ * (docs/protocol.md §11.2); what an op means for the membership is
  * group-log.ts's.
  */
 import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'

@@ -44,3 +44,22 @@ export const MAX_CHAT_FRAMES_PER_SECOND = 500
  * time is an invalid field (chat: bad-sent-at).
  */
 export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER
+
+/** Enhanced presence (docs/protocol.md §10): a marshaled category envelope larger than this is rejected unread. */
+export const MAX_CATEGORY_ENVELOPE_BYTES = 2048
+/** The longest lifetime of a category item other than the state (which follows the presence TTL rules). */
+export const MAX_CATEGORY_TTL_MS = 24 * 3600_000
+/** Card fields, in code points: the display name, title, organization and phone; email and url. */
+export const MAX_CARD_SHORT_CHARS = 64
+export const MAX_CARD_LONG_CHARS = 256
+/** A device's description, in code points; its feature tokens, how many and how long. */
+export const MAX_DEVICE_DESCRIPTION_CHARS = 64
+export const MAX_FEATURES = 16
+export const MAX_FEATURE_CHARS = 32
+/** Application-defined categories: namespace length, data bytes, how many per presentity. */
+export const MAX_APP_NAMESPACE_CHARS = 64
+export const MAX_APP_DATA_BYTES = 512
+export const MAX_APP_CATEGORIES = 8
+/** A category bundle (what one watcher gets): encoded size and item count. */
+export const MAX_BUNDLE_BYTES = 8192
+export const MAX_BUNDLE_ITEMS = 16

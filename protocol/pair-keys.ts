@@ -37,7 +37,7 @@ export interface PairKeys {
   locator: Uint8Array
   /** Seed of the DHT keys under which each side stores its locator record. */
   locatorId: Uint8Array
-  /** XChaCha20-Poly1305 key of the group sender keys one side seals for the other (docs/protocol.md §10.4). */
+  /** XChaCha20-Poly1305 key of the group sender keys one side seals for the other (docs/protocol.md §11.4). */
   group: Uint8Array
 }
 

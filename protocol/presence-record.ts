@@ -44,7 +44,8 @@ export const PRESENCE_RECORD_RULES: MessageRules = {
   4: { type: 'string' },
   5: { type: 'uint64' },
   6: { type: 'uint64' },
-  7: { type: 'uint64' }
+  7: { type: 'uint64' },
+  8: { type: 'uint64' }
 }
 
 /** An empty note or activity means none: it is never sent, and one received counts as absent. */
@@ -59,6 +60,8 @@ export interface Presence {
   seq: bigint
   issuedAt: number
   expiresAt: number
+  /** The highest presence message version the presentity reads (absent: 1; 2: category bundles, §10). */
+  maxVersion?: number
 }
 
 /** What a user may set; the node fills in identity, sequence and times. */
@@ -99,7 +102,8 @@ export function encodePresence (p: Presence): Uint8Array {
     activity: orNone(p.activity),
     seq: p.seq,
     issuedAt: BigInt(p.issuedAt),
-    expiresAt: BigInt(p.expiresAt)
+    expiresAt: BigInt(p.expiresAt),
+    maxVersion: p.maxVersion
   })
 }
 
@@ -162,7 +166,8 @@ export async function openPresence (bytes: Uint8Array, opts: OpenOptions): Promi
     activity: orNone(pb.activity),
     seq: pb.seq,
     issuedAt: Number(pb.issuedAt),
-    expiresAt: Number(pb.expiresAt)
+    expiresAt: Number(pb.expiresAt),
+    maxVersion: pb.maxVersion
   }
   try {
     checkPresenceUpdate(presence)

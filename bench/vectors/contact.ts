@@ -7,7 +7,7 @@ import type { Identity, VectorCase, VectorFile } from './common.js'
 
 const DOMAIN = 'presence-mesh-contact'
 const PC = Uint8Array.of(0x70, 0x63, 0x01)
-const KIND = { request: 1, accept: 2, deny: 3, cancel: 4 } as const
+const KIND = { request: 1, accept: 2, deny: 3, cancel: 4, remove: 5 } as const
 const DAY = 24 * 3_600_000
 const REQUEST_ID = '000102030405060708090a0b0c0d0e0f'
 
@@ -55,6 +55,7 @@ export async function contactVectors (): Promise<VectorFile> {
     valid('accept', message({ kind: 'accept', from: A.peerId.toString() })),
     valid('deny', message({ kind: 'deny' })),
     valid('cancel', message({ kind: 'cancel' })),
+    valid('remove (an unsubscribe, with a request id of its own)', message({ kind: 'remove' })),
     valid('sent exactly 5 min ahead', message({ sentAt: NOW + 300_000 }), ctx(), 'skew bound inclusive'),
     valid('sent exactly 30 days ago', message({ sentAt: NOW - 30 * DAY }), ctx(), 'age bound inclusive'),
     valid('a processed answer does not make the request a duplicate', message(), ctx({ seen: [`accept:${REQUEST_ID}`] }), 'duplicates are per kind and id'),
@@ -66,7 +67,7 @@ export async function contactVectors (): Promise<VectorFile> {
     refusal('not an envelope', 'the envelope does not decode', Uint8Array.of(0x0a, 0x05, 0x01), 'malformed'),
     refusal('presence payload type', 'the payload type must be 0x706301', signed(A, DOMAIN, Uint8Array.of(0x70, 0x6d, 0x01), encodeFields(base)), 'wrong-payload-type'),
     refusal('secp256k1 key', 'only Ed25519', envelope(encodeFields([{ n: 1, varint: 2n }, { n: 2, bytes: new Uint8Array(33).fill(2) }]), PC, encodeFields(base), new Uint8Array(64)), 'unsupported-key'),
-    refusal('kind 5', 'an undeclared enum value is malformed', signedFields(replace(base, 1, { n: 1, varint: 5n })), 'malformed'),
+    refusal('kind 6', 'an undeclared enum value is malformed', signedFields(replace(base, 1, { n: 1, varint: 6n })), 'malformed'),
     refusal('greeting not UTF-8', 'strings are strict UTF-8', signedFields([...base, { n: 5, bytes: Uint8Array.of(0xff) }]), 'malformed'),
     refusal('from C, signed by A', 'from = signer', signedFields(fields(message({ from: C.peerId.toString() }))), 'signer-mismatch'),
     refusal('to C, received by B', 'a message cannot be redirected', signedFields(fields(message({ to: C.peerId.toString() }))), 'wrong-recipient'),
@@ -74,6 +75,7 @@ export async function contactVectors (): Promise<VectorFile> {
     refusal('request id of 15 bytes', 'exactly 16 bytes', signedFields(fields(message({ requestId: REQUEST_ID.slice(2) }))), 'invalid-field'),
     refusal('request id of 17 bytes', 'exactly 16 bytes', signedFields(fields(message({ requestId: REQUEST_ID + '10' }))), 'invalid-field'),
     refusal('a greeting on an accept', 'only REQUEST carries one', signedFields(fields(message({ kind: 'accept', greeting: 'hi' }))), 'invalid-field'),
+    refusal('a greeting on a remove', 'only REQUEST carries one', signedFields(fields(message({ kind: 'remove', greeting: 'bye' }))), 'invalid-field'),
     refusal('greeting of 281 code points', 'limit 280', signedFields(fields(message({ greeting: 'x'.repeat(281) }))), 'invalid-field'),
     refusal('sent_at 2^53', 'times are at most 2^53 - 1', signedFields(fields(message({ sentAt: 2 ** 53 }))), 'invalid-field', ctx({ now: MAX_TIME_MS - 1_000 })),
     refusal('sent 5 min + 1 ms ahead', 'sent_at <= now + 5 min', signedFields(fields(message({ sentAt: NOW + 300_001 }))), 'future'),
@@ -88,6 +90,7 @@ export async function contactVectors (): Promise<VectorFile> {
   const receipts: VectorCase[] = [
     receipt('a request stored now', { requestId: REQUEST_ID, kind: 'request', accepted: true }, `0a10${REQUEST_ID}10011801`, 'request_id and kind repeat the message'),
     receipt('an accept stored now', { requestId: REQUEST_ID, kind: 'accept', accepted: true }, `0a10${REQUEST_ID}10021801`),
+    receipt('a remove stored now', { requestId: REQUEST_ID, kind: 'remove', accepted: true }, `0a10${REQUEST_ID}10051801`),
     receipt('a duplicate', { requestId: '', accepted: true }, '1801', 'no id and no kind; accepted, so the sender stops'),
     receipt('a refused message', { requestId: '', accepted: false }, '', 'every field at its default: zero bytes (a length prefix of 0)'),
     { name: 'unknown fields are ignored', bytes: `1801${hex(encodeFields([{ n: 9, varint: 1n }]))}`, expect: accepted({ requestId: '', accepted: true }) },
@@ -95,7 +98,7 @@ export async function contactVectors (): Promise<VectorFile> {
     { name: 'accepted = 2', why: 'a bool is 0 or 1', bytes: '1802', expect: refused('malformed') },
     { name: '257 bytes', why: 'receipts are at most 256 bytes', bytes: hex(encodeFields([{ n: 9, bytes: new Uint8Array(254) }])), expect: refused('oversize') }
   ]
-  if (receipts[7].bytes!.length / 2 !== 257) throw new Error(`the oversize receipt is ${receipts[7].bytes!.length / 2} bytes`)
+  if (receipts[8].bytes!.length / 2 !== 257) throw new Error(`the oversize receipt is ${receipts[8].bytes!.length / 2} bytes`)
 
   return await verified({
     type: 'contact',

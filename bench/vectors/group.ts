@@ -1,4 +1,4 @@
-/** Vectors of group conversations (docs/protocol.md §10): ops, feed entries, the membership rule, keys and topics. */
+/** Vectors of group conversations (docs/protocol.md §11): ops, feed entries, the membership rule, keys and topics. */
 import { createHash, hkdfSync } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { base32 } from 'multiformats/bases/base32'
@@ -268,8 +268,8 @@ export async function groupVectors (): Promise<VectorFile> {
 
   return await verified({
     type: 'group',
-    spec: 'docs/protocol.md §10',
-    description: 'ops: sealGroupOp(encode.op, key of encode.op.signer) must give bytes; openGroupOp(bytes, context.group) the decoded op or the reason. entries: sealKeyEntry / sealContentEntry (with the given nonces) must give bytes; openGroupEntry(bytes, context.group), then for a key entry the sender key in context.reader\'s slot (null: none opens), for a content entry its content under context.senderKey (null: it does not open, or breaks the content rules). membership: context.ops (op envelopes, in the order given) added to an empty membership log; the state the rule of §10.2 gives. keys: the pair\'s group key (HKDF label "group") and the group topic of context.group.',
+    spec: 'docs/protocol.md §11',
+    description: 'ops: sealGroupOp(encode.op, key of encode.op.signer) must give bytes; openGroupOp(bytes, context.group) the decoded op or the reason. entries: sealKeyEntry / sealContentEntry (with the given nonces) must give bytes; openGroupEntry(bytes, context.group), then for a key entry the sender key in context.reader\'s slot (null: none opens), for a content entry its content under context.senderKey (null: it does not open, or breaks the content rules). membership: context.ops (op envelopes, in the order given) added to an empty membership log; the state the rule of §11.2 gives. keys: the pair\'s group key (HKDF label "group") and the group topic of context.group.',
     identities: { A: identityJson(A), B: identityJson(B), C: identityJson(C) },
     pair: { group: hex(GROUP), senderKey: hex(SENDER_KEY), keyId: hex(KEY_ID), groupKeyAB: hex(pairGroupKey(A, B)) },
     sections: { ops, entries, membership: membershipCases, keys }

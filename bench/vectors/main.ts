@@ -7,6 +7,7 @@
  */
 import '../../node/polyfill.js'
 import { writeVectors } from './common.js'
+import { categoryBundleVectors, categoryQueryVectors, categoryVectors } from './categories.js'
 import { chatVectors } from './chat.js'
 import { contactVectors } from './contact.js'
 import { dhtPresenceVectors } from './dht-presence.js'
@@ -29,6 +30,9 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['pair-keys.json', pairKeyVectors],
   ['names.json', nameVectors],
   ['group.json', groupVectors],
+  ['categories.json', categoryVectors],
+  ['category-bundles.json', categoryBundleVectors],
+  ['category-query.json', categoryQueryVectors],
   ['punch.json', punchVectors]
 ]
 

@@ -10,6 +10,7 @@ export async function nameVectors (): Promise<VectorFile> {
     name('protocol id', 'protocolId', ['chat', '1.0.0'], '/presence-mesh/chat/1.0.0', '/<prefix>/<name>/<version>'),
     name('chat stream protocol', 'chatProtocol', [], '/presence-mesh/chat/1.0.0'),
     name('contact stream protocol', 'contactProtocol', [], '/presence-mesh/contact/1.0.0'),
+    name('category query stream protocol', 'queryProtocol', [], '/presence-mesh/presence-query/1.0.0', '§10.6'),
     name('private DHT protocol', 'dhtProtocol', [], '/presence-mesh/kad/1.0.0'),
     name('public presence topic of A', 'presenceTopic', [A.peerId.toString()], `/presence-mesh/presence/1/${A.peerId.toString()}`, 'the protocol id of presence/1, then / and the base58btc peer id'),
     name('pair topic prefix', 'pairTopicPrefix', [], '/presence-mesh/pair/1/', 'then 26 base32 characters (pair-keys.json)')

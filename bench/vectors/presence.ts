@@ -19,6 +19,7 @@ export interface RecordJson {
   seq: string
   issuedAt: number
   expiresAt: number
+  maxVersion?: number
 }
 
 export const record = (over: Partial<RecordJson> = {}): RecordJson =>
@@ -31,6 +32,7 @@ export function payloadFields (r: RecordJson, id: Identity = A): Field[] {
   if (r.note != null) f.push({ n: 3, bytes: utf8(r.note) })
   if (r.activity != null) f.push({ n: 4, bytes: utf8(r.activity) })
   f.push({ n: 5, varint: BigInt(r.seq) }, { n: 6, varint: BigInt(r.issuedAt) }, { n: 7, varint: BigInt(r.expiresAt) })
+  if (r.maxVersion != null) f.push({ n: 8, varint: BigInt(r.maxVersion) })
   return f
 }
 
@@ -51,7 +53,8 @@ export const decodedRecord = (r: RecordJson): Record<string, unknown> => ({
   ...(r.activity != null && r.activity !== '' ? { activity: r.activity } : {}),
   seq: r.seq,
   issuedAt: r.issuedAt,
-  expiresAt: r.expiresAt
+  expiresAt: r.expiresAt,
+  ...(r.maxVersion != null ? { maxVersion: r.maxVersion } : {})
 })
 
 function valid (name: string, r: RecordJson, context: Record<string, unknown> = ctx(), why?: string, id: Identity = A): VectorCase {
@@ -97,6 +100,8 @@ export async function presenceVectors (): Promise<VectorFile> {
     valid('largest legal record: 1,565 bytes', largest, ctx({ now: MAX_TIME_MS - 1_000 }), '280 and 64 four-byte code points, seq 2^64 - 1, times with 8-byte varints up to 2^53 - 1; over the 1,024 bytes §6.2 once stated'),
     valid('on its own topic, after an older record', r, ctx({ expectedPresentity: A.peerId.toString(), lastSeq: String(NOW - 1) })),
     valid('signed by B', record({ presentity: B.peerId.toString(), status: 'dnd' }), ctx(), undefined, B),
+    valid('from a node that reads category bundles: max_version 2', record({ status: 'away', note: 'n', maxVersion: 2 }), ctx(), 'field 8 (§2, §10.4); a version 1 reader skips it'),
+    valid('max_version of a later version', record({ maxVersion: 7 }), ctx(), 'any value is valid'),
     decodeOnly('empty note and activity on the wire mean none', 'a present empty string decodes as absent', signedPayload([...base().slice(0, 2), { n: 3, bytes: new Uint8Array(0) }, { n: 4, bytes: new Uint8Array(0) }, ...base().slice(2)]), r),
     decodeOnly('unknown payload fields are ignored', 'forward compatibility; the signature covers them', signedPayload([...base(), { n: 15, varint: 7n }, { n: 16, bytes: utf8('later') }, { n: 17, fixed: new Uint8Array(8) }, { n: 18, fixed: new Uint8Array(4) }]), r),
     decodeOnly('unknown envelope fields are ignored', 'envelope field 4 is not in RFC 0002', signedPayload(base(), A, [{ n: 4, bytes: utf8('x') }]), r),

@@ -13,17 +13,20 @@ import { InvalidOptionError } from '../errors.js'
 import { SelfReferenceError, InvalidSettingError } from '../roster/errors.js'
 import { InvalidMessageError } from './errors.js'
 import { ChatStore, NON_CONTACT_POLICIES } from './chat-store.js'
+import { BlockWindows } from './block-windows.js'
+import { searchMessages } from './archive.js'
 import * as C from './constants.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { ChatInbound, VIOLATIONS } from './inbound.js'
 import { PeerSender } from './peer-sender.js'
 import { peerIdString } from '../peer-ids.js'
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { SearchOptions } from './archive.js'
 import type { ChatViolation } from './inbound.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { SenderOptions } from './peer-sender.js'
 import type { PresenceEventDetail, PresenceService } from '../presence/index.js'
-import type { Roster } from '../roster/index.js'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ChatService as ChatServiceInterface } from './index.js'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -88,6 +91,8 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   private readonly components: ChatServiceComponents
   private readonly log: Logger
   private readonly store: ChatStore
+  private readonly blockWindows: BlockWindows
+  private readReceipts = true
   private readonly senderOpts: SenderOptions
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
@@ -104,6 +109,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.components = components
     this.log = components.logger.forComponent('presence-mesh:chat')
     this.store = new ChatStore(components.datastore)
+    this.blockWindows = new BlockWindows(components.datastore)
     this.protocol = protocolId(C.PROTOCOL_NAME, C.PROTOCOL_VERSION, init.protocolPrefix)
     this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? C.MAX_OUTBOUND_STREAMS
@@ -129,6 +135,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       typingShowMs: init.typingShowMs ?? C.TYPING_SHOW_MS,
       isBlocked: (peer) => components.roster.isBlocked(peer),
       isContact: init.isContact ?? ((peer) => chatContact(components.roster, peer)),
+      sentWhileBlocked: (peer, sentAt) => this.blockWindows.covers(peer, sentAt),
       policy: () => this.policy,
       on: {
         message: (m) => { emit('message', m) },
@@ -143,6 +150,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     })
     this.onPeerConnect = this.onPeerConnect.bind(this)
     this.onPresence = this.onPresence.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
   }
 
   isStarted (): boolean {
@@ -152,6 +160,8 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   async start (): Promise<void> {
     await this.store.open()
     this.policy = await this.store.getPolicy() ?? this.defaultPolicy
+    this.readReceipts = await this.store.getReadReceipts()
+    await this.blockWindows.load()
     for (const item of await this.store.loadOutbox()) this.sender(item.peer).enqueue(item)
     await this.components.registrar.handle(this.protocol, this.inbound.handle, {
       maxInboundStreams: this.maxInboundStreams,
@@ -160,6 +170,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     })
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.components.presence.addEventListener('presence', this.onPresence)
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.started = true
   }
 
@@ -172,6 +183,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   async stop (): Promise<void> {
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
     this.components.presence.removeEventListener('presence', this.onPresence)
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     await this.components.registrar.unhandle(this.protocol)
     await Promise.all([...this.senders.values()].map(async s => { await s.stop() }))
     this.senders.clear()
@@ -207,7 +219,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   /** Marks everything received from peer read and tells the peer. Returns how many messages changed. */
   async markRead (peer: PeerId | string): Promise<number> {
     const peerId = this.parsePeer(peer)
-    const { changed, item } = await this.store.markRead(peerId, (ref) => {
+    const { changed, item } = await this.store.markRead(peerId, !this.readReceipts ? undefined : (ref) => {
       const id = newChatId()
       return { id: chatIdToHex(id), bytes: encodeChatFrame({ kind: 'read', id, sentAt: Date.now(), ref: chatIdFromHex(ref) }) }
     })
@@ -234,6 +246,41 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   /** Deletes a non-contact's held texts; their retries stay dropped. */
   async discardRequests (peer: PeerId | string): Promise<number> {
     return await this.store.discardRequests(this.parsePeer(peer))
+  }
+
+  getReadReceipts (): boolean {
+    return this.readReceipts
+  }
+
+  async setReadReceipts (on: boolean): Promise<void> {
+    await this.store.setReadReceipts(on)
+    this.readReceipts = on
+  }
+
+  async unread (): Promise<Record<string, number>> {
+    return Object.fromEntries(await this.store.unreadCounts())
+  }
+
+  undelivered (): ChatMessage[] {
+    return this.store.undelivered()
+  }
+
+  async unsend (peer: PeerId | string, id: string): Promise<ChatMessage | undefined> {
+    const peerId = this.parsePeer(peer)
+    const m = this.store.undelivered().find(x => x.peer === peerId && x.id === id)
+    if (m == null || this.senders.get(peerId)?.withdraw(id) !== true) return undefined
+    return await this.store.unsend(peerId, m.seq)
+  }
+
+  async search (query: string, options?: SearchOptions): Promise<ChatMessage[]> {
+    const peer = options?.peer == null ? undefined : this.parsePeer(options.peer)
+    return await searchMessages(this.store.allMessages(), query, { ...options, peer })
+  }
+
+  async conversations (): Promise<string[]> {
+    const peers = new Set<string>()
+    for await (const m of this.store.allMessages()) peers.add(m.peer)
+    return [...peers]
   }
 
   getNonContactPolicy (): NonContactPolicy {
@@ -297,6 +344,23 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
 
   private onPeerConnect (evt: CustomEvent<PeerId>): void {
     this.senders.get(evt.detail.toString())?.retryNow()
+  }
+
+  /**
+   * Held texts follow the roster: a new contact's become its history, a
+   * blocked peer's are deleted; an unblock records the block's period (texts
+   * sent in it stay dropped).
+   */
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    for (const { id, before, after } of evt.detail.people) {
+      let work: Promise<unknown> | undefined
+      if (before?.contact == null && after?.contact != null) work = this.store.acceptRequests(id)
+      else if (before?.blockedSince == null && after?.blockedSince != null) work = this.store.discardRequests(id)
+      else if (before?.blockedSince != null && after?.blockedSince == null) work = this.blockWindows.add(id, before.blockedSince, Date.now())
+      if (work != null) {
+        evt.detail.waitUntil(work.catch((err: unknown) => { this.log.error('chat could not follow the roster for %s - %e', id, err) }))
+      }
+    }
   }
 
   private onPresence (evt: CustomEvent<PresenceEventDetail>): void {

@@ -62,6 +62,7 @@ const rank = (s: DeliveryState): number => DELIVERY_STATES.indexOf(s)
 
 const cacheKey = (peer: string, seq: number): string => `${peer}/${seq}`
 const POLICY = 'non-contact'
+const READ_RECEIPTS = 'read-receipts'
 
 export class ChatStore {
   private seq = 0
@@ -229,9 +230,10 @@ export class ChatStore {
 
   /**
    * Marks every unread incoming message from peer read and, in the same
-   * batch, queues one read receipt for the newest: makeReceipt gets its id.
+   * batch, queues one read receipt for the newest: makeReceipt gets its id
+   * (without makeReceipt, read receipts are off: nothing is sent).
    */
-  async markRead (peer: string, makeReceipt: (ref: string) => { id: string, bytes: Uint8Array }): Promise<{ changed: ChatMessage[], item?: OutboxItem }> {
+  async markRead (peer: string, makeReceipt?: (ref: string) => { id: string, bytes: Uint8Array }): Promise<{ changed: ChatMessage[], item?: OutboxItem }> {
     return await this.commits.change(async (tx) => {
       const changed: ChatMessage[] = []
       const unread = this.unreadIn.within(peer)
@@ -240,7 +242,7 @@ export class ChatStore {
         const m = await this.updateState(peer, Number(id), 'read', tx)
         if (m != null) changed.push(m)
       }
-      if (changed.length === 0) return () => ({ changed })
+      if (changed.length === 0 || makeReceipt == null) return () => ({ changed })
       const newest = changed.reduce((a, m) => m.seq > a.seq ? m : a)
       const receipt = makeReceipt(newest.id)
       const seq = this.nextSeq(tx)
@@ -286,6 +288,59 @@ export class ChatStore {
       for (const m of held) this.held.within(peer).delete(tx, pad(m.seq))
       return () => held.length
     }, { alone: true })
+  }
+
+  /** Unread incoming messages per peer (only peers with some). */
+  async unreadCounts (): Promise<Map<string, number>> {
+    const counts = new Map<string, number>()
+    for await (const path of this.unreadIn.ids()) {
+      const peer = path.slice(0, path.indexOf('/'))
+      counts.set(peer, (counts.get(peer) ?? 0) + 1)
+    }
+    return counts
+  }
+
+  /** Outgoing texts still waiting for their delivery receipt, in the order they were queued. */
+  undelivered (): ChatMessage[] {
+    return [...this.unacked.values()].sort((a, b) => a.seq - b.seq).map(m => ({ ...m }))
+  }
+
+  /**
+   * Takes back an outgoing text that never went on the wire: out of the
+   * outbox and out of history, in one batch. The caller made sure its sender
+   * will not write it.
+   */
+  async unsend (peer: string, seq: number): Promise<ChatMessage | undefined> {
+    return await this.commits.change((tx) => {
+      const m = this.unacked.get(cacheKey(peer, seq))
+      if (m == null) return () => undefined
+      this.outbox.within(peer).delete(tx, pad(seq))
+      this.messages.within(peer).delete(tx, rev(seq))
+      this.outIds.within(peer).delete(tx, m.id)
+      this.unreadOut.within(peer).delete(tx, pad(seq))
+      return () => {
+        this.unacked.delete(cacheKey(peer, seq))
+        return { ...m }
+      }
+    })
+  }
+
+  /** Every message of every conversation: per peer (in peer id order), newest first. */
+  async * allMessages (): AsyncGenerator<ChatMessage> {
+    for await (const [, m] of this.messages.entries()) {
+      yield m.direction === 'out' ? { ...(this.unacked.get(cacheKey(m.peer, m.seq)) ?? m) } : m
+    }
+  }
+
+  async getReadReceipts (): Promise<boolean> {
+    return await this.settings.get(READ_RECEIPTS) !== 'off'
+  }
+
+  async setReadReceipts (on: boolean): Promise<void> {
+    await this.commits.change((tx) => {
+      this.settings.put(tx, READ_RECEIPTS, on ? 'on' : 'off')
+      return () => {}
+    })
   }
 
   async getPolicy (): Promise<NonContactPolicy | undefined> {

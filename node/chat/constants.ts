@@ -42,3 +42,5 @@ export const RECEIVER_IDLE_MS = 60_000
 export const TYPING_SHOW_MS = 6_000
 
 export const DATASTORE_PREFIX = '/presence-mesh/chat'
+/** Block periods remembered per peer (texts sent in one are dropped after an unblock). */
+export const MAX_BLOCK_WINDOWS = 16

@@ -39,6 +39,8 @@ export interface InboundContext {
   typingShowMs: number
   isBlocked: (peer: string) => boolean
   isContact: (peer: string) => boolean
+  /** A text sent (by its sender's clock) while the peer was blocked: acknowledged and dropped. */
+  sentWhileBlocked: (peer: string, sentAt: number) => boolean
   policy: () => NonContactPolicy
   on: InboundEvents
 }
@@ -122,7 +124,9 @@ export class ChatInbound {
     const { ctx } = this
     if (ctx.isBlocked(peer)) throw new Error('unreachable')
     const policy = ctx.policy()
-    const fate = ctx.isContact(peer) || policy === 'accept' ? 'msg' : policy === 'hold' ? 'req' : 'drop'
+    const fate = ctx.sentWhileBlocked(peer, sentAt)
+      ? 'drop'
+      : ctx.isContact(peer) || policy === 'accept' ? 'msg' : policy === 'hold' ? 'req' : 'drop'
     const { duplicate, message } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain)
     if (duplicate) return
     this.stopTyping(peer)

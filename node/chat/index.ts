@@ -6,10 +6,12 @@
 import { ChatService as ChatServiceClass } from './chat-service.js'
 import type { ChatEvents, ChatServiceComponents, ChatServiceInit, ChatViolation } from './chat-service.js'
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { SearchOptions } from './archive.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export type { ChatServiceComponents, ChatServiceInit, ChatEvents, ChatViolation } from './chat-service.js'
 export type { ChatMessage, DeliveryState, NonContactPolicy } from './chat-store.js'
+export type { SearchOptions } from './archive.js'
 export { NON_CONTACT_POLICIES, DELIVERY_STATES } from './chat-store.js'
 
 export interface ChatService extends TypedEventTarget<ChatEvents> {
@@ -28,6 +30,19 @@ export interface ChatService extends TypedEventTarget<ChatEvents> {
   acceptRequests: (peer: PeerId | string) => Promise<ChatMessage[]>
   /** Deletes a non-contact's held texts; their retries stay dropped. */
   discardRequests: (peer: PeerId | string) => Promise<number>
+  /** Whether reading a conversation tells the other side (read receipts; default on). */
+  getReadReceipts: () => boolean
+  setReadReceipts: (on: boolean) => Promise<void>
+  /** Unread incoming messages per peer (peers with none are left out). */
+  unread: () => Promise<Record<string, number>>
+  /** Outgoing texts not yet delivered, oldest first. */
+  undelivered: () => ChatMessage[]
+  /** Takes back an undelivered text that never went on the wire; undefined if it is gone or already sent. */
+  unsend: (peer: PeerId | string, id: string) => Promise<ChatMessage | undefined>
+  /** Messages of any conversation (or one) containing every word of `query`, oldest first. */
+  search: (query: string, options?: SearchOptions) => Promise<ChatMessage[]>
+  /** Peers with whom there is history. */
+  conversations: () => Promise<string[]>
   getNonContactPolicy: () => NonContactPolicy
   setNonContactPolicy: (policy: NonContactPolicy) => Promise<void>
   /** Frames (texts and read receipts) waiting for a delivery receipt, for one peer or all. */

@@ -57,6 +57,8 @@ export class PeerSender {
   private readonly wake = new Wakeup()
   private typing?: Uint8Array
   private stream?: Stream
+  /** The session writing now: its first `inFlight` pending items are on the wire. */
+  private current?: SessionState
   private stopped = false
   private readonly shutdown = sharedController()
   private running?: Promise<void>
@@ -92,6 +94,17 @@ export class PeerSender {
     this.pending.push(item)
     if (this.connected()) this.nextAttemptAt = 0
     this.wake.notify()
+  }
+
+  /**
+   * Takes a queued item back if it never went on the wire (a receiver may
+   * have stored anything written, acknowledged or not). True if it was taken.
+   */
+  withdraw (id: string): boolean {
+    const at = this.pending.findIndex(p => p.id === id)
+    if (at < 0 || this.pending[at].sentMarked === true || at < (this.current?.inFlight ?? 0)) return false
+    this.pending.splice(at, 1)
+    return true
   }
 
   /** Typing goes out only over a live connection, ahead of queued messages, and is never retried. */
@@ -166,6 +179,7 @@ export class PeerSender {
     if (this.stopped) stream.abort(new Error('chat service stopping'))
     const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
     const state: SessionState = { inFlight: 0, acked: 0, progressAt: Date.now() }
+    this.current = state
     const reader = this.readReceipts(lp, state)
     try {
       await this.write(lp, state)
@@ -175,6 +189,7 @@ export class PeerSender {
       throw err
     } finally {
       this.stream = undefined
+      this.current = undefined
       // the receiver closes its side when we close ours; one that does not is reset
       const timer = setTimeout(() => { stream.abort(new TimeoutError('receiver did not close the stream')) }, this.opts.ackTimeoutMs)
       timer.unref?.()

@@ -25,7 +25,7 @@ export interface PendingRequest {
   alias?: string
 }
 
-export type RequestOutcome = 'pending' | 'accepted' | 'denied' | 'cancelled' | 'declined' | 'expired' | 'dropped'
+export type RequestOutcome = 'pending' | 'accepted' | 'denied' | 'cancelled' | 'declined' | 'expired' | 'dropped' | 'removed'
 
 /** Watcher info (RFC 3857): who asked, and what became of it. */
 export interface HistoryEntry {
@@ -49,7 +49,7 @@ export interface ConsentState {
   readonly history: ReadonlyMap<string, HistoryEntry>
 }
 
-export type ContactEventName = 'contact:request' | 'contact:accepted' | 'contact:declined' | 'contact:cancelled'
+export type ContactEventName = 'contact:request' | 'contact:accepted' | 'contact:declined' | 'contact:cancelled' | 'contact:removed'
 
 export type ConsentEffect =
   /** Seal and queue a message (retried until the recipient confirms it). */
@@ -58,6 +58,8 @@ export type ConsentEffect =
   | { type: 'unqueue', to: string, requestId?: string, kind?: ContactMessageKind }
   /** Consent on both sides: the roster gets a contact. */
   | { type: 'add-contact', peer: string, alias?: string }
+  /** The contact ends on both sides (an unsubscribe): the roster drops it. */
+  | { type: 'remove-contact', peer: string }
   | { type: 'event', name: ContactEventName, peerId: string, requestId: string, greeting?: string }
 
 export interface Step {
@@ -127,6 +129,13 @@ class Draft {
     this.effects.push(e)
   }
 
+  /** Our request `req` is over with `outcome`: it leaves the pending set and the queue. */
+  endOutgoing (req: PendingRequest, outcome: RequestOutcome): void {
+    this.outgoing.delete(req.peerId)
+    this.effect({ type: 'unqueue', to: req.peerId, requestId: req.requestId })
+    this.record({ requestId: req.requestId, peerId: req.peerId, direction: 'outgoing', outcome, greeting: req.greeting })
+  }
+
   done (): Step {
     return { state: { incoming: this.incoming, outgoing: this.outgoing, seen: this.seen, history: this.history }, effects: this.effects }
   }
@@ -188,6 +197,20 @@ export function cancel (s: ConsentState, input: { peerOrRequest: string }, ctx: 
   return d.done()
 }
 
+/**
+ * Ends a contact: the roster drops it now and the other side gets a REMOVE
+ * (retried until it arrives). What was still queued for them (an accept, say)
+ * no longer needs to go. The caller checked that `peer` is a contact.
+ */
+export function remove (s: ConsentState, input: { peer: string, requestId: string }, ctx: Pick<ConsentContext, 'now'>): Step {
+  const d = new Draft(s, ctx.now)
+  d.effect({ type: 'unqueue', to: input.peer })
+  d.effect({ type: 'remove-contact', peer: input.peer })
+  d.record({ requestId: input.requestId, peerId: input.peer, direction: 'outgoing', outcome: 'removed' })
+  d.effect({ type: 'send', to: input.peer, kind: 'remove', requestId: input.requestId })
+  return d.done()
+}
+
 /** The recipient confirmed one of our messages: it leaves the queue; a request is marked delivered. */
 export function delivered (s: ConsentState, input: { to: string, kind: ContactMessageKind, requestId: string }): Step {
   const effects: ConsentEffect[] = [{ type: 'unqueue', to: input.to, requestId: input.requestId, kind: input.kind }]
@@ -213,9 +236,7 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
     const ours = s.outgoing.get(peer)
     if (ours != null) {
       // both asked: that is consent on both sides
-      d.outgoing.delete(peer)
-      d.effect({ type: 'unqueue', to: peer, requestId: ours.requestId })
-      d.record({ requestId: ours.requestId, peerId: peer, direction: 'outgoing', outcome: 'accepted', greeting: ours.greeting })
+      d.endOutgoing(ours, 'accepted')
       d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'accepted', greeting: m.greeting })
       d.effect({ type: 'add-contact', peer, alias: ours.alias })
       d.effect({ type: 'send', to: peer, kind: 'accept', requestId: id })
@@ -226,6 +247,21 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
     d.incoming.set(peer, { requestId: id, peerId: peer, greeting: m.greeting, sentAt: m.sentAt, at: ctx.now })
     d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'pending', greeting: m.greeting })
     d.effect({ type: 'event', name: 'contact:request', peerId: peer, requestId: id, greeting: m.greeting })
+    return d.done()
+  }
+  if (m.kind === 'remove') {
+    if (ctx.isContact(peer)) {
+      d.effect({ type: 'remove-contact', peer })
+      d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'removed' })
+      d.effect({ type: 'event', name: 'contact:removed', peerId: peer, requestId: id })
+      return d.done()
+    }
+    // they accepted (we may not have heard yet) and removed us since: our request is over
+    const ours = s.outgoing.get(peer)
+    if (ours != null) {
+      d.endOutgoing(ours, 'declined')
+      d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: ours.requestId })
+    }
     return d.done()
   }
   if (m.kind === 'cancel') {
@@ -240,14 +276,12 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
   // an answer: only to a request of ours that is still pending (consent cannot be given unasked)
   const ours = s.outgoing.get(peer)
   if (ours?.requestId !== id) return d.done()
-  d.outgoing.delete(peer)
-  d.effect({ type: 'unqueue', to: peer, requestId: id })
   if (m.kind === 'accept') {
-    d.record({ requestId: id, peerId: peer, direction: 'outgoing', outcome: 'accepted', greeting: ours.greeting })
+    d.endOutgoing(ours, 'accepted')
     d.effect({ type: 'add-contact', peer, alias: ours.alias })
     d.effect({ type: 'event', name: 'contact:accepted', peerId: peer, requestId: id })
   } else {
-    d.record({ requestId: id, peerId: peer, direction: 'outgoing', outcome: 'declined', greeting: ours.greeting })
+    d.endOutgoing(ours, 'declined')
     d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: id })
   }
   return d.done()

@@ -16,7 +16,7 @@ import {
 } from '../../protocol/contact-request.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { SelfReferenceError } from '../roster/errors.js'
+import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
 import * as consent from './consent.js'
 import { ConsentStore, outboxId } from './consent-store.js'
 import {
@@ -158,6 +158,16 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     await this.step((ctx) => consent.cancel(this.state, { peerOrRequest: peerOrRequest.toString() }, ctx))
   }
 
+  async remove (peer: PeerId | string): Promise<void> {
+    const id = this.parsePeer(peer, 'remove')
+    const requestId = requestIdHex(newRequestId())
+    await this.step((ctx) => {
+      // checked inside the step: steps run one at a time, so nothing changes it in between
+      if (this.components.roster.get(id)?.contact == null) throw new NotAContactError(id)
+      return consent.remove(this.state, { peer: id, requestId }, ctx)
+    })
+  }
+
   // ---- applying steps ----
 
   private context (): ConsentContext {
@@ -209,6 +219,9 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       }
       case 'add-contact':
         await this.components.roster.addContact(e.peer, { alias: e.alias, tx })
+        return outbox
+      case 'remove-contact':
+        await this.components.roster.removeContact(e.peer, { tx })
         return outbox
       case 'event':
         return outbox

@@ -36,6 +36,8 @@ export interface ContactsEvents {
   'contact:declined': CustomEvent<ContactAnswerEvent>
   /** A requester withdrew its pending request. */
   'contact:cancelled': CustomEvent<ContactAnswerEvent>
+  /** A contact ended the contact (unsubscribed): neither side sees the other any more. */
+  'contact:removed': CustomEvent<ContactAnswerEvent>
   /** A message of ours reached its recipient. */
   'contact:delivered': CustomEvent<ContactAnswerEvent & { kind: ContactMessageKind }>
   /** A delivery attempt failed (the recipient is unreachable); it is retried later. */
@@ -54,6 +56,8 @@ export interface ContactsService extends TypedEventTarget<ContactsEvents> {
   deny: (peerOrRequest: PeerId | string) => Promise<void>
   /** Withdraws our pending request. */
   cancel: (peerOrRequest: PeerId | string) => Promise<void>
+  /** Ends a contact on both sides: the roster drops it now, the peer gets a REMOVE (retried until delivered). */
+  remove: (peer: PeerId | string) => Promise<void>
 }
 
 export function contacts (init: ContactsServiceInit = {}): (components: ContactsServiceComponents) => ContactsService {

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import { ControlError, NoRunningNodeError, remoteError } from '../errors.js'
-import { CONTROL_TIMEOUT_MS, controlSocketPath } from './server.js'
+import { CONTROL_TIMEOUT_MS, controlSocketPath, toJson } from './server.js'
 
 export { NoRunningNodeError }
 
@@ -27,7 +27,7 @@ export async function callNode<T = unknown> (home: string, method: string, ...pa
     const socket = net.createConnection(file)
     let data = ''
     socket.setTimeout(CONTROL_TIMEOUT_MS, () => { socket.destroy(new ControlError('timeout', 'the node did not answer in time')) })
-    socket.on('connect', () => { socket.write(JSON.stringify({ method, params }) + '\n') })
+    socket.on('connect', () => { socket.write(toJson({ method, params }) + '\n') })
     socket.on('data', (d: Buffer) => { data += d.toString('utf8') })
     socket.on('end', () => { resolve(data) })
     socket.on('error', (err: any) => {

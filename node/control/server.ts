@@ -26,8 +26,8 @@ export type ControlMethods = Record<string, ControlMethod>
 
 export const controlSocketPath = (home: string): string => path.join(home, CONTROL_SOCKET)
 
-/** JSON that survives bigints (sequence numbers). */
-export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x) => typeof x === 'bigint' ? x.toString() : x)
+/** JSON that survives bigints (sequence numbers) and bytes (application categories, as base64). */
+export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x) => typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x)
 
 export class ControlServer {
   private server?: net.Server

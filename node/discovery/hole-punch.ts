@@ -13,16 +13,23 @@
  * other's. A NAT that picks a new port per destination (symmetric) defeats
  * it: the punch times out and the peers stay relayed, retrying later.
  *
- * The peer whose id sorts first starts, on any relayed connection to a peer
- * it has no direct connection to. Only public addresses are ever dialed.
+ * The peer whose id sorts first starts, on a relayed connection to a contact
+ * it has no direct connection to (when the connection opens, or when the
+ * peer becomes a contact). Only contacts punch: CONNECT carries the public IP
+ * the relay saw, which a stranger must not learn. Only public addresses are
+ * ever dialed.
  */
 import net from 'node:net'
 import { getNetConfig, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { decodePunch, encodePunch, MAX_PUNCH_MESSAGE_BYTES } from '../../protocol/punch.js'
-import { sharedSignal } from '../signals.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { sharedController, sharedSignal } from '../signals.js'
+import { backoffDelay, sleep } from '../util/wait.js'
 import { connectFrom, socketConnection } from './socket-connection.js'
 import type { Identify } from '@libp2p/identify'
+import { serviceDependencies } from '@libp2p/interface'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream, Upgrader } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -53,6 +60,7 @@ export interface HolePunchComponents {
   upgrader: Upgrader
   identify: Identify
   logger: ComponentLogger
+  roster: Pick<Roster, 'isContact' | 'addEventListener' | 'removeEventListener'>
 }
 
 export interface PunchStats {
@@ -70,7 +78,10 @@ interface Backoff { failures: number, at: number }
 
 class DefaultHolePunch implements HolePunch, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:hole-punch'
+  readonly [serviceDependencies] = [ROSTER_CAPABILITY]
   private readonly log: Logger
+  /** Ends every punch in flight when the node stops. */
+  private shutdown = sharedController()
   private readonly timeoutMs: number
   private readonly retryMinMs: number
   private readonly retryMaxMs: number
@@ -90,11 +101,14 @@ class DefaultHolePunch implements HolePunch, Startable {
     this.retryMinMs = init.retryMinMs ?? PUNCH_RETRY_MIN_MS
     this.retryMaxMs = init.retryMaxMs ?? PUNCH_RETRY_MAX_MS
     this.onStream = this.onStream.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
   }
 
   isStarted (): boolean { return this.started }
 
   async start (): Promise<void> {
+    this.shutdown = sharedController()
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
     await this.components.registrar.handle(PUNCH_PROTOCOL, this.onStream, {
       runOnLimitedConnection: true, maxInboundStreams: 2, maxOutboundStreams: 2
     })
@@ -107,6 +121,8 @@ class DefaultHolePunch implements HolePunch, Startable {
 
   async stop (): Promise<void> {
     this.started = false
+    this.shutdown.abort()
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     for (const timer of this.retries.values()) clearTimeout(timer)
     this.retries.clear()
     if (this.topology != null) this.components.registrar.unregister(this.topology)
@@ -122,14 +138,29 @@ class DefaultHolePunch implements HolePunch, Startable {
     return this.components.connectionManager.getConnections(peer).some(c => c.limits == null && c.status === 'open')
   }
 
-  /** The initiator's side: the peer whose id sorts first, on a relayed connection, outside its backoff. */
+  /** A peer that became a contact (or was unblocked) while relayed: punch now. */
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    for (const { id } of evt.detail.people) {
+      if (!this.components.roster.isContact(id)) continue
+      const relayed = this.components.connectionManager.getConnections().find(c => c.remotePeer.toString() === id && c.limits != null && c.status === 'open')
+      if (relayed != null) void this.maybePunch(relayed.remotePeer, relayed)
+    }
+  }
+
+  /** The punch's deadline, ended early by stop. */
+  private signal (): AbortSignal {
+    return sharedSignal(AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.shutdown.signal]))
+  }
+
+  /** The initiator's side: the peer whose id sorts first, a contact on a relayed connection, outside its backoff. */
   private async maybePunch (peer: PeerId, relayed: Connection): Promise<void> {
     const id = peer.toString()
     if (!this.started || relayed.limits == null || this.components.peerId.toString() > id) return
+    if (!this.components.roster.isContact(peer)) return
     if (this.punching.has(id) || this.hasDirect(peer) || this.backingOff(id, 1)) return
     this.punching.add(id)
     this.counts.attempts++
-    const signal = sharedSignal(AbortSignal.timeout(this.timeoutMs))
+    const signal = this.signal()
     let stream: Stream | undefined
     try {
       stream = await relayed.newStream(PUNCH_PROTOCOL, { runOnLimitedConnection: true, signal })
@@ -142,7 +173,7 @@ class DefaultHolePunch implements HolePunch, Startable {
       const rtt = Date.now() - sentAt
       await lp.write(encodePunch({ kind: 'sync' }), { signal })
       // the responder dials on SYNC, half a round trip from now
-      await new Promise(resolve => setTimeout(resolve, Math.floor(rtt / 2)))
+      await sleep(Math.floor(rtt / 2), { signal })
       await this.dial(peer, theirs, port, true, signal)
       await stream.close({ signal }).catch(() => {})
       this.succeeded(peer, relayed)
@@ -174,7 +205,12 @@ class DefaultHolePunch implements HolePunch, Startable {
   private async onStream (stream: Stream, relayed: Connection): Promise<void> {
     const peer = relayed.remotePeer
     const id = peer.toString()
-    const signal = sharedSignal(AbortSignal.timeout(this.timeoutMs))
+    // a stranger learns nothing from us, our public IP least of all
+    if (!this.components.roster.isContact(peer)) {
+      stream.abort(new PunchError('not a contact'))
+      return
+    }
+    const signal = this.signal()
     // the backoff binds the responder too (half of it, so that the initiator's
     // next try is never early): a peer cannot make us send SYNs at will
     if (relayed.limits == null || this.punching.has(id) || this.backingOff(id, 0.5)) {
@@ -214,12 +250,23 @@ class DefaultHolePunch implements HolePunch, Startable {
     const socket = await connectFrom(localPort, host, port, signal)
     const remoteAddr = to.encapsulate(`/p2p/${peer.toString()}`)
     const maConn = socketConnection(socket, { remoteAddr, direction: initiator ? 'outbound' : 'inbound', log: this.log.newScope('connection') })
+    let conn: Connection | undefined
     try {
-      if (initiator) await this.components.upgrader.upgradeOutbound(maConn, { signal })
-      else await this.components.upgrader.upgradeInbound(maConn, { signal })
+      if (initiator) {
+        conn = await this.components.upgrader.upgradeOutbound(maConn, { signal })
+      } else {
+        await this.components.upgrader.upgradeInbound(maConn, { signal })
+        conn = this.components.connectionManager.getConnections().find(c => c.limits == null && c.remoteAddr.toString().startsWith(to.toString()))
+      }
     } catch (err: any) {
       maConn.abort(err)
       throw err
+    }
+    // whoever answered at that address is kept only if it is the peer we punched to
+    if (conn != null && !conn.remotePeer.equals(peer)) {
+      const wrong = conn
+      await wrong.close().catch(() => { wrong.abort(new PunchError('wrong peer')) })
+      throw new PunchError(`the punched connection reached ${conn.remotePeer.toString()}, not ${peer.toString()}`)
     }
     if (!this.hasDirect(peer)) throw new PunchError('the punched connection did not open')
   }
@@ -243,7 +290,7 @@ class DefaultHolePunch implements HolePunch, Startable {
   }
 
   private backoffMs (failures: number): number {
-    return Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(20, failures - 1))
+    return backoffDelay(failures, { baseMs: this.retryMinMs, capMs: this.retryMaxMs })
   }
 
   /** Whether `share` of the backoff after the last failure with this peer is still running. */

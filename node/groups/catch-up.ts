@@ -2,7 +2,7 @@
  * Catch-up (/presence-mesh/group-sync/1.0.0): a member asks another for the
  * ops and feed entries it lacks, saying how far it has each feed; the other
  * answers from its store, each author's entries in order from there. One
- * request and one response per stream (docs/protocol.md §10.5).
+ * request and one response per stream (docs/protocol.md §11.5).
  */
 import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'

@@ -3,7 +3,7 @@
  * converges, end-to-end encrypted messages under sender keys that rotate
  * when anyone leaves, carried on an opaque gossipsub topic among members,
  * kept by every member and served to whoever missed them.
- * docs/protocol.md §10 is the wire spec.
+ * docs/protocol.md §11 is the wire spec.
  */
 import { GroupsService as GroupsServiceClass } from './groups-service.js'
 import type { GroupChange, Standing } from './group.js'

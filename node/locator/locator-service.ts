@@ -14,6 +14,7 @@ import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS } from './constants.js'
 import { LocatorPublisher } from './locator.js'
 import { sleep } from '../util/wait.js'
+import { sharedSignal } from '../signals.js'
 import type { Locator, LocatorInit } from './index.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
@@ -49,6 +50,13 @@ export class LocatorService implements Locator, Startable {
   private audience = new Set<string>()
   /** Set when a publish was asked for while one ran: the loop runs once more. */
   private dirty = false
+  /**
+   * Every put of this node's locators, one run after another: a retirement
+   * (an empty record) is never overtaken by a republish that began before it.
+   */
+  private queue: Promise<void> = Promise.resolve()
+  /** Ends the republish in flight: a retirement must not wait behind a run over every contact. */
+  private running?: AbortController
   private started = false
 
   constructor (private readonly components: LocatorComponents, init: LocatorInit = {}) {
@@ -65,7 +73,7 @@ export class LocatorService implements Locator, Startable {
       ttlMs,
       timeoutMs: LOCATOR_TIMEOUT_MS
     })
-    this.task = repeatingTask(async () => { await this.publishAll() }, Math.floor(ttlMs / 3), { debounce: LOCATOR_DEBOUNCE_MS })
+    this.task = repeatingTask(async (opts) => { await this.publishAll(opts?.signal) }, Math.floor(ttlMs / 3), { debounce: LOCATOR_DEBOUNCE_MS })
     this.onRosterChange = this.onRosterChange.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
   }
@@ -89,13 +97,14 @@ export class LocatorService implements Locator, Startable {
 
   /** A clean stop leaves each contact an empty locator, which is also what a blocked contact is left with. */
   async beforeStop (): Promise<void> {
+    // ends a republish in flight (its signal aborts): the goodbyes below come after it
     this.task.stop()
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
     // nobody to store it with (no DHT server known): nothing to retire either
     if ((this.components.dht.routingTable?.size ?? 0) === 0) return
     await Promise.race([
-      this.publisher.publish([...this.audience], true),
+      this.enqueue(async () => await this.publisher.publish([...this.audience], { empty: true })),
       sleep(LOCATOR_GOODBYE_TIMEOUT_MS)
     ])
   }
@@ -124,7 +133,13 @@ export class LocatorService implements Locator, Startable {
     this.audience = this.currentAudience()
     this.updateKeyring()
     const lost = [...before].filter(p => !this.audience.has(p))
-    if (lost.length > 0) void this.publisher.publish(lost, true).catch((err: unknown) => { this.log.error('could not retire locators - %e', err) })
+    // the blocked (or hidden-from) contact is left an empty record before the change counts as done
+    if (lost.length > 0) {
+      const interrupted = this.running != null
+      this.running?.abort()
+      evt.detail.waitUntil(this.enqueue(async () => await this.publisher.publish(lost, { empty: true })))
+      if (interrupted) this.schedule()
+    }
     if ([...this.audience].some(p => !before.has(p))) this.schedule()
   }
 
@@ -139,11 +154,27 @@ export class LocatorService implements Locator, Startable {
     this.task.run()
   }
 
-  private async publishAll (): Promise<void> {
-    do {
-      this.dirty = false
-      await this.publisher.publish([...this.audience]).catch((err: unknown) => { this.log.error('locator publish failed - %e', err) })
-    } while (this.dirty && this.started)
+  private async publishAll (stopped?: AbortSignal): Promise<void> {
+    await this.enqueue(async () => {
+      const run = new AbortController()
+      this.running = run
+      const signal = stopped != null ? sharedSignal(AbortSignal.any([stopped, run.signal])) : run.signal
+      try {
+        do {
+          this.dirty = false
+          await this.publisher.publish([...this.audience], { signal, still: peer => this.audience.has(peer) })
+        } while (this.dirty && this.started && !signal.aborted)
+      } finally {
+        if (this.running === run) this.running = undefined
+      }
+    })
+  }
+
+  /** Runs `work` after every locator put queued before it; a failure is logged, not passed on. */
+  private async enqueue (work: () => Promise<unknown>): Promise<void> {
+    const next = this.queue.then(work).then(() => {}, (err: unknown) => { this.log.error('locator publish failed - %e', err) })
+    this.queue = next
+    await next
   }
 
   /** The records this node can open: its contacts' records for it (and its own, for the selector). */

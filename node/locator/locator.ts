@@ -79,12 +79,20 @@ export class LocatorPublisher {
     return this.opts.dht() != null
   }
 
-  /** Puts a fresh locator for each contact in turn. `empty`: no addresses (what a clean stop leaves). */
-  async publish (contacts: string[], empty = false): Promise<number> {
+  /**
+   * Puts a fresh locator for each contact in turn. `empty`: no addresses
+   * (what a clean stop leaves). `still(peer)` is asked right before each
+   * record with addresses is sealed: a contact that lost sight of this node
+   * meanwhile is skipped. An aborted signal ends the run.
+   */
+  async publish (contacts: string[], options: { empty?: boolean, still?: (peer: string) => boolean, signal?: AbortSignal } = {}): Promise<number> {
     const dht = this.opts.dht()
+    const empty = options.empty === true
     if (dht == null) return 0
     let stored = 0
     for (const peer of contacts) {
+      if (options.signal?.aborted === true) break
+      if (!empty && options.still?.(peer) === false) continue
       const keys = this.opts.keysFor(peer)
       const dhtKey = locatorDhtKey(keys, this.opts.self.toMultihash().bytes)
       const now = Date.now()
@@ -98,7 +106,8 @@ export class LocatorPublisher {
           issuedAt: now,
           expiresAt: now + this.opts.ttlMs
         }, this.opts.privateKey, keys.locator, dhtKey)
-        for await (const e of dht.put(dhtKey, value, { signal: AbortSignal.timeout(this.opts.timeoutMs) })) {
+        const timeout = AbortSignal.timeout(this.opts.timeoutMs)
+        for await (const e of dht.put(dhtKey, value, { signal: options.signal != null ? sharedSignal(AbortSignal.any([timeout, options.signal])) : timeout })) {
           if (e.name === 'PEER_RESPONSE') stored++
         }
       } catch (err: any) {

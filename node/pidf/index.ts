@@ -29,11 +29,11 @@ export function pidfDocument (view: PresenceView, domain: string = DEFAULT_XMPP_
   // XML IDs must not start with a digit; peer ids may
   const id = (prefix: string): string => `${prefix}-${view.peerId}`
   const person = xml('dm:person', { id: id('p') },
-    parts.activities.length > 0 ? xml('rpid:activities', {}, ...parts.activities) : null,
+    parts.activities.length > 0 ? xml('rpid:activities', parts.until != null ? { until: new Date(parts.until).toISOString() } : {}, ...parts.activities) : null,
     ...parts.person,
     ...parts.notes.map(n => xml('dm:note', {}, safeText(n))),
     stamp != null ? xml('dm:timestamp', {}, stamp) : null)
-  const doc = xml('presence', { xmlns: PIDF_NS.pidf, 'xmlns:dm': PIDF_NS.dm, 'xmlns:rpid': PIDF_NS.rpid, entity: presUri(view.peerId, domain) },
+  const doc = xml('presence', { xmlns: PIDF_NS.pidf, 'xmlns:dm': PIDF_NS.dm, 'xmlns:rpid': PIDF_NS.rpid, 'xmlns:cipid': PIDF_NS.cipid, 'xmlns:caps': PIDF_NS.caps, entity: presUri(view.peerId, domain) },
     xml('tuple', { id: id('t') },
       xml('status', {}, xml('basic', {}, parts.basic ?? 'closed')),
       ...parts.tuple,

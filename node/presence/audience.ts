@@ -1,57 +1,83 @@
 /**
  * Who gets this node's presence and how it hears others'. The presence
- * service publishes one record per audience and listens on one channel per
- * watched presentity; both follow from the roster.
+ * service publishes one message per audience and listens on one channel per
+ * watched presentity; both follow from the roster, and what each audience
+ * sees from the containers (containers.ts).
  */
-import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed-box.js'
+import { openPairMessage } from '../../protocol/category-bundle.js'
 import { presenceTopic } from '../../protocol/topics.js'
+import { visibleCategories } from './containers.js'
+import type { Container } from './containers.js'
+import type { CategoryKey } from '../../protocol/categories.js'
+import type { PairMessage } from '../../protocol/category-bundle.js'
+import type { PairKeys } from '../../protocol/pair-keys.js'
 import type { Roster } from '../roster/index.js'
 import type { PeerId } from '@libp2p/interface'
 
-/** Which fields of this node's presence an audience sees. */
+/** Which fields of this node's presence a contact sees: all its containers allow, or the state alone. */
 export type PresenceViewLevel = 'full' | 'status'
+
+/** The presence message versions: 1 the single record (§2), 2 category bundles (§10). */
+export type PresenceVersion = 1 | 2
 
 export interface Audience {
   /** 'public', or the peer id of the contact this audience is. */
   id: string
   topic: string
-  view: PresenceViewLevel
-  /** Turns a signed presence envelope into the message published on the topic. */
-  wrap: (envelope: Uint8Array) => Uint8Array
+  /** The categories it sees (the state always). */
+  categories: ReadonlySet<CategoryKey>
+  /** The keys shared with a contact; none for the public audience (plain records). */
+  pair?: PairKeys
+  /** The version the audience reads: 2 once it showed it reads bundles. */
+  version: PresenceVersion
 }
 
 export interface WatchChannel {
   topic: string
-  /** The signed envelope a message carries, or undefined when it does not open. */
-  unwrap: (data: Uint8Array) => Uint8Array | undefined
+  /** What a message carries: plain on a public topic (always a version 1 envelope), or opened with the pair key; undefined when it does not open. */
+  open: (data: Uint8Array) => PairMessage | undefined
 }
 
 export const PUBLIC_AUDIENCE_ID = 'public'
 
-const identity = (b: Uint8Array): Uint8Array => b
+/** What the audience-building functions need to know besides the roster. */
+export interface Publication {
+  /** This node's categories that have a value (the state is always there). */
+  keys: readonly CategoryKey[]
+  publishedTo: (key: CategoryKey) => readonly Container[]
+  /** The version a contact was seen to read. */
+  versionOf: (peer: string) => PresenceVersion
+}
 
-/** Anyone who knows the peer id: the plain record on the presentity's public topic. */
-export function publicAudience (self: PeerId): Audience {
-  return { id: PUBLIC_AUDIENCE_ID, topic: presenceTopic(self), view: 'full', wrap: identity }
+/** Anyone who knows the peer id: the plain version 1 record on the presentity's public topic. */
+export function publicAudience (self: PeerId, publication: Publication): Audience {
+  return { id: PUBLIC_AUDIENCE_ID, topic: presenceTopic(self), categories: visibleCategories(undefined, ['state', ...publication.keys], publication.publishedTo), version: 1 }
 }
 
 export function publicChannel (peerId: string): WatchChannel {
-  return { topic: presenceTopic(peerId), unwrap: identity }
+  return { topic: presenceTopic(peerId), open: data => ({ version: 1, envelope: data }) }
 }
 
 /**
- * Everyone who gets this node's records now: the public topic in public
- * mode, and each contact that may see us on its pair topic, sealed.
+ * Everyone who gets this node's presence now: the public topic in public
+ * mode, and each contact that may see us on its pair topic, sealed for it.
  */
-export function audiencesOf (roster: Roster, self: PeerId): Audience[] {
+export function audiencesOf (roster: Roster, self: PeerId, publication: Publication): Audience[] {
   const out: Audience[] = []
-  if (roster.visibility().mode === 'public') out.push(publicAudience(self))
+  if (roster.visibility().mode === 'public') out.push(publicAudience(self, publication))
   for (const c of roster.contacts()) {
     if (!roster.canSee(c.id)) continue
-    const keys = roster.keysFor(c.id)
-    out.push({ id: c.id, topic: keys.topic, view: c.contact?.view ?? 'full', wrap: env => sealPresenceForPair(keys.presence, keys.topic, env) })
+    const pair = roster.keysFor(c.id)
+    const categories = visibleCategories(c, ['state', ...publication.keys], publication.publishedTo)
+    out.push({ id: c.id, topic: pair.topic, categories, pair, version: publication.versionOf(c.id) })
   }
   return out
+}
+
+/** Whether two audiences get the same messages (same topic, categories and version). */
+export function sameAudience (a: Audience, b: Audience): boolean {
+  return a.id === b.id && a.topic === b.topic && a.version === b.version &&
+    a.categories.size === b.categories.size && [...a.categories].every(k => b.categories.has(k))
 }
 
 /**
@@ -65,5 +91,5 @@ export function channelOf (roster: Roster, peerId: string): WatchChannel | undef
   if (!roster.isContact(peerId)) return publicChannel(peerId)
   if (!roster.canSee(peerId)) return undefined
   const keys = roster.keysFor(peerId)
-  return { topic: keys.topic, unwrap: data => openPresenceFromPair(keys.presence, keys.topic, data) }
+  return { topic: keys.topic, open: data => openPairMessage(keys.presence, keys.topic, data) }
 }

@@ -6,6 +6,13 @@ export const HEARTBEAT_MS = Math.floor(DEFAULT_PRESENCE_TTL_MS / HEARTBEAT_FRACT
 export const GOODBYE_TIMEOUT_MS = 2_000
 /** New watchers are answered with a fresh record, at most this often. */
 export const REANNOUNCE_DEBOUNCE_MS = 250
+/** Lifetime of category items other than the state; each is signed again at half of it. */
+export const CATEGORY_TTL_MS = 60 * 60_000
+/** Without reported user input for this long, the node's automatic state is away. */
+export const AWAY_AFTER_MS = 5 * 60_000
+/** The idle periods a user may choose. */
+export const MIN_AWAY_AFTER_MS = 1_000
+export const MAX_AWAY_AFTER_MS = 24 * 3600_000
 /** Datastore prefix of the node's own presence state. */
 export const DATASTORE_PREFIX = '/presence-mesh/presence'
 
@@ -52,3 +59,11 @@ export const DHT_SEQ_PRUNE_INTERVAL_MS = 10 * 60_000
 export const DHT_SEQ_PRUNE_TIMEOUT_MS = 60_000
 /** Presentities whose floor stays in memory (the most recently used); the others are read from disk. */
 export const DHT_SEQ_CACHE_SIZE = 1024
+
+/** A category query (dial, question, answer) gives up after this long. */
+export const QUERY_TIMEOUT_MS = 10_000
+/** Category queries one peer may ask per window (QUERY_WINDOW_S seconds). */
+export const MAX_QUERIES_PER_WINDOW = 30
+export const QUERY_WINDOW_S = 10
+/** Query streams a peer may have open towards a node at once (per connection). */
+export const QUERY_MAX_INBOUND_STREAMS = 4

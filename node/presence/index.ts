@@ -4,12 +4,21 @@
  * is the roster's (see audience.ts).
  */
 import { PresenceService as PresenceServiceClass } from './presence-service.js'
+import type { Container, Visibility } from './containers.js'
+import type { OwnCategory } from './own-categories.js'
 import type { PresenceServiceComponents } from './presence-service.js'
-import type { Presence, PresenceStatus, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
+import type { CapabilitiesCategory, Category, CategoryKey, StateCategory } from '../../protocol/categories.js'
+import type { CategoryRejectReason } from '../../protocol/category-item.js'
+import type { Presence, PresenceStatus, PresenceUpdate } from '../../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export type { PresenceServiceComponents } from './presence-service.js'
-export type { PresenceViewLevel } from './audience.js'
+export type { PresenceViewLevel, PresenceVersion } from './audience.js'
+export type { Container } from './containers.js'
+export type { OwnCategory } from './own-categories.js'
+export { CONTAINERS, DEFAULT_PUBLICATION } from './containers.js'
+export { InvalidCategoryError, InvalidAnswerError, QueryNotSupportedError } from './errors.js'
+export { sealForAudience, Announcement } from './announcement.js'
 export { dhtPresence, DhtPresenceService } from './dht-presence.js'
 export type { DhtPresenceInit, FetchResult } from './dht-presence.js'
 export { PresenceDhtRules, PresenceRecordRejectedError } from './dht-records.js'
@@ -21,8 +30,18 @@ export interface PresenceServiceInit {
   heartbeatMs?: number
   maxClockSkewMs?: number
   goodbyeTimeoutMs?: number
-  /** Presence announced at start; default online. */
+  /** Presence at start when the home holds no state chosen by hand (default: online, automatic). */
   initial?: PresenceUpdate
+  /**
+   * Without reported user input for this long, the automatic state is away
+   * (default 5 min; null: never; see reportActivity). A period the user chose
+   * with setAwayAfter, stored, wins.
+   */
+  awayAfterMs?: number | null
+  /** Lifetime of category items other than the state (default 1 h, at most 24 h). */
+  categoryTtlMs?: number
+  /** The capabilities published while the user has set none (the node fills in its features). */
+  capabilities?: Omit<CapabilitiesCategory, 'kind'>
 }
 
 /** What this node currently believes about one watched presentity. */
@@ -30,9 +49,13 @@ export interface PresenceView {
   peerId: string
   /** The roster's name for them. */
   alias?: string
+  /** The name they give themselves (their card category): unverified, anyone can claim any name. */
+  displayName?: string
   status: PresenceStatus
   note?: string
   activity?: string
+  /** Every category this node sees of the presentity, by key (none while offline). */
+  categories?: Record<string, Category>
   /** Sequence number of the record this view comes from. */
   seq?: bigint
   /** Local time the presentity was last known online (survives restarts). */
@@ -43,8 +66,10 @@ export interface PresenceView {
 
 export interface PresenceEventDetail {
   view: PresenceView
-  /** False for a heartbeat that repeats what was already shown. */
+  /** Whether what a person sees by default changed (status, note, activity); false for a heartbeat that repeats it. */
   changed: boolean
+  /** The categories whose value changed with this event (added, removed or different); empty for a plain heartbeat. */
+  changedCategories: string[]
   cause: 'record' | 'expired'
 }
 
@@ -54,16 +79,71 @@ export interface AnnounceEventDetail {
   envelope: Uint8Array
 }
 
+/** This node's own presence, as announced now. */
+export interface SelfPresence extends PresenceUpdate {
+  seq: bigint
+  /** The announced state is the automatic away (the user is idle). */
+  auto: boolean
+  /** What the user set by hand (online: automatic). */
+  manual: PresenceUpdate
+  /** Idle time before automatic away; null: never. */
+  awayAfterMs: number | null
+}
+
+/** Whether a watcher sees one category, and why. */
+export type CategoryVisibility = Visibility | { visible: false, why: 'no-audience' }
+
+/** What one peer sees of this node: whether it is an audience at all, its containers, each category. */
+export interface SeenBy {
+  peerId: string
+  /** False: the peer gets nothing (not a contact outside public mode, blocked, or invisible to it). */
+  sees: boolean
+  containers: Container[]
+  categories: Array<CategoryVisibility & { key: CategoryKey, value?: Category }>
+}
+
 export interface PresenceEvents {
   presence: CustomEvent<PresenceEventDetail>
-  rejected: CustomEvent<{ reason: RejectReason, topic: string }>
+  rejected: CustomEvent<{ reason: CategoryRejectReason, topic: string }>
   announce: CustomEvent<AnnounceEventDetail>
+  /** What this node shows of itself changed: set by hand, by another client, or automatic away and back. */
+  self: CustomEvent<SelfPresence>
 }
 
 export interface PresenceService extends TypedEventTarget<PresenceEvents> {
-  /** This node's own presence as last set, with the sequence number of its last record. */
-  readonly self: PresenceUpdate & { seq: bigint }
+  /** This node's own presence as announced now, with the sequence number of its last record. */
+  readonly self: SelfPresence
+  /**
+   * Sets the state by hand, and the note and activity (absent ones are
+   * cleared), in one announcement. `online` means automatic (see setState).
+   */
   setPresence: (update: PresenceUpdate) => Promise<void>
+  /** The state watchers see now: the one chosen by hand, else automatic (online, or away while idle). */
+  state: () => StateCategory
+  /**
+   * Chooses the state by hand: away, busy, dnd or offline stay until changed,
+   * across restarts, whatever the user does; online returns to automatic.
+   */
+  setState: (availability: PresenceStatus) => Promise<void>
+  /**
+   * `source` (a client; default one) saw user input at `at` (default now): the automatic state is
+   * online until awayAfterMs without any. A source's latest report replaces its earlier ones.
+   */
+  reportActivity: (at?: number, source?: string) => void
+  /** The idle period before automatic away (null: never); stored, InvalidOptionError outside 1 s to 24 h. */
+  setAwayAfter: (ms: number | null) => Promise<void>
+  /** This node's categories (the state excepted): value, containers, sequence number. */
+  categories: () => OwnCategory[]
+  /** Sets one category (not the state); InvalidCategoryError says what is wrong with it. */
+  setCategory: (category: Category) => Promise<void>
+  /** Clears one category; false if it was not set. */
+  clearCategory: (key: string) => Promise<boolean>
+  /** Publishes a category to these containers (undefined: its default); who sees it changes at once. */
+  publishCategory: (key: string, containers: Container[] | undefined) => Promise<void>
+  /** What one peer (contact or stranger) sees of this node, category by category. */
+  seenBy: (peer: PeerId | string) => SeenBy
+  /** The signed item of one category as `peer` may see it now (a query's answer), or undefined. */
+  itemFor: (peer: PeerId | string, key: CategoryKey) => Uint8Array | undefined
   /** The current view of every watched presentity (blocked ones are hidden). */
   list: () => PresenceView[]
   get: (peer: PeerId | string) => PresenceView | undefined
@@ -72,7 +152,7 @@ export interface PresenceService extends TypedEventTarget<PresenceEvents> {
   /** Contacts subscribed to their pair topic with us right now, as far as our direct neighbours show. */
   watchingNow: () => string[]
   /** Rejected records so far, by reason. */
-  getRejections: () => Record<RejectReason, number>
+  getRejections: () => Record<CategoryRejectReason, number>
 }
 
 export function presence (init: PresenceServiceInit = {}): (components: PresenceServiceComponents) => PresenceService {

@@ -1,26 +1,35 @@
 /**
- * The presence service: announces this node's signed presence record to each
- * audience (the public topic with a plain record, or a contact's pair topic
- * with a sealed one) and watches other presentities on their channels. Who
- * is an audience and whom to watch is the roster's: the service follows its
- * changes (audience.ts turns the roster into topics and keys), and whoever
- * loses sight of this node gets a goodbye first.
+ * The presence service: announces this node's presence to each audience (the
+ * public topic with a plain record, or a contact's pair topic with what its
+ * containers allow, sealed for it) and watches other presentities on their
+ * channels (watched.ts). Who is an audience and whom to watch is the
+ * roster's; what each audience sees is the containers' (containers.ts).
+ * Whoever loses sight of this node gets a goodbye first.
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
-import { checkPresenceUpdate, openPresence, REJECT_REASONS, sealPresence } from '../../protocol/presence-record.js'
+import { isCategoryKey } from '../../protocol/categories.js'
+import { MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
+import { checkPresenceUpdate, openPresence } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { audiencesOf, channelOf, PUBLIC_AUDIENCE_ID } from './audience.js'
-import { GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { Announcement, sealForAudience } from './announcement.js'
+import { audiencesOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
+import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { seenBy } from './containers.js'
+import { InvalidCategoryError } from './errors.js'
+import { SelfState } from './self-state.js'
+import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
 import { sleep } from '../util/wait.js'
-import type { Audience, PresenceViewLevel, WatchChannel } from './audience.js'
-import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView } from './index.js'
-import type { StoredWatch } from './watch-store.js'
+import type { Audience, Publication } from './audience.js'
+import type { Container } from './containers.js'
+import type { OwnCategories, OwnCategory, SignedItem } from './own-categories.js'
+import type { PresenceEvents, PresenceService as PresenceServiceInterface, PresenceServiceInit, PresenceView, SeenBy, SelfPresence } from './index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { PubSub } from '../pubsub.js'
-import type { Presence, PresenceUpdate, RejectReason } from '../../protocol/presence-record.js'
+import type { Category, CategoryKey, StateCategory } from '../../protocol/categories.js'
+import type { CategoryRejectReason } from '../../protocol/category-item.js'
+import type { PresenceStatus, PresenceUpdate } from '../../protocol/presence-record.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
@@ -34,17 +43,8 @@ export interface PresenceServiceComponents {
   roster: Roster
 }
 
-interface Watched {
-  view: PresenceView
-  timer?: ReturnType<typeof setTimeout>
-  /** Where its records arrive; undefined while this node does not listen (blocked, or it cannot see us). */
-  channel?: WatchChannel
-}
-
-const sameShown = (a: PresenceView, b: PresenceView): boolean =>
-  a.status === b.status && a.note === b.note && a.activity === b.activity
-
-const sameAudience = (a: Audience, b: Audience): boolean => a.id === b.id && a.topic === b.topic
+/** What a goodbye shows: offline, not by anyone's choice. */
+const GOODBYE: StateCategory = { kind: 'state', availability: 'offline', source: 'automatic' }
 
 export class PresenceService extends TypedEventEmitter<PresenceEvents> implements PresenceServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:presence'
@@ -53,21 +53,21 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   private readonly log: Logger
   private readonly store: WatchStore
+  private readonly me: SelfState
+  private readonly own: OwnCategories
+  private readonly watched: WatchedPresentities
   private readonly ttlMs: number
   private readonly heartbeatMs: number
   private readonly maxClockSkewMs: number
   private readonly goodbyeTimeoutMs: number
-  private readonly watched = new Map<string, Watched>()
-  /** What the store held at start: replay state of presentities not watched yet. */
-  private stored = new Map<string, StoredWatch>()
-  /** Topic of each watched presentity's channel -> its peer id. */
-  private readonly channelTopics = new Map<string, string>()
   private audiences: Audience[] = []
   /** Topics this node is subscribed to. */
   private readonly subscribed = new Set<string>()
   private afterStarted = false
-  private readonly rejections = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
-  private current: PresenceUpdate
+  /** What the last `self` event showed. */
+  private shownSelf?: string
+  /** The last announcement that was not a goodbye: what a query is answered from. */
+  private last?: Announcement
   private seq = 0n
   private started = false
   private heartbeat?: ReturnType<typeof setInterval>
@@ -85,8 +85,20 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.heartbeatMs = init.heartbeatMs ?? (init.ttlMs != null ? Math.floor(init.ttlMs / 3) : HEARTBEAT_MS)
     this.maxClockSkewMs = init.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
     this.goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? GOODBYE_TIMEOUT_MS
-    this.current = init.initial ?? { status: 'online' }
-    checkPresenceUpdate(this.current)
+    if (init.initial != null) checkPresenceUpdate(init.initial)
+    const categoryTtlMs = Math.min(init.categoryTtlMs ?? CATEGORY_TTL_MS, MAX_CATEGORY_TTL_MS)
+    this.me = new SelfState(components, this.log, init, categoryTtlMs, () => { void this.announce() })
+    this.own = this.me.own
+    this.watched = new WatchedPresentities({
+      roster: components.roster,
+      store: this.store,
+      log: this.log,
+      maxClockSkewMs: this.maxClockSkewMs,
+      onPresence: (detail) => { this.safeDispatchEvent('presence', { detail }) },
+      onRejected: (reason, topic) => { this.safeDispatchEvent('rejected', { detail: { reason, topic } }) },
+      // a contact that reads bundles from now on (or no longer) gets its next message in its version at once
+      onVersion: () => { void this.followRoster() }
+    })
     this.validate = this.validate.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
@@ -98,7 +110,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   async start (): Promise<void> {
     this.seq = await this.store.loadSeq()
-    this.stored = new Map((await this.store.loadAll()).map(w => [w.peerId, w]))
+    await this.watched.load()
+    await this.me.load()
     this.started = true
   }
 
@@ -110,15 +123,17 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
     this.heartbeat.unref?.()
     await this.followRoster()
+    if (this.last == null) await this.announce()
   }
 
   /** Says goodbye while the network is still up, so watchers see offline at once. */
   async beforeStop (): Promise<void> {
     clearInterval(this.heartbeat)
     clearTimeout(this.reannounce)
+    this.me.stop()
     if (!this.started) return
-    this.current = { status: 'offline' }
-    const goodbye = this.announce()
+    this.me.leaving = true
+    const goodbye = this.announce(this.audiences, true)
     await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
   }
 
@@ -126,39 +141,93 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const { pubsub } = this.components
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
-    for (const w of this.watched.values()) clearTimeout(w.timer)
+    this.watched.stop()
     for (const topic of this.subscribed) pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
-    this.channelTopics.clear()
-    this.watched.clear()
     this.audiences = []
     await this.announcing
     await this.following
+    await this.watched.settled()
     this.afterStarted = false
     this.started = false
+    this.me.leaving = false
   }
 
-  get self (): PresenceUpdate & { seq: bigint } {
-    return { ...this.current, seq: this.seq }
+  // ---- this node's presence ----
+
+  get self (): SelfPresence {
+    return this.me.self(this.seq)
+  }
+
+  state (): StateCategory {
+    return this.me.state()
   }
 
   async setPresence (update: PresenceUpdate): Promise<void> {
-    checkPresenceUpdate(update)
-    this.current = { status: update.status, note: update.note, activity: update.activity }
+    await this.me.apply(update)
+    await this.refresh()
+  }
+
+  async setState (availability: PresenceStatus): Promise<void> {
+    checkPresenceUpdate({ status: availability })
+    await this.own.setManual(availability)
     await this.announce()
   }
 
+  reportActivity (at?: number, source?: string): void {
+    this.me.reportActivity(at, source)
+  }
+
+  async setAwayAfter (ms: number | null): Promise<void> {
+    await this.me.setAwayAfter(ms)
+  }
+
+  categories (): OwnCategory[] {
+    return this.own.list()
+  }
+
+  async setCategory (category: Category): Promise<void> {
+    await this.own.set(category)
+    await this.refresh()
+  }
+
+  async clearCategory (key: string): Promise<boolean> {
+    if (!isCategoryKey(key) || key === 'state') throw new InvalidCategoryError(key, 'key', key === 'state' ? 'not-settable' : 'unknown-value')
+    const cleared = await this.own.clear(key)
+    if (cleared) await this.refresh()
+    return cleared
+  }
+
+  async publishCategory (key: string, containers: Container[] | undefined): Promise<void> {
+    await this.own.publish(key as CategoryKey, containers)
+    await this.refresh()
+  }
+
+  seenBy (peer: PeerId | string): SeenBy {
+    return seenBy(this.components.roster, peer.toString(), ['state', ...this.own.keys()], key => this.own.publishedTo(key), key => key === 'state' ? this.state() : this.own.get(key))
+  }
+
+  itemFor (peer: PeerId | string, key: CategoryKey): Uint8Array | undefined {
+    const last = this.last
+    if (last == null || this.me.leaving) return undefined
+    const seen = this.seenBy(peer).categories.find(c => c.key === key)
+    if (seen?.visible !== true) return undefined
+    const signed: SignedItem | undefined = key === 'state' ? last.state : last.items.get(key)
+    return signed != null && signed.item.expiresAt > Date.now() ? signed.envelope : undefined
+  }
+
+  // ---- watched presentities ----
+
   list (): PresenceView[] {
-    return [...this.watched.values()].filter(w => !this.components.roster.isBlocked(w.view.peerId)).map(w => this.shown(w.view))
+    return this.watched.list()
   }
 
   get (peer: PeerId | string): PresenceView | undefined {
-    const w = this.watched.get(peer.toString())
-    return w == null ? undefined : this.shown(w.view)
+    return this.watched.get(peer.toString())
   }
 
   channelOf (peer: PeerId | string): string | undefined {
-    return this.watched.get(peer.toString())?.channel?.topic
+    return this.watched.channelOf(peer.toString())
   }
 
   watchingNow (): string[] {
@@ -168,8 +237,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       .map(a => a.id)
   }
 
-  getRejections (): Record<RejectReason, number> {
-    return { ...this.rejections }
+  getRejections (): Record<CategoryRejectReason, number> {
+    return this.watched.getRejections()
   }
 
   // ---- following the roster ----
@@ -178,23 +247,34 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     evt.detail.waitUntil(this.followRoster())
   }
 
+  /** What the audience-building functions need of this node's categories. */
+  private publication (): Publication {
+    return { keys: this.own.keys(), publishedTo: key => this.own.publishedTo(key), versionOf: peer => this.watched.versionOf(peer) }
+  }
+
+  /** After this node's own presence changed: audiences may see other categories now; everyone gets the new state. */
+  private async refresh (): Promise<void> {
+    await this.followRoster(true)
+  }
+
   /**
    * Brings audiences, watched presentities and subscriptions in line with the
    * roster: whoever lost sight of this node first gets an OFFLINE record
-   * (what a clean stop looks like), new audiences get a record at once.
-   * Resolves once the goodbyes are published.
+   * (what a clean stop looks like), an audience that is new or sees other
+   * categories gets a message at once. Resolves once the goodbyes are published.
    */
-  private async followRoster (): Promise<void> {
+  private async followRoster (announceAll = false): Promise<void> {
     const next = this.following.then(async () => {
       if (!this.afterStarted) return
-      const after = audiencesOf(this.components.roster, this.components.peerId)
-      const goodbye = this.audiences.filter(a => !after.some(b => sameAudience(a, b)))
-      const fresh = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
-      if (goodbye.length > 0) await this.announce(goodbye)
+      const after = audiencesOf(this.components.roster, this.components.peerId, this.publication())
+      const goodbye = this.audiences.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
+      const changed = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
+      if (goodbye.length > 0) await this.announce(goodbye, true)
       this.audiences = after
       await this.syncWatched()
       this.syncSubscriptions()
-      if (fresh.length > 0 && this.current.status !== 'offline') await this.announce()
+      if (announceAll) await this.announce()
+      else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
     })
     this.following = next.catch((err: unknown) => { this.log.error('could not follow the roster - %e', err) })
     await next
@@ -202,38 +282,14 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   /** Watched: the roster's contacts and watched people (blocked ones kept, unheard, for their replay state). */
   private async syncWatched (): Promise<void> {
-    const { roster } = this.components
-    const want = new Set(roster.people().filter(p => p.contact != null || p.watched).map(p => p.id))
-    for (const [peerId, w] of this.watched) {
-      if (want.has(peerId)) continue
-      clearTimeout(w.timer)
-      this.setChannel(w, undefined)
-      this.watched.delete(peerId)
-      this.stored.delete(peerId)
-      await this.store.delete(peerId)
-    }
-    for (const peerId of want) {
-      let w = this.watched.get(peerId)
-      if (w == null) {
-        const s = this.stored.get(peerId)
-        w = { view: { peerId, status: 'offline', seq: s?.lastSeq, lastSeen: s?.lastSeen } }
-        this.watched.set(peerId, w)
-        if (s == null) await this.persist(w.view)
-      }
-      this.setChannel(w, channelOf(roster, peerId))
-    }
-  }
-
-  private setChannel (w: Watched, channel: WatchChannel | undefined): void {
-    if (w.channel != null && this.channelTopics.get(w.channel.topic) === w.view.peerId) this.channelTopics.delete(w.channel.topic)
-    w.channel = channel
-    if (channel != null) this.channelTopics.set(channel.topic, w.view.peerId)
+    const want = new Set(this.components.roster.people().filter(p => p.contact != null || p.watched).map(p => p.id))
+    await this.watched.sync(want)
   }
 
   /** Subscribed topics = audience topics + watched channels; nothing else, so no subscription says more than it must. */
   private syncSubscriptions (): void {
     const { pubsub } = this.components
-    const wanted = new Set([...this.audiences.map(a => a.topic), ...this.channelTopics.keys()])
+    const wanted = new Set([...this.audiences.map(a => a.topic), ...this.watched.topics()])
     for (const topic of this.subscribed) {
       if (wanted.has(topic)) continue
       pubsub.unsubscribe(topic)
@@ -250,54 +306,60 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   // ---- announcing ----
 
-  /** Announces to the current audiences, or only OFFLINE to `goodbye` ones. */
-  private async announce (goodbye?: Audience[]): Promise<void> {
-    const next = this.announcing.then(async () => { await this.announceNow(goodbye) })
-    this.announcing = next.catch(() => {})
+  /** Announces to `to` (default: every audience); a goodbye is the OFFLINE state and nothing else. */
+  private async announce (to?: Audience[], goodbye = false): Promise<void> {
+    const next = this.announcing.then(async () => { await this.announceNow(to ?? this.audiences, goodbye) })
+    this.announcing = next.catch((err: unknown) => { this.log.error('could not announce - %e', err) })
     await next
   }
 
-  private async announceNow (goodbye?: Audience[]): Promise<void> {
-    const audiences = goodbye ?? this.audiences
-    const shown: PresenceUpdate = goodbye != null ? { status: 'offline' } : this.current
+  private async announceNow (audiences: Audience[], goodbye: boolean): Promise<void> {
+    if (!this.started) return
+    // appearing offline shows exactly what a goodbye shows
+    goodbye ||= this.state().availability === 'offline'
     const now = Date.now()
+    const stale = goodbye ? [] : this.own.stale(now)
     // Time-based floor: even a node whose datastore was lost never reuses a sequence number
-    // within the lifetime of records it may have sent before.
-    const seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
+    // within the lifetime of records it may have sent before. The state takes the last one.
+    const first = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
+    const seq = first + BigInt(stale.length)
     await this.store.saveSeq(seq)
     this.seq = seq
-    // one signature per view, however many audiences share it
-    const envelopes = new Map<PresenceViewLevel, Promise<Uint8Array>>()
-    const recordFor = (view: PresenceViewLevel): Presence => {
-      const fields = view === 'full' ? shown : { status: shown.status }
-      return { presentity: this.components.peerId, ...fields, seq, issuedAt: now, expiresAt: now + this.ttlMs }
-    }
-    const envelopeFor = async (view: PresenceViewLevel): Promise<Uint8Array> => {
-      let e = envelopes.get(view)
-      if (e == null) {
-        e = sealPresence(recordFor(view), this.components.privateKey)
-        envelopes.set(view, e)
-      }
-      return await e
-    }
-    const publicRecord = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
-    if (publicRecord != null) {
+    stale.forEach((key, i) => this.own.sign(key, first + BigInt(i), now))
+    const items = new Map<CategoryKey, SignedItem>()
+    if (!goodbye) for (const key of this.own.keys()) items.set(key, this.own.signedItem(key) as SignedItem)
+    const announcement = new Announcement({
+      self: this.components.peerId, key: this.components.privateKey, seq, now, ttlMs: this.ttlMs, state: goodbye ? GOODBYE : this.state(), items
+    })
+    if (!this.me.leaving) this.last = announcement
+    this.tellSelf()
+    const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
+    if (publicAudience != null) {
       // only a record meant for everyone may travel other public channels (the DHT)
-      this.safeDispatchEvent('announce', { detail: { record: recordFor(publicRecord.view), envelope: await envelopeFor(publicRecord.view) } })
+      this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: await announcement.legacyEnvelope(publicAudience.categories) } })
     }
     await Promise.all(audiences.map(async (a) => {
       try {
-        const result = await this.components.pubsub.publish(a.topic, a.wrap(await envelopeFor(a.view)))
-        this.log.trace('announced %s seq %s to %s (%d peers)', shown.status, seq, a.id, result.recipients.length)
+        const result = await this.components.pubsub.publish(a.topic, await sealForAudience(announcement, a))
+        this.log.trace('announced seq %s to %s (version %d, %d peers)', seq, a.id, a.version, result.recipients.length)
       } catch (err) {
         this.log.error('could not announce presence to %s - %e', a.id, err)
       }
     }))
   }
 
+  /** A `self` event when what this node shows of itself changed (by hand, by a client, or automatic away). */
+  private tellSelf (): void {
+    const self = this.self
+    const shown = JSON.stringify([self.status, self.note, self.activity, self.auto])
+    if (shown === this.shownSelf) return
+    this.shownSelf = shown
+    this.safeDispatchEvent('self', { detail: self })
+  }
+
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
     const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic))
-    if (!joined || this.reannounce != null || this.current.status === 'offline') return
+    if (!joined || this.reannounce != null || this.state().availability === 'offline') return
     // a new watcher gets a fresh record now instead of waiting for the heartbeat
     this.reannounce = setTimeout(() => {
       this.reannounce = undefined
@@ -309,82 +371,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   private async validate (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
     if (this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
-    const presentity = this.channelTopics.get(msg.topic)
-    const w = presentity == null ? undefined : this.watched.get(presentity)
-    if (presentity == null || w == null || w.channel == null) {
-      const own = this.audiences.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
-      if (own == null) return TopicValidatorResult.Ignore
-      // our public topic carries only our records, and we never need to accept one
-      const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
-      return this.rejected(msg.topic, res.ok ? 'replay' : res.reason)
-    }
-    const envelope = w.channel.unwrap(msg.data)
-    if (envelope == null) return this.rejected(msg.topic, 'undecryptable')
-
-    const now = Date.now()
-    const res = await openPresence(envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.maxClockSkewMs })
-    if (!res.ok) return this.rejected(msg.topic, res.reason, res.detail)
-    // another copy may have been accepted while the signature was checked
-    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) {
-      return this.rejected(msg.topic, 'replay')
-    }
-    this.accept(w, res.presence, now)
-    return TopicValidatorResult.Accept
-  }
-
-  private rejected (topic: string, reason: RejectReason, detail?: string): TopicValidatorResult {
-    this.rejections[reason]++
-    this.log('rejected presence record on %s: %s %s', topic, reason, detail ?? '')
-    this.safeDispatchEvent('rejected', { detail: { reason, topic } })
-    // a replay may be an honest duplicate; anything else is the sender's fault
-    return reason === 'replay' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
-  }
-
-  private accept (w: Watched, p: Presence, now: number): void {
-    const before = { ...w.view }
-    clearTimeout(w.timer)
-    w.timer = undefined
-    const online = p.status !== 'offline'
-    // expiry follows the local clock from receipt, capped by the record's own
-    // expiry plus the allowed skew: a skewed clock can neither flap nor prolong
-    const expiresAt = Math.min(now + (p.expiresAt - p.issuedAt), p.expiresAt + this.maxClockSkewMs)
-    w.view = {
-      peerId: w.view.peerId,
-      status: p.status,
-      note: p.note,
-      activity: p.activity,
-      seq: p.seq,
-      lastSeen: now,
-      expiresAt: online ? expiresAt : undefined
-    }
-    if (online) {
-      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
-      w.timer.unref?.()
-    }
-    this.persistQuietly(w.view)
-    this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: !sameShown(before, w.view), cause: 'record' } })
-  }
-
-  private expire (w: Watched): void {
-    if (this.watched.get(w.view.peerId) !== w) return
-    w.timer = undefined
-    this.log('presence of %s expired', w.view.peerId)
-    w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
-    this.safeDispatchEvent('presence', { detail: { view: this.shown(w.view), changed: true, cause: 'expired' } })
-  }
-
-  /** A copy of a view with the roster's name for the presentity. */
-  private shown (v: PresenceView): PresenceView {
-    return { ...v, alias: this.components.roster.get(v.peerId)?.alias }
-  }
-
-  private async persist (v: PresenceView): Promise<void> {
-    const s: StoredWatch = { peerId: v.peerId, lastSeq: v.seq, lastSeen: v.lastSeen }
-    this.stored.set(v.peerId, s)
-    await this.store.save(s)
-  }
-
-  private persistQuietly (v: PresenceView): void {
-    this.persist(v).catch(err => { this.log.error('could not store presence of %s - %e', v.peerId, err) })
+    if (this.watched.isChannel(msg.topic)) return await this.watched.validate(msg.topic, msg.data)
+    const own = this.audiences.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
+    if (own == null) return TopicValidatorResult.Ignore
+    // our public topic carries only our records, and we never need to accept one
+    const res = await openPresence(msg.data, { now: Date.now(), expectedPresentity: this.components.peerId, lastSeq: this.seq, maxClockSkewMs: this.maxClockSkewMs })
+    return this.watched.rejected(msg.topic, res.ok ? 'replay' : res.reason, res.ok ? undefined : res.detail)
   }
 }

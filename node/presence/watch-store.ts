@@ -11,10 +11,32 @@ export interface StoredWatch {
   lastSeq?: bigint
   /** Local time the presentity was last known to be online. */
   lastSeen?: number
+  /** Highest accepted seq per category other than the state (whose floor is lastSeq). */
+  floors?: Record<string, bigint>
+  /** The presence message version the presentity was last seen to read (absent: 1). */
+  reads?: number
 }
 
-/** `/presence-mesh/presence/watch/<peer id>`: JSON `{alias, lastSeq, lastSeen}` (lastSeq a decimal string). */
-type WatchRecord = Omit<StoredWatch, 'peerId'>
+/**
+ * `/presence-mesh/presence/watch/<peer id>`: JSON `{alias, lastSeq, lastSeen, floors, reads}`
+ * (lastSeq and each floor a decimal string).
+ */
+type WatchRecord = Omit<StoredWatch, 'peerId' | 'floors'> & { floors?: Record<string, string> }
+
+function floorsFrom (stored: Record<string, string> | undefined): Record<string, bigint> | undefined {
+  if (stored == null) return undefined
+  if (typeof stored !== 'object') throw new Error('floors is not an object')
+  const out: Record<string, bigint> = {}
+  for (const [k, v] of Object.entries(stored)) {
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new Error(`floor of ${k} is not a decimal integer`)
+    out[k] = BigInt(v)
+  }
+  return out
+}
+
+function floorsTo (floors: Record<string, bigint> | undefined): Record<string, string> | undefined {
+  return floors == null ? undefined : Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, v.toString()]))
+}
 
 const SEQ_ID = 'seq'
 
@@ -33,14 +55,14 @@ export class WatchStore {
   async loadAll (): Promise<StoredWatch[]> {
     const out: StoredWatch[] = []
     for await (const [peerId, w] of this.watches.entries()) {
-      out.push({ peerId, alias: w.alias, lastSeq: w.lastSeq, lastSeen: w.lastSeen })
+      out.push({ peerId, alias: w.alias, lastSeq: w.lastSeq, lastSeen: w.lastSeen, floors: floorsFrom(w.floors), reads: typeof w.reads === 'number' ? w.reads : undefined })
     }
     return out
   }
 
   async save (w: StoredWatch): Promise<void> {
-    const { peerId, alias, lastSeq, lastSeen } = w
-    await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen }) })
+    const { peerId, alias, lastSeq, lastSeen, floors, reads } = w
+    await this.store.write(tx => { this.watches.put(tx, peerId, { alias, lastSeq, lastSeen, floors: floorsTo(floors), reads }) })
   }
 
   async delete (peerId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Visibility } from './index.js'
+import type { ContactContainer, Visibility } from './index.js'
 
 /** The capability the roster service provides (others declare it as a dependency). */
 export const ROSTER_CAPABILITY = '@presence-mesh/roster'
@@ -7,6 +7,8 @@ export const ROSTER_CAPABILITY = '@presence-mesh/roster'
 export const DATASTORE_PREFIX = '/presence-mesh/roster'
 
 export const VISIBILITIES: readonly Visibility[] = ['public', 'contacts', 'invisible']
+
+export const CONTACT_CONTAINERS: readonly ContactContainer[] = ['contacts', 'close']
 
 /** The longest alias, in code points. */
 export const MAX_ALIAS_CHARS = 32

@@ -18,7 +18,7 @@ import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 export { RosterStore } from './roster-store.js'
 export type { RosterServiceComponents } from './roster.js'
 export * from './errors.js'
-export { VISIBILITIES, ROSTER_CAPABILITY } from './constants.js'
+export { VISIBILITIES, ROSTER_CAPABILITY, CONTACT_CONTAINERS } from './constants.js'
 
 export type Visibility = 'public' | 'contacts' | 'invisible'
 
@@ -28,10 +28,22 @@ export interface VisibilitySetting {
   allow: string[]
 }
 
+/** The container a contact is in besides `public` and `contacts`: `close` is the closer circle. */
+export type ContactContainer = 'contacts' | 'close'
+/** A per-person rule for one category: shown whatever the containers say, or hidden. */
+export type CategoryRule = 'allow' | 'deny'
+
 /** An accepted contact: since when, and how much of our presence they see. */
 export interface ContactState {
   since: number
+  /** `status`: the state category only, whatever containers and allow rules say. */
   view: PresenceViewLevel
+  /** Absent: `contacts`. */
+  container?: ContactContainer
+  /** Category keys this contact sees whatever its containers allow (deny wins over allow). */
+  allow?: string[]
+  /** Category keys this contact never sees. */
+  deny?: string[]
 }
 
 /** Somebody this node knows. */
@@ -48,6 +60,8 @@ export interface Person {
   watched: boolean
   /** When the user blocked them, while blocked. */
   blockedSince?: number
+  /** The user turned notifications about them off (their messages still arrive and are stored). */
+  muted?: boolean
 }
 
 export interface PersonChange {
@@ -118,7 +132,20 @@ export interface Roster extends TypedEventTarget<RosterEvents> {
    * caller's transaction and announced after it commits.
    */
   addContact: (peer: PeerId | string, options?: { alias?: string, tx?: Transaction }) => Promise<void>
+  /**
+   * Ends a contact (the consent protocol's unsubscribe, sent or received):
+   * neither side sees the other's presence any more. The name stays, so
+   * history still reads as theirs. With `tx`, staged into the caller's
+   * transaction. Returns false if `peer` was not a contact.
+   */
+  removeContact: (peer: PeerId | string, options?: { tx?: Transaction }) => Promise<boolean>
   setView: (peer: PeerId | string, view: PresenceViewLevel) => Promise<void>
+  /** Turns notifications about a person off or on (a client preference kept with the person). */
+  setMuted: (peer: PeerId | string, muted: boolean) => Promise<Person>
+  /** Moves a contact between the contacts and the closer circle; what it sees changes at once. */
+  setContainer: (peer: PeerId | string, container: ContactContainer) => Promise<void>
+  /** Allows or denies one category to one contact (`default`: back to what its containers say). */
+  setCategoryRule: (peer: PeerId | string, category: string, rule: CategoryRule | 'default') => Promise<void>
   /** Switches visibility at once; whoever loses sight of this node gets a goodbye first. */
   setVisibility: (mode: Visibility, allow?: Array<PeerId | string>) => Promise<void>
   /** Blocks a peer: to them this node looks exactly like one that stopped. */

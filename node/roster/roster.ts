@@ -6,11 +6,12 @@
 import { serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { peerIdString } from '../peer-ids.js'
-import { DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
+import { isCategoryKey } from '../../protocol/categories.js'
+import { CONTACT_CONTAINERS, DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
 import { AliasTakenError, InvalidAliasError, InvalidSettingError, NotAContactError, SelfReferenceError, UnknownPersonError } from './errors.js'
 import { PairKeyring } from './pair-keyring.js'
 import { RosterStore } from './roster-store.js'
-import type { Person, PersonChange, Roster, RosterChange, RosterEvents, RosterInit, Visibility, VisibilitySetting } from './index.js'
+import type { CategoryRule, ContactContainer, ContactState, Person, PersonChange, Roster, RosterChange, RosterEvents, RosterInit, Visibility, VisibilitySetting } from './index.js'
 import type { PresenceViewLevel } from '../presence/audience.js'
 import type { Transaction } from '../store/records.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
@@ -26,10 +27,15 @@ export interface RosterServiceComponents {
   connectionManager: ConnectionManager
 }
 
-const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : { ...p.contact } })
+const copyContact = (c: ContactState): ContactState => ({
+  ...c,
+  ...(c.allow != null ? { allow: [...c.allow] } : {}),
+  ...(c.deny != null ? { deny: [...c.deny] } : {})
+})
+const copy = (p: Person): Person => ({ ...p, devices: [...p.devices], contact: p.contact == null ? undefined : copyContact(p.contact) })
 
 /** A person with nothing left to remember is dropped from the roster. */
-const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null
+const keep = (p: Person): boolean => p.contact != null || p.watched || p.blockedSince != null || p.alias != null || p.muted === true
 
 export class RosterService extends TypedEventEmitter<RosterEvents> implements Roster, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:roster'
@@ -120,71 +126,113 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
   }
 
   // ---- changing ----
+  // Every change reads the person inside its transaction, after every earlier
+  // roster change committed: two changes at once never overwrite each other.
 
   async watch (peer: PeerId | string, alias?: string): Promise<Person> {
     const id = this.parse(peer, 'watch')
-    const before = this.records().get(id)
-    const after: Person = { ...(before ?? blank(id)), watched: true }
-    if (alias != null) after.alias = this.checkAlias(alias, id)
-    if (before == null || before.watched !== after.watched || before.alias !== after.alias) await this.commit({ people: [after] })
-    return copy(after)
+    const { after } = await this.update(id, (before) => {
+      const next: Person = { ...(before ?? blank(id)), watched: true }
+      if (alias != null) next.alias = this.checkAlias(alias, id)
+      return before != null && before.watched && before.alias === next.alias ? before : next
+    })
+    return copy(after ?? blank(id))
   }
 
   async unwatch (peer: PeerId | string): Promise<boolean> {
     const id = peerIdString(peer)
-    const before = this.records().get(id)
-    if (before?.watched !== true) return false
-    // a stranger the user stops watching is forgotten, name included; a contact keeps its name
-    const after: Person = before.contact == null && before.blockedSince == null
-      ? { ...before, watched: false, alias: undefined }
-      : { ...before, watched: false }
-    await this.commit({ people: [after] })
-    return true
+    const { changed } = await this.update(id, (before) => {
+      if (before?.watched !== true) return before
+      // a stranger the user stops watching is forgotten, name included; a contact keeps its name
+      return before.contact == null && before.blockedSince == null
+        ? { ...before, watched: false, alias: undefined }
+        : { ...before, watched: false }
+    })
+    return changed
   }
 
   async setAlias (peer: PeerId | string, alias: string | undefined): Promise<Person> {
     const id = this.parse(peer, 'name')
-    const before = this.records().get(id)
-    const after: Person = { ...(before ?? blank(id)), alias: alias == null ? undefined : this.checkAlias(alias, id) }
-    if (before?.alias !== after.alias) await this.commit({ people: [after] })
-    return copy(after)
+    const { after } = await this.update(id, (before) => {
+      const next: Person = { ...(before ?? blank(id)), alias: alias == null ? undefined : this.checkAlias(alias, id) }
+      return before?.alias === next.alias ? before : next
+    })
+    return copy(after ?? blank(id))
   }
 
   async addContact (peer: PeerId | string, options: { alias?: string, tx?: Transaction } = {}): Promise<void> {
     const id = this.parse(peer, 'add as a contact')
-    const before = this.records().get(id)
-    const after: Person = { ...(before ?? blank(id)), contact: before?.contact ?? { since: Date.now(), view: 'full' } }
-    if (options.alias != null) {
-      // a name chosen when asking may have gone to someone else since: then the contact comes without it
-      try {
-        after.alias = this.checkAlias(options.alias, id)
-      } catch (err) {
-        this.log('not naming %s %s - %e', id, options.alias, err)
+    await this.update(id, (before) => {
+      const next: Person = { ...(before ?? blank(id)), contact: before?.contact ?? { since: Date.now(), view: 'full' } }
+      if (options.alias != null) {
+        // a name chosen when asking may have gone to someone else since: then the contact comes without it
+        try {
+          next.alias = this.checkAlias(options.alias, id)
+        } catch (err) {
+          this.log('not naming %s %s - %e', id, options.alias, err)
+        }
       }
-    }
-    await this.commit({ people: [after] }, options.tx)
+      return next
+    }, options.tx)
+  }
+
+  async removeContact (peer: PeerId | string, options: { tx?: Transaction } = {}): Promise<boolean> {
+    const id = peerIdString(peer)
+    const { changed } = await this.update(id, (before) => before?.contact == null ? before : { ...before, contact: undefined, watched: false }, options.tx)
+    return changed
+  }
+
+  async setMuted (peer: PeerId | string, muted: boolean): Promise<Person> {
+    const id = this.parse(peer, 'mute')
+    const { after } = await this.update(id, (before) => ({ ...(before ?? blank(id)), muted: muted ? true : undefined }))
+    return copy(after ?? blank(id))
   }
 
   async setView (peer: PeerId | string, view: PresenceViewLevel): Promise<void> {
     if (view !== 'full' && view !== 'status') throw new InvalidSettingError('view', String(view), ['full', 'status'])
-    const id = peerIdString(peer)
-    const before = this.records().get(id)
-    if (before?.contact == null) throw new NotAContactError(id)
-    if (before.contact.view === view) return
-    await this.commit({ people: [{ ...before, contact: { ...before.contact, view } }] })
+    await this.updateContact(peer, (c) => c.view === view ? c : { ...c, view })
+  }
+
+  async setContainer (peer: PeerId | string, container: ContactContainer): Promise<void> {
+    if (!CONTACT_CONTAINERS.includes(container)) throw new InvalidSettingError('container', String(container), CONTACT_CONTAINERS)
+    await this.updateContact(peer, (c) => {
+      if ((c.container ?? 'contacts') === container) return c
+      const next: ContactState = { ...c, container }
+      if (container === 'contacts') delete next.container
+      return next
+    })
+  }
+
+  async setCategoryRule (peer: PeerId | string, category: string, rule: CategoryRule | 'default'): Promise<void> {
+    if (category === 'state' || !isCategoryKey(category)) throw new InvalidSettingError('category', String(category), RULE_CATEGORIES)
+    if (!RULES.includes(rule)) throw new InvalidSettingError('rule', String(rule), RULES)
+    await this.updateContact(peer, (c) => {
+      const without = (list: string[] | undefined): string[] => (list ?? []).filter(k => k !== category)
+      const allow = rule === 'allow' ? [...without(c.allow), category] : without(c.allow)
+      const deny = rule === 'deny' ? [...without(c.deny), category] : without(c.deny)
+      const next: ContactState = { since: c.since, view: c.view }
+      if (c.container != null) next.container = c.container
+      if (allow.length > 0) next.allow = allow
+      if (deny.length > 0) next.deny = deny
+      return JSON.stringify(next) === JSON.stringify(c) ? c : next
+    })
   }
 
   async setVisibility (mode: Visibility, allow?: Array<PeerId | string>): Promise<void> {
     if (!VISIBILITIES.includes(mode)) throw new InvalidSettingError('visibility', String(mode), VISIBILITIES)
-    const after: VisibilitySetting = { mode, allow: allow == null ? this.visibility().allow : [...new Set(allow.map(p => this.parse(p, 'allow')))] }
-    await this.commit({ people: [], visibility: after })
+    const allowed = allow == null ? undefined : [...new Set(allow.map(p => this.parse(p, 'allow')))]
+    await this.records().store.write((tx) => {
+      const before = this.visibility()
+      const after: VisibilitySetting = { mode, allow: allowed ?? before.allow }
+      this.records().stageVisibility(tx, after)
+      this.announce(tx, { people: [], visibility: { before, after } })
+    })
   }
 
   async block (peer: PeerId | string): Promise<boolean> {
     const id = this.parse(peer, 'block')
-    const before = this.records().get(id)
-    if (before?.blockedSince != null) return false
-    await this.commit({ people: [{ ...(before ?? blank(id)), blockedSince: Date.now() }] })
+    const { changed } = await this.update(id, (before) => before?.blockedSince != null ? before : { ...(before ?? blank(id)), blockedSince: Date.now() })
+    if (!changed) return false
     // every reaction (the goodbye records among them) is done: now drop the connections
     await this.components.connectionManager.closeConnections(peerIdFromString(id)).catch((err: unknown) => {
       this.log.error('could not close connections to %s - %e', id, err)
@@ -194,10 +242,9 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
 
   async unblock (peer: PeerId | string): Promise<boolean> {
     const id = peerIdString(peer)
-    const before = this.records().get(id)
-    if (before?.blockedSince == null) return false
-    await this.commit({ people: [{ ...before, blockedSince: undefined }] })
-    if (before.contact != null) {
+    const { changed, after } = await this.update(id, (before) => before?.blockedSince == null ? before : { ...before, blockedSince: undefined })
+    if (!changed) return false
+    if (after?.contact != null) {
       // best effort: a direct link speeds up the first record and any queued message
       this.components.connectionManager.openConnection(peerIdFromString(id), { signal: AbortSignal.timeout(DEFAULT_CONNECT_TIMEOUT_MS) })
         .catch(() => {})
@@ -213,29 +260,42 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
   }
 
   /**
-   * Commits new person states (and the visibility) in one transaction, the
-   * caller's if given, and announces the change once it is committed.
-   * Without a caller's transaction, resolves once the reactions settled.
+   * Changes one person: `fn` gets their state as committed so far and
+   * returns the next one (the same object: no change; a person with nothing
+   * left to remember is dropped). It runs inside the transaction, the
+   * caller's if given, so it sees every earlier roster change, and may throw
+   * to refuse. The change is announced once committed; without a caller's
+   * transaction this resolves once the reactions settled.
    */
-  private async commit (next: { people: Person[], visibility?: VisibilitySetting }, tx?: Transaction): Promise<void> {
+  private async update (id: string, fn: (before: Person | undefined) => Person | undefined, tx?: Transaction): Promise<{ changed: boolean, after?: Person }> {
     const store = this.records()
-    const stage = (t: Transaction): void => {
-      const change: RosterChange = { people: [] }
-      for (const p of next.people) {
-        const after = keep(p) ? p : undefined
-        const before = store.stagePerson(t, p.id, after)
-        change.people.push({ id: p.id, before, after } satisfies PersonChange)
-      }
-      if (next.visibility != null) {
-        change.visibility = { before: this.visibility(), after: next.visibility }
-        store.stageVisibility(t, next.visibility)
-      }
-      t.afterCommit(() => {
-        this.safeDispatchEvent('roster:change', { detail: { ...change, waitUntil: (work: Promise<unknown>) => { t.waitUntil(work) } } })
-      })
+    const stage = (t: Transaction): { changed: boolean, after?: Person } => {
+      const current = store.get(id)
+      const next = fn(current == null ? undefined : copy(current))
+      if (next === undefined && current == null) return { changed: false }
+      if (next != null && current != null && samePerson(next, current)) return { changed: false, after: current }
+      const after = next != null && keep(next) ? next : undefined
+      const before = store.stagePerson(t, id, after)
+      this.announce(t, { people: [{ id, before, after } satisfies PersonChange] })
+      return { changed: true, after }
     }
-    if (tx != null) stage(tx)
-    else await store.store.write(stage)
+    return tx != null ? stage(tx) : await store.store.write(stage)
+  }
+
+  private async updateContact (peer: PeerId | string, fn: (c: ContactState) => ContactState): Promise<void> {
+    const id = peerIdString(peer)
+    await this.update(id, (before) => {
+      if (before?.contact == null) throw new NotAContactError(id)
+      const contact = fn(before.contact)
+      return contact === before.contact ? before : { ...before, contact }
+    })
+  }
+
+  /** One roster:change once the transaction committed; listeners hand their work to waitUntil. */
+  private announce (t: Transaction, change: RosterChange): void {
+    t.afterCommit(() => {
+      this.safeDispatchEvent('roster:change', { detail: { ...change, waitUntil: (work: Promise<unknown>) => { t.waitUntil(work) } } })
+    })
   }
 
   private parse (peer: PeerId | string, action: string): string {
@@ -261,6 +321,14 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     if (holder != null && holder.id !== owner) throw new AliasTakenError(alias, holder.id)
     return alias
   }
+}
+
+const RULES: ReadonlyArray<CategoryRule | 'default'> = ['allow', 'deny', 'default']
+const RULE_CATEGORIES = ['note', 'activity', 'card', 'capabilities', 'calendar', 'app:<namespace>']
+
+/** Same state, field by field (records are plain JSON). */
+function samePerson (a: Person, b: Person): boolean {
+  return JSON.stringify({ ...a, id: undefined }) === JSON.stringify({ ...b, id: undefined })
 }
 
 function blank (id: string): Person {

@@ -209,7 +209,9 @@ export class C2sConnection implements OwnerSession {
       this.end(xml('failure', { xmlns: NS.tls }).toString())
       return
     }
-    // nothing the client sent after <starttls/> counts; the TLS handshake comes next
+    // nothing the client sent after <starttls/> counts, not even stanzas already
+    // parsed and queued from the same read (CVE-2011-0411): a new generation drops them
+    this.generation++
     this.reader.stop()
     this.upgrading = true
     const raw = this.socket

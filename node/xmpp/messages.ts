@@ -13,6 +13,7 @@
  */
 import { xml } from '@xmpp/xml'
 import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
+import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
 import { errorReply, NS, safeText } from './stanzas.js'
 import type { ClientAcks } from './client-acks.js'
@@ -63,6 +64,8 @@ export class Messages {
       return
     }
     this.stopComposing(peer)
+    // the owner wrote something: activity, for automatic away
+    node.reportActivity(undefined, activitySource(state))
     if (node.isBlocked(peer)) {
       const reply = errorReply(el, 'cancel', 'not-acceptable', 'you blocked this contact')
       reply.getChild('error')?.append(xml('blocked', { xmlns: NS.blockingErrors }))

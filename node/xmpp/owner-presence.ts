@@ -1,6 +1,7 @@
 /**
  * The owner's own presence. A client's available presence (<show>,
- * <status>) becomes the node's presence; its first one also brings the
+ * <status>) becomes the node's presence, and is the owner's activity (a
+ * client's own auto-away with XEP-0319 <idle/> is the node's automatic away); its first one also brings the
  * contacts' presence, pending contact requests and unread messages
  * (RFC 6121 §4.2). When the owner's last client goes away, the node goes
  * offline, unless someone else (the CLI, an app) set the presence since:
@@ -15,6 +16,9 @@ import type { Subscriptions } from './subscriptions.js'
 import type { PresenceUpdate } from '../../protocol/presence-record.js'
 import type { Element } from '@xmpp/xml'
 
+/** Each client of the owner reports its user's activity as its own source (docs/protocol.md §10.5). */
+export const activitySource = (state: SessionState): string => `xmpp:${state.session.fullJid}`
+
 export class OwnerPresence {
   /** What a client last made the node announce. */
   private lastSet?: PresenceUpdate
@@ -23,7 +27,7 @@ export class OwnerPresence {
 
   /** Available presence from a client, without a `to`. */
   async onAvailable (state: SessionState, el: Element): Promise<void> {
-    const { show, status, priority } = readPresence(el)
+    const { show, status, priority, idleSince } = readPresence(el)
     const first = !state.available
     state.available = true
     state.priority = priority
@@ -34,7 +38,15 @@ export class OwnerPresence {
       note = clip(note, MAX_NOTE_CHARS)
       state.session.send(errorReply(el, 'modify', 'not-acceptable', `the mesh carries ${MAX_NOTE_CHARS} characters of status; the rest was cut`))
     }
-    await this.announce({ status: statusFromShow(show), note, activity: this.ctx.node.self().activity })
+    const activity = this.ctx.node.self().activity
+    if (idleSince != null && (show === 'away' || show === 'xa')) {
+      // the client's own auto-away (XEP-0319): the node's automatic state, not one chosen by hand
+      this.ctx.node.reportActivity(idleSince, activitySource(state))
+      await this.announce({ status: 'online', note, activity })
+    } else {
+      this.ctx.node.reportActivity(undefined, activitySource(state))
+      await this.announce({ status: statusFromShow(show), note, activity })
+    }
     this.broadcast(state)
     if (first) await this.initial(state)
   }
@@ -46,15 +58,15 @@ export class OwnerPresence {
     this.broadcast(state)
     if (this.ctx.sessions.available().length > 0) return
     const self = this.ctx.node.self()
-    // someone else set the presence since: theirs stands
-    if (this.lastSet == null || self.status !== this.lastSet.status || self.note !== this.lastSet.note) return
+    // someone else set the presence since: theirs stands (automatic away is nobody's setting)
+    if (this.lastSet == null || self.manual.status !== this.lastSet.status || self.note !== this.lastSet.note) return
     await this.announce({ status: 'offline', activity: self.activity })
   }
 
   private async announce (update: PresenceUpdate): Promise<void> {
     const self = this.ctx.node.self()
     this.lastSet = update
-    if (self.status === update.status && self.note === update.note && self.activity === update.activity) return
+    if (self.manual.status === update.status && self.note === update.note && self.activity === update.activity) return
     try {
       await this.ctx.node.setPresence(update)
     } catch (err: any) {

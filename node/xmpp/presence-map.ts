@@ -78,14 +78,17 @@ export function ownerPresence (from: string, to: string, available: boolean, sho
 }
 
 /** The show and status a client's available presence carries. */
-export function readPresence (el: Element): { show?: Show, status?: string, priority: number } {
+export function readPresence (el: Element, now: number = Date.now()): { show?: Show, status?: string, priority: number, idleSince?: number } {
   const show = el.getChildText('show') ?? undefined
   const status = el.getChildText('status') ?? undefined
   const p = Number.parseInt(el.getChildText('priority') ?? '0', 10)
+  // XEP-0319: the client's user is idle since then (a time in the future, or none that parses, is ignored)
+  const since = Date.parse(el.getChild('idle', NS.idle)?.attrs.since ?? '')
   return {
     show: show === 'chat' || show === 'away' || show === 'xa' || show === 'dnd' ? show : undefined,
     status: status != null && status.trim() !== '' ? status.trim() : undefined,
-    priority: Number.isFinite(p) ? Math.max(-128, Math.min(127, p)) : 0
+    priority: Number.isFinite(p) ? Math.max(-128, Math.min(127, p)) : 0,
+    idleSince: Number.isFinite(since) && since <= now ? since : undefined
   }
 }
 

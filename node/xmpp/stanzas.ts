@@ -25,7 +25,8 @@ export const NS = {
   delay: 'urn:xmpp:delay',
   nick: 'http://jabber.org/protocol/nick',
   carbons: 'urn:xmpp:carbons:2',
-  forward: 'urn:xmpp:forward:0'
+  forward: 'urn:xmpp:forward:0',
+  idle: 'urn:xmpp:idle:1'
 } as const
 
 export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'

@@ -8,7 +8,8 @@ export enum ContactKind {
   REQUEST = 'REQUEST',
   ACCEPT = 'ACCEPT',
   DENY = 'DENY',
-  CANCEL = 'CANCEL'
+  CANCEL = 'CANCEL',
+  REMOVE = 'REMOVE'
 }
 
 enum __ContactKindValues {
@@ -16,7 +17,8 @@ enum __ContactKindValues {
   REQUEST = 1,
   ACCEPT = 2,
   DENY = 3,
-  CANCEL = 4
+  CANCEL = 4,
+  REMOVE = 5
 }
 
 export namespace ContactKind {

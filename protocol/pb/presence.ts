@@ -35,6 +35,7 @@ export interface PresenceRecord {
   seq: bigint
   issuedAt: bigint
   expiresAt: bigint
+  maxVersion?: number
 }
 
 export namespace PresenceRecord {
@@ -82,6 +83,11 @@ export namespace PresenceRecord {
           w.uint64(obj.expiresAt)
         }
 
+        if (obj.maxVersion != null) {
+          w.uint32(64)
+          w.uint32(obj.maxVersion)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -126,6 +132,10 @@ export namespace PresenceRecord {
             }
             case 7: {
               obj.expiresAt = reader.uint64()
+              break
+            }
+            case 8: {
+              obj.maxVersion = reader.uint32()
               break
             }
             default: {
@@ -192,6 +202,13 @@ export namespace PresenceRecord {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.maxVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -239,6 +256,11 @@ export namespace PresenceRecord {
     value: bigint
   }
 
+  export interface PresenceRecordMaxVersionFieldEvent {
+    field: '$.maxVersion'
+    value: number
+  }
+
   export function encode (obj: Partial<PresenceRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PresenceRecord.codec())
   }
@@ -247,7 +269,7 @@ export namespace PresenceRecord {
     return decodeMessage(buf, PresenceRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRecord>): Generator<PresenceRecordPresentityFieldEvent | PresenceRecordStatusFieldEvent | PresenceRecordNoteFieldEvent | PresenceRecordActivityFieldEvent | PresenceRecordSeqFieldEvent | PresenceRecordIssuedAtFieldEvent | PresenceRecordExpiresAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRecord>): Generator<PresenceRecordPresentityFieldEvent | PresenceRecordStatusFieldEvent | PresenceRecordNoteFieldEvent | PresenceRecordActivityFieldEvent | PresenceRecordSeqFieldEvent | PresenceRecordIssuedAtFieldEvent | PresenceRecordExpiresAtFieldEvent | PresenceRecordMaxVersionFieldEvent> {
     return streamMessage(buf, PresenceRecord.codec(), opts)
   }
 }

@@ -11,7 +11,7 @@ describe('fuzzing of network decoders (small count; npm run fuzz runs 100,000)',
       expect(r.invalidAccepted).toEqual([])
       // the run exercised both sides of the decoder
       expect(r.accepted).toBeGreaterThan(0)
-      expect(r.rejected).toBeGreaterThan(0)
+      if (target.acceptsAll !== true) expect(r.rejected).toBeGreaterThan(0)
     })
   }
 

@@ -1,17 +1,9 @@
-/** Runs the CLI (cli/main.ts through tsx) as a person would, for the CLI tests. */
-import { execFile } from 'node:child_process'
-import path from 'node:path'
-import { promisify } from 'node:util'
+/** Runs the CLI (cli/main.ts through tsx) as a person would, for the CLI tests (the runner is test/cli/pty.ts's). */
+import { cli as run } from './pty.js'
 
-export const MAIN = path.resolve(import.meta.dirname, '../../cli/main.ts')
-const run = promisify(execFile)
+export { MAIN } from './pty.js'
 
 /** One command to its end: exit code and output. */
 export async function cli (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, DEBUG: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (err: any) {
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr }
-  }
+  return await run(args)
 }

@@ -19,13 +19,15 @@ async function peers (): Promise<[PeerId, PeerId]> {
   return ids.sort((a, b) => a.toString() < b.toString() ? -1 : 1) as [PeerId, PeerId]
 }
 
-/** A punch service whose streams are refused: every attempt fails at once. */
-async function service (self: PeerId, retryMinMs = 60_000, connections: () => Connection[] = () => []): Promise<{ connect: (peer: PeerId, conn: Connection) => void, stats: HolePunch['stats'], stop: () => Promise<void> }> {
+/** A punch service whose streams are refused: every attempt fails at once. Everyone is a contact unless `contacts` says otherwise. */
+async function service (self: PeerId, retryMinMs = 60_000, connections: () => Connection[] = () => [], contacts?: Set<string>): Promise<{ connect: (peer: PeerId, conn: Connection) => void, stream: (conn: Connection) => Promise<boolean>, stats: HolePunch['stats'], stop: () => Promise<void> }> {
   let topology: Topology | undefined
+  let handler: ((stream: any, conn: Connection) => Promise<void>) | undefined
+  const roster = Object.assign(new EventTarget(), { isContact: (p: PeerId | string) => contacts?.has(p.toString()) ?? true })
   const components = {
     peerId: self,
     registrar: {
-      handle: async () => {},
+      handle: async (_p: string, h: typeof handler) => { handler = h },
       unhandle: async () => {},
       register: async (_p: string, t: Topology) => { topology = t; return 'id' },
       unregister: () => {}
@@ -33,12 +35,19 @@ async function service (self: PeerId, retryMinMs = 60_000, connections: () => Co
     connectionManager: { getConnections: connections },
     upgrader: {},
     identify: {},
-    logger: defaultLogger()
+    logger: defaultLogger(),
+    roster
   } as unknown as HolePunchComponents
   const svc = holePunch({ retryMinMs, retryMaxMs: retryMinMs * 4 })(components) as HolePunch & Startable
   await svc.start()
   return {
     connect: (peer, conn) => { void topology?.onConnect?.(peer, conn) },
+    /** An inbound punch stream on conn: true if it was refused at once. */
+    stream: async (conn) => {
+      let aborted = false
+      await handler?.({ abort: () => { aborted = true } }, conn)
+      return aborted
+    },
     stats: () => svc.stats(),
     stop: async () => { await svc.stop() }
   }
@@ -90,5 +99,19 @@ describe('hole punch: who starts and when', () => {
     await waitFor(() => a.stats().failed >= 3, 'two retries after the first failure', 10_000)
     expect(opened).toBeGreaterThanOrEqual(3)
     await a.stop()
+  })
+
+  it('punches only with contacts: a stranger on a relayed connection learns nothing of our address', async () => {
+    const [low, high] = await peers()
+    let opened = 0
+    const a = await service(low, 100, () => [], new Set())
+    a.connect(high, connection(high, true, () => { opened++ }))
+    expect(a.stats().attempts).toBe(0)
+    // the stranger starts one itself: refused before anything is read or sent
+    const b = await service(high, 100, () => [], new Set())
+    expect(await b.stream(connection(low, true, () => {}))).toBe(true)
+    expect(b.stats().attempts).toBe(0)
+    expect(opened).toBe(0)
+    await Promise.all([a.stop(), b.stop()])
   })
 })

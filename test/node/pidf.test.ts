@@ -47,6 +47,39 @@ describe('PIDF', () => {
   })
 
   it('maps each category once, in document order', () => {
-    expect(Object.keys(CATEGORY_MAPPERS)).toEqual(['state', 'activity', 'note'])
+    expect(Object.keys(CATEGORY_MAPPERS)).toEqual(['state', 'activity', 'note', 'userInput', 'activityUntil', 'calendar', 'card', 'capabilities'])
+  })
+
+  it('enhanced presence categories as docs/protocol.md §10.7 maps them', () => {
+    const idle = Date.UTC(2025, 0, 2, 3, 0, 0)
+    const end = Date.UTC(2025, 0, 2, 4, 0, 0)
+    const root = parse(pidfDocument({
+      peerId: PEER,
+      status: 'away',
+      activity: 'meeting',
+      categories: {
+        state: { kind: 'state', availability: 'away', source: 'automatic', idleSince: idle },
+        activity: { kind: 'activity', activity: 'meeting', until: end + 60_000 },
+        calendar: { kind: 'calendar', freeBusy: 'busy', until: end },
+        card: { kind: 'card', displayName: 'Alice <A.>', url: 'https://example.org/alice', email: 'a@example.org' },
+        capabilities: { kind: 'capabilities', features: ['chat', 'receipts'] }
+      }
+    }))
+    const person = root.getChild('person', PIDF_NS.dm)!
+    const activities = person.getChild('activities', PIDF_NS.rpid)!
+    expect(activities.getChildElements().map(e => e.getName())).toEqual(['away', 'meeting', 'appointment'])
+    // the earliest end of the activities
+    expect(activities.attrs.until).toBe('2025-01-02T04:00:00.000Z')
+    expect(person.getChild('user-input', PIDF_NS.rpid)!.attrs['last-input']).toBe('2025-01-02T03:00:00.000Z')
+    expect(person.getChildText('user-input', PIDF_NS.rpid)).toBe('idle')
+    expect(person.getChildText('display-name', PIDF_NS.cipid)).toBe('Alice <A.>')
+    expect(person.getChildText('homepage', PIDF_NS.cipid)).toBe('https://example.org/alice')
+    const servcaps = root.getChild('tuple')!.getChild('servcaps', PIDF_NS.caps)!
+    expect(servcaps.getChildText('message', PIDF_NS.caps)).toBe('true')
+    // a state chosen by hand says nothing of user input; out of office is a vacation
+    const manual = parse(pidfDocument({ peerId: PEER, status: 'busy', categories: { state: { kind: 'state', availability: 'busy', source: 'manual' }, calendar: { kind: 'calendar', freeBusy: 'out-of-office' } } }))
+    const p2 = manual.getChild('person', PIDF_NS.dm)!
+    expect(p2.getChild('user-input', PIDF_NS.rpid)).toBeUndefined()
+    expect(p2.getChild('activities', PIDF_NS.rpid)!.getChildElements().map(e => e.getName())).toEqual(['busy', 'vacation'])
   })
 })

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
 import { openPresenceFromPair } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 
@@ -49,13 +49,6 @@ interface Observed {
   sLocate: string
   bFetch: string
   sFetch: string
-}
-
-async function makeContacts (x: PresenceNode, y: PresenceNode): Promise<void> {
-  await x.requestContact(y.peerId)
-  await waitFor(() => y.contactRequests().incoming.some(r => r.peerId === x.peerId.toString()), 'the request to arrive')
-  await y.accept(x.peerId)
-  await waitFor(() => x.contacts().some(c => c.peerId === y.peerId.toString()), 'the accept to arrive')
 }
 
 describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
@@ -237,9 +230,11 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     }
     expect(b.presence.get(a.peerId)?.note).toBe('after the block')
     expect(a.contacts().find(x => x.peerId === b.peerId.toString())?.blocked).toBe(false)
-    // B's message from the block run arrives now, and A can write back
-    await waitFor(async () => (await a.history(b.peerId)).some(m => m.text === 'are you there?' && m.direction === 'in' && m.receivedAt! > blockedAt),
-      'B\'s queued message to reach A after the unblock')
+    // what B sent while blocked is dropped for good: after the unblock B's node gets its receipt
+    // (it stops retrying), A never shows it; and A can write back
+    await waitFor(async () => (await b.history(a.peerId)).find(m => m.text === 'are you there?' && m.sentAt > blockedAt)?.state === 'delivered',
+      'B\'s message from the block run to be acknowledged after the unblock')
+    expect((await a.history(b.peerId)).some(m => m.text === 'are you there?' && m.receivedAt! > blockedAt)).toBe(false)
     const reply = await a.send(b.peerId, 'back again')
     await waitFor(async () => (await a.history(b.peerId)).find(m => m.id === reply)?.state === 'delivered', 'A\'s reply to be delivered')
   })

@@ -21,7 +21,7 @@ const msg = (over: Partial<ContactMessage> = {}): ContactMessage =>
 
 describe('contact messages', () => {
   it('round-trips a request and each answer', async () => {
-    for (const kind of ['request', 'accept', 'deny', 'cancel'] as const) {
+    for (const kind of ['request', 'accept', 'deny', 'cancel', 'remove'] as const) {
       const m = msg({ kind, greeting: kind === 'request' ? '👋 hello' : undefined })
       const res = await openContactMessage(await sealContactMessage(m, aKey), { now: Date.now(), me: b })
       expect(res.ok).toBe(true)

@@ -19,7 +19,7 @@ describe('strict protobuf rules', () => {
   it('accept everything the generated encoders produce, for every schema', () => {
     fc.assert(fc.property(
       fc.record({ presentity: bytes, status: fc.constantFrom(Status.ONLINE, Status.AWAY, Status.BUSY, Status.DND, Status.OFFLINE, Status.STATUS_UNSPECIFIED), note: fc.option(text, { nil: undefined }), activity: fc.option(text, { nil: undefined }), seq: u64, issuedAt: u64, expiresAt: u64 }),
-      fc.record({ kind: fc.constantFrom(ContactKind.REQUEST, ContactKind.ACCEPT, ContactKind.DENY, ContactKind.CANCEL, ContactKind.KIND_UNSPECIFIED), requestId: bytes, from: bytes, to: bytes, greeting: fc.option(text, { nil: undefined }), sentAt: u64 }),
+      fc.record({ kind: fc.constantFrom(ContactKind.REQUEST, ContactKind.ACCEPT, ContactKind.DENY, ContactKind.CANCEL, ContactKind.REMOVE, ContactKind.KIND_UNSPECIFIED), requestId: bytes, from: bytes, to: bytes, greeting: fc.option(text, { nil: undefined }), sentAt: u64 }),
       fc.record({ publisher: bytes, audience: bytes, addrs: fc.array(bytes, { maxLength: 10 }), seq: u64, issuedAt: u64, expiresAt: u64 }),
       fc.record({ id: bytes, kind: fc.constantFrom(ChatKind.TEXT, ChatKind.DELIVERED, ChatKind.READ, ChatKind.TYPING, ChatKind.KIND_UNSPECIFIED), sentAt: u64, body: bytes, ref: bytes }),
       (presence, contact, locator, chat) => {

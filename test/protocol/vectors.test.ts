@@ -5,6 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
+import { QUERY_REJECT_REASONS } from '../../protocol/category-query.js'
 import { CHAT_REJECT_REASONS } from '../../protocol/chat-frame.js'
 import { CONTACT_REJECT_REASONS } from '../../protocol/contact-request.js'
 import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
@@ -21,7 +23,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names', 'punch', 'group']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'group']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -31,6 +33,9 @@ const REASONS: Record<string, readonly string[]> = {
   contact: CONTACT_REJECT_REASONS,
   chat: CHAT_REJECT_REASONS,
   'pair-keys': PAIR_KEY_REJECT_REASONS,
+  categories: CATEGORY_REJECT_REASONS.filter(r => !['undecryptable', 'missing-state', 'duplicate-category', 'too-many-items'].includes(r)),
+  'category-bundles': ['undecryptable', 'oversize', 'malformed', 'too-many-items', 'missing-state', 'duplicate-category', 'replay', 'bad-signature'],
+  'category-query': QUERY_REJECT_REASONS,
   group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])],
   punch: PUNCH_REJECT_REASONS
 }

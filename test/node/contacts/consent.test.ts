@@ -171,13 +171,14 @@ describe('two nodes converge', () => {
     side.state = step.state
     for (const e of step.effects) {
       if (e.type === 'add-contact') side.contacts.add(e.peer)
+      if (e.type === 'remove-contact') side.contacts.delete(e.peer)
       if (e.type === 'send') wire.push({ to: e.to, m: { kind: e.kind, from: side.id, requestId: e.requestId, sentAt: T0 } })
     }
   }
 
   it('for every order of delivery', () => {
     fc.assert(fc.property(
-      fc.constantFrom('a-asks', 'both-ask', 'a-asks-b-accepts', 'a-asks-b-denies', 'both-ask-b-accepts'),
+      fc.constantFrom('a-asks', 'both-ask', 'a-asks-b-accepts', 'a-asks-b-denies', 'both-ask-b-accepts', 'a-asks-b-accepts-a-removes'),
       fc.array(fc.nat(), { maxLength: 40 }),
       fc.array(fc.boolean(), { maxLength: 40 }),
       (script, picks, dups) => {
@@ -190,6 +191,7 @@ describe('two nodes converge', () => {
         apply(sides[A], consent.request(sides[A].state, { peer: B, requestId: rid(1) }, c(sides[A])), wire)
         if (script.startsWith('both')) apply(sides[B], consent.request(sides[B].state, { peer: A, requestId: rid(2) }, c(sides[B])), wire)
         let answered = !script.includes('b-')
+        let removed = !script.endsWith('removes')
         for (let i = 0; wire.length > 0 && i < 200; i++) {
           const k = (picks[i] ?? 0) % wire.length
           const msg = wire[k]
@@ -201,6 +203,11 @@ describe('two nodes converge', () => {
             answered = true
             apply(sides[B], script.endsWith('denies') ? consent.deny(sides[B].state, { peerOrRequest: A }, c(sides[B])) : consent.accept(sides[B].state, { peerOrRequest: A }, c(sides[B])), wire)
           }
+          // A ends the contact once it has it, whatever B has seen by then
+          if (!removed && sides[A].contacts.has(B)) {
+            removed = true
+            apply(sides[A], consent.remove(sides[A].state, { peer: B, requestId: rid(3) }, c(sides[A])), wire)
+          }
         }
         // drain what is left in order
         while (wire.length > 0) {
@@ -209,9 +216,38 @@ describe('two nodes converge', () => {
           if (!to.state.seen.has(consent.seenKey(msg.m.kind, msg.m.requestId))) apply(to, consent.receive(to.state, msg.m, c(to)), wire)
         }
         expect(sides[A].contacts.has(B)).toBe(sides[B].contacts.has(A))
-        expect(sides[A].contacts.has(B)).toBe(script !== 'a-asks' && script !== 'a-asks-b-denies')
+        expect(sides[A].contacts.has(B)).toBe(!['a-asks', 'a-asks-b-denies', 'a-asks-b-accepts-a-removes'].includes(script))
         expect(sides[A].state.outgoing.size + sides[B].state.incoming.size).toBe(script === 'a-asks' ? 2 : 0)
       }
     ), { numRuns: 300 })
+  })
+})
+
+describe('removing a contact (an unsubscribe)', () => {
+  it('drops the contact here, unqueues what was left for them, and tells them', () => {
+    const { state, effects } = consent.remove(consent.emptyConsent(), { peer: B, requestId: rid(9) }, ctx())
+    expect(effects).toEqual([
+      { type: 'unqueue', to: B },
+      { type: 'remove-contact', peer: B },
+      { type: 'send', to: B, kind: 'remove', requestId: rid(9) }
+    ])
+    expect([...state.history.values()]).toMatchObject([{ peerId: B, direction: 'outgoing', outcome: 'removed' }])
+  })
+
+  it('received from a contact, ends the contact with an event; from anyone else, changes nothing but the mark', () => {
+    const m: ReceivedMessage = { kind: 'remove', from: B, requestId: rid(3), sentAt: T0 }
+    const fromContact = consent.receive(consent.emptyConsent(), m, ctx({ isContact: (p) => p === B }))
+    expect(kinds(fromContact.effects)).toEqual(['remove-contact', 'event:contact:removed'])
+    expect([...fromContact.state.history.values()]).toMatchObject([{ peerId: B, direction: 'incoming', outcome: 'removed' }])
+    const fromStranger = consent.receive(consent.emptyConsent(), { ...m, from: C }, ctx())
+    expect(fromStranger.effects).toEqual([])
+    expect(fromStranger.state.seen.has(consent.seenKey('remove', rid(3)))).toBe(true)
+  })
+
+  it('from someone we asked (they accepted, then removed us before we heard): our request ends as declined', () => {
+    const asked = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
+    const { state, effects } = consent.receive(asked, { kind: 'remove', from: B, requestId: rid(2), sentAt: T0 }, ctx())
+    expect(state.outgoing.size).toBe(0)
+    expect(kinds(effects)).toEqual(['unqueue', 'event:contact:declined'])
   })
 })

@@ -103,6 +103,29 @@ describe('who sees this node', () => {
     expect(s.r.canSee(stranger)).toBe(false)
   })
 
+  it('containers and per-category rules: only for contacts, stored, one change each, none for no change', async () => {
+    await expect(s.r.setContainer(bob, 'close')).rejects.toMatchObject({ name: 'NotAContactError' })
+    await s.r.addContact(bob)
+    const changes = s.changes.length
+    await s.r.setContainer(bob, 'close')
+    await s.r.setContainer(bob, 'close')
+    await s.r.setCategoryRule(bob, 'calendar', 'deny')
+    await s.r.setCategoryRule(bob, 'calendar', 'allow')
+    await s.r.setCategoryRule(bob, 'app:org.example.x', 'deny')
+    expect(s.changes.length - changes).toBe(4)
+    expect(s.changes.at(-1)?.people[0].after?.contact).toMatchObject({ container: 'close', allow: ['calendar'], deny: ['app:org.example.x'] })
+    expect((await RosterStore.open(s.ds)).get(bob)?.contact).toMatchObject({ container: 'close', allow: ['calendar'], deny: ['app:org.example.x'] })
+    await s.r.setCategoryRule(bob, 'calendar', 'default')
+    await s.r.setCategoryRule(bob, 'app:org.example.x', 'default')
+    await s.r.setContainer(bob, 'contacts')
+    // back to a plain contact: nothing left of the rules in the record
+    expect(s.r.get(bob)?.contact).toEqual({ since: expect.any(Number), view: 'full' })
+    await expect(s.r.setContainer(bob, 'friends' as any)).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'container' })
+    await expect(s.r.setCategoryRule(bob, 'state', 'deny')).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'category' })
+    await expect(s.r.setCategoryRule(bob, 'mood', 'deny')).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'category' })
+    await expect(s.r.setCategoryRule(bob, 'note', 'maybe' as any)).rejects.toMatchObject({ name: 'InvalidSettingError', setting: 'rule' })
+  })
+
   it('pair keys are the same from both sides', async () => {
     const other = await setup()
     const k1 = s.r.keysFor(other.self)
@@ -160,5 +183,59 @@ describe('changes', () => {
     await store.write(async (tx) => { await s.r.addContact(bob, { tx, alias: 'bob' }) })
     expect(s.r.get(bob)).toMatchObject({ alias: 'bob', contact: { view: 'full' } })
     expect(s.changes).toHaveLength(1)
+  })
+})
+
+describe('removing and muting', () => {
+  it('removing a contact keeps the name (history still reads as theirs) and stops watching', async () => {
+    await s.r.addContact(bob, { alias: 'bob' })
+    expect(await s.r.removeContact(bob)).toBe(true)
+    expect(s.r.get(bob)).toMatchObject({ alias: 'bob', watched: false })
+    expect(s.r.get(bob)?.contact).toBeUndefined()
+    expect(s.r.isContact(bob)).toBe(false)
+    expect(s.r.watchList()).toEqual([])
+    expect(s.changes.at(-1)?.people[0]).toMatchObject({ id: bob, before: { contact: { view: 'full' } }, after: { alias: 'bob' } })
+    expect(await s.r.removeContact(bob)).toBe(false)
+    expect(await s.r.removeContact(carol)).toBe(false)
+  })
+
+  it('a mute is kept with the person, across a reload, and announced as a change', async () => {
+    await s.r.addContact(bob)
+    await s.r.setMuted(bob, true)
+    expect(s.r.get(bob)?.muted).toBe(true)
+    const again = await setup(s.ds, s.key)
+    expect(again.r.get(bob)?.muted).toBe(true)
+    await again.r.setMuted(bob, false)
+    expect(again.r.get(bob)?.muted).toBeUndefined()
+    expect(again.changes).toHaveLength(1)
+    // muting someone unknown remembers them for it
+    await again.r.setMuted(carol, true)
+    expect(again.r.get(carol)).toMatchObject({ muted: true, watched: false })
+  })
+})
+
+describe('changes made at the same time', () => {
+  it('a block and a view change together: both land', async () => {
+    await s.r.addContact(bob)
+    await Promise.all([s.r.block(bob), s.r.setView(bob, 'status')])
+    expect(s.r.isBlocked(bob)).toBe(true)
+    expect(s.r.get(bob)?.contact?.view).toBe('status')
+    expect((await RosterStore.open(s.ds)).isBlocked(bob)).toBe(true)
+  })
+
+  it('a contact added by consent while the user blocks: the contact stays, blocked', async () => {
+    const store = new Store(s.ds)
+    await Promise.all([
+      store.write(async (tx) => { await s.r.addContact(bob, { tx }) }),
+      s.r.block(bob)
+    ])
+    expect(s.r.get(bob)).toMatchObject({ contact: { view: 'full' } })
+    expect(s.r.isBlocked(bob)).toBe(true)
+  })
+
+  it('one name asked for two people at once goes to one of them', async () => {
+    const results = await Promise.allSettled([s.r.watch(bob, 'x'), s.r.watch(carol, 'x')])
+    expect(results.map(r => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(s.r.people().filter(p => p.alias === 'x')).toHaveLength(1)
   })
 })

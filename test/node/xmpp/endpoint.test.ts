@@ -110,6 +110,17 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     expect(probed.getChildText('show')).toBe('dnd')
   })
 
+  it('the client\'s own auto-away with XEP-0319 idle time is the node\'s automatic away; its next presence is activity', async () => {
+    const since = Date.now() - 600_000
+    await client.xmpp.send(xml('presence', {}, xml('show', {}, 'away'), xml('status', {}, 'gone fishing'), xml('idle', { xmlns: 'urn:xmpp:idle:1', since: new Date(since).toISOString() })))
+    await waitFor(() => (b.presenceOf(a.peerId)?.categories?.state as any)?.source === 'automatic', 'B to see A away automatically')
+    expect(b.presenceOf(a.peerId)?.categories?.state).toEqual({ kind: 'state', availability: 'away', source: 'automatic', idleSince: since })
+    expect(a.self()).toMatchObject({ status: 'away', auto: true, manual: { status: 'online' } })
+    await client.xmpp.send(xml('presence', {}, xml('status', {}, 'back')))
+    await waitFor(() => b.presenceOf(a.peerId)?.status === 'online', 'B to see A back')
+    expect(b.presenceOf(a.peerId)?.categories?.state).toEqual({ kind: 'state', availability: 'online', source: 'automatic' })
+  })
+
   it('messages both ways, with delivery receipts, read markers and typing', async () => {
     let mark = client.mark()
     await client.xmpp.send(xml('message', { to: bJid, type: 'chat', id: 'm1' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })))

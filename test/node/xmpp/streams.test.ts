@@ -206,4 +206,31 @@ describe('XMPP streams: a configured certificate', () => {
       await server.stop()
     }
   })
+
+  it('ignores what the client sent in the clear after <starttls/> (no command injection into the TLS session)', async () => {
+    const server = xmppServer({ listen: '127.0.0.1:0' })(stubComponents(await tmpHome('xmpp-starttls')))
+    await server.start()
+    const port = Number(server.info().address.split(':')[1])
+    const password = passwordOf(server.info())
+    try {
+      const c = await raw(port, HEADER)
+      await c.until(/<\/stream:features>/)
+      // one write: the upgrade request and, pipelined behind it, a login in the clear
+      c.socket.write(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>${plainAuth(password)}`)
+      await c.until(/<proceed/)
+      c.socket.removeAllListeners('data')
+      const secured = tls.connect({ socket: c.socket, rejectUnauthorized: false })
+      await new Promise<void>((resolve, reject) => { secured.once('secureConnect', resolve); secured.once('error', reject) })
+      let out = ''
+      secured.on('data', (d: Buffer) => { out += d.toString() })
+      secured.write(HEADER)
+      await waitFor(() => out.includes('</stream:features>'), 'features after TLS')
+      // the new stream offers the mechanisms again: nobody is logged in
+      expect(out).toContain('<mechanism>PLAIN</mechanism>')
+      expect(out).not.toContain('<success')
+      secured.destroy()
+    } finally {
+      await server.stop()
+    }
+  })
 })

@@ -5,12 +5,14 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import type { PresenceNodeApi, PresenceNodeEvents } from '../../../node/api.js'
+import type { SelfPresence } from '../../../node/presence/index.js'
 import type { PresenceUpdate } from '../../../protocol/presence-record.js'
 
 export class StubNode extends TypedEventEmitter<PresenceNodeEvents> {
   presence: PresenceUpdate & { seq: bigint } = { status: 'online', seq: 1n }
-  self = (): PresenceUpdate & { seq: bigint } => this.presence
+  self = (): SelfPresence => ({ ...this.presence, auto: false, manual: { ...this.presence }, awayAfterMs: null })
   setPresence = async (update: PresenceUpdate): Promise<void> => { this.presence = { ...update, seq: this.presence.seq + 1n } }
+  reportActivity = (): void => {}
   who = (): [] => []
   contacts = (): [] => []
   blocked = (): [] => []

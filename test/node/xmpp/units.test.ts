@@ -126,6 +126,11 @@ describe('presence mapping', () => {
     expect(statusText({ note: 'lunch', activity: 'eating' })).toBe('(eating) lunch')
     expect(statusText({})).toBeUndefined()
     expect(readPresence(xml('presence', {}, xml('show', {}, 'xa'), xml('status', {}, '  brb '), xml('priority', {}, '300')))).toEqual({ show: 'xa', status: 'brb', priority: 127 })
+    // XEP-0319: idle since, when it is a time that is not ahead of now
+    const now = Date.UTC(2025, 0, 2, 4)
+    expect(readPresence(xml('presence', {}, xml('show', {}, 'away'), xml('idle', { xmlns: 'urn:xmpp:idle:1', since: '2025-01-02T03:50:00Z' })), now)).toMatchObject({ show: 'away', idleSince: Date.UTC(2025, 0, 2, 3, 50) })
+    expect(readPresence(xml('presence', {}, xml('idle', { xmlns: 'urn:xmpp:idle:1', since: '2025-01-02T05:00:00Z' })), now).idleSince).toBeUndefined()
+    expect(readPresence(xml('presence', {}, xml('idle', { xmlns: 'urn:xmpp:idle:1', since: 'soon' })), now).idleSince).toBeUndefined()
   })
 
   it('text XML cannot carry becomes U+FFFD', () => {

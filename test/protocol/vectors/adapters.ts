@@ -19,10 +19,16 @@ import {
 import { checkPresenceDhtRecord, DHT_PROTOCOL, presenceDhtKey, presentityOfDhtKey, selectPresenceDhtRecord } from '../../../protocol/dht-presence.js'
 import { checkLocatorDhtValue, locatorAad, openLocator, sealLocator } from '../../../protocol/locator-record.js'
 import { derivePairKeys, locatorDhtKey, PairKeyError, pairSharedSecret } from '../../../protocol/pair-keys.js'
+import { categoryKey } from '../../../protocol/categories.js'
+import { encodeBundle, openBundle, openPairMessage, sealPairMessage } from '../../../protocol/category-bundle.js'
+import { openCategory, sealCategory } from '../../../protocol/category-item.js'
+import { decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, QUERY_PROTOCOL } from '../../../protocol/category-query.js'
 import { openPresence, sealPresence } from '../../../protocol/presence-record.js'
 import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sealed-box.js'
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
 import { GROUP_ADAPTERS } from './group-adapters.js'
+import type { Category } from '../../../protocol/categories.js'
+import type { CategoryItem } from '../../../protocol/category-item.js'
 import type { ChatFrame } from '../../../protocol/chat-frame.js'
 import type { ContactMessage, ContactMessageKind, ContactReceipt } from '../../../protocol/contact-request.js'
 import type { Locator } from '../../../protocol/locator-record.js'
@@ -81,12 +87,13 @@ export function presenceJson (p: Presence): Record<string, unknown> {
     ...(p.activity != null ? { activity: p.activity } : {}),
     seq: p.seq.toString(),
     issuedAt: p.issuedAt,
-    expiresAt: p.expiresAt
+    expiresAt: p.expiresAt,
+    ...(p.maxVersion != null ? { maxVersion: p.maxVersion } : {})
   }
 }
 
 function presenceFromJson (r: any): Presence {
-  return { presentity: peerIdFromString(r.presentity), status: r.status as PresenceStatus, note: r.note, activity: r.activity, seq: BigInt(r.seq), issuedAt: r.issuedAt, expiresAt: r.expiresAt }
+  return { presentity: peerIdFromString(r.presentity), status: r.status as PresenceStatus, note: r.note, activity: r.activity, seq: BigInt(r.seq), issuedAt: r.issuedAt, expiresAt: r.expiresAt, maxVersion: r.maxVersion }
 }
 
 const openResult = (res: OpenResult): Expect => res.ok ? okay(presenceJson(res.presence)) : fail(res.reason)
@@ -273,6 +280,65 @@ const pairDerivations: Adapter = async (c) => {
   }
 }
 
+// ---- enhanced presence (§10) ----
+
+function categoryFromJson (c: any): Category {
+  return c.kind === 'app' ? { ...c, data: unhex(c.data) } : c
+}
+
+function categoryJson (c: Category): Record<string, unknown> {
+  const out: Record<string, unknown> = c.kind === 'app' ? { ...c, data: hex(c.data) } : { ...c }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v != null && v !== ''))
+}
+
+function itemJson (i: CategoryItem): Record<string, unknown> {
+  return { presentity: i.presentity.toString(), seq: i.seq.toString(), issuedAt: i.issuedAt, expiresAt: i.expiresAt, category: categoryJson(i.category) }
+}
+
+const categoryItems: Adapter = async (c, file) => {
+  const encoded = c.encode == null
+    ? undefined
+    : hex(sealCategory({ ...c.encode.item, presentity: peerIdFromString(c.encode.item.presentity), seq: BigInt(c.encode.item.seq), category: categoryFromJson(c.encode.item.category) }, keyOf(file, c.encode.signer)))
+  const ctx = c.context
+  const res = openCategory(unhex(c.bytes!), { now: ctx.now, expectedPresentity: ctx.expectedPresentity, expectedKey: ctx.expectedKey, minSeq: ctx.minSeq != null ? BigInt(ctx.minSeq) : undefined })
+  return { encoded, outcome: res.ok ? okay(itemJson(res.item)) : fail(res.reason) }
+}
+
+const bigintMap = (m: Record<string, string> = {}): Map<string, bigint> => new Map(Object.entries(m).map(([k, v]) => [k, BigInt(v)]))
+
+const categoryBundles: Adapter = async (c) => {
+  const encoded = c.encode == null ? undefined : hex(encodeBundle((c.encode.items as string[]).map(unhex)))
+  const res = openBundle(unhex(c.bytes!), { now: c.context.now, presentity: c.context.presentity, floors: bigintMap(c.context.floors), held: bigintMap(c.context.held) })
+  return {
+    encoded,
+    outcome: res.ok
+      ? okay({ state: itemJson(res.state), accepted: res.accepted.map(i => categoryKey(i.category)), kept: res.kept })
+      : fail(res.reason)
+  }
+}
+
+const pairMessages: Adapter = async (c) => {
+  const key = unhex(c.context.key)
+  const encoded = c.encode == null ? undefined : hex(sealPairMessage(key, c.context.topic, unhex(c.encode.inner), unhex(c.encode.nonce)))
+  const m = openPairMessage(key, c.context.topic, unhex(c.bytes!))
+  if (m == null) return { encoded, outcome: fail('undecryptable') }
+  if (m.version === 'unknown') return { encoded, outcome: fail('malformed') }
+  return { encoded, outcome: okay(m.version === 1 ? { version: 1, envelope: hex(m.envelope) } : { version: 2, bundle: hex(m.bundle) }) }
+}
+
+const categoryQueries: Adapter = async (c) => {
+  const res = decodeQuery(unhex(c.bytes!))
+  return { encoded: c.encode == null ? undefined : hex(encodeQuery(c.encode.category)), outcome: res.ok ? okay({ category: res.key }) : fail(res.reason) }
+}
+
+const categoryAnswers: Adapter = async (c) => {
+  const res = decodeAnswer(unhex(c.bytes!))
+  return {
+    encoded: c.encode == null ? undefined : hex(encodeAnswer(c.encode.item == null ? undefined : unhex(c.encode.item))),
+    outcome: res.ok ? okay(res.item == null ? {} : { item: hex(res.item) }) : fail(res.reason)
+  }
+}
+
 // ---- names (§4, §6, §7, §8) ----
 
 const NAMES: Record<string, (args: any) => string> = {
@@ -281,6 +347,7 @@ const NAMES: Record<string, (args: any) => string> = {
   pairTopicPrefix: () => PAIR_TOPIC_PREFIX,
   dhtProtocol: () => DHT_PROTOCOL,
   contactProtocol: () => CONTACT_PROTOCOL,
+  queryProtocol: () => QUERY_PROTOCOL,
   chatProtocol: () => protocolId(CHAT_PROTOCOL_NAME, CHAT_PROTOCOL_VERSION)
 }
 
@@ -305,6 +372,11 @@ export const ADAPTERS: Record<string, Adapter> = {
   'pair-keys/identity-files': identityFiles,
   'pair-keys/derivations': pairDerivations,
   'names/names': names,
+  'categories/items': categoryItems,
+  'category-bundles/bundles': categoryBundles,
+  'category-bundles/messages': pairMessages,
+  'category-query/queries': categoryQueries,
+  'category-query/answers': categoryAnswers,
   'punch/messages': punchMessages,
   ...GROUP_ADAPTERS
 }

@@ -1,4 +1,4 @@
-/** The conformance adapters of group conversations (docs/protocol.md §10, docs/vectors/group.json). */
+/** The conformance adapters of group conversations (docs/protocol.md §11, docs/vectors/group.json). */
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { groupTopic } from '../../../protocol/group-crypto.js'

@@ -1,0 +1,186 @@
+/**
+ * This node's own categories: their values (kept in the category store),
+ * where each is published, the state chosen by hand, and the signed item of
+ * each, re-signed only when its value changed or half its life has passed.
+ */
+import { APP_PREFIX, BUILTIN_CATEGORIES, categoryKey, categoryProblem, isCategoryKey } from '../../protocol/categories.js'
+import { encodeCategoryItem, sealCategory } from '../../protocol/category-item.js'
+import { MAX_APP_CATEGORIES, MAX_BUNDLE_BYTES, MAX_CATEGORY_ENVELOPE_BYTES } from '../../protocol/limits.js'
+import { CONTAINERS, defaultPublication } from './containers.js'
+import { InvalidCategoryError } from './errors.js'
+import type { CategoryStore } from './category-store.js'
+import type { Container } from './containers.js'
+import type { Category, CategoryKey } from '../../protocol/categories.js'
+import type { CategoryItem } from '../../protocol/category-item.js'
+import type { PresenceStatus } from '../../protocol/presence-record.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+export interface SignedItem {
+  item: CategoryItem
+  envelope: Uint8Array
+}
+
+/** One of this node's categories as the API shows it. */
+export interface OwnCategory {
+  key: CategoryKey
+  value?: Category
+  /** The containers it is published to (the default until the user chooses). */
+  containers: Container[]
+  /** Whether the containers are the user's choice. */
+  chosen: boolean
+  /** Sequence number of the item last signed. */
+  seq?: bigint
+}
+
+/** Room kept in every bundle for the state item and the protobuf framing of each item. */
+const STATE_RESERVE_BYTES = 320
+const ITEM_FRAMING_BYTES = 3
+/** The largest seq a trial item carries: its varint is as long as any real one. */
+const TRIAL_SEQ = (1n << 64n) - 1n
+
+function byKeyOrder (a: CategoryKey, b: CategoryKey): number {
+  const rank = (k: CategoryKey): number => { const i = (BUILTIN_CATEGORIES as readonly string[]).indexOf(k); return i < 0 ? BUILTIN_CATEGORIES.length : i }
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)
+}
+
+export class OwnCategories {
+  private readonly values = new Map<CategoryKey, Category>()
+  private readonly publication = new Map<CategoryKey, Container[]>()
+  private readonly signed = new Map<CategoryKey, SignedItem>()
+  /** What the node publishes of a category the user did not set (its capabilities). */
+  private readonly defaults = new Map<CategoryKey, Category>()
+  private manual?: PresenceStatus
+
+  constructor (
+    private readonly store: CategoryStore,
+    private readonly self: PeerId,
+    private readonly key: PrivateKey,
+    /** Lifetime of items other than the state. */
+    private readonly ttlMs: number
+  ) {}
+
+  async load (): Promise<void> {
+    const stored = await this.store.load()
+    for (const [key, value] of stored.values) {
+      if (value.kind === 'state') this.manual = value.availability === 'online' ? undefined : value.availability
+      else this.values.set(key, value)
+    }
+    for (const [key, containers] of stored.publication) this.publication.set(key, containers)
+  }
+
+  /** A value the node publishes while the user has not set one (checked like any). */
+  setDefault (c: Category): void {
+    this.check(c)
+    this.defaults.set(categoryKey(c), c)
+  }
+
+  /** Keys of the categories that have a value (not the state), in bundle order. */
+  keys (): CategoryKey[] {
+    return [...new Set([...this.values.keys(), ...this.defaults.keys()])].sort(byKeyOrder)
+  }
+
+  get (key: CategoryKey): Category | undefined {
+    return this.values.get(key) ?? this.defaults.get(key)
+  }
+
+  manualState (): PresenceStatus | undefined {
+    return this.manual
+  }
+
+  publishedTo (key: CategoryKey): readonly Container[] {
+    return this.publication.get(key) ?? defaultPublication(key)
+  }
+
+  list (): OwnCategory[] {
+    const keys = new Set<CategoryKey>([...BUILTIN_CATEGORIES.filter(k => k !== 'state'), ...this.values.keys(), ...this.publication.keys()])
+    return [...keys].sort(byKeyOrder).map(key => ({
+      key,
+      value: this.get(key),
+      containers: [...this.publishedTo(key)],
+      chosen: this.publication.has(key),
+      seq: this.signed.get(key)?.item.seq
+    }))
+  }
+
+  /** Throws InvalidCategoryError unless `c` can be published next to the others. */
+  check (c: Category): void {
+    if (c.kind === 'state') throw new InvalidCategoryError('state', 'kind', 'not-settable')
+    const problem = categoryProblem(c)
+    const key = categoryKey(c)
+    if (problem != null) throw new InvalidCategoryError(c.kind === 'app' && problem.field !== 'namespace' ? key : c.kind, problem.field, problem.problem, problem.limit)
+    if (c.kind === 'app' && !this.values.has(key) && this.keys().filter(k => k.startsWith(APP_PREFIX)).length >= MAX_APP_CATEGORIES) {
+      throw new InvalidCategoryError(key, 'namespace', 'too-many', MAX_APP_CATEGORIES)
+    }
+    const size = this.trialSize(c)
+    if (size > MAX_CATEGORY_ENVELOPE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_CATEGORY_ENVELOPE_BYTES)
+    let total = STATE_RESERVE_BYTES + size + ITEM_FRAMING_BYTES
+    for (const k of this.keys()) if (k !== key) total += (this.signed.get(k)?.envelope.byteLength ?? this.trialSize(this.get(k) as Category)) + ITEM_FRAMING_BYTES
+    if (total > MAX_BUNDLE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_BUNDLE_BYTES)
+  }
+
+  async set (c: Category): Promise<void> {
+    this.check(c)
+    await this.store.put(c)
+    const key = categoryKey(c)
+    this.values.set(key, c)
+    this.signed.delete(key)
+  }
+
+  /** Returns false when the user had set no value (a default, if any, shows again). */
+  async clear (key: CategoryKey): Promise<boolean> {
+    if (!this.values.has(key)) return false
+    await this.store.delete(key)
+    this.values.delete(key)
+    this.signed.delete(key)
+    return true
+  }
+
+  /** Publishes `key` to `containers` (undefined: back to the default). */
+  async publish (key: CategoryKey, containers: readonly Container[] | undefined): Promise<void> {
+    if (key === 'state' || !isCategoryKey(key)) throw new InvalidCategoryError(key, 'key', key === 'state' ? 'not-settable' : 'unknown-value')
+    const bad = containers?.find(c => !(CONTAINERS as readonly string[]).includes(c))
+    if (bad != null) throw new InvalidCategoryError(key, 'containers', 'unknown-value')
+    const chosen = containers == null ? undefined : [...new Set(containers)]
+    await this.store.publish(key, chosen)
+    if (chosen == null) this.publication.delete(key)
+    else this.publication.set(key, chosen)
+  }
+
+  /** A state chosen by hand (undefined, or online: automatic again); kept across restarts. */
+  async setManual (availability: PresenceStatus | undefined): Promise<void> {
+    const manual = availability === 'online' ? undefined : availability
+    if (manual === this.manual) return
+    if (manual == null) await this.store.delete('state')
+    else await this.store.put({ kind: 'state', availability: manual, source: 'manual' })
+    this.manual = manual
+  }
+
+  /** Keys whose item must be signed (again) before an announcement at `now`. */
+  stale (now: number): CategoryKey[] {
+    return this.keys().filter(k => {
+      const s = this.signed.get(k)
+      return s == null || s.item.expiresAt - now < (s.item.expiresAt - s.item.issuedAt) / 2
+    })
+  }
+
+  sign (key: CategoryKey, seq: bigint, now: number): SignedItem {
+    const category = this.get(key)
+    if (category == null) throw new Error(`no ${key} category to sign`)
+    const item: CategoryItem = { presentity: this.self, seq, issuedAt: now, expiresAt: now + this.ttlMs, category }
+    const signed = { item, envelope: sealCategory(item, this.key) }
+    this.signed.set(key, signed)
+    return signed
+  }
+
+  signedItem (key: CategoryKey): SignedItem | undefined {
+    return this.signed.get(key)
+  }
+
+  /** An upper bound of the envelope size of `c` when signed. */
+  private trialSize (c: Category): number {
+    const now = Date.now()
+    const payload = encodeCategoryItem({ presentity: this.self, seq: TRIAL_SEQ, issuedAt: now, expiresAt: now + this.ttlMs, category: c })
+    // public key (2 + 36), payload type (2 + 3), payload (3 + n), signature (2 + 64)
+    return 112 + payload.byteLength
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The watching side of presence: one view per watched presentity, fed by the
+ * messages on its channel (a version 1 record or a version 2 bundle), with
+ * replay floors per category that survive restarts, local expiry, and what
+ * each presentity was seen to read (so this node answers it in kind).
+ */
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
+import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
+import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
+import { openPresence } from '../../protocol/presence-record.js'
+import { channelOf } from './audience.js'
+import type { PresenceVersion, WatchChannel } from './audience.js'
+import type { PairMessage } from '../../protocol/category-bundle.js'
+import type { PresenceView, PresenceEventDetail } from './index.js'
+import type { StoredWatch, WatchStore } from './watch-store.js'
+import type { ActivityCategory, CardCategory, Category, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
+import type { CategoryItem, CategoryRejectReason } from '../../protocol/category-item.js'
+import type { Presence } from '../../protocol/presence-record.js'
+import type { Roster } from '../roster/index.js'
+import type { Logger } from '@libp2p/interface'
+
+/** A category as a watcher holds it; `seq` is absent for what came from a version 1 record. */
+interface Held {
+  category: Category
+  seq?: bigint
+}
+
+interface Watched {
+  view: PresenceView
+  held: Map<CategoryKey, Held>
+  /** Highest accepted seq per category other than the state (whose floor is view.seq). */
+  floors: Map<string, bigint>
+  timer?: ReturnType<typeof setTimeout>
+  /** Where its messages arrive; undefined while this node does not listen (blocked, or it cannot see us). */
+  channel?: WatchChannel
+}
+
+
+export interface WatchedInit {
+  roster: Roster
+  store: WatchStore
+  log: Logger
+  maxClockSkewMs: number
+  onPresence: (detail: PresenceEventDetail) => void
+  onRejected: (reason: CategoryRejectReason, topic: string) => void
+  /** A presentity turned out to read another version than assumed: answer it in its version. */
+  onVersion: (peerId: string, version: PresenceVersion) => void
+}
+
+const json = (x: unknown): string => JSON.stringify(x, (_k, y) => typeof y === 'bigint' ? y.toString() : y instanceof Uint8Array ? Buffer.from(y).toString('base64') : y)
+
+/** What a person sees by default: status, note, activity. */
+const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.status && a.note === b.note && a.activity === b.activity
+
+/** The keys of the categories that differ between two views (added, removed or changed). */
+function changedCategories (a: PresenceView, b: PresenceView): string[] {
+  const keys = new Set([...Object.keys(a.categories ?? {}), ...Object.keys(b.categories ?? {})])
+  return [...keys].filter(k => json(a.categories?.[k]) !== json(b.categories?.[k]))
+}
+
+export class WatchedPresentities {
+  private readonly watched = new Map<string, Watched>()
+  /** What the store held at start: replay state of presentities not watched yet. */
+  private stored = new Map<string, StoredWatch>()
+  /** Writes of replay state still in flight. */
+  private readonly persisting = new Set<Promise<void>>()
+  /** Topic of each watched presentity's channel -> its peer id. */
+  private readonly channelTopics = new Map<string, string>()
+  private readonly versions = new Map<string, PresenceVersion>()
+  private readonly rejections = Object.fromEntries(CATEGORY_REJECT_REASONS.map(r => [r, 0])) as Record<CategoryRejectReason, number>
+
+  constructor (private readonly init: WatchedInit) {}
+
+  async load (): Promise<void> {
+    this.stored = new Map((await this.init.store.loadAll()).map(w => [w.peerId, w]))
+    // what a contact read before a restart, it reads now: no version 1 message at first
+    for (const s of this.stored.values()) if (s.reads === BUNDLE_VERSION) this.versions.set(s.peerId, BUNDLE_VERSION)
+  }
+
+  stop (): void {
+    for (const w of this.watched.values()) clearTimeout(w.timer)
+    this.watched.clear()
+    this.channelTopics.clear()
+  }
+
+  /** Watches exactly `want` (peer ids); a presentity no longer watched is forgotten, replay state included. */
+  async sync (want: Set<string>): Promise<void> {
+    for (const [peerId, w] of this.watched) {
+      if (want.has(peerId)) continue
+      clearTimeout(w.timer)
+      this.setChannel(w, undefined)
+      this.watched.delete(peerId)
+      this.stored.delete(peerId)
+      this.versions.delete(peerId)
+      await this.init.store.delete(peerId)
+    }
+    for (const peerId of want) {
+      let w = this.watched.get(peerId)
+      if (w == null) {
+        const s = this.stored.get(peerId)
+        w = { view: { peerId, status: 'offline', seq: s?.lastSeq, lastSeen: s?.lastSeen }, held: new Map(), floors: new Map(Object.entries(s?.floors ?? {})) }
+        this.watched.set(peerId, w)
+        if (s == null) await this.persist(w)
+      }
+      this.setChannel(w, channelOf(this.init.roster, peerId))
+    }
+  }
+
+  /** The topics this node must listen on. */
+  topics (): string[] {
+    return [...this.channelTopics.keys()]
+  }
+
+  isChannel (topic: string): boolean {
+    return this.channelTopics.has(topic)
+  }
+
+  list (): PresenceView[] {
+    return [...this.watched.values()].filter(w => !this.init.roster.isBlocked(w.view.peerId)).map(w => this.shown(w.view))
+  }
+
+  get (peer: string): PresenceView | undefined {
+    const w = this.watched.get(peer)
+    return w == null ? undefined : this.shown(w.view)
+  }
+
+  channelOf (peer: string): string | undefined {
+    return this.watched.get(peer)?.channel?.topic
+  }
+
+  /** The presence version a presentity reads, as far as its messages showed (1 until shown otherwise). */
+  versionOf (peer: string): PresenceVersion {
+    return this.versions.get(peer) ?? 1
+  }
+
+  getRejections (): Record<CategoryRejectReason, number> {
+    return { ...this.rejections }
+  }
+
+  /** The gossipsub validator for a watched channel's topic. */
+  async validate (topic: string, data: Uint8Array): Promise<TopicValidatorResult> {
+    const presentity = this.channelTopics.get(topic)
+    const w = presentity == null ? undefined : this.watched.get(presentity)
+    if (presentity == null || w?.channel == null) return TopicValidatorResult.Ignore
+    return await this.receive(presentity, w.channel.open(data), topic)
+  }
+
+  /**
+   * A message from a watched presentity, opened: from its channel, or from any
+   * other path that authenticated the sender (parseInner of what it sent).
+   * undefined: it did not open. `via` names the path in logs and events.
+   */
+  async receive (presentity: string, message: PairMessage | undefined, via: string): Promise<TopicValidatorResult> {
+    const w = this.watched.get(presentity)
+    if (w?.channel == null) return TopicValidatorResult.Ignore
+    if (message == null) return this.rejected(via, 'undecryptable')
+    if (message.version === 'unknown') return this.rejected(via, 'malformed', message.detail)
+    const now = Date.now()
+    if (message.version === BUNDLE_VERSION) {
+      const res = openBundle(message.bundle, { now, presentity, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs })
+      if (!res.ok) return this.rejected(via, res.reason, res.detail)
+      this.learnVersion(presentity, BUNDLE_VERSION)
+      const next = new Map<CategoryKey, Held>()
+      for (const key of res.kept) next.set(key, w.held.get(key) as Held)
+      for (const item of res.accepted) {
+        next.set(categoryKey(item.category), { category: item.category, seq: item.seq })
+        if (item.category.kind !== 'state') w.floors.set(categoryKey(item.category), item.seq)
+      }
+      this.accept(w, res.state, next, now)
+      return TopicValidatorResult.Accept
+    }
+    const res = await openPresence(message.envelope, { now, expectedPresentity: presentity, lastSeq: w.view.seq, maxClockSkewMs: this.init.maxClockSkewMs })
+    if (!res.ok) return this.rejected(via, res.reason, res.detail)
+    // another copy may have been accepted while the signature was checked
+    if (this.watched.get(presentity) !== w || (w.view.seq != null && res.presence.seq <= w.view.seq)) return this.rejected(via, 'replay')
+    const reads = (res.presence.maxVersion ?? 1) >= BUNDLE_VERSION ? BUNDLE_VERSION : 1
+    this.learnVersion(presentity, reads)
+    this.accept(w, stateItemOf(res.presence), this.fromRecord(w, res.presence, reads === BUNDLE_VERSION), now)
+    return TopicValidatorResult.Accept
+  }
+
+  /** Counts and reports a refused message; the validator result its reason calls for. */
+  rejected (topic: string, reason: CategoryRejectReason, detail?: string): TopicValidatorResult {
+    this.rejections[reason]++
+    this.init.log('rejected presence on %s: %s %s', topic, reason, detail ?? '')
+    this.init.onRejected(reason, topic)
+    // a replay may be an honest duplicate; anything else is the sender's fault
+    return reason === 'replay' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+  }
+
+  /**
+   * The categories a version 1 record shows: its state, note and activity.
+   * A presentity that reads bundles sends a record only until it learns we
+   * read them too: its other categories stay until the bundle comes.
+   */
+  private fromRecord (w: Watched, p: Presence, readsBundles: boolean): Map<CategoryKey, Held> {
+    const next = new Map<CategoryKey, Held>()
+    if (readsBundles && p.status !== 'offline') {
+      for (const [key, h] of w.held) if (key !== 'note' && key !== 'activity') next.set(key, h)
+    }
+    if (p.note != null) next.set('note', { category: { kind: 'note', text: p.note } })
+    if (p.activity != null) next.set('activity', { category: activityFromText(p.activity) })
+    return next
+  }
+
+  private accept (w: Watched, state: CategoryItem, held: Map<CategoryKey, Held>, now: number): void {
+    const before = w.view
+    clearTimeout(w.timer)
+    w.timer = undefined
+    const availability = (state.category as StateCategory).availability
+    const online = availability !== 'offline'
+    held.set('state', { category: state.category, seq: state.seq })
+    w.held = held
+    // expiry follows the local clock from receipt, capped by the record's own
+    // expiry plus the allowed skew: a skewed clock can neither flap nor prolong
+    const expiresAt = Math.min(now + (state.expiresAt - state.issuedAt), state.expiresAt + this.init.maxClockSkewMs)
+    const note = held.get('note')?.category as NoteCategory | undefined
+    const activity = held.get('activity')?.category as ActivityCategory | undefined
+    const card = held.get('card')?.category as CardCategory | undefined
+    w.view = {
+      peerId: w.view.peerId,
+      displayName: card?.displayName,
+      status: availability,
+      note: note?.text,
+      activity: activity == null ? undefined : activityText(activity),
+      categories: Object.fromEntries([...held].map(([k, h]) => [k, h.category])),
+      seq: state.seq,
+      lastSeen: now,
+      expiresAt: online ? expiresAt : undefined
+    }
+    if (online) {
+      w.timer = setTimeout(() => { this.expire(w) }, Math.max(0, expiresAt - now))
+      w.timer.unref?.()
+    }
+    this.persistQuietly(w)
+    this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record' })
+  }
+
+  private expire (w: Watched): void {
+    if (this.watched.get(w.view.peerId) !== w) return
+    w.timer = undefined
+    this.init.log('presence of %s expired', w.view.peerId)
+    // a presentity that is gone shows nothing but its last sighting
+    const before = w.view
+    w.held = new Map()
+    w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
+    this.init.onPresence({ view: this.shown(w.view), changed: true, changedCategories: changedCategories(before, w.view), cause: 'expired' })
+  }
+
+  private learnVersion (peerId: string, version: PresenceVersion): void {
+    if (this.versionOf(peerId) === version) return
+    this.versions.set(peerId, version)
+    this.init.onVersion(peerId, version)
+    const w = this.watched.get(peerId)
+    if (w != null) this.persistQuietly(w)
+  }
+
+  private floorsOf (w: Watched): Map<string, bigint> {
+    const floors = new Map(w.floors)
+    if (w.view.seq != null) floors.set('state', w.view.seq)
+    return floors
+  }
+
+  private heldSeqs (w: Watched): Map<string, bigint> {
+    const out = new Map<string, bigint>()
+    for (const [key, h] of w.held) if (h.seq != null) out.set(key, h.seq)
+    return out
+  }
+
+  private setChannel (w: Watched, channel: WatchChannel | undefined): void {
+    if (w.channel != null && this.channelTopics.get(w.channel.topic) === w.view.peerId) this.channelTopics.delete(w.channel.topic)
+    w.channel = channel
+    if (channel != null) this.channelTopics.set(channel.topic, w.view.peerId)
+  }
+
+  /** A copy of a view with the roster's name for the presentity. */
+  private shown (v: PresenceView): PresenceView {
+    return { ...v, categories: v.categories == null ? undefined : { ...v.categories }, alias: this.init.roster.get(v.peerId)?.alias }
+  }
+
+  private async persist (w: Watched): Promise<void> {
+    const s: StoredWatch = {
+      peerId: w.view.peerId,
+      lastSeq: w.view.seq,
+      lastSeen: w.view.lastSeen,
+      floors: w.floors.size === 0 ? undefined : Object.fromEntries(w.floors),
+      reads: this.versions.get(w.view.peerId)
+    }
+    this.stored.set(s.peerId, s)
+    await this.init.store.save(s)
+  }
+
+  /** Stores replay state without holding up the event; settled() waits for every such write (it must survive a restart). */
+  private persistQuietly (w: Watched): void {
+    const write = this.persist(w).catch(err => { this.init.log.error('could not store presence of %s - %e', w.view.peerId, err) })
+    this.persisting.add(write)
+    void write.finally(() => { this.persisting.delete(write) })
+  }
+
+  /** Every write of replay state started so far is done. */
+  async settled (): Promise<void> {
+    await Promise.all(this.persisting)
+  }
+}
+
+/** The state item a version 1 record stands for (its source is not known). */
+function stateItemOf (p: Presence): CategoryItem {
+  return { presentity: p.presentity, seq: p.seq, issuedAt: p.issuedAt, expiresAt: p.expiresAt, category: { kind: 'state', availability: p.status } }
+}

@@ -1,0 +1,130 @@
+/**
+ * One signed category item (docs/protocol.md §10.1) and the rules a receiver
+ * applies to it. Pure: the caller supplies the clock and the replay floor.
+ */
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryProblem } from './categories.js'
+import {
+  MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
+} from './limits.js'
+import { CategoryItem as CategoryItemPb } from './pb/categories.js'
+import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import { scanMessage } from './strict-protobuf.js'
+import type { Category, CategoryKey } from './categories.js'
+import type { SignedRecord } from './signed-envelope.js'
+import { REJECT_REASONS } from './presence-record.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+/** Signing domain of category envelopes. */
+export const CATEGORY_DOMAIN = 'presence-mesh-category'
+/** Envelope payload type: ASCII "pe" (presence, enhanced) and the item version 1. */
+export const CATEGORY_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x65, 0x01])
+
+export interface CategoryItem {
+  presentity: PeerId
+  seq: bigint
+  issuedAt: number
+  expiresAt: number
+  category: Category
+}
+
+/** Reasons an item (or a bundle of them) is refused: those of presence records, and the bundle's own (docs/protocol.md §0.6). */
+export const CATEGORY_REJECT_REASONS = [...REJECT_REASONS, 'wrong-category', 'missing-state', 'duplicate-category', 'too-many-items'] as const
+export type CategoryRejectReason = typeof CATEGORY_REJECT_REASONS[number]
+
+/** The longest lifetime an item of this category may claim: the state follows presence records. */
+export function maxTtlOf (c: Category): number {
+  return c.kind === 'state' ? MAX_PRESENCE_TTL_MS : MAX_CATEGORY_TTL_MS
+}
+
+export function encodeCategoryItem (item: CategoryItem): Uint8Array {
+  return CategoryItemPb.encode({
+    presentity: item.presentity.toMultihash().bytes,
+    seq: item.seq,
+    issuedAt: BigInt(item.issuedAt),
+    expiresAt: BigInt(item.expiresAt),
+    ...categoryToPb(item.category)
+  })
+}
+
+/** Seals an item in a signed envelope; throws on a category that breaks a rule (callers check first). */
+export function sealCategory (item: CategoryItem, key: PrivateKey): Uint8Array {
+  const problem = categoryProblem(item.category)
+  if (problem != null) throw new Error(`invalid ${item.category.kind} category: ${problem.field} ${problem.problem}`)
+  return sealSignedRecord(CATEGORY_DOMAIN, CATEGORY_PAYLOAD_TYPE, encodeCategoryItem(item), key)
+}
+
+export interface CategoryOpenOptions {
+  now: number
+  /** The item must be this presentity's. */
+  expectedPresentity?: PeerId | string
+  /** The item must be of this category (a query's answer). */
+  expectedKey?: CategoryKey
+  /** Lowest acceptable seq (replay floor): lower is `replay`. */
+  minSeq?: bigint
+  maxClockSkewMs?: number
+}
+
+/** An item that passed every check but the signature (see verifyCategory). */
+export interface CheckedItem {
+  item: CategoryItem
+  key: CategoryKey
+  signed: SignedRecord<unknown>
+}
+
+export type CheckResult = { ok: true, checked: CheckedItem } | { ok: false, reason: CategoryRejectReason, detail?: string }
+
+const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, reason: CategoryRejectReason, detail?: string } => ({ ok: false, reason, detail })
+
+/**
+ * Every check of §10.1 but the signature, cheapest first: size, envelope,
+ * payload, signer, fields, lifetime, clock, replay. Never throws.
+ */
+export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): CheckResult {
+  if (bytes.byteLength > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
+  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CATEGORY_ITEM_RULES, CategoryItemPb)
+  if (!decoded.ok) return reject(decoded.reason, decoded.detail)
+  const { signer, record: pb } = decoded
+  // each category body present must follow its own message's rules too
+  const top = scanMessage(decoded.payload, CATEGORY_ITEM_RULES)
+  for (const [field, rules] of CATEGORY_BODY_RULES) {
+    const body = top.ok ? top.fields.get(field)?.[0] as Uint8Array | undefined : undefined
+    if (body == null) continue
+    const res = scanMessage(body, rules)
+    if (!res.ok) return reject('malformed', `category field ${field}: ${res.problem}`)
+  }
+  if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
+  if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) return reject('wrong-presentity')
+
+  const category = categoryFromPb(pb)
+  if (isCategoryProblem(category)) return reject('invalid-field', `${category.field} ${category.problem}`)
+  const problem = categoryProblem(category)
+  if (problem != null) return reject('invalid-field', `${category.kind}.${problem.field} ${problem.problem}`)
+  if (pb.seq === 0n) return reject('invalid-field', 'seq')
+  if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
+  const item: CategoryItem = { presentity: signer.peerId, seq: pb.seq, issuedAt: Number(pb.issuedAt), expiresAt: Number(pb.expiresAt), category }
+  const key = categoryKey(category)
+  if (opts.expectedKey != null && key !== opts.expectedKey) return reject('wrong-category', key)
+
+  const ttl = item.expiresAt - item.issuedAt
+  if (ttl < MIN_PRESENCE_TTL_MS) return reject('invalid-field', 'ttl')
+  if (ttl > maxTtlOf(category)) return reject('ttl-too-long')
+  if (item.issuedAt > opts.now + (opts.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS)) return reject('future')
+  if (item.expiresAt <= opts.now) return reject('expired')
+  if (opts.minSeq != null && item.seq < opts.minSeq) return reject('replay')
+  return { ok: true, checked: { item, key, signed: decoded } }
+}
+
+/** The last and costly check: the signature over the category domain. Never throws. */
+export function verifyCategory (c: CheckedItem): boolean {
+  return verifySignedRecord(c.signed, CATEGORY_DOMAIN)
+}
+
+export type OpenCategoryResult = { ok: true, item: CategoryItem } | { ok: false, reason: CategoryRejectReason, detail?: string }
+
+/** checkCategory then verifyCategory: a whole item, e.g. a query's answer. */
+export function openCategory (bytes: Uint8Array, opts: CategoryOpenOptions): OpenCategoryResult {
+  const res = checkCategory(bytes, opts)
+  if (!res.ok) return res
+  return verifyCategory(res.checked) ? { ok: true, item: res.checked.item } : reject('bad-signature')
+}

@@ -1,0 +1,267 @@
+/**
+ * The chat client as a person uses it, through a pseudo-terminal: alice is
+ * the CLI, bob (and carol) are nodes in this process that answer her.
+ */
+import net from 'node:net'
+import path from 'node:path'
+import fs from 'node:fs/promises'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { fakeNotifySend, here, killPtys, pty } from './pty.js'
+import type { Pty } from './pty.js'
+import type { PresenceNode } from '../../node/presence-node.js'
+
+afterAll(cleanupHomes)
+
+const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
+const CHAT = { retryBaseMs: 100, retryMaxMs: 500 }
+const nodes: PresenceNode[] = []
+
+afterEach(async () => {
+  killPtys()
+  await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
+})
+
+async function peer (name: string): Promise<PresenceNode> {
+  const n = await startNode({ home: await tmpHome(name), presence: { ttlMs: 5_000 }, contacts: FAST, chat: CHAT })
+  nodes.push(n)
+  return n
+}
+
+/** Alice at a terminal and bob, contacts, each naming the other. */
+async function aliceWithBob (args: string[] = [], env: Record<string, string> = {}, home?: string): Promise<{ ui: Pty, bob: PresenceNode, alice: string, home: string, address: string }> {
+  const bob = await peer('bob')
+  home ??= await tmpHome('alice')
+  const ui = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0], ...args], { NO_COLOR: '1', ...env })
+  await ui.sees('type /help', 'the prompt')
+  // alice's node dials bob (its bootstrap) as it starts; the request goes over that connection
+  await waitFor(() => bob.libp2p.getConnections().length > 0, 'alice to connect to bob', 60_000)
+  ui.send(`/request ${bob.peerId.toString()} hi bob\r`)
+  await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000)
+  const alice = bob.contactRequests().incoming[0].peerId
+  await bob.accept(alice, 'alice')
+  await ui.sees('accepted: you are contacts now', 'the accept on screen')
+  const short = `…${bob.peerId.toString().slice(-8)}`
+  ui.send(`/name ${short} bob\r`)
+  await ui.sees('is now called bob', 'naming bob by his short id')
+  await ui.sees(new RegExp(`(bob|${short}) came online`), 'bob online on alice\'s screen')
+  const address = new RegExp(`(/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${alice})`).exec(ui.screen())![1]
+  return { ui, bob, alice, home, address }
+}
+
+const texts = async (n: PresenceNode, peer: string): Promise<string[]> => (await n.history(peer)).map(m => m.text)
+
+describe('a conversation at the terminal', () => {
+  it('/open: plain lines go to bob, //text too; bob typing shows in the prompt and goes with his message; what he says is read at once', async () => {
+    const { ui, bob, alice } = await aliceWithBob()
+    const typing: string[] = []
+    bob.addEventListener('typing', (e) => { if (e.detail.typing) typing.push(e.detail.peer) })
+    ui.send('/open bob\r')
+    await ui.sees('talking to bob', '/open')
+    await ui.sees('bob> ', 'the conversation in the prompt')
+    ui.send('hello there\r')
+    ui.send('//slash, not a command\r')
+    await waitFor(async () => (await texts(bob, alice)).includes('/slash, not a command'), 'both lines to reach bob')
+    expect(await texts(bob, alice)).toEqual(['hello there', '/slash, not a command'])
+
+    // composing in the conversation told bob she was typing
+    await waitFor(() => typing.includes(alice), 'bob to learn alice is typing')
+
+    bob.typing(alice)
+    await ui.sees('[bob is typing…] bob> ', 'the typing indicator in the prompt')
+    const after = ui.mark()
+    await bob.send(alice, 'done typing')
+    await waitFor(() => /bob: done typing[\s\S]*bob> /.test(after()), 'the message, then the prompt again')
+    expect(after().split('done typing')[1]).not.toContain('is typing')
+    // the conversation is open: alice has read it, and bob is told
+    await waitFor(async () => (await bob.history(alice)).find(m => m.text === 'done typing')?.state === 'read', 'the read receipt')
+    ui.send('/close\r')
+    await ui.sees('closed the conversation with bob', '/close')
+    ui.send('plain words\r')
+    await ui.sees('error: commands start with / (try /help); /open <name> to talk to someone', 'plain words without a conversation')
+    ui.send('/quit\r')
+    expect(await ui.exit).toBe(0)
+  })
+
+  it('rings and notifies the desktop for messages and requests, not for a muted person; nothing unsafe reaches notify-send', async () => {
+    const notify = await fakeNotifySend(await tmpHome('bin'))
+    const { ui, bob, alice } = await aliceWithBob([], { PATH: `${notify.path}:${process.env.PATH ?? ''}` })
+    await bob.send(alice, 'ping\u001b[2J <b>bold</b>')
+    await ui.sees('bob: ping\\x1b[2J <b>bold</b>', 'the message, escaped')
+    expect(ui.raw()).toContain('\u0007')
+    await waitFor(async () => (await notify.calls()).some(c => c === '--app-name=presence-mesh|--|bob|ping\\x1b[2J &lt;b&gt;bold&lt;/b&gt;|'), 'the desktop notification')
+    ui.send('/mute bob\r')
+    await ui.sees('bob is muted: no notifications', '/mute')
+    const bells = ui.raw().split('\u0007').length
+    const calls = (await notify.calls()).length
+    await bob.send(alice, 'quietly')
+    await ui.sees('bob: quietly', 'the muted message still shows')
+    expect(ui.raw().split('\u0007').length).toBe(bells)
+    expect((await notify.calls()).length).toBe(calls)
+    ui.send('/unmute bob\r/notify off\r')
+    await ui.sees('notifications are off', '/notify off')
+    await bob.send(alice, 'no bell either')
+    await ui.sees('bob: no bell either', 'the message')
+    expect(ui.raw().split('\u0007').length).toBe(bells)
+  })
+
+  it('a 100 KB paste is refused whole and at once; blank and oversized messages never leave', async () => {
+    const { ui, bob, alice } = await aliceWithBob()
+    ui.send('/msg bob ')
+    await ui.sees('> /msg bob ', 'the start of a line')
+    ui.send('x'.repeat(100_000))
+    await ui.sees(/error: that paste \([\d,]+ characters\) is longer than a message can be \(4,000 bytes\): nothing was inserted/, 'the paste refused')
+    expect(ui.screen()).not.toContain('xxxx')
+    ui.send('\r/msg bob    \r')
+    await ui.sees('error: a message needs some text; usage: /msg <name> <text...>', 'a blank message refused')
+    ui.send(`/msg bob ${'y'.repeat(4_100)}\r`)
+    await ui.sees('error: a message holds at most 4,000 bytes of UTF-8; this one has 4,100', 'an oversized message refused')
+    ui.send('/msg bob still here\r')
+    await waitFor(async () => (await texts(bob, alice)).includes('still here'), 'the next message')
+    expect(await texts(bob, alice)).toEqual(['still here'])
+  })
+})
+
+describe('presence at the terminal', () => {
+  it('goes away when idle and back on a key; changes from another terminal show; the state set by hand survives a restart', async () => {
+    const { ui, bob, alice, home } = await aliceWithBob(['--auto-away', '3s'])
+    await ui.sees(/you are away \(automatically: idle; back to online on your next key\)/, 'automatic away', 20_000)
+    await waitFor(() => bob.presenceOf(alice)?.status === 'away', 'bob to see alice away')
+    ui.send(' ')
+    await ui.sees(/\] you are online\n/, 'back online on a key')
+    await waitFor(() => bob.presenceOf(alice)?.status === 'online', 'bob to see alice back')
+    ui.send('\u0015/autoaway off\r')
+    await ui.sees('automatic away is off', '/autoaway off')
+
+    const set = await here(['status', 'busy', 'in', 'a', 'meeting', '--home', home])
+    expect(set.stdout.trim()).toBe('you are busy — in a meeting')
+    await ui.sees(/\[\d\d:\d\d\] you are busy — in a meeting/, 'the status set elsewhere')
+    expect((await here(['block', 'bob', '--home', home])).code).toBe(0)
+    await ui.sees(/blocked bob \(from another terminal\)/, 'the block set elsewhere')
+    expect((await here(['unblock', 'bob', '--home', home])).code).toBe(0)
+    await ui.sees(/unblocked bob \(from another terminal\)/, 'the unblock set elsewhere')
+    await waitFor(() => bob.presenceOf(alice)?.note === 'in a meeting', 'bob to see alice busy')
+
+    ui.send('/quit\r')
+    expect(await ui.exit).toBe(0)
+    const again = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0]], { NO_COLOR: '1' })
+    await again.sees('type /help', 'the prompt after a restart')
+    again.send('/status\r')
+    await again.sees('you are busy — in a meeting', 'the manual state after a restart')
+    await waitFor(() => bob.presenceOf(alice)?.status === 'busy', 'bob to see it too')
+  })
+
+  it('/locate and /fetch show their progress and never hold the prompt', async () => {
+    const { ui, bob } = await aliceWithBob()
+    const stranger = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+    ui.send(`/locate ${stranger} 3\r/who\r`)
+    await ui.sees('locating …4kx6nXTN… (the prompt stays free meanwhile)', 'the progress line')
+    await ui.sees('[locating …4kx6nXTN 1 s]> ', 'the time it takes, in the prompt')
+    // /who answered while the lookup runs
+    await ui.sees(/bob +online/, '/who meanwhile')
+    expect(ui.screen()).not.toMatch(/not reachable from here[\s\S]*bob +online/)
+    await ui.sees('error: locating …4kx6nXTN: no answer within 3 s (not online, or not reachable from here)', 'the lookup ends with a sentence', 15_000)
+    ui.send(`/fetch ${stranger} 2\r`)
+    await ui.sees('reading the presence of …4kx6nXTN… (the prompt stays free meanwhile)', 'the progress line of /fetch')
+    await ui.sees(/…4kx6nXTN: no presence found|reading the presence of …4kx6nXTN: no answer within 2 s/, '/fetch ends with a sentence', 15_000)
+    ui.send('/locate bob\r')
+    await ui.sees(/bob found already connected in \d+ ms:\n {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+/, '/locate of a contact')
+    const listening = bob.addresses()[0].replace(/\/p2p\/.*/, '')
+    expect(ui.screen()).toContain(`  ${listening}`)
+  })
+})
+
+describe('people at the terminal', () => {
+  it('remove tells the other side; block drops for good; deny deletes what a requester sent; names are short ids until given', async () => {
+    const { ui, bob, alice, address } = await aliceWithBob()
+    const carol = await peer('carol')
+    await carol.connect(address)
+    await carol.requestContact(alice, 'carol here \u202eevil')
+    await carol.send(alice, 'buy my stuff')
+    const carolShort = `…${carol.peerId.toString().slice(-8)}`
+    await ui.sees(`${carolShort} asks to be your contact: "carol here \\u202eevil" — /accept ${carolShort} [name] or /deny ${carolShort}`, 'the request, escaped')
+    await ui.sees(`${carolShort} (not a contact) sent you a message: /requests shows it`, 'a pointer to the held message')
+    ui.send('/requests\r')
+    await ui.sees(/\] …\w{8}: buy my stuff \(asks to be a contact: \/accept or \/deny\)/, '/requests')
+    ui.send(`/deny ${carolShort}\r/requests\r`)
+    await ui.sees('no held messages', 'the held message gone with the deny')
+
+    ui.send('/block bob\r')
+    await ui.sees(/blocked bob \(…\w{8}\): to them you look offline/, '/block')
+    ui.send('/who\r')
+    await ui.sees('nobody else watched; 1 blocked (/blocked)', '/who with someone blocked')
+    await bob.send(alice, 'sent while blocked')
+    ui.send('/unblock bob\r')
+    await ui.sees('unblocked bob', '/unblock')
+    await waitFor(async () => (await bob.history(alice)).find(m => m.text === 'sent while blocked')?.state === 'delivered', 'the blocked text acknowledged')
+    await bob.send(alice, 'after the unblock')
+    await ui.sees('bob: after the unblock', 'what bob sends after the unblock')
+    expect(ui.screen()).not.toContain('sent while blocked')
+
+    const removed: string[] = []
+    bob.addEventListener('contact:removed', (e) => { removed.push(e.detail.peerId) })
+    ui.send('/remove bob\r')
+    await ui.sees('bob is no longer a contact; your history with them stays (/request bob to ask again)', '/remove')
+    await waitFor(() => removed.includes(alice), 'bob to learn it')
+    ui.send('/history bob\r')
+    await ui.sees(/bob: after the unblock/, 'the history stays')
+  })
+
+  it('the other side removing alice shows; search, the outbox with cancel and read receipts work from the prompt', async () => {
+    const { ui, bob, alice, address } = await aliceWithBob()
+    await bob.send(alice, 'Dinner at eight?')
+    await ui.sees('bob: Dinner at eight?', 'the message')
+    ui.send('/search DINNER\r')
+    await ui.sees(/\] bob: Dinner at eight\?\n/, '/search')
+    ui.send('/receipts off\r')
+    await ui.sees('read receipts are off', '/receipts off')
+    ui.send('/history bob\r')
+    await ui.sees(/bob: Dinner at eight\?\n[\s\S]*bob: Dinner at eight\?/, '/history')
+    expect((await bob.history(alice))[0].state).toBe('delivered')
+
+    await bob.stop()
+    nodes.splice(nodes.indexOf(bob), 1)
+    ui.send('/msg bob wait for me\r/outbox\r')
+    await ui.sees(/#1 \[\d\d:\d\d\] → bob: wait for me …/, '/outbox')
+    ui.send('/outbox cancel 1\r')
+    await ui.sees('took back your message to bob: "wait for me"', '/outbox cancel')
+    ui.send('/outbox\r')
+    await ui.sees('the outbox is empty: everything was delivered', 'the outbox empty again')
+
+    const carol = await peer('carol')
+    await carol.connect(address)
+    ui.send(`/request ${carol.peerId.toString()}\r`)
+    await waitFor(() => carol.contactRequests().incoming.length === 1, 'carol to get the request')
+    await carol.accept(alice)
+    await ui.sees(/…\w{8} accepted: you are contacts now/, 'carol accepts')
+    await carol.removeContact(alice)
+    await ui.sees(/…\w{8} removed you from their contacts: you no longer see each other/, 'carol removes alice')
+  })
+})
+
+describe('starting at the terminal', () => {
+  it('a port in use, an address this machine lacks, a home that is a file: one line each, exit 4', async () => {
+    const server = net.createServer()
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as net.AddressInfo).port
+    const file = path.join(await tmpHome('file'), 'home')
+    await fs.writeFile(file, '')
+    try {
+      const cases: Array<[string[], string]> = [
+        [['--listen', `/ip4/127.0.0.1/tcp/${port}`], `error: cannot listen on /ip4/127.0.0.1/tcp/${port}: the port is in use (another program, or a node on another home); choose another port with --listen`],
+        [['--listen', '/ip4/203.0.113.9/tcp/4791'], 'error: cannot listen on /ip4/203.0.113.9/tcp/4791: that address is not one of this machine\'s; use one it has, or /ip4/0.0.0.0 for all'],
+        [['--listen', '/ip4/127.0.0.1/udp/4791/quic-v1'], 'error: cannot listen on /ip4/127.0.0.1/udp/4791/quic-v1: only TCP addresses can be listened on, e.g. /ip4/0.0.0.0/tcp/4791']
+      ]
+      await Promise.all(cases.map(async ([args, said]) => {
+        const ui = pty(['start', '--home', await tmpHome('busy'), ...args])
+        expect(await ui.exit).toBe(4)
+        expect(ui.screen().trim()).toBe(said)
+      }))
+      const ui = pty(['start', '--home', file, '--listen', '/ip4/127.0.0.1/tcp/0'])
+      expect(await ui.exit).toBe(4)
+      expect(ui.screen().trim()).toBe(`error: ${file} is a file, not a directory: choose another --home`)
+    } finally {
+      server.close()
+    }
+  })
+})
