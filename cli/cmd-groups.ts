@@ -69,6 +69,20 @@ function checkGroupText (text: string): void {
 
 type Sub = (ctx: Ctx, args: string[], rest: string) => Promise<Output>
 
+/** A subcommand an admin runs on one member (remove, admin): the group as it is afterwards. */
+function onePerson (act: (node: Api, group: string, peer: string) => Promise<void>, say: (person: string, group: string) => string): { args: string, run: Sub } {
+  return {
+    args: '<group> <member>',
+    run: async (ctx, [group, person]) => {
+      if (group == null || person == null) throw new BadArguments()
+      const peer = await peerArg(ctx, person)
+      await act(ctx.node, group, peer)
+      const g = await ctx.node.group(group)
+      return lines(g, say(who(ctx, peer), tag(g, ctx.paint)))
+    }
+  }
+}
+
 /** Each subcommand: its arguments as usage shows them, and what it does. */
 const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
   create: {
@@ -116,16 +130,7 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
       return lines(await ctx.node.group(g.id), `you left ${tag(g, ctx.paint)} (its history stays: /group history ${short(g.id)})`)
     }
   },
-  remove: {
-    args: '<group> <member>',
-    run: async (ctx, [group, person]) => {
-      if (group == null || person == null) throw new BadArguments()
-      const peer = await peerArg(ctx, person)
-      await ctx.node.removeFromGroup(group, peer)
-      const g = await ctx.node.group(group)
-      return lines(g, `removed ${who(ctx, peer)} from ${tag(g, ctx.paint)}`)
-    }
-  },
+  remove: onePerson(async (node, group, peer) => { await node.removeFromGroup(group, peer) }, (p, g) => `removed ${p} from ${g}`),
   rename: {
     args: '<group> <new name...>',
     run: async (ctx, [group], rest) => {
@@ -137,16 +142,7 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
       return lines(g, `renamed to ${tag(g, ctx.paint)}`)
     }
   },
-  admin: {
-    args: '<group> <member>',
-    run: async (ctx, [group, person]) => {
-      if (group == null || person == null) throw new BadArguments()
-      const peer = await peerArg(ctx, person)
-      await ctx.node.promoteInGroup(group, peer)
-      const g = await ctx.node.group(group)
-      return lines(g, `${who(ctx, peer)} is now an admin of ${tag(g, ctx.paint)}`)
-    }
-  },
+  admin: onePerson(async (node, group, peer) => { await node.promoteInGroup(group, peer) }, (p, g) => `${p} is now an admin of ${g}`),
   members: {
     args: '<group>',
     run: async (ctx, [group]) => {
