@@ -165,8 +165,8 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
 
 const group: CommandSpec = {
   name: 'group',
-  args: '[create|invite|accept|decline|leave|remove|rename|admin|members|history] [args...]',
-  help: 'group conversations (/group alone lists what each subcommand takes)',
+  args: '[subcommand] [args...]',
+  help: `group conversations: ${Object.keys(SUBCOMMANDS).join(', ')} (/group alone shows what each takes)`,
   run: async (ctx, { args, rest }) => {
     const [sub, ...more] = args
     if (sub == null) return lines(Object.keys(SUBCOMMANDS), ...Object.entries(SUBCOMMANDS).map(([name, s]) => `  /group ${name} ${s.args}`))
