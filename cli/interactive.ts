@@ -70,6 +70,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   rl.pause()
   const screen = new Screen(rl, process.stdout, tty, (s) => paint('dim', s))
   const print = (lines: string[]): void => { screen.print(lines) }
+  let commandRunning = false
+  const heldStateLines: string[] = []
   const notifier = new Notifier((s) => { if (tty) process.stdout.write(s) }, tty ? findNotifySend() : undefined, session.notify !== false)
 
   let conversation: string | undefined
@@ -117,7 +119,11 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   })
   node.addEventListener('message:state', (evt) => {
     const m = evt.detail
-    if (m.direction === 'out' && (m.state === 'delivered' || m.state === 'read')) print([stateLine(m, names.of(m.peer), paint)])
+    if (m.direction !== 'out' || (m.state !== 'delivered' && m.state !== 'read')) return
+    const line = stateLine(m, names.of(m.peer), paint)
+    // a receipt can come back before the command that sent the message printed its echo
+    if (commandRunning) heldStateLines.push(line)
+    else print([line])
   })
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
   node.addEventListener('typing', (evt) => {
@@ -237,6 +243,7 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
       queue = queue.then(async () => {
         if (closed) return
         ownCommand++
+        commandRunning = true
         try {
           await refreshNames()
           const out = await runLine(ctx(), line)
@@ -249,6 +256,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
         } catch (err: any) {
           report(err)
         } finally {
+          commandRunning = false
+          if (heldStateLines.length > 0) print(heldStateLines.splice(0))
           // the node's echoes of this command (its events) come after it returned
           setTimeout(() => { ownCommand-- }, 50)
         }

@@ -57,6 +57,8 @@ export class LocatorService implements Locator, Startable {
   private queue: Promise<void> = Promise.resolve()
   /** Ends the republish in flight: a retirement must not wait behind a run over every contact. */
   private running?: AbortController
+  /** Ends republishes started outside the repeating task. */
+  private shutdown = new AbortController()
   private started = false
 
   constructor (private readonly components: LocatorComponents, init: LocatorInit = {}) {
@@ -84,6 +86,7 @@ export class LocatorService implements Locator, Startable {
 
   start (): void {
     this.started = true
+    this.shutdown = new AbortController()
   }
 
   afterStart (): void {
@@ -99,6 +102,7 @@ export class LocatorService implements Locator, Startable {
   async beforeStop (): Promise<void> {
     // ends a republish in flight (its signal aborts): the goodbyes below come after it
     this.task.stop()
+    this.shutdown.abort()
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
     // nobody to store it with (no DHT server known): nothing to retire either
@@ -138,7 +142,9 @@ export class LocatorService implements Locator, Startable {
       const interrupted = this.running != null
       this.running?.abort()
       evt.detail.waitUntil(this.enqueue(async () => await this.publisher.publish(lost, { empty: true })))
-      if (interrupted) this.schedule()
+      // the interrupted republish again, after the empty records (the repeating task
+      // ignores a run asked for while one is still running: it would wait for its interval)
+      if (interrupted) void this.publishAll(this.shutdown.signal)
     }
     if ([...this.audience].some(p => !before.has(p))) this.schedule()
   }
@@ -156,6 +162,7 @@ export class LocatorService implements Locator, Startable {
 
   private async publishAll (stopped?: AbortSignal): Promise<void> {
     await this.enqueue(async () => {
+      if (stopped?.aborted === true) return
       const run = new AbortController()
       this.running = run
       const signal = stopped != null ? sharedSignal(AbortSignal.any([stopped, run.signal])) : run.signal

@@ -59,10 +59,18 @@ describe('a conversation at the terminal', () => {
     ui.send('/open bob\r')
     await ui.sees('talking to bob', '/open')
     await ui.sees('bob> ', 'the conversation in the prompt')
+    const sent = ui.mark()
     ui.send('hello there\r')
     ui.send('//slash, not a command\r')
     await waitFor(async () => (await texts(bob, alice)).includes('/slash, not a command'), 'both lines to reach bob')
     expect(await texts(bob, alice)).toEqual(['hello there', '/slash, not a command'])
+    // each message's line comes before what happened to it, however fast the receipt came back
+    await waitFor(() => /"\/slash, not a command" delivered/.test(sent()), 'the second delivery shown')
+    for (const text of ['hello there', '/slash, not a command']) {
+      const echo = sent().indexOf(`→ bob: ${text}`)
+      expect(echo).toBeGreaterThanOrEqual(0)
+      expect(echo).toBeLessThan(sent().indexOf(`"${text}" delivered`))
+    }
 
     // composing in the conversation told bob she was typing
     await waitFor(() => typing.includes(alice), 'bob to learn alice is typing')

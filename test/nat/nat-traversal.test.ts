@@ -26,7 +26,7 @@ const log = (line: string): void => { if (process.env.DEBUG != null) console.log
 
 describe.skipIf(reason != null)('two contacts behind two NATs', () => {
   it('cone NATs (port-preserving, endpoint-independent mapping): contacts through the relay, then a direct connection', async () => {
-    const r = await runNatScenario({ ...SHORT, kind: 'cone', soakMs: 10_000, log })
+    const r = await runNatScenario({ ...SHORT, kind: 'cone', soakMs: 10_000, directWithinMs: 45_000, log })
     console.log(`cone NAT: contacts after ${r.contactMs} ms, direct after ${r.directMs} ms, punches ${JSON.stringify(r.punches)}`)
     expect(r.mapping).toMatchObject({ endpointIndependent: true, portPreserving: true })
     expect(r.directMs).not.toBeNull()

@@ -35,6 +35,8 @@ export interface NatScenarioOptions {
   stepTimeoutMs?: number
   /** Before finishing, wait for a relayed connection between them that opens this long after the reservation (proves it was renewed). */
   relayedOpenAfterMs?: number
+  /** Before finishing, wait this long (from the first dial) for a direct connection between them; a failed punch is retried after 10 s, then 20 s. */
+  directWithinMs?: number
   log?: (line: string) => void
 }
 
@@ -235,6 +237,11 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
       const after = reservedAt + opts.relayedOpenAfterMs
       await until(() => alice.events.some(e => e.event === 'connection:open' && e.peer === bob.peerId && e.limited && e.at > after),
         'a relayed connection after the reservation\'s first lifetime', step)
+    }
+
+    if (opts.directWithinMs != null) {
+      const deadline = firstContact + opts.directWithinMs - Date.now()
+      await until(() => alice.events.some(e => e.event === 'connection:open' && e.peer === bob.peerId && !e.limited), 'a direct connection', Math.max(0, deadline)).catch(() => {})
     }
 
     // everything sent arrives exactly once
