@@ -15,6 +15,7 @@ import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
 import { groupEntryTarget, groupOpTarget } from './fuzz-group.js'
+import { admissionTarget, contactCodeTarget } from './fuzz-admission.js'
 import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
 import { xmppStreamTarget } from './fuzz-xmpp.js'
 
@@ -62,6 +63,8 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   locatorTarget,
   groupEntryTarget,
   groupOpTarget,
+  contactCodeTarget,
+  admissionTarget,
   categoryItemTarget,
   categoryBundleTarget,
   pairMessageTarget,

@@ -20,6 +20,7 @@ import type { BenchResult } from './result.js'
 import { benchChat } from './chat.js'
 import { benchLocate } from './locate.js'
 import { benchGroup } from './group.js'
+import { benchRefusal } from './refusal.js'
 
 export interface SuiteContext {
   /** Node counts for the multi-node suites (--nodes). */
@@ -56,6 +57,7 @@ export const SUITES: Suite[] = [
   { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
   // group messages to 10 and 50 members unless --nodes says otherwise
   { id: 'group', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [10, 50] }, async nodes => benchGroup({ nodes, runs: ctx.runs })) },
+  { id: 'privacy.refusal', run: async ctx => benchRefusal({ runs: ctx.runs }) },
 ]
 
 export const DEFAULT_NODES = [10, 50, 100]

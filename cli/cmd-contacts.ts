@@ -1,5 +1,6 @@
 /** Commands about people: contacts, requests, names, blocks and mutes. */
-import { lines, peerArg, textAfter } from './command.js'
+import { looksLikeContactCode } from '../node/index.js'
+import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
 import { pad, shortId, stamp } from './format.js'
 import { safe } from './safe-text.js'
@@ -49,9 +50,9 @@ export const contactCommands: CommandSpec[] = [
         const state = c.blocked ? ctx.paint('red', 'blocked') : `sees ${c.view === 'full' ? 'everything' : 'status only'}`
         return `  ${pad(ctx.paint('bold', ctx.names.of(c.peerId)), 16)} ${state}${muted.has(c.peerId) ? ', muted' : ''}  ${ctx.paint('dim', `since ${stamp(c.since, ctx.now)}  ${shortId(c.peerId)}`)}`
       })
-      if (out.length === 0) out.push('no contacts yet: /request <peer id> [greeting] asks someone')
+      if (out.length === 0) out.push('no contacts yet: /request <code> [greeting] asks someone (/code shows yours)')
       for (const r of incoming) out.push(`  ${ctx.paint('cyan', 'asks you')}: ${ctx.names.full(r.peerId)}${quoted(r.greeting)} (/accept ${shortId(r.peerId)} [name] or /deny)`)
-      for (const r of outgoing) out.push(`  ${ctx.paint('dim', 'you asked')}: ${ctx.names.full(r.peerId)} (${r.delivered === true ? 'delivered, waiting for an answer' : 'not delivered yet'})`)
+      for (const r of outgoing) out.push(`  ${ctx.paint('dim', 'you asked')}: ${ctx.names.full(r.peerId)} (${r.delivered === true ? 'delivered, waiting for an answer' : r.busy === true ? 'not delivered yet: they cannot take requests now, it is tried again later' : 'not delivered yet'})`)
       const named = (peerId: string): { name: string } => ({ name: ctx.names.of(peerId) })
       return {
         data: {
@@ -65,13 +66,26 @@ export const contactCommands: CommandSpec[] = [
   },
   {
     name: 'request',
-    args: '<peer> [greeting...]',
-    help: 'ask someone to become a contact (kept and retried until it reaches them)',
+    args: '<code|peer> [greeting...]',
+    help: 'ask someone to become a contact, with the contact code they gave you (by peer id only a public node, or someone asking you too, gets it); retried until it reaches them',
     run: async (ctx, { args, rest }) => {
-      const peer = await peerArg(ctx, args[0])
+      if (args[0] == null) throw new BadArguments()
+      const target = looksLikeContactCode(args[0]) ? args[0] : await peerArg(ctx, args[0])
       const greeting = textAfter(rest, 1)
-      const req = await ctx.node.requestContact(peer, greeting === '' ? undefined : greeting)
-      return lines(req, `asked ${ctx.names.full(peer)} to be a contact; the request is retried until it reaches them`)
+      const req = await ctx.node.requestContact(target, greeting === '' ? undefined : greeting)
+      return lines(req, `asked ${ctx.names.full(req.peerId)} to be a contact; the request is retried until it reaches them`)
+    }
+  },
+  {
+    name: 'code',
+    args: '[rotate [drop]]',
+    help: 'your contact code: whoever has it can find you and ask to become a contact; rotate: a new one (the old one stops working), drop: and the pending requests that came with the old one go',
+    run: async (ctx, { args }) => {
+      const [verb, drop] = args
+      if (verb == null) return lines({ code: await ctx.node.contactCode() }, 'your contact code (whoever has it can find you and ask to become a contact):', `  ${await ctx.node.contactCode()}`)
+      if (verb !== 'rotate' || (drop != null && drop !== 'drop') || args.length > 2) throw new BadArguments()
+      const code = await ctx.node.rotateContactCode({ dropPending: drop === 'drop' })
+      return lines({ code }, `new contact code (the old one no longer works${drop === 'drop' ? ', and the requests it brought are gone' : ''}):`, `  ${code}`)
     }
   },
   {

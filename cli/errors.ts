@@ -69,6 +69,7 @@ const WORDING: Record<string, Wording> = {
   BlockedPeerError: (e) => `${e.peer} is blocked; unblock them first`,
   NoPendingRequestError: (e) => `no pending request ${e.direction === 'incoming' ? 'from' : 'to'} ${e.peerOrRequest}`,
   InvalidGreetingError: (e) => `a greeting holds at most ${e.maxChars} characters`,
+  InvalidContactCodeError: (e) => e.reason === 'checksum' || e.reason === 'bad-secret' ? 'that contact code has a typo or is cut short (its check does not match)' : `not a valid contact code (${e.reason})`,
   InvalidOptionError: (e) => `${e.option} must be ${e.expected}, not ${e.value}`,
   InvalidTargetError: (e) => `not a peer id or multiaddr: ${e.input}`,
   PeerUnreachableError: (e) => `${e.peer} is unreachable`,

@@ -150,7 +150,20 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   /** Accepted contacts, blocked ones flagged. */
   contacts: () => ContactInfo[]
   contactRequests: () => { incoming: PendingRequest[], outgoing: PendingRequest[] }
-  requestContact: (peer: PeerId | string, greeting?: string, alias?: string) => Promise<PendingRequest>
+  /**
+   * Asks someone to become a contact, by their contact code (the way to reach
+   * a node that is not public) or by peer id (delivered only to a public node,
+   * or to one that already expects us, e.g. because it asked us too).
+   */
+  requestContact: (peerOrCode: PeerId | string, greeting?: string, alias?: string) => Promise<PendingRequest>
+  /** This node's contact code: whoever holds it can find this node and ask to become a contact. */
+  contactCode: () => string
+  /**
+   * A new contact code replaces the old one at once (to stop requests from
+   * people who got it from someone else); `dropPending` also drops, without a
+   * word to their senders, the pending requests that came with the old one.
+   */
+  rotateContactCode: (options?: { dropPending?: boolean }) => Promise<string>
   accept: (peerOrRequest: PeerId | string, alias?: string) => Promise<ContactInfo>
   deny: (peerOrRequest: PeerId | string) => Promise<void>
   cancel: (peerOrRequest: PeerId | string) => Promise<void>

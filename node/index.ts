@@ -75,3 +75,4 @@ export { ACTIVITIES, BUILTIN_CATEGORIES, FREE_BUSY, isCategoryKey, KNOWN_FEATURE
 export type { ActivityCategory, ActivityToken, AppCategory, CalendarCategory, CapabilitiesCategory, CardCategory, Category, CategoryKey, NoteCategory, StateCategory } from '../protocol/categories.js'
 export { MAX_ACTIVITY_CHARS, MAX_CHAT_BODY_BYTES, MAX_NOTE_CHARS, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
 export { MAX_GREETING_CHARS } from '../protocol/contact-request.js'
+export { looksLikeContactCode } from '../protocol/contact-code.js'

@@ -5,7 +5,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
-import { identify, identifyPush } from '@libp2p/identify'
+import { identify } from '@libp2p/identify'
 import { kadDHT } from '@libp2p/kad-dht'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { mdns } from '@libp2p/mdns'
@@ -20,8 +20,9 @@ import { groups } from './groups/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { roster, RosterStore } from './roster/index.js'
-import { blockGater } from './roster/gater.js'
-import { ServerOnlyPeerInfoMapper } from './discovery/dht-privacy.js'
+import { blockGater, combineGaters } from './roster/gater.js'
+import { admissionGater, privateIdentify, privateIdentifyPush, reach, ReachPolicy, relayAnswers } from './reach/index.js'
+import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
@@ -33,6 +34,7 @@ import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { Locator } from './locator/index.js'
+import type { Reach } from './reach/index.js'
 import type { Roster, RosterInit } from './roster/index.js'
 import type { BootstrapDialer, DiscoveryService, MdnsDialer, Rejoin, RelayReservations } from './discovery/index.js'
 import type { HolePunch } from './discovery/hole-punch.js'
@@ -41,7 +43,8 @@ import type { PresenceQuery } from './presence/query.js'
 import type { PubSub } from './pubsub.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2p } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
@@ -56,6 +59,7 @@ export type PresenceServices = {
   chat: ChatService
   contacts: ContactsService
   groups: GroupsService
+  reach: Reach
   dht: KadDHT
   locator: Locator
   discovery: DiscoveryService
@@ -140,7 +144,11 @@ export interface NodeOptions {
   sharedHost?: boolean
   roster?: Pick<RosterInit, 'defaultVisibility'>
   contacts?: ContactsServiceInit
-  /** Serve as a circuit relay v2 for others (a reachable node, e.g. a public bootstrap node). */
+  /**
+   * Serve as a circuit relay v2 for others (a reachable node, e.g. a public
+   * bootstrap node). A relay is infrastructure: it also serves the DHT and
+   * admits every peer but blocked ones, whatever its user's visibility.
+   */
   relay?: boolean
   /** Overrides RELAY_LIMITS for a relay (tests cross the limits in seconds instead of minutes). */
   relayLimits?: Partial<RelayLimits>
@@ -166,9 +174,12 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
   await migrate(opts.datastore)
   // read before libp2p exists: the gater refuses blocked peers from the first connection on
   const rosterStore = await RosterStore.open(opts.datastore, opts.roster?.defaultVisibility)
-  // a node that is not public never serves the DHT, from its first connection on
-  const dhtClientMode = opts.dhtClientMode === true || rosterStore.visibility().mode !== 'public'
-  const peerInfoMapper = new ServerOnlyPeerInfoMapper(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
+  // a node that is neither public nor a relay never serves the DHT, from its first connection on
+  const dhtClientMode = opts.dhtClientMode === true || (rosterStore.visibility().mode !== 'public' && opts.relay !== true)
+  // who may connect and learn our addresses: the gater and identify ask it, the reach service decides
+  const reachPolicy = new ReachPolicy()
+  // kad-dht needs its peerInfoMapper up front; the dhtPrivacy service owns the rest of the policy
+  const dhtPolicy = new DhtAddressPolicy(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
   const node = await createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
@@ -176,7 +187,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: blockGater(peer => rosterStore.isBlocked(peer), opts.connectionGater),
+    connectionGater: blockGater(peer => rosterStore.isBlocked(peer), combineGaters(admissionGater(reachPolicy), opts.connectionGater ?? {})),
     peerStore: PEER_STORE_LIMITS,
     connectionManager: {
       ...CONNECTION_LIMITS,
@@ -185,9 +196,10 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       inboundConnectionThreshold: opts.sharedHost === true ? 1000 : 20
     },
     services: {
-      identify: identify(),
-      // tells connected peers (and through them the DHT) when our addresses change, e.g. a new relay slot
-      identifyPush: identifyPush(),
+      // our addresses go only to those the reach service shows them to (node/reach/identify.ts)
+      identify: privateIdentify(reachPolicy),
+      // tells them (and through them the DHT) when our addresses change, e.g. a new relay slot
+      identifyPush: privateIdentifyPush(reachPolicy),
       ping: ping(),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
@@ -196,17 +208,19 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),
       groups: groups(opts.groups),
+      reach: reach({ policy: reachPolicy, open: opts.relay === true, createIntakeNode: createIntakeLibp2p }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         // LAN and loopback addresses are what a private mesh runs on, but only
-        // DHT servers' addresses are given out: see ServerOnlyPeerInfoMapper
-        peerInfoMapper: peerInfoMapper.map,
+        // DHT servers' addresses are given out: see node/discovery/dht-privacy.ts
+        peerInfoMapper: dhtPolicy.map,
         clientMode: dhtClientMode,
         datastorePrefix: DHT_DATASTORE_PREFIX,
         validators: { ...dhtRules.validators, ...locatorRules.validators },
         selectors: { ...dhtRules.selectors, ...locatorRules.selectors }
       }),
-      dhtMode: dhtMode({ clientOnly: opts.dhtClientMode }),
+      dhtPrivacy: dhtPrivacy({ policy: dhtPolicy }),
+      dhtMode: dhtMode({ clientOnly: opts.dhtClientMode, alwaysServe: opts.relay === true }),
       locator: locator({ rules: locatorRules }),
       discovery: discovery(),
       bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),
@@ -217,13 +231,30 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       dcutr: dcutr(),
       // what DCUtR cannot do over TCP in Node: see node/discovery/hole-punch.ts
       holePunch: holePunch(),
-      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: { ...RELAY_LIMITS, ...opts.relayLimits } }) } : {}),
+      // a relay answers a refused connection as for a node that is not there (node/reach/relay-answers.ts)
+      ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: { ...RELAY_LIMITS, ...opts.relayLimits } }), relayAnswers: relayAnswers() } : {}),
       // the dialer listens to the mdns service, so it comes after it
       ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
     }
   }) as PresenceLibp2p
-  peerInfoMapper.bind(node.services.dht)
   const relay = (node.services as { relay?: CircuitRelayService }).relay
   if (relay != null) guardReservations(relay)
   return node
+}
+
+/**
+ * The short-lived node a requester delivers a contact request with, through
+ * the intake identity of the recipient's contact code (node/reach/intake.ts):
+ * it dials (directly or through a relay), never listens, serves nothing.
+ */
+export async function createIntakeLibp2p (privateKey: PrivateKey): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey,
+    start: false,
+    addresses: { listen: [] },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify({ runOnConnectionOpen: false }) }
+  })
 }

@@ -16,7 +16,7 @@ import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
-import { connections, connectTo, locatePeer } from './reach.js'
+import { connections, connectTo, locatePeer } from './connect.js'
 import { xmppServer } from './xmpp/index.js'
 import type { BackupContents } from './backup/home-backup.js'
 import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
@@ -229,8 +229,20 @@ export class PresenceNode extends GroupCommands implements PresenceNodeApi {
     return this.contactsService.requests()
   }
 
-  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
-    return await this.contactsService.requestContact(peer, greeting, alias)
+  async requestContact (peerOrCode: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+    return await this.contactsService.requestContact(peerOrCode, greeting, alias)
+  }
+
+  contactCode (): string {
+    return this.libp2p.services.reach.contactCode()
+  }
+
+  async rotateContactCode (options: { dropPending?: boolean } = {}): Promise<string> {
+    const { reach } = this.libp2p.services
+    const old = reach.codeId()
+    const code = await reach.rotateContactCode()
+    if (options.dropPending === true) await this.contactsService.dropRequestsVia(old)
+    return code
   }
 
   async accept (peerOrRequest: PeerId | string, alias?: string): Promise<ContactInfo> {

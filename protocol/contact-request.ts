@@ -17,6 +17,9 @@ export const CONTACT_DOMAIN = 'presence-mesh-contact'
 export const CONTACT_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x63, 0x01])
 export const REQUEST_ID_BYTES = 16
 export const MAX_GREETING_CHARS = 280
+/** A request may say where to answer: at most this many binary multiaddrs, each at most MAX_REPLY_ADDR_BYTES. */
+export const MAX_REPLY_ADDRS = 4
+export const MAX_REPLY_ADDR_BYTES = 128
 /** A marshaled contact envelope larger than this is rejected unread. */
 export const MAX_CONTACT_ENVELOPE_BYTES = 2048
 /** A message older than this is dropped by the receiver, and by the sender's retry queue. */
@@ -33,13 +36,15 @@ export const CONTACT_MESSAGE_RULES: MessageRules = {
   3: { type: 'bytes' },
   4: { type: 'bytes' },
   5: { type: 'string' },
-  6: { type: 'uint64' }
+  6: { type: 'uint64' },
+  7: { type: 'bytes', repeated: true }
 }
 /** protocol/contact.proto ContactReceipt. */
 export const CONTACT_RECEIPT_RULES: MessageRules = {
   1: { type: 'bytes' },
   2: { type: 'enum', values: KIND_VALUES },
-  3: { type: 'bool' }
+  3: { type: 'bool' },
+  4: { type: 'bool' }
 }
 
 export const CONTACT_KINDS = ['request', 'accept', 'deny', 'cancel', 'remove'] as const
@@ -65,6 +70,8 @@ export interface ContactMessage {
   to: PeerId
   greeting?: string
   sentAt: number
+  /** REQUEST only: binary multiaddrs where the sender can be reached for the answer (§8.7). */
+  replyAddrs?: Uint8Array[]
 }
 
 export class ContactFieldError extends Error {
@@ -98,19 +105,23 @@ export async function sealContactMessage (m: ContactMessage, key: PrivateKey): P
   const greeting = m.greeting === '' ? undefined : m.greeting
   if (greeting != null && m.kind !== 'request') throw new ContactFieldError('only a request carries a greeting')
   checkGreeting(greeting)
+  const replyAddrs = m.replyAddrs ?? []
+  if (replyAddrs.length > 0 && m.kind !== 'request') throw new ContactFieldError('only a request carries reply addresses')
+  if (replyAddrs.length > MAX_REPLY_ADDRS || replyAddrs.some(a => a.length === 0 || a.length > MAX_REPLY_ADDR_BYTES)) throw new ContactFieldError('reply addresses')
   const payload = ContactMessagePb.encode({
     kind: toPb[m.kind],
     requestId: Uint8Array.from(m.requestId),
     from: m.from.toMultihash().bytes,
     to: m.to.toMultihash().bytes,
     greeting,
-    sentAt: BigInt(m.sentAt)
+    sentAt: BigInt(m.sentAt),
+    replyAddrs: replyAddrs.map(a => Uint8Array.from(a))
   })
   return sealSignedRecord(CONTACT_DOMAIN, CONTACT_PAYLOAD_TYPE, payload, key)
 }
 
 export const CONTACT_REJECT_REASONS = [
-  'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch', 'wrong-recipient',
+  'oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'signer-mismatch', 'wrong-sender', 'wrong-recipient',
   'invalid-field', 'expired', 'future', 'duplicate', 'bad-signature'
 ] as const
 export type ContactRejectReason = typeof CONTACT_REJECT_REASONS[number]
@@ -123,6 +134,10 @@ export interface ContactOpenOptions {
   now: number
   /** The receiver: the message must be addressed to it. */
   me: PeerId
+  /** The connection's peer, when the message must come from its signer (`wrong-sender` otherwise). */
+  sender?: PeerId
+  /** It came through a contact code's intake, which carries any signer's request, and only requests (§8.7). */
+  intake?: boolean
   /** messageKey()s the receiver has already processed. */
   seen?: { has: (key: string) => boolean }
   maxAgeMs?: number
@@ -138,13 +153,16 @@ export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOp
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
   if (!uint8ArrayEquals(pb.from, signer.multihash)) return reject('signer-mismatch')
-  if (!uint8ArrayEquals(pb.to, opts.me.toMultihash().bytes)) return reject('wrong-recipient')
   const kind = kindFromPb(pb.kind)
+  if ((opts.sender != null && !signer.peerId.equals(opts.sender)) || (opts.intake === true && kind !== 'request')) return reject('wrong-sender')
+  if (!uint8ArrayEquals(pb.to, opts.me.toMultihash().bytes)) return reject('wrong-recipient')
   if (kind == null) return reject('invalid-field', 'kind')
   if (pb.requestId.length !== REQUEST_ID_BYTES) return reject('invalid-field', 'request id')
   const greeting = pb.greeting === '' ? undefined : pb.greeting
   if (greeting != null && kind !== 'request') return reject('invalid-field', 'greeting on an answer')
   if (greeting != null && codePoints(greeting) > MAX_GREETING_CHARS) return reject('invalid-field', 'greeting')
+  if (pb.replyAddrs.length > 0 && kind !== 'request') return reject('invalid-field', 'reply addresses on an answer')
+  if (pb.replyAddrs.length > MAX_REPLY_ADDRS || pb.replyAddrs.some(a => a.length === 0 || a.length > MAX_REPLY_ADDR_BYTES)) return reject('invalid-field', 'reply addresses')
   if (pb.sentAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'sent at')
   const sentAt = Number(pb.sentAt)
   if (sentAt > opts.now + (opts.maxSkewMs ?? MAX_CONTACT_SKEW_MS)) return reject('future')
@@ -153,26 +171,30 @@ export async function openContactMessage (bytes: Uint8Array, opts: ContactOpenOp
   if (!verifySignedRecord(decoded, CONTACT_DOMAIN)) return reject('bad-signature')
   return {
     ok: true,
-    message: { kind, requestId: pb.requestId, from: signer.peerId, to: opts.me, greeting, sentAt }
+    message: { kind, requestId: pb.requestId, from: signer.peerId, to: opts.me, greeting, sentAt, ...(pb.replyAddrs.length > 0 ? { replyAddrs: pb.replyAddrs } : {}) }
   }
 }
 
 /**
  * The receiver's answer (docs/protocol.md §8.4): `requestId` and `kind` repeat
- * the message's when it was stored now; a refused or duplicate message gets
- * an empty id and no kind. `accepted` is false only for a refusal.
+ * the message's when it was stored now; a refused, deferred or duplicate
+ * message gets an empty id and no kind. `accepted` is false for a refusal,
+ * and for a message the receiver cannot take now (`retryLater`: send it again
+ * later).
  */
 export interface ContactReceipt {
   requestId: Uint8Array
   kind?: ContactMessageKind
   accepted: boolean
+  retryLater?: boolean
 }
 
 export function encodeContactReceipt (r: ContactReceipt): Uint8Array {
   return ContactReceiptPb.encode({
     requestId: Uint8Array.from(r.requestId),
     kind: r.kind == null ? ContactKind.KIND_UNSPECIFIED : toPb[r.kind],
-    accepted: r.accepted
+    accepted: r.accepted,
+    retryLater: r.retryLater === true && !r.accepted
   })
 }
 
@@ -187,7 +209,7 @@ export function decodeContactReceipt (bytes: Uint8Array): ContactReceiptResult {
   if (!scanned.ok) return { ok: false, reason: 'malformed', detail: scanned.problem }
   try {
     const pb = ContactReceiptPb.decode(bytes)
-    return { ok: true, receipt: { requestId: pb.requestId, kind: kindFromPb(pb.kind), accepted: pb.accepted } }
+    return { ok: true, receipt: { requestId: pb.requestId, kind: kindFromPb(pb.kind), accepted: pb.accepted, retryLater: pb.retryLater && !pb.accepted } }
   } catch (err: any) {
     return { ok: false, reason: 'malformed', detail: err?.message }
   }

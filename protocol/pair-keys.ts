@@ -118,7 +118,7 @@ export function derivePairKeys (shared: Uint8Array, a: Uint8Array, b: Uint8Array
  * pair: each side has its own, and nobody without the pair secret can tell
  * whose it is. SHA-256(locatorId || publisher multihash).
  */
-export function locatorDhtKey (keys: PairKeys, publisher: Uint8Array): Uint8Array {
+export function locatorDhtKey (keys: Pick<PairKeys, 'locatorId'>, publisher: Uint8Array): Uint8Array {
   return concat(utf8(`/${LOCATOR_DHT_NAMESPACE}/`), sha256(concat(keys.locatorId, publisher)))
 }
 

@@ -46,9 +46,9 @@ export async function waitFor (cond: () => boolean | Promise<boolean>, what: str
 /** For nodes that others watch or locate as strangers: only public mode allows that (contacts is the default). */
 export const PUBLIC = { defaultVisibility: 'public' as const }
 
-/** x asks y to be a contact and y accepts: both are contacts once this resolves. */
+/** x asks y to be a contact with y's contact code (reaches any node, public or not) and y accepts: both are contacts once this resolves. */
 export async function makeContacts (x: PresenceNode, y: PresenceNode): Promise<void> {
-  await x.requestContact(y.peerId)
+  await x.requestContact(y.contactCode())
   await waitFor(() => y.contactRequests().incoming.some(r => r.peerId === x.peerId.toString()), 'the request to arrive')
   await y.accept(x.peerId)
   await waitFor(() => x.contacts().some(c => c.peerId === y.peerId.toString()), 'the accept to arrive')

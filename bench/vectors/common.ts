@@ -18,6 +18,21 @@ export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 export const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
+/** RFC 4648 base32, lowercase, no padding: written out, so the generators do not use what they check. */
+export function base32 (bytes: Uint8Array): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+  let bits = 0
+  let value = 0
+  let out = ''
+  for (const b of bytes) {
+    value = (value << 8) | b
+    bits += 8
+    while (bits >= 5) { out += alphabet[(value >>> (bits - 5)) & 31]; bits -= 5 }
+  }
+  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31]
+  return out
+}
+
 /** The receivers' clock in every case that does not name its own: 2027-01-15T08:00:00Z. */
 export const NOW = 1_800_000_000_000
 

@@ -10,6 +10,7 @@ import { writeVectors } from './common.js'
 import { categoryBundleVectors, categoryQueryVectors, categoryVectors } from './categories.js'
 import { chatVectors } from './chat.js'
 import { contactVectors } from './contact.js'
+import { contactCodeVectors } from './contact-code.js'
 import { dhtPresenceVectors } from './dht-presence.js'
 import { locatorVectors } from './locator.js'
 import { nameVectors } from './names.js'
@@ -26,6 +27,7 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['dht-presence.json', dhtPresenceVectors],
   ['locator.json', locatorVectors],
   ['contact.json', contactVectors],
+  ['contact-code.json', contactCodeVectors],
   ['chat.json', chatVectors],
   ['pair-keys.json', pairKeyVectors],
   ['names.json', nameVectors],

@@ -1,7 +1,7 @@
 /** Vectors of identities and pair-key derivation (docs/protocol.md §1, §8.2). */
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { A, accepted, B, C, hex, identityJson, refused, verified } from './common.js'
+import { A, accepted, B, base32, C, hex, identityJson, refused, verified } from './common.js'
 import { le32, nonCanonicalPoint } from './envelopes.js'
 import type { Identity, VectorCase, VectorFile } from './common.js'
 
@@ -13,21 +13,6 @@ function offCurve (): Uint8Array {
   for (let y = 2n; ; y++) {
     try { ed25519.Point.fromBytes(le32(y), false) } catch { return le32(y) }
   }
-}
-
- /** RFC 4648 base32, lowercase, no padding. */
-function base32 (bytes: Uint8Array): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
-  let bits = 0
-  let value = 0
-  let out = ''
-  for (const b of bytes) {
-    value = (value << 8) | b
-    bits += 8
-    while (bits >= 5) { out += alphabet[(value >>> (bits - 5)) & 31]; bits -= 5 }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31]
-  return out
 }
 
 const le = (b: Uint8Array): bigint => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n)

@@ -21,6 +21,7 @@ import { ChatInbound, VIOLATIONS } from './inbound.js'
 import { PeerSender } from './peer-sender.js'
 import { peerIdString } from '../peer-ids.js'
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { HeldLimits, HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
 import type { ChatViolation } from './inbound.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -52,6 +53,8 @@ export interface ChatServiceInit {
   nonContactPolicy?: NonContactPolicy
   /** Who counts as a contact; default: an unblocked contact or watched presentity of the roster. */
   isContact?: (peer: string) => boolean
+  /** Bounds on held texts from non-contacts (default MAX_HELD_* in constants.ts). */
+  heldLimits?: HeldLimits
 }
 
 export type { ChatViolation }
@@ -108,7 +111,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     super()
     this.components = components
     this.log = components.logger.forComponent('presence-mesh:chat')
-    this.store = new ChatStore(components.datastore)
+    this.store = new ChatStore(components.datastore, init.heldLimits)
     this.blockWindows = new BlockWindows(components.datastore)
     this.protocol = protocolId(C.PROTOCOL_NAME, C.PROTOCOL_VERSION, init.protocolPrefix)
     this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
@@ -311,6 +314,11 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   /** Streams reset so far, by the rule they broke. */
   getViolations (): Record<ChatViolation, number> {
     return { ...this.violations }
+  }
+
+  /** Held texts from non-contacts now, and how many the bounds refused so far. */
+  heldStats (): HeldStats {
+    return this.store.heldStats()
   }
 
   private parsePeer (peer: PeerId | string): string {

@@ -10,7 +10,9 @@
 import { chatIdToHex, decodeChatFrame } from '../../protocol/chat-frame.js'
 import { GroupCommit } from '../store/group-commit.js'
 import { bytesCodec, EMPTY, integerCodec, jsonCodec, RecordSet, stringCodec } from '../store/records.js'
-import { DATASTORE_PREFIX } from './constants.js'
+import { DATASTORE_PREFIX, MAX_HELD_BYTES_PER_SENDER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_SENDER, MAX_HELD_TOTAL } from './constants.js'
+import { HeldQuota, textBytes } from './held-quota.js'
+import type { HeldLimits, HeldRefusal, HeldStats } from './held-quota.js'
 import type { ChangeChain, Transaction } from '../store/group-commit.js'
 import type { Codec } from '../store/records.js'
 import type { Datastore } from 'interface-datastore'
@@ -84,8 +86,12 @@ export class ChatStore {
    * unacknowledged text is `queued` again, which is what it then is.
    */
   private readonly unacked = new Map<string, ChatMessage>()
+  private readonly quota: HeldQuota
+  /** Streams (their chains) a held text was refused on. */
+  private readonly refusedChains = new WeakSet<ChangeChain>()
 
-  constructor (ds: Datastore) {
+  constructor (ds: Datastore, heldLimits: HeldLimits = { perSender: MAX_HELD_PER_SENDER, perSenderBytes: MAX_HELD_BYTES_PER_SENDER, total: MAX_HELD_TOTAL, totalBytes: MAX_HELD_BYTES_TOTAL }) {
+    this.quota = new HeldQuota(heldLimits)
     this.commits = new GroupCommit(ds)
     const set = <T>(name: string, codec: Codec<T>): RecordSet<T> => new RecordSet(ds, `${DATASTORE_PREFIX}/${name}`, codec)
     this.root = new RecordSet(ds, DATASTORE_PREFIX, integerCodec)
@@ -101,6 +107,13 @@ export class ChatStore {
 
   async open (): Promise<void> {
     this.seq = await this.root.get('seq') ?? 0
+    // what is held already counts (all of it, even past bounds lowered since)
+    for await (const [, m] of this.held.entries()) this.quota.count(m.peer, textBytes(m.text))
+  }
+
+  /** Held messages now, and those refused at the bounds so far. */
+  heldStats (): HeldStats {
+    return this.quota.stats()
   }
 
   /** Changes waiting for the batch being committed (they share the next one). */
@@ -205,27 +218,48 @@ export class ChatStore {
    * Stores an incoming text where the policy put it, with its id in the
    * deduplication index, in one batch. A duplicate (an id seen before from
    * this peer, stored or in the same batch) changes nothing. message is
-   * undefined for a dropped text. Resolves once the batch committed.
+   * undefined for a dropped text. A text to hold that finds the held bounds
+   * full is not stored (`refused`) and fails the chain: no later frame of
+   * its stream is stored before it. Resolves once the batch committed.
    */
-  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain): Promise<{ duplicate: boolean, message?: ChatMessage }> {
+  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain): Promise<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }> {
     const seen = this.inIds.within(peer)
-    return await this.commits.change<{ duplicate: boolean, message?: ChatMessage }, boolean>((tx, stored) => {
-      if (stored || tx.staged(seen.key(id)) !== undefined) return () => ({ duplicate: true })
-      // only the key's presence matters (dedup); the fate lives in history/requests
-      seen.put(tx, id, EMPTY)
-      let message: ChatMessage | undefined
-      if (fate !== 'drop') {
-        const seq = this.nextSeq(tx)
-        message = { id, peer, direction: 'in', text, sentAt, receivedAt: Date.now(), state: 'delivered', seq }
-        if (fate === 'msg') {
-          this.messages.within(peer).put(tx, rev(seq), message)
-          this.unreadIn.within(peer).put(tx, pad(seq), EMPTY)
-        } else {
-          this.held.within(peer).put(tx, pad(seq), message)
+    const bytes = textBytes(text)
+    let took = false
+    try {
+      return await this.commits.change<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }, boolean>((tx, stored) => {
+        if (stored || tx.staged(seen.key(id)) !== undefined) return () => ({ duplicate: true })
+        // after a refused frame, nothing later of its stream is stored (order), even in the same batch
+        let refused: HeldRefusal | undefined = chain != null && this.refusedChains.has(chain) ? 'sender-full' : undefined
+        if (refused == null && fate === 'req') {
+          refused = this.quota.take(peer, bytes)
+          took = refused == null
         }
-      }
-      return () => ({ duplicate: false, message })
-    }, { chain, prepare: async () => await seen.has(id) })
+        if (refused != null) {
+          if (chain != null) this.refusedChains.add(chain)
+          return () => ({ duplicate: false, refused })
+        }
+        return this.stageInbound(tx, peer, id, text, sentAt, fate)
+      }, { chain, prepare: async () => await seen.has(id) })
+    } catch (err) {
+      if (took) this.quota.release(peer, 1, bytes)
+      throw err
+    }
+  }
+
+  private stageInbound (tx: Transaction, peer: string, id: string, text: string, sentAt: number, fate: InboundFate): () => { duplicate: boolean, message?: ChatMessage } {
+    // only the key's presence matters (dedup); the fate lives in history/requests
+    this.inIds.within(peer).put(tx, id, EMPTY)
+    if (fate === 'drop') return () => ({ duplicate: false })
+    const seq = this.nextSeq(tx)
+    const message: ChatMessage = { id, peer, direction: 'in', text, sentAt, receivedAt: Date.now(), state: 'delivered', seq }
+    if (fate === 'msg') {
+      this.messages.within(peer).put(tx, rev(seq), message)
+      this.unreadIn.within(peer).put(tx, pad(seq), EMPTY)
+    } else {
+      this.held.within(peer).put(tx, pad(seq), message)
+    }
+    return () => ({ duplicate: false, message })
   }
 
   /**
@@ -277,7 +311,10 @@ export class ChatStore {
         this.messages.within(peer).put(tx, rev(m.seq), m)
         this.unreadIn.within(peer).put(tx, pad(m.seq), EMPTY)
       }
-      return () => held
+      return () => {
+        this.quota.releaseTexts(peer, held.map(m => m.text))
+        return held
+      }
     }, { alone: true })
   }
 
@@ -286,7 +323,10 @@ export class ChatStore {
     return await this.commits.change(async (tx) => {
       const held = await this.requests(peer)
       for (const m of held) this.held.within(peer).delete(tx, pad(m.seq))
-      return () => held.length
+      return () => {
+        this.quota.releaseTexts(peer, held.map(m => m.text))
+        return held.length
+      }
     }, { alone: true })
   }
 

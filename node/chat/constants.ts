@@ -42,5 +42,16 @@ export const RECEIVER_IDLE_MS = 60_000
 export const TYPING_SHOW_MS = 6_000
 
 export const DATASTORE_PREFIX = '/presence-mesh/chat'
+
+/**
+ * Held messages from non-contacts (docs/protocol.md §7.4): at most this many
+ * per sender and in total, by count and by bytes of text. A message beyond a
+ * bound is neither stored nor acknowledged: its sender keeps it and retries.
+ */
+export const MAX_HELD_PER_SENDER = 50
+export const MAX_HELD_BYTES_PER_SENDER = 64 * 1024
+export const MAX_HELD_TOTAL = 1000
+export const MAX_HELD_BYTES_TOTAL = 2 * 1024 * 1024
+
 /** Block periods remembered per peer (texts sent in one are dropped after an unblock). */
 export const MAX_BLOCK_WINDOWS = 16

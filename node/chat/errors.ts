@@ -8,3 +8,12 @@ export class InvalidMessageError extends Error {
     this.name = 'InvalidMessageError'
   }
 }
+
+/** A non-contact's text found the held bounds full: not stored, not acknowledged; its sender tries again later. */
+export class HeldFullError extends Error {
+  static override name = 'HeldFullError'
+  constructor (readonly peer: string, readonly bound: 'sender-full' | 'total-full') {
+    super(`held messages are full (${bound}); ${peer} will send again later`)
+    this.name = 'HeldFullError'
+  }
+}

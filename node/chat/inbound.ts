@@ -11,6 +11,7 @@ import { lpStream } from '@libp2p/utils'
 import { CHAT_REJECT_REASONS, chatIdToHex, decodeChatFrame, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
 import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import { RECEIVER_READ_AHEAD } from './constants.js'
+import { HeldFullError } from './errors.js'
 import { ReceiptQueue } from './receipt-queue.js'
 import type { ChangeChain, ChatMessage, ChatStore, NonContactPolicy } from './chat-store.js'
 import type { ChatRejectReason } from '../../protocol/chat-frame.js'
@@ -69,6 +70,12 @@ export class ChatInbound {
     const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })
     const receipts = new ReceiptQueue(lp, (err: any) => {
       // not stored or not acknowledged: the sender keeps it and tries again
+      if (err instanceof HeldFullError) {
+        // not the sender's fault: end the stream after the receipts of what was stored
+        ctx.log('%s', err.message)
+        Promise.all([stream.closeRead(), stream.close()]).catch((e: any) => { stream.abort(e) })
+        return
+      }
       ctx.log.error('chat frame from %s not handled - %e', peer, err)
       stream.abort(err)
     })
@@ -127,7 +134,8 @@ export class ChatInbound {
     const fate = ctx.sentWhileBlocked(peer, sentAt)
       ? 'drop'
       : ctx.isContact(peer) || policy === 'accept' ? 'msg' : policy === 'hold' ? 'req' : 'drop'
-    const { duplicate, message } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain)
+    const { duplicate, message, refused } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain)
+    if (refused != null) throw new HeldFullError(peer, refused)
     if (duplicate) return
     this.stopTyping(peer)
     if (message == null) return

@@ -6,11 +6,13 @@
 import { ChatService as ChatServiceClass } from './chat-service.js'
 import type { ChatEvents, ChatServiceComponents, ChatServiceInit, ChatViolation } from './chat-service.js'
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
+import type { HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export type { ChatServiceComponents, ChatServiceInit, ChatEvents, ChatViolation } from './chat-service.js'
 export type { ChatMessage, DeliveryState, NonContactPolicy } from './chat-store.js'
+export type { HeldStats, HeldLimits, HeldRefusal } from './held-quota.js'
 export type { SearchOptions } from './archive.js'
 export { NON_CONTACT_POLICIES, DELIVERY_STATES } from './chat-store.js'
 
@@ -51,6 +53,8 @@ export interface ChatService extends TypedEventTarget<ChatEvents> {
   storeBacklog: () => number
   /** Streams reset so far, by the rule they broke. */
   getViolations: () => Record<ChatViolation, number>
+  /** Held texts from non-contacts now (count, bytes, senders), and how many the bounds refused so far. */
+  heldStats: () => HeldStats
 }
 
 export function chat (init: ChatServiceInit = {}): (components: ChatServiceComponents) => ChatService {

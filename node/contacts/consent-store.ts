@@ -25,6 +25,8 @@ export interface OutboxEntry {
   createdAt: number
   attempts: number
   nextAt: number
+  /** Deliver through this contact code's intake (§8.7) rather than straight to the recipient. */
+  code?: string
 }
 
 const pad = (n: number): string => n.toString().padStart(15, '0')

@@ -6,8 +6,10 @@
  * docs/protocol.md §8 is the wire side; this is what a node does with it.
  */
 import { MAX_CONTACT_AGE_MS } from '../../protocol/contact-request.js'
-import { MAX_HISTORY, MAX_PENDING_INCOMING, MAX_SEEN } from './constants.js'
+import { admit, viaOf } from './admission.js'
+import { MAX_HISTORY, MAX_SEEN } from './constants.js'
 import { AlreadyAContactError, BlockedPeerError, NoPendingRequestError } from './errors.js'
+import type { AdmissionLimits, RequestPath } from './admission.js'
 import type { ContactMessageKind } from '../../protocol/contact-request.js'
 
 export interface PendingRequest {
@@ -23,9 +25,16 @@ export interface PendingRequest {
   delivered?: boolean
   /** Outgoing only: the name to give the contact once accepted. */
   alias?: string
+  /** Outgoing only: the contact code it is delivered with (the recipient's intake, §8.7). */
+  code?: string
+  /** Outgoing only: the recipient's last answer was "try again later" (its pending requests are full). */
+  busy?: boolean
+  /** Incoming only: the contact code it came through (its intake peer id); absent when it came from the requester itself. */
+  via?: string
 }
 
-export type RequestOutcome = 'pending' | 'accepted' | 'denied' | 'cancelled' | 'declined' | 'expired' | 'dropped' | 'removed'
+/** `refused`: the recipient refused the message for good (it was invalid there). */
+export type RequestOutcome = 'pending' | 'accepted' | 'denied' | 'cancelled' | 'declined' | 'expired' | 'dropped' | 'refused' | 'removed'
 
 /** Watcher info (RFC 3857): who asked, and what became of it. */
 export interface HistoryEntry {
@@ -53,7 +62,7 @@ export type ContactEventName = 'contact:request' | 'contact:accepted' | 'contact
 
 export type ConsentEffect =
   /** Seal and queue a message (retried until the recipient confirms it). */
-  | { type: 'send', to: string, kind: ContactMessageKind, requestId: string, greeting?: string }
+  | { type: 'send', to: string, kind: ContactMessageKind, requestId: string, greeting?: string, code?: string }
   /** Drop queued messages to `to` (of this request and kind, when given) that no longer need to go. */
   | { type: 'unqueue', to: string, requestId?: string, kind?: ContactMessageKind }
   /** Consent on both sides: the roster gets a contact. */
@@ -73,6 +82,8 @@ export interface ConsentContext {
   /** An accepted, unblocked contact. */
   isContact: (peer: string) => boolean
   isBlocked: (peer: string) => boolean
+  /** Quotas of pending incoming requests (admission.ts). */
+  limits: AdmissionLimits
 }
 
 /** A received message, already checked (signature, recipient, age, duplicates) by protocol/contact-request.ts. */
@@ -82,6 +93,8 @@ export interface ReceivedMessage {
   requestId: string
   greeting?: string
   sentAt: number
+  /** How it reached this node: from its signer, or through a contact code's intake. */
+  path: RequestPath
 }
 
 export const emptyConsent = (): ConsentState => ({ incoming: new Map(), outgoing: new Map(), seen: new Map(), history: new Map() })
@@ -146,19 +159,24 @@ function findIn (map: ReadonlyMap<string, PendingRequest>, peerOrRequest: string
 }
 
 /** Asks `peer` to become a contact. Asking someone who already asked us is accepting them. */
-export function request (s: ConsentState, input: { peer: string, requestId: string, greeting?: string, alias?: string }, ctx: ConsentContext): Step & { request: PendingRequest } {
+export function request (s: ConsentState, input: { peer: string, requestId: string, greeting?: string, alias?: string, code?: string }, ctx: ConsentContext): Step & { request: PendingRequest } {
   const { peer } = input
   if (ctx.isBlocked(peer)) throw new BlockedPeerError(peer)
   if (ctx.isContact(peer)) throw new AlreadyAContactError(peer)
   const theirs = s.incoming.get(peer)
   if (theirs != null) return { ...accept(s, { peerOrRequest: peer, alias: input.alias }, ctx), request: theirs }
   const existing = s.outgoing.get(peer)
-  if (existing != null) return { state: s, effects: [], request: existing }
+  if (existing != null && (input.code == null || input.code === existing.code)) return { state: s, effects: [], request: existing }
   const d = new Draft(s, ctx.now)
-  const req: PendingRequest = { requestId: input.requestId, peerId: peer, greeting: input.greeting, sentAt: ctx.now, at: ctx.now, delivered: false, alias: input.alias }
+  // asking again with another code (the one we had was rotated): a new request through it replaces ours
+  // (a new id: the recipient may have dropped the old one and would take its id for a duplicate)
+  if (existing != null) d.endOutgoing(existing, 'cancelled')
+  const greeting = input.greeting ?? existing?.greeting
+  const alias = input.alias ?? existing?.alias
+  const req: PendingRequest = { requestId: input.requestId, peerId: peer, greeting, sentAt: ctx.now, at: ctx.now, delivered: false, alias, code: input.code }
   d.outgoing.set(peer, req)
-  d.record({ requestId: req.requestId, peerId: peer, direction: 'outgoing', outcome: 'pending', greeting: input.greeting })
-  d.effect({ type: 'send', to: peer, kind: 'request', requestId: req.requestId, greeting: input.greeting })
+  d.record({ requestId: req.requestId, peerId: peer, direction: 'outgoing', outcome: 'pending', greeting })
+  d.effect({ type: 'send', to: peer, kind: 'request', requestId: req.requestId, greeting, code: input.code })
   return { ...d.done(), request: req }
 }
 
@@ -217,44 +235,80 @@ export function delivered (s: ConsentState, input: { to: string, kind: ContactMe
   const out = s.outgoing.get(input.to)
   if (input.kind !== 'request' || out?.requestId !== input.requestId || out.delivered === true) return { state: s, effects }
   const outgoing = new Map(s.outgoing)
-  outgoing.set(input.to, { ...out, delivered: true })
+  outgoing.set(input.to, { ...out, delivered: true, busy: undefined })
   return { state: { ...s, outgoing }, effects }
 }
 
-/** A message arrived (the service already refused blocked senders). */
-export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContext): Step {
+/** The recipient answered "try again later" (its pending requests are full): the request waits in the queue, marked busy. */
+export function busy (s: ConsentState, input: { to: string, requestId: string }): Step {
+  const out = s.outgoing.get(input.to)
+  if (out?.requestId !== input.requestId || out.busy === true) return { state: s, effects: [] }
+  const outgoing = new Map(s.outgoing)
+  outgoing.set(input.to, { ...out, busy: true })
+  return { state: { ...s, outgoing }, effects: [] }
+}
+
+/** The recipient refused one of our messages for good: it leaves the queue; a request ends as refused. */
+export function refused (s: ConsentState, input: { to: string, kind: ContactMessageKind, requestId: string }, ctx: Pick<ConsentContext, 'now'>): Step {
+  const d = new Draft(s, ctx.now)
+  d.effect({ type: 'unqueue', to: input.to, requestId: input.requestId, kind: input.kind })
+  const out = s.outgoing.get(input.to)
+  if (input.kind === 'request' && out?.requestId === input.requestId) {
+    d.outgoing.delete(input.to)
+    d.record({ requestId: out.requestId, peerId: input.to, direction: 'outgoing', outcome: 'refused', greeting: out.greeting })
+  }
+  return d.done()
+}
+
+/**
+ * A message arrived, already checked by protocol/contact-request.ts and
+ * sent by its signer or through a contact code's intake. `retryLater`: a
+ * request the admission rules could not take now; it is not stored and not
+ * marked processed, so the sender's next try counts again.
+ */
+export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContext): Step & { retryLater: boolean } {
   const d = new Draft(s, ctx.now)
   const peer = m.from
   const id = m.requestId
-  d.remember(seenKey(m.kind, id))
+  const done = (): Step & { retryLater: boolean } => ({ ...d.done(), retryLater: false })
+  if (ctx.isBlocked(peer)) {
+    // only a code's intake carries a blocked signer's message (the gater refuses its connections):
+    // it gets the receipt any code holder gets, and nothing else happens
+    d.remember(seenKey(m.kind, id))
+    return done()
+  }
   if (m.kind === 'request') {
     if (ctx.isContact(peer)) {
       // they lost their copy of the contact: confirm it again
+      d.remember(seenKey(m.kind, id))
       d.effect({ type: 'send', to: peer, kind: 'accept', requestId: id })
-      return d.done()
+      return done()
     }
     const ours = s.outgoing.get(peer)
     if (ours != null) {
       // both asked: that is consent on both sides
+      d.remember(seenKey(m.kind, id))
       d.endOutgoing(ours, 'accepted')
       d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'accepted', greeting: m.greeting })
       d.effect({ type: 'add-contact', peer, alias: ours.alias })
       d.effect({ type: 'send', to: peer, kind: 'accept', requestId: id })
       d.effect({ type: 'event', name: 'contact:accepted', peerId: peer, requestId: ours.requestId })
-      return d.done()
+      return done()
     }
-    if (!s.incoming.has(peer) && s.incoming.size >= MAX_PENDING_INCOMING) return d.done()
-    d.incoming.set(peer, { requestId: id, peerId: peer, greeting: m.greeting, sentAt: m.sentAt, at: ctx.now })
+    if (admit(s.incoming, peer, m.path, ctx.limits) === 'busy') return { state: s, effects: [], retryLater: true }
+    d.remember(seenKey(m.kind, id))
+    d.incoming.set(peer, { requestId: id, peerId: peer, greeting: m.greeting, sentAt: m.sentAt, at: ctx.now, via: viaOf(m.path) })
     d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'pending', greeting: m.greeting })
     d.effect({ type: 'event', name: 'contact:request', peerId: peer, requestId: id, greeting: m.greeting })
-    return d.done()
+    return done()
   }
+  d.remember(seenKey(m.kind, id))
   if (m.kind === 'remove') {
     if (ctx.isContact(peer)) {
       d.effect({ type: 'remove-contact', peer })
       d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'removed' })
       d.effect({ type: 'event', name: 'contact:removed', peerId: peer, requestId: id })
-      return d.done()
+      return done()
     }
     // they accepted (we may not have heard yet) and removed us since: our request is over
     const ours = s.outgoing.get(peer)
@@ -262,7 +316,7 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
       d.endOutgoing(ours, 'declined')
       d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: ours.requestId })
     }
-    return d.done()
+    return done()
   }
   if (m.kind === 'cancel') {
     const inc = s.incoming.get(peer)
@@ -271,11 +325,11 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
       d.record({ requestId: id, peerId: peer, direction: 'incoming', outcome: 'cancelled', greeting: inc.greeting })
       d.effect({ type: 'event', name: 'contact:cancelled', peerId: peer, requestId: id })
     }
-    return d.done()
+    return done()
   }
   // an answer: only to a request of ours that is still pending (consent cannot be given unasked)
   const ours = s.outgoing.get(peer)
-  if (ours?.requestId !== id) return d.done()
+  if (ours?.requestId !== id) return done()
   if (m.kind === 'accept') {
     d.endOutgoing(ours, 'accepted')
     d.effect({ type: 'add-contact', peer, alias: ours.alias })
@@ -283,6 +337,22 @@ export function receive (s: ConsentState, m: ReceivedMessage, ctx: ConsentContex
   } else {
     d.endOutgoing(ours, 'declined')
     d.effect({ type: 'event', name: 'contact:declined', peerId: peer, requestId: id })
+  }
+  return done()
+}
+
+/**
+ * Drops the pending incoming requests that came through the code `via`
+ * (after the user rotated it because of spam): they end as dropped, and
+ * their senders are not told.
+ */
+export function dropVia (s: ConsentState, via: string, ctx: Pick<ConsentContext, 'now'>): Step {
+  const drop = [...s.incoming.values()].filter(r => r.via === via)
+  if (drop.length === 0) return { state: s, effects: [] }
+  const d = new Draft(s, ctx.now)
+  for (const r of drop) {
+    d.incoming.delete(r.peerId)
+    d.record({ requestId: r.requestId, peerId: r.peerId, direction: 'incoming', outcome: 'dropped', greeting: r.greeting })
   }
   return d.done()
 }

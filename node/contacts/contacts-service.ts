@@ -2,36 +2,39 @@
  * The consent service (/presence-mesh/contact/1.0.0): carries the consent
  * state machine (consent.ts) over direct streams. Each step, its outbox
  * entries and the roster change it makes commit in one transaction; sealed
- * messages are retried until the recipient confirms them. Blocked peers are
- * handled by reacting to the roster.
+ * messages are retried until the recipient confirms them (a request with a
+ * contact code goes through the recipient's intake, §8.7). Receiving is
+ * inbound.ts. Blocked peers are handled by reacting to the roster.
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { ContactKind, ContactReceipt } from '../../protocol/pb/contact.js'
-import {
-  checkGreeting, decodeContactReceipt, kindToPb, MAX_CONTACT_RECEIPT_BYTES, MAX_CONTACT_AGE_MS, MAX_CONTACT_ENVELOPE_BYTES, newRequestId, openContactMessage, requestIdHex, sealContactMessage
-} from '../../protocol/contact-request.js'
+import { looksLikeContactCode, parseContactCode } from '../../protocol/contact-code.js'
+import { checkGreeting, MAX_CONTACT_AGE_MS, newRequestId, requestIdHex, sealContactMessage } from '../../protocol/contact-request.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
 import * as consent from './consent.js'
 import { ConsentStore, outboxId } from './consent-store.js'
 import {
-  CONTACT_PROTOCOL, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, RETRY_BASE_MS, RETRY_CAP_MS, RETRY_JITTER, STREAM_TIMEOUT_MS
+  CONTACT_PROTOCOL, INTAKE_EXCHANGE_FACTOR, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, MAX_PARALLEL_DELIVERIES, MAX_PENDING_DIRECT, MAX_PENDING_INCOMING, MAX_PENDING_PER_CODE,
+  RETRY_BASE_MS, RETRY_CAP_MS, RETRY_JITTER, STREAM_TIMEOUT_MS
 } from './constants.js'
-import { InvalidGreetingError } from './errors.js'
+import { InvalidContactCodeError, InvalidGreetingError } from './errors.js'
+import { ContactInbound } from './inbound.js'
+import { deliverOnce, learnAddresses, replyAddresses } from './delivery.js'
 import { backoffDelay } from '../util/wait.js'
+import type { InboundOutcome } from './inbound.js'
+import type { Reach } from '../reach/index.js'
 import type { ConsentContext, ConsentEffect, ConsentState, HistoryEntry, PendingRequest, Step } from './consent.js'
 import type { OutboxEntry } from './consent-store.js'
 import type { ContactsEvents, ContactsService as ContactsServiceInterface, ContactsServiceInit } from './index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { Transaction } from '../store/records.js'
 import type { ContactMessageKind } from '../../protocol/contact-request.js'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PrivateKey, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
 
 export interface ContactsServiceComponents {
@@ -43,6 +46,11 @@ export interface ContactsServiceComponents {
   connectionManager: ConnectionManager
   events: TypedEventTarget<Libp2pEvents>
   roster: Roster
+  /** A request through a code's intake says where to answer (our addresses), and one received so learns the requester's. */
+  addressManager: Pick<AddressManager, 'getAddresses'>
+  peerStore: Pick<PeerStore, 'merge'>
+  /** Contact codes (node/reach): without it, requests come and go only straight between the two nodes. */
+  reach?: Reach
 }
 
 const b64 = (b: Uint8Array): string => uint8ArrayToString(b, 'base64')
@@ -62,6 +70,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   /** Sealed messages waiting for a receipt, oldest first. */
   private outbox: OutboxEntry[] = []
   private readonly inFlight = new Set<string>()
+  private readonly inbound: ContactInbound
   private retryTimer?: ReturnType<typeof setTimeout>
   private started = false
 
@@ -76,7 +85,25 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
     }
-    this.handleStream = this.handleStream.bind(this)
+    this.inbound = new ContactInbound({
+      me: components.peerId,
+      log: this.log,
+      timeoutMs: this.init.streamTimeoutMs,
+      isBlocked: (peer) => components.roster.isBlocked(peer),
+      intakeOf: (peer) => this.reach()?.intakeOf(peer),
+      seen: (key) => this.state.seen.has(key),
+      receive: async (m, replyAddrs) => {
+        let retryLater = false
+        await this.step((ctx) => {
+          const r = consent.receive(this.state, m, ctx)
+          retryLater = r.retryLater
+          return r
+        })
+        // through an intake: the requester's own word for where to answer it (we never met)
+        if (!retryLater && replyAddrs.length > 0 && !components.roster.isBlocked(m.from)) await learnAddresses(components.peerStore, m.from, replyAddrs, this.log)
+        return { retryLater }
+      }
+    })
     this.onPeerConnect = this.onPeerConnect.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
   }
@@ -89,7 +116,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     const loaded = await this.store.load()
     this.state = loaded.state
     this.outbox = loaded.outbox
-    await this.components.registrar.handle(this.protocol, this.handleStream, {
+    await this.components.registrar.handle(this.protocol, this.inbound.handle, {
       maxInboundStreams: this.init.maxInboundStreams,
       maxOutboundStreams: this.init.maxOutboundStreams,
       // two people behind NATs first meet over a circuit relay connection, which libp2p marks limited
@@ -126,7 +153,32 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     return [...this.state.history.values()].reverse().map(h => ({ ...h }))
   }
 
-  async requestContact (peer: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+  /** Whether a request is pending with `peer`, either way, or a message to it waits for its receipt (such a peer may connect to this node). */
+  hasPending (peer: PeerId | string): boolean {
+    const id = peer.toString()
+    return this.state.incoming.has(id) || this.state.outgoing.has(id) || this.outbox.some(e => e.to === id)
+  }
+
+  /** Contact messages refused or deferred, by reason. */
+  refusals (): Record<InboundOutcome, number> {
+    return this.inbound.refusals()
+  }
+
+  async dropRequestsVia (code: string): Promise<void> {
+    await this.step((ctx) => consent.dropVia(this.state, code, ctx))
+  }
+
+  async requestContact (peerOrCode: PeerId | string, greeting?: string, alias?: string): Promise<PendingRequest> {
+    let code: string | undefined
+    let peer: PeerId | string = peerOrCode
+    if (typeof peerOrCode === 'string' && looksLikeContactCode(peerOrCode)) {
+      try {
+        peer = parseContactCode(peerOrCode).peer
+      } catch (err: any) {
+        throw new InvalidContactCodeError(err.reason ?? 'not-a-code')
+      }
+      code = peerOrCode.trim()
+    }
     const id = this.parsePeer(peer, 'ask')
     try {
       checkGreeting(greeting)
@@ -137,7 +189,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     const requestId = requestIdHex(newRequestId())
     let made: PendingRequest | undefined
     await this.step((ctx) => {
-      const s = consent.request(this.state, { peer: id, requestId, greeting, alias }, ctx)
+      const s = consent.request(this.state, { peer: id, requestId, greeting, alias, code }, ctx)
       made = s.request
       return s
     })
@@ -172,7 +224,12 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
 
   private context (): ConsentContext {
     const { roster } = this.components
-    return { now: Date.now(), isContact: p => roster.isContact(p), isBlocked: p => roster.isBlocked(p) }
+    return {
+      now: Date.now(),
+      isContact: p => roster.isContact(p),
+      isBlocked: p => roster.isBlocked(p),
+      limits: { perCode: MAX_PENDING_PER_CODE, direct: MAX_PENDING_DIRECT, total: MAX_PENDING_INCOMING }
+    }
   }
 
   /**
@@ -205,9 +262,10 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       case 'send': {
         const now = Date.now()
         const envelope = await sealContactMessage({
-          kind: e.kind, requestId: unhex(e.requestId), from: this.components.peerId, to: peerIdFromString(e.to), greeting: e.greeting, sentAt: now
+          kind: e.kind, requestId: unhex(e.requestId), from: this.components.peerId, to: peerIdFromString(e.to), greeting: e.greeting, sentAt: now,
+          replyAddrs: e.code != null ? replyAddresses(this.components.addressManager) : undefined
         }, this.components.privateKey)
-        const entry: OutboxEntry = { id: outboxId(now, e.kind, e.requestId), to: e.to, kind: e.kind, requestId: e.requestId, envelope: b64(envelope), createdAt: now, attempts: 0, nextAt: now }
+        const entry: OutboxEntry = { id: outboxId(now, e.kind, e.requestId), to: e.to, kind: e.kind, requestId: e.requestId, envelope: b64(envelope), createdAt: now, attempts: 0, nextAt: now, code: e.code }
         this.store.outbox.put(tx, entry.id, entry)
         queued.push(entry)
         return [...outbox.filter(x => x.id !== entry.id), entry]
@@ -238,42 +296,6 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     }
   }
 
-  // ---- receiving ----
-
-  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.init.streamTimeoutMs)
-    if (this.components.roster.isBlocked(connection.remotePeer)) {
-      stream.abort(new Error('unreachable'))
-      return
-    }
-    try {
-      const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_ENVELOPE_BYTES })
-      const bytes = (await lp.read({ signal })).subarray()
-      const res = await openContactMessage(bytes, { now: Date.now(), me: this.components.peerId, seen: { has: k => this.state.seen.has(k) } })
-      let receipt: ContactReceipt
-      if (res.ok) {
-        const m = res.message
-        if (this.components.roster.isBlocked(m.from)) {
-          stream.abort(new Error('unreachable'))
-          return
-        }
-        const received = { kind: m.kind, from: m.from.toString(), requestId: requestIdHex(m.requestId), greeting: m.greeting, sentAt: m.sentAt }
-        // stored before the receipt goes out: a crash after it loses nothing
-        await this.step((ctx) => consent.receive(this.state, received, ctx))
-        receipt = { requestId: Uint8Array.from(m.requestId), kind: kindToPb(m.kind), accepted: true }
-      } else {
-        this.log('refused a contact message from %p: %s %s', connection.remotePeer, res.reason, res.detail ?? '')
-        // a duplicate was stored before: confirm it so the sender stops retrying
-        receipt = { requestId: new Uint8Array(0), kind: ContactKind.KIND_UNSPECIFIED, accepted: res.reason === 'duplicate' }
-      }
-      await lp.write(ContactReceipt.encode(receipt), { signal })
-      await stream.close({ signal })
-    } catch (err: any) {
-      this.log('contact stream from %p failed - %e', connection.remotePeer, err)
-      stream.abort(err)
-    }
-  }
-
   // ---- sending: the outbox ----
 
   private onPeerConnect (evt: CustomEvent<PeerId>): void {
@@ -290,12 +312,18 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       try {
         for (const entry of this.outbox.filter(e => e.to === to)) {
           if (!this.started || !this.outbox.includes(entry)) continue
-          if (await this.deliver(entry)) {
+          const timeoutMs = this.init.streamTimeoutMs * (entry.code != null ? INTAKE_EXCHANGE_FACTOR : 1)
+          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, timeoutMs)
+          if (answer === 'stored') {
             await this.step(() => consent.delivered(this.state, entry))
             this.safeDispatchEvent('contact:delivered', { detail: { peerId: to, requestId: entry.requestId, kind: entry.kind } })
+          } else if (answer === 'refused') {
+            this.log('%s refused our %s message for good', entry.to, entry.kind)
+            await this.step((ctx) => consent.refused(this.state, entry, ctx))
           } else {
-            await this.retryLater(entry)
-            break // the peer is unreachable: the rest waits for the next try
+            if (answer === 'retry-later') await this.step(() => consent.busy(this.state, entry))
+            await this.retryLater(entry, answer === 'retry-later')
+            break // the peer is unreachable or busy: the rest waits for the next try
           }
         }
       } catch (err) {
@@ -307,27 +335,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     })()
   }
 
-  /** One attempt: true once the recipient confirmed receipt (or refused the message for good). */
-  private async deliver (entry: OutboxEntry): Promise<boolean> {
-    const signal = AbortSignal.timeout(this.init.streamTimeoutMs)
-    let stream: Stream | undefined
-    try {
-      stream = await this.components.connectionManager.openStream(peerIdFromString(entry.to), this.protocol, { signal, runOnLimitedConnection: true })
-      const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
-      await lp.write(unb64(entry.envelope), { signal })
-      const res = decodeContactReceipt((await lp.read({ signal })).subarray())
-      if (!res.ok) throw new Error(`not a receipt: ${res.reason}`)
-      await stream.close({ signal }).catch(() => {})
-      if (!res.receipt.accepted) this.log('%s refused our %s message for good', entry.to, entry.kind)
-      return true
-    } catch (err: any) {
-      this.log('could not deliver %s to %s (attempt %d) - %s', entry.kind, entry.to, entry.attempts + 1, err?.message)
-      stream?.abort(err)
-      return false
-    }
-  }
-
-  private async retryLater (entry: OutboxEntry): Promise<void> {
+  private async retryLater (entry: OutboxEntry, busy: boolean): Promise<void> {
     const attempts = entry.attempts + 1
     const nextAt = Date.now() + backoffDelay(attempts, { baseMs: this.init.retryBaseMs, capMs: this.init.retryCapMs, jitter: RETRY_JITTER })
     const updated: OutboxEntry = { ...entry, attempts, nextAt }
@@ -336,7 +344,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       this.store.outbox.put(tx, entry.id, updated)
       tx.afterCommit(() => { this.outbox = this.outbox.map(e => e === entry ? updated : e) })
     })
-    this.safeDispatchEvent('contact:retry', { detail: { peerId: entry.to, requestId: entry.requestId, kind: entry.kind, attempts, nextAt } })
+    this.safeDispatchEvent('contact:retry', { detail: { peerId: entry.to, requestId: entry.requestId, kind: entry.kind, attempts, nextAt, busy } })
   }
 
   private scheduleRetry (): void {
@@ -366,6 +374,15 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       for (const e of old) this.store.outbox.delete(tx, e.id)
       tx.afterCommit(() => { this.outbox = this.outbox.filter(e => !old.includes(e)) })
     })
+  }
+
+  private reach (): Reach | undefined {
+    // optional: read at use, so a node without contact codes works as before
+    try {
+      return this.components.reach
+    } catch {
+      return undefined
+    }
   }
 
   private parsePeer (peer: PeerId | string, action: string): string {

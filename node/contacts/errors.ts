@@ -34,3 +34,12 @@ export class InvalidGreetingError extends Error {
     this.name = 'InvalidGreetingError'
   }
 }
+
+export class InvalidContactCodeError extends Error {
+  static override name = 'InvalidContactCodeError'
+  /** reason: not-a-code, bad-peer-id, bad-secret or checksum (a mistyped code). */
+  constructor (readonly reason: string) {
+    super(`not a valid contact code (${reason})`)
+    this.name = 'InvalidContactCodeError'
+  }
+}

@@ -7,11 +7,14 @@
 import { ContactsService as ContactsServiceClass } from './contacts-service.js'
 import type { ContactsServiceComponents } from './contacts-service.js'
 import type { HistoryEntry, PendingRequest } from './consent.js'
+import type { InboundOutcome } from './inbound.js'
 import type { ContactMessageKind } from '../../protocol/contact-request.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export type { ContactsServiceComponents } from './contacts-service.js'
 export type { HistoryEntry, PendingRequest, RequestOutcome } from './consent.js'
+export type { InboundOutcome } from './inbound.js'
+export type { RequestPath, AdmissionLimits, AdmissionVerdict } from './admission.js'
 export * from './errors.js'
 
 export interface ContactsServiceInit {
@@ -40,8 +43,8 @@ export interface ContactsEvents {
   'contact:removed': CustomEvent<ContactAnswerEvent>
   /** A message of ours reached its recipient. */
   'contact:delivered': CustomEvent<ContactAnswerEvent & { kind: ContactMessageKind }>
-  /** A delivery attempt failed (the recipient is unreachable); it is retried later. */
-  'contact:retry': CustomEvent<ContactAnswerEvent & { kind: ContactMessageKind, attempts: number, nextAt: number }>
+  /** A delivery attempt failed (the recipient is unreachable, or `busy`: it asked to try again later); it is retried later. */
+  'contact:retry': CustomEvent<ContactAnswerEvent & { kind: ContactMessageKind, attempts: number, nextAt: number, busy: boolean }>
 }
 
 export interface ContactsService extends TypedEventTarget<ContactsEvents> {
@@ -49,13 +52,24 @@ export interface ContactsService extends TypedEventTarget<ContactsEvents> {
   requests: () => { incoming: PendingRequest[], outgoing: PendingRequest[] }
   /** Watcher info: who asked (and whom we asked), newest first, with the outcome. */
   history: () => HistoryEntry[]
-  /** Asks `peer` to become a contact (kept and retried until delivered); asking someone who asked us accepts them. */
-  requestContact: (peer: PeerId | string, greeting?: string, alias?: string) => Promise<PendingRequest>
+  /**
+   * Asks someone to become a contact (kept and retried until delivered): by
+   * their contact code (delivered through their intake, §8.7), or by peer id
+   * (delivered only if they are public or already expect us). Asking someone
+   * who asked us accepts them.
+   */
+  requestContact: (peerOrCode: PeerId | string, greeting?: string, alias?: string) => Promise<PendingRequest>
   /** Accepts a pending request (by peer id or request id); the roster gets the contact. */
   accept: (peerOrRequest: PeerId | string, alias?: string) => Promise<void>
   deny: (peerOrRequest: PeerId | string) => Promise<void>
   /** Withdraws our pending request. */
   cancel: (peerOrRequest: PeerId | string) => Promise<void>
+  /** Whether a request is pending with `peer`, either way. */
+  hasPending: (peer: PeerId | string) => boolean
+  /** Drops, without telling their senders, the pending requests that came through the code `code` (its intake peer id). */
+  dropRequestsVia: (code: string) => Promise<void>
+  /** Contact messages refused or deferred so far, by reason. */
+  refusals: () => Record<InboundOutcome, number>
   /** Ends a contact on both sides: the roster drops it now, the peer gets a REMOVE (retried until delivered). */
   remove: (peer: PeerId | string) => Promise<void>
 }

@@ -17,7 +17,7 @@ import type { ControlMethods } from './server.js'
 export const REMOTE_API = [
   'addresses', 'self', 'setPresence', 'reportActivity', 'setAwayAfter', 'who', 'presenceOf', 'watch', 'unwatch', 'fetchPresence',
   'resolvePeer', 'person', 'people', 'displayName', 'setAlias', 'setMuted', 'contacts', 'contactRequests', 'requestContact',
-  'accept', 'deny', 'cancel', 'removeContact', 'block', 'unblock', 'blocked', 'isBlocked', 'setVisibility', 'visibility',
+  'contactCode', 'rotateContactCode',   'accept', 'deny', 'cancel', 'removeContact', 'block', 'unblock', 'blocked', 'isBlocked', 'setVisibility', 'visibility',
   'setView', 'watchers', 'send', 'history', 'markRead', 'requests', 'typing', 'unread', 'undelivered', 'unsend', 'search',
   'conversations', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup',
   'state', 'setState', 'categories', 'setCategory', 'clearCategory', 'publishCategory', 'setContainer', 'setCategoryRule',

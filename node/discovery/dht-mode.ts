@@ -1,7 +1,9 @@
 /**
- * Serves the DHT only while the node is public. Outside public mode a node
- * answers no DHT queries, so no DHT routing table holds its addresses (the
- * factory also starts the DHT in the mode the stored visibility implies).
+ * Serves the DHT only while the node is public, or always on a relay (a
+ * relay or bootstrap node is infrastructure, reachable by choice: the mesh's
+ * DHT capacity comes from those). Outside public mode any other node answers
+ * no DHT queries, so no DHT routing table holds its addresses (the factory
+ * also starts the DHT in the mode the stored visibility implies).
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
@@ -12,6 +14,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 export interface DhtModeInit {
   /** Never serve, even when public (the user asked for DHT client mode). */
   clientOnly?: boolean
+  /** Serve whatever the visibility (a relay); clientOnly still wins. */
+  alwaysServe?: boolean
 }
 
 export interface DhtModeComponents {
@@ -55,7 +59,8 @@ class DhtModeService implements Startable {
   }
 
   private async apply (): Promise<void> {
-    const want = this.components.roster.visibility().mode === 'public' && this.init.clientOnly !== true ? 'server' : 'client'
+    const serve = this.init.alwaysServe === true || this.components.roster.visibility().mode === 'public'
+    const want = serve && this.init.clientOnly !== true ? 'server' : 'client'
     if (this.components.dht.getMode() === want) return
     await this.components.dht.setMode(want).catch((err: unknown) => { this.log.error('could not switch the DHT to %s mode - %e', want, err) })
   }

@@ -18,6 +18,9 @@ export interface LocatorDht {
   get: (key: Uint8Array, options?: { signal?: AbortSignal }) => AsyncIterable<{ name: string, value?: Uint8Array }>
 }
 
+/** The keys of one locator record: a pair's (§8.6), or a contact code's intake (§8.7). */
+export type LocatorKeys = Pick<PairKeys, 'locator' | 'locatorId'>
+
 export interface LocatorKeyInfo {
   locatorKey: Uint8Array
   publisher: PeerId
@@ -63,7 +66,7 @@ export interface LocatorPublisherOptions {
   dht: () => LocatorDht | undefined
   /** This node's current addresses, binary, without /p2p. */
   addresses: () => Uint8Array[]
-  keysFor: (peer: string) => PairKeys
+  keysFor: (peer: string) => LocatorKeys
   log: Logger
   ttlMs: number
   timeoutMs: number
@@ -119,9 +122,13 @@ export class LocatorPublisher {
 
   /** The addresses a contact published for us, newest valid record first; [] when none. */
   async lookup (peer: string, signal?: AbortSignal): Promise<Uint8Array[]> {
+    return await this.lookupAs(peer, this.opts.self, this.opts.keysFor(peer), signal)
+  }
+
+  /** The addresses `peer` published for `audience` under `keys` (a contact code's intake record, say). */
+  async lookupAs (peer: string, audience: PeerId, keys: LocatorKeys, signal?: AbortSignal): Promise<Uint8Array[]> {
     const dht = this.opts.dht()
     if (dht == null) return []
-    const keys = this.opts.keysFor(peer)
     const publisher = peerIdFromString(peer)
     const dhtKey = locatorDhtKey(keys, publisher.toMultihash().bytes)
     let best: { seq: bigint, addrs: Uint8Array[] } | undefined
@@ -129,7 +136,7 @@ export class LocatorPublisher {
       const deadline = AbortSignal.timeout(this.opts.timeoutMs)
       for await (const e of dht.get(dhtKey, { signal: sharedSignal(signal != null ? AbortSignal.any([deadline, signal]) : deadline) })) {
         if (e.name !== 'VALUE' || e.value == null) continue
-        const res = await openLocator(e.value, keys.locator, dhtKey, { now: Date.now(), publisher, audience: this.opts.self, lastSeq: this.lastSeen.get(peer) })
+        const res = await openLocator(e.value, keys.locator, dhtKey, { now: Date.now(), publisher, audience, lastSeq: this.lastSeen.get(peer) })
         if (res.ok && (best == null || res.locator.seq > best.seq)) best = { seq: res.locator.seq, addrs: res.locator.addrs }
         // kad-dht yields the value it selected (the newest, see LocatorDhtRules) first; waiting for
         // every path to end would cost the whole timeout on a small or churning mesh

@@ -20,6 +20,8 @@ import { InvalidCategoryError } from './errors.js'
 import { SelfState } from './self-state.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
+import { goodbyeBarrier } from './goodbye-barrier.js'
+import type { BarrierComponents } from './goodbye-barrier.js'
 import { sleep } from '../util/wait.js'
 import type { Audience, Publication } from './audience.js'
 import type { Container } from './containers.js'
@@ -34,7 +36,8 @@ import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-export interface PresenceServiceComponents {
+/** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
+export interface PresenceServiceComponents extends BarrierComponents {
   peerId: PeerId
   privateKey: PrivateKey
   datastore: Datastore
@@ -133,8 +136,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.me.stop()
     if (!this.started) return
     this.me.leaving = true
-    const goodbye = this.announce(this.audiences, true)
-    await Promise.race([goodbye, sleep(this.goodbyeTimeoutMs)])
+    const read = async (): Promise<void> => { await goodbyeBarrier(this.components, this.audiences.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs) }
+    await Promise.race([this.announce(this.audiences, true).then(read), sleep(this.goodbyeTimeoutMs)])
   }
 
   async stop (): Promise<void> {
@@ -269,8 +272,12 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       const after = audiencesOf(this.components.roster, this.components.peerId, this.publication())
       const goodbye = this.audiences.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
       const changed = after.filter(a => !this.audiences.some(b => sameAudience(a, b)))
-      if (goodbye.length > 0) await this.announce(goodbye, true)
+      // from now on no announcement reaches the lost audiences; the goodbye is the last
       this.audiences = after
+      if (goodbye.length > 0) {
+        await this.announce(goodbye, true)
+        await goodbyeBarrier(this.components, goodbye.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs)
+      }
       await this.syncWatched()
       this.syncSubscriptions()
       if (announceAll) await this.announce()
@@ -358,7 +365,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic))
+    // only the audience itself: anyone else who learned a pair topic's name gets no liveness probe
+    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.some(a => a.topic === s.topic && (a.id === PUBLIC_AUDIENCE_ID || a.id === evt.detail.peerId.toString())))
     if (!joined || this.reannounce != null || this.state().availability === 'offline') return
     // a new watcher gets a fresh record now instead of waiting for the heartbeat
     this.reannounce = setTimeout(() => {

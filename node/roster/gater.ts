@@ -22,7 +22,7 @@ export function blockGater (isBlocked: (peer: string) => boolean, extra: Connect
 }
 
 /** A gater that denies whatever either gater denies. */
-function combineGaters (a: ConnectionGater, b: ConnectionGater): ConnectionGater {
+export function combineGaters (a: ConnectionGater, b: ConnectionGater): ConnectionGater {
   const out: Record<string, (...args: any[]) => Promise<boolean>> = {}
   for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const fa = (a as Record<string, any>)[name]

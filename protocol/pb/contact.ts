@@ -34,6 +34,7 @@ export interface ContactMessage {
   to: Uint8Array<ArrayBuffer>
   greeting?: string
   sentAt: bigint
+  replyAddrs: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace ContactMessage {
@@ -76,6 +77,13 @@ export namespace ContactMessage {
           w.uint64(obj.sentAt)
         }
 
+        if (obj.replyAddrs != null && obj.replyAddrs.length > 0) {
+          for (const value of obj.replyAddrs) {
+            w.uint32(58)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -85,7 +93,8 @@ export namespace ContactMessage {
           requestId: uint8ArrayAlloc(0),
           from: uint8ArrayAlloc(0),
           to: uint8ArrayAlloc(0),
-          sentAt: 0n
+          sentAt: 0n,
+          replyAddrs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -118,6 +127,14 @@ export namespace ContactMessage {
               obj.sentAt = reader.uint64()
               break
             }
+            case 7: {
+              if (opts.limits?.replyAddrs != null && obj.replyAddrs.length === opts.limits.replyAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "replyAddrs" had too many elements')
+              }
+
+              obj.replyAddrs.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -127,6 +144,10 @@ export namespace ContactMessage {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          replyAddrs: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -175,6 +196,21 @@ export namespace ContactMessage {
               }
               break
             }
+            case 7: {
+              if (opts.limits?.replyAddrs != null && obj.replyAddrs === opts.limits.replyAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "replyAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.replyAddrs[]`,
+                index: obj.replyAddrs,
+                value: reader.bytes()
+              }
+
+              obj.replyAddrs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -217,6 +253,12 @@ export namespace ContactMessage {
     value: bigint
   }
 
+  export interface ContactMessageReplyAddrsFieldEvent {
+    field: '$.replyAddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ContactMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ContactMessage.codec())
   }
@@ -225,7 +267,7 @@ export namespace ContactMessage {
     return decodeMessage(buf, ContactMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactMessage>): Generator<ContactMessageKindFieldEvent | ContactMessageRequestIdFieldEvent | ContactMessageFromFieldEvent | ContactMessageToFieldEvent | ContactMessageGreetingFieldEvent | ContactMessageSentAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactMessage>): Generator<ContactMessageKindFieldEvent | ContactMessageRequestIdFieldEvent | ContactMessageFromFieldEvent | ContactMessageToFieldEvent | ContactMessageGreetingFieldEvent | ContactMessageSentAtFieldEvent | ContactMessageReplyAddrsFieldEvent> {
     return streamMessage(buf, ContactMessage.codec(), opts)
   }
 }
@@ -234,6 +276,7 @@ export interface ContactReceipt {
   requestId: Uint8Array<ArrayBuffer>
   kind: ContactKind
   accepted: boolean
+  retryLater: boolean
 }
 
 export namespace ContactReceipt {
@@ -261,6 +304,11 @@ export namespace ContactReceipt {
           w.bool(obj.accepted)
         }
 
+        if ((obj.retryLater != null && obj.retryLater !== false)) {
+          w.uint32(32)
+          w.bool(obj.retryLater)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -268,7 +316,8 @@ export namespace ContactReceipt {
         const obj: any = {
           requestId: uint8ArrayAlloc(0),
           kind: ContactKind.KIND_UNSPECIFIED,
-          accepted: false
+          accepted: false,
+          retryLater: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -287,6 +336,10 @@ export namespace ContactReceipt {
             }
             case 3: {
               obj.accepted = reader.bool()
+              break
+            }
+            case 4: {
+              obj.retryLater = reader.bool()
               break
             }
             default: {
@@ -325,6 +378,13 @@ export namespace ContactReceipt {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.retryLater`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -352,6 +412,11 @@ export namespace ContactReceipt {
     value: boolean
   }
 
+  export interface ContactReceiptRetryLaterFieldEvent {
+    field: '$.retryLater'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ContactReceipt>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ContactReceipt.codec())
   }
@@ -360,7 +425,7 @@ export namespace ContactReceipt {
     return decodeMessage(buf, ContactReceipt.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactReceipt>): Generator<ContactReceiptRequestIdFieldEvent | ContactReceiptKindFieldEvent | ContactReceiptAcceptedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactReceipt>): Generator<ContactReceiptRequestIdFieldEvent | ContactReceiptKindFieldEvent | ContactReceiptAcceptedFieldEvent | ContactReceiptRetryLaterFieldEvent> {
     return streamMessage(buf, ContactReceipt.codec(), opts)
   }
 }

@@ -22,21 +22,35 @@ afterEach(async () => {
   await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
 })
 
-async function peer (name: string): Promise<PresenceNode> {
-  const n = await startNode({ home: await tmpHome(name), presence: { ttlMs: 5_000 }, contacts: FAST, chat: CHAT })
+async function peer (name: string, bootstrap: string[] = []): Promise<PresenceNode> {
+  const n = await startNode({ home: await tmpHome(name), presence: { ttlMs: 5_000 }, contacts: FAST, chat: CHAT, bootstrap })
   nodes.push(n)
   return n
 }
 
+/** A relay for a test whose nodes must find each other's contact codes in a DHT (docs/operations.md). */
+async function relayAddress (): Promise<string> {
+  const relay = await startNode({ relay: true })
+  nodes.push(relay)
+  return relay.addresses()[0]
+}
+
+/** Alice's contact code, as /code shows it on her screen. */
+async function codeOf (ui: Pty): Promise<string> {
+  const mark = ui.mark()
+  ui.send('/code\r')
+  await waitFor(() => /pmc1:\S+/.test(mark()), 'alice\'s code on her screen')
+  return /pmc1:\S+/.exec(mark())![0]
+}
+
 /** Alice at a terminal and bob, contacts, each naming the other. */
 async function aliceWithBob (args: string[] = [], env: Record<string, string> = {}, home?: string): Promise<{ ui: Pty, bob: PresenceNode, alice: string, home: string, address: string }> {
-  const bob = await peer('bob')
+  const bob = await peer('bob', args.includes('--bootstrap') ? [args[args.indexOf('--bootstrap') + 1]] : [])
   home ??= await tmpHome('alice')
   const ui = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0], ...args], { NO_COLOR: '1', ...env })
   await ui.sees('type /help', 'the prompt')
-  // alice's node dials bob (its bootstrap) as it starts; the request goes over that connection
-  await waitFor(() => bob.libp2p.getConnections().length > 0, 'alice to connect to bob', 60_000)
-  ui.send(`/request ${bob.peerId.toString()} hi bob\r`)
+  // bob is not public: alice asks with his contact code (her node knows bob's address: its bootstrap)
+  ui.send(`/request ${bob.contactCode()} hi bob\r`)
   await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000)
   const alice = bob.contactRequests().incoming[0].peerId
   await bob.accept(alice, 'alice')
@@ -182,9 +196,9 @@ describe('presence at the terminal', () => {
 describe('people at the terminal', () => {
   it('remove tells the other side; block drops for good; deny deletes what a requester sent; names are short ids until given', async () => {
     const { ui, bob, alice, address } = await aliceWithBob()
-    const carol = await peer('carol')
-    await carol.connect(address)
-    await carol.requestContact(alice, 'carol here \u202eevil')
+    // carol knows alice's address (her bootstrap entry) and asks with alice's code
+    const carol = await peer('carol', [address])
+    await carol.requestContact(await codeOf(ui), 'carol here \u202eevil')
     await carol.send(alice, 'buy my stuff')
     const carolShort = `…${carol.peerId.toString().slice(-8)}`
     await ui.sees(`${carolShort} asks to be your contact: "carol here \\u202eevil" — /accept ${carolShort} [name] or /deny ${carolShort}`, 'the request, escaped')
@@ -216,7 +230,9 @@ describe('people at the terminal', () => {
   })
 
   it('the other side removing alice shows; search, the outbox with cancel and read receipts work from the prompt', async () => {
-    const { ui, bob, alice, address } = await aliceWithBob()
+    // alice will ask carol with her code: both find the codes' intake records in a relay's DHT
+    const relay = await relayAddress()
+    const { ui, bob, alice } = await aliceWithBob(['--bootstrap', relay])
     await bob.send(alice, 'Dinner at eight?')
     await ui.sees('bob: Dinner at eight?', 'the message')
     ui.send('/search DINNER\r')
@@ -236,10 +252,9 @@ describe('people at the terminal', () => {
     ui.send('/outbox\r')
     await ui.sees('the outbox is empty: everything was delivered', 'the outbox empty again')
 
-    const carol = await peer('carol')
-    await carol.connect(address)
-    ui.send(`/request ${carol.peerId.toString()}\r`)
-    await waitFor(() => carol.contactRequests().incoming.length === 1, 'carol to get the request')
+    const carol = await peer('carol', [relay])
+    ui.send(`/request ${carol.contactCode()}\r`)
+    await waitFor(() => carol.contactRequests().incoming.length === 1, 'carol to get the request', 60_000)
     await carol.accept(alice)
     await ui.sees(/…\w{8} accepted: you are contacts now/, 'carol accepts')
     await carol.removeContact(alice)

@@ -2,8 +2,9 @@
  * The README's two-person walkthrough is real output: its commands are run
  * (Bob and Alice get the identities whose peer ids the README shows), its
  * `> ` lines are typed at their prompts, and every other line of a sample
- * must then appear on that person's screen. Times and ports are the only
- * things allowed to differ.
+ * must then appear on that person's screen. Times, ports and the secret of
+ * a contact code are the only things allowed to differ (a code typed is the
+ * one its owner's screen showed).
  */
 import fs from 'node:fs/promises'
 import net from 'node:net'
@@ -37,8 +38,16 @@ function blocks (markdown: string): Block[] {
   return out
 }
 
-/** What may differ between the README and a run: the time, the ports. */
-const normalize = (s: string): string => s.replace(/\[\d\d:\d\d\]/g, '[hh:mm]').replace(/\/tcp\/\d+/g, '/tcp/PORT')
+/** A contact code: its peer id, then a secret made at the first start. */
+const CODE = /(pmc1:\w+:)[a-z2-7]+/g
+
+/** What may differ between the README and a run: the time, the ports, a contact code's secret. */
+const normalize = (s: string): string => s.replace(/\[\d\d:\d\d\]/g, '[hh:mm]').replace(/\/tcp\/\d+/g, '/tcp/PORT').replace(CODE, '$1SECRET')
+
+/** A line as typed in this run: the README's contact codes become the ones the screens showed. */
+function typedNow (line: string, screens: Pty[]): string {
+  return line.replace(CODE, (readme, head: string) => screens.flatMap(ui => [...ui.screen().matchAll(CODE)].map(m => m[0])).find(c => c.startsWith(head)) ?? readme)
+}
 
 /** A typed line: the prompt (`> `, or `bob> ` in a conversation) and what is typed. */
 const TYPED = /^(?:\w+)?> (.*)$/
@@ -104,7 +113,7 @@ it('the README walkthrough is what two people see', async () => {
       }
       await seen()
       marks[who] = ui.mark()
-      ui.send(`${typed[1]}\r`)
+      ui.send(`${typedNow(typed[1], Object.values(screens))}\r`)
       // the echo of what was typed is part of what the person sees
       expected.push(line)
     }

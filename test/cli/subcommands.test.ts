@@ -30,23 +30,25 @@ describe('every command as a subcommand', () => {
 
   it('runs against the running node and prints JSON that reads back', async () => {
     const nodes: PresenceNode[] = []
+    // the mesh meets at a relay (docs/operations.md): its DHT holds the intake records of the codes
+    const relay = await startNode({ relay: true })
+    nodes.push(relay)
     const start = async (): Promise<PresenceNode> => {
-      const n = await startNode({ contacts: FAST })
+      const n = await startNode({ contacts: FAST, bootstrap: [relay.addresses()[0]] })
       nodes.push(n)
       return n
     }
     try {
       const alice = await start()
       const [bob, carol, dave, eve, frank] = await Promise.all([start(), start(), start(), start(), start()])
-      const at = alice.addresses()[0]
-      await Promise.all([bob, eve, frank].map(async n => { await n.connect(at) }))
-      await alice.requestContact(bob.peerId, 'hi', 'bob')
-      await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request')
+      // nodes that are not public are reached with their contact codes
+      await alice.requestContact(bob.contactCode(), 'hi', 'bob')
+      await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000)
       await bob.accept(alice.peerId.toString(), 'alice')
       await waitFor(() => alice.contacts().length === 1, 'the contact')
-      await eve.requestContact(alice.peerId)
-      await frank.requestContact(alice.peerId)
-      await waitFor(() => alice.contactRequests().incoming.length === 2, 'two requests waiting')
+      await eve.requestContact(alice.contactCode())
+      await frank.requestContact(alice.contactCode())
+      await waitFor(() => alice.contactRequests().incoming.length === 2, 'two requests waiting', 60_000)
       await bob.send(alice.peerId, 'hi alice')
       await waitFor(async () => (await alice.history(bob.peerId)).length === 1, 'a message')
 
@@ -63,6 +65,7 @@ describe('every command as a subcommand', () => {
         view: ['bob', 'status'],
         contacts: [],
         request: [id(dave), 'hello', 'dave'],
+        code: [],
         accept: [id(eve), 'eve'],
         deny: [id(frank)],
         cancel: [id(dave)],
@@ -117,6 +120,7 @@ describe('every command as a subcommand', () => {
       expect(data.group).toMatchObject({ name: 'trip', standing: 'member', role: 'admin', invited: [{ peerId: id(bob), by: id(alice) }] })
       expect(data.groups).toMatchObject({ groups: [{ name: 'trip' }], invitations: [] })
       expect(data.g).toMatchObject({ text: 'hello all', direction: 'out', author: id(alice) })
+      expect(data.code).toEqual({ code: alice.contactCode() })
       expect(data.remove).toEqual({ peerId: id(bob), name: 'bobby' })
       expect(data.set).toMatchObject({ kind: 'card', displayName: 'Alice Anders' })
       expect(data.container).toEqual({ peerId: id(bob), container: 'close' })

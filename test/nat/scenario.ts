@@ -1,7 +1,7 @@
 /**
  * Two people behind two home routers, as a user sees them: Bob gives Alice
- * his address (the relayed one, all he has), she asks to be his contact, he
- * accepts, and from then on they watch each other's presence and chat while
+ * his contact code (she finds his relayed address, all he has, through it),
+ * she asks to be his contact, he accepts, and from then on they watch each other's presence and chat while
  * the relay's limits cut their relayed connection. Shared by the test
  * (short limits) and `npm run nat` (production limits, five minutes).
  *
@@ -50,9 +50,9 @@ export interface NatMapping {
 export interface NatScenarioResult {
   kind: NatKind
   mapping: NatMapping
-  /** From Alice's first dial of Bob's relayed address to both seeing each other online. */
+  /** From Alice's request with Bob's contact code to both seeing each other online. */
   contactMs: number
-  /** From that first dial to the first direct (not relayed) connection between them, if any. */
+  /** From that request to the first direct (not relayed) connection between them, if any. */
   directMs: number | null
   /** Relayed connections between Alice and Bob, as Alice saw them open, and how many the relay cut. */
   relayedConnections: number
@@ -181,15 +181,13 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
     log(`alice ${alice.peerId} on ${HOME_A.host}, bob ${bob.peerId}, relay ${relayAddr}`)
 
     // each holds a slot on the relay, and announces the relayed address
-    const bobRelayed = await until(async () => (await bob.call<string[]>('addresses')).find(relayed), 'bob to announce a relayed address', step)
+    await until(async () => (await bob.call<string[]>('addresses')).find(relayed), 'bob to announce a relayed address', step)
     const reservedAt = Date.now()
     await until(async () => (await alice.call<string[]>('addresses')).some(relayed), 'alice to announce a relayed address', step)
 
-    // Bob tells Alice his address; she asks, he accepts
+    // Bob gives Alice his contact code; she asks with it (it finds his relayed address), he accepts
     const firstContact = Date.now()
-    // a dial that fails (the relay busy, the slot being renewed) is tried again, as a person would
-    await until(async () => await alice.call('dial', bobRelayed).then(() => true, () => false), 'alice to reach bob through the relay', step)
-    await alice.call('requestContact', bob.peerId, 'hi Bob, it is Alice')
+    await alice.call('requestContact', await bob.call<string>('contactCode'), 'hi Bob, it is Alice')
     await until(async () => (await bob.call<any>('contactRequests')).incoming.some((r: any) => r.peerId === alice.peerId), 'bob to receive the request', step)
     await bob.call('accept', alice.peerId, 'alice')
     const onlineFor = (events: any[], peer: string): boolean => events.some(e => e.event === 'presence' && e.view.peerId === peer && e.view.status === 'online')

@@ -76,8 +76,9 @@ describe('held messages follow consent', () => {
     const a = await node()
     const b = await node({ bootstrap: [a.addresses()[0]] })
     const c = await node({ bootstrap: [a.addresses()[0]] })
+    // a is not public: strangers ask with its code (they know its address: their bootstrap)
     for (const s of [b, c]) {
-      await s.requestContact(a.peerId, 'may I')
+      await s.requestContact(a.contactCode(), 'may I')
       await s.send(a.peerId, `hello from ${s === b ? 'b' : 'c'}`)
     }
     await waitFor(async () => (await a.requests()).length === 2 && a.contactRequests().incoming.length === 2, 'both texts held and both requests in')

@@ -32,7 +32,8 @@ it('a bootstrap peer that is down at start is retried until it comes up', async 
   running.push(a)
   // the first dial fails: nobody listens there yet
   await waitFor(async () => (await a.libp2p.peerStore.get(idB).catch(() => undefined))?.metadata.has('last-dial-failure') === true, 'the first bootstrap dial to fail')
-  const b = await startNode({ home: homeB, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
+  // a bootstrap node is a relay (docs/operations.md): it admits whoever joins through it
+  const b = await startNode({ home: homeB, listen: [`/ip4/127.0.0.1/tcp/${port}`], relay: true })
   running.push(b)
   await waitFor(() => a.libp2p.getConnections(idB).length > 0, 'A to reach its bootstrap peer on a retry')
   expect(a.libp2p.getConnections(idB)[0].direction).toBe('outbound')

@@ -177,7 +177,9 @@ describe('containers: six watchers of Alice, each with its own view', () => {
       ['undecryptable', new Uint8Array(200).fill(1)]
     ]
     // the spy, which holds no key of the pair, plays an attacker who got Bob's; it reaches Bob
-    // directly, since Alice refuses to forward what claims to be hers
+    // directly, since Alice refuses to forward what claims to be hers (Bob watches it, so he admits
+    // its connection: a stranger's would be refused)
+    await bob.watch(spy.peerId, 'spy')
     await spy.connect(bob.addresses()[0])
     await waitFor(() => bob.libp2p.services.pubsub.getSubscribers(keys.topic).some(p => p.equals(spy.peerId)), 'Bob to see the spy on the pair topic')
     for (const [, data] of attacks) await spy.libp2p.services.pubsub.publish(keys.topic, data)

@@ -3,7 +3,10 @@
  * once while A is really stopped (the control run) and once while A blocks
  * them. Each normalized outcome of the block run must equal the control's.
  * Along the way: strangers never read A's presence, keys B held before the
- * block open nothing A publishes after it, and unblock restores B.
+ * block open nothing A publishes after it, and unblock restores B. The mesh
+ * meets at a relay R (docs/operations.md); S is also a node A dials itself
+ * (one of its bootstrap nodes), so it is A's gossip neighbour.
+ * (test/node/adversarial/ tries the same from outside, with raw protocol.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
@@ -52,30 +55,32 @@ interface Observed {
 }
 
 describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
-  let a: PresenceNode, b: PresenceNode, c: PresenceNode, s: PresenceNode
+  let r: PresenceNode, a: PresenceNode, b: PresenceNode, c: PresenceNode, s: PresenceNode
   let aHome: string
   let aAddress: string
   let bEvents: string[] = []
   let bKeys: PairKeys
   const sOnPairTopic: Uint8Array[] = []
 
-  const startA = async (): Promise<PresenceNode> => await startNode({
+  const startA = async (listen?: string): Promise<PresenceNode> => await startNode({
     home: aHome,
-    listen: [aAddress.split('/p2p/')[0]],
-    bootstrap: [b, c, s].filter(n => n != null).map(n => n.addresses()[0]),
+    ...(listen != null ? { listen: [listen] } : {}),
+    bootstrap: [r, s].map(n => n.addresses()[0]),
     presence: { ttlMs: TTL },
     contacts: FAST,
     chat: CHAT
   })
 
   beforeAll(async () => {
+    r = await startNode({ relay: true })
+    const bootstrap = [r.addresses()[0]]
     aHome = await tmpHome('a')
-    a = await startNode({ home: aHome, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
-    aAddress = a.addresses()[0]
-    b = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
-    // C is public, so the mesh has a DHT server (non-public nodes are DHT clients)
-    c = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: { ...FAST, ...PUBLIC }, chat: CHAT })
-    s = await startNode({ bootstrap: [aAddress], presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    b = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    // C is public (a DHT server besides the relay)
+    c = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: { ...FAST, ...PUBLIC }, chat: CHAT })
+    s = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    a = await startA()
+    aAddress = a.addresses().find(x => !x.includes('p2p-circuit'))!
     await makeContacts(b, a)
     await makeContacts(c, a)
     b.presence.addEventListener('presence', (e) => {
@@ -93,7 +98,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
   })
 
   afterAll(async () => {
-    await Promise.all([a, b, c, s].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
+    await Promise.all([a, b, c, s, r].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
   })
 
   const fetched = async (n: PresenceNode, opts: { signal: AbortSignal }): Promise<string> => {
@@ -171,7 +176,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
   })
 
   it('block run: every outcome for B and S equals the control run', async () => {
-    a = await startA()
+    a = await startA(aAddress.split('/p2p/')[0])
     await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B to see the restarted A online')
     await waitFor(() => sOnPairTopic.length > 0, 'the stranger to receive traffic on the A-B pair topic')
     bEvents = []

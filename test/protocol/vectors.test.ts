@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { QUERY_REJECT_REASONS } from '../../protocol/category-query.js'
 import { CHAT_REJECT_REASONS } from '../../protocol/chat-frame.js'
+import { CONTACT_CODE_REJECT_REASONS } from '../../protocol/contact-code.js'
 import { CONTACT_REJECT_REASONS } from '../../protocol/contact-request.js'
 import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
 import { GROUP_ENTRY_REJECT_REASONS } from '../../protocol/group-entry.js'
@@ -23,7 +24,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'group']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'group']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -31,6 +32,7 @@ const REASONS: Record<string, readonly string[]> = {
   'sealed-presence': ['undecryptable'],
   locator: LOCATOR_REJECT_REASONS,
   contact: CONTACT_REJECT_REASONS,
+  'contact-code': CONTACT_CODE_REJECT_REASONS,
   chat: CHAT_REJECT_REASONS,
   'pair-keys': PAIR_KEY_REJECT_REASONS,
   categories: CATEGORY_REJECT_REASONS.filter(r => !['undecryptable', 'missing-state', 'duplicate-category', 'too-many-items'].includes(r)),

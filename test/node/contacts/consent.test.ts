@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as consent from '../../../node/contacts/consent.js'
-import { MAX_HISTORY, MAX_PENDING_INCOMING, MAX_SEEN } from '../../../node/contacts/constants.js'
+import { MAX_HISTORY, MAX_PENDING_DIRECT, MAX_PENDING_INCOMING, MAX_PENDING_PER_CODE, MAX_SEEN } from '../../../node/contacts/constants.js'
 import { MAX_CONTACT_AGE_MS } from '../../../protocol/contact-request.js'
 import type { ConsentContext, ConsentEffect, ConsentState, ReceivedMessage } from '../../../node/contacts/consent.js'
 
@@ -11,8 +11,11 @@ const B = 'peerB'
 const C = 'peerC'
 const T0 = 1_700_000_000_000
 
+const LIMITS = { perCode: MAX_PENDING_PER_CODE, direct: MAX_PENDING_DIRECT, total: MAX_PENDING_INCOMING }
+const DIRECT = { kind: 'direct' } as const
+
 function ctx (over: Partial<ConsentContext> = {}): ConsentContext {
-  return { now: T0, isContact: () => false, isBlocked: () => false, ...over }
+  return { now: T0, isContact: () => false, isBlocked: () => false, limits: LIMITS, ...over }
 }
 
 const rid = (n: number): string => n.toString(16).padStart(32, '0')
@@ -41,7 +44,7 @@ describe('asking', () => {
   })
 
   it('asking someone who asked us is accepting them', () => {
-    const asked = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(7), sentAt: T0 }, ctx()).state
+    const asked = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(7), sentAt: T0, path: DIRECT }, ctx()).state
     const { state, effects } = consent.request(asked, { peer: B, requestId: rid(8), alias: 'bob' }, ctx())
     expect(state.incoming.size).toBe(0)
     expect(effects).toContainEqual({ type: 'add-contact', peer: B, alias: 'bob' })
@@ -62,7 +65,7 @@ describe('asking', () => {
 })
 
 describe('receiving', () => {
-  const req = (from: string, n: number, over: Partial<ReceivedMessage> = {}): ReceivedMessage => ({ kind: 'request', from, requestId: rid(n), sentAt: T0, ...over })
+  const req = (from: string, n: number, over: Partial<ReceivedMessage> = {}): ReceivedMessage => ({ kind: 'request', from, requestId: rid(n), sentAt: T0, path: DIRECT, ...over })
 
   it('a request becomes pending with an event; accept makes a contact and answers', () => {
     const got = consent.receive(consent.emptyConsent(), req(B, 1, { greeting: 'hello' }), ctx())
@@ -98,35 +101,47 @@ describe('receiving', () => {
   it('answers count only for a request of ours that is still pending', () => {
     const mine = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), alias: 'bob' }, ctx()).state
     // unasked consent, and an answer to another request, change nothing
-    for (const m of [{ kind: 'accept', from: C, requestId: rid(1), sentAt: T0 }, { kind: 'accept', from: B, requestId: rid(9), sentAt: T0 }] as ReceivedMessage[]) {
+    for (const m of [{ kind: 'accept', from: C, requestId: rid(1), sentAt: T0, path: DIRECT }, { kind: 'accept', from: B, requestId: rid(9), sentAt: T0, path: DIRECT }] as ReceivedMessage[]) {
       const r = consent.receive(mine, m, ctx())
       expect(r.effects).toEqual([])
       expect(r.state.outgoing).toEqual(mine.outgoing)
     }
-    const yes = consent.receive(mine, { kind: 'accept', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    const yes = consent.receive(mine, { kind: 'accept', from: B, requestId: rid(1), sentAt: T0, path: DIRECT }, ctx())
     expect(kinds(yes.effects)).toEqual(['unqueue', 'add-contact', 'event:contact:accepted'])
-    const no = consent.receive(mine, { kind: 'deny', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    const no = consent.receive(mine, { kind: 'deny', from: B, requestId: rid(1), sentAt: T0, path: DIRECT }, ctx())
     expect(kinds(no.effects)).toEqual(['unqueue', 'event:contact:declined'])
     expect(no.state.outgoing.size).toBe(0)
   })
 
   it('a withdrawal removes only the request it names', () => {
     const pending = consent.receive(consent.emptyConsent(), req(B, 1), ctx()).state
-    expect(consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(2), sentAt: T0 }, ctx()).state.incoming.size).toBe(1)
-    const gone = consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(1), sentAt: T0 }, ctx())
+    expect(consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx()).state.incoming.size).toBe(1)
+    const gone = consent.receive(pending, { kind: 'cancel', from: B, requestId: rid(1), sentAt: T0, path: DIRECT }, ctx())
     expect(gone.state.incoming.size).toBe(0)
     expect(kinds(gone.effects)).toEqual(['event:contact:cancelled'])
   })
 
-  it(`keeps at most ${MAX_PENDING_INCOMING} pending requests`, () => {
+  it('a full quota answers "try again later", stores nothing, marks nothing, pushes nobody out', () => {
     let s = consent.emptyConsent()
-    for (let i = 0; i < MAX_PENDING_INCOMING + 5; i++) s = consent.receive(s, req(`peer${i}`, i), ctx()).state
-    expect(s.incoming.size).toBe(MAX_PENDING_INCOMING)
+    for (let i = 0; i < MAX_PENDING_DIRECT; i++) {
+      const r = consent.receive(s, req(`peer${i}`, i), ctx())
+      expect(r.retryLater).toBe(false)
+      s = r.state
+    }
+    const full = consent.receive(s, req('late', 999), ctx())
+    expect(full).toEqual({ state: s, effects: [], retryLater: true })
+    // the same requester asking again keeps its one slot
+    expect(consent.receive(s, req('peer0', 1000), ctx()).retryLater).toBe(false)
+    // another path has its own quota
+    const viaCode = consent.receive(s, req('late', 999, { path: { kind: 'code', code: 'intake1' } }), ctx())
+    expect(viaCode.retryLater).toBe(false)
+    expect(viaCode.state.incoming.get('late')?.via).toBe('intake1')
+    expect(viaCode.state.incoming.size).toBe(MAX_PENDING_DIRECT + 1)
   })
 
   it(`bounds processed marks (${MAX_SEEN}) and watcher info (${MAX_HISTORY}), oldest out first`, () => {
     let s = consent.emptyConsent()
-    for (let i = 0; i < MAX_SEEN + 10; i++) s = consent.receive(s, { kind: 'cancel', from: `p${i}`, requestId: rid(i), sentAt: T0 }, ctx()).state
+    for (let i = 0; i < MAX_SEEN + 10; i++) s = consent.receive(s, { kind: 'cancel', from: `p${i}`, requestId: rid(i), sentAt: T0, path: DIRECT }, ctx()).state
     expect(s.seen.size).toBe(MAX_SEEN)
     expect(s.seen.has(consent.seenKey('cancel', rid(0)))).toBe(false)
     expect(s.seen.has(consent.seenKey('cancel', rid(MAX_SEEN + 9)))).toBe(true)
@@ -135,10 +150,62 @@ describe('receiving', () => {
   })
 })
 
+describe('answers the recipient gave, and the paths requests came by', () => {
+  const CODE = { kind: 'code', code: 'intake1' } as const
+
+  it('busy marks our request and keeps it queued; delivered clears it; refused ends it', () => {
+    const { state } = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), code: 'pmc1:x:y' }, ctx())
+    expect(state.outgoing.get(B)?.code).toBe('pmc1:x:y')
+    const busy = consent.busy(state, { to: B, requestId: rid(1) })
+    expect(busy.state.outgoing.get(B)?.busy).toBe(true)
+    expect(busy.effects).toEqual([])
+    expect(consent.delivered(busy.state, { to: B, kind: 'request', requestId: rid(1) }).state.outgoing.get(B)).toMatchObject({ delivered: true, busy: undefined })
+    const refused = consent.refused(busy.state, { to: B, kind: 'request', requestId: rid(1) }, ctx())
+    expect(refused.state.outgoing.size).toBe(0)
+    expect(refused.effects).toEqual([{ type: 'unqueue', to: B, requestId: rid(1), kind: 'request' }])
+    expect([...refused.state.history.values()].map(h => h.outcome)).toEqual(['refused'])
+  })
+
+  it('asking again with another code (ours was rotated) replaces our request: a new id, through the new code; the same code changes nothing', () => {
+    const first = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1), greeting: 'hi', alias: 'bob', code: 'pmc1:x:old' }, ctx())
+    const busy = consent.busy(first.state, { to: B, requestId: rid(1) }).state
+    expect(consent.request(busy, { peer: B, requestId: rid(2), code: 'pmc1:x:old' }, ctx()).effects).toEqual([])
+    const again = consent.request(busy, { peer: B, requestId: rid(2), code: 'pmc1:x:new' }, ctx())
+    expect(again.request).toMatchObject({ requestId: rid(2), code: 'pmc1:x:new', greeting: 'hi', alias: 'bob', delivered: false })
+    expect(again.request.busy).toBeUndefined()
+    expect(again.effects).toEqual([
+      { type: 'unqueue', to: B, requestId: rid(1) },
+      { type: 'send', to: B, kind: 'request', requestId: rid(2), greeting: 'hi', code: 'pmc1:x:new' }
+    ])
+    expect([...again.state.history.values()].map(h => [h.requestId, h.outcome])).toEqual([[rid(1), 'cancelled'], [rid(2), 'pending']])
+    // at the recipient, the new request takes the requester's slot, in the new code's quota
+    let there = consent.receive(consent.emptyConsent(), { kind: 'request', from: A, requestId: rid(1), sentAt: T0, path: { kind: 'code', code: 'old' } }, ctx()).state
+    there = consent.receive(there, { kind: 'request', from: A, requestId: rid(2), sentAt: T0, path: { kind: 'code', code: 'new' } }, ctx()).state
+    expect([...there.incoming.values()]).toMatchObject([{ requestId: rid(2), via: 'new' }])
+  })
+
+  it('a blocked signer through a code gets the receipt anyone gets, and nothing else happens', () => {
+    const r = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(1), sentAt: T0, path: CODE }, ctx({ isBlocked: p => p === B }))
+    expect(r.retryLater).toBe(false)
+    expect(r.effects).toEqual([])
+    expect(r.state.incoming.size).toBe(0)
+    expect(r.state.seen.has(consent.seenKey('request', rid(1)))).toBe(true)
+  })
+
+  it('dropVia drops only what came through that code, as dropped, telling nobody', () => {
+    let s = consent.receive(consent.emptyConsent(), { kind: 'request', from: B, requestId: rid(1), sentAt: T0, path: CODE }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx()).state
+    const d = consent.dropVia(s, 'intake1', ctx())
+    expect([...d.state.incoming.keys()]).toEqual([C])
+    expect(d.effects).toEqual([])
+    expect([...d.state.history.values()].filter(h => h.outcome === 'dropped').map(h => h.peerId)).toEqual([B])
+  })
+})
+
 describe('blocking and time', () => {
   it('a block ends pending requests both ways as dropped and unqueues everything to them', () => {
     let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
-    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(3), sentAt: T0 }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(3), sentAt: T0, path: DIRECT }, ctx()).state
     const b = consent.blocked(s, B, ctx())
     expect(b.state.outgoing.size).toBe(0)
     expect(b.effects).toEqual([{ type: 'unqueue', to: B }])
@@ -148,7 +215,7 @@ describe('blocking and time', () => {
 
   it('prune forgets old marks and expires requests nobody answered', () => {
     let s = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
-    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0 }, ctx()).state
+    s = consent.receive(s, { kind: 'request', from: C, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx()).state
     expect(consent.prune(s, { now: T0 + 1000 }).state).toBe(s)
     const later = consent.prune(s, { now: T0 + MAX_CONTACT_AGE_MS + 1 })
     expect(later.state.outgoing.size + later.state.incoming.size + later.state.seen.size).toBe(0)
@@ -172,7 +239,7 @@ describe('two nodes converge', () => {
     for (const e of step.effects) {
       if (e.type === 'add-contact') side.contacts.add(e.peer)
       if (e.type === 'remove-contact') side.contacts.delete(e.peer)
-      if (e.type === 'send') wire.push({ to: e.to, m: { kind: e.kind, from: side.id, requestId: e.requestId, sentAt: T0 } })
+      if (e.type === 'send') wire.push({ to: e.to, m: { kind: e.kind, from: side.id, requestId: e.requestId, sentAt: T0, path: DIRECT } })
     }
   }
 
@@ -235,7 +302,7 @@ describe('removing a contact (an unsubscribe)', () => {
   })
 
   it('received from a contact, ends the contact with an event; from anyone else, changes nothing but the mark', () => {
-    const m: ReceivedMessage = { kind: 'remove', from: B, requestId: rid(3), sentAt: T0 }
+    const m: ReceivedMessage = { kind: 'remove', from: B, requestId: rid(3), sentAt: T0, path: DIRECT }
     const fromContact = consent.receive(consent.emptyConsent(), m, ctx({ isContact: (p) => p === B }))
     expect(kinds(fromContact.effects)).toEqual(['remove-contact', 'event:contact:removed'])
     expect([...fromContact.state.history.values()]).toMatchObject([{ peerId: B, direction: 'incoming', outcome: 'removed' }])
@@ -246,7 +313,7 @@ describe('removing a contact (an unsubscribe)', () => {
 
   it('from someone we asked (they accepted, then removed us before we heard): our request ends as declined', () => {
     const asked = consent.request(consent.emptyConsent(), { peer: B, requestId: rid(1) }, ctx()).state
-    const { state, effects } = consent.receive(asked, { kind: 'remove', from: B, requestId: rid(2), sentAt: T0 }, ctx())
+    const { state, effects } = consent.receive(asked, { kind: 'remove', from: B, requestId: rid(2), sentAt: T0, path: DIRECT }, ctx())
     expect(state.outgoing.size).toBe(0)
     expect(kinds(effects)).toEqual(['unqueue', 'event:contact:declined'])
   })

@@ -36,7 +36,9 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
   beforeAll(async () => {
     a = await startNode({ presence: PRESENCE, contacts: FAST, xmpp: { listen: '127.0.0.1:0' } })
     b = await startNode({ bootstrap: [a.addresses()[0]], presence: PRESENCE, contacts: FAST })
-    c = await startNode({ bootstrap: [a.addresses()[0]], presence: PRESENCE, contacts: FAST })
+    // C is public: the client's subscription is a request by peer id (an XMPP subscription carries no
+    // contact code), which reaches a public node (docs/protocol.md §8.7)
+    c = await startNode({ bootstrap: [a.addresses()[0]], presence: PRESENCE, contacts: FAST, roster: { defaultVisibility: 'public' } })
     info = a.xmppInfo()!
     bJid = `${peerLocalpart(b.peerId.toString())}@localhost`
     cJid = `${peerLocalpart(c.peerId.toString())}@localhost`
@@ -70,7 +72,7 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     await client.xmpp.send(xml('presence', {}, xml('show', {}, 'dnd'), xml('status', {}, 'in a meeting')))
     await waitFor(() => a.self().status === 'dnd' && a.self().note === 'in a meeting', 'the node to take the client\'s presence')
 
-    await b.requestContact(a.peerId, 'hi, it is B', 'a-from-b')
+    await b.requestContact(a.contactCode(), 'hi, it is B', 'a-from-b')
     const ask = await client.next(el => el.is('presence') && el.attrs.type === 'subscribe' && from(bJid)(el), 'the subscription request')
     expect(ask.getChildText('status')).toBe('hi, it is B')
 
@@ -199,7 +201,7 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
       let declined = false
       d.addEventListener('contact:declined', () => { declined = true })
       const mark = client.mark()
-      await d.requestContact(a.peerId, 'hello from D')
+      await d.requestContact(a.contactCode(), 'hello from D')
       await client.next(el => el.is('presence') && el.attrs.type === 'subscribe' && from(dJid)(el), 'D\'s request', mark)
       await client.xmpp.send(xml('presence', { type: 'unsubscribed', to: dJid }))
       await waitFor(() => declined, 'D to learn it was declined')

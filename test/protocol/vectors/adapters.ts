@@ -16,6 +16,7 @@ import { CONTACT_PROTOCOL } from '../../../node/contacts/constants.js'
 import {
   decodeContactReceipt, encodeContactReceipt, messageKey, openContactMessage, sealContactMessage
 } from '../../../protocol/contact-request.js'
+import { ContactCodeError, deriveCodeKeys, formatContactCode, intakeIdentity, parseContactCode } from '../../../protocol/contact-code.js'
 import { checkPresenceDhtRecord, DHT_PROTOCOL, presenceDhtKey, presentityOfDhtKey, selectPresenceDhtRecord } from '../../../protocol/dht-presence.js'
 import { checkLocatorDhtValue, locatorAad, openLocator, sealLocator } from '../../../protocol/locator-record.js'
 import { derivePairKeys, locatorDhtKey, PairKeyError, pairSharedSecret } from '../../../protocol/pair-keys.js'
@@ -179,34 +180,76 @@ const locatorDhtShape: Adapter = async (c) => {
 // ---- contact messages and receipts (§8.4) ----
 
 function contactJson (m: ContactMessage): Record<string, unknown> {
-  return { kind: m.kind, requestId: hex(m.requestId), from: m.from.toString(), to: m.to.toString(), ...(m.greeting != null ? { greeting: m.greeting } : {}), sentAt: m.sentAt }
+  return {
+    kind: m.kind,
+    requestId: hex(m.requestId),
+    from: m.from.toString(),
+    to: m.to.toString(),
+    ...(m.greeting != null ? { greeting: m.greeting } : {}),
+    sentAt: m.sentAt,
+    ...(m.replyAddrs != null ? { replyAddrs: m.replyAddrs.map(hex) } : {})
+  }
 }
 
 const contactMessages: Adapter = async (c, file) => {
   let encoded: string | undefined
   if (c.encode != null) {
     const m = c.encode.message
-    const message: ContactMessage = { kind: m.kind, requestId: unhex(m.requestId), from: peerIdFromString(m.from), to: peerIdFromString(m.to), greeting: m.greeting, sentAt: m.sentAt }
+    const message: ContactMessage = { kind: m.kind, requestId: unhex(m.requestId), from: peerIdFromString(m.from), to: peerIdFromString(m.to), greeting: m.greeting, sentAt: m.sentAt, replyAddrs: m.replyAddrs?.map(unhex) }
     encoded = hex(await sealContactMessage(message, keyOf(file, c.encode.signer)))
   }
   const seen = new Set<string>(c.context.seen ?? [])
-  const res = await openContactMessage(unhex(c.bytes!), { now: c.context.now, me: peerIdFromString(c.context.me), seen })
+  const sender = c.context.sender == null ? undefined : peerIdFromString(file.identities![c.context.sender].peerId)
+  const res = await openContactMessage(unhex(c.bytes!), { now: c.context.now, me: peerIdFromString(c.context.me), seen, sender, intake: c.context.intake === true })
   return { encoded, outcome: res.ok ? okay(contactJson(res.message)) : fail(res.reason) }
 }
 
 const receiptJson = (r: ContactReceipt): Record<string, unknown> =>
-  ({ requestId: hex(r.requestId), ...(r.kind != null ? { kind: r.kind } : {}), accepted: r.accepted })
+  ({ requestId: hex(r.requestId), ...(r.kind != null ? { kind: r.kind } : {}), accepted: r.accepted, ...(r.retryLater === true ? { retryLater: true } : {}) })
 
 const contactReceipts: Adapter = async (c) => {
   const encoded = c.encode == null
     ? undefined
-    : hex(encodeContactReceipt({ requestId: unhex(c.encode.requestId), kind: c.encode.kind as ContactMessageKind | undefined, accepted: c.encode.accepted }))
+    : hex(encodeContactReceipt({ requestId: unhex(c.encode.requestId), kind: c.encode.kind as ContactMessageKind | undefined, accepted: c.encode.accepted, retryLater: c.encode.retryLater }))
   const res = decodeContactReceipt(unhex(c.bytes!))
   return { encoded, outcome: res.ok ? okay(receiptJson(res.receipt)) : fail(res.reason) }
 }
 
 /** messageKey() of a processed message, as the `seen` context lists it. */
 export const seenKey = (kind: ContactMessageKind, requestId: string): string => messageKey(kind, unhex(requestId))
+
+// ---- contact codes (§8.7) ----
+
+const contactCodes: Adapter = async (c, file) => {
+  const encoded = c.encode == null
+    ? undefined
+    : hex(new TextEncoder().encode(formatContactCode({ peer: peerIdFromString(file.identities![c.encode.owner].peerId), secret: unhex(c.encode.secret) })))
+  try {
+    const code = parseContactCode(new TextDecoder().decode(unhex(c.bytes!)))
+    return { encoded, outcome: okay({ peerId: code.peer.toString(), secret: hex(code.secret) }) }
+  } catch (err) {
+    if (err instanceof ContactCodeError) return { encoded, outcome: fail(err.reason) }
+    throw err
+  }
+}
+
+const codeDerivations: Adapter = async (c, file) => {
+  const owner = peerIdFromString(file.identities![c.context.owner].peerId)
+  const keys = deriveCodeKeys({ peer: owner, secret: unhex(c.context.secret) })
+  const intake = await intakeIdentity(keys)
+  const dhtKey = locatorDhtKey(keys, owner.toMultihash().bytes)
+  return {
+    outcome: okay({
+      intakeSeed: hex(keys.intakeSeed),
+      intakePublicKey: hex(intake.key.publicKey.raw),
+      intakePeerId: intake.peerId.toString(),
+      locator: hex(keys.locator),
+      locatorId: hex(keys.locatorId),
+      intakeLocatorDhtKey: hex(dhtKey),
+      intakeLocatorAad: locatorAad(dhtKey)
+    })
+  }
+}
 
 // ---- chat frames (§7) ----
 
@@ -368,6 +411,8 @@ export const ADAPTERS: Record<string, Adapter> = {
   'locator/dht-shape': locatorDhtShape,
   'contact/messages': contactMessages,
   'contact/receipts': contactReceipts,
+  'contact-code/codes': contactCodes,
+  'contact-code/keys': codeDerivations,
   'chat/frames': chatFrames,
   'pair-keys/identity-files': identityFiles,
   'pair-keys/derivations': pairDerivations,

@@ -1,0 +1,98 @@
+/**
+ * Identify and identify push that give this node's addresses only to peers
+ * the ReachPolicy shows them to. Everyone else gets a full identify answer
+ * (public key, protocols, the address it was seen at) without listen
+ * addresses or a signed peer record, and no pushes. Both are js-libp2p's own
+ * identify services, built over views of the components: nothing of theirs
+ * is patched.
+ */
+import { serviceCapabilities } from '@libp2p/interface'
+import { identify, identifyPush } from '@libp2p/identify'
+import type { ReachPolicy } from './policy.js'
+import type { Identify, IdentifyComponents, IdentifyInit, IdentifyPush, IdentifyPushComponents, IdentifyPushInit } from '@libp2p/identify'
+import type { AbortOptions, Connection, IdentifyResult, Startable, StreamHandler } from '@libp2p/interface'
+import type { Registrar } from '@libp2p/interface-internal'
+
+/** `target` with some members replaced; the others are the target's own (methods bound to it). */
+export function withView<T extends object> (target: T, view: Partial<T>): T {
+  return new Proxy(target, {
+    get: (t, key) => {
+      if (key in view) return (view as any)[key]
+      const value = Reflect.get(t, key)
+      return typeof value === 'function' ? value.bind(t) : value
+    }
+  })
+}
+
+class PrivateIdentify implements Identify, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:identify'
+  readonly [serviceCapabilities] = ['@libp2p/identify']
+  private readonly full: Identify & Startable
+  private readonly bare: Identify & Startable
+  private readonly protocol: string
+  private bareHandler?: StreamHandler
+  private started = false
+
+  constructor (private readonly components: IdentifyComponents, private readonly policy: ReachPolicy, init: IdentifyInit = {}) {
+    this.protocol = `/${init.protocolPrefix ?? 'ipfs'}/id/1.0.0`
+    this.full = identify(init)(components) as Identify & Startable
+    const { peerStore, peerId } = components
+    const captured: Pick<Registrar, 'handle' | 'unhandle'> = {
+      handle: async (_protocol, handler) => { this.bareHandler = handler },
+      unhandle: async () => { this.bareHandler = undefined }
+    }
+    this.bare = identify({ ...init, runOnConnectionOpen: false })(withView(components, {
+      addressManager: withView(components.addressManager, { getAddresses: () => [] }),
+      peerStore: withView(peerStore, {
+        get: async (id, options) => {
+          const peer = await peerStore.get(id, options)
+          return id.equals(peerId) ? { ...peer, peerRecordEnvelope: undefined } : peer
+        }
+      }),
+      registrar: withView(components.registrar, captured)
+    })) as Identify & Startable
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    await this.bare.start()
+    await this.full.start()
+    const full = this.components.registrar.getHandler(this.protocol)
+    await this.components.registrar.handle(this.protocol, async (stream, connection) => {
+      const handler = this.policy.showsAddressesTo(connection.remotePeer) ? full.handler : this.bareHandler
+      if (handler == null) {
+        stream.abort(new Error('identify is stopping'))
+        return
+      }
+      await handler(stream, connection)
+    }, { ...full.options, force: true })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    await this.full.stop()
+    await this.bare.stop()
+    this.started = false
+  }
+
+  async identify (connection: Connection, options?: AbortOptions): Promise<IdentifyResult> {
+    return await this.full.identify(connection, options)
+  }
+}
+
+/** js-libp2p's identify, answering with addresses only those the policy shows them to. */
+export function privateIdentify (policy: ReachPolicy, init: IdentifyInit = {}): (components: IdentifyComponents) => Identify {
+  return (components) => new PrivateIdentify(components, policy, init)
+}
+
+/** js-libp2p's identify push, pushing only to connections whose peer the policy shows addresses to. */
+export function privateIdentifyPush (policy: ReachPolicy, init: IdentifyPushInit = {}): (components: IdentifyPushComponents) => IdentifyPush {
+  return (components) => identifyPush(init)(withView(components, {
+    connectionManager: withView(components.connectionManager, {
+      getConnections: (peer) => components.connectionManager.getConnections(peer).filter(c => policy.showsAddressesTo(c.remotePeer))
+    })
+  }))
+}

@@ -1,0 +1,317 @@
+/**
+ * The reach service: who may reach this node (docs/threat-model.md, "The
+ * reachability model"). It owns the node's contact code and the intake
+ * locator record that lets code holders find the node, and decides, for the
+ * connection gater and identify (through the ReachPolicy the factory built),
+ * who may connect and who may learn the node's addresses.
+ */
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { repeatingTask } from '@libp2p/utils'
+import { deriveCodeKeys, formatContactCode, intakeIdentity, parseContactCode } from '../../protocol/contact-code.js'
+import { MAX_CONTACT_RECEIPT_BYTES } from '../../protocol/contact-request.js'
+import { PeerUnreachableError } from '../errors.js'
+import { LocatorPublisher } from '../locator/locator.js'
+import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { SelfReferenceError } from '../roster/errors.js'
+import { sharedSignal } from '../signals.js'
+import { Backoff } from '../util/wait.js'
+import { CodeStore } from './code-store.js'
+import {
+  IDENTIFY_CONTACT_MS, INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, KNOWN_ADDRESSES_MS, MAX_INTAKE_ADDRESSES,
+  REACH_CAPABILITY
+} from './constants.js'
+import { dialTargets, exchangeThroughIntake } from './intake.js'
+import type { Reach, ReachInit } from './index.js'
+import type { ReachRules } from './policy.js'
+import type { CodeKeys } from '../../protocol/contact-code.js'
+import type { ContactsService } from '../contacts/index.js'
+import type { Roster, RosterChangeEvent } from '../roster/index.js'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { RepeatingTask } from '@libp2p/utils'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
+
+export interface ReachComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  datastore: Datastore
+  logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
+  addressManager: AddressManager
+  peerStore: PeerStore
+  connectionManager: ConnectionManager
+  /** kad-dht's routing table: a put before it holds a DHT server would wait for one until its deadline. */
+  dht: KadDHT & { routingTable?: { size: number } & Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>> }
+  roster: Roster
+  /** Pending requests admit their peers; optional (a node without consent has none). */
+  contacts?: ContactsService
+  /** A connected peer that becomes a contact is identified again: its answer now holds its addresses; optional. */
+  identify?: Pick<Identify, 'identify'>
+  /** After the visibility changed, connected peers learn what they may see now; optional. */
+  identifyPush?: Pick<IdentifyPush, 'push'>
+}
+
+interface Code {
+  text: string
+  createdAt: number
+  keys: CodeKeys
+  /** The intake identity's peer id: the code's id. */
+  intake: PeerId
+}
+
+/** Multicodec of the /p2p/ component. */
+const P2P_CODE = 421
+const MAX_ANSWER_BYTES = MAX_CONTACT_RECEIPT_BYTES
+
+export class ReachService implements Reach, ReachRules, Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:reach'
+  readonly [serviceCapabilities] = [REACH_CAPABILITY]
+  readonly [serviceDependencies] = [ROSTER_CAPABILITY, '@libp2p/kad-dht']
+
+  private readonly log: Logger
+  private readonly store: CodeStore
+  private readonly intake: LocatorPublisher
+  private readonly task: RepeatingTask
+  private readonly retry: Backoff
+  /** Keys of the intake records this node publishes or retires, by intake peer id. */
+  private readonly keysByIntake = new Map<string, CodeKeys>()
+  private code?: Code
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private started = false
+
+  constructor (private readonly components: ReachComponents, private readonly init: ReachInit) {
+    this.log = components.logger.forComponent('presence-mesh:reach')
+    this.store = new CodeStore(components.datastore)
+    const ttlMs = init.intakeTtlMs ?? INTAKE_TTL_MS
+    this.intake = new LocatorPublisher({
+      self: components.peerId,
+      privateKey: components.privateKey,
+      dht: () => components.dht,
+      addresses: () => intakeAddresses(components.addressManager.getAddresses()).map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      keysFor: (intake) => this.keysByIntake.get(intake) ?? missingKeys(intake),
+      log: this.log,
+      ttlMs,
+      timeoutMs: INTAKE_DHT_TIMEOUT_MS
+    })
+    this.task = repeatingTask(async () => { await this.publish() }, Math.floor(ttlMs / 3), { debounce: 1_000 })
+    this.retry = new Backoff({ baseMs: INTAKE_RETRY_BASE_MS, capMs: INTAKE_RETRY_CAP_MS, jitter: 0.5 })
+    this.schedule = this.schedule.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.code = await this.derive(await this.store.load())
+    this.init.policy.bind(this)
+    this.started = true
+  }
+
+  afterStart (): void {
+    this.components.events.addEventListener('self:peer:update', this.schedule)
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    this.task.start()
+    this.schedule()
+  }
+
+  /** A clean stop leaves code holders an empty intake record: what a stopped node leaves. */
+  async beforeStop (): Promise<void> {
+    this.components.events.removeEventListener('self:peer:update', this.schedule)
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
+    this.task.stop()
+    clearTimeout(this.retryTimer)
+    if (this.code == null || (this.components.dht.routingTable?.size ?? 0) === 0) return
+    await this.intake.publish([this.code.intake.toString()], { empty: true, signal: AbortSignal.timeout(INTAKE_GOODBYE_TIMEOUT_MS) })
+  }
+
+  stop (): void {
+    this.task.stop()
+    clearTimeout(this.retryTimer)
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.schedule)
+    this.init.policy.bind(undefined)
+    this.started = false
+  }
+
+  // ---- the code ----
+
+  contactCode (): string {
+    return this.current().text
+  }
+
+  codeId (): string {
+    return this.current().intake.toString()
+  }
+
+  async rotateContactCode (): Promise<string> {
+    const old = this.current()
+    this.code = await this.derive(await this.store.replace())
+    // old holders find what a stopped node leaves them; the new record goes up at once
+    void this.intake.publish([old.intake.toString()], { empty: true })
+      .catch((err: unknown) => { this.log('could not retire the old intake record - %e', err) })
+      .finally(() => { this.keysByIntake.delete(old.intake.toString()) })
+    this.schedule()
+    return this.code.text
+  }
+
+  intakeOf (peer: PeerId): string | undefined {
+    return this.code?.intake.equals(peer) === true ? this.code.intake.toString() : undefined
+  }
+
+  // ---- who may reach us ----
+
+  isOpen (): boolean {
+    return this.init.open === true || this.components.roster.visibility().mode === 'public'
+  }
+
+  admits (peer: PeerId): boolean {
+    const id = peer.toString()
+    const { roster } = this.components
+    if (roster.isBlocked(id)) return false
+    if (this.isOpen() || this.intakeOf(peer) != null) return true
+    if (roster.canSee(id) || roster.get(id)?.watched === true) return true
+    if (this.contacts()?.hasPending(id) === true) return true
+    // a peer this node dialed itself already knows it is up (a DHT server, a relay, an AutoNAT dial-back)
+    return this.components.connectionManager.getConnections(peer).some(c => c.direction === 'outbound')
+  }
+
+  showsAddressesTo (peer: PeerId): boolean {
+    const id = peer.toString()
+    if (this.components.roster.isBlocked(id)) return false
+    if (this.isOpen() || this.components.roster.canSee(id)) return true
+    // whom we asked must be able to answer
+    return this.contacts()?.requests().outgoing.some(r => r.peerId === id) === true
+  }
+
+  // ---- the requester's side ----
+
+  async sendThroughCode (codeText: string, protocol: string, message: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array> {
+    const code = parseContactCode(codeText)
+    if (code.peer.equals(this.components.peerId)) throw new SelfReferenceError('ask')
+    const keys = deriveCodeKeys(code)
+    const intake = await intakeIdentity(keys)
+    const owner = code.peer
+    const send = async (targets: Multiaddr[], signal: AbortSignal): Promise<Uint8Array> => await exchangeThroughIntake({
+      key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal, createNode: this.init.createIntakeNode
+    })
+    // the intake record is looked up meanwhile: addresses known already (a bootstrap entry, mDNS, an
+    // earlier lookup) are tried first, but may be stale, so they get KNOWN_ADDRESSES_MS at most
+    const lookup = this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal).catch(() => [])
+    const known = dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES)
+    if (known.length > 0) {
+      try {
+        return await send(known, sharedSignal(AbortSignal.any([options.signal, AbortSignal.timeout(KNOWN_ADDRESSES_MS)])))
+      } catch (err) {
+        options.signal.throwIfAborted()
+        this.log('known addresses of %p failed, trying its intake record - %e', owner, err)
+      }
+    }
+    const found = dialTargets(owner, await lookup, MAX_INTAKE_ADDRESSES).filter(t => !known.some(k => k.equals(t)))
+    if (found.length === 0) throw new PeerUnreachableError(owner.toString())
+    // the owner may answer over a connection of ours later: keep what the record said
+    await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
+    return await send(found, options.signal)
+  }
+
+  // ---- helpers ----
+
+  private current (): Code {
+    if (this.code == null) throw new Error('the reach service is not started')
+    return this.code
+  }
+
+  private async derive (stored: { secret: Uint8Array, createdAt: number }): Promise<Code> {
+    const owner = this.components.peerId
+    const keys = deriveCodeKeys({ peer: owner, secret: stored.secret })
+    const { peerId: intake } = await intakeIdentity(keys)
+    this.keysByIntake.set(intake.toString(), keys)
+    return { text: formatContactCode({ peer: owner, secret: stored.secret }), createdAt: stored.createdAt, keys, intake }
+  }
+
+  private async knownAddresses (peer: PeerId): Promise<Multiaddr[]> {
+    try {
+      return (await this.components.peerStore.get(peer)).addresses.map(a => a.multiaddr)
+    } catch {
+      return []
+    }
+  }
+
+  private contacts (): ContactsService | undefined {
+    return this.optional('contacts')
+  }
+
+  /**
+   * Identify told a peer that was not a contact when it connected none of
+   * our addresses, and told us none of its: once it becomes a contact, each
+   * side asks the other again (both now answer with their addresses). After
+   * a visibility change, identify push tells whoever may see them now.
+   */
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    const { people, visibility } = evt.detail
+    if (visibility != null) this.optional('identifyPush')?.push().catch((err: unknown) => { this.log('could not push our addresses - %e', err) })
+    const identify = this.optional('identify')
+    if (identify == null) return
+    const connections = people
+      .filter(p => p.before?.contact == null && p.after?.contact != null)
+      .flatMap(p => this.components.connectionManager.getConnections(peerIdFromString(p.id)))
+    if (connections.length === 0) return
+    evt.detail.waitUntil(Promise.all(connections.map(async c => {
+      await identify.identify(c, { signal: AbortSignal.timeout(IDENTIFY_CONTACT_MS) }).catch((err: unknown) => { this.log('could not identify %p - %e', c.remotePeer, err) })
+    })))
+  }
+
+  /** A component the node may not have (libp2p's components throw for a missing service). */
+  private optional<K extends 'identify' | 'identifyPush' | 'contacts'> (name: K): ReachComponents[K] | undefined {
+    try {
+      return this.components[name]
+    } catch {
+      return undefined
+    }
+  }
+
+  private schedule (): void {
+    if (this.started) this.task.run()
+  }
+
+  /**
+   * Puts the current intake record; while no DHT node stored it, tries again
+   * with backoff. With no DHT server known yet it waits for the first one
+   * instead (a put would wait for it anyway, then time out, and hold up the
+   * record with the addresses that come meanwhile, e.g. a relay slot's).
+   */
+  private async publish (): Promise<void> {
+    clearTimeout(this.retryTimer)
+    if (this.code == null || !this.started) return
+    const table = this.components.dht.routingTable
+    if (table != null && table.size === 0 && table.addEventListener != null) {
+      table.addEventListener('peer:add', this.schedule, { once: true })
+      return
+    }
+    const stored = await this.intake.publish([this.code.intake.toString()]).catch(() => 0)
+    if (stored > 0) {
+      this.retry.reset()
+      return
+    }
+    this.retryTimer = setTimeout(this.schedule, this.retry.next())
+    this.retryTimer.unref?.()
+  }
+}
+
+/**
+ * What the intake record tells code holders: the relayed addresses when this
+ * node holds relay slots (a request gets through them, and a code holder
+ * learns no IP address of ours), else the direct ones.
+ */
+export function intakeAddresses (addrs: Multiaddr[]): Multiaddr[] {
+  const relayed = addrs.filter(ma => ma.getComponents().some(c => c.name === 'p2p-circuit'))
+  return relayed.length > 0 ? relayed : addrs
+}
+
+function missingKeys (intake: string): never {
+  throw new Error(`no keys for intake ${peerIdFromString(intake).toString()}`)
+}

@@ -1,0 +1,124 @@
+/**
+ * Contact codes (docs/protocol.md §8.7): what a person shares so that others
+ * can find this node and ask to become a contact. A code is the node's peer
+ * id and a random secret; from the secret both sides derive, without
+ * talking, an intake identity (an Ed25519 key only code holders can use to
+ * connect) and the keys of an intake locator record (the node's addresses,
+ * sealed, under a DHT key only code holders can compute). Rotating the secret
+ * makes every old code worthless. Pure.
+ */
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { base32 } from 'multiformats/bases/base32'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface'
+
+/** `pmc1:<peer id>:<base32 of secret || check>` */
+export const CONTACT_CODE_PREFIX = 'pmc1'
+export const CODE_SECRET_BYTES = 16
+export const CODE_CHECK_BYTES = 2
+export const CODE_SALT = 'presence-mesh/code/v1'
+export const CODE_LABELS = ['intake-identity', 'locator', 'locator-id'] as const
+export type CodeLabel = typeof CODE_LABELS[number]
+/** Length of the secret part: base32 (RFC 4648, lowercase, no padding) of 18 bytes. */
+export const CODE_SECRET_CHARS = 29
+
+export const CONTACT_CODE_REJECT_REASONS = ['not-a-code', 'bad-peer-id', 'bad-secret', 'checksum'] as const
+export type ContactCodeRejectReason = typeof CONTACT_CODE_REJECT_REASONS[number]
+
+export class ContactCodeError extends Error {
+  static override name = 'ContactCodeError'
+  constructor (readonly reason: ContactCodeRejectReason) {
+    super(`not a valid contact code (${reason})`)
+    this.name = 'ContactCodeError'
+  }
+}
+
+export interface ContactCode {
+  /** The node the code finds. */
+  peer: PeerId
+  secret: Uint8Array
+}
+
+/** What holders of a code derive from it. */
+export interface CodeKeys {
+  /** Seed of the intake identity's Ed25519 key. */
+  intakeSeed: Uint8Array
+  /** XChaCha20-Poly1305 key of the intake locator record (as a pair's `locator` key, §8.6). */
+  locator: Uint8Array
+  /** Seed of the intake locator's DHT key (as a pair's `locator-id`). */
+  locatorId: Uint8Array
+}
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let o = 0
+  for (const p of parts) { out.set(p, o); o += p.length }
+  return out
+}
+
+export function newCodeSecret (): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(CODE_SECRET_BYTES))
+}
+
+/** The two check bytes: SHA-256(salt || mh(peer) || secret)[0..2]; they catch a mistyped code. */
+export function codeCheck (peer: PeerId, secret: Uint8Array): Uint8Array {
+  return sha256(concat(utf8(CODE_SALT), peer.toMultihash().bytes, secret)).subarray(0, CODE_CHECK_BYTES)
+}
+
+export function formatContactCode (code: ContactCode): string {
+  if (code.secret.length !== CODE_SECRET_BYTES) throw new ContactCodeError('bad-secret')
+  return `${CONTACT_CODE_PREFIX}:${code.peer.toString()}:${base32.baseEncode(concat(code.secret, codeCheck(code.peer, code.secret)))}`
+}
+
+/** Whether a string is meant as a contact code (it may still be invalid). */
+export function looksLikeContactCode (text: string): boolean {
+  return text.trim().toLowerCase().startsWith(`${CONTACT_CODE_PREFIX}:`)
+}
+
+/** Parses a shared code; throws ContactCodeError. Surrounding spaces and the prefix's case are forgiven. */
+export function parseContactCode (text: string): ContactCode {
+  const parts = text.trim().split(':')
+  if (parts.length !== 3 || parts[0].toLowerCase() !== CONTACT_CODE_PREFIX) throw new ContactCodeError('not-a-code')
+  let peer: PeerId
+  try {
+    peer = peerIdFromString(parts[1])
+  } catch {
+    throw new ContactCodeError('bad-peer-id')
+  }
+  // only the canonical spelling: the base58 decoder lets some stray characters through
+  if (peer.type !== 'Ed25519' || peer.toString() !== parts[1]) throw new ContactCodeError('bad-peer-id')
+  let raw: Uint8Array
+  try {
+    if (parts[2].length !== CODE_SECRET_CHARS) throw new Error('length')
+    raw = base32.baseDecode(parts[2].toLowerCase())
+  } catch {
+    throw new ContactCodeError('bad-secret')
+  }
+  if (raw.length !== CODE_SECRET_BYTES + CODE_CHECK_BYTES) throw new ContactCodeError('bad-secret')
+  const secret = raw.slice(0, CODE_SECRET_BYTES)
+  if (!uint8ArrayEquals(raw.subarray(CODE_SECRET_BYTES), codeCheck(peer, secret))) throw new ContactCodeError('checksum')
+  return { peer, secret }
+}
+
+/** HKDF-SHA256(ikm = secret, salt = CODE_SALT, info = label || mh(owner)), 32 bytes. */
+export function deriveCodeLabel (secret: Uint8Array, label: CodeLabel, owner: PeerId): Uint8Array {
+  return hkdf(sha256, secret, utf8(CODE_SALT), concat(utf8(label), owner.toMultihash().bytes), 32)
+}
+
+export function deriveCodeKeys (code: ContactCode): CodeKeys {
+  return {
+    intakeSeed: deriveCodeLabel(code.secret, 'intake-identity', code.peer),
+    locator: deriveCodeLabel(code.secret, 'locator', code.peer),
+    locatorId: deriveCodeLabel(code.secret, 'locator-id', code.peer)
+  }
+}
+
+/** The intake identity: the key code holders connect with, and its peer id (the only one the owner admits for it). */
+export async function intakeIdentity (keys: CodeKeys): Promise<{ key: Ed25519PrivateKey, peerId: PeerId }> {
+  const key = await generateKeyPairFromSeed('Ed25519', keys.intakeSeed)
+  return { key, peerId: peerIdFromPrivateKey(key) }
+}
