@@ -6,7 +6,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, afterEach, expect, it } from 'vitest'
-import { cleanupHomes, LOOPBACK, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, LOOPBACK, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import { killAllNodes, spawnNode } from '../process-helpers.js'
 import type { GroupMessage } from '../../node/groups/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
@@ -20,7 +20,8 @@ afterAll(async () => {
   await cleanupHomes()
 })
 
-const FAST = { groups: { antiEntropyMs: 2_000, sendsPerWindow: 1_000 }, contacts: { retryBaseMs: 200, retryCapMs: 1_000 } }
+// public: the members connect before they are contacts (contacts mode admits no stranger, docs/protocol.md §8.7)
+const FAST = { roster: PUBLIC, groups: { antiEntropyMs: 2_000, sendsPerWindow: 1_000 }, contacts: { retryBaseMs: 200, retryCapMs: 1_000 } }
 const spawn = async (home: string): Promise<NodeProcess> => await spawnNode({ home, listen: LOOPBACK, sharedHost: true, ...FAST })
 const events = (k: NodeProcess, kind: string): GroupMessage[] => k.events.filter(e => e.event === kind).map(e => e.message)
 

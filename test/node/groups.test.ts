@@ -11,7 +11,7 @@ import { loadOrCreateIdentity } from '../../node/home.js'
 import { openEntryContent, openGroupEntry, openKeyEntry } from '../../protocol/group-entry.js'
 import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { GroupMessage } from '../../node/groups/index.js'
 import type { PresenceNode, PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
@@ -26,7 +26,9 @@ function gater (denied: Set<string>): ConnectionGater {
   return { denyDialPeer: deny, denyInboundEncryptedConnection: deny, denyOutboundEncryptedConnection: deny }
 }
 
-const FAST: Partial<PresenceNodeOptions> = { contacts: { retryBaseMs: 200, retryCapMs: 1_000 }, groups: { antiEntropyMs: 2_000 } }
+// public: members who are not contacts of each other connect directly too (a node in contacts mode
+// admits no stranger's connection, docs/protocol.md §8.7; the group then flows through common contacts)
+const FAST: Partial<PresenceNodeOptions> = { roster: PUBLIC, contacts: { retryBaseMs: 200, retryCapMs: 1_000 }, groups: { antiEntropyMs: 2_000 } }
 
 async function start (m: Pick<Member, 'name' | 'home' | 'denied'>): Promise<Member> {
   const node = await startNode({ ...FAST, home: m.home, connectionGater: gater(m.denied) })
