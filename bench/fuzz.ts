@@ -14,6 +14,7 @@ import { prng } from './mesh.js'
 import { result } from './result.js'
 import type { BenchResult } from './result.js'
 import { contactMessageTarget, dhtPresenceTarget, locatorTarget } from './fuzz-signed.js'
+import { groupEntryTarget, groupOpTarget } from './fuzz-group.js'
 import { admissionTarget, contactCodeTarget } from './fuzz-admission.js'
 import { categoryBundleTarget, categoryItemTarget, pairMessageTarget, queryFramesTarget } from './fuzz-categories.js'
 import { xmppStreamTarget } from './fuzz-xmpp.js'
@@ -60,6 +61,8 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   contactMessageTarget,
   dhtPresenceTarget,
   locatorTarget,
+  groupEntryTarget,
+  groupOpTarget,
   contactCodeTarget,
   admissionTarget,
   categoryItemTarget,

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { PresenceNode } from '../node/presence-node.js'
+import type { GroupsServiceInit } from '../node/groups/index.js'
 import type { PresenceServiceInit } from '../node/presence/index.js'
 
 export const TRANSPORT = 'TCP loopback (127.0.0.1), noise, yamux'
@@ -24,6 +25,7 @@ export interface MeshOptions {
   /** Extra random dials per node on top of the spanning-tree link. */
   extraDials?: number
   presence?: PresenceServiceInit
+  groups?: GroupsServiceInit
   /** Seed for the topology, so runs are comparable. */
   seed?: number
 }
@@ -66,6 +68,19 @@ async function inBatches<T, R> (items: T[], size: number, fn: (item: T, i: numbe
   return out
 }
 
+/** Connects two nodes; a busy host drops the odd connection while it opens, so this tries again a few times. */
+export async function dial (from: PresenceNode, to: PresenceNode, attempts = 10): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await from.libp2p.dial(multiaddr(to.addresses()[0]))
+      return
+    } catch (err) {
+      if (attempt >= attempts) throw err
+      await new Promise(resolve => setTimeout(resolve, Math.min(2_000, 200 * attempt)))
+    }
+  }
+}
+
 export async function startMesh (opts: MeshOptions): Promise<Mesh> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'pm-bench-'))
   const nodes: PresenceNode[] = []
@@ -75,21 +90,10 @@ export async function startMesh (opts: MeshOptions): Promise<Mesh> {
   }
   try {
     const started = await inBatches(Array.from({ length: opts.nodes }, (_, i) => i), 10, async i =>
-      PresenceNode.start({ home: path.join(root, `n${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], sharedHost: true, presence: opts.presence, roster: { defaultVisibility: 'public' } }))
+      PresenceNode.start({ home: path.join(root, `n${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], sharedHost: true, presence: opts.presence, groups: opts.groups, roster: { defaultVisibility: 'public' } }))
     nodes.push(...started)
     const links = sparseTopology(opts.nodes, opts.extraDials ?? 2, prng(opts.seed ?? 1))
-    await inBatches(links, 20, async ([a, b]) => {
-      // a loaded machine refuses some dials during the handshake: try again a few times
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await nodes[a].libp2p.dial(multiaddr(nodes[b].addresses()[0]))
-          return
-        } catch (err) {
-          if (attempt >= 5) throw err
-          await new Promise(resolve => setTimeout(resolve, 500 * attempt))
-        }
-      }
-    })
+    await inBatches(links, 20, async ([a, b]) => { await dial(nodes[a], nodes[b]) })
     return { nodes, links, stop }
   } catch (err) {
     await stop()

@@ -12,10 +12,11 @@ import { startMesh, TRANSPORT, waitUntil } from './mesh.js'
 import { percentile, result } from './result.js'
 import type { BenchResult } from './result.js'
 import type { PresenceEventDetail } from '../node/presence/index.js'
+import type { PresenceNode } from '../node/presence-node.js'
 import type { EventLoopUtilization } from 'node:perf_hooks'
 
 export const RAW_TOPIC = '/presence-mesh-bench/raw/1'
-const RUN_TIMEOUT_MS = 20_000
+export const RUN_TIMEOUT_MS = 20_000
 
 export interface PropagationOptions {
   nodes: number
@@ -28,7 +29,7 @@ export function defaultRuns (nodes: number): number {
 }
 
 /** Resolves when `expected` distinct receivers reported, with the time of the last. */
-class Arrivals {
+export class Arrivals {
   private readonly seen = new Set<number>()
   readonly seqs = new Set<bigint | undefined>()
   private last = 0
@@ -98,47 +99,10 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
         pending.delete(`p${note(i)}`)
       }
     }
-    const runRaw = async (i: number): Promise<number> => {
-      const data = new Uint8Array(size)
-      new DataView(data.buffer).setUint32(0, i)
-      const arrivals = new Arrivals(watchers.length)
-      pending.set(`r${i}`, arrivals)
-      try {
-        const t0 = performance.now()
-        await presentity.libp2p.services.pubsub.publish(RAW_TOPIC, data)
-        return await withTimeout(arrivals, t0, `raw run ${i}`)
-      } finally {
-        pending.delete(`r${i}`)
-      }
-    }
-
-    const presence: number[] = []
-    const raw: number[] = []
-    const elu = { presence: { active: 0, idle: 0 }, raw: { active: 0, idle: 0 } }
-    let timeouts = 0
-    const measure = async (kind: 'presence' | 'raw', i: number, keep: boolean): Promise<void> => {
-      const before: EventLoopUtilization = performance.eventLoopUtilization()
-      try {
-        const ms = kind === 'presence' ? await runPresence(i) : await runRaw(i)
-        if (keep) (kind === 'presence' ? presence : raw).push(ms)
-      } catch (err) {
-        if (!keep) throw err
-        timeouts++
-      }
-      const d = performance.eventLoopUtilization(before)
-      if (keep) { elu[kind].active += d.active; elu[kind].idle += d.idle }
-      // let acknowledgements and IHAVE gossip of this run drain before the next
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
-    for (let i = 1; i <= warmup + runs; i++) {
-      const keep = i > warmup
-      const order: Array<'presence' | 'raw'> = i % 2 === 0 ? ['presence', 'raw'] : ['raw', 'presence']
-      for (const kind of order) await measure(kind, i, keep)
-    }
-    presence.sort((a, b) => a - b)
-    raw.sort((a, b) => a - b)
+    const runRaw = rawRun(pending, presentity, RAW_TOPIC, watchers.length, size)
+    const { measured: presence, raw, elu, timeouts } = await interleaved(runs, warmup, runPresence, runRaw)
     const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node); ` +
-      `${n - 1} watchers; ${size} B; event-loop utilisation presence ${eluOf(elu.presence).toFixed(2)} / raw ${eluOf(elu.raw).toFixed(2)}` +
+      `${n - 1} watchers; ${size} B; event-loop utilisation presence ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
       (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
     return ([50, 95, 99] as const).map(p => result({
       name: `presence.propagation.p${p}`,
@@ -155,7 +119,7 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
   }
 }
 
-async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promise<number> {
+export async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     const last = await Promise.race([
@@ -168,4 +132,61 @@ async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promi
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** A raw baseline run: `sender` publishes `size` bytes numbered `i` on `topic` until `receivers` listeners of `pending` saw it (key `r<i>`). */
+export function rawRun (pending: Map<string, Arrivals>, sender: PresenceNode, topic: string, receivers: number, size: number): (i: number) => Promise<number> {
+  return async (i) => {
+    const data = new Uint8Array(size)
+    new DataView(data.buffer).setUint32(0, i)
+    const arrivals = new Arrivals(receivers)
+    pending.set(`r${i}`, arrivals)
+    try {
+      const t0 = performance.now()
+      await sender.libp2p.services.pubsub.publish(topic, data)
+      return await withTimeout(arrivals, t0, `raw run ${i}`)
+    } finally {
+      pending.delete(`r${i}`)
+    }
+  }
+}
+
+export interface Interleaved {
+  /** Sorted run times of the measured path and of its raw baseline, ms. */
+  measured: number[]
+  raw: number[]
+  /** Event-loop utilisation while each ran. */
+  elu: { measured: number, raw: number }
+  /** Measured runs (either kind) that failed and are not counted. */
+  timeouts: number
+}
+
+/**
+ * `warmup` then `runs` rounds of one measured run and one raw run, the order
+ * swapped every round, 20 ms apart (so acknowledgements and IHAVE gossip of
+ * one run drain before the next). A warm-up failure throws.
+ */
+export async function interleaved (runs: number, warmup: number, measured: (i: number) => Promise<number>, raw: (i: number) => Promise<number>): Promise<Interleaved> {
+  const times = { measured: [] as number[], raw: [] as number[] }
+  const elu: Record<'measured' | 'raw', EluSum> = { measured: { active: 0, idle: 0 }, raw: { active: 0, idle: 0 } }
+  let timeouts = 0
+  for (let i = 1; i <= warmup + runs; i++) {
+    const keep = i > warmup
+    for (const kind of (i % 2 === 0 ? ['measured', 'raw'] : ['raw', 'measured']) as Array<'measured' | 'raw'>) {
+      const before: EventLoopUtilization = performance.eventLoopUtilization()
+      try {
+        const ms = await (kind === 'measured' ? measured : raw)(i)
+        if (keep) times[kind].push(ms)
+      } catch (err) {
+        if (!keep) throw err
+        timeouts++
+      }
+      const d = performance.eventLoopUtilization(before)
+      if (keep) { elu[kind].active += d.active; elu[kind].idle += d.idle }
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  }
+  times.measured.sort((a, b) => a - b)
+  times.raw.sort((a, b) => a - b)
+  return { ...times, elu: { measured: eluOf(elu.measured), raw: eluOf(elu.raw) }, timeouts }
 }

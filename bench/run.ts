@@ -22,6 +22,7 @@ import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
 import { benchChat } from './chat.js'
 import { benchLocate } from './locate.js'
+import { benchGroup } from './group.js'
 import { benchRefusal } from './refusal.js'
 
 export interface SuiteContext {
@@ -66,6 +67,8 @@ export const SUITES: Suite[] = [
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
   { id: 'chat', run: async () => benchChat() },
   { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
+  // group messages to 10 and 50 members unless --nodes says otherwise
+  { id: 'group', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [10, 50] }, async nodes => benchGroup({ nodes, runs: ctx.runs })) },
   { id: 'privacy.refusal', run: async ctx => benchRefusal({ runs: ctx.runs }) },
 ]
 

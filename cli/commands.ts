@@ -6,6 +6,7 @@
 import { categoryCommands } from './cmd-categories.js'
 import { chatCommands, sendText } from './cmd-chat.js'
 import { contactCommands } from './cmd-contacts.js'
+import { groupCommands } from './cmd-groups.js'
 import { networkCommands } from './cmd-network.js'
 import { presenceCommands } from './cmd-presence.js'
 import { BadArguments, lines, runCommand, usage } from './command.js'
@@ -57,6 +58,7 @@ const GROUPS: Array<[string, CommandSpec[]]> = [
   ['presence categories', categoryCommands],
   ['people', contactCommands],
   ['messages', chatCommands],
+  ['groups', groupCommands],
   ['network', networkCommands],
   ['this session', [notify, help]]
 ]

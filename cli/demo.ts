@@ -141,6 +141,23 @@ async function main (): Promise<void> {
     await sees(bob, /alice: bring the tickets/, 'bob receives the offline message', bobMark)
     await sees(alice, /→ bob: "bring the tickets" delivered/, 'alice sees it delivered', mark)
 
+    narrate('alice starts a group with bob and carol; they accept; the three of them talk')
+    type(alice, '/group create trip bob carol')
+    await sees(bob, /alice invites you to #trip/, 'bob is invited to the group')
+    await sees(carol, /alice invites you to #trip/, 'carol is invited to the group')
+    type(bob, '/group accept trip')
+    type(carol, '/group accept trip')
+    await sees(alice, /#trip: bob joined/, 'alice sees bob join')
+    await sees(alice, /#trip: carol joined/, 'alice sees carol join')
+    type(bob, '/g trip who brings the snacks?')
+    await sees(alice, /#trip bob: who brings the snacks\?/, 'alice reads bob in the group')
+    await sees(carol, /#trip \S+: who brings the snacks\?/, 'carol reads bob in the group (bob is no contact of hers: she sees his id)')
+    type(carol, '/g trip I will')
+    await sees(alice, /#trip carol: I will/, 'alice reads carol in the group')
+    await sees(bob, /#trip \S+: I will/, 'bob reads carol in the group')
+    type(alice, '/group members trip')
+    await sees(alice, /#trip \([0-9a-f]{8}\), 3 member\(s\)/, 'alice lists the three members')
+
     narrate('alice blocks carol: to carol, alice simply goes offline')
     mark = carol.screen.length
     type(alice, '/block carol')

@@ -15,6 +15,7 @@ import { describeError } from './errors.js'
 import { count, messageLine, presenceLine, shortId, stateLine, at } from './format.js'
 import { Names } from './names.js'
 import { findNotifySend, Notifier } from './notify.js'
+import { showGroupEvents } from './cmd-groups.js'
 import { selfLine } from './cmd-presence.js'
 import { safe } from './safe-text.js'
 import { colourEnabled, painter } from './style.js'
@@ -149,6 +150,9 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   node.addEventListener('contact:declined', contactEvent('declined your contact request'))
   node.addEventListener('contact:cancelled', contactEvent('withdrew their contact request'))
   node.addEventListener('contact:removed', contactEvent('removed you from their contacts: you no longer see each other'))
+  showGroupEvents(node, () => ({ names, self }), paint, print, (m, group) => {
+    if (!muted(m.author)) notifier.notify(`#${group}`, `${names.of(m.author)}: ${m.text}`)
+  })
   node.addEventListener('self', (evt) => {
     // automatic away and back are news; a change this session made was already answered
     if (ownCommand === 0 || evt.detail.auto) print([`${at(Date.now(), paint)} ${selfLine(evt.detail, { paint })}`])

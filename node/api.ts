@@ -6,6 +6,7 @@ import type { BackupContents } from './backup/home-backup.js'
 import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
+import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from './groups/index.js'
 import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
@@ -79,6 +80,12 @@ export interface PresenceNodeEvents {
   'contact:removed': CustomEvent<ContactAnswerEvent>
   /** Who is who changed: names, contacts, blocks, visibility (also when set from another terminal). */
   'roster:change': CustomEvent<RosterChange>
+  /** A message from another member of a group (never from someone this user blocked). */
+  'group:message': CustomEvent<GroupMessage>
+  /** A contact invited this user to a group. */
+  'group:invitation': CustomEvent<GroupInvitation>
+  /** A group's members or name changed. */
+  'group:change': CustomEvent<GroupChangeEvent>
 }
 
 export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
@@ -191,6 +198,24 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
   readReceipts: () => boolean
   setReadReceipts: (on: boolean) => Promise<void>
 
+  /** Creates a group (this user its admin) and invites contacts (aliases or peer ids). */
+  createGroup: (name: string, members?: Array<PeerId | string>) => Promise<GroupInfo>
+  /** Groups are named by id, id prefix or name. */
+  inviteToGroup: (group: string, peer: PeerId | string) => Promise<void>
+  acceptGroup: (group: string) => Promise<GroupInfo>
+  declineGroup: (group: string) => Promise<void>
+  leaveGroup: (group: string) => Promise<void>
+  removeFromGroup: (group: string, peer: PeerId | string) => Promise<void>
+  renameGroup: (group: string, name: string) => Promise<void>
+  promoteInGroup: (group: string, peer: PeerId | string) => Promise<void>
+  groups: () => GroupInfo[]
+  group: (group: string) => GroupInfo
+  groupInvitations: () => GroupInvitation[]
+  /** Resolves once the text is on disk; it is published at once and caught up by members who missed it. */
+  sendToGroup: (group: string, text: string) => Promise<GroupMessage>
+  groupHistory: (group: string, limit?: number) => Promise<GroupMessage[]>
+  /** Members and their presence as this user's own channels show it. */
+  groupOnline: (group: string) => GroupMemberPresence[]
   /** Where the XMPP endpoint listens and for whom, when the node serves one. */
   xmppInfo: () => XmppInfo | undefined
   /** An RFC 3863 + RFC 4480 PIDF document of what this node sees of a presentity (NoPresenceError if nothing). */

@@ -6,7 +6,8 @@ const FORWARDED = {
   presence: { presence: 'presence', self: 'self' },
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
-  roster: { 'roster:change': 'roster:change' }
+  roster: { 'roster:change': 'roster:change' },
+  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' }
 } as const
 
 export function forwardServiceEvents (libp2p: PresenceLibp2p, emit: (name: keyof PresenceNodeEvents, detail: unknown) => void): void {

@@ -16,6 +16,7 @@ import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
+import { groups } from './groups/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { presenceNotify } from './notify/index.js'
@@ -32,6 +33,7 @@ import { createPubsub } from './pubsub.js'
 import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
+import type { GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { Locator } from './locator/index.js'
 import type { PresenceNotify, PresenceNotifyInit } from './notify/index.js'
 import type { Reach } from './reach/index.js'
@@ -60,6 +62,7 @@ export type PresenceServices = {
   presenceQuery: PresenceQuery
   chat: ChatService
   contacts: ContactsService
+  groups: GroupsService
   reach: Reach
   dht: KadDHT
   locator: Locator
@@ -163,6 +166,7 @@ export interface NodeOptions {
   /** The direct presence path (node/notify); false leaves it out (every record goes by gossip). */
   notify?: PresenceNotifyInit | false
   chat?: ChatServiceInit
+  groups?: GroupsServiceInit
   /** Tuning for many nodes on one host (tests, benchmarks): see PubsubOptions. */
   sharedHost?: boolean
   roster?: Pick<RosterInit, 'defaultVisibility'>
@@ -235,6 +239,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       presenceQuery: presenceQuery(),
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),
+      groups: groups(opts.groups),
       reach: reach({ policy: reachPolicy, open: opts.relay === true, createIntakeNode: createIntakeLibp2p }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

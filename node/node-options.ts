@@ -1,6 +1,7 @@
 /** What a PresenceNode is started with (PresenceNode.start). */
 import type { ChatServiceInit } from './chat/index.js'
 import type { ContactsServiceInit } from './contacts/index.js'
+import type { GroupsServiceInit } from './groups/index.js'
 import type { NodeOptions } from './libp2p.js'
 import type { PresenceServiceInit } from './presence/index.js'
 import type { RosterInit } from './roster/index.js'
@@ -16,6 +17,7 @@ export interface PresenceNodeOptions {
   /** The direct presence path; false sends every record by gossip. */
   notify?: NodeOptions['notify']
   chat?: ChatServiceInit
+  groups?: GroupsServiceInit
   /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
   roster?: Pick<RosterInit, 'defaultVisibility'>
   contacts?: ContactsServiceInit

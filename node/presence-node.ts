@@ -3,7 +3,6 @@
  * PresenceNode, which owns the home directory, the datastore and libp2p, and
  * passes on what its services tell the user as its own events.
  */
-import { TypedEventEmitter } from '@libp2p/interface'
 import { backupOf } from './backup/home-backup.js'
 import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
@@ -11,6 +10,7 @@ import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
 import { InvalidMessageError } from './chat/errors.js'
 import { InvalidOptionError, NoPresenceError } from './errors.js'
+import { GroupCommands } from './group-commands.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
@@ -23,6 +23,7 @@ import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, Presenc
 import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
 import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
+import type { GroupsService } from './groups/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceNodeOptions } from './node-options.js'
 import type { Container, FetchResult, OwnCategory, PresenceService, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
@@ -35,7 +36,7 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
 export type { PresenceNodeOptions } from './node-options.js'
-export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implements PresenceNodeApi {
+export class PresenceNode extends GroupCommands implements PresenceNodeApi {
   private control?: ControlServer
   private xmpp?: XmppServer
   private stopping?: Promise<void>
@@ -72,6 +73,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
         presence: opts.presence,
         notify: opts.notify,
         chat: opts.chat,
+        groups: opts.groups,
         roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
         contacts: opts.contacts,
         sharedHost: opts.sharedHost,
@@ -118,6 +120,7 @@ export class PresenceNode extends TypedEventEmitter<PresenceNodeEvents> implemen
   get chat (): ChatService { return this.libp2p.services.chat }
   get roster (): Roster { return this.libp2p.services.roster }
   get contactsService (): ContactsService { return this.libp2p.services.contacts }
+  get groupsService (): GroupsService { return this.libp2p.services.groups }
 
   addresses (): string[] {
     return this.libp2p.getMultiaddrs().map(ma => ma.toString())

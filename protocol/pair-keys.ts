@@ -10,7 +10,7 @@ import { base32 } from 'multiformats/bases/base32'
 import { PAIR_TOPIC_PREFIX } from './topics.js'
 
 export const PAIR_SALT = 'presence-mesh/pair/v1'
-export const PAIR_LABELS = ['topic', 'presence', 'locator', 'locator-id'] as const
+export const PAIR_LABELS = ['topic', 'presence', 'locator', 'locator-id', 'group'] as const
 export type PairLabel = typeof PAIR_LABELS[number]
 /** Bytes of the 'topic' key that name the gossipsub topic. */
 export const PAIR_TOPIC_ID_BYTES = 16
@@ -37,6 +37,8 @@ export interface PairKeys {
   locator: Uint8Array
   /** Seed of the DHT keys under which each side stores its locator record. */
   locatorId: Uint8Array
+  /** XChaCha20-Poly1305 key of the group sender keys one side seals for the other (docs/protocol.md §12.4). */
+  group: Uint8Array
 }
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -106,7 +108,8 @@ export function derivePairKeys (shared: Uint8Array, a: Uint8Array, b: Uint8Array
     topic: pairTopic(deriveLabel(shared, 'topic', a, b)),
     presence: deriveLabel(shared, 'presence', a, b),
     locator: deriveLabel(shared, 'locator', a, b),
-    locatorId: deriveLabel(shared, 'locator-id', a, b)
+    locatorId: deriveLabel(shared, 'locator-id', a, b),
+    group: deriveLabel(shared, 'group', a, b)
   }
 }
 

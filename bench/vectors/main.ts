@@ -19,6 +19,7 @@ import { pairKeyVectors } from './pair-keys.js'
 import { presenceVectors } from './presence.js'
 import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
+import { groupVectors } from './group.js'
 import type { VectorFile } from './common.js'
 
 const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
@@ -32,6 +33,7 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['notify.json', notifyVectors],
   ['pair-keys.json', pairKeyVectors],
   ['names.json', nameVectors],
+  ['group.json', groupVectors],
   ['categories.json', categoryVectors],
   ['category-bundles.json', categoryBundleVectors],
   ['category-query.json', categoryQueryVectors],

@@ -21,7 +21,9 @@ export const REMOTE_API = [
   'setView', 'watchers', 'send', 'history', 'markRead', 'requests', 'typing', 'unread', 'undelivered', 'unsend', 'search',
   'conversations', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup',
   'state', 'setState', 'categories', 'setCategory', 'clearCategory', 'publishCategory', 'setContainer', 'setCategoryRule',
-  'seenBy', 'queryCategory'
+  'seenBy', 'queryCategory',
+  'createGroup', 'inviteToGroup', 'acceptGroup', 'declineGroup', 'leaveGroup', 'removeFromGroup', 'renameGroup', 'promoteInGroup',
+  'groups', 'group', 'groupInvitations', 'sendToGroup', 'groupHistory', 'groupOnline'
 ] as const satisfies ReadonlyArray<keyof PresenceNodeApi>
 
 const REMOTE = new Set<string>(REMOTE_API)

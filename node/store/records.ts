@@ -134,6 +134,16 @@ export class Store {
     await staged?.settled()
     return result
   }
+
+  /**
+   * A change that may share its batch with the changes made meanwhile (group
+   * commit), for frequent small writes that query no key ranges. `build`
+   * runs once every earlier change committed; resolves, once the batch
+   * holding this change committed, with what build's returned function gives.
+   */
+  async change<T> (build: (tx: Transaction) => () => T): Promise<T> {
+    return await this.commits.change(build)
+  }
 }
 
 /**

@@ -79,6 +79,9 @@ describe('every command as a subcommand', () => {
         search: ['eight'],
         outbox: [],
         receipts: ['off'],
+        group: ['create', 'trip', 'bobby'],
+        groups: [],
+        g: ['trip', 'hello', 'all'],
         locate: ['bobby', '5'],
         connections: [],
         id: [],
@@ -114,6 +117,9 @@ describe('every command as a subcommand', () => {
       expect(data.search).toMatchObject([{ text: 'at eight' }])
       expect(data.locate).toMatchObject({ peerId: id(bob) })
       expect(data.receipts).toEqual({ readReceipts: false })
+      expect(data.group).toMatchObject({ name: 'trip', standing: 'member', role: 'admin', invited: [{ peerId: id(bob), by: id(alice) }] })
+      expect(data.groups).toMatchObject({ groups: [{ name: 'trip' }], invitations: [] })
+      expect(data.g).toMatchObject({ text: 'hello all', direction: 'out', author: id(alice) })
       expect(data.code).toEqual({ code: alice.contactCode() })
       expect(data.remove).toEqual({ peerId: id(bob), name: 'bobby' })
       expect(data.set).toMatchObject({ kind: 'card', displayName: 'Alice Anders' })

@@ -12,6 +12,8 @@ import { CONTACT_CODE_REJECT_REASONS } from '../../protocol/contact-code.js'
 import { CONTACT_REJECT_REASONS } from '../../protocol/contact-request.js'
 import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
 import { NOTIFY_REJECT_REASONS } from '../../protocol/notify-frame.js'
+import { GROUP_ENTRY_REJECT_REASONS } from '../../protocol/group-entry.js'
+import { GROUP_OP_REJECT_REASONS } from '../../protocol/group-op.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
 import { PUNCH_REJECT_REASONS } from '../../protocol/punch.js'
@@ -23,7 +25,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'notify']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'notify', 'group']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -37,6 +39,7 @@ const REASONS: Record<string, readonly string[]> = {
   categories: CATEGORY_REJECT_REASONS.filter(r => !['undecryptable', 'missing-state', 'duplicate-category', 'too-many-items'].includes(r)),
   'category-bundles': ['undecryptable', 'oversize', 'malformed', 'too-many-items', 'missing-state', 'duplicate-category', 'replay', 'bad-signature'],
   'category-query': QUERY_REJECT_REASONS,
+  group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])],
   punch: PUNCH_REJECT_REASONS,
   notify: NOTIFY_REJECT_REASONS
 }

@@ -28,6 +28,7 @@ import { encodeNotifyFrame, NOTIFY_PROTOCOL, readNotifyFrame } from '../../../pr
 import { openPresence, sealPresence } from '../../../protocol/presence-record.js'
 import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sealed-box.js'
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
+import { GROUP_ADAPTERS } from './group-adapters.js'
 import type { Category } from '../../../protocol/categories.js'
 import type { CategoryItem } from '../../../protocol/category-item.js'
 import type { ChatFrame } from '../../../protocol/chat-frame.js'
@@ -433,7 +434,8 @@ export const ADAPTERS: Record<string, Adapter> = {
   'category-bundles/messages': pairMessages,
   'category-query/queries': categoryQueries,
   'category-query/answers': categoryAnswers,
-  'punch/messages': punchMessages
+  'punch/messages': punchMessages,
+  ...GROUP_ADAPTERS
 }
 
 export async function runCase (file: VectorFile, section: string, c: VectorCase): Promise<Outcome> {

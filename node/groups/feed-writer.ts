@@ -1,0 +1,90 @@
+/**
+ * Writing this node's feed. Before its first content entry after a change of
+ * membership, the node makes a new sender key and a KEY entry sealing it for
+ * every member now in the group (lazily, as Signal's sender keys: a burst of
+ * joins costs one key): so whoever left or was removed opens nothing written
+ * afterwards, and whoever joined opens what follows. Entries are signed and
+ * staged; the service publishes them once committed.
+ */
+import { KEY_ID_BYTES, randomBytes, SENDER_KEY_BYTES } from '../../protocol/group-crypto.js'
+import { entryHash, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
+import { multihashOf } from './group.js'
+import type { GroupRuntime } from './group.js'
+import type { GroupStore, OwnKey, StoredMessage } from './group-store.js'
+import type { Transaction } from '../store/records.js'
+import type { GroupContent } from '../../protocol/group-entry.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface WriterContext {
+  me: string
+  meMultihash: Uint8Array
+  privateKey: PrivateKey
+  store: GroupStore
+  pairGroupKey: (peer: string) => Uint8Array
+}
+
+export interface Written {
+  /** Signed entries in feed order, to publish once committed. */
+  frames: Array<{ seq: number, bytes: Uint8Array }>
+  /** The texts among them, as the history keeps them. */
+  messages: StoredMessage[]
+  stage: (tx: Transaction) => void
+}
+
+const sameList = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
+
+/**
+ * Appends content entries to this node's feed (a KEY entry first when the
+ * members changed since the current key). `content` gets the seq its entry
+ * will have (a leave states where its author's feed ends).
+ */
+export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => GroupContent>, ctx: WriterContext): Written {
+  const now = Date.now()
+  const frames: Written['frames'] = []
+  const messages: StoredMessage[] = []
+  const writes: Array<(tx: Transaction) => void> = []
+  let seq = g.lastOwnSeq(ctx.me)
+  let lamport = g.meta.lamport
+  let prev = g.tips.get(ctx.me) ?? new Uint8Array(0)
+  const add = (bytes: Uint8Array): void => {
+    frames.push({ seq, bytes })
+    prev = entryHash(bytes)
+  }
+  const recipients = g.recipients(ctx.me)
+  if (g.ownKey == null || !sameList(g.ownKey.recipients, recipients)) {
+    const own: OwnKey = { keyId: randomBytes(KEY_ID_BYTES), key: randomBytes(SENDER_KEY_BYTES), recipients }
+    // alone in the group, nobody needs the key: no KEY entry
+    if (recipients.length > 0) {
+      seq++
+      lamport++
+      add(sealKeyEntry({ group: g.groupId, seq, lamport, sentAt: now, prev }, ctx.meMultihash, own.keyId, own.key,
+        recipients.map(r => ({ multihash: multihashOf(r), pairGroupKey: ctx.pairGroupKey(r) })), ctx.privateKey))
+    }
+    g.ownKey = own
+    writes.push(tx => { ctx.store.ownKeys.put(tx, g.id, own) })
+  }
+  const key = g.ownKey
+  for (const make of contents) {
+    seq++
+    lamport++
+    const content = make(seq)
+    add(sealContentEntry({ group: g.groupId, seq, lamport, sentAt: now, prev }, ctx.meMultihash, key.keyId, key.key, content, ctx.privateKey))
+    if (content.kind === 'text') {
+      messages.push({ id: `${ctx.me}:${seq}`, group: g.id, author: ctx.me, seq, lamport, text: content.text, sentAt: now, direction: 'out' })
+    }
+  }
+  g.meta = { ...g.meta, lamport }
+  g.positions.set(ctx.me, seq + 1)
+  g.tips.set(ctx.me, prev)
+  const meta = g.meta
+  return {
+    frames,
+    messages,
+    stage: (tx) => {
+      for (const w of writes) w(tx)
+      for (const f of frames) ctx.store.putEntry(tx, g.id, ctx.me, f.seq, f.bytes)
+      for (const m of messages) ctx.store.putMessage(tx, m)
+      ctx.store.meta.put(tx, g.id, meta)
+    }
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The groups this node is in, kept in step: entries from the topic (checked
+ * by the topic validator, read in order), this node's own entries (committed,
+ * then published), and catch-up with connected members, both ways: a member
+ * that comes online asks, and a request that shows the asker holds something
+ * this node lacks makes it ask back. Every change commits before anyone hears
+ * of it.
+ */
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { RateLimiter } from '@libp2p/utils'
+import { openGroupEntry } from '../../protocol/group-entry.js'
+import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
+import { hex, MAX_OP_PARENTS, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
+import { requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
+import { addOp, readEntry, ReadBatch } from './feed-reader.js'
+import { writeEntries } from './feed-writer.js'
+import { diffStates, GroupRuntime } from './group.js'
+import { GroupFullError } from './errors.js'
+import * as C from './constants.js'
+import type { GroupChange } from './group.js'
+import type { FeedContext } from './feed-reader.js'
+import type { Written, WriterContext } from './feed-writer.js'
+import type { GroupStore, StoredMessage } from './group-store.js'
+import type { Roster } from '../roster/index.js'
+import type { PubSub } from '../pubsub.js'
+import type { Transaction } from '../store/records.js'
+import type { GroupContent } from '../../protocol/group-entry.js'
+import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
+import type { GroupSyncRequest, GroupSyncResponse } from '../../protocol/pb/group.js'
+import type { Message } from '@libp2p/gossipsub'
+import type { Connection, Logger, PeerId, PrivateKey, Stream } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+export interface EngineComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  pubsub: PubSub
+  roster: Roster
+  connectionManager: ConnectionManager
+}
+
+export interface EngineHooks {
+  /** Texts from others, committed (blocked authors included: the listener filters). */
+  messages: (g: GroupRuntime, messages: StoredMessage[]) => void
+  changes: (g: GroupRuntime, changes: GroupChange[]) => void
+}
+
+/** Entries learned by catch-up that were written this recently are passed on to the topic, so members not connected to the source get them too. */
+const REPUBLISH_WINDOW_MS = 120_000
+const REPUBLISH_MAX = 64
+
+export class GroupEngine {
+  readonly groups = new Map<string, GroupRuntime>()
+  private readonly byTopic = new Map<string, GroupRuntime>()
+  private readonly subscribed = new Set<string>()
+  private readonly catchingUp = new Map<string, Promise<number>>()
+  private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly receiveLimiter: RateLimiter
+  private readonly syncLimiter = new RateLimiter({ points: C.SYNC_REQUESTS_PER_WINDOW, duration: C.SYNC_WINDOW_SECONDS })
+  readonly me: string
+  readonly ctx: FeedContext & WriterContext
+  private running = false
+
+  constructor (private readonly components: EngineComponents, readonly store: GroupStore, private readonly hooks: EngineHooks, private readonly log: Logger, receivesPerWindow: number) {
+    this.me = components.peerId.toString()
+    this.receiveLimiter = new RateLimiter({ points: receivesPerWindow, duration: C.RECEIVE_WINDOW_SECONDS })
+    this.ctx = {
+      me: this.me,
+      meMultihash: components.peerId.toMultihash().bytes,
+      privateKey: components.privateKey,
+      store,
+      pairGroupKey: (peer) => components.roster.keysFor(peer).group,
+      maxWaiting: C.MAX_BUFFERED_PER_AUTHOR
+    }
+    this.validate = this.validate.bind(this)
+  }
+
+  /** Loads every stored group. */
+  async load (): Promise<void> {
+    for (const meta of (await this.store.meta.all()).values()) await this.reload(meta.id, meta)
+  }
+
+  /** Replaces a group's memory with what its store holds (at start, and after a failed commit). */
+  async reload (id: string, meta = undefined as undefined | Awaited<ReturnType<GroupStore['meta']['get']>>): Promise<GroupRuntime | undefined> {
+    meta ??= await this.store.meta.get(id)
+    if (meta == null) return undefined
+    const loaded = await this.store.loadGroup(id)
+    const g = new GroupRuntime(meta, GroupRuntime.logFrom(loaded.ops, Buffer.from(id, 'hex'), meta.root), loaded)
+    this.register(g)
+    return g
+  }
+
+  start (): void {
+    this.running = true
+    for (const g of this.groups.values()) this.syncSubscription(g)
+  }
+
+  stop (): void {
+    this.running = false
+    for (const t of this.gapTimers.values()) clearTimeout(t)
+    this.gapTimers.clear()
+    // pubsub may be stopped already: it drops its subscriptions itself
+    for (const topic of this.subscribed) this.components.pubsub.topicValidators.delete(topic)
+    this.subscribed.clear()
+  }
+
+  register (g: GroupRuntime): void {
+    this.groups.set(g.id, g)
+    this.byTopic.set(g.topic, g)
+    if (this.running) this.syncSubscription(g)
+  }
+
+  unregister (g: GroupRuntime): void {
+    this.groups.delete(g.id)
+    this.byTopic.delete(g.topic)
+    if (this.subscribed.has(g.topic)) {
+      this.components.pubsub.unsubscribe(g.topic)
+      this.components.pubsub.topicValidators.delete(g.topic)
+      this.subscribed.delete(g.topic)
+    }
+  }
+
+  /** Listens on a group's topic exactly while this node is a member. */
+  syncSubscription (g: GroupRuntime): void {
+    const { pubsub } = this.components
+    const want = g.standing(this.me) === 'member'
+    if (want === this.subscribed.has(g.topic)) return
+    if (want) {
+      pubsub.topicValidators.set(g.topic, this.validate)
+      pubsub.subscribe(g.topic)
+      this.subscribed.add(g.topic)
+    } else {
+      pubsub.unsubscribe(g.topic)
+      pubsub.topicValidators.delete(g.topic)
+      this.subscribed.delete(g.topic)
+    }
+  }
+
+  // ---- committing ----
+
+  /** Commits what reading did, then tells: new texts, membership changes; catches up on a gap. */
+  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string): Promise<void> {
+    const changes = diffStates(batch.before, g.state)
+    if (batch.writes.length > 0 || extra != null) {
+      const meta = g.meta
+      try {
+        await this.store.store.change((tx) => {
+          for (const w of batch.writes) w(tx)
+          extra?.(tx)
+          this.store.meta.put(tx, g.id, meta)
+          return () => {}
+        })
+      } catch (err) {
+        this.log.error('could not store what was read in group %s - %e', g.id, err)
+        await this.reload(g.id)
+        throw err
+      }
+    }
+    if (batch.messages.length > 0) this.hooks.messages(g, batch.messages)
+    this.afterChange(g, changes)
+    if (batch.excluded) this.catchUpSoon(g, source)
+    else if (batch.gap) this.catchUpAfterGap(g, source)
+  }
+
+  /**
+   * Entries often come a little out of order (two paths through the mesh):
+   * catch up only if the gap is still open after a moment.
+   */
+  private catchUpAfterGap (g: GroupRuntime, source?: string): void {
+    if (this.gapTimers.has(g.id) || !this.running) return
+    const timer = setTimeout(() => {
+      this.gapTimers.delete(g.id)
+      if (g.waiting.size > 0 || g.log.missing().length > 0) this.catchUpSoon(g, source)
+    }, C.GAP_GRACE_MS)
+    timer.unref?.()
+    this.gapTimers.set(g.id, timer)
+  }
+
+  private afterChange (g: GroupRuntime, changes: GroupChange[]): void {
+    if (changes.length === 0) return
+    this.syncSubscription(g)
+    this.hooks.changes(g, changes)
+  }
+
+  /** Appends to this node's feed, commits (with `extra`), then publishes. Resolves once committed. */
+  async write (g: GroupRuntime, contents: Array<(seq: number) => GroupContent>, extra?: (tx: Transaction) => void): Promise<Written> {
+    const w = writeEntries(g, contents, this.ctx)
+    try {
+      await this.store.store.change((tx) => { w.stage(tx); extra?.(tx); return () => {} })
+    } catch (err) {
+      await this.reload(g.id)
+      throw err
+    }
+    void this.publish(g, w.frames)
+    return w
+  }
+
+  /** Makes a membership op, adds it to the log and writes it to this node's feed (one commit with `extra`). */
+  async act (g: GroupRuntime, fields: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>, extra?: (tx: Transaction, op: GroupOp) => void): Promise<GroupOp> {
+    const before = g.state
+    const op = sealGroupOp({ ...fields, group: g.groupId, parents: g.log.heads().slice(-MAX_OP_PARENTS), createdAt: Date.now() }, this.components.privateKey)
+    if (g.log.add(op) !== 'added') throw new GroupFullError(g.id, g.log.size, 'ops')
+    await this.write(g, [() => ({ kind: 'op', op: op.envelope })], (tx) => {
+      this.store.ops.within(g.id).put(tx, op.id, op.envelope)
+      extra?.(tx, op)
+    })
+    this.afterChange(g, diffStates(before, g.state))
+    return op
+  }
+
+  private async publish (g: GroupRuntime, frames: Array<{ seq: number, bytes: Uint8Array }>): Promise<void> {
+    for (const f of frames) {
+      try {
+        const res = await this.components.pubsub.publish(g.topic, f.bytes)
+        if (res.recipients.length > 0) g.published.add(f.seq)
+      } catch (err: any) {
+        // members get it by catch-up: it is on disk
+        this.log('could not publish %s/%d - %s', g.id, f.seq, err?.message)
+      }
+    }
+  }
+
+  // ---- the topic ----
+
+  private validate (from: PeerId, msg: Message): TopicValidatorResult {
+    const g = this.byTopic.get(msg.topic)
+    if (g == null || this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
+    const res = openGroupEntry(msg.data, g.groupId)
+    if (!res.ok) {
+      this.log('refused an entry on %s: %s %s', g.id, res.reason, res.detail ?? '')
+      return TopicValidatorResult.Reject
+    }
+    const e = res.entry
+    // a removed member's later entries, or one this node does not know yet (catch-up brings it)
+    if (e.author === this.me || !g.log.acceptsFeed(e.author, e.seq)) return TopicValidatorResult.Ignore
+    try {
+      this.receiveLimiter.consume(`${g.id}/${e.author}`)
+    } catch {
+      return TopicValidatorResult.Ignore
+    }
+    const batch = new ReadBatch(g.state)
+    const read = readEntry(g, e, this.ctx, batch)
+    this.commitRead(g, batch, undefined, from.toString()).catch(() => {})
+    if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
+    return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
+  }
+
+  // ---- catch-up ----
+
+  /** Connected peers that are in the group (members and invited), other than this node. */
+  connectedMembers (g: GroupRuntime): string[] {
+    const peers = new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString()))
+    return [...peers].filter(p => p !== this.me && ['member', 'invited'].includes(g.standing(p)))
+  }
+
+  /** Catches up with every connected member, one after the other. */
+  async catchUp (g: GroupRuntime): Promise<number> {
+    let learned = 0
+    for (const peer of this.connectedMembers(g)) learned += await this.catchUpWith(g, peer).catch(() => 0)
+    return learned
+  }
+
+  catchUpSoon (g: GroupRuntime, peer?: string): void {
+    const peers = peer != null && this.connectedMembers(g).includes(peer) ? [peer] : this.connectedMembers(g)
+    for (const p of peers.slice(0, 2)) this.catchUpWith(g, p).catch(() => {})
+  }
+
+  /** One catch-up with one peer at a time per group; a request while one runs waits for it. */
+  async catchUpWith (g: GroupRuntime, peer: string): Promise<number> {
+    const key = `${g.id}/${peer}`
+    const running = this.catchingUp.get(key)
+    if (running != null) return await running
+    const p = this.catchUpRounds(g, peer).finally(() => this.catchingUp.delete(key))
+    this.catchingUp.set(key, p)
+    return await p
+  }
+
+  private async catchUpRounds (g: GroupRuntime, peer: string): Promise<number> {
+    let learned = 0
+    // a response says `more` when it was cut at its size limit
+    for (let round = 0; round < 32 && this.running && g.standing(this.me) === 'member'; round++) {
+      const res = await requestSync(this.components.connectionManager, C.SYNC_PROTOCOL, peerIdFromString(peer), syncRequest(g), MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS))
+      const batch = new ReadBatch(g.state)
+      for (const bytes of res.ops) {
+        const op = openGroupOp(bytes, g.groupId)
+        if (op.ok) addOp(g, op.op, this.ctx, batch)
+      }
+      const fresh: Uint8Array[] = []
+      for (const bytes of res.entries) {
+        const e = openGroupEntry(bytes, g.groupId)
+        if (!e.ok) continue
+        const before = batch.applied
+        readEntry(g, e.entry, this.ctx, batch)
+        if (batch.applied > before && Date.now() - e.entry.sentAt < REPUBLISH_WINDOW_MS) fresh.push(bytes)
+      }
+      // what is still missing after this round is the next round's (or the next trigger's)
+      batch.gap = false
+      batch.excluded = false
+      await this.commitRead(g, batch)
+      learned += batch.applied + batch.ops.length
+      for (const bytes of fresh.slice(-REPUBLISH_MAX)) await this.components.pubsub.publish(g.topic, bytes).catch(() => {})
+      if (!res.more || batch.applied + batch.ops.length === 0) break
+    }
+    return learned
+  }
+
+  /** Serves one catch-up request. */
+  async handleSync (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    try {
+      if (this.components.roster.isBlocked(peer)) throw new Error('unreachable')
+      this.syncLimiter.consume(peer)
+    } catch (err: any) {
+      stream.abort(err)
+      return
+    }
+    await serveSync(stream, connection, MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS), async (from, req) => await this.answer(from, req))
+  }
+
+  private async answer (peer: string, req: GroupSyncRequest): Promise<GroupSyncResponse> {
+    const g = this.groups.get(hex(req.group))
+    if (g == null) return { ops: [], entries: [], tips: [], more: false }
+    const theirs = requestedPositions(req)
+    if (['member', 'invited'].includes(g.standing(peer))) {
+      // how far they hold this node's feed: that much is stored by another member
+      const mine = (theirs.get(this.me) ?? 1) - 1
+      if (mine > g.meta.delivered) {
+        g.meta = { ...g.meta, delivered: Math.min(mine, g.lastOwnSeq(this.me)) }
+        for (const seq of g.published) if (seq <= g.meta.delivered) g.published.delete(seq)
+        const meta = g.meta
+        void this.store.store.change((tx) => { this.store.meta.put(tx, g.id, meta); return () => {} }).catch(() => {})
+      }
+      // they hold ops or entries this node lacks: ask them back
+      const behind = req.heads.some(h => !g.log.has(hex(h))) || [...theirs].some(([a, next]) => a !== this.me && next > (g.positions.get(a) ?? 1))
+      if (behind && g.standing(this.me) === 'member') this.catchUpWith(g, peer).catch(() => {})
+    }
+    return await syncResponse(g, this.store, this.me, peer, req, C.MAX_SYNC_RESPONSE_BYTES)
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * What the groups service keeps, as typed records under /presence-mesh/groups
+ * (docs/architecture.md, Storage): per group its settings, the op log, every
+ * feed entry it accepted (to read, and to serve to members who missed it),
+ * feed positions, sender keys, the history, and waiting invitations and
+ * deliveries. Writes are staged into transactions by the service; this
+ * module knows the layout and loads a group back whole.
+ */
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { entryHash } from '../../protocol/group-entry.js'
+import { bytesCodec, integerCodec, jsonCodec, Store } from '../store/records.js'
+import { DATASTORE_PREFIX } from './constants.js'
+import type { GroupMessage } from './index.js'
+import type { Codec, RecordSet, Transaction } from '../store/records.js'
+import type { Datastore } from 'interface-datastore'
+
+/** One group this node is in (or was in), beside what its op log says. */
+export interface GroupMeta {
+  /** Hex of the 16-byte group id. */
+  id: string
+  /** Id of the group's CREATE op. */
+  root: string
+  /** The highest Lamport time seen or used in the group. */
+  lamport: number
+  /** This node's own entries up to here are stored by at least one other member. */
+  delivered: number
+  joinedAt: number
+}
+
+/** This node's current sender key for a group, and whom it was sealed for. */
+export interface OwnKey {
+  keyId: Uint8Array
+  key: Uint8Array
+  /** Peer ids the key was given to (its KEY entry's slots), sorted. */
+  recipients: string[]
+}
+
+/** A group message as the history keeps it: without the delivery state, which is worked out when read. */
+export type StoredMessage = Omit<GroupMessage, 'state'>
+
+/** An invitation waiting for this user's answer. */
+export interface StoredInvitation {
+  group: string
+  inviter: string
+  /** The inviter's op log, as received. */
+  ops: Uint8Array[]
+  receivedAt: number
+}
+
+/** An invitation or answer to deliver over the invite protocol, until the recipient confirms. */
+export interface Delivery {
+  id: string
+  to: string
+  group: string
+  kind: 'invitation' | 'answer'
+  /** answer: the JOIN or DECLINE op. */
+  op?: Uint8Array
+  createdAt: number
+  attempts: number
+  nextAt: number
+}
+
+const SEQ_DIGITS = 15
+const MAX = 10 ** SEQ_DIGITS - 1
+export const pad = (n: number): string => n.toString().padStart(SEQ_DIGITS, '0')
+/** History keys count down, so the newest come first under a prefix query with a limit. */
+const historyId = (lamport: number, author: string): string => `${pad(MAX - lamport)}-${author}`
+
+/** An invitation as JSON, its ops as base64 strings. */
+const invitationCodec: Codec<StoredInvitation> = {
+  encode: (v) => jsonCodec<object>().encode({ ...v, ops: v.ops.map(o => uint8ArrayToString(o, 'base64')) }),
+  decode: (b) => {
+    const v = jsonCodec<Record<string, unknown>>().decode(b)
+    if (!Array.isArray(v.ops) || !v.ops.every(o => typeof o === 'string')) throw new Error('ops is not a list of base64 strings')
+    return { ...v, ops: v.ops.map(o => uint8ArrayFromString(o, 'base64')) } as unknown as StoredInvitation
+  }
+}
+
+export class GroupStore {
+  readonly store: Store
+  readonly meta: RecordSet<GroupMeta>
+  readonly ops: RecordSet<Uint8Array>
+  readonly feeds: RecordSet<Uint8Array>
+  readonly positions: RecordSet<number>
+  readonly keys: RecordSet<Uint8Array>
+  readonly ownKeys: RecordSet<OwnKey>
+  readonly history: RecordSet<StoredMessage>
+  readonly invitations: RecordSet<StoredInvitation>
+  readonly deliveries: RecordSet<Delivery>
+
+  constructor (datastore: Datastore) {
+    this.store = new Store(datastore)
+    const at = (name: string): string => `${DATASTORE_PREFIX}/${name}`
+    this.meta = this.store.records(at('group'), jsonCodec<GroupMeta>())
+    this.ops = this.store.records(at('op'), bytesCodec)
+    this.feeds = this.store.records(at('feed'), bytesCodec)
+    this.positions = this.store.records(at('pos'), integerCodec)
+    this.keys = this.store.records(at('key'), bytesCodec)
+    this.ownKeys = this.store.records(at('own-key'), jsonCodec<OwnKey>([], ['keyId', 'key']))
+    this.history = this.store.records(at('msg'), jsonCodec<StoredMessage>())
+    this.invitations = this.store.records(at('invitation'), invitationCodec)
+    this.deliveries = this.store.records(at('delivery'), jsonCodec<Delivery>([], ['op']))
+  }
+
+  // ---- staging (inside a transaction) ----
+
+  putEntry (tx: Transaction, group: string, author: string, seq: number, bytes: Uint8Array): void {
+    this.feeds.within(group).within(author).put(tx, pad(seq), bytes)
+    this.positions.within(group).put(tx, author, seq + 1)
+  }
+
+  putKey (tx: Transaction, group: string, author: string, keyIdHex: string, key: Uint8Array): void {
+    this.keys.within(group).within(author).put(tx, keyIdHex, key)
+  }
+
+  putMessage (tx: Transaction, m: StoredMessage): void {
+    this.history.within(m.group).put(tx, historyId(m.lamport, m.author), m)
+  }
+
+  // ---- reading ----
+
+  /** An author's stored entries from `from` on, in order, as far as they go without a gap. */
+  async * entriesFrom (group: string, author: string, from: number): AsyncGenerator<{ seq: number, bytes: Uint8Array }> {
+    const feed = this.feeds.within(group).within(author)
+    for (let seq = from; ; seq++) {
+      const bytes = await feed.get(pad(seq))
+      if (bytes == null) return
+      yield { seq, bytes }
+    }
+  }
+
+  /** The newest `limit` messages of a group, oldest first. */
+  async messages (group: string, limit?: number): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = []
+    for await (const [, m] of this.history.within(group).entries({ limit })) out.push(m)
+    return out.reverse()
+  }
+
+  /** Everything of one group that is loaded into memory at start. */
+  async loadGroup (group: string): Promise<{ ops: Uint8Array[], positions: Map<string, number>, tips: Map<string, Uint8Array>, keys: Map<string, Uint8Array>, ownKey?: OwnKey }> {
+    const ops = [...(await this.ops.within(group).all()).values()]
+    const positions = await this.positions.within(group).all()
+    // each feed's last entry: the next one must name its hash
+    const tips = new Map<string, Uint8Array>()
+    for (const [author, next] of positions) {
+      const last = next > 1 ? await this.feeds.within(group).within(author).get(pad(next - 1)) : undefined
+      if (last != null) tips.set(author, entryHash(last))
+    }
+    const keys = new Map<string, Uint8Array>()
+    for await (const [path, key] of this.keys.within(group).entries()) keys.set(path, key)
+    return { ops, positions, tips, keys, ownKey: await this.ownKeys.get(group) }
+  }
+}

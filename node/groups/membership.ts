@@ -1,0 +1,238 @@
+/**
+ * Who is in a group, as this user changes it: create, invite (contacts only),
+ * accept or decline an invitation, leave, remove, rename, promote. Each is
+ * one signed op, committed with the feed entry that carries it and any
+ * delivery it needs (an invitation to the invitee, an answer to the
+ * inviter), and checked here first so that bad input is a typed error
+ * rather than an op the log would ignore.
+ */
+import { hex, openGroupOp, sealGroupOp, MAX_OP_PARENTS, checkGroupName } from '../../protocol/group-op.js'
+import { GROUP_ID_BYTES, randomBytes } from '../../protocol/group-crypto.js'
+import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
+import { MembershipLog } from '../../protocol/group-log.js'
+import { BlockedPeerError } from '../contacts/errors.js'
+import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
+import { addOp, ReadBatch } from './feed-reader.js'
+import { GroupRuntime } from './group.js'
+import { GroupFullError, GroupMembershipError, InvalidGroupNameError, NoInvitationError, NotAGroupMemberError, NotGroupAdminError } from './errors.js'
+import { MAX_GROUPS, MAX_PENDING_INVITATIONS } from './constants.js'
+import type { GroupEngine } from './group-engine.js'
+import type { StoredInvitation } from './group-store.js'
+import type { InviteDeliveries } from './invites.js'
+import type { Roster } from '../roster/index.js'
+import type { GroupOp } from '../../protocol/group-op.js'
+import type { Logger } from '@libp2p/interface'
+
+export interface MembershipHooks {
+  invitation: (inv: StoredInvitation) => void
+}
+
+export class Membership {
+  /** Invitations waiting for this user's answer, by group id. */
+  readonly invitations = new Map<string, StoredInvitation>()
+
+  constructor (
+    private readonly engine: GroupEngine,
+    private readonly roster: Roster,
+    private readonly hooks: MembershipHooks,
+    private readonly log: Logger
+  ) {}
+
+  /** Set after construction: deliveries call back into this class. */
+  invites!: InviteDeliveries
+
+  async load (): Promise<void> {
+    for (const inv of (await this.engine.store.invitations.all()).values()) this.invitations.set(inv.group, inv)
+  }
+
+  private get me (): string { return this.engine.me }
+
+  /** A group this node is a member of (else NotAGroupMemberError). */
+  member (id: string): GroupRuntime {
+    const g = this.engine.groups.get(id)
+    const standing = g?.standing(this.me) ?? (this.invitations.has(id) ? 'invited' : 'none')
+    if (g == null || standing !== 'member') throw new NotAGroupMemberError(id, standing === 'member' ? 'none' : standing)
+    return g
+  }
+
+  private admin (id: string, action: string): GroupRuntime {
+    const g = this.member(id)
+    if (g.role(this.me) !== 'admin') throw new NotGroupAdminError(id, action)
+    return g
+  }
+
+  /** A contact this node may invite: not itself, not blocked. */
+  private invitable (peer: string): void {
+    if (peer === this.me) throw new SelfReferenceError('invite')
+    if (this.roster.isBlocked(peer)) throw new BlockedPeerError(peer)
+    if (!this.roster.isContact(peer)) throw new NotAContactError(peer)
+  }
+
+  async create (name: string, members: string[]): Promise<GroupRuntime> {
+    try { checkGroupName(name) } catch (err: any) { throw new InvalidGroupNameError(name, err.message) }
+    if (this.engine.groups.size >= MAX_GROUPS) throw new GroupFullError('', MAX_GROUPS, 'groups')
+    const invitees = [...new Set(members)]
+    for (const p of invitees) this.invitable(p)
+    if (invitees.length + 1 > MAX_GROUP_MEMBERS) throw new GroupFullError('', MAX_GROUP_MEMBERS, 'members')
+    const groupId = randomBytes(GROUP_ID_BYTES)
+    const id = hex(groupId)
+    const root = sealGroupOp({ group: groupId, kind: 'create', name, parents: [], createdAt: Date.now() }, this.engine.ctx.privateKey)
+    const log = new MembershipLog(root.id)
+    log.add(root)
+    const g = new GroupRuntime({ id, root: root.id, lamport: 0, delivered: 0, joinedAt: Date.now() }, log)
+    const ops: GroupOp[] = [root]
+    for (const target of invitees) {
+      const op = sealGroupOp({ group: groupId, kind: 'invite', target, parents: log.heads(), createdAt: Date.now() }, this.engine.ctx.privateKey)
+      log.add(op)
+      ops.push(op)
+    }
+    // registered first: the invitations read the group's log when they go out
+    this.engine.register(g)
+    try {
+      await this.engine.write(g, ops.map(op => () => ({ kind: 'op', op: op.envelope })), (tx) => {
+        for (const op of ops) this.engine.store.ops.within(id).put(tx, op.id, op.envelope)
+        for (const to of invitees) this.invites.add(tx, { to, group: id, kind: 'invitation' })
+      })
+    } catch (err) {
+      this.engine.unregister(g)
+      throw err
+    }
+    return g
+  }
+
+  async invite (id: string, peer: string): Promise<void> {
+    const g = this.member(id)
+    this.invitable(peer)
+    const s = g.state
+    if (s.members.has(peer) || s.invited.has(peer)) throw new GroupMembershipError(id, peer, 'already-in')
+    if (s.members.size + s.invited.size >= MAX_GROUP_MEMBERS) throw new GroupFullError(id, MAX_GROUP_MEMBERS, 'members')
+    await this.engine.act(g, { kind: 'invite', target: peer }, (tx) => { this.invites.add(tx, { to: peer, group: id, kind: 'invitation' }) })
+  }
+
+  async remove (id: string, peer: string): Promise<void> {
+    const g = this.admin(id, 'remove members')
+    if (peer === this.me) throw new SelfReferenceError('remove')
+    if (!['member', 'invited'].includes(g.standing(peer))) throw new GroupMembershipError(id, peer, 'not-in')
+    await this.engine.act(g, { kind: 'remove', target: peer, upTo: (g.positions.get(peer) ?? 1) - 1 })
+  }
+
+  async rename (id: string, name: string): Promise<void> {
+    const g = this.admin(id, 'rename the group')
+    try { checkGroupName(name) } catch (err: any) { throw new InvalidGroupNameError(name, err.message) }
+    await this.engine.act(g, { kind: 'rename', name })
+  }
+
+  async promote (id: string, peer: string): Promise<void> {
+    const g = this.admin(id, 'make admins')
+    if (g.standing(peer) !== 'member') throw new GroupMembershipError(id, peer, 'not-in')
+    if (g.role(peer) === 'admin') throw new GroupMembershipError(id, peer, 'already-admin')
+    await this.engine.act(g, { kind: 'promote', target: peer })
+  }
+
+  async leave (id: string): Promise<void> {
+    const g = this.member(id)
+    // the leave is the last entry of this node's feed that counts: after the key, if one is due
+    const rotating = g.ownKey == null || g.ownKey.recipients.join() !== g.recipients(this.me).join()
+    const upTo = g.lastOwnSeq(this.me) + (rotating && g.recipients(this.me).length > 0 ? 2 : 1)
+    await this.engine.act(g, { kind: 'leave', upTo })
+  }
+
+  async accept (id: string): Promise<GroupRuntime> {
+    const inv = this.invitations.get(id)
+    if (inv == null) throw new NoInvitationError(id)
+    const groupId = Buffer.from(id, 'hex')
+    let g = this.engine.groups.get(id)
+    if (g == null) {
+      const root = inv.ops.map(o => openGroupOp(o, groupId)).find(r => r.ok && r.op.kind === 'create')
+      if (root == null || !root.ok) throw new NoInvitationError(id)
+      g = new GroupRuntime({ id, root: root.op.id, lamport: 0, delivered: 0, joinedAt: Date.now() }, GroupRuntime.logFrom(inv.ops, groupId, root.op.id))
+    } else {
+      const batch = new ReadBatch(g.state)
+      for (const o of inv.ops) {
+        const r = openGroupOp(o, groupId)
+        if (r.ok) addOp(g, r.op, this.engine.ctx, batch)
+      }
+      await this.engine.commitRead(g, batch)
+    }
+    if (g.standing(this.me) !== 'invited') {
+      await this.dropInvitation(id)
+      throw new NoInvitationError(id)
+    }
+    const runtime = g
+    this.engine.register(runtime)
+    await this.engine.act(runtime, { kind: 'join' }, (tx, op) => {
+      for (const o of runtime.log.ops()) this.engine.store.ops.within(id).put(tx, o.id, o.envelope)
+      this.engine.store.invitations.delete(tx, id)
+      this.invites.add(tx, { to: inv.inviter, group: id, kind: 'answer', op: op.envelope })
+      tx.afterCommit(() => { this.invitations.delete(id) })
+    })
+    this.engine.catchUpSoon(runtime, inv.inviter)
+    return runtime
+  }
+
+  async decline (id: string): Promise<void> {
+    const inv = this.invitations.get(id)
+    if (inv == null) throw new NoInvitationError(id)
+    const groupId = Buffer.from(id, 'hex')
+    const log = this.engine.groups.get(id)?.log ?? GroupRuntime.logFrom(inv.ops, groupId)
+    const op = sealGroupOp({ group: groupId, kind: 'decline', parents: log.heads().slice(-MAX_OP_PARENTS), createdAt: Date.now() }, this.engine.ctx.privateKey)
+    await this.engine.store.store.write((tx) => {
+      this.engine.store.invitations.delete(tx, id)
+      this.invites.add(tx, { to: inv.inviter, group: id, kind: 'answer', op: op.envelope })
+      tx.afterCommit(() => { this.invitations.delete(id) })
+    })
+  }
+
+  private async dropInvitation (id: string): Promise<void> {
+    await this.engine.store.store.write((tx) => {
+      this.engine.store.invitations.delete(tx, id)
+      tx.afterCommit(() => { this.invitations.delete(id) })
+    })
+  }
+
+  // ---- the invite protocol's hooks ----
+
+  /** A contact's invitation: kept if its ops are a valid log in which that contact invited this node. */
+  async onInvitation (from: string, group: Uint8Array, ops: Uint8Array[]): Promise<boolean> {
+    if (group.length !== GROUP_ID_BYTES || !this.roster.isContact(from)) return false
+    const id = hex(group)
+    const log = GroupRuntime.logFrom(ops, group)
+    if (log.state().invited.get(this.me)?.by !== from) return false
+    const g = this.engine.groups.get(id)
+    if (g?.standing(this.me) === 'member') return true
+    if (!this.invitations.has(id) && this.invitations.size >= MAX_PENDING_INVITATIONS) return false
+    const inv: StoredInvitation = { group: id, inviter: from, ops: log.ops().map(o => o.envelope), receivedAt: Date.now() }
+    await this.engine.store.store.write((tx) => {
+      this.engine.store.invitations.put(tx, id, inv)
+      tx.afterCommit(() => {
+        this.invitations.set(id, inv)
+        this.hooks.invitation(inv)
+      })
+    })
+    return true
+  }
+
+  /** An invitee's join or decline, sent to its inviter: added to the log and passed on in this node's feed. */
+  async onAnswer (from: string, group: Uint8Array, bytes: Uint8Array): Promise<boolean> {
+    const g = this.engine.groups.get(hex(group))
+    if (g == null) return false
+    const res = openGroupOp(bytes, g.groupId)
+    if (!res.ok || res.op.author !== from || (res.op.kind !== 'join' && res.op.kind !== 'decline')) return false
+    const batch = new ReadBatch(g.state)
+    if (addOp(g, res.op, this.engine.ctx, batch) === 'duplicate') return true
+    await this.engine.commitRead(g, batch)
+    if (g.standing(this.me) === 'member') {
+      await this.engine.write(g, [() => ({ kind: 'op', op: res.op.envelope })]).catch((err: unknown) => {
+        this.log.error('could not pass on the answer of %s - %e', from, err)
+      })
+    }
+    return true
+  }
+
+  /** What an invitation to `id` carries when it is delivered: the group's whole log now. */
+  opsToInvite (id: string): Uint8Array[] | undefined {
+    const g = this.engine.groups.get(id)
+    return g?.log.ops().map(o => o.envelope)
+  }
+}
+

@@ -1,0 +1,291 @@
+/**
+ * The membership log of a group: a DAG of signed ops (group-op.ts) and the
+ * one deterministic rule that turns any set of them into a membership, so
+ * every member holding the same ops sees the same group, whatever order they
+ * arrived in (docs/protocol.md §12.2). Pure: no I/O, no clock.
+ *
+ * - Order: ops with all ancestors known are sorted by depth (longest path
+ *   from the CREATE op), then by op id: a topological order every member
+ *   computes alike.
+ * - Authority: an op counts only if its author was allowed to make it in
+ *   the state of its own causal past (its ancestors), so backdating gains
+ *   nothing a member could not do at that time.
+ * - Removal wins: an op (other than a removal) whose author is removed, or
+ *   leaves, by an op concurrent with it is void: a removed admin cannot
+ *   invite or rename "before" its removal. Concurrent removals all count.
+ * - Effect: walking the order, each counted op applies if it still makes
+ *   sense (an invite of someone already in, a join without an invitation,
+ *   a rename by someone no longer admin apply nothing).
+ */
+import { MAX_GROUP_MEMBERS } from './group-entry.js'
+import type { GroupOp } from './group-op.js'
+
+/** Ops a group may hold; beyond it new ops are refused. */
+export const MAX_GROUP_OPS = 1000
+
+export type GroupRole = 'admin' | 'member'
+
+export interface GroupState {
+  name: string
+  members: Map<string, { role: GroupRole, since: number }>
+  /** Invited, not answered yet: by whom. */
+  invited: Map<string, { by: string }>
+  /** Who left or was removed (and is not back): the last position of their feed that counts. */
+  gone: Map<string, { upTo: number, how: 'left' | 'removed', by?: string }>
+}
+
+export type AddResult = 'added' | 'duplicate' | 'pending' | 'refused'
+
+interface Node {
+  op: GroupOp
+  /** Stable small number of the op (bit position in ancestor sets). */
+  num: number
+  depth: number
+  /** Bit set of the op's strict ancestors, by num. */
+  ancestors: bigint
+  /** Allowed in the state of its causal past. */
+  auth: boolean
+}
+
+const emptyState = (): GroupState => ({ name: '', members: new Map(), invited: new Map(), gone: new Map() })
+
+const bit = (n: number): bigint => 1n << BigInt(n)
+const has = (set: bigint, n: number): boolean => (set & bit(n)) !== 0n
+
+/** Removals never void: removing (or leaving) counts even when its author is removed concurrently. */
+const REMOVALS: ReadonlyArray<GroupOp['kind']> = ['remove', 'leave']
+
+export class MembershipLog {
+  private readonly nodes = new Map<string, Node>()
+  /** Complete ops in the total order. */
+  private readonly order: Node[] = []
+  /** Ops waiting for a parent, by id. */
+  private readonly pending = new Map<string, GroupOp>()
+  private readonly headSet = new Set<string>()
+  private root?: string
+  private cached?: GroupState
+
+  /** `root`: the id of the group's CREATE op when known (an invitation names it); else the first CREATE added. */
+  constructor (root?: string) {
+    this.root = root
+  }
+
+  get rootId (): string | undefined { return this.root }
+  get size (): number { return this.nodes.size }
+
+  has (id: string): boolean {
+    return this.nodes.has(id) || this.pending.has(id)
+  }
+
+  get (id: string): GroupOp | undefined {
+    return this.nodes.get(id)?.op ?? this.pending.get(id)
+  }
+
+  /** Complete ops, in the total order. */
+  ops (): GroupOp[] {
+    return this.order.map(n => n.op)
+  }
+
+  /** Ops no other complete op names as a parent, sorted: the parents of this node's next op. */
+  heads (): string[] {
+    return [...this.headSet].sort()
+  }
+
+  /** Parents named by waiting ops that this log does not hold. */
+  missing (): string[] {
+    const out = new Set<string>()
+    for (const op of this.pending.values()) for (const p of op.parents) if (!this.has(p)) out.add(p)
+    return [...out].sort()
+  }
+
+  /**
+   * Adds an op checked by openGroupOp (for this group). It counts once all
+   * its ancestors are here; until then it waits ('pending').
+   */
+  add (op: GroupOp): AddResult {
+    if (this.has(op.id)) return 'duplicate'
+    if (op.kind === 'create') {
+      if (op.parents.length > 0 || (this.root != null && op.id !== this.root)) return 'refused'
+      this.root = op.id
+    }
+    if (this.nodes.size + this.pending.size >= MAX_GROUP_OPS) return 'refused'
+    this.pending.set(op.id, op)
+    this.settle()
+    return this.nodes.has(op.id) ? 'added' : 'pending'
+  }
+
+  /** The membership all complete ops give. */
+  state (): GroupState {
+    this.cached ??= this.fold(() => true)
+    return this.cached
+  }
+
+  /** Whether `author`'s feed entry number `seq` counts: members and invited people write; who is gone, up to where they left. */
+  acceptsFeed (author: string, seq: number): boolean {
+    const s = this.state()
+    if (s.members.has(author) || s.invited.has(author)) return true
+    const gone = s.gone.get(author)
+    return gone != null && seq <= gone.upTo
+  }
+
+  /** Complete ops that are neither in `heads` nor ancestors of them (what a node with those heads lacks), in order. */
+  opsMissingFrom (heads: string[]): GroupOp[] {
+    let known = 0n
+    for (const h of heads) {
+      const n = this.nodes.get(h)
+      if (n != null) known |= n.ancestors | bit(n.num)
+    }
+    return this.order.filter(n => !has(known, n.num)).map(n => n.op)
+  }
+
+  /** The op and its ancestors, in order: what a member gone by `id` may still learn. */
+  upTo (id: string): GroupOp[] {
+    const n = this.nodes.get(id)
+    if (n == null) return []
+    const set = n.ancestors | bit(n.num)
+    return this.order.filter(x => has(set, x.num)).map(x => x.op)
+  }
+
+  /** The counted op that last removed (or saw the leave of) `peer`. */
+  removalOf (peer: string): GroupOp | undefined {
+    let found: GroupOp | undefined
+    for (const n of this.order) {
+      if (n.auth && ((n.op.kind === 'remove' && n.op.target === peer) || (n.op.kind === 'leave' && n.op.author === peer))) found = n.op
+    }
+    return found
+  }
+
+  // ---- internals ----
+
+  /** Moves every pending op whose parents are all complete into the order, until none moves. */
+  private settle (): void {
+    let moved = true
+    while (moved) {
+      moved = false
+      for (const [id, op] of this.pending) {
+        if (!op.parents.every(p => this.nodes.has(p))) continue
+        this.pending.delete(id)
+        this.insert(op)
+        moved = true
+      }
+    }
+  }
+
+  private insert (op: GroupOp): void {
+    let depth = 0
+    let ancestors = 0n
+    for (const p of op.parents) {
+      const parent = this.nodes.get(p)!
+      depth = Math.max(depth, parent.depth + 1)
+      ancestors |= parent.ancestors | bit(parent.num)
+      this.headSet.delete(p)
+    }
+    const node: Node = { op, num: this.nodes.size, depth, ancestors, auth: false }
+    // the state of its causal past: every ancestor is already here with its own auth
+    node.auth = authorized(op, this.root, this.fold(n => has(ancestors, n.num)))
+    this.nodes.set(op.id, node)
+    let i = this.order.length
+    while (i > 0 && before(node, this.order[i - 1])) i--
+    this.order.splice(i, 0, node)
+    // its children are still pending (they wait for it), so a new op is a head until one of them settles
+    this.headSet.add(op.id)
+    this.cached = undefined
+  }
+
+  /** The membership the counted, not voided ops among `inSet` give, applied in the total order. */
+  private fold (inSet: (n: Node) => boolean): GroupState {
+    const state = emptyState()
+    const chosen = this.order.filter(n => inSet(n) && n.auth)
+    const removals = chosen.filter(n => REMOVALS.includes(n.op.kind))
+    const concurrent = (a: Node, b: Node): boolean => a !== b && !has(a.ancestors, b.num) && !has(b.ancestors, a.num)
+    let position = 0
+    for (const n of chosen) {
+      const op = n.op
+      if (!REMOVALS.includes(op.kind) && removals.some(r => removedBy(r.op) === op.author && concurrent(n, r))) continue
+      apply(state, op, position++)
+    }
+    return state
+  }
+}
+
+/** a sorts before b: smaller depth, then smaller id. */
+function before (a: Node, b: Node): boolean {
+  return a.depth !== b.depth ? a.depth < b.depth : a.op.id < b.op.id
+}
+
+function removedBy (op: GroupOp): string | undefined {
+  if (op.kind === 'remove') return op.target
+  if (op.kind === 'leave') return op.author
+  return undefined
+}
+
+const isAdmin = (s: GroupState, peer: string): boolean => s.members.get(peer)?.role === 'admin'
+const isIn = (s: GroupState, peer: string | undefined): boolean => peer != null && (s.members.has(peer) || s.invited.has(peer))
+
+/** Whether the author could make this op in `past`, the state of the op's causal past. */
+function authorized (op: GroupOp, root: string | undefined, past: GroupState): boolean {
+  switch (op.kind) {
+    case 'create': return op.id === root && past.members.size === 0
+    case 'invite': return past.members.has(op.author) && !isIn(past, op.target)
+    case 'join':
+    case 'decline': return past.invited.has(op.author)
+    case 'leave': return past.members.has(op.author)
+    case 'remove': return isAdmin(past, op.author) && isIn(past, op.target)
+    case 'rename': return isAdmin(past, op.author)
+    case 'promote': return isAdmin(past, op.author) && past.members.get(op.target!)?.role === 'member'
+  }
+}
+
+/** Applies a counted op to the running state, if it still makes sense there. */
+function apply (s: GroupState, op: GroupOp, position: number): void {
+  switch (op.kind) {
+    case 'create':
+      if (s.members.size === 0) {
+        s.members.set(op.author, { role: 'admin', since: position })
+        s.name = op.name ?? ''
+      }
+      return
+    case 'invite':
+      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size < MAX_GROUP_MEMBERS) {
+        s.invited.set(op.target!, { by: op.author })
+      }
+      return
+    case 'join':
+      if (s.invited.delete(op.author)) {
+        s.members.set(op.author, { role: 'member', since: position })
+        s.gone.delete(op.author)
+      }
+      return
+    case 'decline':
+      s.invited.delete(op.author)
+      return
+    case 'leave':
+      if (s.members.delete(op.author)) {
+        s.gone.set(op.author, { upTo: op.upTo ?? 0, how: 'left' })
+        keepAnAdmin(s)
+      }
+      return
+    case 'remove': {
+      const t = op.target!
+      if (s.members.delete(t) || s.invited.delete(t)) {
+        s.gone.set(t, { upTo: op.upTo ?? 0, how: 'removed', by: op.author })
+        keepAnAdmin(s)
+      }
+      return
+    }
+    case 'rename':
+      if (isAdmin(s, op.author)) s.name = op.name ?? s.name
+      return
+    case 'promote': {
+      const m = s.members.get(op.target!)
+      if (isAdmin(s, op.author) && m != null) m.role = 'admin'
+    }
+  }
+}
+
+/** A group whose last admin went keeps one: the longest-standing member. */
+function keepAnAdmin (s: GroupState): void {
+  if (s.members.size === 0 || [...s.members.values()].some(m => m.role === 'admin')) return
+  const [, eldest] = [...s.members.entries()].reduce((a, b) => b[1].since < a[1].since ? b : a)
+  eldest.role = 'admin'
+}

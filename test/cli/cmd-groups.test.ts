@@ -1,0 +1,91 @@
+/**
+ * The group commands' own logic with a stub node: arguments, what never
+ * reaches the node, and every group line and error safe for a terminal
+ * whatever a member named the group or wrote.
+ */
+import * as fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { groupChangeLine, groupCommands, groupMessageLine } from '../../cli/cmd-groups.js'
+import { runCommand } from '../../cli/command.js'
+import { describeError } from '../../cli/errors.js'
+import { Names } from '../../cli/names.js'
+import { painter } from '../../cli/style.js'
+import { MAX_GROUP_TEXT_BYTES } from '../../node/index.js'
+import type { Api } from '../../cli/api.js'
+import type { Ctx } from '../../cli/command.js'
+import type { GroupInfo, GroupMessage } from '../../node/index.js'
+
+const SELF = '12D3KooWSELFSELFSELFSELFSELFSELFSELFSELFSELFSELFSEL'
+const BOB = '12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobBobB'
+
+const trip: GroupInfo = { id: '0123456789abcdef0123456789abcdef', name: 'trip', topic: 't', standing: 'member', role: 'admin', members: [{ peerId: SELF, role: 'admin' }, { peerId: BOB, role: 'member' }], invited: [] }
+
+/** A node that knows one group and records what reached it. */
+async function stub (): Promise<{ ctx: Ctx, calls: string[] }> {
+  const calls: string[] = []
+  const node = {
+    people: () => [{ id: BOB, alias: 'bob' }],
+    who: () => [],
+    contactRequests: () => ({ incoming: [], outgoing: [] }),
+    requests: () => [],
+    resolvePeer: (w: string) => w,
+    group: () => trip,
+    groupOnline: () => [{ peerId: SELF, role: 'admin', status: 'online' }, { peerId: BOB, role: 'member', status: 'away' }],
+    sendToGroup: async (group: string, text: string) => {
+      calls.push(`send ${group} ${text}`)
+      return { id: `${SELF}:1`, group: trip.id, author: SELF, seq: 1, lamport: 1, text, sentAt: Date.now(), direction: 'out', state: 'queued' } satisfies GroupMessage
+    },
+    renameGroup: async (group: string, name: string) => { calls.push(`rename ${group} ${name}`) },
+    createGroup: async (name: string, members: string[]) => {
+      calls.push(`create ${name} ${members.join(',')}`)
+      return { ...trip, name, invited: members.map(p => ({ peerId: p, by: SELF })) }
+    }
+  } as unknown as Api
+  const ctx: Ctx = { node, names: await Names.load(node), paint: painter(false), now: Date.now(), self: SELF }
+  return { ctx, calls }
+}
+
+const spec = (name: string): typeof groupCommands[number] => groupCommands.find(c => c.name === name)!
+
+const run = async (ctx: Ctx, name: string, words: string): Promise<string[]> =>
+  (await runCommand(spec(name), ctx, { args: words.split(' ').filter(w => w !== ''), rest: ` ${words}` }, true)).lines
+
+describe('group commands', () => {
+  it('take their arguments as typed: names of people resolved, free text kept whole', async () => {
+    const { ctx, calls } = await stub()
+    expect(await run(ctx, 'group', 'create trip bob')).toEqual([`created #trip (01234567); invited bob`])
+    expect(await run(ctx, 'group', 'rename trip  the  big trip ')).toEqual(['renamed to #trip'])
+    expect(await run(ctx, 'g', 'trip  see you  at 8')).toEqual([expect.stringMatching(/#trip → see you {2}at 8 …$/)])
+    expect(calls).toEqual([`create trip ${BOB}`, `rename ${trip.id} the  big trip`, 'send trip see you  at 8'])
+    expect(await run(ctx, 'group', 'members trip')).toEqual(['#trip (01234567), 2 member(s):', expect.stringMatching(/^ {2}you +admin +online$/), expect.stringMatching(/^ {2}bob +member +away$/)])
+  })
+
+  it('refuse bad words with the usage of the subcommand, before anything reaches the node', async () => {
+    const { ctx, calls } = await stub()
+    expect(await run(ctx, 'group', '')).toContain('  /group create <name> [member...]')
+    await expect(run(ctx, 'group', 'explode trip')).rejects.toThrow(/no subcommand explode; usage: \/group/)
+    await expect(run(ctx, 'group', 'constructor')).rejects.toThrow(/no subcommand constructor/)
+    await expect(run(ctx, 'group', 'rename trip')).rejects.toThrow('usage: /group rename <group> <new name...>')
+    await expect(run(ctx, 'group', 'history trip 0')).rejects.toThrow('0 is not a positive whole number; usage: /group history <group> [n]')
+    await expect(run(ctx, 'g', 'trip')).rejects.toThrow('a message needs some text')
+    await expect(run(ctx, 'g', `trip ${'é'.repeat(MAX_GROUP_TEXT_BYTES / 2 + 1)}`)).rejects.toThrow('a group message holds at most 4,000 bytes of UTF-8; this one has 4,002')
+    expect(calls).toEqual([])
+  })
+
+  it('print nothing a terminal acts on, whatever members named the group or wrote (fast-check)', () => {
+    const hostile = fc.array(fc.constantFrom('\u001b[2J', '\u001b]0;owned\u0007', '\u009b31m', '\r', '\n', '\u202e', '\u2066', '\u0000', '\u007f', '\u2028', 'x', 'é'), { maxLength: 12 }).map(a => a.join(''))
+    const text = fc.oneof(hostile, fc.string({ maxLength: 40 }))
+    const naming = { names: undefined as unknown as Names, self: SELF }
+    fc.assert(fc.property(text, text, (name, body) => {
+      const m: GroupMessage = { id: 'x', group: trip.id, author: SELF, seq: 1, lamport: 1, text: body, sentAt: 1, direction: 'out', state: 'sent' }
+      const printed = [
+        groupMessageLine(naming, m, { name }, painter(false)),
+        groupChangeLine(naming, { kind: 'renamed', name, by: SELF }),
+        describeError({ name: 'InvalidGroupNameError', input: name, reason: body }),
+        describeError({ name: 'UnknownGroupError', input: name })
+      ]
+      // eslint-disable-next-line no-control-regex
+      for (const line of printed) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/)
+    }), { numRuns: 2_000 })
+  })
+})

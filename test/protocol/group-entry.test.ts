@@ -1,0 +1,108 @@
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { describe, expect, it } from 'vitest'
+import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
+import { groupTopic, openContent, sealContent, sealedContentSize } from '../../protocol/group-crypto.js'
+import { keyEntryNames, MAX_GROUP_ENTRY_BYTES, MAX_GROUP_MEMBERS, openEntryContent, openGroupEntry, openKeyEntry, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
+import { openGroupOp, sealGroupOp, MAX_GROUP_OP_BYTES } from '../../protocol/group-op.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+interface Id { key: PrivateKey, seed: Uint8Array, id: string, mh: Uint8Array }
+function identity (fill: number): Id {
+  const seed = new Uint8Array(32).fill(fill)
+  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
+  const peer = peerIdFromPrivateKey(key)
+  return { key, seed, id: peer.toString(), mh: peer.toMultihash().bytes }
+}
+const [A, B, C] = [identity(1), identity(2), identity(3)]
+const GROUP = new Uint8Array(16).fill(9)
+const OTHER_GROUP = new Uint8Array(16).fill(8)
+const pairGroupKey = (me: Id, them: Id): Uint8Array => derivePairKeys(pairSharedSecret(me.seed, them.key.publicKey.raw), me.mh, them.mh).group
+const senderKey = new Uint8Array(32).fill(5)
+const keyId = new Uint8Array(16).fill(6)
+const h = (seq: number) => ({ group: GROUP, seq, lamport: seq + 10, sentAt: 1_800_000_000_000, prev: seq === 1 ? new Uint8Array(0) : new Uint8Array(32).fill(seq) })
+
+describe('group entries', () => {
+  it('a KEY entry opens for each named member with its pair key, and for nobody else', () => {
+    const bytes = sealKeyEntry(h(1), A.mh, keyId, senderKey, [{ multihash: B.mh, pairGroupKey: pairGroupKey(A, B) }], A.key)
+    const res = openGroupEntry(bytes, GROUP)
+    if (!res.ok) throw new Error(res.reason)
+    expect(res.entry).toMatchObject({ kind: 'key', author: A.id, seq: 1, lamport: 11 })
+    // both sides of the pair derive the same key
+    expect(openKeyEntry(res.entry, B.mh, pairGroupKey(B, A))).toEqual(senderKey)
+    expect(keyEntryNames(res.entry, B.mh)).toBe(true)
+    expect(keyEntryNames(res.entry, C.mh)).toBe(false)
+    expect(openKeyEntry(res.entry, C.mh, pairGroupKey(C, A))).toBeUndefined()
+    // C cannot use B's slot with its own pair key
+    if (res.entry.kind !== 'key') throw new Error('not a key entry')
+    expect(openKeyEntry({ ...res.entry, slots: [{ member: C.mh, sealed: res.entry.slots[0].sealed }] }, C.mh, pairGroupKey(C, A))).toBeUndefined()
+  })
+
+  it('content opens under its sender key only, bound to its author and position', () => {
+    const bytes = sealContentEntry(h(2), A.mh, keyId, senderKey, { kind: 'text', text: 'hello group' }, A.key)
+    const res = openGroupEntry(bytes, GROUP)
+    if (!res.ok) throw new Error(res.reason)
+    expect(openEntryContent(res.entry, senderKey)).toEqual({ kind: 'text', text: 'hello group' })
+    expect(openEntryContent(res.entry, new Uint8Array(32).fill(1))).toBeUndefined()
+    expect(openEntryContent({ ...res.entry, seq: 3 }, senderKey)).toBeUndefined()
+    expect(openEntryContent({ ...res.entry, authorMultihash: B.mh }, senderKey)).toBeUndefined()
+    // sizes: padded to 64 bytes
+    expect(res.entry.kind === 'content' && res.entry.sealed.length).toBe(sealedContentSize(13 + 2))
+  })
+
+  it('refuses tampering, another group, and bad shapes', () => {
+    const bytes = sealContentEntry(h(1), A.mh, keyId, senderKey, { kind: 'text', text: 'x' }, A.key)
+    const flipped = Uint8Array.from(bytes)
+    flipped[flipped.length - 70] ^= 1
+    expect(openGroupEntry(flipped, GROUP)).toMatchObject({ ok: false })
+    expect(openGroupEntry(bytes, OTHER_GROUP)).toMatchObject({ ok: false, reason: 'wrong-group' })
+    expect(openGroupEntry(new Uint8Array(MAX_GROUP_ENTRY_BYTES + 1), GROUP)).toMatchObject({ ok: false, reason: 'oversize' })
+    expect(openGroupEntry(Uint8Array.of(1, 2, 3), GROUP)).toMatchObject({ ok: false, reason: 'malformed' })
+    const sig = Uint8Array.from(bytes)
+    sig[sig.length - 1] ^= 1
+    expect(openGroupEntry(sig, GROUP)).toMatchObject({ ok: false, reason: 'bad-signature' })
+    const noSlots = sealKeyEntry(h(1), A.mh, keyId, senderKey, [], A.key)
+    expect(openGroupEntry(noSlots, GROUP)).toMatchObject({ ok: false, reason: 'invalid-field' })
+    const selfSlot = sealKeyEntry(h(1), A.mh, keyId, senderKey, [{ multihash: A.mh, pairGroupKey: pairGroupKey(A, B) }], A.key)
+    expect(openGroupEntry(selfSlot, GROUP)).toMatchObject({ ok: false, reason: 'invalid-field' })
+  })
+
+  it('a key for the largest group fits the entry limit', () => {
+    const members = Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => identity(i + 10))
+    const bytes = sealKeyEntry(h(1), A.mh, keyId, senderKey, members.map(m => ({ multihash: m.mh, pairGroupKey: new Uint8Array(32) })), A.key)
+    expect(bytes.length).toBeLessThanOrEqual(MAX_GROUP_ENTRY_BYTES)
+    expect(openGroupEntry(bytes, GROUP).ok).toBe(true)
+  })
+
+  it('the content box refuses anything sealContent would not make', () => {
+    const ctx = { group: GROUP, author: A.mh, seq: 1, keyId }
+    const sealed = sealContent(senderKey, ctx, Uint8Array.of(1, 2, 3))
+    expect(openContent(senderKey, ctx, sealed)).toEqual(Uint8Array.of(1, 2, 3))
+    expect(openContent(senderKey, ctx, sealed.subarray(0, sealed.length - 1))).toBeUndefined()
+    expect(openContent(senderKey, { ...ctx, keyId: new Uint8Array(16) }, sealed)).toBeUndefined()
+  })
+
+  it('topics are opaque and per group', () => {
+    expect(groupTopic(GROUP)).toMatch(/^\/presence-mesh\/group\/1\/[a-z2-7]{26}$/)
+    expect(groupTopic(GROUP)).not.toBe(groupTopic(OTHER_GROUP))
+  })
+})
+
+describe('group ops', () => {
+  it('open as sealed, with author and id; refuse a wrong group, tampering and bad fields', () => {
+    const op = sealGroupOp({ group: GROUP, kind: 'create', name: 'friends', parents: [], createdAt: 5 }, A.key)
+    const res = openGroupOp(op.envelope, GROUP)
+    if (!res.ok) throw new Error(res.reason)
+    expect(res.op).toMatchObject({ kind: 'create', name: 'friends', author: A.id, id: op.id, parents: [] })
+    expect(openGroupOp(op.envelope, OTHER_GROUP)).toMatchObject({ ok: false, reason: 'wrong-group' })
+    const bad = Uint8Array.from(op.envelope)
+    bad[bad.length - 1] ^= 1
+    expect(openGroupOp(bad)).toMatchObject({ ok: false, reason: 'bad-signature' })
+    expect(openGroupOp(new Uint8Array(MAX_GROUP_OP_BYTES + 1))).toMatchObject({ ok: false, reason: 'oversize' })
+    const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: B.id, parents: [op.id], createdAt: 6 }, A.key)
+    expect(openGroupOp(invite.envelope, GROUP)).toMatchObject({ ok: true, op: { kind: 'invite', target: B.id } })
+    expect(() => sealGroupOp({ group: GROUP, kind: 'rename', name: '\u0007', parents: [op.id], createdAt: 6 }, A.key)).toThrow(/control/)
+    expect(() => sealGroupOp({ group: GROUP, kind: 'join', parents: [], createdAt: 6 }, A.key)).toThrow(/parents/)
+  })
+})

@@ -1,0 +1,209 @@
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { MembershipLog } from '../../protocol/group-log.js'
+import { sealGroupOp } from '../../protocol/group-op.js'
+import type { GroupState } from '../../protocol/group-log.js'
+import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+const GROUP = new Uint8Array(16).fill(7)
+
+interface Actor { name: string, key: PrivateKey, id: string }
+function actor (name: string, fill: number): Actor {
+  const seed = new Uint8Array(32).fill(fill)
+  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
+  return { name, key, id: peerIdFromPrivateKey(key).toString() }
+}
+const [A, B, C, D, E] = ['A', 'B', 'C', 'D', 'E'].map((n, i) => actor(n, i + 1))
+const ACTORS = [A, B, C, D, E]
+const nameOf = (id: string): string => ACTORS.find(a => a.id === id)?.name ?? id
+
+/** Makes an op by `who` on top of `log`'s heads and adds it there. */
+function make (log: MembershipLog, who: Actor, fields: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>, t = 0): GroupOp {
+  const op = sealGroupOp({ group: GROUP, parents: fields.kind === 'create' ? [] : log.heads(), createdAt: t, ...fields }, who.key)
+  expect(log.add(op)).toBe('added')
+  return op
+}
+
+/** A readable summary of a state. */
+function summary (s: GroupState): { name: string, members: string[], invited: string[], gone: string[] } {
+  return {
+    name: s.name,
+    members: [...s.members].map(([p, m]) => `${nameOf(p)}${m.role === 'admin' ? '*' : ''}`).sort(),
+    invited: [...s.invited.keys()].map(nameOf).sort(),
+    gone: [...s.gone].map(([p, g]) => `${nameOf(p)}:${g.how}:${g.upTo}`).sort()
+  }
+}
+
+/** A group A created with B and C as members (B promoted to admin when `adminB`). */
+function threeMembers (adminB = false): MembershipLog {
+  const log = new MembershipLog()
+  make(log, A, { kind: 'create', name: 'friends' })
+  make(log, A, { kind: 'invite', target: B.id })
+  make(log, A, { kind: 'invite', target: C.id })
+  make(log, B, { kind: 'join' })
+  make(log, C, { kind: 'join' })
+  if (adminB) make(log, A, { kind: 'promote', target: B.id })
+  return log
+}
+
+function fork (log: MembershipLog): MembershipLog {
+  const copy = new MembershipLog(log.rootId)
+  for (const op of log.ops()) copy.add(op)
+  return copy
+}
+
+function merge (into: MembershipLog, from: MembershipLog): void {
+  for (const op of from.ops()) into.add(op)
+}
+
+describe('membership log', () => {
+  it('applies create, invite, join, decline, rename, promote, leave and remove', () => {
+    const log = threeMembers()
+    make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'decline' })
+    make(log, A, { kind: 'rename', name: 'old friends' })
+    make(log, A, { kind: 'promote', target: B.id })
+    make(log, C, { kind: 'leave', upTo: 4 })
+    make(log, B, { kind: 'invite', target: E.id })
+    make(log, B, { kind: 'remove', target: E.id, upTo: 0 })
+    expect(summary(log.state())).toEqual({ name: 'old friends', members: ['A*', 'B*'], invited: [], gone: ['C:left:4', 'E:removed:0'] })
+    expect(log.acceptsFeed(C.id, 4)).toBe(true)
+    expect(log.acceptsFeed(C.id, 5)).toBe(false)
+    expect(log.acceptsFeed(D.id, 1)).toBe(false)
+    expect(log.acceptsFeed(A.id, 99)).toBe(true)
+  })
+
+  it('gives ops without authority no effect', () => {
+    const log = threeMembers()
+    make(log, C, { kind: 'remove', target: B.id, upTo: 0 }) // C is no admin
+    make(log, C, { kind: 'rename', name: 'mine' })
+    make(log, D, { kind: 'join' }) // never invited
+    make(log, D, { kind: 'invite', target: E.id }) // not a member
+    expect(summary(log.state())).toEqual({ name: 'friends', members: ['A*', 'B', 'C'], invited: [], gone: [] })
+  })
+
+  it('refuses a second CREATE and an op log beyond its limit is refused, not grown', () => {
+    const log = threeMembers()
+    const other = sealGroupOp({ group: GROUP, kind: 'create', name: 'usurper', parents: [], createdAt: 1 }, B.key)
+    expect(log.add(other)).toBe('refused')
+    expect(log.add(log.ops()[2])).toBe('duplicate')
+  })
+
+  it('waits for missing parents and names them', () => {
+    const source = threeMembers()
+    const ops = source.ops()
+    const log = new MembershipLog()
+    for (const op of ops.slice(0, 2)) log.add(op)
+    const late = ops[2]
+    for (const op of ops.slice(3)) expect(log.add(op)).toBe('pending')
+    expect(log.missing()).toEqual([late.id])
+    expect(summary(log.state()).members).toEqual(['A*'])
+    expect(log.add(late)).toBe('added')
+    expect(log.missing()).toEqual([])
+    expect(summary(log.state())).toEqual(summary(source.state()))
+    expect(log.heads()).toEqual(source.heads())
+  })
+
+  it('lists what a node with given heads lacks, and what a member gone by a removal may learn', () => {
+    const log = threeMembers()
+    const heads = log.heads()
+    const more = [make(log, A, { kind: 'rename', name: 'x' }), make(log, A, { kind: 'remove', target: C.id, upTo: 2 })]
+    make(log, A, { kind: 'rename', name: 'after' })
+    expect(log.opsMissingFrom(heads).map(o => o.id)).toEqual([...more.map(o => o.id), log.heads()[0]])
+    expect(log.upTo(more[1].id).map(o => o.id)).toEqual(log.ops().slice(0, -1).map(o => o.id))
+    expect(log.removalOf(C.id)?.id).toBe(more[1].id)
+  })
+
+  it('concurrent removals both count: two admins removing each other both leave, the eldest member becomes admin', () => {
+    const base = threeMembers(true)
+    const a = fork(base)
+    const b = fork(base)
+    make(a, A, { kind: 'remove', target: B.id, upTo: 1 })
+    make(b, B, { kind: 'remove', target: A.id, upTo: 0 })
+    merge(a, b)
+    merge(b, a)
+    expect(summary(a.state())).toEqual({ name: 'friends', members: ['C*'], invited: [], gone: ['A:removed:0', 'B:removed:1'] })
+    expect(summary(b.state())).toEqual(summary(a.state()))
+  })
+
+  it('a removed admin cannot act "before" its removal: its concurrent invite and rename are void', () => {
+    const base = threeMembers(true)
+    const a = fork(base)
+    const b = fork(base)
+    make(a, A, { kind: 'remove', target: B.id, upTo: 0 })
+    // B, removed, answers with ops on its old heads, as if made earlier
+    make(b, B, { kind: 'invite', target: D.id })
+    make(b, B, { kind: 'rename', name: 'hijacked' })
+    make(b, D, { kind: 'join' })
+    merge(a, b)
+    expect(summary(a.state())).toEqual({ name: 'friends', members: ['A*', 'C'], invited: [], gone: ['B:removed:0'] })
+  })
+
+  it('removal wins over a concurrent join', () => {
+    const log = threeMembers()
+    make(log, A, { kind: 'invite', target: D.id })
+    const a = fork(log)
+    const d = fork(log)
+    make(a, A, { kind: 'remove', target: D.id, upTo: 0 })
+    make(d, D, { kind: 'join' })
+    merge(a, d)
+    expect(summary(a.state()).members).toEqual(['A*', 'B', 'C'])
+    expect(a.acceptsFeed(D.id, 1)).toBe(false)
+  })
+
+  it('every delivery order of the same ops gives the same membership and heads (random histories)', () => {
+    const action = fc.record({
+      who: fc.integer({ min: 0, max: 4 }),
+      what: fc.constantFrom('invite', 'join', 'decline', 'leave', 'remove', 'rename', 'rename', 'promote', 'sync'),
+      target: fc.integer({ min: 0, max: 4 }),
+      other: fc.integer({ min: 0, max: 4 })
+    })
+    fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
+      // every actor holds its own log; ops are made on what it knows, synced pairwise now and then
+      // everyone starts from the same group: A (admin), B (admin), C and D members, E outside
+      const start = threeMembers(true)
+      make(start, A, { kind: 'invite', target: D.id })
+      make(start, D, { kind: 'join' })
+      const create = start.ops()[0]
+      const all: GroupOp[] = start.ops()
+      const logs = ACTORS.map(() => fork(start))
+      steps.forEach((s, t) => {
+        const log = logs[s.who]
+        if (s.what === 'sync') { merge(log, logs[s.other]); return }
+        const target = ACTORS[s.target].id
+        const fields: GroupOpFields = { group: GROUP, kind: s.what as GroupOpFields['kind'], parents: log.heads(), createdAt: t + 1 }
+        if (s.what === 'invite' || s.what === 'remove' || s.what === 'promote') {
+          if (s.target === s.who) return
+          fields.target = target
+        }
+        if (s.what === 'rename') fields.name = `n${t}`
+        const op = sealGroupOp(fields, ACTORS[s.who].key)
+        all.push(op)
+        log.add(op)
+      })
+      const results = seeds.map(seed => {
+        const shuffled = [...all]
+        let x = seed + 1
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          x = (x * 1103515245 + 12345) % 2147483648
+          const j = x % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]
+        }
+        const log = new MembershipLog(create.id)
+        for (const op of shuffled) log.add(op)
+        expect(log.missing()).toEqual([])
+        return { state: summary(log.state()), heads: log.heads() }
+      })
+      const everything = new MembershipLog()
+      for (const op of all) everything.add(op)
+      for (const r of results) expect(r).toEqual({ state: summary(everything.state()), heads: everything.heads() })
+      // a state always has an admin while it has members
+      const s = everything.state()
+      if (s.members.size > 0) expect([...s.members.values()].some(m => m.role === 'admin')).toBe(true)
+    }), { numRuns: 100 })
+  })
+})
