@@ -81,6 +81,8 @@ export class ReachService implements Reach, ReachRules, Startable {
   private readonly keysByIntake = new Map<string, CodeKeys>()
   private code?: Code
   private retryTimer?: ReturnType<typeof setTimeout>
+  /** Set when a publish is asked for while one runs (the repeating task ignores that request): the run goes once more. */
+  private dirty = false
   private started = false
 
   constructor (private readonly components: ReachComponents, private readonly init: ReachInit) {
@@ -97,7 +99,12 @@ export class ReachService implements Reach, ReachRules, Startable {
       ttlMs,
       timeoutMs: INTAKE_DHT_TIMEOUT_MS
     })
-    this.task = repeatingTask(async () => { await this.publish() }, Math.floor(ttlMs / 3), { debounce: 1_000 })
+    this.task = repeatingTask(async () => {
+      do {
+        this.dirty = false
+        await this.publish()
+      } while (this.dirty && this.started)
+    }, Math.floor(ttlMs / 3), { debounce: 1_000 })
     this.retry = new Backoff({ baseMs: INTAKE_RETRY_BASE_MS, capMs: INTAKE_RETRY_CAP_MS, jitter: 0.5 })
     this.schedule = this.schedule.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
@@ -275,7 +282,9 @@ export class ReachService implements Reach, ReachRules, Startable {
   }
 
   private schedule (): void {
-    if (this.started) this.task.run()
+    if (!this.started) return
+    this.dirty = true
+    this.task.run()
   }
 
   /**
@@ -297,6 +306,8 @@ export class ReachService implements Reach, ReachRules, Startable {
       this.retry.reset()
       return
     }
+    // asked for again meanwhile (new addresses): the loop puts again at once
+    if (this.dirty) return
     this.retryTimer = setTimeout(this.schedule, this.retry.next())
     this.retryTimer.unref?.()
   }

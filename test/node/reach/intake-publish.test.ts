@@ -1,0 +1,73 @@
+/**
+ * The reach service with a stubbed DHT and a real roster on an in-memory
+ * datastore: addresses that change while the intake record is being put (a
+ * relay slot that came a moment later) are put again at once, not at the
+ * next interval.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MemoryDatastore } from 'datastore-core'
+import { afterEach, expect, it } from 'vitest'
+import { reach, ReachPolicy } from '../../../node/reach/index.js'
+import { roster, RosterStore } from '../../../node/roster/index.js'
+import { waitFor } from '../../helpers.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Startable } from '@libp2p/interface'
+
+const started: Startable[] = []
+afterEach(async () => { for (const s of started.splice(0).reverse()) { await (s as any).beforeStop?.(); await s.stop() } })
+
+it('addresses that change while the intake record is put are put again at once', async () => {
+  const privateKey = await generateKeyPair('Ed25519')
+  const self = peerIdFromPrivateKey(privateKey)
+  const ds = new MemoryDatastore()
+  let addrs: Multiaddr[] = [multiaddr(`/ip4/10.0.0.7/tcp/4001/p2p/${self.toString()}`)]
+  const puts: Array<{ at: number, addrs: string[] }> = []
+  let begun = 0
+  // each put takes 300 ms and records which addresses the node had when it began
+  const dht = {
+    routingTable: { size: 1 },
+    async * put (_key: Uint8Array, _value: Uint8Array, options: { signal?: AbortSignal } = {}) {
+      const had = addrs.map(a => a.toString())
+      begun++
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, 300)
+        options.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('aborted')) }, { once: true })
+      })
+      puts.push({ at: Date.now(), addrs: had })
+      yield { name: 'PEER_RESPONSE' }
+    },
+    async * get () {}
+  }
+  const events = new TypedEventEmitter<any>()
+  const base = { peerId: self, privateKey, datastore: ds, logger: defaultLogger() }
+  const connectionManager = { closeConnections: async () => {}, openConnection: async () => {}, getConnections: () => [] }
+  const r = roster({ store: await RosterStore.open(ds) })({ ...base, connectionManager } as any)
+  const service = reach({ policy: new ReachPolicy(), createIntakeNode: async () => { throw new Error('not in this test') }, intakeTtlMs: 600_000 })({
+    ...base,
+    events,
+    addressManager: { getAddresses: () => addrs },
+    peerStore: { merge: async () => {} },
+    connectionManager,
+    dht,
+    roster: r
+  } as any)
+  for (const s of [r, service] as unknown as Startable[]) {
+    await s.start()
+    started.push(s)
+  }
+  for (const s of [r, service] as unknown as Startable[]) await s.afterStart?.()
+
+  // the first put is under way when the relay slot comes
+  await waitFor(() => begun >= 1, 'the first put to begin', 30_000)
+  expect(puts).toHaveLength(0)
+  const relayed = `/ip4/16.0.0.1/tcp/4791/p2p/${self.toString()}/p2p-circuit/p2p/${self.toString()}`
+  addrs = [...addrs, multiaddr(relayed)]
+  events.dispatchEvent(new CustomEvent('self:peer:update'))
+  // the next put carries the relayed address, well before the interval (200 s here)
+  await waitFor(() => puts.some(p => p.addrs.includes(relayed)), 'a put with the relayed address', 30_000)
+  expect(puts.at(-1)!.addrs).toContain(relayed)
+})
