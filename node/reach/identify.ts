@@ -19,7 +19,9 @@ export function withView<T extends object> (target: T, view: Partial<T>): T {
     get: (t, key) => {
       if (key in view) return (view as any)[key]
       const value = Reflect.get(t, key)
-      return typeof value === 'function' ? value.bind(t) : value
+      // methods are bound to the target; a function held as a property (a stream's
+      // logger, with .error and .trace on it) is passed on as it is
+      return typeof value === 'function' && !Object.hasOwn(t, key) ? value.bind(t) : value
     }
   })
 }

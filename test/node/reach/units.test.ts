@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { dialTargets } from '../../../node/reach/intake.js'
 import { admissionGater, ReachPolicy } from '../../../node/reach/policy.js'
 import { intakeAddresses } from '../../../node/reach/reach-service.js'
+import { withView } from '../../../node/reach/identify.js'
 import { peerIds } from '../discovery/stubs.js'
 
 describe('ReachPolicy and the admission gater', () => {
@@ -41,5 +42,24 @@ describe('intake addresses and targets', () => {
     const targets = dialTargets(owner, [direct, withId, relayed.bytes, new Uint8Array([0xff, 0xff])], 8).map(String)
     expect(targets).toEqual([withId.toString(), relayed.encapsulate(`/p2p/${owner.toString()}`).toString()])
     expect(dialTargets(owner, [direct, relayed], 1)).toHaveLength(1)
+  })
+})
+
+describe('withView', () => {
+  it('binds methods to the target and passes on functions held as properties whole (a stream\'s logger)', () => {
+    class Stream {
+      closed = false
+      readonly log = Object.assign((_: string) => {}, { error: (_: string) => {} })
+      close (): void { this.closed = true }
+      send (_: Uint8Array): boolean { return true }
+    }
+    const stream = new Stream()
+    const view = withView(stream, { send: () => false })
+    expect(typeof view.log.error).toBe('function')
+    view.log.error('still a logger')
+    const close = view.close
+    close()
+    expect(stream.closed).toBe(true)
+    expect(view.send(new Uint8Array())).toBe(false)
   })
 })
