@@ -208,7 +208,10 @@ export class ReachService implements Reach, ReachRules, Startable {
     })
     // the intake record is looked up meanwhile: addresses known already (a bootstrap entry, mDNS, an
     // earlier lookup) are tried first, but may be stale, so they get KNOWN_ADDRESSES_MS at most
-    const lookup = this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal).catch(() => [])
+    const lookup = this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal).catch((err: unknown) => {
+      this.log('could not look up the intake record of %p - %e', owner, err)
+      return []
+    })
     const known = dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES)
     if (known.length > 0) {
       try {
@@ -219,6 +222,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       }
     }
     const found = dialTargets(owner, await lookup, MAX_INTAKE_ADDRESSES).filter(t => !known.some(k => k.equals(t)))
+    this.log('intake record of %p gave %d new address(es) (%d DHT peers known)', owner, found.length, this.components.dht.routingTable?.size ?? -1)
     if (found.length === 0) throw new PeerUnreachableError(owner.toString())
     // the owner may answer over a connection of ours later: keep what the record said
     await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
@@ -302,6 +306,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       return
     }
     const stored = await this.intake.publish([this.code.intake.toString()]).catch(() => 0)
+    this.log('intake record put with %d address(es): stored by %d DHT node(s)', intakeAddresses(this.components.addressManager.getAddresses()).length, stored)
     if (stored > 0) {
       this.retry.reset()
       return

@@ -16,7 +16,8 @@ const CHAT = { retryBaseMs: 100, retryMaxMs: 500 }
 const nodes: PresenceNode[] = []
 
 async function node (opts: Parameters<typeof startNode>[0] = {}): Promise<PresenceNode> {
-  const n = await startNode({ presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT, ...opts })
+  // public: a private node admits a stranger only with its contact code (test/node/contact-codes.test.ts)
+  const n = await startNode({ presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT, roster: { defaultVisibility: 'public' }, ...opts })
   nodes.push(n)
   return n
 }
