@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cleanupHomes, startNode, waitFor } from '../../helpers.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 
-const TRIES = 50
+const TRIES = 20
 const TTL = 60_000
 
 describe('a block ends the blocked peer\'s view as a clean stop does', () => {
