@@ -1,24 +1,4 @@
 import { defineConfig } from 'vitest/config'
-import { BaseSequencer } from 'vitest/node'
-import type { TestSpecification } from 'vitest/node'
-
-/**
- * The files that run longest (measured, in this order) start first, so that
- * none of them begins near the end and holds the run up alone. Vitest orders
- * by the durations of the last run when it has them, which a fresh clone (CI)
- * does not; by file size then, and the NAT scenarios' short file came last.
- */
-const LONGEST_FIRST = ['test/nat/', 'test/cli/client-pty', 'test/node/mesh-recovery', 'test/node/notify.test', 'test/cli/demo', 'test/cli/xmpp-cli', 'test/node/chat-crash']
-
-class LongestFirst extends BaseSequencer {
-  override async sort (files: TestSpecification[]): Promise<TestSpecification[]> {
-    const rank = (f: TestSpecification): number => {
-      const i = LONGEST_FIRST.findIndex(p => f.moduleId.includes(p))
-      return i === -1 ? LONGEST_FIRST.length : i
-    }
-    return (await super.sort(files)).map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(x => x.f)
-  }
-}
 
 export default defineConfig({
   test: {
@@ -34,7 +14,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    sequence: { sequencer: LongestFirst },
     watch: false
   }
 })
