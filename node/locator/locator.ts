@@ -14,7 +14,7 @@ import { sharedSignal } from '../signals.js'
 
 /** The part of kad-dht the locator uses. */
 export interface LocatorDht {
-  put: (key: Uint8Array, value: Uint8Array, options?: { signal?: AbortSignal }) => AsyncIterable<{ name: string }>
+  put: (key: Uint8Array, value: Uint8Array, options?: { signal?: AbortSignal }) => AsyncIterable<{ name: string, messageName?: string }>
   get: (key: Uint8Array, options?: { signal?: AbortSignal }) => AsyncIterable<{ name: string, value?: Uint8Array }>
 }
 
@@ -111,7 +111,8 @@ export class LocatorPublisher {
         }, this.opts.privateKey, keys.locator, dhtKey)
         const timeout = AbortSignal.timeout(this.opts.timeoutMs)
         for await (const e of dht.put(dhtKey, value, { signal: options.signal != null ? sharedSignal(AbortSignal.any([timeout, options.signal])) : timeout })) {
-          if (e.name === 'PEER_RESPONSE') stored++
+          // the closest-peers query before the puts answers with PEER_RESPONSE too
+          if (e.name === 'PEER_RESPONSE' && e.messageName === 'PUT_VALUE') stored++
         }
       } catch (err: any) {
         this.opts.log('locator put for %s failed - %s', peer, err?.message)

@@ -32,7 +32,7 @@ function slowDht (delayMs: number): { dht: any, puts: Array<{ key: string, value
         options.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('aborted')) }, { once: true })
       })
       puts.push({ key: Buffer.from(key).toString('hex'), value })
-      yield { name: 'PEER_RESPONSE' }
+      yield { name: 'PEER_RESPONSE', messageName: 'PUT_VALUE' }
     },
     async * get () {}
   }

@@ -38,7 +38,7 @@ it('addresses that change while the intake record is put are put again at once',
         options.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('aborted')) }, { once: true })
       })
       puts.push({ at: Date.now(), addrs: had })
-      yield { name: 'PEER_RESPONSE' }
+      yield { name: 'PEER_RESPONSE', messageName: 'PUT_VALUE' }
     },
     async * get () {}
   }
@@ -70,4 +70,40 @@ it('addresses that change while the intake record is put are put again at once',
   // the next put carries the relayed address, well before the interval (200 s here)
   await waitFor(() => puts.some(p => p.addrs.includes(relayed)), 'a put with the relayed address', 30_000)
   expect(puts.at(-1)!.addrs).toContain(relayed)
+})
+
+it('a put that only the closest-peers query answered is not taken as stored: it is tried again', async () => {
+  const privateKey = await generateKeyPair('Ed25519')
+  const self = peerIdFromPrivateKey(privateKey)
+  const ds = new MemoryDatastore()
+  let attempts = 0
+  // kad-dht's put yields the FIND_NODE answers of its closest-peers query before any PUT_VALUE answer
+  const dht = {
+    routingTable: { size: 1 },
+    async * put () {
+      attempts++
+      yield { name: 'PEER_RESPONSE', messageName: 'FIND_NODE' }
+      yield { name: 'QUERY_ERROR' }
+    },
+    async * get () {}
+  }
+  const base = { peerId: self, privateKey, datastore: ds, logger: defaultLogger() }
+  const connectionManager = { closeConnections: async () => {}, openConnection: async () => {}, getConnections: () => [] }
+  const r = roster({ store: await RosterStore.open(ds) })({ ...base, connectionManager } as any)
+  const service = reach({ policy: new ReachPolicy(), createIntakeNode: async () => { throw new Error('not in this test') }, intakeTtlMs: 600_000 })({
+    ...base,
+    events: new TypedEventEmitter<any>(),
+    addressManager: { getAddresses: () => [multiaddr(`/ip4/10.0.0.7/tcp/4001/p2p/${self.toString()}`)] },
+    peerStore: { merge: async () => {} },
+    connectionManager,
+    dht,
+    roster: r
+  } as any)
+  for (const s of [r, service] as unknown as Startable[]) {
+    await s.start()
+    started.push(s)
+  }
+  for (const s of [r, service] as unknown as Startable[]) await s.afterStart?.()
+  // the retry comes after the backoff's base (2 s, with jitter), far before the interval (200 s here)
+  await waitFor(() => attempts >= 2, 'the intake record to be put again', 30_000)
 })
