@@ -6,11 +6,11 @@ export default defineConfig({
     setupFiles: ['./node/polyfill.ts'],
     // nodes started by tests, CLI children included, never multicast on the host's network
     env: { PRESENCE_MESH_MDNS: 'off' },
-    // multi-node tests share 2 cores; most of a file's time is waiting (timers, the network), so
-    // three files at a time use the cores (about 1.4 of 2 measured) without starving them (four
-    // did: deadlines missed); generous deadlines
+    // multi-node tests share 2 cores: two files at a time, generous deadlines (three finish in
+    // about 190 s instead of 270 s, but the demo's group step then missed its 60 s in 1 of 4
+    // runs on a fresh clone: a load-dependent bug, see the closing note of 2026-11-29)
     fileParallelism: true,
-    maxWorkers: 3,
+    maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
