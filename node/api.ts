@@ -7,12 +7,10 @@ import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from './groups/index.js'
-import type { Container, FetchResult, OwnCategory, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
+import type { Container, FetchResult, OwnPresence, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
 import type { XmppInfo } from './xmpp/index.js'
-import type { Category, StateCategory } from '../protocol/categories.js'
-import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 /** A contact as the user sees one. */
@@ -88,7 +86,7 @@ export interface PresenceNodeEvents {
   'group:change': CustomEvent<GroupChangeEvent>
 }
 
-export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
+export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, OwnPresence {
   readonly peerId: PeerId
   readonly home: string
   /** Dialable addresses, each ending in /p2p/<peer id>. */
@@ -96,28 +94,6 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents> {
 
   /** This node's presence as announced now, with its record's sequence number, the state set by hand and the idle period. */
   self: () => SelfPresence
-  /** Sets the state (online: automatic), note and activity at once; absent note or activity are cleared. */
-  setPresence: (update: PresenceUpdate) => Promise<void>
-  /** The state watchers see now, and whether it was chosen by hand. */
-  state: () => StateCategory
-  /** Chooses the state by hand (kept across restarts); online returns to automatic. */
-  setState: (availability: PresenceStatus) => Promise<void>
-  /**
-   * The user did something at `at` (default now): the CLI on every command,
-   * the XMPP endpoint on its client's presence and messages, or with the time
-   * an XMPP client reports its user idle since. `source` names the client:
-   * its latest report replaces its earlier ones, and the latest of all
-   * clients counts. After the idle period without any, the automatic state
-   * is away; the next report brings it back.
-   */
-  reportActivity: (at?: number, source?: string) => void
-  /** The idle period before automatic away (null: never); stored. */
-  setAwayAfter: (ms: number | null) => Promise<void>
-  /** This node's categories: values, containers, sequence numbers. */
-  categories: () => OwnCategory[]
-  /** Sets one category (not the state); InvalidCategoryError says what is wrong. */
-  setCategory: (category: Category) => Promise<void>
-  clearCategory: (key: string) => Promise<boolean>
   /** The containers a category goes to (undefined: its default); takes effect at once. */
   publishCategory: (key: string, containers?: Container[]) => Promise<void>
   /** Moves a contact into the closer circle or back; takes effect at once. */

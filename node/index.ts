@@ -24,7 +24,7 @@ export { createPubsub } from './pubsub.js'
 export { roster, VISIBILITIES, CONTACT_CONTAINERS } from './roster/index.js'
 export type { Roster, RosterInit, Person, RosterChange, RosterChangeEvent, Visibility, VisibilitySetting, ContactContainer, CategoryRule } from './roster/index.js'
 export { presence, CONTAINERS, DEFAULT_PUBLICATION } from './presence/index.js'
-export type { PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, PresenceEventDetail, FetchResult, Container, OwnCategory, SeenBy, CategoryVisibility, SelfPresence } from './presence/index.js'
+export type { PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, PresenceEventDetail, FetchResult, Container, OwnCategory, SeenBy, CategoryVisibility, SelfPresence, OwnPresence } from './presence/index.js'
 export { presenceQuery } from './presence/query.js'
 export type { PresenceQuery, CategoryAnswer } from './presence/query.js'
 // optional: presence uses the direct path when a node has it (named `presenceNotify`, before presence)

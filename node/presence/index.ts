@@ -117,9 +117,8 @@ export interface PresenceEvents {
   self: CustomEvent<SelfPresence>
 }
 
-export interface PresenceService extends TypedEventTarget<PresenceEvents> {
-  /** This node's own presence as announced now, with the sequence number of its last record. */
-  readonly self: SelfPresence
+/** What a person does to this node's own presence: the presence service and the node API both offer it. */
+export interface OwnPresence {
   /**
    * Sets the state by hand, and the note and activity (absent ones are
    * cleared), in one announcement. `online` means automatic (see setState).
@@ -145,6 +144,11 @@ export interface PresenceService extends TypedEventTarget<PresenceEvents> {
   setCategory: (category: Category) => Promise<void>
   /** Clears one category; false if it was not set. */
   clearCategory: (key: string) => Promise<boolean>
+}
+
+export interface PresenceService extends TypedEventTarget<PresenceEvents>, OwnPresence {
+  /** This node's own presence as announced now, with the sequence number of its last record. */
+  readonly self: SelfPresence
   /** Publishes a category to these containers (undefined: its default); who sees it changes at once. */
   publishCategory: (key: string, containers: Container[] | undefined) => Promise<void>
   /** What one peer (contact or stranger) sees of this node, category by category. */
