@@ -2,7 +2,8 @@
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import { ControlError, NoRunningNodeError, remoteError } from '../errors.js'
-import { CONTROL_TIMEOUT_MS, controlSocketPath, toJson } from './server.js'
+import { toJson } from '../util/json.js'
+import { CONTROL_TIMEOUT_MS, controlSocketPath } from './server.js'
 
 export { NoRunningNodeError }
 

@@ -13,6 +13,7 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { ControlError, errorToWire } from '../errors.js'
+import { toJson } from '../util/json.js'
 import type { Logger } from '@libp2p/interface'
 
 export const CONTROL_SOCKET = 'control.sock'
@@ -26,8 +27,6 @@ export type ControlMethods = Record<string, ControlMethod>
 
 export const controlSocketPath = (home: string): string => path.join(home, CONTROL_SOCKET)
 
-/** JSON that survives bigints (sequence numbers) and bytes (application categories, as base64). */
-export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x) => typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x)
 
 export class ControlServer {
   private server?: net.Server

@@ -12,6 +12,7 @@ import { activityFromText, activityText, categoryKey } from '../../protocol/cate
 import { BUNDLE_VERSION, openBundle, parseInner } from '../../protocol/category-bundle.js'
 import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { openPresenceNow } from '../../protocol/presence-record.js'
+import { toJson } from '../util/json.js'
 import { channelOf } from './audience.js'
 import { WATCH_PERSIST_DELAY_MS } from './constants.js'
 import { expiryRecheckMs } from './expiry.js'
@@ -53,7 +54,6 @@ export interface WatchedInit {
   onVersion: (peerId: string, version: PresenceVersion) => void
 }
 
-const json = (x: unknown): string => JSON.stringify(x, (_k, y) => typeof y === 'bigint' ? y.toString() : y instanceof Uint8Array ? Buffer.from(y).toString('base64') : y)
 
 /** What a person sees by default: status, note, activity. */
 const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.status && a.note === b.note && a.activity === b.activity
@@ -61,7 +61,7 @@ const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.
 /** The keys of the categories that differ between two views (added, removed or changed). */
 function changedCategories (a: PresenceView, b: PresenceView): string[] {
   const keys = new Set([...Object.keys(a.categories ?? {}), ...Object.keys(b.categories ?? {})])
-  return [...keys].filter(k => json(a.categories?.[k]) !== json(b.categories?.[k]))
+  return [...keys].filter(k => toJson(a.categories?.[k]) !== toJson(b.categories?.[k]))
 }
 
 export class WatchedPresentities {
