@@ -15,15 +15,36 @@ import { reach, ReachPolicy } from '../../../node/reach/index.js'
 import { roster, RosterStore } from '../../../node/roster/index.js'
 import { waitFor } from '../../helpers.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Startable } from '@libp2p/interface'
+import type { PeerId, PrivateKey, Startable } from '@libp2p/interface'
 
 const started: Startable[] = []
 afterEach(async () => { for (const s of started.splice(0).reverse()) { await (s as any).beforeStop?.(); await s.stop() } })
 
+/** A started reach service (intake records live 10 min: the interval is 200 s) over `dht`, with the addresses `addresses()` gives. */
+async function startReach (self: PeerId, privateKey: PrivateKey, dht: unknown, addresses: () => Multiaddr[], events = new TypedEventEmitter<any>()): Promise<void> {
+  const ds = new MemoryDatastore()
+  const base = { peerId: self, privateKey, datastore: ds, logger: defaultLogger() }
+  const connectionManager = { closeConnections: async () => {}, openConnection: async () => {}, getConnections: () => [] }
+  const r = roster({ store: await RosterStore.open(ds) })({ ...base, connectionManager } as any)
+  const service = reach({ policy: new ReachPolicy(), createIntakeNode: async () => { throw new Error('not in this test') }, intakeTtlMs: 600_000 })({
+    ...base,
+    events,
+    addressManager: { getAddresses: addresses },
+    peerStore: { merge: async () => {} },
+    connectionManager,
+    dht,
+    roster: r
+  } as any)
+  for (const s of [r, service] as unknown as Startable[]) {
+    await s.start()
+    started.push(s)
+  }
+  for (const s of [r, service] as unknown as Startable[]) await s.afterStart?.()
+}
+
 it('addresses that change while the intake record is put are put again at once', async () => {
   const privateKey = await generateKeyPair('Ed25519')
   const self = peerIdFromPrivateKey(privateKey)
-  const ds = new MemoryDatastore()
   let addrs: Multiaddr[] = [multiaddr(`/ip4/10.0.0.7/tcp/4001/p2p/${self.toString()}`)]
   const puts: Array<{ at: number, addrs: string[] }> = []
   let begun = 0
@@ -43,23 +64,7 @@ it('addresses that change while the intake record is put are put again at once',
     async * get () {}
   }
   const events = new TypedEventEmitter<any>()
-  const base = { peerId: self, privateKey, datastore: ds, logger: defaultLogger() }
-  const connectionManager = { closeConnections: async () => {}, openConnection: async () => {}, getConnections: () => [] }
-  const r = roster({ store: await RosterStore.open(ds) })({ ...base, connectionManager } as any)
-  const service = reach({ policy: new ReachPolicy(), createIntakeNode: async () => { throw new Error('not in this test') }, intakeTtlMs: 600_000 })({
-    ...base,
-    events,
-    addressManager: { getAddresses: () => addrs },
-    peerStore: { merge: async () => {} },
-    connectionManager,
-    dht,
-    roster: r
-  } as any)
-  for (const s of [r, service] as unknown as Startable[]) {
-    await s.start()
-    started.push(s)
-  }
-  for (const s of [r, service] as unknown as Startable[]) await s.afterStart?.()
+  await startReach(self, privateKey, dht, () => addrs, events)
 
   // the first put is under way when the relay slot comes
   await waitFor(() => begun >= 1, 'the first put to begin', 30_000)
@@ -75,7 +80,6 @@ it('addresses that change while the intake record is put are put again at once',
 it('a put that only the closest-peers query answered is not taken as stored: it is tried again', async () => {
   const privateKey = await generateKeyPair('Ed25519')
   const self = peerIdFromPrivateKey(privateKey)
-  const ds = new MemoryDatastore()
   let attempts = 0
   // kad-dht's put yields the FIND_NODE answers of its closest-peers query before any PUT_VALUE answer
   const dht = {
@@ -87,23 +91,7 @@ it('a put that only the closest-peers query answered is not taken as stored: it 
     },
     async * get () {}
   }
-  const base = { peerId: self, privateKey, datastore: ds, logger: defaultLogger() }
-  const connectionManager = { closeConnections: async () => {}, openConnection: async () => {}, getConnections: () => [] }
-  const r = roster({ store: await RosterStore.open(ds) })({ ...base, connectionManager } as any)
-  const service = reach({ policy: new ReachPolicy(), createIntakeNode: async () => { throw new Error('not in this test') }, intakeTtlMs: 600_000 })({
-    ...base,
-    events: new TypedEventEmitter<any>(),
-    addressManager: { getAddresses: () => [multiaddr(`/ip4/10.0.0.7/tcp/4001/p2p/${self.toString()}`)] },
-    peerStore: { merge: async () => {} },
-    connectionManager,
-    dht,
-    roster: r
-  } as any)
-  for (const s of [r, service] as unknown as Startable[]) {
-    await s.start()
-    started.push(s)
-  }
-  for (const s of [r, service] as unknown as Startable[]) await s.afterStart?.()
+  await startReach(self, privateKey, dht, () => [multiaddr(`/ip4/10.0.0.7/tcp/4001/p2p/${self.toString()}`)])
   // the retry comes after the backoff's base (2 s, with jitter), far before the interval (200 s here)
   await waitFor(() => attempts >= 2, 'the intake record to be put again', 30_000)
 })
