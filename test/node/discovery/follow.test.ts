@@ -155,7 +155,8 @@ it('a record of the presentity heard through others ends the backoff: it is up, 
 })
 
 it('new addresses of the presentity retry at once; a new connection elsewhere (a healed network) dials its known addresses', async () => {
-  // a long backoff, so only the news can explain an attempt
+  // a long backoff, so only the news can explain an attempt; no jitter (it takes up to half off)
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
   const { discovery, lookups, events, cm, ps } = setup({ init: { followMinRetryMs: 10_000, followMaxRetryMs: 10_000 } })
   ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
   cm.dial = async () => { throw new Error('connection refused') }
@@ -189,6 +190,7 @@ it('new addresses of the presentity retry at once; a new connection elsewhere (a
   await vi.advanceTimersByTimeAsync(10_000)
   expect(lookups).toHaveLength(3)
   discovery.stop()
+  random.mockRestore()
 })
 
 it('a connection without a gossip link is identified again after the grace, then redialled; a complete link is left alone', async () => {
