@@ -25,7 +25,7 @@ import { blockGater, combineGaters } from './roster/gater.js'
 import { admissionGater, privateIdentify, privateIdentifyPush, reach, ReachPolicy, relayAnswers } from './reach/index.js'
 import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
-import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { bootstrapDialer, dhtMode, dhtRoutingRepair, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { presenceQuery } from './presence/query.js'
@@ -253,6 +253,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       }),
       dhtPrivacy: dhtPrivacy({ policy: dhtPolicy }),
       dhtMode: dhtMode({ clientOnly: opts.dhtClientMode, alwaysServe: opts.relay === true }),
+      dhtRoutingRepair: dhtRoutingRepair({ protocol: DHT_PROTOCOL }),
       locator: locator({ rules: locatorRules }),
       discovery: discovery(),
       bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),
