@@ -251,10 +251,13 @@ export function categoryToPb (c: Category): CategoryFields {
  * category fields, or an enum value that is unspecified (field rules are
  * checked separately by categoryProblem).
  */
+const CATEGORY_FIELDS = ['state', 'note', 'activity', 'card', 'capabilities', 'calendar', 'app'] as const
+const unknown = (field: string): CategoryProblem => ({ field, problem: 'unknown-value' })
+
 export function categoryFromPb (pb: CategoryFields): Category | CategoryProblem {
-  const present = (['state', 'note', 'activity', 'card', 'capabilities', 'calendar', 'app'] as const).filter(k => pb[k] != null)
-  if (present.length !== 1) return { field: 'category', problem: present.length === 0 ? 'missing' : 'too-many' }
-  const unknown = (field: string): CategoryProblem => ({ field, problem: 'unknown-value' })
+  let present = 0
+  for (const k of CATEGORY_FIELDS) if (pb[k] != null) present++
+  if (present !== 1) return { field: 'category', problem: present === 0 ? 'missing' : 'too-many' }
   if (pb.state != null) {
     const availability = availabilityOf(pb.state.availability)
     if (availability == null) return unknown('availability')

@@ -7,11 +7,12 @@ import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, 
 import {
   MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
-import { CategoryItem as CategoryItemPb } from './pb/categories.js'
+import { ActivityCategory, AppCategory, CalendarCategory, CapabilitiesCategory, CardCategory, CategoryItem as CategoryItemPb, NoteCategory, StateCategory } from './pb/categories.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import { scanMessage } from './strict-protobuf.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
+import type { MessageRules, ScanFields } from './strict-protobuf.js'
 import { REJECT_REASONS } from './presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -76,23 +77,44 @@ export type CheckResult = { ok: true, checked: CheckedItem } | { ok: false, reas
 
 const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, reason: CategoryRejectReason, detail?: string } => ({ ok: false, reason, detail })
 
+const u64 = (v: Uint8Array | bigint | number | undefined): bigint => v == null ? 0n : typeof v === 'bigint' ? v : BigInt(v as number)
+const NO_BYTES = new Uint8Array(0)
+
+/** Item field number -> the category it carries, its body's rules and protobuf codec. */
+const BODIES: ReadonlyArray<[number, keyof CategoryItemPb, MessageRules, { decode: (b: Uint8Array) => any }]> = [
+  [10, 'state', StateCategory], [11, 'note', NoteCategory], [12, 'activity', ActivityCategory], [13, 'card', CardCategory],
+  [14, 'capabilities', CapabilitiesCategory], [15, 'calendar', CalendarCategory], [16, 'app', AppCategory]
+].map(([field, name, codec]) => [field as number, name as keyof CategoryItemPb, CATEGORY_BODY_RULES.get(field as number) as MessageRules, codec as { decode: (b: Uint8Array) => any }])
+
+/**
+ * An item's protobuf from the strict scan's fields (the top level is read
+ * once, by the scan; protons reads only the category body, after the body
+ * itself passed its rules). Throws on a body that breaks them.
+ */
+const itemFromScan = {
+  fromScan (fields: ScanFields): CategoryItemPb {
+    const pb: CategoryItemPb = { presentity: (fields.get(1)?.[0] ?? NO_BYTES) as Uint8Array<ArrayBuffer>, seq: u64(fields.get(2)?.[0]), issuedAt: u64(fields.get(3)?.[0]), expiresAt: u64(fields.get(4)?.[0]) }
+    for (const [field, name, rules, codec] of BODIES) {
+      const body = fields.get(field)?.[0] as Uint8Array | undefined
+      if (body == null) continue
+      const res = scanMessage(body, rules)
+      if (!res.ok) throw new Error(`category field ${field}: ${res.problem}`)
+      ;(pb as any)[name] = codec.decode(body)
+    }
+    return pb
+  }
+}
+
 /**
  * Every check of §10.1 but the signature, cheapest first: size, envelope,
  * payload, signer, fields, lifetime, clock, replay. Never throws.
  */
 export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): CheckResult {
   if (bytes.byteLength > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CATEGORY_ITEM_RULES, CategoryItemPb)
+  // each category body present must follow its own message's rules too (itemFromScan)
+  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CATEGORY_ITEM_RULES, itemFromScan)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
-  // each category body present must follow its own message's rules too
-  const top = scanMessage(decoded.payload, CATEGORY_ITEM_RULES)
-  for (const [field, rules] of CATEGORY_BODY_RULES) {
-    const body = top.ok ? top.fields.get(field)?.[0] as Uint8Array | undefined : undefined
-    if (body == null) continue
-    const res = scanMessage(body, rules)
-    if (!res.ok) return reject('malformed', `category field ${field}: ${res.problem}`)
-  }
   if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
   if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) return reject('wrong-presentity')
 
