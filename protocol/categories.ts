@@ -285,6 +285,24 @@ export function categoryFromPb (pb: CategoryFields): Category | CategoryProblem 
   return { kind: 'app', namespace: app.namespace, data: app.data }
 }
 
+/** Whether two categories hold the same value (a field set to undefined counts as absent). */
+export function sameCategory (a: Category | undefined, b: Category | undefined): boolean {
+  if (a === b) return true
+  if (a == null || b == null || a.kind !== b.kind) return false
+  const x = a as unknown as Record<string, unknown>
+  const y = b as unknown as Record<string, unknown>
+  for (const k in x) if (!sameField(x[k], y[k])) return false
+  for (const k in y) if (!(k in x) && y[k] !== undefined) return false
+  return true
+}
+
+function sameField (a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i])
+  return false
+}
+
 export function isCategoryProblem (x: Category | CategoryProblem): x is CategoryProblem {
   return 'problem' in x
 }

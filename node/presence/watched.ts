@@ -8,11 +8,10 @@
  * WATCH_PERSIST_DELAY_MS, all presentities' in one batch.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
+import { activityFromText, activityText, categoryKey, sameCategory } from '../../protocol/categories.js'
 import { BUNDLE_VERSION, openBundle, parseInner } from '../../protocol/category-bundle.js'
 import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { openPresenceNow } from '../../protocol/presence-record.js'
-import { toJson } from '../util/json.js'
 import { channelOf } from './audience.js'
 import { WATCH_PERSIST_DELAY_MS } from './constants.js'
 import { expiryRecheckMs } from './expiry.js'
@@ -58,10 +57,16 @@ export interface WatchedInit {
 /** What a person sees by default: status, note, activity. */
 const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.status && a.note === b.note && a.activity === b.activity
 
+const NO_CATEGORIES: Partial<Record<string, Category>> = {}
+
 /** The keys of the categories that differ between two views (added, removed or changed). */
 function changedCategories (a: PresenceView, b: PresenceView): string[] {
-  const keys = new Set([...Object.keys(a.categories ?? {}), ...Object.keys(b.categories ?? {})])
-  return [...keys].filter(k => toJson(a.categories?.[k]) !== toJson(b.categories?.[k]))
+  const x = a.categories ?? NO_CATEGORIES
+  const y = b.categories ?? NO_CATEGORIES
+  const out: string[] = []
+  for (const k in x) if (!sameCategory(x[k], y[k])) out.push(k)
+  for (const k in y) if (!(k in x)) out.push(k)
+  return out
 }
 
 export class WatchedPresentities {
