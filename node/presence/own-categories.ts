@@ -4,10 +4,11 @@
  * each, re-signed only when its value changed or half its life has passed.
  */
 import { APP_PREFIX, BUILTIN_CATEGORIES, categoryKey, categoryProblem, isCategoryKey } from '../../protocol/categories.js'
-import { encodeCategoryItem, sealCategory } from '../../protocol/category-item.js'
+import { encodeCategoryItem } from '../../protocol/category-item.js'
 import { MAX_APP_CATEGORIES, MAX_BUNDLE_BYTES, MAX_CATEGORY_ENVELOPE_BYTES } from '../../protocol/limits.js'
 import { CONTAINERS, defaultPublication } from './containers.js'
 import { InvalidCategoryError } from './errors.js'
+import { SignedItem } from './signed-item.js'
 import type { CategoryStore } from './category-store.js'
 import type { Container } from './containers.js'
 import type { Category, CategoryKey } from '../../protocol/categories.js'
@@ -15,10 +16,7 @@ import type { CategoryItem } from '../../protocol/category-item.js'
 import type { PresenceStatus } from '../../protocol/presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
-export interface SignedItem {
-  item: CategoryItem
-  envelope: Uint8Array
-}
+export { SignedItem }
 
 /** One of this node's categories as the API shows it. */
 export interface OwnCategory {
@@ -150,7 +148,7 @@ export class OwnCategories {
     const sizeAfter = (key: CategoryKey): number => {
       const c = set.get(key) ?? (cleared.has(key) ? this.defaults.get(key) : undefined)
       if (c != null) return this.trialSize(c)
-      return this.signed.get(key)?.envelope.byteLength ?? this.trialSize(this.get(key) as Category)
+      return this.signed.get(key)?.envelopeBytes ?? this.trialSize(this.get(key) as Category)
     }
     let total = STATE_RESERVE_BYTES
     for (const key of after) total += ITEM_FRAMING_BYTES + sizeAfter(key)
@@ -239,11 +237,12 @@ export class OwnCategories {
     })
   }
 
+  /** A new item of `key` with `seq` (signed when first needed: SignedItem). */
   sign (key: CategoryKey, seq: bigint, now: number): SignedItem {
     const category = this.get(key)
     if (category == null) throw new Error(`no ${key} category to sign`)
     const item: CategoryItem = { presentity: this.self, seq, issuedAt: now, expiresAt: now + this.ttlMs, category }
-    const signed = { item, envelope: sealCategory(item, this.key) }
+    const signed = new SignedItem(item, this.key)
     this.signed.set(key, signed)
     return signed
   }
