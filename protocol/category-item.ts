@@ -77,7 +77,7 @@ export function sealCategory (item: CategoryItem, key: PrivateKey): Uint8Array {
 export function categoryEnvelopeSize (payloadBytes: number): number {
   let prefix = 1
   for (let n = payloadBytes; n >= 0x80; n = Math.floor(n / 128)) prefix++
-  return 109 + prefix + payloadBytes
+  return 110 + prefix + payloadBytes
 }
 
 export interface CategoryOpenOptions {
