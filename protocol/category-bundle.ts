@@ -75,14 +75,17 @@ export function parseInner (inner: Uint8Array): PairMessage {
   return { version: BUNDLE_VERSION, bundle: inner.subarray(HEADER.length) }
 }
 
+/** A seq by category key (a Map will do; a watcher answers from its own state without building one per message). */
+export interface SeqLookup { get: (key: string) => bigint | undefined }
+
 export interface BundleContext {
   now: number
   /** The presentity the bundle must come from (the other member of the pair). */
   presentity: PeerId | string
   /** Highest seq accepted so far per category (the state's is that of the presentity's last record of either version). */
-  floors: ReadonlyMap<string, bigint>
+  floors: SeqLookup
   /** Seq of the item the watcher holds now, per category: an equal item in the bundle is kept unverified. */
-  held: ReadonlyMap<string, bigint>
+  held: SeqLookup
   maxClockSkewMs?: number
   /**
    * The path already proved that the bundle comes from `presentity` (the pair

@@ -19,7 +19,7 @@ import { WATCH_PERSIST_DELAY_MS } from './constants.js'
 import { expiryRecheckMs } from './expiry.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
 import type { DirectMessage } from '../../protocol/direct-bundle.js'
-import type { BundleResult } from '../../protocol/category-bundle.js'
+import type { BundleResult, SeqLookup } from '../../protocol/category-bundle.js'
 import type { PresenceView, PresenceEventDetail } from './index.js'
 import type { StoredWatch, WatchStore } from './watch-store.js'
 import type { ActivityCategory, CardCategory, Category, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
@@ -44,6 +44,8 @@ interface Watched {
   timer?: ReturnType<typeof setTimeout>
   /** Where its messages arrive; undefined while this node does not listen (blocked, or it cannot see us). */
   channel?: WatchChannel
+  /** Makes its record for the store (one function per presentity, given to each saveSoon). */
+  persisted?: () => StoredWatch
 }
 
 
@@ -300,16 +302,14 @@ export class WatchedPresentities {
     if (w != null) this.persistSoon(w)
   }
 
-  private floorsOf (w: Watched): Map<string, bigint> {
-    const floors = new Map(w.floors)
-    if (w.view.seq != null) floors.set('state', w.view.seq)
-    return floors
+  /** The replay floors of `w` (the state's is its view's seq), read in place. */
+  private floorsOf (w: Watched): SeqLookup {
+    return { get: key => key === 'state' ? w.view.seq : w.floors.get(key) }
   }
 
-  private heldSeqs (w: Watched): Map<string, bigint> {
-    const out = new Map<string, bigint>()
-    for (const [key, h] of w.held) if (h.seq != null) out.set(key, h.seq)
-    return out
+  /** The seq of each item `w` holds, read in place. */
+  private heldSeqs (w: Watched): SeqLookup {
+    return { get: key => w.held.get(key as CategoryKey)?.seq }
   }
 
   private setChannel (w: Watched, channel: WatchChannel | undefined): void {
@@ -340,9 +340,9 @@ export class WatchedPresentities {
     await this.init.store.save(this.snapshot(w))
   }
 
-  /** Stores replay state within WATCH_PERSIST_DELAY_MS, in one batch with every other presentity's (the store logs a failed batch). */
+  /** Stores replay state within WATCH_PERSIST_DELAY_MS, in one batch with every other presentity's (the store logs a failed batch); its record is made when the batch is written. */
   private persistSoon (w: Watched): void {
-    this.init.store.saveSoon(this.snapshot(w), WATCH_PERSIST_DELAY_MS)
+    this.init.store.saveSoon(w.view.peerId, w.persisted ??= () => this.snapshot(w), WATCH_PERSIST_DELAY_MS)
   }
 
   /** Writes the replay state still waiting for its batch (it must survive a restart). */
