@@ -77,9 +77,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private started = false
   private heartbeat?: ReturnType<typeof setInterval>
   private reannounce?: ReturnType<typeof setTimeout>
-  /** Announcements run one at a time so sequence numbers go out in order. */
+  /** Announcements run one at a time so sequence numbers go out in order; how many are started or queued. */
   private announcing: Promise<void> = Promise.resolve()
-  /** Announcements started or queued and not finished. */
   private announcingCount = 0
   /** Roster changes are followed one at a time, in order. */
   private following: Promise<void> = Promise.resolve()
@@ -298,7 +297,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     evt.detail.waitUntil(this.followRoster())
   }
 
-
   /** After this node's own presence changed: audiences may see other categories now; everyone gets the new state. */
   private async refresh (): Promise<void> {
     await this.followRoster(true)
@@ -341,7 +339,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const want = new Set(this.components.roster.people().filter(p => p.contact != null || p.watched).map(p => p.id))
     await this.watched.sync(want)
   }
-
 
   // ---- announcing ----
 
