@@ -156,7 +156,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
         }
         for (const t of Object.values(times)) t.sort((a, b) => a - b)
         const stats = await worlds[0].presentity.call('stats')
-        const notes = `presentity and ${n} watcher node(s) in two processes, TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/1.0.0; ` +
+        const notes = `presentity and ${n} watcher node(s) in two processes, TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
           `${runs} paced changes after ${warmup} warm-up, interleaved with the baseline; load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} (${os.availableParallelism()} cores); ` +
           `floor (the same ${'258'} B on a bare libp2p stream per watcher, same processes and connections): p50 ${percentile(times.raw, 50).toFixed(3)} ms, p99 ${percentile(times.raw, 99).toFixed(3)} ms; ` +
           `presentity notify stats ${JSON.stringify(stats)}` +

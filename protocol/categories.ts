@@ -251,10 +251,13 @@ export function categoryToPb (c: Category): CategoryFields {
  * category fields, or an enum value that is unspecified (field rules are
  * checked separately by categoryProblem).
  */
+const CATEGORY_FIELDS = ['state', 'note', 'activity', 'card', 'capabilities', 'calendar', 'app'] as const
+const unknown = (field: string): CategoryProblem => ({ field, problem: 'unknown-value' })
+
 export function categoryFromPb (pb: CategoryFields): Category | CategoryProblem {
-  const present = (['state', 'note', 'activity', 'card', 'capabilities', 'calendar', 'app'] as const).filter(k => pb[k] != null)
-  if (present.length !== 1) return { field: 'category', problem: present.length === 0 ? 'missing' : 'too-many' }
-  const unknown = (field: string): CategoryProblem => ({ field, problem: 'unknown-value' })
+  let present = 0
+  for (const k of CATEGORY_FIELDS) if (pb[k] != null) present++
+  if (present !== 1) return { field: 'category', problem: present === 0 ? 'missing' : 'too-many' }
   if (pb.state != null) {
     const availability = availabilityOf(pb.state.availability)
     if (availability == null) return unknown('availability')
@@ -280,6 +283,24 @@ export function categoryFromPb (pb: CategoryFields): Category | CategoryProblem 
   }
   const app = pb.app as NonNullable<CategoryFields['app']>
   return { kind: 'app', namespace: app.namespace, data: app.data }
+}
+
+/** Whether two categories hold the same value (a field set to undefined counts as absent). */
+export function sameCategory (a: Category | undefined, b: Category | undefined): boolean {
+  if (a === b) return true
+  if (a == null || b == null || a.kind !== b.kind) return false
+  const x = a as unknown as Record<string, unknown>
+  const y = b as unknown as Record<string, unknown>
+  for (const k in x) if (!sameField(x[k], y[k])) return false
+  for (const k in y) if (!(k in x) && y[k] !== undefined) return false
+  return true
+}
+
+function sameField (a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.byteLength === b.byteLength && a.every((v, i) => v === b[i])
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i])
+  return false
 }
 
 export function isCategoryProblem (x: Category | CategoryProblem): x is CategoryProblem {

@@ -17,7 +17,7 @@ import { CategoryBundle as CategoryBundlePb } from './pb/categories.js'
 import { openBytes, sealBytes, sealedSize } from './sealed-box.js'
 import { scanMessage } from './strict-protobuf.js'
 import type { CategoryKey } from './categories.js'
-import type { CategoryItem, CategoryRejectReason, CheckedItem } from './category-item.js'
+import type { CategoryItem, CategoryRejectReason } from './category-item.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** The presence message version of category bundles (a version 1 record announces it in `max_version`). */
@@ -75,14 +75,17 @@ export function parseInner (inner: Uint8Array): PairMessage {
   return { version: BUNDLE_VERSION, bundle: inner.subarray(HEADER.length) }
 }
 
+/** A seq by category key (a Map will do; a watcher answers from its own state without building one per message). */
+export interface SeqLookup { get: (key: string) => bigint | undefined }
+
 export interface BundleContext {
   now: number
   /** The presentity the bundle must come from (the other member of the pair). */
   presentity: PeerId | string
   /** Highest seq accepted so far per category (the state's is that of the presentity's last record of either version). */
-  floors: ReadonlyMap<string, bigint>
+  floors: SeqLookup
   /** Seq of the item the watcher holds now, per category: an equal item in the bundle is kept unverified. */
-  held: ReadonlyMap<string, bigint>
+  held: SeqLookup
   maxClockSkewMs?: number
   /**
    * The path already proved that the bundle comes from `presentity` (the pair
@@ -104,7 +107,54 @@ export type BundleResult =
   }
   | { ok: false, reason: CategoryRejectReason, detail?: string }
 
-const reject = (reason: CategoryRejectReason, detail?: string): BundleResult => ({ ok: false, reason, detail })
+const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, reason: CategoryRejectReason, detail?: string } => ({ ok: false, reason, detail })
+
+export type ItemCheck<T> = { ok: true, checked: T } | { ok: false, reason: CategoryRejectReason, detail?: string }
+
+export type SortedItems<T> =
+  | { ok: true, state: T, accepted: T[], kept: CategoryKey[] }
+  | { ok: false, reason: CategoryRejectReason, detail?: string }
+
+/**
+ * The rules of §10.4 a bundle follows whatever its items are (signed, or
+ * unsigned on a notify stream): its size and protobuf, each item by `check`,
+ * one item per category, at most MAX_APP_CATEGORIES application categories, a
+ * state, and no item older than its floor (a state at or below its floor is
+ * a replayed message: `replay`). Sorts the items other than the state into
+ * accepted (new) and kept (the held item, same seq). Never throws.
+ */
+export function sortBundle<T extends { item: CategoryItem, key: CategoryKey }> (bundle: Uint8Array, check: (bytes: Uint8Array) => ItemCheck<T>, ctx: Pick<BundleContext, 'floors' | 'held'>): SortedItems<T> {
+  if (bundle.byteLength > MAX_BUNDLE_BYTES) return reject('oversize')
+  const scan = scanMessage(bundle, CATEGORY_BUNDLE_RULES)
+  if (!scan.ok) return reject('malformed', scan.problem)
+  const items = (scan.fields.get(1) ?? []) as Uint8Array[]
+  if (items.length > MAX_BUNDLE_ITEMS) return reject('too-many-items', `more than ${MAX_BUNDLE_ITEMS} items`)
+  const checked = new Map<CategoryKey, T>()
+  let apps = 0
+  for (const bytes of items) {
+    const res = check(bytes)
+    if (!res.ok) return reject(res.reason, res.detail)
+    const key = res.checked.key
+    if (checked.has(key)) return reject('duplicate-category', key)
+    if (key.startsWith(APP_PREFIX) && ++apps > MAX_APP_CATEGORIES) return reject('too-many-items', `more than ${MAX_APP_CATEGORIES} application categories`)
+    checked.set(key, res.checked)
+  }
+  const state = checked.get('state')
+  if (state == null) return reject('missing-state')
+  const stateFloor = ctx.floors.get('state')
+  // every genuine bundle carries a state newer than the last: an older one is a replayed message
+  if (stateFloor != null && state.item.seq <= stateFloor) return reject('replay')
+  const accepted: T[] = []
+  const kept: CategoryKey[] = []
+  for (const [key, c] of checked) {
+    if (key === 'state') continue
+    const floor = ctx.floors.get(key)
+    if (floor != null && c.item.seq < floor) return reject('replay', `${key} older than the one accepted`)
+    if (ctx.held.get(key) === c.item.seq) kept.push(key)
+    else accepted.push(c)
+  }
+  return { ok: true, state, accepted, kept }
+}
 
 /**
  * Validates a bundle whole (§10.4): every structural rule and every item's
@@ -114,38 +164,10 @@ const reject = (reason: CategoryRejectReason, detail?: string): BundleResult => 
  * Any failing item refuses the whole bundle; nothing of it is applied.
  */
 export function openBundle (bundle: Uint8Array, ctx: BundleContext): BundleResult {
-  if (bundle.byteLength > MAX_BUNDLE_BYTES) return reject('oversize')
-  const scan = scanMessage(bundle, CATEGORY_BUNDLE_RULES)
-  if (!scan.ok) return reject('malformed', scan.problem)
-  let items: Uint8Array[]
-  try {
-    items = CategoryBundlePb.decode(bundle, { limits: { items: MAX_BUNDLE_ITEMS } }).items
-  } catch (err: any) {
-    return reject(err?.name === 'MaxLengthError' ? 'too-many-items' : 'malformed', err?.message)
-  }
-  const checked = new Map<CategoryKey, CheckedItem>()
-  let apps = 0
-  for (const bytes of items) {
-    const res = checkCategory(bytes, { now: ctx.now, expectedPresentity: ctx.presentity, maxClockSkewMs: ctx.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS })
-    if (!res.ok) return reject(res.reason, res.detail)
-    if (checked.has(res.checked.key)) return reject('duplicate-category', res.checked.key)
-    if (res.checked.key.startsWith(APP_PREFIX) && ++apps > MAX_APP_CATEGORIES) return reject('too-many-items', `more than ${MAX_APP_CATEGORIES} application categories`)
-    checked.set(res.checked.key, res.checked)
-  }
-  const state = checked.get('state')
-  if (state == null) return reject('missing-state')
-  const stateFloor = ctx.floors.get('state')
-  // every genuine bundle carries a state newer than the last: an older one is a replayed message
-  if (stateFloor != null && state.item.seq <= stateFloor) return reject('replay')
-  const accepted: CheckedItem[] = []
-  const kept: CategoryKey[] = []
-  for (const [key, c] of checked) {
-    if (key === 'state') continue
-    const floor = ctx.floors.get(key)
-    if (floor != null && c.item.seq < floor) return reject('replay', `${key} older than the one accepted`)
-    if (ctx.held.get(key) === c.item.seq) kept.push(key)
-    else accepted.push(c)
-  }
+  const opts = { now: ctx.now, expectedPresentity: ctx.presentity, maxClockSkewMs: ctx.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS }
+  const sorted = sortBundle(bundle, bytes => checkCategory(bytes, opts), ctx)
+  if (!sorted.ok) return sorted
+  const { state, accepted, kept } = sorted
   if (ctx.authenticated === true) {
     // the path proved the sender, and every item named it: its key is real, keep what was derived from it
     rememberSigner(state.signed.signer)

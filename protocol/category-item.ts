@@ -7,11 +7,12 @@ import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, 
 import {
   MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
-import { CategoryItem as CategoryItemPb } from './pb/categories.js'
+import { ActivityCategory, AppCategory, CalendarCategory, CapabilitiesCategory, CardCategory, CategoryItem as CategoryItemPb, NoteCategory, StateCategory } from './pb/categories.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import { scanMessage } from './strict-protobuf.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
+import type { MessageRules, ScanFields } from './strict-protobuf.js'
 import { REJECT_REASONS } from './presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -47,11 +48,36 @@ export function encodeCategoryItem (item: CategoryItem): Uint8Array {
   })
 }
 
-/** Seals an item in a signed envelope; throws on a category that breaks a rule (callers check first). */
-export function sealCategory (item: CategoryItem, key: PrivateKey): Uint8Array {
+/**
+ * The payload of an item's envelope (what it signs), which is also what a
+ * notify stream carries unsigned (§11.2); throws on a category that breaks a
+ * rule (callers check first).
+ */
+export function encodeCheckedItem (item: CategoryItem): Uint8Array {
   const problem = categoryProblem(item.category)
   if (problem != null) throw new Error(`invalid ${item.category.kind} category: ${problem.field} ${problem.problem}`)
-  return sealSignedRecord(CATEGORY_DOMAIN, CATEGORY_PAYLOAD_TYPE, encodeCategoryItem(item), key)
+  return encodeCategoryItem(item)
+}
+
+/** Seals the payload of an item (encodeCheckedItem) in a signed envelope. */
+export function sealCategoryPayload (payload: Uint8Array, key: PrivateKey): Uint8Array {
+  return sealSignedRecord(CATEGORY_DOMAIN, CATEGORY_PAYLOAD_TYPE, payload, key)
+}
+
+/** Seals an item in a signed envelope; throws on a category that breaks a rule (callers check first). */
+export function sealCategory (item: CategoryItem, key: PrivateKey): Uint8Array {
+  return sealCategoryPayload(encodeCheckedItem(item), key)
+}
+
+/**
+ * The size of the envelope sealCategoryPayload makes of a payload of
+ * `payloadBytes`, known before signing: public key (2 + 36), payload type
+ * (2 + 3), payload (1 + varint + n), signature (2 + 64).
+ */
+export function categoryEnvelopeSize (payloadBytes: number): number {
+  let prefix = 1
+  for (let n = payloadBytes; n >= 0x80; n = Math.floor(n / 128)) prefix++
+  return 110 + prefix + payloadBytes
 }
 
 export interface CategoryOpenOptions {
@@ -76,33 +102,81 @@ export type CheckResult = { ok: true, checked: CheckedItem } | { ok: false, reas
 
 const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, reason: CategoryRejectReason, detail?: string } => ({ ok: false, reason, detail })
 
+const u64 = (v: Uint8Array | bigint | number | undefined): bigint => v == null ? 0n : typeof v === 'bigint' ? v : BigInt(v as number)
+const NO_BYTES = new Uint8Array(0)
+
+/** Item field number -> the category it carries, its body's rules and protobuf codec. */
+const BODIES: ReadonlyArray<[number, keyof CategoryItemPb, MessageRules, { decode: (b: Uint8Array) => any }]> = [
+  [10, 'state', StateCategory], [11, 'note', NoteCategory], [12, 'activity', ActivityCategory], [13, 'card', CardCategory],
+  [14, 'capabilities', CapabilitiesCategory], [15, 'calendar', CalendarCategory], [16, 'app', AppCategory]
+].map(([field, name, codec]) => [field as number, name as keyof CategoryItemPb, CATEGORY_BODY_RULES.get(field as number) as MessageRules, codec as { decode: (b: Uint8Array) => any }])
+
+/**
+ * An item's protobuf from the strict scan's fields (the top level is read
+ * once, by the scan; protons reads only the category body, after the body
+ * itself passed its rules). Throws on a body that breaks them.
+ */
+const itemFromScan = {
+  fromScan (fields: ScanFields): CategoryItemPb {
+    const pb: CategoryItemPb = { presentity: (fields.get(1)?.[0] ?? NO_BYTES) as Uint8Array<ArrayBuffer>, seq: u64(fields.get(2)?.[0]), issuedAt: u64(fields.get(3)?.[0]), expiresAt: u64(fields.get(4)?.[0]) }
+    for (const [field, name, rules, codec] of BODIES) {
+      const body = fields.get(field)?.[0] as Uint8Array | undefined
+      if (body == null) continue
+      const res = scanMessage(body, rules)
+      if (!res.ok) throw new Error(`category field ${field}: ${res.problem}`)
+      ;(pb as any)[name] = codec.decode(body)
+    }
+    return pb
+  }
+}
+
 /**
  * Every check of §10.1 but the signature, cheapest first: size, envelope,
  * payload, signer, fields, lifetime, clock, replay. Never throws.
  */
 export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): CheckResult {
   if (bytes.byteLength > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CATEGORY_ITEM_RULES, CategoryItemPb)
+  // each category body present must follow its own message's rules too (itemFromScan)
+  const decoded = decodeSignedRecord(bytes, CATEGORY_PAYLOAD_TYPE, CATEGORY_ITEM_RULES, itemFromScan)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
-  // each category body present must follow its own message's rules too
-  const top = scanMessage(decoded.payload, CATEGORY_ITEM_RULES)
-  for (const [field, rules] of CATEGORY_BODY_RULES) {
-    const body = top.ok ? top.fields.get(field)?.[0] as Uint8Array | undefined : undefined
-    if (body == null) continue
-    const res = scanMessage(body, rules)
-    if (!res.ok) return reject('malformed', `category field ${field}: ${res.problem}`)
-  }
   if (!uint8ArrayEquals(pb.presentity, signer.multihash)) return reject('signer-mismatch')
   if (opts.expectedPresentity != null && signer.id !== opts.expectedPresentity.toString()) return reject('wrong-presentity')
+  const res = checkFields(pb, signer.peerId, opts)
+  return res.ok ? { ok: true, checked: { item: res.item, key: res.key, signed: decoded } } : res
+}
 
+export type DirectCheckResult = { ok: true, item: CategoryItem, key: CategoryKey } | { ok: false, reason: CategoryRejectReason, detail?: string }
+
+/**
+ * An unsigned item (the payload of an item's envelope) from a path that
+ * proved who sent it, `presentity`: a notify stream (§11.2). Every check of
+ * checkCategory but the envelope's, and the item must name `presentity`.
+ * Never throws.
+ */
+export function checkDirectItem (payload: Uint8Array, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
+  if (categoryEnvelopeSize(payload.byteLength) > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
+  const scanned = scanMessage(payload, CATEGORY_ITEM_RULES)
+  if (!scanned.ok) return reject('malformed', `payload: ${scanned.problem}`)
+  let pb: CategoryItemPb
+  try {
+    pb = itemFromScan.fromScan(scanned.fields)
+  } catch (err: any) {
+    return reject('malformed', err?.message)
+  }
+  if (!uint8ArrayEquals(pb.presentity, presentity.toMultihash().bytes)) return reject('wrong-presentity')
+  return checkFields(pb, presentity, opts)
+}
+
+/** The checks of an item's fields, lifetime, clock and floor (§10.1), once its presentity is known. */
+function checkFields (pb: CategoryItemPb, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
   const category = categoryFromPb(pb)
   if (isCategoryProblem(category)) return reject('invalid-field', `${category.field} ${category.problem}`)
   const problem = categoryProblem(category)
   if (problem != null) return reject('invalid-field', `${category.kind}.${problem.field} ${problem.problem}`)
   if (pb.seq === 0n) return reject('invalid-field', 'seq')
   if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
-  const item: CategoryItem = { presentity: signer.peerId, seq: pb.seq, issuedAt: Number(pb.issuedAt), expiresAt: Number(pb.expiresAt), category }
+  const item: CategoryItem = { presentity, seq: pb.seq, issuedAt: Number(pb.issuedAt), expiresAt: Number(pb.expiresAt), category }
   const key = categoryKey(category)
   if (opts.expectedKey != null && key !== opts.expectedKey) return reject('wrong-category', key)
 
@@ -112,7 +186,7 @@ export function checkCategory (bytes: Uint8Array, opts: CategoryOpenOptions): Ch
   if (item.issuedAt > opts.now + (opts.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS)) return reject('future')
   if (item.expiresAt <= opts.now) return reject('expired')
   if (opts.minSeq != null && item.seq < opts.minSeq) return reject('replay')
-  return { ok: true, checked: { item, key, signed: decoded } }
+  return { ok: true, item, key }
 }
 
 /** The last and costly check: the signature over the category domain. Never throws. */

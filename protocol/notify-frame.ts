@@ -1,5 +1,5 @@
 /**
- * Frames of the direct presence path (/presence-mesh/notify/1.0.0,
+ * Frames of the direct presence path (/presence-mesh/notify/2.0.0,
  * docs/protocol.md §11): the presentity writes one frame per record to each
  * directly connected watcher. A frame carries opaque bytes (what presence
  * sends to one audience), padded so its size does not tell a note's length.
@@ -12,7 +12,7 @@
 import * as varint from 'uint8-varint'
 import { protocolId } from './topics.js'
 
-export const NOTIFY_PROTOCOL = protocolId('notify', '1.0.0')
+export const NOTIFY_PROTOCOL = protocolId('notify', '2.0.0')
 /** Bodies are padded to a multiple of this (the sealed box's 256, so both paths hide the same). */
 export const NOTIFY_PAD_BYTES = 256
 /** The largest body a receiver reads; a longer length prefix resets the stream. */

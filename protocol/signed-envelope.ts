@@ -11,7 +11,7 @@ import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { envelopeSigningBytes, isWeakEd25519Point, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
 import { ENVELOPE_RULES, scanMessage } from './strict-protobuf.js'
 import type { Signer } from './ed25519-fast.js'
-import type { MessageRules } from './strict-protobuf.js'
+import type { MessageRules, ScanFields } from './strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export type EnvelopeRejectReason = 'malformed' | 'wrong-payload-type' | 'unsupported-key'
@@ -25,6 +25,8 @@ export interface SignedRecord<T> {
   payload: Uint8Array
   signature: Uint8Array
   record: T
+  /** The payload's known fields as the strict scan read them (a caller checking nested messages reads them here, not by scanning again). */
+  fields: ScanFields
 }
 
 export type DecodedEnvelope<T> =
@@ -38,8 +40,10 @@ const only = (fields: Map<number, Array<Uint8Array | bigint | number>>, n: numbe
  * Steps 2-5 of every signed record's validation (docs/protocol.md §3):
  * the envelope decodes, carries `payloadType`, is signed by a canonical,
  * not small-order Ed25519 key, and its payload decodes under `rules`.
+ * `codec` decodes the payload, or builds the record from the fields the
+ * strict scan read of it (`fromScan`: the payload is read once).
  */
-export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T }): DecodedEnvelope<T> {
+export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }): DecodedEnvelope<T> {
   const envelope = scanMessage(bytes, ENVELOPE_RULES)
   if (!envelope.ok) return { ok: false, reason: 'malformed', detail: `envelope: ${envelope.problem}` }
   const type = only(envelope.fields, 2)
@@ -55,11 +59,11 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
   if (!scanned.ok) return { ok: false, reason: 'malformed', detail: `payload: ${scanned.problem}` }
   let record: T
   try {
-    record = codec.decode(payload)
+    record = 'fromScan' in codec ? codec.fromScan(scanned.fields) : codec.decode(payload)
   } catch (err: any) {
     return { ok: false, reason: 'malformed', detail: err?.message }
   }
-  return { ok: true, signer: signerOf(raw), payloadType: type, payload, signature: only(envelope.fields, 5), record }
+  return { ok: true, signer: signerOf(raw), payloadType: type, payload, signature: only(envelope.fields, 5), record, fields: scanned.fields }
 }
 
 /** The last step: the signature verifies for `domain`. Never throws. */

@@ -23,8 +23,11 @@ export interface FieldRule {
 /** Field number -> rule, one entry per field of the .proto message. */
 export type MessageRules = Readonly<Record<number, FieldRule>>
 
+/** Known field number -> its values in order of appearance: bytes for length-delimited fields, a number below 2^28 else a bigint for varints. */
+export type ScanFields = Map<number, Array<Uint8Array | bigint | number>>
+
 export type ScanResult =
-  | { ok: true, fields: Map<number, Array<Uint8Array | bigint | number>> }
+  | { ok: true, fields: ScanFields }
   | { ok: false, problem: string }
 
 const WIRE_VARINT = 0
@@ -33,18 +36,24 @@ const WIRE_LEN = 2
 const WIRE_FIXED32 = 5
 const MAX_FIELD_NUMBER = 2 ** 29 - 1
 
+/** Where the last readVarint ended (one module-level cursor instead of a tuple per varint: this runs on every record). */
+let end = 0
+
 /**
  * An unsigned varint at `pos`: at most 10 bytes and below 2^64, else
  * undefined. A number up to 2^28 (the common case: tags, lengths, enums),
- * a bigint above.
+ * a bigint above. Sets `end` to the position after it.
  */
-function readVarint (b: Uint8Array, pos: number): [number | bigint, number] | undefined {
+function readVarint (b: Uint8Array, pos: number): number | bigint | undefined {
   let small = 0
   for (let i = 0; i < 4; i++) {
     if (pos >= b.length) return undefined
     const byte = b[pos++]
     small |= (byte & 0x7f) << (7 * i)
-    if ((byte & 0x80) === 0) return [small, pos]
+    if ((byte & 0x80) === 0) {
+      end = pos
+      return small
+    }
   }
   let value = BigInt(small)
   for (let i = 4; i < 10; i++) {
@@ -52,7 +61,10 @@ function readVarint (b: Uint8Array, pos: number): [number | bigint, number] | un
     const byte = b[pos++]
     if (i === 9 && byte > 1) return undefined
     value |= BigInt(byte & 0x7f) << BigInt(7 * i)
-    if ((byte & 0x80) === 0) return [value, pos]
+    if ((byte & 0x80) === 0) {
+      end = pos
+      return value
+    }
   }
   return undefined
 }
@@ -67,17 +79,18 @@ const BOOL_VALUES = [0, 1]
  * 0, 1, 2 or 5 are skipped (forward compatibility); groups are refused.
  * Returns the values of the known fields, in order of appearance.
  */
+const fail = (problem: string): ScanResult => ({ ok: false, problem })
+
 export function scanMessage (bytes: Uint8Array, rules: MessageRules): ScanResult {
   const fields = new Map<number, Array<Uint8Array | bigint | number>>()
-  const fail = (problem: string): ScanResult => ({ ok: false, problem })
   let pos = 0
   while (pos < bytes.length) {
     const tag = readVarint(bytes, pos)
     if (tag == null) return fail(`bad tag at ${pos}`)
-    pos = tag[1]
+    pos = end
     // a tag of 5 bytes or more is a bigint: its field number is above 2^25, still possibly valid
-    const field = typeof tag[0] === 'number' ? tag[0] >>> 3 : Number(tag[0] >> 3n)
-    const wire = typeof tag[0] === 'number' ? tag[0] & 7 : Number(tag[0] & 7n)
+    const field = typeof tag === 'number' ? tag >>> 3 : Number(tag >> 3n)
+    const wire = typeof tag === 'number' ? tag & 7 : Number(tag & 7n)
     if (field === 0 || field > MAX_FIELD_NUMBER) return fail(`field number ${field}`)
     const rule = rules[field]
     if (rule != null && wire !== wireTypeOf(rule.type)) return fail(`field ${field} has wire type ${wire}`)
@@ -85,13 +98,13 @@ export function scanMessage (bytes: Uint8Array, rules: MessageRules): ScanResult
     if (wire === WIRE_VARINT) {
       const v = readVarint(bytes, pos)
       if (v == null) return fail(`bad varint in field ${field}`)
-      value = v[0]
-      pos = v[1]
+      value = v
+      pos = end
     } else if (wire === WIRE_LEN) {
       const len = readVarint(bytes, pos)
-      if (len == null || typeof len[0] !== 'number' || len[0] > bytes.length - len[1]) return fail(`bad length of field ${field}`)
-      value = bytes.subarray(len[1], len[1] + len[0])
-      pos = len[1] + len[0]
+      if (len == null || typeof len !== 'number' || len > bytes.length - end) return fail(`bad length of field ${field}`)
+      value = bytes.subarray(end, end + len)
+      pos = end + len
     } else if (wire === WIRE_FIXED64 || wire === WIRE_FIXED32) {
       const size = wire === WIRE_FIXED64 ? 8 : 4
       if (pos + size > bytes.length) return fail(`truncated field ${field}`)

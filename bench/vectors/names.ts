@@ -11,7 +11,7 @@ export async function nameVectors (): Promise<VectorFile> {
     name('chat stream protocol', 'chatProtocol', [], '/presence-mesh/chat/1.0.0'),
     name('contact stream protocol', 'contactProtocol', [], '/presence-mesh/contact/1.0.0'),
     name('category query stream protocol', 'queryProtocol', [], '/presence-mesh/presence-query/1.0.0', '§10.6'),
-    name('notify stream protocol', 'notifyProtocol', [], '/presence-mesh/notify/1.0.0'),
+    name('notify stream protocol', 'notifyProtocol', [], '/presence-mesh/notify/2.0.0'),
     name('private DHT protocol', 'dhtProtocol', [], '/presence-mesh/kad/1.0.0'),
     name('public presence topic of A', 'presenceTopic', [A.peerId.toString()], `/presence-mesh/presence/1/${A.peerId.toString()}`, 'the protocol id of presence/1, then / and the base58btc peer id'),
     name('pair topic prefix', 'pairTopicPrefix', [], '/presence-mesh/pair/1/', 'then 26 base32 characters (pair-keys.json)')

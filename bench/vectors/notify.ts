@@ -52,7 +52,7 @@ export async function notifyVectors (): Promise<VectorFile> {
   return await verified({
     type: 'notify',
     spec: 'docs/protocol.md §11.2',
-    description: 'Frames of /presence-mesh/notify/1.0.0 with their uvarint length prefix, from the start of a stream\'s bytes. encodeNotifyFrame(payload) must give bytes; readNotifyFrame(bytes) must give expect: the payload and the frame\'s size in bytes, or the reason.',
+    description: 'Frames of /presence-mesh/notify/2.0.0 with their uvarint length prefix, from the start of a stream\'s bytes. encodeNotifyFrame(payload) must give bytes; readNotifyFrame(bytes) must give expect: the payload and the frame\'s size in bytes, or the reason.',
     sections: { frames }
   })
 }

@@ -14,13 +14,26 @@ export class FrameReader {
 
   /** Takes the next bytes; throws NotifyFrameError when they break the frame rules (docs/protocol.md §11.2). */
   push (data: Uint8Array | Uint8ArrayList): void {
+    if (this.buffer.byteLength === 0 && data instanceof Uint8Array) {
+      // the usual case, whole frames in one chunk: read them in place, keep only a partial tail
+      const rest = this.read(data)
+      if (rest.byteLength > 0) this.buffer.append(rest)
+      return
+    }
     this.buffer.append(data)
-    while (this.buffer.byteLength > 0) {
-      const read = readNotifyFrame(this.buffer.subarray())
-      if (read == null) return
+    const rest = this.read(this.buffer.subarray())
+    this.buffer.consume(this.buffer.byteLength - rest.byteLength)
+  }
+
+  /** Hands on every whole frame at the head of `bytes`; returns what is left (the start of a frame). */
+  private read (bytes: Uint8Array): Uint8Array {
+    while (bytes.byteLength > 0) {
+      const read = readNotifyFrame(bytes)
+      if (read == null) return bytes
       if (!read.ok) throw new NotifyFrameError(read.reason, read.detail)
-      this.buffer.consume(read.size)
+      bytes = bytes.subarray(read.size)
       this.onPayload(read.payload)
     }
+    return bytes
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The direct presence path (/presence-mesh/notify/1.0.0, docs/protocol.md
+ * The direct presence path (/presence-mesh/notify/2.0.0, docs/protocol.md
  * §11): a presentity pushes each record over a long-lived stream to every
  * directly connected watcher that may see it, one hop instead of gossip's.
  * The stream carries opaque bytes (what presence sends to one audience);

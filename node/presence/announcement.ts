@@ -1,17 +1,19 @@
 /**
- * One announcement: the signed items of this node's presence at one moment,
- * and the bytes one audience gets (innerForAudience): the same whatever path
- * carries them. A direct stream to a connected watcher carries them as they
- * are (Noise encrypts and authenticates the stream); gossip carries what
- * sealForAudience makes of them (sealed under the pair key on a pair topic).
+ * One announcement: the items of this node's presence at one moment, and
+ * the bytes one audience gets. Gossip carries the signed items
+ * (innerForAudience, sealed under the pair key on a pair topic by
+ * sealForAudience); a notify stream to a connected watcher that reads
+ * bundles carries the same items unsigned (directForAudience, version 3,
+ * docs/protocol.md §11.2: Noise proves the sender), so the stream writes
+ * come before any signature (signed-item.ts signs at the first use).
  * Synchronous: no await between a change and the bytes on the wire.
  */
 import { activityText } from '../../protocol/categories.js'
 import { BUNDLE_VERSION, bundleInner, encodeBundle, sealPairMessage } from '../../protocol/category-bundle.js'
-import { sealCategory } from '../../protocol/category-item.js'
+import { directInner } from '../../protocol/direct-bundle.js'
 import { sealPresenceNow } from '../../protocol/presence-record.js'
 import type { Audience, PresenceVersion } from './audience.js'
-import type { SignedItem } from './own-categories.js'
+import { SignedItem } from './signed-item.js'
 import type { ActivityCategory, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
 import type { Presence } from '../../protocol/presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -38,6 +40,8 @@ export class Announcement {
   private readonly legacy = new Map<string, Uint8Array>()
   /** Inner bytes by what an audience sees (version and categories): audiences that see the same share them. */
   private readonly inners = new Map<string, Uint8Array>()
+  /** The same for a notify stream. */
+  private readonly directs = new Map<string, Uint8Array>()
 
   constructor (private readonly init: AnnouncementInit) {
     this.seq = init.seq
@@ -45,7 +49,7 @@ export class Announcement {
     this.expiresAt = init.now + init.ttlMs
     this.items = init.items
     const item = { presentity: init.self, seq: init.seq, issuedAt: this.issuedAt, expiresAt: this.expiresAt, category: init.state }
-    this.state = { item, envelope: sealCategory(item, init.key) }
+    this.state = new SignedItem(item, init.key)
   }
 
   /** The version 1 record an audience seeing `categories` gets: the state's availability, and note and activity when it sees them. */
@@ -81,21 +85,54 @@ export class Announcement {
    * record of what it sees. One object per distinct view.
    */
   inner (version: PresenceVersion, categories: ReadonlySet<CategoryKey>): Uint8Array {
-    const view = `${version}:${[...categories].sort().join(',')}`
+    const view = viewKey(version, categories)
     let inner = this.inners.get(view)
     if (inner == null) {
-      inner = version === BUNDLE_VERSION ? bundleInner(encodeBundle(this.bundleItems(categories))) : this.legacyEnvelope(categories)
+      inner = version === BUNDLE_VERSION ? bundleInner(encodeBundle(this.bundleItems(categories).map(s => s.envelope))) : this.legacyEnvelope(categories)
       this.inners.set(view, inner)
     }
     return inner
   }
 
-  /** The signed items an audience seeing `categories` gets in a bundle: the state first. */
-  bundleItems (categories: ReadonlySet<CategoryKey>): Uint8Array[] {
-    const out = [this.state.envelope]
-    for (const [key, signed] of this.items) if (categories.has(key)) out.push(signed.envelope)
+  /**
+   * What the same audience gets on a notify stream: the items unsigned
+   * (version 3) for a reader of bundles, else the same version 1 record.
+   * One object per distinct view.
+   */
+  direct (version: PresenceVersion, categories: ReadonlySet<CategoryKey>): Uint8Array {
+    if (version !== BUNDLE_VERSION) return this.inner(version, categories)
+    const view = viewKey(version, categories)
+    let direct = this.directs.get(view)
+    if (direct == null) {
+      direct = directInner(this.bundleItems(categories).map(s => s.payload))
+      this.directs.set(view, direct)
+    }
+    return direct
+  }
+
+  /** The items an audience seeing `categories` gets in a bundle: the state first. */
+  bundleItems (categories: ReadonlySet<CategoryKey>): SignedItem[] {
+    const out = [this.state]
+    for (const [key, signed] of this.items) if (categories.has(key)) out.push(signed)
     return out
   }
+}
+
+/** Audiences' category sets live as long as the audiences: each one's view name is built once. */
+const viewKeys = new WeakMap<ReadonlySet<CategoryKey>, string>()
+
+function viewKey (version: PresenceVersion, categories: ReadonlySet<CategoryKey>): string {
+  let names = viewKeys.get(categories)
+  if (names == null) {
+    names = [...categories].sort().join(',')
+    viewKeys.set(categories, names)
+  }
+  return `${version}:${names}`
+}
+
+/** What one audience gets on a notify stream. */
+export function directForAudience (announcement: Announcement, audience: Audience): Uint8Array {
+  return announcement.direct(audience.version, audience.categories)
 }
 
 /** What one audience gets, before any sealing: the same bytes whatever path carries them. */

@@ -5,13 +5,17 @@
  * handed to the same checks as gossip; a stream that broke has its newest
  * message re-sent by gossip (the watcher takes it once, by seq).
  *
- * On the stream a message is the inner bytes of the contact's audience
- * (announcement.ts innerForAudience: a version 2 bundle or a version 1
- * record): Noise already encrypts the stream and authenticates both ends, so
- * there is no pair-key seal per watcher, and watchers that see the same
- * share one message (docs/protocol.md §11).
+ * On the stream a message is what the contact's audience sees
+ * (announcement.ts directForAudience: the items unsigned, version 3, for a
+ * reader of bundles, else the version 1 record): Noise already encrypts the
+ * stream and authenticates both ends, so there is no pair-key seal per
+ * watcher and no signature before the write, and watchers that see the same
+ * share one message (docs/protocol.md §11). Gossip carries the signed copy
+ * (innerForAudience) of the same announcement.
  */
 import { sealPairMessage } from '../../protocol/category-bundle.js'
+import { directForAudience, innerForAudience } from './announcement.js'
+import type { Announcement } from './announcement.js'
 import type { Audience } from './audience.js'
 import type { PresenceNotify, NotifyLostEvent, NotifyRecordEvent } from '../notify/index.js'
 import type { PubSub } from '../pubsub.js'
@@ -25,6 +29,9 @@ export interface DirectPathHooks {
 }
 
 export class DirectPath {
+  /** The bytes sent on streams -> their signed copy for the pair topic, made when a stream that carried them breaks. */
+  private readonly gossipCopies = new WeakMap<Uint8Array, () => Uint8Array>()
+
   constructor (
     private readonly notify: PresenceNotify | undefined,
     private readonly pubsub: Pick<PubSub, 'publish'>,
@@ -45,9 +52,13 @@ export class DirectPath {
     this.notify?.removeEventListener('notify:lost', this.onLost)
   }
 
-  /** Sends a contact's inner bytes on its stream; false: deliver them by gossip instead. */
-  send (contact: string, inner: Uint8Array): boolean {
-    return this.notify?.send(contact, inner) ?? false
+  /** Sends `announcement` as `audience` sees it on the contact's stream; false: deliver it by gossip instead. */
+  send (contact: string, announcement: Announcement, audience: Audience): boolean {
+    if (this.notify == null) return false
+    const bytes = directForAudience(announcement, audience)
+    // what gossip carries instead if the stream breaks: the signed copy of the same (signed then)
+    if (!this.gossipCopies.has(bytes)) this.gossipCopies.set(bytes, () => innerForAudience(announcement, audience))
+    return this.notify.send(contact, bytes)
   }
 
   /** The goodbye to a contact that just lost sight, as the last frame on its stream; false: deliver it by gossip. */
@@ -69,12 +80,13 @@ export class DirectPath {
     this.hooks.receive(evt.detail.from, evt.detail.bytes)
   }
 
-  /** A contact's stream broke after `bytes` went on it: they go by gossip too, sealed for the pair. */
+  /** A contact's stream broke after `bytes` went on it: their signed copy goes by gossip, sealed for the pair. */
   private onLost (evt: CustomEvent<NotifyLostEvent>): void {
     const { peer, bytes } = evt.detail
     const pair = this.hooks.audienceOf(peer)?.pair
     if (pair == null) return
-    this.pubsub.publish(pair.topic, sealPairMessage(pair.presence, pair.topic, bytes))
+    const inner = this.gossipCopies.get(bytes)?.() ?? bytes
+    this.pubsub.publish(pair.topic, sealPairMessage(pair.presence, pair.topic, inner))
       .catch(err => { this.log('could not resend presence to %s - %e', peer, err) })
   }
 }

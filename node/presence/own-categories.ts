@@ -3,11 +3,12 @@
  * where each is published, the state chosen by hand, and the signed item of
  * each, re-signed only when its value changed or half its life has passed.
  */
-import { APP_PREFIX, BUILTIN_CATEGORIES, categoryKey, categoryProblem, isCategoryKey } from '../../protocol/categories.js'
-import { encodeCategoryItem, sealCategory } from '../../protocol/category-item.js'
+import { APP_PREFIX, BUILTIN_CATEGORIES, categoryKey, categoryProblem, isCategoryKey, sameCategory } from '../../protocol/categories.js'
+import { encodeCategoryItem } from '../../protocol/category-item.js'
 import { MAX_APP_CATEGORIES, MAX_BUNDLE_BYTES, MAX_CATEGORY_ENVELOPE_BYTES } from '../../protocol/limits.js'
 import { CONTAINERS, defaultPublication } from './containers.js'
 import { InvalidCategoryError } from './errors.js'
+import { SignedItem } from './signed-item.js'
 import type { CategoryStore } from './category-store.js'
 import type { Container } from './containers.js'
 import type { Category, CategoryKey } from '../../protocol/categories.js'
@@ -15,10 +16,7 @@ import type { CategoryItem } from '../../protocol/category-item.js'
 import type { PresenceStatus } from '../../protocol/presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
-export interface SignedItem {
-  item: CategoryItem
-  envelope: Uint8Array
-}
+export { SignedItem }
 
 /** One of this node's categories as the API shows it. */
 export interface OwnCategory {
@@ -48,8 +46,6 @@ export interface StagedChange {
   revert: () => void
 }
 
-const sameValue = (a: Category | undefined, b: Category | undefined): boolean =>
-  a === b || (a != null && b != null && JSON.stringify(a) === JSON.stringify(b))
 
 /** Room kept in every bundle for the state item and the protobuf framing of each item. */
 const STATE_RESERVE_BYTES = 320
@@ -134,6 +130,8 @@ export class OwnCategories {
    */
   checkChange (change: OwnChange): void {
     const set = new Map((change.set ?? []).map(c => [categoryKey(c), c]))
+    /** Trial sizes of the categories set, each encoded once. */
+    const trial = new Map<CategoryKey, number>()
     const cleared = new Set(change.clear ?? [])
     const after = new Set([...this.values.keys()].filter(k => !cleared.has(k)))
     for (const [key, c] of set) {
@@ -144,13 +142,16 @@ export class OwnCategories {
       if (c.kind === 'app' && !this.values.has(key) && [...after].filter(k => k.startsWith(APP_PREFIX)).length > MAX_APP_CATEGORIES) {
         throw new InvalidCategoryError(key, 'namespace', 'too-many', MAX_APP_CATEGORIES)
       }
-      if (this.trialSize(c) > MAX_CATEGORY_ENVELOPE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_CATEGORY_ENVELOPE_BYTES)
+      trial.set(key, this.trialSize(c))
+      if ((trial.get(key) as number) > MAX_CATEGORY_ENVELOPE_BYTES) throw new InvalidCategoryError(key, 'item', 'too-large', MAX_CATEGORY_ENVELOPE_BYTES)
     }
     for (const key of this.defaults.keys()) after.add(key)
     const sizeAfter = (key: CategoryKey): number => {
-      const c = set.get(key) ?? (cleared.has(key) ? this.defaults.get(key) : undefined)
+      const tried = trial.get(key)
+      if (tried != null) return tried
+      const c = cleared.has(key) ? this.defaults.get(key) : undefined
       if (c != null) return this.trialSize(c)
-      return this.signed.get(key)?.envelope.byteLength ?? this.trialSize(this.get(key) as Category)
+      return this.signed.get(key)?.envelopeBytes ?? this.trialSize(this.get(key) as Category)
     }
     let total = STATE_RESERVE_BYTES
     for (const key of after) total += ITEM_FRAMING_BYTES + sizeAfter(key)
@@ -180,7 +181,7 @@ export class OwnCategories {
     for (const c of change.set ?? []) {
       const key = categoryKey(c)
       // an unchanged value keeps its signed item (and its seq)
-      if (!sameValue(this.values.get(key), c)) this.signed.delete(key)
+      if (!sameCategory(this.values.get(key), c)) this.signed.delete(key)
       this.values.set(key, c)
     }
     if (change.manual !== undefined) this.manual = change.manual === 'online' ? undefined : change.manual
@@ -239,11 +240,12 @@ export class OwnCategories {
     })
   }
 
+  /** A new item of `key` with `seq` (signed when first needed: SignedItem). */
   sign (key: CategoryKey, seq: bigint, now: number): SignedItem {
     const category = this.get(key)
     if (category == null) throw new Error(`no ${key} category to sign`)
     const item: CategoryItem = { presentity: this.self, seq, issuedAt: now, expiresAt: now + this.ttlMs, category }
-    const signed = { item, envelope: sealCategory(item, this.key) }
+    const signed = new SignedItem(item, this.key)
     this.signed.set(key, signed)
     return signed
   }

@@ -77,8 +77,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private started = false
   private heartbeat?: ReturnType<typeof setInterval>
   private reannounce?: ReturnType<typeof setTimeout>
-  /** Announcements run one at a time so sequence numbers go out in order. */
+  /** Announcements run one at a time so sequence numbers go out in order; how many are started or queued. */
   private announcing: Promise<void> = Promise.resolve()
+  private announcingCount = 0
   /** Roster changes are followed one at a time, in order. */
   private following: Promise<void> = Promise.resolve()
 
@@ -296,7 +297,6 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     evt.detail.waitUntil(this.followRoster())
   }
 
-
   /** After this node's own presence changed: audiences may see other categories now; everyone gets the new state. */
   private async refresh (): Promise<void> {
     await this.followRoster(true)
@@ -340,13 +340,15 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await this.watched.sync(want)
   }
 
-
   // ---- announcing ----
 
   /** Announces to `to` (default: every audience); a goodbye is the OFFLINE state and nothing else. */
   private async announce (to?: Audience[], goodbye = false): Promise<void> {
-    const next = this.announcing.then(async () => { await this.announceNow(to ?? this.audiences.list, goodbye) })
-    this.announcing = next.catch((err: unknown) => { this.log.error('could not announce - %e', err) })
+    const run = async (): Promise<void> => { await this.announceNow(to ?? this.audiences.list, goodbye) }
+    // none under way: this one starts now, so its bytes are written before the caller's next step (a disk write, say)
+    const next = this.announcingCount === 0 ? run() : this.announcing.then(run)
+    this.announcingCount++
+    this.announcing = next.catch((err: unknown) => { this.log.error('could not announce - %e', err) }).finally(() => { this.announcingCount-- })
     await next
   }
 
@@ -354,7 +356,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.started) return
     // appearing offline shows exactly what a goodbye shows
     const goodbye = farewell || this.state().availability === 'offline'
-    const announcement = await this.me.announcement(Date.now(), goodbye, this.ttlMs)
+    const next = this.me.announcement(Date.now(), goodbye, this.ttlMs)
+    const announcement = next instanceof Promise ? await next : next
     if (!this.started) return
     if (!this.me.leaving) this.last = announcement
     // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now

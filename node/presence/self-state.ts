@@ -116,22 +116,16 @@ export class SelfState {
    * This node's presence at `now`, signed (a goodbye: the OFFLINE state
    * alone). Each item signed anew takes a seq of its own and the state the
    * highest, all taken at once without a disk write unless they pass the
-   * stored ceiling; the categories may change while that write runs, so the
-   * seqs are taken again, synchronously with the signing.
+   * stored ceiling: then synchronously (nothing between a change and the
+   * wire), else once the new ceiling is written; the categories may change
+   * while that write runs, so the seqs are taken again, synchronously with
+   * the signing.
    */
-  async announcement (now: number, goodbye: boolean, ttlMs: number): Promise<Announcement> {
-    let stale: CategoryKey[]
-    let first: bigint
-    for (;;) {
-      stale = goodbye ? [] : this.own.stale(now)
-      const next = this.seqs.next(now, stale.length + 1)
-      if (typeof next === 'bigint') {
-        first = next
-        break
-      }
-      // the seqs it took are not used: seqs need to rise, not to be contiguous
-      await next
-    }
+  announcement (now: number, goodbye: boolean, ttlMs: number): Announcement | Promise<Announcement> {
+    const stale = goodbye ? [] : this.own.stale(now)
+    const first = this.seqs.next(now, stale.length + 1)
+    // the seqs it took are not used: seqs need to rise, not to be contiguous
+    if (typeof first !== 'bigint') return first.then(async () => await this.announcement(now, goodbye, ttlMs))
     stale.forEach((key, i) => this.own.sign(key, first + BigInt(i), now))
     const items = new Map<CategoryKey, SignedItem>()
     if (!goodbye) for (const key of this.own.keys()) items.set(key, this.own.signedItem(key) as SignedItem)

@@ -50,8 +50,8 @@ export class WatchStore {
   /** Only `seq`: the ceiling of the sequence numbers this node may seal (seq-reservation.ts). */
   private readonly self: RecordSet<bigint>
 
-  /** Accepted state waiting for the next batch (saveSoon), by peer id. */
-  private readonly dirty = new Map<string, StoredWatch>()
+  /** Accepted state waiting for the next batch (saveSoon), by peer id: the state, or what makes it when the batch is written. */
+  private readonly dirty = new Map<string, StoredWatch | (() => StoredWatch)>()
   private timer?: ReturnType<typeof setTimeout>
 
   /** `onError`: a batch of saveSoon failed (the next accepted record tries again). */
@@ -75,9 +75,14 @@ export class WatchStore {
     await this.store.write(tx => { this.watches.put(tx, w.peerId, toRecord(w)) })
   }
 
-  /** Saves `w` within `delayMs`, in one batch with every other watch saved meanwhile (the newest state of each wins). */
-  saveSoon (w: StoredWatch, delayMs: number): void {
-    this.dirty.set(w.peerId, w)
+  /**
+   * Saves the watch of `peerId` within `delayMs`, in one batch with every
+   * other watch saved meanwhile (the newest state of each wins): `w`, or what
+   * it makes when the batch is written (so a presentity heard many times
+   * within the delay is turned into a record once).
+   */
+  saveSoon (peerId: string, w: StoredWatch | (() => StoredWatch), delayMs: number): void {
+    this.dirty.set(peerId, w)
     if (this.timer != null) return
     this.timer = setTimeout(() => { this.flush().catch(this.onError) }, delayMs)
     this.timer.unref?.()
@@ -88,7 +93,7 @@ export class WatchStore {
     clearTimeout(this.timer)
     this.timer = undefined
     if (this.dirty.size === 0) return
-    const batch = [...this.dirty.values()]
+    const batch = [...this.dirty.values()].map(w => typeof w === 'function' ? w() : w)
     this.dirty.clear()
     await this.store.write(tx => {
       for (const w of batch) this.watches.put(tx, w.peerId, toRecord(w))

@@ -8,23 +8,25 @@
  * WATCH_PERSIST_DELAY_MS, all presentities' in one batch.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
-import { BUNDLE_VERSION, openBundle, parseInner } from '../../protocol/category-bundle.js'
+import { activityFromText, activityText, categoryKey, sameCategory } from '../../protocol/categories.js'
+import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
+import { DIRECT_VERSION, openDirectBundle, parseDirect } from '../../protocol/direct-bundle.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { openPresenceNow } from '../../protocol/presence-record.js'
-import { toJson } from '../util/json.js'
 import { channelOf } from './audience.js'
 import { WATCH_PERSIST_DELAY_MS } from './constants.js'
 import { expiryRecheckMs } from './expiry.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
-import type { PairMessage } from '../../protocol/category-bundle.js'
+import type { DirectMessage } from '../../protocol/direct-bundle.js'
+import type { BundleResult, SeqLookup } from '../../protocol/category-bundle.js'
 import type { PresenceView, PresenceEventDetail } from './index.js'
 import type { StoredWatch, WatchStore } from './watch-store.js'
 import type { ActivityCategory, CardCategory, Category, CategoryKey, NoteCategory, StateCategory } from '../../protocol/categories.js'
 import type { CategoryItem, CategoryRejectReason } from '../../protocol/category-item.js'
 import type { Presence } from '../../protocol/presence-record.js'
 import type { Roster } from '../roster/index.js'
-import type { Logger } from '@libp2p/interface'
+import type { Logger, PeerId } from '@libp2p/interface'
 
 /** A category as a watcher holds it; `seq` is absent for what came from a version 1 record. */
 interface Held {
@@ -33,6 +35,8 @@ interface Held {
 }
 
 interface Watched {
+  /** The presentity's peer id (what a version 3 item must name). */
+  peer: PeerId
   view: PresenceView
   held: Map<CategoryKey, Held>
   /** Highest accepted seq per category other than the state (whose floor is view.seq). */
@@ -40,6 +44,8 @@ interface Watched {
   timer?: ReturnType<typeof setTimeout>
   /** Where its messages arrive; undefined while this node does not listen (blocked, or it cannot see us). */
   channel?: WatchChannel
+  /** Makes its record for the store (one function per presentity, given to each saveSoon). */
+  persisted?: () => StoredWatch
 }
 
 
@@ -58,10 +64,16 @@ export interface WatchedInit {
 /** What a person sees by default: status, note, activity. */
 const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.status && a.note === b.note && a.activity === b.activity
 
+const NO_CATEGORIES: Partial<Record<string, Category>> = {}
+
 /** The keys of the categories that differ between two views (added, removed or changed). */
 function changedCategories (a: PresenceView, b: PresenceView): string[] {
-  const keys = new Set([...Object.keys(a.categories ?? {}), ...Object.keys(b.categories ?? {})])
-  return [...keys].filter(k => toJson(a.categories?.[k]) !== toJson(b.categories?.[k]))
+  const x = a.categories ?? NO_CATEGORIES
+  const y = b.categories ?? NO_CATEGORIES
+  const out: string[] = []
+  for (const k in x) if (!sameCategory(x[k], y[k])) out.push(k)
+  for (const k in y) if (!(k in x)) out.push(k)
+  return out
 }
 
 export class WatchedPresentities {
@@ -102,7 +114,7 @@ export class WatchedPresentities {
       let w = this.watched.get(peerId)
       if (w == null) {
         const s = this.stored.get(peerId)
-        w = { view: { peerId, status: 'offline', seq: s?.lastSeq, lastSeen: s?.lastSeen }, held: new Map(), floors: new Map(Object.entries(s?.floors ?? {})) }
+        w = { peer: peerIdFromString(peerId), view: { peerId, status: 'offline', seq: s?.lastSeq, lastSeen: s?.lastSeen }, held: new Map(), floors: new Map(Object.entries(s?.floors ?? {})) }
         this.watched.set(peerId, w)
         if (s == null) await this.persist(w)
       }
@@ -155,13 +167,14 @@ export class WatchedPresentities {
   }
 
   /**
-   * The inner bytes a contact sent on its notify stream (the stream's Noise
-   * handshake proved the sender). Taken only from a contact this node hears
+   * What a contact sent on its notify stream (the stream's Noise handshake
+   * proved the sender): a version 3 bundle of unsigned items, or the inner
+   * bytes of a pair-topic message. Taken only from a contact this node hears
    * on its pair channel, with the same checks and the same floors as gossip.
    */
-  receiveDirect (presentity: string, inner: Uint8Array): TopicValidatorResult {
+  receiveDirect (presentity: string, payload: Uint8Array): TopicValidatorResult {
     if (this.watched.get(presentity)?.channel?.sealed !== true) return TopicValidatorResult.Ignore
-    return this.receive(presentity, parseInner(inner), 'notify', true)
+    return this.receive(presentity, parseDirect(payload), 'notify', true)
   }
 
   /**
@@ -170,14 +183,18 @@ export class WatchedPresentities {
    * (docs/protocol.md §3, "When the signature is checked"). `via` names the
    * path in logs and events.
    */
-  private receive (presentity: string, message: PairMessage | undefined, via: string, authenticated: boolean): TopicValidatorResult {
+  private receive (presentity: string, message: DirectMessage | undefined, via: string, authenticated: boolean): TopicValidatorResult {
     const w = this.watched.get(presentity)
     if (w?.channel == null) return TopicValidatorResult.Ignore
     if (message == null) return this.rejected(via, 'undecryptable')
     if (message.version === 'unknown') return this.rejected(via, 'malformed', message.detail)
     const now = Date.now()
-    if (message.version === BUNDLE_VERSION) {
-      const res = openBundle(message.bundle, { now, presentity, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs, authenticated })
+    if (message.version === BUNDLE_VERSION || message.version === DIRECT_VERSION) {
+      const ctx = { now, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs }
+      // unsigned items only where the stream proved the sender (parseInner never reads version 3 off a pair topic)
+      const res: BundleResult = message.version === BUNDLE_VERSION
+        ? openBundle(message.bundle, { ...ctx, presentity, authenticated })
+        : authenticated ? openDirectBundle(message.bundle, w.peer, ctx) : { ok: false, reason: 'malformed', detail: 'version 3 off a notify stream' }
       if (!res.ok) return this.rejected(via, res.reason, res.detail)
       this.learnVersion(presentity, BUNDLE_VERSION)
       const next = new Map<CategoryKey, Held>()
@@ -285,16 +302,14 @@ export class WatchedPresentities {
     if (w != null) this.persistSoon(w)
   }
 
-  private floorsOf (w: Watched): Map<string, bigint> {
-    const floors = new Map(w.floors)
-    if (w.view.seq != null) floors.set('state', w.view.seq)
-    return floors
+  /** The replay floors of `w` (the state's is its view's seq), read in place. */
+  private floorsOf (w: Watched): SeqLookup {
+    return { get: key => key === 'state' ? w.view.seq : w.floors.get(key) }
   }
 
-  private heldSeqs (w: Watched): Map<string, bigint> {
-    const out = new Map<string, bigint>()
-    for (const [key, h] of w.held) if (h.seq != null) out.set(key, h.seq)
-    return out
+  /** The seq of each item `w` holds, read in place. */
+  private heldSeqs (w: Watched): SeqLookup {
+    return { get: key => w.held.get(key as CategoryKey)?.seq }
   }
 
   private setChannel (w: Watched, channel: WatchChannel | undefined): void {
@@ -325,9 +340,9 @@ export class WatchedPresentities {
     await this.init.store.save(this.snapshot(w))
   }
 
-  /** Stores replay state within WATCH_PERSIST_DELAY_MS, in one batch with every other presentity's (the store logs a failed batch). */
+  /** Stores replay state within WATCH_PERSIST_DELAY_MS, in one batch with every other presentity's (the store logs a failed batch); its record is made when the batch is written. */
   private persistSoon (w: Watched): void {
-    this.init.store.saveSoon(this.snapshot(w), WATCH_PERSIST_DELAY_MS)
+    this.init.store.saveSoon(w.view.peerId, w.persisted ??= () => this.snapshot(w), WATCH_PERSIST_DELAY_MS)
   }
 
   /** Writes the replay state still waiting for its batch (it must survive a restart). */

@@ -3,7 +3,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { describe, expect, it } from 'vitest'
 import {
-  activityFromText, activityText, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryKey
+  activityFromText, activityText, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryKey, sameCategory
 } from '../../protocol/categories.js'
 import { CATEGORY_DOMAIN, checkCategory, encodeCategoryItem, openCategory, sealCategory } from '../../protocol/category-item.js'
 import { MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_PRESENCE_TTL_MS } from '../../protocol/limits.js'
@@ -68,6 +68,18 @@ describe('category rules', () => {
     expect(activityFromText('eating cake')).toEqual({ kind: 'activity', activity: 'other', text: 'eating cake' })
     expect(activityText(activityFromText('on-the-phone'))).toBe('on-the-phone')
     expect(activityText({ kind: 'activity', activity: 'meeting', text: 'weekly sync' })).toBe('weekly sync')
+  })
+
+  it('compares values field by field: an absent field and one set to undefined are alike', () => {
+    expect(sameCategory({ kind: 'state', availability: 'away', source: 'manual', idleSince: undefined }, { kind: 'state', availability: 'away', source: 'manual' })).toBe(true)
+    expect(sameCategory({ kind: 'state', availability: 'away' }, { kind: 'state', availability: 'away', source: 'manual' })).toBe(false)
+    expect(sameCategory({ kind: 'note', text: 'a' }, { kind: 'note', text: 'b' })).toBe(false)
+    expect(sameCategory({ kind: 'capabilities', features: ['chat', 'typing'] }, { kind: 'capabilities', features: ['chat', 'typing'] })).toBe(true)
+    expect(sameCategory({ kind: 'capabilities', features: ['chat'] }, { kind: 'capabilities', features: ['chat', 'typing'] })).toBe(false)
+    expect(sameCategory({ kind: 'app', namespace: 'org.x', data: Uint8Array.of(1, 2) }, { kind: 'app', namespace: 'org.x', data: Uint8Array.of(1, 2) })).toBe(true)
+    expect(sameCategory({ kind: 'app', namespace: 'org.x', data: Uint8Array.of(1, 2) }, { kind: 'app', namespace: 'org.x', data: Uint8Array.of(1, 3) })).toBe(false)
+    expect(sameCategory({ kind: 'note', text: 'a' }, undefined)).toBe(false)
+    expect(sameCategory(undefined, undefined)).toBe(true)
   })
 
   it('a decoded item with no category, or two, is refused', () => {

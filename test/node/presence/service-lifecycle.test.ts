@@ -12,7 +12,10 @@ import { MemoryDatastore } from 'datastore-core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { presence } from '../../../node/presence/index.js'
 import { roster, RosterStore } from '../../../node/roster/index.js'
-import { openPairMessage, parseInner } from '../../../protocol/category-bundle.js'
+import { openBundle, openPairMessage, parseInner } from '../../../protocol/category-bundle.js'
+import { encodeCheckedItem, openCategory } from '../../../protocol/category-item.js'
+import { DIRECT_VERSION, directInner, openDirectBundle, parseDirect } from '../../../protocol/direct-bundle.js'
+import { SignedItem } from '../../../node/presence/signed-item.js'
 import { openPresenceNow } from '../../../protocol/presence-record.js'
 import { waitFor } from '../../helpers.js'
 import type { PairMessage } from '../../../protocol/category-bundle.js'
@@ -268,5 +271,48 @@ describe('setPresence', () => {
     await expect(s.service.setPresence({ status: 'online', note: 'x'.repeat(281) })).rejects.toMatchObject({ name: 'PresenceFieldError', field: 'note', problem: 'too-long', limit: 280 })
     await expect(s.service.setPresence({ status: 'asleep' as any })).rejects.toMatchObject({ name: 'PresenceFieldError', field: 'status', problem: 'unknown-value' })
     expect(s.service.self).toMatchObject({ status: 'dnd', note: undefined })
+  })
+})
+
+describe('the direct path to a reader of bundles', () => {
+  it('writes the items unsigned before signing anything; every path that needs a signed copy gets one', async () => {
+    const s = await setup()
+    const bobKey = await generateKeyPair('Ed25519')
+    const bob = peerIdFromPrivateKey(bobKey)
+    subscribe(s, [bob.toString()])
+    await s.roster.addContact(bob.toString())
+    // bob's own message on his stream shows that he reads bundles: from now on he gets them
+    const own = encodeCheckedItem({ presentity: bob, seq: BigInt(Date.now()), issuedAt: Date.now(), expiresAt: Date.now() + 60_000, category: { kind: 'state', availability: 'online', source: 'automatic' } })
+    s.notify.safeDispatchEvent('notify:record', { detail: { from: bob.toString(), bytes: directInner([own]) } })
+    await waitFor(() => s.service.get(bob)?.status === 'online', 'bob\'s own message to be taken')
+
+    const signing = vi.spyOn(SignedItem.prototype, 'envelope', 'get')
+    const sent = s.notify.sent.length
+    const published = s.pubsub.published.length
+    await s.service.setPresence({ status: 'away', note: 'lunch' })
+    const direct = s.notify.sent.slice(sent).filter(m => m.peer === bob.toString()).at(-1)
+    const message = direct == null ? undefined : parseDirect(direct.bytes)
+    expect(message?.version).toBe(DIRECT_VERSION)
+    if (message?.version !== DIRECT_VERSION) return
+    const opened = openDirectBundle(message.bundle, s.self, { now: Date.now(), floors: new Map(), held: new Map() })
+    expect(opened.ok && opened.accepted.map(i => i.category)).toEqual([{ kind: 'state', availability: 'away', source: 'manual' }, { kind: 'note', text: 'lunch' }])
+    // nothing went by gossip to bob, and nothing was signed for him
+    expect(s.pubsub.published.slice(published).filter(m => m.topic === s.roster.keysFor(bob.toString()).topic)).toEqual([])
+    expect(signing).not.toHaveBeenCalled()
+
+    // his stream breaks: the same announcement goes by gossip, signed
+    s.notify.safeDispatchEvent('notify:lost', { detail: { peer: bob.toString(), bytes: direct?.bytes } })
+    const keys = s.roster.keysFor(bob.toString())
+    const resent = s.pubsub.published.slice(published).filter(m => m.topic === keys.topic)
+    expect(resent).toHaveLength(1)
+    const copy = openPairMessage(keys.presence, keys.topic, resent[0].data)
+    expect(copy?.version).toBe(2)
+    if (copy?.version !== 2) return
+    const verified = openBundle(copy.bundle, { now: Date.now(), presentity: s.self, floors: new Map(), held: new Map(), authenticated: false })
+    expect(verified.ok && verified.accepted.map(i => [i.category, i.seq])).toEqual(opened.ok && opened.accepted.map(i => [i.category, i.seq]))
+    // and a query's answer is a signed item
+    const answer = s.service.itemFor(bob, 'note')
+    expect(answer != null && openCategory(answer, { now: Date.now(), expectedPresentity: s.self })).toMatchObject({ ok: true, item: { category: { kind: 'note', text: 'lunch' } } })
+    signing.mockRestore()
   })
 })

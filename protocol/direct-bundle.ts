@@ -1,0 +1,55 @@
+/**
+ * What a notify stream carries to a watcher that reads bundles
+ * (docs/protocol.md §11.2): the items of its view UNSIGNED, as the payloads
+ * their envelopes would sign. The stream's Noise session already proves the
+ * sender, so the presentity writes before it signs anything, and the
+ * watcher reads each item once, without an envelope:
+ *
+ *   version 3: payload = 0x00 0x03 || CategoryBundle of encoded CategoryItem messages
+ *
+ * Only a notify stream carries version 3; a pair-topic message of version 3
+ * is refused like any unknown version (parseInner). Pure; never throws on
+ * bad input.
+ */
+import { checkDirectItem } from './category-item.js'
+import { encodeBundle, parseInner, sortBundle } from './category-bundle.js'
+import { MAX_BUNDLE_BYTES, MAX_CLOCK_SKEW_MS } from './limits.js'
+import type { BundleContext, BundleResult, PairMessage } from './category-bundle.js'
+import type { PeerId } from '@libp2p/interface'
+
+/** The notify stream's version of a bundle of unsigned items. */
+export const DIRECT_VERSION = 3
+const HEADER = Uint8Array.from([0x00, DIRECT_VERSION])
+
+/** The payload of a version 3 message: 0x00 0x03 || the bundle of `items` (encoded CategoryItem messages, the state first). */
+export function directInner (items: Uint8Array[]): Uint8Array {
+  const bundle = encodeBundle(items)
+  if (bundle.byteLength > MAX_BUNDLE_BYTES) throw new Error(`bundle of ${bundle.byteLength} bytes is larger than ${MAX_BUNDLE_BYTES}`)
+  const inner = new Uint8Array(HEADER.length + bundle.byteLength)
+  inner.set(HEADER)
+  inner.set(bundle, HEADER.length)
+  return inner
+}
+
+export type DirectMessage = PairMessage | { version: typeof DIRECT_VERSION, bundle: Uint8Array }
+
+/** The version and content of a notify frame's payload: version 3, else what parseInner reads (a version 1 envelope, a version 2 bundle). */
+export function parseDirect (payload: Uint8Array): DirectMessage {
+  if (payload.length >= HEADER.length && payload[0] === 0 && payload[1] === DIRECT_VERSION) return { version: DIRECT_VERSION, bundle: payload.subarray(HEADER.length) }
+  return parseInner(payload)
+}
+
+/**
+ * Validates a version 3 bundle whole: the rules of a version 2 bundle
+ * (§10.4) with each item checked as checkDirectItem does (no envelope, no
+ * signature: every item must name `presentity`, the stream's remote peer).
+ */
+export function openDirectBundle (bundle: Uint8Array, presentity: PeerId, ctx: Omit<BundleContext, 'presentity' | 'authenticated'>): BundleResult {
+  const opts = { now: ctx.now, maxClockSkewMs: ctx.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS }
+  const sorted = sortBundle(bundle, bytes => {
+    const res = checkDirectItem(bytes, presentity, opts)
+    return res.ok ? { ok: true, checked: res } : res
+  }, ctx)
+  if (!sorted.ok) return sorted
+  return { ok: true, state: sorted.state.item, accepted: [sorted.state.item, ...sorted.accepted.map(c => c.item)], kept: sorted.kept }
+}
