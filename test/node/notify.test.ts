@@ -8,6 +8,7 @@ import { NOTIFY_PROTOCOL } from '../../node/notify/index.js'
 import { cleanupHomes, PUBLIC, startNode, waitFor } from '../helpers.js'
 import type { PresenceNotify } from '../../node/notify/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
+import type { PeerId } from '@libp2p/interface'
 
 const nodes: PresenceNode[] = []
 
@@ -57,7 +58,9 @@ describe('direct notifications', () => {
     // W2 is no contact and not connected to P: it hears P's public records through X
     // X is public: a private node admits no stranger without its contact code
     const x = await node({ roster: PUBLIC, bootstrap: [p.addresses()[0]] })
-    const w2 = await node({ bootstrap: [x.addresses()[0]] })
+    // W2 would follow P (public, watched) and connect to it: its gater keeps it to the mesh
+    const notP = (peer: PeerId): boolean => peer.equals(p.peerId)
+    const w2 = await node({ bootstrap: [x.addresses()[0]], connectionGater: { denyDialPeer: notP, denyInboundEncryptedConnection: notP } })
     await x.watch(p.peerId)
     await w2.watch(p.peerId)
     await waitFor(() => direct(p, w1), 'W1 to subscribe to P directly')
