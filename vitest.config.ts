@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./node/polyfill.ts'],
+    // one transpiled build for every child process the tests start (test/child-build.ts)
+    globalSetup: ['./test/global-setup.ts'],
     // nodes started by tests, CLI children included, never multicast on the host's network
     env: { PRESENCE_MESH_MDNS: 'off' },
     // multi-node tests share 2 cores: two files at a time, generous deadlines (three finish in
