@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { LongestFirst } from './test/longest-first.js'
 
 export default defineConfig({
   test: {
@@ -16,6 +17,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // the longest files first, on a fresh clone too (test/longest-first.ts)
+    sequence: { sequencer: LongestFirst },
     watch: false
   }
 })
