@@ -4,7 +4,7 @@
  * sits idle. vitest's own order does this only where it has a cache of the
  * last run's durations; a fresh clone (CI) has none and would start files by
  * size. The table holds the files that take more than about 5 s (seconds,
- * from `npx vitest run --reporter=json` on 2 cores); the rest keep vitest's
+ * as the default reporter prints them for a run on 2 cores); the rest keep vitest's
  * order after them. Keep it roughly current when a file gets much slower or
  * faster: an outdated entry costs only time, never a result.
  */
@@ -13,38 +13,38 @@ import { BaseSequencer } from 'vitest/node'
 import type { TestSpecification } from 'vitest/node'
 
 const SECONDS: Record<string, number> = {
-  'test/cli/client-pty.test.ts': 84,
-  'test/nat/nat-traversal.test.ts': 77,
-  'test/cli/demo.test.ts': 71,
-  'test/node/mesh-recovery.test.ts': 48,
-  'test/cli/cli.test.ts': 42,
-  'test/node/contacts.test.ts': 27,
-  'test/node/chat-crash.test.ts': 26,
-  'test/cli/interactive-pty.test.ts': 24,
-  'test/node/notify.test.ts': 24,
-  'test/node/chat.test.ts': 21,
-  'test/cli/xmpp-cli.test.ts': 18,
-  'test/node/presence/expiry.test.ts': 12,
-  'test/node/xmpp/endpoint.test.ts': 11,
-  'test/node/client-api.test.ts': 11,
-  'test/cli/readme.test.ts': 11,
-  'test/node/groups-crash.test.ts': 10,
-  'test/cli/safe-text.test.ts': 10,
-  'test/cli/subcommands.test.ts': 10,
-  'test/node/connection-gater.test.ts': 9,
-  'test/node/adversarial/goodbye.test.ts': 9,
-  'test/node/crash.test.ts': 8,
-  'test/node/discovery.test.ts': 8,
+  'test/nat/nat-traversal.test.ts': 59,
+  'test/cli/client-pty.test.ts': 46,
+  'test/cli/demo.test.ts': 34,
+  'test/node/mesh-recovery.test.ts': 28,
+  'test/node/notify.test.ts': 22,
+  'test/node/discovery.test.ts': 16,
+  'test/node/chat.test.ts': 14,
+  'test/cli/cli.test.ts': 12,
+  'test/node/chat-crash.test.ts': 11,
+  'test/node/adversarial/goodbye.test.ts': 11,
+  'test/cli/xmpp-cli.test.ts': 11,
+  'test/node/privacy-adversarial.test.ts': 10,
+  'test/node/connection-gater.test.ts': 10,
+  'test/node/adversarial/reach.test.ts': 10,
+  'test/node/client-api.test.ts': 9,
+  'test/node/xmpp/endpoint.test.ts': 9,
+  'test/node/contacts-locator.test.ts': 9,
+  'test/node/groups.test.ts': 9,
+  'test/node/presence/expiry.test.ts': 9,
+  'test/node/groups-crash.test.ts': 8,
+  'test/cli/interactive-pty.test.ts': 8,
   'test/node/adversarial/mesh.test.ts': 8,
-  'test/cli/contact-code.test.ts': 7,
-  'test/node/adversarial/requests.test.ts': 7,
-  'test/node/adversarial/reach.test.ts': 7,
-  'test/node/contacts-locator.test.ts': 6,
-  'test/node/xmpp/fuzz.test.ts': 6,
-  'test/node/reach/intake-publish.test.ts': 6,
+  'test/cli/subcommands.test.ts': 8,
+  'test/node/crash.test.ts': 8,
+  'test/node/contacts.test.ts': 7,
+  'test/node/adversarial/probe.test.ts': 7,
+  'test/node/adversarial/requests.test.ts': 6,
   'test/node/discovery/follow-link.test.ts': 6,
-  'test/node/privacy-adversarial.test.ts': 6,
-  'test/node/backup.test.ts': 5
+  'test/node/contact-codes.test.ts': 6,
+  'test/node/reach/intake-publish.test.ts': 6,
+  'test/cli/contact-code.test.ts': 5,
+  'test/node/enhanced-presence.test.ts': 5
 }
 
 export class LongestFirst extends BaseSequencer {
