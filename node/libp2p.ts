@@ -2,7 +2,6 @@
  * The single libp2p factory: every node, CLI or test, is wired here.
  */
 import { noise } from '@chainsafe/libp2p-noise'
-import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
@@ -25,7 +24,8 @@ import { blockGater, combineGaters } from './roster/gater.js'
 import { admissionGater, privateIdentify, privateIdentifyPush, reach, ReachPolicy, relayAnswers } from './reach/index.js'
 import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
-import { bootstrapDialer, dhtMode, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { autoNAT } from './discovery/autonat.js'
+import { bootstrapDialer, dhtMode, dhtRoutingRepair, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { presenceQuery } from './presence/query.js'
@@ -253,12 +253,14 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       }),
       dhtPrivacy: dhtPrivacy({ policy: dhtPolicy }),
       dhtMode: dhtMode({ clientOnly: opts.dhtClientMode, alwaysServe: opts.relay === true }),
+      dhtRoutingRepair: dhtRoutingRepair({ protocol: DHT_PROTOCOL }),
       locator: locator({ rules: locatorRules }),
       discovery: discovery(),
       bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),
       rejoin: rejoin({ dialAtStart: opts.rejoin }),
       ...(opts.relay !== true ? { relayReservations: relayReservations() } : {}),
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
+      // dial-backs that dial (node/discovery/autonat.ts: the library's closed the asker's connection)
       autoNAT: autoNAT(),
       dcutr: dcutr(),
       // what DCUtR cannot do over TCP in Node: see node/discovery/hole-punch.ts

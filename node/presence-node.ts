@@ -8,9 +8,8 @@ import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFr
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
-import { InvalidMessageError } from './chat/errors.js'
 import { InvalidOptionError, NoPresenceError } from './errors.js'
-import { GroupCommands } from './group-commands.js'
+import { ChatCommands } from './chat-commands.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { forwardServiceEvents } from './forward-events.js'
 import { createPresenceLibp2p } from './libp2p.js'
@@ -20,7 +19,7 @@ import { connections, connectTo, locatePeer } from './connect.js'
 import { xmppServer } from './xmpp/index.js'
 import type { BackupContents } from './backup/home-backup.js'
 import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
-import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
+import type { ChatService } from './chat/index.js'
 import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupsService } from './groups/index.js'
@@ -36,7 +35,7 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
 export type { PresenceNodeOptions } from './node-options.js'
-export class PresenceNode extends GroupCommands implements PresenceNodeApi {
+export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   private control?: ControlServer
   private xmpp?: XmppServer
   private stopping?: Promise<void>
@@ -299,62 +298,6 @@ export class PresenceNode extends GroupCommands implements PresenceNodeApi {
 
   watchers (): Watchers {
     return { asked: this.contactsService.history(), watching: this.presence.watchingNow() }
-  }
-
-  // ---- chat ----
-
-  /** Queues a text for a contact (alias or peer id); resolves with its id once it is on disk. */
-  async send (to: PeerId | string, text: string): Promise<string> {
-    const peer = this.resolvePeer(to)
-    // a text of nothing but white space would show as an empty message
-    if (typeof text === 'string' && text.trim() === '') throw new InvalidMessageError('empty')
-    return (await this.chat.send(peer, text)).id
-  }
-
-  /** The newest `limit` messages with a contact, both directions, oldest first. */
-  async history (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
-    return await this.chat.history(this.resolvePeer(peer), limit)
-  }
-
-  /** Marks a contact's messages read and sends the read receipt; returns how many changed. */
-  async markRead (peer: PeerId | string): Promise<number> {
-    return await this.chat.markRead(this.resolvePeer(peer))
-  }
-
-  async requests (): Promise<ChatMessage[]> {
-    return await this.chat.requests()
-  }
-
-  typing (peer: PeerId | string): void {
-    this.chat.typing(this.resolvePeer(peer))
-  }
-
-  async unread (): Promise<Record<string, number>> {
-    return await this.chat.unread()
-  }
-
-  undelivered (): ChatMessage[] {
-    return this.chat.undelivered()
-  }
-
-  async unsend (peer: PeerId | string, id: string): Promise<ChatMessage | undefined> {
-    return await this.chat.unsend(this.resolvePeer(peer), id)
-  }
-
-  async search (query: string, options?: SearchOptions): Promise<ChatMessage[]> {
-    return await this.chat.search(query, { ...options, peer: options?.peer == null ? undefined : this.resolvePeer(options.peer) })
-  }
-
-  async conversations (): Promise<string[]> {
-    return await this.chat.conversations()
-  }
-
-  readReceipts (): boolean {
-    return this.chat.getReadReceipts()
-  }
-
-  async setReadReceipts (on: boolean): Promise<void> {
-    await this.chat.setReadReceipts(on)
   }
 
   // ---- other formats ----

@@ -70,6 +70,10 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   /** Sealed messages waiting for a receipt, oldest first. */
   private outbox: OutboxEntry[] = []
   private readonly inFlight = new Set<string>()
+  /** The delivery loops running, so stop() can end them before the datastore closes. */
+  private readonly deliveries = new Set<Promise<void>>()
+  /** Aborted by stop(): deliveries in flight end at once instead of at their timeout. */
+  private stopping = new AbortController()
   private readonly inbound: ContactInbound
   private retryTimer?: ReturnType<typeof setTimeout>
   private started = false
@@ -123,6 +127,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
       runOnLimitedConnection: true
     })
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    this.stopping = new AbortController()
     this.started = true
     await this.step(() => consent.prune(this.state, { now: Date.now() }))
     await this.dropExpiredOutbox()
@@ -139,6 +144,8 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     this.retryTimer = undefined
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
+    this.stopping.abort()
+    await Promise.all([...this.deliveries])
     await this.components.registrar.unhandle(this.protocol)
   }
 
@@ -308,12 +315,14 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     if (!this.started || this.inFlight.has(to) || this.components.roster.isBlocked(to)) return
     if (this.inFlight.size >= MAX_PARALLEL_DELIVERIES) { this.scheduleRetry(); return }
     this.inFlight.add(to)
-    void (async () => {
+    const delivery = (async () => {
       try {
         for (const entry of this.outbox.filter(e => e.to === to)) {
           if (!this.started || !this.outbox.includes(entry)) continue
           const timeoutMs = this.init.streamTimeoutMs * (entry.code != null ? INTAKE_EXCHANGE_FACTOR : 1)
-          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, timeoutMs)
+          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, timeoutMs, this.stopping.signal)
+          // cut short by stop(): not a failed try, the entry stays as it was
+          if (!this.started && answer === 'unreachable') break
           if (answer === 'stored') {
             await this.step(() => consent.delivered(this.state, entry))
             this.safeDispatchEvent('contact:delivered', { detail: { peerId: to, requestId: entry.requestId, kind: entry.kind } })
@@ -333,6 +342,8 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
         this.scheduleRetry()
       }
     })()
+    this.deliveries.add(delivery)
+    void delivery.finally(() => this.deliveries.delete(delivery))
   }
 
   private async retryLater (entry: OutboxEntry, busy: boolean): Promise<void> {

@@ -8,6 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { decodeContactReceipt, MAX_CONTACT_RECEIPT_BYTES, MAX_REPLY_ADDR_BYTES, MAX_REPLY_ADDRS } from '../../protocol/contact-request.js'
+import { sharedSignal } from '../signals.js'
 import type { Reach } from '../reach/index.js'
 import type { Logger, PeerStore, Stream } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
@@ -25,8 +26,9 @@ export interface DeliveryDeps {
 }
 
 /** One attempt: the recipient stored it, refused it for good, asked us to try later, or was not reached. */
-export async function deliverOnce (to: string, envelope: Uint8Array, code: string | undefined, deps: DeliveryDeps, timeoutMs: number): Promise<DeliveryOutcome> {
-  const signal = AbortSignal.timeout(timeoutMs)
+export async function deliverOnce (to: string, envelope: Uint8Array, code: string | undefined, deps: DeliveryDeps, timeoutMs: number, stop?: AbortSignal): Promise<DeliveryOutcome> {
+  const timeout = AbortSignal.timeout(timeoutMs)
+  const signal = stop != null ? sharedSignal(AbortSignal.any([timeout, stop])) : timeout
   let stream: Stream | undefined
   try {
     let answer: Uint8Array

@@ -71,3 +71,18 @@ export const MDNS_SERVICE_TAG = '_presence-mesh._udp.local'
 export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
 /** Relay slots this node holds at once (each announces one relayed address). */
 export const MAX_RELAY_RESERVATIONS = 2
+/** A slot lost or refused on a relay that stays connected: tried again after this, doubling up to the cap. */
+export const RELAY_RETRY_BASE_MS = 1_000
+export const RELAY_RETRY_CAP_MS = 60_000
+
+/**
+ * A connected DHT server that kad-dht did not take into its routing table (its one ping before
+ * adding failed, e.g. on a connection still busy with its first streams) is added again: first
+ * after this, so kad-dht's own try has ended, ...
+ */
+export const DHT_REPAIR_FIRST_CHECK_MS = 5_000
+/** ... then with backoff while it stays connected. */
+export const DHT_REPAIR_RETRY_BASE_MS = 5_000
+export const DHT_REPAIR_RETRY_CAP_MS = 60_000
+/** One add (kad-dht pings the peer first), at most. */
+export const DHT_REPAIR_ADD_TIMEOUT_MS = 10_000

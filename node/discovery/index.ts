@@ -17,6 +17,8 @@ import type { RelayReservations, RelayReservationsComponents, RelayReservationsI
 
 export { PeerNotFoundError } from './discovery-service.js'
 export { dhtMode } from './dht-mode.js'
+export { dhtRoutingRepair } from './dht-routing-repair.js'
+export type { DhtRoutingRepairInit, DhtRoutingRepairComponents } from './dht-routing-repair.js'
 export type { DhtModeInit, DhtModeComponents } from './dht-mode.js'
 export type { DiscoveryService, DiscoveryComponents, DiscoveryInit, LocateOptions, LocateResult } from './discovery-service.js'
 export type { FollowStatus } from './follow.js'

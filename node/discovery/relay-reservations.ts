@@ -3,21 +3,35 @@
  * on /p2p-circuit (whose relay search random-walks the DHT forever when no
  * relay exists), reserve a slot on relays we are already directly connected
  * to; the circuit relay transport then announces the relayed address.
+ *
+ * A slot can go while the relay stays connected (the transport drops a
+ * reservation when the connection it was made on closes, and concurrent
+ * reservations on one relay race; seen behind NATs: a node left with only
+ * its LAN addresses for half a minute). A held slot whose relayed address is
+ * no longer announced, and a reservation that failed, are tried again with
+ * backoff for as long as the relay stays directly connected.
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
-import { MAX_RELAY_RESERVATIONS, RELAY_HOP_PROTOCOL } from './constants.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { backoffDelay } from '../util/wait.js'
+import { MAX_RELAY_RESERVATIONS, RELAY_HOP_PROTOCOL, RELAY_RETRY_BASE_MS, RELAY_RETRY_CAP_MS } from './constants.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
-import type { Registrar, TransportManager } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
 
 export interface RelayReservationsInit {
   /** Relay slots held at once (default MAX_RELAY_RESERVATIONS). */
   maxReservations?: number
+  /** A lost or failed slot on a relay still connected is tried again after this, doubling up to the cap. */
+  retryBaseMs?: number
+  retryCapMs?: number
 }
 
 export interface RelayReservationsComponents {
   registrar: Pick<Registrar, 'register' | 'unregister'>
   peerStore: Pick<PeerStore, 'get'>
   transportManager: Pick<TransportManager, 'listen'>
+  addressManager: Pick<AddressManager, 'getAddresses'>
+  connectionManager: Pick<ConnectionManager, 'getConnections'>
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
 }
@@ -37,13 +51,16 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
   private readonly maxReservations: number
   /** Relays with a slot held or being reserved (both count against the maximum). */
   private readonly relays = new Map<string, 'reserving' | 'held'>()
+  /** Consecutive lost or failed slots per relay, and the timer of the next try. */
+  private readonly retries = new Map<string, { attempts: number, timer?: ReturnType<typeof setTimeout> }>()
   private topology?: string
   private started = false
 
-  constructor (private readonly components: RelayReservationsComponents, init: RelayReservationsInit = {}) {
+  constructor (private readonly components: RelayReservationsComponents, private readonly init: RelayReservationsInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:relay-reservations')
     this.maxReservations = init.maxReservations ?? MAX_RELAY_RESERVATIONS
     this.onPeerDisconnect = this.onPeerDisconnect.bind(this)
+    this.onSelfUpdate = this.onSelfUpdate.bind(this)
   }
 
   isStarted (): boolean {
@@ -53,6 +70,7 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
   async start (): Promise<void> {
     this.started = true
     this.components.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.components.events.addEventListener('self:peer:update', this.onSelfUpdate)
     this.topology = await this.components.registrar.register(RELAY_HOP_PROTOCOL, {
       onConnect: (peerId, conn) => { void this.reserve(peerId, conn) }
     })
@@ -61,6 +79,9 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
   stop (): void {
     this.started = false
     this.components.events.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
+    for (const r of this.retries.values()) clearTimeout(r.timer)
+    this.retries.clear()
     if (this.topology != null) this.components.registrar.unregister(this.topology)
     this.topology = undefined
     this.relays.clear()
@@ -85,13 +106,54 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
       if (this.relays.get(id) !== 'reserving') return
       this.relays.set(id, 'held')
       this.log('holding a relay reservation on %p', relay)
+      // the transport may have dropped it already (a race of its own): then no address update follows
+      this.checkHeld(relay)
     } catch (err) {
       this.relays.delete(id)
       this.log('could not reserve a slot on relay %p - %e', relay, err)
+      this.retryLater(relay)
     }
   }
 
   private onPeerDisconnect (evt: CustomEvent<PeerId>): void {
-    this.relays.delete(evt.detail.toString())
+    const id = evt.detail.toString()
+    this.relays.delete(id)
+    clearTimeout(this.retries.get(id)?.timer)
+    this.retries.delete(id)
+  }
+
+  private onSelfUpdate (): void {
+    for (const [id, state] of this.relays) {
+      if (state === 'held') this.checkHeld(peerIdFromString(id))
+    }
+  }
+
+  /** A held slot whose relayed address is not announced is gone: the slot is freed and tried again. */
+  private checkHeld (relay: PeerId): void {
+    const id = relay.toString()
+    if (this.relays.get(id) !== 'held') return
+    const via = `/p2p/${id}/p2p-circuit`
+    if (this.components.addressManager.getAddresses().some(ma => ma.toString().includes(via))) {
+      this.retries.delete(id)
+      return
+    }
+    this.log('the slot on relay %p is gone while it stays connected', relay)
+    this.relays.delete(id)
+    this.retryLater(relay)
+  }
+
+  private retryLater (relay: PeerId): void {
+    const id = relay.toString()
+    const retry = this.retries.get(id) ?? { attempts: 0 }
+    if (!this.started || retry.timer != null) return
+    retry.attempts++
+    const delay = backoffDelay(retry.attempts, { baseMs: this.init.retryBaseMs ?? RELAY_RETRY_BASE_MS, capMs: this.init.retryCapMs ?? RELAY_RETRY_CAP_MS, jitter: 0.5 })
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined
+      const conn = this.components.connectionManager.getConnections(relay).find(c => c.limits == null)
+      if (conn != null) void this.reserve(relay, conn)
+    }, delay)
+    retry.timer.unref?.()
+    this.retries.set(id, retry)
   }
 }

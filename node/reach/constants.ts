@@ -15,7 +15,7 @@ export const INTAKE_RETRY_CAP_MS = 5 * 60_000
 export const INTAKE_GOODBYE_TIMEOUT_MS = 2_000
 /** Messages a requester sends through a code's intake go at most this many addresses of the owner. */
 export const MAX_INTAKE_ADDRESSES = 16
-/** A requester tries the addresses it already knows for this long before the intake record's. */
+/** A requester tries the addresses it already knows for this long before the intake record's other addresses, if it has any. */
 export const KNOWN_ADDRESSES_MS = 4_000
 /** Identifying a connected peer again once it became a contact (its addresses), at most. */
 export const IDENTIFY_CONTACT_MS = 2_000

@@ -8,23 +8,11 @@
  */
 import { serviceCapabilities } from '@libp2p/interface'
 import { identify, identifyPush } from '@libp2p/identify'
+import { withView } from '../util/view.js'
 import type { ReachPolicy } from './policy.js'
 import type { Identify, IdentifyComponents, IdentifyInit, IdentifyPush, IdentifyPushComponents, IdentifyPushInit } from '@libp2p/identify'
 import type { AbortOptions, Connection, IdentifyResult, Startable, StreamHandler } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
-
-/** `target` with some members replaced; the others are the target's own (methods bound to it). */
-export function withView<T extends object> (target: T, view: Partial<T>): T {
-  return new Proxy(target, {
-    get: (t, key) => {
-      if (key in view) return (view as any)[key]
-      const value = Reflect.get(t, key)
-      // methods are bound to the target; a function held as a property (a stream's
-      // logger, with .error and .trace on it) is passed on as it is
-      return typeof value === 'function' && !Object.hasOwn(t, key) ? value.bind(t) : value
-    }
-  })
-}
 
 class PrivateIdentify implements Identify, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:identify'

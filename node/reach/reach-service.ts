@@ -10,11 +10,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { repeatingTask } from '@libp2p/utils'
 import { deriveCodeKeys, formatContactCode, intakeIdentity, parseContactCode } from '../../protocol/contact-code.js'
 import { MAX_CONTACT_RECEIPT_BYTES } from '../../protocol/contact-request.js'
-import { PeerUnreachableError } from '../errors.js'
 import { LocatorPublisher } from '../locator/locator.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { SelfReferenceError } from '../roster/errors.js'
-import { sharedSignal } from '../signals.js'
 import { Backoff } from '../util/wait.js'
 import { CodeStore } from './code-store.js'
 import {
@@ -22,6 +20,7 @@ import {
   REACH_CAPABILITY
 } from './constants.js'
 import { dialTargets, exchangeThroughIntake } from './intake.js'
+import { sendKnownThenRecord } from './known-then-record.js'
 import type { Reach, ReachInit } from './index.js'
 import type { ReachRules } from './policy.js'
 import type { CodeKeys } from '../../protocol/contact-code.js'
@@ -206,27 +205,24 @@ export class ReachService implements Reach, ReachRules, Startable {
     const send = async (targets: Multiaddr[], signal: AbortSignal): Promise<Uint8Array> => await exchangeThroughIntake({
       key: intake.key, targets, protocol, message, maxAnswerBytes: MAX_ANSWER_BYTES, signal, createNode: this.init.createIntakeNode
     })
-    // the intake record is looked up meanwhile: addresses known already (a bootstrap entry, mDNS, an
-    // earlier lookup) are tried first, but may be stale, so they get KNOWN_ADDRESSES_MS at most
-    const lookup = this.intake.lookupAs(owner.toString(), intake.peerId, keys, options.signal).catch((err: unknown) => {
-      this.log('could not look up the intake record of %p - %e', owner, err)
-      return []
+    return await sendKnownThenRecord({
+      owner: owner.toString(),
+      known: dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES),
+      lookup: async (signal) => {
+        const addrs = await this.intake.lookupAs(owner.toString(), intake.peerId, keys, signal).catch((err: unknown) => {
+          this.log('could not look up the intake record of %p - %e', owner, err)
+          return []
+        })
+        this.log('intake record of %p gave %d address(es) (%d DHT peers known)', owner, addrs.length, this.components.dht.routingTable?.size ?? -1)
+        return dialTargets(owner, addrs, MAX_INTAKE_ADDRESSES)
+      },
+      send,
+      graceMs: KNOWN_ADDRESSES_MS,
+      signal: options.signal,
+      // the owner may answer over a connection of ours later: keep what the record said
+      onFound: async (found) => { await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {}) },
+      onKnownFailed: (err) => { this.log('known addresses of %p failed, trying its intake record - %e', owner, err) }
     })
-    const known = dialTargets(owner, await this.knownAddresses(owner), MAX_INTAKE_ADDRESSES)
-    if (known.length > 0) {
-      try {
-        return await send(known, sharedSignal(AbortSignal.any([options.signal, AbortSignal.timeout(KNOWN_ADDRESSES_MS)])))
-      } catch (err) {
-        options.signal.throwIfAborted()
-        this.log('known addresses of %p failed, trying its intake record - %e', owner, err)
-      }
-    }
-    const found = dialTargets(owner, await lookup, MAX_INTAKE_ADDRESSES).filter(t => !known.some(k => k.equals(t)))
-    this.log('intake record of %p gave %d new address(es) (%d DHT peers known)', owner, found.length, this.components.dht.routingTable?.size ?? -1)
-    if (found.length === 0) throw new PeerUnreachableError(owner.toString())
-    // the owner may answer over a connection of ours later: keep what the record said
-    await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {})
-    return await send(found, options.signal)
   }
 
   // ---- helpers ----
@@ -306,7 +302,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       return
     }
     const stored = await this.intake.publish([this.code.intake.toString()]).catch(() => 0)
-    this.log('intake record put with %d address(es): stored by %d DHT node(s)', intakeAddresses(this.components.addressManager.getAddresses()).length, stored)
+    this.log('intake record put with %s: stored by %d DHT node(s)', intakeAddresses(this.components.addressManager.getAddresses()).map(String).join(' '), stored)
     if (stored > 0) {
       this.retry.reset()
       return

@@ -12,7 +12,7 @@
  * is sent as NO_RESERVATION. Everything after (the relayed bytes) passes as is.
  */
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { withView } from './identify.js'
+import { withView } from '../util/view.js'
 import type { ComponentLogger, Logger, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 import type { Uint8ArrayList } from 'uint8arraylist'

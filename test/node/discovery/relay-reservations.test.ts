@@ -2,6 +2,7 @@
 import { expect, it } from 'vitest'
 import { RELAY_HOP_PROTOCOL } from '../../../node/discovery/constants.js'
 import { DefaultRelayReservations } from '../../../node/discovery/relay-reservations.js'
+import { multiaddr } from '@multiformats/multiaddr'
 import { waitFor } from '../../helpers.js'
 import { connection, libp2pEvents, logger, peer, peerIds, StubPeerStore } from './stubs.js'
 import type { Connection, PeerId, Topology } from '@libp2p/interface'
@@ -16,6 +17,8 @@ async function setup (maxReservations = 2): Promise<{
   failListen: Set<string>
   unregistered: string[]
   attempts: () => number
+  /** The relay's slot goes (the transport dropped it) while the relay stays connected. */
+  loseSlot: (id: PeerId) => void
 }> {
   const ids = await peerIds(5)
   // each relay has a relayed address (never used as the base) and a direct one
@@ -29,6 +32,7 @@ async function setup (maxReservations = 2): Promise<{
     unregister: (id: string) => { unregistered.push(id); topologies.delete(id) }
   }
   const listened: string[] = []
+  const lost = new Set<string>()
   const failListen = new Set<string>()
   let attempts = 0
   const transportManager = {
@@ -37,16 +41,25 @@ async function setup (maxReservations = 2): Promise<{
       const a = addrs.map(String)
       if (a.some(x => [...failListen].some(f => x.includes(f)))) throw new Error('reservation refused')
       listened.push(...a)
+      for (const x of a) lost.delete(x)
     }
   }
   const events = libp2pEvents()
-  const relays = new DefaultRelayReservations({ registrar, peerStore: ps, transportManager, events, logger }, { maxReservations })
+  // what the node announces: every relayed address listened on, less the slots that went
+  const addressManager = { getAddresses: () => listened.filter(a => !lost.has(a)).map(a => multiaddr(a)) }
+  const connections = new Map<string, Connection>()
+  const connectionManager = { getConnections: (id?: PeerId) => [...connections.values()].filter(c => id == null || c.remotePeer.equals(id)) }
+  const relays = new DefaultRelayReservations({ registrar, peerStore: ps, transportManager, addressManager, connectionManager, events, logger }, { maxReservations, retryBaseMs: 20, retryCapMs: 100 })
   await relays.start()
   return {
     ids,
     relays,
-    connect: (id, conn = connection(id)) => { topologies.get('t1')?.onConnect?.(id, conn) },
-    disconnect: (id) => { events.safeDispatchEvent('peer:disconnect', { detail: id }) },
+    connect: (id, conn = connection(id)) => { connections.set(id.toString(), conn); topologies.get('t1')?.onConnect?.(id, conn) },
+    disconnect: (id) => { connections.delete(id.toString()); events.safeDispatchEvent('peer:disconnect', { detail: id }) },
+    loseSlot: (id) => {
+      for (const a of listened) if (a.includes(id.toString())) lost.add(a)
+      events.safeDispatchEvent('self:peer:update', { detail: {} as any })
+    },
     listened,
     failListen,
     unregistered,
@@ -91,19 +104,34 @@ it('no slot through a limited (relayed) connection', async () => {
   expect(listened.every(a => a.includes(ids[1].toString()))).toBe(true)
 })
 
-it('a refused reservation does not count and is tried again on the next connect', async () => {
+it('a refused reservation does not count and is tried again, with backoff, while the relay stays connected', async () => {
   const { ids, relays, connect, failListen, listened, attempts } = await setup(1)
   failListen.add(ids[0].toString())
   connect(ids[0])
-  await waitFor(() => attempts() === 1, 'the first attempt')
+  await waitFor(() => attempts() >= 2, 'a second attempt with no new connection')
   expect(relays.reservations()).toEqual([])
   failListen.clear()
-  await waitFor(async () => {
-    connect(ids[0])
-    return relays.reservations().length === 1
-  }, 'the reservation on a later connect')
+  await waitFor(() => relays.reservations().length === 1, 'the reservation on a later try')
   expect(relays.reservations()).toEqual([ids[0].toString()])
   expect(listened).toHaveLength(1)
+})
+
+it('a slot that goes while the relay stays connected is reserved again; after a disconnect nothing is retried', async () => {
+  const { ids, relays, connect, disconnect, loseSlot, listened, attempts } = await setup(1)
+  connect(ids[0])
+  await waitFor(() => relays.reservations().length === 1, 'the reservation')
+  loseSlot(ids[0])
+  expect(relays.reservations()).toEqual([])
+  await waitFor(() => listened.length === 2 && relays.reservations().length === 1, 'the slot reserved again')
+  expect(relays.reservations()).toEqual([ids[0].toString()])
+
+  loseSlot(ids[0])
+  disconnect(ids[0])
+  const tries = attempts()
+  const until = Date.now() + 300 // three times the longest backoff here
+  await waitFor(() => Date.now() > until, 'the backoff to pass')
+  expect(attempts()).toBe(tries)
+  expect(relays.reservations()).toEqual([])
 })
 
 it('a failed reservation frees its slot for the next relay', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { dialTargets } from '../../../node/reach/intake.js'
 import { admissionGater, ReachPolicy } from '../../../node/reach/policy.js'
 import { intakeAddresses } from '../../../node/reach/reach-service.js'
-import { withView } from '../../../node/reach/identify.js'
+import { withView } from '../../../node/util/view.js'
 import { peerIds } from '../discovery/stubs.js'
 
 describe('ReachPolicy and the admission gater', () => {

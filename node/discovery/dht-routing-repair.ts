@@ -1,0 +1,110 @@
+/**
+ * Keeps connected DHT servers in kad-dht's routing table. kad-dht adds a
+ * peer once, when identify shows it speaks the DHT protocol, and only if one
+ * ping right then succeeds; a ping that fails on a connection still busy
+ * with its first streams (seen behind NATs: the relay, a node's only DHT
+ * server, left out for good) leaves the node without a DHT until it
+ * reconnects, so every lookup waits for a peer that never comes. This
+ * service checks each such peer a little later and adds it again, with
+ * backoff, for as long as it stays connected.
+ */
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { backoffDelay } from '../util/wait.js'
+import { DHT_REPAIR_ADD_TIMEOUT_MS, DHT_REPAIR_FIRST_CHECK_MS, DHT_REPAIR_RETRY_BASE_MS, DHT_REPAIR_RETRY_CAP_MS } from './constants.js'
+import type { AbortOptions, ComponentLogger, IdentifyResult, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { KadDHT } from '@libp2p/kad-dht'
+
+/** The part of kad-dht's routing table (a runtime field of the DHT) this service uses. */
+export interface RoutingTableView {
+  find: (peer: PeerId, options?: AbortOptions) => Promise<PeerId | undefined>
+  add: (peer: PeerId, options?: AbortOptions) => Promise<void>
+}
+
+export interface DhtRoutingRepairInit {
+  /** The DHT protocol a server speaks. */
+  protocol: string
+  firstCheckMs?: number
+  retryBaseMs?: number
+  retryCapMs?: number
+}
+
+export interface DhtRoutingRepairComponents {
+  logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
+  connectionManager: Pick<ConnectionManager, 'getConnections'>
+  /** kad-dht; its routing table is a runtime field, not part of its typed API. */
+  dht: KadDHT & { routingTable?: RoutingTableView }
+}
+
+export class DhtRoutingRepair implements Startable {
+  readonly [Symbol.toStringTag] = 'presence-mesh:dht-routing-repair'
+  readonly [serviceCapabilities] = ['@presence-mesh/dht-routing-repair']
+  readonly [serviceDependencies] = ['@libp2p/kad-dht']
+  private readonly log: Logger
+  /** The next check of each DHT server not yet seen in the table. */
+  private readonly checks = new Map<string, ReturnType<typeof setTimeout>>()
+  private started = false
+
+  constructor (private readonly components: DhtRoutingRepairComponents, private readonly init: DhtRoutingRepairInit) {
+    this.log = components.logger.forComponent('presence-mesh:dht-routing-repair')
+    this.onIdentify = this.onIdentify.bind(this)
+    this.onDisconnect = this.onDisconnect.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  start (): void {
+    this.started = true
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('peer:disconnect', this.onDisconnect)
+  }
+
+  stop (): void {
+    this.started = false
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('peer:disconnect', this.onDisconnect)
+    for (const timer of this.checks.values()) clearTimeout(timer)
+    this.checks.clear()
+  }
+
+  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
+    if (evt.detail.protocols.includes(this.init.protocol)) this.schedule(evt.detail.peerId, 0)
+  }
+
+  private onDisconnect (evt: CustomEvent<PeerId>): void {
+    const key = evt.detail.toString()
+    clearTimeout(this.checks.get(key))
+    this.checks.delete(key)
+  }
+
+  private schedule (peer: PeerId, attempt: number): void {
+    const key = peer.toString()
+    if (!this.started || this.checks.has(key)) return
+    const delay = attempt === 0
+      ? this.init.firstCheckMs ?? DHT_REPAIR_FIRST_CHECK_MS
+      : backoffDelay(attempt, { baseMs: this.init.retryBaseMs ?? DHT_REPAIR_RETRY_BASE_MS, capMs: this.init.retryCapMs ?? DHT_REPAIR_RETRY_CAP_MS, jitter: 0.5 })
+    const timer = setTimeout(() => {
+      this.checks.delete(key)
+      this.check(peer, attempt).catch((err: unknown) => { this.log.error('could not check %p in the routing table - %e', peer, err) })
+    }, delay)
+    timer.unref?.()
+    this.checks.set(key, timer)
+  }
+
+  private async check (peer: PeerId, attempt: number): Promise<void> {
+    const table = this.components.dht.routingTable
+    if (!this.started || table == null || this.components.connectionManager.getConnections(peer).length === 0) return
+    if (await table.find(peer) != null) return
+    this.log('DHT server %p is connected but not in the routing table: adding it (try %d)', peer, attempt + 1)
+    await table.add(peer, { signal: AbortSignal.timeout(DHT_REPAIR_ADD_TIMEOUT_MS) })
+      .catch((err: unknown) => { this.log('could not add %p to the routing table - %e', peer, err) })
+    if (await table.find(peer) == null) this.schedule(peer, attempt + 1)
+  }
+}
+
+export function dhtRoutingRepair (init: DhtRoutingRepairInit): (components: DhtRoutingRepairComponents) => DhtRoutingRepair {
+  return (components) => new DhtRoutingRepair(components, init)
+}
