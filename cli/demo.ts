@@ -13,7 +13,9 @@ import path from 'node:path'
 import readline from 'node:readline'
 import type { ChildProcess } from 'node:child_process'
 
-const MAIN = path.resolve(import.meta.dirname, 'main.ts')
+// main.ts beside demo.ts run by tsx (npm run demo), main.js beside a compiled demo.js; the people's
+// processes run the way this one does (process.execArgv: tsx's loader, or nothing)
+const MAIN = path.resolve(import.meta.dirname, `main${path.extname(import.meta.filename)}`)
 const STEP_TIMEOUT_MS = Number(process.env.DEMO_STEP_TIMEOUT_MS ?? 60_000)
 const TTL_SECONDS = '6'
 
@@ -39,7 +41,7 @@ function narrate (text: string): void {
 }
 
 async function launch (p: Person, args: string[] = []): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', p.home, '--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', TTL_SECONDS, '--no-mdns', ...args], {
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, 'start', '--home', p.home, '--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', TTL_SECONDS, '--no-mdns', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', DEBUG: '' }
   })

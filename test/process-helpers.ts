@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import readline from 'node:readline'
+import { nodeArgs } from './child-build.js'
 import type { PresenceNodeOptions } from '../node/presence-node.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -63,7 +64,7 @@ export interface NodeProcess {
  * the child's pid is still the node's).
  */
 export async function spawnNode (opts: PresenceNodeOptions, timeoutMs = 60_000, prefix: string[] = []): Promise<NodeProcess> {
-  const argv = [...prefix, process.execPath, '--import', 'tsx', FIXTURE, JSON.stringify(opts)]
+  const argv = [...prefix, process.execPath, ...nodeArgs(FIXTURE), JSON.stringify(opts)]
   const child = spawn(argv[0], argv.slice(1), {
     stdio: ['pipe', 'pipe', 'inherit']
   })

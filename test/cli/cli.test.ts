@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { nodeArgs } from '../child-build.js'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
 import { cli, here, MAIN } from './pty.js'
 
@@ -80,7 +81,7 @@ describe('commands against a running node', () => {
     expect(none).toMatchObject({ code: 3, stdout: '' })
     expect(none.stderr).toBe(`error: no node is running on ${home} (start one with: presence-mesh start)\n`)
 
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...nodeArgs(MAIN), 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], { stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     try {

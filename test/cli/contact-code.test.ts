@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { nodeArgs } from '../child-build.js'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
 
 afterAll(cleanupHomes)
@@ -18,7 +19,7 @@ describe('contact codes at the prompt', () => {
     const relay = await startNode({ relay: true })
     const ann = await startNode({ bootstrap: [relay.addresses()[0]] })
     const home = await tmpHome('cli')
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', relay.addresses()[0]], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...nodeArgs(MAIN), 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', relay.addresses()[0]], { stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     try {

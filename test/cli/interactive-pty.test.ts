@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { nodeArgs } from '../child-build.js'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
 
 afterAll(cleanupHomes)
@@ -11,7 +12,7 @@ const COLOUR = /\u001b\[(?:1|2|3\d|90)m/
 
 /** Runs the interactive client under a pseudo-terminal (util-linux `script`), as a person would. */
 function ptyClient (args: string[], env: Record<string, string | undefined>): { send: (keys: string) => void, screen: () => string, raw: () => string, exit: Promise<number | null>, kill: () => void } {
-  const cmd = [process.execPath, '--import', 'tsx', MAIN, ...args].map(a => `'${a}'`).join(' ')
+  const cmd = [process.execPath, ...nodeArgs(MAIN), ...args].map(a => `'${a}'`).join(' ')
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, TERM: 'xterm', DEBUG: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -41,7 +42,7 @@ describe('interactive client on a terminal', () => {
 
       // chat: alice writes to bob, bob answers; unread shows until alice reads the history
       const aliceId = JSON.parse(await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, ['--import', 'tsx', MAIN, 'id', '--json', '--home', home], (err, out) => { err != null ? reject(err) : resolve(out) })
+        execFile(process.execPath, [...nodeArgs(MAIN), 'id', '--json', '--home', home], (err, out) => { err != null ? reject(err) : resolve(out) })
       })).peerId as string
       await bob.watch(aliceId, 'alice')
       ui.send('/msg bob hello bob\r')

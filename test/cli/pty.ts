@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { nodeArgs } from '../child-build.js'
 import { waitFor } from '../helpers.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -61,7 +62,7 @@ export interface Pty {
 
 /** Runs `presence-mesh <args>` under a pseudo-terminal. */
 export function pty (args: string[], env: Record<string, string | undefined> = {}): Pty {
-  const cmd = [process.execPath, '--import', 'tsx', MAIN, ...args].map(a => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
+  const cmd = [process.execPath, ...nodeArgs(MAIN), ...args].map(a => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, TERM: 'xterm', DEBUG: '', COLUMNS: '200', ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
   children.add(child)
   let out = ''
@@ -99,7 +100,7 @@ export function killPtys (): void {
 
 /** Runs `presence-mesh <args>` to the end, output piped. */
 export async function cli (args: string[], options: { input?: string, env?: Record<string, string> } = {}): Promise<{ code: number, stdout: string, stderr: string }> {
-  const p = run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, DEBUG: '', ...options.env } })
+  const p = run(process.execPath, [...nodeArgs(MAIN), ...args], { env: { ...process.env, DEBUG: '', ...options.env } })
   if (options.input != null) {
     p.child.stdin?.end(options.input)
   } else {

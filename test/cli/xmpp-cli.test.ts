@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { nodeArgs } from '../child-build.js'
 import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import { cli, MAIN } from './run-cli.js'
 
@@ -34,7 +35,7 @@ describe('presence-mesh CLI: XMPP and PIDF', () => {
   it('start --xmpp says where to log in; who --pidf prints what the running node sees', async () => {
     const bob = await startNode({ roster: PUBLIC })
     const home = await tmpHome()
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--xmpp', '127.0.0.1:0',
+    const child = spawn(process.execPath, [...nodeArgs(MAIN), 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--xmpp', '127.0.0.1:0',
       '--bootstrap', bob.addresses()[0]], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '' } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })

@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import readline from 'node:readline'
+import { nodeArgs } from '../child-build.js'
 import { killAllNodesNow, spawnNode } from '../process-helpers.js'
 import { createNatNetwork, HOME_A, onNetworkExit, removeLeftovers, WAN } from './netns.js'
 import type { NatKind, NatNetwork } from './netns.js'
@@ -112,7 +113,7 @@ async function runIn (net: NatNetwork, ns: string, argv: string[], timeoutMs = 2
 
 /** What the NAT does to source ports: two destinations, same source port, three trials. */
 export async function probeMapping (net: NatNetwork): Promise<NatMapping> {
-  const serverCmd = [...net.exec(net.ns.relay), process.execPath, '--import', 'tsx', PROBE, 'server', '7001', '7002']
+  const serverCmd = [...net.exec(net.ns.relay), process.execPath, ...nodeArgs(PROBE), 'server', '7001', '7002']
   const server = spawn(serverCmd[0], serverCmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -120,7 +121,7 @@ export async function probeMapping (net: NatNetwork): Promise<NatMapping> {
       server.once('exit', code => { reject(new Error(`probe server exited ${code}`)) })
     })
     const trials: NatMapping['trials'] = []
-    const out = await runIn(net, net.ns.homeA, [process.execPath, '--import', 'tsx', PROBE, 'client', WAN.relay, '40001,40002,40003', '7001', '7002'])
+    const out = await runIn(net, net.ns.homeA, [process.execPath, ...nodeArgs(PROBE), 'client', WAN.relay, '40001,40002,40003', '7001', '7002'])
     for (const line of out.trim().split('\n')) trials.push(JSON.parse(line))
     return {
       trials,

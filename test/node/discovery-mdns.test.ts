@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, expect, it } from 'vitest'
+import { nodeArgs } from '../child-build.js'
 import type { ChildProcess } from 'node:child_process'
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/mdns-pair.ts')
@@ -17,7 +18,7 @@ let child: ChildProcess | undefined
 afterEach(() => { if (child?.exitCode == null && child?.signalCode == null) child?.kill('SIGKILL') })
 
 it.skipIf(!namespaces)(`two nodes with no bootstrap find each other by mDNS and watch${why === '' ? '' : ` - skipped: ${why}`}`, async () => {
-  child = spawn('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --import tsx "${FIXTURE}"`], {
+  child = spawn('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec ${[process.execPath, ...nodeArgs(FIXTURE)].map(a => `"${a}"`).join(' ')}`], {
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''

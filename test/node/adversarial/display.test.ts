@@ -13,6 +13,7 @@ import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { afterAll, describe, expect, it } from 'vitest'
+import { nodeArgs } from '../../child-build.js'
 import { chatText, sealContact, sendChat, sendContact, startAttacker } from '../../fixtures/attacker.js'
 import { cleanupHomes, tmpHome, waitFor } from '../../helpers.js'
 
@@ -29,7 +30,7 @@ const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202
 describe('what a stranger writes reaches the terminal safely', () => {
   it('a greeting and a text full of escape sequences: every printed byte safe, each on one line, escaped visibly', async () => {
     const home = await tmpHome('display')
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--no-notify'], {
+    const child = spawn(process.execPath, [...nodeArgs(MAIN), 'start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--no-notify'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // a public node: the stranger can reach it without a code (what it writes is the point here)
       env: { ...process.env, PRESENCE_MESH_VISIBILITY: 'public', NO_COLOR: '1', DEBUG: '' }

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
+import { nodeArgs } from '../../child-build.js'
 import { KAD, kadRequest, startAttacker } from '../../fixtures/attacker.js'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../../helpers.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
@@ -26,7 +27,7 @@ describe('the bootstrap node operations.md describes serves the DHT', () => {
     const home = await tmpHome('relay')
     // the default visibility (contacts), as a bootstrap node set up by the docs has it
     const { PRESENCE_MESH_VISIBILITY: _, ...env } = process.env
-    const relay = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--home', home, '--relay', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], {
+    const relay = spawn(process.execPath, [...nodeArgs(MAIN), 'start', '--home', home, '--relay', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...env, NO_COLOR: '1', DEBUG: '' }
     })
