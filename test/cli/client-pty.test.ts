@@ -51,7 +51,11 @@ async function aliceWithBob (args: string[] = [], env: Record<string, string> = 
   await ui.sees('type /help', 'the prompt')
   // bob is not public: alice asks with his contact code (her node knows bob's address: its bootstrap)
   ui.send(`/request ${bob.contactCode()} hi bob\r`)
-  await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000)
+  await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000).catch((err: Error) => {
+    // what alice's screen said (retries, errors) is what tells a lost keystroke from a lost request
+    err.message += `\n--- alice's screen ended with ---\n${ui.screen().slice(-1500)}\n--- bob's requests: ${JSON.stringify(bob.contactRequests())}`
+    throw err
+  })
   const alice = bob.contactRequests().incoming[0].peerId
   await bob.accept(alice, 'alice')
   await ui.sees('accepted: you are contacts now', 'the accept on screen')
