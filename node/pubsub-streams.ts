@@ -1,0 +1,144 @@
+/**
+ * Keeps gossipsub's stream to every peer it is attached to.
+ *
+ * Gossipsub (@libp2p/gossipsub 17) writes to a peer only over its one
+ * outbound stream to it. It opens that stream when the connection comes up
+ * (or the peer opens one to us), through one queue, once; if the negotiation
+ * fails (10 s under load), the stream is reset or aborted (a full write
+ * buffer), or the peer drops its end (its gossipsub detached from us), it
+ * never opens one again on a connection that stays open. The peer stays
+ * attached, can stay in (or be GRAFTed into) a topic mesh, and gets nothing:
+ * a presentity publishes record after record to a watcher "in its mesh" and
+ * the watcher's view expires as soon as the other watchers that relayed them
+ * are gone (the chaos run, docs/benchmarks.md).
+ *
+ * So on every gossipsub heartbeat, for each attached peer that still has an
+ * open connection: an outbound gossip stream whose far end has closed is
+ * aborted (gossipsub drops it), and a peer without a writable one for longer
+ * than a grace gets gossipsub's own connection notification again (what its
+ * PX and direct-peer dials do), which queues a new stream; repeated tries
+ * back off. Everything used is public API: the heartbeat event, the peers,
+ * the protocols, the connections' streams and the registrar's topologies.
+ */
+import { backoffDelay } from './util/wait.js'
+import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+
+/** A peer without a writable stream is left this long to the stream gossipsub is opening (its queue is serial). */
+export const STREAM_REPAIR_GRACE_MS = 2_000
+/** Repeated repairs of one peer back off from the grace to this, with jitter. */
+export const STREAM_REPAIR_MAX_MS = 30_000
+export const STREAM_REPAIR_JITTER = 0.5
+
+export interface StreamKeeperOptions {
+  graceMs: number
+  maxBackoffMs: number
+  jitter: number
+  /** Uniform numbers in [0, 1) for the jitter (tests pass their own). */
+  random?: () => number
+  now?: () => number
+}
+
+export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManager' | 'registrar' | 'logger'>
+
+type KeptPubsub = Pick<GossipSub, 'protocols' | 'getPeers' | 'addEventListener'>
+
+interface Missing {
+  /** When the peer was first seen without a writable stream. */
+  since: number
+  /** The next repair is not due before this. */
+  next: number
+  repairs: number
+}
+
+export class OutboundStreamKeeper {
+  private readonly missing = new Map<string, Missing>()
+  private readonly log: Logger
+  private readonly now: () => number
+  /** Repairs done (connection notifications re-run), and dropped streams aborted; for diagnostics and tests. */
+  repairs = 0
+  aborted = 0
+
+  constructor (private readonly pubsub: KeptPubsub, private readonly components: StreamKeeperComponents, private readonly opts: StreamKeeperOptions) {
+    this.log = components.logger.forComponent('presence-mesh:pubsub:streams')
+    this.now = opts.now ?? Date.now
+  }
+
+  /** Looks at every attached peer once (each gossipsub heartbeat). */
+  sweep (): void {
+    const now = this.now()
+    const seen = new Set<string>()
+    for (const peer of this.pubsub.getPeers()) {
+      const id = peer.toString()
+      const open = this.components.connectionManager.getConnections(peer).filter(c => c.status === 'open')
+      // no connection: gossipsub detaches the peer on the disconnect
+      if (open.length === 0) continue
+      seen.add(id)
+      if (this.writable(peer, open)) {
+        this.missing.delete(id)
+        continue
+      }
+      let m = this.missing.get(id)
+      if (m == null) {
+        m = { since: now, next: now + this.opts.graceMs, repairs: 0 }
+        this.missing.set(id, m)
+      }
+      if (now < m.next) continue
+      m.repairs++
+      this.repairs++
+      m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
+      this.log('no writable gossip stream to %p for %d ms, asking gossipsub to open one (repair %d)', peer, now - m.since, m.repairs)
+      this.notifyConnected(peer, newest(open))
+    }
+    for (const id of this.missing.keys()) if (!seen.has(id)) this.missing.delete(id)
+  }
+
+  /** True when an outbound gossip stream to the peer can carry what we publish; aborts those whose far end is gone. */
+  private writable (peer: PeerId, open: Connection[]): boolean {
+    let ok = false
+    for (const s of open.flatMap(c => c.streams)) {
+      if (s.direction !== 'outbound' || !this.pubsub.protocols.includes(s.protocol ?? '') || s.status !== 'open') continue
+      if (farEndClosed(s)) {
+        // the peer no longer reads it; gossipsub drops a stream once it closes, and only then opens another
+        this.aborted++
+        this.log('gossip stream to %p was closed by the peer, aborting it', peer)
+        s.abort(new Error('the peer closed its end of the gossip stream'))
+        continue
+      }
+      if (s.writeStatus === 'writable') ok = true
+    }
+    return ok
+  }
+
+  /** Gossipsub's reaction to a new connection: attach the peer (no-op if attached) and queue its outbound stream. */
+  private notifyConnected (peer: PeerId, connection: Connection): void {
+    const topologies = new Set(this.pubsub.protocols.flatMap(p => this.components.registrar.getTopologies(p)))
+    for (const t of topologies) {
+      try {
+        t.onConnect?.(peer, connection)
+      } catch (err: any) {
+        this.log.error('re-notifying gossipsub of %p failed - %e', peer, err)
+      }
+    }
+  }
+}
+
+function farEndClosed (s: Stream): boolean {
+  return s.remoteWriteStatus === 'closed' || s.remoteReadStatus === 'closed'
+}
+
+function newest (conns: Connection[]): Connection {
+  return conns.reduce((a, c) => c.timeline.open > a.timeline.open ? c : a)
+}
+
+/** Runs a keeper on every heartbeat of `pubsub` (heartbeats run only while it is started). */
+export function keepOutboundStreams (pubsub: KeptPubsub, components: StreamKeeperComponents, opts: Partial<StreamKeeperOptions> = {}): OutboundStreamKeeper {
+  const keeper = new OutboundStreamKeeper(pubsub, components, {
+    graceMs: STREAM_REPAIR_GRACE_MS,
+    maxBackoffMs: STREAM_REPAIR_MAX_MS,
+    jitter: STREAM_REPAIR_JITTER,
+    ...opts
+  })
+  pubsub.addEventListener('gossipsub:heartbeat', () => { keeper.sweep() })
+  return keeper
+}

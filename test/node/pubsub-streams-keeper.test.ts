@@ -1,0 +1,118 @@
+/** The outbound stream keeper's decisions, on stubbed gossipsub, connections and registrar. */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { describe, expect, it } from 'vitest'
+import { keepOutboundStreams } from '../../node/pubsub-streams.js'
+import { logger, peerIds } from './discovery/stubs.js'
+import type { Connection, PeerId, Stream, Topology } from '@libp2p/interface'
+
+const MESHSUB = ['/meshsub/1.2.0', '/meshsub/1.1.0']
+const GRACE = 2_000
+
+interface StubStreamState { direction: 'inbound' | 'outbound', protocol: string, status: string, writeStatus: string, remoteWriteStatus: string, remoteReadStatus: string, aborted?: Error }
+
+function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState {
+  const s = {
+    direction: 'outbound',
+    protocol: MESHSUB[0],
+    status: 'open',
+    writeStatus: 'writable',
+    remoteWriteStatus: 'writable',
+    remoteReadStatus: 'readable',
+    ...over,
+    abort (err: Error) { s.aborted = err; s.status = 'aborted' }
+  }
+  return s as unknown as Stream & StubStreamState
+}
+
+function conn (peer: PeerId, streams: Stream[], openedAt = 0): Connection {
+  return { remotePeer: peer, status: 'open', timeline: { open: openedAt }, streams } as unknown as Connection
+}
+
+/** One attached peer; the test sets its connections and streams and turns the clock. */
+async function setup (): Promise<{ peer: PeerId, conns: Connection[], notified: Array<[PeerId, Connection]>, tick: (ms: number) => void, keeper: ReturnType<typeof keepOutboundStreams> }> {
+  const [peer] = await peerIds(1)
+  const conns: Connection[] = []
+  const notified: Array<[PeerId, Connection]> = []
+  // gossipsub registers one topology for all its protocols
+  const topology: Topology = { onConnect: (p, c) => { notified.push([p, c]) } }
+  const pubsub = Object.assign(new TypedEventEmitter<{ 'gossipsub:heartbeat': CustomEvent }>(), { protocols: MESHSUB, getPeers: () => [peer] })
+  let now = 1_000_000
+  const keeper = keepOutboundStreams(pubsub as any, {
+    logger,
+    connectionManager: { getConnections: () => conns } as any,
+    registrar: { getTopologies: (p: string) => MESHSUB.includes(p) ? [topology] : [] } as any
+  }, { random: () => 0, now: () => now })
+  const tick = (ms: number): void => {
+    now += ms
+    pubsub.dispatchEvent(new CustomEvent('gossipsub:heartbeat'))
+  }
+  return { peer, conns, notified, tick, keeper }
+}
+
+describe('keepOutboundStreams', () => {
+  it('leaves a peer with a writable gossip stream alone', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, [stream(), stream({ direction: 'inbound' })]))
+    for (let i = 0; i < 10; i++) tick(1_000)
+    expect(notified).toEqual([])
+  })
+
+  it('re-notifies gossipsub of a peer without a writable stream after the grace, once per repair, on the newest connection, backing off', async () => {
+    const { peer, conns, notified, tick, keeper } = await setup()
+    // only an inbound gossip stream, and an outbound one of another protocol
+    conns.push(conn(peer, [stream({ direction: 'inbound' }), stream({ protocol: '/ipfs/ping/1.0.0' })], 10), conn(peer, [], 20))
+    tick(0)
+    tick(GRACE - 1)
+    expect(notified).toEqual([])
+    tick(1)
+    expect(notified).toEqual([[peer, conns[1]]])
+    // the next repair waits the grace again (2 s), then twice that
+    tick(GRACE - 1)
+    expect(notified).toHaveLength(1)
+    tick(1)
+    expect(notified).toHaveLength(2)
+    tick(2 * GRACE - 1)
+    expect(notified).toHaveLength(2)
+    tick(1)
+    expect(notified).toHaveLength(3)
+    expect(keeper.repairs).toBe(3)
+  })
+
+  it('aborts a gossip stream whose far end the peer closed, then repairs', async () => {
+    const { peer, conns, notified, tick, keeper } = await setup()
+    const dropped = stream({ remoteWriteStatus: 'closed' })
+    conns.push(conn(peer, [dropped]))
+    tick(0)
+    expect(dropped.aborted).toBeInstanceOf(Error)
+    expect(keeper.aborted).toBe(1)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+  })
+
+  it('counts a stream that is closing for writing as missing', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, [stream({ writeStatus: 'closing' })]))
+    tick(0)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+  })
+
+  it('starts the grace again once a stream came back, and does nothing without an open connection', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, []))
+    tick(0)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+    conns[0].streams.push(stream())
+    tick(1_000)
+    conns[0].streams.pop()
+    tick(1_000)
+    tick(GRACE - 1)
+    expect(notified).toHaveLength(1)
+    tick(1)
+    expect(notified).toHaveLength(2)
+    conns.pop()
+    for (let i = 0; i < 60; i++) tick(1_000)
+    expect(notified).toHaveLength(2)
+  })
+})
