@@ -12,13 +12,23 @@
  * the watcher's view expires as soon as the other watchers that relayed them
  * are gone (the chaos run, docs/benchmarks.md).
  *
+ * And gossipsub attaches to a peer only when libp2p's identify of it
+ * finished (or the peer opened a gossip stream to us). Under load identify
+ * fails ("Unexpected EOF", a timeout) and two nodes stay connected without
+ * gossip until the connection is closed, although the peer store knows from
+ * an earlier identify that the peer speaks gossipsub (a restart, a healed
+ * partition).
+ *
  * So on every gossipsub heartbeat, for each attached peer that still has an
  * open connection: an outbound gossip stream whose far end has closed is
  * aborted (gossipsub drops it), and a peer without a writable one for longer
  * than a grace gets gossipsub's own connection notification again (what its
- * PX and direct-peer dials do), which queues a new stream; repeated tries
- * back off. Everything used is public API: the heartbeat event, the peers,
- * the protocols, the connections' streams and the registrar's topologies.
+ * PX and direct-peer dials do, and what libp2p does after identify), which
+ * queues a new stream. A connection to a peer gossipsub is not attached to,
+ * older than the same grace, gets that notification too if the peer store
+ * lists a gossip protocol for the peer. Repeated tries back off. Everything
+ * used is public API: the heartbeat event, the peers, the protocols, the
+ * connections' streams, the peer store and the registrar's topologies.
  */
 import { backoffDelay } from './util/wait.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
@@ -39,12 +49,12 @@ export interface StreamKeeperOptions {
   now?: () => number
 }
 
-export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManager' | 'registrar' | 'logger'>
+export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManager' | 'registrar' | 'peerStore' | 'logger'>
 
 type KeptPubsub = Pick<GossipSub, 'protocols' | 'getPeers' | 'addEventListener'>
 
 interface Missing {
-  /** When the peer was first seen without a writable stream. */
+  /** When the peer was first seen without a writable stream (or, not attached, connected). */
   since: number
   /** The next repair is not due before this. */
   next: number
@@ -52,11 +62,15 @@ interface Missing {
 }
 
 export class OutboundStreamKeeper {
+  /** Attached peers without a writable stream. */
   private readonly missing = new Map<string, Missing>()
+  /** Connected peers gossipsub is not attached to. */
+  private readonly unattached = new Map<string, Missing>()
   private readonly log: Logger
   private readonly now: () => number
-  /** Repairs done (connection notifications re-run), and dropped streams aborted; for diagnostics and tests. */
+  /** Repairs done (connection notifications re-run), peers attached from the peer store, and dropped streams aborted; for diagnostics and tests. */
   repairs = 0
+  attached = 0
   aborted = 0
 
   constructor (private readonly pubsub: KeptPubsub, private readonly components: StreamKeeperComponents, private readonly opts: StreamKeeperOptions) {
@@ -91,6 +105,48 @@ export class OutboundStreamKeeper {
       this.notifyConnected(peer, newest(open))
     }
     for (const id of this.missing.keys()) if (!seen.has(id)) this.missing.delete(id)
+    this.sweepUnattached(now)
+  }
+
+  /** Connections to peers gossipsub is not attached to: attach those the peer store says speak gossipsub. */
+  private sweepUnattached (now: number): void {
+    const attached = new Set(this.pubsub.getPeers().map(p => p.toString()))
+    const connected = new Map<string, Connection[]>()
+    for (const c of this.components.connectionManager.getConnections()) {
+      const id = c.remotePeer.toString()
+      if (c.status !== 'open' || attached.has(id)) continue
+      connected.set(id, [...(connected.get(id) ?? []), c])
+    }
+    for (const id of this.unattached.keys()) if (!connected.has(id)) this.unattached.delete(id)
+    for (const [id, conns] of connected) {
+      const conn = newest(conns)
+      let m = this.unattached.get(id)
+      if (m == null) {
+        // identify runs on every new connection and attaches the peer when it is done: it gets the grace from the opening
+        m = { since: conn.timeline.open, next: conn.timeline.open + this.opts.graceMs, repairs: 0 }
+        this.unattached.set(id, m)
+      }
+      if (now < m.next) continue
+      m.repairs++
+      m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
+      void this.attachKnown(conn)
+    }
+  }
+
+  private async attachKnown (conn: Connection): Promise<void> {
+    const peer = conn.remotePeer
+    try {
+      const { protocols } = await this.components.peerStore.get(peer)
+      if (!protocols.some(p => this.pubsub.protocols.includes(p))) return
+      // identify may have attached it meanwhile; the notification is harmless then
+      if (conn.status !== 'open' || this.pubsub.getPeers().some(p => p.equals(peer))) return
+      this.attached++
+      this.log('connected to %p for %d ms without gossip (identify did not finish), attaching it: the peer store lists gossipsub', peer, this.now() - conn.timeline.open)
+      this.notifyConnected(peer, conn)
+    } catch (err: any) {
+      // not in the peer store: nothing known about its protocols, identify's to find out
+      if (err?.name !== 'NotFoundError') this.log.error('could not read the protocols of %p - %e', peer, err)
+    }
   }
 
   /** True when an outbound gossip stream to the peer can carry what we publish; aborts those whose far end is gone. */

@@ -2,6 +2,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 import { keepOutboundStreams } from '../../node/pubsub-streams.js'
+import { waitFor } from '../helpers.js'
 import { logger, peerIds } from './discovery/stubs.js'
 import type { Connection, PeerId, Stream, Topology } from '@libp2p/interface'
 
@@ -24,29 +25,48 @@ function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState 
   return s as unknown as Stream & StubStreamState
 }
 
-function conn (peer: PeerId, streams: Stream[], openedAt = 0): Connection {
+function conn (peer: PeerId, streams: Stream[], openedAt = START): Connection {
   return { remotePeer: peer, status: 'open', timeline: { open: openedAt }, streams } as unknown as Connection
 }
 
-/** One attached peer; the test sets its connections and streams and turns the clock. */
-async function setup (): Promise<{ peer: PeerId, conns: Connection[], notified: Array<[PeerId, Connection]>, tick: (ms: number) => void, keeper: ReturnType<typeof keepOutboundStreams> }> {
+interface Setup {
+  peer: PeerId
+  conns: Connection[]
+  notified: Array<[PeerId, Connection]>
+  /** Whether gossipsub is attached to the peer (the default), and what the peer store knows of its protocols (undefined: not in it). */
+  state: { attached: boolean, protocols?: string[] }
+  tick: (ms: number) => void
+  keeper: ReturnType<typeof keepOutboundStreams>
+}
+
+const START = 1_000_000
+
+/** One peer; the test sets its connections and streams and turns the clock. */
+async function setup (): Promise<Setup> {
   const [peer] = await peerIds(1)
   const conns: Connection[] = []
   const notified: Array<[PeerId, Connection]> = []
+  const state: Setup['state'] = { attached: true }
   // gossipsub registers one topology for all its protocols
   const topology: Topology = { onConnect: (p, c) => { notified.push([p, c]) } }
-  const pubsub = Object.assign(new TypedEventEmitter<{ 'gossipsub:heartbeat': CustomEvent }>(), { protocols: MESHSUB, getPeers: () => [peer] })
-  let now = 1_000_000
+  const pubsub = Object.assign(new TypedEventEmitter<{ 'gossipsub:heartbeat': CustomEvent }>(), { protocols: MESHSUB, getPeers: () => state.attached ? [peer] : [] })
+  let now = START
   const keeper = keepOutboundStreams(pubsub as any, {
     logger,
     connectionManager: { getConnections: () => conns } as any,
-    registrar: { getTopologies: (p: string) => MESHSUB.includes(p) ? [topology] : [] } as any
+    registrar: { getTopologies: (p: string) => MESHSUB.includes(p) ? [topology] : [] } as any,
+    peerStore: {
+      get: async () => {
+        if (state.protocols == null) throw Object.assign(new Error('not found'), { name: 'NotFoundError' })
+        return { protocols: state.protocols }
+      }
+    } as any
   }, { random: () => 0, now: () => now })
   const tick = (ms: number): void => {
     now += ms
     pubsub.dispatchEvent(new CustomEvent('gossipsub:heartbeat'))
   }
-  return { peer, conns, notified, tick, keeper }
+  return { peer, conns, notified, state, tick, keeper }
 }
 
 describe('keepOutboundStreams', () => {
@@ -60,7 +80,7 @@ describe('keepOutboundStreams', () => {
   it('re-notifies gossipsub of a peer without a writable stream after the grace, once per repair, on the newest connection, backing off', async () => {
     const { peer, conns, notified, tick, keeper } = await setup()
     // only an inbound gossip stream, and an outbound one of another protocol
-    conns.push(conn(peer, [stream({ direction: 'inbound' }), stream({ protocol: '/ipfs/ping/1.0.0' })], 10), conn(peer, [], 20))
+    conns.push(conn(peer, [stream({ direction: 'inbound' }), stream({ protocol: '/ipfs/ping/1.0.0' })], START - 20), conn(peer, [], START - 10))
     tick(0)
     tick(GRACE - 1)
     expect(notified).toEqual([])
@@ -114,5 +134,36 @@ describe('keepOutboundStreams', () => {
     conns.pop()
     for (let i = 0; i < 60; i++) tick(1_000)
     expect(notified).toHaveLength(2)
+  })
+
+  it('attaches a connected peer that identify did not attach, after the grace from the opening, if the peer store lists gossipsub', async () => {
+    const { peer, conns, notified, state, tick, keeper } = await setup()
+    state.attached = false
+    state.protocols = ['/ipfs/id/1.0.0', MESHSUB[1]]
+    conns.push(conn(peer, []))
+    tick(GRACE - 1)
+    await Promise.resolve()
+    expect(notified).toEqual([])
+    tick(1)
+    await waitFor(() => notified.length === 1, 'the peer to be attached')
+    expect(notified).toEqual([[peer, conns[0]]])
+    expect(keeper.attached).toBe(1)
+    // attached now: nothing more for it as long as its stream is there
+    state.attached = true
+    conns[0].streams.push(stream())
+    for (let i = 0; i < 40; i++) tick(1_000)
+    await Promise.resolve()
+    expect(notified).toHaveLength(1)
+  })
+
+  it('does not attach a peer the peer store does not know, or knows without gossipsub', async () => {
+    const { peer, conns, notified, state, tick } = await setup()
+    state.attached = false
+    conns.push(conn(peer, []))
+    for (let i = 0; i < 10; i++) tick(1_000)
+    state.protocols = ['/ipfs/id/1.0.0']
+    for (let i = 0; i < 40; i++) tick(1_000)
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(notified).toEqual([])
   })
 })
