@@ -21,7 +21,7 @@
  *
  * So on every gossipsub heartbeat, for each attached peer that still has an
  * open connection: an outbound gossip stream whose far end has closed is
- * aborted (gossipsub drops it), and a peer without a writable one for longer
+ * closed (gossipsub drops it), and a peer without a writable one for longer
  * than a grace gets gossipsub's own connection notification again (what its
  * PX and direct-peer dials do, and what libp2p does after identify), which
  * queues a new stream. A connection to a peer gossipsub is not attached to,
@@ -68,10 +68,10 @@ export class OutboundStreamKeeper {
   private readonly unattached = new Map<string, Missing>()
   private readonly log: Logger
   private readonly now: () => number
-  /** Repairs done (connection notifications re-run), peers attached from the peer store, and dropped streams aborted; for diagnostics and tests. */
+  /** Repairs done (connection notifications re-run), peers attached from the peer store, and streams the peer dropped closed; for diagnostics and tests. */
   repairs = 0
   attached = 0
-  aborted = 0
+  closed = 0
 
   constructor (private readonly pubsub: KeptPubsub, private readonly components: StreamKeeperComponents, private readonly opts: StreamKeeperOptions) {
     this.log = components.logger.forComponent('presence-mesh:pubsub:streams')
@@ -149,16 +149,18 @@ export class OutboundStreamKeeper {
     }
   }
 
-  /** True when an outbound gossip stream to the peer can carry what we publish; aborts those whose far end is gone. */
+  /** True when an outbound gossip stream to the peer can carry what we publish; closes those whose far end is gone. */
   private writable (peer: PeerId, open: Connection[]): boolean {
     let ok = false
     for (const s of open.flatMap(c => c.streams)) {
       if (s.direction !== 'outbound' || !this.pubsub.protocols.includes(s.protocol ?? '') || s.status !== 'open') continue
       if (farEndClosed(s)) {
-        // the peer no longer reads it; gossipsub drops a stream once it closes, and only then opens another
-        this.aborted++
-        this.log('gossip stream to %p was closed by the peer, aborting it', peer)
-        s.abort(new Error('the peer closed its end of the gossip stream'))
+        // the peer no longer reads it; gossipsub drops a stream once it closes, and only then opens
+        // another. Closed, not reset: a reset would break the peer's read of it, and gossipsub
+        // detaches a peer whose read breaks, even from its newer streams
+        this.closed++
+        this.log('gossip stream to %p was closed by the peer, closing ours', peer)
+        s.close({ signal: AbortSignal.timeout(this.opts.graceMs) }).catch((err: Error) => { s.abort(err) })
         continue
       }
       if (s.writeStatus === 'writable') ok = true

@@ -9,7 +9,7 @@ import type { Connection, PeerId, Stream, Topology } from '@libp2p/interface'
 const MESHSUB = ['/meshsub/1.2.0', '/meshsub/1.1.0']
 const GRACE = 2_000
 
-interface StubStreamState { direction: 'inbound' | 'outbound', protocol: string, status: string, writeStatus: string, remoteWriteStatus: string, remoteReadStatus: string, aborted?: Error }
+interface StubStreamState { direction: 'inbound' | 'outbound', protocol: string, status: string, writeStatus: string, remoteWriteStatus: string, remoteReadStatus: string, closed?: boolean }
 
 function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState {
   const s = {
@@ -20,7 +20,8 @@ function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState 
     remoteWriteStatus: 'writable',
     remoteReadStatus: 'readable',
     ...over,
-    abort (err: Error) { s.aborted = err; s.status = 'aborted' }
+    async close () { s.closed = true; s.writeStatus = 'closed'; s.status = 'closed' },
+    abort () { s.status = 'aborted' }
   }
   return s as unknown as Stream & StubStreamState
 }
@@ -98,13 +99,14 @@ describe('keepOutboundStreams', () => {
     expect(keeper.repairs).toBe(3)
   })
 
-  it('aborts a gossip stream whose far end the peer closed, then repairs', async () => {
+  it('closes (not resets) a gossip stream whose far end the peer closed, then repairs', async () => {
     const { peer, conns, notified, tick, keeper } = await setup()
     const dropped = stream({ remoteWriteStatus: 'closed' })
     conns.push(conn(peer, [dropped]))
     tick(0)
-    expect(dropped.aborted).toBeInstanceOf(Error)
-    expect(keeper.aborted).toBe(1)
+    expect(dropped.closed).toBe(true)
+    expect(dropped.status).toBe('closed')
+    expect(keeper.closed).toBe(1)
     tick(GRACE)
     expect(notified).toHaveLength(1)
   })
