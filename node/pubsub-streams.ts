@@ -78,7 +78,7 @@ export class OutboundStreamKeeper {
     this.now = opts.now ?? Date.now
   }
 
-  /** Looks at every attached peer once (each gossipsub heartbeat). */
+  /** Looks at every attached peer and every connection once (each gossipsub heartbeat). */
   sweep (): void {
     const now = this.now()
     const seen = new Set<string>()
@@ -92,20 +92,30 @@ export class OutboundStreamKeeper {
         this.missing.delete(id)
         continue
       }
-      let m = this.missing.get(id)
-      if (m == null) {
-        m = { since: now, next: now + this.opts.graceMs, repairs: 0 }
-        this.missing.set(id, m)
-      }
-      if (now < m.next) continue
-      m.repairs++
+      const m = this.due(this.missing, id, now, now)
+      if (m == null) continue
       this.repairs++
-      m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
       this.log('no writable gossip stream to %p for %d ms, asking gossipsub to open one (repair %d)', peer, now - m.since, m.repairs)
       this.notifyConnected(peer, newest(open))
     }
     for (const id of this.missing.keys()) if (!seen.has(id)) this.missing.delete(id)
     this.sweepUnattached(now)
+  }
+
+  /**
+   * Whether a repair of `id` (in need of one since `since`) is due now: after
+   * the grace, then backing off. A due repair is counted.
+   */
+  private due (pending: Map<string, Missing>, id: string, since: number, now: number): Missing | undefined {
+    let m = pending.get(id)
+    if (m == null) {
+      m = { since, next: since + this.opts.graceMs, repairs: 0 }
+      pending.set(id, m)
+    }
+    if (now < m.next) return undefined
+    m.repairs++
+    m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
+    return m
   }
 
   /** Connections to peers gossipsub is not attached to: attach those the peer store says speak gossipsub. */
@@ -120,16 +130,8 @@ export class OutboundStreamKeeper {
     for (const id of this.unattached.keys()) if (!connected.has(id)) this.unattached.delete(id)
     for (const [id, conns] of connected) {
       const conn = newest(conns)
-      let m = this.unattached.get(id)
-      if (m == null) {
-        // identify runs on every new connection and attaches the peer when it is done: it gets the grace from the opening
-        m = { since: conn.timeline.open, next: conn.timeline.open + this.opts.graceMs, repairs: 0 }
-        this.unattached.set(id, m)
-      }
-      if (now < m.next) continue
-      m.repairs++
-      m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
-      void this.attachKnown(conn)
+      // identify runs on every new connection and attaches the peer when it is done: the grace runs from the opening
+      if (this.due(this.unattached, id, conn.timeline.open, now) != null) void this.attachKnown(conn)
     }
   }
 
