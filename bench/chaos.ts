@@ -253,7 +253,7 @@ async function main (): Promise<void> {
       .map(e => ({ e, c: members.find(m => m.peerId === e.view.peerId) }))
       .filter(({ c }) => c != null && !dead.has(c.i))
       .map(async ({ e, c }) => `${w.i}->${c!.i} at +${e.at - killAt} ms (${e.cause}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; contact on host ${c!.host}; ` +
-        `${await cluster.missedRecords(w, c!, e.at, TTL)})`)))
+        `${await cluster.missedRecords(w, c!, e.at, TTL)}; now: ${(await cluster.explain([{ w, c: c!, seen: 'now' }]))[0]})`)))
     check('no live node shown offline during the crash', falseOffline.length === 0, falseOffline.length === 0 ? 'none' : `${falseOffline.length} transient offline views: ${falseOffline.slice(0, 10).join(', ')}`)
 
     // ---- restart the victims on the same homes and ports ----

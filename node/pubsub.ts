@@ -4,6 +4,7 @@
  * v2. When ChainSafe ships v3 support, swap the import here and nothing else.
  */
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import { keepOutboundStreams } from './pubsub-streams.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
 
 export type PubSub = GossipSub
@@ -21,7 +22,7 @@ export interface PubsubOptions {
 const MAX_INBOUND_RPC_BYTES = 256 * 1024
 
 export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents) => PubSub {
-  return gossipsub({
+  const create = gossipsub({
     // Records are signed inside their payload (libp2p signed envelopes), so the
     // gossip layer adds no author or signature that relays could read.
     globalSignaturePolicy: StrictNoSign,
@@ -33,4 +34,10 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     runOnLimitedConnection: true,
     ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
   })
+  return (components) => {
+    const pubsub = create(components)
+    // gossipsub never reopens a lost outbound stream on a connection that stays open: node/pubsub-streams.ts
+    keepOutboundStreams(pubsub, components)
+    return pubsub
+  }
 }

@@ -173,7 +173,9 @@ export class Cluster {
       const other = this.isAlive(c) ? 'running' : 'killed'
       if (d == null) return `${w.i}->${c.i} ${seen} (contact ${other}; no diagnosis)`
       const theirs = back == null ? '' : `; the contact: ${back.watchesUs ? 'knows' : 'does NOT know'} the watcher listens, watcher ${back.inOurMesh ? 'in' : 'NOT in'} its gossip mesh, ` +
-        `${back.connections.length} connections to it, ${back.peers} peers, routing table ${back.routingTable}, ` +
+        `${back.connections.length} connections to it${back.connections.length > 0 ? ` (${back.connections.join(' + ')})` : ''}, ` +
+        `${back.follow == null ? 'NOT following it' : `its follow ${back.follow.state}, ${back.follow.failures} failures, ${back.follow.repairs} repairs${back.follow.lastError != null ? ` (${back.follow.lastError})` : ''}`}, ` +
+        `${back.addresses} addresses of it known, ${back.peers} peers, routing table ${back.routingTable}, ` +
         `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}`
       const last = this.events(w).filter(e => e.event === 'presence' && e.view?.peerId === c.peerId).slice(-3)
         .map(e => `${String(e.view.status)}/${String(e.cause)} seq ${String(e.view.seq).slice(-6)} ${((Date.now() - e.at) / 1000).toFixed(1)} s ago`)

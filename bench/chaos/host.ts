@@ -19,7 +19,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { PresenceNode } from '../../node/presence-node.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
-import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, Stream } from '@libp2p/interface'
 
 // the parent went away: nobody to answer
 process.stdout.on('error', () => { process.exit(0) })
@@ -66,6 +66,16 @@ function recordPublications (h: Hosted): void {
   }
 }
 
+/** "out:/meshsub/1.2.0", with what is not as a working stream's would be (e.g. "far end closed"). */
+function streamLabel (s: Stream): string {
+  const odd = [
+    s.status !== 'open' ? s.status : '',
+    s.writeStatus !== 'writable' ? `write ${s.writeStatus}` : '',
+    s.remoteWriteStatus === 'closed' || s.remoteReadStatus === 'closed' ? 'far end closed' : ''
+  ].filter(x => x !== '')
+  return `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}${odd.length > 0 ? ` (${odd.join(', ')})` : ''}`
+}
+
 function gaterFor (denied: Set<string>): ConnectionGater {
   const isDenied = (peer: PeerId): boolean => denied.has(peer.toString())
   return { denyDialPeer: isDenied, denyInboundEncryptedConnection: isDenied, denyOutboundEncryptedConnection: isDenied }
@@ -106,7 +116,7 @@ const methods: Record<string, Method> = {
       peer,
       status: view?.status,
       lastRecordAgoMs: h.lastRecord.has(peer) ? Date.now() - h.lastRecord.get(peer)! : undefined,
-      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(s => `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}`).join(',')}]`),
+      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(streamLabel).join(',')}]`),
       gossipPeer: node.libp2p.services.pubsub.getPeers().some(p => p.toString() === peer),
       score: Math.round((node.libp2p.services.pubsub as unknown as { getScore: (peer: string) => number }).getScore(peer) * 10) / 10,
       subscribed: topic == null ? undefined : node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer),

@@ -1,0 +1,204 @@
+/**
+ * Keeps gossipsub's stream to every peer it is attached to.
+ *
+ * Gossipsub (@libp2p/gossipsub 17) writes to a peer only over its one
+ * outbound stream to it. It opens that stream when the connection comes up
+ * (or the peer opens one to us), through one queue, once; if the negotiation
+ * fails (10 s under load), the stream is reset or aborted (a full write
+ * buffer), or the peer drops its end (its gossipsub detached from us), it
+ * never opens one again on a connection that stays open. The peer stays
+ * attached, can stay in (or be GRAFTed into) a topic mesh, and gets nothing:
+ * a presentity publishes record after record to a watcher "in its mesh" and
+ * the watcher's view expires as soon as the other watchers that relayed them
+ * are gone (the chaos run, docs/benchmarks.md).
+ *
+ * And gossipsub attaches to a peer only when libp2p's identify of it
+ * finished (or the peer opened a gossip stream to us). Under load identify
+ * fails ("Unexpected EOF", a timeout) and two nodes stay connected without
+ * gossip until the connection is closed, although the peer store knows from
+ * an earlier identify that the peer speaks gossipsub (a restart, a healed
+ * partition).
+ *
+ * So on every gossipsub heartbeat, for each attached peer that still has an
+ * open connection: an outbound gossip stream whose far end has closed is
+ * closed (gossipsub drops it), and a peer without a writable one for longer
+ * than a grace gets gossipsub's own connection notification again (what its
+ * PX and direct-peer dials do, and what libp2p does after identify), which
+ * queues a new stream. A connection to a peer gossipsub is not attached to,
+ * older than the same grace, gets that notification too if the peer store
+ * lists a gossip protocol for the peer. Repeated tries back off. Everything
+ * used is public API: the heartbeat event, the peers, the protocols, the
+ * connections' streams, the peer store and the registrar's topologies.
+ */
+import { backoffDelay } from './util/wait.js'
+import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+
+/** A peer without a writable stream is left this long to the stream gossipsub is opening (its queue is serial). */
+export const STREAM_REPAIR_GRACE_MS = 2_000
+/** Repeated repairs of one peer back off from the grace to this, with jitter. */
+export const STREAM_REPAIR_MAX_MS = 30_000
+export const STREAM_REPAIR_JITTER = 0.5
+
+export interface StreamKeeperOptions {
+  graceMs: number
+  maxBackoffMs: number
+  jitter: number
+  /** Uniform numbers in [0, 1) for the jitter (tests pass their own). */
+  random?: () => number
+  now?: () => number
+}
+
+export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManager' | 'registrar' | 'peerStore' | 'logger'>
+
+type KeptPubsub = Pick<GossipSub, 'protocols' | 'getPeers' | 'addEventListener'>
+
+interface Missing {
+  /** When the peer was first seen without a writable stream (or, not attached, connected). */
+  since: number
+  /** The next repair is not due before this. */
+  next: number
+  repairs: number
+}
+
+export class OutboundStreamKeeper {
+  /** Attached peers without a writable stream. */
+  private readonly missing = new Map<string, Missing>()
+  /** Connected peers gossipsub is not attached to. */
+  private readonly unattached = new Map<string, Missing>()
+  private readonly log: Logger
+  private readonly now: () => number
+  /** Repairs done (connection notifications re-run), peers attached from the peer store, and streams the peer dropped closed; for diagnostics and tests. */
+  repairs = 0
+  attached = 0
+  closed = 0
+
+  constructor (private readonly pubsub: KeptPubsub, private readonly components: StreamKeeperComponents, private readonly opts: StreamKeeperOptions) {
+    this.log = components.logger.forComponent('presence-mesh:pubsub:streams')
+    this.now = opts.now ?? Date.now
+  }
+
+  /** Looks at every attached peer and every connection once (each gossipsub heartbeat). */
+  sweep (): void {
+    const now = this.now()
+    const seen = new Set<string>()
+    for (const peer of this.pubsub.getPeers()) {
+      const id = peer.toString()
+      const open = this.components.connectionManager.getConnections(peer).filter(c => c.status === 'open')
+      // no connection: gossipsub detaches the peer on the disconnect
+      if (open.length === 0) continue
+      seen.add(id)
+      if (this.writable(peer, open)) {
+        this.missing.delete(id)
+        continue
+      }
+      const m = this.due(this.missing, id, now, now)
+      if (m == null) continue
+      this.repairs++
+      this.log('no writable gossip stream to %p for %d ms, asking gossipsub to open one (repair %d)', peer, now - m.since, m.repairs)
+      this.notifyConnected(peer, newest(open))
+    }
+    for (const id of this.missing.keys()) if (!seen.has(id)) this.missing.delete(id)
+    this.sweepUnattached(now)
+  }
+
+  /**
+   * Whether a repair of `id` (in need of one since `since`) is due now: after
+   * the grace, then backing off. A due repair is counted.
+   */
+  private due (pending: Map<string, Missing>, id: string, since: number, now: number): Missing | undefined {
+    let m = pending.get(id)
+    if (m == null) {
+      m = { since, next: since + this.opts.graceMs, repairs: 0 }
+      pending.set(id, m)
+    }
+    if (now < m.next) return undefined
+    m.repairs++
+    m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
+    return m
+  }
+
+  /** Connections to peers gossipsub is not attached to: attach those the peer store says speak gossipsub. */
+  private sweepUnattached (now: number): void {
+    const attached = new Set(this.pubsub.getPeers().map(p => p.toString()))
+    const connected = new Map<string, Connection[]>()
+    for (const c of this.components.connectionManager.getConnections()) {
+      const id = c.remotePeer.toString()
+      if (c.status !== 'open' || attached.has(id)) continue
+      connected.set(id, [...(connected.get(id) ?? []), c])
+    }
+    for (const id of this.unattached.keys()) if (!connected.has(id)) this.unattached.delete(id)
+    for (const [id, conns] of connected) {
+      const conn = newest(conns)
+      // identify runs on every new connection and attaches the peer when it is done: the grace runs from the opening
+      if (this.due(this.unattached, id, conn.timeline.open, now) != null) void this.attachKnown(conn)
+    }
+  }
+
+  private async attachKnown (conn: Connection): Promise<void> {
+    const peer = conn.remotePeer
+    try {
+      const { protocols } = await this.components.peerStore.get(peer)
+      if (!protocols.some(p => this.pubsub.protocols.includes(p))) return
+      // identify may have attached it meanwhile; the notification is harmless then
+      if (conn.status !== 'open' || this.pubsub.getPeers().some(p => p.equals(peer))) return
+      this.attached++
+      this.log('connected to %p for %d ms without gossip (identify did not finish), attaching it: the peer store lists gossipsub', peer, this.now() - conn.timeline.open)
+      this.notifyConnected(peer, conn)
+    } catch (err: any) {
+      // not in the peer store: nothing known about its protocols, identify's to find out
+      if (err?.name !== 'NotFoundError') this.log.error('could not read the protocols of %p - %e', peer, err)
+    }
+  }
+
+  /** True when an outbound gossip stream to the peer can carry what we publish; closes those whose far end is gone. */
+  private writable (peer: PeerId, open: Connection[]): boolean {
+    let ok = false
+    for (const s of open.flatMap(c => c.streams)) {
+      if (s.direction !== 'outbound' || !this.pubsub.protocols.includes(s.protocol ?? '') || s.status !== 'open') continue
+      if (farEndClosed(s)) {
+        // the peer no longer reads it; gossipsub drops a stream once it closes, and only then opens
+        // another. Closed, not reset: a reset would break the peer's read of it, and gossipsub
+        // detaches a peer whose read breaks, even from its newer streams
+        this.closed++
+        this.log('gossip stream to %p was closed by the peer, closing ours', peer)
+        s.close({ signal: AbortSignal.timeout(this.opts.graceMs) }).catch((err: Error) => { s.abort(err) })
+        continue
+      }
+      if (s.writeStatus === 'writable') ok = true
+    }
+    return ok
+  }
+
+  /** Gossipsub's reaction to a new connection: attach the peer (no-op if attached) and queue its outbound stream. */
+  private notifyConnected (peer: PeerId, connection: Connection): void {
+    const topologies = new Set(this.pubsub.protocols.flatMap(p => this.components.registrar.getTopologies(p)))
+    for (const t of topologies) {
+      try {
+        t.onConnect?.(peer, connection)
+      } catch (err: any) {
+        this.log.error('re-notifying gossipsub of %p failed - %e', peer, err)
+      }
+    }
+  }
+}
+
+function farEndClosed (s: Stream): boolean {
+  return s.remoteWriteStatus === 'closed' || s.remoteReadStatus === 'closed'
+}
+
+function newest (conns: Connection[]): Connection {
+  return conns.reduce((a, c) => c.timeline.open > a.timeline.open ? c : a)
+}
+
+/** Runs a keeper on every heartbeat of `pubsub` (heartbeats run only while it is started). */
+export function keepOutboundStreams (pubsub: KeptPubsub, components: StreamKeeperComponents, opts: Partial<StreamKeeperOptions> = {}): OutboundStreamKeeper {
+  const keeper = new OutboundStreamKeeper(pubsub, components, {
+    graceMs: STREAM_REPAIR_GRACE_MS,
+    maxBackoffMs: STREAM_REPAIR_MAX_MS,
+    jitter: STREAM_REPAIR_JITTER,
+    ...opts
+  })
+  pubsub.addEventListener('gossipsub:heartbeat', () => { keeper.sweep() })
+  return keeper
+}

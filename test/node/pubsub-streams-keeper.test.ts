@@ -1,0 +1,171 @@
+/** The outbound stream keeper's decisions, on stubbed gossipsub, connections and registrar. */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { describe, expect, it } from 'vitest'
+import { keepOutboundStreams } from '../../node/pubsub-streams.js'
+import { waitFor } from '../helpers.js'
+import { logger, peerIds } from './discovery/stubs.js'
+import type { Connection, PeerId, Stream, Topology } from '@libp2p/interface'
+
+const MESHSUB = ['/meshsub/1.2.0', '/meshsub/1.1.0']
+const GRACE = 2_000
+
+interface StubStreamState { direction: 'inbound' | 'outbound', protocol: string, status: string, writeStatus: string, remoteWriteStatus: string, remoteReadStatus: string, closed?: boolean }
+
+function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState {
+  const s = {
+    direction: 'outbound',
+    protocol: MESHSUB[0],
+    status: 'open',
+    writeStatus: 'writable',
+    remoteWriteStatus: 'writable',
+    remoteReadStatus: 'readable',
+    ...over,
+    async close () { s.closed = true; s.writeStatus = 'closed'; s.status = 'closed' },
+    abort () { s.status = 'aborted' }
+  }
+  return s as unknown as Stream & StubStreamState
+}
+
+function conn (peer: PeerId, streams: Stream[], openedAt = START): Connection {
+  return { remotePeer: peer, status: 'open', timeline: { open: openedAt }, streams } as unknown as Connection
+}
+
+interface Setup {
+  peer: PeerId
+  conns: Connection[]
+  notified: Array<[PeerId, Connection]>
+  /** Whether gossipsub is attached to the peer (the default), and what the peer store knows of its protocols (undefined: not in it). */
+  state: { attached: boolean, protocols?: string[] }
+  tick: (ms: number) => void
+  keeper: ReturnType<typeof keepOutboundStreams>
+}
+
+const START = 1_000_000
+
+/** One peer; the test sets its connections and streams and turns the clock. */
+async function setup (): Promise<Setup> {
+  const [peer] = await peerIds(1)
+  const conns: Connection[] = []
+  const notified: Array<[PeerId, Connection]> = []
+  const state: Setup['state'] = { attached: true }
+  // gossipsub registers one topology for all its protocols
+  const topology: Topology = { onConnect: (p, c) => { notified.push([p, c]) } }
+  const pubsub = Object.assign(new TypedEventEmitter<{ 'gossipsub:heartbeat': CustomEvent }>(), { protocols: MESHSUB, getPeers: () => state.attached ? [peer] : [] })
+  let now = START
+  const keeper = keepOutboundStreams(pubsub as any, {
+    logger,
+    connectionManager: { getConnections: () => conns } as any,
+    registrar: { getTopologies: (p: string) => MESHSUB.includes(p) ? [topology] : [] } as any,
+    peerStore: {
+      get: async () => {
+        if (state.protocols == null) throw Object.assign(new Error('not found'), { name: 'NotFoundError' })
+        return { protocols: state.protocols }
+      }
+    } as any
+  }, { random: () => 0, now: () => now })
+  const tick = (ms: number): void => {
+    now += ms
+    pubsub.dispatchEvent(new CustomEvent('gossipsub:heartbeat'))
+  }
+  return { peer, conns, notified, state, tick, keeper }
+}
+
+describe('keepOutboundStreams', () => {
+  it('leaves a peer with a writable gossip stream alone', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, [stream(), stream({ direction: 'inbound' })]))
+    for (let i = 0; i < 10; i++) tick(1_000)
+    expect(notified).toEqual([])
+  })
+
+  it('re-notifies gossipsub of a peer without a writable stream after the grace, once per repair, on the newest connection, backing off', async () => {
+    const { peer, conns, notified, tick, keeper } = await setup()
+    // only an inbound gossip stream, and an outbound one of another protocol
+    conns.push(conn(peer, [stream({ direction: 'inbound' }), stream({ protocol: '/ipfs/ping/1.0.0' })], START - 20), conn(peer, [], START - 10))
+    tick(0)
+    tick(GRACE - 1)
+    expect(notified).toEqual([])
+    tick(1)
+    expect(notified).toEqual([[peer, conns[1]]])
+    // the next repair waits the grace again (2 s), then twice that
+    tick(GRACE - 1)
+    expect(notified).toHaveLength(1)
+    tick(1)
+    expect(notified).toHaveLength(2)
+    tick(2 * GRACE - 1)
+    expect(notified).toHaveLength(2)
+    tick(1)
+    expect(notified).toHaveLength(3)
+    expect(keeper.repairs).toBe(3)
+  })
+
+  it('closes (not resets) a gossip stream whose far end the peer closed, then repairs', async () => {
+    const { peer, conns, notified, tick, keeper } = await setup()
+    const dropped = stream({ remoteWriteStatus: 'closed' })
+    conns.push(conn(peer, [dropped]))
+    tick(0)
+    expect(dropped.closed).toBe(true)
+    expect(dropped.status).toBe('closed')
+    expect(keeper.closed).toBe(1)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+  })
+
+  it('counts a stream that is closing for writing as missing', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, [stream({ writeStatus: 'closing' })]))
+    tick(0)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+  })
+
+  it('starts the grace again once a stream came back, and does nothing without an open connection', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, []))
+    tick(0)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+    conns[0].streams.push(stream())
+    tick(1_000)
+    conns[0].streams.pop()
+    tick(1_000)
+    tick(GRACE - 1)
+    expect(notified).toHaveLength(1)
+    tick(1)
+    expect(notified).toHaveLength(2)
+    conns.pop()
+    for (let i = 0; i < 60; i++) tick(1_000)
+    expect(notified).toHaveLength(2)
+  })
+
+  it('attaches a connected peer that identify did not attach, after the grace from the opening, if the peer store lists gossipsub', async () => {
+    const { peer, conns, notified, state, tick, keeper } = await setup()
+    state.attached = false
+    state.protocols = ['/ipfs/id/1.0.0', MESHSUB[1]]
+    conns.push(conn(peer, []))
+    tick(GRACE - 1)
+    await Promise.resolve()
+    expect(notified).toEqual([])
+    tick(1)
+    await waitFor(() => notified.length === 1, 'the peer to be attached')
+    expect(notified).toEqual([[peer, conns[0]]])
+    expect(keeper.attached).toBe(1)
+    // attached now: nothing more for it as long as its stream is there
+    state.attached = true
+    conns[0].streams.push(stream())
+    for (let i = 0; i < 40; i++) tick(1_000)
+    await Promise.resolve()
+    expect(notified).toHaveLength(1)
+  })
+
+  it('does not attach a peer the peer store does not know, or knows without gossipsub', async () => {
+    const { peer, conns, notified, state, tick } = await setup()
+    state.attached = false
+    conns.push(conn(peer, []))
+    for (let i = 0; i < 10; i++) tick(1_000)
+    state.protocols = ['/ipfs/id/1.0.0']
+    for (let i = 0; i < 40; i++) tick(1_000)
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(notified).toEqual([])
+  })
+})

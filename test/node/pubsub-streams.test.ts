@@ -1,0 +1,117 @@
+/**
+ * Two gossipsub nodes (built by createPubsub). When the sender's outbound
+ * gossip stream to the receiver is lost on a connection that stays open,
+ * gossipsub alone never opens another, and the receiver hears nothing the
+ * sender publishes for as long as the connection lives. And gossipsub
+ * attaches to a peer only once identify finished, so a connection on which
+ * identify does not finish carries no gossip, even to a peer known to speak
+ * it. With the keeper (node/pubsub-streams.ts) messages flow in both cases.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { afterEach, expect, it } from 'vitest'
+import { createPubsub } from '../../node/pubsub.js'
+import { waitFor } from '../helpers.js'
+import type { PubSub } from '../../node/pubsub.js'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+
+const TOPIC = 'pubsub-streams-test'
+const nodes: GossipNode[] = []
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map(async n => await n.stop()))
+})
+
+type GossipNode = Libp2p<{ pubsub: PubSub, identify: Identify }>
+
+/** `identifyOnConnect: false`: identify runs only when the test asks (as if it failed on every other connection). */
+async function gossipNode (identifyOnConnect = true): Promise<GossipNode> {
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify({ runOnConnectionOpen: identifyOnConnect }), pubsub: createPubsub({ sharedHostMesh: true }) }
+  }) as GossipNode
+  nodes.push(node)
+  return node
+}
+
+/** The sender's open outbound gossip streams to `peer`. */
+function gossipStreamsTo (from: GossipNode, peer: PeerId): Stream[] {
+  return from.getConnections(peer).flatMap(c => c.streams)
+    .filter(s => s.direction === 'outbound' && from.services.pubsub.protocols.includes(s.protocol ?? '') && s.status === 'open')
+}
+
+it('opens a new gossip stream when the old one is lost on a connection that stays open', async () => {
+  const sender = await gossipNode()
+  const receiver = await gossipNode()
+  const received: string[] = []
+  receiver.services.pubsub.addEventListener('message', (e) => {
+    if (e.detail.topic === TOPIC) received.push(new TextDecoder().decode(e.detail.data))
+  })
+  sender.services.pubsub.subscribe(TOPIC)
+  receiver.services.pubsub.subscribe(TOPIC)
+  await receiver.dial(sender.getMultiaddrs()[0])
+  await waitFor(() => sender.services.pubsub.getSubscribers(TOPIC).some(p => p.equals(receiver.peerId)) && gossipStreamsTo(sender, receiver.peerId).length > 0,
+    'the sender to see the receiver subscribed', 30_000)
+  let n = 0
+  const publish = async (): Promise<string> => {
+    const text = `m${n++}`
+    await sender.services.pubsub.publish(TOPIC, new TextEncoder().encode(text))
+    return text
+  }
+  const first = await publish()
+  await waitFor(() => received.includes(first), 'the first message', 30_000)
+
+  // lose the stream (a reset, a negotiation that failed, a full write buffer) while the connection stays up
+  const [connection] = sender.getConnections(receiver.peerId)
+  for (const s of gossipStreamsTo(sender, receiver.peerId)) s.abort(new Error('test: stream lost'))
+
+  let after = ''
+  await waitFor(async () => {
+    if (received.includes(after)) return true
+    after = await publish()
+    return false
+  }, 'a message published after the stream was lost', 20_000)
+  expect(connection.status).toBe('open')
+  expect(sender.getConnections(receiver.peerId)).toEqual([connection])
+  expect(gossipStreamsTo(sender, receiver.peerId)).toHaveLength(1)
+})
+
+/** Publishes on TOPIC until `to` received one of these messages (bounded by waitFor). */
+async function publishUntilReceived (from: GossipNode, received: string[], what: string, timeoutMs: number): Promise<void> {
+  let last = ''
+  let n = 0
+  await waitFor(async () => {
+    if (received.includes(last)) return true
+    last = `${what} ${n++}`
+    await from.services.pubsub.publish(TOPIC, new TextEncoder().encode(last))
+    return false
+  }, what, timeoutMs)
+}
+
+it('attaches gossip on a connection where identify did not run, to a peer the peer store knows speaks gossipsub', async () => {
+  const sender = await gossipNode(false)
+  const receiver = await gossipNode(false)
+  const received: string[] = []
+  receiver.services.pubsub.addEventListener('message', (e) => {
+    if (e.detail.topic === TOPIC) received.push(new TextDecoder().decode(e.detail.data))
+  })
+  sender.services.pubsub.subscribe(TOPIC)
+  receiver.services.pubsub.subscribe(TOPIC)
+  // the first connection is identified: the receiver's peer store learns that the sender speaks gossipsub
+  const first = await receiver.dial(sender.getMultiaddrs()[0])
+  await receiver.services.identify.identify(first)
+  await publishUntilReceived(sender, received, 'over the identified connection', 30_000)
+  // a new connection (a restart, a healed partition) on which identify does not finish
+  await receiver.hangUp(sender.peerId)
+  await waitFor(() => receiver.services.pubsub.getPeers().length === 0 && sender.services.pubsub.getPeers().length === 0, 'both to detach', 30_000)
+  await receiver.dial(sender.getMultiaddrs()[0])
+  await publishUntilReceived(sender, received, 'over the connection identify did not run on', 20_000)
+  expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
+})
