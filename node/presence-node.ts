@@ -12,6 +12,7 @@ import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { ChatCommands } from './chat-commands.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { forwardServiceEvents } from './forward-events.js'
+import { DuplicateInstanceError } from './instance/errors.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
@@ -39,6 +40,10 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   private control?: ControlServer
   private xmpp?: XmppServer
   private stopping?: Promise<void>
+  /** Why the node stopped itself (another live node with its key started first). */
+  private haltReason?: Error
+  private resolveHalted?: (reason: Error) => void
+  private readonly haltedBy = new Promise<Error>(resolve => { this.resolveHalted = resolve })
 
   private constructor (
     readonly home: string,
@@ -48,6 +53,20 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   ) {
     super()
     forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
+    libp2p.services.instance.addEventListener('instance:duplicate', ({ detail }) => {
+      if (detail.yielded) this.halt(new DuplicateInstanceError(detail.otherStartedAt, detail.otherAddress, detail.observer))
+    })
+  }
+
+  /** Resolves, with the reason, once the node stopped by itself: another live node with its key started first (DuplicateInstanceError). */
+  async halted (): Promise<Error> {
+    return await this.haltedBy
+  }
+
+  private halt (reason: Error): void {
+    if (this.haltReason != null) return
+    this.haltReason = reason
+    void this.stop().catch(() => {}).finally(() => { this.resolveHalted?.(reason) })
   }
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
@@ -97,6 +116,8 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         node.xmpp = xmppServer(xmpp)({ node, logger: libp2p.logger, home: opts.home })
         await node.xmpp.start()
       }
+      // it may have met its double while starting: it stopped then
+      if (node.haltReason != null) throw node.haltReason
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
       return node
     } catch (err) {
