@@ -24,6 +24,7 @@ import type { ChatService } from './chat/index.js'
 import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupsService } from './groups/index.js'
+import type { DuplicateInstance } from './instance/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceNodeOptions } from './node-options.js'
 import type { Container, FetchResult, OwnCategory, PresenceService, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
@@ -42,6 +43,8 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   private stopping?: Promise<void>
   /** Why the node stopped itself (another live node with its key started first). */
   private haltReason?: Error
+  /** Set once start() finished: a halt before that is start()'s error (stopping libp2p while it starts would hang). */
+  private running = false
   private resolveHalted?: (reason: Error) => void
   private readonly haltedBy = new Promise<Error>(resolve => { this.resolveHalted = resolve })
 
@@ -53,9 +56,11 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   ) {
     super()
     forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
-    libp2p.services.instance.addEventListener('instance:duplicate', ({ detail }) => {
-      if (detail.yielded) this.halt(new DuplicateInstanceError(detail.otherStartedAt, detail.otherAddress, detail.observer))
-    })
+    const guard = libp2p.services.instance
+    const onDuplicate = (d: DuplicateInstance): void => { if (d.yielded) this.halt(new DuplicateInstanceError(d.otherStartedAt, d.otherAddress, d.observer)) }
+    guard.addEventListener('instance:duplicate', ({ detail }) => { onDuplicate(detail) })
+    // createLibp2p starts libp2p: a notice may have come before this listener
+    if (guard.yieldedTo != null) onDuplicate(guard.yieldedTo)
   }
 
   /** Resolves, with the reason, once the node stopped by itself: another live node with its key started first (DuplicateInstanceError). */
@@ -66,6 +71,7 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   private halt (reason: Error): void {
     if (this.haltReason != null) return
     this.haltReason = reason
+    if (!this.running) return
     void this.stop().catch(() => {}).finally(() => { this.resolveHalted?.(reason) })
   }
 
@@ -116,9 +122,10 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         node.xmpp = xmppServer(xmpp)({ node, logger: libp2p.logger, home: opts.home })
         await node.xmpp.start()
       }
-      // it may have met its double while starting: it stopped then
-      if (node.haltReason != null) throw node.haltReason
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
+      // it may have met its double while starting: the catch stops it
+      if (node.haltReason != null) throw node.haltReason
+      node.running = true
       return node
     } catch (err) {
       // a started node stops (and closes the datastore, releases the home) itself

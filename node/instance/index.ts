@@ -60,6 +60,8 @@ export interface InstanceGuard extends TypedEventTarget<InstanceGuardEvents> {
   /** This node's instance id (hex), new at every start. */
   readonly instance: string
   readonly startedAt: number
+  /** Set once a proof said another node with our key started first: this node should stop. */
+  readonly yieldedTo?: DuplicateInstance
   getStats: () => InstanceStats
 }
 

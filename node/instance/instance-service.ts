@@ -41,8 +41,12 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
   private readonly exchangeLimiter = new RateLimiter({ points: MAX_EXCHANGES_PER_PEER, duration: RATE_WINDOW_S })
   /** Peer ids with an exchange under way (one at a time each). */
   private readonly exchanging = new Set<string>()
+  /** Peer ids to check again when their exchange ends (another connection opened meanwhile). */
+  private readonly recheck = new Set<string>()
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
   /** Other instances already reported (each once). */
   private readonly reported = new Set<string>()
+  private yielded?: DuplicateInstance
   private readonly stats: InstanceStats = { same: 0, duplicates: 0, failed: 0, skipped: 0, notices: 0, refused: 0 }
 
   constructor (private readonly components: InstanceServiceComponents, init: InstanceGuardInit = {}) {
@@ -57,6 +61,7 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
 
   get instance (): string { return uint8ArrayToString(this.id, 'base16') }
   get startedAt (): number { return this.startTime }
+  get yieldedTo (): DuplicateInstance | undefined { return this.yielded }
 
   isStarted (): boolean {
     return this.started
@@ -76,6 +81,9 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
   async stop (): Promise<void> {
     this.started = false
     this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    for (const t of this.timers.values()) clearTimeout(t)
+    this.timers.clear()
+    this.recheck.clear()
     await this.components.registrar.unhandle(INSTANCE_PROTOCOL)
   }
 
@@ -140,6 +148,7 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
       otherAddress: addressOf(probe.otherAddr),
       observer
     }
+    if (detail.yielded) this.yielded ??= detail
     this.log('another node holds our key: instance %s started %d (%s), we %s', otherInstance, other.startedAt, detail.otherAddress, detail.yielded ? 'give way' : 'keep running')
     this.safeDispatchEvent('instance:duplicate', { detail })
   }
@@ -147,23 +156,52 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
   // ---- the observer's side: a second connection of one peer id ----
 
   private onConnectionOpen (evt: CustomEvent<Connection>): void {
-    const conn = evt.detail
+    this.check(evt.detail.remotePeer)
+  }
+
+  /**
+   * Pairs the newest connection of a peer id with its older ones. A check
+   * that cannot run now (an exchange about that peer under way, too many at
+   * once, its rate spent) runs again once it can: a second connection that
+   * opened meanwhile is never left unchecked.
+   */
+  private check (peerId: PeerId): void {
     if (!this.started) return
-    const peer = conn.remotePeer.toString()
-    const others = this.components.connectionManager.getConnections(conn.remotePeer).filter(c => c.id !== conn.id && c.status === 'open')
-    if (others.length === 0) return
-    if (this.exchanging.size >= MAX_EXCHANGES_IN_FLIGHT || this.exchanging.has(peer)) {
+    const peer = peerId.toString()
+    const conns = this.components.connectionManager.getConnections(peerId).filter(c => c.status === 'open')
+      .sort((x, y) => x.timeline.open - y.timeline.open)
+    if (conns.length < 2) return
+    if (this.exchanging.has(peer)) {
+      this.recheck.add(peer)
+      return
+    }
+    if (this.exchanging.size >= MAX_EXCHANGES_IN_FLIGHT) {
       this.stats.skipped++
+      this.later(peerId, this.exchangeTimeoutMs)
       return
     }
     try {
       this.exchangeLimiter.consume(peer)
-    } catch {
+    } catch (err: any) {
       this.stats.skipped++
+      this.later(peerId, err?.msBeforeNext ?? RATE_WINDOW_S * 1000)
       return
     }
     this.exchanging.add(peer)
-    void this.exchange(conn, others.slice(0, MAX_PAIRS)).finally(() => { this.exchanging.delete(peer) })
+    const newest = conns[conns.length - 1]
+    void this.exchange(newest, conns.slice(0, -1).slice(0, MAX_PAIRS)).finally(() => {
+      this.exchanging.delete(peer)
+      if (this.recheck.delete(peer)) this.check(peerId)
+    })
+  }
+
+  /** One deferred check per peer id. */
+  private later (peerId: PeerId, ms: number): void {
+    const peer = peerId.toString()
+    if (this.timers.has(peer)) return
+    const timer = setTimeout(() => { this.timers.delete(peer); this.check(peerId) }, ms)
+    timer.unref?.()
+    this.timers.set(peer, timer)
   }
 
   private async exchange (conn: Connection, others: Connection[]): Promise<void> {
