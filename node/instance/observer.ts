@@ -17,6 +17,9 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 /** same: both connections lead to one node; duplicate: two nodes, each was handed the other's statement. */
 export type ExchangeResult = 'same' | 'duplicate'
 
+/** The multiaddr code of /p2p. */
+const P2P_CODE = 421
+
 interface Side { conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream> }
 
 export async function runExchange (a: Connection, b: Connection, signal: AbortSignal): Promise<ExchangeResult> {
@@ -67,8 +70,9 @@ async function readHello (side: Side, signal: AbortSignal): Promise<InstanceHell
   return res.hello
 }
 
-/** The connection's remote address, if it fits in a probe (a hint for the user, not proof). */
+/** The connection's remote address without the peer id every instance shares, if it fits in a probe (a hint for the user, not proof). */
 function addrOf (conn: Connection): Uint8Array | undefined {
-  const bytes = conn.remoteAddr.bytes
+  const addr = conn.remoteAddr
+  const bytes = (addr.getComponents().at(-1)?.name === 'p2p' ? addr.decapsulateCode(P2P_CODE) : addr).bytes
   return bytes.byteLength <= MAX_ADDR_BYTES ? bytes : undefined
 }

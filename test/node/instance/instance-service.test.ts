@@ -49,7 +49,7 @@ function connection (to: Node, toKey: PrivateKey, observer: Node, opts: { silent
   return {
     id,
     remotePeer: peerIdFromPrivateKey(toKey),
-    remoteAddr: multiaddr(`/ip4/127.0.0.${ids}/tcp/4001`),
+    remoteAddr: multiaddr(`/ip4/127.0.0.${ids}/tcp/4001/p2p/${peerIdFromPrivateKey(toKey).toString()}`),
     status: 'open',
     timeline: { open: Date.now() + ids },
     newStream: async (): Promise<Stream> => {
