@@ -57,10 +57,9 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
     super()
     forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
     const guard = libp2p.services.instance
-    const onDuplicate = (d: DuplicateInstance): void => { if (d.yielded) this.halt(new DuplicateInstanceError(d.otherStartedAt, d.otherAddress, d.observer)) }
-    guard.addEventListener('instance:duplicate', ({ detail }) => { onDuplicate(detail) })
+    guard.addEventListener('instance:duplicate', ({ detail }) => { this.halt(detail) })
     // createLibp2p starts libp2p: a notice may have come before this listener
-    if (guard.yieldedTo != null) onDuplicate(guard.yieldedTo)
+    if (guard.yieldedTo != null) this.halt(guard.yieldedTo)
   }
 
   /** Resolves, with the reason, once the node stopped by itself: another live node with its key started first (DuplicateInstanceError). */
@@ -68,9 +67,9 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
     return await this.haltedBy
   }
 
-  private halt (reason: Error): void {
-    if (this.haltReason != null) return
-    this.haltReason = reason
+  private halt (d: DuplicateInstance): void {
+    if (!d.yielded || this.haltReason != null) return
+    const reason = this.haltReason = new DuplicateInstanceError(d.otherStartedAt, d.otherAddress, d.observer)
     if (!this.running) return
     void this.stop().catch(() => {}).finally(() => { this.resolveHalted?.(reason) })
   }
