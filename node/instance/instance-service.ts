@@ -111,7 +111,7 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
       if (probe?.kind === 'duplicate') this.onNotice(probe, challenge, peer)
       await stream.close({ signal })
     } catch (err: any) {
-      if (err?.name === 'InstanceProtocolError' || err?.name === 'RateLimitError') this.stats.refused++
+      if (['InstanceProtocolError', 'RateLimitError', 'InvalidDataLengthError'].includes(err?.name)) this.stats.refused++
       this.log('instance stream of %s ended - %e', peer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     }
