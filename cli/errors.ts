@@ -9,11 +9,12 @@
  *   2  the command line was wrong: unknown command or option, bad argument
  *   3  no node is running on this home (for a command that needs one)
  *   4  the node could not start, or the home cannot be used
+ *   5  the node stopped: another node is running with this identity (docs/protocol.md §13)
  */
-import { count, duration, shortId } from './format.js'
+import { count, duration, shortId, stamp } from './format.js'
 import { safe } from './safe-text.js'
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, noNode: 3, cannotStart: 4 } as const
+export const EXIT = { ok: 0, failed: 1, usage: 2, noNode: 3, cannotStart: 4, duplicate: 5 } as const
 
 /** The command line was used wrongly (a usage line says how). */
 export class UsageError extends Error {
@@ -89,6 +90,8 @@ const WORDING: Record<string, Wording> = {
     ? `a ${e.field} holds at most ${count(e.limit)} characters`
     : `${e.field} must be one of ${Array.isArray(e.allowed) ? e.allowed.join(', ') : 'the known values'}`,
   AlreadyRunningError: (e) => `a node is already running on ${e.home}${e.pid != null ? ` (pid ${e.pid})` : ''}${e.pid == null ? ' (its datastore is in use)' : ''}`,
+  // linking a second device to one identity is not built yet (issue #16): say what works today
+  DuplicateInstanceError: (e) => `another node is running with this identity (started ${stamp(e.otherStartedAt)}${e.otherAddress != null ? `, at ${String(e.otherAddress)}` : ''}): stopped. Stop the other one first, or give this device its own identity (presence-mesh --home <new dir> init; contacts then add it as a new contact)`,
   IdentityError: asIs,
   ConfigError: asIs,
   ControlError: (e) => e.problem === 'too-large' ? 'the request is too large for the control socket' : String(e.message),
@@ -135,6 +138,7 @@ const CANNOT_START = new Set(['AlreadyRunningError', 'ListenError', 'HomeError',
 export function exitCodeOf (err: any): number {
   if (err?.name === 'UsageError') return EXIT.usage
   if (err?.name === 'NoRunningNodeError') return EXIT.noNode
+  if (err?.name === 'DuplicateInstanceError') return EXIT.duplicate
   if (CANNOT_START.has(err?.name)) return EXIT.cannotStart
   return EXIT.failed
 }

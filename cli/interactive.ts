@@ -12,7 +12,7 @@ import readline from 'node:readline'
 import { MAX_CHAT_BODY_BYTES, PresenceNode } from '../node/index.js'
 import { complete, QUIT, runLine } from './commands.js'
 import { describeError } from './errors.js'
-import { count, messageLine, presenceLine, shortId, stateLine, at } from './format.js'
+import { count, messageLine, presenceLine, shortId, stamp, stateLine, at } from './format.js'
 import { Names } from './names.js'
 import { findNotifySend, Notifier } from './notify.js'
 import { showGroupEvents } from './cmd-groups.js'
@@ -170,6 +170,12 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     })
   })
 
+  // the later of two live nodes with one key stops by itself; the earlier one is told
+  node.addEventListener('duplicate', (evt) => {
+    const d = evt.detail
+    if (!d.yielded) print([paint('red', `${at(Date.now(), paint)} warning: another node with this identity started ${stamp(d.otherStartedAt)}${d.otherAddress != null ? ` at ${safe(d.otherAddress)}` : ''}; it was told to stop (this one keeps running)`)])
+  })
+
   // ---- leaving ----
 
   let closed = false
@@ -223,7 +229,13 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     })
   }
 
-  const done = new Promise<void>(resolve => {
+  const done = new Promise<void>((resolve, reject) => {
+    // the node stopped by itself: its reason is the command's error (and exit code)
+    void node.halted().then(async (reason) => {
+      saidBye = true
+      await stop()
+      reject(reason)
+    })
     process.once('SIGINT', () => { void stop().then(resolve) })
     process.once('SIGTERM', () => { void stop().then(resolve) })
     const report = (err: any): void => { print([paint('red', `error: ${describeError(err, (p) => names.of(p))}`)]) }

@@ -169,7 +169,7 @@ function buildProgram (io: Io): Command {
 Commands from status to connections are the prompt's commands: they talk to the node running on the
 same home (start it with: presence-mesh start). --json prints their result as JSON.
 Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on this home,
-4 the node could not start.`)
+4 the node could not start, 5 the node stopped: another node is running with this identity.`)
 
   program.command('init')
     .description('create the home directory and identity key')

@@ -7,6 +7,7 @@ import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from './groups/index.js'
+import type { DuplicateInstance } from './instance/index.js'
 import type { Container, FetchResult, OwnPresence, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
 import type { CategoryAnswer } from './presence/query.js'
 import type { CategoryRule, ContactContainer, Person, RosterChange, Visibility, VisibilitySetting } from './roster/index.js'
@@ -84,6 +85,12 @@ export interface PresenceNodeEvents {
   'group:invitation': CustomEvent<GroupInvitation>
   /** A group's members or name changed. */
   'group:change': CustomEvent<GroupChangeEvent>
+  /**
+   * Another live node holds this node's identity key. yielded: it started
+   * first and this node stops (halted() resolves); otherwise the other one
+   * was told to stop.
+   */
+  duplicate: CustomEvent<DuplicateInstance>
 }
 
 export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, OwnPresence {

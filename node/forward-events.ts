@@ -7,7 +7,8 @@ const FORWARDED = {
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
   roster: { 'roster:change': 'roster:change' },
-  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' }
+  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' },
+  instance: { 'instance:duplicate': 'duplicate' }
 } as const
 
 export function forwardServiceEvents (libp2p: PresenceLibp2p, emit: (name: keyof PresenceNodeEvents, detail: unknown) => void): void {

@@ -63,6 +63,8 @@ export { callNode, NoRunningNodeError } from './control/client.js'
 
 // errors: each has a static name and the fields a message needs
 export * from './errors.js'
+export { instanceGuard, DuplicateInstanceError, INSTANCE_PROTOCOL } from './instance/index.js'
+export type { InstanceGuard, InstanceGuardInit, DuplicateInstance, InstanceStats } from './instance/index.js'
 export * from './roster/errors.js'
 export * from './contacts/errors.js'
 export * from './chat/errors.js'

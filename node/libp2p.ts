@@ -16,6 +16,7 @@ import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
 import { groups } from './groups/index.js'
+import { instanceGuard } from './instance/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { presenceNotify } from './notify/index.js'
@@ -34,6 +35,7 @@ import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
 import type { GroupsService, GroupsServiceInit } from './groups/index.js'
+import type { InstanceGuard } from './instance/index.js'
 import type { Locator } from './locator/index.js'
 import type { PresenceNotify, PresenceNotifyInit } from './notify/index.js'
 import type { Reach } from './reach/index.js'
@@ -75,6 +77,8 @@ export type PresenceServices = {
   mdnsDialer?: MdnsDialer
   dhtPresence: DhtPresenceService
   holePunch: HolePunch
+  /** Notices another live node with this node's key (docs/protocol.md §13). */
+  instance: InstanceGuard
 }
 
 export type PresenceLibp2p = Libp2p<PresenceServices>
@@ -233,6 +237,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       ping: ping(PING_STREAMS),
       pubsub: createPubsub({ sharedHostMesh: opts.sharedHost }),
       roster: roster({ ...opts.roster, store: rosterStore }),
+      // another live node with our key: the later one stops (node/instance)
+      instance: instanceGuard(),
       // presence reads the direct path as a component, so it comes first
       ...(opts.notify !== false ? { presenceNotify: presenceNotify(opts.notify) } : {}),
       presence: presence({ capabilities: { features: NODE_FEATURES }, ...opts.presence }),

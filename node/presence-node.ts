@@ -12,6 +12,7 @@ import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { ChatCommands } from './chat-commands.js'
 import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { forwardServiceEvents } from './forward-events.js'
+import { DuplicateInstanceError } from './instance/errors.js'
 import { createPresenceLibp2p } from './libp2p.js'
 import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
@@ -23,6 +24,7 @@ import type { ChatService } from './chat/index.js'
 import type { ContactsService, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupsService } from './groups/index.js'
+import type { DuplicateInstance } from './instance/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
 import type { PresenceNodeOptions } from './node-options.js'
 import type { Container, FetchResult, OwnCategory, PresenceService, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
@@ -39,6 +41,12 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   private control?: ControlServer
   private xmpp?: XmppServer
   private stopping?: Promise<void>
+  /** Why the node stopped itself (another live node with its key started first). */
+  private haltReason?: Error
+  /** Set once start() finished: a halt before that is start()'s error (stopping libp2p while it starts would hang). */
+  private running = false
+  private resolveHalted?: (reason: Error) => void
+  private readonly haltedBy = new Promise<Error>(resolve => { this.resolveHalted = resolve })
 
   private constructor (
     readonly home: string,
@@ -48,6 +56,22 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   ) {
     super()
     forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
+    const guard = libp2p.services.instance
+    guard.addEventListener('instance:duplicate', ({ detail }) => { this.halt(detail) })
+    // createLibp2p starts libp2p: a notice may have come before this listener
+    if (guard.yieldedTo != null) this.halt(guard.yieldedTo)
+  }
+
+  /** Resolves, with the reason, once the node stopped by itself: another live node with its key started first (DuplicateInstanceError). */
+  async halted (): Promise<Error> {
+    return await this.haltedBy
+  }
+
+  private halt (d: DuplicateInstance): void {
+    if (!d.yielded || this.haltReason != null) return
+    const reason = this.haltReason = new DuplicateInstanceError(d.otherStartedAt, d.otherAddress, d.observer)
+    if (!this.running) return
+    void this.stop().catch(() => {}).finally(() => { this.resolveHalted?.(reason) })
   }
 
   static async start (opts: PresenceNodeOptions): Promise<PresenceNode> {
@@ -98,6 +122,9 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         await node.xmpp.start()
       }
       await writeRuntime(opts.home, { pid: process.pid, peerId: node.peerId.toString(), addresses: node.addresses() })
+      // it may have met its double while starting: the catch stops it
+      if (node.haltReason != null) throw node.haltReason
+      node.running = true
       return node
     } catch (err) {
       // a started node stops (and closes the datastore, releases the home) itself

@@ -20,6 +20,7 @@ import { presenceVectors } from './presence.js'
 import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
 import { groupVectors } from './group.js'
+import { instanceVectors } from './instance.js'
 import type { VectorFile } from './common.js'
 
 const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
@@ -37,7 +38,8 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['categories.json', categoryVectors],
   ['category-bundles.json', categoryBundleVectors],
   ['category-query.json', categoryQueryVectors],
-  ['punch.json', punchVectors]
+  ['punch.json', punchVectors],
+  ['instance.json', instanceVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {

@@ -5,6 +5,7 @@ import { parseDuration } from '../../cli/cmd-presence.js'
 import { describeError, exitCodeOf } from '../../cli/errors.js'
 import { messageLine, shortId, stamp } from '../../cli/format.js'
 import { Names } from '../../cli/names.js'
+import { DuplicateInstanceError } from '../../node/instance/errors.js'
 import type { Api } from '../../cli/api.js'
 import type { ChatMessage } from '../../node/index.js'
 
@@ -85,6 +86,10 @@ describe('errors and the prompt', () => {
     expect(exitCodeOf({ name: 'NoRunningNodeError' })).toBe(3)
     expect(exitCodeOf({ name: 'ListenError' })).toBe(4)
     expect(exitCodeOf({ name: 'NotAContactError' })).toBe(1)
+    // the later of two nodes with one key: its own exit code and one line that says what to do
+    const dup = new DuplicateInstanceError(Date.UTC(2020, 0, 2, 3, 4), '/ip4/10.0.0.2/tcp/4001', ANN)
+    expect(exitCodeOf(dup)).toBe(5)
+    expect(describeError(dup)).toBe(`another node is running with this identity (started ${stamp(dup.otherStartedAt)}, at /ip4/10.0.0.2/tcp/4001): stopped. Stop the other one first, or give this device its own identity (presence-mesh --home <new dir> init; contacts then add it as a new contact)`)
   })
 
   it('a plain line is a message only in a conversation; // sends a line starting with /', () => {

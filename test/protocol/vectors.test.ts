@@ -14,6 +14,7 @@ import { LOCATOR_REJECT_REASONS } from '../../protocol/locator-record.js'
 import { NOTIFY_REJECT_REASONS } from '../../protocol/notify-frame.js'
 import { GROUP_ENTRY_REJECT_REASONS } from '../../protocol/group-entry.js'
 import { GROUP_OP_REJECT_REASONS } from '../../protocol/group-op.js'
+import { INSTANCE_REJECT_REASONS } from '../../protocol/instance.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
 import { PUNCH_REJECT_REASONS } from '../../protocol/punch.js'
@@ -25,7 +26,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'notify', 'group']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'notify', 'group', 'instance']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -41,7 +42,8 @@ const REASONS: Record<string, readonly string[]> = {
   'category-query': QUERY_REJECT_REASONS,
   group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])],
   punch: PUNCH_REJECT_REASONS,
-  notify: NOTIFY_REJECT_REASONS
+  notify: NOTIFY_REJECT_REASONS,
+  instance: INSTANCE_REJECT_REASONS
 }
 
 describe('conformance vectors (docs/vectors/)', () => {

@@ -29,6 +29,7 @@ import { openPresence, sealPresence } from '../../../protocol/presence-record.js
 import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sealed-box.js'
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
 import { GROUP_ADAPTERS } from './group-adapters.js'
+import { INSTANCE_ADAPTERS } from './instance-adapters.js'
 import type { Category } from '../../../protocol/categories.js'
 import type { CategoryItem } from '../../../protocol/category-item.js'
 import type { ChatFrame } from '../../../protocol/chat-frame.js'
@@ -72,7 +73,7 @@ const fail = (reason: string): Expect => ({ ok: false, reason })
 const okay = (decoded: unknown): Expect => ({ ok: true, decoded })
 
 /** The private key of a named identity, from the seed the file lists. */
-function keyOf (file: VectorFile, name: string): PrivateKey {
+export function keyOf (file: VectorFile, name: string): PrivateKey {
   const id = file.identities?.[name]
   if (id == null) throw new Error(`${file.type}: no identity ${name}`)
   const seed = unhex(id.seed)
@@ -435,7 +436,8 @@ export const ADAPTERS: Record<string, Adapter> = {
   'category-query/queries': categoryQueries,
   'category-query/answers': categoryAnswers,
   'punch/messages': punchMessages,
-  ...GROUP_ADAPTERS
+  ...GROUP_ADAPTERS,
+  ...INSTANCE_ADAPTERS
 }
 
 export async function runCase (file: VectorFile, section: string, c: VectorCase): Promise<Outcome> {
