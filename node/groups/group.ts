@@ -91,9 +91,15 @@ export class GroupRuntime {
     return this.state.members.get(peer)?.role
   }
 
-  /** Everyone but `me` who reads what this node writes: the members, sorted. */
+  /**
+   * Everyone but `me` who reads what this node writes, sorted: the members
+   * and the invited. An invitee gets the keys made once its invitation is
+   * known, so what a member writes after learning of an invitation opens for
+   * the newcomer even when the writer learns of the join later.
+   */
   recipients (me: string): string[] {
-    return [...this.state.members.keys()].filter(p => p !== me).sort()
+    const s = this.state
+    return [...s.members.keys(), ...s.invited.keys()].filter(p => p !== me).sort()
   }
 
   /** Authors this node tracks a feed of: everyone in the log, and anyone it holds entries of. */

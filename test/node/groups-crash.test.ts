@@ -49,7 +49,7 @@ it('a SIGKILLed member loses nothing it had acknowledged, sent or received', asy
   }
   await waitFor(async () => (await K.call<any[]>('groupInvitations')).length > 0, 'K\'s invitation')
   await K.call('acceptGroup', group)
-  // K must know every member before it writes: what a sender writes before it learns of a join is not for the newcomer
+  // K must know every member before it writes: what a sender writes before it learns of an invitation is not for the newcomer
   await waitFor(async () => [A, B, C, D].every(n => n.group(group).members.length === 5) && (await K.call<any>('group', group)).members.length === 5, 'five members')
 
   // K sends while A talks to it; K dies in the middle
