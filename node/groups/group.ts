@@ -43,6 +43,8 @@ export class GroupRuntime {
   readonly topic: string
   /** Next seq wanted per author (absent: 1). */
   readonly positions: Map<string, number>
+  /** Next seq per author as far as the store holds the feed (behind `positions` while a commit runs): what sync requests claim. */
+  readonly stored: Map<string, number>
   /** Hash of each author's last entry read (or written): the next one must name it as `prev`. */
   readonly tips: Map<string, Uint8Array>
   /** Sender keys given to this node, by `<author>/<key id hex>`. */
@@ -61,6 +63,7 @@ export class GroupRuntime {
     this.groupId = uint8ArrayFromString(meta.id, 'base16')
     this.topic = groupTopic(this.groupId)
     this.positions = loaded.positions ?? new Map()
+    this.stored = new Map(this.positions)
     this.tips = loaded.tips ?? new Map()
     this.keys = loaded.keys ?? new Map()
     this.ownKey = loaded.ownKey
