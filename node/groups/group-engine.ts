@@ -58,6 +58,7 @@ export class GroupEngine {
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
   /** Topic reads whose commits start at the next turn of the event loop, in the order read. */
   private readonly deferred: Array<{ g: GroupRuntime, batch: ReadBatch, source: string }> = []
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
@@ -105,8 +106,9 @@ export class GroupEngine {
   stop (): void {
     this.commitDeferred()
     this.running = false
-    for (const t of this.gapTimers.values()) clearTimeout(t)
+    for (const t of [...this.gapTimers.values(), ...this.offerTimers.values()]) clearTimeout(t)
     this.gapTimers.clear()
+    this.offerTimers.clear()
     // pubsub may be stopped already: it drops its subscriptions itself
     for (const topic of this.subscribed) this.components.pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
@@ -194,11 +196,7 @@ export class GroupEngine {
     this.gapTimers.set(g.id, timer)
   }
 
-  /**
-   * A read from the topic is shown and committed once the validator has
-   * returned and gossipsub has passed the entry on (the next turn of the event
-   * loop): the mesh forwards first, this node's own bookkeeping follows.
-   */
+  /** A topic read is shown and committed at the next turn of the event loop, once gossipsub passed it on. */
   private deferCommit (g: GroupRuntime, batch: ReadBatch, source: string): void {
     this.deferred.push({ g, batch, source })
     if (this.deferred.length === 1) setImmediate(() => { this.commitDeferred() })
@@ -209,11 +207,7 @@ export class GroupEngine {
     for (const { g, batch, source } of this.deferred.splice(0)) this.commitRead(g, batch, undefined, source).catch(() => {})
   }
 
-  /**
-   * Announces texts read but not yet stored, each once per run of the node:
-   * a text whose commit fails is read again after the reload and is not
-   * announced twice. Returns the ids to forget once stored.
-   */
+  /** Announces texts read, not yet stored, once per run (a failed commit's texts are read again). Returns the ids to forget once stored. */
   private show (g: GroupRuntime, messages: StoredMessage[]): string[] {
     const ids = messages.map(m => `${g.id}/${m.id}`)
     const fresh = messages.filter((_, i) => !this.shownUnstored.has(ids[i]))
@@ -256,15 +250,33 @@ export class GroupEngine {
   }
 
   private async publish (g: GroupRuntime, frames: Array<{ seq: number, bytes: Uint8Array }>): Promise<void> {
+    let unheard = false
     for (const f of frames) {
       try {
         const res = await this.components.pubsub.publish(g.topic, f.bytes)
         if (res.recipients.length > 0) g.published.add(f.seq)
+        else unheard = true
       } catch (err: any) {
         // members get it by catch-up: it is on disk
         this.log('could not publish %s/%d - %s', g.id, f.seq, err?.message)
+        unheard = true
       }
     }
+    if (unheard) this.offerSoon(g)
+  }
+
+  /**
+   * Nobody heard this node's entry (one who just joined may publish before the others' subscriptions
+   * reach it): soon it asks connected members, who see it holds more of its feed and catch up in turn.
+   */
+  private offerSoon (g: GroupRuntime): void {
+    if (this.offerTimers.has(g.id) || !this.running) return
+    const timer = setTimeout(() => {
+      this.offerTimers.delete(g.id)
+      this.catchUpSoon(g)
+    }, C.GAP_GRACE_MS)
+    timer.unref?.()
+    this.offerTimers.set(g.id, timer)
   }
 
   // ---- the topic ----

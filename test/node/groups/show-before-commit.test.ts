@@ -2,7 +2,8 @@
  * The engine shows a text as soon as it is read, before its commit ends, yet
  * acknowledges only what is stored (a sync request's positions are receipts),
  * shows a text once even when its commit fails and it is read again, and
- * shows texts in the order read even when a topic read waits for its turn.
+ * shows texts in the order read even when a topic read waits for its turn;
+ * and offers its own entry to a connected member when nobody heard it.
  */
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
@@ -10,6 +11,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { MemoryDatastore } from 'datastore-core'
 import { describe, expect, it } from 'vitest'
+import { waitFor } from '../../helpers.js'
 import { syncRequest } from '../../../node/groups/catch-up.js'
 import { readEntry, ReadBatch } from '../../../node/groups/feed-reader.js'
 import { writeEntries } from '../../../node/groups/feed-writer.js'
@@ -66,7 +68,7 @@ function ops (): GroupOp[] {
   return all
 }
 
-async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> } }> {
+async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
   const all = ops()
   const log = new MembershipLog(all[0].id)
   for (const o of all) log.add(o)
@@ -81,13 +83,18 @@ async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, show
   const ds = new GatedDatastore()
   const store = new GroupStore(ds)
   const shown: StoredMessage[] = []
-  const pubsub = { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {} }
+  const pubsub = { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) }
+  const asked: string[] = []
   const components = {
     peerId: B.peer,
     privateKey: B.key,
     pubsub,
     roster: { keysFor: (p: string) => B.keyring.keysFor(p), isBlocked: () => false },
-    connectionManager: { getConnections: () => [] }
+    // A is connected; a sync stream to it is recorded, then fails (no network here)
+    connectionManager: {
+      getConnections: () => [{ remotePeer: A.peer }],
+      openStream: async (peer: unknown) => { asked.push(String(peer)); throw new Error('no network') }
+    }
   } as unknown as EngineComponents
   const engine = new GroupEngine(components, store, { messages: (_g, ms) => { shown.push(...ms) }, changes: () => {} }, logger('test:groups'), 600)
   // B's group as joining stores it: the meta and the ops
@@ -97,7 +104,7 @@ async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, show
     return () => {}
   })
   await engine.load()
-  return { engine, ds, shown, g: () => engine.groups.get(hex(GROUP))!, fromA, pubsub }
+  return { engine, ds, shown, g: () => engine.groups.get(hex(GROUP))!, fromA, pubsub, asked }
 }
 
 const claimed = (g: GroupRuntime, peer: string): bigint | undefined =>
@@ -150,6 +157,15 @@ describe('showing before the commit ends', () => {
     readEntry(g(), fromA[2], engine.ctx, batch)
     await engine.commitRead(g(), batch)
     expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    engine.stop()
+  })
+
+  it('an own entry nobody on the topic heard is offered to a connected member soon, not at the next anti-entropy round', async () => {
+    const { engine, g, asked } = await setup()
+    engine.start()
+    await engine.write(g(), [() => ({ kind: 'text', text: 'anyone?' })])
+    await waitFor(() => asked.length > 0, 'a sync request to A', 5_000)
+    expect(asked).toEqual([A.peer.toString()])
     engine.stop()
   })
 })
