@@ -15,12 +15,16 @@ import type { GroupStore } from './group-store.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
-/** What this node asks for: its op heads and how far it has every feed it knows of. */
+/**
+ * What this node asks for: its op heads and how far it has stored every feed
+ * it knows of (a position is a receipt: the responder counts its own texts up
+ * to there as delivered, so an entry read but not yet committed is not claimed).
+ */
 export function syncRequest (g: GroupRuntime): GroupSyncRequest {
   return {
     group: Uint8Array.from(g.groupId),
     heads: g.log.heads().map(h => uint8ArrayFromString(h, 'base16')),
-    feeds: g.authors().sort().map(a => ({ author: Uint8Array.from(multihashOf(a)), next: BigInt(g.positions.get(a) ?? 1) }))
+    feeds: g.authors().sort().map(a => ({ author: Uint8Array.from(multihashOf(a)), next: BigInt(g.stored.get(a) ?? 1) }))
   }
 }
 

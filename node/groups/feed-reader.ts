@@ -31,6 +31,8 @@ export class ReadBatch {
   /** Texts stored by this batch (blocked authors' included: whoever announces them filters). */
   readonly messages: StoredMessage[] = []
   readonly ops: GroupOp[] = []
+  /** The next seq per author once this batch is stored. */
+  readonly positions = new Map<string, number>()
   /** An earlier entry or a parent op is missing: catch up unless it arrives on its own soon. */
   gap = false
   /** A member's new key left this node out: catch up now (it may have been removed). */
@@ -87,6 +89,7 @@ function apply (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext, batch: Rea
   const { author, seq } = entry
   const group = g.id
   g.positions.set(author, seq + 1)
+  batch.positions.set(author, seq + 1)
   g.tips.set(author, entryHash(entry.bytes))
   g.meta = { ...g.meta, lamport: Math.max(g.meta.lamport, entry.lamport) }
   batch.applied++

@@ -1,10 +1,11 @@
 /**
- * Writing this node's feed. Before its first content entry after a change of
- * membership, the node makes a new sender key and a KEY entry sealing it for
- * every member now in the group (lazily, as Signal's sender keys: a burst of
- * joins costs one key): so whoever left or was removed opens nothing written
- * afterwards, and whoever joined opens what follows. Entries are signed and
- * staged; the service publishes them once committed.
+ * Writing this node's feed. Before its first content entry after the members
+ * or the invited changed, the node makes a new sender key and a KEY entry
+ * sealing it for every member and invited person (lazily, as Signal's sender
+ * keys: a burst of invitations costs one key): so whoever left or was removed
+ * opens nothing written afterwards, and whoever joins opens what was written
+ * since its invitation, even before the writer heard of the join. Entries are
+ * signed and staged; the service publishes them once committed.
  */
 import { KEY_ID_BYTES, randomBytes, SENDER_KEY_BYTES } from '../../protocol/group-crypto.js'
 import { entryHash, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
@@ -35,7 +36,7 @@ const sameList = (a: string[], b: string[]): boolean => a.length === b.length &&
 
 /**
  * Appends content entries to this node's feed (a KEY entry first when the
- * members changed since the current key). `content` gets the seq its entry
+ * recipients changed since the current key). `content` gets the seq its entry
  * will have (a leave states where its author's feed ends).
  */
 export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => GroupContent>, ctx: WriterContext): Written {
@@ -53,7 +54,7 @@ export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => 
   const recipients = g.recipients(ctx.me)
   if (g.ownKey == null || !sameList(g.ownKey.recipients, recipients)) {
     const own: OwnKey = { keyId: randomBytes(KEY_ID_BYTES), key: randomBytes(SENDER_KEY_BYTES), recipients }
-    // alone in the group, nobody needs the key: no KEY entry
+    // nobody else in the group or invited: nobody needs the key, no KEY entry
     if (recipients.length > 0) {
       seq++
       lamport++

@@ -49,6 +49,8 @@ export interface EngineHooks {
 /** Entries learned by catch-up that were written this recently are passed on to the topic, so members not connected to the source get them too. */
 const REPUBLISH_WINDOW_MS = 120_000
 const REPUBLISH_MAX = 64
+/** Texts remembered as announced while their commits fail (a disk that keeps failing stops the remembering, not the reading). */
+const MAX_SHOWN_UNSTORED = 10_000
 
 export class GroupEngine {
   readonly groups = new Map<string, GroupRuntime>()
@@ -56,6 +58,11 @@ export class GroupEngine {
   private readonly subscribed = new Set<string>()
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Topic reads whose commits start at the next turn of the event loop, in the order read. */
+  private readonly deferred: Array<{ g: GroupRuntime, batch: ReadBatch, source: string }> = []
+  /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
+  private readonly shownUnstored = new Set<string>()
   private readonly receiveLimiter: RateLimiter
   private readonly syncLimiter = new RateLimiter({ points: C.SYNC_REQUESTS_PER_WINDOW, duration: C.SYNC_WINDOW_SECONDS })
   readonly me: string
@@ -97,9 +104,11 @@ export class GroupEngine {
   }
 
   stop (): void {
+    this.commitDeferred()
     this.running = false
-    for (const t of this.gapTimers.values()) clearTimeout(t)
+    for (const t of [...this.gapTimers.values(), ...this.offerTimers.values()]) clearTimeout(t)
     this.gapTimers.clear()
+    this.offerTimers.clear()
     // pubsub may be stopped already: it drops its subscriptions itself
     for (const topic of this.subscribed) this.components.pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
@@ -139,9 +148,18 @@ export class GroupEngine {
 
   // ---- committing ----
 
-  /** Commits what reading did, then tells: new texts, membership changes; catches up on a gap. */
+  /**
+   * Tells the new texts at once, commits what reading did, then tells the
+   * membership changes and catches up on a gap. A text is shown before its
+   * commit ends (the commit is the slowest step of a delivery); nothing
+   * acknowledges it before then: sync requests, the only receipts a member
+   * gives, say the stored positions (docs/protocol.md §12.5).
+   */
   async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string): Promise<void> {
+    // reads from the topic that wait for their turn come first: texts are shown and stored in the order read
+    this.commitDeferred()
     const changes = diffStates(batch.before, g.state)
+    const shown = this.show(g, batch.messages)
     if (batch.writes.length > 0 || extra != null) {
       const meta = g.meta
       try {
@@ -157,7 +175,8 @@ export class GroupEngine {
         throw err
       }
     }
-    if (batch.messages.length > 0) this.hooks.messages(g, batch.messages)
+    for (const [author, next] of batch.positions) if (next > (g.stored.get(author) ?? 1)) g.stored.set(author, next)
+    for (const id of shown) this.shownUnstored.delete(id)
     this.afterChange(g, changes)
     if (batch.excluded) this.catchUpSoon(g, source)
     else if (batch.gap) this.catchUpAfterGap(g, source)
@@ -177,6 +196,26 @@ export class GroupEngine {
     this.gapTimers.set(g.id, timer)
   }
 
+  /** A topic read is shown and committed at the next turn of the event loop, once gossipsub passed it on. */
+  private deferCommit (g: GroupRuntime, batch: ReadBatch, source: string): void {
+    this.deferred.push({ g, batch, source })
+    if (this.deferred.length === 1) setImmediate(() => { this.commitDeferred() })
+  }
+
+  /** Starts the commits of the deferred topic reads, oldest first. */
+  private commitDeferred (): void {
+    for (const { g, batch, source } of this.deferred.splice(0)) this.commitRead(g, batch, undefined, source).catch(() => {})
+  }
+
+  /** Announces texts read, not yet stored, once per run (a failed commit's texts are read again). Returns the ids to forget once stored. */
+  private show (g: GroupRuntime, messages: StoredMessage[]): string[] {
+    const ids = messages.map(m => `${g.id}/${m.id}`)
+    const fresh = messages.filter((_, i) => !this.shownUnstored.has(ids[i]))
+    if (this.shownUnstored.size + ids.length <= MAX_SHOWN_UNSTORED) for (const id of ids) this.shownUnstored.add(id)
+    if (fresh.length > 0) this.hooks.messages(g, fresh)
+    return ids
+  }
+
   private afterChange (g: GroupRuntime, changes: GroupChange[]): void {
     if (changes.length === 0) return
     this.syncSubscription(g)
@@ -192,6 +231,7 @@ export class GroupEngine {
       await this.reload(g.id)
       throw err
     }
+    g.stored.set(this.me, w.frames[w.frames.length - 1].seq + 1)
     void this.publish(g, w.frames)
     return w
   }
@@ -210,15 +250,33 @@ export class GroupEngine {
   }
 
   private async publish (g: GroupRuntime, frames: Array<{ seq: number, bytes: Uint8Array }>): Promise<void> {
+    let unheard = false
     for (const f of frames) {
       try {
         const res = await this.components.pubsub.publish(g.topic, f.bytes)
         if (res.recipients.length > 0) g.published.add(f.seq)
+        else unheard = true
       } catch (err: any) {
         // members get it by catch-up: it is on disk
         this.log('could not publish %s/%d - %s', g.id, f.seq, err?.message)
+        unheard = true
       }
     }
+    if (unheard) this.offerSoon(g)
+  }
+
+  /**
+   * Nobody heard this node's entry (one who just joined may publish before the others' subscriptions
+   * reach it): soon it asks connected members, who see it holds more of its feed and catch up in turn.
+   */
+  private offerSoon (g: GroupRuntime): void {
+    if (this.offerTimers.has(g.id) || !this.running) return
+    const timer = setTimeout(() => {
+      this.offerTimers.delete(g.id)
+      this.catchUpSoon(g)
+    }, C.GAP_GRACE_MS)
+    timer.unref?.()
+    this.offerTimers.set(g.id, timer)
   }
 
   // ---- the topic ----
@@ -241,7 +299,7 @@ export class GroupEngine {
     }
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
-    this.commitRead(g, batch, undefined, from.toString()).catch(() => {})
+    this.deferCommit(g, batch, from.toString())
     if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
     return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
   }

@@ -43,6 +43,8 @@ export class GroupRuntime {
   readonly topic: string
   /** Next seq wanted per author (absent: 1). */
   readonly positions: Map<string, number>
+  /** Next seq per author as far as the store holds the feed (behind `positions` while a commit runs): what sync requests claim. */
+  readonly stored: Map<string, number>
   /** Hash of each author's last entry read (or written): the next one must name it as `prev`. */
   readonly tips: Map<string, Uint8Array>
   /** Sender keys given to this node, by `<author>/<key id hex>`. */
@@ -61,6 +63,7 @@ export class GroupRuntime {
     this.groupId = uint8ArrayFromString(meta.id, 'base16')
     this.topic = groupTopic(this.groupId)
     this.positions = loaded.positions ?? new Map()
+    this.stored = new Map(this.positions)
     this.tips = loaded.tips ?? new Map()
     this.keys = loaded.keys ?? new Map()
     this.ownKey = loaded.ownKey
@@ -91,9 +94,15 @@ export class GroupRuntime {
     return this.state.members.get(peer)?.role
   }
 
-  /** Everyone but `me` who reads what this node writes: the members, sorted. */
+  /**
+   * Everyone but `me` who reads what this node writes, sorted: the members
+   * and the invited. An invitee gets the keys made once its invitation is
+   * known, so what a member writes after learning of an invitation opens for
+   * the newcomer even when the writer learns of the join later.
+   */
   recipients (me: string): string[] {
-    return [...this.state.members.keys()].filter(p => p !== me).sort()
+    const s = this.state
+    return [...s.members.keys(), ...s.invited.keys()].filter(p => p !== me).sort()
   }
 
   /** Authors this node tracks a feed of: everyone in the log, and anyone it holds entries of. */

@@ -1,7 +1,7 @@
 /**
  * A member killed with SIGKILL mid-conversation, while sending and receiving,
  * loses nothing it had acknowledged: every text its send() confirmed reaches
- * every member once, in order, and everything it had shown is still there
+ * every member once, in order, and everything it had shown is in its history
  * after the restart.
  */
 import { multiaddr } from '@multiformats/multiaddr'
@@ -49,7 +49,7 @@ it('a SIGKILLed member loses nothing it had acknowledged, sent or received', asy
   }
   await waitFor(async () => (await K.call<any[]>('groupInvitations')).length > 0, 'K\'s invitation')
   await K.call('acceptGroup', group)
-  // K must know every member before it writes: what a sender writes before it learns of a join is not for the newcomer
+  // K must know every member before it writes: what a sender writes before it learns of an invitation is not for the newcomer
   await waitFor(async () => [A, B, C, D].every(n => n.group(group).members.length === 5) && (await K.call<any>('group', group)).members.length === 5, 'five members')
 
   // K sends while A talks to it; K dies in the middle
@@ -75,8 +75,12 @@ it('a SIGKILLed member loses nothing it had acknowledged, sent or received', asy
     const hists = await Promise.all([A, B, C, D].map(async n => await n.groupHistory(group)))
     return hists.every(h => ids(acked).every(id => ids(h).includes(id)))
   }, 'every member to hold every text K acknowledged', 60_000)
-  const kHistory = await K.call<GroupMessage[]>('groupHistory', group)
-  expect(ids(kHistory)).toEqual(expect.arrayContaining([...ids(acked), ...ids(shown)]))
+  // what K sent is stored before send() resolved; a text K showed is stored a moment after it is
+  // shown (docs/protocol.md §12.3): one the kill cut off before its commit comes back by catch-up
+  await waitFor(async () => {
+    const kHistory = await K.call<GroupMessage[]>('groupHistory', group)
+    return [...ids(acked), ...ids(shown)].every(id => ids(kHistory).includes(id))
+  }, 'K to hold everything it had acknowledged or shown', 60_000)
   for (const n of [A, B, C, D]) {
     const h = await n.groupHistory(group)
     // once each, in the order K wrote them

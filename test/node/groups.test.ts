@@ -228,5 +228,11 @@ describe('group conversations with five members', () => {
     expect(A.node.group(group).standing).toBe('left')
     await waitFor(() => B.node.group(group).members.map(m => m.peerId).join() === id(B), 'B to see A leave')
     await expect(A.node.sendToGroup(group, 'still here?')).rejects.toMatchObject({ name: 'NotAGroupMemberError', standing: 'left' })
+
+    // B writes while E is invited; E joins afterwards and reads it: the key named the invitee
+    // (a writer that learns of a join after writing must not have left the newcomer out)
+    await B.node.sendToGroup(group, 'written while E was invited')
+    await E.node.acceptGroup(group)
+    await waitFor(async () => (await texts(E, group)).includes('written while E was invited'), 'E to read what B wrote while E was invited')
   })
 })

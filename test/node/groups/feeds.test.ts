@@ -34,8 +34,8 @@ function person (fill: number): Person {
 }
 const [A, B, C] = [person(1), person(2), person(3)]
 
-/** A log where A created the group and B and C joined; each person gets its own runtime of it. */
-function setup (): { log: (p: Person) => GroupRuntime, op: (g: GroupRuntime[], by: Person, f: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>) => void } {
+/** A log where A created the group and B and C joined (or C is only invited); each person gets its own runtime of it. */
+function setup (cJoins = true): { log: (p: Person) => GroupRuntime, op: (g: GroupRuntime[], by: Person, f: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>) => void } {
   const ops = [sealGroupOp({ group: GROUP, kind: 'create', name: 'g', parents: [], createdAt: 1 }, A.key)]
   const add = (by: Person, f: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>): void => {
     const l = new MembershipLog(ops[0].id)
@@ -45,7 +45,7 @@ function setup (): { log: (p: Person) => GroupRuntime, op: (g: GroupRuntime[], b
   add(A, { kind: 'invite', target: B.id })
   add(A, { kind: 'invite', target: C.id })
   add(B, { kind: 'join' })
-  add(C, { kind: 'join' })
+  if (cJoins) add(C, { kind: 'join' })
   return {
     log: (p) => {
       const l = new MembershipLog(ops[0].id)
@@ -111,6 +111,18 @@ describe('feeds', () => {
     expect(res.results).toEqual(['applied', 'applied'])
     expect((await read(b, B, [...before, ...after])).texts).toEqual(['before', 'after'])
     // without another change, no new key
+    expect(entries(writeEntries(a, [text('again')], A.ctx).frames).map(e => e.kind)).toEqual(['content'])
+  })
+
+  it('an invitee opens what a member wrote after learning of the invitation, even before it learned of the join', async () => {
+    const s = setup(false)
+    const [a, c] = [s.log(A), s.log(C)]
+    // A writes while C is only invited (C's join has not reached A yet)
+    const es = entries(writeEntries(a, [text('snacks?')], A.ctx).frames)
+    expect(es[0].kind === 'key' && es[0].slots.length).toBe(2)
+    s.op([c, a], C, { kind: 'join' })
+    expect((await read(c, C, es)).texts).toEqual(['snacks?'])
+    // the join changes nobody's recipients: no new key for it
     expect(entries(writeEntries(a, [text('again')], A.ctx).frames).map(e => e.kind)).toEqual(['content'])
   })
 

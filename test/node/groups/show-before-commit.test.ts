@@ -1,0 +1,171 @@
+/**
+ * The engine shows a text as soon as it is read, before its commit ends, yet
+ * acknowledges only what is stored (a sync request's positions are receipts),
+ * shows a text once even when its commit fails and it is read again, and
+ * shows texts in the order read even when a topic read waits for its turn;
+ * and offers its own entry to a connected member when nobody heard it.
+ */
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { MemoryDatastore } from 'datastore-core'
+import { describe, expect, it } from 'vitest'
+import { waitFor } from '../../helpers.js'
+import { syncRequest } from '../../../node/groups/catch-up.js'
+import { readEntry, ReadBatch } from '../../../node/groups/feed-reader.js'
+import { writeEntries } from '../../../node/groups/feed-writer.js'
+import { GroupEngine } from '../../../node/groups/group-engine.js'
+import { GroupRuntime } from '../../../node/groups/group.js'
+import { GroupStore } from '../../../node/groups/group-store.js'
+import { PairKeyring } from '../../../node/roster/pair-keyring.js'
+import { openGroupEntry } from '../../../protocol/group-entry.js'
+import { MembershipLog } from '../../../protocol/group-log.js'
+import { hex, sealGroupOp } from '../../../protocol/group-op.js'
+import type { EngineComponents } from '../../../node/groups/group-engine.js'
+import type { StoredMessage } from '../../../node/groups/group-store.js'
+import type { GroupEntry } from '../../../protocol/group-entry.js'
+import type { GroupOp } from '../../../protocol/group-op.js'
+import type { Batch, Key } from 'interface-datastore'
+
+const GROUP = new Uint8Array(16).fill(7)
+
+function identity (fill: number): { key: ReturnType<typeof privateKeyFromRaw>, peer: ReturnType<typeof peerIdFromPrivateKey>, keyring: PairKeyring } {
+  const seed = new Uint8Array(32).fill(fill)
+  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
+  const peer = peerIdFromPrivateKey(key)
+  return { key, peer, keyring: new PairKeyring(peer, key) }
+}
+const [A, B] = [identity(1), identity(2)]
+
+/** A datastore whose batch commits wait for `release` and fail while `failing` is set. */
+class GatedDatastore extends MemoryDatastore {
+  gate?: Promise<void>
+  failing = false
+  override batch (): Batch {
+    const inner = super.batch()
+    return {
+      put: (key: Key, value: Uint8Array) => { inner.put(key, value) },
+      delete: (key: Key) => { inner.delete(key) },
+      commit: async () => {
+        await this.gate
+        if (this.failing) throw new Error('disk full')
+        await inner.commit()
+      }
+    }
+  }
+}
+
+function ops (): GroupOp[] {
+  const all = [sealGroupOp({ group: GROUP, kind: 'create', name: 'g', parents: [], createdAt: 1 }, A.key)]
+  const add = (key: typeof A.key, f: Record<string, unknown>): void => {
+    const l = new MembershipLog(all[0].id)
+    for (const o of all) l.add(o)
+    all.push(sealGroupOp({ ...f, group: GROUP, parents: l.heads(), createdAt: 1 } as any, key))
+  }
+  add(A.key, { kind: 'invite', target: B.peer.toString() })
+  add(B.key, { kind: 'join' })
+  return all
+}
+
+async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
+  const all = ops()
+  const log = new MembershipLog(all[0].id)
+  for (const o of all) log.add(o)
+  // A writes a KEY entry and two texts
+  const aStore = new GroupStore(new MemoryDatastore())
+  const aRuntime = new GroupRuntime({ id: hex(GROUP), root: all[0].id, lamport: 0, delivered: 0, joinedAt: 0 }, log)
+  const w = writeEntries(aRuntime, ['one', 'two'].map(t => () => ({ kind: 'text' as const, text: t })), {
+    me: A.peer.toString(), meMultihash: A.peer.toMultihash().bytes, privateKey: A.key, store: aStore, pairGroupKey: p => A.keyring.keysFor(p).group
+  })
+  const fromA = w.frames.map(f => { const r = openGroupEntry(f.bytes, GROUP); if (!r.ok) throw new Error(r.reason); return r.entry })
+
+  const ds = new GatedDatastore()
+  const store = new GroupStore(ds)
+  const shown: StoredMessage[] = []
+  const pubsub = { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) }
+  const asked: string[] = []
+  const components = {
+    peerId: B.peer,
+    privateKey: B.key,
+    pubsub,
+    roster: { keysFor: (p: string) => B.keyring.keysFor(p), isBlocked: () => false },
+    // A is connected; a sync stream to it is recorded, then fails (no network here)
+    connectionManager: {
+      getConnections: () => [{ remotePeer: A.peer }],
+      openStream: async (peer: unknown) => { asked.push(String(peer)); throw new Error('no network') }
+    }
+  } as unknown as EngineComponents
+  const engine = new GroupEngine(components, store, { messages: (_g, ms) => { shown.push(...ms) }, changes: () => {} }, logger('test:groups'), 600)
+  // B's group as joining stores it: the meta and the ops
+  await store.store.change((tx) => {
+    store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: all[0].id, lamport: 0, delivered: 0, joinedAt: 0 })
+    for (const o of all) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
+    return () => {}
+  })
+  await engine.load()
+  return { engine, ds, shown, g: () => engine.groups.get(hex(GROUP))!, fromA, pubsub, asked }
+}
+
+const claimed = (g: GroupRuntime, peer: string): bigint | undefined =>
+  syncRequest(g).feeds.find(f => hex(f.author) === hex(peerIdFromString(peer).toMultihash().bytes))?.next
+
+describe('showing before the commit ends', () => {
+  it('shows a text at once but claims it in sync requests only once stored', async () => {
+    const { engine, ds, shown, g, fromA } = await setup()
+    let release!: () => void
+    ds.gate = new Promise(resolve => { release = resolve })
+    const batch = new ReadBatch(g().state)
+    for (const e of fromA) readEntry(g(), e, engine.ctx, batch)
+    const committing = engine.commitRead(g(), batch)
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    // read, not stored: the receipt still says "from seq 1"
+    expect(claimed(g(), A.peer.toString())).toBe(1n)
+    release()
+    await committing
+    expect(claimed(g(), A.peer.toString())).toBe(4n)
+    expect(shown).toHaveLength(2)
+  })
+
+  it('a text whose commit failed is read again after the reload and shown once', async () => {
+    const { engine, ds, shown, g, fromA } = await setup()
+    ds.failing = true
+    const first = new ReadBatch(g().state)
+    for (const e of fromA) readEntry(g(), e, engine.ctx, first)
+    await expect(engine.commitRead(g(), first)).rejects.toThrow('disk full')
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    // the reload put the group back to what the store holds: the entries are read again
+    expect(g().positions.get(A.peer.toString()) ?? 1).toBe(1)
+    ds.failing = false
+    const again = new ReadBatch(g().state)
+    for (const e of fromA) readEntry(g(), e, engine.ctx, again)
+    expect(again.messages).toHaveLength(2)
+    await engine.commitRead(g(), again)
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    expect(claimed(g(), A.peer.toString())).toBe(4n)
+  })
+
+  it('a read from the topic is shown on the next turn, yet before anything read after it', async () => {
+    const { engine, shown, g, fromA, pubsub } = await setup()
+    engine.start()
+    const validate = pubsub.topicValidators.get(g().topic)!
+    // the KEY entry and 'one' come on the topic: accepted now, shown after the validator returned
+    for (const e of fromA.slice(0, 2)) expect(validate(A.peer, { topic: g().topic, data: e.bytes })).toBe('accept')
+    expect(shown).toEqual([])
+    // 'two' comes by catch-up before that turn: 'one' is still shown first
+    const batch = new ReadBatch(g().state)
+    readEntry(g(), fromA[2], engine.ctx, batch)
+    await engine.commitRead(g(), batch)
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    engine.stop()
+  })
+
+  it('an own entry nobody on the topic heard is offered to a connected member soon, not at the next anti-entropy round', async () => {
+    const { engine, g, asked } = await setup()
+    engine.start()
+    await engine.write(g(), [() => ({ kind: 'text', text: 'anyone?' })])
+    await waitFor(() => asked.length > 0, 'a sync request to A', 5_000)
+    expect(asked).toEqual([A.peer.toString()])
+    engine.stop()
+  })
+})
