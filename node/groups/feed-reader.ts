@@ -9,7 +9,7 @@
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { entryHash, keyEntryNames, openEntryContent, openKeyEntry } from '../../protocol/group-entry.js'
 import { hex, openGroupOp } from '../../protocol/group-op.js'
-import type { GroupRuntime } from './group.js'
+import type { GroupChange, GroupRuntime } from './group.js'
 import type { GroupStore, StoredMessage } from './group-store.js'
 import type { Transaction } from '../store/records.js'
 import type { GroupEntry } from '../../protocol/group-entry.js'
@@ -38,6 +38,8 @@ export class ReadBatch {
   /** A member's new key left this node out: catch up now (it may have been removed). */
   excluded = false
   applied = 0
+  /** The membership changes this batch made, taken when it was read (a commit that waits its turn sees later reads' too). */
+  changes?: GroupChange[]
 
   constructor (readonly before: GroupState) {}
 }

@@ -132,6 +132,7 @@ export class GroupEngine {
 
   /** Listens on a group's topic exactly while this node is a member. */
   syncSubscription (g: GroupRuntime): void {
+    if (!this.running) return
     const { pubsub } = this.components
     const want = g.standing(this.me) === 'member'
     if (want === this.subscribed.has(g.topic)) return
@@ -158,7 +159,7 @@ export class GroupEngine {
   async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string): Promise<void> {
     // reads from the topic that wait for their turn come first: texts are shown and stored in the order read
     this.commitDeferred()
-    const changes = diffStates(batch.before, g.state)
+    const changes = batch.changes ?? diffStates(batch.before, g.state)
     const shown = this.show(g, batch.messages)
     if (batch.writes.length > 0 || extra != null) {
       const meta = g.meta
@@ -217,7 +218,7 @@ export class GroupEngine {
   }
 
   private afterChange (g: GroupRuntime, changes: GroupChange[]): void {
-    if (changes.length === 0) return
+    if (changes.length === 0 || !this.running) return // a commit ending after stop() tells nobody
     this.syncSubscription(g)
     this.hooks.changes(g, changes)
   }
@@ -299,6 +300,7 @@ export class GroupEngine {
     }
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
+    batch.changes = diffStates(batch.before, g.state)
     this.deferCommit(g, batch, from.toString())
     if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
     return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept

@@ -103,12 +103,14 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
       const challenge = randomBytes(CHALLENGE_BYTES)
       await lp.write(encodeInstanceHello({ instance: this.id, challenge }), { signal })
       let probe = await this.readProbe(lp, peer, signal)
+      // a node that is stopping signs nothing and heeds no notice (its successor may be starting elsewhere)
+      if (!this.started) throw new Error('stopping')
       if (probe?.kind === 'sign') {
         await lp.write(sealInstanceStatement({ instance: this.id, startedAt: this.startTime, challenge: probe.challenge }, this.components.privateKey), { signal })
         probe = await this.readProbe(lp, peer, signal)
       }
       if (probe?.kind === 'sign') throw new InstanceProtocolError(peer, 'a second sign on one stream')
-      if (probe?.kind === 'duplicate') this.onNotice(probe, challenge, peer)
+      if (probe?.kind === 'duplicate' && this.started) this.onNotice(probe, challenge, peer)
       await stream.close({ signal })
     } catch (err: any) {
       if (['InstanceProtocolError', 'RateLimitError', 'InvalidDataLengthError'].includes(err?.name)) this.stats.refused++

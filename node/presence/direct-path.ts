@@ -85,7 +85,9 @@ export class DirectPath {
     const { peer, bytes } = evt.detail
     const pair = this.hooks.audienceOf(peer)?.pair
     if (pair == null) return
-    const inner = this.gossipCopies.get(bytes)?.() ?? bytes
+    // the stream's bytes may be unsigned (version 3): only their signed copy may go by gossip
+    const inner = this.gossipCopies.get(bytes)?.()
+    if (inner == null) { this.log('no signed copy of what the lost stream to %s carried: nothing resent (the next record covers it)', peer); return }
     this.pubsub.publish(pair.topic, sealPairMessage(pair.presence, pair.topic, inner))
       .catch(err => { this.log('could not resend presence to %s - %e', peer, err) })
   }
