@@ -9,7 +9,7 @@
  * backoff, for as long as it stays connected.
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
-import { backoffDelay } from '../util/wait.js'
+import { KeyedRetries } from '../util/wait.js'
 import { DHT_REPAIR_ADD_TIMEOUT_MS, DHT_REPAIR_FIRST_CHECK_MS, DHT_REPAIR_RETRY_BASE_MS, DHT_REPAIR_RETRY_CAP_MS } from './constants.js'
 import type { AbortOptions, ComponentLogger, IdentifyResult, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -43,11 +43,17 @@ export class DhtRoutingRepair implements Startable {
   readonly [serviceDependencies] = ['@libp2p/kad-dht']
   private readonly log: Logger
   /** The next check of each DHT server not yet seen in the table. */
-  private readonly checks = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly checks: KeyedRetries
   private started = false
 
   constructor (private readonly components: DhtRoutingRepairComponents, private readonly init: DhtRoutingRepairInit) {
     this.log = components.logger.forComponent('presence-mesh:dht-routing-repair')
+    this.checks = new KeyedRetries({
+      firstMs: init.firstCheckMs ?? DHT_REPAIR_FIRST_CHECK_MS,
+      baseMs: init.retryBaseMs ?? DHT_REPAIR_RETRY_BASE_MS,
+      capMs: init.retryCapMs ?? DHT_REPAIR_RETRY_CAP_MS,
+      jitter: 0.5
+    })
     this.onIdentify = this.onIdentify.bind(this)
     this.onDisconnect = this.onDisconnect.bind(this)
   }
@@ -66,42 +72,36 @@ export class DhtRoutingRepair implements Startable {
     this.started = false
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     this.components.events.removeEventListener('peer:disconnect', this.onDisconnect)
-    for (const timer of this.checks.values()) clearTimeout(timer)
     this.checks.clear()
   }
 
   private onIdentify (evt: CustomEvent<IdentifyResult>): void {
-    if (evt.detail.protocols.includes(this.init.protocol)) this.schedule(evt.detail.peerId, 0)
+    if (evt.detail.protocols.includes(this.init.protocol)) this.schedule(evt.detail.peerId)
   }
 
   private onDisconnect (evt: CustomEvent<PeerId>): void {
-    const key = evt.detail.toString()
-    clearTimeout(this.checks.get(key))
-    this.checks.delete(key)
+    this.checks.forget(evt.detail.toString())
   }
 
-  private schedule (peer: PeerId, attempt: number): void {
-    const key = peer.toString()
-    if (!this.started || this.checks.has(key)) return
-    const delay = attempt === 0
-      ? this.init.firstCheckMs ?? DHT_REPAIR_FIRST_CHECK_MS
-      : backoffDelay(attempt, { baseMs: this.init.retryBaseMs ?? DHT_REPAIR_RETRY_BASE_MS, capMs: this.init.retryCapMs ?? DHT_REPAIR_RETRY_CAP_MS, jitter: 0.5 })
-    const timer = setTimeout(() => {
-      this.checks.delete(key)
-      this.check(peer, attempt).catch((err: unknown) => { this.log.error('could not check %p in the routing table - %e', peer, err) })
-    }, delay)
-    timer.unref?.()
-    this.checks.set(key, timer)
+  private schedule (peer: PeerId): void {
+    if (!this.started) return
+    this.checks.schedule(peer.toString(), () => {
+      this.check(peer).catch((err: unknown) => { this.log.error('could not check %p in the routing table - %e', peer, err) })
+    })
   }
 
-  private async check (peer: PeerId, attempt: number): Promise<void> {
+  private async check (peer: PeerId): Promise<void> {
     const table = this.components.dht.routingTable
-    if (!this.started || table == null || this.components.connectionManager.getConnections(peer).length === 0) return
-    if (await table.find(peer) != null) return
-    this.log('DHT server %p is connected but not in the routing table: adding it (try %d)', peer, attempt + 1)
+    const key = peer.toString()
+    if (!this.started || table == null || this.components.connectionManager.getConnections(peer).length === 0 || await table.find(peer) != null) {
+      this.checks.forget(key)
+      return
+    }
+    this.log('DHT server %p is connected but not in the routing table: adding it', peer)
     await table.add(peer, { signal: AbortSignal.timeout(DHT_REPAIR_ADD_TIMEOUT_MS) })
       .catch((err: unknown) => { this.log('could not add %p to the routing table - %e', peer, err) })
-    if (await table.find(peer) == null) this.schedule(peer, attempt + 1)
+    if (await table.find(peer) == null) this.schedule(peer)
+    else this.checks.forget(key)
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { backoffDelay } from '../util/wait.js'
+import { KeyedRetries } from '../util/wait.js'
 import { MAX_RELAY_RESERVATIONS, RELAY_HOP_PROTOCOL, RELAY_RETRY_BASE_MS, RELAY_RETRY_CAP_MS } from './constants.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar, TransportManager } from '@libp2p/interface-internal'
@@ -51,14 +51,15 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
   private readonly maxReservations: number
   /** Relays with a slot held or being reserved (both count against the maximum). */
   private readonly relays = new Map<string, 'reserving' | 'held'>()
-  /** Consecutive lost or failed slots per relay, and the timer of the next try. */
-  private readonly retries = new Map<string, { attempts: number, timer?: ReturnType<typeof setTimeout> }>()
+  /** The next try of each relay whose slot was lost or refused while it stays connected. */
+  private readonly retries: KeyedRetries
   private topology?: string
   private started = false
 
-  constructor (private readonly components: RelayReservationsComponents, private readonly init: RelayReservationsInit = {}) {
+  constructor (private readonly components: RelayReservationsComponents, init: RelayReservationsInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:relay-reservations')
     this.maxReservations = init.maxReservations ?? MAX_RELAY_RESERVATIONS
+    this.retries = new KeyedRetries({ baseMs: init.retryBaseMs ?? RELAY_RETRY_BASE_MS, capMs: init.retryCapMs ?? RELAY_RETRY_CAP_MS, jitter: 0.5 })
     this.onPeerDisconnect = this.onPeerDisconnect.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
   }
@@ -80,7 +81,6 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
     this.started = false
     this.components.events.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
-    for (const r of this.retries.values()) clearTimeout(r.timer)
     this.retries.clear()
     if (this.topology != null) this.components.registrar.unregister(this.topology)
     this.topology = undefined
@@ -118,8 +118,7 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
   private onPeerDisconnect (evt: CustomEvent<PeerId>): void {
     const id = evt.detail.toString()
     this.relays.delete(id)
-    clearTimeout(this.retries.get(id)?.timer)
-    this.retries.delete(id)
+    this.retries.forget(id)
   }
 
   private onSelfUpdate (): void {
@@ -134,7 +133,7 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
     if (this.relays.get(id) !== 'held') return
     const via = `/p2p/${id}/p2p-circuit`
     if (this.components.addressManager.getAddresses().some(ma => ma.toString().includes(via))) {
-      this.retries.delete(id)
+      this.retries.forget(id)
       return
     }
     this.log('the slot on relay %p is gone while it stays connected', relay)
@@ -143,17 +142,10 @@ export class DefaultRelayReservations implements RelayReservations, Startable {
   }
 
   private retryLater (relay: PeerId): void {
-    const id = relay.toString()
-    const retry = this.retries.get(id) ?? { attempts: 0 }
-    if (!this.started || retry.timer != null) return
-    retry.attempts++
-    const delay = backoffDelay(retry.attempts, { baseMs: this.init.retryBaseMs ?? RELAY_RETRY_BASE_MS, capMs: this.init.retryCapMs ?? RELAY_RETRY_CAP_MS, jitter: 0.5 })
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined
+    if (!this.started) return
+    this.retries.schedule(relay.toString(), () => {
       const conn = this.components.connectionManager.getConnections(relay).find(c => c.limits == null)
       if (conn != null) void this.reserve(relay, conn)
-    }, delay)
-    retry.timer.unref?.()
-    this.retries.set(id, retry)
+    })
   }
 }

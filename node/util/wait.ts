@@ -70,6 +70,43 @@ export class Backoff {
 }
 
 /**
+ * One retry timer per key (a peer), each with its own backoff: for work that
+ * is tried again while a peer stays connected, and forgotten when it goes.
+ * `firstMs`: the first try waits this instead of the base delay.
+ */
+export class KeyedRetries {
+  private readonly entries = new Map<string, { backoff: Backoff, tries: number, timer?: ReturnType<typeof setTimeout> }>()
+
+  constructor (private readonly options: BackoffOptions & { firstMs?: number }) {
+    checkBackoff(options)
+  }
+
+  /** Runs `run` after this key's next delay, unless a try is already waiting. */
+  schedule (key: string, run: () => void): void {
+    let e = this.entries.get(key)
+    if (e?.timer != null) return
+    e ??= { backoff: new Backoff(this.options), tries: 0 }
+    const delay = e.tries === 0 && this.options.firstMs != null ? this.options.firstMs : e.backoff.next()
+    e.tries++
+    const entry = e
+    entry.timer = setTimeout(() => { entry.timer = undefined; run() }, delay)
+    entry.timer.unref?.()
+    this.entries.set(key, entry)
+  }
+
+  /** Forgets the key: its waiting try, and the delays it grew (after a success, or when the peer went). */
+  forget (key: string): void {
+    clearTimeout(this.entries.get(key)?.timer)
+    this.entries.delete(key)
+  }
+
+  clear (): void {
+    for (const e of this.entries.values()) clearTimeout(e.timer)
+    this.entries.clear()
+  }
+}
+
+/**
  * Resolves after `ms`, or as soon as the signal aborts (at once if it already
  * has). Never rejects.
  */

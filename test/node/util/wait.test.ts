@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Backoff, backoffDelay, sleep, Wakeup } from '../../../node/util/wait.js'
+import { Backoff, backoffDelay, KeyedRetries, sleep, Wakeup } from '../../../node/util/wait.js'
+import { waitFor } from '../../helpers.js'
 
 /** Settles `p` into a flag the test reads after moving the fake clock. */
 function track (p: Promise<unknown>): { done: boolean } {
@@ -134,5 +135,27 @@ describe('sleep and Wakeup (fake clock)', () => {
     w.notify()
     await vi.advanceTimersByTimeAsync(0)
     expect(c.done).toBe(true)
+  })
+})
+
+describe('KeyedRetries', () => {
+  it('one waiting try per key; the first waits firstMs, then the backoff grows until the key is forgotten', async () => {
+    const retries = new KeyedRetries({ firstMs: 5, baseMs: 20, capMs: 40 })
+    const runs: Array<{ key: string, at: number }> = []
+    const t0 = Date.now()
+    const run = (key: string) => () => { runs.push({ key, at: Date.now() - t0 }) }
+    retries.schedule('a', run('a'))
+    retries.schedule('a', run('a')) // already waiting: ignored
+    await waitFor(() => runs.length === 1, 'the first try')
+    retries.schedule('a', run('a')) // second try: the base delay
+    await waitFor(() => runs.length === 2, 'the second try')
+    expect(runs[1].at - runs[0].at).toBeGreaterThanOrEqual(19)
+    retries.forget('a')
+    retries.schedule('a', run('a')) // forgotten: firstMs again
+    retries.schedule('b', run('b'))
+    retries.forget('b') // its waiting try goes with it
+    await waitFor(() => runs.length === 3, 'the try after forget')
+    retries.clear()
+    expect(runs.map(r => r.key)).toEqual(['a', 'a', 'a'])
   })
 })
