@@ -44,6 +44,8 @@ export interface StateCategory {
   source?: StateSource
   /** Automatic away: the time of the last user input. */
   idleSince?: number
+  /** A state chosen by hand: when it was chosen (the presentity's clock). */
+  manualSince?: number
 }
 export interface NoteCategory { kind: 'note', text: string }
 export interface ActivityCategory { kind: 'activity', activity: ActivityToken, text?: string, until?: number }
@@ -122,7 +124,9 @@ export function categoryProblem (c: Category): CategoryProblem | undefined {
         oneOf('availability', c.availability, STATUSES, true),
         oneOf('source', c.source, STATE_SOURCES, false),
         time('idleSince', c.idleSince),
-        c.idleSince != null && !(c.source === 'automatic' && c.availability === 'away') ? { field: 'idleSince', problem: 'bad-format' } : undefined
+        c.idleSince != null && !(c.source === 'automatic' && c.availability === 'away') ? { field: 'idleSince', problem: 'bad-format' } : undefined,
+        time('manualSince', c.manualSince),
+        c.manualSince != null && c.source !== 'manual' ? { field: 'manualSince', problem: 'bad-format' } : undefined
       )
     case 'note':
       return text('text', c.text, MAX_NOTE_CHARS, { required: true })
@@ -191,7 +195,7 @@ export const CATEGORY_ITEM_RULES: MessageRules = {
 
 /** Item field number -> the rules of the category body it carries. */
 export const CATEGORY_BODY_RULES: ReadonlyMap<number, MessageRules> = new Map<number, MessageRules>([
-  [10, { 1: { type: 'enum', values: range(5) }, 2: { type: 'enum', values: range(2) }, 3: { type: 'uint64' } }],
+  [10, { 1: { type: 'enum', values: range(5) }, 2: { type: 'enum', values: range(2) }, 3: { type: 'uint64' }, 4: { type: 'uint64' } }],
   [11, { 1: { type: 'string' } }],
   [12, { 1: { type: 'enum', values: range(27) }, 2: { type: 'string' }, 3: { type: 'uint64' } }],
   [13, { 1: { type: 'string' }, 2: { type: 'string' }, 3: { type: 'string' }, 4: { type: 'string' }, 5: { type: 'string' }, 6: { type: 'string' } }],
@@ -236,7 +240,7 @@ export type CategoryFields = Pick<CategoryItemPb, 'state' | 'note' | 'activity' 
 
 export function categoryToPb (c: Category): CategoryFields {
   switch (c.kind) {
-    case 'state': return { state: { availability: AVAILABILITY_PB[c.availability], source: c.source == null ? StateSourcePb.SOURCE_UNSPECIFIED : SOURCE_PB[c.source], idleSince: big(c.idleSince) } }
+    case 'state': return { state: { availability: AVAILABILITY_PB[c.availability], source: c.source == null ? StateSourcePb.SOURCE_UNSPECIFIED : SOURCE_PB[c.source], idleSince: big(c.idleSince), manualSince: big(c.manualSince) } }
     case 'note': return { note: { text: c.text } }
     case 'activity': return { activity: { activity: ACTIVITY_PB[c.activity], text: orNone(c.text), until: big(c.until) } }
     case 'card': return { card: { displayName: c.displayName, title: orNone(c.title), organization: orNone(c.organization), email: orNone(c.email), phone: orNone(c.phone), url: orNone(c.url) } }
@@ -261,7 +265,7 @@ export function categoryFromPb (pb: CategoryFields): Category | CategoryProblem 
   if (pb.state != null) {
     const availability = availabilityOf(pb.state.availability)
     if (availability == null) return unknown('availability')
-    return { kind: 'state', availability, source: sourceOf(pb.state.source), idleSince: num(pb.state.idleSince) }
+    return { kind: 'state', availability, source: sourceOf(pb.state.source), idleSince: num(pb.state.idleSince), manualSince: num(pb.state.manualSince) }
   }
   if (pb.note != null) return { kind: 'note', text: pb.note.text }
   if (pb.activity != null) {

@@ -76,7 +76,7 @@ export class CategoryStore {
       for (const key of change.clear ?? []) this.values.delete(tx, key)
       for (const value of change.set ?? []) this.values.put(tx, categoryKey(value), value)
       if (change.manual === 'online') this.values.delete(tx, 'state')
-      else if (change.manual != null) this.values.put(tx, 'state', { kind: 'state', availability: change.manual, source: 'manual' })
+      else if (change.manual != null) this.values.put(tx, 'state', { kind: 'state', availability: change.manual, source: 'manual', manualSince: change.manualAt })
     })
   }
 

@@ -34,6 +34,8 @@ export interface OwnCategory {
 export interface OwnChange {
   /** The state chosen by hand (online: automatic again); absent: unchanged. */
   manual?: PresenceStatus
+  /** When the state was chosen by hand (set when the change is staged). */
+  manualAt?: number
   set?: Category[]
   clear?: CategoryKey[]
 }
@@ -46,6 +48,11 @@ export interface StagedChange {
   revert: () => void
 }
 
+
+/** A state chosen by hand takes the time it was chosen (what stores and publishes it, alike). */
+function stampManual (change: OwnChange): void {
+  if (change.manual != null && change.manual !== 'online') change.manualAt ??= Date.now()
+}
 
 /** Room kept in every bundle for the state item and the protobuf framing of each item. */
 const STATE_RESERVE_BYTES = 320
@@ -65,6 +72,8 @@ export class OwnCategories {
   /** What the node publishes of a category the user did not set (its capabilities). */
   private readonly defaults = new Map<CategoryKey, Category>()
   private manual?: PresenceStatus
+  /** When the state was chosen by hand (published as the state's manual_since). */
+  private manualAt?: number
 
   constructor (
     private readonly store: CategoryStore,
@@ -77,8 +86,10 @@ export class OwnCategories {
   async load (): Promise<void> {
     const stored = await this.store.load()
     for (const [key, value] of stored.values) {
-      if (value.kind === 'state') this.manual = value.availability === 'online' ? undefined : value.availability
-      else this.values.set(key, value)
+      if (value.kind === 'state') {
+        this.manual = value.availability === 'online' ? undefined : value.availability
+        this.manualAt = this.manual == null ? undefined : value.manualSince
+      } else this.values.set(key, value)
     }
     for (const [key, containers] of stored.publication) this.publication.set(key, containers)
   }
@@ -100,6 +111,11 @@ export class OwnCategories {
 
   manualState (): PresenceStatus | undefined {
     return this.manual
+  }
+
+  /** When the state by hand was chosen (undefined: none, or stored by a version that did not say). */
+  manualSince (): number | undefined {
+    return this.manual == null ? undefined : this.manualAt
   }
 
   publishedTo (key: CategoryKey): readonly Container[] {
@@ -162,6 +178,7 @@ export class OwnCategories {
   /** Checks, stores and then applies a change (nothing of it when it breaks a rule or the write fails). */
   async change (change: OwnChange): Promise<void> {
     this.checkChange(change)
+    stampManual(change)
     await this.store.commit(change)
     this.stage(change)
   }
@@ -169,6 +186,7 @@ export class OwnCategories {
   /** Checks a change and applies it in memory now; the caller stores it (commit) or undoes it (revert). */
   stageChange (change: OwnChange): StagedChange {
     this.checkChange(change)
+    stampManual(change)
     return { commit: async () => { await this.store.commit(change) }, revert: this.stage(change) }
   }
 
@@ -177,6 +195,7 @@ export class OwnCategories {
     const touched = [...(change.set ?? []).map(categoryKey), ...(change.clear ?? [])]
     const before = touched.map(k => this.values.get(k))
     const manualBefore = this.manual
+    const manualAtBefore = this.manualAt
     for (const key of change.clear ?? []) this.forget(key)
     for (const c of change.set ?? []) {
       const key = categoryKey(c)
@@ -184,7 +203,10 @@ export class OwnCategories {
       if (!sameCategory(this.values.get(key), c)) this.signed.delete(key)
       this.values.set(key, c)
     }
-    if (change.manual !== undefined) this.manual = change.manual === 'online' ? undefined : change.manual
+    if (change.manual !== undefined) {
+      this.manual = change.manual === 'online' ? undefined : change.manual
+      this.manualAt = this.manual == null ? undefined : change.manualAt
+    }
     const staged = touched.map(k => this.values.get(k))
     const manualStaged = this.manual
     return () => {
@@ -196,7 +218,10 @@ export class OwnCategories {
         // signed again with a fresh seq: watchers' floors may already be above the old item's
         this.signed.delete(key)
       })
-      if (this.manual === manualStaged) this.manual = manualBefore
+      if (this.manual === manualStaged) {
+        this.manual = manualBefore
+        this.manualAt = manualAtBefore
+      }
     }
   }
 

@@ -60,7 +60,7 @@ export class SelfState {
   state (): StateCategory {
     if (this.leaving) return OFFLINE
     const manual = this.own.manualState()
-    if (manual != null) return { kind: 'state', availability: manual, source: 'manual' }
+    if (manual != null) return { kind: 'state', availability: manual, source: 'manual', manualSince: this.own.manualSince() }
     const idleSince = this.idle.idleSince()
     return idleSince != null ? { kind: 'state', availability: 'away', source: 'automatic', idleSince } : { kind: 'state', availability: 'online', source: 'automatic' }
   }

@@ -49,6 +49,7 @@ export interface StateCategory {
   availability: Availability
   source: StateSource
   idleSince?: bigint
+  manualSince?: bigint
 }
 
 export namespace StateCategory {
@@ -76,6 +77,11 @@ export namespace StateCategory {
           w.uint64(obj.idleSince)
         }
 
+        if (obj.manualSince != null) {
+          w.uint32(32)
+          w.uint64(obj.manualSince)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -101,6 +107,10 @@ export namespace StateCategory {
             }
             case 3: {
               obj.idleSince = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.manualSince = reader.uint64()
               break
             }
             default: {
@@ -139,6 +149,13 @@ export namespace StateCategory {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.manualSince`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -166,6 +183,11 @@ export namespace StateCategory {
     value: bigint
   }
 
+  export interface StateCategoryManualSinceFieldEvent {
+    field: '$.manualSince'
+    value: bigint
+  }
+
   export function encode (obj: Partial<StateCategory>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StateCategory.codec())
   }
@@ -174,7 +196,7 @@ export namespace StateCategory {
     return decodeMessage(buf, StateCategory.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateCategory>): Generator<StateCategoryAvailabilityFieldEvent | StateCategorySourceFieldEvent | StateCategoryIdleSinceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateCategory>): Generator<StateCategoryAvailabilityFieldEvent | StateCategorySourceFieldEvent | StateCategoryIdleSinceFieldEvent | StateCategoryManualSinceFieldEvent> {
     return streamMessage(buf, StateCategory.codec(), opts)
   }
 }
@@ -1399,6 +1421,11 @@ export namespace CategoryItem {
     value: bigint
   }
 
+  export interface CategoryItemStateManualSinceFieldEvent {
+    field: '$.state.manualSince'
+    value: bigint
+  }
+
   export interface CategoryItemNoteTextFieldEvent {
     field: '$.note.text'
     value: string
@@ -1498,7 +1525,7 @@ export namespace CategoryItem {
     return decodeMessage(buf, CategoryItem.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CategoryItem>): Generator<CategoryItemPresentityFieldEvent | CategoryItemSeqFieldEvent | CategoryItemIssuedAtFieldEvent | CategoryItemExpiresAtFieldEvent | CategoryItemStateAvailabilityFieldEvent | CategoryItemStateSourceFieldEvent | CategoryItemStateIdleSinceFieldEvent | CategoryItemNoteTextFieldEvent | CategoryItemActivityActivityFieldEvent | CategoryItemActivityTextFieldEvent | CategoryItemActivityUntilFieldEvent | CategoryItemCardDisplayNameFieldEvent | CategoryItemCardTitleFieldEvent | CategoryItemCardOrganizationFieldEvent | CategoryItemCardEmailFieldEvent | CategoryItemCardPhoneFieldEvent | CategoryItemCardUrlFieldEvent | CategoryItemCapabilitiesDescriptionFieldEvent | CategoryItemCapabilitiesMobilityFieldEvent | CategoryItemCapabilitiesFeaturesFieldEvent | CategoryItemCalendarFreeBusyFieldEvent | CategoryItemCalendarUntilFieldEvent | CategoryItemCalendarNextFreeFieldEvent | CategoryItemAppNamespaceFieldEvent | CategoryItemAppDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CategoryItem>): Generator<CategoryItemPresentityFieldEvent | CategoryItemSeqFieldEvent | CategoryItemIssuedAtFieldEvent | CategoryItemExpiresAtFieldEvent | CategoryItemStateAvailabilityFieldEvent | CategoryItemStateSourceFieldEvent | CategoryItemStateIdleSinceFieldEvent | CategoryItemStateManualSinceFieldEvent | CategoryItemNoteTextFieldEvent | CategoryItemActivityActivityFieldEvent | CategoryItemActivityTextFieldEvent | CategoryItemActivityUntilFieldEvent | CategoryItemCardDisplayNameFieldEvent | CategoryItemCardTitleFieldEvent | CategoryItemCardOrganizationFieldEvent | CategoryItemCardEmailFieldEvent | CategoryItemCardPhoneFieldEvent | CategoryItemCardUrlFieldEvent | CategoryItemCapabilitiesDescriptionFieldEvent | CategoryItemCapabilitiesMobilityFieldEvent | CategoryItemCapabilitiesFeaturesFieldEvent | CategoryItemCalendarFreeBusyFieldEvent | CategoryItemCalendarUntilFieldEvent | CategoryItemCalendarNextFreeFieldEvent | CategoryItemAppNamespaceFieldEvent | CategoryItemAppDataFieldEvent> {
     return streamMessage(buf, CategoryItem.codec(), opts)
   }
 }

@@ -17,6 +17,7 @@ const valid: Category[] = [
   { kind: 'state', availability: 'online', source: 'automatic' },
   { kind: 'state', availability: 'away', source: 'automatic', idleSince: NOW - 300_000 },
   { kind: 'state', availability: 'dnd', source: 'manual' },
+  { kind: 'state', availability: 'busy', source: 'manual', manualSince: NOW - 60_000 },
   { kind: 'note', text: 'in the lab 🧪' },
   { kind: 'activity', activity: 'meeting', until: NOW + 3_600_000 },
   { kind: 'activity', activity: 'other', text: 'gardening' },
@@ -38,6 +39,8 @@ describe('category rules', () => {
     const cases: Array<[Category, object]> = [
       [{ kind: 'state', availability: 'sleepy' as any }, { field: 'availability', problem: 'unknown-value' }],
       [{ kind: 'state', availability: 'busy', idleSince: NOW }, { field: 'idleSince', problem: 'bad-format' }],
+      [{ kind: 'state', availability: 'away', source: 'automatic', manualSince: NOW }, { field: 'manualSince', problem: 'bad-format' }],
+      [{ kind: 'state', availability: 'away', source: 'manual', manualSince: 0 }, { field: 'manualSince', problem: 'bad-format' }],
       [{ kind: 'note', text: '' }, { field: 'text', problem: 'missing' }],
       [{ kind: 'note', text: 'é'.repeat(281) }, { field: 'text', problem: 'too-long', limit: 280 }],
       [{ kind: 'activity', activity: 'other' }, { field: 'text', problem: 'missing' }],

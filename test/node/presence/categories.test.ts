@@ -122,14 +122,21 @@ describe('own categories', () => {
     await own.set({ kind: 'note', text: 'n' })
     await own.set({ kind: 'app', namespace: 'org.example.x', data: Uint8Array.from([1, 2]) })
     await own.publish('note', ['close'])
+    const before = Date.now()
     await own.setManual('busy')
+    // when it was chosen goes with the state (composition lets the latest manual choice win, protocol §14)
+    const chosenAt = own.manualSince() as number
+    expect(chosenAt).toBeGreaterThanOrEqual(before)
+    expect(chosenAt).toBeLessThanOrEqual(Date.now())
     const again = (await setup(ds)).own
+    expect(again.manualSince()).toBe(chosenAt)
     expect(again.get('note')).toEqual({ kind: 'note', text: 'n' })
     expect(again.get('app:org.example.x')).toEqual({ kind: 'app', namespace: 'org.example.x', data: Uint8Array.from([1, 2]) })
     expect(again.publishedTo('note')).toEqual(['close'])
     expect(again.publishedTo('card')).toEqual(['contacts'])
     expect(again.manualState()).toBe('busy')
     await again.setManual('online')
+    expect(again.manualSince()).toBeUndefined()
     expect((await setup(ds)).own.manualState()).toBeUndefined()
   })
 
