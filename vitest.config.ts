@@ -36,6 +36,7 @@ const UNITS = [
   'test/node/pidf.test.ts',
   'test/node/presence/categories.test.ts',
   'test/node/presence/dht-records.test.ts',
+  'test/node/presence/person-view.test.ts',
   'test/node/presence/seq-reservation.test.ts',
   'test/node/presence/service-lifecycle.test.ts',
   'test/node/presence/stores.test.ts',
