@@ -72,6 +72,12 @@ export interface PresenceEventDetail {
   changedCategories: string[]
   cause: 'record' | 'expired'
   /**
+   * The device (peer id) whose record or expiry this is; `view` is the
+   * person's, composed from all their devices (docs/protocol.md §14), so a
+   * device's goodbye shows the person offline only when no other is live.
+   */
+  device?: string
+  /**
    * cause 'expired': how long after the record's local expiry the view turned
    * offline: this node's own event-loop delay, and as long again for what
    * arrived meanwhile to be read, at most a third of the record's lifetime

@@ -24,6 +24,7 @@ import { SelfState } from './self-state.js'
 import { TopicSubscriptions } from './topic-subscriptions.js'
 import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
+import { devicesOf } from './person-devices.js'
 import { goodbyeBarrier } from './goodbye-barrier.js'
 import type { BarrierComponents } from './goodbye-barrier.js'
 import { sleep } from '../util/wait.js'
@@ -334,10 +335,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     await next
   }
 
-  /** Watched: the roster's contacts and watched people (blocked ones kept, unheard, for their replay state). */
+  /** Watched: the roster's contacts and watched people, each through their devices (blocked ones kept, unheard, for their replay state). */
   private async syncWatched (): Promise<void> {
-    const want = new Set(this.components.roster.people().filter(p => p.contact != null || p.watched).map(p => p.id))
-    await this.watched.sync(want)
+    await this.watched.sync(new Map(this.components.roster.people().filter(p => p.contact != null || p.watched).map(p => [p.id, devicesOf(p)])))
   }
 
   // ---- announcing ----

@@ -1,14 +1,16 @@
 /**
- * The watching side of presence: one view per watched presentity, fed by the
- * messages on its channel or its notify stream (a version 1 record or a
- * version 2 bundle), with replay floors per category that survive restarts,
- * local expiry, and what each presentity was seen to read (so this node
- * answers it in kind). A message is checked and shown synchronously (a second
- * copy by another path is a replay), and its floors are written within
- * WATCH_PERSIST_DELAY_MS, all presentities' in one batch.
+ * The watching side of presence: one view per watched device (presentity),
+ * fed by the messages on its channel or its notify stream (a version 1 record
+ * or a version 2 bundle), with replay floors per category that survive
+ * restarts, and what each presentity was seen to read (so this node answers
+ * it in kind); one view per watched person, composed from their devices'
+ * with their local expiry (person-view.ts, docs/protocol.md §14). A message
+ * is checked and shown synchronously (a second copy by another path is a
+ * replay), and its floors are written within WATCH_PERSIST_DELAY_MS, all
+ * presentities' in one batch.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { activityFromText, activityText, categoryKey, sameCategory } from '../../protocol/categories.js'
+import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
 import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
 import { DIRECT_VERSION, openDirectBundle, parseDirect } from '../../protocol/direct-bundle.js'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -16,7 +18,8 @@ import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { openPresenceNow } from '../../protocol/presence-record.js'
 import { channelOf } from './audience.js'
 import { WATCH_PERSIST_DELAY_MS } from './constants.js'
-import { expiryRecheckMs } from './expiry.js'
+import { PersonView } from './person-view.js'
+import type { DeviceDetail, PersonOutcome } from './person-view.js'
 import type { PresenceVersion, WatchChannel } from './audience.js'
 import type { DirectMessage } from '../../protocol/direct-bundle.js'
 import type { BundleResult, SeqLookup } from '../../protocol/category-bundle.js'
@@ -41,7 +44,6 @@ interface Watched {
   held: Map<CategoryKey, Held>
   /** Highest accepted seq per category other than the state (whose floor is view.seq). */
   floors: Map<string, bigint>
-  timer?: ReturnType<typeof setTimeout>
   /** Where its messages arrive; undefined while this node does not listen (blocked, or it cannot see us). */
   channel?: WatchChannel
   /** Makes its record for the store (one function per presentity, given to each saveSoon). */
@@ -61,23 +63,12 @@ export interface WatchedInit {
 }
 
 
-/** What a person sees by default: status, note, activity. */
-const sameShown = (a: PresenceView, b: PresenceView): boolean => a.status === b.status && a.note === b.note && a.activity === b.activity
-
-const NO_CATEGORIES: Partial<Record<string, Category>> = {}
-
-/** The keys of the categories that differ between two views (added, removed or changed). */
-function changedCategories (a: PresenceView, b: PresenceView): string[] {
-  const x = a.categories ?? NO_CATEGORIES
-  const y = b.categories ?? NO_CATEGORIES
-  const out: string[] = []
-  for (const k in x) if (!sameCategory(x[k], y[k])) out.push(k)
-  for (const k in y) if (!(k in x)) out.push(k)
-  return out
-}
-
 export class WatchedPresentities {
+  /** By device peer id. */
   private readonly watched = new Map<string, Watched>()
+  /** Watched people by person id, and the person of each watched device. */
+  private readonly people = new Map<string, PersonView>()
+  private readonly personOf = new Map<string, string>()
   /** What the store held at start: replay state of presentities not watched yet. */
   private stored = new Map<string, StoredWatch>()
   /** Topic of each watched presentity's channel -> its peer id. */
@@ -94,23 +85,41 @@ export class WatchedPresentities {
   }
 
   stop (): void {
-    for (const w of this.watched.values()) clearTimeout(w.timer)
+    for (const p of this.people.values()) p.stop()
+    this.people.clear()
+    this.personOf.clear()
     this.watched.clear()
     this.channelTopics.clear()
   }
 
-  /** Watches exactly `want` (peer ids); a presentity no longer watched is forgotten, replay state included. */
-  async sync (want: Set<string>): Promise<void> {
+  /**
+   * Watches exactly `people` (person id -> the peer ids of their devices); a
+   * device no longer watched is forgotten, replay state included.
+   */
+  async sync (people: Map<string, string[]>): Promise<void> {
+    const want = new Map<string, string>()
+    for (const [person, devices] of people) for (const d of devices) want.set(d, person)
+    for (const [id, p] of this.people) {
+      if (people.has(id)) continue
+      p.stop()
+      this.people.delete(id)
+    }
+    for (const [id, devices] of people) {
+      const p = this.people.get(id)
+      if (p == null) this.people.set(id, new PersonView(id, devices, { log: this.init.log, onExpired: (device, lateMs, outcome) => { this.expired(device, lateMs, outcome) } }))
+      else p.setDevices(devices)
+    }
     for (const [peerId, w] of this.watched) {
       if (want.has(peerId)) continue
-      clearTimeout(w.timer)
       this.setChannel(w, undefined)
       this.watched.delete(peerId)
       this.stored.delete(peerId)
       this.versions.delete(peerId)
       await this.init.store.delete(peerId)
     }
-    for (const peerId of want) {
+    this.personOf.clear()
+    for (const [peerId, person] of want) {
+      this.personOf.set(peerId, person)
       let w = this.watched.get(peerId)
       if (w == null) {
         const s = this.stored.get(peerId)
@@ -118,6 +127,8 @@ export class WatchedPresentities {
         this.watched.set(peerId, w)
         if (s == null) await this.persist(w)
       }
+      // what is known of a device not heard since the start (its last sighting) shows until it is heard
+      this.people.get(person)?.prime(peerId, w.view)
       this.setChannel(w, channelOf(this.init.roster, peerId))
     }
   }
@@ -136,13 +147,20 @@ export class WatchedPresentities {
     return this.channelTopics.has(topic)
   }
 
+  /** Every watched person's composed view (blocked ones hidden). */
   list (): PresenceView[] {
-    return [...this.watched.values()].filter(w => !this.init.roster.isBlocked(w.view.peerId)).map(w => this.shown(w.view))
+    return [...this.people.values()].filter(p => !this.init.roster.isBlocked(p.personId)).map(p => this.shown(p.view()))
   }
 
+  /** The composed view of the person `peer` (a person id or one of their devices) is, if watched. */
   get (peer: string): PresenceView | undefined {
-    const w = this.watched.get(peer)
-    return w == null ? undefined : this.shown(w.view)
+    const p = this.people.get(this.personOf.get(peer) ?? peer)
+    return p == null ? undefined : this.shown(p.view())
+  }
+
+  /** Each device of the person `peer` is: its condition, what it counts for, which one the view comes from. */
+  devices (peer: string): DeviceDetail[] | undefined {
+    return this.people.get(this.personOf.get(peer) ?? peer)?.detail()
   }
 
   channelOf (peer: string): string | undefined {
@@ -239,9 +257,6 @@ export class WatchedPresentities {
   }
 
   private accept (w: Watched, state: CategoryItem, held: Map<CategoryKey, Held>, now: number): void {
-    const before = w.view
-    clearTimeout(w.timer)
-    w.timer = undefined
     const availability = (state.category as StateCategory).availability
     const online = availability !== 'offline'
     held.set('state', { category: state.category, seq: state.seq })
@@ -263,35 +278,24 @@ export class WatchedPresentities {
       lastSeen: now,
       expiresAt: online ? expiresAt : undefined
     }
-    if (online) this.armExpiry(w, expiresAt, Math.max(0, expiresAt - now))
-    this.init.onPresence({ view: this.shown(w.view), changed: !sameShown(before, w.view), changedCategories: changedCategories(before, w.view), cause: 'record' })
+    const device = w.view.peerId
+    const person = this.people.get(this.personOf.get(device) ?? device)
+    if (person != null) {
+      // the person's view, composed with their other devices'; the device's expiry is the person view's
+      const { view, changed, changedCategories } = person.update(device, w.view)
+      this.init.onPresence({ view: this.shown(view), changed, changedCategories, cause: 'record', device })
+    }
     // after the event: what a person sees never waits for the disk
     this.persistSoon(w)
   }
 
-  // ---- expiry, judged against this node's own lag (expiry.ts) ----
-
-  private armExpiry (w: Watched, due: number, delayMs: number): void {
-    w.timer = setTimeout(() => { this.expire(w, due) }, delayMs)
-    w.timer.unref?.()
-  }
-
-  private expire (w: Watched, due: number): void {
-    if (this.watched.get(w.view.peerId) !== w || w.view.expiresAt == null || w.view.lastSeen == null) return
-    const now = Date.now()
-    const recheck = expiryRecheckMs(w.view.expiresAt, due, now, w.view.expiresAt - w.view.lastSeen)
-    if (recheck > 0) {
-      this.armExpiry(w, now + recheck, recheck)
-      return
-    }
-    w.timer = undefined
-    const lateMs = now - w.view.expiresAt
-    this.init.log('presence of %s expired (%d ms after its local expiry)', w.view.peerId, lateMs)
-    // a presentity that is gone shows nothing but its last sighting
-    const before = w.view
+  /** A device's record expired (its person view's timer, judged against this node's lag): it keeps nothing but its last sighting. */
+  private expired (device: string, lateMs: number, outcome: PersonOutcome): void {
+    const w = this.watched.get(device)
+    if (w == null) return
     w.held = new Map()
-    w.view = { peerId: w.view.peerId, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
-    this.init.onPresence({ view: this.shown(w.view), changed: true, changedCategories: changedCategories(before, w.view), cause: 'expired', lateMs })
+    w.view = { peerId: device, status: 'offline', seq: w.view.seq, lastSeen: w.view.lastSeen }
+    this.init.onPresence({ view: this.shown(outcome.view), changed: outcome.changed, changedCategories: outcome.changedCategories, cause: 'expired', lateMs, device })
   }
 
   private learnVersion (peerId: string, version: PresenceVersion): void {

@@ -83,7 +83,9 @@ describe('automatic and manual state', () => {
     alice.reportActivity()
     await waitFor(() => (bob.presence.get(alice.peerId)?.seq ?? 0n) > seq, 'a new record after the idle period', 10_000)
     expect(alice.state().availability).toBe('busy')
-    expect(seenByBob()).toEqual({ kind: 'state', availability: 'busy', source: 'manual' })
+    // with when it was chosen: a watcher composing several devices lets the latest choice win (protocol §14)
+    expect(seenByBob()).toEqual({ kind: 'state', availability: 'busy', source: 'manual', manualSince: alice.state().manualSince })
+    expect(alice.state().manualSince).toBeGreaterThan(0)
     await alice.setState('online')
     await waitFor(() => (seenByBob() as any)?.source === 'automatic', 'Bob to see the automatic state again')
     expect(alice.state().availability).toBe(alice.state().idleSince != null ? 'away' : 'online')
@@ -106,14 +108,16 @@ describe('automatic and manual state', () => {
   it('the state chosen by hand survives a restart', async () => {
     await alice.setAwayAfter(60_000)
     await alice.setState('dnd')
+    const chosenAt = alice.state().manualSince
+    expect(chosenAt).toBeGreaterThan(0)
     await alice.stop()
     await waitFor(() => bob.presence.get(alice.peerId)?.status === 'offline', 'Bob to see Alice leave')
     alice = await start()
-    expect(alice.state()).toEqual({ kind: 'state', availability: 'dnd', source: 'manual' })
+    expect(alice.state()).toEqual({ kind: 'state', availability: 'dnd', source: 'manual', manualSince: chosenAt })
     expect(alice.self().awayAfterMs).toBe(60_000)
     // Alice remembers that Bob reads bundles: her first message after the restart is one
     await waitFor(() => (seenByBob() as any)?.availability === 'dnd', 'Bob to see Alice dnd after her restart')
-    expect(seenByBob()).toEqual({ kind: 'state', availability: 'dnd', source: 'manual' })
+    expect(seenByBob()).toEqual({ kind: 'state', availability: 'dnd', source: 'manual', manualSince: chosenAt })
   })
 })
 

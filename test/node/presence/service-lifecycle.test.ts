@@ -295,7 +295,7 @@ describe('the direct path to a reader of bundles', () => {
     expect(message?.version).toBe(DIRECT_VERSION)
     if (message?.version !== DIRECT_VERSION) return
     const opened = openDirectBundle(message.bundle, s.self, { now: Date.now(), floors: new Map(), held: new Map() })
-    expect(opened.ok && opened.accepted.map(i => i.category)).toEqual([{ kind: 'state', availability: 'away', source: 'manual' }, { kind: 'note', text: 'lunch' }])
+    expect(opened.ok && opened.accepted.map(i => i.category)).toEqual([{ kind: 'state', availability: 'away', source: 'manual', manualSince: expect.any(Number) }, { kind: 'note', text: 'lunch' }])
     // nothing went by gossip to bob, and nothing was signed for him
     expect(s.pubsub.published.slice(published).filter(m => m.topic === s.roster.keysFor(bob.toString()).topic)).toEqual([])
     expect(signing).not.toHaveBeenCalled()
