@@ -37,6 +37,7 @@ const UNITS = [
   'test/node/presence/categories.test.ts',
   'test/node/presence/dht-records.test.ts',
   'test/node/presence/person-view.test.ts',
+  'test/node/presence/watched-people.test.ts',
   'test/node/presence/seq-reservation.test.ts',
   'test/node/presence/service-lifecycle.test.ts',
   'test/node/presence/stores.test.ts',
