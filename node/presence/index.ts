@@ -6,6 +6,7 @@
 import { PresenceService as PresenceServiceClass } from './presence-service.js'
 import type { Container, Visibility } from './containers.js'
 import type { OwnCategory } from './own-categories.js'
+import type { DeviceDetail } from '../../protocol/presence-composition.js'
 import type { PresenceServiceComponents } from './presence-service.js'
 import type { CapabilitiesCategory, Category, CategoryKey, StateCategory } from '../../protocol/categories.js'
 import type { CategoryRejectReason } from '../../protocol/category-item.js'
@@ -16,6 +17,7 @@ export type { PresenceServiceComponents } from './presence-service.js'
 export type { PresenceViewLevel, PresenceVersion } from './audience.js'
 export type { Container } from './containers.js'
 export type { OwnCategory } from './own-categories.js'
+export type { DeviceDetail, DeviceCondition } from '../../protocol/presence-composition.js'
 export { CONTAINERS, DEFAULT_PUBLICATION } from './containers.js'
 export { InvalidCategoryError, InvalidAnswerError, QueryNotSupportedError } from './errors.js'
 export { sealForAudience, Announcement } from './announcement.js'
@@ -62,6 +64,12 @@ export interface PresenceView {
   lastSeen?: number
   /** Local time at which the current record stops counting. */
   expiresAt?: number
+  /**
+   * A person of several devices: each device, its condition and what it counts
+   * for, and the one this view is taken from (docs/protocol.md §14). Absent for
+   * a person of one device.
+   */
+  devices?: DeviceDetail[]
 }
 
 export interface PresenceEventDetail {

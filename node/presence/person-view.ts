@@ -186,7 +186,10 @@ export class PersonView extends TypedEventEmitter<PersonViewEvents> {
       if (d.view != null && (known == null || (seen ?? 0) > (known.lastSeen ?? 0))) known = d.view
     }
     const base = this.composition.value ?? known ?? { peerId: this.personId, status: 'offline' }
-    return { ...base, peerId: this.personId, status: this.composition.status, lastSeen }
+    const view: PresenceView = { ...base, peerId: this.personId, status: this.composition.status, lastSeen }
+    // a person of one device is that device: nothing to tell apart
+    if (this.devices.size > 1) view.devices = this.composition.devices
+    return view
   }
 
   private recompose (cause: PersonChangeDetail['cause'], device?: string, lateMs?: number): PersonOutcome {

@@ -59,10 +59,13 @@ describe('watched people of several devices', () => {
   it('listens to each device and shows one person; a device leaving while another is online never shows offline', async () => {
     const { w, events, laptop, phone, send } = await setup()
     expect(w.topics().sort()).toEqual([laptop, phone].map(k => presenceTopic(peerIdFromPrivateKey(k).toString())).sort())
-    expect(w.list()).toEqual([{ peerId: 'alice', status: 'offline', alias: 'Alice', categories: undefined }])
+    const [laptopId, phoneId] = [laptop, phone].map(k => peerIdFromPrivateKey(k).toString())
+    const unheard = { condition: 'unheard', availability: 'offline', winner: false }
+    expect(w.list()).toEqual([{ peerId: 'alice', status: 'offline', alias: 'Alice', categories: undefined, devices: [{ device: laptopId, ...unheard }, { device: phoneId, ...unheard }].sort((a, b) => a.device < b.device ? -1 : 1) }])
     expect(send(laptop, 'online', 'laptop')).toBe(TopicValidatorResult.Accept)
     expect(send(phone, 'away', 'phone')).toBe(TopicValidatorResult.Accept)
     expect(w.get('alice')).toMatchObject({ peerId: 'alice', alias: 'Alice', status: 'online', note: 'laptop' })
+    expect(w.get('alice')?.devices?.find(d => d.winner)).toMatchObject({ device: laptopId, condition: 'live', availability: 'online' })
     // a device's id finds its person
     expect(w.get(peerIdFromPrivateKey(phone).toString())).toEqual(w.get('alice'))
     // the laptop's goodbye: the phone is still there
