@@ -42,7 +42,7 @@ const num = (n: number) => (t: number): Field => ({ n, varint: BigInt(t) })
 /** The body fields as our encoder writes them: field order, defaults omitted, optional fields when present. */
 function bodyFields (c: CategoryJson): Field[] {
   switch (c.kind) {
-    case 'state': return [{ n: 1, varint: BigInt(AVAILABILITY[c.availability as keyof typeof AVAILABILITY]) }, ...opt(c.source, s => ({ n: 2, varint: BigInt(SOURCE[s as keyof typeof SOURCE]) })), ...opt(c.idleSince, num(3))]
+    case 'state': return [{ n: 1, varint: BigInt(AVAILABILITY[c.availability as keyof typeof AVAILABILITY]) }, ...opt(c.source, s => ({ n: 2, varint: BigInt(SOURCE[s as keyof typeof SOURCE]) })), ...opt(c.idleSince, num(3)), ...opt(c.manualSince, num(4))]
     case 'note': return [{ n: 1, bytes: utf8(c.text) }]
     case 'activity': return [{ n: 1, varint: BigInt(ACTIVITY.indexOf(c.activity) + 1) }, ...opt(c.text, str(2)), ...opt(c.until, num(3))]
     case 'card': return [{ n: 1, bytes: utf8(c.displayName) }, ...opt(c.title, str(2)), ...opt(c.organization, str(3)), ...opt(c.email, str(4)), ...opt(c.phone, str(5)), ...opt(c.url, str(6))]
@@ -113,6 +113,7 @@ async function itemVectors (): Promise<VectorFile> {
     valid('state: online, automatic', item(STATE)),
     valid('state: away automatically, idle since 5 min', item({ kind: 'state', availability: 'away', source: 'automatic', idleSince: NOW - 300_000 })),
     valid('state: dnd chosen by hand', item({ kind: 'state', availability: 'dnd', source: 'manual' })),
+    valid('state: busy chosen by hand a minute ago (manual_since)', item({ kind: 'state', availability: 'busy', source: 'manual', manualSince: NOW - 60_000 })),
     valid('state converted from version 1: source not known', item({ kind: 'state', availability: 'busy' })),
     valid('note', note),
     valid('note of 280 four-byte code points', item({ kind: 'note', text: '😀'.repeat(280) }), ctx(), 'the limit is inclusive'),
@@ -150,6 +151,7 @@ async function itemVectors (): Promise<VectorFile> {
     refusal('two categories', 'exactly one category field', signedFields(itemFields(note, [{ n: 11, bytes: encodeFields(bodyFields(NOTE)) }, { n: 13, bytes: encodeFields([{ n: 1, bytes: utf8('A') }]) }])), 'invalid-field'),
     refusal('availability 0', 'declared but unspecified', withBody('state', [{ n: 2, varint: 1n }]), 'invalid-field'),
     refusal('idle_since on a state chosen by hand', 'only an automatic away has it', signedItem(A, item({ kind: 'state', availability: 'away', source: 'manual', idleSince: NOW })), 'invalid-field'),
+    refusal('manual_since on an automatic state', 'only a state chosen by hand has it', signedItem(A, item({ kind: 'state', availability: 'away', source: 'automatic', manualSince: NOW })), 'invalid-field'),
     refusal('empty note', 'a note has 1 to 280 code points', withBody('note', []), 'invalid-field'),
     refusal('note of 281 code points', 'limit 280', signedItem(A, item({ kind: 'note', text: 'x'.repeat(281) })), 'invalid-field'),
     refusal('activity other without text', 'other needs its text', withBody('activity', [{ n: 1, varint: 1n }]), 'invalid-field'),
