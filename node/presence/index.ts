@@ -78,7 +78,8 @@ export interface PresenceEventDetail {
   changed: boolean
   /** The categories whose value changed with this event (added, removed or different); empty for a plain heartbeat. */
   changedCategories: string[]
-  cause: 'record' | 'expired'
+  /** `devices`: the person's devices changed (one removed, say), and with them what the view shows. */
+  cause: 'record' | 'expired' | 'devices'
   /**
    * The device (peer id) whose record or expiry this is; `view` is the
    * person's, composed from all their devices (docs/protocol.md §14), so a

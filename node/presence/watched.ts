@@ -97,8 +97,9 @@ export class WatchedPresentities {
    * device no longer watched is forgotten, replay state included.
    */
   async sync (people: Map<string, string[]>): Promise<void> {
-    const want = new Map<string, string>()
-    for (const [person, devices] of people) for (const d of devices) want.set(d, person)
+    // people and who each device belongs to first, with no await between: a record read meanwhile finds its person
+    this.personOf.clear()
+    for (const [person, devices] of people) for (const d of devices) this.personOf.set(d, person)
     for (const [id, p] of this.people) {
       if (people.has(id)) continue
       p.stop()
@@ -106,9 +107,15 @@ export class WatchedPresentities {
     }
     for (const [id, devices] of people) {
       const p = this.people.get(id)
-      if (p == null) this.people.set(id, new PersonView(id, devices, { log: this.init.log, onExpired: (device, lateMs, outcome) => { this.expired(device, lateMs, outcome) } }))
-      else p.setDevices(devices)
+      if (p == null) {
+        this.people.set(id, new PersonView(id, devices, { log: this.init.log, onExpired: (device, lateMs, outcome) => { this.expired(device, lateMs, outcome) } }))
+        continue
+      }
+      // a device removed (revoked) that the view came from: the person shows another at once
+      const outcome = p.setDevices(devices)
+      if ((outcome.changed || outcome.changedCategories.length > 0) && !this.init.roster.isBlocked(id)) this.init.onPresence({ ...outcome, view: this.shown(outcome.view), cause: 'devices' })
     }
+    const want = new Map(this.personOf)
     for (const [peerId, w] of this.watched) {
       if (want.has(peerId)) continue
       this.setChannel(w, undefined)
@@ -117,9 +124,7 @@ export class WatchedPresentities {
       this.versions.delete(peerId)
       await this.init.store.delete(peerId)
     }
-    this.personOf.clear()
     for (const [peerId, person] of want) {
-      this.personOf.set(peerId, person)
       let w = this.watched.get(peerId)
       if (w == null) {
         const s = this.stored.get(peerId)

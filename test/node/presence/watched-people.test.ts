@@ -82,6 +82,21 @@ describe('watched people of several devices', () => {
     expect(w.devices('alice')?.map(d => d.condition)).toEqual(['offline', 'offline'])
   })
 
+  it('a device removed from the person (revoked) is no longer listened to, and the view is taken from the others at once', async () => {
+    const { w, events, laptop, phone, send } = await setup()
+    const [laptopId, phoneId] = [laptop, phone].map(k => peerIdFromPrivateKey(k).toString())
+    send(laptop, 'online', 'laptop')
+    send(phone, 'away', 'phone')
+    await w.sync(new Map([['alice', [phoneId]]]))
+    expect(events.at(-1)).toMatchObject({ cause: 'devices', changed: true, view: { peerId: 'alice', status: 'away', note: 'phone' } })
+    // one device left: the view is that device's, with no per-device detail
+    expect(w.get('alice')?.devices).toBeUndefined()
+    expect(w.topics()).toEqual([presenceTopic(phoneId)])
+    expect(send(laptop, 'online', 'laptop')).toBe(TopicValidatorResult.Ignore)
+    expect(w.get(laptopId)).toBeUndefined()
+    expect(w.get('alice')?.status).toBe('away')
+  })
+
   it('a device whose record expires while another is live: the person stays shown online', async () => {
     const { w, events, laptop, phone, send } = await setup()
     send(laptop, 'online', undefined, 1_000)
