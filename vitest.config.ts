@@ -13,6 +13,7 @@ const UNITS = [
   'test/protocol/**/*.test.ts',
   'test/bench/fuzz.test.ts',
   'test/cli/cmd-groups.test.ts',
+  'test/cli/cmd-who.test.ts',
   'test/cli/format.test.ts',
   'test/cli/imports.test.ts',
   'test/cli/safe-text.test.ts',

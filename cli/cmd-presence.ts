@@ -2,7 +2,7 @@
 import { isPresenceStatus, MAX_AWAY_AFTER_MS, STATUSES, VISIBILITIES } from '../node/index.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { SlowCommandTimeout } from './errors.js'
-import { describe, duration, pad, shortId } from './format.js'
+import { describe, duration, pad, shortId, stamp } from './format.js'
 import { safe } from './safe-text.js'
 import type { CommandSpec, Ctx } from './command.js'
 import type { PresenceView, SelfPresence, Visibility } from '../node/index.js'
@@ -43,15 +43,24 @@ export async function withDeadline<T> (what: string, ms: number, fn: (options: {
   }
 }
 
-function whoLines (views: PresenceView[], ctx: Ctx, unread: Record<string, number>, blocked: number): string[] {
+function whoLines (views: PresenceView[], ctx: Ctx, unread: Record<string, number>, blocked: number, devices: boolean): string[] {
   if (views.length === 0) {
     const hint = 'nobody watched yet: /request <peer id> to ask someone to be a contact'
     return [blocked > 0 ? `nobody else watched; ${blocked} blocked (/blocked)` : hint]
   }
-  return views.map(v => {
+  return views.flatMap(v => {
     const n = unread[v.peerId] ?? 0
     const badge = n > 0 ? ' ' + ctx.paint('cyan', `(${n} unread)`) : ''
-    return `  ${pad(ctx.paint('bold', ctx.names.of(v.peerId)), 16)} ${describe(v, ctx.now, ctx.paint)}${badge}  ${ctx.paint('dim', shortId(v.peerId))}`
+    const line = `  ${pad(ctx.paint('bold', ctx.names.of(v.peerId)), 16)} ${describe(v, ctx.now, ctx.paint)}${badge}  ${ctx.paint('dim', shortId(v.peerId))}`
+    return devices ? [line, ...deviceLines(v, ctx)] : [line]
+  })
+}
+
+/** `/who devices`: under a person of several devices, one line each; `*` marks the one their presence is shown from. */
+export function deviceLines (v: PresenceView, ctx: Pick<Ctx, 'paint' | 'now'>): string[] {
+  return (v.devices ?? []).map(d => {
+    const state = d.condition === 'live' ? describe({ status: d.availability }, ctx.now, ctx.paint) : `${d.condition}${d.lastSeen != null ? ` (last seen ${stamp(d.lastSeen, ctx.now)})` : ''}`
+    return `    ${d.winner ? '*' : ' '} ${pad(shortId(d.device), 14)} ${state}${d.condition === 'live' && d.source === 'manual' ? ' (set by hand)' : ''}`
   })
 }
 
@@ -87,12 +96,14 @@ export const presenceCommands: CommandSpec[] = [
   },
   {
     name: 'who',
-    help: 'the presence of everyone you watch (contacts are watched), with unread counts',
-    run: async (ctx) => {
+    args: '[devices]',
+    help: 'the presence of everyone you watch (contacts are watched), with unread counts; devices: each device of a person of several',
+    run: async (ctx, { args }) => {
+      if (args[0] != null && args[0] !== 'devices') throw new BadArguments(`${safe(args[0])}: /who, or /who devices`)
       const views = await ctx.node.who()
       const unread = await ctx.node.unread()
       const blocked = (await ctx.node.blocked()).length
-      return lines(views.map(v => ({ ...v, name: ctx.names.of(v.peerId), unread: unread[v.peerId] ?? 0 })), ...whoLines(views, ctx, unread, blocked))
+      return lines(views.map(v => ({ ...v, name: ctx.names.of(v.peerId), unread: unread[v.peerId] ?? 0 })), ...whoLines(views, ctx, unread, blocked, args[0] === 'devices'))
     }
   },
   {
