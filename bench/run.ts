@@ -15,6 +15,7 @@ import { benchCrypto } from './crypto.js'
 import { benchDirect, DIRECT_SIZES } from './direct.js'
 import { benchFuzz, FUZZ_DEFAULT_COUNT } from './fuzz.js'
 import { benchHotPath } from './hot-path.js'
+import { benchCompose } from './compose.js'
 import { benchMemory } from './memory.js'
 import { benchPropagation } from './propagation.js'
 import { benchScale } from './scale.js'
@@ -53,6 +54,7 @@ export const SUITES: Suite[] = [
   { id: 'presence.sign-verify', run: async ctx => benchCrypto({ rounds: ctx.rounds }) },
   { id: 'presence.categories', run: async ctx => benchCategories({ rounds: ctx.rounds }) },
   { id: 'presence.hot-path', run: async ctx => benchHotPath({ rounds: ctx.rounds }) },
+  { id: 'presence.compose', run: async ctx => benchCompose({ rounds: ctx.rounds }) },
   { id: 'presence.direct', run: async ctx => benchDirect({ sizes: ctx.nodesGiven ? ctx.nodes : DIRECT_SIZES, runs: ctx.runs }) },
   {
     id: 'presence.propagation',
