@@ -18,6 +18,7 @@ const UNITS = [
   'test/cli/imports.test.ts',
   'test/cli/safe-text.test.ts',
   'test/cli/terminal.test.ts',
+  'test/cli/screen.test.ts',
   'test/node/chat-held-quota.test.ts',
   'test/node/contacts/admission.test.ts',
   'test/node/contacts/consent.test.ts',

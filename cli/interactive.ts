@@ -205,7 +205,6 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   ])
   await showBacklog(node, names, (m) => { showIncoming(m, false) }, print)
   backlogIds = undefined
-  screen.prompt()
 
   // a person at a terminal is here: the idle clock of automatic away starts, and every key restarts
   // it (a script piping commands in is nobody's activity)
@@ -277,6 +276,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     })
     // Ctrl-D on a terminal leaves; a piped stdin that ends keeps the node running
     rl.on('close', () => { if (tty) void stop().then(resolve) })
+    // only now may readline read: what was typed before waited in its input
+    screen.prompt()
     rl.resume()
   })
   await done

@@ -78,6 +78,12 @@ export class Screen {
   private readonly indicators = new Map<string, string>()
   private conversation?: string
   private closed = false
+  /**
+   * Whether the prompt was shown. Until then nothing redraws it: readline's
+   * prompt() resumes its input, and a line typed before the session listens
+   * for lines would be echoed and then dropped.
+   */
+  private live = false
 
   constructor (private readonly rl: readline.Interface, private readonly out: NodeJS.WriteStream, private readonly tty: boolean, private readonly dim: (s: string) => string) {}
 
@@ -89,7 +95,7 @@ export class Screen {
       readline.cursorTo(this.out, 0)
     }
     this.out.write(lines.join('\n') + '\n')
-    if (this.tty && !this.closed) this.rl.prompt(true)
+    this.redraw()
   }
 
   /** Sets (or with undefined, clears) a transient indicator; only a terminal shows them. */
@@ -104,7 +110,9 @@ export class Screen {
     this.refresh()
   }
 
+  /** Shows the prompt for the first time: call it once lines are listened for. */
   prompt (): void {
+    this.live = true
     if (this.tty && !this.closed) this.rl.prompt()
   }
 
@@ -116,6 +124,10 @@ export class Screen {
     const marks = [...this.indicators.values()].map(t => this.dim(`[${t}]`))
     const head = [...marks, this.conversation ?? ''].filter(s => s !== '').join(' ')
     this.rl.setPrompt(head === '' ? '> ' : `${head}> `)
-    if (this.tty && !this.closed) this.rl.prompt(true)
+    this.redraw()
+  }
+
+  private redraw (): void {
+    if (this.tty && this.live && !this.closed) this.rl.prompt(true)
   }
 }
