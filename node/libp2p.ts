@@ -195,6 +195,8 @@ export interface NodeOptions {
   rejoin?: boolean
   /** Refuses connections to chosen peers (the chaos run partitions the mesh with it; the relay test forces a relay). Blocked peers are refused in any case. */
   connectionGater?: ConnectionGater
+  /** Start the node before returning it (default true; PresenceNode starts it once it listens to the services' events). */
+  start?: boolean
 }
 
 export async function createPresenceLibp2p (opts: NodeOptions): Promise<PresenceLibp2p> {
@@ -212,6 +214,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
   // kad-dht needs its peerInfoMapper up front; the dhtPrivacy service owns the rest of the policy
   const dhtPolicy = new DhtAddressPolicy(peerIdFromPrivateKey(opts.privateKey), DHT_PROTOCOL)
   const node = await createLibp2p({
+    start: false,
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
@@ -279,6 +282,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
   }) as PresenceLibp2p
   const relay = (node.services as { relay?: CircuitRelayService }).relay
   if (relay != null) guardReservations(relay)
+  if (opts.start !== false) await node.start()
   return node
 }
 

@@ -58,8 +58,6 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
     forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
     const guard = libp2p.services.instance
     guard.addEventListener('instance:duplicate', ({ detail }) => { this.halt(detail) })
-    // createLibp2p starts libp2p: a notice may have come before this listener
-    if (guard.yieldedTo != null) this.halt(guard.yieldedTo)
   }
 
   /** Resolves, with the reason, once the node stopped by itself: another live node with its key started first (DuplicateInstanceError). */
@@ -107,7 +105,9 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         publishPresence: opts.publishPresence,
         connectionGater: opts.connectionGater,
         rejoin: opts.rejoin,
-        maxConnections: opts.maxConnections
+        maxConnections: opts.maxConnections,
+        // started below, once every event of its services reaches this node's listeners
+        start: false
       })
       node = new PresenceNode(opts.home, libp2p, datastore, privateKey)
       await libp2p.start()
