@@ -34,6 +34,7 @@ const UNITS = [
   'test/node/groups/feeds.test.ts',
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
+  'test/node/pubsub-stream-open.test.ts',
   'test/node/presence/categories.test.ts',
   'test/node/presence/dht-records.test.ts',
   'test/node/presence/seq-reservation.test.ts',
