@@ -213,7 +213,9 @@ export class Follows {
       const now = Date.now()
       const open = this.components.connectionManager.getConnections(f.peerId).filter(c => c.status === 'open')
       const broke = linkedAt > 0 && open.some(c => openedAt(c) <= linkedAt)
-      const link = this.link(f.peerId, now, incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
+      // the grace runs from when the link was first seen incomplete (now, if this is the first look), never
+      // from an old connection's opening: a link that broke on a connection open for minutes gets its grace too
+      const link = this.link(f.peerId, now, incompleteSince === 0 ? now : incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
       const silentFor = this.silentFor(f, now)
       if (link.state === 'linked' && silentFor <= 0) {

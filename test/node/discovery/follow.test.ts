@@ -255,7 +255,7 @@ it('a link that breaks on an open connection (the peer\'s stream went) is redial
   // the peer's stream to us closes; ours is fine
   ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
   cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
-  // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 2 s)) later
+  // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 4 s)) later
   await vi.advanceTimersByTimeAsync(1_000)
   expect(discovery.followStatus(watched)?.state).toBe('attaching')
   await vi.advanceTimersByTimeAsync(2_100)
@@ -292,5 +292,32 @@ it('a link on which records stop for two lifetimes is redialled; silence after a
   record('offline')
   await vi.advanceTimersByTimeAsync(10_000)
   expect(cm.closed).toHaveLength(1)
+  discovery.stop()
+})
+
+it('the relink grace of a link that broke on an old connection runs from when the break was seen, not from the connection\'s opening', async () => {
+  const { discovery, cm, ps, gossipPeers } = setup({ gossip: true })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.connected.add(watched.toString())
+  gossipPeers.push(watched)
+  const conn = cm.getConnections(watched)[0]
+  gossipStreams(conn)
+  discovery.follow(watched)
+  // linked for a minute on the same connection
+  await vi.advanceTimersByTimeAsync(60_000)
+  expect(discovery.followStatus(watched)?.state).toBe('linked')
+  // the peer's stream to us closes (its keeper reopens it within about 3 s)
+  ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(discovery.followStatus(watched)?.state).toBe('attaching')
+  // within the grace (2 s here) from the break, the connection stays
+  await vi.advanceTimersByTimeAsync(1_900)
+  expect(cm.closed).toEqual([])
+  // the peer's stream came back: nothing to repair
+  gossipStreams(conn)
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(cm.closed).toEqual([])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'linked', repairs: 0 })
   discovery.stop()
 })
