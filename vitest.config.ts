@@ -18,6 +18,7 @@ const UNITS = [
   'test/cli/safe-text.test.ts',
   'test/cli/terminal.test.ts',
   'test/node/chat-held-quota.test.ts',
+  'test/node/chat-retry-schedule.test.ts',
   'test/node/contacts/admission.test.ts',
   'test/node/contacts/consent.test.ts',
   'test/node/contacts/consent-store.test.ts',

@@ -160,6 +160,9 @@ export class PeerSender {
         this.typing = undefined
         continue
       }
+      // the backoff counts from the start of the attempt, not its end: a dial that hung until its
+      // timeout (a peer gone without a word) does not push the next attempt out by as long again
+      const startedAt = Date.now()
       try {
         this.sending = true
         await this.session()
@@ -169,8 +172,8 @@ export class PeerSender {
         if (this.stopped) break
         this.lastError = err?.message ?? String(err)
         const delay = this.backoff.next()
-        this.nextAttemptAt = Date.now() + delay
-        this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, delay)
+        this.nextAttemptAt = startedAt + delay
+        this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, Math.max(0, this.nextAttemptAt - Date.now()))
       } finally {
         this.sending = false
       }
