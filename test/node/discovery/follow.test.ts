@@ -242,19 +242,25 @@ it('a stranger is not looked up by locator: the DHT is asked', async () => {
   discovery.stop()
 })
 
-it('a link that breaks on an open connection (the peer\'s stream went) is redialled after a short grace, without waiting for identify', async () => {
-  const { discovery, cm, ps, gossipPeers, identified } = setup({ gossip: true })
-  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
-  cm.connected.add(watched.toString())
-  gossipPeers.push(watched)
-  const conn = cm.getConnections(watched)[0]
+/** A follow linked on one connection for `linkedMs`; then the peer's gossip stream to us closes (ours stays). Redials reconnect. */
+async function linkThenLosePeerStream (linkedMs: number): Promise<Setup & { conn: Connection }> {
+  const s = setup({ gossip: true })
+  s.ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  s.cm.connected.add(watched.toString())
+  s.gossipPeers.push(watched)
+  const conn = s.cm.getConnections(watched)[0]
   gossipStreams(conn)
-  discovery.follow(watched)
-  await vi.advanceTimersByTimeAsync(0)
-  expect(discovery.followStatus(watched)?.state).toBe('linked')
-  // the peer's stream to us closes; ours is fine
+  s.discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(linkedMs)
+  expect(s.discovery.followStatus(watched)?.state).toBe('linked')
   ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
-  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  s.cm.dial = async (p) => { s.cm.connected.add(p.toString()); return s.cm.getConnections(p)[0] }
+  return { ...s, conn }
+}
+
+it('a link that breaks on an open connection (the peer\'s stream went) is redialled after a short grace, without waiting for identify', async () => {
+  // the peer's stream to us closes; ours is fine
+  const { discovery, cm, identified } = await linkThenLosePeerStream(0)
   // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 4 s)) later
   await vi.advanceTimersByTimeAsync(1_000)
   expect(discovery.followStatus(watched)?.state).toBe('attaching')
@@ -296,19 +302,8 @@ it('a link on which records stop for two lifetimes is redialled; silence after a
 })
 
 it('the relink grace of a link that broke on an old connection runs from when the break was seen, not from the connection\'s opening', async () => {
-  const { discovery, cm, ps, gossipPeers } = setup({ gossip: true })
-  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
-  cm.connected.add(watched.toString())
-  gossipPeers.push(watched)
-  const conn = cm.getConnections(watched)[0]
-  gossipStreams(conn)
-  discovery.follow(watched)
-  // linked for a minute on the same connection
-  await vi.advanceTimersByTimeAsync(60_000)
-  expect(discovery.followStatus(watched)?.state).toBe('linked')
-  // the peer's stream to us closes (its keeper reopens it within about 3 s)
-  ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
-  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  // linked for a minute on the same connection; then the peer's stream to us closes (its keeper reopens it within about 3 s)
+  const { discovery, cm, conn } = await linkThenLosePeerStream(60_000)
   await vi.advanceTimersByTimeAsync(1_000)
   expect(discovery.followStatus(watched)?.state).toBe('attaching')
   // within the grace (2 s here) from the break, the connection stays
