@@ -31,13 +31,19 @@ interface Setup {
   identified: Connection[]
 }
 
-function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit } = {}): Setup {
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean } = {}): Setup {
   const cm = new StubConnectionManager()
   const ps = new StubPeerStore()
   const events = libp2pEvents()
   const lookups: number[] = []
   // the DHT never finds the peer
-  const dht = { findPeer: async function * () { lookups.push(Date.now()) } }
+  // (slowDht: each lookup runs until it is aborted, as one through a DHT that cannot answer)
+  const dht = {
+    findPeer: async function * (_peer: PeerId, options: { signal?: AbortSignal } = {}) {
+      lookups.push(Date.now())
+      if (opts.slowDht === true) await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }))
+    }
+  }
   const presence = new TypedEventEmitter<PresenceEvents>()
   const roster = Object.assign(new EventTarget(), { watchList: () => [], isContact: () => opts.contact === true })
   const gossipPeers: PeerId[] = []
@@ -314,5 +320,22 @@ it('the relink grace of a link that broke on an old connection runs from when th
   await vi.advanceTimersByTimeAsync(10_000)
   expect(cm.closed).toEqual([])
   expect(discovery.followStatus(watched)).toMatchObject({ state: 'linked', repairs: 0 })
+  discovery.stop()
+})
+
+it('new addresses of the presentity cut a lookup under way short and are dialled at once', async () => {
+  const { discovery, cm, ps, events, lookups } = setup({ slowDht: true })
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(100)
+  // a lookup runs (up to 30 s through a DHT that cannot answer); the peer store knows nothing yet
+  expect(lookups).toHaveLength(1)
+  expect(cm.dials).toEqual([])
+  // identify of someone, a DHT answer to another query: the presentity's addresses arrive
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  events.safeDispatchEvent('peer:update', { detail: { peer: ps.peers[0], previous: peer(watched) } })
+  await vi.advanceTimersByTimeAsync(10)
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(discovery.followStatus(watched)).toMatchObject({ failures: 0 })
   discovery.stop()
 })
