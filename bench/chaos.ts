@@ -152,7 +152,9 @@ async function explainMissing (cluster: Cluster, missing: Delivery['missing']): 
         ? 'held by the receiver as from a non-contact'
         : state === 'delivered' ? `LOST: delivered at the sender, not at the receiver${shown != null ? ` (which showed it at +${Math.round((shown.at - T0) / 1000)} s, seq ${String(shown.seq)})` : ''}` : `not delivered: ${state} at the sender`
     if (arrived == null && state === 'delivered') lost++
-    return `${s.i}->${r.i} ${id.slice(0, 8)} ${what}`
+    const sender = arrived != null ? undefined : await cluster.call<Record<string, unknown>>(s, 'delivery', r.peerId).catch(() => undefined)
+    const status = sender == null ? '' : ` (sender: ${Object.entries(sender).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${String(v)}`).join(', ')})`
+    return `${s.i}->${r.i} ${id.slice(0, 8)} ${what}${status}`
   }))
   return { lines, lost }
 }

@@ -26,7 +26,9 @@
  * PX and direct-peer dials do, and what libp2p does after identify), which
  * queues a new stream. A connection to a peer gossipsub is not attached to,
  * older than the same grace, gets that notification too if the peer store
- * lists a gossip protocol for the peer. Repeated tries back off. Everything
+ * lists a gossip protocol for the peer. Repeated tries back off, also across
+ * repairs that worked for a while (until a stream stays writable for the
+ * longest backoff). Everything
  * used is public API: the heartbeat event, the peers, the protocols, the
  * connections' streams, the peer store and the registrar's topologies.
  */
@@ -59,6 +61,8 @@ interface Missing {
   /** The next repair is not due before this. */
   next: number
   repairs: number
+  /** Since when a repaired stream has been writable (undefined: missing now). */
+  writableSince?: number
 }
 
 export class OutboundStreamKeeper {
@@ -89,9 +93,10 @@ export class OutboundStreamKeeper {
       if (open.length === 0) continue
       seen.add(id)
       if (this.writable(peer, open)) {
-        this.missing.delete(id)
+        this.repaired(id, now)
         continue
       }
+      this.brokeAgain(id, now)
       const m = this.due(this.missing, id, now, now)
       if (m == null) continue
       this.repairs++
@@ -100,6 +105,32 @@ export class OutboundStreamKeeper {
     }
     for (const id of this.missing.keys()) if (!seen.has(id)) this.missing.delete(id)
     this.sweepUnattached(now)
+  }
+
+  /**
+   * A repaired stream is forgotten only once it stayed writable for the
+   * longest backoff: a peer that keeps breaking our stream (it resets its
+   * reads, it detaches us) is repaired less and less often, not on every
+   * heartbeat after a short-lived success.
+   */
+  private repaired (id: string, now: number): void {
+    const m = this.missing.get(id)
+    if (m == null) return
+    m.writableSince ??= now
+    if (now - m.writableSince >= this.opts.maxBackoffMs) this.missing.delete(id)
+  }
+
+  /** A stream repaired before is missing again: the next repair waits the backoff reached so far. */
+  private brokeAgain (id: string, now: number): void {
+    const m = this.missing.get(id)
+    if (m?.writableSince == null) return
+    m.writableSince = undefined
+    m.since = now
+    m.next = now + backoffDelay(m.repairs, this.backoffOptions())
+  }
+
+  private backoffOptions (): Parameters<typeof backoffDelay>[1] {
+    return { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random }
   }
 
   /**
@@ -114,7 +145,7 @@ export class OutboundStreamKeeper {
     }
     if (now < m.next) return undefined
     m.repairs++
-    m.next = now + backoffDelay(m.repairs, { baseMs: this.opts.graceMs, capMs: this.opts.maxBackoffMs, jitter: this.opts.jitter, random: this.opts.random })
+    m.next = now + backoffDelay(m.repairs, this.backoffOptions())
     return m
   }
 

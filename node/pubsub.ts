@@ -4,7 +4,9 @@
  * v2. When ChainSafe ships v3 support, swap the import here and nothing else.
  */
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import { boundedStreamRegistrar } from './pubsub-stream-open.js'
 import { keepOutboundStreams } from './pubsub-streams.js'
+import { withView } from './util/view.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
 
 export type PubSub = GossipSub
@@ -16,6 +18,8 @@ export interface PubsubOptions {
    * benchmarks only; never set this on a real network.
    */
   sharedHostMesh?: boolean
+  /** How long gossipsub may negotiate one outbound stream (GOSSIP_STREAM_OPEN_TIMEOUT_MS). */
+  streamOpenTimeoutMs?: number
 }
 
 /** Presence and chat records are small; a gossip RPC never needs more. */
@@ -35,7 +39,8 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
   })
   return (components) => {
-    const pubsub = create(components)
+    // one peer that never answers must not hold gossipsub's one stream queue for 10 s: node/pubsub-stream-open.ts
+    const pubsub = create(withView(components, { registrar: boundedStreamRegistrar(components.registrar, opts.streamOpenTimeoutMs) }))
     // gossipsub never reopens a lost outbound stream on a connection that stays open: node/pubsub-streams.ts
     keepOutboundStreams(pubsub, components)
     return pubsub

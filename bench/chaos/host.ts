@@ -103,6 +103,13 @@ const methods: Record<string, Method> = {
   history: async ({ node }, peer) => await node.history(peer),
   /** Texts held from non-contacts (where a text from someone this node does not count as a contact goes). */
   held: async ({ node }) => await node.chat.requests(),
+  /** Where this node's delivery to `peer` stands, with its links to it: why a text is late. */
+  delivery: ({ node }, peer: string) => ({
+    ...node.chat.deliveryStatus(peer),
+    connections: node.libp2p.getConnections().filter(c => c.remotePeer.toString() === peer).length,
+    view: node.presence.get(peer)?.status,
+    follow: node.libp2p.services.discovery.followStatus(peer)?.state
+  }),
   connections: ({ node }) => node.libp2p.getConnections().map(c => c.remotePeer.toString()),
   following: ({ node }) => node.libp2p.services.discovery.following(),
   /** What this node knows about each peer: why a view is what it is. */

@@ -25,7 +25,7 @@ import type { HeldLimits, HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
 import type { ChatViolation } from './inbound.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
-import type { SenderOptions } from './peer-sender.js'
+import type { DeliveryStatus, SenderOptions } from './peer-sender.js'
 import type { PresenceEventDetail, PresenceService } from '../presence/index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ChatService as ChatServiceInterface } from './index.js'
@@ -305,6 +305,8 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     for (const s of this.senders.values()) n += s.queued
     return n
   }
+
+  deliveryStatus (peer: PeerId | string): DeliveryStatus | undefined { return this.senders.get(this.parsePeer(peer))?.status() }
 
   /** Changes (received frames, queued texts, receipts) waiting to be stored behind the batch now committing. */
   storeBacklog (): number {

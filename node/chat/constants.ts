@@ -28,9 +28,10 @@ export const RECEIVER_READ_AHEAD = 2 * IN_FLIGHT_WINDOW
 
 /**
  * Retry backoff while a peer is unreachable: base * 2^attempt, capped, with
- * jitter. The cap bounds delivery once both sides are reachable again
- * (docs/protocol.md §7.3: within 30 s, this cap plus one dial), also when no
- * connection or presence event tells the sender so.
+ * jitter, counted from the start of the failed attempt. The cap bounds
+ * delivery once both sides are reachable again (docs/protocol.md §7.3: within
+ * 30 s, this cap plus one dial), also when no connection or presence event
+ * tells the sender so.
  */
 export const RETRY_BASE_MS = 1_000
 export const RETRY_MAX_MS = 20_000

@@ -8,12 +8,14 @@ import type { ChatEvents, ChatServiceComponents, ChatServiceInit, ChatViolation 
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
 import type { HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
+import type { DeliveryStatus } from './peer-sender.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export type { ChatServiceComponents, ChatServiceInit, ChatEvents, ChatViolation } from './chat-service.js'
 export type { ChatMessage, DeliveryState, NonContactPolicy } from './chat-store.js'
 export type { HeldStats, HeldLimits, HeldRefusal } from './held-quota.js'
 export type { SearchOptions } from './archive.js'
+export type { DeliveryStatus } from './peer-sender.js'
 export { NON_CONTACT_POLICIES, DELIVERY_STATES } from './chat-store.js'
 
 export interface ChatService extends TypedEventTarget<ChatEvents> {
@@ -49,6 +51,8 @@ export interface ChatService extends TypedEventTarget<ChatEvents> {
   setNonContactPolicy: (policy: NonContactPolicy) => Promise<void>
   /** Frames (texts and read receipts) waiting for a delivery receipt, for one peer or all. */
   outboxSize: (peer?: PeerId | string) => number
+  /** Where delivery to a peer stands: queued frames, failed attempts, the next one (undefined: nothing was ever queued for it). */
+  deliveryStatus: (peer: PeerId | string) => DeliveryStatus | undefined
   /** Changes (received frames, queued texts, receipts) waiting to be stored behind the batch now committing: a gauge of disk pressure. */
   storeBacklog: () => number
   /** Streams reset so far, by the rule they broke. */

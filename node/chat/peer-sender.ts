@@ -50,6 +50,19 @@ interface SessionState {
   failure?: Error
 }
 
+/** Where one peer's delivery stands, for diagnostics (`ChatService.deliveryStatus`). */
+export interface DeliveryStatus {
+  /** Frames still in the outbox. */
+  queued: number
+  /** Failed attempts since the last stream that worked. */
+  failures: number
+  /** A stream is being opened or written now. */
+  sending: boolean
+  /** The next attempt is not due before this many ms from now (0: due). */
+  nextAttemptInMs: number
+  lastError?: string
+}
+
 export class PeerSender {
   private readonly pending: Array<OutboxItem & { sentMarked?: boolean }> = []
   /** Acknowledged items whose removal from the outbox has not committed yet. */
@@ -64,6 +77,8 @@ export class PeerSender {
   private running?: Promise<void>
   private readonly backoff: Backoff
   private nextAttemptAt = 0
+  private sending = false
+  private lastError?: string
   private tokens: number
   private refilledAt = Date.now()
 
@@ -115,6 +130,10 @@ export class PeerSender {
     this.wake.notify()
   }
 
+  status (): DeliveryStatus {
+    return { queued: this.queued, failures: this.backoff.attempts, sending: this.sending, nextAttemptInMs: Math.max(0, this.nextAttemptAt - Date.now()), lastError: this.lastError }
+  }
+
   /** The peer came online or connected: forget the backoff. */
   retryNow (): void {
     this.backoff.reset()
@@ -141,14 +160,22 @@ export class PeerSender {
         this.typing = undefined
         continue
       }
+      // the backoff counts from the start of the attempt, not its end: a dial that hung until its
+      // timeout (a peer gone without a word) does not push the next attempt out by as long again
+      const startedAt = Date.now()
       try {
+        this.sending = true
         await this.session()
         this.backoff.reset()
+        this.lastError = undefined
       } catch (err: any) {
         if (this.stopped) break
+        this.lastError = err?.message ?? String(err)
         const delay = this.backoff.next()
-        this.nextAttemptAt = Date.now() + delay
-        this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, delay)
+        this.nextAttemptAt = startedAt + delay
+        this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, Math.max(0, this.nextAttemptAt - Date.now()))
+      } finally {
+        this.sending = false
       }
     }
   }

@@ -31,8 +31,13 @@ export const IDENTIFY_TIMEOUT_MS = 15_000
  * either, the connection is closed and dialled again.
  */
 export const FOLLOW_ATTACH_GRACE_MS = 20_000
-/** A link that was complete and broke while its connection stayed open needs no identify: repaired after this. */
-export const FOLLOW_RELINK_GRACE_MS = 2_000
+/**
+ * A link that was complete and broke while its connection stayed open needs no identify: repaired
+ * this long after the break was first seen. Longer than the peer's own repair of its gossip stream
+ * (node/pubsub-streams.ts: 2 s, checked on its 1 s heartbeat), so the follow does not replace a link
+ * that was about to work with a new connection that needs identify again.
+ */
+export const FOLLOW_RELINK_GRACE_MS = 4_000
 /** A link coming up (a new connection, a repair) is looked at this often. */
 export const FOLLOW_ATTACH_POLL_MS = 1_000
 /**

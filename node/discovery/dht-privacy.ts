@@ -10,8 +10,11 @@
  *
  * The policy: an answer names a peer, with its addresses, only if it is this
  * node or a DHT server (in the routing table, or known to speak the DHT
- * protocol), which serves the DHT by choice. Everything else is answered as
- * for a peer this node never met.
+ * protocol: its last identify listed it), which serves the DHT by choice.
+ * Everything else is answered as for a peer this node never met. A server a
+ * node is connected to but kad-dht left out of its routing table (its one
+ * ping failed under load) is still named: it is often the only way its
+ * contacts find it (a neighbour that relays its records knows where it is).
  *
  * It is enforced in this module only: DhtAddressPolicy is kad-dht's
  * peerInfoMapper (built with the DHT, which also uses it to admit peers to
@@ -27,7 +30,7 @@ import { passthroughMapper } from '@libp2p/kad-dht'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { sha256 } from '@noble/hashes/sha2.js'
 import * as Digest from 'multiformats/hashes/digest'
-import type { ComponentLogger, Logger, PeerId, PeerInfo, PeerStore, Startable } from '@libp2p/interface'
+import type { ComponentLogger, IdentifyResult, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
 /** kad-dht's name for the GET_VALUE message type (its handlers are keyed by it). */
@@ -72,9 +75,14 @@ function peerOf (multihash: Uint8Array): PeerId | undefined {
   }
 }
 
+/** Peers remembered as DHT servers from their identify (the oldest are forgotten beyond this). */
+const MAX_KNOWN_SERVERS = 4096
+
 /** The rule itself: this node and DHT servers are named; nobody else is. */
 export class DhtAddressPolicy {
   private routingTable?: RoutingTableView
+  /** Peers whose last identify listed the DHT protocol. */
+  private readonly servers = new Set<string>()
 
   constructor (private readonly self: PeerId, private readonly dhtProtocol: string) {
     this.map = this.map.bind(this)
@@ -95,9 +103,20 @@ export class DhtAddressPolicy {
     return { id: info.id, multiaddrs: [] }
   }
 
+  /** What a peer's identify said it speaks: a DHT server is named from then on, until an identify without it. */
+  learn (peer: PeerId, protocols: readonly string[]): void {
+    const id = peer.toString()
+    this.servers.delete(id)
+    if (!protocols.includes(this.dhtProtocol)) return
+    this.servers.add(id)
+    if (this.servers.size > MAX_KNOWN_SERVERS) this.servers.delete(this.servers.values().next().value as string)
+  }
+
   /** Whether an answer may name `peer`. */
   names (peer: PeerId): boolean {
     if (peer.equals(this.self)) return true
+    if (this.routingTable == null) return false
+    if (this.servers.has(peer.toString())) return true
     const kadId = sha256(peer.toMultihash().bytes)
     return this.routingTable?.closestPeers(kadId, { count: 1 })[0]?.equals(peer) === true
   }
@@ -136,6 +155,8 @@ export interface DhtPrivacyComponents {
   dht: KadDHT
   peerStore: PeerStore
   logger: ComponentLogger
+  /** peer:identify tells which peers speak the DHT protocol. */
+  events: TypedEventTarget<Libp2pEvents>
 }
 
 class DhtPrivacy implements Startable {
@@ -176,7 +197,10 @@ class DhtPrivacy implements Startable {
       if (dropped > 0) this.log('kept %d peers out of an answer to %p', dropped, peer)
       return filtered
     }
+    const onIdentify = (evt: CustomEvent<IdentifyResult>): void => { policy.learn(evt.detail.peerId, evt.detail.protocols) }
+    this.components.events.addEventListener('peer:identify', onIdentify)
     this.uninstall = () => {
+      this.components.events.removeEventListener('peer:identify', onIdentify)
       rpc.handleMessage = original
       getValue.peerStore = originalPeerStore
       policy.attach(undefined)

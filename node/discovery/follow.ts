@@ -102,6 +102,8 @@ class PeerFollow {
   lifetimeMs = 0
   /** When a link was last torn down because it fell silent. */
   silenceRepairAt = 0
+  /** The lookup under way; new addresses of the peer cut it short (they are dialled at once instead). */
+  lookup?: AbortController
 
   constructor (readonly peerId: PeerId, opts: FollowOptions) {
     this.backoff = new Backoff({ baseMs: opts.minRetryMs, capMs: opts.maxRetryMs, jitter: opts.jitter })
@@ -213,7 +215,9 @@ export class Follows {
       const now = Date.now()
       const open = this.components.connectionManager.getConnections(f.peerId).filter(c => c.status === 'open')
       const broke = linkedAt > 0 && open.some(c => openedAt(c) <= linkedAt)
-      const link = this.link(f.peerId, now, incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
+      // the grace runs from when the link was first seen incomplete (now, if this is the first look), never
+      // from an old connection's opening: a link that broke on a connection open for minutes gets its grace too
+      const link = this.link(f.peerId, now, incompleteSince === 0 ? now : incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
       const silentFor = this.silentFor(f, now)
       if (link.state === 'linked' && silentFor <= 0) {
@@ -257,13 +261,16 @@ export class Follows {
         }
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const full = now >= f.fullAttemptAt
+        const lookup = f.lookup = new AbortController()
         try {
-          await this.reach(f.peerId, signal, full)
+          await this.reach(f.peerId, AbortSignal.any([signal, lookup.signal]), full)
           // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
           wait = this.opts.attachPollMs
           if (stale) wait = Math.max(wait, f.backoff.next())
         } catch (err: any) {
           if (signal.aborted) return
+          // cut short by new addresses: no failure, they are tried at once
+          if (lookup.signal.aborted) continue
           f.lastError = err?.message ?? String(err)
           if (full) f.fullAttemptAt = Date.now() + f.backoff.next()
           wait = Math.max(0, f.fullAttemptAt - Date.now())
@@ -290,7 +297,9 @@ export class Follows {
     const f = this.follows.get(peer.id.toString())
     if (f == null || f.state === 'linked') return
     const before = new Set((previous?.addresses ?? []).map(a => a.multiaddr.toString()))
-    if (peer.addresses.some(a => !before.has(a.multiaddr.toString()))) f.wake(true)
+    if (!peer.addresses.some(a => !before.has(a.multiaddr.toString()))) return
+    f.wake(true)
+    f.lookup?.abort()
   }
 
   /** A record of the peer came through someone: it is up, and we are not linked to it. */

@@ -19,3 +19,10 @@ export const MAX_INTAKE_ADDRESSES = 16
 export const KNOWN_ADDRESSES_MS = 4_000
 /** Identifying a connected peer again once it became a contact (its addresses), at most. */
 export const IDENTIFY_CONTACT_MS = 2_000
+/**
+ * Identify that failed on a connection still open (a timeout or a stream cut short under load) is
+ * run again: after this, doubling, at most IDENTIFY_RETRIES times. Without it the peer stays without
+ * its listen addresses and protocols (no gossip attaches, nobody can give its addresses later).
+ */
+export const IDENTIFY_RETRY_BASE_MS = 1_000
+export const IDENTIFY_RETRIES = 3

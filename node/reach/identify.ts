@@ -4,11 +4,14 @@
  * (public key, protocols, the address it was seen at) without listen
  * addresses or a signed peer record, and no pushes. Both are js-libp2p's own
  * identify services, built over views of the components: nothing of theirs
- * is patched.
+ * is patched. Identify of each new connection is run here rather than by the
+ * library, so that one that failed on a connection still open is run again.
  */
 import { serviceCapabilities } from '@libp2p/interface'
 import { identify, identifyPush } from '@libp2p/identify'
 import { withView } from '../util/view.js'
+import { Backoff, sleep } from '../util/wait.js'
+import { IDENTIFY_RETRIES, IDENTIFY_RETRY_BASE_MS } from './constants.js'
 import type { ReachPolicy } from './policy.js'
 import type { Identify, IdentifyComponents, IdentifyInit, IdentifyPush, IdentifyPushComponents, IdentifyPushInit } from '@libp2p/identify'
 import type { AbortOptions, Connection, IdentifyResult, Startable, StreamHandler } from '@libp2p/interface'
@@ -22,10 +25,16 @@ class PrivateIdentify implements Identify, Startable {
   private readonly protocol: string
   private bareHandler?: StreamHandler
   private started = false
+  private readonly onConnect: boolean
+  private readonly retry: { retries: number, baseMs: number }
+  private stopping = new AbortController()
 
-  constructor (private readonly components: IdentifyComponents, private readonly policy: ReachPolicy, init: IdentifyInit = {}) {
+  constructor (private readonly components: IdentifyComponents, private readonly policy: ReachPolicy, init: PrivateIdentifyInit = {}) {
     this.protocol = `/${init.protocolPrefix ?? 'ipfs'}/id/1.0.0`
-    this.full = identify(init)(components) as Identify & Startable
+    this.onConnect = init.runOnConnectionOpen ?? true
+    this.retry = { retries: init.retries ?? IDENTIFY_RETRIES, baseMs: init.retryBaseMs ?? IDENTIFY_RETRY_BASE_MS }
+    this.onConnectionOpen = this.onConnectionOpen.bind(this)
+    this.full = identify({ ...init, runOnConnectionOpen: false })(components) as Identify & Startable
     const { peerStore, peerId } = components
     const captured: Pick<Registrar, 'handle' | 'unhandle'> = {
       handle: async (_protocol, handler) => { this.bareHandler = handler },
@@ -59,10 +68,14 @@ class PrivateIdentify implements Identify, Startable {
       }
       await handler(stream, connection)
     }, { ...full.options, force: true })
+    this.stopping = new AbortController()
+    if (this.onConnect) this.components.events.addEventListener('connection:open', this.onConnectionOpen)
     this.started = true
   }
 
   async stop (): Promise<void> {
+    this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    this.stopping.abort()
     await this.full.stop()
     await this.bare.stop()
     this.started = false
@@ -71,10 +84,36 @@ class PrivateIdentify implements Identify, Startable {
   async identify (connection: Connection, options?: AbortOptions): Promise<IdentifyResult> {
     return await this.full.identify(connection, options)
   }
+
+  private onConnectionOpen (evt: CustomEvent<Connection>): void {
+    void this.identifyNew(evt.detail)
+  }
+
+  /** Identify of a new connection, run again with backoff while it fails and the connection stays open. */
+  private async identifyNew (connection: Connection): Promise<void> {
+    const backoff = new Backoff({ baseMs: this.retry.baseMs, capMs: this.retry.baseMs * 2 ** this.retry.retries, jitter: 0.5 })
+    for (let attempt = 0; attempt <= this.retry.retries; attempt++) {
+      if (attempt > 0) await sleep(backoff.next(), { signal: this.stopping.signal })
+      if (!this.started || this.stopping.signal.aborted || connection.status !== 'open') return
+      try {
+        await this.full.identify(connection)
+        return
+      } catch (err: any) {
+        // a peer that does not speak identify will not learn to
+        if (err?.name === 'UnsupportedProtocolError') return
+      }
+    }
+  }
+}
+
+export interface PrivateIdentifyInit extends IdentifyInit {
+  /** Runs of identify after the first failed on a new connection. */
+  retries?: number
+  retryBaseMs?: number
 }
 
 /** js-libp2p's identify, answering with addresses only those the policy shows them to. */
-export function privateIdentify (policy: ReachPolicy, init: IdentifyInit = {}): (components: IdentifyComponents) => Identify {
+export function privateIdentify (policy: ReachPolicy, init: PrivateIdentifyInit = {}): (components: IdentifyComponents) => Identify {
   return (components) => new PrivateIdentify(components, policy, init)
 }
 

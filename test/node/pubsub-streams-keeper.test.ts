@@ -138,6 +138,38 @@ describe('keepOutboundStreams', () => {
     expect(notified).toHaveLength(2)
   })
 
+  it('backs off across repairs that worked for a while: a peer that keeps breaking our stream is not repaired on every heartbeat', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, []))
+    const repairAfterBreak = (): number => {
+      // the repair brings a stream back; it works for 5 s, then the peer breaks it again
+      conns[0].streams.push(stream())
+      tick(5_000)
+      conns[0].streams.pop()
+      tick(0)
+      const before = notified.length
+      let ms = 0
+      while (notified.length === before && ms < 60_000) { tick(1_000); ms += 1_000 }
+      return ms
+    }
+    tick(0)
+    tick(GRACE)
+    expect(notified).toHaveLength(1)
+    // 2 s, 4 s, 8 s, 16 s, then the cap (30 s): not the grace every time
+    expect([repairAfterBreak(), repairAfterBreak(), repairAfterBreak(), repairAfterBreak(), repairAfterBreak(), repairAfterBreak()])
+      .toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000])
+    // a stream that stays writable for the longest backoff is forgotten: the next break waits the grace only
+    conns[0].streams.push(stream())
+    for (let i = 0; i < 31; i++) tick(1_000)
+    conns[0].streams.pop()
+    tick(0)
+    const before = notified.length
+    tick(GRACE - 1)
+    expect(notified).toHaveLength(before)
+    tick(1)
+    expect(notified).toHaveLength(before + 1)
+  })
+
   it('attaches a connected peer that identify did not attach, after the grace from the opening, if the peer store lists gossipsub', async () => {
     const { peer, conns, notified, state, tick, keeper } = await setup()
     state.attached = false

@@ -31,13 +31,19 @@ interface Setup {
   identified: Connection[]
 }
 
-function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit } = {}): Setup {
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean } = {}): Setup {
   const cm = new StubConnectionManager()
   const ps = new StubPeerStore()
   const events = libp2pEvents()
   const lookups: number[] = []
   // the DHT never finds the peer
-  const dht = { findPeer: async function * () { lookups.push(Date.now()) } }
+  // (slowDht: each lookup runs until it is aborted, as one through a DHT that cannot answer)
+  const dht = {
+    findPeer: async function * (_peer: PeerId, options: { signal?: AbortSignal } = {}) {
+      lookups.push(Date.now())
+      if (opts.slowDht === true) await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }))
+    }
+  }
   const presence = new TypedEventEmitter<PresenceEvents>()
   const roster = Object.assign(new EventTarget(), { watchList: () => [], isContact: () => opts.contact === true })
   const gossipPeers: PeerId[] = []
@@ -242,20 +248,26 @@ it('a stranger is not looked up by locator: the DHT is asked', async () => {
   discovery.stop()
 })
 
-it('a link that breaks on an open connection (the peer\'s stream went) is redialled after a short grace, without waiting for identify', async () => {
-  const { discovery, cm, ps, gossipPeers, identified } = setup({ gossip: true })
-  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
-  cm.connected.add(watched.toString())
-  gossipPeers.push(watched)
-  const conn = cm.getConnections(watched)[0]
+/** A follow linked on one connection for `linkedMs`; then the peer's gossip stream to us closes (ours stays). Redials reconnect. */
+async function linkThenLosePeerStream (linkedMs: number): Promise<Setup & { conn: Connection }> {
+  const s = setup({ gossip: true })
+  s.ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  s.cm.connected.add(watched.toString())
+  s.gossipPeers.push(watched)
+  const conn = s.cm.getConnections(watched)[0]
   gossipStreams(conn)
-  discovery.follow(watched)
-  await vi.advanceTimersByTimeAsync(0)
-  expect(discovery.followStatus(watched)?.state).toBe('linked')
-  // the peer's stream to us closes; ours is fine
+  s.discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(linkedMs)
+  expect(s.discovery.followStatus(watched)?.state).toBe('linked')
   ;(conn as any).streams = [{ protocol: GOSSIP, direction: 'outbound', status: 'open' }]
-  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
-  // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 2 s)) later
+  s.cm.dial = async (p) => { s.cm.connected.add(p.toString()); return s.cm.getConnections(p)[0] }
+  return { ...s, conn }
+}
+
+it('a link that breaks on an open connection (the peer\'s stream went) is redialled after a short grace, without waiting for identify', async () => {
+  // the peer's stream to us closes; ours is fine
+  const { discovery, cm, identified } = await linkThenLosePeerStream(0)
+  // seen at the next check (followCheckMs), repaired a relink grace (min(attach grace, 4 s)) later
   await vi.advanceTimersByTimeAsync(1_000)
   expect(discovery.followStatus(watched)?.state).toBe('attaching')
   await vi.advanceTimersByTimeAsync(2_100)
@@ -292,5 +304,38 @@ it('a link on which records stop for two lifetimes is redialled; silence after a
   record('offline')
   await vi.advanceTimersByTimeAsync(10_000)
   expect(cm.closed).toHaveLength(1)
+  discovery.stop()
+})
+
+it('the relink grace of a link that broke on an old connection runs from when the break was seen, not from the connection\'s opening', async () => {
+  // linked for a minute on the same connection; then the peer's stream to us closes (its keeper reopens it within about 3 s)
+  const { discovery, cm, conn } = await linkThenLosePeerStream(60_000)
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(discovery.followStatus(watched)?.state).toBe('attaching')
+  // within the grace (2 s here) from the break, the connection stays
+  await vi.advanceTimersByTimeAsync(1_900)
+  expect(cm.closed).toEqual([])
+  // the peer's stream came back: nothing to repair
+  gossipStreams(conn)
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(cm.closed).toEqual([])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'linked', repairs: 0 })
+  discovery.stop()
+})
+
+it('new addresses of the presentity cut a lookup under way short and are dialled at once', async () => {
+  const { discovery, cm, ps, events, lookups } = setup({ slowDht: true })
+  cm.dial = async (p) => { cm.connected.add(p.toString()); return cm.getConnections(p)[0] }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(100)
+  // a lookup runs (up to 30 s through a DHT that cannot answer); the peer store knows nothing yet
+  expect(lookups).toHaveLength(1)
+  expect(cm.dials).toEqual([])
+  // identify of someone, a DHT answer to another query: the presentity's addresses arrive
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  events.safeDispatchEvent('peer:update', { detail: { peer: ps.peers[0], previous: peer(watched) } })
+  await vi.advanceTimersByTimeAsync(10)
+  expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
+  expect(discovery.followStatus(watched)).toMatchObject({ failures: 0 })
   discovery.stop()
 })

@@ -1,0 +1,100 @@
+/**
+ * The outbox's retry schedule (node/chat/peer-sender.ts) against the bound of
+ * docs/protocol.md §7.3: once the peer is reachable again, a queued text is
+ * delivered within 30 s, after however long an outage, also when no event
+ * (connect, presence) says the peer is back. Stubbed connection manager and
+ * store, a stream pair whose far end acknowledges like a receiver, fake clock.
+ */
+import { lpStream, streamPair } from '@libp2p/utils'
+import { afterEach, beforeEach, expect, it, vi } from 'vitest'
+import { chatIdToHex, decodeChatFrame, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
+import { ACK_TIMEOUT_MS, IN_FLIGHT_WINDOW, OPEN_STREAM_TIMEOUT_MS, RETRY_BASE_MS, RETRY_MAX_MS, SEND_BURST, SEND_RATE_PER_SECOND, SENDER_IDLE_MS } from '../../node/chat/constants.js'
+import { PeerSender } from '../../node/chat/peer-sender.js'
+import { logger, peerIds } from './discovery/stubs.js'
+import type { OutboxItem } from '../../node/chat/chat-store.js'
+import type { Stream } from '@libp2p/interface'
+
+/** docs/protocol.md §7.3. */
+const BOUND_MS = 30_000
+const OPTS = {
+  protocol: '/presence-mesh/chat/1.0.0',
+  window: IN_FLIGHT_WINDOW,
+  ratePerSecond: SEND_RATE_PER_SECOND,
+  burst: SEND_BURST,
+  retryBaseMs: RETRY_BASE_MS,
+  retryMaxMs: RETRY_MAX_MS,
+  ackTimeoutMs: ACK_TIMEOUT_MS,
+  idleMs: SENDER_IDLE_MS,
+  openStreamTimeoutMs: OPEN_STREAM_TIMEOUT_MS
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  // no jitter: every delay is the longest the schedule allows
+  vi.spyOn(Math, 'random').mockReturnValue(0)
+})
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.useRealTimers()
+})
+
+/** The far end of a chat stream: acknowledges every text it reads. */
+async function receive (stream: Stream, delivered: string[]): Promise<void> {
+  const lp = lpStream(stream)
+  try {
+    while (true) {
+      const res = decodeChatFrame((await lp.read()).subarray())
+      if (!res.ok) throw new Error(res.reason)
+      delivered.push(chatIdToHex(res.frame.id))
+      await lp.write(encodeChatFrame({ kind: 'delivered', id: newChatId(), sentAt: Date.now(), ref: res.frame.id }))
+    }
+  } catch {}
+}
+
+async function setup (outage: 'refused' | 'silent'): Promise<{ sender: PeerSender, attempts: number[], delivered: string[], reachable: () => void, item: OutboxItem }> {
+  const [peer] = await peerIds(1)
+  const attempts: number[] = []
+  const delivered: string[] = []
+  let up = false
+  const sender = new PeerSender(peer, OPTS, {
+    connectionManager: {
+      getConnections: () => [],
+      openStream: async () => {
+        attempts.push(Date.now())
+        if (!up) {
+          // refused: the peer's host answers at once; silent: nothing answers until the dial gives up
+          if (outage === 'refused') throw new Error('connection refused')
+          await new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('dial timed out')) }, OPEN_STREAM_TIMEOUT_MS))
+        }
+        const [local, remote] = await streamPair()
+        void receive(remote, delivered)
+        return local
+      }
+    } as any,
+    store: { markSent: () => undefined, acked: async () => undefined } as any,
+    log: logger.forComponent('test:chat'),
+    onState: () => {}
+  })
+  const id = newChatId()
+  const item: OutboxItem = { peer: peer.toString(), seq: 1, id: chatIdToHex(id), kind: 'text', bytes: encodeChatFrame({ kind: 'text', id, sentAt: Date.now(), text: 'hi' }) }
+  return { sender, attempts, delivered, reachable: () => { up = true }, item }
+}
+
+for (const outage of ['refused', 'silent'] as const) {
+  it(`a text queued through a ten-minute outage (dials ${outage === 'refused' ? 'refused at once' : 'timing out'}) is delivered within 30 s of the peer being reachable, with no event`, async () => {
+    const { sender, attempts, delivered, reachable, item } = await setup(outage)
+    sender.enqueue(item)
+    sender.start()
+    await vi.advanceTimersByTimeAsync(10 * 60_000)
+    expect(attempts.length).toBeGreaterThan(10)
+    // worst case: the peer comes back just after an attempt started
+    const before = attempts.length
+    while (attempts.length === before) await vi.advanceTimersByTimeAsync(10)
+    const backAt = Date.now()
+    reachable()
+    while (delivered.length === 0 && Date.now() - backAt < 2 * BOUND_MS) await vi.advanceTimersByTimeAsync(100)
+    expect(delivered).toEqual([item.id])
+    expect(Date.now() - backAt).toBeLessThanOrEqual(BOUND_MS - 5_000)
+    await sender.stop()
+  })
+}
