@@ -6,7 +6,7 @@
  * certificate still counts. Pure; the open function never throws.
  */
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { checkDeviceCertificate, DEVICE_CERT_DOMAIN, DeviceFieldError, deviceReject, ed25519PeerOf, sealDeviceCertificate } from './device-cert.js'
+import { checkDeviceCertificate, DeviceFieldError, deviceReject, ed25519PeerOf, sealDeviceCertificate, verifyDeviceCertificate } from './device-cert.js'
 import { MAX_DEVICE_LIST_BYTES, MAX_DEVICES, MAX_REVOKED, MAX_TIME_MS } from './limits.js'
 import { DeviceList as DeviceListPb } from './pb/devices.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
@@ -86,7 +86,7 @@ export function openDeviceList (bytes: Uint8Array, opts: DeviceListOptions = {})
     if (revoked.some(r => r.equals(peer))) return deviceReject('invalid-field', 'a device revoked twice')
     revoked.push(peer)
   }
-  const checked: Array<{ cert: DeviceCertificate, signed: SignedRecord<unknown> }> = []
+  const checked: Array<{ cert: DeviceCertificate, signed: SignedRecord<unknown>, consent?: SignedRecord<unknown> }> = []
   for (const [i, bytes] of pb.devices.entries()) {
     const res = checkDeviceCertificate(bytes, { expectedPerson: signer.id })
     if (!res.ok) return deviceReject('bad-certificate', `device ${i}: ${res.reason}${res.detail != null ? ` ${res.detail}` : ''}`)
@@ -99,7 +99,8 @@ export function openDeviceList (bytes: Uint8Array, opts: DeviceListOptions = {})
   if (opts.lastEpoch != null && pb.epoch <= opts.lastEpoch) return deviceReject('replay')
   if (!verifySignedRecord(decoded, DEVICE_LIST_DOMAIN)) return deviceReject('bad-signature')
   for (const [i, c] of checked.entries()) {
-    if (!verifySignedRecord(c.signed, DEVICE_CERT_DOMAIN)) return deviceReject('bad-certificate', `device ${i}: bad-signature`)
+    const bad = verifyDeviceCertificate(c)
+    if (bad != null) return deviceReject('bad-certificate', `device ${i}: ${bad}`)
   }
   return {
     ok: true,
@@ -114,15 +115,16 @@ export function firstDeviceList (personKey: PrivateKey, device: PeerId, name: st
 }
 
 /**
- * The list with one more device, at the next epoch, and its certificate.
- * Throws DeviceFieldError for a device listed or revoked already, or a full list.
+ * The list with one more device, at the next epoch, and its certificate;
+ * `consent` is the link request the device signed. Throws DeviceFieldError
+ * for a device listed or revoked already, a full list, or a bad consent.
  */
-export function addDevice (current: DeviceList, personKey: PrivateKey, device: PeerId, name: string, now: number): { list: Uint8Array, certificate: Uint8Array } {
+export function addDevice (current: DeviceList, personKey: PrivateKey, device: PeerId, name: string, now: number, consent: Uint8Array): { list: Uint8Array, certificate: Uint8Array } {
   if (current.devices.some(d => d.device.equals(device))) throw new DeviceFieldError('that device is linked already')
   if (current.revoked.some(r => r.equals(device))) throw new DeviceFieldError('that device was revoked: a device that comes back needs a new identity')
   if (current.devices.length >= MAX_DEVICES) throw new DeviceFieldError(`a person has at most ${MAX_DEVICES} devices`)
   const epoch = current.epoch + 1n
-  const certificate = sealDeviceCertificate({ device, name, issuedAt: now, epoch }, personKey)
+  const certificate = sealDeviceCertificate({ device, name, issuedAt: now, epoch, consent }, personKey)
   const list = sealDeviceList({ epoch, issuedAt: Math.max(now, current.issuedAt), certificates: [...current.certificates, certificate], revoked: current.revoked }, personKey)
   return { list, certificate }
 }

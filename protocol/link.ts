@@ -16,7 +16,7 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { deviceNameProblem, ed25519PeerOf } from './device-cert.js'
+import { deviceNameProblem, ed25519PeerOf, LINK_DOMAIN, LINK_PAYLOAD_TYPE, LINK_REQUEST_RULES, MAX_LINK_REQUEST_BYTES } from './device-cert.js'
 import { MAX_DEVICE_CERT_BYTES, MAX_DEVICE_LIST_BYTES, MAX_TIME_MS } from './limits.js'
 import { DeviceListAck as DeviceListAckPb, LinkRequest as LinkRequestPb, LinkResponse as LinkResponsePb, LinkResult } from './pb/devices.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
@@ -29,9 +29,7 @@ export const LINK_PROTOCOL = protocolId('link', '1.0.0')
 export const DEVICES_PROTOCOL = protocolId('devices', '1.0.0')
 export const LINK_CODE_PREFIX = 'pml1'
 export const LINK_SALT = 'presence-mesh/link/v1'
-export const LINK_DOMAIN = 'presence-mesh-link'
-/** ASCII "pi" and version 1. */
-export const LINK_PAYLOAD_TYPE = Uint8Array.from([0x70, 0x69, 0x01])
+export { LINK_DOMAIN, LINK_PAYLOAD_TYPE, LINK_REQUEST_RULES, MAX_LINK_REQUEST_BYTES }
 export const LINK_SECRET_BYTES = 16
 export const LINK_CHECK_BYTES = 2
 /** The secret part: base32 of 18 bytes. */
@@ -40,8 +38,7 @@ export const LINK_SECRET_CHARS = 29
 export const MAX_LINK_ADDRS = 4
 /** The longest code text a parser reads. */
 export const MAX_LINK_CODE_CHARS = 1024
-/** A LinkRequest envelope; a LinkResponse; a DeviceListAck (without their length prefixes). */
-export const MAX_LINK_REQUEST_BYTES = 512
+/** A LinkResponse; a DeviceListAck (without their length prefixes). */
 export const MAX_LINK_RESPONSE_BYTES = MAX_DEVICE_CERT_BYTES + MAX_DEVICE_LIST_BYTES + 16
 export const MAX_DEVICE_ACK_BYTES = 16
 /** How far a LinkRequest's sent_at may be from the receiver's clock, either way. */
@@ -153,7 +150,6 @@ export async function linkIntakeIdentity (peer: PeerId, secret: Uint8Array): Pro
 
 // ---- /presence-mesh/link/1.0.0 ----
 
-export const LINK_REQUEST_RULES: MessageRules = { 1: { type: 'bytes' }, 2: { type: 'bytes' }, 3: { type: 'string' }, 4: { type: 'uint64' } }
 export const LINK_RESPONSE_RULES: MessageRules = { 1: { type: 'enum', values: [0, 1, 2, 3] }, 2: { type: 'bytes' }, 3: { type: 'bytes' } }
 export const DEVICE_ACK_RULES: MessageRules = { 1: { type: 'uint64' } }
 

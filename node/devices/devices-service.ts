@@ -66,7 +66,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
       self: components.peerId,
       ttlMs: init.linkCodeTtlMs ?? LINK_CODE_TTL_MS,
       log: this.log,
-      link: async (device, name) => await this.change(held => addDevice(held.list, this.components.privateKey, device, name, Date.now()))
+      link: async (device, name, consent) => await this.change(held => addDevice(held.list, this.components.privateKey, device, name, Date.now(), consent))
     })
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
   }

@@ -18,8 +18,8 @@ export interface LinkCodesInit {
   self: PeerId
   ttlMs: number
   log: Logger
-  /** Certifies `device`: resolves with its certificate and the new list; throws (DeviceChangeError) when it cannot be linked. */
-  link: (device: PeerId, name: string) => Promise<{ list: Uint8Array, certificate: Uint8Array }>
+  /** Certifies `device` (`consent`: its signed request): resolves with its certificate and the new list; throws (DeviceChangeError) when it cannot be linked. */
+  link: (device: PeerId, name: string, consent: Uint8Array) => Promise<{ list: Uint8Array, certificate: Uint8Array }>
 }
 
 export class LinkCodes {
@@ -82,7 +82,8 @@ export class LinkCodes {
     // single use: whatever happens next, this code is spent
     this.drop(intake)
     try {
-      const { list, certificate } = await this.init.link(req.request.device, req.request.name)
+      // the request the device signed goes into its certificate: its own consent to be this person's device
+      const { list, certificate } = await this.init.link(req.request.device, req.request.name, bytes)
       this.init.log('linked %p as %s', req.request.device, req.request.name)
       return { result: 'linked', certificate, deviceList: list }
     } catch (err: any) {

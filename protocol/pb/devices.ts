@@ -9,6 +9,7 @@ export interface DeviceCertificate {
   name: string
   issuedAt: bigint
   epoch: bigint
+  consent: Uint8Array<ArrayBuffer>
 }
 
 export namespace DeviceCertificate {
@@ -46,6 +47,11 @@ export namespace DeviceCertificate {
           w.uint64(obj.epoch)
         }
 
+        if ((obj.consent != null && obj.consent.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.consent)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -55,7 +61,8 @@ export namespace DeviceCertificate {
           device: uint8ArrayAlloc(0),
           name: '',
           issuedAt: 0n,
-          epoch: 0n
+          epoch: 0n,
+          consent: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -82,6 +89,10 @@ export namespace DeviceCertificate {
             }
             case 5: {
               obj.epoch = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.consent = reader.bytes()
               break
             }
             default: {
@@ -134,6 +145,13 @@ export namespace DeviceCertificate {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.consent`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -171,6 +189,11 @@ export namespace DeviceCertificate {
     value: bigint
   }
 
+  export interface DeviceCertificateConsentFieldEvent {
+    field: '$.consent'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<DeviceCertificate>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, DeviceCertificate.codec())
   }
@@ -179,7 +202,7 @@ export namespace DeviceCertificate {
     return decodeMessage(buf, DeviceCertificate.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeviceCertificate>): Generator<DeviceCertificatePersonFieldEvent | DeviceCertificateDeviceFieldEvent | DeviceCertificateNameFieldEvent | DeviceCertificateIssuedAtFieldEvent | DeviceCertificateEpochFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeviceCertificate>): Generator<DeviceCertificatePersonFieldEvent | DeviceCertificateDeviceFieldEvent | DeviceCertificateNameFieldEvent | DeviceCertificateIssuedAtFieldEvent | DeviceCertificateEpochFieldEvent | DeviceCertificateConsentFieldEvent> {
     return streamMessage(buf, DeviceCertificate.codec(), opts)
   }
 }

@@ -9,6 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DEVICE_REJECT_REASONS, DeviceFieldError, openDeviceCertificate, sealDeviceCertificate } from '../../protocol/device-cert.js'
+import { sealLinkRequest } from '../../protocol/link.js'
 import { addDevice, certificateStanding, firstDeviceList, openDeviceList, revokeDevice, sealDeviceList } from '../../protocol/device-list.js'
 import { MAX_DEVICE_CERT_BYTES, MAX_DEVICE_LIST_BYTES, MAX_DEVICE_NAME_CHARS, MAX_DEVICES, MAX_REVOKED, MAX_TIME_MS } from '../../protocol/limits.js'
 import type { DeviceList } from '../../protocol/device-list.js'
@@ -26,6 +27,8 @@ const PEERS = KEYS.map(k => peerIdFromPrivateKey(k))
 const person = KEYS[0]
 const personId = PEERS[0]
 const NOW = 1_800_000_000_000
+/** Device d's consent to be the person's device: the link request it signs. */
+const consent = (d: number, to: PeerId = personId): Uint8Array => sealLinkRequest({ to, intake: PEERS[99], name: 'x', sentAt: NOW }, KEYS[d])
 
 const open = (bytes: Uint8Array, opts = {}): DeviceList => {
   const res = openDeviceList(bytes, opts)
@@ -40,7 +43,7 @@ describe('device certificates', () => {
   it('open to exactly the fields the person key signed', () => {
     fc.assert(fc.property(nameArb, fc.integer({ min: 1, max: MAX_TIME_MS }), fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 99 }),
       (name, issuedAt, epoch, d) => {
-        const bytes = sealDeviceCertificate({ device: PEERS[d], name, issuedAt, epoch }, person)
+        const bytes = sealDeviceCertificate({ device: PEERS[d], name, issuedAt, epoch, consent: consent(d) }, person)
         expect(bytes.byteLength).toBeLessThanOrEqual(MAX_DEVICE_CERT_BYTES)
         const res = openDeviceCertificate(bytes, { expectedPerson: personId, expectedDevice: PEERS[d] })
         expect(res.ok && { person: res.cert.person.toString(), device: res.cert.device.toString(), name: res.cert.name, issuedAt: res.cert.issuedAt, epoch: res.cert.epoch })
@@ -49,7 +52,7 @@ describe('device certificates', () => {
   })
 
   it('no altered byte opens, and nothing throws', () => {
-    const bytes = sealDeviceCertificate({ device: PEERS[1], name: 'phone', issuedAt: NOW, epoch: 2n }, person)
+    const bytes = sealDeviceCertificate({ device: PEERS[1], name: 'phone', issuedAt: NOW, epoch: 2n, consent: consent(1) }, person)
     fc.assert(fc.property(fc.nat({ max: bytes.byteLength - 1 }), fc.integer({ min: 1, max: 255 }), (i, x) => {
       const bad = Uint8Array.from(bytes)
       bad[i] ^= x
@@ -61,14 +64,30 @@ describe('device certificates', () => {
   })
 
   it('names the person, the device and the reason it is refused', () => {
-    const bytes = sealDeviceCertificate({ device: PEERS[1], name: 'phone', issuedAt: NOW, epoch: 2n }, person)
+    const bytes = sealDeviceCertificate({ device: PEERS[1], name: 'phone', issuedAt: NOW, epoch: 2n, consent: consent(1) }, person)
     expect(openDeviceCertificate(bytes, { expectedPerson: PEERS[2] })).toMatchObject({ ok: false, reason: 'wrong-person' })
     expect(openDeviceCertificate(bytes, { expectedDevice: PEERS[2] })).toMatchObject({ ok: false, reason: 'wrong-device' })
     expect(openDeviceCertificate(new Uint8Array(MAX_DEVICE_CERT_BYTES + 1))).toMatchObject({ ok: false, reason: 'oversize' })
     for (const name of ['', ' phone', 'a\nb', 'x'.repeat(MAX_DEVICE_NAME_CHARS + 1)]) {
-      expect(() => sealDeviceCertificate({ device: PEERS[1], name, issuedAt: NOW, epoch: 1n }, person)).toThrow(DeviceFieldError)
+      expect(() => sealDeviceCertificate({ device: PEERS[1], name, issuedAt: NOW, epoch: 1n, consent: consent(1) }, person)).toThrow(DeviceFieldError)
     }
-    expect(() => sealDeviceCertificate({ device: PEERS[1], name: 'a', issuedAt: NOW, epoch: 0n }, person)).toThrow(DeviceFieldError)
+    expect(() => sealDeviceCertificate({ device: PEERS[1], name: 'a', issuedAt: NOW, epoch: 0n, consent: consent(1) }, person)).toThrow(DeviceFieldError)
+  })
+
+  it('take a device only with its own consent: signed by it, to this person key', () => {
+    const cert = (device: number, c?: Uint8Array): unknown => sealDeviceCertificate({ device: PEERS[device], name: 'phone', issuedAt: NOW, epoch: 2n, consent: c }, person)
+    // a person key cannot claim somebody else's peer id as its device
+    expect(() => cert(1)).toThrow(/consent/)
+    expect(() => cert(1, consent(2))).toThrow(/bad-consent/)
+    expect(() => cert(1, consent(1, PEERS[2]))).toThrow(/bad-consent/)
+    expect(() => cert(1, Uint8Array.of(1, 2, 3))).toThrow(/bad-consent/)
+    // the person key's own device has none
+    expect(() => sealDeviceCertificate({ device: personId, name: 'laptop', issuedAt: NOW, epoch: 1n, consent: consent(0) }, person)).toThrow(/consent/)
+    // a consent whose signature was altered
+    const good = consent(1)
+    const forged = Uint8Array.from(good)
+    forged[forged.length - 1] ^= 1
+    expect(() => cert(1, forged)).toThrow(/bad-consent/)
   })
 })
 
@@ -97,10 +116,10 @@ describe('device lists', () => {
           const id = PEERS[o.d].toString()
           const taken = list.devices.some(d => d.device.toString() === id) || revoked.has(id) || list.devices.length >= MAX_DEVICES
           if (taken) {
-            expect(() => addDevice(list, person, PEERS[o.d], `d${o.d}`, t)).toThrow(DeviceFieldError)
+            expect(() => addDevice(list, person, PEERS[o.d], `d${o.d}`, t, consent(o.d))).toThrow(DeviceFieldError)
             continue
           }
-          const added = addDevice(list, person, PEERS[o.d], `d${o.d}`, t)
+          const added = addDevice(list, person, PEERS[o.d], `d${o.d}`, t, consent(o.d))
           certs.set(id, openDeviceCertificate(added.certificate, { expectedDevice: PEERS[o.d] }))
           next = added.list
         } else {
@@ -129,7 +148,7 @@ describe('device lists', () => {
 
   it('a certificate newer than the list held counts until a list without it arrives', () => {
     const first = open(firstDeviceList(person, personId, 'laptop', NOW).list)
-    const added = addDevice(first, person, PEERS[5], 'phone', NOW + 1)
+    const added = addDevice(first, person, PEERS[5], 'phone', NOW + 1, consent(5))
     const cert = openDeviceCertificate(added.certificate)
     if (!cert.ok) throw new Error('certificate')
     expect(certificateStanding(cert.cert, first)).toBe('newer')
@@ -141,9 +160,9 @@ describe('device lists', () => {
   })
 
   it('refuses lists that break the rules of the set, and altered bytes', () => {
-    const c1 = sealDeviceCertificate({ device: PEERS[1], name: 'a', issuedAt: NOW, epoch: 1n }, person)
-    const c2 = sealDeviceCertificate({ device: PEERS[2], name: 'b', issuedAt: NOW, epoch: 3n }, person)
-    const foreign = sealDeviceCertificate({ device: PEERS[3], name: 'c', issuedAt: NOW, epoch: 1n }, KEYS[9])
+    const c1 = sealDeviceCertificate({ device: PEERS[1], name: 'a', issuedAt: NOW, epoch: 1n, consent: consent(1) }, person)
+    const c2 = sealDeviceCertificate({ device: PEERS[2], name: 'b', issuedAt: NOW, epoch: 3n, consent: consent(2) }, person)
+    const foreign = sealDeviceCertificate({ device: PEERS[3], name: 'c', issuedAt: NOW, epoch: 1n, consent: consent(3, PEERS[9]) }, KEYS[9])
     expect(() => sealDeviceList({ epoch: 2n, issuedAt: NOW, certificates: [c1, c2], revoked: [] }, person)).toThrow(/epoch above/)
     expect(() => sealDeviceList({ epoch: 3n, issuedAt: NOW, certificates: [c1, c1], revoked: [] }, person)).toThrow(/listed twice/)
     expect(() => sealDeviceList({ epoch: 3n, issuedAt: NOW, certificates: [c1], revoked: [PEERS[1]] }, person)).toThrow(/is revoked/)
@@ -162,7 +181,9 @@ describe('device lists', () => {
   it('the largest legal list fits the limit', () => {
     const longName = '\u{1F600}'.repeat(MAX_DEVICE_NAME_CHARS)
     const max = (1n << 64n) - 1n
-    const certificates = PEERS.slice(1, 1 + MAX_DEVICES).map(p => sealDeviceCertificate({ device: p, name: longName, issuedAt: MAX_TIME_MS, epoch: max }, person))
+    const certificates = PEERS.slice(1, 1 + MAX_DEVICES).map((p, i) => sealDeviceCertificate({
+      device: p, name: longName, issuedAt: MAX_TIME_MS, epoch: max, consent: sealLinkRequest({ to: personId, intake: PEERS[99], name: longName, sentAt: MAX_TIME_MS }, KEYS[i + 1])
+    }, person))
     for (const c of certificates) expect(c.byteLength).toBeLessThanOrEqual(MAX_DEVICE_CERT_BYTES)
     const revoked: PeerId[] = PEERS.slice(1 + MAX_DEVICES, 1 + MAX_DEVICES + MAX_REVOKED)
     const bytes = sealDeviceList({ epoch: max, issuedAt: MAX_TIME_MS, certificates, revoked }, person)
