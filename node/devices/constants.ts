@@ -16,3 +16,5 @@ export const PUSH_TIMEOUT_MS = 10_000
 export const MAX_DEVICE_STREAMS = 2
 /** The name a first device gets when none is given (and the host name is not one). */
 export const FALLBACK_DEVICE_NAME = 'first device'
+/** Lists of people who are not contacts yet kept in memory (the newest), for when an accept makes them contacts. */
+export const MAX_PENDING_LISTS = 16

@@ -8,13 +8,13 @@ import { addDevice, firstDeviceList, openDeviceList, revokeDevice } from '../../
 import { MAX_DEVICE_LIST_BYTES } from '../../protocol/limits.js'
 import { decodeDeviceListAck, encodeDeviceListAck, MAX_DEVICE_ACK_BYTES } from '../../protocol/link.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { DEVICES_CAPABILITY, DEVICES_PROTOCOL, FALLBACK_DEVICE_NAME, LINK_CODE_TTL_MS, LINK_PROTOCOL, MAX_DEVICE_STREAMS, PUSH_TIMEOUT_MS } from './constants.js'
+import { DEVICES_CAPABILITY, DEVICES_PROTOCOL, FALLBACK_DEVICE_NAME, LINK_CODE_TTL_MS, LINK_PROTOCOL, MAX_DEVICE_STREAMS, MAX_PENDING_LISTS, PUSH_TIMEOUT_MS } from './constants.js'
 import { DeviceStore } from './device-store.js'
 import { DeviceChangeError, NotPersonKeyHolderError, UnknownDeviceError } from './errors.js'
 import { LinkCodes } from './link-server.js'
 import type { DeviceInfo, DevicesEvents, DevicesInit, DevicesService, LinkCodeInfo } from './index.js'
 import type { DeviceList } from '../../protocol/device-list.js'
-import type { Roster } from '../roster/index.js'
+import type { Person, Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
@@ -29,7 +29,7 @@ export interface DevicesComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
   peerStore: Pick<PeerStore, 'merge'>
   events: TypedEventTarget<Libp2pEvents>
-  roster: Pick<Roster, 'isContact' | 'contacts'>
+  roster: Pick<Roster, 'get' | 'contacts' | 'setDevices' | 'addEventListener' | 'removeEventListener'>
 }
 
 interface Held { bytes: Uint8Array, list: DeviceList }
@@ -52,6 +52,8 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
   private certificate: Uint8Array = new Uint8Array(0)
   /** Lists of other people (contacts), by person id. */
   private readonly others = new Map<string, Held>()
+  /** Lists of people not (yet) contacts, newest last: a list pushed right before the accept that makes them one counts once it does. */
+  private readonly pending = new Map<string, Held>()
   /** The epoch each peer acknowledged holding of our list (pushed once per epoch per run). */
   private readonly acked = new Map<string, bigint>()
   /** Changes of the own list, one at a time. */
@@ -69,6 +71,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
       link: async (device, name, consent) => await this.change(held => addDevice(held.list, this.components.privateKey, device, name, Date.now(), consent))
     })
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
+    this.onRosterChange = this.onRosterChange.bind(this)
   }
 
   // ---- lifecycle ----
@@ -96,6 +99,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
       maxInboundStreams: MAX_DEVICE_STREAMS, maxOutboundStreams: MAX_DEVICE_STREAMS, runOnLimitedConnection: true
     })
     this.components.events.addEventListener('connection:open', this.onConnectionOpen)
+    this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.started = true
     void this.meetOwnDevices()
   }
@@ -103,6 +107,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
   async stop (): Promise<void> {
     this.started = false
     this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.codes.clear()
     await this.changing.catch(() => {})
     await this.components.registrar.unhandle(LINK_PROTOCOL)
@@ -226,7 +231,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
     const self = this.components.peerId.toString()
     const devices = this.held.list.devices.map(d => d.device.toString()).filter(d => d !== self)
     // a single device's first list tells contacts nothing they do not know
-    const contacts = this.held.list.epoch > 1n ? this.components.roster.contacts().map(p => p.id) : []
+    const contacts = this.held.list.epoch > 1n ? this.components.roster.contacts().filter(p => p.blockedSince == null).flatMap(p => p.devices) : []
     // a device just revoked learns it, so it can tell its user
     const revoked = this.held.list.revoked.map(r => r.toString())
     return [...new Set([...devices, ...contacts, ...revoked])]
@@ -289,13 +294,50 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
       if (res.list.epoch > this.held.list.epoch) await this.change(() => bytes).catch(err => { this.log('taking our list failed - %e', err) })
       return this.held.list.epoch
     }
-    if (!this.components.roster.isContact(person)) return 0n
+    const contact = this.contactOf(res.list)
+    if (contact == null) {
+      this.pending.delete(person)
+      this.pending.set(person, { bytes, list: res.list })
+      if (this.pending.size > MAX_PENDING_LISTS) this.pending.delete(this.pending.keys().next().value as string)
+      return 0n
+    }
+    return await this.takeContactList(contact, { bytes, list: res.list })
+  }
+
+  /** A contact's newer list: stored, and the roster's person gets its devices (new ones count from now on, revoked ones no longer). */
+  private async takeContactList (contact: Person, { bytes, list }: Held): Promise<bigint> {
+    const person = list.person.toString()
     const before = this.others.get(person)
-    if (before != null && res.list.epoch <= before.list.epoch) return before.list.epoch
+    if (before != null && list.epoch <= before.list.epoch) return before.list.epoch
     await this.store.saveList(person, bytes)
-    this.others.set(person, { bytes, list: res.list })
-    this.closeRevoked(res.list.revoked.map(r => r.toString()))
-    return res.list.epoch
+    this.others.set(person, { bytes, list })
+    await this.components.roster.setDevices(contact.id, list.devices.map(d => d.device.toString()))
+    this.closeRevoked(list.revoked.map(r => r.toString()))
+    return list.epoch
+  }
+
+  /** The contact a list is of: the roster's person for its person id, or for one of its devices (a contact made from that device). */
+  private contactOf (list: DeviceList): Person | undefined {
+    const ids = [list.person.toString(), ...list.devices.map(d => d.device.toString())]
+    const p = ids.map(id => this.components.roster.get(id)).find(x => x != null)
+    return p?.contact != null && p.blockedSince == null ? p : undefined
+  }
+
+  /** A new contact: it gets our list (when there is more than this device in it), and a list of theirs we hold counts now. */
+  private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    for (const { before, after } of evt.detail.people) {
+      if (after?.contact == null || before?.contact != null || !this.started) continue
+      for (const d of after.devices) this.acked.delete(d)
+      void this.pushAll()
+      const held = [...this.others.values(), ...this.pending.values()].filter(h => this.contactOf(h.list)?.id === after.id)
+      for (const h of held) {
+        this.pending.delete(h.list.person.toString())
+        // a list held already (a contact removed and accepted again) gives the devices again
+        void this.components.roster.setDevices(after.id, h.list.devices.map(d => d.device.toString()))
+          .then(async () => await this.takeContactList(after, h))
+          .catch(err => { this.log('devices of %s - %e', after.id, err) })
+      }
+    }
   }
 
   private closeRevoked (peers: string[]): void {
