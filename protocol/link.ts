@@ -14,8 +14,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { base32 } from 'multiformats/bases/base32'
-import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { CHECK_BYTES, concat, formatSecret, newSecret, parseSecret, SECRET_BYTES, SECRET_CHARS, utf8 } from './code-secret.js'
 import { deviceNameProblem, ed25519PeerOf, LINK_DOMAIN, LINK_PAYLOAD_TYPE, LINK_REQUEST_RULES, MAX_LINK_REQUEST_BYTES } from './device-cert.js'
 import { MAX_DEVICE_CERT_BYTES, MAX_DEVICE_LIST_BYTES, MAX_TIME_MS } from './limits.js'
 import { DeviceListAck as DeviceListAckPb, LinkRequest as LinkRequestPb, LinkResponse as LinkResponsePb, LinkResult } from './pb/devices.js'
@@ -30,10 +29,10 @@ export const DEVICES_PROTOCOL = protocolId('devices', '1.0.0')
 export const LINK_CODE_PREFIX = 'pml1'
 export const LINK_SALT = 'presence-mesh/link/v1'
 export { LINK_DOMAIN, LINK_PAYLOAD_TYPE, LINK_REQUEST_RULES, MAX_LINK_REQUEST_BYTES }
-export const LINK_SECRET_BYTES = 16
-export const LINK_CHECK_BYTES = 2
+export const LINK_SECRET_BYTES = SECRET_BYTES
+export const LINK_CHECK_BYTES = CHECK_BYTES
 /** The secret part: base32 of 18 bytes. */
-export const LINK_SECRET_CHARS = 29
+export const LINK_SECRET_CHARS = SECRET_CHARS
 /** Addresses a code carries: 1 to 4. */
 export const MAX_LINK_ADDRS = 4
 /** The longest code text a parser reads. */
@@ -52,13 +51,6 @@ export const LINK_REJECT_REASONS = [
 ] as const
 export type LinkRejectReason = typeof LINK_REJECT_REASONS[number]
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) { out.set(p, o); o += p.length }
-  return out
-}
 
 /** A parsed code: whom to dial, where, and the secret. */
 export interface LinkCode {
@@ -76,20 +68,13 @@ export class LinkCodeError extends Error {
   }
 }
 
-export function newLinkSecret (): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(LINK_SECRET_BYTES))
-}
-
-export function linkCheck (peer: PeerId, secret: Uint8Array): Uint8Array {
-  return sha256(concat(utf8(LINK_SALT), peer.toMultihash().bytes, secret)).subarray(0, LINK_CHECK_BYTES)
-}
+export const newLinkSecret = newSecret
 
 /** The code text. Throws LinkCodeError for a secret of the wrong size, or no addresses or too many. */
 export function formatLinkCode (code: LinkCode): string {
   if (code.secret.byteLength !== LINK_SECRET_BYTES) throw new LinkCodeError('bad-secret')
   if (code.addrs.length === 0 || code.addrs.length > MAX_LINK_ADDRS) throw new LinkCodeError('bad-address', `1 to ${MAX_LINK_ADDRS} addresses`)
-  const secret = base32.baseEncode(concat(code.secret, linkCheck(code.peer, code.secret)))
-  return `${LINK_CODE_PREFIX}:${code.peer.toString()}:${secret}@${code.addrs.join(',')}`
+  return `${LINK_CODE_PREFIX}:${code.peer.toString()}:${formatSecret(LINK_SALT, code.peer, code.secret)}@${code.addrs.join(',')}`
 }
 
 /** Whether a string is meant as a link code (it may still be invalid). */
@@ -110,16 +95,9 @@ export function parseLinkCode (text: string): LinkCode {
     throw new LinkCodeError('bad-peer-id')
   }
   if (peer.toString() !== parts[1] || ed25519PeerOf(peer.toMultihash().bytes) == null) throw new LinkCodeError('bad-peer-id')
-  let raw: Uint8Array
-  try {
-    if (parts[2].length !== LINK_SECRET_CHARS) throw new Error('length')
-    raw = base32.baseDecode(parts[2].toLowerCase())
-  } catch {
-    throw new LinkCodeError('bad-secret')
-  }
-  if (raw.byteLength !== LINK_SECRET_BYTES + LINK_CHECK_BYTES) throw new LinkCodeError('bad-secret')
-  const secret = raw.slice(0, LINK_SECRET_BYTES)
-  if (!uint8ArrayEquals(raw.subarray(LINK_SECRET_BYTES), linkCheck(peer, secret))) throw new LinkCodeError('checksum')
+  const parsed = parseSecret(parts[2], LINK_SALT, peer)
+  if (!parsed.ok) throw new LinkCodeError(parsed.reason)
+  const secret = parsed.secret
   const list = at < 0 ? [] : trimmed.slice(at + 1).split(',')
   if (list.length === 0 || list.length > MAX_LINK_ADDRS) throw new LinkCodeError('bad-address', `1 to ${MAX_LINK_ADDRS} addresses`)
   const addrs = list.map(a => {
