@@ -108,10 +108,27 @@ export function openDeviceList (bytes: Uint8Array, opts: DeviceListOptions = {})
   }
 }
 
-/** A new person's first list: one device (the person key's own, for a node that had no list yet), epoch 1. */
+/**
+ * The epoch of the list that follows one of `last` (0n: none): max(last + 1,
+ * now), as sequence numbers are made (§2), so that a person key restored from
+ * a backup, which lost its last list, still makes lists newer than every one
+ * it made before.
+ */
+export function nextEpoch (last: bigint, now: number): bigint {
+  const t = BigInt(Math.max(1, Math.floor(now)))
+  return last + 1n > t ? last + 1n : t
+}
+
+/** A new person's first list: one device (the person key's own, for a node that had no list yet). */
 export function firstDeviceList (personKey: PrivateKey, device: PeerId, name: string, now: number): { list: Uint8Array, certificate: Uint8Array } {
-  const certificate = sealDeviceCertificate({ device, name, issuedAt: now, epoch: 1n }, personKey)
-  return { certificate, list: sealDeviceList({ epoch: 1n, issuedAt: now, certificates: [certificate], revoked: [] }, personKey) }
+  const epoch = nextEpoch(0n, now)
+  const certificate = sealDeviceCertificate({ device, name, issuedAt: now, epoch }, personKey)
+  return { certificate, list: sealDeviceList({ epoch, issuedAt: now, certificates: [certificate], revoked: [] }, personKey) }
+}
+
+/** Whether a list says more than that its person has one device, the person key's (what a first list says). */
+export function namesOtherDevices (list: Pick<DeviceList, 'person' | 'devices' | 'revoked'>): boolean {
+  return list.revoked.length > 0 || list.devices.some(d => !d.device.equals(list.person))
 }
 
 /**
@@ -123,7 +140,7 @@ export function addDevice (current: DeviceList, personKey: PrivateKey, device: P
   if (current.devices.some(d => d.device.equals(device))) throw new DeviceFieldError('that device is linked already')
   if (current.revoked.some(r => r.equals(device))) throw new DeviceFieldError('that device was revoked: a device that comes back needs a new identity')
   if (current.devices.length >= MAX_DEVICES) throw new DeviceFieldError(`a person has at most ${MAX_DEVICES} devices`)
-  const epoch = current.epoch + 1n
+  const epoch = nextEpoch(current.epoch, now)
   const certificate = sealDeviceCertificate({ device, name, issuedAt: now, epoch, consent }, personKey)
   const list = sealDeviceList({ epoch, issuedAt: Math.max(now, current.issuedAt), certificates: [...current.certificates, certificate], revoked: current.revoked }, personKey)
   return { list, certificate }
@@ -141,7 +158,7 @@ export function revokeDevice (current: DeviceList, personKey: PrivateKey, device
   }
   const keep = current.devices.map((d, i) => ({ d, c: current.certificates[i] })).filter(x => !x.d.device.equals(device))
   return sealDeviceList({
-    epoch: current.epoch + 1n,
+    epoch: nextEpoch(current.epoch, now),
     issuedAt: Math.max(now, current.issuedAt),
     certificates: keep.map(x => x.c),
     revoked: [...current.revoked, device].slice(-MAX_REVOKED)

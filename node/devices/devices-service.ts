@@ -4,7 +4,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { deviceNameProblem, DeviceFieldError } from '../../protocol/device-cert.js'
-import { addDevice, firstDeviceList, openDeviceList, revokeDevice } from '../../protocol/device-list.js'
+import { addDevice, firstDeviceList, namesOtherDevices, openDeviceList, revokeDevice } from '../../protocol/device-list.js'
 import { MAX_DEVICE_LIST_BYTES } from '../../protocol/limits.js'
 import { decodeDeviceListAck, encodeDeviceListAck, MAX_DEVICE_ACK_BYTES } from '../../protocol/link.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
@@ -231,7 +231,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
     const self = this.components.peerId.toString()
     const devices = this.held.list.devices.map(d => d.device.toString()).filter(d => d !== self)
     // a single device's first list tells contacts nothing they do not know
-    const contacts = this.held.list.epoch > 1n ? this.components.roster.contacts().filter(p => p.blockedSince == null).flatMap(p => p.devices) : []
+    const contacts = namesOtherDevices(this.held.list) ? this.components.roster.contacts().filter(p => p.blockedSince == null).flatMap(p => p.devices) : []
     // a device just revoked learns it, so it can tell its user
     const revoked = this.held.list.revoked.map(r => r.toString())
     return [...new Set([...devices, ...contacts, ...revoked])]

@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DEVICE_REJECT_REASONS, DeviceFieldError, openDeviceCertificate, sealDeviceCertificate } from '../../protocol/device-cert.js'
 import { sealLinkRequest } from '../../protocol/link.js'
-import { addDevice, certificateStanding, firstDeviceList, openDeviceList, revokeDevice, sealDeviceList } from '../../protocol/device-list.js'
+import { addDevice, certificateStanding, firstDeviceList, namesOtherDevices, nextEpoch, openDeviceList, revokeDevice, sealDeviceList } from '../../protocol/device-list.js'
 import { MAX_DEVICE_CERT_BYTES, MAX_DEVICE_LIST_BYTES, MAX_DEVICE_NAME_CHARS, MAX_DEVICES, MAX_REVOKED, MAX_TIME_MS } from '../../protocol/limits.js'
 import type { DeviceList } from '../../protocol/device-list.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -95,7 +95,7 @@ describe('device lists', () => {
   it('a node without linked devices has a list of itself, and its first device is the person key', () => {
     const { list, certificate } = firstDeviceList(person, personId, 'laptop', NOW)
     const l = open(list, { expectedPerson: personId })
-    expect(l.epoch).toBe(1n)
+    expect(l.epoch).toBe(BigInt(NOW))
     expect(l.devices.map(d => d.device.toString())).toEqual([personId.toString()])
     expect(openDeviceCertificate(certificate, { expectedPerson: personId }).ok).toBe(true)
     expect(certificateStanding(l.devices[0], l)).toBe('listed')
@@ -135,7 +135,7 @@ describe('device lists', () => {
         // an older list is a replay to whoever holds the newer one
         expect(openDeviceList(bytes, { lastEpoch: open(next).epoch })).toMatchObject({ ok: false, reason: 'replay' })
         const nl = open(next, { lastEpoch: list.epoch, expectedPerson: personId })
-        expect(nl.epoch).toBe(list.epoch + 1n)
+        expect(nl.epoch > list.epoch).toBe(true)
         bytes = next
         list = nl
         for (const [id, c] of certs) {
@@ -144,6 +144,20 @@ describe('device lists', () => {
         }
       }
     }), { numRuns: 40 })
+  })
+
+  it('epochs follow the clock, so a person key restored without its last list still makes newer ones', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 1n << 60n }), fc.integer({ min: 0, max: MAX_TIME_MS }), (last, now) => {
+      const e = nextEpoch(last, now)
+      expect(e > last && e >= BigInt(now)).toBe(true)
+    }))
+    const old = open(addDevice(open(firstDeviceList(person, personId, 'laptop', NOW).list), person, PEERS[5], 'phone', NOW + 10, consent(5)).list)
+    expect(namesOtherDevices(old)).toBe(true)
+    // restored from a backup a minute later: a new first list, newer than the one lost
+    const restored = open(firstDeviceList(person, personId, 'laptop', NOW + 60_000).list)
+    expect(restored.epoch > old.epoch).toBe(true)
+    expect(namesOtherDevices(restored)).toBe(false)
+    expect(openDeviceList(firstDeviceList(person, personId, 'laptop', NOW + 60_000).list, { lastEpoch: old.epoch }).ok).toBe(true)
   })
 
   it('a certificate newer than the list held counts until a list without it arrives', () => {
