@@ -25,7 +25,9 @@ export const deviceCommands: CommandSpec[] = [
       const d = await ctx.node.devices()
       const head = d.revoked
         ? ctx.paint('red', `this device was revoked by ${shortId(d.person)}: it is none of their devices any more`)
-        : `${d.devices.length === 1 ? 'one device' : `${d.devices.length} devices`} of ${d.holdsPersonKey ? 'you (this one holds your person key: it links and revokes)' : `${shortId(d.person)} (your person key is on the device marked *)`}:`
+        : d.holdsPersonKey
+          ? `your devices (this one holds your person key: it links and revokes; /link adds one):`
+          : `your devices, as ${shortId(d.person)} (your person key is on the device marked *: link and revoke there):`
       const out = d.devices.map(x => `  ${x.personKey ? '*' : ' '} ${pad(safe(x.name), 16)} ${pad(shortId(x.peerId), 11)} linked ${stamp(x.linkedAt, ctx.now)}  ${x.self ? 'this device' : x.online ? ctx.paint('green', 'online') : 'not connected'}`)
       return lines(d, head, ...out)
     }
