@@ -26,7 +26,7 @@ export const deviceCommands: CommandSpec[] = [
       const head = d.revoked
         ? ctx.paint('red', `this device was revoked by ${shortId(d.person)}: it is none of their devices any more`)
         : d.holdsPersonKey
-          ? `your devices (this one holds your person key: it links and revokes; /link adds one):`
+          ? 'your devices (this one holds your person key: it links and revokes; /link adds one):'
           : `your devices, as ${shortId(d.person)} (your person key is on the device marked *: link and revoke there):`
       const out = d.devices.map(x => `  ${x.personKey ? '*' : ' '} ${pad(safe(x.name), 16)} ${pad(shortId(x.peerId), 11)} linked ${stamp(x.linkedAt, ctx.now)}  ${x.self ? 'this device' : x.online ? ctx.paint('green', 'online') : 'not connected'}`)
       return lines(d, head, ...out)
