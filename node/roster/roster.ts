@@ -244,12 +244,14 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
 
   async block (peer: PeerId | string): Promise<boolean> {
     const id = this.parse(peer, 'block')
-    const { changed } = await this.update(id, (before) => before?.blockedSince != null ? before : { ...(before ?? blank(id)), blockedSince: Date.now() })
+    const { changed, after } = await this.update(id, (before) => before?.blockedSince != null ? before : { ...(before ?? blank(id)), blockedSince: Date.now() })
     if (!changed) return false
-    // every reaction (the goodbye records among them) is done: now drop the connections
-    await this.components.connectionManager.closeConnections(peerIdFromString(id)).catch((err: unknown) => {
-      this.log.error('could not close connections to %s - %e', id, err)
-    })
+    // every reaction (the goodbye records among them) is done: now drop the connections, of every device of theirs
+    await Promise.all((after?.devices ?? [id]).map(async d => {
+      await this.components.connectionManager.closeConnections(peerIdFromString(d)).catch((err: unknown) => {
+        this.log.error('could not close connections to %s - %e', d, err)
+      })
+    }))
     return true
   }
 

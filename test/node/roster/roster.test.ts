@@ -266,6 +266,8 @@ describe('a person with several devices (docs/protocol.md §14)', () => {
     await s.r.setDevices(bob, [phone])
     await s.r.block(phone)
     expect(s.r.get(bob)?.blockedSince).toBeTypeOf('number')
+    // blocking a person closes the connections of each of their devices
+    expect(s.closed.sort()).toEqual([bob, phone].sort())
     expect(s.r.isBlocked(phone)).toBe(true)
     expect(s.r.people().map(p => p.id)).toEqual([bob])
     // and on disk: one person, blocked
