@@ -1,6 +1,6 @@
 /**
  * presence.compose: what the watcher spends per accepted record on the
- * person's view (docs/protocol.md §14), on one thread. Before composition,
+ * person's view (docs/protocol.md §15), on one thread. Before composition,
  * a record replaced the presentity's view, re-armed its expiry timer and
  * compared the old and new views. Now it goes through PersonView.update:
  * the device's view, its expiry timer, composePresence over the person's

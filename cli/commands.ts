@@ -6,6 +6,7 @@
 import { categoryCommands } from './cmd-categories.js'
 import { chatCommands, sendText } from './cmd-chat.js'
 import { contactCommands } from './cmd-contacts.js'
+import { deviceCommands } from './cmd-devices.js'
 import { groupCommands } from './cmd-groups.js'
 import { networkCommands } from './cmd-network.js'
 import { presenceCommands } from './cmd-presence.js'
@@ -60,6 +61,7 @@ const GROUPS: Array<[string, CommandSpec[]]> = [
   ['messages', chatCommands],
   ['groups', groupCommands],
   ['network', networkCommands],
+  ['devices', deviceCommands],
   ['this session', [notify, help]]
 ]
 

@@ -111,7 +111,20 @@ const WORDING: Record<string, Wording> = {
   InvalidXmppAddressError: (e) => `--xmpp ${e.input}: ${e.reason}`,
   XmppListenError: (e) => `cannot serve XMPP on ${e.address}: ${e.code === 'EADDRINUSE' ? 'the port is taken (another XMPP server?); pick another with --xmpp 127.0.0.1:PORT' : e.code}`,
   XmppPasswordError: asIs,
-  XmppTlsError: asIs
+  XmppTlsError: asIs,
+  NotPersonKeyHolderError: (e) => `only the device holding your person key (${shortId(e.person)}) links and revokes devices: run this there`,
+  UnknownDeviceError: (e) => `no device of yours is called ${safe(e.device)} (see /devices)`,
+  DeviceChangeError: (e) => `that cannot be done: ${safe(e.detail)}`,
+  LinkCodeError: (e) => e.reason === 'checksum' || e.reason === 'bad-secret' ? 'that link code has a typo or is cut short (its check does not match)' : `not a valid link code (${e.reason})`,
+  LinkFailedError: (e) => LINK_FAILURES[e.reason] ?? `linking failed (${e.reason})`
+}
+
+const LINK_FAILURES: Record<string, string> = {
+  unreachable: 'the device that showed the code did not answer: it is not running or not reachable from here, or the code was used already or has expired (show a new one with /link)',
+  'bad-code': 'the device that showed the code did not take it: used already or expired (show a new one with /link)',
+  refused: 'the device that showed the code refused to link this one (a device revoked before, or the list is full)',
+  'bad-answer': 'the device that showed the code answered with something invalid',
+  'already-a-device': 'this home already runs as a device: join with a new --home directory'
 }
 
 /** A libp2p peer id in text (base58btc: Ed25519 `12D3KooW…`, RSA `Qm…`). */

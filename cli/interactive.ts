@@ -176,6 +176,16 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     if (!d.yielded) print([paint('red', `${at(Date.now(), paint)} warning: another node with this identity started ${stamp(d.otherStartedAt)}${d.otherAddress != null ? ` at ${safe(d.otherAddress)}` : ''}; it was told to stop (this one keeps running)`)])
   })
 
+  // this person's devices: linked or revoked here, on the device holding the person key, or this one revoked
+  node.addEventListener('devices:change', (evt) => {
+    const { linked, revoked } = evt.detail
+    if (linked != null) print([`${at(Date.now(), paint)} ${paint('green', `new device linked: ${safe(linked.name)} (${shortId(linked.peerId)})`)}`])
+    if (revoked != null) print([`${at(Date.now(), paint)} device ${shortId(revoked)} revoked: your devices and contacts refuse it from now on`])
+  })
+  node.addEventListener('devices:revoked', (evt) => {
+    print([paint('red', `${at(Date.now(), paint)} this device was revoked by ${shortId(evt.detail.person)}: it is none of their devices any more`)])
+  })
+
   // ---- leaving ----
 
   let closed = false

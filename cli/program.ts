@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS,
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, joinDevice, loadConfig, MAX_PRESENCE_TTL_MS,
   MIN_PRESENCE_TTL_MS, parseXmppAddress, peerLocalpart, readRuntime, resolveHome, xmppPassword
 } from '../node/index.js'
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
@@ -221,6 +221,23 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
       }, { notify: opts.notify, awayAfterMs: opts.autoAway })
     })
 
+  program.command('join')
+    .description('make this home a new device of yours, with a link code from /link on a device you have (the node must not be running)')
+    .argument('<code>', 'the link code (pml1:…)')
+    .option('--name <name>', 'what this device is called (default: the host name)')
+    .action(async (code: string, opts: { name?: string }, cmd: Command) => {
+      const home = homeOf(cmd)
+      const done = progress('linking')
+      try {
+        const joined = await joinDevice(code, { home, name: opts.name ?? deviceName() })
+        say([`this device (${shortId(joined.device)}) is now a device of ${shortId(joined.person)}, with:`,
+          ...joined.devices.map(d => `  ${safe(d.name)} ${shortId(d.peerId)}${d.peerId === joined.device ? ' (this one)' : ''}`),
+          `start it: presence-mesh start --home ${home}`].join('\n'))
+      } finally {
+        done()
+      }
+    })
+
   program.command('xmpp-password')
     .description('print the password of your XMPP account (me@localhost), made on first use')
     .option('--rotate', 'replace it with a new one (logins from then on need the new one)')
@@ -286,4 +303,10 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     })
 
   return program
+}
+
+/** The host name as a device name (at most 32 characters, one line), else "new device". */
+function deviceName (): string {
+  const host = os.hostname().slice(0, 32).trim()
+  return host !== '' && !/[\u0000-\u001f\u007f-\u009f]/u.test(host) ? host : 'new device'
 }

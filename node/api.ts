@@ -6,6 +6,7 @@ import type { BackupContents } from './backup/home-backup.js'
 import type { ChatMessage, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
+import type { DeviceInfo, LinkCodeInfo } from './devices/index.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from './groups/index.js'
 import type { DuplicateInstance } from './instance/index.js'
 import type { Container, FetchResult, OwnPresence, PresenceEventDetail, PresenceView, PresenceViewLevel, SeenBy, SelfPresence } from './presence/index.js'
@@ -91,6 +92,21 @@ export interface PresenceNodeEvents {
    * was told to stop.
    */
   duplicate: CustomEvent<DuplicateInstance>
+  /** This person's device list changed: a device linked or revoked (here or on the device holding the person key). */
+  'devices:change': CustomEvent<{ devices: DeviceInfo[], linked?: DeviceInfo, revoked?: string }>
+  /** This device was revoked by its person. */
+  'devices:revoked': CustomEvent<{ person: string }>
+}
+
+/** This node's person and its devices (docs/protocol.md §14). */
+export interface DevicesOverview {
+  /** The person id: the person key's peer id (this node's own on the first device). */
+  person: string
+  /** This device holds the person key: it links and revokes. */
+  holdsPersonKey: boolean
+  /** This device was revoked. */
+  revoked: boolean
+  devices: DeviceInfo[]
 }
 
 export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, OwnPresence {
@@ -117,6 +133,12 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
   watch: (peer: PeerId | string, alias?: string) => Promise<PresenceView>
   unwatch: (peer: PeerId | string) => Promise<boolean>
   fetchPresence: (peer: PeerId | string, options?: { signal?: AbortSignal }) => Promise<FetchResult>
+
+  /** A one-time code for a new device, valid 10 minutes (only the device holding the person key). */
+  linkCode: () => Promise<LinkCodeInfo>
+  devices: () => DevicesOverview
+  /** Revokes a device by peer id, …short id or name. */
+  revokeDevice: (device: string) => Promise<DeviceInfo>
 
   /** An alias or a peer id, as a peer id string. */
   resolvePeer: (aliasOrPeer: PeerId | string) => string

@@ -126,3 +126,8 @@ export function mdnsFromEnv (env: NodeJS.ProcessEnv = process.env): false | unde
   if (['on', '1', 'true', 'yes'].includes(raw)) return undefined
   throw new ConfigError(MDNS_ENV, `must be on or off, not ${env[MDNS_ENV] ?? ''}`)
 }
+
+/** The members of `o` that are set (a caller's options laid over config.json's). */
+export function definedOnly<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

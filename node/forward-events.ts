@@ -8,7 +8,8 @@ const FORWARDED = {
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
   roster: { 'roster:change': 'roster:change' },
   groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' },
-  instance: { 'instance:duplicate': 'duplicate' }
+  instance: { 'instance:duplicate': 'duplicate' },
+  devices: { 'devices:change': 'devices:change', 'devices:revoked': 'devices:revoked' }
 } as const
 
 export function forwardServiceEvents (libp2p: PresenceLibp2p, emit: (name: keyof PresenceNodeEvents, detail: unknown) => void): void {

@@ -3,12 +3,11 @@
  * over the groups service: people named by alias or peer id, groups by id,
  * id prefix or name. PresenceNode extends this, which keeps its own module short.
  */
-import { TypedEventEmitter } from '@libp2p/interface'
-import type { PresenceNodeEvents } from './api.js'
+import { DeviceCommands } from './device-commands.js'
 import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage, GroupsService } from './groups/index.js'
 import type { PeerId } from '@libp2p/interface'
 
-export abstract class GroupCommands extends TypedEventEmitter<PresenceNodeEvents> {
+export abstract class GroupCommands extends DeviceCommands {
   abstract get groupsService (): GroupsService
   abstract resolvePeer (aliasOrPeer: PeerId | string): string
 

@@ -15,6 +15,7 @@ import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
+import { devices } from './devices/index.js'
 import { groups } from './groups/index.js'
 import { instanceGuard } from './instance/index.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
@@ -34,6 +35,7 @@ import { createPubsub } from './pubsub.js'
 import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
+import type { DevicesInit, DevicesService } from './devices/index.js'
 import type { GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { InstanceGuard } from './instance/index.js'
 import type { Locator } from './locator/index.js'
@@ -65,6 +67,8 @@ export type PresenceServices = {
   chat: ChatService
   contacts: ContactsService
   groups: GroupsService
+  /** This person's devices: the device list, linking, revoking (docs/protocol.md §14). */
+  devices: DevicesService
   reach: Reach
   dht: KadDHT
   locator: Locator
@@ -175,6 +179,7 @@ export interface NodeOptions {
   sharedHost?: boolean
   roster?: Pick<RosterInit, 'defaultVisibility'>
   contacts?: ContactsServiceInit
+  devices?: DevicesInit
   /**
    * Serve as a circuit relay v2 for others (a reachable node, e.g. a public
    * bootstrap node). A relay is infrastructure: it also serves the DHT and
@@ -249,6 +254,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       chat: chat(opts.chat),
       contacts: contacts(opts.contacts),
       groups: groups(opts.groups),
+      // own devices and live link codes' intake identities are admitted, revoked devices refused (reach asks it)
+      devices: devices(opts.devices),
       reach: reach({ policy: reachPolicy, open: opts.relay === true, createIntakeNode: createIntakeLibp2p }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

@@ -1,6 +1,7 @@
 /** What a PresenceNode is started with (PresenceNode.start). */
 import type { ChatServiceInit } from './chat/index.js'
 import type { ContactsServiceInit } from './contacts/index.js'
+import type { DevicesInit } from './devices/index.js'
 import type { GroupsServiceInit } from './groups/index.js'
 import type { NodeOptions } from './libp2p.js'
 import type { PresenceServiceInit } from './presence/index.js'
@@ -21,6 +22,8 @@ export interface PresenceNodeOptions {
   /** The visibility a new home starts with (default PRESENCE_MESH_VISIBILITY, else contacts). */
   roster?: Pick<RosterInit, 'defaultVisibility'>
   contacts?: ContactsServiceInit
+  /** This device's name when it starts without a device list (default: the host name). */
+  devices?: DevicesInit
   /** Many nodes on one host (tests, benchmarks). */
   sharedHost?: boolean
   /** Serve as a circuit relay for others (CLI --relay). */

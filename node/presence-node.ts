@@ -4,7 +4,7 @@
  * passes on what its services tell the user as its own events.
  */
 import { backupOf } from './backup/home-backup.js'
-import { bootstrapFromEnv, DEFAULT_LISTEN, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
+import { bootstrapFromEnv, DEFAULT_LISTEN, definedOnly, loadConfig, mdnsFromEnv, visibilityFromEnv } from './config.js'
 import { controlMethods } from './control/methods.js'
 import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
@@ -22,6 +22,7 @@ import type { BackupContents } from './backup/home-backup.js'
 import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatService } from './chat/index.js'
 import type { ContactsService, PendingRequest } from './contacts/index.js'
+import type { DevicesService } from './devices/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { GroupsService } from './groups/index.js'
 import type { DuplicateInstance } from './instance/index.js'
@@ -97,6 +98,7 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         groups: opts.groups,
         roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
         contacts: opts.contacts,
+        devices: opts.devices,
         sharedHost: opts.sharedHost,
         relay: opts.relay,
         relayLimits: opts.relayLimits,
@@ -147,6 +149,7 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   get roster (): Roster { return this.libp2p.services.roster }
   get contactsService (): ContactsService { return this.libp2p.services.contacts }
   get groupsService (): GroupsService { return this.libp2p.services.groups }
+  get devicesService (): DevicesService { return this.libp2p.services.devices }
 
   addresses (): string[] {
     return this.libp2p.getMultiaddrs().map(ma => ma.toString())
@@ -380,10 +383,6 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
       await releaseHome(this.home)
     }
   }
-}
-
-function definedOnly<T extends object> (o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function contactInfo (p: Person): ContactInfo {

@@ -11,19 +11,18 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { base32 } from 'multiformats/bases/base32'
-import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { CHECK_BYTES, concat, formatSecret, newSecret, parseSecret, SECRET_BYTES, SECRET_CHARS, secretCheck, utf8 } from './code-secret.js'
 import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface'
 
 /** `pmc1:<peer id>:<base32 of secret || check>` */
 export const CONTACT_CODE_PREFIX = 'pmc1'
-export const CODE_SECRET_BYTES = 16
-export const CODE_CHECK_BYTES = 2
+export const CODE_SECRET_BYTES = SECRET_BYTES
+export const CODE_CHECK_BYTES = CHECK_BYTES
 export const CODE_SALT = 'presence-mesh/code/v1'
 export const CODE_LABELS = ['intake-identity', 'locator', 'locator-id'] as const
 export type CodeLabel = typeof CODE_LABELS[number]
 /** Length of the secret part: base32 (RFC 4648, lowercase, no padding) of 18 bytes. */
-export const CODE_SECRET_CHARS = 29
+export const CODE_SECRET_CHARS = SECRET_CHARS
 
 export const CONTACT_CODE_REJECT_REASONS = ['not-a-code', 'bad-peer-id', 'bad-secret', 'checksum'] as const
 export type ContactCodeRejectReason = typeof CONTACT_CODE_REJECT_REASONS[number]
@@ -52,26 +51,17 @@ export interface CodeKeys {
   locatorId: Uint8Array
 }
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) { out.set(p, o); o += p.length }
-  return out
-}
 
-export function newCodeSecret (): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(CODE_SECRET_BYTES))
-}
+export const newCodeSecret = newSecret
 
 /** The two check bytes: SHA-256(salt || mh(peer) || secret)[0..2]; they catch a mistyped code. */
 export function codeCheck (peer: PeerId, secret: Uint8Array): Uint8Array {
-  return sha256(concat(utf8(CODE_SALT), peer.toMultihash().bytes, secret)).subarray(0, CODE_CHECK_BYTES)
+  return secretCheck(CODE_SALT, peer, secret)
 }
 
 export function formatContactCode (code: ContactCode): string {
   if (code.secret.length !== CODE_SECRET_BYTES) throw new ContactCodeError('bad-secret')
-  return `${CONTACT_CODE_PREFIX}:${code.peer.toString()}:${base32.baseEncode(concat(code.secret, codeCheck(code.peer, code.secret)))}`
+  return `${CONTACT_CODE_PREFIX}:${code.peer.toString()}:${formatSecret(CODE_SALT, code.peer, code.secret)}`
 }
 
 /** Whether a string is meant as a contact code (it may still be invalid). */
@@ -91,17 +81,9 @@ export function parseContactCode (text: string): ContactCode {
   }
   // only the canonical spelling: the base58 decoder lets some stray characters through
   if (peer.type !== 'Ed25519' || peer.toString() !== parts[1]) throw new ContactCodeError('bad-peer-id')
-  let raw: Uint8Array
-  try {
-    if (parts[2].length !== CODE_SECRET_CHARS) throw new Error('length')
-    raw = base32.baseDecode(parts[2].toLowerCase())
-  } catch {
-    throw new ContactCodeError('bad-secret')
-  }
-  if (raw.length !== CODE_SECRET_BYTES + CODE_CHECK_BYTES) throw new ContactCodeError('bad-secret')
-  const secret = raw.slice(0, CODE_SECRET_BYTES)
-  if (!uint8ArrayEquals(raw.subarray(CODE_SECRET_BYTES), codeCheck(peer, secret))) throw new ContactCodeError('checksum')
-  return { peer, secret }
+  const secret = parseSecret(parts[2], CODE_SALT, peer)
+  if (!secret.ok) throw new ContactCodeError(secret.reason)
+  return { peer, secret: secret.secret }
 }
 
 /** HKDF-SHA256(ikm = secret, salt = CODE_SALT, info = label || mh(owner)), 32 bytes. */

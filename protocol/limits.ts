@@ -63,3 +63,12 @@ export const MAX_APP_CATEGORIES = 8
 /** A category bundle (what one watcher gets): encoded size and item count. */
 export const MAX_BUNDLE_BYTES = 8192
 export const MAX_BUNDLE_ITEMS = 16
+
+/** Several devices (docs/protocol.md §14): a device certificate envelope, a device list envelope, larger ones are rejected unread. */
+export const MAX_DEVICE_CERT_BYTES = 1024
+export const MAX_DEVICE_LIST_BYTES = 16_384
+/** Devices a person has at once; revoked devices a list names (the newest). */
+export const MAX_DEVICES = 16
+export const MAX_REVOKED = 64
+/** A device's name, in code points. */
+export const MAX_DEVICE_NAME_CHARS = 32

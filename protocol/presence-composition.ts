@@ -1,5 +1,5 @@
 /**
- * Presence composition (docs/protocol.md §14): one person, several devices,
+ * Presence composition (docs/protocol.md §15): one person, several devices,
  * each with its own presence; a watcher shows one view of the person. Pure:
  * the same device states give the same result on every watcher, in whatever
  * order they are listed.
@@ -114,7 +114,7 @@ function best<V> (devices: Array<DeviceInput<V>>, ...keys: Array<(d: DeviceInput
   return top
 }
 
-/** One view of a person from the states of its devices (docs/protocol.md §14). */
+/** One view of a person from the states of its devices (docs/protocol.md §15). */
 export function composePresence<V> (devices: ReadonlyArray<DeviceInput<V>>): Composition<V> {
   const ids = new Set<string>()
   for (const d of devices) {

@@ -36,6 +36,7 @@ const SECONDS: Record<string, number> = {
   'test/cli/interactive-pty.test.ts': 8,
   'test/node/adversarial/mesh.test.ts': 8,
   'test/cli/subcommands.test.ts': 8,
+  'test/node/devices/devices.test.ts': 8,
   'test/node/crash.test.ts': 8,
   'test/node/contacts.test.ts': 7,
   'test/node/adversarial/probe.test.ts': 7,

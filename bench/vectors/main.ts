@@ -21,6 +21,7 @@ import { punchVectors } from './punch.js'
 import { sealedPresenceVectors } from './sealed-presence.js'
 import { groupVectors } from './group.js'
 import { instanceVectors } from './instance.js'
+import { deviceVectors } from './devices.js'
 import type { VectorFile } from './common.js'
 
 const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
@@ -39,7 +40,8 @@ const GENERATORS: Array<[string, () => Promise<VectorFile>]> = [
   ['category-bundles.json', categoryBundleVectors],
   ['category-query.json', categoryQueryVectors],
   ['punch.json', punchVectors],
-  ['instance.json', instanceVectors]
+  ['instance.json', instanceVectors],
+  ['devices.json', deviceVectors]
 ]
 
 for (const [file, generate] of GENERATORS) {

@@ -66,7 +66,7 @@ export interface PresenceView {
   expiresAt?: number
   /**
    * A person of several devices: each device, its condition and what it counts
-   * for, and the one this view is taken from (docs/protocol.md §14). Absent for
+   * for, and the one this view is taken from (docs/protocol.md §15). Absent for
    * a person of one device.
    */
   devices?: DeviceDetail[]
@@ -82,7 +82,7 @@ export interface PresenceEventDetail {
   cause: 'record' | 'expired' | 'devices'
   /**
    * The device (peer id) whose record or expiry this is; `view` is the
-   * person's, composed from all their devices (docs/protocol.md §14), so a
+   * person's, composed from all their devices (docs/protocol.md §15), so a
    * device's goodbye shows the person offline only when no other is live.
    */
   device?: string

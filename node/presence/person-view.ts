@@ -1,6 +1,6 @@
 /**
  * One watched person, seen through each of their devices (docs/protocol.md
- * §14): the latest view of every device, its local expiry, a goodbye; the
+ * §15): the latest view of every device, its local expiry, a goodbye; the
  * person's view composed from them (protocol/presence-composition.ts). A
  * `change` event is emitted only when what the composed view shows changed,
  * and every input is composed at once, synchronously: a device leaving while

@@ -4,7 +4,7 @@
  * or a version 2 bundle), with replay floors per category that survive
  * restarts, and what each presentity was seen to read (so this node answers
  * it in kind); one view per watched person, composed from their devices'
- * with their local expiry (person-view.ts, docs/protocol.md §14). A message
+ * with their local expiry (person-view.ts, docs/protocol.md §15). A message
  * is checked and shown synchronously (a second copy by another path is a
  * replay), and its floors are written within WATCH_PERSIST_DELAY_MS, all
  * presentities' in one batch.

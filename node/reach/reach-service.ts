@@ -25,6 +25,7 @@ import type { Reach, ReachInit } from './index.js'
 import type { ReachRules } from './policy.js'
 import type { CodeKeys } from '../../protocol/contact-code.js'
 import type { ContactsService } from '../contacts/index.js'
+import type { DevicesService } from '../devices/index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
@@ -48,6 +49,8 @@ export interface ReachComponents {
   roster: Roster
   /** Pending requests admit their peers; optional (a node without consent has none). */
   contacts?: ContactsService
+  /** This person's other devices and live link codes are admitted, revoked devices refused; optional. */
+  devices?: Pick<DevicesService, 'admits' | 'isOwnDevice' | 'isRevoked'>
   /** A connected peer that becomes a contact is identified again: its answer now holds its addresses; optional. */
   identify?: Pick<Identify, 'identify'>
   /** After the visibility changed, connected peers learn what they may see now; optional. */
@@ -179,7 +182,9 @@ export class ReachService implements Reach, ReachRules, Startable {
     const id = peer.toString()
     const { roster } = this.components
     if (roster.isBlocked(id)) return false
-    if (this.isOpen() || this.intakeOf(peer) != null) return true
+    const devices = this.optional('devices')
+    if (devices?.isRevoked(id) === true) return false
+    if (this.isOpen() || this.intakeOf(peer) != null || devices?.admits(id) === true) return true
     if (roster.canSee(id) || roster.get(id)?.watched === true) return true
     if (this.contacts()?.hasPending(id) === true) return true
     // a peer this node dialed itself already knows it is up (a DHT server, a relay, an AutoNAT dial-back)
@@ -189,7 +194,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   showsAddressesTo (peer: PeerId): boolean {
     const id = peer.toString()
     if (this.components.roster.isBlocked(id)) return false
-    if (this.isOpen() || this.components.roster.canSee(id)) return true
+    if (this.isOpen() || this.components.roster.canSee(id) || this.optional('devices')?.isOwnDevice(id) === true) return true
     // whom we asked must be able to answer
     return this.contacts()?.requests().outgoing.some(r => r.peerId === id) === true
   }
@@ -273,7 +278,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   }
 
   /** A component the node may not have (libp2p's components throw for a missing service). */
-  private optional<K extends 'identify' | 'identifyPush' | 'contacts'> (name: K): ReachComponents[K] | undefined {
+  private optional<K extends 'identify' | 'identifyPush' | 'contacts' | 'devices'> (name: K): ReachComponents[K] | undefined {
     try {
       return this.components[name]
     } catch {

@@ -52,7 +52,7 @@ export interface Person {
   id: string
   /** The user's own name for them (unique in the roster). */
   alias?: string
-  /** Peer ids of their devices (today exactly one: the id). */
+  /** Peer ids of their devices: the id first, then the other devices their device list names (docs/protocol.md §14). */
   devices: string[]
   /** Present while they are an accepted contact (a blocked contact stays one, for unblock). */
   contact?: ContactState
@@ -139,6 +139,12 @@ export interface Roster extends TypedEventTarget<RosterEvents> {
    * transaction. Returns false if `peer` was not a contact.
    */
   removeContact: (peer: PeerId | string, options?: { tx?: Transaction }) => Promise<boolean>
+  /**
+   * The peer ids of a person's devices (from their device list, docs/protocol.md
+   * §14): the record's own id stays first; a peer id that is another person
+   * of the roster, or one of theirs, is left out. Undefined for nobody known.
+   */
+  setDevices: (peer: PeerId | string, devices: string[]) => Promise<Person | undefined>
   setView: (peer: PeerId | string, view: PresenceViewLevel) => Promise<void>
   /** Turns notifications about a person off or on (a client preference kept with the person). */
   setMuted: (peer: PeerId | string, muted: boolean) => Promise<Person>

@@ -176,6 +176,19 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     }, options.tx)
   }
 
+  async setDevices (peer: PeerId | string, devices: string[]): Promise<Person | undefined> {
+    const id = peerIdString(peer)
+    const store = this.records()
+    const { after } = await this.update(id, (before) => {
+      if (before == null) return before
+      // never a device another person of the roster is, or has
+      const mine = devices.filter(d => d !== before.id && (store.get(d)?.id ?? before.id) === before.id)
+      const next = [before.id, ...new Set(mine)]
+      return next.length === before.devices.length && next.every((d, i) => before.devices[i] === d) ? before : { ...before, devices: next }
+    })
+    return after == null ? undefined : copy(after)
+  }
+
   async removeContact (peer: PeerId | string, options: { tx?: Transaction } = {}): Promise<boolean> {
     const id = peerIdString(peer)
     const { changed } = await this.update(id, (before) => before?.contact == null ? before : { ...before, contact: undefined, watched: false }, options.tx)
@@ -231,12 +244,14 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
 
   async block (peer: PeerId | string): Promise<boolean> {
     const id = this.parse(peer, 'block')
-    const { changed } = await this.update(id, (before) => before?.blockedSince != null ? before : { ...(before ?? blank(id)), blockedSince: Date.now() })
+    const { changed, after } = await this.update(id, (before) => before?.blockedSince != null ? before : { ...(before ?? blank(id)), blockedSince: Date.now() })
     if (!changed) return false
-    // every reaction (the goodbye records among them) is done: now drop the connections
-    await this.components.connectionManager.closeConnections(peerIdFromString(id)).catch((err: unknown) => {
-      this.log.error('could not close connections to %s - %e', id, err)
-    })
+    // every reaction (the goodbye records among them) is done: now drop the connections, of every device of theirs
+    await Promise.all((after?.devices ?? [id]).map(async d => {
+      await this.components.connectionManager.closeConnections(peerIdFromString(d)).catch((err: unknown) => {
+        this.log.error('could not close connections to %s - %e', d, err)
+      })
+    }))
     return true
   }
 
@@ -267,8 +282,10 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
    * to refuse. The change is announced once committed; without a caller's
    * transaction this resolves once the reactions settled.
    */
-  private async update (id: string, fn: (before: Person | undefined) => Person | undefined, tx?: Transaction): Promise<{ changed: boolean, after?: Person }> {
+  private async update (peer: string, fn: (before: Person | undefined) => Person | undefined, tx?: Transaction): Promise<{ changed: boolean, after?: Person }> {
     const store = this.records()
+    // a device of a person is changed on its person's record
+    const id = store.get(peer)?.id ?? peer
     const stage = (t: Transaction): { changed: boolean, after?: Person } => {
       const current = store.get(id)
       const next = fn(current == null ? undefined : copy(current))

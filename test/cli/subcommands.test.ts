@@ -10,7 +10,8 @@ import { COMMANDS } from '../../cli/commands.js'
 import { Names } from '../../cli/names.js'
 import { safeJson } from '../../cli/safe-text.js'
 import { painter } from '../../cli/style.js'
-import { cleanupHomes, startNode, waitFor } from '../helpers.js'
+import { joinDevice } from '../../node/join-device.js'
+import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
 import { cli, here } from './pty.js'
 import type { Ctx } from '../../cli/command.js'
 import type { PresenceNode } from '../../node/presence-node.js'
@@ -98,8 +99,13 @@ describe('every command as a subcommand', () => {
         block: ['eve'],
         blocked: [],
         unblock: ['eve'],
-        remove: ['bobby']
+        remove: ['bobby'],
+        link: [],
+        devices: [],
+        revoke: ['phone']
       }
+      // a second device of alice's, for /devices and /revoke
+      await joinDevice((await alice.linkCode()).code, { home: await tmpHome('sub-phone'), name: 'phone' })
       const subcommands = COMMANDS.filter(c => c.promptOnly !== true)
       expect(subcommands.map(c => c.name).sort()).toEqual(Object.keys(examples).sort())
       const data: Record<string, unknown> = {}
@@ -127,6 +133,10 @@ describe('every command as a subcommand', () => {
       // bob was given the status-only view above: he sees the state and nothing else
       expect(data.sees).toMatchObject({ sees: true, containers: [] })
       expect(data.clear).toEqual({ cleared: true })
+      expect(data.link).toMatchObject({ code: expect.stringMatching(/^pml1:/) })
+      expect(data.devices).toMatchObject({ person: id(alice), holdsPersonKey: true, devices: [{ self: true }, { name: 'phone', online: false }] })
+      expect(data.revoke).toMatchObject({ name: 'phone' })
+      expect(alice.devices().devices).toHaveLength(1)
       expect(alice.contacts().map(c => c.peerId)).toEqual([id(eve)])
 
       // the same through the command line (commander's arguments and --json); once as a real process

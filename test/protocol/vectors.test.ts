@@ -15,6 +15,8 @@ import { NOTIFY_REJECT_REASONS } from '../../protocol/notify-frame.js'
 import { GROUP_ENTRY_REJECT_REASONS } from '../../protocol/group-entry.js'
 import { GROUP_OP_REJECT_REASONS } from '../../protocol/group-op.js'
 import { INSTANCE_REJECT_REASONS } from '../../protocol/instance.js'
+import { DEVICE_REJECT_REASONS } from '../../protocol/device-cert.js'
+import { LINK_CODE_REJECT_REASONS, LINK_REJECT_REASONS } from '../../protocol/link.js'
 import { PAIR_KEY_REJECT_REASONS } from '../../protocol/pair-keys.js'
 import { REJECT_REASONS } from '../../protocol/presence-record.js'
 import { PUNCH_REJECT_REASONS } from '../../protocol/punch.js'
@@ -26,7 +28,7 @@ const files: VectorFile[] = readdirSync(DIR).filter(f => f.endsWith('.json')).so
   .map(f => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as VectorFile)
 
 /** Every wire type the spec defines has a vector file. A new wire type adds its name here (docs/protocol.md §9). */
-const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'notify', 'group', 'instance']
+const WIRE_TYPES = ['presence-envelope', 'sealed-presence', 'dht-presence', 'locator', 'contact', 'contact-code', 'chat', 'pair-keys', 'names', 'punch', 'categories', 'category-bundles', 'category-query', 'notify', 'group', 'instance', 'devices']
 
 /** Every reason a decoder can give appears in some vector. */
 const REASONS: Record<string, readonly string[]> = {
@@ -43,7 +45,8 @@ const REASONS: Record<string, readonly string[]> = {
   group: [...new Set([...GROUP_OP_REJECT_REASONS, ...GROUP_ENTRY_REJECT_REASONS])],
   punch: PUNCH_REJECT_REASONS,
   notify: NOTIFY_REJECT_REASONS,
-  instance: INSTANCE_REJECT_REASONS
+  instance: INSTANCE_REJECT_REASONS,
+  devices: [...new Set([...DEVICE_REJECT_REASONS, ...LINK_REJECT_REASONS, ...LINK_CODE_REJECT_REASONS])]
 }
 
 describe('conformance vectors (docs/vectors/)', () => {

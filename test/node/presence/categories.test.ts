@@ -124,7 +124,7 @@ describe('own categories', () => {
     await own.publish('note', ['close'])
     const before = Date.now()
     await own.setManual('busy')
-    // when it was chosen goes with the state (composition lets the latest manual choice win, protocol §14)
+    // when it was chosen goes with the state (composition lets the latest manual choice win, protocol §15)
     const chosenAt = own.manualSince() as number
     expect(chosenAt).toBeGreaterThanOrEqual(before)
     expect(chosenAt).toBeLessThanOrEqual(Date.now())

@@ -1,6 +1,6 @@
 /**
  * The watcher with people of several devices: each device's records on its
- * own channel, one composed view per person (docs/protocol.md §14). Stubbed
+ * own channel, one composed view per person (docs/protocol.md §15). Stubbed
  * roster (every device a watched non-contact: its public topic), real signed
  * records, an in-memory datastore.
  */

@@ -239,3 +239,39 @@ describe('changes made at the same time', () => {
     expect(s.r.people().filter(p => p.alias === 'x')).toHaveLength(1)
   })
 })
+
+describe('a person with several devices (docs/protocol.md §14)', () => {
+  it('takes the devices of a list, never another person or theirs, and survives a restart', async () => {
+    const phone = await newPeer()
+    await s.r.addContact(bob, { alias: 'bob' })
+    await s.r.addContact(carol)
+    const after = await s.r.setDevices(bob, [bob, phone, carol])
+    // carol is a person of her own: bob's list cannot take her
+    expect(after?.devices).toEqual([bob, phone])
+    expect(s.r.get(phone)?.id).toBe(bob)
+    expect(s.r.isContact(phone)).toBe(true)
+    expect(s.r.canSee(phone)).toBe(true)
+    expect(await s.r.setDevices(await newPeer(), [phone])).toBeUndefined()
+    const again = await setup(s.ds, s.key)
+    expect(again.r.get(phone)).toMatchObject({ id: bob, alias: 'bob', devices: [bob, phone] })
+    // a device dropped from the list is nobody's any more
+    await s.r.setDevices(bob, [bob])
+    expect(s.r.get(phone)).toBeUndefined()
+    expect(s.r.isContact(phone)).toBe(false)
+  })
+
+  it('a change named by a device goes to its person\'s record', async () => {
+    const phone = await newPeer()
+    await s.r.addContact(bob)
+    await s.r.setDevices(bob, [phone])
+    await s.r.block(phone)
+    expect(s.r.get(bob)?.blockedSince).toBeTypeOf('number')
+    // blocking a person closes the connections of each of their devices
+    expect(s.closed.sort()).toEqual([bob, phone].sort())
+    expect(s.r.isBlocked(phone)).toBe(true)
+    expect(s.r.people().map(p => p.id)).toEqual([bob])
+    // and on disk: one person, blocked
+    const again = await setup(s.ds, s.key)
+    expect(again.r.people().map(p => [p.id, p.blockedSince != null])).toEqual([[bob, true]])
+  })
+})

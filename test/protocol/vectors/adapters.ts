@@ -30,6 +30,7 @@ import { openPresenceFromPair, sealPresenceForPair } from '../../../protocol/sea
 import { PAIR_TOPIC_PREFIX, presenceTopic, protocolId } from '../../../protocol/topics.js'
 import { GROUP_ADAPTERS } from './group-adapters.js'
 import { INSTANCE_ADAPTERS } from './instance-adapters.js'
+import { DEVICE_ADAPTERS } from './device-adapters.js'
 import type { Category } from '../../../protocol/categories.js'
 import type { CategoryItem } from '../../../protocol/category-item.js'
 import type { ChatFrame } from '../../../protocol/chat-frame.js'
@@ -437,7 +438,8 @@ export const ADAPTERS: Record<string, Adapter> = {
   'category-query/answers': categoryAnswers,
   'punch/messages': punchMessages,
   ...GROUP_ADAPTERS,
-  ...INSTANCE_ADAPTERS
+  ...INSTANCE_ADAPTERS,
+  ...DEVICE_ADAPTERS
 }
 
 export async function runCase (file: VectorFile, section: string, c: VectorCase): Promise<Outcome> {
