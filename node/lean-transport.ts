@@ -12,8 +12,8 @@
  *   back, and a bulk sender always has at least half a window to send into.
  *   Updates that carry flags (SYN, ACK) go as before.
  * - Noise (@chainsafe/libp2p-noise 17) learns that its read buffer holds no
- *   further frame from a RangeError, made with a stack trace, at the end of
- *   every chunk it reads. Here the same signal is one error made once.
+ *   further frame from a RangeError, made with a stack trace and thrown, at
+ *   the end of every chunk it reads. Here nothing is thrown.
  *
  * Both reach into the libraries' objects; where a version lacks what this
  * relies on, it keeps the library's own behaviour (test/node/lean-transport.test.ts).
@@ -71,18 +71,29 @@ export function leanYamux (init: YamuxMuxerInit = {}): () => StreamMuxerFactory 
 
 // ---- noise ----
 
-/** "Fewer than 2 bytes buffered": the signal LengthPrefixedDecoder stops on, made once. */
-const SHORT = new RangeError('Could not decode int16BE')
+interface LengthDecoder {
+  lengthDecoder?: unknown
+  maxDataLength?: unknown
+}
 
-/** Noise's frame length (uint16, big-endian), as the library reads it, without a new error per chunk read. */
-function uint16BEDecode (data: Uint8Array | Uint8ArrayList): number {
-  if (data.length < 2) throw SHORT
-  return data instanceof Uint8Array ? (data[0] << 8) | data[1] : data.getUint16(0)
+/**
+ * Noise's frame length (uint16, big-endian) as the library reads it, except
+ * that with fewer than 2 bytes buffered it answers the decoder's largest
+ * length instead of throwing: LengthPrefixedDecoder then waits for that many
+ * bytes, that is for more input, exactly as after its RangeError.
+ */
+function quietLength (maxDataLength: number): (data: Uint8Array | Uint8ArrayList) => number {
+  return (data) => {
+    if (data.length < 2) return maxDataLength
+    return data instanceof Uint8Array ? (data[0] << 8) | data[1] : data.getUint16(0)
+  }
 }
 
 function quietDecoder<T extends { connection: unknown }> (secured: T): T {
-  const decoder = (secured.connection as unknown as { decoder?: { lengthDecoder?: unknown } }).decoder
-  if (typeof decoder?.lengthDecoder === 'function') decoder.lengthDecoder = uint16BEDecode
+  const decoder = (secured.connection as { decoder?: LengthDecoder }).decoder
+  if (typeof decoder?.lengthDecoder === 'function' && typeof decoder.maxDataLength === 'number' && decoder.maxDataLength >= 0) {
+    decoder.lengthDecoder = quietLength(decoder.maxDataLength)
+  }
   return secured
 }
 
