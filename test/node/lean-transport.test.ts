@@ -25,12 +25,25 @@ async function muxedPair (factory: () => StreamMuxerFactory): Promise<{ sender: 
   return { sender, receiver, backBytes: () => back }
 }
 
+/** Waits for 'drain'; a sender whose window never reopens fails here rather than at the test's timeout. */
+async function drained (stream: Stream): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.addEventListener('drain', () => { resolve() }, { once: true })
+      timer = setTimeout(() => { reject(new Error('the stream never drained: the receiver sent no window update')) }, 20_000)
+    })
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Sends `count` messages of `size` bytes (waiting for drain when told to); resolves when the receiver has them all. */
 async function transfer (sender: Stream, receiver: Stream, count: number, size: number): Promise<void> {
   let got = 0
   receiver.addEventListener('message', evt => { got += evt.data.byteLength })
   for (let i = 0; i < count; i++) {
-    if (!sender.send(new Uint8Array(size))) await new Promise(resolve => { sender.addEventListener('drain', resolve, { once: true }) })
+    if (!sender.send(new Uint8Array(size))) await drained(sender)
   }
   await waitFor(() => got >= count * size, 'every byte received', 20_000)
 }
@@ -82,7 +95,7 @@ describe('leanNoise with leanYamux', () => {
     })
     try {
       for (const m of messages) {
-        if (!stream.send(m)) await new Promise(resolve => { stream.addEventListener('drain', resolve, { once: true }) })
+        if (!stream.send(m)) await drained(stream)
       }
       await waitFor(() => got >= total, 'the echo of every byte', 20_000)
     } finally {
