@@ -55,7 +55,8 @@ const UNITS = [
   'test/node/store/records.test.ts',
   'test/node/util/wait.test.ts',
   'test/node/xmpp/streams.test.ts',
-  'test/node/xmpp/units.test.ts'
+  'test/node/xmpp/units.test.ts',
+  'test/node/lean-transport.test.ts'
 ]
 
 export default defineConfig({

@@ -26,6 +26,36 @@ const RAW_PROTOCOL = '/presence-mesh-bench/raw/1.0.0'
 const RAW_BYTES = 258
 const rawNote = (bytes: Uint8Array): string => new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)))
 
+/**
+ * PM_BENCH_PROFILE=dir: each mesh process records a V8 CPU profile (100 µs
+ * sampling) from the end of its setup (the nodes connected and ready) to
+ * `stop`, written to dir/<role>-<n>-<pid>.cpuprofile: where the measured
+ * changes' time goes (open in Chrome DevTools or speedscope).
+ */
+const PROFILE_DIR = role.startsWith('mesh-') ? process.env.PM_BENCH_PROFILE : undefined
+let profiling: Promise<import('node:inspector/promises').Session> | undefined
+const startProfiler = async (): Promise<void> => {
+  if (PROFILE_DIR == null || PROFILE_DIR === '' || profiling != null) return
+  profiling = (async () => {
+    const { Session } = await import('node:inspector/promises')
+    const session = new Session()
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 100 })
+    await session.post('Profiler.start')
+    return session
+  })()
+  await profiling
+}
+const stopProfiler = async (): Promise<void> => {
+  if (PROFILE_DIR == null || profiling == null) return
+  const session = await profiling
+  const { profile } = await session.post('Profiler.stop')
+  await fs.mkdir(PROFILE_DIR, { recursive: true })
+  await fs.writeFile(path.join(PROFILE_DIR, `${role}-${count}-${process.pid}.cpuprofile`), JSON.stringify(profile))
+  session.disconnect()
+}
+
 /** Counts arrivals of each run's note; pushes the time of the last one. */
 function arrivals (push: (event: string, data: unknown) => void, expected: number): (who: number, text: string | undefined) => void {
   const runs = new Map<string, Set<number>>()
@@ -61,6 +91,7 @@ async function meshSide (push: (event: string, data: unknown) => void): Promise<
   })))
   let rawStreams: Stream[] = []
   const stop = async (): Promise<void> => {
+    await stopProfiler()
     await Promise.all(nodes.map(async x => x.stop().catch(() => {})))
     await fs.rm(root, { recursive: true, force: true })
   }
@@ -79,9 +110,13 @@ async function meshSide (push: (event: string, data: unknown) => void): Promise<
     ready: async (presentity: string) => {
       await waitUntil(() => nodes.every(x => x.presenceOf(presentity)?.status === 'online' &&
         x.libp2p.services.presenceNotify?.subscriptions().includes(presentity) === true), 'every watcher online with a direct stream', 60_000)
+      await startProfiler()
     },
     /** Presentity: `n` watchers have a live notify stream. */
-    watchers: (n: number) => waitUntil(() => (nodes[0].libp2p.services.presenceNotify?.watchers().length ?? 0) >= n, `${n} direct watchers`, 120_000),
+    watchers: async (n: number) => {
+      await waitUntil(() => (nodes[0].libp2p.services.presenceNotify?.watchers().length ?? 0) >= n, `${n} direct watchers`, 120_000)
+      await startProfiler()
+    },
     change: async (run: number) => {
       const t0 = now()
       await nodes[0].setPresence({ status: runs++ % 2 === 0 ? 'away' : 'online', note: note(run) })

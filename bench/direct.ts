@@ -10,6 +10,7 @@
  */
 import os from 'node:os'
 import path from 'node:path'
+import { compileForPlainNode } from './compile.js'
 import { forkChild } from './ipc.js'
 import { ensureProsody, startProsody } from './prosody.js'
 import { percentile, result } from './result.js'
@@ -17,7 +18,8 @@ import type { Child } from './ipc.js'
 import type { Prosody } from './prosody.js'
 import type { BenchResult } from './result.js'
 
-const CHILD = path.join(import.meta.dirname, 'direct-child.ts')
+/** The children run as the product ships: compiled by tsc, on plain node (set by benchDirect). */
+let CHILD = ''
 export const DIRECT_SIZES = [1, 10, 50]
 const RUN_TIMEOUT_MS = 20_000
 
@@ -35,7 +37,7 @@ interface World {
 
 async function spawn (role: string, n: number, env: Record<string, string> = {}): Promise<Child> {
   Object.assign(process.env, env)
-  const child = await forkChild(CHILD, [role, String(n)])
+  const child = await forkChild(CHILD, [role, String(n)], undefined, [])
   await new Promise<void>((resolve) => { child.on('started', () => { resolve() }) })
   return child
 }
@@ -117,6 +119,8 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
   const sizes = opts.sizes ?? DIRECT_SIZES
   const runs = opts.runs ?? 200
   const warmup = opts.warmup ?? Math.max(10, Math.floor(runs / 10))
+  const build = await compileForPlainNode('presence.direct')
+  CHILD = path.join(build.dir, 'bench', 'direct-child.js')
   const bins = await ensureProsody()
   let prosody: Prosody | undefined
   let skipped: string | undefined
@@ -124,7 +128,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
     skipped = bins
     console.log(`presence.direct: XMPP baseline skipped: ${bins}`)
   } else {
-    prosody = await startProsody(bins, ['p', ...Array.from({ length: Math.max(...sizes) }, (_, i) => `w${i + 1}`)])
+    prosody = await startProsody(bins, ['p', ...Array.from({ length: Math.max(...sizes) }, (_, i) => `w${i + 1}`)]).catch(async (err) => { await build.remove(); throw err })
   }
   const rows: BenchResult[] = []
   try {
@@ -156,7 +160,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
         }
         for (const t of Object.values(times)) t.sort((a, b) => a - b)
         const stats = await worlds[0].presentity.call('stats')
-        const notes = `presentity and ${n} watcher node(s) in two processes, TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
+        const notes = `presentity and ${n} watcher node(s) in two processes (compiled by tsc, plain node), TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
           `${runs} paced changes after ${warmup} warm-up, interleaved with the baseline; load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} (${os.availableParallelism()} cores); ` +
           `floor (the same ${'258'} B on a bare libp2p stream per watcher, same processes and connections): p50 ${percentile(times.raw, 50).toFixed(3)} ms, p99 ${percentile(times.raw, 99).toFixed(3)} ms; ` +
           `presentity notify stats ${JSON.stringify(stats)}` +
@@ -182,6 +186,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
     }
   } finally {
     await prosody?.stop()
+    await build.remove()
   }
   return rows
 }

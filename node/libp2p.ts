@@ -1,7 +1,6 @@
 /**
  * The single libp2p factory: every node, CLI or test, is wired here.
  */
-import { noise } from '@chainsafe/libp2p-noise'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
@@ -10,7 +9,6 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
@@ -18,6 +16,7 @@ import { contacts } from './contacts/index.js'
 import { devices } from './devices/index.js'
 import { groups } from './groups/index.js'
 import { instanceGuard } from './instance/index.js'
+import { leanNoise, leanYamux } from './lean-transport.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { presenceNotify } from './notify/index.js'
@@ -224,8 +223,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
     transports: [tcp(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [leanNoise()],
+    streamMuxers: [leanYamux()],
     connectionGater: blockGater(peer => rosterStore.isBlocked(peer), combineGaters(admissionGater(reachPolicy), opts.connectionGater ?? {})),
     peerStore: PEER_STORE_LIMITS,
     connectionMonitor: CONNECTION_MONITOR,
@@ -304,8 +303,8 @@ export async function createIntakeLibp2p (privateKey: PrivateKey): Promise<Libp2
     start: false,
     addresses: { listen: [] },
     transports: [tcp(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [leanNoise()],
+    streamMuxers: [leanYamux()],
     services: { identify: identify({ runOnConnectionOpen: false }) }
   })
 }

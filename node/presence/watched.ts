@@ -272,13 +272,15 @@ export class WatchedPresentities {
     const note = held.get('note')?.category as NoteCategory | undefined
     const activity = held.get('activity')?.category as ActivityCategory | undefined
     const card = held.get('card')?.category as CardCategory | undefined
+    const categories: Record<string, Category> = {}
+    for (const [k, h] of held) categories[k] = h.category
     w.view = {
       peerId: w.view.peerId,
       displayName: card?.displayName,
       status: availability,
       note: note?.text,
       activity: activity == null ? undefined : activityText(activity),
-      categories: Object.fromEntries([...held].map(([k, h]) => [k, h.category])),
+      categories,
       seq: state.seq,
       lastSeen: now,
       expiresAt: online ? expiresAt : undefined

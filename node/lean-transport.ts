@@ -1,0 +1,110 @@
+/**
+ * Noise and yamux as the factory wires them, without two costs the libraries
+ * add to every message (measured: docs/benchmarks.md, presence.direct on
+ * `s5-direct`; reports for the libraries: docs/upstream/lean-transport.md).
+ *
+ * - yamux (@libp2p/yamux 8.0.3) answers every data frame it reads with a
+ *   window update: one more frame, encrypted and written to the socket, back
+ *   to the sender for every message, which the sender reads and decrypts
+ *   too. A presence change to 50 watchers was 50 frames out and 50 back.
+ *   Here a stream's window is topped up once half of it is used (go-yamux's
+ *   and rust-yamux's rule): a small message costs its own frame and nothing
+ *   back, and a bulk sender always has at least half a window to send into.
+ *   Updates that carry flags (SYN, ACK) go as before.
+ * - Noise (@chainsafe/libp2p-noise 17) learns that its read buffer holds no
+ *   further frame from a RangeError, made with a stack trace and thrown, at
+ *   the end of every chunk it reads. Here nothing is thrown.
+ *
+ * Both reach into the libraries' objects; where a version lacks what this
+ * relies on, it keeps the library's own behaviour (test/node/lean-transport.test.ts).
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@libp2p/yamux'
+import type { NoiseComponents } from '@chainsafe/libp2p-noise'
+import type { NoiseExtensions } from '@chainsafe/libp2p-noise'
+import type { ConnectionEncrypter, StreamMuxerFactory } from '@libp2p/interface'
+import type { YamuxMuxerInit } from '@libp2p/yamux'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+// ---- yamux ----
+
+/** The parts of a YamuxStream this relies on. */
+interface WindowedStream {
+  state: number
+  recvWindow: number
+  recvWindowCapacity: number
+  sendWindowUpdate: () => void
+}
+
+/** YamuxStream's StreamState.Established: its updates carry no flags. */
+const ESTABLISHED = 3
+
+function halfWindowUpdates (stream: WindowedStream): void {
+  const update = stream.sendWindowUpdate.bind(stream)
+  stream.sendWindowUpdate = () => {
+    // less than half the window used: the sender still has more than half to send into
+    if (stream.state === ESTABLISHED && stream.recvWindowCapacity * 2 > stream.recvWindow) return
+    update()
+  }
+}
+
+export function leanYamux (init: YamuxMuxerInit = {}): () => StreamMuxerFactory {
+  const make = yamux(init)
+  return () => {
+    const factory = make()
+    const create = factory.createStreamMuxer.bind(factory)
+    factory.createStreamMuxer = (conn) => {
+      const muxer = create(conn)
+      const maker = muxer as unknown as { _newStream?: (...args: unknown[]) => WindowedStream }
+      const newStream = maker._newStream?.bind(muxer)
+      if (newStream == null) return muxer
+      maker._newStream = (...args) => {
+        const stream = newStream(...args)
+        if (typeof stream.recvWindow === 'number' && typeof stream.recvWindowCapacity === 'number' && typeof stream.sendWindowUpdate === 'function') halfWindowUpdates(stream)
+        return stream
+      }
+      return muxer
+    }
+    return factory
+  }
+}
+
+// ---- noise ----
+
+interface LengthDecoder {
+  lengthDecoder?: unknown
+  maxDataLength?: unknown
+}
+
+/**
+ * Noise's frame length (uint16, big-endian) as the library reads it, except
+ * that with fewer than 2 bytes buffered it answers the decoder's largest
+ * length instead of throwing: LengthPrefixedDecoder then waits for that many
+ * bytes, that is for more input, exactly as after its RangeError.
+ */
+function quietLength (maxDataLength: number): (data: Uint8Array | Uint8ArrayList) => number {
+  return (data) => {
+    if (data.length < 2) return maxDataLength
+    return data instanceof Uint8Array ? (data[0] << 8) | data[1] : data.getUint16(0)
+  }
+}
+
+function quietDecoder<T extends { connection: unknown }> (secured: T): T {
+  const decoder = (secured.connection as { decoder?: LengthDecoder }).decoder
+  if (typeof decoder?.lengthDecoder === 'function' && typeof decoder.maxDataLength === 'number' && decoder.maxDataLength >= 0) {
+    decoder.lengthDecoder = quietLength(decoder.maxDataLength)
+  }
+  return secured
+}
+
+export function leanNoise (init?: Parameters<typeof noise>[0]): (components: NoiseComponents) => ConnectionEncrypter<NoiseExtensions> {
+  const make = noise(init)
+  return (components) => {
+    const encrypter = make(components)
+    const inbound = encrypter.secureInbound.bind(encrypter)
+    const outbound = encrypter.secureOutbound.bind(encrypter)
+    encrypter.secureInbound = async (...args) => quietDecoder(await inbound(...args))
+    encrypter.secureOutbound = async (...args) => quietDecoder(await outbound(...args))
+    return encrypter
+  }
+}
