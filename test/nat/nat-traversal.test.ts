@@ -24,8 +24,10 @@ const SHORT: Omit<NatScenarioOptions, 'kind' | 'soakMs'> = {
 }
 const log = (line: string): void => { if (process.env.DEBUG != null) console.log(line) }
 
+// the two networks share nothing (their own namespaces, each named apart): they run at once, the
+// symmetric one mostly waiting for the relay's reservation to be renewed
 describe.skipIf(reason != null)('two contacts behind two NATs', () => {
-  it('cone NATs (port-preserving, endpoint-independent mapping): contacts through the relay, then a direct connection', async () => {
+  it.concurrent('cone NATs (port-preserving, endpoint-independent mapping): contacts through the relay, then a direct connection', async () => {
     const r = await runNatScenario({ ...SHORT, kind: 'cone', soakMs: 10_000, directWithinMs: 45_000, log })
     console.log(`cone NAT: contacts after ${r.contactMs} ms, direct after ${r.directMs} ms, punches ${JSON.stringify(r.punches)}`)
     expect(r.mapping).toMatchObject({ endpointIndependent: true, portPreserving: true })
@@ -36,7 +38,7 @@ describe.skipIf(reason != null)('two contacts behind two NATs', () => {
     expect(r.messages).toMatchObject({ sent: 400, delivered: 400, duplicates: 0, missing: 0 })
   })
 
-  it('symmetric NATs: stays relayed across the relay\'s limits with no presence flap and no message lost or repeated', async () => {
+  it.concurrent('symmetric NATs: stays relayed across the relay\'s limits with no presence flap and no message lost or repeated', async () => {
     // messages for 24 s cross the data limit; the quiet time until the reservation was renewed
     // (its 35 s lifetime plus 2 s) crosses the duration limit
     const renewedBy = SHORT.relayLimits.reservationTtl + 2_000
