@@ -64,12 +64,11 @@ export default defineConfig({
     setupFiles: ['./node/polyfill.ts'],
     // nodes started by tests, CLI children included, never multicast on the host's network
     env: { PRESENCE_MESH_MDNS: 'off' },
-    // three files at a time on 2 cores: most of a multi-node test is waiting (records, expiries,
-    // retries), and the children run the shared build, not tsx (a run used about 1.25 cores on
-    // average); generous deadlines. The demo's group step is load-sensitive (bob's first group
-    // text can miss gossip and wait for the 20 s anti-entropy; see the closing note of 2026-11-29).
+    // four files at a time on 2 cores: most of a multi-node test is waiting (records, expiries,
+    // retries), and the children run the shared build, not tsx. Measured back to back on one tree
+    // (session 5, load 6.5-13): three workers 281 s, four 211 s, both green; generous deadlines.
     fileParallelism: true,
-    maxWorkers: 3,
+    maxWorkers: 4,
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
