@@ -59,8 +59,9 @@ export class GroupEngine {
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  /** Topic reads whose commits start at the next turn of the event loop, in the order read. */
-  private readonly deferred: Array<{ g: GroupRuntime, batch: ReadBatch, source: string }> = []
+  /** Topic reads, shown once gossipsub passed them on, whose commits start at the next turn of the event loop, in the order read. */
+  private readonly deferred: Array<{ g: GroupRuntime, batch: ReadBatch, source: string, shown?: string[] }> = []
+  private showScheduled = false
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
   private readonly shownUnstored = new Set<string>()
   private readonly receiveLimiter: RateLimiter
@@ -156,11 +157,11 @@ export class GroupEngine {
    * acknowledges it before then: sync requests, the only receipts a member
    * gives, say the stored positions (docs/protocol.md §12.5).
    */
-  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string): Promise<void> {
+  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string, shownAlready?: string[]): Promise<void> {
     // reads from the topic that wait for their turn come first: texts are shown and stored in the order read
     this.commitDeferred()
     const changes = batch.changes ?? diffStates(batch.before, g.state)
-    const shown = this.show(g, batch.messages)
+    const shown = shownAlready ?? this.show(g, batch.messages)
     if (batch.writes.length > 0 || extra != null) {
       const meta = g.meta
       try {
@@ -197,15 +198,31 @@ export class GroupEngine {
     this.gapTimers.set(g.id, timer)
   }
 
-  /** A topic read is shown and committed at the next turn of the event loop, once gossipsub passed it on. */
+  /**
+   * A topic read is shown once gossipsub passed it on (process.nextTick runs
+   * after the promise jobs of this turn, among them gossipsub's dispatch and
+   * forward), and committed at the next turn of the event loop, so neither
+   * the listeners nor the commit hold up the forwarding.
+   */
   private deferCommit (g: GroupRuntime, batch: ReadBatch, source: string): void {
     this.deferred.push({ g, batch, source })
     if (this.deferred.length === 1) setImmediate(() => { this.commitDeferred() })
+    if (!this.showScheduled) {
+      this.showScheduled = true
+      process.nextTick(() => { this.showDeferred() })
+    }
   }
 
-  /** Starts the commits of the deferred topic reads, oldest first. */
+  /** Shows the deferred topic reads not shown yet, oldest first. */
+  private showDeferred (): void {
+    this.showScheduled = false
+    for (const d of this.deferred) d.shown ??= this.show(d.g, d.batch.messages)
+  }
+
+  /** Starts the commits of the deferred topic reads, oldest first (showing any not shown yet). */
   private commitDeferred (): void {
-    for (const { g, batch, source } of this.deferred.splice(0)) this.commitRead(g, batch, undefined, source).catch(() => {})
+    this.showDeferred()
+    for (const { g, batch, source, shown } of this.deferred.splice(0)) this.commitRead(g, batch, undefined, source, shown).catch(() => {})
   }
 
   /** Announces texts read, not yet stored, once per run (a failed commit's texts are read again). Returns the ids to forget once stored. */
