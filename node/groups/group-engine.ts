@@ -16,6 +16,7 @@ import { requestedPositions, requestSync, serveSync, syncRequest, syncResponse }
 import { addOp, readEntry, ReadBatch } from './feed-reader.js'
 import { writeEntries } from './feed-writer.js'
 import { diffStates, GroupRuntime } from './group.js'
+import { TopicReads } from './topic-reads.js'
 import { GroupFullError } from './errors.js'
 import * as C from './constants.js'
 import type { GroupChange } from './group.js'
@@ -59,9 +60,9 @@ export class GroupEngine {
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  /** Topic reads, shown once gossipsub passed them on, whose commits start at the next turn of the event loop, in the order read. */
-  private readonly deferred: Array<{ g: GroupRuntime, batch: ReadBatch, source: string, shown?: string[] }> = []
-  private showScheduled = false
+  private readonly topicReads = new TopicReads<{ g: GroupRuntime, batch: ReadBatch, source: string }>(
+    r => this.show(r.g, r.batch.messages),
+    (r, shown) => { this.commitRead(r.g, r.batch, undefined, r.source, shown).catch(() => {}) })
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
   private readonly shownUnstored = new Set<string>()
   private readonly receiveLimiter: RateLimiter
@@ -105,7 +106,7 @@ export class GroupEngine {
   }
 
   stop (): void {
-    this.commitDeferred()
+    this.topicReads.flush()
     this.running = false
     for (const t of [...this.gapTimers.values(), ...this.offerTimers.values()]) clearTimeout(t)
     this.gapTimers.clear()
@@ -159,7 +160,7 @@ export class GroupEngine {
    */
   async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string, shownAlready?: string[]): Promise<void> {
     // reads from the topic that wait for their turn come first: texts are shown and stored in the order read
-    this.commitDeferred()
+    this.topicReads.flush()
     const changes = batch.changes ?? diffStates(batch.before, g.state)
     const shown = shownAlready ?? this.show(g, batch.messages)
     if (batch.writes.length > 0 || extra != null) {
@@ -196,33 +197,6 @@ export class GroupEngine {
     }, C.GAP_GRACE_MS)
     timer.unref?.()
     this.gapTimers.set(g.id, timer)
-  }
-
-  /**
-   * A topic read is shown once gossipsub passed it on (process.nextTick runs
-   * after the promise jobs of this turn, among them gossipsub's dispatch and
-   * forward), and committed at the next turn of the event loop, so neither
-   * the listeners nor the commit hold up the forwarding.
-   */
-  private deferCommit (g: GroupRuntime, batch: ReadBatch, source: string): void {
-    this.deferred.push({ g, batch, source })
-    if (this.deferred.length === 1) setImmediate(() => { this.commitDeferred() })
-    if (!this.showScheduled) {
-      this.showScheduled = true
-      process.nextTick(() => { this.showDeferred() })
-    }
-  }
-
-  /** Shows the deferred topic reads not shown yet, oldest first. */
-  private showDeferred (): void {
-    this.showScheduled = false
-    for (const d of this.deferred) d.shown ??= this.show(d.g, d.batch.messages)
-  }
-
-  /** Starts the commits of the deferred topic reads, oldest first (showing any not shown yet). */
-  private commitDeferred (): void {
-    this.showDeferred()
-    for (const { g, batch, source, shown } of this.deferred.splice(0)) this.commitRead(g, batch, undefined, source, shown).catch(() => {})
   }
 
   /** Announces texts read, not yet stored, once per run (a failed commit's texts are read again). Returns the ids to forget once stored. */
@@ -318,7 +292,7 @@ export class GroupEngine {
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
     batch.changes = diffStates(batch.before, g.state)
-    this.deferCommit(g, batch, from.toString())
+    this.topicReads.push({ g, batch, source: from.toString() })
     if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
     return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
   }
