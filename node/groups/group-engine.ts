@@ -213,28 +213,30 @@ export class GroupEngine {
     this.hooks.changes(g, changes)
   }
 
-  /** Appends to this node's feed, commits (with `extra`) and publishes: texts under the stored key once journaled, a new key or an op once committed. Resolves once committed. */
+  /** Appends to this node's feed, commits (with `extra`), publishes (a text under the stored key after durable own entries once journaled, else once committed); resolves once committed. */
   async write (g: GroupRuntime, contents: Array<(seq: number) => GroupContent>, extra?: (tx: Transaction) => void): Promise<Written> {
     const w = writeEntries(g, contents, this.ctx)
-    const journal = extra == null && !w.keyChanged ? this.journal : undefined
+    const [first, next] = [w.frames[0].seq, w.frames[w.frames.length - 1].seq + 1]
+    const journal = extra == null && !w.keyChanged && first === (g.durableNext ?? g.stored.get(this.me) ?? 1) ? this.journal : undefined
+    let out = false
     try {
-      journal?.append(g.groupId, w.frames.map(f => f.bytes))
-    } catch (err) {
-      await this.reload(g.id)
-      throw err
-    }
-    if (journal != null) void this.publish(g, w.frames)
-    try {
+      if (journal != null) {
+        journal.append(g.groupId, w.frames.map(f => f.bytes))
+        g.durableNext = next
+        out = true
+        void this.publish(g, w.frames)
+      }
       await this.store.store.change((tx) => { w.stage(tx); extra?.(tx); return () => {} })
     } catch (err) {
-      journal?.settled(false)
-      // a journaled entry may be out: its position stays taken, and the next start stores it
-      if (journal == null) await this.reload(g.id)
+      // a journaled entry is out: its position stays taken, and the next start stores it
+      if (out) journal?.settled(false)
+      else await this.reload(g.id)
       throw err
     }
     journal?.settled(true)
-    g.stored.set(this.me, w.frames[w.frames.length - 1].seq + 1)
-    if (journal == null) void this.publish(g, w.frames)
+    g.stored.set(this.me, next)
+    g.durableNext = Math.max(g.durableNext ?? 0, next)
+    if (!out) void this.publish(g, w.frames)
     return w
   }
 

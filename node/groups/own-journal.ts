@@ -60,7 +60,13 @@ export class OwnEntryJournal {
       buf.set(e, at + GROUP_BYTES)
       at += GROUP_BYTES + e.byteLength
     }
-    for (let written = 0; written < size;) written += fs.writeSync(this.fd, buf, written, size - written)
+    try {
+      for (let written = 0; written < size;) written += fs.writeSync(this.fd, buf, written, size - written)
+    } catch (err) {
+      // no torn record before the next one: the next start would stop reading there
+      try { fs.ftruncateSync(this.fd, this.size) } catch {}
+      throw err
+    }
     this.size += size
     this.pending++
   }

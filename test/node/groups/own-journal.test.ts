@@ -134,6 +134,26 @@ describe('own-entry journal', () => {
     journal?.close()
   })
 
+  it('a text written while an earlier own entry is still only committing waits for that commit (no hole if the process ends)', async () => {
+    const file = await tmpFile()
+    const ds = new GatedDatastore()
+    const { engine, published, journal } = await startA(ds, file, true)
+    const g = engine.groups.get(hex(GROUP))!
+    let release!: () => void
+    ds.gate = new Promise(resolve => { release = resolve })
+    const first = engine.write(g, text('one'))
+    const second = engine.write(g, text('two'))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    // 'two' is sealed under the new key, whose KEY entry is not stored yet: nothing may go out
+    expect(published).toEqual([])
+    expect((await OwnEntryJournal.open(file)).records).toEqual([])
+    release()
+    await Promise.all([first, second])
+    await new Promise(resolve => setImmediate(resolve))
+    expect(published).toEqual([1, 2, 3])
+    journal?.close()
+  })
+
   it('without a journal a text is published only once committed', async () => {
     const ds = new GatedDatastore()
     const { engine, published } = await startA(ds, undefined, true)
