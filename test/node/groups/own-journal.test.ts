@@ -8,61 +8,21 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ed25519 } from '@noble/curves/ed25519.js'
 import { MemoryDatastore } from 'datastore-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
 import { OwnEntryJournal } from '../../../node/groups/own-journal.js'
-import { PairKeyring } from '../../../node/roster/pair-keyring.js'
 import { entryHash, openGroupEntry } from '../../../protocol/group-entry.js'
-import { MembershipLog } from '../../../protocol/group-log.js'
-import { hex, sealGroupOp } from '../../../protocol/group-op.js'
+import { hex } from '../../../protocol/group-op.js'
+import { A, B, GatedDatastore, groupOfAAndB } from './fixtures.js'
 import type { EngineComponents } from '../../../node/groups/group-engine.js'
 import type { GroupOp } from '../../../protocol/group-op.js'
-import type { Batch, Key } from 'interface-datastore'
 
 const GROUP = new Uint8Array(16).fill(9)
 
-function identity (fill: number): { key: ReturnType<typeof privateKeyFromRaw>, peer: ReturnType<typeof peerIdFromPrivateKey>, keyring: PairKeyring } {
-  const seed = new Uint8Array(32).fill(fill)
-  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
-  const peer = peerIdFromPrivateKey(key)
-  return { key, peer, keyring: new PairKeyring(peer, key) }
-}
-const [A, B] = [identity(1), identity(2)]
-
-/** A datastore whose batch commits wait while `gate` is set (a gate never opened: the process ended first). */
-class GatedDatastore extends MemoryDatastore {
-  gate?: Promise<void>
-  override batch (): Batch {
-    const inner = super.batch()
-    return {
-      put: (key: Key, value: Uint8Array) => { inner.put(key, value) },
-      delete: (key: Key) => { inner.delete(key) },
-      commit: async () => {
-        await this.gate
-        await inner.commit()
-      }
-    }
-  }
-}
-
-/** A's group with B as a member: create, invite, join. */
-function ops (): GroupOp[] {
-  const all = [sealGroupOp({ group: GROUP, kind: 'create', name: 'g', parents: [], createdAt: 1 }, A.key)]
-  const add = (key: typeof A.key, f: Record<string, unknown>): void => {
-    const l = new MembershipLog(all[0].id)
-    for (const o of all) l.add(o)
-    all.push(sealGroupOp({ ...f, group: GROUP, parents: l.heads(), createdAt: 1 } as any, key))
-  }
-  add(A.key, { kind: 'invite', target: B.peer.toString() })
-  add(B.key, { kind: 'join' })
-  return all
-}
+const ops = (): GroupOp[] => groupOfAAndB(GROUP)
 
 const dirs: string[] = []
 afterEach(async () => { await Promise.all(dirs.splice(0).map(async d => fs.rm(d, { recursive: true, force: true }))) })

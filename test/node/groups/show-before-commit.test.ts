@@ -6,10 +6,8 @@
  * shows a topic read at the end of its turn (after gossipsub forwarded it);
  * and offers its own entry to a connected member when nobody heard it.
  */
-import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { ed25519 } from '@noble/curves/ed25519.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { describe, expect, it } from 'vitest'
 import { waitFor } from '../../helpers.js'
@@ -19,55 +17,18 @@ import { writeEntries } from '../../../node/groups/feed-writer.js'
 import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { GroupRuntime } from '../../../node/groups/group.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
-import { PairKeyring } from '../../../node/roster/pair-keyring.js'
 import { openGroupEntry } from '../../../protocol/group-entry.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
-import { hex, sealGroupOp } from '../../../protocol/group-op.js'
+import { hex } from '../../../protocol/group-op.js'
+import { A, B, GatedDatastore, groupOfAAndB } from './fixtures.js'
 import type { EngineComponents } from '../../../node/groups/group-engine.js'
 import type { StoredMessage } from '../../../node/groups/group-store.js'
 import type { GroupEntry } from '../../../protocol/group-entry.js'
 import type { GroupOp } from '../../../protocol/group-op.js'
-import type { Batch, Key } from 'interface-datastore'
 
 const GROUP = new Uint8Array(16).fill(7)
 
-function identity (fill: number): { key: ReturnType<typeof privateKeyFromRaw>, peer: ReturnType<typeof peerIdFromPrivateKey>, keyring: PairKeyring } {
-  const seed = new Uint8Array(32).fill(fill)
-  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
-  const peer = peerIdFromPrivateKey(key)
-  return { key, peer, keyring: new PairKeyring(peer, key) }
-}
-const [A, B] = [identity(1), identity(2)]
-
-/** A datastore whose batch commits wait for `release` and fail while `failing` is set. */
-class GatedDatastore extends MemoryDatastore {
-  gate?: Promise<void>
-  failing = false
-  override batch (): Batch {
-    const inner = super.batch()
-    return {
-      put: (key: Key, value: Uint8Array) => { inner.put(key, value) },
-      delete: (key: Key) => { inner.delete(key) },
-      commit: async () => {
-        await this.gate
-        if (this.failing) throw new Error('disk full')
-        await inner.commit()
-      }
-    }
-  }
-}
-
-function ops (): GroupOp[] {
-  const all = [sealGroupOp({ group: GROUP, kind: 'create', name: 'g', parents: [], createdAt: 1 }, A.key)]
-  const add = (key: typeof A.key, f: Record<string, unknown>): void => {
-    const l = new MembershipLog(all[0].id)
-    for (const o of all) l.add(o)
-    all.push(sealGroupOp({ ...f, group: GROUP, parents: l.heads(), createdAt: 1 } as any, key))
-  }
-  add(A.key, { kind: 'invite', target: B.peer.toString() })
-  add(B.key, { kind: 'join' })
-  return all
-}
+const ops = (): GroupOp[] => groupOfAAndB(GROUP)
 
 async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
   const all = ops()
