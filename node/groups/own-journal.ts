@@ -51,6 +51,8 @@ export class OwnEntryJournal {
 
   /** Appends entries of one group; once it returns they outlive the process. A commit of them is now pending. */
   append (groupId: Uint8Array, entries: Uint8Array[]): void {
+    // a closed descriptor's number may already belong to another file
+    if (this.closed) throw new Error('the group journal is closed')
     const size = entries.reduce((n, e) => n + LENGTH_BYTES + GROUP_BYTES + e.byteLength, 0)
     const buf = Buffer.allocUnsafe(size)
     let at = 0
@@ -81,6 +83,7 @@ export class OwnEntryJournal {
 
   /** Empties the file: everything it held is stored. */
   empty (): void {
+    if (this.closed) return
     fs.ftruncateSync(this.fd, 0)
     this.size = 0
     this.failed = false

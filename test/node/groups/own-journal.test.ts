@@ -174,5 +174,10 @@ describe('own-entry journal', () => {
     const third = await OwnEntryJournal.open(file)
     expect(third.records.map(r => [...r.bytes])).toEqual([[1, 2, 3], [4], [5]])
     third.journal.close()
+    // closed: nothing is written through a descriptor number the process may have given to another file
+    expect(() => { third.journal.append(GROUP, [Uint8Array.of(6)]) }).toThrow('closed')
+    const fourth = await OwnEntryJournal.open(file)
+    expect(fourth.records).toHaveLength(3)
+    fourth.journal.close()
   })
 })
