@@ -5,7 +5,8 @@
  * keys: a burst of invitations costs one key): so whoever left or was removed
  * opens nothing written afterwards, and whoever joins opens what was written
  * since its invitation, even before the writer heard of the join. Entries are
- * signed and staged; the service publishes them once committed.
+ * signed and staged; the engine publishes them once journaled or committed
+ * (docs/protocol.md §12.7), and restores journaled ones the store lacks.
  */
 import { KEY_ID_BYTES, randomBytes, SENDER_KEY_BYTES } from '../../protocol/group-crypto.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'

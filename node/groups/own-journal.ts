@@ -6,8 +6,8 @@
  * a few hundred bytes returns at once and survives the process as well as an
  * unsynced store commit does. So a text is published once its entry is here,
  * and at start any entry here that the store lacks is stored. The store stays
- * the record: the file is emptied whenever no commit of its entries is
- * pending, and kept whole while any of them failed.
+ * the record: the file is emptied once it holds 64 KiB and no commit of its
+ * entries is pending, and kept whole once one of them failed.
  */
 import fs from 'node:fs'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
