@@ -36,6 +36,7 @@ const UNITS = [
   'test/node/discovery/rejoin.test.ts',
   'test/node/discovery/relay-reservations.test.ts',
   'test/node/groups/feeds.test.ts',
+  'test/node/groups/own-journal.test.ts',
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
   'test/node/pubsub-stream-open.test.ts',

@@ -17,6 +17,10 @@ export const HOME_ENV = 'PRESENCE_MESH_HOME'
 export const IDENTITY_FILE = 'identity.key'
 export const RUNTIME_FILE = 'node.json'
 export const DATASTORE_DIR = 'datastore'
+/** Own group texts between their publishing and their commit (node/groups/own-journal.ts). */
+export const GROUP_JOURNAL_FILE = 'group-journal'
+
+export const groupJournalPath = (home: string): string => path.join(home, GROUP_JOURNAL_FILE)
 
 export function resolveHome (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = flag ?? env[HOME_ENV] ?? path.join(os.homedir(), '.presence-mesh')

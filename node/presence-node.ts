@@ -10,7 +10,7 @@ import { ControlServer } from './control/server.js'
 import { openDatastore } from './datastore.js'
 import { InvalidOptionError, NoPresenceError } from './errors.js'
 import { ChatCommands } from './chat-commands.js'
-import { claimHome, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
+import { claimHome, groupJournalPath, loadOrCreateIdentity, releaseHome, writeRuntime } from './home.js'
 import { forwardServiceEvents } from './forward-events.js'
 import { DuplicateInstanceError } from './instance/errors.js'
 import { createPresenceLibp2p } from './libp2p.js'
@@ -95,7 +95,7 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         presence: opts.presence,
         notify: opts.notify,
         chat: opts.chat,
-        groups: opts.groups,
+        groups: { journal: groupJournalPath(opts.home), ...opts.groups },
         roster: { defaultVisibility: visibilityFromEnv(), ...opts.roster },
         contacts: opts.contacts,
         devices: opts.devices,

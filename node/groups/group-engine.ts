@@ -1,10 +1,8 @@
 /**
  * The groups this node is in, kept in step: entries from the topic (checked
- * by the topic validator, read in order), this node's own entries (committed,
- * then published), and catch-up with connected members, both ways: a member
- * that comes online asks, and a request that shows the asker holds something
- * this node lacks makes it ask back. Every change commits before anyone hears
- * of it.
+ * by the topic validator, read in order, shown, then committed), this node's
+ * own entries (journaled or committed, then published), and catch-up with
+ * connected members, both ways (an asker that holds more is asked back).
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -14,13 +12,15 @@ import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
 import { hex, MAX_OP_PARENTS, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
 import { addOp, readEntry, ReadBatch } from './feed-reader.js'
-import { writeEntries } from './feed-writer.js'
+import { restoreEntries, writeEntries } from './feed-writer.js'
 import { diffStates, GroupRuntime } from './group.js'
+import { TopicReads } from './topic-reads.js'
 import { GroupFullError } from './errors.js'
 import * as C from './constants.js'
 import type { GroupChange } from './group.js'
 import type { FeedContext } from './feed-reader.js'
 import type { Written, WriterContext } from './feed-writer.js'
+import type { JournalRecord, OwnEntryJournal } from './own-journal.js'
 import type { GroupStore, StoredMessage } from './group-store.js'
 import type { Roster } from '../roster/index.js'
 import type { PubSub } from '../pubsub.js'
@@ -59,8 +59,9 @@ export class GroupEngine {
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  /** Topic reads whose commits start at the next turn of the event loop, in the order read. */
-  private readonly deferred: Array<{ g: GroupRuntime, batch: ReadBatch, source: string }> = []
+  private readonly topicReads = new TopicReads<{ g: GroupRuntime, batch: ReadBatch, source: string }>(
+    r => this.show(r.g, r.batch.messages),
+    (r, shown) => { this.commitRead(r.g, r.batch, undefined, r.source, shown).catch(() => {}) })
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
   private readonly shownUnstored = new Set<string>()
   private readonly receiveLimiter: RateLimiter
@@ -68,6 +69,7 @@ export class GroupEngine {
   readonly me: string
   readonly ctx: FeedContext & WriterContext
   private running = false
+  private journal?: OwnEntryJournal
 
   constructor (private readonly components: EngineComponents, readonly store: GroupStore, private readonly hooks: EngineHooks, private readonly log: Logger, receivesPerWindow: number) {
     this.me = components.peerId.toString()
@@ -83,9 +85,13 @@ export class GroupEngine {
     this.validate = this.validate.bind(this)
   }
 
-  /** Loads every stored group. */
-  async load (): Promise<void> {
+  /** Loads every stored group, and stores what the journal holds that the store lacks; then texts go out once journaled. */
+  async load (journal?: { journal: OwnEntryJournal, records: JournalRecord[] }): Promise<void> {
     for (const meta of (await this.store.meta.all()).values()) await this.reload(meta.id, meta)
+    if (journal == null) return
+    for (const g of this.groups.values()) await restoreEntries(g, journal.records, this.ctx)
+    journal.journal.empty()
+    this.journal = journal.journal
   }
 
   /** Replaces a group's memory with what its store holds (at start, and after a failed commit). */
@@ -104,7 +110,7 @@ export class GroupEngine {
   }
 
   stop (): void {
-    this.commitDeferred()
+    this.topicReads.flush()
     this.running = false
     for (const t of [...this.gapTimers.values(), ...this.offerTimers.values()]) clearTimeout(t)
     this.gapTimers.clear()
@@ -150,17 +156,15 @@ export class GroupEngine {
   // ---- committing ----
 
   /**
-   * Tells the new texts at once, commits what reading did, then tells the
-   * membership changes and catches up on a gap. A text is shown before its
-   * commit ends (the commit is the slowest step of a delivery); nothing
-   * acknowledges it before then: sync requests, the only receipts a member
-   * gives, say the stored positions (docs/protocol.md §12.5).
+   * Tells the new texts (unless shown already), commits what reading did, then tells the membership changes and
+   * catches up on a gap. Nothing acknowledges a text before its commit ends: sync requests, the only receipts
+   * a member gives, say the stored positions (docs/protocol.md §12.5).
    */
-  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string): Promise<void> {
+  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string, shownAlready?: string[]): Promise<void> {
     // reads from the topic that wait for their turn come first: texts are shown and stored in the order read
-    this.commitDeferred()
+    this.topicReads.flush()
     const changes = batch.changes ?? diffStates(batch.before, g.state)
-    const shown = this.show(g, batch.messages)
+    const shown = shownAlready ?? this.show(g, batch.messages)
     if (batch.writes.length > 0 || extra != null) {
       const meta = g.meta
       try {
@@ -183,10 +187,7 @@ export class GroupEngine {
     else if (batch.gap) this.catchUpAfterGap(g, source)
   }
 
-  /**
-   * Entries often come a little out of order (two paths through the mesh):
-   * catch up only if the gap is still open after a moment.
-   */
+  /** Entries often come a little out of order (two paths through the mesh): catch up only if the gap is still open after a moment. */
   private catchUpAfterGap (g: GroupRuntime, source?: string): void {
     if (this.gapTimers.has(g.id) || !this.running) return
     const timer = setTimeout(() => {
@@ -195,17 +196,6 @@ export class GroupEngine {
     }, C.GAP_GRACE_MS)
     timer.unref?.()
     this.gapTimers.set(g.id, timer)
-  }
-
-  /** A topic read is shown and committed at the next turn of the event loop, once gossipsub passed it on. */
-  private deferCommit (g: GroupRuntime, batch: ReadBatch, source: string): void {
-    this.deferred.push({ g, batch, source })
-    if (this.deferred.length === 1) setImmediate(() => { this.commitDeferred() })
-  }
-
-  /** Starts the commits of the deferred topic reads, oldest first. */
-  private commitDeferred (): void {
-    for (const { g, batch, source } of this.deferred.splice(0)) this.commitRead(g, batch, undefined, source).catch(() => {})
   }
 
   /** Announces texts read, not yet stored, once per run (a failed commit's texts are read again). Returns the ids to forget once stored. */
@@ -223,17 +213,30 @@ export class GroupEngine {
     this.hooks.changes(g, changes)
   }
 
-  /** Appends to this node's feed, commits (with `extra`), then publishes. Resolves once committed. */
+  /** Appends to this node's feed, commits (with `extra`), publishes (a text under the stored key after durable own entries once journaled, else once committed); resolves once committed. */
   async write (g: GroupRuntime, contents: Array<(seq: number) => GroupContent>, extra?: (tx: Transaction) => void): Promise<Written> {
     const w = writeEntries(g, contents, this.ctx)
+    const [first, next] = [w.frames[0].seq, w.frames[w.frames.length - 1].seq + 1]
+    const journal = extra == null && !w.keyChanged && first === (g.durableNext ?? g.stored.get(this.me) ?? 1) ? this.journal : undefined
+    let out = false
     try {
+      if (journal != null) {
+        journal.append(g.groupId, w.frames.map(f => f.bytes))
+        g.durableNext = next
+        out = true
+        void this.publish(g, w.frames)
+      }
       await this.store.store.change((tx) => { w.stage(tx); extra?.(tx); return () => {} })
     } catch (err) {
-      await this.reload(g.id)
+      // a journaled entry is out: its position stays taken, and the next start stores it
+      if (out) journal?.settled(false)
+      else await this.reload(g.id)
       throw err
     }
-    g.stored.set(this.me, w.frames[w.frames.length - 1].seq + 1)
-    void this.publish(g, w.frames)
+    journal?.settled(true)
+    g.stored.set(this.me, next)
+    g.durableNext = Math.max(g.durableNext ?? 0, next)
+    if (!out) void this.publish(g, w.frames)
     return w
   }
 
@@ -266,10 +269,7 @@ export class GroupEngine {
     if (unheard) this.offerSoon(g)
   }
 
-  /**
-   * Nobody heard this node's entry (one who just joined may publish before the others' subscriptions
-   * reach it): soon it asks connected members, who see it holds more of its feed and catch up in turn.
-   */
+  /** Nobody heard this node's entry (a new member may publish before others' subscriptions reach it): soon it asks connected members, who then catch up in turn. */
   private offerSoon (g: GroupRuntime): void {
     if (this.offerTimers.has(g.id) || !this.running) return
     const timer = setTimeout(() => {
@@ -301,7 +301,7 @@ export class GroupEngine {
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
     batch.changes = diffStates(batch.before, g.state)
-    this.deferCommit(g, batch, from.toString())
+    this.topicReads.push({ g, batch, source: from.toString() })
     if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
     return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
   }

@@ -51,6 +51,8 @@ export class GroupRuntime {
   readonly keys: Map<string, Uint8Array>
   /** Entries that came before an earlier one of their author. */
   readonly waiting = new Map<string, Map<number, GroupEntry>>()
+  /** Own entries below this seq outlive a crash, journaled or stored (undefined: as far as stored). */
+  durableNext?: number
   /** Own entries published in this run (their messages show as sent). */
   readonly published = new Set<number>()
   ownKey?: OwnKey

@@ -15,6 +15,7 @@ import { GroupEngine } from './group-engine.js'
 import { GroupStore } from './group-store.js'
 import { InviteDeliveries } from './invites.js'
 import { Membership } from './membership.js'
+import { OwnEntryJournal } from './own-journal.js'
 import { AmbiguousGroupError, GroupRateLimitError, UnknownGroupError } from './errors.js'
 import * as C from './constants.js'
 import type { StoredInvitation, StoredMessage } from './group-store.js'
@@ -56,6 +57,8 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   private readonly sendLimit: { points: number, seconds: number }
   private readonly antiEntropyMs: number
   private antiEntropy?: ReturnType<typeof setInterval>
+  private readonly journalPath?: string
+  private journal?: OwnEntryJournal
   private started = false
 
   constructor (private readonly components: GroupsServiceComponents, init: GroupsServiceInit = {}) {
@@ -82,6 +85,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     this.sendLimit = { points: init.sendsPerWindow ?? C.SENDS_PER_WINDOW, seconds: init.sendWindowSeconds ?? C.SEND_WINDOW_SECONDS }
     this.sendLimiter = new RateLimiter({ points: this.sendLimit.points, duration: this.sendLimit.seconds })
     this.antiEntropyMs = init.antiEntropyMs ?? C.ANTI_ENTROPY_MS
+    this.journalPath = init.journal
     this.onPeerConnect = this.onPeerConnect.bind(this)
   }
 
@@ -90,7 +94,9 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   }
 
   async start (): Promise<void> {
-    await this.engine.load()
+    const journal = this.journalPath == null ? undefined : await OwnEntryJournal.open(this.journalPath)
+    this.journal = journal?.journal
+    await this.engine.load(journal)
     await this.membership.load()
     await this.invites.start()
     await this.components.registrar.handle(C.SYNC_PROTOCOL, async (stream, connection) => { await this.engine.handleSync(stream, connection) }, {
@@ -114,6 +120,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     this.engine.stop()
     await this.invites.stop()
     await this.components.registrar.unhandle(C.SYNC_PROTOCOL)
+    this.journal?.close()
     this.started = false
   }
 

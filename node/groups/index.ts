@@ -26,6 +26,11 @@ export interface GroupsServiceInit {
   receivesPerWindow?: number
   /** Anti-entropy: each group catches up with a random connected member this often (default 20 s). */
   antiEntropyMs?: number
+  /**
+   * A file for this node's own texts between their publishing and their commit (node/groups/own-journal.ts);
+   * the node keeps it in its home. Without one, a text is published once committed.
+   */
+  journal?: string
 }
 
 /** A group as this node sees it. */
