@@ -179,6 +179,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   // this person's devices: linked or revoked here, on the device holding the person key, or this one revoked
   node.addEventListener('devices:change', (evt) => {
     const { linked, revoked } = evt.detail
+    // what this session's own /revoke did it says itself; this device revoked is said below
+    if (ownCommand > 0 || revoked === self) return
     if (linked != null) print([`${at(Date.now(), paint)} ${paint('green', `new device linked: ${safe(linked.name)} (${shortId(linked.peerId)})`)}`])
     if (revoked != null) print([`${at(Date.now(), paint)} device ${shortId(revoked)} revoked: your devices and contacts refuse it from now on`])
   })

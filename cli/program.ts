@@ -228,14 +228,11 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .action(async (code: string, opts: { name?: string }, cmd: Command) => {
       const home = homeOf(cmd)
       const done = progress('linking')
-      try {
-        const joined = await joinDevice(code, { home, name: opts.name ?? deviceName() })
-        say([`this device (${shortId(joined.device)}) is now a device of ${shortId(joined.person)}, with:`,
-          ...joined.devices.map(d => `  ${safe(d.name)} ${shortId(d.peerId)}${d.peerId === joined.device ? ' (this one)' : ''}`),
-          `start it: presence-mesh start --home ${home}`].join('\n'))
-      } finally {
-        done()
-      }
+      // the progress line goes before anything is said, or the first line is written over it
+      const joined = await joinDevice(code, { home, name: opts.name ?? deviceName() }).finally(done)
+      say([`this device (${shortId(joined.device)}) is now a device of ${shortId(joined.person)}, with:`,
+        ...joined.devices.map(d => `  ${safe(d.name)} ${shortId(d.peerId)}${d.peerId === joined.device ? ' (this one)' : ''}`),
+        `start it: presence-mesh start --home ${home}`].join('\n'))
     })
 
   program.command('xmpp-password')
@@ -266,12 +263,8 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
       const names = await Names.load(node)
       const { peerId: self } = await callNode<{ peerId: string }>(home, 'id')
       const done = spec.slow != null ? progress(safe(spec.slow({ args: words, rest: words.join(' ') }))) : () => {}
-      try {
-        const out = await runCommand(spec, { node, names, paint, now: Date.now(), self }, { args: words, rest: words.join(' ') }, false)
-        say(opts.json === true ? safeJson(out.data) : out.lines.join('\n'))
-      } finally {
-        done()
-      }
+      const out = await runCommand(spec, { node, names, paint, now: Date.now(), self }, { args: words, rest: words.join(' ') }, false).finally(done)
+      say(opts.json === true ? safeJson(out.data) : out.lines.join('\n'))
     })
   }
 
