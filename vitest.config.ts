@@ -19,6 +19,7 @@ const UNITS = [
   'test/cli/safe-text.test.ts',
   'test/cli/terminal.test.ts',
   'test/cli/screen.test.ts',
+  'test/cli/cmd-accept.test.ts',
   'test/node/chat-held-quota.test.ts',
   'test/node/chat-retry-schedule.test.ts',
   'test/node/contacts/admission.test.ts',

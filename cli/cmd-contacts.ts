@@ -14,6 +14,18 @@ async function pendingFrom (ctx: Ctx, named: string | undefined): Promise<string
   throw new UsageError(incoming.length === 0 ? 'no contact requests are waiting for you' : 'several requests are waiting: name whose (/contacts lists them)')
 }
 
+/**
+ * `/accept <word>` with one request waiting: the word names the requester if
+ * it is them, else it is the name to give them (`/accept alice`).
+ */
+async function acceptWords (ctx: Ctx, args: string[]): Promise<[string | undefined, string | undefined]> {
+  if (args.length !== 1) return [args[0], args[1]]
+  const { incoming } = await ctx.node.contactRequests()
+  if (incoming.length !== 1) return [args[0], undefined]
+  const named = await peerArg(ctx, args[0]).catch(() => undefined)
+  return named === incoming[0].peerId ? [args[0], undefined] : [undefined, args[0]]
+}
+
 const quoted = (greeting: string | undefined): string => greeting != null ? ` "${safe(greeting)}"` : ''
 
 /** A command that does one thing to one person: find them, ask the node, say what happened. */
@@ -91,11 +103,12 @@ export const contactCommands: CommandSpec[] = [
   {
     name: 'accept',
     args: '[peer] [name]',
-    help: 'accept a contact request and name the person (the only one waiting if none is named)',
+    help: 'accept a contact request and name the person (the only one waiting if none is named: /accept <name> then names them)',
     run: async (ctx, { args }) => {
-      const peer = await pendingFrom(ctx, args[0])
-      const contact = await ctx.node.accept(peer, args[1])
-      return lines(contact, `${args[1] != null ? safe(args[1]) : ctx.names.of(peer)} is now a contact: you see each other's presence`)
+      const [who, name] = await acceptWords(ctx, args)
+      const peer = await pendingFrom(ctx, who)
+      const contact = await ctx.node.accept(peer, name)
+      return lines(contact, `${name != null ? safe(name) : ctx.names.of(peer)} is now a contact: you see each other's presence`)
     }
   },
   onePerson({
