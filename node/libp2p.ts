@@ -71,7 +71,7 @@ export type PresenceServices = {
   groups: GroupsService
   /** This person's devices: the device list, linking, revoking (docs/protocol.md §14). */
   devices: DevicesService
-  /** Contacts follow the person across their devices (docs/protocol.md §14.11). */
+  /** Contacts follow the person across their devices (docs/protocol.md §14.10). */
   contactSync: ContactSync
   reach: Reach
   dht: KadDHT

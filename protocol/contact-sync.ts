@@ -1,5 +1,5 @@
 /**
- * Contacts follow a person across their devices (docs/protocol.md §14.11):
+ * Contacts follow a person across their devices (docs/protocol.md §14.10):
  * the frames of /presence-mesh/device-contacts/1.0.0 and the rules every
  * device applies to them. Pure: no clock, no I/O.
  *
@@ -115,7 +115,7 @@ export function encodeContactSnapshot (entries: ContactSyncEntry[]): Uint8Array 
 
 const reject = (reason: ContactSyncRejectReason, detail?: string): ContactSnapshotResult => ({ ok: false, reason, detail })
 
-/** Opens a snapshot (§14.11's checks, in order); a snapshot with one bad entry is refused whole. */
+/** Opens a snapshot (§14.10's checks, in order); a snapshot with one bad entry is refused whole. */
 export function decodeContactSnapshot (bytes: Uint8Array): ContactSnapshotResult {
   if (bytes.byteLength > MAX_CONTACT_SNAPSHOT_BYTES) return reject('oversize')
   const outer = scanMessage(bytes, CONTACT_SNAPSHOT_RULES)

@@ -1,5 +1,5 @@
 /**
- * The contacts a person's devices agree on (docs/protocol.md §14.11): one
+ * The contacts a person's devices agree on (docs/protocol.md §14.10): one
  * entry per contact, stamped by the change that made it, kept on disk and
  * applied to this device's roster. A change made here (an accept, a removal,
  * a block) becomes a new entry; an entry from another device of the person

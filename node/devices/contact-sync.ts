@@ -1,5 +1,5 @@
 /**
- * /presence-mesh/device-contacts/1.0.0 (docs/protocol.md §14.11): contacts
+ * /presence-mesh/device-contacts/1.0.0 (docs/protocol.md §14.10): contacts
  * follow a person across their devices. Between two current devices of one
  * person only (the connection's authenticated peer id must be listed in this
  * device's current device list, on both sides): each side writes its whole

@@ -1,5 +1,5 @@
 /**
- * Contacts follow a person across their devices (docs/protocol.md §14.11),
+ * Contacts follow a person across their devices (docs/protocol.md §14.10),
  * end to end with in-process nodes on loopback: alice on three devices (the
  * first links two more), bob a contact made on one of her linked devices.
  * Every device of alice holds bob as a contact and publishes to him, so
