@@ -20,10 +20,12 @@ import type { MessageRules } from './strict-protobuf.js'
 export const DEVICE_CONTACTS_PROTOCOL = protocolId('device-contacts', '1.0.0')
 /** Entries a snapshot carries at most (live ones first, then the newest removals). */
 export const MAX_CONTACT_SYNC_ENTRIES = 512
-/** The longest legal entry is 798 B (16 devices, a 32-character alias of 4-byte code points). */
+/** The longest legal entry is 864 B (16 devices, a 32-character alias of 4-byte code points). */
 export const MAX_CONTACT_ENTRY_BYTES = 1_024
 /** Entries plus their 3-byte field headers. */
 export const MAX_CONTACT_SNAPSHOT_BYTES = MAX_CONTACT_SYNC_ENTRIES * (MAX_CONTACT_ENTRY_BYTES + 3)
+/** An entry stamped further ahead of the receiver's clock is not taken (a device cannot make its changes win for long by stamping them in the future). */
+export const MAX_CONTACT_SKEW_MS = 300_000
 /** The longest alias in code points (the roster's MAX_ALIAS_CHARS). */
 export const MAX_SYNC_ALIAS_CHARS = 32
 

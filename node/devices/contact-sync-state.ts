@@ -7,7 +7,7 @@
  * whose change then matches the entry and makes no entry of its own, so
  * entries never echo between devices.
  */
-import { mergeEntries, nextChangedAt, sameState, snapshotEntries } from '../../protocol/contact-sync.js'
+import { MAX_CONTACT_SKEW_MS, mergeEntries, nextChangedAt, sameState, snapshotEntries } from '../../protocol/contact-sync.js'
 import { jsonCodec, Store } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import type { ContactSyncEntry } from '../../protocol/contact-sync.js'
@@ -92,7 +92,8 @@ export class ContactSyncState {
   /** Entries from another device of the person: those that win are kept and applied to the roster. Resolves with them. */
   async receive (entries: ContactSyncEntry[]): Promise<ContactSyncEntry[]> {
     const run = this.receiving.then(async () => {
-      const taken = mergeEntries(this.held, entries)
+      const latest = this.now() + MAX_CONTACT_SKEW_MS
+      const taken = mergeEntries(this.held, entries.filter(e => e.changedAt <= latest))
       for (const e of taken) await this.apply(e)
       await this.save(taken)
       return taken

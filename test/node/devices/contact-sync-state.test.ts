@@ -13,7 +13,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeContactSnapshot, encodeContactSnapshot, mergeEntries, stampBeats } from '../../../protocol/contact-sync.js'
+import { decodeContactSnapshot, encodeContactSnapshot, MAX_CONTACT_SKEW_MS, mergeEntries, stampBeats } from '../../../protocol/contact-sync.js'
 import { ContactSyncState } from '../../../node/devices/contact-sync-state.js'
 import type { ContactSyncEntry } from '../../../protocol/contact-sync.js'
 import type { ContactSyncRoster } from '../../../node/devices/contact-sync-state.js'
@@ -102,6 +102,10 @@ describe('contact sync between the devices of a person', () => {
     const old = { contact: bob, isContact: true, blocked: false, changedAt: 5_000, changedBy: a.id, devices: [] }
     expect(await b.state.receive([old])).toEqual([])
     expect(b.roster.get(bob)?.contact).toBeUndefined()
+    // an entry stamped further ahead than the skew allows is not taken: no device makes its change win for long
+    const future = { ...old, changedAt: slow.now + MAX_CONTACT_SKEW_MS + 1 }
+    expect(await b.state.receive([future])).toEqual([])
+    expect(await b.state.receive([{ ...future, changedAt: slow.now + MAX_CONTACT_SKEW_MS }])).toHaveLength(1)
 
     // both block and unblock at the same instant: the greater device id's change wins on both
     const carol = await newId()
