@@ -31,7 +31,7 @@ export interface ContactSyncComponents {
   datastore: Datastore
   logger: ComponentLogger
   registrar: Registrar
-  connectionManager: Pick<ConnectionManager, 'getConnections'>
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
   events: TypedEventTarget<Libp2pEvents>
   roster: ContactSyncRoster & Pick<Roster, 'addEventListener' | 'removeEventListener'>
   devices: Pick<DevicesService, 'isOwnDevice' | 'devices'>
@@ -110,10 +110,19 @@ class ContactSyncService implements ContactSync, Startable {
     void this.send(evt.detail.remotePeer.toString())
   }
 
+  /** Every other own device gets our snapshot: at once when connected, else once a dial connects (connection:open sends it). */
   private async sendAll (except?: string): Promise<void> {
-    const peers = this.components.devices.devices().map(d => d.peerId)
-      .filter(p => p !== except && this.isOtherDevice(p) && this.components.connectionManager.getConnections(peerIdFromString(p)).length > 0)
-    await Promise.allSettled(peers.map(async p => { await this.send(p) }))
+    const peers = this.components.devices.devices().map(d => d.peerId).filter(p => p !== except && this.isOtherDevice(p))
+    await Promise.allSettled(peers.map(async p => {
+      const id = peerIdFromString(p)
+      if (this.components.connectionManager.getConnections(id).length > 0) {
+        await this.send(p)
+        return
+      }
+      // an own device not connected now (the connection was pruned, or it is offline): best effort
+      await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) })
+        .catch(err => { this.log('own device %s not reached - %e', p, err) })
+    }))
   }
 
   /** Writes our snapshot, reads theirs, takes what wins. */
