@@ -50,6 +50,8 @@ class ContactSyncService implements ContactSync, Startable {
   private readonly log: Logger
   private readonly state: ContactSyncState
   private started = false
+  /** Own devices that have not had our latest entries (not connected, or the exchange failed): they get them at their next connection. */
+  private readonly owed = new Set<string>()
 
   constructor (private readonly components: ContactSyncComponents) {
     this.log = components.logger.forComponent('presence-mesh:device-contacts')
@@ -105,9 +107,10 @@ class ContactSyncService implements ContactSync, Startable {
   }
 
   private onConnectionOpen (evt: CustomEvent<Connection>): void {
-    // one exchange per connection: the dialer's
-    if (!this.started || evt.detail.direction !== 'outbound' || !this.isOtherDevice(evt.detail.remotePeer.toString())) return
-    void this.send(evt.detail.remotePeer.toString())
+    // one exchange per connection, the dialer's; whichever side owes the other its entries sends too
+    const peer = evt.detail.remotePeer.toString()
+    if (!this.started || (evt.detail.direction !== 'outbound' && !this.owed.has(peer)) || !this.isOtherDevice(peer)) return
+    void this.send(peer)
   }
 
   /** Every other own device gets our snapshot: at once when connected, else once a dial connects (connection:open sends it). */
@@ -115,6 +118,7 @@ class ContactSyncService implements ContactSync, Startable {
     const peers = this.components.devices.devices().map(d => d.peerId).filter(p => p !== except && this.isOtherDevice(p))
     await Promise.allSettled(peers.map(async p => {
       const id = peerIdFromString(p)
+      this.owed.add(p)
       if (this.components.connectionManager.getConnections(id).length > 0) {
         await this.send(p)
         return
@@ -137,6 +141,7 @@ class ContactSyncService implements ContactSync, Startable {
       await lp.write(encodeContactSnapshot(this.state.entries()), { signal })
       const theirs = (await lp.read({ signal })).subarray()
       await stream.close({ signal })
+      this.owed.delete(peer)
       await this.take(theirs, peer)
     } catch (err: any) {
       this.log('contact exchange with %s failed - %e', peer, err)
@@ -157,6 +162,7 @@ class ContactSyncService implements ContactSync, Startable {
       const theirs = (await lp.read({ signal })).subarray()
       await lp.write(encodeContactSnapshot(this.state.entries()), { signal })
       await stream.close({ signal })
+      this.owed.delete(peer)
       await this.take(theirs, peer)
     } catch (err: any) {
       this.log('contact exchange of %s ended - %e', peer, err)
