@@ -113,7 +113,7 @@ class ContactSyncService implements ContactSync, Startable {
     void this.send(peer)
   }
 
-  /** Every other own device gets our snapshot: at once when connected, else once a dial connects (connection:open sends it). */
+  /** Every other own device gets our snapshot: at once when connected, else once a dial connects. */
   private async sendAll (except?: string): Promise<void> {
     const peers = this.components.devices.devices().map(d => d.peerId).filter(p => p !== except && this.isOtherDevice(p))
     await Promise.allSettled(peers.map(async p => {
@@ -124,8 +124,13 @@ class ContactSyncService implements ContactSync, Startable {
         return
       }
       // an own device not connected now (the connection was pruned, or it is offline): best effort
-      await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) })
-        .catch(err => { this.log('own device %s not reached - %e', p, err) })
+      try {
+        await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) })
+        // a dial that joined a connection opened meanwhile fires no connection:open of its own
+        if (this.owed.has(p)) await this.send(p)
+      } catch (err) {
+        this.log('own device %s not reached - %e', p, err)
+      }
     }))
   }
 
