@@ -97,11 +97,11 @@ describe('contacts across the devices of a person', () => {
     // the phone is not running while the laptop makes a contact
     await makeContacts(carol, a1)
     const a2 = await start({ home: homeA2, bootstrap })
-    await waitFor(() => isContact(a2, carol), 'the phone to catch up with the laptop\'s contact')
+    await waitFor(() => isContact(a2, carol), 'the phone to catch up with the laptop\'s contact', 60_000)
     expect(a2.person(carol.peerId)?.devices).toContain(carol.peerId.toString())
 
     // removing on the phone removes on the laptop
     await a2.removeContact(carol.peerId)
-    await waitFor(() => !isContact(a1, carol), 'the laptop to drop carol')
+    await waitFor(() => !isContact(a1, carol), 'the laptop to drop carol', 60_000)
   })
 })
