@@ -27,6 +27,7 @@ const UNITS = [
   'test/node/contacts/consent-store.test.ts',
   'test/node/contacts/stop.test.ts',
   'test/node/devices/devices-service.test.ts',
+  'test/node/devices/contact-sync-state.test.ts',
   'test/node/discovery/autonat.test.ts',
   'test/node/discovery/bootstrap.test.ts',
   'test/node/discovery/dht-mode.test.ts',

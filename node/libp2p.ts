@@ -13,6 +13,7 @@ import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
 import { contacts } from './contacts/index.js'
+import { contactSync } from './devices/contact-sync.js'
 import { devices } from './devices/index.js'
 import { groups } from './groups/index.js'
 import { instanceGuard } from './instance/index.js'
@@ -34,6 +35,7 @@ import { createPubsub } from './pubsub.js'
 import { guardReservations } from './relay-server.js'
 import type { ChatService, ChatServiceInit } from './chat/index.js'
 import type { ContactsService, ContactsServiceInit } from './contacts/index.js'
+import type { ContactSync } from './devices/contact-sync.js'
 import type { DevicesInit, DevicesService } from './devices/index.js'
 import type { GroupsService, GroupsServiceInit } from './groups/index.js'
 import type { InstanceGuard } from './instance/index.js'
@@ -68,6 +70,8 @@ export type PresenceServices = {
   groups: GroupsService
   /** This person's devices: the device list, linking, revoking (docs/protocol.md §14). */
   devices: DevicesService
+  /** Contacts follow the person across their devices (docs/protocol.md §14.10). */
+  contactSync: ContactSync
   reach: Reach
   dht: KadDHT
   locator: Locator
@@ -255,6 +259,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       groups: groups(opts.groups),
       // own devices and live link codes' intake identities are admitted, revoked devices refused (reach asks it)
       devices: devices(opts.devices),
+      contactSync: contactSync(),
       reach: reach({ policy: reachPolicy, open: opts.relay === true, createIntakeNode: createIntakeLibp2p }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

@@ -14,6 +14,7 @@ import {
   FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import { Follows } from './follow.js'
+import { devicesOf } from '../presence/person-devices.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import type { FollowComponents, FollowStatus, GossipLinks } from './follow.js'
 import type { Locator } from '../locator/index.js'
@@ -154,7 +155,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   /** Presentities the roster watches are kept reachable, also those watched before a restart. */
   afterStart (): void {
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
-    for (const p of this.components.roster.watchList()) this.follow(p.id)
+    for (const p of this.components.roster.watchList()) for (const d of devicesOf(p)) this.follow(d)
   }
 
   stop (): void {
@@ -165,10 +166,12 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
+    // every device of a watched person is kept reachable: each publishes its own presence (docs/protocol.md §15)
     const watching = new Set(this.components.roster.watchList().map(p => p.id))
-    for (const { id } of evt.detail.people) {
-      if (watching.has(id)) this.follow(id)
-      else this.unfollow(id)
+    for (const { id, before, after } of evt.detail.people) {
+      const now = watching.has(id) && after != null ? devicesOf(after) : []
+      for (const d of before == null ? [id] : devicesOf(before)) if (!now.includes(d)) this.unfollow(d)
+      for (const d of now) this.follow(d)
     }
   }
 
