@@ -13,10 +13,11 @@ import { BaseSequencer } from 'vitest/node'
 import type { TestSpecification } from 'vitest/node'
 
 const SECONDS: Record<string, number> = {
-  'test/nat/nat-traversal.test.ts': 59,
+  'test/nat/nat-traversal.test.ts': 55,
   'test/cli/client-pty.test.ts': 46,
   'test/cli/demo.test.ts': 34,
   'test/node/mesh-recovery.test.ts': 28,
+  'test/node/devices/contact-sync.test.ts': 25,
   'test/node/notify.test.ts': 22,
   'test/node/discovery.test.ts': 16,
   'test/node/chat.test.ts': 14,
