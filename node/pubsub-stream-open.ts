@@ -43,6 +43,12 @@ export class GossipStreamStillOpeningError extends Error {
 export interface GossipStreamOpenerInit {
   /** The protocols gossipsub asks for, in its order (read when a stream is opened: the service exists by then). */
   protocols: () => string[]
+  /**
+   * Whether gossipsub holds an outbound stream to the peer (then it asks for
+   * none: a stream opened anyway would not be taken, and the peer's gossipsub
+   * would make it its one inbound stream from us, closing the one we write on).
+   */
+  holdsStream: (peer: string) => boolean
   runOnLimitedConnection: boolean
   timeoutMs?: number
   unclaimedMs?: number
@@ -114,7 +120,7 @@ export class GossipStreamOpener {
   /** Starts the peer's stream now, unless one is open or being opened. */
   private openAhead (peer: PeerId, connection: Connection): void {
     const id = peer.toString()
-    if (connection.status !== 'open' || this.ahead.has(id) || this.hasOutbound(peer, connection)) return
+    if (connection.status !== 'open' || this.ahead.has(id) || this.init.holdsStream(id) || this.hasOutbound(peer, connection)) return
     const entry: Ahead = { connection, wanted: false }
     this.ahead.set(id, entry)
     this.stats.opened++

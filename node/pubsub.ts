@@ -45,6 +45,8 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     // gossipsub's one stream queue must not make each peer wait for every other peer's negotiation: node/pubsub-stream-open.ts
     const opener = new GossipStreamOpener(components, {
       protocols: () => pubsub.protocols,
+      // a public member of the library's class, not of its exported interface: read defensively
+      holdsStream: (peer) => (pubsub as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> }).streamsOutbound?.has(peer) ?? false,
       runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
       timeoutMs: opts.streamOpenTimeoutMs
     })
