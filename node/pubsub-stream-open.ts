@@ -121,6 +121,11 @@ export class GossipStreamOpener {
   private openAhead (peer: PeerId, connection: Connection): void {
     const id = peer.toString()
     if (connection.status !== 'open' || this.ahead.has(id) || this.init.holdsStream(id) || this.hasOutbound(peer, connection)) return
+    this.start(peer, connection)
+  }
+
+  private start (peer: PeerId, connection: Connection): Ahead {
+    const id = peer.toString()
     const entry: Ahead = { connection, wanted: false }
     this.ahead.set(id, entry)
     this.stats.opened++
@@ -141,17 +146,19 @@ export class GossipStreamOpener {
         this.stats.failed++
         this.log('could not open a gossip stream to %p in %d ms - %e', peer, Date.now() - started, err)
       })
+    return entry
   }
 
   /** What gossipsub's queue gets when it asks for a stream on `connection`. */
-  private async take (connection: Connection, protocols: string[], options: Parameters<Connection['newStream']>[1] = {}): Promise<Stream> {
-    const id = connection.remotePeer.toString()
-    const entry = this.ahead.get(id)
-    if (entry?.stream == null && entry != null) {
-      entry.wanted = true
-      this.stats.early++
-      throw new GossipStreamStillOpeningError(connection.remotePeer)
-    }
+  /**
+   * What gossipsub's queue gets when it asks for a stream on `connection`:
+   * the one opened ahead, or at once an error while one is being negotiated
+   * (started now if none is): the queue never waits for a negotiation.
+   */
+  private async take (connection: Connection): Promise<Stream> {
+    const peer = connection.remotePeer
+    const id = peer.toString()
+    let entry = this.ahead.get(id)
     if (entry?.stream != null) {
       this.ahead.delete(id)
       clearTimeout(entry.timer)
@@ -159,12 +166,16 @@ export class GossipStreamOpener {
         this.stats.handed++
         return entry.stream
       }
+      entry = undefined
     }
-    return await connection.newStream(protocols, { ...options, signal: options.signal ?? AbortSignal.timeout(this.timeoutMs) })
+    entry ??= this.start(peer, connection)
+    entry.wanted = true
+    this.stats.early++
+    throw new GossipStreamStillOpeningError(peer)
   }
 
   private view (connection: Connection): Connection {
-    return withView(connection, { newStream: async (protocols, options) => await this.take(connection, Array.isArray(protocols) ? protocols : [protocols], options) })
+    return withView(connection, { newStream: async () => await this.take(connection) })
   }
 
   /** Gossipsub's reaction to a connection: it queues the peer's stream again (and now finds it open). */
