@@ -59,6 +59,8 @@ interface Peer {
   tries: number
   written: Uint8Array[]
   abortedAt?: number
+  /** The connection still has an open outbound gossip stream that gossipsub no longer holds. */
+  stale?: boolean
 }
 
 function conn (peer: Peer, inFlight: { now: number, max: number }): Connection {
@@ -67,7 +69,7 @@ function conn (peer: Peer, inFlight: { now: number, max: number }): Connection {
     status: 'open',
     direction: 'outbound',
     remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/1'),
-    streams: [],
+    streams: peer.stale === true ? [fakeStream([])] : [],
     newStream: async (_protocols: string[], options: { signal?: AbortSignal } = {}) => {
       peer.tries++
       inFlight.now++
@@ -130,6 +132,19 @@ it('a peer that never answers does not hold back the next peer\'s stream, and it
   expect(silent.abortedAt! - started).toBeGreaterThanOrEqual(openMs - 50)
   expect(silent.abortedAt! - started).toBeLessThan(LIBP2P_DEFAULT_MS)
   expect(silent.written).toEqual([])
+})
+
+it('gossipsub\'s queue does not wait either for a negotiation nothing opened ahead', async () => {
+  const openMs = 3_000
+  const { connect } = await gossipsub(openMs)
+  const [silent, contact] = await peers(LIBP2P_DEFAULT_MS, 50)
+  // nothing is opened ahead to a peer with an open outbound gossip stream; gossipsub, which no longer holds it, asks for one
+  silent.stale = true
+  connect(silent)
+  connect(contact)
+  await waitFor(() => contact.written.length > 0, 'our subscriptions on the contact\'s stream', 20_000)
+  expect(silent.tries).toBe(1)
+  expect(silent.abortedAt).toBeUndefined()
 })
 
 it('a node with many new connections negotiates their gossip streams at once, not one after another', async () => {
