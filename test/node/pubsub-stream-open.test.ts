@@ -119,7 +119,7 @@ async function peers (...answerMs: number[]): Promise<Peer[]> {
 }
 
 it('a peer that never answers does not hold back the next peer\'s stream, and its own open is given up at the bound', async () => {
-  const openMs = 3_000
+  const openMs = 1_500
   const { connect } = await gossipsub(openMs)
   const [silent, contact] = await peers(LIBP2P_DEFAULT_MS, 50)
   const started = Date.now()
@@ -135,7 +135,7 @@ it('a peer that never answers does not hold back the next peer\'s stream, and it
 })
 
 it('gossipsub\'s queue does not wait either for a negotiation nothing opened ahead', async () => {
-  const openMs = 3_000
+  const openMs = 1_500
   const { connect } = await gossipsub(openMs)
   const [silent, contact] = await peers(LIBP2P_DEFAULT_MS, 50)
   // nothing is opened ahead to a peer with an open outbound gossip stream; gossipsub, which no longer holds it, asks for one
