@@ -4,7 +4,7 @@
  * v2. When ChainSafe ships v3 support, swap the import here and nothing else.
  */
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
-import { boundedStreamRegistrar } from './pubsub-stream-open.js'
+import { GossipStreamOpener } from './pubsub-stream-open.js'
 import { keepOutboundStreams } from './pubsub-streams.js'
 import { withView } from './util/view.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
@@ -24,6 +24,11 @@ export interface PubsubOptions {
 
 /** Presence and chat records are small; a gossip RPC never needs more. */
 const MAX_INBOUND_RPC_BYTES = 256 * 1024
+/**
+ * Two nodes behind NATs meet over a circuit relay connection, which libp2p
+ * marks limited; presence must flow over it until DCUtR finds a direct path.
+ */
+const RUN_ON_LIMITED_CONNECTION = true
 
 export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents) => PubSub {
   const create = gossipsub({
@@ -33,14 +38,19 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     allowPublishToZeroTopicPeers: true,
     emitSelf: false,
     maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
-    // two nodes behind NATs meet over a circuit relay connection, which libp2p
-    // marks limited; presence must flow over it until DCUtR finds a direct path
-    runOnLimitedConnection: true,
+    runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
     ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
   })
   return (components) => {
-    // one peer that never answers must not hold gossipsub's one stream queue for 10 s: node/pubsub-stream-open.ts
-    const pubsub = create(withView(components, { registrar: boundedStreamRegistrar(components.registrar, opts.streamOpenTimeoutMs) }))
+    // gossipsub's one stream queue must not make each peer wait for every other peer's negotiation: node/pubsub-stream-open.ts
+    const opener = new GossipStreamOpener(components, {
+      protocols: () => pubsub.protocols,
+      // a public member of the library's class, not of its exported interface: read defensively
+      holdsStream: (peer) => (pubsub as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> }).streamsOutbound?.has(peer) ?? false,
+      runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
+      timeoutMs: opts.streamOpenTimeoutMs
+    })
+    const pubsub = create(withView(components, { registrar: opener.registrar() }))
     // gossipsub never reopens a lost outbound stream on a connection that stays open: node/pubsub-streams.ts
     keepOutboundStreams(pubsub, components)
     return pubsub
