@@ -20,6 +20,7 @@ const UNITS = [
   'test/cli/terminal.test.ts',
   'test/cli/screen.test.ts',
   'test/cli/cmd-accept.test.ts',
+  'test/node/devices/contact-sync-retry.test.ts',
   'test/node/chat-held-quota.test.ts',
   'test/node/chat-retry-schedule.test.ts',
   'test/node/contacts/admission.test.ts',

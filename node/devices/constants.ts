@@ -12,6 +12,9 @@ export const MAX_LIVE_LINK_CODES = 4
 export const LINK_TIMEOUT_MS = 20_000
 /** Pushing a device list to one peer gives up after this long. */
 export const PUSH_TIMEOUT_MS = 10_000
+/** Contact entries an own device has not taken yet are offered again after this, doubling up to the cap (and at every new connection). */
+export const SYNC_RETRY_BASE_MS = 2_000
+export const SYNC_RETRY_CAP_MS = 60_000
 /** Link and device-list streams a peer may open per connection at once. */
 export const MAX_DEVICE_STREAMS = 2
 /** The name a first device gets when none is given (and the host name is not one). */

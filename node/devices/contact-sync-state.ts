@@ -26,8 +26,12 @@ export class ContactSyncState {
   private readonly held = new Map<string, ContactSyncEntry>()
   private readonly store: Store
   private readonly records: RecordSet<ContactSyncEntry>
-  /** Contacts whose entry is being applied to the roster: their roster changes are that entry's, not new ones. */
-  private readonly applying = new Set<string>()
+  /**
+   * Contacts whose entry is being applied to the roster, with the state it
+   * brings: a roster change that moves toward it is the entry's own; one that
+   * moves elsewhere (a removal by hand while the add was applied) is new.
+   */
+  private readonly applying = new Map<string, State>()
   /** Received entries are applied one snapshot at a time. */
   private receiving: Promise<unknown> = Promise.resolve()
 
@@ -80,8 +84,13 @@ export class ContactSyncState {
    * arriving next is compared with it); the promise is its write.
    */
   local (change: PersonChange): { entry?: ContactSyncEntry, saved: Promise<void> } {
-    if (this.applying.has(change.id)) return { saved: Promise.resolve() }
     const s = stateOf(change.after)
+    const target = this.applying.get(change.id)
+    if (target != null) {
+      const before = stateOf(change.before)
+      const toward = (k: keyof State): boolean => s[k] === target[k] || s[k] === before[k]
+      if (toward('isContact') && toward('blocked')) return { saved: Promise.resolve() }
+    }
     const h = this.held.get(change.id)
     if (h == null ? !s.isContact && !s.blocked : sameState(h, s)) return { saved: Promise.resolve() }
     const entry = this.entry(change.after, nextChangedAt(this.now(), h), change.id)
@@ -103,7 +112,7 @@ export class ContactSyncState {
   }
 
   private async apply (e: ContactSyncEntry): Promise<void> {
-    this.applying.add(e.contact)
+    this.applying.set(e.contact, { isContact: e.isContact, blocked: e.blocked })
     try {
       const now = stateOf(this.roster.get(e.contact))
       if (e.isContact && !now.isContact) {

@@ -14,7 +14,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { decodeContactSnapshot, DEVICE_CONTACTS_PROTOCOL, encodeContactSnapshot, MAX_CONTACT_SNAPSHOT_BYTES } from '../../protocol/contact-sync.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { DEVICES_CAPABILITY, MAX_DEVICE_STREAMS, PUSH_TIMEOUT_MS } from './constants.js'
+import { DEVICES_CAPABILITY, MAX_DEVICE_STREAMS, PUSH_TIMEOUT_MS, SYNC_RETRY_BASE_MS, SYNC_RETRY_CAP_MS } from './constants.js'
+import { KeyedRetries } from '../util/wait.js'
 import { ContactSyncState } from './contact-sync-state.js'
 import type { ContactSyncEntry } from '../../protocol/contact-sync.js'
 import type { ContactSyncRoster } from './contact-sync-state.js'
@@ -52,6 +53,7 @@ class ContactSyncService implements ContactSync, Startable {
   private started = false
   /** Own devices that have not had our latest entries (not connected, or the exchange failed): they get them at their next connection. */
   private readonly owed = new Set<string>()
+  private readonly retries = new KeyedRetries({ baseMs: SYNC_RETRY_BASE_MS, capMs: SYNC_RETRY_CAP_MS, jitter: 0.5 })
 
   constructor (private readonly components: ContactSyncComponents) {
     this.log = components.logger.forComponent('presence-mesh:device-contacts')
@@ -77,6 +79,7 @@ class ContactSyncService implements ContactSync, Startable {
 
   async stop (): Promise<void> {
     this.started = false
+    this.retries.clear()
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
     await this.components.registrar.unhandle(DEVICE_CONTACTS_PROTOCOL)
@@ -110,28 +113,47 @@ class ContactSyncService implements ContactSync, Startable {
     // one exchange per connection, the dialer's; whichever side owes the other its entries sends too
     const peer = evt.detail.remotePeer.toString()
     if (!this.started || (evt.detail.direction !== 'outbound' && !this.owed.has(peer)) || !this.isOtherDevice(peer)) return
-    void this.send(peer)
+    void this.send(peer).then(() => { this.again(peer) })
   }
 
   /** Every other own device gets our snapshot: at once when connected, else once a dial connects. */
   private async sendAll (except?: string): Promise<void> {
     const peers = this.components.devices.devices().map(d => d.peerId).filter(p => p !== except && this.isOtherDevice(p))
     await Promise.allSettled(peers.map(async p => {
-      const id = peerIdFromString(p)
       this.owed.add(p)
-      if (this.components.connectionManager.getConnections(id).length > 0) {
-        await this.send(p)
-        return
-      }
-      // an own device not connected now (the connection was pruned, or it is offline): best effort
-      try {
-        await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) })
-        // a dial that joined a connection opened meanwhile fires no connection:open of its own
-        if (this.owed.has(p)) await this.send(p)
-      } catch (err) {
-        this.log('own device %s not reached - %e', p, err)
-      }
+      await this.deliver(p)
     }))
+  }
+
+  /**
+   * Our entries to one own device: on an open connection, else after a dial
+   * (best effort: it may be offline). Still owed afterwards (not reached, or
+   * the exchange failed on a connection that stays open, which brings no new
+   * connection:open): tried again with backoff.
+   */
+  private async deliver (peer: string): Promise<void> {
+    const id = peerIdFromString(peer)
+    try {
+      if (!this.components.connectionManager.getConnections(id).some(c => c.status === 'open')) {
+        await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) })
+      }
+      // a dial that joined a connection opened meanwhile fires no connection:open of its own
+      if (this.owed.has(peer)) await this.send(peer)
+    } catch (err) {
+      this.log('own device %s not reached - %e', peer, err)
+    }
+    this.again(peer)
+  }
+
+  /** A device still owed our entries gets them again after a backoff; one that took them starts over. */
+  private again (peer: string): void {
+    if (!this.started || !this.owed.has(peer)) {
+      this.retries.forget(peer)
+      return
+    }
+    this.retries.schedule(peer, () => {
+      if (this.started && this.owed.has(peer) && this.isOtherDevice(peer)) void this.deliver(peer)
+    })
   }
 
   /** Writes our snapshot, reads theirs, takes what wins. */

@@ -12,7 +12,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { decodeContactSnapshot, encodeContactSnapshot, MAX_CONTACT_SKEW_MS, mergeEntries, stampBeats } from '../../../protocol/contact-sync.js'
 import { ContactSyncState } from '../../../node/devices/contact-sync-state.js'
 import type { ContactSyncEntry } from '../../../protocol/contact-sync.js'
@@ -83,6 +83,29 @@ describe('contact sync between the devices of a person', () => {
     // the same snapshot again changes nothing
     expect(await b.state.receive(wire.entries)).toEqual([])
     expect(b.roster.calls).toEqual(['add'])
+  })
+
+  it('a change by hand while a taken entry is being applied is a new change, not the entry\'s', async () => {
+    const clock = { now: 1_000 }
+    const a = await device(clock)
+    const b = await device(clock)
+    const carol = await newId()
+    await a.roster.addContact(carol)
+    // b's roster answers the add at once, and holds the device list's write
+    let release = (): void => {}
+    const setDevices = b.roster.setDevices.bind(b.roster)
+    b.roster.setDevices = async (peer, devices) => { await new Promise<void>(resolve => { release = resolve }); return await setDevices(peer, devices) }
+    const wire = decodeContactSnapshot(encodeContactSnapshot(a.state.entries()))
+    if (!wire.ok) throw new Error('the snapshot did not decode')
+    const taking = b.state.receive(wire.entries).then(taken => { if (!taken.length) throw new Error('nothing taken'); return taken })
+    await vi.waitFor(() => { expect(b.roster.get(carol)?.contact).toBeDefined() })
+    // the person removes carol on b before the apply has ended
+    clock.now = 2_000
+    await b.roster.removeContact(carol)
+    release()
+    await taking
+    expect(b.made).toEqual([expect.objectContaining({ contact: carol, isContact: false, changedBy: b.id })])
+    expect(b.state.entries().find(e => e.contact === carol)).toMatchObject({ isContact: false, changedBy: b.id })
   })
 
   it('the newer change wins whatever the order; equal times go to the greater device; a slow clock still wins', async () => {
