@@ -12,6 +12,7 @@ import { sharedSignal } from '../signals.js'
 import type { Reach } from '../reach/index.js'
 import type { Logger, PeerStore, Stream } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
 
 /** Multicodec of the /p2p/ component. */
 const P2P_CODE = 421
@@ -20,7 +21,7 @@ export type DeliveryOutcome = 'stored' | 'refused' | 'retry-later' | 'unreachabl
 
 export interface DeliveryDeps {
   protocol: string
-  connectionManager: Pick<ConnectionManager, 'openStream'>
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openStream'>
   reach?: Pick<Reach, 'sendThroughCode'>
   log: Logger
 }
@@ -35,7 +36,7 @@ export async function deliverOnce (to: string, envelope: Uint8Array, code: strin
     if (code != null && deps.reach != null) {
       answer = await deps.reach.sendThroughCode(code, deps.protocol, envelope, { signal })
     } else {
-      stream = await deps.connectionManager.openStream(peerIdFromString(to), deps.protocol, { signal, runOnLimitedConnection: true })
+      stream = await openStreamTo(deps.connectionManager, peerIdFromString(to), deps.protocol, { signal, runOnLimitedConnection: true })
       const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
       await lp.write(envelope, { signal })
       answer = (await lp.read({ signal })).subarray()

@@ -14,6 +14,7 @@ import type { GroupRuntime } from './group.js'
 import type { GroupStore } from './group-store.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
 
 /**
  * What this node asks for: its op heads and how far it has stored every feed
@@ -78,7 +79,7 @@ export async function syncResponse (g: GroupRuntime, store: GroupStore, me: stri
 
 /** Sends one request over a new stream and reads the answer. */
 export async function requestSync (connectionManager: ConnectionManager, protocol: string, peer: PeerId, req: GroupSyncRequest, maxFrame: number, signal: AbortSignal): Promise<GroupSyncResponse> {
-  const stream = await connectionManager.openStream(peer, protocol, { signal, runOnLimitedConnection: true })
+  const stream = await openStreamTo(connectionManager, peer, protocol, { signal, runOnLimitedConnection: true })
   try {
     const lp = lpStream(stream, { maxDataLength: maxFrame })
     await lp.write(GroupSyncRequest.encode(req), { signal })

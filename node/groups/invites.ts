@@ -17,6 +17,7 @@ import type { Roster } from '../roster/index.js'
 import type { Transaction } from '../store/records.js'
 import type { Connection, Libp2pEvents, Logger, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
 
 export interface InviteHooks {
   /** An invitation from `from`; false refuses it for good (not a contact, not valid). */
@@ -142,7 +143,7 @@ export class InviteDeliveries {
     const signal = AbortSignal.timeout(C.STREAM_TIMEOUT_MS)
     let stream: Stream | undefined
     try {
-      stream = await this.components.connectionManager.openStream(peerIdFromString(d.to), C.INVITE_PROTOCOL, { signal, runOnLimitedConnection: true })
+      stream = await openStreamTo(this.components.connectionManager, peerIdFromString(d.to), C.INVITE_PROTOCOL, { signal, runOnLimitedConnection: true })
       const lp = lpStream(stream, { maxDataLength: 64 })
       const kind = d.kind === 'invitation' ? GroupInviteKind.INVITATION : GroupInviteKind.ANSWER
       await lp.write(GroupInviteMessage.encode({ kind, group: Uint8Array.from(Buffer.from(d.group, 'hex')), ops: ops.map(o => Uint8Array.from(o)) }), { signal })

@@ -21,6 +21,7 @@ import type { Category, CategoryKey } from '../../protocol/categories.js'
 import type { Roster } from '../roster/index.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
 
 export interface PresenceQueryComponents {
   peerId: PeerId
@@ -95,7 +96,7 @@ class PresenceQueryService implements PresenceQuery, Startable {
     const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
     let stream: Stream
     try {
-      stream = await this.components.connectionManager.openStream(target, QUERY_PROTOCOL, { signal, runOnLimitedConnection: true })
+      stream = await openStreamTo(this.components.connectionManager, target, QUERY_PROTOCOL, { signal, runOnLimitedConnection: true })
     } catch (err: any) {
       if (err?.name === 'UnsupportedProtocolError') throw new QueryNotSupportedError(id)
       throw new PeerUnreachableError(id)
