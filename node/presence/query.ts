@@ -22,6 +22,7 @@ import type { Roster } from '../roster/index.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { openStreamTo } from '../util/open-stream.js'
+import { askOnce } from '../util/ask-once.js'
 
 export interface PresenceQueryComponents {
   peerId: PeerId
@@ -103,12 +104,8 @@ class PresenceQueryService implements PresenceQuery, Startable {
     }
     let bytes: Uint8Array
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_ANSWER_BYTES })
-      await lp.write(encodeQuery(key), { signal })
-      bytes = (await lp.read({ signal })).subarray()
-      await stream.close({ signal }).catch(() => {})
-    } catch (err: any) {
-      stream.abort(err)
+      bytes = await askOnce(stream, encodeQuery(key), { maxDataLength: MAX_ANSWER_BYTES, signal })
+    } catch {
       throw new PeerUnreachableError(id)
     }
     const answer = decodeAnswer(bytes)
