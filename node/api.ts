@@ -185,6 +185,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
 
   send: (to: PeerId | string, text: string) => Promise<string>
   history: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
+  /** The conversation with a contact person, whichever device of theirs or ours wrote; the same on every device of this person (docs/protocol.md §14.12). */
+  conversation: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
   markRead: (peer: PeerId | string) => Promise<number>
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>
