@@ -7,17 +7,17 @@
  * nothing; read marks only move forward; a restart keeps cursors, marks and
  * the sent_at order of the device's own messages.
  */
-import '../../../node/polyfill.js'
+import '../../node/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { chatIdToHex, newChatId } from '../../../protocol/chat-frame.js'
-import { ConversationLog } from '../../../node/chat/conversation-log.js'
-import { GroupCommit } from '../../../node/store/group-commit.js'
-import type { HistoryMessage, HistoryRecord } from '../../../protocol/device-history.js'
-import type { Transaction } from '../../../node/store/group-commit.js'
+import { chatIdToHex, newChatId } from '../../protocol/chat-frame.js'
+import { ConversationLog } from '../../node/chat/conversation-log.js'
+import { GroupCommit } from '../../node/store/group-commit.js'
+import type { HistoryMessage, HistoryRecord } from '../../protocol/device-history.js'
+import type { Transaction } from '../../node/store/group-commit.js'
 
 const peers = await Promise.all([1, 2, 3, 4].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
 const [d1, d2, d3, contact] = peers

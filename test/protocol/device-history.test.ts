@@ -99,9 +99,10 @@ describe('frames', () => {
     // outgoing: written by its origin; incoming: by someone else
     expect(reason(enc({ author: other }))).toBe('invalid-field')
     expect(reason(enc({ outgoing: false }))).toBe('invalid-field')
-    const wrongId = HistoryFramePb.encode({ record: { ...HistoryFramePb.decode(enc({})).record, id: new Uint8Array(15) } })
+    const pb = (): NonNullable<ReturnType<typeof HistoryFramePb.decode>['record']> => HistoryFramePb.decode(enc({})).record as NonNullable<ReturnType<typeof HistoryFramePb.decode>['record']>
+    const wrongId = HistoryFramePb.encode({ record: { ...pb(), id: new Uint8Array(15) } })
     expect(reason(wrongId)).toBe('invalid-field')
-    const noText = HistoryFramePb.encode({ record: { ...HistoryFramePb.decode(enc({})).record, text: '' } })
+    const noText = HistoryFramePb.encode({ record: { ...pb(), text: '' } })
     expect(reason(noText)).toBe('invalid-field')
     const tooMany = encodeHistoryFrame({ type: 'hello', have: Array.from({ length: MAX_HISTORY_CURSORS + 1 }, (_, i) => ({ device: ids[i % 4], seq: i + 1 })), read: [] })
     expect(reason(tooMany)).toBe('invalid-field')
