@@ -20,7 +20,7 @@ import { protocolId } from './topics.js'
 import type { MessageRules } from './strict-protobuf.js'
 
 export const DEVICE_HISTORY_PROTOCOL = protocolId('device-history', '1.0.0')
-/** The largest frame: a hello with every cursor and mark takes at most 61,568 B, a record at most 4,146 B. */
+/** The largest frame: a hello with every cursor and mark takes at most 62,340 B, a record at most 4,164 B. */
 export const MAX_HISTORY_FRAME_BYTES = 65_536
 /** Origins a hello names at most (16 devices and 64 revoked ones fit). */
 export const MAX_HISTORY_CURSORS = 128
