@@ -362,10 +362,19 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       if (before?.contact == null && after?.contact != null) work = this.store.acceptRequests(id, async (tx, held) => { await this.people.stageMoved(tx, id, held) })
       else if (before?.blockedSince == null && after?.blockedSince != null) work = this.store.discardRequests(id)
       else if (before?.blockedSince != null && after?.blockedSince == null) work = this.blockWindows.add(id, before.blockedSince, Date.now())
+      const revoked = (before?.devices ?? []).filter(d => after?.devices.includes(d) !== true && ownDevices(this.components)?.isRevoked(d) === true)
+      if (revoked.length > 0) work = Promise.all([work, ...revoked.map(async d => { await this.dropRevoked(d) })])
       if (work != null) {
         evt.detail.waitUntil(work.catch((err: unknown) => { this.log.error('chat could not follow the roster for %s - %e', id, err) }))
       }
     }
+  }
+
+  /** A contact's revoked device gets nothing more: its queued texts leave the outbox (they stay in the person's conversation). */
+  private async dropRevoked (device: string): Promise<void> {
+    await this.senders.get(device)?.stop()
+    this.senders.delete(device)
+    for (const m of this.store.undelivered().filter(x => x.peer === device)) await this.store.unsend(device, m.seq)
   }
 
   private onPresence (evt: CustomEvent<PresenceEventDetail>): void {

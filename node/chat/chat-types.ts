@@ -46,7 +46,7 @@ export interface ChatServiceComponents {
   presence: PresenceService
   roster: Roster
   /** This person's devices (absent in an app without them: no conversations across devices). */
-  devices?: Pick<DevicesService, 'isOwnDevice' | 'devices'>
+  devices?: Pick<DevicesService, 'isOwnDevice' | 'devices' | 'isRevoked'>
 }
 
 

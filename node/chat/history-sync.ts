@@ -39,7 +39,7 @@ export interface HistorySyncContext {
   took: (fresh: HistoryMessage[], marks: ReadMark[]) => void
 }
 
-/** A rule of the stream broken: the stream is reset, what was taken before stays. */
+/** A rule of the stream broken: the stream is reset and nothing of the exchange is taken. */
 export class HistoryStreamError extends ProtocolError {
   override name = 'HistoryStreamError'
 }
@@ -49,6 +49,7 @@ export class HistorySync {
   /** Own devices that have not had everything new here (not connected, or the exchange failed). */
   private readonly owed = new Set<string>()
   private readonly running = new Map<string, Promise<void>>()
+  private readonly dialling = new Set<string>()
   private readonly again = new Set<string>()
   private readonly retries = new KeyedRetries({ baseMs: HISTORY_RETRY_BASE_MS, capMs: HISTORY_RETRY_CAP_MS, jitter: 0.5 })
 
@@ -94,6 +95,9 @@ export class HistorySync {
 
   /** On an open connection, else after a dial (best effort); still owed afterwards: again after a backoff. */
   private async deliver (peer: string): Promise<void> {
+    // a burst of sends while the device is away dials it once
+    if (this.dialling.has(peer)) return
+    this.dialling.add(peer)
     try {
       const id = peerIdFromString(peer)
       if (!this.ctx.connectionManager.getConnections(id).some(c => c.status === 'open')) {
@@ -103,6 +107,8 @@ export class HistorySync {
     } catch (err) {
       this.ctx.logger('own device %s not reached - %e', peer, err)
       this.later(peer)
+    } finally {
+      this.dialling.delete(peer)
     }
   }
 

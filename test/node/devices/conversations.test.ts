@@ -141,19 +141,24 @@ describe('conversations across the devices of a person', () => {
 
   it('a revoked device gets nothing sent after its revocation', async () => {
     const tablet = id(a3)
+    // queued for the tablet while it is away: dropped from bob's outbox by the revocation
+    await a3.stop()
+    await bob.send(alice, 'queued for the tablet')
+    await waitFor(() => bob.chat.outboxSize(tablet) === 1, 'bob to queue a copy for the tablet')
     await a1.revokeDevice('tablet')
     await waitFor(() => !(bob.person(alice)?.devices ?? []).includes(tablet) && !(c1.person(alice)?.devices ?? []).includes(tablet), 'the contacts to drop the tablet', LONG)
+    await waitFor(() => bob.chat.outboxSize(tablet) === 0, 'bob to drop the tablet\'s copy')
+    a3 = await start({ home: homeA3, bootstrap: [hub.addresses()[0]] })
     await bob.send(alice, 'after the revocation')
     await a2.send(id(bob), 'the phone, after the revocation')
-    await sameEverywhere([a1, a2], id(bob), ['after the revocation', 'the phone, after the revocation'], 'the current devices to hold both')
+    await sameEverywhere([a1, a2], id(bob), ['queued for the tablet', 'after the revocation', 'the phone, after the revocation'], 'the current devices to hold them')
     // what bob sent went to the current devices only
     const copies = async (): Promise<Record<string, string> | undefined> => (await bob.conversation(alice)).find(m => m.text === 'after the revocation')?.copies
     await waitFor(async () => Object.values(await copies() ?? {}).every(s => s === 'delivered'), 'bob to see his text delivered')
     expect(Object.keys(await copies() ?? {}).sort()).toEqual([id(a1), id(a2)].sort())
-    expect(bob.chat.deliveryStatus(tablet)?.queued ?? 0).toBe(0)
+    expect(bob.chat.outboxSize(tablet)).toBe(0)
     const seen = texts(await a3.conversation(id(bob)))
-    expect(seen).not.toContain('after the revocation')
-    expect(seen).not.toContain('the phone, after the revocation')
+    for (const t of ['queued for the tablet', 'after the revocation', 'the phone, after the revocation']) expect(seen).not.toContain(t)
     expect(seen).toContain('the laptop, meanwhile')
   })
 })
