@@ -108,6 +108,11 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     if (live && !muted(m.peer)) notifier.notify(names.of(m.peer), m.text)
   }
   node.addEventListener('message', (evt) => { showIncoming(evt.detail, true) })
+  // what another of your devices sent, or received, shows here too (not notified: it was seen there)
+  node.addEventListener('message:carbon', (evt) => {
+    const m = evt.detail
+    print([messageLine(m, names.of(m.peer), paint, Date.now(), m.direction === 'out' ? 'other device' : undefined)])
+  })
   // a stranger's text is not shown as it comes (strangers could flood the screen): once per sender, a pointer to it
   const heldFrom = new Set<string>()
   node.addEventListener('message:held', (evt) => {

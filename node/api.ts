@@ -71,6 +71,8 @@ export interface PresenceNodeEvents {
   'message:held': CustomEvent<ChatMessage>
   /** An outgoing message moved to sent, delivered or read. */
   'message:state': CustomEvent<ChatMessage>
+  /** A message of a contact person's conversation that another device of this person sent or received (docs/protocol.md §14.12). */
+  'message:carbon': CustomEvent<ChatMessage>
   typing: CustomEvent<{ peer: string, typing: boolean }>
   'contact:request': CustomEvent<ContactRequestEvent>
   'contact:accepted': CustomEvent<ContactAnswerEvent>

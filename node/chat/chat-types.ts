@@ -2,7 +2,6 @@
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
 import type { HeldLimits } from './held-quota.js'
 import type { ChatViolation } from './inbound.js'
-import type { HistoryMessage } from '../../protocol/device-history.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { PresenceService } from '../presence/index.js'
 import type { Roster } from '../roster/index.js'
@@ -60,7 +59,7 @@ export interface ChatEvents {
   /** A peer started (true) or stopped (false) typing. Never stored. */
   typing: CustomEvent<{ peer: string, typing: boolean }>
   /** A message of a contact person's conversation arrived from another of this person's devices (sent or received there). */
-  carbon: CustomEvent<HistoryMessage>
+  carbon: CustomEvent<ChatMessage>
   /** A peer broke a rule and its stream was reset. */
   violation: CustomEvent<{ peer: string, reason: ChatViolation }>
 }

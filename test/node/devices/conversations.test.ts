@@ -78,6 +78,9 @@ describe('conversations across the devices of a person', () => {
     await waitFor(() => [a1, a2, a3].every(a => knows(a, id(bob), [bob]) && knows(a, carol, [c1, c2])) &&
       knows(bob, alice, [a1, a2, a3]) && [c1, c2].every(c => knows(c, alice, [a1, a2, a3])), 'everybody to know every device of their contacts', LONG)
 
+    // what another device of alice's sent shows on the phone as it arrives
+    const carbons: string[] = []
+    a2.addEventListener('message:carbon', (evt) => { carbons.push(`${evt.detail.direction} ${evt.detail.text}`) })
     // interleaved: each device of alice, each contact (each device of carol)
     const say = async (from: PresenceNode, to: string, text: string): Promise<void> => { sentTexts.push(text); await from.send(to, text) }
     for (let round = 0; round < 3; round++) {
@@ -94,6 +97,8 @@ describe('conversations across the devices of a person', () => {
     const bobView = await sameEverywhere([a1, a2, a3], id(bob), withBob, 'alice\'s devices to agree on the conversation with bob')
     const carolView = await sameEverywhere([a1, a2, a3], carol, withCarol, 'alice\'s devices to agree on the conversation with carol')
     await sameEverywhere([c1, c2], alice, withCarol, 'carol\'s devices to agree on the conversation with alice')
+    expect(carbons).toContain('out a1 to bob 0')
+    expect(carbons).not.toContain('out a2 to carol 0')
     // once each, in the documented order: sent_at, then author, then id
     expect(bobView).toHaveLength(withBob.length)
     expect(carolView).toHaveLength(withCarol.length)
