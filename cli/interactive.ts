@@ -113,7 +113,15 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   // what another of your devices sent, or received, shows here too (not notified: it was seen there)
   node.addEventListener('message:carbon', (evt) => {
     const m = evt.detail
-    print([messageLine(m, names.of(m.peer), paint, Date.now(), m.direction === 'out' ? 'other device' : undefined)])
+    if (m.direction !== 'out') {
+      print([messageLine(m, names.of(m.peer), paint, Date.now())])
+      return
+    }
+    // named as /devices names it: "from your phone"
+    void Promise.resolve(api.devices()).then(
+      ({ devices }) => devices.find(d => d.peerId === m.author)?.name ?? 'other device',
+      () => 'other device'
+    ).then((device) => { print([messageLine(m, names.of(m.peer), paint, Date.now(), device)]) })
   })
   // a stranger's text is not shown as it comes (strangers could flood the screen): once per sender, a pointer to it
   const heldFrom = new Set<string>()

@@ -104,7 +104,10 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       on: {
         message: (m) => { emit('message', m) },
         held: (m) => { emit('request', m) },
-        state: (m) => { emit('state', m) },
+        state: (m) => {
+          const shown = this.people.personState(m)
+          if (shown != null) emit('state', shown)
+        },
         typing: (peer, typing) => { emit('typing', { peer, typing }) },
         violation: (peer, reason) => {
           this.violations[reason]++
@@ -339,7 +342,10 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
         connectionManager: this.components.connectionManager,
         store: this.store,
         log: this.log,
-        onState: (m) => { this.safeDispatchEvent('state', { detail: m }) }
+        onState: (m) => {
+          const shown = this.people.personState(m)
+          if (shown != null) this.safeDispatchEvent('state', { detail: shown })
+        }
       })
       this.senders.set(peer, s)
       if (this.networkUp) s.start()

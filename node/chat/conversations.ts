@@ -30,8 +30,32 @@ const MIGRATED = 'conv-migrated'
 const best = (states: DeliveryState[]): DeliveryState | undefined =>
   states.reduce<DeliveryState | undefined>((a, s) => a == null || DELIVERY_STATES.indexOf(s) > DELIVERY_STATES.indexOf(a) ? s : a, undefined)
 
+/** How many texts' furthest state is remembered for copy-state events (oldest forgotten first). */
+const STATES_REMEMBERED = 4096
+
 export class Conversations {
+  /** Per text to a contact person, the furthest state a copy reached that was reported. */
+  private readonly reported = new Map<string, number>()
+
   constructor (private readonly ctx: ConversationsContext) {}
+
+  /**
+   * A copy's delivery state as the person's text: the text's state is the
+   * furthest any copy reached, so a copy's change is reported (named by the
+   * person) only when it moves the text on; else undefined. Any other
+   * peer's message is reported as it is.
+   */
+  personState (m: ChatMessage): ChatMessage | undefined {
+    const person = m.direction === 'out' ? this.personOf(m.peer) : undefined
+    if (person == null) return m
+    const key = `${person}/${m.id}`
+    const rank = DELIVERY_STATES.indexOf(m.state)
+    if (rank <= (this.reported.get(key) ?? -1)) return undefined
+    this.reported.delete(key)
+    this.reported.set(key, rank)
+    if (this.reported.size > STATES_REMEMBERED) this.reported.delete(this.reported.keys().next().value as string)
+    return { ...m, peer: person }
+  }
 
   /** The contact person a peer (their roster id or one of their devices) is, unless blocked; else undefined. */
   personOf (peer: string): string | undefined {
