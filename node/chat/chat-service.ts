@@ -29,7 +29,7 @@ import type { DeliveryStatus, SenderOptions } from './peer-sender.js'
 import type { PresenceEventDetail, PresenceService } from '../presence/index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ChatService as ChatServiceInterface } from './index.js'
-import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 export interface ChatServiceInit {
@@ -171,7 +171,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       maxOutboundStreams: this.maxOutboundStreams,
       runOnLimitedConnection: true
     })
-    this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    this.components.events.addEventListener('connection:open', this.onPeerConnect)
     this.components.presence.addEventListener('presence', this.onPresence)
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.started = true
@@ -184,7 +184,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   }
 
   async stop (): Promise<void> {
-    this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    this.components.events.removeEventListener('connection:open', this.onPeerConnect)
     this.components.presence.removeEventListener('presence', this.onPresence)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     await this.components.registrar.unhandle(this.protocol)
@@ -352,8 +352,9 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     return s
   }
 
-  private onPeerConnect (evt: CustomEvent<PeerId>): void {
-    this.senders.get(evt.detail.toString())?.retryNow()
+  /** Every new connection to the peer, also one opened while an old one is still closing (its streams reset). */
+  private onPeerConnect (evt: CustomEvent<Connection>): void {
+    this.senders.get(evt.detail.remotePeer.toString())?.retryNow()
   }
 
   /**
