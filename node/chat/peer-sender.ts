@@ -77,8 +77,6 @@ export class PeerSender {
   private running?: Promise<void>
   private readonly backoff: Backoff
   private nextAttemptAt = 0
-  /** When retryNow last ran: news that came during a failing attempt (a new connection) is not undone by its backoff. */
-  private kickedAt = 0
   private sending = false
   private lastError?: string
   private tokens: number
@@ -140,7 +138,6 @@ export class PeerSender {
   retryNow (): void {
     this.backoff.reset()
     this.nextAttemptAt = 0
-    this.kickedAt = Date.now()
     this.wake.notify()
   }
 
@@ -175,7 +172,7 @@ export class PeerSender {
         if (this.stopped) break
         this.lastError = err?.message ?? String(err)
         const delay = this.backoff.next()
-        this.nextAttemptAt = this.kickedAt >= startedAt ? 0 : startedAt + delay
+        this.nextAttemptAt = startedAt + delay
         this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, Math.max(0, this.nextAttemptAt - Date.now()))
       } finally {
         this.sending = false
