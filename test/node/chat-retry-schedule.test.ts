@@ -98,3 +98,39 @@ for (const outage of ['refused', 'silent'] as const) {
     await sender.stop()
   })
 }
+
+it('while a connection to the peer is open, attempts whose streams fail (reset by a busy receiver) start at most 5 s apart, not at the 20 s cap', async () => {
+  const [peer] = await peerIds(1)
+  const attempts: number[] = []
+  const delivered: string[] = []
+  let failing = true
+  const sender = new PeerSender(peer, OPTS, {
+    connectionManager: {
+      // a connection stays open all along
+      getConnections: () => [{ status: 'open' }],
+      openStream: async () => {
+        attempts.push(Date.now())
+        if (failing) throw new Error('The stream has been reset')
+        const [local, remote] = await streamPair()
+        void receive(remote, delivered)
+        return local
+      }
+    } as any,
+    store: { markSent: () => undefined, acked: async () => undefined } as any,
+    log: logger.forComponent('test:chat'),
+    onState: () => {}
+  })
+  const id = newChatId()
+  sender.enqueue({ peer: peer.toString(), seq: 1, id: chatIdToHex(id), kind: 'text', bytes: encodeChatFrame({ kind: 'text', id, sentAt: Date.now(), text: 'hi' }) })
+  sender.start()
+  // a minute of failing streams: the backoff would have reached its cap long ago
+  await vi.advanceTimersByTimeAsync(60_000)
+  const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(5_000)
+  failing = false
+  const okAt = Date.now()
+  while (delivered.length === 0 && Date.now() - okAt < 2 * BOUND_MS) await vi.advanceTimersByTimeAsync(100)
+  expect(delivered).toHaveLength(1)
+  expect(Date.now() - okAt).toBeLessThanOrEqual(5_000)
+  await sender.stop()
+})
