@@ -59,6 +59,7 @@ const UNITS = [
   'test/node/store/group-commit.test.ts',
   'test/node/store/records.test.ts',
   'test/node/util/wait.test.ts',
+  'test/node/util/open-stream.test.ts',
   'test/node/xmpp/streams.test.ts',
   'test/node/xmpp/units.test.ts',
   'test/node/lean-transport.test.ts'
