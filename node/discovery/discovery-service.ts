@@ -65,7 +65,7 @@ export interface DiscoveryComponents {
 
 export interface LocateOptions {
   signal?: AbortSignal
-  /** false: ignore addresses already in the peer store and ask the DHT (benchmarks, tests). */
+  /** false: ignore addresses already in the peer store, and the neighbours' (node/discovery/neighbour-lookup.ts), and ask the DHT (benchmarks, tests). */
   useCache?: boolean
 }
 
@@ -213,7 +213,8 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     }
 
     // one hop first: the peers that relay its records know where it is, when the walk may not find it
-    const near = await this.askNeighbours(peerId, signal)
+    // (their peer stores are caches too: useCache false asks the walk only)
+    const near = options.useCache === false ? [] : await this.askNeighbours(peerId, signal)
     if (near.length > 0) {
       await peerStore.merge(peerId, { multiaddrs: near })
       const conn = await dialCached()

@@ -124,6 +124,13 @@ describe('locate asks the neighbours before the DHT walk', () => {
     discovery.stop()
   })
 
+  it('asks no neighbour when told to ignore caches (useCache false: the walk only)', async () => {
+    const { discovery, target, watcher, asked } = await setup(n => n.equals(watcher))
+    await expect(discovery.locate(target, { useCache: false })).rejects.toThrow(PeerNotFoundError)
+    expect(asked).toEqual([])
+    discovery.stop()
+  })
+
   it('falls back to the walk when no neighbour names it', async () => {
     const { discovery, target, asked } = await setup(() => false)
     await expect(discovery.locate(target)).rejects.toThrow(PeerNotFoundError)
