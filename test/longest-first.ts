@@ -15,7 +15,7 @@ import type { TestSpecification } from 'vitest/node'
 const SECONDS: Record<string, number> = {
   'test/cli/client-pty.test.ts': 55,
   'test/nat/nat-traversal.test.ts': 48,
-  'test/node/mesh-recovery.test.ts': 48,
+  'test/node/mesh-recovery.test.ts': 31,
   'test/cli/demo.test.ts': 27,
   'test/node/discovery-mdns.test.ts': 22,
   'test/node/devices/contact-sync.test.ts': 22,
