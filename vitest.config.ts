@@ -23,6 +23,7 @@ const UNITS = [
   'test/node/devices/contact-sync-retry.test.ts',
   'test/node/chat-held-quota.test.ts',
   'test/node/chat-retry-schedule.test.ts',
+  'test/node/chat-conversation-log.test.ts',
   'test/node/contacts/admission.test.ts',
   'test/node/contacts/consent.test.ts',
   'test/node/contacts/consent-store.test.ts',
