@@ -32,7 +32,7 @@ import type { DeliveryStatus, SenderOptions } from './peer-sender.js'
 import type { PresenceEventDetail } from '../presence/index.js'
 import type { RosterChangeEvent } from '../roster/index.js'
 import type { ChatService as ChatServiceInterface } from './index.js'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 
 export type { ChatServiceInit, ChatServiceComponents, ChatEvents }
 export type { ChatViolation }
@@ -137,7 +137,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       maxOutboundStreams: this.maxOutboundStreams,
       runOnLimitedConnection: true
     })
-    this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    this.components.events.addEventListener('connection:open', this.onPeerConnect)
     this.components.presence.addEventListener('presence', this.onPresence)
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
     const devices = ownDevices(this.components)
@@ -162,7 +162,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   }
 
   async stop (): Promise<void> {
-    this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    this.components.events.removeEventListener('connection:open', this.onPeerConnect)
     this.components.presence.removeEventListener('presence', this.onPresence)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     await this.components.registrar.unhandle(this.protocol)
@@ -353,8 +353,9 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     return s
   }
 
-  private onPeerConnect (evt: CustomEvent<PeerId>): void {
-    this.senders.get(evt.detail.toString())?.retryNow()
+  /** Every new connection to the peer, also one opened while an old one is still closing (its streams reset). */
+  private onPeerConnect (evt: CustomEvent<Connection>): void {
+    this.senders.get(evt.detail.remotePeer.toString())?.retryNow()
   }
 
   /**

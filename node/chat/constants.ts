@@ -35,6 +35,13 @@ export const RECEIVER_READ_AHEAD = 2 * IN_FLIGHT_WINDOW
  */
 export const RETRY_BASE_MS = 1_000
 export const RETRY_MAX_MS = 20_000
+/**
+ * ... but while a connection to the peer is open, attempts start at most this far apart: the peer
+ * is reachable, and what failed was one stream (reset or timed out by a receiver busy with a burst
+ * of reconnections, a connection closed under it). The chaos run saw 4-6 such failures in 20 s
+ * after a restart or a heal push the next attempt to the 20 s cap, past the 30 s bound.
+ */
+export const RETRY_CONNECTED_MAX_MS = 5_000
 /** Share of each retry delay taken off at random: spreads the retries of many senders after a shared outage. */
 export const RETRY_JITTER = 0.5
 export const OPEN_STREAM_TIMEOUT_MS = 10_000

@@ -16,7 +16,7 @@ import type { Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { sharedController, sharedSignal } from '../signals.js'
 import { Backoff, sleep, Wakeup } from '../util/wait.js'
-import { RETRY_JITTER } from './constants.js'
+import { RETRY_CONNECTED_MAX_MS, RETRY_JITTER } from './constants.js'
 import { openStreamTo } from '../util/open-stream.js'
 
 export interface SenderOptions {
@@ -172,7 +172,7 @@ export class PeerSender {
       } catch (err: any) {
         if (this.stopped) break
         this.lastError = err?.message ?? String(err)
-        const delay = this.backoff.next()
+        const delay = this.connected() ? Math.min(this.backoff.next(), RETRY_CONNECTED_MAX_MS) : this.backoff.next()
         this.nextAttemptAt = startedAt + delay
         this.ctx.log('chat to %p failed (%s), %d queued, retry in %d ms', this.peer, err?.message ?? err, this.pending.length, Math.max(0, this.nextAttemptAt - Date.now()))
       } finally {

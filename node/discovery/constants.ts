@@ -7,6 +7,13 @@ export const DHT_DATASTORE_PREFIX = '/dht'
 export const LOCATE_TIMEOUT_MS = 30_000
 /** Dialing addresses already in the peer store: short, the DHT is the fallback. */
 export const CACHED_DIAL_TIMEOUT_MS = 5_000
+/**
+ * Before the DHT walk, a locate asks this many connected peers at most (the peer's watchers
+ * first) for its addresses, one FIND_NODE each (node/discovery/neighbour-lookup.ts), ...
+ */
+export const NEIGHBOUR_ASKS_MAX = 8
+/** ... for this long at most: one round trip each, in parallel. */
+export const NEIGHBOUR_ASK_TIMEOUT_MS = 5_000
 
 /** Watching a presentity that is not reachable: locate retries back off between these. */
 export const FOLLOW_MIN_RETRY_MS = 1_000

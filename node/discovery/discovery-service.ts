@@ -10,19 +10,23 @@ import { SelfReferenceError } from '../roster/errors.js'
 import { toPeerId } from '../peer-ids.js'
 import { sharedController, sharedSignal } from '../signals.js'
 import {
-  CACHED_DIAL_TIMEOUT_MS, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
+  CACHED_DIAL_TIMEOUT_MS, NEIGHBOUR_ASK_TIMEOUT_MS, NEIGHBOUR_ASKS_MAX, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
   FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import { Follows } from './follow.js'
+import { askNeighbours, kadFindNode } from './neighbour-lookup.js'
+import { presenceTopic } from '../../protocol/topics.js'
 import { devicesOf } from '../presence/person-devices.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import type { FollowComponents, FollowStatus, GossipLinks } from './follow.js'
 import type { Locator } from '../locator/index.js'
+import type { PubSub } from '../pubsub.js'
 import type { Identify } from '@libp2p/identify'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface DiscoveryInit {
   /** A locate gives up after this long unless the caller passes its own signal. */
@@ -51,8 +55,8 @@ export interface DiscoveryComponents {
   dht: Pick<KadDHT, 'findPeer'>
   presence: FollowComponents['presence']
   roster: Pick<Roster, 'watchList' | 'isContact' | 'addEventListener' | 'removeEventListener'>
-  /** Optional: without it a connection counts as a gossip link. */
-  pubsub?: GossipLinks
+  /** Optional: without it a connection counts as a gossip link (and a locate asks no watcher of the peer first). */
+  pubsub?: GossipLinks & Partial<Pick<PubSub, 'getSubscribers'>>
   /** Optional: runs identify again on a connection whose gossip link stays incomplete. */
   identify?: Pick<Identify, 'identify'>
   /** Optional: how a contact that is not public is found (its sealed locator record). */
@@ -61,7 +65,7 @@ export interface DiscoveryComponents {
 
 export interface LocateOptions {
   signal?: AbortSignal
-  /** false: ignore addresses already in the peer store and ask the DHT (benchmarks, tests). */
+  /** false: ignore addresses already in the peer store, and the neighbours' (node/discovery/neighbour-lookup.ts), and ask the DHT (benchmarks, tests). */
   useCache?: boolean
 }
 
@@ -69,8 +73,8 @@ export interface LocateResult {
   peerId: string
   /** The remote addresses of the connection now open to the peer. */
   addresses: string[]
-  /** How the peer was reached: already connected, from the peer store, a contact's locator record, or a DHT lookup. */
-  via: 'connected' | 'peer-store' | 'locator' | 'dht'
+  /** How the peer was reached: already connected, from the peer store, a contact's locator record, a neighbour's answer, or a DHT lookup. */
+  via: 'connected' | 'peer-store' | 'locator' | 'neighbour' | 'dht'
   ms: number
 }
 
@@ -208,6 +212,15 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       if (conn != null) return done(conn, 'locator')
     }
 
+    // one hop first: the peers that relay its records know where it is, when the walk may not find it
+    // (their peer stores are caches too: useCache false asks the walk only)
+    const near = options.useCache === false ? [] : await this.askNeighbours(peerId, signal)
+    if (near.length > 0) {
+      await peerStore.merge(peerId, { multiaddrs: near })
+      const conn = await dialCached()
+      if (conn != null) return done(conn, 'neighbour')
+    }
+
     let found: PeerInfo | undefined
     try {
       for await (const event of this.components.dht.findPeer(peerId, { signal, useCache: false })) {
@@ -246,6 +259,21 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
 
   followStatus (peer: PeerId | string): FollowStatus | undefined {
     return this.follows.status(peer.toString())
+  }
+
+  /** Addresses of the peer named by a connected peer, its watchers asked first; none if nobody named it. */
+  private async askNeighbours (peerId: PeerId, signal: AbortSignal): Promise<Multiaddr[]> {
+    const ask = kadFindNode(optional(() => this.components.dht))
+    if (ask == null) return []
+    const pubsub = optional(() => this.components.pubsub)
+    const watchers = pubsub?.getSubscribers?.(presenceTopic(peerId)) ?? []
+    const connected = this.components.connectionManager.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer)
+    const neighbours = [...watchers.filter(w => connected.some(c => c.equals(w))), ...connected]
+    const addrs = await askNeighbours(peerId, neighbours, ask, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(NEIGHBOUR_ASK_TIMEOUT_MS)]), max: NEIGHBOUR_ASKS_MAX
+    }).catch(() => { signal.throwIfAborted(); return [] })
+    if (addrs.length > 0) this.log('%p named by a neighbour: %s', peerId, addrs.map(String).join(', '))
+    return addrs
   }
 
   private async hasAddresses (peerId: PeerId): Promise<boolean> {

@@ -51,25 +51,14 @@ async function receive (stream: Stream, delivered: string[]): Promise<void> {
   } catch {}
 }
 
-async function setup (outage: 'refused' | 'silent'): Promise<{ sender: PeerSender, attempts: number[], delivered: string[], reachable: () => void, item: OutboxItem }> {
+/** A sender to a fresh peer whose streams `open` makes; `connected`: libp2p lists a connection to the peer. */
+async function makeSender (open: (delivered: string[]) => Promise<Stream>, connected: boolean): Promise<{ sender: PeerSender, delivered: string[], item: OutboxItem }> {
   const [peer] = await peerIds(1)
-  const attempts: number[] = []
   const delivered: string[] = []
-  let up = false
   const sender = new PeerSender(peer, OPTS, {
     connectionManager: {
-      getConnections: () => [],
-      openStream: async () => {
-        attempts.push(Date.now())
-        if (!up) {
-          // refused: the peer's host answers at once; silent: nothing answers until the dial gives up
-          if (outage === 'refused') throw new Error('connection refused')
-          await new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('dial timed out')) }, OPEN_STREAM_TIMEOUT_MS))
-        }
-        const [local, remote] = await streamPair()
-        void receive(remote, delivered)
-        return local
-      }
+      getConnections: () => connected ? [{ status: 'open' }] : [],
+      openStream: async () => await open(delivered)
     } as any,
     store: { markSent: () => undefined, acked: async () => undefined } as any,
     log: logger.forComponent('test:chat'),
@@ -77,6 +66,28 @@ async function setup (outage: 'refused' | 'silent'): Promise<{ sender: PeerSende
   })
   const id = newChatId()
   const item: OutboxItem = { peer: peer.toString(), seq: 1, id: chatIdToHex(id), kind: 'text', bytes: encodeChatFrame({ kind: 'text', id, sentAt: Date.now(), text: 'hi' }) }
+  return { sender, delivered, item }
+}
+
+/** A stream whose far end acknowledges like a receiver. */
+async function receiving (delivered: string[]): Promise<Stream> {
+  const [local, remote] = await streamPair()
+  void receive(remote, delivered)
+  return local
+}
+
+async function setup (outage: 'refused' | 'silent'): Promise<{ sender: PeerSender, attempts: number[], delivered: string[], reachable: () => void, item: OutboxItem }> {
+  const attempts: number[] = []
+  let up = false
+  const { sender, delivered, item } = await makeSender(async (delivered) => {
+    attempts.push(Date.now())
+    if (!up) {
+      // refused: the peer's host answers at once; silent: nothing answers until the dial gives up
+      if (outage === 'refused') throw new Error('connection refused')
+      await new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('dial timed out')) }, OPEN_STREAM_TIMEOUT_MS))
+    }
+    return await receiving(delivered)
+  }, false)
   return { sender, attempts, delivered, reachable: () => { up = true }, item }
 }
 
@@ -98,3 +109,26 @@ for (const outage of ['refused', 'silent'] as const) {
     await sender.stop()
   })
 }
+
+it('while a connection to the peer is open, attempts whose streams fail (reset by a busy receiver) start at most 5 s apart, not at the 20 s cap', async () => {
+  const attempts: number[] = []
+  let failing = true
+  // a connection stays open all along
+  const { sender, delivered, item } = await makeSender(async (delivered) => {
+    attempts.push(Date.now())
+    if (failing) throw new Error('The stream has been reset')
+    return await receiving(delivered)
+  }, true)
+  sender.enqueue(item)
+  sender.start()
+  // a minute of failing streams: the backoff would have reached its cap long ago
+  await vi.advanceTimersByTimeAsync(60_000)
+  const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(5_000)
+  failing = false
+  const okAt = Date.now()
+  while (delivered.length === 0 && Date.now() - okAt < 2 * BOUND_MS) await vi.advanceTimersByTimeAsync(100)
+  expect(delivered).toHaveLength(1)
+  expect(Date.now() - okAt).toBeLessThanOrEqual(5_000)
+  await sender.stop()
+})

@@ -1,6 +1,7 @@
 /**
- * Six node processes watch each other; one is SIGKILLed and restarted on the
- * same home and port, then the mesh is cut in two and healed. Nothing here
+ * Six node processes watch each other; two that watch each other are
+ * SIGKILLed and restarted together on the same homes and ports, then the mesh
+ * is cut in two and healed. Nothing here
  * dials a peer: each node starts with one bootstrap address (its neighbour)
  * and finds and keeps its watched peers itself (discovery's follow). After a
  * restart and after the heal, every watcher shows every contact online again
@@ -31,7 +32,7 @@ const TEST_TIMEOUT_MS = 300_000
 /** Node i watches i±1 and i±2 (mutual): every pair but the opposite one. */
 const watches = (i: number): number[] => [1, 2, N - 2, N - 1].map(d => (i + d) % N)
 
-it('watchers see a SIGKILLed and restarted node, and each other after a healed partition, online again within 2 TTLs', async () => {
+it('watchers see two SIGKILLed nodes restarted together, and each other after a healed partition, online again within 2 TTLs', async () => {
   const root = await tmpHome('mesh')
   const ports = await freePorts(N)
   const homes = Array.from({ length: N }, (_, i) => path.join(root, `n${i}`))
@@ -68,12 +69,12 @@ it('watchers see a SIGKILLed and restarted node, and each other after a healed p
 
   await converge(allOnline, 'every view online after the start', GENEROUS_MS)
 
-  // SIGKILL node 0: no goodbye; its watchers see it offline once its record expires
-  await node(0).kill()
-  nodes[0] = undefined
-  await converge((_w, c) => c === 0 ? 'offline' : 'online', 'node 0 offline at its watchers', GENEROUS_MS)
-  // restarted on the same home and port: back online at its watchers, and it sees its contacts
-  nodes[0] = await spawn(0)
+  // SIGKILL nodes 0 and 1, which watch each other: no goodbye; their watchers see them offline once their records expire
+  const killed = [0, 1]
+  await Promise.all(killed.map(async i => { await node(i).kill(); nodes[i] = undefined }))
+  await converge((_w, c) => killed.includes(c) ? 'offline' : 'online', 'nodes 0 and 1 offline at their watchers', GENEROUS_MS)
+  // restarted together on the same homes and ports: back online at their watchers, and they see their contacts, each other too
+  await Promise.all(killed.map(async i => { nodes[i] = await spawn(i) }))
   expect(await converge(allOnline, 'every view online after the restart', GENEROUS_MS)).toBeLessThanOrEqual(RECOVERY_MS)
 
   // cut {0,1,2} | {3,4,5}: each side offline for the other, its own side online
