@@ -83,6 +83,7 @@ export class GroupEngine {
       maxWaiting: C.MAX_BUFFERED_PER_AUTHOR
     }
     this.validate = this.validate.bind(this)
+    this.onMessage = this.onMessage.bind(this)
   }
 
   /** Loads every stored group, and stores what the journal holds that the store lacks; then texts go out once journaled. */
@@ -106,12 +107,14 @@ export class GroupEngine {
 
   start (): void {
     this.running = true
+    this.components.pubsub.addEventListener('message', this.onMessage)
     for (const g of this.groups.values()) this.syncSubscription(g)
   }
 
   stop (): void {
     this.topicReads.flush()
     this.running = false
+    this.components.pubsub.removeEventListener('message', this.onMessage)
     for (const t of [...this.gapTimers.values(), ...this.offerTimers.values()]) clearTimeout(t)
     this.gapTimers.clear()
     this.offerTimers.clear()
@@ -301,9 +304,14 @@ export class GroupEngine {
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
     batch.changes = diffStates(batch.before, g.state)
-    this.topicReads.push({ g, batch, source: from.toString() })
+    this.topicReads.push({ g, batch, source: from.toString() }, msg)
     if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
     return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
+  }
+
+  /** A text is shown when gossipsub delivers its message, before gossipsub forwards it (as any application on a topic gets it). */
+  private onMessage (evt: CustomEvent<Message>): void {
+    if (this.byTopic.has(evt.detail.topic)) this.topicReads.delivered(evt.detail)
   }
 
   // ---- catch-up ----

@@ -1,24 +1,33 @@
 /**
  * Entries read from a group topic wait here, in the order read: each is
- * shown at the end of the turn that read it (process.nextTick runs after
- * that turn's promise jobs, gossipsub's dispatch and forward among them) and
- * its commit starts at the next turn of the event loop, so neither the
- * listeners nor the commit hold up the forwarding (docs/protocol.md §12.7).
+ * shown when gossipsub delivers the message it came in (its `message` event,
+ * which gossipsub dispatches right after the validator accepted it and before
+ * it forwards it, as to any application on the topic), or else at the end of
+ * the turn that read it (process.nextTick runs after that turn's promise
+ * jobs); its commit starts at the next turn of the event loop, so the commit
+ * never holds up the forwarding (docs/protocol.md §12.7).
  */
 export class TopicReads<R> {
-  private readonly queue: Array<{ read: R, shown?: string[] }> = []
+  private readonly queue: Array<{ read: R, key?: object, shown?: string[] }> = []
   private showScheduled = false
 
   /** show: announces a read's texts, returns their ids; commit: starts its commit. */
   constructor (private readonly show: (read: R) => string[], private readonly commit: (read: R, shown: string[]) => void) {}
 
-  push (read: R): void {
-    this.queue.push({ read })
+  /** key: what gossipsub's `message` event will carry for this read (the message the validator saw). */
+  push (read: R, key?: object): void {
+    this.queue.push({ read, key })
     if (this.queue.length === 1) setImmediate(() => { this.flush() })
     if (!this.showScheduled) {
       this.showScheduled = true
       process.nextTick(() => { this.showAll() })
     }
+  }
+
+  /** gossipsub delivered the message `key`: shows its read, and every read before it not shown yet. */
+  delivered (key: object): void {
+    const at = this.queue.findIndex(q => q.key === key)
+    for (let i = 0; i <= at; i++) this.queue[i].shown ??= this.show(this.queue[i].read)
   }
 
   /** Shows the reads not shown yet, oldest first. */

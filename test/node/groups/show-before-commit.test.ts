@@ -3,7 +3,8 @@
  * acknowledges only what is stored (a sync request's positions are receipts),
  * shows a text once even when its commit fails and it is read again, and
  * shows texts in the order read even when a topic read waits for its turn,
- * shows a topic read at the end of its turn (after gossipsub forwarded it);
+ * shows a topic read when gossipsub delivers its message (before it forwards
+ * it), else at the end of its turn;
  * and offers its own entry to a connected member when nobody heard it.
  */
 import { logger } from '@libp2p/logger'
@@ -30,7 +31,7 @@ const GROUP = new Uint8Array(16).fill(7)
 
 const ops = (): GroupOp[] => groupOfAAndB(GROUP)
 
-async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
+async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: EventTarget & { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
   const all = ops()
   const log = new MembershipLog(all[0].id)
   for (const o of all) log.add(o)
@@ -45,7 +46,7 @@ async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, show
   const ds = new GatedDatastore()
   const store = new GroupStore(ds)
   const shown: StoredMessage[] = []
-  const pubsub = { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) }
+  const pubsub = Object.assign(new EventTarget(), { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) })
   const asked: string[] = []
   const components = {
     peerId: B.peer,
@@ -138,6 +139,24 @@ describe('showing before the commit ends', () => {
     release()
     await waitFor(() => claimed(g(), A.peer.toString()) === 3n, 'the read to be stored', 5_000)
     expect(shown.map(m => m.text)).toEqual(['one'])
+    engine.stop()
+  })
+
+  it('a read from the topic is shown when gossipsub delivers its message, after the reads before it, before the end of the turn', async () => {
+    const { engine, shown, g, fromA, pubsub } = await setup()
+    engine.start()
+    const validate = pubsub.topicValidators.get(g().topic)!
+    const msgs = fromA.map(e => ({ topic: g().topic, data: e.bytes }))
+    for (const m of msgs) expect(validate(A.peer, m)).toBe('accept')
+    expect(shown).toEqual([])
+    // gossipsub dispatches 'message' for 'two' (then forwards it): 'one', read before it, comes first
+    pubsub.dispatchEvent(new CustomEvent('message', { detail: msgs[2] }))
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    // the same message delivered again, or another group's, shows nothing more
+    pubsub.dispatchEvent(new CustomEvent('message', { detail: msgs[2] }))
+    pubsub.dispatchEvent(new CustomEvent('message', { detail: { topic: 'other', data: msgs[1].data } }))
+    await new Promise(resolve => process.nextTick(resolve))
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
     engine.stop()
   })
 
