@@ -14,6 +14,11 @@
  * - Noise (@chainsafe/libp2p-noise 17) learns that its read buffer holds no
  *   further frame from a RangeError, made with a stack trace and thrown, at
  *   the end of every chunk it reads. Here nothing is thrown.
+ * - Noise hands each message to the transport as two buffers, its 2-byte
+ *   length and the ciphertext, and the TCP transport writes each buffer on
+ *   its own: two system calls, and two TCP segments on a connection without
+ *   Nagle's delay, so the reader may wake for the 2 bytes alone. Here a
+ *   message of one Noise frame goes as one buffer (one copy of the frame).
  *
  * Both reach into the libraries' objects; where a version lacks what this
  * relies on, it keeps the library's own behaviour (test/node/lean-transport.test.ts).
@@ -76,6 +81,12 @@ interface LengthDecoder {
   maxDataLength?: unknown
 }
 
+/** The parts of Noise's encrypted connection this relies on. */
+interface EncryptingConnection {
+  decoder?: LengthDecoder
+  encrypt?: (chunk: Uint8Array | Uint8ArrayList) => Uint8ArrayList | Uint8Array
+}
+
 /**
  * Noise's frame length (uint16, big-endian) as the library reads it, except
  * that with fewer than 2 bytes buffered it answers the decoder's largest
@@ -89,11 +100,26 @@ function quietLength (maxDataLength: number): (data: Uint8Array | Uint8ArrayList
   }
 }
 
-function quietDecoder<T extends { connection: unknown }> (secured: T): T {
-  const decoder = (secured.connection as { decoder?: LengthDecoder }).decoder
+/** A Noise frame's largest size on the wire: its 2-byte length and up to 65,535 bytes. */
+const ONE_FRAME_BYTES = 2 + 65_535
+
+/** One Noise frame (its length and ciphertext) as one buffer: one write to the transport; longer messages as the library made them. */
+function oneBufferFrames (conn: EncryptingConnection): void {
+  const encrypt = conn.encrypt
+  if (typeof encrypt !== 'function') return
+  conn.encrypt = (chunk) => {
+    const frames = encrypt.call(conn, chunk)
+    return frames instanceof Uint8Array || frames.byteLength > ONE_FRAME_BYTES ? frames : frames.subarray()
+  }
+}
+
+function leanConnection<T extends { connection: unknown }> (secured: T): T {
+  const conn = secured.connection as EncryptingConnection
+  const decoder = conn.decoder
   if (typeof decoder?.lengthDecoder === 'function' && typeof decoder.maxDataLength === 'number' && decoder.maxDataLength >= 0) {
     decoder.lengthDecoder = quietLength(decoder.maxDataLength)
   }
+  oneBufferFrames(conn)
   return secured
 }
 
@@ -103,8 +129,8 @@ export function leanNoise (init?: Parameters<typeof noise>[0]): (components: Noi
     const encrypter = make(components)
     const inbound = encrypter.secureInbound.bind(encrypter)
     const outbound = encrypter.secureOutbound.bind(encrypter)
-    encrypter.secureInbound = async (...args) => quietDecoder(await inbound(...args))
-    encrypter.secureOutbound = async (...args) => quietDecoder(await outbound(...args))
+    encrypter.secureInbound = async (...args) => leanConnection(await inbound(...args))
+    encrypter.secureOutbound = async (...args) => leanConnection(await outbound(...args))
     return encrypter
   }
 }

@@ -74,6 +74,8 @@ export class OwnCategories {
   private manual?: PresenceStatus
   /** When the state was chosen by hand (published as the state's manual_since). */
   private manualAt?: number
+  /** keys(), until a key is added or removed. */
+  private keyList?: readonly CategoryKey[]
 
   constructor (
     private readonly store: CategoryStore,
@@ -89,7 +91,7 @@ export class OwnCategories {
       if (value.kind === 'state') {
         this.manual = value.availability === 'online' ? undefined : value.availability
         this.manualAt = this.manual == null ? undefined : value.manualSince
-      } else this.values.set(key, value)
+      } else this.setValue(this.values, key, value)
     }
     for (const [key, containers] of stored.publication) this.publication.set(key, containers)
   }
@@ -97,12 +99,17 @@ export class OwnCategories {
   /** A value the node publishes while the user has not set one (checked like any). */
   setDefault (c: Category): void {
     this.check(c)
-    this.defaults.set(categoryKey(c), c)
+    this.setValue(this.defaults, categoryKey(c), c)
   }
 
-  /** Keys of the categories that have a value (not the state), in bundle order. */
-  keys (): CategoryKey[] {
-    return [...new Set([...this.values.keys(), ...this.defaults.keys()])].sort(byKeyOrder)
+  /**
+   * Keys of the categories that have a value (not the state), in bundle
+   * order. The same array until the set of keys changes (read on every
+   * change and announcement): callers compare it by identity, never modify it.
+   */
+  keys (): readonly CategoryKey[] {
+    this.keyList ??= [...new Set([...this.values.keys(), ...this.defaults.keys()])].sort(byKeyOrder)
+    return this.keyList
   }
 
   get (key: CategoryKey): Category | undefined {
@@ -201,7 +208,7 @@ export class OwnCategories {
       const key = categoryKey(c)
       // an unchanged value keeps its signed item (and its seq)
       if (!sameCategory(this.values.get(key), c)) this.signed.delete(key)
-      this.values.set(key, c)
+      this.setValue(this.values, key, c)
     }
     if (change.manual !== undefined) {
       this.manual = change.manual === 'online' ? undefined : change.manual
@@ -214,7 +221,7 @@ export class OwnCategories {
         if (this.values.get(key) !== staged[i]) return
         const old = before[i]
         if (old == null) this.forget(key)
-        else this.values.set(key, old)
+        else this.setValue(this.values, key, old)
         // signed again with a fresh seq: watchers' floors may already be above the old item's
         this.signed.delete(key)
       })
@@ -226,7 +233,14 @@ export class OwnCategories {
   }
 
   private forget (key: CategoryKey): void {
-    if (this.values.delete(key)) this.signed.delete(key)
+    if (!this.values.delete(key)) return
+    this.signed.delete(key)
+    if (!this.defaults.has(key)) this.keyList = undefined
+  }
+
+  private setValue (map: Map<CategoryKey, Category>, key: CategoryKey, c: Category): void {
+    if (!this.values.has(key) && !this.defaults.has(key)) this.keyList = undefined
+    map.set(key, c)
   }
 
   async set (c: Category): Promise<void> {

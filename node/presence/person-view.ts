@@ -197,7 +197,8 @@ export class PersonView extends TypedEventEmitter<PersonViewEvents> {
     this.composition = this.compose()
     this.current = this.build()
     const outcome: PersonOutcome = { view: this.current, changed: !sameShown(before, this.current), changedCategories: changedCategories(before, this.current) }
-    if (outcome.changed || outcome.changedCategories.length > 0) {
+    // an event object only for someone listening: this runs for every record received
+    if ((outcome.changed || outcome.changedCategories.length > 0) && this.listenerCount('change') > 0) {
       this.safeDispatchEvent('change', { detail: { ...outcome, cause, device, lateMs } })
     }
     return outcome

@@ -205,10 +205,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
    * presence announced again, and the error thrown.
    */
   private async change (stage: () => StagedChange): Promise<void> {
-    const keys = this.own.keys().join()
+    const keys = this.own.keys()
     const staged = stage()
-    // the categories that exist decide what each audience sees: recompute the audiences only when they changed
-    const same = this.own.keys().join() === keys
+    // the categories that exist decide what each audience sees: recompute the audiences only when they changed (a new key list)
+    const same = this.own.keys() === keys
     if (!same) this.audiences.changed()
     const announced = same ? this.announce() : this.refresh()
     try {

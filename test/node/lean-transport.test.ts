@@ -1,5 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { memory } from '@libp2p/memory'
 import { multiaddrConnectionPair } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
@@ -8,7 +10,8 @@ import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { leanNoise, leanYamux } from '../../node/lean-transport.js'
 import { waitFor } from '../helpers.js'
-import type { Libp2p, Stream, StreamMuxerFactory } from '@libp2p/interface'
+import type { NoiseComponents } from '@chainsafe/libp2p-noise'
+import type { ConnectionEncrypter, Libp2p, Stream, StreamMuxerFactory, Upgrader } from '@libp2p/interface'
 
 /** Two muxers over an in-memory connection; counts the bytes the receiving side writes back. */
 async function muxedPair (factory: () => StreamMuxerFactory): Promise<{ sender: Stream, receiver: Stream, backBytes: () => number }> {
@@ -117,5 +120,48 @@ describe('leanNoise with leanYamux', () => {
     // the library's decoder makes a RangeError at the end of every chunk it reads, on both nodes
     expect(plain.rangeErrors).toBeGreaterThanOrEqual(200)
     expect(lean.rangeErrors).toBeLessThan(plain.rangeErrors / 10)
+  })
+})
+
+describe('leanNoise', () => {
+  const components = async (): Promise<NoiseComponents> => {
+    const privateKey = await generateKeyPair('Ed25519')
+    return { privateKey, peerId: peerIdFromPrivateKey(privateKey), logger: defaultLogger(), upgrader: { getStreamMuxers: () => new Map() } as unknown as Upgrader }
+  }
+
+  /** Secures an in-memory connection; the buffers each message sent on it reaches the transport as. */
+  async function buffersPerMessage (make: (c: NoiseComponents) => ConnectionEncrypter, sizes: number[]): Promise<{ buffers: number[], received: Uint8Array }> {
+    const [outConn, inConn] = multiaddrConnectionPair({ outbound: { log: defaultLogger().forComponent('out') }, inbound: { log: defaultLogger().forComponent('in') } })
+    const [a, b] = [await components(), await components()]
+    const [client, server] = await Promise.all([make(a).secureOutbound(outConn, { remotePeer: b.peerId }), make(b).secureInbound(inConn)])
+    const buffers: number[] = []
+    const send = outConn.send.bind(outConn)
+    outConn.send = (data) => { buffers.push(data instanceof Uint8Array ? 1 : [...data].length); return send(data) }
+    const total = sizes.reduce((n, s) => n + s, 0)
+    const received = new Uint8Array(total)
+    let got = 0
+    server.connection.addEventListener('message', evt => { received.set(evt.data.subarray(), got); got += evt.data.byteLength })
+    let at = 0
+    for (const size of sizes) {
+      client.connection.send(Uint8Array.from({ length: size }, (_, i) => (at + i) % 251))
+      at += size
+    }
+    await waitFor(() => got >= total, 'every byte decrypted', 20_000)
+    return { buffers, received }
+  }
+
+  it('hands the transport one buffer per message of one Noise frame (the library: its length and the ciphertext apart, two socket writes)', async () => {
+    const sizes = [300, 1, 65_519, 100_000]
+    const expected = Uint8Array.from({ length: sizes.reduce((n, s) => n + s, 0) }, (_, i) => i % 251)
+    const plain = await buffersPerMessage(noise(), sizes)
+    const lean = await buffersPerMessage(leanNoise(), sizes)
+    expect(plain.received).toEqual(expected)
+    expect(lean.received).toEqual(expected)
+    expect(plain.buffers.slice(0, 2)).toEqual([2, 2])
+    expect(plain.buffers[2]).toBeGreaterThan(1)
+    // up to the largest frame (65,519 bytes of plaintext), one buffer
+    expect(lean.buffers.slice(0, 3)).toEqual([1, 1, 1])
+    // a message longer than a frame goes as the library made it
+    expect(lean.buffers[3]).toBe(plain.buffers[3])
   })
 })

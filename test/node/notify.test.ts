@@ -38,6 +38,17 @@ function notesSeen (w: PresenceNode, presentity: PresenceNode): string[] {
   return seen
 }
 
+/** The seq of every record `w` accepted from `presentity` (heartbeats included): each taken once, never an older after a newer. */
+function recordSeqs (w: PresenceNode, presentity: PresenceNode): Array<bigint | undefined> {
+  const seqs: Array<bigint | undefined> = []
+  w.presence.addEventListener('presence', (evt) => {
+    if (evt.detail.cause === 'record' && evt.detail.view.peerId === presentity.peerId.toString()) seqs.push(evt.detail.view.seq)
+  })
+  return seqs
+}
+
+const strictlyRising = (seqs: Array<bigint | undefined>): boolean => seqs.every((s, i) => s != null && (i === 0 || s > (seqs[i - 1] as bigint)))
+
 const notify = (n: PresenceNode): PresenceNotify => {
   const service = n.libp2p.services.presenceNotify
   if (service == null) throw new Error('the node was built without the direct path')
@@ -69,6 +80,8 @@ describe('direct notifications', () => {
 
     const seen1 = notesSeen(w1, p)
     const seen2 = notesSeen(w2, p)
+    const seqs1 = recordSeqs(w1, p)
+    const seqs2 = recordSeqs(w2, p)
     const directBefore = received(w1)
     const notes = Array.from({ length: 20 }, (_, i) => `change ${i + 1}`)
     for (const note of notes) {
@@ -77,6 +90,9 @@ describe('direct notifications', () => {
     }
     expect(seen1).toEqual(notes)
     expect(seen2).toEqual(notes)
+    // exactly once: no record accepted twice (a heartbeat repeating a note has a seq of its own)
+    expect(strictlyRising(seqs1)).toBe(true)
+    expect(strictlyRising(seqs2)).toBe(true)
     // W1's came on the notify stream
     expect(received(w1) - directBefore).toBeGreaterThanOrEqual(notes.length)
     expect(received(w2)).toBe(0)
@@ -88,23 +104,28 @@ describe('direct notifications', () => {
     await befriend(p, w)
     await waitFor(() => direct(p, w), 'W to subscribe to P directly')
     const seen = notesSeen(w, p)
+    const seqs = recordSeqs(w, p)
     const notes = Array.from({ length: 24 }, (_, i) => `change ${i + 1}`)
     let resets = 0
     for (const [i, note] of notes.entries()) {
-      await p.setPresence({ status: 'online', note })
       if (i % 4 === 3) {
-        // the frame just went out: cut the stream under it, from either end in turn
+        // cut the stream from either end in turn, and change in the same tick: from W's end, P has not
+        // read the reset yet and writes the frame into a stream W already dropped (lost in flight)
         const [from, to] = resets % 2 === 0 ? [w, p] : [p, w]
         const streams = from.libp2p.getConnections(to.peerId).flatMap(c => c.streams).filter(s => s.protocol === NOTIFY_PROTOCOL)
         expect(streams.length).toBeGreaterThan(0)
         for (const s of streams) s.abort(new Error('test: stream reset'))
         resets++
       }
+      await p.setPresence({ status: 'online', note })
       // well before a heartbeat (20 s) would bring it
       await waitFor(() => seen.at(-1) === note, `W to see "${note}"`, 5_000)
       await waitFor(() => direct(p, w), 'W to subscribe again')
     }
     expect(seen).toEqual(notes)
+    // the resend by gossip and the re-sync on the new stream carry the same record: taken once
+    expect(strictlyRising(seqs)).toBe(true)
+    expect(seqs.length).toBeGreaterThanOrEqual(notes.length)
     expect(resets).toBe(6)
   })
 

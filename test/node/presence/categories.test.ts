@@ -166,6 +166,30 @@ describe('own categories', () => {
     expect(await own.clear('capabilities')).toBe(false)
   })
 
+  it('keys(): the same list until a key comes or goes (presence recomputes its audiences only for a new list)', async () => {
+    const { own } = await setup()
+    own.setDefault({ kind: 'capabilities', features: ['chat'] })
+    const first = own.keys()
+    expect(first).toEqual(['capabilities'])
+    await own.set({ kind: 'capabilities', features: ['chat', 'typing'] })
+    expect(own.keys()).toBe(first)
+    await own.set({ kind: 'note', text: 'n' })
+    const withNote = own.keys()
+    expect(withNote).not.toBe(first)
+    expect(withNote).toEqual(['note', 'capabilities'])
+    await own.set({ kind: 'note', text: 'm' })
+    expect(own.keys()).toBe(withNote)
+    // a staged change undone: the note is gone again
+    own.stageChange({ clear: ['note'] }).revert()
+    expect(own.keys()).toEqual(['note', 'capabilities'])
+    own.stageChange({ clear: ['note'] })
+    expect(own.keys()).toEqual(['capabilities'])
+    // clearing a value that has a default keeps the key
+    const left = own.keys()
+    await own.clear('capabilities')
+    expect(own.keys()).toBe(left)
+  })
+
   it('refuses what breaks a rule, what does not fit, and a ninth application, changing nothing', async () => {
     const { own } = await setup()
     await expect(own.set({ kind: 'card', displayName: 'é'.repeat(64), email: '😀'.repeat(256), url: '😀'.repeat(256) })).rejects.toMatchObject({ name: 'InvalidCategoryError', category: 'card', field: 'item', problem: 'too-large', limit: 2048 })
