@@ -29,7 +29,7 @@ async function withSource<T> (home: string, fn: (source: Source) => Promise<T>):
         people: () => offline.people(),
         conversations: async () => await offline.conversations(),
         history: async (peer, limit) => await offline.history(peer.toString(), limit),
-        backup: () => offline.backup(),
+        backup: async () => await offline.backup(),
         resolvePeer: (word) => {
           const named = offline.people().find(p => p.alias === word)
           return named?.id ?? offline.person(word.toString())?.id ?? word.toString()
