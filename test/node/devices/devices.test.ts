@@ -117,7 +117,8 @@ describe('a contact and the devices of a person it accepted', () => {
 
     // what X shows after D's revocation never reaches D, though D still takes X as a contact
     const seenByD: string[] = []
-    d.presence.addEventListener('presence', (e) => { if (e.detail.view.peerId === x.peerId.toString()) seenByD.push(`${e.detail.view.status} ${e.detail.view.note ?? ''}`) })
+    // what X sent: its records that changed something (a heartbeat in flight repeats the last; an expiry is D's own clock)
+    d.presence.addEventListener('presence', (e) => { if (e.detail.view.peerId === x.peerId.toString() && e.detail.cause === 'record' && e.detail.changed) seenByD.push(`${e.detail.view.status} ${e.detail.view.note ?? ''}`) })
     await a.revokeDevice('phone')
     await waitFor(() => !devicesOf(x, a).includes(joined.device) && !devicesOf(y, a).includes(joined.device), 'X and Y to drop D')
     await x.setPresence({ status: 'busy', note: 'after' })
