@@ -23,6 +23,7 @@ const UNITS = [
   'test/node/devices/contact-sync-retry.test.ts',
   'test/node/chat-held-quota.test.ts',
   'test/node/chat-retry-schedule.test.ts',
+  'test/node/chat-conversation-log.test.ts',
   'test/node/contacts/admission.test.ts',
   'test/node/contacts/consent.test.ts',
   'test/node/contacts/consent-store.test.ts',
@@ -58,6 +59,8 @@ const UNITS = [
   'test/node/store/group-commit.test.ts',
   'test/node/store/records.test.ts',
   'test/node/util/wait.test.ts',
+  'test/node/util/open-stream.test.ts',
+  'test/node/chat-person-state.test.ts',
   'test/node/xmpp/streams.test.ts',
   'test/node/xmpp/units.test.ts',
   'test/node/lean-transport.test.ts'

@@ -21,7 +21,7 @@ export function checkText (text: string): void {
 export async function sendText (ctx: Ctx, peer: string, text: string): Promise<{ data: ChatMessage | { id: string }, line: string }> {
   checkText(text)
   const id = await ctx.node.send(peer, text)
-  const m = (await ctx.node.history(peer, 5)).find(x => x.id === id)
+  const m = (await ctx.node.conversation(peer, 5)).find(x => x.id === id)
   // the echo says it is in the outbox; going out (✓) and arriving (✓✓) are told as they happen
   const shown = m == null ? undefined : { ...m, state: m.state === 'sent' ? 'queued' as const : m.state }
   return { data: m ?? { id }, line: shown == null ? `queued for ${ctx.names.of(peer)}` : messageLine(shown, ctx.names.of(peer), ctx.paint, ctx.now) }
@@ -41,10 +41,17 @@ const msg = (name: string): CommandSpec => ({
   }
 })
 
+/** The conversation with a person (whichever of their devices or of yours wrote), marked read on all of your devices. */
 async function historyOf (ctx: Ctx, peer: string, limit: number): Promise<ChatMessage[]> {
-  const messages = await ctx.node.history(peer, limit)
+  const messages = await ctx.node.conversation(peer, limit)
   await ctx.node.markRead(peer)
   return messages
+}
+
+/** Your other devices by peer id, to say which one wrote a message of yours. */
+async function otherDevices (ctx: Ctx): Promise<Map<string, string>> {
+  const { devices } = await ctx.node.devices()
+  return new Map(devices.filter(d => !d.self).map(d => [d.peerId, d.name]))
 }
 
 export const chatCommands: CommandSpec[] = [
@@ -53,14 +60,15 @@ export const chatCommands: CommandSpec[] = [
   {
     name: 'history',
     args: '<name> [n]',
-    help: 'the last n messages with someone (default 20); marks them read',
+    help: 'the last n messages with someone, from any of their devices and yours (default 20); marks them read everywhere',
     run: async (ctx, { args }) => {
       const limit = args[1] == null ? 20 : Number(args[1])
       if (!Number.isInteger(limit) || limit < 1) throw new BadArguments(`${safe(args[1])} is not a positive whole number`)
       const peer = await peerArg(ctx, args[0])
       const messages = await historyOf(ctx, peer, limit)
       const name = ctx.names.of(peer)
-      return lines(messages, ...(messages.length === 0 ? [`no messages with ${name} yet`] : messages.map(m => messageLine(m, name, ctx.paint, ctx.now))))
+      const mine = await otherDevices(ctx)
+      return lines(messages, ...(messages.length === 0 ? [`no messages with ${name} yet`] : messages.map(m => messageLine(m, name, ctx.paint, ctx.now, mine.get(m.author ?? '')))))
     }
   },
   {
@@ -135,7 +143,8 @@ export const chatCommands: CommandSpec[] = [
       const messages = await historyOf(ctx, peer, OPEN_BACKLOG)
       ctx.session?.open(peer)
       const name = ctx.names.of(peer)
-      return lines(messages, ...messages.map(m => messageLine(m, name, ctx.paint, ctx.now)), `talking to ${name} (${shortId(peer)}): type to send, /close to stop`)
+      const mine = await otherDevices(ctx)
+      return lines(messages, ...messages.map(m => messageLine(m, name, ctx.paint, ctx.now, mine.get(m.author ?? ''))), `talking to ${name} (${shortId(peer)}): type to send, /close to stop`)
     }
   },
   {

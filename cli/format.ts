@@ -81,14 +81,15 @@ export function writtenAt (m: ChatMessage): number {
   return m.direction === 'in' && m.receivedAt != null ? Math.min(m.sentAt, m.receivedAt) : m.sentAt
 }
 
-/** One chat line: incoming `[14:05] bob: text`, outgoing `[14:05] → bob: text ✓✓`. */
-export function messageLine (m: ChatMessage, who: string, paint: Paint = plain, now: number = Date.now()): string {
+/** One chat line: incoming `[14:05] bob: text`, outgoing `[14:05] → bob: text ✓✓` (`fromDevice`: written on another device of yours, named). */
+export function messageLine (m: ChatMessage, who: string, paint: Paint = plain, now: number = Date.now(), fromDevice?: string): string {
   const written = writtenAt(m)
   if (m.direction === 'in') {
     const late = m.receivedAt != null && m.receivedAt - written > LATE_MS ? ' ' + paint('dim', `(arrived ${stamp(m.receivedAt, now)})`) : ''
     return `${at(written, paint, now)} ${paint('bold', who)}: ${safe(m.text)}${late}`
   }
-  return `${at(written, paint, now)} → ${paint('bold', who)}: ${safe(m.text)} ${paint('dim', STATE_MARK[m.state])}`
+  const mark = fromDevice == null ? STATE_MARK[m.state] : `from your ${safe(fromDevice)}`
+  return `${at(written, paint, now)} → ${paint('bold', who)}: ${safe(m.text)} ${paint('dim', mark)}`
 }
 
 /** A delivery-state change of an outgoing message, shown briefly. */

@@ -103,11 +103,26 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     if (backlogIds?.has(m.id) === true) return
     backlogIds?.add(m.id)
     screen.indicate(`typing:${m.peer}`, undefined)
-    print([messageLine(m, names.of(m.peer), paint)])
-    if (m.peer === conversation) void node.markRead(m.peer).catch(() => {})
-    if (live && !muted(m.peer)) notifier.notify(names.of(m.peer), m.text)
+    // a contact's text from any of their devices is theirs: their name, their conversation
+    const who = node.person(m.peer)?.id ?? m.peer
+    print([messageLine(m, names.of(who), paint)])
+    if (who === conversation) void node.markRead(who).catch(() => {})
+    if (live && !muted(who)) notifier.notify(names.of(who), m.text)
   }
   node.addEventListener('message', (evt) => { showIncoming(evt.detail, true) })
+  // what another of your devices sent, or received, shows here too (not notified: it was seen there)
+  node.addEventListener('message:carbon', (evt) => {
+    const m = evt.detail
+    if (m.direction !== 'out') {
+      print([messageLine(m, names.of(m.peer), paint, Date.now())])
+      return
+    }
+    // named as /devices names it: "from your phone"
+    void Promise.resolve(api.devices()).then(
+      ({ devices }) => devices.find(d => d.peerId === m.author)?.name ?? 'other device',
+      () => 'other device'
+    ).then((device) => { print([messageLine(m, names.of(m.peer), paint, Date.now(), device)]) })
+  })
   // a stranger's text is not shown as it comes (strangers could flood the screen): once per sender, a pointer to it
   const heldFrom = new Set<string>()
   node.addEventListener('message:held', (evt) => {

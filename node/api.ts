@@ -71,6 +71,8 @@ export interface PresenceNodeEvents {
   'message:held': CustomEvent<ChatMessage>
   /** An outgoing message moved to sent, delivered or read. */
   'message:state': CustomEvent<ChatMessage>
+  /** A message of a contact person's conversation that another device of this person sent or received (docs/protocol.md §14.12). */
+  'message:carbon': CustomEvent<ChatMessage>
   typing: CustomEvent<{ peer: string, typing: boolean }>
   'contact:request': CustomEvent<ContactRequestEvent>
   'contact:accepted': CustomEvent<ContactAnswerEvent>
@@ -185,6 +187,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
 
   send: (to: PeerId | string, text: string) => Promise<string>
   history: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
+  /** The conversation with a contact person, whichever device of theirs or ours wrote; the same on every device of this person (docs/protocol.md §14.12). */
+  conversation: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
   markRead: (peer: PeerId | string) => Promise<number>
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>

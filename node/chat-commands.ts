@@ -24,6 +24,11 @@ export abstract class ChatCommands extends GroupCommands {
     return await this.chat.history(this.resolvePeer(peer), limit)
   }
 
+  /** The conversation with a contact person, the same on every device of this person; anyone else: history(). */
+  async conversation (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
+    return await this.chat.conversation(this.resolvePeer(peer), limit)
+  }
+
   /** Marks a contact's messages read and sends the read receipt; returns how many changed. */
   async markRead (peer: PeerId | string): Promise<number> {
     return await this.chat.markRead(this.resolvePeer(peer))

@@ -4,7 +4,7 @@ import type { PresenceLibp2p } from './libp2p.js'
 
 const FORWARDED = {
   presence: { presence: 'presence', self: 'self' },
-  chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing' },
+  chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing', carbon: 'message:carbon' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
   roster: { 'roster:change': 'roster:change' },
   groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' },

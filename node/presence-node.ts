@@ -128,13 +128,16 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
       if (node.haltReason != null) throw node.haltReason
       node.running = true
       return node
-    } catch (err) {
+    } catch (err: any) {
       // a started node stops (and closes the datastore, releases the home) itself
       if (node != null) await node.stop().catch(() => {})
       else {
         await datastore?.close().catch(() => {})
         await releaseHome(opts.home)
       }
+      // an address taken between the check and libp2p's listen (another node starting at once):
+      // the check again names it, where libp2p's error is a paragraph about its own settings
+      if (err?.name === 'UnsupportedListenAddressesError') await checkListenAddresses(listen)
       throw err
     }
   }

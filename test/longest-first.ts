@@ -26,6 +26,7 @@ const SECONDS: Record<string, number> = {
   'test/node/contacts.test.ts': 17,
   'test/node/privacy-adversarial.test.ts': 15,
   'test/node/chat.test.ts': 14,
+  'test/node/devices/conversations.test.ts': 15,
   'test/node/devices/devices.test.ts': 13,
   'test/node/discovery.test.ts': 13,
   'test/node/adversarial/reach.test.ts': 13,

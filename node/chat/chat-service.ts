@@ -7,12 +7,15 @@ import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@li
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
 import { ChatFrameError, chatIdFromHex, chatIdToHex, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
-import { MAX_CHAT_BODY_BYTES } from '../../protocol/limits.js'
 import { protocolId } from '../../protocol/topics.js'
 import { InvalidOptionError } from '../errors.js'
 import { SelfReferenceError, InvalidSettingError } from '../roster/errors.js'
-import { InvalidMessageError } from './errors.js'
 import { ChatStore, NON_CONTACT_POLICIES } from './chat-store.js'
+import { ChatSettings } from './chat-settings.js'
+import { ConversationLog } from './conversation-log.js'
+import { Conversations } from './conversations.js'
+import { HistorySync } from './history-sync.js'
+import { chatContact, messageError } from './chat-rules.js'
 import { BlockWindows } from './block-windows.js'
 import { searchMessages } from './archive.js'
 import * as C from './constants.js'
@@ -20,70 +23,19 @@ import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { ChatInbound, VIOLATIONS } from './inbound.js'
 import { PeerSender } from './peer-sender.js'
 import { peerIdString } from '../peer-ids.js'
-import type { ChatMessage, NonContactPolicy } from './chat-store.js'
-import type { HeldLimits, HeldStats } from './held-quota.js'
+import type { ChatMessage, NonContactPolicy, OutboxItem } from './chat-store.js'
+import type { HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
 import type { ChatViolation } from './inbound.js'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { ChatEvents, ChatServiceComponents, ChatServiceInit } from './chat-types.js'
 import type { DeliveryStatus, SenderOptions } from './peer-sender.js'
-import type { PresenceEventDetail, PresenceService } from '../presence/index.js'
-import type { Roster, RosterChangeEvent } from '../roster/index.js'
+import type { PresenceEventDetail } from '../presence/index.js'
+import type { RosterChangeEvent } from '../roster/index.js'
 import type { ChatService as ChatServiceInterface } from './index.js'
-import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
-import type { Datastore } from 'interface-datastore'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
-export interface ChatServiceInit {
-  protocolPrefix?: string
-  maxInboundStreams?: number
-  maxOutboundStreams?: number
-  /** Frames accepted per peer per second before its stream is reset. */
-  maxFramesPerSecond?: number
-  /** Sender pacing per peer; keep it well under the receiver's maxFramesPerSecond. */
-  sendRatePerSecond?: number
-  sendBurst?: number
-  inFlightWindow?: number
-  retryBaseMs?: number
-  retryMaxMs?: number
-  ackTimeoutMs?: number
-  senderIdleMs?: number
-  receiverIdleMs?: number
-  openStreamTimeoutMs?: number
-  typingShowMs?: number
-  /** Policy for texts from non-contacts when none was set with setNonContactPolicy. Default hold. */
-  nonContactPolicy?: NonContactPolicy
-  /** Who counts as a contact; default: an unblocked contact or watched presentity of the roster. */
-  isContact?: (peer: string) => boolean
-  /** Bounds on held texts from non-contacts (default MAX_HELD_* in constants.ts). */
-  heldLimits?: HeldLimits
-}
-
+export type { ChatServiceInit, ChatServiceComponents, ChatEvents }
 export type { ChatViolation }
-
-export interface ChatServiceComponents {
-  peerId: PeerId
-  registrar: Registrar
-  connectionManager: ConnectionManager
-  datastore: Datastore
-  logger: ComponentLogger
-  events: TypedEventTarget<Libp2pEvents>
-  presence: PresenceService
-  roster: Roster
-}
-
-
-export interface ChatEvents {
-  /** An incoming text was stored in history (not sent for held or dropped ones). */
-  message: CustomEvent<ChatMessage>
-  /** An incoming text from a non-contact was held as a request. */
-  request: CustomEvent<ChatMessage>
-  /** An outgoing message moved to sent, delivered or read. */
-  state: CustomEvent<ChatMessage>
-  /** A peer started (true) or stopped (false) typing. Never stored. */
-  typing: CustomEvent<{ peer: string, typing: boolean }>
-  /** A peer broke a rule and its stream was reset. */
-  violation: CustomEvent<{ peer: string, reason: ChatViolation }>
-}
-
 
 export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:chat'
@@ -94,6 +46,10 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   private readonly components: ChatServiceComponents
   private readonly log: Logger
   private readonly store: ChatStore
+  private readonly settings: ChatSettings
+  private readonly log_: ConversationLog
+  private readonly people: Conversations
+  private history_?: HistorySync
   private readonly blockWindows: BlockWindows
   private readReceipts = true
   private readonly senderOpts: SenderOptions
@@ -112,6 +68,10 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.components = components
     this.log = components.logger.forComponent('presence-mesh:chat')
     this.store = new ChatStore(components.datastore, init.heldLimits)
+    this.settings = new ChatSettings(components.datastore)
+    const self = components.peerId.toString()
+    this.log_ = new ConversationLog(components.datastore, self)
+    this.people = new Conversations({ self, datastore: components.datastore, store: this.store, log: this.log_, roster: components.roster, changed: () => { this.history_?.pushAll() } })
     this.blockWindows = new BlockWindows(components.datastore)
     this.protocol = protocolId(C.PROTOCOL_NAME, C.PROTOCOL_VERSION, init.protocolPrefix)
     this.maxInboundStreams = init.maxInboundStreams ?? C.MAX_INBOUND_STREAMS
@@ -140,10 +100,14 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       isContact: init.isContact ?? ((peer) => chatContact(components.roster, peer)),
       sentWhileBlocked: (peer, sentAt) => this.blockWindows.covers(peer, sentAt),
       policy: () => this.policy,
+      mirror: (peer, id, text, sentAt) => this.people.inboundMirror(peer, id, text, sentAt),
       on: {
         message: (m) => { emit('message', m) },
         held: (m) => { emit('request', m) },
-        state: (m) => { emit('state', m) },
+        state: (m) => {
+          const shown = this.people.personState(m)
+          if (shown != null) emit('state', shown)
+        },
         typing: (peer, typing) => { emit('typing', { peer, typing }) },
         violation: (peer, reason) => {
           this.violations[reason]++
@@ -162,8 +126,10 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
 
   async start (): Promise<void> {
     await this.store.open()
-    this.policy = await this.store.getPolicy() ?? this.defaultPolicy
-    this.readReceipts = await this.store.getReadReceipts()
+    await this.log_.open()
+    await this.people.migrate()
+    this.policy = await this.settings.getPolicy() ?? this.defaultPolicy
+    this.readReceipts = await this.settings.getReadReceipts()
     await this.blockWindows.load()
     for (const item of await this.store.loadOutbox()) this.sender(item.peer).enqueue(item)
     await this.components.registrar.handle(this.protocol, this.inbound.handle, {
@@ -174,6 +140,17 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.components.presence.addEventListener('presence', this.onPresence)
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
+    const devices = ownDevices(this.components)
+    if (devices != null) {
+      this.history_ = new HistorySync({
+        registrar: this.components.registrar,
+        connectionManager: this.components.connectionManager,
+        events: this.components.events,
+        self: this.components.peerId.toString(), log: this.log_, store: this.store, devices, logger: this.log,
+        took: (fresh) => { for (const m of fresh) this.safeDispatchEvent('carbon', { detail: { id: m.id, peer: m.contact, direction: m.outgoing ? 'out' : 'in', text: m.text, sentAt: m.sentAt, state: m.outgoing ? 'sent' : 'delivered', seq: 0, author: m.author } }) }
+      })
+      await this.history_.start()
+    }
     this.started = true
   }
 
@@ -181,6 +158,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   afterStart (): void {
     this.networkUp = true
     for (const s of this.senders.values()) s.start()
+    this.history_?.pushAll()
   }
 
   async stop (): Promise<void> {
@@ -188,6 +166,8 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.components.presence.removeEventListener('presence', this.onPresence)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     await this.components.registrar.unhandle(this.protocol)
+    await this.history_?.stop()
+    this.history_ = undefined
     await Promise.all([...this.senders.values()].map(async s => { await s.stop() }))
     this.senders.clear()
     this.inbound.stop()
@@ -202,15 +182,25 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   async send (peer: PeerId | string, text: string): Promise<ChatMessage> {
     const peerId = this.parsePeer(peer)
     const id = newChatId()
-    const sentAt = Date.now()
+    const sentAt = this.log_.sentAtNow()
     let bytes: Uint8Array
     try {
       bytes = encodeChatFrame({ kind: 'text', id, sentAt, text })
     } catch (err: any) {
       throw err instanceof ChatFrameError ? messageError(text) : err
     }
-    const { message } = await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes, (item) => { this.sender(peerId).enqueue(item) })
-    return message
+    const enqueue = (item: OutboxItem): void => { this.sender(item.peer).enqueue(item) }
+    const person = this.people.personOf(peerId)
+    if (person != null) return await this.people.send(person, chatIdToHex(id), text, sentAt, bytes, enqueue)
+    return (await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes, enqueue)).message
+  }
+
+  /** The conversation with a contact person (every device of theirs and of this person, the same on each of ours); with anyone else, history(). */
+  async conversation (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
+    const person = this.people.personOf(this.parsePeer(peer))
+    if (person == null) return await this.history(peer, limit)
+    if (limit != null && (!Number.isInteger(limit) || limit < 1)) throw new InvalidOptionError('limit', String(limit), 'a positive whole number')
+    return await this.people.view(person, limit)
   }
 
   /** The newest `limit` messages with peer (both directions), oldest first. */
@@ -222,6 +212,12 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   /** Marks everything received from peer read and tells the peer. Returns how many messages changed. */
   async markRead (peer: PeerId | string): Promise<number> {
     const peerId = this.parsePeer(peer)
+    const person = this.people.personOf(peerId)
+    if (person != null) return await this.people.markRead(person, async (device) => await this.markDeviceRead(device))
+    return await this.markDeviceRead(peerId)
+  }
+
+  private async markDeviceRead (peerId: string): Promise<number> {
     const { changed, item } = await this.store.markRead(peerId, !this.readReceipts ? undefined : (ref) => {
       const id = newChatId()
       return { id: chatIdToHex(id), bytes: encodeChatFrame({ kind: 'read', id, sentAt: Date.now(), ref: chatIdFromHex(ref) }) }
@@ -256,12 +252,14 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   }
 
   async setReadReceipts (on: boolean): Promise<void> {
-    await this.store.setReadReceipts(on)
+    await this.settings.setReadReceipts(on)
     this.readReceipts = on
   }
 
+  /** Unread per contact person (their conversation), and per peer for anyone else. */
   async unread (): Promise<Record<string, number>> {
-    return Object.fromEntries(await this.store.unreadCounts())
+    const perDevice = [...await this.store.unreadCounts()].filter(([peer]) => this.people.personOf(peer) == null)
+    return Object.fromEntries([...perDevice, ...await this.people.unread()])
   }
 
   undelivered (): ChatMessage[] {
@@ -294,7 +292,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     if (!(NON_CONTACT_POLICIES as readonly string[]).includes(policy)) {
       throw new InvalidSettingError('policy for non-contacts', String(policy), NON_CONTACT_POLICIES)
     }
-    await this.store.setPolicy(policy)
+    await this.settings.setPolicy(policy)
     this.policy = policy
   }
 
@@ -344,7 +342,10 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
         connectionManager: this.components.connectionManager,
         store: this.store,
         log: this.log,
-        onState: (m) => { this.safeDispatchEvent('state', { detail: m }) }
+        onState: (m) => {
+          const shown = this.people.personState(m)
+          if (shown != null) this.safeDispatchEvent('state', { detail: shown })
+        }
       })
       this.senders.set(peer, s)
       if (this.networkUp) s.start()
@@ -364,13 +365,22 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
     for (const { id, before, after } of evt.detail.people) {
       let work: Promise<unknown> | undefined
-      if (before?.contact == null && after?.contact != null) work = this.store.acceptRequests(id)
+      if (before?.contact == null && after?.contact != null) work = this.store.acceptRequests(id, async (tx, held) => { await this.people.stageMoved(tx, id, held) })
       else if (before?.blockedSince == null && after?.blockedSince != null) work = this.store.discardRequests(id)
       else if (before?.blockedSince != null && after?.blockedSince == null) work = this.blockWindows.add(id, before.blockedSince, Date.now())
+      const revoked = (before?.devices ?? []).filter(d => after?.devices.includes(d) !== true && ownDevices(this.components)?.isRevoked(d) === true)
+      if (revoked.length > 0) work = Promise.all([work, ...revoked.map(async d => { await this.dropRevoked(d) })])
       if (work != null) {
         evt.detail.waitUntil(work.catch((err: unknown) => { this.log.error('chat could not follow the roster for %s - %e', id, err) }))
       }
     }
+  }
+
+  /** A contact's revoked device gets nothing more: its queued texts leave the outbox (they stay in the person's conversation). */
+  private async dropRevoked (device: string): Promise<void> {
+    await this.senders.get(device)?.stop()
+    this.senders.delete(device)
+    for (const m of this.store.undelivered().filter(x => x.peer === device)) await this.store.unsend(device, m.seq)
   }
 
   private onPresence (evt: CustomEvent<PresenceEventDetail>): void {
@@ -379,20 +389,11 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   }
 }
 
-/**
- * The one place chat decides who is a contact: an accepted contact, or a
- * presentity the user chose to watch; never a blocked peer.
- */
-function chatContact (roster: Roster, peer: string): boolean {
-  if (roster.isBlocked(peer)) return false
-  const p = roster.get(peer)
-  return p != null && (p.contact != null || p.watched)
-}
-
-/** Why a text could not be framed, as a typed error. */
-function messageError (text: string): InvalidMessageError {
-  if (typeof text !== 'string' || text.length === 0) return new InvalidMessageError('empty')
-  const bytes = new TextEncoder().encode(text).byteLength
-  if (bytes > MAX_CHAT_BODY_BYTES) return new InvalidMessageError('too-long', bytes, MAX_CHAT_BODY_BYTES)
-  return new InvalidMessageError('not-unicode')
+/** This person's devices, when the node has them (an app may run chat without). */
+function ownDevices (components: ChatServiceComponents): ChatServiceComponents['devices'] {
+  try {
+    return components.devices
+  } catch {
+    return undefined
+  }
 }

@@ -9,7 +9,7 @@
  */
 import { chatIdToHex, decodeChatFrame } from '../../protocol/chat-frame.js'
 import { GroupCommit } from '../store/group-commit.js'
-import { bytesCodec, EMPTY, integerCodec, jsonCodec, RecordSet, stringCodec } from '../store/records.js'
+import { bytesCodec, EMPTY, integerCodec, jsonCodec, RecordSet } from '../store/records.js'
 import { DATASTORE_PREFIX, MAX_HELD_BYTES_PER_SENDER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_SENDER, MAX_HELD_TOTAL } from './constants.js'
 import { HeldQuota, textBytes } from './held-quota.js'
 import type { HeldLimits, HeldRefusal, HeldStats } from './held-quota.js'
@@ -39,8 +39,12 @@ export interface ChatMessage {
   receivedAt?: number
   /** Outgoing: queued, sent, delivered, read. Incoming: delivered, then read once markRead ran. */
   state: DeliveryState
-  /** Local order of this node's history (and outbox). */
+  /** Local order of this node's history (and outbox); in a person's conversation, the place in it. */
   seq: number
+  /** In a person's conversation: the device that wrote it. */
+  author?: string
+  /** Outgoing, in a person's conversation, sent from this device: the state per device of the contact. */
+  copies?: Record<string, DeliveryState>
 }
 
 /** A frame waiting in the outbox for its delivery receipt. */
@@ -54,6 +58,13 @@ export interface OutboxItem {
 
 type InboundFate = 'msg' | 'req' | 'drop'
 
+/** What else stores an incoming text kept in history (the person's conversation), in the same batch. */
+export interface InboundMirror {
+  /** Read before the batch forms: whether it holds the text already. */
+  known: () => Promise<boolean>
+  stage: (tx: Transaction, known: boolean) => void
+}
+
 const SEQ_DIGITS = 15
 const MAX_SEQ = 10 ** SEQ_DIGITS - 1
 const pad = (seq: number): string => seq.toString().padStart(SEQ_DIGITS, '0')
@@ -63,8 +74,6 @@ const rev = (seq: number): string => pad(MAX_SEQ - seq)
 const rank = (s: DeliveryState): number => DELIVERY_STATES.indexOf(s)
 
 const cacheKey = (peer: string, seq: number): string => `${peer}/${seq}`
-const POLICY = 'non-contact'
-const READ_RECEIPTS = 'read-receipts'
 
 export class ChatStore {
   private seq = 0
@@ -79,12 +88,7 @@ export class ChatStore {
   private readonly inIds: RecordSet<Uint8Array>
   private readonly unreadOut: RecordSet<Uint8Array>
   private readonly unreadIn: RecordSet<Uint8Array>
-  private readonly settings: RecordSet<string>
-  /**
-   * Outgoing texts still in the outbox, as last updated. Saves a read per state
-   * change, and holds `sent`, which is not written: after a crash an
-   * unacknowledged text is `queued` again, which is what it then is.
-   */
+  /** Outgoing texts still in the outbox, as last updated; holds `sent`, which is not written (after a crash an unacknowledged text is `queued` again). */
   private readonly unacked = new Map<string, ChatMessage>()
   private readonly quota: HeldQuota
   /** Streams (their chains) a held text was refused on. */
@@ -102,7 +106,6 @@ export class ChatStore {
     this.inIds = set('iid', bytesCodec)
     this.unreadOut = set('unread-out', bytesCodec)
     this.unreadIn = set('unread-in', bytesCodec)
-    this.settings = set('settings', stringCodec)
   }
 
   async open (): Promise<void> {
@@ -127,26 +130,45 @@ export class ChatStore {
     return this.seq
   }
 
-  /**
-   * Writes a new outgoing text to history and outbox (one batch, shared with
-   * the changes queued meanwhile). onStored runs synchronously once it
-   * committed, in commit order: the place to hand the item to its sender.
-   */
+  /** Writes a new outgoing text to history and outbox (one batch, shared with the changes queued meanwhile); onStored runs once it committed, in commit order. */
   async queueText (peer: string, id: string, text: string, sentAt: number, bytes: Uint8Array, onStored?: (item: OutboxItem) => void): Promise<{ message: ChatMessage, item: OutboxItem }> {
+    return (await this.queueCopies([peer], id, text, sentAt, bytes, undefined, onStored))[0]
+  }
+
+  /** queueText for several peers (one text, one id: a person's devices) in one batch, with what `stage` adds to it. */
+  async queueCopies (peers: string[], id: string, text: string, sentAt: number, bytes: Uint8Array, stage?: (tx: Transaction) => void, onStored?: (item: OutboxItem) => void): Promise<Array<{ message: ChatMessage, item: OutboxItem }>> {
     return await this.commits.change((tx) => {
-      const seq = this.nextSeq(tx)
-      const message: ChatMessage = { id, peer, direction: 'out', text, sentAt, state: 'queued', seq }
-      this.messages.within(peer).put(tx, rev(seq), message)
-      this.outbox.within(peer).put(tx, pad(seq), bytes)
-      this.outIds.within(peer).put(tx, id, seq)
-      this.unreadOut.within(peer).put(tx, pad(seq), EMPTY)
-      return () => {
-        this.unacked.set(cacheKey(peer, seq), message)
-        const item: OutboxItem = { peer, seq, id, kind: 'text', bytes }
+      stage?.(tx)
+      const copies = peers.map(peer => {
+        const seq = this.nextSeq(tx)
+        const message: ChatMessage = { id, peer, direction: 'out', text, sentAt, state: 'queued', seq }
+        this.messages.within(peer).put(tx, rev(seq), message)
+        this.outbox.within(peer).put(tx, pad(seq), bytes)
+        this.outIds.within(peer).put(tx, id, seq)
+        this.unreadOut.within(peer).put(tx, pad(seq), EMPTY)
+        return { message, item: { peer, seq, id, kind: 'text', bytes } satisfies OutboxItem }
+      })
+      return () => copies.map(({ message, item }) => {
+        this.unacked.set(cacheKey(item.peer, item.seq), message)
         onStored?.(item)
         return { message: { ...message }, item }
-      }
+      })
     })
+  }
+
+  /** The delivery state of an outgoing text to peer, by id. */
+  async copyState (peer: string, id: string): Promise<DeliveryState | undefined> {
+    const seq = await this.outIds.within(peer).get(id)
+    if (seq == null) return undefined
+    return (this.unacked.get(cacheKey(peer, seq)) ?? await this.messages.within(peer).get(rev(seq)))?.state
+  }
+
+  /** A change of its own in chat's commit order (other records staged in chat's batches). */
+  async change<T> (build: (tx: Transaction) => Promise<T>): Promise<T> {
+    return await this.commits.change(async (tx) => {
+      const r = await build(tx)
+      return () => r
+    }, { alone: true })
   }
 
   /** Every outbox item, per peer in the order it was queued. */
@@ -222,12 +244,12 @@ export class ChatStore {
    * full is not stored (`refused`) and fails the chain: no later frame of
    * its stream is stored before it. Resolves once the batch committed.
    */
-  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain): Promise<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }> {
+  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain, mirror?: InboundMirror): Promise<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }> {
     const seen = this.inIds.within(peer)
     const bytes = textBytes(text)
     let took = false
     try {
-      return await this.commits.change<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }, boolean>((tx, stored) => {
+      return await this.commits.change<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }, [boolean, boolean]>((tx, [stored, mirrored]) => {
         if (stored || tx.staged(seen.key(id)) !== undefined) return () => ({ duplicate: true })
         // after a refused frame, nothing later of its stream is stored (order), even in the same batch
         let refused: HeldRefusal | undefined = chain != null && this.refusedChains.has(chain) ? 'sender-full' : undefined
@@ -239,8 +261,9 @@ export class ChatStore {
           if (chain != null) this.refusedChains.add(chain)
           return () => ({ duplicate: false, refused })
         }
+        if (fate === 'msg') mirror?.stage(tx, mirrored)
         return this.stageInbound(tx, peer, id, text, sentAt, fate)
-      }, { chain, prepare: async () => await seen.has(id) })
+      }, { chain, prepare: async () => await Promise.all([seen.has(id), mirror?.known() ?? false]) })
     } catch (err) {
       if (took) this.quota.release(peer, 1, bytes)
       throw err
@@ -303,9 +326,10 @@ export class ChatStore {
   }
 
   /** Moves held messages from peer into its history (keeping their arrival order). */
-  async acceptRequests (peer: string): Promise<ChatMessage[]> {
+  async acceptRequests (peer: string, onMove?: (tx: Transaction, held: ChatMessage[]) => Promise<void>): Promise<ChatMessage[]> {
     return await this.commits.change(async (tx) => {
       const held = await this.requests(peer)
+      await onMove?.(tx, held)
       for (const m of held) {
         this.held.within(peer).delete(tx, pad(m.seq))
         this.messages.within(peer).put(tx, rev(m.seq), m)
@@ -370,28 +394,5 @@ export class ChatStore {
     for await (const [, m] of this.messages.entries()) {
       yield m.direction === 'out' ? { ...(this.unacked.get(cacheKey(m.peer, m.seq)) ?? m) } : m
     }
-  }
-
-  async getReadReceipts (): Promise<boolean> {
-    return await this.settings.get(READ_RECEIPTS) !== 'off'
-  }
-
-  async setReadReceipts (on: boolean): Promise<void> {
-    await this.commits.change((tx) => {
-      this.settings.put(tx, READ_RECEIPTS, on ? 'on' : 'off')
-      return () => {}
-    })
-  }
-
-  async getPolicy (): Promise<NonContactPolicy | undefined> {
-    const v = await this.settings.get(POLICY)
-    return (NON_CONTACT_POLICIES as readonly string[]).includes(v ?? '') ? v as NonContactPolicy : undefined
-  }
-
-  async setPolicy (policy: NonContactPolicy): Promise<void> {
-    await this.commits.change((tx) => {
-      this.settings.put(tx, POLICY, policy)
-      return () => {}
-    })
   }
 }

@@ -61,3 +61,11 @@ export const MAX_HELD_BYTES_TOTAL = 2 * 1024 * 1024
 
 /** Block periods remembered per peer (texts sent in one are dropped after an unblock). */
 export const MAX_BLOCK_WINDOWS = 16
+
+/** An exchange of conversations between two own devices (docs/protocol.md §14.12) gives up after this long. */
+export const HISTORY_EXCHANGE_TIMEOUT_MS = 30_000
+/** Conversation exchanges an own device may open per connection at once. */
+export const MAX_HISTORY_STREAMS = 2
+/** An own device that missed our latest messages is offered them again after this, doubling up to the cap (and at every new connection). */
+export const HISTORY_RETRY_BASE_MS = 2_000
+export const HISTORY_RETRY_CAP_MS = 60_000

@@ -13,7 +13,7 @@ import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import { RECEIVER_READ_AHEAD } from './constants.js'
 import { HeldFullError } from './errors.js'
 import { ReceiptQueue } from './receipt-queue.js'
-import type { ChangeChain, ChatMessage, ChatStore, NonContactPolicy } from './chat-store.js'
+import type { ChangeChain, ChatMessage, ChatStore, InboundMirror, NonContactPolicy } from './chat-store.js'
 import type { ChatRejectReason } from '../../protocol/chat-frame.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { RateLimiter } from '@libp2p/utils'
@@ -43,6 +43,8 @@ export interface InboundContext {
   /** A text sent (by its sender's clock) while the peer was blocked: acknowledged and dropped. */
   sentWhileBlocked: (peer: string, sentAt: number) => boolean
   policy: () => NonContactPolicy
+  /** Where else a text stored in history goes in the same batch (a contact person's conversation). */
+  mirror?: (peer: string, id: string, text: string, sentAt: number) => InboundMirror | undefined
   on: InboundEvents
 }
 
@@ -134,7 +136,7 @@ export class ChatInbound {
     const fate = ctx.sentWhileBlocked(peer, sentAt)
       ? 'drop'
       : ctx.isContact(peer) || policy === 'accept' ? 'msg' : policy === 'hold' ? 'req' : 'drop'
-    const { duplicate, message, refused } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain)
+    const { duplicate, message, refused } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain, ctx.mirror?.(peer, id, text, sentAt))
     if (refused != null) throw new HeldFullError(peer, refused)
     if (duplicate) return
     this.stopTyping(peer)

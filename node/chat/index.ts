@@ -20,11 +20,17 @@ export { NON_CONTACT_POLICIES, DELIVERY_STATES } from './chat-store.js'
 
 export interface ChatService extends TypedEventTarget<ChatEvents> {
   readonly protocol: string
-  /** Stores the text in history and outbox and hands it to the peer's sender; resolves once it is on disk. */
+  /** Stores the text in history and outbox and hands it to the peer's sender (to a contact person: to each of their devices); resolves once it is on disk. */
   send: (peer: PeerId | string, text: string) => Promise<ChatMessage>
-  /** The newest `limit` messages with peer (both directions), oldest first. */
+  /** The newest `limit` messages with peer (both directions), oldest first: this device's own history with that one peer id. */
   history: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
-  /** Marks everything received from peer read and tells the peer; returns how many messages changed. */
+  /**
+   * The newest `limit` messages of the conversation with a contact person, whichever of their devices or of
+   * this person's wrote them, in the order every device of this person shows (docs/protocol.md §14.12);
+   * with a peer that is no contact, history().
+   */
+  conversation: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
+  /** Marks everything received from peer read (a contact person: on every device of this person) and tells the peer; returns how many messages changed. */
   markRead: (peer: PeerId | string) => Promise<number>
   /** Tells a connected peer that this user is typing; nothing is stored or retried. */
   typing: (peer: PeerId | string) => void

@@ -17,6 +17,7 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 import { sharedController, sharedSignal } from '../signals.js'
 import { Backoff, sleep, Wakeup } from '../util/wait.js'
 import { RETRY_JITTER } from './constants.js'
+import { openStreamTo } from '../util/open-stream.js'
 
 export interface SenderOptions {
   protocol: string
@@ -198,7 +199,7 @@ export class PeerSender {
   }
 
   private async session (): Promise<void> {
-    const stream = await this.ctx.connectionManager.openStream(this.peer, this.opts.protocol, {
+    const stream = await openStreamTo(this.ctx.connectionManager, this.peer, this.opts.protocol, {
       signal: sharedSignal(AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.opts.openStreamTimeoutMs)])),
       runOnLimitedConnection: true
     })

@@ -5,13 +5,14 @@
  * (reply addresses), since the recipient has not met us.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { decodeContactReceipt, MAX_CONTACT_RECEIPT_BYTES, MAX_REPLY_ADDR_BYTES, MAX_REPLY_ADDRS } from '../../protocol/contact-request.js'
 import { sharedSignal } from '../signals.js'
 import type { Reach } from '../reach/index.js'
 import type { Logger, PeerStore, Stream } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
+import { askOnce } from '../util/ask-once.js'
 
 /** Multicodec of the /p2p/ component. */
 const P2P_CODE = 421
@@ -20,7 +21,7 @@ export type DeliveryOutcome = 'stored' | 'refused' | 'retry-later' | 'unreachabl
 
 export interface DeliveryDeps {
   protocol: string
-  connectionManager: Pick<ConnectionManager, 'openStream'>
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openStream'>
   reach?: Pick<Reach, 'sendThroughCode'>
   log: Logger
 }
@@ -29,24 +30,19 @@ export interface DeliveryDeps {
 export async function deliverOnce (to: string, envelope: Uint8Array, code: string | undefined, deps: DeliveryDeps, timeoutMs: number, stop?: AbortSignal): Promise<DeliveryOutcome> {
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = stop != null ? sharedSignal(AbortSignal.any([timeout, stop])) : timeout
-  let stream: Stream | undefined
   try {
     let answer: Uint8Array
     if (code != null && deps.reach != null) {
       answer = await deps.reach.sendThroughCode(code, deps.protocol, envelope, { signal })
     } else {
-      stream = await deps.connectionManager.openStream(peerIdFromString(to), deps.protocol, { signal, runOnLimitedConnection: true })
-      const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES })
-      await lp.write(envelope, { signal })
-      answer = (await lp.read({ signal })).subarray()
-      await stream.close({ signal }).catch(() => {})
+      const stream = await openStreamTo(deps.connectionManager, peerIdFromString(to), deps.protocol, { signal, runOnLimitedConnection: true })
+      answer = await askOnce(stream, envelope, { maxDataLength: MAX_CONTACT_RECEIPT_BYTES, signal })
     }
     const res = decodeContactReceipt(answer)
     if (!res.ok) throw new Error(`not a receipt: ${res.reason}`)
     return res.receipt.accepted ? 'stored' : res.receipt.retryLater === true ? 'retry-later' : 'refused'
   } catch (err: any) {
     deps.log('could not deliver to %s - %s', to, err?.message)
-    stream?.abort(err)
     return 'unreachable'
   }
 }

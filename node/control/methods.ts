@@ -19,7 +19,7 @@ export const REMOTE_API = [
   'resolvePeer', 'person', 'people', 'displayName', 'setAlias', 'setMuted', 'contacts', 'contactRequests', 'requestContact',
   'contactCode', 'rotateContactCode',   'accept', 'deny', 'cancel', 'removeContact', 'block', 'unblock', 'blocked', 'isBlocked', 'setVisibility', 'visibility',
   'setView', 'watchers', 'send', 'history', 'markRead', 'requests', 'typing', 'unread', 'undelivered', 'unsend', 'search',
-  'conversations', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup',
+  'conversations', 'conversation', 'readReceipts', 'setReadReceipts', 'locate', 'connect', 'connections', 'backup',
   'state', 'setState', 'categories', 'setCategory', 'clearCategory', 'publishCategory', 'setContainer', 'setCategoryRule',
   'seenBy', 'queryCategory',
   'createGroup', 'inviteToGroup', 'acceptGroup', 'declineGroup', 'leaveGroup', 'removeFromGroup', 'renameGroup', 'promoteInGroup',

@@ -24,6 +24,7 @@ import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
+import { askOnce } from '../util/ask-once.js'
 
 export { DEVICE_CONTACTS_PROTOCOL }
 
@@ -159,20 +160,15 @@ class ContactSyncService implements ContactSync, Startable {
   /** Writes our snapshot, reads theirs, takes what wins. */
   private async send (peer: string): Promise<void> {
     const signal = AbortSignal.timeout(PUSH_TIMEOUT_MS)
-    let stream: Stream | undefined
     try {
       const conn = this.components.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
       if (conn == null) return
-      stream = await conn.newStream(DEVICE_CONTACTS_PROTOCOL, { signal, runOnLimitedConnection: true })
-      const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_SNAPSHOT_BYTES })
-      await lp.write(encodeContactSnapshot(this.state.entries()), { signal })
-      const theirs = (await lp.read({ signal })).subarray()
-      await stream.close({ signal })
+      const stream = await conn.newStream(DEVICE_CONTACTS_PROTOCOL, { signal, runOnLimitedConnection: true })
+      const theirs = await askOnce(stream, encodeContactSnapshot(this.state.entries()), { maxDataLength: MAX_CONTACT_SNAPSHOT_BYTES, signal })
       this.owed.delete(peer)
       await this.take(theirs, peer)
     } catch (err: any) {
       this.log('contact exchange with %s failed - %e', peer, err)
-      stream?.abort(err instanceof Error ? err : new Error(String(err)))
     }
   }
 

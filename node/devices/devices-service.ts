@@ -18,6 +18,7 @@ import type { Person, Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, PrivateKey, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
+import { askOnce } from '../util/ask-once.js'
 
 export interface DevicesComponents {
   peerId: PeerId
@@ -252,19 +253,14 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
     const { bytes, list } = this.held
     if ((this.acked.get(peer) ?? 0n) >= list.epoch) return
     const signal = AbortSignal.timeout(PUSH_TIMEOUT_MS)
-    let stream: Stream | undefined
     try {
       const conn = this.components.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
       if (conn == null) return
-      stream = await conn.newStream(DEVICES_PROTOCOL, { signal, runOnLimitedConnection: true })
-      const lp = lpStream(stream, { maxDataLength: Math.max(MAX_DEVICE_LIST_BYTES, MAX_DEVICE_ACK_BYTES) })
-      await lp.write(bytes, { signal })
-      const ack = decodeDeviceListAck((await lp.read({ signal })).subarray())
+      const stream = await conn.newStream(DEVICES_PROTOCOL, { signal, runOnLimitedConnection: true })
+      const ack = decodeDeviceListAck(await askOnce(stream, bytes, { maxDataLength: Math.max(MAX_DEVICE_LIST_BYTES, MAX_DEVICE_ACK_BYTES), signal }))
       if (ack.ok) this.acked.set(peer, ack.epoch)
-      await stream.close({ signal })
     } catch (err: any) {
       this.log('pushing the device list to %s failed - %e', peer, err)
-      stream?.abort(err instanceof Error ? err : new Error(String(err)))
     }
   }
 

@@ -14,6 +14,8 @@ import type { GroupRuntime } from './group.js'
 import type { GroupStore } from './group-store.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
+import { askOnce } from '../util/ask-once.js'
 
 /**
  * What this node asks for: its op heads and how far it has stored every feed
@@ -78,18 +80,10 @@ export async function syncResponse (g: GroupRuntime, store: GroupStore, me: stri
 
 /** Sends one request over a new stream and reads the answer. */
 export async function requestSync (connectionManager: ConnectionManager, protocol: string, peer: PeerId, req: GroupSyncRequest, maxFrame: number, signal: AbortSignal): Promise<GroupSyncResponse> {
-  const stream = await connectionManager.openStream(peer, protocol, { signal, runOnLimitedConnection: true })
-  try {
-    const lp = lpStream(stream, { maxDataLength: maxFrame })
-    await lp.write(GroupSyncRequest.encode(req), { signal })
-    const res = decodeSyncResponse((await lp.read({ signal })).subarray())
-    await stream.close({ signal }).catch(() => {})
-    if (!res.ok) throw new Error(`${res.reason} sync response: ${res.detail ?? ''}`)
-    return res.frame
-  } catch (err: any) {
-    stream.abort(err)
-    throw err
-  }
+  const stream = await openStreamTo(connectionManager, peer, protocol, { signal, runOnLimitedConnection: true })
+  const res = decodeSyncResponse(await askOnce(stream, GroupSyncRequest.encode(req), { maxDataLength: maxFrame, signal }))
+  if (!res.ok) throw new Error(`${res.reason} sync response: ${res.detail ?? ''}`)
+  return res.frame
 }
 
 /** Reads one request, hands it to `answer`, writes the response, closes. */

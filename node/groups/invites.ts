@@ -17,6 +17,8 @@ import type { Roster } from '../roster/index.js'
 import type { Transaction } from '../store/records.js'
 import type { Connection, Libp2pEvents, Logger, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
+import { askOnce } from '../util/ask-once.js'
 
 export interface InviteHooks {
   /** An invitation from `from`; false refuses it for good (not a contact, not valid). */
@@ -140,20 +142,16 @@ export class InviteDeliveries {
     const ops = d.kind === 'invitation' ? this.hooks.opsToInvite(d.group) : (d.op == null ? undefined : [d.op])
     if (ops == null || Date.now() - d.createdAt > C.MAX_DELIVERY_AGE_MS) return true
     const signal = AbortSignal.timeout(C.STREAM_TIMEOUT_MS)
-    let stream: Stream | undefined
     try {
-      stream = await this.components.connectionManager.openStream(peerIdFromString(d.to), C.INVITE_PROTOCOL, { signal, runOnLimitedConnection: true })
-      const lp = lpStream(stream, { maxDataLength: 64 })
+      const stream = await openStreamTo(this.components.connectionManager, peerIdFromString(d.to), C.INVITE_PROTOCOL, { signal, runOnLimitedConnection: true })
       const kind = d.kind === 'invitation' ? GroupInviteKind.INVITATION : GroupInviteKind.ANSWER
-      await lp.write(GroupInviteMessage.encode({ kind, group: Uint8Array.from(Buffer.from(d.group, 'hex')), ops: ops.map(o => Uint8Array.from(o)) }), { signal })
-      const receipt = decodeInviteReceipt((await lp.read({ signal })).subarray())
-      await stream.close({ signal }).catch(() => {})
+      const request = GroupInviteMessage.encode({ kind, group: Uint8Array.from(Buffer.from(d.group, 'hex')), ops: ops.map(o => Uint8Array.from(o)) })
+      const receipt = decodeInviteReceipt(await askOnce(stream, request, { maxDataLength: 64, signal }))
       if (!receipt.ok) throw new Error(`${receipt.reason} receipt`)
       if (!receipt.frame.accepted) this.log('%s refused our group %s for good', d.to, d.kind)
       return true
     } catch (err: any) {
       this.log('could not deliver a group %s to %s (attempt %d) - %s', d.kind, d.to, d.attempts + 1, err?.message)
-      stream?.abort(err)
       return false
     }
   }

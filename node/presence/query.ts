@@ -21,6 +21,8 @@ import type { Category, CategoryKey } from '../../protocol/categories.js'
 import type { Roster } from '../roster/index.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { openStreamTo } from '../util/open-stream.js'
+import { askOnce } from '../util/ask-once.js'
 
 export interface PresenceQueryComponents {
   peerId: PeerId
@@ -95,19 +97,15 @@ class PresenceQueryService implements PresenceQuery, Startable {
     const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
     let stream: Stream
     try {
-      stream = await this.components.connectionManager.openStream(target, QUERY_PROTOCOL, { signal, runOnLimitedConnection: true })
+      stream = await openStreamTo(this.components.connectionManager, target, QUERY_PROTOCOL, { signal, runOnLimitedConnection: true })
     } catch (err: any) {
       if (err?.name === 'UnsupportedProtocolError') throw new QueryNotSupportedError(id)
       throw new PeerUnreachableError(id)
     }
     let bytes: Uint8Array
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_ANSWER_BYTES })
-      await lp.write(encodeQuery(key), { signal })
-      bytes = (await lp.read({ signal })).subarray()
-      await stream.close({ signal }).catch(() => {})
-    } catch (err: any) {
-      stream.abort(err)
+      bytes = await askOnce(stream, encodeQuery(key), { maxDataLength: MAX_ANSWER_BYTES, signal })
+    } catch {
       throw new PeerUnreachableError(id)
     }
     const answer = decodeAnswer(bytes)

@@ -63,6 +63,8 @@ describe('times', () => {
     // a sender's clock ahead of ours never dates a message after it arrived
     expect(messageLine({ ...m, sentAt: now + 3_600_000 }, 'bob', undefined, now)).toBe('[14:05] bob: hi')
     expect(messageLine({ ...m, direction: 'out', state: 'read' }, 'bob', undefined, now)).toBe('[13:05] → bob: hi ✓✓ read')
+    // written on another device of yours: which one, instead of a state this device does not know
+    expect(messageLine({ ...m, direction: 'out', state: 'sent' }, 'bob', undefined, now, 'phone')).toBe('[13:05] → bob: hi from your phone')
   })
 
   it('durations: 10m, 90s, 1h, a bare number is minutes, off', () => {

@@ -63,11 +63,13 @@ describe('chat through a circuit relay', () => {
     // tap every byte the relay sends down STOP streams: after the STOP handshake,
     // that is exactly what it forwards from the sender to the receiver
     const forwarded: Uint8Array[] = []
+    let stopStreams = 0
     relay.addEventListener('connection:open', ({ detail: conn }) => {
       const newStream = conn.newStream.bind(conn)
       conn.newStream = async (protocols, options) => {
         const stream = await newStream(protocols, options)
         if (stream.protocol === RELAY_V2_STOP_CODEC) {
+          stopStreams++
           const send = stream.send.bind(stream)
           stream.send = (data) => { forwarded.push(data.subarray().slice()); return send(data) }
         }
@@ -89,6 +91,8 @@ describe('chat through a circuit relay', () => {
     await a.services.chat.send(b.peerId, secret)
     await waitFor(() => got.includes(secret), 'the text arrives through the relay')
     expect(a.getConnections(b.peerId).every(c => c.remoteAddr.toString().includes('/p2p-circuit'))).toBe(true)
+    // the chat ran on the relayed connection a held: no second circuit through the relay
+    expect(stopStreams).toBe(1)
 
     const seen = Buffer.concat(forwarded)
     expect(seen.byteLength).toBeGreaterThan(500)

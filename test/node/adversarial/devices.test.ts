@@ -2,13 +2,14 @@
  * A stranger speaking the device protocols (docs/protocol.md §14) byte by
  * byte, from a node built of public libp2p packages only: it cannot read a
  * node's contacts through the contact sync, change them with a forged
- * snapshot, slip itself into the device list, or link without a code. Each
+ * snapshot, read or plant conversations through the history sync, slip
+ * itself into the device list, or link without a code. Each
  * stream is refused, or answered with nothing about the node, and it runs on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchange, startAttacker, WIRE } from '../../fixtures/attacker.js'
 import { decode, encode } from '../../fixtures/raw-protobuf.js'
-import { cleanupHomes, makeContacts, PUBLIC, startNode } from '../../helpers.js'
+import { cleanupHomes, makeContacts, PUBLIC, startNode, waitFor } from '../../helpers.js'
 import type { Attacker } from '../../fixtures/attacker.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 
@@ -37,6 +38,21 @@ describe('a stranger on the device protocols', () => {
     const answer = await exchange(x.node, a.peerId, WIRE.deviceContacts, encode([[1, entry]]))
     expect(answer).toBe('reset')
     expect((await a.contacts()).map(c => c.peerId)).toContain(carol.peerId.toString())
+  })
+
+  it('reads no conversation and plants none through the history sync', async () => {
+    await carol.send(a.peerId, 'for a only')
+    const before = async (): Promise<string[]> => (await a.conversation(carol.peerId)).map(m => m.text)
+    await waitFor(async () => (await before()).includes('for a only'), 'A to hold carol\'s text')
+    const held = await before()
+    // a hello asking for everything (no cursors): A would answer with its own hello, then every record
+    const hello = await exchange(x.node, a.peerId, WIRE.deviceHistory, encode([[1, new Uint8Array(0)]]))
+    expect(hello).toBe('reset')
+    // a record "carol wrote this", as if the attacker were a device of A's person that received it
+    const id = new Uint8Array(16).fill(7)
+    const record = encode([[1, x.node.peerId.toMultihash().bytes], [2, 1n], [3, carol.peerId.toMultihash().bytes], [4, id], [6, carol.peerId.toMultihash().bytes], [7, BigInt(Date.now())], [8, new TextEncoder().encode('planted')]])
+    expect(await exchange(x.node, a.peerId, WIRE.deviceHistory, encode([[2, record]]))).toBe('reset')
+    expect(await before()).toEqual(held)
   })
 
   it('gets no device list changed and no link without a code', async () => {

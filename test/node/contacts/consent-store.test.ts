@@ -57,7 +57,7 @@ interface Node { consent: ContactsService, roster: Roster, stop: () => Promise<v
 async function startNode (ds: CrashingDatastore, key: PrivateKey): Promise<Node> {
   const peerId = peerIdFromPrivateKey(key)
   const base = { peerId, privateKey: key, datastore: ds, logger: defaultLogger() }
-  const connectionManager = { closeConnections: async () => {}, openConnection: async () => { throw new Error('offline') }, openStream: async () => { throw new Error('offline') } }
+  const connectionManager = { getConnections: () => [], closeConnections: async () => {}, openConnection: async () => { throw new Error('offline') }, openStream: async () => { throw new Error('offline') } }
   const r = roster({ store: await RosterStore.open(ds) })({ ...base, connectionManager } as any)
   const registrar = { handle: async () => {}, unhandle: async () => {} }
   const c = contacts()({ ...base, roster: r, registrar, connectionManager, events: new TypedEventEmitter() } as any)

@@ -24,6 +24,7 @@ it('a delivery in flight ends with stop(), which waits for it; the outbox entry 
   const attempts: AbortSignal[] = []
   let ended = 0
   const connectionManager = {
+    getConnections: () => [],
     closeConnections: async () => {},
     openConnection: async () => { throw new Error('not in this test') },
     openStream: async (_peer: unknown, _protocol: string, options: { signal: AbortSignal }) => {

@@ -1,0 +1,130 @@
+/**
+ * The store behind a person's conversations (docs/protocol.md §14.12), on
+ * in-memory datastores, one log per device: messages a device brings in go
+ * to its origin log; devices that exchange records (from each other's
+ * cursors, possibly through a third device) end with the same conversation
+ * in any order of exchanges, each message once; a second exchange moves
+ * nothing; read marks only move forward; a restart keeps cursors, marks and
+ * the sent_at order of the device's own messages.
+ */
+import '../../node/polyfill.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MemoryDatastore } from 'datastore-core'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { chatIdToHex, newChatId } from '../../protocol/chat-frame.js'
+import { ConversationLog } from '../../node/chat/conversation-log.js'
+import { GroupCommit } from '../../node/store/group-commit.js'
+import type { HistoryMessage, HistoryRecord } from '../../protocol/device-history.js'
+import type { Transaction } from '../../node/store/group-commit.js'
+
+const peers = await Promise.all([1, 2, 3, 4].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+const [d1, d2, d3, contact] = peers
+
+class Device {
+  readonly ds = new MemoryDatastore()
+  readonly commits = new GroupCommit(this.ds)
+  log: ConversationLog
+
+  constructor (readonly self: string) {
+    this.log = new ConversationLog(this.ds, self)
+  }
+
+  async tx<T> (fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
+    return await this.commits.change(async (tx) => { const r = await fn(tx); return () => r }, { alone: true })
+  }
+
+  /** A message this device sent, or received from the contact. */
+  async bring (m: HistoryMessage): Promise<boolean> {
+    const known = await this.log.has(m)
+    return await this.tx(tx => this.log.stageOwn(tx, m, known))
+  }
+
+  /** One direction of an exchange: what `from` holds above our cursors. */
+  async pull (from: Device): Promise<HistoryMessage[]> {
+    const records: HistoryRecord[] = []
+    for await (const r of from.log.recordsAfter(this.log.cursorsHeld(), 1000)) records.push(r)
+    return (await this.tx(async tx => await this.log.stageTaken(tx, records))).fresh
+  }
+
+  async restart (): Promise<void> {
+    this.log = new ConversationLog(this.ds, this.self)
+    await this.log.open()
+  }
+}
+
+const msg = (author: string, text: string, sentAt: number, outgoing = author !== contact): HistoryMessage =>
+  ({ contact, id: chatIdToHex(newChatId()), outgoing, author, sentAt, text })
+
+async function devices (): Promise<Device[]> {
+  const ds = [new Device(d1), new Device(d2), new Device(d3)]
+  for (const d of ds) await d.log.open()
+  return ds
+}
+
+const shown = async (d: Device): Promise<string[]> => (await d.log.conversation(contact)).map(m => `${m.sentAt} ${m.text}`)
+
+describe('a person\'s conversation log', () => {
+  it('ends the same on every device, each message once, whatever order the exchanges run in', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat({ max: 2 }), fc.boolean(), fc.integer({ min: 1, max: 50 })), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })), { minLength: 6, maxLength: 12 }),
+      async (messages, pulls) => {
+        const ds = await devices()
+        // a contact's text often reaches several devices of the person: the same message, brought in twice
+        for (const [i, fromContact, t] of messages) {
+          const m = fromContact ? msg(contact, `c${t}`, t) : msg(ds[i].self, `s${t}`, t)
+          await ds[i].bring(m)
+          if (fromContact) await ds[(i + 1) % 3].bring(m)
+        }
+        for (const [a, b] of pulls) if (a !== b) await ds[a].pull(ds[b])
+        // then a ring, twice, so everyone has everything whatever came before
+        for (let k = 0; k < 2; k++) for (const [a, b] of [[0, 1], [1, 2], [2, 0]]) await ds[a].pull(ds[b])
+        const views = await Promise.all(ds.map(shown))
+        expect(views[1]).toEqual(views[0])
+        expect(views[2]).toEqual(views[0])
+        expect(views[0]).toHaveLength(messages.length)
+        // nothing moves any more
+        for (const [a, b] of [[0, 1], [1, 2], [2, 0]]) expect(await ds[a].pull(ds[b])).toEqual([])
+      }), { numRuns: 25 })
+  })
+
+  it('a device that was away catches up once, through another device too', async () => {
+    const [x, y, z] = await devices()
+    await x.bring(msg(d1, 'one', 10))
+    await x.bring(msg(contact, 'two', 20))
+    // z was away: y holds x's records and passes them on
+    expect((await y.pull(x)).map(m => m.text)).toEqual(['one', 'two'])
+    expect((await z.pull(y)).map(m => m.text)).toEqual(['one', 'two'])
+    expect(await z.pull(x)).toEqual([])
+    expect(await z.pull(y)).toEqual([])
+    expect(z.log.cursorsHeld()).toEqual([{ device: d1, seq: 2 }])
+    // it survives a restart
+    await z.restart()
+    expect(await z.pull(x)).toEqual([])
+    expect(await shown(z)).toEqual(['10 one', '20 two'])
+  })
+
+  it('keeps a read mark that only moves forward, and counts unread from it', async () => {
+    const [x] = await devices()
+    const a = msg(contact, 'a', 10)
+    const b = msg(contact, 'b', 20)
+    await x.bring(a)
+    await x.bring(b)
+    expect((await x.log.unread()).get(contact)).toBe(2)
+    expect(await x.tx(tx => x.log.stageMark(tx, { contact, sentAt: a.sentAt, author: a.author, id: a.id }))).toBe(true)
+    expect((await x.log.unread()).get(contact)).toBe(1)
+    expect(await x.tx(tx => x.log.stageMark(tx, { contact, sentAt: 5, author: a.author, id: a.id }))).toBe(false)
+    await x.restart()
+    expect(x.log.readMark(contact)?.sentAt).toBe(10)
+  })
+
+  it('stamps its own messages after its previous one, across a restart', async () => {
+    const [x] = await devices()
+    const future = Date.now() + 60_000
+    await x.bring(msg(d1, 'from a clock ahead', future))
+    await x.restart()
+    expect(x.log.sentAtNow()).toBe(future + 1)
+  })
+})

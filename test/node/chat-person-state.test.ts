@@ -1,0 +1,43 @@
+/**
+ * A text to a contact person goes to each of their devices; the sender hears
+ * of it as ONE text: each copy's state change is reported, named by the
+ * person, only when it moves the text further (queued < sent < delivered < read).
+ */
+import { describe, expect, it } from 'vitest'
+import { Conversations } from '../../node/chat/conversations.js'
+import type { ChatMessage, DeliveryState } from '../../node/chat/chat-store.js'
+
+const alice = 'alice-person'
+const devices = [alice, 'alice-phone', 'alice-tablet']
+const roster = {
+  get: (peer: string) => devices.includes(peer) ? { id: alice, contact: {}, devices } : peer === 'blocked' ? { id: 'blocked', contact: {}, blockedSince: 1, devices: ['blocked'] } : undefined,
+  contacts: () => []
+}
+const people = new Conversations({ self: 'me', roster, changed: () => {} } as any)
+const copy = (peer: string, state: DeliveryState, id = 't1', direction: 'in' | 'out' = 'out'): ChatMessage => ({ id, peer, direction, text: 'hi', sentAt: 1, state, seq: 1 })
+
+describe('a text to a person of several devices, reported once per step', () => {
+  it('names the person, and reports a state only the first time any copy reaches it', () => {
+    const shown = [
+      copy('alice-phone', 'sent'),
+      copy(alice, 'sent'),
+      copy('alice-tablet', 'delivered'),
+      copy('alice-phone', 'delivered'),
+      copy(alice, 'sent'),
+      copy(alice, 'read')
+    ].map(m => people.personState(m)).map(m => m == null ? '-' : `${m.peer}:${m.state}`)
+    expect(shown).toEqual([`${alice}:sent`, '-', `${alice}:delivered`, '-', '-', `${alice}:read`])
+  })
+
+  it('keeps texts apart, and leaves incoming messages, strangers and blocked people as they are', () => {
+    expect(people.personState(copy('alice-phone', 'delivered', 't2'))?.peer).toBe(alice)
+    expect(people.personState(copy('alice-tablet', 'delivered', 't3'))?.peer).toBe(alice)
+    const incoming = copy('alice-phone', 'read', 't4', 'in')
+    expect(people.personState(incoming)).toBe(incoming)
+    const stranger = copy('stranger', 'delivered')
+    expect(people.personState(stranger)).toBe(stranger)
+    expect(people.personState(people.personState(stranger)!)).toBe(stranger)
+    const blocked = copy('blocked', 'delivered')
+    expect(people.personState(blocked)).toBe(blocked)
+  })
+})
