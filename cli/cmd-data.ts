@@ -29,7 +29,7 @@ async function withSource<T> (home: string, fn: (source: Source) => Promise<T>):
         people: () => offline.people(),
         conversations: async () => await offline.conversations(),
         history: async (peer, limit) => await offline.history(peer.toString(), limit),
-        backup: () => offline.backup(),
+        backup: async () => await offline.backup(),
         resolvePeer: (word) => {
           const named = offline.people().find(p => p.alias === word)
           return named?.id ?? offline.person(word.toString())?.id ?? word.toString()
@@ -116,7 +116,8 @@ export async function backup (home: string, file: string, force: boolean, progre
     throw new UsageError(`cannot write ${file}: ${err.code ?? err.message}`)
   }
   const contacts = contents.people.filter(p => p.contact != null).length
-  return `backed up identity ${shortId(contents.peerId)}, ${contacts} contact(s) and ${contents.people.length - contacts} other people to ${file}; without the passphrase nobody can open it, you included`
+  const devices = contents.devices == null ? '' : ` and the device list of ${contents.devices.role === 'first' ? 'the first device (it holds the person key)' : 'a linked device'}`
+  return `backed up identity ${shortId(contents.peerId)}, ${contacts} contact(s), ${contents.people.length - contacts} other people, ${contents.groups?.length ?? 0} group(s)${devices} to ${file}; without the passphrase nobody can open it, you included`
 }
 
 /** Restores identity and contacts from a backup into `home` (no node may run on it). */
@@ -130,5 +131,6 @@ export async function restore (home: string, file: string, progress: (label: str
   const passphrase = await secrets.read('passphrase of the backup: ')
   const contents = await whileDeriving(progress, async () => await decryptBackup(bytes, passphrase))
   const r = await restoreBackup(home, contents)
-  return `restored ${r.createdIdentity ? 'identity' : 'the contacts of identity'} ${shortId(r.peerId)} (backup of ${stamp(contents.createdAt, 0)}) with ${r.people} people into ${home}; presence-mesh start runs it`
+  const devices = r.devices == null ? '' : r.devices.written ? `, as ${r.devices.role === 'first' ? 'the first device' : 'a linked device'} with its device list` : ', keeping the newer device list the home held'
+  return `restored ${r.createdIdentity ? 'identity' : 'the contacts of identity'} ${shortId(r.peerId)} (backup of ${stamp(contents.createdAt, 0)}) with ${r.people} people and ${r.groups} group(s)${devices} into ${home}; presence-mesh start runs it`
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: alice, bob and carol run real `presence-mesh start` processes
- * on this machine (temporary homes, loopback), typed at through their prompts.
+ * on this machine (temporary homes, loopback), typed at through their prompts;
+ * alice also links her phone, a second device of hers.
  * Every step waits until what it promises shows on someone's screen; the
  * transcript is what the three of them saw. Exits 0 when every step was
  * observed, 1 naming the step that was not.
@@ -81,6 +82,26 @@ function short (p: Person): string {
   return `…${p.peerId!.slice(-8)}`
 }
 
+/** `presence-mesh join <code>` into p's home: p becomes a device of whoever showed the code. */
+async function join (p: Person, code: string): Promise<void> {
+  show(p.name, `$ presence-mesh join ${code.slice(0, 24)}… --name ${p.name}`)
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, 'join', code, '--home', p.home, '--name', p.name], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', DEBUG: '' } })
+  readline.createInterface({ input: child.stdout }).on('line', l => { show(p.name, l) })
+  readline.createInterface({ input: child.stderr }).on('line', l => { show(p.name, `(stderr) ${l}`) })
+  const code_ = await new Promise(resolve => child.once('exit', resolve))
+  if (code_ !== 0) throw new Error(`step failed: ${p.name} joins with the link code (exit ${String(code_)})`)
+}
+
+/** Types `/who devices` at p every half second until a line after `from` matches `re`. */
+async function whoUntil (p: Person, re: RegExp, step: string, from: number): Promise<void> {
+  let asked = 0
+  await until(step, () => {
+    if (p.screen.slice(from).some(l => re.test(l))) return true
+    if (Date.now() - asked > 500) { asked = Date.now(); type(p, '/who devices') }
+    return false
+  })
+}
+
 async function quit (p: Person): Promise<void> {
   const exited = new Promise(resolve => p.child!.once('exit', resolve))
   type(p, '/quit')
@@ -89,8 +110,8 @@ async function quit (p: Person): Promise<void> {
 
 async function main (): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'presence-mesh-demo-'))
-  for (const name of ['alice', 'bob', 'carol']) people.push({ name, home: path.join(root, name), screen: [] })
-  const [alice, bob, carol] = people
+  for (const name of ['alice', 'bob', 'carol', 'phone']) people.push({ name, home: path.join(root, name), screen: [] })
+  const [alice, bob, carol, phone] = people
   try {
     narrate('alice, bob and carol start their nodes: no server, bob and carol only know alice\'s address')
     await launch(alice)
@@ -119,6 +140,26 @@ async function main (): Promise<void> {
     const cameOnline = (p: Person): RegExp => new RegExp(`(${p.name}|${short(p)}) came online`)
     await until('alice sees bob and carol online', () => alice.screen.some(l => cameOnline(bob).test(l)) && alice.screen.some(l => cameOnline(carol).test(l)))
 
+    narrate('alice links her phone: one person on two devices; her contacts take the phone as hers, with no new request')
+    type(alice, '/link')
+    await sees(alice, /pml1:/, 'alice shows a link code')
+    const link = alice.screen.map(l => /pml1:\S+/.exec(l)?.[0]).find(c => c != null)!
+    await join(phone, link)
+    // like bob and carol, who were told alice's address, the phone is told bob's (where there are public
+    // DHT nodes, the sealed locator records alice's devices and bob keep for each other do this)
+    await launch(phone, ['--bootstrap', alice.address!, '--bootstrap', bob.address!])
+    await sees(alice, /new device linked: phone/, 'alice\'s laptop sees the phone linked')
+    let mark = bob.screen.length
+    await whoUntil(bob, new RegExp(`^\\s+\\*?\\s*${short(phone)}\\s+online`), 'bob hears alice on her phone too', mark)
+    await sees(bob, new RegExp(`^\\s+\\*?\\s*${short(alice)}\\s+online`), 'bob hears alice on her laptop', mark)
+
+    narrate('alice puts her phone away: to bob she stays online (from the laptop), with no offline flap')
+    mark = bob.screen.length
+    await quit(phone)
+    await whoUntil(bob, new RegExp(`^\\s+\\*?\\s*${short(phone)}\\s+(offline|gone|expired)`), 'bob sees the phone leave', mark)
+    await sees(bob, /^\s+alice\s+online/, 'bob still sees alice online', mark)
+    if (bob.screen.slice(mark).some(l => /alice went offline/.test(l))) throw new Error('step failed: alice flapped offline at bob when her phone stopped')
+
     narrate('bob goes to lunch; alice sees it at once')
     type(bob, '/status away out for lunch')
     await sees(alice, /bob is away — out for lunch/, 'alice sees bob away')
@@ -130,7 +171,7 @@ async function main (): Promise<void> {
     await sees(alice, /bob: yes, 8pm/, 'alice receives bob\'s answer')
 
     narrate('bob quits; alice writes to him while he is offline')
-    let mark = alice.screen.length
+    mark = alice.screen.length
     await quit(bob)
     await sees(alice, /bob went offline/, 'alice sees bob go offline', mark)
     type(alice, '/msg bob bring the tickets')

@@ -234,7 +234,7 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
   connect: (target: string, timeoutMs?: number) => Promise<void>
   connections: () => ConnectionInfo[]
 
-  /** Identity and contacts, for an encrypted backup (it holds the private key: never send it anywhere in the clear). */
-  backup: () => BackupContents
+  /** Identity, contacts, this device's place among its person's devices and its groups, for an encrypted backup (it holds the private key: never send it anywhere in the clear). */
+  backup: () => Promise<BackupContents>
   stop: () => Promise<void>
 }

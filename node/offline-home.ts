@@ -58,8 +58,8 @@ export class OfflineHome {
     return [...this.roster.all()].map(p => ({ ...p }))
   }
 
-  backup (): BackupContents {
-    return backupOf(this.privateKey, this.people(), this.roster.visibility())
+  async backup (): Promise<BackupContents> {
+    return await backupOf(this.privateKey, this.people(), this.roster.visibility(), this.datastore)
   }
 
   async conversations (): Promise<string[]> {

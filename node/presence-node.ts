@@ -366,8 +366,8 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
     return connections(this.libp2p)
   }
 
-  backup (): BackupContents {
-    return backupOf(this.privateKey, this.roster.people(), this.roster.visibility())
+  async backup (): Promise<BackupContents> {
+    return await backupOf(this.privateKey, this.roster.people(), this.roster.visibility(), this.datastore)
   }
 
   /** Says goodbye, stops libp2p, closes the datastore. Safe to call more than once. */

@@ -16,7 +16,7 @@ const SECONDS: Record<string, number> = {
   'test/cli/client-pty.test.ts': 55,
   'test/nat/nat-traversal.test.ts': 48,
   'test/node/mesh-recovery.test.ts': 31,
-  'test/cli/demo.test.ts': 27,
+  'test/cli/demo.test.ts': 32,
   'test/node/discovery-mdns.test.ts': 22,
   'test/node/devices/contact-sync.test.ts': 22,
   'test/node/notify.test.ts': 21,
@@ -27,6 +27,7 @@ const SECONDS: Record<string, number> = {
   'test/node/privacy-adversarial.test.ts': 15,
   'test/node/chat.test.ts': 14,
   'test/node/devices/conversations.test.ts': 15,
+  'test/node/devices/devices.test.ts': 13,
   'test/node/discovery.test.ts': 13,
   'test/node/adversarial/reach.test.ts': 13,
   'test/node/client-api.test.ts': 11,
@@ -51,7 +52,6 @@ const SECONDS: Record<string, number> = {
   'test/node/reach/intake-publish.test.ts': 5,
   'test/node/pubsub-streams.test.ts': 5,
   'test/node/presence.test.ts': 5,
-  'test/node/devices/devices.test.ts': 5,
   'test/cli/readme.test.ts': 5
 }
 

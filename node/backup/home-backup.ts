@@ -1,8 +1,10 @@
 /**
  * What a backup holds (identity and contacts: the roster, with names, views,
- * blocks and mutes, and the visibility), how it is checked when read back,
- * and how it is restored into a home. Chat history is not in it: `export`
- * writes that out in the clear, for reading.
+ * blocks and mutes, and the visibility; from version 2 also this device's
+ * place among its person's devices and the groups it is in, home-state.ts),
+ * how it is checked when read back, and how it is restored into a home.
+ * Chat history is not in it: `export` writes that out in the clear, for
+ * reading. Version 1 backups are still read and restored.
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -16,32 +18,44 @@ import { migrate } from '../migrations.js'
 import { RosterStore, VISIBILITIES } from '../roster/index.js'
 import { openBackupFile, sealBackupFile } from './backup-file.js'
 import { BackupError } from './errors.js'
+import { checkDevices, checkGroups, readDevices, readGroups, restoreDevices, restoreGroups } from './home-state.js'
+import type { BackupDevices, BackupGroup } from './home-state.js'
 import type { Person, VisibilitySetting } from '../roster/index.js'
 import type { PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 
 export const BACKUP_FORMAT = 'presence-mesh-backup'
-export const BACKUP_VERSION = 1
+/** The version written; every version from 1 up to it is read. */
+export const BACKUP_VERSION = 2
 
 export interface BackupContents {
   format: typeof BACKUP_FORMAT
-  version: typeof BACKUP_VERSION
+  /** 1: identity and roster only; 2: also `devices` (absent before a first start made a list) and `groups`. */
+  version: 1 | 2
   createdAt: number
   peerId: string
   /** Base64 of the identity key in libp2p's protobuf encoding (as identity.key holds it). */
   identity: string
   people: Person[]
   visibility: VisibilitySetting
+  devices?: BackupDevices
+  groups?: BackupGroup[]
 }
 
-export function backupOf (privateKey: PrivateKey, people: Person[], visibility: VisibilitySetting): BackupContents {
+/** A backup of the node with `privateKey`, its roster, and what its datastore holds of devices and groups. */
+export async function backupOf (privateKey: PrivateKey, people: Person[], visibility: VisibilitySetting, datastore: Datastore): Promise<BackupContents> {
+  const peerId = peerIdFromPrivateKey(privateKey).toString()
+  const devices = await readDevices(datastore, peerId)
   return {
     format: BACKUP_FORMAT,
     version: BACKUP_VERSION,
     createdAt: Date.now(),
-    peerId: peerIdFromPrivateKey(privateKey).toString(),
+    peerId,
     identity: uint8ArrayToString(privateKeyToProtobuf(privateKey), 'base64'),
     people,
-    visibility
+    visibility,
+    ...(devices != null ? { devices } : {}),
+    groups: await readGroups(datastore)
   }
 }
 
@@ -71,7 +85,7 @@ const isPeerId = (s: unknown): boolean => {
 export function checkBackup (json: unknown): asserts json is BackupContents {
   const b = json as Partial<BackupContents> | null
   if (typeof b !== 'object' || b == null || b.format !== BACKUP_FORMAT) throw new BackupError('not-a-backup', 'not a presence-mesh backup')
-  if (b.version !== BACKUP_VERSION) throw new BackupError('unsupported-version', `backup contents version ${String(b.version)} is not one this version reads`)
+  if (b.version !== 1 && b.version !== 2) throw new BackupError('unsupported-version', `backup contents version ${String(b.version)} is not one this version reads (1 to ${BACKUP_VERSION}); a newer presence-mesh made it`)
   if (typeof b.identity !== 'string' || typeof b.peerId !== 'string') throw corrupt('identity')
   let key: PrivateKey
   try {
@@ -90,6 +104,12 @@ export function checkBackup (json: unknown): asserts json is BackupContents {
   }
   const v = b.visibility
   if (v == null || !VISIBILITIES.includes(v.mode) || !Array.isArray(v.allow) || !v.allow.every(isPeerId)) throw corrupt('visibility')
+  if (b.version === 1) {
+    if (b.devices != null || b.groups != null) throw corrupt('contents (version 1 holds no devices or groups)')
+    return
+  }
+  if (b.devices != null) checkDevices(b.devices, b.peerId)
+  checkGroups(b.groups)
 }
 
 /**
@@ -98,7 +118,7 @@ export function checkBackup (json: unknown): asserts json is BackupContents {
  * person of the backup, over what the home knew of them. No node may run on
  * the home meanwhile.
  */
-export async function restoreBackup (home: string, contents: BackupContents): Promise<{ peerId: string, people: number, createdIdentity: boolean }> {
+export async function restoreBackup (home: string, contents: BackupContents): Promise<{ peerId: string, people: number, createdIdentity: boolean, devices?: DeviceRestore, groups: number }> {
   checkBackup(contents)
   await ensureHome(home)
   const file = path.join(home, IDENTITY_FILE)
@@ -119,6 +139,8 @@ export async function restoreBackup (home: string, contents: BackupContents): Pr
     }
   }
   await claimHome(home)
+  let devices: DeviceRestore | undefined
+  let groups = 0
   try {
     const ds = await openDatastore(home)
     try {
@@ -128,11 +150,19 @@ export async function restoreBackup (home: string, contents: BackupContents): Pr
         for (const p of contents.people) roster.stagePerson(tx, p.id, p)
         roster.stageVisibility(tx, contents.visibility)
       })
+      if (contents.devices != null) devices = { role: contents.devices.role, written: await restoreDevices(ds, contents.devices) }
+      groups = await restoreGroups(ds, contents.groups ?? [])
     } finally {
       await ds.close()
     }
   } finally {
     await releaseHome(home)
   }
-  return { peerId: contents.peerId, people: contents.people.length, createdIdentity }
+  return { peerId: contents.peerId, people: contents.people.length, createdIdentity, ...(devices != null ? { devices } : {}), groups }
+}
+
+/** What a restore did with the device state: its role, and whether it was written (false: the home held a list as new). */
+export interface DeviceRestore {
+  role: BackupDevices['role']
+  written: boolean
 }

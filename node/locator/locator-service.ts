@@ -15,6 +15,7 @@ import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LO
 import { LocatorPublisher } from './locator.js'
 import { sleep } from '../util/wait.js'
 import { sharedSignal } from '../signals.js'
+import { devicesOf, droppedDevices } from '../presence/person-devices.js'
 import type { Locator, LocatorInit } from './index.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
@@ -128,15 +129,19 @@ export class LocatorService implements Locator, Startable {
     return multiaddrs.length
   }
 
+  /** Every current device of each contact that may see this node: each reads a locator of its own (pair keys are per device, §14.7). */
   private currentAudience (): Set<string> {
-    return new Set(this.components.roster.contacts().map(p => p.id).filter(id => this.components.roster.canSee(id)))
+    const me = this.components.peerId.toString()
+    return new Set(this.components.roster.contacts().filter(p => this.components.roster.canSee(p.id)).flatMap(devicesOf).filter(d => d !== me))
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
     const before = this.audience
     this.audience = this.currentAudience()
     this.updateKeyring()
-    const lost = [...before].filter(p => !this.audience.has(p))
+    // a device its contact's list dropped (revoked) is left nothing, not even an empty record (§14.8)
+    const dropped = new Set(droppedDevices(evt.detail.people))
+    const lost = [...before].filter(p => !this.audience.has(p) && !dropped.has(p))
     // the blocked (or hidden-from) contact is left an empty record before the change counts as done
     if (lost.length > 0) {
       const interrupted = this.running != null
@@ -186,7 +191,8 @@ export class LocatorService implements Locator, Startable {
 
   /** The records this node can open: its contacts' records for it (and its own, for the selector). */
   private updateKeyring (): void {
-    const contacts = this.components.roster.contacts().filter(p => p.blockedSince == null).map(p => p.id)
+    const me = this.components.peerId.toString()
+    const contacts = this.components.roster.contacts().filter(p => p.blockedSince == null).flatMap(devicesOf).filter(d => d !== me)
     this.rules?.setKeyring(this.publisher.keyring(contacts))
   }
 }

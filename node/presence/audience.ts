@@ -7,6 +7,7 @@
 import { openPairMessage } from '../../protocol/category-bundle.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { visibleCategories } from './containers.js'
+import { devicesOf } from './person-devices.js'
 import type { Container } from './containers.js'
 import type { CategoryKey } from '../../protocol/categories.js'
 import type { PairMessage } from '../../protocol/category-bundle.js'
@@ -21,7 +22,7 @@ export type PresenceViewLevel = 'full' | 'status'
 export type PresenceVersion = 1 | 2
 
 export interface Audience {
-  /** 'public', or the peer id of the contact this audience is. */
+  /** 'public', or the peer id of the contact's device this audience is (the contact's own id for its first device). */
   id: string
   topic: string
   /** The categories it sees (the state always). */
@@ -62,16 +63,24 @@ export function publicChannel (peerId: string): WatchChannel {
 
 /**
  * Everyone who gets this node's presence now: the public topic in public
- * mode, and each contact that may see us on its pair topic, sealed for it.
+ * mode, and every current device of each contact that may see us, on the
+ * pair topic of that device, sealed for it (docs/protocol.md §14.7: pair
+ * keys are per pair of identities, so each device of a contact is a watcher
+ * of its own). What a device sees is what its person may see; a device the
+ * contact's list no longer names (revoked) is no audience.
  */
 export function audiencesOf (roster: Roster, self: PeerId, publication: Publication): Audience[] {
   const out: Audience[] = []
   if (roster.visibility().mode === 'public') out.push(publicAudience(self, publication))
+  const me = self.toString()
   for (const c of roster.contacts()) {
     if (!roster.canSee(c.id)) continue
-    const pair = roster.keysFor(c.id)
     const categories = visibleCategories(c, ['state', ...publication.keys], publication.publishedTo)
-    out.push({ id: c.id, topic: pair.topic, categories, pair, version: publication.versionOf(c.id) })
+    for (const device of devicesOf(c)) {
+      if (device === me) continue
+      const pair = roster.keysFor(device)
+      out.push({ id: device, topic: pair.topic, categories, pair, version: publication.versionOf(device) })
+    }
   }
   return out
 }

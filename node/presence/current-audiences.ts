@@ -8,9 +8,10 @@
  * path forgets what it last sent whoever sees otherwise now.
  */
 import { audiencesOf, PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
+import { droppedDevices } from './person-devices.js'
 import type { Audience, Publication } from './audience.js'
 import type { DirectPath } from './direct-path.js'
-import type { Roster } from '../roster/index.js'
+import type { Roster, RosterChange } from '../roster/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 export class CurrentAudiences {
@@ -19,6 +20,8 @@ export class CurrentAudiences {
   /** Changes of who sees what so far; `listAt`: the count `list` was computed at. */
   private changes = 0
   private listAt = 0
+  /** Contact devices their person's list dropped since the audiences were last followed. */
+  private readonly dropped = new Set<string>()
 
   constructor (
     private readonly roster: Roster,
@@ -37,9 +40,10 @@ export class CurrentAudiences {
     this.listAt = at
   }
 
-  /** The contacts among the audiences subscribed to their pair topic now (by gossipsub's `subscribers`). */
+  /** The contacts (people) with a device among the audiences subscribed to its pair topic now (by gossipsub's `subscribers`). */
   subscribed (subscribers: (topic: string) => PeerId[]): string[] {
-    return this.list.filter(a => a.id !== PUBLIC_AUDIENCE_ID && subscribers(a.topic).some(p => p.toString() === a.id)).map(a => a.id)
+    const devices = this.list.filter(a => a.id !== PUBLIC_AUDIENCE_ID && subscribers(a.topic).some(p => p.toString() === a.id))
+    return [...new Set(devices.map(a => this.roster.get(a.id)?.id ?? a.id))]
   }
 
   find (id: string): Audience | undefined {
@@ -55,6 +59,22 @@ export class CurrentAudiences {
   changed (peers?: string[]): void {
     this.changes++
     this.direct.forget(peers)
+  }
+
+  /** A roster change: each device of a changed person is an audience of its own. */
+  rosterChanged ({ people, visibility }: RosterChange): void {
+    this.changed(visibility != null ? undefined : people.flatMap(p => [p.id, ...p.before?.devices ?? [], ...p.after?.devices ?? []]))
+    for (const d of droppedDevices(people)) this.dropped.add(d)
+  }
+
+  /**
+   * Of the audiences that lost sight, those that get a goodbye: not a device
+   * its contact's list dropped (revoked), which gets nothing more (§14.8).
+   */
+  owedGoodbye (lost: Audience[]): Audience[] {
+    const out = lost.filter(a => !this.dropped.has(a.id))
+    this.dropped.clear()
+    return out
   }
 
   /**

@@ -10,3 +10,11 @@ import type { Person } from '../roster/index.js'
 export function devicesOf (person: Person): string[] {
   return person.devices.length === 0 ? [person.id] : [...person.devices]
 }
+
+/**
+ * Devices a contact's list dropped while the person stays a contact (a
+ * revocation, §14.8): they stop being audiences with no goodbye.
+ */
+export function droppedDevices (changes: ReadonlyArray<{ before?: Person, after?: Person }>): string[] {
+  return changes.flatMap(({ before, after }) => before == null || after?.contact == null ? [] : before.devices.filter(d => !after.devices.includes(d)))
+}

@@ -294,7 +294,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   // ---- following the roster ----
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
-    this.audiences.changed(evt.detail.visibility != null ? undefined : evt.detail.people.map(p => p.id))
+    this.audiences.rosterChanged(evt.detail)
     evt.detail.waitUntil(this.followRoster())
   }
 
@@ -314,7 +314,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       if (!this.afterStarted) return
       const { audiences: after, at } = this.audiences.compute()
       const before = this.audiences.list
-      const goodbye = before.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic))
+      const goodbye = this.audiences.owedGoodbye(before.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic)))
       const changed = after.filter(a => !before.some(b => sameAudience(a, b)))
       // from now on no announcement reaches the lost audiences; the goodbye is the last
       this.audiences.set(after, at)

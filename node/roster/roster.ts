@@ -105,11 +105,14 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     return [...this.records().all()].flatMap(p => p.blockedSince == null ? [] : [{ peerId: p.id, since: p.blockedSince }])
   }
 
+  /** Whether `peer` (a contact, or any current device of one) may see this node now; the allow list names people. */
   canSee (peer: PeerId | string): boolean {
     const id = peer.toString()
     if (!this.isContact(id)) return false
     const { mode, allow } = this.visibility()
-    return mode !== 'invisible' || allow.includes(id)
+    if (mode !== 'invisible') return true
+    const person = this.records().get(id)?.id ?? id
+    return allow.includes(person) || allow.includes(id)
   }
 
   watchList (): Person[] {

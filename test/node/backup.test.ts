@@ -10,7 +10,10 @@ import { openBackupFile, sealBackupFile } from '../../node/backup/backup-file.js
 import { decryptBackup, encryptBackup, restoreBackup } from '../../node/backup/home-backup.js'
 import { identityOf } from '../../node/home.js'
 import { OfflineHome } from '../../node/offline-home.js'
-import { cleanupHomes, startNode, tmpHome } from '../helpers.js'
+import { joinDevice } from '../../node/join-device.js'
+import { cleanupHomes, makeContacts, startNode, tmpHome, waitFor } from '../helpers.js'
+import type { BackupContents } from '../../node/backup/home-backup.js'
+import type { PresenceNode } from '../../node/presence-node.js'
 
 afterAll(cleanupHomes)
 
@@ -61,7 +64,7 @@ describe('backup and restore of a node', () => {
       await alice.setMuted(bob.peerId, true)
       await alice.block(carol.peerId)
       await alice.setVisibility('invisible', [bob.peerId.toString()])
-      file = await encryptBackup(alice.backup(), PASS, CHEAP)
+      file = await encryptBackup(await alice.backup(), PASS, CHEAP)
     } finally {
       await Promise.all([alice.stop(), bob.stop(), carol.stop()])
     }
@@ -89,7 +92,7 @@ describe('backup and restore of a node', () => {
     // the offline reader sees the same
     const offline = await OfflineHome.open(fresh)
     try {
-      expect(offline.backup().people.map(p => p.id).sort()).toEqual(contents.people.map(p => p.id).sort())
+      expect((await offline.backup()).people.map(p => p.id).sort()).toEqual(contents.people.map(p => p.id).sort())
     } finally {
       await offline.close()
     }
@@ -97,14 +100,89 @@ describe('backup and restore of a node', () => {
 
   it('refuses contents that do not hold together (key and peer id, people)', async () => {
     const a = await startNode()
-    const contents = a.backup()
+    const contents = await a.backup()
     await a.stop()
     const other = await startNode()
-    const otherKey = other.backup().identity
+    const { identity: otherKey, devices: otherDevices } = await other.backup()
     await other.stop()
     const swap = await encryptBackup({ ...contents, identity: otherKey }, PASS, CHEAP)
     await expect(decryptBackup(swap, PASS)).rejects.toMatchObject({ name: 'BackupError', problem: 'corrupt' })
     const badPeople = await encryptBackup({ ...contents, people: [{ id: 'nope' } as any] }, PASS, CHEAP)
     await expect(decryptBackup(badPeople, PASS)).rejects.toMatchObject({ problem: 'corrupt' })
+
+    // version 2: the device state must be this node's, in the role it says; groups a list
+    expect(contents).toMatchObject({ version: 2, devices: { role: 'first' }, groups: [] })
+    const refused = async (c: object, problem: string, message: RegExp): Promise<void> => {
+      await expect(decryptBackup(await encryptBackup(c as BackupContents, PASS, CHEAP), PASS)).rejects.toMatchObject({ name: 'BackupError', problem, message: expect.stringMatching(message) })
+    }
+    await refused({ ...contents, devices: otherDevices }, 'corrupt', /device (list|certificate)/)
+    await refused({ ...contents, devices: { ...contents.devices, role: 'linked' } }, 'corrupt', /device role/)
+    await refused({ ...contents, devices: { ...contents.devices, list: 'AAAA' } }, 'corrupt', /device list/)
+    await refused({ ...contents, groups: {} }, 'corrupt', /group list/)
+    await refused({ ...contents, groups: [{ meta: { id: 'x' } }] }, 'corrupt', /group list/)
+    await refused({ ...contents, version: 3 }, 'unsupported-version', /version 3 .*1 to 2/)
+    await refused({ ...contents, version: 1 }, 'corrupt', /version 1 holds no devices/)
+
+    // a version 1 backup (identity and roster only) still restores
+    const { devices: _d, groups: _g, ...v1 } = contents
+    const old = await decryptBackup(await encryptBackup({ ...v1, version: 1 }, PASS, CHEAP), PASS)
+    const home = await tmpHome('restored-v1')
+    expect(await restoreBackup(home, old)).toMatchObject({ peerId: contents.peerId, createdIdentity: true, groups: 0 })
+    expect((await identityOf(home)).peerId).toBe(contents.peerId)
+  })
+})
+
+describe('backup and restore of a device', () => {
+  it('a restored first device keeps the person\'s other devices and its groups; a restored linked device stays linked', async () => {
+    const laptop = await startNode({ home: await tmpHome('bk-laptop'), devices: { deviceName: 'laptop' } })
+    const phoneHome = await tmpHome('bk-phone')
+    await joinDevice((await laptop.linkCode()).code, { home: phoneHome, name: 'phone' })
+    const phone = await startNode({ home: phoneHome })
+    const carol = await startNode({ home: await tmpHome('bk-carol'), bootstrap: [laptop.addresses()[0]] })
+    let restored: PresenceNode | undefined
+    try {
+      await makeContacts(carol, laptop)
+      const group = (await laptop.createGroup('trip', [carol.peerId])).id
+      await waitFor(() => carol.groupInvitations().some(i => i.group === group), 'carol\'s invitation')
+      await carol.acceptGroup(group)
+      await waitFor(() => laptop.group(group).members.length === 2, 'carol to join')
+      await laptop.sendToGroup(group, 'before')
+      await waitFor(async () => (await carol.groupHistory(group)).some(m => m.text === 'before'), 'carol to read the first text')
+
+      const [first, linked] = await Promise.all([laptop.backup(), phone.backup()])
+      expect(first.devices?.role).toBe('first')
+      expect(linked.devices?.role).toBe('linked')
+      expect(first.groups?.map(g => g.meta.id)).toEqual([group])
+      await laptop.stop()
+
+      // the first device, restored into a new home: it holds the list with the phone, and the group
+      const home = await tmpHome('bk-laptop-restored')
+      const r = await restoreBackup(home, await decryptBackup(await encryptBackup(first, PASS, CHEAP), PASS))
+      expect(r).toMatchObject({ devices: { role: 'first', written: true }, groups: 1 })
+      restored = await startNode({ home })
+      expect(restored.devices()).toMatchObject({ holdsPersonKey: true, revoked: false })
+      expect(restored.devices().devices.map(d => d.name).sort()).toEqual(['laptop', 'phone'])
+      await phone.connect(restored.addresses()[0], 10_000)
+      await waitFor(() => restored?.devices().devices.find(d => d.peerId === phone.peerId.toString())?.online === true, 'the restored laptop to meet the phone')
+      expect(phone.devices().revoked).toBe(false)
+      // it rejoins the group where it was: its next text reaches carol
+      expect(restored.group(group).members.map(m => m.peerId).sort()).toEqual([laptop.peerId.toString(), carol.peerId.toString()].sort())
+      await restored.connect(carol.addresses()[0], 10_000)
+      await restored.sendToGroup(group, 'after restore')
+      await waitFor(async () => (await carol.groupHistory(group)).some(m => m.text === 'after restore'), 'carol to read the restored laptop\'s text')
+
+      // the linked device, restored into a new home, is still the person's device
+      await phone.stop()
+      const phoneAgain = await tmpHome('bk-phone-restored')
+      expect(await restoreBackup(phoneAgain, linked)).toMatchObject({ devices: { role: 'linked', written: true } })
+      const phone2 = await startNode({ home: phoneAgain })
+      try {
+        expect(phone2.devices()).toMatchObject({ person: laptop.peerId.toString(), holdsPersonKey: false, revoked: false })
+      } finally {
+        await phone2.stop()
+      }
+    } finally {
+      await Promise.all([laptop.stop(), phone.stop(), carol.stop(), restored?.stop()])
+    }
   })
 })

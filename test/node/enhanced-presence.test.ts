@@ -187,6 +187,8 @@ describe('containers: six watchers of Alice, each with its own view', () => {
     await bob.watch(spy.peerId, 'spy')
     await spy.connect(bob.addresses()[0])
     await waitFor(() => bob.libp2p.services.pubsub.getSubscribers(keys.topic).some(p => p.equals(spy.peerId)), 'Bob to see the spy on the pair topic')
+    // and the spy to know Bob listens there, or its publish reaches nobody (seen once under load)
+    await waitFor(() => spy.libp2p.services.pubsub.getSubscribers(keys.topic).some(p => p.equals(bob.peerId)), 'the spy to see Bob on the pair topic')
     for (const [, data] of attacks) await spy.libp2p.services.pubsub.publish(keys.topic, data)
     for (const [reason] of attacks) {
       await waitFor(() => (bob.presence.getRejections() as Record<string, number>)[reason] > (before as Record<string, number>)[reason], `Bob to refuse a bundle as ${reason}`)

@@ -96,14 +96,37 @@ describe('a contact and the devices of a person it accepted', () => {
     // X is closed to strangers: it takes D's connection as one of its contact's devices
     await d.connect(x.addresses()[0], 10_000)
 
+    // every current device of A is a watcher of X's: X's changes reach the phone as well as the laptop
+    await waitFor(() => d.contacts().some(c => c.peerId === x.peerId.toString()), 'the phone to take X as a contact')
+    await x.setPresence({ status: 'away', note: 'lunch' })
+    const sees = (n: PresenceNode, p: PresenceNode, status: string, note?: string): boolean => n.presence.get(p.peerId)?.status === status && (note == null || n.presence.get(p.peerId)?.note === note)
+    await waitFor(() => sees(a, x, 'away', 'lunch') && sees(d, x, 'away', 'lunch'), 'both of A\'s devices to see X away', 60_000)
+
     // a contact made after the link knows every device from the accept on
     const y = await startNode({ home: await tmpHome('cdev-y'), bootstrap })
     running.push(y)
     await makeContacts(y, a)
     await waitFor(() => devicesOf(y, a).includes(joined.device), 'Y to know D')
+    // blocking the person blocks each of its devices, politely: both see Y go offline
+    await waitFor(() => d.contacts().some(c => c.peerId === y.peerId.toString()), 'the phone to take Y as a contact')
+    await d.connect(y.addresses()[0], 10_000)
+    await waitFor(() => sees(a, y, 'online') && sees(d, y, 'online'), 'both of A\'s devices to see Y online', 60_000)
+    await y.block(a.peerId)
+    await waitFor(() => sees(a, y, 'offline') && sees(d, y, 'offline'), 'both of A\'s devices to see Y offline', 60_000)
+    await y.unblock(a.peerId)
 
+    // what X shows after D's revocation never reaches D, though D still takes X as a contact
+    const seenByD: string[] = []
+    // what X sent: its records that changed something (a heartbeat in flight repeats the last; an expiry is D's own clock)
+    d.presence.addEventListener('presence', (e) => { if (e.detail.view.peerId === x.peerId.toString() && e.detail.cause === 'record' && e.detail.changed) seenByD.push(`${e.detail.view.status} ${e.detail.view.note ?? ''}`) })
     await a.revokeDevice('phone')
     await waitFor(() => !devicesOf(x, a).includes(joined.device) && !devicesOf(y, a).includes(joined.device), 'X and Y to drop D')
+    await x.setPresence({ status: 'busy', note: 'after' })
+    await waitFor(() => sees(a, x, 'busy', 'after'), 'the laptop to see X busy', 60_000)
+    await x.setPresence({ status: 'online', note: 'later' })
+    await waitFor(() => sees(a, x, 'online', 'later'), 'the laptop to see X online again', 60_000)
+    expect(seenByD).toEqual([])
+    expect(d.contacts().map(c => c.peerId)).toContain(x.peerId.toString())
     await waitFor(() => x.connections().every(c => c.peerId !== joined.device), 'X to close D\'s connection')
     await expect(d.connect(x.addresses()[0], 5000)).rejects.toMatchObject({ name: 'PeerUnreachableError' })
     expect(x.contacts().map(c => c.peerId)).toEqual([a.peerId.toString()])

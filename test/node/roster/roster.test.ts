@@ -6,6 +6,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { roster, RosterStore } from '../../../node/roster/index.js'
 import { Store } from '../../../node/store/records.js'
+import { audiencesOf } from '../../../node/presence/audience.js'
 import type { Roster, RosterChangeEvent } from '../../../node/roster/index.js'
 import type { PeerId, PrivateKey, Startable } from '@libp2p/interface'
 
@@ -273,5 +274,40 @@ describe('a person with several devices (docs/protocol.md §14)', () => {
     // and on disk: one person, blocked
     const again = await setup(s.ds, s.key)
     expect(again.r.people().map(p => [p.id, p.blockedSince != null])).toEqual([[bob, true]])
+  })
+})
+
+describe('the devices of a contact person as audiences (docs/protocol.md §14.7)', () => {
+  const publication = { keys: [], publishedTo: () => ['contacts' as const], versionOf: () => 1 as const }
+
+  it('every current device is an audience with its own pair topic, seeing what its person may see', async () => {
+    const phone = await newPeer()
+    await s.r.addContact(bob)
+    await s.r.setDevices(bob, [phone, s.self.toString()])
+    const audiences = audiencesOf(s.r, s.self, publication)
+    expect(audiences.map(a => a.id)).toEqual([bob, phone])
+    expect(audiences.map(a => a.topic)).toEqual([s.r.keysFor(bob).topic, s.r.keysFor(phone).topic])
+    expect(new Set(audiences.map(a => a.topic)).size).toBe(2)
+    // a device dropped from the list (revoked) is no audience, and may not see us
+    await s.r.setDevices(bob, [])
+    expect(audiencesOf(s.r, s.self, publication).map(a => a.id)).toEqual([bob])
+    expect(s.r.canSee(phone)).toBe(false)
+  })
+
+  it('invisible mode: the allow list names people, so it admits each of their devices; a block takes them all', async () => {
+    const phone = await newPeer()
+    await s.r.addContact(bob)
+    await s.r.addContact(carol)
+    await s.r.setDevices(bob, [phone])
+    await s.r.setVisibility('invisible', [bob])
+    expect(s.r.canSee(phone)).toBe(true)
+    expect(audiencesOf(s.r, s.self, publication).map(a => a.id)).toEqual([bob, phone])
+    await s.r.setVisibility('invisible', [carol])
+    expect(s.r.canSee(phone)).toBe(false)
+    expect(audiencesOf(s.r, s.self, publication).map(a => a.id)).toEqual([carol])
+    await s.r.setVisibility('contacts')
+    await s.r.block(bob)
+    expect(audiencesOf(s.r, s.self, publication).map(a => a.id)).toEqual([carol])
+    expect(s.closed.sort()).toEqual([bob, phone].sort())
   })
 })
