@@ -13,16 +13,17 @@ import type { XmppInfo } from '../../../node/xmpp/index.js'
 import type { Client } from '@xmpp/client'
 import type { Element } from '@xmpp/xml'
 
-const trusted = new Set<string>()
-const connect = tls.connect
-let wrapped = false
+// one wrap per process: test files share a worker (isolate: false) and each evaluates this module
+// again, so the trusted set and the original connect live on the process, not in the module
+const shared: { trusted: Set<string>, connect?: typeof tls.connect } =
+  ((globalThis as any)[Symbol.for('presence-mesh:test-tls-trust')] ??= { trusted: new Set<string>() })
 
 function trust (certFile: string): void {
-  trusted.add(fs.readFileSync(certFile, 'utf8'))
-  if (wrapped) return
-  wrapped = true
+  shared.trusted.add(fs.readFileSync(certFile, 'utf8'))
+  if (shared.connect != null) return
+  const connect = shared.connect = tls.connect
   ;(tls as any).connect = (options: any, ...rest: any[]) =>
-    (connect as any)(typeof options === 'object' ? { ...options, ca: [...trusted] } : options, ...rest)
+    (connect as any)(typeof options === 'object' ? { ...options, ca: [...shared.trusted] } : options, ...rest)
 }
 
 export interface TestClient {
