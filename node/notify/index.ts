@@ -80,6 +80,13 @@ export interface PresenceNotify extends TypedEventTarget<PresenceNotifyEvents> {
   farewell: (peer: string, bytes: Uint8Array) => boolean
   /** Watcher side: the presentities to subscribe to while connected (replaces the previous list). */
   listen: (presentities: Iterable<string>) => void
+  /**
+   * Watcher side: `receiver` gets what presentities send us, called at once
+   * as each frame is read (no event object per frame: the one consumer,
+   * presence, is on the hot path); undefined removes it. The
+   * 'notify:record' event still fires while anyone listens to it.
+   */
+  setReceiver?: (receiver: ((from: string, bytes: Uint8Array) => void) | undefined) => void
   /** Watchers with a live notify stream from us. */
   watchers: () => string[]
   /** Presentities whose notify stream to us is live. */

@@ -46,6 +46,7 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
   private readonly frames = new WeakMap<Uint8Array, Uint8Array>()
   private readonly subs = new Map<string, Subscription>()
   private listening = new Set<string>()
+  private receiver?: (from: string, bytes: Uint8Array) => void
   private readonly stats: NotifyStats = { sent: 0, skipped: 0, received: 0, refused: 0, violations: 0 }
   private readonly resubscribeBaseMs: number
   private readonly resubscribeCapMs: number
@@ -193,6 +194,10 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
 
   // ---- watcher side ----
 
+  setReceiver (receiver: ((from: string, bytes: Uint8Array) => void) | undefined): void {
+    this.receiver = receiver
+  }
+
   listen (presentities: Iterable<string>): void {
     const before = this.listening
     this.listening = new Set(presentities)
@@ -257,7 +262,13 @@ export class NotifyService extends TypedEventEmitter<PresenceNotifyEvents> imple
     const reader = new FrameReader(bytes => {
       this.stats.received++
       s.backoff.reset()
-      this.safeDispatchEvent('notify:record', { detail: { from: s.peer, bytes } })
+      try {
+        this.receiver?.(s.peer, bytes)
+      } catch (err) {
+        // the receiver's fault, not the stream's: the stream stays
+        this.log.error('receiver of %s failed - %e', s.peer, err)
+      }
+      if (this.listenerCount('notify:record') > 0) this.safeDispatchEvent('notify:record', { detail: { from: s.peer, bytes } })
     })
     stream.addEventListener('message', (evt) => {
       try {

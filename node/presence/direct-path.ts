@@ -43,11 +43,14 @@ export class DirectPath {
   }
 
   start (): void {
-    this.notify?.addEventListener('notify:record', this.onRecord)
+    // a direct call where the notify service takes one (no event per frame), else its event
+    if (this.notify?.setReceiver != null) this.notify.setReceiver(this.hooks.receive)
+    else this.notify?.addEventListener('notify:record', this.onRecord)
     this.notify?.addEventListener('notify:lost', this.onLost)
   }
 
   stop (): void {
+    this.notify?.setReceiver?.(undefined)
     this.notify?.removeEventListener('notify:record', this.onRecord)
     this.notify?.removeEventListener('notify:lost', this.onLost)
   }

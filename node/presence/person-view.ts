@@ -57,6 +57,8 @@ interface Device {
   expired: boolean
   goodbye: boolean
   timer?: ReturnType<typeof setTimeout>
+  /** When the timer fires (it may be due before the view's expiry: it then re-arms for it). */
+  due?: number
 }
 
 /** What a person sees by default: status, note, activity. */
@@ -115,13 +117,18 @@ export class PersonView extends TypedEventEmitter<PersonViewEvents> {
   /** A device's newest accepted record, as its view (`expiresAt`: its local expiry). */
   update (deviceId: string, view: PresenceView): PersonOutcome {
     const d = this.device(deviceId)
-    clearTimeout(d.timer)
-    d.timer = undefined
     d.view = view
     d.heard = true
     d.expired = false
     d.goodbye = false
-    if (view.status !== 'offline' && view.expiresAt != null) this.arm(deviceId, d, view.expiresAt, Math.max(0, view.expiresAt - Date.now()))
+    if (view.status === 'offline' || view.expiresAt == null) {
+      clearTimeout(d.timer)
+      d.timer = undefined
+    } else if (d.timer == null || (d.due as number) > view.expiresAt) {
+      // a timer due before this expiry is kept (expire re-arms it): records come far more often than they expire
+      clearTimeout(d.timer)
+      this.arm(deviceId, d, view.expiresAt, Math.max(0, view.expiresAt - Date.now()))
+    }
     return this.recompose('record', deviceId)
   }
 
@@ -207,14 +214,25 @@ export class PersonView extends TypedEventEmitter<PersonViewEvents> {
   // ---- expiry, judged against this node's own lag (expiry.ts) ----
 
   private arm (deviceId: string, d: Device, due: number, delayMs: number): void {
+    d.due = due
     d.timer = setTimeout(() => { this.expire(deviceId, d, due) }, delayMs)
     d.timer.unref?.()
   }
 
   private expire (deviceId: string, d: Device, due: number): void {
+    d.timer = undefined
     const v = d.view
     if (this.devices.get(deviceId) !== d || v?.expiresAt == null || v.lastSeen == null || v.status === 'offline') return
     const now = Date.now()
+    if (due < v.expiresAt) {
+      // armed for an older record: a newer one came since and expires later
+      if (now < v.expiresAt) {
+        this.arm(deviceId, d, v.expiresAt, v.expiresAt - now)
+        return
+      }
+      // fired after the newer record's expiry too: that was the first firing for it, late
+      due = v.expiresAt
+    }
     const recheck = expiryRecheckMs(v.expiresAt, due, now, v.expiresAt - v.lastSeen)
     if (recheck > 0) {
       this.arm(deviceId, d, now + recheck, recheck)

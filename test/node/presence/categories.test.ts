@@ -8,13 +8,15 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { Key } from 'interface-datastore'
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CategoryStore } from '../../../node/presence/category-store.js'
 import { containersOf, seenBy, visibilityOf, visibleCategories } from '../../../node/presence/containers.js'
 import { IdleTracker } from '../../../node/presence/idle.js'
-import { OwnCategories } from '../../../node/presence/own-categories.js'
+import { noteTextBytes, OwnCategories } from '../../../node/presence/own-categories.js'
 import { WatchStore } from '../../../node/presence/watch-store.js'
 import { encodeBundle } from '../../../protocol/category-bundle.js'
+import { encodeCategoryItem } from '../../../protocol/category-item.js'
 import { MAX_BUNDLE_BYTES } from '../../../protocol/limits.js'
 import type { Person, Roster } from '../../../node/roster/index.js'
 
@@ -221,5 +223,15 @@ describe('watch store floors', () => {
     expect(await new WatchStore(ds).loadAll()).toEqual([{ peerId: 'p', lastSeq: 5n, lastSeen: 7, floors: { note: 1_700_000_000_123_456_789n, 'app:org.example.x': 3n } }])
     await ds.put(new Key('/presence-mesh/presence/watch/q'), new TextEncoder().encode(JSON.stringify({ floors: { note: 'x' } })))
     await expect(new WatchStore(ds).loadAll()).rejects.toThrow(/floor of note/)
+  })
+})
+
+describe('a note\'s size without encoding it', () => {
+  it('noteTextBytes is what the text adds to the encoded item of an empty note, for any text', async () => {
+    const presentity = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const size = (text: string): number => encodeCategoryItem({ presentity, seq: (1n << 64n) - 1n, issuedAt: 1_700_000_000_000, expiresAt: 1_700_000_300_000, category: { kind: 'note', text } }).byteLength
+    const empty = size('')
+    const texts = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ minLength: 100, maxLength: 3000 }))
+    fc.assert(fc.property(texts, text => { expect(empty + noteTextBytes(text)).toBe(size(text)) }), { numRuns: 300 })
   })
 })

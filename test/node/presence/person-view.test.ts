@@ -117,6 +117,30 @@ describe('person view', () => {
     expect(seen.map(e => e.view.status)).toEqual(['online'])
   })
 
+  it('heartbeats keep a device live past its first expiry; it expires one TTL after the last, not before', () => {
+    const expired: number[] = []
+    const p = new PersonView('alice', ['laptop'], { onExpired: (_device, late) => { expired.push(late) } })
+    p.update('laptop', record('laptop', 'online'))
+    for (let i = 0; i < 5; i++) {
+      vi.advanceTimersByTime(TTL / 3)
+      p.update('laptop', record('laptop', 'online'))
+    }
+    const last = Date.now()
+    vi.advanceTimersByTime(TTL - 1)
+    expect(p.view().status).toBe('online')
+    vi.advanceTimersByTime(10)
+    expect(p.view().status).toBe('offline')
+    expect(expired).toHaveLength(1)
+    expect(expired[0]).toBeLessThan(10)
+    expect(Date.now() - last).toBeLessThan(TTL + 10)
+    // a record that ends before the pending timer is due gets its own, earlier timer
+    p.update('laptop', { ...record('laptop', 'online'), expiresAt: Date.now() + TTL })
+    p.update('laptop', { ...record('laptop', 'online'), expiresAt: Date.now() + 1000 })
+    vi.advanceTimersByTime(1010)
+    expect(p.view().status).toBe('offline')
+    p.stop()
+  })
+
   it('setDevices: a revoked device is forgotten with its timer; a new device starts unheard', () => {
     const p = new PersonView('alice', ['laptop', 'phone'])
     p.update('laptop', record('laptop', 'online'))
