@@ -22,8 +22,9 @@ export async function sendText (ctx: Ctx, peer: string, text: string): Promise<{
   checkText(text)
   const id = await ctx.node.send(peer, text)
   const m = (await ctx.node.conversation(peer, 5)).find(x => x.id === id)
-  // the echo says it is in the outbox; going out (✓) and arriving (✓✓) are told as they happen
-  const shown = m == null ? undefined : { ...m, state: m.state === 'sent' ? 'queued' as const : m.state }
+  // the echo says it is in the outbox; going out (✓) and arriving (✓✓) are told as they happen,
+  // after the echo, even when a fast receipt came first (the README's walkthrough shows exactly that)
+  const shown = m == null ? undefined : { ...m, state: 'queued' as const }
   return { data: m ?? { id }, line: shown == null ? `queued for ${ctx.names.of(peer)}` : messageLine(shown, ctx.names.of(peer), ctx.paint, ctx.now) }
 }
 

@@ -14,16 +14,21 @@ import type { Client } from '@xmpp/client'
 import type { Element } from '@xmpp/xml'
 
 // one wrap per process: test files share a worker (isolate: false) and each evaluates this module
-// again, so the trusted set and the original connect live on the process, not in the module
-const shared: { trusted: Set<string>, connect?: typeof tls.connect } =
-  ((globalThis as any)[Symbol.for('presence-mesh:test-tls-trust')] ??= { trusted: new Set<string>() })
+// again, so the certificates and the original connect live on the process, not in the module. A
+// connection trusts only the certificate of the node at its port: nodes' generated certificates
+// all name localhost, and a trust store holding many of one name failed ('self-signed certificate')
+const shared: { byPort: Map<number, string>, connect?: typeof tls.connect } =
+  ((globalThis as any)[Symbol.for('presence-mesh:test-tls-trust')] ??= { byPort: new Map<number, string>() })
 
-function trust (certFile: string): void {
-  shared.trusted.add(fs.readFileSync(certFile, 'utf8'))
+function trust (address: string, certFile: string): void {
+  shared.byPort.set(Number(address.split(':').at(-1)), fs.readFileSync(certFile, 'utf8'))
   if (shared.connect != null) return
   const connect = shared.connect = tls.connect
-  ;(tls as any).connect = (options: any, ...rest: any[]) =>
-    (connect as any)(typeof options === 'object' ? { ...options, ca: [...shared.trusted] } : options, ...rest)
+  ;(tls as any).connect = (options: any, ...rest: any[]) => {
+    if (typeof options !== 'object') return (connect as any)(options, ...rest)
+    const cert = shared.byPort.get(options.socket?.remotePort ?? options.port)
+    return (connect as any)(cert == null ? options : { ...options, ca: [cert] }, ...rest)
+  }
 }
 
 export interface TestClient {
@@ -40,7 +45,7 @@ export function passwordOf (info: XmppInfo): string {
 }
 
 export function testClient (info: XmppInfo, opts: { password?: string, resource?: string } = {}): TestClient {
-  if (info.certFile != null) trust(info.certFile)
+  if (info.certFile != null) trust(info.address, info.certFile)
   const xmpp = client({
     service: `xmpp://${info.address}`,
     domain: info.domain,
