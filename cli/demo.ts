@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: alice, bob and carol run real `presence-mesh start` processes
  * on this machine (temporary homes, loopback), typed at through their prompts;
- * alice also links her phone, a second device of hers.
+ * alice also links her phone, a second device of hers: bob reaches her on both, and what she
+ * sends from the phone shows on the laptop.
  * Every step waits until what it promises shows on someone's screen; the
  * transcript is what the three of them saw. Exits 0 when every step was
  * observed, 1 naming the step that was not.
@@ -152,6 +153,14 @@ async function main (): Promise<void> {
     let mark = bob.screen.length
     await whoUntil(bob, new RegExp(`^\\s+\\*?\\s*${short(phone)}\\s+online`), 'bob hears alice on her phone too', mark)
     await sees(bob, new RegExp(`^\\s+\\*?\\s*${short(alice)}\\s+online`), 'bob hears alice on her laptop', mark)
+
+    narrate('bob writes to alice: it reaches her laptop and her phone; her answer from the phone shows on the laptop too')
+    type(bob, '/msg alice hi, whichever device you are on')
+    await sees(alice, /bob: hi, whichever device you are on/, 'alice\'s laptop receives bob\'s text', mark)
+    await sees(phone, new RegExp(`(bob|${short(bob)}): hi, whichever device you are on`), 'alice\'s phone receives it too')
+    type(phone, '/msg bob answering from my phone')
+    await sees(bob, /alice: answering from my phone/, 'bob receives it as alice\'s', mark)
+    await sees(alice, /→ bob: answering from my phone from your phone/, 'alice\'s laptop shows what she sent from the phone')
 
     narrate('alice puts her phone away: to bob she stays online (from the laptop), with no offline flap')
     mark = bob.screen.length
