@@ -1,6 +1,7 @@
-/** Who chat takes as a contact, and why a text cannot be sent. */
+/** Who chat takes as a contact, whose devices it knows, and why a text cannot be sent. */
 import { MAX_CHAT_BODY_BYTES } from '../../protocol/limits.js'
 import { InvalidMessageError } from './errors.js'
+import type { ChatServiceComponents } from './chat-types.js'
 import type { Roster } from '../roster/index.js'
 
 /**
@@ -19,4 +20,13 @@ export function messageError (text: string): InvalidMessageError {
   const bytes = new TextEncoder().encode(text).byteLength
   if (bytes > MAX_CHAT_BODY_BYTES) return new InvalidMessageError('too-long', bytes, MAX_CHAT_BODY_BYTES)
   return new InvalidMessageError('not-unicode')
+}
+
+/** This person's devices, when the node has them (an app may run chat without). */
+export function ownDevices (components: ChatServiceComponents): ChatServiceComponents['devices'] {
+  try {
+    return components.devices
+  } catch {
+    return undefined
+  }
 }

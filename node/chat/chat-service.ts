@@ -15,7 +15,7 @@ import { ChatSettings } from './chat-settings.js'
 import { ConversationLog } from './conversation-log.js'
 import { Conversations } from './conversations.js'
 import { HistorySync } from './history-sync.js'
-import { chatContact, messageError } from './chat-rules.js'
+import { chatContact, messageError, ownDevices } from './chat-rules.js'
 import { BlockWindows } from './block-windows.js'
 import { searchMessages } from './archive.js'
 import * as C from './constants.js'
@@ -131,7 +131,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.policy = await this.settings.getPolicy() ?? this.defaultPolicy
     this.readReceipts = await this.settings.getReadReceipts()
     await this.blockWindows.load()
-    for (const item of await this.store.loadOutbox()) this.sender(item.peer).enqueue(item)
+    for (const item of await this.store.loadOutbox()) this.queue(item)
     await this.components.registrar.handle(this.protocol, this.inbound.handle, {
       maxInboundStreams: this.maxInboundStreams,
       maxOutboundStreams: this.maxOutboundStreams,
@@ -189,7 +189,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     } catch (err: any) {
       throw err instanceof ChatFrameError ? messageError(text) : err
     }
-    const enqueue = (item: OutboxItem): void => { this.sender(item.peer).enqueue(item) }
+    const enqueue = (item: OutboxItem): void => { this.queue(item) }
     const person = this.people.personOf(peerId)
     if (person != null) return await this.people.send(person, chatIdToHex(id), text, sentAt, bytes, enqueue)
     return (await this.store.queueText(peerId, chatIdToHex(id), text, sentAt, bytes, enqueue)).message
@@ -222,7 +222,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       const id = newChatId()
       return { id: chatIdToHex(id), bytes: encodeChatFrame({ kind: 'read', id, sentAt: Date.now(), ref: chatIdFromHex(ref) }) }
     })
-    if (item != null) this.sender(peerId).enqueue(item)
+    if (item != null) this.queue(item)
     return changed.length
   }
 
@@ -377,6 +377,12 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     }
   }
 
+  /** To the peer's sender, never to a contact's revoked device (a crash or a send racing the revocation left it queued). */
+  private queue (item: OutboxItem): void {
+    if (ownDevices(this.components)?.isRevoked(item.peer) !== true) this.sender(item.peer).enqueue(item)
+    else void this.dropRevoked(item.peer).catch((err: unknown) => { this.log.error('could not drop the texts of revoked %s - %e', item.peer, err) })
+  }
+
   /** A contact's revoked device gets nothing more: its queued texts leave the outbox (they stay in the person's conversation). */
   private async dropRevoked (device: string): Promise<void> {
     await this.senders.get(device)?.stop()
@@ -387,14 +393,5 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   private onPresence (evt: CustomEvent<PresenceEventDetail>): void {
     const { view, changed } = evt.detail
     if (changed && view.status !== 'offline') this.senders.get(view.peerId)?.retryNow()
-  }
-}
-
-/** This person's devices, when the node has them (an app may run chat without). */
-function ownDevices (components: ChatServiceComponents): ChatServiceComponents['devices'] {
-  try {
-    return components.devices
-  } catch {
-    return undefined
   }
 }

@@ -75,7 +75,9 @@ export class ConversationLog {
   stageOwn (tx: Transaction, m: HistoryMessage, known: boolean): boolean {
     const key = positionKey(m)
     if (known || tx.staged(this.messages.within(m.contact).key(key)) != null) return false
-    const seq = (this.have.get(this.self) ?? 0) + 1
+    // numbered by the clock (ms), at least one above the last: a device restored from a backup
+    // (its origin log gone, the same peer id) numbers above what its other devices hold of it
+    const seq = Math.max((this.have.get(this.self) ?? 0) + 1, Date.now())
     this.have.set(this.self, seq)
     this.messages.within(m.contact).put(tx, key, plain(m))
     this.origins.within(this.self).put(tx, pad(seq), `${m.contact}/${key}`)

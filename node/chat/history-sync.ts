@@ -160,6 +160,8 @@ export class HistorySync {
     try {
       await this.run(stream, peer, false, AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS))
       this.owed.delete(peer)
+      // the answerer read a full batch: it opens the next exchange itself (nothing else would)
+      if (this.again.delete(peer) && this.started) this.exchange(peer)
     } catch (err: any) {
       this.ctx.logger('history exchange of %s ended - %e', peer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -175,8 +177,9 @@ export class HistorySync {
     if (!opener) await lp.write(mine, { signal })
     const [, records] = await Promise.all([this.writeRecords(lp, hello.have, signal), readRecords(lp, signal)])
     await stream.close({ signal })
-    await this.take(peer, records, hello.read)
-    if (records.length >= MAX_HISTORY_RECORDS_PER_EXCHANGE) this.again.add(peer)
+    const tookAny = await this.take(peer, records, hello.read)
+    // a full batch that brought something new: more may wait (one that brought nothing would come again)
+    if (records.length >= MAX_HISTORY_RECORDS_PER_EXCHANGE && tookAny) this.again.add(peer)
   }
 
   private async writeRecords (lp: LengthPrefixedStream<Stream>, theirs: HistoryCursor[], signal: AbortSignal): Promise<void> {
@@ -186,17 +189,20 @@ export class HistorySync {
     await lp.write(encodeHistoryFrame({ type: 'end' }), { signal })
   }
 
-  private async take (peer: string, records: HistoryRecord[], marks: ReadMark[]): Promise<void> {
+  /** Stores what is new of an exchange; returns whether any record moved a cursor on. */
+  private async take (peer: string, records: HistoryRecord[], marks: ReadMark[]): Promise<boolean> {
     // the device may have been revoked while the exchange ran
-    if (!this.isOtherDevice(peer) || (records.length === 0 && marks.length === 0)) return
-    const { fresh, taken } = await this.ctx.store.change(async (tx) => {
-      const { fresh } = await this.ctx.log.stageTaken(tx, records)
-      return { fresh, taken: marks.filter(m => this.ctx.log.stageMark(tx, m)) }
+    if (!this.isOtherDevice(peer) || (records.length === 0 && marks.length === 0)) return false
+    const { fresh, cursors, taken } = await this.ctx.store.change(async (tx) => {
+      const { fresh, cursors } = await this.ctx.log.stageTaken(tx, records)
+      return { fresh, cursors, taken: marks.filter(m => this.ctx.log.stageMark(tx, m)) }
     })
-    if (fresh.length === 0 && taken.length === 0) return
-    this.ctx.logger('took %d messages and %d read marks from %s', fresh.length, taken.length, peer)
-    this.ctx.took(fresh, taken)
-    this.pushAll(peer)
+    if (fresh.length > 0 || taken.length > 0) {
+      this.ctx.logger('took %d messages and %d read marks from %s', fresh.length, taken.length, peer)
+      this.ctx.took(fresh, taken)
+      this.pushAll(peer)
+    }
+    return cursors.size > 0
   }
 }
 

@@ -132,7 +132,7 @@ export class LocatorService implements Locator, Startable {
   /** Every current device of each contact that may see this node: each reads a locator of its own (pair keys are per device, §14.7). */
   private currentAudience (): Set<string> {
     const me = this.components.peerId.toString()
-    return new Set(this.components.roster.contacts().filter(p => this.components.roster.canSee(p.id)).flatMap(devicesOf).filter(d => d !== me))
+    return new Set(this.components.roster.contacts().flatMap(devicesOf).filter(d => d !== me && this.components.roster.canSee(d)))
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {

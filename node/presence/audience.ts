@@ -74,10 +74,10 @@ export function audiencesOf (roster: Roster, self: PeerId, publication: Publicat
   if (roster.visibility().mode === 'public') out.push(publicAudience(self, publication))
   const me = self.toString()
   for (const c of roster.contacts()) {
-    if (!roster.canSee(c.id)) continue
     const categories = visibleCategories(c, ['state', ...publication.keys], publication.publishedTo)
     for (const device of devicesOf(c)) {
-      if (device === me) continue
+      // each device as the notify stream and the locator judge it (an allow list may name one device)
+      if (device === me || !roster.canSee(device)) continue
       const pair = roster.keysFor(device)
       out.push({ id: device, topic: pair.topic, categories, pair, version: publication.versionOf(device) })
     }
