@@ -151,12 +151,16 @@ export class Conversations {
     let moved = 0
     await this.ctx.store.change(async (tx) => {
       for (const person of contacts) {
+        // what was read before stays read: the mark goes to the newest incoming text read
+        let read: HistoryPosition | undefined
         for (const device of person.devices) {
           for (const h of await this.ctx.store.history(device)) {
             const m: HistoryMessage = { contact: person.id, id: h.id, outgoing: h.direction === 'out', author: h.direction === 'out' ? this.ctx.self : device, sentAt: h.sentAt, text: h.text }
             if (this.ctx.log.stageOwn(tx, m, await this.ctx.log.has(m))) moved++
+            if (h.direction === 'in' && h.state === 'read' && (read == null || comparePositions(m, read) > 0)) read = { sentAt: m.sentAt, author: m.author, id: m.id }
           }
         }
+        if (read != null) this.ctx.log.stageMark(tx, { contact: person.id, ...read })
       }
       flags.put(tx, MIGRATED, EMPTY)
     })

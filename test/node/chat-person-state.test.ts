@@ -41,3 +41,27 @@ describe('a text to a person of several devices, reported once per step', () => 
     expect(people.personState(blocked)).toBe(blocked)
   })
 })
+
+
+describe('the first start with conversations', () => {
+  it('moves each contact\'s history into the person\'s conversation, and what was read stays read', async () => {
+    const { MemoryDatastore } = await import('datastore-core')
+    const { ChatStore } = await import('../../node/chat/chat-store.js')
+    const { ConversationLog } = await import('../../node/chat/conversation-log.js')
+    const ds = new MemoryDatastore()
+    const store = new ChatStore(ds)
+    await store.open()
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    const [bob, me] = await Promise.all([1, 2].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    await store.saveInbound(bob, 'a1', 'read before', 10, 'msg')
+    await store.markRead(bob)
+    await store.saveInbound(bob, 'a2', 'not read yet', 20, 'msg')
+    const log = new ConversationLog(ds, me)
+    await log.open()
+    const moved = new Conversations({ self: me, datastore: ds, store, log, roster: { get: () => undefined, contacts: () => [{ id: bob, devices: [bob] }] }, changed: () => {} } as any)
+    await moved.migrate()
+    expect((await log.conversation(bob)).map(m => m.text)).toEqual(['read before', 'not read yet'])
+    expect((await log.unread()).get(bob)).toBe(1)
+  })
+})
