@@ -46,6 +46,8 @@ export class HistoryStreamError extends ProtocolError {
 
 export class HistorySync {
   private started = false
+  /** Ends every exchange and dial in flight when the service stops. */
+  private shutdown = new AbortController()
   /** Own devices that have not had everything new here (not connected, or the exchange failed). */
   private readonly owed = new Set<string>()
   private readonly running = new Map<string, Promise<void>>()
@@ -62,11 +64,14 @@ export class HistorySync {
       maxInboundStreams: MAX_HISTORY_STREAMS, maxOutboundStreams: MAX_HISTORY_STREAMS, runOnLimitedConnection: true
     })
     this.ctx.events.addEventListener('connection:open', this.onConnectionOpen)
+    this.shutdown = new AbortController()
     this.started = true
   }
 
   async stop (): Promise<void> {
     this.started = false
+    this.shutdown.abort(new Error('history sync stopping'))
+    await Promise.allSettled(this.running.values())
     this.retries.clear()
     this.ctx.events.removeEventListener('connection:open', this.onConnectionOpen)
     await this.ctx.registrar.unhandle(DEVICE_HISTORY_PROTOCOL)
@@ -78,6 +83,9 @@ export class HistorySync {
     for (const { peerId } of this.ctx.devices.devices()) {
       if (peerId === except || !this.isOtherDevice(peerId)) continue
       this.owed.add(peerId)
+      // a device away, already waiting for its next try: that try (or its next connection) takes this too
+      const connected = this.ctx.connectionManager.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
+      if (!connected && this.retries.waiting(peerId)) continue
       void this.deliver(peerId)
     }
   }
@@ -101,7 +109,7 @@ export class HistorySync {
     try {
       const id = peerIdFromString(peer)
       if (!this.ctx.connectionManager.getConnections(id).some(c => c.status === 'open')) {
-        await this.ctx.connectionManager.openConnection(id, { signal: AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS) })
+        await this.ctx.connectionManager.openConnection(id, { signal: this.bounded() })
       }
       this.exchange(peer)
     } catch (err) {
@@ -135,7 +143,7 @@ export class HistorySync {
   }
 
   private async open (peer: string): Promise<void> {
-    const signal = AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS)
+    const signal = this.bounded()
     let stream: Stream | undefined
     try {
       const conn = this.ctx.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
@@ -158,7 +166,7 @@ export class HistorySync {
       return
     }
     try {
-      await this.run(stream, peer, false, AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS))
+      await this.run(stream, peer, false, this.bounded())
       this.owed.delete(peer)
       // the answerer read a full batch: it opens the next exchange itself (nothing else would)
       if (this.again.delete(peer) && this.started) this.exchange(peer)
@@ -189,10 +197,14 @@ export class HistorySync {
     await lp.write(encodeHistoryFrame({ type: 'end' }), { signal })
   }
 
+  private bounded (): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS), this.shutdown.signal])
+  }
+
   /** Stores what is new of an exchange; returns whether any record moved a cursor on. */
   private async take (peer: string, records: HistoryRecord[], marks: ReadMark[]): Promise<boolean> {
-    // the device may have been revoked while the exchange ran
-    if (!this.isOtherDevice(peer) || (records.length === 0 && marks.length === 0)) return false
+    // the device may have been revoked while the exchange ran; nothing is stored once stopping
+    if (!this.started || !this.isOtherDevice(peer) || (records.length === 0 && marks.length === 0)) return false
     const { fresh, cursors, taken } = await this.ctx.store.change(async (tx) => {
       const { fresh, cursors } = await this.ctx.log.stageTaken(tx, records)
       return { fresh, cursors, taken: marks.filter(m => this.ctx.log.stageMark(tx, m)) }

@@ -94,6 +94,11 @@ export class KeyedRetries {
     this.entries.set(key, entry)
   }
 
+  /** Whether a try of this key is waiting for its delay. */
+  waiting (key: string): boolean {
+    return this.entries.get(key)?.timer != null
+  }
+
   /** Forgets the key: its waiting try, and the delays it grew (after a success, or when the peer went). */
   forget (key: string): void {
     clearTimeout(this.entries.get(key)?.timer)

@@ -144,9 +144,12 @@ describe('KeyedRetries', () => {
     const runs: Array<{ key: string, at: number }> = []
     const t0 = Date.now()
     const run = (key: string) => () => { runs.push({ key, at: Date.now() - t0 }) }
+    expect(retries.waiting('a')).toBe(false)
     retries.schedule('a', run('a'))
+    expect(retries.waiting('a')).toBe(true)
     retries.schedule('a', run('a')) // already waiting: ignored
     await waitFor(() => runs.length === 1, 'the first try')
+    expect(retries.waiting('a')).toBe(false)
     retries.schedule('a', run('a')) // second try: the base delay
     await waitFor(() => runs.length === 2, 'the second try')
     expect(runs[1].at - runs[0].at).toBeGreaterThanOrEqual(19)
