@@ -123,7 +123,9 @@ export class Conversations {
    */
   async markRead (person: string, readDevice: (device: string) => Promise<number>): Promise<number> {
     const all = await this.ctx.log.conversation(person)
-    const newest = all.at(-1)
+    // the newest text FROM them: a mark at our own newest text (stamped now) would cover a text of
+    // theirs written earlier that is still on its way (held in their outbox while we were away)
+    const newest = [...all].reverse().find(m => !m.outgoing)
     const mark = this.ctx.log.readMark(person)
     const unread = all.filter(m => !m.outgoing && (mark == null || comparePositions(m, mark) > 0)).length
     for (const d of this.devicesOf(person)) await readDevice(d)

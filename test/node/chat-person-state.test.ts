@@ -65,3 +65,32 @@ describe('the first start with conversations', () => {
     expect((await log.unread()).get(bob)).toBe(1)
   })
 })
+
+describe('reading a conversation', () => {
+  it('marks up to the newest text from them, so one of theirs written earlier but arriving later is unread', async () => {
+    const { MemoryDatastore } = await import('datastore-core')
+    const { ChatStore } = await import('../../node/chat/chat-store.js')
+    const { ConversationLog } = await import('../../node/chat/conversation-log.js')
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    const { chatIdToHex, newChatId } = await import('../../protocol/chat-frame.js')
+    const [bob, me] = await Promise.all([1, 2].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    const ds = new MemoryDatastore()
+    const store = new ChatStore(ds)
+    await store.open()
+    const log = new ConversationLog(ds, me)
+    await log.open()
+    const people = new Conversations({ self: me, datastore: ds, store, log, roster: { get: () => ({ id: bob, contact: {}, devices: [bob] }), contacts: () => [] }, changed: () => {} } as any)
+    const bring = async (author: string, text: string, sentAt: number): Promise<void> => {
+      const m = { contact: bob, id: chatIdToHex(newChatId()), outgoing: author === me, author, sentAt, text }
+      await store.change(async (tx) => { log.stageOwn(tx, m, false) })
+    }
+    await bring(bob, 'see you at ten', 10_000)
+    await bring(me, 'on my way', 30_000)
+    expect(await people.markRead(bob, async () => 0)).toBe(1)
+    expect((await log.unread()).get(bob) ?? 0).toBe(0)
+    // written at 20 s, held in bob's outbox while we were away, it arrives now
+    await bring(bob, 'running late', 20_000)
+    expect((await log.unread()).get(bob)).toBe(1)
+  })
+})
