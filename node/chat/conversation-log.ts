@@ -12,7 +12,7 @@
  * Writes are staged into the chat store's transactions (a message sent or
  * received is in chat history and here in one batch, or in neither).
  */
-import { comparePositions, laterMark, nextSentAt, positionKey } from '../../protocol/device-history.js'
+import { comparePositions, laterMark, nextSentAt, positionKey, MAX_HISTORY_CURSORS } from '../../protocol/device-history.js'
 import { integerCodec, jsonCodec, RecordSet, stringCodec } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import type { HistoryCursor, HistoryMessage, HistoryRecord, ReadMark } from '../../protocol/device-history.js'
@@ -111,9 +111,13 @@ export class ConversationLog {
     return { fresh, cursors }
   }
 
-  /** Where this device stands: the highest record held per origin. */
+  /**
+   * Where this device stands: the highest record held per origin, at most
+   * MAX_HISTORY_CURSORS, the most recently numbered first (numbers follow the
+   * clock): an origin left out is sent from its start again, and taken as held.
+   */
   cursorsHeld (): HistoryCursor[] {
-    return [...this.have].map(([device, seq]) => ({ device, seq }))
+    return [...this.have].map(([device, seq]) => ({ device, seq })).sort((a, b) => b.seq - a.seq).slice(0, MAX_HISTORY_CURSORS)
   }
 
   /** Records another device lacks (above its cursors), per origin in order, at most `max`. */

@@ -133,6 +133,17 @@ describe('a person\'s conversation log', () => {
     expect((await y.pull(restored)).map(m => m.text)).toEqual(['after the restore'])
   })
 
+  it('names at most 128 origins in a hello, the most recently numbered first', async () => {
+    const [x] = await devices()
+    const origins = await Promise.all(Array.from({ length: 130 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    const records = origins.map((origin, i) => ({ ...msg(origin, `from ${i}`, 10 + i, false), origin, seq: 1000 + i }))
+    await x.tx(async tx => await x.log.stageTaken(tx, records))
+    const cursors = x.log.cursorsHeld()
+    expect(cursors).toHaveLength(128)
+    expect(cursors[0]).toEqual({ device: origins[129], seq: 1129 })
+    expect(cursors.map(c => c.device)).not.toContain(origins[0])
+  })
+
   it('stamps its own messages after its previous one, across a restart', async () => {
     const [x] = await devices()
     const future = Date.now() + 60_000
