@@ -52,6 +52,7 @@ export class XmppHub implements SessionHost {
         ctx.sessions.sendTo(ctx.sessions.available(), (to) => contactPresence(jids, view, to))
       },
       message: (evt) => { this.messages.onNodeMessage(evt.detail) },
+      'message:carbon': (evt) => { this.messages.onNodeCarbon(evt.detail) },
       'message:state': (evt) => { this.messages.onState(evt.detail) },
       typing: (evt) => { this.messages.onTyping(evt.detail.peer, evt.detail.typing) },
       'contact:request': (evt) => { this.subscriptions.onContactEvent('request', evt.detail.peerId, evt.detail.greeting) },
