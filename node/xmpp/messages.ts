@@ -55,7 +55,7 @@ export class Messages {
     const { node } = this.ctx
     const type = el.attrs.type ?? 'normal'
     if (type === 'error') return
-    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'the mesh\'s groups are not offered to XMPP clients yet'))
+    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'a group is a room of the groups service: join <group id>@groups.<domain>'))
     this.onAcknowledgement(el)
     if (el.getChild('displayed', NS.markers) != null) await node.markRead(peer)
     const body = el.getChildText('body')
