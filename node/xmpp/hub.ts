@@ -45,8 +45,8 @@ export class XmppHub implements SessionHost {
     this.subscriptions = new Subscriptions(ctx, this.roster)
     this.blocking = new Blocking(ctx)
     this.messages = new Messages(ctx, acks)
-    this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages)
     this.rooms = new Rooms(ctx)
+    this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages, this.rooms)
     this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms)
     this.listeners = {
       presence: (evt) => {

@@ -174,11 +174,22 @@ export class Rooms {
 
   /** XEP-0249: a direct invitation from the contact who invited, to each resource taking messages. */
   onInvitation (inv: GroupInvitation): void {
-    const { sessions, jids } = this.ctx
+    const { sessions } = this.ctx
+    sessions.sendTo(sessions.messageable(), (to) => this.invitation(inv, to))
+  }
+
+  /** The invitations not answered yet, to a client that just came online. */
+  replayInvitations (state: SessionState): void {
+    if (state.priority < 0) return
+    for (const inv of this.ctx.node.groupInvitations()) state.session.send(this.invitation(inv, state.session.fullJid))
+  }
+
+  private invitation (inv: GroupInvitation, to: string): Element {
+    const { jids } = this.ctx
     const room = jids.roomOf(inv.group)
-    sessions.sendTo(sessions.messageable(), (to) => xml('message', { from: jids.bareOf(this.ctx.node.person(inv.inviter)?.id ?? inv.inviter), to, id: `invite-${inv.group}` },
+    return xml('message', { from: jids.bareOf(this.ctx.node.person(inv.inviter)?.id ?? inv.inviter), to, id: `invite-${inv.group}` },
       xml('body', {}, safeText(`invites you to the group "${inv.name}": join ${room} to accept`)),
-      xml('x', { xmlns: NS.conference, jid: room, reason: safeText(inv.name) })))
+      xml('x', { xmlns: NS.conference, jid: room, reason: safeText(inv.name) }))
   }
 
   // ---- helpers ----

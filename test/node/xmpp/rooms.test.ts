@@ -1,7 +1,7 @@
 /**
  * The owner's mesh groups as XEP-0045 rooms, driven through a real client
  * (@xmpp/client): B invites A's node to a group on the mesh, the client gets
- * a XEP-0249 invitation and joins the room (accepting), sees the members
+ * a XEP-0249 invitation (and so does one that logs in later) and joins the room (accepting), sees the members
  * online as occupants, the history and the name as subject; texts go both
  * ways (the client's reflected to it); a rename is a new subject; a removal
  * on the mesh takes the client out of the room (status 321).
@@ -65,6 +65,15 @@ describe('mesh groups as XMPP rooms (XEP-0045)', () => {
     await c.acceptGroup(group)
     const invite = await client.next(el => el.is('message') && el.getChild('x', 'jabber:x:conference') != null, 'the direct invitation', mark)
     expect(invite.getChild('x', 'jabber:x:conference')?.attrs.jid).toBe(room)
+    // a client that comes online later gets the invitation still unanswered
+    const late = testClient(a.xmppInfo()!, { resource: 'late' })
+    try {
+      await late.xmpp.start()
+      await late.xmpp.send(xml('presence'))
+      await late.next(el => el.is('message') && el.getChild('x', 'jabber:x:conference')?.attrs.jid === room, 'the invitation at a later login')
+    } finally {
+      await late.xmpp.stop().catch(() => {})
+    }
     await b.sendToGroup(group, 'before you came')
     await waitFor(async () => (await c.groupHistory(group)).length === 1, 'carol to hold the first message')
 
