@@ -219,8 +219,10 @@ export class Rooms {
     const own = new Set([...(this.joined.get(group)?.values() ?? [])])
     const now = new Map<string, Occupant>()
     const taken = new Set(own)
+    // the owner is in the room as its resources, under their nicks: never as a member
+    const self = new Set([node.peerId.toString(), ...(node.devices?.().devices ?? []).map(d => d.peerId)])
     for (const m of node.groupOnline(group)) {
-      if (m.status === 'offline' || m.status === 'unknown') continue
+      if (m.status === 'offline' || m.status === 'unknown' || self.has(m.peerId)) continue
       let nick = this.nameOf(m.peerId)
       if (taken.has(nick)) nick = `${nick} (…${m.peerId.slice(-8)})`
       taken.add(nick)
