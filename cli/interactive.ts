@@ -114,6 +114,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   node.addEventListener('message:carbon', (evt) => {
     const m = evt.detail
     if (m.direction !== 'out') {
+      // read there already: old history this device caught up on (in /history), not news
+      if (m.state === 'read') return
       print([messageLine(m, names.of(m.peer), paint, Date.now())])
       return
     }

@@ -25,7 +25,7 @@ export const MAX_CONTACT_SYNC_ENTRIES = 512
 export const MAX_CONTACT_ENTRY_BYTES = 1_024
 /** Contacts' devices a snapshot tells the whereabouts of, at most. */
 export const MAX_WHEREABOUTS = 64
-/** The longest legal whereabouts is 1,080 B (a 38-byte peer and 8 addresses of 128 bytes, with their headers). */
+/** The longest legal whereabouts: a 38-byte peer and 8 addresses of 128 bytes, with their 2-byte headers. */
 export const MAX_WHEREABOUTS_BYTES = 1_088
 /** Entries and whereabouts plus their 3-byte field headers. */
 export const MAX_CONTACT_SNAPSHOT_BYTES = MAX_CONTACT_SYNC_ENTRIES * (MAX_CONTACT_ENTRY_BYTES + 3) + MAX_WHEREABOUTS * (MAX_WHEREABOUTS_BYTES + 3)
@@ -187,7 +187,7 @@ function decodeWhereabouts (raw: Uint8Array[]): Whereabouts[] | Rejected {
     const pb = WhereaboutsPb.decode(b)
     const peer = ed25519PeerOf(pb.peer)?.toString()
     if (peer == null) return reject('invalid-field', `whereabouts ${i}: peer`)
-    if (pb.addrs.length > MAX_LOCATOR_ADDRS || pb.addrs.some(a => a.byteLength === 0 || a.byteLength > MAX_LOCATOR_ADDR_BYTES)) return reject('invalid-field', `whereabouts ${i}: addrs`)
+    if (pb.addrs.length === 0 || pb.addrs.length > MAX_LOCATOR_ADDRS || pb.addrs.some(a => a.byteLength === 0 || a.byteLength > MAX_LOCATOR_ADDR_BYTES)) return reject('invalid-field', `whereabouts ${i}: addrs`)
     if (seen.has(peer)) return reject('invalid-field', `whereabouts ${i}: peer twice`)
     seen.add(peer)
     out.push({ peer, addrs: pb.addrs })

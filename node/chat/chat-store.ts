@@ -58,7 +58,6 @@ export interface OutboxItem {
 
 type InboundFate = 'msg' | 'req' | 'drop'
 
-/** What else stores an incoming text kept in history (the person's conversation), in the same batch. */
 /** What storing an incoming text did (saveInbound). */
 export interface InboundSaved {
   duplicate: boolean
@@ -67,6 +66,7 @@ export interface InboundSaved {
   mirrored?: boolean
 }
 
+/** What else stores an incoming text kept in history (the person's conversation), in the same batch. */
 export interface InboundMirror {
   /** Read before the batch forms: whether it holds the text already. */
   known: () => Promise<boolean>

@@ -71,6 +71,7 @@ class ContactSyncService implements ContactSync, Startable {
       peerStore: components.peerStore,
       connectionManager: components.connectionManager,
       isOwnDevice: (peer) => components.devices.isOwnDevice(peer),
+      held: (contact) => this.state.get(contact),
       log: this.log
     }
   }

@@ -9,7 +9,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_LOCATOR_ADDR_BYTES, MAX_LOCATOR_ADDRS } from '../../protocol/locator-record.js'
-import { MAX_WHEREABOUTS } from '../../protocol/contact-sync.js'
+import { MAX_WHEREABOUTS, stampBeats } from '../../protocol/contact-sync.js'
 import type { ContactSyncEntry, Whereabouts } from '../../protocol/contact-sync.js'
 import type { Roster } from '../roster/index.js'
 import type { Logger, PeerStore } from '@libp2p/interface'
@@ -25,6 +25,8 @@ export interface WhereaboutsContext {
   peerStore: Pick<PeerStore, 'get' | 'merge'>
   connectionManager: Pick<ConnectionManager, 'getConnections'>
   isOwnDevice: (peer: string) => boolean
+  /** The contact entry this device holds (§14.10), if any. */
+  held: (contact: string) => ContactSyncEntry | undefined
   log: Logger
 }
 
@@ -66,7 +68,9 @@ export async function gatherWhereabouts (ctx: WhereaboutsContext): Promise<Where
  * a contact already followed is dialled when its new addresses arrive.
  * Returns how many devices got addresses.
  */
-export async function takeWhereabouts (ctx: WhereaboutsContext, told: Whereabouts[], entries: ContactSyncEntry[]): Promise<number> {
+export async function takeWhereabouts (ctx: WhereaboutsContext, told: Whereabouts[], received: ContactSyncEntry[]): Promise<number> {
+  // only entries that will win here (newer than the one held) may make a contact's addresses welcome
+  const entries = received.filter(e => { const held = ctx.held(e.contact); return held == null || stampBeats(e, held) })
   const joining = new Set(entries.filter(e => e.isContact && !e.blocked).flatMap(e => [e.contact, ...e.devices]))
   const leaving = new Set(entries.filter(e => !e.isContact || e.blocked).map(e => e.contact))
   const isContactDevice = (peer: string): boolean => {
@@ -77,7 +81,9 @@ export async function takeWhereabouts (ctx: WhereaboutsContext, told: Whereabout
   let took = 0
   for (const w of told) {
     if (w.peer === ctx.self || ctx.isOwnDevice(w.peer) || !isContactDevice(w.peer)) continue
+    // an address naming a peer at its end (§8.6: none does) would be another peer's
     const multiaddrs = w.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+      .filter(ma => ma.getComponents().at(-1)?.code !== P2P_CODE)
     if (multiaddrs.length === 0) continue
     try {
       await ctx.peerStore.merge(peerIdFromString(w.peer), { multiaddrs })

@@ -15,6 +15,7 @@
  * the person's devices may answer.
  */
 import { xml } from '@xmpp/xml'
+import { positionKey } from '../../protocol/device-history.js'
 import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
 import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
@@ -39,7 +40,8 @@ interface Outgoing {
 
 export class Messages {
   private readonly outgoing = new Map<string, Outgoing>()
-  private readonly incoming = new Map<string, { peer: string, seq: number }>()
+  /** Messages delivered to clients, by id: whose, and where in the conversation (for acknowledgements). */
+  private readonly incoming = new Map<string, { person: string, position: string }>()
   private readonly sentTo = new WeakMap<SessionState, Set<string>>()
   private readonly composing = new Map<string, { timer: ReturnType<typeof setInterval>, until: number }>()
   private readonly lastMessageAt = new Map<string, number>()
@@ -123,7 +125,8 @@ export class Messages {
    * the same message to a client that has it).
    */
   onNodeCarbon (m: ChatMessage): void {
-    if (this.ctx.node.isBlocked(m.peer)) return
+    // read on another device already (a device catching up on old history): nothing new for a client
+    if (this.ctx.node.isBlocked(m.peer) || m.state === 'read') return
     if (m.direction === 'in') return this.onNodeMessage(m)
     const { sessions, jids } = this.ctx
     const to = sessions.available().filter(s => s.carbons)
@@ -136,17 +139,19 @@ export class Messages {
           xml('body', {}, safeText(m.text)))))))
   }
 
-  /** Unread messages no client acknowledged, to a client that just came online (from each device of each person). */
+  /**
+   * Unread messages no client acknowledged, to a client that just came
+   * online: from each person's conversation (every device of theirs, and what
+   * another own device brought), in its order.
+   */
   async deliverBacklog (state: SessionState): Promise<void> {
     const { node } = this.ctx
     const people = new Set([...node.contacts().map(c => c.peerId), ...node.who().map(v => v.peerId)])
     for (const person of people) {
       if (node.isBlocked(person)) continue
-      for (const device of node.person(person)?.devices ?? [person]) {
-        const floor = this.acks.highest(device)
-        for (const m of await node.history(device, OFFLINE_BACKLOG)) {
-          if (m.direction === 'in' && m.state !== 'read' && m.seq > floor && state.available) this.deliver(state, m, true)
-        }
+      const floor = this.acks.highest(person)
+      for (const m of await node.conversation(person, OFFLINE_BACKLOG)) {
+        if (m.direction === 'in' && m.state !== 'read' && positionOf(m) > floor && state.available) this.deliver(state, m, true)
       }
     }
   }
@@ -193,7 +198,7 @@ export class Messages {
     if (sent.has(m.id)) return
     sent.add(m.id)
     trim(sent, MAX_REMEMBERED)
-    this.incoming.set(m.id, { peer: m.peer, seq: m.seq })
+    this.incoming.set(m.id, { person: this.personOf(m.peer), position: positionOf(m) })
     trim(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
     state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(this.personOf(m.peer)), to: state.session.fullJid },
@@ -211,8 +216,8 @@ export class Messages {
     if (id == null) return false
     const m = this.incoming.get(id)
     if (m == null) return true
-    this.acks.mark(m.peer, m.seq)
-    if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.peer).catch((err) => { this.ctx.log('mark read failed - %e', err) })
+    this.acks.mark(m.person, m.position)
+    if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.person).catch((err) => { this.ctx.log('mark read failed - %e', err) })
     return true
   }
 
@@ -248,8 +253,13 @@ export class Messages {
   }
 }
 
+/** A message's conversation position as a key (string order is conversation order): its author, or the device it came from. */
+function positionOf (m: ChatMessage): string {
+  return positionKey({ sentAt: m.sentAt, author: m.author ?? m.peer, id: m.id })
+}
+
 /** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
-function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
+export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
   return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
 }
 

@@ -10,6 +10,7 @@
  * the mesh (`/group create`), not by joining a new room.
  */
 import { xml } from '@xmpp/xml'
+import { copyElement } from './messages.js'
 import { SHOW_OF } from './presence-map.js'
 import { errorReply, iqResult, NS, safeText } from './stanzas.js'
 import type { SessionState, XmppContext } from './sessions.js'
@@ -103,9 +104,12 @@ export class Rooms {
         return
       }
       if (body == null || body === '') return
-      const sent = await node.sendToGroup(to.group, body)
-      // reflected to each resource of the owner in the room, as its own (XEP-0045 §7.4), with the client's id
-      for (const [s] of this.joined.get(to.group) ?? []) s.session.send(this.groupchat(sent, s, false, el.attrs.id))
+      await node.sendToGroup(to.group, body)
+      // reflected to each resource of the owner in the room as it was sent, from its own nick (XEP-0045 §7.4):
+      // the client's id and origin-id (XEP-0359) tell it its own message
+      for (const [s, own] of this.joined.get(to.group) ?? []) {
+        s.session.send(copyElement(el, { from: this.ctx.jids.occupantOf(to.group, own), to: s.session.fullJid }))
+      }
     } catch (err: any) {
       fail('modify', 'not-acceptable', String(err?.message ?? err))
     }
@@ -281,11 +285,11 @@ export class Rooms {
   }
 
   /** A group message as one resource in the room sees it: its own from its own nick. */
-  private groupchat (m: GroupMessage, s: SessionState, delayed: boolean, id?: string): Element {
+  private groupchat (m: GroupMessage, s: SessionState, delayed: boolean): Element {
     const nick = m.direction === 'out'
       ? this.joined.get(m.group)?.get(s) ?? this.nameOf(m.author)
       : this.occupants.get(m.group)?.get(m.author)?.nick ?? this.nameOf(m.author)
-    return xml('message', { type: 'groupchat', id: id ?? m.id, from: this.ctx.jids.occupantOf(m.group, nick), to: s.session.fullJid },
+    return xml('message', { type: 'groupchat', id: m.id, from: this.ctx.jids.occupantOf(m.group, nick), to: s.session.fullJid },
       xml('body', {}, safeText(m.text)),
       delayed ? xml('delay', { xmlns: NS.delay, from: this.ctx.jids.roomOf(m.group), stamp: new Date(m.sentAt).toISOString() }) : null)
   }

@@ -217,6 +217,7 @@ describe('whereabouts: where contacts are, between own devices', () => {
     const a = addr(4001) as Uint8Array<ArrayBuffer>
     expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: Array(9).fill(a) }))).toMatchObject({ ok: false, reason: 'invalid-field' })
     expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [new Uint8Array(0)] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
     expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [new Uint8Array(129)] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
     expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [a] }, { peer: mh(phone), addrs: [a] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
     expect(decodeContactSnapshot(raw({ peer: new Uint8Array(5), addrs: [a] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
@@ -238,6 +239,7 @@ describe('whereabouts: where contacts are, between own devices', () => {
       peerStore: { get: async (id: any) => { const a = book.get(id.toString()); if (a == null) throw new Error('not found'); return { addresses: a.map(multiaddr => ({ multiaddr })) } } } as any,
       connectionManager: { getConnections: () => [{ remotePeer: peerIdFromString(bobPhone) }] } as any,
       isOwnDevice: (p) => p === myPhone || p === me,
+      held: () => undefined,
       log
     })
     expect(told.map(w => w.peer)).toEqual([bobPhone, bob])
@@ -258,14 +260,22 @@ describe('whereabouts: where contacts are, between own devices', () => {
       peerStore: { merge: async (id: any, d: any) => { merged.push(`${id.toString() as string} ${d.multiaddrs.length as number}`) } } as any,
       connectionManager: { getConnections: () => [] } as any,
       isOwnDevice: (p: string) => p === myPhone || p === me,
+      held: (contact: string) => heldEntries.get(contact),
       log
     }
-    const at = [addr(4001), Uint8Array.of(0xff, 0xff)]
+    const heldEntries = new Map<string, ContactSyncEntry>()
+    const at = [addr(4001), Uint8Array.of(0xff, 0xff), multiaddr(`/ip4/127.0.0.1/tcp/4002/p2p/${stranger}`).bytes]
     const told = [bobPhone, eve, carol, stranger, myPhone].map(peer => ({ peer, addrs: at }))
     const carolJoins: ContactSyncEntry = { contact: carol, isContact: true, blocked: false, changedAt: 1, changedBy: myPhone, devices: [] }
     expect(await takeWhereabouts(ctx, told, [carolJoins])).toBe(2)
-    // the address that does not parse is skipped
+    // the address that does not parse, and one naming a peer at its end, are skipped
     expect(merged).toEqual([`${bobPhone} 1`, `${carol} 1`])
+    // an entry older than the one held here (carol blocked on this device since) makes nobody welcome
+    merged.length = 0
+    heldEntries.set(carol, { ...carolJoins, blocked: true, changedAt: 5 })
+    expect(await takeWhereabouts(ctx, told, [carolJoins])).toBe(1)
+    expect(merged).toEqual([`${bobPhone} 1`])
+    merged.length = 0
     // a snapshot that removes bob takes none of his
     merged.length = 0
     expect(await takeWhereabouts(ctx, told, [{ ...carolJoins, contact: bob, isContact: false }])).toBe(0)

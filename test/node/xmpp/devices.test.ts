@@ -25,10 +25,11 @@ const MY_PHONE = '12D3KooWNW98jY6oC8EEaFFbYCc24HPRaNAJaEY7eiAvspiAgFak'
 
 class TwoDeviceNode extends StubNode {
   readonly bob: Person = { id: BOB, devices: [BOB, BOB_PHONE], contact: { since: 1 } as any, watched: true }
+  /** Per person: their conversation, in its order. */
   readonly stored = new Map<string, ChatMessage[]>()
   override person = ((peer: string) => peer === BOB || peer === BOB_PHONE ? this.bob : undefined) as any
   override contacts = (() => [{ peerId: BOB }]) as any
-  override history = (async (peer: string) => this.stored.get(peer) ?? []) as any
+  override conversation = (async (peer: string) => this.stored.get(peer) ?? []) as any
   markRead = async (): Promise<number> => 0
 }
 
@@ -93,13 +94,35 @@ describe('XMPP clients of a person with several devices, talking to one', () => 
     }
   })
 
-  it('a client coming online gets the unread texts of every device of a contact', async () => {
+  it('a client coming online gets the unread texts of every device of a contact, in the conversation\'s order', async () => {
     const { node, hub } = await setUp()
-    node.stored.set(BOB, [text('d1', BOB, { seq: 1 })])
-    node.stored.set(BOB_PHONE, [text('d2', BOB_PHONE, { seq: 1 }), text('d3', BOB_PHONE, { seq: 2, state: 'read' })])
+    node.stored.set(BOB, [text('d1', BOB_PHONE, { sentAt: 1 }), text('d2', BOB, { sentAt: 2 }), text('d3', BOB_PHONE, { sentAt: 3, state: 'read' }), text('d4', BOB_PHONE, { sentAt: 4 })])
     const late = new Client('desktop')
     hub.bind(late, late.resource)
     await hub.stanza(late, xml('presence'))
-    expect(late.messages().filter(m => m.getChild('body') != null).map(m => m.attrs.id).sort()).toEqual(['d1', 'd2'])
+    expect(late.messages().filter(m => m.getChild('body') != null).map(m => m.attrs.id)).toEqual(['d1', 'd2', 'd4'])
+  })
+
+  it('a text that came as a carbon and was acknowledged is not delivered again at the next login; one read elsewhere is not delivered at all', async () => {
+    const { node, hub, carbons, jids } = await setUp()
+    node.safeDispatchEvent('message:carbon', { detail: text('e1', BOB, { seq: 0, receivedAt: undefined, author: BOB_PHONE, sentAt: 10 }) })
+    node.safeDispatchEvent('message:carbon', { detail: text('e0', BOB, { seq: 0, receivedAt: undefined, author: BOB_PHONE, sentAt: 5, state: 'read' }) })
+    expect(carbons.messages().map(m => m.attrs.id)).toEqual(['e1'])
+    await hub.stanza(carbons, xml('message', { to: jids.bareOf(BOB) }, xml('received', { xmlns: 'urn:xmpp:receipts', id: 'e1' })))
+    // its own copy arrived meanwhile (no event: the carbon told it): the conversation holds it once
+    node.stored.set(BOB, [text('e0', BOB_PHONE, { sentAt: 5, state: 'read' }), text('e1', BOB_PHONE, { sentAt: 10 }), text('e2', BOB, { sentAt: 11 })])
+    const next = new Client('laptop2')
+    hub.bind(next, next.resource)
+    await hub.stanza(next, xml('presence'))
+    expect(next.messages().filter(m => m.getChild('body') != null).map(m => m.attrs.id)).toEqual(['e2'])
+  })
+
+  it('a text that came as a carbon while no client was online reaches the client that comes online', async () => {
+    const { node, hub } = await setUp()
+    node.stored.set(BOB, [text('f1', BOB, { seq: 0, author: BOB_PHONE, sentAt: 20 })])
+    const late = new Client('phone-client')
+    hub.bind(late, late.resource)
+    await hub.stanza(late, xml('presence'))
+    expect(late.messages().filter(m => m.getChild('body') != null).map(m => [m.attrs.id, m.attrs.from])).toEqual([['f1', new JidMapper('localhost', 'me').bareOf(BOB)]])
   })
 })

@@ -101,9 +101,11 @@ describe('mesh groups as XMPP rooms (XEP-0045)', () => {
     expect(occupants.has(`${room}/…${a.peerId.toString().slice(-8)}`)).toBe(false)
 
     const mine = client.mark()
-    await client.xmpp.send(xml('message', { type: 'groupchat', to: room, id: 'x-1' }, xml('body', {}, 'from the client')))
+    await client.xmpp.send(xml('message', { type: 'groupchat', to: room, id: 'x-1' }, xml('body', {}, 'from the client'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o-1' })))
     const reflected = await client.next(el => el.is('message') && el.getChildText('body') === 'from the client', 'the reflection', mine)
     expect(reflected.attrs).toMatchObject({ from: `${room}/me`, id: 'x-1', type: 'groupchat' })
+    // as sent: clients know their own message by its id or origin-id (XEP-0359)
+    expect(reflected.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id).toBe('o-1')
     await waitFor(() => bGot.some(m => m.text === 'from the client'), 'bob to get the client\'s text')
     expect(client.stanzas.filter(el => el.getChildText('body') === 'from the client')).toHaveLength(1)
   })
