@@ -146,9 +146,8 @@ async function main (): Promise<void> {
     await sees(alice, /pml1:/, 'alice shows a link code')
     const link = alice.screen.map(l => /pml1:\S+/.exec(l)?.[0]).find(c => c != null)!
     await join(phone, link)
-    // like bob and carol, who were told alice's address, the phone is told bob's (where there are public
-    // DHT nodes, the sealed locator records alice's devices and bob keep for each other do this)
-    await launch(phone, ['--bootstrap', alice.address!, '--bootstrap', bob.address!])
+    // the phone is told only the laptop's address: the laptop tells it where bob and carol are
+    await launch(phone, ['--bootstrap', alice.address!])
     await sees(alice, /new device linked: phone/, 'alice\'s laptop sees the phone linked')
     let mark = bob.screen.length
     await whoUntil(bob, new RegExp(`^\\s+\\*?\\s*${short(phone)}\\s+online`), 'bob hears alice on her phone too', mark)

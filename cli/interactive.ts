@@ -99,10 +99,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
 
   // while the start-up backlog is shown, a message may come both live and from history
   let backlogIds: Set<string> | undefined = new Set()
-  // a contact's text can reach this device twice: from another own device first (a carbon), then its own copy
-  const carbonIds = new Set<string>()
   const showIncoming = (m: ChatMessage, live: boolean): void => {
-    if (backlogIds?.has(m.id) === true || carbonIds.delete(m.id)) return
+    if (backlogIds?.has(m.id) === true) return
     backlogIds?.add(m.id)
     screen.indicate(`typing:${m.peer}`, undefined)
     // a contact's text from any of their devices is theirs: their name, their conversation
@@ -116,8 +114,8 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   node.addEventListener('message:carbon', (evt) => {
     const m = evt.detail
     if (m.direction !== 'out') {
-      carbonIds.add(m.id)
-      if (carbonIds.size > 1000) carbonIds.delete(carbonIds.values().next().value as string)
+      // read there already: old history this device caught up on (in /history), not news
+      if (m.state === 'read') return
       print([messageLine(m, names.of(m.peer), paint, Date.now())])
       return
     }

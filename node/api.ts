@@ -65,7 +65,7 @@ export interface PresenceNodeEvents {
   presence: CustomEvent<PresenceEventDetail>
   /** This node's own presence changed (set by hand, from another terminal, or automatic away and back). */
   self: CustomEvent<SelfPresence>
-  /** A message from a contact, stored in history. */
+  /** A message from a contact, stored in history (not when another own device got it first: that was a message:carbon). */
   message: CustomEvent<ChatMessage>
   /** A message from someone who is not a contact, held. */
   'message:held': CustomEvent<ChatMessage>

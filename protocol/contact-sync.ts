@@ -12,7 +12,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
 import { ed25519PeerOf } from './device-cert.js'
 import { MAX_DEVICES, MAX_TIME_MS } from './limits.js'
-import { ContactEntry as ContactEntryPb, ContactSnapshot as ContactSnapshotPb } from './pb/contact-sync.js'
+import { MAX_LOCATOR_ADDR_BYTES, MAX_LOCATOR_ADDRS } from './locator-record.js'
+import { ContactEntry as ContactEntryPb, ContactSnapshot as ContactSnapshotPb, Whereabouts as WhereaboutsPb } from './pb/contact-sync.js'
 import { scanMessage } from './strict-protobuf.js'
 import { protocolId } from './topics.js'
 import type { MessageRules } from './strict-protobuf.js'
@@ -22,8 +23,12 @@ export const DEVICE_CONTACTS_PROTOCOL = protocolId('device-contacts', '1.0.0')
 export const MAX_CONTACT_SYNC_ENTRIES = 512
 /** The longest legal entry is 864 B (16 devices, a 32-character alias of 4-byte code points). */
 export const MAX_CONTACT_ENTRY_BYTES = 1_024
-/** Entries plus their 3-byte field headers. */
-export const MAX_CONTACT_SNAPSHOT_BYTES = MAX_CONTACT_SYNC_ENTRIES * (MAX_CONTACT_ENTRY_BYTES + 3)
+/** Contacts' devices a snapshot tells the whereabouts of, at most. */
+export const MAX_WHEREABOUTS = 64
+/** The longest legal whereabouts: a 38-byte peer and 8 addresses of 128 bytes, with their 2-byte headers. */
+export const MAX_WHEREABOUTS_BYTES = 1_088
+/** Entries and whereabouts plus their 3-byte field headers. */
+export const MAX_CONTACT_SNAPSHOT_BYTES = MAX_CONTACT_SYNC_ENTRIES * (MAX_CONTACT_ENTRY_BYTES + 3) + MAX_WHEREABOUTS * (MAX_WHEREABOUTS_BYTES + 3)
 /** An entry stamped further ahead of the receiver's clock is not taken (a device cannot make its changes win for long by stamping them in the future). */
 export const MAX_CONTACT_SKEW_MS = 300_000
 /** The longest alias in code points (the roster's MAX_ALIAS_CHARS). */
@@ -38,7 +43,8 @@ export const CONTACT_ENTRY_RULES: MessageRules = {
   6: { type: 'bytes', repeated: true },
   7: { type: 'string' }
 }
-export const CONTACT_SNAPSHOT_RULES: MessageRules = { 1: { type: 'bytes', repeated: true } }
+export const WHEREABOUTS_RULES: MessageRules = { 1: { type: 'bytes' }, 2: { type: 'bytes', repeated: true } }
+export const CONTACT_SNAPSHOT_RULES: MessageRules = { 1: { type: 'bytes', repeated: true }, 2: { type: 'bytes', repeated: true } }
 
 export const CONTACT_SYNC_REJECT_REASONS = ['oversize', 'malformed', 'invalid-field'] as const
 export type ContactSyncRejectReason = typeof CONTACT_SYNC_REJECT_REASONS[number]
@@ -57,8 +63,16 @@ export interface ContactSyncEntry {
   alias?: string
 }
 
+/** Where a contact's device listens, as the sending device knows it. */
+export interface Whereabouts {
+  /** The contact's device (a peer id string). */
+  peer: string
+  /** Binary multiaddrs without /p2p/<id>. */
+  addrs: Uint8Array[]
+}
+
 export type ContactSnapshotResult =
-  | { ok: true, entries: ContactSyncEntry[] }
+  | { ok: true, entries: ContactSyncEntry[], whereabouts: Whereabouts[] }
   | { ok: false, reason: ContactSyncRejectReason, detail?: string }
 
 const mh = (peer: string): Uint8Array => peerIdFromString(peer).toMultihash().bytes
@@ -101,8 +115,12 @@ export function snapshotEntries (held: Iterable<ContactSyncEntry>): ContactSyncE
   return [...held].sort((a, b) => live(b) - live(a) || (stampBeats(a, b) ? -1 : stampBeats(b, a) ? 1 : 0)).slice(0, MAX_CONTACT_SYNC_ENTRIES)
 }
 
-export function encodeContactSnapshot (entries: ContactSyncEntry[]): Uint8Array {
+export function encodeContactSnapshot (entries: ContactSyncEntry[], whereabouts: Whereabouts[] = []): Uint8Array {
   return ContactSnapshotPb.encode({
+    whereabouts: whereabouts.slice(0, MAX_WHEREABOUTS).map(w => ({
+      peer: mh(w.peer) as Uint8Array<ArrayBuffer>,
+      addrs: w.addrs.filter(a => a.byteLength > 0 && a.byteLength <= MAX_LOCATOR_ADDR_BYTES).slice(0, MAX_LOCATOR_ADDRS) as Array<Uint8Array<ArrayBuffer>>
+    })),
     entries: entries.map(e => ({
       contact: mh(e.contact) as Uint8Array<ArrayBuffer>,
       isContact: e.isContact,
@@ -115,7 +133,8 @@ export function encodeContactSnapshot (entries: ContactSyncEntry[]): Uint8Array 
   })
 }
 
-const reject = (reason: ContactSyncRejectReason, detail?: string): ContactSnapshotResult => ({ ok: false, reason, detail })
+type Rejected = Extract<ContactSnapshotResult, { ok: false }>
+const reject = (reason: ContactSyncRejectReason, detail?: string): Rejected => ({ ok: false, reason, detail })
 
 /** Opens a snapshot (§14.10's checks, in order); a snapshot with one bad entry is refused whole. */
 export function decodeContactSnapshot (bytes: Uint8Array): ContactSnapshotResult {
@@ -152,5 +171,26 @@ export function decodeContactSnapshot (bytes: Uint8Array): ContactSnapshotResult
     if (pb.alias !== '') entry.alias = pb.alias
     entries.push(entry)
   }
-  return { ok: true, entries }
+  const whereabouts = decodeWhereabouts((outer.fields.get(2) ?? []) as Uint8Array[])
+  if (!Array.isArray(whereabouts)) return whereabouts
+  return { ok: true, entries, whereabouts }
+}
+
+function decodeWhereabouts (raw: Uint8Array[]): Whereabouts[] | Rejected {
+  if (raw.length > MAX_WHEREABOUTS) return reject('invalid-field', `${raw.length} whereabouts`)
+  const out: Whereabouts[] = []
+  const seen = new Set<string>()
+  for (const [i, b] of raw.entries()) {
+    if (b.byteLength > MAX_WHEREABOUTS_BYTES) return reject('oversize', `whereabouts ${i}`)
+    const scan = scanMessage(b, WHEREABOUTS_RULES)
+    if (!scan.ok) return reject('malformed', `whereabouts ${i}: ${scan.problem}`)
+    const pb = WhereaboutsPb.decode(b)
+    const peer = ed25519PeerOf(pb.peer)?.toString()
+    if (peer == null) return reject('invalid-field', `whereabouts ${i}: peer`)
+    if (pb.addrs.length === 0 || pb.addrs.length > MAX_LOCATOR_ADDRS || pb.addrs.some(a => a.byteLength === 0 || a.byteLength > MAX_LOCATOR_ADDR_BYTES)) return reject('invalid-field', `whereabouts ${i}: addrs`)
+    if (seen.has(peer)) return reject('invalid-field', `whereabouts ${i}: peer twice`)
+    seen.add(peer)
+    out.push({ peer, addrs: pb.addrs })
+  }
+  return out
 }

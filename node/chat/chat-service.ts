@@ -147,7 +147,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
         connectionManager: this.components.connectionManager,
         events: this.components.events,
         self: this.components.peerId.toString(), log: this.log_, store: this.store, devices, logger: this.log,
-        took: (fresh) => { for (const m of fresh) this.safeDispatchEvent('carbon', { detail: { id: m.id, peer: m.contact, direction: m.outgoing ? 'out' : 'in', text: m.text, sentAt: m.sentAt, state: m.outgoing ? 'sent' : 'delivered', seq: 0, author: m.author } }) }
+        took: (fresh) => { for (const m of fresh) this.safeDispatchEvent('carbon', { detail: this.people.carbon(m) }) }
       })
       await this.history_.start()
     }

@@ -58,6 +58,14 @@ export interface OutboxItem {
 
 type InboundFate = 'msg' | 'req' | 'drop'
 
+/** What storing an incoming text did (saveInbound). */
+export interface InboundSaved {
+  duplicate: boolean
+  message?: ChatMessage
+  refused?: HeldRefusal
+  mirrored?: boolean
+}
+
 /** What else stores an incoming text kept in history (the person's conversation), in the same batch. */
 export interface InboundMirror {
   /** Read before the batch forms: whether it holds the text already. */
@@ -242,14 +250,16 @@ export class ChatStore {
    * this peer, stored or in the same batch) changes nothing. message is
    * undefined for a dropped text. A text to hold that finds the held bounds
    * full is not stored (`refused`) and fails the chain: no later frame of
-   * its stream is stored before it. Resolves once the batch committed.
+   * its stream is stored before it. `mirrored`: the person's conversation
+   * (the mirror) held the text already, from another own device. Resolves
+   * once the batch committed.
    */
-  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain, mirror?: InboundMirror): Promise<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }> {
+  async saveInbound (peer: string, id: string, text: string, sentAt: number, fate: InboundFate, chain?: ChangeChain, mirror?: InboundMirror): Promise<InboundSaved> {
     const seen = this.inIds.within(peer)
     const bytes = textBytes(text)
     let took = false
     try {
-      return await this.commits.change<{ duplicate: boolean, message?: ChatMessage, refused?: HeldRefusal }, [boolean, boolean]>((tx, [stored, mirrored]) => {
+      return await this.commits.change<InboundSaved, [boolean, boolean]>((tx, [stored, mirrored]) => {
         if (stored || tx.staged(seen.key(id)) !== undefined) return () => ({ duplicate: true })
         // after a refused frame, nothing later of its stream is stored (order), even in the same batch
         let refused: HeldRefusal | undefined = chain != null && this.refusedChains.has(chain) ? 'sender-full' : undefined
@@ -261,8 +271,10 @@ export class ChatStore {
           if (chain != null) this.refusedChains.add(chain)
           return () => ({ duplicate: false, refused })
         }
-        if (fate === 'msg') mirror?.stage(tx, mirrored)
-        return this.stageInbound(tx, peer, id, text, sentAt, fate)
+        if (fate !== 'msg' || mirror == null) return this.stageInbound(tx, peer, id, text, sentAt, fate)
+        mirror.stage(tx, mirrored)
+        const saved = this.stageInbound(tx, peer, id, text, sentAt, fate)
+        return () => ({ ...saved(), mirrored })
       }, { chain, prepare: async () => await Promise.all([seen.has(id), mirror?.known() ?? false]) })
     } catch (err) {
       if (took) this.quota.release(peer, 1, bytes)

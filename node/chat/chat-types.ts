@@ -50,7 +50,7 @@ export interface ChatServiceComponents {
 
 
 export interface ChatEvents {
-  /** An incoming text was stored in history (not sent for held or dropped ones). */
+  /** An incoming text was stored in history (not sent for held or dropped ones, nor for one a carbon brought first). */
   message: CustomEvent<ChatMessage>
   /** An incoming text from a non-contact was held as a request. */
   request: CustomEvent<ChatMessage>

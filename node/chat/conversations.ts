@@ -90,6 +90,13 @@ export class Conversations {
     }
   }
 
+  /** A message another own device brought, as the carbon event reports it: a contact's text read there (old history caught up) comes as read. */
+  carbon (m: HistoryMessage): ChatMessage {
+    const mark = this.ctx.log.readMark(m.contact)
+    const state = m.outgoing ? 'sent' : mark != null && comparePositions(m, mark) <= 0 ? 'read' : 'delivered'
+    return { id: m.id, peer: m.contact, direction: m.outgoing ? 'out' : 'in', text: m.text, sentAt: m.sentAt, state, seq: 0, author: m.author }
+  }
+
   /** Stages held texts that move into a new contact's history. */
   async stageMoved (tx: Parameters<InboundMirror['stage']>[0], peer: string, held: ChatMessage[]): Promise<void> {
     for (const h of held) this.inboundMirror(peer, h.id, h.text, h.sentAt)?.stage(tx, false)

@@ -136,11 +136,12 @@ export class ChatInbound {
     const fate = ctx.sentWhileBlocked(peer, sentAt)
       ? 'drop'
       : ctx.isContact(peer) || policy === 'accept' ? 'msg' : policy === 'hold' ? 'req' : 'drop'
-    const { duplicate, message, refused } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain, ctx.mirror?.(peer, id, text, sentAt))
+    const { duplicate, message, refused, mirrored } = await ctx.store.saveInbound(peer, id, text, sentAt, fate, chain, ctx.mirror?.(peer, id, text, sentAt))
     if (refused != null) throw new HeldFullError(peer, refused)
     if (duplicate) return
     this.stopTyping(peer)
-    if (message == null) return
+    // already reported as a carbon: it came from another own device first
+    if (message == null || mirrored === true) return
     if (fate === 'msg') ctx.on.message(message)
     else ctx.on.held(message)
   }

@@ -21,10 +21,12 @@ import type { ContactSyncEntry } from '../../protocol/contact-sync.js'
 import type { ContactSyncRoster } from './contact-sync-state.js'
 import type { DevicesService } from './index.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
 import { askOnce } from '../util/ask-once.js'
+import { gatherWhereabouts, takeWhereabouts } from './whereabouts.js'
+import type { WhereaboutsContext } from './whereabouts.js'
 
 export { DEVICE_CONTACTS_PROTOCOL }
 
@@ -34,8 +36,9 @@ export interface ContactSyncComponents {
   logger: ComponentLogger
   registrar: Registrar
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
+  peerStore: Pick<PeerStore, 'get' | 'merge'>
   events: TypedEventTarget<Libp2pEvents>
-  roster: ContactSyncRoster & Pick<Roster, 'addEventListener' | 'removeEventListener'>
+  roster: ContactSyncRoster & Pick<Roster, 'addEventListener' | 'removeEventListener' | 'contacts' | 'isContact'>
   devices: Pick<DevicesService, 'isOwnDevice' | 'devices'>
 }
 
@@ -55,12 +58,27 @@ class ContactSyncService implements ContactSync, Startable {
   /** Own devices that have not had our latest entries (not connected, or the exchange failed): they get them at their next connection. */
   private readonly owed = new Set<string>()
   private readonly retries = new KeyedRetries({ baseMs: SYNC_RETRY_BASE_MS, capMs: SYNC_RETRY_CAP_MS, jitter: 0.5 })
+  private readonly whereabouts: WhereaboutsContext
 
   constructor (private readonly components: ContactSyncComponents) {
     this.log = components.logger.forComponent('presence-mesh:device-contacts')
     this.state = new ContactSyncState(components.peerId.toString(), components.roster, components.datastore, this.log)
     this.onRosterChange = this.onRosterChange.bind(this)
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
+    this.whereabouts = {
+      self: components.peerId.toString(),
+      roster: components.roster,
+      peerStore: components.peerStore,
+      connectionManager: components.connectionManager,
+      isOwnDevice: (peer) => components.devices.isOwnDevice(peer),
+      held: (contact) => this.state.get(contact),
+      log: this.log
+    }
+  }
+
+  /** Our snapshot: every entry held, and where we know our contacts' devices to be. */
+  private async snapshot (): Promise<Uint8Array> {
+    return encodeContactSnapshot(this.state.entries(), await gatherWhereabouts(this.whereabouts))
   }
 
   async start (): Promise<void> {
@@ -164,7 +182,7 @@ class ContactSyncService implements ContactSync, Startable {
       const conn = this.components.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
       if (conn == null) return
       const stream = await conn.newStream(DEVICE_CONTACTS_PROTOCOL, { signal, runOnLimitedConnection: true })
-      const theirs = await askOnce(stream, encodeContactSnapshot(this.state.entries()), { maxDataLength: MAX_CONTACT_SNAPSHOT_BYTES, signal })
+      const theirs = await askOnce(stream, await this.snapshot(), { maxDataLength: MAX_CONTACT_SNAPSHOT_BYTES, signal })
       this.owed.delete(peer)
       await this.take(theirs, peer)
     } catch (err: any) {
@@ -183,7 +201,7 @@ class ContactSyncService implements ContactSync, Startable {
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_CONTACT_SNAPSHOT_BYTES })
       const theirs = (await lp.read({ signal })).subarray()
-      await lp.write(encodeContactSnapshot(this.state.entries()), { signal })
+      await lp.write(await this.snapshot(), { signal })
       await stream.close({ signal })
       this.owed.delete(peer)
       await this.take(theirs, peer)
@@ -202,6 +220,8 @@ class ContactSyncService implements ContactSync, Startable {
       this.log('refused a contact snapshot from %s: %s %s', from, res.reason, res.detail ?? '')
       return
     }
+    const located = await takeWhereabouts(this.whereabouts, res.whereabouts, res.entries)
+    if (located > 0) this.log('took the addresses of %d contact devices from %s', located, from)
     const taken = await this.state.receive(res.entries)
     if (taken.length === 0) return
     this.log('took %d contact entries from %s', taken.length, from)

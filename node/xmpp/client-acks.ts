@@ -1,21 +1,26 @@
 /**
  * Which received messages an XMPP client has acknowledged (XEP-0184
- * receipts or XEP-0333 markers), per contact: the local sequence number of
- * the newest one. A client coming online gets every unread message above
- * that mark, so what arrived while no client was connected (or while one
- * went away without acknowledging) is delivered, and nothing twice to a
- * client that acknowledges. Kept in `<home>/xmpp-state.json`; a lost or
- * unreadable file only means some messages are delivered again.
+ * receipts or XEP-0333 markers), per contact person: the conversation
+ * position (docs/protocol.md §14.12: sent_at, author, id, as its key whose
+ * string order is the conversation's) of the newest one. A client coming
+ * online gets every unread message after that mark, so what arrived while no
+ * client was connected (or while one went away without acknowledging) is
+ * delivered, and nothing twice to a client that acknowledges, whichever
+ * device of the contact, or of the owner, brought it. Kept in
+ * `<home>/xmpp-state.json`; a lost or unreadable file (or one of an earlier
+ * version, which counted per device) only means some messages are
+ * delivered again.
  */
 import fs from 'node:fs/promises'
 import type { Logger } from '@libp2p/interface'
 
 interface StateFile {
-  acked: Record<string, number>
+  /** Person -> position key of the newest message acknowledged. */
+  acked: Record<string, string>
 }
 
 export class ClientAcks {
-  private acked = new Map<string, number>()
+  private acked = new Map<string, string>()
   private saving?: Promise<void>
   private dirty = false
 
@@ -24,22 +29,22 @@ export class ClientAcks {
   async load (): Promise<void> {
     try {
       const parsed = JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile
-      for (const [peer, seq] of Object.entries(parsed?.acked ?? {})) {
-        if (Number.isSafeInteger(seq)) this.acked.set(peer, seq)
+      for (const [person, key] of Object.entries(parsed?.acked ?? {})) {
+        if (typeof key === 'string') this.acked.set(person, key)
       }
     } catch (err: any) {
       if (err.code !== 'ENOENT') this.log.error('ignoring unreadable %s - %e', this.file, err)
     }
   }
 
-  /** The sequence number of the newest acknowledged message from `peer` (0: none). */
-  highest (peer: string): number {
-    return this.acked.get(peer) ?? 0
+  /** The position key of the newest acknowledged message from `person` ('': none; every key is after it). */
+  highest (person: string): string {
+    return this.acked.get(person) ?? ''
   }
 
-  mark (peer: string, seq: number): void {
-    if (seq <= this.highest(peer)) return
-    this.acked.set(peer, seq)
+  mark (person: string, key: string): void {
+    if (key <= this.highest(person)) return
+    this.acked.set(person, key)
     this.dirty = true
     this.saving ??= this.save()
   }

@@ -10,6 +10,7 @@ import { Messages } from './messages.js'
 import { OwnerPresence } from './owner-presence.js'
 import { contactPresence } from './presence-map.js'
 import { RosterItems } from './roster.js'
+import { Rooms } from './rooms.js'
 import { Sessions } from './sessions.js'
 import { errorReply } from './stanzas.js'
 import { Subscriptions } from './subscriptions.js'
@@ -33,6 +34,7 @@ export class XmppHub implements SessionHost {
   private readonly messages: Messages
   private readonly owner: OwnerPresence
   private readonly iq: IqHandler
+  private readonly rooms: Rooms
   private readonly listeners: Listeners
   private stopped = false
 
@@ -43,15 +45,21 @@ export class XmppHub implements SessionHost {
     this.subscriptions = new Subscriptions(ctx, this.roster)
     this.blocking = new Blocking(ctx)
     this.messages = new Messages(ctx, acks)
-    this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages)
-    this.iq = new IqHandler(ctx, this.roster, this.blocking)
+    this.rooms = new Rooms(ctx)
+    this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages, this.rooms)
+    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms)
     this.listeners = {
       presence: (evt) => {
         const { view, changed } = evt.detail
         if (!changed || node.isBlocked(view.peerId)) return
         ctx.sessions.sendTo(ctx.sessions.available(), (to) => contactPresence(jids, view, to))
+        this.rooms.onPresenceChange()
       },
+      'group:message': (evt) => { this.rooms.onGroupMessage(evt.detail) },
+      'group:change': (evt) => { this.rooms.onGroupChange(evt.detail) },
+      'group:invitation': (evt) => { this.rooms.onInvitation(evt.detail) },
       message: (evt) => { this.messages.onNodeMessage(evt.detail) },
+      'message:carbon': (evt) => { this.messages.onNodeCarbon(evt.detail) },
       'message:state': (evt) => { this.messages.onState(evt.detail) },
       typing: (evt) => { this.messages.onTyping(evt.detail.peer, evt.detail.typing) },
       'contact:request': (evt) => { this.subscriptions.onContactEvent('request', evt.detail.peerId, evt.detail.greeting) },
@@ -104,6 +112,7 @@ export class XmppHub implements SessionHost {
 
   unbind (session: OwnerSession): void {
     const state = this.ctx.sessions.unbind(session)
+    if (state != null) this.rooms.forget(state)
     if (state != null && !this.stopped) void this.owner.onUnavailable(state).catch((err) => { this.ctx.log.error('going unavailable failed - %e', err) })
   }
 
@@ -120,6 +129,7 @@ export class XmppHub implements SessionHost {
         return await this.onPresence(state, el)
       case 'message':
         if (to.kind === 'peer') return await this.messages.onClientMessage(state, el, to.peer)
+        if (to.kind === 'room') return await this.rooms.onClientMessage(state, el, to)
         // some clients (profanity 0.13) send receipts without a `to`: what they acknowledge is still known
         if (to.kind === 'owner' && this.messages.onAcknowledgement(el)) return
         if (el.attrs.type !== 'error') state.session.send(errorReply(el, 'cancel', to.kind === 'foreign' ? 'remote-server-not-found' : 'service-unavailable', to.kind === 'foreign' ? to.reason : undefined))
@@ -131,10 +141,14 @@ export class XmppHub implements SessionHost {
     if (type === 'error') return
     if (el.attrs.to == null) {
       if (type == null) return await this.owner.onAvailable(state, el)
-      if (type === 'unavailable') return await this.owner.onUnavailable(state)
+      if (type === 'unavailable') {
+        this.rooms.forget(state)
+        return await this.owner.onUnavailable(state)
+      }
       return
     }
     const to = this.ctx.jids.resolve(el.attrs.to)
+    if (to.kind === 'room') return await this.rooms.onClientPresence(state, el, to)
     if (type == null || !SUBSCRIPTION_TYPES.has(type)) return // directed presence: the mesh has none
     if (to.kind === 'peer') return await this.subscriptions.onClientPresence(state, el, to.peer)
     if (to.kind === 'foreign') state.session.send(errorReply(el, 'cancel', 'remote-server-not-found', to.reason))

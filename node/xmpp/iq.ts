@@ -1,6 +1,6 @@
 /**
  * IQs from the client: roster and blocking (their own modules), XEP-0030
- * disco of the server, the account and contacts, XEP-0199 ping, XEP-0012
+ * disco of the server, the account, contacts and the groups service (rooms.ts), XEP-0199 ping, XEP-0012
  * last activity of contacts. Anything else gets service-unavailable, as
  * RFC 6120 §8.4 asks.
  */
@@ -10,11 +10,12 @@ import { errorReply, iqResult, NS } from './stanzas.js'
 import type { Blocking } from './blocking.js'
 import type { Address } from './jid.js'
 import type { RosterItems } from './roster.js'
+import type { Rooms } from './rooms.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { Element } from '@xmpp/xml'
 
 export class IqHandler {
-  constructor (private readonly ctx: XmppContext, private readonly roster: RosterItems, private readonly blocking: Blocking) {}
+  constructor (private readonly ctx: XmppContext, private readonly roster: RosterItems, private readonly blocking: Blocking, private readonly rooms: Rooms) {}
 
   /** Answers a get or set (results and errors from the client answer our pushes and need nothing). */
   async onIq (state: SessionState, iq: Element, to: Address): Promise<void> {
@@ -37,6 +38,9 @@ export class IqHandler {
         return errorReply(iq, 'cancel', 'remote-server-not-found', to.reason)
       case 'peer':
         return this.forContact(iq, type, ns, payload, to.peer)
+      case 'rooms':
+      case 'room':
+        return this.rooms.onIq(iq, type, payload, to)
       case 'owner':
         if (to.resource != null) return errorReply(iq, 'cancel', 'service-unavailable')
         break
@@ -54,7 +58,11 @@ export class IqHandler {
       if (payload.attrs.node != null) return errorReply(iq, 'cancel', 'item-not-found')
       return iqResult(iq, iq.attrs.to, infoQuery(account ? ACCOUNT_INFO : SERVER_INFO))
     }
-    if (type === 'get' && ns === NS.discoItems && name === 'query') return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoItems, node: payload.attrs.node }))
+    if (type === 'get' && ns === NS.discoItems && name === 'query') {
+      // the server's one component: the groups service (XEP-0045 rooms)
+      const items = !account && payload.attrs.node == null ? [xml('item', { jid: this.ctx.jids.rooms, name: 'groups of the mesh' })] : []
+      return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoItems, node: payload.attrs.node }, ...items))
+    }
     return errorReply(iq, 'cancel', 'service-unavailable')
   }
 

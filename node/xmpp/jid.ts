@@ -15,7 +15,14 @@ export type Address =
   | { kind: 'server' }
   | { kind: 'owner', resource?: string }
   | { kind: 'peer', peer: string, resource?: string }
+  /** The groups service (XEP-0045 MUC), `groups.<domain>`. */
+  | { kind: 'rooms' }
+  /** A group as a room, `<group id>@groups.<domain>`; `nick` an occupant of it. */
+  | { kind: 'room', group: string, nick?: string }
   | { kind: 'foreign', reason: string }
+
+/** Group ids are 16 bytes in hex: a room's localpart. */
+const GROUP_ID = /^[0-9a-f]{32}$/
 
 export class JidMapper {
   readonly ownerBare: string
@@ -38,6 +45,19 @@ export class JidMapper {
     return `${this.ownerBare}/${resource}`
   }
 
+  /** The groups service: every group is a room of it. */
+  get rooms (): string {
+    return `groups.${this.domain}`
+  }
+
+  roomOf (group: string): string {
+    return `${group}@${this.rooms}`
+  }
+
+  occupantOf (group: string, nick: string): string {
+    return `${this.roomOf(group)}/${nick}`
+  }
+
   /** What a `to` (or `jid`) a client wrote stands for. Absent means the owner's account. */
   resolve (jid: string | undefined): Address {
     if (jid == null || jid === '') return { kind: 'owner' }
@@ -47,7 +67,12 @@ export class JidMapper {
     } catch {
       return { kind: 'foreign', reason: 'not a JID' }
     }
-    if (parsed.domain !== this.domain) return { kind: 'foreign', reason: `only ${this.domain} is served here` }
+    if (parsed.domain === this.rooms) {
+      if (parsed.local === '' || parsed.local == null) return parsed.resource !== '' ? { kind: 'foreign', reason: 'no such resource' } : { kind: 'rooms' }
+      if (!GROUP_ID.test(parsed.local)) return { kind: 'foreign', reason: `${parsed.local} is not a group id (32 hex digits)` }
+      return { kind: 'room', group: parsed.local, nick: parsed.resource !== '' ? parsed.resource : undefined }
+    }
+    if (parsed.domain !== this.domain) return { kind: 'foreign', reason: `only ${this.domain} and ${this.rooms} are served here` }
     if (parsed.local === '' || parsed.local == null) return parsed.resource !== '' ? { kind: 'foreign', reason: 'no such resource' } : { kind: 'server' }
     const resource = parsed.resource !== '' ? parsed.resource : undefined
     if (parsed.local === this.username.toLowerCase()) return { kind: 'owner', resource }

@@ -8,10 +8,14 @@
  * a receipt; unread ones a client has not acknowledged are delivered again,
  * with their original time (XEP-0203), when a client comes online. What one
  * client sends, the owner's other clients that enabled carbons (XEP-0280)
- * get a copy of. Messages come from the contact's bare JID (presence from
- * the device's full JID): any of the contact's devices may answer.
+ * get a copy of, and so do they of what the owner sent from another of their
+ * mesh devices; a contact's text another own device got first is delivered
+ * at once (its own copy, later, is the same message). Messages come from the
+ * contact person's bare JID, whichever of their devices sent them: any of
+ * the person's devices may answer.
  */
 import { xml } from '@xmpp/xml'
+import { positionKey } from '../../protocol/device-history.js'
 import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
 import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
@@ -36,7 +40,8 @@ interface Outgoing {
 
 export class Messages {
   private readonly outgoing = new Map<string, Outgoing>()
-  private readonly incoming = new Map<string, { peer: string, seq: number }>()
+  /** Messages delivered to clients, by id: whose, and where in the conversation (for acknowledgements). */
+  private readonly incoming = new Map<string, { person: string, position: string }>()
   private readonly sentTo = new WeakMap<SessionState, Set<string>>()
   private readonly composing = new Map<string, { timer: ReturnType<typeof setInterval>, until: number }>()
   private readonly lastMessageAt = new Map<string, number>()
@@ -52,7 +57,7 @@ export class Messages {
     const { node } = this.ctx
     const type = el.attrs.type ?? 'normal'
     if (type === 'error') return
-    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'no group chats on the mesh yet'))
+    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'a group is a room of the groups service: join <group id>@groups.<domain>'))
     this.onAcknowledgement(el)
     if (el.getChild('displayed', NS.markers) != null) await node.markRead(peer)
     const body = el.getChildText('body')
@@ -106,22 +111,54 @@ export class Messages {
   /** A message from the mesh, to every client taking messages now. */
   onNodeMessage (m: ChatMessage): void {
     if (m.direction !== 'in') return
-    this.lastMessageAt.set(m.peer, Date.now())
-    const late = m.receivedAt != null && m.receivedAt - m.sentAt > LATE_MS
+    this.lastMessageAt.set(this.personOf(m.peer), Date.now())
+    const late = (m.receivedAt ?? Date.now()) - m.sentAt > LATE_MS
     for (const state of this.ctx.sessions.messageable()) this.deliver(state, m, late)
   }
 
-  /** Unread messages no client acknowledged, to a client that just came online. */
+  /**
+   * A message of a contact's conversation that came from another of the
+   * owner's devices: one the owner sent there goes to the clients that
+   * enabled carbons as a sent carbon (XEP-0280 §7, from that device as a
+   * resource of the owner); one a contact sent, which that device got first,
+   * is delivered as the contact's message (its own copy, when it comes, is
+   * the same message to a client that has it).
+   */
+  onNodeCarbon (m: ChatMessage): void {
+    // read on another device already (a device catching up on old history): nothing new for a client
+    if (this.ctx.node.isBlocked(m.peer) || m.state === 'read') return
+    if (m.direction === 'in') return this.onNodeMessage(m)
+    const { sessions, jids } = this.ctx
+    const to = sessions.available().filter(s => s.carbons)
+    if (to.length === 0) return
+    const late = Date.now() - m.sentAt > LATE_MS
+    sessions.sendTo(to, (client) => xml('message', { from: jids.ownerBare, to: client, type: 'chat' },
+      xml('sent', { xmlns: NS.carbons }, xml('forwarded', { xmlns: NS.forward },
+        late ? xml('delay', { xmlns: NS.delay, from: jids.domain, stamp: new Date(m.sentAt).toISOString() }) : null,
+        xml('message', { xmlns: NS.client, type: 'chat', id: m.id, from: jids.ownerFull(m.author ?? 'mesh'), to: jids.bareOf(this.personOf(m.peer)) },
+          xml('body', {}, safeText(m.text)))))))
+  }
+
+  /**
+   * Unread messages no client acknowledged, to a client that just came
+   * online: from each person's conversation (every device of theirs, and what
+   * another own device brought), in its order.
+   */
   async deliverBacklog (state: SessionState): Promise<void> {
     const { node } = this.ctx
-    const peers = new Set([...node.contacts().map(c => c.peerId), ...node.who().map(v => v.peerId)])
-    for (const peer of peers) {
-      if (node.isBlocked(peer)) continue
-      const floor = this.acks.highest(peer)
-      for (const m of await node.history(peer, OFFLINE_BACKLOG)) {
-        if (m.direction === 'in' && m.state !== 'read' && m.seq > floor && state.available) this.deliver(state, m, true)
+    const people = new Set([...node.contacts().map(c => c.peerId), ...node.who().map(v => v.peerId)])
+    for (const person of people) {
+      if (node.isBlocked(person)) continue
+      const floor = this.acks.highest(person)
+      for (const m of await node.conversation(person, OFFLINE_BACKLOG)) {
+        if (m.direction === 'in' && m.state !== 'read' && positionOf(m) > floor && state.available) this.deliver(state, m, true)
       }
     }
+  }
+
+  /** The person a device belongs to (a contact's text, typing or receipt comes from their person's JID). */
+  private personOf (peer: string): string {
+    return this.ctx.node.person(peer)?.id ?? peer
   }
 
   /** An outgoing message moved on: receipts and read markers for the client that asked. */
@@ -129,7 +166,7 @@ export class Messages {
     const t = this.outgoing.get(m.id)
     if (m.direction !== 'out' || t == null) return
     const { sessions, jids } = this.ctx
-    const from = jids.bareOf(m.peer)
+    const from = jids.bareOf(this.personOf(m.peer))
     if ((m.state === 'delivered' || m.state === 'read') && t.receipt && !t.receiptSent) {
       t.receiptSent = true
       sessions.sendTo(sessions.messageable(), (to) => xml('message', { from, to, id: `receipt-${m.id}` }, xml('received', { xmlns: NS.receipts, id: t.stanzaId })))
@@ -141,8 +178,9 @@ export class Messages {
   }
 
   /** A contact started or stopped typing. */
-  onTyping (peer: string, typing: boolean): void {
-    if (this.ctx.node.isBlocked(peer)) return
+  onTyping (device: string, typing: boolean): void {
+    if (this.ctx.node.isBlocked(device)) return
+    const peer = this.personOf(device)
     const stoppedAt = Date.now()
     const send = (state: 'composing' | 'paused'): void => {
       const { sessions, jids } = this.ctx
@@ -160,10 +198,10 @@ export class Messages {
     if (sent.has(m.id)) return
     sent.add(m.id)
     trim(sent, MAX_REMEMBERED)
-    this.incoming.set(m.id, { peer: m.peer, seq: m.seq })
+    this.incoming.set(m.id, { person: this.personOf(m.peer), position: positionOf(m) })
     trim(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
-    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(m.peer), to: state.session.fullJid },
+    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(this.personOf(m.peer)), to: state.session.fullJid },
       xml('body', {}, safeText(m.text)),
       xml('active', { xmlns: NS.chatStates }),
       xml('request', { xmlns: NS.receipts }),
@@ -178,8 +216,8 @@ export class Messages {
     if (id == null) return false
     const m = this.incoming.get(id)
     if (m == null) return true
-    this.acks.mark(m.peer, m.seq)
-    if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.peer).catch((err) => { this.ctx.log('mark read failed - %e', err) })
+    this.acks.mark(m.person, m.position)
+    if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.person).catch((err) => { this.ctx.log('mark read failed - %e', err) })
     return true
   }
 
@@ -215,8 +253,13 @@ export class Messages {
   }
 }
 
+/** A message's conversation position as a key (string order is conversation order): its author, or the device it came from. */
+function positionOf (m: ChatMessage): string {
+  return positionKey({ sentAt: m.sentAt, author: m.author ?? m.peer, id: m.id })
+}
+
 /** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
-function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
+export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
   return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
 }
 

@@ -11,6 +11,7 @@ import { MAX_NOTE_CHARS } from '../../protocol/limits.js'
 import { contactPresence, ownerPresence, readPresence, statusFromShow } from './presence-map.js'
 import { clip, codePoints, errorReply } from './stanzas.js'
 import type { Messages } from './messages.js'
+import type { Rooms } from './rooms.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { Subscriptions } from './subscriptions.js'
 import type { PresenceUpdate } from '../../protocol/presence-record.js'
@@ -23,7 +24,7 @@ export class OwnerPresence {
   /** What a client last made the node announce. */
   private lastSet?: PresenceUpdate
 
-  constructor (private readonly ctx: XmppContext, private readonly subscriptions: Subscriptions, private readonly messages: Messages) {}
+  constructor (private readonly ctx: XmppContext, private readonly subscriptions: Subscriptions, private readonly messages: Messages, private readonly rooms: Pick<Rooms, 'replayInvitations'>) {}
 
   /** Available presence from a client, without a `to`. */
   async onAvailable (state: SessionState, el: Element): Promise<void> {
@@ -91,6 +92,7 @@ export class OwnerPresence {
       if (other !== state) state.session.send(ownerPresence(other.session.fullJid, state.session.fullJid, true, other.show, other.status, other.priority))
     }
     this.subscriptions.replayRequests(state)
+    this.rooms.replayInvitations(state)
     await this.messages.deliverBacklog(state)
   }
 }

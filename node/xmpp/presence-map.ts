@@ -26,7 +26,7 @@ import type { Element } from '@xmpp/xml'
 
 export type Show = 'chat' | 'away' | 'xa' | 'dnd'
 
-const SHOW_OF: Record<Exclude<PresenceStatus, 'offline'>, Show | undefined> = {
+export const SHOW_OF: Record<Exclude<PresenceStatus, 'offline'>, Show | undefined> = {
   online: undefined,
   away: 'away',
   busy: 'dnd',

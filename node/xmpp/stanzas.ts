@@ -26,14 +26,17 @@ export const NS = {
   nick: 'http://jabber.org/protocol/nick',
   carbons: 'urn:xmpp:carbons:2',
   forward: 'urn:xmpp:forward:0',
-  idle: 'urn:xmpp:idle:1'
+  idle: 'urn:xmpp:idle:1',
+  muc: 'http://jabber.org/protocol/muc',
+  mucUser: 'http://jabber.org/protocol/muc#user',
+  conference: 'jabber:x:conference'
 } as const
 
 export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'
 export type StanzaErrorCondition =
   | 'bad-request' | 'conflict' | 'feature-not-implemented' | 'forbidden' | 'internal-server-error'
   | 'item-not-found' | 'jid-malformed' | 'not-acceptable' | 'not-allowed' | 'policy-violation'
-  | 'recipient-unavailable' | 'remote-server-not-found' | 'resource-constraint' | 'service-unavailable'
+  | 'recipient-unavailable' | 'registration-required' | 'remote-server-not-found' | 'resource-constraint' | 'service-unavailable'
   | 'undefined-condition'
 
 /** The error reply to a stanza (RFC 6120 §8.3): same name and id, from and to swapped. */

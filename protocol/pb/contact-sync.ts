@@ -249,8 +249,140 @@ export namespace ContactEntry {
   }
 }
 
+export interface Whereabouts {
+  peer: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Whereabouts {
+  let _codec: Codec<Whereabouts>
+
+  export const codec = (): Codec<Whereabouts> => {
+    if (_codec == null) {
+      _codec = message<Whereabouts>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peer != null && obj.peer.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peer)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peer: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peer = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface WhereaboutsPeerFieldEvent {
+    field: '$.peer'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface WhereaboutsAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Whereabouts>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Whereabouts.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Whereabouts>): Whereabouts {
+    return decodeMessage(buf, Whereabouts.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Whereabouts>): Generator<WhereaboutsPeerFieldEvent | WhereaboutsAddrsFieldEvent> {
+    return streamMessage(buf, Whereabouts.codec(), opts)
+  }
+}
+
 export interface ContactSnapshot {
   entries: ContactEntry[]
+  whereabouts: Whereabouts[]
 }
 
 export namespace ContactSnapshot {
@@ -270,12 +402,20 @@ export namespace ContactSnapshot {
           }
         }
 
+        if (obj.whereabouts != null && obj.whereabouts.length > 0) {
+          for (const value of obj.whereabouts) {
+            w.uint32(18)
+            Whereabouts.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          entries: []
+          entries: [],
+          whereabouts: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -294,6 +434,16 @@ export namespace ContactSnapshot {
               }))
               break
             }
+            case 2: {
+              if (opts.limits?.whereabouts != null && obj.whereabouts.length === opts.limits.whereabouts) {
+                throw new MaxLengthError('Decode error - repeated field "whereabouts" had too many elements')
+              }
+
+              obj.whereabouts.push(Whereabouts.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.whereabouts$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -304,7 +454,8 @@ export namespace ContactSnapshot {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          entries: 0
+          entries: 0,
+          whereabouts: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -328,6 +479,24 @@ export namespace ContactSnapshot {
               }
 
               obj.entries++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.whereabouts != null && obj.whereabouts === opts.limits.whereabouts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "whereabouts" had too many elements')
+              }
+
+              for (const evt of Whereabouts.codec().stream(reader, reader.uint32(), `${prefix}.whereabouts[]`, {
+                limits: opts.limits?.whereabouts$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.whereabouts
+                }
+              }
+
+              obj.whereabouts++
 
               break
             }
@@ -385,6 +554,18 @@ export namespace ContactSnapshot {
     index: number
   }
 
+  export interface ContactSnapshotWhereaboutsPeerFieldEvent {
+    field: '$.whereabouts[].peer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ContactSnapshotWhereaboutsAddrsFieldEvent {
+    field: '$.whereabouts[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ContactSnapshot>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ContactSnapshot.codec())
   }
@@ -393,7 +574,7 @@ export namespace ContactSnapshot {
     return decodeMessage(buf, ContactSnapshot.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactSnapshot>): Generator<ContactSnapshotEntriesContactFieldEvent | ContactSnapshotEntriesIsContactFieldEvent | ContactSnapshotEntriesBlockedFieldEvent | ContactSnapshotEntriesChangedAtFieldEvent | ContactSnapshotEntriesChangedByFieldEvent | ContactSnapshotEntriesDevicesFieldEvent | ContactSnapshotEntriesAliasFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactSnapshot>): Generator<ContactSnapshotEntriesContactFieldEvent | ContactSnapshotEntriesIsContactFieldEvent | ContactSnapshotEntriesBlockedFieldEvent | ContactSnapshotEntriesChangedAtFieldEvent | ContactSnapshotEntriesChangedByFieldEvent | ContactSnapshotEntriesDevicesFieldEvent | ContactSnapshotEntriesAliasFieldEvent | ContactSnapshotWhereaboutsPeerFieldEvent | ContactSnapshotWhereaboutsAddrsFieldEvent> {
     return streamMessage(buf, ContactSnapshot.codec(), opts)
   }
 }

@@ -94,3 +94,27 @@ describe('reading a conversation', () => {
     expect((await log.unread()).get(bob)).toBe(1)
   })
 })
+
+describe('a contact\'s text that another own device got first', () => {
+  it('is stored on its own copy\'s arrival too, but reported once: the inbound copy says it was mirrored already', async () => {
+    const { MemoryDatastore } = await import('datastore-core')
+    const { ChatStore } = await import('../../node/chat/chat-store.js')
+    const { ConversationLog } = await import('../../node/chat/conversation-log.js')
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+    const [bob, me, phone] = await Promise.all([1, 2, 3].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    const ds = new MemoryDatastore()
+    const store = new ChatStore(ds)
+    await store.open()
+    const log = new ConversationLog(ds, me)
+    await log.open()
+    const people = new Conversations({ self: me, datastore: ds, store, log, roster: { get: () => ({ id: bob, contact: {}, devices: [bob] }), contacts: () => [] }, changed: () => {} } as any)
+    // the phone had it first: history sync took it here
+    const fromPhone = { contact: bob, id: 'c1', outgoing: false, author: bob, sentAt: 5_000, text: 'seen on the phone', origin: phone, seq: 1 }
+    await store.change(async (tx) => { await log.stageTaken(tx, [fromPhone]) })
+    const first = await store.saveInbound(bob, 'c1', 'seen on the phone', 5_000, 'msg', undefined, people.inboundMirror(bob, 'c1', 'seen on the phone', 5_000))
+    const other = await store.saveInbound(bob, 'c2', 'only here', 6_000, 'msg', undefined, people.inboundMirror(bob, 'c2', 'only here', 6_000))
+    expect([first.mirrored, other.mirrored]).toEqual([true, false])
+    expect((await store.history(bob)).map(m => m.id)).toEqual(['c1', 'c2'])
+  })
+})

@@ -4,17 +4,21 @@
  * datastores: entries made and taken, the stamp order (a newer change wins,
  * equal times go to the greater device id, a slow clock still makes a newer
  * stamp), no echo of an applied entry, seeding from a roster that predates
- * syncing, and the wire form's checks.
+ * syncing, and the wire form's checks; the whereabouts own devices tell
+ * each other (which are told, which are taken).
  */
 import '../../../node/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { decodeContactSnapshot, encodeContactSnapshot, MAX_CONTACT_SKEW_MS, mergeEntries, stampBeats } from '../../../protocol/contact-sync.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { decodeContactSnapshot, encodeContactSnapshot, MAX_CONTACT_SKEW_MS, MAX_WHEREABOUTS, mergeEntries, stampBeats } from '../../../protocol/contact-sync.js'
+import { ContactSnapshot as ContactSnapshotPb } from '../../../protocol/pb/contact-sync.js'
 import { ContactSyncState } from '../../../node/devices/contact-sync-state.js'
+import { gatherWhereabouts, takeWhereabouts } from '../../../node/devices/whereabouts.js'
 import type { ContactSyncEntry } from '../../../protocol/contact-sync.js'
 import type { ContactSyncRoster } from '../../../node/devices/contact-sync-state.js'
 import type { Person, PersonChange } from '../../../node/roster/index.js'
@@ -196,5 +200,84 @@ describe('contact sync between the devices of a person', () => {
     expect(decodeContactSnapshot(encodeContactSnapshot([{ ...good, alias: 'x'.repeat(33) }]))).toMatchObject({ ok: false, reason: 'invalid-field' })
     expect(decodeContactSnapshot(Uint8Array.of(0x0a, 0x05, 1))).toMatchObject({ ok: false, reason: 'malformed' })
     expect(decodeContactSnapshot(new Uint8Array(600_000))).toMatchObject({ ok: false, reason: 'oversize' })
+  })
+})
+
+describe('whereabouts: where contacts are, between own devices', () => {
+  const addr = (port: number): Uint8Array => multiaddr(`/ip4/127.0.0.1/tcp/${port}`).bytes
+
+  it('travel in a snapshot beside the entries; a bad one refuses the snapshot whole, a snapshot without any still decodes', async () => {
+    const [bob, phone] = await Promise.all([newId(), newId()])
+    const entry: ContactSyncEntry = { contact: bob, isContact: true, blocked: false, changedAt: 1, changedBy: bob, devices: [] }
+    const w = { peer: phone, addrs: [addr(4001), addr(4002)] }
+    expect(decodeContactSnapshot(encodeContactSnapshot([entry], [w]))).toMatchObject({ ok: true, entries: [entry], whereabouts: [w] })
+    expect(decodeContactSnapshot(encodeContactSnapshot([entry]))).toMatchObject({ ok: true, whereabouts: [] })
+    const mh = (p: string): Uint8Array<ArrayBuffer> => peerIdFromString(p).toMultihash().bytes as Uint8Array<ArrayBuffer>
+    const raw = (...ws: Array<{ peer: Uint8Array<ArrayBuffer>, addrs: Array<Uint8Array<ArrayBuffer>> }>): Uint8Array => ContactSnapshotPb.encode({ entries: [], whereabouts: ws })
+    const a = addr(4001) as Uint8Array<ArrayBuffer>
+    expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: Array(9).fill(a) }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [new Uint8Array(0)] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [new Uint8Array(129)] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw({ peer: mh(phone), addrs: [a] }, { peer: mh(phone), addrs: [a] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw({ peer: new Uint8Array(5), addrs: [a] }))).toMatchObject({ ok: false, reason: 'invalid-field' })
+    expect(decodeContactSnapshot(raw(...Array.from({ length: MAX_WHEREABOUTS + 1 }, () => ({ peer: mh(phone), addrs: [a] }))))).toMatchObject({ ok: false, reason: 'invalid-field' })
+  })
+
+  it('are told for unblocked contacts\' devices only, connected ones first, without the device\'s own /p2p', async () => {
+    const [me, myPhone, bob, bobPhone, eve, dan] = await Promise.all([1, 2, 3, 4, 5, 6].map(newId))
+    const people: Person[] = [
+      { id: bob, devices: [bob, bobPhone], contact: { since: 1, view: 'full' } as any, watched: true },
+      { id: eve, devices: [eve], contact: { since: 1, view: 'full' } as any, blockedSince: 2, watched: true },
+      { id: dan, devices: [dan], contact: { since: 1, view: 'full' } as any, watched: true },
+      { id: me, devices: [me, myPhone], contact: { since: 1, view: 'full' } as any, watched: true }
+    ]
+    const book = new Map([bob, bobPhone, eve, myPhone].map(p => [p, [multiaddr(`/ip4/127.0.0.1/tcp/1/p2p/${p}`), multiaddr('/ip4/127.0.0.1/tcp/2')]]))
+    const told = await gatherWhereabouts({
+      self: me,
+      roster: { contacts: () => people, get: () => undefined, isContact: () => true },
+      peerStore: { get: async (id: any) => { const a = book.get(id.toString()); if (a == null) throw new Error('not found'); return { addresses: a.map(multiaddr => ({ multiaddr })) } } } as any,
+      connectionManager: { getConnections: () => [{ remotePeer: peerIdFromString(bobPhone) }] } as any,
+      isOwnDevice: (p) => p === myPhone || p === me,
+      held: () => undefined,
+      log
+    })
+    expect(told.map(w => w.peer)).toEqual([bobPhone, bob])
+    expect(told[0].addrs.map(a => multiaddr(a).toString())).toEqual(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+  })
+
+  it('are taken for devices of unblocked contacts, and of contacts the same snapshot adds; never for strangers, the blocked or own devices', async () => {
+    const [me, myPhone, bob, bobPhone, eve, carol, stranger] = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(newId))
+    const people = new Map<string, Person>([
+      [bob, { id: bob, devices: [bob, bobPhone], contact: { since: 1, view: 'full' } as any, watched: true }],
+      [bobPhone, { id: bob, devices: [bob, bobPhone], contact: { since: 1, view: 'full' } as any, watched: true }],
+      [eve, { id: eve, devices: [eve], contact: { since: 1, view: 'full' } as any, blockedSince: 2, watched: true }]
+    ])
+    const merged: string[] = []
+    const ctx = {
+      self: me,
+      roster: { contacts: () => [], get: (p: any) => people.get(String(p)), isContact: (p: any) => people.get(String(p))?.contact != null && people.get(String(p))?.blockedSince == null },
+      peerStore: { merge: async (id: any, d: any) => { merged.push(`${id.toString() as string} ${d.multiaddrs.length as number}`) } } as any,
+      connectionManager: { getConnections: () => [] } as any,
+      isOwnDevice: (p: string) => p === myPhone || p === me,
+      held: (contact: string) => heldEntries.get(contact),
+      log
+    }
+    const heldEntries = new Map<string, ContactSyncEntry>()
+    const at = [addr(4001), Uint8Array.of(0xff, 0xff), multiaddr(`/ip4/127.0.0.1/tcp/4002/p2p/${stranger}`).bytes]
+    const told = [bobPhone, eve, carol, stranger, myPhone].map(peer => ({ peer, addrs: at }))
+    const carolJoins: ContactSyncEntry = { contact: carol, isContact: true, blocked: false, changedAt: 1, changedBy: myPhone, devices: [] }
+    expect(await takeWhereabouts(ctx, told, [carolJoins])).toBe(2)
+    // the address that does not parse, and one naming a peer at its end, are skipped
+    expect(merged).toEqual([`${bobPhone} 1`, `${carol} 1`])
+    // an entry older than the one held here (carol blocked on this device since) makes nobody welcome
+    merged.length = 0
+    heldEntries.set(carol, { ...carolJoins, blocked: true, changedAt: 5 })
+    expect(await takeWhereabouts(ctx, told, [carolJoins])).toBe(1)
+    expect(merged).toEqual([`${bobPhone} 1`])
+    merged.length = 0
+    // a snapshot that removes bob takes none of his
+    merged.length = 0
+    expect(await takeWhereabouts(ctx, told, [{ ...carolJoins, contact: bob, isContact: false }])).toBe(0)
   })
 })

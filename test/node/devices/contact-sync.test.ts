@@ -88,7 +88,7 @@ describe('contacts across the devices of a person', () => {
     expect(seen.indexOf('offline')).toBe(seen.length - 1)
   })
 
-  it('a device that was offline catches up at its next connection, and a removal follows too', async () => {
+  it('a device that was offline catches up at its next connection, reaches the contact where its other device knows it to be, and a removal follows too', async () => {
     const a1 = await start({ home: await tmpHome('csync-b1'), devices: { deviceName: 'laptop' } })
     const bootstrap = [a1.addresses()[0]]
     const homeA2 = await tmpHome('csync-b2')
@@ -99,6 +99,9 @@ describe('contacts across the devices of a person', () => {
     const a2 = await start({ home: homeA2, bootstrap })
     await waitFor(() => isContact(a2, carol), 'the phone to catch up with the laptop\'s contact', 60_000)
     expect(a2.person(carol.peerId)?.devices).toContain(carol.peerId.toString())
+    // no DHT server anywhere (every node here is in contacts mode): the phone finds carol where the laptop knows her to be
+    const phone = a2.peerId.toString()
+    await waitFor(() => carol.presence.get(a1.peerId)?.devices?.some(d => d.device === phone && d.condition === 'live') === true, 'carol to hear the phone', 60_000)
 
     // removing on the phone removes on the laptop
     await a2.removeContact(carol.peerId)

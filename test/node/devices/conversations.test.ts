@@ -130,11 +130,15 @@ describe('conversations across the devices of a person', () => {
 
   it('a device that was offline catches up exactly once', async () => {
     await a3.stop()
+    const reported = new Map<string, number>()
+    const count = (m: ChatMessage): void => { if (m.direction === 'in') reported.set(m.text, (reported.get(m.text) ?? 0) + 1) }
     await bob.send(alice, 'while the tablet was off')
     await a1.send(id(bob), 'the laptop, meanwhile')
     await c2.send(alice, 'carol, meanwhile')
     await waitFor(async () => texts(await a2.conversation(id(bob))).includes('the laptop, meanwhile') && texts(await a2.conversation(id(bob))).includes('while the tablet was off'), 'the phone to hold both')
     a3 = await start({ home: homeA3, bootstrap: [hub.addresses()[0]] })
+    a3.addEventListener('message', (evt) => { count(evt.detail) })
+    a3.addEventListener('message:carbon', (evt) => { count(evt.detail) })
     const view = await sameEverywhere([a1, a2, a3], id(bob), ['while the tablet was off', 'the laptop, meanwhile'], 'the tablet to catch up with bob')
     await sameEverywhere([a1, a2, a3], carol, ['carol, meanwhile'], 'the tablet to catch up with carol')
     // bob's outbox to the tablet has delivered too: still once
@@ -142,6 +146,9 @@ describe('conversations across the devices of a person', () => {
     const after = await a3.conversation(id(bob))
     expect(after.map(m => m.id)).toEqual(view.map(m => m.id))
     expect(new Set(after.map(m => m.id)).size).toBe(after.length)
+    // never reported twice on the tablet, whichever copy came first (its own from bob, or alice's other device's);
+    // what came during its start, before these listeners, is not counted
+    expect([...reported.entries()].filter(([, n]) => n > 1)).toEqual([])
   })
 
   it('a revoked device gets nothing sent after its revocation', async () => {

@@ -21,6 +21,9 @@ export class StubNode extends TypedEventEmitter<PresenceNodeEvents> {
   presenceOf = (): undefined => undefined
   isBlocked = (): boolean => false
   history = async (): Promise<[]> => []
+  conversation = async (): Promise<[]> => []
+  groups = (): [] => []
+  groupInvitations = (): [] => []
 }
 
 export const stubComponents = (home: string): { node: PresenceNodeApi, logger: ReturnType<typeof defaultLogger>, home: string } =>

@@ -1,0 +1,296 @@
+/**
+ * The owner's mesh groups as XEP-0045 rooms of `groups.<domain>` (a room's
+ * localpart is the group id): a client joins a group it is a member of (or
+ * was invited to: joining accepts) and gets the members who are online as
+ * occupants, the group's recent history and its name as the subject; what
+ * it writes goes to the group, reflected to every resource of the owner in
+ * the room; the group's messages, its members' presence and changes to the
+ * group follow. A mesh invitation reaches clients as a XEP-0249 invitation;
+ * a client invites a contact with a mediated invitation. Rooms are made on
+ * the mesh (`/group create`), not by joining a new room.
+ */
+import { xml } from '@xmpp/xml'
+import { copyElement } from './messages.js'
+import { SHOW_OF } from './presence-map.js'
+import { errorReply, iqResult, NS, safeText } from './stanzas.js'
+import type { SessionState, XmppContext } from './sessions.js'
+import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMessage } from '../groups/index.js'
+import type { PresenceStatus } from '../../protocol/presence-record.js'
+import type { Element } from '@xmpp/xml'
+
+/** Messages of a group's history a client gets when it joins, unless it asks for fewer. */
+const JOIN_HISTORY = 20
+/** A message from the mesh older than this when it arrived carries its original time. */
+const LATE_MS = 60_000
+
+type Room = Extract<ReturnType<XmppContext['jids']['resolve']>, { kind: 'room' }>
+
+interface Occupant { nick: string, status: Exclude<PresenceStatus, 'offline'>, role: string }
+
+export class Rooms {
+  /** Per group: the owner's resources in the room, and the nick each joined with. */
+  private readonly joined = new Map<string, Map<SessionState, string>>()
+  /** Per group: the members shown as occupants (peer id → how). */
+  private readonly occupants = new Map<string, Map<string, Occupant>>()
+  private readonly names = new Map<string, string>()
+
+  constructor (private readonly ctx: XmppContext) {}
+
+  /** Presence from a client to a room: joining (available) or leaving (unavailable). */
+  async onClientPresence (state: SessionState, el: Element, to: Room): Promise<void> {
+    const type = el.attrs.type
+    if (type === 'unavailable') return this.leave(state, to.group, 110)
+    if (type != null) return
+    const fail = (condition: Parameters<typeof errorReply>[2], text: string): void => {
+      state.session.send(errorReply(el, 'cancel', condition, text))
+    }
+    if (to.nick == null) return fail('jid-malformed', 'join a room as room@service/nick')
+    let group = this.groupOf(to.group)
+    if (group == null && this.ctx.node.groupInvitations().some(i => i.group === to.group)) {
+      // joining a room one was invited to is accepting the invitation
+      try {
+        group = await this.ctx.node.acceptGroup(to.group)
+      } catch (err: any) {
+        return fail('not-allowed', String(err?.message ?? err))
+      }
+    }
+    if (group == null) return fail('item-not-found', 'no such group: groups are made with /group create')
+    if (group.standing !== 'member') return fail('registration-required', 'not a member of this group any more')
+    const inRoom = this.joined.get(group.id) ?? new Map<SessionState, string>()
+    this.joined.set(group.id, inRoom)
+    const first = !inRoom.has(state)
+    inRoom.set(state, to.nick)
+    this.names.set(group.id, group.name)
+    // XEP-0045 §7.2.3: occupants first, then the joiner's own presence, history, the subject
+    const others = this.refresh(group.id)
+    for (const [peer, o] of others) state.session.send(this.occupantPresence(group.id, peer, o, state.session.fullJid))
+    state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
+    if (!first) return
+    const asked = Number(el.getChild('x', NS.muc)?.getChild('history')?.attrs.maxstanzas)
+    const limit = Number.isInteger(asked) && asked >= 0 ? Math.min(asked, JOIN_HISTORY) : JOIN_HISTORY
+    const history = limit === 0 ? [] : await this.ctx.node.groupHistory(group.id, limit)
+    for (const m of history) state.session.send(this.groupchat(m, state, true))
+    state.session.send(xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(group.id), to: state.session.fullJid, id: `subject-${group.id}` },
+      xml('subject', {}, safeText(group.name))))
+  }
+
+  /** A message from a client to a room: a text for the group, a new name, or an invitation. */
+  async onClientMessage (state: SessionState, el: Element, to: Room): Promise<void> {
+    const { node, jids } = this.ctx
+    const nick = this.joined.get(to.group)?.get(state)
+    const fail = (type: 'cancel' | 'modify' | 'auth', condition: Parameters<typeof errorReply>[2], text: string): void => {
+      if (el.attrs.type !== 'error') state.session.send(errorReply(el, type, condition, text))
+    }
+    if (el.attrs.type === 'error') return
+    const invite = el.getChild('x', NS.mucUser)?.getChild('invite')
+    if (invite != null) {
+      const who = jids.resolve(invite.attrs.to)
+      if (who.kind !== 'peer') return fail('modify', 'jid-malformed', 'invite a contact by their JID')
+      try {
+        await node.inviteToGroup(to.group, who.peer)
+      } catch (err: any) {
+        fail('cancel', 'not-allowed', String(err?.message ?? err))
+      }
+      return
+    }
+    if (to.nick != null) return fail('cancel', 'feature-not-implemented', 'a private message to a member goes to their own JID')
+    if (el.attrs.type !== 'groupchat') return fail('modify', 'bad-request', 'messages to a room are of type groupchat')
+    if (nick == null) return fail('cancel', 'not-acceptable', 'join the room first')
+    const subject = el.getChildText('subject')
+    const body = el.getChildText('body')
+    try {
+      if (subject != null && (body == null || body === '')) {
+        await node.renameGroup(to.group, subject)
+        return
+      }
+      if (body == null || body === '') return
+      await node.sendToGroup(to.group, body)
+      // reflected to each resource of the owner in the room as it was sent, from its own nick (XEP-0045 §7.4):
+      // the client's id and origin-id (XEP-0359) tell it its own message
+      for (const [s, own] of this.joined.get(to.group) ?? []) {
+        s.session.send(copyElement(el, { from: this.ctx.jids.occupantOf(to.group, own), to: s.session.fullJid }))
+      }
+    } catch (err: any) {
+      fail('modify', 'not-acceptable', String(err?.message ?? err))
+    }
+  }
+
+  /** Disco of the groups service and of one room (XEP-0045 §6). */
+  onIq (iq: Element, type: 'get' | 'set', payload: Element, to: { kind: 'rooms' } | Room): Element {
+    const ns = payload.getNS()
+    if (type !== 'get' || (ns !== NS.discoInfo && ns !== NS.discoItems) || payload.attrs.node != null) return errorReply(iq, 'cancel', 'service-unavailable')
+    const { jids, node } = this.ctx
+    if (to.kind === 'rooms') {
+      if (ns === NS.discoItems) {
+        return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoItems },
+          ...node.groups().filter(g => g.standing === 'member').map(g => xml('item', { jid: jids.roomOf(g.id), name: g.name }))))
+      }
+      return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoInfo },
+        xml('identity', { category: 'conference', type: 'text', name: 'groups of the mesh' }),
+        ...[NS.discoInfo, NS.discoItems, NS.muc].sort().map(f => xml('feature', { var: f }))))
+    }
+    const group = this.groupOf(to.group)
+    if (group == null || group.standing !== 'member' || to.nick != null) return errorReply(iq, 'cancel', 'item-not-found')
+    if (ns === NS.discoItems) return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoItems }))
+    return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoInfo },
+      xml('identity', { category: 'conference', type: 'text', name: group.name }),
+      ...[NS.discoInfo, NS.muc, 'muc_membersonly', 'muc_nonanonymous', 'muc_persistent', 'muc_unsecured'].sort().map(f => xml('feature', { var: f }))))
+  }
+
+  /** A resource went away: it is in no room any more. */
+  forget (state: SessionState): void {
+    for (const [group, inRoom] of this.joined) {
+      inRoom.delete(state)
+      if (inRoom.size === 0) this.drop(group)
+    }
+  }
+
+  // ---- from the node ----
+
+  onGroupMessage (m: GroupMessage): void {
+    for (const [s] of this.joined.get(m.group) ?? []) s.session.send(this.groupchat(m, s, (m.receivedAt ?? Date.now()) - m.sentAt > LATE_MS))
+  }
+
+  /** Members, roles or the name changed; or this node is no member any more. */
+  onGroupChange (evt: GroupChangeEvent): void {
+    const inRoom = this.joined.get(evt.group)
+    if (inRoom == null) return
+    const group = this.groupOf(evt.group)
+    if (group == null || group.standing !== 'member') {
+      // XEP-0045 §9.9: removed from a members-only room (status 321)
+      for (const [s, nick] of inRoom) s.session.send(this.selfUnavailable(evt.group, nick, s.session.fullJid, 321))
+      this.drop(evt.group)
+      return
+    }
+    this.announce(evt.group)
+    if (this.names.get(evt.group) !== group.name) {
+      this.names.set(evt.group, group.name)
+      for (const [s] of inRoom) {
+        s.session.send(xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(evt.group), to: s.session.fullJid }, xml('subject', {}, safeText(group.name))))
+      }
+    }
+  }
+
+  /** A contact's presence changed: occupants of the rooms joined move with it. */
+  onPresenceChange (): void {
+    for (const group of this.joined.keys()) this.announce(group)
+  }
+
+  /** XEP-0249: a direct invitation from the contact who invited, to each resource taking messages. */
+  onInvitation (inv: GroupInvitation): void {
+    const { sessions } = this.ctx
+    sessions.sendTo(sessions.messageable(), (to) => this.invitation(inv, to))
+  }
+
+  /** The invitations not answered yet, to a client that just came online. */
+  replayInvitations (state: SessionState): void {
+    if (state.priority < 0) return
+    for (const inv of this.ctx.node.groupInvitations()) state.session.send(this.invitation(inv, state.session.fullJid))
+  }
+
+  private invitation (inv: GroupInvitation, to: string): Element {
+    const { jids } = this.ctx
+    const room = jids.roomOf(inv.group)
+    return xml('message', { from: jids.bareOf(this.ctx.node.person(inv.inviter)?.id ?? inv.inviter), to, id: `invite-${inv.group}` },
+      xml('body', {}, safeText(`invites you to the group "${inv.name}": join ${room} to accept`)),
+      xml('x', { xmlns: NS.conference, jid: room, reason: safeText(inv.name) }))
+  }
+
+  // ---- helpers ----
+
+  private groupOf (id: string): GroupInfo | undefined {
+    return this.ctx.node.groups().find(g => g.id === id)
+  }
+
+  private drop (group: string): void {
+    this.joined.delete(group)
+    this.occupants.delete(group)
+    this.names.delete(group)
+  }
+
+  private leave (state: SessionState, group: string, code: number): void {
+    const inRoom = this.joined.get(group)
+    const nick = inRoom?.get(state)
+    if (inRoom == null || nick == null) return
+    inRoom.delete(state)
+    state.session.send(this.selfUnavailable(group, nick, state.session.fullJid, code))
+    if (inRoom.size === 0) this.drop(group)
+  }
+
+  /** The members to show as occupants now (online, by this node's own view of them; nicks apart from the owner's): stored and returned. */
+  private refresh (group: string): Map<string, Occupant> {
+    const { node } = this.ctx
+    const own = new Set([...(this.joined.get(group)?.values() ?? [])])
+    const now = new Map<string, Occupant>()
+    const taken = new Set(own)
+    // the owner is in the room as its resources, under their nicks: never as a member
+    const self = new Set([node.peerId.toString(), ...(node.devices?.().devices ?? []).map(d => d.peerId)])
+    for (const m of node.groupOnline(group)) {
+      if (m.status === 'offline' || m.status === 'unknown' || self.has(m.peerId)) continue
+      let nick = this.nameOf(m.peerId)
+      if (taken.has(nick)) nick = `${nick} (…${m.peerId.slice(-8)})`
+      taken.add(nick)
+      now.set(m.peerId, { nick, status: m.status, role: m.role })
+    }
+    this.occupants.set(group, now)
+    return now
+  }
+
+  /** Occupants that came, went or changed since last shown, to every resource in the room. */
+  private announce (group: string): void {
+    const before = this.occupants.get(group) ?? new Map<string, Occupant>()
+    const now = this.refresh(group)
+    for (const [s] of this.joined.get(group) ?? []) {
+      for (const [peer, o] of now) {
+        const was = before.get(peer)
+        if (was == null || was.status !== o.status || was.role !== o.role || was.nick !== o.nick) s.session.send(this.occupantPresence(group, peer, o, s.session.fullJid))
+      }
+      for (const [peer, o] of before) {
+        if (now.get(peer)?.nick === o.nick) continue
+        s.session.send(xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, o.nick), to: s.session.fullJid },
+          xml('x', { xmlns: NS.mucUser }, this.item(peer, o.role, 'none'))))
+      }
+    }
+  }
+
+  private nameOf (peer: string): string {
+    const { node } = this.ctx
+    const name = node.person(peer)?.alias ?? node.displayName(peer)?.name
+    return name != null && name !== '' ? name : `…${peer.slice(-8)}`
+  }
+
+  private item (peer: string | undefined, role: string, mucRole: string): Element {
+    const affiliation = role === 'admin' ? 'admin' : 'member'
+    return xml('item', { affiliation, role: mucRole, jid: peer == null ? undefined : this.ctx.jids.bareOf(this.ctx.node.person(peer)?.id ?? peer) })
+  }
+
+  private occupantPresence (group: string, peer: string, o: Occupant, to: string): Element {
+    const show = SHOW_OF[o.status]
+    return xml('presence', { from: this.ctx.jids.occupantOf(group, o.nick), to },
+      show != null ? xml('show', {}, show) : null,
+      xml('x', { xmlns: NS.mucUser }, this.item(peer, o.role, o.role === 'admin' ? 'moderator' : 'participant')))
+  }
+
+  private selfPresence (group: GroupInfo, nick: string, to: string, codes: number[]): Element {
+    return xml('presence', { from: this.ctx.jids.occupantOf(group.id, nick), to },
+      xml('x', { xmlns: NS.mucUser },
+        xml('item', { affiliation: group.role === 'admin' ? 'admin' : 'member', role: group.role === 'admin' ? 'moderator' : 'participant', jid: to }),
+        ...codes.map(code => xml('status', { code: String(code) }))))
+  }
+
+  private selfUnavailable (group: string, nick: string, to: string, code: number): Element {
+    return xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to },
+      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : 'member', role: 'none' }),
+        xml('status', { code: '110' }), code !== 110 ? xml('status', { code: String(code) }) : null))
+  }
+
+  /** A group message as one resource in the room sees it: its own from its own nick. */
+  private groupchat (m: GroupMessage, s: SessionState, delayed: boolean): Element {
+    const nick = m.direction === 'out'
+      ? this.joined.get(m.group)?.get(s) ?? this.nameOf(m.author)
+      : this.occupants.get(m.group)?.get(m.author)?.nick ?? this.nameOf(m.author)
+    return xml('message', { type: 'groupchat', id: m.id, from: this.ctx.jids.occupantOf(m.group, nick), to: s.session.fullJid },
+      xml('body', {}, safeText(m.text)),
+      delayed ? xml('delay', { xmlns: NS.delay, from: this.ctx.jids.roomOf(m.group), stamp: new Date(m.sentAt).toISOString() }) : null)
+  }
+}
