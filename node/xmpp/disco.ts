@@ -24,7 +24,7 @@ export const SERVER_INFO: DiscoInfo = {
 
 export const ACCOUNT_INFO: DiscoInfo = {
   identities: [{ category: 'account', type: 'registered', name: 'presence-mesh owner' }],
-  features: [NS.discoInfo, NS.discoItems, NS.carbons].sort()
+  features: [NS.discoInfo, NS.discoItems, NS.carbons, NS.mam, NS.sid].sort()
 }
 
 /** What a contact on the mesh can do, as far as XMPP sees it. */
