@@ -19,7 +19,8 @@ export interface DiscoInfo {
 
 export const SERVER_INFO: DiscoInfo = {
   identities: [{ category: 'server', type: 'im', name: 'presence-mesh' }],
-  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons].sort()
+  // MAM here too: some clients (profanity) look for it on the server, not the account
+  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons, NS.mam].sort()
 }
 
 export const ACCOUNT_INFO: DiscoInfo = {
