@@ -205,6 +205,7 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     expect(bodies.slice(-2)).toEqual(['are you there?', 'one more'])
     const ids = all.results.map(r => r.getChild('result')!.attrs.id as string)
     expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids).size).toBe(ids.length)
     expect(all.fin.attrs.complete).toBe('true')
     expect(all.fin.getChild('set')?.getChildText('count')).toBe(String(ids.length))
     // the live message carried the id the archive knows it by
