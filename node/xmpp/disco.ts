@@ -19,12 +19,13 @@ export interface DiscoInfo {
 
 export const SERVER_INFO: DiscoInfo = {
   identities: [{ category: 'server', type: 'im', name: 'presence-mesh' }],
-  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons].sort()
+  // MAM here too: some clients (profanity) look for it on the server, not the account
+  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons, NS.mam].sort()
 }
 
 export const ACCOUNT_INFO: DiscoInfo = {
   identities: [{ category: 'account', type: 'registered', name: 'presence-mesh owner' }],
-  features: [NS.discoInfo, NS.discoItems, NS.carbons].sort()
+  features: [NS.discoInfo, NS.discoItems, NS.carbons, NS.mam, NS.sid].sort()
 }
 
 /** What a contact on the mesh can do, as far as XMPP sees it. */

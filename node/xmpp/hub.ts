@@ -11,6 +11,7 @@ import { OwnerPresence } from './owner-presence.js'
 import { contactPresence } from './presence-map.js'
 import { RosterItems } from './roster.js'
 import { Rooms } from './rooms.js'
+import { Archive } from './archive.js'
 import { Sessions } from './sessions.js'
 import { errorReply } from './stanzas.js'
 import { Subscriptions } from './subscriptions.js'
@@ -47,7 +48,7 @@ export class XmppHub implements SessionHost {
     this.messages = new Messages(ctx, acks)
     this.rooms = new Rooms(ctx)
     this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages, this.rooms)
-    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms)
+    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms, new Archive(ctx))
     this.listeners = {
       presence: (evt) => {
         const { view, changed } = evt.detail

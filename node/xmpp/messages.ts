@@ -15,7 +15,7 @@
  * the person's devices may answer.
  */
 import { xml } from '@xmpp/xml'
-import { positionKey } from '../../protocol/device-history.js'
+import { archiveId } from './archive.js'
 import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
 import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
@@ -151,7 +151,7 @@ export class Messages {
       if (node.isBlocked(person)) continue
       const floor = this.acks.highest(person)
       for (const m of await node.conversation(person, OFFLINE_BACKLOG)) {
-        if (m.direction === 'in' && m.state !== 'read' && positionOf(m) > floor && state.available) this.deliver(state, m, true)
+        if (m.direction === 'in' && m.state !== 'read' && archiveId(m) > floor && state.available) this.deliver(state, m, true)
       }
     }
   }
@@ -198,7 +198,7 @@ export class Messages {
     if (sent.has(m.id)) return
     sent.add(m.id)
     trim(sent, MAX_REMEMBERED)
-    this.incoming.set(m.id, { person: this.personOf(m.peer), position: positionOf(m) })
+    this.incoming.set(m.id, { person: this.personOf(m.peer), position: archiveId(m) })
     trim(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
     state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(this.personOf(m.peer)), to: state.session.fullJid },
@@ -206,6 +206,8 @@ export class Messages {
       xml('active', { xmlns: NS.chatStates }),
       xml('request', { xmlns: NS.receipts }),
       xml('markable', { xmlns: NS.markers }),
+      // the id the archive knows it by (XEP-0359), so a client that also pages the archive holds it once
+      xml('stanza-id', { xmlns: NS.sid, by: jids.ownerBare, id: archiveId(m) }),
       delayed ? xml('delay', { xmlns: NS.delay, from: jids.domain, stamp: new Date(m.sentAt).toISOString() }) : null))
   }
 
@@ -253,10 +255,6 @@ export class Messages {
   }
 }
 
-/** A message's conversation position as a key (string order is conversation order): its author, or the device it came from. */
-function positionOf (m: ChatMessage): string {
-  return positionKey({ sentAt: m.sentAt, author: m.author ?? m.peer, id: m.id })
-}
 
 /** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
 export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {

@@ -29,7 +29,11 @@ export const NS = {
   idle: 'urn:xmpp:idle:1',
   muc: 'http://jabber.org/protocol/muc',
   mucUser: 'http://jabber.org/protocol/muc#user',
-  conference: 'jabber:x:conference'
+  conference: 'jabber:x:conference',
+  mam: 'urn:xmpp:mam:2',
+  rsm: 'http://jabber.org/protocol/rsm',
+  dataForms: 'jabber:x:data',
+  sid: 'urn:xmpp:sid:0'
 } as const
 
 export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'

@@ -182,6 +182,53 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     expect(client.stanzas.filter(el => el.getChildText('body') != null)).toEqual([])
   })
 
+  it('the archive (XEP-0313): the conversation with B, paged from its end, each message under the stanza-id it came with', async () => {
+    const mam = 'urn:xmpp:mam:2'
+    const ask = async (queryid: string, set: Element[], withJid = bJid): Promise<{ results: Element[], fin: Element }> => {
+      const mark = client.mark()
+      const res = await client.xmpp.iqCaller.request(xml('iq', { type: 'set' }, xml('query', { xmlns: mam, queryid },
+        xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
+          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, mam)),
+          xml('field', { var: 'with' }, xml('value', {}, withJid))),
+        xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, ...set))))
+      // the results come before the iq's result
+      const results = client.stanzas.slice(mark).filter(el => el.getChild('result', mam)?.attrs.queryid === queryid)
+      return { results, fin: res.getChild('fin', mam)! }
+    }
+    await client.xmpp.send(xml('presence'))
+    const liveMark = client.mark()
+    await b.send(a.peerId, 'one more')
+    const live = await client.next(el => el.is('message') && el.getChildText('body') === 'one more', 'a live message', liveMark)
+    const all = await ask('q-all', [xml('max', {}, '100')])
+    const bodies = all.results.map(r => r.getChild('result')!.getChild('forwarded')!.getChild('message')!.getChildText('body'))
+    expect(bodies).toContain('hi A, <b>&amp; welcome</b>')
+    expect(bodies.slice(-2)).toEqual(['are you there?', 'one more'])
+    const ids = all.results.map(r => r.getChild('result')!.attrs.id as string)
+    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(all.fin.attrs.complete).toBe('true')
+    expect(all.fin.getChild('set')?.getChildText('count')).toBe(String(ids.length))
+    // the live message carried the id the archive knows it by
+    expect(live.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs).toMatchObject({ by: 'me@localhost', id: ids.at(-1) })
+    const fromB = all.results.find(r => r.getChild('result')!.getChild('forwarded')!.getChild('message')!.getChildText('body') === 'are you there?')!
+    expect(fromB.getChild('result')!.getChild('forwarded')!.getChild('message')!.attrs.from).toBe(bJid)
+
+    // the last page first, then the one before it
+    const last = await ask('q-last', [xml('max', {}, '1'), xml('before')])
+    expect(last.results.map(r => r.getChild('result')!.attrs.id)).toEqual([ids.at(-1)])
+    expect(last.fin.attrs.complete).toBeUndefined()
+    const earlier = await ask('q-earlier', [xml('max', {}, '1'), xml('before', {}, ids.at(-1))])
+    expect(earlier.results.map(r => r.getChild('result')!.attrs.id)).toEqual([ids.at(-2)])
+    const after = await ask('q-after', [xml('max', {}, '10'), xml('after', {}, ids.at(-2))])
+    expect(after.results.map(r => r.getChild('result')!.attrs.id)).toEqual([ids.at(-1)])
+    // another contact's conversation is not in it
+    expect((await ask('q-c', [], cJid)).results).toEqual([])
+    // a search the archive does not do is refused, not answered wrongly
+    await expect(client.xmpp.iqCaller.request(xml('iq', { type: 'set' }, xml('query', { xmlns: mam },
+      xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, xml('field', { var: 'fulltext' }, xml('value', {}, 'fishing')))))))
+      .rejects.toMatchObject({ condition: 'feature-not-implemented' })
+  })
+
   it('a subscription request from the client becomes a contact request; accepted on the mesh, the roster says so', async () => {
     await client.xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }))
     const mark = client.mark()
