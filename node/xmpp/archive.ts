@@ -11,6 +11,7 @@
 import { xml } from '@xmpp/xml'
 import { positionKey } from '../../protocol/device-history.js'
 import { errorReply, iqResult, NS, safeText } from './stanzas.js'
+import type { ClientAcks } from './client-acks.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { ChatMessage } from '../chat/index.js'
 import type { Element } from '@xmpp/xml'
@@ -29,7 +30,7 @@ export function archiveId (m: Pick<ChatMessage, 'sentAt' | 'author' | 'peer' | '
 interface Entry { key: string, person: string, m: ChatMessage }
 
 export class Archive {
-  constructor (private readonly ctx: XmppContext) {}
+  constructor (private readonly ctx: XmppContext, private readonly clientIds: Pick<ClientAcks, 'sentAs'>) {}
 
   /** The query form (XEP-0313 §5.1). */
   form (iq: Element): Element {
@@ -102,12 +103,15 @@ export class Archive {
     const { m } = e
     const contact = jids.bareOf(e.person)
     const own = m.author != null ? jids.ownerFull(m.author) : jids.ownerBare
+    // one an XMPP client sent comes back under that client's ids
+    const client = m.direction === 'out' ? this.clientIds.sentAs(m.id) : undefined
     return xml('message', { from: jids.ownerBare, to, id: `mam-${e.key}` },
       xml('result', { xmlns: NS.mam, queryid, id: e.key },
         xml('forwarded', { xmlns: NS.forward },
           xml('delay', { xmlns: NS.delay, stamp: new Date(m.sentAt).toISOString() }),
-          xml('message', { xmlns: NS.client, type: 'chat', id: m.id, from: m.direction === 'in' ? contact : own, to: m.direction === 'in' ? jids.ownerBare : contact },
-            xml('body', {}, safeText(m.text))))))
+          xml('message', { xmlns: NS.client, type: 'chat', id: client?.id ?? m.id, from: m.direction === 'in' ? contact : own, to: m.direction === 'in' ? jids.ownerBare : contact },
+            xml('body', {}, safeText(m.text)),
+            client?.originId != null ? xml('origin-id', { xmlns: NS.sid, id: client.originId }) : null))))
   }
 }
 

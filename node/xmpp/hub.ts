@@ -48,7 +48,7 @@ export class XmppHub implements SessionHost {
     this.messages = new Messages(ctx, acks)
     this.rooms = new Rooms(ctx)
     this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages, this.rooms)
-    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms, new Archive(ctx))
+    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms, new Archive(ctx, acks))
     this.listeners = {
       presence: (evt) => {
         const { view, changed } = evt.detail

@@ -82,6 +82,7 @@ export class Messages {
     } catch (err: any) {
       return state.session.send(errorReply(el, 'modify', err?.name === 'InvalidMessageError' ? 'not-acceptable' : 'bad-request', String(err?.message ?? err)))
     }
+    this.acks.rememberSent(id, { id: el.attrs.id, originId: el.getChild('origin-id', NS.sid)?.attrs.id })
     if (el.attrs.id != null) {
       this.outgoing.set(id, {
         peer,

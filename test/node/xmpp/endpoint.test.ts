@@ -196,13 +196,15 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
       return { results, fin: res.getChild('fin', mam)! }
     }
     await client.xmpp.send(xml('presence'))
+    await client.xmpp.send(xml('message', { type: 'chat', to: bJid, id: 'mine-1' }, xml('body', {}, 'sent by the client'), xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o-mine' })))
+    await waitFor(() => bMessages.some(m => m.text === 'sent by the client'), 'B to get the client\'s text')
     const liveMark = client.mark()
     await b.send(a.peerId, 'one more')
     const live = await client.next(el => el.is('message') && el.getChildText('body') === 'one more', 'a live message', liveMark)
     const all = await ask('q-all', [xml('max', {}, '100')])
     const bodies = all.results.map(r => r.getChild('result')!.getChild('forwarded')!.getChild('message')!.getChildText('body'))
     expect(bodies).toContain('hi A, <b>&amp; welcome</b>')
-    expect(bodies.slice(-2)).toEqual(['are you there?', 'one more'])
+    expect(bodies.slice(-3)).toEqual(['are you there?', 'sent by the client', 'one more'])
     const ids = all.results.map(r => r.getChild('result')!.attrs.id as string)
     expect([...ids].sort()).toEqual(ids)
     expect(new Set(ids).size).toBe(ids.length)
@@ -221,6 +223,10 @@ describe('XMPP endpoint: a real client reaches the mesh', () => {
     expect(earlier.results.map(r => r.getChild('result')!.attrs.id)).toEqual([ids.at(-2)])
     const after = await ask('q-after', [xml('max', {}, '10'), xml('after', {}, ids.at(-2))])
     expect(after.results.map(r => r.getChild('result')!.attrs.id)).toEqual([ids.at(-1)])
+    // what the client sent comes back under its own ids
+    const mine = all.results.map(r => r.getChild('result')!.getChild('forwarded')!.getChild('message')!).find(m => m.getChildText('body') === 'sent by the client')
+    expect(mine?.attrs).toMatchObject({ id: 'mine-1', from: expect.stringMatching(/^me@localhost/), to: bJid })
+    expect(mine?.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id).toBe('o-mine')
     // another contact's conversation is not in it
     expect((await ask('q-c', [], cJid)).results).toEqual([])
     // a search the archive does not do is refused, not answered wrongly
