@@ -32,23 +32,32 @@ export interface NeighbourLookupOptions {
 export async function askNeighbours (target: PeerId, neighbours: PeerId[], ask: FindNodeAsk, opts: NeighbourLookupOptions): Promise<Multiaddr[]> {
   const asked = dedupe(neighbours.filter(p => !p.equals(target))).slice(0, opts.max)
   if (asked.length === 0) return []
-  const done = new AbortController()
-  const signal = AbortSignal.any([opts.signal, done.signal])
+  opts.signal.throwIfAborted()
+  // each ask its own signal: a stream open and read add several abort listeners each, which on one
+  // shared signal passed Node's limit of 10 (MaxListenersExceededWarning); the caller's signal gets one
+  const asks = asked.map(() => new AbortController())
+  let finish = (_addrs: Multiaddr[]): void => {}
+  const end = (): void => {
+    finish([])
+    for (const c of asks) c.abort()
+  }
+  opts.signal.addEventListener('abort', end, { once: true })
   try {
     return await new Promise<Multiaddr[]>((resolve) => {
-      // an ask that ignores the signal holds nobody up
-      signal.addEventListener('abort', () => { resolve([]) }, { once: true })
+      // an ask that ignores its signal holds nobody up
+      finish = resolve
       let left = asked.length
-      for (const n of asked) {
-        ask(n, target, signal).then(addrs => {
+      asked.forEach((n, i) => {
+        ask(n, target, asks[i].signal).then(addrs => {
           if (addrs.length > 0) resolve(addrs)
         }, () => {}).finally(() => {
           if (--left === 0) resolve([])
         })
-      }
+      })
     })
   } finally {
-    done.abort()
+    opts.signal.removeEventListener('abort', end)
+    for (const c of asks) c.abort()
     opts.signal.throwIfAborted()
   }
 }

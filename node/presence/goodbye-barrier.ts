@@ -29,10 +29,12 @@ export async function goodbyeBarrier (components: BarrierComponents, peers: stri
     cm = components.connectionManager
   } catch {}
   if (ping == null || cm == null || peers.length === 0) return
-  const signal = AbortSignal.timeout(timeoutMs)
+  // one deadline, a signal per ping: a stream open and its protocol negotiation listen on the signal
+  // several times, so one signal for 50 audiences passed Node's limit of 10 (MaxListenersExceededWarning)
+  const deadline = Date.now() + timeoutMs
   await Promise.all(peers.map(async (id) => {
     const peer = peerIdFromString(id)
     if (cm.getConnections(peer).length === 0) return
-    await ping.ping(peer, { signal }).catch(() => {})
+    await ping.ping(peer, { signal: AbortSignal.timeout(Math.max(0, deadline - Date.now())) }).catch(() => {})
   }))
 }

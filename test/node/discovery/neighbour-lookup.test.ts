@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { DefaultDiscovery, PeerNotFoundError } from '../../../node/discovery/discovery-service.js'
@@ -29,6 +30,38 @@ describe('askNeighbours', () => {
     expect(got).toEqual([])
     expect(asked).toEqual(others.slice(0, 3).map(String))
     expect(await askNeighbours(target, [], async () => [addr(1)], { signal: never, max: 3 })).toEqual([])
+  })
+
+  it('gives each ask its own signal: eight asks that each listen three times put no more than one listener on any signal they share', async () => {
+    const [target, ...others] = await peerIds(9)
+    const caller = new AbortController()
+    const signals: AbortSignal[] = []
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => { if (w.name === 'MaxListenersExceededWarning') warnings.push(w) }
+    process.on('warning', onWarning)
+    try {
+      let listening = 0
+      const all = new Promise<void>(resolve => {
+        void askNeighbours(target, others, async (_n, _t, signal) => {
+          // a stream open and the reads of its protocol negotiation each listen for the abort
+          for (let i = 0; i < 3; i++) signal.addEventListener('abort', () => {})
+          signals.push(signal)
+          if (++listening === others.length) resolve()
+          return await new Promise<Multiaddr[]>(() => {})
+        }, { signal: caller.signal, max: 8 }).catch(() => {})
+      })
+      await all
+      expect(new Set(signals).size).toBe(8)
+      for (const s of signals) expect(getEventListeners(s, 'abort')).toHaveLength(3)
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1)
+      caller.abort()
+      await new Promise(resolve => setImmediate(resolve))
+      expect(signals.every(s => s.aborted)).toBe(true)
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0)
+      expect(warnings).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
   })
 
   it('ends with the signal although an ask never answers', async () => {
