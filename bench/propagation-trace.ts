@@ -101,6 +101,8 @@ async function main (): Promise<void> {
       } finally { pending.delete(`p${note(i)}`) }
     }
     const runRaw = rawRun(pending, presentity, RAW_TOPIC, watchers.length, size)
+    const connected = (): string => `presentity ${presentity.libp2p.getConnections().length}, all nodes ${mesh.nodes.reduce((s, x) => s + x.libp2p.getConnections().length, 0) / 2}`
+    console.log(`connections before the runs: ${connected()} (${mesh.links.length} dialled by the mesh)`)
     const windows: Window[] = []
     const profiling = process.env.TRACE_PROFILE === '1'
     const session = new Session()
@@ -138,6 +140,7 @@ async function main (): Promise<void> {
       w.closes = closes.filter(t => t >= w.t0 && t < w.t1).length
       w.dht = dhtPuts.some(([a, b]) => a < w.t1 && b > w.t0)
     }
+    console.log(`connections after the runs: ${connected()}`)
     const start = windows[0]?.t0 ?? 0
     console.log('DHT puts (start, duration ms, from the first measured run): ' + dhtPuts.map(([a, b]) => `${(a - start).toFixed(0)}+${(b - a).toFixed(0)}`).join(' '))
     const buckets = new Map<number, number>()
