@@ -15,9 +15,8 @@ import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { presenceTopic } from '../protocol/topics.js'
-import { startMesh, waitUntil } from './mesh.js'
-import { Arrivals, RAW_TOPIC, rawRun, withTimeout } from './propagation.js'
-import type { PresenceEventDetail } from '../node/presence/index.js'
+import { startMesh } from './mesh.js'
+import { propagationRuns } from './propagation.js'
 
 const nodes = Number(process.argv[2] ?? 50)
 const runs = Number(process.argv[3] ?? 100)
@@ -42,23 +41,8 @@ let validations = 0
 async function main (): Promise<void> {
   const mesh = await startMesh({ nodes, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS } })
   try {
+    const { runPresence, runRaw } = await propagationRuns(mesh)
     const [presentity, ...watchers] = mesh.nodes
-    const pending = new Map<string, Arrivals>()
-    watchers.forEach((w, i) => {
-      w.presence.addEventListener('presence', (evt: CustomEvent<PresenceEventDetail>) => {
-        const t = performance.now()
-        if (evt.detail.cause === 'record') pending.get(`p${evt.detail.view.note ?? ''}`)?.arrive(i, t, evt.detail.view.seq)
-      })
-      w.libp2p.services.pubsub.addEventListener('message', (evt) => {
-        const t = performance.now()
-        if (evt.detail.topic !== RAW_TOPIC) return
-        pending.get(`r${new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)}`)?.arrive(i, t)
-      })
-      w.libp2p.services.pubsub.subscribe(RAW_TOPIC)
-    })
-    presentity.libp2p.services.pubsub.subscribe(RAW_TOPIC)
-    await Promise.all(watchers.map(async w => w.watch(presentity.peerId)))
-    await waitUntil(() => watchers.every(w => w.presence.get(presentity.peerId)?.status === 'online'), 'online', 120_000)
     const topic = presenceTopic(presentity.peerId)
     for (const node of mesh.nodes) {
       node.libp2p.addEventListener('connection:open', () => { opens.push(performance.now()) })
@@ -85,22 +69,6 @@ async function main (): Promise<void> {
       dhtPuts.push(w)
       try { yield * put(...a) } finally { w[1] = performance.now() }
     }
-    const note = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
-    // the raw message is as large as the record the presentity publishes (as bench/propagation.ts sizes it)
-    let size = 0
-    watchers[0].libp2p.services.pubsub.addEventListener('message', (evt) => { if (evt.detail.topic === topic) size = evt.detail.data.byteLength })
-    await presentity.setPresence({ status: 'away', note: note(0) })
-    await waitUntil(() => size > 0 && watchers.every(w => w.presence.get(presentity.peerId)?.note === note(0)), 'the sizing record', 120_000)
-    const runPresence = async (i: number): Promise<number> => {
-      const arrivals = new Arrivals(watchers.length)
-      pending.set(`p${note(i)}`, arrivals)
-      try {
-        const t0 = performance.now()
-        await presentity.setPresence({ status: i % 2 === 0 ? 'away' : 'online', note: note(i) })
-        return await withTimeout(arrivals, t0, `presence run ${i}`)
-      } finally { pending.delete(`p${note(i)}`) }
-    }
-    const runRaw = rawRun(pending, presentity, RAW_TOPIC, watchers.length, size)
     const connected = (): string => `presentity ${presentity.libp2p.getConnections().length}, all nodes ${mesh.nodes.reduce((s, x) => s + x.libp2p.getConnections().length, 0) / 2}`
     console.log(`connections before the runs: ${connected()} (${mesh.links.length} dialled by the mesh)`)
     const windows: Window[] = []
