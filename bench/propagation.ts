@@ -60,7 +60,7 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
     const { measured: presence, raw, elu, timeouts } = await interleaved(runs, warmup, runPresence, runRaw)
     const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node); ` +
       `${n - 1} watchers; ${size} B; event-loop utilisation presence ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
-      (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
+      (timeouts > 0 ? `; ${timeouts} runs failed (a receiver missing after ${RUN_TIMEOUT_MS} ms, or the watchers accepted another seq than the run's) and are not counted` : '')
     return ([50, 95, 99] as const).map(p => result({
       name: `presence.propagation.p${p}`,
       value: percentile(presence, p),
