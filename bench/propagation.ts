@@ -4,11 +4,10 @@
  * publish of the same size on the same nodes and mesh, interleaved run by run.
  */
 import { performance } from 'node:perf_hooks'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
-import { sealPresence } from '../protocol/presence-record.js'
+import { presenceTopic } from '../protocol/topics.js'
 import { startMesh, TRANSPORT, waitUntil } from './mesh.js'
+import type { Mesh } from './mesh.js'
 import { percentile, result } from './result.js'
 import type { BenchResult } from './result.js'
 import type { PresenceEventDetail } from '../node/presence/index.js'
@@ -57,53 +56,11 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
   // records live long and heartbeats are rare, so only the measured updates travel
   const mesh = await startMesh({ nodes: n, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS } })
   try {
-    const [presentity, ...watchers] = mesh.nodes
-    const pending = new Map<string, Arrivals>()
-    watchers.forEach((w, i) => {
-      w.presence.addEventListener('presence', (evt: CustomEvent<PresenceEventDetail>) => {
-        const t = performance.now()
-        if (evt.detail.cause === 'record') pending.get(`p${evt.detail.view.note ?? ''}`)?.arrive(i, t, evt.detail.view.seq)
-      })
-      w.libp2p.services.pubsub.addEventListener('message', (evt) => {
-        const t = performance.now()
-        if (evt.detail.topic !== RAW_TOPIC) return
-        const id = new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)
-        pending.get(`r${id}`)?.arrive(i, t)
-      })
-      w.libp2p.services.pubsub.subscribe(RAW_TOPIC)
-    })
-    presentity.libp2p.services.pubsub.subscribe(RAW_TOPIC)
-    await Promise.all(watchers.map(async w => w.watch(presentity.peerId)))
-    await waitUntil(() => watchers.every(w => w.presence.get(presentity.peerId)?.status === 'online'),
-      'every watcher to see the presentity online', 120_000)
-
-    // a raw message of exactly the size of a presence envelope as measured below
-    const sample = await generateKeyPair('Ed25519')
-    const now = Date.now()
-    const note = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
-    const size = (await sealPresence({ presentity: peerIdFromPrivateKey(sample), status: 'away', note: note(0), seq: BigInt(now), issuedAt: now, expiresAt: now + MAX_PRESENCE_TTL_MS }, sample)).byteLength
-
-    const runPresence = async (i: number): Promise<number> => {
-      // runs are told apart by their note; the seq every watcher accepted is checked after
-      const arrivals = new Arrivals(watchers.length)
-      pending.set(`p${note(i)}`, arrivals)
-      try {
-        const t0 = performance.now()
-        await presentity.setPresence({ status: i % 2 === 0 ? 'away' : 'online', note: note(i) })
-        // the record this run sent (a watcher that reconnects meanwhile triggers a later re-announce)
-        const seq = presentity.presence.self.seq
-        const ms = await withTimeout(arrivals, t0, `presence run ${i}`)
-        if (!arrivals.seqs.has(seq) || [...arrivals.seqs].some(s => s != null && s < seq)) throw new Error(`presence run ${i}: watchers accepted seqs ${[...arrivals.seqs].join(',')}, sent ${seq}`)
-        return ms
-      } finally {
-        pending.delete(`p${note(i)}`)
-      }
-    }
-    const runRaw = rawRun(pending, presentity, RAW_TOPIC, watchers.length, size)
+    const { size, runPresence, runRaw } = await propagationRuns(mesh)
     const { measured: presence, raw, elu, timeouts } = await interleaved(runs, warmup, runPresence, runRaw)
     const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node); ` +
       `${n - 1} watchers; ${size} B; event-loop utilisation presence ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
-      (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
+      (timeouts > 0 ? `; ${timeouts} runs failed (a receiver missing after ${RUN_TIMEOUT_MS} ms, or the watchers accepted another seq than the run's) and are not counted` : '')
     return ([50, 95, 99] as const).map(p => result({
       name: `presence.propagation.p${p}`,
       value: percentile(presence, p),
@@ -117,6 +74,72 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
   } finally {
     await mesh.stop()
   }
+}
+
+export interface PropagationRuns {
+  /** Bytes of the record the presentity publishes in a run, and of each raw message. */
+  size: number
+  /** One timed presence change, and one raw publish, numbered i; each resolves with ms until the last watcher had it. */
+  runPresence: (i: number) => Promise<number>
+  runRaw: (i: number) => Promise<number>
+}
+
+/**
+ * Makes node 0 of `mesh` the presentity every other node watches (waiting
+ * until all see it online), subscribes every node to the raw topic, and
+ * returns the two kinds of run.
+ */
+export async function propagationRuns (mesh: Mesh): Promise<PropagationRuns> {
+  const [presentity, ...watchers] = mesh.nodes
+  const pending = new Map<string, Arrivals>()
+  const topic = presenceTopic(presentity.peerId)
+  let recordBytes = 0
+  watchers.forEach((w, i) => {
+    w.presence.addEventListener('presence', (evt: CustomEvent<PresenceEventDetail>) => {
+      const t = performance.now()
+      if (evt.detail.cause === 'record') pending.get(`p${evt.detail.view.note ?? ''}`)?.arrive(i, t, evt.detail.view.seq)
+    })
+    w.libp2p.services.pubsub.addEventListener('message', (evt) => {
+      const t = performance.now()
+      if (evt.detail.topic === topic) recordBytes = evt.detail.data.byteLength
+      if (evt.detail.topic !== RAW_TOPIC) return
+      const id = new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)
+      pending.get(`r${id}`)?.arrive(i, t)
+    })
+    w.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+  })
+  presentity.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+  await Promise.all(watchers.map(async w => w.watch(presentity.peerId)))
+  await waitUntil(() => watchers.every(w => w.presence.get(presentity.peerId)?.status === 'online'),
+    'every watcher to see the presentity online', 120_000)
+
+  const note = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
+  // the raw message is exactly as large as the record the presentity publishes in a run (every note has one length):
+  // read off the wire from an untimed change, so the baseline never carries fewer bytes than the product
+  recordBytes = 0
+  await presentity.setPresence({ status: 'away', note: note(0) })
+  await waitUntil(() => recordBytes > 0 && watchers.every(w => w.presence.get(presentity.peerId)?.note === note(0)),
+    'every watcher to see the sizing record', 120_000)
+  const size = recordBytes
+
+  const runPresence = async (i: number): Promise<number> => {
+    // runs are told apart by their note; the seq every watcher accepted is checked after
+    const arrivals = new Arrivals(watchers.length)
+    pending.set(`p${note(i)}`, arrivals)
+    try {
+      const t0 = performance.now()
+      await presentity.setPresence({ status: i % 2 === 0 ? 'away' : 'online', note: note(i) })
+      // the record this run sent (a watcher that reconnects meanwhile triggers a later re-announce)
+      const seq = presentity.presence.self.seq
+      const ms = await withTimeout(arrivals, t0, `presence run ${i}`)
+      if (!arrivals.seqs.has(seq) || [...arrivals.seqs].some(s => s != null && s < seq)) throw new Error(`presence run ${i}: watchers accepted seqs ${[...arrivals.seqs].join(',')}, sent ${seq}`)
+      return ms
+    } finally {
+      pending.delete(`p${note(i)}`)
+    }
+  }
+  const runRaw = rawRun(pending, presentity, RAW_TOPIC, watchers.length, size)
+  return { size, runPresence, runRaw }
 }
 
 export async function withTimeout (arrivals: Arrivals, t0: number, what: string): Promise<number> {

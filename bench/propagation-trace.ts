@@ -1,0 +1,183 @@
+/**
+ * Where presence.propagation's runs spend time that raw gossipsub's do not
+ * (a diagnostic, not a suite): the benchmark's mesh and interleaved runs
+ * (bench/propagation.ts), with per-run marks from hooks outside the product:
+ * the presence topic validator on every watcher (its synchronous call: open,
+ * verify, accept, the `presence` event), GC pauses, LevelDB batches, the
+ * presentity's DHT puts and process CPU time, attributed to the run whose
+ * window they fall in.
+ *
+ *   npx tsx bench/propagation-trace.ts [nodes=50] [runs=100]
+ */
+import '../node/polyfill.js'
+import { Session } from 'node:inspector/promises'
+import { performance, PerformanceObserver } from 'node:perf_hooks'
+import { ClassicLevel } from 'classic-level'
+import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
+import { presenceTopic } from '../protocol/topics.js'
+import { startMesh } from './mesh.js'
+import { propagationRuns } from './propagation.js'
+
+const nodes = Number(process.argv[2] ?? 50)
+const runs = Number(process.argv[3] ?? 100)
+const warmup = Math.max(5, Math.floor(runs / 10))
+
+interface Window { kind: 'presence' | 'raw', i: number, t0: number, t1: number, h0: number, h1: number, ms: number, cpu: number, validate: number, validations: number, gc: number, batches: number, dht: boolean, opens: number, closes: number }
+
+const gcs: Array<{ t: number, d: number }> = []
+new PerformanceObserver(list => { for (const e of list.getEntries()) gcs.push({ t: e.startTime, d: e.duration }) }).observe({ entryTypes: ['gc'] })
+const batches: number[] = []
+const proto = ClassicLevel.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
+for (const m of ['_batch', '_chainedBatch', '_put']) {
+  const orig = proto[m]
+  proto[m] = function (this: unknown, ...a: unknown[]) { batches.push(performance.now()); return orig.apply(this, a) }
+}
+const dhtPuts: Array<[number, number]> = []
+const opens: number[] = []
+const closes: number[] = []
+let validateMs = 0
+let validations = 0
+
+async function main (): Promise<void> {
+  const mesh = await startMesh({ nodes, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS } })
+  try {
+    const { runPresence, runRaw } = await propagationRuns(mesh)
+    const [presentity, ...watchers] = mesh.nodes
+    const topic = presenceTopic(presentity.peerId)
+    for (const node of mesh.nodes) {
+      node.libp2p.addEventListener('connection:open', () => { opens.push(performance.now()) })
+      node.libp2p.addEventListener('connection:close', () => { closes.push(performance.now()) })
+    }
+    if (process.env.TRACE_NO_DHT_PUT === '1') {
+      // diagnostic only: the presentity's DHT puts do nothing
+      const d = presentity.libp2p.services.dht as unknown as { put: (...a: unknown[]) => AsyncIterable<unknown> }
+      d.put = async function * () {}
+    }
+    for (const w of watchers) {
+      const validators = w.libp2p.services.pubsub.topicValidators
+      const v = validators.get(topic)
+      if (v == null) throw new Error('no validator')
+      validators.set(topic, (from, msg) => {
+        const t = performance.now()
+        try { return v(from, msg) } finally { validateMs += performance.now() - t; validations++ }
+      })
+    }
+    const dht = presentity.libp2p.services.dht as unknown as { put: (...a: unknown[]) => AsyncIterable<unknown> }
+    const put = dht.put.bind(dht)
+    dht.put = async function * (...a: unknown[]) {
+      const w: [number, number] = [performance.now(), Infinity]
+      dhtPuts.push(w)
+      try { yield * put(...a) } finally { w[1] = performance.now() }
+    }
+    const connected = (): string => `presentity ${presentity.libp2p.getConnections().length}, all nodes ${mesh.nodes.reduce((s, x) => s + x.libp2p.getConnections().length, 0) / 2}`
+    console.log(`connections before the runs: ${connected()} (${mesh.links.length} dialled by the mesh)`)
+    const windows: Window[] = []
+    const profiling = process.env.TRACE_PROFILE === '1'
+    const session = new Session()
+    if (profiling) {
+      session.connect()
+      await session.post('Profiler.enable')
+      await session.post('Profiler.setSamplingInterval', { interval: 200 })
+      await session.post('Profiler.start')
+    }
+    const hr = (): number => Number(process.hrtime.bigint() / 1000n)
+    for (let i = 1; i <= warmup + runs; i++) {
+      for (const kind of (i % 2 === 0 ? ['presence', 'raw'] : ['raw', 'presence']) as Array<'presence' | 'raw'>) {
+        validateMs = 0
+        validations = 0
+        const cpu0 = process.cpuUsage()
+        const t0 = performance.now()
+        const h0 = hr()
+        const ms = await (kind === 'presence' ? runPresence : runRaw)(i)
+        const t1 = performance.now()
+        const h1 = hr()
+        const cpu = process.cpuUsage(cpu0)
+        if (i > warmup) windows.push({ kind, i, t0, t1, h0, h1, ms, cpu: (cpu.user + cpu.system) / 1000, validate: validateMs, validations, gc: 0, batches: 0, dht: false, opens: 0, closes: 0 })
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+    }
+    if (profiling) {
+      const { profile } = await session.post('Profiler.stop')
+      byCategory(profile as Profile, windows)
+      await (await import('node:fs/promises')).writeFile('/tmp/s7prop/profile.json', JSON.stringify({ profile, windows }))
+    }
+    for (const w of windows) {
+      w.gc = gcs.filter(g => g.t >= w.t0 && g.t < w.t1).reduce((s, g) => s + g.d, 0)
+      w.batches = batches.filter(t => t >= w.t0 && t < w.t1).length
+      w.opens = opens.filter(t => t >= w.t0 && t < w.t1).length
+      w.closes = closes.filter(t => t >= w.t0 && t < w.t1).length
+      w.dht = dhtPuts.some(([a, b]) => a < w.t1 && b > w.t0)
+    }
+    console.log(`connections after the runs: ${connected()}`)
+    const start = windows[0]?.t0 ?? 0
+    console.log('DHT puts (start, duration ms, from the first measured run): ' + dhtPuts.map(([a, b]) => `${(a - start).toFixed(0)}+${(b - a).toFixed(0)}`).join(' '))
+    const buckets = new Map<number, number>()
+    for (const t of opens) buckets.set(Math.floor((t - start) / 1000), (buckets.get(Math.floor((t - start) / 1000)) ?? 0) + 1)
+    console.log('connections opened per second: ' + [...buckets].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}s:${v}`).join(' '))
+    const f = (x: number): string => x.toFixed(1)
+    for (const kind of ['presence', 'raw'] as const) {
+      const ws = windows.filter(w => w.kind === kind).sort((a, b) => a.ms - b.ms)
+      const pick = (p: number): number => ws[Math.min(ws.length - 1, Math.ceil(p / 100 * ws.length) - 1)].ms
+      const mean = (fn: (w: Window) => number, set = ws): number => set.reduce((s, w) => s + fn(w), 0) / Math.max(1, set.length)
+      console.log(`\n${kind}: ${ws.length} runs, p50 ${f(pick(50))} p95 ${f(pick(95))} p99 ${f(pick(99))} ms; mean ${f(mean(w => w.ms))} ms, cpu ${f(mean(w => w.cpu))} ms, validate ${f(mean(w => w.validate))} ms in ${f(mean(w => w.validations))} calls, gc ${f(mean(w => w.gc))} ms, batches ${f(mean(w => w.batches))}, connections opened ${f(mean(w => w.opens))} closed ${f(mean(w => w.closes))}`)
+      const withDht = ws.filter(w => w.dht)
+      console.log(`  runs overlapping a DHT put: ${withDht.length}, mean ${f(mean(w => w.ms, withDht))} ms; others mean ${f(mean(w => w.ms, ws.filter(w => !w.dht)))} ms`)
+      console.log('  slowest: ' + ws.slice(-6).reverse().map(w => `#${w.i} ${f(w.ms)} ms (cpu ${f(w.cpu)}, val ${f(w.validate)}, gc ${f(w.gc)}, batches ${w.batches}, opens ${w.opens}${w.dht ? ', DHT' : ''})`).join('\n           '))
+    }
+  } finally {
+    console.log(`connections: ${opens.length} opened, ${closes.length} closed during the runs and warm-up; DHT puts: ${dhtPuts.length}, mean ${(dhtPuts.reduce((s, [a, b]) => s + b - a, 0) / Math.max(1, dhtPuts.length)).toFixed(0)} ms`)
+    await mesh.stop()
+  }
+}
+
+interface ProfileNode { id: number, callFrame: { functionName: string, url: string }, children?: number[] }
+interface Profile { nodes: ProfileNode[], startTime: number, samples: number[], timeDeltas: number[] }
+
+/** What a sample's function belongs to, from its script's path. */
+function category (n: ProfileNode): string {
+  const { url, functionName } = n.callFrame
+  if (url === '') return `(${functionName})`
+  const m = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)
+  if (m != null) return m[1]
+  const own = /wt7-prop(?:-main)?\/((node|protocol|bench)\/[^/]+)/.exec(url)
+  if (own != null) return own[1]
+  return url.startsWith('node:') ? url : 'other'
+}
+
+/** Self time per category in presence windows and in raw windows, ms per run. */
+function byCategory (profile: Profile, windows: Window[]): void {
+  const cat = new Map(profile.nodes.map(n => [n.id, category(n)]))
+  const fn = new Map(profile.nodes.map(n => [n.id, `${n.callFrame.functionName} ${n.callFrame.url.replace(/.*\/(node_modules\/)?/, '')}`]))
+  const sorted = [...windows].sort((a, b) => a.h0 - b.h0)
+  const sums = { presence: new Map<string, number>(), raw: new Map<string, number>() }
+  const fns = { presence: new Map<string, number>(), raw: new Map<string, number>() }
+  let t = profile.startTime
+  let w = 0
+  for (let k = 0; k < profile.samples.length; k++) {
+    const dt = profile.timeDeltas[k]
+    t += dt
+    while (w < sorted.length && sorted[w].h1 < t) w++
+    if (w >= sorted.length) break
+    if (t < sorted[w].h0) continue
+    const kind = sorted[w].kind
+    const c = cat.get(profile.samples[k]) ?? '?'
+    sums[kind].set(c, (sums[kind].get(c) ?? 0) + dt / 1000)
+    const f = fn.get(profile.samples[k]) ?? '?'
+    fns[kind].set(f, (fns[kind].get(f) ?? 0) + dt / 1000)
+  }
+  const n = { presence: windows.filter(x => x.kind === 'presence').length, raw: windows.filter(x => x.kind === 'raw').length }
+  const show = (m: { presence: Map<string, number>, raw: Map<string, number> }, top: number): void => {
+    const keys = new Set([...m.presence.keys(), ...m.raw.keys()])
+    const rows = [...keys].map(k => ({ k, p: (m.presence.get(k) ?? 0) / n.presence, r: (m.raw.get(k) ?? 0) / n.raw }))
+    rows.sort((a, b) => (b.p - b.r) - (a.p - a.r))
+    console.log(rows.slice(0, top).map(x => `  ${x.k.padEnd(60)} presence ${x.p.toFixed(2)}  raw ${x.r.toFixed(2)}  diff ${(x.p - x.r).toFixed(2)} ms/run`).join('\n'))
+    const total = (k: 'p' | 'r'): number => rows.reduce((s, x) => s + x[k], 0)
+    console.log(`  total sampled: presence ${total('p').toFixed(1)} raw ${total('r').toFixed(1)} ms/run`)
+  }
+  console.log('\nself time by package or own folder (largest presence - raw first):')
+  show(sums, 25)
+  console.log('\nself time by function (largest presence - raw first):')
+  show(fns, 40)
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1) })
