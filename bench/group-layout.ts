@@ -18,8 +18,8 @@ export function spreadNodes (nodes: number, procs: number): number[][] {
 
 /**
  * One process's arrivals: calls `done(key, t)` once, with the latest time,
- * when each of its `members` has reported `key`; repeats and later reports
- * of a finished key are ignored.
+ * when each of its `members` has reported `key` (a member's first report
+ * counts; repeats, and reports of a finished key, are ignored).
  */
 export class LocalArrivals {
   private readonly seen = new Map<string, { members: Set<number>, last: number }>()
@@ -34,6 +34,7 @@ export class LocalArrivals {
       s = { members: new Set(), last: -Infinity }
       this.seen.set(key, s)
     }
+    if (s.members.has(member)) return
     s.members.add(member)
     s.last = Math.max(s.last, t)
     if (s.members.size < this.members) return
