@@ -8,11 +8,11 @@
  */
 import '../node/polyfill.js'
 import path from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
 import { groupTopic } from '../protocol/group-crypto.js'
 import { PresenceNode } from '../node/presence-node.js'
 import { serveParent } from './ipc.js'
 import { LocalArrivals } from './group-layout.js'
+import { dialAddress } from './mesh.js'
 import type { GroupsServiceInit } from '../node/groups/index.js'
 import type { PresenceServiceInit } from '../node/presence/index.js'
 
@@ -31,19 +31,6 @@ const node = (i: number): PresenceNode => {
   const n = nodes.get(i)
   if (n == null) throw new Error(`node ${i} is not in this process`)
   return n
-}
-
-/** Connects two nodes; a busy host drops the odd connection while it opens, so this tries again a few times. */
-async function dialAddress (from: PresenceNode, address: string, attempts = 10): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await from.libp2p.dial(multiaddr(address))
-      return
-    } catch (err) {
-      if (attempt >= attempts) throw err
-      await new Promise(resolve => setTimeout(resolve, Math.min(2_000, 200 * attempt)))
-    }
-  }
 }
 
 const push = serveParent({
