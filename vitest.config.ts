@@ -12,6 +12,7 @@ import { LongestFirst } from './test/longest-first.js'
 const UNITS = [
   'test/protocol/**/*.test.ts',
   'test/bench/fuzz.test.ts',
+  'test/bench/group-layout.test.ts',
   'test/cli/cmd-groups.test.ts',
   'test/cli/cmd-who.test.ts',
   'test/cli/format.test.ts',

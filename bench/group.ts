@@ -7,26 +7,59 @@
  * Both are timed at the same point of gossipsub's receive path: a member shows
  * a text when gossipsub dispatches its `message` event (right after the topic
  * validator, before the forward), where the raw run's listener is called too.
+ *
+ * The nodes run in a few processes (bench/group-child.ts; node i in process
+ * i mod procs), as members are people on their own devices: each member
+ * checks and opens every text itself, and in one process every member's
+ * checks would wait for the others' on one thread, a cost no real member
+ * pays (docs/benchmarks.md, group delivery, session 7). The raw baseline runs
+ * on the same nodes, processes and connections.
  */
-import { performance } from 'node:perf_hooks'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { sealContentEntry } from '../protocol/group-entry.js'
-import { dial, startMesh, TRANSPORT, waitUntil } from './mesh.js'
-import { Arrivals, interleaved, rawRun, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
+import { compileForPlainNode } from './compile.js'
+import { spreadNodes } from './group-layout.js'
+import { forkChild } from './ipc.js'
+import { prng, sparseTopology, TRANSPORT } from './mesh.js'
+import { Arrivals, interleaved, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
 import { percentile, result } from './result.js'
 import type { BenchResult } from './result.js'
+import type { Child } from './ipc.js'
+import type { StartParams } from './group-child.js'
 
 const RAW_TOPIC = '/presence-mesh-bench/group-raw/1'
 /** The bench sends faster than a person: lift the per-sender limits. */
 const LIMITS = { sendsPerWindow: 1_000_000, receivesPerWindow: 1_000_000 }
 const SETUP_BATCH = 10
+/** Processes the nodes are spread over unless PM_BENCH_GROUP_PROCS says otherwise (1: every node in one process, as before session 7). */
+export const DEFAULT_GROUP_PROCS = 4
+const SETUP_TIMEOUT_MS = 300_000
 
 export interface GroupBenchOptions {
   nodes: number
   runs?: number
   warmup?: number
+  procs?: number
+}
+
+/** Polls an asynchronous condition every 50 ms until it holds. */
+async function until (cond: () => Promise<boolean>, what: string, timeoutMs = SETUP_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+function procsOption (opts: GroupBenchOptions): number {
+  const procs = opts.procs ?? Number(process.env.PM_BENCH_GROUP_PROCS ?? DEFAULT_GROUP_PROCS)
+  if (!Number.isInteger(procs) || procs < 1) throw new RangeError(`group bench: processes must be a positive integer, got ${procs}`)
+  return procs
 }
 
 export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[]> {
@@ -34,42 +67,53 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
   // p99 of 100 runs is the second-slowest run and moved 2x between runs of the same code: p99 here is at least the 4th slowest
   const runs = opts.runs ?? (n <= 10 ? 600 : 400)
   const warmup = opts.warmup ?? Math.max(5, Math.floor(runs / 10))
-  const mesh = await startMesh({ nodes: n, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS }, groups: LIMITS })
+  const layout = spreadNodes(n, procsOption(opts))
+  const build = await compileForPlainNode('group.delivery')
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'pm-bench-group-'))
+  const children: Child[] = []
   try {
-    const [sender, ...members] = mesh.nodes
+    for (let p = 0; p < layout.length; p++) {
+      const child = await forkChild(path.join(build.dir, 'bench', 'group-child.js'), [], SETUP_TIMEOUT_MS, [])
+      children.push(child)
+      await new Promise<void>((resolve) => { child.on('started', () => { resolve() }) })
+    }
+    const at = (i: number): Child => children[i % layout.length]
+    const started = await Promise.all(layout.map(async (indices, p) =>
+      await children[p].call<Array<{ index: number, peerId: string, address: string }>>('start', { indices, root, presence: { ttlMs: MAX_PRESENCE_TTL_MS }, groups: LIMITS } satisfies StartParams)))
+    const info = started.flat().sort((a, b) => a.index - b.index)
+    const memberIds = info.slice(1).map(m => m.index)
+
     // consent's outcome, without its round trips: the sender and every member are contacts,
     // and connected, as discovery keeps a node connected to the contacts it follows
-    for (const m of members) {
-      await sender.roster.addContact(m.peerId)
-      await m.roster.addContact(sender.peerId)
-      await dial(sender, m)
+    await at(0).call('addContacts', { at: 0, peers: memberIds.map(i => info[i].peerId) })
+    await Promise.all(memberIds.map(async i => { await at(i).call('addContacts', { at: i, peers: [info[0].peerId] }) }))
+    const links = sparseTopology(n, 2, prng(1))
+    for (let i = 0; i < links.length; i += 20) {
+      await Promise.all(links.slice(i, i + 20).map(async ([a, b]) => { await at(a).call('dial', { from: a, address: info[b].address }) }))
     }
-    // invited ten at a time: a busy host loses the odd connection, and deliveries retry with backoff
-    const { id: group } = await sender.createGroup('bench')
-    for (let i = 0; i < members.length; i += SETUP_BATCH) {
-      const batch = members.slice(i, i + SETUP_BATCH)
-      for (const m of batch) await sender.inviteToGroup(group, m.peerId)
-      await waitUntil(() => batch.every(m => m.groupInvitations().length > 0), `invitations ${i + 1}-${i + batch.length}`, 300_000)
-      for (const m of batch) await m.acceptGroup(group)
-      await waitUntil(() => sender.group(group).members.length === i + batch.length + 1, `members ${i + 1}-${i + batch.length} to join`, 300_000)
-    }
-    await waitUntil(() => mesh.nodes.every(m => m.group(group).members.length === n), `every member to see ${n} members`, 300_000)
+    for (const i of memberIds) await at(0).call('dial', { from: 0, address: info[i].address })
 
+    // invited ten at a time: a busy host loses the odd connection, and deliveries retry with backoff
+    const group = await at(0).call<string>('createGroup', { at: 0, name: 'bench' })
+    for (let i = 0; i < memberIds.length; i += SETUP_BATCH) {
+      const batch = memberIds.slice(i, i + SETUP_BATCH)
+      for (const m of batch) await at(0).call('invite', { at: 0, group, peer: info[m].peerId })
+      const byProc = layout.map(indices => batch.filter(m => indices.includes(m))).map((indices, p) => ({ indices, p })).filter(x => x.indices.length > 0)
+      await until(async () => (await Promise.all(byProc.map(async x => await children[x.p].call<boolean>('invited', { indices: x.indices })))).every(Boolean), `invitations ${i + 1}-${i + batch.length}`)
+      await Promise.all(byProc.map(async x => { await children[x.p].call('accept', { indices: x.indices, group }) }))
+      await until(async () => await at(0).call<number>('members', { at: 0, group }) === i + batch.length + 1, `members ${i + 1}-${i + batch.length} to join`)
+    }
+    await until(async () => (await Promise.all(children.map(async c => await c.call<number>('fewestMembers', { group })))).every(m => m === n), `every member to see ${n} members`)
+
+    // each process with members reports each run once, when its last member has it
     const pending = new Map<string, Arrivals>()
-    members.forEach((m, i) => {
-      m.addEventListener('group:message', (evt) => {
-        const t = performance.now()
-        pending.get(`g${evt.detail.text}`)?.arrive(i, t)
-      })
-      m.libp2p.services.pubsub.addEventListener('message', (evt) => {
-        const t = performance.now()
-        if (evt.detail.topic !== RAW_TOPIC) return
-        pending.get(`r${new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)}`)?.arrive(i, t)
-      })
-      m.libp2p.services.pubsub.subscribe(RAW_TOPIC)
-    })
-    sender.libp2p.services.pubsub.subscribe(RAW_TOPIC)
-    await waitUntil(() => sender.libp2p.services.pubsub.getSubscribers(RAW_TOPIC).length > 0, 'the raw topic mesh', 60_000)
+    const reporting = layout.map((indices, p) => ({ p, members: indices.filter(i => i !== 0) })).filter(x => x.members.length > 0)
+    for (const { p, members } of reporting) {
+      children[p].on('arrived', ({ key, t }: { key: string, t: number }) => { pending.get(key)?.arrive(p, t) })
+      await children[p].call('listen', { members, rawTopic: RAW_TOPIC })
+    }
+    if (!reporting.some(x => x.p === 0)) await children[0].call('listen', { members: [], rawTopic: RAW_TOPIC })
+    await until(async () => await at(0).call<number>('subscribers', { at: 0, group, rawTopic: RAW_TOPIC }) === n - 1, 'the sender to see every member on both topics', 60_000)
 
     const text = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
     // a raw message of exactly the size of the group entry each run publishes
@@ -77,34 +121,39 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
     const size = sealContentEntry({ group: new Uint8Array(16), seq: 1_000, lamport: 1_000, sentAt: Date.now(), prev: new Uint8Array(32) }, peerIdFromPrivateKey(key).toMultihash().bytes,
       new Uint8Array(16), new Uint8Array(32), { kind: 'text', text: text(0) }, key).byteLength
 
-    const runGroup = async (i: number): Promise<number> => {
-      const arrivals = new Arrivals(members.length)
-      pending.set(`g${text(i)}`, arrivals)
+    const timed = async (k: string, what: string, start: () => Promise<number>): Promise<number> => {
+      const arrivals = new Arrivals(reporting.length)
+      pending.set(k, arrivals)
       try {
-        const t0 = performance.now()
-        await sender.sendToGroup(group, text(i))
-        return await withTimeout(arrivals, t0, `group run ${i}`)
+        return await withTimeout(arrivals, await start(), what)
       } finally {
-        pending.delete(`g${text(i)}`)
+        pending.delete(k)
       }
     }
-    const runRaw = rawRun(pending, sender, RAW_TOPIC, members.length, size)
-    const { measured, raw, elu, timeouts } = await interleaved(runs, warmup, runGroup, runRaw)
-    const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
-      `1 sender, ${n - 1} receiving members, each showing every text when gossipsub delivers it (as the raw listener is called), then storing it in its own LevelDB; the sender appends its entry to its journal, publishes it, then stores it; ${size} B; ` +
-      `event-loop utilisation group ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
+    const runGroup = async (i: number): Promise<number> => await timed(`g${text(i)}`, `group run ${i}`, async () => await at(0).call<number>('sendGroup', { at: 0, group, text: text(i) }))
+    const runRaw = async (i: number): Promise<number> => await timed(`r${i}`, `raw run ${i}`, async () => await at(0).call<number>('publishRaw', { at: 0, topic: RAW_TOPIC, n: i, size }))
+    const { measured, raw, timeouts } = await interleaved(runs, warmup, runGroup, runRaw)
+    const notes = `${TRANSPORT}; ${layout.length} process${layout.length === 1 ? '' : 'es'} (node i in process i mod ${layout.length}, the sender is node 0); ` +
+      `${links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
+      `1 sender, ${n - 1} receiving members, each showing every text when gossipsub delivers it (as the raw listener is called), then storing it in its own LevelDB; the sender appends its entry to its journal, publishes it, then stores it; ${size} B` +
       (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
     return ([50, 99] as const).map(p => result({
       name: `group.delivery.p${p}`,
       value: percentile(measured, p),
       unit: 'ms',
-      baseline: `raw gossipsub publish of ${size} B, same nodes and mesh`,
+      baseline: `raw gossipsub publish of ${size} B, same nodes, processes and mesh`,
       baselineValue: percentile(raw, p),
       nodes: n,
       runs: Math.min(measured.length, raw.length),
       notes
     }))
   } finally {
-    await mesh.stop()
+    // a stuck child is killed all the same
+    await Promise.all(children.map(async c => {
+      await Promise.race([c.call('stop').catch(() => {}), new Promise(resolve => setTimeout(resolve, 30_000).unref())])
+      await c.kill()
+    }))
+    await fs.rm(root, { recursive: true, force: true })
+    await build.remove()
   }
 }

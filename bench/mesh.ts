@@ -70,9 +70,14 @@ async function inBatches<T, R> (items: T[], size: number, fn: (item: T, i: numbe
 
 /** Connects two nodes; a busy host drops the odd connection while it opens, so this tries again a few times. */
 export async function dial (from: PresenceNode, to: PresenceNode, attempts = 10): Promise<void> {
+  await dialAddress(from, to.addresses()[0].toString(), attempts)
+}
+
+/** dial() to a node of another process, by its address. */
+export async function dialAddress (from: PresenceNode, address: string, attempts = 10): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await from.libp2p.dial(multiaddr(to.addresses()[0]))
+      await from.libp2p.dial(multiaddr(address))
       return
     } catch (err) {
       if (attempt >= attempts) throw err

@@ -1,0 +1,94 @@
+/**
+ * Some of group.delivery's nodes in their own process (bench/group.ts): the
+ * parent names them by their index in the whole mesh and drives them by
+ * calls. Members report each run once per process: `arrived` with the time
+ * the last of this process's members had it, for the group text (key
+ * `g<text>`) and for the raw message (key `r<n>`) alike. Times are
+ * process.hrtime in ms (CLOCK_MONOTONIC: one clock for every process).
+ */
+import '../node/polyfill.js'
+import path from 'node:path'
+import { groupTopic } from '../protocol/group-crypto.js'
+import { PresenceNode } from '../node/presence-node.js'
+import { serveParent } from './ipc.js'
+import { LocalArrivals } from './group-layout.js'
+import { dialAddress } from './mesh.js'
+import type { GroupsServiceInit } from '../node/groups/index.js'
+import type { PresenceServiceInit } from '../node/presence/index.js'
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6
+
+export interface StartParams {
+  /** Indices in the whole mesh of the nodes this process runs. */
+  indices: number[]
+  root: string
+  presence?: PresenceServiceInit
+  groups?: GroupsServiceInit
+}
+
+const nodes = new Map<number, PresenceNode>()
+const node = (i: number): PresenceNode => {
+  const n = nodes.get(i)
+  if (n == null) throw new Error(`node ${i} is not in this process`)
+  return n
+}
+
+const push = serveParent({
+  start: async (p: StartParams) => {
+    for (let i = 0; i < p.indices.length; i += 10) {
+      await Promise.all(p.indices.slice(i, i + 10).map(async (index) => {
+        nodes.set(index, await PresenceNode.start({ home: path.join(p.root, `n${index}`), listen: ['/ip4/127.0.0.1/tcp/0'], sharedHost: true, presence: p.presence, groups: p.groups, roster: { defaultVisibility: 'public' } }))
+      }))
+    }
+    return p.indices.map(i => ({ index: i, peerId: node(i).peerId.toString(), address: node(i).addresses()[0].toString() }))
+  },
+  dial: async ({ from, address }: { from: number, address: string }) => { await dialAddress(node(from), address) },
+  addContacts: async ({ at, peers }: { at: number, peers: string[] }) => { for (const p of peers) await node(at).roster.addContact(p) },
+  createGroup: async ({ at, name }: { at: number, name: string }) => (await node(at).createGroup(name)).id,
+  invite: async ({ at, group, peer }: { at: number, group: string, peer: string }) => { await node(at).inviteToGroup(group, peer) },
+  invited: ({ indices }: { indices: number[] }) => indices.every(i => node(i).groupInvitations().length > 0),
+  accept: async ({ indices, group }: { indices: number[], group: string }) => { for (const i of indices) await node(i).acceptGroup(group) },
+  members: ({ at, group }: { at: number, group: string }) => node(at).group(group).members.length,
+  /** The fewest members any of this process's nodes sees in the group. */
+  fewestMembers: ({ group }: { group: string }) => Math.min(...[...nodes.values()].map(n => n.group(group).members.length)),
+  /** Listens on the raw topic (every node) and for the group's texts and the raw messages (members). */
+  listen: ({ members, rawTopic }: { members: number[], rawTopic: string }) => {
+    const arrivals = new LocalArrivals(members.length, (key, t) => { push('arrived', { key, t }) })
+    for (const i of members) {
+      node(i).addEventListener('group:message', (evt) => {
+        const t = now()
+        arrivals.arrive(`g${evt.detail.text}`, i, t)
+      })
+      node(i).libp2p.services.pubsub.addEventListener('message', (evt) => {
+        const t = now()
+        if (evt.detail.topic !== rawTopic) return
+        arrivals.arrive(`r${new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)}`, i, t)
+      })
+    }
+    for (const n of nodes.values()) n.libp2p.services.pubsub.subscribe(rawTopic)
+  },
+  /** How many peers `at` knows on the group's topic and on the raw topic. */
+  subscribers: ({ at, group, rawTopic }: { at: number, group: string, rawTopic: string }) => {
+    const pubsub = node(at).libp2p.services.pubsub
+    return Math.min(pubsub.getSubscribers(groupTopic(Buffer.from(group, 'hex'))).length, pubsub.getSubscribers(rawTopic).length)
+  },
+  /** One measured run at the sender: returns when sendToGroup resolves, with the time it was called. */
+  sendGroup: async ({ at, group, text }: { at: number, group: string, text: string }) => {
+    const t0 = now()
+    await node(at).sendToGroup(group, text)
+    return t0
+  },
+  /** One raw run at the sender: `size` bytes numbered `n`. */
+  publishRaw: async ({ at, topic, n, size }: { at: number, topic: string, n: number, size: number }) => {
+    const data = new Uint8Array(size)
+    new DataView(data.buffer).setUint32(0, n)
+    const t0 = now()
+    await node(at).libp2p.services.pubsub.publish(topic, data)
+    return t0
+  },
+  stop: async () => {
+    await Promise.all([...nodes.values()].map(async n => n.stop().catch(() => {})))
+    nodes.clear()
+  }
+})
+push('started', null)
