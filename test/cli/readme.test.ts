@@ -98,7 +98,8 @@ it('the README walkthrough is what two people see', async () => {
     const seen = async (): Promise<void> => {
       const want = expected.map(normalize)
       try {
-        await waitFor(() => { const shown = normalize(marks[who]()); return want.every(l => shown.includes(l)) }, `${who} to see ${JSON.stringify(expected)}`)
+        // generous: a node's start in a pty on a loaded machine has taken more than 30 s
+        await waitFor(() => { const shown = normalize(marks[who]()); return want.every(l => shown.includes(l)) }, `${who} to see ${JSON.stringify(expected)}`, 60_000)
       } catch (err: any) {
         err.message += `\n--- ${who}'s screen since the last step ---\n${marks[who]()}`
         throw err
@@ -122,4 +123,4 @@ it('the README walkthrough is what two people see', async () => {
   }
   for (const ui of Object.values(screens)) ui.send('/quit\r')
   expect(await screens.alice.exit).toBe(0)
-})
+}, 240_000)
