@@ -5,9 +5,12 @@
  * (strict-protobuf.ts), and refuses everything else: every input protons
  * refuses, and every input the strict rules refuse.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES } from '../../protocol/categories.js'
+import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES, categoryProblem } from '../../protocol/categories.js'
+import { checkDirectItem, encodeCheckedItem } from '../../protocol/category-item.js'
 import { readCategoryBody, readCategoryItem } from '../../protocol/category-reader.js'
 import {
   Activity, ActivityCategory, AppCategory, Availability, CalendarCategory, CapabilitiesCategory, CardCategory, CategoryItem,
@@ -144,6 +147,26 @@ describe('the category item reader', () => {
     expect(ok([0x12, 0x01, 0x00])).toBe(false) // seq with wire type 2
     expect(ok([0x0b])).toBe(false) // a group
     expect(ok([0xf8, 0x01, 0x05, 0x10, 0x01])).toBe(true) // unknown field 31 skipped
+  })
+})
+
+describe('what a presentity may publish', () => {
+  it('is read by every watcher: a text the rules accept has UTF-8 (a lone surrogate is refused when set)', async () => {
+    const me = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const now = Date.now()
+    const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 60 })
+    const category = fc.oneof(
+      anyText.map(t => ({ kind: 'note' as const, text: t })),
+      anyText.map(t => ({ kind: 'activity' as const, activity: 'other' as const, text: t })),
+      anyText.map(t => ({ kind: 'card' as const, displayName: t }))
+    )
+    fc.assert(fc.property(category, (c) => {
+      if (categoryProblem(c) != null) return
+      const res = checkDirectItem(encodeCheckedItem({ presentity: me, seq: 1n, issuedAt: now, expiresAt: now + 60_000, category: c }), me, { now })
+      expect(res.ok).toBe(true)
+    }), { numRuns: 3000 })
+    expect(categoryProblem({ kind: 'note', text: 'a\ud800b' })).toEqual({ field: 'text', problem: 'bad-format' })
+    expect(categoryProblem({ kind: 'note', text: 'a\ud83d\ude00b' })).toBeUndefined()
   })
 })
 
