@@ -7,9 +7,8 @@ import { CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, categoryProblem, cate
 import {
   MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
-import type { CategoryItem as CategoryItemPb } from './pb/categories.js'
+import { CategoryItem as CategoryItemPb } from './pb/categories.js'
 import { readCategoryBody, readCategoryItem } from './category-reader.js'
-import { writeCategoryItem } from './category-writer.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
@@ -39,9 +38,8 @@ export function maxTtlOf (c: Category): number {
   return c.kind === 'state' ? MAX_PRESENCE_TTL_MS : MAX_CATEGORY_TTL_MS
 }
 
-/** The item's protobuf bytes (category-writer.ts: what protons writes, without its generic encoder). */
 export function encodeCategoryItem (item: CategoryItem): Uint8Array {
-  return writeCategoryItem({
+  return CategoryItemPb.encode({
     presentity: item.presentity.toMultihash().bytes,
     seq: item.seq,
     issuedAt: BigInt(item.issuedAt),
