@@ -56,7 +56,8 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
     private readonly privateKey: PrivateKey
   ) {
     super()
-    forwardServiceEvents(libp2p, (name, detail) => { this.safeDispatchEvent(name, { detail }) })
+    // no event object for nobody: presence events come with every record received
+    forwardServiceEvents(libp2p, (name, detail) => { if (this.listenerCount(name) > 0) this.safeDispatchEvent(name, { detail }) })
     const guard = libp2p.services.instance
     guard.addEventListener('instance:duplicate', ({ detail }) => { this.halt(detail) })
   }

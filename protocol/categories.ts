@@ -98,9 +98,14 @@ export function codePoints (s: string): number {
 
 const isTime = (t: number | undefined): boolean => t == null || (Number.isSafeInteger(t) && t > 0)
 
+// in `u` mode a surrogate pair is one code point: this matches only a surrogate without its other half
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
 function text (field: string, value: string | undefined, max: number, opts: { required?: boolean, singleLine?: boolean } = {}): CategoryProblem | undefined {
   if (value == null || value === '') return opts.required === true ? { field, problem: 'missing' } : undefined
   if (codePoints(value) > max) return { field, problem: 'too-long', limit: max }
+  // not text: no UTF-8 for it (protons writes a short one as bytes every strict reader refuses, a long one as U+FFFD)
+  if (LONE_SURROGATE.test(value)) return { field, problem: 'bad-format' }
   if (opts.singleLine === true && CONTROL.test(value)) return { field, problem: 'bad-format' }
   return undefined
 }

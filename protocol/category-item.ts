@@ -3,16 +3,16 @@
  * applies to it. Pure: the caller supplies the clock and the replay floor.
  */
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryProblem } from './categories.js'
+import { CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryProblem } from './categories.js'
 import {
   MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
-import { ActivityCategory, AppCategory, CalendarCategory, CapabilitiesCategory, CardCategory, CategoryItem as CategoryItemPb, NoteCategory, StateCategory } from './pb/categories.js'
+import { CategoryItem as CategoryItemPb } from './pb/categories.js'
+import { readCategoryBody, readCategoryItem } from './category-reader.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
-import { scanMessage } from './strict-protobuf.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
-import type { MessageRules, ScanFields } from './strict-protobuf.js'
+import type { ScanFields } from './strict-protobuf.js'
 import { REJECT_REASONS } from './presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -105,26 +105,19 @@ const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, rea
 const u64 = (v: Uint8Array | bigint | number | undefined): bigint => v == null ? 0n : typeof v === 'bigint' ? v : BigInt(v as number)
 const NO_BYTES = new Uint8Array(0)
 
-/** Item field number -> the category it carries, its body's rules and protobuf codec. */
-const BODIES: ReadonlyArray<[number, keyof CategoryItemPb, MessageRules, { decode: (b: Uint8Array) => any }]> = [
-  [10, 'state', StateCategory], [11, 'note', NoteCategory], [12, 'activity', ActivityCategory], [13, 'card', CardCategory],
-  [14, 'capabilities', CapabilitiesCategory], [15, 'calendar', CalendarCategory], [16, 'app', AppCategory]
-].map(([field, name, codec]) => [field as number, name as keyof CategoryItemPb, CATEGORY_BODY_RULES.get(field as number) as MessageRules, codec as { decode: (b: Uint8Array) => any }])
-
 /**
- * An item's protobuf from the strict scan's fields (the top level is read
- * once, by the scan; protons reads only the category body, after the body
- * itself passed its rules). Throws on a body that breaks them.
+ * An item's protobuf from the strict scan's fields of a signed envelope's
+ * payload (the top level is read once, by the scan; each category body by
+ * category-reader.ts). Throws on a body that breaks its rules.
  */
 const itemFromScan = {
   fromScan (fields: ScanFields): CategoryItemPb {
     const pb: CategoryItemPb = { presentity: (fields.get(1)?.[0] ?? NO_BYTES) as Uint8Array<ArrayBuffer>, seq: u64(fields.get(2)?.[0]), issuedAt: u64(fields.get(3)?.[0]), expiresAt: u64(fields.get(4)?.[0]) }
-    for (const [field, name, rules, codec] of BODIES) {
+    for (let field = 10; field <= 16; field++) {
       const body = fields.get(field)?.[0] as Uint8Array | undefined
       if (body == null) continue
-      const res = scanMessage(body, rules)
-      if (!res.ok) throw new Error(`category field ${field}: ${res.problem}`)
-      ;(pb as any)[name] = codec.decode(body)
+      const problem = readCategoryBody(field, body, pb)
+      if (problem != null) throw new Error(problem)
     }
     return pb
   }
@@ -156,16 +149,11 @@ export type DirectCheckResult = { ok: true, item: CategoryItem, key: CategoryKey
  */
 export function checkDirectItem (payload: Uint8Array, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
   if (categoryEnvelopeSize(payload.byteLength) > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
-  const scanned = scanMessage(payload, CATEGORY_ITEM_RULES)
-  if (!scanned.ok) return reject('malformed', `payload: ${scanned.problem}`)
-  let pb: CategoryItemPb
-  try {
-    pb = itemFromScan.fromScan(scanned.fields)
-  } catch (err: any) {
-    return reject('malformed', err?.message)
-  }
-  if (!uint8ArrayEquals(pb.presentity, presentity.toMultihash().bytes)) return reject('wrong-presentity')
-  return checkFields(pb, presentity, opts)
+  // one walk over the item and one over its body, no protons (category-reader.ts)
+  const read = readCategoryItem(payload)
+  if (!read.ok) return reject('malformed', `payload: ${read.problem}`)
+  if (!uint8ArrayEquals(read.value.presentity, presentity.toMultihash().bytes)) return reject('wrong-presentity')
+  return checkFields(read.value, presentity, opts)
 }
 
 /** The checks of an item's fields, lifetime, clock and floor (§10.1), once its presentity is known. */
