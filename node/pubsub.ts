@@ -6,6 +6,7 @@
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
 import { GossipStreamOpener } from './pubsub-stream-open.js'
 import { keepOutboundStreams } from './pubsub-streams.js'
+import type { StreamKeeperComponents } from './pubsub-streams.js'
 import { withView } from './util/view.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
 
@@ -30,7 +31,7 @@ const MAX_INBOUND_RPC_BYTES = 256 * 1024
  */
 const RUN_ON_LIMITED_CONNECTION = true
 
-export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents) => PubSub {
+export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents & Pick<StreamKeeperComponents, 'events'>) => PubSub {
   const create = gossipsub({
     // Records are signed inside their payload (libp2p signed envelopes), so the
     // gossip layer adds no author or signature that relays could read.
