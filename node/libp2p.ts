@@ -129,6 +129,14 @@ export const CONNECTION_MONITOR = {
 export const PING_STREAMS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
 
 /**
+ * Identify allows one stream each way per connection by default, so its run
+ * again (node/reach/identify.ts) is refused while a first stream the peer
+ * never answered is still open; under load a connection then stayed without
+ * identify, and a new peer without gossip, for tens of seconds (the chaos run).
+ */
+export const IDENTIFY_STREAMS = { maxInboundStreams: 2, maxOutboundStreams: 2 }
+
+/**
  * The peer store forgets addresses after an hour by default, which would
  * leave a node restarted the next day with nobody to dial. Keep them a week.
  */
@@ -240,7 +248,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     },
     services: {
       // our addresses go only to those the reach service shows them to (node/reach/identify.ts)
-      identify: privateIdentify(reachPolicy, { timeout: IDENTIFY_TIMEOUT_MS }),
+      identify: privateIdentify(reachPolicy, { timeout: IDENTIFY_TIMEOUT_MS, ...IDENTIFY_STREAMS }),
       // tells them (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: privateIdentifyPush(reachPolicy),
       // libp2p's connection monitor pings every connection; with one outbound ping stream allowed, a
