@@ -49,9 +49,13 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
       // a public member of the library's class, not of its exported interface: read defensively
       holdsStream: (peer) => (pubsub as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> }).streamsOutbound?.has(peer) ?? false,
       runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
+      // a public member of the library's class, not of its exported interface: read defensively
+      isStarted: () => (pubsub as unknown as { isStarted?: () => boolean }).isStarted?.() ?? true,
       timeoutMs: opts.streamOpenTimeoutMs
     })
     const pubsub = create(withView(components, { registrar: opener.registrar() }))
+    // streams that came while gossipsub was starting (its handler is registered before it counts as started)
+    pubsub.addEventListener('gossipsub:heartbeat', () => { opener.started() })
     // gossipsub never reopens a lost outbound stream on a connection that stays open: node/pubsub-streams.ts
     keepOutboundStreams(pubsub, components)
     return pubsub
