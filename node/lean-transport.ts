@@ -74,6 +74,8 @@ function abortWhenSilent (muxer: PingingMuxer, conn: MessageStream, opts: typeof
       if (err?.name === 'TimeoutError' && muxer.status === 'open' && conn.status === 'open') conn.abort(new DeadConnectionError(opts.deadlineMs))
     }).finally(() => { pinging = false })
   }
+  // at once too, as the library's keep-alive did: a stream's receive window grows only once the RTT is known
+  check()
   const timer = setInterval(check, opts.intervalMs)
   timer.unref?.()
   conn.addEventListener('close', () => { clearInterval(timer) }, { once: true })

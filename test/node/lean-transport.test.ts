@@ -83,6 +83,13 @@ describe('leanYamux', () => {
     await waitFor(() => outConn.status !== 'open', 'the silent connection aborted', 10_000)
   })
 
+  it('measures the round trip at once, as yamux\'s own keep-alive did (a stream\'s window grows only once it is known)', async () => {
+    const [outConn, inConn] = multiaddrConnectionPair({ outbound: { log: defaultLogger().forComponent('out') }, inbound: { log: defaultLogger().forComponent('in') } })
+    const client = leanYamux({}, { intervalMs: 60_000, deadlineMs: 120_000 })().createStreamMuxer(outConn) as unknown as { getRTT: () => number }
+    yamux({ enableKeepAlive: false })().createStreamMuxer(inConn)
+    await waitFor(() => client.getRTT() >= 0, 'a round trip measured', 10_000)
+  })
+
   it('still moves many windows of data (an update once half the window is used)', async () => {
     const lean = await muxedPair(leanYamux())
     // 4 MiB: 16 windows of 256 KiB; without updates the sender would stall after the first
