@@ -120,7 +120,8 @@ export const CONNECTION_LIMITS = {
  * measures: a link that died without closing (a NAT that forgot it, a machine
  * that vanished) is noticed where it matters, by the follow of a watched
  * presentity whose records stop (two record lifetimes, discovery/follow.ts),
- * and by TCP elsewhere.
+ * and on every connection by the muxer's keep-alive ping, which needs no
+ * stream and gives up only after 45 s (node/lean-transport.ts KEEPALIVE).
  */
 export const CONNECTION_MONITOR = {
   abortConnectionOnPingFailure: false
