@@ -71,7 +71,10 @@ function abortWhenSilent (muxer: PingingMuxer, conn: MessageStream, opts: typeof
     pinging = true
     muxer.ping({ signal: AbortSignal.timeout(opts.deadlineMs) }).then(() => {}, (err: Error) => {
       // a muxer closed meanwhile fails its ping too: only a ping left unanswered counts
-      if (err?.name === 'TimeoutError' && muxer.status === 'open' && conn.status === 'open') conn.abort(new DeadConnectionError(opts.deadlineMs))
+      if (err?.name !== 'TimeoutError' || muxer.status !== 'open' || conn.status !== 'open') return
+      const dead = new DeadConnectionError(opts.deadlineMs)
+      conn.log.error('aborting the connection - %e', dead)
+      conn.abort(dead)
     }).finally(() => { pinging = false })
   }
   // at once too, as the library's keep-alive did: a stream's receive window grows only once the RTT is known
