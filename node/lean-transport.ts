@@ -11,6 +11,16 @@
  *   and rust-yamux's rule): a small message costs its own frame and nothing
  *   back, and a bulk sender always has at least half a window to send into.
  *   Updates that carry flags (SYN, ACK) go as before.
+ * - yamux pings every connection (its keep-alive) but waits for the answer
+ *   forever ("TODO: should abort here?"), and libp2p's connection monitor
+ *   does not abort either (node/libp2p.ts CONNECTION_MONITOR: its ping needs
+ *   a stream negotiation, which a busy peer fails). So a connection whose far
+ *   end is gone without a word (a NAT that forgot it, a machine that
+ *   vanished, a muxer the peer no longer reads) stayed listed for minutes,
+ *   and gossip was published into it. Here the muxer's own ping (one frame,
+ *   answered below any stream or handler, so a busy peer still answers) has
+ *   a deadline; unanswered, the connection is aborted: both sides' lists
+ *   then agree again and what used it redials (KEEPALIVE).
  * - Noise (@chainsafe/libp2p-noise 17) learns that its read buffer holds no
  *   further frame from a RangeError, made with a stack trace and thrown, at
  *   the end of every chunk it reads. Here nothing is thrown.
@@ -27,11 +37,52 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@libp2p/yamux'
 import type { NoiseComponents } from '@chainsafe/libp2p-noise'
 import type { NoiseExtensions } from '@chainsafe/libp2p-noise'
-import type { ConnectionEncrypter, StreamMuxerFactory } from '@libp2p/interface'
+import type { ConnectionEncrypter, MessageStream, StreamMuxerFactory } from '@libp2p/interface'
 import type { YamuxMuxerInit } from '@libp2p/yamux'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 // ---- yamux ----
+
+/**
+ * A connection's muxer is pinged every `intervalMs`; a ping not answered
+ * within `deadlineMs` aborts the connection. The deadline is far above any
+ * event-loop stall the chaos run measured (up to 5 s on a loaded 2-core
+ * machine), so only a link that carries nothing back is cut.
+ */
+export const KEEPALIVE = { intervalMs: 15_000, deadlineMs: 45_000 }
+
+export class DeadConnectionError extends Error {
+  override readonly name = 'DeadConnectionError'
+  constructor (deadlineMs: number) {
+    super(`the peer answered no keep-alive ping within ${deadlineMs} ms`)
+  }
+}
+
+/** The parts of a YamuxMuxer the deadline relies on. */
+interface PingingMuxer {
+  status: string
+  ping: (options?: { signal?: AbortSignal }) => Promise<number>
+}
+
+function abortWhenSilent (muxer: PingingMuxer, conn: MessageStream, opts: typeof KEEPALIVE): void {
+  let pinging = false
+  const check = (): void => {
+    if (pinging || muxer.status !== 'open') return
+    pinging = true
+    muxer.ping({ signal: AbortSignal.timeout(opts.deadlineMs) }).then(() => {}, (err: Error) => {
+      // a muxer closed meanwhile fails its ping too: only a ping left unanswered counts
+      if (err?.name !== 'TimeoutError' || muxer.status !== 'open' || conn.status !== 'open') return
+      const dead = new DeadConnectionError(opts.deadlineMs)
+      conn.log.error('aborting the connection - %e', dead)
+      conn.abort(dead)
+    }).finally(() => { pinging = false })
+  }
+  // at once too, as the library's keep-alive did: a stream's receive window grows only once the RTT is known
+  check()
+  const timer = setInterval(check, opts.intervalMs)
+  timer.unref?.()
+  conn.addEventListener('close', () => { clearInterval(timer) }, { once: true })
+}
 
 /** The parts of a YamuxStream this relies on. */
 interface WindowedStream {
@@ -53,13 +104,16 @@ function halfWindowUpdates (stream: WindowedStream): void {
   }
 }
 
-export function leanYamux (init: YamuxMuxerInit = {}): () => StreamMuxerFactory {
-  const make = yamux(init)
+export function leanYamux (init: YamuxMuxerInit = {}, keepAlive: typeof KEEPALIVE | false = KEEPALIVE): () => StreamMuxerFactory {
+  // the deadline's pings replace the library's (which never give up)
+  const make = yamux(keepAlive === false ? init : { enableKeepAlive: false, ...init })
   return () => {
     const factory = make()
     const create = factory.createStreamMuxer.bind(factory)
     factory.createStreamMuxer = (conn) => {
       const muxer = create(conn)
+      const pinging = muxer as unknown as Partial<PingingMuxer>
+      if (keepAlive !== false && typeof pinging.ping === 'function') abortWhenSilent(pinging as PingingMuxer, conn, keepAlive)
       const maker = muxer as unknown as { _newStream?: (...args: unknown[]) => WindowedStream }
       const newStream = maker._newStream?.bind(muxer)
       if (newStream == null) return muxer

@@ -120,13 +120,22 @@ export const CONNECTION_LIMITS = {
  * measures: a link that died without closing (a NAT that forgot it, a machine
  * that vanished) is noticed where it matters, by the follow of a watched
  * presentity whose records stop (two record lifetimes, discovery/follow.ts),
- * and by TCP elsewhere.
+ * and on every connection by the muxer's keep-alive ping, which needs no
+ * stream and gives up only after 45 s (node/lean-transport.ts KEEPALIVE).
  */
 export const CONNECTION_MONITOR = {
   abortConnectionOnPingFailure: false
 }
 /** A ping of the connection monitor and one of ours (PresenceNode.connect) may overlap: the ping service allows 1 outbound stream by default. */
 export const PING_STREAMS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
+
+/**
+ * Identify allows one stream each way per connection by default, so its run
+ * again (node/reach/identify.ts) is refused while a first stream the peer
+ * never answered is still open; under load a connection then stayed without
+ * identify, and a new peer without gossip, for tens of seconds (the chaos run).
+ */
+export const IDENTIFY_STREAMS = { maxInboundStreams: 2, maxOutboundStreams: 2 }
 
 /**
  * The peer store forgets addresses after an hour by default, which would
@@ -240,7 +249,7 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     },
     services: {
       // our addresses go only to those the reach service shows them to (node/reach/identify.ts)
-      identify: privateIdentify(reachPolicy, { timeout: IDENTIFY_TIMEOUT_MS }),
+      identify: privateIdentify(reachPolicy, { timeout: IDENTIFY_TIMEOUT_MS, ...IDENTIFY_STREAMS }),
       // tells them (and through them the DHT) when our addresses change, e.g. a new relay slot
       identifyPush: privateIdentifyPush(reachPolicy),
       // libp2p's connection monitor pings every connection; with one outbound ping stream allowed, a

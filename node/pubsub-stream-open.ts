@@ -19,6 +19,15 @@
  * as the stream is there, so it asks again and takes it without waiting. No
  * peer waits for another's negotiation.
  *
+ * Gossipsub registers its stream handler before it counts as started, and
+ * ignores a stream that arrives in between: it neither reads nor closes it.
+ * The peer then writes into a stream nobody reads for the connection's life
+ * (a restarted node is dialled by its watchers at once: the chaos run saw
+ * a contact publish every record to such a watcher, which got none, and
+ * knew nothing of the contact's subscription). So a stream that arrives
+ * before gossipsub is started is held and handed to it once it is (`started`,
+ * called on its first heartbeat); one still held when it stops is closed.
+ *
  * Public API only: the registrar's register, handle and topologies, the
  * connection's newStream and streams.
  */
@@ -50,6 +59,8 @@ export interface GossipStreamOpenerInit {
    */
   holdsStream: (peer: string) => boolean
   runOnLimitedConnection: boolean
+  /** Whether gossipsub is started (it ignores streams before). Default: always. */
+  isStarted?: () => boolean
   timeoutMs?: number
   unclaimedMs?: number
 }
@@ -72,16 +83,20 @@ export interface GossipStreamOpenerStats {
   early: number
   unclaimed: number
   failed: number
+  /** Inbound streams held until gossipsub was started. */
+  held: number
 }
 
 export class GossipStreamOpener {
   private readonly ahead = new Map<string, Ahead>()
+  /** Inbound streams that came before gossipsub was started, for it once it is. */
+  private heldStreams: Array<{ stream: Stream, hand: () => Promise<void> }> = []
   /** Gossipsub's own topologies: told of a connection again when a stream it asked for early is there. */
   private readonly topologies = new Set<Topology>()
   private readonly log: Logger
   private readonly timeoutMs: number
   private readonly unclaimedMs: number
-  readonly stats: GossipStreamOpenerStats = { opened: 0, handed: 0, early: 0, unclaimed: 0, failed: 0 }
+  readonly stats: GossipStreamOpenerStats = { opened: 0, handed: 0, early: 0, unclaimed: 0, failed: 0, held: 0 }
 
   constructor (private readonly components: GossipStreamOpenerComponents, private readonly init: GossipStreamOpenerInit) {
     this.log = components.logger.forComponent('presence-mesh:pubsub:stream-open')
@@ -110,11 +125,29 @@ export class GossipStreamOpener {
       },
       handle: async (protocol: string, handler: StreamHandler, options) =>
         await registrar.handle(protocol, async (stream, conn) => {
-          // gossipsub answers a peer's stream by queueing its own to the peer
-          this.openAhead(conn.remotePeer, conn)
-          await handler(stream, this.view(conn))
+          const hand = async (): Promise<void> => {
+            // gossipsub answers a peer's stream by queueing its own to the peer
+            this.openAhead(conn.remotePeer, conn)
+            await handler(stream, this.view(conn))
+          }
+          if (this.init.isStarted?.() === false) {
+            this.stats.held++
+            this.log('gossip stream from %p before gossipsub started: held until it is', conn.remotePeer)
+            this.heldStreams.push({ stream, hand })
+            return
+          }
+          await hand()
         }, options)
     })
+  }
+
+  /** Gossipsub is started: the streams that came before are its now. */
+  started (): void {
+    if (this.heldStreams.length === 0 || this.init.isStarted?.() === false) return
+    for (const { stream, hand } of this.heldStreams.splice(0)) {
+      if (stream.status !== 'open') continue
+      hand().catch((err: Error) => { this.log.error('handing a held gossip stream to gossipsub failed - %e', err) })
+    }
   }
 
   /** Starts the peer's stream now, unless one is open or being opened. */
@@ -205,5 +238,6 @@ export class GossipStreamOpener {
 
   private clear (): void {
     for (const [id, entry] of this.ahead) this.dropUnclaimed(id, entry)
+    for (const { stream } of this.heldStreams.splice(0)) stream.close().catch(err => { stream.abort(err) })
   }
 }

@@ -34,7 +34,7 @@
  */
 import { backoffDelay } from './util/wait.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
-import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2pEvents, Logger, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 
 /** A peer without a writable stream is left this long to the stream gossipsub is opening (its queue is serial). */
 export const STREAM_REPAIR_GRACE_MS = 2_000
@@ -51,9 +51,12 @@ export interface StreamKeeperOptions {
   now?: () => number
 }
 
-export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManager' | 'registrar' | 'peerStore' | 'logger'>
+export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManager' | 'registrar' | 'peerStore' | 'logger'> & {
+  /** libp2p's events: a new connection to a peer known to speak gossipsub is attached at once (without them, on the next heartbeats). */
+  events?: Pick<TypedEventTarget<Libp2pEvents>, 'addEventListener'>
+}
 
-type KeptPubsub = Pick<GossipSub, 'protocols' | 'getPeers' | 'addEventListener'>
+type KeptPubsub = Pick<GossipSub, 'protocols' | 'getPeers' | 'addEventListener'> & { isStarted?: () => boolean }
 
 interface Missing {
   /** When the peer was first seen without a writable stream (or, not attached, connected). */
@@ -149,6 +152,16 @@ export class OutboundStreamKeeper {
     return m
   }
 
+  /**
+   * A new connection: a peer the peer store knows speaks gossipsub is
+   * attached now, not when identify finishes (the heartbeats' grace stays
+   * for peers first met on this connection, whose protocols identify finds).
+   */
+  connectionOpened (conn: Connection): void {
+    if (conn.status !== 'open' || this.pubsub.getPeers().some(p => p.equals(conn.remotePeer))) return
+    void this.attachKnown(conn, 'opened')
+  }
+
   /** Connections to peers gossipsub is not attached to: attach those the peer store says speak gossipsub. */
   private sweepUnattached (now: number): void {
     const attached = new Set(this.pubsub.getPeers().map(p => p.toString()))
@@ -162,11 +175,11 @@ export class OutboundStreamKeeper {
     for (const [id, conns] of connected) {
       const conn = newest(conns)
       // identify runs on every new connection and attaches the peer when it is done: the grace runs from the opening
-      if (this.due(this.unattached, id, conn.timeline.open, now) != null) void this.attachKnown(conn)
+      if (this.due(this.unattached, id, conn.timeline.open, now) != null) void this.attachKnown(conn, 'late')
     }
   }
 
-  private async attachKnown (conn: Connection): Promise<void> {
+  private async attachKnown (conn: Connection, when: 'opened' | 'late'): Promise<void> {
     const peer = conn.remotePeer
     try {
       const { protocols } = await this.components.peerStore.get(peer)
@@ -174,7 +187,8 @@ export class OutboundStreamKeeper {
       // identify may have attached it meanwhile; the notification is harmless then
       if (conn.status !== 'open' || this.pubsub.getPeers().some(p => p.equals(peer))) return
       this.attached++
-      this.log('connected to %p for %d ms without gossip (identify did not finish), attaching it: the peer store lists gossipsub', peer, this.now() - conn.timeline.open)
+      if (when === 'opened') this.log('new connection to %p, attaching it before identify: the peer store lists gossipsub', peer)
+      else this.log('connected to %p for %d ms without gossip (identify did not finish), attaching it: the peer store lists gossipsub', peer, this.now() - conn.timeline.open)
       this.notifyConnected(peer, conn)
     } catch (err: any) {
       // not in the peer store: nothing known about its protocols, identify's to find out
@@ -231,5 +245,9 @@ export function keepOutboundStreams (pubsub: KeptPubsub, components: StreamKeepe
     ...opts
   })
   pubsub.addEventListener('gossipsub:heartbeat', () => { keeper.sweep() })
+  // the components outlive no node: the listener goes with them; gossipsub ignores notifications while stopped
+  components.events?.addEventListener('connection:open', (evt) => {
+    if (pubsub.isStarted?.() !== false) keeper.connectionOpened(evt.detail)
+  })
   return keeper
 }

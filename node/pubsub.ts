@@ -6,6 +6,7 @@
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
 import { GossipStreamOpener } from './pubsub-stream-open.js'
 import { keepOutboundStreams } from './pubsub-streams.js'
+import type { StreamKeeperComponents } from './pubsub-streams.js'
 import { withView } from './util/view.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
 
@@ -30,7 +31,7 @@ const MAX_INBOUND_RPC_BYTES = 256 * 1024
  */
 const RUN_ON_LIMITED_CONNECTION = true
 
-export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents) => PubSub {
+export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents & Pick<StreamKeeperComponents, 'events'>) => PubSub {
   const create = gossipsub({
     // Records are signed inside their payload (libp2p signed envelopes), so the
     // gossip layer adds no author or signature that relays could read.
@@ -48,9 +49,13 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
       // a public member of the library's class, not of its exported interface: read defensively
       holdsStream: (peer) => (pubsub as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> }).streamsOutbound?.has(peer) ?? false,
       runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
+      // a public member of the library's class, not of its exported interface: read defensively
+      isStarted: () => (pubsub as unknown as { isStarted?: () => boolean }).isStarted?.() ?? true,
       timeoutMs: opts.streamOpenTimeoutMs
     })
     const pubsub = create(withView(components, { registrar: opener.registrar() }))
+    // streams that came while gossipsub was starting (its handler is registered before it counts as started)
+    pubsub.addEventListener('gossipsub:heartbeat', () => { opener.started() })
     // gossipsub never reopens a lost outbound stream on a connection that stays open: node/pubsub-streams.ts
     keepOutboundStreams(pubsub, components)
     return pubsub

@@ -85,7 +85,8 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       retryMaxMs: init.retryMaxMs ?? C.RETRY_MAX_MS,
       ackTimeoutMs: init.ackTimeoutMs ?? C.ACK_TIMEOUT_MS,
       idleMs: init.senderIdleMs ?? C.SENDER_IDLE_MS,
-      openStreamTimeoutMs: init.openStreamTimeoutMs ?? C.OPEN_STREAM_TIMEOUT_MS
+      openStreamTimeoutMs: init.openStreamTimeoutMs ?? C.OPEN_STREAM_TIMEOUT_MS,
+      openStreamConnectedTimeoutMs: Math.min(init.openStreamTimeoutMs ?? Infinity, C.OPEN_STREAM_CONNECTED_TIMEOUT_MS)
     }
     this.defaultPolicy = init.nonContactPolicy ?? 'hold'
     this.policy = this.defaultPolicy
@@ -355,7 +356,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
 
   /** Every new connection to the peer, also one opened while an old one is still closing (its streams reset). */
   private onPeerConnect (evt: CustomEvent<Connection>): void {
-    this.senders.get(evt.detail.remotePeer.toString())?.retryNow()
+    this.senders.get(evt.detail.remotePeer.toString())?.retryNow(evt.detail)
   }
 
   /**

@@ -44,7 +44,15 @@ export const RETRY_MAX_MS = 20_000
 export const RETRY_CONNECTED_MAX_MS = 5_000
 /** Share of each retry delay taken off at random: spreads the retries of many senders after a shared outage. */
 export const RETRY_JITTER = 0.5
+/** A dial and a stream on it: how long an attempt may take to open its stream when no connection to the peer is open. */
 export const OPEN_STREAM_TIMEOUT_MS = 10_000
+/**
+ * ... and on a connection held: only a protocol negotiation (one round trip, seconds under load).
+ * One that takes longer has most likely stalled on a connection going away; the next attempt
+ * (within RETRY_CONNECTED_MAX_MS) tries again, the second one with OPEN_STREAM_TIMEOUT_MS. The
+ * chaos run saw an attempt wait 10 s for a stream while the views were all online (§7.3).
+ */
+export const OPEN_STREAM_CONNECTED_TIMEOUT_MS = 5_000
 /** The oldest unacknowledged frame waits this long before the stream counts as dead. */
 export const ACK_TIMEOUT_MS = 15_000
 /** A sender closes its stream after this long with nothing to send. */

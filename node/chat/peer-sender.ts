@@ -12,7 +12,7 @@ import { chatIdToHex, decodeChatFrame } from '../../protocol/chat-frame.js'
 import { MAX_CHAT_FRAME_BYTES } from '../../protocol/limits.js'
 import type { ChatMessage, ChatStore, OutboxItem } from './chat-store.js'
 import type { ConnectionManager } from '@libp2p/interface-internal'
-import type { Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { sharedController, sharedSignal } from '../signals.js'
 import { Backoff, sleep, Wakeup } from '../util/wait.js'
@@ -29,6 +29,8 @@ export interface SenderOptions {
   ackTimeoutMs: number
   idleMs: number
   openStreamTimeoutMs: number
+  /** The bound of a stream's opening while a connection to the peer is open (the first attempt after a success). */
+  openStreamConnectedTimeoutMs: number
 }
 
 export interface SenderContext {
@@ -37,6 +39,14 @@ export interface SenderContext {
   log: Logger
   /** An outgoing message changed delivery state. */
   onState: (m: ChatMessage) => void
+}
+
+/** An attempt dialling the peer was given up for a connection the peer opened meanwhile. */
+class SupersededDialError extends Error {
+  override readonly name = 'SupersededDialError'
+  constructor () {
+    super('the peer connected meanwhile: the stream goes on its connection')
+  }
 }
 
 /** Longest single wait of an idle loop; it just waits again. */
@@ -79,6 +89,8 @@ export class PeerSender {
   private readonly backoff: Backoff
   private nextAttemptAt = 0
   private sending = false
+  /** The stream being opened now, and whether a dial was needed for it (no connection was open). */
+  private opening?: { controller: AbortController, dialling: boolean }
   private lastError?: string
   private tokens: number
   private refilledAt = Date.now()
@@ -135,10 +147,19 @@ export class PeerSender {
     return { queued: this.queued, failures: this.backoff.attempts, sending: this.sending, nextAttemptInMs: Math.max(0, this.nextAttemptAt - Date.now()), lastError: this.lastError }
   }
 
-  /** The peer came online or connected: forget the backoff. */
-  retryNow (): void {
+  /**
+   * The peer came online or connected: forget the backoff. A connection the
+   * peer opened to us while the attempt under way is still dialling it takes
+   * over: the dial is given up and the stream opened on that connection
+   * (a dial the peer's side closes during its opening cost the chaos run
+   * 10 s with a connection open beside it).
+   */
+  retryNow (opened?: Connection): void {
     this.backoff.reset()
     this.nextAttemptAt = 0
+    if (opened?.direction === 'inbound' && opened.status === 'open' && this.opening?.dialling === true) {
+      this.opening.controller.abort(new SupersededDialError())
+    }
     this.wake.notify()
   }
 
@@ -171,6 +192,10 @@ export class PeerSender {
         this.lastError = undefined
       } catch (err: any) {
         if (this.stopped) break
+        if (err instanceof SupersededDialError) {
+          this.ctx.log('chat to %p: %s', this.peer, err.message)
+          continue
+        }
         this.lastError = err?.message ?? String(err)
         const delay = this.connected() ? Math.min(this.backoff.next(), RETRY_CONNECTED_MAX_MS) : this.backoff.next()
         this.nextAttemptAt = startedAt + delay
@@ -198,11 +223,31 @@ export class PeerSender {
     }
   }
 
+  /**
+   * A stream to the peer: on a connection held, bounded by the negotiation's
+   * bound (the dial's after a failed attempt); else dialled, unless the peer
+   * connects to us meanwhile (retryNow).
+   */
+  private async openStream (): Promise<Stream> {
+    const dialling = !this.ctx.connectionManager.getConnections(this.peer).some(c => c.status === 'open')
+    const bound = dialling || this.backoff.attempts > 0 ? this.opts.openStreamTimeoutMs : this.opts.openStreamConnectedTimeoutMs
+    const opening = { controller: new AbortController(), dialling }
+    this.opening = opening
+    try {
+      return await openStreamTo(this.ctx.connectionManager, this.peer, this.opts.protocol, {
+        signal: sharedSignal(AbortSignal.any([this.shutdown.signal, opening.controller.signal, AbortSignal.timeout(bound)])),
+        runOnLimitedConnection: true
+      })
+    } catch (err) {
+      if (opening.controller.signal.aborted) throw opening.controller.signal.reason
+      throw err
+    } finally {
+      if (this.opening === opening) this.opening = undefined
+    }
+  }
+
   private async session (): Promise<void> {
-    const stream = await openStreamTo(this.ctx.connectionManager, this.peer, this.opts.protocol, {
-      signal: sharedSignal(AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.opts.openStreamTimeoutMs)])),
-      runOnLimitedConnection: true
-    })
+    const stream = await this.openStream()
     this.stream = stream
     if (this.stopped) stream.abort(new Error('chat service stopping'))
     const lp = lpStream(stream, { maxDataLength: MAX_CHAT_FRAME_BYTES })

@@ -8,11 +8,11 @@
 import { lpStream, streamPair } from '@libp2p/utils'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { chatIdToHex, decodeChatFrame, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
-import { ACK_TIMEOUT_MS, IN_FLIGHT_WINDOW, OPEN_STREAM_TIMEOUT_MS, RETRY_BASE_MS, RETRY_MAX_MS, SEND_BURST, SEND_RATE_PER_SECOND, SENDER_IDLE_MS } from '../../node/chat/constants.js'
+import { ACK_TIMEOUT_MS, IN_FLIGHT_WINDOW, OPEN_STREAM_CONNECTED_TIMEOUT_MS, OPEN_STREAM_TIMEOUT_MS, RETRY_BASE_MS, RETRY_MAX_MS, SEND_BURST, SEND_RATE_PER_SECOND, SENDER_IDLE_MS } from '../../node/chat/constants.js'
 import { PeerSender } from '../../node/chat/peer-sender.js'
 import { logger, peerIds } from './discovery/stubs.js'
 import type { OutboxItem } from '../../node/chat/chat-store.js'
-import type { Stream } from '@libp2p/interface'
+import type { AbortOptions, Connection, Stream } from '@libp2p/interface'
 
 /** docs/protocol.md §7.3. */
 const BOUND_MS = 30_000
@@ -25,7 +25,8 @@ const OPTS = {
   retryMaxMs: RETRY_MAX_MS,
   ackTimeoutMs: ACK_TIMEOUT_MS,
   idleMs: SENDER_IDLE_MS,
-  openStreamTimeoutMs: OPEN_STREAM_TIMEOUT_MS
+  openStreamTimeoutMs: OPEN_STREAM_TIMEOUT_MS,
+  openStreamConnectedTimeoutMs: OPEN_STREAM_CONNECTED_TIMEOUT_MS
 }
 
 beforeEach(() => {
@@ -51,14 +52,14 @@ async function receive (stream: Stream, delivered: string[]): Promise<void> {
   } catch {}
 }
 
-/** A sender to a fresh peer whose streams `open` makes; `connected`: libp2p lists a connection to the peer. */
-async function makeSender (open: (delivered: string[]) => Promise<Stream>, connected: boolean): Promise<{ sender: PeerSender, delivered: string[], item: OutboxItem }> {
+/** A sender to a fresh peer whose streams `open` makes; `connected`: libp2p lists a connection to the peer (or these connections). */
+async function makeSender (open: (delivered: string[], options: AbortOptions) => Promise<Stream>, connected: boolean | (() => Connection[])): Promise<{ sender: PeerSender, delivered: string[], item: OutboxItem }> {
   const [peer] = await peerIds(1)
   const delivered: string[] = []
   const sender = new PeerSender(peer, OPTS, {
     connectionManager: {
-      getConnections: () => connected ? [{ status: 'open' }] : [],
-      openStream: async () => await open(delivered)
+      getConnections: typeof connected === 'function' ? connected : () => connected ? [{ status: 'open' }] : [],
+      openStream: async (_peer: unknown, _protocol: unknown, options: AbortOptions) => await open(delivered, options)
     } as any,
     store: { markSent: () => undefined, acked: async () => undefined } as any,
     log: logger.forComponent('test:chat'),
@@ -130,5 +131,59 @@ it('while a connection to the peer is open, attempts whose streams fail (reset b
   while (delivered.length === 0 && Date.now() - okAt < 2 * BOUND_MS) await vi.advanceTimersByTimeAsync(100)
   expect(delivered).toHaveLength(1)
   expect(Date.now() - okAt).toBeLessThanOrEqual(5_000)
+  await sender.stop()
+})
+
+/** A stream opening that never completes: it ends when its signal aborts, as libp2p's does. */
+async function stalled (options: AbortOptions): Promise<never> {
+  return await new Promise((_resolve, reject) => {
+    options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
+  })
+}
+
+it('on a connection held, a stream opening that stalls is given up after 5 s (not the dial\'s 10 s) and the next attempt follows at once', async () => {
+  // AbortSignal.timeout runs on a timer of Node's own, which the fake clock does not drive
+  vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+    const controller = new AbortController()
+    setTimeout(() => { controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')) }, ms)
+    return controller.signal
+  })
+  const attempts: number[] = []
+  const { sender, delivered, item } = await makeSender(async (delivered, options) => {
+    attempts.push(Date.now())
+    if (attempts.length === 1) return await stalled(options)
+    return await receiving(delivered)
+  }, true)
+  const startedAt = Date.now()
+  sender.enqueue(item)
+  sender.start()
+  while (delivered.length === 0 && Date.now() - startedAt < BOUND_MS) await vi.advanceTimersByTimeAsync(100)
+  expect(delivered).toEqual([item.id])
+  expect(attempts[1] - attempts[0]).toBeLessThanOrEqual(OPEN_STREAM_CONNECTED_TIMEOUT_MS + 1_000)
+  expect(attempts[1] - attempts[0]).toBeLessThan(OPEN_STREAM_TIMEOUT_MS)
+  await sender.stop()
+})
+
+it('an attempt still dialling the peer gives way at once to a connection the peer opens to us', async () => {
+  const attempts: number[] = []
+  const conns: Connection[] = []
+  const { sender, delivered, item } = await makeSender(async (delivered, options) => {
+    attempts.push(Date.now())
+    // no connection: a dial that hangs (the peer's side closes it during its opening, after seconds)
+    if (conns.length === 0) return await stalled(options)
+    return await receiving(delivered)
+  }, () => conns)
+  sender.enqueue(item)
+  sender.start()
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(attempts).toHaveLength(1)
+  const inbound = { status: 'open', direction: 'inbound' } as unknown as Connection
+  conns.push(inbound)
+  const connectedAt = Date.now()
+  sender.retryNow(inbound)
+  while (delivered.length === 0 && Date.now() - connectedAt < BOUND_MS) await vi.advanceTimersByTimeAsync(10)
+  expect(delivered).toEqual([item.id])
+  expect(Date.now() - connectedAt).toBeLessThanOrEqual(500)
+  expect(sender.status().failures).toBe(0)
   await sender.stop()
 })

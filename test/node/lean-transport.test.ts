@@ -63,6 +63,33 @@ describe('leanYamux', () => {
     expect(lean.backBytes()).toBeLessThan(5 * 12)
   })
 
+  it('aborts a connection whose far end answers no keep-alive ping within the deadline, and keeps one that answers', async () => {
+    const keepAlive = { intervalMs: 50, deadlineMs: 300 }
+    const [outConn, inConn] = multiaddrConnectionPair({ outbound: { log: defaultLogger().forComponent('out') }, inbound: { log: defaultLogger().forComponent('in') } })
+    let answered = 0
+    let silent = false
+    const send = inConn.send.bind(inConn)
+    // the far end's answers (pongs of 12 bytes) are counted, then swallowed: a link that carries nothing back
+    inConn.send = (data) => {
+      if (silent) return true
+      answered++
+      return send(data)
+    }
+    leanYamux({}, keepAlive)().createStreamMuxer(outConn)
+    yamux({ enableKeepAlive: false })().createStreamMuxer(inConn)
+    await waitFor(() => answered >= 5, 'five pings answered', 10_000)
+    expect(outConn.status).toBe('open')
+    silent = true
+    await waitFor(() => outConn.status !== 'open', 'the silent connection aborted', 10_000)
+  })
+
+  it('measures the round trip at once, as yamux\'s own keep-alive did (a stream\'s window grows only once it is known)', async () => {
+    const [outConn, inConn] = multiaddrConnectionPair({ outbound: { log: defaultLogger().forComponent('out') }, inbound: { log: defaultLogger().forComponent('in') } })
+    const client = leanYamux({}, { intervalMs: 60_000, deadlineMs: 120_000 })().createStreamMuxer(outConn) as unknown as { getRTT: () => number }
+    yamux({ enableKeepAlive: false })().createStreamMuxer(inConn)
+    await waitFor(() => client.getRTT() >= 0, 'a round trip measured', 10_000)
+  })
+
   it('still moves many windows of data (an update once half the window is used)', async () => {
     const lean = await muxedPair(leanYamux())
     // 4 MiB: 16 windows of 256 KiB; without updates the sender would stall after the first

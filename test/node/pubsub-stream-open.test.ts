@@ -161,3 +161,39 @@ it('a node with many new connections negotiates their gossip streams at once, no
   for (const p of all) connect(p)
   expect(all.map(p => p.tries)).toEqual(all.map(() => 1))
 })
+
+it('a peer\'s gossip stream that arrives while gossipsub is starting is handed to it once started, not left unread', async () => {
+  const privateKey = await generateKeyPair('Ed25519')
+  const [peer] = await peerIds(1)
+  const handlers: Array<(stream: Stream, conn: Connection) => Promise<void>> = []
+  let registered = (): void => {}
+  const registering = new Promise<void>(resolve => { registered = resolve })
+  const pubsub = createPubsub()({
+    peerId: peerIdFromPrivateKey(privateKey),
+    privateKey,
+    logger,
+    peerStore: { merge: async () => ({}), get: async () => { throw Object.assign(new Error('not found'), { name: 'NotFoundError' }) } },
+    registrar: {
+      handle: async (_protocol: string, handler: (stream: Stream, conn: Connection) => Promise<void>) => { handlers.push(handler) },
+      unhandle: async () => {},
+      // gossipsub's start waits here, its stream handlers registered already: a peer's stream can come now
+      register: async () => { await registering; return '1' },
+      unregister: () => {},
+      getTopologies: () => []
+    },
+    connectionManager: { getConnections: () => [] }
+  } as any)
+  const service = pubsub as unknown as Startable
+  const starting = service.start()
+  services.push(service)
+  await waitFor(() => handlers.length > 0, 'gossipsub\'s stream handlers registered')
+  // the peer's stream: readable (it never sends), and its connection has nothing else to offer
+  const inbound = Object.assign(fakeStream([]), { direction: 'inbound', removeEventListener: () => {}, async * [Symbol.asyncIterator] () { await new Promise(() => {}) } }) as unknown as Stream
+  const connection = { remotePeer: peer, status: 'open', direction: 'inbound', remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/1'), streams: [inbound], newStream: async () => await new Promise(() => {}) } as unknown as Connection
+  await handlers[0](inbound, connection)
+  registered()
+  await starting
+  // gossipsub takes the peer (and reads its stream) once started
+  await waitFor(() => pubsub.getPeers().some(p => p.equals(peer)), 'the peer attached through its held stream', 10_000)
+  expect(inbound.status).toBe('open')
+})

@@ -37,6 +37,10 @@ interface Setup {
   /** Whether gossipsub is attached to the peer (the default), and what the peer store knows of its protocols (undefined: not in it). */
   state: { attached: boolean, protocols?: string[] }
   tick: (ms: number) => void
+  /** libp2p tells of a new connection. */
+  open: (c: Connection) => void
+  /** Gossipsub stopped (it ignores notifications then). */
+  stopped: { value: boolean }
   keeper: ReturnType<typeof keepOutboundStreams>
 }
 
@@ -50,10 +54,13 @@ async function setup (): Promise<Setup> {
   const state: Setup['state'] = { attached: true }
   // gossipsub registers one topology for all its protocols
   const topology: Topology = { onConnect: (p, c) => { notified.push([p, c]) } }
-  const pubsub = Object.assign(new TypedEventEmitter<{ 'gossipsub:heartbeat': CustomEvent }>(), { protocols: MESHSUB, getPeers: () => state.attached ? [peer] : [] })
+  const stopped = { value: false }
+  const pubsub = Object.assign(new TypedEventEmitter<{ 'gossipsub:heartbeat': CustomEvent }>(), { protocols: MESHSUB, getPeers: () => state.attached ? [peer] : [], isStarted: () => !stopped.value })
+  const events = new TypedEventEmitter<{ 'connection:open': CustomEvent<Connection> }>()
   let now = START
   const keeper = keepOutboundStreams(pubsub as any, {
     logger,
+    events: events as any,
     connectionManager: { getConnections: () => conns } as any,
     registrar: { getTopologies: (p: string) => MESHSUB.includes(p) ? [topology] : [] } as any,
     peerStore: {
@@ -67,7 +74,8 @@ async function setup (): Promise<Setup> {
     now += ms
     pubsub.dispatchEvent(new CustomEvent('gossipsub:heartbeat'))
   }
-  return { peer, conns, notified, state, tick, keeper }
+  const open = (c: Connection): void => { events.dispatchEvent(new CustomEvent('connection:open', { detail: c })) }
+  return { peer, conns, notified, state, tick, open, stopped, keeper }
 }
 
 describe('keepOutboundStreams', () => {
@@ -197,6 +205,35 @@ describe('keepOutboundStreams', () => {
     for (let i = 0; i < 10; i++) tick(1_000)
     state.protocols = ['/ipfs/id/1.0.0']
     for (let i = 0; i < 40; i++) tick(1_000)
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(notified).toEqual([])
+  })
+
+  it('attaches a peer the peer store lists with gossipsub as soon as its connection opens, without waiting for identify or a heartbeat', async () => {
+    const { peer, conns, notified, state, open, keeper } = await setup()
+    state.attached = false
+    state.protocols = [MESHSUB[0]]
+    conns.push(conn(peer, []))
+    open(conns[0])
+    await waitFor(() => notified.length === 1, 'the peer to be attached at the opening')
+    expect(notified).toEqual([[peer, conns[0]]])
+    expect(keeper.attached).toBe(1)
+  })
+
+  it('attaches nothing at the opening that identify must find out, is attached already, or while gossipsub is stopped', async () => {
+    const { peer, conns, notified, state, open, stopped } = await setup()
+    state.attached = false
+    conns.push(conn(peer, []))
+    // not in the peer store, then known without gossipsub
+    open(conns[0])
+    state.protocols = ['/ipfs/id/1.0.0']
+    open(conns[0])
+    state.protocols = [MESHSUB[0]]
+    stopped.value = true
+    open(conns[0])
+    stopped.value = false
+    state.attached = true
+    open(conns[0])
     await new Promise(resolve => setTimeout(resolve, 10))
     expect(notified).toEqual([])
   })
