@@ -66,6 +66,7 @@ const UNITS = [
   'test/node/chat-person-state.test.ts',
   'test/node/chat-revoked-outbox.test.ts',
   'test/node/xmpp/devices.test.ts',
+  'test/node/xmpp/rooms-rules.test.ts',
   'test/node/xmpp/streams.test.ts',
   'test/node/xmpp/units.test.ts',
   'test/node/lean-transport.test.ts'
