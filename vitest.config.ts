@@ -46,6 +46,7 @@ const UNITS = [
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
   'test/node/pubsub-stream-open.test.ts',
+  'test/node/pubsub-stream-hold-order.test.ts',
   'test/node/presence/categories.test.ts',
   'test/node/presence/goodbye-barrier.test.ts',
   'test/node/presence/dht-records.test.ts',
