@@ -46,6 +46,7 @@ const UNITS = [
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
   'test/node/pubsub-stream-open.test.ts',
+  'test/node/pubsub-stream-hold-order.test.ts',
   'test/node/presence/categories.test.ts',
   'test/node/presence/goodbye-barrier.test.ts',
   'test/node/presence/dht-records.test.ts',
@@ -66,6 +67,7 @@ const UNITS = [
   'test/node/chat-person-state.test.ts',
   'test/node/chat-revoked-outbox.test.ts',
   'test/node/xmpp/devices.test.ts',
+  'test/node/xmpp/rooms-rules.test.ts',
   'test/node/xmpp/streams.test.ts',
   'test/node/xmpp/units.test.ts',
   'test/node/lean-transport.test.ts'

@@ -136,6 +136,8 @@ export class GossipStreamOpener {
             this.heldStreams.push({ stream, hand })
             return
           }
+          // any stream held while it was starting goes first: gossipsub keeps the last inbound stream it is handed
+          this.started()
           await hand()
         }, options)
     })

@@ -1,36 +1,38 @@
 /**
  * Which received messages an XMPP client has acknowledged (XEP-0184
- * receipts or XEP-0333 markers), per contact person: the conversation
- * position (docs/protocol.md §14.12: sent_at, author, id, as its key whose
- * string order is the conversation's) of the newest one. A client coming
- * online gets every unread message after that mark, so what arrived while no
- * client was connected (or while one went away without acknowledging) is
- * delivered, and nothing twice to a client that acknowledges, whichever
- * device of the contact, or of the owner, brought it. Kept in
+ * receipts or XEP-0333 markers), per contact person: the ids of the newest
+ * MAX_ACKED_PER_PERSON acknowledged. A client coming online gets every
+ * unread message not acknowledged, so what arrived while no client was
+ * connected (or while one went away without acknowledging) is delivered,
+ * and nothing twice to a client that acknowledges, whichever device of the
+ * contact or of the owner brought it, and in whatever order it arrived (a
+ * text stored late with an earlier time is still delivered). Kept in
  * `<home>/xmpp-state.json`; a lost or unreadable file (or one of an earlier
- * version, which counted per device) only means some messages are
- * delivered again. Beside them, the ids a client gave the messages it sent
- * (the newest MAX_SENT_IDS): the archive hands each back under the client's
- * own id and origin-id (XEP-0359), so a client paging it knows what it sent.
+ * version) only means some messages are delivered again. Beside them, the
+ * ids a client gave the messages it sent (the newest MAX_SENT_IDS): the
+ * archive hands each back under the client's own id and origin-id
+ * (XEP-0359), so a client paging it knows what it sent.
  */
 import fs from 'node:fs/promises'
 import type { Logger } from '@libp2p/interface'
 
 /** Sent messages whose client ids are kept. */
 const MAX_SENT_IDS = 2_000
+/** Acknowledged ids kept per person: more than the unread messages a login is offered (OFFLINE_BACKLOG). */
+const MAX_ACKED_PER_PERSON = 1_000
 
 /** The ids a client gave a message it sent. */
 export interface ClientIds { id?: string, originId?: string }
 
 interface StateFile {
-  /** Person -> position key of the newest message acknowledged. */
-  acked: Record<string, string>
+  /** Person -> ids of the messages acknowledged, oldest first. */
+  acked: Record<string, string[]>
   /** Mesh message id -> the ids the sending client gave it. */
   sent?: Record<string, ClientIds>
 }
 
 export class ClientAcks {
-  private acked = new Map<string, string>()
+  private readonly acked = new Map<string, Set<string>>()
   private readonly sent = new Map<string, ClientIds>()
   private saving?: Promise<void>
   private dirty = false
@@ -40,8 +42,8 @@ export class ClientAcks {
   async load (): Promise<void> {
     try {
       const parsed = JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile
-      for (const [person, key] of Object.entries(parsed?.acked ?? {})) {
-        if (typeof key === 'string') this.acked.set(person, key)
+      for (const [person, ids] of Object.entries(parsed?.acked ?? {})) {
+        if (Array.isArray(ids)) this.acked.set(person, new Set(ids.filter((id): id is string => typeof id === 'string')))
       }
       for (const [meshId, ids] of Object.entries(parsed?.sent ?? {})) {
         if (typeof ids?.id === 'string' || typeof ids?.originId === 'string') this.sent.set(meshId, { id: stringOr(ids.id), originId: stringOr(ids.originId) })
@@ -51,14 +53,17 @@ export class ClientAcks {
     }
   }
 
-  /** The position key of the newest acknowledged message from `person` ('': none; every key is after it). */
-  highest (person: string): string {
-    return this.acked.get(person) ?? ''
+  /** Whether a client acknowledged message `id` from `person`. */
+  has (person: string, id: string): boolean {
+    return this.acked.get(person)?.has(id) === true
   }
 
-  mark (person: string, key: string): void {
-    if (key <= this.highest(person)) return
-    this.acked.set(person, key)
+  mark (person: string, id: string): void {
+    let ids = this.acked.get(person)
+    if (ids?.has(id) === true) return
+    if (ids == null) this.acked.set(person, ids = new Set())
+    ids.add(id)
+    while (ids.size > MAX_ACKED_PER_PERSON) ids.delete(ids.values().next().value as string)
     this.changed()
   }
 
@@ -91,7 +96,7 @@ export class ClientAcks {
       while (this.dirty) {
         this.dirty = false
         const tmp = `${this.file}.${process.pid}.tmp`
-        await fs.writeFile(tmp, JSON.stringify({ acked: Object.fromEntries(this.acked), sent: Object.fromEntries(this.sent) } satisfies StateFile), { mode: 0o600 })
+        await fs.writeFile(tmp, JSON.stringify({ acked: Object.fromEntries([...this.acked].map(([p, ids]) => [p, [...ids]])), sent: Object.fromEntries(this.sent) } satisfies StateFile), { mode: 0o600 })
         await fs.rename(tmp, this.file)
       }
     } catch (err: any) {

@@ -40,8 +40,8 @@ interface Outgoing {
 
 export class Messages {
   private readonly outgoing = new Map<string, Outgoing>()
-  /** Messages delivered to clients, by id: whose, and where in the conversation (for acknowledgements). */
-  private readonly incoming = new Map<string, { person: string, position: string }>()
+  /** Messages delivered to clients, by id: whose (for acknowledgements). */
+  private readonly incoming = new Map<string, { person: string }>()
   private readonly sentTo = new WeakMap<SessionState, Set<string>>()
   private readonly composing = new Map<string, { timer: ReturnType<typeof setInterval>, until: number }>()
   private readonly lastMessageAt = new Map<string, number>()
@@ -150,9 +150,8 @@ export class Messages {
     const people = new Set([...node.contacts().map(c => c.peerId), ...node.who().map(v => v.peerId)])
     for (const person of people) {
       if (node.isBlocked(person)) continue
-      const floor = this.acks.highest(person)
       for (const m of await node.conversation(person, OFFLINE_BACKLOG)) {
-        if (m.direction === 'in' && m.state !== 'read' && archiveId(m) > floor && state.available) this.deliver(state, m, true)
+        if (m.direction === 'in' && m.state !== 'read' && !this.acks.has(person, m.id) && state.available) this.deliver(state, m, true)
       }
     }
   }
@@ -199,7 +198,7 @@ export class Messages {
     if (sent.has(m.id)) return
     sent.add(m.id)
     trim(sent, MAX_REMEMBERED)
-    this.incoming.set(m.id, { person: this.personOf(m.peer), position: archiveId(m) })
+    this.incoming.set(m.id, { person: this.personOf(m.peer) })
     trim(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
     state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(this.personOf(m.peer)), to: state.session.fullJid },
@@ -219,7 +218,7 @@ export class Messages {
     if (id == null) return false
     const m = this.incoming.get(id)
     if (m == null) return true
-    this.acks.mark(m.person, m.position)
+    this.acks.mark(m.person, id)
     if (ack?.getName() === 'displayed') void this.ctx.node.markRead(m.person).catch((err) => { this.ctx.log('mark read failed - %e', err) })
     return true
   }

@@ -46,7 +46,8 @@ export class Rooms {
     }
     if (to.nick == null) return fail('jid-malformed', 'join a room as room@service/nick')
     let group = this.groupOf(to.group)
-    if (group == null && this.ctx.node.groupInvitations().some(i => i.group === to.group)) {
+    // (a group left or removed from may have invited again)
+    if (group?.standing !== 'member' && this.invitations().some(i => i.group === to.group)) {
       // joining a room one was invited to is accepting the invitation
       try {
         group = await this.ctx.node.acceptGroup(to.group)
@@ -66,10 +67,7 @@ export class Rooms {
     for (const [peer, o] of others) state.session.send(this.occupantPresence(group.id, peer, o, state.session.fullJid))
     state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
     if (!first) return
-    const asked = Number(el.getChild('x', NS.muc)?.getChild('history')?.attrs.maxstanzas)
-    const limit = Number.isInteger(asked) && asked >= 0 ? Math.min(asked, JOIN_HISTORY) : JOIN_HISTORY
-    const history = limit === 0 ? [] : await this.ctx.node.groupHistory(group.id, limit)
-    for (const m of history) state.session.send(this.groupchat(m, state, true))
+    for (const m of await this.joinHistory(group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
     state.session.send(xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(group.id), to: state.session.fullJid, id: `subject-${group.id}` },
       xml('subject', {}, safeText(group.name))))
   }
@@ -178,6 +176,7 @@ export class Rooms {
 
   /** XEP-0249: a direct invitation from the contact who invited, to each resource taking messages. */
   onInvitation (inv: GroupInvitation): void {
+    if (this.ctx.node.isBlocked(inv.inviter)) return
     const { sessions } = this.ctx
     sessions.sendTo(sessions.messageable(), (to) => this.invitation(inv, to))
   }
@@ -185,7 +184,26 @@ export class Rooms {
   /** The invitations not answered yet, to a client that just came online. */
   replayInvitations (state: SessionState): void {
     if (state.priority < 0) return
-    for (const inv of this.ctx.node.groupInvitations()) state.session.send(this.invitation(inv, state.session.fullJid))
+    for (const inv of this.invitations()) state.session.send(this.invitation(inv, state.session.fullJid))
+  }
+
+  /** Invitations not answered yet, but none from someone blocked since. */
+  private invitations (): GroupInvitation[] {
+    return this.ctx.node.groupInvitations().filter(i => !this.ctx.node.isBlocked(i.inviter))
+  }
+
+  /** The history a joining client asked for (XEP-0045 §7.2.15: maxstanzas, maxchars 0, seconds, since), at most JOIN_HISTORY. */
+  private async joinHistory (group: string, asked: Element | undefined): Promise<GroupMessage[]> {
+    const count = (name: string): number | undefined => {
+      const v = Number(asked?.attrs[name])
+      return asked?.attrs[name] != null && Number.isInteger(v) && v >= 0 ? v : undefined
+    }
+    const max = Math.min(count('maxstanzas') ?? JOIN_HISTORY, JOIN_HISTORY)
+    if (max === 0 || count('maxchars') === 0) return []
+    const seconds = count('seconds')
+    const since = asked?.attrs.since != null ? Date.parse(asked.attrs.since) : NaN
+    const after = Math.max(seconds != null ? Date.now() - seconds * 1000 : -Infinity, Number.isNaN(since) ? -Infinity : since)
+    return (await this.ctx.node.groupHistory(group, max)).filter(m => m.sentAt >= after)
   }
 
   private invitation (inv: GroupInvitation, to: string): Element {
