@@ -163,8 +163,9 @@ export class PeerSender {
     this.wake.notify()
   }
 
+  /** Connected now: a connection that is closing does not count (as for opening a stream on one). */
   private connected (): boolean {
-    return this.ctx.connectionManager.getConnections(this.peer).length > 0
+    return this.ctx.connectionManager.getConnections(this.peer).some(c => c.status === 'open')
   }
 
   private async run (): Promise<void> {
