@@ -2,10 +2,11 @@
  * A stranger speaking the device protocols (docs/protocol.md §14) byte by
  * byte, from a node built of public libp2p packages only: it cannot read a
  * node's contacts through the contact sync, change them with a forged
- * snapshot, read or plant conversations through the history sync, slip
+ * snapshot or point the node's dials at itself with forged whereabouts, read or plant conversations through the history sync, slip
  * itself into the device list, or link without a code. Each
  * stream is refused, or answered with nothing about the node, and it runs on.
  */
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchange, startAttacker, WIRE } from '../../fixtures/attacker.js'
 import { decode, encode } from '../../fixtures/raw-protobuf.js'
@@ -35,9 +36,14 @@ describe('a stranger on the device protocols', () => {
   it('learns no contact and removes none through the contact sync', async () => {
     // "carol is no contact any more", stamped now by the attacker as if it were one of A's devices
     const entry = encode([[1, carol.peerId.toMultihash().bytes], [4, BigInt(Date.now())], [5, x.node.peerId.toMultihash().bytes]])
-    const answer = await exchange(x.node, a.peerId, WIRE.deviceContacts, encode([[1, entry]]))
+    // and "carol listens here" (§14.10 whereabouts): an address of the attacker's choosing, to draw A's dials
+    const lure = multiaddr('/ip4/127.0.0.1/tcp/9').bytes
+    const whereabouts = encode([[1, carol.peerId.toMultihash().bytes], [2, lure]])
+    const answer = await exchange(x.node, a.peerId, WIRE.deviceContacts, encode([[1, entry], [2, whereabouts]]))
     expect(answer).toBe('reset')
     expect((await a.contacts()).map(c => c.peerId)).toContain(carol.peerId.toString())
+    const carolAt = (await a.libp2p.peerStore.get(carol.peerId)).addresses.map(ad => ad.multiaddr.toString())
+    expect(carolAt).not.toContain('/ip4/127.0.0.1/tcp/9')
   })
 
   it('reads no conversation and plants none through the history sync', async () => {
