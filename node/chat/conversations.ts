@@ -10,6 +10,7 @@ import { comparePositions } from '../../protocol/device-history.js'
 import { EMPTY, RecordSet, bytesCodec } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import { DELIVERY_STATES } from './chat-store.js'
+import { trimOldest } from '../util/trim.js'
 import type { ChatMessage, ChatStore, DeliveryState, InboundMirror, OutboxItem } from './chat-store.js'
 import type { ConversationLog } from './conversation-log.js'
 import type { HistoryMessage, HistoryPosition } from '../../protocol/device-history.js'
@@ -53,7 +54,7 @@ export class Conversations {
     if (rank <= (this.reported.get(key) ?? -1)) return undefined
     this.reported.delete(key)
     this.reported.set(key, rank)
-    if (this.reported.size > STATES_REMEMBERED) this.reported.delete(this.reported.keys().next().value as string)
+    trimOldest(this.reported, STATES_REMEMBERED)
     return { ...m, peer: person }
   }
 

@@ -21,6 +21,7 @@ import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
 import { personOf } from './sessions.js'
 import { delay, errorReply, NS, safeText } from './stanzas.js'
+import { trimOldest } from '../util/trim.js'
 import type { ClientAcks } from './client-acks.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { ChatMessage } from '../chat/index.js'
@@ -90,7 +91,7 @@ export class Messages {
         markable: el.getChild('markable', NS.markers) != null,
         receiptSent: false
       })
-      trim(this.outgoing, MAX_TRACKED_OUTGOING)
+      trimOldest(this.outgoing, MAX_TRACKED_OUTGOING)
     }
     this.carbonCopy(state, el)
     // whoever answers has read what came before
@@ -191,9 +192,9 @@ export class Messages {
     if (sent == null) this.sentTo.set(state, sent = new Set())
     if (sent.has(m.id)) return
     sent.add(m.id)
-    trim(sent, MAX_REMEMBERED)
+    trimOldest(sent, MAX_REMEMBERED)
     this.incoming.set(m.id, { person: personOf(this.ctx.node, m.peer) })
-    trim(this.incoming, MAX_REMEMBERED)
+    trimOldest(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
     state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(personOf(this.ctx.node, m.peer)), to: state.session.fullJid },
       xml('body', {}, safeText(m.text)),
@@ -253,9 +254,4 @@ export class Messages {
 /** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
 export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
   return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
-}
-
-/** Drops the oldest entries of an insertion-ordered collection beyond `max`. */
-function trim (c: Map<string, unknown> | Set<string>, max: number): void {
-  while (c.size > max) c.delete(c.keys().next().value as string)
 }
