@@ -7,14 +7,13 @@
  */
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { withoutOwnId } from '../util/multiaddrs.js'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Builds the intake node (node/libp2p.ts: the one place libp2p is wired). */
 export type IntakeNodeFactory = (key: PrivateKey) => Promise<Libp2p>
 
-/** Multicodec of the /p2p/ component. */
-const P2P_CODE = 421
 
 /** The owner's addresses as dial targets: without any /p2p/ of their own, then /p2p/<owner>. */
 export function dialTargets (owner: PeerId, addrs: Array<Multiaddr | Uint8Array>, max: number): Multiaddr[] {
@@ -28,9 +27,7 @@ export function dialTargets (owner: PeerId, addrs: Array<Multiaddr | Uint8Array>
       continue
     }
     // a relayed address ends in /p2p-circuit (the relay's /p2p/ stays); a direct one loses a trailing /p2p/
-    const last = ma.getComponents().at(-1)
-    const base = last?.code === P2P_CODE && last.value === owner.toString() ? ma.decapsulateCode(P2P_CODE) : ma
-    const target = base.encapsulate(`/p2p/${owner.toString()}`)
+    const target = withoutOwnId(ma, owner.toString()).encapsulate(`/p2p/${owner.toString()}`)
     if (seen.has(target.toString())) continue
     seen.add(target.toString())
     out.push(target)
