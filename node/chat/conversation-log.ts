@@ -165,11 +165,6 @@ export class ConversationLog {
     return limit == null ? out : out.slice(-limit)
   }
 
-  /** The newest message of the conversation, if any. */
-  async newest (contact: string): Promise<HistoryMessage | undefined> {
-    return (await this.conversation(contact, 1))[0]
-  }
-
   /** Messages from the contact after the read mark, per contact (contacts with none left out). */
   async unread (): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
