@@ -94,7 +94,7 @@ export class Conversations {
   carbon (m: HistoryMessage): ChatMessage {
     const mark = this.ctx.log.readMark(m.contact)
     const state = m.outgoing ? 'sent' : mark != null && comparePositions(m, mark) <= 0 ? 'read' : 'delivered'
-    return { id: m.id, peer: m.contact, direction: m.outgoing ? 'out' : 'in', text: m.text, sentAt: m.sentAt, state, seq: 0, author: m.author }
+    return this.shown(m, 0, state)
   }
 
   /** Stages held texts that move into a new contact's history. */
