@@ -14,6 +14,7 @@ import type { ChatMessage, ChatStore, DeliveryState, InboundMirror, OutboxItem }
 import type { ConversationLog } from './conversation-log.js'
 import type { HistoryMessage, HistoryPosition } from '../../protocol/device-history.js'
 import type { Roster } from '../roster/index.js'
+import type { Transaction } from '../store/records.js'
 import type { Datastore } from 'interface-datastore'
 
 export interface ConversationsContext {
@@ -98,7 +99,7 @@ export class Conversations {
   }
 
   /** Stages held texts that move into a new contact's history. */
-  async stageMoved (tx: Parameters<InboundMirror['stage']>[0], peer: string, held: ChatMessage[]): Promise<void> {
+  async stageMoved (tx: Transaction, peer: string, held: ChatMessage[]): Promise<void> {
     for (const h of held) this.inboundMirror(peer, h.id, h.text, h.sentAt)?.stage(tx, false)
   }
 
