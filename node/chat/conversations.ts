@@ -15,6 +15,7 @@ import type { ChatMessage, ChatStore, DeliveryState, InboundMirror, OutboxItem }
 import type { ConversationLog } from './conversation-log.js'
 import type { HistoryMessage, HistoryPosition } from '../../protocol/device-history.js'
 import type { Roster } from '../roster/index.js'
+import type { Transaction } from '../store/records.js'
 import type { Datastore } from 'interface-datastore'
 
 export interface ConversationsContext {
@@ -95,11 +96,11 @@ export class Conversations {
   carbon (m: HistoryMessage): ChatMessage {
     const mark = this.ctx.log.readMark(m.contact)
     const state = m.outgoing ? 'sent' : mark != null && comparePositions(m, mark) <= 0 ? 'read' : 'delivered'
-    return { id: m.id, peer: m.contact, direction: m.outgoing ? 'out' : 'in', text: m.text, sentAt: m.sentAt, state, seq: 0, author: m.author }
+    return this.shown(m, 0, state)
   }
 
   /** Stages held texts that move into a new contact's history. */
-  async stageMoved (tx: Parameters<InboundMirror['stage']>[0], peer: string, held: ChatMessage[]): Promise<void> {
+  async stageMoved (tx: Transaction, peer: string, held: ChatMessage[]): Promise<void> {
     for (const h of held) this.inboundMirror(peer, h.id, h.text, h.sentAt)?.stage(tx, false)
   }
 

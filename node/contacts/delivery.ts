@@ -10,7 +10,7 @@ import { decodeContactReceipt, MAX_CONTACT_RECEIPT_BYTES, MAX_REPLY_ADDR_BYTES, 
 import { sharedSignal } from '../signals.js'
 import { parseMultiaddrs } from '../util/multiaddrs.js'
 import type { Reach } from '../reach/index.js'
-import type { Logger, PeerStore, Stream } from '@libp2p/interface'
+import type { Logger, PeerStore } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 import { openStreamTo } from '../util/open-stream.js'
 import { askOnce } from '../util/ask-once.js'
