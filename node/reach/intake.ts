@@ -5,8 +5,8 @@
  * message on one stream, and stops. The owner admits this identity while
  * the code is current; the message inside is signed by the requester.
  */
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { askOnce } from '../util/ask-once.js'
 import { withoutOwnId } from '../util/multiaddrs.js'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -52,16 +52,7 @@ export async function exchangeThroughIntake (x: IntakeExchange): Promise<Uint8Ar
   try {
     await node.start()
     const stream = await node.dialProtocol(x.targets, x.protocol, { signal: x.signal, runOnLimitedConnection: true })
-    try {
-      const lp = lpStream(stream, { maxDataLength: x.maxAnswerBytes })
-      await lp.write(x.message, { signal: x.signal })
-      const answer = (await lp.read({ signal: x.signal })).subarray()
-      await stream.close({ signal: x.signal }).catch(() => {})
-      return answer
-    } catch (err: any) {
-      stream.abort(err)
-      throw err
-    }
+    return await askOnce(stream, x.message, { maxDataLength: x.maxAnswerBytes, signal: x.signal })
   } finally {
     await Promise.resolve(node.stop()).catch(() => {})
   }
