@@ -49,9 +49,9 @@ async function historyOf (ctx: Ctx, peer: string, limit: number): Promise<ChatMe
   return messages
 }
 
-/** Your other devices by peer id, to say which one wrote a message of yours. */
-async function otherDevices (ctx: Ctx): Promise<Map<string, string>> {
-  const { devices } = await ctx.node.devices()
+/** Your other devices by peer id, named as /devices names them, to say which one wrote a message of yours. */
+export async function otherDevices (node: Pick<Ctx['node'], 'devices'>): Promise<Map<string, string>> {
+  const { devices } = await node.devices()
   return new Map(devices.filter(d => !d.self).map(d => [d.peerId, d.name]))
 }
 
@@ -68,7 +68,7 @@ export const chatCommands: CommandSpec[] = [
       const peer = await peerArg(ctx, args[0])
       const messages = await historyOf(ctx, peer, limit)
       const name = ctx.names.of(peer)
-      const mine = await otherDevices(ctx)
+      const mine = await otherDevices(ctx.node)
       return lines(messages, ...(messages.length === 0 ? [`no messages with ${name} yet`] : messages.map(m => messageLine(m, name, ctx.paint, ctx.now, mine.get(m.author ?? '')))))
     }
   },
@@ -144,7 +144,7 @@ export const chatCommands: CommandSpec[] = [
       const messages = await historyOf(ctx, peer, OPEN_BACKLOG)
       ctx.session?.open(peer)
       const name = ctx.names.of(peer)
-      const mine = await otherDevices(ctx)
+      const mine = await otherDevices(ctx.node)
       return lines(messages, ...messages.map(m => messageLine(m, name, ctx.paint, ctx.now, mine.get(m.author ?? ''))), `talking to ${name} (${shortId(peer)}): type to send, /close to stop`)
     }
   },

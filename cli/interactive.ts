@@ -15,6 +15,7 @@ import { describeError } from './errors.js'
 import { count, messageLine, presenceLine, shortId, stamp, stateLine, at } from './format.js'
 import { Names } from './names.js'
 import { findNotifySend, Notifier } from './notify.js'
+import { otherDevices } from './cmd-chat.js'
 import { showGroupEvents } from './cmd-groups.js'
 import { selfLine } from './cmd-presence.js'
 import { safe } from './safe-text.js'
@@ -119,11 +120,9 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
       print([messageLine(m, names.of(m.peer), paint, Date.now())])
       return
     }
-    // named as /devices names it: "from your phone"
-    void Promise.resolve(api.devices()).then(
-      ({ devices }) => devices.find(d => d.peerId === m.author)?.name ?? 'other device',
-      () => 'other device'
-    ).then((device) => { print([messageLine(m, names.of(m.peer), paint, Date.now(), device)]) })
+    // "from your phone"
+    void otherDevices(api).then(mine => mine.get(m.author ?? ''), () => undefined)
+      .then((device) => { print([messageLine(m, names.of(m.peer), paint, Date.now(), device ?? 'other device')]) })
   })
   // a stranger's text is not shown as it comes (strangers could flood the screen): once per sender, a pointer to it
   const heldFrom = new Set<string>()

@@ -104,16 +104,16 @@ function halfWindowUpdates (stream: WindowedStream): void {
   }
 }
 
-export function leanYamux (init: YamuxMuxerInit = {}, keepAlive: typeof KEEPALIVE | false = KEEPALIVE): () => StreamMuxerFactory {
+export function leanYamux (init: YamuxMuxerInit = {}, keepAlive: typeof KEEPALIVE = KEEPALIVE): () => StreamMuxerFactory {
   // the deadline's pings replace the library's (which never give up)
-  const make = yamux(keepAlive === false ? init : { enableKeepAlive: false, ...init })
+  const make = yamux({ enableKeepAlive: false, ...init })
   return () => {
     const factory = make()
     const create = factory.createStreamMuxer.bind(factory)
     factory.createStreamMuxer = (conn) => {
       const muxer = create(conn)
       const pinging = muxer as unknown as Partial<PingingMuxer>
-      if (keepAlive !== false && typeof pinging.ping === 'function') abortWhenSilent(pinging as PingingMuxer, conn, keepAlive)
+      if (typeof pinging.ping === 'function') abortWhenSilent(pinging as PingingMuxer, conn, keepAlive)
       const maker = muxer as unknown as { _newStream?: (...args: unknown[]) => WindowedStream }
       const newStream = maker._newStream?.bind(muxer)
       if (newStream == null) return muxer

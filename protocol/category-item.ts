@@ -8,7 +8,7 @@ import {
   MAX_CATEGORY_ENVELOPE_BYTES, MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS, MAX_PRESENCE_TTL_MS, MAX_TIME_MS, MIN_PRESENCE_TTL_MS
 } from './limits.js'
 import { CategoryItem as CategoryItemPb } from './pb/categories.js'
-import { readCategoryBody, readCategoryItem } from './category-reader.js'
+import { categoryItemFromScan, readCategoryItem } from './category-reader.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
@@ -102,9 +102,6 @@ export type CheckResult = { ok: true, checked: CheckedItem } | { ok: false, reas
 
 const reject = (reason: CategoryRejectReason, detail?: string): { ok: false, reason: CategoryRejectReason, detail?: string } => ({ ok: false, reason, detail })
 
-const u64 = (v: Uint8Array | bigint | number | undefined): bigint => v == null ? 0n : typeof v === 'bigint' ? v : BigInt(v as number)
-const NO_BYTES = new Uint8Array(0)
-
 /**
  * An item's protobuf from the strict scan's fields of a signed envelope's
  * payload (the top level is read once, by the scan; each category body by
@@ -112,14 +109,9 @@ const NO_BYTES = new Uint8Array(0)
  */
 const itemFromScan = {
   fromScan (fields: ScanFields): CategoryItemPb {
-    const pb: CategoryItemPb = { presentity: (fields.get(1)?.[0] ?? NO_BYTES) as Uint8Array<ArrayBuffer>, seq: u64(fields.get(2)?.[0]), issuedAt: u64(fields.get(3)?.[0]), expiresAt: u64(fields.get(4)?.[0]) }
-    for (let field = 10; field <= 16; field++) {
-      const body = fields.get(field)?.[0] as Uint8Array | undefined
-      if (body == null) continue
-      const problem = readCategoryBody(field, body, pb)
-      if (problem != null) throw new Error(problem)
-    }
-    return pb
+    const read = categoryItemFromScan(fields)
+    if (!read.ok) throw new Error(read.problem)
+    return read.value
   }
 }
 

@@ -12,7 +12,7 @@ import { CATEGORY_BODY_RULES, CATEGORY_ITEM_RULES } from './categories.js'
 import { Activity, Availability, FreeBusy, Mobility, StateSource } from './pb/categories.js'
 import { walkMessage } from './strict-protobuf.js'
 import type { ActivityCategory, AppCategory, CalendarCategory, CapabilitiesCategory, CardCategory, CategoryItem, NoteCategory, StateCategory } from './pb/categories.js'
-import type { FieldVisitor, MessageRules } from './strict-protobuf.js'
+import type { FieldVisitor, MessageRules, ScanFields } from './strict-protobuf.js'
 
 /** An enum's names by number (the generated enums declare 0..n in order; the namespace merged into each adds a function, skipped). */
 const names = <E>(e: Record<string, unknown>): readonly E[] => Object.values(e).filter(v => typeof v === 'string') as E[]
@@ -98,14 +98,37 @@ const visitItem: FieldVisitor<ItemWalk> = (w, f, v) => {
   else (w.bodies ??= []).push([f, v as Uint8Array])
 }
 
-/** A CategoryItem payload as protons decodes it (every category body present read too), or the rule it breaks. */
-export function readCategoryItem (bytes: Uint8Array): ReadResult<CategoryItem> {
-  const walk: ItemWalk = { item: { presentity: NO_BYTES as Uint8Array<ArrayBuffer>, seq: 0n, issuedAt: 0n, expiresAt: 0n } }
-  const problem = walkMessage(bytes, CATEGORY_ITEM_RULES, walk, visitItem)
-  if (problem != null) return { ok: false, problem }
+const newWalk = (): ItemWalk => ({ item: { presentity: NO_BYTES as Uint8Array<ArrayBuffer>, seq: 0n, issuedAt: 0n, expiresAt: 0n } })
+
+/** The item of the walk, once each category body it collected is read into it (in the order collected). */
+function readBodies (walk: ItemWalk): ReadResult<CategoryItem> {
   for (const [field, b] of walk.bodies ?? []) {
     const bad = readCategoryBody(field, b, walk.item)
     if (bad != null) return { ok: false, problem: bad }
   }
   return { ok: true, value: walk.item }
+}
+
+/** A CategoryItem payload as protons decodes it (every category body present read too), or the rule it breaks. */
+export function readCategoryItem (bytes: Uint8Array): ReadResult<CategoryItem> {
+  const walk = newWalk()
+  const problem = walkMessage(bytes, CATEGORY_ITEM_RULES, walk, visitItem)
+  if (problem != null) return { ok: false, problem }
+  return readBodies(walk)
+}
+
+/** The item's fields in ascending order (integer keys): bodies are read 10 to 16. */
+const ITEM_FIELDS = Object.keys(CATEGORY_ITEM_RULES).map(Number)
+
+/**
+ * The same item from the fields scanMessage already read of a payload under
+ * CATEGORY_ITEM_RULES (a signed envelope's: its top level is read once).
+ */
+export function categoryItemFromScan (fields: ScanFields): ReadResult<CategoryItem> {
+  const walk = newWalk()
+  for (const field of ITEM_FIELDS) {
+    const value = fields.get(field)?.[0]
+    if (value != null) visitItem(walk, field, value)
+  }
+  return readBodies(walk)
 }

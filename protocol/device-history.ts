@@ -17,7 +17,7 @@ import { CHAT_ID_BYTES, MAX_CHAT_BODY_BYTES, MAX_TIME_MS } from './limits.js'
 import { HistoryFrame as HistoryFramePb } from './pb/device-history.js'
 import { scanMessage } from './strict-protobuf.js'
 import { protocolId } from './topics.js'
-import type { MessageRules } from './strict-protobuf.js'
+import type { MessageRules, ScanFields } from './strict-protobuf.js'
 
 export const DEVICE_HISTORY_PROTOCOL = protocolId('device-history', '1.0.0')
 /** The largest frame: a hello with every cursor and mark takes at most 62,340 B, a record at most 4,164 B. */
@@ -213,17 +213,17 @@ function decodeRecord (bytes: Uint8Array): HistoryFrameResult {
   return { ok: true, frame: { type: 'record', record: { origin, seq: Number(seq), contact, outgoing, text, ...pos } } }
 }
 
-function fieldBytes (fields: Map<number, Array<Uint8Array | bigint | number>>, n: number): Uint8Array {
+function fieldBytes (fields: ScanFields, n: number): Uint8Array {
   const v = fields.get(n)?.[0]
   return v instanceof Uint8Array ? v : new Uint8Array(0)
 }
 
-function fieldInt (fields: Map<number, Array<Uint8Array | bigint | number>>, n: number): bigint {
+function fieldInt (fields: ScanFields, n: number): bigint {
   const v = fields.get(n)?.[0]
   return typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : 0n
 }
 
-function position (fields: Map<number, Array<Uint8Array | bigint | number>>, sentAtField: number, authorField: number, idField: number): HistoryPosition | undefined {
+function position (fields: ScanFields, sentAtField: number, authorField: number, idField: number): HistoryPosition | undefined {
   const sentAt = fieldInt(fields, sentAtField)
   const author = peerOf(fieldBytes(fields, authorField))
   const id = fieldBytes(fields, idField)

@@ -105,10 +105,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
       on: {
         message: (m) => { emit('message', m) },
         held: (m) => { emit('request', m) },
-        state: (m) => {
-          const shown = this.people.personState(m)
-          if (shown != null) emit('state', shown)
-        },
+        state: (m) => { this.emitState(m) },
         typing: (peer, typing) => { emit('typing', { peer, typing }) },
         violation: (peer, reason) => {
           this.violations[reason]++
@@ -336,6 +333,12 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     return id
   }
 
+  /** An outgoing message's state change, as the person's text when it went to a contact person (personState). */
+  private emitState (m: ChatMessage): void {
+    const shown = this.people.personState(m)
+    if (shown != null) this.safeDispatchEvent('state', { detail: shown })
+  }
+
   private sender (peer: string): PeerSender {
     let s = this.senders.get(peer)
     if (s == null) {
@@ -343,10 +346,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
         connectionManager: this.components.connectionManager,
         store: this.store,
         log: this.log,
-        onState: (m) => {
-          const shown = this.people.personState(m)
-          if (shown != null) this.safeDispatchEvent('state', { detail: shown })
-        }
+        onState: (m) => { this.emitState(m) }
       })
       this.senders.set(peer, s)
       if (this.networkUp) s.start()

@@ -1,21 +1,21 @@
 /** Chat's stored settings: read receipts on or off, and what happens to texts from non-contacts. */
-import { RecordSet, stringCodec } from '../store/records.js'
+import { Store, stringCodec } from '../store/records.js'
+import type { RecordSet } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import { NON_CONTACT_POLICIES } from './chat-store.js'
 import type { NonContactPolicy } from './chat-store.js'
-import { GroupCommit } from '../store/group-commit.js'
 import type { Datastore } from 'interface-datastore'
 
 const POLICY = 'non-contact'
 const READ_RECEIPTS = 'read-receipts'
 
 export class ChatSettings {
+  private readonly store: Store
   private readonly settings: RecordSet<string>
-  private readonly commits: GroupCommit
 
   constructor (ds: Datastore) {
-    this.commits = new GroupCommit(ds)
-    this.settings = new RecordSet(ds, `${DATASTORE_PREFIX}/settings`, stringCodec)
+    this.store = new Store(ds)
+    this.settings = this.store.records(`${DATASTORE_PREFIX}/settings`, stringCodec)
   }
 
   async getReadReceipts (): Promise<boolean> {
@@ -36,7 +36,7 @@ export class ChatSettings {
   }
 
   private async put (key: string, value: string): Promise<void> {
-    await this.commits.change((tx) => {
+    await this.store.change((tx) => {
       this.settings.put(tx, key, value)
       return () => {}
     })

@@ -50,8 +50,7 @@ export class ConversationLog {
     const last = this.have.get(this.self)
     if (last != null) {
       const ref = await this.origins.within(this.self).get(pad(last))
-      const cut = ref?.indexOf('/') ?? -1
-      const m = ref == null ? undefined : await this.messages.within(ref.slice(0, cut)).get(ref.slice(cut + 1))
+      const m = ref == null ? undefined : await this.byRef(ref)
       if (m?.outgoing === true) this.lastSentAt = m.sentAt
     }
   }
@@ -130,13 +129,18 @@ export class ConversationLog {
       for await (const [seqText, ref] of this.origins.within(origin).entries()) {
         const seq = Number(seqText)
         if (seq <= from) continue
-        const cut = ref.indexOf('/')
-        const m = await this.messages.within(ref.slice(0, cut)).get(ref.slice(cut + 1))
+        const m = await this.byRef(ref)
         if (m == null) continue
         yield { ...m, origin, seq }
         if (++n >= max) return
       }
     }
+  }
+
+  /** The message an origin log entry (`<contact>/<position key>`) names. */
+  private async byRef (ref: string): Promise<HistoryMessage | undefined> {
+    const cut = ref.indexOf('/')
+    return await this.messages.within(ref.slice(0, cut)).get(ref.slice(cut + 1))
   }
 
   /** The read marks held, newest first (a hello carries at most `max`). */
@@ -163,11 +167,6 @@ export class ConversationLog {
     const out: HistoryMessage[] = []
     for await (const [, m] of this.messages.within(contact).entries()) out.push(m)
     return limit == null ? out : out.slice(-limit)
-  }
-
-  /** The newest message of the conversation, if any. */
-  async newest (contact: string): Promise<HistoryMessage | undefined> {
-    return (await this.conversation(contact, 1))[0]
   }
 
   /** Messages from the contact after the read mark, per contact (contacts with none left out). */

@@ -10,10 +10,12 @@ import { comparePositions } from '../../protocol/device-history.js'
 import { EMPTY, RecordSet, bytesCodec } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import { DELIVERY_STATES } from './chat-store.js'
+import { trimOldest } from '../util/trim.js'
 import type { ChatMessage, ChatStore, DeliveryState, InboundMirror, OutboxItem } from './chat-store.js'
 import type { ConversationLog } from './conversation-log.js'
 import type { HistoryMessage, HistoryPosition } from '../../protocol/device-history.js'
 import type { Roster } from '../roster/index.js'
+import type { Transaction } from '../store/records.js'
 import type { Datastore } from 'interface-datastore'
 
 export interface ConversationsContext {
@@ -53,7 +55,7 @@ export class Conversations {
     if (rank <= (this.reported.get(key) ?? -1)) return undefined
     this.reported.delete(key)
     this.reported.set(key, rank)
-    if (this.reported.size > STATES_REMEMBERED) this.reported.delete(this.reported.keys().next().value as string)
+    trimOldest(this.reported, STATES_REMEMBERED)
     return { ...m, peer: person }
   }
 
@@ -94,11 +96,11 @@ export class Conversations {
   carbon (m: HistoryMessage): ChatMessage {
     const mark = this.ctx.log.readMark(m.contact)
     const state = m.outgoing ? 'sent' : mark != null && comparePositions(m, mark) <= 0 ? 'read' : 'delivered'
-    return { id: m.id, peer: m.contact, direction: m.outgoing ? 'out' : 'in', text: m.text, sentAt: m.sentAt, state, seq: 0, author: m.author }
+    return this.shown(m, 0, state)
   }
 
   /** Stages held texts that move into a new contact's history. */
-  async stageMoved (tx: Parameters<InboundMirror['stage']>[0], peer: string, held: ChatMessage[]): Promise<void> {
+  async stageMoved (tx: Transaction, peer: string, held: ChatMessage[]): Promise<void> {
     for (const h of held) this.inboundMirror(peer, h.id, h.text, h.sentAt)?.stage(tx, false)
   }
 

@@ -84,8 +84,7 @@ export class HistorySync {
       if (peerId === except || !this.isOtherDevice(peerId)) continue
       this.owed.add(peerId)
       // a device away, already waiting for its next try: that try (or its next connection) takes this too
-      const connected = this.ctx.connectionManager.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
-      if (!connected && this.retries.waiting(peerId)) continue
+      if (this.openConnection(peerId) == null && this.retries.waiting(peerId)) continue
       void this.deliver(peerId)
     }
   }
@@ -93,6 +92,11 @@ export class HistorySync {
   /** Another current device of this person (never this one; none once this device is revoked). */
   private isOtherDevice (peer: string): boolean {
     return peer !== this.ctx.self && this.ctx.devices.isOwnDevice(peer)
+  }
+
+  /** A connection to the peer that is open (not one closing). */
+  private openConnection (peer: string): Connection | undefined {
+    return this.ctx.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
   }
 
   private onConnectionOpen (evt: CustomEvent<Connection>): void {
@@ -107,9 +111,8 @@ export class HistorySync {
     if (this.dialling.has(peer)) return
     this.dialling.add(peer)
     try {
-      const id = peerIdFromString(peer)
-      if (!this.ctx.connectionManager.getConnections(id).some(c => c.status === 'open')) {
-        await this.ctx.connectionManager.openConnection(id, { signal: this.bounded() })
+      if (this.openConnection(peer) == null) {
+        await this.ctx.connectionManager.openConnection(peerIdFromString(peer), { signal: this.bounded() })
       }
       this.exchange(peer)
     } catch (err) {
@@ -146,7 +149,7 @@ export class HistorySync {
     const signal = this.bounded()
     let stream: Stream | undefined
     try {
-      const conn = this.ctx.connectionManager.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
+      const conn = this.openConnection(peer)
       if (conn == null || !this.isOtherDevice(peer)) return
       this.owed.delete(peer)
       stream = await conn.newStream(DEVICE_HISTORY_PROTOCOL, { signal, runOnLimitedConnection: true })

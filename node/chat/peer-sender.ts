@@ -230,7 +230,7 @@ export class PeerSender {
    * connects to us meanwhile (retryNow).
    */
   private async openStream (): Promise<Stream> {
-    const dialling = !this.ctx.connectionManager.getConnections(this.peer).some(c => c.status === 'open')
+    const dialling = !this.connected()
     const bound = dialling || this.backoff.attempts > 0 ? this.opts.openStreamTimeoutMs : this.opts.openStreamConnectedTimeoutMs
     const opening = { controller: new AbortController(), dialling }
     this.opening = opening

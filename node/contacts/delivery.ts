@@ -5,17 +5,16 @@
  * (reply addresses), since the recipient has not met us.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { decodeContactReceipt, MAX_CONTACT_RECEIPT_BYTES, MAX_REPLY_ADDR_BYTES, MAX_REPLY_ADDRS } from '../../protocol/contact-request.js'
 import { sharedSignal } from '../signals.js'
+import { parseMultiaddrs } from '../util/multiaddrs.js'
 import type { Reach } from '../reach/index.js'
-import type { Logger, PeerStore, Stream } from '@libp2p/interface'
+import type { Logger, PeerStore } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 import { openStreamTo } from '../util/open-stream.js'
 import { askOnce } from '../util/ask-once.js'
 
-/** Multicodec of the /p2p/ component. */
-const P2P_CODE = 421
 
 export type DeliveryOutcome = 'stored' | 'refused' | 'retry-later' | 'unreachable'
 
@@ -50,13 +49,13 @@ export async function deliverOnce (to: string, envelope: Uint8Array, code: strin
 /** Where we can be reached, for a request through an intake: at most MAX_REPLY_ADDRS, without /p2p/<us>. */
 export function replyAddresses (addressManager: Pick<AddressManager, 'getAddresses'>): Uint8Array[] {
   return addressManager.getAddresses()
-    .map(ma => ma.decapsulateCode(P2P_CODE).bytes)
+    .map(ma => ma.decapsulateCode(CODE_P2P).bytes)
     .filter(b => b.length <= MAX_REPLY_ADDR_BYTES)
     .slice(0, MAX_REPLY_ADDRS)
 }
 
 /** Keeps a requester's own word for where to answer it (the parts that parse). */
 export async function learnAddresses (peerStore: Pick<PeerStore, 'merge'>, peer: string, addrs: Uint8Array[], log: Logger): Promise<void> {
-  const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+  const multiaddrs = parseMultiaddrs(addrs)
   await peerStore.merge(peerIdFromString(peer), { multiaddrs }).catch((err: unknown) => { log('could not keep the addresses of %s - %e', peer, err) })
 }

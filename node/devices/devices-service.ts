@@ -12,6 +12,7 @@ import { DEVICES_CAPABILITY, DEVICES_PROTOCOL, FALLBACK_DEVICE_NAME, LINK_CODE_T
 import { DeviceStore } from './device-store.js'
 import { DeviceChangeError, NotPersonKeyHolderError, UnknownDeviceError } from './errors.js'
 import { LinkCodes } from './link-server.js'
+import { trimOldest } from '../util/trim.js'
 import type { DeviceInfo, DevicesEvents, DevicesInit, DevicesService, LinkCodeInfo } from './index.js'
 import type { DeviceList } from '../../protocol/device-list.js'
 import type { Person, Roster, RosterChangeEvent } from '../roster/index.js'
@@ -294,7 +295,7 @@ export class DevicesServiceImpl extends TypedEventEmitter<DevicesEvents> impleme
     if (contact == null) {
       this.pending.delete(person)
       this.pending.set(person, { bytes, list: res.list })
-      if (this.pending.size > MAX_PENDING_LISTS) this.pending.delete(this.pending.keys().next().value as string)
+      trimOldest(this.pending, MAX_PENDING_LISTS)
       return 0n
     }
     return await this.takeContactList(contact, { bytes, list: res.list })

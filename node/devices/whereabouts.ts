@@ -7,17 +7,15 @@
  * contacts; an address that does not parse is skipped.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { MAX_LOCATOR_ADDR_BYTES, MAX_LOCATOR_ADDRS } from '../../protocol/locator-record.js'
 import { MAX_WHEREABOUTS, stampBeats } from '../../protocol/contact-sync.js'
+import { parseMultiaddrs, withoutOwnId } from '../util/multiaddrs.js'
 import type { ContactSyncEntry, Whereabouts } from '../../protocol/contact-sync.js'
 import type { Roster } from '../roster/index.js'
 import type { Logger, PeerStore } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-/** The multicodec of /p2p. */
-const P2P_CODE = 421
 
 export interface WhereaboutsContext {
   self: string
@@ -32,8 +30,7 @@ export interface WhereaboutsContext {
 
 /** A contact device's address as a snapshot carries it: binary, without the device's own /p2p suffix. */
 function wireAddress (ma: Multiaddr, peer: string): Uint8Array | undefined {
-  const last = ma.getComponents().at(-1)
-  const bytes = (last?.code === P2P_CODE && last.value === peer ? ma.decapsulateCode(P2P_CODE) : ma).bytes
+  const bytes = withoutOwnId(ma, peer).bytes
   return bytes.byteLength > 0 && bytes.byteLength <= MAX_LOCATOR_ADDR_BYTES ? bytes : undefined
 }
 
@@ -82,8 +79,8 @@ export async function takeWhereabouts (ctx: WhereaboutsContext, told: Whereabout
   for (const w of told) {
     if (w.peer === ctx.self || ctx.isOwnDevice(w.peer) || !isContactDevice(w.peer)) continue
     // an address naming a peer at its end (§8.6: none does) would be another peer's
-    const multiaddrs = w.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-      .filter(ma => ma.getComponents().at(-1)?.code !== P2P_CODE)
+    const multiaddrs = parseMultiaddrs(w.addrs)
+      .filter(ma => ma.getComponents().at(-1)?.code !== CODE_P2P)
     if (multiaddrs.length === 0) continue
     try {
       await ctx.peerStore.merge(peerIdFromString(w.peer), { multiaddrs })

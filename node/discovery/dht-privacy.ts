@@ -30,6 +30,7 @@ import { passthroughMapper } from '@libp2p/kad-dht'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { sha256 } from '@noble/hashes/sha2.js'
 import * as Digest from 'multiformats/hashes/digest'
+import { trimOldest } from '../util/trim.js'
 import type { ComponentLogger, IdentifyResult, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
@@ -109,7 +110,7 @@ export class DhtAddressPolicy {
     this.servers.delete(id)
     if (!protocols.includes(this.dhtProtocol)) return
     this.servers.add(id)
-    if (this.servers.size > MAX_KNOWN_SERVERS) this.servers.delete(this.servers.values().next().value as string)
+    trimOldest(this.servers, MAX_KNOWN_SERVERS)
   }
 
   /** Whether an answer may name `peer`. */

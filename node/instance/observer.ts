@@ -6,6 +6,7 @@
  * believes a notice only because the statement in it is signed with its own
  * key over a challenge it just chose.
  */
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import { equals as equal } from 'uint8arrays/equals'
 import { decodeInstanceHello, encodeInstanceProbe, INSTANCE_PROTOCOL, MAX_ADDR_BYTES, MAX_INSTANCE_FRAME_BYTES, openInstanceStatement } from '../../protocol/instance.js'
@@ -17,8 +18,6 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 /** same: both connections lead to one node; duplicate: two nodes, each was handed the other's statement. */
 export type ExchangeResult = 'same' | 'duplicate'
 
-/** The multiaddr code of /p2p. */
-const P2P_CODE = 421
 
 interface Side { conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream> }
 
@@ -73,6 +72,6 @@ async function readHello (side: Side, signal: AbortSignal): Promise<InstanceHell
 /** The connection's remote address without the peer id every instance shares, if it fits in a probe (a hint for the user, not proof). */
 function addrOf (conn: Connection): Uint8Array | undefined {
   const addr = conn.remoteAddr
-  const bytes = (addr.getComponents().at(-1)?.name === 'p2p' ? addr.decapsulateCode(P2P_CODE) : addr).bytes
+  const bytes = (addr.getComponents().at(-1)?.name === 'p2p' ? addr.decapsulateCode(CODE_P2P) : addr).bytes
   return bytes.byteLength <= MAX_ADDR_BYTES ? bytes : undefined
 }

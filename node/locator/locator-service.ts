@@ -8,7 +8,7 @@
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { repeatingTask } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS } from './constants.js'
@@ -16,6 +16,7 @@ import { LocatorPublisher } from './locator.js'
 import { sleep } from '../util/wait.js'
 import { sharedSignal } from '../signals.js'
 import { devicesOf, droppedDevices } from '../presence/person-devices.js'
+import { parseMultiaddrs } from '../util/multiaddrs.js'
 import type { Locator, LocatorInit } from './index.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
@@ -35,8 +36,6 @@ export interface LocatorComponents {
   roster: Roster
 }
 
-/** Multicodec of the /p2p/ component. */
-const P2P_CODE = 421
 
 export class LocatorService implements Locator, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:locator'
@@ -70,7 +69,7 @@ export class LocatorService implements Locator, Startable {
       self: components.peerId,
       privateKey: components.privateKey,
       dht: () => components.dht,
-      addresses: () => components.addressManager.getAddresses().map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      addresses: () => components.addressManager.getAddresses().map(ma => ma.decapsulateCode(CODE_P2P).bytes),
       keysFor: peer => components.roster.keysFor(peer),
       log: this.log,
       ttlMs,
@@ -123,7 +122,7 @@ export class LocatorService implements Locator, Startable {
     const peerId = peerIdString(peer)
     if (!this.components.roster.canSee(peerId)) return 0
     const addrs = await this.publisher.lookup(peerId, signal)
-    const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+    const multiaddrs = parseMultiaddrs(addrs)
     if (multiaddrs.length === 0) return 0
     await this.components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
     return multiaddrs.length

@@ -15,6 +15,7 @@
 import { GroupCommit } from '../store/group-commit.js'
 import { jsonCodec, RecordDecodeError, RecordSet } from '../store/records.js'
 import { DHT_SEQ_CACHE_SIZE, DHT_SEQ_KEEP_MS, DHT_SEQ_PREFIX } from './constants.js'
+import { trimOldest } from '../util/trim.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -62,7 +63,7 @@ class FloorCache {
   set (id: string, floor: SeqFloor): void {
     this.map.delete(id)
     this.map.set(id, floor)
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value as string)
+    trimOldest(this.map, this.size)
   }
 
   remove (id: string): void {

@@ -5,16 +5,15 @@
  * message on one stream, and stops. The owner admits this identity while
  * the code is current; the message inside is signed by the requester.
  */
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { askOnce } from '../util/ask-once.js'
+import { withoutOwnId } from '../util/multiaddrs.js'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Builds the intake node (node/libp2p.ts: the one place libp2p is wired). */
 export type IntakeNodeFactory = (key: PrivateKey) => Promise<Libp2p>
 
-/** Multicodec of the /p2p/ component. */
-const P2P_CODE = 421
 
 /** The owner's addresses as dial targets: without any /p2p/ of their own, then /p2p/<owner>. */
 export function dialTargets (owner: PeerId, addrs: Array<Multiaddr | Uint8Array>, max: number): Multiaddr[] {
@@ -28,9 +27,7 @@ export function dialTargets (owner: PeerId, addrs: Array<Multiaddr | Uint8Array>
       continue
     }
     // a relayed address ends in /p2p-circuit (the relay's /p2p/ stays); a direct one loses a trailing /p2p/
-    const last = ma.getComponents().at(-1)
-    const base = last?.code === P2P_CODE && last.value === owner.toString() ? ma.decapsulateCode(P2P_CODE) : ma
-    const target = base.encapsulate(`/p2p/${owner.toString()}`)
+    const target = withoutOwnId(ma, owner.toString()).encapsulate(`/p2p/${owner.toString()}`)
     if (seen.has(target.toString())) continue
     seen.add(target.toString())
     out.push(target)
@@ -55,16 +52,7 @@ export async function exchangeThroughIntake (x: IntakeExchange): Promise<Uint8Ar
   try {
     await node.start()
     const stream = await node.dialProtocol(x.targets, x.protocol, { signal: x.signal, runOnLimitedConnection: true })
-    try {
-      const lp = lpStream(stream, { maxDataLength: x.maxAnswerBytes })
-      await lp.write(x.message, { signal: x.signal })
-      const answer = (await lp.read({ signal: x.signal })).subarray()
-      await stream.close({ signal: x.signal }).catch(() => {})
-      return answer
-    } catch (err: any) {
-      stream.abort(err)
-      throw err
-    }
+    return await askOnce(stream, x.message, { maxDataLength: x.maxAnswerBytes, signal: x.signal })
   } finally {
     await Promise.resolve(node.stop()).catch(() => {})
   }

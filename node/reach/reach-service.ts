@@ -5,6 +5,7 @@
  * connection gater and identify (through the ReachPolicy the factory built),
  * who may connect and who may learn the node's addresses.
  */
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { repeatingTask } from '@libp2p/utils'
@@ -65,8 +66,6 @@ interface Code {
   intake: PeerId
 }
 
-/** Multicodec of the /p2p/ component. */
-const P2P_CODE = 421
 const MAX_ANSWER_BYTES = MAX_CONTACT_RECEIPT_BYTES
 
 export class ReachService implements Reach, ReachRules, Startable {
@@ -95,7 +94,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       self: components.peerId,
       privateKey: components.privateKey,
       dht: () => components.dht,
-      addresses: () => intakeAddresses(components.addressManager.getAddresses()).map(ma => ma.decapsulateCode(P2P_CODE).bytes),
+      addresses: () => intakeAddresses(components.addressManager.getAddresses()).map(ma => ma.decapsulateCode(CODE_P2P).bytes),
       keysFor: (intake) => this.keysByIntake.get(intake) ?? missingKeys(intake),
       log: this.log,
       ttlMs,
@@ -225,7 +224,7 @@ export class ReachService implements Reach, ReachRules, Startable {
       graceMs: KNOWN_ADDRESSES_MS,
       signal: options.signal,
       // the owner may answer over a connection of ours later: keep what the record said
-      onFound: async (found) => { await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(P2P_CODE)) }).catch(() => {}) },
+      onFound: async (found) => { await this.components.peerStore.merge(owner, { multiaddrs: found.map(t => t.decapsulateCode(CODE_P2P)) }).catch(() => {}) },
       onKnownFailed: (err) => { this.log('known addresses of %p failed, trying its intake record - %e', owner, err) }
     })
   }

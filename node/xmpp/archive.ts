@@ -10,7 +10,8 @@
  */
 import { xml } from '@xmpp/xml'
 import { positionKey } from '../../protocol/device-history.js'
-import { errorReply, iqResult, NS, safeText } from './stanzas.js'
+import { personOf } from './sessions.js'
+import { delay, errorReply, iqResult, NS, safeText } from './stanzas.js'
 import type { ClientAcks } from './client-acks.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { ChatMessage } from '../chat/index.js'
@@ -60,7 +61,7 @@ export class Archive {
     const withJid = fields.get('with')
     if (withJid != null && withJid !== '') {
       const to = this.ctx.jids.resolve(withJid)
-      people = to.kind === 'peer' ? [this.ctx.node.person(to.peer)?.id ?? to.peer] : []
+      people = to.kind === 'peer' ? [personOf(this.ctx.node, to.peer)] : []
     } else {
       people = [...new Set(this.ctx.node.contacts().map(c => c.peerId))]
     }
@@ -108,7 +109,7 @@ export class Archive {
     return xml('message', { from: jids.ownerBare, to, id: `mam-${e.key}` },
       xml('result', { xmlns: NS.mam, queryid, id: e.key },
         xml('forwarded', { xmlns: NS.forward },
-          xml('delay', { xmlns: NS.delay, stamp: new Date(m.sentAt).toISOString() }),
+          delay(m.sentAt),
           xml('message', { xmlns: NS.client, type: 'chat', id: client?.id ?? m.id, from: m.direction === 'in' ? contact : own, to: m.direction === 'in' ? jids.ownerBare : contact },
             xml('body', {}, safeText(m.text)),
             client?.originId != null ? xml('origin-id', { xmlns: NS.sid, id: client.originId }) : null))))

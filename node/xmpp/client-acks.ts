@@ -14,6 +14,7 @@
  * (XEP-0359), so a client paging it knows what it sent.
  */
 import fs from 'node:fs/promises'
+import { trimOldest } from '../util/trim.js'
 import type { Logger } from '@libp2p/interface'
 
 /** Sent messages whose client ids are kept. */
@@ -63,7 +64,7 @@ export class ClientAcks {
     if (ids?.has(id) === true) return
     if (ids == null) this.acked.set(person, ids = new Set())
     ids.add(id)
-    while (ids.size > MAX_ACKED_PER_PERSON) ids.delete(ids.values().next().value as string)
+    trimOldest(ids, MAX_ACKED_PER_PERSON)
     this.changed()
   }
 
@@ -71,7 +72,7 @@ export class ClientAcks {
   rememberSent (meshId: string, ids: ClientIds): void {
     if (ids.id == null && ids.originId == null) return
     this.sent.set(meshId, ids)
-    while (this.sent.size > MAX_SENT_IDS) this.sent.delete(this.sent.keys().next().value as string)
+    trimOldest(this.sent, MAX_SENT_IDS)
     this.changed()
   }
 

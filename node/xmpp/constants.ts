@@ -59,3 +59,5 @@ export const TYPING_REFRESH_MAX_MS = 120_000
 
 /** XEP-0115 node of the capabilities the endpoint advertises for contacts. */
 export const CAPS_NODE = 'urn:x-presence-mesh:xmpp'
+/** A message from the mesh older than this when it arrived carries its original time (XEP-0203). */
+export const LATE_DELIVERY_MS = 60_000

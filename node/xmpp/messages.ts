@@ -16,17 +16,17 @@
  */
 import { xml } from '@xmpp/xml'
 import { archiveId } from './archive.js'
-import { MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
+import { LATE_DELIVERY_MS, MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH_MAX_MS, TYPING_REFRESH_MS } from './constants.js'
 import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
-import { errorReply, NS, safeText } from './stanzas.js'
+import { personOf } from './sessions.js'
+import { delay, errorReply, NS, safeText } from './stanzas.js'
+import { trimOldest } from '../util/trim.js'
 import type { ClientAcks } from './client-acks.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { ChatMessage } from '../chat/index.js'
 import type { Element } from '@xmpp/xml'
 
-/** A message from the mesh older than this when it arrived carries its original time. */
-const LATE_MS = 60_000
 /** Incoming message ids kept for matching acknowledgements, and per-session ids kept against duplicates. */
 const MAX_REMEMBERED = 5_000
 
@@ -91,7 +91,7 @@ export class Messages {
         markable: el.getChild('markable', NS.markers) != null,
         receiptSent: false
       })
-      trim(this.outgoing, MAX_TRACKED_OUTGOING)
+      trimOldest(this.outgoing, MAX_TRACKED_OUTGOING)
     }
     this.carbonCopy(state, el)
     // whoever answers has read what came before
@@ -112,8 +112,8 @@ export class Messages {
   /** A message from the mesh, to every client taking messages now. */
   onNodeMessage (m: ChatMessage): void {
     if (m.direction !== 'in') return
-    this.lastMessageAt.set(this.personOf(m.peer), Date.now())
-    const late = (m.receivedAt ?? Date.now()) - m.sentAt > LATE_MS
+    this.lastMessageAt.set(personOf(this.ctx.node, m.peer), Date.now())
+    const late = (m.receivedAt ?? Date.now()) - m.sentAt > LATE_DELIVERY_MS
     for (const state of this.ctx.sessions.messageable()) this.deliver(state, m, late)
   }
 
@@ -132,11 +132,11 @@ export class Messages {
     const { sessions, jids } = this.ctx
     const to = sessions.available().filter(s => s.carbons)
     if (to.length === 0) return
-    const late = Date.now() - m.sentAt > LATE_MS
+    const late = Date.now() - m.sentAt > LATE_DELIVERY_MS
     sessions.sendTo(to, (client) => xml('message', { from: jids.ownerBare, to: client, type: 'chat' },
       xml('sent', { xmlns: NS.carbons }, xml('forwarded', { xmlns: NS.forward },
-        late ? xml('delay', { xmlns: NS.delay, from: jids.domain, stamp: new Date(m.sentAt).toISOString() }) : null,
-        xml('message', { xmlns: NS.client, type: 'chat', id: m.id, from: jids.ownerFull(m.author ?? 'mesh'), to: jids.bareOf(this.personOf(m.peer)) },
+        late ? delay(m.sentAt, jids.domain) : null,
+        xml('message', { xmlns: NS.client, type: 'chat', id: m.id, from: jids.ownerFull(m.author ?? 'mesh'), to: jids.bareOf(personOf(this.ctx.node, m.peer)) },
           xml('body', {}, safeText(m.text)))))))
   }
 
@@ -156,17 +156,12 @@ export class Messages {
     }
   }
 
-  /** The person a device belongs to (a contact's text, typing or receipt comes from their person's JID). */
-  private personOf (peer: string): string {
-    return this.ctx.node.person(peer)?.id ?? peer
-  }
-
   /** An outgoing message moved on: receipts and read markers for the client that asked. */
   onState (m: ChatMessage): void {
     const t = this.outgoing.get(m.id)
     if (m.direction !== 'out' || t == null) return
     const { sessions, jids } = this.ctx
-    const from = jids.bareOf(this.personOf(m.peer))
+    const from = jids.bareOf(personOf(this.ctx.node, m.peer))
     if ((m.state === 'delivered' || m.state === 'read') && t.receipt && !t.receiptSent) {
       t.receiptSent = true
       sessions.sendTo(sessions.messageable(), (to) => xml('message', { from, to, id: `receipt-${m.id}` }, xml('received', { xmlns: NS.receipts, id: t.stanzaId })))
@@ -180,7 +175,7 @@ export class Messages {
   /** A contact started or stopped typing. */
   onTyping (device: string, typing: boolean): void {
     if (this.ctx.node.isBlocked(device)) return
-    const peer = this.personOf(device)
+    const peer = personOf(this.ctx.node, device)
     const stoppedAt = Date.now()
     const send = (state: 'composing' | 'paused'): void => {
       const { sessions, jids } = this.ctx
@@ -197,18 +192,18 @@ export class Messages {
     if (sent == null) this.sentTo.set(state, sent = new Set())
     if (sent.has(m.id)) return
     sent.add(m.id)
-    trim(sent, MAX_REMEMBERED)
-    this.incoming.set(m.id, { person: this.personOf(m.peer) })
-    trim(this.incoming, MAX_REMEMBERED)
+    trimOldest(sent, MAX_REMEMBERED)
+    this.incoming.set(m.id, { person: personOf(this.ctx.node, m.peer) })
+    trimOldest(this.incoming, MAX_REMEMBERED)
     const { jids } = this.ctx
-    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(this.personOf(m.peer)), to: state.session.fullJid },
+    state.session.send(xml('message', { type: 'chat', id: m.id, from: jids.bareOf(personOf(this.ctx.node, m.peer)), to: state.session.fullJid },
       xml('body', {}, safeText(m.text)),
       xml('active', { xmlns: NS.chatStates }),
       xml('request', { xmlns: NS.receipts }),
       xml('markable', { xmlns: NS.markers }),
       // the id the archive knows it by (XEP-0359), so a client that also pages the archive holds it once
       xml('stanza-id', { xmlns: NS.sid, by: jids.ownerBare, id: archiveId(m) }),
-      delayed ? xml('delay', { xmlns: NS.delay, from: jids.domain, stamp: new Date(m.sentAt).toISOString() }) : null))
+      delayed ? delay(m.sentAt, jids.domain) : null))
   }
 
   /** A receipt or marker of a message the client got from us; true if the stanza carries one. */
@@ -259,9 +254,4 @@ export class Messages {
 /** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
 export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
   return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
-}
-
-/** Drops the oldest entries of an insertion-ordered collection beyond `max`. */
-function trim (c: Map<string, unknown> | Set<string>, max: number): void {
-  while (c.size > max) c.delete(c.keys().next().value as string)
 }

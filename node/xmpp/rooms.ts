@@ -12,7 +12,9 @@
 import { xml } from '@xmpp/xml'
 import { copyElement } from './messages.js'
 import { SHOW_OF } from './presence-map.js'
-import { errorReply, iqResult, NS, safeText } from './stanzas.js'
+import { LATE_DELIVERY_MS } from './constants.js'
+import { personOf } from './sessions.js'
+import { delay, errorReply, iqResult, NS, safeText } from './stanzas.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMessage } from '../groups/index.js'
 import type { PresenceStatus } from '../../protocol/presence-record.js'
@@ -20,8 +22,6 @@ import type { Element } from '@xmpp/xml'
 
 /** Messages of a group's history a client gets when it joins, unless it asks for fewer. */
 const JOIN_HISTORY = 20
-/** A message from the mesh older than this when it arrived carries its original time. */
-const LATE_MS = 60_000
 
 type Room = Extract<ReturnType<XmppContext['jids']['resolve']>, { kind: 'room' }>
 
@@ -32,7 +32,6 @@ export class Rooms {
   private readonly joined = new Map<string, Map<SessionState, string>>()
   /** Per group: the members shown as occupants (peer id → how). */
   private readonly occupants = new Map<string, Map<string, Occupant>>()
-  private readonly names = new Map<string, string>()
 
   constructor (private readonly ctx: XmppContext) {}
 
@@ -61,15 +60,13 @@ export class Rooms {
     this.joined.set(group.id, inRoom)
     const first = !inRoom.has(state)
     inRoom.set(state, to.nick)
-    this.names.set(group.id, group.name)
     // XEP-0045 §7.2.3: occupants first, then the joiner's own presence, history, the subject
     const others = this.refresh(group.id)
     for (const [peer, o] of others) state.session.send(this.occupantPresence(group.id, peer, o, state.session.fullJid))
     state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
     if (!first) return
     for (const m of await this.joinHistory(group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
-    state.session.send(xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(group.id), to: state.session.fullJid, id: `subject-${group.id}` },
-      xml('subject', {}, safeText(group.name))))
+    state.session.send(this.subject(group, state.session.fullJid, `subject-${group.id}`))
   }
 
   /** A message from a client to a room: a text for the group, a new name, or an invitation. */
@@ -146,7 +143,7 @@ export class Rooms {
   // ---- from the node ----
 
   onGroupMessage (m: GroupMessage): void {
-    for (const [s] of this.joined.get(m.group) ?? []) s.session.send(this.groupchat(m, s, (m.receivedAt ?? Date.now()) - m.sentAt > LATE_MS))
+    for (const [s] of this.joined.get(m.group) ?? []) s.session.send(this.groupchat(m, s, (m.receivedAt ?? Date.now()) - m.sentAt > LATE_DELIVERY_MS))
   }
 
   /** Members, roles or the name changed; or this node is no member any more. */
@@ -161,12 +158,7 @@ export class Rooms {
       return
     }
     this.announce(evt.group)
-    if (this.names.get(evt.group) !== group.name) {
-      this.names.set(evt.group, group.name)
-      for (const [s] of inRoom) {
-        s.session.send(xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(evt.group), to: s.session.fullJid }, xml('subject', {}, safeText(group.name))))
-      }
-    }
+    if (evt.changes.some(c => c.kind === 'renamed')) for (const [s] of inRoom) s.session.send(this.subject(group, s.session.fullJid))
   }
 
   /** A contact's presence changed: occupants of the rooms joined move with it. */
@@ -209,7 +201,7 @@ export class Rooms {
   private invitation (inv: GroupInvitation, to: string): Element {
     const { jids } = this.ctx
     const room = jids.roomOf(inv.group)
-    return xml('message', { from: jids.bareOf(this.ctx.node.person(inv.inviter)?.id ?? inv.inviter), to, id: `invite-${inv.group}` },
+    return xml('message', { from: jids.bareOf(personOf(this.ctx.node, inv.inviter)), to, id: `invite-${inv.group}` },
       xml('body', {}, safeText(`invites you to the group "${inv.name}": join ${room} to accept`)),
       xml('x', { xmlns: NS.conference, jid: room, reason: safeText(inv.name) }))
   }
@@ -223,7 +215,6 @@ export class Rooms {
   private drop (group: string): void {
     this.joined.delete(group)
     this.occupants.delete(group)
-    this.names.delete(group)
   }
 
   private leave (state: SessionState, group: string, code: number): void {
@@ -238,9 +229,9 @@ export class Rooms {
   /** The members to show as occupants now (online, by this node's own view of them; nicks apart from the owner's): stored and returned. */
   private refresh (group: string): Map<string, Occupant> {
     const { node } = this.ctx
-    const own = new Set([...(this.joined.get(group)?.values() ?? [])])
     const now = new Map<string, Occupant>()
-    const taken = new Set(own)
+    // the nicks the owner's resources joined with are taken
+    const taken = new Set(this.joined.get(group)?.values())
     // the owner is in the room as its resources, under their nicks: never as a member
     const self = new Set([node.peerId.toString(), ...(node.devices?.().devices ?? []).map(d => d.peerId)])
     for (const m of node.groupOnline(group)) {
@@ -266,7 +257,7 @@ export class Rooms {
       for (const [peer, o] of before) {
         if (now.get(peer)?.nick === o.nick) continue
         s.session.send(xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, o.nick), to: s.session.fullJid },
-          xml('x', { xmlns: NS.mucUser }, this.item(peer, o.role, 'none'))))
+          xml('x', { xmlns: NS.mucUser }, this.item(o.role, this.ctx.jids.bareOf(personOf(this.ctx.node, peer)), false))))
       }
     }
   }
@@ -277,23 +268,27 @@ export class Rooms {
     return name != null && name !== '' ? name : `…${peer.slice(-8)}`
   }
 
-  private item (peer: string | undefined, role: string, mucRole: string): Element {
-    const affiliation = role === 'admin' ? 'admin' : 'member'
-    return xml('item', { affiliation, role: mucRole, jid: peer == null ? undefined : this.ctx.jids.bareOf(this.ctx.node.person(peer)?.id ?? peer) })
+  /** A member's MUC item: a group admin is an admin and moderator, any other member a member and participant; `present` false: leaving. */
+  private item (role: string | undefined, jid: string, present = true): Element {
+    const admin = role === 'admin'
+    return xml('item', { affiliation: admin ? 'admin' : 'member', role: !present ? 'none' : admin ? 'moderator' : 'participant', jid })
   }
 
   private occupantPresence (group: string, peer: string, o: Occupant, to: string): Element {
     const show = SHOW_OF[o.status]
     return xml('presence', { from: this.ctx.jids.occupantOf(group, o.nick), to },
       show != null ? xml('show', {}, show) : null,
-      xml('x', { xmlns: NS.mucUser }, this.item(peer, o.role, o.role === 'admin' ? 'moderator' : 'participant')))
+      xml('x', { xmlns: NS.mucUser }, this.item(o.role, this.ctx.jids.bareOf(personOf(this.ctx.node, peer)))))
   }
 
   private selfPresence (group: GroupInfo, nick: string, to: string, codes: number[]): Element {
     return xml('presence', { from: this.ctx.jids.occupantOf(group.id, nick), to },
-      xml('x', { xmlns: NS.mucUser },
-        xml('item', { affiliation: group.role === 'admin' ? 'admin' : 'member', role: group.role === 'admin' ? 'moderator' : 'participant', jid: to }),
-        ...codes.map(code => xml('status', { code: String(code) }))))
+      xml('x', { xmlns: NS.mucUser }, this.item(group.role, to), ...codes.map(code => xml('status', { code: String(code) }))))
+  }
+
+  /** The group's name as the room's subject (XEP-0045 §8.1). */
+  private subject (group: GroupInfo, to: string, id?: string): Element {
+    return xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(group.id), to, id }, xml('subject', {}, safeText(group.name)))
   }
 
   private selfUnavailable (group: string, nick: string, to: string, code: number): Element {
@@ -309,6 +304,6 @@ export class Rooms {
       : this.occupants.get(m.group)?.get(m.author)?.nick ?? this.nameOf(m.author)
     return xml('message', { type: 'groupchat', id: m.id, from: this.ctx.jids.occupantOf(m.group, nick), to: s.session.fullJid },
       xml('body', {}, safeText(m.text)),
-      delayed ? xml('delay', { xmlns: NS.delay, from: this.ctx.jids.roomOf(m.group), stamp: new Date(m.sentAt).toISOString() }) : null)
+      delayed ? delay(m.sentAt, this.ctx.jids.roomOf(m.group)) : null)
   }
 }

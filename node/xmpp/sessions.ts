@@ -77,3 +77,8 @@ export interface XmppContext {
   sessions: Sessions
   log: Logger
 }
+
+/** The person a device belongs to: a contact's texts, typing, receipts and invitations come from their person's JID. */
+export function personOf (node: Pick<PresenceNodeApi, 'person'>, peer: string): string {
+  return node.person(peer)?.id ?? peer
+}

@@ -52,6 +52,11 @@ export function errorReply (stanza: Element, type: ErrorType, condition: StanzaE
   return reply
 }
 
+/** XEP-0203: when a message was sent, on one delivered late (or from an archive). */
+export function delay (sentAt: number, from?: string): Element {
+  return xml('delay', { xmlns: NS.delay, from, stamp: new Date(sentAt).toISOString() })
+}
+
 /** A result to an iq get/set. */
 export function iqResult (iq: Element, from: string | undefined, child?: Element): Element {
   return xml('iq', { type: 'result', id: iq.attrs.id, from, to: iq.attrs.from }, child ?? null)
