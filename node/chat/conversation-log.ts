@@ -126,9 +126,8 @@ export class ConversationLog {
     for (const [origin, held] of [...this.have]) {
       const from = at.get(origin) ?? 0
       if (held <= from) continue
-      for await (const [seqText, ref] of this.origins.within(origin).entries()) {
+      for await (const [seqText, ref] of this.origins.within(origin).entries({ after: pad(from) })) {
         const seq = Number(seqText)
-        if (seq <= from) continue
         const m = await this.byRef(ref)
         if (m == null) continue
         yield { ...m, origin, seq }
@@ -165,8 +164,26 @@ export class ConversationLog {
   /** Every message of the conversation with contact, in conversation order (the newest `limit`). */
   async conversation (contact: string, limit?: number): Promise<HistoryMessage[]> {
     const out: HistoryMessage[] = []
-    for await (const [, m] of this.messages.within(contact).entries()) out.push(m)
-    return limit == null ? out : out.slice(-limit)
+    for await (const [, m] of this.messages.within(contact).entries({ limit, reverse: limit != null })) out.push(m)
+    return limit == null ? out : out.reverse()
+  }
+
+  /**
+   * The contact's newest text to us and how many of theirs are after the
+   * read mark, read from the newest back only as far as those need.
+   */
+  async unreadIn (contact: string): Promise<{ newest?: HistoryMessage, unread: number }> {
+    const mark = this.read.get(contact)
+    let newest: HistoryMessage | undefined
+    let unread = 0
+    for await (const [, m] of this.messages.within(contact).entries({ reverse: true })) {
+      const afterMark = mark == null || comparePositions(m, mark) > 0
+      if (!afterMark && newest != null) break
+      if (m.outgoing) continue
+      newest ??= m
+      if (afterMark) unread++
+    }
+    return { newest, unread }
   }
 
   /** Messages from the contact after the read mark, per contact (contacts with none left out). */
