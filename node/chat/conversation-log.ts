@@ -189,14 +189,24 @@ export class ConversationLog {
   /** Messages from the contact after the read mark, per contact (contacts with none left out). */
   async unread (): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
-    for await (const [path, m] of this.messages.entries()) {
-      if (m.outgoing) continue
-      const contact = path.slice(0, path.indexOf('/'))
-      const mark = this.read.get(contact)
-      if (mark != null && comparePositions(m, mark) <= 0) continue
-      counts.set(contact, (counts.get(contact) ?? 0) + 1)
+    for await (const contact of this.contacts()) {
+      const { unread } = await this.unreadIn(contact)
+      if (unread > 0) counts.set(contact, unread)
     }
     return counts
+  }
+
+  /** The contacts with a conversation: one seek past each (not a read of every message). */
+  private async * contacts (): AsyncGenerator<string> {
+    let after: string | undefined
+    for (;;) {
+      let next: string | undefined
+      for await (const [path] of this.messages.entries({ after, limit: 1 })) next = path.slice(0, path.indexOf('/'))
+      if (next == null) return
+      yield next
+      // past every key of this contact: '/' is followed by ASCII position keys, all below U+00FF
+      after = `${next}/\xFF`
+    }
   }
 }
 

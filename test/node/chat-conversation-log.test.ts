@@ -143,6 +143,18 @@ describe('a person\'s conversation log', () => {
       }), { numRuns: 60 })
   })
 
+  it('counts unread per contact across conversations, leaving out the read ones', async () => {
+    const [x] = await devices()
+    const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const texts = [msg(contact, 'a', 10), msg(contact, 'b', 30), { ...msg(contact, 'c', 20), contact: other, author: other }, { ...msg(contact, 'd', 40), contact: other, author: other }]
+    for (const m of texts) await x.bring(m)
+    await x.bring(msg(d1, 'mine', 50))
+    expect(Object.fromEntries(await x.log.unread())).toEqual({ [contact]: 2, [other]: 2 })
+    const d = texts[3]
+    await x.tx(tx => x.log.stageMark(tx, { contact: other, sentAt: d.sentAt, author: d.author, id: d.id }))
+    expect(Object.fromEntries(await x.log.unread())).toEqual({ [contact]: 2 })
+  })
+
   it('a device restored from a backup (its log gone, the same id) numbers above what its other devices hold of it', async () => {
     const [x, y] = await devices()
     for (const t of ['one', 'two', 'three']) await x.bring(msg(d1, t, 10))
