@@ -174,10 +174,12 @@ export class ConversationLog {
    */
   async unreadIn (contact: string): Promise<{ newest?: HistoryMessage, unread: number }> {
     const mark = this.read.get(contact)
+    // keys are position keys: comparing them is comparing positions
+    const markKey = mark == null ? undefined : positionKey(mark)
     let newest: HistoryMessage | undefined
     let unread = 0
-    for await (const [, m] of this.messages.within(contact).entries({ reverse: true })) {
-      const afterMark = mark == null || comparePositions(m, mark) > 0
+    for await (const [key, m] of this.messages.within(contact).entries({ reverse: true })) {
+      const afterMark = markKey == null || key > markKey
       if (!afterMark && newest != null) break
       if (m.outgoing) continue
       newest ??= m
