@@ -69,7 +69,7 @@ const WORDING: Record<string, Wording> = {
   AlreadyAContactError: (e) => `${e.peer} is already a contact`,
   BlockedPeerError: (e) => `${e.peer} is blocked; unblock them first`,
   NoPendingRequestError: (e) => `no pending request ${e.direction === 'incoming' ? 'from' : 'to'} ${e.peerOrRequest}`,
-  InvalidGreetingError: (e) => `a greeting holds at most ${e.maxChars} characters`,
+  InvalidGreetingError: (e) => e.problem === 'not-unicode' ? 'the greeting is not valid Unicode' : `a greeting holds at most ${e.maxChars} characters`,
   InvalidContactCodeError: (e) => e.reason === 'checksum' || e.reason === 'bad-secret' ? 'that contact code has a typo or is cut short (its check does not match)' : `not a valid contact code (${e.reason})`,
   InvalidOptionError: (e) => `${e.option} must be ${e.expected}, not ${e.value}`,
   InvalidTargetError: (e) => `not a peer id or multiaddr: ${e.input}`,
@@ -88,7 +88,7 @@ const WORDING: Record<string, Wording> = {
   AbortError: () => 'no answer in time: not online, or not reachable from here',
   PresenceFieldError: (e) => e.problem === 'too-long'
     ? `a ${e.field} holds at most ${count(e.limit)} characters`
-    : `${e.field} must be one of ${Array.isArray(e.allowed) ? e.allowed.join(', ') : 'the known values'}`,
+    : e.problem === 'not-unicode' ? `the ${e.field} is not valid Unicode` : `${e.field} must be one of ${Array.isArray(e.allowed) ? e.allowed.join(', ') : 'the known values'}`,
   AlreadyRunningError: (e) => `a node is already running on ${e.home}${e.pid != null ? ` (pid ${e.pid})` : ''}${e.pid == null ? ' (its datastore is in use)' : ''}`,
   // linking a second device to one identity is not built yet (issue #16): say what works today
   DuplicateInstanceError: (e) => `another node is running with this identity (started ${stamp(e.otherStartedAt)}${e.otherAddress != null ? `, at ${String(e.otherAddress)}` : ''}): stopped. Stop the other one first, or give this device its own identity (presence-mesh --home <new dir> init; contacts then add it as a new contact)`,

@@ -10,6 +10,7 @@ import {
   Activity as ActivityPb, Availability as AvailabilityPb, FreeBusy as FreeBusyPb, Mobility as MobilityPb, StateSource as StateSourcePb
 } from './pb/categories.js'
 import { STATUSES } from './presence-record.js'
+import { codePoints, isUnicode } from './text.js'
 import type { CategoryItem as CategoryItemPb } from './pb/categories.js'
 import type { PresenceStatus } from './presence-record.js'
 import type { MessageRules } from './strict-protobuf.js'
@@ -90,22 +91,13 @@ export function isCategoryKey (key: string): key is CategoryKey {
   return key.startsWith(APP_PREFIX) && isAppNamespace(key.slice(APP_PREFIX.length))
 }
 
-export function codePoints (s: string): number {
-  let n = 0
-  for (const _ of s) n++
-  return n
-}
-
 const isTime = (t: number | undefined): boolean => t == null || (Number.isSafeInteger(t) && t > 0)
 
-// in `u` mode a surrogate pair is one code point: this matches only a surrogate without its other half
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 function text (field: string, value: string | undefined, max: number, opts: { required?: boolean, singleLine?: boolean } = {}): CategoryProblem | undefined {
   if (value == null || value === '') return opts.required === true ? { field, problem: 'missing' } : undefined
   if (codePoints(value) > max) return { field, problem: 'too-long', limit: max }
-  // not text: no UTF-8 for it (protons writes a short one as bytes every strict reader refuses, a long one as U+FFFD)
-  if (LONE_SURROGATE.test(value)) return { field, problem: 'bad-format' }
+  if (!isUnicode(value)) return { field, problem: 'bad-format' }
   if (opts.singleLine === true && CONTROL.test(value)) return { field, problem: 'bad-format' }
   return undefined
 }

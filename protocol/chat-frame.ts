@@ -5,6 +5,7 @@
 import { CHAT_ID_BYTES, MAX_CHAT_BODY_BYTES, MAX_CHAT_FRAME_BYTES } from './limits.js'
 import { ChatFrame as ChatFramePb, ChatKind as ChatKindPb } from './pb/chat.js'
 import { scanMessage } from './strict-protobuf.js'
+import { isUnicode } from './text.js'
 import type { MessageRules } from './strict-protobuf.js'
 
 export const CHAT_KINDS = ['text', 'delivered', 'read', 'typing'] as const
@@ -49,8 +50,6 @@ export const CHAT_FRAME_RULES: MessageRules = {
 const fromPb = (kind: unknown): ChatKind | undefined => CHAT_KINDS.find(k => toPb[k] === kind)
 
 const utf8 = new TextEncoder()
-// with the u flag, paired surrogates match as one code point, so this finds only lone ones
-const LONE_SURROGATE = /\p{Cs}/u
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** CSPRNG bytes fetched 256 ids at a time (one call instead of one per frame); each byte is handed out once. */
@@ -83,7 +82,7 @@ export function chatIdFromHex (hex: string): Uint8Array {
 /** Throws ChatFrameError naming what is wrong with a text a user wants to send; returns its UTF-8 body. */
 export function checkChatText (text: string): Uint8Array {
   if (typeof text !== 'string' || text.length === 0) throw new ChatFrameError('bad-body', 'a message needs some text')
-  if (LONE_SURROGATE.test(text)) throw new ChatFrameError('bad-body', 'the text is not valid Unicode')
+  if (!isUnicode(text)) throw new ChatFrameError('bad-body', 'the text is not valid Unicode')
   const body = utf8.encode(text)
   if (body.byteLength > MAX_CHAT_BODY_BYTES) throw new ChatFrameError('bad-body', `the text is ${body.byteLength} bytes of UTF-8, the limit is ${MAX_CHAT_BODY_BYTES}`)
   return body

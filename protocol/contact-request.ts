@@ -9,6 +9,7 @@ import { MAX_TIME_MS } from './limits.js'
 import { ContactKind, ContactMessage as ContactMessagePb, ContactReceipt as ContactReceiptPb } from './pb/contact.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import { scanMessage } from './strict-protobuf.js'
+import { codePoints, isUnicode } from './text.js'
 import type { MessageRules } from './strict-protobuf.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -78,7 +79,6 @@ export class ContactFieldError extends Error {
   override name = 'ContactFieldError'
 }
 
-export const codePoints = (s: string): number => [...s].length
 
 export function requestIdHex (id: Uint8Array): string {
   return uint8ArrayToString(id, 'base16')
@@ -94,9 +94,9 @@ export function newRequestId (): Uint8Array {
 }
 
 export function checkGreeting (greeting: string | undefined): void {
-  if (greeting != null && codePoints(greeting) > MAX_GREETING_CHARS) {
-    throw new ContactFieldError(`greeting is longer than ${MAX_GREETING_CHARS} characters`)
-  }
+  if (greeting == null) return
+  if (codePoints(greeting) > MAX_GREETING_CHARS) throw new ContactFieldError(`greeting is longer than ${MAX_GREETING_CHARS} characters`)
+  if (!isUnicode(greeting)) throw new ContactFieldError('greeting is not valid Unicode')
 }
 
 export async function sealContactMessage (m: ContactMessage, key: PrivateKey): Promise<Uint8Array> {

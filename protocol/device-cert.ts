@@ -13,6 +13,7 @@ import { isWeakEd25519Point } from './ed25519-fast.js'
 import { MAX_DEVICE_CERT_BYTES, MAX_DEVICE_NAME_CHARS, MAX_TIME_MS } from './limits.js'
 import { DeviceCertificate as DeviceCertificatePb, LinkRequest as LinkRequestPb } from './pb/devices.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import { isUnicode } from './text.js'
 import type { SignedRecord } from './signed-envelope.js'
 import type { MessageRules } from './strict-protobuf.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -70,6 +71,7 @@ export function deviceNameProblem (name: string): string | undefined {
   const n = [...name].length
   if (n === 0 || n > MAX_DEVICE_NAME_CHARS) return `1 to ${MAX_DEVICE_NAME_CHARS} characters`
   if (CONTROL.test(name)) return 'one line without control characters'
+  if (!isUnicode(name)) return 'valid Unicode'
   if (name.trim() !== name) return 'no white space around it'
   return undefined
 }

@@ -13,6 +13,7 @@ import { GROUP_ID_BYTES } from './group-crypto.js'
 import { MAX_TIME_MS } from './limits.js'
 import { GroupOp as GroupOpPb, GroupOpKind as KindPb } from './pb/group.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
+import { isUnicode } from './text.js'
 import type { MessageRules } from './strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -113,6 +114,7 @@ export function checkGroupName (name: string): void {
   if (typeof name !== 'string' || name.trim() === '') throw new GroupFieldError('a group needs a name')
   if ([...name].length > MAX_GROUP_NAME_CHARS) throw new GroupFieldError(`a group name is at most ${MAX_GROUP_NAME_CHARS} characters`)
   if (CONTROL.test(name)) throw new GroupFieldError('a group name has no control characters')
+  if (!isUnicode(name)) throw new GroupFieldError('a group name is valid Unicode')
 }
 
 function sortedParents (parents: string[]): string[] {

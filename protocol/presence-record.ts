@@ -3,6 +3,7 @@
  * the caller supplies the clock and the last accepted sequence number.
  */
 import { rememberSigner } from './ed25519-fast.js'
+import { codePoints, isUnicode } from './text.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
@@ -74,7 +75,7 @@ export interface PresenceUpdate {
 
 /** The field of a presence update that breaks a rule; wording for people is the caller's (cli/errors.ts). */
 export type PresenceField = 'status' | 'note' | 'activity'
-export type PresenceFieldProblem = 'unknown-value' | 'too-long'
+export type PresenceFieldProblem = 'unknown-value' | 'too-long' | 'not-unicode'
 
 /**
  * A presence update a user supplied breaks a rule: `field` is the first one
@@ -89,23 +90,19 @@ export class PresenceFieldError extends Error {
   }
 }
 
-function codePoints (s: string): number {
-  let n = 0
-  for (const _ of s) n++
-  return n
-}
-
 /** Throws PresenceFieldError naming the first field a user-supplied update gets wrong. */
 export function checkPresenceUpdate (update: PresenceUpdate): void {
   if (!isPresenceStatus(update.status)) {
     throw new PresenceFieldError('status', 'unknown-value', undefined, STATUSES)
   }
-  if (update.note != null && codePoints(update.note) > MAX_NOTE_CHARS) {
-    throw new PresenceFieldError('note', 'too-long', MAX_NOTE_CHARS)
-  }
-  if (update.activity != null && codePoints(update.activity) > MAX_ACTIVITY_CHARS) {
-    throw new PresenceFieldError('activity', 'too-long', MAX_ACTIVITY_CHARS)
-  }
+  checkText('note', update.note, MAX_NOTE_CHARS)
+  checkText('activity', update.activity, MAX_ACTIVITY_CHARS)
+}
+
+function checkText (field: PresenceField, value: string | undefined, max: number): void {
+  if (value == null) return
+  if (codePoints(value) > max) throw new PresenceFieldError(field, 'too-long', max)
+  if (!isUnicode(value)) throw new PresenceFieldError(field, 'not-unicode')
 }
 
 export function encodePresence (p: Presence): Uint8Array {

@@ -126,9 +126,8 @@ export class ConversationLog {
     for (const [origin, held] of [...this.have]) {
       const from = at.get(origin) ?? 0
       if (held <= from) continue
-      for await (const [seqText, ref] of this.origins.within(origin).entries()) {
+      for await (const [seqText, ref] of this.origins.within(origin).entries({ after: pad(from) })) {
         const seq = Number(seqText)
-        if (seq <= from) continue
         const m = await this.byRef(ref)
         if (m == null) continue
         yield { ...m, origin, seq }
@@ -165,21 +164,51 @@ export class ConversationLog {
   /** Every message of the conversation with contact, in conversation order (the newest `limit`). */
   async conversation (contact: string, limit?: number): Promise<HistoryMessage[]> {
     const out: HistoryMessage[] = []
-    for await (const [, m] of this.messages.within(contact).entries()) out.push(m)
-    return limit == null ? out : out.slice(-limit)
+    for await (const [, m] of this.messages.within(contact).entries({ limit, reverse: limit != null })) out.push(m)
+    return limit == null ? out : out.reverse()
+  }
+
+  /**
+   * The contact's newest text to us and how many of theirs are after the
+   * read mark, read from the newest back only as far as those need.
+   */
+  async unreadIn (contact: string): Promise<{ newest?: HistoryMessage, unread: number }> {
+    const mark = this.read.get(contact)
+    // keys are position keys: comparing them is comparing positions
+    const markKey = mark == null ? undefined : positionKey(mark)
+    let newest: HistoryMessage | undefined
+    let unread = 0
+    for await (const [key, m] of this.messages.within(contact).entries({ reverse: true })) {
+      const afterMark = markKey == null || key > markKey
+      if (!afterMark && newest != null) break
+      if (m.outgoing) continue
+      newest ??= m
+      if (afterMark) unread++
+    }
+    return { newest, unread }
   }
 
   /** Messages from the contact after the read mark, per contact (contacts with none left out). */
   async unread (): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
-    for await (const [path, m] of this.messages.entries()) {
-      if (m.outgoing) continue
-      const contact = path.slice(0, path.indexOf('/'))
-      const mark = this.read.get(contact)
-      if (mark != null && comparePositions(m, mark) <= 0) continue
-      counts.set(contact, (counts.get(contact) ?? 0) + 1)
+    for await (const contact of this.contacts()) {
+      const { unread } = await this.unreadIn(contact)
+      if (unread > 0) counts.set(contact, unread)
     }
     return counts
+  }
+
+  /** The contacts with a conversation: one seek past each (not a read of every message). */
+  private async * contacts (): AsyncGenerator<string> {
+    let after: string | undefined
+    for (;;) {
+      let next: string | undefined
+      for await (const [path] of this.messages.entries({ after, limit: 1 })) next = path.slice(0, path.indexOf('/'))
+      if (next == null) return
+      yield next
+      // past every key of this contact: '/' is followed by ASCII position keys, all below U+00FF
+      after = `${next}/\xFF`
+    }
   }
 }
 

@@ -131,12 +131,9 @@ export class Conversations {
    * each device of the contact (read receipts). Returns how many were unread.
    */
   async markRead (person: string, readDevice: (device: string) => Promise<number>): Promise<number> {
-    const all = await this.ctx.log.conversation(person)
     // the newest text FROM them: a mark at our own newest text (stamped now) would cover a text of
     // theirs written earlier that is still on its way (held in their outbox while we were away)
-    const newest = [...all].reverse().find(m => !m.outgoing)
-    const mark = this.ctx.log.readMark(person)
-    const unread = all.filter(m => !m.outgoing && (mark == null || comparePositions(m, mark) > 0)).length
+    const { newest, unread } = await this.ctx.log.unreadIn(person)
     for (const d of this.devicesOf(person)) await readDevice(d)
     if (newest == null) return unread
     const pos: HistoryPosition = { sentAt: newest.sentAt, author: newest.author, id: newest.id }

@@ -11,7 +11,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { looksLikeContactCode, parseContactCode } from '../../protocol/contact-code.js'
-import { checkGreeting, MAX_CONTACT_AGE_MS, newRequestId, requestIdHex, sealContactMessage } from '../../protocol/contact-request.js'
+import { isUnicode } from '../../protocol/text.js'
+import { checkGreeting, MAX_CONTACT_AGE_MS, MAX_GREETING_CHARS, newRequestId, requestIdHex, sealContactMessage } from '../../protocol/contact-request.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
@@ -190,7 +191,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     try {
       checkGreeting(greeting)
     } catch {
-      throw new InvalidGreetingError(280)
+      throw new InvalidGreetingError(MAX_GREETING_CHARS, greeting != null && !isUnicode(greeting) ? 'not-unicode' : 'too-long')
     }
     if (alias != null) this.components.roster.checkAlias(alias, id)
     const requestId = requestIdHex(newRequestId())

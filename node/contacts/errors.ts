@@ -29,8 +29,8 @@ export class NoPendingRequestError extends Error {
 
 export class InvalidGreetingError extends Error {
   static override name = 'InvalidGreetingError'
-  constructor (readonly maxChars: number) {
-    super(`greeting is longer than ${maxChars} characters`)
+  constructor (readonly maxChars: number, readonly problem: 'too-long' | 'not-unicode' = 'too-long') {
+    super(problem === 'too-long' ? `greeting is longer than ${maxChars} characters` : 'greeting is not valid Unicode')
     this.name = 'InvalidGreetingError'
   }
 }

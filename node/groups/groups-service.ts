@@ -10,6 +10,7 @@ import { MAX_GROUP_TEXT_BYTES } from '../../protocol/group-entry.js'
 import { InvalidMessageError } from '../chat/errors.js'
 import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
+import { isUnicode } from '../../protocol/text.js'
 import { GroupRuntime } from './group.js'
 import { GroupEngine } from './group-engine.js'
 import { GroupStore } from './group-store.js'
@@ -41,7 +42,6 @@ export interface GroupsServiceComponents {
 }
 
 // eslint-disable-next-line no-control-regex
-const LONE_SURROGATE = /\p{Cs}/u
 
 export class GroupsService extends TypedEventEmitter<GroupsEvents> implements GroupsServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:groups'
@@ -277,7 +277,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
 
 function checkText (text: string): void {
   if (typeof text !== 'string' || text.length === 0) throw new InvalidMessageError('empty')
-  if (LONE_SURROGATE.test(text)) throw new InvalidMessageError('not-unicode')
+  if (!isUnicode(text)) throw new InvalidMessageError('not-unicode')
   const bytes = new TextEncoder().encode(text).byteLength
   if (bytes > MAX_GROUP_TEXT_BYTES) throw new InvalidMessageError('too-long', bytes, MAX_GROUP_TEXT_BYTES)
 }

@@ -7,6 +7,7 @@ import { serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { peerIdString } from '../peer-ids.js'
 import { isCategoryKey } from '../../protocol/categories.js'
+import { isUnicode } from '../../protocol/text.js'
 import { CONTACT_CONTAINERS, DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
 import { AliasTakenError, InvalidAliasError, InvalidSettingError, NotAContactError, SelfReferenceError, UnknownPersonError } from './errors.js'
 import { PairKeyring } from './pair-keyring.js'
@@ -337,6 +338,7 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     let isPeerId = false
     try { peerIdFromString(alias); isPeerId = true } catch {}
     if (isPeerId) throw new InvalidAliasError(alias, 'a peer id cannot be a name')
+    if (!isUnicode(alias)) throw new InvalidAliasError(alias, 'not valid Unicode')
     const holder = this.byAlias(alias)
     if (holder != null && holder.id !== owner) throw new AliasTakenError(alias, holder.id)
     return alias

@@ -154,6 +154,14 @@ export class Store {
 const byKey = (a: Key, b: Key): -1 | 0 | 1 => { const x = a.toString(); const y = b.toString(); return x < y ? -1 : x > y ? 1 : 0 }
 const sorted = (datastore: Datastore): boolean => datastore instanceof LevelDatastore
 
+export interface RangeOptions {
+  limit?: number
+  /** Only ids that sort after this one. */
+  after?: string
+  /** Newest (greatest id) first. */
+  reverse?: boolean
+}
+
 export class RecordSet<T> {
   readonly prefix: string
 
@@ -192,12 +200,26 @@ export class RecordSet<T> {
     return await this.datastore.has(this.key(id))
   }
 
-  /** Every record, in key order (ids of equal length sort as strings). */
-  async * entries (options: { limit?: number } = {}): AsyncGenerator<[string, T]> {
-    const orders: QueryOrder[] | undefined = sorted(this.datastore) ? undefined : [(a, b) => byKey(a.key, b.key)]
-    for await (const { key, value } of this.datastore.query({ prefix: `${this.prefix}/`, limit: options.limit, orders })) {
+  /**
+   * Every record, in key order (ids of equal length sort as strings); with
+   * `after`, only those whose id sorts after it; `reverse`, newest first.
+   * On LevelDB the range is the iterator's own, so reading the tail of a long
+   * log costs what the tail holds, not the log.
+   */
+  async * entries (options: RangeOptions = {}): AsyncGenerator<[string, T]> {
+    const from = `${this.prefix}/`
+    if (this.datastore instanceof LevelDatastore) {
+      const range = { ...(options.after != null ? { gt: from + options.after } : { gte: from }), lt: `${from}\xFF` }
+      for await (const [k, value] of this.datastore.db.iterator({ ...range, reverse: options.reverse === true, limit: options.limit ?? -1 })) {
+        yield [k.slice(from.length), this.decode(k, value)]
+      }
+      return
+    }
+    const orders: QueryOrder[] = [(a, b) => options.reverse === true ? byKey(b.key, a.key) : byKey(a.key, b.key)]
+    const filters = options.after == null ? undefined : [({ key }: { key: Key }) => key.toString() > from + options.after!]
+    for await (const { key, value } of this.datastore.query({ prefix: from, limit: options.limit, orders, filters })) {
       const k = key.toString()
-      yield [k.slice(this.prefix.length + 1), this.decode(k, value)]
+      yield [k.slice(from.length), this.decode(k, value)]
     }
   }
 

@@ -9,7 +9,8 @@
  */
 import { MAX_NOTE_CHARS } from '../../protocol/limits.js'
 import { contactPresence, ownerPresence, readPresence, statusFromShow } from './presence-map.js'
-import { clip, codePoints, errorReply } from './stanzas.js'
+import { codePoints } from '../../protocol/text.js'
+import { clip, errorReply } from './stanzas.js'
 import type { Messages } from './messages.js'
 import type { Rooms } from './rooms.js'
 import type { SessionState, XmppContext } from './sessions.js'

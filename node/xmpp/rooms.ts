@@ -57,12 +57,34 @@ export class Rooms {
     if (group == null) return fail('item-not-found', 'no such group: groups are made with /group create')
     if (group.standing !== 'member') return fail('registration-required', 'not a member of this group any more')
     const inRoom = this.joined.get(group.id) ?? new Map<SessionState, string>()
+    const was = inRoom.get(state)
     this.joined.set(group.id, inRoom)
-    const first = !inRoom.has(state)
     inRoom.set(state, to.nick)
+    if (was != null && was !== to.nick) {
+      // XEP-0045 §7.6: a nick change is the old nick leaving with 303 naming the new one, then the new one
+      const nick = to.nick
+      const changed = (s: SessionState, own: number[]): Element[] => [
+        xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group.id, was), to: s.session.fullJid },
+          xml('x', { xmlns: NS.mucUser }, xml('item', { ...this.item(group.role, state.session.fullJid).attrs, nick }),
+            ...[303, ...own].map(code => xml('status', { code: String(code) })))),
+        this.selfPresence(group, nick, s.session.fullJid, own, state.session.fullJid)
+      ]
+      for (const el of changed(state, [110])) state.session.send(el)
+      for (const [s] of this.ownOthers(group.id, state)) for (const el of changed(s, [])) s.session.send(el)
+      // the owner's nicks win (members' nicks are only names this node gives them): a member of that name moves aside
+      return this.announce(group.id)
+    }
+    const first = was == null
     // XEP-0045 §7.2.3: occupants first, then the joiner's own presence, history, the subject
     const others = this.refresh(group.id)
     for (const [peer, o] of others) state.session.send(this.occupantPresence(group.id, peer, o, state.session.fullJid))
+    if (first) {
+      // the owner's other resources in the room are occupants to it, and it to them
+      for (const [s, nick] of this.ownOthers(group.id, state)) {
+        state.session.send(this.selfPresence(group, nick, state.session.fullJid, [], s.session.fullJid))
+        s.session.send(this.selfPresence(group, to.nick, s.session.fullJid, [], state.session.fullJid))
+      }
+    }
     state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
     if (!first) return
     for (const m of await this.joinHistory(group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
@@ -223,6 +245,10 @@ export class Rooms {
     if (inRoom == null || nick == null) return
     inRoom.delete(state)
     state.session.send(this.selfUnavailable(group, nick, state.session.fullJid, code))
+    for (const [s] of this.ownOthers(group, state, nick)) {
+      s.session.send(xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to: s.session.fullJid },
+        xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : 'member', role: 'none', jid: state.session.fullJid }))))
+    }
     if (inRoom.size === 0) this.drop(group)
   }
 
@@ -281,9 +307,15 @@ export class Rooms {
       xml('x', { xmlns: NS.mucUser }, this.item(o.role, this.ctx.jids.bareOf(personOf(this.ctx.node, peer)))))
   }
 
-  private selfPresence (group: GroupInfo, nick: string, to: string, codes: number[]): Element {
+  /** The presence of one of the owner's resources in the room (`of`: its full JID, the recipient's own by default). */
+  private selfPresence (group: GroupInfo, nick: string, to: string, codes: number[], of = to): Element {
     return xml('presence', { from: this.ctx.jids.occupantOf(group.id, nick), to },
-      xml('x', { xmlns: NS.mucUser }, this.item(group.role, to), ...codes.map(code => xml('status', { code: String(code) }))))
+      xml('x', { xmlns: NS.mucUser }, this.item(group.role, of), ...codes.map(code => xml('status', { code: String(code) }))))
+  }
+
+  /** The owner's other resources in the room, under nicks other than `nick` (one nick shared is one occupant). */
+  private ownOthers (group: string, state: SessionState, nick = this.joined.get(group)?.get(state)): Array<[SessionState, string]> {
+    return [...this.joined.get(group) ?? []].filter(([s, n]) => s !== state && n !== nick)
   }
 
   /** The group's name as the room's subject (XEP-0045 §8.1). */

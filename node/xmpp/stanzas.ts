@@ -1,4 +1,5 @@
 /** Namespaces, stanza errors (RFC 6120 §8.3) and text safe to put in XML. */
+import { codePoints } from '../../protocol/text.js'
 import { xml } from '@xmpp/xml'
 import type { Element } from '@xmpp/xml'
 
@@ -72,13 +73,6 @@ const ILLEGAL_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
  */
 export function safeText (text: string): string {
   return text.replace(ILLEGAL_XML, '\uFFFD')
-}
-
-/** Code points of a string (what presence limits count). */
-export function codePoints (s: string): number {
-  let n = 0
-  for (const _ of s) n++
-  return n
 }
 
 /** The first `max` code points. */

@@ -16,6 +16,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { chatIdToHex, newChatId } from '../../protocol/chat-frame.js'
 import { ConversationLog } from '../../node/chat/conversation-log.js'
 import { GroupCommit } from '../../node/store/group-commit.js'
+import { comparePositions } from '../../protocol/device-history.js'
 import type { HistoryMessage, HistoryRecord } from '../../protocol/device-history.js'
 import type { Transaction } from '../../node/store/group-commit.js'
 
@@ -118,6 +119,40 @@ describe('a person\'s conversation log', () => {
     expect(await x.tx(tx => x.log.stageMark(tx, { contact, sentAt: 5, author: a.author, id: a.id }))).toBe(false)
     await x.restart()
     expect(x.log.readMark(contact)?.sentAt).toBe(10)
+  })
+
+  it('reads the newest n, and the unread ones, from the newest back as a full read would', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({ theirs: fc.boolean(), at: fc.integer({ min: 1, max: 50 }) }), { maxLength: 12 }),
+      fc.option(fc.nat({ max: 11 })), fc.nat({ max: 14 }),
+      async (texts, markAt, n) => {
+        const [x] = await devices()
+        for (const t of texts) await x.bring(msg(t.theirs ? contact : d1, 't', t.at))
+        const all = await x.log.conversation(contact)
+        if (markAt != null && all.length > 0) {
+          const m = all[markAt % all.length]
+          await x.tx(tx => x.log.stageMark(tx, { contact, sentAt: m.sentAt, author: m.author, id: m.id }))
+        }
+        const mark = x.log.readMark(contact)
+        const theirs = all.filter(m => !m.outgoing)
+        const unread = theirs.filter(m => mark == null || comparePositions(m, mark) > 0)
+        const got = await x.log.unreadIn(contact)
+        expect(got.unread).toBe(unread.length)
+        expect(got.newest?.id).toBe(theirs.at(-1)?.id)
+        expect(await x.log.conversation(contact, n)).toEqual(n === 0 ? [] : all.slice(-n))
+      }), { numRuns: 60 })
+  })
+
+  it('counts unread per contact across conversations, leaving out the read ones', async () => {
+    const [x] = await devices()
+    const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const texts = [msg(contact, 'a', 10), msg(contact, 'b', 30), { ...msg(contact, 'c', 20), contact: other, author: other }, { ...msg(contact, 'd', 40), contact: other, author: other }]
+    for (const m of texts) await x.bring(m)
+    await x.bring(msg(d1, 'mine', 50))
+    expect(Object.fromEntries(await x.log.unread())).toEqual({ [contact]: 2, [other]: 2 })
+    const d = texts[3]
+    await x.tx(tx => x.log.stageMark(tx, { contact: other, sentAt: d.sentAt, author: d.author, id: d.id }))
+    expect(Object.fromEntries(await x.log.unread())).toEqual({ [contact]: 2 })
   })
 
   it('a device restored from a backup (its log gone, the same id) numbers above what its other devices hold of it', async () => {

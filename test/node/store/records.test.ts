@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { MemoryDatastore } from 'datastore-core'
+import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { describe, expect, it } from 'vitest'
@@ -22,6 +26,37 @@ describe('record sets', () => {
     const entries: string[] = []
     for await (const [, v] of set.entries({ limit: 2 })) entries.push(v)
     expect(entries).toEqual(['A', 'B'])
+  })
+
+  it('read a range: after an id, newest first, with a limit, the same on LevelDB and in memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pm-records-'))
+    const level = new LevelDatastore(join(dir, 'ds'))
+    await level.open()
+    try {
+      for (const ds of [new MemoryDatastore(), level]) {
+        const store = new Store(ds)
+        const log = store.records('/t/log', stringCodec)
+        await store.write((tx) => {
+          for (const id of ['005', '001', '010', '003']) log.within('bob').put(tx, id, `b${id}`)
+          log.within('bo').put(tx, '002', 'neighbour')
+          log.within('bobby').put(tx, '004', 'neighbour')
+        })
+        const read = async (options: Parameters<typeof log.entries>[0]): Promise<string[]> => {
+          const out: string[] = []
+          for await (const [id, v] of log.within('bob').entries(options)) out.push(`${id}=${v}`)
+          return out
+        }
+        const name = ds.constructor.name
+        expect(await read({ after: '003' }), name).toEqual(['005=b005', '010=b010'])
+        expect(await read({ after: '010' }), name).toEqual([])
+        expect(await read({ after: '000', limit: 2 }), name).toEqual(['001=b001', '003=b003'])
+        expect(await read({ reverse: true, limit: 2 }), name).toEqual(['010=b010', '005=b005'])
+        expect(await read({ reverse: true }), name).toEqual(['010=b010', '005=b005', '003=b003', '001=b001'])
+      }
+    } finally {
+      await level.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('a missing record is undefined; a written one reads back', async () => {

@@ -14,14 +14,14 @@ import { describe, expect, it } from 'vitest'
 import { JidMapper } from '../../../node/xmpp/jid.js'
 import { Rooms } from '../../../node/xmpp/rooms.js'
 import { peerIds } from '../discovery/stubs.js'
-import type { GroupInfo, GroupInvitation, GroupMessage } from '../../../node/groups/index.js'
+import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from '../../../node/groups/index.js'
 import type { Element } from '@xmpp/xml'
 
 const GROUP = 'ab'.repeat(16)
 const ROOM = `${GROUP}@groups.localhost`
 const MUC = 'http://jabber.org/protocol/muc'
 
-function setup (opts: { group?: GroupInfo, invitations?: GroupInvitation[], history?: GroupMessage[], blocked?: string[] }): { rooms: Rooms, sent: Element[], accepted: string[] } {
+function setup (opts: { group?: GroupInfo, invitations?: GroupInvitation[], history?: GroupMessage[], blocked?: string[], online?: GroupMemberPresence[], aliases?: Record<string, string> }): { rooms: Rooms, sent: Element[], accepted: string[] } {
   const sent: Element[] = []
   const accepted: string[] = []
   let group = opts.group
@@ -35,8 +35,9 @@ function setup (opts: { group?: GroupInfo, invitations?: GroupInvitation[], hist
       return group
     },
     groupHistory: async (_id: string, limit: number) => (opts.history ?? []).slice(-limit),
-    groupOnline: () => [],
-    person: () => undefined,
+    groupOnline: () => opts.online ?? [],
+    sendToGroup: async () => {},
+    person: (peer: string) => opts.aliases?.[peer] == null ? undefined : { alias: opts.aliases[peer] },
     displayName: () => undefined,
     isBlocked: (peer: string) => opts.blocked?.includes(peer) ?? false
   }
@@ -44,8 +45,8 @@ function setup (opts: { group?: GroupInfo, invitations?: GroupInvitation[], hist
   return { rooms: new Rooms(ctx as any), sent, accepted }
 }
 
-function client (sent: Element[]): any {
-  return { session: { fullJid: 'me@localhost/phone', send: (el: Element) => { sent.push(el) } }, priority: 0, available: true }
+function client (sent: Element[], resource = 'phone'): any {
+  return { session: { fullJid: `me@localhost/${resource}`, send: (el: Element) => { sent.push(el) } }, priority: 0, available: true }
 }
 
 const join = (extra?: Element): Element => xml('presence', { to: `${ROOM}/me` }, xml('x', { xmlns: MUC }, extra ?? null))
@@ -73,6 +74,52 @@ describe('rooms (review)', () => {
     const { rooms, sent } = setup({ group: member, history: [msg(1, Date.parse('2026-01-01T00:00:00Z')), msg(2, Date.parse('2026-01-03T00:00:00Z'))] })
     await rooms.onClientPresence(client(sent), join(xml('history', { since: '2026-01-02T00:00:00Z' })), { kind: 'room', group: GROUP, nick: 'me' })
     expect(sent.filter(el => el.is('message') && el.getChild('body') != null).map(el => el.getChildText('body'))).toEqual(['t2'])
+  })
+
+  it('a nick change is the old nick leaving with 303 and the new one (XEP-0045 §7.6); a member of that name moves aside', async () => {
+    const [bob] = (await peerIds(1)).map(p => p.toString())
+    const { rooms, sent } = setup({ group: member, online: [{ peerId: bob, role: 'member', status: 'online' }], aliases: { [bob]: 'bob' } })
+    const phone = client(sent)
+    await rooms.onClientPresence(phone, join(), { kind: 'room', group: GROUP, nick: 'me' })
+    expect(sent.filter(el => el.is('presence')).map(el => el.attrs.from)).toEqual([`${ROOM}/bob`, `${ROOM}/me`])
+    sent.length = 0
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/bob` }), { kind: 'room', group: GROUP, nick: 'bob' })
+    const codes = (el: Element): string[] => el.getChild('x')?.getChildren('status').map(c => String(c.attrs.code)) ?? []
+    const [leaving, arriving, ...moved] = sent
+    expect({ type: leaving.attrs.type, from: leaving.attrs.from, nick: leaving.getChild('x')?.getChild('item')?.attrs.nick, codes: codes(leaving) })
+      .toEqual({ type: 'unavailable', from: `${ROOM}/me`, nick: 'bob', codes: ['303', '110'] })
+    expect({ type: arriving.attrs.type, from: arriving.attrs.from, codes: codes(arriving) }).toEqual({ type: undefined, from: `${ROOM}/bob`, codes: ['110'] })
+    // the member named bob by this node is shown under another name: one presence as that name, one leaving the old
+    expect(moved.map(el => `${el.attrs.type ?? 'available'} ${String(el.attrs.from).slice(ROOM.length + 1)}`).sort())
+      .toEqual([`available bob (…${bob.slice(-8)})`, 'unavailable bob'])
+    // the owner's texts come from the new nick
+    sent.length = 0
+    await rooms.onClientMessage(phone, xml('message', { type: 'groupchat', to: ROOM, id: 'm1' }, xml('body', {}, 'hi')), { kind: 'room', group: GROUP })
+    expect(sent.filter(el => el.is('message')).map(el => el.attrs.from)).toContain(`${ROOM}/bob`)
+  })
+
+  it('the owner\'s resources in one room are occupants to each other: join, nick change, leave', async () => {
+    const { rooms } = setup({ group: member })
+    const toLaptop: Element[] = []
+    const toPhone: Element[] = []
+    const laptop = client(toLaptop, 'laptop')
+    const phone = client(toPhone, 'phone')
+    const room = (nick: string): { kind: 'room', group: string, nick: string } => ({ kind: 'room', group: GROUP, nick })
+    const seen = (els: Element[]): string[] => els.filter(el => el.is('presence')).map(el =>
+      `${el.attrs.type ?? 'available'} ${String(el.attrs.from).slice(ROOM.length + 1)} ${String(el.getChild('x')?.getChild('item')?.attrs.jid ?? '')} ${el.getChild('x')?.getChildren('status').map(c => String(c.attrs.code)).join(',') ?? ''}`.trim())
+    await rooms.onClientPresence(laptop, join(), room('me'))
+    toLaptop.length = 0
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/pocket` }, xml('x', { xmlns: MUC })), room('pocket'))
+    expect(seen(toPhone)).toEqual(['available me me@localhost/laptop', 'available pocket me@localhost/phone 110,100'])
+    expect(seen(toLaptop)).toEqual(['available pocket me@localhost/phone'])
+    toLaptop.length = 0
+    toPhone.length = 0
+    await rooms.onClientPresence(laptop, xml('presence', { to: `${ROOM}/desk` }), room('desk'))
+    expect(seen(toPhone)).toEqual(['unavailable me me@localhost/laptop 303', 'available desk me@localhost/laptop'])
+    expect(seen(toLaptop)).toEqual(['unavailable me me@localhost/laptop 303,110', 'available desk me@localhost/laptop 110'])
+    toLaptop.length = 0
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/pocket`, type: 'unavailable' }), room('pocket'))
+    expect(seen(toLaptop)).toEqual(['unavailable pocket me@localhost/phone'])
   })
 
   it('an invitation from a person blocked since is not replayed to a client logging in', async () => {

@@ -1,0 +1,22 @@
+/**
+ * Text a person typed, as our wire formats can carry it. A lone UTF-16
+ * surrogate has no UTF-8: protons writes a short string holding one as bytes
+ * every strict reader (strict-protobuf.ts) refuses, and a long one as U+FFFD,
+ * so a record, request or name holding one would be refused by every peer or
+ * changed on the way. Every setter of a string field refuses it up front.
+ */
+
+// with the u flag a surrogate pair is one code point, so this matches only a surrogate without its other half
+const LONE_SURROGATE = /\p{Cs}/u
+
+/** True when `s` is well-formed Unicode (has UTF-8). */
+export function isUnicode (s: string): boolean {
+  return !LONE_SURROGATE.test(s)
+}
+
+/** The number of Unicode code points in `s` (what limits in characters count). */
+export function codePoints (s: string): number {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
