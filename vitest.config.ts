@@ -66,6 +66,7 @@ const UNITS = [
   'test/node/util/open-stream.test.ts',
   'test/node/chat-person-state.test.ts',
   'test/node/chat-revoked-outbox.test.ts',
+  'test/node/xmpp/archive.test.ts',
   'test/node/xmpp/devices.test.ts',
   'test/node/xmpp/rooms-rules.test.ts',
   'test/node/xmpp/streams.test.ts',

@@ -3,7 +3,7 @@
  * apps use of a running node (PresenceNode implements it).
  */
 import type { BackupContents } from './backup/home-backup.js'
-import type { ChatMessage, SearchOptions } from './chat/index.js'
+import type { ChatMessage, ConversationRange, SearchOptions } from './chat/index.js'
 import type { ContactRequestEvent, ContactAnswerEvent, HistoryEntry, PendingRequest } from './contacts/index.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { DeviceInfo, LinkCodeInfo } from './devices/index.js'
@@ -189,6 +189,10 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
   history: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
   /** The conversation with a contact person, whichever device of theirs or ours wrote; the same on every device of this person (docs/protocol.md §14.12). */
   conversation: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
+  /** Part of that conversation between two archive ids, reading only that part (ChatService.conversationPage). */
+  conversationPage: (peer: PeerId | string, range: ConversationRange & { limit: number }) => Promise<ChatMessage[]>
+  /** How many messages of that conversation lie between two archive ids. */
+  conversationSize: (peer: PeerId | string, range?: Pick<ConversationRange, 'after' | 'before'>) => Promise<number>
   markRead: (peer: PeerId | string) => Promise<number>
   /** Held messages from non-contacts, oldest first. */
   requests: () => Promise<ChatMessage[]>

@@ -5,7 +5,7 @@
  */
 import { InvalidMessageError } from './chat/errors.js'
 import { GroupCommands } from './group-commands.js'
-import type { ChatMessage, ChatService, SearchOptions } from './chat/index.js'
+import type { ChatMessage, ChatService, ConversationRange, SearchOptions } from './chat/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 export abstract class ChatCommands extends GroupCommands {
@@ -27,6 +27,14 @@ export abstract class ChatCommands extends GroupCommands {
   /** The conversation with a contact person, the same on every device of this person; anyone else: history(). */
   async conversation (peer: PeerId | string, limit?: number): Promise<ChatMessage[]> {
     return await this.chat.conversation(this.resolvePeer(peer), limit)
+  }
+
+  async conversationPage (peer: PeerId | string, range: ConversationRange & { limit: number }): Promise<ChatMessage[]> {
+    return await this.chat.conversationPage(this.resolvePeer(peer), range)
+  }
+
+  async conversationSize (peer: PeerId | string, range?: Pick<ConversationRange, 'after' | 'before'>): Promise<number> {
+    return await this.chat.conversationSize(this.resolvePeer(peer), range)
   }
 
   /** Marks a contact's messages read and sends the read receipt; returns how many changed. */

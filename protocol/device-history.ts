@@ -100,7 +100,12 @@ const SENT_AT_DIGITS = 16
  * first, as in a byte-wise compare, because '-' sorts before every hex digit).
  */
 export function positionKey (p: HistoryPosition): string {
-  return `${p.sentAt.toString().padStart(SENT_AT_DIGITS, '0')}-${hex(mh(p.author))}-${p.id}`
+  return `${sentAtBound(p.sentAt)}-${hex(mh(p.author))}-${p.id}`
+}
+
+/** A key between positions: after every position sent before `sentAt`, before every one sent at or after it. */
+export function sentAtBound (sentAt: number): string {
+  return sentAt.toString().padStart(SENT_AT_DIGITS, '0')
 }
 
 /** The conversation order: sent_at, then author multihash bytes, then id bytes (unsigned, byte by byte, a prefix first). Ties only for the same message. */

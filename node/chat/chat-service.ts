@@ -24,6 +24,7 @@ import { ChatInbound, VIOLATIONS } from './inbound.js'
 import { PeerSender } from './peer-sender.js'
 import { peerIdString } from '../peer-ids.js'
 import type { ChatMessage, NonContactPolicy, OutboxItem } from './chat-store.js'
+import type { ConversationRange } from './conversation-log.js'
 import type { HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
 import type { ChatViolation } from './inbound.js'
@@ -199,6 +200,17 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     if (person == null) return await this.history(peer, limit)
     if (limit != null && (!Number.isInteger(limit) || limit < 1)) throw new InvalidOptionError('limit', String(limit), 'a positive whole number')
     return await this.people.view(person, limit)
+  }
+
+  async conversationPage (peer: PeerId | string, range: ConversationRange & { limit: number }): Promise<ChatMessage[]> {
+    if (!Number.isInteger(range.limit) || range.limit < 1) throw new InvalidOptionError('limit', String(range.limit), 'a positive whole number')
+    const person = this.people.personOf(this.parsePeer(peer))
+    return person == null ? [] : await this.people.page(person, range)
+  }
+
+  async conversationSize (peer: PeerId | string, range: Pick<ConversationRange, 'after' | 'before'> = {}): Promise<number> {
+    const person = this.people.personOf(this.parsePeer(peer))
+    return person == null ? 0 : await this.log_.count(person, range)
   }
 
   /** The newest `limit` messages with peer (both directions), oldest first. */

@@ -19,6 +19,14 @@ import type { HistoryCursor, HistoryMessage, HistoryRecord, ReadMark } from '../
 import type { Transaction } from '../store/group-commit.js'
 import type { Datastore } from 'interface-datastore'
 
+/** Part of a conversation: between two position keys (exclusive), at most `limit`, the last ones with `fromEnd`. */
+export interface ConversationRange {
+  after?: string
+  before?: string
+  limit?: number
+  fromEnd?: boolean
+}
+
 const SEQ_DIGITS = 15
 const pad = (seq: number): string => seq.toString().padStart(SEQ_DIGITS, '0')
 
@@ -163,9 +171,24 @@ export class ConversationLog {
 
   /** Every message of the conversation with contact, in conversation order (the newest `limit`). */
   async conversation (contact: string, limit?: number): Promise<HistoryMessage[]> {
+    return await this.range(contact, { limit, fromEnd: limit != null })
+  }
+
+  /**
+   * Messages of the conversation between two positions (position keys,
+   * exclusive), in conversation order: the first `limit`, or the last with `fromEnd`.
+   */
+  async range (contact: string, r: ConversationRange): Promise<HistoryMessage[]> {
     const out: HistoryMessage[] = []
-    for await (const [, m] of this.messages.within(contact).entries({ limit, reverse: limit != null })) out.push(m)
-    return limit == null ? out : out.reverse()
+    for await (const [, m] of this.messages.within(contact).entries({ after: r.after, before: r.before, limit: r.limit, reverse: r.fromEnd })) out.push(m)
+    return r.fromEnd === true ? out.reverse() : out
+  }
+
+  /** How many messages lie between two positions (reads keys only). */
+  async count (contact: string, r: Pick<ConversationRange, 'after' | 'before'>): Promise<number> {
+    let n = 0
+    for await (const _ of this.messages.within(contact).ids(r)) n++
+    return n
   }
 
   /**

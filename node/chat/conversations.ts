@@ -12,7 +12,7 @@ import { DATASTORE_PREFIX } from './constants.js'
 import { DELIVERY_STATES } from './chat-store.js'
 import { trimOldest } from '../util/trim.js'
 import type { ChatMessage, ChatStore, DeliveryState, InboundMirror, OutboxItem } from './chat-store.js'
-import type { ConversationLog } from './conversation-log.js'
+import type { ConversationLog, ConversationRange } from './conversation-log.js'
 import type { HistoryMessage, HistoryPosition } from '../../protocol/device-history.js'
 import type { Roster } from '../roster/index.js'
 import type { Transaction } from '../store/records.js'
@@ -106,9 +106,14 @@ export class Conversations {
 
   /** The newest `limit` messages with a contact person, in conversation order. */
   async view (person: string, limit?: number): Promise<ChatMessage[]> {
+    return await this.page(person, { limit, fromEnd: limit != null })
+  }
+
+  /** Part of the conversation with a contact person (ConversationLog.range), with each text's state. */
+  async page (person: string, range: ConversationRange): Promise<ChatMessage[]> {
     const mark = this.ctx.log.readMark(person)
     const out: ChatMessage[] = []
-    for (const [i, m] of (await this.ctx.log.conversation(person, limit)).entries()) {
+    for (const [i, m] of (await this.ctx.log.range(person, range)).entries()) {
       if (!m.outgoing) {
         out.push(this.shown(m, i + 1, mark != null && comparePositions(m, mark) <= 0 ? 'read' : 'delivered'))
       } else if (m.author !== this.ctx.self) {

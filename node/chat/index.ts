@@ -8,6 +8,7 @@ import type { ChatEvents, ChatServiceComponents, ChatServiceInit, ChatViolation 
 import type { ChatMessage, NonContactPolicy } from './chat-store.js'
 import type { HeldStats } from './held-quota.js'
 import type { SearchOptions } from './archive.js'
+import type { ConversationRange } from './conversation-log.js'
 import type { DeliveryStatus } from './peer-sender.js'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
@@ -15,6 +16,7 @@ export type { ChatServiceComponents, ChatServiceInit, ChatEvents, ChatViolation 
 export type { ChatMessage, DeliveryState, NonContactPolicy } from './chat-store.js'
 export type { HeldStats, HeldLimits, HeldRefusal } from './held-quota.js'
 export type { SearchOptions } from './archive.js'
+export type { ConversationRange } from './conversation-log.js'
 export type { DeliveryStatus } from './peer-sender.js'
 export { NON_CONTACT_POLICIES, DELIVERY_STATES } from './chat-store.js'
 
@@ -30,6 +32,14 @@ export interface ChatService extends TypedEventTarget<ChatEvents> {
    * with a peer that is no contact, history().
    */
   conversation: (peer: PeerId | string, limit?: number) => Promise<ChatMessage[]>
+  /**
+   * Part of the conversation with a contact person, between two positions (XEP-0313 archive ids:
+   * positionKey of protocol/device-history.ts; exclusive), at most `limit`, the last ones with
+   * `fromEnd`, in conversation order; reads only that part. Empty for a peer that is no contact.
+   */
+  conversationPage: (peer: PeerId | string, range: ConversationRange & { limit: number }) => Promise<ChatMessage[]>
+  /** How many messages of the conversation with a contact person lie between two positions (0 for a peer that is no contact). */
+  conversationSize: (peer: PeerId | string, range?: Pick<ConversationRange, 'after' | 'before'>) => Promise<number>
   /** Marks everything received from peer read (a contact person: on every device of this person) and tells the peer; returns how many messages changed. */
   markRead: (peer: PeerId | string) => Promise<number>
   /** Tells a connected peer that this user is typing; nothing is stored or retried. */

@@ -147,17 +147,18 @@ export class Store {
 }
 
 /**
- * LevelDB hands back keys in order; other datastores (a MemoryDatastore in an
- * application's own node, say) are asked to sort, or a newest-first query
- * with a limit would return the wrong records.
+ * LevelDB reads ranges itself, in key order; other datastores (a
+ * MemoryDatastore in an application's own node, say) are asked to filter and
+ * sort, or a newest-first query with a limit would return the wrong records.
  */
 const byKey = (a: Key, b: Key): -1 | 0 | 1 => { const x = a.toString(); const y = b.toString(); return x < y ? -1 : x > y ? 1 : 0 }
-const sorted = (datastore: Datastore): boolean => datastore instanceof LevelDatastore
 
 export interface RangeOptions {
   limit?: number
   /** Only ids that sort after this one. */
   after?: string
+  /** Only ids that sort before this one. */
+  before?: string
   /** Newest (greatest id) first. */
   reverse?: boolean
 }
@@ -209,26 +210,52 @@ export class RecordSet<T> {
   async * entries (options: RangeOptions = {}): AsyncGenerator<[string, T]> {
     const from = `${this.prefix}/`
     if (this.datastore instanceof LevelDatastore) {
-      const range = { ...(options.after != null ? { gt: from + options.after } : { gte: from }), lt: `${from}\xFF` }
-      for await (const [k, value] of this.datastore.db.iterator({ ...range, reverse: options.reverse === true, limit: options.limit ?? -1 })) {
+      for await (const [k, value] of this.datastore.db.iterator(this.levelRange(options))) {
         yield [k.slice(from.length), this.decode(k, value)]
       }
       return
     }
     const orders: QueryOrder[] = [(a, b) => options.reverse === true ? byKey(b.key, a.key) : byKey(a.key, b.key)]
-    const filters = options.after == null ? undefined : [({ key }: { key: Key }) => key.toString() > from + options.after!]
-    for await (const { key, value } of this.datastore.query({ prefix: from, limit: options.limit, orders, filters })) {
+    for await (const { key, value } of this.datastore.query({ prefix: from, limit: options.limit, orders, filters: this.rangeFilters(options) })) {
       const k = key.toString()
       yield [k.slice(from.length), this.decode(k, value)]
     }
   }
 
-  /** Every id, in key order, without reading the values. */
-  async * ids (options: { limit?: number } = {}): AsyncGenerator<string> {
-    const orders: KeyQueryOrder[] | undefined = sorted(this.datastore) ? undefined : [byKey]
-    for await (const key of this.datastore.queryKeys({ prefix: `${this.prefix}/`, limit: options.limit, orders })) {
-      yield key.toString().slice(this.prefix.length + 1)
+  /** Every id, in key order (the range as for entries), without reading the values. */
+  async * ids (options: RangeOptions = {}): AsyncGenerator<string> {
+    const from = `${this.prefix}/`
+    if (this.datastore instanceof LevelDatastore) {
+      for await (const k of this.datastore.db.keys(this.levelRange(options))) yield k.slice(from.length)
+      return
     }
+    const orders: KeyQueryOrder[] = [(a, b) => options.reverse === true ? byKey(b, a) : byKey(a, b)]
+    const filters = this.rangeFilters(options)?.map(f => (key: Key) => f({ key }))
+    for await (const key of this.datastore.queryKeys({ prefix: from, limit: options.limit, orders, filters })) {
+      yield key.toString().slice(from.length)
+    }
+  }
+
+  /** A LevelDB iterator's options for the range: its own bounds, so a read costs what the range holds. */
+  private levelRange (options: RangeOptions): { gt?: string, gte?: string, lt: string, reverse: boolean, limit: number } {
+    const from = `${this.prefix}/`
+    return {
+      ...(options.after != null ? { gt: from + options.after } : { gte: from }),
+      // every id's first character is below U+00FF here (ids are ASCII: peer ids, hex, numbers, position keys)
+      lt: options.before != null ? from + options.before : `${from}\xFF`,
+      reverse: options.reverse === true,
+      limit: options.limit ?? -1
+    }
+  }
+
+  private rangeFilters (options: RangeOptions): Array<(e: { key: Key }) => boolean> | undefined {
+    const from = `${this.prefix}/`
+    const { after, before } = options
+    if (after == null && before == null) return undefined
+    return [({ key }) => {
+      const k = key.toString()
+      return (after == null || k > from + after) && (before == null || k < from + before)
+    }]
   }
 
   async all (): Promise<Map<string, T>> {

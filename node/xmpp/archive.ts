@@ -9,7 +9,7 @@
  * message from either way knows it. Blocked contacts are left out.
  */
 import { xml } from '@xmpp/xml'
-import { positionKey } from '../../protocol/device-history.js'
+import { positionKey, sentAtBound } from '../../protocol/device-history.js'
 import { personOf } from './sessions.js'
 import { delay, errorReply, iqResult, NS, safeText } from './stanzas.js'
 import type { ClientAcks } from './client-acks.js'
@@ -65,38 +65,40 @@ export class Archive {
     } else {
       people = [...new Set(this.ctx.node.contacts().map(c => c.peerId))]
     }
-    const all: Entry[] = []
-    for (const person of people) {
-      if (this.ctx.node.isBlocked(person)) continue
-      for (const m of await this.ctx.node.conversation(person)) {
-        if ((start != null && m.sentAt < start) || (end != null && m.sentAt > end)) continue
-        all.push({ key: archiveId(m), person, m })
-      }
-    }
-    all.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    people = people.filter(person => !this.ctx.node.isBlocked(person))
 
-    const take = Math.min(max, MAX_PAGE)
-    const after = set?.getChildText('after')
-    const beforeEl = set?.getChild('before')
-    let page: Entry[]
-    let complete: boolean
-    if (beforeEl != null) {
-      const before = beforeEl.getText()
-      const upTo = before === '' ? all.length : all.filter(e => e.key < before).length
-      page = all.slice(Math.max(0, upTo - take), upTo)
-      complete = upTo - page.length === 0
-    } else {
-      const from = after == null ? 0 : all.findIndex(e => e.key > after)
-      const first = from < 0 ? all.length : from
-      page = all.slice(first, first + take)
-      complete = first + page.length >= all.length
+    // archive ids are position keys, sent_at first: start and end are key bounds too
+    const window = {
+      after: start == null ? undefined : sentAtBound(start),
+      before: end == null ? undefined : sentAtBound(end + 1)
     }
+    const take = Math.min(max, MAX_PAGE)
+    const beforeEl = set?.getChild('before')
+    const fromEnd = beforeEl != null
+    const range = {
+      after: later(window.after, nonEmpty(set?.getChildText('after'))),
+      before: earlier(window.before, nonEmpty(beforeEl?.getText())),
+      // one more than the page: whether anything lies beyond it
+      limit: take + 1,
+      fromEnd
+    }
+    // each conversation's part of the page (only that part is read), merged in archive order
+    const found: Entry[] = []
+    for (const person of people) {
+      for (const m of await this.ctx.node.conversationPage(person, range)) found.push({ key: archiveId(m), person, m })
+    }
+    found.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    const page = fromEnd ? found.slice(Math.max(0, found.length - take)) : found.slice(0, take)
+    const complete = found.length <= take
+    let count = 0
+    for (const person of people) count += await this.ctx.node.conversationSize(person, window)
+
     for (const e of page) state.session.send(this.result(e, query.attrs.queryid, state.session.fullJid))
     return iqResult(iq, iq.attrs.to, xml('fin', { xmlns: NS.mam, complete: complete ? 'true' : undefined },
       xml('set', { xmlns: NS.rsm },
         page.length > 0 ? xml('first', {}, page[0].key) : null,
         page.length > 0 ? xml('last', {}, page[page.length - 1].key) : null,
-        xml('count', {}, String(all.length)))))
+        xml('count', {}, String(count)))))
   }
 
   private result (e: Entry, queryid: string | undefined, to: string): Element {
@@ -115,6 +117,10 @@ export class Archive {
             client?.originId != null ? xml('origin-id', { xmlns: NS.sid, id: client.originId }) : null))))
   }
 }
+
+const nonEmpty = (s: string | null | undefined): string | undefined => s == null || s === '' ? undefined : s
+const later = (a: string | undefined, b: string | undefined): string | undefined => a == null ? b : b == null ? a : a > b ? a : b
+const earlier = (a: string | undefined, b: string | undefined): string | undefined => a == null ? b : b == null ? a : a < b ? a : b
 
 /** undefined: absent; null: not a date-time. */
 function parseTime (s: string | undefined): number | undefined | null {

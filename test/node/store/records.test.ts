@@ -28,7 +28,7 @@ describe('record sets', () => {
     expect(entries).toEqual(['A', 'B'])
   })
 
-  it('read a range: after an id, newest first, with a limit, the same on LevelDB and in memory', async () => {
+  it('read a range: after or before an id, newest first, with a limit, records or ids alone, the same on LevelDB and in memory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pm-records-'))
     const level = new LevelDatastore(join(dir, 'ds'))
     await level.open()
@@ -52,6 +52,14 @@ describe('record sets', () => {
         expect(await read({ after: '000', limit: 2 }), name).toEqual(['001=b001', '003=b003'])
         expect(await read({ reverse: true, limit: 2 }), name).toEqual(['010=b010', '005=b005'])
         expect(await read({ reverse: true }), name).toEqual(['010=b010', '005=b005', '003=b003', '001=b001'])
+        expect(await read({ before: '005' }), name).toEqual(['001=b001', '003=b003'])
+        expect(await read({ after: '001', before: '010', reverse: true, limit: 1 }), name).toEqual(['005=b005'])
+        const ids: string[] = []
+        for await (const id of log.within('bob').ids({ after: '001', before: '010' })) ids.push(id)
+        expect(ids, name).toEqual(['003', '005'])
+        const newest: string[] = []
+        for await (const id of log.within('bob').ids({ reverse: true, limit: 1 })) newest.push(id)
+        expect(newest, name).toEqual(['010'])
       }
     } finally {
       await level.close()
