@@ -63,9 +63,9 @@ export class OfflineHome {
   }
 
   async conversations (): Promise<string[]> {
-    const peers = new Set<string>()
-    for await (const m of this.chat.allMessages()) peers.add(m.peer)
-    return [...peers]
+    const peers: string[] = []
+    for await (const peer of this.chat.peers()) peers.push(peer)
+    return peers
   }
 
   async history (peer: string, limit?: number): Promise<ChatMessage[]> {

@@ -93,7 +93,6 @@ export function isCategoryKey (key: string): key is CategoryKey {
 
 const isTime = (t: number | undefined): boolean => t == null || (Number.isSafeInteger(t) && t > 0)
 
-
 function text (field: string, value: string | undefined, max: number, opts: { required?: boolean, singleLine?: boolean } = {}): CategoryProblem | undefined {
   if (value == null || value === '') return opts.required === true ? { field, problem: 'missing' } : undefined
   if (codePoints(value) > max) return { field, problem: 'too-long', limit: max }

@@ -79,7 +79,6 @@ export class ContactFieldError extends Error {
   override name = 'ContactFieldError'
 }
 
-
 export function requestIdHex (id: Uint8Array): string {
   return uint8ArrayToString(id, 'base16')
 }

@@ -15,6 +15,7 @@ import { MAX_DEVICES, MAX_TIME_MS } from './limits.js'
 import { MAX_LOCATOR_ADDR_BYTES, MAX_LOCATOR_ADDRS } from './locator-record.js'
 import { ContactEntry as ContactEntryPb, ContactSnapshot as ContactSnapshotPb, Whereabouts as WhereaboutsPb } from './pb/contact-sync.js'
 import { scanMessage } from './strict-protobuf.js'
+import { isUnicode } from './text.js'
 import { protocolId } from './topics.js'
 import type { MessageRules } from './strict-protobuf.js'
 
@@ -128,7 +129,8 @@ export function encodeContactSnapshot (entries: ContactSyncEntry[], whereabouts:
       changedAt: BigInt(e.changedAt),
       changedBy: mh(e.changedBy) as Uint8Array<ArrayBuffer>,
       devices: e.devices.slice(0, MAX_DEVICES).map(d => mh(d) as Uint8Array<ArrayBuffer>),
-      alias: e.alias ?? ''
+      // an alias stored before aliases were checked for lone surrogates (no UTF-8) goes out as none: it would make the whole snapshot malformed
+      alias: e.alias != null && isUnicode(e.alias) ? e.alias : ''
     }))
   })
 }

@@ -289,9 +289,9 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
   }
 
   async conversations (): Promise<string[]> {
-    const peers = new Set<string>()
-    for await (const m of this.store.allMessages()) peers.add(m.peer)
-    return [...peers]
+    const peers: string[] = []
+    for await (const peer of this.store.peers()) peers.push(peer)
+    return peers
   }
 
   getNonContactPolicy (): NonContactPolicy {

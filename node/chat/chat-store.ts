@@ -402,6 +402,11 @@ export class ChatStore {
   }
 
   /** Every message of every conversation: per peer (in peer id order), newest first. */
+  /** The peers with a history (one seek each). */
+  async * peers (): AsyncGenerator<string> {
+    yield * this.messages.childIds()
+  }
+
   async * allMessages (): AsyncGenerator<ChatMessage> {
     for await (const [, m] of this.messages.entries()) {
       yield m.direction === 'out' ? { ...(this.unacked.get(cacheKey(m.peer, m.seq)) ?? m) } : m

@@ -214,24 +214,11 @@ export class ConversationLog {
   /** Messages from the contact after the read mark, per contact (contacts with none left out). */
   async unread (): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
-    for await (const contact of this.contacts()) {
+    for await (const contact of this.messages.childIds()) {
       const { unread } = await this.unreadIn(contact)
       if (unread > 0) counts.set(contact, unread)
     }
     return counts
-  }
-
-  /** The contacts with a conversation: one seek past each (not a read of every message). */
-  private async * contacts (): AsyncGenerator<string> {
-    let after: string | undefined
-    for (;;) {
-      let next: string | undefined
-      for await (const [path] of this.messages.entries({ after, limit: 1 })) next = path.slice(0, path.indexOf('/'))
-      if (next == null) return
-      yield next
-      // past every key of this contact: '/' is followed by ASCII position keys, all below U+00FF
-      after = `${next}/\xFF`
-    }
   }
 }
 

@@ -41,8 +41,6 @@ export interface GroupsServiceComponents {
   presence: PresenceService
 }
 
-// eslint-disable-next-line no-control-regex
-
 export class GroupsService extends TypedEventEmitter<GroupsEvents> implements GroupsServiceInterface, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:groups'
   readonly [serviceCapabilities] = [C.GROUPS_CAPABILITY]

@@ -236,13 +236,33 @@ export class RecordSet<T> {
     }
   }
 
+  /** The ids of the sub-sets holding records (see within), in key order: one seek past each, not a read of every record. */
+  async * childIds (): AsyncGenerator<string> {
+    let after: string | undefined
+    for (;;) {
+      let first: string | undefined
+      for await (const id of this.ids({ after, limit: 1 })) first = id
+      if (first == null) return
+      const cut = first.indexOf('/')
+      // a record of this set itself is no sub-set: step past it
+      if (cut < 0) {
+        after = first
+        continue
+      }
+      const child = first.slice(0, cut)
+      yield child
+      // '0' follows '/': `<child>0` sorts after every `<child>/...`
+      after = `${child}0`
+    }
+  }
+
   /** A LevelDB iterator's options for the range: its own bounds, so a read costs what the range holds. */
   private levelRange (options: RangeOptions): { gt?: string, gte?: string, lt: string, reverse: boolean, limit: number } {
     const from = `${this.prefix}/`
     return {
       ...(options.after != null ? { gt: from + options.after } : { gte: from }),
-      // every id's first character is below U+00FF here (ids are ASCII: peer ids, hex, numbers, position keys)
-      lt: options.before != null ? from + options.before : `${from}\xFF`,
+      // '0' follows '/': every key under `<prefix>/`, whatever its characters, sorts below `<prefix>0`
+      lt: options.before != null ? from + options.before : `${this.prefix}0`,
       reverse: options.reverse === true,
       limit: options.limit ?? -1
     }

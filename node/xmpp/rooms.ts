@@ -60,33 +60,29 @@ export class Rooms {
     const was = inRoom.get(state)
     this.joined.set(group.id, inRoom)
     inRoom.set(state, to.nick)
+    // the owner's nicks win (members' nicks are only names this node gives them): a member of that
+    // name moves aside, before the owner's presence under it; the joiner gets the whole list below
+    this.announce(group.id, was == null ? state : undefined)
     if (was != null && was !== to.nick) {
       // XEP-0045 §7.6: a nick change is the old nick leaving with 303 naming the new one, then the new one
-      const nick = to.nick
-      const changed = (s: SessionState, own: number[]): Element[] => [
-        xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group.id, was), to: s.session.fullJid },
-          xml('x', { xmlns: NS.mucUser }, xml('item', { ...this.item(group.role, state.session.fullJid).attrs, nick }),
-            ...[303, ...own].map(code => xml('status', { code: String(code) })))),
-        this.selfPresence(group, nick, s.session.fullJid, own, state.session.fullJid)
-      ]
-      for (const el of changed(state, [110])) state.session.send(el)
-      for (const [s] of this.ownOthers(group.id, state)) for (const el of changed(s, [])) s.session.send(el)
-      // the owner's nicks win (members' nicks are only names this node gives them): a member of that name moves aside
-      return this.announce(group.id)
+      state.session.send(this.ownUnavailable(group.id, was, state.session.fullJid, group.role, { nick: to.nick, codes: [303, 110] }))
+      state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110]))
+      return this.tellOwnOthers(group.id, state, was, to.nick, group.role)
     }
     const first = was == null
-    // XEP-0045 §7.2.3: occupants first, then the joiner's own presence, history, the subject
-    const others = this.refresh(group.id)
-    for (const [peer, o] of others) state.session.send(this.occupantPresence(group.id, peer, o, state.session.fullJid))
+    // XEP-0045 §7.2.3: occupants first (members, then the owner's other nicks), then the joiner's own presence, history, the subject
+    for (const [peer, o] of this.occupants.get(group.id) ?? []) state.session.send(this.occupantPresence(group.id, peer, o, state.session.fullJid))
     if (first) {
-      // the owner's other resources in the room are occupants to it, and it to them
-      for (const [s, nick] of this.ownOthers(group.id, state)) {
+      const shown = new Set([to.nick])
+      for (const [s, nick] of inRoom) {
+        if (shown.has(nick)) continue
+        shown.add(nick)
         state.session.send(this.selfPresence(group, nick, state.session.fullJid, [], s.session.fullJid))
-        s.session.send(this.selfPresence(group, to.nick, s.session.fullJid, [], state.session.fullJid))
       }
     }
     state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
     if (!first) return
+    this.tellOwnOthers(group.id, state, undefined, to.nick, group.role)
     for (const m of await this.joinHistory(group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
     state.session.send(this.subject(group, state.session.fullJid, `subject-${group.id}`))
   }
@@ -154,11 +150,13 @@ export class Rooms {
       ...[NS.discoInfo, NS.muc, 'muc_membersonly', 'muc_nonanonymous', 'muc_persistent', 'muc_unsecured'].sort().map(f => xml('feature', { var: f }))))
   }
 
-  /** A resource went away: it is in no room any more. */
+  /** A resource went away: it is in no room any more (its other resources there see it leave). */
   forget (state: SessionState): void {
-    for (const [group, inRoom] of this.joined) {
+    for (const [group, inRoom] of [...this.joined]) {
+      const nick = inRoom.get(state)
+      if (nick == null) continue
       inRoom.delete(state)
-      if (inRoom.size === 0) this.drop(group)
+      this.leftBy(group, state, nick)
     }
   }
 
@@ -245,11 +243,39 @@ export class Rooms {
     if (inRoom == null || nick == null) return
     inRoom.delete(state)
     state.session.send(this.selfUnavailable(group, nick, state.session.fullJid, code))
-    for (const [s] of this.ownOthers(group, state, nick)) {
-      s.session.send(xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to: s.session.fullJid },
-        xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : 'member', role: 'none', jid: state.session.fullJid }))))
+    this.leftBy(group, state, nick)
+  }
+
+  /** After a resource left the room: the others see its nick go (unless one of them holds it), a member moved aside for it gets its name back. */
+  private leftBy (group: string, state: SessionState, nick: string): void {
+    if ((this.joined.get(group)?.size ?? 0) === 0) return this.drop(group)
+    this.tellOwnOthers(group, state, nick, undefined, this.groupOf(group)?.role)
+    this.announce(group)
+  }
+
+  /**
+   * What one resource's join, nick change or leave did to the owner's nicks
+   * in the room, to its other resources: a nick no other resource holds any
+   * more leaves (303 naming the new one on a change), one new to the room
+   * comes; a resource is never told its own nick left or came.
+   */
+  private tellOwnOthers (group: string, state: SessionState, was: string | undefined, now: string | undefined, role: string | undefined): void {
+    const others = [...this.joined.get(group) ?? []].filter(([s]) => s !== state)
+    const held = new Set(others.map(([, n]) => n))
+    const gone = was != null && was !== now && !held.has(was) ? was : undefined
+    const came = now != null && now !== was && !held.has(now) ? now : undefined
+    for (const [s, nick] of others) {
+      const to = s.session.fullJid
+      if (gone != null && nick !== gone) s.session.send(this.ownUnavailable(group, gone, state.session.fullJid, role, came != null ? { nick: came, codes: [303], to } : { codes: [], to }))
+      if (came != null && nick !== came) s.session.send(xml('presence', { from: this.ctx.jids.occupantOf(group, came), to }, xml('x', { xmlns: NS.mucUser }, this.item(role, state.session.fullJid))))
     }
-    if (inRoom.size === 0) this.drop(group)
+  }
+
+  /** An own nick leaving (`nick`: the one it changes to; `to`: whom it is sent to, the resource itself by default). */
+  private ownUnavailable (group: string, nick: string, of: string, role: string | undefined, opts: { nick?: string, codes: number[], to?: string }): Element {
+    return xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to: opts.to ?? of },
+      xml('x', { xmlns: NS.mucUser }, xml('item', { ...this.item(role, of).attrs, nick: opts.nick }),
+        ...opts.codes.map(code => xml('status', { code: String(code) }))))
   }
 
   /** The members to show as occupants now (online, by this node's own view of them; nicks apart from the owner's): stored and returned. */
@@ -271,11 +297,12 @@ export class Rooms {
     return now
   }
 
-  /** Occupants that came, went or changed since last shown, to every resource in the room. */
-  private announce (group: string): void {
+  /** Occupants that came, went or changed since last shown, to every resource in the room (but `except`). */
+  private announce (group: string, except?: SessionState): void {
     const before = this.occupants.get(group) ?? new Map<string, Occupant>()
     const now = this.refresh(group)
     for (const [s] of this.joined.get(group) ?? []) {
+      if (s === except) continue
       for (const [peer, o] of now) {
         const was = before.get(peer)
         if (was == null || was.status !== o.status || was.role !== o.role || was.nick !== o.nick) s.session.send(this.occupantPresence(group, peer, o, s.session.fullJid))
@@ -313,11 +340,6 @@ export class Rooms {
       xml('x', { xmlns: NS.mucUser }, this.item(group.role, of), ...codes.map(code => xml('status', { code: String(code) }))))
   }
 
-  /** The owner's other resources in the room, under nicks other than `nick` (one nick shared is one occupant). */
-  private ownOthers (group: string, state: SessionState, nick = this.joined.get(group)?.get(state)): Array<[SessionState, string]> {
-    return [...this.joined.get(group) ?? []].filter(([s, n]) => s !== state && n !== nick)
-  }
-
   /** The group's name as the room's subject (XEP-0045 §8.1). */
   private subject (group: GroupInfo, to: string, id?: string): Element {
     return xml('message', { type: 'groupchat', from: this.ctx.jids.roomOf(group.id), to, id }, xml('subject', {}, safeText(group.name)))
@@ -325,7 +347,7 @@ export class Rooms {
 
   private selfUnavailable (group: string, nick: string, to: string, code: number): Element {
     return xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to },
-      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : 'member', role: 'none' }),
+      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : this.groupOf(group)?.role === 'admin' ? 'admin' : 'member', role: 'none' }),
         xml('status', { code: '110' }), code !== 110 ? xml('status', { code: String(code) }) : null))
   }
 

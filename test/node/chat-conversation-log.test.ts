@@ -187,3 +187,69 @@ describe('a person\'s conversation log', () => {
     expect(x.log.sentAtNow()).toBe(future + 1)
   })
 })
+
+/**
+ * Review (s8-rev1): the same reads on LevelDB, where RecordSet.entries takes
+ * the iterator's own range (gt/lt, reverse) instead of the sorted query the
+ * in-memory tests above go through.
+ */
+describe('a person\'s conversation log on LevelDB (review s8-rev1)', () => {
+  it('newest n, unread per contact, and an origin log from a cursor read as a full read would', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { LevelDatastore } = await import('datastore-level')
+    const dir = await mkdtemp(join(tmpdir(), 'pm-rev1-convlog-'))
+    const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    let run = 0
+    try {
+      await fc.assert(fc.asyncProperty(
+        fc.array(fc.record({ who: fc.constantFrom(contact, other), theirs: fc.boolean(), at: fc.integer({ min: 1, max: 8 }) }), { maxLength: 14 }),
+        fc.option(fc.nat({ max: 13 })), fc.integer({ min: 1, max: 15 }), fc.nat({ max: 15 }),
+        async (texts, markAt, n, cursorAt) => {
+          const ds = new LevelDatastore(join(dir, String(run++)))
+          await ds.open()
+          try {
+            const commits = new GroupCommit(ds)
+            const log = new ConversationLog(ds, d1)
+            await log.open()
+            const tx = async <T>(fn: (tx: Transaction) => T): Promise<T> => await commits.change((t) => { const r = fn(t); return () => r }, { alone: true })
+            const brought: HistoryMessage[] = []
+            for (const t of texts) {
+              const m = { ...msg(t.theirs ? t.who : d1, 't', t.at), contact: t.who, outgoing: !t.theirs }
+              if (await tx(t => log.stageOwn(t, m, false))) brought.push(m)
+            }
+            for (const c of [contact, other]) {
+              const all = brought.filter(m => m.contact === c).sort(comparePositions)
+              expect((await log.conversation(c)).map(m => m.id)).toEqual(all.map(m => m.id))
+              expect((await log.conversation(c, n)).map(m => m.id)).toEqual(all.slice(-n).map(m => m.id))
+              if (c === contact && markAt != null && all.length > 0) {
+                const m = all[markAt % all.length]
+                await tx(t => log.stageMark(t, { contact: c, sentAt: m.sentAt, author: m.author, id: m.id }))
+              }
+              const mark = log.readMark(c)
+              const theirs = all.filter(m => !m.outgoing)
+              const got = await log.unreadIn(c)
+              expect(got.unread).toBe(theirs.filter(m => mark == null || comparePositions(m, mark) > 0).length)
+              expect(got.newest?.id).toBe(theirs.at(-1)?.id)
+            }
+            const counts = new Map<string, number>()
+            for (const c of [contact, other]) { const u = (await log.unreadIn(c)).unread; if (u > 0) counts.set(c, u) }
+            expect(Object.fromEntries(await log.unread())).toEqual(Object.fromEntries(counts))
+            // another device holding our origin log up to some entry gets exactly the rest, in order
+            const seqs: number[] = []
+            for await (const r of log.recordsAfter([], 1000)) seqs.push(r.seq)
+            expect(seqs).toHaveLength(brought.length)
+            const from = cursorAt === 0 || seqs.length === 0 ? 0 : seqs[(cursorAt - 1) % seqs.length]
+            const rest: number[] = []
+            for await (const r of log.recordsAfter([{ device: d1, seq: from }], 1000)) rest.push(r.seq)
+            expect(rest).toEqual(seqs.filter(s => s > from))
+          } finally {
+            await ds.close()
+          }
+        }), { numRuns: 20 })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { checkChatText, ChatFrameError } from '../../protocol/chat-frame.js'
 import { ContactFieldError, newRequestId, openContactMessage, sealContactMessage } from '../../protocol/contact-request.js'
-import { deviceNameProblem, openDeviceCertificate, sealDeviceCertificate } from '../../protocol/device-cert.js'
+import { DeviceFieldError, deviceNameProblem, openDeviceCertificate, sealDeviceCertificate } from '../../protocol/device-cert.js'
 import { GroupFieldError, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { openPresenceNow, PresenceFieldError, sealPresenceNow } from '../../protocol/presence-record.js'
 import { codePoints, isUnicode } from '../../protocol/text.js'
@@ -89,7 +89,7 @@ describe('text a person types', () => {
 
   it('a device name is refused up front, or the certificate carries it as given', () => {
     fc.assert(fc.property(anyText, (name) => {
-      roundTrips(name, Error, () => {
+      roundTrips(name, DeviceFieldError, () => {
         const bytes = sealDeviceCertificate({ device: b, name, issuedAt: Date.now(), epoch: 1n }, aKey)
         const res = openDeviceCertificate(bytes, { expectedPerson: a, expectedDevice: b })
         if (!res.ok) throw new Error(`refused by the reader: ${res.reason}`)

@@ -57,6 +57,21 @@ describe('record sets', () => {
         const ids: string[] = []
         for await (const id of log.within('bob').ids({ after: '001', before: '010' })) ids.push(id)
         expect(ids, name).toEqual(['003', '005'])
+        // ids of any characters are in the set (the range's end is not a character guess)
+        await store.write((tx) => { for (const id of ['é', 'ÿ', 'ā', '😀', '！']) log.within('wide').put(tx, id, id) })
+        const wide: string[] = []
+        for await (const id of log.within('wide').ids()) wide.push(id)
+        expect(wide.sort(), name).toEqual(['é', 'ÿ', 'ā', '😀', '！'].sort())
+        // sub-sets, one seek each: ids that share a beginning, and a record of the set itself, are told apart
+        const tree = store.records('/t/tree', stringCodec)
+        await store.write((tx) => {
+          for (const child of ['b', 'abc', 'a', 'ab-c', 'ab']) for (const id of ['1', '2']) tree.within(child).put(tx, id, id)
+          tree.put(tx, 'a-direct', 'x')
+        })
+        const children: string[] = []
+        for await (const c of tree.childIds()) children.push(c)
+        // in key order ('-' sorts before '/': ab-c's keys before ab's)
+        expect(children, name).toEqual(['a', 'ab-c', 'ab', 'abc', 'b'])
         const newest: string[] = []
         for await (const id of log.within('bob').ids({ reverse: true, limit: 1 })) newest.push(id)
         expect(newest, name).toEqual(['010'])

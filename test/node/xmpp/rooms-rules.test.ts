@@ -85,13 +85,14 @@ describe('rooms (review)', () => {
     sent.length = 0
     await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/bob` }), { kind: 'room', group: GROUP, nick: 'bob' })
     const codes = (el: Element): string[] => el.getChild('x')?.getChildren('status').map(c => String(c.attrs.code)) ?? []
-    const [leaving, arriving, ...moved] = sent
+    // first the member named bob by this node moves aside (a presence under another name, its old one leaving), then the 303
+    const [moved1, moved2, leaving, arriving] = sent
+    expect([moved1, moved2].map(el => `${el.attrs.type ?? 'available'} ${String(el.attrs.from).slice(ROOM.length + 1)}`).sort())
+      .toEqual([`available bob (…${bob.slice(-8)})`, 'unavailable bob'])
     expect({ type: leaving.attrs.type, from: leaving.attrs.from, nick: leaving.getChild('x')?.getChild('item')?.attrs.nick, codes: codes(leaving) })
       .toEqual({ type: 'unavailable', from: `${ROOM}/me`, nick: 'bob', codes: ['303', '110'] })
     expect({ type: arriving.attrs.type, from: arriving.attrs.from, codes: codes(arriving) }).toEqual({ type: undefined, from: `${ROOM}/bob`, codes: ['110'] })
-    // the member named bob by this node is shown under another name: one presence as that name, one leaving the old
-    expect(moved.map(el => `${el.attrs.type ?? 'available'} ${String(el.attrs.from).slice(ROOM.length + 1)}`).sort())
-      .toEqual([`available bob (…${bob.slice(-8)})`, 'unavailable bob'])
+    expect(sent).toHaveLength(4)
     // the owner's texts come from the new nick
     sent.length = 0
     await rooms.onClientMessage(phone, xml('message', { type: 'groupchat', to: ROOM, id: 'm1' }, xml('body', {}, 'hi')), { kind: 'room', group: GROUP })
@@ -128,5 +129,92 @@ describe('rooms (review)', () => {
     const { rooms, sent } = setup({ invitations: [inv], blocked: [mallory] })
     rooms.replayInvitations(client(sent))
     expect(sent.map(el => el.toString())).toEqual([])
+  })
+})
+
+/**
+ * Review (s8-rev1) of the nick change and own-resource occupants: what each
+ * of the owner's clients is shown must stay a true picture of the room.
+ */
+describe('rooms: own resources see each other (review s8-rev1)', () => {
+  const member: GroupInfo = { id: GROUP, name: 'trip', topic: 't', standing: 'member', role: 'member', members: [], invited: [] }
+  const room = (nick: string): { kind: 'room', group: string, nick: string } => ({ kind: 'room', group: GROUP, nick })
+  const enter = (nick: string): Element => xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC }))
+  const seen = (els: Element[]): string[] => els.filter(el => el.is('presence')).map(el =>
+    `${el.attrs.type ?? 'available'} ${String(el.attrs.from).slice(ROOM.length + 1)}`)
+  /** The occupants a client shows, replaying what it was sent (a 303 renames, unavailable removes). */
+  const roster = (els: Element[]): string[] => {
+    const shown = new Set<string>()
+    for (const el of els.filter(el => el.is('presence'))) {
+      const nick = String(el.attrs.from).slice(ROOM.length + 1)
+      if (el.attrs.type === 'unavailable') shown.delete(nick)
+      else shown.add(nick)
+    }
+    return [...shown].sort()
+  }
+
+  it('a resource changing to the nick another resource holds: the other is told its old nick left', async () => {
+    const { rooms } = setup({ group: member })
+    const toLaptop: Element[] = []
+    const laptop = client(toLaptop, 'laptop')
+    const phone = client([], 'phone')
+    await rooms.onClientPresence(laptop, enter('me'), room('me'))
+    await rooms.onClientPresence(phone, enter('pocket'), room('pocket'))
+    expect(roster(toLaptop)).toEqual(['me', 'pocket'])
+    // the phone takes the laptop's nick: now one occupant, "me"; "pocket" is gone
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/me` }), room('me'))
+    expect(roster(toLaptop)).toEqual(['me'])
+  })
+
+  it('a resource leaving a nick it shared with another resource: the other is not told its own nick left', async () => {
+    const { rooms } = setup({ group: member })
+    const toLaptop: Element[] = []
+    const laptop = client(toLaptop, 'laptop')
+    const phone = client([], 'phone')
+    await rooms.onClientPresence(laptop, enter('me'), room('me'))
+    await rooms.onClientPresence(phone, enter('me'), room('me'))
+    toLaptop.length = 0
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/pocket` }), room('pocket'))
+    // the laptop is still "me": an unavailable from its own occupant JID tells it it left (or removes itself from the list)
+    expect(seen(toLaptop)).toEqual(['available pocket'])
+  })
+
+  it('a resource that disconnects (or goes unavailable without a to) leaves the other resources\' occupant list', async () => {
+    const { rooms } = setup({ group: member })
+    const toLaptop: Element[] = []
+    const laptop = client(toLaptop, 'laptop')
+    const phone = client([], 'phone')
+    await rooms.onClientPresence(laptop, enter('me'), room('me'))
+    await rooms.onClientPresence(phone, enter('pocket'), room('pocket'))
+    expect(roster(toLaptop)).toEqual(['me', 'pocket'])
+    // hub.ts calls forget() on unbind and on a broadcast unavailable presence
+    rooms.forget(phone)
+    expect(roster(toLaptop)).toEqual(['me'])
+  })
+
+  it('a member moved aside for the owner\'s new nick leaves that nick before the owner takes it', async () => {
+    const [bob] = (await peerIds(1)).map(p => p.toString())
+    const { rooms, sent } = setup({ group: member, online: [{ peerId: bob, role: 'member', status: 'online' }], aliases: { [bob]: 'bob' } })
+    const phone = client(sent)
+    await rooms.onClientPresence(phone, enter('me'), room('me'))
+    sent.length = 0
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/bob` }), room('bob'))
+    // the client's own presence from room/bob (110) must not be followed by an unavailable from room/bob
+    const own = sent.findIndex(el => el.attrs.type == null && el.attrs.from === `${ROOM}/bob`)
+    const memberLeft = sent.findIndex(el => el.attrs.type === 'unavailable' && el.attrs.from === `${ROOM}/bob`)
+    expect(memberLeft).toBeGreaterThanOrEqual(0)
+    expect(memberLeft).toBeLessThan(own)
+  })
+
+  it('another resource joining under a member\'s name: the resources already in the room see the member move aside', async () => {
+    const [bob] = (await peerIds(1)).map(p => p.toString())
+    const toLaptop: Element[] = []
+    const { rooms } = setup({ group: member, online: [{ peerId: bob, role: 'member', status: 'online' }], aliases: { [bob]: 'bob' } })
+    const laptop = client(toLaptop, 'laptop')
+    await rooms.onClientPresence(laptop, enter('me'), room('me'))
+    expect(roster(toLaptop)).toEqual(['bob', 'me'])
+    await rooms.onClientPresence(client([], 'phone'), enter('bob'), room('bob'))
+    // the laptop must show both the phone (as bob) and the member under its new name
+    expect(roster(toLaptop)).toEqual(['bob', `bob (…${bob.slice(-8)})`, 'me'])
   })
 })
