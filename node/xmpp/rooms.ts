@@ -62,12 +62,13 @@ export class Rooms {
     inRoom.set(state, to.nick)
     // the owner's nicks win (members' nicks are only names this node gives them): a member of that
     // name moves aside, before the owner's presence under it; the joiner gets the whole list below
-    this.announce(group.id, was == null ? state : undefined)
+    const rest = this.announce(group.id, was == null ? state : undefined)
     if (was != null && was !== to.nick) {
       // XEP-0045 §7.6: a nick change is the old nick leaving with 303 naming the new one, then the new one
       state.session.send(this.ownUnavailable(group.id, was, state.session.fullJid, group.role, { nick: to.nick, codes: [303, 110] }))
       state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110]))
-      return this.tellOwnOthers(group.id, state, was, to.nick, group.role)
+      this.tellOwnOthers(group.id, state, was, to.nick, group.role)
+      return rest()
     }
     const first = was == null
     // XEP-0045 §7.2.3: occupants first (members, then the owner's other nicks), then the joiner's own presence, history, the subject
@@ -81,8 +82,9 @@ export class Rooms {
       }
     }
     state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
-    if (!first) return
+    if (!first) return rest()
     this.tellOwnOthers(group.id, state, undefined, to.nick, group.role)
+    rest()
     for (const m of await this.joinHistory(group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
     state.session.send(this.subject(group, state.session.fullJid, `subject-${group.id}`))
   }
@@ -177,13 +179,13 @@ export class Rooms {
       this.drop(evt.group)
       return
     }
-    this.announce(evt.group)
+    this.announce(evt.group)()
     if (evt.changes.some(c => c.kind === 'renamed')) for (const [s] of inRoom) s.session.send(this.subject(group, s.session.fullJid))
   }
 
   /** A contact's presence changed: occupants of the rooms joined move with it. */
   onPresenceChange (): void {
-    for (const group of this.joined.keys()) this.announce(group)
+    for (const group of this.joined.keys()) this.announce(group)()
   }
 
   /** XEP-0249: a direct invitation from the contact who invited, to each resource taking messages. */
@@ -250,7 +252,7 @@ export class Rooms {
   private leftBy (group: string, state: SessionState, nick: string): void {
     if ((this.joined.get(group)?.size ?? 0) === 0) return this.drop(group)
     this.tellOwnOthers(group, state, nick, undefined, this.groupOf(group)?.role)
-    this.announce(group)
+    this.announce(group)()
   }
 
   /**
@@ -297,22 +299,35 @@ export class Rooms {
     return now
   }
 
-  /** Occupants that came, went or changed since last shown, to every resource in the room (but `except`). */
-  private announce (group: string, except?: SessionState): void {
+  /**
+   * Occupants that came, went or changed since last shown, to every resource
+   * in the room (but `except`). A member moving off a nick an own resource
+   * now holds is sent at once; the rest by the returned function, which the
+   * caller runs after the own presences: a client takes any presence from its
+   * own occupant JID as its own, so a member may take a nick back only after
+   * the owner's resource has left it, and must leave it before one takes it.
+   */
+  private announce (group: string, except?: SessionState): () => void {
     const before = this.occupants.get(group) ?? new Map<string, Occupant>()
     const now = this.refresh(group)
-    for (const [s] of this.joined.get(group) ?? []) {
-      if (s === except) continue
-      for (const [peer, o] of now) {
-        const was = before.get(peer)
-        if (was == null || was.status !== o.status || was.role !== o.role || was.nick !== o.nick) s.session.send(this.occupantPresence(group, peer, o, s.session.fullJid))
-      }
-      for (const [peer, o] of before) {
-        if (now.get(peer)?.nick === o.nick) continue
-        s.session.send(xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, o.nick), to: s.session.fullJid },
-          xml('x', { xmlns: NS.mucUser }, this.item(o.role, this.ctx.jids.bareOf(personOf(this.ctx.node, peer)), false))))
+    const own = new Set(this.joined.get(group)?.values())
+    const send = (aside: boolean): void => {
+      for (const [s] of this.joined.get(group) ?? []) {
+        if (s === except) continue
+        for (const [peer, o] of now) {
+          const was = before.get(peer)
+          if ((was != null && was.nick !== o.nick && own.has(was.nick)) !== aside) continue
+          if (was == null || was.status !== o.status || was.role !== o.role || was.nick !== o.nick) s.session.send(this.occupantPresence(group, peer, o, s.session.fullJid))
+        }
+        for (const [peer, o] of before) {
+          if (now.get(peer)?.nick === o.nick || own.has(o.nick) !== aside) continue
+          s.session.send(xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, o.nick), to: s.session.fullJid },
+            xml('x', { xmlns: NS.mucUser }, this.item(o.role, this.ctx.jids.bareOf(personOf(this.ctx.node, peer)), false))))
+        }
       }
     }
+    send(true)
+    return () => { send(false) }
   }
 
   private nameOf (peer: string): string {

@@ -93,10 +93,17 @@ describe('rooms (review)', () => {
       .toEqual({ type: 'unavailable', from: `${ROOM}/me`, nick: 'bob', codes: ['303', '110'] })
     expect({ type: arriving.attrs.type, from: arriving.attrs.from, codes: codes(arriving) }).toEqual({ type: undefined, from: `${ROOM}/bob`, codes: ['110'] })
     expect(sent).toHaveLength(4)
+    // and back: the member takes its name again only after the owner's resource left it (a presence from
+    // its own occupant JID is the client's own to it: profanity showed "your role changed: moderator")
+    sent.length = 0
+    await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/me` }), { kind: 'room', group: GROUP, nick: 'me' })
+    expect(sent.map(el => `${el.attrs.type ?? 'available'} ${String(el.attrs.from).slice(ROOM.length + 1)} ${codes(el).join(',')}`.trim())).toEqual([
+      'unavailable bob 303,110', 'available me 110', 'available bob', `unavailable bob (…${bob.slice(-8)})`
+    ])
     // the owner's texts come from the new nick
     sent.length = 0
     await rooms.onClientMessage(phone, xml('message', { type: 'groupchat', to: ROOM, id: 'm1' }, xml('body', {}, 'hi')), { kind: 'room', group: GROUP })
-    expect(sent.filter(el => el.is('message')).map(el => el.attrs.from)).toContain(`${ROOM}/bob`)
+    expect(sent.filter(el => el.is('message')).map(el => el.attrs.from)).toContain(`${ROOM}/me`)
   })
 
   it('the owner\'s resources in one room are occupants to each other: join, nick change, leave', async () => {
