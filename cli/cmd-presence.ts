@@ -19,7 +19,7 @@ export function lookupTime (word: string | undefined): number {
 }
 
 export function selfLine (self: Pick<SelfPresence, 'status' | 'note' | 'activity' | 'auto' | 'manual'>, ctx: Pick<Ctx, 'paint'>): string {
-  const shown = describe({ status: self.status, note: self.note, activity: self.activity }, Date.now(), ctx.paint)
+  const shown = describe({ status: self.status, note: self.note, activity: self.activity }, Date.now(), ctx.paint, true)
   return self.auto ? `you are ${shown} (automatically: idle; back to ${self.manual.status} on your next key)` : `you are ${shown}`
 }
 

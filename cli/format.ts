@@ -49,11 +49,12 @@ export function duration (ms: number): string {
   return `${+(ms / 3600_000).toFixed(1)} h`
 }
 
-export function describe (v: Pick<PresenceView, 'status' | 'note' | 'activity' | 'lastSeen'>, now: number = Date.now(), paint: Paint = plain): string {
+/** A presence in words; `lastSeen` absent is "never seen" for someone else's (pass `own` for this node's own: it has no last seen). */
+export function describe (v: Pick<PresenceView, 'status' | 'note' | 'activity' | 'lastSeen'>, now: number = Date.now(), paint: Paint = plain, own = false): string {
   const parts: string[] = [paint(STATUS_STYLE[v.status], v.status)]
   if (v.activity != null && v.activity !== '') parts.push(`(${safe(v.activity)})`)
   if (v.note != null && v.note !== '') parts.push(`— ${safe(v.note)}`)
-  if (v.status === 'offline') parts.push(v.lastSeen != null ? `(last seen ${stamp(v.lastSeen, now)})` : '(never seen)')
+  if (v.status === 'offline' && !own) parts.push(v.lastSeen != null ? `(last seen ${stamp(v.lastSeen, now)})` : '(never seen)')
   return parts.join(' ')
 }
 

@@ -1,9 +1,9 @@
 /** How the CLI names people and times, and how errors read: pure functions, a stub node. */
 import { describe, expect, it } from 'vitest'
 import { parseLine } from '../../cli/commands.js'
-import { parseDuration } from '../../cli/cmd-presence.js'
+import { parseDuration, selfLine } from '../../cli/cmd-presence.js'
 import { describeError, exitCodeOf } from '../../cli/errors.js'
-import { messageLine, shortId, stamp } from '../../cli/format.js'
+import { describe as describePresence, messageLine, shortId, stamp } from '../../cli/format.js'
 import { Names } from '../../cli/names.js'
 import { DuplicateInstanceError } from '../../node/instance/errors.js'
 import type { Api } from '../../cli/api.js'
@@ -101,5 +101,13 @@ describe('errors and the prompt', () => {
     expect(parseLine('  ', true)).toEqual({ kind: 'empty' })
     expect(parseLine('/exit', true)).toEqual({ kind: 'quit' })
     expect(parseLine('/msg bob  two  spaces', false)).toMatchObject({ kind: 'command', args: ['bob', 'two', 'spaces'], rest: ' bob  two  spaces' })
+  })
+})
+
+describe('presence in words', () => {
+  it('someone offline was last seen (or never); this node offline is just offline', () => {
+    expect(describePresence({ status: 'offline' })).toBe('offline (never seen)')
+    const plain = (_: string, t: string): string => t
+    expect(selfLine({ status: 'offline', auto: false, manual: { status: 'offline' } }, { paint: plain as any })).toBe('you are offline')
   })
 })
