@@ -99,7 +99,7 @@ export function codePoints (s: string): number {
 const isTime = (t: number | undefined): boolean => t == null || (Number.isSafeInteger(t) && t > 0)
 
 // in `u` mode a surrogate pair is one code point: this matches only a surrogate without its other half
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 function text (field: string, value: string | undefined, max: number, opts: { required?: boolean, singleLine?: boolean } = {}): CategoryProblem | undefined {
   if (value == null || value === '') return opts.required === true ? { field, problem: 'missing' } : undefined
