@@ -7,6 +7,7 @@
  */
 import '../node/polyfill.js'
 import fs from 'node:fs/promises'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { client, xml } from '@xmpp/client'
@@ -56,6 +57,36 @@ const stopProfiler = async (): Promise<void> => {
   session.disconnect()
 }
 
+/**
+ * PM_BENCH_STAGES=1: each mesh process stamps (process.hrtime) its socket
+ * writes and reads, and the presentity how long each change held it, so
+ * bench/direct.ts can print where a change's time goes with the two sides in
+ * their own processes, as measured (direct-stages.ts has them in one).
+ */
+const STAGES = role.startsWith('mesh-') && process.env.PM_BENCH_STAGES === '1'
+/** Presentity: per run, [t0, first socket write after it, the call's return, CPU µs the process used meanwhile]. Watchers: per note, [socket reads since the last arrival..., the arrival]. */
+const stageLog = new Map<string, string[]>()
+let socketStamps: bigint[] = []
+if (STAGES) {
+  const write = net.Socket.prototype.write
+  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) { if (socketStamps.length < 64) socketStamps.push(process.hrtime.bigint()); return (write as (...a: unknown[]) => boolean).apply(this, args) } as typeof write
+  const emit = net.Socket.prototype.emit
+  net.Socket.prototype.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]) { if (event === 'data' && socketStamps.length < 64) socketStamps.push(process.hrtime.bigint()); return (emit as (...a: unknown[]) => boolean).call(this, event, ...args) } as typeof emit
+}
+/** Presentity: times one change made by `send` (returns t0). */
+const staged = async (run: number, send: () => unknown): Promise<string> => {
+  socketStamps = []
+  const cpu = STAGES ? process.cpuUsage() : undefined
+  const t0 = process.hrtime.bigint()
+  await send()
+  const done = process.hrtime.bigint()
+  if (cpu != null) {
+    const used = process.cpuUsage(cpu)
+    stageLog.set(note(run), [t0, socketStamps[0] ?? 0n, done, BigInt(used.user + used.system)].map(String))
+  }
+  return t0.toString()
+}
+
 /** Counts arrivals of each run's note; pushes the time of the last one. */
 function arrivals (push: (event: string, data: unknown) => void, expected: number): (who: number, text: string | undefined) => void {
   const runs = new Map<string, Set<number>>()
@@ -67,6 +98,7 @@ function arrivals (push: (event: string, data: unknown) => void, expected: numbe
     seen.add(who)
     if (seen.size === expected) {
       runs.delete(text)
+      if (STAGES) { stageLog.set(text, [...socketStamps, BigInt(t)].map(String)); socketStamps = [] }
       push('arrived', { note: text, t })
     }
   }
@@ -117,11 +149,9 @@ async function meshSide (push: (event: string, data: unknown) => void): Promise<
       await waitUntil(() => (nodes[0].libp2p.services.presenceNotify?.watchers().length ?? 0) >= n, `${n} direct watchers`, 120_000)
       await startProfiler()
     },
-    change: async (run: number) => {
-      const t0 = now()
-      await nodes[0].setPresence({ status: runs++ % 2 === 0 ? 'away' : 'online', note: note(run) })
-      return t0
-    },
+    change: async (run: number) => await staged(run, async () => { await nodes[0].setPresence({ status: runs++ % 2 === 0 ? 'away' : 'online', note: note(run) }) }),
+    /** PM_BENCH_STAGES: what this process stamped, by note (then forgotten). */
+    stages: () => { const out = Object.fromEntries(stageLog); stageLog.clear(); return out },
     stats: () => nodes[0].libp2p.services.presenceNotify?.getStats(),
     /** What each node knows, for a run that timed out. */
     diag: () => nodes.map(x => ({ views: x.who().map(v => `${v.status} ${v.note ?? ''} ${String(v.seq)}`), self: String(x.self().seq), notify: x.libp2p.services.presenceNotify?.getStats(), subs: x.libp2p.services.presenceNotify?.subscriptions().length, watchers: x.libp2p.services.presenceNotify?.watchers().length, conns: x.libp2p.getConnections().length })),
@@ -129,13 +159,11 @@ async function meshSide (push: (event: string, data: unknown) => void): Promise<
       rawStreams = await Promise.all(nodes[0].libp2p.getConnections().map(async c => c.newStream(RAW_PROTOCOL)))
       return rawStreams.length
     },
-    rawChange: (run: number) => {
-      const t0 = now()
+    rawChange: async (run: number) => await staged(run, () => {
       const frame = new Uint8Array(RAW_BYTES)
       frame.set(new TextEncoder().encode(note(run)))
       for (const st of rawStreams) st.send(frame)
-      return t0
-    },
+    }),
     stop
   })
 }

@@ -98,6 +98,7 @@ async function change (world: World, run: number): Promise<number> {
     world.waiting.set(note, resolve)
     timer = setTimeout(() => { reject(new Error(`${world.name} run ${run}: not every watcher had it after ${RUN_TIMEOUT_MS} ms`)) }, RUN_TIMEOUT_MS)
   })
+  presentityKinds.set(run, world.name)
   try {
     const t0 = BigInt(await world.presentity.call<string>(world.method, run))
     try {
@@ -112,6 +113,37 @@ async function change (world: World, run: number): Promise<number> {
     world.waiting.delete(note)
   }
 }
+
+/**
+ * PM_BENCH_STAGES=1: medians per stage of the measured runs, mesh and floor,
+ * from the children's stamps (one clock): t0 -> the presentity's first socket
+ * write -> the watchers' first socket read after it -> the LAST watcher's
+ * event; and how long the presentity's call held it after the write, with the
+ * CPU its process used per change (µs).
+ */
+function printStages (n: number, warmup: number, presentity: Record<string, string[]>, watchers: Record<string, string[]>): void {
+  const rows: Record<string, number[][]> = { mesh: [], raw: [] }
+  for (const [note, p] of Object.entries(presentity)) {
+    const w = watchers[note]
+    const run = Number(note.slice(4))
+    if (w == null) continue
+    const [t0, w1, done, cpu] = p.map(BigInt)
+    const event = BigInt(w[w.length - 1])
+    const r1 = w.slice(0, -1).map(BigInt).find(r => r > w1)
+    if (r1 == null || w1 === 0n) continue
+    // runs are numbered across worlds: the mesh's change and the floor's alternate
+    rows[presentityKinds.get(run) === 'raw' ? 'raw' : 'mesh'].push([w1 - t0, r1 - w1, event - r1, event - t0, done - w1, cpu * 1000n].map(x => Number(x) / 1e3))
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+  console.log(`presence.direct stages at N = ${n} (medians in µs of the runs after ${warmup} warm-up changes per world; events: the last watcher's)`)
+  for (const kind of ['mesh', 'raw'] as const) {
+    const measured = rows[kind].slice(warmup)
+    const col = (j: number): string => median(measured.map(s => s[j])).toFixed(1).padStart(7)
+    console.log(`  ${kind === 'mesh' ? 'presence' : 'floor   '} t0->write ${col(0)}  write->read ${col(1)}  read->event ${col(2)}  total ${col(3)}  | presentity busy after the write ${col(4)}, its CPU per change ${col(5)}  (${measured.length} runs)`)
+  }
+}
+/** Run number -> world, for the stage table. */
+const presentityKinds = new Map<number, string>()
 
 export interface DirectOptions { sizes?: number[], runs?: number, warmup?: number }
 
@@ -159,6 +191,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
           if (i % 20 === 0) load.push(os.loadavg()[0])
         }
         for (const t of Object.values(times)) t.sort((a, b) => a - b)
+        if (process.env.PM_BENCH_STAGES === '1') printStages(n, warmup, await mesh.presentity.call('stages'), await mesh.watchers.call('stages'))
         const stats = await worlds[0].presentity.call('stats')
         const notes = `presentity and ${n} watcher node(s) in two processes (compiled by tsc, plain node), TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
           `${runs} paced changes after ${warmup} warm-up, interleaved with the baseline; load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} (${os.availableParallelism()} cores); ` +

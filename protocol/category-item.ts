@@ -2,6 +2,7 @@
  * One signed category item (docs/protocol.md §10.1) and the rules a receiver
  * applies to it. Pure: the caller supplies the clock and the replay floor.
  */
+import { writeHotItem } from './item-writer.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { CATEGORY_ITEM_RULES, categoryFromPb, categoryKey, categoryProblem, categoryToPb, isCategoryProblem } from './categories.js'
 import {
@@ -39,8 +40,12 @@ export function maxTtlOf (c: Category): number {
 }
 
 export function encodeCategoryItem (item: CategoryItem): Uint8Array {
+  // the state and a note, the items of every change, without protons' writer (the same bytes)
+  const presentity = item.presentity.toMultihash().bytes
+  const hot = writeHotItem(presentity, item.seq, item.issuedAt, item.expiresAt, item.category)
+  if (hot != null) return hot
   return CategoryItemPb.encode({
-    presentity: item.presentity.toMultihash().bytes,
+    presentity,
     seq: item.seq,
     issuedAt: BigInt(item.issuedAt),
     expiresAt: BigInt(item.expiresAt),
@@ -163,6 +168,16 @@ function checkFields (pb: CategoryItemPb, presentity: PeerId, opts: Omit<Categor
   const ttl = item.expiresAt - item.issuedAt
   if (ttl < MIN_PRESENCE_TTL_MS) return reject('invalid-field', 'ttl')
   if (ttl > maxTtlOf(category)) return reject('ttl-too-long')
+  return checkClock(item, key, opts)
+}
+
+/**
+ * The checks of an item that depend on the time and the floor (§10.1): not
+ * issued in the future, not expired, not below `minSeq`. The last checks of
+ * every item; alone, they are all an item the watcher already took whole
+ * (the same bytes) needs again.
+ */
+export function checkClock (item: CategoryItem, key: CategoryKey, opts: Pick<CategoryOpenOptions, 'now' | 'minSeq' | 'maxClockSkewMs'>): DirectCheckResult {
   if (item.issuedAt > opts.now + (opts.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS)) return reject('future')
   if (item.expiresAt <= opts.now) return reject('expired')
   if (opts.minSeq != null && item.seq < opts.minSeq) return reject('replay')

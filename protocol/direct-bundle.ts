@@ -11,10 +11,12 @@
  * is refused like any unknown version (parseInner). Pure; never throws on
  * bad input.
  */
-import { checkDirectItem } from './category-item.js'
+import { checkClock, checkDirectItem } from './category-item.js'
 import { encodeBundle, parseInner, sortBundle } from './category-bundle.js'
 import { MAX_BUNDLE_BYTES, MAX_CLOCK_SKEW_MS } from './limits.js'
-import type { BundleContext, BundleResult, PairMessage } from './category-bundle.js'
+import type { BundleContext, PairMessage } from './category-bundle.js'
+import type { CategoryKey } from './categories.js'
+import type { CategoryItem, CategoryRejectReason } from './category-item.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** The notify stream's version of a bundle of unsigned items. */
@@ -39,17 +41,50 @@ export function parseDirect (payload: Uint8Array): DirectMessage {
   return parseInner(payload)
 }
 
+/** An item a watcher took whole from the same stream before, with the exact bytes it came in. */
+export interface KnownItem {
+  payload: Uint8Array
+  item: CategoryItem
+  key: CategoryKey
+}
+
+export interface DirectBundleContext extends Omit<BundleContext, 'presentity' | 'authenticated'> {
+  /**
+   * The item this watcher took from the same presentity's stream with exactly
+   * these bytes, if any: every check but the clock's gives the same answer
+   * for the same bytes, so only the clock is checked again (checkClock).
+   */
+  known?: (payload: Uint8Array) => KnownItem | undefined
+}
+
+/** A version 3 item checked: what it says, and the bytes it came in (to know it again, KnownItem). */
+interface DirectItem { item: CategoryItem, key: CategoryKey, payload: Uint8Array }
+
+/** openBundle's result, with the bytes of each accepted item (`payloads[i]` is `accepted[i]`'s). */
+export type DirectBundleResult =
+  | { ok: true, state: CategoryItem, accepted: CategoryItem[], payloads: Uint8Array[], kept: CategoryKey[] }
+  | { ok: false, reason: CategoryRejectReason, detail?: string }
+
 /**
  * Validates a version 3 bundle whole: the rules of a version 2 bundle
  * (§10.4) with each item checked as checkDirectItem does (no envelope, no
- * signature: every item must name `presentity`, the stream's remote peer).
+ * signature: every item must name `presentity`, the stream's remote peer),
+ * or, for the bytes of an item known from the same stream, checkClock.
+ * `accepted` holds the state first.
  */
-export function openDirectBundle (bundle: Uint8Array, presentity: PeerId, ctx: Omit<BundleContext, 'presentity' | 'authenticated'>): BundleResult {
+export function openDirectBundle (bundle: Uint8Array, presentity: PeerId, ctx: DirectBundleContext): DirectBundleResult {
   const opts = { now: ctx.now, maxClockSkewMs: ctx.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS }
-  const sorted = sortBundle(bundle, bytes => {
-    const res = checkDirectItem(bytes, presentity, opts)
-    return res.ok ? { ok: true, checked: res } : res
+  const sorted = sortBundle<DirectItem>(bundle, payload => {
+    const known = ctx.known?.(payload)
+    const res = known != null ? checkClock(known.item, known.key, opts) : checkDirectItem(payload, presentity, opts)
+    return res.ok ? { ok: true, checked: { item: res.item, key: res.key, payload } } : res
   }, ctx)
   if (!sorted.ok) return sorted
-  return { ok: true, state: sorted.state.item, accepted: [sorted.state.item, ...sorted.accepted.map(c => c.item)], kept: sorted.kept }
+  const accepted = [sorted.state.item]
+  const payloads = [sorted.state.payload]
+  for (const c of sorted.accepted) {
+    accepted.push(c.item)
+    payloads.push(c.payload)
+  }
+  return { ok: true, state: sorted.state.item, accepted, payloads, kept: sorted.kept }
 }

@@ -13,6 +13,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { activityFromText, activityText, categoryKey } from '../../protocol/categories.js'
 import { BUNDLE_VERSION, openBundle } from '../../protocol/category-bundle.js'
 import { DIRECT_VERSION, openDirectBundle, parseDirect } from '../../protocol/direct-bundle.js'
+import type { DirectBundleResult, KnownItem } from '../../protocol/direct-bundle.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CATEGORY_REJECT_REASONS } from '../../protocol/category-item.js'
 import { openPresenceNow } from '../../protocol/presence-record.js'
@@ -35,7 +36,12 @@ import type { Logger, PeerId } from '@libp2p/interface'
 interface Held {
   category: Category
   seq?: bigint
+  /** The item and its bytes, when it came whole on the notify stream (version 3): the same bytes again need only the clock's checks. */
+  known?: KnownItem
 }
+
+/** How a record's checks read `w`'s floors, held seqs and known items in place: made once per presentity, not per record. */
+interface Lookups { floors: SeqLookup, held: SeqLookup, known: (payload: Uint8Array) => KnownItem | undefined }
 
 interface Watched {
   /** The presentity's peer id (what a version 3 item must name). */
@@ -48,6 +54,7 @@ interface Watched {
   channel?: WatchChannel
   /** Makes its record for the store (one function per presentity, given to each saveSoon). */
   persisted?: () => StoredWatch
+  lookups?: Lookups
 }
 
 
@@ -213,19 +220,27 @@ export class WatchedPresentities {
     if (message.version === 'unknown') return this.rejected(via, 'malformed', message.detail)
     const now = Date.now()
     if (message.version === BUNDLE_VERSION || message.version === DIRECT_VERSION) {
-      const ctx = { now, floors: this.floorsOf(w), held: this.heldSeqs(w), maxClockSkewMs: this.init.maxClockSkewMs }
+      const lookups = w.lookups ??= this.lookupsOf(w)
+      const maxClockSkewMs = this.init.maxClockSkewMs
       // unsigned items only where the stream proved the sender (parseInner never reads version 3 off a pair topic)
-      const res: BundleResult = message.version === BUNDLE_VERSION
-        ? openBundle(message.bundle, { ...ctx, presentity, authenticated })
-        : authenticated ? openDirectBundle(message.bundle, w.peer, ctx) : { ok: false, reason: 'malformed', detail: 'version 3 off a notify stream' }
+      const res: BundleResult | DirectBundleResult = message.version === BUNDLE_VERSION
+        ? openBundle(message.bundle, { now, floors: lookups.floors, held: lookups.held, maxClockSkewMs, presentity, authenticated })
+        : authenticated ? openDirectBundle(message.bundle, w.peer, { now, floors: lookups.floors, held: lookups.held, known: lookups.known, maxClockSkewMs }) : { ok: false, reason: 'malformed', detail: 'version 3 off a notify stream' }
       if (!res.ok) return this.rejected(via, res.reason, res.detail)
       this.learnVersion(presentity, BUNDLE_VERSION)
       const next = new Map<CategoryKey, Held>()
       for (const key of res.kept) next.set(key, w.held.get(key) as Held)
-      for (const item of res.accepted) {
-        next.set(categoryKey(item.category), { category: item.category, seq: item.seq })
-        if (item.category.kind !== 'state') w.floors.set(categoryKey(item.category), item.seq)
-      }
+      const payloads = message.version === DIRECT_VERSION ? (res as Extract<DirectBundleResult, { ok: true }>).payloads : undefined
+      res.accepted.forEach((item, i) => {
+        const key = categoryKey(item.category)
+        const held: Held = { category: item.category, seq: item.seq }
+        if (item.category.kind !== 'state') {
+          w.floors.set(key, item.seq)
+          // a copy: the frame's buffer is not kept alive for it (the state's bytes are new in every message)
+          if (payloads != null) held.known = { payload: payloads[i].slice(), item, key }
+        }
+        next.set(key, held)
+      })
       this.accept(w, res.state, next, now)
       return TopicValidatorResult.Accept
     }
@@ -313,14 +328,19 @@ export class WatchedPresentities {
     if (w != null) this.persistSoon(w)
   }
 
-  /** The replay floors of `w` (the state's is its view's seq), read in place. */
-  private floorsOf (w: Watched): SeqLookup {
-    return { get: key => key === 'state' ? w.view.seq : w.floors.get(key) }
-  }
-
-  /** The seq of each item `w` holds, read in place. */
-  private heldSeqs (w: Watched): SeqLookup {
-    return { get: key => w.held.get(key as CategoryKey)?.seq }
+  /** The replay floors of `w` (the state's is its view's seq), the seq of each item it holds, the items it took whole: read in place. */
+  private lookupsOf (w: Watched): Lookups {
+    return {
+      floors: { get: key => key === 'state' ? w.view.seq : w.floors.get(key) },
+      held: { get: key => w.held.get(key as CategoryKey)?.seq },
+      known: payload => {
+        for (const h of w.held.values()) {
+          const k = h.known
+          if (k != null && k.payload.byteLength === payload.byteLength && Buffer.compare(k.payload, payload) === 0) return k
+        }
+        return undefined
+      }
+    }
   }
 
   private setChannel (w: Watched, channel: WatchChannel | undefined): void {

@@ -64,6 +64,31 @@ describe('version 3: unsigned items on a notify stream', async () => {
     expect(open(directInner(Array.from({ length: 17 }, (_, i) => note(BigInt(i + 1)))))).toMatchObject({ ok: false, reason: 'too-many-items' })
   })
 
+  it('takes an item known from the same stream (the same bytes) with only its clock and floor checked again', () => {
+    const caps = item({ kind: 'capabilities', features: ['chat'] }, 50n)
+    const first = open(directInner([state(100n), caps]))
+    if (!first.ok) throw new Error(first.reason)
+    // what the watcher keeps of it: the item as read, and its bytes
+    const known = { payload: first.payloads[1], item: first.accepted[1], key: 'capabilities' as const }
+    expect(known.payload).toEqual(caps)
+    let asked = 0
+    const lookup = (payload: Uint8Array): typeof known | undefined => { asked++; return Buffer.compare(payload, known.payload) === 0 ? known : undefined }
+    const again = open(directInner([state(101n), caps]), { ...ctx({ state: 100n, capabilities: 50n }, { capabilities: 50n }), known: lookup })
+    expect(again).toMatchObject({ ok: true, kept: ['capabilities'] })
+    expect(asked).toBe(2)
+    // not read again: a known item stands for its bytes (here one that says something else, to tell the paths apart)
+    const other = { ...known, item: { ...known.item, seq: 49n } }
+    expect(open(directInner([state(101n), caps]), { ...ctx({ state: 100n }), known: p => Buffer.compare(p, caps) === 0 ? other : undefined })).toMatchObject({ ok: true, accepted: [{ seq: 101n }, { seq: 49n }] })
+    // the clock still: a known item past its expiry refuses the bundle, as a new one would
+    const late = { ...ctx({ state: 100n }), now: NOW + 60_000, known: lookup }
+    expect(open(directInner([state(101n, { issuedAt: NOW + 30_000, expiresAt: NOW + 90_000 }), caps]), late)).toMatchObject({ ok: false, reason: 'expired' })
+    // and the floor: a known item below the category's floor is a replay
+    expect(open(directInner([state(101n), caps]), { ...ctx({ state: 100n, capabilities: 60n }), known: lookup })).toMatchObject({ ok: false, reason: 'replay' })
+    // other bytes are read whole: a forged item naming someone else is still refused
+    const forged = encodeCheckedItem({ presentity: mallory, seq: 51n, issuedAt: NOW, expiresAt: NOW + 60_000, category: { kind: 'capabilities', features: ['chat'] } })
+    expect(open(directInner([state(101n), forged]), { ...ctx({ state: 100n }), known: lookup })).toMatchObject({ ok: false, reason: 'wrong-presentity' })
+  })
+
   it('is a notify stream\'s only: a pair-topic message of version 3 is of an unknown version', () => {
     const inner = directInner([state()])
     expect(openPairMessage(key32, topic, sealPairMessage(key32, topic, inner))).toMatchObject({ version: 'unknown' })
