@@ -3,7 +3,10 @@
  * SIGKILLed and restarted a host at a time; what each watcher shows for its
  * contacts, and why (diagnostics for every view that is wrong).
  */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { spawnHost } from './hosts.js'
+import type { ConnRecord } from './conn-track.js'
 import type { Host, HostEvent } from './hosts.js'
 import type { HostHealth } from './load.js'
 import type { FollowStatus } from '../../node/discovery/index.js'
@@ -47,6 +50,24 @@ export interface Diagnosis {
 }
 
 export type Want = 'online' | 'offline' | 'any'
+
+interface ListedConn { id: string, peer: string, direction: string, status: string, localPort?: number, remotePort?: number, ageMs: number, streams: number }
+
+/** The kernel's state of the TCP socket with these ends (ss), or 'none'. */
+async function kernelState (localPort: number, remotePort: number): Promise<string> {
+  const { stdout } = await promisify(execFile)('ss', ['-tanH', `( sport = :${localPort} and dport = :${remotePort} )`]).catch(() => ({ stdout: 'ss failed' }))
+  const lines = stdout.trim().split('\n').filter(l => l !== '')
+  return lines.length === 0 ? 'none' : lines.map(l => l.split(/\s+/).slice(0, 3).join(' ')).join(' | ')
+}
+
+function describeRecord (r: ConnRecord | undefined, now: number): string {
+  if (r == null) return 'never had it'
+  const closed = r.closeAt == null
+    ? 'NOT closed (yet not listed)'
+    : `closed ${((now - r.closeAt) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'locally' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}`
+  const calls = r.calls.map(c => `${c.what} ${((now - c.at) / 1000).toFixed(1)} s ago${c.stack !== '' ? ` from ${c.stack}` : ''}`).join('; ')
+  return `${r.direction} opened ${((now - r.openAt) / 1000).toFixed(1)} s ago, ${closed}${calls !== '' ? `; calls: ${calls}` : ''}`
+}
 
 export interface WrongView { w: Member, c: Member, seen: string }
 
@@ -163,6 +184,33 @@ export class Cluster {
     if (pubs == null) return 'contact did not answer'
     return `the contact published ${pubs.length} records in the ${ttlMs + 1_000} ms before, ${pubs.filter(p => p.toPeer).length} of them to the watcher` +
       (pubs.length > 0 ? ` (at -${pubs.map(p => at - p.at).join(', -')} ms)` : '')
+  }
+
+  /**
+   * Connections a live node lists (older than minAgeMs) whose far end no live
+   * node lists: a half-open link. Each with the far end's record of it (when
+   * and how it closed there, who called close or abort) and the kernel's
+   * state of the far end's socket.
+   */
+  async oneSided (minAgeMs = 5_000): Promise<string[]> {
+    const lists = new Map<number, ListedConn[]>()
+    await Promise.all(this.alive().map(async m => { lists.set(m.i, await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) }))
+    const listed = new Set<string>()
+    for (const l of lists.values()) for (const c of l) listed.add(`${String(c.localPort)}>${String(c.remotePort)}`)
+    const out: string[] = []
+    for (const [i, l] of lists) {
+      for (const c of l) {
+        if (c.ageMs < minAgeMs || c.localPort == null || c.remotePort == null) continue
+        if (listed.has(`${c.remotePort}>${c.localPort}`)) continue
+        const far = this.members.find(m => m.peerId === c.peer)
+        const rec = far != null && this.isAlive(far) ? await this.call<ConnRecord | undefined>(far, 'connByPorts', c.remotePort, c.localPort).catch(() => undefined) : undefined
+        const mine = await this.call<ConnRecord | undefined>(this.members[i], 'connByPorts', c.localPort, c.remotePort).catch(() => undefined)
+        const now = Date.now()
+        out.push(`${i}->${far?.i ?? '?'}${far != null && !this.isAlive(far) ? ' (killed)' : ''} ${c.direction} ${c.status} ${(c.ageMs / 1000).toFixed(1)} s, ${c.streams} streams, ports ${c.localPort}>${c.remotePort}` +
+          `${mine != null && mine.calls.length > 0 ? ` [here: ${describeRecord(mine, now)}]` : ''}; far end: ${describeRecord(rec, now)}; far socket in the kernel: ${await kernelState(c.remotePort, c.localPort)}`)
+      }
+    }
+    return out
   }
 
   /** "3->7 offline: ..." for each wrong view: the watcher's connections, gossip and follow state for that contact. */

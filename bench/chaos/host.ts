@@ -18,6 +18,8 @@ import readline from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { PresenceNode } from '../../node/presence-node.js'
 import { presenceTopic } from '../../protocol/topics.js'
+import { ConnTracker } from './conn-track.js'
+import type { ConnRecord } from './conn-track.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId, Stream } from '@libp2p/interface'
 
@@ -42,6 +44,7 @@ interface Hosted {
   lastAnnounce: number
   /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
   published: Array<{ at: number, recipients: string[] }>
+  conns: ConnTracker
 }
 
 /** How long the publications of a node are kept for explanations. */
@@ -76,6 +79,11 @@ function streamLabel (s: Stream): string {
   return `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}${odd.length > 0 ? ` (${odd.join(', ')})` : ''}`
 }
 
+/** "ports 40112>39001 " (local>remote), or nothing when unknown. */
+function ports (r: ConnRecord | undefined): string {
+  return r?.localPort == null ? '' : `ports ${r.localPort}>${String(r.remotePort)} `
+}
+
 function gaterFor (denied: Set<string>): ConnectionGater {
   const isDenied = (peer: PeerId): boolean => denied.has(peer.toString())
   return { denyDialPeer: isDenied, denyInboundEncryptedConnection: isDenied, denyOutboundEncryptedConnection: isDenied }
@@ -85,7 +93,7 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [] }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p) }
   recordPublications(h)
   return h
 }))
@@ -123,7 +131,7 @@ const methods: Record<string, Method> = {
       peer,
       status: view?.status,
       lastRecordAgoMs: h.lastRecord.has(peer) ? Date.now() - h.lastRecord.get(peer)! : undefined,
-      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(streamLabel).join(',')}]`),
+      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s ${ports(h.conns.records.get(c.id))}[${c.streams.map(streamLabel).join(',')}]`),
       gossipPeer: node.libp2p.services.pubsub.getPeers().some(p => p.toString() === peer),
       score: Math.round((node.libp2p.services.pubsub as unknown as { getScore: (peer: string) => number }).getScore(peer) * 10) / 10,
       subscribed: topic == null ? undefined : node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer),
@@ -149,6 +157,10 @@ const methods: Record<string, Method> = {
       .map(async c => c.close().catch(() => { c.abort(new Error('denied')) })))
   },
   allowAll: ({ denied }) => { denied.clear() },
+  /** The connections libp2p lists, with their TCP ports (a half-open connection is one only one end lists). */
+  listedConns: ({ conns }) => conns.listed(),
+  /** What this node's connection with these TCP ends became (undefined: it never had one). */
+  connByPorts: ({ conns }, localPort: number, remotePort: number) => conns.byPorts(localPort, remotePort),
   /** This node's connections and its DHT routing table. */
   mesh: ({ node }) => ({
     connections: node.libp2p.getConnections().length,
