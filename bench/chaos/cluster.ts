@@ -47,6 +47,9 @@ export interface Diagnosis {
   peers: number
   routingTable: number
   announcedAgoMs?: number
+  /** When the peer's subscription to this node's own topic last arrived. */
+  subscribedAgoMs?: number
+  closedConnections: string[]
 }
 
 export type Want = 'online' | 'offline' | 'any'
@@ -197,11 +200,22 @@ export class Cluster {
     await Promise.all(this.alive().map(async m => { lists.set(m.i, await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) }))
     const listed = new Set<string>()
     for (const l of lists.values()) for (const c of l) listed.add(`${String(c.localPort)}>${String(c.remotePort)}`)
+    const candidates = [...lists].flatMap(([i, l]) => l.filter(c => c.ageMs >= minAgeMs && c.localPort != null && c.remotePort != null &&
+      !listed.has(`${String(c.remotePort)}>${String(c.localPort)}`)).map(c => ({ i, c })))
+    if (candidates.length === 0) return []
+    // the lists are read one process after another: a close on its way is not a half-open link; look again
+    await new Promise(resolve => setTimeout(resolve, 2_000))
+    const again = new Set<string>()
+    await Promise.all(this.alive().map(async m => {
+      for (const c of await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) again.add(`${m.i}:${String(c.localPort)}>${String(c.remotePort)}`)
+    }))
     const out: string[] = []
     for (const [i, l] of lists) {
       for (const c of l) {
-        if (c.ageMs < minAgeMs || c.localPort == null || c.remotePort == null) continue
-        if (listed.has(`${c.remotePort}>${c.localPort}`)) continue
+        if (!candidates.some(x => x.c === c)) continue
+        if (!again.has(`${i}:${String(c.localPort)}>${String(c.remotePort)}`)) continue
+        if ([...again].some(k => k.endsWith(`:${String(c.remotePort)}>${String(c.localPort)}`))) continue
+        if (c.localPort == null || c.remotePort == null) continue
         const far = this.members.find(m => m.peerId === c.peer)
         const rec = far != null && this.isAlive(far) ? await this.call<ConnRecord | undefined>(far, 'connByPorts', c.remotePort, c.localPort).catch(() => undefined) : undefined
         const mine = await this.call<ConnRecord | undefined>(this.members[i], 'connByPorts', c.localPort, c.remotePort).catch(() => undefined)
@@ -224,7 +238,9 @@ export class Cluster {
         `${back.connections.length} connections to it${back.connections.length > 0 ? ` (${back.connections.join(' + ')})` : ''}, ` +
         `${back.follow == null ? 'NOT following it' : `its follow ${back.follow.state}, ${back.follow.failures} failures, ${back.follow.repairs} repairs${back.follow.lastError != null ? ` (${back.follow.lastError})` : ''}`}, ` +
         `${back.addresses} addresses of it known, ${back.peers} peers, routing table ${back.routingTable}, ` +
-        `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}`
+        `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}, ` +
+        `the watcher's subscription ${back.subscribedAgoMs == null ? 'never arrived' : `arrived ${(back.subscribedAgoMs / 1000).toFixed(1)} s ago`}` +
+        `${back.closedConnections.length > 0 ? `, its closed connections to it: ${back.closedConnections.join(' + ')}` : ''}`
       const last = this.events(w).filter(e => e.event === 'presence' && e.view?.peerId === c.peerId).slice(-3)
         .map(e => `${String(e.view.status)}/${String(e.cause)} seq ${String(e.view.seq).slice(-6)} ${((Date.now() - e.at) / 1000).toFixed(1)} s ago`)
       return `${w.i}->${c.i} ${seen} (contact ${other}; ${formatDiagnosis(d)}${theirs}; last events: ${last.length === 0 ? 'none' : last.join(', ')})`
@@ -237,7 +253,8 @@ export function formatDiagnosis (d: Diagnosis): string {
   const record = d.lastRecordAgoMs == null ? 'no record since start' : `last record ${(d.lastRecordAgoMs / 1000).toFixed(1)} s ago`
   return `${conn}; ${record}; gossip peer ${d.gossipPeer ? `yes (score ${d.score})` : 'no'}, subscribed ${d.subscribed === true ? 'yes' : 'no'}; ` +
     `${d.follow == null ? 'NOT followed' : `follow ${d.follow.state}, ${d.follow.failures} failures, ${d.follow.repairs} repairs${d.follow.lastError != null ? ` (${d.follow.lastError})` : ''}`}; ` +
-    `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}`
+    `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}` +
+    `${d.closedConnections.length > 0 ? `; closed connections to it: ${d.closedConnections.join(' + ')}` : ''}`
 }
 
 /** The first event since `since` in which the watcher showed the contact offline. */

@@ -73,6 +73,15 @@ export class ConnTracker {
       rec.calls.push({ at: Date.now(), what: `abort: ${String(err?.name)} ${String(err?.message)}`, stack: caller() })
       abort(err)
     }
+    // what the transport's own connection was told (libp2p aborts it directly, e.g. when an upgrade fails)
+    const maConn = (c as unknown as { maConn?: { abort?: (err?: Error) => void } }).maConn
+    if (typeof maConn?.abort === 'function') {
+      const maAbort = maConn.abort.bind(maConn)
+      maConn.abort = (err?: Error) => {
+        rec.calls.push({ at: Date.now(), what: `transport abort: ${String(err?.name)} ${String(err?.message)}`, stack: caller() })
+        maAbort(err)
+      }
+    }
     c.addEventListener('close', (evt: any) => {
       rec.closeAt = Date.now()
       rec.closedLocally = evt.local

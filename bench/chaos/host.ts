@@ -45,6 +45,8 @@ interface Hosted {
   /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
   published: Array<{ at: number, recipients: string[] }>
   conns: ConnTracker
+  /** Local time each peer's subscription to this node's own topic last arrived. */
+  subscribedAt: Map<string, number>
 }
 
 /** How long the publications of a node are kept for explanations. */
@@ -76,6 +78,8 @@ function streamLabel (s: Stream): string {
     s.writeStatus !== 'writable' ? `write ${s.writeStatus}` : '',
     s.remoteWriteStatus === 'closed' || s.remoteReadStatus === 'closed' ? 'far end closed' : ''
   ].filter(x => x !== '')
+  // a gossip stream's age: how long after its connection the link came up
+  if (s.protocol?.includes('meshsub') === true) odd.push(`${((Date.now() - s.timeline.open) / 1000).toFixed(1)} s`)
   return `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}${odd.length > 0 ? ` (${odd.join(', ')})` : ''}`
 }
 
@@ -93,7 +97,11 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p) }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), subscribedAt: new Map() }
+  node.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+    const own = presenceTopic(node.peerId)
+    if (evt.detail.subscriptions.some(sub => sub.topic === own && sub.subscribe)) h.subscribedAt.set(evt.detail.peerId.toString(), Date.now())
+  })
   recordPublications(h)
   return h
 }))
@@ -144,7 +152,11 @@ const methods: Record<string, Method> = {
       rejected: Object.entries(node.presence.getRejections()).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', '),
       peers: node.libp2p.getPeers().length,
       announcedAgoMs: h.lastAnnounce === 0 ? undefined : Date.now() - h.lastAnnounce,
-      routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
+      routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0,
+      subscribedAgoMs: h.subscribedAt.has(peer) ? Date.now() - h.subscribedAt.get(peer)! : undefined,
+      // the connections to it of the last minute that are gone: a link replaced shortly before
+      closedConnections: [...h.conns.records.values()].filter(r => r.peer === peer && r.closeAt != null && Date.now() - r.closeAt < 60_000)
+        .map(r => `${r.direction} opened ${((Date.now() - r.openAt) / 1000).toFixed(1)} s ago, closed ${((Date.now() - r.closeAt!) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'here' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}${r.calls.length > 0 ? ` [${r.calls.map(c => c.what).join(', ')}]` : ''}`)
     }
   })),
   /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
