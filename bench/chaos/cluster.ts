@@ -50,6 +50,8 @@ export interface Diagnosis {
   /** When the peer's subscription to this node's own topic last arrived. */
   subscribedAgoMs?: number
   closedConnections: string[]
+  /** Whether gossipsub holds an outbound stream to the peer (what it publishes over). */
+  holdsStream: boolean
 }
 
 export type Want = 'online' | 'offline' | 'any'
@@ -183,10 +185,10 @@ export class Cluster {
    */
   async missedRecords (w: Member, c: Member, at: number, ttlMs: number): Promise<string> {
     if (!this.isAlive(c)) return 'contact killed'
-    const pubs = await this.call<Array<{ at: number, toPeer: boolean, recipients: number }>>(c, 'publishedTo', w.peerId, at - ttlMs - 1_000, at).catch(() => undefined)
+    const pubs = await this.call<Array<{ at: number, toPeer: boolean, recipients: number, why?: string }>>(c, 'publishedTo', w.peerId, at - ttlMs - 1_000, at).catch(() => undefined)
     if (pubs == null) return 'contact did not answer'
     return `the contact published ${pubs.length} records in the ${ttlMs + 1_000} ms before, ${pubs.filter(p => p.toPeer).length} of them to the watcher` +
-      (pubs.length > 0 ? ` (at -${pubs.map(p => at - p.at).join(', -')} ms)` : '')
+      (pubs.length > 0 ? ` (at ${pubs.map(p => `-${at - p.at}${p.why != null ? ` [${p.why}]` : ''}`).join(', ')} ms)` : '')
   }
 
   /**
@@ -235,6 +237,7 @@ export class Cluster {
       const other = this.isAlive(c) ? 'running' : 'killed'
       if (d == null) return `${w.i}->${c.i} ${seen} (contact ${other}; no diagnosis)`
       const theirs = back == null ? '' : `; the contact: ${back.watchesUs ? 'knows' : 'does NOT know'} the watcher listens, watcher ${back.inOurMesh ? 'in' : 'NOT in'} its gossip mesh, ` +
+        `gossip ${back.gossipPeer ? `attached (score ${back.score}, ${back.holdsStream ? 'stream held' : 'NO stream held'})` : 'NOT attached'}, ` +
         `${back.connections.length} connections to it${back.connections.length > 0 ? ` (${back.connections.join(' + ')})` : ''}, ` +
         `${back.follow == null ? 'NOT following it' : `its follow ${back.follow.state}, ${back.follow.failures} failures, ${back.follow.repairs} repairs${back.follow.lastError != null ? ` (${back.follow.lastError})` : ''}`}, ` +
         `${back.addresses} addresses of it known, ${back.peers} peers, routing table ${back.routingTable}, ` +

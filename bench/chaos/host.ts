@@ -43,7 +43,7 @@ interface Hosted {
   /** Local time this node last announced its own presence. */
   lastAnnounce: number
   /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
-  published: Array<{ at: number, recipients: string[] }>
+  published: Array<{ at: number, recipients: string[], missed: Record<string, string> }>
   conns: ConnTracker
   /** Local time each peer's subscription to this node's own topic last arrived. */
   subscribedAt: Map<string, number>
@@ -64,7 +64,14 @@ function recordPublications (h: Hosted): void {
     const result = await publish(topic, data)
     if (topic === own) {
       const now = Date.now()
-      h.published.push({ at: now, recipients: result.recipients.map(p => p.toString()) })
+      const recipients = result.recipients.map(p => p.toString())
+      // for every subscriber left out: why (gossipsub's outbound stream to it, its score)
+      const g = pubsub as unknown as { streamsOutbound?: Map<string, unknown>, score?: { score: (p: string) => number } }
+      const missed: Record<string, string> = {}
+      for (const p of pubsub.getSubscribers(own).map(String)) {
+        if (!recipients.includes(p)) missed[p] = `${g.streamsOutbound?.has(p) === true ? 'stream held' : 'no stream held'}, score ${Math.round(g.score?.score(p) ?? NaN)}, ${pubsub.getPeers().some(x => x.toString() === p) ? 'attached' : 'not attached'}`
+      }
+      h.published.push({ at: now, recipients, missed })
       while (h.published.length > 0 && h.published[0].at < now - PUBLISHED_KEEP_MS) h.published.shift()
     }
     return result
@@ -156,12 +163,13 @@ const methods: Record<string, Method> = {
       subscribedAgoMs: h.subscribedAt.has(peer) ? Date.now() - h.subscribedAt.get(peer)! : undefined,
       // the connections to it of the last minute that are gone: a link replaced shortly before
       closedConnections: [...h.conns.records.values()].filter(r => r.peer === peer && r.closeAt != null && Date.now() - r.closeAt < 60_000)
-        .map(r => `${r.direction} opened ${((Date.now() - r.openAt) / 1000).toFixed(1)} s ago, closed ${((Date.now() - r.closeAt!) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'here' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}${r.calls.length > 0 ? ` [${r.calls.map(c => c.what).join(', ')}]` : ''}`)
+        .map(r => `${r.direction} opened ${((Date.now() - r.openAt) / 1000).toFixed(1)} s ago, closed ${((Date.now() - r.closeAt!) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'here' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}${r.calls.length > 0 ? ` [${r.calls.map(c => `${c.what}${c.stack !== '' ? ` from ${c.stack}` : ''}`).join(', ')}]` : ''}`),
+      holdsStream: (node.libp2p.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.has(peer) ?? false
     }
   })),
   /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
   publishedTo: (h, peer: string, from: number, to: number) => h.published.filter(p => p.at >= from && p.at <= to)
-    .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length })),
+    .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length, why: p.recipients.includes(peer) ? undefined : p.missed[peer] ?? 'not a subscriber' })),
   /** Cuts and refuses every link to these peers until allowAll. */
   deny: async ({ node, denied }, peers: string[]) => {
     for (const p of peers) denied.add(p)
