@@ -115,3 +115,39 @@ it('attaches gossip on a connection where identify did not run, to a peer the pe
   await publishUntilReceived(sender, received, 'over the connection identify did not run on', 20_000)
   expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
 })
+
+it('keeps a peer subscribed when its gossip streams fail with one of two connections, and gossip goes on over the other', async () => {
+  // identify off: nothing but the failure and its handling attaches or detaches a peer here
+  const sender = await gossipNode(false)
+  const receiver = await gossipNode(false)
+  const received: string[] = []
+  receiver.services.pubsub.addEventListener('message', (e) => {
+    if (e.detail.topic === TOPIC) received.push(new TextDecoder().decode(e.detail.data))
+  })
+  sender.services.pubsub.subscribe(TOPIC)
+  receiver.services.pubsub.subscribe(TOPIC)
+  const first = await receiver.dial(sender.getMultiaddrs()[0])
+  await receiver.services.identify.identify(first)
+  await publishUntilReceived(sender, received, 'over the first connection', 30_000)
+  // a second connection (both dialled at once, a redial while the first lived); the gossip streams stay on the first
+  const second = await receiver.dial(sender.getMultiaddrs()[0], { force: true })
+  await waitFor(() => sender.getConnections(receiver.peerId).length === 2, 'the sender to list both connections', 30_000)
+  expect(second.streams.some(s => receiver.services.pubsub.protocols.includes(s.protocol ?? ''))).toBe(false)
+
+  // from the failure until both ends dropped the first connection and a while after: does the sender ever forget the receiver?
+  const subscribed = (): boolean => sender.services.pubsub.getSubscribers(TOPIC).some(p => p.equals(receiver.peerId))
+  let forgotten = 0
+  const watch = setInterval(() => { if (!subscribed()) forgotten++ }, 2)
+  try {
+    first.abort(new Error('test: the first connection fails'))
+    await waitFor(() => sender.getConnections(receiver.peerId).length === 1 && receiver.getConnections(sender.peerId).length === 1, 'both ends to drop the failed connection', 30_000)
+    await publishUntilReceived(sender, received, 'over the second connection', 20_000)
+  } finally {
+    clearInterval(watch)
+  }
+  // gossipsub alone detaches the peer for its read error until the peer's new stream brings its subscription again
+  expect(forgotten).toBe(0)
+  expect(second.status).toBe('open')
+  expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
+  expect(sender.services.pubsub.getPeers().map(String)).toEqual([receiver.peerId.toString()])
+})
