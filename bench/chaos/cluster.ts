@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { spawnHost } from './hosts.js'
-import type { ConnRecord } from './conn-track.js'
+import type { ConnRecord, ListedConn } from './conn-track.js'
 import type { Host, HostEvent } from './hosts.js'
 import type { HostHealth } from './load.js'
 import type { FollowStatus } from '../../node/discovery/index.js'
@@ -56,7 +56,6 @@ export interface Diagnosis {
 
 export type Want = 'online' | 'offline' | 'any'
 
-interface ListedConn { id: string, peer: string, direction: string, status: string, localPort?: number, remotePort?: number, ageMs: number, streams: number }
 
 /** The kernel's state of the TCP socket with these ends (ss), or 'none'. */
 async function kernelState (localPort: number, remotePort: number): Promise<string> {
@@ -204,14 +203,20 @@ export class Cluster {
     for (const l of lists.values()) for (const c of l) listed.add(`${String(c.localPort)}>${String(c.remotePort)}`)
     const candidates = [...lists].flatMap(([i, l]) => l.filter(c => c.ageMs >= minAgeMs && c.localPort != null && c.remotePort != null &&
       !listed.has(`${String(c.remotePort)}>${String(c.localPort)}`)).map(c => ({ i, c })))
-    if (candidates.length === 0) return []
+    const streams = this.oneSidedStreams(lists, minAgeMs)
+    if (candidates.length === 0 && streams.length === 0) return []
     // the lists are read one process after another: a close on its way is not a half-open link; look again
     await new Promise(resolve => setTimeout(resolve, 2_000))
     const again = new Set<string>()
     await Promise.all(this.alive().map(async m => {
       for (const c of await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) again.add(`${m.i}:${String(c.localPort)}>${String(c.remotePort)}`)
     }))
+    // (the second look at the streams reads the lists once more below)
     const out: string[] = []
+    const lists2 = new Map<number, ListedConn[]>()
+    await Promise.all(this.alive().map(async m => { lists2.set(m.i, await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) }))
+    const still = new Set(this.oneSidedStreams(lists2, minAgeMs).map(x => x.key))
+    for (const x of streams) if (still.has(x.key)) out.push(x.text)
     for (const [i, l] of lists) {
       for (const c of l) {
         if (!candidates.some(x => x.c === c)) continue
@@ -224,6 +229,28 @@ export class Cluster {
         const now = Date.now()
         out.push(`${i}->${far?.i ?? '?'}${far != null && !this.isAlive(far) ? ' (killed)' : ''} ${c.direction} ${c.status} ${(c.ageMs / 1000).toFixed(1)} s, ${c.streams} streams, ports ${c.localPort}>${c.remotePort}` +
           `${mine != null && mine.calls.length > 0 ? ` [here: ${describeRecord(mine, now)}]` : ''}; far end: ${describeRecord(rec, now)}; far socket in the kernel: ${await kernelState(c.remotePort, c.localPort)}`)
+      }
+    }
+    return out
+  }
+
+  /** Streams (older than minAgeMs) on a connection both ends list, that only one end lists: a half-open stream. */
+  private oneSidedStreams (lists: Map<number, ListedConn[]>, minAgeMs: number): Array<{ key: string, text: string }> {
+    const byPorts = new Map<string, { i: number, c: ListedConn }>()
+    for (const [i, l] of lists) for (const c of l) if (c.localPort != null) byPorts.set(`${c.localPort}>${String(c.remotePort)}`, { i, c })
+    const out: Array<{ key: string, text: string }> = []
+    for (const [i, l] of lists) {
+      for (const c of l) {
+        const far = byPorts.get(`${String(c.remotePort)}>${String(c.localPort)}`)
+        if (far == null) continue
+        const farIds = new Set(far.c.streamList.map(st => st.id))
+        for (const st of c.streamList) {
+          if (st.ageMs < minAgeMs || farIds.has(st.id)) continue
+          out.push({
+            key: `${i}:${String(c.localPort)}>${String(c.remotePort)}:${st.id}`,
+            text: `stream ${st.id} ${st.label} ${(st.ageMs / 1000).toFixed(1)} s at ${i}, not at ${far.i} (connection ports ${String(c.localPort)}>${String(c.remotePort)}, ${c.direction} ${(c.ageMs / 1000).toFixed(1)} s here, ${(far.c.ageMs / 1000).toFixed(1)} s there)`
+          })
+        }
       }
     }
     return out

@@ -27,6 +27,18 @@ export interface ConnRecord {
   calls: Array<{ at: number, what: string, stack: string }>
 }
 
+export interface ListedConn {
+  id: string
+  peer: string
+  direction: string
+  status: string
+  localPort?: number
+  remotePort?: number
+  ageMs: number
+  streams: number
+  streamList: Array<{ id: string, label: string, ageMs: number }>
+}
+
 /** How many records a node keeps (open ones are never dropped). */
 const KEEP = 4_000
 
@@ -96,11 +108,22 @@ export class ConnTracker {
   }
 
   /** The connections libp2p lists now, with their ports and state. */
-  listed (): Array<{ id: string, peer: string, direction: string, status: string, localPort?: number, remotePort?: number, ageMs: number, streams: number }> {
+  listed (): ListedConn[] {
     return this.libp2p.getConnections().map(c => {
       this.track(c)
       const r = this.records.get(c.id)
-      return { id: c.id, peer: c.remotePeer.toString(), direction: c.direction, status: c.status, localPort: r?.localPort, remotePort: r?.remotePort, ageMs: Date.now() - c.timeline.open, streams: c.streams.length }
+      return {
+        id: c.id,
+        peer: c.remotePeer.toString(),
+        direction: c.direction,
+        status: c.status,
+        localPort: r?.localPort,
+        remotePort: r?.remotePort,
+        ageMs: Date.now() - c.timeline.open,
+        streams: c.streams.length,
+        // a muxed stream's id is the same at both ends of the connection
+        streamList: c.streams.map(st => ({ id: st.id, label: `${st.direction === 'inbound' ? 'in' : 'out'}:${st.protocol ?? '?'} ${st.status}/${st.writeStatus}/${st.remoteWriteStatus}`, ageMs: Date.now() - st.timeline.open }))
+      }
     })
   }
 
