@@ -28,8 +28,8 @@
  * older than the same grace, gets that notification too if the peer store
  * lists a gossip protocol for the peer. Repeated tries back off, also across
  * repairs that worked for a while (until a stream stays writable for the
- * longest backoff). Everything
- * used is public API: the heartbeat event, the peers, the protocols, the
+ * longest backoff). Everything the repairs
+ * use is public API: the heartbeat event, the peers, the protocols, the
  * connections' streams, the peer store and the registrar's topologies.
  *
  * And gossipsub detaches a peer whose inbound stream fails as if the peer
@@ -43,6 +43,8 @@
  * connected pair). A peer that still has an open connection is kept; only
  * the broken stream goes, and gossipsub is told of the open connection at
  * once (which opens an outbound stream there if ours went with the other).
+ * This replaces the library's handlePeerReadStreamError (private in its
+ * types; a version without it keeps its own behaviour).
  */
 import { backoffDelay } from './util/wait.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
