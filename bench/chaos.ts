@@ -94,6 +94,13 @@ const wrongList = (wrong: string[]): string => wrong.length === 0 ? '' : `; ${wr
 const load = (): string => os.loadavg().map(x => x.toFixed(1)).join(' ')
 const figures: Record<string, number> = {}
 
+/** Logs the half-open connections found now (docs/benchmarks.md, "Runs of session 8"). */
+async function reportOneSided (cluster: Cluster, phase: string): Promise<void> {
+  const found = await cluster.oneSided()
+  figures[`chaos.${phase}.oneSided`] = found.length
+  log(`one-sided connections after ${phase}: ${found.length}${found.length > 0 ? `\n  ${found.join('\n  ')}` : ''}`)
+}
+
 /** Every live node sends one message to each contact, dead or cut off or not. */
 async function chatRound (cluster: Cluster, label: string): Promise<number> {
   let n = 0
@@ -211,6 +218,7 @@ async function main (): Promise<void> {
     let r = await cluster.converge(() => 'online', START_CONVERGENCE_MS)
     figures['chaos.start.convergence'] = r.ms
     check('initial convergence', r.wrong.length === 0, `${pairs} watcher->contact views online ${r.ms} ms after the watches${wrongList(r.wrong)}`)
+    await reportOneSided(cluster, 'start')
     log(`chat: ${await chatRound(cluster, 'start')} messages sent`)
 
     // ---- crash: SIGKILL a share of the processes, no goodbye ----
@@ -257,6 +265,7 @@ async function main (): Promise<void> {
       .map(async ({ e, c }) => `${w.i}->${c!.i} at +${e.at - killAt} ms (${e.cause}${e.lateMs != null ? `, ${String(e.lateMs)} ms after its local expiry` : ''}; contact on host ${c!.host}; ` +
         `${await cluster.missedRecords(w, c!, e.at, TTL)}; now: ${(await cluster.explain([{ w, c: c!, seen: 'now' }]))[0]})`)))
     check('no live node shown offline during the crash', falseOffline.length === 0, falseOffline.length === 0 ? 'none' : `${falseOffline.length} transient offline views: ${falseOffline.slice(0, 10).join(', ')}`)
+    await reportOneSided(cluster, 'crash')
 
     // ---- restart the victims on the same homes and ports ----
     recorder.phase('restart')
@@ -268,6 +277,7 @@ async function main (): Promise<void> {
     figures['chaos.restart.convergence'] = r.ms
     check('restarted nodes online again everywhere (and they see their contacts)', r.wrong.length === 0,
       `all ${pairs} views online ${r.ms} ms after the restarted nodes listened${wrongList(r.wrong)}`)
+    await reportOneSided(cluster, 'restart')
 
     // ---- partition the mesh in two halves, then heal ----
     recorder.phase('partition')
@@ -295,6 +305,7 @@ async function main (): Promise<void> {
     const leaks = (await Promise.all(members.map(async m => (await cluster.call<string[]>(m, 'connections'))
       .filter(p => (side(m.i) === 0 ? B : A).some(x => x.peerId === p)).map(p => `${m.i}->${members.find(x => x.peerId === p)!.i}`)))).flat()
     check('partition holds: no connection across the cut', leaks.length === 0, `${leaks.length} cross connections${leaks.length > 0 ? `: ${leaks.join(' ')}` : ''}`)
+    await reportOneSided(cluster, 'partition')
 
     recorder.phase('heal')
     const healAt = Date.now()
@@ -302,6 +313,7 @@ async function main (): Promise<void> {
     r = await cluster.converge(() => 'online', RECOVERY_MS)
     figures['chaos.heal.convergence'] = r.ms
     check('heal: every view online again', r.wrong.length === 0, `converged ${Date.now() - healAt} ms after the heal${wrongList(r.wrong)}`)
+    await reportOneSided(cluster, 'heal')
 
     // ---- chat: every message send() accepted is in the receiver's history exactly once ----
     recorder.phase('chat')
@@ -320,6 +332,7 @@ async function main (): Promise<void> {
       `${d.sent} messages (sent before and during the crash, across the partition, after the heal): ${d.missing.length} missing (${why.lost} lost), ${d.duplicated} duplicated, ` +
       `${d.unexpected} unexpected, ${deliveredAfterHealMs} ms after the heal and ${deliveredAfterHealMs - r.ms} ms after every view was online again (bound: ${CHAT_BOUND_MS} ms)` +
       `${why.lines.length > 0 ? `; missing: ${why.lines.slice(0, 10).join(', ')}` : ''}`)
+    await reportOneSided(cluster, 'chat')
     figures['chaos.chat.sent'] = d.sent
   } finally {
     await recorder?.stop()

@@ -8,7 +8,6 @@ import { kadDHT } from '@libp2p/kad-dht'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../protocol/dht-presence.js'
 import { chat } from './chat/index.js'
@@ -18,6 +17,7 @@ import { devices } from './devices/index.js'
 import { groups } from './groups/index.js'
 import { instanceGuard } from './instance/index.js'
 import { leanNoise, leanYamux } from './lean-transport.js'
+import { tcpTransport } from './tcp-dial.js'
 import { locator, LocatorDhtRules } from './locator/index.js'
 import { migrate } from './migrations.js'
 import { presenceNotify } from './notify/index.js'
@@ -235,7 +235,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
-    transports: [tcp(), circuitRelayTransport()],
+    // a dial's abort signal ends with the dial: node/tcp-dial.ts
+    transports: [tcpTransport(), circuitRelayTransport()],
     connectionEncrypters: [leanNoise()],
     streamMuxers: [leanYamux()],
     connectionGater: blockGater(peer => rosterStore.isBlocked(peer), combineGaters(admissionGater(reachPolicy), opts.connectionGater ?? {})),
@@ -316,7 +317,7 @@ export async function createIntakeLibp2p (privateKey: PrivateKey): Promise<Libp2
     privateKey,
     start: false,
     addresses: { listen: [] },
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [tcpTransport(), circuitRelayTransport()],
     connectionEncrypters: [leanNoise()],
     streamMuxers: [leanYamux()],
     services: { identify: identify({ runOnConnectionOpen: false }) }

@@ -28,9 +28,23 @@
  * older than the same grace, gets that notification too if the peer store
  * lists a gossip protocol for the peer. Repeated tries back off, also across
  * repairs that worked for a while (until a stream stays writable for the
- * longest backoff). Everything
- * used is public API: the heartbeat event, the peers, the protocols, the
+ * longest backoff). Everything the repairs
+ * use is public API: the heartbeat event, the peers, the protocols, the
  * connections' streams, the peer store and the registrar's topologies.
+ *
+ * And gossipsub detaches a peer whose inbound stream fails as if the peer
+ * had disconnected (handlePeerReadStreamError): its subscriptions, its mesh
+ * place, its score and both streams are dropped, though the stream failed
+ * only with one of two connections (both nodes dialled at once, or one
+ * redialled while the old link lived) and the peer stays connected. The peer
+ * then gets nothing we publish until it tells us its subscriptions again,
+ * which it does only on a new stream of its own: its keeper's repair, seconds
+ * under load (the chaos run: a contact's records to others only, on a
+ * connected pair). A peer that still has an open connection is kept; only
+ * the broken stream goes, and gossipsub is told of the open connection at
+ * once (which opens an outbound stream there if ours went with the other).
+ * This replaces the library's handlePeerReadStreamError (private in its
+ * types; a version without it keeps its own behaviour).
  */
 import { backoffDelay } from './util/wait.js'
 import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
@@ -58,6 +72,12 @@ export type StreamKeeperComponents = Pick<GossipSubComponents, 'connectionManage
 
 type KeptPubsub = Pick<GossipSub, 'protocols' | 'getPeers' | 'addEventListener'> & { isStarted?: () => boolean }
 
+/** The parts of @libp2p/gossipsub 17's GossipSub a broken read relies on (handlePeerReadStreamError is private in its types). */
+interface ReadingPubsub {
+  handlePeerReadStreamError?: (err: Error, peerId: PeerId) => void
+  streamsInbound?: Map<string, { rawStream?: Pick<Stream, 'status'> }>
+}
+
 interface Missing {
   /** When the peer was first seen without a writable stream (or, not attached, connected). */
   since: number
@@ -75,10 +95,12 @@ export class OutboundStreamKeeper {
   private readonly unattached = new Map<string, Missing>()
   private readonly log: Logger
   private readonly now: () => number
-  /** Repairs done (connection notifications re-run), peers attached from the peer store, and streams the peer dropped closed; for diagnostics and tests. */
+  /** Repairs done (connection notifications re-run), peers attached from the peer store, streams the peer dropped closed, and peers kept; for diagnostics and tests. */
   repairs = 0
   attached = 0
   closed = 0
+  /** Peers kept attached after a read stream failed while they stayed connected. */
+  kept = 0
 
   constructor (private readonly pubsub: KeptPubsub, private readonly components: StreamKeeperComponents, private readonly opts: StreamKeeperOptions) {
     this.log = components.logger.forComponent('presence-mesh:pubsub:streams')
@@ -215,6 +237,24 @@ export class OutboundStreamKeeper {
     return ok
   }
 
+  /**
+   * Gossipsub's inbound stream from `peer` failed. With no open connection
+   * left the peer is gone (gossipsub detaches it, as it would anyway); with
+   * one, only the broken stream is dropped and the peer stays attached.
+   * Returns whether the peer was kept.
+   */
+  readFailed (peer: PeerId, inbound: ReadingPubsub['streamsInbound']): boolean {
+    const open = this.components.connectionManager.getConnections(peer).filter(c => c.status === 'open')
+    if (open.length === 0) return false
+    const id = peer.toString()
+    // the failed stream, unless a newer one replaced it already
+    if (inbound?.get(id)?.rawStream?.status !== 'open') inbound?.delete(id)
+    this.kept++
+    this.log('gossip stream from %p failed but %d connections to it are open: keeping it attached', peer, open.length)
+    this.notifyConnected(peer, newest(open))
+    return true
+  }
+
   /** Gossipsub's reaction to a new connection: attach the peer (no-op if attached) and queue its outbound stream. */
   private notifyConnected (peer: PeerId, connection: Connection): void {
     const topologies = new Set(this.pubsub.protocols.flatMap(p => this.components.registrar.getTopologies(p)))
@@ -245,6 +285,14 @@ export function keepOutboundStreams (pubsub: KeptPubsub, components: StreamKeepe
     ...opts
   })
   pubsub.addEventListener('gossipsub:heartbeat', () => { keeper.sweep() })
+  // a version without the method keeps the library's behaviour (the peer detached)
+  const reading = pubsub as unknown as ReadingPubsub
+  const detach = reading.handlePeerReadStreamError
+  if (typeof detach === 'function') {
+    reading.handlePeerReadStreamError = (err, peerId) => {
+      if (!keeper.readFailed(peerId, reading.streamsInbound)) detach.call(pubsub, err, peerId)
+    }
+  }
   // the components outlive no node: the listener goes with them; gossipsub ignores notifications while stopped
   components.events?.addEventListener('connection:open', (evt) => {
     if (pubsub.isStarted?.() !== false) keeper.connectionOpened(evt.detail)

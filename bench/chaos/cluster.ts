@@ -3,7 +3,10 @@
  * SIGKILLed and restarted a host at a time; what each watcher shows for its
  * contacts, and why (diagnostics for every view that is wrong).
  */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { spawnHost } from './hosts.js'
+import type { ConnRecord, ListedConn } from './conn-track.js'
 import type { Host, HostEvent } from './hosts.js'
 import type { HostHealth } from './load.js'
 import type { FollowStatus } from '../../node/discovery/index.js'
@@ -44,9 +47,31 @@ export interface Diagnosis {
   peers: number
   routingTable: number
   announcedAgoMs?: number
+  /** When the peer's subscription to this node's own topic last arrived. */
+  subscribedAgoMs?: number
+  closedConnections: string[]
+  /** Whether gossipsub holds an outbound stream to the peer (what it publishes over). */
+  holdsStream: boolean
 }
 
 export type Want = 'online' | 'offline' | 'any'
+
+
+/** The kernel's state of the TCP socket with these ends (ss), or 'none'. */
+async function kernelState (localPort: number, remotePort: number): Promise<string> {
+  const { stdout } = await promisify(execFile)('ss', ['-tanH', `( sport = :${localPort} and dport = :${remotePort} )`]).catch(() => ({ stdout: 'ss failed' }))
+  const lines = stdout.trim().split('\n').filter(l => l !== '')
+  return lines.length === 0 ? 'none' : lines.map(l => l.split(/\s+/).slice(0, 3).join(' ')).join(' | ')
+}
+
+function describeRecord (r: ConnRecord | undefined, now: number): string {
+  if (r == null) return 'never had it'
+  const closed = r.closeAt == null
+    ? 'NOT closed (yet not listed)'
+    : `closed ${((now - r.closeAt) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'locally' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}`
+  const calls = r.calls.map(c => `${c.what} ${((now - c.at) / 1000).toFixed(1)} s ago${c.stack !== '' ? ` from ${c.stack}` : ''}`).join('; ')
+  return `${r.direction} opened ${((now - r.openAt) / 1000).toFixed(1)} s ago, ${closed}${calls !== '' ? `; calls: ${calls}` : ''}`
+}
 
 export interface WrongView { w: Member, c: Member, seen: string }
 
@@ -159,10 +184,76 @@ export class Cluster {
    */
   async missedRecords (w: Member, c: Member, at: number, ttlMs: number): Promise<string> {
     if (!this.isAlive(c)) return 'contact killed'
-    const pubs = await this.call<Array<{ at: number, toPeer: boolean, recipients: number }>>(c, 'publishedTo', w.peerId, at - ttlMs - 1_000, at).catch(() => undefined)
+    const pubs = await this.call<Array<{ at: number, toPeer: boolean, recipients: number, why?: string }>>(c, 'publishedTo', w.peerId, at - ttlMs - 1_000, at).catch(() => undefined)
     if (pubs == null) return 'contact did not answer'
     return `the contact published ${pubs.length} records in the ${ttlMs + 1_000} ms before, ${pubs.filter(p => p.toPeer).length} of them to the watcher` +
-      (pubs.length > 0 ? ` (at -${pubs.map(p => at - p.at).join(', -')} ms)` : '')
+      (pubs.length > 0 ? ` (at ${pubs.map(p => `-${at - p.at}${p.why != null ? ` [${p.why}]` : ''}`).join(', ')} ms)` : '')
+  }
+
+  /**
+   * Connections a live node lists (older than minAgeMs) whose far end no live
+   * node lists: a half-open link. Each with the far end's record of it (when
+   * and how it closed there, who called close or abort) and the kernel's
+   * state of the far end's socket.
+   */
+  async oneSided (minAgeMs = 5_000): Promise<string[]> {
+    const lists = new Map<number, ListedConn[]>()
+    await Promise.all(this.alive().map(async m => { lists.set(m.i, await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) }))
+    const listed = new Set<string>()
+    for (const l of lists.values()) for (const c of l) listed.add(`${String(c.localPort)}>${String(c.remotePort)}`)
+    const candidates = [...lists].flatMap(([i, l]) => l.filter(c => c.ageMs >= minAgeMs && c.localPort != null && c.remotePort != null &&
+      !listed.has(`${String(c.remotePort)}>${String(c.localPort)}`)).map(c => ({ i, c })))
+    const streams = this.oneSidedStreams(lists, minAgeMs)
+    if (candidates.length === 0 && streams.length === 0) return []
+    // the lists are read one process after another: a close on its way is not a half-open link; look again
+    await new Promise(resolve => setTimeout(resolve, 2_000))
+    const again = new Set<string>()
+    await Promise.all(this.alive().map(async m => {
+      for (const c of await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) again.add(`${m.i}:${String(c.localPort)}>${String(c.remotePort)}`)
+    }))
+    // (the second look at the streams reads the lists once more below)
+    const out: string[] = []
+    const lists2 = new Map<number, ListedConn[]>()
+    await Promise.all(this.alive().map(async m => { lists2.set(m.i, await this.call<ListedConn[]>(m, 'listedConns').catch(() => [])) }))
+    const still = new Set(this.oneSidedStreams(lists2, minAgeMs).map(x => x.key))
+    for (const x of streams) if (still.has(x.key)) out.push(x.text)
+    for (const [i, l] of lists) {
+      for (const c of l) {
+        if (!candidates.some(x => x.c === c)) continue
+        if (!again.has(`${i}:${String(c.localPort)}>${String(c.remotePort)}`)) continue
+        if ([...again].some(k => k.endsWith(`:${String(c.remotePort)}>${String(c.localPort)}`))) continue
+        if (c.localPort == null || c.remotePort == null) continue
+        const far = this.members.find(m => m.peerId === c.peer)
+        const rec = far != null && this.isAlive(far) ? await this.call<ConnRecord | undefined>(far, 'connByPorts', c.remotePort, c.localPort).catch(() => undefined) : undefined
+        const mine = await this.call<ConnRecord | undefined>(this.members[i], 'connByPorts', c.localPort, c.remotePort).catch(() => undefined)
+        const now = Date.now()
+        out.push(`${i}->${far?.i ?? '?'}${far != null && !this.isAlive(far) ? ' (killed)' : ''} ${c.direction} ${c.status} ${(c.ageMs / 1000).toFixed(1)} s, ${c.streams} streams, ports ${c.localPort}>${c.remotePort}` +
+          `${mine != null && mine.calls.length > 0 ? ` [here: ${describeRecord(mine, now)}]` : ''}; far end: ${describeRecord(rec, now)}; far socket in the kernel: ${await kernelState(c.remotePort, c.localPort)}`)
+      }
+    }
+    return out
+  }
+
+  /** Streams (older than minAgeMs) on a connection both ends list, that only one end lists: a half-open stream. */
+  private oneSidedStreams (lists: Map<number, ListedConn[]>, minAgeMs: number): Array<{ key: string, text: string }> {
+    const byPorts = new Map<string, { i: number, c: ListedConn }>()
+    for (const [i, l] of lists) for (const c of l) if (c.localPort != null) byPorts.set(`${c.localPort}>${String(c.remotePort)}`, { i, c })
+    const out: Array<{ key: string, text: string }> = []
+    for (const [i, l] of lists) {
+      for (const c of l) {
+        const far = byPorts.get(`${String(c.remotePort)}>${String(c.localPort)}`)
+        if (far == null) continue
+        const farIds = new Set(far.c.streamList.map(st => st.id))
+        for (const st of c.streamList) {
+          if (st.ageMs < minAgeMs || farIds.has(st.id)) continue
+          out.push({
+            key: `${i}:${String(c.localPort)}>${String(c.remotePort)}:${st.id}`,
+            text: `stream ${st.id} ${st.label} ${(st.ageMs / 1000).toFixed(1)} s at ${i}, not at ${far.i} (connection ports ${String(c.localPort)}>${String(c.remotePort)}, ${c.direction} ${(c.ageMs / 1000).toFixed(1)} s here, ${(far.c.ageMs / 1000).toFixed(1)} s there)`
+          })
+        }
+      }
+    }
+    return out
   }
 
   /** "3->7 offline: ..." for each wrong view: the watcher's connections, gossip and follow state for that contact. */
@@ -173,10 +264,13 @@ export class Cluster {
       const other = this.isAlive(c) ? 'running' : 'killed'
       if (d == null) return `${w.i}->${c.i} ${seen} (contact ${other}; no diagnosis)`
       const theirs = back == null ? '' : `; the contact: ${back.watchesUs ? 'knows' : 'does NOT know'} the watcher listens, watcher ${back.inOurMesh ? 'in' : 'NOT in'} its gossip mesh, ` +
+        `gossip ${back.gossipPeer ? `attached (score ${back.score}, ${back.holdsStream ? 'stream held' : 'NO stream held'})` : 'NOT attached'}, ` +
         `${back.connections.length} connections to it${back.connections.length > 0 ? ` (${back.connections.join(' + ')})` : ''}, ` +
         `${back.follow == null ? 'NOT following it' : `its follow ${back.follow.state}, ${back.follow.failures} failures, ${back.follow.repairs} repairs${back.follow.lastError != null ? ` (${back.follow.lastError})` : ''}`}, ` +
         `${back.addresses} addresses of it known, ${back.peers} peers, routing table ${back.routingTable}, ` +
-        `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}`
+        `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}, ` +
+        `the watcher's subscription ${back.subscribedAgoMs == null ? 'never arrived' : `arrived ${(back.subscribedAgoMs / 1000).toFixed(1)} s ago`}` +
+        `${back.closedConnections.length > 0 ? `, its closed connections to it: ${back.closedConnections.join(' + ')}` : ''}`
       const last = this.events(w).filter(e => e.event === 'presence' && e.view?.peerId === c.peerId).slice(-3)
         .map(e => `${String(e.view.status)}/${String(e.cause)} seq ${String(e.view.seq).slice(-6)} ${((Date.now() - e.at) / 1000).toFixed(1)} s ago`)
       return `${w.i}->${c.i} ${seen} (contact ${other}; ${formatDiagnosis(d)}${theirs}; last events: ${last.length === 0 ? 'none' : last.join(', ')})`
@@ -189,7 +283,8 @@ export function formatDiagnosis (d: Diagnosis): string {
   const record = d.lastRecordAgoMs == null ? 'no record since start' : `last record ${(d.lastRecordAgoMs / 1000).toFixed(1)} s ago`
   return `${conn}; ${record}; gossip peer ${d.gossipPeer ? `yes (score ${d.score})` : 'no'}, subscribed ${d.subscribed === true ? 'yes' : 'no'}; ` +
     `${d.follow == null ? 'NOT followed' : `follow ${d.follow.state}, ${d.follow.failures} failures, ${d.follow.repairs} repairs${d.follow.lastError != null ? ` (${d.follow.lastError})` : ''}`}; ` +
-    `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}`
+    `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}` +
+    `${d.closedConnections.length > 0 ? `; closed connections to it: ${d.closedConnections.join(' + ')}` : ''}`
 }
 
 /** The first event since `since` in which the watcher showed the contact offline. */

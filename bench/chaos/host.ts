@@ -18,6 +18,8 @@ import readline from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { PresenceNode } from '../../node/presence-node.js'
 import { presenceTopic } from '../../protocol/topics.js'
+import { ConnTracker } from './conn-track.js'
+import type { ConnRecord } from './conn-track.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId, Stream } from '@libp2p/interface'
 
@@ -41,7 +43,10 @@ interface Hosted {
   /** Local time this node last announced its own presence. */
   lastAnnounce: number
   /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
-  published: Array<{ at: number, recipients: string[] }>
+  published: Array<{ at: number, recipients: string[], missed: Record<string, string> }>
+  conns: ConnTracker
+  /** Local time each peer's subscription to this node's own topic last arrived. */
+  subscribedAt: Map<string, number>
 }
 
 /** How long the publications of a node are kept for explanations. */
@@ -59,7 +64,14 @@ function recordPublications (h: Hosted): void {
     const result = await publish(topic, data)
     if (topic === own) {
       const now = Date.now()
-      h.published.push({ at: now, recipients: result.recipients.map(p => p.toString()) })
+      const recipients = result.recipients.map(p => p.toString())
+      // for every subscriber left out: why (gossipsub's outbound stream to it, its score)
+      const g = pubsub as unknown as { streamsOutbound?: Map<string, unknown>, score?: { score: (p: string) => number } }
+      const missed: Record<string, string> = {}
+      for (const p of pubsub.getSubscribers(own).map(String)) {
+        if (!recipients.includes(p)) missed[p] = `${g.streamsOutbound?.has(p) === true ? 'stream held' : 'no stream held'}, score ${Math.round(g.score?.score(p) ?? NaN)}, ${pubsub.getPeers().some(x => x.toString() === p) ? 'attached' : 'not attached'}`
+      }
+      h.published.push({ at: now, recipients, missed })
       while (h.published.length > 0 && h.published[0].at < now - PUBLISHED_KEEP_MS) h.published.shift()
     }
     return result
@@ -73,7 +85,14 @@ function streamLabel (s: Stream): string {
     s.writeStatus !== 'writable' ? `write ${s.writeStatus}` : '',
     s.remoteWriteStatus === 'closed' || s.remoteReadStatus === 'closed' ? 'far end closed' : ''
   ].filter(x => x !== '')
+  // a gossip stream's age: how long after its connection the link came up
+  if (s.protocol?.includes('meshsub') === true) odd.push(`${((Date.now() - s.timeline.open) / 1000).toFixed(1)} s`)
   return `${s.direction === 'inbound' ? 'in' : 'out'}:${s.protocol ?? '?'}${odd.length > 0 ? ` (${odd.join(', ')})` : ''}`
+}
+
+/** "ports 40112>39001 " (local>remote), or nothing when unknown. */
+function ports (r: ConnRecord | undefined): string {
+  return r?.localPort == null ? '' : `ports ${r.localPort}>${String(r.remotePort)} `
 }
 
 function gaterFor (denied: Set<string>): ConnectionGater {
@@ -85,7 +104,11 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [] }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), subscribedAt: new Map() }
+  node.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+    const own = presenceTopic(node.peerId)
+    if (evt.detail.subscriptions.some(sub => sub.topic === own && sub.subscribe)) h.subscribedAt.set(evt.detail.peerId.toString(), Date.now())
+  })
   recordPublications(h)
   return h
 }))
@@ -123,7 +146,7 @@ const methods: Record<string, Method> = {
       peer,
       status: view?.status,
       lastRecordAgoMs: h.lastRecord.has(peer) ? Date.now() - h.lastRecord.get(peer)! : undefined,
-      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s [${c.streams.map(streamLabel).join(',')}]`),
+      connections: conns.map(c => `${c.direction}${c.limits != null ? ' limited' : ''} ${c.status} ${Math.round((Date.now() - c.timeline.open) / 1000)} s ${ports(h.conns.records.get(c.id))}[${c.streams.map(streamLabel).join(',')}]`),
       gossipPeer: node.libp2p.services.pubsub.getPeers().some(p => p.toString() === peer),
       score: Math.round((node.libp2p.services.pubsub as unknown as { getScore: (peer: string) => number }).getScore(peer) * 10) / 10,
       subscribed: topic == null ? undefined : node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.toString() === peer),
@@ -136,12 +159,17 @@ const methods: Record<string, Method> = {
       rejected: Object.entries(node.presence.getRejections()).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', '),
       peers: node.libp2p.getPeers().length,
       announcedAgoMs: h.lastAnnounce === 0 ? undefined : Date.now() - h.lastAnnounce,
-      routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
+      routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0,
+      subscribedAgoMs: h.subscribedAt.has(peer) ? Date.now() - h.subscribedAt.get(peer)! : undefined,
+      // the connections to it of the last minute that are gone: a link replaced shortly before
+      closedConnections: [...h.conns.records.values()].filter(r => r.peer === peer && r.closeAt != null && Date.now() - r.closeAt < 60_000)
+        .map(r => `${r.direction} opened ${((Date.now() - r.openAt) / 1000).toFixed(1)} s ago, closed ${((Date.now() - r.closeAt!) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'here' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}${r.calls.length > 0 ? ` [${r.calls.map(c => `${c.what}${c.stack !== '' ? ` from ${c.stack}` : ''}`).join(', ')}]` : ''}`),
+      holdsStream: (node.libp2p.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.has(peer) ?? false
     }
   })),
   /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
   publishedTo: (h, peer: string, from: number, to: number) => h.published.filter(p => p.at >= from && p.at <= to)
-    .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length })),
+    .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length, why: p.recipients.includes(peer) ? undefined : p.missed[peer] ?? 'not a subscriber' })),
   /** Cuts and refuses every link to these peers until allowAll. */
   deny: async ({ node, denied }, peers: string[]) => {
     for (const p of peers) denied.add(p)
@@ -149,6 +177,10 @@ const methods: Record<string, Method> = {
       .map(async c => c.close().catch(() => { c.abort(new Error('denied')) })))
   },
   allowAll: ({ denied }) => { denied.clear() },
+  /** The connections libp2p lists, with their TCP ports (a half-open connection is one only one end lists). */
+  listedConns: ({ conns }) => conns.listed(),
+  /** What this node's connection with these TCP ends became (undefined: it never had one). */
+  connByPorts: ({ conns }, localPort: number, remotePort: number) => conns.byPorts(localPort, remotePort),
   /** This node's connections and its DHT routing table. */
   mesh: ({ node }) => ({
     connections: node.libp2p.getConnections().length,

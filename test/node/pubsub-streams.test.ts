@@ -17,7 +17,7 @@ import { createPubsub } from '../../node/pubsub.js'
 import { waitFor } from '../helpers.js'
 import type { PubSub } from '../../node/pubsub.js'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 const TOPIC = 'pubsub-streams-test'
 const nodes: GossipNode[] = []
@@ -95,7 +95,13 @@ async function publishUntilReceived (from: GossipNode, received: string[], what:
   }, what, timeoutMs)
 }
 
-it('attaches gossip on a connection where identify did not run, to a peer the peer store knows speaks gossipsub', async () => {
+/**
+ * Two nodes whose identify runs only when asked (as if it failed on every
+ * connection but the first), both subscribed; the receiver dials, identifies
+ * the connection (its peer store learns the sender speaks gossipsub) and a
+ * message went through.
+ */
+async function identifiedPair (): Promise<{ sender: GossipNode, receiver: GossipNode, received: string[], first: Connection }> {
   const sender = await gossipNode(false)
   const receiver = await gossipNode(false)
   const received: string[] = []
@@ -104,14 +110,44 @@ it('attaches gossip on a connection where identify did not run, to a peer the pe
   })
   sender.services.pubsub.subscribe(TOPIC)
   receiver.services.pubsub.subscribe(TOPIC)
-  // the first connection is identified: the receiver's peer store learns that the sender speaks gossipsub
   const first = await receiver.dial(sender.getMultiaddrs()[0])
   await receiver.services.identify.identify(first)
   await publishUntilReceived(sender, received, 'over the identified connection', 30_000)
+  return { sender, receiver, received, first }
+}
+
+it('attaches gossip on a connection where identify did not run, to a peer the peer store knows speaks gossipsub', async () => {
+  const { sender, receiver, received } = await identifiedPair()
   // a new connection (a restart, a healed partition) on which identify does not finish
   await receiver.hangUp(sender.peerId)
   await waitFor(() => receiver.services.pubsub.getPeers().length === 0 && sender.services.pubsub.getPeers().length === 0, 'both to detach', 30_000)
   await receiver.dial(sender.getMultiaddrs()[0])
   await publishUntilReceived(sender, received, 'over the connection identify did not run on', 20_000)
   expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
+})
+
+it('keeps a peer subscribed when its gossip streams fail with one of two connections, and gossip goes on over the other', async () => {
+  // identify off after the first: nothing but the failure and its handling attaches or detaches a peer here
+  const { sender, receiver, received, first } = await identifiedPair()
+  // a second connection (both dialled at once, a redial while the first lived); the gossip streams stay on the first
+  const second = await receiver.dial(sender.getMultiaddrs()[0], { force: true })
+  await waitFor(() => sender.getConnections(receiver.peerId).length === 2, 'the sender to list both connections', 30_000)
+  expect(second.streams.some(s => receiver.services.pubsub.protocols.includes(s.protocol ?? ''))).toBe(false)
+
+  // from the failure until both ends dropped the first connection and a while after: does the sender ever forget the receiver?
+  const subscribed = (): boolean => sender.services.pubsub.getSubscribers(TOPIC).some(p => p.equals(receiver.peerId))
+  let forgotten = 0
+  const watch = setInterval(() => { if (!subscribed()) forgotten++ }, 2)
+  try {
+    first.abort(new Error('test: the first connection fails'))
+    await waitFor(() => sender.getConnections(receiver.peerId).length === 1 && receiver.getConnections(sender.peerId).length === 1, 'both ends to drop the failed connection', 30_000)
+    await publishUntilReceived(sender, received, 'over the second connection', 20_000)
+  } finally {
+    clearInterval(watch)
+  }
+  // gossipsub alone detaches the peer for its read error until the peer's new stream brings its subscription again
+  expect(forgotten).toBe(0)
+  expect(second.status).toBe('open')
+  expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
+  expect(sender.services.pubsub.getPeers().map(String)).toEqual([receiver.peerId.toString()])
 })
