@@ -150,6 +150,11 @@ it('keeps a peer subscribed when its gossip streams fail with one of two connect
   expect(second.status).toBe('open')
   expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
   expect(sender.services.pubsub.getPeers().map(String)).toEqual([receiver.peerId.toString()])
+
+  // review s8-halfopen: a peer kept attached is still detached when its last connection closes (no peer kept forever)
+  await receiver.hangUp(sender.peerId)
+  await waitFor(() => receiver.services.pubsub.getPeers().length === 0 && sender.services.pubsub.getPeers().length === 0, 'both to detach once the second connection closed', 30_000)
+  expect(sender.services.pubsub.getSubscribers(TOPIC)).toEqual([])
 })
 
 it('hears a peer again after a frame on its gossip stream could not be read, while the connection stays open', async () => {
