@@ -247,8 +247,9 @@ export class OutboundStreamKeeper {
     const open = this.components.connectionManager.getConnections(peer).filter(c => c.status === 'open')
     if (open.length === 0) return false
     const id = peer.toString()
-    // the failed stream, unless a newer one replaced it already
-    if (inbound?.get(id)?.rawStream?.status !== 'open') inbound?.delete(id)
+    // a read that broke on the bytes (the stream still open, nobody reading it): the peer's fault, detached as gossipsub does
+    if (inbound?.get(id)?.rawStream?.status === 'open') return false
+    inbound?.delete(id)
     this.kept++
     this.log('gossip stream from %p failed but %d connections to it are open: keeping it attached', peer, open.length)
     this.notifyConnected(peer, newest(open))

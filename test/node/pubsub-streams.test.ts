@@ -150,4 +150,21 @@ it('keeps a peer subscribed when its gossip streams fail with one of two connect
   expect(second.status).toBe('open')
   expect(receiver.services.pubsub.getPeers().map(String)).toEqual([sender.peerId.toString()])
   expect(sender.services.pubsub.getPeers().map(String)).toEqual([receiver.peerId.toString()])
+
+  // review s8-halfopen: a peer kept attached is still detached when its last connection closes (no peer kept forever)
+  await receiver.hangUp(sender.peerId)
+  await waitFor(() => receiver.services.pubsub.getPeers().length === 0 && sender.services.pubsub.getPeers().length === 0, 'both to detach once the second connection closed', 30_000)
+  expect(sender.services.pubsub.getSubscribers(TOPIC)).toEqual([])
+})
+
+it('hears a peer again after a frame on its gossip stream could not be read, while the connection stays open', async () => {
+  // review s8-halfopen: a read that breaks on the stream's bytes (a length over maxInboundDataLength, a bad prefix)
+  // leaves the raw stream open; gossipsub detached the peer (closing the stream, so the peer's keeper reopens one)
+  const { sender, receiver, received } = await identifiedPair()
+  const [outbound] = gossipStreamsTo(sender, receiver.peerId)
+  expect(outbound).toBeDefined()
+  // a length prefix of 300 KiB (over the 256 KiB limit of node/pubsub.ts) on the sender's own gossip stream
+  outbound.send(Uint8Array.from([0x80, 0xe0, 0x12]))
+  await publishUntilReceived(sender, received, 'after the unreadable frame', 20_000)
+  expect(sender.getConnections(receiver.peerId)).toHaveLength(1)
 })

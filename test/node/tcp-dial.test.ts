@@ -4,6 +4,7 @@
  * signal aborts, and libp2p's dial queue lets the signal run (6 s per
  * address) until after the peer store recorded the dial (node/tcp-dial.ts).
  */
+import { getEventListeners } from 'node:events'
 import net from 'node:net'
 import { defaultLogger } from '@libp2p/logger'
 import { tcp } from '@libp2p/tcp'
@@ -73,4 +74,25 @@ it('still stops a dial whose signal aborts while it connects or upgrades', async
   setTimeout(() => { dialing.abort() }, 50)
   await expect(dial).rejects.toThrow()
   await waitFor(() => far.ended(), 'the far end to see the socket go', 5_000)
+})
+
+it('leaves no listener on the dial\'s signal after a dial that worked, was refused or failed its upgrade', async () => {
+  // review s8-halfopen: the dial queue may reuse a long-lived signal (a caller's, the shutdown controller's)
+  const far = await farEnd()
+  const closed = net.createServer()
+  await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+  const refusedPort = (closed.address() as net.AddressInfo).port
+  await new Promise<void>(resolve => closed.close(() => { resolve() }))
+  const transport = tcpTransport()({ logger: defaultLogger() } as any)
+  const outer = new AbortController()
+  const failing = { upgradeOutbound: async () => { throw new Error('test: upgrade failed') } } as unknown as Upgrader
+  const conn = await transport.dial(multiaddr(`/ip4/127.0.0.1/tcp/${far.port}`), { signal: outer.signal, upgrader }) as unknown as RawConnection
+  cleanups.push(() => { conn.abort(new Error('test over')) })
+  expect(getEventListeners(outer.signal, 'abort')).toHaveLength(0)
+  await expect(transport.dial(multiaddr(`/ip4/127.0.0.1/tcp/${refusedPort}`), { signal: outer.signal, upgrader })).rejects.toThrow()
+  expect(getEventListeners(outer.signal, 'abort')).toHaveLength(0)
+  await expect(transport.dial(multiaddr(`/ip4/127.0.0.1/tcp/${far.port}`), { signal: outer.signal, upgrader: failing })).rejects.toThrow('test: upgrade failed')
+  expect(getEventListeners(outer.signal, 'abort')).toHaveLength(0)
+  outer.abort()
+  expect(conn.status).toBe('open')
 })
