@@ -240,7 +240,10 @@ export class OutboundStreamKeeper {
   /**
    * Gossipsub's inbound stream from `peer` failed. With no open connection
    * left the peer is gone (gossipsub detaches it, as it would anyway); with
-   * one, only the broken stream is dropped and the peer stays attached.
+   * one, only the broken stream is dropped and the peer stays attached. A
+   * read that broke on the stream's own bytes (the stream still open, so
+   * nobody would read it again) detaches the peer as before: its streams are
+   * closed and the keeper opens new ones.
    * Returns whether the peer was kept.
    */
   readFailed (peer: PeerId, inbound: ReadingPubsub['streamsInbound']): boolean {
