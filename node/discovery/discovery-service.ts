@@ -8,7 +8,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SelfReferenceError } from '../roster/errors.js'
 import { toPeerId } from '../peer-ids.js'
-import { sharedController, sharedSignal } from '../signals.js'
+import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import {
   CACHED_DIAL_TIMEOUT_MS, NEIGHBOUR_ASK_TIMEOUT_MS, NEIGHBOUR_ASKS_MAX, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
   FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
@@ -126,7 +126,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       gossip: () => optional(() => components.pubsub),
       identify: () => optional(() => components.identify)
     }, async (peer, signal, full) => {
-      const sig = sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(full ? this.init.locateTimeoutMs : this.init.cachedDialTimeoutMs)]))
+      const sig = sharedSignal(anySignal([signal, AbortSignal.timeout(full ? this.init.locateTimeoutMs : this.init.cachedDialTimeoutMs)]))
       if (full) return await this.locate(peer, { signal: sig })
       if (this.components.connectionManager.getConnections(peer).length > 0) return
       if (!await this.hasAddresses(peer)) throw new Error('no known addresses')
@@ -190,12 +190,12 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
 
     const open = connectionManager.getConnections(peerId).find(c => c.status === 'open')
     if (open != null) return done(open, 'connected')
-    const signal = sharedSignal(AbortSignal.any([this.controller.signal, options.signal ?? AbortSignal.timeout(this.init.locateTimeoutMs)]))
+    const signal = sharedSignal(anySignal([this.controller.signal, options.signal ?? AbortSignal.timeout(this.init.locateTimeoutMs)]))
 
     const dialCached = async (): Promise<Connection | undefined> => {
       if (!await this.hasAddresses(peerId)) return undefined
       try {
-        return await connectionManager.openConnection(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(this.init.cachedDialTimeoutMs)])) })
+        return await connectionManager.openConnection(peerId, { signal: sharedSignal(anySignal([signal, AbortSignal.timeout(this.init.cachedDialTimeoutMs)])) })
       } catch (err) {
         signal.throwIfAborted()
         this.log('cached addresses of %p failed - %e', peerId, err)
@@ -270,7 +270,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const connected = this.components.connectionManager.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer)
     const neighbours = [...watchers.filter(w => connected.some(c => c.equals(w))), ...connected]
     const addrs = await askNeighbours(peerId, neighbours, ask, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(NEIGHBOUR_ASK_TIMEOUT_MS)]), max: NEIGHBOUR_ASKS_MAX
+      signal: anySignal([signal, AbortSignal.timeout(NEIGHBOUR_ASK_TIMEOUT_MS)]), max: NEIGHBOUR_ASKS_MAX
     }).catch(() => { signal.throwIfAborted(); return [] })
     if (addrs.length > 0) this.log('%p named by a neighbour: %s', peerId, addrs.map(String).join(', '))
     return addrs

@@ -21,7 +21,7 @@
  * that came back shows.
  */
 import { Backoff, Wakeup } from '../util/wait.js'
-import { sharedController } from '../signals.js'
+import { anySignal, sharedController } from '../signals.js'
 import type { PresenceEventDetail, PresenceEvents } from '../presence/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -240,7 +240,7 @@ export class Follows {
         f.repairs++
         reidentified = true
         this.log('connection to watched %p has no gossip link after %d ms, identifying again', f.peerId, this.opts.attachGraceMs)
-        await this.components.identify()?.identify(link.oldest, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.attachGraceMs)]) })
+        await this.components.identify()?.identify(link.oldest, { signal: anySignal([signal, AbortSignal.timeout(this.opts.attachGraceMs)]) })
           .catch((err: any) => { f.lastError = `identify: ${err?.message ?? err}` })
         incompleteSince = Date.now()
         wait = 0
@@ -263,7 +263,7 @@ export class Follows {
         const full = now >= f.fullAttemptAt
         const lookup = f.lookup = new AbortController()
         try {
-          await this.reach(f.peerId, AbortSignal.any([signal, lookup.signal]), full)
+          await this.reach(f.peerId, anySignal([signal, lookup.signal]), full)
           // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
           wait = this.opts.attachPollMs
           if (stale) wait = Math.max(wait, f.backoff.next())
