@@ -16,9 +16,10 @@
  *   one code. The RSS sampled (without GC) through the window is reported
  *   beside it, as its median.
  *
- * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window and a heap
- * snapshot after the memory readings, written to dir (the profiler's cost
- * lands in the CPU figure: rows of such runs are diagnostics, not results).
+ * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
+ * dir (the profiler's cost lands in the CPU figure, and it holds memory of
+ * its own: rows of such runs are diagnostics, not results).
+ * PM_BENCH_HEAP=dir: a heap snapshot after the memory readings.
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -113,9 +114,10 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     await sleep(UNMAP_WAIT_MS)
     samples.push(await readMemory())
   }
-  if (profileDir != null && profileDir !== '') {
-    await fs.mkdir(profileDir, { recursive: true })
-    v8.writeHeapSnapshot(path.join(profileDir, `${tag}-${process.pid}.heapsnapshot`))
+  const heapDir = process.env.PM_BENCH_HEAP
+  if (heapDir != null && heapDir !== '') {
+    await fs.mkdir(heapDir, { recursive: true })
+    v8.writeHeapSnapshot(path.join(heapDir, `${tag}-${process.pid}.heapsnapshot`))
   }
   const rssSamples = samples.map(s => s.rss)
   return {
