@@ -37,6 +37,7 @@ const UNITS = [
   'test/node/discovery/dht-privacy.test.ts',
   'test/node/discovery/dht-routing-repair.test.ts',
   'test/node/discovery/follow.test.ts',
+  'test/node/signals.test.ts',
   'test/node/discovery/mdns-dialer.test.ts',
   'test/node/discovery/neighbour-lookup.test.ts',
   'test/node/discovery/rejoin.test.ts',

@@ -63,7 +63,7 @@ export const SUITES: Suite[] = [
       return await benchPropagation({ nodes, runs: ctx.runs })
     })
   },
-  { id: 'presence.scale', run: async () => benchScale() },
+  { id: 'presence.scale', run: async ctx => benchScale(ctx.nodesGiven ? { contacts: ctx.nodes } : {}) },
   { id: 'memory', run: async () => benchMemory() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):

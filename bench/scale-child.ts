@@ -20,6 +20,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { PresenceNode } from '../node/presence-node.js'
+import { measureIdle } from './idle-measure.js'
 import { serveParent } from './ipc.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -35,22 +36,6 @@ async function presenceNodes (n: number): Promise<PresenceNode[]> {
       PresenceNode.start({ home: path.join(root, `n${i + j}`), listen: LISTEN, sharedHost: true, mdns: false, rejoin: false, control: false }))))
   }
   return out
-}
-
-/** CPU seconds per second and memory over `ms` of idling, the memory after three GCs. */
-async function idle (ms: number): Promise<{ cpu: number, rss: number, heapUsed: number, external: number, rssAnon?: number, rssFile?: number }> {
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  await new Promise(resolve => setTimeout(resolve, ms))
-  const cpu = process.cpuUsage(cpu0)
-  const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  const gc = (globalThis as { gc?: () => void }).gc
-  for (let i = 0; i < 3; i++) { gc?.(); await new Promise(resolve => setImmediate(resolve)) }
-  const mem = process.memoryUsage()
-  // file-backed pages (LevelDB maps its tables) count in RSS too: report the split
-  const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
-  const kib = (field: string): number | undefined => { const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')); return m == null ? undefined : Number(m[1]) * 1024 }
-  return { cpu: (cpu.user + cpu.system) / wall, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external + mem.arrayBuffers, rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
 }
 
 let nodes: PresenceNode[] = []
@@ -108,7 +93,7 @@ serveParent({
     topics: nodes[0]?.libp2p.services.pubsub.getTopics().length,
     connections: (bare ?? nodes[0]?.libp2p)?.getConnections().length
   }),
-  idle: async (ms: number) => await idle(ms),
+  idle: async (ms: number) => await measureIdle(ms, bare != null ? 'bare' : 'measured'),
   stop: async () => {
     await Promise.all(nodes.map(async n => n.stop().catch(() => {})))
     await bare?.stop()

@@ -5,7 +5,9 @@
  * locator records exist all the same). After setup and a settle time, CPU
  * per second and RSS over one idle minute, beside a bare libp2p node in its
  * own process, connected to the same 50 nodes and measured in the same
- * minute. Both run compiled on plain node (no tsx loader) with --expose-gc.
+ * minute. Both run compiled on plain node (no tsx loader) with --expose-gc and
+ * are measured by the same code (bench/idle-measure.ts): CPU over the minute,
+ * RSS as the median of readings after a memory-reducing GC.
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -14,10 +16,22 @@ import { compileForPlainNode } from './compile.js'
 import { result } from './result.js'
 import type { Child } from './ipc.js'
 import type { BenchResult } from './result.js'
+import { SAMPLES } from './idle-measure.js'
+import type { IdleFigures, MemoryFigures } from './idle-measure.js'
 
 export const SCALE_CONTACTS = [100, 1000]
 const ONLINE = 50
 const MiB = 1024 * 1024
+const mib = (n: number | undefined): string => n == null ? '?' : (n / MiB).toFixed(1)
+
+/** The memory figures of both sides, for a row's notes. */
+function memoryNotes (m: IdleFigures, b: IdleFigures): string {
+  const pair = (label: string, k: keyof MemoryFigures): string => `${label} ${mib(m.memory[k])} vs ${mib(b.memory[k])}`
+  return `MiB, measured vs bare, medians of ${SAMPLES} readings each after a memory-reducing gc and 1 s: ` +
+    [pair('heapUsed', 'heapUsed'), pair('heapTotal', 'heapTotal'), pair('new space', 'newSpace'), pair('external', 'external'), pair('arrayBuffers', 'arrayBuffers'), pair('RssAnon', 'rssAnon'), pair('RssFile', 'rssFile')].join(', ') +
+    `; RSS range of the readings ${mib(m.rssRange[0])}-${mib(m.rssRange[1])} vs ${mib(b.rssRange[0])}-${mib(b.rssRange[1])}; ` +
+    `RSS through the idle minute without gc (median of 5 s samples) ${mib(m.rssIdle)} vs ${mib(b.rssIdle)}`
+}
 
 export interface ScaleOptions { contacts?: number[], idleMs?: number, settleMs?: number }
 
@@ -57,13 +71,13 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
         }
         await new Promise(resolve => setTimeout(resolve, settleMs))
         const load0 = os.loadavg()[0]
-        const [pm, bm] = await Promise.all([measured.call('idle', idleMs), bare.call('idle', idleMs)])
+        const [pm, bm] = await Promise.all([measured.call<IdleFigures>('idle', idleMs), bare.call<IdleFigures>('idle', idleMs)])
         state = await measured.call('state')
         const notes = `${contacts} contacts: ${ONLINE} online (real nodes in another process, directly connected, mutual contacts), ${contacts - ONLINE} offline made-up identities; ` +
           `idle ${idleMs / 1000} s after ${settleMs / 1000} s settle; adding the contacts one by one took ${setupS.toFixed(1)} s, then the node restarted with them; measured node: ${JSON.stringify(state)}; ` +
-          `bare node connected to the same ${ONLINE} nodes; both compiled, plain node --expose-gc, RSS after 3 gc(); load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
+          `bare node connected to the same ${ONLINE} nodes; both compiled, plain node --expose-gc, the same measurement on both sides; load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
         rows.push(result({ name: 'presence.scale.cpu', value: pm.cpu * 100, unit: '% of a core', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.cpu * 100, nodes: contacts, runs: 1, notes: notes + '; target < 2% at 1,000 contacts' }))
-        rows.push(result({ name: 'presence.scale.rss', value: pm.rss / MiB, unit: 'MiB', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.rss / MiB, nodes: contacts, runs: 1, notes: `heap ${(pm.heapUsed / MiB).toFixed(1)} vs ${(bm.heapUsed / MiB).toFixed(1)} MiB, external ${(pm.external / MiB).toFixed(1)} vs ${(bm.external / MiB).toFixed(1)}, RssAnon ${((pm.rssAnon ?? NaN) / MiB).toFixed(1)} vs ${((bm.rssAnon ?? NaN) / MiB).toFixed(1)}, RssFile ${((pm.rssFile ?? NaN) / MiB).toFixed(1)} vs ${((bm.rssFile ?? NaN) / MiB).toFixed(1)} MiB; ` + notes + '; target < 2x bare at 1,000 contacts' }))
+        rows.push(result({ name: 'presence.scale.rss', value: pm.memory.rss / MiB, unit: 'MiB', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.memory.rss / MiB, nodes: contacts, runs: 1, notes: memoryNotes(pm, bm) + '; ' + notes + '; target < 2x bare at 1,000 contacts' }))
         await Promise.all([measured, bare, online].map(async c => c.call('stop').catch(() => {})))
       } finally {
         await Promise.all(children.map(async c => { await c.kill() }))

@@ -17,3 +17,19 @@ export function sharedController (): AbortController {
   sharedSignal(controller.signal)
   return controller
 }
+
+const SOURCES = Symbol('presence-mesh.anySignal.sources')
+
+/**
+ * `anySignal(signals)` that holds its sources. Node 20's holds them
+ * only weakly, and a source nothing else refers to, typically an inline
+ * `AbortSignal.timeout()`, is collected at the next GC: its timer then
+ * aborts nothing and the combined signal never ends (a lookup parked on it
+ * stays parked for good). Holding the sources from the result keeps them
+ * exactly as long as someone still waits on it.
+ */
+export function anySignal (signals: AbortSignal[]): AbortSignal {
+  const signal = AbortSignal.any(signals)
+  Object.defineProperty(signal, SOURCES, { value: signals })
+  return signal
+}

@@ -16,6 +16,7 @@ import { lpStream } from '@libp2p/utils'
 import { decodeHistoryFrame, DEVICE_HISTORY_PROTOCOL, encodeHistoryFrame, MAX_HISTORY_FRAME_BYTES, MAX_HISTORY_RECORDS_PER_EXCHANGE, MAX_READ_MARKS } from '../../protocol/device-history.js'
 import { KeyedRetries } from '../util/wait.js'
 import { HISTORY_EXCHANGE_TIMEOUT_MS, HISTORY_RETRY_BASE_MS, HISTORY_RETRY_CAP_MS, MAX_HISTORY_STREAMS } from './constants.js'
+import { anySignal } from '../signals.js'
 import type { HistoryCursor, HistoryFrame, HistoryMessage, HistoryRecord, ReadMark } from '../../protocol/device-history.js'
 import type { ChatStore } from './chat-store.js'
 import type { ConversationLog } from './conversation-log.js'
@@ -201,7 +202,7 @@ export class HistorySync {
   }
 
   private bounded (): AbortSignal {
-    return AbortSignal.any([AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS), this.shutdown.signal])
+    return anySignal([AbortSignal.timeout(HISTORY_EXCHANGE_TIMEOUT_MS), this.shutdown.signal])
   }
 
   /** Stores what is new of an exchange; returns whether any record moved a cursor on. */

@@ -14,7 +14,7 @@ import type { ChatMessage, ChatStore, OutboxItem } from './chat-store.js'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
-import { sharedController, sharedSignal } from '../signals.js'
+import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import { Backoff, sleep, Wakeup } from '../util/wait.js'
 import { RETRY_CONNECTED_MAX_MS, RETRY_JITTER } from './constants.js'
 import { openStreamTo } from '../util/open-stream.js'
@@ -236,7 +236,7 @@ export class PeerSender {
     this.opening = opening
     try {
       return await openStreamTo(this.ctx.connectionManager, this.peer, this.opts.protocol, {
-        signal: sharedSignal(AbortSignal.any([this.shutdown.signal, opening.controller.signal, AbortSignal.timeout(bound)])),
+        signal: sharedSignal(anySignal([this.shutdown.signal, opening.controller.signal, AbortSignal.timeout(bound)])),
         runOnLimitedConnection: true
       })
     } catch (err) {

@@ -7,7 +7,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { decodeContactReceipt, MAX_CONTACT_RECEIPT_BYTES, MAX_REPLY_ADDR_BYTES, MAX_REPLY_ADDRS } from '../../protocol/contact-request.js'
-import { sharedSignal } from '../signals.js'
+import { anySignal, sharedSignal } from '../signals.js'
 import { parseMultiaddrs } from '../util/multiaddrs.js'
 import type { Reach } from '../reach/index.js'
 import type { Logger, PeerStore } from '@libp2p/interface'
@@ -28,7 +28,7 @@ export interface DeliveryDeps {
 /** One attempt: the recipient stored it, refused it for good, asked us to try later, or was not reached. */
 export async function deliverOnce (to: string, envelope: Uint8Array, code: string | undefined, deps: DeliveryDeps, timeoutMs: number, stop?: AbortSignal): Promise<DeliveryOutcome> {
   const timeout = AbortSignal.timeout(timeoutMs)
-  const signal = stop != null ? sharedSignal(AbortSignal.any([timeout, stop])) : timeout
+  const signal = stop != null ? sharedSignal(anySignal([timeout, stop])) : timeout
   try {
     let answer: Uint8Array
     if (code != null && deps.reach != null) {

@@ -58,6 +58,16 @@ export const FOLLOW_SILENCE_LIFETIMES = 2
 export const FOLLOW_MIN_SILENCE_MS = 30_000
 /** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
 export const FOLLOW_NETWORK_WAKE_MS = 5_000
+/**
+ * Re-asks of an unreachable followed presentity's neighbours back off from
+ * this (its first full attempt with anyone connected asks them at once;
+ * news about it, or a link, starts over). An ask is 8 streams: with 950
+ * offline contacts, asks on every full attempt (up to once a minute each)
+ * were 7,600 streams a minute, the idle node's largest cost.
+ */
+export const FOLLOW_MIN_REASK_MS = 5 * 60_000
+/** ... up to this. */
+export const FOLLOW_MAX_REASK_MS = 30 * 60_000
 /** Connections to watched presentities outrank DHT and gossip peers when the connection manager prunes. */
 export const WATCH_TAG = 'presence-mesh-watch'
 export const WATCH_TAG_VALUE = 60

@@ -8,10 +8,10 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SelfReferenceError } from '../roster/errors.js'
 import { toPeerId } from '../peer-ids.js'
-import { sharedController, sharedSignal } from '../signals.js'
+import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import {
   CACHED_DIAL_TIMEOUT_MS, NEIGHBOUR_ASK_TIMEOUT_MS, NEIGHBOUR_ASKS_MAX, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
-  FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
+  FOLLOW_MAX_REASK_MS, FOLLOW_MIN_REASK_MS, FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import { Follows } from './follow.js'
 import { askNeighbours, kadFindNode } from './neighbour-lookup.js'
@@ -44,6 +44,8 @@ export interface DiscoveryInit {
   followNetworkWakeMs?: number
   /** A linked presentity silent this long (and two record lifetimes) is redialled. */
   followMinSilenceMs?: number
+  /** The first delay of the re-ask backoff of an unreachable presentity's neighbours (tests). */
+  followMinReaskMs?: number
 }
 
 export interface DiscoveryComponents {
@@ -52,7 +54,8 @@ export interface DiscoveryComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
-  dht: Pick<KadDHT, 'findPeer'>
+  /** routingTable: kad-dht's (a runtime field); an empty one makes a DHT query wait for a peer. */
+  dht: Pick<KadDHT, 'findPeer'> & { routingTable?: { size: number } }
   presence: FollowComponents['presence']
   roster: Pick<Roster, 'watchList' | 'isContact' | 'addEventListener' | 'removeEventListener'>
   /** Optional: without it a connection counts as a gossip link (and a locate asks no watcher of the peer first). */
@@ -67,6 +70,15 @@ export interface LocateOptions {
   signal?: AbortSignal
   /** false: ignore addresses already in the peer store, and the neighbours' (node/discovery/neighbour-lookup.ts), and ask the DHT (benchmarks, tests). */
   useCache?: boolean
+  /** false: do not ask the neighbours this time (a follow asks them again only as its re-ask backoff allows). Default true. */
+  neighbours?: boolean
+  /**
+   * false: with no peer in the DHT's routing table, skip the locator record
+   * and the walk (kad-dht would wait for a peer until the signal ends) and
+   * fail at once: for a follow, which tries again on its own schedule, so
+   * that 950 offline contacts do not each hold a lookup open. Default true.
+   */
+  waitForDht?: boolean
 }
 
 export interface LocateResult {
@@ -96,8 +108,8 @@ export interface DiscoveryService {
 
 export class PeerNotFoundError extends Error {
   static override name = 'PeerNotFoundError'
-  constructor (readonly peer: string) {
-    super(`peer ${peer} was not found in the DHT`)
+  constructor (readonly peer: string, why?: string) {
+    super(`peer ${peer} was not found in the DHT${why != null ? ` (${why})` : ''}`)
     this.name = 'PeerNotFoundError'
   }
 }
@@ -125,9 +137,9 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       presence: components.presence,
       gossip: () => optional(() => components.pubsub),
       identify: () => optional(() => components.identify)
-    }, async (peer, signal, full) => {
-      const sig = sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(full ? this.init.locateTimeoutMs : this.init.cachedDialTimeoutMs)]))
-      if (full) return await this.locate(peer, { signal: sig })
+    }, async (peer, signal, { full, neighbours }) => {
+      const sig = sharedSignal(anySignal([signal, AbortSignal.timeout(full ? this.init.locateTimeoutMs : this.init.cachedDialTimeoutMs)]))
+      if (full) return await this.locate(peer, { signal: sig, neighbours, waitForDht: false })
       if (this.components.connectionManager.getConnections(peer).length > 0) return
       if (!await this.hasAddresses(peer)) throw new Error('no known addresses')
       await this.components.connectionManager.openConnection(peer, { signal: sig })
@@ -141,7 +153,9 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       attachPollMs: Math.min(init.followCheckMs ?? FOLLOW_CHECK_MS, FOLLOW_ATTACH_POLL_MS),
       silenceLifetimes: FOLLOW_SILENCE_LIFETIMES,
       minSilenceMs: init.followMinSilenceMs ?? FOLLOW_MIN_SILENCE_MS,
-      networkWakeMs: init.followNetworkWakeMs ?? FOLLOW_NETWORK_WAKE_MS
+      networkWakeMs: init.followNetworkWakeMs ?? FOLLOW_NETWORK_WAKE_MS,
+      minReaskMs: init.followMinReaskMs ?? FOLLOW_MIN_REASK_MS,
+      maxReaskMs: FOLLOW_MAX_REASK_MS
     }, this.log)
     this.onRosterChange = this.onRosterChange.bind(this)
   }
@@ -190,12 +204,12 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
 
     const open = connectionManager.getConnections(peerId).find(c => c.status === 'open')
     if (open != null) return done(open, 'connected')
-    const signal = sharedSignal(AbortSignal.any([this.controller.signal, options.signal ?? AbortSignal.timeout(this.init.locateTimeoutMs)]))
+    const signal = sharedSignal(anySignal([this.controller.signal, options.signal ?? AbortSignal.timeout(this.init.locateTimeoutMs)]))
 
     const dialCached = async (): Promise<Connection | undefined> => {
       if (!await this.hasAddresses(peerId)) return undefined
       try {
-        return await connectionManager.openConnection(peerId, { signal: sharedSignal(AbortSignal.any([signal, AbortSignal.timeout(this.init.cachedDialTimeoutMs)])) })
+        return await connectionManager.openConnection(peerId, { signal: sharedSignal(anySignal([signal, AbortSignal.timeout(this.init.cachedDialTimeoutMs)])) })
       } catch (err) {
         signal.throwIfAborted()
         this.log('cached addresses of %p failed - %e', peerId, err)
@@ -205,22 +219,24 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       const conn = await dialCached()
       if (conn != null) return done(conn, 'peer-store')
     }
+    const dhtKnowsNobody = options.waitForDht === false && this.components.dht.routingTable?.size === 0
     // a contact that is not public left us a sealed locator record in the DHT (its addresses go to the peer store)
     const locator = optional(() => this.components.locator)
-    if (locator != null && this.components.roster.isContact(peerId.toString()) && await locator.refresh(peerId, signal).catch(() => 0) > 0) {
+    if (!dhtKnowsNobody && locator != null && this.components.roster.isContact(peerId.toString()) && await locator.refresh(peerId, signal).catch(() => 0) > 0) {
       const conn = await dialCached()
       if (conn != null) return done(conn, 'locator')
     }
 
     // one hop first: the peers that relay its records know where it is, when the walk may not find it
     // (their peer stores are caches too: useCache false asks the walk only)
-    const near = options.useCache === false ? [] : await this.askNeighbours(peerId, signal)
+    const near = options.useCache === false || options.neighbours === false ? [] : await this.askNeighbours(peerId, signal)
     if (near.length > 0) {
       await peerStore.merge(peerId, { multiaddrs: near })
       const conn = await dialCached()
       if (conn != null) return done(conn, 'neighbour')
     }
 
+    if (dhtKnowsNobody) throw new PeerNotFoundError(peerId.toString(), 'the DHT knows no peer yet')
     let found: PeerInfo | undefined
     try {
       for await (const event of this.components.dht.findPeer(peerId, { signal, useCache: false })) {
@@ -270,7 +286,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const connected = this.components.connectionManager.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer)
     const neighbours = [...watchers.filter(w => connected.some(c => c.equals(w))), ...connected]
     const addrs = await askNeighbours(peerId, neighbours, ask, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(NEIGHBOUR_ASK_TIMEOUT_MS)]), max: NEIGHBOUR_ASKS_MAX
+      signal: anySignal([signal, AbortSignal.timeout(NEIGHBOUR_ASK_TIMEOUT_MS)]), max: NEIGHBOUR_ASKS_MAX
     }).catch(() => { signal.throwIfAborted(); return [] })
     if (addrs.length > 0) this.log('%p named by a neighbour: %s', peerId, addrs.map(String).join(', '))
     return addrs

@@ -21,7 +21,7 @@
  * that came back shows.
  */
 import { Backoff, Wakeup } from '../util/wait.js'
-import { sharedController } from '../signals.js'
+import { anySignal, sharedController } from '../signals.js'
 import type { PresenceEventDetail, PresenceEvents } from '../presence/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Identify } from '@libp2p/identify'
@@ -65,14 +65,21 @@ export interface FollowOptions {
   minSilenceMs: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
+  /**
+   * Backoff of the neighbour asks of a peer that stays unreachable: the
+   * first full attempt with someone to ask asks them, later ones only once
+   * this is due again (news about the peer makes it due at once).
+   */
+  minReaskMs: number
+  maxReaskMs: number
 }
 
 /**
  * Reaches a peer (throws when it cannot): `full` tries everything (the peer
- * store's addresses, a locator record, the DHT); otherwise only the
- * addresses already known, which is cheap.
+ * store's addresses, a locator record, the neighbours when `neighbours`, the
+ * DHT); otherwise only the addresses already known, which is cheap.
  */
-export type Reach = (peer: PeerId, signal: AbortSignal, full: boolean) => Promise<unknown>
+export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean }) => Promise<unknown>
 
 /** Where a follow stands, for diagnostics (`DiscoveryService.followStatus`). */
 export interface FollowStatus {
@@ -94,6 +101,9 @@ class PeerFollow {
   lastAttemptAt = 0
   /** The next full attempt (locate) is not due before this; a network wake meanwhile only dials known addresses. */
   fullAttemptAt = 0
+  /** A full attempt asks the neighbours only from this time on (each ask of 8 peers opens 8 streams). */
+  neighboursAt = 0
+  readonly reaskBackoff: Backoff
   repairs = 0
   lastError?: string
   /** When the last record of the peer arrived, whether it said online, and how long such a record lives. */
@@ -107,6 +117,13 @@ class PeerFollow {
 
   constructor (readonly peerId: PeerId, opts: FollowOptions) {
     this.backoff = new Backoff({ baseMs: opts.minRetryMs, capMs: opts.maxRetryMs, jitter: opts.jitter })
+    this.reaskBackoff = new Backoff({ baseMs: opts.minReaskMs, capMs: opts.maxReaskMs, jitter: opts.jitter })
+  }
+
+  /** Linked, or news: the next full attempt asks the neighbours again, and the asks back off from the start. */
+  askAgain (): void {
+    this.reaskBackoff.reset()
+    this.neighboursAt = 0
   }
 
   /**
@@ -118,6 +135,7 @@ class PeerFollow {
     if (fresh) {
       this.backoff.reset()
       this.fullAttemptAt = 0
+      this.askAgain()
     }
     this.wakeup.notify()
   }
@@ -226,6 +244,7 @@ export class Follows {
         // a link that fell silent backs off until the peer is heard again
         if (f.lastRecordAt >= f.silenceRepairAt) f.backoff.reset()
         f.fullAttemptAt = 0
+        f.askAgain()
         incompleteSince = 0
         reidentified = false
         linkedAt = now
@@ -240,7 +259,7 @@ export class Follows {
         f.repairs++
         reidentified = true
         this.log('connection to watched %p has no gossip link after %d ms, identifying again', f.peerId, this.opts.attachGraceMs)
-        await this.components.identify()?.identify(link.oldest, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.attachGraceMs)]) })
+        await this.components.identify()?.identify(link.oldest, { signal: anySignal([signal, AbortSignal.timeout(this.opts.attachGraceMs)]) })
           .catch((err: any) => { f.lastError = `identify: ${err?.message ?? err}` })
         incompleteSince = Date.now()
         wait = 0
@@ -261,9 +280,11 @@ export class Follows {
         }
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const full = now >= f.fullAttemptAt
+        // an ask with nobody connected asks nobody: it leaves the asks due
+        const neighbours = full && now >= f.neighboursAt && this.components.connectionManager.getConnections().length > 0
         const lookup = f.lookup = new AbortController()
         try {
-          await this.reach(f.peerId, AbortSignal.any([signal, lookup.signal]), full)
+          await this.reach(f.peerId, anySignal([signal, lookup.signal]), { full, neighbours })
           // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
           wait = this.opts.attachPollMs
           if (stale) wait = Math.max(wait, f.backoff.next())
@@ -273,6 +294,7 @@ export class Follows {
           if (lookup.signal.aborted) continue
           f.lastError = err?.message ?? String(err)
           if (full) f.fullAttemptAt = Date.now() + f.backoff.next()
+          if (neighbours) f.neighboursAt = Date.now() + f.reaskBackoff.next()
           wait = Math.max(0, f.fullAttemptAt - Date.now())
           this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, f.lastError)
         }

@@ -24,7 +24,7 @@ import { getNetConfig, lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { decodePunch, encodePunch, MAX_PUNCH_MESSAGE_BYTES } from '../../protocol/punch.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { sharedController, sharedSignal } from '../signals.js'
+import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import { backoffDelay, sleep } from '../util/wait.js'
 import { connectFrom, socketConnection } from './socket-connection.js'
 import type { Identify } from '@libp2p/identify'
@@ -149,7 +149,7 @@ class DefaultHolePunch implements HolePunch, Startable {
 
   /** The punch's deadline, ended early by stop. */
   private signal (): AbortSignal {
-    return sharedSignal(AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.shutdown.signal]))
+    return sharedSignal(anySignal([AbortSignal.timeout(this.timeoutMs), this.shutdown.signal]))
   }
 
   /** The initiator's side: the peer whose id sorts first, a contact on a relayed connection, outside its backoff. */

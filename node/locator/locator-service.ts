@@ -14,7 +14,7 @@ import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS } from './constants.js'
 import { LocatorPublisher } from './locator.js'
 import { sleep } from '../util/wait.js'
-import { sharedSignal } from '../signals.js'
+import { anySignal, sharedSignal } from '../signals.js'
 import { devicesOf, droppedDevices } from '../presence/person-devices.js'
 import { parseMultiaddrs } from '../util/multiaddrs.js'
 import type { Locator, LocatorInit } from './index.js'
@@ -169,7 +169,7 @@ export class LocatorService implements Locator, Startable {
       if (stopped?.aborted === true) return
       const run = new AbortController()
       this.running = run
-      const signal = stopped != null ? sharedSignal(AbortSignal.any([stopped, run.signal])) : run.signal
+      const signal = stopped != null ? sharedSignal(anySignal([stopped, run.signal])) : run.signal
       try {
         do {
           this.dirty = false

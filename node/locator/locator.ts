@@ -10,7 +10,7 @@ import { MAX_LOCATOR_ADDRS, MAX_LOCATOR_ADDR_BYTES, checkLocatorDhtValue, openLo
 import { LOCATOR_DHT_NAMESPACE, locatorDhtKey } from '../../protocol/pair-keys.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
-import { sharedSignal } from '../signals.js'
+import { anySignal, sharedSignal } from '../signals.js'
 
 /** The part of kad-dht the locator uses. */
 export interface LocatorDht {
@@ -110,7 +110,7 @@ export class LocatorPublisher {
           expiresAt: now + this.opts.ttlMs
         }, this.opts.privateKey, keys.locator, dhtKey)
         const timeout = AbortSignal.timeout(this.opts.timeoutMs)
-        for await (const e of dht.put(dhtKey, value, { signal: options.signal != null ? sharedSignal(AbortSignal.any([timeout, options.signal])) : timeout })) {
+        for await (const e of dht.put(dhtKey, value, { signal: options.signal != null ? sharedSignal(anySignal([timeout, options.signal])) : timeout })) {
           // the closest-peers query before the puts answers with PEER_RESPONSE too
           if (e.name === 'PEER_RESPONSE' && e.messageName === 'PUT_VALUE') stored++
         }
@@ -135,7 +135,7 @@ export class LocatorPublisher {
     let best: { seq: bigint, addrs: Uint8Array[] } | undefined
     try {
       const deadline = AbortSignal.timeout(this.opts.timeoutMs)
-      for await (const e of dht.get(dhtKey, { signal: sharedSignal(signal != null ? AbortSignal.any([deadline, signal]) : deadline) })) {
+      for await (const e of dht.get(dhtKey, { signal: sharedSignal(signal != null ? anySignal([deadline, signal]) : deadline) })) {
         if (e.name !== 'VALUE' || e.value == null) continue
         const res = await openLocator(e.value, keys.locator, dhtKey, { now: Date.now(), publisher, audience, lastSeq: this.lastSeen.get(peer) })
         if (res.ok && (best == null || res.locator.seq > best.seq)) best = { seq: res.locator.seq, addrs: res.locator.addrs }

@@ -21,7 +21,7 @@ import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEve
 import type { RepeatingTask } from '@libp2p/utils'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
-import { sharedController, sharedSignal } from '../signals.js'
+import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import { toPeerId } from '../peer-ids.js'
 import { Wakeup } from '../util/wait.js'
 
@@ -202,7 +202,7 @@ export class DhtPresenceService implements Startable {
     const signals = [timeout, this.controller.signal, ...(signal != null ? [signal] : [])]
     const candidates: Uint8Array[] = []
     try {
-      for await (const event of this.components.dht.get(presenceDhtKey(peerId), { signal: sharedSignal(AbortSignal.any(signals)) })) {
+      for await (const event of this.components.dht.get(presenceDhtKey(peerId), { signal: sharedSignal(anySignal(signals)) })) {
         if (event.name === 'VALUE') candidates.push(event.value)
         else if (event.name === 'PEER_RESPONSE' && event.messageName === 'GET_VALUE' && event.record != null) candidates.push(event.record.value)
       }
@@ -266,7 +266,7 @@ export class DhtPresenceService implements Startable {
   private async put ({ record, envelope }: AnnounceEventDetail): Promise<void> {
     let stored = 0
     try {
-      const signal = sharedSignal(AbortSignal.any([AbortSignal.timeout(DHT_PUT_TIMEOUT_MS), this.controller.signal]))
+      const signal = sharedSignal(anySignal([AbortSignal.timeout(DHT_PUT_TIMEOUT_MS), this.controller.signal]))
       for await (const event of this.components.dht.put(presenceDhtKey(this.components.peerId), envelope, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') stored++
       }

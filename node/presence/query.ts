@@ -23,6 +23,7 @@ import type { ComponentLogger, Connection, Logger, PeerId, Startable, Stream } f
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { openStreamTo } from '../util/open-stream.js'
 import { askOnce } from '../util/ask-once.js'
+import { anySignal } from '../signals.js'
 
 export interface PresenceQueryComponents {
   peerId: PeerId
@@ -94,7 +95,7 @@ class PresenceQueryService implements PresenceQuery, Startable {
     const id = target.toString()
     // a blocked peer is refused by the gater, as it refuses us: the same answer as an offline one
     if (this.components.roster.isBlocked(id)) throw new PeerUnreachableError(id)
-    const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
+    const signal = options.signal == null ? AbortSignal.timeout(this.timeoutMs) : anySignal([options.signal, AbortSignal.timeout(this.timeoutMs)])
     let stream: Stream
     try {
       stream = await openStreamTo(this.components.connectionManager, target, QUERY_PROTOCOL, { signal, runOnLimitedConnection: true })

@@ -8,7 +8,7 @@
  * (on a loaded machine an exchange can take longer than any fixed grace).
  */
 import { PeerUnreachableError } from '../errors.js'
-import { sharedController, sharedSignal } from '../signals.js'
+import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import { sleep } from '../util/wait.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -32,12 +32,12 @@ type Outcome = { answer: Uint8Array } | { err: unknown } | { found: Multiaddr[] 
 
 export async function sendKnownThenRecord (x: KnownThenRecord): Promise<Uint8Array> {
   const lookupDone = sharedController()
-  const found = x.lookup(sharedSignal(AbortSignal.any([x.signal, lookupDone.signal])))
+  const found = x.lookup(sharedSignal(anySignal([x.signal, lookupDone.signal])))
     .then(targets => targets.filter(t => !x.known.some(k => k.equals(t))), () => [])
   try {
     if (x.known.length > 0) {
       const cut = sharedController()
-      const viaKnown: Promise<Outcome> = x.send(x.known, sharedSignal(AbortSignal.any([x.signal, cut.signal])))
+      const viaKnown: Promise<Outcome> = x.send(x.known, sharedSignal(anySignal([x.signal, cut.signal])))
         .then(answer => ({ answer }), (err: unknown) => ({ err }))
       const viaRecord: Promise<Outcome> = sleep(x.graceMs, { signal: x.signal })
         .then(async () => await found)

@@ -2,7 +2,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { DefaultDiscovery } from '../../../node/discovery/discovery-service.js'
-import { libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
+import { connection, libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
 import type { DiscoveryInit } from '../../../node/discovery/discovery-service.js'
 import type { PresenceEvents } from '../../../node/presence/index.js'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -29,20 +29,32 @@ interface Setup {
   /** Peers gossipsub is attached to. */
   gossipPeers: PeerId[]
   identified: Connection[]
+  /** When each neighbour ask (a FIND_NODE to a connected peer) was sent. */
+  asks: number[]
 }
 
-function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean } = {}): Setup {
+/** neighbours: connected peers a locate may ask (none of them knows the peer); emptyDht: the routing table knows no peer. */
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], emptyDht?: boolean } = {}): Setup {
   const cm = new StubConnectionManager()
   const ps = new StubPeerStore()
   const events = libp2pEvents()
   const lookups: number[] = []
+  const asks: number[] = []
+  if (opts.neighbours != null) {
+    const own = cm.getConnections
+    cm.getConnections = (p) => p == null ? [...own(), ...opts.neighbours!.map(n => connection(n))] : own(p)
+  }
   // the DHT never finds the peer
   // (slowDht: each lookup runs until it is aborted, as one through a DHT that cannot answer)
   const dht = {
     findPeer: async function * (_peer: PeerId, options: { signal?: AbortSignal } = {}) {
       lookups.push(Date.now())
       if (opts.slowDht === true) await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }))
-    }
+    },
+    routingTable: { size: opts.emptyDht === true ? 0 : 1 },
+    ...(opts.neighbours != null
+      ? { network: { async * sendRequest () { asks.push(Date.now()); yield { name: 'PEER_RESPONSE', closer: [] } } } }
+      : {})
   }
   const presence = new TypedEventEmitter<PresenceEvents>()
   const roster = Object.assign(new EventTarget(), { watchList: () => [], isContact: () => opts.contact === true })
@@ -76,7 +88,7 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
       : {})
   }, { ...INIT, ...opts.init })
   discovery.start()
-  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified }
+  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks }
 }
 
 /** The stream gossipsub keeps each way on a connection. */
@@ -337,5 +349,54 @@ it('new addresses of the presentity cut a lookup under way short and are dialled
   await vi.advanceTimersByTimeAsync(10)
   expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
   expect(discovery.followStatus(watched)).toMatchObject({ failures: 0 })
+  discovery.stop()
+})
+
+it('the neighbours of an unreachable presentity are asked on its first lookup, then on a backoff of their own; news asks them again', async () => {
+  const { discovery, lookups, asks, presence } = setup({ neighbours: [other], init: { followMinReaskMs: 1_000 } })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(asks).toEqual([lookups[0]])
+  await vi.advanceTimersByTimeAsync(3_000)
+  // lookups every 100-400 ms; asks 500-1,000 ms after the first, then 1-2 s after that
+  expect(lookups.length).toBeGreaterThanOrEqual(8)
+  expect(asks.length).toBeGreaterThanOrEqual(2)
+  expect(asks.length).toBeLessThanOrEqual(3)
+  expect(asks[1] - asks[0]).toBeGreaterThanOrEqual(500)
+  // a record of it heard through others: ask now
+  const before = asks.length
+  presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status: 'online' }, changed: true, cause: 'record' } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(asks.length).toBe(before + 1)
+  discovery.stop()
+})
+
+it('a lookup with nobody connected asks nobody and leaves the asks due for when someone is', async () => {
+  const neighbours: PeerId[] = []
+  const { discovery, asks } = setup({ neighbours, init: { followMinReaskMs: 60_000 } })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(asks).toEqual([])
+  neighbours.push(other)
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(asks).toHaveLength(1)
+  discovery.stop()
+})
+
+it('with a DHT that knows no peer, a follow\'s lookup fails at once (no locator record, no walk); a locate by hand still waits for the DHT', async () => {
+  let records = 0
+  const { discovery, lookups } = setup({ contact: true, locator: () => { records++; return 0 }, slowDht: true, emptyDht: true })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(3_000)
+  expect(records).toBe(0)
+  expect(lookups).toEqual([])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: expect.any(Number), lastError: expect.stringContaining('knows no peer') })
+  expect(discovery.followStatus(watched)!.failures).toBeGreaterThanOrEqual(6)
+  const byHand = discovery.locate(other, { signal: AbortSignal.timeout(500) })
+  byHand.catch(() => {})
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups).toHaveLength(1)
+  await vi.advanceTimersByTimeAsync(600)
+  await expect(byHand).rejects.toThrow()
   discovery.stop()
 })

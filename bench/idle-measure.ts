@@ -1,0 +1,145 @@
+/**
+ * What one process of presence.scale costs while idle (bench/scale-child.ts
+ * runs it in the measured node and in the bare node alike, compiled, on
+ * `node --expose-gc`):
+ *
+ * - CPU: user + system time per wall second over the idle window, with no
+ *   forced GC inside it (a forced GC costs more on a larger heap, so it would
+ *   tilt the comparison).
+ * - Memory: after the window, SAMPLES readings, each after a full
+ *   memory-reducing GC (V8's `last-resort` flavour: the GC V8 itself runs
+ *   when idle or near its limit, which also shrinks the young generation) and
+ *   a second for V8's unmapper thread to hand the freed pages back; the
+ *   median of each figure. RSS taken right after `gc()` still counts pages
+ *   the unmapper has not returned yet, and a young generation grown to its
+ *   maximum: that is what made the figure move by 130 MiB between runs of
+ *   one code. The RSS sampled (without GC) through the window is reported
+ *   beside it, as its median.
+ *
+ * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
+ * dir (the profiler's cost lands in the CPU figure, and it holds memory of
+ * its own: rows of such runs are diagnostics, not results).
+ * PM_BENCH_HEAP=dir: a heap snapshot after the memory readings.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import v8 from 'node:v8'
+
+export interface MemoryFigures {
+  rss: number
+  heapTotal: number
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+  /** The young generation's committed size (V8's new space). */
+  newSpace: number
+  rssAnon?: number
+  rssFile?: number
+}
+
+export interface IdleFigures {
+  /** CPU seconds per wall second over the window. */
+  cpu: number
+  /** Medians of the readings after a memory-reducing GC. */
+  memory: MemoryFigures
+  /** Lowest and highest RSS of those readings. */
+  rssRange: [number, number]
+  /** Median RSS sampled through the window, no GC. */
+  rssIdle: number
+}
+
+export const SAMPLES = 5
+const IDLE_SAMPLE_MS = 5_000
+const UNMAP_WAIT_MS = 1_000
+
+export function median (values: number[]): number {
+  if (values.length === 0) return NaN
+  const s = [...values].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/** The median of each figure over the samples (figures missing in any sample stay missing). */
+export function medianFigures (samples: MemoryFigures[]): MemoryFigures {
+  const of = (k: keyof MemoryFigures): number | undefined => samples.some(s => s[k] == null) ? undefined : median(samples.map(s => s[k] as number))
+  return {
+    rss: of('rss') ?? NaN,
+    heapTotal: of('heapTotal') ?? NaN,
+    heapUsed: of('heapUsed') ?? NaN,
+    external: of('external') ?? NaN,
+    arrayBuffers: of('arrayBuffers') ?? NaN,
+    newSpace: of('newSpace') ?? NaN,
+    rssAnon: of('rssAnon'),
+    rssFile: of('rssFile')
+  }
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+type Gc = (opts?: { type?: string, execution?: string, flavor?: string }) => void
+
+function fullGc (): void {
+  const gc = (globalThis as { gc?: Gc }).gc
+  if (gc == null) throw new Error('run with --expose-gc: the memory figures are taken after a full GC')
+  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+}
+
+async function readMemory (): Promise<MemoryFigures> {
+  const mem = process.memoryUsage()
+  // file-backed pages (LevelDB maps its tables, the binary's code) count in RSS too: report the split
+  const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
+  const kib = (field: string): number | undefined => { const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')); return m == null ? undefined : Number(m[1]) * 1024 }
+  const newSpace = v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space')?.space_size ?? NaN
+  return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
+}
+
+/** Idles `ms`, then reads the memory; `tag` names the profile files. */
+export async function measureIdle (ms: number, tag: string): Promise<IdleFigures> {
+  const profileDir = process.env.PM_BENCH_PROFILE
+  const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile() : undefined
+  const idleRss: number[] = []
+  const cpu0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    await sleep(Math.min(IDLE_SAMPLE_MS, end - Date.now()))
+    idleRss.push(process.memoryUsage.rss())
+  }
+  const cpu = process.cpuUsage(cpu0)
+  const wall = Number(process.hrtime.bigint() - t0) / 1e3
+  if (profiler != null && profileDir != null) await profiler(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
+  const samples: MemoryFigures[] = []
+  for (let i = 0; i < SAMPLES; i++) {
+    fullGc()
+    await sleep(UNMAP_WAIT_MS)
+    samples.push(await readMemory())
+  }
+  const heapDir = process.env.PM_BENCH_HEAP
+  if (heapDir != null && heapDir !== '') {
+    await fs.mkdir(heapDir, { recursive: true })
+    v8.writeHeapSnapshot(path.join(heapDir, `${tag}-${process.pid}.heapsnapshot`))
+  }
+  const rssSamples = samples.map(s => s.rss)
+  return {
+    cpu: (cpu.user + cpu.system) / wall,
+    memory: medianFigures(samples),
+    rssRange: [Math.min(...rssSamples), Math.max(...rssSamples)],
+    rssIdle: median(idleRss)
+  }
+}
+
+/** Starts a 1 ms-interval V8 CPU profile; the returned function stops it and writes it to `file`. */
+async function startCpuProfile (): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises')
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 })
+  await session.post('Profiler.start')
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop')
+    await fs.mkdir(path.dirname(file), { recursive: true })
+    await fs.writeFile(file, JSON.stringify(profile))
+    session.disconnect()
+  }
+}
