@@ -264,12 +264,18 @@ describe('new subscribers', () => {
     const onTopic = (): Array<{ topic: string, data: Uint8Array }> => s.pubsub.published.filter(m => m.topic === topic)
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
 
+    /** Records on the public topic after `peers` subscribe, `meanwhile` runs, the debounce passes and one more change is made. */
+    const recordsAfter = async (peers: string[], note: string, meanwhile?: () => Promise<void>): Promise<number> => {
+      const before = onTopic().length
+      for (const p of peers) joins(s, p, topic)
+      await meanwhile?.()
+      await vi.advanceTimersByTimeAsync(1_000)
+      await settle(s.service.setPresence({ status: 'online', note }))
+      return onTopic().length - before
+    }
+
     // the known watcher opens another connection: it was sent the current record, nothing is re-announced
-    const before = onTopic().length
-    joins(s, known, topic)
-    await vi.advanceTimersByTimeAsync(1_000)
-    await settle(s.service.setPresence({ status: 'online', note: 'current' }))
-    expect(onTopic().length).toBe(before + 1)
+    expect(await recordsAfter([known], 'current')).toBe(1)
 
     // a new watcher: the current record goes out within the debounce (250 ms)
     const fresh = await newPeer()
@@ -280,22 +286,11 @@ describe('new subscribers', () => {
     const res = openPresenceNow(onTopic().at(-1)?.data ?? new Uint8Array(), { now: Date.now(), expectedPresentity: s.self })
     expect(res.ok && res.presence.note).toBe('current')
 
-    // twenty new watchers within the debounce: one record
-    const burst = await Promise.all(Array.from({ length: 20 }, newPeer))
-    const beforeBurst = onTopic().length
-    for (const p of burst) joins(s, p, topic)
-    await vi.advanceTimersByTimeAsync(1_000)
-    await settle(s.service.setPresence({ status: 'online', note: 'after the burst' }))
-    expect(onTopic().length).toBe(beforeBurst + 2)
+    // twenty new watchers within the debounce: one record (and the change's)
+    expect(await recordsAfter(await Promise.all(Array.from({ length: 20 }, newPeer)), 'after the burst')).toBe(2)
 
     // a new watcher, then a change before the debounce ends: the change reached it, nothing more goes out
-    const late = await newPeer()
-    const beforeLate = onTopic().length
-    joins(s, late, topic)
-    await settle(s.service.setPresence({ status: 'away', note: 'changed' }))
-    await vi.advanceTimersByTimeAsync(1_000)
-    await settle(s.service.setPresence({ status: 'away', note: 'changed' }))
-    expect(onTopic().length).toBe(beforeLate + 2)
+    expect(await recordsAfter([await newPeer()], 'changed', async () => { await settle(s.service.setPresence({ status: 'away', note: 'changed' })) })).toBe(2)
   })
 
   it('a contact subscribing to its pair topic gets a record; the public topic and the other contacts get nothing', async () => {
