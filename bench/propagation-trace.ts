@@ -38,7 +38,51 @@ const closes: number[] = []
 let validateMs = 0
 let validations = 0
 
+/** Random walks from node start on (a prototype hook, so walks begun before the runs are seen too): who walks, when. */
+const walks: Array<{ t: number, caller: string }> = []
+let firstRunAt = 0
+const dhtPutsAll: Array<{ t: number, ns: string }> = []
+/** The DHT lookups under way on each node's kad-dht PeerRouting, by who started them (prototype hooks, from node start). */
+const lookupsOf = new WeakMap<object, Map<object, string>>()
+async function hookWalks (): Promise<void> {
+  const url = new URL('../node_modules/libp2p/dist/src/random-walk.js', import.meta.url).href
+  const { RandomWalk } = await import(url) as { RandomWalk: { prototype: Record<string, (...a: any[]) => AsyncGenerator<unknown>> } }
+  const kad = new URL('../node_modules/@libp2p/kad-dht/dist/src/peer-routing/index.js', import.meta.url).href
+  const { PeerRouting } = await import(kad) as { PeerRouting: { prototype: Record<string, (...a: any[]) => AsyncGenerator<unknown>> } }
+  for (const m of ['getClosestPeers', 'findPeer']) {
+    const orig = PeerRouting.prototype[m]
+    PeerRouting.prototype[m] = async function * (this: object, ...a: unknown[]) {
+      const token = {}
+      const st = new Error().stack ?? ''
+      const from = st.includes('it-parallel') ? 'a put' : causeOf(st).split(' < ').filter(f => !f.startsWith('PeerRouting') && !f.includes('kad-dht.ts')).slice(0, 2).join(' < ')
+      const map = lookupsOf.get(this) ?? new Map<object, string>()
+      lookupsOf.set(this, map)
+      map.set(token, `${m} for ${from}`)
+      try { yield * orig.apply(this, a) } finally { map.delete(token) }
+    }
+  }
+  // kad-dht puts (its closest-peers query dials): by namespace of the key, on which node, when
+  const cf = new URL('../node_modules/@libp2p/kad-dht/dist/src/content-fetching/index.js', import.meta.url).href
+  const { ContentFetching } = await import(cf) as { ContentFetching: { prototype: Record<string, (...a: any[]) => AsyncGenerator<unknown>> } }
+  const put = ContentFetching.prototype.put
+  ContentFetching.prototype.put = async function * (this: { peerRouting: object }, key: Uint8Array, ...a: unknown[]) {
+    const ns = new TextDecoder().decode(key.subarray(0, 20)).split('/')[1] ?? '?'
+    const token = {}
+    const map = lookupsOf.get(this.peerRouting) ?? new Map<object, string>()
+    lookupsOf.set(this.peerRouting, map)
+    map.set(token, `DHT put of /${ns}`)
+    dhtPutsAll.push({ t: performance.now(), ns })
+    try { yield * put.call(this, key, ...a) } finally { map.delete(token) }
+  }
+  const walk = RandomWalk.prototype.walk
+  RandomWalk.prototype.walk = async function * (...a: unknown[]) {
+    walks.push({ t: performance.now(), caller: causeOf(new Error().stack ?? '').split(' < ')[0] })
+    yield * walk.apply(this, a)
+  }
+}
+
 async function main (): Promise<void> {
+  await hookWalks()
   const mesh = await startMesh({ nodes, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS } })
   try {
     const { runPresence, runRaw } = await propagationRuns(mesh)
@@ -47,6 +91,7 @@ async function main (): Promise<void> {
     for (const node of mesh.nodes) {
       node.libp2p.addEventListener('connection:open', () => { opens.push(performance.now()) })
       node.libp2p.addEventListener('connection:close', () => { closes.push(performance.now()) })
+      countDialCauses(node.libp2p, node === presentity ? 'presentity' : 'watcher')
     }
     if (process.env.TRACE_NO_DHT_PUT === '1') {
       // diagnostic only: the presentity's DHT puts do nothing
@@ -88,6 +133,7 @@ async function main (): Promise<void> {
         const cpu0 = process.cpuUsage()
         const t0 = performance.now()
         const h0 = hr()
+        if (firstRunAt === 0 && i > warmup) firstRunAt = t0
         const ms = await (kind === 'presence' ? runPresence : runRaw)(i)
         const t1 = performance.now()
         const h1 = hr()
@@ -109,6 +155,13 @@ async function main (): Promise<void> {
       w.dht = dhtPuts.some(([a, b]) => a < w.t1 && b > w.t0)
     }
     console.log(`connections after the runs: ${connected()}`)
+    const follows = new Map<string, number>()
+    for (const w of watchers) {
+      const st = w.libp2p.services.discovery.followStatus(presentity.peerId)
+      const k = `${st?.state} failures ${Math.min(st?.failures ?? 0, 5)}${(st?.failures ?? 0) > 5 ? '+' : ''} repairs ${st?.repairs} ${st?.lastError ?? ''}`.slice(0, 140)
+      follows.set(k, (follows.get(k) ?? 0) + 1)
+    }
+    console.log('watchers\' follows of the presentity after the runs:\n' + [...follows].map(([k, v]) => `  ${String(v).padStart(3)}  ${k}`).join('\n'))
     const start = windows[0]?.t0 ?? 0
     console.log('DHT puts (start, duration ms, from the first measured run): ' + dhtPuts.map(([a, b]) => `${(a - start).toFixed(0)}+${(b - a).toFixed(0)}`).join(' '))
     const buckets = new Map<number, number>()
@@ -125,9 +178,63 @@ async function main (): Promise<void> {
       console.log('  slowest: ' + ws.slice(-6).reverse().map(w => `#${w.i} ${f(w.ms)} ms (cpu ${f(w.cpu)}, val ${f(w.validate)}, gc ${f(w.gc)}, batches ${w.batches}, opens ${w.opens}${w.dht ? ', DHT' : ''})`).join('\n           '))
     }
   } finally {
+    console.log('connections opened, by the dialler\'s cause (outbound end only; each connection once):\n' + [...dialCauses].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(5)}  ${k}`).join('\n'))
+    console.log('connections closed, by who closed:\n' + [...closeCauses].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(5)}  ${k}`).join('\n'))
+    if (rawStacks.length > 0) await (await import('node:fs/promises')).writeFile('/tmp/s8prop/stacks.txt', rawStacks.join('\n\n'))
+    const w0 = firstRunAt
+    console.log(`random walks begun (s from the first measured run, by caller): ${walks.map(w => `${((w.t - w0) / 1000).toFixed(0)} ${w.caller}`).join('; ')}`)
+    const perSecond = new Map<string, number>()
+    for (const p of dhtPutsAll) { const k = `${Math.floor((p.t - w0) / 5000) * 5}s ${p.ns}`; perSecond.set(k, (perSecond.get(k) ?? 0) + 1) }
+    console.log(`kad-dht puts begun on all nodes (per 5 s from the first measured run, by namespace): ${[...perSecond].map(([k, v]) => `${k}:${v}`).join(' ')}`)
     console.log(`connections: ${opens.length} opened, ${closes.length} closed during the runs and warm-up; DHT puts: ${dhtPuts.length}, mean ${(dhtPuts.reduce((s, [a, b]) => s + b - a, 0) / Math.max(1, dhtPuts.length)).toFixed(0)} ms`)
     await mesh.stop()
   }
+}
+
+/**
+ * Counts each new outbound connection by who asked for it: the connection
+ * manager's openConnection is wrapped (a hook outside the product), and a
+ * call that returned a connection not open before is filed under the first
+ * frames of its (async) stack that are not libp2p's dialling machinery.
+ */
+const dialCauses = new Map<string, number>()
+const closeCauses = new Map<string, number>()
+const rawStacks: string[] = []
+Error.stackTraceLimit = 60
+function causeOf (stack: string): string {
+  const frames = stack.split('\n').slice(1).map(l => l.trim().replace(/^at (async )?/, ''))
+    .filter(l => !/connection-manager|node:internal|propagation-trace|new Promise|<anonymous>/.test(l))
+  return frames.slice(0, 3).map(f => f.replace(/\(?(file:\/\/)?\/[^ ]*?(node_modules\/|wt8-prop[^/]*\/)/, '(').replace(/:\d+\)?$/, ')')).join(' < ') || '(unknown)'
+}
+function countDialCauses (libp2p: unknown, role: string): void {
+  const routing = (libp2p as { services: { dht: { peerRouting: object } } }).services.dht.peerRouting
+  const lookups = { values: () => (lookupsOf.get(routing) ?? new Map<object, string>()).values() }
+  const components = (libp2p as { components: { connectionManager: Record<string, (...a: any[]) => Promise<any>>, events: EventTarget } }).components
+
+  const cm = components.connectionManager
+  const open = cm.openConnection.bind(cm)
+  cm.openConnection = async (peer: unknown, options?: unknown) => {
+    const stack = new Error().stack ?? ''
+    const before = new Set((cm as unknown as { getConnections: () => Array<{ id: string }> }).getConnections().map(c => c.id))
+    const conn = await open(peer, options)
+    if (!before.has(conn.id)) {
+      let k = `${role}: ${causeOf(stack)}`
+      if (k.includes('kad-dht')) k = `${role}: DHT ${causeOf(stack).includes('findPeerQuery') ? 'findPeer' : 'getClosestPeers'} query, lookups under way: ${[...new Set(lookups.values())].join(' | ')}`
+      dialCauses.set(k, (dialCauses.get(k) ?? 0) + 1)
+    }
+    return conn
+  }
+  const closeAll = cm.closeConnections.bind(cm)
+  cm.closeConnections = async (peer: unknown, options?: unknown) => {
+    const k = 'closeConnections < ' + causeOf(new Error().stack ?? '')
+    closeCauses.set(k, (closeCauses.get(k) ?? 0) + 1)
+    return await closeAll(peer, options)
+  }
+  components.events.addEventListener('connection:close', (evt: Event) => {
+    const c = (evt as CustomEvent<{ direction: string, timeline: { open: number }, status: string }>).detail
+    const k = `close event (${c.direction}, open ${Date.now() - c.timeline.open < 5000 ? '< 5 s' : '>= 5 s'})`
+    closeCauses.set(k, (closeCauses.get(k) ?? 0) + 1)
+  })
 }
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string }, children?: number[] }

@@ -15,7 +15,8 @@
  *
  * Retries back off (with jitter, node/util/wait.ts) while the peer cannot be
  * reached, and anything that says it may be reachable now ends the wait:
- * a disconnect of the peer, a record of it arriving by gossip, new addresses
+ * a disconnect of the peer, a record of it arriving by gossip when it was not
+ * known to be up, new addresses
  * for it, and (at most every `networkWakeMs`) any new connection or a change
  * of this node's own addresses, which is how a healed partition or a network
  * that came back shows.
@@ -324,16 +325,24 @@ export class Follows {
     f.lookup?.abort()
   }
 
-  /** A record of the peer came through someone: it is up, and we are not linked to it. */
+  /**
+   * A record of the peer came through someone: it is up, and we are not
+   * linked to it. That is news only when we did not know it was up (no
+   * record before, or the last one said offline or has expired): a busy
+   * presentity's every change would otherwise forget the backoff and start a
+   * full attempt (a DHT lookup that dials peers) after each failed one.
+   */
   private onPresence (evt: CustomEvent<PresenceEventDetail>): void {
     if (evt.detail.cause !== 'record') return
     const { view } = evt.detail
     const f = this.follows.get(view.peerId)
     if (f == null) return
-    f.lastRecordAt = Date.now()
+    const now = Date.now()
+    const knownUp = f.lastRecordOnline && f.lastRecordAt > 0 && now - f.lastRecordAt < f.lifetimeMs
+    f.lastRecordAt = now
     f.lastRecordOnline = view.status !== 'offline'
     if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
-    if (f.state === 'unlinked') f.wake(true)
+    if (f.state === 'unlinked' && !knownUp) f.wake(true)
   }
 
   /**

@@ -26,6 +26,7 @@ import { WatchedPresentities } from './watched.js'
 import { WatchStore } from './watch-store.js'
 import { devicesOf } from './person-devices.js'
 import { goodbyeBarrier } from './goodbye-barrier.js'
+import { NewSubscribers } from './new-subscribers.js'
 import type { BarrierComponents } from './goodbye-barrier.js'
 import { sleep } from '../util/wait.js'
 import type { Announcement } from './announcement.js'
@@ -77,7 +78,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private last?: Announcement
   private started = false
   private heartbeat?: ReturnType<typeof setInterval>
-  private reannounce?: ReturnType<typeof setTimeout>
+  private readonly newSubscribers: NewSubscribers
   /** Announcements run one at a time so sequence numbers go out in order; how many are started or queued. */
   private announcing: Promise<void> = Promise.resolve()
   private announcingCount = 0
@@ -114,6 +115,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.audiences = new CurrentAudiences(components.roster, components.peerId, () => ({ keys: this.own.keys(), publishedTo: key => this.own.publishedTo(key), versionOf: peer => this.watched.versionOf(peer) }), this.direct)
     this.validate = this.validate.bind(this)
     this.topics = new TopicSubscriptions(components.pubsub, this.validate)
+    this.newSubscribers = new NewSubscribers(REANNOUNCE_DEBOUNCE_MS, ids => { void this.announce(this.audiences.list.filter(a => ids.includes(a.id))) })
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
   }
@@ -175,8 +177,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private stopTimers (): void {
     clearInterval(this.heartbeat)
     this.heartbeat = undefined
-    clearTimeout(this.reannounce)
-    this.reannounce = undefined
+    this.newSubscribers.stop()
   }
 
   // ---- this node's presence ----
@@ -362,11 +363,12 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.me.leaving) this.last = announcement
     // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now
     const audiences = farewell ? to : this.audiences.still(to)
+    const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
+    this.newSubscribers.announcing(audiences.map(a => a.id), publicAudience == null ? undefined : this.components.pubsub.getSubscribers(publicAudience.topic).map(p => p.toString()))
     const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log, farewell)
     // a `self` event when what this node shows of itself changed (by hand, by a client, or automatic away)
     const self = this.me.changedSelf()
     if (self != null) this.safeDispatchEvent('self', { detail: self })
-    const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
     if (publicAudience != null) {
       // only a record meant for everyone may travel other public channels (the DHT)
       this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: announcement.legacyEnvelope(publicAudience.categories) } })
@@ -375,15 +377,13 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    // only the audience itself: anyone else who learned a pair topic's name gets no liveness probe
-    const joined = evt.detail.subscriptions.some(s => s.subscribe && this.audiences.list.some(a => a.topic === s.topic && (a.id === PUBLIC_AUDIENCE_ID || a.id === evt.detail.peerId.toString())))
-    if (!joined || this.reannounce != null || this.state().availability === 'offline') return
-    // a new watcher gets a fresh record now instead of waiting for the heartbeat
-    this.reannounce = setTimeout(() => {
-      this.reannounce = undefined
-      void this.announce()
-    }, REANNOUNCE_DEBOUNCE_MS)
-    this.reannounce.unref?.()
+    if (this.state().availability === 'offline') return
+    const peer = evt.detail.peerId.toString()
+    // only the audience itself (anyone else who learned a pair topic's name gets no liveness probe) gets a fresh record soon
+    for (const s of evt.detail.subscriptions.filter(s => s.subscribe)) {
+      const audience = this.audiences.list.find(a => a.topic === s.topic && (a.id === PUBLIC_AUDIENCE_ID || a.id === peer))
+      if (audience != null) this.newSubscribers.subscribed(audience.id, peer, audience.id === PUBLIC_AUDIENCE_ID)
+    }
   }
 
   // ---- watching ----

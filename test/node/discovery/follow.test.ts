@@ -172,6 +172,34 @@ it('a record of the presentity heard through others ends the backoff: it is up, 
   discovery.stop()
 })
 
+it('records of a presentity already known to be up keep the backoff: a busy presentity does not start a lookup after every failed one', async () => {
+  const { discovery, lookups, presence } = setup()
+  discovery.follow(watched)
+  const record = (): void => {
+    const now = Date.now()
+    presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status: 'online', lastSeen: now, expiresAt: now + 60_000 }, changed: true, cause: 'record' } })
+  }
+  // the first record is news (ends the backoff); the ones after it, every 20 ms for 4 s, are not
+  record()
+  const start = lookups.length
+  for (let i = 0; i < 200; i++) {
+    await vi.advanceTimersByTimeAsync(20)
+    record()
+  }
+  // the backoff (100 ms doubling to a 400 ms cap, jitter taking up to half off) allows at most 4 s / 50 ms = 80
+  // attempts; one after each record would be about 200
+  expect(lookups.length - start).toBeLessThanOrEqual(80)
+  expect(lookups.length - start).toBeGreaterThan(4)
+  // a record after the last one expired (the presentity was gone) is news again: a lookup at once
+  await vi.advanceTimersByTimeAsync(61_000)
+  const before = lookups.length
+  await vi.advanceTimersByTimeAsync(0)
+  record()
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups.length).toBe(before + 1)
+  discovery.stop()
+})
+
 it('new addresses of the presentity retry at once; a new connection elsewhere (a healed network) dials its known addresses', async () => {
   // a long backoff, so only the news can explain an attempt; no jitter (it takes up to half off)
   const random = vi.spyOn(Math, 'random').mockReturnValue(0)

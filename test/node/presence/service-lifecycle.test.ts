@@ -17,6 +17,7 @@ import { encodeCheckedItem, openCategory } from '../../../protocol/category-item
 import { DIRECT_VERSION, directInner, openDirectBundle, parseDirect } from '../../../protocol/direct-bundle.js'
 import { SignedItem } from '../../../node/presence/signed-item.js'
 import { openPresenceNow } from '../../../protocol/presence-record.js'
+import { presenceTopic } from '../../../protocol/topics.js'
 import { waitFor } from '../../helpers.js'
 import type { PairMessage } from '../../../protocol/category-bundle.js'
 import type { PresenceNotify } from '../../../node/notify/index.js'
@@ -112,14 +113,14 @@ afterEach(async () => {
   }
 })
 
-async function setup (datastore = new GatedDatastore()): Promise<Setup> {
+async function setup (datastore = new GatedDatastore(), visibility: 'public' | 'contacts' = 'contacts'): Promise<Setup> {
   const key = await generateKeyPair('Ed25519')
   const self = peerIdFromPrivateKey(key)
   const logger = defaultLogger()
   // the roster keeps its own records: only presence's writes are held up
   const rosterStore = new MemoryDatastore()
   const connectionManager = { closeConnections: async () => {}, openConnection: async () => {} }
-  const r = roster({ store: await RosterStore.open(rosterStore) })({ peerId: self, privateKey: key, datastore: rosterStore, logger, connectionManager } as any) as Roster & Startable
+  const r = roster({ store: await RosterStore.open(rosterStore, visibility) })({ peerId: self, privateKey: key, datastore: rosterStore, logger, connectionManager } as any) as Roster & Startable
   await r.start()
   const pubsub = new StubPubsub()
   const notify = new StubNotify(r)
@@ -238,6 +239,74 @@ describe('stop', () => {
     expect(s.pubsub.published.length).toBe(published)
     expect(s.notify.sent.length).toBe(sent)
     expect(selfEvents).toEqual([])
+  })
+})
+
+describe('new subscribers', () => {
+  /** `peer` tells gossipsub it subscribes to `topic` (as it does on every new stream). */
+  const joins = (s: Setup, peer: string, topic: string): void => {
+    s.pubsub.safeDispatchEvent('subscription-change', { detail: { peerId: peerIdFromString(peer), subscriptions: [{ topic, subscribe: true }] } })
+  }
+  /** Runs `work` with the timers faked, moving the clock on until it is done. */
+  const settle = async <T>(work: Promise<T>): Promise<T> => {
+    let done = false
+    const tracked = work.finally(() => { done = true })
+    while (!done) await vi.advanceTimersByTimeAsync(50)
+    return await tracked
+  }
+
+  it('a new watcher gets the current record within the debounce; one that was sent it, a burst, or a change meanwhile costs no extra record', async () => {
+    const s = await setup(undefined, 'public')
+    const topic = presenceTopic(s.self)
+    const known = await newPeer()
+    s.pubsub.subscribers = t => t === topic ? [peerIdFromString(known)] : []
+    await s.service.setPresence({ status: 'online', note: 'current' })
+    const onTopic = (): Array<{ topic: string, data: Uint8Array }> => s.pubsub.published.filter(m => m.topic === topic)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+
+    /** Records on the public topic after `peers` subscribe, `meanwhile` runs, the debounce passes and one more change is made. */
+    const recordsAfter = async (peers: string[], note: string, meanwhile?: () => Promise<void>): Promise<number> => {
+      const before = onTopic().length
+      for (const p of peers) joins(s, p, topic)
+      await meanwhile?.()
+      await vi.advanceTimersByTimeAsync(1_000)
+      await settle(s.service.setPresence({ status: 'online', note }))
+      return onTopic().length - before
+    }
+
+    // the known watcher opens another connection: it was sent the current record, nothing is re-announced
+    expect(await recordsAfter([known], 'current')).toBe(1)
+
+    // a new watcher: the current record goes out within the debounce (250 ms)
+    const fresh = await newPeer()
+    const published = onTopic().length
+    joins(s, fresh, topic)
+    await vi.advanceTimersByTimeAsync(300)
+    await waitFor(() => onTopic().length === published + 1, 'the re-announcement')
+    const res = openPresenceNow(onTopic().at(-1)?.data ?? new Uint8Array(), { now: Date.now(), expectedPresentity: s.self })
+    expect(res.ok && res.presence.note).toBe('current')
+
+    // twenty new watchers within the debounce: one record (and the change's)
+    expect(await recordsAfter(await Promise.all(Array.from({ length: 20 }, newPeer)), 'after the burst')).toBe(2)
+
+    // a new watcher, then a change before the debounce ends: the change reached it, nothing more goes out
+    expect(await recordsAfter([await newPeer()], 'changed', async () => { await settle(s.service.setPresence({ status: 'away', note: 'changed' })) })).toBe(2)
+  })
+
+  it('a contact subscribing to its pair topic gets a record; the public topic and the other contacts get nothing', async () => {
+    const s = await setup(undefined, 'public')
+    const [joined, other] = await Promise.all([newPeer(), newPeer()])
+    for (const c of [joined, other]) await s.roster.addContact(c)
+    await s.service.setPresence({ status: 'online', note: 'current' })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const before = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    const toJoined = sentTo(s, joined).length
+    joins(s, joined, s.roster.keysFor(joined).topic)
+    await vi.advanceTimersByTimeAsync(300)
+    await waitFor(() => sentTo(s, joined).length === toJoined + 1, 'the record to the contact that subscribed')
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(s.pubsub.published.length + s.notify.sent.length).toBe(before.published + before.sent + 1)
+    expect(sentTo(s, other, before)).toEqual([])
   })
 })
 
