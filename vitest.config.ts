@@ -46,6 +46,7 @@ const UNITS = [
   'test/node/groups/own-journal.test.ts',
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
+  'test/node/connect.test.ts',
   'test/node/pubsub-stream-open.test.ts',
   'test/node/pubsub-stream-hold-order.test.ts',
   'test/node/presence/categories.test.ts',

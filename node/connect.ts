@@ -10,7 +10,7 @@ import { peerIdString } from './peer-ids.js'
 import type { ConnectionInfo } from './api.js'
 import type { LocateOptions, LocateResult } from './discovery/index.js'
 import type { PresenceLibp2p } from './libp2p.js'
-import type { PeerId } from '@libp2p/interface'
+import type { OpenConnectionProgressEvents, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Resolves a peer id to addresses (the peer store, a contact's locator record, the DHT: discovery.locate) and connects to it. */
@@ -51,13 +51,26 @@ export async function connectTo (libp2p: PresenceLibp2p, target: string, timeout
     throw new InvalidTargetError(target)
   }
   const signal = AbortSignal.timeout(timeoutMs)
-  let peer: PeerId
-  try {
-    peer = (await libp2p.dial(dialTarget, { signal })).remotePeer
-  } catch {
-    throw new PeerUnreachableError(target)
-  }
+  const peer = await dialOwn(libp2p, dialTarget, signal).catch(() => { throw new PeerUnreachableError(target) })
   if (!await answers(libp2p, peer, signal)) throw new PeerUnreachableError(target)
+}
+
+/**
+ * Dials, and when the dial joined one already under way (libp2p's dial
+ * queue has one dial per peer) that failed, dials once more: that dial began
+ * earlier, under what the far end knew then (a node that had not yet
+ * learnt of this new device refuses it), so only a dial of this call's own
+ * says whether the peer takes us now.
+ */
+async function dialOwn (libp2p: PresenceLibp2p, target: PeerId | Multiaddr, signal: AbortSignal): Promise<PeerId> {
+  let joined = false
+  const onProgress = (evt: OpenConnectionProgressEvents): void => { if (evt.type === 'dial-queue:already-in-dial-queue') joined = true }
+  try {
+    return (await libp2p.dial(target, { signal, onProgress })).remotePeer
+  } catch (err) {
+    if (!joined || signal.aborted) throw err
+    return (await libp2p.dial(target, { signal })).remotePeer
+  }
 }
 
 /**
