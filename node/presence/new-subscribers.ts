@@ -25,6 +25,9 @@
  */
 import { PUBLIC_AUDIENCE_ID } from './audience.js'
 
+/** Re-announcements to a new subscriber that none reached, after the first. */
+const RETRIES = 2
+
 export class NewSubscribers {
   /** Announcements begun so far: the clock by which "after" is told. */
   private begun = 0
@@ -63,15 +66,31 @@ export class NewSubscribers {
     } else if (!this.waiting.has(id)) {
       this.waiting.set(id, this.begun)
     }
-    if (this.timer != null) return
+    if (this.timer == null) this.check(0)
+  }
+
+  /**
+   * Who still waits is re-announced to after the debounce; whoever that did
+   * not reach either (gossipsub's stream to it still opening) is looked at
+   * again after twice as long, up to RETRIES times.
+   */
+  private check (round: number): void {
     this.timer = setTimeout(() => {
       this.timer = undefined
-      const due = [...this.waiting].filter(([id, seenAt]) => (this.lastSent.get(id) ?? 0) <= seenAt).map(([id]) => id)
-      if ([...this.waitingPublic].some(p => !this.publicReached.has(p))) due.push(PUBLIC_AUDIENCE_ID)
+      const contacts = [...this.waiting].filter(([id, seenAt]) => (this.lastSent.get(id) ?? 0) <= seenAt).map(([id]) => id)
+      const watchers = [...this.waitingPublic].filter(p => !this.publicReached.has(p))
       this.waiting.clear()
       this.waitingPublic.clear()
-      if (due.length > 0) this.announce(due)
-    }, this.debounceMs)
+      const due = watchers.length > 0 ? [...contacts, PUBLIC_AUDIENCE_ID] : contacts
+      if (due.length === 0) return
+      if (round < RETRIES) {
+        // they wait until an announcement begun from now on (the re-announcement) reaches them
+        for (const id of contacts) this.waiting.set(id, this.begun)
+        for (const p of watchers) this.waitingPublic.add(p)
+        this.check(round + 1)
+      }
+      this.announce(due)
+    }, this.debounceMs * 2 ** round)
     this.timer.unref?.()
   }
 
