@@ -364,7 +364,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now
     const audiences = farewell ? to : this.audiences.still(to)
     const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
-    this.newSubscribers.announcing(audiences.map(a => a.id), publicAudience == null ? undefined : this.components.pubsub.getSubscribers(publicAudience.topic).map(p => p.toString()))
+    const number = this.newSubscribers.announcing()
     const delivered = deliver(announcement, audiences, this.direct, this.components.pubsub, this.log, farewell)
     // a `self` event when what this node shows of itself changed (by hand, by a client, or automatic away)
     const self = this.me.changedSelf()
@@ -373,7 +373,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       // only a record meant for everyone may travel other public channels (the DHT)
       this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: announcement.legacyEnvelope(publicAudience.categories) } })
     }
-    await delivered
+    const { reached, publicRecipients } = await delivered
+    // a new subscriber counts as served only by a message sent to it, not by one that went to nobody
+    this.newSubscribers.reached(number, reached, publicRecipients)
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {

@@ -57,15 +57,17 @@ class GatedDatastore extends MemoryDatastore {
   }
 }
 
-/** What gossipsub is asked to do, and who it says subscribes (every contact, to its pair topic). */
+/** What gossipsub is asked to do, who it says subscribes, and whom it sends a publish to (every subscriber it has a stream to). */
 class StubPubsub extends TypedEventEmitter<any> {
   readonly published: Array<{ topic: string, data: Uint8Array }> = []
   readonly subscribed = new Set<string>()
   readonly topicValidators = new Map<string, unknown>()
   subscribers: (topic: string) => PeerId[] = () => []
+  /** Subscribers whose subscription came but no outbound stream to them yet: a publish goes to everyone else. */
+  readonly noStreamTo = new Set<string>()
   publish = async (topic: string, data: Uint8Array): Promise<{ recipients: PeerId[] }> => {
     this.published.push({ topic, data })
-    return { recipients: [] }
+    return { recipients: this.getSubscribers(topic).filter(p => !this.noStreamTo.has(p.toString())) }
   }
 
   subscribe = (topic: string): void => { this.subscribed.add(topic) }
@@ -77,9 +79,11 @@ class StubPubsub extends TypedEventEmitter<any> {
 class StubNotify extends TypedEventEmitter<any> {
   readonly sent: Array<{ peer: string, bytes: Uint8Array }> = []
   listening: string[] = []
+  /** Contacts with no live stream: their messages go by gossip. */
+  readonly down = new Set<string>()
   constructor (private readonly roster: Roster) { super() }
   send = (peer: string, bytes: Uint8Array): boolean => {
-    if (!this.roster.canSee(peer)) return false
+    if (!this.roster.canSee(peer) || this.down.has(peer)) return false
     this.sent.push({ peer, bytes })
     return true
   }
@@ -243,8 +247,10 @@ describe('stop', () => {
 })
 
 describe('new subscribers', () => {
-  /** `peer` tells gossipsub it subscribes to `topic` (as it does on every new stream). */
+  /** `peer` tells gossipsub it subscribes to `topic` (as it does on every new stream): a subscriber from now on. */
   const joins = (s: Setup, peer: string, topic: string): void => {
+    const before = s.pubsub.subscribers
+    s.pubsub.subscribers = t => t === topic && !before(t).some(p => p.toString() === peer) ? [...before(t), peerIdFromString(peer)] : before(t)
     s.pubsub.safeDispatchEvent('subscription-change', { detail: { peerId: peerIdFromString(peer), subscriptions: [{ topic, subscribe: true }] } })
   }
   /** Runs `work` with the timers faked, moving the clock on until it is done. */
@@ -307,6 +313,36 @@ describe('new subscribers', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     expect(s.pubsub.published.length + s.notify.sent.length).toBe(before.published + before.sent + 1)
     expect(sentTo(s, other, before)).toEqual([])
+  })
+
+  it('a subscriber that an announcement after its subscription did not reach (gossipsub had no stream to it yet) still gets the record', async () => {
+    const s = await setup(undefined, 'public')
+    const contact = await newPeer()
+    await s.roster.addContact(contact)
+    s.notify.down.add(contact)
+    await s.service.setPresence({ status: 'online', note: 'current' })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const pairTopic = s.roster.keysFor(contact).topic
+    const publicTopic = presenceTopic(s.self)
+    const watcher = await newPeer()
+    // both subscriptions came on streams they opened; gossipsub's streams to them are not open yet
+    for (const p of [contact, watcher]) s.pubsub.noStreamTo.add(p)
+    joins(s, contact, pairTopic)
+    joins(s, watcher, publicTopic)
+    // a change at once: gossipsub lists them as subscribers but sends it to neither
+    await settle(s.service.setPresence({ status: 'away', note: 'changed' }))
+    // the re-announcement after the debounce finds no stream to them either; the next one (after 500 ms more) does
+    const firstRound = s.pubsub.published.length + 2
+    await vi.advanceTimersByTimeAsync(300)
+    for (let i = 0; i < 100 && s.pubsub.published.length < firstRound; i++) await vi.advanceTimersByTimeAsync(1)
+    expect(s.pubsub.published.length).toBe(firstRound)
+    const skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    s.pubsub.noStreamTo.clear()
+    await vi.advanceTimersByTimeAsync(600)
+    vi.useRealTimers()
+    await waitFor(() => sentTo(s, contact, skip).length === 1, 'the record to the contact', 10_000)
+    expect(shownTo(s, contact, skip)).toEqual([{ status: 'away', note: 'changed' }])
+    await waitFor(() => s.pubsub.published.slice(skip.published).some(m => m.topic === publicTopic), 'the record on the public topic', 10_000)
   })
 })
 
