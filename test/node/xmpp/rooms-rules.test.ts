@@ -160,13 +160,18 @@ describe('rooms: own resources see each other (review s8-rev1)', () => {
     return [...shown].sort()
   }
 
-  it('a resource changing to the nick another resource holds: the other is told its old nick left', async () => {
+  /** A room with the owner's laptop in it as `laptopNick`, then the phone as `phoneNick`. */
+  const laptopAndPhone = async (laptopNick: string, phoneNick: string): Promise<{ rooms: Rooms, toLaptop: Element[], phone: any }> => {
     const { rooms } = setup({ group: member })
     const toLaptop: Element[] = []
-    const laptop = client(toLaptop, 'laptop')
     const phone = client([], 'phone')
-    await rooms.onClientPresence(laptop, enter('me'), room('me'))
-    await rooms.onClientPresence(phone, enter('pocket'), room('pocket'))
+    await rooms.onClientPresence(client(toLaptop, 'laptop'), enter(laptopNick), room(laptopNick))
+    await rooms.onClientPresence(phone, enter(phoneNick), room(phoneNick))
+    return { rooms, toLaptop, phone }
+  }
+
+  it('a resource changing to the nick another resource holds: the other is told its old nick left', async () => {
+    const { rooms, toLaptop, phone } = await laptopAndPhone('me', 'pocket')
     expect(roster(toLaptop)).toEqual(['me', 'pocket'])
     // the phone takes the laptop's nick: now one occupant, "me"; "pocket" is gone
     await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/me` }), room('me'))
@@ -174,12 +179,7 @@ describe('rooms: own resources see each other (review s8-rev1)', () => {
   })
 
   it('a resource leaving a nick it shared with another resource: the other is not told its own nick left', async () => {
-    const { rooms } = setup({ group: member })
-    const toLaptop: Element[] = []
-    const laptop = client(toLaptop, 'laptop')
-    const phone = client([], 'phone')
-    await rooms.onClientPresence(laptop, enter('me'), room('me'))
-    await rooms.onClientPresence(phone, enter('me'), room('me'))
+    const { rooms, toLaptop, phone } = await laptopAndPhone('me', 'me')
     toLaptop.length = 0
     await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/pocket` }), room('pocket'))
     // the laptop is still "me": an unavailable from its own occupant JID tells it it left (or removes itself from the list)
@@ -187,12 +187,7 @@ describe('rooms: own resources see each other (review s8-rev1)', () => {
   })
 
   it('a resource that disconnects (or goes unavailable without a to) leaves the other resources\' occupant list', async () => {
-    const { rooms } = setup({ group: member })
-    const toLaptop: Element[] = []
-    const laptop = client(toLaptop, 'laptop')
-    const phone = client([], 'phone')
-    await rooms.onClientPresence(laptop, enter('me'), room('me'))
-    await rooms.onClientPresence(phone, enter('pocket'), room('pocket'))
+    const { rooms, toLaptop, phone } = await laptopAndPhone('me', 'pocket')
     expect(roster(toLaptop)).toEqual(['me', 'pocket'])
     // hub.ts calls forget() on unbind and on a broadcast unavailable presence
     rooms.forget(phone)
