@@ -203,7 +203,8 @@ export class RecordSet<T> {
 
   /**
    * Every record, in key order (ids of equal length sort as strings); with
-   * `after`, only those whose id sorts after it; `reverse`, newest first.
+   * `after` / `before`, only those whose id sorts after / before it;
+   * `reverse`, newest first; at most `limit`.
    * On LevelDB the range is the iterator's own, so reading the tail of a long
    * log costs what the tail holds, not the log.
    */
@@ -216,7 +217,9 @@ export class RecordSet<T> {
       return
     }
     const orders: QueryOrder[] = [(a, b) => options.reverse === true ? byKey(b.key, a.key) : byKey(a.key, b.key)]
-    for await (const { key, value } of this.datastore.query({ prefix: from, limit: options.limit, orders, filters: this.rangeFilters(options) })) {
+    const inRange = this.inRange(options)
+    const filters = inRange == null ? undefined : [({ key }: { key: Key }) => inRange(key.toString())]
+    for await (const { key, value } of this.datastore.query({ prefix: from, limit: options.limit, orders, filters })) {
       const k = key.toString()
       yield [k.slice(from.length), this.decode(k, value)]
     }
@@ -230,7 +233,8 @@ export class RecordSet<T> {
       return
     }
     const orders: KeyQueryOrder[] = [(a, b) => options.reverse === true ? byKey(b, a) : byKey(a, b)]
-    const filters = this.rangeFilters(options)?.map(f => (key: Key) => f({ key }))
+    const inRange = this.inRange(options)
+    const filters = inRange == null ? undefined : [(key: Key) => inRange(key.toString())]
     for await (const key of this.datastore.queryKeys({ prefix: from, limit: options.limit, orders, filters })) {
       yield key.toString().slice(from.length)
     }
@@ -268,14 +272,11 @@ export class RecordSet<T> {
     }
   }
 
-  private rangeFilters (options: RangeOptions): Array<(e: { key: Key }) => boolean> | undefined {
-    const from = `${this.prefix}/`
-    const { after, before } = options
+  /** Whether a whole key lies in the range (a datastore that cannot read ranges filters with it); undefined: every key does. */
+  private inRange ({ after, before }: RangeOptions): ((key: string) => boolean) | undefined {
     if (after == null && before == null) return undefined
-    return [({ key }) => {
-      const k = key.toString()
-      return (after == null || k > from + after) && (before == null || k < from + before)
-    }]
+    const from = `${this.prefix}/`
+    return (k) => (after == null || k > from + after) && (before == null || k < from + before)
   }
 
   async all (): Promise<Map<string, T>> {
