@@ -261,7 +261,7 @@ export class Rooms {
    * more leaves (303 naming the new one on a change), one new to the room
    * comes; a resource is never told its own nick left or came.
    */
-  private tellOwnOthers (group: string, state: SessionState, was: string | undefined, now: string | undefined, role: string | undefined): void {
+  private tellOwnOthers (group: string, state: SessionState, was: string | undefined, now: string | undefined, role: GroupInfo['role']): void {
     const others = [...this.joined.get(group) ?? []].filter(([s]) => s !== state)
     const held = new Set(others.map(([, n]) => n))
     const gone = was != null && was !== now && !held.has(was) ? was : undefined
@@ -269,14 +269,14 @@ export class Rooms {
     for (const [s, nick] of others) {
       const to = s.session.fullJid
       if (gone != null && nick !== gone) s.session.send(this.ownUnavailable(group, gone, state.session.fullJid, role, came != null ? { nick: came, codes: [303], to } : { codes: [], to }))
-      if (came != null && nick !== came) s.session.send(xml('presence', { from: this.ctx.jids.occupantOf(group, came), to }, xml('x', { xmlns: NS.mucUser }, this.item(role, state.session.fullJid))))
+      if (came != null && nick !== came) s.session.send(this.selfPresence({ id: group, role }, came, to, [], state.session.fullJid))
     }
   }
 
-  /** An own nick leaving (`nick`: the one it changes to; `to`: whom it is sent to, the resource itself by default). */
+  /** An own nick leaving (`nick`: the one it changes to, keeping its role; else it leaves, role none; `to`: whom it is sent to, the resource itself by default). */
   private ownUnavailable (group: string, nick: string, of: string, role: string | undefined, opts: { nick?: string, codes: number[], to?: string }): Element {
     return xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to: opts.to ?? of },
-      xml('x', { xmlns: NS.mucUser }, xml('item', { ...this.item(role, of).attrs, nick: opts.nick }),
+      xml('x', { xmlns: NS.mucUser }, xml('item', { ...this.item(role, of, opts.nick != null).attrs, nick: opts.nick }),
         ...opts.codes.map(code => xml('status', { code: String(code) }))))
   }
 
@@ -350,7 +350,7 @@ export class Rooms {
   }
 
   /** The presence of one of the owner's resources in the room (`of`: its full JID, the recipient's own by default). */
-  private selfPresence (group: GroupInfo, nick: string, to: string, codes: number[], of = to): Element {
+  private selfPresence (group: Pick<GroupInfo, 'id' | 'role'>, nick: string, to: string, codes: number[], of = to): Element {
     return xml('presence', { from: this.ctx.jids.occupantOf(group.id, nick), to },
       xml('x', { xmlns: NS.mucUser }, this.item(group.role, of), ...codes.map(code => xml('status', { code: String(code) }))))
   }

@@ -128,6 +128,8 @@ describe('rooms (review)', () => {
     toLaptop.length = 0
     await rooms.onClientPresence(phone, xml('presence', { to: `${ROOM}/pocket`, type: 'unavailable' }), room('pocket'))
     expect(seen(toLaptop)).toEqual(['unavailable pocket me@localhost/phone'])
+    // a resource leaving (no new nick) leaves with role none (XEP-0045 §7.14); only a nick change keeps its role
+    expect(toLaptop.filter(el => el.is('presence')).at(-1)?.getChild('x')?.getChild('item')?.attrs.role).toBe('none')
   })
 
   it('an invitation from a person blocked since is not replayed to a client logging in', async () => {
