@@ -26,7 +26,9 @@ const SOURCES = Symbol('presence-mesh.anySignal.sources')
  * `AbortSignal.timeout()`, is collected at the next GC: its timer then
  * aborts nothing and the combined signal never ends (a lookup parked on it
  * stays parked for good). Holding the sources from the result keeps them
- * exactly as long as someone still waits on it.
+ * exactly as long as someone still waits on it. (The `any-signal` package
+ * libp2p uses has the same gap: its result refers to no source either, only
+ * each source's listener to the result.)
  */
 export function anySignal (signals: AbortSignal[]): AbortSignal {
   const signal = AbortSignal.any(signals)
