@@ -158,6 +158,7 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
       if (!Number.isInteger(limit) || limit < 1) throw new BadArguments(`${safe(n)} is not a positive whole number`)
       const g = await ctx.node.group(group)
       const messages = await ctx.node.groupHistory(g.id, limit)
+      await ctx.node.markGroupRead(g.id)
       return lines(messages, ...(messages.length === 0 ? [`no messages in ${tag(g, ctx.paint)} yet`] : messages.map(m => groupMessageLine(ctx, m, g, ctx.paint, ctx.now))))
     }
   }
@@ -183,12 +184,13 @@ const group: CommandSpec = {
 
 const groups: CommandSpec = {
   name: 'groups',
-  help: 'your groups and the invitations waiting for you',
+  help: 'your groups (with unread counts) and the invitations waiting for you',
   run: async (ctx) => {
-    const [all, invitations] = await Promise.all([ctx.node.groups(), ctx.node.groupInvitations()])
-    const out = all.map(g => `  ${tag(g, ctx.paint).padEnd(20)} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}`)
+    const [all, invitations, unread] = await Promise.all([ctx.node.groups(), ctx.node.groupInvitations(), ctx.node.groupUnread()])
+    const badge = (g: GroupInfo): string => unread[g.id] > 0 ? '  ' + ctx.paint('cyan', `(${unread[g.id]} unread)`) : ''
+    const out = all.map(g => `  ${tag(g, ctx.paint).padEnd(20)} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
     for (const i of invitations) out.push(`  ${ctx.paint('cyan', `#${safe(i.name)}`)}: ${who(ctx, i.inviter)} invites you (/group accept ${short(i.group)})`)
-    return lines({ groups: all, invitations }, ...(out.length === 0 ? ['no groups yet: /group create <name> [member...]'] : out))
+    return lines({ groups: all, invitations, unread }, ...(out.length === 0 ? ['no groups yet: /group create <name> [member...]'] : out))
   }
 }
 
@@ -207,12 +209,16 @@ const g: CommandSpec = {
 
 export const groupCommands: CommandSpec[] = [group, groups, g]
 
-/** What the prompt does with group events: print them, and notify of messages. */
-export function showGroupEvents (node: PresenceNodeApi, naming: () => Naming, paint: Paint, print: (lines: string[]) => void, notify: (m: GroupMessage, groupName: string) => void): void {
+/**
+ * What the prompt does with group events: print them, and notify of messages. `fresh` says whether a message
+ * is not on the screen yet (the start-up backlog may show it too).
+ */
+export function showGroupEvents (node: PresenceNodeApi, naming: () => Naming, paint: Paint, print: (lines: string[]) => void, notify: (m: GroupMessage, groupName: string) => void, fresh: (m: GroupMessage) => boolean = () => true): void {
   const api = node as unknown as Api
   node.addEventListener('group:message', (e) => {
     const m = e.detail
     void Promise.resolve(api.group(m.group)).then(g => {
+      if (!fresh(m)) return
       print([groupMessageLine(naming(), m, g, paint)])
       notify(m, g.name)
     }).catch(() => {})

@@ -16,14 +16,14 @@ import { count, messageLine, presenceLine, shortId, stamp, stateLine, at } from 
 import { Names } from './names.js'
 import { findNotifySend, Notifier } from './notify.js'
 import { otherDevices } from './cmd-chat.js'
-import { showGroupEvents } from './cmd-groups.js'
+import { groupMessageLine, showGroupEvents } from './cmd-groups.js'
 import { selfLine } from './cmd-presence.js'
 import { safe } from './safe-text.js'
 import { colourEnabled, painter } from './style.js'
 import { guardedInput, Screen } from './terminal.js'
 import type { Api } from './api.js'
 import type { Ctx, SessionControl } from './command.js'
-import type { ChatMessage, PresenceNodeOptions } from '../node/index.js'
+import type { ChatMessage, GroupInfo, GroupMessage, PresenceNodeOptions } from '../node/index.js'
 
 export interface SessionOptions {
   /** Bell and desktop notifications (default on). */
@@ -100,6 +100,12 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
 
   // while the start-up backlog is shown, a message may come both live and from history
   let backlogIds: Set<string> | undefined = new Set()
+  const freshGroupMessage = (m: GroupMessage): boolean => {
+    const key = `group:${m.group}/${m.id}`
+    if (backlogIds?.has(key) === true) return false
+    backlogIds?.add(key)
+    return true
+  }
   const showIncoming = (m: ChatMessage, live: boolean): void => {
     if (backlogIds?.has(m.id) === true) return
     backlogIds?.add(m.id)
@@ -168,7 +174,7 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   node.addEventListener('contact:removed', contactEvent('removed you from their contacts: you no longer see each other'))
   showGroupEvents(node, () => ({ names, self }), paint, print, (m, group) => {
     if (!muted(m.author)) notifier.notify(`#${group}`, `${names.of(m.author)}: ${m.text}`)
-  })
+  }, (m) => freshGroupMessage(m))
   node.addEventListener('self', (evt) => {
     // automatic away and back are news; a change this session made was already answered
     if (ownCommand === 0 || evt.detail.auto) print([`${at(Date.now(), paint)} ${selfLine(evt.detail, { paint })}`])
@@ -231,7 +237,9 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
       : []),
     'type /help for commands'
   ])
-  await showBacklog(node, names, (m) => { showIncoming(m, false) }, print)
+  await showBacklog(node, names, (m) => { showIncoming(m, false) }, (m, g) => {
+    if (freshGroupMessage(m)) print([groupMessageLine({ names, self }, m, g, paint)])
+  }, print)
   backlogIds = undefined
 
   // a person at a terminal is here: the idle clock of automatic away starts, and every key restarts
@@ -350,15 +358,27 @@ async function runSlow (label: string, line: string, ctx: Ctx, screen: Screen, p
  * Messages can arrive while the client was not listening (offline messages are
  * delivered as soon as the node is up): show every unread one once.
  */
-async function showBacklog (node: PresenceNode, names: Names, show: (m: ChatMessage) => void, print: (lines: string[]) => void): Promise<void> {
+export async function showBacklog (node: PresenceNode, names: Names, show: (m: ChatMessage) => void, showGroup: (m: GroupMessage, g: GroupInfo) => void, print: (lines: string[]) => void): Promise<void> {
   const unread = await node.unread()
   let header = false
+  const heading = (): void => {
+    if (!header) print(['unread (/history <name>, /open <name> or /group history <group> marks them read):'])
+    header = true
+  }
   for (const peer of Object.keys(unread)) {
     for (const m of await node.history(peer, Math.min(UNREAD_BACKLOG, unread[peer]))) {
       if (m.direction !== 'in' || m.state === 'read') continue
-      if (!header) print(['unread (/history <name> or /open <name> marks them read):'])
-      header = true
+      heading()
       show(m)
+    }
+  }
+  // a member that was offline caught up while the node started: what it missed shows here
+  const groupUnread = await node.groupUnread()
+  for (const [id, n] of Object.entries(groupUnread)) {
+    const g = node.group(id)
+    for (const m of await node.groupUnreadMessages(id, Math.min(UNREAD_BACKLOG, n))) {
+      heading()
+      showGroup(m, g)
     }
   }
   const held = await node.requests()

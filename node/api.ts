@@ -227,6 +227,12 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
   /** Resolves once the text is on disk; it is published at once and caught up by members who missed it. */
   sendToGroup: (group: string, text: string) => Promise<GroupMessage>
   groupHistory: (group: string, limit?: number) => Promise<GroupMessage[]>
+  /** Unread texts per group id (groups with none left out; texts from blocked people do not count). */
+  groupUnread: () => Promise<Record<string, number>>
+  /** A group's unread texts, the newest `limit`, in the group's order (caught-up ones included). */
+  groupUnreadMessages: (group: string, limit?: number) => Promise<GroupMessage[]>
+  /** Marks a group's texts read; resolves with how many were unread. */
+  markGroupRead: (group: string) => Promise<number>
   /** Members and their presence as this user's own channels show it. */
   groupOnline: (group: string) => GroupMemberPresence[]
   /** Where the XMPP endpoint listens and for whom, when the node serves one. */

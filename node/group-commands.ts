@@ -63,6 +63,18 @@ export abstract class GroupCommands extends DeviceCommands {
     return await this.groupsService.history(group, limit)
   }
 
+  async groupUnread (): Promise<Record<string, number>> {
+    return await this.groupsService.unread()
+  }
+
+  async groupUnreadMessages (group: string, limit?: number): Promise<GroupMessage[]> {
+    return await this.groupsService.unreadMessages(group, limit)
+  }
+
+  async markGroupRead (group: string): Promise<number> {
+    return await this.groupsService.markRead(group)
+  }
+
   groupOnline (group: string): GroupMemberPresence[] {
     return this.groupsService.online(group)
   }

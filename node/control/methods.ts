@@ -23,7 +23,7 @@ export const REMOTE_API = [
   'state', 'setState', 'categories', 'setCategory', 'clearCategory', 'publishCategory', 'setContainer', 'setCategoryRule',
   'seenBy', 'queryCategory',
   'createGroup', 'inviteToGroup', 'acceptGroup', 'declineGroup', 'leaveGroup', 'removeFromGroup', 'renameGroup', 'promoteInGroup',
-  'groups', 'group', 'groupInvitations', 'sendToGroup', 'groupHistory', 'groupOnline',
+  'groups', 'group', 'groupInvitations', 'sendToGroup', 'groupHistory', 'groupUnread', 'groupUnreadMessages', 'markGroupRead', 'groupOnline',
   'linkCode', 'devices', 'revokeDevice'
 ] as const satisfies ReadonlyArray<keyof PresenceNodeApi>
 

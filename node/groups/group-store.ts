@@ -9,7 +9,7 @@
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { entryHash } from '../../protocol/group-entry.js'
-import { bytesCodec, integerCodec, jsonCodec, Store } from '../store/records.js'
+import { bytesCodec, integerCodec, jsonCodec, stringCodec, Store } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import type { GroupMessage } from './index.js'
 import type { Codec, RecordSet, Transaction } from '../store/records.js'
@@ -86,6 +86,8 @@ export class GroupStore {
   readonly keys: RecordSet<Uint8Array>
   readonly ownKeys: RecordSet<OwnKey>
   readonly history: RecordSet<StoredMessage>
+  /** Incoming texts not read yet, under their history id; the value is the author. */
+  readonly unread: RecordSet<string>
   readonly invitations: RecordSet<StoredInvitation>
   readonly deliveries: RecordSet<Delivery>
 
@@ -99,6 +101,7 @@ export class GroupStore {
     this.keys = this.store.records(at('key'), bytesCodec)
     this.ownKeys = this.store.records(at('own-key'), jsonCodec<OwnKey>([], ['keyId', 'key']))
     this.history = this.store.records(at('msg'), jsonCodec<StoredMessage>())
+    this.unread = this.store.records(at('unread'), stringCodec)
     this.invitations = this.store.records(at('invitation'), invitationCodec)
     this.deliveries = this.store.records(at('delivery'), jsonCodec<Delivery>([], ['op']))
   }
@@ -114,8 +117,11 @@ export class GroupStore {
     this.keys.within(group).within(author).put(tx, keyIdHex, key)
   }
 
+  /** Keeps a text in the history; one from another member is unread until the group is marked read. */
   putMessage (tx: Transaction, m: StoredMessage): void {
-    this.history.within(m.group).put(tx, historyId(m.lamport, m.author), m)
+    const id = historyId(m.lamport, m.author)
+    this.history.within(m.group).put(tx, id, m)
+    if (m.direction === 'in') this.unread.within(m.group).put(tx, id, m.author)
   }
 
   // ---- reading ----
@@ -135,6 +141,41 @@ export class GroupStore {
     const out: StoredMessage[] = []
     for await (const [, m] of this.history.within(group).entries({ limit })) out.push(m)
     return out.reverse()
+  }
+
+  /**
+   * A group's unread texts, oldest first in the group's order: the newest `limit` of them, by authors
+   * `shown` lets through. Caught-up texts count too, wherever their Lamport time puts them.
+   */
+  async unreadMessages (group: string, shown: (author: string) => boolean, limit = Infinity): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = []
+    for await (const [id, author] of this.unread.within(group).entries()) {
+      if (out.length >= limit) break
+      if (!shown(author)) continue
+      const m = await this.history.within(group).get(id)
+      if (m != null) out.push(m)
+    }
+    return out.reverse()
+  }
+
+  /** How many unread texts a group has by authors `shown` lets through. */
+  async unreadCount (group: string, shown: (author: string) => boolean): Promise<number> {
+    let n = 0
+    for await (const [, author] of this.unread.within(group).entries()) if (shown(author)) n++
+    return n
+  }
+
+  /** Marks every text of a group read; resolves with how many were unread (whoever wrote them). */
+  async markRead (group: string): Promise<number> {
+    const ids: string[] = []
+    for await (const id of this.unread.within(group).ids()) ids.push(id)
+    if (ids.length > 0) {
+      await this.store.change((tx) => {
+        for (const id of ids) this.unread.within(group).delete(tx, id)
+        return () => {}
+      })
+    }
+    return ids.length
   }
 
   /** Everything of one group that is loaded into memory at start. */

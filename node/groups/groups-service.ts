@@ -204,6 +204,31 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     return (await this.store.messages(g.id, limit)).filter(m => !roster.isBlocked(m.author)).map(m => this.shown(g, m))
   }
 
+  async unread (): Promise<Record<string, number>> {
+    const shown = this.notBlocked()
+    const out: Record<string, number> = {}
+    for (const id of this.engine.groups.keys()) {
+      const n = await this.store.unreadCount(id, shown)
+      if (n > 0) out[id] = n
+    }
+    return out
+  }
+
+  async unreadMessages (group: string, limit?: number): Promise<GroupMessage[]> {
+    const g = this.engine.groups.get(this.resolve(group))
+    if (g == null) return []
+    return (await this.store.unreadMessages(g.id, this.notBlocked(), limit)).map(m => this.shown(g, m))
+  }
+
+  async markRead (group: string): Promise<number> {
+    return await this.store.markRead(this.resolve(group))
+  }
+
+  private notBlocked (): (author: string) => boolean {
+    const { roster } = this.components
+    return (author) => !roster.isBlocked(author)
+  }
+
   online (group: string): GroupMemberPresence[] {
     const g = this.engine.groups.get(this.resolve(group))
     if (g == null) return []

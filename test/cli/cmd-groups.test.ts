@@ -30,6 +30,11 @@ async function stub (): Promise<{ ctx: Ctx, calls: string[] }> {
     requests: () => [],
     resolvePeer: (w: string) => w,
     group: () => trip,
+    groups: () => [trip],
+    groupInvitations: () => [],
+    groupUnread: async () => ({ [trip.id]: 3 }),
+    groupHistory: async () => [],
+    markGroupRead: async (group: string) => { calls.push(`read ${group}`); return 3 },
     groupOnline: () => [{ peerId: SELF, role: 'admin', status: 'online' }, { peerId: BOB, role: 'member', status: 'away' }],
     sendToGroup: async (group: string, text: string) => {
       calls.push(`send ${group} ${text}`)
@@ -58,6 +63,13 @@ describe('group commands', () => {
     expect(await run(ctx, 'g', 'trip  see you  at 8')).toEqual([expect.stringMatching(/#trip → see you {2}at 8 …$/)])
     expect(calls).toEqual([`create trip ${BOB}`, `rename ${trip.id} the  big trip`, 'send trip see you  at 8'])
     expect(await run(ctx, 'group', 'members trip')).toEqual(['#trip (01234567), 2 member(s):', expect.stringMatching(/^ {2}you +admin +online$/), expect.stringMatching(/^ {2}bob +member +away$/)])
+  })
+
+  it('show unread counts in /groups, and /group history marks the group read', async () => {
+    const { ctx, calls } = await stub()
+    expect(await run(ctx, 'groups', '')).toEqual([expect.stringMatching(/^ {2}#trip +2 member\(s\), admin {2}01234567 {2}\(3 unread\)$/)])
+    expect(await run(ctx, 'group', 'history trip')).toEqual(['no messages in #trip yet'])
+    expect(calls).toEqual([`read ${trip.id}`])
   })
 
   it('refuse bad words with the usage of the subcommand, before anything reaches the node', async () => {

@@ -107,7 +107,8 @@ describe('group conversations with five members', () => {
     expect(seenByC.get(id(C))).toBe('online')
   })
 
-  it('a member offline during ten messages catches up exactly once and in order', async () => {
+  it('a member offline during ten messages catches up exactly once and in order, and finds them unread', async () => {
+    await D.node.markGroupRead(group)
     await D.node.stop()
     const sent: string[] = []
     const senders = [A, B, C, A, B, C, A, B, C, A]
@@ -131,10 +132,17 @@ describe('group conversations with five members', () => {
     const order = (await A.node.groupHistory(group)).map(m => m.id)
     expect(order).toEqual(expect.arrayContaining(sent))
     for (const m of [B, C, D, E]) expect((await m.node.groupHistory(group)).map(x => x.id)).toEqual(order)
+    // what it missed is unread (however it came: the start-up backlog shows it), until the group is read
+    expect(await D.node.groupUnread()).toEqual({ [group]: 10 })
+    expect((await D.node.groupUnreadMessages(group)).map(m => m.id)).toEqual(order.filter(i => sent.includes(i)))
+    expect((await D.node.groupUnreadMessages(group, 3)).map(m => m.id)).toEqual(order.filter(i => sent.includes(i)).slice(-3))
+    expect(await D.node.markGroupRead(group)).toBe(10)
+    expect(await D.node.groupUnread()).toEqual({})
   })
 
   it('hides a blocked person\'s messages from the one who blocked them, not from others', async () => {
     await B.node.block(id(C))
+    await B.node.markGroupRead(group)
     const before = B.messages.length
     await C.node.sendToGroup(group, 'can B read this?')
     await A.node.sendToGroup(group, 'after C, from A')
@@ -143,8 +151,11 @@ describe('group conversations with five members', () => {
     expect(B.messages.slice(before).map(m => m.text)).toEqual(['after C, from A'])
     expect(await texts(B, group)).not.toContain('can B read this?')
     expect(B.node.groupOnline(group).map(p => p.peerId)).not.toContain(id(C))
+    expect(await B.node.groupUnread()).toEqual({ [group]: 1 })
+    expect((await B.node.groupUnreadMessages(group)).map(m => m.text)).toEqual(['after C, from A'])
     await B.node.unblock(id(C))
     expect(await texts(B, group)).toContain('can B read this?')
+    expect(await B.node.groupUnread()).toEqual({ [group]: 2 })
   })
 
   it('after a removal the removed member opens nothing it still receives', async () => {
