@@ -188,7 +188,7 @@ const groups: CommandSpec = {
   run: async (ctx) => {
     const [all, invitations, unread] = await Promise.all([ctx.node.groups(), ctx.node.groupInvitations(), ctx.node.groupUnread()])
     const badge = (g: GroupInfo): string => unread[g.id] > 0 ? '  ' + ctx.paint('cyan', `(${unread[g.id]} unread)`) : ''
-    const out = all.map(g => `  ${tag(g, ctx.paint).padEnd(20)} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
+    const out = all.map(g => `  ${ctx.paint('bold', `#${safe(g.name)}`.padEnd(20))} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
     for (const i of invitations) out.push(`  ${ctx.paint('cyan', `#${safe(i.name)}`)}: ${who(ctx, i.inviter)} invites you (/group accept ${short(i.group)})`)
     return lines({ groups: all, invitations, unread }, ...(out.length === 0 ? ['no groups yet: /group create <name> [member...]'] : out))
   }
