@@ -158,7 +158,8 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
       if (!Number.isInteger(limit) || limit < 1) throw new BadArguments(`${safe(n)} is not a positive whole number`)
       const g = await ctx.node.group(group)
       const messages = await ctx.node.groupHistory(g.id, limit)
-      await ctx.node.markGroupRead(g.id)
+      // what was shown is read; an older unread text, or one that came meanwhile, stays unread
+      await ctx.node.markGroupRead(g.id, messages.filter(m => m.direction === 'in').map(m => m.id))
       return lines(messages, ...(messages.length === 0 ? [`no messages in ${tag(g, ctx.paint)} yet`] : messages.map(m => groupMessageLine(ctx, m, g, ctx.paint, ctx.now))))
     }
   }

@@ -375,7 +375,12 @@ export async function showBacklog (node: PresenceNode, names: Names, show: (m: C
   // a member that was offline caught up while the node started: what it missed shows here
   const groupUnread = await node.groupUnread()
   for (const [id, n] of Object.entries(groupUnread)) {
-    const g = node.group(id)
+    let g: GroupInfo
+    try {
+      g = node.group(id)
+    } catch {
+      continue // gone meanwhile (left from another terminal)
+    }
     for (const m of await node.groupUnreadMessages(id, Math.min(UNREAD_BACKLOG, n))) {
       heading()
       showGroup(m, g)

@@ -231,8 +231,8 @@ export interface PresenceNodeApi extends TypedEventTarget<PresenceNodeEvents>, O
   groupUnread: () => Promise<Record<string, number>>
   /** A group's unread texts, the newest `limit`, in the group's order (caught-up ones included). */
   groupUnreadMessages: (group: string, limit?: number) => Promise<GroupMessage[]>
-  /** Marks a group's texts read; resolves with how many were unread. */
-  markGroupRead: (group: string) => Promise<number>
+  /** Marks a group's texts read: those of `ids` (the texts' ids, as shown), or all; resolves with how many were unread. */
+  markGroupRead: (group: string, ids?: string[]) => Promise<number>
   /** Members and their presence as this user's own channels show it. */
   groupOnline: (group: string) => GroupMemberPresence[]
   /** Where the XMPP endpoint listens and for whom, when the node serves one. */

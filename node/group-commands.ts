@@ -71,8 +71,8 @@ export abstract class GroupCommands extends DeviceCommands {
     return await this.groupsService.unreadMessages(group, limit)
   }
 
-  async markGroupRead (group: string): Promise<number> {
-    return await this.groupsService.markRead(group)
+  async markGroupRead (group: string, ids?: string[]): Promise<number> {
+    return await this.groupsService.markRead(group, ids)
   }
 
   groupOnline (group: string): GroupMemberPresence[] {

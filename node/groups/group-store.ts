@@ -64,6 +64,8 @@ export interface Delivery {
 const SEQ_DIGITS = 15
 const MAX = 10 ** SEQ_DIGITS - 1
 export const pad = (n: number): string => n.toString().padStart(SEQ_DIGITS, '0')
+/** The author of a text, from its id `<author>:<seq>`. */
+const authorOf = (textId: string): string => textId.slice(0, textId.lastIndexOf(':'))
 /** History keys count down, so the newest come first under a prefix query with a limit. */
 const historyId = (lamport: number, author: string): string => `${pad(MAX - lamport)}-${author}`
 
@@ -86,7 +88,7 @@ export class GroupStore {
   readonly keys: RecordSet<Uint8Array>
   readonly ownKeys: RecordSet<OwnKey>
   readonly history: RecordSet<StoredMessage>
-  /** Incoming texts not read yet, under their history id; the value is the author. */
+  /** Incoming texts not read yet, under their history id; the value is the text's id (`<author>:<seq>`). */
   readonly unread: RecordSet<string>
   readonly invitations: RecordSet<StoredInvitation>
   readonly deliveries: RecordSet<Delivery>
@@ -121,7 +123,7 @@ export class GroupStore {
   putMessage (tx: Transaction, m: StoredMessage): void {
     const id = historyId(m.lamport, m.author)
     this.history.within(m.group).put(tx, id, m)
-    if (m.direction === 'in') this.unread.within(m.group).put(tx, id, m.author)
+    if (m.direction === 'in') this.unread.within(m.group).put(tx, id, m.id)
   }
 
   // ---- reading ----
@@ -145,37 +147,41 @@ export class GroupStore {
 
   /**
    * A group's unread texts, oldest first in the group's order: the newest `limit` of them, by authors
-   * `shown` lets through. Caught-up texts count too, wherever their Lamport time puts them.
+   * `counts` lets through. Caught-up texts count too, wherever their Lamport time puts them.
    */
-  async unreadMessages (group: string, shown: (author: string) => boolean, limit = Infinity): Promise<StoredMessage[]> {
+  async unreadMessages (group: string, counts: (author: string) => boolean, limit = Infinity): Promise<StoredMessage[]> {
     const out: StoredMessage[] = []
-    for await (const [id, author] of this.unread.within(group).entries()) {
+    for await (const [id, textId] of this.unread.within(group).entries()) {
       if (out.length >= limit) break
-      if (!shown(author)) continue
+      if (!counts(authorOf(textId))) continue
       const m = await this.history.within(group).get(id)
       if (m != null) out.push(m)
     }
     return out.reverse()
   }
 
-  /** How many unread texts a group has by authors `shown` lets through. */
-  async unreadCount (group: string, shown: (author: string) => boolean): Promise<number> {
+  /** How many unread texts a group has by authors `counts` lets through. */
+  async unreadCount (group: string, counts: (author: string) => boolean): Promise<number> {
     let n = 0
-    for await (const [, author] of this.unread.within(group).entries()) if (shown(author)) n++
+    for await (const [, textId] of this.unread.within(group).entries()) if (counts(authorOf(textId))) n++
     return n
   }
 
-  /** Marks every text of a group read; resolves with how many were unread (whoever wrote them). */
-  async markRead (group: string): Promise<number> {
-    const ids: string[] = []
-    for await (const id of this.unread.within(group).ids()) ids.push(id)
-    if (ids.length > 0) {
+  /**
+   * Marks texts of a group read: those of `ids` (texts' ids, `<author>:<seq>`), or all of them. Resolves
+   * with how many unread ones were marked.
+   */
+  async markRead (group: string, ids?: Iterable<string>): Promise<number> {
+    const only = ids == null ? undefined : new Set(ids)
+    const marked: string[] = []
+    for await (const [id, textId] of this.unread.within(group).entries()) if (only == null || only.has(textId)) marked.push(id)
+    if (marked.length > 0) {
       await this.store.change((tx) => {
-        for (const id of ids) this.unread.within(group).delete(tx, id)
+        for (const id of marked) this.unread.within(group).delete(tx, id)
         return () => {}
       })
     }
-    return ids.length
+    return marked.length
   }
 
   /** Everything of one group that is loaded into memory at start. */

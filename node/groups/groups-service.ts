@@ -205,7 +205,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   }
 
   async unread (): Promise<Record<string, number>> {
-    const shown = this.notBlocked()
+    const shown = this.countsAsUnread()
     const out: Record<string, number> = {}
     for (const id of this.engine.groups.keys()) {
       const n = await this.store.unreadCount(id, shown)
@@ -217,16 +217,17 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   async unreadMessages (group: string, limit?: number): Promise<GroupMessage[]> {
     const g = this.engine.groups.get(this.resolve(group))
     if (g == null) return []
-    return (await this.store.unreadMessages(g.id, this.notBlocked(), limit)).map(m => this.shown(g, m))
+    return (await this.store.unreadMessages(g.id, this.countsAsUnread(), limit)).map(m => this.shown(g, m))
   }
 
-  async markRead (group: string): Promise<number> {
-    return await this.store.markRead(this.resolve(group))
+  async markRead (group: string, ids?: string[]): Promise<number> {
+    return await this.store.markRead(this.resolve(group), ids)
   }
 
-  private notBlocked (): (author: string) => boolean {
+  /** Texts from blocked people are hidden, and this node's own (caught up after a restore) were never news. */
+  private countsAsUnread (): (author: string) => boolean {
     const { roster } = this.components
-    return (author) => !roster.isBlocked(author)
+    return (author) => author !== this.engine.me && !roster.isBlocked(author)
   }
 
   online (group: string): GroupMemberPresence[] {

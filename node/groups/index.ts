@@ -123,12 +123,12 @@ export interface GroupsService extends TypedEventTarget<GroupsEvents> {
   send: (group: string, text: string) => Promise<GroupMessage>
   /** The newest `limit` messages, in the group's order (Lamport time, then author). */
   history: (group: string, limit?: number) => Promise<GroupMessage[]>
-  /** Unread texts per group (groups with none left out); texts from blocked people do not count. */
+  /** Unread texts per group (groups with none left out); texts from blocked people do not count. A text is unread until marked read. */
   unread: () => Promise<Record<string, number>>
   /** A group's unread texts (the newest `limit`), in the group's order; caught-up ones included. */
   unreadMessages: (group: string, limit?: number) => Promise<GroupMessage[]>
-  /** Marks a group's texts read; resolves with how many were unread. */
-  markRead: (group: string) => Promise<number>
+  /** Marks a group's texts read (those of `ids`, texts' ids, or all); resolves with how many were unread. */
+  markRead: (group: string, ids?: string[]) => Promise<number>
   online: (group: string) => GroupMemberPresence[]
   /** Catches up with the connected members now; resolves with how many entries and ops were new. */
   catchUp: (group: string) => Promise<number>

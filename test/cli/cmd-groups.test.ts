@@ -33,8 +33,11 @@ async function stub (): Promise<{ ctx: Ctx, calls: string[] }> {
     groups: () => [trip],
     groupInvitations: () => [],
     groupUnread: async () => ({ [trip.id]: 3 }),
-    groupHistory: async () => [],
-    markGroupRead: async (group: string) => { calls.push(`read ${group}`); return 3 },
+    groupHistory: async () => [
+      { id: `${BOB}:4`, group: trip.id, author: BOB, seq: 4, lamport: 5, text: 'see you', sentAt: 1, direction: 'in' },
+      { id: `${SELF}:2`, group: trip.id, author: SELF, seq: 2, lamport: 6, text: 'ok', sentAt: 2, direction: 'out', state: 'sent' }
+    ] satisfies GroupMessage[],
+    markGroupRead: async (group: string, ids: string[]) => { calls.push(`read ${group} ${ids.join(',')}`); return 1 },
     groupOnline: () => [{ peerId: SELF, role: 'admin', status: 'online' }, { peerId: BOB, role: 'member', status: 'away' }],
     sendToGroup: async (group: string, text: string) => {
       calls.push(`send ${group} ${text}`)
@@ -68,8 +71,9 @@ describe('group commands', () => {
   it('show unread counts in /groups, and /group history marks the group read', async () => {
     const { ctx, calls } = await stub()
     expect(await run(ctx, 'groups', '')).toEqual([expect.stringMatching(/^ {2}#trip +2 member\(s\), admin {2}01234567 {2}\(3 unread\)$/)])
-    expect(await run(ctx, 'group', 'history trip')).toEqual(['no messages in #trip yet'])
-    expect(calls).toEqual([`read ${trip.id}`])
+    expect(await run(ctx, 'group', 'history trip')).toEqual([expect.stringMatching(/#trip bob: see you$/), expect.stringMatching(/#trip → ok ✓$/)])
+    // the texts shown are read, no others
+    expect(calls).toEqual([`read ${trip.id} ${BOB}:4`])
   })
 
   it('refuse bad words with the usage of the subcommand, before anything reaches the node', async () => {

@@ -151,6 +151,8 @@ describe('group conversations with five members', () => {
     expect(B.messages.slice(before).map(m => m.text)).toEqual(['after C, from A'])
     expect(await texts(B, group)).not.toContain('can B read this?')
     expect(B.node.groupOnline(group).map(p => p.peerId)).not.toContain(id(C))
+    // a text is shown before its commit ends: wait for the commit
+    await waitFor(async () => (await B.node.groupUnread())[group] === 1, 'B to store A\'s text')
     expect(await B.node.groupUnread()).toEqual({ [group]: 1 })
     expect((await B.node.groupUnreadMessages(group)).map(m => m.text)).toEqual(['after C, from A'])
     await B.node.unblock(id(C))

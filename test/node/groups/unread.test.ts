@@ -57,6 +57,12 @@ describe('unread group texts', () => {
     expect((await store.messages(G)).map(m => m.id)).toEqual(['bob:1', 'carol:1', 'bob:2'])
   })
 
+  it('marks only the texts named read: one older than those shown, or one come meanwhile, stays unread', async () => {
+    const store = await stored(text(BOB, 1, 1), text(CAROL, 1, 2), text(BOB, 2, 3))
+    expect(await store.markRead(G, ['carol:1', 'bob:2', 'me:1', 'bob:9'])).toBe(2)
+    expect((await store.unreadMessages(G, everyone)).map(m => m.id)).toEqual(['bob:1'])
+  })
+
   it('keeps groups apart', async () => {
     const store = await stored(text(BOB, 1, 1), { ...text(BOB, 1, 1), group: 'ffffffffffffffffffffffffffffffff' })
     expect(await store.markRead(G)).toBe(1)
