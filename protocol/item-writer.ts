@@ -28,7 +28,8 @@ const TAG_EXPIRES = 0x20
 const TAG_STATE = 0x52
 const TAG_NOTE = 0x5a
 
-function varintSize (n: number): number {
+/** The bytes of a uvarint of `n` (a safe integer, not negative). */
+export function varintSize (n: number): number {
   let size = 1
   while (n >= 0x80) {
     n = Math.floor(n / 0x80)
@@ -37,7 +38,8 @@ function varintSize (n: number): number {
   return size
 }
 
-function writeVarint (out: Uint8Array, pos: number, n: number): number {
+/** Writes the uvarint of `n` at `pos`; returns the position after it. */
+export function writeVarint (out: Uint8Array, pos: number, n: number): number {
   while (n >= 0x80) {
     out[pos++] = (n % 0x80) | 0x80
     n = Math.floor(n / 0x80)
