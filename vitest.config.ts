@@ -44,6 +44,7 @@ const UNITS = [
   'test/node/discovery/relay-reservations.test.ts',
   'test/node/groups/feeds.test.ts',
   'test/node/groups/own-journal.test.ts',
+  'test/node/notify/frame-reader.test.ts',
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
   'test/node/connect.test.ts',

@@ -153,6 +153,9 @@ export function checkDirectItem (payload: Uint8Array, presentity: PeerId, opts: 
   return checkFields(read.value, presentity, opts)
 }
 
+/** MAX_TIME_MS as the bigint the times are read as (made once: every item received is checked against it). */
+const MAX_TIME = BigInt(MAX_TIME_MS)
+
 /** The checks of an item's fields, lifetime, clock and floor (§10.1), once its presentity is known. */
 function checkFields (pb: CategoryItemPb, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
   const category = categoryFromPb(pb)
@@ -160,7 +163,7 @@ function checkFields (pb: CategoryItemPb, presentity: PeerId, opts: Omit<Categor
   const problem = categoryProblem(category)
   if (problem != null) return reject('invalid-field', `${category.kind}.${problem.field} ${problem.problem}`)
   if (pb.seq === 0n) return reject('invalid-field', 'seq')
-  if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
+  if (pb.issuedAt > MAX_TIME || pb.expiresAt > MAX_TIME) return reject('invalid-field', 'time')
   const item: CategoryItem = { presentity, seq: pb.seq, issuedAt: Number(pb.issuedAt), expiresAt: Number(pb.expiresAt), category }
   const key = categoryKey(category)
   if (opts.expectedKey != null && key !== opts.expectedKey) return reject('wrong-category', key)
