@@ -10,7 +10,7 @@ import {
   Activity as ActivityPb, Availability as AvailabilityPb, FreeBusy as FreeBusyPb, Mobility as MobilityPb, StateSource as StateSourcePb
 } from './pb/categories.js'
 import { STATUSES } from './presence-record.js'
-import { codePoints, isUnicode } from './text.js'
+import { isUnicode, longerThan } from './text.js'
 import type { CategoryItem as CategoryItemPb } from './pb/categories.js'
 import type { PresenceStatus } from './presence-record.js'
 import type { MessageRules } from './strict-protobuf.js'
@@ -95,7 +95,7 @@ const isTime = (t: number | undefined): boolean => t == null || (Number.isSafeIn
 
 function text (field: string, value: string | undefined, max: number, opts: { required?: boolean, singleLine?: boolean } = {}): CategoryProblem | undefined {
   if (value == null || value === '') return opts.required === true ? { field, problem: 'missing' } : undefined
-  if (codePoints(value) > max) return { field, problem: 'too-long', limit: max }
+  if (longerThan(value, max)) return { field, problem: 'too-long', limit: max }
   if (!isUnicode(value)) return { field, problem: 'bad-format' }
   if (opts.singleLine === true && CONTROL.test(value)) return { field, problem: 'bad-format' }
   return undefined
