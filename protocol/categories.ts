@@ -10,7 +10,7 @@ import {
   Activity as ActivityPb, Availability as AvailabilityPb, FreeBusy as FreeBusyPb, Mobility as MobilityPb, StateSource as StateSourcePb
 } from './pb/categories.js'
 import { STATUSES } from './presence-record.js'
-import { codePoints, isUnicode } from './text.js'
+import { isUnicode, longerThan } from './text.js'
 import type { CategoryItem as CategoryItemPb } from './pb/categories.js'
 import type { PresenceStatus } from './presence-record.js'
 import type { MessageRules } from './strict-protobuf.js'
@@ -95,7 +95,7 @@ const isTime = (t: number | undefined): boolean => t == null || (Number.isSafeIn
 
 function text (field: string, value: string | undefined, max: number, opts: { required?: boolean, singleLine?: boolean } = {}): CategoryProblem | undefined {
   if (value == null || value === '') return opts.required === true ? { field, problem: 'missing' } : undefined
-  if (codePoints(value) > max) return { field, problem: 'too-long', limit: max }
+  if (longerThan(value, max)) return { field, problem: 'too-long', limit: max }
   if (!isUnicode(value)) return { field, problem: 'bad-format' }
   if (opts.singleLine === true && CONTROL.test(value)) return { field, problem: 'bad-format' }
   return undefined
@@ -215,9 +215,11 @@ const FREE_BUSY_PB: Record<FreeBusy, FreeBusyPb> = {
 /** The activity enum's names differ from the tokens only where they would clash with other enums. */
 const ACTIVITY_PB = Object.fromEntries(ACTIVITIES.map(a => [a, a === 'away' ? ActivityPb.AWAY_ACTIVITY : a === 'busy' ? ActivityPb.BUSY_ACTIVITY : a.toUpperCase().replace(/-/g, '_') as ActivityPb])) as Record<ActivityToken, ActivityPb>
 
+/** The key of a value (the first key that has it), by a lookup made once: every item received has its enums read. */
 function reverse<K extends string, V> (map: Record<K, V>): (v: V) => K | undefined {
-  const entries = Object.entries(map) as Array<[K, V]>
-  return (v) => entries.find(([, x]) => x === v)?.[0]
+  const keys = new Map<V, K>()
+  for (const [k, v] of Object.entries(map) as Array<[K, V]>) if (!keys.has(v)) keys.set(v, k)
+  return (v) => keys.get(v)
 }
 const availabilityOf = reverse(AVAILABILITY_PB)
 const sourceOf = reverse(SOURCE_PB)
@@ -227,7 +229,8 @@ const activityOf = reverse(ACTIVITY_PB)
 
 const big = (t: number | undefined): bigint | undefined => t == null ? undefined : BigInt(t)
 /** A time field as a number, or NaN when it is beyond 2^53 - 1 (the rules then refuse it). */
-const num = (t: bigint | undefined): number | undefined => t == null ? undefined : t > BigInt(Number.MAX_SAFE_INTEGER) ? Number.NaN : Number(t)
+const MAX_SAFE_TIME = BigInt(Number.MAX_SAFE_INTEGER)
+const num = (t: bigint | undefined): number | undefined => t == null ? undefined : t > MAX_SAFE_TIME ? Number.NaN : Number(t)
 /** An empty optional string means none: it is never sent, and one received counts as absent. */
 const orNone = (s: string | undefined): string | undefined => s === '' ? undefined : s
 

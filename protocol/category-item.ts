@@ -10,6 +10,7 @@ import {
 } from './limits.js'
 import { CategoryItem as CategoryItemPb } from './pb/categories.js'
 import { categoryItemFromScan, readCategoryItem } from './category-reader.js'
+import { readHotItem } from './item-reader.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import type { Category, CategoryKey } from './categories.js'
 import type { SignedRecord } from './signed-envelope.js'
@@ -146,7 +147,12 @@ export type DirectCheckResult = { ok: true, item: CategoryItem, key: CategoryKey
  */
 export function checkDirectItem (payload: Uint8Array, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
   if (categoryEnvelopeSize(payload.byteLength) > MAX_CATEGORY_ENVELOPE_BYTES) return reject('oversize')
-  // one walk over the item and one over its body, no protons (category-reader.ts)
+  // a change's state and note in one pass (item-reader.ts); any other item, one walk over it and one over its body, no protons (category-reader.ts)
+  const hot = readHotItem(payload)
+  if (hot != null) {
+    if (!uint8ArrayEquals(hot.presentity, presentity.toMultihash().bytes)) return reject('wrong-presentity')
+    return checkItem(hot.category, hot.seq, hot.issuedAt, hot.expiresAt, presentity, opts)
+  }
   const read = readCategoryItem(payload)
   if (!read.ok) return reject('malformed', `payload: ${read.problem}`)
   if (!uint8ArrayEquals(read.value.presentity, presentity.toMultihash().bytes)) return reject('wrong-presentity')
@@ -157,11 +163,17 @@ export function checkDirectItem (payload: Uint8Array, presentity: PeerId, opts: 
 function checkFields (pb: CategoryItemPb, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
   const category = categoryFromPb(pb)
   if (isCategoryProblem(category)) return reject('invalid-field', `${category.field} ${category.problem}`)
+  // a time above MAX_TIME_MS (2^53 - 1) is at least 2^53 as a number too: the same refusal as on the bigint
+  return checkItem(category, pb.seq, Number(pb.issuedAt), Number(pb.expiresAt), presentity, opts)
+}
+
+/** checkFields once the category is read: its rules, then seq, times, lifetime, clock and floor. */
+function checkItem (category: Category, seq: bigint, issuedAt: number, expiresAt: number, presentity: PeerId, opts: Omit<CategoryOpenOptions, 'expectedPresentity'>): DirectCheckResult {
   const problem = categoryProblem(category)
   if (problem != null) return reject('invalid-field', `${category.kind}.${problem.field} ${problem.problem}`)
-  if (pb.seq === 0n) return reject('invalid-field', 'seq')
-  if (pb.issuedAt > BigInt(MAX_TIME_MS) || pb.expiresAt > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'time')
-  const item: CategoryItem = { presentity, seq: pb.seq, issuedAt: Number(pb.issuedAt), expiresAt: Number(pb.expiresAt), category }
+  if (seq === 0n) return reject('invalid-field', 'seq')
+  if (issuedAt > MAX_TIME_MS || expiresAt > MAX_TIME_MS) return reject('invalid-field', 'time')
+  const item: CategoryItem = { presentity, seq, issuedAt, expiresAt, category }
   const key = categoryKey(category)
   if (opts.expectedKey != null && key !== opts.expectedKey) return reject('wrong-category', key)
 

@@ -16,6 +16,9 @@ import { isUnicode } from './text.js'
 import type { Category, StateCategory } from './categories.js'
 import type { PresenceStatus } from './presence-record.js'
 
+/** The largest seq written from a number (made once: every change writes two items). */
+const MAX_SAFE_SEQ = BigInt(Number.MAX_SAFE_INTEGER)
+
 /** The Availability and StateSource numbers of categories.proto. */
 const AVAILABILITY: Record<PresenceStatus, number> = { online: 1, away: 2, busy: 3, dnd: 4, offline: 5 }
 const SOURCE = { manual: 1, automatic: 2 } as const
@@ -28,7 +31,8 @@ const TAG_EXPIRES = 0x20
 const TAG_STATE = 0x52
 const TAG_NOTE = 0x5a
 
-function varintSize (n: number): number {
+/** The bytes of a uvarint of `n` (a safe integer, not negative). */
+export function varintSize (n: number): number {
   let size = 1
   while (n >= 0x80) {
     n = Math.floor(n / 0x80)
@@ -37,7 +41,8 @@ function varintSize (n: number): number {
   return size
 }
 
-function writeVarint (out: Uint8Array, pos: number, n: number): number {
+/** Writes the uvarint of `n` at `pos`; returns the position after it. */
+export function writeVarint (out: Uint8Array, pos: number, n: number): number {
   while (n >= 0x80) {
     out[pos++] = (n % 0x80) | 0x80
     n = Math.floor(n / 0x80)
@@ -58,7 +63,7 @@ function stateBodySize (c: StateCategory): number {
  * gives, for a state or note category; undefined for anything else.
  */
 export function writeHotItem (presentity: Uint8Array, seq: bigint, issuedAt: number, expiresAt: number, category: Category): Uint8Array | undefined {
-  if (seq > BigInt(Number.MAX_SAFE_INTEGER) || seq < 0n || !Number.isSafeInteger(issuedAt) || !Number.isSafeInteger(expiresAt) || issuedAt < 0 || expiresAt < 0) return undefined
+  if (seq > MAX_SAFE_SEQ || seq < 0n || !Number.isSafeInteger(issuedAt) || !Number.isSafeInteger(expiresAt) || issuedAt < 0 || expiresAt < 0) return undefined
   const s = Number(seq)
   let body: number
   let text: Buffer | undefined

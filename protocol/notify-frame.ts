@@ -65,7 +65,10 @@ const refuse = (reason: NotifyRejectReason, detail: string): NotifyRead => ({ ok
  * refused from its prefix alone, before it arrives. Never throws.
  */
 export function readNotifyFrame (bytes: Uint8Array): NotifyRead | undefined {
-  const end = bytes.subarray(0, MAX_PREFIX_BYTES + 1).findIndex(b => (b & 0x80) === 0)
+  let end = -1
+  for (let i = 0; i <= MAX_PREFIX_BYTES && i < bytes.byteLength; i++) {
+    if ((bytes[i] & 0x80) === 0) { end = i; break }
+  }
   if (end < 0) return bytes.byteLength > MAX_PREFIX_BYTES ? refuse('oversize', `length prefix longer than ${MAX_PREFIX_BYTES} bytes`) : undefined
   const length = varint.decode(bytes.subarray(0, end + 1))
   if (length > MAX_NOTIFY_BODY_BYTES) return refuse('oversize', `body of ${length} bytes, the limit is ${MAX_NOTIFY_BODY_BYTES}`)

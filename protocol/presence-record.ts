@@ -3,7 +3,7 @@
  * the caller supplies the clock and the last accepted sequence number.
  */
 import { rememberSigner } from './ed25519-fast.js'
-import { codePoints, isUnicode } from './text.js'
+import { isUnicode, longerThan } from './text.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import {
   MAX_ACTIVITY_CHARS, MAX_CLOCK_SKEW_MS, MAX_NOTE_CHARS, MAX_PRESENCE_ENVELOPE_BYTES,
@@ -101,7 +101,7 @@ export function checkPresenceUpdate (update: PresenceUpdate): void {
 
 function checkText (field: PresenceField, value: string | undefined, max: number): void {
   if (value == null) return
-  if (codePoints(value) > max) throw new PresenceFieldError(field, 'too-long', max)
+  if (longerThan(value, max)) throw new PresenceFieldError(field, 'too-long', max)
   if (!isUnicode(value)) throw new PresenceFieldError(field, 'not-unicode')
 }
 

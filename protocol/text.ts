@@ -20,3 +20,13 @@ export function codePoints (s: string): number {
   for (const _ of s) n++
   return n
 }
+
+/**
+ * Whether `s` has more than `max` code points. A code point is one or two
+ * UTF-16 units, so a string of at most `max` units has at most `max` code
+ * points and is not counted (every presence change checks its note this way
+ * four times, on both ends).
+ */
+export function longerThan (s: string, max: number): boolean {
+  return s.length > max && codePoints(s) > max
+}

@@ -14,9 +14,9 @@ export class FrameReader {
 
   /** Takes the next bytes; throws NotifyFrameError when they break the frame rules (docs/protocol.md §11.2). */
   push (data: Uint8Array | Uint8ArrayList): void {
-    if (this.buffer.byteLength === 0 && data instanceof Uint8Array) {
-      // the usual case, whole frames in one chunk: read them in place, keep only a partial tail
-      const rest = this.read(data)
+    if (this.buffer.byteLength === 0) {
+      // the usual case, whole frames in one chunk (a muxer's message is a list of one): read them in place, keep only a partial tail
+      const rest = this.read(data instanceof Uint8Array ? data : data.subarray())
       if (rest.byteLength > 0) this.buffer.append(rest)
       return
     }

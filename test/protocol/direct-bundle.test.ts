@@ -1,9 +1,11 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeBundle, openPairMessage, sealPairMessage } from '../../protocol/category-bundle.js'
 import { categoryEnvelopeSize, encodeCategoryItem, encodeCheckedItem, openCategory, sealCategory, sealCategoryPayload } from '../../protocol/category-item.js'
 import { DIRECT_VERSION, directInner, openDirectBundle, parseDirect } from '../../protocol/direct-bundle.js'
+import { MAX_BUNDLE_BYTES } from '../../protocol/limits.js'
 import type { Category } from '../../protocol/categories.js'
 import type { CategoryItem } from '../../protocol/category-item.js'
 
@@ -94,5 +96,22 @@ describe('version 3: unsigned items on a notify stream', async () => {
     expect(openPairMessage(key32, topic, sealPairMessage(key32, topic, inner))).toMatchObject({ version: 'unknown' })
     // the stream still reads what the pair topic carries
     expect(parseDirect(Uint8Array.from([0, 2, 1]))).toMatchObject({ version: 2 })
+  })
+
+  it('writes the header and protons\' CategoryBundle encoding of any items, byte for byte, in one pass', () => {
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 17 }), (items) => {
+      const bundle = encodeBundle(items)
+      if (bundle.byteLength > MAX_BUNDLE_BYTES) {
+        expect(() => directInner(items)).toThrow(/larger than/)
+        return
+      }
+      expect(directInner(items)).toEqual(Uint8Array.from([0x00, DIRECT_VERSION, ...bundle]))
+    }), { numRuns: 2000 })
+    // lengths of one and two varint bytes (the largest bundle needs no more); an empty item is written (tag and length 0)
+    for (const sizes of [[0], [127, 128], [MAX_BUNDLE_BYTES - 3]]) {
+      const items = sizes.map(n => new Uint8Array(n).fill(5))
+      expect(directInner(items)).toEqual(Uint8Array.from([0x00, DIRECT_VERSION, ...encodeBundle(items)]))
+    }
+    expect(() => directInner([new Uint8Array(MAX_BUNDLE_BYTES)])).toThrow(/larger than/)
   })
 })

@@ -13,7 +13,7 @@ import { ContactFieldError, newRequestId, openContactMessage, sealContactMessage
 import { DeviceFieldError, deviceNameProblem, openDeviceCertificate, sealDeviceCertificate } from '../../protocol/device-cert.js'
 import { GroupFieldError, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { openPresenceNow, PresenceFieldError, sealPresenceNow } from '../../protocol/presence-record.js'
-import { codePoints, isUnicode } from '../../protocol/text.js'
+import { codePoints, isUnicode, longerThan } from '../../protocol/text.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 let aKey: PrivateKey, bKey: PrivateKey
@@ -54,6 +54,15 @@ describe('text a person types', () => {
     expect(isUnicode('\uDC00x')).toBe(false)
     expect(isUnicode('\uD83D\uDE00')).toBe(true)
     expect(codePoints('a😀b')).toBe(3)
+  })
+
+  it('tells a text longer than a limit in code points without counting a short one', () => {
+    fc.assert(fc.property(fc.oneof(anyText, fc.string({ unit: 'grapheme', maxLength: 30 })), fc.nat({ max: 90 }), (text, max) => {
+      expect(longerThan(text, max)).toBe(codePoints(text) > max)
+    }), { numRuns: 1000 })
+    // astral characters are two units each: 'x😀😀' is 5 units, 3 code points
+    expect(longerThan('x😀😀', 3)).toBe(false)
+    expect(longerThan('x😀😀', 2)).toBe(true)
   })
 
   it('a presence note or activity is refused up front, or every watcher reads it as set', () => {
