@@ -9,6 +9,7 @@
 import crypto from 'node:crypto'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import type { Ed25519PublicKey, PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Unsigned LEB128, as libp2p's signed envelope uses for its length prefixes. */
@@ -22,18 +23,21 @@ function varint (n: number): number[] {
   return out
 }
 
-const prefixes = new Map<string, Uint8Array>()
+/** Per domain, the payload types seen with their prefixes (both bounded: only a few of each exist). */
+const prefixes = new Map<string, Array<{ type: Uint8Array, prefix: Uint8Array }>>()
 
-/** varint(len(domain)) || domain || varint(len(type)) || type, built once per domain and type. */
+/** varint(len(domain)) || domain || varint(len(type)) || type, built once per domain and type (found by comparing a few bytes: this runs on every record). */
 function signingPrefix (domain: string, payloadType: Uint8Array): Uint8Array {
-  const key = `${domain}\u0000${Buffer.from(payloadType).toString('latin1')}`
-  let prefix = prefixes.get(key)
-  if (prefix == null) {
-    const d = new TextEncoder().encode(domain)
-    prefix = Uint8Array.from([...varint(d.byteLength), ...d, ...varint(payloadType.byteLength), ...payloadType])
-    // envelopes name their own payload type: do not let a flood of odd ones grow the map
-    if (prefixes.size < 16) prefixes.set(key, prefix)
+  let known = prefixes.get(domain)
+  if (known == null) {
+    known = []
+    if (prefixes.size < 16) prefixes.set(domain, known)
   }
+  for (const k of known) if (uint8ArrayEquals(k.type, payloadType)) return k.prefix
+  const d = new TextEncoder().encode(domain)
+  const prefix = Uint8Array.from([...varint(d.byteLength), ...d, ...varint(payloadType.byteLength), ...payloadType])
+  // envelopes name their own payload type: do not let a flood of odd ones grow the list
+  if (known.length < 16) known.push({ type: Uint8Array.from(payloadType), prefix })
   return prefix
 }
 

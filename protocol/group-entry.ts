@@ -4,14 +4,14 @@
  * group topic and in catch-up, so any member can check and serve any entry
  * without the keys. Pure (docs/protocol.md §12.3).
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { createHash } from 'node:crypto'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
 import { hex, MAX_GROUP_OP_BYTES, peerOfMultihash } from './group-op.js'
 import { GroupContent as GroupContentPb, GroupContentKind, GroupEntry as GroupEntryPb, GroupEntryKind } from './pb/group.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import { scanMessage } from './strict-protobuf.js'
-import type { MessageRules } from './strict-protobuf.js'
+import type { MessageRules, ScanFields } from './strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const GROUP_ENTRY_DOMAIN = 'presence-mesh-group-entry'
@@ -52,9 +52,10 @@ export interface EntryHeader {
   prev: Uint8Array
 }
 
-/** What the next entry of a feed names as its `prev`. */
+/** What the next entry of a feed names as its `prev` (SHA-256; node's native one: every member hashes every entry it reads). */
 export function entryHash (bytes: Uint8Array): Uint8Array {
-  return sha256(bytes)
+  const d = createHash('sha256').update(bytes).digest()
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
 }
 
 export interface KeySlot {
@@ -122,6 +123,38 @@ const reject = (reason: GroupEntryRejectReason, detail?: string): OpenGroupEntry
 
 const MAX_SEALED_CONTENT = sealedContentSize(MAX_GROUP_CONTENT_BYTES)
 
+const EMPTY = new Uint8Array(0) as Uint8Array<ArrayBuffer>
+const ENTRY_KINDS = [GroupEntryKind.ENTRY_UNSPECIFIED, GroupEntryKind.KEY, GroupEntryKind.CONTENT]
+const scanned = (fields: ScanFields, n: number): Uint8Array<ArrayBuffer> => (fields.get(n)?.[0] as Uint8Array<ArrayBuffer> | undefined) ?? EMPTY
+const scannedU64 = (fields: ScanFields, n: number): bigint => BigInt(fields.get(n)?.[0] as number | bigint | undefined ?? 0)
+
+/**
+ * The entry's protobuf from the strict scan's fields, as protons would decode
+ * it (absent fields at their defaults): the payload is read once. Each slot
+ * is a KeySlot of its own, read under KEY_SLOT_RULES; throws on one that
+ * breaks them.
+ */
+export const groupEntryFromScan = {
+  fromScan (fields: ScanFields): GroupEntryPb {
+    const slots = (fields.get(7) ?? []).map((bytes) => {
+      const slot = scanMessage(bytes as Uint8Array, KEY_SLOT_RULES)
+      if (!slot.ok) throw new Error(`slot: ${slot.problem}`)
+      return { member: scanned(slot.fields, 1), sealed: scanned(slot.fields, 2) }
+    })
+    return {
+      group: scanned(fields, 1),
+      seq: scannedU64(fields, 2),
+      lamport: scannedU64(fields, 3),
+      sentAt: scannedU64(fields, 4),
+      kind: ENTRY_KINDS[Number(fields.get(5)?.[0] ?? 0)],
+      keyId: scanned(fields, 6),
+      slots,
+      sealed: scanned(fields, 8),
+      prev: scanned(fields, 9)
+    }
+  }
+}
+
 /**
  * Decodes and checks an entry envelope: shape, the group it must belong to,
  * then the signature. Never throws. Whether its author may write to the
@@ -129,15 +162,10 @@ const MAX_SEALED_CONTENT = sealedContentSize(MAX_GROUP_CONTENT_BYTES)
  */
 export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): OpenGroupEntryResult {
   if (bytes.byteLength > MAX_GROUP_ENTRY_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, GroupEntryPb)
+  // the slots are messages of their own: the same rules apply inside them (groupEntryFromScan)
+  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, groupEntryFromScan)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
-  if (pb.slots.length > 0) {
-    // the slots are messages of their own: the same rules apply inside them
-    const scanned = scanMessage(decoded.payload, GROUP_ENTRY_RULES)
-    const bad = scanned.ok ? (scanned.fields.get(7) ?? []).map(s => scanMessage(s as Uint8Array, KEY_SLOT_RULES)).find(r => !r.ok) : undefined
-    if (bad != null && !bad.ok) return reject('malformed', `slot: ${bad.problem}`)
-  }
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')
   if (!uint8ArrayEquals(pb.group, expectedGroup)) return reject('wrong-group')
   if (pb.seq < 1n || pb.seq > BigInt(MAX_COUNTER)) return reject('invalid-field', 'seq')

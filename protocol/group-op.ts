@@ -8,7 +8,6 @@
 import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { sha256 } from '@noble/hashes/sha2.js'
 import * as Digest from 'multiformats/hashes/digest'
-import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { GROUP_ID_BYTES } from './group-crypto.js'
 import { MAX_TIME_MS } from './limits.js'
 import { GroupOp as GroupOpPb, GroupOpKind as KindPb } from './pb/group.js'
@@ -85,7 +84,8 @@ export class GroupFieldError extends Error {
   override name = 'GroupFieldError'
 }
 
-export const hex = (b: Uint8Array): string => uint8ArrayToString(b, 'base16')
+/** Lower-case hex (node's Buffer: ids are hexed on every entry read). */
+export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 const unhex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], h => parseInt(h, 16))
 
 export function opId (envelope: Uint8Array): string {

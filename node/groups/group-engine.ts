@@ -216,20 +216,27 @@ export class GroupEngine {
     this.hooks.changes(g, changes)
   }
 
-  /** Appends to this node's feed, commits (with `extra`), publishes (a text under the stored key after durable own entries once journaled, else once committed); resolves once committed. */
+  /** Appends to this node's feed, commits (with `extra`), publishes (a text under the stored key after durable own entries once journaled, its commit staged after the sends; else once committed); resolves once committed. */
   async write (g: GroupRuntime, contents: Array<(seq: number) => GroupContent>, extra?: (tx: Transaction) => void): Promise<Written> {
     const w = writeEntries(g, contents, this.ctx)
     const [first, next] = [w.frames[0].seq, w.frames[w.frames.length - 1].seq + 1]
     const journal = extra == null && !w.keyChanged && first === (g.durableNext ?? g.stored.get(this.me) ?? 1) ? this.journal : undefined
     let out = false
     try {
+      let sent: Promise<void> | undefined
       if (journal != null) {
         journal.append(g.groupId, w.frames.map(f => f.bytes))
         g.durableNext = next
         out = true
-        void this.publish(g, w.frames)
+        sent = this.publish(g, w.frames)
       }
-      await this.store.store.change((tx) => { w.stage(tx); extra?.(tx); return () => {} })
+      // queued now (own commits stay in order), staged once the sends went out (gossipsub's publish() awaits before it sends), or next turn
+      await this.store.store.change(async (tx) => {
+        if (sent != null) await new Promise<void>(resolve => { sent.then(resolve, resolve); setImmediate(resolve) })
+        w.stage(tx)
+        extra?.(tx)
+        return () => {}
+      })
     } catch (err) {
       // a journaled entry is out: its position stays taken, and the next start stores it
       if (out) journal?.settled(false)

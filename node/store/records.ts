@@ -140,8 +140,9 @@ export class Store {
    * commit), for frequent small writes that query no key ranges. `build`
    * runs once every earlier change committed; resolves, once the batch
    * holding this change committed, with what build's returned function gives.
+   * An asynchronous build holds the later changes until it has staged.
    */
-  async change<T> (build: (tx: Transaction) => () => T): Promise<T> {
+  async change<T> (build: (tx: Transaction) => (() => T) | Promise<() => T>): Promise<T> {
     return await this.commits.change(build)
   }
 }

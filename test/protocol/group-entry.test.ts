@@ -1,11 +1,15 @@
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
 import { groupTopic, openContent, sealContent, sealedContentSize } from '../../protocol/group-crypto.js'
-import { keyEntryNames, MAX_GROUP_ENTRY_BYTES, MAX_GROUP_MEMBERS, openEntryContent, openGroupEntry, openKeyEntry, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
-import { openGroupOp, sealGroupOp, MAX_GROUP_OP_BYTES } from '../../protocol/group-op.js'
+import { entryHash, GROUP_ENTRY_RULES, groupEntryFromScan, keyEntryNames, MAX_GROUP_ENTRY_BYTES, MAX_GROUP_MEMBERS, openEntryContent, openGroupEntry, openKeyEntry, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
+import { hex, openGroupOp, sealGroupOp, MAX_GROUP_OP_BYTES } from '../../protocol/group-op.js'
+import { GroupEntry as GroupEntryPb, GroupEntryKind } from '../../protocol/pb/group.js'
+import { scanMessage } from '../../protocol/strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 interface Id { key: PrivateKey, seed: Uint8Array, id: string, mh: Uint8Array }
@@ -104,5 +108,36 @@ describe('group ops', () => {
     expect(openGroupOp(invite.envelope, GROUP)).toMatchObject({ ok: true, op: { kind: 'invite', target: B.id } })
     expect(() => sealGroupOp({ group: GROUP, kind: 'rename', name: '\u0007', parents: [op.id], createdAt: 6 }, A.key)).toThrow(/control/)
     expect(() => sealGroupOp({ group: GROUP, kind: 'join', parents: [], createdAt: 6 }, A.key)).toThrow(/parents/)
+  })
+
+  it('reads an entry from the strict scan exactly as protons decodes it (absent fields at their defaults)', () => {
+    const bytes = (max: number) => fc.uint8Array({ maxLength: max }) as fc.Arbitrary<Uint8Array<ArrayBuffer>>
+    const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
+    const entry = fc.record({
+      group: bytes(20),
+      seq: u64,
+      lamport: u64,
+      sentAt: u64,
+      kind: fc.constantFrom(GroupEntryKind.ENTRY_UNSPECIFIED, GroupEntryKind.KEY, GroupEntryKind.CONTENT),
+      keyId: bytes(20),
+      slots: fc.array(fc.record({ member: bytes(40), sealed: bytes(80) }, { requiredKeys: [] }), { maxLength: 4 }),
+      sealed: bytes(100),
+      prev: bytes(40)
+    }, { requiredKeys: [] })
+    fc.assert(fc.property(entry, (e) => {
+      // protons writes an absent slot field as it writes an absent top-level one: not at all
+      const payload = GroupEntryPb.encode(e as Partial<GroupEntryPb>)
+      const scan = scanMessage(payload, GROUP_ENTRY_RULES)
+      if (!scan.ok) throw new Error(scan.problem)
+      expect(groupEntryFromScan.fromScan(scan.fields)).toEqual(GroupEntryPb.decode(payload))
+    }), { numRuns: 300 })
+  })
+
+  it('hashes an entry as SHA-256 of its bytes, and hexes ids in lower case', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat({ max: 8 }), (b, off) => {
+      const view = new Uint8Array([...new Uint8Array(off), ...b]).subarray(off)
+      expect(entryHash(view)).toEqual(sha256(b))
+      expect(hex(view)).toBe([...b].map(x => x.toString(16).padStart(2, '0')).join(''))
+    }), { numRuns: 200 })
   })
 })

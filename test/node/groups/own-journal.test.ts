@@ -11,6 +11,7 @@ import path from 'node:path'
 import { logger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../../helpers.js'
 import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
 import { OwnEntryJournal } from '../../../node/groups/own-journal.js'
@@ -32,8 +33,8 @@ async function tmpFile (): Promise<string> {
   return path.join(dir, 'group-journal')
 }
 
-/** A's engine over `ds`, with the journal at `file` (none: undefined). */
-async function startA (ds: MemoryDatastore, file: string | undefined, seed = false): Promise<{ engine: GroupEngine, store: GroupStore, published: number[], journal?: OwnEntryJournal }> {
+/** A's engine over `ds`, with the journal at `file` (none: undefined); `beforeSend` runs in pubsub's publish() before it sends the entry `seq`. */
+async function startA (ds: MemoryDatastore, file: string | undefined, seed = false, beforeSend?: (seq: number) => Promise<void>): Promise<{ engine: GroupEngine, store: GroupStore, published: number[], journal?: OwnEntryJournal }> {
   const store = new GroupStore(ds)
   const published: number[] = []
   const pubsub = {
@@ -42,6 +43,7 @@ async function startA (ds: MemoryDatastore, file: string | undefined, seed = fal
     unsubscribe: () => {},
     publish: async (_topic: string, bytes: Uint8Array) => {
       const r = openGroupEntry(bytes, GROUP)
+      if (r.ok && beforeSend != null) await beforeSend(r.entry.seq)
       if (r.ok) published.push(r.entry.seq)
       return { recipients: [B.peer] }
     }
@@ -91,6 +93,50 @@ describe('own-entry journal', () => {
     expect(published).toEqual([1, 2, 3])
     release()
     await second
+    journal?.close()
+  })
+
+  it('stages a journaled text\'s commit only once its publish has sent, however many promise jobs publish() takes before sending', async () => {
+    const events: string[] = []
+    const ds = new (class extends MemoryDatastore {
+      override batch (): ReturnType<MemoryDatastore['batch']> {
+        events.push('datastore batch')
+        return super.batch()
+      }
+    })()
+    // as gossipsub's publish(): it awaits building the message and its id before it sends
+    const { engine, journal } = await startA(ds, await tmpFile(), true, async (seq) => {
+      for (let i = 0; i < 8; i++) await Promise.resolve()
+      events.push(`sent ${seq}`)
+    })
+    const g = engine.groups.get(hex(GROUP))!
+    await engine.write(g, text('one'))
+    await waitFor(() => events.includes('sent 2'), 'the KEY entry and the first text to be sent', 5_000)
+    events.length = 0
+    await engine.write(g, text('two'))
+    events.push('written')
+    expect(events).toEqual(['sent 3', 'datastore batch', 'written'])
+    journal?.close()
+  })
+
+  it('own commits stay in the order written when their publishes end out of order, and one whose publish waits is committed all the same', async () => {
+    const ds = new GatedDatastore()
+    const sends = new Map<number, () => void>()
+    const { engine, store, journal } = await startA(ds, await tmpFile(), true, async (seq) => {
+      if (seq >= 3) await new Promise<void>(resolve => sends.set(seq, resolve))
+    })
+    const g = engine.groups.get(hex(GROUP))!
+    await engine.write(g, text('one'))
+    const two = engine.write(g, text('two'))
+    const three = engine.write(g, text('three'))
+    await waitFor(() => sends.size === 2, 'both publishes to start', 5_000)
+    // 'three' is sent first; 'two' not until both are stored
+    sends.get(4)!()
+    await Promise.all([two, three])
+    expect(await store.positions.within(hex(GROUP)).get(A.peer.toString())).toBe(5)
+    expect((await store.meta.get(hex(GROUP)))?.lamport).toBe(g.meta.lamport)
+    expect((await store.messages(hex(GROUP))).map(m => m.text)).toEqual(['one', 'two', 'three'])
+    sends.get(3)!()
     journal?.close()
   })
 
