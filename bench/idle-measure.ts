@@ -19,7 +19,8 @@
  * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
  * dir (the profiler's cost lands in the CPU figure, and it holds memory of
  * its own: rows of such runs are diagnostics, not results).
- * PM_BENCH_HEAP=dir: a heap snapshot after the memory readings.
+ * PM_BENCH_HEAP=dir: a heap snapshot after the memory readings, and the
+ * figures (per heap space) right before and after it (dir/<tag>-<pid>.heap.json).
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -35,6 +36,8 @@ export interface MemoryFigures {
   newSpace: number
   rssAnon?: number
   rssFile?: number
+  /** Bytes used in each V8 heap space (old_space, large_object_space, code_space, ...): where heapUsed sits. */
+  spaces?: Record<string, number>
 }
 
 export interface IdleFigures {
@@ -61,7 +64,7 @@ export function median (values: number[]): number {
 
 /** The median of each figure over the samples (figures missing in any sample stay missing). */
 export function medianFigures (samples: MemoryFigures[]): MemoryFigures {
-  const of = (k: keyof MemoryFigures): number | undefined => samples.some(s => s[k] == null) ? undefined : median(samples.map(s => s[k] as number))
+  const of = (k: Exclude<keyof MemoryFigures, 'spaces'>): number | undefined => samples.some(s => s[k] == null) ? undefined : median(samples.map(s => s[k] as number))
   return {
     rss: of('rss') ?? NaN,
     heapTotal: of('heapTotal') ?? NaN,
@@ -70,8 +73,14 @@ export function medianFigures (samples: MemoryFigures[]): MemoryFigures {
     arrayBuffers: of('arrayBuffers') ?? NaN,
     newSpace: of('newSpace') ?? NaN,
     rssAnon: of('rssAnon'),
-    rssFile: of('rssFile')
+    rssFile: of('rssFile'),
+    spaces: samples.every(s => s.spaces != null) ? medianSpaces(samples.map(s => s.spaces as Record<string, number>)) : undefined
   }
+}
+
+function medianSpaces (spaces: Array<Record<string, number>>): Record<string, number> {
+  const names = [...new Set(spaces.flatMap(s => Object.keys(s)))]
+  return Object.fromEntries(names.map(n => [n, median(spaces.map(s => s[n] ?? 0))]))
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -89,8 +98,10 @@ async function readMemory (): Promise<MemoryFigures> {
   // file-backed pages (LevelDB maps its tables, the binary's code) count in RSS too: report the split
   const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
   const kib = (field: string): number | undefined => { const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')); return m == null ? undefined : Number(m[1]) * 1024 }
-  const newSpace = v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space')?.space_size ?? NaN
-  return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
+  const heapSpaces = v8.getHeapSpaceStatistics()
+  const newSpace = heapSpaces.find(s => s.space_name === 'new_space')?.space_size ?? NaN
+  const spaces = Object.fromEntries(heapSpaces.map(s => [s.space_name, s.space_used_size]))
+  return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile'), spaces }
 }
 
 /** Idles `ms`, then reads the memory; `tag` names the profile files. */
@@ -115,10 +126,7 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     samples.push(await readMemory())
   }
   const heapDir = process.env.PM_BENCH_HEAP
-  if (heapDir != null && heapDir !== '') {
-    await fs.mkdir(heapDir, { recursive: true })
-    v8.writeHeapSnapshot(path.join(heapDir, `${tag}-${process.pid}.heapsnapshot`))
-  }
+  if (heapDir != null && heapDir !== '') await heapDiagnostics(path.join(heapDir, `${tag}-${process.pid}`))
   const rssSamples = samples.map(s => s.rss)
   return {
     cpu: (cpu.user + cpu.system) / wall,
@@ -126,6 +134,28 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     rssRange: [Math.min(...rssSamples), Math.max(...rssSamples)],
     rssIdle: median(idleRss)
   }
+}
+
+/**
+ * A heap snapshot after the readings, and the figures around it: right
+ * before, right after (no GC of ours), and after one more memory-reducing
+ * GC. Whatever heapUsed the readings kept and the snapshot does not list
+ * shows here as a drop across the snapshot (its own GC freed it).
+ */
+async function heapDiagnostics (base: string): Promise<void> {
+  await fs.mkdir(path.dirname(base), { recursive: true })
+  const stats = (): v8.HeapInfo => v8.getHeapStatistics()
+  const steps: Array<{ step: string, at: number, memory: MemoryFigures, heap: v8.HeapInfo }> = []
+  const note = async (step: string): Promise<void> => { steps.push({ step, at: Date.now(), memory: await readMemory(), heap: stats() }) }
+  await note('after the readings')
+  v8.writeHeapSnapshot(`${base}.heapsnapshot`)
+  await note('right after the snapshot')
+  await sleep(UNMAP_WAIT_MS)
+  await note('1 s after the snapshot')
+  fullGc()
+  await sleep(UNMAP_WAIT_MS)
+  await note('after one more memory-reducing gc')
+  await fs.writeFile(`${base}.heap.json`, JSON.stringify(steps, null, 1))
 }
 
 /** Starts a 1 ms-interval V8 CPU profile; the returned function stops it and writes it to `file`. */

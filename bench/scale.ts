@@ -24,11 +24,18 @@ const ONLINE = 50
 const MiB = 1024 * 1024
 const mib = (n: number | undefined): string => n == null ? '?' : (n / MiB).toFixed(1)
 
+/** Where heapUsed sits, per V8 heap space (spaces under 1 MiB on both sides left out). */
+function spaceNotes (m: Record<string, number> | undefined, b: Record<string, number> | undefined): string {
+  const names = [...new Set([...Object.keys(m ?? {}), ...Object.keys(b ?? {})])]
+  return names.filter(n => Math.max(m?.[n] ?? 0, b?.[n] ?? 0) >= MiB).map(n => `${n} ${mib(m?.[n])} vs ${mib(b?.[n])}`).join(', ')
+}
+
 /** The memory figures of both sides, for a row's notes. */
 function memoryNotes (m: IdleFigures, b: IdleFigures): string {
-  const pair = (label: string, k: keyof MemoryFigures): string => `${label} ${mib(m.memory[k])} vs ${mib(b.memory[k])}`
+  const pair = (label: string, k: Exclude<keyof MemoryFigures, 'spaces'>): string => `${label} ${mib(m.memory[k])} vs ${mib(b.memory[k])}`
   return `MiB, measured vs bare, medians of ${SAMPLES} readings each after a memory-reducing gc and 1 s: ` +
     [pair('heapUsed', 'heapUsed'), pair('heapTotal', 'heapTotal'), pair('new space', 'newSpace'), pair('external', 'external'), pair('arrayBuffers', 'arrayBuffers'), pair('RssAnon', 'rssAnon'), pair('RssFile', 'rssFile')].join(', ') +
+    `; used per heap space ${spaceNotes(m.memory.spaces, b.memory.spaces)}` +
     `; RSS range of the readings ${mib(m.rssRange[0])}-${mib(m.rssRange[1])} vs ${mib(b.rssRange[0])}-${mib(b.rssRange[1])}; ` +
     `RSS through the idle minute without gc (median of 5 s samples) ${mib(m.rssIdle)} vs ${mib(b.rssIdle)}`
 }
