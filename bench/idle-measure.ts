@@ -87,10 +87,14 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 
 type Gc = (opts?: { type?: string, execution?: string, flavor?: string }) => void
 
-function fullGc (): void {
+function gcApi (): Gc {
   const gc = (globalThis as { gc?: Gc }).gc
   if (gc == null) throw new Error('run with --expose-gc: the memory figures are taken after a full GC')
-  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+  return gc
+}
+
+function fullGc (): void {
+  gcApi()({ type: 'major', execution: 'sync', flavor: 'last-resort' })
 }
 
 async function readMemory (): Promise<MemoryFigures> {
@@ -148,6 +152,12 @@ async function heapDiagnostics (base: string): Promise<void> {
   const steps: Array<{ step: string, at: number, memory: MemoryFigures, heap: v8.HeapInfo }> = []
   const note = async (step: string): Promise<void> => { steps.push({ step, at: Date.now(), memory: await readMemory(), heap: stats() }) }
   await note('after the readings')
+  // what may have kept it: the job the readings' GCs ran in (they run inside a promise job), or JavaScript on the stack
+  await new Promise<void>(resolve => { setImmediate(() => { fullGc(); resolve() }) })
+  await note('after a memory-reducing gc in a macrotask of its own')
+  gcApi()({ type: 'major', execution: 'async' })
+  await sleep(UNMAP_WAIT_MS)
+  await note('1 s after an asynchronous major gc (run by V8 from a task of its own)')
   v8.writeHeapSnapshot(`${base}.heapsnapshot`)
   await note('right after the snapshot')
   await sleep(UNMAP_WAIT_MS)
