@@ -7,22 +7,31 @@
  *   forced GC inside it (a forced GC costs more on a larger heap, so it would
  *   tilt the comparison).
  * - Memory: after the window, SAMPLES readings, each after a full
- *   memory-reducing GC (V8's `last-resort` flavour: the GC V8 itself runs
- *   when idle or near its limit, which also shrinks the young generation) and
- *   a second for V8's unmapper thread to hand the freed pages back; the
- *   median of each figure. RSS taken right after `gc()` still counts pages
- *   the unmapper has not returned yet, and a young generation grown to its
- *   maximum: that is what made the figure move by 130 MiB between runs of
- *   one code. The RSS sampled (without GC) through the window is reported
- *   beside it, as its median.
+ *   memory-reducing GC (V8's low-memory notification: mark-compacts until
+ *   nothing more is freed, which also shrinks the young generation; asked
+ *   through the in-process inspector, `HeapProfiler.collectGarbage`) and a
+ *   second for V8's unmapper thread to hand the freed pages back; the median
+ *   of each figure. RSS taken right after a GC still counts pages the
+ *   unmapper has not returned yet. The RSS and heapUsed sampled (without GC)
+ *   through the window are reported beside it, as medians.
+ *
+ *   Not `gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })`,
+ *   which this file used until session 9: Node 20's V8 (11.3) does not read
+ *   that options bag and runs a scavenge (the young generation only; see
+ *   `node --expose-gc --trace-gc`). Old-space garbage then stayed in the
+ *   figure whenever V8 had run no mark-compact of its own for a while: the
+ *   "unexplained ~220 MiB" of session 8.
  *
  * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
  * dir (the profiler's cost lands in the CPU figure, and it holds memory of
  * its own: rows of such runs are diagnostics, not results).
- * PM_BENCH_HEAP=dir: a heap snapshot after the memory readings, and the
- * figures (per heap space) right before and after it (dir/<tag>-<pid>.heap.json).
+ * PM_BENCH_HEAP=dir: before the readings, one reading after the old call
+ * above (to compare within a run); after them a heap snapshot, and the
+ * figures (per heap space) right before and after it
+ * (dir/<tag>-<pid>.heap.json).
  */
 import fs from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import v8 from 'node:v8'
 
@@ -47,8 +56,9 @@ export interface IdleFigures {
   memory: MemoryFigures
   /** Lowest and highest RSS of those readings. */
   rssRange: [number, number]
-  /** Median RSS sampled through the window, no GC. */
+  /** Median RSS and heapUsed sampled through the window, no GC. */
   rssIdle: number
+  heapUsedIdle: number
 }
 
 export const SAMPLES = 5
@@ -85,16 +95,9 @@ function medianSpaces (spaces: Array<Record<string, number>>): Record<string, nu
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-type Gc = (opts?: { type?: string, execution?: string, flavor?: string }) => void
-
-function gcApi (): Gc {
-  const gc = (globalThis as { gc?: Gc }).gc
-  if (gc == null) throw new Error('run with --expose-gc: the memory figures are taken after a full GC')
-  return gc
-}
-
-function fullGc (): void {
-  gcApi()({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+/** A full memory-reducing GC (V8's low-memory notification) through an inspector session of this process. */
+async function memoryReducingGc (session: Session): Promise<void> {
+  await session.post('HeapProfiler.collectGarbage')
 }
 
 async function readMemory (): Promise<MemoryFigures> {
@@ -113,59 +116,72 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile() : undefined
   const idleRss: number[] = []
+  const idleHeap: number[] = []
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const end = Date.now() + ms
   while (Date.now() < end) {
     await sleep(Math.min(IDLE_SAMPLE_MS, end - Date.now()))
-    idleRss.push(process.memoryUsage.rss())
+    const mem = process.memoryUsage()
+    idleRss.push(mem.rss)
+    idleHeap.push(mem.heapUsed)
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
   if (profiler != null && profileDir != null) await profiler(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
-  const samples: MemoryFigures[] = []
-  for (let i = 0; i < SAMPLES; i++) {
-    fullGc()
-    await sleep(UNMAP_WAIT_MS)
-    samples.push(await readMemory())
-  }
   const heapDir = process.env.PM_BENCH_HEAP
-  if (heapDir != null && heapDir !== '') await heapDiagnostics(path.join(heapDir, `${tag}-${process.pid}`))
+  const diagnostics = heapDir != null && heapDir !== '' ? new HeapDiagnostics(path.join(heapDir, `${tag}-${process.pid}`)) : undefined
+  await diagnostics?.oldReading()
+  const session = new Session()
+  session.connect()
+  const samples: MemoryFigures[] = []
+  try {
+    for (let i = 0; i < SAMPLES; i++) {
+      await memoryReducingGc(session)
+      await sleep(UNMAP_WAIT_MS)
+      samples.push(await readMemory())
+    }
+  } finally {
+    session.disconnect()
+  }
+  await diagnostics?.snapshot()
   const rssSamples = samples.map(s => s.rss)
   return {
     cpu: (cpu.user + cpu.system) / wall,
     memory: medianFigures(samples),
     rssRange: [Math.min(...rssSamples), Math.max(...rssSamples)],
-    rssIdle: median(idleRss)
+    rssIdle: median(idleRss),
+    heapUsedIdle: median(idleHeap)
   }
 }
 
-/**
- * A heap snapshot after the readings, and the figures around it: right
- * before, right after (no GC of ours), and after one more memory-reducing
- * GC. Whatever heapUsed the readings kept and the snapshot does not list
- * shows here as a drop across the snapshot (its own GC freed it).
- */
-async function heapDiagnostics (base: string): Promise<void> {
-  await fs.mkdir(path.dirname(base), { recursive: true })
-  const stats = (): v8.HeapInfo => v8.getHeapStatistics()
-  const steps: Array<{ step: string, at: number, memory: MemoryFigures, heap: v8.HeapInfo }> = []
-  const note = async (step: string): Promise<void> => { steps.push({ step, at: Date.now(), memory: await readMemory(), heap: stats() }) }
-  await note('after the readings')
-  // what may have kept it: the job the readings' GCs ran in (they run inside a promise job), or JavaScript on the stack
-  await new Promise<void>(resolve => { setImmediate(() => { fullGc(); resolve() }) })
-  await note('after a memory-reducing gc in a macrotask of its own')
-  gcApi()({ type: 'major', execution: 'async' })
-  await sleep(UNMAP_WAIT_MS)
-  await note('1 s after an asynchronous major gc (run by V8 from a task of its own)')
-  v8.writeHeapSnapshot(`${base}.heapsnapshot`)
-  await note('right after the snapshot')
-  await sleep(UNMAP_WAIT_MS)
-  await note('1 s after the snapshot')
-  fullGc()
-  await sleep(UNMAP_WAIT_MS)
-  await note('after one more memory-reducing gc')
-  await fs.writeFile(`${base}.heap.json`, JSON.stringify(steps, null, 1))
+/** PM_BENCH_HEAP's figures, written to `<base>.heap.json`, and its snapshot `<base>.heapsnapshot`. */
+class HeapDiagnostics {
+  private readonly steps: Array<{ step: string, at: number, memory: MemoryFigures, heap: v8.HeapInfo }> = []
+
+  constructor (private readonly base: string) {}
+
+  /** What the readings were until session 9: after `gc()` with an options bag Node 20 ignores (a scavenge). */
+  async oldReading (): Promise<void> {
+    const gc = (globalThis as { gc?: (opts: object) => void }).gc
+    if (gc == null) return
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+    await sleep(UNMAP_WAIT_MS)
+    await this.note('1 s after gc({ type: major, execution: sync, flavor: last-resort }), the reading until session 9')
+  }
+
+  /** The figures right before and after a heap snapshot (whose own GC is a memory-reducing one). */
+  async snapshot (): Promise<void> {
+    await this.note('after the readings')
+    await fs.mkdir(path.dirname(this.base), { recursive: true })
+    v8.writeHeapSnapshot(`${this.base}.heapsnapshot`)
+    await this.note('right after the snapshot')
+    await fs.writeFile(`${this.base}.heap.json`, JSON.stringify(this.steps, null, 1))
+  }
+
+  private async note (step: string): Promise<void> {
+    this.steps.push({ step, at: Date.now(), memory: await readMemory(), heap: v8.getHeapStatistics() })
+  }
 }
 
 /** Starts a 1 ms-interval V8 CPU profile; the returned function stops it and writes it to `file`. */
