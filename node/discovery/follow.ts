@@ -34,7 +34,6 @@ import type { Identify } from '@libp2p/identify'
 import type { Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerUpdate, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
-
 export interface FollowComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
