@@ -68,7 +68,7 @@ function leave (ref: WeakRef<AbortSignal>, sources: AbortSignal[]): void {
  *   lookup parked on it stays parked for good). Here the result holds its
  *   sources, so they live exactly as long as someone still waits on it;
  * - each call leaves a WeakRef in a set on every source that is never
- *   pruned (Node 22 prunes it): about 55 bytes for good on a long-lived
+ *   pruned in Node 20: about 53 bytes for good on a long-lived
  *   signal (a service's shutdown signal, a follow's) per combined signal,
  *   hundreds of MiB a day for a node that follows 950 offline contacts.
  *   Here the WeakRef leaves the set when the result ends or is collected.
