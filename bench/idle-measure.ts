@@ -7,21 +7,31 @@
  *   forced GC inside it (a forced GC costs more on a larger heap, so it would
  *   tilt the comparison).
  * - Memory: after the window, SAMPLES readings, each after a full
- *   memory-reducing GC (V8's `last-resort` flavour: the GC V8 itself runs
- *   when idle or near its limit, which also shrinks the young generation) and
- *   a second for V8's unmapper thread to hand the freed pages back; the
- *   median of each figure. RSS taken right after `gc()` still counts pages
- *   the unmapper has not returned yet, and a young generation grown to its
- *   maximum: that is what made the figure move by 130 MiB between runs of
- *   one code. The RSS sampled (without GC) through the window is reported
- *   beside it, as its median.
+ *   memory-reducing GC (V8's low-memory notification: mark-compacts until
+ *   nothing more is freed, which also shrinks the young generation; asked
+ *   through the in-process inspector, `HeapProfiler.collectGarbage`) and a
+ *   second for V8's unmapper thread to hand the freed pages back; the median
+ *   of each figure. RSS taken right after a GC still counts pages the
+ *   unmapper has not returned yet. The RSS and heapUsed sampled (without GC)
+ *   through the window are reported beside it, as medians.
+ *
+ *   Not `gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })`,
+ *   which this file used until session 9: Node 20's V8 (11.3) does not read
+ *   that options bag and runs a scavenge (the young generation only; see
+ *   `node --expose-gc --trace-gc`). Old-space garbage then stayed in the
+ *   figure whenever V8 had run no mark-compact of its own for a while: the
+ *   "unexplained ~220 MiB" of session 8.
  *
  * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
  * dir (the profiler's cost lands in the CPU figure, and it holds memory of
  * its own: rows of such runs are diagnostics, not results).
- * PM_BENCH_HEAP=dir: a heap snapshot after the memory readings.
+ * PM_BENCH_HEAP=dir: before the readings, one reading after the old call
+ * above (to compare within a run); after them a heap snapshot, and the
+ * figures (per heap space) right before and after it
+ * (dir/<tag>-<pid>.heap.json).
  */
 import fs from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import v8 from 'node:v8'
 
@@ -35,6 +45,8 @@ export interface MemoryFigures {
   newSpace: number
   rssAnon?: number
   rssFile?: number
+  /** Bytes used in each V8 heap space (old_space, large_object_space, code_space, ...): where heapUsed sits. */
+  spaces?: Record<string, number>
 }
 
 export interface IdleFigures {
@@ -44,8 +56,9 @@ export interface IdleFigures {
   memory: MemoryFigures
   /** Lowest and highest RSS of those readings. */
   rssRange: [number, number]
-  /** Median RSS sampled through the window, no GC. */
+  /** Median RSS and heapUsed sampled through the window, no GC. */
   rssIdle: number
+  heapUsedIdle: number
 }
 
 export const SAMPLES = 5
@@ -61,7 +74,7 @@ export function median (values: number[]): number {
 
 /** The median of each figure over the samples (figures missing in any sample stay missing). */
 export function medianFigures (samples: MemoryFigures[]): MemoryFigures {
-  const of = (k: keyof MemoryFigures): number | undefined => samples.some(s => s[k] == null) ? undefined : median(samples.map(s => s[k] as number))
+  const of = (k: Exclude<keyof MemoryFigures, 'spaces'>): number | undefined => samples.some(s => s[k] == null) ? undefined : median(samples.map(s => s[k] as number))
   return {
     rss: of('rss') ?? NaN,
     heapTotal: of('heapTotal') ?? NaN,
@@ -70,18 +83,21 @@ export function medianFigures (samples: MemoryFigures[]): MemoryFigures {
     arrayBuffers: of('arrayBuffers') ?? NaN,
     newSpace: of('newSpace') ?? NaN,
     rssAnon: of('rssAnon'),
-    rssFile: of('rssFile')
+    rssFile: of('rssFile'),
+    spaces: samples.every(s => s.spaces != null) ? medianSpaces(samples.map(s => s.spaces as Record<string, number>)) : undefined
   }
+}
+
+function medianSpaces (spaces: Array<Record<string, number>>): Record<string, number> {
+  const names = [...new Set(spaces.flatMap(s => Object.keys(s)))]
+  return Object.fromEntries(names.map(n => [n, median(spaces.map(s => s[n] ?? 0))]))
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-type Gc = (opts?: { type?: string, execution?: string, flavor?: string }) => void
-
-function fullGc (): void {
-  const gc = (globalThis as { gc?: Gc }).gc
-  if (gc == null) throw new Error('run with --expose-gc: the memory figures are taken after a full GC')
-  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+/** A full memory-reducing GC (V8's low-memory notification) through an inspector session of this process. */
+async function memoryReducingGc (session: Session): Promise<void> {
+  await session.post('HeapProfiler.collectGarbage')
 }
 
 async function readMemory (): Promise<MemoryFigures> {
@@ -89,8 +105,10 @@ async function readMemory (): Promise<MemoryFigures> {
   // file-backed pages (LevelDB maps its tables, the binary's code) count in RSS too: report the split
   const status = await fs.readFile('/proc/self/status', 'utf8').catch(() => '')
   const kib = (field: string): number | undefined => { const m = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')); return m == null ? undefined : Number(m[1]) * 1024 }
-  const newSpace = v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space')?.space_size ?? NaN
-  return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile') }
+  const heapSpaces = v8.getHeapSpaceStatistics()
+  const newSpace = heapSpaces.find(s => s.space_name === 'new_space')?.space_size ?? NaN
+  const spaces = Object.fromEntries(heapSpaces.map(s => [s.space_name, s.space_used_size]))
+  return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile'), spaces }
 }
 
 /** Idles `ms`, then reads the memory; `tag` names the profile files. */
@@ -98,33 +116,71 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile() : undefined
   const idleRss: number[] = []
+  const idleHeap: number[] = []
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const end = Date.now() + ms
   while (Date.now() < end) {
     await sleep(Math.min(IDLE_SAMPLE_MS, end - Date.now()))
-    idleRss.push(process.memoryUsage.rss())
+    const mem = process.memoryUsage()
+    idleRss.push(mem.rss)
+    idleHeap.push(mem.heapUsed)
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
   if (profiler != null && profileDir != null) await profiler(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
-  const samples: MemoryFigures[] = []
-  for (let i = 0; i < SAMPLES; i++) {
-    fullGc()
-    await sleep(UNMAP_WAIT_MS)
-    samples.push(await readMemory())
-  }
   const heapDir = process.env.PM_BENCH_HEAP
-  if (heapDir != null && heapDir !== '') {
-    await fs.mkdir(heapDir, { recursive: true })
-    v8.writeHeapSnapshot(path.join(heapDir, `${tag}-${process.pid}.heapsnapshot`))
+  const diagnostics = heapDir != null && heapDir !== '' ? new HeapDiagnostics(path.join(heapDir, `${tag}-${process.pid}`)) : undefined
+  await diagnostics?.oldReading()
+  const session = new Session()
+  session.connect()
+  const samples: MemoryFigures[] = []
+  try {
+    for (let i = 0; i < SAMPLES; i++) {
+      await memoryReducingGc(session)
+      await sleep(UNMAP_WAIT_MS)
+      samples.push(await readMemory())
+    }
+  } finally {
+    session.disconnect()
   }
+  await diagnostics?.snapshot()
   const rssSamples = samples.map(s => s.rss)
   return {
     cpu: (cpu.user + cpu.system) / wall,
     memory: medianFigures(samples),
     rssRange: [Math.min(...rssSamples), Math.max(...rssSamples)],
-    rssIdle: median(idleRss)
+    rssIdle: median(idleRss),
+    heapUsedIdle: median(idleHeap)
+  }
+}
+
+/** PM_BENCH_HEAP's figures, written to `<base>.heap.json`, and its snapshot `<base>.heapsnapshot`. */
+class HeapDiagnostics {
+  private readonly steps: Array<{ step: string, at: number, memory: MemoryFigures, heap: v8.HeapInfo }> = []
+
+  constructor (private readonly base: string) {}
+
+  /** What the readings were until session 9: after `gc()` with an options bag Node 20 ignores (a scavenge). */
+  async oldReading (): Promise<void> {
+    const gc = (globalThis as { gc?: (opts: object) => void }).gc
+    if (gc == null) return
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+    await sleep(UNMAP_WAIT_MS)
+    await this.note('1 s after gc({ type: major, execution: sync, flavor: last-resort }), the reading until session 9')
+  }
+
+  /** The figures right before and after a heap snapshot (whose own GC is a memory-reducing one). */
+  async snapshot (): Promise<void> {
+    await this.note('after the readings')
+    await fs.mkdir(path.dirname(this.base), { recursive: true })
+    v8.writeHeapSnapshot(`${this.base}.heapsnapshot`)
+    await this.note('right after the snapshot')
+    await fs.writeFile(`${this.base}.heap.json`, JSON.stringify(this.steps, null, 1))
+  }
+
+  private async note (step: string): Promise<void> {
+    this.steps.push({ step, at: Date.now(), memory: await readMemory(), heap: v8.getHeapStatistics() })
   }
 }
 

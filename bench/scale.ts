@@ -7,7 +7,8 @@
  * own process, connected to the same 50 nodes and measured in the same
  * minute. Both run compiled on plain node (no tsx loader) with --expose-gc and
  * are measured by the same code (bench/idle-measure.ts): CPU over the minute,
- * RSS as the median of readings after a memory-reducing GC.
+ * RSS as the median of readings after a memory-reducing GC (V8's
+ * low-memory notification).
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -24,13 +25,20 @@ const ONLINE = 50
 const MiB = 1024 * 1024
 const mib = (n: number | undefined): string => n == null ? '?' : (n / MiB).toFixed(1)
 
+/** Where heapUsed sits, per V8 heap space (spaces under 1 MiB on both sides left out). */
+function spaceNotes (m: Record<string, number> | undefined, b: Record<string, number> | undefined): string {
+  const names = [...new Set([...Object.keys(m ?? {}), ...Object.keys(b ?? {})])]
+  return names.filter(n => Math.max(m?.[n] ?? 0, b?.[n] ?? 0) >= MiB).map(n => `${n} ${mib(m?.[n])} vs ${mib(b?.[n])}`).join(', ')
+}
+
 /** The memory figures of both sides, for a row's notes. */
 function memoryNotes (m: IdleFigures, b: IdleFigures): string {
-  const pair = (label: string, k: keyof MemoryFigures): string => `${label} ${mib(m.memory[k])} vs ${mib(b.memory[k])}`
-  return `MiB, measured vs bare, medians of ${SAMPLES} readings each after a memory-reducing gc and 1 s: ` +
+  const pair = (label: string, k: Exclude<keyof MemoryFigures, 'spaces'>): string => `${label} ${mib(m.memory[k])} vs ${mib(b.memory[k])}`
+  return `MiB, measured vs bare, medians of ${SAMPLES} readings each after a memory-reducing gc (V8's low-memory notification) and 1 s: ` +
     [pair('heapUsed', 'heapUsed'), pair('heapTotal', 'heapTotal'), pair('new space', 'newSpace'), pair('external', 'external'), pair('arrayBuffers', 'arrayBuffers'), pair('RssAnon', 'rssAnon'), pair('RssFile', 'rssFile')].join(', ') +
+    `; used per heap space ${spaceNotes(m.memory.spaces, b.memory.spaces)}` +
     `; RSS range of the readings ${mib(m.rssRange[0])}-${mib(m.rssRange[1])} vs ${mib(b.rssRange[0])}-${mib(b.rssRange[1])}; ` +
-    `RSS through the idle minute without gc (median of 5 s samples) ${mib(m.rssIdle)} vs ${mib(b.rssIdle)}`
+    `RSS through the idle minute without gc (median of 5 s samples) ${mib(m.rssIdle)} vs ${mib(b.rssIdle)}, heapUsed ${mib(m.heapUsedIdle)} vs ${mib(b.heapUsedIdle)}`
 }
 
 export interface ScaleOptions { contacts?: number[], idleMs?: number, settleMs?: number }

@@ -122,9 +122,16 @@ export const CONNECTION_LIMITS = {
  * presentity whose records stop (two record lifetimes, discovery/follow.ts),
  * and on every connection by the muxer's keep-alive ping, which needs no
  * stream and gives up only after 45 s (node/lean-transport.ts KEEPALIVE).
+ *
+ * And with nothing aborted, the monitor is off altogether: all it still did
+ * was write `connection.rtt`, which nothing reads, at the price of a ping
+ * stream per connection every 10 s, each a stream negotiation and a
+ * peer-store write (libp2p records the protocol of every stream) at both
+ * ends: 600 streams and LevelDB writes a minute for a node with 50 contacts
+ * online, more than anything else it did while idle (presence.scale).
  */
 export const CONNECTION_MONITOR = {
-  abortConnectionOnPingFailure: false
+  enabled: false
 }
 /** A ping of the connection monitor and one of ours (PresenceNode.connect) may overlap: the ping service allows 1 outbound stream by default. */
 export const PING_STREAMS = { maxInboundStreams: 4, maxOutboundStreams: 4 }

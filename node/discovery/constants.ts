@@ -18,6 +18,14 @@ export const NEIGHBOUR_ASK_TIMEOUT_MS = 5_000
 /** Watching a presentity that is not reachable: locate retries back off between these. */
 export const FOLLOW_MIN_RETRY_MS = 1_000
 export const FOLLOW_MAX_RETRY_MS = 60_000
+/**
+ * ... and up to this for a *quiet* presentity: nothing heard of it (no link, no record, no news) since
+ * the follow began, or for FOLLOW_QUIET_AFTER_MS. It tells us itself when it comes online (its follow
+ * of us dials us, its records reach us, mDNS), which starts the backoff over; 950 offline contacts at
+ * the 60 s cap were 950 attempts a minute for good.
+ */
+export const FOLLOW_QUIET_MAX_RETRY_MS = 10 * 60_000
+export const FOLLOW_QUIET_AFTER_MS = 10 * 60_000
 /** Share of each retry delay taken off at random, so the follows of many nodes do not retry in step. */
 export const FOLLOW_RETRY_JITTER = 0.5
 /** How often a followed presentity that is reachable is checked again. */

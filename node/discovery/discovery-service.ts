@@ -11,19 +11,20 @@ import { toPeerId } from '../peer-ids.js'
 import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import {
   CACHED_DIAL_TIMEOUT_MS, NEIGHBOUR_ASK_TIMEOUT_MS, NEIGHBOUR_ASKS_MAX, FOLLOW_ATTACH_GRACE_MS, FOLLOW_ATTACH_POLL_MS, FOLLOW_CHECK_MS, FOLLOW_RELINK_GRACE_MS, FOLLOW_SILENCE_LIFETIMES, FOLLOW_MIN_SILENCE_MS, FOLLOW_MAX_RETRY_MS, FOLLOW_MIN_RETRY_MS, FOLLOW_NETWORK_WAKE_MS,
-  FOLLOW_MAX_REASK_MS, FOLLOW_MIN_REASK_MS, FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
+  FOLLOW_MAX_REASK_MS, FOLLOW_MIN_REASK_MS, FOLLOW_QUIET_AFTER_MS, FOLLOW_QUIET_MAX_RETRY_MS, FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import { Follows } from './follow.js'
 import { askNeighbours, kadFindNode } from './neighbour-lookup.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { devicesOf } from '../presence/person-devices.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import type { FollowComponents, FollowStatus, GossipLinks } from './follow.js'
+import type { FollowComponents, FollowStatus } from './follow.js'
+import type { GossipLinks } from './gossip-link.js'
 import type { Locator } from '../locator/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Identify } from '@libp2p/identify'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
-import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -46,6 +47,9 @@ export interface DiscoveryInit {
   followMinSilenceMs?: number
   /** The first delay of the re-ask backoff of an unreachable presentity's neighbours (tests). */
   followMinReaskMs?: number
+  /** The backoff cap of a quiet presentity (nothing heard of it since the follow began, or for followQuietAfterMs). */
+  followQuietMaxRetryMs?: number
+  followQuietAfterMs?: number
 }
 
 export interface DiscoveryComponents {
@@ -64,6 +68,8 @@ export interface DiscoveryComponents {
   identify?: Pick<Identify, 'identify'>
   /** Optional: how a contact that is not public is found (its sealed locator record). */
   locator?: Pick<Locator, 'refresh'>
+  /** Optional: mDNS seeing a followed presentity is news of it (the factory adds mDNS conditionally). */
+  mdns?: Pick<PeerDiscovery, 'addEventListener' | 'removeEventListener'>
 }
 
 export interface LocateOptions {
@@ -136,17 +142,23 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       events: components.events,
       presence: components.presence,
       gossip: () => optional(() => components.pubsub),
-      identify: () => optional(() => components.identify)
+      identify: () => optional(() => components.identify),
+      mdns: () => optional(() => components.mdns)
     }, async (peer, signal, { full, neighbours }) => {
+      if (this.components.connectionManager.getConnections(peer).length > 0) return 'connected'
+      // with no address to dial, no DHT peer to ask and no neighbour ask due, a locate would fail
+      // without a packet sent: say so before making a deadline (a timer, signals) and an Error for it
+      if (!await this.hasAddresses(peer) && (!full || (!neighbours && this.dhtKnowsNobody()))) return 'nothing to try'
       const sig = sharedSignal(anySignal([signal, AbortSignal.timeout(full ? this.init.locateTimeoutMs : this.init.cachedDialTimeoutMs)]))
-      if (full) return await this.locate(peer, { signal: sig, neighbours, waitForDht: false })
-      if (this.components.connectionManager.getConnections(peer).length > 0) return
-      if (!await this.hasAddresses(peer)) throw new Error('no known addresses')
-      await this.components.connectionManager.openConnection(peer, { signal: sig })
+      if (full) await this.find(peer, { signal: sig, neighbours, waitForDht: false })
+      else await this.components.connectionManager.openConnection(peer, { signal: sig })
+      return 'connected'
     }, {
       checkMs: init.followCheckMs ?? FOLLOW_CHECK_MS,
       minRetryMs: init.followMinRetryMs ?? FOLLOW_MIN_RETRY_MS,
       maxRetryMs: init.followMaxRetryMs ?? FOLLOW_MAX_RETRY_MS,
+      quietMaxRetryMs: init.followQuietMaxRetryMs ?? FOLLOW_QUIET_MAX_RETRY_MS,
+      quietAfterMs: init.followQuietAfterMs ?? FOLLOW_QUIET_AFTER_MS,
       jitter: FOLLOW_RETRY_JITTER,
       attachGraceMs: init.followAttachGraceMs ?? FOLLOW_ATTACH_GRACE_MS,
       relinkGraceMs: Math.min(init.followAttachGraceMs ?? FOLLOW_ATTACH_GRACE_MS, FOLLOW_RELINK_GRACE_MS),
@@ -193,9 +205,22 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     }
   }
 
-  /** kad-dht waits for its routing table to have a peer before querying. */
+  /**
+   * A locate asked for (by hand, or by the node for a contact it needs) is
+   * news for the follow of the peer: whatever came of it, the follow tries
+   * again now, its backoff started over.
+   */
   async locate (peer: PeerId | string, options: LocateOptions = {}): Promise<LocateResult> {
     const peerId = toPeerId(peer)
+    try {
+      return await this.find(peerId, options)
+    } finally {
+      this.follows.news(peerId.toString())
+    }
+  }
+
+  /** kad-dht waits for its routing table to have a peer before querying. */
+  private async find (peerId: PeerId, options: LocateOptions): Promise<LocateResult> {
     if (peerId.equals(this.components.peerId)) throw new SelfReferenceError('locate')
     const started = Date.now()
     const done = (conn: Connection, via: LocateResult['via']): LocateResult =>
@@ -219,7 +244,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       const conn = await dialCached()
       if (conn != null) return done(conn, 'peer-store')
     }
-    const dhtKnowsNobody = options.waitForDht === false && this.components.dht.routingTable?.size === 0
+    const dhtKnowsNobody = options.waitForDht === false && this.dhtKnowsNobody()
     // a contact that is not public left us a sealed locator record in the DHT (its addresses go to the peer store)
     const locator = optional(() => this.components.locator)
     if (!dhtKnowsNobody && locator != null && this.components.roster.isContact(peerId.toString()) && await locator.refresh(peerId, signal).catch(() => 0) > 0) {
@@ -290,6 +315,11 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     }).catch(() => { signal.throwIfAborted(); return [] })
     if (addrs.length > 0) this.log('%p named by a neighbour: %s', peerId, addrs.map(String).join(', '))
     return addrs
+  }
+
+  /** kad-dht's routing table is empty: a query would wait for a peer. */
+  private dhtKnowsNobody (): boolean {
+    return this.components.dht.routingTable?.size === 0
   }
 
   private async hasAddresses (peerId: PeerId): Promise<boolean> {

@@ -13,24 +13,26 @@
  * identified again (which is what makes gossipsub attach and open its
  * stream), and torn down and dialled again if that did not help.
  *
- * Retries back off (with jitter, node/util/wait.ts) while the peer cannot be
- * reached, and anything that says it may be reachable now ends the wait:
- * a disconnect of the peer, a record of it arriving by gossip when it was not
- * known to be up, new addresses
- * for it, and (at most every `networkWakeMs`) any new connection or a change
- * of this node's own addresses, which is how a healed partition or a network
- * that came back shows.
+ * Retries back off while the peer cannot be reached, further for a peer not
+ * heard of since the follow began (follow-schedule.ts), and anything that
+ * says it may be reachable now ends the wait and starts the backoff over:
+ * a disconnect of the peer, a connection it opens, a record of it arriving
+ * by gossip when it was not known to be up, new addresses for it, mDNS
+ * seeing it, a locate of it by hand; and (at most every `networkWakeMs`)
+ * any new connection or a change of this node's own addresses, which is how
+ * a healed partition or a network that came back shows, dials its known
+ * addresses.
  */
-import { Backoff, Wakeup } from '../util/wait.js'
+import { Wakeup } from '../util/wait.js'
 import { anySignal, sharedController } from '../signals.js'
+import { FollowSchedule } from './follow-schedule.js'
+import { gossipLink, openedAt } from './gossip-link.js'
+import type { FollowScheduleOptions } from './follow-schedule.js'
+import type { GossipLinks } from './gossip-link.js'
 import type { PresenceEventDetail, PresenceEvents } from '../presence/index.js'
-import type { PubSub } from '../pubsub.js'
 import type { Identify } from '@libp2p/identify'
-import type { Connection, Libp2pEvents, Logger, PeerId, PeerUpdate, TypedEventTarget } from '@libp2p/interface'
+import type { Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerUpdate, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
-
-/** What a follow needs to see of gossipsub: its protocols, and the peers it is attached to. */
-export type GossipLinks = Pick<PubSub, 'protocols' | 'getPeers'>
 
 export interface FollowComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'closeConnections'>
@@ -41,15 +43,13 @@ export interface FollowComponents {
   gossip?: () => GossipLinks | undefined
   /** Runs identify again on a connection whose gossip link is incomplete. */
   identify?: () => Pick<Identify, 'identify'> | undefined
+  /** mDNS seeing a followed peer on the LAN is news of it. */
+  mdns?: () => Pick<PeerDiscovery, 'addEventListener' | 'removeEventListener'> | undefined
 }
 
-export interface FollowOptions {
+export interface FollowOptions extends FollowScheduleOptions {
   /** How often a linked peer is checked again. */
   checkMs: number
-  /** Backoff of the attempts to reach a peer that is not linked. */
-  minRetryMs: number
-  maxRetryMs: number
-  jitter: number
   /** How long a new connection may stay without a complete gossip link before it is repaired. */
   attachGraceMs: number
   /** The same for a link that was complete and broke while its connection stayed open. */
@@ -66,29 +66,30 @@ export interface FollowOptions {
   minSilenceMs: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
-  /**
-   * Backoff of the neighbour asks of a peer that stays unreachable: the
-   * first full attempt with someone to ask asks them, later ones only once
-   * this is due again (news about the peer makes it due at once).
-   */
-  minReaskMs: number
-  maxReaskMs: number
 }
 
 /**
- * Reaches a peer (throws when it cannot): `full` tries everything (the peer
- * store's addresses, a locator record, the neighbours when `neighbours`, the
- * DHT); otherwise only the addresses already known, which is cheap.
+ * Reaches a peer: `full` tries everything (the peer store's addresses, a
+ * locator record, the neighbours when `neighbours`, the DHT); otherwise only
+ * the addresses already known, which is cheap. Resolves 'connected', or
+ * 'nothing to try' when there was no address to dial and nothing else to
+ * ask (no network action taken: such an attempt costs no timer, signal or
+ * Error); throws when what it tried failed.
  */
-export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean }) => Promise<unknown>
+export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean }) => Promise<'connected' | 'nothing to try'>
+
+/** The follow's lastError after an attempt with nothing to try. */
+export const NOTHING_TO_TRY = 'no known address, and nothing else to ask'
 
 /** Where a follow stands, for diagnostics (`DiscoveryService.followStatus`). */
 export interface FollowStatus {
   peer: string
   /** linked: connected with a gossip stream each way; attaching: connected, within the grace; unlinked: neither. */
   state: 'linked' | 'attaching' | 'unlinked'
-  /** Failed attempts since the peer was last linked. */
+  /** Failed attempts since the peer was last linked or heard of. */
   failures: number
+  /** Not linked, and nothing heard of it since the follow began or for a while: its attempts back off further. */
+  quiet: boolean
   /** Repairs of an incomplete gossip link: identify run again, or the connection redialled. */
   repairs: number
   lastError?: string
@@ -97,14 +98,9 @@ export interface FollowStatus {
 class PeerFollow {
   readonly controller = sharedController()
   readonly wakeup = new Wakeup()
-  readonly backoff: Backoff
+  readonly schedule: FollowSchedule
   state: FollowStatus['state'] = 'unlinked'
   lastAttemptAt = 0
-  /** The next full attempt (locate) is not due before this; a network wake meanwhile only dials known addresses. */
-  fullAttemptAt = 0
-  /** A full attempt asks the neighbours only from this time on (each ask of 8 peers opens 8 streams). */
-  neighboursAt = 0
-  readonly reaskBackoff: Backoff
   repairs = 0
   lastError?: string
   /** When the last record of the peer arrived, whether it said online, and how long such a record lives. */
@@ -113,31 +109,42 @@ class PeerFollow {
   lifetimeMs = 0
   /** When a link was last torn down because it fell silent. */
   silenceRepairAt = 0
-  /** The lookup under way; new addresses of the peer cut it short (they are dialled at once instead). */
-  lookup?: AbortController
+  /**
+   * New addresses of the peer cut an attempt under way short (they are
+   * dialled at once instead). One cut (and one signal of the attempts) for
+   * as long as none happens, not one per attempt: 950 offline contacts make
+   * up to 950 attempts a minute.
+   */
+  private cut?: AbortController
+  private attemptSignal?: AbortSignal
+  attempting = false
 
   constructor (readonly peerId: PeerId, opts: FollowOptions) {
-    this.backoff = new Backoff({ baseMs: opts.minRetryMs, capMs: opts.maxRetryMs, jitter: opts.jitter })
-    this.reaskBackoff = new Backoff({ baseMs: opts.minReaskMs, capMs: opts.maxReaskMs, jitter: opts.jitter })
+    this.schedule = new FollowSchedule(opts)
   }
 
-  /** Linked, or news: the next full attempt asks the neighbours again, and the asks back off from the start. */
-  askAgain (): void {
-    this.reaskBackoff.reset()
-    this.neighboursAt = 0
+  /** The signal for the next attempt, and the cut that ends it early. */
+  attempt (): { signal: AbortSignal, cut: AbortSignal } {
+    if (this.cut == null || this.attemptSignal == null || this.cut.signal.aborted) {
+      this.cut = new AbortController()
+      this.attemptSignal = anySignal([this.controller.signal, this.cut.signal])
+    }
+    return { signal: this.attemptSignal, cut: this.cut.signal }
+  }
+
+  /** New addresses: an attempt under way stops. */
+  cutShort (): void {
+    if (this.attempting) this.cut?.abort()
   }
 
   /**
-   * News: try now. `fresh` news about this peer (it disconnected, its record
-   * came through someone, it has new addresses) also forgets the backoff; a
-   * change elsewhere in the network only earns a cheap try.
+   * Try now. `news` of this peer (it disconnected, its record came through
+   * someone, it has new addresses, mDNS saw it, it was located by hand) also
+   * starts the backoff over; a change elsewhere in the network only earns a
+   * cheap try.
    */
-  wake (fresh: boolean): void {
-    if (fresh) {
-      this.backoff.reset()
-      this.fullAttemptAt = 0
-      this.askAgain()
-    }
+  wake (news: boolean): void {
+    if (news) this.schedule.news()
     this.wakeup.notify()
   }
 }
@@ -152,6 +159,7 @@ export class Follows {
     this.onPeerUpdate = this.onPeerUpdate.bind(this)
     this.onNetworkChange = this.onNetworkChange.bind(this)
     this.onPresence = this.onPresence.bind(this)
+    this.onMdnsPeer = this.onMdnsPeer.bind(this)
   }
 
   start (): void {
@@ -161,6 +169,7 @@ export class Follows {
     events.addEventListener('peer:update', this.onPeerUpdate)
     events.addEventListener('self:peer:update', this.onNetworkChange)
     presence.addEventListener('presence', this.onPresence)
+    this.components.mdns?.()?.addEventListener('peer', this.onMdnsPeer)
     this.running = true
   }
 
@@ -172,6 +181,7 @@ export class Follows {
     events.removeEventListener('peer:update', this.onPeerUpdate)
     events.removeEventListener('self:peer:update', this.onNetworkChange)
     presence.removeEventListener('presence', this.onPresence)
+    this.components.mdns?.()?.removeEventListener('peer', this.onMdnsPeer)
     for (const f of this.follows.values()) f.controller.abort()
     this.follows.clear()
   }
@@ -201,26 +211,13 @@ export class Follows {
   status (id: string): FollowStatus | undefined {
     const f = this.follows.get(id)
     if (f == null) return undefined
-    return { peer: id, state: f.state, failures: f.backoff.attempts, repairs: f.repairs, lastError: f.lastError }
+    return { peer: id, state: f.state, failures: f.schedule.failures, repairs: f.repairs, quiet: f.state !== 'linked' && f.schedule.quiet(), lastError: f.lastError }
   }
 
-  /**
-   * linked: an open connection and a gossip stream each way; attaching: open
-   * connections without a complete link, within the grace (from the oldest
-   * connection's opening or `since`, whichever is later); stale: past it;
-   * none: no open connection. `ours`: our half works (gossipsub attached,
-   * our stream open), so what is missing is the peer's stream.
-   */
-  private link (peerId: PeerId, now: number, since: number, graceMs: number): { state: 'linked' | 'attaching' | 'stale' | 'none', graceLeft: number, oldest?: Connection, ours: boolean } {
-    const open = this.components.connectionManager.getConnections(peerId).filter(c => c.status === 'open')
-    if (open.length === 0) return { state: 'none', graceLeft: 0, ours: false }
-    const gossip = this.components.gossip?.()
-    if (gossip == null) return { state: 'linked', graceLeft: 0, ours: true }
-    const halves = gossipHalves(gossip, peerId, open)
-    if (halves.ours && halves.theirs) return { state: 'linked', graceLeft: 0, ours: true }
-    const oldest = open.reduce((a, c) => openedAt(c) < openedAt(a) ? c : a)
-    const graceLeft = Math.max(openedAt(oldest), since) + graceMs - now
-    return { state: graceLeft > 0 ? 'attaching' : 'stale', graceLeft, oldest, ours: halves.ours }
+  /** News of a followed peer from outside the follow (a locate by hand): try it now, its backoff started over. */
+  news (id: string): void {
+    const f = this.follows.get(id)
+    if (f != null && f.state !== 'linked') f.wake(true)
   }
 
   private async run (f: PeerFollow): Promise<void> {
@@ -236,16 +233,14 @@ export class Follows {
       const broke = linkedAt > 0 && open.some(c => openedAt(c) <= linkedAt)
       // the grace runs from when the link was first seen incomplete (now, if this is the first look), never
       // from an old connection's opening: a link that broke on a connection open for minutes gets its grace too
-      const link = this.link(f.peerId, now, incompleteSince === 0 ? now : incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
+      const link = gossipLink(this.components, f.peerId, now, incompleteSince === 0 ? now : incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
       const silentFor = this.silentFor(f, now)
       if (link.state === 'linked' && silentFor <= 0) {
         f.state = 'linked'
         f.lastError = undefined
         // a link that fell silent backs off until the peer is heard again
-        if (f.lastRecordAt >= f.silenceRepairAt) f.backoff.reset()
-        f.fullAttemptAt = 0
-        f.askAgain()
+        f.schedule.linked(now, f.lastRecordAt < f.silenceRepairAt)
         incompleteSince = 0
         reidentified = false
         linkedAt = now
@@ -280,24 +275,34 @@ export class Follows {
           await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
         }
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
-        const full = now >= f.fullAttemptAt
+        const { schedule } = f
+        const full = now >= schedule.fullAttemptAt
         // an ask with nobody connected asks nobody: it leaves the asks due
-        const neighbours = full && now >= f.neighboursAt && this.components.connectionManager.getConnections().length > 0
-        const lookup = f.lookup = new AbortController()
+        const neighbours = full && now >= schedule.neighboursAt && this.components.connectionManager.getConnections().length > 0
+        const attempt = f.attempt()
+        f.attempting = true
+        let failure: string | undefined
         try {
-          await this.reach(f.peerId, anySignal([signal, lookup.signal]), { full, neighbours })
-          // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
-          wait = this.opts.attachPollMs
-          if (stale) wait = Math.max(wait, f.backoff.next())
+          if (await this.reach(f.peerId, attempt.signal, { full, neighbours }) === 'nothing to try') {
+            schedule.noAddresses = true
+            failure = NOTHING_TO_TRY
+          } else {
+            // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
+            wait = this.opts.attachPollMs
+            if (stale) wait = Math.max(wait, schedule.nextDelay())
+          }
         } catch (err: any) {
           if (signal.aborted) return
           // cut short by new addresses: no failure, they are tried at once
-          if (lookup.signal.aborted) continue
-          f.lastError = err?.message ?? String(err)
-          if (full) f.fullAttemptAt = Date.now() + f.backoff.next()
-          if (neighbours) f.neighboursAt = Date.now() + f.reaskBackoff.next()
-          wait = Math.max(0, f.fullAttemptAt - Date.now())
-          this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, f.lastError)
+          if (attempt.cut.aborted) continue
+          failure = err?.message ?? String(err)
+        } finally {
+          f.attempting = false
+        }
+        if (failure != null) {
+          f.lastError = failure
+          wait = schedule.failed(Date.now(), { full, neighbours })
+          this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, failure)
         }
       }
       await f.wakeup.wait(wait, { signal })
@@ -308,10 +313,17 @@ export class Follows {
     this.follows.get(evt.detail.toString())?.wake(true)
   }
 
+  /** A connection to a followed peer (it dialled us, say) is looked at now; one to anyone else is a network change. */
   private onConnect (evt: CustomEvent<PeerId>): void {
     const f = this.follows.get(evt.detail.toString())
     if (f != null) f.wake(false)
     else this.onNetworkChange()
+  }
+
+  /** mDNS saw a followed peer on the LAN (the mDNS dialer dials only while the node has few connections). */
+  private onMdnsPeer (evt: CustomEvent<{ id: PeerId }>): void {
+    const f = this.follows.get(evt.detail.id.toString())
+    if (f != null && f.state !== 'linked') f.wake(true)
   }
 
   /** New addresses of a followed peer (identify, a DHT answer, a locator record). */
@@ -322,7 +334,7 @@ export class Follows {
     const before = new Set((previous?.addresses ?? []).map(a => a.multiaddr.toString()))
     if (!peer.addresses.some(a => !before.has(a.multiaddr.toString()))) return
     f.wake(true)
-    f.lookup?.abort()
+    f.cutShort()
   }
 
   /**
@@ -341,6 +353,8 @@ export class Follows {
     const knownUp = f.lastRecordOnline && f.lastRecordAt > 0 && now - f.lastRecordAt < f.lifetimeMs
     f.lastRecordAt = now
     f.lastRecordOnline = view.status !== 'offline'
+    // alive: its attempts keep the short backoff while its records come
+    if (f.lastRecordOnline) f.schedule.heard(now)
     if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
     if (f.state === 'unlinked' && !knownUp) f.wake(true)
   }
@@ -358,29 +372,15 @@ export class Follows {
     return over === 0 ? 1 : over
   }
 
-  /** Something changed in the network: retry every unlinked follow whose last attempt is old enough. */
+  /**
+   * Something changed in the network: dial the known addresses of every
+   * unlinked follow whose last attempt is old enough (one with none known
+   * has nothing to dial: new addresses of it wake it themselves).
+   */
   private onNetworkChange (): void {
     const now = Date.now()
     for (const f of this.follows.values()) {
-      if (f.state === 'unlinked' && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
+      if (f.state === 'unlinked' && !f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
     }
-  }
-}
-
-function openedAt (c: Connection): number {
-  return c.timeline.open
-}
-
-/**
- * The two halves of a gossip link on our connections to a peer: ours is our
- * gossipsub attached to the peer with its stream to it open (our
- * subscriptions and what we publish), theirs the peer's stream to us (what
- * it publishes).
- */
-function gossipHalves (gossip: GossipLinks, peerId: PeerId, open: Connection[]): { ours: boolean, theirs: boolean } {
-  const streams = open.flatMap(c => c.streams).filter(s => s.protocol != null && gossip.protocols.includes(s.protocol) && s.status === 'open')
-  return {
-    ours: gossip.getPeers().some(p => p.equals(peerId)) && streams.some(s => s.direction === 'outbound'),
-    theirs: streams.some(s => s.direction === 'inbound')
   }
 }

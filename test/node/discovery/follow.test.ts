@@ -2,12 +2,14 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { DefaultDiscovery } from '../../../node/discovery/discovery-service.js'
+import { NOTHING_TO_TRY } from '../../../node/discovery/follow.js'
 import { connection, libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
 import type { DiscoveryInit } from '../../../node/discovery/discovery-service.js'
 import type { PresenceEvents } from '../../../node/presence/index.js'
 import type { Connection, PeerId } from '@libp2p/interface'
 
-const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
+// a presentity never heard of backs off as far as one heard of lately here (the tests of the quiet backoff set their own)
+const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followQuietMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
 const GOSSIP = '/meshsub/1.2.0'
 
 let self: PeerId
@@ -33,8 +35,8 @@ interface Setup {
   asks: number[]
 }
 
-/** neighbours: connected peers a locate may ask (none of them knows the peer); emptyDht: the routing table knows no peer. */
-function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], emptyDht?: boolean } = {}): Setup {
+/** neighbours: connected peers a locate may ask (none of them knows the peer); emptyDht: the routing table knows no peer; mdns: the mDNS service. */
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], emptyDht?: boolean, mdns?: EventTarget } = {}): Setup {
   const cm = new StubConnectionManager()
   const ps = new StubPeerStore()
   const events = libp2pEvents()
@@ -69,6 +71,7 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
     dht,
     presence,
     roster,
+    ...(opts.mdns != null ? { mdns: opts.mdns } : {}),
     ...(opts.gossip === true
       ? {
           pubsub: { protocols: [GOSSIP], getPeers: () => gossipPeers },
@@ -418,7 +421,7 @@ it('with a DHT that knows no peer, a follow\'s lookup fails at once (no locator 
   await vi.advanceTimersByTimeAsync(3_000)
   expect(records).toBe(0)
   expect(lookups).toEqual([])
-  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: expect.any(Number), lastError: expect.stringContaining('knows no peer') })
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: expect.any(Number), lastError: NOTHING_TO_TRY })
   expect(discovery.followStatus(watched)!.failures).toBeGreaterThanOrEqual(6)
   const byHand = discovery.locate(other, { signal: AbortSignal.timeout(500) })
   byHand.catch(() => {})
@@ -427,4 +430,102 @@ it('with a DHT that knows no peer, a follow\'s lookup fails at once (no locator 
   await vi.advanceTimersByTimeAsync(600)
   await expect(byHand).rejects.toThrow()
   discovery.stop()
+})
+
+/** Gaps between successive lookups. */
+const gaps = (times: number[]): number[] => times.slice(1).map((t, i) => t - times[i])
+
+it('a presentity not heard of since the follow began backs off past the usual cap, up to the quiet one; news starts over with the usual cap; silence makes it quiet again', async () => {
+  // no jitter: delays of 100 ms doubling, capped at 400 ms for a presentity heard of in the last 10 s, else at 3.2 s
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const { discovery, lookups, presence } = setup({ init: { followQuietMaxRetryMs: 3_200, followQuietAfterMs: 10_000 } })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(gaps(lookups)).toEqual([100, 200, 400, 800, 1_600, 3_200, 3_200])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', quiet: true })
+
+  // a record of it heard through others: looked up at once, the backoff from its base, capped at 400 ms
+  presence.safeDispatchEvent('presence', { detail: { view: { peerId: watched.toString(), status: 'online' }, changed: true, cause: 'record' } })
+  await vi.advanceTimersByTimeAsync(0)
+  const heard = lookups.length
+  expect(lookups[heard - 1]).toBe(Date.now())
+  expect(discovery.followStatus(watched)?.quiet).toBe(false)
+  await vi.advanceTimersByTimeAsync(3_000)
+  expect(gaps(lookups.slice(heard - 1))).toEqual([100, 200, 400, 400, 400, 400, 400, 400])
+
+  // nothing more of it for 10 s: quiet again, the gaps grow past 400 ms
+  await vi.advanceTimersByTimeAsync(12_000)
+  expect(discovery.followStatus(watched)?.quiet).toBe(true)
+  expect(Math.max(...gaps(lookups.slice(heard - 1)))).toBe(3_200)
+  discovery.stop()
+  random.mockRestore()
+})
+
+it('a quiet presentity is tried at once when located by hand, when mDNS sees it, and linked at once when it dials us', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const mdns = new EventTarget()
+  const { discovery, lookups, cm, events } = setup({ mdns, init: { followMinRetryMs: 10_000, followMaxRetryMs: 10_000, followQuietMaxRetryMs: 60_000 } })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(lookups).toHaveLength(1)
+
+  // the user locates it (the DHT does not find it either): the follow tries again now, not in 10 s
+  await expect(discovery.locate(watched)).rejects.toThrow('not found')
+  expect(lookups).toHaveLength(2)
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups).toHaveLength(3)
+
+  // mDNS answers for it on the LAN
+  await vi.advanceTimersByTimeAsync(1_000)
+  mdns.dispatchEvent(new CustomEvent('peer', { detail: { id: watched, multiaddrs: [] } }))
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups).toHaveLength(4)
+  // mDNS answers for someone else: nothing
+  mdns.dispatchEvent(new CustomEvent('peer', { detail: { id: other, multiaddrs: [] } }))
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups).toHaveLength(4)
+
+  // it comes online and dials us: linked now, not at the next attempt
+  await vi.advanceTimersByTimeAsync(1_000)
+  cm.connected.add(watched.toString())
+  events.safeDispatchEvent('peer:connect', { detail: watched })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'linked', failures: 0, quiet: false })
+  expect(lookups).toHaveLength(4)
+  discovery.stop()
+  expect(vi.getTimerCount()).toBe(0)
+  random.mockRestore()
+})
+
+it('an attempt with nothing to try (no known address, a DHT that knows no peer, no neighbour ask due) makes no deadline; a network change leaves it alone until it has addresses', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const { discovery, events, cm, ps } = setup({ emptyDht: true, init: { followMinRetryMs: 10_000, followMaxRetryMs: 10_000, followQuietMaxRetryMs: 10_000 } })
+  let reads = 0
+  const get = ps.get
+  ps.get = async (id) => { reads++; return await get(id) }
+  cm.dial = async () => { throw new Error('connection refused') }
+  const timeouts = vi.spyOn(AbortSignal, 'timeout')
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(60_000)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 7, lastError: NOTHING_TO_TRY })
+  expect(reads).toBe(7)
+  expect(timeouts).not.toHaveBeenCalled()
+
+  // a connection to someone else dials known addresses: it has none, so it is not even looked up in the peer store
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(reads).toBe(7)
+
+  // its addresses arrive: dialled at once, and from then on a network change dials them again
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  events.safeDispatchEvent('peer:update', { detail: { peer: ps.peers[0], previous: peer(watched) } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(cm.dials).toHaveLength(1)
+  await vi.advanceTimersByTimeAsync(600)
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(cm.dials).toHaveLength(2)
+  discovery.stop()
+  timeouts.mockRestore()
+  random.mockRestore()
 })
