@@ -44,6 +44,12 @@ export class FollowSchedule {
    * dials known addresses only, so it skips such a presentity.
    */
   noAddresses = false
+  /**
+   * ... and that attempt was made while this node was connected to nobody
+   * (offline, a laptop asleep): once it is connected again, a full attempt
+   * is due at once (`retryFull`), as at start.
+   */
+  alone = false
   private reasks = 0
   /** When the presentity was last linked or heard of (0: not since the follow began). */
   private heardAt = 0
@@ -66,6 +72,7 @@ export class FollowSchedule {
     this.failures = 0
     this.fullAttemptAt = 0
     this.noAddresses = false
+    this.alone = false
     this.askAgain()
   }
 
@@ -75,6 +82,14 @@ export class FollowSchedule {
     if (!keepBackoff) this.failures = 0
     this.fullAttemptAt = 0
     this.noAddresses = false
+    this.alone = false
+    this.askAgain()
+  }
+
+  /** The network came back after attempts made alone: the next attempt is a full one, now, its backoff kept. */
+  retryFull (): void {
+    this.alone = false
+    this.fullAttemptAt = 0
     this.askAgain()
   }
 

@@ -152,6 +152,8 @@ class PeerFollow {
 export class Follows {
   private readonly follows = new Map<string, PeerFollow>()
   private running = false
+  /** Follows that found nothing to try while alone get their full attempt when this fires (the network is back). */
+  private networkBack?: ReturnType<typeof setTimeout>
 
   constructor (private readonly components: FollowComponents, private readonly reach: Reach, private readonly opts: FollowOptions, private readonly log: Logger) {
     this.onDisconnect = this.onDisconnect.bind(this)
@@ -182,6 +184,8 @@ export class Follows {
     events.removeEventListener('self:peer:update', this.onNetworkChange)
     presence.removeEventListener('presence', this.onPresence)
     this.components.mdns?.()?.removeEventListener('peer', this.onMdnsPeer)
+    clearTimeout(this.networkBack)
+    this.networkBack = undefined
     for (const f of this.follows.values()) f.controller.abort()
     this.follows.clear()
   }
@@ -285,6 +289,7 @@ export class Follows {
         try {
           if (await this.reach(f.peerId, attempt.signal, { full, neighbours }) === 'nothing to try') {
             schedule.noAddresses = true
+            schedule.alone = this.components.connectionManager.getConnections().length === 0
             failure = NOTHING_TO_TRY
           } else {
             // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
@@ -375,12 +380,28 @@ export class Follows {
   /**
    * Something changed in the network: dial the known addresses of every
    * unlinked follow whose last attempt is old enough (one with none known
-   * has nothing to dial: new addresses of it wake it themselves).
+   * has nothing to dial: new addresses of it wake it themselves), and give
+   * a full attempt to those that found nothing while this node was alone.
    */
   private onNetworkChange (): void {
     const now = Date.now()
+    let alone = false
     for (const f of this.follows.values()) {
-      if (f.state === 'unlinked' && !f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
+      if (f.state !== 'unlinked') continue
+      if (f.schedule.alone) alone = true
+      else if (!f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
     }
+    // attempts made while connected to nobody found nothing (no DHT, nobody to ask), and backed off: now that
+    // someone is connected they get a full attempt, once identify has had time to fill the routing table
+    if (!alone || this.networkBack != null || this.components.connectionManager.getConnections().length === 0) return
+    this.networkBack = setTimeout(() => {
+      this.networkBack = undefined
+      for (const f of this.follows.values()) {
+        if (f.state !== 'unlinked' || !f.schedule.alone) continue
+        f.schedule.retryFull()
+        f.wake(false)
+      }
+    }, this.opts.networkWakeMs)
+    this.networkBack.unref?.()
   }
 }

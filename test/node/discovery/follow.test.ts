@@ -33,6 +33,8 @@ interface Setup {
   identified: Connection[]
   /** When each neighbour ask (a FIND_NODE to a connected peer) was sent. */
   asks: number[]
+  /** The routing table's size (0 with emptyDht), for a test to change. */
+  routingTable: { size: number }
 }
 
 /** neighbours: connected peers a locate may ask (none of them knows the peer); emptyDht: the routing table knows no peer; mdns: the mDNS service. */
@@ -91,7 +93,7 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
       : {})
   }, { ...INIT, ...opts.init })
   discovery.start()
-  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks }
+  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks, routingTable: dht.routingTable }
 }
 
 /** The stream gossipsub keeps each way on a connection. */
@@ -527,5 +529,45 @@ it('an attempt with nothing to try (no known address, a DHT that knows no peer, 
   expect(cm.dials).toHaveLength(2)
   discovery.stop()
   timeouts.mockRestore()
+  random.mockRestore()
+})
+
+it('attempts that found nothing while this node was connected to nobody get a full one once it is connected again', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const { discovery, events, cm, lookups, routingTable } = setup({ emptyDht: true, init: { followMinRetryMs: 10_000, followMaxRetryMs: 600_000, followQuietMaxRetryMs: 600_000 } })
+  discovery.follow(watched)
+  // offline: nothing to try, backing off towards ten minutes
+  await vi.advanceTimersByTimeAsync(200_000)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', lastError: NOTHING_TO_TRY })
+  expect(lookups).toEqual([])
+  // the laptop joins a network: a connection, and identify fills the routing table
+  cm.others = 1
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  routingTable.size = 1
+  await vi.advanceTimersByTimeAsync(499)
+  expect(lookups).toEqual([])
+  await vi.advanceTimersByTimeAsync(1)
+  expect(lookups).toHaveLength(1)
+  // once, not on every connection after it
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(lookups).toHaveLength(1)
+  discovery.stop()
+  random.mockRestore()
+})
+
+it('attempts that failed while connected (peers that serve no DHT) are not retried on every new connection', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const { discovery, events, cm, lookups, routingTable } = setup({ emptyDht: true, init: { followMinRetryMs: 10_000, followMaxRetryMs: 600_000, followQuietMaxRetryMs: 600_000 } })
+  cm.others = 3
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(200_000)
+  const failures = discovery.followStatus(watched)?.failures
+  routingTable.size = 1
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(5_000)
+  expect(lookups).toEqual([])
+  expect(discovery.followStatus(watched)?.failures).toBe(failures)
+  discovery.stop()
   random.mockRestore()
 })
