@@ -34,6 +34,34 @@ const hooked = new WeakSet<AbortSignal>()
 /** A combined signal nobody waits on any more is collected: it leaves its sources' sets. */
 const collected = new FinalizationRegistry<{ ref: WeakRef<AbortSignal>, sources: AbortSignal[] }>(({ ref, sources }) => { leave(ref, sources) })
 
+/**
+ * Combined signals someone waits on (an abort listener on them), held
+ * strongly until they end or lose their last listener, as Node holds its
+ * own: a waiter that nothing else refers to (a promise resolved only by the
+ * abort) would otherwise be collected with the signal and never resume.
+ */
+const waitedOn = new Set<AbortSignal>()
+
+/** Tracks the abort listeners added to `signal` from now on (by callback and capture, as EventTarget keys them). */
+function holdWhileWaitedOn (signal: AbortSignal): void {
+  const listeners = [new Set<unknown>(), new Set<unknown>()]
+  const capture = (options?: boolean | { capture?: boolean }): number => (options === true || (typeof options === 'object' && options?.capture === true)) ? 1 : 0
+  const add = signal.addEventListener
+  const remove = signal.removeEventListener
+  signal.addEventListener = function (this: AbortSignal, ...[type, listener, options]: Parameters<AbortSignal['addEventListener']>) {
+    add.call(this, type, listener, options)
+    if (type !== 'abort' || listener == null || signal.aborted) return
+    listeners[capture(options)].add(listener)
+    waitedOn.add(signal)
+  }
+  signal.removeEventListener = function (this: AbortSignal, ...[type, listener, options]: Parameters<AbortSignal['removeEventListener']>) {
+    remove.call(this, type, listener, options)
+    if (type !== 'abort' || listener == null) return
+    listeners[capture(options)].delete(listener)
+    if (listeners[0].size === 0 && listeners[1].size === 0) waitedOn.delete(signal)
+  }
+}
+
 function join (ref: WeakRef<AbortSignal>, source: AbortSignal): void {
   let deps = dependants.get(source)
   if (deps == null) dependants.set(source, deps = new Set())
@@ -71,7 +99,9 @@ function leave (ref: WeakRef<AbortSignal>, sources: AbortSignal[]): void {
  *   pruned in Node 20: about 53 bytes for good on a long-lived
  *   signal (a service's shutdown signal, a follow's) per combined signal,
  *   hundreds of MiB a day for a node that follows 950 offline contacts.
- *   Here the WeakRef leaves the set when the result ends or is collected.
+ *   Here the WeakRef leaves the set when the result ends or is collected;
+ *   a result with an abort listener is held strongly until it ends, as
+ *   Node holds its own.
  * One abort listener per source, not per result: Node's EventTarget walks
  * its listeners on every add and remove. (The `any-signal` package libp2p
  * uses has both faults: its result refers to no source, and its listeners
@@ -91,6 +121,8 @@ export function anySignal (signals: AbortSignal[]): AbortSignal {
   collected.register(signal, { ref, sources: signals })
   signal.addEventListener('abort', () => {
     leave(ref, signals)
+    waitedOn.delete(signal)
   }, { once: true })
+  holdWhileWaitedOn(signal)
   return signal
 }

@@ -22,6 +22,22 @@ describe('anySignal', () => {
     expect(longLived.signal.aborted).toBe(false)
   })
 
+  it('wakes a waiter that nothing but its listener refers to, after a GC', async () => {
+    const longLived = new AbortController()
+    let woke = 0
+    const wait = async (): Promise<void> => {
+      await new Promise(resolve => { anySignal([longLived.signal, AbortSignal.timeout(200)]).addEventListener('abort', resolve, { once: true }) })
+      woke++
+    }
+    for (let i = 0; i < 10; i++) void wait()
+    for (let i = 0; i < 3; i++) {
+      gc()
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    await waitFor(() => woke === 10, 'every waiter to wake with its timeout', 10_000)
+    expect(longLived.signal.aborted).toBe(false)
+  })
+
   it('ends when any source ends, with its reason', () => {
     const a = new AbortController()
     const b = new AbortController()
