@@ -55,6 +55,7 @@ const UNITS = [
   'test/node/presence/categories.test.ts',
   'test/node/presence/goodbye-barrier.test.ts',
   'test/node/presence/dht-records.test.ts',
+  'test/node/presence/dht-presence-puts.test.ts',
   'test/node/presence/person-view.test.ts',
   'test/node/presence/watched-people.test.ts',
   'test/node/presence/seq-reservation.test.ts',

@@ -17,7 +17,7 @@ import type { Seen } from './fetch-store.js'
 import type { PresenceDhtRules } from './dht-records.js'
 import type { AnnounceEventDetail, PresenceService } from '../presence/index.js'
 import type { Presence, PresenceStatus, RejectReason } from '../../protocol/presence-record.js'
-import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { RepeatingTask } from '@libp2p/utils'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
@@ -39,11 +39,7 @@ export interface DhtPresenceComponents {
   logger: ComponentLogger
   dht: KadDHT & { routingTable?: { size: number } }
   presence: PresenceService
-  events: TypedEventTarget<Libp2pEvents>
 }
-
-/** kad-dht announces each finished self-query (first ~1 s after start, then every 5 min) on the node's event bus. */
-const SELF_QUERY_EVENT = 'kad-dht:query:self'
 
 /** What a fetch learned about a presentity. */
 export interface FetchResult {
@@ -77,10 +73,10 @@ export class DhtPresenceService implements Startable {
   /** Deletes the validator's replay floors that no record can need any more. */
   private readonly pruneTask?: RepeatingTask
   private started = false
-  /** The record last put successfully, and the newest one waiting for a put. */
+  /** The record last put successfully, the one being put now, and the newest one waiting for a put. */
   private published?: Presence
+  private inFlight?: Presence
   private pending?: AnnounceEventDetail
-  private latest?: AnnounceEventDetail
   private putting?: Promise<void>
   private lastPutAt = 0
   /** Ends the wait between two puts early for a goodbye (stop aborts it through the controller). */
@@ -107,7 +103,6 @@ export class DhtPresenceService implements Startable {
       }, DHT_SEQ_PRUNE_INTERVAL_MS, { timeout: DHT_SEQ_PRUNE_TIMEOUT_MS })
     }
     this.onAnnounce = this.onAnnounce.bind(this)
-    this.onSelfQuery = this.onSelfQuery.bind(this)
   }
 
   isStarted (): boolean {
@@ -120,7 +115,6 @@ export class DhtPresenceService implements Startable {
     this.pruneTask?.start()
     if (!this.publish) return
     this.components.presence.addEventListener('announce', this.onAnnounce)
-    ;(this.components.events as unknown as EventTarget).addEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
   }
 
   /** The presence service says goodbye in its own beforeStop; give that record a bounded chance to reach the DHT. */
@@ -133,7 +127,6 @@ export class DhtPresenceService implements Startable {
   stop (): void {
     this.pruneTask?.stop()
     this.components.presence.removeEventListener('announce', this.onAnnounce)
-    ;(this.components.events as unknown as EventTarget).removeEventListener(SELF_QUERY_EVENT, this.onSelfQuery)
     this.controller.abort()
     this.started = false
   }
@@ -213,27 +206,24 @@ export class DhtPresenceService implements Startable {
   }
 
   /**
-   * The first put happens while the node knows little more than its bootstrap
-   * peer, so it lands on peers that are not the key's closest. After each
-   * self-query the neighbourhood is known: put the current record again.
+   * Puts a record that shows something else than the newest one put or being
+   * put, or when that one has less than half its lifetime left. Nothing else
+   * puts: the first put's lookup already waits for kad-dht's first self-query
+   * (its QueryManager holds every other query until then), and the half-life
+   * re-put keeps the copies fresh as the key's closest peers change.
    */
-  private onSelfQuery (): void {
-    const latest = this.latest
-    if (latest == null || this.pending != null) return
-    const { record } = latest
-    if (record.expiresAt - Date.now() < (record.expiresAt - record.issuedAt) * DHT_REPUBLISH_REMAINING_FRACTION) return
-    this.pending = latest
-    this.putting ??= this.drain()
-  }
-
   private onAnnounce (evt: CustomEvent<AnnounceEventDetail>): void {
-    this.latest = evt.detail
     const { record } = evt.detail
-    const last = this.published
+    // a re-announcement while the same presence is being put (a new subscriber, say) needs no put of its own
+    const last = this.inFlight ?? this.published
     const changed = last == null || last.status !== record.status || last.note !== record.note || last.activity !== record.activity
     const ttl = record.expiresAt - record.issuedAt
     const nearExpiry = last == null || last.expiresAt - Date.now() < ttl * DHT_REPUBLISH_REMAINING_FRACTION
-    if (!changed && !nearExpiry) return
+    if (!changed && !nearExpiry) {
+      // back to what is put: a change still waiting for its put would leave the DHT showing an older state
+      this.pending = undefined
+      return
+    }
     this.pending = evt.detail
     if (record.status === 'offline') this.wake.notify()
     this.putting ??= this.drain()
@@ -256,7 +246,12 @@ export class DhtPresenceService implements Startable {
         const next = this.pending
         this.pending = undefined
         this.lastPutAt = Date.now()
-        await this.put(next)
+        this.inFlight = next.record
+        try {
+          await this.put(next)
+        } finally {
+          this.inFlight = undefined
+        }
       }
     } finally {
       this.putting = undefined
