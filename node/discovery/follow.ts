@@ -26,7 +26,7 @@
 import { Wakeup } from '../util/wait.js'
 import { anySignal, sharedController } from '../signals.js'
 import { FollowSchedule } from './follow-schedule.js'
-import { gossipLink, openedAt } from './gossip-link.js'
+import { gossipLink, openedAt, silence } from './gossip-link.js'
 import type { FollowScheduleOptions } from './follow-schedule.js'
 import type { GossipLinks } from './gossip-link.js'
 import type { PresenceEventDetail, PresenceEvents } from '../presence/index.js'
@@ -239,7 +239,7 @@ export class Follows {
       // from an old connection's opening: a link that broke on a connection open for minutes gets its grace too
       const link = gossipLink(this.components, f.peerId, now, incompleteSince === 0 ? now : incompleteSince, broke ? this.opts.relinkGraceMs : this.opts.attachGraceMs)
       let wait = this.opts.checkMs
-      const silentFor = this.silentFor(f, now)
+      const silentFor = silence(f, now, this.opts)
       if (link.state === 'linked' && silentFor <= 0) {
         f.state = 'linked'
         f.lastError = undefined
@@ -362,19 +362,6 @@ export class Follows {
     if (f.lastRecordOnline) f.schedule.heard(now)
     if (view.expiresAt != null && view.lastSeen != null) f.lifetimeMs = view.expiresAt - view.lastSeen
     if (f.state === 'unlinked' && !knownUp) f.wake(true)
-  }
-
-  /**
-   * How long past the silence limit a linked peer has been (> 0), or minus
-   * the time left until it (< 0); 0 when silence means nothing (never heard,
-   * or its last record said goodbye). The limit is `silenceLifetimes` record
-   * lifetimes without a record (at least `minSilenceMs`), counted from the
-   * last record or the last silence repair.
-   */
-  private silentFor (f: PeerFollow, now: number): number {
-    if (f.lastRecordAt === 0 || !f.lastRecordOnline || f.lifetimeMs <= 0) return 0
-    const over = now - Math.max(f.lastRecordAt, f.silenceRepairAt) - Math.max(this.opts.silenceLifetimes * f.lifetimeMs, this.opts.minSilenceMs)
-    return over === 0 ? 1 : over
   }
 
   /**

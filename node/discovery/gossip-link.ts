@@ -1,7 +1,7 @@
 /**
  * Whether a follow (follow.ts) has a working gossip link to a peer: an open
  * connection on which gossipsub runs a stream each way, and gossipsub lists
- * the peer.
+ * the peer; and whether records on a link that looks fine have stopped.
  */
 import type { PubSub } from '../pubsub.js'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -58,4 +58,28 @@ function gossipHalves (gossip: GossipLinks, peerId: PeerId, open: Connection[]):
     ours: gossip.getPeers().some(p => p.equals(peerId)) && streams.some(s => s.direction === 'outbound'),
     theirs: streams.some(s => s.direction === 'inbound')
   }
+}
+
+/** What a follow knows of a peer's records, for `silence`. */
+export interface RecordsHeard {
+  /** When its last record came (0: never). */
+  lastRecordAt: number
+  lastRecordOnline: boolean
+  /** The lifetime its records declare. */
+  lifetimeMs: number
+  /** When the link was last redialled for silence. */
+  silenceRepairAt: number
+}
+
+/**
+ * How long past the silence limit a linked peer has been (> 0), or minus
+ * the time left until it (< 0); 0 when silence means nothing (never heard,
+ * or its last record said goodbye). The limit is `silenceLifetimes` record
+ * lifetimes without a record (at least `minSilenceMs`), counted from the
+ * last record or the last silence repair.
+ */
+export function silence (r: RecordsHeard, now: number, opts: { silenceLifetimes: number, minSilenceMs: number }): number {
+  if (r.lastRecordAt === 0 || !r.lastRecordOnline || r.lifetimeMs <= 0) return 0
+  const over = now - Math.max(r.lastRecordAt, r.silenceRepairAt) - Math.max(opts.silenceLifetimes * r.lifetimeMs, opts.minSilenceMs)
+  return over === 0 ? 1 : over
 }
