@@ -17,6 +17,11 @@ import type { GroupChange, GroupInfo, GroupMessage, PresenceNodeApi } from '../n
 
 /** How many messages /group history shows unless told. */
 const HISTORY_DEFAULT = 20
+/** How many unread texts older than those /group history shows it shows too. */
+const UNREAD_SHOWN = 100
+
+/** The group's order, the same on every member: Lamport time, then author. */
+const inGroupOrder = (a: GroupMessage, b: GroupMessage): number => a.lamport - b.lamport || (a.author < b.author ? -1 : a.author > b.author ? 1 : 0)
 
 interface Naming { names: Names, self: string }
 
@@ -157,7 +162,10 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
       if (group == null) throw new BadArguments()
       if (!Number.isInteger(limit) || limit < 1) throw new BadArguments(`${safe(n)} is not a positive whole number`)
       const g = await ctx.node.group(group)
-      const messages = await ctx.node.groupHistory(g.id, limit)
+      // the newest n, and any unread text older than them (caught up late, its place is further back)
+      const [newest, unread] = await Promise.all([ctx.node.groupHistory(g.id, limit), ctx.node.groupUnreadMessages(g.id, UNREAD_SHOWN)])
+      const shown = new Set(newest.map(m => m.id))
+      const messages = [...unread.filter(m => !shown.has(m.id)), ...newest].sort(inGroupOrder)
       // what was shown is read; an older unread text, or one that came meanwhile, stays unread
       await ctx.node.markGroupRead(g.id, messages.filter(m => m.direction === 'in').map(m => m.id))
       return lines(messages, ...(messages.length === 0 ? [`no messages in ${tag(g, ctx.paint)} yet`] : messages.map(m => groupMessageLine(ctx, m, g, ctx.paint, ctx.now))))

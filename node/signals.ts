@@ -50,7 +50,8 @@ function holdWhileWaitedOn (signal: AbortSignal): void {
   const remove = signal.removeEventListener
   signal.addEventListener = function (this: AbortSignal, ...[type, listener, options]: Parameters<AbortSignal['addEventListener']>) {
     add.call(this, type, listener, options)
-    if (type !== 'abort' || listener == null || signal.aborted) return
+    // a listener tied to a signal that has ended is not added at all
+    if (type !== 'abort' || listener == null || signal.aborted || (typeof options === 'object' && options.signal?.aborted === true)) return
     listeners[capture(options)].add(listener)
     waitedOn.add(signal)
   }
@@ -68,7 +69,9 @@ function join (ref: WeakRef<AbortSignal>, source: AbortSignal): void {
   deps.add(ref)
   if (hooked.has(source)) return
   hooked.add(source)
-  source.addEventListener('abort', () => { endDependants(source) }, { once: true })
+  // past an anySignal result's own addEventListener: this listener is no waiter (an outer combined signal that
+  // is waited on holds this one through its sources)
+  EventTarget.prototype.addEventListener.call(source, 'abort', () => { endDependants(source) }, { once: true })
 }
 
 function endDependants (source: AbortSignal): void {

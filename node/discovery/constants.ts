@@ -66,6 +66,9 @@ export const FOLLOW_SILENCE_LIFETIMES = 2
 export const FOLLOW_MIN_SILENCE_MS = 30_000
 /** A new connection anywhere, or new addresses of our own, retry an unreachable presentity at most this often. */
 export const FOLLOW_NETWORK_WAKE_MS = 5_000
+/** Full attempts of follows that found nothing while the node was alone, once it is connected again: spread over this much per follow, at most the maximum. */
+export const FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS = 50
+export const FOLLOW_NETWORK_BACK_SPREAD_MAX_MS = 60_000
 /**
  * Re-asks of an unreachable followed presentity's neighbours back off from
  * this (its first full attempt with anyone connected asks them at once;

@@ -86,10 +86,13 @@ export class FollowSchedule {
     this.askAgain()
   }
 
-  /** The network came back after attempts made alone: the next attempt is a full one, now, its backoff kept. */
-  retryFull (): void {
+  /**
+   * The network came back after attempts made alone: the next full attempt (asking the neighbours) is at
+   * `at`, its backoff kept; until then an attempt dials known addresses only.
+   */
+  retryFull (at: number): void {
     this.alone = false
-    this.fullAttemptAt = 0
+    this.fullAttemptAt = at
     this.askAgain()
   }
 

@@ -25,6 +25,7 @@
  */
 import { Wakeup } from '../util/wait.js'
 import { anySignal, sharedController } from '../signals.js'
+import { FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS } from './constants.js'
 import { FollowSchedule } from './follow-schedule.js'
 import { gossipLink, openedAt, silence } from './gossip-link.js'
 import type { FollowScheduleOptions } from './follow-schedule.js'
@@ -321,8 +322,9 @@ export class Follows {
   /** A connection to a followed peer (it dialled us, say) is looked at now; one to anyone else is a network change. */
   private onConnect (evt: CustomEvent<PeerId>): void {
     const f = this.follows.get(evt.detail.toString())
-    if (f != null) f.wake(false)
-    else this.onNetworkChange()
+    if (f == null) return this.onNetworkChange()
+    f.wake(false)
+    this.networkBackSoon()
   }
 
   /** mDNS saw a followed peer on the LAN (the mDNS dialer dials only while the node has few connections). */
@@ -372,20 +374,23 @@ export class Follows {
    */
   private onNetworkChange (): void {
     const now = Date.now()
-    let alone = false
     for (const f of this.follows.values()) {
-      if (f.state !== 'unlinked') continue
-      if (f.schedule.alone) alone = true
-      else if (!f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
+      if (f.state === 'unlinked' && !f.schedule.alone && !f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
     }
-    // attempts made while connected to nobody found nothing (no DHT, nobody to ask), and backed off: now that
-    // someone is connected they get a full attempt, once identify has had time to fill the routing table
-    if (!alone || this.networkBack != null || this.components.connectionManager.getConnections().length === 0) return
+    this.networkBackSoon()
+  }
+
+  /** Follows whose attempts found nothing while the node was alone get a full one once it is not, spread out (no dial storm). */
+  private networkBackSoon (): void {
+    if (this.networkBack != null || this.components.connectionManager.getConnections().length === 0) return
+    if (![...this.follows.values()].some(f => f.state === 'unlinked' && f.schedule.alone)) return
     this.networkBack = setTimeout(() => {
       this.networkBack = undefined
-      for (const f of this.follows.values()) {
-        if (f.state !== 'unlinked' || !f.schedule.alone) continue
-        f.schedule.retryFull()
+      const alone = [...this.follows.values()].filter(f => f.state === 'unlinked' && f.schedule.alone)
+      const spreadMs = Math.min(FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, alone.length * FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS)
+      const now = Date.now()
+      for (const f of alone) {
+        f.schedule.retryFull(now + Math.floor(Math.random() * spreadMs))
         f.wake(false)
       }
     }, this.opts.networkWakeMs)

@@ -177,6 +177,7 @@ export class LocatorService implements Locator, Startable {
         } while (this.dirty && this.started && !signal.aborted)
       } finally {
         if (this.running === run) this.running = undefined
+        run.abort() // ends the combined signal: nothing stays on `stopped` for it
       }
     })
   }

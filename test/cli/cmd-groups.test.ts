@@ -37,6 +37,10 @@ async function stub (): Promise<{ ctx: Ctx, calls: string[] }> {
       { id: `${BOB}:4`, group: trip.id, author: BOB, seq: 4, lamport: 5, text: 'see you', sentAt: 1, direction: 'in' },
       { id: `${SELF}:2`, group: trip.id, author: SELF, seq: 2, lamport: 6, text: 'ok', sentAt: 2, direction: 'out', state: 'sent' }
     ] satisfies GroupMessage[],
+    groupUnreadMessages: async () => [
+      { id: `${BOB}:1`, group: trip.id, author: BOB, seq: 1, lamport: 2, text: 'caught up late', sentAt: 1, direction: 'in' },
+      { id: `${BOB}:4`, group: trip.id, author: BOB, seq: 4, lamport: 5, text: 'see you', sentAt: 1, direction: 'in' }
+    ] satisfies GroupMessage[],
     markGroupRead: async (group: string, ids: string[]) => { calls.push(`read ${group} ${ids.join(',')}`); return 1 },
     groupOnline: () => [{ peerId: SELF, role: 'admin', status: 'online' }, { peerId: BOB, role: 'member', status: 'away' }],
     sendToGroup: async (group: string, text: string) => {
@@ -71,9 +75,10 @@ describe('group commands', () => {
   it('show unread counts in /groups, and /group history marks the group read', async () => {
     const { ctx, calls } = await stub()
     expect(await run(ctx, 'groups', '')).toEqual([expect.stringMatching(/^ {2}#trip +2 member\(s\), admin {2}01234567 {2}\(3 unread\)$/)])
-    expect(await run(ctx, 'group', 'history trip')).toEqual([expect.stringMatching(/#trip bob: see you$/), expect.stringMatching(/#trip → ok ✓$/)])
+    // the newest, and an unread text older than them (caught up late), in the group's order
+    expect(await run(ctx, 'group', 'history trip')).toEqual([expect.stringMatching(/#trip bob: caught up late$/), expect.stringMatching(/#trip bob: see you$/), expect.stringMatching(/#trip → ok ✓$/)])
     // the texts shown are read, no others
-    expect(calls).toEqual([`read ${trip.id} ${BOB}:4`])
+    expect(calls).toEqual([`read ${trip.id} ${BOB}:1,${BOB}:4`])
   })
 
   it('refuse bad words with the usage of the subcommand, before anything reaches the node', async () => {

@@ -26,7 +26,7 @@ describe('anySignal', () => {
     const longLived = new AbortController()
     let woke = 0
     const wait = async (): Promise<void> => {
-      await new Promise(resolve => { anySignal([longLived.signal, AbortSignal.timeout(200)]).addEventListener('abort', resolve, { once: true }) })
+      await new Promise(resolve => { anySignal([longLived.signal, AbortSignal.timeout(2_000)]).addEventListener('abort', resolve, { once: true }) })
       woke++
     }
     for (let i = 0; i < 10; i++) void wait()
@@ -36,6 +36,23 @@ describe('anySignal', () => {
     }
     await waitFor(() => woke === 10, 'every waiter to wake with its timeout', 10_000)
     expect(longLived.signal.aborted).toBe(false)
+  })
+
+  it('lets go of a combined signal that only another combined signal listened to, once that one ended', async () => {
+    const longLived = new AbortController()
+    let collected = 0
+    const registry = new FinalizationRegistry(() => { collected++ })
+    for (let i = 0; i < 50; i++) {
+      const inner = anySignal([longLived.signal, new AbortController().signal])
+      registry.register(inner, i)
+      const outer = anySignal([inner, AbortSignal.timeout(10)])
+      await new Promise(resolve => { outer.addEventListener('abort', resolve, { once: true }) })
+    }
+    for (let i = 0; i < 5 && collected < 50; i++) {
+      gc()
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    expect(collected).toBeGreaterThan(40)
   })
 
   it('ends when any source ends, with its reason', () => {

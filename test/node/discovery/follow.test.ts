@@ -571,3 +571,24 @@ it('attempts that failed while connected (peers that serve no DHT) are not retri
   discovery.stop()
   random.mockRestore()
 })
+
+it('the full attempts after the network came back are spread out, and a followed peer that connects brings them too', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
+  const [third] = await peerIds(1)
+  const { discovery, events, cm, lookups, routingTable } = setup({ emptyDht: true, init: { followMinRetryMs: 10_000, followMaxRetryMs: 600_000, followQuietMaxRetryMs: 600_000 } })
+  discovery.follow(watched)
+  discovery.follow(third)
+  await vi.advanceTimersByTimeAsync(200_000)
+  expect(lookups).toEqual([])
+  // a followed peer dials us: the others that found nothing while alone are due again
+  cm.others = 1
+  routingTable.size = 1
+  events.safeDispatchEvent('peer:connect', { detail: third })
+  await vi.advanceTimersByTimeAsync(500)
+  // two follows: spread over 100 ms, each at half of it here
+  expect(lookups).toEqual([])
+  await vi.advanceTimersByTimeAsync(60)
+  expect(lookups.length).toBeGreaterThanOrEqual(1)
+  discovery.stop()
+  random.mockRestore()
+})
