@@ -5,17 +5,18 @@
  * "node" is the main thread, "V8 DefaultWorke" V8's platform workers (GC
  * helpers, compilers), "libuv-worker" libuv's pool (LevelDB, crypto, fs)),
  * and the GCs of the window by kind (a PerformanceObserver on 'gc' entries).
- * Written to dir/<tag>-<pid>.threads.json; the figures beside it are the
+ * Written to dir/<tag>-<pid>.threads.json (PM_BENCH_PERF=dir: a perf record too); the figures beside it are the
  * same measurement's, so the observer's cost lands on both sides alike.
  */
 import fs from 'node:fs/promises'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 import v8 from 'node:v8'
 
 const TICKS_PER_S = 100
 
-interface ThreadTicks { tid: string, name: string, ticks: number }
+interface ThreadTicks { tid: string, name: string, ticks: number, user: number, system: number }
 
 async function readThreads (): Promise<ThreadTicks[]> {
   const tids = await fs.readdir('/proc/self/task').catch(() => [] as string[])
@@ -26,7 +27,7 @@ async function readThreads (): Promise<ThreadTicks[]> {
       const name = (await fs.readFile(`/proc/self/task/${tid}/comm`, 'utf8')).trim()
       // fields after "pid (comm) ": state is field 3, utime 14, stime 15
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.push({ tid, name, ticks: Number(rest[11]) + Number(rest[12]) })
+      out.push({ tid, name, ticks: Number(rest[11]) + Number(rest[12]), user: Number(rest[11]), system: Number(rest[12]) })
     } catch {
       // the thread ended between readdir and read
     }
@@ -54,14 +55,25 @@ export async function startThreadCpu (dir: string, tag: string): Promise<() => P
   })
   observer.observe({ entryTypes: ['gc'] })
   const heap0 = v8.getHeapStatistics()
+  const perfDir = process.env.PM_BENCH_PERF
+  const perf = perfDir != null && perfDir !== '' ? await startPerf(path.join(perfDir, `${tag}-${process.pid}.perf.data`)) : undefined
   const before = await readThreads()
   const t0 = Date.now()
   return async () => {
     const after = await readThreads()
     const wallS = (Date.now() - t0) / 1000
     observer.disconnect()
-    const start = new Map(before.map(t => [t.tid, t.ticks]))
-    const threads = after.map(t => ({ tid: t.tid, name: t.name, cpuS: (t.ticks - (start.get(t.tid) ?? 0)) / TICKS_PER_S, new: !start.has(t.tid) }))
+    await perf?.()
+    const start = new Map(before.map(t => [t.tid, t]))
+    const threads = after.map(t => ({
+      tid: t.tid,
+      // Node 20 leaves its threads unnamed ("node"): the main thread's tid is the pid
+      name: t.tid === String(process.pid) ? 'main' : t.name,
+      cpuS: (t.ticks - (start.get(t.tid)?.ticks ?? 0)) / TICKS_PER_S,
+      userS: (t.user - (start.get(t.tid)?.user ?? 0)) / TICKS_PER_S,
+      systemS: (t.system - (start.get(t.tid)?.system ?? 0)) / TICKS_PER_S,
+      new: !start.has(t.tid)
+    }))
     const byName: Record<string, number> = {}
     for (const t of threads) byName[t.name] = Math.round(((byName[t.name] ?? 0) + t.cpuS) * 100) / 100
     const heap1 = v8.getHeapStatistics()
@@ -76,5 +88,21 @@ export async function startThreadCpu (dir: string, tag: string): Promise<() => P
     }
     await fs.mkdir(dir, { recursive: true })
     await fs.writeFile(path.join(dir, `${tag}-${process.pid}.threads.json`), JSON.stringify(figures, null, 1))
+  }
+}
+
+/**
+ * PM_BENCH_PERF=dir (with PM_BENCH_THREADS): `perf record -g` of this process
+ * over the window (run with NODE_OPTIONS=--perf-basic-prof for JavaScript
+ * frames' names); the returned function ends it.
+ */
+async function startPerf (file: string): Promise<() => Promise<void>> {
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  const child = spawn('perf', ['record', '-F', '999', '-g', '-p', String(process.pid), '-o', file], { stdio: 'ignore' })
+  await new Promise(resolve => setTimeout(resolve, 500))
+  return async () => {
+    const ended = new Promise(resolve => { child.once('exit', resolve) })
+    child.kill('SIGINT')
+    await ended
   }
 }
