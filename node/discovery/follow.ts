@@ -74,9 +74,11 @@ export interface FollowOptions extends FollowScheduleOptions {
  * the addresses already known, which is cheap. Resolves 'connected', or
  * 'nothing to try' when there was no address to dial and nothing else to
  * ask (no network action taken: such an attempt costs no timer, signal or
- * Error); throws when what it tried failed.
+ * Error); throws when what it tried failed. `noAddresses`: the last attempt
+ * found no address and none came since (new addresses are news: peer:update
+ * clears it), so the peer store need not be read again for them.
  */
-export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean }) => Promise<'connected' | 'nothing to try'>
+export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean, noAddresses?: boolean }) => Promise<'connected' | 'nothing to try'>
 
 /** The follow's lastError after an attempt with nothing to try. */
 export const NOTHING_TO_TRY = 'no known address, and nothing else to ask'
@@ -287,7 +289,7 @@ export class Follows {
         f.attempting = true
         let failure: string | undefined
         try {
-          if (await this.reach(f.peerId, attempt.signal, { full, neighbours }) === 'nothing to try') {
+          if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
             schedule.noAddresses = true
             schedule.alone = this.components.connectionManager.getConnections().length === 0
             failure = NOTHING_TO_TRY
