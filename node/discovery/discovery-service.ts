@@ -55,7 +55,7 @@ export interface DiscoveryInit {
 export interface DiscoveryComponents {
   peerId: PeerId
   peerStore: Pick<PeerStore, 'get' | 'merge'>
-  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection' | 'closeConnections'>
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'getConnectionsMap' | 'openConnection' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
   /** routingTable: kad-dht's (a runtime field); an empty one makes a DHT query wait for a peer. */

@@ -35,7 +35,8 @@ import type { Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerUpdat
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
 export interface FollowComponents {
-  connectionManager: Pick<ConnectionManager, 'getConnections' | 'closeConnections'>
+  /** getConnectionsMap: whether this node is connected to anyone (getConnections() concatenates every peer's list). */
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'getConnectionsMap' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
   /** Records of a followed peer arriving (through anyone) say it is up. */
   presence: Pick<TypedEventTarget<PresenceEvents>, 'addEventListener' | 'removeEventListener'>
@@ -284,14 +285,14 @@ export class Follows {
         const { schedule } = f
         const full = now >= schedule.fullAttemptAt
         // an ask with nobody connected asks nobody: it leaves the asks due
-        const neighbours = full && now >= schedule.neighboursAt && this.components.connectionManager.getConnections().length > 0
+        const neighbours = full && now >= schedule.neighboursAt && this.connectedToAnyone()
         const attempt = f.attempt()
         f.attempting = true
         let failure: string | undefined
         try {
           if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
             schedule.noAddresses = true
-            schedule.alone = this.components.connectionManager.getConnections().length === 0
+            schedule.alone = !this.connectedToAnyone()
             failure = NOTHING_TO_TRY
           } else {
             // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
@@ -314,6 +315,10 @@ export class Follows {
       }
       await f.wakeup.wait(wait, { signal })
     }
+  }
+
+  private connectedToAnyone (): boolean {
+    return this.components.connectionManager.getConnectionsMap().size > 0
   }
 
   private onDisconnect (evt: CustomEvent<PeerId>): void {
@@ -395,7 +400,7 @@ export class Follows {
     }
     // attempts made while connected to nobody found nothing (no DHT, nobody to ask), and backed off: now that
     // someone is connected they get a full attempt, once identify has had time to fill the routing table
-    if (!alone || this.networkBack != null || this.components.connectionManager.getConnections().length === 0) return
+    if (!alone || this.networkBack != null || !this.connectedToAnyone()) return
     this.networkBack = setTimeout(() => {
       this.networkBack = undefined
       for (const f of this.follows.values()) {
