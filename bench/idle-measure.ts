@@ -25,6 +25,8 @@
  * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
  * dir (the profiler's cost lands in the CPU figure, and it holds memory of
  * its own: rows of such runs are diagnostics, not results).
+ * PM_BENCH_THREADS=dir: also the window's CPU per thread and its GCs by kind
+ * (bench/thread-cpu.ts), written to dir/<tag>-<pid>.threads.json.
  * PM_BENCH_HEAP=dir: before the readings, one reading after the old call
  * above (to compare within a run); after them a heap snapshot, and the
  * figures (per heap space) right before and after it
@@ -34,6 +36,7 @@ import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import v8 from 'node:v8'
+import { startThreadCpu } from './thread-cpu.js'
 
 export interface MemoryFigures {
   rss: number
@@ -115,6 +118,8 @@ async function readMemory (): Promise<MemoryFigures> {
 export async function measureIdle (ms: number, tag: string): Promise<IdleFigures> {
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile() : undefined
+  const threadsDir = process.env.PM_BENCH_THREADS
+  const threads = threadsDir != null && threadsDir !== '' ? await startThreadCpu(threadsDir, tag) : undefined
   const idleRss: number[] = []
   const idleHeap: number[] = []
   const cpu0 = process.cpuUsage()
@@ -128,6 +133,7 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
+  await threads?.()
   if (profiler != null && profileDir != null) await profiler(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
   const heapDir = process.env.PM_BENCH_HEAP
   const diagnostics = heapDir != null && heapDir !== '' ? new HeapDiagnostics(path.join(heapDir, `${tag}-${process.pid}`)) : undefined

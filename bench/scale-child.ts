@@ -19,6 +19,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { LevelDatastore } from 'datastore-level'
 import { PresenceNode } from '../node/presence-node.js'
 import { measureIdle } from './idle-measure.js'
 import { serveParent } from './ipc.js'
@@ -27,6 +28,47 @@ import type { Libp2p } from '@libp2p/interface'
 const [role, countArg] = process.argv.slice(2)
 const count = Number(countArg ?? 0)
 const LISTEN = ['/ip4/127.0.0.1/tcp/0']
+/**
+ * PM_BENCH_STORE_OPS=dir (diagnostic): counts the node's datastore calls by
+ * method and key prefix, and writes those of the idle window to
+ * dir/<role>-<pid>.store.json.
+ */
+const storeOpsDir = process.env.PM_BENCH_STORE_OPS
+const storeOps = new Map<string, number>()
+if (storeOpsDir != null && storeOpsDir !== '') {
+  const prefix = (key: unknown): string => String(key).split('/').slice(0, 3).join('/')
+  const proto = LevelDatastore.prototype as unknown as Record<string, (...args: any[]) => any>
+  for (const method of ['put', 'get', 'has', 'delete', 'query', 'queryKeys']) {
+    const original = proto[method]
+    proto[method] = function (this: unknown, ...args: any[]) {
+      const what = method.startsWith('query') ? `${method} ${String(args[0]?.prefix ?? '')}` : `${method} ${prefix(args[0])}`
+      storeOps.set(what, (storeOps.get(what) ?? 0) + 1)
+      return original.apply(this, args)
+    }
+  }
+  const batch = proto.batch
+  proto.batch = function (this: unknown) {
+    const b = batch.apply(this, [])
+    storeOps.set('batch', (storeOps.get('batch') ?? 0) + 1)
+    const put = b.put.bind(b)
+    const del = b.delete.bind(b)
+    b.put = (key: unknown, value: unknown) => { storeOps.set(`batch.put ${prefix(key)}`, (storeOps.get(`batch.put ${prefix(key)}`) ?? 0) + 1); put(key, value) }
+    b.delete = (key: unknown) => { storeOps.set(`batch.delete ${prefix(key)}`, (storeOps.get(`batch.delete ${prefix(key)}`) ?? 0) + 1); del(key) }
+    return b
+  }
+}
+
+async function idleWithStoreOps (ms: number): Promise<unknown> {
+  const before = new Map(storeOps)
+  const figures = await measureIdle(ms, bare != null ? 'bare' : 'measured')
+  if (storeOpsDir != null && storeOpsDir !== '') {
+    const window = Object.fromEntries([...storeOps].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number)))
+    await fs.mkdir(storeOpsDir, { recursive: true })
+    await fs.writeFile(path.join(storeOpsDir, `${role}-${process.pid}.store.json`), JSON.stringify(window, null, 1))
+  }
+  return figures
+}
+
 const root = await fs.mkdtemp(path.join(os.tmpdir(), `pm-bench-scale-${role}-`))
 
 async function presenceNodes (n: number): Promise<PresenceNode[]> {
@@ -93,7 +135,7 @@ serveParent({
     topics: nodes[0]?.libp2p.services.pubsub.getTopics().length,
     connections: (bare ?? nodes[0]?.libp2p)?.getConnections().length
   }),
-  idle: async (ms: number) => await measureIdle(ms, bare != null ? 'bare' : 'measured'),
+  idle: async (ms: number) => await idleWithStoreOps(ms),
   stop: async () => {
     await Promise.all(nodes.map(async n => n.stop().catch(() => {})))
     await bare?.stop()

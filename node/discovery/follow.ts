@@ -36,7 +36,8 @@ import type { Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerUpdat
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
 export interface FollowComponents {
-  connectionManager: Pick<ConnectionManager, 'getConnections' | 'closeConnections'>
+  /** getConnectionsMap: whether this node is connected to anyone (getConnections() concatenates every peer's list). */
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'getConnectionsMap' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
   /** Records of a followed peer arriving (through anyone) say it is up. */
   presence: Pick<TypedEventTarget<PresenceEvents>, 'addEventListener' | 'removeEventListener'>
@@ -75,9 +76,10 @@ export interface FollowOptions extends FollowScheduleOptions {
  * the addresses already known, which is cheap. Resolves 'connected', or
  * 'nothing to try' when there was no address to dial and nothing else to
  * ask (no network action taken: such an attempt costs no timer, signal or
- * Error); throws when what it tried failed.
+ * Error); throws when what it tried failed. `noAddresses`: none found last
+ * time, none came since (peer:update clears it): the peer store is not read.
  */
-export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean }) => Promise<'connected' | 'nothing to try'>
+export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean, neighbours: boolean, noAddresses?: boolean }) => Promise<'connected' | 'nothing to try'>
 
 /** The follow's lastError after an attempt with nothing to try. */
 export const NOTHING_TO_TRY = 'no known address, and nothing else to ask'
@@ -110,12 +112,7 @@ class PeerFollow {
   lifetimeMs = 0
   /** When a link was last torn down because it fell silent. */
   silenceRepairAt = 0
-  /**
-   * New addresses of the peer cut an attempt under way short (they are
-   * dialled at once instead). One cut (and one signal of the attempts) for
-   * as long as none happens, not one per attempt: 950 offline contacts make
-   * up to 950 attempts a minute.
-   */
+  /** New addresses cut an attempt under way short (dialled at once instead); one cut and signal until one does, not one per attempt. */
   private cut?: AbortController
   private attemptSignal?: AbortSignal
   attempting = false
@@ -283,14 +280,14 @@ export class Follows {
         const { schedule } = f
         const full = now >= schedule.fullAttemptAt
         // an ask with nobody connected asks nobody: it leaves the asks due
-        const neighbours = full && now >= schedule.neighboursAt && this.components.connectionManager.getConnections().length > 0
+        const neighbours = full && now >= schedule.neighboursAt && this.connectedToAnyone()
         const attempt = f.attempt()
         f.attempting = true
         let failure: string | undefined
         try {
-          if (await this.reach(f.peerId, attempt.signal, { full, neighbours }) === 'nothing to try') {
+          if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
             schedule.noAddresses = true
-            schedule.alone = this.components.connectionManager.getConnections().length === 0
+            schedule.alone = !this.connectedToAnyone()
             failure = NOTHING_TO_TRY
           } else {
             // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
@@ -313,6 +310,10 @@ export class Follows {
       }
       await f.wakeup.wait(wait, { signal })
     }
+  }
+
+  private connectedToAnyone (): boolean {
+    return this.components.connectionManager.getConnectionsMap().size > 0
   }
 
   private onDisconnect (evt: CustomEvent<PeerId>): void {
@@ -382,7 +383,7 @@ export class Follows {
 
   /** Follows whose attempts found nothing while the node was alone get a full one once it is not, spread out (no dial storm). */
   private networkBackSoon (): void {
-    if (this.networkBack != null || this.components.connectionManager.getConnections().length === 0) return
+    if (this.networkBack != null || !this.connectedToAnyone()) return
     if (![...this.follows.values()].some(f => f.state === 'unlinked' && f.schedule.alone)) return
     this.networkBack = setTimeout(() => {
       this.networkBack = undefined

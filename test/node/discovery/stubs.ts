@@ -4,6 +4,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Connection, Libp2pEvents, Peer, PeerId, PeerQuery } from '@libp2p/interface'
 
 export const logger = defaultLogger()
@@ -57,6 +58,9 @@ export class StubConnectionManager {
     }
     return [conn]
   }
+
+  /** Only its size: how many peers have a connection (as getConnections() counts them, overridden or not). */
+  getConnectionsMap = (): ReturnType<ConnectionManager['getConnectionsMap']> => ({ size: this.getConnections().length }) as unknown as ReturnType<ConnectionManager['getConnectionsMap']>
 
   openConnection = async (peer: PeerId | unknown): Promise<Connection> => {
     this.dials.push(peer as PeerId)
