@@ -23,10 +23,9 @@
  * a healed partition or a network that came back shows, dials its known
  * addresses.
  */
-import { Wakeup } from '../util/wait.js'
-import { anySignal, sharedController } from '../signals.js'
+import { anySignal } from '../signals.js'
 import { FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS } from './constants.js'
-import { FollowSchedule } from './follow-schedule.js'
+import { PeerFollow } from './peer-follow.js'
 import { gossipLink, openedAt, silence } from './gossip-link.js'
 import type { FollowScheduleOptions } from './follow-schedule.js'
 import type { GossipLinks } from './gossip-link.js'
@@ -96,55 +95,6 @@ export interface FollowStatus {
   /** Repairs of an incomplete gossip link: identify run again, or the connection redialled. */
   repairs: number
   lastError?: string
-}
-
-class PeerFollow {
-  readonly controller = sharedController()
-  readonly wakeup = new Wakeup()
-  readonly schedule: FollowSchedule
-  state: FollowStatus['state'] = 'unlinked'
-  lastAttemptAt = 0
-  repairs = 0
-  lastError?: string
-  /** When the last record of the peer arrived, whether it said online, and how long such a record lives. */
-  lastRecordAt = 0
-  lastRecordOnline = false
-  lifetimeMs = 0
-  /** When a link was last torn down because it fell silent. */
-  silenceRepairAt = 0
-  /** New addresses cut an attempt under way short (dialled at once instead); one cut and signal until one does, not one per attempt. */
-  private cut?: AbortController
-  private attemptSignal?: AbortSignal
-  attempting = false
-
-  constructor (readonly peerId: PeerId, opts: FollowOptions) {
-    this.schedule = new FollowSchedule(opts)
-  }
-
-  /** The signal for the next attempt, and the cut that ends it early. */
-  attempt (): { signal: AbortSignal, cut: AbortSignal } {
-    if (this.cut == null || this.attemptSignal == null || this.cut.signal.aborted) {
-      this.cut = new AbortController()
-      this.attemptSignal = anySignal([this.controller.signal, this.cut.signal])
-    }
-    return { signal: this.attemptSignal, cut: this.cut.signal }
-  }
-
-  /** New addresses: an attempt under way stops. */
-  cutShort (): void {
-    if (this.attempting) this.cut?.abort()
-  }
-
-  /**
-   * Try now. `news` of this peer (it disconnected, its record came through
-   * someone, it has new addresses, mDNS saw it, it was located by hand) also
-   * starts the backoff over; a change elsewhere in the network only earns a
-   * cheap try.
-   */
-  wake (news: boolean): void {
-    if (news) this.schedule.news()
-    this.wakeup.notify()
-  }
 }
 
 export class Follows {
@@ -287,7 +237,6 @@ export class Follows {
         try {
           if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
             schedule.noAddresses = true
-            schedule.alone = !this.connectedToAnyone()
             failure = NOTHING_TO_TRY
           } else {
             // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
@@ -303,6 +252,8 @@ export class Follows {
           f.attempting = false
         }
         if (failure != null) {
+          // failed while connected to nobody (stale addresses, no DHT): a full attempt once the network is back
+          schedule.alone = !this.connectedToAnyone()
           f.lastError = failure
           wait = schedule.failed(Date.now(), { full, neighbours })
           this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, failure)
@@ -328,10 +279,17 @@ export class Follows {
     this.networkBackSoon()
   }
 
-  /** mDNS saw a followed peer on the LAN (the mDNS dialer dials only while the node has few connections). */
+  /**
+   * mDNS saw a followed peer on the LAN: news, but at most once per `maxRetryMs` (mDNS answers come every
+   * few seconds, and a peer it sees that we cannot link to would get a full attempt on each).
+   */
   private onMdnsPeer (evt: CustomEvent<{ id: PeerId }>): void {
     const f = this.follows.get(evt.detail.id.toString())
-    if (f != null && f.state !== 'linked') f.wake(true)
+    if (f == null || f.state === 'linked') return
+    const now = Date.now()
+    if (now - f.mdnsNewsAt < this.opts.maxRetryMs) return f.schedule.heard(now)
+    f.mdnsNewsAt = now
+    f.wake(true)
   }
 
   /** New addresses of a followed peer (identify, a DHT answer, a locator record). */
@@ -376,7 +334,7 @@ export class Follows {
   private onNetworkChange (): void {
     const now = Date.now()
     for (const f of this.follows.values()) {
-      if (f.state === 'unlinked' && !f.schedule.alone && !f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
+      if (f.state === 'unlinked' && !f.schedule.noAddresses && now - f.lastAttemptAt >= this.opts.networkWakeMs) f.wake(false)
     }
     this.networkBackSoon()
   }
@@ -384,13 +342,15 @@ export class Follows {
   /** Follows whose attempts found nothing while the node was alone get a full one once it is not, spread out (no dial storm). */
   private networkBackSoon (): void {
     if (this.networkBack != null || !this.connectedToAnyone()) return
-    if (![...this.follows.values()].some(f => f.state === 'unlinked' && f.schedule.alone)) return
+    // those alone now (a cheap dial of their known addresses meanwhile, failing while connected, clears it)
+    const alone = [...this.follows.values()].filter(f => f.state === 'unlinked' && f.schedule.alone)
+    if (alone.length === 0) return
     this.networkBack = setTimeout(() => {
       this.networkBack = undefined
-      const alone = [...this.follows.values()].filter(f => f.state === 'unlinked' && f.schedule.alone)
       const spreadMs = Math.min(FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, alone.length * FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS)
       const now = Date.now()
       for (const f of alone) {
+        if (f.state !== 'unlinked' || this.follows.get(f.peerId.toString()) !== f) continue
         f.schedule.retryFull(now + Math.floor(Math.random() * spreadMs))
         f.wake(false)
       }

@@ -486,6 +486,13 @@ it('a quiet presentity is tried at once when located by hand, when mDNS sees it,
   mdns.dispatchEvent(new CustomEvent('peer', { detail: { id: other, multiaddrs: [] } }))
   await vi.advanceTimersByTimeAsync(0)
   expect(lookups).toHaveLength(4)
+  // its next answers, seconds later: news at most once per maxRetryMs (10 s here), not a full attempt each
+  for (let i = 0; i < 3; i++) {
+    await vi.advanceTimersByTimeAsync(2_000)
+    mdns.dispatchEvent(new CustomEvent('peer', { detail: { id: watched, multiaddrs: [] } }))
+    await vi.advanceTimersByTimeAsync(0)
+  }
+  expect(lookups).toHaveLength(4)
 
   // it comes online and dials us: linked now, not at the next attempt
   await vi.advanceTimersByTimeAsync(1_000)
@@ -590,6 +597,24 @@ it('the full attempts after the network came back are spread out, and a followed
   expect(lookups).toEqual([])
   await vi.advanceTimersByTimeAsync(60)
   expect(lookups.length).toBeGreaterThanOrEqual(1)
+  discovery.stop()
+  random.mockRestore()
+})
+
+it('attempts that failed on stale addresses while this node was connected to nobody get a full attempt once it is connected again', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const { discovery, events, cm, ps, lookups } = setup({ init: { followMinRetryMs: 10_000, followMaxRetryMs: 600_000, followQuietMaxRetryMs: 600_000 } })
+  // the contact's address from last week, which no longer answers; this laptop is offline
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  cm.dial = async () => { throw new Error('connection refused') }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(200_000)
+  const before = lookups.length
+  // back on a network: full attempts come back 0.5 s after the first connection, not at the end of a 10 min backoff
+  cm.others = 1
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(600)
+  expect(lookups.length).toBe(before + 1)
   discovery.stop()
   random.mockRestore()
 })
