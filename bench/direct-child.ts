@@ -12,9 +12,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { client, xml } from '@xmpp/client'
 import { PresenceNode } from '../node/presence-node.js'
+import { startCpuProfile } from './cpu-profile.js'
 import { serveParent } from './ipc.js'
 import { XMPP_DOMAIN, XMPP_PASSWORD } from './prosody.js'
 import { waitUntil } from './mesh.js'
+import type { CpuProfiler } from './cpu-profile.js'
 import type { PresenceEventDetail } from '../node/presence/index.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -34,27 +36,15 @@ const rawNote = (bytes: Uint8Array): string => new TextDecoder().decode(bytes.su
  * changes' time goes (open in Chrome DevTools or speedscope).
  */
 const PROFILE_DIR = role.startsWith('mesh-') ? process.env.PM_BENCH_PROFILE : undefined
-let profiling: Promise<import('node:inspector/promises').Session> | undefined
+let profiling: Promise<CpuProfiler> | undefined
 const startProfiler = async (): Promise<void> => {
   if (PROFILE_DIR == null || PROFILE_DIR === '' || profiling != null) return
-  profiling = (async () => {
-    const { Session } = await import('node:inspector/promises')
-    const session = new Session()
-    session.connect()
-    await session.post('Profiler.enable')
-    await session.post('Profiler.setSamplingInterval', { interval: 100 })
-    await session.post('Profiler.start')
-    return session
-  })()
+  profiling = startCpuProfile(100)
   await profiling
 }
 const stopProfiler = async (): Promise<void> => {
   if (PROFILE_DIR == null || profiling == null) return
-  const session = await profiling
-  const { profile } = await session.post('Profiler.stop')
-  await fs.mkdir(PROFILE_DIR, { recursive: true })
-  await fs.writeFile(path.join(PROFILE_DIR, `${role}-${count}-${process.pid}.cpuprofile`), JSON.stringify(profile))
-  session.disconnect()
+  await (await profiling).stopTo(path.join(PROFILE_DIR, `${role}-${count}-${process.pid}.cpuprofile`))
 }
 
 /**

@@ -36,6 +36,7 @@ import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import v8 from 'node:v8'
+import { startCpuProfile } from './cpu-profile.js'
 import { startThreadCpu } from './thread-cpu.js'
 
 export interface MemoryFigures {
@@ -117,7 +118,7 @@ async function readMemory (): Promise<MemoryFigures> {
 /** Idles `ms`, then reads the memory; `tag` names the profile files. */
 export async function measureIdle (ms: number, tag: string): Promise<IdleFigures> {
   const profileDir = process.env.PM_BENCH_PROFILE
-  const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile() : undefined
+  const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile(1000) : undefined
   const threadsDir = process.env.PM_BENCH_THREADS
   const threads = threadsDir != null && threadsDir !== '' ? await startThreadCpu(threadsDir, tag) : undefined
   const idleRss: number[] = []
@@ -134,7 +135,7 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
   await threads?.()
-  if (profiler != null && profileDir != null) await profiler(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
+  if (profiler != null && profileDir != null) await profiler.stopTo(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
   const heapDir = process.env.PM_BENCH_HEAP
   const diagnostics = heapDir != null && heapDir !== '' ? new HeapDiagnostics(path.join(heapDir, `${tag}-${process.pid}`)) : undefined
   await diagnostics?.oldReading()
@@ -190,18 +191,3 @@ class HeapDiagnostics {
   }
 }
 
-/** Starts a 1 ms-interval V8 CPU profile; the returned function stops it and writes it to `file`. */
-async function startCpuProfile (): Promise<(file: string) => Promise<void>> {
-  const { Session } = await import('node:inspector/promises')
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.setSamplingInterval', { interval: 1000 })
-  await session.post('Profiler.start')
-  return async (file) => {
-    const { profile } = await session.post('Profiler.stop')
-    await fs.mkdir(path.dirname(file), { recursive: true })
-    await fs.writeFile(file, JSON.stringify(profile))
-    session.disconnect()
-  }
-}

@@ -10,11 +10,11 @@
  *   npx tsx bench/propagation-trace.ts [nodes=50] [runs=100]
  */
 import '../node/polyfill.js'
-import { Session } from 'node:inspector/promises'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { presenceTopic } from '../protocol/topics.js'
+import { startCpuProfile } from './cpu-profile.js'
 import { startMesh } from './mesh.js'
 import { propagationRuns } from './propagation.js'
 
@@ -118,13 +118,7 @@ async function main (): Promise<void> {
     console.log(`connections before the runs: ${connected()} (${mesh.links.length} dialled by the mesh)`)
     const windows: Window[] = []
     const profiling = process.env.TRACE_PROFILE === '1'
-    const session = new Session()
-    if (profiling) {
-      session.connect()
-      await session.post('Profiler.enable')
-      await session.post('Profiler.setSamplingInterval', { interval: 200 })
-      await session.post('Profiler.start')
-    }
+    const profiler = profiling ? await startCpuProfile(200) : undefined
     const hr = (): number => Number(process.hrtime.bigint() / 1000n)
     for (let i = 1; i <= warmup + runs; i++) {
       for (const kind of (i % 2 === 0 ? ['presence', 'raw'] : ['raw', 'presence']) as Array<'presence' | 'raw'>) {
@@ -142,8 +136,8 @@ async function main (): Promise<void> {
         await new Promise(resolve => setTimeout(resolve, 20))
       }
     }
-    if (profiling) {
-      const { profile } = await session.post('Profiler.stop')
+    if (profiler != null) {
+      const profile = await profiler.stop()
       byCategory(profile as Profile, windows)
       await (await import('node:fs/promises')).writeFile('/tmp/s7prop/profile.json', JSON.stringify({ profile, windows }))
     }
