@@ -8,7 +8,7 @@ import { ACTIVITIES, BUILTIN_CATEGORIES, CONTACT_CONTAINERS, CONTAINERS, FREE_BU
 import { BadArguments, lines, peerArg } from './command.js'
 import { withDeadline, lookupTime } from './cmd-presence.js'
 import { UsageError } from './errors.js'
-import { stamp } from './format.js'
+import { pad, stamp } from './format.js'
 import { safe } from './safe-text.js'
 import type { CommandSpec } from './command.js'
 import type { ActivityToken, Category, Container, ContactContainer } from '../node/index.js'
@@ -136,7 +136,7 @@ export const categoryCommands: CommandSpec[] = [
       const out = [`  ${'state'.padEnd(24)} ${describeCategory(state)}  → everyone who sees you`]
       for (const c of own) {
         const to = c.containers.length === 0 ? 'nobody (but contacts you allow)' : c.containers.join(', ')
-        out.push(`  ${safe(c.key).padEnd(24)} ${c.value == null ? '(not set)' : describeCategory(c.value)}  → ${to}${c.chosen ? '' : ' (default)'}`)
+        out.push(`  ${pad(safe(c.key), 24)} ${c.value == null ? '(not set)' : describeCategory(c.value)}  → ${to}${c.chosen ? '' : ' (default)'}`)
       }
       return lines({ state, categories: own }, ...out)
     }
@@ -213,7 +213,7 @@ export const categoryCommands: CommandSpec[] = [
       const why: Record<string, string> = { state: 'everyone who sees you', container: 'container', allowed: 'allowed for them', denied: 'denied for them', 'not-published': 'not in their containers' }
       return lines(seen,
         `${name} is in ${seen.containers.length === 0 ? 'no container (status only)' : seen.containers.join(', ')}:`,
-        ...seen.categories.map(c => `  ${c.visible ? '✓' : '✗'} ${safe(c.key).padEnd(24)} ${c.visible && c.value != null ? describeCategory(c.value) : ''}  (${c.why === 'container' && 'via' in c ? `via ${c.via ?? ''}` : why[c.why] ?? c.why})`))
+        ...seen.categories.map(c => `  ${c.visible ? '✓' : '✗'} ${pad(safe(c.key), 24)} ${c.visible && c.value != null ? describeCategory(c.value) : ''}  (${c.why === 'container' && 'via' in c ? `via ${c.via ?? ''}` : why[c.why] ?? c.why})`))
     }
   },
   {
@@ -226,7 +226,7 @@ export const categoryCommands: CommandSpec[] = [
       const name = ctx.names.of(peer)
       const categories = Object.entries(view?.categories ?? {})
       if (categories.length === 0) return lines(view ?? null, `${name}: ${view?.status ?? 'not watched'}, nothing more to see`)
-      return lines(view, `${name}:`, ...categories.map(([key, c]) => `  ${safe(key).padEnd(24)} ${describeCategory(c)}`))
+      return lines(view, `${name}:`, ...categories.map(([key, c]) => `  ${pad(safe(key), 24)} ${describeCategory(c)}`))
     }
   },
   {

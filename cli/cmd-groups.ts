@@ -7,7 +7,7 @@
 import { MAX_GROUP_TEXT_BYTES } from '../node/index.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
-import { at, count } from './format.js'
+import { at, count, pad } from './format.js'
 import { safe } from './safe-text.js'
 import type { Api } from './api.js'
 import type { CommandSpec, Ctx, Output } from './command.js'
@@ -60,8 +60,8 @@ export function groupChangeLine (n: Naming, c: GroupChange): string {
 async function membersOutput (ctx: Ctx, g: GroupInfo): Promise<Output> {
   const online = await ctx.node.groupOnline(g.id)
   const status = new Map(online.map(p => [p.peerId, p.status]))
-  const out = g.members.map(m => `  ${ctx.paint('bold', who(ctx, m.peerId).padEnd(16))} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
-  for (const i of g.invited) out.push(`  ${who(ctx, i.peerId).padEnd(16)} invited by ${who(ctx, i.by)}`)
+  const out = g.members.map(m => `  ${pad(ctx.paint('bold', who(ctx, m.peerId)), 16)} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
+  for (const i of g.invited) out.push(`  ${pad(who(ctx, i.peerId), 16)} invited by ${who(ctx, i.by)}`)
   const head = `${tag(g, ctx.paint)} (${short(g.id)}), ${g.members.length} member(s)${g.standing === 'member' ? '' : `, you ${g.standing}`}:`
   return lines({ group: g, online }, head, ...out)
 }
@@ -197,7 +197,7 @@ const groups: CommandSpec = {
   run: async (ctx) => {
     const [all, invitations, unread] = await Promise.all([ctx.node.groups(), ctx.node.groupInvitations(), ctx.node.groupUnread()])
     const badge = (g: GroupInfo): string => unread[g.id] > 0 ? '  ' + ctx.paint('cyan', `(${unread[g.id]} unread)`) : ''
-    const out = all.map(g => `  ${ctx.paint('bold', `#${safe(g.name)}`.padEnd(20))} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
+    const out = all.map(g => `  ${pad(ctx.paint('bold', `#${safe(g.name)}`), 20)} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
     for (const i of invitations) out.push(`  ${ctx.paint('cyan', `#${safe(i.name)}`)}: ${who(ctx, i.inviter)} invites you (/group accept ${short(i.group)})`)
     return lines({ groups: all, invitations, unread }, ...(out.length === 0 ? ['no groups yet: /group create <name> [member...]'] : out))
   }

@@ -7,6 +7,7 @@
  * what a person can type), one time format (HH:MM, with the date when not
  * today).
  */
+import stringWidth from 'string-width'
 import { safe } from './safe-text.js'
 import { painter } from './style.js'
 import type { Paint, Style } from './style.js'
@@ -100,10 +101,9 @@ export function stateLine (m: ChatMessage, who: string, paint: Paint = plain, no
   return paint('dim', `[${stamp(now, now)}] → ${who}: "${safe(text)}" ${m.state}`)
 }
 
-/** Columns padded by what shows, not by the escape codes of colour. */
+/** Columns padded by the cells a terminal shows: colour codes take none, wide (CJK) characters and emoji two. */
 export function pad (text: string, width: number): string {
-  // eslint-disable-next-line no-control-regex
-  const shown = [...text.replace(/\u001b\[[0-9;]*m/g, '')].length
+  const shown = stringWidth(text)
   return shown >= width ? text : text + ' '.repeat(width - shown)
 }
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { parseLine } from '../../cli/commands.js'
 import { parseDuration, selfLine } from '../../cli/cmd-presence.js'
 import { describeError, exitCodeOf } from '../../cli/errors.js'
-import { describe as describePresence, messageLine, shortId, stamp } from '../../cli/format.js'
+import { describe as describePresence, messageLine, pad, shortId, stamp } from '../../cli/format.js'
+import { painter } from '../../cli/style.js'
 import { Names } from '../../cli/names.js'
 import { DuplicateInstanceError } from '../../node/instance/errors.js'
 import type { Api } from '../../cli/api.js'
@@ -44,6 +45,18 @@ describe('names', () => {
     expect(await names.resolve(node, 'xB6nU5KA')).toBe(BOB)
     await expect(names.resolve(node, 'AgFak')).rejects.toMatchObject({ name: 'UnknownPersonError' })
     await expect(names.resolve(node, '…spiAgFak')).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('matches several people') })
+  })
+})
+
+describe('columns', () => {
+  it('pad by the cells a terminal shows: colour takes none, CJK and emoji two each', () => {
+    expect(pad('bob', 6)).toBe('bob   ')
+    expect(pad('東京', 6)).toBe('東京  ')
+    expect(pad('#🎉team', 10)).toBe('#🎉team   ')
+    expect(pad('e\u0301', 3)).toBe('e\u0301  ')
+    const bold = painter(true)('bold', '東京')
+    expect(pad(bold, 6)).toBe(bold + '  ')
+    expect(pad('longer than', 4)).toBe('longer than')
   })
 })
 
