@@ -123,7 +123,8 @@ export class InviteDeliveries {
         for (const d of this.queue.filter(x => x.to === to)) {
           if (!this.started) break
           if (!await this.deliver(d)) {
-            await this.retryLater(d)
+            // the peer is out of reach: whatever else waits for it waits as long (else the timer spins on the others)
+            await this.retryLater(d, this.queue.filter(x => x.to === to && x.id !== d.id))
             break
           }
           await this.finish(d)
@@ -163,13 +164,18 @@ export class InviteDeliveries {
     })
   }
 
-  private async retryLater (d: Delivery): Promise<void> {
+  /** `d` failed: it is tried again after a backoff, and so are `alike` (to the same peer) at the earliest. */
+  private async retryLater (d: Delivery, alike: Delivery[] = []): Promise<void> {
     const attempts = d.attempts + 1
-    const next: Delivery = { ...d, attempts, nextAt: Date.now() + backoffDelay(attempts, { baseMs: C.RETRY_BASE_MS, capMs: C.RETRY_CAP_MS, jitter: C.RETRY_JITTER }) }
+    const nextAt = Date.now() + backoffDelay(attempts, { baseMs: C.RETRY_BASE_MS, capMs: C.RETRY_CAP_MS, jitter: C.RETRY_JITTER })
+    const changed = [{ ...d, attempts, nextAt }, ...alike.filter(x => x.nextAt < nextAt).map(x => ({ ...x, nextAt }))]
     await this.store.store.write((tx) => {
-      if (!this.queue.some(x => x.id === d.id)) return
-      this.store.deliveries.put(tx, d.id, next)
-      tx.afterCommit(() => { this.queue = this.queue.map(x => x.id === d.id ? next : x) })
+      const now = changed.filter(c => this.queue.some(x => x.id === c.id))
+      for (const c of now) this.store.deliveries.put(tx, c.id, c)
+      tx.afterCommit(() => {
+        const byId = new Map(now.map(c => [c.id, c]))
+        this.queue = this.queue.map(x => byId.get(x.id) ?? x)
+      })
     })
   }
 
