@@ -60,9 +60,14 @@ export function groupChangeLine (n: Naming, c: GroupChange): string {
 async function membersOutput (ctx: Ctx, g: GroupInfo): Promise<Output> {
   const online = await ctx.node.groupOnline(g.id)
   const status = new Map(online.map(p => [p.peerId, p.status]))
-  const out = g.members.map(m => `  ${pad(ctx.paint('bold', who(ctx, m.peerId)), 16)} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
+  // a person in the group on several devices: one row per device, told apart by its short id
+  const names = g.members.map(m => who(ctx, m.peerId))
+  const people = new Set(names.map(n => n.startsWith('you') ? 'you' : n))
+  const several = new Set(names.filter((n, i) => names.indexOf(n) !== i))
+  const out = g.members.map((m, i) => `  ${pad(ctx.paint('bold', several.has(names[i]) ? ctx.names.full(m.peerId) : names[i]), 16)} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
   for (const i of g.invited) out.push(`  ${pad(who(ctx, i.peerId), 16)} invited by ${who(ctx, i.by)}`)
-  const head = `${tag(g, ctx.paint)} (${short(g.id)}), ${g.members.length} member(s)${g.standing === 'member' ? '' : `, you ${g.standing}`}:`
+  const devices = people.size < g.members.length ? ` (${g.members.length} devices)` : ''
+  const head = `${tag(g, ctx.paint)} (${short(g.id)}), ${people.size} member(s)${devices}${g.standing === 'member' ? '' : `, you ${g.standing}`}:`
   return lines({ group: g, online }, head, ...out)
 }
 

@@ -14,7 +14,8 @@ import type { Api } from './api.js'
 /** The shortest ending of a peer id a person may type for it. */
 const MIN_SUFFIX = 6
 
-interface Known { alias?: string, card?: string }
+/** `person`: a device of that person of the roster; `device`: another device of this user's, by its name. */
+interface Known { alias?: string, card?: string, person?: string, device?: string }
 
 export class Names {
   private constructor (private readonly known: Map<string, Known>) {}
@@ -23,7 +24,12 @@ export class Names {
   static async load (node: Api): Promise<Names> {
     const known = new Map<string, Known>()
     const add = (peer: string, k: Known = {}): void => { known.set(peer, { ...known.get(peer), ...k }) }
-    for (const p of await node.people()) add(p.id, { alias: p.alias })
+    const people = await node.people()
+    for (const p of people) add(p.id, { alias: p.alias })
+    // a contact's other devices are that contact (a group lists each device that is a member)
+    for (const p of people) for (const d of p.devices ?? []) if (!known.has(d)) add(d, { person: p.id })
+    const mine = await Promise.resolve().then(() => node.devices?.()).catch(() => undefined)
+    for (const d of mine?.devices ?? []) if (!d.self) add(d.peerId, { device: d.name })
     for (const v of await node.who()) add(v.peerId, { card: v.displayName })
     const requests = await node.contactRequests()
     for (const r of [...requests.incoming, ...requests.outgoing]) add(r.peerId)
@@ -34,6 +40,8 @@ export class Names {
   /** How a peer is shown: alias, `~card name`, or short id; safe for the terminal. */
   of (peer: string): string {
     const k = this.known.get(peer)
+    if (k?.person != null) return this.of(k.person)
+    if (k?.device != null) return `you (${safe(k.device)})`
     if (k?.alias != null) return safe(k.alias)
     if (k?.card != null && k.card !== '') return `~${safe(k.card)}`
     return shortId(peer)
@@ -68,6 +76,6 @@ export class Names {
 
   /** Words Tab completes: aliases, short ids of people without one. */
   completions (): string[] {
-    return [...this.known].map(([peer, k]) => k.alias ?? shortId(peer))
+    return [...this.known].filter(([, k]) => k.person == null && k.device == null).map(([peer, k]) => k.alias ?? shortId(peer))
   }
 }

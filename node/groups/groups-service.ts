@@ -15,12 +15,15 @@ import { GroupRuntime } from './group.js'
 import { GroupEngine } from './group-engine.js'
 import { GroupStore } from './group-store.js'
 import { InviteDeliveries } from './invites.js'
+import { DeviceGroups } from './device-groups.js'
 import { Membership } from './membership.js'
 import { OwnEntryJournal } from './own-journal.js'
 import { AmbiguousGroupError, GroupRateLimitError, UnknownGroupError } from './errors.js'
 import * as C from './constants.js'
 import type { StoredInvitation, StoredMessage } from './group-store.js'
 import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage, GroupsEvents, GroupsService as GroupsServiceInterface, GroupsServiceInit } from './index.js'
+import type { PersonDevices } from './device-groups.js'
+import type { DevicesEvents, DevicesService } from '../devices/index.js'
 import type { PresenceService } from '../presence/index.js'
 import type { PubSub } from '../pubsub.js'
 import type { Roster } from '../roster/index.js'
@@ -39,6 +42,8 @@ export interface GroupsServiceComponents {
   pubsub: PubSub
   roster: Roster
   presence: PresenceService
+  /** This person's devices, when the node has them (they then share the person's groups, docs/protocol.md §12.8). */
+  devices?: Pick<DevicesService, 'isOwnDevice' | 'devices'> & TypedEventTarget<DevicesEvents>
 }
 
 export class GroupsService extends TypedEventEmitter<GroupsEvents> implements GroupsServiceInterface, Startable {
@@ -51,6 +56,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   private readonly engine: GroupEngine
   private readonly membership: Membership
   private readonly invites: InviteDeliveries
+  private readonly deviceGroups: DeviceGroups
   private readonly sendLimiter: RateLimiter
   private readonly sendLimit: { points: number, seconds: number }
   private readonly antiEntropyMs: number
@@ -69,11 +75,15 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
           if (!this.components.roster.isBlocked(m.author)) this.safeDispatchEvent('group:message', { detail: this.shown(g, m) })
         }
       },
-      changes: (g, changes) => { this.safeDispatchEvent('group:change', { detail: { group: g.id, name: g.name, changes } }) }
+      changes: (g, changes) => {
+        this.safeDispatchEvent('group:change', { detail: { group: g.id, name: g.name, changes } })
+        void this.deviceGroups.onChanges(g, changes)
+      }
     }, this.log, init.receivesPerWindow ?? C.RECEIVES_PER_WINDOW)
     this.membership = new Membership(this.engine, components.roster, {
       invitation: (inv) => { this.safeDispatchEvent('group:invitation', { detail: this.invitationInfo(inv) }) }
-    }, this.log)
+    }, this.log, (peer) => this.personDevices()?.isOwnDevice(peer) === true)
+    this.deviceGroups = new DeviceGroups(this.engine.me, this.membership, () => this.engine.groups.values(), () => this.personDevices(), this.log)
     this.invites = new InviteDeliveries(components, this.store, {
       onInvitation: async (from, group, ops) => await this.membership.onInvitation(from, group, ops),
       onAnswer: async (from, group, op) => await this.membership.onAnswer(from, group, op),
@@ -85,6 +95,25 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     this.antiEntropyMs = init.antiEntropyMs ?? C.ANTI_ENTROPY_MS
     this.journalPath = init.journal
     this.onPeerConnect = this.onPeerConnect.bind(this)
+    this.onDevicesChange = this.onDevicesChange.bind(this)
+  }
+
+  /** The devices service, when the node runs one (an app may run groups without). */
+  private ownDevices (): GroupsServiceComponents['devices'] {
+    try {
+      return this.components.devices
+    } catch {
+      return undefined
+    }
+  }
+
+  private personDevices (): PersonDevices | undefined {
+    const devices = this.ownDevices()
+    return devices == null ? undefined : { isOwnDevice: (peer) => devices.isOwnDevice(peer), current: () => devices.devices().map(d => d.peerId) }
+  }
+
+  private onDevicesChange (evt: CustomEvent<{ revoked?: string }>): void {
+    void this.deviceGroups.onDevicesChange(evt.detail.revoked)
   }
 
   isStarted (): boolean {
@@ -107,6 +136,9 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     this.engine.start()
     this.invites.afterStart()
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    this.ownDevices()?.addEventListener('devices:change', this.onDevicesChange)
+    // a device linked while this one was off joins the groups now
+    for (const g of this.engine.groups.values()) void this.deviceGroups.bringSiblings(g)
     this.antiEntropy = setInterval(() => { this.catchUpRandomly() }, this.antiEntropyMs)
     this.antiEntropy.unref?.()
     for (const g of this.engine.groups.values()) if (g.standing(this.engine.me) === 'member') this.engine.catchUpSoon(g)
@@ -115,6 +147,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   async stop (): Promise<void> {
     clearInterval(this.antiEntropy)
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    this.ownDevices()?.removeEventListener('devices:change', this.onDevicesChange)
     this.engine.stop()
     await this.invites.stop()
     await this.components.registrar.unhandle(C.SYNC_PROTOCOL)
@@ -125,7 +158,9 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   // ---- membership ----
 
   async create (name: string, members: Array<PeerId | string> = []): Promise<GroupInfo> {
-    return this.info(await this.membership.create(name, members.map(peerIdString)))
+    const g = await this.membership.create(name, members.map(peerIdString))
+    await this.deviceGroups.bringSiblings(g)
+    return this.info(g)
   }
 
   async invite (group: string, peer: PeerId | string): Promise<void> {

@@ -35,7 +35,9 @@ export class Membership {
     private readonly engine: GroupEngine,
     private readonly roster: Roster,
     private readonly hooks: MembershipHooks,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Another current device of this node's person (§12.8): invited without being a contact, and its invitations accepted by themselves. */
+    private readonly ownDevice: (peer: string) => boolean = () => false
   ) {}
 
   /** Set after construction: deliveries call back into this class. */
@@ -61,11 +63,11 @@ export class Membership {
     return g
   }
 
-  /** A contact this node may invite: not itself, not blocked. */
+  /** A contact, or another device of this person, that this node may invite: not itself, not blocked. */
   private invitable (peer: string): void {
     if (peer === this.me) throw new SelfReferenceError('invite')
     if (this.roster.isBlocked(peer)) throw new BlockedPeerError(peer)
-    if (!this.roster.isContact(peer)) throw new NotAContactError(peer)
+    if (!this.roster.isContact(peer) && !this.ownDevice(peer)) throw new NotAContactError(peer)
   }
 
   async create (name: string, members: string[]): Promise<GroupRuntime> {
@@ -192,9 +194,14 @@ export class Membership {
 
   // ---- the invite protocol's hooks ----
 
-  /** A contact's invitation: kept if its ops are a valid log in which that contact invited this node. */
+  /**
+   * A contact's invitation: kept if its ops are a valid log in which that
+   * contact invited this node. One from another device of this person is
+   * accepted at once (the person is in the group already, §12.8).
+   */
   async onInvitation (from: string, group: Uint8Array, ops: Uint8Array[]): Promise<boolean> {
-    if (group.length !== GROUP_ID_BYTES || !this.roster.isContact(from)) return false
+    const sibling = this.ownDevice(from) && from !== this.me
+    if (group.length !== GROUP_ID_BYTES || !(sibling || this.roster.isContact(from))) return false
     const id = hex(group)
     const log = GroupRuntime.logFrom(ops, group)
     if (log.state().invited.get(this.me)?.by !== from) return false
@@ -206,9 +213,12 @@ export class Membership {
       this.engine.store.invitations.put(tx, id, inv)
       tx.afterCommit(() => {
         this.invitations.set(id, inv)
-        this.hooks.invitation(inv)
+        if (!sibling) this.hooks.invitation(inv)
       })
     })
+    if (sibling) {
+      this.accept(id).catch((err: unknown) => { this.log('could not accept the invitation of device %s to group %s - %e', from, id, err) })
+    }
     return true
   }
 

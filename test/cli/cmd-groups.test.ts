@@ -21,7 +21,7 @@ const BOB = '12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobBobB'
 const trip: GroupInfo = { id: '0123456789abcdef0123456789abcdef', name: 'trip', topic: 't', standing: 'member', role: 'admin', members: [{ peerId: SELF, role: 'admin' }, { peerId: BOB, role: 'member' }], invited: [] }
 
 /** A node that knows one group and records what reached it. */
-async function stub (): Promise<{ ctx: Ctx, calls: string[] }> {
+async function stub (extra: Record<string, unknown> = {}): Promise<{ ctx: Ctx, calls: string[] }> {
   const calls: string[] = []
   const node = {
     people: () => [{ id: BOB, alias: 'bob' }],
@@ -51,7 +51,8 @@ async function stub (): Promise<{ ctx: Ctx, calls: string[] }> {
     createGroup: async (name: string, members: string[]) => {
       calls.push(`create ${name} ${members.join(',')}`)
       return { ...trip, name, invited: members.map(p => ({ peerId: p, by: SELF })) }
-    }
+    },
+    ...extra
   } as unknown as Api
   const ctx: Ctx = { node, names: await Names.load(node), paint: painter(false), now: Date.now(), self: SELF }
   return { ctx, calls }
@@ -70,6 +71,26 @@ describe('group commands', () => {
     expect(await run(ctx, 'g', 'trip  see you  at 8')).toEqual([expect.stringMatching(/#trip → see you {2}at 8 …$/)])
     expect(calls).toEqual([`create trip ${BOB}`, `rename ${trip.id} the  big trip`, 'send trip see you  at 8'])
     expect(await run(ctx, 'group', 'members trip')).toEqual(['#trip (01234567), 2 member(s):', expect.stringMatching(/^ {2}you +admin +online$/), expect.stringMatching(/^ {2}bob +member +away$/)])
+  })
+
+  it('a person on several devices: each device a row, told apart by its short id; the people counted once', async () => {
+    const [PHONE, BOB2] = ['12D3KooWPhonePhonePhonePhonePhonePhonePhonePhonePh', '12D3KooWBob2Bob2Bob2Bob2Bob2Bob2Bob2Bob2Bob2Bob2Bo']
+    const duo: GroupInfo = { ...trip, members: [{ peerId: SELF, role: 'admin' }, { peerId: PHONE, role: 'member' }, { peerId: BOB, role: 'member' }, { peerId: BOB2, role: 'member' }] }
+    const { ctx } = await stub({
+      people: () => [{ id: BOB, alias: 'bob', devices: [BOB, BOB2] }],
+      devices: async () => ({ person: SELF, holdsPersonKey: true, revoked: false, devices: [{ peerId: SELF, name: 'laptop', self: true }, { peerId: PHONE, name: 'phone', self: false }] }),
+      group: () => duo,
+      groupOnline: () => [{ peerId: SELF, role: 'admin', status: 'online' }, { peerId: BOB2, role: 'member', status: 'away' }]
+    })
+    expect(await run(ctx, 'group', 'members trip')).toEqual([
+      '#trip (01234567), 2 member(s) (4 devices):',
+      expect.stringMatching(/^ {2}you +admin +online$/),
+      expect.stringMatching(/^ {2}you \(phone\) +member +unknown$/),
+      expect.stringMatching(/^ {2}bob \(…bBobBobB\) +member +unknown$/),
+      expect.stringMatching(/^ {2}bob \(…b2Bob2Bo\) +member +away$/)
+    ])
+    // what bob writes from his second device is bob's
+    expect(groupMessageLine(ctx, { id: `${BOB2}:1`, group: trip.id, author: BOB2, seq: 1, lamport: 1, text: 'hi', sentAt: 1, direction: 'in' }, duo, ctx.paint)).toMatch(/#trip bob: hi$/)
   })
 
   it('show unread counts in /groups, and /group history marks the group read', async () => {
