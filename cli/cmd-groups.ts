@@ -46,14 +46,21 @@ export function groupChangeLine (n: Naming, c: GroupChange): string {
   const p = c.peer == null ? '' : who(n, c.peer)
   const you = p === 'you'
   const by = c.by == null ? '' : ` by ${who(n, c.by)}`
+  // another device of a person in the group: this user's own ("your phone"), or a contact's
+  const device = c.peer != null && c.peer !== n.self && n.names.otherDevice(c.peer)
+  const own = device && p.startsWith('you (')
+  const subject = own ? `your ${p.slice(5, -1)}` : p
+  const samePerson = c.by != null && (who(n, c.by) === p || (own && who(n, c.by).startsWith('you')))
   switch (c.kind) {
-    case 'joined': return `${p} joined`
-    case 'invited': return `${p} ${you ? 'were' : 'was'} invited${by}`
-    case 'declined': return `${p} declined`
-    case 'left': return `${p} left`
-    case 'removed': return `${p} ${you ? 'were' : 'was'} removed${by}`
+    case 'joined': return device && !own ? `${p} joined on another device` : `${subject} joined`
+    case 'invited':
+      if (samePerson) return own ? `${subject} was invited (your devices share your groups)` : `${p} invited another device of theirs`
+      return `${subject} ${you ? 'were' : 'was'} invited${by}`
+    case 'declined': return `${subject} declined`
+    case 'left': return device && !own ? `${p} left on another device` : `${subject} left`
+    case 'removed': return `${subject} ${you ? 'were' : 'was'} removed${by}`
     case 'renamed': return `renamed to "${safe(c.name ?? '')}"`
-    case 'promoted': return `${p} ${you ? 'are' : 'is'} now an admin`
+    case 'promoted': return `${subject} ${you ? 'are' : 'is'} now an admin`
   }
 }
 

@@ -47,6 +47,12 @@ export class Names {
     return shortId(peer)
   }
 
+  /** A device of a contact other than the one the contact was made with, or another device of this user's. */
+  otherDevice (peer: string): boolean {
+    const k = this.known.get(peer)
+    return k?.person != null || k?.device != null
+  }
+
   /** `bob (…4kx6nXTN)`: the name and the short id, where both help. */
   full (peer: string): string {
     const name = this.of(peer)

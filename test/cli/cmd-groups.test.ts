@@ -89,6 +89,15 @@ describe('group commands', () => {
       expect.stringMatching(/^ {2}bob \(…bBobBobB\) +member +unknown$/),
       expect.stringMatching(/^ {2}bob \(…b2Bob2Bo\) +member +away$/)
     ])
+    // membership changes read as people
+    const line = (c: Parameters<typeof groupChangeLine>[1]): string => groupChangeLine(ctx, c)
+    expect(line({ kind: 'invited', peer: PHONE, by: SELF })).toBe('your phone was invited (your devices share your groups)')
+    expect(line({ kind: 'joined', peer: PHONE })).toBe('your phone joined')
+    expect(line({ kind: 'invited', peer: BOB2, by: BOB })).toBe('bob invited another device of theirs')
+    expect(line({ kind: 'joined', peer: BOB2 })).toBe('bob joined on another device')
+    expect(line({ kind: 'joined', peer: BOB })).toBe('bob joined')
+    expect(line({ kind: 'invited', peer: BOB, by: SELF })).toBe('bob was invited by you')
+    expect(line({ kind: 'left', peer: BOB2 })).toBe('bob left on another device')
     // what bob writes from his second device is bob's
     expect(groupMessageLine(ctx, { id: `${BOB2}:1`, group: trip.id, author: BOB2, seq: 1, lamport: 1, text: 'hi', sentAt: 1, direction: 'in' }, duo, ctx.paint)).toMatch(/#trip bob: hi$/)
   })
