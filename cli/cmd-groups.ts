@@ -71,7 +71,7 @@ async function membersOutput (ctx: Ctx, g: GroupInfo): Promise<Output> {
   const names = g.members.map(m => who(ctx, m.peerId))
   const people = new Set(names.map(n => n.startsWith('you') ? 'you' : n))
   const several = new Set(names.filter((n, i) => names.indexOf(n) !== i))
-  const out = g.members.map((m, i) => `  ${pad(ctx.paint('bold', several.has(names[i]) ? ctx.names.full(m.peerId) : names[i]), 16)} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
+  const out = g.members.map((m, i) => `  ${pad(ctx.paint('bold', several.has(names[i]) ? ctx.names.full(m.peerId) : names[i]), 20)} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
   for (const i of g.invited) out.push(`  ${pad(who(ctx, i.peerId), 16)} invited by ${who(ctx, i.by)}`)
   const devices = people.size < g.members.length ? ` (${g.members.length} devices)` : ''
   const head = `${tag(g, ctx.paint)} (${short(g.id)}), ${people.size} member(s)${devices}${g.standing === 'member' ? '' : `, you ${g.standing}`}:`
