@@ -69,7 +69,7 @@ async function membersOutput (ctx: Ctx, g: GroupInfo): Promise<Output> {
   const status = new Map(online.map(p => [p.peerId, p.status]))
   // a person in the group on several devices: one row per device, told apart by its short id
   const names = g.members.map(m => who(ctx, m.peerId))
-  const people = new Set(names.map(n => n.startsWith('you') ? 'you' : n))
+  const people = new Set(g.members.map(m => ctx.names.personOf(m.peerId, ctx.self)))
   const several = new Set(names.filter((n, i) => names.indexOf(n) !== i))
   const out = g.members.map((m, i) => `  ${pad(ctx.paint('bold', several.has(names[i]) ? ctx.names.full(m.peerId) : names[i]), 20)} ${m.role === 'admin' ? 'admin ' : 'member'}  ${status.get(m.peerId) ?? 'unknown'}`)
   for (const i of g.invited) out.push(`  ${pad(who(ctx, i.peerId), 16)} invited by ${who(ctx, i.by)}`)
@@ -209,7 +209,7 @@ const groups: CommandSpec = {
   run: async (ctx) => {
     const [all, invitations, unread] = await Promise.all([ctx.node.groups(), ctx.node.groupInvitations(), ctx.node.groupUnread()])
     const badge = (g: GroupInfo): string => unread[g.id] > 0 ? '  ' + ctx.paint('cyan', `(${unread[g.id]} unread)`) : ''
-    const out = all.map(g => `  ${pad(ctx.paint('bold', `#${safe(g.name)}`), 20)} ${g.members.length} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
+    const out = all.map(g => `  ${pad(ctx.paint('bold', `#${safe(g.name)}`), 20)} ${new Set(g.members.map(m => ctx.names.personOf(m.peerId, ctx.self))).size} member(s)${g.role === 'admin' ? ', admin' : ''}${g.standing === 'member' ? '' : `, you ${g.standing}`}  ${ctx.paint('dim', short(g.id))}${badge(g)}`)
     for (const i of invitations) out.push(`  ${ctx.paint('cyan', `#${safe(i.name)}`)}: ${who(ctx, i.inviter)} invites you (/group accept ${short(i.group)})`)
     return lines({ groups: all, invitations, unread }, ...(out.length === 0 ? ['no groups yet: /group create <name> [member...]'] : out))
   }

@@ -53,6 +53,12 @@ export class Names {
     return k?.person != null || k?.device != null
   }
 
+  /** The person a peer is (the roster's person id; `self` for this user's own devices). */
+  personOf (peer: string, self: string): string {
+    const k = this.known.get(peer)
+    return k?.person ?? (k?.device != null ? self : peer)
+  }
+
   /** `bob (…4kx6nXTN)`: the name and the short id, where both help. */
   full (peer: string): string {
     const name = this.of(peer)

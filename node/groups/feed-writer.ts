@@ -26,6 +26,8 @@ export interface WriterContext {
   privateKey: PrivateKey
   store: GroupStore
   pairGroupKey: (peer: string) => Uint8Array
+  /** Members and invited people who get no sender key from this node (devices revoked by their person, §12.8). */
+  excluded?: (peer: string) => boolean
 }
 
 export interface Written {
@@ -57,7 +59,7 @@ export function writeEntries (g: GroupRuntime, contents: Array<(seq: number) => 
     frames.push({ seq, bytes })
     prev = entryHash(bytes)
   }
-  const recipients = g.recipients(ctx.me)
+  const recipients = g.recipients(ctx.me, ctx.excluded)
   const keyChanged = g.ownKey == null || !sameList(g.ownKey.recipients, recipients)
   if (g.ownKey == null || keyChanged) {
     const own: OwnKey = { keyId: randomBytes(KEY_ID_BYTES), key: randomBytes(SENDER_KEY_BYTES), recipients }

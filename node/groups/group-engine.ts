@@ -71,7 +71,7 @@ export class GroupEngine {
   private running = false
   private journal?: OwnEntryJournal
 
-  constructor (private readonly components: EngineComponents, readonly store: GroupStore, private readonly hooks: EngineHooks, private readonly log: Logger, receivesPerWindow: number) {
+  constructor (private readonly components: EngineComponents, readonly store: GroupStore, private readonly hooks: EngineHooks, private readonly log: Logger, receivesPerWindow: number, excluded?: (peer: string) => boolean) {
     this.me = components.peerId.toString()
     this.receiveLimiter = new RateLimiter({ points: receivesPerWindow, duration: C.RECEIVE_WINDOW_SECONDS })
     this.ctx = {
@@ -80,6 +80,7 @@ export class GroupEngine {
       privateKey: components.privateKey,
       store,
       pairGroupKey: (peer) => components.roster.keysFor(peer).group,
+      excluded,
       maxWaiting: C.MAX_BUFFERED_PER_AUTHOR
     }
     this.validate = this.validate.bind(this)

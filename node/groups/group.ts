@@ -100,11 +100,12 @@ export class GroupRuntime {
    * Everyone but `me` who reads what this node writes, sorted: the members
    * and the invited. An invitee gets the keys made once its invitation is
    * known, so what a member writes after learning of an invitation opens for
-   * the newcomer even when the writer learns of the join later.
+   * the newcomer even when the writer learns of the join later. `excluded`
+   * leaves out peers this node gives no key (revoked devices).
    */
-  recipients (me: string): string[] {
+  recipients (me: string, excluded?: (peer: string) => boolean): string[] {
     const s = this.state
-    return [...s.members.keys(), ...s.invited.keys()].filter(p => p !== me).sort()
+    return [...s.members.keys(), ...s.invited.keys()].filter(p => p !== me && excluded?.(p) !== true).sort()
   }
 
   /** Authors this node tracks a feed of: everyone in the log, and anyone it holds entries of. */

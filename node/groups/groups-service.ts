@@ -43,7 +43,7 @@ export interface GroupsServiceComponents {
   roster: Roster
   presence: PresenceService
   /** This person's devices, when the node has them (they then share the person's groups, docs/protocol.md §12.8). */
-  devices?: Pick<DevicesService, 'isOwnDevice' | 'devices'> & TypedEventTarget<DevicesEvents>
+  devices?: Pick<DevicesService, 'isOwnDevice' | 'devices' | 'isRevoked'> & TypedEventTarget<DevicesEvents>
 }
 
 export class GroupsService extends TypedEventEmitter<GroupsEvents> implements GroupsServiceInterface, Startable {
@@ -79,7 +79,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
         this.safeDispatchEvent('group:change', { detail: { group: g.id, name: g.name, changes } })
         void this.deviceGroups.onChanges(g, changes)
       }
-    }, this.log, init.receivesPerWindow ?? C.RECEIVES_PER_WINDOW)
+    }, this.log, init.receivesPerWindow ?? C.RECEIVES_PER_WINDOW, (peer) => this.personDevices()?.isRevoked(peer) === true)
     this.membership = new Membership(this.engine, components.roster, {
       invitation: (inv) => { this.safeDispatchEvent('group:invitation', { detail: this.invitationInfo(inv) }) }
     }, this.log, (peer) => this.personDevices()?.isOwnDevice(peer) === true)
@@ -107,13 +107,18 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     }
   }
 
+  private person?: PersonDevices | null
+  /** This person's devices as the groups read them (looked up once: the writer asks on every entry). */
   private personDevices (): PersonDevices | undefined {
-    const devices = this.ownDevices()
-    return devices == null ? undefined : { isOwnDevice: (peer) => devices.isOwnDevice(peer), current: () => devices.devices().map(d => d.peerId) }
+    if (this.person === undefined) {
+      const devices = this.ownDevices()
+      this.person = devices == null ? null : { isOwnDevice: (peer) => devices.isOwnDevice(peer), current: () => devices.devices().map(d => d.peerId), isRevoked: (peer) => devices.isRevoked(peer) }
+    }
+    return this.person ?? undefined
   }
 
-  private onDevicesChange (evt: CustomEvent<{ revoked?: string }>): void {
-    void this.deviceGroups.onDevicesChange(evt.detail.revoked)
+  private onDevicesChange (): void {
+    void this.deviceGroups.onDevicesChange()
   }
 
   isStarted (): boolean {
@@ -137,8 +142,8 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     this.invites.afterStart()
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.ownDevices()?.addEventListener('devices:change', this.onDevicesChange)
-    // a device linked while this one was off joins the groups now
-    for (const g of this.engine.groups.values()) void this.deviceGroups.bringSiblings(g)
+    // a device linked while this one was off joins the groups now; one revoked meanwhile leaves them
+    void this.deviceGroups.start()
     this.antiEntropy = setInterval(() => { this.catchUpRandomly() }, this.antiEntropyMs)
     this.antiEntropy.unref?.()
     for (const g of this.engine.groups.values()) if (g.standing(this.engine.me) === 'member') this.engine.catchUpSoon(g)

@@ -134,8 +134,9 @@ export class Membership {
   async leave (id: string): Promise<void> {
     const g = this.member(id)
     // the leave is the last entry of this node's feed that counts: after the key, if one is due
-    const rotating = g.ownKey == null || g.ownKey.recipients.join() !== g.recipients(this.me).join()
-    const upTo = g.lastOwnSeq(this.me) + (rotating && g.recipients(this.me).length > 0 ? 2 : 1)
+    const recipients = g.recipients(this.me, this.engine.ctx.excluded)
+    const rotating = g.ownKey == null || g.ownKey.recipients.join() !== recipients.join()
+    const upTo = g.lastOwnSeq(this.me) + (rotating && recipients.length > 0 ? 2 : 1)
     await this.engine.act(g, { kind: 'leave', upTo })
   }
 
@@ -144,6 +145,7 @@ export class Membership {
     if (inv == null) throw new NoInvitationError(id)
     const groupId = Buffer.from(id, 'hex')
     let g = this.engine.groups.get(id)
+    if (g == null && this.engine.groups.size >= MAX_GROUPS) throw new GroupFullError(id, MAX_GROUPS, 'groups')
     if (g == null) {
       const root = inv.ops.map(o => openGroupOp(o, groupId)).find(r => r.ok && r.op.kind === 'create')
       if (root == null || !root.ok) throw new NoInvitationError(id)
@@ -196,18 +198,23 @@ export class Membership {
 
   /**
    * A contact's invitation: kept if its ops are a valid log in which that
-   * contact invited this node. One from another device of this person is
-   * accepted at once (the person is in the group already, §12.8).
+   * contact invited this node. One from another device of this person that
+   * is a member (by its log) is accepted at once, whoever invited this node
+   * there (the person is in the group already, §12.8). From anyone else it
+   * throws, so the sender tries again later: a device this node's list does
+   * not name yet may be a new device of its person.
    */
   async onInvitation (from: string, group: Uint8Array, ops: Uint8Array[]): Promise<boolean> {
-    const sibling = this.ownDevice(from) && from !== this.me
-    if (group.length !== GROUP_ID_BYTES || !(sibling || this.roster.isContact(from))) return false
+    if (group.length !== GROUP_ID_BYTES) return false
+    const sibling = from !== this.me && this.ownDevice(from)
+    if (!sibling && !this.roster.isContact(from)) throw new NotAContactError(from)
     const id = hex(group)
     const log = GroupRuntime.logFrom(ops, group)
-    if (log.state().invited.get(this.me)?.by !== from) return false
+    const state = log.state()
+    if (sibling ? !(state.invited.has(this.me) && state.members.has(from)) : state.invited.get(this.me)?.by !== from) return false
     const g = this.engine.groups.get(id)
     if (g?.standing(this.me) === 'member') return true
-    if (!this.invitations.has(id) && this.invitations.size >= MAX_PENDING_INVITATIONS) return false
+    if (!sibling && !this.invitations.has(id) && this.invitations.size >= MAX_PENDING_INVITATIONS) return false
     const inv: StoredInvitation = { group: id, inviter: from, ops: log.ops().map(o => o.envelope), receivedAt: Date.now() }
     await this.engine.store.store.write((tx) => {
       this.engine.store.invitations.put(tx, id, inv)
@@ -239,10 +246,10 @@ export class Membership {
     return true
   }
 
-  /** What an invitation to `id` carries when it is delivered: the group's whole log now. */
+  /** What an invitation to `id` carries when it is delivered: the group's whole log now (nothing once this node is no member: it left, so does its invitation). */
   opsToInvite (id: string): Uint8Array[] | undefined {
     const g = this.engine.groups.get(id)
-    return g?.log.ops().map(o => o.envelope)
+    return g?.standing(this.me) === 'member' ? g.log.ops().map(o => o.envelope) : undefined
   }
 }
 

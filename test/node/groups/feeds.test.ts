@@ -114,6 +114,20 @@ describe('feeds', () => {
     expect(entries(writeEntries(a, [text('again')], A.ctx).frames).map(e => e.kind)).toEqual(['content'])
   })
 
+  it('a member this node excludes (a revoked device, §12.8) gets no key from it: it opens nothing written after, the others all', async () => {
+    const s = setup()
+    const [a, b, c] = [s.log(A), s.log(B), s.log(C)]
+    const revoked = new Set<string>()
+    const ctx = { ...A.ctx, excluded: (p: string) => revoked.has(p) }
+    const before = entries(writeEntries(a, [text('before')], ctx).frames)
+    expect((await read(c, C, before)).texts).toEqual(['before'])
+    revoked.add(C.id)
+    const after = entries(writeEntries(a, [text('after')], ctx).frames)
+    expect(after.map(e => e.kind)).toEqual(['key', 'content'])
+    expect((await read(c, C, after)).texts).toEqual([])
+    expect((await read(b, B, [...before, ...after])).texts).toEqual(['before', 'after'])
+  })
+
   it('an invitee opens what a member wrote after learning of the invitation, even before it learned of the join', async () => {
     const s = setup(false)
     const [a, c] = [s.log(A), s.log(C)]
