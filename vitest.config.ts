@@ -24,6 +24,7 @@ const UNITS = [
   'test/cli/cmd-accept.test.ts',
   'test/node/devices/contact-sync-retry.test.ts',
   'test/node/groups/invite-retry.test.ts',
+  'test/node/groups/device-groups.test.ts',
   'test/node/chat-held-quota.test.ts',
   'test/node/chat-retry-schedule.test.ts',
   'test/node/chat-conversation-log.test.ts',
