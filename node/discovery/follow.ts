@@ -38,6 +38,8 @@ export interface FollowComponents {
   /** getConnectionsMap: whether this node is connected to anyone (getConnections() concatenates every peer's list). */
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'getConnectionsMap' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
+  /** Someone connected can answer a neighbour ask (a peer that serves the DHT); without it, anyone connected. */
+  canAskNeighbours?: () => boolean
   /** Records of a followed peer arriving (through anyone) say it is up. */
   presence: Pick<TypedEventTarget<PresenceEvents>, 'addEventListener' | 'removeEventListener'>
   /** Without gossipsub a connection counts as the link. */
@@ -229,8 +231,8 @@ export class Follows {
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const { schedule } = f
         const full = now >= schedule.fullAttemptAt
-        // an ask with nobody connected asks nobody: it leaves the asks due
-        const neighbours = full && now >= schedule.neighboursAt && this.connectedToAnyone()
+        // an ask with nobody to ask (nobody connected, or nobody connected that serves the DHT) asks nobody: it leaves the asks due
+        const neighbours = full && now >= schedule.neighboursAt && (this.components.canAskNeighbours?.() ?? this.connectedToAnyone())
         const attempt = f.attempt()
         f.attempting = true
         let failure: string | undefined

@@ -3,7 +3,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { DefaultDiscovery } from '../../../node/discovery/discovery-service.js'
 import { NOTHING_TO_TRY } from '../../../node/discovery/follow.js'
-import { connection, libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
+import { connection, libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore, StubRegistrar } from './stubs.js'
 import type { DiscoveryInit } from '../../../node/discovery/discovery-service.js'
 import type { PresenceEvents } from '../../../node/presence/index.js'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -11,6 +11,7 @@ import type { Connection, PeerId } from '@libp2p/interface'
 // a presentity never heard of backs off as far as one heard of lately here (the tests of the quiet backoff set their own)
 const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followQuietMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
 const GOSSIP = '/meshsub/1.2.0'
+const KAD = '/test/kad/1.0.0'
 
 let self: PeerId
 let watched: PeerId
@@ -35,10 +36,15 @@ interface Setup {
   asks: number[]
   /** The routing table's size (0 with emptyDht), for a test to change. */
   routingTable: { size: number }
+  /** Tells the discovery which peers serve the DHT (setup's neighbours do, unless clientNeighbours). */
+  registrar: StubRegistrar
 }
 
-/** neighbours: connected peers a locate may ask (none of them knows the peer); emptyDht: the routing table knows no peer; mdns: the mDNS service. */
-function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], emptyDht?: boolean, mdns?: EventTarget } = {}): Setup {
+/**
+ * neighbours: connected peers a locate may ask (none of them knows the peer), identified as serving the DHT
+ * unless clientNeighbours; emptyDht: the routing table knows no peer; mdns: the mDNS service.
+ */
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], clientNeighbours?: boolean, emptyDht?: boolean, mdns?: EventTarget } = {}): Setup {
   const cm = new StubConnectionManager()
   const ps = new StubPeerStore()
   const events = libp2pEvents()
@@ -57,17 +63,19 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
     },
     routingTable: { size: opts.emptyDht === true ? 0 : 1 },
     ...(opts.neighbours != null
-      ? { network: { async * sendRequest () { asks.push(Date.now()); yield { name: 'PEER_RESPONSE', closer: [] } } } }
+      ? { network: { protocol: KAD, async * sendRequest () { asks.push(Date.now()); yield { name: 'PEER_RESPONSE', closer: [] } } } }
       : {})
   }
   const presence = new TypedEventEmitter<PresenceEvents>()
   const roster = Object.assign(new EventTarget(), { watchList: () => [], isContact: () => opts.contact === true })
   const gossipPeers: PeerId[] = []
   const identified: Connection[] = []
+  const registrar = new StubRegistrar()
   const discovery = new DefaultDiscovery({
     peerId: self,
     peerStore: ps,
     connectionManager: cm,
+    registrar,
     events,
     logger,
     dht,
@@ -93,7 +101,8 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
       : {})
   }, { ...INIT, ...opts.init })
   discovery.start()
-  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks, routingTable: dht.routingTable }
+  if (opts.clientNeighbours !== true) for (const n of opts.neighbours ?? []) registrar.identified(n, [KAD])
+  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks, routingTable: dht.routingTable, registrar }
 }
 
 /** The stream gossipsub keeps each way on a connection. */
@@ -406,11 +415,31 @@ it('the neighbours of an unreachable presentity are asked on its first lookup, t
 
 it('a lookup with nobody connected asks nobody and leaves the asks due for when someone is', async () => {
   const neighbours: PeerId[] = []
-  const { discovery, asks } = setup({ neighbours, init: { followMinReaskMs: 60_000 } })
+  const { discovery, asks, registrar } = setup({ neighbours, init: { followMinReaskMs: 60_000 } })
   discovery.follow(watched)
   await vi.advanceTimersByTimeAsync(1_000)
   expect(asks).toEqual([])
   neighbours.push(other)
+  registrar.identified(other, [KAD])
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(asks).toHaveLength(1)
+  discovery.stop()
+})
+
+it('neighbours in DHT client mode are not asked (they refuse the stream): with a DHT that knows no peer the attempt has nothing to try; the asks stay due for a neighbour that serves it', async () => {
+  const { discovery, asks, registrar, cm } = setup({ neighbours: [other], clientNeighbours: true, emptyDht: true, init: { followMinReaskMs: 60_000 } })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(3_000)
+  expect(asks).toEqual([])
+  expect(cm.dials).toEqual([])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', lastError: NOTHING_TO_TRY })
+  // a neighbour identified as serving the DHT: asked on the next full attempt (within the 400 ms cap)
+  registrar.identified(other, [KAD])
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(asks).toHaveLength(1)
+  // it left (the connection stays in the stub's list, as a client's would): news makes an ask due, and nobody is asked
+  registrar.disconnected(other)
+  discovery.locate(watched, { signal: AbortSignal.timeout(100) }).catch(() => {})
   await vi.advanceTimersByTimeAsync(1_000)
   expect(asks).toHaveLength(1)
   discovery.stop()

@@ -106,3 +106,24 @@ export class StubPeerStore {
     return this.peers.find(p => p.id.equals(id)) ?? peer(id)
   }
 }
+
+/** A registrar whose topologies the test notifies: `identified` as libp2p does after identify lists the protocol, `disconnected` after the peer left. */
+export class StubRegistrar {
+  readonly topologies = new Map<string, { protocol: string, onConnect?: (peer: PeerId, conn: Connection) => void | Promise<void>, onDisconnect?: (peer: PeerId) => void | Promise<void> }>()
+
+  register = async (protocol: string, topology: { onConnect?: (peer: PeerId, conn: Connection) => void | Promise<void>, onDisconnect?: (peer: PeerId) => void | Promise<void> }): Promise<string> => {
+    const id = String(this.topologies.size + 1)
+    this.topologies.set(id, { protocol, ...topology })
+    return id
+  }
+
+  unregister = (id: string): void => { this.topologies.delete(id) }
+
+  identified (peer: PeerId, protocols: string[]): void {
+    for (const t of this.topologies.values()) if (protocols.includes(t.protocol)) void t.onConnect?.(peer, connection(peer))
+  }
+
+  disconnected (peer: PeerId): void {
+    for (const t of this.topologies.values()) void t.onDisconnect?.(peer)
+  }
+}
