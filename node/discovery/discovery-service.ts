@@ -70,7 +70,7 @@ export interface DiscoveryComponents {
   /** Optional: runs identify again on a connection whose gossip link stays incomplete. */
   identify?: Pick<Identify, 'identify'>
   /** Optional: how a contact that is not public is found (its sealed locator record). */
-  locator?: Pick<Locator, 'refresh'>
+  locator?: Pick<Locator, 'lookup'>
   /** Optional: mDNS seeing a followed presentity is news of it (the factory adds mDNS conditionally). */
   mdns?: Pick<PeerDiscovery, 'addEventListener' | 'removeEventListener'>
 }
@@ -135,6 +135,8 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   private started = false
   /** Connected peers that serve the DHT (undefined: a DHT without a network to ask them on). */
   private dhtNeighbours?: DhtNeighbours
+  /** Peers whose addresses a lookup of ours is adding to the peer store right now (it dials them next). */
+  private readonly merging = new Map<string, number>()
 
   constructor (private readonly components: DiscoveryComponents, init: DiscoveryInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:discovery')
@@ -145,6 +147,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     this.follows = new Follows({
       connectionManager: components.connectionManager,
       canAskNeighbours: () => (this.dhtNeighbours?.size ?? 0) > 0,
+      ownLookupMerging: (peer) => this.merging.has(peer.toString()),
       events: components.events,
       presence: components.presence,
       gossip: () => optional(() => components.pubsub),
@@ -237,7 +240,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const started = Date.now()
     const done = (conn: Connection, via: LocateResult['via']): LocateResult =>
       ({ peerId: peerId.toString(), addresses: [conn.remoteAddr.toString()], via, ms: Date.now() - started })
-    const { connectionManager, peerStore } = this.components
+    const { connectionManager } = this.components
 
     const open = connectionManager.getConnections(peerId).find(c => c.status === 'open')
     if (open != null) return done(open, 'connected')
@@ -259,7 +262,9 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const dhtKnowsNobody = options.waitForDht === false && this.dhtKnowsNobody()
     // a contact that is not public left us a sealed locator record in the DHT (its addresses go to the peer store)
     const locator = optional(() => this.components.locator)
-    if (!dhtKnowsNobody && locator != null && this.components.roster.isContact(peerId.toString()) && await locator.refresh(peerId, signal).catch(() => 0) > 0) {
+    const located = !dhtKnowsNobody && locator != null && this.components.roster.isContact(peerId.toString()) ? await locator.lookup(peerId, signal).catch(() => []) : []
+    if (located.length > 0) {
+      await this.mergeFound(peerId, located)
       const conn = await dialCached()
       if (conn != null) return done(conn, 'locator')
     }
@@ -268,7 +273,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     // (their peer stores are caches too: useCache false asks the walk only)
     const near = options.useCache === false || options.neighbours === false ? [] : await this.askNeighbours(peerId, signal)
     if (near.length > 0) {
-      await peerStore.merge(peerId, { multiaddrs: near })
+      await this.mergeFound(peerId, near)
       const conn = await dialCached()
       if (conn != null) return done(conn, 'neighbour')
     }
@@ -287,9 +292,25 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       if (err.name !== 'NotFoundError') throw err
     }
     if (found == null) throw new PeerNotFoundError(peerId.toString())
-    await peerStore.merge(peerId, { multiaddrs: found.multiaddrs })
+    await this.mergeFound(peerId, found.multiaddrs)
     const conn = await connectionManager.openConnection(peerId, { signal })
     return done(conn, 'dht')
+  }
+
+  /**
+   * Adds addresses a lookup found to the peer store, which it dials next. libp2p's peer:update for them
+   * is the lookup's own news: the peer's follow neither cuts the attempt short nor starts its backoff over.
+   */
+  private async mergeFound (peerId: PeerId, multiaddrs: Multiaddr[]): Promise<void> {
+    const id = peerId.toString()
+    this.merging.set(id, (this.merging.get(id) ?? 0) + 1)
+    try {
+      await this.components.peerStore.merge(peerId, { multiaddrs })
+    } finally {
+      const n = (this.merging.get(id) ?? 1) - 1
+      if (n === 0) this.merging.delete(id)
+      else this.merging.set(id, n)
+    }
   }
 
   follow (peer: PeerId | string): void {

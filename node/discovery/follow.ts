@@ -40,6 +40,8 @@ export interface FollowComponents {
   events: TypedEventTarget<Libp2pEvents>
   /** Someone connected can answer a neighbour ask (a peer that serves the DHT); without it, anyone connected. */
   canAskNeighbours?: () => boolean
+  /** A lookup of this node is adding the peer's addresses to the peer store now, and dials them next: not news. */
+  ownLookupMerging?: (peer: PeerId) => boolean
   /** Records of a followed peer arriving (through anyone) say it is up. */
   presence: Pick<TypedEventTarget<PresenceEvents>, 'addEventListener' | 'removeEventListener'>
   /** Without gossipsub a connection counts as the link. */
@@ -294,11 +296,11 @@ export class Follows {
     f.wake(true)
   }
 
-  /** New addresses of a followed peer (identify, a DHT answer, a locator record). */
+  /** New addresses of a followed peer (identify, an address change it pushed, a lookup by someone else), but not those our lookup found and dials itself. */
   private onPeerUpdate (evt: CustomEvent<PeerUpdate>): void {
     const { peer, previous } = evt.detail
     const f = this.follows.get(peer.id.toString())
-    if (f == null || f.state === 'linked') return
+    if (f == null || f.state === 'linked' || this.components.ownLookupMerging?.(peer.id) === true) return
     const before = new Set((previous?.addresses ?? []).map(a => a.multiaddr.toString()))
     if (!peer.addresses.some(a => !before.has(a.multiaddr.toString()))) return
     f.wake(true)

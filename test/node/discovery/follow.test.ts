@@ -1,5 +1,6 @@
 /** Following a watched presentity, with stubbed components and a fake clock. */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { DefaultDiscovery } from '../../../node/discovery/discovery-service.js'
 import { NOTHING_TO_TRY } from '../../../node/discovery/follow.js'
@@ -46,8 +47,8 @@ interface Setup {
  */
 function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], clientNeighbours?: boolean, emptyDht?: boolean, mdns?: EventTarget } = {}): Setup {
   const cm = new StubConnectionManager()
-  const ps = new StubPeerStore()
   const events = libp2pEvents()
+  const ps = new StubPeerStore([], events)
   const lookups: number[] = []
   const asks: number[] = []
   if (opts.neighbours != null) {
@@ -91,11 +92,8 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
     ...(opts.locator != null
       ? {
           locator: {
-            refresh: async (p: PeerId | string) => {
-              const n = opts.locator!(p.toString())
-              if (n > 0) ps.peers.push(peer(p as PeerId, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
-              return n
-            }
+            // a locator record names n addresses
+            lookup: async (p: PeerId | string) => Array.from({ length: opts.locator!(p.toString()) }, (_, i) => multiaddr(`/ip4/127.0.0.1/tcp/${4002 + i}`)),
           }
         }
       : {})
@@ -290,6 +288,25 @@ it('a contact that is not public is found through its locator record', async () 
   expect(found.via).toBe('locator')
   expect(cm.dials.map(p => p.toString())).toEqual([watched.toString()])
   expect(lookups).toEqual([])
+  discovery.stop()
+})
+
+it('addresses the follow\'s own lookup adds to the peer store are dialled by that attempt: no second lookup, not news (the backoff goes on)', async () => {
+  let records = 0
+  const { discovery, cm, ps } = setup({ contact: true, locator: () => { records++; return 1 } })
+  cm.dial = async () => { throw new Error('connection refused') }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(50)
+  // the locator record's address went to the peer store (libp2p's peer:update fired) and was dialled once
+  expect(ps.peers.map(p => p.addresses.length)).toEqual([1])
+  expect(records).toBe(1)
+  expect(cm.dials).toHaveLength(1)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 1 })
+  // an address that is news (someone else's lookup, identify) still starts over at once
+  await ps.merge(watched, { multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/5000')] })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(records).toBe(2)
+  expect(discovery.followStatus(watched)).toMatchObject({ failures: 1 })
   discovery.stop()
 })
 
