@@ -296,7 +296,7 @@ export class Follows {
     f.wake(true)
   }
 
-  /** New addresses of a followed peer (identify, an address change it pushed, a lookup by someone else), but not those our lookup found and dials itself. */
+  /** New addresses of a followed peer (identify, an address change it pushed), but not those a lookup of this node found and dials itself (a locate by hand is news of its own). */
   private onPeerUpdate (evt: CustomEvent<PeerUpdate>): void {
     const { peer, previous } = evt.detail
     const f = this.follows.get(peer.id.toString())
