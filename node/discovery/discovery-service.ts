@@ -14,7 +14,8 @@ import {
   FOLLOW_MAX_REASK_MS, FOLLOW_MIN_REASK_MS, FOLLOW_QUIET_AFTER_MS, FOLLOW_QUIET_MAX_RETRY_MS, FOLLOW_RETRY_JITTER, LOCATE_TIMEOUT_MS, WATCH_TAG, WATCH_TAG_VALUE
 } from './constants.js'
 import { Follows } from './follow.js'
-import { askNeighbours, kadFindNode } from './neighbour-lookup.js'
+import { askNeighbours, kadFindNode, kadProtocol } from './neighbour-lookup.js'
+import { DhtNeighbours } from './dht-neighbours.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { devicesOf } from '../presence/person-devices.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
@@ -25,7 +26,7 @@ import type { PubSub } from '../pubsub.js'
 import type { Identify } from '@libp2p/identify'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerDiscovery, PeerId, PeerInfo, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
-import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -58,6 +59,8 @@ export interface DiscoveryComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'getConnectionsMap' | 'openConnection' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
+  /** Tells which connected peers serve the DHT: only they are asked for a peer's addresses (dht-neighbours.ts). */
+  registrar: Pick<Registrar, 'register' | 'unregister'>
   /** routingTable: kad-dht's (a runtime field); an empty one makes a DHT query wait for a peer. */
   dht: Pick<KadDHT, 'findPeer'> & { routingTable?: { size: number } }
   presence: FollowComponents['presence']
@@ -67,7 +70,7 @@ export interface DiscoveryComponents {
   /** Optional: runs identify again on a connection whose gossip link stays incomplete. */
   identify?: Pick<Identify, 'identify'>
   /** Optional: how a contact that is not public is found (its sealed locator record). */
-  locator?: Pick<Locator, 'refresh'>
+  locator?: Pick<Locator, 'lookup'>
   /** Optional: mDNS seeing a followed presentity is news of it (the factory adds mDNS conditionally). */
   mdns?: Pick<PeerDiscovery, 'addEventListener' | 'removeEventListener'>
 }
@@ -130,6 +133,10 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   private readonly follows: Follows
   private controller = sharedController()
   private started = false
+  /** Connected peers that serve the DHT (undefined: a DHT without a network to ask them on). */
+  private dhtNeighbours?: DhtNeighbours
+  /** Peers whose addresses a lookup of ours is adding to the peer store right now (it dials them next). */
+  private readonly merging = new Map<string, number>()
 
   constructor (private readonly components: DiscoveryComponents, init: DiscoveryInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:discovery')
@@ -139,6 +146,8 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     }
     this.follows = new Follows({
       connectionManager: components.connectionManager,
+      canAskNeighbours: () => (this.dhtNeighbours?.size ?? 0) > 0,
+      ownLookupMerging: (peer) => this.merging.has(peer.toString()),
       events: components.events,
       presence: components.presence,
       gossip: () => optional(() => components.pubsub),
@@ -180,6 +189,9 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
 
   start (): void {
     this.controller = sharedController()
+    const protocol = kadProtocol(optional(() => this.components.dht))
+    if (protocol != null) this.dhtNeighbours ??= new DhtNeighbours(this.components.registrar, protocol)
+    this.dhtNeighbours?.start()
     this.follows.start()
     this.started = true
   }
@@ -195,6 +207,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     this.started = false
     this.controller.abort()
     this.follows.stop()
+    this.dhtNeighbours?.stop()
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
@@ -227,7 +240,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const started = Date.now()
     const done = (conn: Connection, via: LocateResult['via']): LocateResult =>
       ({ peerId: peerId.toString(), addresses: [conn.remoteAddr.toString()], via, ms: Date.now() - started })
-    const { connectionManager, peerStore } = this.components
+    const { connectionManager } = this.components
 
     const open = connectionManager.getConnections(peerId).find(c => c.status === 'open')
     if (open != null) return done(open, 'connected')
@@ -249,7 +262,9 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     const dhtKnowsNobody = options.waitForDht === false && this.dhtKnowsNobody()
     // a contact that is not public left us a sealed locator record in the DHT (its addresses go to the peer store)
     const locator = optional(() => this.components.locator)
-    if (!dhtKnowsNobody && locator != null && this.components.roster.isContact(peerId.toString()) && await locator.refresh(peerId, signal).catch(() => 0) > 0) {
+    const located = !dhtKnowsNobody && locator != null && this.components.roster.isContact(peerId.toString()) ? await locator.lookup(peerId, signal).catch(() => []) : []
+    if (located.length > 0) {
+      await this.mergeFound(peerId, located)
       const conn = await dialCached()
       if (conn != null) return done(conn, 'locator')
     }
@@ -258,7 +273,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     // (their peer stores are caches too: useCache false asks the walk only)
     const near = options.useCache === false || options.neighbours === false ? [] : await this.askNeighbours(peerId, signal)
     if (near.length > 0) {
-      await peerStore.merge(peerId, { multiaddrs: near })
+      await this.mergeFound(peerId, near)
       const conn = await dialCached()
       if (conn != null) return done(conn, 'neighbour')
     }
@@ -277,9 +292,25 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       if (err.name !== 'NotFoundError') throw err
     }
     if (found == null) throw new PeerNotFoundError(peerId.toString())
-    await peerStore.merge(peerId, { multiaddrs: found.multiaddrs })
+    await this.mergeFound(peerId, found.multiaddrs)
     const conn = await connectionManager.openConnection(peerId, { signal })
     return done(conn, 'dht')
+  }
+
+  /**
+   * Adds addresses a lookup found to the peer store, which it dials next. libp2p's peer:update for them
+   * is the lookup's own news: the peer's follow neither cuts the attempt short nor starts its backoff over.
+   */
+  private async mergeFound (peerId: PeerId, multiaddrs: Multiaddr[]): Promise<void> {
+    const id = peerId.toString()
+    this.merging.set(id, (this.merging.get(id) ?? 0) + 1)
+    try {
+      await this.components.peerStore.merge(peerId, { multiaddrs })
+    } finally {
+      const n = (this.merging.get(id) ?? 1) - 1
+      if (n === 0) this.merging.delete(id)
+      else this.merging.set(id, n)
+    }
   }
 
   follow (peer: PeerId | string): void {
@@ -304,13 +335,17 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     return this.follows.status(peer.toString())
   }
 
-  /** Addresses of the peer named by a connected peer, its watchers asked first; none if nobody named it. */
+  /**
+   * Addresses of the peer named by a connected peer that serves the DHT, its watchers asked first; none if
+   * nobody named it. A neighbour in DHT client mode (any contact that is not public) refuses the stream.
+   */
   private async askNeighbours (peerId: PeerId, signal: AbortSignal): Promise<Multiaddr[]> {
     const ask = kadFindNode(optional(() => this.components.dht))
-    if (ask == null) return []
+    const servers = this.dhtNeighbours
+    if (ask == null || servers == null || servers.size === 0) return []
     const pubsub = optional(() => this.components.pubsub)
     const watchers = pubsub?.getSubscribers?.(presenceTopic(peerId)) ?? []
-    const connected = this.components.connectionManager.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer)
+    const connected = this.components.connectionManager.getConnections().filter(c => c.status === 'open' && servers.has(c.remotePeer)).map(c => c.remotePeer)
     const neighbours = [...watchers.filter(w => connected.some(c => c.equals(w))), ...connected]
     const addrs = await askNeighbours(peerId, neighbours, ask, {
       signal: anySignal([signal, AbortSignal.timeout(NEIGHBOUR_ASK_TIMEOUT_MS)]), max: NEIGHBOUR_ASKS_MAX

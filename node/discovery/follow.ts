@@ -38,6 +38,10 @@ export interface FollowComponents {
   /** getConnectionsMap: whether this node is connected to anyone (getConnections() concatenates every peer's list). */
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'getConnectionsMap' | 'closeConnections'>
   events: TypedEventTarget<Libp2pEvents>
+  /** Someone connected can answer a neighbour ask (a peer that serves the DHT); without it, anyone connected. */
+  canAskNeighbours?: () => boolean
+  /** A lookup of this node is adding the peer's addresses to the peer store now, and dials them next: not news. */
+  ownLookupMerging?: (peer: PeerId) => boolean
   /** Records of a followed peer arriving (through anyone) say it is up. */
   presence: Pick<TypedEventTarget<PresenceEvents>, 'addEventListener' | 'removeEventListener'>
   /** Without gossipsub a connection counts as the link. */
@@ -229,8 +233,8 @@ export class Follows {
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const { schedule } = f
         const full = now >= schedule.fullAttemptAt
-        // an ask with nobody connected asks nobody: it leaves the asks due
-        const neighbours = full && now >= schedule.neighboursAt && this.connectedToAnyone()
+        // an ask with nobody to ask (nobody connected, or nobody connected that serves the DHT) asks nobody: it leaves the asks due
+        const neighbours = full && now >= schedule.neighboursAt && (this.components.canAskNeighbours?.() ?? this.connectedToAnyone())
         const attempt = f.attempt()
         f.attempting = true
         let failure: string | undefined
@@ -292,11 +296,11 @@ export class Follows {
     f.wake(true)
   }
 
-  /** New addresses of a followed peer (identify, a DHT answer, a locator record). */
+  /** New addresses of a followed peer (identify, an address change it pushed), but not those a lookup of this node found and dials itself (a locate by hand is news of its own). */
   private onPeerUpdate (evt: CustomEvent<PeerUpdate>): void {
     const { peer, previous } = evt.detail
     const f = this.follows.get(peer.id.toString())
-    if (f == null || f.state === 'linked') return
+    if (f == null || f.state === 'linked' || this.components.ownLookupMerging?.(peer.id) === true) return
     const before = new Set((previous?.addresses ?? []).map(a => a.multiaddr.toString()))
     if (!peer.addresses.some(a => !before.has(a.multiaddr.toString()))) return
     f.wake(true)

@@ -64,6 +64,8 @@ export async function askNeighbours (target: PeerId, neighbours: PeerId[], ask: 
 
 /** What of kad-dht a FIND_NODE to one peer needs (its network, a runtime field of the service). */
 interface KadNetwork {
+  /** The protocol its requests go out on (what a neighbour must handle to answer). */
+  protocol?: string
   sendRequest: (to: PeerId, msg: { type: string, key: Uint8Array }, options: { signal: AbortSignal, path: { index: number, queued: number, running: number, total: number } }) => AsyncIterable<{ name: string, closer?: PeerInfo[] }>
 }
 
@@ -80,6 +82,12 @@ export function kadFindNode (dht: unknown): FindNodeAsk | undefined {
     }
     return []
   }
+}
+
+/** The protocol kad-dht's FIND_NODE goes out on, when the DHT given has a network. */
+export function kadProtocol (dht: unknown): string | undefined {
+  const protocol = (dht as { network?: Partial<KadNetwork> } | undefined)?.network?.protocol
+  return typeof protocol === 'string' ? protocol : undefined
 }
 
 function dedupe (peers: PeerId[]): PeerId[] {

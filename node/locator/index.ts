@@ -6,6 +6,7 @@ import { LocatorService } from './locator-service.js'
 import type { LocatorComponents } from './locator-service.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export { LocatorDhtRules } from './locator.js'
 export type { LocatorComponents } from './locator-service.js'
@@ -24,6 +25,8 @@ export interface Locator {
    * it found (0: none; strangers and blocked peers have nothing to look up).
    */
   refresh: (peer: PeerId | string, signal?: AbortSignal) => Promise<number>
+  /** The same lookup, without adding the addresses to the peer store (the caller does, when it is about to dial them). */
+  lookup: (peer: PeerId | string, signal?: AbortSignal) => Promise<Multiaddr[]>
 }
 
 export function locator (init: LocatorInit = {}): (components: LocatorComponents) => Locator {

@@ -24,6 +24,7 @@ import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerStore, PrivateK
 import type { AddressManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { RepeatingTask } from '@libp2p/utils'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface LocatorComponents {
   peerId: PeerId
@@ -119,13 +120,16 @@ export class LocatorService implements Locator, Startable {
   }
 
   async refresh (peer: PeerId | string, signal?: AbortSignal): Promise<number> {
-    const peerId = peerIdString(peer)
-    if (!this.components.roster.canSee(peerId)) return 0
-    const addrs = await this.publisher.lookup(peerId, signal)
-    const multiaddrs = parseMultiaddrs(addrs)
+    const multiaddrs = await this.lookup(peer, signal)
     if (multiaddrs.length === 0) return 0
-    await this.components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
+    await this.components.peerStore.merge(peerIdFromString(peerIdString(peer)), { multiaddrs })
     return multiaddrs.length
+  }
+
+  async lookup (peer: PeerId | string, signal?: AbortSignal): Promise<Multiaddr[]> {
+    const peerId = peerIdString(peer)
+    if (!this.components.roster.canSee(peerId)) return []
+    return parseMultiaddrs(await this.publisher.lookup(peerId, signal))
   }
 
   /** Every current device of each contact that may see this node: each reads a locator of its own (pair keys are per device, §14.7). */

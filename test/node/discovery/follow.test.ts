@@ -1,9 +1,10 @@
 /** Following a watched presentity, with stubbed components and a fake clock. */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { DefaultDiscovery } from '../../../node/discovery/discovery-service.js'
 import { NOTHING_TO_TRY } from '../../../node/discovery/follow.js'
-import { connection, libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
+import { connection, libp2pEvents, logger, peer, peerIds, StubConnectionManager, StubPeerStore, StubRegistrar } from './stubs.js'
 import type { DiscoveryInit } from '../../../node/discovery/discovery-service.js'
 import type { PresenceEvents } from '../../../node/presence/index.js'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -11,6 +12,7 @@ import type { Connection, PeerId } from '@libp2p/interface'
 // a presentity never heard of backs off as far as one heard of lately here (the tests of the quiet backoff set their own)
 const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followQuietMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
 const GOSSIP = '/meshsub/1.2.0'
+const KAD = '/test/kad/1.0.0'
 
 let self: PeerId
 let watched: PeerId
@@ -35,13 +37,18 @@ interface Setup {
   asks: number[]
   /** The routing table's size (0 with emptyDht), for a test to change. */
   routingTable: { size: number }
+  /** Tells the discovery which peers serve the DHT (setup's neighbours do, unless clientNeighbours). */
+  registrar: StubRegistrar
 }
 
-/** neighbours: connected peers a locate may ask (none of them knows the peer); emptyDht: the routing table knows no peer; mdns: the mDNS service. */
-function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], emptyDht?: boolean, mdns?: EventTarget } = {}): Setup {
+/**
+ * neighbours: connected peers a locate may ask (none of them knows the peer), identified as serving the DHT
+ * unless clientNeighbours; emptyDht: the routing table knows no peer; mdns: the mDNS service.
+ */
+function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, contact?: boolean, init?: DiscoveryInit, slowDht?: boolean, neighbours?: PeerId[], clientNeighbours?: boolean, emptyDht?: boolean, mdns?: EventTarget } = {}): Setup {
   const cm = new StubConnectionManager()
-  const ps = new StubPeerStore()
   const events = libp2pEvents()
+  const ps = new StubPeerStore([], events)
   const lookups: number[] = []
   const asks: number[] = []
   if (opts.neighbours != null) {
@@ -57,17 +64,19 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
     },
     routingTable: { size: opts.emptyDht === true ? 0 : 1 },
     ...(opts.neighbours != null
-      ? { network: { async * sendRequest () { asks.push(Date.now()); yield { name: 'PEER_RESPONSE', closer: [] } } } }
+      ? { network: { protocol: KAD, async * sendRequest () { asks.push(Date.now()); yield { name: 'PEER_RESPONSE', closer: [] } } } }
       : {})
   }
   const presence = new TypedEventEmitter<PresenceEvents>()
   const roster = Object.assign(new EventTarget(), { watchList: () => [], isContact: () => opts.contact === true })
   const gossipPeers: PeerId[] = []
   const identified: Connection[] = []
+  const registrar = new StubRegistrar()
   const discovery = new DefaultDiscovery({
     peerId: self,
     peerStore: ps,
     connectionManager: cm,
+    registrar,
     events,
     logger,
     dht,
@@ -83,17 +92,15 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
     ...(opts.locator != null
       ? {
           locator: {
-            refresh: async (p: PeerId | string) => {
-              const n = opts.locator!(p.toString())
-              if (n > 0) ps.peers.push(peer(p as PeerId, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
-              return n
-            }
+            // a locator record names n addresses
+            lookup: async (p: PeerId | string) => Array.from({ length: opts.locator!(p.toString()) }, (_, i) => multiaddr(`/ip4/127.0.0.1/tcp/${4002 + i}`)),
           }
         }
       : {})
   }, { ...INIT, ...opts.init })
   discovery.start()
-  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks, routingTable: dht.routingTable }
+  if (opts.clientNeighbours !== true) for (const n of opts.neighbours ?? []) registrar.identified(n, [KAD])
+  return { discovery, cm, ps, lookups, events, presence, gossipPeers, identified, asks, routingTable: dht.routingTable, registrar }
 }
 
 /** The stream gossipsub keeps each way on a connection. */
@@ -284,6 +291,25 @@ it('a contact that is not public is found through its locator record', async () 
   discovery.stop()
 })
 
+it('addresses the follow\'s own lookup adds to the peer store are dialled by that attempt: no second lookup, not news (the backoff goes on)', async () => {
+  let records = 0
+  const { discovery, cm, ps } = setup({ contact: true, locator: () => { records++; return 1 } })
+  cm.dial = async () => { throw new Error('connection refused') }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(50)
+  // the locator record's address went to the peer store (libp2p's peer:update fired) and was dialled once
+  expect(ps.peers.map(p => p.addresses.length)).toEqual([1])
+  expect(records).toBe(1)
+  expect(cm.dials).toHaveLength(1)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 1 })
+  // an address that is news (someone else's lookup, identify) still starts over at once
+  await ps.merge(watched, { multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/5000')] })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(records).toBe(2)
+  expect(discovery.followStatus(watched)).toMatchObject({ failures: 1 })
+  discovery.stop()
+})
+
 it('a stranger is not looked up by locator: the DHT is asked', async () => {
   let asked = 0
   const { discovery, lookups } = setup({ contact: false, locator: () => { asked++; return 1 } })
@@ -406,11 +432,31 @@ it('the neighbours of an unreachable presentity are asked on its first lookup, t
 
 it('a lookup with nobody connected asks nobody and leaves the asks due for when someone is', async () => {
   const neighbours: PeerId[] = []
-  const { discovery, asks } = setup({ neighbours, init: { followMinReaskMs: 60_000 } })
+  const { discovery, asks, registrar } = setup({ neighbours, init: { followMinReaskMs: 60_000 } })
   discovery.follow(watched)
   await vi.advanceTimersByTimeAsync(1_000)
   expect(asks).toEqual([])
   neighbours.push(other)
+  registrar.identified(other, [KAD])
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(asks).toHaveLength(1)
+  discovery.stop()
+})
+
+it('neighbours in DHT client mode are not asked (they refuse the stream): with a DHT that knows no peer the attempt has nothing to try; the asks stay due for a neighbour that serves it', async () => {
+  const { discovery, asks, registrar, cm } = setup({ neighbours: [other], clientNeighbours: true, emptyDht: true, init: { followMinReaskMs: 60_000 } })
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(3_000)
+  expect(asks).toEqual([])
+  expect(cm.dials).toEqual([])
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', lastError: NOTHING_TO_TRY })
+  // a neighbour identified as serving the DHT: asked on the next full attempt (within the 400 ms cap)
+  registrar.identified(other, [KAD])
+  await vi.advanceTimersByTimeAsync(1_000)
+  expect(asks).toHaveLength(1)
+  // it left (the connection stays in the stub's list, as a client's would): news makes an ask due, and nobody is asked
+  registrar.disconnected(other)
+  discovery.locate(watched, { signal: AbortSignal.timeout(100) }).catch(() => {})
   await vi.advanceTimersByTimeAsync(1_000)
   expect(asks).toHaveLength(1)
   discovery.stop()

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { DefaultDiscovery, PeerNotFoundError } from '../../../node/discovery/discovery-service.js'
 import { askNeighbours, kadFindNode } from '../../../node/discovery/neighbour-lookup.js'
 import { presenceTopic } from '../../../protocol/topics.js'
-import { connection, libp2pEvents, logger, peer, peerIds } from './stubs.js'
+import { connection, libp2pEvents, logger, peer, peerIds, StubRegistrar } from './stubs.js'
 import type { DiscoveryComponents } from '../../../node/discovery/discovery-service.js'
 import type { Connection, Peer, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -97,8 +97,11 @@ describe('kadFindNode', () => {
 
 describe('locate asks the neighbours before the DHT walk', () => {
   /** A discovery whose DHT walk never finds the target; `named` is who of the neighbours knows it. */
-  async function setup (named: (neighbour: PeerId) => boolean): Promise<{ discovery: DefaultDiscovery, target: PeerId, watcher: PeerId, asked: string[], dials: string[] }> {
+  const KAD = '/test/kad/1.0.0'
+  /** `clients`: neighbours in DHT client mode (identify does not list the DHT protocol for them). */
+  async function setup (named: (neighbour: PeerId) => boolean, clients: (neighbour: PeerId) => boolean = () => false): Promise<{ discovery: DefaultDiscovery, target: PeerId, watcher: PeerId, asked: string[], dials: string[], others: PeerId[] }> {
     const [self, target, watcher, other1, other2] = await peerIds(5)
+    const registrar = new StubRegistrar()
     const peers = new Map<string, Peer>()
     const asked: string[] = []
     const dials: string[] = []
@@ -106,6 +109,7 @@ describe('locate asks the neighbours before the DHT walk', () => {
     const components = {
       peerId: self,
       logger,
+      registrar,
       events: libp2pEvents(),
       presence: libp2pEvents() as unknown as DiscoveryComponents['presence'],
       roster: { watchList: () => [], isContact: () => false, addEventListener: () => {}, removeEventListener: () => {} },
@@ -135,6 +139,7 @@ describe('locate asks the neighbours before the DHT walk', () => {
         // the walk finds nothing
         async * findPeer () { throw Object.assign(new Error('Not found'), { name: 'NotFoundError' }) },
         network: {
+          protocol: KAD,
           async * sendRequest (to: PeerId) {
             asked.push(to.toString())
             yield { name: 'PEER_RESPONSE', closer: named(to) ? [{ id: target, multiaddrs: [addr(4242)] }] : [] }
@@ -144,7 +149,8 @@ describe('locate asks the neighbours before the DHT walk', () => {
     } as unknown as DiscoveryComponents
     const discovery = new DefaultDiscovery(components)
     discovery.start()
-    return { discovery, target, watcher, asked, dials }
+    for (const c of connected) registrar.identified(c, clients(c) ? ['/meshsub/1.2.0'] : ['/meshsub/1.2.0', KAD])
+    return { discovery, target, watcher, asked, dials, others: [other1, other2] }
   }
 
   it('finds a peer the walk does not through a watcher of it that knows where it is', async () => {
@@ -160,6 +166,23 @@ describe('locate asks the neighbours before the DHT walk', () => {
   it('asks no neighbour when told to ignore caches (useCache false: the walk only)', async () => {
     const { discovery, target, watcher, asked } = await setup(n => n.equals(watcher))
     await expect(discovery.locate(target, { useCache: false })).rejects.toThrow(PeerNotFoundError)
+    expect(asked).toEqual([])
+    discovery.stop()
+  })
+
+  it('asks only the neighbours that serve the DHT: one in client mode (any contact that is not public) refuses the stream', async () => {
+    // the watcher would name it, but it runs the DHT as a client; of the other two only one serves it
+    let server = ''
+    const { discovery, target, others, asked } = await setup(() => true, n => { if (server === '') server = n.toString(); return n.toString() !== server })
+    await expect(discovery.locate(target)).resolves.toMatchObject({ via: 'neighbour' })
+    expect(asked).toEqual([server])
+    expect(others.map(String)).toContain(server)
+    discovery.stop()
+  })
+
+  it('asks nobody when no connected peer serves the DHT', async () => {
+    const { discovery, target, asked } = await setup(() => true, () => true)
+    await expect(discovery.locate(target)).rejects.toThrow(PeerNotFoundError)
     expect(asked).toEqual([])
     discovery.stop()
   })

@@ -4,6 +4,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Connection, Libp2pEvents, Peer, PeerId, PeerQuery } from '@libp2p/interface'
 
@@ -85,11 +86,14 @@ export function peer (id: PeerId, opts: { addresses?: string[], metadata?: Recor
   }
 }
 
-/** A peer store over a list of peers: all() applies the query's filters; merges are recorded. */
+/**
+ * A peer store over a list of peers: all() applies the query's filters; merges are recorded, and
+ * addresses merged are added, with libp2p's peer:update on `events` when given.
+ */
 export class StubPeerStore {
   readonly merges: Array<{ peer: PeerId, data: any }> = []
 
-  constructor (readonly peers: Peer[] = []) {}
+  constructor (readonly peers: Peer[] = [], private readonly events?: TypedEventEmitter<Libp2pEvents>) {}
 
   all = async (query: PeerQuery = {}): Promise<Peer[]> => {
     return this.peers.filter(p => (query.filters ?? []).every(f => f(p)))
@@ -103,6 +107,34 @@ export class StubPeerStore {
 
   merge = async (id: PeerId, data: any): Promise<Peer> => {
     this.merges.push({ peer: id, data })
-    return this.peers.find(p => p.id.equals(id)) ?? peer(id)
+    const previous = this.peers.find(p => p.id.equals(id))
+    const added = ((data.multiaddrs ?? []) as Multiaddr[]).map(String).filter(a => previous?.addresses.some(b => b.multiaddr.toString() === a) !== true)
+    if (added.length === 0) return previous ?? peer(id)
+    const updated = peer(id, { addresses: [...(previous?.addresses ?? []).map(a => a.multiaddr.toString()), ...added] })
+    if (previous == null) this.peers.push(updated)
+    else this.peers[this.peers.indexOf(previous)] = updated
+    this.events?.safeDispatchEvent('peer:update', { detail: { peer: updated, previous } })
+    return updated
+  }
+}
+
+/** A registrar whose topologies the test notifies: `identified` as libp2p does after identify lists the protocol, `disconnected` after the peer left. */
+export class StubRegistrar {
+  readonly topologies = new Map<string, { protocol: string, onConnect?: (peer: PeerId, conn: Connection) => void | Promise<void>, onDisconnect?: (peer: PeerId) => void | Promise<void> }>()
+
+  register = async (protocol: string, topology: { onConnect?: (peer: PeerId, conn: Connection) => void | Promise<void>, onDisconnect?: (peer: PeerId) => void | Promise<void> }): Promise<string> => {
+    const id = String(this.topologies.size + 1)
+    this.topologies.set(id, { protocol, ...topology })
+    return id
+  }
+
+  unregister = (id: string): void => { this.topologies.delete(id) }
+
+  identified (peer: PeerId, protocols: string[]): void {
+    for (const t of this.topologies.values()) if (protocols.includes(t.protocol)) void t.onConnect?.(peer, connection(peer))
+  }
+
+  disconnected (peer: PeerId): void {
+    for (const t of this.topologies.values()) void t.onDisconnect?.(peer)
   }
 }
