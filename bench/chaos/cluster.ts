@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { spawnHost } from './hosts.js'
+import type { SubscriptionGap } from './gossip-track.js'
 import type { ConnRecord, ListedConn } from './conn-track.js'
 import type { Host, HostEvent } from './hosts.js'
 import type { HostHealth } from './load.js'
@@ -190,6 +191,12 @@ export class Cluster {
     if (pubs == null) return 'contact did not answer'
     return `the contact published ${pubs.length} records in the ${ttlMs + 1_000} ms before, ${pubs.filter(p => p.toPeer).length} of them to the watcher` +
       (pubs.length > 0 ? ` (at ${pubs.map(p => `-${at - p.at}${p.why != null ? ` [${p.why}]` : ''}`).join(', ')} ms)` : '')
+  }
+
+  /** Every live node's watchers whose subscription a gossip detach lost while connected (bench/chaos/gossip-track.ts). */
+  async subscriptionGaps (): Promise<SubscriptionGap[]> {
+    const all = await Promise.all(this.alive().map(async m => await this.call<SubscriptionGap[]>(m, 'subscriptionGaps').catch(() => [])))
+    return all.flat()
   }
 
   /**

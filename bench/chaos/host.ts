@@ -107,7 +107,7 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), gossip: new GossipTracker(node.libp2p), subscribedAt: new Map() }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), gossip: new GossipTracker(node.libp2p, presenceTopic(node.peerId)), subscribedAt: new Map() }
   node.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
     const own = presenceTopic(node.peerId)
     if (evt.detail.subscriptions.some(sub => sub.topic === own && sub.subscribe)) h.subscribedAt.set(evt.detail.peerId.toString(), Date.now())
@@ -174,6 +174,8 @@ const methods: Record<string, Method> = {
   /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
   publishedTo: (h, peer: string, from: number, to: number) => h.published.filter(p => p.at >= from && p.at <= to)
     .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length, why: p.recipients.includes(peer) ? undefined : p.missed[peer] ?? 'not a subscriber' })),
+  /** Watchers' subscriptions to this node's topic lost by a gossip detach while connected: how long until they came back. */
+  subscriptionGaps: ({ gossip }) => gossip.drainGaps(),
   /** Cuts and refuses every link to these peers until allowAll. */
   deny: async ({ node, denied }, peers: string[]) => {
     for (const p of peers) denied.add(p)
