@@ -40,6 +40,8 @@ function caller (): string {
 export interface SubscriptionGap {
   ms: number
   back: boolean
+  /** Who detached the peer (the innermost callers). */
+  why: string
   /** Still missing: whether a connection to the peer is open now. */
   connected?: boolean
 }
@@ -47,7 +49,7 @@ export interface SubscriptionGap {
 export class GossipTracker {
   readonly events = new Map<string, GossipEvent[]>()
   /** Watchers detached while connected, by peer: when. */
-  private readonly lost = new Map<string, number>()
+  private readonly lost = new Map<string, { at: number, why: string }>()
   private gaps: SubscriptionGap[] = []
 
   constructor (private readonly libp2p: Libp2p, ownTopic: string) {
@@ -63,25 +65,25 @@ export class GossipTracker {
       pubsub.removePeer = (peer) => {
         if (pubsub.peers?.has(peer.toString()) === true) {
           const e = this.note(peer, 'detached')
-          if (e.open > 0 && pubsub.getSubscribers(ownTopic).some(p => p.equals(peer))) this.lost.set(peer.toString(), e.at)
+          if (e.open > 0 && pubsub.getSubscribers(ownTopic).some(p => p.equals(peer))) this.lost.set(peer.toString(), { at: e.at, why: e.stack.split(' < ').slice(1, 3).join(' < ') })
         }
         removePeer.call(pubsub, peer)
       }
     }
     pubsub.addEventListener('subscription-change', (evt) => {
       const id = evt.detail.peerId.toString()
-      const at = this.lost.get(id)
-      if (at == null || !evt.detail.subscriptions.some(sub => sub.topic === ownTopic && sub.subscribe)) return
+      const lost = this.lost.get(id)
+      if (lost == null || !evt.detail.subscriptions.some(sub => sub.topic === ownTopic && sub.subscribe)) return
       this.lost.delete(id)
-      this.gaps.push({ ms: Date.now() - at, back: true })
+      this.gaps.push({ ms: Date.now() - lost.at, back: true, why: lost.why })
     })
   }
 
   /** The gaps that closed since the last call, and those open now (listed again on each call until they close or are a minute old). */
   drainGaps (now = Date.now()): SubscriptionGap[] {
-    const still = [...this.lost].map(([id, at]) => ({ ms: now - at, back: false, connected: this.libp2p.getConnections().some(c => c.remotePeer.toString() === id && c.status === 'open') }))
+    const still = [...this.lost].map(([id, { at, why }]) => ({ ms: now - at, back: false, why, connected: this.libp2p.getConnections().some(c => c.remotePeer.toString() === id && c.status === 'open') }))
     const out = [...this.gaps.splice(0), ...still]
-    for (const [id, at] of this.lost) if (now - at > 60_000) this.lost.delete(id)
+    for (const [id, { at }] of this.lost) if (now - at > 60_000) this.lost.delete(id)
     return out
   }
 
