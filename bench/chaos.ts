@@ -107,7 +107,7 @@ async function reportSubscriptionGaps (cluster: Cluster, phase: string): Promise
   const gaps = await cluster.subscriptionGaps()
   const back = gaps.filter(g => g.back).map(g => g.ms)
   const open = gaps.filter(g => !g.back)
-  log(`watchers detached while connected (their subscription lost at the contact) during ${phase}: ${back.length} came back${back.length > 0 ? `, after ${stats(back)} ms` : ''}` +
+  log(`watchers detached while connected (their subscription lost at the contact) during ${phase}: ${back.length} came back${back.length > 0 ? `, after ${stats(back)}` : ''}` +
     `${open.length > 0 ? `; missing now: ${open.map(g => `${(g.ms / 1000).toFixed(1)} s${g.connected === true ? ' (connected)' : ''}`).join(', ')}` : ''}` +
     `${gaps.length > 0 ? `; detached by: ${[...new Set(gaps.map(g => g.why))].join(' | ')}` : ''}`)
 }
