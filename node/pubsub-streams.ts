@@ -285,6 +285,9 @@ export class OutboundStreamKeeper {
     const id = peer.toString()
     const now = this.now()
     this.brokeAgain(id, now)
+    // only repairs made before back off: a peer whose first stream was merely slow to open (noted, never repaired) is not made to wait
+    const noted = this.missing.get(id)
+    if (noted?.repairs === 0) noted.next = now
     const m = this.due(this.missing, id, now, now, 0)
     if (m == null) return
     this.repairs++

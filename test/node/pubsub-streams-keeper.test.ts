@@ -144,6 +144,19 @@ describe('keepOutboundStreams', () => {
     expect(keeper.repairs).toBe(1)
   })
 
+  it('repairs at once also a peer whose first stream was slow to open (missing on a heartbeat, never repaired)', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, []))
+    // attached while its stream is being negotiated: seen without one, then the stream came
+    tick(0)
+    const held = stream()
+    conns[0].streams.push(held)
+    tick(1_000)
+    expect(notified).toEqual([])
+    peerCloses(held)
+    await waitFor(() => notified.length === 1, 'the repair on the peer\'s close')
+  })
+
   it('leaves a peer alone that closed one of two streams, and backs off from a peer that keeps closing the new one', async () => {
     const { peer, conns, notified, tick, keeper } = await setup()
     const older = stream()
