@@ -276,6 +276,7 @@ export class OutboundStreamKeeper {
         this.closing.delete(s)
         this.repairNow(peer)
       })
+      .catch((err: Error) => { this.log.error('repairing the gossip stream to %p failed - %e', peer, err) })
   }
 
   private repairNow (peer: PeerId): void {
