@@ -94,11 +94,22 @@ const wrongList = (wrong: string[]): string => wrong.length === 0 ? '' : `; ${wr
 const load = (): string => os.loadavg().map(x => x.toFixed(1)).join(' ')
 const figures: Record<string, number> = {}
 
-/** Logs the half-open connections found now (docs/benchmarks.md, "Runs of session 8"). */
+/** Logs the half-open connections found now (docs/benchmarks.md, "Runs of session 8") and the phase's lost subscriptions. */
 async function reportOneSided (cluster: Cluster, phase: string): Promise<void> {
   const found = await cluster.oneSided()
   figures[`chaos.${phase}.oneSided`] = found.length
   log(`one-sided connections after ${phase}: ${found.length}${found.length > 0 ? `\n  ${found.join('\n  ')}` : ''}`)
+  await reportSubscriptionGaps(cluster, phase)
+}
+
+/** Watchers whose subscription a contact's gossipsub lost by detaching them while connected, and how long until it came back. */
+async function reportSubscriptionGaps (cluster: Cluster, phase: string): Promise<void> {
+  const gaps = await cluster.subscriptionGaps()
+  const back = gaps.filter(g => g.back).map(g => g.ms)
+  const open = gaps.filter(g => !g.back)
+  log(`watchers detached while connected (their subscription lost at the contact) during ${phase}: ${back.length} came back${back.length > 0 ? `, after ${stats(back)}` : ''}` +
+    `${open.length > 0 ? `; missing now: ${open.map(g => `${(g.ms / 1000).toFixed(1)} s${g.connected === true ? ' (connected)' : ''}`).join(', ')}` : ''}` +
+    `${gaps.length > 0 ? `; detached by: ${[...new Set(gaps.map(g => g.why))].join(' | ')}` : ''}`)
 }
 
 /** Every live node sends one message to each contact, dead or cut off or not. */
@@ -214,6 +225,8 @@ async function main (): Promise<void> {
     let t = Date.now()
     await Promise.all(hostMembers.map(async (_, h) => { await cluster.start(h) }))
     log(`started ${hostCount} processes in ${Date.now() - t} ms; load average ${load()}`)
+    // to read the nodes' debug logs (which name peers only) against a failed check's pair
+    log(`peer ids: ${cluster.members.map(m => `${m.i}=${m.peerId}`).join(' ')}`)
     await Promise.all(members.map(async m => { for (const c of m.contacts) await cluster.call(m, 'watch', members[c].peerId, `n${c}`) }))
     let r = await cluster.converge(() => 'online', START_CONVERGENCE_MS)
     figures['chaos.start.convergence'] = r.ms

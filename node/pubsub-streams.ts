@@ -20,17 +20,22 @@
  * partition).
  *
  * So on every gossipsub heartbeat, for each attached peer that still has an
- * open connection: an outbound gossip stream whose far end has closed is
- * closed (gossipsub drops it), and a peer without a writable one for longer
- * than a grace gets gossipsub's own connection notification again (what its
- * PX and direct-peer dials do, and what libp2p does after identify), which
- * queues a new stream. A connection to a peer gossipsub is not attached to,
- * older than the same grace, gets that notification too if the peer store
- * lists a gossip protocol for the peer. Repeated tries back off, also across
- * repairs that worked for a while (until a stream stays writable for the
- * longest backoff). Everything the repairs
- * use is public API: the heartbeat event, the peers, the protocols, the
- * connections' streams, the peer store and the registrar's topologies.
+ * open connection, a peer without a writable outbound gossip stream for
+ * longer than a grace gets gossipsub's own connection notification again
+ * (what its PX and direct-peer dials do, and what libp2p does after
+ * identify), which queues a new stream. An outbound gossip stream whose far
+ * end the peer closed (seen when the close arrives, or on a heartbeat) is
+ * closed (gossipsub drops it) and, with no other writable stream to the
+ * peer, repaired at once, without the grace: the peer's gossipsub closes our
+ * stream when it detaches us, which forgets our subscriptions, and publishes
+ * nothing to us until a new stream of ours brings them (the one-sided
+ * subscription of the chaos run). A connection to a peer gossipsub is not
+ * attached to, older than the same grace, gets that notification too if the
+ * peer store lists a gossip protocol for the peer. Repeated tries back off,
+ * also across repairs that worked for a while (until a stream stays
+ * writable for the longest backoff). Everything the repairs use is public
+ * API: the heartbeat event, the peers, the protocols, the connections'
+ * streams and their events, the peer store and the registrar's topologies.
  *
  * And gossipsub detaches a peer whose inbound stream fails as if the peer
  * had disconnected (handlePeerReadStreamError): its subscriptions, its mesh
@@ -93,6 +98,9 @@ export class OutboundStreamKeeper {
   private readonly missing = new Map<string, Missing>()
   /** Connected peers gossipsub is not attached to. */
   private readonly unattached = new Map<string, Missing>()
+  /** Outbound gossip streams whose far end's close we listen for, and those the peer closed that we are closing now. */
+  private readonly watched = new WeakSet<Stream>()
+  private readonly closing = new WeakSet<Stream>()
   private readonly log: Logger
   private readonly now: () => number
   /** Repairs done (connection notifications re-run), peers attached from the peer store, streams the peer dropped closed, and peers kept; for diagnostics and tests. */
@@ -117,10 +125,13 @@ export class OutboundStreamKeeper {
       // no connection: gossipsub detaches the peer on the disconnect
       if (open.length === 0) continue
       seen.add(id)
-      if (this.writable(peer, open)) {
+      const { ok, dropped } = this.writable(peer, open)
+      if (ok) {
         this.repaired(id, now)
         continue
       }
+      // a stream the peer dropped is repaired as soon as ours is closed (dropPeerClosed)
+      if (dropped) continue
       this.brokeAgain(id, now)
       const m = this.due(this.missing, id, now, now)
       if (m == null) continue
@@ -162,10 +173,10 @@ export class OutboundStreamKeeper {
    * Whether a repair of `id` (in need of one since `since`) is due now: after
    * the grace, then backing off. A due repair is counted.
    */
-  private due (pending: Map<string, Missing>, id: string, since: number, now: number): Missing | undefined {
+  private due (pending: Map<string, Missing>, id: string, since: number, now: number, grace = this.opts.graceMs): Missing | undefined {
     let m = pending.get(id)
     if (m == null) {
-      m = { since, next: since + this.opts.graceMs, repairs: 0 }
+      m = { since, next: since + grace, repairs: 0 }
       pending.set(id, m)
     }
     if (now < m.next) return undefined
@@ -218,23 +229,71 @@ export class OutboundStreamKeeper {
     }
   }
 
-  /** True when an outbound gossip stream to the peer can carry what we publish; closes those whose far end is gone. */
-  private writable (peer: PeerId, open: Connection[]): boolean {
+  /**
+   * Whether an outbound gossip stream to the peer can carry what we publish
+   * (`ok`), and whether one the peer dropped was found (`dropped`: it is
+   * being closed and repaired). Each stream is watched from then on, so the
+   * peer's close is seen when it comes, not at the next heartbeat.
+   */
+  private writable (peer: PeerId, open: Connection[]): { ok: boolean, dropped: boolean } {
     let ok = false
+    let dropped = false
     for (const s of open.flatMap(c => c.streams)) {
       if (s.direction !== 'outbound' || !this.pubsub.protocols.includes(s.protocol ?? '') || s.status !== 'open') continue
       if (farEndClosed(s)) {
-        // the peer no longer reads it; gossipsub drops a stream once it closes, and only then opens
-        // another. Closed, not reset: a reset would break the peer's read of it, and gossipsub
-        // detaches a peer whose read breaks, even from its newer streams
-        this.closed++
-        this.log('gossip stream to %p was closed by the peer, closing ours', peer)
-        s.close({ signal: AbortSignal.timeout(this.opts.graceMs) }).catch((err: Error) => { s.abort(err) })
+        if (s.writeStatus === 'writable') this.dropPeerClosed(peer, s)
+        if (this.closing.has(s)) dropped = true
         continue
+      }
+      if (!this.watched.has(s)) {
+        this.watched.add(s)
+        s.addEventListener('remoteCloseWrite', () => { this.dropPeerClosed(peer, s) }, { once: true })
       }
       if (s.writeStatus === 'writable') ok = true
     }
-    return ok
+    return { ok, dropped }
+  }
+
+  /**
+   * The peer closed our gossip stream: its gossipsub dropped it, and either
+   * took a newer one of ours or detached us, which forgets our
+   * subscriptions; it publishes nothing to us until a new stream of ours
+   * brings them. Gossipsub drops a stream once it closes and only then opens
+   * another, so ours is closed (not reset: a reset would break the peer's
+   * read of it, and gossipsub detaches a peer whose read breaks, even from
+   * its newer streams) and, without another writable stream, gossipsub is
+   * told of the connection at once: no grace, since nothing of ours is on
+   * the way; repeated repairs still back off.
+   */
+  private dropPeerClosed (peer: PeerId, s: Stream): void {
+    if (this.closing.has(s) || s.status !== 'open') return
+    this.closing.add(s)
+    this.closed++
+    this.log('gossip stream to %p was closed by the peer, closing ours', peer)
+    s.close({ signal: AbortSignal.timeout(this.opts.graceMs) })
+      .catch((err: Error) => { s.abort(err) })
+      .finally(() => {
+        this.closing.delete(s)
+        this.repairNow(peer)
+      })
+      .catch((err: Error) => { this.log.error('repairing the gossip stream to %p failed - %e', peer, err) })
+  }
+
+  private repairNow (peer: PeerId): void {
+    if (!this.pubsub.getPeers().some(p => p.equals(peer))) return
+    const open = this.components.connectionManager.getConnections(peer).filter(c => c.status === 'open')
+    if (open.length === 0 || this.writable(peer, open).ok) return
+    const id = peer.toString()
+    const now = this.now()
+    this.brokeAgain(id, now)
+    // only repairs made before back off: a peer whose first stream was merely slow to open (noted, never repaired) is not made to wait
+    const noted = this.missing.get(id)
+    if (noted?.repairs === 0) noted.next = now
+    const m = this.due(this.missing, id, now, now, 0)
+    if (m == null) return
+    this.repairs++
+    this.log('gossip stream to %p closed by the peer, asking gossipsub to open another (repair %d)', peer, m.repairs)
+    this.notifyConnected(peer, newest(open))
   }
 
   /**

@@ -21,6 +21,8 @@ export interface PubsubOptions {
   sharedHostMesh?: boolean
   /** How long gossipsub may negotiate one outbound stream (GOSSIP_STREAM_OPEN_TIMEOUT_MS). */
   streamOpenTimeoutMs?: number
+  /** How long a peer without a writable gossip stream is left before the keeper repairs it (STREAM_REPAIR_GRACE_MS). */
+  streamRepairGraceMs?: number
 }
 
 /** Presence and chat records are small; a gossip RPC never needs more. */
@@ -57,7 +59,7 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     // streams that came while gossipsub was starting (its handler is registered before it counts as started)
     pubsub.addEventListener('gossipsub:heartbeat', () => { opener.started() })
     // gossipsub never reopens a lost outbound stream on a connection that stays open: node/pubsub-streams.ts
-    keepOutboundStreams(pubsub, components)
+    keepOutboundStreams(pubsub, components, opts.streamRepairGraceMs == null ? {} : { graceMs: opts.streamRepairGraceMs })
     return pubsub
   }
 }

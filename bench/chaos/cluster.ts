@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { spawnHost } from './hosts.js'
+import type { SubscriptionGap } from './gossip-track.js'
 import type { ConnRecord, ListedConn } from './conn-track.js'
 import type { Host, HostEvent } from './hosts.js'
 import type { HostHealth } from './load.js'
@@ -52,6 +53,8 @@ export interface Diagnosis {
   closedConnections: string[]
   /** Whether gossipsub holds an outbound stream to the peer (what it publishes over). */
   holdsStream: boolean
+  /** Gossipsub's attaches and detaches of the peer in the last minute (bench/chaos/gossip-track.ts). */
+  gossipEvents?: string[]
 }
 
 export type Want = 'online' | 'offline' | 'any'
@@ -190,6 +193,12 @@ export class Cluster {
       (pubs.length > 0 ? ` (at ${pubs.map(p => `-${at - p.at}${p.why != null ? ` [${p.why}]` : ''}`).join(', ')} ms)` : '')
   }
 
+  /** Every live node's watchers whose subscription a gossip detach lost while connected (bench/chaos/gossip-track.ts). */
+  async subscriptionGaps (): Promise<SubscriptionGap[]> {
+    const all = await Promise.all(this.alive().map(async m => await this.call<SubscriptionGap[]>(m, 'subscriptionGaps').catch(() => [])))
+    return all.flat()
+  }
+
   /**
    * Connections a live node lists (older than minAgeMs) whose far end no live
    * node lists: a half-open link. Each with the far end's record of it (when
@@ -270,7 +279,8 @@ export class Cluster {
         `${back.addresses} addresses of it known, ${back.peers} peers, routing table ${back.routingTable}, ` +
         `${back.announcedAgoMs == null ? 'never announced' : `announced ${(back.announcedAgoMs / 1000).toFixed(1)} s ago`}, ` +
         `the watcher's subscription ${back.subscribedAgoMs == null ? 'never arrived' : `arrived ${(back.subscribedAgoMs / 1000).toFixed(1)} s ago`}` +
-        `${back.closedConnections.length > 0 ? `, its closed connections to it: ${back.closedConnections.join(' + ')}` : ''}`
+        `${back.closedConnections.length > 0 ? `, its closed connections to it: ${back.closedConnections.join(' + ')}` : ''}` +
+        `${(back.gossipEvents?.length ?? 0) > 0 ? `, its gossip: ${back.gossipEvents!.join(', ')}` : ''}`
       const last = this.events(w).filter(e => e.event === 'presence' && e.view?.peerId === c.peerId).slice(-3)
         .map(e => `${String(e.view.status)}/${String(e.cause)} seq ${String(e.view.seq).slice(-6)} ${((Date.now() - e.at) / 1000).toFixed(1)} s ago`)
       return `${w.i}->${c.i} ${seen} (contact ${other}; ${formatDiagnosis(d)}${theirs}; last events: ${last.length === 0 ? 'none' : last.join(', ')})`
@@ -284,7 +294,8 @@ export function formatDiagnosis (d: Diagnosis): string {
   return `${conn}; ${record}; gossip peer ${d.gossipPeer ? `yes (score ${d.score})` : 'no'}, subscribed ${d.subscribed === true ? 'yes' : 'no'}; ` +
     `${d.follow == null ? 'NOT followed' : `follow ${d.follow.state}, ${d.follow.failures} failures, ${d.follow.repairs} repairs${d.follow.lastError != null ? ` (${d.follow.lastError})` : ''}`}; ` +
     `${d.addresses} addresses known; outbox ${d.outbox}; records rejected: ${d.rejected === '' ? 'none' : d.rejected}; ${d.peers} peers, routing table ${d.routingTable}` +
-    `${d.closedConnections.length > 0 ? `; closed connections to it: ${d.closedConnections.join(' + ')}` : ''}`
+    `${d.closedConnections.length > 0 ? `; closed connections to it: ${d.closedConnections.join(' + ')}` : ''}` +
+    `${(d.gossipEvents?.length ?? 0) > 0 ? `; gossip: ${d.gossipEvents!.join(', ')}` : ''}`
 }
 
 /** The first event since `since` in which the watcher showed the contact offline. */

@@ -19,6 +19,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { PresenceNode } from '../../node/presence-node.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { ConnTracker } from './conn-track.js'
+import { GossipTracker } from './gossip-track.js'
 import type { ConnRecord } from './conn-track.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId, Stream } from '@libp2p/interface'
@@ -45,6 +46,8 @@ interface Hosted {
   /** What this node published on its own public topic lately: when, and to whom gossipsub sent it. */
   published: Array<{ at: number, recipients: string[], missed: Record<string, string> }>
   conns: ConnTracker
+  /** When gossipsub attached and detached each peer. */
+  gossip: GossipTracker
   /** Local time each peer's subscription to this node's own topic last arrived. */
   subscribedAt: Map<string, number>
 }
@@ -104,7 +107,7 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), subscribedAt: new Map() }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), gossip: new GossipTracker(node.libp2p, presenceTopic(node.peerId)), subscribedAt: new Map() }
   node.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
     const own = presenceTopic(node.peerId)
     if (evt.detail.subscriptions.some(sub => sub.topic === own && sub.subscribe)) h.subscribedAt.set(evt.detail.peerId.toString(), Date.now())
@@ -164,12 +167,15 @@ const methods: Record<string, Method> = {
       // the connections to it of the last minute that are gone: a link replaced shortly before
       closedConnections: [...h.conns.records.values()].filter(r => r.peer === peer && r.closeAt != null && Date.now() - r.closeAt < 60_000)
         .map(r => `${r.direction} opened ${((Date.now() - r.openAt) / 1000).toFixed(1)} s ago, closed ${((Date.now() - r.closeAt!) / 1000).toFixed(1)} s ago ${r.closedLocally === true ? 'here' : 'by the far end'}${r.closeError != null ? ` (${r.closeError})` : ''}${r.calls.length > 0 ? ` [${r.calls.map(c => `${c.what}${c.stack !== '' ? ` from ${c.stack}` : ''}`).join(', ')}]` : ''}`),
-      holdsStream: (node.libp2p.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.has(peer) ?? false
+      holdsStream: (node.libp2p.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.has(peer) ?? false,
+      gossipEvents: h.gossip.describe(peer)
     }
   })),
   /** This node's presence records published in [from, to] (local ms): when, and whether `peer` was among the recipients. */
   publishedTo: (h, peer: string, from: number, to: number) => h.published.filter(p => p.at >= from && p.at <= to)
     .map(p => ({ at: p.at, toPeer: p.recipients.includes(peer), recipients: p.recipients.length, why: p.recipients.includes(peer) ? undefined : p.missed[peer] ?? 'not a subscriber' })),
+  /** Watchers' subscriptions to this node's topic lost by a gossip detach while connected: how long until they came back. */
+  subscriptionGaps: ({ gossip }) => gossip.drainGaps(),
   /** Cuts and refuses every link to these peers until allowAll. */
   deny: async ({ node, denied }, peers: string[]) => {
     for (const p of peers) denied.add(p)

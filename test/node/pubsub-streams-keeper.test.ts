@@ -12,6 +12,7 @@ const GRACE = 2_000
 interface StubStreamState { direction: 'inbound' | 'outbound', protocol: string, status: string, writeStatus: string, remoteWriteStatus: string, remoteReadStatus: string, closed?: boolean }
 
 function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState {
+  const events = new EventTarget()
   const s = {
     direction: 'outbound',
     protocol: MESHSUB[0],
@@ -21,9 +22,18 @@ function stream (over: Partial<StubStreamState> = {}): Stream & StubStreamState 
     remoteReadStatus: 'readable',
     ...over,
     async close () { s.closed = true; s.writeStatus = 'closed'; s.status = 'closed' },
-    abort () { s.status = 'aborted' }
+    abort () { s.status = 'aborted' },
+    addEventListener: events.addEventListener.bind(events),
+    removeEventListener: events.removeEventListener.bind(events),
+    dispatchEvent: events.dispatchEvent.bind(events)
   }
   return s as unknown as Stream & StubStreamState
+}
+
+/** The peer's gossipsub closes its end of our stream (it took a newer one, or detached us): what the muxer does on its FIN. */
+function peerCloses (s: Stream & StubStreamState): void {
+  s.remoteWriteStatus = 'closed'
+  s.dispatchEvent(new Event('remoteCloseWrite'))
 }
 
 function conn (peer: PeerId, streams: Stream[], openedAt = START): Connection {
@@ -107,7 +117,7 @@ describe('keepOutboundStreams', () => {
     expect(keeper.repairs).toBe(3)
   })
 
-  it('closes (not resets) a gossip stream whose far end the peer closed, then repairs', async () => {
+  it('closes (not resets) a gossip stream whose far end the peer closed, then repairs at once, without the grace', async () => {
     const { peer, conns, notified, tick, keeper } = await setup()
     const dropped = stream({ remoteWriteStatus: 'closed' })
     conns.push(conn(peer, [dropped]))
@@ -115,8 +125,72 @@ describe('keepOutboundStreams', () => {
     expect(dropped.closed).toBe(true)
     expect(dropped.status).toBe('closed')
     expect(keeper.closed).toBe(1)
-    tick(GRACE)
+    // the peer forgot our subscriptions if it detached us: only a new stream brings them
+    await waitFor(() => notified.length === 1, 'the repair right after the close')
+    expect(notified).toEqual([[peer, conns[0]]])
+    expect(keeper.repairs).toBe(1)
+  })
+
+  it('repairs when the peer closes our stream, not at the next heartbeat', async () => {
+    const { peer, conns, notified, tick, keeper } = await setup()
+    const held = stream()
+    conns.push(conn(peer, [held]))
+    tick(0)
+    expect(notified).toEqual([])
+    peerCloses(held)
+    await waitFor(() => notified.length === 1, 'the repair on the peer\'s close')
+    expect(held.closed).toBe(true)
+    expect(keeper.closed).toBe(1)
+    expect(keeper.repairs).toBe(1)
+  })
+
+  it('repairs at once also a peer whose first stream was slow to open (missing on a heartbeat, never repaired)', async () => {
+    const { peer, conns, notified, tick } = await setup()
+    conns.push(conn(peer, []))
+    // attached while its stream is being negotiated: seen without one, then the stream came
+    tick(0)
+    const held = stream()
+    conns[0].streams.push(held)
+    tick(1_000)
+    expect(notified).toEqual([])
+    peerCloses(held)
+    await waitFor(() => notified.length === 1, 'the repair on the peer\'s close')
+  })
+
+  it('leaves a peer alone that closed one of two streams, and backs off from a peer that keeps closing the new one', async () => {
+    const { peer, conns, notified, tick, keeper } = await setup()
+    const older = stream()
+    const newer = stream()
+    conns.push(conn(peer, [older, newer]))
+    tick(0)
+    // its gossipsub took our newer stream and closed the older one: nothing to repair
+    peerCloses(older)
+    await waitFor(() => older.closed === true, 'the older stream closed')
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(notified).toEqual([])
+    // each repaired stream is closed by the peer at once: the first repair is immediate, the next wait 2 s, 4 s
+    const breakAgain = async (): Promise<void> => {
+      const next = stream()
+      conns[0].streams.push(next)
+      tick(1_000)
+      peerCloses(next)
+      await waitFor(() => next.closed === true, 'the new stream closed')
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    peerCloses(newer)
+    await waitFor(() => notified.length === 1, 'the first repair')
+    await breakAgain()
     expect(notified).toHaveLength(1)
+    tick(GRACE - 1)
+    expect(notified).toHaveLength(1)
+    tick(1)
+    expect(notified).toHaveLength(2)
+    await breakAgain()
+    tick(2 * GRACE - 1)
+    expect(notified).toHaveLength(2)
+    tick(1)
+    expect(notified).toHaveLength(3)
+    expect(keeper.closed).toBe(4)
   })
 
   it('counts a stream that is closing for writing as missing', async () => {

@@ -29,13 +29,13 @@ afterEach(async () => {
 type GossipNode = Libp2p<{ pubsub: PubSub, identify: Identify }>
 
 /** `identifyOnConnect: false`: identify runs only when the test asks (as if it failed on every other connection). */
-async function gossipNode (identifyOnConnect = true): Promise<GossipNode> {
+async function gossipNode (identifyOnConnect = true, streamRepairGraceMs?: number): Promise<GossipNode> {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { identify: identify({ runOnConnectionOpen: identifyOnConnect }), pubsub: createPubsub({ sharedHostMesh: true }) }
+    services: { identify: identify({ runOnConnectionOpen: identifyOnConnect }), pubsub: createPubsub({ sharedHostMesh: true, streamRepairGraceMs }) }
   }) as GossipNode
   nodes.push(node)
   return node
@@ -101,9 +101,9 @@ async function publishUntilReceived (from: GossipNode, received: string[], what:
  * the connection (its peer store learns the sender speaks gossipsub) and a
  * message went through.
  */
-async function identifiedPair (): Promise<{ sender: GossipNode, receiver: GossipNode, received: string[], first: Connection }> {
-  const sender = await gossipNode(false)
-  const receiver = await gossipNode(false)
+async function identifiedPair (streamRepairGraceMs?: number): Promise<{ sender: GossipNode, receiver: GossipNode, received: string[], first: Connection }> {
+  const sender = await gossipNode(false, streamRepairGraceMs)
+  const receiver = await gossipNode(false, streamRepairGraceMs)
   const received: string[] = []
   receiver.services.pubsub.addEventListener('message', (e) => {
     if (e.detail.topic === TOPIC) received.push(new TextDecoder().decode(e.detail.data))
@@ -166,5 +166,21 @@ it('hears a peer again after a frame on its gossip stream could not be read, whi
   // a length prefix of 300 KiB (over the 256 KiB limit of node/pubsub.ts) on the sender's own gossip stream
   outbound.send(Uint8Array.from([0x80, 0xe0, 0x12]))
   await publishUntilReceived(sender, received, 'after the unreadable frame', 20_000)
+  expect(sender.getConnections(receiver.peerId)).toHaveLength(1)
+})
+
+it('gives a peer that detached us while connected our subscription again at once, not after the keeper\'s grace', async () => {
+  // the one-sided subscription of the chaos run: the receiver's gossipsub detaches the sender (here for an unreadable
+  // frame; a late disconnect notification does the same), closing both streams and forgetting the sender's subscription,
+  // while the connection stays open. The sender's keeper must not wait its grace (a minute here) to open a new stream
+  const { sender, receiver, received } = await identifiedPair(60_000)
+  const senderSubscribed = (): boolean => receiver.services.pubsub.getSubscribers(TOPIC).some(p => p.equals(sender.peerId))
+  expect(senderSubscribed()).toBe(true)
+  const [outbound] = gossipStreamsTo(sender, receiver.peerId)
+  outbound.send(Uint8Array.from([0x80, 0xe0, 0x12]))
+  // the receiver detached the sender: its end of the sender's stream closed, so the sender closed its own
+  await waitFor(() => outbound.status !== 'open', 'the sender\'s stream to be dropped', 20_000)
+  await waitFor(senderSubscribed, 'the sender\'s subscription at the receiver again', 20_000)
+  await publishUntilReceived(sender, received, 'after the detach', 20_000)
   expect(sender.getConnections(receiver.peerId)).toHaveLength(1)
 })
