@@ -190,7 +190,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   start (): void {
     this.controller = sharedController()
     const protocol = kadProtocol(optional(() => this.components.dht))
-    if (protocol != null) this.dhtNeighbours ??= new DhtNeighbours(this.components.registrar, protocol)
+    if (protocol != null) this.dhtNeighbours ??= new DhtNeighbours(this.components, protocol)
     this.dhtNeighbours?.start()
     this.follows.start()
     this.started = true

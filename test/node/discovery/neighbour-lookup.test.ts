@@ -99,18 +99,19 @@ describe('locate asks the neighbours before the DHT walk', () => {
   /** A discovery whose DHT walk never finds the target; `named` is who of the neighbours knows it. */
   const KAD = '/test/kad/1.0.0'
   /** `clients`: neighbours in DHT client mode (identify does not list the DHT protocol for them). */
-  async function setup (named: (neighbour: PeerId) => boolean, clients: (neighbour: PeerId) => boolean = () => false): Promise<{ discovery: DefaultDiscovery, target: PeerId, watcher: PeerId, asked: string[], dials: string[], others: PeerId[] }> {
+  async function setup (named: (neighbour: PeerId) => boolean, clients: (neighbour: PeerId) => boolean = () => false): Promise<{ discovery: DefaultDiscovery, target: PeerId, watcher: PeerId, asked: string[], dials: string[], others: PeerId[], events: ReturnType<typeof libp2pEvents>, peers: Map<string, Peer> }> {
     const [self, target, watcher, other1, other2] = await peerIds(5)
     const registrar = new StubRegistrar()
     const peers = new Map<string, Peer>()
     const asked: string[] = []
     const dials: string[] = []
     const connected = [other1, other2, watcher]
+    const events = libp2pEvents()
     const components = {
       peerId: self,
       logger,
       registrar,
-      events: libp2pEvents(),
+      events,
       presence: libp2pEvents() as unknown as DiscoveryComponents['presence'],
       roster: { watchList: () => [], isContact: () => false, addEventListener: () => {}, removeEventListener: () => {} },
       peerStore: {
@@ -127,6 +128,7 @@ describe('locate asks the neighbours before the DHT walk', () => {
       },
       connectionManager: {
         getConnections: (p?: PeerId): Connection[] => p == null ? connected.map(c => connection(c)) : [],
+        getConnectionsMap: () => new Map(connected.map(c => [c.toString(), [connection(c)]])),
         openConnection: async (p: PeerId) => { dials.push(p.toString()); return connection(p) },
         closeConnections: async () => {}
       },
@@ -150,7 +152,7 @@ describe('locate asks the neighbours before the DHT walk', () => {
     const discovery = new DefaultDiscovery(components)
     discovery.start()
     for (const c of connected) registrar.identified(c, clients(c) ? ['/meshsub/1.2.0'] : ['/meshsub/1.2.0', KAD])
-    return { discovery, target, watcher, asked, dials, others: [other1, other2] }
+    return { discovery, target, watcher, asked, dials, others: [other1, other2], events, peers }
   }
 
   it('finds a peer the walk does not through a watcher of it that knows where it is', async () => {
@@ -184,6 +186,26 @@ describe('locate asks the neighbours before the DHT walk', () => {
     const { discovery, target, asked } = await setup(() => true, () => true)
     await expect(discovery.locate(target)).rejects.toThrow(PeerNotFoundError)
     expect(asked).toEqual([])
+    discovery.stop()
+  })
+
+  it('asks a neighbour the peer store knows serves the DHT (an earlier identify) when this connection\'s identify did not say', async () => {
+    const { discovery, target, others, asked, events, peers } = await setup(() => true, () => true)
+    peers.set(others[0].toString(), { ...peer(others[0]), protocols: ['/meshsub/1.2.0', KAD] })
+    events.safeDispatchEvent('peer:connect', { detail: others[0] })
+    // the peer store answers within the turn
+    await new Promise(resolve => setImmediate(resolve))
+    await expect(discovery.locate(target)).resolves.toMatchObject({ via: 'neighbour' })
+    expect(asked).toEqual([others[0].toString()])
+    discovery.stop()
+  })
+
+  it('does not ask a neighbour that disconnected, whatever the registrar has not told yet', async () => {
+    const { discovery, target, others, asked, events } = await setup(() => false)
+    events.safeDispatchEvent('peer:disconnect', { detail: others[0] })
+    await expect(discovery.locate(target)).rejects.toThrow(PeerNotFoundError)
+    expect(asked).toHaveLength(2)
+    expect(asked).not.toContain(others[0].toString())
     discovery.stop()
   })
 
