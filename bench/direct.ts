@@ -193,7 +193,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
         for (const t of Object.values(times)) t.sort((a, b) => a - b)
         if (process.env.PM_BENCH_STAGES === '1') printStages(n, warmup, await mesh.presentity.call('stages'), await mesh.watchers.call('stages'))
         const stats = await worlds[0].presentity.call('stats')
-        const notes = `presentity and ${n} watcher node(s) in two processes (compiled by tsc, plain node), TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
+        const notes = `presentity and ${n} watcher node(s) in two processes (compiled by tsc, plain node, V8 set up as the CLI sets it: cli/v8-tiering.ts), TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
           `${runs} paced changes after ${warmup} warm-up, interleaved with the baseline; load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} (${os.availableParallelism()} cores); ` +
           `floor (the same ${'258'} B on a bare libp2p stream per watcher, same processes and connections): p50 ${percentile(times.raw, 50).toFixed(3)} ms, p99 ${percentile(times.raw, 99).toFixed(3)} ms; ` +
           `presentity notify stats ${JSON.stringify(stats)}` +
