@@ -6,7 +6,8 @@
  * had it. Baseline in the same run, interleaved change by change: Prosody
  * (Debian's package) with N @xmpp/client watchers subscribed to one
  * presentity client, the same way. Without Prosody the baseline is skipped
- * with the reason in the notes.
+ * with the reason in the notes. The presence-mesh processes start as the CLI
+ * starts its node (bench/as-product.ts); the XMPP clients as node starts them.
  */
 import os from 'node:os'
 import path from 'node:path'
