@@ -6,13 +6,14 @@
  * direct path's functions once: at the default budget none of presence's
  * own functions is optimized after hundreds of changes, and the path costs
  * about twice what it costs warm (docs/benchmarks.md, issue 12). A budget of
- * 4 KB optimizes what runs a few dozen times, and leaves alone what runs
- * once (start-up code).
+ * 4 KB optimizes what runs a few dozen times; its price is about a quarter
+ * second more CPU at start (code that loops while starting is optimized too).
  *
- * The budget a function gets is set when the function is created, so an
- * entry point calls tuneV8ForNode() before it imports the product's modules
- * (cli/main.ts). A budget given on the command line (`node
- * --interrupt-budget=N`) is left as it is.
+ * Set after the product's modules are loaded (in PresenceNode.start, say)
+ * it reached only part of the path in the benchmark: a function made at load
+ * starts with the budget of that time. So an entry point calls tuneV8ForNode()
+ * before it imports the product's modules (cli/main.ts). A budget given on
+ * the command line (`node --interrupt-budget=N`) is left as it is.
  */
 import v8 from 'node:v8'
 
