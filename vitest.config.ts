@@ -22,6 +22,7 @@ const UNITS = [
   'test/cli/terminal.test.ts',
   'test/cli/screen.test.ts',
   'test/cli/cmd-accept.test.ts',
+  'test/cli/v8-tiering.test.ts',
   'test/node/devices/contact-sync-retry.test.ts',
   'test/node/groups/invite-retry.test.ts',
   'test/node/groups/device-groups.test.ts',

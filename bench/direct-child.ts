@@ -6,6 +6,7 @@
  * Times are process.hrtime (CLOCK_MONOTONIC: one clock for every process).
  */
 import '../node/polyfill.js'
+import './as-product.js'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'

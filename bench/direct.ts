@@ -6,7 +6,9 @@
  * had it. Baseline in the same run, interleaved change by change: Prosody
  * (Debian's package) with N @xmpp/client watchers subscribed to one
  * presentity client, the same way. Without Prosody the baseline is skipped
- * with the reason in the notes.
+ * with the reason in the notes. Every JavaScript process (the presence-mesh
+ * nodes, the XMPP clients, the floor) starts as the CLI starts its node, with
+ * the same V8 settings (bench/as-product.ts).
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -193,7 +195,7 @@ export async function benchDirect (opts: DirectOptions = {}): Promise<BenchResul
         for (const t of Object.values(times)) t.sort((a, b) => a - b)
         if (process.env.PM_BENCH_STAGES === '1') printStages(n, warmup, await mesh.presentity.call('stages'), await mesh.watchers.call('stages'))
         const stats = await worlds[0].presentity.call('stats')
-        const notes = `presentity and ${n} watcher node(s) in two processes (compiled by tsc, plain node), TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
+        const notes = `presentity and ${n} watcher node(s) in two processes (compiled by tsc, plain node; every JavaScript process of both sides, XMPP clients included, with V8 set up as the CLI sets it: cli/v8-tiering.ts), TCP loopback, noise, yamux; contacts mode, every watcher directly connected on /presence-mesh/notify/2.0.0; ` +
           `${runs} paced changes after ${warmup} warm-up, interleaved with the baseline; load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} (${os.availableParallelism()} cores); ` +
           `floor (the same ${'258'} B on a bare libp2p stream per watcher, same processes and connections): p50 ${percentile(times.raw, 50).toFixed(3)} ms, p99 ${percentile(times.raw, 99).toFixed(3)} ms; ` +
           `presentity notify stats ${JSON.stringify(stats)}` +

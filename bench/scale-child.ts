@@ -7,6 +7,7 @@
  *   online N     N PresenceNodes, the contacts that are online
  */
 import '../node/polyfill.js'
+import './as-product.js'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
