@@ -4,7 +4,7 @@
  * group topic and in catch-up, so any member can check and serve any entry
  * without the keys. Pure (docs/protocol.md §12.3).
  */
-import { createHash } from 'node:crypto'
+import nodeCrypto from 'node:crypto'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
 import { hex, MAX_GROUP_OP_BYTES, peerOfMultihash } from './group-op.js'
@@ -52,9 +52,12 @@ export interface EntryHeader {
   prev: Uint8Array
 }
 
+/** node's one-shot digest (20.12 and later): no Hash object per call. */
+const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash
+
 /** What the next entry of a feed names as its `prev` (SHA-256; node's native one: every member hashes every entry it reads). */
 export function entryHash (bytes: Uint8Array): Uint8Array {
-  const d = createHash('sha256').update(bytes).digest()
+  const d = oneShotHash != null ? oneShotHash('sha256', bytes, 'buffer') : nodeCrypto.createHash('sha256').update(bytes).digest()
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
 }
 
@@ -124,6 +127,9 @@ const reject = (reason: GroupEntryRejectReason, detail?: string): OpenGroupEntry
 const MAX_SEALED_CONTENT = sealedContentSize(MAX_GROUP_CONTENT_BYTES)
 
 const EMPTY = new Uint8Array(0) as Uint8Array<ArrayBuffer>
+/** GroupContentKind's wire values (protocol/group.proto). */
+const KIND_TEXT = 1
+const KIND_OP = 2
 const ENTRY_KINDS = [GroupEntryKind.ENTRY_UNSPECIFIED, GroupEntryKind.KEY, GroupEntryKind.CONTENT]
 const scanned = (fields: ScanFields, n: number): Uint8Array<ArrayBuffer> => (fields.get(n)?.[0] as Uint8Array<ArrayBuffer> | undefined) ?? EMPTY
 const scannedU64 = (fields: ScanFields, n: number): bigint => BigInt(fields.get(n)?.[0] as number | bigint | undefined ?? 0)
@@ -225,8 +231,6 @@ export function keyEntryNames (entry: GroupEntry, member: Uint8Array): boolean {
   return entry.kind === 'key' && entry.slots.some(s => uint8ArrayEquals(s.member, member))
 }
 
-const strictUtf8 = new TextEncoder()
-
 /**
  * The content of a CONTENT entry under its sender key, or undefined when the
  * key does not open it or what it holds breaks the rules (an empty or
@@ -235,21 +239,28 @@ const strictUtf8 = new TextEncoder()
 export function openEntryContent (entry: GroupEntry, senderKey: Uint8Array): GroupContent | undefined {
   if (entry.kind !== 'content') return undefined
   const plain = openContent(senderKey, { group: entry.group, author: entry.authorMultihash, seq: entry.seq, keyId: entry.keyId }, entry.sealed)
-  if (plain == null) return undefined
-  if (!scanMessage(plain, GROUP_CONTENT_RULES).ok) return undefined
-  let pb: GroupContentPb
-  try {
-    pb = GroupContentPb.decode(plain)
-  } catch {
-    return undefined
+  return plain == null ? undefined : readGroupContent(plain)
+}
+
+/**
+ * An opened GroupContent, read from the strict scan's fields (the bytes are
+ * read once, as the scan then protons would read them: every member reads
+ * every text), or undefined when it breaks the rules. Never throws.
+ */
+export function readGroupContent (plain: Uint8Array): GroupContent | undefined {
+  const scan = scanMessage(plain, GROUP_CONTENT_RULES)
+  if (!scan.ok) return undefined
+  const kind = scan.fields.get(1)?.[0] ?? 0
+  const text = scanned(scan.fields, 2)
+  const op = scanned(scan.fields, 3)
+  if (kind === KIND_TEXT) {
+    // the scan checked that the text is UTF-8: its size is its length in bytes
+    if (op.length > 0 || text.length === 0 || text.length > MAX_GROUP_TEXT_BYTES) return undefined
+    return { kind: 'text', text: Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8') }
   }
-  if (pb.kind === GroupContentKind.TEXT) {
-    if (pb.op.length > 0 || pb.text === '' || strictUtf8.encode(pb.text).byteLength > MAX_GROUP_TEXT_BYTES) return undefined
-    return { kind: 'text', text: pb.text }
-  }
-  if (pb.kind === GroupContentKind.OP) {
-    if (pb.text !== '' || pb.op.length === 0 || pb.op.length > MAX_GROUP_OP_BYTES) return undefined
-    return { kind: 'op', op: pb.op }
+  if (kind === KIND_OP) {
+    if (text.length > 0 || op.length === 0 || op.length > MAX_GROUP_OP_BYTES) return undefined
+    return { kind: 'op', op }
   }
   return undefined
 }

@@ -6,10 +6,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
 import { groupTopic, openContent, sealContent, sealedContentSize } from '../../protocol/group-crypto.js'
-import { entryHash, GROUP_ENTRY_RULES, groupEntryFromScan, keyEntryNames, MAX_GROUP_ENTRY_BYTES, MAX_GROUP_MEMBERS, openEntryContent, openGroupEntry, openKeyEntry, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
+import { entryHash, GROUP_CONTENT_RULES, GROUP_ENTRY_RULES, groupEntryFromScan, keyEntryNames, MAX_GROUP_ENTRY_BYTES, MAX_GROUP_MEMBERS, MAX_GROUP_TEXT_BYTES, openEntryContent, openGroupEntry, openKeyEntry, readGroupContent, sealContentEntry, sealKeyEntry } from '../../protocol/group-entry.js'
 import { hex, openGroupOp, sealGroupOp, MAX_GROUP_OP_BYTES } from '../../protocol/group-op.js'
-import { GroupEntry as GroupEntryPb, GroupEntryKind } from '../../protocol/pb/group.js'
+import { GroupContent as GroupContentPb, GroupContentKind, GroupEntry as GroupEntryPb, GroupEntryKind } from '../../protocol/pb/group.js'
 import { scanMessage } from '../../protocol/strict-protobuf.js'
+import type { GroupContent } from '../../protocol/group-entry.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 interface Id { key: PrivateKey, seed: Uint8Array, id: string, mh: Uint8Array }
@@ -140,4 +141,45 @@ describe('group ops', () => {
       expect(hex(view)).toBe([...b].map(x => x.toString(16).padStart(2, '0')).join(''))
     }), { numRuns: 200 })
   })
+
+  it('reads opened content in one pass exactly as the strict scan then protons did (texts of any UTF-8, ops, broken and changed bytes)', () => {
+    const utf8 = new TextEncoder()
+    // the reading before session 10: scan, then protons' decode, then the rules on the decoded fields
+    const asBefore = (plain: Uint8Array): GroupContent | undefined => {
+      if (!scanMessage(plain, GROUP_CONTENT_RULES).ok) return undefined
+      let pb: GroupContentPb
+      try { pb = GroupContentPb.decode(plain) } catch { return undefined }
+      if (pb.kind === GroupContentKind.TEXT) {
+        if (pb.op.length > 0 || pb.text === '' || utf8.encode(pb.text).byteLength > MAX_GROUP_TEXT_BYTES) return undefined
+        return { kind: 'text', text: pb.text }
+      }
+      if (pb.kind === GroupContentKind.OP) {
+        if (pb.text !== '' || pb.op.length === 0 || pb.op.length > MAX_GROUP_OP_BYTES) return undefined
+        return { kind: 'op', op: pb.op }
+      }
+      return undefined
+    }
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('\uFEFFbom', '', 'é'.repeat(2000), 'é'.repeat(2001), 'x'.repeat(4000), 'x'.repeat(4001), '😀'.repeat(1001)))
+    const content = fc.record({
+      kind: fc.constantFrom(GroupContentKind.CONTENT_UNSPECIFIED, GroupContentKind.TEXT, GroupContentKind.OP),
+      text,
+      op: fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constant(new Uint8Array(MAX_GROUP_OP_BYTES + 1)), fc.constant(new Uint8Array(MAX_GROUP_OP_BYTES).fill(7)))
+    }, { requiredKeys: [] })
+    const encoded = content.map(c => GroupContentPb.encode(c as Partial<GroupContentPb>))
+    const same = (plain: Uint8Array): void => { expect(readGroupContent(plain)).toEqual(asBefore(plain)) }
+    fc.assert(fc.property(encoded, same), { numRuns: 400 })
+    // broken: any bytes, two messages back to back (repeated fields), and every one-byte change of a real one
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), same), { numRuns: 400 })
+    fc.assert(fc.property(encoded, encoded, (a, b) => { same(Uint8Array.from([...a, ...b])) }), { numRuns: 200 })
+    fc.assert(fc.property(encoded.filter(b => b.length > 0), fc.nat(), fc.integer({ min: 1, max: 255 }), (b, at, x) => {
+      const changed = Uint8Array.from(b)
+      changed[at % changed.length] ^= x
+      same(changed)
+    }), { numRuns: 600 })
+    expect(readGroupContent(encodeContentOf('hello'))).toEqual({ kind: 'text', text: 'hello' })
+  })
 })
+
+function encodeContentOf (text: string): Uint8Array {
+  return GroupContentPb.encode({ kind: GroupContentKind.TEXT, text, op: new Uint8Array(0) })
+}
