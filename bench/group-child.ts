@@ -7,6 +7,7 @@
  * process.hrtime in ms (CLOCK_MONOTONIC: one clock for every process).
  */
 import '../node/polyfill.js'
+import './as-product.js'
 import path from 'node:path'
 import { groupTopic } from '../protocol/group-crypto.js'
 import { PresenceNode } from '../node/presence-node.js'
