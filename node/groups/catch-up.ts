@@ -6,10 +6,13 @@
  */
 import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { hex, peerOfMultihash } from '../../protocol/group-op.js'
+import { openGroupEntry } from '../../protocol/group-entry.js'
+import { hex, openGroupOp, peerOfMultihash } from '../../protocol/group-op.js'
 import { GroupSyncRequest, GroupSyncResponse } from '../../protocol/pb/group.js'
 import { decodeSyncRequest, decodeSyncResponse } from '../../protocol/group-streams.js'
+import { addOp, readEntry, ReadBatch } from './feed-reader.js'
 import { multihashOf } from './group.js'
+import type { FeedContext } from './feed-reader.js'
 import type { GroupRuntime } from './group.js'
 import type { GroupStore } from './group-store.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -97,4 +100,29 @@ export async function serveSync (stream: Stream, connection: Connection, maxFram
   } catch (err: any) {
     stream.abort(err)
   }
+}
+
+/**
+ * One catch-up response read into a batch (ops, then entries); `fresh`: the
+ * entries it applied that were written less than `recentMs` ago, which the
+ * asker passes on to the topic for members not connected to the responder.
+ */
+export function readSyncResponse (g: GroupRuntime, res: GroupSyncResponse, ctx: FeedContext, recentMs: number): { batch: ReadBatch, fresh: Uint8Array[] } {
+  const batch = new ReadBatch(g.state)
+  for (const bytes of res.ops) {
+    const op = openGroupOp(bytes, g.groupId)
+    if (op.ok) addOp(g, op.op, ctx, batch)
+  }
+  const fresh: Uint8Array[] = []
+  for (const bytes of res.entries) {
+    const e = openGroupEntry(bytes, g.groupId)
+    if (!e.ok) continue
+    const before = batch.applied
+    readEntry(g, e.entry, ctx, batch)
+    if (batch.applied > before && Date.now() - e.entry.sentAt < recentMs) fresh.push(bytes)
+  }
+  // what is still missing after this round is the next round's (or the next trigger's)
+  batch.gap = false
+  batch.excluded = false
+  return { batch, fresh }
 }

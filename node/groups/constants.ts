@@ -38,3 +38,6 @@ export const RETRY_CAP_MS = 5 * 60_000
 export const RETRY_JITTER = 0.5
 /** A delivery older than this is given up. */
 export const MAX_DELIVERY_AGE_MS = 30 * 24 * 3600_000
+/** Entries learned by catch-up that were written this recently are passed on to the topic (at most REPUBLISH_MAX a round), so members not connected to the source get them too. */
+export const REPUBLISH_WINDOW_MS = 120_000
+export const REPUBLISH_MAX = 64

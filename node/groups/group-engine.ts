@@ -9,9 +9,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
 import { openGroupEntry } from '../../protocol/group-entry.js'
 import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
-import { hex, MAX_OP_PARENTS, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
-import { requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
-import { addOp, readEntry, ReadBatch } from './feed-reader.js'
+import { hex, MAX_OP_PARENTS, sealGroupOp } from '../../protocol/group-op.js'
+import { readSyncResponse, requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
+import { readEntry, ReadBatch } from './feed-reader.js'
 import { restoreEntries, writeEntries } from './feed-writer.js'
 import { diffStates, GroupRuntime } from './group.js'
 import { TopicReads } from './topic-reads.js'
@@ -46,9 +46,6 @@ export interface EngineHooks {
   changes: (g: GroupRuntime, changes: GroupChange[]) => void
 }
 
-/** Entries learned by catch-up that were written this recently are passed on to the topic, so members not connected to the source get them too. */
-const REPUBLISH_WINDOW_MS = 120_000
-const REPUBLISH_MAX = 64
 /** Texts remembered as announced while their commits fail (a disk that keeps failing stops the remembering, not the reading). */
 const MAX_SHOWN_UNSTORED = 10_000
 
@@ -357,25 +354,10 @@ export class GroupEngine {
     // a response says `more` when it was cut at its size limit
     for (let round = 0; round < 32 && this.running && g.standing(this.me) === 'member'; round++) {
       const res = await requestSync(this.components.connectionManager, C.SYNC_PROTOCOL, peerIdFromString(peer), syncRequest(g), MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS))
-      const batch = new ReadBatch(g.state)
-      for (const bytes of res.ops) {
-        const op = openGroupOp(bytes, g.groupId)
-        if (op.ok) addOp(g, op.op, this.ctx, batch)
-      }
-      const fresh: Uint8Array[] = []
-      for (const bytes of res.entries) {
-        const e = openGroupEntry(bytes, g.groupId)
-        if (!e.ok) continue
-        const before = batch.applied
-        readEntry(g, e.entry, this.ctx, batch)
-        if (batch.applied > before && Date.now() - e.entry.sentAt < REPUBLISH_WINDOW_MS) fresh.push(bytes)
-      }
-      // what is still missing after this round is the next round's (or the next trigger's)
-      batch.gap = false
-      batch.excluded = false
+      const { batch, fresh } = readSyncResponse(g, res, this.ctx, C.REPUBLISH_WINDOW_MS)
       await this.commitRead(g, batch)
       learned += batch.applied + batch.ops.length
-      for (const bytes of fresh.slice(-REPUBLISH_MAX)) await this.components.pubsub.publish(g.topic, bytes).catch(() => {})
+      for (const bytes of fresh.slice(-C.REPUBLISH_MAX)) await this.components.pubsub.publish(g.topic, bytes).catch(() => {})
       if (!res.more || batch.applied + batch.ops.length === 0) break
     }
     return learned
