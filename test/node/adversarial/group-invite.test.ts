@@ -8,10 +8,11 @@
  * invitation never sent is refused), the node stores and shows no invitation
  * and joins nothing; a contact's invitation is taken (control).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { exchange, startAttacker } from '../../fixtures/attacker.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { exchange } from '../../fixtures/attacker.js'
 import { encode } from '../../fixtures/raw-protobuf.js'
-import { cleanupHomes, makeContacts, PUBLIC, startNode, waitFor } from '../../helpers.js'
+import { makeContacts, PUBLIC, startNode, waitFor } from '../../helpers.js'
+import { targetAndAttacker } from './target.js'
 import type { Attacker } from '../../fixtures/attacker.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 
@@ -20,22 +21,11 @@ const INVITE = '/presence-mesh/group-invite/1.0.0'
 const INVITATION = 1
 
 describe('a stranger on the group invite protocol', () => {
+  const shown: string[] = []
+  const t = targetAndAttacker({ roster: PUBLIC }, (a) => { a.addEventListener('group:invitation', (e) => { shown.push(e.detail.group) }) })
   let a: PresenceNode
   let x: Attacker
-  const shown: string[] = []
-
-  beforeAll(async () => {
-    a = await startNode({ roster: PUBLIC })
-    a.addEventListener('group:invitation', (e) => { shown.push(e.detail.group) })
-    x = await startAttacker()
-    await x.node.dial(a.libp2p.getMultiaddrs()[0])
-  })
-
-  afterAll(async () => {
-    await x?.stop()
-    await a?.stop()
-    await cleanupHomes()
-  })
+  beforeAll(() => { ({ a, x } = t) })
 
   it('gets no receipt and leaves no invitation, whatever it sends; a contact\'s invitation is taken', async () => {
     const group = crypto.getRandomValues(new Uint8Array(16))

@@ -8,10 +8,11 @@
  * A refuses each and runs on.
  */
 import { lpStream } from '@libp2p/utils'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sealRaw, startAttacker, WIRE } from '../../fixtures/attacker.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { sealRaw, WIRE } from '../../fixtures/attacker.js'
 import { bytesOf, decode, encode } from '../../fixtures/raw-protobuf.js'
-import { cleanupHomes, PUBLIC, startNode, waitFor } from '../../helpers.js'
+import { PUBLIC, waitFor } from '../../helpers.js'
+import { targetAndAttacker } from './target.js'
 import type { Attacker } from '../../fixtures/attacker.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 import type { Stream } from '@libp2p/interface'
@@ -24,18 +25,8 @@ describe('an attacker without the key cannot stop a node', () => {
   let x: Attacker
   let halted = false
 
-  beforeAll(async () => {
-    a = await startNode({ roster: PUBLIC })
-    void a.halted().then(() => { halted = true })
-    x = await startAttacker()
-    await x.node.dial(a.libp2p.getMultiaddrs()[0])
-  })
-
-  afterAll(async () => {
-    await x?.stop()
-    await a?.stop()
-    await cleanupHomes()
-  })
+  const t = targetAndAttacker({ roster: PUBLIC }, (a) => { void a.halted().then(() => { halted = true }) })
+  beforeAll(() => { ({ a, x } = t) })
 
   /** A fresh instance stream to A: its hello read. */
   async function open (): Promise<Open> {

@@ -6,9 +6,9 @@
  * connection), and the node runs on; a contact reading the same way gets one.
  */
 import { byteStream } from '@libp2p/utils'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startAttacker } from '../../fixtures/attacker.js'
-import { cleanupHomes, startNode } from '../../helpers.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { startNode } from '../../helpers.js'
+import { targetAndAttacker } from './target.js'
 import type { Attacker } from '../../fixtures/attacker.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 
@@ -19,18 +19,8 @@ describe('a stranger on the notify protocol', () => {
   let a: PresenceNode
   let x: Attacker
 
-  beforeAll(async () => {
-    a = await startNode()
-    await a.setPresence({ status: 'busy', note: 'only for contacts' })
-    x = await startAttacker()
-    await x.node.dial(a.libp2p.getMultiaddrs()[0])
-  })
-
-  afterAll(async () => {
-    await x?.stop()
-    await a?.stop()
-    await cleanupHomes()
-  })
+  const t = targetAndAttacker({}, async (a) => { await a.setPresence({ status: 'busy', note: 'only for contacts' }) })
+  beforeAll(() => { ({ a, x } = t) })
 
   it('reads nothing: the stream ends without a frame, whatever it writes', async () => {
     // the same reading gets a frame where one is due: a contact opening the protocol the same way
