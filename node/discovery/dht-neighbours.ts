@@ -29,6 +29,8 @@ export interface DhtNeighboursComponents {
 
 export class DhtNeighbours {
   private readonly peers = new Set<string>()
+  /** Peers connected now, as libp2p's connect and disconnect events tell (a peer-store answer for one that went meanwhile is dropped). */
+  private readonly connected = new Set<string>()
   private topology?: Promise<string>
 
   constructor (private readonly components: DhtNeighboursComponents, private readonly protocol: string) {
@@ -52,6 +54,7 @@ export class DhtNeighbours {
     const topology = this.topology
     this.topology = undefined
     this.peers.clear()
+    this.connected.clear()
     this.components.events?.removeEventListener('peer:connect', this.onConnect)
     this.components.events?.removeEventListener('peer:disconnect', this.onDisconnect)
     void topology?.then(id => { this.components.registrar.unregister(id) }, () => {})
@@ -66,9 +69,6 @@ export class DhtNeighbours {
     }, () => {})
     this.connected.add(id)
   }
-
-  /** Peers connected now, as libp2p's connect and disconnect events tell (a peer-store answer for one that went meanwhile is dropped). */
-  private readonly connected = new Set<string>()
 
   private onDisconnect (evt: CustomEvent<PeerId>): void {
     const id = evt.detail.toString()
