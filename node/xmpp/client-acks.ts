@@ -13,7 +13,7 @@
  * archive hands each back under the client's own id and origin-id
  * (XEP-0359), so a client paging it knows what it sent.
  */
-import fs from 'node:fs/promises'
+import { JsonFile } from '../util/json-file.js'
 import { trimOldest } from '../util/trim.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -35,22 +35,19 @@ interface StateFile {
 export class ClientAcks {
   private readonly acked = new Map<string, Set<string>>()
   private readonly sent = new Map<string, ClientIds>()
-  private saving?: Promise<void>
-  private dirty = false
+  private readonly state: JsonFile
 
-  constructor (private readonly file: string, private readonly log: Logger) {}
+  constructor (file: string, log: Logger) {
+    this.state = new JsonFile(file, () => ({ acked: Object.fromEntries([...this.acked].map(([p, ids]) => [p, [...ids]])), sent: Object.fromEntries(this.sent) } satisfies StateFile), log)
+  }
 
   async load (): Promise<void> {
-    try {
-      const parsed = JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile
-      for (const [person, ids] of Object.entries(parsed?.acked ?? {})) {
-        if (Array.isArray(ids)) this.acked.set(person, new Set(ids.filter((id): id is string => typeof id === 'string')))
-      }
-      for (const [meshId, ids] of Object.entries(parsed?.sent ?? {})) {
-        if (typeof ids?.id === 'string' || typeof ids?.originId === 'string') this.sent.set(meshId, { id: stringOr(ids.id), originId: stringOr(ids.originId) })
-      }
-    } catch (err: any) {
-      if (err.code !== 'ENOENT') this.log.error('ignoring unreadable %s - %e', this.file, err)
+    const parsed = await this.state.read() as StateFile | undefined
+    for (const [person, ids] of Object.entries(parsed?.acked ?? {})) {
+      if (Array.isArray(ids)) this.acked.set(person, new Set(ids.filter((id): id is string => typeof id === 'string')))
+    }
+    for (const [meshId, ids] of Object.entries(parsed?.sent ?? {})) {
+      if (typeof ids?.id === 'string' || typeof ids?.originId === 'string') this.sent.set(meshId, { id: stringOr(ids.id), originId: stringOr(ids.originId) })
     }
   }
 
@@ -65,7 +62,7 @@ export class ClientAcks {
     if (ids == null) this.acked.set(person, ids = new Set())
     ids.add(id)
     trimOldest(ids, MAX_ACKED_PER_PERSON)
-    this.changed()
+    this.state.changed()
   }
 
   /** A client sent mesh message `meshId` under its own ids. */
@@ -73,7 +70,7 @@ export class ClientAcks {
     if (ids.id == null && ids.originId == null) return
     this.sent.set(meshId, ids)
     trimOldest(this.sent, MAX_SENT_IDS)
-    this.changed()
+    this.state.changed()
   }
 
   /** The ids the client gave a message it sent, if kept. */
@@ -81,30 +78,9 @@ export class ClientAcks {
     return this.sent.get(meshId)
   }
 
-  private changed (): void {
-    this.dirty = true
-    this.saving ??= this.save()
-  }
-
   /** Resolves once every mark made so far is on disk. */
   async flush (): Promise<void> {
-    while (this.saving != null) await this.saving
-  }
-
-  /** Writes until nothing new is left; marks made during a write go in the next one. */
-  private async save (): Promise<void> {
-    try {
-      while (this.dirty) {
-        this.dirty = false
-        const tmp = `${this.file}.${process.pid}.tmp`
-        await fs.writeFile(tmp, JSON.stringify({ acked: Object.fromEntries([...this.acked].map(([p, ids]) => [p, [...ids]])), sent: Object.fromEntries(this.sent) } satisfies StateFile), { mode: 0o600 })
-        await fs.rename(tmp, this.file)
-      }
-    } catch (err: any) {
-      this.log.error('cannot save %s - %e', this.file, err)
-    } finally {
-      this.saving = undefined
-    }
+    await this.state.flush()
   }
 }
 

@@ -14,6 +14,11 @@ export const CERT_FILE = 'cert.pem'
 export const KEY_FILE = 'key.pem'
 /** What the endpoint remembers between runs (which offline messages a client acknowledged). */
 export const STATE_FILE = 'xmpp-state.json'
+/** What the owner's clients keep on their server (XEP-0049 private storage: bookmarks, notes, settings). */
+export const PRIVATE_FILE = 'xmpp-private.json'
+/** Elements private storage holds (one per namespace and name), and the bytes of each. */
+export const MAX_PRIVATE_ELEMENTS = 32
+export const MAX_PRIVATE_BYTES = 64 * 1024
 /** A generated certificate is valid this long and renewed when less than RENEW_BEFORE_MS remains. */
 export const CERT_VALIDITY_MS = 5 * 365 * 24 * 3600_000
 export const CERT_RENEW_BEFORE_MS = 30 * 24 * 3600_000

@@ -20,7 +20,7 @@ export interface DiscoInfo {
 export const SERVER_INFO: DiscoInfo = {
   identities: [{ category: 'server', type: 'im', name: 'presence-mesh' }],
   // MAM here too: some clients (profanity) look for it on the server, not the account
-  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons, NS.mam].sort()
+  features: [NS.discoInfo, NS.discoItems, NS.ping, NS.blocking, NS.carbons, NS.mam, NS.private].sort()
 }
 
 export const ACCOUNT_INFO: DiscoInfo = {

@@ -2,6 +2,7 @@
  * What the XMPP endpoint refuses, as typed errors: a static name to match on
  * and the fields a sentence needs. Wording for people lives in cli/errors.ts.
  */
+import { MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS } from './constants.js'
 
 /** `--xmpp` got something that is not host:port. */
 export class InvalidXmppAddressError extends Error {
@@ -36,5 +37,23 @@ export class XmppTlsError extends Error {
   constructor (readonly file: string, readonly problem: string) {
     super(`XMPP TLS: ${file}: ${problem}`)
     this.name = 'XmppTlsError'
+  }
+}
+
+/** A client stored an element in private storage (XEP-0049) past its size limit. */
+export class PrivateElementTooLargeError extends Error {
+  static override name = 'PrivateElementTooLargeError'
+  constructor (readonly bytes: number) {
+    super(`an element of private storage takes at most ${MAX_PRIVATE_BYTES} bytes, not ${bytes}`)
+    this.name = 'PrivateElementTooLargeError'
+  }
+}
+
+/** A client stored a new kind of element in private storage when it holds its limit already. */
+export class PrivateStorageFullError extends Error {
+  static override name = 'PrivateStorageFullError'
+  constructor () {
+    super(`private storage holds ${MAX_PRIVATE_ELEMENTS} elements already: overwrite one of them instead`)
+    this.name = 'PrivateStorageFullError'
   }
 }

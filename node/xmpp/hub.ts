@@ -6,6 +6,7 @@
  */
 import { Blocking } from './blocking.js'
 import { IqHandler } from './iq.js'
+import { PrivateIq } from './private-iq.js'
 import { Messages } from './messages.js'
 import { OwnerPresence } from './owner-presence.js'
 import { contactPresence } from './presence-map.js'
@@ -16,6 +17,7 @@ import { Sessions } from './sessions.js'
 import { errorReply } from './stanzas.js'
 import { Subscriptions } from './subscriptions.js'
 import type { ClientAcks } from './client-acks.js'
+import type { PrivateStorage } from './private-storage.js'
 import type { OwnerSession, SessionHost } from './connection.js'
 import type { JidMapper } from './jid.js'
 import type { SessionState, XmppContext } from './sessions.js'
@@ -39,7 +41,7 @@ export class XmppHub implements SessionHost {
   private readonly listeners: Listeners
   private stopped = false
 
-  constructor (node: PresenceNodeApi, jids: JidMapper, log: Logger, acks: ClientAcks) {
+  constructor (node: PresenceNodeApi, jids: JidMapper, log: Logger, acks: ClientAcks, privateStorage: PrivateStorage) {
     const ctx: XmppContext = { node, jids, log, sessions: new Sessions() }
     this.ctx = ctx
     this.roster = new RosterItems(ctx)
@@ -48,7 +50,7 @@ export class XmppHub implements SessionHost {
     this.messages = new Messages(ctx, acks)
     this.rooms = new Rooms(ctx)
     this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages, this.rooms)
-    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms, new Archive(ctx, acks))
+    this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms, new Archive(ctx, acks), new PrivateIq(ctx, privateStorage))
     this.listeners = {
       presence: (evt) => {
         const { view, changed } = evt.detail

@@ -1,7 +1,8 @@
 /**
  * IQs from the client: roster and blocking (their own modules), XEP-0030
  * disco of the server, the account, contacts and the groups service (rooms.ts),
- * the message archive (archive.ts), XEP-0199 ping, XEP-0012
+ * the message archive (archive.ts), private storage with the bookmarks
+ * (private-iq.ts), XEP-0199 ping, XEP-0012
  * last activity of contacts. Anything else gets service-unavailable, as
  * RFC 6120 §8.4 asks.
  */
@@ -13,11 +14,12 @@ import type { Address } from './jid.js'
 import type { RosterItems } from './roster.js'
 import type { Rooms } from './rooms.js'
 import type { Archive } from './archive.js'
+import type { PrivateIq } from './private-iq.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { Element } from '@xmpp/xml'
 
 export class IqHandler {
-  constructor (private readonly ctx: XmppContext, private readonly roster: RosterItems, private readonly blocking: Blocking, private readonly rooms: Rooms, private readonly archive: Archive) {}
+  constructor (private readonly ctx: XmppContext, private readonly roster: RosterItems, private readonly blocking: Blocking, private readonly rooms: Rooms, private readonly archive: Archive, private readonly privateXml: PrivateIq) {}
 
   /** Answers a get or set (results and errors from the client answer our pushes and need nothing). */
   async onIq (state: SessionState, iq: Element, to: Address): Promise<void> {
@@ -56,6 +58,8 @@ export class IqHandler {
     if (ns === NS.mam && name === 'query' && (to.kind === 'owner' || iq.attrs.to == null)) {
       return type === 'get' ? this.archive.form(iq) : await this.archive.query(state, iq, payload)
     }
+    // the owner's private storage (XEP-0049): asked of the account, or with no `to`
+    if (ns === NS.private && name === 'query' && (to.kind === 'owner' || iq.attrs.to == null)) return this.privateXml.answer(iq, type, payload)
     if (type === 'set' && ns === NS.carbons && (name === 'enable' || name === 'disable')) {
       state.carbons = name === 'enable'
       return iqResult(iq, iq.attrs.to)

@@ -20,7 +20,7 @@ import { LATE_DELIVERY_MS, MAX_TRACKED_OUTGOING, OFFLINE_BACKLOG, TYPING_REFRESH
 import { activitySource } from './owner-presence.js'
 import { chatStateOf } from './presence-map.js'
 import { personOf } from './sessions.js'
-import { delay, errorReply, NS, safeText } from './stanzas.js'
+import { copyElement, delay, errorReply, NS, safeText } from './stanzas.js'
 import { trimOldest } from '../util/trim.js'
 import type { ClientAcks } from './client-acks.js'
 import type { SessionState, XmppContext } from './sessions.js'
@@ -251,7 +251,3 @@ export class Messages {
 }
 
 
-/** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
-export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
-  return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
-}

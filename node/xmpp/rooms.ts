@@ -10,11 +10,10 @@
  * the mesh (`/group create`), not by joining a new room.
  */
 import { xml } from '@xmpp/xml'
-import { copyElement } from './messages.js'
 import { SHOW_OF } from './presence-map.js'
 import { LATE_DELIVERY_MS } from './constants.js'
 import { personOf } from './sessions.js'
-import { delay, errorReply, iqResult, NS, safeText } from './stanzas.js'
+import { copyElement, delay, errorReply, iqResult, NS, safeText } from './stanzas.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMessage } from '../groups/index.js'
 import type { PresenceStatus } from '../../protocol/presence-record.js'

@@ -9,8 +9,9 @@ import path from 'node:path'
 import { formatAddress, isLoopback, parseXmppAddress } from './address.js'
 import { loadTlsMaterial } from './certificate.js'
 import { ClientAcks } from './client-acks.js'
+import { PrivateStorage } from './private-storage.js'
 import { C2sConnection } from './connection.js'
-import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, NEGOTIATION_TIMEOUT_MS, OWNER_USERNAME, STATE_FILE } from './constants.js'
+import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, NEGOTIATION_TIMEOUT_MS, OWNER_USERNAME, PRIVATE_FILE, STATE_FILE } from './constants.js'
 import { ensurePassword, passwordFile, readPassword } from './credentials.js'
 import { XmppListenError } from './errors.js'
 import { XmppHub } from './hub.js'
@@ -35,6 +36,7 @@ export class XmppEndpoint implements XmppServer {
   private server?: net.Server
   private hub?: XmppHub
   private acks?: ClientAcks
+  private privateStorage?: PrivateStorage
   private tls?: TlsMaterial
   private bound?: XmppAddress
 
@@ -54,7 +56,9 @@ export class XmppEndpoint implements XmppServer {
     this.tls = await loadTlsMaterial(home, this.domain, this.address.host, this.init.tls)
     this.acks = new ClientAcks(path.join(home, STATE_FILE), this.log)
     await this.acks.load()
-    this.hub = new XmppHub(node, this.jids, this.log, this.acks)
+    this.privateStorage = new PrivateStorage(path.join(home, PRIVATE_FILE), this.log)
+    await this.privateStorage.load()
+    this.hub = new XmppHub(node, this.jids, this.log, this.acks, this.privateStorage)
     this.hub.start()
     const server = net.createServer({ noDelay: true }, (socket) => { this.accept(socket) })
     try {
@@ -86,6 +90,7 @@ export class XmppEndpoint implements XmppServer {
     ])
     await closed
     await this.acks?.flush()
+    await this.privateStorage?.flush()
   }
 
   info (): XmppInfo {

@@ -34,7 +34,9 @@ export const NS = {
   mam: 'urn:xmpp:mam:2',
   rsm: 'http://jabber.org/protocol/rsm',
   dataForms: 'jabber:x:data',
-  sid: 'urn:xmpp:sid:0'
+  sid: 'urn:xmpp:sid:0',
+  private: 'jabber:iq:private',
+  bookmarks: 'storage:bookmarks'
 } as const
 
 export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'
@@ -51,6 +53,11 @@ export function errorReply (stanza: Element, type: ErrorType, condition: StanzaE
     xml(condition, { xmlns: NS.stanzas }),
     text != null ? xml('text', { xmlns: NS.stanzas }, safeText(text)) : null))
   return reply
+}
+
+/** A deep copy (an element has one parent; a client's elements nest at most MAX_DEPTH deep). */
+export function copyElement (el: Element, attrs: Record<string, string> = {}): Element {
+  return xml(el.name, { ...el.attrs, ...attrs }, ...el.children.map(c => typeof c === 'string' ? c : copyElement(c)))
 }
 
 /** XEP-0203: when a message was sent, on one delivered late (or from an archive). */

@@ -1,0 +1,63 @@
+/**
+ * The owner's bookmarks (XEP-0048, `storage:bookmarks`, read and written
+ * through private storage) as clients see them: every group this node is a
+ * member of is a conference bookmark, so a client finds the groups and joins
+ * them at login; what clients bookmarked themselves is kept as they stored it.
+ *
+ * - A group's bookmark carries the group's name now (renaming a bookmark
+ *   renames nothing: the room's subject renames the group), the client's
+ *   `autojoin` (true until a client says otherwise) and `nick`.
+ * - A group's bookmark cannot be removed while this node is a member: a client
+ *   that stores the list without it turns its autojoin off instead.
+ * - A group this node left or was removed from has no bookmark (what a client
+ *   stored for it comes back if it rejoins).
+ */
+import { xml } from '@xmpp/xml'
+import { copyElement, NS } from './stanzas.js'
+import type { JidMapper } from './jid.js'
+import type { GroupInfo } from '../groups/index.js'
+import type { Element } from '@xmpp/xml'
+
+/** The group a bookmark stands for, if it is a conference on one of the groups service's rooms. */
+function groupOf (el: Element, jids: JidMapper): string | undefined {
+  if (el.name !== 'conference') return undefined
+  const address = jids.resolve(el.attrs.jid)
+  return address.kind === 'room' && address.nick == null ? address.group : undefined
+}
+
+const memberGroups = (groups: GroupInfo[]): Map<string, GroupInfo> => new Map(groups.filter(g => g.standing === 'member').map(g => [g.id, g]))
+
+/** What a client reads: the stored bookmarks with the groups put in. */
+export function bookmarksView (stored: Element | undefined, groups: GroupInfo[], jids: JidMapper): Element {
+  const member = memberGroups(groups)
+  const view = xml('storage', { xmlns: NS.bookmarks })
+  const listed = new Set<string>()
+  for (const el of stored?.getChildElements() ?? []) {
+    const group = groupOf(el, jids)
+    if (group == null) {
+      view.append(copyElement(el))
+      continue
+    }
+    const g = member.get(group)
+    if (g == null || listed.has(group)) continue
+    listed.add(group)
+    const copy = copyElement(el)
+    copy.attrs.jid = jids.roomOf(group)
+    copy.attrs.name = g.name
+    view.append(copy)
+  }
+  for (const g of member.values()) {
+    if (!listed.has(g.id)) view.append(xml('conference', { jid: jids.roomOf(g.id), name: g.name, autojoin: 'true' }))
+  }
+  return view
+}
+
+/** What is stored when a client writes `written`: its list, and each group it left out with autojoin off. */
+export function bookmarksToStore (written: Element, groups: GroupInfo[], jids: JidMapper): Element {
+  const stored = copyElement(written)
+  const named = new Set(stored.getChildElements().map(el => groupOf(el, jids)))
+  for (const g of memberGroups(groups).values()) {
+    if (!named.has(g.id)) stored.append(xml('conference', { jid: jids.roomOf(g.id), name: g.name, autojoin: 'false' }))
+  }
+  return stored
+}
