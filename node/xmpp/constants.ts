@@ -16,6 +16,8 @@ export const KEY_FILE = 'key.pem'
 export const STATE_FILE = 'xmpp-state.json'
 /** What the owner's clients keep on their server (XEP-0049 private storage: bookmarks, notes, settings). */
 export const PRIVATE_FILE = 'xmpp-private.json'
+/** The names of the rooms clients made by joining them (each a group of the mesh). */
+export const ROOMS_FILE = 'xmpp-rooms.json'
 /** Elements private storage holds (one per namespace and name), and the bytes of each. */
 export const MAX_PRIVATE_ELEMENTS = 32
 export const MAX_PRIVATE_BYTES = 64 * 1024

@@ -18,6 +18,7 @@ import { errorReply } from './stanzas.js'
 import { Subscriptions } from './subscriptions.js'
 import type { ClientAcks } from './client-acks.js'
 import type { PrivateStorage } from './private-storage.js'
+import type { RoomNames } from './room-names.js'
 import type { OwnerSession, SessionHost } from './connection.js'
 import type { JidMapper } from './jid.js'
 import type { SessionState, XmppContext } from './sessions.js'
@@ -26,6 +27,13 @@ import type { Logger } from '@libp2p/interface'
 import type { Element } from '@xmpp/xml'
 
 type Listeners = { [K in keyof PresenceNodeEvents]?: (evt: PresenceNodeEvents[K]) => void }
+
+/** What the endpoint keeps in the node's home. */
+export interface EndpointFiles {
+  acks: ClientAcks
+  privateStorage: PrivateStorage
+  roomNames: RoomNames
+}
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe'])
 
@@ -41,14 +49,14 @@ export class XmppHub implements SessionHost {
   private readonly listeners: Listeners
   private stopped = false
 
-  constructor (node: PresenceNodeApi, jids: JidMapper, log: Logger, acks: ClientAcks, privateStorage: PrivateStorage) {
+  constructor (node: PresenceNodeApi, jids: JidMapper, log: Logger, { acks, privateStorage, roomNames }: EndpointFiles) {
     const ctx: XmppContext = { node, jids, log, sessions: new Sessions() }
     this.ctx = ctx
     this.roster = new RosterItems(ctx)
     this.subscriptions = new Subscriptions(ctx, this.roster)
     this.blocking = new Blocking(ctx)
     this.messages = new Messages(ctx, acks)
-    this.rooms = new Rooms(ctx)
+    this.rooms = new Rooms(ctx, roomNames)
     this.owner = new OwnerPresence(ctx, this.subscriptions, this.messages, this.rooms)
     this.iq = new IqHandler(ctx, this.roster, this.blocking, this.rooms, new Archive(ctx, acks), new PrivateIq(ctx, privateStorage))
     this.listeners = {
@@ -133,6 +141,10 @@ export class XmppHub implements SessionHost {
       case 'message':
         if (to.kind === 'peer') return await this.messages.onClientMessage(state, el, to.peer)
         if (to.kind === 'room') return await this.rooms.onClientMessage(state, el, to)
+        if (to.kind === 'new-room') {
+          if (el.attrs.type !== 'error') state.session.send(errorReply(el, 'cancel', 'item-not-found', 'no such room: joining it makes a group'))
+          return
+        }
         // some clients (profanity 0.13) send receipts without a `to`: what they acknowledge is still known
         if (to.kind === 'owner' && this.messages.onAcknowledgement(el)) return
         if (el.attrs.type !== 'error') state.session.send(errorReply(el, 'cancel', to.kind === 'foreign' ? 'remote-server-not-found' : 'service-unavailable', to.kind === 'foreign' ? to.reason : undefined))
@@ -151,7 +163,7 @@ export class XmppHub implements SessionHost {
       return
     }
     const to = this.ctx.jids.resolve(el.attrs.to)
-    if (to.kind === 'room') return await this.rooms.onClientPresence(state, el, to)
+    if (to.kind === 'room' || to.kind === 'new-room') return await this.rooms.onClientPresence(state, el, to)
     if (type == null || !SUBSCRIPTION_TYPES.has(type)) return // directed presence: the mesh has none
     if (to.kind === 'peer') return await this.subscriptions.onClientPresence(state, el, to.peer)
     if (to.kind === 'foreign') state.session.send(errorReply(el, 'cancel', 'remote-server-not-found', to.reason))

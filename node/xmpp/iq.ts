@@ -44,7 +44,9 @@ export class IqHandler {
         return this.forContact(iq, type, ns, payload, to.peer)
       case 'rooms':
       case 'room':
-        return this.rooms.onIq(iq, type, payload, to)
+        return await this.rooms.onIq(iq, type, payload, to)
+      case 'new-room':
+        return errorReply(iq, 'cancel', 'item-not-found', 'no such room: joining it makes a group')
       case 'owner':
         if (to.resource != null) return errorReply(iq, 'cancel', 'service-unavailable')
         break

@@ -17,17 +17,25 @@ export type Address =
   | { kind: 'peer', peer: string, resource?: string }
   /** The groups service (XEP-0045 MUC), `groups.<domain>`. */
   | { kind: 'rooms' }
-  /** A group as a room, `<group id>@groups.<domain>`; `nick` an occupant of it. */
+  /** A group as a room, `<group id>@groups.<domain>` (or the name a client made it under); `nick` an occupant of it. */
   | { kind: 'room', group: string, nick?: string }
+  /** A room of the groups service that does not exist: joining it makes a group (XEP-0045 §10.1). */
+  | { kind: 'new-room', name: string, nick?: string }
   | { kind: 'foreign', reason: string }
 
 /** Group ids are 16 bytes in hex: a room's localpart. */
 const GROUP_ID = /^[0-9a-f]{32}$/
 
+/** Rooms clients made under names of their own (room-names.ts). */
+export interface NamedRooms {
+  groupOf: (name: string) => string | undefined
+  nameOf: (group: string) => string | undefined
+}
+
 export class JidMapper {
   readonly ownerBare: string
 
-  constructor (readonly domain: string, readonly username: string) {
+  constructor (readonly domain: string, readonly username: string, private readonly named?: NamedRooms) {
     this.ownerBare = `${username}@${domain}`
   }
 
@@ -51,7 +59,7 @@ export class JidMapper {
   }
 
   roomOf (group: string): string {
-    return `${group}@${this.rooms}`
+    return `${this.named?.nameOf(group) ?? group}@${this.rooms}`
   }
 
   occupantOf (group: string, nick: string): string {
@@ -69,8 +77,9 @@ export class JidMapper {
     }
     if (parsed.domain === this.rooms) {
       if (parsed.local === '' || parsed.local == null) return parsed.resource !== '' ? { kind: 'foreign', reason: 'no such resource' } : { kind: 'rooms' }
-      if (!GROUP_ID.test(parsed.local)) return { kind: 'foreign', reason: `${parsed.local} is not a group id (32 hex digits)` }
-      return { kind: 'room', group: parsed.local, nick: parsed.resource !== '' ? parsed.resource : undefined }
+      const nick = parsed.resource !== '' ? parsed.resource : undefined
+      const group = this.named?.groupOf(parsed.local) ?? (GROUP_ID.test(parsed.local) ? parsed.local : undefined)
+      return group != null ? { kind: 'room', group, nick } : { kind: 'new-room', name: parsed.local, nick }
     }
     if (parsed.domain !== this.domain) return { kind: 'foreign', reason: `only ${this.domain} and ${this.rooms} are served here` }
     if (parsed.local === '' || parsed.local == null) return parsed.resource !== '' ? { kind: 'foreign', reason: 'no such resource' } : { kind: 'server' }

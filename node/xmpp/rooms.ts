@@ -6,23 +6,25 @@
  * it writes goes to the group, reflected to every resource of the owner in
  * the room; the group's messages, its members' presence and changes to the
  * group follow. A mesh invitation reaches clients as a XEP-0249 invitation;
- * a client invites a contact with a mediated invitation. Rooms are made on
- * the mesh (`/group create`), not by joining a new room.
+ * a client invites a contact with a mediated invitation. A client joining a
+ * room that does not exist makes a new group under the room's name
+ * (XEP-0045 §10.1, an instant room; room-names.ts keeps the name), and the
+ * room's owner form (muc#owner) renames it.
  */
 import { xml } from '@xmpp/xml'
 import { SHOW_OF } from './presence-map.js'
+import { joinHistory, ownerForm } from './room-config.js'
 import { LATE_DELIVERY_MS } from './constants.js'
 import { personOf } from './sessions.js'
 import { copyElement, delay, errorReply, iqResult, NS, safeText } from './stanzas.js'
+import type { RoomNames } from './room-names.js'
 import type { SessionState, XmppContext } from './sessions.js'
 import type { GroupChangeEvent, GroupInfo, GroupInvitation, GroupMessage } from '../groups/index.js'
 import type { PresenceStatus } from '../../protocol/presence-record.js'
 import type { Element } from '@xmpp/xml'
 
-/** Messages of a group's history a client gets when it joins, unless it asks for fewer. */
-const JOIN_HISTORY = 20
-
 type Room = Extract<ReturnType<XmppContext['jids']['resolve']>, { kind: 'room' }>
+type NewRoom = Extract<ReturnType<XmppContext['jids']['resolve']>, { kind: 'new-room' }>
 
 interface Occupant { nick: string, status: Exclude<PresenceStatus, 'offline'>, role: string }
 
@@ -32,17 +34,47 @@ export class Rooms {
   /** Per group: the members shown as occupants (peer id → how). */
   private readonly occupants = new Map<string, Map<string, Occupant>>()
 
-  constructor (private readonly ctx: XmppContext) {}
+  /** Rooms being made, by name: two joins of one new room at once make one group. */
+  private readonly making = new Map<string, Promise<GroupInfo>>()
+
+  constructor (private readonly ctx: XmppContext, private readonly names: RoomNames) {}
 
   /** Presence from a client to a room: joining (available) or leaving (unavailable). */
-  async onClientPresence (state: SessionState, el: Element, to: Room): Promise<void> {
+  async onClientPresence (state: SessionState, el: Element, to: Room | NewRoom): Promise<void> {
     const type = el.attrs.type
-    if (type === 'unavailable') return this.leave(state, to.group, 110)
+    if (to.kind === 'new-room' && type != null) return
+    if (type === 'unavailable' && to.kind === 'room') return this.leave(state, to.group, 110)
     if (type != null) return
-    const fail = (condition: Parameters<typeof errorReply>[2], text: string): void => {
-      state.session.send(errorReply(el, 'cancel', condition, text))
+    if (to.nick == null) return this.refuse(state, el, 'jid-malformed', 'join a room as room@service/nick')
+    if (to.kind === 'new-room') {
+      let made: GroupInfo
+      try {
+        made = await this.make(to.name)
+      } catch (err: any) {
+        return this.refuse(state, el, 'not-allowed', String(err?.message ?? err))
+      }
+      return await this.join(state, el, made.id, to.nick, [201])
     }
-    if (to.nick == null) return fail('jid-malformed', 'join a room as room@service/nick')
+    return await this.join(state, el, to.group, to.nick, [])
+  }
+
+  /** XEP-0045 §10.1: a room joined that did not exist is a new group of this node, named as the room. */
+  private async make (name: string): Promise<GroupInfo> {
+    let making = this.making.get(name)
+    if (making == null) {
+      making = this.ctx.node.createGroup(name).then((g) => {
+        this.names.add(name, g.id)
+        return g
+      }).finally(() => { this.making.delete(name) })
+      this.making.set(name, making)
+    }
+    return await making
+  }
+
+  /** A resource joins the room of `id` (`created`: the status codes of a room it just made). */
+  private async join (state: SessionState, el: Element, id: string, nick: string, created: number[]): Promise<void> {
+    const to = { group: id, nick }
+    const fail = (condition: Parameters<typeof errorReply>[2], text: string): void => { this.refuse(state, el, condition, text) }
     let group = this.groupOf(to.group)
     // (a group left or removed from may have invited again)
     if (group?.standing !== 'member' && this.invitations().some(i => i.group === to.group)) {
@@ -53,7 +85,7 @@ export class Rooms {
         return fail('not-allowed', String(err?.message ?? err))
       }
     }
-    if (group == null) return fail('item-not-found', 'no such group: groups are made with /group create')
+    if (group == null) return fail('item-not-found', 'no such group')
     if (group.standing !== 'member') return fail('registration-required', 'not a member of this group any more')
     const inRoom = this.joined.get(group.id) ?? new Map<SessionState, string>()
     const was = inRoom.get(state)
@@ -80,11 +112,11 @@ export class Rooms {
         state.session.send(this.selfPresence(group, nick, state.session.fullJid, [], s.session.fullJid))
       }
     }
-    state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100]))
+    state.session.send(this.selfPresence(group, to.nick, state.session.fullJid, [110, 100, ...created]))
     if (!first) return rest()
     this.tellOwnOthers(group.id, state, undefined, to.nick, group.role)
     rest()
-    for (const m of await this.joinHistory(group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
+    for (const m of await joinHistory(this.ctx.node, group.id, el.getChild('x', NS.muc)?.getChild('history'))) state.session.send(this.groupchat(m, state, true))
     state.session.send(this.subject(group, state.session.fullJid, `subject-${group.id}`))
   }
 
@@ -129,9 +161,10 @@ export class Rooms {
     }
   }
 
-  /** Disco of the groups service and of one room (XEP-0045 §6). */
-  onIq (iq: Element, type: 'get' | 'set', payload: Element, to: { kind: 'rooms' } | Room): Element {
+  /** Disco of the groups service and of one room (XEP-0045 §6); a room's owner form (§10.2). */
+  async onIq (iq: Element, type: 'get' | 'set', payload: Element, to: { kind: 'rooms' } | Room): Promise<Element> {
     const ns = payload.getNS()
+    if (ns === NS.mucOwner && to.kind === 'room' && to.nick == null) return await ownerForm(this.ctx.node, iq, type, payload, this.groupOf(to.group))
     if (type !== 'get' || (ns !== NS.discoInfo && ns !== NS.discoItems) || payload.attrs.node != null) return errorReply(iq, 'cancel', 'service-unavailable')
     const { jids, node } = this.ctx
     if (to.kind === 'rooms') {
@@ -205,20 +238,6 @@ export class Rooms {
     return this.ctx.node.groupInvitations().filter(i => !this.ctx.node.isBlocked(i.inviter))
   }
 
-  /** The history a joining client asked for (XEP-0045 §7.2.15: maxstanzas, maxchars 0, seconds, since), at most JOIN_HISTORY. */
-  private async joinHistory (group: string, asked: Element | undefined): Promise<GroupMessage[]> {
-    const count = (name: string): number | undefined => {
-      const v = Number(asked?.attrs[name])
-      return asked?.attrs[name] != null && Number.isInteger(v) && v >= 0 ? v : undefined
-    }
-    const max = Math.min(count('maxstanzas') ?? JOIN_HISTORY, JOIN_HISTORY)
-    if (max === 0 || count('maxchars') === 0) return []
-    const seconds = count('seconds')
-    const since = asked?.attrs.since != null ? Date.parse(asked.attrs.since) : NaN
-    const after = Math.max(seconds != null ? Date.now() - seconds * 1000 : -Infinity, Number.isNaN(since) ? -Infinity : since)
-    return (await this.ctx.node.groupHistory(group, max)).filter(m => m.sentAt >= after)
-  }
-
   private invitation (inv: GroupInvitation, to: string): Element {
     const { jids } = this.ctx
     const room = jids.roomOf(inv.group)
@@ -228,6 +247,10 @@ export class Rooms {
   }
 
   // ---- helpers ----
+
+  private refuse (state: SessionState, el: Element, condition: Parameters<typeof errorReply>[2], text: string): void {
+    state.session.send(errorReply(el, 'cancel', condition, text))
+  }
 
   private groupOf (id: string): GroupInfo | undefined {
     return this.ctx.node.groups().find(g => g.id === id)

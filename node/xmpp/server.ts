@@ -10,8 +10,9 @@ import { formatAddress, isLoopback, parseXmppAddress } from './address.js'
 import { loadTlsMaterial } from './certificate.js'
 import { ClientAcks } from './client-acks.js'
 import { PrivateStorage } from './private-storage.js'
+import { RoomNames } from './room-names.js'
 import { C2sConnection } from './connection.js'
-import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, NEGOTIATION_TIMEOUT_MS, OWNER_USERNAME, PRIVATE_FILE, STATE_FILE } from './constants.js'
+import { CLOSE_GRACE_MS, DEFAULT_XMPP_DOMAIN, MAX_CONNECTIONS, MAX_UNAUTHENTICATED, NEGOTIATION_TIMEOUT_MS, OWNER_USERNAME, PRIVATE_FILE, ROOMS_FILE, STATE_FILE } from './constants.js'
 import { ensurePassword, passwordFile, readPassword } from './credentials.js'
 import { XmppListenError } from './errors.js'
 import { XmppHub } from './hub.js'
@@ -37,6 +38,7 @@ export class XmppEndpoint implements XmppServer {
   private hub?: XmppHub
   private acks?: ClientAcks
   private privateStorage?: PrivateStorage
+  private readonly roomNames: RoomNames
   private tls?: TlsMaterial
   private bound?: XmppAddress
 
@@ -47,7 +49,8 @@ export class XmppEndpoint implements XmppServer {
     // TLS can be demanded on loopback too, never waived elsewhere
     this.requireTls = !isLoopback(this.address.host) || init.requireTls === true
     this.maxConnections = init.maxConnections ?? MAX_CONNECTIONS
-    this.jids = new JidMapper(this.domain, OWNER_USERNAME)
+    this.roomNames = new RoomNames(path.join(components.home, ROOMS_FILE), this.log)
+    this.jids = new JidMapper(this.domain, OWNER_USERNAME, this.roomNames)
   }
 
   async start (): Promise<void> {
@@ -58,7 +61,8 @@ export class XmppEndpoint implements XmppServer {
     await this.acks.load()
     this.privateStorage = new PrivateStorage(path.join(home, PRIVATE_FILE), this.log)
     await this.privateStorage.load()
-    this.hub = new XmppHub(node, this.jids, this.log, this.acks, this.privateStorage)
+    await this.roomNames.load()
+    this.hub = new XmppHub(node, this.jids, this.log, { acks: this.acks, privateStorage: this.privateStorage, roomNames: this.roomNames })
     this.hub.start()
     const server = net.createServer({ noDelay: true }, (socket) => { this.accept(socket) })
     try {
@@ -91,6 +95,7 @@ export class XmppEndpoint implements XmppServer {
     await closed
     await this.acks?.flush()
     await this.privateStorage?.flush()
+    await this.roomNames.flush()
   }
 
   info (): XmppInfo {

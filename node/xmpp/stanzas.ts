@@ -30,6 +30,7 @@ export const NS = {
   idle: 'urn:xmpp:idle:1',
   muc: 'http://jabber.org/protocol/muc',
   mucUser: 'http://jabber.org/protocol/muc#user',
+  mucOwner: 'http://jabber.org/protocol/muc#owner',
   conference: 'jabber:x:conference',
   mam: 'urn:xmpp:mam:2',
   rsm: 'http://jabber.org/protocol/rsm',

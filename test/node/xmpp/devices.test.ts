@@ -13,6 +13,7 @@ import { ClientAcks } from '../../../node/xmpp/client-acks.js'
 import { XmppHub } from '../../../node/xmpp/hub.js'
 import { JidMapper } from '../../../node/xmpp/jid.js'
 import { PrivateStorage } from '../../../node/xmpp/private-storage.js'
+import { RoomNames } from '../../../node/xmpp/room-names.js'
 import { StubNode } from './stub-node.js'
 import type { PresenceNodeApi } from '../../../node/api.js'
 import type { ChatMessage } from '../../../node/chat/index.js'
@@ -49,7 +50,7 @@ const text = (id: string, peer: string, extra: Partial<ChatMessage> = {}): ChatM
 async function setUp (): Promise<{ node: TwoDeviceNode, hub: XmppHub, jids: JidMapper, carbons: Client, plain: Client }> {
   const node = new TwoDeviceNode()
   const jids = new JidMapper('localhost', 'me')
-  const hub = new XmppHub(node as unknown as PresenceNodeApi, jids, defaultLogger().forComponent('test'), new ClientAcks('/nonexistent/xmpp-state.json', defaultLogger().forComponent('acks')), new PrivateStorage('/nonexistent/xmpp-private.json', defaultLogger().forComponent('private')))
+  const hub = new XmppHub(node as unknown as PresenceNodeApi, jids, defaultLogger().forComponent('test'), { acks: new ClientAcks('/nonexistent/xmpp-state.json', defaultLogger().forComponent('acks')), privateStorage: new PrivateStorage('/nonexistent/xmpp-private.json', defaultLogger().forComponent('private')), roomNames: new RoomNames('/nonexistent/xmpp-rooms.json', defaultLogger().forComponent('rooms')) })
   hub.start()
   const carbons = new Client('laptop')
   const plain = new Client('tablet')

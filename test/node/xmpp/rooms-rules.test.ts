@@ -12,6 +12,7 @@
 import { xml } from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
 import { JidMapper } from '../../../node/xmpp/jid.js'
+import { RoomNames } from '../../../node/xmpp/room-names.js'
 import { Rooms } from '../../../node/xmpp/rooms.js'
 import { peerIds } from '../discovery/stubs.js'
 import type { GroupInfo, GroupInvitation, GroupMemberPresence, GroupMessage } from '../../../node/groups/index.js'
@@ -42,7 +43,7 @@ function setup (opts: { group?: GroupInfo, invitations?: GroupInvitation[], hist
     isBlocked: (peer: string) => opts.blocked?.includes(peer) ?? false
   }
   const ctx = { node, jids: new JidMapper('localhost', 'me'), sessions: {}, log: Object.assign(() => {}, { error: () => {}, trace: () => {} }) }
-  return { rooms: new Rooms(ctx as any), sent, accepted }
+  return { rooms: new Rooms(ctx as any, new RoomNames('/nonexistent/xmpp-rooms.json', ctx.log as any)), sent, accepted }
 }
 
 function client (sent: Element[], resource = 'phone'): any {
