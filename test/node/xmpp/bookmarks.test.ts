@@ -7,13 +7,10 @@
  */
 import { xml } from '@xmpp/xml'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { xmppServer } from '../../../node/xmpp/index.js'
 import { cleanupHomes, tmpHome } from '../../helpers.js'
-import { testClient } from './client.js'
-import { stubComponents } from './stub-node.js'
+import { StubEndpoints } from './stub-node.js'
 import type { TestClient } from './client.js'
 import type { GroupInfo } from '../../../node/groups/index.js'
-import type { XmppServer } from '../../../node/xmpp/index.js'
 import type { Element } from '@xmpp/xml'
 
 afterAll(cleanupHomes)
@@ -24,25 +21,13 @@ const group = (id: string, name: string, standing: GroupInfo['standing'] = 'memb
   ({ id: id.repeat(32), name, topic: 't', standing, role: 'member', members: [], invited: [] })
 const room = (id: string): string => `${id.repeat(32)}@groups.localhost`
 
-const open: Array<{ server: XmppServer, client?: TestClient }> = []
-afterEach(async () => {
-  for (const { server, client } of open.splice(0)) {
-    await client?.xmpp.stop().catch(() => {})
-    await server.stop()
-  }
-})
+const endpoints = new StubEndpoints()
+afterEach(async () => { await endpoints.closeAll() })
 
 /** An endpoint over a stub node with these groups, and a client logged in to it. */
 async function endpoint (home: string, groups: GroupInfo[]): Promise<{ client: TestClient, groups: GroupInfo[] }> {
-  const components = stubComponents(home)
-  ;(components.node as any).groups = () => groups
-  const server = xmppServer({ listen: '127.0.0.1:0' })(components)
-  const entry: { server: XmppServer, client?: TestClient } = { server }
-  open.push(entry)
-  await server.start()
-  entry.client = testClient(server.info())
-  await entry.client.xmpp.start()
-  return { client: entry.client, groups }
+  const { client } = await endpoints.start(home, (node) => { node.groups = () => groups })
+  return { client, groups }
 }
 
 const get = async (c: TestClient, el: Element): Promise<Element> => {
@@ -93,10 +78,7 @@ describe('XMPP private storage and bookmarks', () => {
     expect(conferences(storage)).toEqual(expected)
     expect(storage.getChild('url')?.attrs).toMatchObject({ name: 'docs', url: 'https://example.org/' })
 
-    for (const { server, client } of open.splice(0)) {
-      await client?.xmpp.stop()
-      await server.stop()
-    }
+    await endpoints.closeAll()
     const again = await endpoint(home, groups)
     expect(conferences(await get(again.client, xml('storage', { xmlns: BOOKMARKS })))).toEqual(expected)
   })
@@ -106,10 +88,7 @@ describe('XMPP private storage and bookmarks', () => {
     const { client } = await endpoint(home, [])
     expect((await get(client, xml('prefs', { xmlns: 'example:prefs' }))).toString()).toBe('<prefs xmlns="example:prefs"/>')
     await set(client, xml('prefs', { xmlns: 'example:prefs' }, xml('colour', { v: 'blue' }, 'text & <kept>')))
-    for (const { server, client } of open.splice(0)) {
-      await client?.xmpp.stop()
-      await server.stop()
-    }
+    await endpoints.closeAll()
     const again = await endpoint(home, [])
     expect((await get(again.client, xml('prefs', { xmlns: 'example:prefs' }))).toString())
       .toBe('<prefs xmlns="example:prefs"><colour v="blue">text &amp; &lt;kept&gt;</colour></prefs>')

@@ -8,13 +8,11 @@
 import { randomBytes } from 'node:crypto'
 import { xml } from '@xmpp/xml'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { xmppServer } from '../../../node/xmpp/index.js'
 import { cleanupHomes, tmpHome } from '../../helpers.js'
 import { testClient } from './client.js'
-import { stubComponents } from './stub-node.js'
+import { StubEndpoints } from './stub-node.js'
 import type { TestClient } from './client.js'
 import type { GroupInfo } from '../../../node/groups/index.js'
-import type { XmppServer } from '../../../node/xmpp/index.js'
 import type { Element } from '@xmpp/xml'
 
 afterAll(cleanupHomes)
@@ -45,26 +43,8 @@ class Groups {
   }
 }
 
-const open: Array<{ server: XmppServer, client?: TestClient }> = []
-afterEach(async () => { await closeAll() })
-async function closeAll (): Promise<void> {
-  for (const { server, client } of open.splice(0)) {
-    await client?.xmpp.stop().catch(() => {})
-    await server.stop()
-  }
-}
-
-async function endpoint (home: string, groups: Groups): Promise<TestClient> {
-  const components = stubComponents(home)
-  groups.install(components.node)
-  const server = xmppServer({ listen: '127.0.0.1:0' })(components)
-  const entry: { server: XmppServer, client?: TestClient } = { server }
-  open.push(entry)
-  await server.start()
-  entry.client = testClient(server.info())
-  await entry.client.xmpp.start()
-  return entry.client
-}
+const endpoints = new StubEndpoints()
+afterEach(async () => { await endpoints.closeAll() })
 
 const codes = (el: Element): string[] => el.getChild('x', MUC_USER)?.getChildren('status').map(s => String(s.attrs.code)).sort() ?? []
 /** Joins `jid`; the own presence comes from the room's name (`from`), which is the JID joined unless it was the group id. */
@@ -78,7 +58,7 @@ describe('XMPP: a client makes a group by joining a new room', () => {
   it('the new room is a group named as the room, under the client\'s room name everywhere, and again after a restart', async () => {
     const home = await tmpHome('xmpp-rooms')
     const groups = new Groups()
-    const client = await endpoint(home, groups)
+    const { server, client } = await endpoints.start(home, (node) => { groups.install(node) })
     const self = await join(client, 'team@groups.localhost/me')
     expect(groups.created).toEqual(['team'])
     expect(codes(self)).toEqual(['100', '110', '201'])
@@ -86,7 +66,7 @@ describe('XMPP: a client makes a group by joining a new room', () => {
     const id = groups.list[0].id
 
     // a second join of the same name is the same group
-    const other = testClient((open[0].server).info(), { resource: 'second' })
+    const other = testClient(server.info(), { resource: 'second' })
     await other.xmpp.start()
     try {
       expect(codes(await join(other, 'team@groups.localhost/me2'))).toEqual(['100', '110'])
@@ -106,15 +86,15 @@ describe('XMPP: a client makes a group by joining a new room', () => {
     // the group's id still reaches it; the room answers under its name
     expect(codes(await join(client, `${id}@groups.localhost/me`, 'team@groups.localhost/me'))).toEqual(['100', '110'])
 
-    await closeAll()
-    const again = await endpoint(home, groups)
+    await endpoints.closeAll()
+    const { client: again } = await endpoints.start(home, (node) => { groups.install(node) })
     expect(codes(await join(again, 'team@groups.localhost/me'))).toEqual(['100', '110'])
     expect(groups.created).toEqual(['team'])
   })
 
   it('the owner form shows the group\'s name and renames it; destroying is refused; an unknown group id is not made', async () => {
     const groups = new Groups()
-    const client = await endpoint(await tmpHome('xmpp-rooms'), groups)
+    const { client } = await endpoints.start(await tmpHome('xmpp-rooms'), (node) => { groups.install(node) })
     await join(client, 'plans@groups.localhost/me')
     const form = await client.xmpp.iqCaller.get(xml('query', { xmlns: MUC_OWNER }), 'plans@groups.localhost')
     const field = form.getChild('x', 'jabber:x:data')?.getChildren('field').find(f => f.attrs.var === 'muc#roomconfig_roomname')
