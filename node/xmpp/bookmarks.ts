@@ -9,11 +9,13 @@
  *   `autojoin` (true until a client says otherwise) and `nick`.
  * - A group's bookmark cannot be removed while this node is a member: a client
  *   that stores the list without it turns its autojoin off instead.
- * - A group this node left or was removed from has no bookmark (what a client
- *   stored for it comes back if it rejoins).
+ * - A group this node left or was removed from has no bookmark; what a client
+ *   stored for it is kept (a client cannot write it back, not seeing it) and
+ *   comes back if the node rejoins.
+ * - Names are made fit for XML (a group's name comes from the mesh).
  */
 import { xml } from '@xmpp/xml'
-import { copyElement, NS } from './stanzas.js'
+import { copyElement, NS, safeText } from './stanzas.js'
 import type { JidMapper } from './jid.js'
 import type { GroupInfo } from '../groups/index.js'
 import type { Element } from '@xmpp/xml'
@@ -43,21 +45,33 @@ export function bookmarksView (stored: Element | undefined, groups: GroupInfo[],
     listed.add(group)
     const copy = copyElement(el)
     copy.attrs.jid = jids.roomOf(group)
-    copy.attrs.name = g.name
+    copy.attrs.name = safeText(g.name)
     view.append(copy)
   }
   for (const g of member.values()) {
-    if (!listed.has(g.id)) view.append(xml('conference', { jid: jids.roomOf(g.id), name: g.name, autojoin: 'true' }))
+    if (!listed.has(g.id)) view.append(xml('conference', { jid: jids.roomOf(g.id), name: safeText(g.name), autojoin: 'true' }))
   }
   return view
 }
 
-/** What is stored when a client writes `written`: its list, and each group it left out with autojoin off. */
-export function bookmarksToStore (written: Element, groups: GroupInfo[], jids: JidMapper): Element {
+/**
+ * What is stored when a client writes `written` over `before`: its list, each
+ * group it left out with autojoin off, and what was stored for groups this
+ * node is no member of (the client did not see them).
+ */
+export function bookmarksToStore (written: Element, before: Element | undefined, groups: GroupInfo[], jids: JidMapper): Element {
   const stored = copyElement(written)
+  const member = memberGroups(groups)
   const named = new Set(stored.getChildElements().map(el => groupOf(el, jids)))
-  for (const g of memberGroups(groups).values()) {
-    if (!named.has(g.id)) stored.append(xml('conference', { jid: jids.roomOf(g.id), name: g.name, autojoin: 'false' }))
+  for (const g of member.values()) {
+    if (!named.has(g.id)) stored.append(xml('conference', { jid: jids.roomOf(g.id), name: safeText(g.name), autojoin: 'false' }))
+  }
+  for (const el of before?.getChildElements() ?? []) {
+    const group = groupOf(el, jids)
+    if (group != null && !member.has(group) && !named.has(group)) {
+      named.add(group)
+      stored.append(copyElement(el))
+    }
   }
   return stored
 }

@@ -18,9 +18,10 @@ export const STATE_FILE = 'xmpp-state.json'
 export const PRIVATE_FILE = 'xmpp-private.json'
 /** The names of the rooms clients made by joining them (each a group of the mesh). */
 export const ROOMS_FILE = 'xmpp-rooms.json'
-/** Elements private storage holds (one per namespace and name), and the bytes of each. */
+/** Elements private storage holds (one per namespace and name); the bytes (as serialized) and the elements nested in each. */
 export const MAX_PRIVATE_ELEMENTS = 32
 export const MAX_PRIVATE_BYTES = 64 * 1024
+export const MAX_PRIVATE_NODES = 2_000
 /** A generated certificate is valid this long and renewed when less than RENEW_BEFORE_MS remains. */
 export const CERT_VALIDITY_MS = 5 * 365 * 24 * 3600_000
 export const CERT_RENEW_BEFORE_MS = 30 * 24 * 3600_000

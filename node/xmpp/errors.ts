@@ -2,7 +2,7 @@
  * What the XMPP endpoint refuses, as typed errors: a static name to match on
  * and the fields a sentence needs. Wording for people lives in cli/errors.ts.
  */
-import { MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS } from './constants.js'
+import { MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS, MAX_PRIVATE_NODES } from './constants.js'
 
 /** `--xmpp` got something that is not host:port. */
 export class InvalidXmppAddressError extends Error {
@@ -40,11 +40,11 @@ export class XmppTlsError extends Error {
   }
 }
 
-/** A client stored an element in private storage (XEP-0049) past its size limit. */
+/** A client stored an element in private storage (XEP-0049) past its size limits. */
 export class PrivateElementTooLargeError extends Error {
   static override name = 'PrivateElementTooLargeError'
-  constructor (readonly bytes: number) {
-    super(`an element of private storage takes at most ${MAX_PRIVATE_BYTES} bytes, not ${bytes}`)
+  constructor (readonly bytes: number, readonly nodes: number) {
+    super(`an element of private storage takes at most ${MAX_PRIVATE_BYTES} bytes and ${MAX_PRIVATE_NODES} elements, not ${bytes} bytes and ${nodes} elements`)
     this.name = 'PrivateElementTooLargeError'
   }
 }

@@ -104,3 +104,8 @@ export function peerOfLocalpart (local: string): string | undefined {
     return undefined
   }
 }
+
+/** A JID without its resource, as @xmpp/jid writes it (lowercased localpart and domain). */
+export function bareJid (jid: string): string {
+  return parse(jid).bare().toString()
+}

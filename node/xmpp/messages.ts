@@ -57,7 +57,7 @@ export class Messages {
     const { node } = this.ctx
     const type = el.attrs.type ?? 'normal'
     if (type === 'error') return
-    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'a group is a room of the groups service: join <group id>@groups.<domain>'))
+    if (type === 'groupchat') return state.session.send(errorReply(el, 'cancel', 'feature-not-implemented', 'a group is a room of the groups service: join its room at groups.<domain> (the bookmarks list them)'))
     this.onAcknowledgement(el)
     if (el.getChild('displayed', NS.markers) != null) await node.markRead(peer)
     const body = el.getChildText('body')

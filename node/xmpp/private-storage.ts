@@ -1,13 +1,13 @@
 /**
  * XEP-0049 private XML storage: what the owner's clients keep on their
- * server (bookmarks, notes, settings), one element per namespace and name,
- * each as the last client stored it, in `<home>/xmpp-private.json`. Only the
- * owner's clients read or write it; nothing of it goes on the mesh. The
+ * server (bookmarks, notes, settings), one element per namespace and local
+ * name, each as the last client stored it, in `<home>/xmpp-private.json`. Only
+ * the owner's clients read or write it; nothing of it goes on the mesh. The
  * bookmarks (`storage:bookmarks`, XEP-0048) are stored here too, but what a
  * client reads of them is bookmarks.ts's view, which puts the node's groups in.
  */
 import { xml } from '@xmpp/xml'
-import { MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS } from './constants.js'
+import { MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS, MAX_PRIVATE_NODES } from './constants.js'
 import { PrivateElementTooLargeError, PrivateStorageFullError } from './errors.js'
 import { copyElement } from './stanzas.js'
 import { JsonFile } from '../util/json-file.js'
@@ -18,6 +18,7 @@ import type { Element } from '@xmpp/xml'
 interface Tree { name: string, attrs: Record<string, string>, children: Array<string | Tree> }
 
 const keyOf = (ns: string, name: string): string => `${ns} ${name}`
+const keyOfElement = (el: Element): string => keyOf(el.getNS() ?? '', el.getName())
 
 export class PrivateStorage {
   private readonly elements = new Map<string, Element>()
@@ -31,28 +32,30 @@ export class PrivateStorage {
     const parsed = await this.state.read() as { elements?: unknown } | undefined
     for (const tree of Array.isArray(parsed?.elements) ? parsed.elements : []) {
       const el = fromTree(tree, 0)
-      const ns = el?.getNS()
-      if (el != null && ns != null) this.elements.set(keyOf(ns, el.name), el)
+      if (el?.getNS() != null) this.elements.set(keyOfElement(el), el)
     }
   }
 
-  /** The element stored under this namespace and name, if any (a copy: the caller may change it). */
+  /** The element stored under this namespace and local name, if any (a copy: the caller may change it). */
   get (ns: string, name: string): Element | undefined {
     const el = this.elements.get(keyOf(ns, name))
     return el == null ? undefined : copyElement(el)
   }
 
-  /** Stores `el` (its own namespace and name) in place of what was there. */
-  set (el: Element): void {
-    const ns = el.getNS() ?? ''
-    const key = keyOf(ns, el.name)
-    const bytes = Buffer.byteLength(el.toString())
-    if (bytes > MAX_PRIVATE_BYTES) throw new PrivateElementTooLargeError(bytes)
-    if (!this.elements.has(key) && this.elements.size >= MAX_PRIVATE_ELEMENTS) throw new PrivateStorageFullError()
-    const copy = copyElement(el)
-    // the namespace may have been inherited from the query: the stored element carries its own
-    copy.attrs.xmlns = ns
-    this.elements.set(key, copy)
+  /** Stores each element (under its own namespace and local name) in place of what was there: all of them, or none. */
+  set (els: Element[]): void {
+    const copies = els.map((el) => {
+      const bytes = Buffer.byteLength(el.toString())
+      const nodes = countNodes(el)
+      if (bytes > MAX_PRIVATE_BYTES || nodes > MAX_PRIVATE_NODES) throw new PrivateElementTooLargeError(bytes, nodes)
+      const copy = copyElement(el)
+      // a namespace inherited from the query goes with the element (a prefixed one is declared on it already)
+      if (el.name === el.getName()) copy.attrs.xmlns = el.getNS()
+      return copy
+    })
+    const added = new Set(copies.map(keyOfElement).filter(k => !this.elements.has(k)))
+    if (this.elements.size + added.size > MAX_PRIVATE_ELEMENTS) throw new PrivateStorageFullError()
+    for (const copy of copies) this.elements.set(keyOfElement(copy), copy)
     this.state.changed()
   }
 
@@ -60,6 +63,8 @@ export class PrivateStorage {
     await this.state.flush()
   }
 }
+
+const countNodes = (el: Element): number => 1 + el.getChildElements().reduce((n, c) => n + countNodes(c), 0)
 
 function toTree (el: Element): Tree {
   const attrs: Record<string, string> = {}

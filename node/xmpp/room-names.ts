@@ -5,11 +5,13 @@
  * made on the mesh are rooms under their id. Kept in `<home>/xmpp-rooms.json`.
  */
 import { JsonFile } from '../util/json-file.js'
+import type { GroupInfo } from '../groups/index.js'
 import type { Logger } from '@libp2p/interface'
 
 export class RoomNames {
   private readonly groupByName = new Map<string, string>()
   private readonly nameByGroup = new Map<string, string>()
+  private readonly making = new Map<string, Promise<GroupInfo>>()
   private readonly state: JsonFile
 
   constructor (file: string, log: Logger) {
@@ -33,16 +35,33 @@ export class RoomNames {
     return this.nameByGroup.get(group)
   }
 
-  add (name: string, group: string): void {
-    this.remember(name, group)
-    this.state.changed()
+  /**
+   * The group `create` makes for a new room `name`, once its name is on disk;
+   * `created` is false for a join that came while another made it (two joins
+   * of one new room at once make one group).
+   */
+  async make (name: string, create: () => Promise<GroupInfo>): Promise<{ group: GroupInfo, created: boolean }> {
+    const pending = this.making.get(name)
+    if (pending != null) return { group: await pending, created: false }
+    const making = (async () => {
+      const group = await create()
+      this.remember(name, group.id)
+      this.state.changed()
+      await this.state.flush()
+      return group
+    })().finally(() => { this.making.delete(name) })
+    this.making.set(name, making)
+    return { group: await making, created: true }
   }
 
   async flush (): Promise<void> {
     await this.state.flush()
   }
 
+  /** A name taken again (its group gone for this node) leaves its old group under its id. */
   private remember (name: string, group: string): void {
+    const old = this.groupByName.get(name)
+    if (old != null) this.nameByGroup.delete(old)
     this.groupByName.set(name, group)
     this.nameByGroup.set(group, name)
   }

@@ -11,7 +11,9 @@
  * (XEP-0045 §10.1, an instant room; room-names.ts keeps the name), and the
  * room's owner form (muc#owner) renames it.
  */
+import { unescapeLocal } from '@xmpp/jid'
 import { xml } from '@xmpp/xml'
+import { bareJid } from './jid.js'
 import { SHOW_OF } from './presence-map.js'
 import { joinHistory, ownerForm } from './room-config.js'
 import { LATE_DELIVERY_MS } from './constants.js'
@@ -34,9 +36,6 @@ export class Rooms {
   /** Per group: the members shown as occupants (peer id → how). */
   private readonly occupants = new Map<string, Map<string, Occupant>>()
 
-  /** Rooms being made, by name: two joins of one new room at once make one group. */
-  private readonly making = new Map<string, Promise<GroupInfo>>()
-
   constructor (private readonly ctx: XmppContext, private readonly names: RoomNames) {}
 
   /** Presence from a client to a room: joining (available) or leaving (unavailable). */
@@ -46,29 +45,39 @@ export class Rooms {
     if (type === 'unavailable' && to.kind === 'room') return this.leave(state, to.group, 110)
     if (type != null) return
     if (to.nick == null) return this.refuse(state, el, 'jid-malformed', 'join a room as room@service/nick')
-    if (to.kind === 'new-room') {
-      let made: GroupInfo
-      try {
-        made = await this.make(to.name)
-      } catch (err: any) {
-        return this.refuse(state, el, 'not-allowed', String(err?.message ?? err))
-      }
-      return await this.join(state, el, made.id, to.nick, [201])
+    if (to.kind === 'room') {
+      const room = this.ctx.jids.roomOf(to.group)
+      // a room made under a name is joined under it: everything in it comes from that JID
+      if (bareJid(String(el.attrs.to)) !== room) return this.redirect(state, el, room)
+      const named = this.names.nameOf(to.group)
+      if (named == null || this.groupOf(to.group)?.standing === 'member' || this.invitations().some(i => i.group === to.group)) return await this.join(state, el, to.group, to.nick, [])
+      // the group of this name is gone for this node: the name makes a new one
+      return await this.makeAndJoin(state, el, named, to.nick)
     }
-    return await this.join(state, el, to.group, to.nick, [])
+    return await this.makeAndJoin(state, el, to.name, to.nick)
   }
 
-  /** XEP-0045 §10.1: a room joined that did not exist is a new group of this node, named as the room. */
-  private async make (name: string): Promise<GroupInfo> {
-    let making = this.making.get(name)
-    if (making == null) {
-      making = this.ctx.node.createGroup(name).then((g) => {
-        this.names.add(name, g.id)
-        return g
-      }).finally(() => { this.making.delete(name) })
-      this.making.set(name, making)
+  /**
+   * XEP-0045 §10.1: a room joined that does not exist is a new group of this
+   * node, named as the client wrote the room's name (its case, XEP-0106
+   * escapes undone); status 201 goes to the joiner that made it, once the
+   * room's name is on disk.
+   */
+  private async makeAndJoin (state: SessionState, el: Element, key: string, nick: string): Promise<void> {
+    let made: { group: GroupInfo, created: boolean }
+    try {
+      made = await this.names.make(key, async () => await this.ctx.node.createGroup(unescapeLocal(String(el.attrs.to).split('@')[0])))
+    } catch (err: any) {
+      return this.refuse(state, el, 'not-allowed', String(err?.message ?? err))
     }
-    return await making
+    return await this.join(state, el, made.group.id, nick, made.created ? [201] : [])
+  }
+
+  /** RFC 6120 §8.3.3.5: the room lives at another JID, given as an XMPP URI to join. */
+  private redirect (state: SessionState, el: Element, room: string): void {
+    const reply = errorReply(el, 'cancel', 'gone', `this room is ${room}`)
+    reply.getChild('error')?.getChild('gone')?.children.push(`xmpp:${room}?join`)
+    state.session.send(reply)
   }
 
   /** A resource joins the room of `id` (`created`: the status codes of a room it just made). */
@@ -170,7 +179,7 @@ export class Rooms {
     if (to.kind === 'rooms') {
       if (ns === NS.discoItems) {
         return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoItems },
-          ...node.groups().filter(g => g.standing === 'member').map(g => xml('item', { jid: jids.roomOf(g.id), name: g.name }))))
+          ...node.groups().filter(g => g.standing === 'member').map(g => xml('item', { jid: jids.roomOf(g.id), name: safeText(g.name) }))))
       }
       return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoInfo },
         xml('identity', { category: 'conference', type: 'text', name: 'groups of the mesh' }),
@@ -180,7 +189,7 @@ export class Rooms {
     if (group == null || group.standing !== 'member' || to.nick != null) return errorReply(iq, 'cancel', 'item-not-found')
     if (ns === NS.discoItems) return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoItems }))
     return iqResult(iq, iq.attrs.to, xml('query', { xmlns: NS.discoInfo },
-      xml('identity', { category: 'conference', type: 'text', name: group.name }),
+      xml('identity', { category: 'conference', type: 'text', name: safeText(group.name) }),
       ...[NS.discoInfo, NS.muc, 'muc_membersonly', 'muc_nonanonymous', 'muc_persistent', 'muc_unsecured'].sort().map(f => xml('feature', { var: f }))))
   }
 
@@ -358,10 +367,10 @@ export class Rooms {
     return name != null && name !== '' ? name : `…${peer.slice(-8)}`
   }
 
-  /** A member's MUC item: a group admin is an admin and moderator, any other member a member and participant; `present` false: leaving. */
+  /** A member's MUC item: a group admin is an owner (groups have no higher rank) and moderator, any other member a member and participant; `present` false: leaving. */
   private item (role: string | undefined, jid: string, present = true): Element {
     const admin = role === 'admin'
-    return xml('item', { affiliation: admin ? 'admin' : 'member', role: !present ? 'none' : admin ? 'moderator' : 'participant', jid })
+    return xml('item', { affiliation: admin ? 'owner' : 'member', role: !present ? 'none' : admin ? 'moderator' : 'participant', jid })
   }
 
   private occupantPresence (group: string, peer: string, o: Occupant, to: string): Element {
@@ -384,7 +393,7 @@ export class Rooms {
 
   private selfUnavailable (group: string, nick: string, to: string, code: number): Element {
     return xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to },
-      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : this.groupOf(group)?.role === 'admin' ? 'admin' : 'member', role: 'none' }),
+      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : this.groupOf(group)?.role === 'admin' ? 'owner' : 'member', role: 'none' }),
         xml('status', { code: '110' }), code !== 110 ? xml('status', { code: String(code) }) : null))
   }
 

@@ -42,7 +42,7 @@ export const NS = {
 
 export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'
 export type StanzaErrorCondition =
-  | 'bad-request' | 'conflict' | 'feature-not-implemented' | 'forbidden' | 'internal-server-error'
+  | 'bad-request' | 'conflict' | 'feature-not-implemented' | 'forbidden' | 'gone' | 'internal-server-error'
   | 'item-not-found' | 'jid-malformed' | 'not-acceptable' | 'not-allowed' | 'policy-violation'
   | 'recipient-unavailable' | 'registration-required' | 'remote-server-not-found' | 'resource-constraint' | 'service-unavailable'
   | 'undefined-condition'

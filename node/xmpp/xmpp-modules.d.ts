@@ -27,7 +27,6 @@ declare module '@xmpp/xml' {
     t: (text: string) => Element
     up: () => Element
     root: () => Element
-    clone: () => Element
     toString: () => string
   }
 
@@ -60,6 +59,8 @@ declare module '@xmpp/jid' {
     toString: () => string
   }
   export function parse (s: string): JID
+  /** XEP-0106: a localpart's escapes (\20 for a space, ...) undone. */
+  export function unescapeLocal (local: string): string
   export function jid (local: string | null, domain: string, resource?: string | null): JID
   export function jid (s: string): JID
 }

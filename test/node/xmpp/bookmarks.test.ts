@@ -96,15 +96,56 @@ describe('XMPP private storage and bookmarks', () => {
 
   it('refuses what XEP-0049 keeps out and what is too large, and stores nothing of it', async () => {
     const { client } = await endpoint(await tmpHome('xmpp-bm'), [])
+    // §2.3: an empty query, or an element in a reserved namespace, is not acceptable
+    expect(await errorOf(client.xmpp.iqCaller.get(xml('query', { xmlns: PRIVATE })))).toBe('not-acceptable')
     expect(await errorOf(set(client, xml('query', { xmlns: PRIVATE })))).toBe('not-acceptable')
-    expect(await errorOf(client.xmpp.iqCaller.set(xml('query', { xmlns: PRIVATE }, xml('a', { xmlns: 'x:a' }), xml('b', { xmlns: 'x:b' }))))).toBe('bad-request')
-    expect(await errorOf(client.xmpp.iqCaller.get(xml('query', { xmlns: PRIVATE })))).toBe('bad-request')
+    expect(await errorOf(client.xmpp.iqCaller.set(xml('query', { xmlns: PRIVATE }, xml('a', { xmlns: 'x:a' }), xml('b', { xmlns: 'x:b' }))))).toBe('not-acceptable')
+    expect(await errorOf(client.xmpp.iqCaller.get(xml('query', { xmlns: PRIVATE }, xml('a', { xmlns: 'x:a' }), xml('b', { xmlns: 'x:a' }))))).toBe('bad-request')
     expect(await errorOf(set(client, xml('big', { xmlns: 'x:big' }, 'x'.repeat(70_000))))).toBe('not-acceptable')
+    expect(await errorOf(set(client, xml('many', { xmlns: 'x:big' }, ...Array.from({ length: 2_001 }, () => xml('a')))))).toBe('not-acceptable')
     expect((await get(client, xml('big', { xmlns: 'x:big' }))).toString()).toBe('<big xmlns="x:big"/>')
+    expect((await get(client, xml('many', { xmlns: 'x:big' }))).toString()).toBe('<many xmlns="x:big"/>')
     for (let i = 0; i < 32; i++) await set(client, xml(`e${i}`, { xmlns: 'x:many' }))
     expect(await errorOf(set(client, xml('one-more', { xmlns: 'x:many' })))).toBe('resource-constraint')
     // an element already there can still be replaced
     await set(client, xml('e0', { xmlns: 'x:many' }, 'again'))
     expect((await get(client, xml('e0', { xmlns: 'x:many' }))).getText()).toBe('again')
+  })
+
+  it('a set may carry several elements of one namespace; a prefixed element is found by its local name', async () => {
+    const { client } = await endpoint(await tmpHome('xmpp-bm'), [])
+    await client.xmpp.iqCaller.set(xml('query', { xmlns: PRIVATE }, xml('a', { xmlns: 'x:two' }, 'first'), xml('b', { xmlns: 'x:two' }, 'second')))
+    expect((await get(client, xml('a', { xmlns: 'x:two' }))).getText()).toBe('first')
+    expect((await get(client, xml('b', { xmlns: 'x:two' }))).getText()).toBe('second')
+    await set(client, xml('p:prefs', { 'xmlns:p': 'urn:x' }, xml('p:colour', {}, 'blue')))
+    const prefs = await get(client, xml('prefs', { xmlns: 'urn:x' }))
+    expect(prefs.getNS()).toBe('urn:x')
+    expect(prefs.getChildElements()[0].getNS()).toBe('urn:x')
+    expect(prefs.getChildElements()[0].getText()).toBe('blue')
+  })
+
+  it('what a client stored for a group the node left comes back when it rejoins, though a client wrote the list meanwhile', async () => {
+    const groups = [group('a', 'team'), group('b', 'trip')]
+    const { client } = await endpoint(await tmpHome('xmpp-bm'), groups)
+    await set(client, xml('storage', { xmlns: BOOKMARKS },
+      xml('conference', { jid: room('a'), autojoin: 'false' }, xml('nick', {}, 'mine')),
+      xml('conference', { jid: room('b'), autojoin: 'true' })))
+    groups[0] = group('a', 'team', 'left')
+    // the client sees only trip, and writes that back
+    const seen = await get(client, xml('storage', { xmlns: BOOKMARKS }))
+    expect(conferences(seen).map(c => c.jid)).toEqual([room('b')])
+    await set(client, seen)
+    groups[0] = group('a', 'team')
+    expect(conferences(await get(client, xml('storage', { xmlns: BOOKMARKS })))).toEqual([
+      { jid: room('b'), name: 'trip', autojoin: 'true', nick: undefined },
+      { jid: room('a'), name: 'team', autojoin: 'false', nick: 'mine' }
+    ])
+  })
+
+  it('a group name XML cannot carry is made fit for it', async () => {
+    const { client } = await endpoint(await tmpHome('xmpp-bm'), [group('a', 'odd\uFFFEname')])
+    expect(conferences(await get(client, xml('storage', { xmlns: BOOKMARKS })))[0].name).toBe('odd\uFFFDname')
+    const items = await client.xmpp.iqCaller.get(xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), 'groups.localhost')
+    expect(items.getChildren('item').map(i => i.attrs.name)).toEqual(['odd\uFFFDname'])
   })
 })

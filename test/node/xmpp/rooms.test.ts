@@ -95,7 +95,7 @@ describe('mesh groups as XMPP rooms (XEP-0045)', () => {
     // named as the owner names the member
     expect(got.attrs.from).toBe(`${room}/bob`)
     const bob = client.stanzas.find(el => el.is('presence') && el.attrs.from === `${room}/bob`)
-    expect(bob?.getChild('x', MUC_USER)?.getChild('item')?.attrs).toMatchObject({ affiliation: 'admin', role: 'moderator' })
+    expect(bob?.getChild('x', MUC_USER)?.getChild('item')?.attrs).toMatchObject({ affiliation: 'owner', role: 'moderator' })
     // the owner is in the room as the client's nick only, never as a member occupant
     const occupants = new Set(client.stanzas.filter(el => el.is('presence') && el.attrs.from?.startsWith(`${room}/`) === true).map(el => el.attrs.from))
     expect(occupants.has(`${room}/…${a.peerId.toString().slice(-8)}`)).toBe(false)
