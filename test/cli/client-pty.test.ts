@@ -5,9 +5,9 @@
 import net from 'node:net'
 import path from 'node:path'
 import fs from 'node:fs/promises'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
-import { fakeNotifySend, here, killPtys, pty } from './pty.js'
+import { fakeNotifySend, here, pty as startPty } from './pty.js'
 import type { Pty } from './pty.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
@@ -15,24 +15,68 @@ afterAll(cleanupHomes)
 
 const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
 const CHAT = { retryBaseMs: 100, retryMaxMs: 500 }
-const nodes: PresenceNode[] = []
 
-afterEach(async () => {
-  killPtys()
-  await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
-})
-
-async function peer (name: string, bootstrap: string[] = []): Promise<PresenceNode> {
-  const n = await startNode({ home: await tmpHome(name), presence: { ttlMs: 5_000 }, contacts: FAST, chat: CHAT, bootstrap })
-  nodes.push(n)
-  return n
+/**
+ * One test's nodes and terminals, stopped and killed when it ends. The tests
+ * share nothing and run at once (describe.concurrent): most of each is
+ * waiting for a node or a screen, so the file takes about as long as its
+ * longest test, not the sum of them.
+ */
+interface Scene {
+  nodes: PresenceNode[]
+  pty: (args: string[], env?: Record<string, string>) => Pty
+  peer: (name: string, bootstrap?: string[]) => Promise<PresenceNode>
+  /** A relay for a test whose nodes must find each other's contact codes in a DHT (docs/operations.md). */
+  relayAddress: () => Promise<string>
+  /** Alice at a terminal and bob, contacts, each naming the other. */
+  aliceWithBob: (args?: string[], env?: Record<string, string>, home?: string) => Promise<{ ui: Pty, bob: PresenceNode, alice: string, home: string, address: string }>
 }
 
-/** A relay for a test whose nodes must find each other's contact codes in a DHT (docs/operations.md). */
-async function relayAddress (): Promise<string> {
-  const relay = await startNode({ relay: true })
-  nodes.push(relay)
-  return relay.addresses()[0]
+function scene (onTestFinished: (fn: () => Promise<void>) => void): Scene {
+  const nodes: PresenceNode[] = []
+  const ptys: Pty[] = []
+  onTestFinished(async () => {
+    for (const ui of ptys) ui.kill()
+    await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
+  })
+  const pty = (args: string[], env: Record<string, string> = {}): Pty => {
+    const ui = startPty(args, env)
+    ptys.push(ui)
+    return ui
+  }
+  const peer = async (name: string, bootstrap: string[] = []): Promise<PresenceNode> => {
+    const n = await startNode({ home: await tmpHome(name), presence: { ttlMs: 5_000 }, contacts: FAST, chat: CHAT, bootstrap })
+    nodes.push(n)
+    return n
+  }
+  const relayAddress = async (): Promise<string> => {
+    const relay = await startNode({ relay: true })
+    nodes.push(relay)
+    return relay.addresses()[0]
+  }
+  const aliceWithBob: Scene['aliceWithBob'] = async (args = [], env = {}, home) => {
+    const bob = await peer('bob', args.includes('--bootstrap') ? [args[args.indexOf('--bootstrap') + 1]] : [])
+    home ??= await tmpHome('alice')
+    const ui = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0], ...args], { NO_COLOR: '1', ...env })
+    await ui.sees('type /help', 'the prompt')
+    // bob is not public: alice asks with his contact code (her node knows bob's address: its bootstrap)
+    ui.send(`/request ${bob.contactCode()} hi bob\r`)
+    await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000).catch((err: Error) => {
+      // what alice's screen said (retries, errors) is what tells a lost keystroke from a lost request
+      err.message += `\n--- alice's screen ended with ---\n${ui.screen().slice(-1500)}\n--- bob's requests: ${JSON.stringify(bob.contactRequests())}`
+      throw err
+    })
+    const alice = bob.contactRequests().incoming[0].peerId
+    await bob.accept(alice, 'alice')
+    await ui.sees('accepted: you are contacts now', 'the accept on screen')
+    const short = `…${bob.peerId.toString().slice(-8)}`
+    ui.send(`/name ${short} bob\r`)
+    await ui.sees('is now called bob', 'naming bob by his short id')
+    await ui.sees(new RegExp(`(bob|${short}) came online`), 'bob online on alice\'s screen')
+    const address = new RegExp(`(/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${alice})`).exec(ui.screen())![1]
+    return { ui, bob, alice, home, address }
+  }
+  return { nodes, pty, peer, relayAddress, aliceWithBob }
 }
 
 /** Alice's contact code, as /code shows it on her screen. */
@@ -43,34 +87,11 @@ async function codeOf (ui: Pty): Promise<string> {
   return /pmc1:\S+/.exec(mark())![0]
 }
 
-/** Alice at a terminal and bob, contacts, each naming the other. */
-async function aliceWithBob (args: string[] = [], env: Record<string, string> = {}, home?: string): Promise<{ ui: Pty, bob: PresenceNode, alice: string, home: string, address: string }> {
-  const bob = await peer('bob', args.includes('--bootstrap') ? [args[args.indexOf('--bootstrap') + 1]] : [])
-  home ??= await tmpHome('alice')
-  const ui = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0], ...args], { NO_COLOR: '1', ...env })
-  await ui.sees('type /help', 'the prompt')
-  // bob is not public: alice asks with his contact code (her node knows bob's address: its bootstrap)
-  ui.send(`/request ${bob.contactCode()} hi bob\r`)
-  await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000).catch((err: Error) => {
-    // what alice's screen said (retries, errors) is what tells a lost keystroke from a lost request
-    err.message += `\n--- alice's screen ended with ---\n${ui.screen().slice(-1500)}\n--- bob's requests: ${JSON.stringify(bob.contactRequests())}`
-    throw err
-  })
-  const alice = bob.contactRequests().incoming[0].peerId
-  await bob.accept(alice, 'alice')
-  await ui.sees('accepted: you are contacts now', 'the accept on screen')
-  const short = `…${bob.peerId.toString().slice(-8)}`
-  ui.send(`/name ${short} bob\r`)
-  await ui.sees('is now called bob', 'naming bob by his short id')
-  await ui.sees(new RegExp(`(bob|${short}) came online`), 'bob online on alice\'s screen')
-  const address = new RegExp(`(/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${alice})`).exec(ui.screen())![1]
-  return { ui, bob, alice, home, address }
-}
-
 const texts = async (n: PresenceNode, peer: string): Promise<string[]> => (await n.history(peer)).map(m => m.text)
 
-describe('a conversation at the terminal', () => {
-  it('/open: plain lines go to bob, //text too; bob typing shows in the prompt and goes with his message; what he says is read at once', async () => {
+describe.concurrent('a conversation at the terminal', () => {
+  it('/open: plain lines go to bob, //text too; bob typing shows in the prompt and goes with his message; what he says is read at once', async ({ onTestFinished }) => {
+    const { aliceWithBob } = scene(onTestFinished)
     const { ui, bob, alice } = await aliceWithBob()
     const typing: string[] = []
     bob.addEventListener('typing', (e) => { if (e.detail.typing) typing.push(e.detail.peer) })
@@ -109,7 +130,8 @@ describe('a conversation at the terminal', () => {
     expect(await ui.exit).toBe(0)
   })
 
-  it('rings and notifies the desktop for messages and requests, not for a muted person; nothing unsafe reaches notify-send', async () => {
+  it('rings and notifies the desktop for messages and requests, not for a muted person; nothing unsafe reaches notify-send', async ({ onTestFinished }) => {
+    const { aliceWithBob } = scene(onTestFinished)
     const notify = await fakeNotifySend(await tmpHome('bin'))
     const { ui, bob, alice } = await aliceWithBob([], { PATH: `${notify.path}:${process.env.PATH ?? ''}` })
     await bob.send(alice, 'ping\u001b[2J <b>bold</b>')
@@ -131,7 +153,8 @@ describe('a conversation at the terminal', () => {
     expect(ui.raw().split('\u0007').length).toBe(bells)
   })
 
-  it('a 100 KB paste is refused whole and at once; blank and oversized messages never leave', async () => {
+  it('a 100 KB paste is refused whole and at once; blank and oversized messages never leave', async ({ onTestFinished }) => {
+    const { aliceWithBob } = scene(onTestFinished)
     const { ui, bob, alice } = await aliceWithBob()
     ui.send('/msg bob ')
     await ui.sees('> /msg bob ', 'the start of a line')
@@ -148,8 +171,9 @@ describe('a conversation at the terminal', () => {
   })
 })
 
-describe('presence at the terminal', () => {
-  it('goes away when idle and back on a key; changes from another terminal show; the state set by hand survives a restart', async () => {
+describe.concurrent('presence at the terminal', () => {
+  it('goes away when idle and back on a key; changes from another terminal show; the state set by hand survives a restart', async ({ onTestFinished }) => {
+    const { aliceWithBob, pty } = scene(onTestFinished)
     const { ui, bob, alice, home } = await aliceWithBob(['--auto-away', '3s'])
     await ui.sees(/you are away \(automatically: idle; back to online on your next key\)/, 'automatic away', 20_000)
     await waitFor(() => bob.presenceOf(alice)?.status === 'away', 'bob to see alice away')
@@ -177,7 +201,8 @@ describe('presence at the terminal', () => {
     await waitFor(() => bob.presenceOf(alice)?.status === 'busy', 'bob to see it too')
   })
 
-  it('/locate and /fetch show their progress and never hold the prompt', async () => {
+  it('/locate and /fetch show their progress and never hold the prompt', async ({ onTestFinished }) => {
+    const { aliceWithBob } = scene(onTestFinished)
     const { ui, bob } = await aliceWithBob()
     const stranger = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
     ui.send(`/locate ${stranger} 3\r/who\r`)
@@ -197,8 +222,9 @@ describe('presence at the terminal', () => {
   })
 })
 
-describe('people at the terminal', () => {
-  it('remove tells the other side; block drops for good; deny deletes what a requester sent; names are short ids until given', async () => {
+describe.concurrent('people at the terminal', () => {
+  it('remove tells the other side; block drops for good; deny deletes what a requester sent; names are short ids until given', async ({ onTestFinished }) => {
+    const { aliceWithBob, peer } = scene(onTestFinished)
     const { ui, bob, alice, address } = await aliceWithBob()
     // carol knows alice's address (her bootstrap entry) and asks with alice's code
     const carol = await peer('carol', [address])
@@ -233,7 +259,8 @@ describe('people at the terminal', () => {
     await ui.sees(/bob: after the unblock/, 'the history stays')
   })
 
-  it('the other side removing alice shows; search, the outbox with cancel and read receipts work from the prompt', async () => {
+  it('the other side removing alice shows; search, the outbox with cancel and read receipts work from the prompt', async ({ onTestFinished }) => {
+    const { aliceWithBob, peer, relayAddress, nodes } = scene(onTestFinished)
     // alice will ask carol with her code: both find the codes' intake records in a relay's DHT
     const relay = await relayAddress()
     const { ui, bob, alice } = await aliceWithBob(['--bootstrap', relay])
@@ -266,8 +293,9 @@ describe('people at the terminal', () => {
   })
 })
 
-describe('starting at the terminal', () => {
-  it('a port in use, an address this machine lacks, a home that is a file: one line each, exit 4', async () => {
+describe.concurrent('starting at the terminal', () => {
+  it('a port in use, an address this machine lacks, a home that is a file: one line each, exit 4', async ({ onTestFinished }) => {
+    const { pty } = scene(onTestFinished)
     const server = net.createServer()
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as net.AddressInfo).port

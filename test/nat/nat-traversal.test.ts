@@ -22,6 +22,11 @@ const SHORT: Omit<NatScenarioOptions, 'kind' | 'soakMs'> = {
   presenceTtlMs: 10_000,
   stepTimeoutMs: 30_000
 }
+/**
+ * The symmetric run waits about 40 s by design (the reservation's renewal) and every step has 30 s: the
+ * suite's 120 s per test was crossed once at a load of 15 on 2 cores with every step passing.
+ */
+const SCENARIO_TIMEOUT_MS = 240_000
 const log = (line: string): void => { if (process.env.DEBUG != null) console.log(line) }
 
 // the two networks share nothing (their own namespaces, each named apart): they run at once, the
@@ -36,7 +41,7 @@ describe.skipIf(reason != null)('two contacts behind two NATs', () => {
     expect(r.directMs).toBeLessThan(45_000)
     expect(r.presence).toEqual({ changes: 6, seen: 6, flaps: 0 })
     expect(r.messages).toMatchObject({ sent: 400, delivered: 400, duplicates: 0, missing: 0 })
-  })
+  }, SCENARIO_TIMEOUT_MS)
 
   it.concurrent('symmetric NATs: stays relayed across the relay\'s limits with no presence flap and no message lost or repeated', async () => {
     // messages for 24 s cross the data limit; the quiet time until the reservation was renewed
@@ -55,5 +60,5 @@ describe.skipIf(reason != null)('two contacts behind two NATs', () => {
     expect(r.limitCuts.data).toBeGreaterThanOrEqual(1)
     // relayed connections kept opening after the first reservation's lifetime: it was renewed
     expect(r.lastRelayedOpenMs).toBeGreaterThan(renewedBy)
-  })
+  }, SCENARIO_TIMEOUT_MS)
 })

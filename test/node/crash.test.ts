@@ -28,7 +28,9 @@ it('a node killed without goodbye turns offline within one TTL and online again 
     const offlineAt = await offline
     expect(offlineAt - killedAt).toBeLessThanOrEqual(TTL + SCHEDULING_SLACK)
     expect(a.presence.get(b.peerId)).toMatchObject({ status: 'offline' })
-    expect(a.presence.get(b.peerId)!.lastSeen).toBeLessThanOrEqual(killedAt)
+    // when B was last heard, not when it was declared offline (a TTL later); not bounded by the kill: a
+    // record B wrote just before it may be read a moment after (a loaded run: 5 ms after killedAt)
+    expect(a.presence.get(b.peerId)!.lastSeen).toBeLessThanOrEqual(offlineAt - TTL + SCHEDULING_SLACK)
 
     b = await spawnNode(bOpts)
     await waitFor(() => a.presence.get(b.peerId)?.status === 'online', 'A to see B online again')
