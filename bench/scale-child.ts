@@ -62,8 +62,12 @@ if (storeOpsDir != null && storeOpsDir !== '') {
 
 async function idleWithStoreOps (ms: number): Promise<unknown> {
   const before = new Map(storeOps)
+  if (allocSession != null) {
+    await stopAllocProfile('start')
+    await startAllocProfile()
+  }
   const figures = await measureIdle(ms, bare != null ? 'bare' : 'measured')
-  await stopAllocProfile()
+  await stopAllocProfile('window')
   if (storeOpsDir != null && storeOpsDir !== '') {
     const window = Object.fromEntries([...storeOps].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number)))
     await fs.mkdir(storeOpsDir, { recursive: true })
@@ -73,10 +77,11 @@ async function idleWithStoreOps (ms: number): Promise<unknown> {
 }
 
 /**
- * PM_BENCH_ALLOC=dir (diagnostic): a sampling heap profile of the measured
- * node from its restart to the end of the idle window, objects the GC already
- * collected included (what the start-up allocates, not only what it keeps),
- * written to dir/<role>-<pid>.heapprofile.
+ * PM_BENCH_ALLOC=dir (diagnostic): sampling heap profiles of the measured
+ * node, objects the GC already collected included (what it allocates, not
+ * only what it keeps): from its restart to the idle window
+ * (dir/<role>-<pid>.start.heapprofile) and over the window and the readings
+ * after it (dir/<role>-<pid>.window.heapprofile).
  */
 const allocDir = process.env.PM_BENCH_ALLOC
 let allocSession: Session | undefined
@@ -87,13 +92,13 @@ async function startAllocProfile (): Promise<void> {
   await allocSession.post('HeapProfiler.enable')
   await allocSession.post('HeapProfiler.startSampling', { samplingInterval: 65536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any)
 }
-async function stopAllocProfile (): Promise<void> {
+async function stopAllocProfile (part: string): Promise<void> {
   if (allocSession == null || allocDir == null) return
   const { profile } = await allocSession.post('HeapProfiler.stopSampling')
   allocSession.disconnect()
   allocSession = undefined
   await fs.mkdir(allocDir, { recursive: true })
-  await fs.writeFile(path.join(allocDir, `${role}-${process.pid}.heapprofile`), JSON.stringify(profile))
+  await fs.writeFile(path.join(allocDir, `${role}-${process.pid}.${part}.heapprofile`), JSON.stringify(profile))
 }
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), `pm-bench-scale-${role}-`))
