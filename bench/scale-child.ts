@@ -9,6 +9,7 @@
 import '../node/polyfill.js'
 import './as-product.js'
 import fs from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -61,13 +62,43 @@ if (storeOpsDir != null && storeOpsDir !== '') {
 
 async function idleWithStoreOps (ms: number): Promise<unknown> {
   const before = new Map(storeOps)
+  if (allocSession != null) {
+    await stopAllocProfile('start')
+    await startAllocProfile()
+  }
   const figures = await measureIdle(ms, bare != null ? 'bare' : 'measured')
+  await stopAllocProfile('window')
   if (storeOpsDir != null && storeOpsDir !== '') {
     const window = Object.fromEntries([...storeOps].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number)))
     await fs.mkdir(storeOpsDir, { recursive: true })
     await fs.writeFile(path.join(storeOpsDir, `${role}-${process.pid}.store.json`), JSON.stringify(window, null, 1))
   }
   return figures
+}
+
+/**
+ * PM_BENCH_ALLOC=dir (diagnostic): sampling heap profiles of the measured
+ * node, objects the GC already collected included (what it allocates, not
+ * only what it keeps): from its restart to the idle window
+ * (dir/<role>-<pid>.start.heapprofile) and over the window and the readings
+ * after it (dir/<role>-<pid>.window.heapprofile).
+ */
+const allocDir = process.env.PM_BENCH_ALLOC
+let allocSession: Session | undefined
+async function startAllocProfile (): Promise<void> {
+  if (allocDir == null || allocDir === '' || allocSession != null) return
+  allocSession = new Session()
+  allocSession.connect()
+  await allocSession.post('HeapProfiler.enable')
+  await allocSession.post('HeapProfiler.startSampling', { samplingInterval: 65536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any)
+}
+async function stopAllocProfile (part: string): Promise<void> {
+  if (allocSession == null || allocDir == null) return
+  const { profile } = await allocSession.post('HeapProfiler.stopSampling')
+  allocSession.disconnect()
+  allocSession = undefined
+  await fs.mkdir(allocDir, { recursive: true })
+  await fs.writeFile(path.join(allocDir, `${role}-${process.pid}.${part}.heapprofile`), JSON.stringify(profile))
 }
 
 const root = await fs.mkdtemp(path.join(os.tmpdir(), `pm-bench-scale-${role}-`))
@@ -110,6 +141,7 @@ serveParent({
   /** measured: stops and starts again on the same home, as its owner would after adding everyone (adding 1,000 contacts one by one churns memory that is not what idling costs). */
   restart: async () => {
     await Promise.all(nodes.map(async n => n.stop()))
+    await startAllocProfile()
     nodes = await Promise.all(nodes.map(async n => PresenceNode.start({ home: n.home, listen: LISTEN, sharedHost: true, mdns: false, rejoin: false, control: false })))
   },
   connect: async (addresses: string[]) => {

@@ -57,6 +57,8 @@ interface Device {
   expired: boolean
   goodbye: boolean
   timer?: ReturnType<typeof setTimeout>
+  /** The view it was primed from, while not heard: priming again from the same one changes nothing. */
+  primedFrom?: PresenceView
   /** When the timer fires (it may be due before the view's expiry: it then re-arms for it). */
   due?: number
 }
@@ -108,7 +110,9 @@ export class PersonView extends TypedEventEmitter<PersonViewEvents> {
   /** What was known of a device before anything was heard from it (its last sighting, stored): no event. */
   prime (deviceId: string, view: PresenceView): void {
     const d = this.device(deviceId)
-    if (d.heard) return
+    // the presence service primes every device each time it follows the roster
+    if (d.heard || d.primedFrom === view) return
+    d.primedFrom = view
     d.view = offlineOf(view)
     this.composition = this.compose()
     this.current = this.build()
@@ -145,6 +149,10 @@ export class PersonView extends TypedEventEmitter<PersonViewEvents> {
   /** The person's devices now: a device no longer among them (revoked) is forgotten, a new one starts unheard. */
   setDevices (deviceIds: Iterable<string>): PersonOutcome {
     const want = new Set(deviceIds)
+    // the same devices (the presence service passes every person's each time it follows the roster): nothing to compose again
+    if (want.size === this.devices.size && [...want].every(id => this.devices.has(id))) {
+      return { view: this.current, changed: false, changedCategories: [] }
+    }
     for (const [id, d] of this.devices) {
       if (want.has(id)) continue
       clearTimeout(d.timer)

@@ -11,6 +11,7 @@ import { isUnicode } from '../../protocol/text.js'
 import { CONTACT_CONTAINERS, DEFAULT_CONNECT_TIMEOUT_MS, MAX_ALIAS_CHARS, ROSTER_CAPABILITY, VISIBILITIES } from './constants.js'
 import { AliasTakenError, InvalidAliasError, InvalidSettingError, NotAContactError, SelfReferenceError, UnknownPersonError } from './errors.js'
 import { PairKeyring } from './pair-keyring.js'
+import { PairSecrets } from './pair-secrets.js'
 import { RosterStore } from './roster-store.js'
 import type { CategoryRule, ContactContainer, ContactState, Person, PersonChange, Roster, RosterChange, RosterEvents, RosterInit, Visibility, VisibilitySetting } from './index.js'
 import type { PresenceViewLevel } from '../presence/audience.js'
@@ -45,6 +46,7 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
   private readonly log: Logger
   private readonly keyring: PairKeyring
   private store?: RosterStore
+  private secrets?: PairSecrets
   private started = false
 
   constructor (private readonly components: RosterServiceComponents, private readonly init: RosterInit = {}) {
@@ -59,12 +61,16 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
   }
 
   async start (): Promise<void> {
-    this.store ??= await RosterStore.open(this.components.datastore, this.init.defaultVisibility)
+    const store = this.store ??= await RosterStore.open(this.components.datastore, this.init.defaultVisibility)
+    // keys derived before (each an X25519 with pure-JS curve arithmetic) are read, not derived again
+    this.secrets = await PairSecrets.open(this.components.datastore, this.components.peerId.toString(), peer => store.get(peer) != null, this.log)
+    this.keyring.useSecrets(this.secrets)
     this.started = true
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
     this.started = false
+    await this.secrets?.flushed()
   }
 
   // ---- reading ----

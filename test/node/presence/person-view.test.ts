@@ -154,6 +154,22 @@ describe('person view', () => {
     expect(vi.getTimerCount()).toBe(1)
   })
 
+  it('the same devices again, or priming again from the same stored view, composes nothing: the view stays the same object', () => {
+    const p = new PersonView('alice', ['laptop', 'phone'])
+    const stored: PresenceView = { peerId: 'laptop', status: 'offline', seq: 7n, lastSeen: 42 }
+    p.prime('laptop', stored)
+    const primed = p.view()
+    p.prime('laptop', stored)
+    expect(p.view()).toBe(primed)
+    expect(p.setDevices(['phone', 'laptop'])).toEqual({ view: primed, changed: false, changedCategories: [] })
+    expect(p.view()).toBe(primed)
+    // another stored view, or another set of devices, is composed as before
+    p.prime('laptop', { ...stored, lastSeen: 50 })
+    expect(p.view()).toMatchObject({ lastSeen: 50 })
+    p.setDevices(['laptop'])
+    expect(p.view()).toEqual({ peerId: 'alice', status: 'offline', seq: 7n, lastSeen: 50 })
+  })
+
   it('with one device it is that device\'s view under the person\'s id, primed from what was stored', () => {
     const p = new PersonView('bob', ['bob'])
     p.prime('bob', { peerId: 'bob', status: 'offline', seq: 7n, lastSeen: 42 })
