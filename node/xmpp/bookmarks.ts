@@ -27,6 +27,10 @@ function groupOf (el: Element, jids: JidMapper): string | undefined {
   return address.kind === 'room' && address.nick == null ? address.group : undefined
 }
 
+/** A group's bookmark as this node writes it when no client has said otherwise. */
+const groupConference = (g: GroupInfo, jids: JidMapper, autojoin: boolean): Element =>
+  xml('conference', { jid: jids.roomOf(g.id), name: safeText(g.name), autojoin: String(autojoin) })
+
 const memberGroups = (groups: GroupInfo[]): Map<string, GroupInfo> => new Map(groups.filter(g => g.standing === 'member').map(g => [g.id, g]))
 
 /** What a client reads: the stored bookmarks with the groups put in. */
@@ -49,7 +53,7 @@ export function bookmarksView (stored: Element | undefined, groups: GroupInfo[],
     view.append(copy)
   }
   for (const g of member.values()) {
-    if (!listed.has(g.id)) view.append(xml('conference', { jid: jids.roomOf(g.id), name: safeText(g.name), autojoin: 'true' }))
+    if (!listed.has(g.id)) view.append(groupConference(g, jids, true))
   }
   return view
 }
@@ -64,7 +68,7 @@ export function bookmarksToStore (written: Element, before: Element | undefined,
   const member = memberGroups(groups)
   const named = new Set(stored.getChildElements().map(el => groupOf(el, jids)))
   for (const g of member.values()) {
-    if (!named.has(g.id)) stored.append(xml('conference', { jid: jids.roomOf(g.id), name: safeText(g.name), autojoin: 'false' }))
+    if (!named.has(g.id)) stored.append(groupConference(g, jids, false))
   }
   for (const el of before?.getChildElements() ?? []) {
     const group = groupOf(el, jids)

@@ -11,7 +11,7 @@ import { Messages } from './messages.js'
 import { OwnerPresence } from './owner-presence.js'
 import { contactPresence } from './presence-map.js'
 import { RosterItems } from './roster.js'
-import { Rooms } from './rooms.js'
+import { NO_SUCH_ROOM, Rooms } from './rooms.js'
 import { Archive } from './archive.js'
 import { Sessions } from './sessions.js'
 import { errorReply } from './stanzas.js'
@@ -142,7 +142,7 @@ export class XmppHub implements SessionHost {
         if (to.kind === 'peer') return await this.messages.onClientMessage(state, el, to.peer)
         if (to.kind === 'room') return await this.rooms.onClientMessage(state, el, to)
         if (to.kind === 'new-room') {
-          if (el.attrs.type !== 'error') state.session.send(errorReply(el, 'cancel', 'item-not-found', 'no such room: joining it makes a group'))
+          if (el.attrs.type !== 'error') state.session.send(errorReply(el, 'cancel', 'item-not-found', NO_SUCH_ROOM))
           return
         }
         // some clients (profanity 0.13) send receipts without a `to`: what they acknowledge is still known

@@ -12,6 +12,7 @@ import { errorReply, iqResult, NS } from './stanzas.js'
 import type { Blocking } from './blocking.js'
 import type { Address } from './jid.js'
 import type { RosterItems } from './roster.js'
+import { NO_SUCH_ROOM } from './rooms.js'
 import type { Rooms } from './rooms.js'
 import type { Archive } from './archive.js'
 import type { PrivateIq } from './private-iq.js'
@@ -46,7 +47,7 @@ export class IqHandler {
       case 'room':
         return await this.rooms.onIq(iq, type, payload, to)
       case 'new-room':
-        return errorReply(iq, 'cancel', 'item-not-found', 'no such room: joining it makes a group')
+        return errorReply(iq, 'cancel', 'item-not-found', NO_SUCH_ROOM)
       case 'owner':
         if (to.resource != null) return errorReply(iq, 'cancel', 'service-unavailable')
         break

@@ -249,5 +249,3 @@ export class Messages {
     this.composing.delete(peer)
   }
 }
-
-

@@ -28,6 +28,12 @@ import type { Element } from '@xmpp/xml'
 type Room = Extract<ReturnType<XmppContext['jids']['resolve']>, { kind: 'room' }>
 type NewRoom = Extract<ReturnType<XmppContext['jids']['resolve']>, { kind: 'new-room' }>
 
+/** What a client is told of a room that does not exist, other than joining it. */
+export const NO_SUCH_ROOM = 'no such room: joining it makes a group'
+
+/** A member's MUC affiliation: a group admin is an owner (groups have no higher rank), any other a member. */
+const affiliationOf = (role: string | undefined): string => role === 'admin' ? 'owner' : 'member'
+
 interface Occupant { nick: string, status: Exclude<PresenceStatus, 'offline'>, role: string }
 
 export class Rooms {
@@ -83,7 +89,6 @@ export class Rooms {
   /** A resource joins the room of `id` (`created`: the status codes of a room it just made). */
   private async join (state: SessionState, el: Element, id: string, nick: string, created: number[]): Promise<void> {
     const to = { group: id, nick }
-    const fail = (condition: Parameters<typeof errorReply>[2], text: string): void => { this.refuse(state, el, condition, text) }
     let group = this.groupOf(to.group)
     // (a group left or removed from may have invited again)
     if (group?.standing !== 'member' && this.invitations().some(i => i.group === to.group)) {
@@ -91,11 +96,11 @@ export class Rooms {
       try {
         group = await this.ctx.node.acceptGroup(to.group)
       } catch (err: any) {
-        return fail('not-allowed', String(err?.message ?? err))
+        return this.refuse(state, el, 'not-allowed', String(err?.message ?? err))
       }
     }
-    if (group == null) return fail('item-not-found', 'no such group')
-    if (group.standing !== 'member') return fail('registration-required', 'not a member of this group any more')
+    if (group == null) return this.refuse(state, el, 'item-not-found', 'no such group')
+    if (group.standing !== 'member') return this.refuse(state, el, 'registration-required', 'not a member of this group any more')
     const inRoom = this.joined.get(group.id) ?? new Map<SessionState, string>()
     const was = inRoom.get(state)
     this.joined.set(group.id, inRoom)
@@ -367,10 +372,9 @@ export class Rooms {
     return name != null && name !== '' ? name : `…${peer.slice(-8)}`
   }
 
-  /** A member's MUC item: a group admin is an owner (groups have no higher rank) and moderator, any other member a member and participant; `present` false: leaving. */
+  /** A member's MUC item: a group admin is a moderator, any other member a participant; `present` false: leaving. */
   private item (role: string | undefined, jid: string, present = true): Element {
-    const admin = role === 'admin'
-    return xml('item', { affiliation: admin ? 'owner' : 'member', role: !present ? 'none' : admin ? 'moderator' : 'participant', jid })
+    return xml('item', { affiliation: affiliationOf(role), role: !present ? 'none' : role === 'admin' ? 'moderator' : 'participant', jid })
   }
 
   private occupantPresence (group: string, peer: string, o: Occupant, to: string): Element {
@@ -393,7 +397,7 @@ export class Rooms {
 
   private selfUnavailable (group: string, nick: string, to: string, code: number): Element {
     return xml('presence', { type: 'unavailable', from: this.ctx.jids.occupantOf(group, nick), to },
-      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : this.groupOf(group)?.role === 'admin' ? 'owner' : 'member', role: 'none' }),
+      xml('x', { xmlns: NS.mucUser }, xml('item', { affiliation: code === 321 ? 'none' : affiliationOf(this.groupOf(group)?.role), role: 'none' }),
         xml('status', { code: '110' }), code !== 110 ? xml('status', { code: String(code) }) : null))
   }
 

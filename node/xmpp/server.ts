@@ -36,8 +36,9 @@ export class XmppEndpoint implements XmppServer {
   private readonly jids: JidMapper
   private server?: net.Server
   private hub?: XmppHub
-  private acks?: ClientAcks
-  private privateStorage?: PrivateStorage
+  /** What the endpoint keeps in the home: made here, read at start, written as they change. */
+  private readonly acks: ClientAcks
+  private readonly privateStorage: PrivateStorage
   private readonly roomNames: RoomNames
   private tls?: TlsMaterial
   private bound?: XmppAddress
@@ -49,6 +50,8 @@ export class XmppEndpoint implements XmppServer {
     // TLS can be demanded on loopback too, never waived elsewhere
     this.requireTls = !isLoopback(this.address.host) || init.requireTls === true
     this.maxConnections = init.maxConnections ?? MAX_CONNECTIONS
+    this.acks = new ClientAcks(path.join(components.home, STATE_FILE), this.log)
+    this.privateStorage = new PrivateStorage(path.join(components.home, PRIVATE_FILE), this.log)
     this.roomNames = new RoomNames(path.join(components.home, ROOMS_FILE), this.log)
     this.jids = new JidMapper(this.domain, OWNER_USERNAME, this.roomNames)
   }
@@ -57,11 +60,7 @@ export class XmppEndpoint implements XmppServer {
     const { home, node } = this.components
     await ensurePassword(home)
     this.tls = await loadTlsMaterial(home, this.domain, this.address.host, this.init.tls)
-    this.acks = new ClientAcks(path.join(home, STATE_FILE), this.log)
-    await this.acks.load()
-    this.privateStorage = new PrivateStorage(path.join(home, PRIVATE_FILE), this.log)
-    await this.privateStorage.load()
-    await this.roomNames.load()
+    await Promise.all([this.acks.load(), this.privateStorage.load(), this.roomNames.load()])
     this.hub = new XmppHub(node, this.jids, this.log, { acks: this.acks, privateStorage: this.privateStorage, roomNames: this.roomNames })
     this.hub.start()
     const server = net.createServer({ noDelay: true }, (socket) => { this.accept(socket) })
@@ -93,9 +92,7 @@ export class XmppEndpoint implements XmppServer {
       new Promise(resolve => setTimeout(resolve, CLOSE_GRACE_MS * 2).unref?.())
     ])
     await closed
-    await this.acks?.flush()
-    await this.privateStorage?.flush()
-    await this.roomNames.flush()
+    await Promise.all([this.acks.flush(), this.privateStorage.flush(), this.roomNames.flush()])
   }
 
   info (): XmppInfo {
