@@ -92,6 +92,28 @@ export function sameAudience (a: Audience, b: Audience): boolean {
 }
 
 /**
+ * What changed between two audience lists, in linear time (a node with 1,000
+ * contacts has 1,000 audiences and compares them at every roster or own
+ * presence change): `lost`, of `before`, no longer has its id on its topic in
+ * `after`; `changed`, of `after`, had no identical audience in `before`.
+ */
+export function audienceChanges (before: Audience[], after: Audience[]): { lost: Audience[], changed: Audience[] } {
+  const key = (a: Audience): string => `${a.id}\n${a.topic}`
+  const beforeByKey = new Map<string, Audience[]>()
+  for (const b of before) {
+    const k = key(b)
+    const list = beforeByKey.get(k)
+    if (list == null) beforeByKey.set(k, [b])
+    else list.push(b)
+  }
+  const afterKeys = new Set(after.map(key))
+  return {
+    lost: before.filter(b => !afterKeys.has(key(b))),
+    changed: after.filter(a => !(beforeByKey.get(key(a)) ?? []).some(b => sameAudience(a, b)))
+  }
+}
+
+/**
  * Where to hear a watched presentity: a contact on our pair topic, anyone
  * else on their public topic; nowhere for a blocked peer, nor for a contact
  * that cannot see us (listening on a pair topic shows the contact's

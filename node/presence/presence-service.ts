@@ -13,7 +13,7 @@ import { isCategoryKey } from '../../protocol/categories.js'
 import { MAX_CATEGORY_TTL_MS, MAX_CLOCK_SKEW_MS } from '../../protocol/limits.js'
 import { checkPresenceUpdate, openPresence } from '../../protocol/presence-record.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
-import { PUBLIC_AUDIENCE_ID, sameAudience } from './audience.js'
+import { PUBLIC_AUDIENCE_ID, audienceChanges } from './audience.js'
 import { CurrentAudiences } from './current-audiences.js'
 import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { seenBy } from './containers.js'
@@ -315,8 +315,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       if (!this.afterStarted) return
       const { audiences: after, at } = this.audiences.compute()
       const before = this.audiences.list
-      const goodbye = this.audiences.owedGoodbye(before.filter(a => !after.some(b => a.id === b.id && a.topic === b.topic)))
-      const changed = after.filter(a => !before.some(b => sameAudience(a, b)))
+      const { lost, changed } = audienceChanges(before, after)
+      const goodbye = this.audiences.owedGoodbye(lost)
       // from now on no announcement reaches the lost audiences; the goodbye is the last
       this.audiences.set(after, at)
       if (goodbye.length > 0) {
