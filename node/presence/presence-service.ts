@@ -45,6 +45,8 @@ import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@li
 import type { Datastore } from 'interface-datastore'
 
 /** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
+interface QueuedFollow { announceAll: boolean, done: Promise<void> }
+
 export interface PresenceServiceComponents extends BarrierComponents {
   peerId: PeerId
   privateKey: PrivateKey
@@ -84,6 +86,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private announcingCount = 0
   /** Roster changes are followed one at a time, in order. */
   private following: Promise<void> = Promise.resolve()
+  /** The follow that waits for the one running, if any: later calls join it. */
+  private queuedFollow?: QueuedFollow
 
   constructor (private readonly components: PresenceServiceComponents, init: PresenceServiceInit = {}) {
     super()
@@ -309,31 +313,48 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
    * roster: whoever lost sight of this node first gets an OFFLINE record
    * (what a clean stop looks like), an audience that is new or sees other
    * categories gets a message at once. Resolves once the goodbyes are published.
+   *
+   * Calls made while a follow waits to start share it: it reads the roster
+   * when it starts, so it follows every change made before (a burst of
+   * roster changes at start costs one follow, not one per change).
    */
   private async followRoster (announceAll = false): Promise<void> {
+    const queued = this.queuedFollow
+    if (queued != null) {
+      queued.announceAll ||= announceAll
+      return await queued.done
+    }
+    const follow: QueuedFollow = { announceAll, done: Promise.resolve() }
+    this.queuedFollow = follow
     const next = this.following.then(async () => {
-      if (!this.afterStarted) return
-      const { audiences: after, at } = this.audiences.compute()
-      const before = this.audiences.list
-      const { lost, changed } = audienceChanges(before, after)
-      const goodbye = this.audiences.owedGoodbye(lost)
-      // from now on no announcement reaches the lost audiences; the goodbye is the last
-      this.audiences.set(after, at)
-      if (goodbye.length > 0) {
-        await this.announce(goodbye, true)
-        await goodbyeBarrier(this.components, goodbye.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs)
-      }
-      if (!this.afterStarted) return
-      await this.syncWatched()
-      if (!this.afterStarted) return
-      // subscribed: the audience topics and watched channels, nothing else
-      this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
-      this.direct.listen(this.watched.heardOnPairChannel())
-      if (announceAll) await this.announce()
-      else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
+      this.queuedFollow = undefined
+      await this.followNow(follow.announceAll)
     })
+    follow.done = next
     this.following = next.catch((err: unknown) => { this.log.error('could not follow the roster - %e', err) })
     await next
+  }
+
+  private async followNow (announceAll: boolean): Promise<void> {
+    if (!this.afterStarted) return
+    const { audiences: after, at } = this.audiences.compute()
+    const before = this.audiences.list
+    const { lost, changed } = audienceChanges(before, after)
+    const goodbye = this.audiences.owedGoodbye(lost)
+    // from now on no announcement reaches the lost audiences; the goodbye is the last
+    this.audiences.set(after, at)
+    if (goodbye.length > 0) {
+      await this.announce(goodbye, true)
+      await goodbyeBarrier(this.components, goodbye.map(a => a.id).filter(id => id !== PUBLIC_AUDIENCE_ID), this.goodbyeTimeoutMs)
+    }
+    if (!this.afterStarted) return
+    await this.syncWatched()
+    if (!this.afterStarted) return
+    // subscribed: the audience topics and watched channels, nothing else
+    this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
+    this.direct.listen(this.watched.heardOnPairChannel())
+    if (announceAll) await this.announce()
+    else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
   }
 
   /** Watched: the roster's contacts and watched people, each through their devices (blocked ones kept, unheard, for their replay state). */

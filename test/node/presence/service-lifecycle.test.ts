@@ -16,6 +16,7 @@ import { openBundle, openPairMessage, parseInner } from '../../../protocol/categ
 import { encodeCheckedItem, openCategory } from '../../../protocol/category-item.js'
 import { DIRECT_VERSION, directInner, openDirectBundle, parseDirect } from '../../../protocol/direct-bundle.js'
 import { SignedItem } from '../../../node/presence/signed-item.js'
+import { REANNOUNCE_DEBOUNCE_MS } from '../../../node/presence/constants.js'
 import { openPresenceNow } from '../../../protocol/presence-record.js'
 import { presenceTopic } from '../../../protocol/topics.js'
 import { waitFor } from '../../helpers.js'
@@ -24,6 +25,18 @@ import type { PresenceNotify } from '../../../node/notify/index.js'
 import type { PresenceService } from '../../../node/presence/index.js'
 import type { Roster } from '../../../node/roster/index.js'
 import type { PeerId, Startable } from '@libp2p/interface'
+
+/** setTimeout as it was before any test faked it. */
+const realSetTimeout = globalThis.setTimeout
+
+/** waitFor on the real clock, for a test whose fake clock stands still while real work (signing, sending) goes on. */
+async function waitReally (cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => realSetTimeout(resolve, 5))
+  }
+}
 
 /** A datastore whose batches wait while `closed` (the disk under a slow write). */
 class GatedDatastore extends MemoryDatastore {
@@ -266,33 +279,41 @@ describe('new subscribers', () => {
     const onTopic = (): Array<{ topic: string, data: Uint8Array }> => s.pubsub.published.filter(m => m.topic === topic)
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
 
-    /** Records on the public topic after `peers` subscribe, `meanwhile` runs, the debounce passes and one more change is made. */
-    const recordsAfter = async (peers: string[], note: string, meanwhile?: () => Promise<void>): Promise<number> => {
+    /**
+     * Records on the public topic after `peers` subscribe, `meanwhile` runs, the debounce passes and one
+     * more change is made. The clock stands still while a re-announcement (`reannounced`: 1 if one is due)
+     * is signed and sent: moved on at once, it reached the re-announcement's retry before a loaded machine
+     * had sent the first, and the retry went out too (3 records, not 2).
+     */
+    const recordsAfter = async (peers: string[], note: string, reannounced: 0 | 1, meanwhile?: () => Promise<void>): Promise<number> => {
       const before = onTopic().length
       for (const p of peers) joins(s, p, topic)
       await meanwhile?.()
-      await vi.advanceTimersByTimeAsync(1_000)
+      const ready = onTopic().length
+      await vi.advanceTimersByTimeAsync(REANNOUNCE_DEBOUNCE_MS + 50)
+      await waitReally(() => onTopic().length === ready + reannounced, 'the re-announcement')
+      await vi.advanceTimersByTimeAsync(4 * REANNOUNCE_DEBOUNCE_MS)
       await s.service.setPresence({ status: 'online', note })
       return onTopic().length - before
     }
 
     // the known watcher opens another connection: it was sent the current record, nothing is re-announced
-    expect(await recordsAfter([known], 'current')).toBe(1)
+    expect(await recordsAfter([known], 'current', 0)).toBe(1)
 
     // a new watcher: the current record goes out within the debounce (250 ms)
     const fresh = await newPeer()
     const published = onTopic().length
     joins(s, fresh, topic)
     await vi.advanceTimersByTimeAsync(300)
-    await waitFor(() => onTopic().length === published + 1, 'the re-announcement')
+    await waitReally(() => onTopic().length === published + 1, 'the re-announcement')
     const res = openPresenceNow(onTopic().at(-1)?.data ?? new Uint8Array(), { now: Date.now(), expectedPresentity: s.self })
     expect(res.ok && res.presence.note).toBe('current')
 
     // twenty new watchers within the debounce: one record (and the change's)
-    expect(await recordsAfter(await Promise.all(Array.from({ length: 20 }, newPeer)), 'after the burst')).toBe(2)
+    expect(await recordsAfter(await Promise.all(Array.from({ length: 20 }, newPeer)), 'after the burst', 1)).toBe(2)
 
     // a new watcher, then a change before the debounce ends: the change reached it, nothing more goes out
-    expect(await recordsAfter([await newPeer()], 'changed', async () => { await s.service.setPresence({ status: 'away', note: 'changed' }) })).toBe(2)
+    expect(await recordsAfter([await newPeer()], 'changed', 0, async () => { await s.service.setPresence({ status: 'away', note: 'changed' }) })).toBe(2)
   })
 
   it('a contact subscribing to its pair topic gets a record; the public topic and the other contacts get nothing', async () => {
@@ -415,5 +436,33 @@ describe('the direct path to a reader of bundles', () => {
     const answer = s.service.itemFor(bob, 'note')
     expect(answer != null && openCategory(answer, { now: Date.now(), expectedPresentity: s.self })).toMatchObject({ ok: true, item: { category: { kind: 'note', text: 'lunch' } } })
     signing.mockRestore()
+  })
+})
+
+describe('following the roster', () => {
+  it('roster changes made while a follow runs cost one follow after it, not one each, and each change is followed', async () => {
+    const s = await setup()
+    const [first, ...rest] = await Promise.all(Array.from({ length: 20 }, newPeer))
+    subscribe(s, [first, ...rest])
+    for (const p of [first, ...rest]) s.notify.down.add(p)
+    // the first contact's follow announces to it by gossip, and is held there
+    let release = (): void => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const publish = s.pubsub.publish
+    let announcing = 0
+    s.pubsub.publish = async (topic, data) => { announcing++; await gate; return await publish(topic, data) }
+    const adding = [s.roster.addContact(first)]
+    await waitFor(() => announcing > 0, 'the first follow to announce')
+    // meanwhile nineteen more contacts; audiencesOf reads the roster's contacts once per follow
+    let committed = 0
+    s.roster.addEventListener('roster:change', () => { committed++ })
+    const follows = vi.spyOn(s.roster, 'contacts')
+    adding.push(...rest.map(async p => { await s.roster.addContact(p) }))
+    await waitFor(() => committed === rest.length, 'the roster to commit the nineteen changes')
+    release()
+    await Promise.all(adding)
+    expect(follows).toHaveBeenCalledTimes(1)
+    // and that one follow followed them all: each new contact got the record on its pair topic
+    for (const p of [first, ...rest]) expect(shownTo(s, p).at(-1)).toEqual({ status: 'online', note: undefined })
   })
 })
