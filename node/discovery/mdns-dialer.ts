@@ -8,6 +8,14 @@
  * put it there (a DHT lookup, identify, an inbound connection), and never
  * again for a peer already stored, so it would dial DHT strangers and miss a
  * LAN peer remembered from an earlier run.
+ *
+ * It dials only once the node has started (afterStart): mDNS answers come
+ * while the other services still start, and a connection made then is
+ * identified by neither side (the peer's identify request meets no handler
+ * yet, and ours is not yet listening for new connections), so gossipsub
+ * learned of it only at the next identify, about 20 s later, and a watcher
+ * on the LAN saw the other node online only then. A peer found earlier is
+ * dialed at afterStart.
  */
 import { InvalidParametersError, serviceCapabilities } from '@libp2p/interface'
 import { sharedController } from '../signals.js'
@@ -46,6 +54,9 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
   private readonly dialing = new Set<string>()
   private controller = sharedController()
   private started = false
+  /** Set from afterStart to stop: until then what mDNS finds is kept here (latest answer per peer). */
+  private dialingStarted = false
+  private readonly foundEarly = new Map<string, PeerInfo>()
 
   constructor (private readonly components: MdnsDialerComponents, init: MdnsDialerInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:mdns-dialer')
@@ -67,14 +78,27 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
     this.started = true
   }
 
+  afterStart (): void {
+    this.dialingStarted = true
+    const early = [...this.foundEarly.values()]
+    this.foundEarly.clear()
+    for (const peer of early) this.dial(peer)
+  }
+
   stop (): void {
     this.started = false
+    this.dialingStarted = false
+    this.foundEarly.clear()
     this.mdns.removeEventListener('peer', this.onPeer)
     this.controller.abort()
   }
 
   private onPeer (evt: CustomEvent<PeerInfo>): void {
-    const { id, multiaddrs } = evt.detail
+    if (this.dialingStarted) this.dial(evt.detail)
+    else if (!evt.detail.id.equals(this.components.peerId)) this.foundEarly.set(evt.detail.id.toString(), evt.detail)
+  }
+
+  private dial ({ id, multiaddrs }: PeerInfo): void {
     const key = id.toString()
     const { connectionManager, peerStore } = this.components
     if (id.equals(this.components.peerId) || this.dialing.has(key) || connectionManager.getConnections(id).length > 0) return

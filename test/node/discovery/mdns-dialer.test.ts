@@ -18,6 +18,7 @@ async function setup (dialBelowConnections = 4): Promise<{ ids: PeerId[], mdns: 
   const ps = new StubPeerStore()
   const dialer = new DefaultMdnsDialer({ peerId: ids[0], mdns, peerStore: ps, connectionManager: cm, logger }, { dialBelowConnections })
   dialer.start()
+  dialer.afterStart()
   return { ids, mdns, cm, ps, dialer }
 }
 
@@ -28,6 +29,24 @@ it('stores and dials a peer mDNS finds', async () => {
   expect(cm.dials[0].equals(ids[1])).toBe(true)
   expect(ps.merges[0].peer.equals(ids[1])).toBe(true)
   expect(ps.merges[0].data.multiaddrs.map(String)).toEqual([`/ip4/127.0.0.1/tcp/4001/p2p/${ids[1].toString()}`])
+  dialer.stop()
+})
+
+it('dials nothing while the node starts; what mDNS found meanwhile is dialed once it has started', async () => {
+  const ids = await peerIds(3)
+  const mdns = new TypedEventEmitter<PeerDiscoveryEvents>()
+  const cm = new StubConnectionManager()
+  const dialer = new DefaultMdnsDialer({ peerId: ids[0], mdns, peerStore: new StubPeerStore(), connectionManager: cm, logger })
+  dialer.start()
+  // the other services still start: a connection now would be identified by neither side
+  found(mdns, ids[1])
+  found(mdns, ids[1])
+  found(mdns, ids[0])
+  await new Promise(resolve => setImmediate(resolve))
+  expect(cm.dials).toEqual([])
+  dialer.afterStart()
+  await waitFor(() => cm.dials.length === 1, 'the dial once started')
+  expect(cm.dials[0].equals(ids[1])).toBe(true)
   dialer.stop()
 })
 
