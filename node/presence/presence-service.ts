@@ -45,7 +45,7 @@ import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@li
 import type { Datastore } from 'interface-datastore'
 
 /** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
-interface QueuedFollow { announceAll: boolean, done: Promise<void> }
+interface QueuedFollow { announceAll: boolean, unblocked: Set<string>, done: Promise<void> }
 
 export interface PresenceServiceComponents extends BarrierComponents {
   peerId: PeerId
@@ -300,7 +300,11 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {
     this.audiences.rosterChanged(evt.detail)
-    evt.detail.waitUntil(this.followRoster())
+    // an unblocked contact's streams were closed by the block and are reopening: the record announced now
+    // may reach nobody, and its subscription may come before the follow made it an audience again (and be
+    // ignored), so each of its devices is owed the record as a new subscriber is (retried until reached)
+    const unblocked = evt.detail.people.flatMap(p => p.before?.blockedSince != null && p.after != null && p.after.blockedSince == null ? devicesOf(p.after) : [])
+    evt.detail.waitUntil(this.followRoster(false, unblocked))
   }
 
   /** After this node's own presence changed: audiences may see other categories now; everyone gets the new state. */
@@ -318,24 +322,25 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
    * when it starts, so it follows every change made before (a burst of
    * roster changes at start costs one follow, not one per change).
    */
-  private async followRoster (announceAll = false): Promise<void> {
+  private async followRoster (announceAll = false, unblocked: string[] = []): Promise<void> {
     const queued = this.queuedFollow
     if (queued != null) {
       queued.announceAll ||= announceAll
+      for (const d of unblocked) queued.unblocked.add(d)
       return await queued.done
     }
-    const follow: QueuedFollow = { announceAll, done: Promise.resolve() }
+    const follow: QueuedFollow = { announceAll, unblocked: new Set(unblocked), done: Promise.resolve() }
     this.queuedFollow = follow
     const next = this.following.then(async () => {
       this.queuedFollow = undefined
-      await this.followNow(follow.announceAll)
+      await this.followNow(follow.announceAll, follow.unblocked)
     })
     follow.done = next
     this.following = next.catch((err: unknown) => { this.log.error('could not follow the roster - %e', err) })
     await next
   }
 
-  private async followNow (announceAll: boolean): Promise<void> {
+  private async followNow (announceAll: boolean, unblocked: ReadonlySet<string>): Promise<void> {
     if (!this.afterStarted) return
     const { audiences: after, at } = this.audiences.compute()
     const before = this.audiences.list
@@ -353,6 +358,9 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     // subscribed: the audience topics and watched channels, nothing else
     this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
     this.direct.listen(this.watched.heardOnPairChannel())
+    if (this.state().availability !== 'offline') {
+      for (const a of changed) if (unblocked.has(a.id)) this.newSubscribers.subscribed(a.id, a.id, false)
+    }
     if (announceAll) await this.announce()
     else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
   }

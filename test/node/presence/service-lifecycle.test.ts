@@ -216,6 +216,31 @@ describe('an announcement under way when the roster changes', () => {
   })
 })
 
+describe('an unblock', () => {
+  it('a contact unblocked while its streams reopen gets the record once they are open, not at the next heartbeat', async () => {
+    const s = await setup()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const contact = await newPeer()
+    await s.roster.addContact(contact)
+    subscribe(s, [contact])
+    await s.service.setPresence({ status: 'online', note: 'here' })
+    await s.roster.block(contact)
+    // what the contact and the block set going (re-announcements, the goodbye's wait) is over
+    await vi.advanceTimersByTimeAsync(5_000)
+    // the block closed its streams; they are reopening when the unblock is announced, which reaches nobody
+    s.notify.down.add(contact)
+    s.pubsub.noStreamTo.add(contact)
+    await s.roster.unblock(contact)
+    const skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    s.notify.down.clear()
+    s.pubsub.noStreamTo.clear()
+    await vi.advanceTimersByTimeAsync(300)
+    vi.useRealTimers()
+    await waitFor(() => sentTo(s, contact, skip).length > 0, 'the record to the unblocked contact', 10_000)
+    expect(shownTo(s, contact, skip).at(-1)).toEqual({ status: 'online', note: 'here' })
+  })
+})
+
 describe('stop', () => {
   it('leaves no listener, validator, subscription or timer, also when a roster change was under way', async () => {
     const s = await setup()
