@@ -8,6 +8,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RUNTIME_FILE } from '../../node/home.js'
+import { nodeArgs } from '../child-build.js'
 import { cleanupHomes, PUBLIC, startNode, tmpHome } from '../helpers.js'
 import { MAIN } from './pty.js'
 import type { PresenceNode } from '../../node/presence-node.js'
@@ -21,7 +22,7 @@ afterAll(async () => {
 /** The CLI as a child process, killed after `timeoutMs` whatever happens. */
 async function start (home: string, bootstrap: string, timeoutMs: number): Promise<{ code: number | null, stderr: string }> {
   return await new Promise(resolve => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bootstrap],
+    execFile(process.execPath, [...nodeArgs(MAIN), '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bootstrap],
       { env: { ...process.env, DEBUG: '', PRESENCE_MESH_MDNS: 'off' }, timeout: timeoutMs, killSignal: 'SIGKILL' },
       (err: any, _stdout, stderr) => { resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : null), stderr }) })
       .stdin?.end()
