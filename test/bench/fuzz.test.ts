@@ -5,8 +5,8 @@ import type { FuzzTarget } from '../../bench/fuzz.js'
 
 describe('fuzzing of network decoders (small count; npm run fuzz runs 100,000)', () => {
   for (const target of FUZZ_TARGETS) {
-    it(`${target.name}: no crash and nothing invalid accepted in 2,000 mutated inputs`, async () => {
-      const r = await fuzzTarget(target, 2_000, 7)
+    it(`${target.name}: no crash and nothing invalid accepted in 500 mutated inputs (fixed seed)`, async () => {
+      const r = await fuzzTarget(target, 500, 7)
       expect(r.crashes).toEqual([])
       expect(r.invalidAccepted).toEqual([])
       // the run exercised both sides of the decoder
