@@ -117,7 +117,8 @@ describe('commands against a running node', () => {
       expect(second.stderr).toMatch(/^error: a node is already running on .* \(pid \d+\)\n$/)
 
       child.stdin.write('/quit\n')
-      expect(await new Promise(resolve => child.once('exit', resolve))).toBe(0)
+      // 'close': its last words read too, not only its exit
+      expect(await new Promise(resolve => child.once('close', resolve))).toBe(0)
       expect(out).toContain('offline. bye')
     } finally {
       child.kill('SIGKILL')

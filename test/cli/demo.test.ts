@@ -12,7 +12,8 @@ it('npm run demo observes every step and exits 0', async () => {
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   try {
-    const code = await new Promise(resolve => child.once('exit', resolve))
+    // 'close': the transcript read to its end, not only the process ended
+    const code = await new Promise(resolve => child.once('close', resolve))
     expect(out).toContain('demo passed')
     expect(code).toBe(0)
   } finally {

@@ -67,7 +67,8 @@ export function pty (args: string[], env: Record<string, string | undefined> = {
   children.add(child)
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  const exit = new Promise<number | null>(resolve => child.once('exit', (code) => { children.delete(child); resolve(code) }))
+  // 'close', not 'exit': the output's last bytes may still be in the pipe when the process has exited
+  const exit = new Promise<number | null>(resolve => child.once('close', (code) => { children.delete(child); resolve(code) }))
   const screen = (): string => render(out)
   return {
     send: (keys) => { child.stdin.write(keys) },
