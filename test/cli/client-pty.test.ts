@@ -14,6 +14,8 @@ import type { PresenceNode } from '../../node/presence-node.js'
 afterAll(cleanupHomes)
 
 const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
+/** A colour escape (bold, dim, a foreground colour); interactive-pty.test.ts sees them without NO_COLOR. */
+const COLOUR = /\u001b\[(?:1|2|3\d|90)m/
 const CHAT = { retryBaseMs: 100, retryMaxMs: 500 }
 
 /**
@@ -90,7 +92,8 @@ async function codeOf (ui: Pty): Promise<string> {
 const texts = async (n: PresenceNode, peer: string): Promise<string[]> => (await n.history(peer)).map(m => m.text)
 
 describe.concurrent('a conversation at the terminal', () => {
-  it('/open: plain lines go to bob, //text too; bob typing shows in the prompt and goes with his message; what he says is read at once', async ({ onTestFinished }) => {
+  // one alice and bob for both (each pair costs a process and a node): the conversation, then the refusals
+  it('/open: plain lines go to bob, //text too; bob typing shows in the prompt and goes with his message; what he says is read at once; a 100 KB paste is refused whole and at once; blank and oversized messages never leave', async ({ onTestFinished }) => {
     const { aliceWithBob } = scene(onTestFinished)
     const { ui, bob, alice } = await aliceWithBob()
     const typing: string[] = []
@@ -126,11 +129,29 @@ describe.concurrent('a conversation at the terminal', () => {
     await ui.sees('closed the conversation with bob', '/close')
     ui.send('plain words\r')
     await ui.sees('error: commands start with / (try /help); /open <name> to talk to someone', 'plain words without a conversation')
+
+    const before = await texts(bob, alice)
+    ui.send('/msg bob ')
+    await ui.sees('> /msg bob ', 'the start of a line')
+    ui.send('x'.repeat(100_000))
+    await ui.sees(/error: that paste \([\d,]+ characters\) is longer than a message can be \(4,000 bytes\): nothing was inserted/, 'the paste refused')
+    expect(ui.screen()).not.toContain('xxxx')
+    ui.send('\r/msg bob    \r')
+    await ui.sees('error: a message needs some text; usage: /msg <name> <text...>', 'a blank message refused')
+    ui.send(`/msg bob ${'y'.repeat(4_100)}\r`)
+    await ui.sees('error: a message holds at most 4,000 bytes of UTF-8; this one has 4,100', 'an oversized message refused')
+    ui.send('/msg bob still here\r')
+    await waitFor(async () => (await texts(bob, alice)).includes('still here'), 'the next message')
+    expect(await texts(bob, alice)).toEqual([...before, 'still here'])
+
+    // NO_COLOR (every terminal here has it): presence, messages, errors and all, not one colour
+    expect(ui.raw()).not.toMatch(COLOUR)
     ui.send('/quit\r')
     expect(await ui.exit).toBe(0)
   })
 
-  it('rings and notifies the desktop for messages and requests, not for a muted person; nothing unsafe reaches notify-send', async ({ onTestFinished }) => {
+  // one alice and bob for both (each pair costs a process and a node)
+  it('rings and notifies the desktop for messages and requests, not for a muted person; nothing unsafe reaches notify-send; /locate and /fetch show their progress and never hold the prompt', async ({ onTestFinished }) => {
     const { aliceWithBob } = scene(onTestFinished)
     const notify = await fakeNotifySend(await tmpHome('bin'))
     const { ui, bob, alice } = await aliceWithBob([], { PATH: `${notify.path}:${process.env.PATH ?? ''}` })
@@ -151,23 +172,23 @@ describe.concurrent('a conversation at the terminal', () => {
     await bob.send(alice, 'no bell either')
     await ui.sees('bob: no bell either', 'the message')
     expect(ui.raw().split('\u0007').length).toBe(bells)
-  })
 
-  it('a 100 KB paste is refused whole and at once; blank and oversized messages never leave', async ({ onTestFinished }) => {
-    const { aliceWithBob } = scene(onTestFinished)
-    const { ui, bob, alice } = await aliceWithBob()
-    ui.send('/msg bob ')
-    await ui.sees('> /msg bob ', 'the start of a line')
-    ui.send('x'.repeat(100_000))
-    await ui.sees(/error: that paste \([\d,]+ characters\) is longer than a message can be \(4,000 bytes\): nothing was inserted/, 'the paste refused')
-    expect(ui.screen()).not.toContain('xxxx')
-    ui.send('\r/msg bob    \r')
-    await ui.sees('error: a message needs some text; usage: /msg <name> <text...>', 'a blank message refused')
-    ui.send(`/msg bob ${'y'.repeat(4_100)}\r`)
-    await ui.sees('error: a message holds at most 4,000 bytes of UTF-8; this one has 4,100', 'an oversized message refused')
-    ui.send('/msg bob still here\r')
-    await waitFor(async () => (await texts(bob, alice)).includes('still here'), 'the next message')
-    expect(await texts(bob, alice)).toEqual(['still here'])
+    const stranger = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+    const locating = ui.mark()
+    ui.send(`/locate ${stranger} 3\r/who\r`)
+    await ui.sees('locating …4kx6nXTN… (the prompt stays free meanwhile)', 'the progress line')
+    await ui.sees('[locating …4kx6nXTN 1 s]> ', 'the time it takes, in the prompt')
+    // /who answered while the lookup runs
+    await waitFor(() => /bob +online/.test(locating()), '/who meanwhile')
+    expect(locating()).not.toMatch(/not reachable from here[\s\S]*bob +online/)
+    await ui.sees('error: locating …4kx6nXTN: no answer within 3 s (not online, or not reachable from here)', 'the lookup ends with a sentence', 15_000)
+    ui.send(`/fetch ${stranger} 2\r`)
+    await ui.sees('reading the presence of …4kx6nXTN… (the prompt stays free meanwhile)', 'the progress line of /fetch')
+    await ui.sees(/…4kx6nXTN: no presence found|reading the presence of …4kx6nXTN: no answer within 2 s/, '/fetch ends with a sentence', 15_000)
+    ui.send('/locate bob\r')
+    await ui.sees(/bob found already connected in \d+ ms:\n {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+/, '/locate of a contact')
+    const listening = bob.addresses()[0].replace(/\/p2p\/.*/, '')
+    expect(ui.screen()).toContain(`  ${listening}`)
   })
 })
 
@@ -191,6 +212,8 @@ describe.concurrent('presence at the terminal', () => {
     expect((await here(['unblock', 'bob', '--home', home])).code).toBe(0)
     await ui.sees(/unblocked bob \(from another terminal\)/, 'the unblock set elsewhere')
     await waitFor(() => bob.presenceOf(alice)?.note === 'in a meeting', 'bob to see alice busy')
+    // her own states, automatic and set, in NO_COLOR: no colour
+    expect(ui.raw()).not.toMatch(COLOUR)
 
     ui.send('/quit\r')
     expect(await ui.exit).toBe(0)
@@ -199,26 +222,8 @@ describe.concurrent('presence at the terminal', () => {
     again.send('/status\r')
     await again.sees('you are busy — in a meeting', 'the manual state after a restart')
     await waitFor(() => bob.presenceOf(alice)?.status === 'busy', 'bob to see it too')
-  })
-
-  it('/locate and /fetch show their progress and never hold the prompt', async ({ onTestFinished }) => {
-    const { aliceWithBob } = scene(onTestFinished)
-    const { ui, bob } = await aliceWithBob()
-    const stranger = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
-    ui.send(`/locate ${stranger} 3\r/who\r`)
-    await ui.sees('locating …4kx6nXTN… (the prompt stays free meanwhile)', 'the progress line')
-    await ui.sees('[locating …4kx6nXTN 1 s]> ', 'the time it takes, in the prompt')
-    // /who answered while the lookup runs
-    await ui.sees(/bob +online/, '/who meanwhile')
-    expect(ui.screen()).not.toMatch(/not reachable from here[\s\S]*bob +online/)
-    await ui.sees('error: locating …4kx6nXTN: no answer within 3 s (not online, or not reachable from here)', 'the lookup ends with a sentence', 15_000)
-    ui.send(`/fetch ${stranger} 2\r`)
-    await ui.sees('reading the presence of …4kx6nXTN… (the prompt stays free meanwhile)', 'the progress line of /fetch')
-    await ui.sees(/…4kx6nXTN: no presence found|reading the presence of …4kx6nXTN: no answer within 2 s/, '/fetch ends with a sentence', 15_000)
-    ui.send('/locate bob\r')
-    await ui.sees(/bob found already connected in \d+ ms:\n {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+/, '/locate of a contact')
-    const listening = bob.addresses()[0].replace(/\/p2p\/.*/, '')
-    expect(ui.screen()).toContain(`  ${listening}`)
+    again.send('\u0004') // Ctrl-D leaves like /quit
+    expect(await again.exit).toBe(0)
   })
 })
 
