@@ -8,6 +8,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { nodeArgs } from '../child-build.js'
 import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { here } from './pty.js'
 import { cli, MAIN } from './run-cli.js'
 
 afterAll(cleanupHomes)
@@ -19,14 +20,16 @@ describe('presence-mesh CLI: XMPP and PIDF', () => {
     expect(first.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{24}$/)
     const file = path.join(home, 'xmpp-password')
     expect((await fs.readFile(file, 'utf8')).trim()).toBe(first.stdout.trim())
-    const rotated = await cli('xmpp-password', '--rotate', '--home', home)
+    // the real command once; the rest in this process (the same code)
+    const rotated = await here(['xmpp-password', '--rotate', '--home', home])
     expect(rotated.stdout.trim()).not.toBe(first.stdout.trim())
     expect((await fs.readFile(file, 'utf8')).trim()).toBe(rotated.stdout.trim())
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600)
   })
 
   it('rejects a bad --xmpp address with one line', async () => {
-    const res = await cli('start', '--xmpp', 'localhost:99999')
+    // refused while the options are read: in this process, no node starts
+    const res = await here(['start', '--xmpp', 'localhost:99999'])
     expect(res.code).not.toBe(0)
     expect(res.stderr.trim().split('\n')).toHaveLength(1)
     expect(res.stderr).toContain('65535')
@@ -51,7 +54,8 @@ describe('presence-mesh CLI: XMPP and PIDF', () => {
       await bob.setPresence({ status: 'away', note: 'out & about', activity: 'lunch' })
       child.stdin.write(`/watch ${bob.peerId.toString()} bob\n`)
       let pidf = ''
-      await waitFor(async () => (pidf = (await cli('who', '--pidf', 'bob', '--home', home)).stdout).includes('<rpid:lunch/>'), 'bob\'s presence as PIDF')
+      // asked again until it shows: in this process (the command above ran as one)
+      await waitFor(async () => (pidf = (await here(['who', '--pidf', 'bob', '--home', home])).stdout).includes('<rpid:lunch/>'), 'bob\'s presence as PIDF')
       expect(pidf).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf"/)
       expect(pidf).toContain('<basic>open</basic>')
       expect(pidf).toContain('<rpid:away/>')
