@@ -87,7 +87,7 @@ describe('commands against a running node', () => {
     try {
       // typed before the prompt is ready: nothing is lost
       child.stdin.write('/watch not-a-peer\n/frobnicate\n/status sleeping\n/status away gone fishing\n/who\n')
-      await waitFor(() => out.includes('nobody watched yet'), 'the /who answer')
+      await waitFor(() => out.includes('nobody watched yet'), 'the /who answer', 60_000)
       expect(out).toMatch(/listening on:\n {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)
       expect(out).toContain('error: not-a-peer is neither a name you gave nor a peer id (/contacts lists names)')
       expect(out).toContain('error: unknown command /frobnicate, try /help')

@@ -60,7 +60,7 @@ function scene (onTestFinished: (fn: () => Promise<void>) => void): Scene {
     const bob = await peer('bob', args.includes('--bootstrap') ? [args[args.indexOf('--bootstrap') + 1]] : [])
     home ??= await tmpHome('alice')
     const ui = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0], ...args], { NO_COLOR: '1', ...env })
-    await ui.sees('type /help', 'the prompt')
+    await ui.sees('type /help', 'the prompt', 60_000)
     // bob is not public: alice asks with his contact code (her node knows bob's address: its bootstrap)
     ui.send(`/request ${bob.contactCode()} hi bob\r`)
     await waitFor(() => bob.contactRequests().incoming.length === 1, 'bob to get the request', 60_000).catch((err: Error) => {
@@ -218,7 +218,7 @@ describe.concurrent('presence at the terminal', () => {
     ui.send('/quit\r')
     expect(await ui.exit).toBe(0)
     const again = pty(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', bob.addresses()[0]], { NO_COLOR: '1' })
-    await again.sees('type /help', 'the prompt after a restart')
+    await again.sees('type /help', 'the prompt after a restart', 60_000)
     again.send('/status\r')
     await again.sees('you are busy — in a meeting', 'the manual state after a restart')
     await waitFor(() => bob.presenceOf(alice)?.status === 'busy', 'bob to see it too')

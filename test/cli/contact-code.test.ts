@@ -23,7 +23,7 @@ describe('contact codes at the prompt', () => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     try {
-      await waitFor(() => out.includes('type /help'), 'the node to start')
+      await waitFor(() => out.includes('type /help'), 'the node to start', 60_000)
       child.stdin.write('/code\n')
       await waitFor(() => (out.match(CODE) ?? []).length === 1, 'the code')
       child.stdin.write('/code rotate\n')

@@ -34,7 +34,7 @@ describe('interactive client on a terminal', () => {
     const home = await tmpHome('alice')
     const ui = ptyClient(['start', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bob.addresses()[0]], { NO_COLOR: undefined })
     try {
-      await waitFor(() => ui.screen().includes('type /help'), 'the prompt')
+      await waitFor(() => ui.screen().includes('type /help'), 'the prompt', 60_000)
       ui.send('/wa\t')
       await waitFor(() => ui.screen().includes('/watch'), 'tab to complete /watch')
       ui.send(` ${bob.peerId.toString()} bob\r`)

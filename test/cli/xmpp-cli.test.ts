@@ -43,7 +43,7 @@ describe('presence-mesh CLI: XMPP and PIDF', () => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     try {
-      await waitFor(() => out.includes('type /help'), 'the node to start')
+      await waitFor(() => out.includes('type /help'), 'the node to start', 60_000)
       expect(out).toMatch(/XMPP: log in as me@localhost on 127\.0\.0\.1:\d+; password: presence-mesh xmpp-password/)
       expect(out).toMatch(/certificate SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/)
 
