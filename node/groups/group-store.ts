@@ -61,6 +61,8 @@ export interface Delivery {
   nextAt: number
 }
 
+/** Groups, and authors per group, whose record sets are kept made (past this the cache starts again). */
+const MAX_CACHED_SETS = 256
 const SEQ_DIGITS = 15
 const MAX = 10 ** SEQ_DIGITS - 1
 export const pad = (n: number): string => n.toString().padStart(SEQ_DIGITS, '0')
@@ -110,9 +112,38 @@ export class GroupStore {
 
   // ---- staging (inside a transaction) ----
 
+  /**
+   * The sub-sets every text writes to, made once: each `within` builds a
+   * datastore Key and its string, and every member stages five records per
+   * text it reads (docs/benchmarks.md, group delivery, session 12).
+   */
+  private readonly groupSets = new Map<string, { feeds: Map<string, RecordSet<Uint8Array>>, positions: RecordSet<number>, history: RecordSet<StoredMessage>, unread: RecordSet<string> }>()
+
+  private setsOf (group: string): { feeds: Map<string, RecordSet<Uint8Array>>, positions: RecordSet<number>, history: RecordSet<StoredMessage>, unread: RecordSet<string> } {
+    let sets = this.groupSets.get(group)
+    if (sets == null) {
+      if (this.groupSets.size >= MAX_CACHED_SETS) this.groupSets.clear()
+      sets = { feeds: new Map(), positions: this.positions.within(group), history: this.history.within(group), unread: this.unread.within(group) }
+      this.groupSets.set(group, sets)
+    }
+    return sets
+  }
+
+  /** An author's feed in a group (the same records as `feeds.within(group).within(author)`). */
+  feedOf (group: string, author: string): RecordSet<Uint8Array> {
+    const { feeds } = this.setsOf(group)
+    let feed = feeds.get(author)
+    if (feed == null) {
+      if (feeds.size >= MAX_CACHED_SETS) feeds.clear()
+      feed = this.feeds.within(group).within(author)
+      feeds.set(author, feed)
+    }
+    return feed
+  }
+
   putEntry (tx: Transaction, group: string, author: string, seq: number, bytes: Uint8Array): void {
-    this.feeds.within(group).within(author).put(tx, pad(seq), bytes)
-    this.positions.within(group).put(tx, author, seq + 1)
+    this.feedOf(group, author).put(tx, pad(seq), bytes)
+    this.setsOf(group).positions.put(tx, author, seq + 1)
   }
 
   putKey (tx: Transaction, group: string, author: string, keyIdHex: string, key: Uint8Array): void {
@@ -122,15 +153,16 @@ export class GroupStore {
   /** Keeps a text in the history; one from another member is unread until the group is marked read. */
   putMessage (tx: Transaction, m: StoredMessage): void {
     const id = historyId(m.lamport, m.author)
-    this.history.within(m.group).put(tx, id, m)
-    if (m.direction === 'in') this.unread.within(m.group).put(tx, id, m.id)
+    const sets = this.setsOf(m.group)
+    sets.history.put(tx, id, m)
+    if (m.direction === 'in') sets.unread.put(tx, id, m.id)
   }
 
   // ---- reading ----
 
   /** An author's stored entries from `from` on, in order, as far as they go without a gap. */
   async * entriesFrom (group: string, author: string, from: number): AsyncGenerator<{ seq: number, bytes: Uint8Array }> {
-    const feed = this.feeds.within(group).within(author)
+    const feed = this.feedOf(group, author)
     for (let seq = from; ; seq++) {
       const bytes = await feed.get(pad(seq))
       if (bytes == null) return
