@@ -18,7 +18,7 @@ const SECONDS: Record<string, number> = {
   'test/cli/client-pty.test.ts': 20,
   'test/node/mesh-recovery.test.ts': 31,
   'test/cli/demo.test.ts': 32,
-  'test/node/discovery-mdns.test.ts': 22,
+  'test/node/discovery-mdns.test.ts': 4,
   'test/node/devices/contact-sync.test.ts': 22,
   'test/node/notify.test.ts': 21,
   'test/node/chat-crash.test.ts': 20,

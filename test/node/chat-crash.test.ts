@@ -12,8 +12,11 @@ afterEach(async () => {
   await cleanupHomes()
 })
 
-/** A slow sender, so a SIGKILL reliably lands mid-stream. */
-const SLOW: PresenceNodeOptions['chat'] = { sendRatePerSecond: 100, sendBurst: 10 }
+/**
+ * A slow sender, so a SIGKILL reliably lands mid-stream: 300 messages take 6 s. At 100 a second
+ * (3 s) a loaded machine saw the 30th message and killed the sender only after the 300th.
+ */
+const SLOW: PresenceNodeOptions['chat'] = { sendRatePerSecond: 50, sendBurst: 10 }
 const N = 300
 
 const spawn = async (home: string, chat?: PresenceNodeOptions['chat']): Promise<NodeProcess> =>

@@ -45,7 +45,11 @@ describe('a block ends the blocked peer\'s view as a clean stop does', () => {
     a.presence.addEventListener('announce', () => {})
     try {
       for (let i = 0; i < TRIES; i++) {
+        const unblocked = Date.now()
         await waitFor(() => b.presence.get(a.peerId)?.status === 'online', `B to see A online (try ${i})`, 30_000)
+        // B seeing A again after an unblock is not what this test checks, but a slow one (15-19 s seen in
+        // loaded full runs, never alone) is worth its trail
+        if (i > 0 && Date.now() - unblocked > 5_000) console.log(`try ${i}: B saw A online ${Date.now() - unblocked} ms after the unblock\n${trail.slice(-12).join('\n')}`)
         const started = Date.now()
         trail.push(`${Date.now() % 100000} block ${i} A.seq=${a.self().seq}`)
         await a.block(b.peerId)
@@ -58,6 +62,7 @@ describe('a block ends the blocked peer\'s view as a clean stop does', () => {
         }
         ms.push(Date.now() - started)
         await a.unblock(b.peerId)
+        trail.push(`${Date.now() % 100000} unblocked`)
       }
     } finally {
       b.presence.removeEventListener('presence', onPresence as any)
@@ -65,5 +70,5 @@ describe('a block ends the blocked peer\'s view as a clean stop does', () => {
     const sorted = [...ms].sort((x, y) => x - y)
     console.log(`goodbye on block: ${ends.filter(c => c === 'record').length}/${TRIES} by record; block() to offline at B median ${sorted[TRIES >> 1]} ms, max ${sorted[TRIES - 1]} ms`)
     expect(ends).toEqual(Array(TRIES).fill('record'))
-  })
+  }, 240_000)
 })
