@@ -254,6 +254,8 @@ function apply (s: GroupState, op: GroupOp, position: number): void {
       if (s.invited.delete(op.author)) {
         s.members.set(op.author, { role: 'member', since: position })
         s.gone.delete(op.author)
+        // the last admin may have left while this member was only invited
+        keepAnAdmin(s)
       }
       return
     case 'decline':

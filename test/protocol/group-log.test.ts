@@ -130,6 +130,17 @@ describe('membership log', () => {
     expect(summary(b.state())).toEqual(summary(a.state()))
   })
 
+  it('a group whose last admin left while everyone else was only invited gets an admin when one joins', () => {
+    const log = new MembershipLog()
+    make(log, A, { kind: 'create', name: 'friends' })
+    make(log, A, { kind: 'invite', target: B.id })
+    make(log, A, { kind: 'invite', target: C.id })
+    make(log, A, { kind: 'leave', upTo: 0 })
+    make(log, B, { kind: 'join' })
+    make(log, C, { kind: 'join' })
+    expect(summary(log.state())).toEqual({ name: 'friends', members: ['B*', 'C'], invited: [], gone: ['A:left:0'] })
+  })
+
   it('a removed admin cannot act "before" its removal: its concurrent invite and rename are void', () => {
     const base = threeMembers(true)
     const a = fork(base)
