@@ -44,9 +44,10 @@ import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-/** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
+/** A follow of the roster waiting for the one running: what the calls that joined it asked for. */
 interface QueuedFollow { announceAll: boolean, unblocked: Set<string>, done: Promise<void> }
 
+/** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
 export interface PresenceServiceComponents extends BarrierComponents {
   peerId: PeerId
   privateKey: PrivateKey
@@ -358,11 +359,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     // subscribed: the audience topics and watched channels, nothing else
     this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
     this.direct.listen(this.watched.heardOnPairChannel())
-    if (this.state().availability !== 'offline') {
-      for (const a of changed) if (unblocked.has(a.id)) this.newSubscribers.subscribed(a.id, a.id, false)
-    }
+    const online = this.state().availability !== 'offline'
+    if (online) for (const a of changed) if (unblocked.has(a.id)) this.newSubscribers.subscribed(a.id, a.id, false)
     if (announceAll) await this.announce()
-    else if (changed.length > 0 && this.state().availability !== 'offline') await this.announce(changed)
+    else if (changed.length > 0 && online) await this.announce(changed)
   }
 
   /** Watched: the roster's contacts and watched people, each through their devices (blocked ones kept, unheard, for their replay state). */
