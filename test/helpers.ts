@@ -31,13 +31,20 @@ export async function startNode (opts: Partial<PresenceNodeOptions> = {}): Promi
   })
 }
 
-/** Polls until cond() holds; fails with `what` after the deadline. Never a fixed sleep. */
+/** setTimeout as it was before any test faked it: waitFor polls on the real clock. */
+const realSetTimeout = globalThis.setTimeout
+
+/**
+ * Polls until cond() holds; fails with `what` after the deadline. Never a fixed sleep. It polls on the
+ * real clock, so a test whose fake clock stands still while real work goes on (signing, sending) waits
+ * for that work, instead of hanging on a timer nobody advances.
+ */
 export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let delay = 10
   while (Date.now() < deadline) {
     if (await cond()) return
-    await new Promise(resolve => setTimeout(resolve, delay))
+    await new Promise(resolve => realSetTimeout(resolve, delay))
     delay = Math.min(delay * 2, 200)
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)

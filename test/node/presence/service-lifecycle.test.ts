@@ -26,18 +26,6 @@ import type { PresenceService } from '../../../node/presence/index.js'
 import type { Roster } from '../../../node/roster/index.js'
 import type { PeerId, Startable } from '@libp2p/interface'
 
-/** setTimeout as it was before any test faked it. */
-const realSetTimeout = globalThis.setTimeout
-
-/** waitFor on the real clock, for a test whose fake clock stands still while real work (signing, sending) goes on. */
-async function waitReally (cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => realSetTimeout(resolve, 5))
-  }
-}
-
 /** A datastore whose batches wait while `closed` (the disk under a slow write). */
 class GatedDatastore extends MemoryDatastore {
   private gate?: Promise<void>
@@ -316,7 +304,7 @@ describe('new subscribers', () => {
       await meanwhile?.()
       const ready = onTopic().length
       await vi.advanceTimersByTimeAsync(REANNOUNCE_DEBOUNCE_MS + 50)
-      await waitReally(() => onTopic().length === ready + reannounced, 'the re-announcement')
+      await waitFor(() => onTopic().length === ready + reannounced, 'the re-announcement')
       await vi.advanceTimersByTimeAsync(4 * REANNOUNCE_DEBOUNCE_MS)
       await s.service.setPresence({ status: 'online', note })
       return onTopic().length - before
@@ -330,7 +318,7 @@ describe('new subscribers', () => {
     const published = onTopic().length
     joins(s, fresh, topic)
     await vi.advanceTimersByTimeAsync(300)
-    await waitReally(() => onTopic().length === published + 1, 'the re-announcement')
+    await waitFor(() => onTopic().length === published + 1, 'the re-announcement')
     const res = openPresenceNow(onTopic().at(-1)?.data ?? new Uint8Array(), { now: Date.now(), expectedPresentity: s.self })
     expect(res.ok && res.presence.note).toBe('current')
 
