@@ -102,7 +102,8 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
     const key = id.toString()
     const { connectionManager, peerStore } = this.components
     if (id.equals(this.components.peerId) || this.dialing.has(key) || connectionManager.getConnections(id).length > 0) return
-    if (connectionManager.getConnections().length >= this.dialBelowConnections) return
+    // dials under way count: the peers found while the node started are dialed all at once
+    if (connectionManager.getConnections().length + this.dialing.size >= this.dialBelowConnections) return
     this.dialing.add(key)
     void (async () => {
       try {

@@ -50,6 +50,24 @@ it('dials nothing while the node starts; what mDNS found meanwhile is dialed onc
   dialer.stop()
 })
 
+it('dials under way count toward the connection limit: of three peers found while starting, two are dialed below a limit of two', async () => {
+  const ids = await peerIds(4)
+  const mdns = new TypedEventEmitter<PeerDiscoveryEvents>()
+  const cm = new StubConnectionManager()
+  let release = (): void => {}
+  const gate = new Promise<void>(resolve => { release = resolve })
+  cm.dial = async (p) => { await gate; return connection(p) }
+  const dialer = new DefaultMdnsDialer({ peerId: ids[0], mdns, peerStore: new StubPeerStore(), connectionManager: cm, logger }, { dialBelowConnections: 2 })
+  dialer.start()
+  for (const id of ids.slice(1)) found(mdns, id)
+  dialer.afterStart()
+  await waitFor(() => cm.dials.length >= 2, 'two dials')
+  await new Promise(resolve => setImmediate(resolve))
+  expect(cm.dials).toHaveLength(2)
+  release()
+  dialer.stop()
+})
+
 it('one dial per peer while it is under way, none to itself or a connected peer', async () => {
   const { ids, mdns, cm, dialer } = await setup()
   let release = (): void => {}
