@@ -23,7 +23,8 @@ it.skipIf(!namespaces)(`two nodes with no bootstrap find each other by mDNS and 
   })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-  const code = await new Promise<number | null>(resolve => child!.once('exit', resolve))
+  // 'close', not 'exit': the last line may still be in the pipe when the process has exited
+  const code = await new Promise<number | null>(resolve => child!.once('close', resolve))
   const line = out.trim().split('\n').pop() ?? ''
   expect(code).toBe(0)
   expect(JSON.parse(line)).toEqual({ found: true, status: 'online' })
