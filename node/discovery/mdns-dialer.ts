@@ -95,7 +95,10 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
 
   private onPeer (evt: CustomEvent<PeerInfo>): void {
     if (this.dialingStarted) this.dial(evt.detail)
-    else if (!evt.detail.id.equals(this.components.peerId)) this.foundEarly.set(evt.detail.id.toString(), evt.detail)
+    else if (!evt.detail.id.equals(this.components.peerId) && (this.foundEarly.size < this.dialBelowConnections || this.foundEarly.has(evt.detail.id.toString()))) {
+      // no more than it may dial: answers naming made-up peers cannot grow this while the node starts
+      this.foundEarly.set(evt.detail.id.toString(), evt.detail)
+    }
   }
 
   private dial ({ id, multiaddrs }: PeerInfo): void {
