@@ -68,6 +68,17 @@ it('dials under way count toward the connection limit: of three peers found whil
   dialer.stop()
 })
 
+it('holds no more peers found while starting than it may dial: made-up answers cannot grow it', async () => {
+  const ids = await peerIds(40)
+  const mdns = new TypedEventEmitter<PeerDiscoveryEvents>()
+  const dialer = new DefaultMdnsDialer({ peerId: ids[0], mdns, peerStore: new StubPeerStore(), connectionManager: new StubConnectionManager(), logger }, { dialBelowConnections: 4 })
+  dialer.start()
+  for (const id of ids.slice(1)) found(mdns, id)
+  // a memory bound: what it holds is private, read here on purpose
+  expect((dialer as unknown as { foundEarly: Map<string, unknown> }).foundEarly.size).toBe(4)
+  dialer.stop()
+})
+
 it('one dial per peer while it is under way, none to itself or a connected peer', async () => {
   const { ids, mdns, cm, dialer } = await setup()
   let release = (): void => {}
