@@ -8,14 +8,17 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
+import { MAX_PRESENCE_TTL_MS } from '../../protocol/limits.js'
 import { sealPresence } from '../../protocol/presence-record.js'
 import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
 const N = 10
-// long enough that a DHT copy outlives a slow re-put on a loaded machine (nothing here waits for expiry)
-const TTL_MS = 30_000
+// the longest a record may live: the replay step puts back the record of the third test, and a
+// validator checks expiry before replay, so that record must outlive every step between them on
+// a loaded machine (at 30 s it expired first at load 20, and no validator ever said "replay")
+const TTL_MS = MAX_PRESENCE_TTL_MS
 const nodes: PresenceNode[] = []
 const gated = new Set<string>()
 
@@ -56,8 +59,9 @@ describe('discovery across a sparse line of 10 nodes', () => {
       }))
     }
     // lookups work once tables hold more than the line neighbours (the self-query runs ~1 s after start)
-    await waitFor(() => nodes.every(n => dht(n).routingTable.size >= 4), 'routing tables to fill')
-  })
+    await waitFor(() => nodes.every(n => dht(n).routingTable.size >= 4), 'routing tables to fill', 120_000)
+  // ten nodes started one after another take over a minute on a loaded 2-core machine
+  }, 180_000)
 
   afterAll(async () => {
     await Promise.all(nodes.map(async n => n.stop()))
