@@ -167,9 +167,14 @@ export class Follows {
     if (this.parked.size === 0) return
     const parked = [...this.parked]
     this.parked.clear()
-    const spreadMs = Math.min(FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, parked.length * FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS)
+    this.retryFullSpread(parked)
+  }
+
+  /** A full attempt for each of these follows still unlinked, spread out (no dial or lookup storm). */
+  private retryFullSpread (follows: PeerFollow[]): void {
+    const spreadMs = Math.min(FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, follows.length * FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS)
     const now = Date.now()
-    for (const f of parked) {
+    for (const f of follows) {
       if (f.state !== 'unlinked' || this.follows.get(f.peerId.toString()) !== f) continue
       f.schedule.retryFull(now + Math.floor(Math.random() * spreadMs))
       f.wake(false)
@@ -393,13 +398,7 @@ export class Follows {
     if (alone.length === 0) return
     this.networkBack = setTimeout(() => {
       this.networkBack = undefined
-      const spreadMs = Math.min(FOLLOW_NETWORK_BACK_SPREAD_MAX_MS, alone.length * FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS)
-      const now = Date.now()
-      for (const f of alone) {
-        if (f.state !== 'unlinked' || this.follows.get(f.peerId.toString()) !== f) continue
-        f.schedule.retryFull(now + Math.floor(Math.random() * spreadMs))
-        f.wake(false)
-      }
+      this.retryFullSpread(alone)
     }, this.opts.networkWakeMs)
     this.networkBack.unref?.()
   }
