@@ -300,10 +300,11 @@ export class Follows {
           schedule.alone = !this.connectedToAnyone()
           f.lastError = failure
           wait = schedule.failed(Date.now(), { full, neighbours })
-          if (failure === NOTHING_TO_TRY && full && this.components.lookupCanAsk?.() === false) {
-            // parked: a wake that is no news (a connection of the peer, a network change) only dials what is known
+          // parked: a wake that is no news (a connection of the peer, a network change) only dials what is known
+          if (failure === NOTHING_TO_TRY && full && this.components.lookupCanAsk?.() === false) schedule.fullAttemptAt = Infinity
+          // (also after such a cheap attempt failed): only news or lookupPossible() bring the next full attempt
+          if (schedule.fullAttemptAt === Infinity) {
             this.parked.add(f)
-            schedule.fullAttemptAt = Infinity
             wait = Infinity
           }
           this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, failure)

@@ -688,6 +688,10 @@ it('a follow whose full attempt had nothing to try while no lookup could ask any
   events.safeDispatchEvent('peer:update', { detail: { peer: ps.peers[0], previous: peer(third) } })
   await vi.advanceTimersByTimeAsync(0)
   expect(cm.dials).toHaveLength(1)
+  // a connection of the other that is gone by its attempt (no news): a cheap attempt, and it stays waiting for the DHT
+  events.safeDispatchEvent('peer:connect', { detail: watched })
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(lookups).toEqual([])
   // the DHT's first server: the other gets its full attempt (spread over 50 ms per follow, at 0 here)
   routingTable.size = 1
   routingTable.dispatchEvent(new Event('peer:add'))
