@@ -33,7 +33,8 @@ export interface LocatorComponents {
   events: TypedEventTarget<Libp2pEvents>
   addressManager: AddressManager
   peerStore: PeerStore
-  dht: KadDHT & { routingTable?: { size: number } }
+  /** The routing table tells when it learns its first DHT server (kad-dht's 'peer:add'). */
+  dht: KadDHT & { routingTable?: { size: number } & Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>> }
   roster: Roster
 }
 
@@ -61,6 +62,8 @@ export class LocatorService implements Locator, Startable {
   /** Ends republishes started outside the repeating task. */
   private shutdown = new AbortController()
   private started = false
+  /** Waiting for the DHT's first server: the republish is put off until then. */
+  private awaitingDht = false
 
   constructor (private readonly components: LocatorComponents, init: LocatorInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:locator')
@@ -79,6 +82,7 @@ export class LocatorService implements Locator, Startable {
     this.task = repeatingTask(async (opts) => { await this.publishAll(opts?.signal) }, Math.floor(ttlMs / 3), { debounce: LOCATOR_DEBOUNCE_MS })
     this.onRosterChange = this.onRosterChange.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
+    this.onDhtPeer = this.onDhtPeer.bind(this)
   }
 
   isStarted (): boolean {
@@ -116,6 +120,7 @@ export class LocatorService implements Locator, Startable {
 
   stop (): void {
     this.task.stop()
+    this.stopAwaitingDht()
     this.started = false
   }
 
@@ -161,6 +166,37 @@ export class LocatorService implements Locator, Startable {
     this.schedule()
   }
 
+  /**
+   * With no DHT server known, a put waits for one until its deadline
+   * (LOCATOR_TIMEOUT_MS) and stores nothing: a republish over every contact
+   * then seals and puts one record each 5 s for as long as no server comes
+   * (1,000 contacts: 83 minutes a round, longer than the republish interval,
+   * so for good; presence.scale). So the republish waits for the routing
+   * table's first peer instead, as the contact code's intake record does
+   * (node/reach), and runs whole then. True while it waits.
+   */
+  private dhtKnowsNobody (): boolean {
+    const table = this.components.dht.routingTable
+    if (table == null || table.size > 0 || table.addEventListener == null) return false
+    if (!this.awaitingDht) {
+      this.awaitingDht = true
+      table.addEventListener('peer:add', this.onDhtPeer)
+      this.log('no DHT server known: locators are put once the first one is')
+    }
+    return true
+  }
+
+  private onDhtPeer (): void {
+    this.stopAwaitingDht()
+    this.schedule()
+  }
+
+  private stopAwaitingDht (): void {
+    if (!this.awaitingDht) return
+    this.awaitingDht = false
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
+  }
+
   /** Republishes every contact's locator soon; a request while a run is on makes one more run. */
   private schedule (): void {
     if (!this.started) return
@@ -170,15 +206,16 @@ export class LocatorService implements Locator, Startable {
 
   private async publishAll (stopped?: AbortSignal): Promise<void> {
     await this.enqueue(async () => {
-      if (stopped?.aborted === true) return
+      if (stopped?.aborted === true || this.dhtKnowsNobody()) return
       const run = new AbortController()
       this.running = run
       const signal = stopped != null ? sharedSignal(anySignal([stopped, run.signal])) : run.signal
       try {
         do {
           this.dirty = false
-          await this.publisher.publish([...this.audience], { signal, still: peer => this.audience.has(peer) })
-        } while (this.dirty && this.started && !signal.aborted)
+          // a DHT that lost its last server mid-run: the rest waits for the next one
+          await this.publisher.publish([...this.audience], { signal, still: peer => this.audience.has(peer), until: () => this.dhtKnowsNobody() })
+        } while (this.dirty && this.started && !signal.aborted && !this.dhtKnowsNobody())
       } finally {
         if (this.running === run) this.running = undefined
         run.abort() // ends the combined signal: nothing stays on `stopped` for it
