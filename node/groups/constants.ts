@@ -16,12 +16,6 @@ export const SYNC_REQUESTS_PER_WINDOW = 60
 export const SYNC_WINDOW_SECONDS = 10
 /** A gap in a feed that stays open this long is caught up (most close on their own: two paths through the mesh). */
 export const GAP_GRACE_MS = 500
-/**
- * Entries read from the topic are committed together this long after the first of them was read: a burst
- * shares one batch, and no commit runs between the reads and shows right after a text (docs/benchmarks.md,
- * group delivery, session 13). They are shown at once and acknowledged once stored (§12.7).
- */
-export const READ_COMMIT_DELAY_MS = 100
 /** Each group catches up with a random connected member this often (anti-entropy), whatever else happened. */
 export const ANTI_ENTROPY_MS = 20_000
 

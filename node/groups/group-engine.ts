@@ -59,7 +59,7 @@ export class GroupEngine {
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly topicReads = new TopicReads<TopicRead>(r => this.show(r.g, r.batch.messages), reads => { this.commitTopicReads(reads) }, C.READ_COMMIT_DELAY_MS)
+  private readonly topicReads = new TopicReads<TopicRead>(r => this.show(r.g, r.batch.messages), reads => { this.commitTopicReads(reads) })
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
   private readonly shownUnstored = new Set<string>()
   private readonly receiveLimiter: RateLimiter
@@ -168,7 +168,7 @@ export class GroupEngine {
     await this.commitReads(g, [{ batch }], extra)
   }
 
-  /** Commits the topic's reads waiting for their turn, one batch per run of reads of one group, in the order read. */
+  /** Commits the topic's reads waiting for their turn, one batch per run of reads of one group, in the order read (a burst is one batch, not one per read). */
   private commitTopicReads (reads: Array<{ read: TopicRead, shown: string[] }>): void {
     for (let i = 0; i < reads.length;) {
       const g = reads[i].read.g

@@ -4,23 +4,21 @@
  * which gossipsub dispatches right after the validator accepted it and before
  * it forwards it, as to any application on the topic), or else at the end of
  * the turn that read it (process.nextTick runs after that turn's promise
- * jobs). Their commits start together `commitDelayMs` after the first of them
- * was read (or sooner, at flush), so the reads of a burst share one batch and
- * no commit holds up the forwarding or the reads right after it
- * (docs/protocol.md §12.7).
+ * jobs). Their commits start at the next turn of the event loop, together,
+ * so the commit never holds up the forwarding and the reads of one turn (a
+ * burst) share one batch (docs/protocol.md §12.7).
  */
 export class TopicReads<R> {
   private readonly queue: Array<{ read: R, key?: object, shown?: string[] }> = []
   private showScheduled = false
-  private timer?: ReturnType<typeof setTimeout>
 
   /** show: announces a read's texts, returns their ids; commit: starts the commits of reads, oldest first. */
-  constructor (private readonly show: (read: R) => string[], private readonly commit: (reads: Array<{ read: R, shown: string[] }>) => void, private readonly commitDelayMs: number) {}
+  constructor (private readonly show: (read: R) => string[], private readonly commit: (reads: Array<{ read: R, shown: string[] }>) => void) {}
 
   /** key: what gossipsub's `message` event will carry for this read (the message the validator saw). */
   push (read: R, key?: object): void {
     this.queue.push({ read, key })
-    this.timer ??= setTimeout(() => { this.flush() }, this.commitDelayMs)
+    if (this.queue.length === 1) setImmediate(() => { this.flush() })
     if (!this.showScheduled) {
       this.showScheduled = true
       process.nextTick(() => { this.showAll() })
@@ -41,8 +39,6 @@ export class TopicReads<R> {
 
   /** Starts the commits of every waiting read, oldest first (showing any not shown yet). */
   flush (): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
     this.showAll()
     const reads = this.queue.splice(0)
     if (reads.length > 0) this.commit(reads.map(({ read, shown }) => ({ read, shown: shown ?? [] })))
