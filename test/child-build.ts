@@ -62,6 +62,9 @@ export async function buildForChildren (): Promise<string> {
       // read only with --enable-source-maps (see nodeArgs), so made only then: the maps are more
       // than half of what is written, and a quarter of the build's CPU (1 of 4 CPU-s)
       sourcemap: sourceMapsWanted() ? 'linked' : false,
+      // less to read and parse: 0.78 -> 0.72 CPU-s a node process from spawn to stopped (session 13);
+      // names and syntax stay as written (whitespace only)
+      minifyWhitespace: true,
       // the CommonJS packages in an ES module bundle still call require()
       banner: { js: "import { createRequire as __pmCreateRequire } from 'node:module'; const require = __pmCreateRequire(import.meta.url);" },
       logLevel: 'error'
