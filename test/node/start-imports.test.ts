@@ -16,6 +16,7 @@ const LAZY = ['@peculiar/x509', 'reflect-metadata']
 it('a node and the command load no certificate library until an XMPP endpoint starts', async () => {
   const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))('esbuild') as typeof import('esbuild')
   const entries = ['node/index.ts', 'cli/program.ts']
+  // esbuild's service process goes when the build is read: the worker runs other files after this one
   const { metafile } = await esbuild.build({
     entryPoints: entries.map(f => path.join(ROOT, f)),
     absWorkingDir: ROOT,
@@ -28,7 +29,7 @@ it('a node and the command load no certificate library until an XMPP endpoint st
     // our modules' imports of packages are the graph's leaves: a fraction of the work of bundling them
     packages: 'external',
     logLevel: 'error'
-  })
+  }).finally(esbuild.stop)
   const reached = new Set<string>()
   const packages = new Set<string>()
   const lazyPackages = new Set<string>()
