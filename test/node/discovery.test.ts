@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
 import { sealPresence } from '../../protocol/presence-record.js'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
 const N = 10
-// long enough that a DHT copy outlives a slow re-put on a loaded machine (nothing here waits for expiry)
+// long enough that a DHT copy outlives a slow re-put on a loaded machine (nothing here waits for expiry).
+// Not much longer: with 300 s records (no re-put while the file runs) the routing tables stayed below
+// 4 peers for 30 s (one run, session 13); the nodes' re-puts are lookups that fill them
 const TTL_MS = 30_000
 const nodes: PresenceNode[] = []
 const gated = new Set<string>()
@@ -48,7 +50,7 @@ describe('discovery across a sparse line of 10 nodes', () => {
       denyInboundEncryptedConnection: (p: PeerId) => gated.has(p.toString())
     }
     for (let i = 0; i < N; i++) {
-      nodes.push(await startNode({ roster: PUBLIC,
+      nodes.push(await startNode({ roster: PUBLIC, ...DHT_PUTS,
         home: homes[i],
         bootstrap: i === 0 ? [] : [nodes[i - 1].addresses()[0]],
         presence: { ttlMs: TTL_MS },
