@@ -29,6 +29,7 @@ import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerDiscovery, 
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface DiscoveryInit {
   /** A locate gives up after this long unless the caller passes its own signal. */
@@ -62,7 +63,7 @@ export interface DiscoveryComponents {
   /** Tells which connected peers serve the DHT: only they are asked for a peer's addresses (dht-neighbours.ts). */
   registrar: Pick<Registrar, 'register' | 'unregister'>
   /** routingTable: kad-dht's (a runtime field); an empty one makes a DHT query wait for a peer. */
-  dht: Pick<KadDHT, 'findPeer'> & { routingTable?: { size: number } & Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>> }
+  dht: Pick<KadDHT, 'findPeer'> & { routingTable?: RoutingTableView }
   presence: FollowComponents['presence']
   roster: Pick<Roster, 'watchList' | 'isContact' | 'addEventListener' | 'removeEventListener'>
   /** Optional: without it a connection counts as a gossip link (and a locate asks no watcher of the peer first). */

@@ -17,6 +17,7 @@ import { sleep } from '../util/wait.js'
 import { anySignal, sharedSignal } from '../signals.js'
 import { devicesOf, droppedDevices } from '../presence/person-devices.js'
 import { parseMultiaddrs } from '../util/multiaddrs.js'
+import { awaitFirstDhtServer } from '../util/dht-table.js'
 import type { Locator, LocatorInit } from './index.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
@@ -25,6 +26,7 @@ import type { AddressManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { RepeatingTask } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface LocatorComponents {
   peerId: PeerId
@@ -34,7 +36,7 @@ export interface LocatorComponents {
   addressManager: AddressManager
   peerStore: PeerStore
   /** The routing table tells when it learns its first DHT server (kad-dht's 'peer:add'). */
-  dht: KadDHT & { routingTable?: { size: number } & Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>> }
+  dht: KadDHT & { routingTable?: RoutingTableView }
   roster: Roster
 }
 
@@ -62,8 +64,6 @@ export class LocatorService implements Locator, Startable {
   /** Ends republishes started outside the repeating task. */
   private shutdown = new AbortController()
   private started = false
-  /** Waiting for the DHT's first server: the republish is put off until then. */
-  private awaitingDht = false
 
   constructor (private readonly components: LocatorComponents, init: LocatorInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:locator')
@@ -120,7 +120,7 @@ export class LocatorService implements Locator, Startable {
 
   stop (): void {
     this.task.stop()
-    this.stopAwaitingDht()
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
     this.started = false
   }
 
@@ -176,25 +176,12 @@ export class LocatorService implements Locator, Startable {
    * (node/reach), and runs whole then. True while it waits.
    */
   private dhtKnowsNobody (): boolean {
-    const table = this.components.dht.routingTable
-    if (table == null || table.size > 0 || table.addEventListener == null) return false
-    if (!this.awaitingDht) {
-      this.awaitingDht = true
-      table.addEventListener('peer:add', this.onDhtPeer)
-      this.log('no DHT server known: locators are put once the first one is')
-    }
-    return true
+    return awaitFirstDhtServer(this.components.dht.routingTable, this.onDhtPeer)
   }
 
   private onDhtPeer (): void {
-    this.stopAwaitingDht()
+    this.log('a DHT server is known: locators are put')
     this.schedule()
-  }
-
-  private stopAwaitingDht (): void {
-    if (!this.awaitingDht) return
-    this.awaitingDht = false
-    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
   }
 
   /** Republishes every contact's locator soon; a request while a run is on makes one more run. */
