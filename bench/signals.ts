@@ -11,9 +11,8 @@ import type { BenchResult } from './result.js'
 
 const CHILD = path.join(import.meta.dirname, 'signals-child.ts')
 const CHILD_TIMEOUT_MS = 300_000
-const SIGNALS = 80_000
 
-interface Report { retainedPerSignal: number, usPerCall: number }
+interface Report { signals: number, retainedPerSignal: number, usPerCall: number }
 
 async function measure (impl: 'ours' | 'node'): Promise<Report> {
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, impl], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -41,8 +40,8 @@ export async function benchSignals (): Promise<BenchResult[]> {
     baseline: 'Node 20 AbortSignal.any, same child process setup',
     baselineValue: node.retainedPerSignal,
     nodes: 1,
-    runs: SIGNALS,
-    notes: `heap growth after full GCs over ${SIGNALS} combined signals nobody waits on, each of a long-lived source and a fresh one, after a first round of 20,000; ` +
+    runs: ours.signals,
+    notes: `heap growth after full GCs over ${ours.signals} combined signals nobody waits on, each of a long-lived source and a fresh one, after a first round of 20,000; ` +
       `${ours.usPerCall.toFixed(1)} us per call (AbortSignal.any ${node.usPerCall.toFixed(1)} us); fresh child process each (tsx, --expose-gc); target: nothing retained (under 8 B per signal)`
   })]
 }
