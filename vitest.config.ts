@@ -49,6 +49,7 @@ const UNITS = [
   'test/node/groups/feeds.test.ts',
   'test/node/groups/unread.test.ts',
   'test/node/groups/own-journal.test.ts',
+  'test/node/groups/message-state.test.ts',
   'test/node/notify/frame-reader.test.ts',
   'test/node/notify/outlet.test.ts',
   'test/node/pidf.test.ts',
