@@ -66,6 +66,7 @@ const UNITS = [
   'test/node/presence/service-lifecycle.test.ts',
   'test/node/presence/stores.test.ts',
   'test/node/presence/watch-batch.test.ts',
+  'test/node/presence/new-subscribers.test.ts',
   'test/node/presence/audience-changes.test.ts',
   'test/node/reach/known-then-record.test.ts',
   'test/node/reach/units.test.ts',

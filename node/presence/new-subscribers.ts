@@ -25,8 +25,18 @@
  */
 import { PUBLIC_AUDIENCE_ID } from './audience.js'
 
-/** Re-announcements to a new subscriber that none reached, after the first. */
-const RETRIES = 2
+/**
+ * Announcements to a new subscriber that none reached, the first included:
+ * with the 250 ms debounce they run until ~16 s after the subscription, just
+ * before the heartbeat (20 s by default). Under load gossipsub's outbound
+ * stream to a peer takes seconds to open after its subscription came in (and
+ * after an unblock the connection itself must come back first); three tries
+ * in 1.75 s left a contact without the record until the heartbeat (15-16 s
+ * in loaded test runs, after an unblock). Each costs one sealed record on
+ * one pair topic, and only while it reached nobody.
+ */
+export const REANNOUNCE_ATTEMPTS = 6
+const RETRIES = REANNOUNCE_ATTEMPTS - 1
 
 export class NewSubscribers {
   /** Announcements begun so far: the clock by which "after" is told. */

@@ -303,7 +303,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.audiences.rosterChanged(evt.detail)
     // an unblocked contact's streams were closed by the block and are reopening: the record announced now
     // may reach nobody, and its subscription may come before the follow made it an audience again (and be
-    // ignored), so each of its devices is owed the record as a new subscriber is (retried until reached)
+    // ignored), so each of its devices is owed the record as a new subscriber is (retried until reached, for ~16 s)
     const unblocked = evt.detail.people.flatMap(p => p.before?.blockedSince != null && p.after != null && p.after.blockedSince == null ? devicesOf(p.after) : [])
     evt.detail.waitUntil(this.followRoster(false, unblocked))
   }
