@@ -54,7 +54,7 @@ const SECONDS: Record<string, number> = {
   'test/node/pubsub-streams.test.ts': 5,
   'test/node/presence.test.ts': 5,
   'test/cli/readme.test.ts': 5,
-  // files over about 5 s missing from the table (most in the units project): started last, they alone
+  // files over about 5 s missing from the table (most of them unit files): started last, they alone
   // ran at the end of a run while the other workers sat idle
   'test/node/lean-transport.test.ts': 12,
   'test/node/signals.test.ts': 10,
