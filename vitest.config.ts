@@ -27,6 +27,7 @@ const UNITS = [
   'test/node/groups/invite-retry.test.ts',
   'test/node/groups/device-groups.test.ts',
   'test/node/chat-held-quota.test.ts',
+  'test/node/chat-block-windows.test.ts',
   'test/node/chat-retry-schedule.test.ts',
   'test/node/chat-conversation-log.test.ts',
   'test/node/contacts/admission.test.ts',
