@@ -57,6 +57,7 @@ const UNITS = [
   'test/node/pubsub-stream-hold-order.test.ts',
   'test/node/presence/categories.test.ts',
   'test/node/presence/goodbye-barrier.test.ts',
+  'test/node/presence/pair-peers.test.ts',
   'test/node/presence/dht-records.test.ts',
   'test/node/presence/dht-presence-puts.test.ts',
   'test/node/presence/person-view.test.ts',
