@@ -10,8 +10,9 @@
  * again only when the subscriber can lack the current record:
  * - not a subscriber of the public topic that the current record was sent to
  *   (gossipsub named it among the publish's recipients);
- * - not a contact that an announcement begun after its subscription was seen
- *   reached (a change or a heartbeat meanwhile covered it);
+ * - not a contact that an announcement begun after its latest subscription
+ *   was seen reached (a change or a heartbeat meanwhile covered it); a
+ *   goodbye reaches nobody in this sense (it is not the current record);
  * - only the audiences a subscriber joined (a contact's subscription costs
  *   its pair topic one message, not every audience one);
  * - a burst of subscriptions within the debounce costs one announcement.
@@ -32,9 +33,7 @@ import { PUBLIC_AUDIENCE_ID } from './audience.js'
  * stream to a peer can take seconds to open after its subscription came in
  * (and after an unblock the connection itself must come back first); three
  * tries covered only 1.75 s. Each costs one sealed record on one pair topic,
- * and only while it reached nobody. (The 15-20 s an unblocked contact waits
- * in loaded test runs has another cause: what reaches it is rejected as a
- * replay and counts as reached: docs/benchmarks.md, "The suite, session 14".)
+ * and only while it reached nobody.
  */
 export const REANNOUNCE_ATTEMPTS = 6
 const RETRIES = REANNOUNCE_ATTEMPTS - 1
@@ -44,7 +43,7 @@ export class NewSubscribers {
   private begun = 0
   /** Contact audience id -> the number of the last announcement that reached it. */
   private readonly lastSent = new Map<string, number>()
-  /** Contact audience id -> announcements begun when its new subscription (since the last re-announce) was seen. */
+  /** Contact audience id -> announcements begun when its latest subscription (since the last re-announce) was seen. */
   private readonly waiting = new Map<string, number>()
   /** New subscribers of the public topic not known to have the current record. */
   private readonly waitingPublic = new Set<string>()
@@ -52,6 +51,8 @@ export class NewSubscribers {
   private publicReached = new Set<string>()
   private publicAt = 0
   private timer?: ReturnType<typeof setTimeout>
+  /** The retry round the timer runs for. */
+  private round = 0
 
   /** `announce(ids)` re-announces to those audiences; called `debounceMs` after the first new subscriber of a burst. */
   constructor (private readonly debounceMs: number, private readonly announce: (ids: string[]) => void) {}
@@ -74,8 +75,15 @@ export class NewSubscribers {
     if (isPublic) {
       if (this.publicReached.has(peer)) return
       this.waitingPublic.add(peer)
-    } else if (!this.waiting.has(id)) {
+    } else {
+      // the latest subscription counts: one seen again (a contact unblocked, say: its connection and
+      // streams are new) is not served by an announcement that reached its earlier ones
       this.waiting.set(id, this.begun)
+      // and it gets the full series of tries, not what is left of one begun for an earlier subscription
+      if (this.timer != null && this.round > 0) {
+        clearTimeout(this.timer)
+        this.timer = undefined
+      }
     }
     if (this.timer == null) this.check(0)
   }
@@ -86,6 +94,7 @@ export class NewSubscribers {
    * again after twice as long, up to RETRIES times.
    */
   private check (round: number): void {
+    this.round = round
     this.timer = setTimeout(() => {
       this.timer = undefined
       const contacts = [...this.waiting].filter(([id, seenAt]) => (this.lastSent.get(id) ?? 0) <= seenAt).map(([id]) => id)

@@ -416,7 +416,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     const next = this.me.announcement(Date.now(), goodbye, this.ttlMs)
     const announcement = next instanceof Promise ? await next : next
     if (!this.started) return
-    if (!this.me.leaving) this.last = announcement
+    // a goodbye to whoever lost sight (a block, say) is not what everyone else is shown
+    if (!farewell && !this.me.leaving) this.last = announcement
     // a goodbye goes to whoever lost sight; anything else only to who sees this node now, as it does now
     const audiences = farewell ? to : this.audiences.still(to)
     const publicAudience = audiences.find(a => a.id === PUBLIC_AUDIENCE_ID)
@@ -430,8 +431,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       this.safeDispatchEvent('announce', { detail: { record: announcement.legacyRecord(publicAudience.categories), envelope: announcement.legacyEnvelope(publicAudience.categories) } })
     }
     const { reached, publicRecipients } = await delivered
-    // a new subscriber counts as served only by a message sent to it, not by one that went to nobody
-    this.newSubscribers.reached(number, reached, publicRecipients)
+    // a new subscriber counts as served only by a message sent to it, not by one that went to nobody, nor by a goodbye
+    if (!farewell) this.newSubscribers.reached(number, reached, publicRecipients)
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {

@@ -45,3 +45,23 @@ it('stops once an announcement reached it, and a reached contact is not announce
   expect(at).toHaveLength(3)
   subs.stop()
 })
+
+it('a contact that subscribes again is owed an announcement begun after its latest subscription, with the full series of tries', () => {
+  vi.useFakeTimers()
+  // every announcement reaches it until it unsubscribes (a block closed its connection), none after
+  let connected = true
+  const { subs, at } = setup(250, () => connected)
+  subs.subscribed('pair-b', 'B', false)
+  vi.advanceTimersByTime(250)
+  expect(at).toEqual([250])
+  // the goodbye of a block goes out, then the contact's connection is gone; an unblock: it subscribes again
+  // while the timer of the first subscription's next round is still pending, and the announcement made
+  // for the unblock reaches nobody (its new connection is still opening)
+  connected = false
+  subs.subscribed('pair-b', 'B', false)
+  subs.reached(subs.announcing(), [])
+  vi.advanceTimersByTime(60_000)
+  // tried again, from the debounce on, six times in all: the announcement that reached its earlier subscription does not count
+  expect(at).toEqual([250, 500, 1_000, 2_000, 4_000, 8_000, 16_000])
+  subs.stop()
+})

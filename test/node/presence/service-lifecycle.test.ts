@@ -236,6 +236,47 @@ describe('an unblock', () => {
     await waitFor(() => sentTo(s, contact, skip).length > 0, 'the record to the unblocked contact', 10_000)
     expect(shownTo(s, contact, skip).at(-1)).toEqual({ status: 'online', note: 'here' })
   })
+
+  it('a contact unblocked right after a re-announcement and the block\'s goodbye reached it is still owed the record', async () => {
+    const s = await setup()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const contact = await newPeer()
+    await s.roster.addContact(contact)
+    subscribe(s, [contact])
+    await s.service.setPresence({ status: 'online', note: 'here' })
+    // it subscribes (a new connection); the re-announcement after the debounce reaches it
+    const topic = s.roster.keysFor(contact).topic
+    s.pubsub.safeDispatchEvent('subscription-change', { detail: { peerId: peerIdFromString(contact), subscriptions: [{ topic, subscribe: true }] } })
+    let skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    await vi.advanceTimersByTimeAsync(REANNOUNCE_DEBOUNCE_MS)
+    expect(shownTo(s, contact, skip)).toEqual([{ status: 'online', note: 'here' }])
+    // blocked at once (its goodbye reaches it), and unblocked while its streams reopen: the unblock's record reaches nobody
+    skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    await s.roster.block(contact)
+    expect(shownTo(s, contact, skip)).toEqual([{ status: 'offline', note: undefined }])
+    s.notify.down.add(contact)
+    s.pubsub.noStreamTo.add(contact)
+    await s.roster.unblock(contact)
+    skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    s.notify.down.clear()
+    s.pubsub.noStreamTo.clear()
+    // neither the record that reached its earlier subscription nor the goodbye serves it: it is tried again
+    await vi.advanceTimersByTimeAsync(16_000)
+    expect(shownTo(s, contact, skip).at(-1)).toEqual({ status: 'online', note: 'here' })
+  })
+
+  it('a block\'s goodbye is not what a query of another contact is answered with', async () => {
+    const s = await setup()
+    const [blocked, other] = await Promise.all([newPeer(), newPeer()])
+    for (const c of [blocked, other]) await s.roster.addContact(c)
+    subscribe(s, [blocked, other])
+    await s.service.setPresence({ status: 'busy', note: 'here' })
+    await s.roster.block(blocked)
+    const item = s.service.itemFor(other, 'state')
+    expect(item).toBeDefined()
+    const res = openCategory(item as Uint8Array, { now: Date.now(), expectedPresentity: s.self })
+    expect(res.ok && res.item.category).toMatchObject({ kind: 'state', availability: 'busy' })
+  })
 })
 
 describe('stop', () => {
