@@ -14,9 +14,12 @@
  * stream), and torn down and dialled again if that did not help.
  *
  * Retries back off while the peer cannot be reached, further for a peer not
- * heard of since the follow began (follow-schedule.ts), and anything that
- * says it may be reachable now ends the wait and starts the backoff over:
- * a disconnect of the peer, a connection it opens, a record of it arriving
+ * heard of since the follow began (follow-schedule.ts); a connection that
+ * closes before it carried a link counts as a failed attempt (a peer that
+ * blocked us accepts a connection and closes it at once: without that, the
+ * follow redialled it about ten times a second). Anything that says it may
+ * be reachable now ends the wait and starts the backoff over: a disconnect
+ * of the peer once linked, a connection it opens, a record of it arriving
  * by gossip when it was not known to be up, new addresses for it, mDNS
  * seeing it, a locate of it by hand; and (at most every `networkWakeMs`)
  * any new connection or a change of this node's own addresses, which is how
@@ -237,6 +240,7 @@ export class Follows {
         f.lastError = undefined
         // a link that fell silent backs off until the peer is heard again
         f.schedule.linked(now, f.lastRecordAt < f.silenceRepairAt)
+        f.connectedAt = 0
         incompleteSince = 0
         reidentified = false
         linkedAt = now
@@ -268,15 +272,29 @@ export class Follows {
           f.repairs++
           if (link.state === 'linked') f.silenceRepairAt = now
           this.log('connection to watched %p %s, redialling', f.peerId, link.state === 'linked' ? `silent for ${silentFor} ms` : 'still has no gossip link')
+          // our own close is not the peer closing on us
+          f.connectedAt = 0
           await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
         }
-        // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const { schedule } = f
+        if (f.droppedBeforeLink) {
+          // what our last attempt connected to closed before it carried a link: a failed attempt, not news
+          f.droppedBeforeLink = false
+          f.lastError = 'the connection closed before it carried a gossip link'
+          schedule.alone = false
+          wait = schedule.failed(now, { full: true, neighbours: false })
+          this.log('watched %p closed the connection before a link came up, next attempt in %d ms', f.peerId, wait)
+          await f.wakeup.wait(wait, { signal })
+          this.parked.delete(f)
+          continue
+        }
+        // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const full = now >= schedule.fullAttemptAt
         // an ask with nobody to ask (nobody connected, or nobody connected that serves the DHT) asks nobody: it leaves the asks due
         const neighbours = full && now >= schedule.neighboursAt && (this.components.canAskNeighbours?.() ?? this.connectedToAnyone())
         const attempt = f.attempt()
         f.attempting = true
+        f.droppedBeforeLink = false
         let failure: string | undefined
         try {
           if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
@@ -284,6 +302,7 @@ export class Follows {
             failure = NOTHING_TO_TRY
           } else {
             // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
+            f.connectedAt = Date.now()
             wait = this.opts.attachPollMs
             if (stale) wait = Math.max(wait, schedule.nextDelay())
           }
@@ -320,7 +339,17 @@ export class Follows {
   }
 
   private onDisconnect (evt: CustomEvent<PeerId>): void {
-    this.follows.get(evt.detail.toString())?.wake(true)
+    const f = this.follows.get(evt.detail.toString())
+    if (f == null) return
+    if (f.state !== 'linked' && (f.attempting || f.connectedAt > 0)) {
+      // the connection our attempt made closed before it carried a link (refused after the handshake, say;
+      // often before the attempt itself returned)
+      f.connectedAt = 0
+      f.droppedBeforeLink = true
+      f.wake(false)
+      return
+    }
+    f.wake(true)
   }
 
   /** A connection to a followed peer (it dialled us, say) is looked at now; one to anyone else is a network change. */

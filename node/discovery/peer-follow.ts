@@ -22,6 +22,10 @@ export class PeerFollow {
   lifetimeMs = 0
   /** When a link was last torn down because it fell silent. */
   silenceRepairAt = 0
+  /** When an attempt of the follow last connected to the peer; 0 once it linked (or that connection was counted as failed). */
+  connectedAt = 0
+  /** That connection closed before it carried a link: the next turn of the loop counts it as a failed attempt. */
+  droppedBeforeLink = false
   /** When mDNS seeing the peer last counted as news. */
   mdnsNewsAt = -Infinity
   /** New addresses cut an attempt under way short (dialled at once instead); one cut and signal until one does, not one per attempt. */

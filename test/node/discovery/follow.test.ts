@@ -700,3 +700,30 @@ it('a follow whose full attempt had nothing to try while no lookup could ask any
   discovery.stop()
   random.mockRestore()
 })
+
+it('a presentity that closes each connection before it carries a link (it blocked us) is redialled with backoff, not at once', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const { discovery, events, cm, ps } = setup({ gossip: true, init: { followMinRetryMs: 1_000, followMaxRetryMs: 8_000, followQuietMaxRetryMs: 8_000 } })
+  ps.peers.push(peer(watched, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  // each dial connects, and the peer closes the connection 20 ms later, before any gossip stream
+  const dialledAt: number[] = []
+  cm.dial = async (p) => {
+    dialledAt.push(Date.now())
+    cm.connected.add(p.toString())
+    setTimeout(() => {
+      cm.connected.delete(p.toString())
+      events.safeDispatchEvent('peer:disconnect', { detail: p })
+    }, 20)
+    return cm.getConnections(p)[0]
+  }
+  discovery.follow(watched)
+  await vi.advanceTimersByTimeAsync(30_000)
+  // 1, 2, 4, 8, 8, 8 s apart (no jitter), not ten times a second
+  expect(dialledAt.length).toBeGreaterThanOrEqual(4)
+  expect(dialledAt.length).toBeLessThanOrEqual(8)
+  const gaps = dialledAt.slice(1).map((t, i) => t - dialledAt[i])
+  expect(gaps.slice(0, 3).every((g, i) => g >= 1_000 * 2 ** i)).toBe(true)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', lastError: expect.stringContaining('closed before') })
+  discovery.stop()
+  random.mockRestore()
+})
