@@ -4,5 +4,5 @@ export const LOCATOR_TTL_MS = 3600_000
 export const LOCATOR_DEBOUNCE_MS = 1_000
 /** A DHT put or get of one locator record. */
 export const LOCATOR_TIMEOUT_MS = 5_000
-/** How long a clean stop waits for the empty locators to be stored. */
+/** How long a clean stop, or a block, waits for the empty locators to be stored (the put itself goes on). */
 export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000

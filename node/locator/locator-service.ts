@@ -154,7 +154,11 @@ export class LocatorService implements Locator, Startable {
     if (lost.length > 0) {
       const interrupted = this.running != null
       this.running?.abort()
-      evt.detail.waitUntil(this.enqueue(async () => await this.publisher.publish(lost, { empty: true })))
+      const put = this.enqueue(async () => await this.publisher.publish(lost, { empty: true }))
+      // the change waits for the empty records as a clean stop does, at most LOCATOR_GOODBYE_TIMEOUT_MS (the put
+      // goes on): a put that finds no server to store it waits for its whole deadline, and a block took 5 s
+      const bound = new AbortController()
+      evt.detail.waitUntil(Promise.race([put, sleep(LOCATOR_GOODBYE_TIMEOUT_MS, { signal: bound.signal }).catch(() => {})]).finally(() => { bound.abort() }))
       // the interrupted republish again, after the empty records (the repeating task
       // ignores a run asked for while one is still running: it would wait for its interval)
       if (interrupted) void this.publishAll(this.shutdown.signal)

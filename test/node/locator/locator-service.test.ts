@@ -22,14 +22,15 @@ import type { PeerId, Startable } from '@libp2p/interface'
 const started: Startable[] = []
 afterEach(async () => { for (const s of started.splice(0).reverse()) await s.stop() })
 
-/** A DHT whose puts take `delayMs` each (and end early on abort); it keeps every value in put order. */
-function slowDht (delayMs: number): { dht: any, puts: Array<{ key: string, value: Uint8Array }> } {
+/** A DHT whose puts take `delayMs` each, or what `delay.ms` says from then on (and end early on abort); it keeps every value in put order. */
+function slowDht (delayMs: number): { dht: any, puts: Array<{ key: string, value: Uint8Array }>, delay: { ms: number } } {
   const puts: Array<{ key: string, value: Uint8Array }> = []
+  const delay = { ms: delayMs }
   const dht = {
     routingTable: { size: 1 },
     async * put (key: Uint8Array, value: Uint8Array, options: { signal?: AbortSignal } = {}) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, delayMs)
+        const timer = setTimeout(resolve, delay.ms)
         options.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('aborted')) }, { once: true })
       })
       puts.push({ key: Buffer.from(key).toString('hex'), value })
@@ -37,7 +38,7 @@ function slowDht (delayMs: number): { dht: any, puts: Array<{ key: string, value
     },
     async * get () {}
   }
-  return { dht, puts }
+  return { dht, puts, delay }
 }
 
 async function node (dht: any): Promise<{ self: PeerId, r: Roster, start: () => Promise<void> }> {
@@ -119,4 +120,23 @@ it('with no DHT server known nothing is sealed or put; the first server gets eve
   const keyOf = (peer: string): string => Buffer.from(locatorDhtKey(r.keysFor(peer), self.toMultihash().bytes)).toString('hex')
   await waitFor(() => contacts.every(c => puts.some(p => p.key === keyOf(c))), 'every contact to get its locator', 30_000)
   expect(listening()).toBe(false)
+})
+
+it('a block waits for the blocked contact\'s empty record at most as long as a clean stop does; the put goes on', async () => {
+  const { dht, puts, delay } = slowDht(50)
+  const { self, r, start } = await node(dht)
+  const contact = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+  await r.addContact(contact)
+  await start()
+  await waitFor(() => puts.length >= 1, 'the first locator to be put', 30_000)
+  const keyOf = Buffer.from(locatorDhtKey(r.keysFor(contact), self.toMultihash().bytes)).toString('hex')
+  const before = puts.length
+  // a put that finds no server to store it runs until its deadline (5 s): the block would wait as long
+  delay.ms = 3_000
+  await r.block(contact)
+  // block() returned before the empty record was stored...
+  expect(puts.length).toBe(before)
+  // ...which is stored all the same
+  await waitFor(() => puts.length > before, 'the empty record to be put', 30_000)
+  expect(puts.at(-1)?.key).toBe(keyOf)
 })
