@@ -86,6 +86,14 @@ function checkGroupText (text: string): void {
 
 type Sub = (ctx: Ctx, args: string[], rest: string) => Promise<Output>
 
+/** The group an invitation is answered for: the one named, else the only invitation waiting. */
+async function invitationTo (ctx: Ctx, named: string | undefined): Promise<string> {
+  if (named != null) return named
+  const invitations = await ctx.node.groupInvitations()
+  if (invitations.length === 1) return invitations[0].group
+  throw new UsageError(invitations.length === 0 ? 'no group invitation is waiting for you' : 'several group invitations are waiting: name the group (/groups lists them)')
+}
+
 /** A subcommand an admin runs on one member (remove, admin): the group as it is afterwards. */
 function onePerson (act: (node: Api, group: string, peer: string) => Promise<void>, say: (person: string, group: string) => string): { args: string, run: Sub } {
   return {
@@ -123,17 +131,17 @@ const SUBCOMMANDS: Record<string, { args: string, run: Sub }> = {
     }
   },
   accept: {
-    args: '<group>',
-    run: async (ctx, [group]) => {
-      if (group == null) throw new BadArguments()
+    args: '[group]',
+    run: async (ctx, [named]) => {
+      const group = await invitationTo(ctx, named)
       const out = await membersOutput(ctx, await ctx.node.acceptGroup(group))
       return { data: out.data, lines: out.lines.map((l, i) => i === 0 ? `joined ${l}` : l) }
     }
   },
   decline: {
-    args: '<group>',
-    run: async (ctx, [group]) => {
-      if (group == null) throw new BadArguments()
+    args: '[group]',
+    run: async (ctx, [named]) => {
+      const group = await invitationTo(ctx, named)
       await ctx.node.declineGroup(group)
       return lines({ declined: group }, `declined the invitation to #${safe(group)}`)
     }

@@ -111,6 +111,24 @@ describe('group commands', () => {
     expect(calls).toEqual([`read ${trip.id} ${BOB}:1,${BOB}:4`])
   })
 
+  it('accept or decline the only invitation waiting when no group is named; several or none need a name', async () => {
+    const invitation = (group: string, name: string): unknown => ({ group, name, inviter: BOB, members: [BOB] })
+    const one = await stub({
+      groupInvitations: () => [invitation(trip.id, 'trip')],
+      acceptGroup: async (g: string) => { one.calls.push(`accept ${g}`); return trip },
+      declineGroup: async (g: string) => { one.calls.push(`decline ${g}`) }
+    })
+    expect((await run(one.ctx, 'group', 'accept'))[0]).toMatch(/^joined #trip/)
+    await run(one.ctx, 'group', 'decline')
+    await run(one.ctx, 'group', 'accept other')
+    expect(one.calls).toEqual([`accept ${trip.id}`, `decline ${trip.id}`, 'accept other'])
+    const none = await stub()
+    await expect(run(none.ctx, 'group', 'accept')).rejects.toThrow('no group invitation is waiting for you')
+    const two = await stub({ groupInvitations: () => [invitation(trip.id, 'trip'), invitation('ff'.repeat(16), 'work')] })
+    await expect(run(two.ctx, 'group', 'decline')).rejects.toThrow('several group invitations are waiting: name the group (/groups lists them)')
+    expect([...none.calls, ...two.calls]).toEqual([])
+  })
+
   it('refuse bad words with the usage of the subcommand, before anything reaches the node', async () => {
     const { ctx, calls } = await stub()
     expect(await run(ctx, 'group', '')).toContain('  /group create <name> [member...]')
