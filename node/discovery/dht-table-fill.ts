@@ -13,7 +13,9 @@
  * every server that answers is added): after `delayMs`, so a burst of adds
  * is one lookup; one at a time; then at most one per gap, which doubles
  * from `gapFirstMs` up to `gapCapMs`. Adds during this service's own lookup
- * are what that lookup found and bring no other. (kad-dht's public
+ * are what that lookup found and bring no other; adds that a self-query of
+ * kad-dht's own, started after them, already asked about bring none either
+ * (most nodes connect within the second before kad-dht's first one). (kad-dht's public
  * refreshRoutingTable() is not used: each call starts one more chain of
  * 5-minute refreshes, and stop() ends only the last.)
  */
@@ -35,6 +37,8 @@ export interface DhtTableFillInit {
 export interface DhtTableFillComponents {
   logger: ComponentLogger
   peerId: PeerId
+  /** libp2p's events: kad-dht's 'kad-dht:query:self' ({ duration }) when one of its self-queries ended (an event not in Libp2pEvents' types). */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>
   /** kad-dht; its routing table is a runtime field, not part of its typed API. */
   dht: Pick<KadDHT, 'getClosestPeers'> & { routingTable?: RoutingTableView }
 }
@@ -52,6 +56,8 @@ export class DhtTableFill implements Startable {
   /** When the last lookup of this service started (0: none yet). */
   private lastAt = 0
   private timer?: ReturnType<typeof setTimeout>
+  /** When the add that set the timer came. */
+  private armedAt = 0
   private running?: AbortController
   private started = false
 
@@ -63,6 +69,7 @@ export class DhtTableFill implements Startable {
     this.gapCapMs = init.gapCapMs ?? DHT_FILL_GAP_CAP_MS
     this.lookupTimeoutMs = init.lookupTimeoutMs ?? DHT_FILL_LOOKUP_TIMEOUT_MS
     this.onAdd = this.onAdd.bind(this)
+    this.onSelfQuery = this.onSelfQuery.bind(this)
   }
 
   isStarted (): boolean {
@@ -72,11 +79,13 @@ export class DhtTableFill implements Startable {
   start (): void {
     this.started = true
     this.components.dht.routingTable?.addEventListener?.('peer:add', this.onAdd)
+    this.components.events?.addEventListener('kad-dht:query:self', this.onSelfQuery)
   }
 
   stop (): void {
     this.started = false
     this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onAdd)
+    this.components.events?.removeEventListener('kad-dht:query:self', this.onSelfQuery)
     clearTimeout(this.timer)
     this.timer = undefined
     this.running?.abort()
@@ -85,11 +94,19 @@ export class DhtTableFill implements Startable {
   private onAdd (): void {
     const table = this.components.dht.routingTable
     if (!this.started || this.timer != null || this.running != null || table == null || table.size >= this.below) return
+    this.armedAt = Date.now()
     const wait = this.lastAt === 0 ? this.delayMs : Math.max(this.delayMs, this.lastAt + this.gapMs - Date.now())
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.lookup().catch((err: unknown) => { this.log.error('could not fill the routing table - %e', err) })
     }, wait)
+  }
+
+  private onSelfQuery (evt: Event): void {
+    const duration = (evt as CustomEvent<{ duration?: number }>).detail?.duration
+    if (this.timer == null || typeof duration !== 'number' || Date.now() - duration < this.armedAt) return
+    clearTimeout(this.timer)
+    this.timer = undefined
   }
 
   private async lookup (): Promise<void> {

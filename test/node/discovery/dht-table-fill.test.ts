@@ -28,13 +28,15 @@ class Table extends EventTarget {
 interface Lookup { key: Uint8Array, at: number, signal?: AbortSignal }
 
 /** `during`: what a lookup does before it ends (adds the servers it found; or waits until aborted). */
-async function fill (during: (t: Table, signal?: AbortSignal) => Promise<void> = async () => {}): Promise<{ table: Table, lookups: Lookup[], self: PeerId, service: DhtTableFill }> {
+async function fill (during: (t: Table, signal?: AbortSignal) => Promise<void> = async () => {}): Promise<{ table: Table, events: EventTarget, lookups: Lookup[], self: PeerId, service: DhtTableFill }> {
   const table = new Table()
+  const events = new EventTarget()
   const lookups: Lookup[] = []
   const self = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const service = new DhtTableFill({
     logger: defaultLogger(),
     peerId: self,
+    events,
     dht: {
       routingTable: table,
       async * getClosestPeers (key: Uint8Array, options?: { signal?: AbortSignal }) {
@@ -45,7 +47,7 @@ async function fill (during: (t: Table, signal?: AbortSignal) => Promise<void> =
   }, { below: 5, delayMs: 100, gapFirstMs: 1_000, gapCapMs: 4_000 })
   service.start()
   services.push(service)
-  return { table, lookups, self, service }
+  return { table, events, lookups, self, service }
 }
 
 describe('DHT table fill', () => {
@@ -97,6 +99,25 @@ describe('DHT table fill', () => {
     table.add()
     await vi.advanceTimersByTimeAsync(4_000)
     expect(lookups.map(l => l.at - t0)).toEqual([100, 1_100, 10_100, 14_100, 18_100])
+  })
+
+  it("an add that kad-dht's own self-query, started after it, covered brings no lookup; one it did not cover does", async () => {
+    const selfQuery = (events: EventTarget, duration: number): void => { events.dispatchEvent(new CustomEvent('kad-dht:query:self', { detail: { peers: 1, duration } })) }
+    const covered = await fill()
+    covered.table.add()
+    await vi.advanceTimersByTimeAsync(60)
+    // started 40 ms after the add
+    selfQuery(covered.events, 20)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(covered.lookups).toHaveLength(0)
+
+    const before = await fill()
+    before.table.add()
+    await vi.advanceTimersByTimeAsync(60)
+    // started 10 ms before the add
+    selfQuery(before.events, 70)
+    await vi.advanceTimersByTimeAsync(40)
+    expect(before.lookups).toHaveLength(1)
   })
 
   it('stop ends a lookup under way and one waiting', async () => {
