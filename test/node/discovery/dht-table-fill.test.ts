@@ -103,21 +103,15 @@ describe('DHT table fill', () => {
 
   it("an add that kad-dht's own self-query, started after it, covered brings no lookup; one it did not cover does", async () => {
     const selfQuery = (events: EventTarget, duration: number): void => { events.dispatchEvent(new CustomEvent('kad-dht:query:self', { detail: { peers: 1, duration } })) }
-    const covered = await fill()
-    covered.table.add()
-    await vi.advanceTimersByTimeAsync(60)
-    // started 40 ms after the add
-    selfQuery(covered.events, 20)
-    await vi.advanceTimersByTimeAsync(10_000)
-    expect(covered.lookups).toHaveLength(0)
-
-    const before = await fill()
-    before.table.add()
-    await vi.advanceTimersByTimeAsync(60)
-    // started 10 ms before the add
-    selfQuery(before.events, 70)
-    await vi.advanceTimersByTimeAsync(40)
-    expect(before.lookups).toHaveLength(1)
+    // the self-query ends 60 ms after the add: started 40 ms after it (covered), or 10 ms before it
+    for (const { duration, lookups } of [{ duration: 20, lookups: 0 }, { duration: 70, lookups: 1 }]) {
+      const f = await fill()
+      f.table.add()
+      await vi.advanceTimersByTimeAsync(60)
+      selfQuery(f.events, duration)
+      await vi.advanceTimersByTimeAsync(10_000)
+      expect(f.lookups).toHaveLength(lookups)
+    }
   })
 
   it('stop ends a lookup under way and one waiting', async () => {
