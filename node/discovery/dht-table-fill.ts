@@ -15,9 +15,9 @@
  * from `gapFirstMs` up to `gapCapMs`. Adds during this service's own lookup
  * are what that lookup found and bring no other; adds that a self-query of
  * kad-dht's own, started after them, already asked about bring none either
- * (most nodes connect within the second before kad-dht's first one). (kad-dht's public
- * refreshRoutingTable() is not used: each call starts one more chain of
- * 5-minute refreshes, and stop() ends only the last.)
+ * (most nodes connect within the second before kad-dht's first one).
+ * kad-dht's public refreshRoutingTable() is not used: each call starts one
+ * more chain of 5-minute refreshes, and stop() ends only the last.
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { DHT_FILL_BELOW, DHT_FILL_DELAY_MS, DHT_FILL_GAP_CAP_MS, DHT_FILL_GAP_FIRST_MS, DHT_FILL_LOOKUP_TIMEOUT_MS } from './constants.js'
