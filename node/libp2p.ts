@@ -27,7 +27,7 @@ import { admissionGater, privateIdentify, privateIdentifyPush, reach, ReachPolic
 import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { autoNAT } from './discovery/autonat.js'
-import { bootstrapDialer, dhtMode, dhtRoutingRepair, discovery, lanOnly, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { bootstrapDialer, dhtMode, dhtRoutingRepair, dhtTableFill, discovery, lanOnly, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { presenceQuery } from './presence/query.js'
@@ -291,6 +291,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       dhtPrivacy: dhtPrivacy({ policy: dhtPolicy }),
       dhtMode: dhtMode({ clientOnly: opts.dhtClientMode, alwaysServe: opts.relay === true }),
       dhtRoutingRepair: dhtRoutingRepair({ protocol: DHT_PROTOCOL }),
+      // a small routing table asks the DHT again when a server joins it (kad-dht's self-query runs once, then every 5 minutes)
+      dhtTableFill: dhtTableFill(),
       locator: locator({ rules: locatorRules }),
       discovery: discovery(),
       bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),

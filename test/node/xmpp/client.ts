@@ -5,7 +5,9 @@
  * module wraps tls.connect to pass it as `ca` (the client library takes no
  * trust settings), so STARTTLS is verified as a client would verify it.
  */
+import { pbkdf2Sync } from 'node:crypto'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import tls from 'node:tls'
 import { client } from '@xmpp/client'
 import { waitFor } from '../../helpers.js'
@@ -17,8 +19,25 @@ import type { Element } from '@xmpp/xml'
 // again, so the certificates and the original connect live on the process, not in the module. A
 // connection trusts only the certificate of the node at its port: nodes' generated certificates
 // all name localhost, and a trust store holding many of one name failed ('self-signed certificate')
-const shared: { byPort: Map<number, string>, connect?: typeof tls.connect } =
+const shared: { byPort: Map<number, string>, connect?: typeof tls.connect, hi?: Hi } =
   ((globalThis as any)[Symbol.for('presence-mesh:test-tls-trust')] ??= { byPort: new Map<number, string>() })
+
+type Hi = (password: string, salt: Uint8Array, iterations: number) => Promise<Uint8Array>
+
+/**
+ * The client library's SCRAM Hi (sasl-scram-sha-1's lib/bitops.js, which its mechanism calls through
+ * its exports) runs PBKDF2's 4,096 rounds as 4,096 WebCrypto importKey + sign calls: 0.61-0.65 CPU-s
+ * and 1.2-1.7 s of wall per login on this machine, in the test's process, for a client's work the
+ * endpoint never sees. RFC 5802's Hi is PBKDF2-HMAC-SHA1 with a 20-byte key: node:crypto gives the
+ * same bytes in ~2 ms (client-hi.test.ts holds them equal). Once per process, as the wrap above.
+ */
+export const scramBitops: { Hi: Hi } = createRequire(import.meta.url)('sasl-scram-sha-1/lib/bitops.js')
+if (shared.hi == null) {
+  shared.hi = scramBitops.Hi
+  scramBitops.Hi = async (password, salt, iterations) => new Uint8Array(pbkdf2Sync(password, salt, iterations, 20, 'sha1'))
+}
+/** The library's own Hi, for the check that the replacement gives the same bytes. */
+export const libraryHi: Hi = shared.hi
 
 function trust (address: string, certFile: string): void {
   shared.byPort.set(Number(address.split(':').at(-1)), fs.readFileSync(certFile, 'utf8'))
