@@ -23,6 +23,18 @@ const FAST = { retryBaseMs: 200, retryCapMs: 1_000 }
 const CHAT = { retryBaseMs: 200, retryMaxMs: 1_000 }
 const DEADLINE_MS = 2_000
 
+/**
+ * A locate of a peer the DHT does not name ends when the lookup runs out of peers to ask ("not found")
+ * or at the deadline, whichever comes first: under load the same lookup ends either way in either run
+ * (seen in loaded full runs of session 15), so both read as not located.
+ */
+const notLocated = (o: string): string => /^PeerNotFoundError: peer \S+ was not found in the DHT$|^TimeoutError: /.test(o) ? 'not located' : o
+/**
+ * A text to a peer that is gone stays queued, or shows sent when it went out on a connection that
+ * closed before the receipt (the control run allows both): either way it is not delivered.
+ */
+const undelivered = (state: string | undefined): string | undefined => state === 'queued' || state === 'sent' ? 'not delivered' : state
+
 /** What the outside sees of a call: 'ok' or the error's class and message. */
 async function outcome (p: Promise<unknown>): Promise<string> {
   try {
@@ -149,11 +161,11 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
       sRequest,
       sRequestDelivered,
       bChatSend,
-      bChatState: await chatState(b, bChatId),
+      bChatState: undelivered(await chatState(b, bChatId)),
       sChatSend,
-      sChatState: await chatState(s, sChatId),
-      bLocate,
-      sLocate,
+      sChatState: undelivered(await chatState(s, sChatId)),
+      bLocate: notLocated(bLocate),
+      sLocate: notLocated(sLocate),
       bFetch,
       sFetch
     }
@@ -175,9 +187,10 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
       sWatch: 'offline seq=undefined',
       sRequestDelivered: false,
       bChatSend: 'ok',
-      sChatSend: 'ok'
+      bChatState: 'not delivered',
+      sChatSend: 'ok',
+      bLocate: 'not located'
     })
-    expect(['queued', 'sent']).toContain(control.bChatState)
   })
 
   it('block run: every outcome for B and S equals the control run', async () => {
