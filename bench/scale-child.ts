@@ -70,15 +70,26 @@ if (storeOpsDir != null && storeOpsDir !== '') {
  * reason: "memory reducer", "allocation failure", ...), between two marker lines.
  */
 const traceGc = process.env.PM_BENCH_TRACE_GC === '1'
+/** PM_BENCH_TRACE_OPT=1 (diagnostic): V8's --trace-opt and --trace-deopt over the same span (optimizing compiles run on V8's worker threads). */
+const traceOpt = process.env.PM_BENCH_TRACE_OPT === '1'
 
 async function idleWithStoreOps (ms: number): Promise<unknown> {
   if (traceGc) {
     console.log(`[scale ${role} ${process.pid}] trace-gc on at ${performance.now().toFixed(0)} ms`)
     v8.setFlagsFromString('--trace-gc')
   }
+  if (traceOpt) {
+    console.log(`[scale ${role} ${process.pid}] trace-opt on at ${performance.now().toFixed(0)} ms`)
+    v8.setFlagsFromString('--trace-opt')
+    v8.setFlagsFromString('--trace-deopt')
+  }
   try {
     return await idleWithStoreOpsTraced(ms)
   } finally {
+    if (traceOpt) {
+      v8.setFlagsFromString('--no-trace-opt')
+      v8.setFlagsFromString('--no-trace-deopt')
+    }
     if (traceGc) {
       v8.setFlagsFromString('--no-trace-gc')
       console.log(`[scale ${role} ${process.pid}] trace-gc off at ${performance.now().toFixed(0)} ms`)
