@@ -31,6 +31,7 @@
  * PM_BENCH_PROFILE=dir: also a V8 CPU profile of the idle window, written to
  * dir (the profiler's cost lands in the CPU figure, and it holds memory of
  * its own: rows of such runs are diagnostics, not results).
+ * PM_BENCH_TRACE_GC=1: V8's --trace-gc around the window (bench/scale-child.ts), its begin and end marked.
  * PM_BENCH_THREADS=dir: also the window's CPU per thread and its GCs by kind
  * (bench/thread-cpu.ts), written to dir/<tag>-<pid>.threads.json.
  * PM_BENCH_HEAP=dir: before the readings, one reading after the old call
@@ -137,6 +138,8 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   const threads = threadsDir != null && threadsDir !== '' ? await startThreadCpu(threadsDir, tag) : undefined
   const idleRss: number[] = []
   const idleHeap: number[] = []
+  const mark = (what: string): void => { if (process.env.PM_BENCH_TRACE_GC === '1') console.log(`[idle ${tag} ${process.pid}] window ${what} at ${performance.now().toFixed(0)} ms`) }
+  mark('begins')
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const end = Date.now() + ms
@@ -148,6 +151,7 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
+  mark('ends')
   await threads?.()
   if (profiler != null && profileDir != null) await profiler.stopTo(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
   const heapDir = process.env.PM_BENCH_HEAP

@@ -15,6 +15,7 @@ import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
+import v8 from 'node:v8'
 import { noise } from '@chainsafe/libp2p-noise'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
@@ -63,7 +64,40 @@ if (storeOpsDir != null && storeOpsDir !== '') {
   }
 }
 
+/**
+ * PM_BENCH_TRACE_GC=1 (diagnostic): V8's --trace-gc from just before the
+ * window's first GC to the end of the readings, on stdout (each line with V8's
+ * reason: "memory reducer", "allocation failure", ...), between two marker lines.
+ */
+const traceGc = process.env.PM_BENCH_TRACE_GC === '1'
+/** PM_BENCH_TRACE_OPT=1 (diagnostic): V8's --trace-opt and --trace-deopt over the same span (optimizing compiles run on V8's worker threads). */
+const traceOpt = process.env.PM_BENCH_TRACE_OPT === '1'
+
 async function idleWithStoreOps (ms: number): Promise<unknown> {
+  if (traceGc) {
+    console.log(`[scale ${role} ${process.pid}] trace-gc on at ${performance.now().toFixed(0)} ms`)
+    v8.setFlagsFromString('--trace-gc')
+  }
+  if (traceOpt) {
+    console.log(`[scale ${role} ${process.pid}] trace-opt on at ${performance.now().toFixed(0)} ms`)
+    v8.setFlagsFromString('--trace-opt')
+    v8.setFlagsFromString('--trace-deopt')
+  }
+  try {
+    return await idleWithStoreOpsTraced(ms)
+  } finally {
+    if (traceOpt) {
+      v8.setFlagsFromString('--no-trace-opt')
+      v8.setFlagsFromString('--no-trace-deopt')
+    }
+    if (traceGc) {
+      v8.setFlagsFromString('--no-trace-gc')
+      console.log(`[scale ${role} ${process.pid}] trace-gc off at ${performance.now().toFixed(0)} ms`)
+    }
+  }
+}
+
+async function idleWithStoreOpsTraced (ms: number): Promise<unknown> {
   const before = new Map(storeOps)
   if (allocSession != null) {
     await stopAllocProfile('start')

@@ -42,23 +42,34 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks'
 }
 
+const GC_FLAGS = Object.entries(constants).filter(([k]) => k.startsWith('NODE_PERFORMANCE_GC_FLAGS_') && !k.endsWith('_NO'))
+
+function gcFlags (flags: number): string[] {
+  return GC_FLAGS.filter(([, v]) => (flags & v) !== 0).map(([k]) => k.slice('NODE_PERFORMANCE_GC_FLAGS_'.length).toLowerCase())
+}
+
 /** Starts counting; the returned function stops and writes the window's figures to `dir/<tag>-<pid>.threads.json`. */
 export async function startThreadCpu (dir: string, tag: string): Promise<() => Promise<void>> {
   const gcs: Record<string, { count: number, ms: number }> = {}
+  // each GC but a scavenge, with V8's callback flags: a memory reducer's GC carries SCHEDULE_IDLE
+  const majors: Array<{ kind: string, atS: number, ms: number, flags: string[] }> = []
   const observer = new PerformanceObserver(list => {
     for (const e of list.getEntries()) {
-      const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other'
+      const detail = (e as unknown as { detail?: { kind?: number, flags?: number } }).detail
+      const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other'
       const g = gcs[kind] ??= { count: 0, ms: 0 }
       g.count++
       g.ms += e.duration
+      if (kind !== 'scavenge') majors.push({ kind, atS: Math.round((Date.now() - t0) / 100) / 10, ms: Math.round(e.duration * 10) / 10, flags: gcFlags(detail?.flags ?? 0) })
     }
   })
   observer.observe({ entryTypes: ['gc'] })
+  let t0 = Date.now()
   const heap0 = v8.getHeapStatistics()
   const perfDir = process.env.PM_BENCH_PERF
   const perf = perfDir != null && perfDir !== '' ? await startPerf(path.join(perfDir, `${tag}-${process.pid}.perf.data`)) : undefined
   const before = await readThreads()
-  const t0 = Date.now()
+  t0 = Date.now()
   return async () => {
     const after = await readThreads()
     const wallS = (Date.now() - t0) / 1000
@@ -84,6 +95,7 @@ export async function startThreadCpu (dir: string, tag: string): Promise<() => P
       threads,
       ended: before.filter(t => !after.some(a => a.tid === t.tid)).map(t => t.name),
       gcs,
+      majors,
       heap: { start: heap0, end: heap1 }
     }
     await fs.mkdir(dir, { recursive: true })

@@ -44,10 +44,16 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 // ---- yamux ----
 
 /**
- * A connection's muxer is pinged every `intervalMs`; a ping not answered
- * within `deadlineMs` aborts the connection. The deadline is far above any
- * event-loop stall the chaos run measured (up to 5 s on a loaded 2-core
- * machine), so only a link that carries nothing back is cut.
+ * A connection's muxer is checked every `intervalMs` and pinged unless it
+ * read something since the last check (a record, the peer's own ping: the
+ * link carries data back, which is all a ping would prove); a ping not
+ * answered within `deadlineMs` aborts the connection. So a link that went
+ * silent is pinged within two intervals and cut within 2 x 15 + 45 s (75 s;
+ * 60 s while every check pinged, at the price of four ping frames a
+ * connection and a minute each way, most of the idle node's socket traffic:
+ * docs/benchmarks.md, session 15). The deadline is far above any event-loop
+ * stall the chaos run measured (up to 5 s on a loaded 2-core machine), so
+ * only a link that carries nothing back is cut.
  */
 export const KEEPALIVE = { intervalMs: 15_000, deadlineMs: 45_000 }
 
@@ -66,8 +72,16 @@ interface PingingMuxer {
 
 function abortWhenSilent (muxer: PingingMuxer, conn: MessageStream, opts: typeof KEEPALIVE): void {
   let pinging = false
+  // something read since the last check: the link is alive, no ping needed
+  let heard = false
+  const onMessage = (): void => { heard = true }
+  conn.addEventListener('message', onMessage)
   const check = (): void => {
     if (pinging || muxer.status !== 'open') return
+    if (heard) {
+      heard = false
+      return
+    }
     pinging = true
     muxer.ping({ signal: AbortSignal.timeout(opts.deadlineMs) }).then(() => {}, (err: Error) => {
       // a muxer closed meanwhile fails its ping too: only a ping left unanswered counts
@@ -81,7 +95,10 @@ function abortWhenSilent (muxer: PingingMuxer, conn: MessageStream, opts: typeof
   check()
   const timer = setInterval(check, opts.intervalMs)
   timer.unref?.()
-  conn.addEventListener('close', () => { clearInterval(timer) }, { once: true })
+  conn.addEventListener('close', () => {
+    clearInterval(timer)
+    conn.removeEventListener('message', onMessage)
+  }, { once: true })
 }
 
 /** The parts of a YamuxStream this relies on. */

@@ -121,11 +121,11 @@ export class OutboundStreamKeeper {
     const seen = new Set<string>()
     for (const peer of this.pubsub.getPeers()) {
       const id = peer.toString()
-      const open = this.components.connectionManager.getConnections(peer).filter(c => c.status === 'open')
+      const conns = this.components.connectionManager.getConnections(peer)
       // no connection: gossipsub detaches the peer on the disconnect
-      if (open.length === 0) continue
+      if (!conns.some(isOpen)) continue
       seen.add(id)
-      const { ok, dropped } = this.writable(peer, open)
+      const { ok, dropped } = this.writable(peer, conns)
       if (ok) {
         this.repaired(id, now)
         continue
@@ -137,10 +137,25 @@ export class OutboundStreamKeeper {
       if (m == null) continue
       this.repairs++
       this.log('no writable gossip stream to %p for %d ms, asking gossipsub to open one (repair %d)', peer, now - m.since, m.repairs)
-      this.notifyConnected(peer, newest(open))
+      this.notifyConnected(peer, newest(conns.filter(isOpen)))
     }
     for (const id of this.missing.keys()) if (!seen.has(id)) this.missing.delete(id)
-    this.sweepUnattached(now)
+    // every attached peer with an open connection is in `seen`; one without any has no connection to look at
+    this.sweepUnattached(now, seen)
+  }
+
+  /**
+   * Every connection, without a copy where the connection manager has its
+   * map (its getConnections() of all concatenates one array per peer: a
+   * quadratic copy each second).
+   */
+  private * connections (): Iterable<Connection> {
+    const map = this.components.connectionManager.getConnectionsMap?.()
+    if (map == null) {
+      yield * this.components.connectionManager.getConnections()
+      return
+    }
+    for (const [, conns] of map) yield * conns
   }
 
   /**
@@ -196,13 +211,15 @@ export class OutboundStreamKeeper {
   }
 
   /** Connections to peers gossipsub is not attached to: attach those the peer store says speak gossipsub. */
-  private sweepUnattached (now: number): void {
-    const attached = new Set(this.pubsub.getPeers().map(p => p.toString()))
+  private sweepUnattached (now: number, attached: ReadonlySet<string>): void {
     const connected = new Map<string, Connection[]>()
-    for (const c of this.components.connectionManager.getConnections()) {
+    for (const c of this.connections()) {
+      if (c.status !== 'open') continue
       const id = c.remotePeer.toString()
-      if (c.status !== 'open' || attached.has(id)) continue
-      connected.set(id, [...(connected.get(id) ?? []), c])
+      if (attached.has(id)) continue
+      const list = connected.get(id)
+      if (list == null) connected.set(id, [c])
+      else list.push(c)
     }
     for (const id of this.unattached.keys()) if (!connected.has(id)) this.unattached.delete(id)
     for (const [id, conns] of connected) {
@@ -235,21 +252,24 @@ export class OutboundStreamKeeper {
    * being closed and repaired). Each stream is watched from then on, so the
    * peer's close is seen when it comes, not at the next heartbeat.
    */
-  private writable (peer: PeerId, open: Connection[]): { ok: boolean, dropped: boolean } {
+  private writable (peer: PeerId, conns: Connection[]): { ok: boolean, dropped: boolean } {
     let ok = false
     let dropped = false
-    for (const s of open.flatMap(c => c.streams)) {
-      if (s.direction !== 'outbound' || !this.pubsub.protocols.includes(s.protocol ?? '') || s.status !== 'open') continue
-      if (farEndClosed(s)) {
-        if (s.writeStatus === 'writable') this.dropPeerClosed(peer, s)
-        if (this.closing.has(s)) dropped = true
-        continue
+    for (const c of conns) {
+      if (!isOpen(c)) continue
+      for (const s of c.streams) {
+        if (s.direction !== 'outbound' || !this.pubsub.protocols.includes(s.protocol ?? '') || s.status !== 'open') continue
+        if (farEndClosed(s)) {
+          if (s.writeStatus === 'writable') this.dropPeerClosed(peer, s)
+          if (this.closing.has(s)) dropped = true
+          continue
+        }
+        if (!this.watched.has(s)) {
+          this.watched.add(s)
+          s.addEventListener('remoteCloseWrite', () => { this.dropPeerClosed(peer, s) }, { once: true })
+        }
+        if (s.writeStatus === 'writable') ok = true
       }
-      if (!this.watched.has(s)) {
-        this.watched.add(s)
-        s.addEventListener('remoteCloseWrite', () => { this.dropPeerClosed(peer, s) }, { once: true })
-      }
-      if (s.writeStatus === 'writable') ok = true
     }
     return { ok, dropped }
   }
@@ -329,6 +349,10 @@ export class OutboundStreamKeeper {
       }
     }
   }
+}
+
+function isOpen (c: Connection): boolean {
+  return c.status === 'open'
 }
 
 function farEndClosed (s: Stream): boolean {

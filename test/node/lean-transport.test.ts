@@ -88,6 +88,32 @@ describe('leanYamux', () => {
     await waitFor(() => outConn.status !== 'open', 'the silent connection aborted', 10_000)
   })
 
+  it('pings a connection only when it read nothing since the last check: a link that carries data back needs no ping', async () => {
+    const keepAlive = { intervalMs: 100, deadlineMs: 2_000 }
+    const [outConn, inConn] = multiaddrConnectionPair({ outbound: { log: defaultLogger().forComponent('out') }, inbound: { log: defaultLogger().forComponent('in') } })
+    const client = leanYamux({}, keepAlive)().createStreamMuxer(outConn) as unknown as { ping: (...args: unknown[]) => Promise<number> }
+    const server = yamux({ enableKeepAlive: false })().createStreamMuxer(inConn)
+    // the pings after the first (the round trip at once), counted where the keep-alive calls them
+    let pings = 0
+    const ping = client.ping.bind(client)
+    client.ping = async (...args) => { pings++; return await ping(...args) }
+    // the far end sends something every 10 ms (a record, say), on a stream of its own
+    const stream = await server.createStream()
+    let sent = 0
+    const sender = setInterval(() => { stream.send(new Uint8Array(8)); sent++ }, 10)
+    try {
+      await waitFor(() => sent >= 150, 'the far end sent 150 messages', 20_000)
+      // every check saw data read since the one before (plain checks ping each time: about 15 here; a few may slip through a stalled event loop)
+      expect(pings).toBeLessThanOrEqual(5)
+    } finally {
+      clearInterval(sender)
+    }
+    // silent again: pinged, and answered, so kept
+    const quietFrom = pings
+    await waitFor(() => pings >= quietFrom + 2, 'the silent link pinged again', 20_000)
+    expect(outConn.status).toBe('open')
+  })
+
   it('measures the round trip at once, as yamux\'s own keep-alive did (a stream\'s window grows only once it is known)', async () => {
     const [outConn, inConn] = multiaddrConnectionPair({ outbound: { log: defaultLogger().forComponent('out') }, inbound: { log: defaultLogger().forComponent('in') } })
     const client = leanYamux({}, { intervalMs: 60_000, deadlineMs: 120_000 })().createStreamMuxer(outConn) as unknown as { getRTT: () => number }

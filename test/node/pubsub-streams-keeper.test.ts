@@ -56,8 +56,12 @@ interface Setup {
 
 const START = 1_000_000
 
-/** One peer; the test sets its connections and streams and turns the clock. */
-async function setup (): Promise<Setup> {
+/**
+ * One peer; the test sets its connections and streams and turns the clock.
+ * `mapped`: the connection manager also has libp2p's map of connections by
+ * peer, and its list of every connection (a copy of them all) fails.
+ */
+async function setup ({ mapped = false } = {}): Promise<Setup> {
   const [peer] = await peerIds(1)
   const conns: Connection[] = []
   const notified: Array<[PeerId, Connection]> = []
@@ -71,7 +75,15 @@ async function setup (): Promise<Setup> {
   const keeper = keepOutboundStreams(pubsub as any, {
     logger,
     events: events as any,
-    connectionManager: { getConnections: () => conns } as any,
+    connectionManager: mapped
+      ? {
+          getConnections: (p?: PeerId) => {
+            if (p == null) throw new Error('every connection listed (copied)')
+            return p.equals(peer) ? conns : []
+          },
+          getConnectionsMap: () => new Map([[peer, conns]])
+        } as any
+      : { getConnections: () => conns } as any,
     registrar: { getTopologies: (p: string) => MESHSUB.includes(p) ? [topology] : [] } as any,
     peerStore: {
       get: async () => {
@@ -269,6 +281,21 @@ describe('keepOutboundStreams', () => {
     conns[0].streams.push(stream())
     for (let i = 0; i < 40; i++) tick(1_000)
     await Promise.resolve()
+    expect(notified).toHaveLength(1)
+  })
+
+  it('reads the connection manager\'s map of connections on each heartbeat, not a copy of them all (libp2p concatenates one array per peer)', async () => {
+    const { peer, conns, notified, state, tick, keeper } = await setup({ mapped: true })
+    state.attached = false
+    state.protocols = [MESHSUB[0]]
+    conns.push(conn(peer, []))
+    tick(GRACE)
+    await waitFor(() => notified.length === 1, 'the peer to be attached')
+    expect(keeper.attached).toBe(1)
+    // attached, its stream writable: looked at through its own connections
+    state.attached = true
+    conns[0].streams.push(stream())
+    for (let i = 0; i < 5; i++) tick(1_000)
     expect(notified).toHaveLength(1)
   })
 
