@@ -1,0 +1,193 @@
+/**
+ * The membership rule, version 2 (docs/protocol.md §12.2): seniority among
+ * admins, removals voided by a concurrent removal of their author, the
+ * smallest up_to, and the clamp of a member that left. Each case is an attack
+ * on version 1 by a node that signs whatever it likes with its own key.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { MembershipLog } from '../../protocol/group-log.js'
+import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
+import { GroupOp as GroupOpPb } from '../../protocol/pb/group.js'
+import { decodeSignedRecord, sealSignedRecord } from '../../protocol/signed-envelope.js'
+import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, seal, summary } from './group-log-helpers.js'
+import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
+
+const FAR = 2 ** 40
+
+/** A rules-2 group A created, B and C members (B promoted to admin when `adminB`). */
+function group (adminB = false): MembershipLog {
+  const log = new MembershipLog()
+  make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+  make(log, A, { kind: 'invite', target: B.id })
+  make(log, A, { kind: 'invite', target: C.id })
+  make(log, B, { kind: 'join' })
+  make(log, C, { kind: 'join' })
+  if (adminB) make(log, A, { kind: 'promote', target: B.id })
+  return log
+}
+
+describe('membership log, rules 2', () => {
+  it('the CREATE carries the version; an old group (none) folds by rules 1', () => {
+    expect(group().rules).toBe(2)
+    const old = new MembershipLog()
+    make(old, A, { kind: 'create', name: 'friends' })
+    expect(old.rules).toBe(1)
+    const create = group().ops()[0]
+    const opened = openGroupOp(create.envelope, GROUP)
+    expect(opened.ok && opened.op.rules).toBe(2)
+    // only CREATE carries it, only as 2 (absent is 1), and a version this node does not know is refused
+    const withRules = (kind: GroupOpFields['kind'], rules: number, extra: Partial<GroupOpFields> = {}): Uint8Array => {
+      // the sealer refuses to write these: the same fields signed again with field 8 set
+      return reseal(sealGroupOp({ group: GROUP, kind, parents: kind === 'create' ? [] : [create.id], createdAt: 0, ...extra }, A.key), rules)
+    }
+    expect(openGroupOp(withRules('create', 1, { name: 'x' }), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'rules' })
+    expect(openGroupOp(withRules('create', 3, { name: 'x' }), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'rules' })
+    expect(openGroupOp(withRules('rename', 2, { name: 'x' }), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'rules' })
+  })
+
+  it('a long-removed admin cannot nuke the group: its backdated removals are void and its victims\' later work stands', () => {
+    const log = group(true)
+    make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'join' })
+    const beforeRemoval = log.heads()
+    make(log, A, { kind: 'remove', target: B.id, upTo: 1 })
+    make(log, A, { kind: 'remove', target: D.id, upTo: 1 })
+    make(log, A, { kind: 'invite', target: E.id })
+    make(log, A, { kind: 'rename', name: 'renamed by A' })
+    const before = summary(log.state())
+    expect(before).toEqual({ name: 'renamed by A', members: ['A*', 'C'], invited: ['E'], gone: ['B:removed:1', 'D:removed:1'] })
+    // much later B, removed, signs removals of everyone on heads from before its removal
+    for (const target of [A, C, D]) expect(log.add(seal(B, beforeRemoval, { kind: 'remove', target: target.id, upTo: 0 }, 999))).toBe('added')
+    log.add(seal(B, beforeRemoval, { kind: 'rename', name: 'hijacked' }, 999))
+    expect(summary(log.state())).toEqual(before)
+    expect(log.acceptsFeed(A.id, 1)).toBe(true)
+    expect(log.acceptsFeed(D.id, 2)).toBe(false)
+  })
+
+  it('a junior admin cannot remove a senior one; of two admins removing each other only the senior\'s removal counts', () => {
+    const log = group(true)
+    const a = fork(log)
+    make(log, B, { kind: 'remove', target: A.id, upTo: 0 })
+    expect(summary(log.state()).members).toEqual(['A*', 'B*', 'C'])
+    make(a, A, { kind: 'remove', target: B.id, upTo: 2 })
+    merge(a, log)
+    merge(log, a)
+    expect(summary(a.state())).toEqual({ name: 'friends', members: ['A*', 'C'], invited: [], gone: ['B:removed:2'] })
+    expect(summary(log.state())).toEqual(summary(a.state()))
+  })
+
+  it('seniority follows the order admins were made in, the automatic promotion included', () => {
+    const log = group()
+    make(log, A, { kind: 'leave', upTo: 0 }) // B, the eldest member, becomes admin
+    make(log, B, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'join' })
+    make(log, B, { kind: 'promote', target: D.id })
+    make(log, D, { kind: 'remove', target: B.id, upTo: 0 }) // junior: no effect
+    expect(summary(log.state()).members).toEqual(['B*', 'C', 'D*'])
+    make(log, B, { kind: 'remove', target: D.id, upTo: 0 })
+    expect(summary(log.state()).members).toEqual(['B*', 'C'])
+  })
+
+  it('a backdated LEAVE cannot raise up_to over a concurrent removal', () => {
+    const log = group()
+    const old = log.heads()
+    make(log, A, { kind: 'rename', name: 'later' }) // the removal is deeper than the leave, which sorts first
+    make(log, A, { kind: 'remove', target: C.id, upTo: 5 })
+    log.add(seal(C, old, { kind: 'leave', upTo: FAR }, 999))
+    expect(summary(log.state()).gone).toEqual(['C:removed:5'])
+    expect(log.acceptsFeed(C.id, 5)).toBe(true)
+    expect(log.acceptsFeed(C.id, 6)).toBe(false)
+  })
+
+  it('of two admins removing one member at once the smaller up_to counts, not the first in the order', () => {
+    for (const [byA, byB] of [[7, 3], [3, 7]]) {
+      const log = group(true)
+      const other = fork(log)
+      make(log, A, { kind: 'rename', name: 'later' }) // A's removal is deeper: B's sorts first
+      make(log, A, { kind: 'remove', target: C.id, upTo: byA })
+      make(other, B, { kind: 'remove', target: C.id, upTo: byB })
+      merge(log, other)
+      expect(log.state().gone.get(C.id)?.upTo).toBe(3)
+    }
+  })
+
+  it('an admin clamps a member that left with a huge up_to; a member who is no admin cannot', () => {
+    const log = group()
+    make(log, C, { kind: 'leave', upTo: FAR })
+    make(log, B, { kind: 'remove', target: C.id, upTo: 2 })
+    expect(log.acceptsFeed(C.id, 3)).toBe(true)
+    const clamp = make(log, A, { kind: 'remove', target: C.id, upTo: 2 })
+    expect(summary(log.state()).gone).toEqual(['C:left:2'])
+    expect(log.acceptsFeed(C.id, 2)).toBe(true)
+    expect(log.acceptsFeed(C.id, 3)).toBe(false)
+    // a clamp is not what ended the membership: catch-up serves C the ops up to its leave only
+    expect(log.removalOf(C.id)?.kind).toBe('leave')
+    expect(log.removalOf(C.id)?.id).not.toBe(clamp.id)
+  })
+
+  it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
+    const action = fc.record({
+      who: fc.integer({ min: 0, max: 4 }),
+      what: fc.constantFrom('invite', 'join', 'leave', 'remove', 'remove', 'rename', 'promote', 'sync', 'backdate'),
+      target: fc.integer({ min: 0, max: 4 }),
+      other: fc.integer({ min: 0, max: 4 }),
+      upTo: fc.integer({ min: 0, max: 9 })
+    })
+    fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 24 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
+      const start = group(true)
+      make(start, A, { kind: 'invite', target: D.id })
+      make(start, D, { kind: 'join' })
+      const all: GroupOp[] = start.ops()
+      const logs = ACTORS.map(() => fork(start))
+      // what each actor knew when: a backdated op names heads it held earlier
+      const seen = ACTORS.map(() => [start.heads()])
+      steps.forEach((s, t) => {
+        const log = logs[s.who]
+        if (s.what === 'sync') { merge(log, logs[s.other]); seen[s.who].push(log.heads()); return }
+        const kind = (s.what === 'backdate' ? 'remove' : s.what) as GroupOpFields['kind']
+        const parents = s.what === 'backdate' ? seen[s.who][s.other % seen[s.who].length] : log.heads()
+        const fields: GroupOpFields = { group: GROUP, kind, parents, createdAt: t + 1 }
+        if (kind === 'invite' || kind === 'remove' || kind === 'promote') {
+          if (s.target === s.who) return
+          fields.target = ACTORS[s.target].id
+        }
+        if (kind === 'leave' || kind === 'remove') fields.upTo = s.upTo
+        if (kind === 'rename') fields.name = `n${t}`
+        const op = sealGroupOp(fields, ACTORS[s.who].key)
+        all.push(op)
+        log.add(op)
+        seen[s.who].push(log.heads())
+      })
+      const everything = new MembershipLog()
+      for (const op of all) everything.add(op)
+      for (const seed of seeds) {
+        const log = new MembershipLog(all[0].id)
+        for (const op of shuffled(all, seed)) log.add(op)
+        expect(log.missing()).toEqual([])
+        expect({ state: summary(log.state()), heads: log.heads() }).toEqual({ state: summary(everything.state()), heads: everything.heads() })
+      }
+      const s = everything.state()
+      if (!all.some(o => o.kind === 'leave' && o.author === A.id)) expect(s.members.get(A.id)?.role).toBe('admin')
+      if (s.members.size > 0) expect([...s.members.values()].some(m => m.role === 'admin')).toBe(true)
+    }), { numRuns: 60, seed: 1302 })
+  })
+})
+
+function shuffled<T> (list: T[], seed: number): T[] {
+  const out = [...list]
+  let x = seed + 1
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (x * 1103515245 + 12345) % 2147483648
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
+/** The op's payload with field 8 (rules) set to `rules`, signed again by A: what a node with other ideas could send. */
+function reseal (op: GroupOp, rules: number): Uint8Array {
+  const decoded = decodeSignedRecord(op.envelope, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb)
+  if (!decoded.ok) throw new Error(decoded.reason)
+  return sealSignedRecord(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GroupOpPb.encode({ ...decoded.record, rules: BigInt(rules) }), A.key)
+}
