@@ -115,9 +115,13 @@ export class Membership {
   async remove (id: string, peer: string): Promise<void> {
     const g = this.admin(id, 'remove members')
     if (peer === this.me) throw new SelfReferenceError('remove')
-    if (!['member', 'invited'].includes(g.standing(peer))) throw new GroupMembershipError(id, peer, 'not-in')
-    if (g.log.rules === 2 && !mayRemove(g.state, this.me, peer)) throw new SeniorAdminError(id, peer)
-    await this.engine.act(g, { kind: 'remove', target: peer, upTo: (g.positions.get(peer) ?? 1) - 1 })
+    const rules2 = g.log.rules === 2
+    // rules 2: removing a member that left cuts what it may still write down to what this node has read of it
+    const left = rules2 ? g.state.gone.get(peer) : undefined
+    if (!['member', 'invited'].includes(g.standing(peer)) && left?.how !== 'left') throw new GroupMembershipError(id, peer, 'not-in')
+    if (rules2 && !mayRemove(g.state, this.me, peer)) throw new SeniorAdminError(id, peer)
+    const read = (g.positions.get(peer) ?? 1) - 1
+    await this.engine.act(g, { kind: 'remove', target: peer, upTo: Math.min(read, left?.upTo ?? read) })
   }
 
   async rename (id: string, name: string): Promise<void> {

@@ -16,8 +16,8 @@ import type { Logger } from '@libp2p/interface'
 
 const GROUP = new Uint8Array(16).fill(9)
 
-/** A group A created (with `rules`), B a member promoted to admin; the service as `me` sees it, and the ops it made. */
-function setup (me: typeof A, rules?: 2): { membership: Membership, acted: unknown[] } {
+/** A group A created (with `rules`), B a member promoted to admin, then `more` ops; the service as `me` sees it, and the ops it made. */
+function setup (me: typeof A, rules?: 2, more: Array<{ by: typeof A } & Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>> = []): { membership: Membership, acted: unknown[], g: GroupRuntime } {
   const log = new MembershipLog()
   const add = (by: typeof A, f: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>): void => {
     log.add(sealGroupOp({ ...f, group: GROUP, parents: f.kind === 'create' ? [] : log.heads(), createdAt: 1 }, by.key))
@@ -26,6 +26,7 @@ function setup (me: typeof A, rules?: 2): { membership: Membership, acted: unkno
   add(A, { kind: 'invite', target: B.peer.toString() })
   add(B, { kind: 'join' })
   add(A, { kind: 'promote', target: B.peer.toString() })
+  for (const { by, ...f } of more) add(by, f)
   const g = new GroupRuntime({ id: hex(GROUP), root: log.rootId!, lamport: 0, delivered: 0, joinedAt: 0 }, log)
   const acted: unknown[] = []
   const engine = {
@@ -39,7 +40,7 @@ function setup (me: typeof A, rules?: 2): { membership: Membership, acted: unkno
     store: { ops: { within: () => ({ put: () => {} }) } }
   }
   const log2 = Object.assign(() => {}, { error: () => {}, trace: () => {} }) as unknown as Logger
-  return { membership: new Membership(engine as unknown as GroupEngine, {} as Roster, { invitation: () => {} }, log2), acted }
+  return { membership: new Membership(engine as unknown as GroupEngine, {} as Roster, { invitation: () => {} }, log2), acted, g }
 }
 
 describe('membership service and the rules version', () => {
@@ -60,5 +61,14 @@ describe('membership service and the rules version', () => {
     const old = setup(B)
     await old.membership.remove(hex(GROUP), A.peer.toString())
     expect(old.acted).toMatchObject([{ kind: 'remove', target: A.peer.toString() }])
+  })
+
+  it('an admin\'s removal of a member that left, in a rules-2 group, clamps it to what this node has read of it', async () => {
+    const { membership, acted, g } = setup(A, 2, [{ by: B, kind: 'leave', upTo: 2 ** 40 }])
+    g.positions.set(B.peer.toString(), 8)
+    await membership.remove(hex(GROUP), B.peer.toString())
+    expect(acted).toMatchObject([{ kind: 'remove', target: B.peer.toString(), upTo: 7 }])
+    const old = setup(A, undefined, [{ by: B, kind: 'leave', upTo: 2 ** 40 }])
+    await expect(old.membership.remove(hex(GROUP), B.peer.toString())).rejects.toMatchObject({ name: 'GroupMembershipError' })
   })
 })
