@@ -44,6 +44,18 @@ export function summary (s: GroupState): { name: string, members: string[], invi
   }
 }
 
+/** A group A created with B and C as members (B promoted to admin when `adminB`), under `rules` (absent: 1). */
+export function threeMembers (adminB = false, rules?: 2): MembershipLog {
+  const log = new MembershipLog()
+  make(log, A, { kind: 'create', name: 'friends', rules })
+  make(log, A, { kind: 'invite', target: B.id })
+  make(log, A, { kind: 'invite', target: C.id })
+  make(log, B, { kind: 'join' })
+  make(log, C, { kind: 'join' })
+  if (adminB) make(log, A, { kind: 'promote', target: B.id })
+  return log
+}
+
 export function fork (log: MembershipLog): MembershipLog {
   const copy = new MembershipLog(log.rootId)
   for (const op of log.ops()) copy.add(op)
@@ -52,4 +64,16 @@ export function fork (log: MembershipLog): MembershipLog {
 
 export function merge (into: MembershipLog, from: MembershipLog): void {
   for (const op of from.ops()) into.add(op)
+}
+
+/** `list` in the order a seeded linear congruential shuffle gives: one delivery order per seed. */
+export function shuffled<T> (list: T[], seed: number): T[] {
+  const out = [...list]
+  let x = seed + 1
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (x * 1103515245 + 12345) % 2147483648
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
 }

@@ -10,22 +10,13 @@ import { MembershipLog } from '../../protocol/group-log.js'
 import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { GroupOp as GroupOpPb } from '../../protocol/pb/group.js'
 import { decodeSignedRecord, sealSignedRecord } from '../../protocol/signed-envelope.js'
-import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, seal, summary } from './group-log-helpers.js'
+import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
 
 const FAR = 2 ** 40
 
 /** A rules-2 group A created, B and C members (B promoted to admin when `adminB`). */
-function group (adminB = false): MembershipLog {
-  const log = new MembershipLog()
-  make(log, A, { kind: 'create', name: 'friends', rules: 2 })
-  make(log, A, { kind: 'invite', target: B.id })
-  make(log, A, { kind: 'invite', target: C.id })
-  make(log, B, { kind: 'join' })
-  make(log, C, { kind: 'join' })
-  if (adminB) make(log, A, { kind: 'promote', target: B.id })
-  return log
-}
+const group = (adminB = false): MembershipLog => threeMembers(adminB, 2)
 
 describe('membership log, rules 2', () => {
   it('the CREATE carries the version; an old group (none) folds by rules 1', () => {
@@ -173,17 +164,6 @@ describe('membership log, rules 2', () => {
     }), { numRuns: 60, seed: 1302 })
   })
 })
-
-function shuffled<T> (list: T[], seed: number): T[] {
-  const out = [...list]
-  let x = seed + 1
-  for (let i = out.length - 1; i > 0; i--) {
-    x = (x * 1103515245 + 12345) % 2147483648
-    const j = x % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]]
-  }
-  return out
-}
 
 /** The op's payload with field 8 (rules) set to `rules`, signed again by A: what a node with other ideas could send. */
 function reseal (op: GroupOp, rules: number): Uint8Array {
