@@ -89,12 +89,7 @@ export function voided<T extends Placed> (chosen: T[], concurrent: (a: T, b: T) 
     return out
   }
   const voidRemovals = defeatedRemovals(removals, concurrent)
-  const counted = new Map<string, T[]>()
-  for (const r of removals) {
-    if (voidRemovals.has(r)) continue
-    const who = removedBy(r.op)!
-    counted.set(who, [...counted.get(who) ?? [], r])
-  }
+  const counted = byRemoved(removals.filter(r => !voidRemovals.has(r)))
   for (const n of chosen) {
     if (isRemoval(n.op)) {
       if (voidRemovals.has(n)) out.add(n)
@@ -117,9 +112,10 @@ function defeatedRemovals<T extends Placed> (removals: T[], concurrent: (a: T, b
   // attackers.get(r): removals that void r if they count; victims: the reverse
   const attackers = new Map<T, number>()
   const victims = new Map<T, T[]>(removals.map(r => [r, []]))
+  const of = byRemoved(removals)
   const ready: T[] = []
   for (const r of removals) {
-    const by = removals.filter(x => removedBy(x.op) === r.op.author && concurrent(r, x))
+    const by = (of.get(r.op.author) ?? []).filter(x => concurrent(r, x))
     for (const x of by) victims.get(x)!.push(r)
     attackers.set(r, by.length)
     if (by.length === 0) ready.push(r)
@@ -140,6 +136,18 @@ function defeatedRemovals<T extends Placed> (removals: T[], concurrent: (a: T, b
     }
   }
   return defeated
+}
+
+/** Removals by the peer they take out. */
+function byRemoved<T extends Placed> (removals: T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const r of removals) {
+    const who = removedBy(r.op)!
+    const list = out.get(who)
+    if (list != null) list.push(r)
+    else out.set(who, [r])
+  }
+  return out
 }
 
 /** Applies a counted, not void op to the running state, if it still makes sense there. */
