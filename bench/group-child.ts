@@ -14,6 +14,8 @@ import { PresenceNode } from '../node/presence-node.js'
 import { serveParent } from './ipc.js'
 import { LocalArrivals } from './group-layout.js'
 import { dialAddress } from './mesh.js'
+import { startGroupTrace, TRACE_DIR } from './group-trace.js'
+import type { GroupTrace } from './group-trace.js'
 import type { GroupsServiceInit } from '../node/groups/index.js'
 import type { PresenceServiceInit } from '../node/presence/index.js'
 
@@ -28,6 +30,7 @@ export interface StartParams {
 }
 
 const nodes = new Map<number, PresenceNode>()
+let trace: GroupTrace | undefined
 const node = (i: number): PresenceNode => {
   const n = nodes.get(i)
   if (n == null) throw new Error(`node ${i} is not in this process`)
@@ -53,17 +56,21 @@ const push = serveParent({
   /** The fewest members any of this process's nodes sees in the group. */
   fewestMembers: ({ group }: { group: string }) => Math.min(...[...nodes.values()].map(n => n.group(group).members.length)),
   /** Listens on the raw topic (every node) and for the group's texts and the raw messages (members). */
-  listen: ({ members, rawTopic }: { members: number[], rawTopic: string }) => {
+  listen: async ({ members, rawTopic }: { members: number[], rawTopic: string }) => {
     const arrivals = new LocalArrivals(members.length, (key, t) => { push('arrived', { key, t }) })
+    if (TRACE_DIR != null) trace = await startGroupTrace(TRACE_DIR, nodes)
     for (const i of members) {
       node(i).addEventListener('group:message', (evt) => {
         const t = now()
         arrivals.arrive(`g${evt.detail.text}`, i, t)
+        trace?.arrived(`g${evt.detail.text}`, i, t)
       })
       node(i).libp2p.services.pubsub.addEventListener('message', (evt) => {
         const t = now()
         if (evt.detail.topic !== rawTopic) return
-        arrivals.arrive(`r${new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)}`, i, t)
+        const key = `r${new DataView(evt.detail.data.buffer, evt.detail.data.byteOffset).getUint32(0)}`
+        arrivals.arrive(key, i, t)
+        trace?.arrived(key, i, t)
       })
     }
     for (const n of nodes.values()) n.libp2p.services.pubsub.subscribe(rawTopic)
@@ -76,6 +83,7 @@ const push = serveParent({
   /** One measured run at the sender: returns when sendToGroup resolves, with the time it was called. */
   sendGroup: async ({ at, group, text }: { at: number, group: string, text: string }) => {
     const t0 = now()
+    trace?.run('g', `g${text}`, t0)
     await node(at).sendToGroup(group, text)
     return t0
   },
@@ -84,10 +92,12 @@ const push = serveParent({
     const data = new Uint8Array(size)
     new DataView(data.buffer).setUint32(0, n)
     const t0 = now()
+    trace?.run('r', `r${n}`, t0)
     await node(at).libp2p.services.pubsub.publish(topic, data)
     return t0
   },
   stop: async () => {
+    await trace?.stop()
     await Promise.all([...nodes.values()].map(async n => n.stop().catch(() => {})))
     nodes.clear()
   }

@@ -5,7 +5,13 @@
  *
  * - CPU: user + system time per wall second over the idle window, with no
  *   forced GC inside it (a forced GC costs more on a larger heap, so it would
- *   tilt the comparison).
+ *   tilt the comparison). The window begins after one memory-reducing GC and
+ *   a second (session 13): the garbage a process made while starting (a
+ *   1,000-contact node restarting, the bench adding its contacts one by one
+ *   before that) is not what it costs to idle, and V8 collects it once, not
+ *   every minute; until then one or two mark-compacts of it (0.1-0.7 s of
+ *   CPU, main thread and GC helpers) fell inside the window whenever V8's
+ *   memory reducer ran there (sessions 10-12).
  * - Memory: after the window, SAMPLES readings, each after a full
  *   memory-reducing GC (V8's low-memory notification: mark-compacts until
  *   nothing more is freed, which also shrinks the young generation; asked
@@ -117,6 +123,14 @@ async function readMemory (): Promise<MemoryFigures> {
 
 /** Idles `ms`, then reads the memory; `tag` names the profile files. */
 export async function measureIdle (ms: number, tag: string): Promise<IdleFigures> {
+  const before = new Session()
+  before.connect()
+  try {
+    await memoryReducingGc(before)
+  } finally {
+    before.disconnect()
+  }
+  await sleep(UNMAP_WAIT_MS)
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile(1000) : undefined
   const threadsDir = process.env.PM_BENCH_THREADS

@@ -19,6 +19,7 @@ import { benchCompose } from './compose.js'
 import { benchMemory } from './memory.js'
 import { benchPropagation } from './propagation.js'
 import { benchScale } from './scale.js'
+import { benchSignals } from './signals.js'
 import type { BenchResult } from './result.js'
 // ---- suites delivered by other branches: one import each, plus one entry in SUITES below ----
 import { benchChat } from './chat.js'
@@ -65,6 +66,7 @@ export const SUITES: Suite[] = [
   },
   { id: 'presence.scale', run: async ctx => benchScale(ctx.nodesGiven ? { contacts: ctx.nodes } : {}) },
   { id: 'memory', run: async () => benchMemory() },
+  { id: 'memory.anySignal', run: async () => benchSignals() },
   { id: 'fuzz', run: async ctx => benchFuzz(ctx.fuzzCount) },
   // ---- other branches' suites go here (locate runs at 100 nodes unless --nodes says otherwise):
   { id: 'chat', run: async () => benchChat() },

@@ -4,6 +4,9 @@
  *   measured C   one PresenceNode with C contacts (the offline ones are made-up
  *                identities: pair keys, pair topics and locators all the same)
  *   bare         a bare libp2p node (tcp, noise, yamux, identify, ping)
+ *   bare-quiet   the same without libp2p's connection monitor, which the
+ *                product turns off (node/libp2p.ts CONNECTION_MONITOR): what
+ *                the bare node's own pings of its 50 connections cost
  *   online N     N PresenceNodes, the contacts that are online
  */
 import '../node/polyfill.js'
@@ -66,7 +69,7 @@ async function idleWithStoreOps (ms: number): Promise<unknown> {
     await stopAllocProfile('start')
     await startAllocProfile()
   }
-  const figures = await measureIdle(ms, bare != null ? 'bare' : 'measured')
+  const figures = await measureIdle(ms, bare != null ? role : 'measured')
   await stopAllocProfile('window')
   if (storeOpsDir != null && storeOpsDir !== '') {
     const window = Object.fromEntries([...storeOps].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number)))
@@ -114,13 +117,14 @@ async function presenceNodes (n: number): Promise<PresenceNode[]> {
 
 let nodes: PresenceNode[] = []
 let bare: Libp2p | undefined
-if (role === 'bare') {
+if (role === 'bare' || role === 'bare-quiet') {
   bare = await createLibp2p({
     addresses: { listen: LISTEN },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { inboundConnectionThreshold: 1000 },
+    ...(role === 'bare-quiet' ? { connectionMonitor: { enabled: false } } : {}),
     services: { identify: identify(), ping: ping() }
   }) as unknown as Libp2p
 } else {

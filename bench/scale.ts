@@ -5,8 +5,11 @@
  * locator records exist all the same). After setup and a settle time, CPU
  * per second and RSS over one idle minute, beside a bare libp2p node in its
  * own process, connected to the same 50 nodes and measured in the same
- * minute. Both run compiled on plain node (no tsx loader) with --expose-gc and
- * are measured by the same code (bench/idle-measure.ts): CPU over the minute,
+ * minute, and a third process beside them, the same bare node without libp2p's
+ * connection monitor (the product turns it off: what the bare node's own
+ * pings cost; in the notes). All run compiled on plain node (no tsx loader) with --expose-gc and
+ * are measured by the same code (bench/idle-measure.ts): CPU over the minute
+ * after a memory-reducing GC (the start-up's garbage is collected before it),
  * RSS as the median of readings after a memory-reducing GC (V8's
  * low-memory notification).
  */
@@ -59,9 +62,10 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
         return child
       }
       try {
-        const [measured, bare, online] = await Promise.all([spawn('measured'), spawn('bare'), spawn('online', ONLINE)])
+        const [measured, bare, quiet, online] = await Promise.all([spawn('measured'), spawn('bare'), spawn('bare-quiet'), spawn('online', ONLINE)])
         let [m] = await measured.call<Array<{ peerId: string, address: string }>>('ids')
         const [b] = await bare.call<Array<{ peerId: string, address: string }>>('ids')
+        const [q] = await quiet.call<Array<{ peerId: string, address: string }>>('ids')
         const on = await online.call<Array<{ peerId: string }>>('ids')
         const t0 = Date.now()
         await measured.call('befriend', { peers: on.map(o => o.peerId), offline: contacts - ONLINE })
@@ -69,7 +73,7 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
         await measured.call('restart')
         ;[m] = await measured.call<Array<{ peerId: string, address: string }>>('ids')
         await online.call('befriend', { peers: [m.peerId] })
-        await online.call('connect', [m.address, b.address])
+        await online.call('connect', [m.address, b.address, q.address])
         let state: any
         const deadline = Date.now() + 300_000
         while (!(state?.online === ONLINE && state?.direct === ONLINE)) {
@@ -79,14 +83,15 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
         }
         await new Promise(resolve => setTimeout(resolve, settleMs))
         const load0 = os.loadavg()[0]
-        const [pm, bm] = await Promise.all([measured.call<IdleFigures>('idle', idleMs), bare.call<IdleFigures>('idle', idleMs)])
+        const [pm, bm, qm] = await Promise.all([measured.call<IdleFigures>('idle', idleMs), bare.call<IdleFigures>('idle', idleMs), quiet.call<IdleFigures>('idle', idleMs)])
         state = await measured.call('state')
         const notes = `${contacts} contacts: ${ONLINE} online (real nodes in another process, directly connected, mutual contacts), ${contacts - ONLINE} offline made-up identities; ` +
           `idle ${idleMs / 1000} s after ${settleMs / 1000} s settle; adding the contacts one by one took ${setupS.toFixed(1)} s, then the node restarted with them; measured node: ${JSON.stringify(state)}; ` +
-          `bare node connected to the same ${ONLINE} nodes; both compiled, plain node --expose-gc, the same measurement on both sides; load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
+          `bare node connected to the same ${ONLINE} nodes; beside it in the same minute the same bare node without libp2p's connection monitor (the product turns it off; the bare node pings each of its ${ONLINE} connections every 10 s): ${(qm.cpu * 100).toFixed(2)}% of a core, RSS ${mib(qm.memory.rss)} MiB; ` +
+          `each side begins the window with a memory-reducing gc (start-up garbage is not idle cost); all compiled, plain node --expose-gc, the same measurement on both sides; load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
         rows.push(result({ name: 'presence.scale.cpu', value: pm.cpu * 100, unit: '% of a core', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.cpu * 100, nodes: contacts, runs: 1, notes: notes + '; target < 2% at 1,000 contacts' }))
         rows.push(result({ name: 'presence.scale.rss', value: pm.memory.rss / MiB, unit: 'MiB', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.memory.rss / MiB, nodes: contacts, runs: 1, notes: memoryNotes(pm, bm) + '; ' + notes + '; target < 2x bare at 1,000 contacts' }))
-        await Promise.all([measured, bare, online].map(async c => c.call('stop').catch(() => {})))
+        await Promise.all([measured, bare, quiet, online].map(async c => c.call('stop').catch(() => {})))
       } finally {
         await Promise.all(children.map(async c => { await c.kill() }))
       }

@@ -7,7 +7,6 @@
  * transcript is what the three of them saw. Exits 0 when every step was
  * observed, 1 naming the step that was not.
  */
-import '../node/index.js'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'

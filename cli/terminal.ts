@@ -51,7 +51,9 @@ export function guardedInput (stdin: NodeJS.ReadStream, maxLine: number, current
     pasted.push(chunk)
     pastedChars += chars
     clearTimeout(timer)
-    timer = setTimeout(settle, PASTE_GAP_MS)
+    // a chunk that filled the terminal's buffer has more behind it, however late a busy machine delivers it:
+    // settled early, a long paste's first chunk (under a line's length) would be inserted on its own
+    timer = setTimeout(settle, chunk.length >= TTY_READ_BYTES ? PASTE_FULL_READ_GAP_MS : PASTE_GAP_MS)
   })
   // readline pauses its input when it closes: the terminal must stop too, or the process never ends
   input.on('pause', () => { stdin.pause() })
@@ -70,6 +72,10 @@ export function guardedInput (stdin: NodeJS.ReadStream, maxLine: number, current
 const PASTE_CHUNK_CHARS = 256
 /** The chunks of one paste arrive closer together than this. */
 const PASTE_GAP_MS = 100
+/** The most a read from a terminal returns on Linux (its line discipline's buffer, 4096 bytes, less one). */
+const TTY_READ_BYTES = 4_095
+/** After a chunk that filled the terminal's buffer, the rest of the paste may take this long. */
+const PASTE_FULL_READ_GAP_MS = 1_000
 /** Large chunks this soon after a refused paste are the rest of it. */
 const PASTE_STRAGGLER_MS = 1_000
 

@@ -27,7 +27,7 @@ import { admissionGater, privateIdentify, privateIdentifyPush, reach, ReachPolic
 import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { autoNAT } from './discovery/autonat.js'
-import { bootstrapDialer, dhtMode, dhtRoutingRepair, discovery, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { bootstrapDialer, dhtMode, dhtRoutingRepair, discovery, lanOnly, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { presenceQuery } from './presence/query.js'
@@ -304,8 +304,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       holePunch: holePunch(),
       // a relay answers a refused connection as for a node that is not there (node/reach/relay-answers.ts)
       ...(opts.relay === true ? { relay: circuitRelayServer({ reservations: { ...RELAY_LIMITS, ...opts.relayLimits } }), relayAnswers: relayAnswers() } : {}),
-      // the dialer listens to the mdns service, so it comes after it
-      ...(mdnsOn ? { mdns: mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit }), mdnsDialer: mdnsDialer() } : {})
+      // the dialer listens to the mdns service, so it comes after it; only the dialer listens (lanOnly)
+      ...(mdnsOn ? { mdns: lanOnly(mdns({ serviceTag: MDNS_SERVICE_TAG, ...mdnsInit })), mdnsDialer: mdnsDialer() } : {})
     }
   }) as PresenceLibp2p
   const relay = (node.services as { relay?: CircuitRelayService }).relay

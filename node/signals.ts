@@ -74,6 +74,11 @@ function join (ref: WeakRef<AbortSignal>, source: AbortSignal): void {
   EventTarget.prototype.addEventListener.call(source, 'abort', () => { endDependants(source) }, { once: true })
 }
 
+/** How many combined signals still depend on `source` (diagnostics; the memory benchmark measures the bytes). */
+export function dependantsOf (source: AbortSignal): number {
+  return dependants.get(source)?.size ?? 0
+}
+
 function endDependants (source: AbortSignal): void {
   const deps = dependants.get(source)
   dependants.delete(source)

@@ -33,7 +33,8 @@ export class DhtNeighbours {
   private readonly connected = new Set<string>()
   private topology?: Promise<string>
 
-  constructor (private readonly components: DhtNeighboursComponents, private readonly protocol: string) {
+  /** `added`: a peer that serves the DHT was added (follows parked for want of anyone to ask try again). */
+  constructor (private readonly components: DhtNeighboursComponents, private readonly protocol: string, private readonly added: () => void = () => {}) {
     this.onConnect = this.onConnect.bind(this)
     this.onDisconnect = this.onDisconnect.bind(this)
   }
@@ -42,7 +43,7 @@ export class DhtNeighbours {
     if (this.topology != null) return
     // the registrar adds the topology before its promise settles: no identify is missed in between
     this.topology = this.components.registrar.register(this.protocol, {
-      onConnect: (peer) => { this.peers.add(peer.toString()) },
+      onConnect: (peer) => { this.add(peer.toString()) },
       onDisconnect: (peer) => { this.peers.delete(peer.toString()) }
     })
     this.topology.catch(() => {})
@@ -65,9 +66,15 @@ export class DhtNeighbours {
     const started = this.topology
     this.components.peerStore?.get(evt.detail).then((p) => {
       // still connected (no disconnect since) and this instance still running
-      if (started != null && this.topology === started && p.protocols.includes(this.protocol) && this.connected.has(id)) this.peers.add(id)
+      if (started != null && this.topology === started && p.protocols.includes(this.protocol) && this.connected.has(id)) this.add(id)
     }, () => {})
     this.connected.add(id)
+  }
+
+  private add (id: string): void {
+    if (this.peers.has(id)) return
+    this.peers.add(id)
+    this.added()
   }
 
   private onDisconnect (evt: CustomEvent<PeerId>): void {

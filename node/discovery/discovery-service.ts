@@ -29,6 +29,7 @@ import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerDiscovery, 
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface DiscoveryInit {
   /** A locate gives up after this long unless the caller passes its own signal. */
@@ -62,7 +63,7 @@ export interface DiscoveryComponents {
   /** Tells which connected peers serve the DHT: only they are asked for a peer's addresses (dht-neighbours.ts). */
   registrar: Pick<Registrar, 'register' | 'unregister'>
   /** routingTable: kad-dht's (a runtime field); an empty one makes a DHT query wait for a peer. */
-  dht: Pick<KadDHT, 'findPeer'> & { routingTable?: { size: number } }
+  dht: Pick<KadDHT, 'findPeer'> & { routingTable?: RoutingTableView }
   presence: FollowComponents['presence']
   roster: Pick<Roster, 'watchList' | 'isContact' | 'addEventListener' | 'removeEventListener'>
   /** Optional: without it a connection counts as a gossip link (and a locate asks no watcher of the peer first). */
@@ -147,6 +148,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     this.follows = new Follows({
       connectionManager: components.connectionManager,
       canAskNeighbours: () => (this.dhtNeighbours?.size ?? 0) > 0,
+      lookupCanAsk: () => !this.dhtKnowsNobody() || (this.dhtNeighbours?.size ?? 0) > 0,
       ownLookupMerging: (peer) => this.merging.has(peer.toString()),
       events: components.events,
       presence: components.presence,
@@ -181,6 +183,7 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
       maxReaskMs: FOLLOW_MAX_REASK_MS
     }, this.log)
     this.onRosterChange = this.onRosterChange.bind(this)
+    this.onLookupPossible = this.onLookupPossible.bind(this)
   }
 
   isStarted (): boolean {
@@ -190,8 +193,10 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
   start (): void {
     this.controller = sharedController()
     const protocol = kadProtocol(optional(() => this.components.dht))
-    if (protocol != null) this.dhtNeighbours ??= new DhtNeighbours(this.components, protocol)
+    if (protocol != null) this.dhtNeighbours ??= new DhtNeighbours(this.components, protocol, this.onLookupPossible)
     this.dhtNeighbours?.start()
+    // the routing table's first peer: a DHT server to ask (kad-dht's own event)
+    this.components.dht.routingTable?.addEventListener?.('peer:add', this.onLookupPossible)
     this.follows.start()
     this.started = true
   }
@@ -208,6 +213,12 @@ export class DefaultDiscovery implements DiscoveryService, Startable {
     this.controller.abort()
     this.follows.stop()
     this.dhtNeighbours?.stop()
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onLookupPossible)
+  }
+
+  /** Someone a lookup can ask came (a DHT server in the routing table, a connected neighbour that serves the DHT). */
+  private onLookupPossible (): void {
+    this.follows.lookupPossible()
   }
 
   private onRosterChange (evt: CustomEvent<RosterChangeEvent>): void {

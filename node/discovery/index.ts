@@ -17,6 +17,7 @@ import type { RelayReservations, RelayReservationsComponents, RelayReservationsI
 
 export { PeerNotFoundError } from './discovery-service.js'
 export { dhtMode } from './dht-mode.js'
+export { lanOnly } from './mdns-dialer.js'
 export { dhtRoutingRepair } from './dht-routing-repair.js'
 export type { DhtRoutingRepairInit, DhtRoutingRepairComponents } from './dht-routing-repair.js'
 export type { DhtModeInit, DhtModeComponents } from './dht-mode.js'

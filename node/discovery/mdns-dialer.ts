@@ -16,11 +16,21 @@
  * learned of it only at the next identify, about 20 s later, and a watcher
  * on the LAN saw the other node online only then. A peer found earlier is
  * dialed at afterStart.
+ *
+ * Anyone on the LAN can answer mDNS, naming made-up peers by the thousand, so
+ * nothing it reports stays in the peer store (persisted, kept 30 days) unless
+ * a connection proved the peer real: the factory hides the mdns service from
+ * libp2p's discovery handling (lanOnly below), this dials the answer's
+ * addresses themselves (libp2p stores the peer once the dial succeeds), and
+ * forgets a peer it did not know when the dial fails (libp2p records the
+ * failure in the peer store).
  */
-import { InvalidParametersError, serviceCapabilities } from '@libp2p/interface'
+import { InvalidParametersError, peerDiscoverySymbol, serviceCapabilities } from '@libp2p/interface'
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { sharedController } from '../signals.js'
 import { MDNS_DIAL_BELOW_CONNECTIONS } from './constants.js'
 import type { ComponentLogger, Logger, PeerDiscovery, PeerId, PeerInfo, PeerStore, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
 export interface MdnsDialerInit {
@@ -35,13 +45,16 @@ export interface MdnsDialerComponents {
    * one (optional only in type: the factory adds mDNS conditionally).
    */
   mdns?: PeerDiscovery
-  peerStore: Pick<PeerStore, 'merge'>
+  peerStore: Pick<PeerStore, 'has' | 'delete'>
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
   logger: ComponentLogger
 }
 
-/** Nothing to call: it dials what mDNS finds. */
-export interface MdnsDialer {}
+/** It dials what mDNS finds; nothing to call but a diagnostic. */
+export interface MdnsDialer {
+  /** Dials it has begun that have not ended yet. */
+  dialsUnderWay: () => number
+}
 
 export class DefaultMdnsDialer implements MdnsDialer, Startable {
   readonly [Symbol.toStringTag] = 'presence-mesh:mdns-dialer'
@@ -66,6 +79,10 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
     this.mdns = mdns
     this.dialBelowConnections = init.dialBelowConnections ?? MDNS_DIAL_BELOW_CONNECTIONS
     this.onPeer = this.onPeer.bind(this)
+  }
+
+  dialsUnderWay (): number {
+    return this.dialing.size
   }
 
   isStarted (): boolean {
@@ -105,19 +122,51 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
     const key = id.toString()
     const { connectionManager, peerStore } = this.components
     if (id.equals(this.components.peerId) || this.dialing.has(key) || connectionManager.getConnections(id).length > 0) return
+    const addresses = ofPeer(id, multiaddrs)
+    if (addresses.length === 0) return
     // dials under way count: the peers found while the node started are dialed all at once
     if (connectionManager.getConnections().length + this.dialing.size >= this.dialBelowConnections) return
     this.dialing.add(key)
     void (async () => {
+      let known = true
       try {
-        await peerStore.merge(id, { multiaddrs })
-        await connectionManager.openConnection(id, { signal: this.controller.signal })
+        known = await peerStore.has(id)
+        await connectionManager.openConnection(addresses, { signal: this.controller.signal })
         this.log('connected to mDNS peer %p', id)
       } catch (err) {
         this.log('could not dial mDNS peer %p - %e', id, err)
+        if (!known && connectionManager.getConnections(id).length === 0) await peerStore.delete(id).catch(() => {})
       } finally {
         this.dialing.delete(key)
       }
     })()
+  }
+}
+
+/**
+ * The answer's addresses, each ending in the peer's id (so the dial checks
+ * whom it reached); an address naming another peer is dropped.
+ */
+function ofPeer (id: PeerId, multiaddrs: Multiaddr[]): Multiaddr[] {
+  const out: Multiaddr[] = []
+  for (const ma of multiaddrs) {
+    const named = ma.getComponents().findLast(c => c.code === CODE_P2P)?.value
+    if (named == null) out.push(ma.encapsulate(`/p2p/${id.toString()}`))
+    else if (named === id.toString()) out.push(ma)
+  }
+  return out
+}
+
+/**
+ * The mdns service as a plain component: libp2p merges whatever a peer
+ * discovery service reports into the peer store, and mDNS answers come from
+ * anyone on the LAN. The mDNS dialer listens to it instead.
+ */
+export function lanOnly<C, T extends object> (factory: (components: C) => T): (components: C) => T {
+  return (components) => {
+    const service = factory(components)
+    Reflect.deleteProperty(service, peerDiscoverySymbol)
+    if (peerDiscoverySymbol in service) throw new InvalidParametersError('the mdns service still offers itself for peer discovery')
+    return service
   }
 }

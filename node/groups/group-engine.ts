@@ -46,6 +46,9 @@ export interface EngineHooks {
   changes: (g: GroupRuntime, changes: GroupChange[]) => void
 }
 
+/** An entry read from the topic, waiting for its show and its commit. */
+interface TopicRead { g: GroupRuntime, batch: ReadBatch, source: string }
+
 /** Texts remembered as announced while their commits fail (a disk that keeps failing stops the remembering, not the reading). */
 const MAX_SHOWN_UNSTORED = 10_000
 
@@ -56,9 +59,7 @@ export class GroupEngine {
   private readonly catchingUp = new Map<string, Promise<number>>()
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly offerTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly topicReads = new TopicReads<{ g: GroupRuntime, batch: ReadBatch, source: string }>(
-    r => this.show(r.g, r.batch.messages),
-    (r, shown) => { this.commitRead(r.g, r.batch, undefined, r.source, shown).catch(() => {}) })
+  private readonly topicReads = new TopicReads<TopicRead>(r => this.show(r.g, r.batch.messages), reads => { this.commitTopicReads(reads) })
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
   private readonly shownUnstored = new Set<string>()
   private readonly receiveLimiter: RateLimiter
@@ -157,20 +158,38 @@ export class GroupEngine {
   // ---- committing ----
 
   /**
-   * Tells the new texts (unless shown already), commits what reading did, then tells the membership changes and
-   * catches up on a gap. Nothing acknowledges a text before its commit ends: sync requests, the only receipts
-   * a member gives, say the stored positions (docs/protocol.md §12.5).
+   * Tells the new texts, commits what reading did, then tells the membership changes and catches up on a gap.
+   * Nothing acknowledges a text before its commit ends: sync requests, the only receipts a member gives, say
+   * the stored positions (docs/protocol.md §12.5).
    */
-  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void, source?: string, shownAlready?: string[]): Promise<void> {
+  async commitRead (g: GroupRuntime, batch: ReadBatch, extra?: (tx: Transaction) => void): Promise<void> {
     // reads from the topic that wait for their turn come first: texts are shown and stored in the order read
     this.topicReads.flush()
-    const changes = batch.changes ?? diffStates(batch.before, g.state)
-    const shown = shownAlready ?? this.show(g, batch.messages)
-    if (batch.writes.length > 0 || extra != null) {
+    await this.commitReads(g, [{ batch }], extra)
+  }
+
+  /** Commits the topic's reads waiting for their turn, one batch per run of reads of one group, in the order read (a burst is one batch, not one per read). */
+  private commitTopicReads (reads: Array<{ read: TopicRead, shown: string[] }>): void {
+    for (let i = 0; i < reads.length;) {
+      const g = reads[i].read.g
+      let j = i
+      while (j < reads.length && reads[j].read.g === g) j++
+      this.commitReads(g, reads.slice(i, j).map(({ read, shown }) => ({ batch: read.batch, source: read.source, shown }))).catch(() => {})
+      i = j
+    }
+  }
+
+  /** Reads of one group, oldest first, in one commit (with `extra`); then each read's changes and catch-up, in order. */
+  private async commitReads (g: GroupRuntime, reads: Array<{ batch: ReadBatch, source?: string, shown?: string[] }>, extra?: (tx: Transaction) => void): Promise<void> {
+    const done = reads.map(r => {
+      const changes = r.batch.changes ?? diffStates(r.batch.before, g.state)
+      return { ...r, changes, shown: r.shown ?? this.show(g, r.batch.messages) }
+    })
+    if (reads.some(r => r.batch.writes.length > 0) || extra != null) {
       const meta = g.meta
       try {
         await this.store.store.change((tx) => {
-          for (const w of batch.writes) w(tx)
+          for (const r of reads) for (const w of r.batch.writes) w(tx)
           extra?.(tx)
           this.store.meta.put(tx, g.id, meta)
           return () => {}
@@ -181,11 +200,13 @@ export class GroupEngine {
         throw err
       }
     }
-    for (const [author, next] of batch.positions) if (next > (g.stored.get(author) ?? 1)) g.stored.set(author, next)
-    for (const id of shown) this.shownUnstored.delete(id)
-    this.afterChange(g, changes)
-    if (batch.excluded) this.catchUpSoon(g, source)
-    else if (batch.gap) this.catchUpAfterGap(g, source)
+    for (const { batch, source, shown, changes } of done) {
+      for (const [author, next] of batch.positions) if (next > (g.stored.get(author) ?? 1)) g.stored.set(author, next)
+      for (const id of shown) this.shownUnstored.delete(id)
+      this.afterChange(g, changes)
+      if (batch.excluded) this.catchUpSoon(g, source)
+      else if (batch.gap) this.catchUpAfterGap(g, source)
+    }
   }
 
   /** Entries often come a little out of order (two paths through the mesh): catch up only if the gap is still open after a moment. */

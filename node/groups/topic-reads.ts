@@ -4,15 +4,16 @@
  * which gossipsub dispatches right after the validator accepted it and before
  * it forwards it, as to any application on the topic), or else at the end of
  * the turn that read it (process.nextTick runs after that turn's promise
- * jobs); its commit starts at the next turn of the event loop, so the commit
- * never holds up the forwarding (docs/protocol.md §12.7).
+ * jobs). Their commits start at the next turn of the event loop, together,
+ * so the commit never holds up the forwarding and the reads of one turn (a
+ * burst) share one batch (docs/protocol.md §12.7).
  */
 export class TopicReads<R> {
   private readonly queue: Array<{ read: R, key?: object, shown?: string[] }> = []
   private showScheduled = false
 
-  /** show: announces a read's texts, returns their ids; commit: starts its commit. */
-  constructor (private readonly show: (read: R) => string[], private readonly commit: (read: R, shown: string[]) => void) {}
+  /** show: announces a read's texts, returns their ids; commit: starts the commits of reads, oldest first. */
+  constructor (private readonly show: (read: R) => string[], private readonly commit: (reads: Array<{ read: R, shown: string[] }>) => void) {}
 
   /** key: what gossipsub's `message` event will carry for this read (the message the validator saw). */
   push (read: R, key?: object): void {
@@ -39,6 +40,7 @@ export class TopicReads<R> {
   /** Starts the commits of every waiting read, oldest first (showing any not shown yet). */
   flush (): void {
     this.showAll()
-    for (const { read, shown } of this.queue.splice(0)) this.commit(read, shown ?? [])
+    const reads = this.queue.splice(0)
+    if (reads.length > 0) this.commit(reads.map(({ read, shown }) => ({ read, shown: shown ?? [] })))
   }
 }

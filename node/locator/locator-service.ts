@@ -17,6 +17,7 @@ import { sleep } from '../util/wait.js'
 import { anySignal, sharedSignal } from '../signals.js'
 import { devicesOf, droppedDevices } from '../presence/person-devices.js'
 import { parseMultiaddrs } from '../util/multiaddrs.js'
+import { awaitFirstDhtServer } from '../util/dht-table.js'
 import type { Locator, LocatorInit } from './index.js'
 import type { LocatorDhtRules } from './locator.js'
 import type { Roster, RosterChangeEvent } from '../roster/index.js'
@@ -25,6 +26,7 @@ import type { AddressManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { RepeatingTask } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface LocatorComponents {
   peerId: PeerId
@@ -33,7 +35,8 @@ export interface LocatorComponents {
   events: TypedEventTarget<Libp2pEvents>
   addressManager: AddressManager
   peerStore: PeerStore
-  dht: KadDHT & { routingTable?: { size: number } }
+  /** The routing table tells when it learns its first DHT server (kad-dht's 'peer:add'). */
+  dht: KadDHT & { routingTable?: RoutingTableView }
   roster: Roster
 }
 
@@ -79,6 +82,7 @@ export class LocatorService implements Locator, Startable {
     this.task = repeatingTask(async (opts) => { await this.publishAll(opts?.signal) }, Math.floor(ttlMs / 3), { debounce: LOCATOR_DEBOUNCE_MS })
     this.onRosterChange = this.onRosterChange.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
+    this.onDhtPeer = this.onDhtPeer.bind(this)
   }
 
   isStarted (): boolean {
@@ -116,6 +120,7 @@ export class LocatorService implements Locator, Startable {
 
   stop (): void {
     this.task.stop()
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
     this.started = false
   }
 
@@ -161,6 +166,24 @@ export class LocatorService implements Locator, Startable {
     this.schedule()
   }
 
+  /**
+   * With no DHT server known, a put waits for one until its deadline
+   * (LOCATOR_TIMEOUT_MS) and stores nothing: a republish over every contact
+   * then seals and puts one record each 5 s for as long as no server comes
+   * (1,000 contacts: 83 minutes a round, longer than the republish interval,
+   * so for good; presence.scale). So the republish waits for the routing
+   * table's first peer instead, as the contact code's intake record does
+   * (node/reach), and runs whole then. True while it waits.
+   */
+  private dhtKnowsNobody (): boolean {
+    return awaitFirstDhtServer(this.components.dht.routingTable, this.onDhtPeer)
+  }
+
+  private onDhtPeer (): void {
+    this.log('a DHT server is known: locators are put')
+    this.schedule()
+  }
+
   /** Republishes every contact's locator soon; a request while a run is on makes one more run. */
   private schedule (): void {
     if (!this.started) return
@@ -170,15 +193,16 @@ export class LocatorService implements Locator, Startable {
 
   private async publishAll (stopped?: AbortSignal): Promise<void> {
     await this.enqueue(async () => {
-      if (stopped?.aborted === true) return
+      if (stopped?.aborted === true || this.dhtKnowsNobody()) return
       const run = new AbortController()
       this.running = run
       const signal = stopped != null ? sharedSignal(anySignal([stopped, run.signal])) : run.signal
       try {
         do {
           this.dirty = false
-          await this.publisher.publish([...this.audience], { signal, still: peer => this.audience.has(peer) })
-        } while (this.dirty && this.started && !signal.aborted)
+          // a DHT that lost its last server mid-run: the rest waits for the next one
+          await this.publisher.publish([...this.audience], { signal, still: peer => this.audience.has(peer), until: () => this.dhtKnowsNobody() })
+        } while (this.dirty && this.started && !signal.aborted && !this.dhtKnowsNobody())
       } finally {
         if (this.running === run) this.running = undefined
         run.abort() // ends the combined signal: nothing stays on `stopped` for it

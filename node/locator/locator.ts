@@ -86,15 +86,16 @@ export class LocatorPublisher {
    * Puts a fresh locator for each contact in turn. `empty`: no addresses
    * (what a clean stop leaves). `still(peer)` is asked right before each
    * record with addresses is sealed: a contact that lost sight of this node
-   * meanwhile is skipped. An aborted signal ends the run.
+   * meanwhile is skipped. An aborted signal ends the run, and so does
+   * `until()` true before a record.
    */
-  async publish (contacts: string[], options: { empty?: boolean, still?: (peer: string) => boolean, signal?: AbortSignal } = {}): Promise<number> {
+  async publish (contacts: string[], options: { empty?: boolean, still?: (peer: string) => boolean, until?: () => boolean, signal?: AbortSignal } = {}): Promise<number> {
     const dht = this.opts.dht()
     const empty = options.empty === true
     if (dht == null) return 0
     let stored = 0
     for (const peer of contacts) {
-      if (options.signal?.aborted === true) break
+      if (options.signal?.aborted === true || options.until?.() === true) break
       if (!empty && options.still?.(peer) === false) continue
       const keys = this.opts.keysFor(peer)
       const dhtKey = locatorDhtKey(keys, this.opts.self.toMultihash().bytes)

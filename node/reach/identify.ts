@@ -9,6 +9,7 @@
  */
 import { serviceCapabilities } from '@libp2p/interface'
 import { identify, identifyPush } from '@libp2p/identify'
+import { sharedController } from '../signals.js'
 import { withView } from '../util/view.js'
 import { Backoff, sleep } from '../util/wait.js'
 import { IDENTIFY_RETRIES, IDENTIFY_RETRY_BASE_MS } from './constants.js'
@@ -27,7 +28,8 @@ class PrivateIdentify implements Identify, Startable {
   private started = false
   private readonly onConnect: boolean
   private readonly retry: { retries: number, baseMs: number }
-  private stopping = new AbortController()
+  // every new connection's retries wait on it at once
+  private stopping = sharedController()
 
   constructor (private readonly components: IdentifyComponents, private readonly policy: ReachPolicy, init: PrivateIdentifyInit = {}) {
     this.protocol = `/${init.protocolPrefix ?? 'ipfs'}/id/1.0.0`
@@ -68,7 +70,7 @@ class PrivateIdentify implements Identify, Startable {
       }
       await handler(stream, connection)
     }, { ...full.options, force: true })
-    this.stopping = new AbortController()
+    this.stopping = sharedController()
     if (this.onConnect) this.components.events.addEventListener('connection:open', this.onConnectionOpen)
     this.started = true
   }

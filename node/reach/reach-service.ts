@@ -15,6 +15,7 @@ import { LocatorPublisher } from '../locator/locator.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { SelfReferenceError } from '../roster/errors.js'
 import { Backoff } from '../util/wait.js'
+import { awaitFirstDhtServer } from '../util/dht-table.js'
 import { CodeStore } from './code-store.js'
 import {
   IDENTIFY_CONTACT_MS, INTAKE_DHT_TIMEOUT_MS, INTAKE_GOODBYE_TIMEOUT_MS, INTAKE_RETRY_BASE_MS, INTAKE_RETRY_CAP_MS, INTAKE_TTL_MS, KNOWN_ADDRESSES_MS, MAX_INTAKE_ADDRESSES,
@@ -35,6 +36,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { RepeatingTask } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
+import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface ReachComponents {
   peerId: PeerId
@@ -46,7 +48,7 @@ export interface ReachComponents {
   peerStore: PeerStore
   connectionManager: ConnectionManager
   /** kad-dht's routing table: a put before it holds a DHT server would wait for one until its deadline. */
-  dht: KadDHT & { routingTable?: { size: number } & Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>> }
+  dht: KadDHT & { routingTable?: RoutingTableView }
   roster: Roster
   /** Pending requests admit their peers; optional (a node without consent has none). */
   contacts?: ContactsService
@@ -300,11 +302,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   private async publish (): Promise<void> {
     clearTimeout(this.retryTimer)
     if (this.code == null || !this.started) return
-    const table = this.components.dht.routingTable
-    if (table != null && table.size === 0 && table.addEventListener != null) {
-      table.addEventListener('peer:add', this.schedule, { once: true })
-      return
-    }
+    if (awaitFirstDhtServer(this.components.dht.routingTable, this.schedule)) return
     const stored = await this.intake.publish([this.code.intake.toString()]).catch(() => 0)
     this.log('intake record put with %s: stored by %d DHT node(s)', intakeAddresses(this.components.addressManager.getAddresses()).map(String).join(' '), stored)
     if (stored > 0) {

@@ -158,8 +158,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 async function timerOrAbort (ms: number, signal: AbortSignal | undefined, register: (done: () => void) => void): Promise<void> {
   if (signal?.aborted === true || !(ms > 0)) return
   await new Promise<void>(resolve => {
-    const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS))
-    timer.unref?.()
+    // Infinity: until woken or aborted, with no timer at all
+    const timer = ms === Infinity ? undefined : setTimeout(done, Math.min(ms, MAX_TIMER_MS))
+    timer?.unref?.()
     signal?.addEventListener('abort', done, { once: true })
     register(done)
     function done (): void {

@@ -7,7 +7,6 @@
 import net from 'node:net'
 import path from 'node:path'
 import { formatAddress, isLoopback, parseXmppAddress } from './address.js'
-import { loadTlsMaterial } from './certificate.js'
 import { ClientAcks } from './client-acks.js'
 import { PrivateStorage } from './private-storage.js'
 import { RoomNames } from './room-names.js'
@@ -59,6 +58,8 @@ export class XmppEndpoint implements XmppServer {
   async start (): Promise<void> {
     const { home, node } = this.components
     await ensurePassword(home)
+    // loaded here, not with the node: its X.509 and ASN.1 libraries are a tenth of a node's start, and most nodes serve no XMPP
+    const { loadTlsMaterial } = await import('./certificate.js')
     this.tls = await loadTlsMaterial(home, this.domain, this.address.host, this.init.tls)
     await Promise.all([this.acks.load(), this.privateStorage.load(), this.roomNames.load()])
     this.hub = new XmppHub(node, this.jids, this.log, { acks: this.acks, privateStorage: this.privateStorage, roomNames: this.roomNames })

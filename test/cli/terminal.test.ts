@@ -49,4 +49,23 @@ describe('the paste guard', () => {
     await vi.advanceTimersByTimeAsync(200)
     expect(got).toBe('\r' + 'z'.repeat(300))
   })
+
+  it('waits for the rest of a paste behind a chunk that filled the terminal\'s buffer, however late it comes', async () => {
+    // a terminal hands over at most 4,095 bytes a read: 5,000 pasted come as 4,095 and 905, the second late on a busy machine
+    type('x'.repeat(4_095))
+    await vi.advanceTimersByTimeAsync(400)
+    type('x'.repeat(905))
+    await vi.advanceTimersByTimeAsync(200)
+    expect(got).toBe('')
+    expect(refused).toEqual([5_000])
+    // a paste of exactly one full read fits, and goes in once nothing follows it
+    type('\r')
+    got = ''
+    type('y'.repeat(4_095))
+    await vi.advanceTimersByTimeAsync(400)
+    expect(got).toBe('')
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(got).toBe('y'.repeat(4_095))
+    expect(refused).toEqual([5_000])
+  })
 })

@@ -1,14 +1,19 @@
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+/**
+ * Chat across a SIGKILL: the side that is killed is a node process of its own
+ * (test/fixtures/node-process.ts), the side that lives on a node in this
+ * process (what it proves does not need a process boundary, and it costs none).
+ */
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadOrCreateIdentity } from '../../node/home.js'
-import { cleanupHomes, LOOPBACK, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, LOOPBACK, startNode, tmpHome, waitFor } from '../helpers.js'
 import { killAllNodes, spawnNode } from '../process-helpers.js'
 import type { ChatMessage } from '../../node/chat/index.js'
 import type { NodeProcess } from '../process-helpers.js'
-import type { PresenceNodeOptions } from '../../node/presence-node.js'
+import type { PresenceNode, PresenceNodeOptions } from '../../node/presence-node.js'
 
+const nodes: PresenceNode[] = []
 afterEach(async () => {
   await killAllNodes()
+  await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
   await cleanupHomes()
 })
 
@@ -22,37 +27,45 @@ const N = 300
 const spawn = async (home: string, chat?: PresenceNodeOptions['chat']): Promise<NodeProcess> =>
   await spawnNode({ home, listen: LOOPBACK, sharedHost: true, chat })
 
+/** A node in this process, with the messages it shows (what a node process prints as chat-message events). */
+async function live (chat?: PresenceNodeOptions['chat']): Promise<{ node: PresenceNode, received: ChatMessage[] }> {
+  const node = await startNode({ home: await tmpHome('live'), chat })
+  nodes.push(node)
+  const received: ChatMessage[] = []
+  node.chat.addEventListener('message', (evt) => { received.push(evt.detail) })
+  return { node, received }
+}
+
 const received = (n: NodeProcess): ChatMessage[] => n.events.filter(e => e.event === 'chat-message').map(e => e.message)
 
-async function expectExactlyOnceInOrder (receiver: NodeProcess, sender: string, ids: string[]): Promise<void> {
-  await waitFor(async () => (await receiver.call<ChatMessage[]>('history', sender)).length >= ids.length, `all ${ids.length} stored`, 60_000)
-  const hist = await receiver.call<ChatMessage[]>('history', sender)
+async function expectExactlyOnceInOrder (history: () => Promise<ChatMessage[]>, ids: string[]): Promise<void> {
+  await waitFor(async () => (await history()).length >= ids.length, `all ${ids.length} stored`, 60_000)
+  const hist = await history()
   expect(hist.map(m => m.id)).toEqual(ids)
   expect(hist.map(m => m.text)).toEqual(ids.map((_, i) => `m ${i}`))
 }
 
 describe('chat survives SIGKILL', () => {
   it('of the sender with queued messages: restarted on the same home, it delivers all, once, in order', async () => {
-    const rHome = await tmpHome('receiver')
     const sHome = await tmpHome('sender')
-    const rId = peerIdFromPrivateKey((await loadOrCreateIdentity(rHome)).privateKey).toString()
-    const r = await spawn(rHome)
+    const { node: r, received: got } = await live()
+    const rId = r.peerId.toString()
     let s = await spawn(sHome, SLOW)
-    await r.call('watch', s.peerId, 'sender')
+    await r.watch(s.peerId, 'sender')
     await s.call('watch', rId, 'receiver')
-    await s.call('dial', r.addresses[0])
+    await s.call('dial', r.addresses()[0])
 
     const ids = await s.call<string[]>('sendMany', 'receiver', 'm', N)
-    await waitFor(() => received(r).length >= 30, 'the stream is under way')
+    await waitFor(() => got.length >= 30, 'the stream is under way')
     await s.kill()
-    const before = received(r).length
+    const before = got.length
     expect(before).toBeLessThan(N)
 
     s = await spawn(sHome, SLOW)
     expect(await s.call<number>('outboxSize')).toBeGreaterThan(0)
-    await s.call('dial', r.addresses[0])
-    await expectExactlyOnceInOrder(r, s.peerId, ids)
-    expect(received(r).map(m => m.id)).toEqual(ids)
+    await s.call('dial', r.addresses()[0])
+    await expectExactlyOnceInOrder(async () => await r.history(s.peerId), ids)
+    expect(got.map(m => m.id)).toEqual(ids)
     await waitFor(async () => await s.call<number>('outboxSize') === 0, 'sender outbox drained')
     const states = (await s.call<ChatMessage[]>('history', rId)).map(m => m.state)
     expect(states.every(st => st === 'delivered')).toBe(true)
@@ -60,23 +73,24 @@ describe('chat survives SIGKILL', () => {
 
   it('of the receiver mid-stream: nothing lost, nothing duplicated', async () => {
     const rHome = await tmpHome('receiver')
-    const s = await spawn(await tmpHome('sender'), SLOW)
+    const { node: s } = await live(SLOW)
     let r = await spawn(rHome)
     const rId = r.peerId
-    await r.call('watch', s.peerId, 'sender')
-    await s.call('watch', rId, 'receiver')
-    await s.call('dial', r.addresses[0])
+    await r.call('watch', s.peerId.toString(), 'sender')
+    await s.watch(rId, 'receiver')
+    await r.call('dial', s.addresses()[0])
 
-    const ids = await s.call<string[]>('sendMany', 'receiver', 'm', N)
+    const ids: string[] = []
+    for (let i = 0; i < N; i++) ids.push(await s.send('receiver', `m ${i}`))
     await waitFor(() => received(r).length >= 30, 'the stream is under way')
     await r.kill()
     expect(received(r).length).toBeLessThan(N)
 
     r = await spawn(rHome)
-    await r.call('dial', s.addresses[0])
-    await expectExactlyOnceInOrder(r, s.peerId, ids)
-    await waitFor(async () => await s.call<number>('outboxSize') === 0, 'sender outbox drained')
-    const hist = await s.call<ChatMessage[]>('history', rId)
+    await r.call('dial', s.addresses()[0])
+    await expectExactlyOnceInOrder(async () => await r.call<ChatMessage[]>('history', s.peerId.toString()), ids)
+    await waitFor(() => s.chat.outboxSize() === 0, 'sender outbox drained')
+    const hist = await s.history(rId)
     expect(hist.every(m => m.state === 'delivered')).toBe(true)
   })
 })

@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest'
 import { PeerUnreachableError } from '../../node/errors.js'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
 afterAll(cleanupHomes)
@@ -14,13 +14,13 @@ const nodes: PresenceNode[] = []
 afterAll(async () => { await Promise.all(nodes.map(async n => { await n.stop() })) })
 
 it('a contact locates a non-public node through its locator record; a stranger cannot', async () => {
-  const hub = await startNode({ roster: PUBLIC })
+  const hub = await startNode({ roster: PUBLIC, ...DHT_PUTS })
   nodes.push(hub)
   const hubAddr = hub.addresses()[0]
   const aHome = await tmpHome('a')
-  let a = await startNode({ home: aHome, bootstrap: [hubAddr] })
-  const b = await startNode({ bootstrap: [hubAddr] })
-  const s = await startNode({ bootstrap: [hubAddr] })
+  let a = await startNode({ home: aHome, bootstrap: [hubAddr], ...DHT_PUTS })
+  const b = await startNode({ bootstrap: [hubAddr], ...DHT_PUTS })
+  const s = await startNode({ bootstrap: [hubAddr], ...DHT_PUTS })
   nodes.push(b, s)
   expect(a.libp2p.services.dht.getMode()).toBe('client')
 
@@ -33,7 +33,7 @@ it('a contact locates a non-public node through its locator record; a stranger c
   // A moves to a new port; B knows only the old address
   const oldAddr = a.addresses()[0]
   await a.stop()
-  a = await startNode({ home: aHome, bootstrap: [hubAddr] })
+  a = await startNode({ home: aHome, bootstrap: [hubAddr], ...DHT_PUTS })
   nodes.push(a)
   expect(a.addresses()[0]).not.toBe(oldAddr)
   await waitFor(async () => await b.libp2p.services.locator.refresh(a.peerId) > 0, 'B to read A\'s fresh locator record')

@@ -10,7 +10,7 @@ import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
 import { MAX_PRESENCE_TTL_MS } from '../../protocol/limits.js'
 import { sealPresence } from '../../protocol/presence-record.js'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
@@ -51,7 +51,7 @@ describe('discovery across a sparse line of 10 nodes', () => {
       denyInboundEncryptedConnection: (p: PeerId) => gated.has(p.toString())
     }
     for (let i = 0; i < N; i++) {
-      nodes.push(await startNode({ roster: PUBLIC,
+      nodes.push(await startNode({ roster: PUBLIC, ...DHT_PUTS,
         home: homes[i],
         bootstrap: i === 0 ? [] : [nodes[i - 1].addresses()[0]],
         presence: { ttlMs: TTL_MS },

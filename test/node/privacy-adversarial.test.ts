@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
 import { openPresenceFromPair } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 
@@ -70,17 +70,19 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     contacts: FAST,
     chat: CHAT,
     // gossip only, so the stranger has pair-topic traffic to try (the direct path has its own tests: notify.test.ts)
-    notify: false
+    notify: false,
+    // what A would put in the DHT is checked below (a non-public node puts nothing readable)
+    ...DHT_PUTS
   })
 
   beforeAll(async () => {
-    r = await startNode({ relay: true })
+    r = await startNode({ relay: true, ...DHT_PUTS })
     const bootstrap = [r.addresses()[0]]
     aHome = await tmpHome('a')
-    b = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    b = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT, ...DHT_PUTS })
     // C is public (a DHT server besides the relay)
-    c = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: { ...FAST, ...PUBLIC }, chat: CHAT })
-    s = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT })
+    c = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: { ...FAST, ...PUBLIC }, chat: CHAT, ...DHT_PUTS })
+    s = await startNode({ bootstrap, presence: { ttlMs: TTL }, contacts: FAST, chat: CHAT, ...DHT_PUTS })
     a = await startA()
     aAddress = a.addresses().find(x => !x.includes('p2p-circuit'))!
     await makeContacts(b, a)

@@ -35,8 +35,8 @@ interface Setup {
   identified: Connection[]
   /** When each neighbour ask (a FIND_NODE to a connected peer) was sent. */
   asks: number[]
-  /** The routing table's size (0 with emptyDht), for a test to change. */
-  routingTable: { size: number }
+  /** The routing table's size (0 with emptyDht), for a test to change; it dispatches 'peer:add' as kad-dht's does when a test says so. */
+  routingTable: EventTarget & { size: number }
   /** Tells the discovery which peers serve the DHT (setup's neighbours do, unless clientNeighbours). */
   registrar: StubRegistrar
 }
@@ -62,7 +62,7 @@ function setup (opts: { gossip?: boolean, locator?: (peer: string) => number, co
       lookups.push(Date.now())
       if (opts.slowDht === true) await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }))
     },
-    routingTable: { size: opts.emptyDht === true ? 0 : 1 },
+    routingTable: Object.assign(new EventTarget(), { size: opts.emptyDht === true ? 0 : 1 }),
     ...(opts.neighbours != null
       ? { network: { protocol: KAD, async * sendRequest () { asks.push(Date.now()); yield { name: 'PEER_RESPONSE', closer: [] } } } }
       : {})
@@ -469,8 +469,8 @@ it('with a DHT that knows no peer, a follow\'s lookup fails at once (no locator 
   await vi.advanceTimersByTimeAsync(3_000)
   expect(records).toBe(0)
   expect(lookups).toEqual([])
-  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: expect.any(Number), lastError: NOTHING_TO_TRY })
-  expect(discovery.followStatus(watched)!.failures).toBeGreaterThanOrEqual(6)
+  // one full attempt, then it waits for news or a DHT server (no timer): see the parking test below
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 1, lastError: NOTHING_TO_TRY })
   const byHand = discovery.locate(other, { signal: AbortSignal.timeout(500) })
   byHand.catch(() => {})
   await vi.advanceTimersByTimeAsync(0)
@@ -562,8 +562,9 @@ it('an attempt with nothing to try (no known address, a DHT that knows no peer, 
   const timeouts = vi.spyOn(AbortSignal, 'timeout')
   discovery.follow(watched)
   await vi.advanceTimersByTimeAsync(60_000)
-  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 7, lastError: NOTHING_TO_TRY })
-  // the first attempt found no address; new ones would be news (peer:update), so the next six do not read again
+  // one attempt: with no lookup able to ask anyone it waits for news (the parking test below)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 1, lastError: NOTHING_TO_TRY })
+  // the first attempt found no address; new ones would be news (peer:update), so no attempt reads again
   expect(reads).toBe(1)
   expect(timeouts).not.toHaveBeenCalled()
 
@@ -661,6 +662,41 @@ it('attempts that failed on stale addresses while this node was connected to nob
   events.safeDispatchEvent('peer:connect', { detail: other })
   await vi.advanceTimersByTimeAsync(600)
   expect(lookups.length).toBe(before + 1)
+  discovery.stop()
+  random.mockRestore()
+})
+
+it('a follow whose full attempt had nothing to try while no lookup could ask anyone waits with no timer for news or the DHT\'s first server', async () => {
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+  const [third] = await peerIds(1)
+  // connected to peers that serve no DHT, and a DHT that knows nobody: 950 offline contacts of the presence.scale bench
+  const { discovery, cm, events, lookups, routingTable, ps } = setup({ emptyDht: true, init: { followMinRetryMs: 1_000, followMaxRetryMs: 600_000, followQuietMaxRetryMs: 600_000 } })
+  cm.others = 3
+  discovery.follow(watched)
+  discovery.follow(third)
+  await vi.advanceTimersByTimeAsync(600_000)
+  // one attempt each in ten minutes (before: one every 1, 2, 4 ... s up to the cap, 10 each)
+  expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 1, lastError: NOTHING_TO_TRY })
+  expect(discovery.followStatus(third)).toMatchObject({ failures: 1 })
+  // a connection elsewhere is no news: still nothing
+  events.safeDispatchEvent('peer:connect', { detail: other })
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(discovery.followStatus(watched)?.failures).toBe(1)
+  expect(lookups).toEqual([])
+  // news of one (its addresses) ends its wait at once
+  ps.peers.push(peer(third, { addresses: ['/ip4/127.0.0.1/tcp/4002'] }))
+  events.safeDispatchEvent('peer:update', { detail: { peer: ps.peers[0], previous: peer(third) } })
+  await vi.advanceTimersByTimeAsync(0)
+  expect(cm.dials).toHaveLength(1)
+  // a connection of the other that is gone by its attempt (no news): a cheap attempt, and it stays waiting for the DHT
+  events.safeDispatchEvent('peer:connect', { detail: watched })
+  await vi.advanceTimersByTimeAsync(10_000)
+  expect(lookups).toEqual([])
+  // the DHT's first server: the other gets its full attempt (spread over 50 ms per follow, at 0 here)
+  routingTable.size = 1
+  routingTable.dispatchEvent(new Event('peer:add'))
+  await vi.advanceTimersByTimeAsync(0)
+  expect(lookups).toHaveLength(1)
   discovery.stop()
   random.mockRestore()
 })

@@ -105,6 +105,16 @@ export class StubPeerStore {
     return found
   }
 
+  readonly deleted: PeerId[] = []
+
+  has = async (id: PeerId): Promise<boolean> => this.peers.some(p => p.id.equals(id))
+
+  delete = async (id: PeerId): Promise<void> => {
+    this.deleted.push(id)
+    const i = this.peers.findIndex(p => p.id.equals(id))
+    if (i >= 0) this.peers.splice(i, 1)
+  }
+
   merge = async (id: PeerId, data: any): Promise<Peer> => {
     this.merges.push({ peer: id, data })
     const previous = this.peers.find(p => p.id.equals(id))

@@ -4,7 +4,8 @@
  * shows a text once even when its commit fails and it is read again, and
  * shows texts in the order read even when a topic read waits for its turn,
  * shows a topic read when gossipsub delivers its message (before it forwards
- * it), else at the end of its turn;
+ * it), else at the end of its turn, and commits the topic's reads of one turn
+ * together;
  * and offers its own entry to a connected member when nobody heard it.
  */
 import { logger } from '@libp2p/logger'
@@ -157,6 +158,24 @@ describe('showing before the commit ends', () => {
     pubsub.dispatchEvent(new CustomEvent('message', { detail: { topic: 'other', data: msgs[1].data } }))
     await new Promise(resolve => process.nextTick(resolve))
     expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    engine.stop()
+  })
+
+  it('the reads from the topic of one turn share one commit, started at the next turn, and are claimed only once stored', async () => {
+    const { engine, ds, shown, g, fromA, pubsub } = await setup()
+    engine.start()
+    let batches = 0
+    const batch = ds.batch.bind(ds)
+    ds.batch = () => { batches++; return batch() }
+    const validate = pubsub.topicValidators.get(g().topic)!
+    // one RPC with three messages (or three peers' RPCs read in one poll phase)
+    for (const e of fromA) expect(validate(A.peer, { topic: g().topic, data: e.bytes })).toBe('accept')
+    await new Promise(resolve => process.nextTick(resolve))
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    expect(batches).toBe(0)
+    expect(claimed(g(), A.peer.toString())).toBe(1n)
+    await waitFor(() => claimed(g(), A.peer.toString()) === 4n, 'the reads to be stored', 5_000)
+    expect(batches).toBe(1)
     engine.stop()
   })
 

@@ -3,6 +3,7 @@
  * datastore: a contact that loses sight of this node is left an empty
  * record, and no republish that was under way puts its address back.
  */
+import { getEventListeners } from 'node:events'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
@@ -88,4 +89,34 @@ it('a contact blocked while every locator is being republished ends with an empt
   await waitFor(() => contacts.slice(0, 3).every(c => puts.some(p => p.key === keyOf(c))), 'the other contacts to get their locators', 30_000)
   const after = forBlocked()
   expect(await addrsIn(after.at(-1)!.value)).toBe(0)
+})
+
+it('with no DHT server known nothing is sealed or put; the first server gets every contact its locator', async () => {
+  // kad-dht's put waits for a peer until its deadline when the routing table is empty
+  const table = Object.assign(new EventTarget(), { size: 0 })
+  // what the table holds, not how often it was asked (a listener added twice is held once; `once` removes itself)
+  const listening = (): boolean => getEventListeners(table, 'peer:add').length > 0
+  const { dht, puts } = slowDht(10)
+  let tried = 0
+  const put = dht.put
+  dht.routingTable = table
+  dht.put = async function * (key: Uint8Array, value: Uint8Array, options: { signal?: AbortSignal } = {}) {
+    tried++
+    if (table.size === 0) {
+      await new Promise<void>(resolve => { options.signal?.addEventListener('abort', () => { resolve() }, { once: true }) })
+      throw new Error('no peers to put to before the deadline')
+    }
+    yield * put(key, value, options)
+  }
+  const { self, r, start } = await node(dht)
+  const contacts = await Promise.all(Array.from({ length: 3 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+  for (const c of contacts) await r.addContact(c)
+  await start()
+  await waitFor(listening, 'the locator to wait for the first DHT server', 10_000)
+  expect(tried).toBe(0)
+  table.size = 1
+  table.dispatchEvent(new CustomEvent('peer:add'))
+  const keyOf = (peer: string): string => Buffer.from(locatorDhtKey(r.keysFor(peer), self.toMultihash().bytes)).toString('hex')
+  await waitFor(() => contacts.every(c => puts.some(p => p.key === keyOf(c))), 'every contact to get its locator', 30_000)
+  expect(listening()).toBe(false)
 })

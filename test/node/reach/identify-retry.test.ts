@@ -48,3 +48,30 @@ it('identify cut short on a new connection is run again, and the peer\'s address
   expect(identified[0].peerId.equals(answerer.peerId)).toBe(true)
   expect(identified[0].listenAddrs.map(String)).toEqual(answerer.getMultiaddrs().map(a => a.decapsulateCode(421).toString()))
 })
+
+it('many new connections retrying identify at once print no listener-leak warning on the user\'s terminal', async () => {
+  const warnings: Error[] = []
+  const onWarning = (w: Error): void => { if (w.name === 'MaxListenersExceededWarning') warnings.push(w) }
+  process.on('warning', onWarning)
+  try {
+    const policy = new ReachPolicy()
+    policy.bind({ admits: () => true, showsAddressesTo: () => true })
+    const base = { addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] }
+    // retries 1-3 s apart: the first retries of all twelve connections wait at once
+    const asker = await createLibp2p({ ...base, services: { identify: privateIdentify(policy, { retryBaseMs: 2_000 }) } })
+    // twelve connections from one host at once (libp2p refuses more than 5 a second by default)
+    const answerer = await createLibp2p({ ...base, connectionManager: { inboundConnectionThreshold: 100 } })
+    nodes.push(asker, answerer)
+    let cut = 0
+    await answerer.handle(IDENTIFY, async (stream) => {
+      cut++
+      stream.abort(new Error('cut short'))
+    })
+    for (let i = 0; i < 12; i++) await asker.dial(answerer.getMultiaddrs()[0], { force: true })
+    // every connection's first attempt and its retry after the wait were cut
+    await waitFor(() => cut >= 24, 'the retries of every connection', 30_000)
+    expect(warnings).toEqual([])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
