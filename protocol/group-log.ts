@@ -19,8 +19,8 @@
  *   sense (an invite of someone already in, a join without an invitation,
  *   a rename by someone no longer admin apply nothing).
  */
-import { apply, authorized, emptyState, voided } from './group-rules.js'
-import type { GroupState } from './group-rules.js'
+import { apply, authorized, emptyState, pastFacts, voided } from './group-rules.js'
+import type { GroupState, PastFacts, Relations } from './group-rules.js'
 import type { GroupOp, GroupRulesVersion } from './group-op.js'
 
 export type { GroupMember, GroupRole, GroupState } from './group-rules.js'
@@ -36,13 +36,23 @@ interface Node {
   num: number
   depth: number
   /** Bit set of the op's strict ancestors, by num. */
-  ancestors: bigint
+  ancestors: Bits
   /** Allowed in the state of its causal past. */
   auth: boolean
+  /** What its causal past says about it (rules 2). */
+  facts: PastFacts
 }
 
-const bit = (n: number): bigint => 1n << BigInt(n)
-const has = (set: bigint, n: number): boolean => (set & bit(n)) !== 0n
+/** A set of small numbers, one bit each (words of 32): testing one is a load and a mask, the fold's innermost step. */
+type Bits = Uint32Array
+const has = (set: Bits, n: number): boolean => n >>> 5 < set.length && (set[n >>> 5] & (1 << (n & 31))) !== 0
+/** A set of room for `size` numbers holding `n` and everything in `sets`. */
+function union (size: number, n: number | undefined, sets: Bits[]): Bits {
+  const out = new Uint32Array((size + 31) >>> 5)
+  for (const s of sets) for (let i = 0; i < s.length; i++) out[i] |= s[i]
+  if (n != null) out[n >>> 5] |= 1 << (n & 31)
+  return out
+}
 
 export class MembershipLog {
   private readonly nodes = new Map<string, Node>()
@@ -121,10 +131,10 @@ export class MembershipLog {
 
   /** Complete ops that are neither in `heads` nor ancestors of them (what a node with those heads lacks), in order. */
   opsMissingFrom (heads: string[]): GroupOp[] {
-    let known = 0n
+    let known: Bits = new Uint32Array(0)
     for (const h of heads) {
       const n = this.nodes.get(h)
-      if (n != null) known |= n.ancestors | bit(n.num)
+      if (n != null) known = union(this.nodes.size, n.num, [known, n.ancestors])
     }
     return this.order.filter(n => !has(known, n.num)).map(n => n.op)
   }
@@ -133,7 +143,7 @@ export class MembershipLog {
   upTo (id: string): GroupOp[] {
     const n = this.nodes.get(id)
     if (n == null) return []
-    const set = n.ancestors | bit(n.num)
+    const set = union(this.nodes.size, n.num, [n.ancestors])
     return this.order.filter(x => has(set, x.num)).map(x => x.op)
   }
 
@@ -153,6 +163,11 @@ export class MembershipLog {
 
   // ---- internals ----
 
+  private readonly relations: Relations<Node> = {
+    concurrent: (a, b) => a !== b && !has(a.ancestors, b.num) && !has(b.ancestors, a.num),
+    sortsBefore: (a, b) => before(this.nodes.get(a)!, this.nodes.get(b)!)
+  }
+
   /** Moves every pending op whose parents are all complete into the order, until none moves. */
   private settle (): void {
     let moved = true
@@ -169,16 +184,17 @@ export class MembershipLog {
 
   private insert (op: GroupOp): void {
     let depth = 0
-    let ancestors = 0n
+    const num = this.nodes.size
+    let ancestors: Bits = new Uint32Array(0)
     for (const p of op.parents) {
       const parent = this.nodes.get(p)!
       depth = Math.max(depth, parent.depth + 1)
-      ancestors |= parent.ancestors | bit(parent.num)
+      ancestors = union(num, parent.num, [ancestors, parent.ancestors])
       this.headSet.delete(p)
     }
-    const node: Node = { op, num: this.nodes.size, depth, ancestors, auth: false }
     // the state of its causal past: every ancestor is already here with its own auth
-    node.auth = authorized(op, this.root, this.fold(n => has(ancestors, n.num)), this.rules)
+    const past = this.fold(n => has(ancestors, n.num))
+    const node: Node = { op, num, depth, ancestors, auth: authorized(op, this.root, past, this.rules), facts: pastFacts(op, past) }
     this.nodes.set(op.id, node)
     let i = this.order.length
     while (i > 0 && before(node, this.order[i - 1])) i--
@@ -193,10 +209,9 @@ export class MembershipLog {
     const state = emptyState()
     const rules = this.rules
     const chosen = this.order.filter(n => inSet(n) && n.auth)
-    const concurrent = (a: Node, b: Node): boolean => a !== b && !has(a.ancestors, b.num) && !has(b.ancestors, a.num)
-    const skip = voided(chosen, concurrent, rules)
+    const skip = voided(chosen, this.relations, rules)
     let position = 0
-    for (const n of chosen) if (!skip.has(n)) apply(state, n.op, position++, rules)
+    for (const n of chosen) if (!skip.has(n)) apply(state, n.op, position++, rules, n.facts)
     return state
   }
 }

@@ -117,6 +117,79 @@ describe('membership log, rules 2', () => {
     expect(log.removalOf(C.id)?.id).not.toBe(clamp.id)
   })
 
+  it('a junior admin cannot remove an admin made senior to it concurrently, by a removal backdated to before it saw the promotion', () => {
+    // A promotes C; then, on the same heads, A promotes B and C promotes D: whichever promotion sorts first is the senior admin
+    for (const seniorRemovedJunior of [false, true]) {
+      const log = group()
+      make(log, A, { kind: 'invite', target: D.id })
+      make(log, D, { kind: 'join' })
+      make(log, A, { kind: 'promote', target: C.id })
+      const heads = log.heads()
+      const pB = seal(A, heads, { kind: 'promote', target: B.id })
+      const pD = seal(C, heads, { kind: 'promote', target: D.id })
+      for (const op of [pB, pD]) log.add(op)
+      const [[senior], [junior, juniorPromotion]] = pB.id < pD.id ? [[B, pB], [D, pD]] as const : [[D, pD], [B, pB]] as const
+      if (seniorRemovedJunior) make(log, senior, { kind: 'remove', target: junior.id, upTo: 1 })
+      make(log, senior, { kind: 'invite', target: E.id })
+      make(log, E, { kind: 'join' })
+      make(log, senior, { kind: 'rename', name: 'by the senior' })
+      const before = summary(log.state())
+      // the junior signs a removal of the senior on its own promotion, where the senior is only a member
+      expect(log.add(seal(junior, [juniorPromotion.id], { kind: 'remove', target: senior.id, upTo: 0 }, 999))).toBe('added')
+      expect(summary(log.state())).toEqual(before)
+      expect(log.state().members.get(senior.id)?.role).toBe('admin')
+      expect(log.state().members.has(E.id)).toBe(true)
+      for (const seed of [1, 2, 3]) {
+        const other = new MembershipLog(log.rootId)
+        for (const op of shuffled(log.ops(), seed)) other.add(op)
+        expect(summary(other.state())).toEqual(before)
+      }
+    }
+  })
+
+  it('a clamp concurrent with a re-invitation lowers only the up_to of the membership it saw: the re-join stands, whatever the op ids', () => {
+    const seen = new Set<string>()
+    for (let upTo = 1; upTo < 40 && seen.size < 2; upTo++) {
+      const log = group()
+      make(log, A, { kind: 'promote', target: B.id })
+      make(log, C, { kind: 'leave', upTo: FAR })
+      const heads = log.heads()
+      const invite = seal(B, heads, { kind: 'invite', target: C.id })
+      const clamp = seal(A, heads, { kind: 'remove', target: C.id, upTo })
+      seen.add(clamp.id < invite.id ? 'clamp first' : 'invite first')
+      log.add(invite)
+      const join = seal(C, [invite.id], { kind: 'join' })
+      log.add(join)
+      log.add(seal(C, [join.id], { kind: 'leave', upTo: 7 }))
+      log.add(clamp)
+      // C's second membership is its own: the clamp neither ends it nor voids its join or its second leave
+      expect(summary(log.state())).toEqual({ name: 'friends', members: ['A*', 'B*'], invited: [], gone: ['C:left:7'] })
+      expect(log.acceptsFeed(C.id, 7)).toBe(true)
+    }
+    expect(seen.size).toBe(2)
+  })
+
+  it('a removal cycle that no void decides is settled by seniority: the admin made first stays', () => {
+    // A, the only admin, signs on the same heads a promotion of C and its own leave (B, the eldest member, becomes
+    // admin): the promotion is void, so nothing decides between C's removal of B and B's removal of C but seniority
+    const log = group()
+    const heads = log.heads()
+    const promoteC = seal(A, heads, { kind: 'promote', target: C.id })
+    const leaveA = seal(A, heads, { kind: 'leave', upTo: 0 })
+    for (const op of [promoteC, leaveA]) log.add(op)
+    const byC = seal(C, [promoteC.id], { kind: 'remove', target: B.id, upTo: 1 })
+    const byB = seal(B, [leaveA.id], { kind: 'remove', target: C.id, upTo: 2 })
+    for (const op of [byC, byB]) log.add(op)
+    const [stays, goes] = promoteC.id < leaveA.id ? [C, B] : [B, C]
+    expect(summary(log.state()).members).toEqual([`${stays.name}*`])
+    expect(log.state().gone.get(goes.id)?.how).toBe('removed')
+    for (const seed of [1, 2, 3]) {
+      const other = new MembershipLog(log.rootId)
+      for (const op of shuffled(log.ops(), seed)) other.add(op)
+      expect(summary(other.state())).toEqual(summary(log.state()))
+    }
+  })
+
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
     const action = fc.record({
       who: fc.integer({ min: 0, max: 4 }),
