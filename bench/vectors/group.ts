@@ -301,6 +301,14 @@ function rules2Cases (op: (o: OpJson) => OpJson, id: (o: OpJson) => string, memb
   const aRemovesC = op({ signer: 'A', kind: 'remove', parents: [id(aRenames)], createdAt: NOW, target: 'C', upTo: 2 })
   const cLeaves = op({ signer: 'C', kind: 'leave', parents: [id(jC)], createdAt: NOW, upTo: 999_999 })
   const aClampsC = op({ signer: 'A', kind: 'remove', parents: [id(cLeaves)], createdAt: NOW, target: 'C', upTo: 2 })
+  // A promotes B and C on the same heads: the one that sorts first is the senior; the junior backdates a removal of it
+  const pB2 = op({ signer: 'A', kind: 'promote', parents: [id(jC)], createdAt: NOW + 1, target: 'B' })
+  const pC2 = op({ signer: 'A', kind: 'promote', parents: [id(jC)], createdAt: NOW + 1, target: 'C' })
+  const [senior, junior, juniorPromotion] = id(pB2) < id(pC2) ? ['B', 'C', pC2] as const : ['C', 'B', pB2] as const
+  const juniorRemovesSenior = op({ signer: junior, kind: 'remove', parents: [id(juniorPromotion)], createdAt: NOW, target: senior, upTo: 0 })
+  // A invites C back and clamps C's first membership on the same heads; C joins again
+  const aInvitesCBack = op({ signer: 'A', kind: 'invite', parents: [id(cLeaves)], createdAt: NOW + 1, target: 'C' })
+  const cJoinsAgain = op({ signer: 'C', kind: 'join', parents: [id(aInvitesCBack)], createdAt: NOW + 1 })
   const members = { A: 'admin', B: 'admin', C: 'member' }
   return [
     membership('rules 2: created, two invited, both joined, one promoted', 'the CREATE names rules 2', base, { name: 'friends', members }),
@@ -312,6 +320,10 @@ function rules2Cases (op: (o: OpJson) => OpJson, id: (o: OpJson) => string, memb
     membership('rules 2: a backdated leave and a removal at once', 'the leave is void: the removal\'s up_to stands, though the leave sorts first', [c0, i1, i2, jB, jC, aRenames, aRemovesC, cLeaves],
       { name: 'later', members: { A: 'admin', B: 'member' }, gone: { C: { how: 'removed', upTo: 2 } } }),
     membership('rules 2: an admin clamps a member that left', 'a removal of a member that left lowers its up_to', [c0, i1, i2, jB, jC, cLeaves, aClampsC],
-      { name: 'friends', members: { A: 'admin', B: 'member' }, gone: { C: { how: 'left', upTo: 2 } } })
+      { name: 'friends', members: { A: 'admin', B: 'member' }, gone: { C: { how: 'left', upTo: 2 } } }),
+    membership('rules 2: a junior admin backdates a removal of an admin promoted senior to it concurrently', 'a promotion of the target concurrent with the removal and sorting before the remover\'s own voids it: nothing happens',
+      [c0, i1, i2, jB, jC, pB2, pC2, juniorRemovesSenior], { name: 'friends', members: { A: 'admin', B: 'admin', C: 'admin' } }),
+    membership('rules 2: a clamp concurrent with a re-invitation', 'a clamp acts on the membership in its own past and voids nothing: the re-join stands',
+      [c0, i1, i2, jB, jC, cLeaves, aInvitesCBack, aClampsC, cJoinsAgain], { name: 'friends', members: { A: 'admin', B: 'member', C: 'member' } })
   ]
 }
