@@ -150,19 +150,26 @@ function defeated<T extends Placed> (endings: T[], promotions: T[], chosen: T[],
   const removesOf = byRemoved(endings.filter(n => n.op.kind === 'remove'))
   const promotionsOf = groupBy(promotions, p => p.op.target!)
   const attackers = new Map<T, T[]>()
+  // void for sure: attacked by a REMOVE nothing attacks (which counts); these stay out of the labelling
+  const sure = new Set<T>()
   const listing = new Set<T>()
   const attackersOf = (n: T): T[] => {
     const known = attackers.get(n)
     if (known != null) return known
     listing.add(n)
     const removes = (removesOf.get(n.op.author) ?? []).filter(x => rel.concurrent(n, x))
-    // a REMOVE that nothing attacks counts, so n is void whatever else attacks it: the rest of the list can go unmade
-    const sure = removes.find(x => !listing.has(x) && attackersOf(x).length === 0)
-    const list = sure != null ? [sure] : removes
-    if (sure == null && n.op.kind !== 'leave') for (const x of leavesBy.get(n.op.author) ?? []) if (rel.concurrent(n, x)) list.push(x)
-    if (sure == null && n.op.kind === 'remove' && n.facts.adminOp != null) {
-      for (const p of promotionsOf.get(n.op.target!) ?? []) {
-        if (p.facts.period === n.facts.period && rel.sortsBefore(p.op.id, n.facts.adminOp) && rel.concurrent(n, p)) list.push(p)
+    const unattacked = removes.find(x => !listing.has(x) && attackersOf(x).length === 0)
+    let list: T[]
+    if (unattacked != null) {
+      sure.add(n)
+      list = [unattacked]
+    } else {
+      list = removes
+      if (n.op.kind !== 'leave') for (const x of leavesBy.get(n.op.author) ?? []) if (rel.concurrent(n, x)) list.push(x)
+      if (n.op.kind === 'remove' && n.facts.adminOp != null) {
+        for (const p of promotionsOf.get(n.op.target!) ?? []) {
+          if (p.facts.period === n.facts.period && rel.sortsBefore(p.op.id, n.facts.adminOp) && rel.concurrent(n, p)) list.push(p)
+        }
       }
     }
     listing.delete(n)
@@ -170,8 +177,13 @@ function defeated<T extends Placed> (endings: T[], promotions: T[], chosen: T[],
     return list
   }
   for (const n of [...endings, ...promotions]) attackersOf(n)
-  const index = new Map(chosen.map((n, i) => [n, i]))
-  return settle(attackers, (a, b) => seniority(a, b, rel) || index.get(a)! - index.get(b)!)
+  const open = new Map<T, T[]>()
+  for (const [n, list] of attackers) if (!sure.has(n)) open.set(n, list.filter(x => !sure.has(x)))
+  let index: Map<T, number> | undefined
+  const position = (n: T): number => (index ??= new Map(chosen.map((x, i) => [x, i]))).get(n)!
+  const out = settle(open, (a, b) => seniority(a, b, rel) || position(a) - position(b))
+  for (const n of sure) out.add(n)
+  return out
 }
 
 /** Of two ops, the one whose author became admin first (no admin: last); 0 when the same op made both authors admin. */
