@@ -7,7 +7,7 @@
 import { MAX_GROUP_TEXT_BYTES } from '../node/index.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
-import { at, count, pad } from './format.js'
+import { at, count, pad, stateLine } from './format.js'
 import { safe } from './safe-text.js'
 import type { Api } from './api.js'
 import type { CommandSpec, Ctx, Output } from './command.js'
@@ -234,7 +234,7 @@ export const groupCommands: CommandSpec[] = [group, groups, g]
  * What the prompt does with group events: print them, and notify of messages. `fresh` says whether a message
  * is not on the screen yet (the start-up backlog may show it too).
  */
-export function showGroupEvents (node: PresenceNodeApi, naming: () => Naming, paint: Paint, print: (lines: string[]) => void, notify: (m: GroupMessage, groupName: string) => void, fresh: (m: GroupMessage) => boolean = () => true): void {
+export function showGroupEvents (node: PresenceNodeApi, naming: () => Naming, paint: Paint, print: (lines: string[]) => void, notify: (m: GroupMessage, groupName: string) => void, fresh: (m: GroupMessage) => boolean = () => true, printState: (lines: string[]) => void = print): void {
   const api = node as unknown as Api
   node.addEventListener('group:message', (e) => {
     const m = e.detail
@@ -249,6 +249,11 @@ export function showGroupEvents (node: PresenceNodeApi, naming: () => Naming, pa
     const n = naming()
     const short8 = short(i.group)
     print([`${at(Date.now(), paint)} ${paint('cyan', `${who(n, i.inviter)} invites you to #${safe(i.name)}`)} (${i.members.map(p => who(n, p)).join(', ')}) — /group accept ${short8} or /group decline ${short8}`])
+  })
+  // an own message the echo showed as queued (…): say when it goes out and when a member has it
+  node.addEventListener('group:state', (e) => {
+    const m = e.detail
+    void Promise.resolve(api.group(m.group)).then(g => { printState([stateLine(m, `#${safe(g.name)}`, paint)]) }).catch(() => {})
   })
   node.addEventListener('group:change', (e) => {
     const { name, changes } = e.detail

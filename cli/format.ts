@@ -95,7 +95,7 @@ export function messageLine (m: ChatMessage, who: string, paint: Paint = plain, 
 }
 
 /** A delivery-state change of an outgoing message, shown briefly. */
-export function stateLine (m: ChatMessage, who: string, paint: Paint = plain, now: number = Date.now()): string {
+export function stateLine (m: { text: string, state?: string }, who: string, paint: Paint = plain, now: number = Date.now()): string {
   const chars = [...m.text]
   const text = chars.length > 30 ? `${chars.slice(0, 29).join('')}…` : m.text
   return paint('dim', `[${stamp(now, now)}] → ${who}: "${safe(text)}" ${m.state}`)

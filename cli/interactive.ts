@@ -139,13 +139,15 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
     void refreshNames()
     print([`${at(Date.now(), paint)} ${paint('cyan', `${names.of(m.peer)} (not a contact) sent you a message`)}: /requests shows it`])
   })
+  /** A message's later state: it can come before the command that sent the message printed its echo. */
+  const printState = (ls: string[]): void => {
+    if (commandRunning) heldStateLines.push(...ls)
+    else print(ls)
+  }
   node.addEventListener('message:state', (evt) => {
     const m = evt.detail
     if (m.direction !== 'out' || (m.state !== 'delivered' && m.state !== 'read')) return
-    const line = stateLine(m, names.of(m.peer), paint)
-    // a receipt can come back before the command that sent the message printed its echo
-    if (commandRunning) heldStateLines.push(line)
-    else print([line])
+    printState([stateLine(m, names.of(m.peer), paint)])
   })
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
   node.addEventListener('typing', (evt) => {
@@ -174,7 +176,7 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   node.addEventListener('contact:removed', contactEvent('removed you from their contacts: you no longer see each other'))
   showGroupEvents(node, () => ({ names, self }), paint, print, (m, group) => {
     if (!muted(m.author)) notifier.notify(`#${group}`, `${names.of(m.author)}: ${m.text}`)
-  }, (m) => freshGroupMessage(m))
+  }, (m) => freshGroupMessage(m), printState)
   node.addEventListener('self', (evt) => {
     // automatic away and back are news; a change this session made was already answered
     if (ownCommand === 0 || evt.detail.auto) print([`${at(Date.now(), paint)} ${selfLine(evt.detail, { paint })}`])

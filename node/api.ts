@@ -88,6 +88,8 @@ export interface PresenceNodeEvents {
   'group:invitation': CustomEvent<GroupInvitation>
   /** A group's members or name changed. */
   'group:change': CustomEvent<GroupChangeEvent>
+  /** An own group message that was queued when sent went out, then reached another member. */
+  'group:state': CustomEvent<GroupMessage>
   /**
    * Another live node holds this node's identity key. yielded: it started
    * first and this node stops (halted() resolves); otherwise the other one

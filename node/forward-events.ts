@@ -7,7 +7,7 @@ const FORWARDED = {
   chat: { message: 'message', request: 'message:held', state: 'message:state', typing: 'typing', carbon: 'message:carbon' },
   contacts: { 'contact:request': 'contact:request', 'contact:accepted': 'contact:accepted', 'contact:declined': 'contact:declined', 'contact:cancelled': 'contact:cancelled', 'contact:removed': 'contact:removed' },
   roster: { 'roster:change': 'roster:change' },
-  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change' },
+  groups: { 'group:message': 'group:message', 'group:invitation': 'group:invitation', 'group:change': 'group:change', 'group:state': 'group:state' },
   instance: { 'instance:duplicate': 'duplicate' },
   devices: { 'devices:change': 'devices:change', 'devices:revoked': 'devices:revoked' }
 } as const

@@ -8,8 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ed25519 } from '@noble/curves/ed25519.js'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { ed25519PublicKeyOfSeed } from '../protocol/ed25519-fast.js'
 import { AlreadyRunningError, HomeError, IdentityError } from './errors.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -70,7 +70,7 @@ export async function loadOrCreateIdentity (home: string): Promise<{ privateKey:
     const privateKey = privateKeyFromProtobuf(bytes)
     if (privateKey.type !== 'Ed25519') throw new Error(`key type ${privateKey.type}, expected Ed25519`)
     // the public half is stored beside the seed: one that does not belong to it would sign nothing valid
-    if (!uint8ArrayEquals(ed25519.getPublicKey(privateKey.raw.subarray(0, 32)), privateKey.publicKey.raw)) throw new Error('its public key does not match its seed')
+    if (!uint8ArrayEquals(ed25519PublicKeyOfSeed(privateKey.raw.subarray(0, 32)), privateKey.publicKey.raw)) throw new Error('its public key does not match its seed')
     return { privateKey, created: false }
   } catch (err: any) {
     throw new IdentityError(file, 'corrupt', `${err.message}; restore it from a backup or move it away to create a new identity`)

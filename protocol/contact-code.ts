@@ -7,11 +7,11 @@
  * sealed, under a DHT key only code holders can compute). Rotating the secret
  * makes every old code worthless. Pure.
  */
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CHECK_BYTES, concat, formatSecret, newSecret, parseSecret, SECRET_BYTES, SECRET_CHARS, secretCheck, utf8 } from './code-secret.js'
+import { ed25519KeyFromSeed } from './ed25519-fast.js'
 import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface'
 
 /** `pmc1:<peer id>:<base32 of secret || check>` */
@@ -101,6 +101,6 @@ export function deriveCodeKeys (code: ContactCode): CodeKeys {
 
 /** The intake identity: the key code holders connect with, and its peer id (the only one the owner admits for it). */
 export async function intakeIdentity (keys: CodeKeys): Promise<{ key: Ed25519PrivateKey, peerId: PeerId }> {
-  const key = await generateKeyPairFromSeed('Ed25519', keys.intakeSeed)
+  const key = ed25519KeyFromSeed(keys.intakeSeed)
   return { key, peerId: peerIdFromPrivateKey(key) }
 }

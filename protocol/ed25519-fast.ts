@@ -7,10 +7,10 @@
  * only caches. Pure: no I/O.
  */
 import crypto from 'node:crypto'
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import type { Ed25519PublicKey, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Ed25519PrivateKey, Ed25519PublicKey, PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Unsigned LEB128, as libp2p's signed envelope uses for its length prefixes. */
 function varint (n: number): number[] {
@@ -164,4 +164,30 @@ export function signEd25519 (key: PrivateKey, data: Uint8Array): Uint8Array {
   }
   const sig = crypto.sign(null, data, obj)
   return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength)
+}
+
+/** PKCS #8 of an Ed25519 private key (RFC 8410) up to its 32-byte seed. */
+const PKCS8_ED25519_SEED = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+
+/**
+ * The public key of a 32-byte Ed25519 seed (RFC 8032 §5.1.5), by node:crypto.
+ * @noble/curves (what @libp2p/crypto's generateKeyPairFromSeed uses in Node)
+ * first builds its base-point tables: about 0.1 s of CPU in every process
+ * that starts a node, a few milliseconds here.
+ */
+export function ed25519PublicKeyOfSeed (seed: Uint8Array): Uint8Array {
+  if (seed.byteLength !== 32) throw new TypeError(`an Ed25519 seed is 32 bytes, not ${seed.byteLength}`)
+  const der = new Uint8Array(PKCS8_ED25519_SEED.byteLength + 32)
+  der.set(PKCS8_ED25519_SEED)
+  der.set(seed, PKCS8_ED25519_SEED.byteLength)
+  const jwk = crypto.createPublicKey(crypto.createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' })).export({ format: 'jwk' })
+  return Uint8Array.from(Buffer.from(jwk.x as string, 'base64url'))
+}
+
+/** The Ed25519 key pair of a 32-byte seed: the key generateKeyPairFromSeed('Ed25519', seed) makes, without @noble's tables. */
+export function ed25519KeyFromSeed (seed: Uint8Array): Ed25519PrivateKey {
+  const raw = new Uint8Array(64)
+  raw.set(seed)
+  raw.set(ed25519PublicKeyOfSeed(seed), 32)
+  return privateKeyFromRaw(raw) as Ed25519PrivateKey
 }

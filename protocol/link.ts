@@ -9,13 +9,13 @@
  *   check = SHA-256(utf8("presence-mesh/link/v1") || mh(peer) || secret)[0..2]
  *   intake seed = HKDF-SHA256(secret, salt = utf8("presence-mesh/link/v1"), info = utf8("intake-identity") || mh(peer), 32)
  */
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CHECK_BYTES, concat, formatSecret, newSecret, parseSecret, SECRET_BYTES, SECRET_CHARS, utf8 } from './code-secret.js'
 import { deviceNameProblem, ed25519PeerOf, LINK_DOMAIN, LINK_PAYLOAD_TYPE, LINK_REQUEST_RULES, MAX_LINK_REQUEST_BYTES } from './device-cert.js'
+import { ed25519KeyFromSeed } from './ed25519-fast.js'
 import { MAX_DEVICE_CERT_BYTES, MAX_DEVICE_LIST_BYTES, MAX_TIME_MS } from './limits.js'
 import { DeviceListAck as DeviceListAckPb, LinkRequest as LinkRequestPb, LinkResponse as LinkResponsePb, LinkResult } from './pb/devices.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
@@ -122,7 +122,7 @@ export function linkIntakeSeed (peer: PeerId, secret: Uint8Array): Uint8Array {
 }
 
 export async function linkIntakeIdentity (peer: PeerId, secret: Uint8Array): Promise<{ key: Ed25519PrivateKey, peerId: PeerId }> {
-  const key = await generateKeyPairFromSeed('Ed25519', linkIntakeSeed(peer, secret))
+  const key = ed25519KeyFromSeed(linkIntakeSeed(peer, secret))
   return { key, peerId: peerIdFromPrivateKey(key) }
 }
 

@@ -26,7 +26,7 @@ const SECONDS: Record<string, number> = {
   'test/cli/xmpp-cli.test.ts': 19,
   'test/node/contacts.test.ts': 17,
   'test/node/privacy-adversarial.test.ts': 15,
-  'test/node/chat.test.ts': 14,
+  'test/node/chat.test.ts': 12,
   'test/node/devices/conversations.test.ts': 15,
   'test/node/devices/devices.test.ts': 13,
   'test/node/discovery.test.ts': 13,
@@ -48,13 +48,13 @@ const SECONDS: Record<string, number> = {
   'test/node/discovery/follow-link.test.ts': 6,
   'test/node/contact-codes.test.ts': 6,
   'test/node/adversarial/requests.test.ts': 6,
-  'test/node/adversarial/held.test.ts': 6,
+  'test/node/adversarial/held.test.ts': 5,
   'test/cli/contact-code.test.ts': 6,
   'test/node/reach/intake-publish.test.ts': 5,
   'test/node/pubsub-streams.test.ts': 5,
   'test/node/presence.test.ts': 5,
   'test/cli/readme.test.ts': 5,
-  // files over about 5 s missing from the table (most in the units project): started last, they alone
+  // files over about 5 s missing from the table (most of them unit files): started last, they alone
   // ran at the end of a run while the other workers sat idle
   'test/node/lean-transport.test.ts': 12,
   'test/node/signals.test.ts': 10,

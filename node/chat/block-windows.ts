@@ -30,13 +30,15 @@ export class BlockWindows {
     for await (const [peer, { windows }] of this.records.entries()) this.byPeer.set(peer, windows)
   }
 
-  /** Records that `peer` was blocked from `from` until `to` (the newest windows are kept). */
+  /**
+   * Records that `peer` was blocked from `from` until `to` (the newest windows are kept). In effect at
+   * once, before the write commits: the unblock has let the peer in already, and a text it sent while
+   * blocked could arrive while the write waits its turn (under load it did, and was shown).
+   */
   async add (peer: string, from: number, to: number): Promise<void> {
     const windows = [...(this.byPeer.get(peer) ?? []), { from, to }].slice(-MAX_BLOCK_WINDOWS)
-    await this.store.write((tx) => {
-      this.records.put(tx, peer, { windows })
-      tx.afterCommit(() => { this.byPeer.set(peer, windows) })
-    })
+    this.byPeer.set(peer, windows)
+    await this.store.write((tx) => { this.records.put(tx, peer, { windows }) })
   }
 
   /** Whether a text `peer` sent at `sentAt` (its clock) was sent while it was blocked. */

@@ -97,6 +97,16 @@ export const LAST_CONNECTED_KEY = 'presence-mesh/last-connected'
 
 /** mDNS-discovered peers are dialed only while the node has fewer connections than this. */
 export const MDNS_DIAL_BELOW_CONNECTIONS = 32
+/**
+ * What mDNS said of a peer (its addresses) is kept in memory this long after
+ * its last answer, for a contact request by code to a LAN peer whose dial
+ * failed (a closed node refuses strangers, and a failed dial leaves nothing
+ * in the peer store). Answers repeat every mDNS interval (10 s by default).
+ */
+export const MDNS_SIGHTING_MS = 2 * 60_000
+/** At most this many peers' sightings (anyone on the LAN can answer, naming made-up peers), each with at most MDNS_SIGHTING_ADDRESSES addresses. */
+export const MDNS_SIGHTINGS_MAX = 64
+export const MDNS_SIGHTING_ADDRESSES = 8
 /** Our own mDNS service name: we want presence-mesh peers, not every libp2p node on the LAN. */
 export const MDNS_SERVICE_TAG = '_presence-mesh._udp.local'
 

@@ -23,12 +23,14 @@
  * libp2p's discovery handling (lanOnly below), this dials the answer's
  * addresses themselves (libp2p stores the peer once the dial succeeds), and
  * forgets a peer it did not know when the dial fails (libp2p records the
- * failure in the peer store).
+ * failure in the peer store). What the answers said stays in memory for a
+ * while, bounded (lanAddresses): a contact request by code to a LAN peer that
+ * refuses strangers' connections needs its addresses (docs/protocol.md §8.7).
  */
 import { InvalidParametersError, peerDiscoverySymbol, serviceCapabilities } from '@libp2p/interface'
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { sharedController } from '../signals.js'
-import { MDNS_DIAL_BELOW_CONNECTIONS } from './constants.js'
+import { MDNS_DIAL_BELOW_CONNECTIONS, MDNS_SIGHTING_ADDRESSES, MDNS_SIGHTING_MS, MDNS_SIGHTINGS_MAX } from './constants.js'
 import type { ComponentLogger, Logger, PeerDiscovery, PeerId, PeerInfo, PeerStore, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -50,10 +52,18 @@ export interface MdnsDialerComponents {
   logger: ComponentLogger
 }
 
-/** It dials what mDNS finds; nothing to call but a diagnostic. */
+/** It dials what mDNS finds, and tells what mDNS said of a peer lately. */
 export interface MdnsDialer {
   /** Dials it has begun that have not ended yet. */
   dialsUnderWay: () => number
+  /**
+   * The addresses mDNS answers gave for the peer in the last MDNS_SIGHTING_MS
+   * (newest first, each ending in /p2p/<peer>), whether or not a dial
+   * worked: a closed LAN peer refuses our connection but takes a contact
+   * request through its code's intake. Unverified: anyone on the LAN can
+   * answer in any peer's name, so only a dial that checks the peer's key may use them.
+   */
+  lanAddresses: (peer: PeerId) => Multiaddr[]
 }
 
 export class DefaultMdnsDialer implements MdnsDialer, Startable {
@@ -70,6 +80,8 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
   /** Set from afterStart to stop: until then what mDNS finds is kept here (latest answer per peer). */
   private dialingStarted = false
   private readonly foundEarly = new Map<string, PeerInfo>()
+  /** Per peer, the addresses of its recent answers and when the last came; oldest answer first (a bounded map in insertion order). */
+  private readonly sightings = new Map<string, { addresses: Multiaddr[], at: number }>()
 
   constructor (private readonly components: MdnsDialerComponents, init: MdnsDialerInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:mdns-dialer')
@@ -83,6 +95,12 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
 
   dialsUnderWay (): number {
     return this.dialing.size
+  }
+
+  lanAddresses (peer: PeerId): Multiaddr[] {
+    const seen = this.sightings.get(peer.toString())
+    if (seen == null || Date.now() - seen.at > MDNS_SIGHTING_MS) return []
+    return [...seen.addresses]
   }
 
   isStarted (): boolean {
@@ -106,16 +124,31 @@ export class DefaultMdnsDialer implements MdnsDialer, Startable {
     this.started = false
     this.dialingStarted = false
     this.foundEarly.clear()
+    this.sightings.clear()
     this.mdns.removeEventListener('peer', this.onPeer)
     this.controller.abort()
   }
 
   private onPeer (evt: CustomEvent<PeerInfo>): void {
+    this.remember(evt.detail)
     if (this.dialingStarted) this.dial(evt.detail)
     else if (!evt.detail.id.equals(this.components.peerId) && (this.foundEarly.size < this.dialBelowConnections || this.foundEarly.has(evt.detail.id.toString()))) {
       // no more than it may dial: answers naming made-up peers cannot grow this while the node starts
       this.foundEarly.set(evt.detail.id.toString(), evt.detail)
     }
+  }
+
+  /** Keeps the answer's addresses (newest first) as the peer's latest sighting; the oldest sighting goes beyond the bound. */
+  private remember ({ id, multiaddrs }: PeerInfo): void {
+    if (id.equals(this.components.peerId)) return
+    const addresses = ofPeer(id, multiaddrs)
+    if (addresses.length === 0) return
+    const key = id.toString()
+    const before = this.sightings.get(key)?.addresses ?? []
+    const merged = [...addresses, ...before.filter(a => !addresses.some(b => b.equals(a)))].slice(0, MDNS_SIGHTING_ADDRESSES)
+    this.sightings.delete(key)
+    this.sightings.set(key, { addresses: merged, at: Date.now() })
+    if (this.sightings.size > MDNS_SIGHTINGS_MAX) this.sightings.delete(this.sightings.keys().next().value!)
   }
 
   private dial ({ id, multiaddrs }: PeerInfo): void {

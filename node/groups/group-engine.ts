@@ -44,6 +44,8 @@ export interface EngineHooks {
   /** Texts from others, committed (blocked authors included: the listener filters). */
   messages: (g: GroupRuntime, messages: StoredMessage[]) => void
   changes: (g: GroupRuntime, changes: GroupChange[]) => void
+  /** Own texts that send() returned as queued went out (sent) or another member stored them (delivered). */
+  states: (g: GroupRuntime, messages: StoredMessage[], state: 'sent' | 'delivered') => void
 }
 
 /** An entry read from the topic, waiting for its show and its commit. */
@@ -287,8 +289,11 @@ export class GroupEngine {
     for (const f of frames) {
       try {
         const res = await this.components.pubsub.publish(g.topic, f.bytes)
-        if (res.recipients.length > 0) g.published.add(f.seq)
-        else unheard = true
+        if (res.recipients.length > 0) {
+          g.published.add(f.seq)
+          const waited = g.awaitingOut.get(f.seq)
+          if (waited != null) this.hooks.states(g, [waited], 'sent')
+        } else unheard = true
       } catch (err: any) {
         // members get it by catch-up: it is on disk
         this.log('could not publish %s/%d - %s', g.id, f.seq, err?.message)
@@ -407,6 +412,9 @@ export class GroupEngine {
       if (mine > g.meta.delivered) {
         g.meta = { ...g.meta, delivered: Math.min(mine, g.lastOwnSeq(this.me)) }
         for (const seq of g.published) if (seq <= g.meta.delivered) g.published.delete(seq)
+        const arrived = [...g.awaitingOut.values()].filter(m => m.seq <= g.meta.delivered)
+        for (const m of arrived) g.awaitingOut.delete(m.seq)
+        if (arrived.length > 0) this.hooks.states(g, arrived, 'delivered')
         const meta = g.meta
         void this.store.store.change((tx) => { this.store.meta.put(tx, g.id, meta); return () => {} }).catch(() => {})
       }

@@ -9,7 +9,7 @@ import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { groupTopic } from '../../protocol/group-crypto.js'
 import { MembershipLog } from '../../protocol/group-log.js'
 import { openGroupOp } from '../../protocol/group-op.js'
-import type { GroupMeta, OwnKey } from './group-store.js'
+import type { GroupMeta, OwnKey, StoredMessage } from './group-store.js'
 import type { GroupEntry } from '../../protocol/group-entry.js'
 import type { GroupRole, GroupState } from '../../protocol/group-log.js'
 
@@ -55,6 +55,8 @@ export class GroupRuntime {
   durableNext?: number
   /** Own entries published in this run (their messages show as sent). */
   readonly published = new Set<number>()
+  /** Own texts `send` returned as queued in this run, by seq: their later states are announced (until delivered). */
+  readonly awaitingOut = new Map<number, StoredMessage>()
   ownKey?: OwnKey
 
   constructor (

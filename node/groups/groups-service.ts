@@ -78,6 +78,9 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
       changes: (g, changes) => {
         this.safeDispatchEvent('group:change', { detail: { group: g.id, name: g.name, changes } })
         void this.deviceGroups.onChanges(g, changes)
+      },
+      states: (_g, messages, state) => {
+        for (const m of messages) this.safeDispatchEvent('group:state', { detail: { ...m, state } })
       }
     }, this.log, init.receivesPerWindow ?? C.RECEIVES_PER_WINDOW, (peer) => this.personDevices()?.isRevoked(peer) === true)
     this.membership = new Membership(this.engine, components.roster, {
@@ -297,7 +300,9 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
       throw new GroupRateLimitError(g.id, this.sendLimit.points, this.sendLimit.seconds, err?.props?.msBeforeNext ?? this.sendLimit.seconds * 1000)
     }
     const w = await this.engine.write(g, [() => ({ kind: 'text', text })])
-    return this.shown(g, w.messages[0])
+    const m = this.shown(g, w.messages[0])
+    if (m.state === 'queued') g.awaitingOut.set(m.seq, w.messages[0])
+    return m
   }
 
   // ---- helpers ----

@@ -99,6 +99,8 @@ export interface GroupsEvents {
   'group:invitation': CustomEvent<GroupInvitation>
   /** Members joined, left, were invited or removed, the group was renamed. */
   'group:change': CustomEvent<GroupChangeEvent>
+  /** An own message that send() returned as queued went out (sent), then another member stored it (delivered). */
+  'group:state': CustomEvent<GroupMessage>
 }
 
 export interface GroupsService extends TypedEventTarget<GroupsEvents> {

@@ -4,6 +4,12 @@ export const TTL_MS = DEFAULT_PRESENCE_TTL_MS
 export const HEARTBEAT_MS = Math.floor(DEFAULT_PRESENCE_TTL_MS / HEARTBEAT_FRACTION)
 /** How long a clean stop waits for its "offline" record to go out. */
 export const GOODBYE_TIMEOUT_MS = 2_000
+/**
+ * A contact device's pair topic stays subscribed this long after the last
+ * connection to the device closed (pair-peers.ts): a reconnect within it
+ * costs no unsubscribe and subscribe to every neighbour.
+ */
+export const PAIR_TOPIC_GRACE_MS = 30_000
 /** New watchers are answered with a fresh record, at most this often. */
 export const REANNOUNCE_DEBOUNCE_MS = 250
 /** Lifetime of category items other than the state; each is signed again at half of it. */

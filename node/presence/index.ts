@@ -42,6 +42,8 @@ export interface PresenceServiceInit {
   awayAfterMs?: number | null
   /** Lifetime of category items other than the state (default 1 h, at most 24 h). */
   categoryTtlMs?: number
+  /** How long a contact device's pair topic stays subscribed after the last connection to it closed (default 30 s). */
+  pairTopicGraceMs?: number
   /** The capabilities published while the user has set none (the node fills in its features). */
   capabilities?: Omit<CapabilitiesCategory, 'kind'>
 }

@@ -25,8 +25,19 @@
  */
 import { PUBLIC_AUDIENCE_ID } from './audience.js'
 
-/** Re-announcements to a new subscriber that none reached, after the first. */
-const RETRIES = 2
+/**
+ * Announcements to a new subscriber that none reached, the first included:
+ * with the 250 ms debounce they run until ~16 s after the subscription, just
+ * before the heartbeat (20 s by default). Under load gossipsub's outbound
+ * stream to a peer can take seconds to open after its subscription came in
+ * (and after an unblock the connection itself must come back first); three
+ * tries covered only 1.75 s. Each costs one sealed record on one pair topic,
+ * and only while it reached nobody. (The 15-20 s an unblocked contact waits
+ * in loaded test runs has another cause: what reaches it is rejected as a
+ * replay and counts as reached: docs/benchmarks.md, "The suite, session 14".)
+ */
+export const REANNOUNCE_ATTEMPTS = 6
+const RETRIES = REANNOUNCE_ATTEMPTS - 1
 
 export class NewSubscribers {
   /** Announcements begun so far: the clock by which "after" is told. */

@@ -15,7 +15,7 @@ import { checkPresenceUpdate, openPresence } from '../../protocol/presence-recor
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { PUBLIC_AUDIENCE_ID, audienceChanges } from './audience.js'
 import { CurrentAudiences } from './current-audiences.js'
-import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
+import { CATEGORY_TTL_MS, GOODBYE_TIMEOUT_MS, HEARTBEAT_MS, PAIR_TOPIC_GRACE_MS, REANNOUNCE_DEBOUNCE_MS, TTL_MS } from './constants.js'
 import { seenBy } from './containers.js'
 import { deliver } from './delivery.js'
 import { DirectPath, optionalNotify } from './direct-path.js'
@@ -27,6 +27,8 @@ import { WatchStore } from './watch-store.js'
 import { devicesOf } from './person-devices.js'
 import { goodbyeBarrier } from './goodbye-barrier.js'
 import { NewSubscribers } from './new-subscribers.js'
+import { PairPeers } from './pair-peers.js'
+import type { PairPeersComponents } from './pair-peers.js'
 import type { BarrierComponents } from './goodbye-barrier.js'
 import { sleep } from '../util/wait.js'
 import type { Announcement } from './announcement.js'
@@ -47,8 +49,12 @@ import type { Datastore } from 'interface-datastore'
 /** A follow of the roster waiting for the one running: what the calls that joined it asked for. */
 interface QueuedFollow { announceAll: boolean, unblocked: Set<string>, done: Promise<void> }
 
-/** With ping and the connection manager (BarrierComponents), a goodbye waits until each audience still connected read it. */
-export interface PresenceServiceComponents extends BarrierComponents {
+/**
+ * With ping and the connection manager (BarrierComponents), a goodbye waits
+ * until each audience still connected read it; libp2p's events say which
+ * contact devices are connected (PairPeersComponents: their pair topics).
+ */
+export interface PresenceServiceComponents extends BarrierComponents, PairPeersComponents {
   peerId: PeerId
   privateKey: PrivateKey
   datastore: Datastore
@@ -76,6 +82,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
   private readonly goodbyeTimeoutMs: number
   private readonly audiences: CurrentAudiences
   private readonly topics: TopicSubscriptions
+  /** The contact devices whose pair topics are subscribed now: those this node is connected to. */
+  private readonly pairPeers: PairPeers
   private afterStarted = false
   /** The last announcement that was not a goodbye: what a query is answered from. */
   private last?: Announcement
@@ -120,6 +128,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.audiences = new CurrentAudiences(components.roster, components.peerId, () => ({ keys: this.own.keys(), publishedTo: key => this.own.publishedTo(key), versionOf: peer => this.watched.versionOf(peer) }), this.direct)
     this.validate = this.validate.bind(this)
     this.topics = new TopicSubscriptions(components.pubsub, this.validate)
+    this.pairPeers = new PairPeers(components, init.pairTopicGraceMs ?? PAIR_TOPIC_GRACE_MS, peer => { this.pairPeerChanged(peer) })
     this.newSubscribers = new NewSubscribers(REANNOUNCE_DEBOUNCE_MS, ids => { void this.announce(this.audiences.list.filter(a => ids.includes(a.id))) })
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
@@ -140,6 +149,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.components.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.addEventListener('roster:change', this.onRosterChange)
     this.direct.start()
+    this.pairPeers.start()
     this.afterStarted = true
     this.heartbeat = setInterval(() => { void this.announce() }, this.heartbeatMs)
     this.heartbeat.unref?.()
@@ -167,6 +177,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.direct.stop()
+    this.pairPeers.stop()
     this.stopTimers()
     this.me.stop()
     await this.following
@@ -303,7 +314,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     this.audiences.rosterChanged(evt.detail)
     // an unblocked contact's streams were closed by the block and are reopening: the record announced now
     // may reach nobody, and its subscription may come before the follow made it an audience again (and be
-    // ignored), so each of its devices is owed the record as a new subscriber is (retried until reached)
+    // ignored), so each of its devices is owed the record as a new subscriber is (retried until reached, for ~16 s)
     const unblocked = evt.detail.people.flatMap(p => p.before?.blockedSince != null && p.after != null && p.after.blockedSince == null ? devicesOf(p.after) : [])
     evt.detail.waitUntil(this.followRoster(false, unblocked))
   }
@@ -356,13 +367,29 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     if (!this.afterStarted) return
     await this.syncWatched()
     if (!this.afterStarted) return
-    // subscribed: the audience topics and watched channels, nothing else
-    this.topics.sync(new Set([...this.audiences.list.map(a => a.topic), ...this.watched.topics()]))
+    this.syncTopics()
     this.direct.listen(this.watched.heardOnPairChannel())
     const online = this.state().availability !== 'offline'
     if (online) for (const a of changed) if (unblocked.has(a.id)) this.newSubscribers.subscribed(a.id, a.id, false)
     if (announceAll) await this.announce()
     else if (changed.length > 0 && online) await this.announce(changed)
+  }
+
+  /**
+   * Subscribed: the audience topics and watched channels, nothing else, and a
+   * contact device's pair topic (its audience's and its channel's) only while
+   * this node is connected to the device (pair-peers.ts, docs/protocol.md §8.3).
+   */
+  private syncTopics (): void {
+    const pair = (peer: string): boolean => this.pairPeers.has(peer)
+    this.topics.sync(new Set([...this.audiences.list.filter(a => a.pair == null || pair(a.id)).map(a => a.topic), ...this.watched.topics(pair)]))
+  }
+
+  /** A peer connected, or its grace after the last connection ran out: if it is a contact's device, its pair topic follows. */
+  private pairPeerChanged (peer: string): void {
+    if (!this.afterStarted) return
+    if (this.watched.channelOf(peer) == null && this.audiences.find(peer) == null) return
+    this.syncTopics()
   }
 
   /** Watched: the roster's contacts and watched people, each through their devices (blocked ones kept, unheard, for their replay state). */

@@ -145,9 +145,9 @@ export class WatchedPresentities {
     }
   }
 
-  /** The topics this node must listen on. */
-  topics (): string[] {
-    return [...this.channelTopics.keys()]
+  /** The topics this node must listen on: every public channel, and the pair channels of the presentities `pair` names (pair-peers.ts). */
+  topics (pair: (peer: string) => boolean): string[] {
+    return [...this.channelTopics].filter(([, peer]) => this.watched.get(peer)?.channel?.sealed !== true || pair(peer)).map(([topic]) => topic)
   }
 
   /** The presentities heard on a pair channel (contacts that may see this node): those whose notify stream this node takes. */

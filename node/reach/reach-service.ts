@@ -37,6 +37,7 @@ import type { RepeatingTask } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import type { RoutingTableView } from '../util/dht-table.js'
+import type { MdnsDialer } from '../discovery/index.js'
 
 export interface ReachComponents {
   peerId: PeerId
@@ -58,6 +59,8 @@ export interface ReachComponents {
   identify?: Pick<Identify, 'identify'>
   /** After the visibility changed, connected peers learn what they may see now; optional. */
   identifyPush?: Pick<IdentifyPush, 'push'>
+  /** What mDNS said of a LAN peer lately (a closed one refuses our dial, which leaves it out of the peer store); optional. */
+  mdnsDialer?: Pick<MdnsDialer, 'lanAddresses'>
 }
 
 interface Code {
@@ -246,12 +249,10 @@ export class ReachService implements Reach, ReachRules, Startable {
     return { text: formatContactCode({ peer: owner, secret: stored.secret }), createdAt: stored.createdAt, keys, intake }
   }
 
+  /** The peer store's addresses of the peer, then those mDNS gave lately (dialTargets drops repeats). */
   private async knownAddresses (peer: PeerId): Promise<Multiaddr[]> {
-    try {
-      return (await this.components.peerStore.get(peer)).addresses.map(a => a.multiaddr)
-    } catch {
-      return []
-    }
+    const stored = await this.components.peerStore.get(peer).then(p => p.addresses.map(a => a.multiaddr), () => [])
+    return [...stored, ...(this.optional('mdnsDialer')?.lanAddresses(peer) ?? [])]
   }
 
   private contacts (): ContactsService | undefined {
@@ -279,7 +280,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   }
 
   /** A component the node may not have (libp2p's components throw for a missing service). */
-  private optional<K extends 'identify' | 'identifyPush' | 'contacts' | 'devices'> (name: K): ReachComponents[K] | undefined {
+  private optional<K extends 'identify' | 'identifyPush' | 'contacts' | 'devices' | 'mdnsDialer'> (name: K): ReachComponents[K] | undefined {
     try {
       return this.components[name]
     } catch {

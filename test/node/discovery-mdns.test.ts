@@ -7,6 +7,7 @@ import { afterEach, expect, it } from 'vitest'
 import { killNamespaced, noNamespaces, runInNamespace } from '../lan-namespace.js'
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/mdns-pair.ts')
+const REQUEST_FIXTURE = path.resolve(import.meta.dirname, '../fixtures/mdns-request.ts')
 afterEach(killNamespaced)
 
 it.skipIf(noNamespaces !== '')(`two nodes with no bootstrap find each other by mDNS and watch${noNamespaces === '' ? '' : ` - skipped: ${noNamespaces}`}`, async () => {
@@ -14,3 +15,9 @@ it.skipIf(noNamespaces !== '')(`two nodes with no bootstrap find each other by m
   expect(code).toBe(0)
   expect(report).toEqual({ found: true, status: 'online' })
 }, 90_000)
+
+it.skipIf(noNamespaces !== '')(`a request by contact code between two closed LAN nodes with no DHT server reaches the other on its first attempt${noNamespaces === '' ? '' : ` - skipped: ${noNamespaces}`}`, async () => {
+  const { code, report } = await runInNamespace(REQUEST_FIXTURE)
+  expect(code).toBe(0)
+  expect(report).toEqual({ firstAttempt: 'delivered', seen: true })
+}, 120_000)

@@ -1,7 +1,8 @@
 /** The mDNS dialer with a stubbed mdns service and connection manager. */
 import { peerDiscoverySymbol, TypedEventEmitter } from '@libp2p/interface'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
-import { expect, it } from 'vitest'
+import { expect, it, vi } from 'vitest'
+import { MDNS_SIGHTING_ADDRESSES, MDNS_SIGHTING_MS, MDNS_SIGHTINGS_MAX } from '../../../node/discovery/constants.js'
 import { DefaultMdnsDialer, lanOnly } from '../../../node/discovery/mdns-dialer.js'
 import { waitFor } from '../../helpers.js'
 import { connection, logger, peer, peerIds, StubConnectionManager, StubPeerStore } from './stubs.js'
@@ -157,4 +158,42 @@ it('without an mdns service it fails at construction', async () => {
   const [id] = await peerIds(1)
   expect(() => new DefaultMdnsDialer({ peerId: id, peerStore: new StubPeerStore(), connectionManager: new StubConnectionManager(), logger }))
     .toThrow(expect.objectContaining({ name: 'InvalidParametersError' }))
+})
+
+it('keeps, in memory, the addresses recent answers gave for a peer whose dial failed: a request by contact code reads them', async () => {
+  const { ids, mdns, cm, ps, dialer } = await setup()
+  cm.dial = async () => { throw new Error('refused: a closed node') }
+  found(mdns, ids[1])
+  await waitFor(() => ps.deleted.length === 1, 'the failed dial')
+  expect(await ps.has(ids[1])).toBe(false)
+  expect(dialer.lanAddresses(ids[1]).map(String)).toEqual([`/ip4/127.0.0.1/tcp/4001/p2p/${ids[1].toString()}`])
+  // a later answer's addresses come first; nothing is kept for a peer no answer named
+  mdns.safeDispatchEvent('peer', { detail: { id: ids[1], multiaddrs: [multiaddr('/ip4/127.0.0.2/tcp/4001')] } })
+  expect(dialer.lanAddresses(ids[1]).map(String)).toEqual([`/ip4/127.0.0.2/tcp/4001/p2p/${ids[1].toString()}`, `/ip4/127.0.0.1/tcp/4001/p2p/${ids[1].toString()}`])
+  expect(dialer.lanAddresses(ids[2])).toEqual([])
+  dialer.stop()
+  expect(dialer.lanAddresses(ids[1])).toEqual([])
+})
+
+it('sightings are bounded (answers are anyone\'s) and expire', async () => {
+  const ids = await peerIds(2)
+  const mdns = new TypedEventEmitter<PeerDiscoveryEvents>()
+  const dialer = new DefaultMdnsDialer({ peerId: ids[0], mdns, peerStore: new StubPeerStore(), connectionManager: new StubConnectionManager(), logger })
+  dialer.start()
+  const many = Array.from({ length: 20 }, (_, i) => multiaddr(`/ip4/127.0.0.1/tcp/${5000 + i}`))
+  mdns.safeDispatchEvent('peer', { detail: { id: ids[1], multiaddrs: many } })
+  expect(dialer.lanAddresses(ids[1])).toHaveLength(MDNS_SIGHTING_ADDRESSES)
+  // made-up peers push the oldest sighting out, and the map never grows past its bound
+  const fakes = await peerIds(MDNS_SIGHTINGS_MAX)
+  for (const id of fakes) found(mdns, id)
+  expect(dialer.lanAddresses(ids[1])).toEqual([])
+  expect(dialer.lanAddresses(fakes[0])).toHaveLength(1)
+  expect((dialer as unknown as { sightings: Map<string, unknown> }).sightings.size).toBe(MDNS_SIGHTINGS_MAX)
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + MDNS_SIGHTING_MS + 1 })
+  try {
+    expect(dialer.lanAddresses(fakes[0])).toEqual([])
+  } finally {
+    vi.useRealTimers()
+    dialer.stop()
+  }
 })

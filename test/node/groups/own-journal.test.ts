@@ -55,7 +55,7 @@ async function startA (ds: MemoryDatastore, file: string | undefined, seed = fal
     roster: { keysFor: (p: string) => A.keyring.keysFor(p), isBlocked: () => false },
     connectionManager: { getConnections: () => [], openStream: async () => { throw new Error('no network') } }
   } as unknown as EngineComponents
-  const engine = new GroupEngine(components, store, { messages: () => {}, changes: () => {} }, logger('test:groups'), 600)
+  const engine = new GroupEngine(components, store, { messages: () => {}, changes: () => {}, states: () => {} }, logger('test:groups'), 600)
   if (seed) {
     const all = ops()
     await store.store.change((tx) => {

@@ -60,7 +60,7 @@ async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, show
       openStream: async (peer: unknown) => { asked.push(String(peer)); throw new Error('no network') }
     }
   } as unknown as EngineComponents
-  const engine = new GroupEngine(components, store, { messages: (_g, ms) => { shown.push(...ms) }, changes: () => {} }, logger('test:groups'), 600)
+  const engine = new GroupEngine(components, store, { messages: (_g, ms) => { shown.push(...ms) }, changes: () => {}, states: () => {} }, logger('test:groups'), 600)
   // B's group as joining stores it: the meta and the ops
   await store.store.change((tx) => {
     store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: all[0].id, lamport: 0, delivered: 0, joinedAt: 0 })

@@ -22,7 +22,7 @@ import { presenceTopic } from '../../../protocol/topics.js'
 import { waitFor } from '../../helpers.js'
 import type { PairMessage } from '../../../protocol/category-bundle.js'
 import type { PresenceNotify } from '../../../node/notify/index.js'
-import type { PresenceService } from '../../../node/presence/index.js'
+import type { PresenceService, PresenceServiceInit } from '../../../node/presence/index.js'
 import type { Roster } from '../../../node/roster/index.js'
 import type { PeerId, Startable } from '@libp2p/interface'
 
@@ -103,6 +103,8 @@ interface Setup {
   service: PresenceService & Startable
   roster: Roster & Startable
   pubsub: StubPubsub
+  /** libp2p's events: peer:connect and peer:disconnect (connect, disconnect). */
+  events: TypedEventEmitter<any>
   notify: StubNotify
   datastore: GatedDatastore
   self: PeerId
@@ -118,7 +120,7 @@ afterEach(async () => {
   }
 })
 
-async function setup (datastore = new GatedDatastore(), visibility: 'public' | 'contacts' = 'contacts'): Promise<Setup> {
+async function setup (datastore = new GatedDatastore(), visibility: 'public' | 'contacts' = 'contacts', init: PresenceServiceInit = {}): Promise<Setup> {
   const key = await generateKeyPair('Ed25519')
   const self = peerIdFromPrivateKey(key)
   const logger = defaultLogger()
@@ -131,13 +133,18 @@ async function setup (datastore = new GatedDatastore(), visibility: 'public' | '
   const notify = new StubNotify(r)
   // no heartbeat within a test: one sent in real time (setInterval is never faked here) stood in for a
   // re-announcement the burst step waited for, 20 s later, and hid that none had gone out
-  const service = presence({ awayAfterMs: 60_000, heartbeatMs: 60 * 60_000 })({ peerId: self, privateKey: key, datastore, logger, pubsub: pubsub as any, roster: r, presenceNotify: notify as unknown as PresenceNotify }) as PresenceService & Startable
+  const events = new TypedEventEmitter<any>()
+  const service = presence({ awayAfterMs: 60_000, heartbeatMs: 60 * 60_000, ...init })({ peerId: self, privateKey: key, datastore, logger, pubsub: pubsub as any, roster: r, presenceNotify: notify as unknown as PresenceNotify, events }) as PresenceService & Startable
   await service.start()
   await service.afterStart?.()
-  const s = { service, roster: r, pubsub, notify, datastore, self }
+  const s = { service, roster: r, pubsub, notify, events, datastore, self }
   running.push(s)
   return s
 }
+
+/** libp2p says this node is connected to `peer` now (its first connection opened), or no longer (its last one closed). */
+const connect = (s: Setup, peer: string): void => { s.events.safeDispatchEvent('peer:connect', { detail: peerIdFromString(peer) }) }
+const disconnect = (s: Setup, peer: string): void => { s.events.safeDispatchEvent('peer:disconnect', { detail: peerIdFromString(peer) }) }
 
 /** `peers` subscribe to their pair topics with this node (and stay subscribed whatever the roster says of them). */
 function subscribe (s: Setup, peers: string[]): void {
@@ -236,6 +243,7 @@ describe('stop', () => {
     const s = await setup()
     const [a, b] = await Promise.all([newPeer(), newPeer()])
     await s.roster.addContact(a)
+    connect(s, a)
     expect(s.pubsub.subscribed.size).toBeGreaterThan(0)
 
     // a roster change that is still being followed when stop begins (its goodbye waits for the disk)
@@ -254,6 +262,7 @@ describe('stop', () => {
     expect(s.pubsub.topicValidators.size).toBe(0)
     expect(s.roster.listenerCount('roster:change')).toBe(1)
     expect(s.pubsub.listenerCount('subscription-change')).toBe(0)
+    expect(s.events.listenerCount('peer:connect') + s.events.listenerCount('peer:disconnect')).toBe(0)
     expect(s.notify.listenerCount('notify:record') + s.notify.listenerCount('notify:lost')).toBe(0)
 
     // nothing is announced after stop: not by a heartbeat, the idle timer, activity or the roster
@@ -486,5 +495,62 @@ describe('following the roster', () => {
     expect(follows).toHaveBeenCalledTimes(1)
     // and that one follow followed them all: each new contact got the record on its pair topic
     for (const p of [first, ...rest]) expect(shownTo(s, p).at(-1)).toEqual({ status: 'online', note: undefined })
+  })
+})
+
+describe('pair topics follow the connections', () => {
+  it('a contact device\'s pair topic is subscribed only while connected to it, and a grace after; public topics always; a stranger changes nothing', async () => {
+    const graceMs = 100
+    const s = await setup(undefined, 'public', { pairTopicGraceMs: graceMs })
+    const [solo, laptop, phone, watched, stranger] = await Promise.all(Array.from({ length: 5 }, newPeer))
+    for (const c of [solo, laptop]) await s.roster.addContact(c)
+    await s.roster.setDevices(laptop, [laptop, phone])
+    await s.roster.watch(watched)
+    // who asked gossipsub for what, in order
+    const calls: string[] = []
+    const { subscribe: sub, unsubscribe: unsub } = s.pubsub
+    s.pubsub.subscribe = topic => { calls.push(`+${topic}`); sub(topic) }
+    s.pubsub.unsubscribe = topic => { calls.push(`-${topic}`); unsub(topic) }
+    const pair = (peer: string): string => s.roster.keysFor(peer).topic
+    const publicTopics = [presenceTopic(s.self), presenceTopic(watched)]
+    const subscribed = (): string[] => [...s.pubsub.subscribed].sort()
+    const validated = (): string[] => [...s.pubsub.topicValidators.keys()].sort()
+    const only = (...topics: string[]): string[] => [...publicTopics, ...topics].sort()
+
+    // nobody connected: no pair topic, whatever the contacts (before, every one of them for good)
+    expect(subscribed()).toEqual(only())
+    // a stranger connects: nothing changes
+    connect(s, stranger)
+    expect(calls).toEqual([])
+    // a contact connects: its pair topic at once, with presence's validator; of a person's devices, the one connected
+    connect(s, solo)
+    expect(subscribed()).toEqual(only(pair(solo)))
+    connect(s, phone)
+    expect(subscribed()).toEqual(only(pair(solo), pair(phone)))
+    expect(validated()).toEqual(subscribed())
+    // the contact's own subscription (on the stream it opens to us) still brings it the current record within the debounce
+    const skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
+    subscribe(s, [solo])
+    s.pubsub.safeDispatchEvent('subscription-change', { detail: { peerId: peerIdFromString(solo), subscriptions: [{ topic: pair(solo), subscribe: true }] } })
+    await waitFor(() => sentTo(s, solo, skip).length === 1, 'the record to the contact that connected', 10_000)
+
+    // its connection closes and another opens within the grace: no unsubscribe, no subscribe again
+    calls.length = 0
+    disconnect(s, solo)
+    connect(s, solo)
+    expect(calls).toEqual([])
+    // closed for good: the grace passes and the topic goes, validator too; the others stay
+    disconnect(s, solo)
+    expect(subscribed()).toContain(pair(solo))
+    await waitFor(() => !s.pubsub.subscribed.has(pair(solo)), 'the pair topic to go after the grace')
+    expect(subscribed()).toEqual(only(pair(phone)))
+    expect(validated()).toEqual(subscribed())
+    expect(calls).toEqual([`-${pair(solo)}`])
+
+    // the roster still decides: a connected contact blocked is left, unblocked is back
+    await s.roster.block(laptop)
+    expect(subscribed()).toEqual(only())
+    await s.roster.unblock(laptop)
+    expect(subscribed()).toEqual(only(pair(phone)))
   })
 })
