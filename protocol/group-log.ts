@@ -165,7 +165,8 @@ export class MembershipLog {
 
   private readonly relations: Relations<Node> = {
     concurrent: (a, b) => a !== b && !has(a.ancestors, b.num) && !has(b.ancestors, a.num),
-    sortsBefore: (a, b) => before(this.nodes.get(a)!, this.nodes.get(b)!)
+    sortsBefore: (a, b) => before(this.nodes.get(a)!, this.nodes.get(b)!),
+    node: id => this.nodes.get(id)!
   }
 
   /** Moves every pending op whose parents are all complete into the order, until none moves. */

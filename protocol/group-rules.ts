@@ -84,23 +84,39 @@ export interface PastFacts {
   adminOp?: string
   /** REMOVE, LEAVE, PROMOTE: the membership period of the peer concerned. */
   period?: string
+  /** The author's own membership period (the INVITE it is in, or invited by; the CREATE for the creator). */
+  own?: string
   /** A REMOVE of a member that left (and is not back): it only lowers that period's up_to. */
   clamp: boolean
+  /**
+   * The ops its author's standing for it came from: its membership period
+   * and, for a REMOVE, RENAME or PROMOTE, the op that made it admin. The op
+   * is void when one of them is void (rules 2).
+   */
+  basis: string[]
 }
+
+const ADMIN_KINDS: ReadonlyArray<GroupOp['kind']> = ['remove', 'rename', 'promote']
 
 /** The facts of `op` in `past`, the state of its causal past. */
 export function pastFacts (op: GroupOp, past: GroupState): PastFacts {
   const who = op.kind === 'leave' ? op.author : op.target
   const period = who == null ? undefined : (past.members.get(who) ?? past.invited.get(who) ?? past.gone.get(who))?.period
-  return { adminOp: past.members.get(op.author)?.adminOp, period, clamp: op.kind === 'remove' && !isIn(past, op.target) }
+  const adminOp = past.members.get(op.author)?.adminOp
+  const own = (past.members.get(op.author) ?? past.invited.get(op.author))?.period
+  const basis: string[] = []
+  if (adminOp != null && ADMIN_KINDS.includes(op.kind)) basis.push(adminOp)
+  if (own != null && own !== basis[0]) basis.push(own)
+  return { adminOp, period, own, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
 }
 
 export interface Placed { op: GroupOp, facts: PastFacts }
 
-/** How the log relates ops: neither an ancestor of the other; `a` sorts before `b` in the total order (by op id). */
+/** How the log relates ops: neither an ancestor of the other; `a` sorts before `b` in the total order (by op id); the op of an id. */
 export interface Relations<T> {
   concurrent: (a: T, b: T) => boolean
   sortsBefore: (a: string, b: string) => boolean
+  node: (id: string) => T
 }
 
 /** Rules 2: a LEAVE, or a REMOVE that is no clamp: an op that ends a membership, and voids its subject's concurrent ops. */
@@ -117,58 +133,82 @@ export function voided<T extends Placed> (chosen: T[], rel: Relations<T>, rules:
     }
     return out
   }
-  const endings = chosen.filter(ends)
-  const promotions = chosen.filter(n => n.op.kind === 'promote')
-  const out = defeated(endings, promotions, chosen, rel)
-  const counted = byRemoved(endings.filter(r => !out.has(r)))
-  for (const n of chosen) {
-    if (!ends(n) && n.op.kind !== 'promote' && counted.get(n.op.author)?.some(r => rel.concurrent(n, r)) === true) out.add(n)
-  }
-  return out
+  return defeated(chosen, rel)
 }
 
 /**
- * Rules 2: which endings (LEAVE, REMOVE) and PROMOTEs are void. Each is void
- * once one of its *attackers* counts, and counts once all of them are void:
- * - an ending or PROMOTE by X is attacked by every ending of X concurrent with
- *   it (but a LEAVE not by X's other LEAVEs: both count, the smaller up_to
- *   stands);
+ * Rules 2, the attack of a PROMOTE of X on a REMOVE of X by R that R's own
+ * earlier promotion may lift: it stands while every PROMOTE of R (in R's
+ * period) that sorts before the one of X is void.
+ */
+class Gate<T> {
+  constructor (readonly promotion: T, readonly lifters: T[]) {}
+}
+type Arg<T> = T | Gate<T>
+const NONE: never[] = []
+
+/**
+ * Rules 2: which ops are void. Each op is void once one of its *attackers*
+ * counts or one of its *bases* (facts.basis) is void, and counts once all of
+ * its attackers are void and all of its bases count:
+ * - any op by X is attacked by every ending (LEAVE, REMOVE) of X concurrent
+ *   with it (but a LEAVE not by X's other LEAVEs: both count, the smaller
+ *   up_to stands);
  * - a REMOVE of X by R is also attacked by every PROMOTE of X, in the same
  *   membership period, concurrent with it and sorting before the op that made
- *   R admin in the REMOVE's past: seen whole, X is the senior admin, so R's
+ *   R admin in the REMOVE's past, unless a counted PROMOTE of R (in R's
+ *   period) sorts before that one: seen whole, X is the senior admin, so R's
  *   removal is the junior's (a junior admin cannot make one by backdating it
- *   to before X's promotion).
+ *   to before X's promotion);
+ * - an op's bases are what its author's standing came from: a promotion void
+ *   seen whole (a removed admin's backdated PROMOTE) gives the promotee
+ *   nothing, nor does a void INVITE to whoever joined on it, transitively.
  * What no chain of attacks decides (a cycle, which takes ops no honest node
  * signs, such as an admin's promotion and leave on the same heads) is
- * settled by seniority: the undecided op whose author
- * became admin first counts (its attackers and victims are void), and so on.
- * The answer depends on the set of ops alone.
+ * settled by seniority: the undecided ending or PROMOTE whose author became
+ * admin first counts (its attackers are void), and so on. The answer depends
+ * on the set of ops alone.
  */
-function defeated<T extends Placed> (endings: T[], promotions: T[], chosen: T[], rel: Relations<T>): Set<T> {
+function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   // a member's LEAVEs apart from the REMOVEs of it: a LEAVE is attacked by the REMOVEs alone (one who left a thousand times costs no more)
+  const endings = chosen.filter(ends)
   const leavesBy = byRemoved(endings.filter(n => n.op.kind === 'leave'))
   const removesOf = byRemoved(endings.filter(n => n.op.kind === 'remove'))
-  const promotionsOf = groupBy(promotions, p => p.op.target!)
-  const attackers = new Map<T, T[]>()
-  // void for sure: attacked by a REMOVE nothing attacks (which counts); these stay out of the labelling
+  const promotionsOf = groupBy(chosen.filter(n => n.op.kind === 'promote'), p => p.op.target!)
+  const bases = (n: T): T[] => n.facts.basis.length === 0 ? NONE : n.facts.basis.map(rel.node)
+  const attackers = new Map<T, Array<Arg<T>>>()
+  // void for sure (attacked by a firm REMOVE) and firm (no attackers, firm bases: counts for sure); both stay out of the labelling
   const sure = new Set<T>()
+  const firmness = new Map<T, boolean>()
   const listing = new Set<T>()
-  const attackersOf = (n: T): T[] => {
+  const firm = (n: T): boolean => {
+    const known = firmness.get(n)
+    if (known != null) return known
+    // still being listed: not known firm here, so the labelling decides it
+    if (listing.has(n)) return false
+    const f = attackersOf(n).length === 0 && bases(n).every(firm)
+    firmness.set(n, f)
+    return f
+  }
+  const attackersOf = (n: T): Array<Arg<T>> => {
     const known = attackers.get(n)
     if (known != null) return known
     listing.add(n)
-    const removes = (removesOf.get(n.op.author) ?? []).filter(x => rel.concurrent(n, x))
-    const unattacked = removes.find(x => !listing.has(x) && attackersOf(x).length === 0)
-    let list: T[]
-    if (unattacked != null) {
+    const removes = (removesOf.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
+    const strong = removes.find(x => !listing.has(x) && firm(x))
+    let list: Array<Arg<T>>
+    if (strong != null) {
       sure.add(n)
-      list = [unattacked]
+      list = [strong]
     } else {
       list = removes
-      if (n.op.kind !== 'leave') for (const x of leavesBy.get(n.op.author) ?? []) if (rel.concurrent(n, x)) list.push(x)
-      if (n.op.kind === 'remove' && n.facts.adminOp != null) {
-        for (const p of promotionsOf.get(n.op.target!) ?? []) {
-          if (p.facts.period === n.facts.period && rel.sortsBefore(p.op.id, n.facts.adminOp) && rel.concurrent(n, p)) list.push(p)
+      if (n.op.kind !== 'leave') for (const x of leavesBy.get(n.op.author) ?? NONE) if (rel.concurrent(n, x)) list.push(x)
+      const adminOp = n.facts.adminOp
+      if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
+        for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
+          if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
+          const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
+          list.push(lifters.length === 0 ? p : new Gate(p, lifters))
         }
       }
     }
@@ -176,15 +216,30 @@ function defeated<T extends Placed> (endings: T[], promotions: T[], chosen: T[],
     attackers.set(n, list)
     return list
   }
-  for (const n of [...endings, ...promotions]) attackersOf(n)
-  const open = new Map<T, T[]>()
-  for (const [n, list] of attackers) if (!sure.has(n)) open.set(n, list.filter(x => !sure.has(x)))
+  const open: Array<Arg<T>> = []
+  for (const n of chosen) {
+    if (sure.has(n) || firm(n)) continue
+    open.push(n)
+    for (const x of attackersOf(n)) if (x instanceof Gate) open.push(x)
+  }
+  const out = new Set<T>(sure)
+  if (open.length === 0) return out
+  const fixed = (x: Arg<T>): boolean | undefined => x instanceof Gate ? undefined : sure.has(x) ? false : firmness.get(x) === true ? true : undefined
+  const labelling: Labelling<Arg<T>> = {
+    attackers: x => x instanceof Gate ? x.lifters : attackers.get(x)!,
+    bases: x => x instanceof Gate ? [x.promotion] : bases(x),
+    fixed
+  }
   let index: Map<T, number> | undefined
   const position = (n: T): number => (index ??= new Map(chosen.map((x, i) => [x, i]))).get(n)!
-  const out = settle(open, (a, b) => seniority(a, b, rel) || position(a) - position(b))
-  for (const n of sure) out.add(n)
+  // endings and PROMOTEs first, then by seniority, then by the order
+  const rank = (a: T, b: T): number => Number(!isArgued(a)) - Number(!isArgued(b)) || seniority(a, b, rel) || position(a) - position(b)
+  const forced = (): Array<Arg<T>> => open.filter((x): x is T => !(x instanceof Gate)).sort(rank)
+  for (const x of settle(open, labelling, forced)) if (!(x instanceof Gate)) out.add(x)
   return out
 }
+
+const isArgued = (n: Placed): boolean => ends(n) || n.op.kind === 'promote'
 
 /** Of two ops, the one whose author became admin first (no admin: last); 0 when the same op made both authors admin. */
 function seniority<T extends Placed> (a: T, b: T, rel: Relations<T>): number {
@@ -196,50 +251,85 @@ function seniority<T extends Placed> (a: T, b: T, rel: Relations<T>): number {
   return rel.sortsBefore(x, y) ? -1 : 1
 }
 
+/** What the labelling knows of each argument: what attacks it, what it stands on, and whether it is decided before it starts (true: counts, false: void). */
+interface Labelling<K> {
+  attackers: (k: K) => K[]
+  bases: (k: K) => K[]
+  fixed: (k: K) => boolean | undefined
+}
+
 /**
- * The void ones among `attackers`' keys: the grounded labelling (an op counts
- * once all its attackers are void, is void once one counts), then, while some
- * are undecided, the first of them by `order` counts and its attackers and
- * victims are void, and the grounded labelling goes on.
+ * The void ones among `open`: the grounded labelling (an argument counts
+ * once all its attackers are void and all its bases count, is void once one
+ * attacker counts or one base is void), then, while some are undecided, the
+ * first of `forced()` whose bases all count counts and its attackers are
+ * void, and the grounded labelling goes on. An argument not in `open` is
+ * fixed, and every one `fixed` leaves undecided is in `open`.
  */
-function settle<T> (attackers: Map<T, T[]>, order: (a: T, b: T) => number): Set<T> {
-  const victims = new Map<T, T[]>([...attackers.keys()].map(n => [n, []]))
-  const left = new Map<T, number>()
-  for (const [n, by] of attackers) {
-    for (const x of by) victims.get(x)!.push(n)
-    left.set(n, by.length)
+function settle<K> (open: K[], l: Labelling<K>, forced: () => K[]): Set<K> {
+  const victims = new Map<K, K[]>(open.map(k => [k, []]))
+  const dependents = new Map<K, K[]>(open.map(k => [k, []]))
+  const left = new Map<K, number>()
+  const counts = new Set<K>()
+  const out = new Set<K>()
+  const decided = (k: K): boolean => counts.has(k) || out.has(k)
+  const ready: K[] = []
+  const doomed: K[] = []
+  for (const k of open) {
+    let n = 0
+    let dead = false
+    for (const x of l.attackers(k)) {
+      const f = l.fixed(x)
+      if (f === true) dead = true
+      else if (f === undefined) { victims.get(x)!.push(k); n++ }
+    }
+    for (const b of l.bases(k)) {
+      const f = l.fixed(b)
+      if (f === false) dead = true
+      else if (f === undefined) { dependents.get(b)!.push(k); n++ }
+    }
+    left.set(k, n)
+    if (dead) doomed.push(k)
+    else if (n === 0) ready.push(k)
   }
-  const counts = new Set<T>()
-  const out = new Set<T>()
-  const decided = (n: T): boolean => counts.has(n) || out.has(n)
-  const ready = [...attackers.keys()].filter(n => left.get(n) === 0)
-  const defeat = (v: T): void => {
+  const lower = (w: K): void => {
+    const n = left.get(w)! - 1
+    left.set(w, n)
+    if (n === 0 && !decided(w)) ready.push(w)
+  }
+  const defeat = (v: K): void => {
     if (decided(v)) return
     out.add(v)
-    for (const w of victims.get(v)!) {
-      const l = left.get(w)! - 1
-      left.set(w, l)
-      if (l === 0 && !decided(w)) ready.push(w)
-    }
+    for (const w of victims.get(v)!) lower(w)
+    for (const w of dependents.get(v)!) defeat(w)
   }
-  const count = (n: T): void => {
-    counts.add(n)
-    for (const v of victims.get(n)!) defeat(v)
+  const count = (k: K): void => {
+    counts.add(k)
+    for (const v of victims.get(k)!) defeat(v)
+    for (const w of dependents.get(k)!) lower(w)
   }
   const run = (): void => {
     while (ready.length > 0) {
-      const n = ready.pop()!
-      if (!decided(n)) count(n)
+      const k = ready.pop()!
+      if (!decided(k)) count(k)
     }
   }
+  for (const k of doomed) defeat(k)
   run()
-  if (counts.size + out.size < attackers.size) {
-    for (const n of [...attackers.keys()].filter(x => !decided(x)).sort(order)) {
-      if (decided(n)) continue
-      count(n)
-      for (const x of attackers.get(n)!) defeat(x)
+  if (counts.size + out.size === open.length) return out
+  const standing = (k: K): boolean => l.bases(k).every(b => l.fixed(b) === true || counts.has(b))
+  let undecided = forced().filter(k => !decided(k))
+  while (undecided.length > 0) {
+    for (const k of undecided) {
+      if (decided(k) || !standing(k)) continue
+      count(k)
+      for (const x of l.attackers(k)) if (l.fixed(x) === undefined) defeat(x)
       run()
     }
+    const still = undecided.filter(k => !decided(k))
+    // cannot happen (an undecided op's bases are its ancestors, and the earliest undecided one stands): end for sure anyway
+    if (still.length === undecided.length) { for (const k of still) out.add(k); break }
+    undecided = still
   }
   return out
 }
@@ -320,6 +410,8 @@ function endRules1 (s: GroupState, op: GroupOp, position: number): void {
  * lower its up_to; a member since back (or invited again) is left alone.
  */
 function end (s: GroupState, op: GroupOp, position: number, facts: PastFacts): void {
+  // as a RENAME or PROMOTE: a REMOVE whose author is no admin in the running state does nothing
+  if (op.kind === 'remove' && !isAdmin(s, op.author)) return
   const who = removedBy(op)!
   const on = s.members.get(who) ?? (op.kind === 'remove' ? s.invited.get(who) : undefined)
   if (on != null && !facts.clamp) {

@@ -19,7 +19,9 @@ function actor (name: string, fill: number): Actor {
 }
 export const [A, B, C, D, E] = ['A', 'B', 'C', 'D', 'E'].map((n, i) => actor(n, i + 1))
 export const ACTORS = [A, B, C, D, E]
-const nameOf = (id: string): string => ACTORS.find(a => a.id === id)?.name ?? id
+/** A sixth key, kept out of ACTORS: a puppet an attacker controls. */
+export const P = actor('P', 16)
+const nameOf = (id: string): string => [...ACTORS, P].find(a => a.id === id)?.name ?? id
 
 type Fields = Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>
 

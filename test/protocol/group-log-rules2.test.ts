@@ -10,7 +10,7 @@ import { MembershipLog } from '../../protocol/group-log.js'
 import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { GroupOp as GroupOpPb } from '../../protocol/pb/group.js'
 import { decodeSignedRecord, sealSignedRecord } from '../../protocol/signed-envelope.js'
-import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
+import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, P, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
 
 const FAR = 2 ** 40
@@ -169,25 +169,179 @@ describe('membership log, rules 2', () => {
     expect(seen.size).toBe(2)
   })
 
-  it('a removal cycle that no void decides is settled by seniority: the admin made first stays', () => {
+  it('an admin whose promotion is void seen whole stays no admin: its removal of the one who did become admin is void, whatever the op ids', () => {
     // A, the only admin, signs on the same heads a promotion of C and its own leave (B, the eldest member, becomes
-    // admin): the promotion is void, so nothing decides between C's removal of B and B's removal of C but seniority
+    // admin): the promotion is void (A left concurrently), so C's removal of B, which stands on it, is void too
+    const seen = new Set<string>()
+    for (let t = 0; t < 40 && seen.size < 2; t++) {
+      const log = group()
+      const heads = log.heads()
+      const promoteC = seal(A, heads, { kind: 'promote', target: C.id }, t)
+      const leaveA = seal(A, heads, { kind: 'leave', upTo: 0 }, t)
+      seen.add(promoteC.id < leaveA.id ? 'promotion first' : 'leave first')
+      for (const op of [promoteC, leaveA]) log.add(op)
+      const byC = seal(C, [promoteC.id], { kind: 'remove', target: B.id, upTo: 1 })
+      const byB = seal(B, [leaveA.id], { kind: 'remove', target: C.id, upTo: 2 })
+      for (const op of [byC, byB]) log.add(op)
+      expect(summary(log.state())).toEqual({ name: 'friends', members: ['B*'], invited: [], gone: ['A:left:0', 'C:removed:2'] })
+      for (const seed of [1, 2, 3]) {
+        const other = new MembershipLog(log.rootId)
+        for (const op of shuffled(log.ops(), seed)) other.add(op)
+        expect(summary(other.state())).toEqual(summary(log.state()))
+      }
+    }
+    expect(seen.size).toBe(2)
+  })
+
+  it('a removal cycle that no void decides is settled by seniority: the admin made first stays, whatever the op ids', () => {
+    // A, the only admin, leaves twice on different heads: where C joined and B is only invited (C becomes admin), and
+    // where B joined and C is only invited (B does). Each then removes the other (and so voids the other's join). Both
+    // leaves count, so nothing decides between the removals but seniority: the removal by the one whose leave sorts first.
+    const seen = new Set<string>()
+    for (let t = 0; t < 40 && seen.size < 2; t++) {
+      const log = new MembershipLog()
+      make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+      make(log, A, { kind: 'invite', target: B.id })
+      const invite = make(log, A, { kind: 'invite', target: C.id })
+      const joinB = seal(B, [invite.id], { kind: 'join' }, t)
+      const joinC = seal(C, [invite.id], { kind: 'join' }, t)
+      const leaveB = seal(A, [joinB.id], { kind: 'leave', upTo: 0 }, t)
+      const leaveC = seal(A, [joinC.id], { kind: 'leave', upTo: 0 }, t)
+      const byB = seal(B, [leaveB.id], { kind: 'remove', target: C.id, upTo: 1 })
+      const byC = seal(C, [leaveC.id], { kind: 'remove', target: B.id, upTo: 2 })
+      for (const op of [joinB, joinC, leaveB, leaveC, byB, byC]) expect(log.add(op)).toBe('added')
+      const [stays, goes, upTo] = leaveB.id < leaveC.id ? [B, C, 1] : [C, B, 2]
+      seen.add(stays.name)
+      expect(summary(log.state())).toEqual({ name: 'friends', members: [`${stays.name}*`], invited: [], gone: ['A:left:0', `${goes.name}:removed:${upTo}`] })
+      for (const seed of [1, 2, 3]) {
+        const other = new MembershipLog(log.rootId)
+        for (const op of shuffled(log.ops(), seed)) other.add(op)
+        expect(summary(other.state())).toEqual(summary(log.state()))
+      }
+    }
+    expect(seen.size).toBe(2)
+  })
+
+  it('a removal by a member that became admin in its own past only (the eldest member, seen whole, is another) removes nobody', () => {
+    // A, the only admin, leaves on heads where B joined and C is only invited: B becomes admin there and removes the
+    // invitee D. C joined concurrently, and when C's join sorts before B's, C is the eldest member seen whole and the admin
+    const seen = new Set<string>()
+    for (let t = 0; t < 40 && seen.size < 2; t++) {
+      const log = new MembershipLog()
+      make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+      for (const p of [B, C, D]) make(log, A, { kind: 'invite', target: p.id })
+      const heads = log.heads()
+      const joinB = seal(B, heads, { kind: 'join' }, t)
+      const joinC = seal(C, heads, { kind: 'join' }, t)
+      const leave = seal(A, [joinB.id], { kind: 'leave', upTo: 0 }, t)
+      const byB = seal(B, [leave.id], { kind: 'remove', target: D.id, upTo: 0 })
+      for (const op of [joinB, joinC, leave, byB]) expect(log.add(op)).toBe('added')
+      const admin = joinB.id < joinC.id ? B : C
+      seen.add(admin.name)
+      expect(summary(log.state())).toEqual(admin === B
+        ? { name: 'friends', members: ['B*', 'C'], invited: [], gone: ['A:left:0', 'D:removed:0'] }
+        : { name: 'friends', members: ['B', 'C*'], invited: ['D'], gone: ['A:left:0'] })
+    }
+    expect(seen.size).toBe(2)
+  })
+
+  it('a removed admin\'s backdated promotion gives its promotee nothing: a puppet or an accomplice removes nobody', () => {
+    // C, an admin A removes, signs on heads from before its removal a promotion of an accomplice (B) or of a puppet
+    // it invites (P, whose key it holds), even after A forgave it (invited back as a plain member); the promotee
+    // then removes D. The promotion is void seen whole, so what the promotee did with it is void too.
+    for (const variant of ['accomplice', 'puppet', 'forgiven'] as const) {
+      const log = group()
+      make(log, A, { kind: 'invite', target: D.id })
+      make(log, D, { kind: 'join' })
+      make(log, A, { kind: 'promote', target: C.id })
+      const whileAdmin = log.heads()
+      make(log, A, { kind: 'remove', target: C.id, upTo: 0 })
+      if (variant === 'forgiven') {
+        make(log, A, { kind: 'invite', target: C.id })
+        make(log, C, { kind: 'join' })
+      }
+      make(log, A, { kind: 'invite', target: E.id })
+      make(log, A, { kind: 'rename', name: 'honest' })
+      const before = summary(log.state())
+      let promotee = B
+      let parents = whileAdmin
+      if (variant !== 'accomplice') {
+        const invite = seal(C, whileAdmin, { kind: 'invite', target: P.id }, 1)
+        const join = seal(P, [invite.id], { kind: 'join' }, 2)
+        for (const op of [invite, join]) expect(log.add(op)).toBe('added')
+        promotee = P
+        parents = [join.id]
+      }
+      const promotion = seal(C, parents, { kind: 'promote', target: promotee.id }, 3)
+      const removal = seal(promotee, [promotion.id], { kind: 'remove', target: D.id, upTo: 0 }, 4)
+      for (const op of [promotion, removal]) expect(log.add(op)).toBe('added')
+      expect(summary(log.state())).toEqual(before)
+      expect(log.state().members.has(D.id)).toBe(true)
+      expect(log.acceptsFeed(D.id, 5)).toBe(true)
+      for (const seed of [1, 2, 3]) {
+        const other = new MembershipLog(log.rootId)
+        for (const op of shuffled(log.ops(), seed)) other.add(op)
+        expect(summary(other.state())).toEqual(before)
+      }
+    }
+  })
+
+  it('a puppet promoted by a removed admin on old heads cannot remove a sitting admin promoted after them, nor void its work', () => {
+    // the puppet's backdated promotion sorts before B's (smaller depth): in the puppet's removal's past it is B's senior
     const log = group()
-    const heads = log.heads()
-    const promoteC = seal(A, heads, { kind: 'promote', target: C.id })
-    const leaveA = seal(A, heads, { kind: 'leave', upTo: 0 })
-    for (const op of [promoteC, leaveA]) log.add(op)
-    const byC = seal(C, [promoteC.id], { kind: 'remove', target: B.id, upTo: 1 })
-    const byB = seal(B, [leaveA.id], { kind: 'remove', target: C.id, upTo: 2 })
-    for (const op of [byC, byB]) log.add(op)
-    const [stays, goes] = promoteC.id < leaveA.id ? [C, B] : [B, C]
-    expect(summary(log.state()).members).toEqual([`${stays.name}*`])
-    expect(log.state().gone.get(goes.id)?.how).toBe('removed')
+    make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'join' })
+    make(log, A, { kind: 'promote', target: C.id })
+    const whileAdmin = log.heads()
+    for (let i = 0; i < 4; i++) make(log, A, { kind: 'rename', name: `r${i}` })
+    const promoteB = make(log, A, { kind: 'promote', target: B.id })
+    make(log, A, { kind: 'remove', target: C.id, upTo: 0 })
+    make(log, B, { kind: 'invite', target: E.id })
+    make(log, E, { kind: 'join' })
+    make(log, B, { kind: 'rename', name: 'by B' })
+    const before = summary(log.state())
+    expect(before).toEqual({ name: 'by B', members: ['A*', 'B*', 'D', 'E'], invited: [], gone: ['C:removed:0'] })
+    const invite = seal(C, whileAdmin, { kind: 'invite', target: P.id }, 1)
+    const join = seal(P, [invite.id], { kind: 'join' }, 2)
+    const promotion = seal(C, [join.id], { kind: 'promote', target: P.id }, 3)
+    const removal = seal(P, [promotion.id, promoteB.id].sort(), { kind: 'remove', target: B.id, upTo: 0 }, 4)
+    for (const op of [invite, join, promotion, removal]) expect(log.add(op)).toBe('added')
+    expect(summary(log.state())).toEqual(before)
     for (const seed of [1, 2, 3]) {
       const other = new MembershipLog(log.rootId)
       for (const op of shuffled(log.ops(), seed)) other.add(op)
-      expect(summary(other.state())).toEqual(summary(log.state()))
+      expect(summary(other.state())).toEqual(before)
     }
+  })
+
+  it('an admin promoted twice concurrently is as senior as its first promotion, whichever one its removal was signed on', () => {
+    // A promotes B and C promotes B on the same heads, A promotes D there too, and D's promotion sorts between B's two:
+    // seen whole B is D's senior, so B's removal of D counts even signed on B's later promotion, and D's of B does not
+    const log = group()
+    make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'join' })
+    make(log, A, { kind: 'promote', target: C.id })
+    const heads = log.heads()
+    let found = false
+    for (let t = 0; t < 400 && !found; t++) {
+      const first = seal(A, heads, { kind: 'promote', target: B.id }, t)
+      const later = seal(C, heads, { kind: 'promote', target: B.id }, t)
+      const promoteD = seal(A, heads, { kind: 'promote', target: D.id }, t)
+      if (!(first.id < promoteD.id && promoteD.id < later.id)) continue
+      found = true
+      const copy = fork(log)
+      for (const op of [first, later, promoteD]) copy.add(op)
+      const byB = seal(B, [later.id], { kind: 'remove', target: D.id, upTo: 1 }, t)
+      const byD = seal(D, [promoteD.id, later.id].sort(), { kind: 'remove', target: B.id, upTo: 2 }, t)
+      for (const op of [byB, byD]) expect(copy.add(op)).toBe('added')
+      expect(summary(copy.state())).toEqual({ name: 'friends', members: ['A*', 'B*', 'C*'], invited: [], gone: ['D:removed:1'] })
+      for (const seed of [1, 2, 3]) {
+        const other = new MembershipLog(copy.rootId)
+        for (const op of shuffled(copy.ops(), seed)) other.add(op)
+        expect(summary(other.state())).toEqual(summary(copy.state()))
+      }
+    }
+    expect(found).toBe(true)
   })
 
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
