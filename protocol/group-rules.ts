@@ -10,9 +10,11 @@
  * became admin) and may remove only juniors; every op, removals included,
  * concurrent with a counted removal or leave of its author is void; a removal
  * of an admin made senior to the remover by a promotion the remover did not
- * see is void; a gone member's up_to is the smallest its counted removals and
- * leave give; an admin may remove a member that left, to lower its up_to
- * (a clamp, which voids nothing).
+ * see is void; an op is void when what its author's standing came from (its
+ * membership's INVITE, the op that made it admin) is void, transitively; a
+ * REMOVE applies only while its author is admin; a gone member's up_to is the
+ * smallest its counted removals and leave give; an admin may remove a member
+ * that left, to lower its up_to (a clamp, which voids nothing).
  */
 import { MAX_GROUP_MEMBERS } from './group-entry.js'
 import type { GroupOp, GroupRulesVersion } from './group-op.js'
@@ -177,7 +179,7 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   const promotionsOf = groupBy(chosen.filter(n => n.op.kind === 'promote'), p => p.op.target!)
   const bases = (n: T): T[] => n.facts.basis.length === 0 ? NONE : n.facts.basis.map(rel.node)
   const attackers = new Map<T, Array<Arg<T>>>()
-  // void for sure (attacked by a firm REMOVE) and firm (no attackers, firm bases: counts for sure); both stay out of the labelling
+  // void for sure (attacked by a firm ending) and firm (no attackers, firm bases: counts for sure); both stay out of the labelling
   const sure = new Set<T>()
   const firmness = new Map<T, boolean>()
   const listing = new Set<T>()
@@ -195,14 +197,15 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     if (known != null) return known
     listing.add(n)
     const removes = (removesOf.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
-    const strong = removes.find(x => !listing.has(x) && firm(x))
+    const leaves = n.op.kind === 'leave' ? NONE : leavesBy.get(n.op.author) ?? NONE
+    const strong = removes.find(x => !listing.has(x) && firm(x)) ?? leaves.find(x => rel.concurrent(n, x) && !listing.has(x) && firm(x))
     let list: Array<Arg<T>>
     if (strong != null) {
       sure.add(n)
       list = [strong]
     } else {
       list = removes
-      if (n.op.kind !== 'leave') for (const x of leavesBy.get(n.op.author) ?? NONE) if (rel.concurrent(n, x)) list.push(x)
+      for (const x of leaves) if (rel.concurrent(n, x)) list.push(x)
       const adminOp = n.facts.adminOp
       if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
         for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
@@ -216,15 +219,19 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     attackers.set(n, list)
     return list
   }
+  // void for sure as well: what stands on an op void for sure (in the order, an op's bases come before it)
+  const out = new Set<T>()
   const open: Array<Arg<T>> = []
   for (const n of chosen) {
-    if (sure.has(n) || firm(n)) continue
-    open.push(n)
-    for (const x of attackersOf(n)) if (x instanceof Gate) open.push(x)
+    attackersOf(n)
+    if (sure.has(n) || bases(n).some(b => out.has(b))) out.add(n)
+    else if (!firm(n)) {
+      open.push(n)
+      for (const x of attackersOf(n)) if (x instanceof Gate) open.push(x)
+    }
   }
-  const out = new Set<T>(sure)
   if (open.length === 0) return out
-  const fixed = (x: Arg<T>): boolean | undefined => x instanceof Gate ? undefined : sure.has(x) ? false : firmness.get(x) === true ? true : undefined
+  const fixed = (x: Arg<T>): boolean | undefined => x instanceof Gate ? undefined : out.has(x) ? false : firmness.get(x) === true ? true : undefined
   const labelling: Labelling<Arg<T>> = {
     attackers: x => x instanceof Gate ? x.lifters : attackers.get(x)!,
     bases: x => x instanceof Gate ? [x.promotion] : bases(x),

@@ -79,3 +79,12 @@ export function shuffled<T> (list: T[], seed: number): T[] {
   }
   return out
 }
+
+/** `log`'s ops added in a few other delivery orders give the same membership. */
+export function expectOrderFree (log: MembershipLog): void {
+  for (const seed of [1, 2, 3]) {
+    const other = new MembershipLog(log.rootId)
+    for (const op of shuffled(log.ops(), seed)) other.add(op)
+    expect(summary(other.state())).toEqual(summary(log.state()))
+  }
+}
