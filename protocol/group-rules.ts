@@ -167,9 +167,9 @@ const NONE: never[] = []
  *   nothing, nor does a void INVITE to whoever joined on it, transitively.
  * What no chain of attacks decides (a cycle, which takes ops no honest node
  * signs, such as an admin's promotion and leave on the same heads) is
- * settled by seniority: the undecided ending or PROMOTE whose author became
- * admin first counts (its attackers are void), and so on. The answer depends
- * on the set of ops alone.
+ * settled by seniority: of the undecided ops whose bases all count, the
+ * ending or PROMOTE (else any op) whose author became admin first counts (its
+ * attackers are void), and so on. The answer depends on the set of ops alone.
  */
 function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   // a member's LEAVEs apart from the REMOVEs of it: a LEAVE is attacked by the REMOVEs alone (one who left a thousand times costs no more)
