@@ -78,6 +78,7 @@ const WORDING: Record<string, Wording> = {
   AmbiguousGroupError: (e) => `${e.input} names several groups; use the id: ${Array.isArray(e.matches) ? e.matches.map((m: string) => m.slice(0, 8)).join(', ') : ''}`,
   NotAGroupMemberError: (e) => e.standing === 'invited' ? 'you are invited to that group: /group accept it first' : e.standing === 'none' ? 'you are not in that group' : `you ${e.standing === 'left' ? 'left' : 'were removed from'} that group`,
   NotGroupAdminError: (e) => `only an admin may ${e.action}`,
+  SeniorAdminError: (e) => `${e.peer} became an admin before you: only a longer-standing admin may remove them`,
   GroupMembershipError: (e) => e.problem === 'already-in' ? `${e.peer} is already in the group` : e.problem === 'not-in' ? `${e.peer} is not in the group` : `${e.peer} is already an admin`,
   GroupFullError: (e) => e.what === 'groups' ? `you are in ${e.limit} groups already` : `the group is full (at most ${e.limit} ${e.what})`,
   NoInvitationError: (e) => `no invitation to ${e.input} is waiting (/groups lists them)`,

@@ -10,29 +10,23 @@
  * - Authority: an op counts only if its author was allowed to make it in
  *   the state of its own causal past (its ancestors), so backdating gains
  *   nothing a member could not do at that time.
- * - Removal wins: an op (other than a removal) whose author is removed, or
- *   leaves, by an op concurrent with it is void: a removed admin cannot
- *   invite or rename "before" its removal. Concurrent removals all count.
+ * - Removal wins: an op whose author is removed, or leaves, by an op
+ *   concurrent with it is void: a removed admin cannot invite or rename
+ *   "before" its removal. Which removals are themselves void, who may
+ *   remove whom, and what each op does depend on the group's rules version
+ *   (its CREATE names it): group-rules.ts.
  * - Effect: walking the order, each counted op applies if it still makes
  *   sense (an invite of someone already in, a join without an invitation,
  *   a rename by someone no longer admin apply nothing).
  */
-import { MAX_GROUP_MEMBERS } from './group-entry.js'
-import type { GroupOp } from './group-op.js'
+import { apply, authorized, emptyState, pastFacts, voided } from './group-rules.js'
+import type { GroupState, PastFacts, Relations } from './group-rules.js'
+import type { GroupOp, GroupRulesVersion } from './group-op.js'
+
+export type { GroupMember, GroupRole, GroupState } from './group-rules.js'
 
 /** Ops a group may hold; beyond it new ops are refused. */
 export const MAX_GROUP_OPS = 1000
-
-export type GroupRole = 'admin' | 'member'
-
-export interface GroupState {
-  name: string
-  members: Map<string, { role: GroupRole, since: number }>
-  /** Invited, not answered yet: by whom. */
-  invited: Map<string, { by: string }>
-  /** Who left or was removed (and is not back): the last position of their feed that counts. */
-  gone: Map<string, { upTo: number, how: 'left' | 'removed', by?: string }>
-}
 
 export type AddResult = 'added' | 'duplicate' | 'pending' | 'refused'
 
@@ -42,18 +36,23 @@ interface Node {
   num: number
   depth: number
   /** Bit set of the op's strict ancestors, by num. */
-  ancestors: bigint
+  ancestors: Bits
   /** Allowed in the state of its causal past. */
   auth: boolean
+  /** What its causal past says about it (rules 2). */
+  facts: PastFacts
 }
 
-const emptyState = (): GroupState => ({ name: '', members: new Map(), invited: new Map(), gone: new Map() })
-
-const bit = (n: number): bigint => 1n << BigInt(n)
-const has = (set: bigint, n: number): boolean => (set & bit(n)) !== 0n
-
-/** Removals never void: removing (or leaving) counts even when its author is removed concurrently. */
-const REMOVALS: ReadonlyArray<GroupOp['kind']> = ['remove', 'leave']
+/** A set of small numbers, one bit each (words of 32): testing one is a load and a mask, the fold's innermost step. */
+type Bits = Uint32Array
+const has = (set: Bits, n: number): boolean => n >>> 5 < set.length && (set[n >>> 5] & (1 << (n & 31))) !== 0
+/** A set of room for `size` numbers holding `n` and everything in `sets`. */
+function union (size: number, n: number | undefined, sets: Bits[]): Bits {
+  const out = new Uint32Array((size + 31) >>> 5)
+  for (const s of sets) for (let i = 0; i < s.length; i++) out[i] |= s[i]
+  if (n != null) out[n >>> 5] |= 1 << (n & 31)
+  return out
+}
 
 export class MembershipLog {
   private readonly nodes = new Map<string, Node>()
@@ -71,6 +70,8 @@ export class MembershipLog {
   }
 
   get rootId (): string | undefined { return this.root }
+  /** The version of the rule the group folds by: its CREATE's (1 until the CREATE is here). */
+  get rules (): GroupRulesVersion { return this.nodes.get(this.root ?? '')?.op.rules ?? 1 }
   get size (): number { return this.nodes.size }
 
   has (id: string): boolean {
@@ -130,10 +131,10 @@ export class MembershipLog {
 
   /** Complete ops that are neither in `heads` nor ancestors of them (what a node with those heads lacks), in order. */
   opsMissingFrom (heads: string[]): GroupOp[] {
-    let known = 0n
+    let known: Bits = new Uint32Array(0)
     for (const h of heads) {
       const n = this.nodes.get(h)
-      if (n != null) known |= n.ancestors | bit(n.num)
+      if (n != null) known = union(this.nodes.size, n.num, [known, n.ancestors])
     }
     return this.order.filter(n => !has(known, n.num)).map(n => n.op)
   }
@@ -142,12 +143,17 @@ export class MembershipLog {
   upTo (id: string): GroupOp[] {
     const n = this.nodes.get(id)
     if (n == null) return []
-    const set = n.ancestors | bit(n.num)
+    const set = union(this.nodes.size, n.num, [n.ancestors])
     return this.order.filter(x => has(set, x.num)).map(x => x.op)
   }
 
-  /** The counted op that last removed (or saw the leave of) `peer`. */
+  /**
+   * The op that removed (or saw the leave of) `peer`. Rules 1: the last
+   * authorized one in the order; rules 2: the one that ended its membership
+   * in the fold (not a later removal that only lowered its up_to).
+   */
   removalOf (peer: string): GroupOp | undefined {
+    if (this.rules === 2) return this.get(this.state().gone.get(peer)?.op ?? '')
     let found: GroupOp | undefined
     for (const n of this.order) {
       if (n.auth && ((n.op.kind === 'remove' && n.op.target === peer) || (n.op.kind === 'leave' && n.op.author === peer))) found = n.op
@@ -156,6 +162,12 @@ export class MembershipLog {
   }
 
   // ---- internals ----
+
+  private readonly relations: Relations<Node> = {
+    concurrent: (a, b) => a !== b && !has(a.ancestors, b.num) && !has(b.ancestors, a.num),
+    sortsBefore: (a, b) => before(this.nodes.get(a)!, this.nodes.get(b)!),
+    node: id => this.nodes.get(id)!
+  }
 
   /** Moves every pending op whose parents are all complete into the order, until none moves. */
   private settle (): void {
@@ -173,16 +185,17 @@ export class MembershipLog {
 
   private insert (op: GroupOp): void {
     let depth = 0
-    let ancestors = 0n
+    const num = this.nodes.size
+    let ancestors: Bits = new Uint32Array(0)
     for (const p of op.parents) {
       const parent = this.nodes.get(p)!
       depth = Math.max(depth, parent.depth + 1)
-      ancestors |= parent.ancestors | bit(parent.num)
+      ancestors = union(num, parent.num, [ancestors, parent.ancestors])
       this.headSet.delete(p)
     }
-    const node: Node = { op, num: this.nodes.size, depth, ancestors, auth: false }
     // the state of its causal past: every ancestor is already here with its own auth
-    node.auth = authorized(op, this.root, this.fold(n => has(ancestors, n.num)))
+    const past = this.fold(n => has(ancestors, n.num))
+    const node: Node = { op, num, depth, ancestors, auth: authorized(op, this.root, past, this.rules), facts: pastFacts(op, past) }
     this.nodes.set(op.id, node)
     let i = this.order.length
     while (i > 0 && before(node, this.order[i - 1])) i--
@@ -195,15 +208,11 @@ export class MembershipLog {
   /** The membership the counted, not voided ops among `inSet` give, applied in the total order. */
   private fold (inSet: (n: Node) => boolean): GroupState {
     const state = emptyState()
+    const rules = this.rules
     const chosen = this.order.filter(n => inSet(n) && n.auth)
-    const removals = chosen.filter(n => REMOVALS.includes(n.op.kind))
-    const concurrent = (a: Node, b: Node): boolean => a !== b && !has(a.ancestors, b.num) && !has(b.ancestors, a.num)
+    const skip = voided(chosen, this.relations, rules)
     let position = 0
-    for (const n of chosen) {
-      const op = n.op
-      if (!REMOVALS.includes(op.kind) && removals.some(r => removedBy(r.op) === op.author && concurrent(n, r))) continue
-      apply(state, op, position++)
-    }
+    for (const n of chosen) if (!skip.has(n)) apply(state, n.op, position++, rules, n.facts)
     return state
   }
 }
@@ -211,83 +220,4 @@ export class MembershipLog {
 /** a sorts before b: smaller depth, then smaller id. */
 function before (a: Node, b: Node): boolean {
   return a.depth !== b.depth ? a.depth < b.depth : a.op.id < b.op.id
-}
-
-function removedBy (op: GroupOp): string | undefined {
-  if (op.kind === 'remove') return op.target
-  if (op.kind === 'leave') return op.author
-  return undefined
-}
-
-const isAdmin = (s: GroupState, peer: string): boolean => s.members.get(peer)?.role === 'admin'
-const isIn = (s: GroupState, peer: string | undefined): boolean => peer != null && (s.members.has(peer) || s.invited.has(peer))
-
-/** Whether the author could make this op in `past`, the state of the op's causal past. */
-function authorized (op: GroupOp, root: string | undefined, past: GroupState): boolean {
-  switch (op.kind) {
-    case 'create': return op.id === root && past.members.size === 0
-    case 'invite': return past.members.has(op.author) && !isIn(past, op.target)
-    case 'join':
-    case 'decline': return past.invited.has(op.author)
-    case 'leave': return past.members.has(op.author)
-    case 'remove': return isAdmin(past, op.author) && isIn(past, op.target)
-    case 'rename': return isAdmin(past, op.author)
-    case 'promote': return isAdmin(past, op.author) && past.members.get(op.target!)?.role === 'member'
-  }
-}
-
-/** Applies a counted op to the running state, if it still makes sense there. */
-function apply (s: GroupState, op: GroupOp, position: number): void {
-  switch (op.kind) {
-    case 'create':
-      if (s.members.size === 0) {
-        s.members.set(op.author, { role: 'admin', since: position })
-        s.name = op.name ?? ''
-      }
-      return
-    case 'invite':
-      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size < MAX_GROUP_MEMBERS) {
-        s.invited.set(op.target!, { by: op.author })
-      }
-      return
-    case 'join':
-      if (s.invited.delete(op.author)) {
-        s.members.set(op.author, { role: 'member', since: position })
-        s.gone.delete(op.author)
-        // the last admin may have left while this member was only invited
-        keepAnAdmin(s)
-      }
-      return
-    case 'decline':
-      s.invited.delete(op.author)
-      return
-    case 'leave':
-      if (s.members.delete(op.author)) {
-        s.gone.set(op.author, { upTo: op.upTo ?? 0, how: 'left' })
-        keepAnAdmin(s)
-      }
-      return
-    case 'remove': {
-      const t = op.target!
-      if (s.members.delete(t) || s.invited.delete(t)) {
-        s.gone.set(t, { upTo: op.upTo ?? 0, how: 'removed', by: op.author })
-        keepAnAdmin(s)
-      }
-      return
-    }
-    case 'rename':
-      if (isAdmin(s, op.author)) s.name = op.name ?? s.name
-      return
-    case 'promote': {
-      const m = s.members.get(op.target!)
-      if (isAdmin(s, op.author) && m != null) m.role = 'admin'
-    }
-  }
-}
-
-/** A group whose last admin went keeps one: the longest-standing member. */
-function keepAnAdmin (s: GroupState): void {
-  if (s.members.size === 0 || [...s.members.values()].some(m => m.role === 'admin')) return
-  const [, eldest] = [...s.members.entries()].reduce((a, b) => b[1].since < a[1].since ? b : a)
-  eldest.role = 'admin'
 }

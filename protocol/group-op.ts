@@ -34,8 +34,14 @@ export const GROUP_OP_RULES: MessageRules = {
   4: { type: 'uint64' },
   5: { type: 'bytes' },
   6: { type: 'string' },
-  7: { type: 'uint64' }
+  7: { type: 'uint64' },
+  8: { type: 'uint64' }
 }
+
+/** Versions of the membership rule (docs/protocol.md §12.2): 1 when a CREATE names none, else 2. New groups use the latest. */
+export const GROUP_RULES_VERSIONS = [1, 2] as const
+export type GroupRulesVersion = typeof GROUP_RULES_VERSIONS[number]
+export const LATEST_GROUP_RULES: GroupRulesVersion = 2
 
 export const GROUP_OP_KINDS = ['create', 'invite', 'join', 'decline', 'leave', 'remove', 'rename', 'promote'] as const
 export type GroupOpKind = typeof GROUP_OP_KINDS[number]
@@ -68,6 +74,8 @@ export interface GroupOpFields {
   name?: string
   /** leave, remove: the last seq of the leaving member's feed that counts (0: none). */
   upTo?: number
+  /** create: the membership rule's version; absent = 1 (on the wire only 2 is written). */
+  rules?: GroupRulesVersion
 }
 
 /** A valid op as a receiver holds it. */
@@ -129,6 +137,8 @@ export function sealGroupOp (fields: GroupOpFields, key: PrivateKey): GroupOp {
   }
   if (WITH_NAME.includes(fields.kind)) checkGroupName(fields.name ?? '')
   if (WITH_TARGET.includes(fields.kind) !== (fields.target != null)) throw new GroupFieldError(`target on a ${fields.kind} op`)
+  if (fields.rules != null && (fields.kind !== 'create' || !GROUP_RULES_VERSIONS.includes(fields.rules))) throw new GroupFieldError(`rules ${fields.rules} on a ${fields.kind} op`)
+  const rules = fields.rules === 2 ? 2 : undefined
   const targetMultihash = fields.target == null ? undefined : peerIdFromString(fields.target).toMultihash().bytes
   const payload = GroupOpPb.encode({
     group: Uint8Array.from(fields.group),
@@ -137,7 +147,8 @@ export function sealGroupOp (fields: GroupOpFields, key: PrivateKey): GroupOp {
     createdAt: BigInt(fields.createdAt),
     target: targetMultihash == null ? new Uint8Array(0) : Uint8Array.from(targetMultihash),
     name: WITH_NAME.includes(fields.kind) ? fields.name ?? '' : '',
-    upTo: BigInt(WITH_UP_TO.includes(fields.kind) ? fields.upTo ?? 0 : 0)
+    upTo: BigInt(WITH_UP_TO.includes(fields.kind) ? fields.upTo ?? 0 : 0),
+    rules: BigInt(rules ?? 0)
   })
   const envelope = sealSignedRecord(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, payload, key)
   const author = peerIdFromPrivateKey(key).toString()
@@ -145,6 +156,7 @@ export function sealGroupOp (fields: GroupOpFields, key: PrivateKey): GroupOp {
     ...fields,
     name: WITH_NAME.includes(fields.kind) ? fields.name : undefined,
     upTo: WITH_UP_TO.includes(fields.kind) ? fields.upTo ?? 0 : undefined,
+    rules,
     parents,
     id: opId(envelope),
     author,
@@ -190,6 +202,8 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
   } else if (pb.name !== '') return reject('invalid-field', 'name')
   if (!WITH_UP_TO.includes(kind) && pb.upTo !== 0n) return reject('invalid-field', 'up_to')
   if (pb.upTo > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'up_to')
+  // absent is rules 1; an explicit 1 would be a second encoding of it, and a version this node does not know it cannot fold
+  if (pb.rules !== 0n && (kind !== 'create' || pb.rules !== 2n)) return reject('invalid-field', 'rules')
   if (target === signer.id) return reject('invalid-field', 'target is the author')
   if (!verifySignedRecord(decoded, GROUP_OP_DOMAIN)) return reject('bad-signature')
   return {
@@ -202,6 +216,7 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
       target,
       name: WITH_NAME.includes(kind) ? pb.name : undefined,
       upTo: WITH_UP_TO.includes(kind) ? Number(pb.upTo) : undefined,
+      ...(pb.rules === 2n ? { rules: 2 as const } : {}),
       id: opId(bytes),
       author: signer.id,
       envelope: bytes

@@ -26,7 +26,7 @@ const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))
 const concat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap(p => [...p]))
 const u64be = (n: number): Uint8Array => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return Uint8Array.from(b) }
 
-interface OpJson { signer: string, kind: keyof typeof KINDS, parents: string[], createdAt: number, target?: string, name?: string, upTo?: number }
+interface OpJson { signer: string, kind: keyof typeof KINDS, parents: string[], createdAt: number, target?: string, name?: string, upTo?: number, rules?: number }
 
 function opFields (o: OpJson, group = GROUP): Field[] {
   return [
@@ -36,7 +36,8 @@ function opFields (o: OpJson, group = GROUP): Field[] {
     ...(o.createdAt !== 0 ? [{ n: 4, varint: BigInt(o.createdAt) }] : []),
     ...(o.target != null ? [{ n: 5, bytes: byName(o.target).multihash }] : []),
     ...(o.name != null && o.name !== '' ? [{ n: 6, bytes: utf8(o.name) }] : []),
-    ...(o.upTo != null && o.upTo !== 0 ? [{ n: 7, varint: BigInt(o.upTo) }] : [])
+    ...(o.upTo != null && o.upTo !== 0 ? [{ n: 7, varint: BigInt(o.upTo) }] : []),
+    ...(o.rules != null ? [{ n: 8, varint: BigInt(o.rules) }] : [])
   ]
 }
 const signOp = (f: Field[], by: Identity): Uint8Array => signed(by, OP_DOMAIN, PG, encodeFields(f))
@@ -53,7 +54,8 @@ function decodedOp (o: OpJson): Record<string, unknown> {
     createdAt: o.createdAt,
     ...(WITH_TARGET.includes(o.kind) ? { target: byName(o.target!).peerId.toString() } : {}),
     ...(WITH_NAME.includes(o.kind) ? { name: o.name } : {}),
-    ...(WITH_UP_TO.includes(o.kind) ? { upTo: o.upTo ?? 0 } : {})
+    ...(WITH_UP_TO.includes(o.kind) ? { upTo: o.upTo ?? 0 } : {}),
+    ...(o.rules != null ? { rules: o.rules } : {})
   }
 }
 
@@ -143,7 +145,11 @@ export async function groupVectors (): Promise<VectorFile> {
     badOp('up_to on an invite', 'only leave and remove carry it', fieldsWith(invite, [{ n: 7, varint: 3n }]), 'invalid-field'),
     badOp('created_at 2^53', 'times are at most 2^53 - 1', opBytes({ ...invite, createdAt: MAX_TIME_MS + 1 }), 'invalid-field'),
     badOp('A removes A', 'the target is never the author: leave instead', opBytes({ signer: 'A', kind: 'remove', parents: [root], createdAt: NOW, target: 'A' }), 'invalid-field'),
-    badOp('one bit of the signature flipped', 'checked last', flippedOp, 'bad-signature')
+    badOp('one bit of the signature flipped', 'checked last', flippedOp, 'bad-signature'),
+    validOp('create under rules 2', { ...create, rules: 2 }, 'the version of the membership rule: only CREATE names it, absent is 1'),
+    badOp('create naming rules 1', 'absent is 1: one encoding per meaning', opBytes({ ...create, rules: 1 }), 'invalid-field'),
+    badOp('create naming rules 3', 'a rule this node does not know it cannot fold', opBytes({ ...create, rules: 3 }), 'invalid-field'),
+    badOp('a rename naming rules', 'only CREATE names the version', opBytes({ signer: 'A', kind: 'rename', parents: [root], createdAt: NOW, name: 'x', rules: 2 }), 'invalid-field')
   ]
 
   // ---- entries ----
@@ -256,7 +262,8 @@ export async function groupVectors (): Promise<VectorFile> {
     membership('the last admin leaves', 'the longest-standing member becomes admin', [...base, aLeaves], { name: 'friends', members: { B: 'admin', C: 'member' }, gone: { A: { how: 'left', upTo: 3 } } }),
     membership('two admins rename at once', 'at equal depth the op with the larger id applies last', [...base, pB, renameA, renameB], { name: lastRename, members: { A: 'admin', B: 'admin', C: 'member' } }),
     membership('an op whose parent is missing', 'it waits: the state is that of the ops before it; its parent is named as missing', [c0, i1, jB, jC],
-      { name: 'friends', members: { A: 'admin' }, invited: { B: 'A' }, missing: [id(i2)] })
+      { name: 'friends', members: { A: 'admin' }, invited: { B: 'A' }, missing: [id(i2)] }),
+    ...rules2Cases(op, id, membership)
   ]
 
   // ---- keys and names ----
@@ -269,9 +276,54 @@ export async function groupVectors (): Promise<VectorFile> {
   return await verified({
     type: 'group',
     spec: 'docs/protocol.md §12',
-    description: 'ops: sealGroupOp(encode.op, key of encode.op.signer) must give bytes; openGroupOp(bytes, context.group) the decoded op or the reason. entries: sealKeyEntry / sealContentEntry (with the given nonces) must give bytes; openGroupEntry(bytes, context.group), then for a key entry the sender key in context.reader\'s slot (null: none opens), for a content entry its content under context.senderKey (null: it does not open, or breaks the content rules). membership: context.ops (op envelopes, in the order given) added to an empty membership log; the state the rule of §12.2 gives. keys: the pair\'s group key (HKDF label "group") and the group topic of context.group.',
+    description: 'ops: sealGroupOp(encode.op, key of encode.op.signer) must give bytes; openGroupOp(bytes, context.group) the decoded op or the reason. entries: sealKeyEntry / sealContentEntry (with the given nonces) must give bytes; openGroupEntry(bytes, context.group), then for a key entry the sender key in context.reader\'s slot (null: none opens), for a content entry its content under context.senderKey (null: it does not open, or breaks the content rules). membership: context.ops (op envelopes, in the order given) added to an empty membership log; the state the rule of §12.2 gives (rules 1, or rules 2 where the CREATE names it). keys: the pair\'s group key (HKDF label "group") and the group topic of context.group.',
     identities: { A: identityJson(A), B: identityJson(B), C: identityJson(C) },
     pair: { group: hex(GROUP), senderKey: hex(SENDER_KEY), keyId: hex(KEY_ID), groupKeyAB: hex(pairGroupKey(A, B)) },
     sections: { ops, entries, membership: membershipCases, keys }
   })
+}
+
+type Membership = (name: string, why: string, list: OpJson[], state: { name: string, members: Record<string, string>, invited?: Record<string, string>, gone?: Record<string, { how: string, upTo: number }> }) => VectorCase
+
+/** Membership cases of a group whose CREATE names rules 2 (docs/protocol.md §12.2). */
+function rules2Cases (op: (o: OpJson) => OpJson, id: (o: OpJson) => string, membership: Membership): VectorCase[] {
+  const c0 = op({ signer: 'A', kind: 'create', parents: [], createdAt: NOW, name: 'friends', rules: 2 })
+  const i1 = op({ signer: 'A', kind: 'invite', parents: [id(c0)], createdAt: NOW, target: 'B' })
+  const i2 = op({ signer: 'A', kind: 'invite', parents: [id(i1)], createdAt: NOW, target: 'C' })
+  const jB = op({ signer: 'B', kind: 'join', parents: [id(i2)], createdAt: NOW })
+  const jC = op({ signer: 'C', kind: 'join', parents: [id(jB)], createdAt: NOW })
+  const pB = op({ signer: 'A', kind: 'promote', parents: [id(jC)], createdAt: NOW, target: 'B' })
+  const base = [c0, i1, i2, jB, jC, pB]
+  const aRemovesB = op({ signer: 'A', kind: 'remove', parents: [id(pB)], createdAt: NOW, target: 'B', upTo: 4 })
+  const bRemovesA = op({ signer: 'B', kind: 'remove', parents: [id(pB)], createdAt: NOW, target: 'A', upTo: 9 })
+  const bRemovesC = op({ signer: 'B', kind: 'remove', parents: [id(pB)], createdAt: NOW, target: 'C', upTo: 0 })
+  const aRenames = op({ signer: 'A', kind: 'rename', parents: [id(jC)], createdAt: NOW, name: 'later' })
+  const aRemovesC = op({ signer: 'A', kind: 'remove', parents: [id(aRenames)], createdAt: NOW, target: 'C', upTo: 2 })
+  const cLeaves = op({ signer: 'C', kind: 'leave', parents: [id(jC)], createdAt: NOW, upTo: 999_999 })
+  const aClampsC = op({ signer: 'A', kind: 'remove', parents: [id(cLeaves)], createdAt: NOW, target: 'C', upTo: 2 })
+  // A promotes B and C on the same heads: the one that sorts first is the senior; the junior backdates a removal of it
+  const pB2 = op({ signer: 'A', kind: 'promote', parents: [id(jC)], createdAt: NOW + 1, target: 'B' })
+  const pC2 = op({ signer: 'A', kind: 'promote', parents: [id(jC)], createdAt: NOW + 1, target: 'C' })
+  const [senior, junior, juniorPromotion] = id(pB2) < id(pC2) ? ['B', 'C', pC2] as const : ['C', 'B', pB2] as const
+  const juniorRemovesSenior = op({ signer: junior, kind: 'remove', parents: [id(juniorPromotion)], createdAt: NOW, target: senior, upTo: 0 })
+  // A invites C back and clamps C's first membership on the same heads; C joins again
+  const aInvitesCBack = op({ signer: 'A', kind: 'invite', parents: [id(cLeaves)], createdAt: NOW + 1, target: 'C' })
+  const cJoinsAgain = op({ signer: 'C', kind: 'join', parents: [id(aInvitesCBack)], createdAt: NOW + 1 })
+  const members = { A: 'admin', B: 'admin', C: 'member' }
+  return [
+    membership('rules 2: created, two invited, both joined, one promoted', 'the CREATE names rules 2', base, { name: 'friends', members }),
+    membership('rules 2: a junior admin removes the senior one', 'an admin may remove only admins made after it: nothing happens', [...base, bRemovesA], { name: 'friends', members }),
+    membership('rules 2: two admins remove each other at once', 'only the senior\'s removal is authorized', [...base, aRemovesB, bRemovesA],
+      { name: 'friends', members: { A: 'admin', C: 'member' }, gone: { B: { how: 'removed', upTo: 4 } } }),
+    membership('rules 2: a removed admin\'s concurrent removal is void', 'every op concurrent with a counted removal of its author is void, removals included', [...base, aRemovesB, bRemovesC],
+      { name: 'friends', members: { A: 'admin', C: 'member' }, gone: { B: { how: 'removed', upTo: 4 } } }),
+    membership('rules 2: a backdated leave and a removal at once', 'the leave is void: the removal\'s up_to stands, though the leave sorts first', [c0, i1, i2, jB, jC, aRenames, aRemovesC, cLeaves],
+      { name: 'later', members: { A: 'admin', B: 'member' }, gone: { C: { how: 'removed', upTo: 2 } } }),
+    membership('rules 2: an admin clamps a member that left', 'a removal of a member that left lowers its up_to', [c0, i1, i2, jB, jC, cLeaves, aClampsC],
+      { name: 'friends', members: { A: 'admin', B: 'member' }, gone: { C: { how: 'left', upTo: 2 } } }),
+    membership('rules 2: a junior admin backdates a removal of an admin promoted senior to it concurrently', 'a promotion of the target concurrent with the removal and sorting before the remover\'s own voids it: nothing happens',
+      [c0, i1, i2, jB, jC, pB2, pC2, juniorRemovesSenior], { name: 'friends', members: { A: 'admin', B: 'admin', C: 'admin' } }),
+    membership('rules 2: a clamp concurrent with a re-invitation', 'a clamp acts on the membership in its own past and voids nothing: the re-join stands',
+      [c0, i1, i2, jB, jC, cLeaves, aInvitesCBack, aClampsC, cJoinsAgain], { name: 'friends', members: { A: 'admin', B: 'member', C: 'member' } })
+  ]
 }

@@ -46,6 +46,15 @@ export class GroupMembershipError extends Error {
   }
 }
 
+/** Rules 2 (docs/protocol.md §12.2): an admin may remove only admins junior to it (made admin after it). */
+export class SeniorAdminError extends Error {
+  static override name = 'SeniorAdminError'
+  constructor (readonly group: string, readonly peer: string) {
+    super(`${peer} became an admin of group ${group} before this node did: only a senior admin may remove them`)
+    this.name = 'SeniorAdminError'
+  }
+}
+
 export class GroupFullError extends Error {
   static override name = 'GroupFullError'
   constructor (readonly group: string, readonly limit: number, readonly what: 'members' | 'ops' | 'groups') {

@@ -6,15 +6,16 @@
  * inviter), and checked here first so that bad input is a typed error
  * rather than an op the log would ignore.
  */
-import { hex, openGroupOp, sealGroupOp, MAX_OP_PARENTS, checkGroupName } from '../../protocol/group-op.js'
+import { hex, openGroupOp, sealGroupOp, MAX_OP_PARENTS, checkGroupName, LATEST_GROUP_RULES } from '../../protocol/group-op.js'
 import { GROUP_ID_BYTES, randomBytes } from '../../protocol/group-crypto.js'
 import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { MembershipLog } from '../../protocol/group-log.js'
+import { mayRemove } from '../../protocol/group-rules.js'
 import { BlockedPeerError } from '../contacts/errors.js'
 import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
 import { addOp, ReadBatch } from './feed-reader.js'
 import { GroupRuntime } from './group.js'
-import { GroupFullError, GroupMembershipError, InvalidGroupNameError, NoInvitationError, NotAGroupMemberError, NotGroupAdminError } from './errors.js'
+import { GroupFullError, GroupMembershipError, InvalidGroupNameError, NoInvitationError, NotAGroupMemberError, NotGroupAdminError, SeniorAdminError } from './errors.js'
 import { MAX_GROUPS, MAX_PENDING_INVITATIONS } from './constants.js'
 import type { GroupEngine } from './group-engine.js'
 import type { StoredInvitation } from './group-store.js'
@@ -78,7 +79,7 @@ export class Membership {
     if (invitees.length + 1 > MAX_GROUP_MEMBERS) throw new GroupFullError('', MAX_GROUP_MEMBERS, 'members')
     const groupId = randomBytes(GROUP_ID_BYTES)
     const id = hex(groupId)
-    const root = sealGroupOp({ group: groupId, kind: 'create', name, parents: [], createdAt: Date.now() }, this.engine.ctx.privateKey)
+    const root = sealGroupOp({ group: groupId, kind: 'create', name, rules: LATEST_GROUP_RULES, parents: [], createdAt: Date.now() }, this.engine.ctx.privateKey)
     const log = new MembershipLog(root.id)
     log.add(root)
     const g = new GroupRuntime({ id, root: root.id, lamport: 0, delivered: 0, joinedAt: Date.now() }, log)
@@ -114,8 +115,13 @@ export class Membership {
   async remove (id: string, peer: string): Promise<void> {
     const g = this.admin(id, 'remove members')
     if (peer === this.me) throw new SelfReferenceError('remove')
-    if (!['member', 'invited'].includes(g.standing(peer))) throw new GroupMembershipError(id, peer, 'not-in')
-    await this.engine.act(g, { kind: 'remove', target: peer, upTo: (g.positions.get(peer) ?? 1) - 1 })
+    const rules2 = g.log.rules === 2
+    // rules 2: removing a member that left cuts what it may still write down to what this node has read of it
+    const left = rules2 ? g.state.gone.get(peer) : undefined
+    if (!['member', 'invited'].includes(g.standing(peer)) && left?.how !== 'left') throw new GroupMembershipError(id, peer, 'not-in')
+    if (rules2 && !mayRemove(g.state, this.me, peer)) throw new SeniorAdminError(id, peer)
+    const read = (g.positions.get(peer) ?? 1) - 1
+    await this.engine.act(g, { kind: 'remove', target: peer, upTo: Math.min(read, left?.upTo ?? read) })
   }
 
   async rename (id: string, name: string): Promise<void> {

@@ -41,6 +41,7 @@ export interface GroupOp {
   target: Uint8Array<ArrayBuffer>
   name: string
   upTo: bigint
+  rules: bigint
 }
 
 export namespace GroupOp {
@@ -90,6 +91,11 @@ export namespace GroupOp {
           w.uint64(obj.upTo)
         }
 
+        if ((obj.rules != null && obj.rules !== 0n)) {
+          w.uint32(64)
+          w.uint64(obj.rules)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -101,7 +107,8 @@ export namespace GroupOp {
           createdAt: 0n,
           target: uint8ArrayAlloc(0),
           name: '',
-          upTo: 0n
+          upTo: 0n,
+          rules: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -140,6 +147,10 @@ export namespace GroupOp {
             }
             case 7: {
               obj.upTo = reader.uint64()
+              break
+            }
+            case 8: {
+              obj.rules = reader.uint64()
               break
             }
             default: {
@@ -218,6 +229,13 @@ export namespace GroupOp {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.rules`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -266,6 +284,11 @@ export namespace GroupOp {
     value: bigint
   }
 
+  export interface GroupOpRulesFieldEvent {
+    field: '$.rules'
+    value: bigint
+  }
+
   export function encode (obj: Partial<GroupOp>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupOp.codec())
   }
@@ -274,7 +297,7 @@ export namespace GroupOp {
     return decodeMessage(buf, GroupOp.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupOp>): Generator<GroupOpGroupFieldEvent | GroupOpKindFieldEvent | GroupOpParentsFieldEvent | GroupOpCreatedAtFieldEvent | GroupOpTargetFieldEvent | GroupOpNameFieldEvent | GroupOpUpToFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupOp>): Generator<GroupOpGroupFieldEvent | GroupOpKindFieldEvent | GroupOpParentsFieldEvent | GroupOpCreatedAtFieldEvent | GroupOpTargetFieldEvent | GroupOpNameFieldEvent | GroupOpUpToFieldEvent | GroupOpRulesFieldEvent> {
     return streamMessage(buf, GroupOp.codec(), opts)
   }
 }

@@ -10,7 +10,7 @@ import { runCommand } from '../../cli/command.js'
 import { describeError } from '../../cli/errors.js'
 import { Names } from '../../cli/names.js'
 import { painter } from '../../cli/style.js'
-import { MAX_GROUP_TEXT_BYTES } from '../../node/index.js'
+import { MAX_GROUP_TEXT_BYTES, SeniorAdminError } from '../../node/index.js'
 import type { Api } from '../../cli/api.js'
 import type { Ctx } from '../../cli/command.js'
 import type { GroupInfo, GroupMessage } from '../../node/index.js'
@@ -139,6 +139,11 @@ describe('group commands', () => {
     await expect(run(ctx, 'g', 'trip')).rejects.toThrow('a message needs some text')
     await expect(run(ctx, 'g', `trip ${'é'.repeat(MAX_GROUP_TEXT_BYTES / 2 + 1)}`)).rejects.toThrow('a group message holds at most 4,000 bytes of UTF-8; this one has 4,002')
     expect(calls).toEqual([])
+  })
+
+  it('word a refused removal of a senior admin, naming the admin as the CLI names people', () => {
+    const peer = '12D3KooWAbCdEfGhiJKLMNoPQRSTUVWXYZabcdefghijkmnopqrs'
+    expect(describeError(new SeniorAdminError('ab12', peer), (id) => id === peer ? 'alice' : id)).toBe('alice became an admin before you: only a longer-standing admin may remove them')
   })
 
   it('print nothing a terminal acts on, whatever members named the group or wrote (fast-check)', () => {

@@ -1,64 +1,9 @@
-import { privateKeyFromRaw } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ed25519 } from '@noble/curves/ed25519.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MembershipLog } from '../../protocol/group-log.js'
 import { sealGroupOp } from '../../protocol/group-op.js'
-import type { GroupState } from '../../protocol/group-log.js'
+import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, shuffled, summary, threeMembers } from './group-log-helpers.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
-import type { PrivateKey } from '@libp2p/interface'
-
-const GROUP = new Uint8Array(16).fill(7)
-
-interface Actor { name: string, key: PrivateKey, id: string }
-function actor (name: string, fill: number): Actor {
-  const seed = new Uint8Array(32).fill(fill)
-  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
-  return { name, key, id: peerIdFromPrivateKey(key).toString() }
-}
-const [A, B, C, D, E] = ['A', 'B', 'C', 'D', 'E'].map((n, i) => actor(n, i + 1))
-const ACTORS = [A, B, C, D, E]
-const nameOf = (id: string): string => ACTORS.find(a => a.id === id)?.name ?? id
-
-/** Makes an op by `who` on top of `log`'s heads and adds it there. */
-function make (log: MembershipLog, who: Actor, fields: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>, t = 0): GroupOp {
-  const op = sealGroupOp({ group: GROUP, parents: fields.kind === 'create' ? [] : log.heads(), createdAt: t, ...fields }, who.key)
-  expect(log.add(op)).toBe('added')
-  return op
-}
-
-/** A readable summary of a state. */
-function summary (s: GroupState): { name: string, members: string[], invited: string[], gone: string[] } {
-  return {
-    name: s.name,
-    members: [...s.members].map(([p, m]) => `${nameOf(p)}${m.role === 'admin' ? '*' : ''}`).sort(),
-    invited: [...s.invited.keys()].map(nameOf).sort(),
-    gone: [...s.gone].map(([p, g]) => `${nameOf(p)}:${g.how}:${g.upTo}`).sort()
-  }
-}
-
-/** A group A created with B and C as members (B promoted to admin when `adminB`). */
-function threeMembers (adminB = false): MembershipLog {
-  const log = new MembershipLog()
-  make(log, A, { kind: 'create', name: 'friends' })
-  make(log, A, { kind: 'invite', target: B.id })
-  make(log, A, { kind: 'invite', target: C.id })
-  make(log, B, { kind: 'join' })
-  make(log, C, { kind: 'join' })
-  if (adminB) make(log, A, { kind: 'promote', target: B.id })
-  return log
-}
-
-function fork (log: MembershipLog): MembershipLog {
-  const copy = new MembershipLog(log.rootId)
-  for (const op of log.ops()) copy.add(op)
-  return copy
-}
-
-function merge (into: MembershipLog, from: MembershipLog): void {
-  for (const op of from.ops()) into.add(op)
-}
 
 describe('membership log', () => {
   it('applies create, invite, join, decline, rename, promote, leave and remove', () => {
@@ -197,15 +142,8 @@ describe('membership log', () => {
         log.add(op)
       })
       const results = seeds.map(seed => {
-        const shuffled = [...all]
-        let x = seed + 1
-        for (let i = shuffled.length - 1; i > 0; i--) {
-          x = (x * 1103515245 + 12345) % 2147483648
-          const j = x % (i + 1);
-          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]
-        }
         const log = new MembershipLog(create.id)
-        for (const op of shuffled) log.add(op)
+        for (const op of shuffled(all, seed)) log.add(op)
         expect(log.missing()).toEqual([])
         return { state: summary(log.state()), heads: log.heads() }
       })

@@ -1,0 +1,443 @@
+/**
+ * The membership rule's two versions (docs/protocol.md §12.2): who may make
+ * an op in the state of its causal past, which counted ops are void, and what
+ * a counted op does to the running state. Pure; the log (group-log.ts) orders
+ * the ops and folds them through these.
+ *
+ * Rules 1 (a CREATE without a version): removals never void; any other op
+ * concurrent with a removal or leave of its author is void.
+ * Rules 2: admins are ranked by seniority (the fold position at which they
+ * became admin) and may remove only juniors; every op, removals included,
+ * concurrent with a counted removal or leave of its author is void; a removal
+ * of an admin made senior to the remover by a promotion the remover did not
+ * see is void; an op is void when what its author's standing came from (its
+ * membership's INVITE, the op that made it admin) is void, transitively; a
+ * REMOVE applies only while its author is admin; a gone member's up_to is the
+ * smallest its counted removals and leave give; an admin may remove a member
+ * that left, to lower its up_to (a clamp, which voids nothing).
+ */
+import { MAX_GROUP_MEMBERS } from './group-entry.js'
+import type { GroupOp, GroupRulesVersion } from './group-op.js'
+
+export type GroupRole = 'admin' | 'member'
+
+export interface GroupMember {
+  role: GroupRole
+  /** Fold position of its join (or the CREATE). */
+  since: number
+  /** Fold position at which it became admin: its seniority (smaller is senior); rules 2 ranks admins by it. */
+  adminSince?: number
+  /** The op after which it became admin (the CREATE, a PROMOTE, or the op that left the group without one). */
+  adminOp?: string
+  /** Its membership period: the INVITE that let it in (the CREATE for the creator). */
+  period: string
+}
+
+export interface GroupState {
+  name: string
+  members: Map<string, GroupMember>
+  /** Invited, not answered yet: by whom, and the INVITE (the period a join opens). */
+  invited: Map<string, { by: string, period: string }>
+  /** Who left or was removed (and is not back): the last position of their feed that counts. */
+  gone: Map<string, { upTo: number, how: 'left' | 'removed', by?: string, /** the op that ended its membership */ op: string, /** the period it ended */ period: string }>
+}
+
+export const emptyState = (): GroupState => ({ name: '', members: new Map(), invited: new Map(), gone: new Map() })
+
+const REMOVALS: ReadonlyArray<GroupOp['kind']> = ['remove', 'leave']
+export const isRemoval = (op: GroupOp): boolean => REMOVALS.includes(op.kind)
+
+/** Whom a removal takes out: the target of a REMOVE, the author of a LEAVE. */
+export function removedBy (op: GroupOp): string | undefined {
+  if (op.kind === 'remove') return op.target
+  if (op.kind === 'leave') return op.author
+  return undefined
+}
+
+const isAdmin = (s: GroupState, peer: string): boolean => s.members.get(peer)?.role === 'admin'
+const isIn = (s: GroupState, peer: string | undefined): boolean => peer != null && (s.members.has(peer) || s.invited.has(peer))
+
+/** Rules 2: `admin` is an admin that may remove `target` (a member, an invitee, a junior admin, or a member that left). */
+export function mayRemove (s: GroupState, admin: string, target: string): boolean {
+  const a = s.members.get(admin)
+  if (a?.role !== 'admin') return false
+  const t = s.members.get(target)
+  if (t?.role === 'admin') return (a.adminSince ?? 0) < (t.adminSince ?? 0)
+  return isIn(s, target) || s.gone.get(target)?.how === 'left'
+}
+
+/** Whether the author could make this op in `past`, the state of the op's causal past. */
+export function authorized (op: GroupOp, root: string | undefined, past: GroupState, rules: GroupRulesVersion): boolean {
+  switch (op.kind) {
+    case 'create': return op.id === root && past.members.size === 0
+    case 'invite': return past.members.has(op.author) && !isIn(past, op.target)
+    case 'join':
+    case 'decline': return past.invited.has(op.author)
+    case 'leave': return past.members.has(op.author)
+    case 'remove': return rules === 1 ? isAdmin(past, op.author) && isIn(past, op.target) : mayRemove(past, op.author, op.target!)
+    case 'rename': return isAdmin(past, op.author)
+    case 'promote': return isAdmin(past, op.author) && past.members.get(op.target!)?.role === 'member'
+  }
+}
+
+/** Rules 2: what an op's causal past says about it, fixed when the op is added. */
+export interface PastFacts {
+  /** The op after which its author became admin (none: the author was no admin). */
+  adminOp?: string
+  /** REMOVE, LEAVE, PROMOTE: the membership period of the peer concerned. */
+  period?: string
+  /** The author's own membership period (the INVITE it is in, or invited by; the CREATE for the creator). */
+  own?: string
+  /** A REMOVE of a member that left (and is not back): it only lowers that period's up_to. */
+  clamp: boolean
+  /**
+   * The ops its author's standing for it came from: its membership period
+   * and, for a REMOVE, RENAME or PROMOTE, the op that made it admin. The op
+   * is void when one of them is void (rules 2).
+   */
+  basis: string[]
+}
+
+const ADMIN_KINDS: ReadonlyArray<GroupOp['kind']> = ['remove', 'rename', 'promote']
+
+/** The facts of `op` in `past`, the state of its causal past. */
+export function pastFacts (op: GroupOp, past: GroupState): PastFacts {
+  const who = op.kind === 'leave' ? op.author : op.target
+  const period = who == null ? undefined : (past.members.get(who) ?? past.invited.get(who) ?? past.gone.get(who))?.period
+  const adminOp = past.members.get(op.author)?.adminOp
+  const own = (past.members.get(op.author) ?? past.invited.get(op.author))?.period
+  const basis: string[] = []
+  if (adminOp != null && ADMIN_KINDS.includes(op.kind)) basis.push(adminOp)
+  if (own != null && own !== basis[0]) basis.push(own)
+  return { adminOp, period, own, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
+}
+
+export interface Placed { op: GroupOp, facts: PastFacts }
+
+/** How the log relates ops: neither an ancestor of the other; `a` sorts before `b` in the total order (by op id); the op of an id. */
+export interface Relations<T> {
+  concurrent: (a: T, b: T) => boolean
+  sortsBefore: (a: string, b: string) => boolean
+  node: (id: string) => T
+}
+
+/** Rules 2: a LEAVE, or a REMOVE that is no clamp: an op that ends a membership, and voids its subject's concurrent ops. */
+const ends = (n: Placed): boolean => n.op.kind === 'leave' || (n.op.kind === 'remove' && !n.facts.clamp)
+
+/** The authorized ops (in the total order) that are void. */
+export function voided<T extends Placed> (chosen: T[], rel: Relations<T>, rules: GroupRulesVersion): Set<T> {
+  if (rules === 1) {
+    // removals never void: removing (or leaving) counts even when its author is removed concurrently
+    const removals = chosen.filter(n => isRemoval(n.op))
+    const out = new Set<T>()
+    for (const n of chosen) {
+      if (!isRemoval(n.op) && removals.some(r => removedBy(r.op) === n.op.author && rel.concurrent(n, r))) out.add(n)
+    }
+    return out
+  }
+  return defeated(chosen, rel)
+}
+
+/**
+ * Rules 2, the attack of a PROMOTE of X on a REMOVE of X by R that R's own
+ * earlier promotion may lift: it stands while every PROMOTE of R (in R's
+ * period) that sorts before the one of X is void.
+ */
+class Gate<T> {
+  constructor (readonly promotion: T, readonly lifters: T[]) {}
+}
+type Arg<T> = T | Gate<T>
+const NONE: never[] = []
+
+/**
+ * Rules 2: which ops are void. Each op is void once one of its *attackers*
+ * counts or one of its *bases* (facts.basis) is void, and counts once all of
+ * its attackers are void and all of its bases count:
+ * - any op by X is attacked by every ending (LEAVE, REMOVE) of X concurrent
+ *   with it (but a LEAVE not by X's other LEAVEs: both count, the smaller
+ *   up_to stands);
+ * - a REMOVE of X by R is also attacked by every PROMOTE of X, in the same
+ *   membership period, concurrent with it and sorting before the op that made
+ *   R admin in the REMOVE's past, unless a counted PROMOTE of R (in R's
+ *   period) sorts before that one: seen whole, X is the senior admin, so R's
+ *   removal is the junior's (a junior admin cannot make one by backdating it
+ *   to before X's promotion);
+ * - an op's bases are what its author's standing came from: a promotion void
+ *   seen whole (a removed admin's backdated PROMOTE) gives the promotee
+ *   nothing, nor does a void INVITE to whoever joined on it, transitively.
+ * What no chain of attacks decides (a cycle, which takes ops no honest node
+ * signs, such as an admin's promotion and leave on the same heads) is
+ * settled by seniority: of the undecided ops whose bases all count, the
+ * ending or PROMOTE (else any op) whose author became admin first counts (its
+ * attackers are void), and so on. The answer depends on the set of ops alone.
+ */
+function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
+  // a member's LEAVEs apart from the REMOVEs of it: a LEAVE is attacked by the REMOVEs alone (one who left a thousand times costs no more)
+  const endings = chosen.filter(ends)
+  const leavesBy = byRemoved(endings.filter(n => n.op.kind === 'leave'))
+  const removesOf = byRemoved(endings.filter(n => n.op.kind === 'remove'))
+  const promotionsOf = groupBy(chosen.filter(n => n.op.kind === 'promote'), p => p.op.target!)
+  const bases = (n: T): T[] => n.facts.basis.length === 0 ? NONE : n.facts.basis.map(rel.node)
+  const attackers = new Map<T, Array<Arg<T>>>()
+  // void for sure (attacked by a firm ending) and firm (no attackers, firm bases: counts for sure); both stay out of the labelling
+  const sure = new Set<T>()
+  const firmness = new Map<T, boolean>()
+  const listing = new Set<T>()
+  const firm = (n: T): boolean => {
+    const known = firmness.get(n)
+    if (known != null) return known
+    // still being listed: not known firm here, so the labelling decides it
+    if (listing.has(n)) return false
+    const f = attackersOf(n).length === 0 && bases(n).every(firm)
+    firmness.set(n, f)
+    return f
+  }
+  const attackersOf = (n: T): Array<Arg<T>> => {
+    const known = attackers.get(n)
+    if (known != null) return known
+    listing.add(n)
+    const removes = (removesOf.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
+    const leaves = n.op.kind === 'leave' ? NONE : leavesBy.get(n.op.author) ?? NONE
+    const strong = removes.find(x => !listing.has(x) && firm(x)) ?? leaves.find(x => rel.concurrent(n, x) && !listing.has(x) && firm(x))
+    let list: Array<Arg<T>>
+    if (strong != null) {
+      sure.add(n)
+      list = [strong]
+    } else {
+      list = removes
+      for (const x of leaves) if (rel.concurrent(n, x)) list.push(x)
+      const adminOp = n.facts.adminOp
+      if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
+        for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
+          if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
+          const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
+          list.push(lifters.length === 0 ? p : new Gate(p, lifters))
+        }
+      }
+    }
+    listing.delete(n)
+    attackers.set(n, list)
+    return list
+  }
+  // void for sure as well: what stands on an op void for sure (in the order, an op's bases come before it)
+  const out = new Set<T>()
+  const open: Array<Arg<T>> = []
+  for (const n of chosen) {
+    attackersOf(n)
+    if (sure.has(n) || bases(n).some(b => out.has(b))) out.add(n)
+    else if (!firm(n)) {
+      open.push(n)
+      for (const x of attackersOf(n)) if (x instanceof Gate) open.push(x)
+    }
+  }
+  if (open.length === 0) return out
+  const fixed = (x: Arg<T>): boolean | undefined => x instanceof Gate ? undefined : out.has(x) ? false : firmness.get(x) === true ? true : undefined
+  const labelling: Labelling<Arg<T>> = {
+    attackers: x => x instanceof Gate ? x.lifters : attackers.get(x)!,
+    bases: x => x instanceof Gate ? [x.promotion] : bases(x),
+    fixed
+  }
+  let index: Map<T, number> | undefined
+  const position = (n: T): number => (index ??= new Map(chosen.map((x, i) => [x, i]))).get(n)!
+  // endings and PROMOTEs first, then by seniority, then by the order
+  const rank = (a: T, b: T): number => Number(!isArgued(a)) - Number(!isArgued(b)) || seniority(a, b, rel) || position(a) - position(b)
+  const forced = (): Array<Arg<T>> => open.filter((x): x is T => !(x instanceof Gate)).sort(rank)
+  for (const x of settle(open, labelling, forced)) if (!(x instanceof Gate)) out.add(x)
+  return out
+}
+
+const isArgued = (n: Placed): boolean => ends(n) || n.op.kind === 'promote'
+
+/** Of two ops, the one whose author became admin first (no admin: last); 0 when the same op made both authors admin. */
+function seniority<T extends Placed> (a: T, b: T, rel: Relations<T>): number {
+  const x = a.facts.adminOp
+  const y = b.facts.adminOp
+  if (x === y) return 0
+  if (x == null) return 1
+  if (y == null) return -1
+  return rel.sortsBefore(x, y) ? -1 : 1
+}
+
+/** What the labelling knows of each argument: what attacks it, what it stands on, and whether it is decided before it starts (true: counts, false: void). */
+interface Labelling<K> {
+  attackers: (k: K) => K[]
+  bases: (k: K) => K[]
+  fixed: (k: K) => boolean | undefined
+}
+
+/**
+ * The void ones among `open`: the grounded labelling (an argument counts
+ * once all its attackers are void and all its bases count, is void once one
+ * attacker counts or one base is void), then, while some are undecided, the
+ * first of `forced()` whose bases all count counts and its attackers are
+ * void, and the grounded labelling goes on. An argument not in `open` is
+ * fixed, and every one `fixed` leaves undecided is in `open`.
+ */
+function settle<K> (open: K[], l: Labelling<K>, forced: () => K[]): Set<K> {
+  const victims = new Map<K, K[]>(open.map(k => [k, []]))
+  const dependents = new Map<K, K[]>(open.map(k => [k, []]))
+  const left = new Map<K, number>()
+  const counts = new Set<K>()
+  const out = new Set<K>()
+  const decided = (k: K): boolean => counts.has(k) || out.has(k)
+  const ready: K[] = []
+  const doomed: K[] = []
+  for (const k of open) {
+    let n = 0
+    let dead = false
+    for (const x of l.attackers(k)) {
+      const f = l.fixed(x)
+      if (f === true) dead = true
+      else if (f === undefined) { victims.get(x)!.push(k); n++ }
+    }
+    for (const b of l.bases(k)) {
+      const f = l.fixed(b)
+      if (f === false) dead = true
+      else if (f === undefined) { dependents.get(b)!.push(k); n++ }
+    }
+    left.set(k, n)
+    if (dead) doomed.push(k)
+    else if (n === 0) ready.push(k)
+  }
+  const lower = (w: K): void => {
+    const n = left.get(w)! - 1
+    left.set(w, n)
+    if (n === 0 && !decided(w)) ready.push(w)
+  }
+  const defeat = (v: K): void => {
+    if (decided(v)) return
+    out.add(v)
+    for (const w of victims.get(v)!) lower(w)
+    for (const w of dependents.get(v)!) defeat(w)
+  }
+  const count = (k: K): void => {
+    counts.add(k)
+    for (const v of victims.get(k)!) defeat(v)
+    for (const w of dependents.get(k)!) lower(w)
+  }
+  const run = (): void => {
+    while (ready.length > 0) {
+      const k = ready.pop()!
+      if (!decided(k)) count(k)
+    }
+  }
+  for (const k of doomed) defeat(k)
+  run()
+  if (counts.size + out.size === open.length) return out
+  const standing = (k: K): boolean => l.bases(k).every(b => l.fixed(b) === true || counts.has(b))
+  let undecided = forced().filter(k => !decided(k))
+  while (undecided.length > 0) {
+    for (const k of undecided) {
+      if (decided(k) || !standing(k)) continue
+      count(k)
+      for (const x of l.attackers(k)) if (l.fixed(x) === undefined) defeat(x)
+      run()
+    }
+    const still = undecided.filter(k => !decided(k))
+    // cannot happen (an undecided op's bases are its ancestors, and the earliest undecided one stands): end for sure anyway
+    if (still.length === undecided.length) { for (const k of still) out.add(k); break }
+    undecided = still
+  }
+  return out
+}
+
+/** Removals by the peer they take out. */
+const byRemoved = <T extends Placed>(removals: T[]): Map<string, T[]> => groupBy(removals, r => removedBy(r.op)!)
+
+function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const x of list) {
+    const k = key(x)
+    const l = out.get(k)
+    if (l != null) l.push(x)
+    else out.set(k, [x])
+  }
+  return out
+}
+
+/** Applies a counted, not void op to the running state, if it still makes sense there. `facts`: rules 2's. */
+export function apply (s: GroupState, op: GroupOp, position: number, rules: GroupRulesVersion, facts?: PastFacts): void {
+  switch (op.kind) {
+    case 'create':
+      if (s.members.size === 0) {
+        s.members.set(op.author, { role: 'admin', since: position, adminSince: position, adminOp: op.id, period: op.id })
+        s.name = op.name ?? ''
+      }
+      return
+    case 'invite':
+      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size < MAX_GROUP_MEMBERS) {
+        s.invited.set(op.target!, { by: op.author, period: op.id })
+      }
+      return
+    case 'join': {
+      const invitation = s.invited.get(op.author)
+      if (invitation != null) {
+        s.invited.delete(op.author)
+        s.members.set(op.author, { role: 'member', since: position, period: invitation.period })
+        s.gone.delete(op.author)
+        // the last admin may have left while this member was only invited
+        keepAnAdmin(s, position, op.id)
+      }
+      return
+    }
+    case 'decline':
+      s.invited.delete(op.author)
+      return
+    case 'leave':
+    case 'remove':
+      if (rules === 1) endRules1(s, op, position)
+      else end(s, op, position, facts!)
+      return
+    case 'rename':
+      if (isAdmin(s, op.author)) s.name = op.name ?? s.name
+      return
+    case 'promote': {
+      const m = s.members.get(op.target!)
+      if (isAdmin(s, op.author) && m != null && m.role !== 'admin') {
+        m.role = 'admin'
+        m.adminSince = position
+        m.adminOp = op.id
+      }
+    }
+  }
+}
+
+function endRules1 (s: GroupState, op: GroupOp, position: number): void {
+  const who = removedBy(op)!
+  const period = (s.members.get(who) ?? s.invited.get(who))?.period ?? ''
+  const done = op.kind === 'leave' ? s.members.delete(who) : s.members.delete(who) || s.invited.delete(who)
+  if (!done) return
+  s.gone.set(who, op.kind === 'leave' ? { upTo: op.upTo ?? 0, how: 'left', op: op.id, period } : { upTo: op.upTo ?? 0, how: 'removed', by: op.author, op: op.id, period })
+  keepAnAdmin(s, position, op.id)
+}
+
+/**
+ * Rules 2: a LEAVE or REMOVE acts on the membership period of its causal
+ * past only: it ends it if it is still on, else (gone already) it can only
+ * lower its up_to; a member since back (or invited again) is left alone.
+ */
+function end (s: GroupState, op: GroupOp, position: number, facts: PastFacts): void {
+  // as a RENAME or PROMOTE: a REMOVE whose author is no admin in the running state does nothing
+  if (op.kind === 'remove' && !isAdmin(s, op.author)) return
+  const who = removedBy(op)!
+  const on = s.members.get(who) ?? (op.kind === 'remove' ? s.invited.get(who) : undefined)
+  if (on != null && !facts.clamp) {
+    if (on.period !== facts.period) return
+    s.members.delete(who)
+    s.invited.delete(who)
+    s.gone.set(who, op.kind === 'leave' ? { upTo: op.upTo ?? 0, how: 'left', op: op.id, period: on.period } : { upTo: op.upTo ?? 0, how: 'removed', by: op.author, op: op.id, period: on.period })
+    keepAnAdmin(s, position, op.id)
+    return
+  }
+  const g = s.gone.get(who)
+  if (g != null && g.period === facts.period && (op.upTo ?? 0) < g.upTo) g.upTo = op.upTo ?? 0
+}
+
+/** A group whose last admin went keeps one: the longest-standing member. */
+function keepAnAdmin (s: GroupState, position: number, after: string): void {
+  if (s.members.size === 0 || [...s.members.values()].some(m => m.role === 'admin')) return
+  const [, eldest] = [...s.members.entries()].reduce((a, b) => b[1].since < a[1].since ? b : a)
+  eldest.role = 'admin'
+  eldest.adminSince = position
+  eldest.adminOp = after
+}

@@ -1,0 +1,90 @@
+/** What the membership log's tests share: five fixed actors, making ops on a log's heads, forks and merges, a readable state. */
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { expect } from 'vitest'
+import { MembershipLog } from '../../protocol/group-log.js'
+import { sealGroupOp } from '../../protocol/group-op.js'
+import type { GroupState } from '../../protocol/group-log.js'
+import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export const GROUP = new Uint8Array(16).fill(7)
+
+export interface Actor { name: string, key: PrivateKey, id: string }
+function actor (name: string, fill: number): Actor {
+  const seed = new Uint8Array(32).fill(fill)
+  const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
+  return { name, key, id: peerIdFromPrivateKey(key).toString() }
+}
+export const [A, B, C, D, E] = ['A', 'B', 'C', 'D', 'E'].map((n, i) => actor(n, i + 1))
+export const ACTORS = [A, B, C, D, E]
+/** A sixth key, kept out of ACTORS: a puppet an attacker controls. */
+export const P = actor('P', 16)
+const nameOf = (id: string): string => [...ACTORS, P].find(a => a.id === id)?.name ?? id
+
+type Fields = Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>
+
+/** An op by `who` on the given parents (not added anywhere). */
+export const seal = (who: Actor, parents: string[], fields: Fields, t = 0): GroupOp =>
+  sealGroupOp({ group: GROUP, parents, createdAt: t, ...fields }, who.key)
+
+/** Makes an op by `who` on top of `log`'s heads and adds it there. */
+export function make (log: MembershipLog, who: Actor, fields: Fields, t = 0): GroupOp {
+  const op = seal(who, fields.kind === 'create' ? [] : log.heads(), fields, t)
+  expect(log.add(op)).toBe('added')
+  return op
+}
+
+/** A readable summary of a state. */
+export function summary (s: GroupState): { name: string, members: string[], invited: string[], gone: string[] } {
+  return {
+    name: s.name,
+    members: [...s.members].map(([p, m]) => `${nameOf(p)}${m.role === 'admin' ? '*' : ''}`).sort(),
+    invited: [...s.invited.keys()].map(nameOf).sort(),
+    gone: [...s.gone].map(([p, g]) => `${nameOf(p)}:${g.how}:${g.upTo}`).sort()
+  }
+}
+
+/** A group A created with B and C as members (B promoted to admin when `adminB`), under `rules` (absent: 1). */
+export function threeMembers (adminB = false, rules?: 2): MembershipLog {
+  const log = new MembershipLog()
+  make(log, A, { kind: 'create', name: 'friends', rules })
+  make(log, A, { kind: 'invite', target: B.id })
+  make(log, A, { kind: 'invite', target: C.id })
+  make(log, B, { kind: 'join' })
+  make(log, C, { kind: 'join' })
+  if (adminB) make(log, A, { kind: 'promote', target: B.id })
+  return log
+}
+
+export function fork (log: MembershipLog): MembershipLog {
+  const copy = new MembershipLog(log.rootId)
+  for (const op of log.ops()) copy.add(op)
+  return copy
+}
+
+export function merge (into: MembershipLog, from: MembershipLog): void {
+  for (const op of from.ops()) into.add(op)
+}
+
+/** `list` in the order a seeded linear congruential shuffle gives: one delivery order per seed. */
+export function shuffled<T> (list: T[], seed: number): T[] {
+  const out = [...list]
+  let x = seed + 1
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (x * 1103515245 + 12345) % 2147483648
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
+/** `log`'s ops added in a few other delivery orders give the same membership. */
+export function expectOrderFree (log: MembershipLog): void {
+  for (const seed of [1, 2, 3]) {
+    const other = new MembershipLog(log.rootId)
+    for (const op of shuffled(log.ops(), seed)) other.add(op)
+    expect(summary(other.state())).toEqual(summary(log.state()))
+  }
+}
