@@ -78,6 +78,8 @@ export interface FollowOptions extends FollowScheduleOptions {
   minSilenceMs: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
+  /** While follows are parked, whether a lookup can ask anyone now is looked at this often (an event that told it can be missed). */
+  parkedCheckMs: number
 }
 
 /**
@@ -121,6 +123,8 @@ export class Follows {
   private readonly parked = new Set<PeerFollow>()
   /** Follows that found nothing to try while alone get their full attempt when this fires (the network is back). */
   private networkBack?: ReturnType<typeof setTimeout>
+  /** Set while follows are parked: looks whether a lookup can ask anyone now, without waiting for the event. */
+  private parkedCheck?: ReturnType<typeof setTimeout>
 
   constructor (private readonly components: FollowComponents, private readonly reach: Reach, private readonly opts: FollowOptions, private readonly log: Logger) {
     this.onDisconnect = this.onDisconnect.bind(this)
@@ -153,6 +157,8 @@ export class Follows {
     this.components.mdns?.()?.removeEventListener('peer', this.onMdnsPeer)
     clearTimeout(this.networkBack)
     this.networkBack = undefined
+    clearTimeout(this.parkedCheck)
+    this.parkedCheck = undefined
     for (const f of this.follows.values()) f.controller.abort()
     this.follows.clear()
     this.parked.clear()
@@ -168,6 +174,31 @@ export class Follows {
     const parked = [...this.parked]
     this.parked.clear()
     this.retryFullSpread(parked)
+  }
+
+  private park (f: PeerFollow): void {
+    this.parked.add(f)
+    this.checkParkedLater()
+  }
+
+  /**
+   * The events lookupPossible() waits for can be missed: kad-dht dispatches
+   * 'peer:add' only after its peer-store write for the peer, so a write that
+   * failed (the add's deadline ran out under load) leaves a server in the
+   * table unannounced; the chaos run had follows parked for minutes beside a
+   * table of 5-7; and a follow parked again after a cheap attempt was not
+   * parked while the event came. So while any follow is parked the sizes are
+   * also read now and then; a read makes no attempt.
+   */
+  private checkParkedLater (): void {
+    if (this.parkedCheck != null || !this.running) return
+    this.parkedCheck = setTimeout(() => {
+      this.parkedCheck = undefined
+      if (this.parked.size === 0) return
+      if (this.components.lookupCanAsk?.() !== false) this.lookupPossible()
+      else this.checkParkedLater()
+    }, this.opts.parkedCheckMs)
+    this.parkedCheck.unref?.()
   }
 
   /** A full attempt for each of these follows still unlinked, spread out (no dial or lookup storm). */
@@ -304,7 +335,7 @@ export class Follows {
           if (failure === NOTHING_TO_TRY && full && this.components.lookupCanAsk?.() === false) schedule.fullAttemptAt = Infinity
           // (also after such a cheap attempt failed): only news or lookupPossible() bring the next full attempt
           if (schedule.fullAttemptAt === Infinity) {
-            this.parked.add(f)
+            this.park(f)
             wait = Infinity
           }
           this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, failure)
