@@ -198,10 +198,9 @@ export class Follows {
    * The events lookupPossible() waits for can be missed: kad-dht dispatches
    * 'peer:add' only after its peer-store write for the peer, so a write that
    * failed (the add's deadline ran out under load) leaves a server in the
-   * table unannounced; the chaos run had follows parked for minutes beside a
-   * table of 5-7; and a follow parked again after a cheap attempt was not
-   * parked while the event came. So while any follow is parked the sizes are
-   * also read now and then; a read makes no attempt.
+   * table unannounced; and a follow parked again after a cheap attempt was
+   * not parked while the event came. So while any follow is parked the sizes
+   * are also read now and then; a read makes no attempt.
    */
   private checkParkedLater (): void {
     if (this.parkedCheck != null || !this.running) return
