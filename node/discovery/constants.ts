@@ -70,6 +70,13 @@ export const FOLLOW_NETWORK_WAKE_MS = 5_000
 export const FOLLOW_NETWORK_BACK_SPREAD_PER_FOLLOW_MS = 50
 export const FOLLOW_NETWORK_BACK_SPREAD_MAX_MS = 60_000
 /**
+ * While follows wait for someone a lookup can ask (a DHT server, a neighbour that serves the DHT), whether
+ * one came is also looked at this often: kad-dht's 'peer:add' is not dispatched for a peer its table took
+ * when the peer store's tag write after it failed (its add's deadline ran out under load), and a follow in
+ * an attempt when the event came is not waiting for it. A look reads two sizes; it makes no attempt.
+ */
+export const FOLLOW_PARKED_CHECK_MS = 5_000
+/**
  * Re-asks of an unreachable followed presentity's neighbours back off from
  * this (its first full attempt with anyone connected asks them at once;
  * news about it, or a link, starts over). An ask is 8 streams: with 950

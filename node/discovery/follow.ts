@@ -81,6 +81,8 @@ export interface FollowOptions extends FollowScheduleOptions {
   minSilenceMs: number
   /** A new connection elsewhere or an address change retries an unlinked peer at most this often. */
   networkWakeMs: number
+  /** While follows are parked, whether a lookup can ask anyone now is looked at this often (an event that told it can be missed). */
+  parkedCheckMs: number
 }
 
 /**
@@ -124,6 +126,10 @@ export class Follows {
   private readonly parked = new Set<PeerFollow>()
   /** Follows that found nothing to try while alone get their full attempt when this fires (the network is back). */
   private networkBack?: ReturnType<typeof setTimeout>
+  /** Set while follows are parked: looks whether a lookup can ask anyone now, without waiting for the event. */
+  private parkedCheck?: ReturnType<typeof setTimeout>
+  /** Set between the first server to ask and the parked follows' full attempts. */
+  private lookupWake?: ReturnType<typeof setTimeout>
 
   constructor (private readonly components: FollowComponents, private readonly reach: Reach, private readonly opts: FollowOptions, private readonly log: Logger) {
     this.onDisconnect = this.onDisconnect.bind(this)
@@ -156,6 +162,10 @@ export class Follows {
     this.components.mdns?.()?.removeEventListener('peer', this.onMdnsPeer)
     clearTimeout(this.networkBack)
     this.networkBack = undefined
+    clearTimeout(this.parkedCheck)
+    this.parkedCheck = undefined
+    clearTimeout(this.lookupWake)
+    this.lookupWake = undefined
     for (const f of this.follows.values()) f.controller.abort()
     this.follows.clear()
     this.parked.clear()
@@ -163,14 +173,47 @@ export class Follows {
 
   /**
    * A lookup can ask someone again (the DHT's first server, a neighbour that
-   * serves it): the parked follows get their full attempt, spread out as
-   * after the network came back (no lookup storm).
+   * serves it): the parked follows get their full attempt `networkWakeMs`
+   * later, spread out, as after the network came back. Not at once: the
+   * first server is the only one known then, and a full attempt asks the
+   * neighbours once in minutes (FOLLOW_MIN_REASK_MS); meanwhile identify
+   * fills the routing table and the neighbours. (Session 15's chaos run:
+   * parked follows woken at the first server found addresses through a
+   * neighbour 2 times in 1,101 asks, session 10's code 15 in 347.)
    */
   lookupPossible (): void {
-    if (this.parked.size === 0) return
-    const parked = [...this.parked]
-    this.parked.clear()
-    this.retryFullSpread(parked)
+    if (this.parked.size === 0 || this.lookupWake != null) return
+    this.lookupWake = setTimeout(() => {
+      this.lookupWake = undefined
+      const parked = [...this.parked]
+      this.parked.clear()
+      this.retryFullSpread(parked)
+    }, this.opts.networkWakeMs)
+    this.lookupWake.unref?.()
+  }
+
+  private park (f: PeerFollow): void {
+    this.parked.add(f)
+    this.checkParkedLater()
+  }
+
+  /**
+   * The events lookupPossible() waits for can be missed: kad-dht dispatches
+   * 'peer:add' only after its peer-store write for the peer, so a write that
+   * failed (the add's deadline ran out under load) leaves a server in the
+   * table unannounced; and a follow parked again after a cheap attempt was
+   * not parked while the event came. So while any follow is parked the sizes
+   * are also read now and then; a read makes no attempt.
+   */
+  private checkParkedLater (): void {
+    if (this.parkedCheck != null || !this.running) return
+    this.parkedCheck = setTimeout(() => {
+      this.parkedCheck = undefined
+      if (this.parked.size === 0) return
+      if (this.components.lookupCanAsk?.() !== false) this.lookupPossible()
+      else this.checkParkedLater()
+    }, this.opts.parkedCheckMs)
+    this.parkedCheck.unref?.()
   }
 
   /** A full attempt for each of these follows still unlinked, spread out (no dial or lookup storm). */
@@ -323,7 +366,7 @@ export class Follows {
           if (failure === NOTHING_TO_TRY && full && this.components.lookupCanAsk?.() === false) schedule.fullAttemptAt = Infinity
           // (also after such a cheap attempt failed): only news or lookupPossible() bring the next full attempt
           if (schedule.fullAttemptAt === Infinity) {
-            this.parked.add(f)
+            this.park(f)
             wait = Infinity
           }
           this.log('watched %p is unreachable (%s attempt), next lookup in %d ms - %s', f.peerId, full ? 'full' : 'known addresses', wait, failure)
