@@ -214,23 +214,35 @@ describe('an announcement under way when the roster changes', () => {
 })
 
 describe('an unblock', () => {
-  it('a contact unblocked while its streams reopen gets the record once they are open, not at the next heartbeat', async () => {
+  /** A service on a fake clock, online with the note 'here', and one contact subscribed to its pair topic. */
+  async function withContact (): Promise<{ s: Setup, contact: string }> {
     const s = await setup()
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const contact = await newPeer()
     await s.roster.addContact(contact)
     subscribe(s, [contact])
     await s.service.setPresence({ status: 'online', note: 'here' })
-    await s.roster.block(contact)
-    // what the contact and the block set going (re-announcements, the goodbye's wait) is over
-    await vi.advanceTimersByTimeAsync(5_000)
-    // the block closed its streams; they are reopening when the unblock is announced, which reaches nobody
+    return { s, contact }
+  }
+
+  /** Unblocks `contact` while its streams are reopening (what the unblock announces reaches nobody); then they are open. What was sent before. */
+  async function unblockWhileReopening (s: Setup, contact: string): Promise<{ published: number, sent: number }> {
     s.notify.down.add(contact)
     s.pubsub.noStreamTo.add(contact)
     await s.roster.unblock(contact)
     const skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
     s.notify.down.clear()
     s.pubsub.noStreamTo.clear()
+    return skip
+  }
+
+  it('a contact unblocked while its streams reopen gets the record once they are open, not at the next heartbeat', async () => {
+    const { s, contact } = await withContact()
+    await s.roster.block(contact)
+    // what the contact and the block set going (re-announcements, the goodbye's wait) is over
+    await vi.advanceTimersByTimeAsync(5_000)
+    // the block closed its streams; they are reopening when the unblock is announced, which reaches nobody
+    const skip = await unblockWhileReopening(s, contact)
     await vi.advanceTimersByTimeAsync(300)
     vi.useRealTimers()
     await waitFor(() => sentTo(s, contact, skip).length > 0, 'the record to the unblocked contact', 10_000)
@@ -238,12 +250,7 @@ describe('an unblock', () => {
   })
 
   it('a contact unblocked right after a re-announcement and the block\'s goodbye reached it is still owed the record', async () => {
-    const s = await setup()
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    const contact = await newPeer()
-    await s.roster.addContact(contact)
-    subscribe(s, [contact])
-    await s.service.setPresence({ status: 'online', note: 'here' })
+    const { s, contact } = await withContact()
     // it subscribes (a new connection); the re-announcement after the debounce reaches it
     const topic = s.roster.keysFor(contact).topic
     s.pubsub.safeDispatchEvent('subscription-change', { detail: { peerId: peerIdFromString(contact), subscriptions: [{ topic, subscribe: true }] } })
@@ -254,12 +261,7 @@ describe('an unblock', () => {
     skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
     await s.roster.block(contact)
     expect(shownTo(s, contact, skip)).toEqual([{ status: 'offline', note: undefined }])
-    s.notify.down.add(contact)
-    s.pubsub.noStreamTo.add(contact)
-    await s.roster.unblock(contact)
-    skip = { published: s.pubsub.published.length, sent: s.notify.sent.length }
-    s.notify.down.clear()
-    s.pubsub.noStreamTo.clear()
+    skip = await unblockWhileReopening(s, contact)
     // neither the record that reached its earlier subscription nor the goodbye serves it: it is tried again
     await vi.advanceTimersByTimeAsync(16_000)
     expect(shownTo(s, contact, skip).at(-1)).toEqual({ status: 'online', note: 'here' })
