@@ -98,6 +98,8 @@ export type Reach = (peer: PeerId, signal: AbortSignal, attempt: { full: boolean
 
 /** The follow's lastError after an attempt with nothing to try. */
 export const NOTHING_TO_TRY = 'no known address, and nothing else to ask'
+/** ... and after the connection an attempt made closed before it carried a link. */
+const DROPPED_BEFORE_LINK = 'the connection closed before it carried a gossip link'
 
 /** Where a follow stands, for diagnostics (`DiscoveryService.followStatus`). */
 export interface FollowStatus {
@@ -320,42 +322,36 @@ export class Follows {
           await this.components.connectionManager.closeConnections(f.peerId, { signal }).catch(() => {})
         }
         const { schedule } = f
-        if (f.droppedBeforeLink) {
-          // what our last attempt connected to closed before it carried a link: a failed attempt, not news
-          f.droppedBeforeLink = false
-          f.lastError = 'the connection closed before it carried a gossip link'
-          schedule.alone = false
-          wait = schedule.failed(now, { full: true, neighbours: false })
-          this.log('watched %p closed the connection before a link came up, next attempt in %d ms', f.peerId, wait)
-          await f.wakeup.wait(wait, { signal })
-          this.parked.delete(f)
-          continue
-        }
+        // what our last attempt connected to closed before it carried a link: a failed attempt (nothing is
+        // dialled now), not news
+        const dropped = f.droppedBeforeLink
+        f.droppedBeforeLink = false
         // a lookup only when it is due (or on news about the peer); before that, known addresses only
         const full = now >= schedule.fullAttemptAt
         // an ask with nobody to ask (nobody connected, or nobody connected that serves the DHT) asks nobody: it leaves the asks due
-        const neighbours = full && now >= schedule.neighboursAt && (this.components.canAskNeighbours?.() ?? this.connectedToAnyone())
-        const attempt = f.attempt()
-        f.attempting = true
-        f.droppedBeforeLink = false
-        let failure: string | undefined
-        try {
-          if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
-            schedule.noAddresses = true
-            failure = NOTHING_TO_TRY
-          } else {
-            // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
-            f.connectedAt = Date.now()
-            wait = this.opts.attachPollMs
-            if (stale) wait = Math.max(wait, schedule.nextDelay())
+        const neighbours = !dropped && full && now >= schedule.neighboursAt && (this.components.canAskNeighbours?.() ?? this.connectedToAnyone())
+        let failure = dropped ? DROPPED_BEFORE_LINK : undefined
+        if (!dropped) {
+          const attempt = f.attempt()
+          f.attempting = true
+          try {
+            if (await this.reach(f.peerId, attempt.signal, { full, neighbours, noAddresses: schedule.noAddresses }) === 'nothing to try') {
+              schedule.noAddresses = true
+              failure = NOTHING_TO_TRY
+            } else {
+              // connected: watch the gossip link come up; a link that keeps going stale is redialled less and less often
+              f.connectedAt = Date.now()
+              wait = this.opts.attachPollMs
+              if (stale) wait = Math.max(wait, schedule.nextDelay())
+            }
+          } catch (err: any) {
+            if (signal.aborted) return
+            // cut short by new addresses: no failure, they are tried at once
+            if (attempt.cut.aborted) continue
+            failure = err?.message ?? String(err)
+          } finally {
+            f.attempting = false
           }
-        } catch (err: any) {
-          if (signal.aborted) return
-          // cut short by new addresses: no failure, they are tried at once
-          if (attempt.cut.aborted) continue
-          failure = err?.message ?? String(err)
-        } finally {
-          f.attempting = false
         }
         if (failure != null) {
           // failed while connected to nobody (stale addresses, no DHT): a full attempt once the network is back
