@@ -112,10 +112,7 @@ export class LocatorService implements Locator, Startable {
     this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
     // nobody to store it with (no DHT server known): nothing to retire either
     if ((this.components.dht.routingTable?.size ?? 0) === 0) return
-    await Promise.race([
-      this.enqueue(async () => await this.publisher.publish([...this.audience], { empty: true })),
-      sleep(LOCATOR_GOODBYE_TIMEOUT_MS)
-    ])
+    await this.retire([...this.audience])
   }
 
   stop (): void {
@@ -154,11 +151,8 @@ export class LocatorService implements Locator, Startable {
     if (lost.length > 0) {
       const interrupted = this.running != null
       this.running?.abort()
-      const put = this.enqueue(async () => await this.publisher.publish(lost, { empty: true }))
-      // the change waits for the empty records as a clean stop does, at most LOCATOR_GOODBYE_TIMEOUT_MS (the put
-      // goes on): a put that finds no server to store it waits for its whole deadline, and a block took 5 s
-      const bound = new AbortController()
-      evt.detail.waitUntil(Promise.race([put, sleep(LOCATOR_GOODBYE_TIMEOUT_MS, { signal: bound.signal }).catch(() => {})]).finally(() => { bound.abort() }))
+      // the change waits for the empty records as a clean stop does (a block took 5 s: below)
+      evt.detail.waitUntil(this.retire(lost))
       // the interrupted republish again, after the empty records (the repeating task
       // ignores a run asked for while one is still running: it would wait for its interval)
       if (interrupted) void this.publishAll(this.shutdown.signal)
@@ -212,6 +206,18 @@ export class LocatorService implements Locator, Startable {
         run.abort() // ends the combined signal: nothing stays on `stopped` for it
       }
     })
+  }
+
+  /**
+   * Leaves `peers` an empty locator each, waiting at most LOCATOR_GOODBYE_TIMEOUT_MS (the put goes on): a put
+   * that finds no server to store it runs to its whole deadline (in a network of two, a block took 5 s).
+   */
+  private async retire (peers: string[]): Promise<void> {
+    const bound = new AbortController()
+    await Promise.race([
+      this.enqueue(async () => await this.publisher.publish(peers, { empty: true })),
+      sleep(LOCATOR_GOODBYE_TIMEOUT_MS, { signal: bound.signal }).catch(() => {})
+    ]).finally(() => { bound.abort() })
   }
 
   /** Runs `work` after every locator put queued before it; a failure is logged, not passed on. */
