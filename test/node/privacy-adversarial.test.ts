@@ -138,6 +138,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     await waitFor(() => retries.length >= 2, 'S to try its request twice')
     const chatState = async (n: PresenceNode, id?: string): Promise<string | undefined> => (await n.history(a.peerId)).find(m => m.id === id)?.state
     s.contactsService.removeEventListener('contact:retry', onRetry)
+    lastBChatId = bChatId
     const sRequestDelivered = s.contactRequests().outgoing.find(r => r.peerId === a.peerId.toString())?.delivered
     await s.cancel(a.peerId)
     const sWatched = s.presence.get(a.peerId)
@@ -173,7 +174,8 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
   }
 
   let control: Observed
-  let blockedAt = 0
+  /** The id of the text B sent in the latest observe() run (the same id on both ends). */
+  let lastBChatId: string | undefined
 
   it('control run: A really stops', async () => {
     bEvents = []
@@ -197,9 +199,12 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     a = await startA(aAddress.split('/p2p/')[0])
     await waitFor(() => b.presence.get(a.peerId)?.status === 'online', 'B to see the restarted A online')
     await waitFor(() => sOnPairTopic.length > 0, 'the stranger to receive traffic on the A-B pair topic')
+    // the text B sent while A was stopped reaches the restarted A before the block, not at the moment of it
+    const controlText = lastBChatId
+    await waitFor(async () => (await b.history(a.peerId)).find(m => m.id === controlText)?.state === 'delivered',
+      'B\'s text from the control run to reach the restarted A')
     bEvents = []
     const published: Array<{ topic: string, data: Uint8Array }> = []
-    blockedAt = Date.now()
     await a.block(b.peerId)
     await a.block(s.peerId)
     // from here on, record every message A publishes, on any topic
@@ -255,9 +260,10 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
     expect(a.contacts().find(x => x.peerId === b.peerId.toString())?.blocked).toBe(false)
     // what B sent while blocked is dropped for good: after the unblock B's node gets its receipt
     // (it stops retrying), A never shows it; and A can write back
-    await waitFor(async () => (await b.history(a.peerId)).find(m => m.text === 'are you there?' && m.sentAt > blockedAt)?.state === 'delivered',
+    const blockRunText = lastBChatId
+    await waitFor(async () => (await b.history(a.peerId)).find(m => m.id === blockRunText)?.state === 'delivered',
       'B\'s message from the block run to be acknowledged after the unblock')
-    expect((await a.history(b.peerId)).some(m => m.text === 'are you there?' && m.receivedAt! > blockedAt)).toBe(false)
+    expect((await a.history(b.peerId)).some(m => m.id === blockRunText)).toBe(false)
     const reply = await a.send(b.peerId, 'back again')
     await waitFor(async () => (await a.history(b.peerId)).find(m => m.id === reply)?.state === 'delivered', 'A\'s reply to be delivered')
   })
