@@ -8,7 +8,9 @@
  * concurrent with a removal or leave of its author is void.
  * Rules 2: admins are ranked by seniority (the fold position at which they
  * became admin) and may remove only juniors; every op, removals included,
- * concurrent with a counted removal or leave of its author is void; a removal
+ * concurrent with a counted removal or leave of its author is void, and so is
+ * every op of an invitee's membership period concurrent with its counted
+ * DECLINE of that period (a JOIN and all it signed as a member); a removal
  * of an admin made senior to the remover by a promotion the remover did not
  * see is void; an op is void when what its author's standing came from (its
  * membership's INVITE, the op that made it admin) is void, transitively; a
@@ -155,7 +157,12 @@ const NONE: never[] = []
  * its attackers are void and all of its bases count:
  * - any op by X is attacked by every ending (LEAVE, REMOVE) of X concurrent
  *   with it (but a LEAVE not by X's other LEAVEs: both count, the smaller
- *   up_to stands);
+ *   up_to stands; nor a DECLINE by X's LEAVEs);
+ * - any op by X in a membership period (its JOIN, and all it signed as a
+ *   member) is attacked by X's DECLINE of that period concurrent with it: an
+ *   invitee that signed both answers is no member seen whole, so nothing it
+ *   signed on its JOIN gives standing (a "ghost admin" promoted on the JOIN
+ *   it sent first gets nothing from the DECLINE it sent later);
  * - a REMOVE of X by R is also attacked by every PROMOTE of X, in the same
  *   membership period, concurrent with it and sorting before the op that made
  *   R admin in the REMOVE's past, unless a counted PROMOTE of R (in R's
@@ -176,6 +183,7 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   const endings = chosen.filter(ends)
   const leavesBy = byRemoved(endings.filter(n => n.op.kind === 'leave'))
   const removesOf = byRemoved(endings.filter(n => n.op.kind === 'remove'))
+  const declinesBy = groupBy(chosen.filter(n => n.op.kind === 'decline'), n => n.op.author)
   const promotionsOf = groupBy(chosen.filter(n => n.op.kind === 'promote'), p => p.op.target!)
   const bases = (n: T): T[] => n.facts.basis.length === 0 ? NONE : n.facts.basis.map(rel.node)
   const attackers = new Map<T, Array<Arg<T>>>()
@@ -197,8 +205,13 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     if (known != null) return known
     listing.add(n)
     const removes = (removesOf.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
-    const leaves = n.op.kind === 'leave' ? NONE : leavesBy.get(n.op.author) ?? NONE
-    const strong = removes.find(x => !listing.has(x) && firm(x)) ?? leaves.find(x => rel.concurrent(n, x) && !listing.has(x) && firm(x))
+    // a DECLINE is the invitee's side of the period: no LEAVE of the JOIN side voids it, nor does another DECLINE
+    const answer = n.op.kind === 'decline'
+    const leaves = n.op.kind === 'leave' || answer ? NONE : leavesBy.get(n.op.author) ?? NONE
+    const declines = answer ? NONE : (declinesBy.get(n.op.author) ?? NONE).filter(x => x.facts.own === n.facts.own && rel.concurrent(n, x))
+    const strong = removes.find(x => !listing.has(x) && firm(x)) ??
+      leaves.find(x => rel.concurrent(n, x) && !listing.has(x) && firm(x)) ??
+      declines.find(x => !listing.has(x) && firm(x))
     let list: Array<Arg<T>>
     if (strong != null) {
       sure.add(n)
@@ -206,6 +219,7 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     } else {
       list = removes
       for (const x of leaves) if (rel.concurrent(n, x)) list.push(x)
+      for (const x of declines) list.push(x)
       const adminOp = n.facts.adminOp
       if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
         for (const p of promotionsOf.get(n.op.target!) ?? NONE) {

@@ -299,15 +299,62 @@ describe('membership log, rules 2', () => {
     expect(found).toBe(true)
   })
 
+  it('an invitee that signs a JOIN and a DECLINE of one invitation is no member, and nothing it signed as a member counts, its promotion\'s work included', () => {
+    // D sends the JOIN, A promotes D, B invites C; D publishes the DECLINE, then backdates onto its promotion a REMOVE of
+    // B (which would void C's invitation) and a PROMOTE of B after admin E removed B (which would undo the removal)
+    for (const declineFirst of [true, false]) {
+      const log = group()
+      make(log, A, { kind: 'invite', target: D.id })
+      make(log, A, { kind: 'invite', target: E.id })
+      make(log, E, { kind: 'join' })
+      const { join, decline } = equivocation(log, D, declineFirst)
+      expect(log.add(join)).toBe('added')
+      const promoteD = make(log, A, { kind: 'promote', target: D.id })
+      make(log, A, { kind: 'promote', target: E.id })
+      make(log, B, { kind: 'invite', target: P.id })
+      expect(log.add(decline)).toBe('added')
+      expect(summary(log.state())).toEqual({ name: 'friends', members: ['A*', 'B', 'C', 'E*'], invited: ['P'], gone: [] })
+      for (const op of [seal(D, [promoteD.id], { kind: 'remove', target: B.id, upTo: 0 }, 1), seal(D, [promoteD.id], { kind: 'rename', name: 'ghost' }, 2)]) {
+        expect(log.add(op)).toBe('added')
+      }
+      expect(summary(log.state())).toEqual({ name: 'friends', members: ['A*', 'B', 'C', 'E*'], invited: ['P'], gone: [] })
+      make(log, E, { kind: 'remove', target: B.id, upTo: 3 })
+      expect(log.add(seal(D, [promoteD.id], { kind: 'promote', target: B.id }, 3))).toBe('added')
+      expect(summary(log.state())).toEqual({ name: 'friends', members: ['A*', 'C', 'E*'], invited: ['P'], gone: ['B:removed:3'] })
+      expectOrderFree(log)
+    }
+  })
+
+  it('a junior admin cannot borrow seniority from a promotion by an invitee that also declined', () => {
+    // A promotes D (JOIN and withheld DECLINE), then C, then B; D's backdated PROMOTE of B, on its own promotion, would
+    // make B senior to C in the past of B's REMOVE of C, and void C's concurrent rename
+    for (const declineFirst of [true, false]) {
+      const log = group()
+      make(log, A, { kind: 'invite', target: D.id })
+      const { join, decline } = equivocation(log, D, declineFirst)
+      expect(log.add(join)).toBe('added')
+      const promoteD = make(log, A, { kind: 'promote', target: D.id })
+      make(log, A, { kind: 'promote', target: C.id })
+      const promoteB = make(log, A, { kind: 'promote', target: B.id })
+      make(log, C, { kind: 'rename', name: 'by C' })
+      expect(log.add(decline)).toBe('added')
+      const lift = seal(D, [promoteD.id], { kind: 'promote', target: B.id }, 1)
+      const removal = seal(B, [lift.id, promoteB.id].sort(), { kind: 'remove', target: C.id, upTo: 0 }, 2)
+      for (const op of [lift, removal]) expect(log.add(op)).toBe('added')
+      expect(summary(log.state())).toEqual({ name: 'by C', members: ['A*', 'B*', 'C*'], invited: [], gone: [] })
+      expectOrderFree(log)
+    }
+  })
+
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
     const action = fc.record({
       who: fc.integer({ min: 0, max: 4 }),
-      what: fc.constantFrom('invite', 'join', 'leave', 'remove', 'remove', 'rename', 'promote', 'sync', 'backdate'),
+      what: fc.constantFrom('invite', 'join', 'decline', 'leave', 'remove', 'remove', 'rename', 'promote', 'sync', 'backdate'),
       target: fc.integer({ min: 0, max: 4 }),
       other: fc.integer({ min: 0, max: 4 }),
       upTo: fc.integer({ min: 0, max: 9 }),
-      // what a backdated op is: a removal, or a promotion or invitation (of a puppet) whose promotee acts on it
-      backdated: fc.constantFrom('remove', 'remove', 'promote', 'invite')
+      // what a backdated op is: a removal, a promotion or invitation (of a puppet) whose promotee acts on it, or a DECLINE of an invitation it joined on
+      backdated: fc.constantFrom('remove', 'remove', 'promote', 'invite', 'decline')
     })
     fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 24 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
       const start = group(true)
@@ -356,6 +403,16 @@ function withAdminC (): MembershipLog {
   make(log, D, { kind: 'join' })
   make(log, A, { kind: 'promote', target: C.id })
   return log
+}
+
+/** `who`'s JOIN and DECLINE of its invitation, both on `log`'s heads (not added), the DECLINE sorting first when `declineFirst`. */
+function equivocation (log: MembershipLog, who: Actor, declineFirst: boolean): { join: GroupOp, decline: GroupOp } {
+  for (let t = 0; t < 400; t++) {
+    const join = seal(who, log.heads(), { kind: 'join' }, t)
+    const decline = seal(who, log.heads(), { kind: 'decline' }, t)
+    if ((decline.id < join.id) === declineFirst) return { join, decline }
+  }
+  throw new Error('no such pair')
 }
 
 /** A rules-2 group A created and invited `invitees` to, and B's and C's joins on its heads (made at `t`, not added). */
