@@ -148,7 +148,17 @@ export function voided<T extends Placed> (chosen: T[], rel: Relations<T>, rules:
 class Gate<T> {
   constructor (readonly promotion: T, readonly lifters: T[]) {}
 }
-type Arg<T> = T | Gate<T>
+/**
+ * Rules 2: "all of these endings are void", shared by the ops they all
+ * attack: each of those ops stands on it (a basis) instead of listing every
+ * ending as an attacker, so a fan of endings against a fan of ops costs their
+ * sum, not their product. Forcing such an op to count forces this first.
+ */
+class AllVoid<T> {
+  constructor (readonly of: T[]) {}
+}
+type Arg<T> = T | Gate<T> | AllVoid<T>
+const isOp = <T>(x: Arg<T>): x is T => !(x instanceof Gate) && !(x instanceof AllVoid)
 const NONE: never[] = []
 
 /**
@@ -187,6 +197,18 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   const promotionsOf = groupBy(chosen.filter(n => n.op.kind === 'promote'), p => p.op.target!)
   const bases = (n: T): T[] => n.facts.basis.length === 0 ? NONE : n.facts.basis.map(rel.node)
   const attackers = new Map<T, Array<Arg<T>>>()
+  // the shared AllVoid of ops by one author, of one kind of answer, on the same parents (same attackers, as a rule)
+  const shared = new Map<string, Array<AllVoid<T>>>()
+  const allVoid = (n: T, of: T[]): AllVoid<T> => {
+    const key = `${n.op.author} ${n.op.kind === 'leave' || n.op.kind === 'decline' ? n.op.kind : ''} ${n.facts.own ?? ''} ${n.op.parents.join()}`
+    let list = shared.get(key)
+    if (list == null) shared.set(key, list = [])
+    const same = list.find(v => v.of.length === of.length && v.of.every((x, i) => x === of[i]))
+    if (same != null) return same
+    const made = new AllVoid(of)
+    list.push(made)
+    return made
+  }
   // void for sure (attacked by a firm ending) and firm (no attackers, firm bases: counts for sure); both stay out of the labelling
   const sure = new Set<T>()
   const firmness = new Map<T, boolean>()
@@ -217,9 +239,10 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
       sure.add(n)
       list = [strong]
     } else {
-      list = removes
-      for (const x of leaves) if (rel.concurrent(n, x)) list.push(x)
-      for (const x of declines) list.push(x)
+      const endings = removes
+      for (const x of leaves) if (rel.concurrent(n, x)) endings.push(x)
+      for (const x of declines) endings.push(x)
+      list = endings.length < 2 ? endings : [allVoid(n, endings)]
       const adminOp = n.facts.adminOp
       if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
         for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
@@ -233,30 +256,57 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     attackers.set(n, list)
     return list
   }
+  // an op that attacks nothing and is no op's basis cannot change another's fate: it is decided after the rest, by
+  // its counted attackers alone (a flood of such ops against many endings costs no list of attacks per op)
+  const basisIds = new Set<string>()
+  for (const n of chosen) for (const b of n.facts.basis) basisIds.add(b)
+  const passive: T[] = []
   // void for sure as well: what stands on an op void for sure (in the order, an op's bases come before it)
   const out = new Set<T>()
   const open: Array<Arg<T>> = []
+  const opened = new Set<AllVoid<T>>()
   for (const n of chosen) {
+    if (!isArgued(n) && n.op.kind !== 'decline' && !basisIds.has(n.op.id)) { passive.push(n); continue }
     attackersOf(n)
     if (sure.has(n) || bases(n).some(b => out.has(b))) out.add(n)
     else if (!firm(n)) {
       open.push(n)
-      for (const x of attackersOf(n)) if (x instanceof Gate) open.push(x)
+      for (const x of attackersOf(n)) {
+        if (x instanceof Gate) open.push(x)
+        else if (x instanceof AllVoid && !opened.has(x)) { opened.add(x); open.push(x) }
+      }
     }
   }
-  if (open.length === 0) return out
-  const fixed = (x: Arg<T>): boolean | undefined => x instanceof Gate ? undefined : out.has(x) ? false : firmness.get(x) === true ? true : undefined
-  const labelling: Labelling<Arg<T>> = {
-    attackers: x => x instanceof Gate ? x.lifters : attackers.get(x)!,
-    bases: x => x instanceof Gate ? [x.promotion] : bases(x),
-    fixed
+  if (open.length > 0) {
+    const fixed = (x: Arg<T>): boolean | undefined => !isOp(x) ? undefined : out.has(x) ? false : firmness.get(x) === true ? true : undefined
+    const labelling: Labelling<Arg<T>> = {
+      attackers: x => x instanceof Gate ? x.lifters : x instanceof AllVoid ? x.of : attackers.get(x)!.filter(isOp),
+      bases: x => x instanceof Gate ? [x.promotion] : x instanceof AllVoid ? NONE : [...bases(x), ...attackers.get(x)!.filter(a => a instanceof AllVoid)],
+      fixed,
+      virtual: x => x instanceof AllVoid
+    }
+    let index: Map<T, number> | undefined
+    const position = (n: T): number => (index ??= new Map(chosen.map((x, i) => [x, i]))).get(n)!
+    // endings and PROMOTEs first, then by seniority, then by the order
+    const rank = (a: T, b: T): number => Number(!isArgued(a)) - Number(!isArgued(b)) || seniority(a, b, rel) || position(a) - position(b)
+    const forced = (): Array<Arg<T>> => open.filter(isOp).sort(rank)
+    for (const x of settle(open, labelling, forced)) if (isOp(x)) out.add(x)
   }
-  let index: Map<T, number> | undefined
-  const position = (n: T): number => (index ??= new Map(chosen.map((x, i) => [x, i]))).get(n)!
-  // endings and PROMOTEs first, then by seniority, then by the order
-  const rank = (a: T, b: T): number => Number(!isArgued(a)) - Number(!isArgued(b)) || seniority(a, b, rel) || position(a) - position(b)
-  const forced = (): Array<Arg<T>> => open.filter((x): x is T => !(x instanceof Gate)).sort(rank)
-  for (const x of settle(open, labelling, forced)) if (!(x instanceof Gate)) out.add(x)
+  // every other op is decided now: a passive op is void when one of its bases is void or one of its attackers counts
+  const standing = new Map<string, T[]>()
+  const counted = (by: Map<string, T[]>, who: string, kind: string): T[] => {
+    const key = `${kind} ${who}`
+    let list = standing.get(key)
+    if (list == null) standing.set(key, list = (by.get(who) ?? NONE).filter(x => !out.has(x)))
+    return list
+  }
+  for (const n of passive) {
+    const who = n.op.author
+    if (n.facts.basis.some(b => out.has(rel.node(b))) ||
+      counted(removesOf, who, 'remove').some(x => rel.concurrent(n, x)) ||
+      counted(leavesBy, who, 'leave').some(x => rel.concurrent(n, x)) ||
+      counted(declinesBy, who, 'decline').some(x => x.facts.own === n.facts.own && rel.concurrent(n, x))) out.add(n)
+  }
   return out
 }
 
@@ -277,6 +327,8 @@ interface Labelling<K> {
   attackers: (k: K) => K[]
   bases: (k: K) => K[]
   fixed: (k: K) => boolean | undefined
+  /** A basis that stands for attackers (AllVoid): forcing an argument to count forces it first. */
+  virtual: (k: K) => boolean
 }
 
 /**
@@ -338,13 +390,17 @@ function settle<K> (open: K[], l: Labelling<K>, forced: () => K[]): Set<K> {
   for (const k of doomed) defeat(k)
   run()
   if (counts.size + out.size === open.length) return out
-  const standing = (k: K): boolean => l.bases(k).every(b => l.fixed(b) === true || counts.has(b))
+  const standing = (k: K): boolean => l.bases(k).every(b => l.virtual(b) || l.fixed(b) === true || counts.has(b))
+  const force = (k: K): void => {
+    count(k)
+    for (const x of l.attackers(k)) if (l.fixed(x) === undefined) defeat(x)
+  }
   let undecided = forced().filter(k => !decided(k))
   while (undecided.length > 0) {
     for (const k of undecided) {
       if (decided(k) || !standing(k)) continue
-      count(k)
-      for (const x of l.attackers(k)) if (l.fixed(x) === undefined) defeat(x)
+      for (const b of l.bases(k)) if (l.virtual(b) && !decided(b)) force(b)
+      if (!decided(k)) force(k)
       run()
     }
     const still = undecided.filter(k => !decided(k))
