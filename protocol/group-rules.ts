@@ -186,7 +186,9 @@ const NONE: never[] = []
  * signs, such as an admin's promotion and leave on the same heads) is
  * settled by seniority: of the undecided ops whose bases all count, the
  * ending or PROMOTE (else any op) whose author became admin first counts (its
- * attackers are void), and so on. The answer depends on the set of ops alone.
+ * attackers are void), and so on. An op that attacks nothing and is no op's
+ * basis (a RENAME, say) is decided after all that, by its bases and counted
+ * attackers, never by seniority. The answer depends on the set of ops alone.
  */
 function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   // a member's LEAVEs apart from the REMOVEs of it: a LEAVE is attacked by the REMOVEs alone (one who left a thousand times costs no more)
