@@ -241,10 +241,10 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
       sure.add(n)
       list = [strong]
     } else {
-      const endings = removes
-      for (const x of leaves) if (rel.concurrent(n, x)) endings.push(x)
-      for (const x of declines) endings.push(x)
-      list = endings.length < 2 ? endings : [allVoid(n, endings)]
+      const ending = removes
+      for (const x of leaves) if (rel.concurrent(n, x)) ending.push(x)
+      for (const x of declines) ending.push(x)
+      list = ending.length < 2 ? ending : [allVoid(n, ending)]
       const adminOp = n.facts.adminOp
       if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
         for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
