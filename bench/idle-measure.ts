@@ -42,8 +42,11 @@
 import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import { startCpuProfile } from './cpu-profile.js'
+import { settleAfterGc } from './gc-settle.js'
+import type { SettleFigures } from './gc-settle.js'
 import { startThreadCpu } from './thread-cpu.js'
 
 export interface MemoryFigures {
@@ -70,6 +73,12 @@ export interface IdleFigures {
   /** Median RSS and heapUsed sampled through the window, no GC. */
   rssIdle: number
   heapUsedIdle: number
+  /** How the wait for V8's memory reducer after the first GC ended (bench/gc-settle.ts); missing when PM_BENCH_SCALE_SETTLE=off. */
+  settle?: SettleFigures
+  /** The window's GCs: scavenges, mark-compacts, and of those the memory reducer's (V8's callback flag kGCCallbackFlagCollectAllExternalMemory). */
+  windowGcs: { scavenges: number, majors: number, reducer: number }
+  /** CPU seconds per wall second over each whole minute of the window. */
+  cpuByMinute: number[]
 }
 
 export const SAMPLES = 5
@@ -132,26 +141,43 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     before.disconnect()
   }
   await sleep(UNMAP_WAIT_MS)
+  const mark = (what: string): void => { if (process.env.PM_BENCH_TRACE_GC != null && process.env.PM_BENCH_TRACE_GC !== '') console.log(`[idle ${tag} ${process.pid}] ${what} at ${performance.now().toFixed(0)} ms`) }
+  let settle: SettleFigures | undefined
+  if (process.env.PM_BENCH_SCALE_SETTLE !== 'off') {
+    mark('settle begins')
+    settle = await settleAfterGc()
+    mark(`settle ends (${settle.why})`)
+  }
+  const windowGcs = countGcs()
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile(1000) : undefined
   const threadsDir = process.env.PM_BENCH_THREADS
   const threads = threadsDir != null && threadsDir !== '' ? await startThreadCpu(threadsDir, tag) : undefined
   const idleRss: number[] = []
   const idleHeap: number[] = []
-  const mark = (what: string): void => { if (process.env.PM_BENCH_TRACE_GC === '1') console.log(`[idle ${tag} ${process.pid}] window ${what} at ${performance.now().toFixed(0)} ms`) }
-  mark('begins')
+  mark('window begins')
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const end = Date.now() + ms
+  // CPU per minute of the window too (a longer window shows whether a cost recurs)
+  const cpuByMinute: number[] = []
+  let minute = { cpu: cpu0, at: t0 }
   while (Date.now() < end) {
     await sleep(Math.min(IDLE_SAMPLE_MS, end - Date.now()))
+    const now = process.hrtime.bigint()
+    if (now - minute.at >= 60_000_000_000n) {
+      const c = process.cpuUsage(minute.cpu)
+      cpuByMinute.push((c.user + c.system) / (Number(now - minute.at) / 1e3))
+      minute = { cpu: process.cpuUsage(), at: now }
+    }
     const mem = process.memoryUsage()
     idleRss.push(mem.rss)
     idleHeap.push(mem.heapUsed)
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  mark('ends')
+  mark('window ends')
+  const gcs = windowGcs()
   await threads?.()
   if (profiler != null && profileDir != null) await profiler.stopTo(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
   const heapDir = process.env.PM_BENCH_HEAP
@@ -176,8 +202,27 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     memory: medianFigures(samples),
     rssRange: [Math.min(...rssSamples), Math.max(...rssSamples)],
     rssIdle: median(idleRss),
-    heapUsedIdle: median(idleHeap)
+    heapUsedIdle: median(idleHeap),
+    settle,
+    windowGcs: gcs,
+    cpuByMinute
   }
+}
+
+/** Counts GCs from now; the returned function stops and gives the counts. */
+function countGcs (): () => { scavenges: number, majors: number, reducer: number } {
+  const counts = { scavenges: 0, majors: 0, reducer: 0 }
+  const observer = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      const detail = (e as unknown as { detail?: { kind?: number, flags?: number } }).detail
+      if (detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) { counts.scavenges++; continue }
+      if (detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
+      counts.majors++
+      if (((detail?.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY) !== 0) counts.reducer++
+    }
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  return () => { observer.disconnect(); return { ...counts } }
 }
 
 /** PM_BENCH_HEAP's figures, written to `<base>.heap.json`, and its snapshot `<base>.heapsnapshot`. */

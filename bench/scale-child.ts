@@ -69,7 +69,9 @@ if (storeOpsDir != null && storeOpsDir !== '') {
  * window's first GC to the end of the readings, on stdout (each line with V8's
  * reason: "memory reducer", "allocation failure", ...), between two marker lines.
  */
-const traceGc = process.env.PM_BENCH_TRACE_GC === '1'
+const traceGc = process.env.PM_BENCH_TRACE_GC === '1' || process.env.PM_BENCH_TRACE_GC === 'verbose'
+/** PM_BENCH_TRACE_GC=verbose: --trace-gc-verbose too (V8 11.3 prints its memory reducer's decisions there: "Memory reducer: low alloc", "started GC #1", ...). */
+const traceGcVerbose = process.env.PM_BENCH_TRACE_GC === 'verbose'
 /** PM_BENCH_TRACE_OPT=1 (diagnostic): V8's --trace-opt and --trace-deopt over the same span (optimizing compiles run on V8's worker threads). */
 const traceOpt = process.env.PM_BENCH_TRACE_OPT === '1'
 
@@ -77,6 +79,7 @@ async function idleWithStoreOps (ms: number): Promise<unknown> {
   if (traceGc) {
     console.log(`[scale ${role} ${process.pid}] trace-gc on at ${performance.now().toFixed(0)} ms`)
     v8.setFlagsFromString('--trace-gc')
+    if (traceGcVerbose) v8.setFlagsFromString('--trace-gc-verbose')
   }
   if (traceOpt) {
     console.log(`[scale ${role} ${process.pid}] trace-opt on at ${performance.now().toFixed(0)} ms`)
@@ -92,6 +95,7 @@ async function idleWithStoreOps (ms: number): Promise<unknown> {
     }
     if (traceGc) {
       v8.setFlagsFromString('--no-trace-gc')
+      v8.setFlagsFromString('--no-trace-gc-verbose')
       console.log(`[scale ${role} ${process.pid}] trace-gc off at ${performance.now().toFixed(0)} ms`)
     }
   }
@@ -206,6 +210,13 @@ serveParent({
     topics: nodes[0]?.libp2p.services.pubsub.getTopics().length,
     connections: (bare ?? nodes[0]?.libp2p)?.getConnections().length
   }),
+  /** PM_BENCH_TRACE_GC=verbose: the trace from here (the parent calls it once the 50 are connected, before its settle), so the memory reducer's state before the window's GC shows. */
+  traceFromHere: () => {
+    if (!traceGcVerbose) return
+    console.log(`[scale ${role} ${process.pid}] trace-gc-verbose on (before the settle) at ${performance.now().toFixed(0)} ms`)
+    v8.setFlagsFromString('--trace-gc')
+    v8.setFlagsFromString('--trace-gc-verbose')
+  },
   idle: async (ms: number) => await idleWithStoreOps(ms),
   stop: async () => {
     await Promise.all(nodes.map(async n => n.stop().catch(() => {})))
