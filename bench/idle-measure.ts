@@ -11,7 +11,12 @@
  *   before that) is not what it costs to idle, and V8 collects it once, not
  *   every minute; until then one or two mark-compacts of it (0.1-0.7 s of
  *   CPU, main thread and GC helpers) fell inside the window whenever V8's
- *   memory reducer ran there (sessions 10-12).
+ *   memory reducer ran there (sessions 10-12). Then it waits for V8's memory
+ *   reducer's round (bench/gc-settle.ts, session 16): a mark-compact, that GC
+ *   too, arms the reducer, whose one to three GCs fell inside the window in
+ *   sessions 13-15 (PM_BENCH_SCALE_SETTLE=off skips the wait). The window's
+ *   GCs are counted (scavenges, mark-compacts, the reducer's) and its CPU
+ *   given per minute too.
  * - Memory: after the window, SAMPLES readings, each after a full
  *   memory-reducing GC (V8's low-memory notification: mark-compacts until
  *   nothing more is freed, which also shrinks the young generation; asked
@@ -131,8 +136,14 @@ async function readMemory (): Promise<MemoryFigures> {
   return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile'), spaces }
 }
 
-/** Idles `ms`, then reads the memory; `tag` names the profile files. */
-export async function measureIdle (ms: number, tag: string): Promise<IdleFigures> {
+const mark = (tag: string, what: string): void => { if (process.env.PM_BENCH_TRACE_GC != null && process.env.PM_BENCH_TRACE_GC !== '') console.log(`[idle ${tag} ${process.pid}] ${what} at ${performance.now().toFixed(0)} ms`) }
+
+/**
+ * Before the window: one memory-reducing GC, then the wait for V8's memory
+ * reducer (bench/gc-settle.ts; PM_BENCH_SCALE_SETTLE=off: none, as until
+ * session 16). The caller lets every side settle, then starts their windows together.
+ */
+export async function settleForIdle (tag: string): Promise<SettleFigures | undefined> {
   const before = new Session()
   before.connect()
   try {
@@ -141,13 +152,15 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     before.disconnect()
   }
   await sleep(UNMAP_WAIT_MS)
-  const mark = (what: string): void => { if (process.env.PM_BENCH_TRACE_GC != null && process.env.PM_BENCH_TRACE_GC !== '') console.log(`[idle ${tag} ${process.pid}] ${what} at ${performance.now().toFixed(0)} ms`) }
-  let settle: SettleFigures | undefined
-  if (process.env.PM_BENCH_SCALE_SETTLE !== 'off') {
-    mark('settle begins')
-    settle = await settleAfterGc()
-    mark(`settle ends (${settle.why})`)
-  }
+  if (process.env.PM_BENCH_SCALE_SETTLE === 'off') return undefined
+  mark(tag, 'settle begins')
+  const settle = await settleAfterGc()
+  mark(tag, `settle ends (${settle.why})`)
+  return settle
+}
+
+/** Idles `ms` (after settleForIdle), then reads the memory; `tag` names the profile files. */
+export async function measureIdle (ms: number, tag: string, settle: SettleFigures | undefined): Promise<IdleFigures> {
   const windowGcs = countGcs()
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile(1000) : undefined
@@ -155,7 +168,7 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   const threads = threadsDir != null && threadsDir !== '' ? await startThreadCpu(threadsDir, tag) : undefined
   const idleRss: number[] = []
   const idleHeap: number[] = []
-  mark('window begins')
+  mark(tag, 'window begins')
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const end = Date.now() + ms
@@ -176,7 +189,7 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  mark('window ends')
+  mark(tag, 'window ends')
   const gcs = windowGcs()
   await threads?.()
   if (profiler != null && profileDir != null) await profiler.stopTo(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))

@@ -27,7 +27,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { LevelDatastore } from 'datastore-level'
 import { PresenceNode } from '../node/presence-node.js'
-import { measureIdle } from './idle-measure.js'
+import { measureIdle, settleForIdle } from './idle-measure.js'
+import type { SettleFigures } from './gc-settle.js'
 import { serveParent } from './ipc.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -75,12 +76,21 @@ const traceGcVerbose = process.env.PM_BENCH_TRACE_GC === 'verbose'
 /** PM_BENCH_TRACE_OPT=1 (diagnostic): V8's --trace-opt and --trace-deopt over the same span (optimizing compiles run on V8's worker threads). */
 const traceOpt = process.env.PM_BENCH_TRACE_OPT === '1'
 
-async function idleWithStoreOps (ms: number): Promise<unknown> {
+const tag = (): string => bare != null ? role : 'measured'
+
+/** The GC before the window and the wait for V8's memory reducer (bench/idle-measure.ts settleForIdle), traced from its start. */
+async function settle (): Promise<SettleFigures | null> {
   if (traceGc) {
     console.log(`[scale ${role} ${process.pid}] trace-gc on at ${performance.now().toFixed(0)} ms`)
     v8.setFlagsFromString('--trace-gc')
     if (traceGcVerbose) v8.setFlagsFromString('--trace-gc-verbose')
   }
+  settled = await settleForIdle(tag())
+  return settled ?? null
+}
+let settled: SettleFigures | undefined
+
+async function idleWithStoreOps (ms: number): Promise<unknown> {
   if (traceOpt) {
     console.log(`[scale ${role} ${process.pid}] trace-opt on at ${performance.now().toFixed(0)} ms`)
     v8.setFlagsFromString('--trace-opt')
@@ -107,7 +117,7 @@ async function idleWithStoreOpsTraced (ms: number): Promise<unknown> {
     await stopAllocProfile('start')
     await startAllocProfile()
   }
-  const figures = await measureIdle(ms, bare != null ? role : 'measured')
+  const figures = await measureIdle(ms, tag(), settled)
   await stopAllocProfile('window')
   if (storeOpsDir != null && storeOpsDir !== '') {
     const window = Object.fromEntries([...storeOps].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number)))
@@ -217,6 +227,7 @@ serveParent({
     v8.setFlagsFromString('--trace-gc')
     v8.setFlagsFromString('--trace-gc-verbose')
   },
+  settle: async () => await settle(),
   idle: async (ms: number) => await idleWithStoreOps(ms),
   stop: async () => {
     await Promise.all(nodes.map(async n => n.stop().catch(() => {})))
