@@ -26,10 +26,11 @@ export const QUIET_MS = 15_000
 export const WATCHDOG_QUIET_MS = 115_000
 export const MAX_MS = 240_000
 
+/** A mark-compact or the start of its incremental marking (scavenges are not listed). */
 export interface GcEvent {
   /** ms since the settle began */
   atMs: number
-  /** a mark-compact (or its incremental marking); scavenges are not listed */
+  /** V8's memory reducer's (its callback flag kGCCallbackFlagCollectAllExternalMemory) */
   reducer: boolean
 }
 
