@@ -11,7 +11,12 @@
  *   before that) is not what it costs to idle, and V8 collects it once, not
  *   every minute; until then one or two mark-compacts of it (0.1-0.7 s of
  *   CPU, main thread and GC helpers) fell inside the window whenever V8's
- *   memory reducer ran there (sessions 10-12).
+ *   memory reducer ran there (sessions 10-12). Then it waits for V8's memory
+ *   reducer's round (bench/gc-settle.ts, session 16): a mark-compact, that GC
+ *   too, arms the reducer, whose one to three GCs fell inside the window in
+ *   sessions 13-15 (PM_BENCH_SCALE_SETTLE=off skips the wait). The window's
+ *   GCs are counted (scavenges, mark-compacts, the reducer's) and its CPU
+ *   given per minute too.
  * - Memory: after the window, SAMPLES readings, each after a full
  *   memory-reducing GC (V8's low-memory notification: mark-compacts until
  *   nothing more is freed, which also shrinks the young generation; asked
@@ -42,8 +47,11 @@
 import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import { startCpuProfile } from './cpu-profile.js'
+import { settleAfterGc } from './gc-settle.js'
+import type { SettleFigures } from './gc-settle.js'
 import { startThreadCpu } from './thread-cpu.js'
 
 export interface MemoryFigures {
@@ -70,6 +78,12 @@ export interface IdleFigures {
   /** Median RSS and heapUsed sampled through the window, no GC. */
   rssIdle: number
   heapUsedIdle: number
+  /** How the wait for V8's memory reducer after the first GC ended (bench/gc-settle.ts); missing when PM_BENCH_SCALE_SETTLE=off. */
+  settle?: SettleFigures
+  /** The window's GCs: scavenges, mark-compacts, and of those the memory reducer's (V8's callback flag kGCCallbackFlagCollectAllExternalMemory). */
+  windowGcs: { scavenges: number, majors: number, reducer: number }
+  /** CPU seconds per wall second over each whole minute of the window. */
+  cpuByMinute: number[]
 }
 
 export const SAMPLES = 5
@@ -122,8 +136,14 @@ async function readMemory (): Promise<MemoryFigures> {
   return { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, newSpace, rssAnon: kib('RssAnon'), rssFile: kib('RssFile'), spaces }
 }
 
-/** Idles `ms`, then reads the memory; `tag` names the profile files. */
-export async function measureIdle (ms: number, tag: string): Promise<IdleFigures> {
+const mark = (tag: string, what: string): void => { if (process.env.PM_BENCH_TRACE_GC != null && process.env.PM_BENCH_TRACE_GC !== '') console.log(`[idle ${tag} ${process.pid}] ${what} at ${performance.now().toFixed(0)} ms`) }
+
+/**
+ * Before the window: one memory-reducing GC, then the wait for V8's memory
+ * reducer (bench/gc-settle.ts; PM_BENCH_SCALE_SETTLE=off: none, as until
+ * session 16). The caller lets every side settle, then starts their windows together.
+ */
+export async function settleForIdle (tag: string): Promise<SettleFigures | undefined> {
   const before = new Session()
   before.connect()
   try {
@@ -132,26 +152,45 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     before.disconnect()
   }
   await sleep(UNMAP_WAIT_MS)
+  if (process.env.PM_BENCH_SCALE_SETTLE === 'off') return undefined
+  mark(tag, 'settle begins')
+  const settle = await settleAfterGc()
+  mark(tag, `settle ends (${settle.why})`)
+  return settle
+}
+
+/** Idles `ms` (after settleForIdle), then reads the memory; `tag` names the profile files. */
+export async function measureIdle (ms: number, tag: string, settle: SettleFigures | undefined): Promise<IdleFigures> {
+  const windowGcs = countGcs()
   const profileDir = process.env.PM_BENCH_PROFILE
   const profiler = profileDir != null && profileDir !== '' ? await startCpuProfile(1000) : undefined
   const threadsDir = process.env.PM_BENCH_THREADS
   const threads = threadsDir != null && threadsDir !== '' ? await startThreadCpu(threadsDir, tag) : undefined
   const idleRss: number[] = []
   const idleHeap: number[] = []
-  const mark = (what: string): void => { if (process.env.PM_BENCH_TRACE_GC === '1') console.log(`[idle ${tag} ${process.pid}] window ${what} at ${performance.now().toFixed(0)} ms`) }
-  mark('begins')
+  mark(tag, 'window begins')
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const end = Date.now() + ms
+  // CPU per minute of the window too (a longer window shows whether a cost recurs)
+  const cpuByMinute: number[] = []
+  let minute = { cpu: cpu0, at: t0 }
   while (Date.now() < end) {
     await sleep(Math.min(IDLE_SAMPLE_MS, end - Date.now()))
+    const now = process.hrtime.bigint()
+    if (now - minute.at >= 60_000_000_000n) {
+      const c = process.cpuUsage(minute.cpu)
+      cpuByMinute.push((c.user + c.system) / (Number(now - minute.at) / 1e3))
+      minute = { cpu: process.cpuUsage(), at: now }
+    }
     const mem = process.memoryUsage()
     idleRss.push(mem.rss)
     idleHeap.push(mem.heapUsed)
   }
   const cpu = process.cpuUsage(cpu0)
   const wall = Number(process.hrtime.bigint() - t0) / 1e3
-  mark('ends')
+  mark(tag, 'window ends')
+  const gcs = windowGcs()
   await threads?.()
   if (profiler != null && profileDir != null) await profiler.stopTo(path.join(profileDir, `${tag}-${process.pid}.cpuprofile`))
   const heapDir = process.env.PM_BENCH_HEAP
@@ -176,8 +215,27 @@ export async function measureIdle (ms: number, tag: string): Promise<IdleFigures
     memory: medianFigures(samples),
     rssRange: [Math.min(...rssSamples), Math.max(...rssSamples)],
     rssIdle: median(idleRss),
-    heapUsedIdle: median(idleHeap)
+    heapUsedIdle: median(idleHeap),
+    settle,
+    windowGcs: gcs,
+    cpuByMinute
   }
+}
+
+/** Counts GCs from now; the returned function stops and gives the counts. */
+function countGcs (): () => { scavenges: number, majors: number, reducer: number } {
+  const counts = { scavenges: 0, majors: 0, reducer: 0 }
+  const observer = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      const detail = (e as unknown as { detail?: { kind?: number, flags?: number } }).detail
+      if (detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) { counts.scavenges++; continue }
+      if (detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
+      counts.majors++
+      if (((detail?.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY) !== 0) counts.reducer++
+    }
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  return () => { observer.disconnect(); return { ...counts } }
 }
 
 /** PM_BENCH_HEAP's figures, written to `<base>.heap.json`, and its snapshot `<base>.heapsnapshot`. */

@@ -27,7 +27,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { LevelDatastore } from 'datastore-level'
 import { PresenceNode } from '../node/presence-node.js'
-import { measureIdle } from './idle-measure.js'
+import { measureIdle, settleForIdle } from './idle-measure.js'
+import type { SettleFigures } from './gc-settle.js'
 import { serveParent } from './ipc.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -69,15 +70,27 @@ if (storeOpsDir != null && storeOpsDir !== '') {
  * window's first GC to the end of the readings, on stdout (each line with V8's
  * reason: "memory reducer", "allocation failure", ...), between two marker lines.
  */
-const traceGc = process.env.PM_BENCH_TRACE_GC === '1'
+const traceGc = process.env.PM_BENCH_TRACE_GC === '1' || process.env.PM_BENCH_TRACE_GC === 'verbose'
+/** PM_BENCH_TRACE_GC=verbose: --trace-gc-verbose too (V8 11.3 prints its memory reducer's decisions there: "Memory reducer: low alloc", "started GC #1", ...). */
+const traceGcVerbose = process.env.PM_BENCH_TRACE_GC === 'verbose'
 /** PM_BENCH_TRACE_OPT=1 (diagnostic): V8's --trace-opt and --trace-deopt over the same span (optimizing compiles run on V8's worker threads). */
 const traceOpt = process.env.PM_BENCH_TRACE_OPT === '1'
 
-async function idleWithStoreOps (ms: number): Promise<unknown> {
+const tag = (): string => bare != null ? role : 'measured'
+
+/** The GC before the window and the wait for V8's memory reducer (bench/idle-measure.ts settleForIdle), traced from its start. */
+async function settle (): Promise<SettleFigures | null> {
   if (traceGc) {
     console.log(`[scale ${role} ${process.pid}] trace-gc on at ${performance.now().toFixed(0)} ms`)
     v8.setFlagsFromString('--trace-gc')
+    if (traceGcVerbose) v8.setFlagsFromString('--trace-gc-verbose')
   }
+  settled = await settleForIdle(tag())
+  return settled ?? null
+}
+let settled: SettleFigures | undefined
+
+async function idleWithStoreOps (ms: number): Promise<unknown> {
   if (traceOpt) {
     console.log(`[scale ${role} ${process.pid}] trace-opt on at ${performance.now().toFixed(0)} ms`)
     v8.setFlagsFromString('--trace-opt')
@@ -92,6 +105,7 @@ async function idleWithStoreOps (ms: number): Promise<unknown> {
     }
     if (traceGc) {
       v8.setFlagsFromString('--no-trace-gc')
+      v8.setFlagsFromString('--no-trace-gc-verbose')
       console.log(`[scale ${role} ${process.pid}] trace-gc off at ${performance.now().toFixed(0)} ms`)
     }
   }
@@ -103,7 +117,7 @@ async function idleWithStoreOpsTraced (ms: number): Promise<unknown> {
     await stopAllocProfile('start')
     await startAllocProfile()
   }
-  const figures = await measureIdle(ms, bare != null ? role : 'measured')
+  const figures = await measureIdle(ms, tag(), settled)
   await stopAllocProfile('window')
   if (storeOpsDir != null && storeOpsDir !== '') {
     const window = Object.fromEntries([...storeOps].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0).sort((a, b) => (b[1] as number) - (a[1] as number)))
@@ -206,6 +220,14 @@ serveParent({
     topics: nodes[0]?.libp2p.services.pubsub.getTopics().length,
     connections: (bare ?? nodes[0]?.libp2p)?.getConnections().length
   }),
+  /** PM_BENCH_TRACE_GC=verbose: the trace from here (the parent calls it once the 50 are connected, before its settle), so the memory reducer's state before the window's GC shows. */
+  traceFromHere: () => {
+    if (!traceGcVerbose) return
+    console.log(`[scale ${role} ${process.pid}] trace-gc-verbose on (before the settle) at ${performance.now().toFixed(0)} ms`)
+    v8.setFlagsFromString('--trace-gc')
+    v8.setFlagsFromString('--trace-gc-verbose')
+  },
+  settle: async () => await settle(),
   idle: async (ms: number) => await idleWithStoreOps(ms),
   stop: async () => {
     await Promise.all(nodes.map(async n => n.stop().catch(() => {})))

@@ -9,7 +9,9 @@
  * connection monitor (the product turns it off: what the bare node's own
  * pings cost; in the notes). All run compiled on plain node (no tsx loader) with --expose-gc and
  * are measured by the same code (bench/idle-measure.ts): CPU over the minute
- * after a memory-reducing GC (the start-up's garbage is collected before it),
+ * after a memory-reducing GC (the start-up's garbage is collected before it)
+ * and the memory reducer's round that GC or the start-up armed (bench/gc-settle.ts;
+ * PM_BENCH_SCALE_SETTLE=off begins right after the GC, as until session 16),
  * RSS as the median of readings after a memory-reducing GC (V8's
  * low-memory notification).
  */
@@ -20,6 +22,7 @@ import { compileForPlainNode } from './compile.js'
 import { result } from './result.js'
 import type { Child } from './ipc.js'
 import type { BenchResult } from './result.js'
+import { MAX_MS, QUIET_MS, WATCHDOG_QUIET_MS } from './gc-settle.js'
 import { SAMPLES } from './idle-measure.js'
 import type { IdleFigures, MemoryFigures } from './idle-measure.js'
 
@@ -47,7 +50,8 @@ function memoryNotes (m: IdleFigures, b: IdleFigures): string {
 export interface ScaleOptions { contacts?: number[], idleMs?: number, settleMs?: number }
 
 export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[]> {
-  const idleMs = opts.idleMs ?? 60_000
+  // PM_BENCH_SCALE_IDLE_S: a longer window (session 16's steady-state check: 300)
+  const idleMs = opts.idleMs ?? (Number(process.env.PM_BENCH_SCALE_IDLE_S ?? 0) > 0 ? Number(process.env.PM_BENCH_SCALE_IDLE_S) * 1000 : 60_000)
   const settleMs = opts.settleMs ?? 15_000
   const build = await compileForPlainNode('the scale benchmark')
   const childScript = path.join(build.dir, 'bench/scale-child.js')
@@ -56,7 +60,7 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
     for (const contacts of opts.contacts ?? SCALE_CONTACTS) {
       const children: Child[] = []
       const spawn = async (role: string, n = 0): Promise<Child> => {
-        const child = await forkChild(childScript, [role, String(n)], 600_000, ['--expose-gc'])
+        const child = await forkChild(childScript, [role, String(n)], Math.max(600_000, idleMs + MAX_MS + 180_000), ['--expose-gc'])
         children.push(child)
         await new Promise<void>(resolve => { child.on('started', () => { resolve() }) })
         return child
@@ -81,14 +85,21 @@ export async function benchScale (opts: ScaleOptions = {}): Promise<BenchResult[
           await new Promise(resolve => setTimeout(resolve, 500))
           state = await measured.call('state')
         }
+        await Promise.all([measured, bare, quiet].map(async c => c.call('traceFromHere')))
         await new Promise(resolve => setTimeout(resolve, settleMs))
+        // each side settles on its own (a GC, then V8's memory reducer's round), then the three windows begin together
+        const t1 = Date.now()
+        await Promise.all([measured, bare, quiet].map(async c => c.call('settle')))
+        const settleAllS = (Date.now() - t1) / 1000
         const load0 = os.loadavg()[0]
         const [pm, bm, qm] = await Promise.all([measured.call<IdleFigures>('idle', idleMs), bare.call<IdleFigures>('idle', idleMs), quiet.call<IdleFigures>('idle', idleMs)])
         state = await measured.call('state')
+        const gcNotes = (f: IdleFigures): string => `${f.settle == null ? 'no settle (PM_BENCH_SCALE_SETTLE=off)' : `settle ${(f.settle.ms / 1000).toFixed(0)} s (${f.settle.why}; its mark-compacts at ${f.settle.majors.map(g => `${g.atS} s${g.reducer ? ' reducer' : ''}`).join(', ') || 'none'})`}, window: ${f.windowGcs.scavenges} scavenges, ${f.windowGcs.majors} mark-compacts (${f.windowGcs.reducer} the memory reducer's)${f.cpuByMinute.length > 1 ? `, % by minute ${f.cpuByMinute.map(c => (c * 100).toFixed(2)).join(' / ')}` : ''}`
+        console.log(`presence.scale ${contacts}: measured ${(pm.cpu * 100).toFixed(2)}% (${gcNotes(pm)}); bare ${(bm.cpu * 100).toFixed(2)}% (${gcNotes(bm)}); quiet bare ${(qm.cpu * 100).toFixed(2)}% (${gcNotes(qm)})`)
         const notes = `${contacts} contacts: ${ONLINE} online (real nodes in another process, directly connected, mutual contacts), ${contacts - ONLINE} offline made-up identities; ` +
-          `idle ${idleMs / 1000} s after ${settleMs / 1000} s settle; adding the contacts one by one took ${setupS.toFixed(1)} s, then the node restarted with them; measured node: ${JSON.stringify(state)}; ` +
+          `idle ${idleMs / 1000} s after ${settleMs / 1000} s settle and the GC settle below (${settleAllS.toFixed(0)} s, the three windows begin together after it); adding the contacts one by one took ${setupS.toFixed(1)} s, then the node restarted with them; measured node: ${JSON.stringify(state)}; ` +
           `bare node connected to the same ${ONLINE} nodes; beside it in the same minute the same bare node without libp2p's connection monitor (the product turns it off; the bare node pings each of its ${ONLINE} connections every 10 s): ${(qm.cpu * 100).toFixed(2)}% of a core, RSS ${mib(qm.memory.rss)} MiB; ` +
-          `each side begins the window with a memory-reducing gc (start-up garbage is not idle cost); all compiled, plain node --expose-gc, the same measurement on both sides; load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
+          `each side begins with a memory-reducing gc (start-up garbage is not idle cost)${pm.settle == null ? ', the window right after it (PM_BENCH_SCALE_SETTLE=off)' : ` and waits for V8's memory reducer to have had the round that gc or the start-up armed (bench/gc-settle.ts: its round done and ${QUIET_MS / 1000} s with no mark-compact, or ${WATCHDOG_QUIET_MS / 1000} s with none, at most ${MAX_MS / 1000} s; a one-time cost of a process that grew, not idle cost)`}; GCs: measured ${gcNotes(pm)}; bare ${gcNotes(bm)}; quiet bare ${gcNotes(qm)}; all compiled, plain node --expose-gc, the same measurement on both sides; load average ${load0.toFixed(1)}-${os.loadavg()[0].toFixed(1)} (${os.availableParallelism()} cores)`
         rows.push(result({ name: 'presence.scale.cpu', value: pm.cpu * 100, unit: '% of a core', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.cpu * 100, nodes: contacts, runs: 1, notes: notes + '; target < 2% at 1,000 contacts' }))
         rows.push(result({ name: 'presence.scale.rss', value: pm.memory.rss / MiB, unit: 'MiB', baseline: 'bare libp2p node (tcp, noise, yamux, identify, ping), same minute', baselineValue: bm.memory.rss / MiB, nodes: contacts, runs: 1, notes: memoryNotes(pm, bm) + '; ' + notes + '; target < 2x bare at 1,000 contacts' }))
         await Promise.all([measured, bare, quiet, online].map(async c => c.call('stop').catch(() => {})))
