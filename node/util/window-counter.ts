@@ -5,11 +5,13 @@
  * one makes two Date objects per call and a timer per key and window
  * (10 µs a call when calls come a millisecond apart, against ~1 µs here;
  * docs/benchmarks.md, group delivery, session 16). Windows that ended are
- * dropped once `maxKeys` keys are held, so memory follows the keys of the
- * current window.
+ * dropped when a new key comes while `maxKeys` are held, at most once per
+ * window (a sweep is a pass over every key), so memory follows the keys of
+ * the last two windows.
  */
 export class WindowCounter {
   private readonly windows = new Map<string, { start: number, count: number }>()
+  private nextSweep = -Infinity
 
   constructor (private readonly points: number, private readonly windowMs: number, private readonly maxKeys = 10_000, private readonly now: () => number = Date.now) {}
 
@@ -18,7 +20,7 @@ export class WindowCounter {
     const t = this.now()
     let w = this.windows.get(key)
     if (w == null || t - w.start >= this.windowMs) {
-      if (w == null && this.windows.size >= this.maxKeys) this.dropEnded(t)
+      if (w == null && this.windows.size >= this.maxKeys && t >= this.nextSweep) this.dropEnded(t)
       w = { start: t, count: 0 }
       this.windows.set(key, w)
     }
@@ -39,6 +41,7 @@ export class WindowCounter {
   }
 
   private dropEnded (t: number): void {
+    this.nextSweep = t + this.windowMs
     for (const [key, w] of this.windows) if (t - w.start >= this.windowMs) this.windows.delete(key)
   }
 }

@@ -18,7 +18,7 @@ describe('WindowCounter', () => {
     expect([1, 2, 3, 4].map(() => c.take('a'))).toEqual([true, true, true, false])
   })
 
-  it('drops ended windows once it holds maxKeys keys, and keeps the live ones', () => {
+  it('drops ended windows when a new key comes while it holds maxKeys keys, at most once per window, and keeps the live ones', () => {
     let now = 0
     const c = new WindowCounter(1, 1_000, 4, () => now)
     for (const k of ['a', 'b', 'c', 'd']) c.take(k)
@@ -28,10 +28,14 @@ describe('WindowCounter', () => {
     expect(c.size).toBe(5)
     expect(c.take('a')).toBe(false)
     now = 1_200
-    // a to d ended: dropped when the next new key comes
-    expect(c.take('f')).toBe(true)
+    // a to d ended, but the last sweep was less than a window ago
+    c.take('f')
+    expect(c.size).toBe(6)
+    now = 1_600
+    // a to e ended: dropped when the next new key comes
+    expect(c.take('g')).toBe(true)
     expect(c.size).toBe(2)
-    expect(c.take('e')).toBe(false)
+    expect(c.take('f')).toBe(false)
   })
 
   it('decides as @libp2p/utils RateLimiter does, for any calls over time', () => {
