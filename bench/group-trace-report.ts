@@ -3,7 +3,9 @@
  * per run kind (group, raw), what fell inside the runs' windows (from the
  * sender's call to the last member's show): peer store writes by caller, GC,
  * LevelDB batches, group validator time, and the CPU profiles' self time by
- * package and by function; then the slowest runs of each kind. A diagnostic.
+ * package and by function; the heap profiles' allocation by package and by
+ * function (for the whole trace: per pair of runs, one of each kind, since a
+ * heap sample has no time); then the slowest runs of each kind. A diagnostic.
  *
  *   npx tsx bench/group-trace-report.ts dir
  */
@@ -95,6 +97,29 @@ for (const p of profiles.values()) {
 }
 perKind('CPU profile self time by package, ms (all processes)', cats)
 perKind('CPU profile self time by function, ms (all processes)', fns)
+
+interface HeapNode { callFrame: ProfileNode['callFrame'], selfSize: number, children: HeapNode[] }
+const heaps: Array<{ head: HeapNode }> = await Promise.all(files.filter(f => f.startsWith('heap-')).map(async f => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8'))))
+if (heaps.length > 0) {
+  const byCat = new Map<string, number>()
+  const byFn = new Map<string, number>()
+  const walk = (n: HeapNode): void => {
+    if (n.selfSize > 0) {
+      const k = category(n as unknown as ProfileNode)
+      byCat.set(k, (byCat.get(k) ?? 0) + n.selfSize)
+      const f = fnName(n as unknown as ProfileNode)
+      byFn.set(f, (byFn.get(f) ?? 0) + n.selfSize)
+    }
+    for (const c of n.children) walk(c)
+  }
+  for (const h of heaps) walk(h.head)
+  const pairs = Math.max(count.g, count.r)
+  const total = [...byCat.values()].reduce((a, b) => a + b, 0)
+  console.log(`\nallocated, KB per pair of runs (all processes, the whole trace; ${pairs} pairs): ${(total / pairs / 1024).toFixed(1)}`)
+  for (const [k, v] of [...byCat].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${(v / pairs / 1024).toFixed(2).padStart(8)}   ${k}`)
+  console.log('by function:')
+  for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${(v / pairs / 1024).toFixed(2).padStart(8)}   ${k}`)
+}
 
 for (const kind of ['g', 'r']) {
   const slow = windows.filter(w => w.kind === kind).sort((a, b) => b.ms - a.ms).slice(0, 8)

@@ -4,12 +4,14 @@
  * store write with its caller's stack, every GC pause, every LevelDB batch,
  * each group topic validator call, each arrival of either kind and (on the
  * sender's process) each run's start, on process.hrtime's clock, and a V8
- * CPU profile (100 µs sampling); at stop it writes them to
- * `dir/trace-<pid>.json` and `dir/cpu-<pid>.cpuprofile`. Hooks outside the
- * product only.
+ * CPU profile (100 µs sampling) and V8's sampling heap profile (every
+ * 1 KiB allocated, collected objects kept); at stop it writes them to
+ * `dir/trace-<pid>.json`, `dir/cpu-<pid>.cpuprofile` and
+ * `dir/heap-<pid>.heapprofile`. Hooks outside the product only.
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { Session } from 'node:inspector/promises'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { startCpuProfile } from './cpu-profile.js'
@@ -79,6 +81,10 @@ export async function startGroupTrace (dir: string, nodes: Map<number, PresenceN
   const runs: Array<{ kind: string, key: string, t: number }> = []
   const arrivals: Array<{ key: string, node: number, t: number }> = []
   const profiler: CpuProfiler = await startCpuProfile(100)
+  const heap = new Session()
+  heap.connect()
+  await heap.post('HeapProfiler.enable')
+  await heap.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
   return {
     run: (kind, key, t) => { runs.push({ kind, key, t }) },
     arrived: (key, node, t) => { arrivals.push({ key, node, t }) },
@@ -86,6 +92,9 @@ export async function startGroupTrace (dir: string, nodes: Map<number, PresenceN
       obs.disconnect()
       await fs.mkdir(dir, { recursive: true })
       await profiler.stopTo(path.join(dir, `cpu-${process.pid}.cpuprofile`))
+      const { profile } = await heap.post('HeapProfiler.stopSampling')
+      heap.disconnect()
+      await fs.writeFile(path.join(dir, `heap-${process.pid}.heapprofile`), JSON.stringify(profile))
       await fs.writeFile(path.join(dir, `trace-${process.pid}.json`), JSON.stringify({ pid: process.pid, nodes: [...nodes.keys()], gcs, writes, batches, validations, runs, arrivals }))
     }
   }

@@ -8,6 +8,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimiter } from '@libp2p/utils'
 import { openGroupEntry } from '../../protocol/group-entry.js'
+import { WindowCounter } from '../util/window-counter.js'
 import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
 import { hex, MAX_OP_PARENTS, sealGroupOp } from '../../protocol/group-op.js'
 import { readSyncResponse, requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
@@ -64,7 +65,8 @@ export class GroupEngine {
   private readonly topicReads = new TopicReads<TopicRead>(r => this.show(r.g, r.batch.messages), reads => { this.commitTopicReads(reads) })
   /** Ids (`<group>/<author>:<seq>`) of texts announced whose commit has not ended. */
   private readonly shownUnstored = new Set<string>()
-  private readonly receiveLimiter: RateLimiter
+  /** Entries taken from the topic per group and author and window (a counter without timers: it runs for every read). */
+  private readonly receiveLimit: WindowCounter
   private readonly syncLimiter = new RateLimiter({ points: C.SYNC_REQUESTS_PER_WINDOW, duration: C.SYNC_WINDOW_SECONDS })
   readonly me: string
   readonly ctx: FeedContext & WriterContext
@@ -73,7 +75,7 @@ export class GroupEngine {
 
   constructor (private readonly components: EngineComponents, readonly store: GroupStore, private readonly hooks: EngineHooks, private readonly log: Logger, receivesPerWindow: number, excluded?: (peer: string) => boolean) {
     this.me = components.peerId.toString()
-    this.receiveLimiter = new RateLimiter({ points: receivesPerWindow, duration: C.RECEIVE_WINDOW_SECONDS })
+    this.receiveLimit = new WindowCounter(receivesPerWindow, C.RECEIVE_WINDOW_SECONDS * 1000)
     this.ctx = {
       me: this.me,
       meMultihash: components.peerId.toMultihash().bytes,
@@ -327,11 +329,7 @@ export class GroupEngine {
     const e = res.entry
     // a removed member's later entries, or one this node does not know yet (catch-up brings it)
     if (e.author === this.me || !g.log.acceptsFeed(e.author, e.seq)) return TopicValidatorResult.Ignore
-    try {
-      this.receiveLimiter.consume(`${g.id}/${e.author}`)
-    } catch {
-      return TopicValidatorResult.Ignore
-    }
+    if (!this.receiveLimit.take(`${g.id}/${e.author}`)) return TopicValidatorResult.Ignore
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
     batch.changes = diffStates(batch.before, g.state)

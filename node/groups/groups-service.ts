@@ -5,10 +5,10 @@
  * whoever blocked them, and bounds what one user may send.
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
-import { RateLimiter } from '@libp2p/utils'
 import { MAX_GROUP_TEXT_BYTES } from '../../protocol/group-entry.js'
 import { InvalidMessageError } from '../chat/errors.js'
 import { peerIdString } from '../peer-ids.js'
+import { WindowCounter } from '../util/window-counter.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { isUnicode } from '../../protocol/text.js'
 import { GroupRuntime } from './group.js'
@@ -57,7 +57,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   private readonly membership: Membership
   private readonly invites: InviteDeliveries
   private readonly deviceGroups: DeviceGroups
-  private readonly sendLimiter: RateLimiter
+  private readonly sendLimiter: WindowCounter
   private readonly sendLimit: { points: number, seconds: number }
   private readonly antiEntropyMs: number
   private antiEntropy?: ReturnType<typeof setInterval>
@@ -94,7 +94,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
     }, this.log)
     this.membership.invites = this.invites
     this.sendLimit = { points: init.sendsPerWindow ?? C.SENDS_PER_WINDOW, seconds: init.sendWindowSeconds ?? C.SEND_WINDOW_SECONDS }
-    this.sendLimiter = new RateLimiter({ points: this.sendLimit.points, duration: this.sendLimit.seconds })
+    this.sendLimiter = new WindowCounter(this.sendLimit.points, this.sendLimit.seconds * 1000)
     this.antiEntropyMs = init.antiEntropyMs ?? C.ANTI_ENTROPY_MS
     this.journalPath = init.journal
     this.onPeerConnect = this.onPeerConnect.bind(this)
@@ -294,11 +294,7 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
   async send (group: string, text: string): Promise<GroupMessage> {
     const g = this.membership.member(this.resolve(group))
     checkText(text)
-    try {
-      this.sendLimiter.consume(g.id)
-    } catch (err: any) {
-      throw new GroupRateLimitError(g.id, this.sendLimit.points, this.sendLimit.seconds, err?.props?.msBeforeNext ?? this.sendLimit.seconds * 1000)
-    }
+    if (!this.sendLimiter.take(g.id)) throw new GroupRateLimitError(g.id, this.sendLimit.points, this.sendLimit.seconds, this.sendLimiter.msBeforeNext(g.id))
     const w = await this.engine.write(g, [() => ({ kind: 'text', text })])
     const m = this.shown(g, w.messages[0])
     if (m.state === 'queued') g.awaitingOut.set(m.seq, w.messages[0])

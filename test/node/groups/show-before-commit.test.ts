@@ -5,13 +5,13 @@
  * shows texts in the order read even when a topic read waits for its turn,
  * shows a topic read when gossipsub delivers its message (before it forwards
  * it), else at the end of its turn, and commits the topic's reads of one turn
- * together;
+ * together, and counts what it takes from each author without a timer;
  * and offers its own entry to a connected member when nobody heard it.
  */
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { waitFor } from '../../helpers.js'
 import { syncRequest } from '../../../node/groups/catch-up.js'
 import { readEntry, ReadBatch } from '../../../node/groups/feed-reader.js'
@@ -32,7 +32,7 @@ const GROUP = new Uint8Array(16).fill(7)
 
 const ops = (): GroupOp[] => groupOfAAndB(GROUP)
 
-async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: EventTarget & { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
+async function setup (receivesPerWindow = 600): Promise<{ engine: GroupEngine, ds: GatedDatastore, shown: StoredMessage[], g: () => GroupRuntime, fromA: GroupEntry[], pubsub: EventTarget & { topicValidators: Map<string, (from: unknown, msg: unknown) => unknown> }, asked: string[] }> {
   const all = ops()
   const log = new MembershipLog(all[0].id)
   for (const o of all) log.add(o)
@@ -60,7 +60,7 @@ async function setup (): Promise<{ engine: GroupEngine, ds: GatedDatastore, show
       openStream: async (peer: unknown) => { asked.push(String(peer)); throw new Error('no network') }
     }
   } as unknown as EngineComponents
-  const engine = new GroupEngine(components, store, { messages: (_g, ms) => { shown.push(...ms) }, changes: () => {}, states: () => {} }, logger('test:groups'), 600)
+  const engine = new GroupEngine(components, store, { messages: (_g, ms) => { shown.push(...ms) }, changes: () => {}, states: () => {} }, logger('test:groups'), receivesPerWindow)
   // B's group as joining stores it: the meta and the ops
   await store.store.change((tx) => {
     store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: all[0].id, lamport: 0, delivered: 0, joinedAt: 0 })
@@ -176,6 +176,21 @@ describe('showing before the commit ends', () => {
     expect(claimed(g(), A.peer.toString())).toBe(1n)
     await waitFor(() => claimed(g(), A.peer.toString()) === 4n, 'the reads to be stored', 5_000)
     expect(batches).toBe(1)
+    engine.stop()
+  })
+
+  it('takes at most the receive limit of entries per author and window from the topic, and schedules no timer for it', async () => {
+    const { engine, g, fromA, pubsub } = await setup(2)
+    engine.start()
+    const validate = pubsub.topicValidators.get(g().topic)!
+    // the read path runs for every entry: @libp2p/utils' RateLimiter set a timer per author and window here
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    try {
+      expect(fromA.map(e => validate(A.peer, { topic: g().topic, data: e.bytes }))).toEqual(['accept', 'accept', 'ignore'])
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
     engine.stop()
   })
 
