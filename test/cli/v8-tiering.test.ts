@@ -9,7 +9,7 @@ const PROBE = path.join(ROOT, 'test/fixtures/v8-tiering-probe.ts')
 
 /** Runs the probe in a fresh process: whether V8 optimized a function called 200 times. */
 async function probe (mode: 'tune' | 'plain', flags: string[] = []): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', ...flags, ...nodeArgs(PROBE), mode], { timeout: 60_000 })
+  const { stdout } = await promisify(execFile)(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', ...flags, ...nodeArgs(PROBE, { nodeV8: true }), mode], { timeout: 60_000 })
   return stdout.trim()
 }
 
