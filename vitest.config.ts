@@ -3,7 +3,7 @@ import { LongestFirst } from './test/longest-first.js'
 
 export default defineConfig({
   test: {
-    setupFiles: ['./node/polyfill.ts'],
+    setupFiles: ['./node/polyfill.ts', './test/setup-file-hygiene.ts'],
     // nodes started by tests, CLI children included, never multicast on the host's network
     env: { PRESENCE_MESH_MDNS: 'off' },
     // four files at a time on 2 cores: most of a multi-node test is waiting (records, expiries,
