@@ -1,13 +1,25 @@
 /**
  * vitest runs many files in one worker process (isolate: false in
  * vitest.config.ts): fake timers a file leaves installed would be the next
- * file's clock (and its first vi.useFakeTimers() throws "twice"). The file
- * that leaves them fails here, and the next one starts with the real clock.
+ * file's clock, and its first vi.useFakeTimers() throws "twice". A file that
+ * ends with them installed fails here. A fake Date can also outlive
+ * vi.useRealTimers() (a spy on it, restored by restoreMocks after the
+ * timers): vitest then believes the clock real, so the next file finds it
+ * at its start, puts the real Date back and fails, naming the cause.
  */
-import { afterAll, expect, vi } from 'vitest'
+import { afterAll, beforeAll, expect, vi } from 'vitest'
+import { REAL_DATE } from './real-clock.js'
+
+const fakeDate = (): boolean => (globalThis.Date as { isFake?: boolean }).isFake === true
+
+beforeAll(() => {
+  if (vi.isFakeTimers() || !fakeDate()) return
+  globalThis.Date = REAL_DATE
+  throw new Error('a file run before this one in this worker left a fake Date (a spy on the fake Date, restored after vi.useRealTimers()?): restore such a spy before the timers')
+})
 
 afterAll(() => {
   if (!vi.isFakeTimers()) return
   vi.useRealTimers()
-  throw new Error(`${expect.getState().testPath ?? 'this file'} left fake timers installed: restore them (vi.useRealTimers()) after each test that installs them`)
+  throw new Error(`${expect.getState().testPath ?? 'this file'} left fake timers installed: restore them after each test that installs them`)
 })
