@@ -9,8 +9,8 @@
  * Rules 2: admins are ranked by seniority (the fold position at which they
  * became admin) and may remove only juniors; every op, removals included,
  * concurrent with a counted removal or leave of its author is void, and so is
- * every op of an invitee's membership period concurrent with its counted
- * DECLINE of that period (a JOIN and all it signed as a member); a removal
+ * every op of an invitee concurrent with a counted DECLINE of its, of any
+ * invitation (a JOIN and all it signed as a member); a removal
  * of an admin made senior to the remover by a promotion the remover did not
  * see is void; an op is void when what its author's standing came from (its
  * membership's INVITE, the op that made it admin) is void, transitively; a
@@ -168,11 +168,17 @@ const NONE: never[] = []
  * - any op by X is attacked by every ending (LEAVE, REMOVE) of X concurrent
  *   with it (but a LEAVE not by X's other LEAVEs: both count, the smaller
  *   up_to stands; nor a DECLINE by X's LEAVEs);
- * - any op by X in a membership period (its JOIN, and all it signed as a
- *   member) is attacked by X's DECLINE of that period concurrent with it: an
+ * - any op by X (its JOIN, and all it signed as a member) is attacked by
+ *   every DECLINE by X concurrent with it, of whichever invitation: an
  *   invitee that signed both answers is no member seen whole, so nothing it
  *   signed on its JOIN gives standing (a "ghost admin" promoted on the JOIN
- *   it sent first gets nothing from the DECLINE it sent later);
+ *   it sent first gets nothing from the DECLINE it sent later). Any
+ *   invitation, not only the JOIN's: a DECLINE of a second, concurrent
+ *   invitation, or of an earlier one, placed by the invitee's own void ops
+ *   between a re-invitation and its JOIN, deletes the invitation the JOIN
+ *   needs in the walk all the same (review 16's p30, p36). An honest node
+ *   signs each op on its own latest, so none of its ops is concurrent with
+ *   its DECLINE;
  * - a REMOVE of X by R is also attacked by every PROMOTE of X, in the same
  *   membership period, concurrent with it and sorting before the op that made
  *   R admin in the REMOVE's past, unless a counted PROMOTE of R (in R's
@@ -229,10 +235,10 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     if (known != null) return known
     listing.add(n)
     const removes = (removesOf.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
-    // a DECLINE is the invitee's side of the period: no LEAVE of the JOIN side voids it, nor does another DECLINE
+    // a DECLINE is the invitee's side: no LEAVE of the JOIN side voids it, nor does another DECLINE
     const answer = n.op.kind === 'decline'
     const leaves = n.op.kind === 'leave' || answer ? NONE : leavesBy.get(n.op.author) ?? NONE
-    const declines = answer ? NONE : (declinesBy.get(n.op.author) ?? NONE).filter(x => x.facts.own === n.facts.own && rel.concurrent(n, x))
+    const declines = answer ? NONE : (declinesBy.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
     const strong = removes.find(x => !listing.has(x) && firm(x)) ??
       leaves.find(x => rel.concurrent(n, x) && !listing.has(x) && firm(x)) ??
       declines.find(x => !listing.has(x) && firm(x))
@@ -282,7 +288,9 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   if (open.length > 0) {
     const fixed = (x: Arg<T>): boolean | undefined => !isOp(x) ? undefined : out.has(x) ? false : firmness.get(x) === true ? true : undefined
     const labelling: Labelling<Arg<T>> = {
-      attackers: x => x instanceof Gate ? x.lifters : x instanceof AllVoid ? x.of : attackers.get(x)!.filter(isOp),
+      // a Gate stays an attacker (dropped, a junior admin removed a senior one through a void lifter: review 16's p31);
+      // a shared "all void" node is a basis, not an attacker
+      attackers: x => x instanceof Gate ? x.lifters : x instanceof AllVoid ? x.of : attackers.get(x)!.filter(a => !(a instanceof AllVoid)),
       bases: x => x instanceof Gate ? [x.promotion] : x instanceof AllVoid ? NONE : [...bases(x), ...attackers.get(x)!.filter(a => a instanceof AllVoid)],
       fixed,
       virtual: x => x instanceof AllVoid
@@ -307,7 +315,7 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     if (n.facts.basis.some(b => out.has(rel.node(b))) ||
       counted(removesOf, who, 'remove').some(x => rel.concurrent(n, x)) ||
       counted(leavesBy, who, 'leave').some(x => rel.concurrent(n, x)) ||
-      counted(declinesBy, who, 'decline').some(x => x.facts.own === n.facts.own && rel.concurrent(n, x))) out.add(n)
+      counted(declinesBy, who, 'decline').some(x => rel.concurrent(n, x))) out.add(n)
   }
   return out
 }

@@ -346,6 +346,92 @@ describe('membership log, rules 2', () => {
     }
   })
 
+  it('an invitee invited twice that declines one invitation and joins on the other is no member, and nothing it signed as a member counts', () => {
+    // A and plain member B invite D on the same heads; D declines B's invitation, joins on both (the JOIN's period is A's
+    // invitation), sends only the JOIN and is promoted; then publishes the DECLINE and backdates a REMOVE onto its promotion
+    let found = false
+    for (let t = 0; t < 400 && !found; t++) {
+      const log = group()
+      const heads = log.heads()
+      const byA = seal(A, heads, { kind: 'invite', target: D.id })
+      const byB = seal(B, heads, { kind: 'invite', target: D.id }, t)
+      if (!(byA.id < byB.id)) continue
+      found = true
+      for (const op of [byA, byB]) expect(log.add(op)).toBe('added')
+      const { join, decline } = answers(D, [byA.id, byB.id].sort(), [byB.id])
+      expect(log.add(join)).toBe('added')
+      const promoteD = make(log, A, { kind: 'promote', target: D.id })
+      make(log, B, { kind: 'invite', target: P.id })
+      expect(log.add(decline)).toBe('added')
+      const seen = summary(log.state())
+      expect(seen.members).not.toContain('D*')
+      expect(log.add(seal(D, [promoteD.id], { kind: 'remove', target: B.id, upTo: 0 }, 1))).toBe('added')
+      expect(summary(log.state())).toEqual(seen)
+      expectOrderFree(log)
+    }
+    expect(found).toBe(true)
+  })
+
+  it('an invitee that left and was invited again cannot void its new membership\'s checks with a DECLINE of the old invitation', () => {
+    // D joins and leaves; A invites D again, D joins, A promotes D; D publishes a DECLINE of the first invitation, signed on
+    // its own unauthorized ops so that it sorts between the second invitation and the second JOIN, then backdates a REMOVE
+    const log = group()
+    const first = make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'join' })
+    make(log, D, { kind: 'leave', upTo: 0 })
+    const second = make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'join' })
+    const promoteD = make(log, A, { kind: 'promote', target: D.id })
+    make(log, B, { kind: 'invite', target: P.id })
+    const junk1 = seal(D, [first.id], { kind: 'rename', name: 'junk1' })
+    const junk2 = seal(D, [junk1.id], { kind: 'rename', name: 'junk2' })
+    for (const op of [junk1, junk2]) expect(log.add(op)).toBe('added')
+    let decline: GroupOp | undefined
+    for (let t = 0; t < 400 && decline == null; t++) {
+      const d = seal(D, [first.id, junk2.id].sort(), { kind: 'decline' }, 1000 + t)
+      if (d.id > second.id) decline = d
+    }
+    expect(log.add(decline!)).toBe('added')
+    const seen = summary(log.state())
+    expect(log.add(seal(D, [promoteD.id], { kind: 'remove', target: B.id, upTo: 0 }, 1))).toBe('added')
+    expect(summary(log.state())).toEqual(seen)
+    // whatever D is seen whole, an admin can act on it: D is a member A can remove, or no member whose ops count
+    expect(seen.members.includes('D*') || !seen.members.some(m => m.startsWith('D'))).toBe(true)
+    expectOrderFree(log)
+  })
+
+  it('a removed admin\'s backdated PROMOTE of a junior admin does not let the junior remove a senior one', () => {
+    // C promotes B after A promoted D (B junior to D); E, an admin A removes later, backdates a PROMOTE of B sorting before
+    // D's: void, so B's REMOVE of D on C's promotion stays void
+    let found = false
+    for (let trial = 0; trial < 400 && !found; trial++) {
+      const log = new MembershipLog()
+      make(log, A, { kind: 'create', name: `g${trial}`, rules: 2 })
+      for (const x of [B, C, D, E]) make(log, A, { kind: 'invite', target: x.id })
+      for (const x of [B, C, D, E]) make(log, x, { kind: 'join' })
+      make(log, A, { kind: 'promote', target: C.id })
+      make(log, A, { kind: 'promote', target: E.id })
+      const heads = log.heads()
+      const promoteB = seal(C, heads, { kind: 'promote', target: B.id }, 2 + trial * 10)
+      const promoteD = seal(A, heads, { kind: 'promote', target: D.id }, 3 + trial * 10)
+      if (!(promoteD.id < promoteB.id)) continue
+      found = true
+      for (const op of [promoteB, promoteD]) expect(log.add(op)).toBe('added')
+      make(log, A, { kind: 'rename', name: 'later' })
+      make(log, A, { kind: 'remove', target: E.id, upTo: 0 })
+      expect(log.add(seal(B, [promoteB.id], { kind: 'remove', target: D.id, upTo: 0 }, 5))).toBe('added')
+      const seen = summary(log.state())
+      expect(seen.members).toContain('D*')
+      let lift: GroupOp
+      let u = 0
+      do { lift = seal(E, heads, { kind: 'promote', target: B.id }, 9000 + u++) } while (!(lift.id < promoteD.id))
+      expect(log.add(lift)).toBe('added')
+      expect(summary(log.state())).toEqual(seen)
+      expectOrderFree(log)
+    }
+    expect(found).toBe(true)
+  })
+
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
     const action = fc.record({
       who: fc.integer({ min: 0, max: 4 }),
@@ -403,6 +489,16 @@ function withAdminC (): MembershipLog {
   make(log, D, { kind: 'join' })
   make(log, A, { kind: 'promote', target: C.id })
   return log
+}
+
+/** `who`'s JOIN on `joinOn` and DECLINE on `declineOn` (not added), the DECLINE sorting first. */
+function answers (who: Actor, joinOn: string[], declineOn: string[]): { join: GroupOp, decline: GroupOp } {
+  for (let t = 0; t < 400; t++) {
+    const join = seal(who, joinOn, { kind: 'join' }, t)
+    const decline = seal(who, declineOn, { kind: 'decline' }, 1000 + t)
+    if (decline.id < join.id) return { join, decline }
+  }
+  throw new Error('no such pair')
 }
 
 /** `who`'s JOIN and DECLINE of its invitation, both on `log`'s heads (not added), the DECLINE sorting first when `declineFirst`. */
