@@ -127,12 +127,14 @@ export async function propagationRuns (mesh: Mesh): Promise<PropagationRuns> {
     const arrivals = new Arrivals(watchers.length)
     pending.set(`p${note(i)}`, arrivals)
     try {
+      const before = presentity.presence.self.seq
       const t0 = performance.now()
       await presentity.setPresence({ status: i % 2 === 0 ? 'away' : 'online', note: note(i) })
-      // the record this run sent (a watcher that reconnects meanwhile triggers a later re-announce)
-      const seq = presentity.presence.self.seq
       const ms = await withTimeout(arrivals, t0, `presence run ${i}`)
-      if (!arrivals.seqs.has(seq) || [...arrivals.seqs].some(s => s != null && s < seq)) throw new Error(`presence run ${i}: watchers accepted seqs ${[...arrivals.seqs].join(',')}, sent ${seq}`)
+      // every watcher accepted a record of this run: the change's, or a re-announce of it (a watcher that
+      // (re)subscribes gets one, with a later seq, possibly before setPresence returned), never an older one
+      const last = presentity.presence.self.seq
+      if ([...arrivals.seqs].some(s => s == null || s <= before || s > last)) throw new Error(`presence run ${i}: watchers accepted seqs ${[...arrivals.seqs].join(',')}, sent ${before + 1n}..${last}`)
       return ms
     } finally {
       pending.delete(`p${note(i)}`)
