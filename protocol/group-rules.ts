@@ -204,6 +204,11 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   const declinesBy = groupBy(chosen.filter(n => n.op.kind === 'decline'), n => n.op.author)
   const promotionsOf = groupBy(chosen.filter(n => n.op.kind === 'promote'), p => p.op.target!)
   const bases = (n: T): T[] => n.facts.basis.length === 0 ? NONE : n.facts.basis.map(rel.node)
+  // whose of its author's endings attack an op (each map keyed by the member the ending is of): REMOVEs always,
+  // LEAVEs unless it is a LEAVE (both count, the smaller up_to stands) or a DECLINE (the invitee's side), DECLINEs
+  // unless it is a DECLINE; the labelling's lists and the passive ops' check below both read it
+  const endingsAgainst = (n: T): Array<Map<string, T[]>> =>
+    n.op.kind === 'decline' ? [removesOf] : n.op.kind === 'leave' ? [removesOf, declinesBy] : [removesOf, leavesBy, declinesBy]
   const attackers = new Map<T, Array<Arg<T>>>()
   // the shared AllVoid of ops by one author, of one kind of answer, on the same parents (same attackers, as a rule)
   const shared = new Map<string, Array<AllVoid<T>>>()
@@ -234,22 +239,14 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     const known = attackers.get(n)
     if (known != null) return known
     listing.add(n)
-    const removes = (removesOf.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
-    // a DECLINE is the invitee's side: no LEAVE of the JOIN side voids it, nor does another DECLINE
-    const answer = n.op.kind === 'decline'
-    const leaves = n.op.kind === 'leave' || answer ? NONE : leavesBy.get(n.op.author) ?? NONE
-    const declines = answer ? NONE : (declinesBy.get(n.op.author) ?? NONE).filter(x => rel.concurrent(n, x))
-    const strong = removes.find(x => !listing.has(x) && firm(x)) ??
-      leaves.find(x => rel.concurrent(n, x) && !listing.has(x) && firm(x)) ??
-      declines.find(x => !listing.has(x) && firm(x))
+    const ending: T[] = []
+    for (const by of endingsAgainst(n)) for (const x of by.get(n.op.author) ?? NONE) if (rel.concurrent(n, x)) ending.push(x)
+    const strong = ending.find(x => !listing.has(x) && firm(x))
     let list: Array<Arg<T>>
     if (strong != null) {
       sure.add(n)
       list = [strong]
     } else {
-      const ending = removes
-      for (const x of leaves) if (rel.concurrent(n, x)) ending.push(x)
-      for (const x of declines) ending.push(x)
       list = ending.length < 2 ? ending : [allVoid(n, ending)]
       const adminOp = n.facts.adminOp
       if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
@@ -303,19 +300,17 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     for (const x of settle(open, labelling, forced)) if (isOp(x)) out.add(x)
   }
   // every other op is decided now: a passive op is void when one of its bases is void or one of its attackers counts
-  const standing = new Map<string, T[]>()
-  const counted = (by: Map<string, T[]>, who: string, kind: string): T[] => {
-    const key = `${kind} ${who}`
-    let list = standing.get(key)
-    if (list == null) standing.set(key, list = (by.get(who) ?? NONE).filter(x => !out.has(x)))
+  const standing = new Map<Map<string, T[]>, Map<string, T[]>>()
+  const counted = (by: Map<string, T[]>, who: string): T[] => {
+    let ofKind = standing.get(by)
+    if (ofKind == null) standing.set(by, ofKind = new Map())
+    let list = ofKind.get(who)
+    if (list == null) ofKind.set(who, list = (by.get(who) ?? NONE).filter(x => !out.has(x)))
     return list
   }
   for (const n of passive) {
-    const who = n.op.author
     if (n.facts.basis.some(b => out.has(rel.node(b))) ||
-      counted(removesOf, who, 'remove').some(x => rel.concurrent(n, x)) ||
-      counted(leavesBy, who, 'leave').some(x => rel.concurrent(n, x)) ||
-      counted(declinesBy, who, 'decline').some(x => rel.concurrent(n, x))) out.add(n)
+      endingsAgainst(n).some(by => counted(by, n.op.author).some(x => rel.concurrent(n, x)))) out.add(n)
   }
   return out
 }
