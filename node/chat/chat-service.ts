@@ -5,7 +5,7 @@
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { RateLimiter } from '@libp2p/utils'
+import { WindowCounter } from '../util/window-counter.js'
 import { ChatFrameError, chatIdFromHex, chatIdToHex, encodeChatFrame, newChatId } from '../../protocol/chat-frame.js'
 import { protocolId } from '../../protocol/topics.js'
 import { InvalidOptionError } from '../errors.js'
@@ -95,7 +95,7 @@ export class ChatService extends TypedEventEmitter<ChatEvents> implements ChatSe
     this.inbound = new ChatInbound({
       store: this.store,
       log: this.log,
-      rateLimiter: new RateLimiter({ points: init.maxFramesPerSecond ?? C.MAX_FRAMES_PER_SECOND, duration: 1 }),
+      rateLimiter: new WindowCounter(init.maxFramesPerSecond ?? C.MAX_FRAMES_PER_SECOND, 1000),
       receiverIdleMs: init.receiverIdleMs ?? C.RECEIVER_IDLE_MS,
       typingShowMs: init.typingShowMs ?? C.TYPING_SHOW_MS,
       isBlocked: (peer) => components.roster.isBlocked(peer),

@@ -16,7 +16,7 @@ import { ReceiptQueue } from './receipt-queue.js'
 import type { ChangeChain, ChatMessage, ChatStore, InboundMirror, NonContactPolicy } from './chat-store.js'
 import type { ChatRejectReason } from '../../protocol/chat-frame.js'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
-import type { RateLimiter } from '@libp2p/utils'
+import type { WindowCounter } from '../util/window-counter.js'
 
 export type ChatViolation = ChatRejectReason | 'rate' | 'unexpected-receipt'
 export const VIOLATIONS: readonly ChatViolation[] = [...CHAT_REJECT_REASONS, 'rate', 'unexpected-receipt']
@@ -35,7 +35,7 @@ export interface InboundEvents {
 export interface InboundContext {
   store: ChatStore
   log: Logger
-  rateLimiter: RateLimiter
+  rateLimiter: WindowCounter
   receiverIdleMs: number
   typingShowMs: number
   isBlocked: (peer: string) => boolean
@@ -102,9 +102,7 @@ export class ChatInbound {
         }
         return
       }
-      try {
-        ctx.rateLimiter.consume(peer)
-      } catch {
+      if (!ctx.rateLimiter.take(peer)) {
         await violation('rate')
         return
       }

@@ -7,7 +7,8 @@
  * a sender that is too fast) is answered "try again later", never dropped in
  * silence.
  */
-import { lpStream, RateLimiter } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
+import { WindowCounter } from '../util/window-counter.js'
 import { CONTACT_REJECT_REASONS, encodeContactReceipt, MAX_CONTACT_ENVELOPE_BYTES, openContactMessage, requestIdHex } from '../../protocol/contact-request.js'
 import { MAX_MESSAGES_PER_PEER, MESSAGE_WINDOW_S } from './constants.js'
 import type { RequestPath } from './admission.js'
@@ -32,7 +33,7 @@ export interface ContactInboundContext {
 }
 
 export class ContactInbound {
-  private readonly limiter = new RateLimiter({ points: MAX_MESSAGES_PER_PEER, duration: MESSAGE_WINDOW_S })
+  private readonly limiter = new WindowCounter(MAX_MESSAGES_PER_PEER, MESSAGE_WINDOW_S * 1000)
   private readonly counts = Object.fromEntries(INBOUND_OUTCOMES.map(r => [r, 0])) as Record<InboundOutcome, number>
 
   constructor (private readonly ctx: ContactInboundContext) {
@@ -71,11 +72,7 @@ export class ContactInbound {
       this.counts[why]++
       return { requestId: new Uint8Array(0), accepted: false, retryLater: true }
     }
-    try {
-      this.limiter.consume(from.toString())
-    } catch {
-      return later('rate')
-    }
+    if (!this.limiter.take(from.toString())) return later('rate')
     const res = await openContactMessage(bytes, {
       now: Date.now(),
       me: ctx.me,

@@ -6,7 +6,6 @@
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { RateLimiter } from '@libp2p/utils'
 import { openGroupEntry } from '../../protocol/group-entry.js'
 import { WindowCounter } from '../util/window-counter.js'
 import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
@@ -67,7 +66,7 @@ export class GroupEngine {
   private readonly shownUnstored = new Set<string>()
   /** Entries taken from the topic per group and author and window (a counter without timers: it runs for every read). */
   private readonly receiveLimit: WindowCounter
-  private readonly syncLimiter = new RateLimiter({ points: C.SYNC_REQUESTS_PER_WINDOW, duration: C.SYNC_WINDOW_SECONDS })
+  private readonly syncLimiter = new WindowCounter(C.SYNC_REQUESTS_PER_WINDOW, C.SYNC_WINDOW_SECONDS * 1000)
   readonly me: string
   readonly ctx: FeedContext & WriterContext
   private running = false
@@ -390,11 +389,9 @@ export class GroupEngine {
   /** Serves one catch-up request. */
   async handleSync (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    try {
-      if (this.components.roster.isBlocked(peer)) throw new Error('unreachable')
-      this.syncLimiter.consume(peer)
-    } catch (err: any) {
-      stream.abort(err)
+    const refusal = this.components.roster.isBlocked(peer) ? 'unreachable' : this.syncLimiter.take(peer) ? undefined : 'too many sync requests'
+    if (refusal != null) {
+      stream.abort(new Error(refusal))
       return
     }
     await serveSync(stream, connection, MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS), async (from, req) => await this.answer(from, req))

@@ -1,6 +1,7 @@
 import { randomBytes } from '@libp2p/crypto'
 import { serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
-import { lpStream, RateLimiter } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
+import { WindowCounter } from '../util/window-counter.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
@@ -37,8 +38,8 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
   private startTime: number
   private readonly exchangeTimeoutMs: number
   private readonly streamTimeoutMs: number
-  private readonly streamLimiter = new RateLimiter({ points: MAX_STREAMS_PER_PEER, duration: RATE_WINDOW_S })
-  private readonly exchangeLimiter = new RateLimiter({ points: MAX_EXCHANGES_PER_PEER, duration: RATE_WINDOW_S })
+  private readonly streamLimiter = new WindowCounter(MAX_STREAMS_PER_PEER, RATE_WINDOW_S * 1000)
+  private readonly exchangeLimiter = new WindowCounter(MAX_EXCHANGES_PER_PEER, RATE_WINDOW_S * 1000)
   /** Peer ids with an exchange under way (one at a time each). */
   private readonly exchanging = new Set<string>()
   /** Peer ids to check again when their exchange ends (another connection opened meanwhile). */
@@ -98,7 +99,7 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
     const signal = AbortSignal.timeout(this.streamTimeoutMs)
     try {
       if (!this.started) throw new Error('stopping')
-      this.streamLimiter.consume(peer)
+      if (!this.streamLimiter.take(peer)) throw new Error('too many instance streams')
       const lp = lpStream(stream, { maxDataLength: MAX_INSTANCE_FRAME_BYTES })
       const challenge = randomBytes(CHALLENGE_BYTES)
       await lp.write(encodeInstanceHello({ instance: this.id, challenge }), { signal })
@@ -182,11 +183,9 @@ export class InstanceService extends TypedEventEmitter<InstanceGuardEvents> impl
       this.later(peerId, this.exchangeTimeoutMs)
       return
     }
-    try {
-      this.exchangeLimiter.consume(peer)
-    } catch (err: any) {
+    if (!this.exchangeLimiter.take(peer)) {
       this.stats.skipped++
-      this.later(peerId, err?.msBeforeNext ?? RATE_WINDOW_S * 1000)
+      this.later(peerId, this.exchangeLimiter.msBeforeNext(peer))
       return
     }
     this.exchanging.add(peer)

@@ -6,7 +6,8 @@
  * category that is not set looks like (docs/protocol.md §10.6).
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
-import { lpStream, RateLimiter } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
+import { WindowCounter } from '../util/window-counter.js'
 import { isCategoryKey } from '../../protocol/categories.js'
 import { openCategory } from '../../protocol/category-item.js'
 import { decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, MAX_ANSWER_BYTES, MAX_QUERY_BYTES, QUERY_PROTOCOL } from '../../protocol/category-query.js'
@@ -64,13 +65,13 @@ class PresenceQueryService implements PresenceQuery, Startable {
 
   private readonly log: Logger
   private readonly timeoutMs: number
-  private readonly limiter: RateLimiter
+  private readonly limiter: WindowCounter
   private started = false
 
   constructor (private readonly components: PresenceQueryComponents, init: PresenceQueryInit = {}) {
     this.log = components.logger.forComponent('presence-mesh:presence-query')
     this.timeoutMs = init.timeoutMs ?? QUERY_TIMEOUT_MS
-    this.limiter = new RateLimiter({ points: init.maxQueriesPerWindow ?? MAX_QUERIES_PER_WINDOW, duration: QUERY_WINDOW_S })
+    this.limiter = new WindowCounter(init.maxQueriesPerWindow ?? MAX_QUERIES_PER_WINDOW, QUERY_WINDOW_S * 1000)
     this.handle = this.handle.bind(this)
   }
 
@@ -123,7 +124,7 @@ class PresenceQueryService implements PresenceQuery, Startable {
     const signal = AbortSignal.timeout(this.timeoutMs)
     try {
       if (this.components.roster.isBlocked(peer)) throw new Error('unreachable')
-      this.limiter.consume(peer)
+      if (!this.limiter.take(peer)) throw new Error('too many queries')
       const lp = lpStream(stream, { maxDataLength: MAX_QUERY_BYTES })
       const query = decodeQuery((await lp.read({ signal })).subarray())
       if (!query.ok) throw new Error(`bad query: ${query.reason}`)

@@ -1,10 +1,12 @@
 /**
  * Counts calls per key in fixed windows: at most `points` per key in each
  * window of `windowMs`, the window starting at the key's first call. The
- * same rule as @libp2p/utils' RateLimiter, for the per-message paths: that
+ * same rule as @libp2p/utils' RateLimiter, which the node used before: that
  * one makes two Date objects per call and a timer per key and window
  * (5.4 µs a call at p50 when calls come a millisecond apart, against 0.8 µs here;
- * docs/benchmarks.md, group delivery, session 16). Windows that ended are
+ * docs/benchmarks.md, group delivery, session 16). Every rate limit of the
+ * node counts here (chat frames, contact messages, category queries,
+ * instance checks, group sends, receives and catch-up). Windows that ended are
  * dropped when a new key comes while `maxKeys` are held, at most once per
  * window (a sweep is a pass over every key), so memory follows the keys of
  * the last two windows.
