@@ -209,6 +209,16 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   // unless it is a DECLINE; the labelling's lists and the passive ops' check below both read it
   const endingsAgainst = (n: T): Array<Map<string, T[]>> =>
     n.op.kind === 'decline' ? [removesOf] : n.op.kind === 'leave' ? [removesOf, declinesBy] : [removesOf, leavesBy, declinesBy]
+  // an INVITE of X is also attacked by every ending of X concurrent with it that ends a period the INVITE did not see (its
+  // INVITE no ancestor of this one): seen whole the INVITE would relabel that period, and the ending would apply nothing
+  const againstInvite = (n: T): T[] => {
+    if (n.op.kind !== 'invite') return NONE
+    const out: T[] = []
+    for (const by of [removesOf, leavesBy]) {
+      for (const x of by.get(n.op.target!) ?? NONE) if (rel.concurrent(n, x) && rel.concurrent(n, rel.node(x.facts.period!))) out.push(x)
+    }
+    return out
+  }
   const attackers = new Map<T, Array<Arg<T>>>()
   // the shared AllVoid of ops by one author, of one kind of answer, on the same parents (same attackers, as a rule)
   const shared = new Map<string, Array<AllVoid<T>>>()
@@ -241,6 +251,7 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     listing.add(n)
     const ending: T[] = []
     for (const by of endingsAgainst(n)) for (const x of by.get(n.op.author) ?? NONE) if (rel.concurrent(n, x)) ending.push(x)
+    ending.push(...againstInvite(n))
     const strong = ending.find(x => !listing.has(x) && firm(x))
     let list: Array<Arg<T>>
     if (strong != null) {
@@ -310,7 +321,8 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   }
   for (const n of passive) {
     if (n.facts.basis.some(b => out.has(rel.node(b))) ||
-      endingsAgainst(n).some(by => counted(by, n.op.author).some(x => rel.concurrent(n, x)))) out.add(n)
+      endingsAgainst(n).some(by => counted(by, n.op.author).some(x => rel.concurrent(n, x))) ||
+      againstInvite(n).some(x => !out.has(x))) out.add(n)
   }
   return out
 }
@@ -430,8 +442,31 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
   return out
 }
 
-/** Applies a counted, not void op to the running state, if it still makes sense there. `facts`: rules 2's. */
-export function apply (s: GroupState, op: GroupOp, position: number, rules: GroupRulesVersion, facts?: PastFacts): void {
+/**
+ * Rules 2, the cap's slots held back from each INVITE nobody joined on: one
+ * for each concurrent INVITE, sorting after it, that someone did join on
+ * (counted JOINs, `chosen` in the total order). So a backdated INVITE of
+ * nobody cannot take the slot of a membership that was joined without seeing
+ * it (review 16's p26); of two joined ones the first in the order still wins.
+ */
+export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): Map<T, number> {
+  const held = new Map<T, number>()
+  const invites = chosen.filter(n => n.op.kind === 'invite' && !skip.has(n))
+  // members + invited never exceed the INVITEs plus the creator: far from the cap, nothing to hold
+  if (invites.length < MAX_GROUP_MEMBERS) return held
+  const joinedOn = new Set<string>()
+  for (const n of chosen) if (n.op.kind === 'join' && !skip.has(n) && n.facts.own != null) joinedOn.add(n.facts.own)
+  const joined = invites.filter(n => joinedOn.has(n.op.id))
+  invites.forEach(n => {
+    if (joinedOn.has(n.op.id)) return
+    const k = joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).length
+    if (k > 0) held.set(n, k)
+  })
+  return held
+}
+
+/** Applies a counted, not void op to the running state, if it still makes sense there. `facts`: rules 2's; `held`: the cap's slots held back from an INVITE (capHeld). */
+export function apply (s: GroupState, op: GroupOp, position: number, rules: GroupRulesVersion, facts?: PastFacts, held = 0): void {
   switch (op.kind) {
     case 'create':
       if (s.members.size === 0) {
@@ -440,7 +475,7 @@ export function apply (s: GroupState, op: GroupOp, position: number, rules: Grou
       }
       return
     case 'invite':
-      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size < MAX_GROUP_MEMBERS) {
+      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size + held < MAX_GROUP_MEMBERS) {
         s.invited.set(op.target!, { by: op.author, period: op.id })
       }
       return
