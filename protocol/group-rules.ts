@@ -16,7 +16,10 @@
  * membership's INVITE, the op that made it admin) is void, transitively; a
  * REMOVE applies only while its author is admin; a gone member's up_to is the
  * smallest its counted removals and leave give; an admin may remove a member
- * that left, to lower its up_to (a clamp, which voids nothing).
+ * that left, to lower its up_to (a clamp, which voids nothing); an INVITE of
+ * X concurrent with a counted removal or leave of X, of a period it did not
+ * see, is void; at the member cap an INVITE nobody joined on leaves its slot
+ * to a concurrent one somebody did join on.
  */
 import { MAX_GROUP_MEMBERS } from './group-entry.js'
 import type { GroupOp, GroupRulesVersion } from './group-op.js'
@@ -185,6 +188,9 @@ const NONE: never[] = []
  *   period) sorts before that one: seen whole, X is the senior admin, so R's
  *   removal is the junior's (a junior admin cannot make one by backdating it
  *   to before X's promotion);
+ * - an INVITE of X is also attacked by every ending of X concurrent with it
+ *   whose period's INVITE is no ancestor of it (review 16's p38: seen whole
+ *   it relabelled the period, and the ending applied nothing);
  * - an op's bases are what its author's standing came from: a promotion void
  *   seen whole (a removed admin's backdated PROMOTE) gives the promotee
  *   nothing, nor does a void INVITE to whoever joined on it, transitively.
@@ -245,28 +251,47 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     firmness.set(n, f)
     return f
   }
+  const voidForSure = (x: T): boolean => {
+    if (listing.has(x)) return false
+    attackersOf(x)
+    return sure.has(x)
+  }
   const attackersOf = (n: T): Array<Arg<T>> => {
     const known = attackers.get(n)
     if (known != null) return known
     listing.add(n)
+    // a PROMOTE that attacks a removal is looked at first: one that counts for sure settles it before its author's
+    // endings are listed (each of them would list this removal's victims back)
+    const promotions: Array<Arg<T>> = []
+    const adminOp = n.facts.adminOp
+    if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
+      for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
+        if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
+        const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
+        promotions.push(lifters.length === 0 ? p : new Gate(p, lifters))
+      }
+    }
+    // then the first ending that counts for sure ends the search (a fan of them against a fan of ops costs no product)
+    let strong = promotions.find((p): p is T => isOp(p) && !listing.has(p) && firm(p))
     const ending: T[] = []
-    for (const by of endingsAgainst(n)) for (const x of by.get(n.op.author) ?? NONE) if (rel.concurrent(n, x)) ending.push(x)
-    ending.push(...againstInvite(n))
-    const strong = ending.find(x => !listing.has(x) && firm(x))
+    const consider = (x: T): boolean => {
+      if (!listing.has(x) && firm(x)) strong = x
+      else ending.push(x)
+      return strong != null
+    }
+    if (strong == null && !endingsAgainst(n).some(by => (by.get(n.op.author) ?? NONE).some(x => rel.concurrent(n, x) && consider(x)))) {
+      againstInvite(n).some(consider)
+    }
     let list: Array<Arg<T>>
     if (strong != null) {
       sure.add(n)
       list = [strong]
     } else {
-      list = ending.length < 2 ? ending : [allVoid(n, ending)]
-      const adminOp = n.facts.adminOp
-      if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
-        for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
-          if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
-          const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
-          list.push(lifters.length === 0 ? p : new Gate(p, lifters))
-        }
-      }
+      // an ending void for sure attacks nothing: left out, a removal its author's senior promotion voids costs no
+      // list per op of its victims' (review 16's flood shapes (c) and (d))
+      const live = ending.filter(x => !voidForSure(x))
+      list = live.length < 2 ? live : [allVoid(n, live)]
+      list.push(...promotions)
     }
     listing.delete(n)
     attackers.set(n, list)
