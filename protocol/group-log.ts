@@ -213,7 +213,10 @@ export class MembershipLog {
     const skip = voided(chosen, this.relations, rules)
     const held = rules === 2 ? capHeld(chosen, skip, this.relations) : undefined
     let position = 0
-    for (const n of chosen) if (!skip.has(n)) apply(state, n.op, position++, rules, n.facts, held?.get(n))
+    for (const n of chosen) {
+      if (skip.has(n)) continue
+      apply(state, n.op, position++, rules, n.facts, held != null && n.op.kind === 'invite' ? held(n, state.members.size + state.invited.size) : 0)
+    }
     return state
   }
 }

@@ -468,26 +468,25 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
 }
 
 /**
- * Rules 2, the cap's slots held back from each INVITE nobody joined on: one
- * for each concurrent INVITE, sorting after it, that someone did join on
- * (counted JOINs, `chosen` in the total order). So a backdated INVITE of
- * nobody cannot take the slot of a membership that was joined without seeing
- * it (review 16's p26); of two joined ones the first in the order still wins.
+ * Rules 2, the cap's slots held back from an INVITE nobody joined on, when
+ * the running state holds `size` members and invitees: one for each
+ * concurrent INVITE, sorting after it, that someone did join on (counted
+ * JOINs; `chosen` in the total order, `skip` the void ones). So a backdated
+ * INVITE of nobody cannot take the slot of a membership that was joined
+ * without seeing it (review 16's p26); of two joined ones the first in the
+ * order still wins. Looked at only near the cap.
  */
-export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): Map<T, number> {
-  const held = new Map<T, number>()
+export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): (n: T, size: number) => number {
   const invites = chosen.filter(n => n.op.kind === 'invite' && !skip.has(n))
   // members + invited never exceed the INVITEs plus the creator: far from the cap, nothing to hold
-  if (invites.length < MAX_GROUP_MEMBERS) return held
+  if (invites.length < MAX_GROUP_MEMBERS) return () => 0
   const joinedOn = new Set<string>()
   for (const n of chosen) if (n.op.kind === 'join' && !skip.has(n) && n.facts.own != null) joinedOn.add(n.facts.own)
   const joined = invites.filter(n => joinedOn.has(n.op.id))
-  invites.forEach(n => {
-    if (joinedOn.has(n.op.id)) return
-    const k = joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).length
-    if (k > 0) held.set(n, k)
-  })
-  return held
+  return (n, size) => {
+    if (size + joined.length < MAX_GROUP_MEMBERS || joinedOn.has(n.op.id)) return 0
+    return joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).length
+  }
 }
 
 /** Applies a counted, not void op to the running state, if it still makes sense there. `facts`: rules 2's; `held`: the cap's slots held back from an INVITE (capHeld). */
