@@ -19,7 +19,7 @@
  *   sense (an invite of someone already in, a join without an invitation,
  *   a rename by someone no longer admin apply nothing).
  */
-import { apply, authorized, emptyState, pastFacts, voided } from './group-rules.js'
+import { apply, authorized, capHeld, emptyState, pastFacts, voided } from './group-rules.js'
 import type { GroupState, PastFacts, Relations } from './group-rules.js'
 import type { GroupOp, GroupRulesVersion } from './group-op.js'
 
@@ -211,8 +211,12 @@ export class MembershipLog {
     const rules = this.rules
     const chosen = this.order.filter(n => inSet(n) && n.auth)
     const skip = voided(chosen, this.relations, rules)
+    const held = rules === 2 ? capHeld(chosen, skip, this.relations) : undefined
     let position = 0
-    for (const n of chosen) if (!skip.has(n)) apply(state, n.op, position++, rules, n.facts)
+    for (const n of chosen) {
+      if (skip.has(n)) continue
+      apply(state, n.op, position++, rules, n.facts, held != null && n.op.kind === 'invite' ? held(n, state.members.size + state.invited.size) : 0)
+    }
     return state
   }
 }

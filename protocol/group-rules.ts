@@ -16,7 +16,10 @@
  * membership's INVITE, the op that made it admin) is void, transitively; a
  * REMOVE applies only while its author is admin; a gone member's up_to is the
  * smallest its counted removals and leave give; an admin may remove a member
- * that left, to lower its up_to (a clamp, which voids nothing).
+ * that left, to lower its up_to (a clamp, which voids nothing); an INVITE of
+ * X concurrent with a counted removal or leave of X, of a period it did not
+ * see, is void; at the member cap an INVITE nobody joined on leaves its slot
+ * to a concurrent one somebody did join on.
  */
 import { MAX_GROUP_MEMBERS } from './group-entry.js'
 import type { GroupOp, GroupRulesVersion } from './group-op.js'
@@ -185,6 +188,9 @@ const NONE: never[] = []
  *   period) sorts before that one: seen whole, X is the senior admin, so R's
  *   removal is the junior's (a junior admin cannot make one by backdating it
  *   to before X's promotion);
+ * - an INVITE of X is also attacked by every ending of X concurrent with it
+ *   whose period's INVITE is no ancestor of it (review 16's p38: seen whole
+ *   it relabelled the period, and the ending applied nothing);
  * - an op's bases are what its author's standing came from: a promotion void
  *   seen whole (a removed admin's backdated PROMOTE) gives the promotee
  *   nothing, nor does a void INVITE to whoever joined on it, transitively.
@@ -209,6 +215,16 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   // unless it is a DECLINE; the labelling's lists and the passive ops' check below both read it
   const endingsAgainst = (n: T): Array<Map<string, T[]>> =>
     n.op.kind === 'decline' ? [removesOf] : n.op.kind === 'leave' ? [removesOf, declinesBy] : [removesOf, leavesBy, declinesBy]
+  // an INVITE of X is also attacked by every ending of X concurrent with it that ends a period the INVITE did not see (its
+  // INVITE no ancestor of this one): seen whole the INVITE would relabel that period, and the ending would apply nothing
+  const againstInvite = (n: T): T[] => {
+    if (n.op.kind !== 'invite') return NONE
+    const out: T[] = []
+    for (const by of [removesOf, leavesBy]) {
+      for (const x of by.get(n.op.target!) ?? NONE) if (rel.concurrent(n, x) && rel.concurrent(n, rel.node(x.facts.period!))) out.push(x)
+    }
+    return out
+  }
   const attackers = new Map<T, Array<Arg<T>>>()
   // the shared AllVoid of ops by one author, of one kind of answer, on the same parents (same attackers, as a rule)
   const shared = new Map<string, Array<AllVoid<T>>>()
@@ -235,27 +251,47 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     firmness.set(n, f)
     return f
   }
+  const voidForSure = (x: T): boolean => {
+    if (listing.has(x)) return false
+    attackersOf(x)
+    return sure.has(x)
+  }
   const attackersOf = (n: T): Array<Arg<T>> => {
     const known = attackers.get(n)
     if (known != null) return known
     listing.add(n)
+    // a PROMOTE that attacks a removal is looked at first: one that counts for sure settles it before its author's
+    // endings are listed (each of them would list this removal's victims back)
+    const promotions: Array<Arg<T>> = []
+    const adminOp = n.facts.adminOp
+    if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
+      for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
+        if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
+        const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
+        promotions.push(lifters.length === 0 ? p : new Gate(p, lifters))
+      }
+    }
+    // then the first ending that counts for sure ends the search (a fan of them against a fan of ops costs no product)
+    let strong = promotions.find((p): p is T => isOp(p) && !listing.has(p) && firm(p))
     const ending: T[] = []
-    for (const by of endingsAgainst(n)) for (const x of by.get(n.op.author) ?? NONE) if (rel.concurrent(n, x)) ending.push(x)
-    const strong = ending.find(x => !listing.has(x) && firm(x))
+    const consider = (x: T): boolean => {
+      if (!listing.has(x) && firm(x)) strong = x
+      else ending.push(x)
+      return strong != null
+    }
+    if (strong == null && !endingsAgainst(n).some(by => (by.get(n.op.author) ?? NONE).some(x => rel.concurrent(n, x) && consider(x)))) {
+      againstInvite(n).some(consider)
+    }
     let list: Array<Arg<T>>
     if (strong != null) {
       sure.add(n)
       list = [strong]
     } else {
-      list = ending.length < 2 ? ending : [allVoid(n, ending)]
-      const adminOp = n.facts.adminOp
-      if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
-        for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
-          if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
-          const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
-          list.push(lifters.length === 0 ? p : new Gate(p, lifters))
-        }
-      }
+      // an ending void for sure attacks nothing: left out, a removal its author's senior promotion voids costs no
+      // list per op of its victims' (review 16's flood shapes (c) and (d))
+      const live = ending.filter(x => !voidForSure(x))
+      list = live.length < 2 ? live : [allVoid(n, live)]
+      list.push(...promotions)
     }
     listing.delete(n)
     attackers.set(n, list)
@@ -310,7 +346,8 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
   }
   for (const n of passive) {
     if (n.facts.basis.some(b => out.has(rel.node(b))) ||
-      endingsAgainst(n).some(by => counted(by, n.op.author).some(x => rel.concurrent(n, x)))) out.add(n)
+      endingsAgainst(n).some(by => counted(by, n.op.author).some(x => rel.concurrent(n, x))) ||
+      againstInvite(n).some(x => !out.has(x))) out.add(n)
   }
   return out
 }
@@ -430,8 +467,30 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
   return out
 }
 
-/** Applies a counted, not void op to the running state, if it still makes sense there. `facts`: rules 2's. */
-export function apply (s: GroupState, op: GroupOp, position: number, rules: GroupRulesVersion, facts?: PastFacts): void {
+/**
+ * Rules 2, the cap's slots held back from an INVITE nobody joined on, when
+ * the running state holds `size` members and invitees: one for each
+ * concurrent INVITE, sorting after it, that someone did join on (counted
+ * JOINs; `chosen` in the total order, `skip` the void ones). So a backdated
+ * INVITE of nobody cannot take the slot of a membership that was joined
+ * without seeing it (review 16's p26); of two joined ones the first in the
+ * order still wins. Looked at only near the cap.
+ */
+export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): (n: T, size: number) => number {
+  const invites = chosen.filter(n => n.op.kind === 'invite' && !skip.has(n))
+  // members + invited never exceed the INVITEs plus the creator: far from the cap, nothing to hold
+  if (invites.length < MAX_GROUP_MEMBERS) return () => 0
+  const joinedOn = new Set<string>()
+  for (const n of chosen) if (n.op.kind === 'join' && !skip.has(n) && n.facts.own != null) joinedOn.add(n.facts.own)
+  const joined = invites.filter(n => joinedOn.has(n.op.id))
+  return (n, size) => {
+    if (size + joined.length < MAX_GROUP_MEMBERS || joinedOn.has(n.op.id)) return 0
+    return joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).length
+  }
+}
+
+/** Applies a counted, not void op to the running state, if it still makes sense there. `facts`: rules 2's; `held`: the cap's slots held back from an INVITE (capHeld). */
+export function apply (s: GroupState, op: GroupOp, position: number, rules: GroupRulesVersion, facts?: PastFacts, held = 0): void {
   switch (op.kind) {
     case 'create':
       if (s.members.size === 0) {
@@ -440,7 +499,7 @@ export function apply (s: GroupState, op: GroupOp, position: number, rules: Grou
       }
       return
     case 'invite':
-      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size < MAX_GROUP_MEMBERS) {
+      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size + held < MAX_GROUP_MEMBERS) {
         s.invited.set(op.target!, { by: op.author, period: op.id })
       }
       return

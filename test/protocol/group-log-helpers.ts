@@ -12,7 +12,8 @@ import type { PrivateKey } from '@libp2p/interface'
 export const GROUP = new Uint8Array(16).fill(7)
 
 export interface Actor { name: string, key: PrivateKey, id: string }
-function actor (name: string, fill: number): Actor {
+/** A fixed key made from `fill`. */
+export function actor (name: string, fill: number): Actor {
   const seed = new Uint8Array(32).fill(fill)
   const key = privateKeyFromRaw(Uint8Array.from([...seed, ...ed25519.getPublicKey(seed)]))
   return { name, key, id: peerIdFromPrivateKey(key).toString() }

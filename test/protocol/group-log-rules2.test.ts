@@ -7,10 +7,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MembershipLog } from '../../protocol/group-log.js'
+import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { GroupOp as GroupOpPb } from '../../protocol/pb/group.js'
 import { decodeSignedRecord, sealSignedRecord } from '../../protocol/signed-envelope.js'
-import { A, ACTORS, B, C, D, E, expectOrderFree, fork, GROUP, make, merge, P, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
+import { A, ACTORS, actor, B, C, D, E, expectOrderFree, fork, GROUP, make, merge, P, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
 import type { Actor } from './group-log-helpers.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
 
@@ -430,6 +431,73 @@ describe('membership log, rules 2', () => {
       expectOrderFree(log)
     }
     expect(found).toBe(true)
+  })
+
+  it('INVITEs a member backdates at the 100-member cap do not push out a member that joined without seeing them', () => {
+    // review 16's p26: 97 in the group; A invites T, T joins, A promotes T; then B backdates INVITEs onto the heads A
+    // invited T on, sorting before A's INVITE. Seen whole they fill the group first, unless an INVITE nobody joined on
+    // leaves the slot to a concurrent one somebody did join on
+    const others = Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => actor(`Q${i}`, 30 + i))
+    const T = actor('T', 200)
+    const log = new MembershipLog()
+    make(log, A, { kind: 'create', name: 'big', rules: 2 })
+    make(log, A, { kind: 'invite', target: B.id })
+    make(log, B, { kind: 'join' })
+    for (const q of others.slice(0, MAX_GROUP_MEMBERS - 5)) make(log, A, { kind: 'invite', target: q.id })
+    const base = log.heads()
+    const inviteT = make(log, A, { kind: 'invite', target: T.id }, 5000)
+    make(log, T, { kind: 'join' })
+    make(log, A, { kind: 'promote', target: T.id })
+    const size = (): number => log.state().members.size + log.state().invited.size
+    expect(size()).toBe(MAX_GROUP_MEMBERS - 2)
+    let added = 0
+    for (let t = 0; t < 4000 && added < 3; t++) {
+      const op = seal(B, base, { kind: 'invite', target: others[MAX_GROUP_MEMBERS - 5 + added].id }, t)
+      if (op.id < inviteT.id) { expect(log.add(op)).toBe('added'); added++ }
+    }
+    expect(added).toBe(3)
+    expect(log.state().members.get(T.id)?.role).toBe('admin')
+    expect(size()).toBe(MAX_GROUP_MEMBERS)
+    expectOrderFree(log)
+  })
+
+  it('an INVITE that did not see a membership period cannot undo its end: a backdated re-invitation leaves the removed member out', () => {
+    // review 16's p38: A invites D, D joins, A removes D; B then invites D on parents from before A's INVITE (sorting
+    // first). Seen whole B's INVITE would be D's period, and A's REMOVE (of the period it saw) would apply nothing
+    const setup = (): { log: MembershipLog, old: string[], inviteD: GroupOp } => {
+      const log = new MembershipLog()
+      make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+      make(log, A, { kind: 'invite', target: B.id })
+      make(log, B, { kind: 'join' })
+      const old = log.heads()
+      make(log, A, { kind: 'rename', name: 'r1' })
+      const inviteD = make(log, A, { kind: 'invite', target: D.id })
+      return { log, old, inviteD }
+    }
+    const removed = setup()
+    make(removed.log, D, { kind: 'join' })
+    make(removed.log, A, { kind: 'remove', target: D.id, upTo: 0 })
+    const seen = summary(removed.log.state())
+    expect(seen.gone).toEqual(['D:removed:0'])
+    expect(removed.log.add(seal(B, removed.old, { kind: 'invite', target: D.id }, 1))).toBe('added')
+    expect(summary(removed.log.state())).toEqual(seen)
+    expect(removed.log.acceptsFeed(D.id, 1)).toBe(false)
+    expect(removed.log.add(seal(D, removed.log.heads(), { kind: 'invite', target: E.id }, 2))).toBe('added')
+    expect(summary(removed.log.state())).toEqual(seen)
+    expectOrderFree(removed.log)
+    // an uninvited D, the same way: it stays out and cannot join on the full heads
+    const uninvited = setup()
+    make(uninvited.log, A, { kind: 'remove', target: D.id, upTo: 0 })
+    expect(uninvited.log.add(seal(B, uninvited.old, { kind: 'invite', target: D.id }, 1))).toBe('added')
+    make(uninvited.log, D, { kind: 'join' })
+    expect(summary(uninvited.log.state())).toMatchObject({ members: ['A*', 'B'], invited: [], gone: ['D:removed:0'] })
+    // the honest race: B invites D from a stale view while D, a member, leaves; D's LEAVE counts, B's INVITE is void
+    const left = setup()
+    make(left.log, D, { kind: 'join' })
+    make(left.log, D, { kind: 'leave', upTo: 3 })
+    expect(left.log.add(seal(B, left.old, { kind: 'invite', target: D.id }, 1))).toBe('added')
+    expect(summary(left.log.state())).toMatchObject({ members: ['A*', 'B'], invited: [], gone: ['D:left:3'] })
+    expectOrderFree(left.log)
   })
 
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
