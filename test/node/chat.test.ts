@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { ChatMessage } from '../../node/chat/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
@@ -41,7 +41,7 @@ function received (n: PresenceNode): ChatMessage[] {
 }
 
 afterEach(async () => {
-  await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
+  await stopNodes(nodes.splice(0))
   await cleanupHomes()
 })
 

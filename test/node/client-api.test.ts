@@ -5,7 +5,7 @@
  * restart, names, connections and where locate says a peer listens.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
 afterAll(cleanupHomes)
@@ -23,7 +23,7 @@ async function node (opts: Parameters<typeof startNode>[0] = {}): Promise<Presen
 }
 
 afterEach(async () => {
-  await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
+  await stopNodes(nodes.splice(0))
 })
 
 /** Two nodes that are contacts, each naming the other. */

@@ -5,13 +5,13 @@
  */
 import { afterAll, expect, it } from 'vitest'
 import { PeerUnreachableError } from '../../node/errors.js'
-import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
 afterAll(cleanupHomes)
 
 const nodes: PresenceNode[] = []
-afterAll(async () => { await Promise.all(nodes.map(async n => { await n.stop() })) })
+afterAll(async () => { await stopNodes(nodes) })
 
 it('a contact locates a non-public node through its locator record; a stranger cannot', async () => {
   const hub = await startNode({ roster: PUBLIC, ...DHT_PUTS })

@@ -2,7 +2,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
 afterAll(cleanupHomes)
@@ -33,7 +33,7 @@ describe('contacts: request, accept, deny, cancel', () => {
   })
 
   afterAll(async () => {
-    await Promise.all([a, b, c, hub].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
+    await stopNodes([a, b, c, hub])
   })
 
   it('a request with a greeting reaches B; accepting makes both contacts who see each other on their pair topic only', async () => {

@@ -10,7 +10,7 @@ import { loadOrCreateIdentity } from '../../node/home.js'
 import { presenceDhtKey } from '../../protocol/dht-presence.js'
 import { MAX_PRESENCE_TTL_MS } from '../../protocol/limits.js'
 import { sealPresence } from '../../protocol/presence-record.js'
-import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
@@ -69,7 +69,7 @@ describe('discovery across a sparse line of 10 nodes', () => {
   }, 180_000)
 
   afterAll(async () => {
-    await Promise.all(nodes.map(async n => n.stop()))
+    await stopNodes(nodes)
     await cleanupHomes()
   })
 

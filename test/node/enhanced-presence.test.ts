@@ -15,7 +15,7 @@ import { openPresence } from '../../protocol/presence-record.js'
 import { sealBytes } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { loadOrCreateIdentity } from '../../node/home.js'
-import { cleanupHomes, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, makeContacts, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -101,7 +101,7 @@ describe('containers: six watchers of Alice, each with its own view', () => {
   }, 120_000)
 
   afterAll(async () => {
-    await Promise.all([alice, bob, carol, dave, erin, sam, spy].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
+    await stopNodes([alice, bob, carol, dave, erin, sam, spy])
   })
 
   it('each watcher sees exactly what its containers and rules allow', async () => {

@@ -6,7 +6,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, afterEach, expect, it } from 'vitest'
-import { cleanupHomes, LOOPBACK, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, LOOPBACK, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import { killAllNodes, spawnNode } from '../process-helpers.js'
 import type { GroupMessage } from '../../node/groups/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
@@ -15,7 +15,7 @@ import type { NodeProcess } from '../process-helpers.js'
 const nodes: PresenceNode[] = []
 afterEach(killAllNodes)
 afterAll(async () => {
-  await Promise.all(nodes.map(async n => { await n.stop() }))
+  await stopNodes(nodes)
   await killAllNodes()
   await cleanupHomes()
 })

@@ -11,7 +11,7 @@ import { loadOrCreateIdentity } from '../../node/home.js'
 import { openEntryContent, openGroupEntry, openKeyEntry } from '../../protocol/group-entry.js'
 import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { GroupMessage } from '../../node/groups/index.js'
 import type { PresenceNode, PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
@@ -82,7 +82,7 @@ describe('group conversations with five members', () => {
   })
 
   afterAll(async () => {
-    await Promise.all(all.map(async m => { await m.node.stop() }))
+    await stopNodes(all.map(m => m.node))
   })
 
   it('refuses bad input with typed errors', async () => {

@@ -11,7 +11,7 @@
  */
 import path from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import { freePorts, makeIdentity } from '../mesh-helpers.js'
 import { killAllNodes, spawnNode } from '../process-helpers.js'
 import type { PresenceView } from '../../node/presence/index.js'
@@ -23,7 +23,7 @@ const inProcess: PresenceNode[] = []
 
 afterEach(async () => {
   await killAllNodes()
-  await Promise.all(inProcess.splice(0).map(async n => { await n.stop() }))
+  await stopNodes(inProcess.splice(0))
   await cleanupHomes()
 })
 

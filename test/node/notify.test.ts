@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { NOTIFY_PROTOCOL } from '../../node/notify/index.js'
-import { cleanupHomes, PUBLIC, startNode, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, stopNodes, waitFor } from '../helpers.js'
 import type { PresenceNotify } from '../../node/notify/index.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PeerId } from '@libp2p/interface'
@@ -13,7 +13,7 @@ import type { PeerId } from '@libp2p/interface'
 const nodes: PresenceNode[] = []
 
 afterEach(async () => {
-  await Promise.all(nodes.splice(0).map(async n => n.libp2p.status === 'started' ? n.stop() : undefined))
+  await stopNodes(nodes.splice(0))
   await cleanupHomes()
 })
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { loadOrCreateIdentity } from '../../node/home.js'
 import { sealPresence } from '../../protocol/presence-record.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { RejectReason } from '../../protocol/presence-record.js'
 
@@ -28,7 +28,7 @@ describe('three nodes: A watches B and C', () => {
   })
 
   afterAll(async () => {
-    await Promise.all([a, b, c].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
+    await stopNodes([a, b, c])
   })
 
   it('shows a status change with its note and emits one change event', async () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPresence } from '../../protocol/presence-record.js'
 import { openPresenceFromPair } from '../../protocol/sealed-box.js'
 import { presenceTopic } from '../../protocol/topics.js'
-import { cleanupHomes, DHT_PUTS, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, DHT_PUTS, makeContacts, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { PairKeys } from '../../protocol/pair-keys.js'
 
@@ -116,7 +116,7 @@ describe('polite blocking: a blocked peer sees exactly a stopped node', () => {
   }, 180_000)
 
   afterAll(async () => {
-    await Promise.all([a, b, c, s, r].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
+    await stopNodes([a, b, c, s, r])
   })
 
   const fetched = async (n: PresenceNode, opts: { signal: AbortSignal }): Promise<string> => {

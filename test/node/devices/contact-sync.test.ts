@@ -11,7 +11,7 @@
 import '../../../node/polyfill.js'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { joinDevice } from '../../../node/join-device.js'
-import { cleanupHomes, LOOPBACK, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../../helpers.js'
+import { cleanupHomes, LOOPBACK, makeContacts, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../../helpers.js'
 import { killAllNodes, spawnNode } from '../../process-helpers.js'
 import type { PresenceStatus } from '../../../protocol/presence-record.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
@@ -23,7 +23,7 @@ const TTL = 3_000
 afterEach(killAllNodes)
 
 afterAll(async () => {
-  await Promise.all(running.map(async n => { await n.stop() }))
+  await stopNodes(running)
   await cleanupHomes()
 })
 

@@ -12,7 +12,7 @@
 import '../../../node/polyfill.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { joinDevice } from '../../../node/join-device.js'
-import { cleanupHomes, makeContacts, PUBLIC, startNode, tmpHome, waitFor } from '../../helpers.js'
+import { cleanupHomes, makeContacts, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../../helpers.js'
 import type { ChatMessage } from '../../../node/index.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 
@@ -20,7 +20,7 @@ const running: PresenceNode[] = []
 const LONG = 60_000
 
 afterAll(async () => {
-  await Promise.all(running.map(async n => { await n.stop() }))
+  await stopNodes(running)
   await cleanupHomes()
 })
 
