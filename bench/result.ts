@@ -42,6 +42,6 @@ export function blocksNote (inOrder: { measured: number[], raw: number[] }, bloc
   const r = blockPercentiles(inOrder.raw, block, 99)
   const n = Math.min(m.length, r.length)
   if (n < 2) return ''
-  const f = (xs: number[]): string => xs.slice(0, n).map(x => x.toPrecision(3)).join(' / ')
+  const f = (xs: number[]): string => xs.slice(0, n).map(x => x >= 100 ? x.toFixed(0) : x.toPrecision(3)).join(' / ')
   return `; p99 of each ${block} runs in order (${what}): ${f(m)} ms, raw ${f(r)} ms, ratios ${m.slice(0, n).map((x, i) => (x / r[i]).toFixed(2)).join(' / ')}`
 }

@@ -17,5 +17,7 @@ describe('bench statistics by blocks of runs', () => {
     const raw = Array.from({ length: 200 }, () => 20)
     expect(blocksNote({ measured, raw }, 100, 'one old run')).toBe('; p99 of each 100 runs in order (one old run): 10.0 / 30.0 ms, raw 20.0 / 20.0 ms, ratios 0.50 / 1.50')
     expect(blocksNote({ measured: measured.slice(0, 100), raw }, 100, 'x')).toBe('')
+    // whole milliseconds from 100 ms on (no exponent for a slow run)
+    expect(blocksNote({ measured: measured.map(x => x * 200), raw }, 100, 'x')).toContain(': 2000 / 6000 ms, raw 20.0 / 20.0 ms')
   })
 })
