@@ -10,6 +10,8 @@
  *   npx tsx bench/propagation-trace.ts [nodes=50] [runs=100]
  */
 import '../node/polyfill.js'
+import os from 'node:os'
+import path from 'node:path'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
@@ -18,11 +20,15 @@ import { startCpuProfile } from './cpu-profile.js'
 import { startMesh } from './mesh.js'
 import { propagationRuns } from './propagation.js'
 
+/** Where TRACE_PROFILE=1 writes the profile (TRACE_OUT, default a folder in the system's temporary directory). */
+const TRACE_OUT = process.env.TRACE_OUT ?? path.join(os.tmpdir(), 'pm-propagation-trace')
+/** This checkout's root, as a pattern inside script URLs (own code is categorised by its folder under it). */
+const ROOT_RE = new URL('..', import.meta.url).pathname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const nodes = Number(process.argv[2] ?? 50)
 const runs = Number(process.argv[3] ?? 100)
 const warmup = Math.max(5, Math.floor(runs / 10))
 
-interface Window { kind: 'presence' | 'raw', i: number, t0: number, t1: number, h0: number, h1: number, ms: number, cpu: number, validate: number, validations: number, gc: number, batches: number, dht: boolean, opens: number, closes: number }
+interface Window { kind: 'presence' | 'raw', i: number, t0: number, t1: number, h0: number, h1: number, ms: number, cpu: number, validate: number, validations: number, gc: number, batches: number, dht: boolean, opens: number, closes: number, heartbeats: number }
 
 const gcs: Array<{ t: number, d: number }> = []
 new PerformanceObserver(list => { for (const e of list.getEntries()) gcs.push({ t: e.startTime, d: e.duration }) }).observe({ entryTypes: ['gc'] })
@@ -34,6 +40,8 @@ for (const m of ['_batch', '_chainedBatch', '_put']) {
 }
 const dhtPuts: Array<[number, number]> = []
 const opens: number[] = []
+/** gossipsub heartbeats of every node (each walks its mesh and sends IHAVE gossip). */
+const heartbeats: number[] = []
 const closes: number[] = []
 let validateMs = 0
 let validations = 0
@@ -91,6 +99,7 @@ async function main (): Promise<void> {
     for (const node of mesh.nodes) {
       node.libp2p.addEventListener('connection:open', () => { opens.push(performance.now()) })
       node.libp2p.addEventListener('connection:close', () => { closes.push(performance.now()) })
+      node.libp2p.services.pubsub.addEventListener('gossipsub:heartbeat', () => { heartbeats.push(performance.now()) })
       countDialCauses(node.libp2p, node === presentity ? 'presentity' : 'watcher')
     }
     if (process.env.TRACE_NO_DHT_PUT === '1') {
@@ -132,20 +141,24 @@ async function main (): Promise<void> {
         const t1 = performance.now()
         const h1 = hr()
         const cpu = process.cpuUsage(cpu0)
-        if (i > warmup) windows.push({ kind, i, t0, t1, h0, h1, ms, cpu: (cpu.user + cpu.system) / 1000, validate: validateMs, validations, gc: 0, batches: 0, dht: false, opens: 0, closes: 0 })
+        if (i > warmup) windows.push({ kind, i, t0, t1, h0, h1, ms, cpu: (cpu.user + cpu.system) / 1000, validate: validateMs, validations, gc: 0, batches: 0, dht: false, opens: 0, closes: 0, heartbeats: 0 })
         await new Promise(resolve => setTimeout(resolve, 20))
       }
     }
     if (profiler != null) {
       const profile = await profiler.stop()
       byCategory(profile as Profile, windows)
-      await (await import('node:fs/promises')).writeFile('/tmp/s7prop/profile.json', JSON.stringify({ profile, windows }))
+      const fs = await import('node:fs/promises')
+      await fs.mkdir(TRACE_OUT, { recursive: true })
+      await fs.writeFile(`${TRACE_OUT}/profile.json`, JSON.stringify({ profile, windows }))
+      console.log(`profile and windows written to ${TRACE_OUT}/profile.json`)
     }
     for (const w of windows) {
       w.gc = gcs.filter(g => g.t >= w.t0 && g.t < w.t1).reduce((s, g) => s + g.d, 0)
       w.batches = batches.filter(t => t >= w.t0 && t < w.t1).length
       w.opens = opens.filter(t => t >= w.t0 && t < w.t1).length
       w.closes = closes.filter(t => t >= w.t0 && t < w.t1).length
+      w.heartbeats = heartbeats.filter(t => t >= w.t0 && t < w.t1).length
       w.dht = dhtPuts.some(([a, b]) => a < w.t1 && b > w.t0)
     }
     console.log(`connections after the runs: ${connected()}`)
@@ -166,15 +179,14 @@ async function main (): Promise<void> {
       const ws = windows.filter(w => w.kind === kind).sort((a, b) => a.ms - b.ms)
       const pick = (p: number): number => ws[Math.min(ws.length - 1, Math.ceil(p / 100 * ws.length) - 1)].ms
       const mean = (fn: (w: Window) => number, set = ws): number => set.reduce((s, w) => s + fn(w), 0) / Math.max(1, set.length)
-      console.log(`\n${kind}: ${ws.length} runs, p50 ${f(pick(50))} p95 ${f(pick(95))} p99 ${f(pick(99))} ms; mean ${f(mean(w => w.ms))} ms, cpu ${f(mean(w => w.cpu))} ms, validate ${f(mean(w => w.validate))} ms in ${f(mean(w => w.validations))} calls, gc ${f(mean(w => w.gc))} ms, batches ${f(mean(w => w.batches))}, connections opened ${f(mean(w => w.opens))} closed ${f(mean(w => w.closes))}`)
+      console.log(`\n${kind}: ${ws.length} runs, p50 ${f(pick(50))} p95 ${f(pick(95))} p99 ${f(pick(99))} ms; mean ${f(mean(w => w.ms))} ms, cpu ${f(mean(w => w.cpu))} ms, validate ${f(mean(w => w.validate))} ms in ${f(mean(w => w.validations))} calls, gc ${f(mean(w => w.gc))} ms, batches ${f(mean(w => w.batches))}, connections opened ${f(mean(w => w.opens))} closed ${f(mean(w => w.closes))}, gossipsub heartbeats ${f(mean(w => w.heartbeats))}`)
       const withDht = ws.filter(w => w.dht)
       console.log(`  runs overlapping a DHT put: ${withDht.length}, mean ${f(mean(w => w.ms, withDht))} ms; others mean ${f(mean(w => w.ms, ws.filter(w => !w.dht)))} ms`)
-      console.log('  slowest: ' + ws.slice(-6).reverse().map(w => `#${w.i} ${f(w.ms)} ms (cpu ${f(w.cpu)}, val ${f(w.validate)}, gc ${f(w.gc)}, batches ${w.batches}, opens ${w.opens}${w.dht ? ', DHT' : ''})`).join('\n           '))
+      console.log('  slowest: ' + ws.slice(-6).reverse().map(w => `#${w.i} ${f(w.ms)} ms (cpu ${f(w.cpu)}, val ${f(w.validate)}, gc ${f(w.gc)}, batches ${w.batches}, opens ${w.opens}, heartbeats ${w.heartbeats}${w.dht ? ', DHT' : ''})`).join('\n           '))
     }
   } finally {
     console.log('connections opened, by the dialler\'s cause (outbound end only; each connection once):\n' + [...dialCauses].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(5)}  ${k}`).join('\n'))
     console.log('connections closed, by who closed:\n' + [...closeCauses].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${String(v).padStart(5)}  ${k}`).join('\n'))
-    if (rawStacks.length > 0) await (await import('node:fs/promises')).writeFile('/tmp/s8prop/stacks.txt', rawStacks.join('\n\n'))
     const w0 = firstRunAt
     console.log(`random walks begun (s from the first measured run, by caller): ${walks.map(w => `${((w.t - w0) / 1000).toFixed(0)} ${w.caller}`).join('; ')}`)
     const perSecond = new Map<string, number>()
@@ -193,12 +205,11 @@ async function main (): Promise<void> {
  */
 const dialCauses = new Map<string, number>()
 const closeCauses = new Map<string, number>()
-const rawStacks: string[] = []
 Error.stackTraceLimit = 60
 function causeOf (stack: string): string {
   const frames = stack.split('\n').slice(1).map(l => l.trim().replace(/^at (async )?/, ''))
     .filter(l => !/connection-manager|node:internal|propagation-trace|new Promise|<anonymous>/.test(l))
-  return frames.slice(0, 3).map(f => f.replace(/\(?(file:\/\/)?\/[^ ]*?(node_modules\/|wt8-prop[^/]*\/)/, '(').replace(/:\d+\)?$/, ')')).join(' < ') || '(unknown)'
+  return frames.slice(0, 3).map(f => f.replace(new RegExp(`\\(?(file://)?/[^ ]*?(node_modules/|${ROOT_RE})`), '(').replace(/:\d+\)?$/, ')')).join(' < ') || '(unknown)'
 }
 function countDialCauses (libp2p: unknown, role: string): void {
   const routing = (libp2p as { services: { dht: { peerRouting: object } } }).services.dht.peerRouting
@@ -240,7 +251,7 @@ function category (n: ProfileNode): string {
   if (url === '') return `(${functionName})`
   const m = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)
   if (m != null) return m[1]
-  const own = /wt7-prop(?:-main)?\/((node|protocol|bench)\/[^/]+)/.exec(url)
+  const own = new RegExp(`${ROOT_RE}((node|protocol|bench)/[^/]+)`).exec(url)
   if (own != null) return own[1]
   return url.startsWith('node:') ? url : 'other'
 }
