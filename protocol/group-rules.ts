@@ -256,6 +256,7 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     attackersOf(x)
     return sure.has(x)
   }
+  const samePeriodOrConcurrent = (p: T, n: T): boolean => p.facts.period === n.facts.period || rel.concurrent(rel.node(p.facts.period!), rel.node(n.facts.period!))
   const attackersOf = (n: T): Array<Arg<T>> => {
     const known = attackers.get(n)
     if (known != null) return known
@@ -266,7 +267,9 @@ function defeated<T extends Placed> (chosen: T[], rel: Relations<T>): Set<T> {
     const adminOp = n.facts.adminOp
     if (ends(n) && n.op.kind === 'remove' && adminOp != null) {
       for (const p of promotionsOf.get(n.op.target!) ?? NONE) {
-        if (p.facts.period !== n.facts.period || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
+        // X's promotion of a period concurrent with the REMOVE's counts too: a backdated INVITE + uninvite of X must not
+        // give a junior admin a period of X's where X was never promoted (review 17, p40)
+        if (!samePeriodOrConcurrent(p, n) || !rel.sortsBefore(p.op.id, adminOp) || !rel.concurrent(n, p)) continue
         const lifters = (promotionsOf.get(n.op.author) ?? NONE).filter(q => q.facts.period === n.facts.own && rel.sortsBefore(q.op.id, p.op.id))
         promotions.push(lifters.length === 0 ? p : new Gate(p, lifters))
       }

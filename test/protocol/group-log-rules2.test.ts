@@ -433,6 +433,51 @@ describe('membership log, rules 2', () => {
     expect(found).toBe(true)
   })
 
+  it('a junior admin\'s backdated INVITE and uninvite of a senior admin voids nothing of the senior\'s, and loses their mutual removal', () => {
+    // A promotes D and E concurrently, D's promotion sorting first (E's is deeper): D is senior. D invited F, who joined.
+    // E signs, on its own heads from before it saw D's invitation, an INVITE of D and a REMOVE of that INVITE (review 17, p40)
+    const F = actor('F', 60)
+    const history = (): { log: MembershipLog, top: GroupOp, promoteE: GroupOp } => {
+      const log = new MembershipLog()
+      const add = (who: Actor, parents: string[], fields: Parameters<typeof seal>[2]): GroupOp => {
+        const op = seal(who, parents, fields)
+        expect(log.add(op)).toBe('added')
+        return op
+      }
+      const created = add(A, [], { kind: 'create', name: 'g', rules: 2 })
+      const base = add(E, [add(A, [created.id], { kind: 'invite', target: E.id }).id], { kind: 'join' })
+      const inviteD = add(A, [base.id], { kind: 'invite', target: D.id })
+      const promoteD = add(A, [add(D, [inviteD.id], { kind: 'join' }).id], { kind: 'promote', target: D.id })
+      let r = base
+      for (let i = 0; i < 4; i++) r = add(A, [r.id], { kind: 'rename', name: `r${i}` })
+      const promoteE = add(A, [r.id], { kind: 'promote', target: E.id })
+      const joinF = add(F, [add(D, [promoteD.id], { kind: 'invite', target: F.id }).id], { kind: 'join' })
+      const top = add(A, [joinF.id, promoteE.id], { kind: 'rename', name: 'merged' })
+      return { log, top, promoteE }
+    }
+    const uninvitePair = (log: MembershipLog, promoteE: GroupOp): void => {
+      const invite = seal(E, [promoteE.id], { kind: 'invite', target: D.id })
+      expect(log.add(invite)).toBe('added')
+      expect(log.add(seal(E, [invite.id], { kind: 'remove', target: D.id, upTo: 0 }))).toBe('added')
+    }
+    const alone = history()
+    const before = summary(alone.log.state())
+    expect(before.members).toEqual(expect.arrayContaining(['A*', 'D*', 'E*']))
+    uninvitePair(alone.log, alone.promoteE)
+    expect(summary(alone.log.state())).toEqual(before)
+    expectOrderFree(alone.log)
+
+    const mutual = history()
+    expect(mutual.log.add(seal(D, [mutual.top.id], { kind: 'remove', target: E.id, upTo: 0 }))).toBe('added')
+    expect(mutual.log.add(seal(E, [mutual.top.id], { kind: 'remove', target: D.id, upTo: 0 }))).toBe('added')
+    const won = summary(mutual.log.state())
+    expect(won.members).toContain('D*')
+    expect(won.gone).toEqual(['E:removed:0'])
+    uninvitePair(mutual.log, mutual.promoteE)
+    expect(summary(mutual.log.state())).toEqual(won)
+    expectOrderFree(mutual.log)
+  })
+
   it('INVITEs a member backdates at the 100-member cap do not push out a member that joined without seeing them', () => {
     // review 16's p26: 97 in the group; A invites T, T joins, A promotes T; then B backdates INVITEs onto the heads A
     // invited T on, sorting before A's INVITE. Seen whole they fill the group first, unless an INVITE nobody joined on
