@@ -473,7 +473,7 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
 /**
  * Rules 2, the cap's slots held back from an INVITE nobody joined on, when
  * the running state holds `size` members and invitees: one for each
- * concurrent INVITE, sorting after it, that someone did join on (counted
+ * invitee of a concurrent INVITE, sorting after it, that someone did join on (counted
  * JOINs; `chosen` in the total order, `skip` the void ones). So a backdated
  * INVITE of nobody cannot take the slot of a membership that was joined
  * without seeing it (review 16's p26); of two joined ones the first in the
@@ -488,7 +488,8 @@ export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relat
   const joined = invites.filter(n => joinedOn.has(n.op.id))
   return (n, size) => {
     if (size + joined.length < MAX_GROUP_MEMBERS || joinedOn.has(n.op.id)) return 0
-    return joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).length
+    // one slot per invitee: two joined INVITEs of one colluder take one place (review 17's p42 iii)
+    return new Set(joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).map(z => z.op.target)).size
   }
 }
 

@@ -506,6 +506,35 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
+  it('at the cap, two joined INVITEs of one invitee hold back one slot from a pending INVITE, not two', () => {
+    // review 17's p42 (iii): 98 in the group, A's INVITE of V pending; B signs two INVITEs of Y on the same heads, sorting
+    // after A's, and Y joins on each. Y takes one place, so V's invitation keeps the other
+    const others = Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => actor(`Q${i}`, 30 + i))
+    const [V, Y] = [actor('V', 202), actor('Y', 203)]
+    const log = new MembershipLog()
+    make(log, A, { kind: 'create', name: 'big', rules: 2 })
+    make(log, A, { kind: 'invite', target: B.id })
+    make(log, B, { kind: 'join' })
+    for (const q of others.slice(0, MAX_GROUP_MEMBERS - 4)) make(log, A, { kind: 'invite', target: q.id })
+    const base = log.heads()
+    const inviteV = make(log, A, { kind: 'invite', target: V.id })
+    let added = 0
+    for (let t = 10; t < 4000 && added < 2; t++) {
+      const op = seal(B, base, { kind: 'invite', target: Y.id }, t)
+      if (op.id > inviteV.id) {
+        expect(log.add(op)).toBe('added')
+        expect(log.add(seal(Y, [op.id], { kind: 'join' }))).toBe('added')
+        added++
+      }
+    }
+    expect(added).toBe(2)
+    const s = log.state()
+    expect(s.invited.has(V.id)).toBe(true)
+    expect(s.members.has(Y.id)).toBe(true)
+    expect(s.members.size + s.invited.size).toBe(MAX_GROUP_MEMBERS)
+    expectOrderFree(log)
+  })
+
   it('an INVITE that did not see a membership period cannot undo its end: a backdated re-invitation leaves the removed member out', () => {
     // review 16's p38: A invites D, D joins, A removes D; B then invites D on parents from before A's INVITE (sorting
     // first). Seen whole B's INVITE would be D's period, and A's REMOVE (of the period it saw) would apply nothing
