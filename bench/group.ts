@@ -117,6 +117,7 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
     // so that both kinds are sent in one order (bench/group-layout.ts sameSendOrder)
     const groupOrder = async (): Promise<string[]> => await at(0).call<string[]>('topicPeers', { at: 0, group })
     const rawOrder = async (): Promise<string[]> => await at(0).call<string[]>('topicPeers', { at: 0, topic: RAW_TOPIC })
+    await until(async () => (await groupOrder()).length === n - 1, 'the sender to see every member on the group\'s topic', 60_000)
     await at(0).call('subscribeRaw', { indices: [0], rawTopic: RAW_TOPIC })
     for (const [k, i] of sameSendOrder(await groupOrder(), memberIds.map(m => ({ index: m, peerId: info[m].peerId }))).entries()) {
       await at(i).call('subscribeRaw', { indices: [i], rawTopic: RAW_TOPIC })
