@@ -55,7 +55,7 @@ const push = serveParent({
   members: ({ at, group }: { at: number, group: string }) => node(at).group(group).members.length,
   /** The fewest members any of this process's nodes sees in the group. */
   fewestMembers: ({ group }: { group: string }) => Math.min(...[...nodes.values()].map(n => n.group(group).members.length)),
-  /** Listens on the raw topic (every node) and for the group's texts and the raw messages (members). */
+  /** Listens for the group's texts and the raw messages (members); the raw topic is subscribed by `subscribeRaw`. */
   listen: async ({ members, rawTopic }: { members: number[], rawTopic: string }) => {
     const arrivals = new LocalArrivals(members.length, (key, t) => { push('arrived', { key, t }) })
     if (TRACE_DIR != null) trace = await startGroupTrace(TRACE_DIR, nodes)
@@ -73,8 +73,11 @@ const push = serveParent({
         trace?.arrived(key, i, t)
       })
     }
-    for (const n of nodes.values()) n.libp2p.services.pubsub.subscribe(rawTopic)
   },
+  subscribeRaw: ({ indices, rawTopic }: { indices: number[], rawTopic: string }) => { for (const i of indices) node(i).libp2p.services.pubsub.subscribe(rawTopic) },
+  /** The peers `at` holds on the group's topic or on `topic`, in the order it learned them (the order gossipsub publishes in). */
+  topicPeers: ({ at, group, topic }: { at: number, group?: string, topic?: string }) =>
+    node(at).libp2p.services.pubsub.getSubscribers(topic ?? groupTopic(Buffer.from(group ?? '', 'hex'))).map(p => p.toString()),
   /** How many peers `at` knows on the group's topic and on the raw topic. */
   subscribers: ({ at, group, rawTopic }: { at: number, group: string, rawTopic: string }) => {
     const pubsub = node(at).libp2p.services.pubsub

@@ -43,3 +43,19 @@ export class LocalArrivals {
     this.done(key, s.last)
   }
 }
+
+/**
+ * The order in which the members subscribe to the raw topic so that the
+ * sender holds them in the same order as on the group's topic. gossipsub
+ * floods a publish to the topic's peers in the order it learned their
+ * subscriptions, and that order decides which process gets its copies first
+ * and whether a process's members get theirs back to back (one wake-up) or
+ * spread over the sends: both kinds must go out in the same order.
+ * `groupTopicPeers` is the sender's peer order on the group's topic.
+ */
+export function sameSendOrder (groupTopicPeers: string[], members: Array<{ index: number, peerId: string }>): number[] {
+  const byPeer = new Map(members.map(m => [m.peerId, m.index]))
+  const order = groupTopicPeers.filter(p => byPeer.has(p)).map(p => byPeer.get(p) as number)
+  if (new Set(order).size !== members.length) throw new Error(`the sender holds ${new Set(order).size} of ${members.length} members on the group's topic`)
+  return order
+}

@@ -23,7 +23,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { sealContentEntry } from '../protocol/group-entry.js'
 import { compileForPlainNode } from './compile.js'
-import { spreadNodes } from './group-layout.js'
+import { sameSendOrder, spreadNodes } from './group-layout.js'
 import { forkChild } from './ipc.js'
 import { prng, sparseTopology, TRANSPORT } from './mesh.js'
 import { Arrivals, interleaved, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
@@ -113,7 +113,19 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
       await children[p].call('listen', { members, rawTopic: RAW_TOPIC })
     }
     if (!reporting.some(x => x.p === 0)) await children[0].call('listen', { members: [], rawTopic: RAW_TOPIC })
+    // the raw topic subscribed member by member in the order the sender holds them on the group's topic,
+    // so that both kinds are sent in one order (bench/group-layout.ts sameSendOrder)
+    const groupOrder = async (): Promise<string[]> => await at(0).call<string[]>('topicPeers', { at: 0, group })
+    const rawOrder = async (): Promise<string[]> => await at(0).call<string[]>('topicPeers', { at: 0, topic: RAW_TOPIC })
+    await until(async () => (await groupOrder()).length === n - 1, 'the sender to see every member on the group\'s topic', 60_000)
+    await at(0).call('subscribeRaw', { indices: [0], rawTopic: RAW_TOPIC })
+    for (const [k, i] of sameSendOrder(await groupOrder(), memberIds.map(m => ({ index: m, peerId: info[m].peerId }))).entries()) {
+      await at(i).call('subscribeRaw', { indices: [i], rawTopic: RAW_TOPIC })
+      await until(async () => (await rawOrder()).length === k + 1, `the sender to see member ${i} on the raw topic`, 60_000)
+    }
     await until(async () => await at(0).call<number>('subscribers', { at: 0, group, rawTopic: RAW_TOPIC }) === n - 1, 'the sender to see every member on both topics', 60_000)
+    const sameOrder = async (): Promise<boolean> => (await groupOrder()).join() === (await rawOrder()).join()
+    if (!await sameOrder()) throw new Error('the sender holds the members in another order on the raw topic than on the group\'s')
 
     const text = (i: number): string => `bench run ${String(i).padStart(6, '0')}`
     // a raw message of exactly the size of the group entry each run publishes
@@ -133,9 +145,11 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
     const runGroup = async (i: number): Promise<number> => await timed(`g${text(i)}`, `group run ${i}`, async () => await at(0).call<number>('sendGroup', { at: 0, group, text: text(i) }))
     const runRaw = async (i: number): Promise<number> => await timed(`r${i}`, `raw run ${i}`, async () => await at(0).call<number>('publishRaw', { at: 0, topic: RAW_TOPIC, n: i, size }))
     const { measured, raw, timeouts } = await interleaved(runs, warmup, runGroup, runRaw)
+    const orderKept = await sameOrder()
     const notes = `${TRANSPORT}; ${layout.length} process${layout.length === 1 ? '' : 'es'} (node i in process i mod ${layout.length}, the sender is node 0); ` +
       `${links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
-      `1 sender, ${n - 1} receiving members, each showing every text when gossipsub delivers it (as the raw listener is called), then storing it in its own LevelDB; the sender appends its entry to its journal, publishes it, then stores it; ${size} B` +
+      `1 sender, ${n - 1} receiving members, each showing every text when gossipsub delivers it (as the raw listener is called), then storing it in its own LevelDB; the sender appends its entry to its journal, publishes it, then stores it; ${size} B; ` +
+      `the sender sends both kinds to the members in one order (${orderKept ? 'still the same after the runs' : 'NOT the same any more after the runs'})` +
       (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
     return ([50, 99] as const).map(p => result({
       name: `group.delivery.p${p}`,

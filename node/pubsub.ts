@@ -4,11 +4,12 @@
  * v2. When ChainSafe ships v3 support, swap the import here and nothing else.
  */
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import { messageIdString } from './pubsub-message-id.js'
 import { GossipStreamOpener } from './pubsub-stream-open.js'
 import { keepOutboundStreams } from './pubsub-streams.js'
 import type { StreamKeeperComponents } from './pubsub-streams.js'
 import { withView } from './util/view.js'
-import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
+import type { GossipSub, GossipSubComponents, GossipsubOpts } from '@libp2p/gossipsub'
 
 export type PubSub = GossipSub
 
@@ -33,8 +34,9 @@ const MAX_INBOUND_RPC_BYTES = 256 * 1024
  */
 const RUN_ON_LIMITED_CONNECTION = true
 
-export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents & Pick<StreamKeeperComponents, 'events'>) => PubSub {
-  const create = gossipsub({
+/** gossipsub's options: the same for every topic (presence, chat relays, groups). */
+export function pubsubOptions (opts: PubsubOptions = {}): Partial<GossipsubOpts> {
+  return {
     // Records are signed inside their payload (libp2p signed envelopes), so the
     // gossip layer adds no author or signature that relays could read.
     globalSignaturePolicy: StrictNoSign,
@@ -42,8 +44,14 @@ export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubC
     emitSelf: false,
     maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
     runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
+    // the same strings as gossipsub's default, made natively: node/pubsub-message-id.ts
+    msgIdToStrFn: messageIdString,
     ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
-  })
+  }
+}
+
+export function createPubsub (opts: PubsubOptions = {}): (components: GossipSubComponents & Pick<StreamKeeperComponents, 'events'>) => PubSub {
+  const create = gossipsub(pubsubOptions(opts))
   return (components) => {
     // gossipsub's one stream queue must not make each peer wait for every other peer's negotiation: node/pubsub-stream-open.ts
     const opener = new GossipStreamOpener(components, {

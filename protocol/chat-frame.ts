@@ -4,6 +4,7 @@
  */
 import { CHAT_ID_BYTES, MAX_CHAT_BODY_BYTES, MAX_CHAT_FRAME_BYTES } from './limits.js'
 import { ChatFrame as ChatFramePb, ChatKind as ChatKindPb } from './pb/chat.js'
+import { RandomPool } from './random-pool.js'
 import { scanMessage } from './strict-protobuf.js'
 import { isUnicode } from './text.js'
 import type { MessageRules } from './strict-protobuf.js'
@@ -52,18 +53,11 @@ const fromPb = (kind: unknown): ChatKind | undefined => CHAT_KINDS.find(k => toP
 const utf8 = new TextEncoder()
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
-/** CSPRNG bytes fetched 256 ids at a time (one call instead of one per frame); each byte is handed out once. */
-const idPool = new Uint8Array(256 * CHAT_ID_BYTES)
-let idPoolUsed = idPool.byteLength
+const ids = new RandomPool(CHAT_ID_BYTES)
 
 /** A fresh frame id: CHAT_ID_BYTES bytes from the platform CSPRNG. */
 export function newChatId (): Uint8Array {
-  if (idPoolUsed === idPool.byteLength) {
-    crypto.getRandomValues(idPool)
-    idPoolUsed = 0
-  }
-  idPoolUsed += CHAT_ID_BYTES
-  return idPool.slice(idPoolUsed - CHAT_ID_BYTES, idPoolUsed)
+  return ids.take()
 }
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))

@@ -17,6 +17,7 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
+import { RandomPool } from './random-pool.js'
 import { protocolId } from './topics.js'
 
 export const GROUP_ID_BYTES = 16
@@ -52,6 +53,9 @@ function u64be (n: number): Uint8Array {
 }
 
 export const randomBytes = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n))
+/** XChaCha20-Poly1305 nonces are random and public: drawn from a pool (a sender seals one per text). */
+const nonces = new RandomPool(NONCE_BYTES)
+export const randomNonce = (): Uint8Array => nonces.take()
 
 /** Every group topic starts with this, followed by 26 base32 characters. */
 export const GROUP_TOPIC_PREFIX = `${protocolId('group', '1')}/`
@@ -75,7 +79,7 @@ export function slotAad (c: SlotContext): Uint8Array {
 }
 
 /** Seals a sender key for one member with the pair's group key. */
-export function sealSlot (pairGroupKey: Uint8Array, c: SlotContext, senderKey: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Uint8Array {
+export function sealSlot (pairGroupKey: Uint8Array, c: SlotContext, senderKey: Uint8Array, nonce: Uint8Array = randomNonce()): Uint8Array {
   if (senderKey.length !== SENDER_KEY_BYTES) throw new Error(`a sender key is ${SENDER_KEY_BYTES} bytes`)
   return concat(nonce, xchacha20poly1305(pairGroupKey, nonce, slotAad(c)).encrypt(senderKey))
 }
@@ -107,7 +111,7 @@ export function sealedContentSize (n: number): number {
 }
 
 /** Seals an encoded GroupContent with the author's sender key. */
-export function sealContent (senderKey: Uint8Array, c: ContentContext, content: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Uint8Array {
+export function sealContent (senderKey: Uint8Array, c: ContentContext, content: Uint8Array, nonce: Uint8Array = randomNonce()): Uint8Array {
   if (content.length > 0xffff) throw new Error('content too large')
   const plain = new Uint8Array(sealedContentSize(content.length) - NONCE_BYTES - TAG_BYTES)
   plain[0] = content.length >> 8

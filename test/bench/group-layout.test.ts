@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LocalArrivals, spreadNodes } from '../../bench/group-layout.js'
+import { LocalArrivals, sameSendOrder, spreadNodes } from '../../bench/group-layout.js'
 
 describe('group bench layout', () => {
   it('spreads nodes round-robin, the sender in process 0, never an empty process', () => {
@@ -27,5 +27,14 @@ describe('group bench layout', () => {
     a.arrive('r1', 1, 2)
     a.arrive('r1', 3, 3)
     expect(done).toEqual([['g1', 7], ['r1', 3]])
+  })
+
+  it('subscribes the members to the raw topic in the order the sender holds them on the group\'s topic', () => {
+    const members = [1, 2, 3, 4, 5].map(i => ({ index: i, peerId: `p${i}` }))
+    // learned as the invitations were accepted, processes racing: not by index, nor by process
+    expect(sameSendOrder(['p3', 'p1', 'p5', 'p2', 'p4'], members)).toEqual([3, 1, 5, 2, 4])
+    // a peer on the topic that is not a member (none in the bench) is not subscribed for it
+    expect(sameSendOrder(['p2', 'x', 'p1', 'p3', 'p4', 'p5'], members)).toEqual([2, 1, 3, 4, 5])
+    expect(() => sameSendOrder(['p1', 'p2', 'p3', 'p4'], members)).toThrow(/4 of 5/)
   })
 })
