@@ -478,18 +478,23 @@ describe('membership log, rules 2', () => {
     expectOrderFree(mutual.log)
   })
 
-  it('INVITEs a member backdates at the 100-member cap do not push out a member that joined without seeing them', () => {
-    // review 16's p26: 97 in the group; A invites T, T joins, A promotes T; then B backdates INVITEs onto the heads A
-    // invited T on, sorting before A's INVITE. Seen whole they fill the group first, unless an INVITE nobody joined on
-    // leaves the slot to a concurrent one somebody did join on
+  /** A rules-2 group of A (creator), B (joined) and A's INVITEs of others, `size` in all; `base`: its heads then. */
+  const nearCap = (size: number): { log: MembershipLog, others: Actor[], base: string[] } => {
     const others = Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => actor(`Q${i}`, 30 + i))
-    const T = actor('T', 200)
     const log = new MembershipLog()
     make(log, A, { kind: 'create', name: 'big', rules: 2 })
     make(log, A, { kind: 'invite', target: B.id })
     make(log, B, { kind: 'join' })
-    for (const q of others.slice(0, MAX_GROUP_MEMBERS - 5)) make(log, A, { kind: 'invite', target: q.id })
-    const base = log.heads()
+    for (const q of others.slice(0, size - 2)) make(log, A, { kind: 'invite', target: q.id })
+    return { log, others, base: log.heads() }
+  }
+
+  it('INVITEs a member backdates at the 100-member cap do not push out a member that joined without seeing them', () => {
+    // review 16's p26: 97 in the group; A invites T, T joins, A promotes T; then B backdates INVITEs onto the heads A
+    // invited T on, sorting before A's INVITE. Seen whole they fill the group first, unless an INVITE nobody joined on
+    // leaves the slot to a concurrent one somebody did join on
+    const T = actor('T', 200)
+    const { log, others, base } = nearCap(MAX_GROUP_MEMBERS - 3)
     const inviteT = make(log, A, { kind: 'invite', target: T.id }, 5000)
     make(log, T, { kind: 'join' })
     make(log, A, { kind: 'promote', target: T.id })
@@ -509,14 +514,8 @@ describe('membership log, rules 2', () => {
   it('at the cap, two joined INVITEs of one invitee hold back one slot from a pending INVITE, not two', () => {
     // review 17's p42 (iii): 98 in the group, A's INVITE of V pending; B signs two INVITEs of Y on the same heads, sorting
     // after A's, and Y joins on each. Y takes one place, so V's invitation keeps the other
-    const others = Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => actor(`Q${i}`, 30 + i))
     const [V, Y] = [actor('V', 202), actor('Y', 203)]
-    const log = new MembershipLog()
-    make(log, A, { kind: 'create', name: 'big', rules: 2 })
-    make(log, A, { kind: 'invite', target: B.id })
-    make(log, B, { kind: 'join' })
-    for (const q of others.slice(0, MAX_GROUP_MEMBERS - 4)) make(log, A, { kind: 'invite', target: q.id })
-    const base = log.heads()
+    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 2)
     const inviteV = make(log, A, { kind: 'invite', target: V.id })
     let added = 0
     for (let t = 10; t < 4000 && added < 2; t++) {
