@@ -183,7 +183,9 @@ const NONE: never[] = []
  *   signs each op on its own latest, so none of its ops is concurrent with
  *   its DECLINE;
  * - a REMOVE of X by R is also attacked by every PROMOTE of X, in the same
- *   membership period, concurrent with it and sorting before the op that made
+ *   membership period or one concurrent with it (review 17's p40: a junior's
+ *   backdated INVITE and uninvite of X open a period of X's of its own),
+ *   concurrent with it and sorting before the op that made
  *   R admin in the REMOVE's past, unless a counted PROMOTE of R (in R's
  *   period) sorts before that one: seen whole, X is the senior admin, so R's
  *   removal is the junior's (a junior admin cannot make one by backdating it
