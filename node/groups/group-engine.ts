@@ -389,9 +389,9 @@ export class GroupEngine {
   /** Serves one catch-up request. */
   async handleSync (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const refusal = this.components.roster.isBlocked(peer) ? 'unreachable' : this.syncLimiter.take(peer) ? undefined : 'too many sync requests'
-    if (refusal != null) {
-      stream.abort(new Error(refusal))
+    // a blocked peer's request is not counted: it is refused as an offline node's would be
+    if (this.components.roster.isBlocked(peer) || !this.syncLimiter.take(peer)) {
+      stream.abort(new Error('refused'))
       return
     }
     await serveSync(stream, connection, MAX_GROUP_STREAM_FRAME_BYTES, AbortSignal.timeout(C.STREAM_TIMEOUT_MS), async (from, req) => await this.answer(from, req))
