@@ -19,14 +19,14 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { freePorts, makeIdentity } from '../test/mesh-helpers.js'
 import { compileForPlainNode } from './compile.js'
 import { prng } from './mesh.js'
 import { result } from './result.js'
-import { Cluster, offlineAfter, offlineEvent, stats, viewBefore } from './chaos/cluster.js'
+import { offlineAfter, offlineEvent, stats, viewBefore } from './chaos/cluster.js'
 import { killAllHosts } from './chaos/hosts.js'
+import { meshCluster, pickDistinct, planMesh } from './chaos/plan.js'
 import { formatLoad, LoadRecorder } from './chaos/load.js'
-import type { Member } from './chaos/cluster.js'
+import type { Cluster, Member } from './chaos/cluster.js'
 import type { BenchResult } from './result.js'
 import type { ChatMessage } from '../node/chat/index.js'
 
@@ -58,8 +58,6 @@ for (const [k, v] of Object.entries({ nodes: N, 'per-process': PER_PROCESS, ttl:
 if (N < 4) { console.error('--nodes must be at least 4'); process.exit(2) }
 if (!Number.isInteger(PER_PROCESS) || PER_PROCESS < 1) { console.error('--per-process must be a positive integer'); process.exit(2) }
 
-/** Bootstrap peers per node: what a user configures, not its contacts. */
-const BOOTSTRAP_PEERS = 2
 /** How long beyond the TTL a crash or partition check may take: records need CPU to travel. */
 const SLACK_MS = Math.max(5_000, TTL)
 /** Lateness of an expiry past the TTL that is not counted against it (timer and pipe latency). */
@@ -70,17 +68,8 @@ const RECOVERY_MS = 30_000 + 2 * TTL
 const START_CONVERGENCE_MS = 60_000 + 2 * TTL
 /** docs/protocol.md §7.3: the outbox delivers within 30 s once both sides are reachable. */
 const CHAT_BOUND_MS = 30_000
-const HOST_START_TIMEOUT_MS = 120_000
 
 const random = prng(SEED)
-const pickDistinct = (n: number, k: number, not: Set<number>): number[] => {
-  const out = new Set<number>()
-  for (let guard = 0; out.size < k && guard < 10_000; guard++) {
-    const x = Math.floor(random() * n)
-    if (!not.has(x)) out.add(x)
-  }
-  return [...out]
-}
 
 interface Check { name: string, ok: boolean, detail: string }
 const checks: Check[] = []
@@ -186,36 +175,11 @@ async function main (): Promise<void> {
   log(`compiled the project to JavaScript; load average ${load()}`)
   let recorder: LoadRecorder | undefined
   try {
-    const ports = await freePorts(N)
-    // identities exist before the first start so every bootstrap list can name any peer
-    const members: Member[] = []
-    for (let i = 0; i < N; i++) {
-      const home = path.join(root, `n${i}`)
-      const peerId = await makeIdentity(home)
-      members.push({
-        i, home, port: ports[i], peerId, addr: `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerId}`, bootstrap: [], contacts: [],
-        host: Math.floor(i / PER_PROCESS), slot: i % PER_PROCESS, sent: new Map()
-      })
-    }
+    const plan = await planMesh(root, N, PER_PROCESS, CONTACTS, random)
+    const { members, hostMembers } = plan
     const half = Math.floor(N / 2)
     const side = (i: number): number => i < half ? 0 : 1
-    // contacts are mutual, so chat between them is contact chat, not a request
-    for (const m of members) {
-      for (const c of pickDistinct(N, CONTACTS, new Set([m.i]))) {
-        if (!m.contacts.includes(c)) m.contacts.push(c)
-        if (!members[c].contacts.includes(m.i)) members[c].contacts.push(m.i)
-      }
-    }
-    for (const m of members) m.bootstrap = pickDistinct(N, BOOTSTRAP_PEERS, new Set([m.i]))
-    const hostMembers = Array.from({ length: hostCount }, (_, h) => members.filter(m => m.host === h).map(m => m.i))
-    const cluster = new Cluster(members, hostMembers, path.join(build.dir, 'bench/chaos/host.js'), (m) => ({
-      home: m.home,
-      listen: [`/ip4/127.0.0.1/tcp/${m.port}`],
-      bootstrap: m.bootstrap.map(j => members[j].addr),
-      presence: { ttlMs: TTL },
-      // the chaos run watches strangers: public presence
-      roster: { defaultVisibility: 'public' }
-    }), HOST_START_TIMEOUT_MS)
+    const cluster = meshCluster(plan, path.join(build.dir, 'bench/chaos/host.js'), TTL)
     recorder = new LoadRecorder(async () => await cluster.health())
     recorder.start()
     const pairs = members.reduce((n, m) => n + m.contacts.length, 0)
@@ -236,7 +200,7 @@ async function main (): Promise<void> {
 
     // ---- crash: SIGKILL a share of the processes, no goodbye ----
     recorder.phase('crash')
-    const victims = pickDistinct(hostCount, Math.max(1, Math.round(hostCount * KILL_FRACTION)), new Set())
+    const victims = pickDistinct(random, hostCount, Math.max(1, Math.round(hostCount * KILL_FRACTION)), new Set())
     const dead = new Set(victims.flatMap(h => hostMembers[h]))
     // what each watcher showed for a victim just before the kill
     const killAt = Date.now()

@@ -20,6 +20,7 @@ import { PresenceNode } from '../../node/presence-node.js'
 import { presenceTopic } from '../../protocol/topics.js'
 import { ConnTracker } from './conn-track.js'
 import { GossipTracker } from './gossip-track.js'
+import { TableTracker } from './table-track.js'
 import type { ConnRecord } from './conn-track.js'
 import type { PresenceNodeOptions } from '../../node/presence-node.js'
 import type { ConnectionGater, PeerId, Stream } from '@libp2p/interface'
@@ -50,6 +51,8 @@ interface Hosted {
   gossip: GossipTracker
   /** Local time each peer's subscription to this node's own topic last arrived. */
   subscribedAt: Map<string, number>
+  /** Its DHT routing table's adds, and the pings before them. */
+  table: TableTracker
 }
 
 /** How long the publications of a node are kept for explanations. */
@@ -107,7 +110,7 @@ const list = JSON.parse(process.argv[2] ?? '[]') as PresenceNodeOptions[]
 const hosted: Hosted[] = await Promise.all(list.map(async (opts) => {
   const denied = new Set<string>()
   const node = await PresenceNode.start({ sharedHost: true, mdns: false, control: false, ...opts, connectionGater: gaterFor(denied) })
-  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), gossip: new GossipTracker(node.libp2p, presenceTopic(node.peerId)), subscribedAt: new Map() }
+  const h: Hosted = { node, denied, lastRecord: new Map(), lastAnnounce: 0, published: [], conns: new ConnTracker(node.libp2p), gossip: new GossipTracker(node.libp2p, presenceTopic(node.peerId)), subscribedAt: new Map(), table: new TableTracker(node.libp2p) }
   node.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
     const own = presenceTopic(node.peerId)
     if (evt.detail.subscriptions.some(sub => sub.topic === own && sub.subscribe)) h.subscribedAt.set(evt.detail.peerId.toString(), Date.now())
@@ -193,6 +196,8 @@ const methods: Record<string, Method> = {
     routingTable: (node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0,
     following: node.libp2p.services.discovery.following().map(p => node.libp2p.services.discovery.followStatus(p)?.state)
   }),
+  /** Its DHT routing table, the DHT servers it is connected to, and the pings before the table's adds. */
+  table: async ({ table }) => await table.counts(),
   /** The process: event-loop delay since the last call (ms), CPU share of one core, memory. */
   health: () => {
     const now = performance.now()

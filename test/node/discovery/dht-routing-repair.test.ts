@@ -1,7 +1,8 @@
 /**
  * A connected DHT server that kad-dht left out of its routing table (its one
- * ping failed) is added again, with backoff, while it stays connected.
- * Stubbed routing table and connection manager; checks after 20 ms.
+ * ping failed) is added again, with backoff, while it stays connected; and
+ * kad-dht's ping before an add is skipped for a connected DHT server.
+ * Stubbed routing table, peer store and connection manager; checks after 20 ms.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter } from '@libp2p/interface'
@@ -38,19 +39,25 @@ function table (okFrom: number): { view: { find: (p: PeerId) => Promise<PeerId |
   }
 }
 
-function repair (t: ReturnType<typeof table>, connected: () => PeerId[]): { events: TypedEventEmitter<any>, identify: (peer: PeerId, protocols: string[]) => void } {
+function repair (t: ReturnType<typeof table>, connected: () => PeerId[], more: { protocols?: Map<string, string[]>, relayed?: PeerId[], kb?: object, table?: EventTarget } = {}): { events: TypedEventEmitter<any>, identify: (peer: PeerId, protocols: string[]) => void, service: DhtRoutingRepair } {
   const events = new TypedEventEmitter<any>()
+  const routingTable = Object.assign(more.table ?? {}, t.view, { kb: more.kb })
   const service = new DhtRoutingRepair({
     logger: defaultLogger(),
     events,
-    connectionManager: { getConnections: (peer?: PeerId) => connected().filter(p => peer == null || p.equals(peer)).map(() => ({}) as any) },
-    dht: { routingTable: t.view } as any
+    connectionManager: {
+      getConnections: (peer?: PeerId) => connected().filter(p => peer == null || p.equals(peer))
+        .map(p => ({ status: 'open', limits: more.relayed?.some(r => r.equals(p)) === true ? { seconds: 120 } : undefined }) as any)
+    },
+    peerStore: { get: async (peer: PeerId) => ({ protocols: more.protocols?.get(peer.toString()) ?? [] }) as any },
+    dht: { routingTable } as any
   }, { protocol: PROTOCOL, firstCheckMs: 20, retryBaseMs: 20, retryCapMs: 40 })
   service.start()
   services.push(service)
   return {
     events,
-    identify: (peerId, protocols) => { events.dispatchEvent(new CustomEvent<IdentifyResult>('peer:identify', { detail: { peerId, protocols, listenAddrs: [] } as any })) }
+    identify: (peerId, protocols) => { events.dispatchEvent(new CustomEvent<IdentifyResult>('peer:identify', { detail: { peerId, protocols, listenAddrs: [] } as any })) },
+    service
   }
 }
 
@@ -98,5 +105,27 @@ describe('DHT routing table repair', () => {
     const settle = Date.now() + 300
     await waitFor(() => Date.now() > settle, 'a few retry periods to pass', 30_000)
     expect(t.adds()).toBeLessThanOrEqual(after + 1)
+  })
+
+  it('kad-dht\'s ping before an add is skipped for a connected DHT server, made for anyone else', async () => {
+    const [server, client, stranger, relayed] = await Promise.all([aPeer(), aPeer(), aPeer(), aPeer()])
+    const protocols = new Map([server, stranger, relayed].map(p => [p.toString(), ['/ipfs/id/1.0.0', PROTOCOL]]))
+    // kad-dht's own check: a ping, which fails here (as under load)
+    const pinged: string[] = []
+    const ping = async (contact: { peerId: PeerId }): Promise<boolean> => { pinged.push(contact.peerId.toString()); return false }
+    const kb = { verify: ping }
+    const kadTable = new EventTarget()
+    const told: string[] = []
+    kadTable.addEventListener('peer:ping', (evt) => { told.push(String((evt as CustomEvent<PeerId>).detail)) })
+    const { service } = repair(table(1), () => [server, client, relayed], { protocols, relayed: [relayed], kb, table: kadTable })
+    expect(await kb.verify({ peerId: server })).toBe(true)
+    expect(await kb.verify({ peerId: client })).toBe(false)
+    expect(await kb.verify({ peerId: stranger })).toBe(false)
+    expect(await kb.verify({ peerId: relayed })).toBe(false)
+    expect(pinged).toEqual([client, stranger, relayed].map(String))
+    // the closest-peer tagger hears of the server as of a ping it answered
+    expect(told).toEqual([server.toString()])
+    service.stop()
+    expect(kb.verify).toBe(ping)
   })
 })
