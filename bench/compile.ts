@@ -34,3 +34,18 @@ export async function compileForPlainNode (purpose: string): Promise<CompiledPro
     throw new Error(`could not compile the project for ${purpose}: ${err.stdout ?? ''}${err.message}`)
   }
 }
+
+/**
+ * For a diagnostic script run under tsx: compiles the project and runs the
+ * compiled copy of `script` (its path under bench/, without extension) on
+ * plain node with `args`, printing what it prints.
+ */
+export async function runCompiledCopy (script: string, args: string[]): Promise<void> {
+  const build = await compileForPlainNode(script)
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(build.dir, 'bench', `${script}.js`), ...args], { maxBuffer: 1 << 20 })
+    process.stdout.write(stdout)
+  } finally {
+    await build.remove()
+  }
+}

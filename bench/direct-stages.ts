@@ -19,13 +19,11 @@
  * the path unoptimized; with thousands it is optimized (docs/benchmarks.md).
  */
 import '../node/polyfill.js'
-import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
-import { compileForPlainNode } from './compile.js'
+import { runCompiledCopy } from './compile.js'
 
 const changes = Number(process.argv[2] ?? 220)
 
@@ -95,11 +93,5 @@ if (import.meta.url.endsWith('.js')) {
   await main()
 } else {
   // under tsx: compile, then run the compiled copy of this file on plain node
-  const build = await compileForPlainNode('direct-stages')
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(build.dir, 'bench', 'direct-stages.js'), String(changes)], { maxBuffer: 1 << 20 })
-    process.stdout.write(stdout)
-  } finally {
-    await build.remove()
-  }
+  await runCompiledCopy('direct-stages', [String(changes)])
 }

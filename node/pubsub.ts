@@ -4,7 +4,7 @@
  * v2. When ChainSafe ships v3 support, swap the import here and nothing else.
  */
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
-import { messageIdString } from './pubsub-message-id.js'
+import { messageId, messageIdString } from './pubsub-message-id.js'
 import { GossipStreamOpener } from './pubsub-stream-open.js'
 import { keepOutboundStreams } from './pubsub-streams.js'
 import type { StreamKeeperComponents } from './pubsub-streams.js'
@@ -44,7 +44,8 @@ export function pubsubOptions (opts: PubsubOptions = {}): Partial<GossipsubOpts>
     emitSelf: false,
     maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
     runOnLimitedConnection: RUN_ON_LIMITED_CONNECTION,
-    // the same strings as gossipsub's default, made natively: node/pubsub-message-id.ts
+    // the same ids and strings as gossipsub's defaults, made natively (a group entry hashed once): node/pubsub-message-id.ts
+    msgIdFn: messageId,
     msgIdToStrFn: messageIdString,
     ...(opts.sharedHostMesh === true ? { scoreParams: { IPColocationFactorWeight: 0 } } : {})
   }

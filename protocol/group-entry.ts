@@ -4,13 +4,13 @@
  * group topic and in catch-up, so any member can check and serve any entry
  * without the keys. Pure (docs/protocol.md §12.3).
  */
-import nodeCrypto from 'node:crypto'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
 import { hex, MAX_GROUP_OP_BYTES, peerOfMultihash } from './group-op.js'
 import { GroupContent as GroupContentPb, GroupContentKind, GroupEntry as GroupEntryPb, GroupEntryKind } from './pb/group.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import { scanMessage } from './strict-protobuf.js'
+import { sha256 } from './sha256.js'
 import type { MessageRules, ScanFields } from './strict-protobuf.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -52,13 +52,23 @@ export interface EntryHeader {
   prev: Uint8Array
 }
 
-/** node's one-shot digest (20.12 and later): no Hash object per call. */
-const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash
+/**
+ * Digests by the entry's bytes object. The same bytes are hashed twice per
+ * entry otherwise: gossipsub's message id is SHA-256 of the data too
+ * (node/pubsub-message-id.ts takes it here for group topics), at the sender
+ * after its writer hashed the entry, at a member before its reader does.
+ * Entry bytes are never written to once made; the digests go with them.
+ */
+const digests = new WeakMap<Uint8Array, Uint8Array>()
 
-/** What the next entry of a feed names as its `prev` (SHA-256; node's native one: every member hashes every entry it reads). */
+/** What the next entry of a feed names as its `prev`: SHA-256 of its bytes, taken once per bytes object (the caller must not change the digest). */
 export function entryHash (bytes: Uint8Array): Uint8Array {
-  const d = oneShotHash != null ? oneShotHash('sha256', bytes, 'buffer') : nodeCrypto.createHash('sha256').update(bytes).digest()
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+  let d = digests.get(bytes)
+  if (d == null) {
+    d = sha256(bytes)
+    digests.set(bytes, d)
+  }
+  return d
 }
 
 export interface KeySlot {

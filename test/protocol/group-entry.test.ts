@@ -142,6 +142,17 @@ describe('group ops', () => {
     }), { numRuns: 200 })
   })
 
+  it('hashes an entry\'s bytes once: the same digest for the same bytes object, its own for equal bytes in another', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => {
+      const one = Uint8Array.from(b)
+      const other = Uint8Array.from(b)
+      const first = entryHash(one)
+      expect(entryHash(one)).toBe(first)
+      expect(entryHash(other)).not.toBe(first)
+      expect(entryHash(other)).toEqual(sha256(b))
+    }), { numRuns: 100 })
+  })
+
   it('reads opened content in one pass exactly as the strict scan then protons did (texts of any UTF-8, ops, broken and changed bytes)', () => {
     const utf8 = new TextEncoder()
     // the reading before session 10: scan, then protons' decode, then the rules on the decoded fields
