@@ -513,7 +513,9 @@ export function apply (s: GroupState, op: GroupOp, position: number, rules: Grou
       const invitation = s.invited.get(op.author)
       if (invitation != null) {
         s.invited.delete(op.author)
-        s.members.set(op.author, { role: 'member', since: position, period: invitation.period })
+        // rules 2: the period is the invitation in the JOIN's causal past (facts.own), not a concurrent INVITE of the
+        // joiner sorting first: a backdated INVITE of a member must not relabel its period (review 18's p68)
+        s.members.set(op.author, { role: 'member', since: position, period: rules === 2 && facts?.own != null ? facts.own : invitation.period })
         s.gone.delete(op.author)
         // the last admin may have left while this member was only invited
         keepAnAdmin(s, position, op.id)

@@ -534,6 +534,47 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
+  it.each(['leave', 'removal'] as const)('a member\'s backdated INVITE of a sitting admin, then the member\'s %s, voids none of the admin\'s later work', end => {
+    // review 18's p68: A invites M, W and T, all join; A promotes T, T invites X, X joins. M signs an INVITE of T on W's
+    // JOIN (M in, T not), sorting before A's; it reaches everyone. T, having seen it, removes X and invites U. M's INVITE
+    // is then made void by M's LEAVE on W's JOIN, or by A's removal of M on T's INVITE (A had not seen M's). T's JOIN
+    // answered A's INVITE, so T's period stays A's INVITE and T's removal and invitation count
+    const [M, W, T, X, U] = [actor('M', 240), actor('W', 241), actor('T', 242), actor('X', 243), actor('U', 244)]
+    const log = new MembershipLog()
+    const add = (who: Actor, parents: string[], fields: Parameters<typeof seal>[2], t = 0): GroupOp => {
+      const op = seal(who, parents, fields, t)
+      expect(log.add(op)).toBe('added')
+      return op
+    }
+    make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+    for (const who of [M, W]) {
+      make(log, A, { kind: 'invite', target: who.id })
+      make(log, who, { kind: 'join' })
+    }
+    const joinW = log.heads()
+    const inviteT = make(log, A, { kind: 'invite', target: T.id })
+    make(log, T, { kind: 'join' })
+    make(log, A, { kind: 'promote', target: T.id })
+    make(log, T, { kind: 'invite', target: X.id })
+    make(log, X, { kind: 'join' })
+    let inviteMT: GroupOp | undefined
+    for (let t = 0; t < 4000 && inviteMT == null; t++) {
+      const op = seal(M, joinW, { kind: 'invite', target: T.id }, t)
+      if (op.id < inviteT.id) inviteMT = op
+    }
+    expect(log.add(inviteMT!)).toBe('added')
+    make(log, T, { kind: 'remove', target: X.id, upTo: 0 })
+    make(log, T, { kind: 'invite', target: U.id })
+    if (end === 'leave') add(M, joinW, { kind: 'leave', upTo: 0 })
+    else add(A, [inviteT.id], { kind: 'remove', target: M.id, upTo: 0 })
+    const s = log.state()
+    expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
+    expect(s.members.has(X.id)).toBe(false)
+    expect(s.gone.get(X.id)?.how).toBe('removed')
+    expect(s.invited.has(U.id)).toBe(true)
+    expectOrderFree(log)
+  })
+
   it('an INVITE that did not see a membership period cannot undo its end: a backdated re-invitation leaves the removed member out', () => {
     // review 16's p38: A invites D, D joins, A removes D; B then invites D on parents from before A's INVITE (sorting
     // first). Seen whole B's INVITE would be D's period, and A's REMOVE (of the period it saw) would apply nothing
