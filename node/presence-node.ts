@@ -241,7 +241,7 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
 
   displayName (peer: PeerId | string): DisplayName | undefined {
     const id = this.resolvePeer(peer)
-    const alias = this.roster.get(id)?.alias
+    const alias = this.roster.alias(id)
     if (alias != null) return { name: alias, verified: true }
     const card = this.presence.get(id)?.displayName
     return card != null && card !== '' ? { name: card, verified: false } : undefined

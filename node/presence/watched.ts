@@ -351,7 +351,7 @@ export class WatchedPresentities {
 
   /** A copy of a view with the roster's name for the presentity. */
   private shown (v: PresenceView): PresenceView {
-    const shown: PresenceView = { ...v, categories: v.categories == null ? undefined : { ...v.categories }, alias: this.init.roster.get(v.peerId)?.alias }
+    const shown: PresenceView = { ...v, categories: v.categories == null ? undefined : { ...v.categories }, alias: this.init.roster.alias(v.peerId) }
     if (v.devices != null) shown.devices = v.devices.map(d => ({ ...d }))
     return shown
   }

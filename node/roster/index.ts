@@ -101,6 +101,8 @@ export interface Roster extends TypedEventTarget<RosterEvents> {
   people: () => Person[]
   /** The person a peer id (or person id) belongs to. */
   get: (peer: PeerId | string) => Person | undefined
+  /** The name the user gave the person a peer id (or person id) belongs to; no copy of the person. */
+  alias: (peer: PeerId | string) => string | undefined
   /** An alias or a peer id, as a peer id string; throws UnknownPersonError / InvalidPeerIdError. */
   resolve: (aliasOrPeer: PeerId | string) => string
   /** Accepted contacts, blocked ones included (see `isBlocked`). */

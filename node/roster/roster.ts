@@ -84,6 +84,11 @@ export class RosterService extends TypedEventEmitter<RosterEvents> implements Ro
     return p == null ? undefined : copy(p)
   }
 
+  /** The name the user gave this person (a device resolves to its person), without copying the person. */
+  alias (peer: PeerId | string): string | undefined {
+    return this.records().get(peer.toString())?.alias
+  }
+
   resolve (aliasOrPeer: PeerId | string): string {
     if (typeof aliasOrPeer !== 'string') return aliasOrPeer.toString()
     const named = this.byAlias(aliasOrPeer)

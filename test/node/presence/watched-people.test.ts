@@ -23,7 +23,8 @@ import type { PrivateKey } from '@libp2p/interface'
 const roster = {
   isBlocked: () => false,
   isContact: () => false,
-  get: (peer: string) => peer === 'alice' ? { id: 'alice', alias: 'Alice', devices: [], watched: true } : undefined
+  get: (peer: string) => peer === 'alice' ? { id: 'alice', alias: 'Alice', devices: [], watched: true } : undefined,
+  alias: (peer: string) => peer === 'alice' ? 'Alice' : undefined
 } as unknown as Roster
 
 let seq = BigInt(Date.now())

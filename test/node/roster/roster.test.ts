@@ -250,6 +250,8 @@ describe('a person with several devices (docs/protocol.md §14)', () => {
     // carol is a person of her own: bob's list cannot take her
     expect(after?.devices).toEqual([bob, phone])
     expect(s.r.get(phone)?.id).toBe(bob)
+    // the person's name, by any of its devices
+    expect([s.r.alias(bob), s.r.alias(phone), s.r.alias(carol)]).toEqual(['bob', 'bob', undefined])
     expect(s.r.isContact(phone)).toBe(true)
     expect(s.r.canSee(phone)).toBe(true)
     expect(await s.r.setDevices(await newPeer(), [phone])).toBeUndefined()
