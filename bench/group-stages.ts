@@ -29,12 +29,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { runCompiledCopy } from './compile.js'
+import { percentileOf } from './result.js'
 
 const texts = Number(process.argv[2] ?? 600)
 const RAW_TOPIC = '/presence-mesh-bench/group-stages-raw/1'
 const now = (): number => Number(process.hrtime.bigint()) / 1e3
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)]
+const median = (xs: number[]): number => percentileOf(xs, 50)
+const p90 = (xs: number[]): number => percentileOf(xs, 90)
 const sweepBuf = new Uint8Array(8 * 2 ** 20)
 /** Touches 8 MiB, a line at a time: what the process did between two texts. */
 function sweep (): void {

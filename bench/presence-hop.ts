@@ -37,6 +37,7 @@ import { PersonView } from '../node/presence/person-view.js'
 import { WatchStore } from '../node/presence/watch-store.js'
 import { startMesh, waitUntil } from './mesh.js'
 import { interleaved, propagationRuns, RAW_TOPIC } from './propagation.js'
+import { percentileOf } from './result.js'
 import type { PresenceNode } from '../node/presence-node.js'
 import type { Presence } from '../protocol/presence-record.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -69,10 +70,7 @@ function hook (obj: any, name: string, label: string): void {
 
 const us = (ms: number): string => (ms * 1000).toFixed(1)
 const sum = (label: string): number => (stats.get(label) ?? []).reduce((x, y) => x + y, 0)
-function median (label: string): number {
-  const s = [...(stats.get(label) ?? [])].sort((x, y) => x - y)
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]
-}
+const median = (label: string): number => percentileOf(stats.get(label) ?? [], 50)
 /** A table row: the median call, the mean time per record (or change, or run: `per` of them), calls per record. */
 function row (label: string, per: number, name = label): string {
   const n = stats.get(label)?.length ?? 0

@@ -16,6 +16,9 @@ export function result (r: Omit<BenchResult, 'ratio'>): BenchResult {
   return { ...r, ratio: r.baselineValue === 0 ? NaN : r.value / r.baselineValue }
 }
 
+/** The p-th percentile of values in any order. */
+export const percentileOf = (values: number[], p: number): number => percentile([...values].sort((a, b) => a - b), p)
+
 export function percentile (sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
