@@ -83,6 +83,40 @@ async function main (): Promise<void> {
     log(`per node (table/servers connected/connections): ${last.map((c, i) => `${i}:${c?.table ?? '-'}/${c?.dhtServersConnected ?? '-'}/${c?.connections ?? '-'}`).join(' ')}`)
     const errors = new Map<string, number>()
     for (const c of last) for (const [e, n] of Object.entries(c?.pingErrors ?? {})) errors.set(e, (errors.get(e) ?? 0) + n)
+    const outcomes = new Map<string, { n: number, ms: number }>()
+    for (const c of last) {
+      for (const [k, o] of Object.entries(c?.findPeerOutcomes ?? {})) {
+        const t = outcomes.get(k) ?? { n: 0, ms: 0 }
+        outcomes.set(k, { n: t.n + o.n, ms: t.ms + o.ms })
+      }
+    }
+    log(`findPeer walks by outcome (count, mean ms): ${[...outcomes].sort((a, b) => b[1].n - a[1].n).map(([k, o]) => `${k} ${o.n} (${Math.round(o.ms / o.n)} ms)`).join('; ')}`)
+    const missed = new Map<string, number>()
+    for (const c of last) for (const [id, n] of Object.entries(c?.findPeerMisses ?? {})) missed.set(id, (missed.get(id) ?? 0) + n)
+    const indexOf = new Map(members.map(m => [m.peerId, m.i]))
+    log(`findPeer walks that missed, by target node (node:misses, table/servers connected/connections at the end): ${[...missed].sort((a, b) => b[1] - a[1]).map(([id, n]) => {
+      const i = indexOf.get(id)
+      return i == null ? `${id.slice(-6)}:${n}` : `${i}:${n} (${last[i]?.table ?? '-'}/${last[i]?.dhtServersConnected ?? '-'}/${last[i]?.connections ?? '-'})`
+    }).join(' ')}`)
+    const missEvents = new Map<string, number>()
+    for (const c of last) for (const [k, n] of Object.entries(c?.findPeerMissEvents ?? {})) missEvents.set(k, (missEvents.get(k) ?? 0) + n)
+    log(`the events of the findPeer walks that missed: ${[...missEvents].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join('; ')}`)
+    const rpcs = new Map<string, { n: number, ms: number, max: number, over5s: number, failed: number }>()
+    for (const c of last) {
+      for (const [k, h] of Object.entries(c?.rpcHandled ?? {})) {
+        const t = rpcs.get(k) ?? { n: 0, ms: 0, max: 0, over5s: 0, failed: 0 }
+        rpcs.set(k, { n: t.n + h.n, ms: t.ms + h.ms, max: Math.max(t.max, h.max), over5s: t.over5s + h.over5s, failed: t.failed + h.failed })
+      }
+    }
+    log(`inbound DHT RPCs answered, by type (count, mean ms, slowest ms, over 5 s, failed): ${[...rpcs].map(([k, h]) => `${k} ${h.n} (${Math.round(h.ms / Math.max(1, h.n))}, ${h.max}, ${h.over5s}, ${h.failed})`).join('; ')}`)
+    const calls = new Map<string, { n: number, ms: number, max: number, over1s: number }>()
+    for (const c of last) {
+      for (const [k, h] of Object.entries(c?.storeCalls ?? {})) {
+        const t = calls.get(k) ?? { n: 0, ms: 0, max: 0, over1s: 0 }
+        calls.set(k, { n: t.n + h.n, ms: t.ms + h.ms, max: Math.max(t.max, h.max), over1s: t.over1s + h.over1s })
+      }
+    }
+    log(`peer-store and datastore calls (count, mean ms, slowest ms, over 1 s): ${[...calls].map(([k, h]) => `${k} ${h.n} (${(h.ms / Math.max(1, h.n)).toFixed(1)}, ${h.max}, ${h.over1s})`).join('; ')}`)
     log(`failed pings (every ping of the node, kad-dht's and others) by error: ${[...errors].sort((a, b) => b[1] - a[1]).map(([e, n]) => `${n} ${e}`).join('; ')}`)
   } finally {
     await killAllHosts()
