@@ -3,11 +3,9 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ed25519KeyFromSeed, isWeakEd25519Point, signerOf, signEd25519, verifyEd25519 } from '../../protocol/ed25519-fast.js'
+import { L, le32, P, pointOfOrder8 } from './ed25519-points.js'
 
 // The reference is what this module did before libsodium: node:crypto (OpenSSL) plus the weak-point rule on the key and R.
-const P = 2n ** 255n - 19n
-const L = ed25519.Point.Fn.ORDER
-const le32 = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
 const leToBig = (b: Uint8Array): bigint => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n)
 const sha512 = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(crypto.createHash('sha512').update(Buffer.concat(parts)).digest())
 const PKCS8_SEED = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -134,15 +132,7 @@ describe('Ed25519 by libsodium', () => {
 
   it('agrees with node:crypto on keys with a torsion part (cofactorless: valid only when the hash kills the torsion)', () => {
     const B = ed25519.Point.BASE
-    let t8: InstanceType<typeof ed25519.Point> | undefined
-    for (let y = 2n; t8 == null; y++) {
-      try {
-        const p = ed25519.Point.fromBytes(le32(y), false)
-        const t = p.multiplyUnsafe(L - 1n).add(p)
-        if (!t.multiplyUnsafe(4n).is0()) t8 = t
-      } catch {}
-    }
-    const torsion = t8
+    const torsion = pointOfOrder8()
     let accepted = 0
     fc.assert(fc.property(seed32, seed32, message, (seed, nonce, data) => {
       const a = scalarOf(seed)
