@@ -1,7 +1,7 @@
 /**
  * What one presence hop costs, stage by stage, in microseconds (a diagnostic,
  * not a suite). Stages are timed by wrapping the methods of the path from
- * outside the product (instance and prototype hooks; node:crypto's verify),
+ * outside the product (instance and prototype hooks; libsodium's verify),
  * so the product runs as shipped.
  *
  * Two modes:
@@ -25,8 +25,8 @@
  *   node --expose-gc --max-semi-space-size=64 --import tsx bench/presence-hop.ts [hot [records=3000] | mesh [nodes=10] [runs=300]]
  */
 import '../node/polyfill.js'
-import crypto from 'node:crypto'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
+import sodium from 'sodium-native'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, PRESENCE_RECORD_RULES, encodePresence, openPresenceNow, sealPresenceNow } from '../protocol/presence-record.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from '../protocol/signed-envelope.js'
@@ -94,13 +94,13 @@ function loop (label: string, n: number, fn: (i: number) => unknown): void {
 const gcs: number[] = []
 new PerformanceObserver(list => { for (const e of list.getEntries()) gcs.push(e.duration) }).observe({ entryTypes: ['gc'] })
 
-/** node:crypto's verify (protocol/ed25519-fast.ts calls it as crypto.verify), timed when a watcher's receive calls it. */
+/** libsodium's verify (protocol/ed25519-fast.ts calls it as sodium.crypto_sign_verify_detached), timed when a watcher's receive calls it. */
 let receiving = 0
-const verify = crypto.verify
-crypto.verify = function (this: unknown, ...a: unknown[]) {
+const verify = sodium.crypto_sign_verify_detached
+sodium.crypto_sign_verify_detached = function (...a: Parameters<typeof verify>) {
   const t = performance.now()
-  try { return (verify as (...a: unknown[]) => unknown).apply(this, a) } finally { if (receiving > 0) add('w: . . . Ed25519 verify (node:crypto)', performance.now() - t) }
-} as typeof crypto.verify
+  try { return verify(...a) } finally { if (receiving > 0) add('w: . . . Ed25519 verify (libsodium)', performance.now() - t) }
+}
 
 /** The watcher's stages, hooked on `node`'s presence service; the topic validator of `topic` is wrapped to time the whole hop. */
 function hookWatcher (node: PresenceNode, topic: string): void {
@@ -138,7 +138,7 @@ hook(WatchStore.prototype, 'flush', 'persist: WatchStore.flush: snapshot + Level
 function derive (): void {
   const pairs: Array<[string, string, string[]]> = [
     ['w: . validate prelude (isBlocked, isChannel; HOP - watched.validate)', 'w: HOP: the topic validator, synchronous (all of the below)', ['w: . watched.validate (channel open + receive)']],
-    ['w: . . . open + checks without the verify (receive - the others)', 'w: . . receive (open, checks, verify, accept)', ['w: . . . Ed25519 verify (node:crypto)', 'w: . . . learnVersion', 'w: . . . fromRecord', 'w: . . . accept (view, person view, event, persistSoon)']],
+    ['w: . . . open + checks without the verify (receive - the others)', 'w: . . receive (open, checks, verify, accept)', ['w: . . . Ed25519 verify (libsodium)', 'w: . . . learnVersion', 'w: . . . fromRecord', 'w: . . . accept (view, person view, event, persistSoon)']],
     ['w: . . . . view building (accept - the others)', 'w: . . . accept (view, person view, event, persistSoon)', ['w: . . . . person view update', 'w: . . . . shown (the view\'s copy for the event)', 'w: . . . . presence event dispatch (every listener)', 'w: . . . . persistSoon (schedule the floor\'s write)']]
   ]
   for (const [label, whole, parts] of pairs) {

@@ -1,14 +1,15 @@
 /**
- * Ed25519 for signed envelopes with node:crypto KeyObjects reused per key.
+ * Ed25519 for signed envelopes, by libsodium (sodium-native) on raw keys.
  * @libp2p/crypto rebuilds a KeyObject from JWK on every sign and verify and
  * @libp2p/peer-record copies the signed bytes through a Uint8ArrayList; for
- * presence records (one verify per record per hop) that overhead is most of
- * the gap to native verify. Same signatures, same signed bytes: this module
- * only caches. Pure: no I/O.
+ * presence records (one verify per record per hop) that overhead was most of
+ * the gap to native verify, and libsodium's verify takes about half the time
+ * of node:crypto's (docs/benchmarks.md, session 19). Same signatures (RFC 8032
+ * is deterministic), same signed bytes. Pure: no I/O.
  */
-import crypto from 'node:crypto'
 import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import sodium from 'sodium-native'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import type { Ed25519PrivateKey, Ed25519PublicKey, PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -63,8 +64,6 @@ export interface Signer {
   id: string
   /** The peer id's multihash bytes. */
   multihash: Uint8Array
-  /** Built at the first verification, so records refused by cheaper checks never pay for it. */
-  keyObject?: crypto.KeyObject
   cacheKey: string
 }
 
@@ -97,8 +96,10 @@ const SMALL_ORDER_Y = [0n, 1n, FIELD_P - 1n, Y_ORDER_8, FIELD_P - Y_ORDER_8].map
  * point of small order (y in SMALL_ORDER_Y, either sign). RFC 8032 decoding
  * refuses the first; the second would let anyone "sign" for the key (with the
  * identity as key, R = identity and S = 0 verify for every message under
- * OpenSSL). libsodium refuses both for keys and for R; so do we. Byte
- * comparisons only: it runs on every record.
+ * OpenSSL). libsodium's verify refuses both for keys and for R; this check
+ * is for keys read without a signature to verify (a device certificate's
+ * identities) and for refusing an envelope's key with its own reason before
+ * anything is derived from it. Byte comparisons only: it runs on every record.
  */
 export function isWeakEd25519Point (encoded: Uint8Array): boolean {
   if (encoded.byteLength !== 32) return true
@@ -118,18 +119,13 @@ export function isWeakEd25519Point (encoded: Uint8Array): boolean {
 }
 
 /**
- * Verifies an Ed25519 signature (RFC 8032, cofactorless, S < L as node:crypto
- * checks; R neither non-canonical nor of small order); throws if node:crypto
- * refuses the key bytes. The key itself is checked by the caller (decodeSignedRecord).
+ * Verifies an Ed25519 signature (RFC 8032, cofactorless) as libsodium does:
+ * S < L, and neither the key nor R non-canonical or of small order (the rule
+ * isWeakEd25519Point states). Never throws for a signer from signerOf.
  */
 export function verifyEd25519 (signer: Signer, data: Uint8Array, signature: Uint8Array): boolean {
   if (signature.byteLength !== 64) return false
-  if (isWeakEd25519Point(signature.subarray(0, 32))) return false
-  signer.keyObject ??= crypto.createPublicKey({
-    format: 'jwk',
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(signer.publicKey.raw).toString('base64url') }
-  })
-  const ok = crypto.verify(null, data, signer.keyObject, signature)
+  const ok = sodium.crypto_sign_verify_detached(signature, data, signer.publicKey.raw)
   if (ok) rememberSigner(signer)
   return ok
 }
@@ -144,44 +140,41 @@ export function rememberSigner (signer: Signer): void {
   signers.set(signer.cacheKey, signer)
 }
 
-const privateKeyObjects = new WeakMap<PrivateKey, crypto.KeyObject>()
-
-/** Signs with an Ed25519 libp2p private key; the KeyObject is built once per key. */
-export function signEd25519 (key: PrivateKey, data: Uint8Array): Uint8Array {
-  if (key.type !== 'Ed25519') throw new TypeError(`expected an Ed25519 key, got ${key.type}`)
-  let obj = privateKeyObjects.get(key)
-  if (obj == null) {
-    obj = crypto.createPrivateKey({
-      format: 'jwk',
-      key: {
-        kty: 'OKP',
-        crv: 'Ed25519',
-        d: Buffer.from(key.raw.subarray(0, 32)).toString('base64url'),
-        x: Buffer.from(key.publicKey.raw).toString('base64url')
-      }
-    })
-    privateKeyObjects.set(key, obj)
-  }
-  const sig = crypto.sign(null, data, obj)
-  return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength)
-}
-
-/** PKCS #8 of an Ed25519 private key (RFC 8410) up to its 32-byte seed. */
-const PKCS8_ED25519_SEED = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+/** Per private key, libsodium's secret key (seed || public key) derived from its seed once. */
+const secretKeys = new WeakMap<PrivateKey, Uint8Array>()
 
 /**
- * The public key of a 32-byte Ed25519 seed (RFC 8032 §5.1.5), by node:crypto.
+ * Signs with an Ed25519 libp2p private key. The secret key is derived from the
+ * seed (key.raw's first half) rather than taken whole from key.raw: libsodium
+ * hashes the public half into every signature, and a raw key whose halves do
+ * not match would sign under a key nobody has.
+ */
+export function signEd25519 (key: PrivateKey, data: Uint8Array): Uint8Array {
+  if (key.type !== 'Ed25519') throw new TypeError(`expected an Ed25519 key, got ${key.type}`)
+  let sk = secretKeys.get(key)
+  if (sk == null) {
+    sk = new Uint8Array(64)
+    sodium.crypto_sign_seed_keypair(new Uint8Array(32), sk, key.raw.subarray(0, 32))
+    secretKeys.set(key, sk)
+  }
+  const sig = new Uint8Array(64)
+  sodium.crypto_sign_detached(sig, data, sk)
+  return sig
+}
+
+/**
+ * The public key of a 32-byte Ed25519 seed (RFC 8032 §5.1.5), by libsodium.
  * @noble/curves (what @libp2p/crypto's generateKeyPairFromSeed uses in Node)
  * first builds its base-point tables: about 0.1 s of CPU in every process
- * that starts a node, a few milliseconds here.
+ * that starts a node, some microseconds here.
  */
 export function ed25519PublicKeyOfSeed (seed: Uint8Array): Uint8Array {
   if (seed.byteLength !== 32) throw new TypeError(`an Ed25519 seed is 32 bytes, not ${seed.byteLength}`)
-  const der = new Uint8Array(PKCS8_ED25519_SEED.byteLength + 32)
-  der.set(PKCS8_ED25519_SEED)
-  der.set(seed, PKCS8_ED25519_SEED.byteLength)
-  const jwk = crypto.createPublicKey(crypto.createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' })).export({ format: 'jwk' })
-  return Uint8Array.from(Buffer.from(jwk.x as string, 'base64url'))
+  const pk = new Uint8Array(32)
+  const sk = new Uint8Array(64)
+  sodium.crypto_sign_seed_keypair(pk, sk, seed)
+  sk.fill(0)
+  return pk
 }
 
 /** The Ed25519 key pair of a 32-byte seed: the key generateKeyPairFromSeed('Ed25519', seed) makes, without @noble's tables. */

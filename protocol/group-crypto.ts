@@ -6,7 +6,7 @@
  *   16-byte key id; it seals that author's CONTENT entries.
  * - key slot: a sender key sealed for one member with the pair's `group`
  *   key (HKDF of the two identities, docs/protocol.md §8.2).
- * - both: XChaCha20-Poly1305 (@noble/ciphers), a fresh 24-byte random nonce
+ * - both: XChaCha20-Poly1305 (libsodium, protocol/xchacha.ts), a fresh 24-byte random nonce
  *   per message, associated data binding the ciphertext to its group,
  *   author and place:
  *
@@ -14,17 +14,17 @@
  *     content = nonce || AEAD(senderKey,    nonce, aad = "presence-mesh/group-content/1" || group || mh(author) || u64be(seq) || keyId,
  *                             uint16be(len(c)) || c || zero bytes up to a multiple of 64)
  */
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
 import { RandomPool } from './random-pool.js'
 import { protocolId } from './topics.js'
+import { XCHACHA_NONCE_BYTES, XCHACHA_TAG_BYTES, xchachaOpen, xchachaSeal } from './xchacha.js'
 
 export const GROUP_ID_BYTES = 16
 export const KEY_ID_BYTES = 16
 export const SENDER_KEY_BYTES = 32
-export const NONCE_BYTES = 24
-export const TAG_BYTES = 16
+export const NONCE_BYTES = XCHACHA_NONCE_BYTES
+export const TAG_BYTES = XCHACHA_TAG_BYTES
 /** A slot: nonce, the sealed 32-byte key and its tag. */
 export const SLOT_SEALED_BYTES = NONCE_BYTES + SENDER_KEY_BYTES + TAG_BYTES
 /** Content plaintexts are padded to a multiple of this, so sizes say little about the text. */
@@ -81,17 +81,13 @@ export function slotAad (c: SlotContext): Uint8Array {
 /** Seals a sender key for one member with the pair's group key. */
 export function sealSlot (pairGroupKey: Uint8Array, c: SlotContext, senderKey: Uint8Array, nonce: Uint8Array = randomNonce()): Uint8Array {
   if (senderKey.length !== SENDER_KEY_BYTES) throw new Error(`a sender key is ${SENDER_KEY_BYTES} bytes`)
-  return concat(nonce, xchacha20poly1305(pairGroupKey, nonce, slotAad(c)).encrypt(senderKey))
+  return xchachaSeal(pairGroupKey, nonce, slotAad(c), senderKey)
 }
 
 /** The sender key in a slot, or undefined when it is not sealed for this pair and context. Never throws. */
 export function openSlot (pairGroupKey: Uint8Array, c: SlotContext, sealed: Uint8Array): Uint8Array | undefined {
   if (sealed.length !== SLOT_SEALED_BYTES) return undefined
-  try {
-    return xchacha20poly1305(pairGroupKey, sealed.subarray(0, NONCE_BYTES), slotAad(c)).decrypt(sealed.subarray(NONCE_BYTES))
-  } catch {
-    return undefined
-  }
+  return xchachaOpen(pairGroupKey, slotAad(c), sealed)
 }
 
 export interface ContentContext {
@@ -117,7 +113,7 @@ export function sealContent (senderKey: Uint8Array, c: ContentContext, content: 
   plain[0] = content.length >> 8
   plain[1] = content.length & 0xff
   plain.set(content, LEN_BYTES)
-  return concat(nonce, xchacha20poly1305(senderKey, nonce, contentAad(c)).encrypt(plain))
+  return xchachaSeal(senderKey, nonce, contentAad(c), plain)
 }
 
 /**
@@ -128,12 +124,8 @@ export function sealContent (senderKey: Uint8Array, c: ContentContext, content: 
 export function openContent (senderKey: Uint8Array, c: ContentContext, sealed: Uint8Array): Uint8Array | undefined {
   const body = sealed.length - NONCE_BYTES - TAG_BYTES
   if (body <= 0 || body % CONTENT_PAD_BYTES !== 0) return undefined
-  let plain: Uint8Array
-  try {
-    plain = xchacha20poly1305(senderKey, sealed.subarray(0, NONCE_BYTES), contentAad(c)).decrypt(sealed.subarray(NONCE_BYTES))
-  } catch {
-    return undefined
-  }
+  const plain = xchachaOpen(senderKey, contentAad(c), sealed)
+  if (plain == null) return undefined
   const len = (plain[0] << 8) | plain[1]
   if (sealedContentSize(len) !== sealed.length) return undefined
   for (let i = LEN_BYTES + len; i < plain.length; i++) if (plain[i] !== 0) return undefined

@@ -1,6 +1,6 @@
 /**
  * Presence for one contact: the signed presence envelope, padded and sealed
- * with XChaCha20-Poly1305 under the pair's 'presence' key, bound to the pair
+ * with XChaCha20-Poly1305 (protocol/xchacha.ts) under the pair's 'presence' key, bound to the pair
  * topic as associated data. Locator records use the same box. Pure; the
  * nonce source is a parameter for tests and vectors.
  *
@@ -12,11 +12,11 @@
  * A receiver accepts exactly what a sender makes: the padding must be that
  * minimal run of zero bytes (docs/protocol.md §8.3).
  */
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { MAX_PRESENCE_ENVELOPE_BYTES } from './limits.js'
+import { XCHACHA_NONCE_BYTES, XCHACHA_TAG_BYTES, xchachaOpen, xchachaSeal } from './xchacha.js'
 
-export const SEALED_NONCE_BYTES = 24
-export const SEALED_TAG_BYTES = 16
+export const SEALED_NONCE_BYTES = XCHACHA_NONCE_BYTES
+export const SEALED_TAG_BYTES = XCHACHA_TAG_BYTES
 /** Plaintexts are padded to a multiple of this, so a relay cannot tell a note's length (or a status-only view) by size. */
 export const SEALED_PAD_BYTES = 256
 const LEN_BYTES = 2
@@ -45,11 +45,7 @@ export function sealBytes (key: Uint8Array, aad: string, inner: Uint8Array, maxI
   plain[0] = inner.length >> 8
   plain[1] = inner.length & 0xff
   plain.set(inner, LEN_BYTES)
-  const ct = xchacha20poly1305(key, nonce, new TextEncoder().encode(aad)).encrypt(plain)
-  const out = new Uint8Array(nonce.length + ct.length)
-  out.set(nonce)
-  out.set(ct, nonce.length)
-  return out
+  return xchachaSeal(key, nonce, new TextEncoder().encode(aad), plain)
 }
 
 /**
@@ -60,13 +56,8 @@ export function sealBytes (key: Uint8Array, aad: string, inner: Uint8Array, maxI
 export function openBytes (key: Uint8Array, aad: string, sealed: Uint8Array, maxSealed: number): Uint8Array | undefined {
   const body = sealed.length - SEALED_NONCE_BYTES - SEALED_TAG_BYTES
   if (sealed.length > maxSealed || body <= 0 || body % SEALED_PAD_BYTES !== 0) return undefined
-  let plain: Uint8Array
-  try {
-    plain = xchacha20poly1305(key, sealed.subarray(0, SEALED_NONCE_BYTES), new TextEncoder().encode(aad))
-      .decrypt(sealed.subarray(SEALED_NONCE_BYTES))
-  } catch {
-    return undefined
-  }
+  const plain = xchachaOpen(key, new TextEncoder().encode(aad), sealed)
+  if (plain == null) return undefined
   const len = (plain[0] << 8) | plain[1]
   if (padded(len) !== plain.length) return undefined
   for (let i = LEN_BYTES + len; i < plain.length; i++) if (plain[i] !== 0) return undefined

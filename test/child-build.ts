@@ -24,8 +24,8 @@ export const ROOT = path.resolve(import.meta.dirname, '..')
 /** What children run: the command, the demo and every test fixture (test/fixtures/*.ts). */
 const ENTRIES = ['cli/main.ts', 'cli/demo.ts']
 const FIXTURES = 'test/fixtures'
-/** Native addons stay out of the bundles: loaded from node_modules, where they find their binaries. */
-const NATIVE = ['classic-level']
+/** Native addons stay out of the bundles: loaded from node_modules, where they find their binaries (sodium-native by its own __filename). */
+const NATIVE = ['classic-level', 'sodium-native']
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -5,7 +5,7 @@ import { ed25519KeyFromSeed, ed25519PublicKeyOfSeed } from '../../protocol/ed255
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
 
-describe('Ed25519 keys from a seed, by node:crypto', () => {
+describe('Ed25519 keys from a seed, by libsodium', () => {
   it('gives RFC 8032\'s public keys (§7.1 tests 1-3)', () => {
     const vectors = [
       ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'],

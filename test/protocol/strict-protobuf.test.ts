@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { CHAT_FRAME_RULES } from '../../protocol/chat-frame.js'
 import { CONTACT_MESSAGE_RULES } from '../../protocol/contact-request.js'
 import { isWeakEd25519Point } from '../../protocol/ed25519-fast.js'
+import { le32, P, pointOfOrder8 } from './ed25519-points.js'
 import { LOCATOR_RECORD_RULES } from '../../protocol/locator-record.js'
 import { ChatFrame, ChatKind } from '../../protocol/pb/chat.js'
 import { ContactKind, ContactMessage, LocatorRecord } from '../../protocol/pb/contact.js'
@@ -39,21 +40,9 @@ describe('strict protobuf rules', () => {
 })
 
 describe('weak Ed25519 points', () => {
-  const P = 2n ** 255n - 19n
-  const le32 = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn))
-
   it('are exactly the 8 small-order points (either sign) and the non-canonical encodings', () => {
-    // the torsion subgroup: multiples of a point of order 8, found as [L] of a decodable point with a torsion part
-    const L = ed25519.Point.Fn.ORDER
-    let t8: InstanceType<typeof ed25519.Point> | undefined
-    for (let y = 2n; t8 == null; y++) {
-      try {
-        const p = ed25519.Point.fromBytes(le32(y), false)
-        const t = p.multiplyUnsafe(L - 1n).add(p)
-        if (!t.multiplyUnsafe(4n).is0()) t8 = t
-      } catch {}
-    }
-    const torsion = Array.from({ length: 8 }, (_, k) => t8!.multiplyUnsafe(BigInt(k)).toBytes())
+    const t8 = pointOfOrder8()
+    const torsion = Array.from({ length: 8 }, (_, k) => t8.multiplyUnsafe(BigInt(k)).toBytes())
     for (const enc of torsion) {
       expect(isWeakEd25519Point(enc)).toBe(true)
       const flipped = enc.slice()
