@@ -534,6 +534,32 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
+  it('at the cap, a joined member ranks by the INVITE its JOIN names: a duplicate INVITE of it sorting first takes no slot', () => {
+    // review 18's p60 (b): 99 in the group. A invites V and T on the same heads, V's INVITE sorting first; V joins. B, a
+    // plain member, signs an INVITE of T there too, sorting before both, and gets it to T, whose JOIN names A's INVITE.
+    // The slot goes to the joined INVITE first in the order, V's: B's duplicate, which T did not answer, lends T no rank
+    const [V, T] = [actor('V', 204), actor('T', 205)]
+    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 1)
+    const grind = (who: Actor, target: Actor, below: string): GroupOp => {
+      for (let t = 0; t < 4000; t++) {
+        const op = seal(who, base, { kind: 'invite', target: target.id }, t)
+        if (op.id < below) return op
+      }
+      throw new Error('no such INVITE')
+    }
+    const inviteT = seal(A, base, { kind: 'invite', target: T.id }, 9999)
+    const inviteV = grind(A, V, inviteT.id)
+    const inviteBT = grind(B, T, inviteV.id)
+    for (const op of [inviteT, inviteV, inviteBT]) expect(log.add(op)).toBe('added')
+    expect(log.add(seal(V, [inviteV.id], { kind: 'join' }))).toBe('added')
+    expect(log.add(seal(T, [inviteT.id, inviteBT.id].sort(), { kind: 'join', answers: inviteT.id }))).toBe('added')
+    const s = log.state()
+    expect(s.members.has(V.id)).toBe(true)
+    expect(s.members.has(T.id) || s.invited.has(T.id)).toBe(false)
+    expect(s.members.size + s.invited.size).toBe(MAX_GROUP_MEMBERS)
+    expectOrderFree(log)
+  })
+
   it.each(['leave', 'removal'] as const)('a member\'s backdated INVITE of a sitting admin, then the member\'s %s, voids none of the admin\'s later work', end => {
     // review 18's p68: A invites M, W and T, all join; A promotes T, T invites X, X joins. M signs an INVITE of T on W's
     // JOIN (M in, T not), sorting before A's; it reaches everyone. T, having seen it, removes X and invites U. M's INVITE
@@ -573,6 +599,69 @@ describe('membership log, rules 2', () => {
     expect(s.gone.get(X.id)?.how).toBe('removed')
     expect(s.invited.has(U.id)).toBe(true)
     expectOrderFree(log)
+  })
+
+  it.each(['leave', 'removal'] as const)('a JOIN that names A\'s INVITE stands on it: a member\'s duplicate INVITE it saw, sorting first, then void by the member\'s %s, voids none of the joiner\'s work', end => {
+    // review 18's p60 (c), (d): A invites T; M, a plain member, signs an INVITE of T on the same heads, sorting before A's,
+    // and gets it to T before T joins. T's JOIN sees both and names A's. A promotes T; T invites X, X joins, T removes X
+    // and invites U. M's INVITE is then void: M leaves on the heads it signed it on, or A, not having seen it, removes M
+    const [M, T, X, U] = [actor('M', 245), actor('T', 246), actor('X', 247), actor('U', 248)]
+    const log = new MembershipLog()
+    make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+    make(log, A, { kind: 'invite', target: M.id })
+    make(log, M, { kind: 'join' })
+    const base = log.heads()
+    const inviteT = make(log, A, { kind: 'invite', target: T.id })
+    let inviteMT: GroupOp | undefined
+    for (let t = 0; t < 4000 && inviteMT == null; t++) {
+      const op = seal(M, base, { kind: 'invite', target: T.id }, t)
+      if (op.id < inviteT.id) inviteMT = op
+    }
+    expect(log.add(inviteMT!)).toBe('added')
+    const join = make(log, T, { kind: 'join', answers: inviteT.id })
+    expect(join.parents).toEqual([inviteT.id, inviteMT!.id].sort())
+    make(log, A, { kind: 'promote', target: T.id })
+    make(log, T, { kind: 'invite', target: X.id })
+    make(log, X, { kind: 'join' })
+    make(log, T, { kind: 'remove', target: X.id, upTo: 0 })
+    make(log, T, { kind: 'invite', target: U.id })
+    expect(log.add(end === 'leave' ? seal(M, base, { kind: 'leave', upTo: 0 }) : seal(A, [inviteT.id], { kind: 'remove', target: M.id, upTo: 0 }))).toBe('added')
+    const s = log.state()
+    expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
+    expect(s.members.has(M.id)).toBe(false)
+    expect(s.gone.get(X.id)?.how).toBe('removed')
+    expect(s.invited.has(U.id)).toBe(true)
+    expectOrderFree(log)
+  })
+
+  it('a JOIN naming an INVITE its author\'s invitation does not stand on counts nothing; a JOIN names an INVITE only, of 32 bytes', () => {
+    // D was invited and declined; A invites D again. A JOIN naming the first INVITE (of an ended invitation), or an INVITE
+    // of someone else, is unauthorized: D stays invited. One naming the second INVITE makes D a member in that period
+    const log = group()
+    const first = make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'decline' })
+    const second = make(log, A, { kind: 'invite', target: D.id })
+    const other = make(log, A, { kind: 'invite', target: E.id })
+    for (const stale of [first, other]) {
+      expect(log.add(seal(D, log.heads(), { kind: 'join', answers: stale.id }))).toBe('added')
+      expect(summary(log.state())).toMatchObject({ members: ['A*', 'B', 'C'], invited: ['D', 'E'] })
+    }
+    make(log, D, { kind: 'join', answers: second.id })
+    expect(log.state().members.get(D.id)).toMatchObject({ role: 'member', period: second.id })
+    expectOrderFree(log)
+    // on the wire: JOIN only, an op id; it round-trips
+    const join = seal(D, [second.id], { kind: 'join', answers: second.id })
+    const opened = openGroupOp(join.envelope, GROUP)
+    expect(opened.ok && opened.op.answers).toBe(second.id)
+    expect(() => seal(A, [second.id], { kind: 'leave', upTo: 0, answers: second.id })).toThrow(/answers/)
+    expect(() => seal(D, [second.id], { kind: 'join', answers: 'ab' })).toThrow(/answers/)
+    const withAnswers = (op: GroupOp, answers: Uint8Array, key = D.key): Uint8Array => {
+      const decoded = decodeSignedRecord(op.envelope, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb)
+      if (!decoded.ok) throw new Error(decoded.reason)
+      return sealSignedRecord(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GroupOpPb.encode({ ...decoded.record, answers: Uint8Array.from(answers) }), key)
+    }
+    expect(openGroupOp(withAnswers(join, new Uint8Array(31)), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'answers' })
+    expect(openGroupOp(withAnswers(seal(D, [second.id], { kind: 'decline' }), new Uint8Array(32)), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'answers' })
   })
 
   it('an INVITE that did not see a membership period cannot undo its end: a backdated re-invitation leaves the removed member out', () => {
