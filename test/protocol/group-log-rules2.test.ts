@@ -711,7 +711,9 @@ describe('membership log, rules 2', () => {
       other: fc.integer({ min: 0, max: 4 }),
       upTo: fc.integer({ min: 0, max: 9 }),
       // what a backdated op is: a removal, a promotion or invitation (of a puppet) whose promotee acts on it, or a DECLINE of an invitation it joined on
-      backdated: fc.constantFrom('remove', 'remove', 'promote', 'invite', 'decline')
+      backdated: fc.constantFrom('remove', 'remove', 'promote', 'invite', 'decline'),
+      // a JOIN names none (0), or the INVITE of its author it finds at that index among its log's (often a concurrent one)
+      answers: fc.integer({ min: 0, max: 3 })
     })
     fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 24 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
       const start = group(true)
@@ -733,6 +735,7 @@ describe('membership log, rules 2', () => {
         }
         if (kind === 'leave' || kind === 'remove') fields.upTo = s.upTo
         if (kind === 'rename') fields.name = `n${t}`
+        if (kind === 'join' && s.answers > 0) fields.answers = log.ops().filter(o => o.kind === 'invite' && o.target === ACTORS[s.who].id).at(-s.answers)?.id
         const op = sealGroupOp(fields, ACTORS[s.who].key)
         all.push(op)
         log.add(op)
