@@ -109,6 +109,12 @@ export interface PastFacts {
    * that INVITE.
    */
   own?: string
+  /**
+   * A JOIN that names its INVITE: every INVITE its author's invitation stood
+   * on in its causal past (the named one among them). It joined on all of
+   * them for the cap (capHeld), though it stands on the named one alone.
+   */
+  invitation?: string[]
   /** A REMOVE of a member that left (and is not back): it only lowers that period's up_to. */
   clamp: boolean
   /**
@@ -131,7 +137,9 @@ export function pastFacts (op: GroupOp, past: GroupState): PastFacts {
   const basis: string[] = []
   if (adminOp != null && ADMIN_KINDS.includes(op.kind)) basis.push(adminOp)
   if (own != null && own !== basis[0]) basis.push(own)
-  return { adminOp, period, own, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
+  const seen = op.kind === 'join' && op.answers != null ? past.invited.get(op.author) : undefined
+  const invitation = seen == null ? undefined : [seen.period, ...seen.others ?? []]
+  return { adminOp, period, own, invitation, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
 }
 
 export interface Placed { op: GroupOp, facts: PastFacts }
@@ -493,7 +501,9 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
  * Rules 2, the cap's slots held back from an INVITE nobody joined on, when
  * the running state holds `size` members and invitees: one for each
  * invitee of a concurrent INVITE, sorting after it, that someone did join on (counted
- * JOINs; `chosen` in the total order, `skip` the void ones). So a backdated
+ * JOINs: the INVITE a JOIN's causal past has its author invited by, and for
+ * one naming its INVITE every INVITE of that invitation; `chosen` in the
+ * total order, `skip` the void ones). So a backdated
  * INVITE of nobody cannot take the slot of a membership that was joined
  * without seeing it (review 16's p26); of two joined ones the first in the
  * order still wins. Looked at only near the cap.
@@ -503,7 +513,13 @@ export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relat
   // members + invited never exceed the INVITEs plus the creator: far from the cap, nothing to hold
   if (invites.length < MAX_GROUP_MEMBERS) return () => 0
   const joinedOn = new Set<string>()
-  for (const n of chosen) if (n.op.kind === 'join' && !skip.has(n) && n.facts.own != null) joinedOn.add(n.facts.own)
+  for (const n of chosen) {
+    if (n.op.kind !== 'join' || skip.has(n) || n.facts.own == null) continue
+    joinedOn.add(n.facts.own)
+    // a JOIN naming one of several INVITEs it saw joined on them all here: the first to apply invites its author, and
+    // none of them holds a slot back against it (else a pending INVITE in the named one's past takes its place)
+    for (const i of n.facts.invitation ?? NONE) joinedOn.add(i)
+  }
   const joined = invites.filter(n => joinedOn.has(n.op.id))
   return (n, size) => {
     if (size + joined.length < MAX_GROUP_MEMBERS || joinedOn.has(n.op.id)) return 0

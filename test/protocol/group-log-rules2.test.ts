@@ -534,29 +534,30 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
-  it('at the cap, a joined member ranks by the INVITE its JOIN names: a duplicate INVITE of it sorting first takes no slot', () => {
-    // review 18's p60 (b): 99 in the group. A invites V and T on the same heads, V's INVITE sorting first; V joins. B, a
-    // plain member, signs an INVITE of T there too, sorting before both, and gets it to T, whose JOIN names A's INVITE.
-    // The slot goes to the joined INVITE first in the order, V's: B's duplicate, which T did not answer, lends T no rank
-    const [V, T] = [actor('V', 204), actor('T', 205)]
-    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 1)
-    const grind = (who: Actor, target: Actor, below: string): GroupOp => {
+  it('at the cap, a JOIN that names one of the INVITEs it saw keeps the slot they give it: pending invitations do not take its place', () => {
+    // 98 in the group. B invites U and T, A invites W and then T (each sees 100 in its own view). T gets both invitations
+    // and its JOIN names A's; B's INVITEs sort before A's of W. Seen whole one of U, W, T is left out: not T, which
+    // joined (every INVITE of its invitation in the JOIN's past holds its place, as the first of them did before the
+    // JOIN named one; holding by the named one alone, U took the free slot and W, in that INVITE's past, the last)
+    const [U, W, T] = [actor('U', 206), actor('W', 207), actor('T', 208)]
+    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 2)
+    const inviteW = seal(A, base, { kind: 'invite', target: W.id }, 9999)
+    const below = (who: Actor, target: Actor, between: [string, string]): GroupOp => {
       for (let t = 0; t < 4000; t++) {
         const op = seal(who, base, { kind: 'invite', target: target.id }, t)
-        if (op.id < below) return op
+        if (between[0] < op.id && op.id < between[1]) return op
       }
       throw new Error('no such INVITE')
     }
-    const inviteT = seal(A, base, { kind: 'invite', target: T.id }, 9999)
-    const inviteV = grind(A, V, inviteT.id)
-    const inviteBT = grind(B, T, inviteV.id)
-    for (const op of [inviteT, inviteV, inviteBT]) expect(log.add(op)).toBe('added')
-    expect(log.add(seal(V, [inviteV.id], { kind: 'join' }))).toBe('added')
+    const inviteU = below(B, U, ['', inviteW.id])
+    const inviteBT = below(B, T, [inviteU.id, inviteW.id])
+    const inviteT = seal(A, [inviteW.id], { kind: 'invite', target: T.id })
+    for (const op of [inviteU, inviteBT, inviteW, inviteT]) expect(log.add(op)).toBe('added')
     expect(log.add(seal(T, [inviteT.id, inviteBT.id].sort(), { kind: 'join', answers: inviteT.id }))).toBe('added')
     const s = log.state()
-    expect(s.members.has(V.id)).toBe(true)
-    expect(s.members.has(T.id) || s.invited.has(T.id)).toBe(false)
+    expect(s.members.get(T.id)?.period).toBe(inviteT.id)
     expect(s.members.size + s.invited.size).toBe(MAX_GROUP_MEMBERS)
+    expect([U, W].filter(x => s.invited.has(x.id))).toHaveLength(1)
     expectOrderFree(log)
   })
 
