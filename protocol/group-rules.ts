@@ -77,10 +77,10 @@ export function mayRemove (s: GroupState, admin: string, target: string): boolea
   return isIn(s, target) || s.gone.get(target)?.how === 'left'
 }
 
-/** Rules 2: whether the INVITE `invite` is one of the INVITEs `invitee`'s invitation in `s` stands on (its period or a concurrent one). */
-function answers (s: GroupState, invitee: string, invite: string): boolean {
+/** The INVITEs `invitee`'s invitation in `s` stands on: the one it is invited by, then (rules 2) concurrent ones; none when it is not invited. */
+export function invitesOf (s: GroupState, invitee: string): string[] {
   const invitation = s.invited.get(invitee)
-  return invitation != null && (invitation.period === invite || invitation.others?.includes(invite) === true)
+  return invitation == null ? [] : [invitation.period, ...invitation.others ?? []]
 }
 
 /** Whether the author could make this op in `past`, the state of the op's causal past. */
@@ -88,7 +88,7 @@ export function authorized (op: GroupOp, root: string | undefined, past: GroupSt
   switch (op.kind) {
     case 'create': return op.id === root && past.members.size === 0
     case 'invite': return past.members.has(op.author) && !isIn(past, op.target)
-    case 'join': return rules === 2 && op.answers != null ? answers(past, op.author, op.answers) : past.invited.has(op.author)
+    case 'join': return rules === 2 && op.answers != null ? invitesOf(past, op.author).includes(op.answers) : past.invited.has(op.author)
     case 'decline': return past.invited.has(op.author)
     case 'leave': return past.members.has(op.author)
     case 'remove': return rules === 1 ? isAdmin(past, op.author) && isIn(past, op.target) : mayRemove(past, op.author, op.target!)
@@ -137,8 +137,7 @@ export function pastFacts (op: GroupOp, past: GroupState): PastFacts {
   const basis: string[] = []
   if (adminOp != null && ADMIN_KINDS.includes(op.kind)) basis.push(adminOp)
   if (own != null && own !== basis[0]) basis.push(own)
-  const seen = op.kind === 'join' && op.answers != null ? past.invited.get(op.author) : undefined
-  const invitation = seen == null ? undefined : [seen.period, ...seen.others ?? []]
+  const invitation = op.kind === 'join' && op.answers != null ? invitesOf(past, op.author) : undefined
   return { adminOp, period, own, invitation, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
 }
 

@@ -10,7 +10,7 @@ import { hex, openGroupOp, sealGroupOp, MAX_OP_PARENTS, checkGroupName, LATEST_G
 import { GROUP_ID_BYTES, randomBytes } from '../../protocol/group-crypto.js'
 import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { MembershipLog } from '../../protocol/group-log.js'
-import { mayRemove } from '../../protocol/group-rules.js'
+import { invitesOf, mayRemove } from '../../protocol/group-rules.js'
 import { BlockedPeerError } from '../contacts/errors.js'
 import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
 import { addOp, ReadBatch } from './feed-reader.js'
@@ -267,8 +267,6 @@ export class Membership {
  * its own or, rules 2, a concurrent one (§12.2); undefined when there is none.
  */
 function invitationBy (log: MembershipLog, invitee: string, inviter: string): string | undefined {
-  const invitation = log.state().invited.get(invitee)
-  if (invitation == null) return undefined
-  return [invitation.period, ...invitation.others ?? []].find(id => log.get(id)?.author === inviter)
+  return invitesOf(log.state(), invitee).find(id => log.get(id)?.author === inviter)
 }
 
