@@ -542,15 +542,8 @@ describe('membership log, rules 2', () => {
     const [U, W, T] = [actor('U', 206), actor('W', 207), actor('T', 208)]
     const { log, base } = nearCap(MAX_GROUP_MEMBERS - 2)
     const inviteW = seal(A, base, { kind: 'invite', target: W.id }, 9999)
-    const below = (who: Actor, target: Actor, between: [string, string]): GroupOp => {
-      for (let t = 0; t < 4000; t++) {
-        const op = seal(who, base, { kind: 'invite', target: target.id }, t)
-        if (between[0] < op.id && op.id < between[1]) return op
-      }
-      throw new Error('no such INVITE')
-    }
-    const inviteU = below(B, U, ['', inviteW.id])
-    const inviteBT = below(B, T, [inviteU.id, inviteW.id])
+    const inviteU = inviteBetween(B, base, U, inviteW.id)
+    const inviteBT = inviteBetween(B, base, T, inviteW.id, inviteU.id)
     const inviteT = seal(A, [inviteW.id], { kind: 'invite', target: T.id })
     for (const op of [inviteU, inviteBT, inviteW, inviteT]) expect(log.add(op)).toBe('added')
     expect(log.add(seal(T, [inviteT.id, inviteBT.id].sort(), { kind: 'join', answers: inviteT.id }))).toBe('added')
@@ -584,22 +577,12 @@ describe('membership log, rules 2', () => {
     make(log, A, { kind: 'promote', target: T.id })
     make(log, T, { kind: 'invite', target: X.id })
     make(log, X, { kind: 'join' })
-    let inviteMT: GroupOp | undefined
-    for (let t = 0; t < 4000 && inviteMT == null; t++) {
-      const op = seal(M, joinW, { kind: 'invite', target: T.id }, t)
-      if (op.id < inviteT.id) inviteMT = op
-    }
-    expect(log.add(inviteMT!)).toBe('added')
+    expect(log.add(inviteBetween(M, joinW, T, inviteT.id))).toBe('added')
     make(log, T, { kind: 'remove', target: X.id, upTo: 0 })
     make(log, T, { kind: 'invite', target: U.id })
     if (end === 'leave') add(M, joinW, { kind: 'leave', upTo: 0 })
     else add(A, [inviteT.id], { kind: 'remove', target: M.id, upTo: 0 })
-    const s = log.state()
-    expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
-    expect(s.members.has(X.id)).toBe(false)
-    expect(s.gone.get(X.id)?.how).toBe('removed')
-    expect(s.invited.has(U.id)).toBe(true)
-    expectOrderFree(log)
+    expectWorkStands(log, T, inviteT, X, U)
   })
 
   it.each(['leave', 'removal'] as const)('a JOIN that names A\'s INVITE stands on it: a member\'s duplicate INVITE it saw, sorting first, then void by the member\'s %s, voids none of the joiner\'s work', end => {
@@ -613,26 +596,18 @@ describe('membership log, rules 2', () => {
     make(log, M, { kind: 'join' })
     const base = log.heads()
     const inviteT = make(log, A, { kind: 'invite', target: T.id })
-    let inviteMT: GroupOp | undefined
-    for (let t = 0; t < 4000 && inviteMT == null; t++) {
-      const op = seal(M, base, { kind: 'invite', target: T.id }, t)
-      if (op.id < inviteT.id) inviteMT = op
-    }
-    expect(log.add(inviteMT!)).toBe('added')
+    const inviteMT = inviteBetween(M, base, T, inviteT.id)
+    expect(log.add(inviteMT)).toBe('added')
     const join = make(log, T, { kind: 'join', answers: inviteT.id })
-    expect(join.parents).toEqual([inviteT.id, inviteMT!.id].sort())
+    expect(join.parents).toEqual([inviteT.id, inviteMT.id].sort())
     make(log, A, { kind: 'promote', target: T.id })
     make(log, T, { kind: 'invite', target: X.id })
     make(log, X, { kind: 'join' })
     make(log, T, { kind: 'remove', target: X.id, upTo: 0 })
     make(log, T, { kind: 'invite', target: U.id })
     expect(log.add(end === 'leave' ? seal(M, base, { kind: 'leave', upTo: 0 }) : seal(A, [inviteT.id], { kind: 'remove', target: M.id, upTo: 0 }))).toBe('added')
-    const s = log.state()
-    expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
-    expect(s.members.has(M.id)).toBe(false)
-    expect(s.gone.get(X.id)?.how).toBe('removed')
-    expect(s.invited.has(U.id)).toBe(true)
-    expectOrderFree(log)
+    expect(log.state().members.has(M.id)).toBe(false)
+    expectWorkStands(log, T, inviteT, X, U)
   })
 
   it('a JOIN naming an INVITE its author\'s invitation does not stand on counts nothing; a JOIN names an INVITE only, of 32 bytes', () => {
@@ -756,6 +731,25 @@ describe('membership log, rules 2', () => {
     }), { numRuns: 60, seed: 1302 })
   })
 })
+
+/** An INVITE of `target` by `who` on `parents` whose id sorts between `above` and `below` (ground on created_at). */
+function inviteBetween (who: Actor, parents: string[], target: Actor, below: string, above = ''): GroupOp {
+  for (let t = 0; t < 4000; t++) {
+    const op = seal(who, parents, { kind: 'invite', target: target.id }, t)
+    if (above < op.id && op.id < below) return op
+  }
+  throw new Error('no such INVITE')
+}
+
+/** T's work stands in every delivery order: T an admin in the period of `inviteT`, X removed by it, U invited by it. */
+function expectWorkStands (log: MembershipLog, T: Actor, inviteT: GroupOp, X: Actor, U: Actor): void {
+  const s = log.state()
+  expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
+  expect(s.members.has(X.id)).toBe(false)
+  expect(s.gone.get(X.id)?.how).toBe('removed')
+  expect(s.invited.has(U.id)).toBe(true)
+  expectOrderFree(log)
+}
 
 /** A rules-2 group of A, B, C and D, C promoted to admin. */
 function withAdminC (): MembershipLog {
