@@ -507,23 +507,28 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
  * without seeing it (review 16's p26); of two joined ones the first in the
  * order still wins. Looked at only near the cap.
  */
-export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): (n: T, size: number) => number {
+export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): (n: T, s: GroupState) => number {
   const invites = chosen.filter(n => n.op.kind === 'invite' && !skip.has(n))
   // members + invited never exceed the INVITEs plus the creator: far from the cap, nothing to hold
   if (invites.length < MAX_GROUP_MEMBERS) return () => 0
   const joinedOn = new Set<string>()
+  // joined on by a JOIN without answers: these hold as they always did (old logs fold as before)
+  const plain = new Set<string>()
   for (const n of chosen) {
     if (n.op.kind !== 'join' || skip.has(n) || n.facts.own == null) continue
     joinedOn.add(n.facts.own)
+    if (n.op.answers == null) plain.add(n.facts.own)
     // a JOIN naming one of several INVITEs it saw joined on them all here: the first to apply invites its author, and
     // none of them holds a slot back against it (else a pending INVITE in the named one's past takes its place)
     for (const i of n.facts.invitation ?? NONE) joinedOn.add(i)
   }
   const joined = invites.filter(n => joinedOn.has(n.op.id))
-  return (n, size) => {
+  return (n, s) => {
+    const size = s.members.size + s.invited.size
     if (size + joined.length < MAX_GROUP_MEMBERS || joinedOn.has(n.op.id)) return 0
-    // one slot per invitee: two joined INVITEs of one colluder take one place (review 17's p42 iii)
-    return new Set(joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).map(z => z.op.target)).size
+    // one slot per invitee: two joined INVITEs of one colluder take one place (review 17's p42 iii); and none for one
+    // a naming JOIN joined on whose invitee is in already (it has its slot: held again, a joined member lost its own)
+    return new Set(joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z) && (plain.has(z.op.id) || !isIn(s, z.op.target))).map(z => z.op.target)).size
   }
 }
 
