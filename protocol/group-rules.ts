@@ -501,8 +501,9 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
  * the running state holds `size` members and invitees: one for each
  * invitee of a concurrent INVITE, sorting after it, that someone did join on (counted
  * JOINs: the INVITE a JOIN's causal past has its author invited by, and for
- * one naming its INVITE every INVITE of that invitation; `chosen` in the
- * total order, `skip` the void ones). So a backdated
+ * one naming its INVITE every INVITE of that invitation, which hold nothing
+ * once their invitee is in; `chosen` in the total order, `skip` the void
+ * ones). So a backdated
  * INVITE of nobody cannot take the slot of a membership that was joined
  * without seeing it (review 16's p26); of two joined ones the first in the
  * order still wins. Looked at only near the cap.
