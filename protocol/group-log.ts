@@ -215,7 +215,7 @@ export class MembershipLog {
     let position = 0
     for (const n of chosen) {
       if (skip.has(n)) continue
-      apply(state, n.op, position++, rules, n.facts, held != null && n.op.kind === 'invite' ? held(n, state.members.size + state.invited.size) : 0)
+      apply(state, n.op, position++, rules, n.facts, held != null && n.op.kind === 'invite' ? held(n, state) : 0)
     }
     return state
   }

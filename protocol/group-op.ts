@@ -35,7 +35,8 @@ export const GROUP_OP_RULES: MessageRules = {
   5: { type: 'bytes' },
   6: { type: 'string' },
   7: { type: 'uint64' },
-  8: { type: 'uint64' }
+  8: { type: 'uint64' },
+  9: { type: 'bytes' }
 }
 
 /** Versions of the membership rule (docs/protocol.md §12.2): 1 when a CREATE names none, else 2. New groups use the latest. */
@@ -76,6 +77,8 @@ export interface GroupOpFields {
   upTo?: number
   /** create: the membership rule's version; absent = 1 (on the wire only 2 is written). */
   rules?: GroupRulesVersion
+  /** join, optional: the hex id of the INVITE of the author it answers (rules 2 takes the membership period from it). */
+  answers?: string
 }
 
 /** A valid op as a receiver holds it. */
@@ -138,6 +141,7 @@ export function sealGroupOp (fields: GroupOpFields, key: PrivateKey): GroupOp {
   if (WITH_NAME.includes(fields.kind)) checkGroupName(fields.name ?? '')
   if (WITH_TARGET.includes(fields.kind) !== (fields.target != null)) throw new GroupFieldError(`target on a ${fields.kind} op`)
   if (fields.rules != null && (fields.kind !== 'create' || !GROUP_RULES_VERSIONS.includes(fields.rules))) throw new GroupFieldError(`rules ${fields.rules} on a ${fields.kind} op`)
+  if (fields.answers != null && (fields.kind !== 'join' || !/^[0-9a-f]{64}$/.test(fields.answers))) throw new GroupFieldError(`answers ${fields.answers} on a ${fields.kind} op`)
   const rules = fields.rules === 2 ? 2 : undefined
   const targetMultihash = fields.target == null ? undefined : peerIdFromString(fields.target).toMultihash().bytes
   const payload = GroupOpPb.encode({
@@ -148,7 +152,8 @@ export function sealGroupOp (fields: GroupOpFields, key: PrivateKey): GroupOp {
     target: targetMultihash == null ? new Uint8Array(0) : Uint8Array.from(targetMultihash),
     name: WITH_NAME.includes(fields.kind) ? fields.name ?? '' : '',
     upTo: BigInt(WITH_UP_TO.includes(fields.kind) ? fields.upTo ?? 0 : 0),
-    rules: BigInt(rules ?? 0)
+    rules: BigInt(rules ?? 0),
+    answers: fields.answers == null ? new Uint8Array(0) : unhex(fields.answers) as Uint8Array<ArrayBuffer>
   })
   const envelope = sealSignedRecord(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, payload, key)
   const author = peerIdFromPrivateKey(key).toString()
@@ -204,6 +209,7 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
   if (pb.upTo > BigInt(MAX_TIME_MS)) return reject('invalid-field', 'up_to')
   // absent is rules 1; an explicit 1 would be a second encoding of it, and a version this node does not know it cannot fold
   if (pb.rules !== 0n && (kind !== 'create' || pb.rules !== 2n)) return reject('invalid-field', 'rules')
+  if (pb.answers.length > 0 && (kind !== 'join' || pb.answers.length !== OP_ID_BYTES)) return reject('invalid-field', 'answers')
   if (target === signer.id) return reject('invalid-field', 'target is the author')
   if (!verifySignedRecord(decoded, GROUP_OP_DOMAIN)) return reject('bad-signature')
   return {
@@ -217,6 +223,7 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
       name: WITH_NAME.includes(kind) ? pb.name : undefined,
       upTo: WITH_UP_TO.includes(kind) ? Number(pb.upTo) : undefined,
       ...(pb.rules === 2n ? { rules: 2 as const } : {}),
+      ...(pb.answers.length > 0 ? { answers: hex(pb.answers) } : {}),
       id: opId(bytes),
       author: signer.id,
       envelope: bytes

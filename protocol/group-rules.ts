@@ -10,7 +10,9 @@
  * became admin) and may remove only juniors; every op, removals included,
  * concurrent with a counted removal or leave of its author is void, and so is
  * every op of an invitee concurrent with a counted DECLINE of its, of any
- * invitation (a JOIN and all it signed as a member); a removal
+ * invitation (a JOIN and all it signed as a member); a JOIN that names the
+ * INVITE it answers stands on that one (it must be one its author's
+ * invitation in its causal past stands on, else it is unauthorized); a removal
  * of an admin made senior to the remover by a promotion the remover did not
  * see is void; an op is void when what its author's standing came from (its
  * membership's INVITE, the op that made it admin) is void, transitively; a
@@ -41,8 +43,12 @@ export interface GroupMember {
 export interface GroupState {
   name: string
   members: Map<string, GroupMember>
-  /** Invited, not answered yet: by whom, and the INVITE (the period a join opens). */
-  invited: Map<string, { by: string, period: string }>
+  /**
+   * Invited, not answered yet: by whom, and the INVITE (the period a join
+   * opens); rules 2: `others`, the counted INVITEs of the same invitee that
+   * found it invited already (concurrent ones), any of which a JOIN may name.
+   */
+  invited: Map<string, { by: string, period: string, others?: string[] }>
   /** Who left or was removed (and is not back): the last position of their feed that counts. */
   gone: Map<string, { upTo: number, how: 'left' | 'removed', by?: string, /** the op that ended its membership */ op: string, /** the period it ended */ period: string }>
 }
@@ -71,12 +77,18 @@ export function mayRemove (s: GroupState, admin: string, target: string): boolea
   return isIn(s, target) || s.gone.get(target)?.how === 'left'
 }
 
+/** The INVITEs `invitee`'s invitation in `s` stands on: the one it is invited by, then (rules 2) concurrent ones; none when it is not invited. */
+export function invitesOf (s: GroupState, invitee: string): string[] {
+  const invitation = s.invited.get(invitee)
+  return invitation == null ? [] : [invitation.period, ...invitation.others ?? []]
+}
+
 /** Whether the author could make this op in `past`, the state of the op's causal past. */
 export function authorized (op: GroupOp, root: string | undefined, past: GroupState, rules: GroupRulesVersion): boolean {
   switch (op.kind) {
     case 'create': return op.id === root && past.members.size === 0
     case 'invite': return past.members.has(op.author) && !isIn(past, op.target)
-    case 'join':
+    case 'join': return rules === 2 && op.answers != null ? invitesOf(past, op.author).includes(op.answers) : past.invited.has(op.author)
     case 'decline': return past.invited.has(op.author)
     case 'leave': return past.members.has(op.author)
     case 'remove': return rules === 1 ? isAdmin(past, op.author) && isIn(past, op.target) : mayRemove(past, op.author, op.target!)
@@ -91,8 +103,18 @@ export interface PastFacts {
   adminOp?: string
   /** REMOVE, LEAVE, PROMOTE: the membership period of the peer concerned. */
   period?: string
-  /** The author's own membership period (the INVITE it is in, or invited by; the CREATE for the creator). */
+  /**
+   * The author's own membership period (the INVITE it is in, or invited by;
+   * the CREATE for the creator); for a JOIN that names the INVITE it answers,
+   * that INVITE.
+   */
   own?: string
+  /**
+   * A JOIN that names its INVITE: every INVITE its author's invitation stood
+   * on in its causal past (the named one among them). It joined on all of
+   * them for the cap (capHeld), though it stands on the named one alone.
+   */
+  invitation?: string[]
   /** A REMOVE of a member that left (and is not back): it only lowers that period's up_to. */
   clamp: boolean
   /**
@@ -110,11 +132,13 @@ export function pastFacts (op: GroupOp, past: GroupState): PastFacts {
   const who = op.kind === 'leave' ? op.author : op.target
   const period = who == null ? undefined : (past.members.get(who) ?? past.invited.get(who) ?? past.gone.get(who))?.period
   const adminOp = past.members.get(op.author)?.adminOp
-  const own = (past.members.get(op.author) ?? past.invited.get(op.author))?.period
+  // a JOIN naming its INVITE stands on that one, not on whichever concurrent INVITE of its author sorts first (review 18's p60)
+  const own = op.kind === 'join' && op.answers != null ? op.answers : (past.members.get(op.author) ?? past.invited.get(op.author))?.period
   const basis: string[] = []
   if (adminOp != null && ADMIN_KINDS.includes(op.kind)) basis.push(adminOp)
   if (own != null && own !== basis[0]) basis.push(own)
-  return { adminOp, period, own, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
+  const invitation = op.kind === 'join' && op.answers != null ? invitesOf(past, op.author) : undefined
+  return { adminOp, period, own, invitation, clamp: op.kind === 'remove' && !isIn(past, op.target), basis }
 }
 
 export interface Placed { op: GroupOp, facts: PastFacts }
@@ -476,22 +500,36 @@ function groupBy<T> (list: T[], key: (x: T) => string): Map<string, T[]> {
  * Rules 2, the cap's slots held back from an INVITE nobody joined on, when
  * the running state holds `size` members and invitees: one for each
  * invitee of a concurrent INVITE, sorting after it, that someone did join on (counted
- * JOINs; `chosen` in the total order, `skip` the void ones). So a backdated
+ * JOINs: the INVITE a JOIN's causal past has its author invited by, and for
+ * one naming its INVITE every INVITE of that invitation, which hold nothing
+ * once their invitee is in; `chosen` in the total order, `skip` the void
+ * ones). So a backdated
  * INVITE of nobody cannot take the slot of a membership that was joined
  * without seeing it (review 16's p26); of two joined ones the first in the
  * order still wins. Looked at only near the cap.
  */
-export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): (n: T, size: number) => number {
+export function capHeld<T extends Placed> (chosen: T[], skip: Set<T>, rel: Relations<T>): (n: T, s: GroupState) => number {
   const invites = chosen.filter(n => n.op.kind === 'invite' && !skip.has(n))
   // members + invited never exceed the INVITEs plus the creator: far from the cap, nothing to hold
   if (invites.length < MAX_GROUP_MEMBERS) return () => 0
   const joinedOn = new Set<string>()
-  for (const n of chosen) if (n.op.kind === 'join' && !skip.has(n) && n.facts.own != null) joinedOn.add(n.facts.own)
+  // joined on by a JOIN without answers: these hold as they always did (old logs fold as before)
+  const plain = new Set<string>()
+  for (const n of chosen) {
+    if (n.op.kind !== 'join' || skip.has(n) || n.facts.own == null) continue
+    joinedOn.add(n.facts.own)
+    if (n.op.answers == null) plain.add(n.facts.own)
+    // a JOIN naming one of several INVITEs it saw joined on them all here: the first to apply invites its author, and
+    // none of them holds a slot back against it (else a pending INVITE in the named one's past takes its place)
+    for (const i of n.facts.invitation ?? NONE) joinedOn.add(i)
+  }
   const joined = invites.filter(n => joinedOn.has(n.op.id))
-  return (n, size) => {
+  return (n, s) => {
+    const size = s.members.size + s.invited.size
     if (size + joined.length < MAX_GROUP_MEMBERS || joinedOn.has(n.op.id)) return 0
-    // one slot per invitee: two joined INVITEs of one colluder take one place (review 17's p42 iii)
-    return new Set(joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z)).map(z => z.op.target)).size
+    // one slot per invitee: two joined INVITEs of one colluder take one place (review 17's p42 iii); and none for one
+    // a naming JOIN joined on whose invitee is in already (it has its slot: held again, a joined member lost its own)
+    return new Set(joined.filter(z => rel.sortsBefore(n.op.id, z.op.id) && rel.concurrent(n, z) && (plain.has(z.op.id) || !isIn(s, z.op.target))).map(z => z.op.target)).size
   }
 }
 
@@ -504,17 +542,24 @@ export function apply (s: GroupState, op: GroupOp, position: number, rules: Grou
         s.name = op.name ?? ''
       }
       return
-    case 'invite':
-      if (s.members.has(op.author) && !isIn(s, op.target) && s.members.size + s.invited.size + held < MAX_GROUP_MEMBERS) {
+    case 'invite': {
+      if (!s.members.has(op.author)) return
+      const invitation = s.invited.get(op.target!)
+      // rules 2: a concurrent INVITE of an invitee applies nothing, but a JOIN may answer it (review 18's p60)
+      if (invitation != null) {
+        if (rules === 2) (invitation.others ??= []).push(op.id)
+      } else if (!isIn(s, op.target) && s.members.size + s.invited.size + held < MAX_GROUP_MEMBERS) {
         s.invited.set(op.target!, { by: op.author, period: op.id })
       }
       return
+    }
     case 'join': {
       const invitation = s.invited.get(op.author)
       if (invitation != null) {
         s.invited.delete(op.author)
-        // rules 2: the period is the invitation in the JOIN's causal past (facts.own), not a concurrent INVITE of the
-        // joiner sorting first: a backdated INVITE of a member must not relabel its period (review 18's p68)
+        // rules 2: the period is the INVITE the JOIN names, else the invitation in its causal past (facts.own), not a
+        // concurrent INVITE of the joiner sorting first: a backdated INVITE of a member must not relabel its period
+        // (review 18's p68), nor one the joiner saw but did not answer (p60)
         s.members.set(op.author, { role: 'member', since: position, period: rules === 2 && facts?.own != null ? facts.own : invitation.period })
         s.gone.delete(op.author)
         // the last admin may have left while this member was only invited

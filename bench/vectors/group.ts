@@ -26,7 +26,7 @@ const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))
 const concat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap(p => [...p]))
 const u64be = (n: number): Uint8Array => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return Uint8Array.from(b) }
 
-interface OpJson { signer: string, kind: keyof typeof KINDS, parents: string[], createdAt: number, target?: string, name?: string, upTo?: number, rules?: number }
+interface OpJson { signer: string, kind: keyof typeof KINDS, parents: string[], createdAt: number, target?: string, name?: string, upTo?: number, rules?: number, answers?: string }
 
 function opFields (o: OpJson, group = GROUP): Field[] {
   return [
@@ -37,7 +37,8 @@ function opFields (o: OpJson, group = GROUP): Field[] {
     ...(o.target != null ? [{ n: 5, bytes: byName(o.target).multihash }] : []),
     ...(o.name != null && o.name !== '' ? [{ n: 6, bytes: utf8(o.name) }] : []),
     ...(o.upTo != null && o.upTo !== 0 ? [{ n: 7, varint: BigInt(o.upTo) }] : []),
-    ...(o.rules != null ? [{ n: 8, varint: BigInt(o.rules) }] : [])
+    ...(o.rules != null ? [{ n: 8, varint: BigInt(o.rules) }] : []),
+    ...(o.answers != null ? [{ n: 9, bytes: unhex(o.answers) }] : [])
   ]
 }
 const signOp = (f: Field[], by: Identity): Uint8Array => signed(by, OP_DOMAIN, PG, encodeFields(f))
@@ -55,7 +56,8 @@ function decodedOp (o: OpJson): Record<string, unknown> {
     ...(WITH_TARGET.includes(o.kind) ? { target: byName(o.target!).peerId.toString() } : {}),
     ...(WITH_NAME.includes(o.kind) ? { name: o.name } : {}),
     ...(WITH_UP_TO.includes(o.kind) ? { upTo: o.upTo ?? 0 } : {}),
-    ...(o.rules != null ? { rules: o.rules } : {})
+    ...(o.rules != null ? { rules: o.rules } : {}),
+    ...(o.answers != null ? { answers: o.answers } : {})
   }
 }
 
@@ -149,7 +151,10 @@ export async function groupVectors (): Promise<VectorFile> {
     validOp('create under rules 2', { ...create, rules: 2 }, 'the version of the membership rule: only CREATE names it, absent is 1'),
     badOp('create naming rules 1', 'absent is 1: one encoding per meaning', opBytes({ ...create, rules: 1 }), 'invalid-field'),
     badOp('create naming rules 3', 'a rule this node does not know it cannot fold', opBytes({ ...create, rules: 3 }), 'invalid-field'),
-    badOp('a rename naming rules', 'only CREATE names the version', opBytes({ signer: 'A', kind: 'rename', parents: [root], createdAt: NOW, name: 'x', rules: 2 }), 'invalid-field')
+    badOp('a rename naming rules', 'only CREATE names the version', opBytes({ signer: 'A', kind: 'rename', parents: [root], createdAt: NOW, name: 'x', rules: 2 }), 'invalid-field'),
+    validOp('join naming the invite it answers', { signer: 'B', kind: 'join', parents: [opId(invite)], createdAt: NOW + 2, answers: opId(invite) }, 'rules 2 takes the period from it (session 19)'),
+    badOp('a decline naming an invite', 'only JOIN names the INVITE it answers', opBytes({ signer: 'B', kind: 'decline', parents: [opId(invite)], createdAt: NOW + 2, answers: opId(invite) }), 'invalid-field'),
+    badOp('a join naming 31 bytes', 'op ids are 32 bytes', opBytes({ signer: 'B', kind: 'join', parents: [opId(invite)], createdAt: NOW + 2, answers: opId(invite).slice(2) }), 'invalid-field')
   ]
 
   // ---- entries ----
@@ -309,8 +314,19 @@ function rules2Cases (op: (o: OpJson) => OpJson, id: (o: OpJson) => string, memb
   // A invites C back and clamps C's first membership on the same heads; C joins again
   const aInvitesCBack = op({ signer: 'A', kind: 'invite', parents: [id(cLeaves)], createdAt: NOW + 1, target: 'C' })
   const cJoinsAgain = op({ signer: 'C', kind: 'join', parents: [id(aInvitesCBack)], createdAt: NOW + 1 })
+  // A invites C; B, a plain member, invites C on the same heads, sorting first; C's JOIN sees both and names A's; B then
+  // leaves on those heads, so B's INVITE is void (review 18's p60)
+  const bJoinsFirst = op({ signer: 'B', kind: 'join', parents: [id(i1)], createdAt: NOW })
+  const iAC = op({ signer: 'A', kind: 'invite', parents: [id(bJoinsFirst)], createdAt: NOW + 2, target: 'C' })
+  let t = NOW
+  while (id(op({ signer: 'B', kind: 'invite', parents: [id(bJoinsFirst)], createdAt: t, target: 'C' })) > id(iAC)) t++
+  const iBC = op({ signer: 'B', kind: 'invite', parents: [id(bJoinsFirst)], createdAt: t, target: 'C' })
+  const cJoinsOnA = op({ signer: 'C', kind: 'join', parents: [id(iAC), id(iBC)].sort(), createdAt: NOW + 3, answers: id(iAC) })
+  const bLeavesBack = op({ signer: 'B', kind: 'leave', parents: [id(bJoinsFirst)], createdAt: NOW + 4, upTo: 0 })
   const members = { A: 'admin', B: 'admin', C: 'member' }
   return [
+    membership('rules 2: a join names the invite it answers; a concurrent one sorting first is void', 'the member\'s period is the INVITE its JOIN names: B\'s INVITE, void by B\'s leave, voids nothing of C\'s',
+      [c0, i1, bJoinsFirst, iAC, iBC, cJoinsOnA, bLeavesBack], { name: 'friends', members: { A: 'admin', C: 'member' }, gone: { B: { how: 'left', upTo: 0 } } }),
     membership('rules 2: created, two invited, both joined, one promoted', 'the CREATE names rules 2', base, { name: 'friends', members }),
     membership('rules 2: a junior admin removes the senior one', 'an admin may remove only admins made after it: nothing happens', [...base, bRemovesA], { name: 'friends', members }),
     membership('rules 2: two admins remove each other at once', 'only the senior\'s removal is authorized', [...base, aRemovesB, bRemovesA],

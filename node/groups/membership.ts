@@ -10,7 +10,7 @@ import { hex, openGroupOp, sealGroupOp, MAX_OP_PARENTS, checkGroupName, LATEST_G
 import { GROUP_ID_BYTES, randomBytes } from '../../protocol/group-crypto.js'
 import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { MembershipLog } from '../../protocol/group-log.js'
-import { mayRemove } from '../../protocol/group-rules.js'
+import { invitesOf, mayRemove } from '../../protocol/group-rules.js'
 import { BlockedPeerError } from '../contacts/errors.js'
 import { NotAContactError, SelfReferenceError } from '../roster/errors.js'
 import { addOp, ReadBatch } from './feed-reader.js'
@@ -170,7 +170,10 @@ export class Membership {
     }
     const runtime = g
     this.engine.register(runtime)
-    await this.engine.act(runtime, { kind: 'join' }, (tx, op) => {
+    // rules 2: the JOIN names the INVITE it answers, the inviter's (another device of this person may have invited
+    // nobody: then the invitation's own), so a concurrent INVITE of this node sorting first is not its period (§12.2)
+    const answers = g.log.rules === 2 ? invitationBy(g.log, this.me, inv.inviter) ?? g.state.invited.get(this.me)?.period : undefined
+    await this.engine.act(runtime, { kind: 'join', answers }, (tx, op) => {
       for (const o of runtime.log.ops()) this.engine.store.ops.within(id).put(tx, o.id, o.envelope)
       this.engine.store.invitations.delete(tx, id)
       this.invites.add(tx, { to: inv.inviter, group: id, kind: 'answer', op: op.envelope })
@@ -217,7 +220,7 @@ export class Membership {
     const id = hex(group)
     const log = GroupRuntime.logFrom(ops, group)
     const state = log.state()
-    if (sibling ? !(state.invited.has(this.me) && state.members.has(from)) : state.invited.get(this.me)?.by !== from) return false
+    if (sibling ? !(state.invited.has(this.me) && state.members.has(from)) : invitationBy(log, this.me, from) === undefined) return false
     const g = this.engine.groups.get(id)
     if (g?.standing(this.me) === 'member') return true
     if (!sibling && !this.invitations.has(id) && this.invitations.size >= MAX_PENDING_INVITATIONS) return false
@@ -257,5 +260,13 @@ export class Membership {
     const g = this.engine.groups.get(id)
     return g?.standing(this.me) === 'member' ? g.log.ops().map(o => o.envelope) : undefined
   }
+}
+
+/**
+ * The INVITE by `inviter` that `invitee`'s invitation in `log` stands on:
+ * its own or, rules 2, a concurrent one (§12.2); undefined when there is none.
+ */
+function invitationBy (log: MembershipLog, invitee: string, inviter: string): string | undefined {
+  return invitesOf(log.state(), invitee).find(id => log.get(id)?.author === inviter)
 }
 

@@ -42,6 +42,7 @@ export interface GroupOp {
   name: string
   upTo: bigint
   rules: bigint
+  answers: Uint8Array<ArrayBuffer>
 }
 
 export namespace GroupOp {
@@ -96,6 +97,11 @@ export namespace GroupOp {
           w.uint64(obj.rules)
         }
 
+        if ((obj.answers != null && obj.answers.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.answers)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -108,7 +114,8 @@ export namespace GroupOp {
           target: uint8ArrayAlloc(0),
           name: '',
           upTo: 0n,
-          rules: 0n
+          rules: 0n,
+          answers: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -151,6 +158,10 @@ export namespace GroupOp {
             }
             case 8: {
               obj.rules = reader.uint64()
+              break
+            }
+            case 9: {
+              obj.answers = reader.bytes()
               break
             }
             default: {
@@ -236,6 +247,13 @@ export namespace GroupOp {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.answers`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -289,6 +307,11 @@ export namespace GroupOp {
     value: bigint
   }
 
+  export interface GroupOpAnswersFieldEvent {
+    field: '$.answers'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<GroupOp>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupOp.codec())
   }
@@ -297,7 +320,7 @@ export namespace GroupOp {
     return decodeMessage(buf, GroupOp.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupOp>): Generator<GroupOpGroupFieldEvent | GroupOpKindFieldEvent | GroupOpParentsFieldEvent | GroupOpCreatedAtFieldEvent | GroupOpTargetFieldEvent | GroupOpNameFieldEvent | GroupOpUpToFieldEvent | GroupOpRulesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupOp>): Generator<GroupOpGroupFieldEvent | GroupOpKindFieldEvent | GroupOpParentsFieldEvent | GroupOpCreatedAtFieldEvent | GroupOpTargetFieldEvent | GroupOpNameFieldEvent | GroupOpUpToFieldEvent | GroupOpRulesFieldEvent | GroupOpAnswersFieldEvent> {
     return streamMessage(buf, GroupOp.codec(), opts)
   }
 }

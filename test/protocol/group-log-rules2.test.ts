@@ -534,6 +534,26 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
+  it('at the cap, a JOIN that names one of the INVITEs it saw keeps the slot they give it: pending invitations do not take its place', () => {
+    // 98 in the group. B invites U and T, A invites W and then T (each sees 100 in its own view). T gets both invitations
+    // and its JOIN names A's; B's INVITEs sort before A's of W. Seen whole one of U, W, T is left out: not T, which
+    // joined (every INVITE of its invitation in the JOIN's past holds its place, as the first of them did before the
+    // JOIN named one; holding by the named one alone, U took the free slot and W, in that INVITE's past, the last)
+    const [U, W, T] = [actor('U', 206), actor('W', 207), actor('T', 208)]
+    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 2)
+    const inviteW = seal(A, base, { kind: 'invite', target: W.id }, 9999)
+    const inviteU = inviteBetween(B, base, U, inviteW.id)
+    const inviteBT = inviteBetween(B, base, T, inviteW.id, inviteU.id)
+    const inviteT = seal(A, [inviteW.id], { kind: 'invite', target: T.id })
+    for (const op of [inviteU, inviteBT, inviteW, inviteT]) expect(log.add(op)).toBe('added')
+    expect(log.add(seal(T, [inviteT.id, inviteBT.id].sort(), { kind: 'join', answers: inviteT.id }))).toBe('added')
+    const s = log.state()
+    expect(s.members.get(T.id)?.period).toBe(inviteT.id)
+    expect(s.members.size + s.invited.size).toBe(MAX_GROUP_MEMBERS)
+    expect([U, W].filter(x => s.invited.has(x.id))).toHaveLength(1)
+    expectOrderFree(log)
+  })
+
   it.each(['leave', 'removal'] as const)('a member\'s backdated INVITE of a sitting admin, then the member\'s %s, voids none of the admin\'s later work', end => {
     // review 18's p68: A invites M, W and T, all join; A promotes T, T invites X, X joins. M signs an INVITE of T on W's
     // JOIN (M in, T not), sorting before A's; it reaches everyone. T, having seen it, removes X and invites U. M's INVITE
@@ -557,22 +577,67 @@ describe('membership log, rules 2', () => {
     make(log, A, { kind: 'promote', target: T.id })
     make(log, T, { kind: 'invite', target: X.id })
     make(log, X, { kind: 'join' })
-    let inviteMT: GroupOp | undefined
-    for (let t = 0; t < 4000 && inviteMT == null; t++) {
-      const op = seal(M, joinW, { kind: 'invite', target: T.id }, t)
-      if (op.id < inviteT.id) inviteMT = op
-    }
-    expect(log.add(inviteMT!)).toBe('added')
+    expect(log.add(inviteBetween(M, joinW, T, inviteT.id))).toBe('added')
     make(log, T, { kind: 'remove', target: X.id, upTo: 0 })
     make(log, T, { kind: 'invite', target: U.id })
     if (end === 'leave') add(M, joinW, { kind: 'leave', upTo: 0 })
     else add(A, [inviteT.id], { kind: 'remove', target: M.id, upTo: 0 })
-    const s = log.state()
-    expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
-    expect(s.members.has(X.id)).toBe(false)
-    expect(s.gone.get(X.id)?.how).toBe('removed')
-    expect(s.invited.has(U.id)).toBe(true)
+    expectWorkStands(log, T, inviteT, X, U)
+  })
+
+  it.each(['leave', 'removal'] as const)('a JOIN that names A\'s INVITE stands on it: a member\'s duplicate INVITE it saw, sorting first, then void by the member\'s %s, voids none of the joiner\'s work', end => {
+    // review 18's p60 (c), (d): A invites T; M, a plain member, signs an INVITE of T on the same heads, sorting before A's,
+    // and gets it to T before T joins. T's JOIN sees both and names A's. A promotes T; T invites X, X joins, T removes X
+    // and invites U. M's INVITE is then void: M leaves on the heads it signed it on, or A, not having seen it, removes M
+    const [M, T, X, U] = [actor('M', 245), actor('T', 246), actor('X', 247), actor('U', 248)]
+    const log = new MembershipLog()
+    make(log, A, { kind: 'create', name: 'friends', rules: 2 })
+    make(log, A, { kind: 'invite', target: M.id })
+    make(log, M, { kind: 'join' })
+    const base = log.heads()
+    const inviteT = make(log, A, { kind: 'invite', target: T.id })
+    const inviteMT = inviteBetween(M, base, T, inviteT.id)
+    expect(log.add(inviteMT)).toBe('added')
+    const join = make(log, T, { kind: 'join', answers: inviteT.id })
+    expect(join.parents).toEqual([inviteT.id, inviteMT.id].sort())
+    make(log, A, { kind: 'promote', target: T.id })
+    make(log, T, { kind: 'invite', target: X.id })
+    make(log, X, { kind: 'join' })
+    make(log, T, { kind: 'remove', target: X.id, upTo: 0 })
+    make(log, T, { kind: 'invite', target: U.id })
+    expect(log.add(end === 'leave' ? seal(M, base, { kind: 'leave', upTo: 0 }) : seal(A, [inviteT.id], { kind: 'remove', target: M.id, upTo: 0 }))).toBe('added')
+    expect(log.state().members.has(M.id)).toBe(false)
+    expectWorkStands(log, T, inviteT, X, U)
+  })
+
+  it('a JOIN naming an INVITE its author\'s invitation does not stand on counts nothing; a JOIN names an INVITE only, of 32 bytes', () => {
+    // D was invited and declined; A invites D again. A JOIN naming the first INVITE (of an ended invitation), or an INVITE
+    // of someone else, is unauthorized: D stays invited. One naming the second INVITE makes D a member in that period
+    const log = group()
+    const first = make(log, A, { kind: 'invite', target: D.id })
+    make(log, D, { kind: 'decline' })
+    const second = make(log, A, { kind: 'invite', target: D.id })
+    const other = make(log, A, { kind: 'invite', target: E.id })
+    for (const stale of [first, other]) {
+      expect(log.add(seal(D, log.heads(), { kind: 'join', answers: stale.id }))).toBe('added')
+      expect(summary(log.state())).toMatchObject({ members: ['A*', 'B', 'C'], invited: ['D', 'E'] })
+    }
+    make(log, D, { kind: 'join', answers: second.id })
+    expect(log.state().members.get(D.id)).toMatchObject({ role: 'member', period: second.id })
     expectOrderFree(log)
+    // on the wire: JOIN only, an op id; it round-trips
+    const join = seal(D, [second.id], { kind: 'join', answers: second.id })
+    const opened = openGroupOp(join.envelope, GROUP)
+    expect(opened.ok && opened.op.answers).toBe(second.id)
+    expect(() => seal(A, [second.id], { kind: 'leave', upTo: 0, answers: second.id })).toThrow(/answers/)
+    expect(() => seal(D, [second.id], { kind: 'join', answers: 'ab' })).toThrow(/answers/)
+    const withAnswers = (op: GroupOp, answers: Uint8Array, key = D.key): Uint8Array => {
+      const decoded = decodeSignedRecord(op.envelope, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb)
+      if (!decoded.ok) throw new Error(decoded.reason)
+      return sealSignedRecord(GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GroupOpPb.encode({ ...decoded.record, answers: Uint8Array.from(answers) }), key)
+    }
+    expect(openGroupOp(withAnswers(join, new Uint8Array(31)), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'answers' })
+    expect(openGroupOp(withAnswers(seal(D, [second.id], { kind: 'decline' }), new Uint8Array(32)), GROUP)).toMatchObject({ ok: false, reason: 'invalid-field', detail: 'answers' })
   })
 
   it('an INVITE that did not see a membership period cannot undo its end: a backdated re-invitation leaves the removed member out', () => {
@@ -622,7 +687,9 @@ describe('membership log, rules 2', () => {
       other: fc.integer({ min: 0, max: 4 }),
       upTo: fc.integer({ min: 0, max: 9 }),
       // what a backdated op is: a removal, a promotion or invitation (of a puppet) whose promotee acts on it, or a DECLINE of an invitation it joined on
-      backdated: fc.constantFrom('remove', 'remove', 'promote', 'invite', 'decline')
+      backdated: fc.constantFrom('remove', 'remove', 'promote', 'invite', 'decline'),
+      // a JOIN names none (0), or the INVITE of its author it finds at that index among its log's (often a concurrent one)
+      answers: fc.integer({ min: 0, max: 3 })
     })
     fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 24 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
       const start = group(true)
@@ -644,6 +711,7 @@ describe('membership log, rules 2', () => {
         }
         if (kind === 'leave' || kind === 'remove') fields.upTo = s.upTo
         if (kind === 'rename') fields.name = `n${t}`
+        if (kind === 'join' && s.answers > 0) fields.answers = log.ops().filter(o => o.kind === 'invite' && o.target === ACTORS[s.who].id).at(-s.answers)?.id
         const op = sealGroupOp(fields, ACTORS[s.who].key)
         all.push(op)
         log.add(op)
@@ -663,6 +731,25 @@ describe('membership log, rules 2', () => {
     }), { numRuns: 60, seed: 1302 })
   })
 })
+
+/** An INVITE of `target` by `who` on `parents` whose id sorts between `above` and `below` (ground on created_at). */
+function inviteBetween (who: Actor, parents: string[], target: Actor, below: string, above = ''): GroupOp {
+  for (let t = 0; t < 4000; t++) {
+    const op = seal(who, parents, { kind: 'invite', target: target.id }, t)
+    if (above < op.id && op.id < below) return op
+  }
+  throw new Error('no such INVITE')
+}
+
+/** T's work stands in every delivery order: T an admin in the period of `inviteT`, X removed by it, U invited by it. */
+function expectWorkStands (log: MembershipLog, T: Actor, inviteT: GroupOp, X: Actor, U: Actor): void {
+  const s = log.state()
+  expect(s.members.get(T.id)).toMatchObject({ role: 'admin', period: inviteT.id })
+  expect(s.members.has(X.id)).toBe(false)
+  expect(s.gone.get(X.id)?.how).toBe('removed')
+  expect(s.invited.has(U.id)).toBe(true)
+  expectOrderFree(log)
+}
 
 /** A rules-2 group of A, B, C and D, C promoted to admin. */
 function withAdminC (): MembershipLog {

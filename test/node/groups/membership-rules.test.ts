@@ -8,9 +8,9 @@ import { GroupRuntime } from '../../../node/groups/group.js'
 import { Membership } from '../../../node/groups/membership.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex, sealGroupOp } from '../../../protocol/group-op.js'
-import { A, B } from './fixtures.js'
+import { A, B, identity } from './fixtures.js'
 import type { GroupEngine } from '../../../node/groups/group-engine.js'
-import type { GroupOpFields } from '../../../protocol/group-op.js'
+import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
 import type { Roster } from '../../../node/roster/index.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -70,5 +70,50 @@ describe('membership service and the rules version', () => {
     expect(acted).toMatchObject([{ kind: 'remove', target: B.peer.toString(), upTo: 7 }])
     const old = setup(A, undefined, [{ by: B, kind: 'leave', upTo: 2 ** 40 }])
     await expect(old.membership.remove(hex(GROUP), B.peer.toString())).rejects.toMatchObject({ name: 'GroupMembershipError' })
+  })
+
+  it('accepting an invitation that a concurrent INVITE sorting first shares, the JOIN names the inviter\'s INVITE (rules 2 only)', async () => {
+    // A and admin B invite C on the same heads, B's INVITE sorting first (the invitation's period in the fold); C takes
+    // A's invitation message (A invited it, though the fold's invitation is B's) and accepts it: the JOIN answers A's
+    // INVITE (review 18's p60), so B's INVITE being void later cannot void C's membership
+    const C = identity(3)
+    for (const rules of [2, undefined] as const) {
+      const { g } = setup(A, rules)
+      const heads = g.log.heads()
+      let byA: GroupOp
+      let byB: GroupOp
+      let t = 0
+      do {
+        byA = sealGroupOp({ group: GROUP, kind: 'invite', target: C.peer.toString(), parents: heads, createdAt: 1 }, A.key)
+        byB = sealGroupOp({ group: GROUP, kind: 'invite', target: C.peer.toString(), parents: heads, createdAt: t++ }, B.key)
+      } while (!(byB.id < byA.id))
+      const ops = [...g.log.ops(), byA, byB].map(o => o.envelope)
+      const acted: unknown[] = []
+      const engine = {
+        me: C.peer.toString(),
+        groups: new Map<string, GroupRuntime>(),
+        ctx: { privateKey: C.key },
+        register: (x: GroupRuntime) => { engine.groups.set(x.meta.id, x) },
+        act: async (_: GroupRuntime, fields: unknown) => { acted.push(fields) },
+        catchUpSoon: () => {},
+        store: { store: { write: async (fn: (tx: unknown) => void) => { fn({ afterCommit: (f: () => void) => { f() } }) } }, invitations: { put: () => {} } }
+      }
+      const log2 = Object.assign(() => {}, { error: () => {}, trace: () => {} }) as unknown as Logger
+      const roster = { isContact: () => true, isBlocked: () => false } as unknown as Roster
+      const membership = new Membership(engine as unknown as GroupEngine, roster, { invitation: () => {} }, log2)
+      const accepted = await membership.onInvitation(A.peer.toString(), GROUP, ops)
+      if (rules == null) {
+        // rules 1 keeps the check as it was (the fold's invitation is B's, so A's message is refused) and JOINs as they were
+        expect(accepted).toBe(false)
+        expect(await membership.onInvitation(B.peer.toString(), GROUP, ops)).toBe(true)
+        await membership.accept(hex(GROUP))
+        expect(acted).toMatchObject([{ kind: 'join' }])
+        expect((acted[0] as GroupOpFields).answers).toBeUndefined()
+        continue
+      }
+      expect(accepted).toBe(true)
+      await membership.accept(hex(GROUP))
+      expect(acted).toEqual([{ kind: 'join', answers: byA.id }])
+    }
   })
 })

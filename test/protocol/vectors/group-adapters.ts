@@ -40,7 +40,8 @@ function opJson (op: GroupOp): Record<string, unknown> {
     ...(op.target != null ? { target: op.target } : {}),
     ...(op.name != null ? { name: op.name } : {}),
     ...(op.upTo != null ? { upTo: op.upTo } : {}),
-    ...(op.rules != null ? { rules: op.rules } : {})
+    ...(op.rules != null ? { rules: op.rules } : {}),
+    ...(op.answers != null ? { answers: op.answers } : {})
   }
 }
 
@@ -49,7 +50,7 @@ const ops: Adapter = async (c, file) => {
   if (c.encode != null) {
     const o = c.encode.op
     const target = o.target == null ? undefined : peerName(file, o.target)
-    encoded = hex(sealGroupOp({ group: unhex(c.context.group), kind: o.kind, parents: o.parents, createdAt: o.createdAt, target, name: o.name, upTo: o.upTo, rules: o.rules }, identity(file, o.signer).key).envelope)
+    encoded = hex(sealGroupOp({ group: unhex(c.context.group), kind: o.kind, parents: o.parents, createdAt: o.createdAt, target, name: o.name, upTo: o.upTo, rules: o.rules, answers: o.answers }, identity(file, o.signer).key).envelope)
   }
   const res = openGroupOp(unhex(c.bytes!), unhex(c.context.group))
   return { encoded, outcome: res.ok ? okay(opJson(res.op)) : fail(res.reason) }
