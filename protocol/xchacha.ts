@@ -63,16 +63,26 @@ const xchacha = (): XchachaImpl => (chosen ??= xchachaOf(cryptoBackend()))
 
 /** nonce || AEAD(key, nonce, aad, plain), in one allocation. Throws on an argument that is not bytes and on a key or nonce of the wrong size. */
 export function xchachaSeal (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
-  if (!isBytes(key) || !isBytes(nonce) || !isBytes(aad) || !isBytes(plain)) throw new TypeError('key, nonce, aad and plaintext must be Uint8Arrays')
-  if (nonce.byteLength !== XCHACHA_NONCE_BYTES) throw new Error(`nonce must be ${XCHACHA_NONCE_BYTES} bytes`)
-  const out = new Uint8Array(XCHACHA_NONCE_BYTES + plain.byteLength + XCHACHA_TAG_BYTES)
-  out.set(nonce)
-  xchacha().seal(out.subarray(XCHACHA_NONCE_BYTES), key, nonce, aad, plain)
-  return out
+  return xchachaSealWith(xchacha(), key, nonce, aad, plain)
 }
 
 /** The plaintext of nonce || ciphertext || tag, or undefined unless it was sealed with this key and aad (and all are bytes). Never throws. */
 export function xchachaOpen (key: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+  return xchachaOpenWith(xchacha(), key, aad, sealed)
+}
+
+/** xchachaSeal by the given implementation. */
+export function xchachaSealWith (impl: XchachaImpl, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
+  if (!isBytes(key) || !isBytes(nonce) || !isBytes(aad) || !isBytes(plain)) throw new TypeError('key, nonce, aad and plaintext must be Uint8Arrays')
+  if (nonce.byteLength !== XCHACHA_NONCE_BYTES) throw new Error(`nonce must be ${XCHACHA_NONCE_BYTES} bytes`)
+  const out = new Uint8Array(XCHACHA_NONCE_BYTES + plain.byteLength + XCHACHA_TAG_BYTES)
+  out.set(nonce)
+  impl.seal(out.subarray(XCHACHA_NONCE_BYTES), key, nonce, aad, plain)
+  return out
+}
+
+/** xchachaOpen by the given implementation. */
+export function xchachaOpenWith (impl: XchachaImpl, key: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
   if (!isBytes(key) || !isBytes(aad) || !isBytes(sealed) || sealed.byteLength < XCHACHA_NONCE_BYTES + XCHACHA_TAG_BYTES) return undefined
-  return xchacha().open(key, sealed.subarray(0, XCHACHA_NONCE_BYTES), aad, sealed.subarray(XCHACHA_NONCE_BYTES))
+  return impl.open(key, sealed.subarray(0, XCHACHA_NONCE_BYTES), aad, sealed.subarray(XCHACHA_NONCE_BYTES))
 }
