@@ -1,7 +1,7 @@
 /**
  * libsodium (sodium-native), loaded once, at the first use, where its
- * prebuilt addon loads. It does not everywhere: sodium-native 5.1's
- * linux-x64 build needs glibc >= 2.33, and it ships none for musl, 32-bit
+ * prebuilt addon loads. It does not everywhere: sodium-native 5.1's linux
+ * builds (x64, arm64) need glibc >= 2.33, and it ships none for musl, 32-bit
  * ARM or win32-ia32 and builds nothing at install (docs/operations.md).
  * There protocol/ed25519-fast.ts and protocol/xchacha.ts run on node:crypto
  * and @noble/ciphers instead: the same bytes and the same accept sets,
@@ -19,7 +19,7 @@ export interface CryptoBackend {
   name: typeof LIBSODIUM | typeof FALLBACK
   /** The loaded addon; undefined where it did not load. */
   sodium?: Sodium
-  /** Why it did not load (Node's error, e.g. "Cannot find addon '.'" or a missing GLIBC version). */
+  /** Why it did not load (the loader's error, e.g. "Cannot find addon '.'"). */
   loadError?: Error
 }
 
