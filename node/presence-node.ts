@@ -18,6 +18,7 @@ import { checkListenAddresses } from './listen-check.js'
 import { pidfDocument } from './pidf/index.js'
 import { connections, connectTo, locatePeer } from './connect.js'
 import { xmppServer } from './xmpp/index.js'
+import { cryptoBackend } from '../protocol/sodium.js'
 import type { BackupContents } from './backup/home-backup.js'
 import type { ConnectionInfo, ContactInfo, DisplayName, PresenceNodeApi, PresenceNodeEvents, Watchers } from './api.js'
 import type { ChatService } from './chat/index.js'
@@ -34,7 +35,7 @@ import type { CategoryRule, ContactContainer, Person, Roster, Visibility, Visibi
 import type { XmppInfo, XmppServer } from './xmpp/index.js'
 import type { Category, StateCategory } from '../protocol/categories.js'
 import type { PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 
 export type { PresenceNodeOptions } from './node-options.js'
@@ -113,6 +114,7 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
         start: false
       })
       node = new PresenceNode(opts.home, libp2p, datastore, privateKey)
+      logCryptoBackend(libp2p.logger.forComponent('presence-mesh:crypto'))
       await libp2p.start()
       if (opts.control !== false) {
         node.control = new ControlServer(opts.home, controlMethods(node), libp2p.logger.forComponent('presence-mesh:control'))
@@ -387,6 +389,13 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
       await releaseHome(this.home)
     }
   }
+}
+
+/** Which Ed25519 and XChaCha20-Poly1305 this process runs, and why not libsodium (DEBUG=presence-mesh:crypto; docs/operations.md). */
+function logCryptoBackend (log: Logger): void {
+  const { name, loadError } = cryptoBackend()
+  if (loadError == null) log('crypto: %s', name)
+  else log('crypto: %s (sodium-native did not load: %s)', name, loadError.message)
 }
 
 function contactInfo (p: Person): ContactInfo {
