@@ -87,6 +87,12 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   const muted = (peer: string): boolean => node.person(peer)?.muted === true
   /** While this session runs a command, the node's echo of it (self, roster changes) is not printed again. */
   let ownCommand = 0
+  /**
+   * Whether what the node reports now is news to this terminal: no command of its own is running (or just
+   * ran), or another client's request is being answered (one landing in the window of an own command is
+   * still news: timing alone hid it when it came within milliseconds).
+   */
+  const news = (): boolean => ownCommand === 0 || node.remoteRequestsInFlight > 0
 
   // ---- what the node reports ----
 
@@ -179,11 +185,12 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   }, (m) => freshGroupMessage(m), printState)
   node.addEventListener('self', (evt) => {
     // automatic away and back are news; a change this session made was already answered
-    if (ownCommand === 0 || evt.detail.auto) print([`${at(Date.now(), paint)} ${selfLine(evt.detail, { paint })}`])
+    if (news() || evt.detail.auto) print([`${at(Date.now(), paint)} ${selfLine(evt.detail, { paint })}`])
   })
   node.addEventListener('roster:change', (evt) => {
+    const fromElsewhere = news()
     void refreshNames().then(() => {
-      if (ownCommand > 0) return
+      if (!fromElsewhere) return
       for (const { id, before, after } of evt.detail.people) {
         const name = names.of(id)
         if (before?.blockedSince == null && after?.blockedSince != null) print([`${at(Date.now(), paint)} blocked ${name} (from another terminal)`])
@@ -204,7 +211,7 @@ export async function runInteractive (opts: PresenceNodeOptions, session: Sessio
   node.addEventListener('devices:change', (evt) => {
     const { linked, revoked } = evt.detail
     // what this session's own /revoke did it says itself; this device revoked is said below
-    if (ownCommand > 0 || revoked === self) return
+    if (!news() || revoked === self) return
     if (linked != null) print([`${at(Date.now(), paint)} ${paint('green', `new device linked: ${safe(linked.name)} (${shortId(linked.peerId)})`)}`])
     if (revoked != null) print([`${at(Date.now(), paint)} device ${shortId(revoked)} revoked: your devices and contacts refuse it from now on`])
   })

@@ -156,6 +156,8 @@ export class PresenceNode extends ChatCommands implements PresenceNodeApi {
   get contactsService (): ContactsService { return this.libp2p.services.contacts }
   get groupsService (): GroupsService { return this.libp2p.services.groups }
   get devicesService (): DevicesService { return this.libp2p.services.devices }
+  /** Requests of other clients (`presence-mesh <command> --home`) this node is answering now: a terminal of its own tells their changes from its own by it. */
+  get remoteRequestsInFlight (): number { return this.control?.requestsInFlight ?? 0 }
 
   addresses (): string[] {
     return this.libp2p.getMultiaddrs().map(ma => ma.toString())

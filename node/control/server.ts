@@ -30,7 +30,13 @@ export const controlSocketPath = (home: string): string => path.join(home, CONTR
 
 export class ControlServer {
   private server?: net.Server
+  private inFlight = 0
   constructor (private readonly home: string, private readonly methods: ControlMethods, private readonly log: Logger) {}
+
+  /** Requests being answered now: what the node does meanwhile is (also) another client's doing. */
+  get requestsInFlight (): number {
+    return this.inFlight
+  }
 
   get path (): string {
     return controlSocketPath(this.home)
@@ -86,6 +92,7 @@ export class ControlServer {
   }
 
   private async handle (line: string): Promise<unknown> {
+    this.inFlight++
     try {
       const req = JSON.parse(line) as { method?: unknown, params?: unknown }
       const fn = typeof req.method === 'string' && Object.hasOwn(this.methods, req.method) ? this.methods[req.method] : undefined
@@ -95,6 +102,8 @@ export class ControlServer {
     } catch (err: any) {
       this.log('control request failed - %e', err)
       return { error: errorToWire(err instanceof SyntaxError ? new ControlError('not-json', 'request is not JSON') : err) }
+    } finally {
+      this.inFlight--
     }
   }
 }
