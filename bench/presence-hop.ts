@@ -1,7 +1,7 @@
 /**
  * What one presence hop costs, stage by stage, in microseconds (a diagnostic,
  * not a suite). Stages are timed by wrapping the methods of the path from
- * outside the product (instance and prototype hooks; libsodium's verify),
+ * outside the product (instance and prototype hooks; the Ed25519 verify),
  * so the product runs as shipped.
  *
  * Two modes:
@@ -26,9 +26,10 @@
  */
 import '../node/polyfill.js'
 import { performance, PerformanceObserver } from 'node:perf_hooks'
-import sodium from 'sodium-native'
+import crypto from 'node:crypto'
 import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { PRESENCE_DOMAIN, PRESENCE_PAYLOAD_TYPE, PRESENCE_RECORD_RULES, encodePresence, openPresenceNow, sealPresenceNow } from '../protocol/presence-record.js'
+import { cryptoBackend } from '../protocol/sodium.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from '../protocol/signed-envelope.js'
 import { PresenceRecord as PresenceRecordPb } from '../protocol/pb/presence.js'
 import { presenceTopic } from '../protocol/topics.js'
@@ -94,12 +95,19 @@ function loop (label: string, n: number, fn: (i: number) => unknown): void {
 const gcs: number[] = []
 new PerformanceObserver(list => { for (const e of list.getEntries()) gcs.push(e.duration) }).observe({ entryTypes: ['gc'] })
 
-/** libsodium's verify (protocol/ed25519-fast.ts calls it as sodium.crypto_sign_verify_detached), timed when a watcher's receive calls it. */
+/**
+ * The verify protocol/ed25519-fast.ts calls (libsodium's crypto_sign_verify_detached where sodium-native
+ * loads, node:crypto's verify elsewhere), timed when a watcher's receive calls it.
+ */
 let receiving = 0
-const verify = sodium.crypto_sign_verify_detached
-sodium.crypto_sign_verify_detached = function (...a: Parameters<typeof verify>) {
+const { sodium, name: backend } = cryptoBackend()
+const VERIFY = `w: . . . Ed25519 verify (${backend})`
+const verifier: Record<string, unknown> = sodium ?? crypto
+const verifyName = sodium != null ? 'crypto_sign_verify_detached' : 'verify'
+const verify = verifier[verifyName] as (...a: unknown[]) => unknown
+verifier[verifyName] = function (this: unknown, ...a: unknown[]) {
   const t = performance.now()
-  try { return verify(...a) } finally { if (receiving > 0) add('w: . . . Ed25519 verify (libsodium)', performance.now() - t) }
+  try { return verify.apply(this, a) } finally { if (receiving > 0) add(VERIFY, performance.now() - t) }
 }
 
 /** The watcher's stages, hooked on `node`'s presence service; the topic validator of `topic` is wrapped to time the whole hop. */
@@ -138,7 +146,7 @@ hook(WatchStore.prototype, 'flush', 'persist: WatchStore.flush: snapshot + Level
 function derive (): void {
   const pairs: Array<[string, string, string[]]> = [
     ['w: . validate prelude (isBlocked, isChannel; HOP - watched.validate)', 'w: HOP: the topic validator, synchronous (all of the below)', ['w: . watched.validate (channel open + receive)']],
-    ['w: . . . open + checks without the verify (receive - the others)', 'w: . . receive (open, checks, verify, accept)', ['w: . . . Ed25519 verify (libsodium)', 'w: . . . learnVersion', 'w: . . . fromRecord', 'w: . . . accept (view, person view, event, persistSoon)']],
+    ['w: . . . open + checks without the verify (receive - the others)', 'w: . . receive (open, checks, verify, accept)', [VERIFY, 'w: . . . learnVersion', 'w: . . . fromRecord', 'w: . . . accept (view, person view, event, persistSoon)']],
     ['w: . . . . view building (accept - the others)', 'w: . . . accept (view, person view, event, persistSoon)', ['w: . . . . person view update', 'w: . . . . shown (the view\'s copy for the event)', 'w: . . . . presence event dispatch (every listener)', 'w: . . . . persistSoon (schedule the floor\'s write)']]
   ]
   for (const [label, whole, parts] of pairs) {
