@@ -12,6 +12,7 @@ import path from 'node:path'
 import { groupTopic } from '../protocol/group-crypto.js'
 import { PresenceNode } from '../node/presence-node.js'
 import { serveParent } from './ipc.js'
+import { utilisationSampler } from './quiet.js'
 import { LocalArrivals } from './group-layout.js'
 import { dialAddress } from './mesh.js'
 import { startGroupTrace, TRACE_DIR } from './group-trace.js'
@@ -37,7 +38,10 @@ const node = (i: number): PresenceNode => {
   return n
 }
 
+const utilisation = utilisationSampler()
 const push = serveParent({
+  /** This process's event-loop utilisation since the previous call (bench/quiet.ts). */
+  utilisation: () => utilisation(),
   start: async (p: StartParams) => {
     for (let i = 0; i < p.indices.length; i += 10) {
       await Promise.all(p.indices.slice(i, i + 10).map(async (index) => {

@@ -27,6 +27,7 @@ import { sameSendOrder, spreadNodes } from './group-layout.js'
 import { forkChild } from './ipc.js'
 import { prng, sparseTopology, TRANSPORT } from './mesh.js'
 import { Arrivals, interleaved, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
+import { quietNote, untilQuiet } from './quiet.js'
 import { percentile, result } from './result.js'
 import type { BenchResult } from './result.js'
 import type { Child } from './ipc.js'
@@ -144,12 +145,13 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
     }
     const runGroup = async (i: number): Promise<number> => await timed(`g${text(i)}`, `group run ${i}`, async () => await at(0).call<number>('sendGroup', { at: 0, group, text: text(i) }))
     const runRaw = async (i: number): Promise<number> => await timed(`r${i}`, `raw run ${i}`, async () => await at(0).call<number>('publishRaw', { at: 0, topic: RAW_TOPIC, n: i, size }))
+    const quiet = await untilQuiet(async () => Math.max(...await Promise.all(children.map(async c => await c.call<number>('utilisation')))))
     const { measured, raw, timeouts } = await interleaved(runs, warmup, runGroup, runRaw)
     const orderKept = await sameOrder()
     const notes = `${TRANSPORT}; ${layout.length} process${layout.length === 1 ? '' : 'es'} (node i in process i mod ${layout.length}, the sender is node 0); ` +
       `${links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
       `1 sender, ${n - 1} receiving members, each showing every text when gossipsub delivers it (as the raw listener is called), then storing it in its own LevelDB; the sender appends its entry to its journal, publishes it, then stores it; ${size} B; ` +
-      `the sender sends both kinds to the members in one order (${orderKept ? 'still the same after the runs' : 'NOT the same any more after the runs'})` +
+      `${quietNote(quiet)}; the sender sends both kinds to the members in one order (${orderKept ? 'still the same after the runs' : 'NOT the same any more after the runs'})` +
       (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
     return ([50, 99] as const).map(p => result({
       name: `group.delivery.p${p}`,

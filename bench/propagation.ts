@@ -8,6 +8,7 @@ import { MAX_PRESENCE_TTL_MS } from '../protocol/limits.js'
 import { presenceTopic } from '../protocol/topics.js'
 import { startMesh, TRANSPORT, waitUntil } from './mesh.js'
 import type { Mesh } from './mesh.js'
+import { quietNote, untilQuiet, utilisationSampler } from './quiet.js'
 import { blocksNote, percentile, result } from './result.js'
 import type { BenchResult } from './result.js'
 import type { PresenceEventDetail } from '../node/presence/index.js'
@@ -65,9 +66,10 @@ export async function benchPropagation (opts: PropagationOptions): Promise<Bench
   const mesh = await startMesh({ nodes: n, extraDials: 2, presence: { ttlMs: MAX_PRESENCE_TTL_MS } })
   try {
     const { size, runPresence, runRaw } = await propagationRuns(mesh)
+    const quiet = await untilQuiet(utilisationSampler())
     const { measured: presence, raw, inOrder, elu, timeouts } = await interleaved(runs, warmup, runPresence, runRaw)
     const notes = `${TRANSPORT}; one process; ${mesh.links.length} links (random spanning tree + 2 random dials per node); ` +
-      `${n - 1} watchers; ${size} B; event-loop utilisation presence ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
+      `${n - 1} watchers; ${size} B; ${quietNote(quiet)}; event-loop utilisation presence ${elu.measured.toFixed(2)} / raw ${elu.raw.toFixed(2)}` +
       blocksNote(inOrder, oldMethodRuns(n), 'one run of the method before session 17') +
       (timeouts > 0 ? `; ${timeouts} runs failed (a receiver missing after ${RUN_TIMEOUT_MS} ms, or the watchers accepted another seq than the run's) and are not counted` : '')
     return ([50, 95, 99] as const).map(p => result({
