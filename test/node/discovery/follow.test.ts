@@ -292,6 +292,8 @@ it('a contact that is not public is found through its locator record', async () 
 })
 
 it('addresses the follow\'s own lookup adds to the peer store are dialled by that attempt: no second lookup, not news (the backoff goes on)', async () => {
+  // no jitter: the next attempt is 100 ms away, not 50-100 (at 50 it came within the window below: 1 run in 100)
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
   let records = 0
   const { discovery, cm, ps } = setup({ contact: true, locator: () => { records++; return 1 } })
   cm.dial = async () => { throw new Error('connection refused') }
@@ -308,6 +310,7 @@ it('addresses the follow\'s own lookup adds to the peer store are dialled by tha
   expect(records).toBe(2)
   expect(discovery.followStatus(watched)).toMatchObject({ failures: 1 })
   discovery.stop()
+  random.mockRestore()
 })
 
 it('a stranger is not looked up by locator: the DHT is asked', async () => {
