@@ -1,4 +1,5 @@
 /** Following a watched presentity, with stubbed components and a fake clock. */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
@@ -12,6 +13,8 @@ import type { Connection, PeerId } from '@libp2p/interface'
 // a presentity never heard of backs off as far as one heard of lately here (the tests of the quiet backoff set their own)
 const INIT: DiscoveryInit = { followCheckMs: 1_000, followMinRetryMs: 100, followMaxRetryMs: 400, followQuietMaxRetryMs: 400, followAttachGraceMs: 2_000, followNetworkWakeMs: 500, followMinSilenceMs: 1_000 }
 const GOSSIP = '/meshsub/1.2.0'
+/** The async context a test's follow loop runs in (what its own code does, told apart from other files' work in the worker). */
+const followLoop = new AsyncLocalStorage<true>()
 const KAD = '/test/kad/1.0.0'
 
 let self: PeerId
@@ -292,6 +295,8 @@ it('a contact that is not public is found through its locator record', async () 
 })
 
 it('addresses the follow\'s own lookup adds to the peer store are dialled by that attempt: no second lookup, not news (the backoff goes on)', async () => {
+  // no jitter: the next attempt is 100 ms away, not 50-100 (at 50 it came within the window below: 1 run in 100)
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0)
   let records = 0
   const { discovery, cm, ps } = setup({ contact: true, locator: () => { records++; return 1 } })
   cm.dial = async () => { throw new Error('connection refused') }
@@ -308,6 +313,7 @@ it('addresses the follow\'s own lookup adds to the peer store are dialled by tha
   expect(records).toBe(2)
   expect(discovery.followStatus(watched)).toMatchObject({ failures: 1 })
   discovery.stop()
+  random.mockRestore()
 })
 
 it('a stranger is not looked up by locator: the DHT is asked', async () => {
@@ -559,16 +565,16 @@ it('an attempt with nothing to try (no known address, a DHT that knows no peer, 
   const get = ps.get
   ps.get = async (id) => { reads++; return await get(id) }
   cm.dial = async () => { throw new Error('connection refused') }
-  // deadlines made by the discovery's code (the spy is global: in a shared worker, work another file
-  // left running may make one of its own meanwhile, seen once in CI)
+  // deadlines made by this follow's loop: the spy is global, and in a shared worker (isolate: false) work
+  // another file left running (a node's discovery code too) may make its own meanwhile (seen once in CI);
+  // the loop runs in this async context, which its awaits keep and other files' work is not in
   const deadlines: string[] = []
   const timeout = AbortSignal.timeout.bind(AbortSignal)
   const timeouts = vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms: number) => {
-    const stack = new Error().stack ?? ''
-    if (stack.includes('/node/discovery/')) deadlines.push(stack)
+    if (followLoop.getStore() === true) deadlines.push(new Error().stack ?? '')
     return timeout(ms)
   })
-  discovery.follow(watched)
+  followLoop.run(true, () => { discovery.follow(watched) })
   await vi.advanceTimersByTimeAsync(60_000)
   // one attempt: with no lookup able to ask anyone it waits for news (the parking test below)
   expect(discovery.followStatus(watched)).toMatchObject({ state: 'unlinked', failures: 1, lastError: NOTHING_TO_TRY })
