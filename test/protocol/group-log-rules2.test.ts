@@ -554,6 +554,24 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
+  it('at the cap, the INVITEs a JOIN naming one of them joined on hold no slot once their invitee is in: a pending invitation keeps its place', () => {
+    // session 19's review (LOW): 98 in the group. A and B invite T concurrently, A invites W on the same heads; the order
+    // is A's of T, A's of W, B's of T. T accepts B's invitation (its JOIN names B's INVITE); W has not answered. T is
+    // invited by the first, so it has its slot: held again by B's INVITE, W's invitation vanished at 99
+    const [W, T] = [actor('W', 209), actor('T', 210)]
+    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 2)
+    const inviteW = seal(A, base, { kind: 'invite', target: W.id }, 9999)
+    const inviteAT = inviteBetween(A, base, T, inviteW.id)
+    const inviteBT = inviteBetween(B, base, T, 'g', inviteW.id)
+    for (const op of [inviteAT, inviteW, inviteBT]) expect(log.add(op)).toBe('added')
+    expect(log.add(seal(T, [inviteAT.id, inviteBT.id].sort(), { kind: 'join', answers: inviteBT.id }))).toBe('added')
+    const s = log.state()
+    expect(s.members.get(T.id)?.period).toBe(inviteBT.id)
+    expect(s.invited.get(W.id)?.period).toBe(inviteW.id)
+    expect(s.members.size + s.invited.size).toBe(MAX_GROUP_MEMBERS)
+    expectOrderFree(log)
+  })
+
   it.each(['leave', 'removal'] as const)('a member\'s backdated INVITE of a sitting admin, then the member\'s %s, voids none of the admin\'s later work', end => {
     // review 18's p68: A invites M, W and T, all join; A promotes T, T invites X, X joins. M signs an INVITE of T on W's
     // JOIN (M in, T not), sorting before A's; it reaches everyone. T, having seen it, removes X and invites U. M's INVITE
