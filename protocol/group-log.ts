@@ -19,9 +19,10 @@
  *   sense (an invite of someone already in, a join without an invitation,
  *   a rename by someone no longer admin apply nothing).
  */
-import { apply, authorized, capHeld, emptyState, pastFacts, voided } from './group-rules.js'
+import { MAX_OP_PARENTS } from './group-op.js'
+import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, voided } from './group-rules.js'
 import type { GroupState, PastFacts, Relations } from './group-rules.js'
-import type { GroupOp, GroupRulesVersion } from './group-op.js'
+import type { GroupOp, GroupOpFields, GroupRulesVersion } from './group-op.js'
 
 export type { GroupMember, GroupRole, GroupState } from './group-rules.js'
 
@@ -90,6 +91,40 @@ export class MembershipLog {
   /** Ops no other complete op names as a parent, sorted: the parents of this node's next op. */
   heads (): string[] {
     return [...this.headSet].sort()
+  }
+
+  /**
+   * The parents of `author`'s next op: every head, or, beyond `max` heads,
+   * heads whose causal past holds what the rule judges that op by (§12.2
+   * step 3: it is judged in its past alone), first to last: the INVITE a JOIN
+   * names and those its author's invitation stands on, what made the author a
+   * member and admin, the author's own ops (so its op is concurrent with none
+   * of its own: a LEAVE would void them), then the same of the target; the
+   * other heads fill what is left, last first.
+   */
+  parentsFor (author: string, op: Pick<GroupOpFields, 'kind' | 'target' | 'answers'>, max = MAX_OP_PARENTS): string[] {
+    const heads = this.heads()
+    if (heads.length <= max) return heads
+    const s = this.state()
+    const needed: string[] = []
+    if (op.answers != null) needed.push(op.answers)
+    needed.push(...invitesOf(s, author))
+    for (const who of op.target == null ? [author] : [author, op.target]) {
+      const gone = s.gone.get(who)
+      needed.push(...[(s.members.get(who) ?? s.invited.get(who) ?? gone)?.period, s.members.get(who)?.adminOp, gone?.op].filter((x): x is string => x != null))
+      for (let i = this.order.length - 1; i >= 0; i--) if (this.order[i].op.author === who) needed.push(this.order[i].op.id)
+    }
+    const tops = heads.map(h => this.nodes.get(h)!).reverse()
+    const covers = (h: Node, n: Node): boolean => h === n || has(h.ancestors, n.num)
+    const chosen: Node[] = []
+    for (const id of needed) {
+      if (chosen.length === max) break
+      const n = this.nodes.get(id)
+      if (n == null || chosen.some(h => covers(h, n))) continue
+      chosen.push(tops.find(h => covers(h, n))!)
+    }
+    for (const h of tops) if (chosen.length < max && !chosen.includes(h)) chosen.push(h)
+    return chosen.map(h => h.op.id).sort()
   }
 
   /** Parents named by waiting ops that this log does not hold. */

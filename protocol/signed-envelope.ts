@@ -42,8 +42,10 @@ const only = (fields: Map<number, Array<Uint8Array | bigint | number>>, n: numbe
  * not small-order Ed25519 key, and its payload decodes under `rules`.
  * `codec` decodes the payload, or builds the record from the fields the
  * strict scan read of it (`fromScan`: the payload is read once).
+ * `canonical`: the envelope must be exactly the sealer's encoding (records
+ * named by the hash of their envelope).
  */
-export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }): DecodedEnvelope<T> {
+export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }, canonical = false): DecodedEnvelope<T> {
   const envelope = scanMessage(bytes, ENVELOPE_RULES)
   if (!envelope.ok) return { ok: false, reason: 'malformed', detail: `envelope: ${envelope.problem}` }
   const type = only(envelope.fields, 2)
@@ -55,6 +57,9 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
   const raw = key.subarray(4)
   if (isWeakEd25519Point(raw)) return { ok: false, reason: 'unsupported-key', detail: 'non-canonical or small-order Ed25519 key' }
   const payload = only(envelope.fields, 3)
+  if (canonical && !isCanonical(bytes, key, type, payload, only(envelope.fields, 5))) {
+    return { ok: false, reason: 'malformed', detail: 'envelope: not the canonical encoding' }
+  }
   const scanned = scanMessage(payload, rules)
   if (!scanned.ok) return { ok: false, reason: 'malformed', detail: `payload: ${scanned.problem}` }
   let record: T
@@ -64,6 +69,31 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
     return { ok: false, reason: 'malformed', detail: err?.message }
   }
   return { ok: true, signer: signerOf(raw), payloadType: type, payload, signature: only(envelope.fields, 5), record, fields: scanned.fields }
+}
+
+/**
+ * Whether `bytes` is exactly the encoding a sealer makes of these fields
+ * (§0.3 encoders: in field-number order, shortest lengths, empty ones left
+ * out, nothing else). The signature covers the payload alone, so anyone can
+ * re-encode an envelope around it; where a record is named by the hash of
+ * its envelope (group ops, feed entries) such a copy would be another record
+ * with the same signature.
+ */
+function isCanonical (bytes: Uint8Array, key: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array): boolean {
+  // the scan let each field occur once: tags and shortest lengths in this order, ending at the end, are that encoding
+  let at = field(bytes, 0, 0x0a, key.byteLength)
+  at = field(bytes, at, 0x12, type.byteLength)
+  at = field(bytes, at, 0x1a, payload.byteLength)
+  return field(bytes, at, 0x2a, signature.byteLength) === bytes.byteLength
+}
+
+/** Where the field after this one starts, if `bytes` holds at `at` the tag and shortest length of a field of `length` bytes (none when empty); else -1. */
+function field (bytes: Uint8Array, at: number, tag: number, length: number): number {
+  if (at < 0 || length === 0) return at
+  if (bytes[at++] !== tag) return -1
+  let n = length
+  for (; n >= 0x80; n >>>= 7) if (bytes[at++] !== ((n & 0x7f) | 0x80)) return -1
+  return bytes[at++] === n ? at + length : -1
 }
 
 /** The last step: the signature verifies for `domain`. Never throws. */

@@ -9,7 +9,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { openGroupEntry } from '../../protocol/group-entry.js'
 import { WindowCounter } from '../util/window-counter.js'
 import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
-import { hex, MAX_OP_PARENTS, sealGroupOp } from '../../protocol/group-op.js'
+import { hex, sealGroupOp } from '../../protocol/group-op.js'
 import { readSyncResponse, requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
 import { readEntry, ReadBatch } from './feed-reader.js'
 import { restoreEntries, writeEntries } from './feed-writer.js'
@@ -272,10 +272,10 @@ export class GroupEngine {
     return w
   }
 
-  /** Makes a membership op, adds it to the log and writes it to this node's feed (one commit with `extra`). */
+  /** Makes a membership op (on parents whose past holds what it is judged by), adds it to the log and writes it to this node's feed (one commit with `extra`). */
   async act (g: GroupRuntime, fields: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>, extra?: (tx: Transaction, op: GroupOp) => void): Promise<GroupOp> {
     const before = g.state
-    const op = sealGroupOp({ ...fields, group: g.groupId, parents: g.log.heads().slice(-MAX_OP_PARENTS), createdAt: Date.now() }, this.components.privateKey)
+    const op = sealGroupOp({ ...fields, group: g.groupId, parents: g.log.parentsFor(this.me, fields), createdAt: Date.now() }, this.components.privateKey)
     if (g.log.add(op) !== 'added') throw new GroupFullError(g.id, g.log.size, 'ops')
     await this.write(g, [() => ({ kind: 'op', op: op.envelope })], (tx) => {
       this.store.ops.within(g.id).put(tx, op.id, op.envelope)

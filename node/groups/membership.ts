@@ -6,7 +6,7 @@
  * inviter), and checked here first so that bad input is a typed error
  * rather than an op the log would ignore.
  */
-import { hex, openGroupOp, sealGroupOp, MAX_OP_PARENTS, checkGroupName, LATEST_GROUP_RULES } from '../../protocol/group-op.js'
+import { hex, openGroupOp, sealGroupOp, checkGroupName, LATEST_GROUP_RULES } from '../../protocol/group-op.js'
 import { GROUP_ID_BYTES, randomBytes } from '../../protocol/group-crypto.js'
 import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { MembershipLog } from '../../protocol/group-log.js'
@@ -188,7 +188,7 @@ export class Membership {
     if (inv == null) throw new NoInvitationError(id)
     const groupId = Buffer.from(id, 'hex')
     const log = this.engine.groups.get(id)?.log ?? GroupRuntime.logFrom(inv.ops, groupId)
-    const op = sealGroupOp({ group: groupId, kind: 'decline', parents: log.heads().slice(-MAX_OP_PARENTS), createdAt: Date.now() }, this.engine.ctx.privateKey)
+    const op = sealGroupOp({ group: groupId, kind: 'decline', parents: log.parentsFor(this.me, { kind: 'decline' }), createdAt: Date.now() }, this.engine.ctx.privateKey)
     await this.engine.store.store.write((tx) => {
       this.engine.store.invitations.delete(tx, id)
       this.invites.add(tx, { to: inv.inviter, group: id, kind: 'answer', op: op.envelope })

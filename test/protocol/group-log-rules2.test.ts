@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MembershipLog } from '../../protocol/group-log.js'
 import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
-import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
+import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, MAX_OP_PARENTS, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { GroupOp as GroupOpPb } from '../../protocol/pb/group.js'
 import { decodeSignedRecord, sealSignedRecord } from '../../protocol/signed-envelope.js'
 import { A, ACTORS, actor, B, C, D, E, expectOrderFree, fork, GROUP, make, merge, P, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
@@ -554,6 +554,24 @@ describe('membership log, rules 2', () => {
     expectOrderFree(log)
   })
 
+  it('at the cap, the INVITEs a JOIN naming one of them joined on hold no slot once their invitee is in: a pending invitation keeps its place', () => {
+    // session 19's review (LOW): 98 in the group. A and B invite T concurrently, A invites W on the same heads; the order
+    // is A's of T, A's of W, B's of T. T accepts B's invitation (its JOIN names B's INVITE); W has not answered. T is
+    // invited by the first, so it has its slot: held again by B's INVITE, W's invitation vanished at 99
+    const [W, T] = [actor('W', 209), actor('T', 210)]
+    const { log, base } = nearCap(MAX_GROUP_MEMBERS - 2)
+    const inviteW = seal(A, base, { kind: 'invite', target: W.id }, 9999)
+    const inviteAT = inviteBetween(A, base, T, inviteW.id)
+    const inviteBT = inviteBetween(B, base, T, 'g', inviteW.id)
+    for (const op of [inviteAT, inviteW, inviteBT]) expect(log.add(op)).toBe('added')
+    expect(log.add(seal(T, [inviteAT.id, inviteBT.id].sort(), { kind: 'join', answers: inviteBT.id }))).toBe('added')
+    const s = log.state()
+    expect(s.members.get(T.id)?.period).toBe(inviteBT.id)
+    expect(s.invited.get(W.id)?.period).toBe(inviteW.id)
+    expect(s.members.size + s.invited.size).toBe(MAX_GROUP_MEMBERS)
+    expectOrderFree(log)
+  })
+
   it.each(['leave', 'removal'] as const)('a member\'s backdated INVITE of a sitting admin, then the member\'s %s, voids none of the admin\'s later work', end => {
     // review 18's p68: A invites M, W and T, all join; A promotes T, T invites X, X joins. M signs an INVITE of T on W's
     // JOIN (M in, T not), sorting before A's; it reaches everyone. T, having seen it, removes X and invites U. M's INVITE
@@ -677,6 +695,54 @@ describe('membership log, rules 2', () => {
     expect(left.log.add(seal(B, left.old, { kind: 'invite', target: D.id }, 1))).toBe('added')
     expect(summary(left.log.state())).toMatchObject({ members: ['A*', 'B'], invited: [], gone: ['D:left:3'] })
     expectOrderFree(left.log)
+  })
+
+  /** A rules-2 group where A invited 20 people who all joined on the same heads: 20 heads; `next` makes an op on the parents the log picks. */
+  const twentyHeads = (): { log: MembershipLog, qs: Actor[], base: string[], lowest: GroupOp, next: (who: Actor, fields: Parameters<typeof seal>[2]) => GroupOp } => {
+    const qs = Array.from({ length: 20 }, (_, i) => actor(`Q${i}`, 60 + i))
+    const log = new MembershipLog()
+    make(log, A, { kind: 'create', name: 'many', rules: 2 })
+    for (const q of qs) make(log, A, { kind: 'invite', target: q.id })
+    const base = log.heads()
+    const joins = qs.map(q => seal(q, base, { kind: 'join' }))
+    for (const j of joins) expect(log.add(j)).toBe('added')
+    const next = (who: Actor, fields: Parameters<typeof seal>[2]): GroupOp => {
+      const parents = log.parentsFor(who.id, fields)
+      expect(parents.length).toBeLessThanOrEqual(MAX_OP_PARENTS)
+      const op = seal(who, parents, fields)
+      expect(log.add(op)).toBe('added')
+      return op
+    }
+    return { log, qs, base, lowest: joins.reduce((a, b) => a.id < b.id ? a : b), next }
+  }
+
+  // beyond 16 heads the lowest-sorting ones fall outside the last 16, and an op is judged in its causal past alone
+  it.each([
+    ['the INVITE a JOIN names', 'join'],
+    ['the JOIN of a PROMOTE\'s target', 'promote'],
+    ['its author\'s own INVITE, before its LEAVE', 'leave']
+  ] as const)('beyond 16 heads an op\'s parents still hold what it is judged by: %s', (_, kind) => {
+    const { log, qs, base, lowest, next } = twentyHeads()
+    const [T, X] = [actor('T', 211), actor('X', 212)]
+    if (kind === 'join') {
+      // A invites T (a 21st head, sorting first); T accepts: its JOIN names that INVITE and T is in
+      const inviteT = inviteBetween(A, base, T, lowest.id)
+      expect(log.add(inviteT)).toBe('added')
+      next(T, { kind: 'join', answers: inviteT.id })
+      expect(log.state().members.get(T.id)?.period).toBe(inviteT.id)
+    } else if (kind === 'promote') {
+      // A promotes the member whose JOIN sorts first: a member in the PROMOTE's past
+      const q = qs.find(x => x.id === lowest.author)!
+      next(A, { kind: 'promote', target: q.id })
+      expect(log.state().members.get(q.id)?.role).toBe('admin')
+    } else {
+      // A invites X (sorting first) and then leaves: its LEAVE, not concurrent with its INVITE, does not void it
+      expect(log.add(inviteBetween(A, base, X, lowest.id))).toBe('added')
+      next(A, { kind: 'leave', upTo: 0 })
+      expect(log.state().invited.get(X.id)?.by).toBe(A.id)
+      expect(log.state().members.has(A.id)).toBe(false)
+    }
+    expectOrderFree(log)
   })
 
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody (random histories)', () => {
