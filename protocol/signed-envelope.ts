@@ -57,7 +57,7 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
   const raw = key.subarray(4)
   if (isWeakEd25519Point(raw)) return { ok: false, reason: 'unsupported-key', detail: 'non-canonical or small-order Ed25519 key' }
   const payload = only(envelope.fields, 3)
-  if (canonical && !isCanonical(bytes, key, type, payload, only(envelope.fields, 5))) {
+  if (canonical && !isCanonical(bytes, [[0x0a, key], [0x12, type], [0x1a, payload], [0x2a, only(envelope.fields, 5)]])) {
     return { ok: false, reason: 'malformed', detail: 'envelope: not the canonical encoding' }
   }
   const scanned = scanMessage(payload, rules)
@@ -79,21 +79,18 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
  * its envelope (group ops, feed entries) such a copy would be another record
  * with the same signature.
  */
-function isCanonical (bytes: Uint8Array, key: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array): boolean {
-  // the scan let each field occur once: tags and shortest lengths in this order, ending at the end, are that encoding
-  let at = field(bytes, 0, 0x0a, key.byteLength)
-  at = field(bytes, at, 0x12, type.byteLength)
-  at = field(bytes, at, 0x1a, payload.byteLength)
-  return field(bytes, at, 0x2a, signature.byteLength) === bytes.byteLength
-}
-
-/** Where the field after this one starts, if `bytes` holds at `at` the tag and shortest length of a field of `length` bytes (none when empty); else -1. */
-function field (bytes: Uint8Array, at: number, tag: number, length: number): number {
-  if (at < 0 || length === 0) return at
-  if (bytes[at++] !== tag) return -1
-  let n = length
-  for (; n >= 0x80; n >>>= 7) if (bytes[at++] !== ((n & 0x7f) | 0x80)) return -1
-  return bytes[at++] === n ? at + length : -1
+function isCanonical (bytes: Uint8Array, fields: Array<[tag: number, value: Uint8Array]>): boolean {
+  let at = 0
+  for (const [tag, value] of fields) {
+    if (value.byteLength === 0) continue
+    if (bytes[at++] !== tag) return false
+    let n = value.byteLength
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) if (bytes[at++] !== ((n % 0x80) | 0x80)) return false
+    if (bytes[at++] !== n) return false
+    if (!uint8ArrayEquals(bytes.subarray(at, at + value.byteLength), value)) return false
+    at += value.byteLength
+  }
+  return at === bytes.byteLength
 }
 
 /** The last step: the signature verifies for `domain`. Never throws. */
