@@ -179,7 +179,7 @@ export const groupEntryFromScan = {
 export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): OpenGroupEntryResult {
   if (bytes.byteLength > MAX_GROUP_ENTRY_BYTES) return reject('oversize')
   // the slots are messages of their own: the same rules apply inside them (groupEntryFromScan)
-  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, groupEntryFromScan, true)
+  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, groupEntryFromScan)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')

@@ -185,7 +185,7 @@ const reject = (reason: GroupOpRejectReason, detail?: string): OpenGroupOpResult
  */
 export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): OpenGroupOpResult {
   if (bytes.byteLength > MAX_GROUP_OP_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb, true)
+  const decoded = decodeSignedRecord(bytes, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')

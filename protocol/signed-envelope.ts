@@ -42,10 +42,8 @@ const only = (fields: Map<number, Array<Uint8Array | bigint | number>>, n: numbe
  * not small-order Ed25519 key, and its payload decodes under `rules`.
  * `codec` decodes the payload, or builds the record from the fields the
  * strict scan read of it (`fromScan`: the payload is read once).
- * `canonical`: the envelope must be exactly the sealer's encoding (records
- * named by the hash of their envelope).
  */
-export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }, canonical = false): DecodedEnvelope<T> {
+export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }): DecodedEnvelope<T> {
   const envelope = scanMessage(bytes, ENVELOPE_RULES)
   if (!envelope.ok) return { ok: false, reason: 'malformed', detail: `envelope: ${envelope.problem}` }
   const type = only(envelope.fields, 2)
@@ -57,9 +55,6 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
   const raw = key.subarray(4)
   if (isWeakEd25519Point(raw)) return { ok: false, reason: 'unsupported-key', detail: 'non-canonical or small-order Ed25519 key' }
   const payload = only(envelope.fields, 3)
-  if (canonical && !isCanonical(bytes, [[0x0a, key], [0x12, type], [0x1a, payload], [0x2a, only(envelope.fields, 5)]])) {
-    return { ok: false, reason: 'malformed', detail: 'envelope: not the canonical encoding' }
-  }
   const scanned = scanMessage(payload, rules)
   if (!scanned.ok) return { ok: false, reason: 'malformed', detail: `payload: ${scanned.problem}` }
   let record: T
@@ -69,28 +64,6 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
     return { ok: false, reason: 'malformed', detail: err?.message }
   }
   return { ok: true, signer: signerOf(raw), payloadType: type, payload, signature: only(envelope.fields, 5), record, fields: scanned.fields }
-}
-
-/**
- * Whether `bytes` is exactly the encoding a sealer makes of these fields
- * (§0.3 encoders: in field-number order, shortest lengths, empty ones left
- * out, nothing else). The signature covers the payload alone, so anyone can
- * re-encode an envelope around it; where a record is named by the hash of
- * its envelope (group ops, feed entries) such a copy would be another record
- * with the same signature.
- */
-function isCanonical (bytes: Uint8Array, fields: Array<[tag: number, value: Uint8Array]>): boolean {
-  let at = 0
-  for (const [tag, value] of fields) {
-    if (value.byteLength === 0) continue
-    if (bytes[at++] !== tag) return false
-    let n = value.byteLength
-    for (; n >= 0x80; n = Math.floor(n / 0x80)) if (bytes[at++] !== ((n % 0x80) | 0x80)) return false
-    if (bytes[at++] !== n) return false
-    if (!uint8ArrayEquals(bytes.subarray(at, at + value.byteLength), value)) return false
-    at += value.byteLength
-  }
-  return at === bytes.byteLength
 }
 
 /** The last step: the signature verifies for `domain`. Never throws. */
