@@ -8,6 +8,7 @@ import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { GROUP_ID_BYTES, KEY_ID_BYTES, NONCE_BYTES, openContent, openSlot, sealContent, sealedContentSize, sealSlot, SLOT_SEALED_BYTES, TAG_BYTES, CONTENT_PAD_BYTES } from './group-crypto.js'
 import { hex, MAX_GROUP_OP_BYTES, peerOfMultihash } from './group-op.js'
 import { GroupContent as GroupContentPb, GroupContentKind, GroupEntry as GroupEntryPb, GroupEntryKind } from './pb/group.js'
+import { rememberSigner } from './ed25519-fast.js'
 import { decodeSignedRecord, sealSignedRecord, verifySignedRecord } from './signed-envelope.js'
 import { scanMessage } from './strict-protobuf.js'
 import { sha256 } from './sha256.js'
@@ -171,12 +172,24 @@ export const groupEntryFromScan = {
   }
 }
 
+export interface OpenGroupEntryOptions {
+  /**
+   * The peer id of the connection the entry came over, when that connection
+   * proved it (Noise). An entry whose author is that peer is not verified:
+   * a member forwards no entry of its own authorship that it did not write
+   * (its own come back as duplicates; one it did not sign fails its verify),
+   * so what its connection brings under its name is its own (§12.4).
+   */
+  sentBy?: string
+}
+
 /**
  * Decodes and checks an entry envelope: shape, the group it must belong to,
- * then the signature. Never throws. Whether its author may write to the
- * group, and whether its seq is the next one, is the receiver's to judge.
+ * then the signature (unless `sentBy` is its author). Never throws. Whether
+ * its author may write to the group, and whether its seq is the next one, is
+ * the receiver's to judge.
  */
-export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): OpenGroupEntryResult {
+export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array, opts: OpenGroupEntryOptions = {}): OpenGroupEntryResult {
   if (bytes.byteLength > MAX_GROUP_ENTRY_BYTES) return reject('oversize')
   // the slots are messages of their own: the same rules apply inside them (groupEntryFromScan)
   const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, groupEntryFromScan)
@@ -210,7 +223,8 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array): O
   } else {
     return reject('invalid-field', 'kind')
   }
-  if (!verifySignedRecord(decoded, GROUP_ENTRY_DOMAIN)) return reject('bad-signature')
+  if (opts.sentBy === signer.id) rememberSigner(signer)
+  else if (!verifySignedRecord(decoded, GROUP_ENTRY_DOMAIN)) return reject('bad-signature')
   return {
     ok: true,
     entry: {

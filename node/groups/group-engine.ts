@@ -320,7 +320,8 @@ export class GroupEngine {
   private validate (from: PeerId, msg: Message): TopicValidatorResult {
     const g = this.byTopic.get(msg.topic)
     if (g == null || this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
-    const res = openGroupEntry(msg.data, g.groupId)
+    // from the author's own connection: its signature is not checked (openGroupEntry, sentBy)
+    const res = openGroupEntry(msg.data, g.groupId, { sentBy: from.toString() })
     if (!res.ok) {
       this.log('refused an entry on %s: %s %s', g.id, res.reason, res.detail ?? '')
       return TopicValidatorResult.Reject

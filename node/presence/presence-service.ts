@@ -449,7 +449,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   private async validate (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
     if (this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
-    if (this.watched.isChannel(msg.topic)) return await this.watched.validate(msg.topic, msg.data)
+    if (this.watched.isChannel(msg.topic)) return await this.watched.validate(msg.topic, msg.data, from.toString())
     const own = this.audiences.list.find(a => a.id === PUBLIC_AUDIENCE_ID && a.topic === msg.topic)
     if (own == null) return TopicValidatorResult.Ignore
     // our public topic carries only our records, and we never need to accept one

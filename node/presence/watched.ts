@@ -188,12 +188,19 @@ export class WatchedPresentities {
     return { ...this.rejections }
   }
 
-  /** The gossipsub validator for a watched channel's topic (the pair key's seal proves the sender: no signature check). */
-  validate (topic: string, data: Uint8Array): TopicValidatorResult {
+  /**
+   * The gossipsub validator for a watched channel's topic, `from` the peer
+   * that sent the message. No signature check where the sender is proven:
+   * on a pair topic by the pair key's seal; on the presentity's public topic
+   * when the message came over the presentity's own connection (Noise proves
+   * that peer, and a presentity forwards nothing it receives on its own topic:
+   * it only ever sends its own records there; docs/protocol.md §3).
+   */
+  validate (topic: string, data: Uint8Array, from?: string): TopicValidatorResult {
     const presentity = this.channelTopics.get(topic)
     const w = presentity == null ? undefined : this.watched.get(presentity)
     if (presentity == null || w?.channel == null) return TopicValidatorResult.Ignore
-    return this.receive(presentity, w.channel.open(data), topic, w.channel.sealed)
+    return this.receive(presentity, w.channel.open(data), topic, w.channel.sealed || from === presentity)
   }
 
   /**

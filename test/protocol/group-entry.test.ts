@@ -29,6 +29,19 @@ const keyId = new Uint8Array(16).fill(6)
 const h = (seq: number) => ({ group: GROUP, seq, lamport: seq + 10, sentAt: 1_800_000_000_000, prev: seq === 1 ? new Uint8Array(0) : new Uint8Array(32).fill(seq) })
 
 describe('group entries', () => {
+  it('an entry that came over its author\'s own connection is not verified (sentBy); over anyone else\'s it is', () => {
+    const bytes = sealContentEntry(h(1), A.mh, keyId, senderKey, { kind: 'text', text: 'x' }, A.key)
+    const sig = Uint8Array.from(bytes)
+    sig[sig.length - 1] ^= 1
+    // no verify when the connection proved the author: a bad signature passes (only the author could send it so)
+    expect(openGroupEntry(sig, GROUP, { sentBy: A.id })).toMatchObject({ ok: true, entry: { author: A.id } })
+    // relayed by another member, or with no connection named: verified
+    expect(openGroupEntry(sig, GROUP, { sentBy: B.id })).toMatchObject({ ok: false, reason: 'bad-signature' })
+    expect(openGroupEntry(sig, GROUP)).toMatchObject({ ok: false, reason: 'bad-signature' })
+    // every other check still runs
+    expect(openGroupEntry(bytes, OTHER_GROUP, { sentBy: A.id })).toMatchObject({ ok: false, reason: 'wrong-group' })
+  })
+
   it('a KEY entry opens for each named member with its pair key, and for nobody else', () => {
     const bytes = sealKeyEntry(h(1), A.mh, keyId, senderKey, [{ multihash: B.mh, pairGroupKey: pairGroupKey(A, B) }], A.key)
     const res = openGroupEntry(bytes, GROUP)

@@ -108,4 +108,25 @@ describe('watched people of several devices', () => {
     expect(events.every(e => e.view.status === 'online')).toBe(true)
     expect(w.get('alice')?.status).toBe('online')
   })
+
+  it('a record on a device\'s public topic is not verified when it came over that device\'s own connection, and is from anyone else', async () => {
+    const { w, laptop, phone } = await setup()
+    const device = peerIdFromPrivateKey(laptop).toString()
+    const topic = presenceTopic(device)
+    const forged = (status: PresenceStatus): Uint8Array => {
+      const bytes = Uint8Array.from(record(laptop, status))
+      bytes[bytes.length - 1] ^= 1
+      return bytes
+    }
+    // relayed by another peer (or no sender named): the signature is checked
+    expect(w.validate(topic, forged('busy'), peerIdFromPrivateKey(phone).toString())).toBe(TopicValidatorResult.Reject)
+    expect(w.validate(topic, forged('busy'))).toBe(TopicValidatorResult.Reject)
+    expect(w.getRejections()['bad-signature']).toBe(2)
+    // from the device itself (Noise proved the peer; a presentity forwards nothing on its own topic): no verify
+    expect(w.validate(topic, forged('away'), device)).toBe(TopicValidatorResult.Accept)
+    expect(w.get('alice')?.status).toBe('away')
+    // the other checks still hold on that path: an older seq is a replay
+    const older = sealPresenceNow({ presentity: peerIdFromPrivateKey(laptop), status: 'online', seq: 1n, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 }, laptop)
+    expect(w.validate(topic, older, device)).toBe(TopicValidatorResult.Ignore)
+  })
 })
