@@ -178,7 +178,7 @@ export interface OpenGroupEntryOptions {
    * proved it (Noise). An entry whose author is that peer is not verified:
    * a member forwards no entry of its own authorship that it did not write
    * (its own come back as duplicates; one it did not sign fails its verify),
-   * so what its connection brings under its name is its own (§12.4).
+   * so what its connection brings under its name is its own (docs/protocol.md §12.3).
    */
   sentBy?: string
 }
