@@ -27,6 +27,10 @@ export interface QuietOptions {
 }
 
 export interface Quiet {
+  /** The rule waited for: utilisation under `threshold` in `windows` windows of `windowMs` in a row. */
+  threshold: number
+  windowMs: number
+  windows: number
   /** ms from the start of the wait until quiet (or until the bound). */
   waitedMs: number
   /** The busiest process's event-loop utilisation in the last window. */
@@ -61,8 +65,9 @@ export async function untilQuiet (sample: () => number | Promise<number>, opts: 
     utilisation = await sample()
     inRow = utilisation < threshold ? inRow + 1 : 0
     const waitedMs = performance.now() - t0
-    if (inRow >= needed) return { waitedMs, utilisation, quiet: true }
-    if (waitedMs >= maxMs) return { waitedMs, utilisation, quiet: false }
+    const rule = { threshold, windowMs, windows: needed }
+    if (inRow >= needed) return { ...rule, waitedMs, utilisation, quiet: true }
+    if (waitedMs >= maxMs) return { ...rule, waitedMs, utilisation, quiet: false }
   }
 }
 
@@ -70,6 +75,6 @@ export async function untilQuiet (sample: () => number | Promise<number>, opts: 
 export function quietNote (q: Quiet): string {
   const u = `${(q.utilisation * 100).toFixed(0)}%`
   return q.quiet
-    ? `runs began once the mesh was quiet (event loop under ${(QUIET_UTILISATION * 100).toFixed(0)}% for ${QUIET_WINDOWS} s, ${(q.waitedMs / 1000).toFixed(1)} s after set-up; last window ${u})`
+    ? `runs began once the mesh was quiet (event loop under ${(q.threshold * 100).toFixed(0)}% for ${(q.windows * q.windowMs / 1000).toFixed(1)} s, ${(q.waitedMs / 1000).toFixed(1)} s after set-up; last window ${u})`
     : `the mesh was still busy ${(q.waitedMs / 1000).toFixed(0)} s after set-up (event loop ${u}): runs began anyway`
 }

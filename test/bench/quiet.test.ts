@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { untilQuiet } from '../../bench/quiet.js'
+import { quietNote, untilQuiet } from '../../bench/quiet.js'
 
 /** A sampler that answers the given utilisations in turn (the first call starts the count), then the last one for ever. */
 const scripted = (values: number[]): { sample: () => number, calls: () => number } => {
@@ -15,6 +15,9 @@ describe('latency benches wait for a quiet mesh (bench/quiet.ts)', () => {
     expect(q.quiet).toBe(true)
     expect(q.utilisation).toBe(0.1)
     expect(s.calls()).toBe(6)
+    // the note says the rule it waited for, not the defaults
+    expect(quietNote(q)).toMatch(/under 20% for 0\.0 s/)
+    expect(quietNote(await untilQuiet(scripted([1, 0.05]).sample, { utilisation: 0.1, windowMs: 500, windows: 1, maxMs: 10_000 }))).toMatch(/under 10% for 0\.5 s/)
   })
 
   it('gives up at its bound and says so', async () => {
