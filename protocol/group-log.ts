@@ -21,9 +21,10 @@
  * - Copies: an op whose envelope is not the encoders' encoding (anyone can
  *   re-encode one around its signed payload into another id) is a vertex
  *   like any, so what names it completes, but it applies nothing, grants
- *   nothing and voids nothing; the op it copies is added with it.
+ *   nothing and voids nothing; the op it copies is added with it, and is in
+ *   the causal past of every op that names the copy.
  */
-import { MAX_OP_PARENTS, originalOf } from './group-op.js'
+import { MAX_OP_PARENTS, opId, originalOf } from './group-op.js'
 import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, voided } from './group-rules.js'
 import type { GroupState, PastFacts, Relations } from './group-rules.js'
 import type { GroupOp, GroupOpFields, GroupRulesVersion } from './group-op.js'
@@ -46,6 +47,8 @@ interface Node {
   auth: boolean
   /** What its causal past says about it (rules 2). */
   facts: PastFacts
+  /** A copy's: the op it copies (added before it, on the same parents). */
+  original?: Node
 }
 
 /** A set of small numbers, one bit each (words of 32): testing one is a load and a mask, the fold's innermost step. */
@@ -234,12 +237,14 @@ export class MembershipLog {
       const parent = this.nodes.get(p)!
       depth = Math.max(depth, parent.depth + 1)
       ancestors = union(num, parent.num, [ancestors, parent.ancestors])
+      // whoever named a copy held the op it copies (the same signed payload, on the same parents): it is in the past too
+      if (parent.original != null) ancestors = union(num, parent.original.num, [ancestors])
       this.headSet.delete(p)
     }
     // the state of its causal past: every ancestor is already here with its own auth; a copy needs none, it counts for nothing
     const past = op.original != null ? undefined : this.fold(n => has(ancestors, n.num))
     const node: Node = past == null
-      ? { op, num, depth, ancestors, auth: false, facts: NO_FACTS }
+      ? { op, num, depth, ancestors, auth: false, facts: NO_FACTS, original: this.nodes.get(opId(op.original!)) }
       : { op, num, depth, ancestors, auth: authorized(op, this.root, past, this.rules), facts: pastFacts(op, past) }
     this.nodes.set(op.id, node)
     let i = this.order.length
