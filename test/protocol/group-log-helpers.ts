@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { expect } from 'vitest'
 import { MembershipLog } from '../../protocol/group-log.js'
-import { openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
+import { openGroupOp, originalOf, sealGroupOp } from '../../protocol/group-op.js'
 import type { GroupState } from '../../protocol/group-log.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -132,4 +132,29 @@ export function copyOf (op: GroupOp, how: Reencoding = 'unknown-field', salt = 0
   if (!res.ok) throw new Error(`the copy is refused: ${res.reason}`)
   expect(res.op.id).not.toBe(op.id)
   return res.op
+}
+
+/**
+ * What copies among `all` (a history's ops, copies included) must come to: the membership of the same history in
+ * which each copy is a vertex that applies nothing (an op of a stranger at its place: same id, same parents), and
+ * the same again when the ops they copy are not delivered at all (each copy brings its own).
+ */
+export function expectCopiesInert (all: GroupOp[], copies: GroupOp[]): void {
+  const everything = new MembershipLog()
+  for (const op of all) everything.add(op)
+  const copyIds = new Set(copies.map(c => c.id))
+  const inert = new MembershipLog()
+  for (const op of all) {
+    if (!copyIds.has(op.id)) inert.add(op)
+    // a copy of the CREATE is no vertex (a group has one CREATE)
+    else if (op.kind !== 'create') inert.add({ ...op, kind: 'rename', author: P.id, name: 'copy', target: undefined, upTo: undefined, rules: undefined, answers: undefined, original: undefined })
+  }
+  expect(inert.missing()).toEqual([])
+  expect(summary(everything.state())).toEqual(summary(inert.state()))
+  const originals = new Set(copies.map(c => originalOf(c).id))
+  const copiesOnly = new MembershipLog()
+  for (const op of all) if (!originals.has(op.id)) copiesOnly.add(op)
+  expect(copiesOnly.missing()).toEqual([])
+  for (const id of originals) expect(copiesOnly.has(id)).toBe(true)
+  expect(summary(copiesOnly.state())).toEqual(summary(everything.state()))
 }
