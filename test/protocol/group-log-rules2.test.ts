@@ -748,7 +748,7 @@ describe('membership log, rules 2', () => {
   it('every delivery order of the same ops gives the same membership; the creator is removed by nobody; re-encoded copies among them apply nothing (random histories)', () => {
     const action = fc.record({
       who: fc.integer({ min: 0, max: 4 }),
-      what: fc.constantFrom('invite', 'join', 'decline', 'leave', 'remove', 'remove', 'rename', 'promote', 'sync', 'backdate', 'copy', 'cycle'),
+      what: fc.constantFrom('invite', 'join', 'decline', 'leave', 'remove', 'remove', 'rename', 'promote', 'sync', 'backdate', 'copy', 'copy', 'cycle', 'cycle'),
       // a copy: of which op the actor holds, re-encoded how (any member can, §12.2 "Copies"); it spreads by sync and is built on
       pick: fc.nat(),
       how: fc.constantFrom(...REENCODINGS),
@@ -823,7 +823,7 @@ describe('membership log, rules 2', () => {
       const s = everything.state()
       if (!all.some(o => o.kind === 'leave' && o.author === A.id)) expect(s.members.get(A.id)?.role).toBe('admin')
       if (s.members.size > 0) expect([...s.members.values()].some(m => m.role === 'admin')).toBe(true)
-    }), { numRuns: 400 })
+    }), { numRuns: 200, seed: 1302 })
   })
 })
 
