@@ -98,7 +98,7 @@ export type Reencoding = typeof REENCODINGS[number]
  * `envelope` re-encoded `how`, by hand (what any holder can do with protobuf alone: no project code): the same
  * key, payload type, payload and signature; `salt` varies the unknown field's value, so copies differ.
  */
-export function reencode (envelope: Uint8Array, how: Reencoding, salt = 0): Uint8Array {
+export function reencode (envelope: Uint8Array, how: Reencoding, salt = 0): Uint8Array<ArrayBuffer> {
   const varint = (n: number): number[] => {
     const out: number[] = []
     for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80)

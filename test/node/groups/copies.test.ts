@@ -1,22 +1,52 @@
 /**
- * A store written by a node from before session 21, which took re-encoded copies of ops as ops (§12.2 "Copies"):
- * opened by this node, the copies are vertices that apply nothing, so what was built on them completes and counts.
- * (Session 20's first fix refused copies: an upgraded node then refused the copies it had stored, every op on top of
- * them waited for ever, and a removal built on one no longer counted.)
+ * Re-encoded copies of ops and entries at the node (§12.2, §12.3 "Copies"): what catch-up brings is stored and
+ * passed on as the original; a store written by a node from before session 21, which took copies as ops, opens
+ * whole: the copies are vertices that apply nothing, so what was built on them completes and counts. (Session 20's
+ * first fix refused copies: an upgraded node then refused the copies it had stored, every op on top of them waited
+ * for ever, and a removal built on one no longer counted.)
  */
 import { logger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
 import { expect, it } from 'vitest'
+import { readSyncResponse } from '../../../node/groups/catch-up.js'
+import { writeEntries } from '../../../node/groups/feed-writer.js'
+import { GroupRuntime } from '../../../node/groups/group.js'
 import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex, openGroupOp, sealGroupOp } from '../../../protocol/group-op.js'
 import { reencode } from '../../protocol/group-log-helpers.js'
-import { A, B, identity } from './fixtures.js'
+import { A, B, groupOfAAndB, identity } from './fixtures.js'
 import type { EngineComponents } from '../../../node/groups/group-engine.js'
 import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
 
 const GROUP = new Uint8Array(16).fill(6)
+
+it('copies that catch-up brings are stored, and passed on to the topic, as their originals', async () => {
+  const ops = groupOfAAndB(GROUP)
+  const runtime = (): GroupRuntime => {
+    const log = new MembershipLog(ops[0].id)
+    for (const o of ops) log.add(o)
+    return new GroupRuntime({ id: hex(GROUP), root: ops[0].id, lamport: 0, delivered: 0, joinedAt: 0 }, log)
+  }
+  const a = runtime()
+  const aStore = new GroupStore(new MemoryDatastore())
+  const frames = writeEntries(a, [() => ({ kind: 'text' as const, text: 'hi' })], { me: A.peer.toString(), meMultihash: A.peer.toMultihash().bytes, privateKey: A.key, store: aStore, pairGroupKey: p => A.keyring.keysFor(p).group }).frames
+  const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: identity(3).peer.toString(), parents: a.log.heads(), createdAt: 2 }, A.key)
+  // a member answers B's catch-up with copies of A's INVITE and of A's entries
+  const copyOp = reencode(invite.envelope, 'long-length')
+  const b = runtime()
+  const store = new GroupStore(new MemoryDatastore())
+  const ctx = { me: B.peer.toString(), meMultihash: B.peer.toMultihash().bytes, store, pairGroupKey: (p: string) => B.keyring.keysFor(p).group, maxWaiting: 8 }
+  const { batch, fresh } = readSyncResponse(b, { ops: [copyOp], entries: frames.map(f => reencode(f.bytes, 'unknown-inside', 1)), tips: [], more: false }, ctx, 60_000)
+  await store.store.change((tx) => { for (const w of batch.writes) w(tx); return () => {} })
+  expect(b.log.has(invite.id)).toBe(true)
+  expect(b.standing(identity(3).peer.toString())).toBe('invited')
+  const stored = await store.ops.within(hex(GROUP)).all()
+  expect(stored.get(invite.id)).toEqual(invite.envelope)
+  expect(stored.size).toBe(2)
+  expect(fresh).toEqual(frames.map(f => f.bytes))
+})
 
 it('a store holding copies and ops built on them opens whole: nothing waits, the removal of the member that planted them counts, and the copies void nothing', async () => {
   const [C, M] = [identity(3), identity(4)]
