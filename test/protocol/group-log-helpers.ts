@@ -158,3 +158,33 @@ export function expectCopiesInert (all: GroupOp[], copies: GroupOp[]): void {
   for (const id of originals) expect(copiesOnly.has(id)).toBe(true)
   expect(summary(copiesOnly.state())).toEqual(summary(everything.state()))
 }
+
+/** A step of the convergence fuzzes that involves copies. */
+export interface CopyStep { who: number, what: string, target: number, pick: number, how: Reencoding }
+
+/**
+ * Runs `s` on `log` (the log of actor `s.who`) when it is one of the fuzzes' copy steps, and says whether it was:
+ * 'cycle', a member removed and invited again, which it accepts (on the remover's log, as if synced), so a copy
+ * of the removal is then concurrent with the new membership; 'copy', a copy of an op the actor holds, mostly of an
+ * ending (concurrent with what its subject did after it: a re-join, say), which then spreads by sync and is built on.
+ */
+export function copyStep (s: CopyStep, t: number, log: MembershipLog, all: GroupOp[], copies: GroupOp[]): boolean {
+  if (s.what === 'cycle') {
+    if (s.target === s.who) return true
+    for (const [by, f] of [[s.who, { kind: 'remove', target: ACTORS[s.target].id, upTo: 0 }], [s.who, { kind: 'invite', target: ACTORS[s.target].id }], [s.target, { kind: 'join' }]] as const) {
+      const op = sealGroupOp({ ...f, group: GROUP, parents: log.heads(), createdAt: t + 1 }, ACTORS[by].key)
+      all.push(op)
+      log.add(op)
+    }
+    return true
+  }
+  if (s.what !== 'copy') return false
+  const ops = log.ops()
+  const endings = ops.filter(o => o.kind === 'remove' || o.kind === 'leave')
+  const from = endings.length > 0 && s.pick % 4 !== 0 ? endings : ops
+  const copy = copyOf(from[s.pick % from.length], s.how, t + 1)
+  copies.push(copy)
+  all.push(copy)
+  log.add(copy)
+  return true
+}

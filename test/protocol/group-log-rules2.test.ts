@@ -11,7 +11,7 @@ import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { GROUP_OP_DOMAIN, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, MAX_OP_PARENTS, openGroupOp, sealGroupOp } from '../../protocol/group-op.js'
 import { GroupOp as GroupOpPb } from '../../protocol/pb/group.js'
 import { decodeSignedRecord, sealSignedRecord } from '../../protocol/signed-envelope.js'
-import { A, ACTORS, actor, B, C, copyOf, D, E, expectCopiesInert, expectOrderFree, fork, GROUP, make, merge, P, REENCODINGS, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
+import { A, ACTORS, actor, B, C, copyStep, D, E, expectCopiesInert, expectOrderFree, fork, GROUP, make, merge, P, REENCODINGS, seal, shuffled, summary, threeMembers } from './group-log-helpers.js'
 import type { Actor } from './group-log-helpers.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
 
@@ -772,29 +772,7 @@ describe('membership log, rules 2', () => {
       steps.forEach((s, t) => {
         const log = logs[s.who]
         if (s.what === 'sync') { merge(log, logs[s.other]); seen[s.who].push(log.heads()); return }
-        // a member removed and invited again, which it accepts (on the remover's log, as if synced): a copy of the removal is
-        // then concurrent with the new membership
-        if (s.what === 'cycle') {
-          if (s.target === s.who) return
-          for (const [by, f] of [[s.who, { kind: 'remove', target: ACTORS[s.target].id, upTo: 0 }], [s.who, { kind: 'invite', target: ACTORS[s.target].id }], [s.target, { kind: 'join' }]] as const) {
-            const op = sealGroupOp({ ...f, group: GROUP, parents: log.heads(), createdAt: t + 1 }, ACTORS[by].key)
-            all.push(op)
-            log.add(op)
-          }
-          return
-        }
-        if (s.what === 'copy') {
-          // mostly of an ending: a copy of one is concurrent with what its subject did after it (a re-join, say)
-          const ops = log.ops()
-          const endings = ops.filter(o => o.kind === 'remove' || o.kind === 'leave')
-          const from = endings.length > 0 && s.pick % 4 !== 0 ? endings : ops
-          const copy = copyOf(from[s.pick % from.length], s.how, t + 1)
-          copies.push(copy)
-          all.push(copy)
-          log.add(copy)
-          seen[s.who].push(log.heads())
-          return
-        }
+        if (copyStep(s, t, log, all, copies)) { seen[s.who].push(log.heads()); return }
         const kind = (s.what === 'backdate' ? s.backdated : s.what) as GroupOpFields['kind']
         const parents = s.what === 'backdate' ? seen[s.who][s.other % seen[s.who].length] : log.heads()
         if (parents.length > MAX_OP_PARENTS) return

@@ -5,19 +5,16 @@
  * first fix refused copies: an upgraded node then refused the copies it had stored, every op on top of them waited
  * for ever, and a removal built on one no longer counted.)
  */
-import { logger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
 import { expect, it } from 'vitest'
 import { readSyncResponse } from '../../../node/groups/catch-up.js'
 import { writeEntries } from '../../../node/groups/feed-writer.js'
 import { GroupRuntime } from '../../../node/groups/group.js'
-import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex, openGroupOp, sealGroupOp } from '../../../protocol/group-op.js'
 import { reencode } from '../../protocol/group-log-helpers.js'
-import { A, B, groupOfAAndB, identity } from './fixtures.js'
-import type { EngineComponents } from '../../../node/groups/group-engine.js'
+import { A, B, groupOfAAndB, identity, offlineEngineOfB } from './fixtures.js'
 import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
 
 const GROUP = new Uint8Array(16).fill(6)
@@ -84,15 +81,7 @@ it('a store holding copies and ops built on them opens whole: nothing waits, the
     for (const o of stored) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
     return () => {}
   })
-  const components = {
-    peerId: B.peer,
-    privateKey: B.key,
-    pubsub: { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) },
-    roster: { keysFor: (p: string) => B.keyring.keysFor(p), isBlocked: () => false },
-    connectionManager: { getConnections: () => [], openStream: async () => { throw new Error('no network') } }
-  } as unknown as EngineComponents
-  const engine = new GroupEngine(components, store, { messages: () => {}, changes: () => {}, states: () => {} }, logger('test:groups'), 600)
-  await engine.load()
+  const engine = await offlineEngineOfB(store)
   const g = engine.groups.get(hex(GROUP))!
   // nothing waits: every stored op is complete
   expect(g.log.missing()).toEqual([])
