@@ -19,6 +19,14 @@ import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
 
 const GROUP = new Uint8Array(16).fill(6)
 
+it('a log from envelopes (a store, an invitation) whose CREATE came as a copy roots at the original', () => {
+  const ops = groupOfAAndB(GROUP)
+  const log = GroupRuntime.logFrom([reencode(ops[0].envelope, 'reordered'), ...ops.slice(1).map(o => o.envelope)], GROUP)
+  expect(log.rootId).toBe(ops[0].id)
+  expect(log.missing()).toEqual([])
+  expect([...log.state().members.keys()].sort()).toEqual([A.peer.toString(), B.peer.toString()].sort())
+})
+
 it('copies that catch-up brings are stored, and passed on to the topic, as their originals', async () => {
   const ops = groupOfAAndB(GROUP)
   const runtime = (): GroupRuntime => {
