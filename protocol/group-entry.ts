@@ -83,8 +83,14 @@ export type GroupEntry = EntryHeader & {
   author: string
   authorMultihash: Uint8Array
   keyId: Uint8Array
-  /** The marshaled signed envelope, as carried. */
+  /**
+   * The marshaled signed envelope: as carried, or, for a re-encoded copy
+   * (`copy`), the encoders' encoding of it: the entry it copies, which is
+   * what is read, stored, served and hashed for the next entry's `prev`.
+   */
   bytes: Uint8Array
+  /** The envelope came re-encoded around the signed payload (§12.3 "Copies"): read as the entry it copies, not passed on. */
+  copy?: true
 } & ({ kind: 'key', slots: KeySlot[] } | { kind: 'content', sealed: Uint8Array })
 
 export type GroupContent =
@@ -185,14 +191,15 @@ export interface OpenGroupEntryOptions {
 
 /**
  * Decodes and checks an entry envelope: shape, the group it must belong to,
- * then the signature (unless `sentBy` is its author). Never throws. Whether
+ * then the signature (unless `sentBy` is its author). Never throws. A
+ * re-encoded copy is valid and read as the entry it copies (`copy`). Whether
  * its author may write to the group, and whether its seq is the next one, is
  * the receiver's to judge.
  */
 export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array, opts: OpenGroupEntryOptions = {}): OpenGroupEntryResult {
   if (bytes.byteLength > MAX_GROUP_ENTRY_BYTES) return reject('oversize')
   // the slots are messages of their own: the same rules apply inside them (groupEntryFromScan)
-  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, groupEntryFromScan)
+  const decoded = decodeSignedRecord(bytes, GROUP_ENTRY_PAYLOAD_TYPE, GROUP_ENTRY_RULES, groupEntryFromScan, true)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')
@@ -236,7 +243,8 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array, op
       author: signer.id,
       authorMultihash: signer.multihash,
       keyId: pb.keyId,
-      bytes,
+      // a copy is its original: never a second entry at its position (a fork), nor a `prev` its author's next does not name
+      ...(decoded.reencoded != null ? { bytes: decoded.reencoded, copy: true as const } : { bytes }),
       ...body
     }
   }

@@ -18,8 +18,13 @@
  * - Effect: walking the order, each counted op applies if it still makes
  *   sense (an invite of someone already in, a join without an invitation,
  *   a rename by someone no longer admin apply nothing).
+ * - Copies: an op whose envelope is not the encoders' encoding (anyone can
+ *   re-encode one around its signed payload into another id) is a vertex
+ *   like any, so what names it completes, but it applies nothing, grants
+ *   nothing and voids nothing; the op it copies is added with it, and is in
+ *   the causal past of every op that names the copy.
  */
-import { MAX_OP_PARENTS } from './group-op.js'
+import { MAX_OP_PARENTS, opId, originalOf } from './group-op.js'
 import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, voided } from './group-rules.js'
 import type { GroupState, PastFacts, Relations } from './group-rules.js'
 import type { GroupOp, GroupOpFields, GroupRulesVersion } from './group-op.js'
@@ -38,10 +43,12 @@ interface Node {
   depth: number
   /** Bit set of the op's strict ancestors, by num. */
   ancestors: Bits
-  /** Allowed in the state of its causal past. */
+  /** Allowed in the state of its causal past (never for a copy: it applies nothing). */
   auth: boolean
   /** What its causal past says about it (rules 2). */
   facts: PastFacts
+  /** A copy's: the op it copies (added before it, on the same parents). */
+  original?: Node
 }
 
 /** A set of small numbers, one bit each (words of 32): testing one is a load and a mask, the fold's innermost step. */
@@ -112,7 +119,8 @@ export class MembershipLog {
     for (const who of op.target == null ? [author] : [author, op.target]) {
       const gone = s.gone.get(who)
       needed.push(...[(s.members.get(who) ?? s.invited.get(who) ?? gone)?.period, s.members.get(who)?.adminOp, gone?.op].filter((x): x is string => x != null))
-      for (let i = this.order.length - 1; i >= 0; i--) if (this.order[i].op.author === who) needed.push(this.order[i].op.id)
+      // its copies are no ops of its (they apply nothing): covering them would crowd out what counts
+      for (let i = this.order.length - 1; i >= 0; i--) if (this.order[i].op.author === who && this.order[i].op.original == null) needed.push(this.order[i].op.id)
     }
     const tops = heads.map(h => this.nodes.get(h)!).reverse()
     const covers = (h: Node, n: Node): boolean => h === n || has(h.ancestors, n.num)
@@ -136,10 +144,13 @@ export class MembershipLog {
 
   /**
    * Adds an op checked by openGroupOp (for this group). It counts once all
-   * its ancestors are here; until then it waits ('pending').
+   * its ancestors are here; until then it waits ('pending'). A re-encoded
+   * copy brings the op it copies, added first (§12.2 "Copies": whoever got
+   * only the copy holds the op that applies).
    */
   add (op: GroupOp): AddResult {
     if (this.has(op.id)) return 'duplicate'
+    if (op.original != null) this.add(originalOf(op))
     if (op.kind === 'create') {
       if (op.parents.length > 0 || (this.root != null && op.id !== this.root)) return 'refused'
       this.root = op.id
@@ -226,11 +237,15 @@ export class MembershipLog {
       const parent = this.nodes.get(p)!
       depth = Math.max(depth, parent.depth + 1)
       ancestors = union(num, parent.num, [ancestors, parent.ancestors])
+      // whoever named a copy held the op it copies (the same signed payload, on the same parents): it is in the past too
+      if (parent.original != null) ancestors = union(num, parent.original.num, [ancestors])
       this.headSet.delete(p)
     }
-    // the state of its causal past: every ancestor is already here with its own auth
-    const past = this.fold(n => has(ancestors, n.num))
-    const node: Node = { op, num, depth, ancestors, auth: authorized(op, this.root, past, this.rules), facts: pastFacts(op, past) }
+    // the state of its causal past: every ancestor is already here with its own auth; a copy needs none, it counts for nothing
+    const past = op.original != null ? undefined : this.fold(n => has(ancestors, n.num))
+    const node: Node = past == null
+      ? { op, num, depth, ancestors, auth: false, facts: NO_FACTS, original: this.nodes.get(opId(op.original!)) }
+      : { op, num, depth, ancestors, auth: authorized(op, this.root, past, this.rules), facts: pastFacts(op, past) }
     this.nodes.set(op.id, node)
     let i = this.order.length
     while (i > 0 && before(node, this.order[i - 1])) i--
@@ -255,6 +270,9 @@ export class MembershipLog {
     return state
   }
 }
+
+/** A copy's: it stands on nothing and is no op's basis. */
+const NO_FACTS: PastFacts = { clamp: false, basis: [] }
 
 /** a sorts before b: smaller depth, then smaller id. */
 function before (a: Node, b: Node): boolean {

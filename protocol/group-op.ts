@@ -89,6 +89,12 @@ export interface GroupOp extends GroupOpFields {
   author: string
   /** The marshaled signed envelope, as carried. */
   envelope: Uint8Array
+  /**
+   * A re-encoded copy only (its envelope is not the encoders' encoding, §12.2
+   * "Copies"): that encoding, the op it copies. A copy is a vertex of the log
+   * that applies nothing; absent on every op an encoder made.
+   */
+  original?: Uint8Array
 }
 
 export class GroupFieldError extends Error {
@@ -101,6 +107,13 @@ const unhex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], h
 
 export function opId (envelope: Uint8Array): string {
   return hex(sha256(envelope))
+}
+
+/** The op itself, or, for a re-encoded copy, the op it copies: same fields and signature, its envelope the encoders' (§12.2 "Copies"). */
+export function originalOf (op: GroupOp): GroupOp {
+  if (op.original == null) return op
+  const { original, ...fields } = op
+  return { ...fields, id: opId(original), envelope: original }
 }
 
 /** Identity multihash of an Ed25519 public key: 0x00 0x24, then the protobuf key 0x08 0x01 0x12 0x20 || 32 bytes. */
@@ -181,11 +194,12 @@ const reject = (reason: GroupOpRejectReason, detail?: string): OpenGroupOpResult
 /**
  * Decodes and checks an op envelope: shape, fields for its kind, the group it
  * must belong to (when given), then the signature. Never throws. Whether its
- * author may do what it says is the membership log's to judge.
+ * author may do what it says is the membership log's to judge; so is what a
+ * re-encoded copy does (valid, with `original` set: it applies nothing).
  */
 export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): OpenGroupOpResult {
   if (bytes.byteLength > MAX_GROUP_OP_BYTES) return reject('oversize')
-  const decoded = decodeSignedRecord(bytes, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb)
+  const decoded = decodeSignedRecord(bytes, GROUP_OP_PAYLOAD_TYPE, GROUP_OP_RULES, GroupOpPb, true)
   if (!decoded.ok) return reject(decoded.reason, decoded.detail)
   const { signer, record: pb } = decoded
   if (pb.group.length !== GROUP_ID_BYTES) return reject('invalid-field', 'group id')
@@ -226,7 +240,8 @@ export function openGroupOp (bytes: Uint8Array, expectedGroup?: Uint8Array): Ope
       ...(pb.answers.length > 0 ? { answers: hex(pb.answers) } : {}),
       id: opId(bytes),
       author: signer.id,
-      envelope: bytes
+      envelope: bytes,
+      ...(decoded.reencoded != null ? { original: decoded.reencoded } : {})
     }
   }
 }

@@ -27,6 +27,11 @@ export interface SignedRecord<T> {
   record: T
   /** The payload's known fields as the strict scan read them (a caller checking nested messages reads them here, not by scanning again). */
   fields: ScanFields
+  /**
+   * Asked for (`canonical`) and the envelope is not the encoders' encoding of
+   * its fields: that encoding (a re-encoded copy's original). Absent otherwise.
+   */
+  reencoded?: Uint8Array
 }
 
 export type DecodedEnvelope<T> =
@@ -42,8 +47,10 @@ const only = (fields: Map<number, Array<Uint8Array | bigint | number>>, n: numbe
  * not small-order Ed25519 key, and its payload decodes under `rules`.
  * `codec` decodes the payload, or builds the record from the fields the
  * strict scan read of it (`fromScan`: the payload is read once).
+ * `canonical`: say whether the envelope is the encoders' encoding (records
+ * named by the hash of their envelope: `reencoded` when it is not).
  */
-export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }): DecodedEnvelope<T> {
+export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Array, rules: MessageRules, codec: { decode: (bytes: Uint8Array) => T } | { fromScan: (fields: ScanFields) => T }, canonical = false): DecodedEnvelope<T> {
   const envelope = scanMessage(bytes, ENVELOPE_RULES)
   if (!envelope.ok) return { ok: false, reason: 'malformed', detail: `envelope: ${envelope.problem}` }
   const type = only(envelope.fields, 2)
@@ -63,7 +70,71 @@ export function decodeSignedRecord<T> (bytes: Uint8Array, payloadType: Uint8Arra
   } catch (err: any) {
     return { ok: false, reason: 'malformed', detail: err?.message }
   }
-  return { ok: true, signer: signerOf(raw), payloadType: type, payload, signature: only(envelope.fields, 5), record, fields: scanned.fields }
+  const signature = only(envelope.fields, 5)
+  const reencoded = canonical && !isCanonical(bytes, key, type, payload, signature) ? encodeEnvelope(key, type, payload, signature) : undefined
+  return { ok: true, signer: signerOf(raw), payloadType: type, payload, signature, record, fields: scanned.fields, ...(reencoded != null ? { reencoded } : {}) }
+}
+
+/**
+ * The encoders' encoding of an envelope (what RecordEnvelope.marshal makes of
+ * its fields: §0.3, §12.2): `bytes` itself when it is that already, or when it
+ * is no envelope at all. Where a record is named by the hash of its envelope
+ * (group ops, feed entries), this is the name of the record a copy re-encodes.
+ */
+export function canonicalEnvelope (bytes: Uint8Array): Uint8Array {
+  const envelope = scanMessage(bytes, ENVELOPE_RULES)
+  if (!envelope.ok) return bytes
+  const [key, type, payload, signature] = [1, 2, 3, 5].map(n => only(envelope.fields, n))
+  return isCanonical(bytes, key, type, payload, signature) ? bytes : encodeEnvelope(key, type, payload, signature)
+}
+
+/**
+ * Whether `bytes`, whose envelope fields the strict scan read as these, is
+ * exactly their encoding by the encoders: fields 1, 2, 3, 5 in that order,
+ * shortest lengths, empty ones left out, nothing else. The signature covers
+ * the payload alone, so anyone can re-encode an envelope around it (another
+ * field order, a longer length, an unknown field): a copy with the same
+ * signature under another hash. Reads tags and lengths in place: the scan let
+ * each field occur once, so these in this order, ending at the end, are that
+ * encoding (no copies, no comparisons).
+ */
+function isCanonical (bytes: Uint8Array, key: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array): boolean {
+  let at = field(bytes, 0, 0x0a, key.byteLength)
+  at = field(bytes, at, 0x12, type.byteLength)
+  at = field(bytes, at, 0x1a, payload.byteLength)
+  return field(bytes, at, 0x2a, signature.byteLength) === bytes.byteLength
+}
+
+/** Where the field after this one starts, if `bytes` holds at `at` the tag and shortest length of a field of `length` bytes (none when empty); else -1. */
+function field (bytes: Uint8Array, at: number, tag: number, length: number): number {
+  if (at < 0 || length === 0) return at
+  if (bytes[at++] !== tag) return -1
+  let n = length
+  for (; n >= 0x80; n >>>= 7) if (bytes[at++] !== ((n & 0x7f) | 0x80)) return -1
+  return bytes[at++] === n ? at + length : -1
+}
+
+/** The envelope's fields as the encoders write them (isCanonical's encoding). */
+function encodeEnvelope (key: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array): Uint8Array {
+  const parts: number[] = []
+  const fields: Array<[number, Uint8Array]> = [[0x0a, key], [0x12, type], [0x1a, payload], [0x2a, signature]]
+  let size = 0
+  for (const [, v] of fields) if (v.byteLength > 0) size += 6 + v.byteLength
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const [tag, v] of fields) {
+    if (v.byteLength === 0) continue
+    parts.length = 0
+    let n = v.byteLength
+    for (; n >= 0x80; n >>>= 7) parts.push((n & 0x7f) | 0x80)
+    parts.push(n)
+    out[at++] = tag
+    out.set(parts, at)
+    at += parts.length
+    out.set(v, at)
+    at += v.byteLength
+  }
+  return out.slice(0, at)
 }
 
 /** The last step: the signature verifies for `domain`. Never throws. */

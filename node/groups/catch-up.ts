@@ -119,7 +119,8 @@ export function readSyncResponse (g: GroupRuntime, res: GroupSyncResponse, ctx: 
     if (!e.ok) continue
     const before = batch.applied
     readEntry(g, e.entry, ctx, batch)
-    if (batch.applied > before && Date.now() - e.entry.sentAt < recentMs) fresh.push(bytes)
+    // as read: a copy goes on as the entry it copies
+    if (batch.applied > before && Date.now() - e.entry.sentAt < recentMs) fresh.push(e.entry.bytes)
   }
   // what is still missing after this round is the next round's (or the next trigger's)
   batch.gap = false

@@ -8,7 +8,7 @@
  */
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { entryHash, keyEntryNames, openEntryContent, openKeyEntry } from '../../protocol/group-entry.js'
-import { hex, openGroupOp } from '../../protocol/group-op.js'
+import { hex, openGroupOp, originalOf } from '../../protocol/group-op.js'
 import type { GroupChange, GroupRuntime } from './group.js'
 import type { GroupStore, StoredMessage } from './group-store.js'
 import type { Transaction } from '../store/records.js'
@@ -122,12 +122,15 @@ function apply (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext, batch: Rea
   }
 }
 
-/** Adds a checked op to the log and stages it; a missing parent is a gap. */
+/** Adds a checked op to the log and stages it (a copy with the op it copies, which the log adds too: §12.2 "Copies"); a missing parent is a gap. */
 export function addOp (g: GroupRuntime, op: GroupOp, ctx: FeedContext, batch: ReadBatch): AddResult {
+  const original = op.original == null ? undefined : originalOf(op)
+  const fresh = original != null && !g.log.has(original.id)
   const res = g.log.add(op)
-  if (res === 'added' || res === 'pending') {
-    batch.ops.push(op)
-    batch.writes.push(tx => { ctx.store.ops.within(g.id).put(tx, op.id, op.envelope) })
+  for (const o of [fresh && g.log.has(original!.id) ? original : undefined, res === 'added' || res === 'pending' ? op : undefined]) {
+    if (o == null) continue
+    batch.ops.push(o)
+    batch.writes.push(tx => { ctx.store.ops.within(g.id).put(tx, o.id, o.envelope) })
   }
   if (res === 'pending') batch.gap = true
   return res

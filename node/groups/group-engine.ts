@@ -335,7 +335,8 @@ export class GroupEngine {
     batch.changes = diffStates(batch.before, g.state)
     this.topicReads.push({ g, batch, source: from.toString() }, msg)
     if (read === 'forked') this.log('%s wrote two different entries at %d in %s: its feed stops here', e.author, e.seq - 1, g.id)
-    return read === 'forked' || read === 'refused' ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
+    // a re-encoded copy is read as the entry it copies (§12.3), but not passed on: that would spread a second message of one entry
+    return read === 'forked' || read === 'refused' || e.copy === true ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
   }
 
   /** A text is shown when gossipsub delivers its message, before gossipsub forwards it (as any application on a topic gets it). */

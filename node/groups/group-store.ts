@@ -9,6 +9,7 @@
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { entryHash } from '../../protocol/group-entry.js'
+import { canonicalEnvelope } from '../../protocol/signed-envelope.js'
 import { bytesCodec, integerCodec, jsonCodec, stringCodec, Store } from '../store/records.js'
 import { DATASTORE_PREFIX } from './constants.js'
 import type { GroupMessage } from './index.js'
@@ -220,11 +221,12 @@ export class GroupStore {
   async loadGroup (group: string): Promise<{ ops: Uint8Array[], positions: Map<string, number>, tips: Map<string, Uint8Array>, keys: Map<string, Uint8Array>, ownKey?: OwnKey }> {
     const ops = [...(await this.ops.within(group).all()).values()]
     const positions = await this.positions.within(group).all()
-    // each feed's last entry: the next one must name its hash
+    // each feed's last entry: the next one must name its hash, the hash of its encoders' encoding (a node before
+    // session 21 may have stored a re-encoded copy: its author's next entry names the entry it copies, §12.3)
     const tips = new Map<string, Uint8Array>()
     for (const [author, next] of positions) {
       const last = next > 1 ? await this.feeds.within(group).within(author).get(pad(next - 1)) : undefined
-      if (last != null) tips.set(author, entryHash(last))
+      if (last != null) tips.set(author, entryHash(canonicalEnvelope(last)))
     }
     const keys = new Map<string, Uint8Array>()
     for await (const [path, key] of this.keys.within(group).entries()) keys.set(path, key)

@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { groupTopic } from '../../protocol/group-crypto.js'
 import { MembershipLog } from '../../protocol/group-log.js'
-import { openGroupOp } from '../../protocol/group-op.js'
+import { openGroupOp, originalOf } from '../../protocol/group-op.js'
 import type { GroupMeta, OwnKey, StoredMessage } from './group-store.js'
 import type { GroupEntry } from '../../protocol/group-entry.js'
 import type { GroupRole, GroupState } from '../../protocol/group-log.js'
@@ -73,10 +73,11 @@ export class GroupRuntime {
     this.ownKey = loaded.ownKey
   }
 
-  /** A log of op envelopes (invalid ones skipped), rooted at `root` or else at the CREATE op among them. */
+  /** A log of op envelopes (invalid ones skipped), rooted at `root` or else at the CREATE op among them (the one it copies, for a copy). */
   static logFrom (envelopes: Uint8Array[], groupId: Uint8Array, root?: string): MembershipLog {
     const ops = envelopes.map(b => openGroupOp(b, groupId)).flatMap(r => r.ok ? [r.op] : [])
-    const log = new MembershipLog(root ?? ops.find(o => o.kind === 'create')?.id)
+    const create = ops.find(o => o.kind === 'create')
+    const log = new MembershipLog(root ?? (create == null ? undefined : originalOf(create).id))
     for (const op of ops) log.add(op)
     return log
   }

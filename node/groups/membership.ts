@@ -6,7 +6,7 @@
  * inviter), and checked here first so that bad input is a typed error
  * rather than an op the log would ignore.
  */
-import { hex, openGroupOp, sealGroupOp, checkGroupName, LATEST_GROUP_RULES } from '../../protocol/group-op.js'
+import { hex, openGroupOp, originalOf, sealGroupOp, checkGroupName, LATEST_GROUP_RULES } from '../../protocol/group-op.js'
 import { GROUP_ID_BYTES, randomBytes } from '../../protocol/group-crypto.js'
 import { MAX_GROUP_MEMBERS } from '../../protocol/group-entry.js'
 import { MembershipLog } from '../../protocol/group-log.js'
@@ -155,7 +155,8 @@ export class Membership {
     if (g == null) {
       const root = inv.ops.map(o => openGroupOp(o, groupId)).find(r => r.ok && r.op.kind === 'create')
       if (root == null || !root.ok) throw new NoInvitationError(id)
-      g = new GroupRuntime({ id, root: root.op.id, lamport: 0, delivered: 0, joinedAt: Date.now() }, GroupRuntime.logFrom(inv.ops, groupId, root.op.id))
+      const rootId = originalOf(root.op).id
+      g = new GroupRuntime({ id, root: rootId, lamport: 0, delivered: 0, joinedAt: Date.now() }, GroupRuntime.logFrom(inv.ops, groupId, rootId))
     } else {
       const batch = new ReadBatch(g.state)
       for (const o of inv.ops) {
@@ -248,7 +249,8 @@ export class Membership {
     if (addOp(g, res.op, this.engine.ctx, batch) === 'duplicate') return true
     await this.engine.commitRead(g, batch)
     if (g.standing(this.me) === 'member') {
-      await this.engine.write(g, [() => ({ kind: 'op', op: res.op.envelope })]).catch((err: unknown) => {
+      // a copy is passed on as the op it copies (§12.2 "Copies")
+      await this.engine.write(g, [() => ({ kind: 'op', op: originalOf(res.op).envelope })]).catch((err: unknown) => {
         this.log.error('could not pass on the answer of %s - %e', from, err)
       })
     }

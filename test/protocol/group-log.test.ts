@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MembershipLog } from '../../protocol/group-log.js'
-import { sealGroupOp } from '../../protocol/group-op.js'
-import { A, ACTORS, B, C, D, E, fork, GROUP, make, merge, shuffled, summary, threeMembers } from './group-log-helpers.js'
+import { MAX_OP_PARENTS, sealGroupOp } from '../../protocol/group-op.js'
+import { A, ACTORS, B, C, copyStep, D, E, expectCopiesInert, fork, GROUP, make, merge, REENCODINGS, shuffled, summary, threeMembers } from './group-log-helpers.js'
 import type { GroupOp, GroupOpFields } from '../../protocol/group-op.js'
 
 describe('membership log', () => {
@@ -111,12 +111,15 @@ describe('membership log', () => {
     expect(a.acceptsFeed(D.id, 1)).toBe(false)
   })
 
-  it('every delivery order of the same ops gives the same membership and heads (random histories)', () => {
+  it('every delivery order of the same ops gives the same membership and heads; re-encoded copies among them apply nothing (random histories)', () => {
     const action = fc.record({
       who: fc.integer({ min: 0, max: 4 }),
-      what: fc.constantFrom('invite', 'join', 'decline', 'leave', 'remove', 'rename', 'rename', 'promote', 'sync'),
+      what: fc.constantFrom('invite', 'join', 'decline', 'leave', 'remove', 'rename', 'rename', 'promote', 'sync', 'copy', 'copy', 'cycle', 'cycle'),
       target: fc.integer({ min: 0, max: 4 }),
-      other: fc.integer({ min: 0, max: 4 })
+      other: fc.integer({ min: 0, max: 4 }),
+      // a copy: of which op the actor holds, re-encoded how (any member can, §12.2 "Copies"); it spreads by sync and is built on
+      pick: fc.nat(),
+      how: fc.constantFrom(...REENCODINGS)
     })
     fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
       // every actor holds its own log; ops are made on what it knows, synced pairwise now and then
@@ -126,12 +129,15 @@ describe('membership log', () => {
       make(start, D, { kind: 'join' })
       const create = start.ops()[0]
       const all: GroupOp[] = start.ops()
+      const copies: GroupOp[] = []
       const logs = ACTORS.map(() => fork(start))
       steps.forEach((s, t) => {
         const log = logs[s.who]
         if (s.what === 'sync') { merge(log, logs[s.other]); return }
+        if (copyStep(s, t, log, all, copies)) return
         const target = ACTORS[s.target].id
         const fields: GroupOpFields = { group: GROUP, kind: s.what as GroupOpFields['kind'], parents: log.heads(), createdAt: t + 1 }
+        if (fields.parents.length > MAX_OP_PARENTS) return
         if (s.what === 'invite' || s.what === 'remove' || s.what === 'promote') {
           if (s.target === s.who) return
           fields.target = target
@@ -150,9 +156,10 @@ describe('membership log', () => {
       const everything = new MembershipLog()
       for (const op of all) everything.add(op)
       for (const r of results) expect(r).toEqual({ state: summary(everything.state()), heads: everything.heads() })
+      expectCopiesInert(all, copies)
       // a state always has an admin while it has members
       const s = everything.state()
       if (s.members.size > 0) expect([...s.members.values()].some(m => m.role === 'admin')).toBe(true)
-    }), { numRuns: 100 })
+    }), { numRuns: 200 })
   })
 })

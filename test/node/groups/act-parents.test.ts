@@ -3,15 +3,12 @@
  * may name, the parents it picks still hold what the op is judged by (here
  * the INVITE an accepting JOIN names), so the op counts.
  */
-import { logger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
 import { expect, it } from 'vitest'
-import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex, MAX_OP_PARENTS, sealGroupOp } from '../../../protocol/group-op.js'
-import { A, B, identity } from './fixtures.js'
-import type { EngineComponents } from '../../../node/groups/group-engine.js'
+import { A, B, identity, offlineEngineOfB } from './fixtures.js'
 import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
 
 const GROUP = new Uint8Array(16).fill(5)
@@ -40,15 +37,7 @@ it('with more than 16 heads, the JOIN the engine makes has the INVITE it names i
     for (const o of log.ops()) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
     return () => {}
   })
-  const components = {
-    peerId: B.peer,
-    privateKey: B.key,
-    pubsub: { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) },
-    roster: { keysFor: (p: string) => B.keyring.keysFor(p), isBlocked: () => false },
-    connectionManager: { getConnections: () => [], openStream: async () => { throw new Error('no network') } }
-  } as unknown as EngineComponents
-  const engine = new GroupEngine(components, store, { messages: () => {}, changes: () => {}, states: () => {} }, logger('test:groups'), 600)
-  await engine.load()
+  const engine = await offlineEngineOfB(store)
   const g = engine.groups.get(hex(GROUP))!
   expect(g.standing(B.peer.toString())).toBe('invited')
 

@@ -15,6 +15,7 @@ import { PairKeyring } from '../../../node/roster/pair-keyring.js'
 import { openGroupEntry } from '../../../protocol/group-entry.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex, sealGroupOp } from '../../../protocol/group-op.js'
+import { REENCODINGS, reencode } from '../../protocol/group-log-helpers.js'
 import type { GroupOpFields } from '../../../protocol/group-op.js'
 import type { FeedContext } from '../../../node/groups/feed-reader.js'
 import type { WriterContext } from '../../../node/groups/feed-writer.js'
@@ -162,5 +163,34 @@ describe('feeds', () => {
     const mixed = await read(b, B, [two[2]])
     expect(mixed).toMatchObject({ texts: [], results: ['forked'] })
     expect((await read(b, B, [one[2]])).texts).toEqual(['more to B'])
+  })
+
+  it('a re-encoded copy of an entry is the entry it copies: read first, it makes no fork and its author\'s next entry follows; stored by an older node, the next one follows after a restart', async () => {
+    const s = setup()
+    const frames = writeEntries(s.log(A), [text('one'), text('two'), text('three')], A.ctx).frames
+    const es = entries(frames)
+    for (const [i, how] of REENCODINGS.entries()) {
+      // C, a member, re-encodes A's entry 2 around its signed payload and gets it to B first
+      const copy = openGroupEntry(reencode(frames[1].bytes, how, i), GROUP)
+      if (!copy.ok) throw new Error(copy.reason)
+      expect(copy.entry).toMatchObject({ copy: true, seq: 2 })
+      expect(copy.entry.bytes).toEqual(frames[1].bytes)
+      const b = s.log(B)
+      const got = await read(b, B, [es[0], copy.entry, es[1], es[2], es[3]])
+      expect(got).toMatchObject({ texts: ['one', 'two', 'three'], results: ['applied', 'applied', 'duplicate', 'applied', 'applied'] })
+      // what B stores, and serves in catch-up, is the entry itself
+      expect(await B.store.feedOf(hex(GROUP), A.id).get('000000000000002')).toEqual(frames[1].bytes)
+    }
+    // a node before session 21 read the copy as an entry and stored it as A's last one: after the upgrade A's next
+    // entry names the entry it copies, and follows
+    const old = person(9)
+    await old.store.store.change((tx) => {
+      old.store.putEntry(tx, hex(GROUP), A.id, 1, frames[0].bytes)
+      old.store.putEntry(tx, hex(GROUP), A.id, 2, reencode(frames[1].bytes, 'reordered'))
+      return () => {}
+    })
+    const loaded = await old.store.loadGroup(hex(GROUP))
+    const restarted = new GroupRuntime({ id: hex(GROUP), root: s.log(B).log.rootId!, lamport: 0, delivered: 0, joinedAt: 0 }, s.log(B).log, loaded)
+    expect(await read(restarted, old, [es[2], es[3]])).toMatchObject({ results: ['applied', 'applied'] })
   })
 })

@@ -5,10 +5,14 @@
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { logger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
+import { GroupEngine } from '../../../node/groups/group-engine.js'
 import { PairKeyring } from '../../../node/roster/pair-keyring.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { sealGroupOp } from '../../../protocol/group-op.js'
+import type { EngineComponents } from '../../../node/groups/group-engine.js'
+import type { GroupStore } from '../../../node/groups/group-store.js'
 import type { GroupOp } from '../../../protocol/group-op.js'
 import type { Batch, Key } from 'interface-datastore'
 
@@ -49,4 +53,18 @@ export function groupOfAAndB (group: Uint8Array): GroupOp[] {
   add(A.key, { kind: 'invite', target: B.peer.toString() })
   add(B.key, { kind: 'join' })
   return all
+}
+
+/** B's engine over `store`, loaded, with no network (no connection, nobody hears what it publishes). */
+export async function offlineEngineOfB (store: GroupStore): Promise<GroupEngine> {
+  const components = {
+    peerId: B.peer,
+    privateKey: B.key,
+    pubsub: { topicValidators: new Map(), subscribe: () => {}, unsubscribe: () => {}, publish: async () => ({ recipients: [] }) },
+    roster: { keysFor: (p: string) => B.keyring.keysFor(p), isBlocked: () => false },
+    connectionManager: { getConnections: () => [], openStream: async () => { throw new Error('no network') } }
+  } as unknown as EngineComponents
+  const engine = new GroupEngine(components, store, { messages: () => {}, changes: () => {}, states: () => {} }, logger('test:groups'), 600)
+  await engine.load()
+  return engine
 }

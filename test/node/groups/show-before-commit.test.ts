@@ -22,7 +22,8 @@ import { GroupStore } from '../../../node/groups/group-store.js'
 import { openGroupEntry } from '../../../protocol/group-entry.js'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex } from '../../../protocol/group-op.js'
-import { A, B, GatedDatastore, groupOfAAndB } from './fixtures.js'
+import { reencode } from '../../protocol/group-log-helpers.js'
+import { A, B, GatedDatastore, groupOfAAndB, identity } from './fixtures.js'
 import type { EngineComponents } from '../../../node/groups/group-engine.js'
 import type { StoredMessage } from '../../../node/groups/group-store.js'
 import type { GroupEntry } from '../../../protocol/group-entry.js'
@@ -121,6 +122,26 @@ describe('showing before the commit ends', () => {
     readEntry(g(), fromA[2], engine.ctx, batch)
     await engine.commitRead(g(), batch)
     expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    engine.stop()
+  })
+
+  it('a re-encoded copy from the topic is read as the entry it copies and not passed on; the entry itself and the next one are', async () => {
+    const { engine, shown, g, fromA, pubsub } = await setup()
+    engine.start()
+    const validate = pubsub.topicValidators.get(g().topic)!
+    expect(validate(A.peer, { topic: g().topic, data: fromA[0].bytes })).toBe('accept')
+    // a member relays its copy of A's 'one' first (re-encoded by hand, §12.3 "Copies"): read, shown, ignored by gossipsub
+    const relay = identity(3).peer
+    expect(validate(relay, { topic: g().topic, data: reencode(fromA[1].bytes, 'reordered') })).toBe('ignore')
+    await new Promise(resolve => process.nextTick(resolve))
+    expect(shown.map(m => m.text)).toEqual(['one'])
+    // A's own 'one' is a duplicate of what was read, and 'two', naming it, follows (no fork)
+    expect(validate(A.peer, { topic: g().topic, data: fromA[1].bytes })).toBe('accept')
+    expect(validate(relay, { topic: g().topic, data: fromA[2].bytes })).toBe('accept')
+    await new Promise(resolve => process.nextTick(resolve))
+    expect(shown.map(m => m.text)).toEqual(['one', 'two'])
+    await waitFor(() => claimed(g(), A.peer.toString()) === 4n, 'the reads to be stored', 5_000)
+    expect(await engine.store.feedOf(g().id, A.peer.toString()).get('000000000000002')).toEqual(fromA[1].bytes)
     engine.stop()
   })
 
