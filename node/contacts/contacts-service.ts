@@ -26,6 +26,7 @@ import { InvalidContactCodeError, InvalidGreetingError } from './errors.js'
 import { ContactInbound } from './inbound.js'
 import { deliverOnce, learnAddresses, replyAddresses } from './delivery.js'
 import { backoffDelay } from '../util/wait.js'
+import { anySignal } from '../signals.js'
 import type { InboundOutcome } from './inbound.js'
 import type { Reach } from '../reach/index.js'
 import type { ConsentContext, ConsentEffect, ConsentState, HistoryEntry, PendingRequest, Step } from './consent.js'
@@ -71,6 +72,15 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
   /** Sealed messages waiting for a receipt, oldest first. */
   private outbox: OutboxEntry[] = []
   private readonly inFlight = new Set<string>()
+  /**
+   * The try in flight to each peer, while it sends a message that goes to the peer itself (not through
+   * a contact code's intake): the peer connecting to this node meanwhile ends it, and the messages go at once over
+   * the new connection, instead of after a try that may be stuck in a lookup or a dial (up to its
+   * timeout) and then the retry backoff.
+   */
+  private readonly directTries = new Map<string, AbortController>()
+  /** Peers that connected to this node while a try to them was in flight: tried again as soon as it ends. */
+  private readonly connectedDuringTry = new Set<string>()
   /** The delivery loops running, so stop() can end them before the datastore closes. */
   private readonly deliveries = new Set<Promise<void>>()
   /** Aborted by stop(): deliveries in flight end at once instead of at their timeout. */
@@ -308,7 +318,16 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
 
   private onPeerConnect (evt: CustomEvent<PeerId>): void {
     const peer = evt.detail.toString()
-    if (this.outbox.some(e => e.to === peer)) this.deliverTo(peer)
+    if (!this.outbox.some(e => e.to === peer)) return
+    if (!this.inFlight.has(peer)) {
+      this.deliverTo(peer)
+      return
+    }
+    // only the peer coming to this node says the try in flight is stale: a connection this node
+    // opened is most likely that try's own dial (or one it joins)
+    if (!this.components.connectionManager.getConnections(evt.detail).some(c => c.direction === 'inbound')) return
+    this.connectedDuringTry.add(peer)
+    this.directTries.get(peer)?.abort()
   }
 
   /** Tries every message queued for `to`, one stream each, unless a try is already running. */
@@ -321,9 +340,13 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
         for (const entry of this.outbox.filter(e => e.to === to)) {
           if (!this.started || !this.outbox.includes(entry)) continue
           const timeoutMs = this.init.streamTimeoutMs * (entry.code != null ? INTAKE_EXCHANGE_FACTOR : 1)
-          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, timeoutMs, this.stopping.signal)
-          // cut short by stop(): not a failed try, the entry stays as it was
-          if (!this.started && answer === 'unreachable') break
+          // an exchange through an intake is left to end: a second one would spend the code again
+          const tryCtl = entry.code == null ? new AbortController() : undefined
+          if (tryCtl != null) this.directTries.set(to, tryCtl)
+          const answer = await deliverOnce(entry.to, unb64(entry.envelope), entry.code, { protocol: this.protocol, connectionManager: this.components.connectionManager, reach: this.reach(), log: this.log }, timeoutMs,
+            tryCtl == null ? this.stopping.signal : anySignal([this.stopping.signal, tryCtl.signal])).finally(() => { this.directTries.delete(to) })
+          // cut short by stop(), or by the peer connecting meanwhile: not a failed try, the entry stays as it was
+          if ((!this.started || tryCtl?.signal.aborted === true) && answer === 'unreachable') break
           if (answer === 'stored') {
             await this.step(() => consent.delivered(this.state, entry))
             this.safeDispatchEvent('contact:delivered', { detail: { peerId: to, requestId: entry.requestId, kind: entry.kind } })
@@ -340,6 +363,7 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
         this.log.error('delivery to %s failed - %e', to, err)
       } finally {
         this.inFlight.delete(to)
+        if (this.connectedDuringTry.delete(to)) this.deliverTo(to)
         this.scheduleRetry()
       }
     })()

@@ -120,6 +120,9 @@ export class DhtPresenceService implements Startable {
   /** The presence service says goodbye in its own beforeStop; give that record a bounded chance to reach the DHT. */
   async beforeStop (): Promise<void> {
     if (!this.publish || (this.components.dht.routingTable?.size ?? 0) === 0) return
+    // no record of this node is in the DHT or on its way there (a node not public announces nothing
+    // there, and a put no peer took left nothing): there is nothing a goodbye would replace
+    if (this.published == null && this.inFlight == null && this.pending == null) return
     this.goodbyePut = new Wakeup()
     await this.goodbyePut.wait(DHT_GOODBYE_TIMEOUT_MS)
   }

@@ -11,7 +11,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { dhtPresence } from '../../../node/presence/index.js'
-import { DHT_MIN_PUT_INTERVAL_MS } from '../../../node/presence/constants.js'
+import { DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS } from '../../../node/presence/constants.js'
 import type { DhtPresenceComponents, DhtPresenceService } from '../../../node/presence/dht-presence.js'
 import type { Presence, PresenceStatus } from '../../../protocol/presence-record.js'
 import type { PeerId } from '@libp2p/interface'
@@ -151,6 +151,50 @@ describe('DHT presence puts', () => {
     const refresh = announce('online')
     await elapse(10)
     expect(dht.puts).toEqual([first, refresh])
+  })
+
+  it('a node with no record in the DHT stops at once: a node not public never announces there, so no goodbye is coming', async () => {
+    let stopped = false
+    void service.beforeStop().then(() => { stopped = true })
+    await elapse(0)
+    expect(stopped).toBe(true)
+  })
+
+  it('a node whose puts no peer took stops at once: the DHT holds nothing a goodbye would replace', async () => {
+    dht.storeNothing = true
+    announce('online')
+    await elapse(10)
+    let stopped = false
+    void service.beforeStop().then(() => { stopped = true })
+    await elapse(0)
+    expect(stopped).toBe(true)
+  })
+
+  it('a node whose record is in the DHT waits for its goodbye put, and no longer', async () => {
+    announce('online')
+    await elapse(10)
+    let stopped = false
+    void service.beforeStop().then(() => { stopped = true })
+    await elapse(100)
+    expect(stopped).toBe(false)
+    const goodbye = announce('offline')
+    await elapse(10)
+    expect(dht.puts.at(-1)).toBe(goodbye)
+    expect(stopped).toBe(true)
+  })
+
+  it('a goodbye that no peer takes is waited for at most DHT_GOODBYE_TIMEOUT_MS', async () => {
+    announce('online')
+    await elapse(10)
+    dht.hold()
+    let stopped = false
+    void service.beforeStop().then(() => { stopped = true })
+    announce('offline')
+    await elapse(DHT_GOODBYE_TIMEOUT_MS - 10)
+    expect(stopped).toBe(false)
+    await elapse(20)
+    expect(stopped).toBe(true)
+    dht.release()
   })
 
   it('a put no peer took is tried again at the next announcement, even of the same presence', async () => {
