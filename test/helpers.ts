@@ -50,9 +50,9 @@ export async function startNode (opts: Partial<PresenceNodeOptions> = {}): Promi
  * a reader of the goodbye would need (session 21): the presence goodbye still goes out, but its
  * barrier's pings (goodbye-barrier.ts) fail at once, where a ping to a contact stopping in the same
  * call went unanswered until the 2 s deadline (GOODBYE_TIMEOUT_MS); and dhtPresence's beforeStop
- * does not wait for a DHT goodbye put, which the no-op put above never makes and which a node that is
- * not public never announces: it waited its 3 s (DHT_GOODBYE_TIMEOUT_MS) out. Everything else of
- * the stop runs. A test that checks what a stopped node leaves behind calls node.stop() itself.
+ * does not wait for a DHT goodbye put, which the no-op put above makes nothing of (a node not public
+ * waited its 3 s, DHT_GOODBYE_TIMEOUT_MS, out every time until d9a8983). Everything else of the stop
+ * runs. A test that checks what a stopped node leaves behind calls node.stop() itself.
  */
 export async function stopNodes (nodes: Iterable<PresenceNode | undefined>): Promise<void> {
   await Promise.all([...nodes].map(async n => {
