@@ -46,14 +46,21 @@ export async function startNode (opts: Partial<PresenceNodeOptions> = {}): Promi
  * clean stop: the empty intake record (ReachService) and an empty locator per contact
  * (LocatorService), which nobody reads then and which go to nodes that are stopping too. They were
  * most of a teardown's CPU: five public nodes with contacts, stopped together, 1.3 CPU-s with them
- * and 0.3 without (13 puts, each a lookup and a store; session 17). Everything else of the stop runs.
- * A test that checks what a stopped node leaves behind calls node.stop() itself.
+ * and 0.3 without (13 puts, each a lookup and a store; session 17). Nor does it wait for what only
+ * a reader of the goodbye would need (session 21): the presence goodbye still goes out, but its
+ * barrier's pings (goodbye-barrier.ts) fail at once, where a ping to a contact stopping in the same
+ * call went unanswered until the 2 s deadline (GOODBYE_TIMEOUT_MS); and dhtPresence's beforeStop
+ * does not wait for a DHT goodbye put, which the no-op put above makes nothing of (a node not public
+ * waited its 3 s, DHT_GOODBYE_TIMEOUT_MS, out every time until d9a8983). Everything else of the stop
+ * runs. A test that checks what a stopped node leaves behind calls node.stop() itself.
  */
 export async function stopNodes (nodes: Iterable<PresenceNode | undefined>): Promise<void> {
   await Promise.all([...nodes].map(async n => {
     if (n == null || n.libp2p.status !== 'started') return
-    const dht = n.libp2p.services.dht as typeof n.libp2p.services.dht | undefined
+    const { dht, ping, dhtPresence } = n.libp2p.services as Partial<typeof n.libp2p.services>
     if (dht != null) dht.put = async function * () {}
+    if (ping != null) ping.ping = async () => { throw new Error('stopping: no read receipt wanted') }
+    if (dhtPresence != null) dhtPresence.beforeStop = async () => {}
     await n.stop()
   }))
 }

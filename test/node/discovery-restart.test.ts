@@ -9,13 +9,13 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, expect, it } from 'vitest'
 import { LAST_CONNECTED_KEY } from '../../node/discovery/constants.js'
-import { cleanupHomes, PUBLIC, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, PUBLIC, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 
 const running: PresenceNode[] = []
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map(async n => n.stop()))
+  await stopNodes(running.splice(0))
   await cleanupHomes()
 })
 

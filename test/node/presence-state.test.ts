@@ -16,7 +16,7 @@ import { derivePairKeys, pairSharedSecret } from '../../protocol/pair-keys.js'
 import { openPresence, sealPresence } from '../../protocol/presence-record.js'
 import { openPresenceFromPair, sealPresenceForPair } from '../../protocol/sealed-box.js'
 import { createPubsub } from '../../node/pubsub.js'
-import { cleanupHomes, makeContacts, startNode, tmpHome, waitFor } from '../helpers.js'
+import { cleanupHomes, makeContacts, startNode, stopNodes, tmpHome, waitFor } from '../helpers.js'
 import type { PresenceNode } from '../../node/presence-node.js'
 import type { Presence } from '../../protocol/presence-record.js'
 import type { PubSub } from '../../node/pubsub.js'
@@ -42,7 +42,7 @@ describe('automatic and manual state', () => {
   })
 
   afterAll(async () => {
-    await Promise.all([alice, bob].map(async n => n?.libp2p.status === 'started' ? n.stop() : undefined))
+    await stopNodes([alice, bob])
   })
 
   it('goes away after the idle period without activity, and comes back on activity', async () => {

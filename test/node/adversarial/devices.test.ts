@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchange, startAttacker, WIRE } from '../../fixtures/attacker.js'
 import { decode, encode } from '../../fixtures/raw-protobuf.js'
-import { cleanupHomes, makeContacts, PUBLIC, startNode, waitFor } from '../../helpers.js'
+import { cleanupHomes, makeContacts, PUBLIC, startNode, stopNodes, waitFor } from '../../helpers.js'
 import type { Attacker } from '../../fixtures/attacker.js'
 import type { PresenceNode } from '../../../node/presence-node.js'
 
@@ -29,7 +29,7 @@ describe('a stranger on the device protocols', () => {
 
   afterAll(async () => {
     await x?.stop()
-    await Promise.all([a, carol].map(async n => n?.stop()))
+    await stopNodes([a, carol])
     await cleanupHomes()
   })
 
