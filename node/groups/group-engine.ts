@@ -329,6 +329,9 @@ export class GroupEngine {
     const e = res.entry
     // a removed member's later entries, or one this node does not know yet (catch-up brings it)
     if (e.author === this.me || !g.log.acceptsFeed(e.author, e.seq)) return TopicValidatorResult.Ignore
+    // one read already costs its author nothing: anyone on the topic can make any number of copies of it (§12.3), each a
+    // message gossipsub has not seen; counted, they would spend the author's live receives and keep its next entries out
+    if (e.seq < (g.positions.get(e.author) ?? 1)) return e.copy === true ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
     if (!this.receiveLimit.take(`${g.id}/${e.author}`)) return TopicValidatorResult.Ignore
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)
