@@ -246,11 +246,14 @@ export class Membership {
     const res = openGroupOp(bytes, g.groupId)
     if (!res.ok || res.op.author !== from || (res.op.kind !== 'join' && res.op.kind !== 'decline')) return false
     const batch = new ReadBatch(g.state)
+    // what is passed on is the op a copy copies (§12.2 "Copies"), once: a copy of an answer this node holds (its author
+    // can make any number, each a new id) or one the log refused (the 1,000-op cap) is no new entry of this node's feed
+    const original = originalOf(res.op)
+    const known = g.log.has(original.id)
     if (addOp(g, res.op, this.engine.ctx, batch) === 'duplicate') return true
     await this.engine.commitRead(g, batch)
-    if (g.standing(this.me) === 'member') {
-      // a copy is passed on as the op it copies (§12.2 "Copies")
-      await this.engine.write(g, [() => ({ kind: 'op', op: originalOf(res.op).envelope })]).catch((err: unknown) => {
+    if (!known && g.log.has(original.id) && g.standing(this.me) === 'member') {
+      await this.engine.write(g, [() => ({ kind: 'op', op: original.envelope })]).catch((err: unknown) => {
         this.log.error('could not pass on the answer of %s - %e', from, err)
       })
     }

@@ -11,11 +11,14 @@ import { readSyncResponse } from '../../../node/groups/catch-up.js'
 import { writeEntries } from '../../../node/groups/feed-writer.js'
 import { GroupRuntime } from '../../../node/groups/group.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
+import { Membership } from '../../../node/groups/membership.js'
+import { logger } from '@libp2p/logger'
 import { MembershipLog } from '../../../protocol/group-log.js'
 import { hex, openGroupOp, sealGroupOp } from '../../../protocol/group-op.js'
 import { reencode } from '../../protocol/group-log-helpers.js'
 import { A, B, groupOfAAndB, identity, offlineEngineOfB } from './fixtures.js'
 import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
+import type { Roster } from '../../../node/roster/index.js'
 
 const GROUP = new Uint8Array(16).fill(6)
 
@@ -105,4 +108,32 @@ it('a store holding copies and ops built on them opens whole: nothing waits, the
   const next = await engine.act(g, { kind: 'rename', name: 'after' })
   expect(next.parents).toContain(removeM.id)
   expect(g.name).toBe('after')
+})
+
+it('an invitee\'s copies of its answer are passed on once: each copy is not another entry of the inviter\'s', async () => {
+  const ops = groupOfAAndB(GROUP)
+  const V = identity(5)
+  const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: V.peer.toString(), parents: [ops[ops.length - 1].id], createdAt: 3 }, B.key)
+  const store = new GroupStore(new MemoryDatastore())
+  await store.store.change((tx) => {
+    store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: ops[0].id, lamport: 0, delivered: 0, joinedAt: 0 })
+    for (const o of [...ops, invite]) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
+    return () => {}
+  })
+  const engine = await offlineEngineOfB(store)
+  const membership = new Membership(engine, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups'))
+  const g = engine.groups.get(hex(GROUP))!
+  const join = sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 4 }, V.key)
+  const copyOf = (i: number): Uint8Array => reencode(join.envelope, 'unknown-field', i)
+  // the first answer B gets (a copy) is passed on in B's feed (with B's next key, V being in)
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, copyOf(0))).toBe(true)
+  expect(g.standing(V.peer.toString())).toBe('member')
+  expect(g.log.has(join.id)).toBe(true)
+  const written = g.lastOwnSeq(B.peer.toString())
+  expect(written).toBeGreaterThan(0)
+  // V (or whoever holds its answer) sends it again, re-encoded, each a new id, then as made: B writes nothing more
+  // (before the fix: one entry of B's feed per copy, stored by every member, without end)
+  for (let i = 1; i < 10; i++) expect(await membership.onAnswer(V.peer.toString(), GROUP, copyOf(i))).toBe(true)
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, join.envelope)).toBe(true)
+  expect(g.lastOwnSeq(B.peer.toString())).toBe(written)
 })
