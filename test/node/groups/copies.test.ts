@@ -137,3 +137,33 @@ it('an invitee\'s copies of its answer are passed on once: each copy is not anot
   expect(await membership.onAnswer(V.peer.toString(), GROUP, join.envelope)).toBe(true)
   expect(g.lastOwnSeq(B.peer.toString())).toBe(written)
 })
+
+it('an answer counts only from someone the log holds invited, on ops the inviter holds: nobody fills the log through answers', async () => {
+  const ops = groupOfAAndB(GROUP)
+  const [V, S] = [identity(5), identity(6)]
+  const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: V.peer.toString(), parents: [ops[ops.length - 1].id], createdAt: 3 }, B.key)
+  const store = new GroupStore(new MemoryDatastore())
+  await store.store.change((tx) => {
+    store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: ops[0].id, lamport: 0, delivered: 0, joinedAt: 0 })
+    for (const o of [...ops, invite]) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
+    return () => {}
+  })
+  const engine = await offlineEngineOfB(store)
+  const membership = new Membership(engine, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups'))
+  const g = engine.groups.get(hex(GROUP))!
+  const size = (): number => g.log.size + g.log.missing().length
+  const before = size()
+  // S, never invited, on known parents and on made-up ones: refused (before: each added, the made-up ones waiting for ever)
+  for (const parents of [[invite.id], [hex(new Uint8Array(32).fill(7))]]) {
+    expect(await membership.onAnswer(S.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents, createdAt: 5 }, S.key).envelope)).toBe(false)
+  }
+  // V, invited, on ops B does not hold: not taken now (the stream fails, V's node tries again later)
+  await expect(membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'decline', parents: [hex(new Uint8Array(32).fill(8))], createdAt: 5 }, V.key).envelope)).rejects.toThrow()
+  expect(size()).toBe(before)
+  expect(g.log.missing()).toEqual([])
+  // V's answer on what B holds is taken; a second answer of V's, once it is in, is not
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 6 }, V.key).envelope)).toBe(true)
+  expect(g.standing(V.peer.toString())).toBe('member')
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 7 }, V.key).envelope)).toBe(false)
+  expect(g.log.ops().filter(o => o.author === V.peer.toString())).toHaveLength(1)
+})
