@@ -110,7 +110,8 @@ it('a store holding copies and ops built on them opens whole: nothing waits, the
   expect(g.name).toBe('after')
 })
 
-it('an invitee\'s copies of its answer are passed on once: each copy is not another entry of the inviter\'s', async () => {
+/** B's node, offline, in the group of A and B, where B invited V; and B's side of the invite protocol. */
+async function invitedByB (): Promise<{ V: ReturnType<typeof identity>, invite: GroupOp, membership: Membership, g: GroupRuntime }> {
   const ops = groupOfAAndB(GROUP)
   const V = identity(5)
   const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: V.peer.toString(), parents: [ops[ops.length - 1].id], createdAt: 3 }, B.key)
@@ -122,7 +123,11 @@ it('an invitee\'s copies of its answer are passed on once: each copy is not anot
   })
   const engine = await offlineEngineOfB(store)
   const membership = new Membership(engine, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups'))
-  const g = engine.groups.get(hex(GROUP))!
+  return { V, invite, membership, g: engine.groups.get(hex(GROUP))! }
+}
+
+it('an invitee\'s copies of its answer are passed on once: each copy is not another entry of the inviter\'s', async () => {
+  const { V, invite, membership, g } = await invitedByB()
   const join = sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 4 }, V.key)
   const copyOf = (i: number): Uint8Array => reencode(join.envelope, 'unknown-field', i)
   // the first answer B gets (a copy) is passed on in B's feed (with B's next key, V being in)
@@ -139,18 +144,8 @@ it('an invitee\'s copies of its answer are passed on once: each copy is not anot
 })
 
 it('an answer counts only from someone the log holds invited, on ops the inviter holds: nobody fills the log through answers', async () => {
-  const ops = groupOfAAndB(GROUP)
-  const [V, S] = [identity(5), identity(6)]
-  const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: V.peer.toString(), parents: [ops[ops.length - 1].id], createdAt: 3 }, B.key)
-  const store = new GroupStore(new MemoryDatastore())
-  await store.store.change((tx) => {
-    store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: ops[0].id, lamport: 0, delivered: 0, joinedAt: 0 })
-    for (const o of [...ops, invite]) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
-    return () => {}
-  })
-  const engine = await offlineEngineOfB(store)
-  const membership = new Membership(engine, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups'))
-  const g = engine.groups.get(hex(GROUP))!
+  const { V, invite, membership, g } = await invitedByB()
+  const S = identity(6)
   const size = (): number => g.log.size + g.log.missing().length
   const before = size()
   // S, never invited, on known parents and on made-up ones: refused (before: each added, the made-up ones waiting for ever)
