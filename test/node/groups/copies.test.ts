@@ -13,12 +13,13 @@ import { GroupRuntime } from '../../../node/groups/group.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
 import { Membership } from '../../../node/groups/membership.js'
 import { logger } from '@libp2p/logger'
-import { MembershipLog } from '../../../protocol/group-log.js'
+import { MAX_GROUP_OPS, MembershipLog } from '../../../protocol/group-log.js'
 import { hex, openGroupOp, sealGroupOp } from '../../../protocol/group-op.js'
 import { reencode } from '../../protocol/group-log-helpers.js'
 import { A, B, groupOfAAndB, identity, offlineEngineOfB } from './fixtures.js'
 import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
 import type { Roster } from '../../../node/roster/index.js'
+import type { GroupEngine } from '../../../node/groups/group-engine.js'
 
 const GROUP = new Uint8Array(16).fill(6)
 
@@ -111,7 +112,7 @@ it('a store holding copies and ops built on them opens whole: nothing waits, the
 })
 
 /** B's node, offline, in the group of A and B, where B invited V; and B's side of the invite protocol. */
-async function invitedByB (): Promise<{ V: ReturnType<typeof identity>, invite: GroupOp, membership: Membership, g: GroupRuntime }> {
+async function invitedByB (): Promise<{ V: ReturnType<typeof identity>, invite: GroupOp, membership: Membership, g: GroupRuntime, engine: GroupEngine }> {
   const ops = groupOfAAndB(GROUP)
   const V = identity(5)
   const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: V.peer.toString(), parents: [ops[ops.length - 1].id], createdAt: 3 }, B.key)
@@ -123,7 +124,7 @@ async function invitedByB (): Promise<{ V: ReturnType<typeof identity>, invite: 
   })
   const engine = await offlineEngineOfB(store)
   const membership = new Membership(engine, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups'))
-  return { V, invite, membership, g: engine.groups.get(hex(GROUP))! }
+  return { V, invite, membership, g: engine.groups.get(hex(GROUP))!, engine }
 }
 
 it('an invitee\'s copies of its answer are passed on once: each copy is not another entry of the inviter\'s', async () => {
@@ -161,4 +162,13 @@ it('an answer counts only from someone the log holds invited, on ops the inviter
   expect(g.standing(V.peer.toString())).toBe('member')
   expect(await membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 7 }, V.key).envelope)).toBe(false)
   expect(g.log.ops().filter(o => o.author === V.peer.toString())).toHaveLength(1)
+})
+
+it('a log full of ops waiting for parents refuses this node\'s next op with the limit of the log, not its complete ops', async () => {
+  const { g, engine } = await invitedByB()
+  const M = identity(9)
+  for (let i = 0; g.log.size + g.log.missing().length < MAX_GROUP_OPS && i < MAX_GROUP_OPS; i++) {
+    g.log.add(sealGroupOp({ group: GROUP, kind: 'leave', parents: [hex(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i >> 8 : j === 1 ? i & 255 : 3))], upTo: 0, createdAt: i + 1 }, M.key))
+  }
+  await expect(engine.act(g, { kind: 'rename', name: 'full' })).rejects.toMatchObject({ name: 'GroupFullError', what: 'ops', limit: MAX_GROUP_OPS })
 })
