@@ -253,7 +253,7 @@ export class Membership {
     // its entries) it is none, and answers on ops this node lacks would wait here, each a slot of the 1,000 (a
     // stranger's thousand answers filled every member's log: no op could be made again, session 21 review)
     if (g.standing(from) !== 'invited') return false
-    if (answer.parents.some(p => !g.log.has(p))) throw new Error('an answer on ops this node does not hold yet: later')
+    if (!answer.parents.every(p => g.log.complete(p))) throw new Error('an answer on ops this node does not hold yet: later')
     const batch = new ReadBatch(g.state)
     if (addOp(g, answer, this.engine.ctx, batch) === 'refused') return false
     await this.engine.commitRead(g, batch)
