@@ -86,6 +86,11 @@ export class MembershipLog {
     return this.nodes.has(id) || this.pending.has(id)
   }
 
+  /** Whether the op is here with all its ancestors (it counts; one that waits for a parent does not). */
+  complete (id: string): boolean {
+    return this.nodes.has(id)
+  }
+
   get (id: string): GroupOp | undefined {
     return this.nodes.get(id)?.op ?? this.pending.get(id)
   }

@@ -10,6 +10,7 @@ import { openGroupEntry } from '../../protocol/group-entry.js'
 import { WindowCounter } from '../util/window-counter.js'
 import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
 import { hex, sealGroupOp } from '../../protocol/group-op.js'
+import { MAX_GROUP_OPS } from '../../protocol/group-log.js'
 import { readSyncResponse, requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
 import { readEntry, ReadBatch } from './feed-reader.js'
 import { restoreEntries, writeEntries } from './feed-writer.js'
@@ -276,7 +277,7 @@ export class GroupEngine {
   async act (g: GroupRuntime, fields: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>, extra?: (tx: Transaction, op: GroupOp) => void): Promise<GroupOp> {
     const before = g.state
     const op = sealGroupOp({ ...fields, group: g.groupId, parents: g.log.parentsFor(this.me, fields), createdAt: Date.now() }, this.components.privateKey)
-    if (g.log.add(op) !== 'added') throw new GroupFullError(g.id, g.log.size, 'ops')
+    if (g.log.add(op) !== 'added') throw new GroupFullError(g.id, MAX_GROUP_OPS, 'ops')
     await this.write(g, [() => ({ kind: 'op', op: op.envelope })], (tx) => {
       this.store.ops.within(g.id).put(tx, op.id, op.envelope)
       extra?.(tx, op)
@@ -329,6 +330,9 @@ export class GroupEngine {
     const e = res.entry
     // a removed member's later entries, or one this node does not know yet (catch-up brings it)
     if (e.author === this.me || !g.log.acceptsFeed(e.author, e.seq)) return TopicValidatorResult.Ignore
+    // one read already costs its author nothing: anyone on the topic can make any number of copies of it (§12.3), each a
+    // message gossipsub has not seen; counted, they would spend the author's live receives and keep its next entries out
+    if (e.seq < (g.positions.get(e.author) ?? 1)) return e.copy === true ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
     if (!this.receiveLimit.take(`${g.id}/${e.author}`)) return TopicValidatorResult.Ignore
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)

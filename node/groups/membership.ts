@@ -245,12 +245,20 @@ export class Membership {
     if (g == null) return false
     const res = openGroupOp(bytes, g.groupId)
     if (!res.ok || res.op.author !== from || (res.op.kind !== 'join' && res.op.kind !== 'decline')) return false
+    // a copy is read as the op it copies (§12.2 "Copies"): its author can make any number, each a new id, and none
+    // is another answer; one this node holds is no news
+    const answer = originalOf(res.op)
+    if (g.log.has(answer.id)) return true
+    // an answer is its author's to an invitation this node's log holds: from anyone else (a group's id is in clear in
+    // its entries) it is none, and answers on ops this node lacks would wait here, each a slot of the 1,000 (a
+    // stranger's thousand answers filled every member's log: no op could be made again, session 21 review)
+    if (g.standing(from) !== 'invited') return false
+    if (!answer.parents.every(p => g.log.complete(p))) throw new Error('an answer on ops this node does not hold yet: later')
     const batch = new ReadBatch(g.state)
-    if (addOp(g, res.op, this.engine.ctx, batch) === 'duplicate') return true
+    if (addOp(g, answer, this.engine.ctx, batch) === 'refused') return false
     await this.engine.commitRead(g, batch)
     if (g.standing(this.me) === 'member') {
-      // a copy is passed on as the op it copies (§12.2 "Copies")
-      await this.engine.write(g, [() => ({ kind: 'op', op: originalOf(res.op).envelope })]).catch((err: unknown) => {
+      await this.engine.write(g, [() => ({ kind: 'op', op: answer.envelope })]).catch((err: unknown) => {
         this.log.error('could not pass on the answer of %s - %e', from, err)
       })
     }

@@ -11,11 +11,15 @@ import { readSyncResponse } from '../../../node/groups/catch-up.js'
 import { writeEntries } from '../../../node/groups/feed-writer.js'
 import { GroupRuntime } from '../../../node/groups/group.js'
 import { GroupStore } from '../../../node/groups/group-store.js'
-import { MembershipLog } from '../../../protocol/group-log.js'
+import { Membership } from '../../../node/groups/membership.js'
+import { logger } from '@libp2p/logger'
+import { MAX_GROUP_OPS, MembershipLog } from '../../../protocol/group-log.js'
 import { hex, openGroupOp, sealGroupOp } from '../../../protocol/group-op.js'
 import { reencode } from '../../protocol/group-log-helpers.js'
 import { A, B, groupOfAAndB, identity, offlineEngineOfB } from './fixtures.js'
 import type { GroupOp, GroupOpFields } from '../../../protocol/group-op.js'
+import type { Roster } from '../../../node/roster/index.js'
+import type { GroupEngine } from '../../../node/groups/group-engine.js'
 
 const GROUP = new Uint8Array(16).fill(6)
 
@@ -105,4 +109,71 @@ it('a store holding copies and ops built on them opens whole: nothing waits, the
   const next = await engine.act(g, { kind: 'rename', name: 'after' })
   expect(next.parents).toContain(removeM.id)
   expect(g.name).toBe('after')
+})
+
+/** B's node, offline, in the group of A and B, where B invited V; and B's side of the invite protocol. */
+async function invitedByB (): Promise<{ V: ReturnType<typeof identity>, invite: GroupOp, membership: Membership, g: GroupRuntime, engine: GroupEngine }> {
+  const ops = groupOfAAndB(GROUP)
+  const V = identity(5)
+  const invite = sealGroupOp({ group: GROUP, kind: 'invite', target: V.peer.toString(), parents: [ops[ops.length - 1].id], createdAt: 3 }, B.key)
+  const store = new GroupStore(new MemoryDatastore())
+  await store.store.change((tx) => {
+    store.meta.put(tx, hex(GROUP), { id: hex(GROUP), root: ops[0].id, lamport: 0, delivered: 0, joinedAt: 0 })
+    for (const o of [...ops, invite]) store.ops.within(hex(GROUP)).put(tx, o.id, o.envelope)
+    return () => {}
+  })
+  const engine = await offlineEngineOfB(store)
+  const membership = new Membership(engine, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups'))
+  return { V, invite, membership, g: engine.groups.get(hex(GROUP))!, engine }
+}
+
+it('an invitee\'s copies of its answer are passed on once: each copy is not another entry of the inviter\'s', async () => {
+  const { V, invite, membership, g } = await invitedByB()
+  const join = sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 4 }, V.key)
+  const copyOf = (i: number): Uint8Array => reencode(join.envelope, 'unknown-field', i)
+  // the first answer B gets (a copy) is passed on in B's feed (with B's next key, V being in)
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, copyOf(0))).toBe(true)
+  expect(g.standing(V.peer.toString())).toBe('member')
+  expect(g.log.has(join.id)).toBe(true)
+  const written = g.lastOwnSeq(B.peer.toString())
+  expect(written).toBeGreaterThan(0)
+  // V (or whoever holds its answer) sends it again, re-encoded, each a new id, then as made: B writes nothing more
+  // (before the fix: one entry of B's feed per copy, stored by every member, without end)
+  for (let i = 1; i < 10; i++) expect(await membership.onAnswer(V.peer.toString(), GROUP, copyOf(i))).toBe(true)
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, join.envelope)).toBe(true)
+  expect(g.lastOwnSeq(B.peer.toString())).toBe(written)
+})
+
+it('an answer counts only from someone the log holds invited, on ops the inviter holds: nobody fills the log through answers', async () => {
+  const { V, invite, membership, g } = await invitedByB()
+  const S = identity(6)
+  const size = (): number => g.log.size + g.log.missing().length
+  const before = size()
+  // S, never invited, on known parents and on made-up ones: refused (before: each added, the made-up ones waiting for ever)
+  for (const parents of [[invite.id], [hex(new Uint8Array(32).fill(7))]]) {
+    expect(await membership.onAnswer(S.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents, createdAt: 5 }, S.key).envelope)).toBe(false)
+  }
+  // V, invited, on ops B does not hold, or holds waiting for theirs: not taken now (the stream fails, V's node tries
+  // again later; else V, still invited while its answers wait, could fill the log with them)
+  const waiting = sealGroupOp({ group: GROUP, kind: 'leave', parents: [hex(new Uint8Array(32).fill(9))], upTo: 0, createdAt: 5 }, S.key)
+  expect(g.log.add(waiting)).toBe('pending')
+  for (const parents of [[hex(new Uint8Array(32).fill(8))], [waiting.id]]) {
+    await expect(membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'decline', parents, createdAt: 5 }, V.key).envelope)).rejects.toThrow()
+  }
+  expect(size()).toBe(before + 1)
+  expect(g.log.missing()).toEqual([hex(new Uint8Array(32).fill(9))])
+  // V's answer on what B holds is taken; a second answer of V's, once it is in, is not
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 6 }, V.key).envelope)).toBe(true)
+  expect(g.standing(V.peer.toString())).toBe('member')
+  expect(await membership.onAnswer(V.peer.toString(), GROUP, sealGroupOp({ group: GROUP, kind: 'join', parents: [invite.id], createdAt: 7 }, V.key).envelope)).toBe(false)
+  expect(g.log.ops().filter(o => o.author === V.peer.toString())).toHaveLength(1)
+})
+
+it('a log full of ops waiting for parents refuses this node\'s next op with the limit of the log, not its complete ops', async () => {
+  const { g, engine } = await invitedByB()
+  const M = identity(9)
+  for (let i = 0; g.log.size + g.log.missing().length < MAX_GROUP_OPS && i < MAX_GROUP_OPS; i++) {
+    g.log.add(sealGroupOp({ group: GROUP, kind: 'leave', parents: [hex(Uint8Array.from({ length: 32 }, (_, j) => j === 0 ? i >> 8 : j === 1 ? i & 255 : 3))], upTo: 0, createdAt: i + 1 }, M.key))
+  }
+  await expect(engine.act(g, { kind: 'rename', name: 'full' })).rejects.toMatchObject({ name: 'GroupFullError', what: 'ops', limit: MAX_GROUP_OPS })
 })
