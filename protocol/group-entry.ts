@@ -132,7 +132,7 @@ export function sealContentEntry (h: EntryHeader, author: Uint8Array, keyId: Uin
   return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.CONTENT, keyId: Uint8Array.from(keyId), slots: [], sealed: sealed as Uint8Array<ArrayBuffer> }), key)
 }
 
-export const GROUP_ENTRY_REJECT_REASONS = ['oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'wrong-group', 'invalid-field', 'bad-signature'] as const
+export const GROUP_ENTRY_REJECT_REASONS = ['oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'wrong-group', 'invalid-field', 'held-copy', 'bad-signature'] as const
 export type GroupEntryRejectReason = typeof GROUP_ENTRY_REJECT_REASONS[number]
 
 export type OpenGroupEntryResult =
@@ -187,6 +187,13 @@ export interface OpenGroupEntryOptions {
    * so what its connection brings under its name is its own (docs/protocol.md §12.3).
    */
   sentBy?: string
+  /**
+   * Whether this node holds `author`'s entry `seq` already. A re-encoded copy
+   * of one it holds is `held-copy` before its signature is checked: a copy is
+   * read as its original, which is read already, and never passed on (§12.3),
+   * so the check would buy nothing, and anyone can make any number of copies.
+   */
+  held?: (author: string, seq: number) => boolean
 }
 
 /**
@@ -230,6 +237,7 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array, op
   } else {
     return reject('invalid-field', 'kind')
   }
+  if (decoded.reencoded != null && opts.held?.(signer.id, Number(pb.seq)) === true) return reject('held-copy')
   if (opts.sentBy === signer.id) rememberSigner(signer)
   else if (!verifySignedRecord(decoded, GROUP_ENTRY_DOMAIN)) return reject('bad-signature')
   return {

@@ -7,6 +7,7 @@
 import { lpStream } from '@libp2p/utils'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { openGroupEntry } from '../../protocol/group-entry.js'
+import { canonicalEnvelope } from '../../protocol/signed-envelope.js'
 import { hex, openGroupOp, peerOfMultihash } from '../../protocol/group-op.js'
 import { GroupSyncRequest, GroupSyncResponse } from '../../protocol/pb/group.js'
 import { decodeSyncRequest, decodeSyncResponse } from '../../protocol/group-streams.js'
@@ -72,7 +73,8 @@ export async function syncResponse (g: GroupRuntime, store: GroupStore, me: stri
     if (from >= to) continue
     for await (const { bytes: e } of store.entriesFrom(g.id, author, from)) {
       if (bytes + e.length > maxBytes && entries.length > 0) { more = true; break }
-      entries.push(Uint8Array.from(e))
+      // the original of a copy a node before session 21 stored (§12.3): an older peer would read the copy as a fork
+      entries.push(Uint8Array.from(canonicalEnvelope(e)))
       bytes += e.length
     }
     if (more) break

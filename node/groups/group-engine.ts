@@ -321,8 +321,10 @@ export class GroupEngine {
   private validate (from: PeerId, msg: Message): TopicValidatorResult {
     const g = this.byTopic.get(msg.topic)
     if (g == null || this.components.roster.isBlocked(from)) return TopicValidatorResult.Ignore
-    // from the author's own connection: its signature is not checked (openGroupEntry, sentBy)
-    const res = openGroupEntry(msg.data, g.groupId, { sentBy: from.toString() })
+    // from the author's own connection: its signature is not checked (openGroupEntry, sentBy); nor is a copy of an entry read already
+    const held = (author: string, seq: number): boolean => author === this.me || seq < (g.positions.get(author) ?? 1)
+    const res = openGroupEntry(msg.data, g.groupId, { sentBy: from.toString(), held })
+    if (!res.ok && res.reason === 'held-copy') return TopicValidatorResult.Ignore
     if (!res.ok) {
       this.log('refused an entry on %s: %s %s', g.id, res.reason, res.detail ?? '')
       return TopicValidatorResult.Reject

@@ -42,6 +42,26 @@ describe('group entries', () => {
     expect(openGroupEntry(bytes, OTHER_GROUP, { sentBy: A.id })).toMatchObject({ ok: false, reason: 'wrong-group' })
   })
 
+  it('a re-encoded copy of an entry the node holds is held-copy before its signature is checked; of one it lacks, verified', () => {
+    const bytes = sealContentEntry(h(2), A.mh, keyId, senderKey, { kind: 'text', text: 'x' }, A.key)
+    const badSig = Uint8Array.from(bytes)
+    badSig[badSig.length - 1] ^= 1
+    // the copy: an unknown field appended to the envelope (field 9, one byte), around the same signed payload
+    const copyOf = (b: Uint8Array): Uint8Array => Uint8Array.from([...b, 0x4a, 0x01, 0x00])
+    const asked: Array<[string, number]> = []
+    const held = (author: string, seq: number): boolean => { asked.push([author, seq]); return seq < 3 }
+    // held: refused before the signature, so even a broken one says held-copy, not bad-signature
+    expect(openGroupEntry(copyOf(badSig), GROUP, { held })).toMatchObject({ ok: false, reason: 'held-copy' })
+    expect(asked).toEqual([[A.id, 2]])
+    // not held: read as its original, and only once its signature checks
+    const lacking = (): boolean => false
+    expect(openGroupEntry(copyOf(badSig), GROUP, { held: lacking })).toMatchObject({ ok: false, reason: 'bad-signature' })
+    expect(openGroupEntry(copyOf(bytes), GROUP, { held: lacking })).toMatchObject({ ok: true, entry: { copy: true, bytes } })
+    // the entry itself (no copy) is checked as ever, held or not: an exact duplicate is the caller's to judge
+    expect(openGroupEntry(badSig, GROUP, { held })).toMatchObject({ ok: false, reason: 'bad-signature' })
+    expect(openGroupEntry(bytes, GROUP, { held })).toMatchObject({ ok: true, entry: { seq: 2 } })
+  })
+
   it('a KEY entry opens for each named member with its pair key, and for nobody else', () => {
     const bytes = sealKeyEntry(h(1), A.mh, keyId, senderKey, [{ multihash: B.mh, pairGroupKey: pairGroupKey(A, B) }], A.key)
     const res = openGroupEntry(bytes, GROUP)

@@ -7,6 +7,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { MemoryDatastore } from 'datastore-core'
 import { describe, expect, it } from 'vitest'
+import { syncResponse } from '../../../node/groups/catch-up.js'
 import { readEntry, ReadBatch } from '../../../node/groups/feed-reader.js'
 import { writeEntries } from '../../../node/groups/feed-writer.js'
 import { GroupRuntime } from '../../../node/groups/group.js'
@@ -191,6 +192,10 @@ describe('feeds', () => {
     })
     const loaded = await old.store.loadGroup(hex(GROUP))
     const restarted = new GroupRuntime({ id: hex(GROUP), root: s.log(B).log.rootId!, lamport: 0, delivered: 0, joinedAt: 0 }, s.log(B).log, loaded)
+    // and serves the entry itself in catch-up: a peer from before session 21 would read the stored copy as the entry,
+    // then A's next entry as a fork
+    const served = await syncResponse(restarted, old.store, old.id, B.id, { group: GROUP, heads: [], feeds: [] }, 1_000_000)
+    expect(served.entries).toEqual([frames[0].bytes, frames[1].bytes])
     expect(await read(restarted, old, [es[2], es[3]])).toMatchObject({ results: ['applied', 'applied'] })
   })
 })

@@ -142,6 +142,12 @@ describe('showing before the commit ends', () => {
     expect(shown.map(m => m.text)).toEqual(['one', 'two'])
     await waitFor(() => claimed(g(), A.peer.toString()) === 4n, 'the reads to be stored', 5_000)
     expect(await engine.store.feedOf(g().id, A.peer.toString()).get('000000000000002')).toEqual(fromA[1].bytes)
+    // a copy of an entry read already is ignored before its signature is checked: one with a broken signature is
+    // ignored too, where a failed check would refuse it (the reordered copy starts with the signature's field)
+    const broken = (b: Uint8Array): Uint8Array => { const c = reencode(b, 'reordered'); c[10] ^= 1; return c }
+    expect(validate(relay, { topic: g().topic, data: broken(fromA[1].bytes) })).toBe('ignore')
+    expect(validate(relay, { topic: g().topic, data: broken(fromA[2].bytes) })).toBe('ignore')
+    expect(openGroupEntry(broken(fromA[2].bytes), GROUP)).toMatchObject({ ok: false, reason: 'bad-signature' })
     engine.stop()
   })
 
