@@ -132,12 +132,14 @@ export function sealContentEntry (h: EntryHeader, author: Uint8Array, keyId: Uin
   return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.CONTENT, keyId: Uint8Array.from(keyId), slots: [], sealed: sealed as Uint8Array<ArrayBuffer> }), key)
 }
 
-export const GROUP_ENTRY_REJECT_REASONS = ['oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'wrong-group', 'invalid-field', 'held-copy', 'bad-signature'] as const
+export const GROUP_ENTRY_REJECT_REASONS = ['oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'wrong-group', 'invalid-field', 'bad-signature'] as const
 export type GroupEntryRejectReason = typeof GROUP_ENTRY_REJECT_REASONS[number]
 
 export type OpenGroupEntryResult =
   | { ok: true, entry: GroupEntry }
   | { ok: false, reason: GroupEntryRejectReason, detail?: string }
+  /** Not a fault of the bytes: a copy of an entry the caller holds (`held`), left unchecked. */
+  | { ok: false, reason: 'held-copy', detail?: undefined }
 
 const reject = (reason: GroupEntryRejectReason, detail?: string): OpenGroupEntryResult => ({ ok: false, reason, detail })
 
@@ -237,7 +239,7 @@ export function openGroupEntry (bytes: Uint8Array, expectedGroup: Uint8Array, op
   } else {
     return reject('invalid-field', 'kind')
   }
-  if (decoded.reencoded != null && opts.held?.(signer.id, Number(pb.seq)) === true) return reject('held-copy')
+  if (decoded.reencoded != null && opts.held?.(signer.id, Number(pb.seq)) === true) return { ok: false, reason: 'held-copy' }
   if (opts.sentBy === signer.id) rememberSigner(signer)
   else if (!verifySignedRecord(decoded, GROUP_ENTRY_DOMAIN)) return reject('bad-signature')
   return {
