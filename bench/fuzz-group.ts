@@ -12,7 +12,9 @@
  * valid record for another group, the honest authors' bodies signed by
  * itself, and honest records moved between groups.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { openEntryContent, openGroupEntry, sealContentEntry, sealKeyEntry } from '../protocol/group-entry.js'
 import { GROUP_OP_KINDS, openGroupOp, sealGroupOp } from '../protocol/group-op.js'
@@ -65,7 +67,8 @@ export const groupEntryTarget: FuzzTarget = {
     return {
       seeds,
       // the attacker's own entries (valid, for either group): accepted as the attacker's, never as anyone else's
-      mutate: async () => {
+      mutate: async (base) => {
+        if (random() < 0.25) return reencodeEnvelope(base, random)
         const group = pick(random, p.groups)
         return remember(make(3, group), group)
       },
@@ -76,13 +79,50 @@ export const groupEntryTarget: FuzzTarget = {
         openEntryContent(res.entry, senderKey)
         return { accepted: true, value: res.entry }
       },
-      oracle: async (_input, outcome) => {
+      oracle: async (input, outcome) => {
         const e = outcome.value as GroupEntry
         if (hex(e.group) !== hex(p.groups[0])) return `entry of another group accepted: ${hex(e.group)}`
-        return signed.has(entryKey(e)) ? undefined : `accepted an entry nobody signed as such: ${entryKey(e)}`
+        if (!signed.has(entryKey(e))) return `accepted an entry nobody signed as such: ${entryKey(e)}`
+        return copyVerdict(input, e.copy === true ? e.bytes : undefined, (b) => {
+          const res = openGroupEntry(b, p.groups[0])
+          return res.ok && res.entry.copy !== true && entryKey(res.entry) === entryKey(e)
+        })
       }
     }
   }
+}
+
+/**
+ * What anyone holding `envelope` can make of it with protobuf alone: the same key, payload type, payload and
+ * signature, the fields in another order, a length written longer than it needs, an unknown field added.
+ */
+function reencodeEnvelope (envelope: Uint8Array, random: Random): Uint8Array {
+  const env = RecordEnvelope.createFromProtobuf(envelope)
+  const varint = (n: number, long: boolean): number[] => {
+    const out: number[] = []
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80)
+    return long ? [...out, n | 0x80, 0x00] : [...out, n]
+  }
+  const fields: Array<[number, Uint8Array]> = [[0x0a, publicKeyToProtobuf(env.publicKey)], [0x12, env.payloadType], [0x1a, env.payload], [0x2a, env.signature]]
+  if (random() < 0.5) fields.reverse()
+  const out = fields.flatMap(([tag, v]) => [tag, ...varint(v.byteLength, random() < 0.3), ...v])
+  if (random() < 0.5 || out.length === envelope.length) out.push(0x30, int(random, 128))
+  return Uint8Array.from(out)
+}
+
+/**
+ * An accepted input is either the encoders' encoding (RecordEnvelope.marshal of its fields) or a re-encoded
+ * copy (§12.2 "Copies") whose `original` is that encoding and opens as the same record, itself no copy.
+ * Copies are counted as non-canonical accepted: valid, and read as their originals.
+ */
+function copyVerdict (input: Uint8Array, original: Uint8Array | undefined, sameRecord: (b: Uint8Array) => boolean): string | undefined | { lenient: string } {
+  const env = RecordEnvelope.createFromProtobuf(input)
+  const marshaled = new RecordEnvelope({ publicKey: env.publicKey, payloadType: env.payloadType, payload: env.payload, signature: env.signature }).marshal()
+  const canonical = uint8ArrayEquals(marshaled, input)
+  if (original == null) return canonical ? undefined : 'a re-encoded envelope accepted as no copy'
+  if (canonical) return 'the encoders\' encoding taken for a copy'
+  if (!uint8ArrayEquals(original, marshaled)) return 'a copy\'s original is not the encoders\' encoding of its fields'
+  return sameRecord(original) ? { lenient: 're-encoded copy, read as its original' } : 'a copy\'s original does not open as the same record'
 }
 
 const opKey = (o: Pick<GroupOp, 'group' | 'author' | 'kind' | 'parents' | 'createdAt' | 'target' | 'name' | 'upTo'>): string =>
@@ -113,15 +153,19 @@ export const groupOpTarget: FuzzTarget = {
     for (let i = 0; i < 40; i++) seeds.push(make(i % 3).envelope)
     return {
       seeds,
-      mutate: async () => make(3, pick(random, p.groups)).envelope,
+      mutate: async (base) => random() < 0.25 ? reencodeEnvelope(base, random) : make(3, pick(random, p.groups)).envelope,
       decode: async (input) => {
         const res = openGroupOp(input, p.groups[0])
         return res.ok ? { accepted: true, value: res.op } : { accepted: false, reason: res.reason }
       },
-      oracle: async (_input, outcome) => {
+      oracle: async (input, outcome) => {
         const o = outcome.value as GroupOp
         if (hex(o.group) !== hex(p.groups[0])) return `op of another group accepted: ${hex(o.group)}`
-        return signed.has(opKey(o)) ? undefined : `accepted an op nobody signed as such: ${opKey(o)}`
+        if (!signed.has(opKey(o))) return `accepted an op nobody signed as such: ${opKey(o)}`
+        return copyVerdict(input, o.original, (b) => {
+          const res = openGroupOp(b, p.groups[0])
+          return res.ok && res.op.original == null && opKey(res.op) === opKey(o)
+        })
       }
     }
   }
