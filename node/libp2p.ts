@@ -28,6 +28,7 @@ import { DhtAddressPolicy, dhtPrivacy } from './discovery/dht-privacy.js'
 import { DHT_DATASTORE_PREFIX, IDENTIFY_TIMEOUT_MS, MDNS_SERVICE_TAG } from './discovery/constants.js'
 import { autoNAT } from './discovery/autonat.js'
 import { bootstrapDialer, dhtMode, dhtRoutingRepair, dhtTableFill, discovery, lanOnly, mdnsDialer, rejoin, relayReservations } from './discovery/index.js'
+import { stopLeftovers } from './stop-leftovers.js'
 import { holePunch } from './discovery/hole-punch.js'
 import { dhtPresence, presence, PresenceDhtRules } from './presence/index.js'
 import { presenceQuery } from './presence/query.js'
@@ -298,6 +299,8 @@ export async function createPresenceLibp2p (opts: NodeOptions): Promise<Presence
       bootstrapDialer: bootstrapDialer({ list: opts.bootstrap }),
       rejoin: rejoin({ dialAtStart: opts.rejoin }),
       ...(opts.relay !== true ? { relayReservations: relayReservations() } : {}),
+      // what js-libp2p leaves armed at stop (node/stop-leftovers.ts)
+      stopLeftovers: stopLeftovers(),
       dhtPresence: dhtPresence({ rules: dhtRules, publish: opts.publishPresence, maxClockSkewMs: opts.presence?.maxClockSkewMs }),
       // dial-backs that dial (node/discovery/autonat.ts: the library's closed the asker's connection)
       autoNAT: autoNAT(),

@@ -119,11 +119,31 @@ export function privateIdentify (policy: ReachPolicy, init: PrivateIdentifyInit 
   return (components) => new PrivateIdentify(components, policy, init)
 }
 
-/** js-libp2p's identify push, pushing only to connections whose peer the policy shows addresses to. */
+/**
+ * js-libp2p's identify push, pushing only to connections whose peer the policy shows addresses to.
+ * Its stop also ends the push's debounce timer, which the library leaves running: the listeners
+ * closing at stop change the node's addresses, that arms a one-second timer, and a process whose
+ * node stopped stayed up for that second (every `/quit`; docs/upstream/identify-push-stop.md).
+ */
 export function privateIdentifyPush (policy: ReachPolicy, init: IdentifyPushInit = {}): (components: IdentifyPushComponents) => IdentifyPush {
-  return (components) => identifyPush(init)(withView(components, {
-    connectionManager: withView(components.connectionManager, {
-      getConnections: (peer) => components.connectionManager.getConnections(peer).filter(c => policy.showsAddressesTo(c.remotePeer))
-    })
-  }))
+  return (components) => {
+    const service = identifyPush(init)(withView(components, {
+      connectionManager: withView(components.connectionManager, {
+        getConnections: (peer) => components.connectionManager.getConnections(peer).filter(c => policy.showsAddressesTo(c.remotePeer))
+      })
+    }))
+    // members of the library's class, not of its exported interface: read defensively
+    const lib = service as unknown as { _push?: (() => void) & { stop?: () => void }, isStarted?: () => boolean, stop?: () => Promise<void> }
+    const debounced = lib._push
+    const stop = lib.stop?.bind(service)
+    if (typeof debounced === 'function') {
+      // the addresses also change after the services stopped (the transports close last): no push is armed then
+      lib._push = Object.assign(() => { if (lib.isStarted?.() !== false) debounced() }, { start: () => {}, stop: () => { debounced.stop?.() } })
+    }
+    lib.stop = async () => {
+      await stop?.()
+      debounced?.stop?.()
+    }
+    return service
+  }
 }

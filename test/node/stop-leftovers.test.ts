@@ -1,0 +1,60 @@
+/**
+ * What js-libp2p leaves armed at stop: the address manager's and identify
+ * push's one-second debounces (node/stop-leftovers.ts, node/reach/identify.ts).
+ * Armed after a node stopped, either kept its process up for that second.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { debounce } from '@libp2p/utils'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { privateIdentifyPush } from '../../node/reach/identify.js'
+import { stopLeftovers } from '../../node/stop-leftovers.js'
+import type { ReachPolicy } from '../../node/reach/policy.js'
+import type { IdentifyPushComponents } from '@libp2p/identify'
+import type { Startable } from '@libp2p/interface'
+
+beforeEach(() => { vi.useFakeTimers() })
+afterEach(() => { vi.useRealTimers() })
+
+describe('what js-libp2p leaves armed at stop', () => {
+  it('the address manager\'s peer-store update, armed by the transports closing, is cancelled once every component stopped', async () => {
+    const update = vi.fn()
+    // as libp2p's AddressManager holds it: debounce(this._updatePeerStoreAddresses, 1000), called on transport:close
+    const addressManager = { _updatePeerStoreAddresses: debounce(update, 1000) }
+    const service = stopLeftovers()({ addressManager }) as Startable
+    addressManager._updatePeerStoreAddresses()
+    expect(vi.getTimerCount()).toBe(1)
+    await service.afterStop?.()
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(update).not.toHaveBeenCalled()
+  })
+
+  it('identify push arms no push once stopped, and its stop ends one armed before', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    const events = new TypedEventEmitter<Record<string, CustomEvent>>()
+    const components = {
+      peerId: peerIdFromPrivateKey(privateKey),
+      privateKey,
+      events,
+      logger: defaultLogger(),
+      nodeInfo: { name: 'test', version: '0', userAgent: 'test' },
+      connectionManager: { getConnections: () => [] },
+      registrar: { handle: async () => {}, unhandle: async () => {}, getProtocols: () => [] },
+      peerStore: { merge: async () => {}, get: async () => ({ metadata: new Map() }) },
+      addressManager: { getAddresses: () => [] }
+    }
+    const policy = { showsAddressesTo: () => true } as unknown as ReachPolicy
+    const push = privateIdentifyPush(policy)(components as unknown as IdentifyPushComponents) as unknown as Startable
+    await push.start()
+    events.safeDispatchEvent('self:peer:update', { detail: {} })
+    expect(vi.getTimerCount()).toBe(1)
+    await push.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    // the transports close after the services stopped: their address change arms nothing
+    events.safeDispatchEvent('self:peer:update', { detail: {} })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
