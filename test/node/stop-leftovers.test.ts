@@ -57,4 +57,39 @@ describe('what js-libp2p leaves armed at stop', () => {
     events.safeDispatchEvent('self:peer:update', { detail: {} })
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('a node started again after a stop updates its peer-store entry and pushes identify as before', async () => {
+    const update = vi.fn()
+    const addressManager = { _updatePeerStoreAddresses: debounce(update, 1000) }
+    const leftovers = stopLeftovers()({ addressManager }) as Startable
+    const privateKey = await generateKeyPair('Ed25519')
+    const events = new TypedEventEmitter<Record<string, CustomEvent>>()
+    const getAddresses = vi.fn(() => [])
+    const components = {
+      peerId: peerIdFromPrivateKey(privateKey),
+      privateKey,
+      events,
+      logger: defaultLogger(),
+      nodeInfo: { name: 'test', version: '0', userAgent: 'test' },
+      connectionManager: { getConnections: () => [] },
+      registrar: { handle: async () => {}, unhandle: async () => {}, getProtocols: () => [] },
+      peerStore: { merge: async () => {}, get: async () => ({ metadata: new Map() }) },
+      addressManager: { getAddresses }
+    }
+    const policy = { showsAddressesTo: () => true } as unknown as ReachPolicy
+    const push = privateIdentifyPush(policy)(components as unknown as IdentifyPushComponents) as unknown as Startable
+    await push.start()
+    await push.stop()
+    await leftovers.afterStop?.()
+    // the second start: the transports listen again, the address change is pushed
+    await push.start()
+    await leftovers.start()
+    addressManager._updatePeerStoreAddresses()
+    events.safeDispatchEvent('self:peer:update', { detail: {} })
+    expect(vi.getTimerCount()).toBe(2)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(update).toHaveBeenCalledTimes(1)
+    // identify push's sendPushMessage ran (it reads the addresses only when started)
+    expect(getAddresses).toHaveBeenCalledTimes(1)
+  })
 })
