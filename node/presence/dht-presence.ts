@@ -121,8 +121,10 @@ export class DhtPresenceService implements Startable {
   async beforeStop (): Promise<void> {
     if (!this.publish || (this.components.dht.routingTable?.size ?? 0) === 0) return
     // no record of this node is in the DHT or on its way there (a node not public announces nothing
-    // there, and a put no peer took left nothing): there is nothing a goodbye would replace
-    if (this.published == null && this.inFlight == null && this.pending == null) return
+    // there, and a put no peer took left nothing), or the one there shows offline already (a node that
+    // appears offline, whose goodbye is the same and is not put again; one that left public mode,
+    // whose goodbye was put then and none comes now): there is nothing a goodbye would replace
+    if (this.inFlight == null && this.pending == null && (this.published == null || this.published.status === 'offline')) return
     this.goodbyePut = new Wakeup()
     await this.goodbyePut.wait(DHT_GOODBYE_TIMEOUT_MS)
   }

@@ -183,6 +183,19 @@ describe('DHT presence puts', () => {
     expect(stopped).toBe(true)
   })
 
+  it('a node whose record in the DHT is offline already (it appears offline, or left public mode with a goodbye) stops at once', async () => {
+    // what an offline-appearing node announces every heartbeat, and the goodbye a node leaving public mode puts
+    announce('offline')
+    await elapse(10)
+    let stopped = false
+    void service.beforeStop().then(() => { stopped = true })
+    // its stop's goodbye shows the same: no put (or, out of public mode, no goodbye on the DHT's channel at all)
+    announce('offline')
+    await elapse(100)
+    expect(stopped).toBe(true)
+    expect(dht.puts.length).toBe(1)
+  })
+
   it('a goodbye that no peer takes is waited for at most DHT_GOODBYE_TIMEOUT_MS', async () => {
     announce('online')
     await elapse(10)
