@@ -15,6 +15,27 @@ import type { ReachPolicy } from '../../node/reach/policy.js'
 import type { IdentifyPushComponents } from '@libp2p/identify'
 import type { Startable } from '@libp2p/interface'
 
+/** identify push as privateIdentifyPush makes it, on components enough for a push (no connections). */
+async function identifyPushOf (): Promise<{ push: Startable, events: TypedEventEmitter<Record<string, CustomEvent>>, getAddresses: ReturnType<typeof vi.fn> }> {
+  const privateKey = await generateKeyPair('Ed25519')
+  const events = new TypedEventEmitter<Record<string, CustomEvent>>()
+  const getAddresses = vi.fn(() => [])
+  const components = {
+    peerId: peerIdFromPrivateKey(privateKey),
+    privateKey,
+    events,
+    logger: defaultLogger(),
+    nodeInfo: { name: 'test', version: '0', userAgent: 'test' },
+    connectionManager: { getConnections: () => [] },
+    registrar: { handle: async () => {}, unhandle: async () => {}, getProtocols: () => [] },
+    peerStore: { merge: async () => {}, get: async () => ({ metadata: new Map() }) },
+    addressManager: { getAddresses }
+  }
+  const policy = { showsAddressesTo: () => true } as unknown as ReachPolicy
+  const push = privateIdentifyPush(policy)(components as unknown as IdentifyPushComponents) as unknown as Startable
+  return { push, events, getAddresses }
+}
+
 beforeEach(() => { vi.useFakeTimers() })
 afterEach(() => { vi.useRealTimers() })
 
@@ -33,21 +54,7 @@ describe('what js-libp2p leaves armed at stop', () => {
   })
 
   it('identify push arms no push once stopped, and its stop ends one armed before', async () => {
-    const privateKey = await generateKeyPair('Ed25519')
-    const events = new TypedEventEmitter<Record<string, CustomEvent>>()
-    const components = {
-      peerId: peerIdFromPrivateKey(privateKey),
-      privateKey,
-      events,
-      logger: defaultLogger(),
-      nodeInfo: { name: 'test', version: '0', userAgent: 'test' },
-      connectionManager: { getConnections: () => [] },
-      registrar: { handle: async () => {}, unhandle: async () => {}, getProtocols: () => [] },
-      peerStore: { merge: async () => {}, get: async () => ({ metadata: new Map() }) },
-      addressManager: { getAddresses: () => [] }
-    }
-    const policy = { showsAddressesTo: () => true } as unknown as ReachPolicy
-    const push = privateIdentifyPush(policy)(components as unknown as IdentifyPushComponents) as unknown as Startable
+    const { push, events } = await identifyPushOf()
     await push.start()
     events.safeDispatchEvent('self:peer:update', { detail: {} })
     expect(vi.getTimerCount()).toBe(1)
@@ -62,22 +69,7 @@ describe('what js-libp2p leaves armed at stop', () => {
     const update = vi.fn()
     const addressManager = { _updatePeerStoreAddresses: debounce(update, 1000) }
     const leftovers = stopLeftovers()({ addressManager }) as Startable
-    const privateKey = await generateKeyPair('Ed25519')
-    const events = new TypedEventEmitter<Record<string, CustomEvent>>()
-    const getAddresses = vi.fn(() => [])
-    const components = {
-      peerId: peerIdFromPrivateKey(privateKey),
-      privateKey,
-      events,
-      logger: defaultLogger(),
-      nodeInfo: { name: 'test', version: '0', userAgent: 'test' },
-      connectionManager: { getConnections: () => [] },
-      registrar: { handle: async () => {}, unhandle: async () => {}, getProtocols: () => [] },
-      peerStore: { merge: async () => {}, get: async () => ({ metadata: new Map() }) },
-      addressManager: { getAddresses }
-    }
-    const policy = { showsAddressesTo: () => true } as unknown as ReachPolicy
-    const push = privateIdentifyPush(policy)(components as unknown as IdentifyPushComponents) as unknown as Startable
+    const { push, events, getAddresses } = await identifyPushOf()
     await push.start()
     await push.stop()
     await leftovers.afterStop?.()
