@@ -4,7 +4,7 @@
  * through the control socket). Every call is awaited, so a method may
  * answer at once or later.
  */
-import { callNode } from '../node/index.js'
+import { callNode } from '../node/client.js'
 import type { PresenceNodeApi, REMOTE_API } from '../node/index.js'
 
 type Callable<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaited<R> | Promise<Awaited<R>> : never }

@@ -4,7 +4,7 @@
  * rules, what a contact sees, and asking a contact for one category. What
  * others published is shown through safe(), like everything else.
  */
-import { ACTIVITIES, BUILTIN_CATEGORIES, CONTACT_CONTAINERS, CONTAINERS, FREE_BUSY, MOBILITIES } from '../node/index.js'
+import { ACTIVITIES, BUILTIN_CATEGORIES, CONTACT_CONTAINERS, CONTAINERS, FREE_BUSY, MOBILITIES } from '../node/client.js'
 import { BadArguments, lines, peerArg } from './command.js'
 import { withDeadline, lookupTime } from './cmd-presence.js'
 import { UsageError } from './errors.js'

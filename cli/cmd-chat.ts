@@ -1,5 +1,5 @@
 /** Commands about messages: sending, history, search, the outbox, read receipts, the current conversation. */
-import { MAX_CHAT_BODY_BYTES } from '../node/index.js'
+import { MAX_CHAT_BODY_BYTES } from '../node/client.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
 import { count, messageLine, shortId } from './format.js'

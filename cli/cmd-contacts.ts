@@ -1,5 +1,5 @@
 /** Commands about people: contacts, requests, names, blocks and mutes. */
-import { looksLikeContactCode } from '../node/index.js'
+import { looksLikeContactCode } from '../node/client.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
 import { pad, shortId, stamp } from './format.js'

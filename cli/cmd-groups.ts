@@ -4,7 +4,7 @@
  * events read at the prompt. Groups are named by name, id or id prefix (the
  * node resolves them); people as everywhere else (cli/names.ts).
  */
-import { MAX_GROUP_TEXT_BYTES } from '../node/index.js'
+import { MAX_GROUP_TEXT_BYTES } from '../node/client.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { UsageError } from './errors.js'
 import { at, count, pad, stateLine } from './format.js'

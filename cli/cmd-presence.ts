@@ -1,5 +1,5 @@
 /** Commands about presence: one's own, and that of the people one watches. */
-import { isPresenceStatus, MAX_AWAY_AFTER_MS, STATUSES, VISIBILITIES } from '../node/index.js'
+import { isPresenceStatus, MAX_AWAY_AFTER_MS, STATUSES, VISIBILITIES } from '../node/client.js'
 import { BadArguments, lines, peerArg, textAfter } from './command.js'
 import { SlowCommandTimeout } from './errors.js'
 import { describe, duration, pad, shortId, stamp } from './format.js'

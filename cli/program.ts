@@ -8,20 +8,20 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+// the light entry: a one-shot command talks to the running node and loads no node of its own; `start`,
+// `join`, `xmpp-password` and the data commands import what they run when they run (node/client.ts)
 import {
-  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, joinDevice, loadConfig, MAX_PRESENCE_TTL_MS,
-  MIN_PRESENCE_TTL_MS, parseXmppAddress, peerLocalpart, readRuntime, resolveHome, xmppPassword
-} from '../node/index.js'
+  callNode, checkBootstrap, checkMultiaddrs, DEFAULT_AWAY_AFTER_MS, DEFAULT_LISTEN, DEFAULT_XMPP_DOMAIN, identityOf, loadConfig, MAX_PRESENCE_TTL_MS,
+  MIN_PRESENCE_TTL_MS, parseXmppAddress, peerLocalpart, readRuntime, resolveHome
+} from '../node/client.js'
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { remoteNode } from './api.js'
-import { backup, exportHistory, restore } from './cmd-data.js'
 import type { Secrets } from './cmd-data.js'
 import { parseDuration } from './cmd-presence.js'
 import { runCommand } from './command.js'
 import { COMMANDS } from './commands.js'
 import { describeError, EXIT, exitCodeOf, isExpected } from './errors.js'
 import { duration, shortId } from './format.js'
-import { runInteractive } from './interactive.js'
 import { Names } from './names.js'
 import { safe, safeJson, safeXml } from './safe-text.js'
 import { colourEnabled, painter } from './style.js'
@@ -207,6 +207,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .option('--max-connections <n>', 'connection cap (public bootstrap/relay nodes raise it)', positiveInt, 64)
     .option('--xmpp [host:port]', 'serve your XMPP client (default 127.0.0.1:5222; other addresses need TLS)', xmppArg)
     .action(async (opts: StartFlags, cmd: Command) => {
+      const { runInteractive } = await import('./interactive.js')
       await runInteractive({
         home: homeOf(cmd),
         listen: opts.listen,
@@ -229,6 +230,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
       const home = homeOf(cmd)
       const done = progress('linking')
       // the progress line goes before anything is said, or the first line is written over it
+      const { joinDevice } = await import('../node/index.js')
       const joined = await joinDevice(code, { home, name: opts.name ?? deviceName() }).finally(done)
       say([`this device (${shortId(joined.device)}) is now a device of ${shortId(joined.person)}, with:`,
         ...joined.devices.map(d => `  ${safe(d.name)} ${shortId(d.peerId)}${d.peerId === joined.device ? ' (this one)' : ''}`),
@@ -239,6 +241,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .description('print the password of your XMPP account (me@localhost), made on first use')
     .option('--rotate', 'replace it with a new one (logins from then on need the new one)')
     .action(async (opts: { rotate?: boolean }, cmd: Command) => {
+      const { xmppPassword } = await import('../node/index.js')
       const { password, file, rotated } = await xmppPassword(homeOf(cmd), { rotate: opts.rotate })
       say(password)
       if (rotated) io.err(`new password saved in ${file}\n`)
@@ -275,6 +278,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .option('-o, --out <file>', 'write to a new file (mode 600) instead of standard output')
     .option('--force', 'overwrite the file')
     .action(async (who: string | undefined, opts: { json?: boolean, out?: string, force?: boolean }, cmd: Command) => {
+      const { exportHistory } = await import('./cmd-data.js')
       const { text, said } = await exportHistory(homeOf(cmd), who, opts)
       if (text != null) io.out(text)
       if (said != null) say(said)
@@ -285,6 +289,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .argument('<file>', 'the backup file to create')
     .option('--force', 'overwrite the file')
     .action(async (file: string, opts: { force?: boolean }, cmd: Command) => {
+      const { backup } = await import('./cmd-data.js')
       say(await backup(homeOf(cmd), file, opts.force === true, progress, io.secrets))
     })
 
@@ -292,6 +297,7 @@ Exit codes: 0 done, 1 the command failed, 2 wrong usage, 3 no node running on th
     .description('restore identity and contacts from a backup into the home (the node must not be running)')
     .argument('<file>', 'a file written by presence-mesh backup')
     .action(async (file: string, _opts, cmd: Command) => {
+      const { restore } = await import('./cmd-data.js')
       say(await restore(homeOf(cmd), file, progress, io.secrets))
     })
 

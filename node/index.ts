@@ -10,6 +10,8 @@
  * path (presenceNotify) when the node has one.
  */
 import './polyfill.js'
+// what a client of a running node needs, without the node (node/client.ts)
+export * from './client.js'
 
 // the whole node
 export { PresenceNode } from './presence-node.js'
@@ -21,9 +23,9 @@ export type { PresenceLibp2p, PresenceServices } from './libp2p.js'
 
 // the services, for an application's own libp2p node
 export { createPubsub } from './pubsub.js'
-export { roster, VISIBILITIES, CONTACT_CONTAINERS } from './roster/index.js'
+export { roster } from './roster/index.js'
 export type { Roster, RosterInit, Person, RosterChange, RosterChangeEvent, Visibility, VisibilitySetting, ContactContainer, CategoryRule } from './roster/index.js'
-export { presence, CONTAINERS, DEFAULT_PUBLICATION } from './presence/index.js'
+export { presence, DEFAULT_PUBLICATION } from './presence/index.js'
 export type { PresenceService, PresenceServiceInit, PresenceView, PresenceViewLevel, PresenceEventDetail, FetchResult, Container, OwnCategory, SeenBy, CategoryVisibility, SelfPresence, OwnPresence } from './presence/index.js'
 export { presenceQuery } from './presence/query.js'
 export type { PresenceQuery, CategoryAnswer } from './presence/query.js'
@@ -42,30 +44,26 @@ export type { DevicesOverview } from './api.js'
 export { joinDevice } from './join-device.js'
 export type { JoinOptions, JoinResult } from './join-device.js'
 export { LinkCodeError, looksLikeLinkCode } from '../protocol/link.js'
-export { MAX_GROUP_MEMBERS, MAX_GROUP_TEXT_BYTES } from '../protocol/group-entry.js'
+export { MAX_GROUP_MEMBERS } from '../protocol/group-entry.js'
 export { MAX_GROUP_NAME_CHARS } from '../protocol/group-op.js'
 export { locator } from './locator/index.js'
 export type { Locator } from './locator/index.js'
 export type { LocateOptions, LocateResult } from './discovery/index.js'
 
 // the XMPP endpoint (docs/xmpp.md) and PIDF
-export { xmppServer, xmppPassword, parseXmppAddress, peerLocalpart, DEFAULT_XMPP_DOMAIN, DEFAULT_XMPP_HOST, DEFAULT_XMPP_PORT, OWNER_USERNAME } from './xmpp/index.js'
+export { xmppServer, xmppPassword } from './xmpp/index.js'
 export type { XmppServer, XmppServerInit, XmppServerComponents, XmppInfo, TlsFiles } from './xmpp/index.js'
 export { pidfDocument, presUri, CATEGORY_MAPPERS } from './pidf/index.js'
 export type { CategoryMapper, PidfParts } from './pidf/index.js'
 
 // a home directory, its settings and its running node
-export { identityOf, readRuntime, resolveHome } from './home.js'
 export { OfflineHome } from './offline-home.js'
-export { AWAY_AFTER_MS as DEFAULT_AWAY_AFTER_MS, MAX_AWAY_AFTER_MS } from './presence/constants.js'
 
 // backups: identity and contacts, sealed with a passphrase (docs/backup.md)
 export { decryptBackup, encryptBackup, restoreBackup } from './backup/home-backup.js'
 export type { BackupContents } from './backup/home-backup.js'
 export { BackupError } from './backup/errors.js'
 export { MIN_PASSPHRASE_CHARS } from './backup/backup-file.js'
-export { checkBootstrap, checkMultiaddrs, DEFAULT_LISTEN, DEFAULT_PORT, loadConfig } from './config.js'
-export { callNode, NoRunningNodeError } from './control/client.js'
 
 // errors: each has a static name and the fields a message needs
 export * from './errors.js'
@@ -81,10 +79,8 @@ export { PeerNotFoundError } from './discovery/index.js'
 
 // the wire, for those who check or build records themselves
 export { presenceTopic } from '../protocol/topics.js'
-export { isPresenceStatus, openPresence, sealPresence, STATUSES } from '../protocol/presence-record.js'
+export { openPresence, sealPresence } from '../protocol/presence-record.js'
 export type { Presence, PresenceStatus, PresenceUpdate } from '../protocol/presence-record.js'
-export { ACTIVITIES, BUILTIN_CATEGORIES, FREE_BUSY, isCategoryKey, KNOWN_FEATURES, MOBILITIES } from '../protocol/categories.js'
+export { isCategoryKey, KNOWN_FEATURES } from '../protocol/categories.js'
 export type { ActivityCategory, ActivityToken, AppCategory, CalendarCategory, CapabilitiesCategory, CardCategory, Category, CategoryKey, NoteCategory, StateCategory } from '../protocol/categories.js'
-export { MAX_ACTIVITY_CHARS, MAX_CHAT_BODY_BYTES, MAX_NOTE_CHARS, MAX_PRESENCE_TTL_MS, MIN_PRESENCE_TTL_MS } from '../protocol/limits.js'
 export { MAX_GREETING_CHARS } from '../protocol/contact-request.js'
-export { looksLikeContactCode } from '../protocol/contact-code.js'

@@ -13,9 +13,9 @@ import { ROOT } from '../child-build.js'
 /** Loaded only where used: X.509 and ASN.1 for the XMPP endpoint's certificate (node/xmpp/server.ts). */
 const LAZY = ['@peculiar/x509', 'reflect-metadata']
 
-it('a node and the command load no certificate library until an XMPP endpoint starts', async () => {
+/** The modules and packages reached from `entries` through static imports alone, and the packages only a dynamic import names. */
+async function staticGraph (entries: string[]): Promise<{ inputs: string[], reached: Set<string>, packages: Set<string>, lazyPackages: Set<string> }> {
   const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))('esbuild') as typeof import('esbuild')
-  const entries = ['node/index.ts', 'cli/program.ts']
   // esbuild's service process goes when the build is read: the worker runs other files after this one
   const { metafile } = await esbuild.build({
     entryPoints: entries.map(f => path.join(ROOT, f)),
@@ -42,11 +42,29 @@ it('a node and the command load no certificate library until an XMPP endpoint st
     }
   }
   for (const entry of entries) visit(entry)
+  return { inputs: Object.keys(metafile.inputs), reached, packages, lazyPackages }
+}
+
+it('a node and the command load no certificate library until an XMPP endpoint starts', async () => {
+  const { inputs, reached, packages } = await staticGraph(['node/index.ts', 'cli/program.ts'])
   // the walk itself: the node's own modules and packages are reached
   expect(reached).toContain('node/presence-node.ts')
   expect(packages).toContain('libp2p')
   expect([...packages].filter(p => LAZY.includes(p))).toEqual([])
   // and they are imported somewhere: the certificate's module, itself imported when needed
-  expect(Object.keys(metafile.inputs)).toContain('node/xmpp/certificate.ts')
+  expect(inputs).toContain('node/xmpp/certificate.ts')
   expect(reached).not.toContain('node/xmpp/certificate.ts')
+})
+
+it('a one-shot command loads no node: the command line reaches neither libp2p nor the node until `start` (node/client.ts)', async () => {
+  const { inputs, reached, packages } = await staticGraph(['cli/program.ts'])
+  // the light entry and the commands' table are reached, and they are all a subcommand needs
+  expect(reached).toContain('node/client.ts')
+  expect(reached).toContain('cli/commands.ts')
+  expect(reached).not.toContain('node/index.ts')
+  expect(reached).not.toContain('node/presence-node.ts')
+  expect([...packages].filter(p => p === 'libp2p' || p.startsWith('@libp2p/kad-dht') || p.startsWith('@libp2p/gossipsub') || p.startsWith('@chainsafe/'))).toEqual([])
+  // what `start` runs is still there, behind a dynamic import
+  expect(inputs).toContain('cli/interactive.ts')
+  expect(reached).not.toContain('cli/interactive.ts')
 })
