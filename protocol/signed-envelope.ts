@@ -6,6 +6,7 @@
  * type, key, payload) first, verifySignedRecord (the costly signature) last.
  * Pure; neither throws on bad input.
  */
+import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { envelopeSigningBytes, isWeakEd25519Point, signEd25519, signerOf, verifyEd25519 } from './ed25519-fast.js'
@@ -85,7 +86,13 @@ export function canonicalEnvelope (bytes: Uint8Array): Uint8Array {
   const envelope = scanMessage(bytes, ENVELOPE_RULES)
   if (!envelope.ok) return bytes
   const [key, type, payload, signature] = [1, 2, 3, 5].map(n => only(envelope.fields, n))
-  return isCanonical(bytes, key, type, payload, signature) ? bytes : encodeEnvelope(key, type, payload, signature)
+  if (isCanonical(bytes, key, type, payload, signature)) return bytes
+  try {
+    return encodeEnvelope(key, type, payload, signature)
+  } catch {
+    // no key libp2p reads (stored bytes are checked before they are stored: not met in practice)
+    return bytes
+  }
 }
 
 /**
@@ -114,27 +121,9 @@ function field (bytes: Uint8Array, at: number, tag: number, length: number): num
   return bytes[at++] === n ? at + length : -1
 }
 
-/** The envelope's fields as the encoders write them (isCanonical's encoding). */
+/** The envelope's fields as the encoders write them (isCanonical's encoding): libp2p's own marshal, as sealSignedRecord's. */
 function encodeEnvelope (key: Uint8Array, type: Uint8Array, payload: Uint8Array, signature: Uint8Array): Uint8Array {
-  const parts: number[] = []
-  const fields: Array<[number, Uint8Array]> = [[0x0a, key], [0x12, type], [0x1a, payload], [0x2a, signature]]
-  let size = 0
-  for (const [, v] of fields) if (v.byteLength > 0) size += 6 + v.byteLength
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const [tag, v] of fields) {
-    if (v.byteLength === 0) continue
-    parts.length = 0
-    let n = v.byteLength
-    for (; n >= 0x80; n >>>= 7) parts.push((n & 0x7f) | 0x80)
-    parts.push(n)
-    out[at++] = tag
-    out.set(parts, at)
-    at += parts.length
-    out.set(v, at)
-    at += v.byteLength
-  }
-  return out.slice(0, at)
+  return new RecordEnvelope({ publicKey: publicKeyFromProtobuf(key), payloadType: type, payload, signature }).marshal()
 }
 
 /** The last step: the signature verifies for `domain`. Never throws. */
