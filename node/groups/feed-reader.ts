@@ -124,14 +124,15 @@ function apply (g: GroupRuntime, entry: GroupEntry, ctx: FeedContext, batch: Rea
 
 /** Adds a checked op to the log and stages it (a copy with the op it copies, which the log adds too: §12.2 "Copies"); a missing parent is a gap. */
 export function addOp (g: GroupRuntime, op: GroupOp, ctx: FeedContext, batch: ReadBatch): AddResult {
-  const original = op.original == null ? undefined : originalOf(op)
-  const fresh = original != null && !g.log.has(original.id)
-  const res = g.log.add(op)
-  for (const o of [fresh && g.log.has(original!.id) ? original : undefined, res === 'added' || res === 'pending' ? op : undefined]) {
-    if (o == null) continue
+  const stage = (o: GroupOp): void => {
     batch.ops.push(o)
     batch.writes.push(tx => { ctx.store.ops.within(g.id).put(tx, o.id, o.envelope) })
   }
+  const original = op.original == null ? undefined : originalOf(op)
+  const originalWasNew = original != null && !g.log.has(original.id)
+  const res = g.log.add(op)
+  if (original != null && originalWasNew && g.log.has(original.id)) stage(original)
+  if (res === 'added' || res === 'pending') stage(op)
   if (res === 'pending') batch.gap = true
   return res
 }

@@ -334,7 +334,7 @@ export class GroupEngine {
     if (e.author === this.me || !g.log.acceptsFeed(e.author, e.seq)) return TopicValidatorResult.Ignore
     // one read already costs its author nothing: anyone on the topic can make any number of copies of it (§12.3), each a
     // message gossipsub has not seen; counted, they would spend the author's live receives and keep its next entries out
-    if (e.seq < (g.positions.get(e.author) ?? 1)) return e.copy === true ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
+    if (held(e.author, e.seq)) return e.copy === true ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept
     if (!this.receiveLimit.take(`${g.id}/${e.author}`)) return TopicValidatorResult.Ignore
     const batch = new ReadBatch(g.state)
     const read = readEntry(g, e, this.ctx, batch)

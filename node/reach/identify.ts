@@ -123,7 +123,7 @@ export function privateIdentify (policy: ReachPolicy, init: PrivateIdentifyInit 
  * js-libp2p's identify push, pushing only to connections whose peer the policy shows addresses to.
  * Its stop also ends the push's debounce timer, which the library leaves running: the listeners
  * closing at stop change the node's addresses, that arms a one-second timer, and a process whose
- * node stopped stayed up for that second (every `/quit`; docs/upstream/identify-push-stop.md).
+ * node stopped stayed up for that second (every `/quit`; docs/upstream/libp2p-stop-timers.md).
  */
 export function privateIdentifyPush (policy: ReachPolicy, init: IdentifyPushInit = {}): (components: IdentifyPushComponents) => IdentifyPush {
   return (components) => {
