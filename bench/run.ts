@@ -142,7 +142,7 @@ async function main (): Promise<void> {
     console.log(`usage: npm run bench -- [--only ${SUITES.map(s => s.id).join(',')}] [--nodes 10,50,100] [--runs N] [--rounds N] [--fuzz N] [--out bench/results.json] [--markdown]
   --only     comma-separated prefixes of suite ids (e.g. --only presence runs both presence suites)
   --nodes    node counts for multi-node suites (default ${DEFAULT_NODES.join(',')})
-  --runs     measured runs per size of multi-node suites (default each suite's: presence.propagation and group 600 at 10 nodes, else 400)
+  --runs     measured runs per size of multi-node suites (default each suite's: presence.propagation 600 at 10 nodes, else 400; group 2,000 at 10, else 1,000)
   --rounds   interleaved rounds of the ops/s suites (default 7)
   --fuzz     mutated inputs per decoder (default ${FUZZ_DEFAULT_COUNT})`)
     return
