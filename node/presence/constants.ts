@@ -55,6 +55,15 @@ export const DHT_PUT_INTERVAL_TTL_FRACTION = 10
 export const DHT_GET_TIMEOUT_MS = 20_000
 /** How long a clean stop waits for the offline record to reach the DHT. */
 export const DHT_GOODBYE_TIMEOUT_MS = 3_000
+/**
+ * A goodbye (offline record) that no peer took while an older record of this
+ * node may still be served from the DHT is put again after 2 s, 4 s, ... up
+ * to 30 s apart (less up to half at random), until a peer takes it or that
+ * record expires (60 s by default, 10 min at most): leaving `public` mode
+ * announces nothing after its goodbye, so no heartbeat would retry it.
+ */
+export const DHT_GOODBYE_RETRY_BASE_MS = 2_000
+export const DHT_GOODBYE_RETRY_CAP_MS = 30_000
 /** Datastore prefix of what fetches remember (highest seq, last seen) per presentity. */
 export const FETCH_STORE_PREFIX = '/presence-mesh/fetch'
 

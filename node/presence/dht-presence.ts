@@ -9,7 +9,7 @@ import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-pres
 import { openPresence } from '../../protocol/presence-record.js'
 import { SelfReferenceError } from '../roster/errors.js'
 import {
-  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_RETRY_BASE_MS, DHT_GOODBYE_RETRY_CAP_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
   DHT_SEQ_PRUNE_INTERVAL_MS, DHT_SEQ_PRUNE_TIMEOUT_MS
 } from './constants.js'
 import { FetchStore } from './fetch-store.js'
@@ -23,7 +23,9 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import { toPeerId } from '../peer-ids.js'
-import { Wakeup } from '../util/wait.js'
+import { Backoff, Wakeup } from '../util/wait.js'
+import { awaitFirstDhtServer } from '../util/dht-table.js'
+import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface DhtPresenceInit {
   /** The validator rules given to kad-dht, for their rejection counters. */
@@ -37,7 +39,8 @@ export interface DhtPresenceComponents {
   peerId: PeerId
   datastore: Datastore
   logger: ComponentLogger
-  dht: KadDHT & { routingTable?: { size: number } }
+  /** The routing table tells when it learns its first DHT server (kad-dht's 'peer:add'). */
+  dht: KadDHT & { routingTable?: RoutingTableView }
   presence: PresenceService
 }
 
@@ -77,6 +80,13 @@ export class DhtPresenceService implements Startable {
   private published?: Presence
   private inFlight?: Presence
   private pending?: AnnounceEventDetail
+  /**
+   * Set while `pending` is a goodbye that no peer took, put again at this time (or when the
+   * first DHT server is known) while `published` may still be served: no announcement may come
+   * to retry it (a node that left public mode announces nothing here).
+   */
+  private retryAt?: number
+  private readonly retry = new Backoff({ baseMs: DHT_GOODBYE_RETRY_BASE_MS, capMs: DHT_GOODBYE_RETRY_CAP_MS, jitter: 0.5 })
   private putting?: Promise<void>
   private lastPutAt = 0
   /** Ends the wait between two puts early for a goodbye (stop aborts it through the controller). */
@@ -103,6 +113,7 @@ export class DhtPresenceService implements Startable {
       }, DHT_SEQ_PRUNE_INTERVAL_MS, { timeout: DHT_SEQ_PRUNE_TIMEOUT_MS })
     }
     this.onAnnounce = this.onAnnounce.bind(this)
+    this.onDhtPeer = this.onDhtPeer.bind(this)
   }
 
   isStarted (): boolean {
@@ -123,8 +134,13 @@ export class DhtPresenceService implements Startable {
     // no record of this node is in the DHT or on its way there (a node not public announces nothing
     // there, and a put no peer took left nothing), or the one there shows offline already (a node that
     // appears offline, whose goodbye is the same and is not put again; one that left public mode,
-    // whose goodbye was put then and none comes now): there is nothing a goodbye would replace
-    if (this.inFlight == null && this.pending == null && (this.published == null || this.published.status === 'offline')) return
+    // whose goodbye was put then and none comes now), or has expired: there is nothing a goodbye
+    // would replace. A goodbye waiting for its retry (left public mode, no peer took it) counts only
+    // while the record it withdraws may be served
+    const retrying = this.retryAt != null
+    if (this.inFlight == null && (this.pending == null || retrying) && this.servedUntil() <= Date.now()) return
+    // that goodbye goes now: out of public mode, the stop's goodbye is not announced here
+    if (retrying) this.retryNow()
     this.goodbyePut = new Wakeup()
     await this.goodbyePut.wait(DHT_GOODBYE_TIMEOUT_MS)
   }
@@ -132,6 +148,9 @@ export class DhtPresenceService implements Startable {
   stop (): void {
     this.pruneTask?.stop()
     this.components.presence.removeEventListener('announce', this.onAnnounce)
+    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
+    // a goodbye waiting for its retry is not put after the stop (nor after a later start)
+    if (this.retryAt != null) this.dropRetry()
     this.controller.abort()
     this.started = false
   }
@@ -213,15 +232,26 @@ export class DhtPresenceService implements Startable {
   /**
    * Puts a record that shows something else than the newest one put or being
    * put, or when that one has less than half its lifetime left. Nothing else
-   * puts: the first put's lookup already waits for kad-dht's first self-query
-   * (its QueryManager holds every other query until then), and the half-life
-   * re-put keeps the copies fresh as the key's closest peers change.
+   * puts but the retry of a goodbye no peer took (drain): the first put's
+   * lookup already waits for kad-dht's first self-query (its QueryManager
+   * holds every other query until then), and the half-life re-put keeps the
+   * copies fresh as the key's closest peers change.
    */
   private onAnnounce (evt: CustomEvent<AnnounceEventDetail>): void {
     const { record } = evt.detail
+    if (this.retryAt != null && this.pending != null) {
+      // a public node appearing offline announces the waiting goodbye's state each heartbeat: the newer
+      // record takes its place, not its time (the backoff, not the heartbeat, paces the retries)
+      if (sameShown(this.pending.record, record)) {
+        this.pending = evt.detail
+        return
+      }
+      // anything else (public again) replaces the goodbye, with the usual rules below
+      this.dropRetry()
+    }
     // a re-announcement while the same presence is being put (a new subscriber, say) needs no put of its own
     const last = this.inFlight ?? this.published
-    const changed = last == null || last.status !== record.status || last.note !== record.note || last.activity !== record.activity
+    const changed = last == null || !sameShown(last, record)
     const ttl = record.expiresAt - record.issuedAt
     const nearExpiry = last == null || last.expiresAt - Date.now() < ttl * DHT_REPUBLISH_REMAINING_FRACTION
     if (!changed && !nearExpiry) {
@@ -236,12 +266,31 @@ export class DhtPresenceService implements Startable {
 
   /**
    * One put at a time, at least DHT_MIN_PUT_INTERVAL_MS apart; a newer record
-   * replaces one still waiting, and a goodbye does not wait.
+   * replaces one still waiting, and a goodbye does not wait. A goodbye no peer
+   * took is put again with backoff (DHT_GOODBYE_RETRY_BASE_MS) while the
+   * record it replaces may be served, and at once when the first DHT server
+   * is known again, until a peer takes it, a newer announcement replaces it,
+   * or the node stops.
    */
   private async drain (): Promise<void> {
     try {
       while (this.pending != null && this.started) {
         const { record } = this.pending
+        if (this.retryAt != null) {
+          const now = Date.now()
+          const until = Math.min(this.servedUntil(), record.expiresAt)
+          // the record the goodbye withdraws has expired (or the goodbye has): nothing left to replace
+          if (until <= now) {
+            this.dropRetry()
+            continue
+          }
+          // with no DHT server known a put stores nothing: the first one to come ends the wait (onDhtPeer)
+          const due = awaitFirstDhtServer(this.components.dht.routingTable, this.onDhtPeer) ? until : Math.min(this.retryAt, until)
+          if (due > now) {
+            await this.wake.wait(due - now, { signal: this.controller.signal })
+            continue
+          }
+        }
         const gap = Math.min(DHT_MIN_PUT_INTERVAL_MS, (record.expiresAt - record.issuedAt) / DHT_PUT_INTERVAL_TTL_FRACTION)
         const wait = this.lastPutAt + gap - Date.now()
         if (wait > 0 && record.status !== 'offline') {
@@ -250,12 +299,22 @@ export class DhtPresenceService implements Startable {
         }
         const next = this.pending
         this.pending = undefined
+        this.retryAt = undefined
         this.lastPutAt = Date.now()
         this.inFlight = next.record
+        let stored = 0
         try {
-          await this.put(next)
+          stored = await this.put(next)
         } finally {
           this.inFlight = undefined
+        }
+        if (stored > 0) this.retry.reset()
+        // a goodbye no peer took, with nothing newer announced meanwhile, while the record it would
+        // replace may still be served: tried again after a backoff, not at a heartbeat that may never come
+        else if (next.record.status === 'offline' && this.pending == null && this.started && this.servedUntil() > Date.now()) {
+          this.pending = next
+          this.retryAt = Date.now() + this.retry.next()
+          this.log('DHT goodbye seq %s taken by no peer: tried again in %d ms', next.record.seq, this.retryAt - Date.now())
         }
       }
     } finally {
@@ -263,7 +322,31 @@ export class DhtPresenceService implements Startable {
     }
   }
 
-  private async put ({ record, envelope }: AnnounceEventDetail): Promise<void> {
+  /** The last put record that a goodbye would replace, if any: until when the DHT may serve it (0: none). */
+  private servedUntil (): number {
+    return this.published != null && this.published.status !== 'offline' ? this.published.expiresAt : 0
+  }
+
+  /** A DHT server is known again: a goodbye waiting for its retry goes at once. */
+  private onDhtPeer (): void {
+    if (this.retryAt != null) this.retryNow()
+  }
+
+  private retryNow (): void {
+    this.retryAt = Date.now()
+    this.wake.notify()
+  }
+
+  /** The goodbye waiting for its retry is dropped (or gives way to a newer record); the loop looks again at once. */
+  private dropRetry (): void {
+    this.pending = undefined
+    this.retryAt = undefined
+    this.retry.reset()
+    this.wake.notify()
+  }
+
+  /** Puts one record; how many peers took it. */
+  private async put ({ record, envelope }: AnnounceEventDetail): Promise<number> {
     let stored = 0
     try {
       const signal = sharedSignal(anySignal([AbortSignal.timeout(DHT_PUT_TIMEOUT_MS), this.controller.signal]))
@@ -274,10 +357,16 @@ export class DhtPresenceService implements Startable {
       this.log('DHT put of seq %s failed - %e', record.seq, err)
     }
     this.log.trace('put %s seq %s on %d peers', record.status, record.seq, stored)
-    // a put nobody took is retried at the next heartbeat
+    // a put nobody took is retried at the next heartbeat (a goodbye, which may have none, by drain)
     if (stored > 0) this.published = record
     if (record.status === 'offline') this.goodbyePut?.notify()
+    return stored
   }
+}
+
+/** Two records show the same presence (what a DHT fetcher reads of them). */
+function sameShown (a: Presence, b: Presence): boolean {
+  return a.status === b.status && a.note === b.note && a.activity === b.activity
 }
 
 function max (a?: number, b?: number): number | undefined {

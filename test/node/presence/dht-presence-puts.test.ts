@@ -11,17 +11,28 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { dhtPresence } from '../../../node/presence/index.js'
-import { DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS } from '../../../node/presence/constants.js'
+import { DHT_GOODBYE_RETRY_BASE_MS, DHT_GOODBYE_RETRY_CAP_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS } from '../../../node/presence/constants.js'
 import type { DhtPresenceComponents, DhtPresenceService } from '../../../node/presence/dht-presence.js'
 import type { Presence, PresenceStatus } from '../../../protocol/presence-record.js'
 import type { PeerId } from '@libp2p/interface'
 
 const TTL_MS = 60_000
 
-/** kad-dht's put: recorded; under way until `release()` when held; stored by one peer unless `storeNothing`. */
+/** kad-dht's routing table: its size, and 'peer:add' when it learns a DHT server. */
+class StubTable extends EventTarget {
+  size = 1
+
+  add (): void {
+    this.size++
+    this.dispatchEvent(new Event('peer:add'))
+  }
+}
+
+/** kad-dht's put: recorded (with its time); under way until `release()` when held; stored by one peer unless `storeNothing`. */
 class StubDht {
-  readonly routingTable = { size: 1 }
+  readonly routingTable = new StubTable()
   readonly puts: string[] = []
+  readonly putAt: number[] = []
   storeNothing = false
   private gate?: Promise<void>
   private open = (): void => {}
@@ -37,6 +48,7 @@ class StubDht {
 
   async * put (_key: Uint8Array, value: Uint8Array): AsyncGenerator<{ name: string, messageName?: string }> {
     this.puts.push(new TextDecoder().decode(value))
+    this.putAt.push(Date.now())
     await this.gate
     if (!this.storeNothing) yield { name: 'PEER_RESPONSE', messageName: 'PUT_VALUE' }
   }
@@ -217,5 +229,102 @@ describe('DHT presence puts', () => {
     const again = announce('online')
     await elapse(10)
     expect(dht.puts).toEqual([first, again])
+  })
+
+  describe('a goodbye no peer took (leaving public mode announces nothing after it)', () => {
+    /** The node's record is in the DHT; then no peer takes its goodbye. Returns both envelopes. */
+    async function goodbyeNobodyTook (): Promise<{ online: string, goodbye: string, expiresAt: number }> {
+      const online = announce('online')
+      const expiresAt = Date.now() + TTL_MS
+      await elapse(10)
+      dht.storeNothing = true
+      const goodbye = announce('offline')
+      await elapse(10)
+      expect(dht.puts).toEqual([online, goodbye])
+      return { online, goodbye, expiresAt }
+    }
+
+    it('is put again with backoff until a peer takes it, then never again', async () => {
+      const { online, goodbye } = await goodbyeNobodyTook()
+      // the first retry within the base delay, the second within twice that after it
+      await elapse(DHT_GOODBYE_RETRY_BASE_MS)
+      expect(dht.puts).toEqual([online, goodbye, goodbye])
+      dht.storeNothing = false
+      await elapse(2 * DHT_GOODBYE_RETRY_BASE_MS)
+      expect(dht.puts).toEqual([online, goodbye, goodbye, goodbye])
+      // taken: nothing is pending, so nothing more is put
+      await elapse(2 * TTL_MS)
+      expect(dht.puts).toHaveLength(4)
+    })
+
+    it('is tried at growing intervals, at most the cap apart, and not once the record it withdraws has expired', async () => {
+      const { goodbye, expiresAt } = await goodbyeNobodyTook()
+      await elapse(3 * TTL_MS)
+      const retries = dht.putAt.slice(2)
+      expect(dht.puts.slice(2).every(p => p === goodbye)).toBe(true)
+      // 2 s, 4 s, 8 s, 16 s, 30 s less up to half: 4 to 7 within the 60 s the online record has left
+      expect(retries.length).toBeGreaterThanOrEqual(4)
+      expect(retries.length).toBeLessThanOrEqual(7)
+      expect(Math.max(...retries)).toBeLessThan(expiresAt)
+      const gaps = retries.map((t, i) => t - (dht.putAt[i + 1]))
+      for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] / 2)
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(DHT_GOODBYE_RETRY_CAP_MS)
+    })
+
+    it('with no DHT server known waits for the first one, then goes at once', async () => {
+      const { online, goodbye } = await goodbyeNobodyTook()
+      dht.routingTable.size = 0
+      // the retry, due within the base delay, finds no server: it waits for one and puts nothing meanwhile
+      await elapse(TTL_MS / 3)
+      expect(dht.puts).toEqual([online, goodbye])
+      dht.storeNothing = false
+      dht.routingTable.add()
+      await elapse(10)
+      expect(dht.puts).toEqual([online, goodbye, goodbye])
+      await elapse(2 * TTL_MS)
+      expect(dht.puts).toHaveLength(3)
+    })
+
+    it('a heartbeat showing the same (a public node appearing offline) takes its place, not its time', async () => {
+      const { online, goodbye } = await goodbyeNobodyTook()
+      await elapse(500)
+      const heartbeat = announce('offline')
+      await elapse(10)
+      expect(dht.puts).toEqual([online, goodbye])
+      await elapse(2 * DHT_GOODBYE_RETRY_BASE_MS)
+      expect(dht.puts.slice(0, 3)).toEqual([online, goodbye, heartbeat])
+    })
+
+    it('public again, showing what the DHT holds: the goodbye is dropped, nothing more is put', async () => {
+      const { online, goodbye } = await goodbyeNobodyTook()
+      await elapse(DHT_GOODBYE_RETRY_BASE_MS)
+      expect(dht.puts).toEqual([online, goodbye, goodbye])
+      announce('online')
+      await elapse(2 * TTL_MS)
+      expect(dht.puts).toHaveLength(3)
+    })
+
+    it('a stop puts it at once and waits for it (out of public mode no stop goodbye is announced); nothing after the stop', async () => {
+      const { online, goodbye } = await goodbyeNobodyTook()
+      let stopped = false
+      void service.beforeStop().then(() => { stopped = true })
+      await elapse(10)
+      expect(dht.puts).toEqual([online, goodbye, goodbye])
+      expect(stopped).toBe(true)
+      service.stop()
+      await elapse(2 * TTL_MS)
+      expect(dht.puts).toHaveLength(3)
+    })
+
+    it('a stop once the record it withdraws has expired waits for nothing', async () => {
+      await goodbyeNobodyTook()
+      await elapse(TTL_MS)
+      const puts = dht.puts.length
+      let stopped = false
+      void service.beforeStop().then(() => { stopped = true })
+      await elapse(0)
+      expect(stopped).toBe(true)
+      expect(dht.puts).toHaveLength(puts)
+    })
   })
 })
