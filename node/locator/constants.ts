@@ -6,3 +6,10 @@ export const LOCATOR_DEBOUNCE_MS = 1_000
 export const LOCATOR_TIMEOUT_MS = 5_000
 /** How long a clean stop, or a block, waits for the empty locators to be stored (the put itself goes on). */
 export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000
+/**
+ * An empty locator (a block, hiding from a contact, a rotated contact code) that no DHT peer took is
+ * put again after 2 s, 4 s, ... up to 30 s apart (less up to half at random) while the record with
+ * addresses it replaces may be served (up to its 1 h lifetime): else a blocked contact could read it.
+ */
+export const LOCATOR_WITHDRAW_RETRY_BASE_MS = 2_000
+export const LOCATOR_WITHDRAW_RETRY_CAP_MS = 30_000

@@ -13,6 +13,7 @@ import { peerIdString } from '../peer-ids.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { LOCATOR_DEBOUNCE_MS, LOCATOR_GOODBYE_TIMEOUT_MS, LOCATOR_TIMEOUT_MS, LOCATOR_TTL_MS } from './constants.js'
 import { LocatorPublisher } from './locator.js'
+import { LocatorWithdrawals } from './withdrawals.js'
 import { sleep } from '../util/wait.js'
 import { anySignal, sharedSignal } from '../signals.js'
 import { devicesOf, droppedDevices } from '../presence/person-devices.js'
@@ -48,6 +49,8 @@ export class LocatorService implements Locator, Startable {
 
   private readonly log: Logger
   private readonly publisher: LocatorPublisher
+  /** Empty records no DHT peer took, put again while the record they replace may be served. */
+  private readonly withdrawals: LocatorWithdrawals
   private readonly rules?: LocatorDhtRules
   private readonly task: RepeatingTask
   /** Contacts that get a locator now. */
@@ -79,6 +82,14 @@ export class LocatorService implements Locator, Startable {
       ttlMs,
       timeoutMs: LOCATOR_TIMEOUT_MS
     })
+    this.withdrawals = new LocatorWithdrawals(this.publisher, {
+      table: () => components.dht.routingTable,
+      // after the puts queued before (a republish), never overtaking one
+      run: async (work) => { await this.enqueue(work) },
+      // unblocked meanwhile: its republish puts the addresses back
+      still: reader => !this.audience.has(reader),
+      log: this.log
+    })
     this.task = repeatingTask(async (opts) => { await this.publishAll(opts?.signal) }, Math.floor(ttlMs / 3), { debounce: LOCATOR_DEBOUNCE_MS })
     this.onRosterChange = this.onRosterChange.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
@@ -92,6 +103,7 @@ export class LocatorService implements Locator, Startable {
   start (): void {
     this.started = true
     this.shutdown = new AbortController()
+    this.withdrawals.start()
   }
 
   afterStart (): void {
@@ -103,20 +115,25 @@ export class LocatorService implements Locator, Startable {
     this.schedule()
   }
 
-  /** A clean stop leaves each contact an empty locator, which is also what a blocked contact is left with. */
+  /**
+   * A clean stop leaves each contact an empty locator, which is also what a blocked contact is left with;
+   * a blocked contact whose empty locator waits for its retry gets it now, within the same bound.
+   */
   async beforeStop (): Promise<void> {
     // ends a republish in flight (its signal aborts): the goodbyes below come after it
     this.task.stop()
     this.shutdown.abort()
+    this.withdrawals.stop()
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.components.events.removeEventListener('self:peer:update', this.onSelfUpdate)
     // nobody to store it with (no DHT server known): nothing to retire either
     if ((this.components.dht.routingTable?.size ?? 0) === 0) return
-    await this.retire([...this.audience])
+    await this.retire([...this.audience, ...this.withdrawals.pending()])
   }
 
   stop (): void {
     this.task.stop()
+    this.withdrawals.stop()
     this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
     this.started = false
   }
@@ -147,6 +164,7 @@ export class LocatorService implements Locator, Startable {
     // a device its contact's list dropped (revoked) is left nothing, not even an empty record (§14.8)
     const dropped = new Set(droppedDevices(evt.detail.people))
     const lost = [...before].filter(p => !this.audience.has(p) && !dropped.has(p))
+    for (const device of dropped) this.withdrawals.forget(device)
     // the blocked (or hidden-from) contact is left an empty record before the change counts as done
     if (lost.length > 0) {
       const interrupted = this.running != null
@@ -211,11 +229,12 @@ export class LocatorService implements Locator, Startable {
   /**
    * Leaves `peers` an empty locator each, waiting at most LOCATOR_GOODBYE_TIMEOUT_MS (the put goes on): a put
    * that finds no server to store it runs to its whole deadline (in a network of two, a block took 5 s).
+   * One no DHT peer took is put again while the node runs (withdrawals).
    */
   private async retire (peers: string[]): Promise<void> {
     const bound = new AbortController()
     await Promise.race([
-      this.enqueue(async () => await this.publisher.publish(peers, { empty: true })),
+      this.enqueue(async () => { await this.withdrawals.withdraw(peers) }),
       sleep(LOCATOR_GOODBYE_TIMEOUT_MS, { signal: bound.signal }).catch(() => {})
     ]).finally(() => { bound.abort() })
   }

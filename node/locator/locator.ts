@@ -75,6 +75,8 @@ export interface LocatorPublisherOptions {
 export class LocatorPublisher {
   private seq = 0n
   private readonly lastSeen = new Map<string, bigint>()
+  /** Per reader: when the newest record with addresses that a DHT peer took expires (until an empty one is taken). */
+  private readonly served = new Map<string, number>()
 
   constructor (private readonly opts: LocatorPublisherOptions) {}
 
@@ -101,6 +103,7 @@ export class LocatorPublisher {
       const dhtKey = locatorDhtKey(keys, this.opts.self.toMultihash().bytes)
       const now = Date.now()
       this.seq = this.seq + 1n > BigInt(now) ? this.seq + 1n : BigInt(now)
+      let took = 0
       try {
         const value = await sealLocator({
           publisher: this.opts.self,
@@ -111,15 +114,33 @@ export class LocatorPublisher {
           expiresAt: now + this.opts.ttlMs
         }, this.opts.privateKey, keys.locator, dhtKey)
         const timeout = AbortSignal.timeout(this.opts.timeoutMs)
-        for await (const e of dht.put(dhtKey, value, { signal: options.signal != null ? sharedSignal(anySignal([timeout, options.signal])) : timeout })) {
-          // the closest-peers query before the puts answers with PEER_RESPONSE too
-          if (e.name === 'PEER_RESPONSE' && e.messageName === 'PUT_VALUE') stored++
+        try {
+          for await (const e of dht.put(dhtKey, value, { signal: options.signal != null ? sharedSignal(anySignal([timeout, options.signal])) : timeout })) {
+            // the closest-peers query before the puts answers with PEER_RESPONSE too
+            if (e.name === 'PEER_RESPONSE' && e.messageName === 'PUT_VALUE') took++
+          }
+        } finally {
+          // kad-dht keeps what a put hands it: a record a peer took replaces the one it held
+          if (took > 0 && empty) this.served.delete(peer)
+          else if (took > 0) this.served.set(peer, Math.max(this.served.get(peer) ?? 0, now + this.opts.ttlMs))
+          stored += took
         }
       } catch (err: any) {
         this.opts.log('locator put for %s failed - %s', peer, err?.message)
       }
     }
     return stored
+  }
+
+  /**
+   * Until when a record with addresses for `reader` may be served from the DHT: the newest one a DHT
+   * peer took, unless an empty one was taken since (0: none). A crash forgets it (the record expires).
+   */
+  servedUntil (reader: string): number {
+    const until = this.served.get(reader) ?? 0
+    if (until > Date.now()) return until
+    this.served.delete(reader)
+    return 0
   }
 
   /** The addresses a contact published for us, newest valid record first; [] when none. */

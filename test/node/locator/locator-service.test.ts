@@ -10,7 +10,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
-import { afterEach, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { locator } from '../../../node/locator/index.js'
 import { roster, RosterStore } from '../../../node/roster/index.js'
 import { openLocator } from '../../../protocol/locator-record.js'
@@ -20,7 +20,11 @@ import type { Roster } from '../../../node/roster/index.js'
 import type { PeerId, Startable } from '@libp2p/interface'
 
 const started: Startable[] = []
-afterEach(async () => { for (const s of started.splice(0).reverse()) await s.stop() })
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const s of started.splice(0).reverse()) await s.stop()
+})
+const realSetTimeout = globalThis.setTimeout
 
 /** A DHT whose puts take `delayMs` each, or what `delay.ms` says from then on (and end early on abort); it keeps every value in put order. */
 function slowDht (delayMs: number): { dht: any, puts: Array<{ key: string, value: Uint8Array }>, delay: { ms: number } } {
@@ -139,4 +143,109 @@ it('a block waits for the blocked contact\'s empty record at most as long as a c
   // ...which is stored all the same
   await waitFor(() => puts.length > before, 'the empty record to be put', 30_000)
   expect(puts.at(-1)?.key).toBe(keyOf)
+})
+
+describe('an empty locator no DHT peer took (a block while the DHT drops puts)', () => {
+  /** kad-dht: a routing table that says 'peer:add', puts recorded in order, stored by one peer unless `storeNothing`. */
+  function flakyDht (): { dht: any, puts: Array<{ key: string, value: Uint8Array }>, table: EventTarget & { size: number }, store: { nothing: boolean } } {
+    const puts: Array<{ key: string, value: Uint8Array }> = []
+    const table = Object.assign(new EventTarget(), { size: 1 })
+    const store = { nothing: false }
+    const dht = {
+      routingTable: table,
+      async * put (key: Uint8Array, value: Uint8Array) {
+        puts.push({ key: Buffer.from(key).toString('hex'), value })
+        if (!store.nothing) yield { name: 'PEER_RESPONSE', messageName: 'PUT_VALUE' }
+      },
+      async * get () {}
+    }
+    return { dht, puts, table, store }
+  }
+
+  /** A node with one contact whose locator (with addresses) a DHT peer took; then the DHT takes nothing and the contact is blocked. */
+  async function blockedWhileDhtDropsPuts (): Promise<{ r: Roster, contact: string, forContact: () => Uint8Array[], addrsIn: (v: Uint8Array) => Promise<number>, table: EventTarget & { size: number }, store: { nothing: boolean }, puts: Array<{ key: string }> }> {
+    const { dht, puts, table, store } = flakyDht()
+    const { self, r, start } = await node(dht)
+    const contact = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    await r.addContact(contact)
+    await start()
+    const keys = r.keysFor(contact)
+    const key = locatorDhtKey(keys, self.toMultihash().bytes)
+    const forContact = (): Uint8Array[] => puts.filter(p => p.key === Buffer.from(key).toString('hex')).map(p => p.value)
+    const addrsIn = async (value: Uint8Array): Promise<number> => {
+      const res = await openLocator(value, keys.locator, key, { now: Date.now(), publisher: self, audience: peerIdFromString(contact) })
+      if (!res.ok) throw new Error(`locator does not open: ${res.reason}`)
+      return res.locator.addrs.length
+    }
+    await waitFor(() => forContact().length >= 1, 'the contact\'s locator to be put', 30_000)
+    expect(await addrsIn(forContact()[0])).toBeGreaterThan(0)
+    store.nothing = true
+    // from here the retries' timers run when the test says (crypto and the clock stay real)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    await r.block(contact)
+    expect(forContact()).toHaveLength(2)
+    expect(await addrsIn(forContact()[1])).toBe(0)
+    return { r, contact, forContact, addrsIn, table, store, puts }
+  }
+
+  it('is put again with backoff until a peer takes it, then never again', async () => {
+    const { forContact, addrsIn, store } = await blockedWhileDhtDropsPuts()
+    await vi.advanceTimersByTimeAsync(900)
+    expect(forContact()).toHaveLength(2)
+    // the first retry within the base delay (2 s, less up to half)
+    await vi.advanceTimersByTimeAsync(1_100)
+    await waitFor(() => forContact().length >= 3, 'the empty locator to be put again', 10_000)
+    expect(await addrsIn(forContact()[2])).toBe(0)
+    store.nothing = false
+    // the next within twice that
+    await vi.advanceTimersByTimeAsync(4_000)
+    await waitFor(() => forContact().length >= 4, 'the next retry', 10_000)
+    expect(await addrsIn(forContact()[3])).toBe(0)
+    // taken: nothing more, however long the old record would have lived (10 min here)
+    await vi.advanceTimersByTimeAsync(20 * 60_000)
+    await new Promise(resolve => realSetTimeout(resolve, 200))
+    expect(forContact()).toHaveLength(4)
+  })
+
+  it('with no DHT server known waits for the first one, then goes at once', async () => {
+    const { forContact, table, store } = await blockedWhileDhtDropsPuts()
+    table.size = 0
+    const listening = (): boolean => getEventListeners(table, 'peer:add').length > 0
+    await vi.advanceTimersByTimeAsync(2_000)
+    await waitFor(listening, 'the retry to wait for a DHT server', 10_000)
+    await vi.advanceTimersByTimeAsync(10 * 60_000)
+    expect(forContact()).toHaveLength(2)
+    store.nothing = false
+    table.size = 1
+    table.dispatchEvent(new Event('peer:add'))
+    await waitFor(() => forContact().length >= 3, 'the retry once a server is known', 1_000)
+  })
+
+  it('unblocked while it waits for a retry: no more empty records, its locator gets the addresses again', async () => {
+    const { r, contact, forContact, addrsIn, store } = await blockedWhileDhtDropsPuts()
+    await vi.advanceTimersByTimeAsync(2_000)
+    await waitFor(() => forContact().length >= 3, 'the empty locator to be put again', 10_000)
+    store.nothing = false
+    await r.unblock(contact)
+    // the republish comes after its debounce (1 s); the next retry was due within 4 s
+    await vi.advanceTimersByTimeAsync(4_000)
+    await waitFor(() => forContact().length >= 4, 'the locator with addresses', 10_000)
+    // from then on only its republishes (every 200 s here), each with the addresses
+    await vi.advanceTimersByTimeAsync(10 * 60_000)
+    await new Promise(resolve => realSetTimeout(resolve, 200))
+    for (const value of forContact().slice(3)) expect(await addrsIn(value)).toBeGreaterThan(0)
+  })
+
+  it('a stop puts it at once, within the stop\'s bound, and nothing after the stop', async () => {
+    const { forContact } = await blockedWhileDhtDropsPuts()
+    const l = started.at(-1)! as Startable & { beforeStop: () => Promise<void> }
+    const t0 = Date.now()
+    await l.beforeStop()
+    expect(Date.now() - t0).toBeLessThan(1_000)
+    expect(forContact()).toHaveLength(3)
+    await l.stop()
+    await vi.advanceTimersByTimeAsync(20 * 60_000)
+    await new Promise(resolve => realSetTimeout(resolve, 200))
+    expect(forContact()).toHaveLength(3)
+  })
 })
