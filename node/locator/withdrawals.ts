@@ -19,6 +19,8 @@ export interface LocatorWithdrawalsOptions {
   run?: (work: () => Promise<void>) => Promise<void>
   /** Whether a waiting reader still gets an empty record (false: it gets addresses again). */
   still: (reader: string) => boolean
+  /** When no withdrawal is under way any more, and when the waiting ones' records expired: pending() may have changed. */
+  settled?: () => void
   log: Logger
 }
 
@@ -27,6 +29,8 @@ export class LocatorWithdrawals {
   private readonly waiting = new Set<string>()
   private readonly retry: WithdrawalRetry
   private stopped = false
+  /** Withdrawals under way (a rotation's and a retry's may overlap). */
+  private busy = 0
 
   constructor (private readonly publisher: LocatorPublisher, private readonly options: LocatorWithdrawalsOptions) {
     const run = options.run ?? (async (work) => { await work() })
@@ -35,8 +39,14 @@ export class LocatorWithdrawals {
       capMs: LOCATOR_WITHDRAW_RETRY_CAP_MS,
       jitter: 0.5,
       table: options.table,
-      retry: () => { void run(async () => { await this.withdraw([]) }) },
-      expired: () => { this.waiting.clear() }
+      retry: () => {
+        void run(async () => { await this.withdraw([]) })
+          .catch((err: unknown) => { options.log('empty locator retry failed - %e', err) })
+      },
+      expired: () => {
+        this.waiting.clear()
+        options.settled?.()
+      }
     })
   }
 
@@ -53,15 +63,18 @@ export class LocatorWithdrawals {
   async withdraw (readers: string[], options: { signal?: AbortSignal } = {}): Promise<void> {
     for (const reader of this.waiting) if (!this.options.still(reader)) this.waiting.delete(reader)
     const all = [...new Set([...readers, ...this.waiting])]
-    if (all.length > 0) await this.publisher.publish(all, { empty: true, signal: options.signal })
-    let until = 0
-    for (const reader of all) {
-      const served = this.options.still(reader) ? this.publisher.servedUntil(reader) : 0
-      if (served > 0) this.waiting.add(reader)
-      else this.waiting.delete(reader)
-      until = Math.max(until, served)
+    this.busy++
+    try {
+      if (all.length > 0) await this.publisher.publish(all, { empty: true, signal: options.signal })
+    } finally {
+      for (const reader of all) {
+        if (this.options.still(reader) && this.publisher.servedUntil(reader) > 0) this.waiting.add(reader)
+        else this.waiting.delete(reader)
+      }
+      if (--this.busy === 0) this.options.settled?.()
     }
     if (this.stopped) return
+    const until = Math.max(0, ...[...this.waiting].map(reader => this.publisher.servedUntil(reader)))
     if (this.waiting.size === 0) {
       this.retry.taken()
       return

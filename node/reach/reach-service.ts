@@ -15,6 +15,7 @@ import { LocatorPublisher } from '../locator/locator.js'
 import { ROSTER_CAPABILITY } from '../roster/constants.js'
 import { SelfReferenceError } from '../roster/errors.js'
 import { Backoff } from '../util/wait.js'
+import { LocatorWithdrawals } from '../locator/withdrawals.js'
 import { awaitFirstDhtServer } from '../util/dht-table.js'
 import { CodeStore } from './code-store.js'
 import {
@@ -83,6 +84,8 @@ export class ReachService implements Reach, ReachRules, Startable {
   private readonly intake: LocatorPublisher
   private readonly task: RepeatingTask
   private readonly retry: Backoff
+  /** Empty intake records of rotated codes that no DHT peer took, put again while the old record may be served. */
+  private readonly withdrawals: LocatorWithdrawals
   /** Keys of the intake records this node publishes or retires, by intake peer id. */
   private readonly keysByIntake = new Map<string, CodeKeys>()
   private code?: Code
@@ -112,6 +115,14 @@ export class ReachService implements Reach, ReachRules, Startable {
       } while (this.dirty && this.started)
     }, Math.floor(ttlMs / 3), { debounce: 1_000 })
     this.retry = new Backoff({ baseMs: INTAKE_RETRY_BASE_MS, capMs: INTAKE_RETRY_CAP_MS, jitter: 0.5 })
+    this.withdrawals = new LocatorWithdrawals(this.intake, {
+      table: () => components.dht.routingTable,
+      // the current code's record is never withdrawn while it is current
+      still: (intake) => this.code?.intake.toString() !== intake,
+      // an old code's keys are kept while its empty record waits for a retry
+      settled: () => { this.forgetOldKeys() },
+      log: this.log
+    })
     this.schedule = this.schedule.bind(this)
     this.onRosterChange = this.onRosterChange.bind(this)
   }
@@ -123,6 +134,7 @@ export class ReachService implements Reach, ReachRules, Startable {
   async start (): Promise<void> {
     this.code = await this.derive(await this.store.load())
     this.init.policy.bind(this)
+    this.withdrawals.start()
     this.started = true
   }
 
@@ -133,19 +145,24 @@ export class ReachService implements Reach, ReachRules, Startable {
     this.schedule()
   }
 
-  /** A clean stop leaves code holders an empty intake record: what a stopped node leaves. */
+  /**
+   * A clean stop leaves code holders an empty intake record: what a stopped node leaves; holders of a
+   * rotated code whose empty record waits for its retry get it now, within the same bound.
+   */
   async beforeStop (): Promise<void> {
     this.components.events.removeEventListener('self:peer:update', this.schedule)
     this.components.roster.removeEventListener('roster:change', this.onRosterChange)
     this.task.stop()
     clearTimeout(this.retryTimer)
+    this.withdrawals.stop()
     if (this.code == null || (this.components.dht.routingTable?.size ?? 0) === 0) return
-    await this.intake.publish([this.code.intake.toString()], { empty: true, signal: AbortSignal.timeout(INTAKE_GOODBYE_TIMEOUT_MS) })
+    await this.withdrawals.withdraw([this.code.intake.toString()], { signal: AbortSignal.timeout(INTAKE_GOODBYE_TIMEOUT_MS) })
   }
 
   stop (): void {
     this.task.stop()
     clearTimeout(this.retryTimer)
+    this.withdrawals.stop()
     this.components.dht.routingTable?.removeEventListener?.('peer:add', this.schedule)
     this.init.policy.bind(undefined)
     this.started = false
@@ -164,10 +181,10 @@ export class ReachService implements Reach, ReachRules, Startable {
   async rotateContactCode (): Promise<string> {
     const old = this.current()
     this.code = await this.derive(await this.store.replace())
-    // old holders find what a stopped node leaves them; the new record goes up at once
-    void this.intake.publish([old.intake.toString()], { empty: true })
+    // old holders find what a stopped node leaves them (put again while no DHT peer took it and the
+    // old record may be served); the new record goes up at once
+    void this.withdrawals.withdraw([old.intake.toString()])
       .catch((err: unknown) => { this.log('could not retire the old intake record - %e', err) })
-      .finally(() => { this.keysByIntake.delete(old.intake.toString()) })
     this.schedule()
     return this.code.text
   }
@@ -286,6 +303,12 @@ export class ReachService implements Reach, ReachRules, Startable {
     } catch {
       return undefined
     }
+  }
+
+  /** The keys of rotated codes whose empty record no longer waits for a retry. */
+  private forgetOldKeys (): void {
+    const keep = new Set([this.code?.intake.toString(), ...this.withdrawals.pending()])
+    for (const intake of this.keysByIntake.keys()) if (!keep.has(intake)) this.keysByIntake.delete(intake)
   }
 
   private schedule (): void {
