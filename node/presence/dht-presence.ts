@@ -23,8 +23,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Datastore } from 'interface-datastore'
 import { anySignal, sharedController, sharedSignal } from '../signals.js'
 import { toPeerId } from '../peer-ids.js'
-import { Backoff, Wakeup } from '../util/wait.js'
-import { awaitFirstDhtServer } from '../util/dht-table.js'
+import { Wakeup } from '../util/wait.js'
+import { WithdrawalRetry } from '../util/withdrawal-retry.js'
 import type { RoutingTableView } from '../util/dht-table.js'
 
 export interface DhtPresenceInit {
@@ -81,12 +81,11 @@ export class DhtPresenceService implements Startable {
   private inFlight?: Presence
   private pending?: AnnounceEventDetail
   /**
-   * Set while `pending` is a goodbye that no peer took, put again at this time (or when the
-   * first DHT server is known) while `published` may still be served: no announcement may come
-   * to retry it (a node that left public mode announces nothing here).
+   * Waiting while `pending` is a goodbye that no peer took, put again after a backoff (or when
+   * the first DHT server is known) while `published` may still be served: no announcement may
+   * come to retry it (a node that left public mode announces nothing here).
    */
-  private retryAt?: number
-  private readonly retry = new Backoff({ baseMs: DHT_GOODBYE_RETRY_BASE_MS, capMs: DHT_GOODBYE_RETRY_CAP_MS, jitter: 0.5 })
+  private readonly goodbyeRetry: WithdrawalRetry
   private putting?: Promise<void>
   private lastPutAt = 0
   /** Ends the wait between two puts early for a goodbye (stop aborts it through the controller). */
@@ -112,8 +111,16 @@ export class DhtPresenceService implements Startable {
         }
       }, DHT_SEQ_PRUNE_INTERVAL_MS, { timeout: DHT_SEQ_PRUNE_TIMEOUT_MS })
     }
+    this.goodbyeRetry = new WithdrawalRetry({
+      baseMs: DHT_GOODBYE_RETRY_BASE_MS,
+      capMs: DHT_GOODBYE_RETRY_CAP_MS,
+      jitter: 0.5,
+      table: () => this.components.dht.routingTable,
+      retry: () => { this.wake.notify() },
+      // the record the goodbye withdraws has expired (or the goodbye has): nothing left to replace
+      expired: () => { this.dropRetry() }
+    })
     this.onAnnounce = this.onAnnounce.bind(this)
-    this.onDhtPeer = this.onDhtPeer.bind(this)
   }
 
   isStarted (): boolean {
@@ -137,10 +144,10 @@ export class DhtPresenceService implements Startable {
     // whose goodbye was put then and none comes now), or has expired: there is nothing a goodbye
     // would replace. A goodbye waiting for its retry (left public mode, no peer took it) counts only
     // while the record it withdraws may be served
-    const retrying = this.retryAt != null
+    const retrying = this.goodbyeRetry.waiting
     if (this.inFlight == null && (this.pending == null || retrying) && this.servedUntil() <= Date.now()) return
     // that goodbye goes now: out of public mode, the stop's goodbye is not announced here
-    if (retrying) this.retryNow()
+    if (retrying) this.goodbyeRetry.now()
     this.goodbyePut = new Wakeup()
     await this.goodbyePut.wait(DHT_GOODBYE_TIMEOUT_MS)
   }
@@ -148,9 +155,9 @@ export class DhtPresenceService implements Startable {
   stop (): void {
     this.pruneTask?.stop()
     this.components.presence.removeEventListener('announce', this.onAnnounce)
-    this.components.dht.routingTable?.removeEventListener?.('peer:add', this.onDhtPeer)
     // a goodbye waiting for its retry is not put after the stop (nor after a later start)
-    if (this.retryAt != null) this.dropRetry()
+    if (this.goodbyeRetry.waiting) this.dropRetry()
+    this.goodbyeRetry.stop()
     this.controller.abort()
     this.started = false
   }
@@ -239,7 +246,7 @@ export class DhtPresenceService implements Startable {
    */
   private onAnnounce (evt: CustomEvent<AnnounceEventDetail>): void {
     const { record } = evt.detail
-    if (this.retryAt != null && this.pending != null) {
+    if (this.goodbyeRetry.waiting && this.pending != null) {
       // a public node appearing offline announces the waiting goodbye's state each heartbeat: the newer
       // record takes its place, not its time (the backoff, not the heartbeat, paces the retries)
       if (sameShown(this.pending.record, record)) {
@@ -276,20 +283,10 @@ export class DhtPresenceService implements Startable {
     try {
       while (this.pending != null && this.started) {
         const { record } = this.pending
-        if (this.retryAt != null) {
-          const now = Date.now()
-          const until = Math.min(this.servedUntil(), record.expiresAt)
-          // the record the goodbye withdraws has expired (or the goodbye has): nothing left to replace
-          if (until <= now) {
-            this.dropRetry()
-            continue
-          }
-          // with no DHT server known a put stores nothing: the first one to come ends the wait (onDhtPeer)
-          const due = awaitFirstDhtServer(this.components.dht.routingTable, this.onDhtPeer) ? until : Math.min(this.retryAt, until)
-          if (due > now) {
-            await this.wake.wait(due - now, { signal: this.controller.signal })
-            continue
-          }
+        // a goodbye waiting for its retry: the retry's time (or the first DHT server) wakes the loop
+        if (this.goodbyeRetry.waiting) {
+          await this.wake.wait(Infinity, { signal: this.controller.signal })
+          continue
         }
         const gap = Math.min(DHT_MIN_PUT_INTERVAL_MS, (record.expiresAt - record.issuedAt) / DHT_PUT_INTERVAL_TTL_FRACTION)
         const wait = this.lastPutAt + gap - Date.now()
@@ -299,7 +296,6 @@ export class DhtPresenceService implements Startable {
         }
         const next = this.pending
         this.pending = undefined
-        this.retryAt = undefined
         this.lastPutAt = Date.now()
         this.inFlight = next.record
         let stored = 0
@@ -308,13 +304,15 @@ export class DhtPresenceService implements Startable {
         } finally {
           this.inFlight = undefined
         }
-        if (stored > 0) this.retry.reset()
+        if (stored > 0) this.goodbyeRetry.taken()
         // a goodbye no peer took, with nothing newer announced meanwhile, while the record it would
         // replace may still be served: tried again after a backoff, not at a heartbeat that may never come
-        else if (next.record.status === 'offline' && this.pending == null && this.started && this.servedUntil() > Date.now()) {
-          this.pending = next
-          this.retryAt = Date.now() + this.retry.next()
-          this.log('DHT goodbye seq %s taken by no peer: tried again in %d ms', next.record.seq, this.retryAt - Date.now())
+        else if (next.record.status === 'offline' && this.pending == null && this.started) {
+          const delay = this.goodbyeRetry.notTaken(Math.min(this.servedUntil(), next.record.expiresAt))
+          if (delay != null) {
+            this.pending = next
+            this.log('DHT goodbye seq %s taken by no peer: tried again in %d ms', next.record.seq, delay)
+          }
         }
       }
     } finally {
@@ -327,21 +325,10 @@ export class DhtPresenceService implements Startable {
     return this.published != null && this.published.status !== 'offline' ? this.published.expiresAt : 0
   }
 
-  /** A DHT server is known again: a goodbye waiting for its retry goes at once. */
-  private onDhtPeer (): void {
-    if (this.retryAt != null) this.retryNow()
-  }
-
-  private retryNow (): void {
-    this.retryAt = Date.now()
-    this.wake.notify()
-  }
-
   /** The goodbye waiting for its retry is dropped (or gives way to a newer record); the loop looks again at once. */
   private dropRetry (): void {
     this.pending = undefined
-    this.retryAt = undefined
-    this.retry.reset()
+    this.goodbyeRetry.cancel()
     this.wake.notify()
   }
 
