@@ -107,8 +107,9 @@ function seal (payload: Uint8Array, key: PrivateKey): Uint8Array {
   return sealSignedRecord(GROUP_ENTRY_DOMAIN, GROUP_ENTRY_PAYLOAD_TYPE, payload, key)
 }
 
+/** The header's fields for the encoder, which only reads the byte fields (no copies of them). */
 function header (h: EntryHeader): Pick<GroupEntryPb, 'group' | 'seq' | 'lamport' | 'sentAt' | 'prev'> {
-  return { group: Uint8Array.from(h.group), seq: BigInt(h.seq), lamport: BigInt(h.lamport), sentAt: BigInt(h.sentAt), prev: Uint8Array.from(h.prev) }
+  return { group: h.group as Uint8Array<ArrayBuffer>, seq: BigInt(h.seq), lamport: BigInt(h.lamport), sentAt: BigInt(h.sentAt), prev: h.prev as Uint8Array<ArrayBuffer> }
 }
 
 /** A KEY entry: `senderKey` sealed for each recipient (`nonces`, one per recipient, for vectors only). */
@@ -129,7 +130,7 @@ export function encodeContent (c: GroupContent): Uint8Array {
 /** A CONTENT entry sealed under the author's sender key `keyId` (`nonce` for vectors only). */
 export function sealContentEntry (h: EntryHeader, author: Uint8Array, keyId: Uint8Array, senderKey: Uint8Array, content: GroupContent, key: PrivateKey, nonce?: Uint8Array): Uint8Array {
   const sealed = sealContent(senderKey, { group: h.group, author, seq: h.seq, keyId }, encodeContent(content), nonce)
-  return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.CONTENT, keyId: Uint8Array.from(keyId), slots: [], sealed: sealed as Uint8Array<ArrayBuffer> }), key)
+  return seal(GroupEntryPb.encode({ ...header(h), kind: GroupEntryKind.CONTENT, keyId: keyId as Uint8Array<ArrayBuffer>, slots: [], sealed: sealed as Uint8Array<ArrayBuffer> }), key)
 }
 
 export const GROUP_ENTRY_REJECT_REASONS = ['oversize', 'malformed', 'wrong-payload-type', 'unsupported-key', 'wrong-group', 'invalid-field', 'bad-signature'] as const

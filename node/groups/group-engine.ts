@@ -72,6 +72,9 @@ export class GroupEngine {
   readonly ctx: FeedContext & WriterContext
   private running = false
   private journal?: OwnEntryJournal
+  private pubsubRef?: PubSub
+  /** pubsub, read from the components once: a read there goes through libp2p's proxy of them (its checks cost a send ~2 µs). */
+  private get pubsub (): PubSub { return (this.pubsubRef ??= this.components.pubsub) }
 
   constructor (private readonly components: EngineComponents, readonly store: GroupStore, private readonly hooks: EngineHooks, private readonly log: Logger, receivesPerWindow: number, excluded?: (peer: string) => boolean) {
     this.me = components.peerId.toString()
@@ -290,7 +293,7 @@ export class GroupEngine {
     let unheard = false
     for (const f of frames) {
       try {
-        const res = await this.components.pubsub.publish(g.topic, f.bytes)
+        const res = await this.pubsub.publish(g.topic, f.bytes)
         if (res.recipients.length > 0) {
           g.published.add(f.seq)
           const waited = g.awaitingOut.get(f.seq)

@@ -343,7 +343,8 @@ export class GroupsService extends TypedEventEmitter<GroupsEvents> implements Gr
 function checkText (text: string): void {
   if (typeof text !== 'string' || text.length === 0) throw new InvalidMessageError('empty')
   if (!isUnicode(text)) throw new InvalidMessageError('not-unicode')
-  const bytes = new TextEncoder().encode(text).byteLength
+  // well-formed (above): its UTF-8 length, counted without encoding it
+  const bytes = Buffer.byteLength(text, 'utf8')
   if (bytes > MAX_GROUP_TEXT_BYTES) throw new InvalidMessageError('too-long', bytes, MAX_GROUP_TEXT_BYTES)
 }
 

@@ -88,6 +88,10 @@ describe('group conversations with five members', () => {
   it('refuses bad input with typed errors', async () => {
     await expect(A.node.sendToGroup(group, '')).rejects.toMatchObject({ name: 'InvalidMessageError', problem: 'empty' })
     await expect(A.node.sendToGroup(group, 'x'.repeat(4001))).rejects.toMatchObject({ name: 'InvalidMessageError', problem: 'too-long', limit: 4000 })
+    // the limit is in bytes of UTF-8, not in UTF-16 units: 1,334 euro signs are 4,002 bytes
+    await expect(A.node.sendToGroup(group, '\u20ac'.repeat(1334))).rejects.toMatchObject({ name: 'InvalidMessageError', problem: 'too-long', bytes: 4002, limit: 4000 })
+    await expect(A.node.sendToGroup(group, '\u20ac'.repeat(1000) + '\u{1F600}'.repeat(251))).rejects.toMatchObject({ name: 'InvalidMessageError', problem: 'too-long', bytes: 4004 })
+    await expect(A.node.sendToGroup(group, 'hi \uD800')).rejects.toMatchObject({ name: 'InvalidMessageError', problem: 'not-unicode' })
     await expect(A.node.sendToGroup('no-such-group', 'hi')).rejects.toMatchObject({ name: 'UnknownGroupError' })
     await expect(C.node.removeFromGroup(group, id(B))).rejects.toMatchObject({ name: 'NotGroupAdminError' })
     await expect(C.node.renameGroup(group, 'mine')).rejects.toMatchObject({ name: 'NotGroupAdminError' })

@@ -54,6 +54,10 @@ describe('text a person types', () => {
     expect(isUnicode('\uDC00x')).toBe(false)
     expect(isUnicode('\uD83D\uDE00')).toBe(true)
     expect(codePoints('a😀b')).toBe(3)
+    expect(isUnicode('')).toBe(true)
+    expect(isUnicode('\uDE00\uD83D')).toBe(false)
+    // the same answer as the definition: no code point in the surrogate range (a pair is one code point outside it)
+    fc.assert(fc.property(anyText, (text) => isUnicode(text) === !/\p{Cs}/u.test(text)), { numRuns: 2000 })
   })
 
   it('tells a text longer than a limit in code points without counting a short one', () => {
