@@ -18,6 +18,7 @@ import fcntl
 import heapq
 import os
 import select
+import signal
 import struct
 import sys
 import time
@@ -27,6 +28,8 @@ IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the bench ends the switch (stdin, or SIGKILL), not the terminal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     delay = float(sys.argv[1]) / 1000
     ports = int(sys.argv[2])
     prefix = sys.argv[3]

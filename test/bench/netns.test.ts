@@ -51,7 +51,7 @@ describe.skipIf(why != null)(`bench hosts in network namespaces${why != null ? `
     expect(ours()).toEqual([])
   })
 
-  it('deletes its namespaces, and kills what runs in them, on SIGTERM', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('deletes its namespaces, and kills what runs in them, on %s', async (signal) => {
     const child = spawn(process.execPath, nodeArgs(path.join(ROOT, 'test/fixtures/netns-hosts.ts')), { stdio: ['ignore', 'pipe', 'inherit'] })
     try {
       const report = await new Promise<{ names: string[], sleeper: number }>((resolve, reject) => {
@@ -65,7 +65,7 @@ describe.skipIf(why != null)(`bench hosts in network namespaces${why != null ? `
       expect(namespaces()).toEqual(expect.arrayContaining(report.names))
       expect(alive(report.sleeper)).toBe(true)
       const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
+      child.kill(signal)
       await exited
       expect(namespaces().filter(n => report.names.includes(n))).toEqual([])
       expect(alive(report.sleeper)).toBe(false)

@@ -213,8 +213,10 @@ function installExitHook (): void {
     for (const net of [...live]) net.destroy()
   }
   process.once('exit', cleanup)
+  // on, not once: Ctrl-C signals the whole process group, and a launcher such as tsx relays it
+  // again; with the listener gone the second SIGINT would kill the process before the namespaces go
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    process.on(sig, () => {
       cleanup()
       process.exit(130)
     })
