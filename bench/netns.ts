@@ -14,7 +14,11 @@
  * IPC pipes only). Every namespace is named `pmhost<pid>n<k>-...`; destroy()
  * kills what still runs in them and deletes them (their veths, TAPs and
  * bridge go with them), also at exit and on SIGINT/SIGTERM/SIGHUP
- * (test/nat/netns.ts's hook); leftovers of dead runs are removed at the start.
+ * (test/nat/netns.ts's hook). A launcher may SIGKILL the bench before that
+ * hook is done (tsx does, 60 ms after relaying a Ctrl-C), so a guard, a
+ * shell in its own session, does the same when the bench's end of its stdin
+ * closes, however the bench ended. Leftovers of dead runs are also removed
+ * at the start.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
@@ -77,6 +81,10 @@ export async function createHosts (opts: HostsOptions): Promise<Hosts> {
   const names = Array.from({ length: opts.count }, (_, i) => `${tag}-h${i}`)
   const addresses = names.map((_, i) => hostAddress(i))
   const made: string[] = []
+  // kills what runs in each namespace (the bench's children, the switch) and deletes it, once the bench is gone
+  const guard = spawn('sh', ['-c', 'read -r _; for ns in "$@"; do for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p"; done; ip netns del "$ns"; done 2>/dev/null',
+    'pmhost-guard', hub, ...names], { stdio: ['pipe', 'ignore', 'ignore'], detached: true })
+  guard.unref()
   let switchProc: ReturnType<typeof spawn> | undefined
   let destroyed = false
   const hosts: Hosts = {
@@ -99,6 +107,7 @@ export async function createHosts (opts: HostsOptions): Promise<Hosts> {
         }
         spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000 })
       }
+      guard.stdin?.end()
     }
   }
   const forget = destroyAtExit(hosts)
