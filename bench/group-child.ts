@@ -26,6 +26,8 @@ export interface StartParams {
   /** Indices in the whole mesh of the nodes this process runs. */
   indices: number[]
   root: string
+  /** The IPv4 address the nodes listen on (default 127.0.0.1; a host's own in the --netns variant). */
+  host?: string
   presence?: PresenceServiceInit
   groups?: GroupsServiceInit
 }
@@ -45,7 +47,7 @@ const push = serveParent({
   start: async (p: StartParams) => {
     for (let i = 0; i < p.indices.length; i += 10) {
       await Promise.all(p.indices.slice(i, i + 10).map(async (index) => {
-        nodes.set(index, await PresenceNode.start({ home: path.join(p.root, `n${index}`), listen: ['/ip4/127.0.0.1/tcp/0'], sharedHost: true, presence: p.presence, groups: p.groups, roster: { defaultVisibility: 'public' } }))
+        nodes.set(index, await PresenceNode.start({ home: path.join(p.root, `n${index}`), listen: [`/ip4/${p.host ?? '127.0.0.1'}/tcp/0`], sharedHost: true, presence: p.presence, groups: p.groups, roster: { defaultVisibility: 'public' } }))
       }))
     }
     return p.indices.map(i => ({ index: i, peerId: node(i).peerId.toString(), address: node(i).addresses()[0].toString() }))

@@ -14,6 +14,12 @@
  * checks would wait for the others' on one thread, a cost no real member
  * pays (docs/benchmarks.md, group delivery, session 7). The raw baseline runs
  * on the same nodes, processes and connections.
+ *
+ * With `netns` (npm run bench -- --only group --netns [--link-delay-ms D]) each
+ * node is a host of its own: one process per node, each in its own network
+ * namespace on one segment (bench/netns.ts), with D ms one way per hop when
+ * given. The parent stays in the root namespace and drives the children over
+ * their IPC pipes only. Its rows are named group.delivery.netns-<link>.p50/p99.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -25,12 +31,14 @@ import { sealContentEntry } from '../protocol/group-entry.js'
 import { compileForPlainNode } from './compile.js'
 import { sameSendOrder, spreadNodes } from './group-layout.js'
 import { forkChild } from './ipc.js'
+import { createHosts } from './netns.js'
 import { prng, sparseTopology, TRANSPORT } from './mesh.js'
 import { Arrivals, interleaved, RUN_TIMEOUT_MS, withTimeout } from './propagation.js'
 import { quietNote, untilQuiet } from './quiet.js'
 import { blocksNote, percentile, result } from './result.js'
 import type { BenchResult } from './result.js'
 import type { Child } from './ipc.js'
+import type { Hosts } from './netns.js'
 import type { StartParams } from './group-child.js'
 
 const RAW_TOPIC = '/presence-mesh-bench/group-raw/1'
@@ -54,6 +62,8 @@ export interface GroupBenchOptions {
   runs?: number
   warmup?: number
   procs?: number
+  /** A host (process and network namespace) per node; `delayMs`: one-way delay per hop through the userspace switch, else a kernel bridge. */
+  netns?: { delayMs?: number }
 }
 
 /** Polls an asynchronous condition every 50 ms until it holds. */
@@ -75,19 +85,21 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
   const n = opts.nodes
   const runs = opts.runs ?? defaultRuns(n)
   const warmup = opts.warmup ?? Math.max(5, Math.floor(runs / 10))
-  const layout = spreadNodes(n, procsOption(opts))
+  const layout = spreadNodes(n, opts.netns != null ? n : procsOption(opts))
   const build = await compileForPlainNode('group.delivery')
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'pm-bench-group-'))
   const children: Child[] = []
+  let hosts: Hosts | undefined
   try {
+    if (opts.netns != null) hosts = await createHosts({ count: n, delayMs: opts.netns.delayMs })
     for (let p = 0; p < layout.length; p++) {
-      const child = await forkChild(path.join(build.dir, 'bench', 'group-child.js'), [], SETUP_TIMEOUT_MS, [])
+      const child = await forkChild(path.join(build.dir, 'bench', 'group-child.js'), [], SETUP_TIMEOUT_MS, [], hosts?.exec(p) ?? [])
       children.push(child)
       await new Promise<void>((resolve) => { child.on('started', () => { resolve() }) })
     }
     const at = (i: number): Child => children[i % layout.length]
     const started = await Promise.all(layout.map(async (indices, p) =>
-      await children[p].call<Array<{ index: number, peerId: string, address: string }>>('start', { indices, root, presence: { ttlMs: MAX_PRESENCE_TTL_MS }, groups: LIMITS } satisfies StartParams)))
+      await children[p].call<Array<{ index: number, peerId: string, address: string }>>('start', { indices, root, host: hosts?.addresses[p], presence: { ttlMs: MAX_PRESENCE_TTL_MS }, groups: LIMITS } satisfies StartParams)))
     const info = started.flat().sort((a, b) => a.index - b.index)
     const memberIds = info.slice(1).map(m => m.index)
 
@@ -155,17 +167,19 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
     const quiet = await untilQuiet(async () => Math.max(...await Promise.all(children.map(async c => await c.call<number>('utilisation')))))
     const { measured, raw, inOrder, timeouts } = await interleaved(runs, warmup, runGroup, runRaw)
     const orderKept = await sameOrder()
-    const notes = `${TRANSPORT}; ${layout.length} process${layout.length === 1 ? '' : 'es'} (node i in process i mod ${layout.length}, the sender is node 0); ` +
+    const notes = (hosts == null
+      ? `${TRANSPORT}; ${layout.length} process${layout.length === 1 ? '' : 'es'} (node i in process i mod ${layout.length}, the sender is node 0); `
+      : `TCP, noise, yamux between ${hosts.link}; a process per node, ${n} processes on this machine's ${os.availableParallelism()} cores (the sender is node 0); `) +
       `${links.length} links (random spanning tree + 2 random dials per node), and the sender connected to every member (its contacts); ` +
       `1 sender, ${n - 1} receiving members, each showing every text when gossipsub delivers it (as the raw listener is called), then storing it in its own LevelDB; the sender appends its entry to its journal, publishes it, then stores it; ${size} B; ` +
       `${quietNote(quiet)}; the sender sends both kinds to the members in one order (${orderKept ? 'still the same after the runs' : 'NOT the same any more after the runs'})` +
       blocksNote(inOrder, oldMethodRuns(n), 'one run of the method before session 22') +
       (timeouts > 0 ? `; ${timeouts} runs timed out after ${RUN_TIMEOUT_MS} ms and are not counted` : '')
     return ([50, 99] as const).map(p => result({
-      name: `group.delivery.p${p}`,
+      name: hosts == null ? `group.delivery.p${p}` : `group.delivery.netns-${opts.netns?.delayMs == null ? 'bridge' : `${opts.netns.delayMs}ms`}.p${p}`,
       value: percentile(measured, p),
       unit: 'ms',
-      baseline: `raw gossipsub publish of ${size} B, same nodes, processes and mesh`,
+      baseline: `raw gossipsub publish of ${size} B, same nodes, processes${hosts == null ? '' : ', hosts'} and mesh`,
       baselineValue: percentile(raw, p),
       nodes: n,
       runs: Math.min(measured.length, raw.length),
@@ -177,6 +191,7 @@ export async function benchGroup (opts: GroupBenchOptions): Promise<BenchResult[
       await Promise.race([c.call('stop').catch(() => {}), new Promise(resolve => setTimeout(resolve, 30_000).unref())])
       await c.kill()
     }))
+    hosts?.destroy()
     await fs.rm(root, { recursive: true, force: true })
     await build.remove()
   }

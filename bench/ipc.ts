@@ -3,7 +3,7 @@
  * IPC channel and pushes events. Every child is killed by its pid when the
  * suite ends, whatever the outcome.
  */
-import { fork } from 'node:child_process'
+import { fork, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 
 export interface Child {
@@ -14,9 +14,15 @@ export interface Child {
   kill: () => Promise<void>
 }
 
-/** `execArgv`: default runs TypeScript under tsx; compiled children pass their own (e.g. --expose-gc). */
-export async function forkChild (script: string, args: string[], timeoutMs = 180_000, execArgv = ['--import', 'tsx']): Promise<Child> {
-  const child: ChildProcess = fork(script, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/**
+ * `execArgv`: default runs TypeScript under tsx; compiled children pass their own (e.g. --expose-gc).
+ * `prefix`: a command that execs node (e.g. `ip netns exec <ns>`: the pid is still the child's, and the IPC channel's descriptor goes through).
+ */
+export async function forkChild (script: string, args: string[], timeoutMs = 180_000, execArgv = ['--import', 'tsx'], prefix: string[] = []): Promise<Child> {
+  const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc']
+  const child: ChildProcess = prefix.length === 0
+    ? fork(script, args, { execArgv, stdio })
+    : spawn(prefix[0], [...prefix.slice(1), process.execPath, ...execArgv, script, ...args], { stdio })
   const pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void, timer: ReturnType<typeof setTimeout> }>()
   const listeners = new Map<string, Array<(data: any) => void>>()
   let nextId = 1

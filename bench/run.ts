@@ -25,6 +25,7 @@ import type { BenchResult } from './result.js'
 import { benchChat } from './chat.js'
 import { benchLocate } from './locate.js'
 import { benchGroup } from './group.js'
+import { hostsUnsupported } from './netns.js'
 import { benchRefusal } from './refusal.js'
 
 export interface SuiteContext {
@@ -37,6 +38,8 @@ export interface SuiteContext {
   /** Interleaved rounds of the ops/s suites (--rounds). */
   rounds?: number
   fuzzCount: number
+  /** --netns [--link-delay-ms D]: the group suite with a host (process and network namespace) per node. */
+  netns?: { delayMs?: number }
 }
 
 export interface Suite {
@@ -72,7 +75,7 @@ export const SUITES: Suite[] = [
   { id: 'chat', run: async () => benchChat() },
   { id: 'locate', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [100] }, async nodes => benchLocate({ nodes })) },
   // group messages to 10 and 50 members unless --nodes says otherwise
-  { id: 'group', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [10, 50] }, async nodes => benchGroup({ nodes, runs: ctx.runs })) },
+  { id: 'group', run: async ctx => forEachSize(ctx.nodesGiven ? ctx : { ...ctx, nodes: [10, 50] }, async nodes => benchGroup({ nodes, runs: ctx.runs, netns: ctx.netns })) },
   { id: 'privacy.refusal', run: async ctx => benchRefusal({ runs: ctx.runs }) },
 ]
 
@@ -135,6 +138,8 @@ async function main (): Promise<void> {
       fuzz: { type: 'string' },
       out: { type: 'string' },
       markdown: { type: 'boolean' },
+      netns: { type: 'boolean' },
+      'link-delay-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -144,7 +149,12 @@ async function main (): Promise<void> {
   --nodes    node counts for multi-node suites (default ${DEFAULT_NODES.join(',')})
   --runs     measured runs per size of multi-node suites (default each suite's: presence.propagation 600 at 10 nodes, else 400; group 2,000 at 10, else 1,000)
   --rounds   interleaved rounds of the ops/s suites (default 7)
-  --fuzz     mutated inputs per decoder (default ${FUZZ_DEFAULT_COUNT})`)
+  --fuzz     mutated inputs per decoder (default ${FUZZ_DEFAULT_COUNT})
+  --netns    group only (root, Linux, iproute2): a host per node, each node in its own process and network namespace
+             (10.92.0.0/16, joined by a kernel bridge in a namespace of the bench's); rows group.delivery.netns-bridge.*
+  --link-delay-ms D   with --netns: the hosts joined by a userspace switch (python3 bench/netns-switch.py) that holds
+             every frame D ms, one way per hop (this kernel has no netem); rows group.delivery.netns-<D>ms.*
+             Every namespace is named pmhost<pid>n<k>-* and deleted at the end, on error and on SIGINT/SIGTERM`)
     return
   }
   const list = (s: string | undefined): string[] => s == null ? [] : s.split(',').map(x => x.trim()).filter(x => x !== '')
@@ -164,6 +174,16 @@ async function main (): Promise<void> {
   if (ctx.nodes.some(n => n < 1)) throw new UsageError('--nodes: every size must be at least 1')
   const chosen = SUITES.filter(s => only.length === 0 || only.some(p => s.id.startsWith(p)))
   if (chosen.length === 0) throw new UsageError(`--only ${values.only} matches no suite; suites: ${SUITES.map(s => s.id).join(', ')}`)
+  if (values.netns === true || values['link-delay-ms'] != null) {
+    if (values.netns !== true) throw new UsageError('--link-delay-ms needs --netns')
+    const delay = values['link-delay-ms']
+    const delayMs = delay == null ? undefined : Number(delay)
+    if (delayMs != null && !(delay?.trim() !== '' && delayMs >= 0 && delayMs <= 1000)) throw new UsageError(`--link-delay-ms must be 0-1000, got ${delay}`)
+    if (chosen.some(s => s.id !== 'group')) throw new UsageError('--netns runs the group suite only: pass --only group')
+    const why = hostsUnsupported(delayMs)
+    if (why != null) throw new UsageError(`--netns cannot run here: ${why}`)
+    ctx.netns = { delayMs }
+  }
 
   console.log(`presence-mesh benchmarks on ${machine()}`)
   const rows: BenchResult[] = []

@@ -34,10 +34,10 @@ export interface NatNetwork {
   destroy: () => void
 }
 
-const live = new Set<NatNetwork>()
+const live = new Set<{ destroy: () => void }>()
 let exitHookInstalled = false
 
-function run (argv: string[], input?: string): string {
+export function run (argv: string[], input?: string): string {
   return execFileSync(argv[0], argv.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 })
 }
 
@@ -51,11 +51,14 @@ function pidAlive (pid: number): boolean {
   return fs.existsSync(`/proc/${pid}`)
 }
 
-/** Removes namespaces left by runs whose process is gone (a SIGKILLed test, say). */
-export function removeLeftovers (): number {
+/**
+ * Removes namespaces left by runs whose process is gone (a SIGKILLed test, say):
+ * those named `<prefix><pid>n<k>-...` (bench/netns.ts names its hosts so too).
+ */
+export function removeLeftovers (prefix = PREFIX): number {
   let removed = 0
   for (const ns of namespaces()) {
-    const m = new RegExp(`^${PREFIX}(\\d+)n\\d+-`).exec(ns)
+    const m = new RegExp(`^${prefix}(\\d+)n\\d+-`).exec(ns)
     if (m == null || pidAlive(Number(m[1]))) continue
     spawnSync('ip', ['netns', 'del', ns])
     removed++
@@ -193,6 +196,13 @@ export function onNetworkExit (fn: () => void): void {
   exitCallbacks.add(fn)
 }
 
+/** Destroys `net` at the process's exit or on SIGINT, SIGTERM or SIGHUP, unless it was destroyed (and deleted from the set) before. */
+export function destroyAtExit (net: { destroy: () => void }): () => void {
+  installExitHook()
+  live.add(net)
+  return () => { live.delete(net) }
+}
+
 function installExitHook (): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
@@ -203,8 +213,10 @@ function installExitHook (): void {
     for (const net of [...live]) net.destroy()
   }
   process.once('exit', cleanup)
+  // on, not once: Ctrl-C signals the whole process group, and a launcher such as tsx relays it
+  // again; with the listener gone the second SIGINT would kill the process before the namespaces go
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    process.on(sig, () => {
       cleanup()
       process.exit(130)
     })
