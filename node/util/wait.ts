@@ -152,7 +152,7 @@ export class Wakeup {
 }
 
 /** setTimeout fires at once for anything longer (with a warning); a longer wait is cut to this. */
-const MAX_TIMER_MS = 2 ** 31 - 1
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** Resolves after ms, on abort, or when the `done` handed to `register` is called. */
 async function timerOrAbort (ms: number, signal: AbortSignal | undefined, register: (done: () => void) => void): Promise<void> {

@@ -9,7 +9,7 @@
  * stores nothing, so none is tried before), and not once the older record
  * has expired.
  */
-import { Backoff } from './wait.js'
+import { Backoff, MAX_TIMER_MS } from './wait.js'
 import { awaitFirstDhtServer } from './dht-table.js'
 import type { BackoffOptions } from './wait.js'
 import type { RoutingTableView } from './dht-table.js'
@@ -107,7 +107,8 @@ export class WithdrawalRetry {
   }
 
   private arm (ms: number): void {
-    this.timer = setTimeout(this.fire, ms)
+    // setTimeout fires at once beyond its limit; a wait cut to it ends in fire(), which looks again
+    this.timer = setTimeout(this.fire, Math.min(ms, MAX_TIMER_MS))
     this.timer.unref?.()
   }
 

@@ -76,3 +76,14 @@ it('with no DHT server known waits for the first one, then runs at once; nothing
   retry.stop()
   expect(getEventListeners(table, 'peer:add')).toHaveLength(0)
 })
+
+it('waits out a record that lives longer than one timer can (2^31 - 1 ms) without firing again and again', async () => {
+  table.size = 0
+  const looks = vi.spyOn(table, 'addEventListener')
+  retry.notTaken(Date.now() + 30 * 86_400_000)
+  await vi.advanceTimersByTimeAsync(1_000)
+  // setTimeout fires at once beyond that limit: each early fire would look at the routing table again
+  expect(looks.mock.calls.length).toBe(1)
+  expect(runs).toHaveLength(0)
+  expect(retry.waiting).toBe(true)
+})
