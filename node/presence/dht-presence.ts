@@ -156,7 +156,7 @@ export class DhtPresenceService implements Startable {
     this.pruneTask?.stop()
     this.components.presence.removeEventListener('announce', this.onAnnounce)
     // a goodbye waiting for its retry is not put after the stop (nor after a later start)
-    if (this.goodbyeRetry.waiting) this.dropRetry()
+    if (this.goodbyeRetry.waiting) this.pending = undefined
     this.goodbyeRetry.stop()
     this.controller.abort()
     this.started = false
