@@ -132,7 +132,6 @@ function natRules (kind: NatKind): string {
 
 /** Builds the network; call destroy() (also run at process exit) to remove it. */
 export function createNatNetwork (kind: NatKind): NatNetwork {
-  installExitHook()
   const tag = `${PREFIX}${process.pid}n${++counter}`
   const ns = {
     wan: `${tag}-wan`,
@@ -148,10 +147,10 @@ export function createNatNetwork (kind: NatKind): NatNetwork {
     exec: (n) => ['ip', 'netns', 'exec', n],
     destroy: () => {
       for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n])
-      live.delete(net)
+      forget()
     }
   }
-  live.add(net)
+  const forget = destroyAtExit(net)
   try {
     for (const n of Object.values(ns)) {
       run(['ip', 'netns', 'add', n])
