@@ -13,3 +13,9 @@ export const LOCATOR_GOODBYE_TIMEOUT_MS = 2_000
  */
 export const LOCATOR_WITHDRAW_RETRY_BASE_MS = 2_000
 export const LOCATOR_WITHDRAW_RETRY_CAP_MS = 30_000
+/**
+ * ... but at most 10 times (2 s to 30 s apart: about 3.5 min, at least 1.7 min with the jitter): each
+ * put tells whoever runs the DHT servers closest to the reader's key that this node runs, and a blocked
+ * reader may run them and refuse the put on purpose; past the block's own put that says little.
+ */
+export const LOCATOR_WITHDRAW_RETRY_MAX_TRIES = 10

@@ -4,10 +4,11 @@
  * intake of a rotated contact code. One that no DHT peer took leaves the
  * record with addresses served until it expires, so while the node runs it
  * is put again (util/withdrawal-retry) until a peer takes it, that record
- * expires, the reader gets addresses again, or the node stops.
+ * expires, the reader gets addresses again, the node stops, or
+ * LOCATOR_WITHDRAW_RETRY_MAX_TRIES retries were not taken.
  */
 import { WithdrawalRetry } from '../util/withdrawal-retry.js'
-import { LOCATOR_WITHDRAW_RETRY_BASE_MS, LOCATOR_WITHDRAW_RETRY_CAP_MS } from './constants.js'
+import { LOCATOR_WITHDRAW_RETRY_BASE_MS, LOCATOR_WITHDRAW_RETRY_CAP_MS, LOCATOR_WITHDRAW_RETRY_MAX_TRIES } from './constants.js'
 import type { LocatorPublisher } from './locator.js'
 import type { RoutingTableView } from '../util/dht-table.js'
 import type { Logger } from '@libp2p/interface'
@@ -37,6 +38,7 @@ export class LocatorWithdrawals {
     this.retry = new WithdrawalRetry({
       baseMs: LOCATOR_WITHDRAW_RETRY_BASE_MS,
       capMs: LOCATOR_WITHDRAW_RETRY_CAP_MS,
+      maxTries: LOCATOR_WITHDRAW_RETRY_MAX_TRIES,
       jitter: 0.5,
       table: options.table,
       retry: () => {
@@ -80,7 +82,13 @@ export class LocatorWithdrawals {
       return
     }
     const delay = this.retry.notTaken(until)
-    this.options.log('empty locator for %d reader(s) taken by no DHT peer: tried again in %d ms', this.waiting.size, delay)
+    if (delay != null) {
+      this.options.log('empty locator for %d reader(s) taken by no DHT peer: tried again in %d ms', this.waiting.size, delay)
+      return
+    }
+    this.options.log('empty locator for %d reader(s) taken by no DHT peer after %d retries: given up', this.waiting.size, LOCATOR_WITHDRAW_RETRY_MAX_TRIES)
+    this.waiting.clear()
+    this.options.settled?.()
   }
 
   /** A reader that gets addresses again, or nothing at all from now on: no more empty records for it. */

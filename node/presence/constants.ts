@@ -58,12 +58,15 @@ export const DHT_GOODBYE_TIMEOUT_MS = 3_000
 /**
  * A goodbye (offline record) that no peer took while an older record of this
  * node may still be served from the DHT is put again after 2 s, 4 s, ... up
- * to 30 s apart (less up to half at random), until a peer takes it or that
- * record expires (60 s by default, 10 min at most): leaving `public` mode
- * announces nothing after its goodbye, so no heartbeat would retry it.
+ * to 30 s apart (less up to half at random), until a peer takes it, that
+ * record expires (60 s by default, 10 min at most) or ten retries were not
+ * taken: leaving `public` mode announces nothing after its goodbye, so no
+ * heartbeat would retry it.
  */
 export const DHT_GOODBYE_RETRY_BASE_MS = 2_000
 export const DHT_GOODBYE_RETRY_CAP_MS = 30_000
+/** ... at most 10 times (about 3.5 min): each put tells whoever runs the closest DHT servers that this node runs. */
+export const DHT_GOODBYE_RETRY_MAX_TRIES = 10
 /** Datastore prefix of what fetches remember (highest seq, last seen) per presentity. */
 export const FETCH_STORE_PREFIX = '/presence-mesh/fetch'
 

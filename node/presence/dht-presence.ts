@@ -9,7 +9,7 @@ import { presenceDhtKey, selectPresenceDhtRecord } from '../../protocol/dht-pres
 import { openPresence } from '../../protocol/presence-record.js'
 import { SelfReferenceError } from '../roster/errors.js'
 import {
-  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_RETRY_BASE_MS, DHT_GOODBYE_RETRY_CAP_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
+  DHT_GET_TIMEOUT_MS, DHT_GOODBYE_RETRY_BASE_MS, DHT_GOODBYE_RETRY_CAP_MS, DHT_GOODBYE_RETRY_MAX_TRIES, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS, DHT_PUT_INTERVAL_TTL_FRACTION, DHT_PUT_TIMEOUT_MS, DHT_REPUBLISH_REMAINING_FRACTION,
   DHT_SEQ_PRUNE_INTERVAL_MS, DHT_SEQ_PRUNE_TIMEOUT_MS
 } from './constants.js'
 import { FetchStore } from './fetch-store.js'
@@ -114,6 +114,7 @@ export class DhtPresenceService implements Startable {
     this.goodbyeRetry = new WithdrawalRetry({
       baseMs: DHT_GOODBYE_RETRY_BASE_MS,
       capMs: DHT_GOODBYE_RETRY_CAP_MS,
+      maxTries: DHT_GOODBYE_RETRY_MAX_TRIES,
       jitter: 0.5,
       table: () => this.components.dht.routingTable,
       retry: () => { this.wake.notify() },
@@ -277,7 +278,7 @@ export class DhtPresenceService implements Startable {
    * took is put again with backoff (DHT_GOODBYE_RETRY_BASE_MS) while the
    * record it replaces may be served, and at once when the first DHT server
    * is known again, until a peer takes it, a newer announcement replaces it,
-   * or the node stops.
+   * DHT_GOODBYE_RETRY_MAX_TRIES retries were not taken, or the node stops.
    */
   private async drain (): Promise<void> {
     try {
@@ -312,6 +313,8 @@ export class DhtPresenceService implements Startable {
           if (delay != null) {
             this.pending = next
             this.log('DHT goodbye seq %s taken by no peer: tried again in %d ms', next.record.seq, delay)
+          } else {
+            this.log('DHT goodbye seq %s taken by no peer: not tried again', next.record.seq)
           }
         }
       }

@@ -7,14 +7,21 @@
  * (by its owner, when `retry` runs): after the backoff's delay, at once when
  * the routing table learns its first DHT server (with none known a put
  * stores nothing, so none is tried before), and not once the older record
- * has expired.
+ * has expired or after `maxTries` puts that no peer took: each put tells
+ * whoever runs the DHT servers closest to the record's key (maybe the very
+ * reader it withdraws from, refusing it on purpose) that this node runs, so
+ * the retries stop after the first minutes rather than go on for the
+ * record's whole lifetime.
  */
+import { InvalidParametersError } from '@libp2p/interface'
 import { Backoff, MAX_TIMER_MS } from './wait.js'
 import { awaitFirstDhtServer } from './dht-table.js'
 import type { BackoffOptions } from './wait.js'
 import type { RoutingTableView } from './dht-table.js'
 
 export interface WithdrawalRetryOptions extends BackoffOptions {
+  /** Retries after a put no peer took, at most (> 0); past them notTaken() gives up. */
+  maxTries: number
   /** kad-dht's routing table (its size and 'peer:add'). */
   table: () => RoutingTableView | undefined
   /** Puts the withdrawal again; its owner then calls taken() or notTaken(). */
@@ -30,6 +37,7 @@ export class WithdrawalRetry {
   private until = 0
 
   constructor (private readonly options: WithdrawalRetryOptions) {
+    if (!(Number.isInteger(options.maxTries) && options.maxTries > 0)) throw new InvalidParametersError(`withdrawal maxTries must be a positive integer, not ${options.maxTries}`)
     this.backoff = new Backoff(options)
     this.fire = this.fire.bind(this)
     this.onDhtServer = this.onDhtServer.bind(this)
@@ -48,12 +56,13 @@ export class WithdrawalRetry {
   /**
    * A put of the withdrawal reached no peer, and the record it withdraws may
    * be served until `until` (0 or past: it may not, and nothing is retried).
-   * Returns the delay of the retry, or undefined when none waits.
+   * Returns the delay of the retry, or undefined when none waits (also once
+   * `maxTries` retries were not taken: the owner gives the withdrawal up).
    */
   notTaken (until: number): number | undefined {
     this.clearTimer()
     const now = Date.now()
-    if (!(until > now)) {
+    if (!(until > now) || this.backoff.attempts >= this.options.maxTries) {
       this.cancel()
       return undefined
     }

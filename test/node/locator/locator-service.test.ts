@@ -12,6 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { locator } from '../../../node/locator/index.js'
+import { LOCATOR_WITHDRAW_RETRY_MAX_TRIES } from '../../../node/locator/constants.js'
 import { roster, RosterStore } from '../../../node/roster/index.js'
 import { openLocator } from '../../../protocol/locator-record.js'
 import { locatorDhtKey } from '../../../protocol/pair-keys.js'
@@ -234,6 +235,22 @@ describe('an empty locator no DHT peer took (a block while the DHT drops puts)',
     await vi.advanceTimersByTimeAsync(10 * 60_000)
     await new Promise(resolve => realSetTimeout(resolve, 200))
     for (const value of forContact().slice(3)) expect(await addrsIn(value)).toBeGreaterThan(0)
+  })
+
+  it('is given up after LOCATOR_WITHDRAW_RETRY_MAX_TRIES retries no peer took (each tells the key\'s DHT servers that this node runs)', async () => {
+    const { forContact } = await blockedWhileDhtDropsPuts()
+    // every retry within 30 s of the last (2 s, 4 s, ... up to 30 s, less up to half)
+    while (forContact().length < 2 + LOCATOR_WITHDRAW_RETRY_MAX_TRIES) {
+      const before = forContact().length
+      await vi.advanceTimersByTimeAsync(30_000)
+      await waitFor(() => forContact().length > before, `retry ${before - 1}`, 10_000)
+    }
+    // none after the last, though the old record would be served for its 10 min; a stop puts none for it either
+    await vi.advanceTimersByTimeAsync(20 * 60_000)
+    const l = started.at(-1)! as Startable & { beforeStop: () => Promise<void> }
+    await l.beforeStop()
+    await new Promise(resolve => realSetTimeout(resolve, 200))
+    expect(forContact()).toHaveLength(2 + LOCATOR_WITHDRAW_RETRY_MAX_TRIES)
   })
 
   it('a stop puts it at once, within the stop\'s bound, and nothing after the stop', async () => {

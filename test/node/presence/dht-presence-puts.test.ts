@@ -11,7 +11,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { dhtPresence } from '../../../node/presence/index.js'
-import { DHT_GOODBYE_RETRY_BASE_MS, DHT_GOODBYE_RETRY_CAP_MS, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS } from '../../../node/presence/constants.js'
+import { DHT_GOODBYE_RETRY_BASE_MS, DHT_GOODBYE_RETRY_CAP_MS, DHT_GOODBYE_RETRY_MAX_TRIES, DHT_GOODBYE_TIMEOUT_MS, DHT_MIN_PUT_INTERVAL_MS } from '../../../node/presence/constants.js'
 import type { DhtPresenceComponents, DhtPresenceService } from '../../../node/presence/dht-presence.js'
 import type { Presence, PresenceStatus } from '../../../protocol/presence-record.js'
 import type { PeerId } from '@libp2p/interface'
@@ -65,10 +65,10 @@ let service: DhtPresenceService
 let seq = 0n
 
 /** The presence service announces its current record (the envelope here names its seq, status and note). */
-function announce (status: PresenceStatus, note?: string): string {
+function announce (status: PresenceStatus, note?: string, ttlMs = TTL_MS): string {
   seq++
   const now = Date.now()
-  const record: Presence = { presentity: peerId, status, note, seq, issuedAt: now, expiresAt: now + TTL_MS }
+  const record: Presence = { presentity: peerId, status, note, seq, issuedAt: now, expiresAt: now + ttlMs }
   const envelope = `${seq} ${status} ${note ?? ''}`
   presence.safeDispatchEvent('announce', { detail: { record, envelope: new TextEncoder().encode(envelope) } })
   return envelope
@@ -269,6 +269,21 @@ describe('DHT presence puts', () => {
       const gaps = retries.map((t, i) => t - (dht.putAt[i + 1]))
       for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] / 2)
       expect(Math.max(...gaps)).toBeLessThanOrEqual(DHT_GOODBYE_RETRY_CAP_MS)
+    })
+
+    it('is tried DHT_GOODBYE_RETRY_MAX_TRIES times at most, though the record it withdraws lives longer', async () => {
+      // a 10-minute record (the most a node announces): retries every 30 s would go on for all of it
+      const online = announce('online', undefined, 600_000)
+      await elapse(10)
+      dht.storeNothing = true
+      const goodbye = announce('offline', undefined, 600_000)
+      await elapse(600_000)
+      expect(dht.puts).toEqual([online, goodbye, ...Array<string>(DHT_GOODBYE_RETRY_MAX_TRIES).fill(goodbye)])
+      // given up: the loop is idle, and the next announcement is put as usual
+      dht.storeNothing = false
+      const back = announce('online')
+      await elapse(DHT_MIN_PUT_INTERVAL_MS)
+      expect(dht.puts.at(-1)).toBe(back)
     })
 
     it('with no DHT server known waits for the first one, then goes at once', async () => {

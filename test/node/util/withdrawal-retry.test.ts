@@ -1,7 +1,8 @@
 /**
  * WithdrawalRetry: when a withdrawal no DHT peer took is put again (after the
  * backoff, at once when the first DHT server is known, never once the record
- * it withdraws has expired), with fake timers and a stub routing table.
+ * it withdraws has expired or after maxTries), with fake timers and a stub
+ * routing table.
  */
 import { getEventListeners } from 'node:events'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
@@ -17,7 +18,7 @@ beforeEach(() => {
   table.size = 1
   runs = []
   expired = 0
-  retry = new WithdrawalRetry({ baseMs: 2_000, capMs: 30_000, table: () => table, retry: () => { runs.push(Date.now()) }, expired: () => { expired++ } })
+  retry = new WithdrawalRetry({ baseMs: 2_000, capMs: 30_000, maxTries: 10, table: () => table, retry: () => { runs.push(Date.now()) }, expired: () => { expired++ } })
 })
 afterEach(() => {
   retry.stop()
@@ -86,4 +87,28 @@ it('waits out a record that lives longer than one timer can (2^31 - 1 ms) withou
   expect(looks.mock.calls.length).toBe(1)
   expect(runs).toHaveLength(0)
   expect(retry.waiting).toBe(true)
+})
+
+it('gives up after maxTries retries no peer took, however long the record may be served; a taken one starts the count again', async () => {
+  const start = Date.now()
+  const until = start + 3_600_000
+  const delays: Array<number | undefined> = [retry.notTaken(until)]
+  for (let t = 0; t < 3_600; t++) {
+    const before = runs.length
+    await vi.advanceTimersByTimeAsync(1_000)
+    if (runs.length > before) delays.push(retry.notTaken(until))
+  }
+  // 2+4+8+16 s, then 30 s each: the tenth retry at 210 s, and no eleventh within the record's hour
+  expect(runs).toHaveLength(10)
+  expect(runs.at(-1)! - start).toBe(210_000)
+  expect(delays.at(-1)).toBeUndefined()
+  expect(retry.waiting).toBe(false)
+  expect(expired).toBe(0)
+  expect(retry.notTaken(until + 3_600_000)).toBe(2_000)
+})
+
+it('refuses a maxTries that is not a positive integer', () => {
+  for (const maxTries of [0, -1, 1.5, Number.NaN]) {
+    expect(() => new WithdrawalRetry({ baseMs: 1, capMs: 1, maxTries, table: () => table, retry: () => {} })).toThrow(/maxTries/)
+  }
 })
