@@ -105,10 +105,11 @@ export function formatTable (rows: BenchResult[]): string {
   return out.join('\n')
 }
 
-/** A markdown table of the same rows, for docs/benchmarks.md. */
-export function formatMarkdown (rows: BenchResult[]): string {
-  const head = `| ${COLUMNS.join(' | ')} |\n|${COLUMNS.map(() => '---').join('|')}|`
-  return head + '\n' + rows.map(r => `| ${COLUMNS.map(c => fmt(r[c]).replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')
+/** A markdown table of the same rows, for docs/benchmarks.md (`notes: false`: without the long notes column). */
+export function formatMarkdown (rows: BenchResult[], options: { notes?: boolean } = {}): string {
+  const columns = options.notes === false ? COLUMNS.filter(c => c !== 'notes') : COLUMNS
+  const head = `| ${columns.join(' | ')} |\n|${columns.map(() => '---').join('|')}|`
+  return head + '\n' + rows.map(r => `| ${columns.map(c => fmt(r[c]).replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')
 }
 
 export function machine (): string {
@@ -138,13 +139,15 @@ async function main (): Promise<void> {
       fuzz: { type: 'string' },
       out: { type: 'string' },
       markdown: { type: 'boolean' },
+      table: { type: 'boolean' },
       netns: { type: 'boolean' },
       'link-delay-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help === true) {
-    console.log(`usage: npm run bench -- [--only ${SUITES.map(s => s.id).join(',')}] [--nodes 10,50,100] [--runs N] [--rounds N] [--fuzz N] [--out bench/results.json] [--markdown]
+    console.log(`usage: npm run bench -- [--only ${SUITES.map(s => s.id).join(',')}] [--nodes 10,50,100] [--runs N] [--rounds N] [--fuzz N] [--out bench/results.json] [--markdown] [--table]
+  --table    run nothing: print the rows of bench/results.json (or --out) as docs/benchmarks.md's "Latest rows" table
   --only     comma-separated prefixes of suite ids (e.g. --only presence runs both presence suites)
   --nodes    node counts for multi-node suites (default ${DEFAULT_NODES.join(',')})
   --runs     measured runs per size of multi-node suites (default each suite's: presence.propagation 600 at 10 nodes, else 400; group 2,000 at 10, else 1,000)
@@ -155,6 +158,13 @@ async function main (): Promise<void> {
   --link-delay-ms D   with --netns: the hosts joined by a userspace switch (python3 bench/netns-switch.py) that holds
              every frame D ms, one way per hop (this kernel has no netem); rows group.delivery.netns-<D>ms.*
              Every namespace is named pmhost<pid>n<k>-* and deleted at the end, on error and on SIGINT/SIGTERM`)
+    return
+  }
+  if (values.table === true) {
+    const file = path.resolve(values.out ?? path.join(import.meta.dirname, 'results.json'))
+    const rows = await readRows(file)
+    if (rows.length === 0) throw new UsageError(`${file} holds no rows`)
+    console.log(formatMarkdown(rows, { notes: false }))
     return
   }
   const list = (s: string | undefined): string[] => s == null ? [] : s.split(',').map(x => x.trim()).filter(x => x !== '')
