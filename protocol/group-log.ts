@@ -190,22 +190,24 @@ export class MembershipLog {
   }
 
   /**
-   * Past the cap (§12.2 "A full log"): a LEAVE or REMOVE with every parent complete here, that counts, ends a
-   * membership current in state() and lets nobody in. Else refused, and so is every other op: a member that filled
-   * the log can still be removed and anyone can still leave, while nothing else (and nothing made-up keys sign,
-   * which counts for nothing) takes the room.
+   * Past the cap (§12.2 "A full log"): a LEAVE or REMOVE with every parent complete here, that counts and takes
+   * someone out of the members and invited of state() (a REMOVE of an invitee too: invitees get every sender key),
+   * letting nobody in. Else refused, and so is every other op: a member that filled the log can still be removed,
+   * with those it invited, and anyone can still leave, while nothing else (nor anything signed by keys that are
+   * in no membership) takes the room. Each op taken here leaves one fewer of the (at most 100) members and invited.
    */
   private takeEnding (op: GroupOp): AddResult {
     const who = removedBy(op)
     const before = this.state()
-    if (who == null || op.original != null || !before.members.has(who) || !op.parents.every(p => this.nodes.has(p))) return 'refused'
+    const isIn = (s: GroupState, peer: string): boolean => s.members.has(peer) || s.invited.has(peer)
+    if (who == null || op.original != null || !isIn(before, who) || !op.parents.every(p => this.nodes.has(p))) return 'refused'
     if (op.kind === 'remove' && before.members.get(op.author)?.role !== 'admin') return 'refused'
     const heads = [...this.headSet]
     const node = this.insert(op)
     const ends = (): boolean => {
       if (!node.auth) return false
-      const after = this.state().members
-      return !after.has(who) && [...after.keys()].every(m => before.members.has(m))
+      const after = this.state()
+      return !isIn(after, who) && [...after.members.keys(), ...after.invited.keys()].every(p => isIn(before, p))
     }
     if (!ends()) {
       // undone as if never inserted: it is the last node, and nothing names it
