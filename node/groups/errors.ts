@@ -59,7 +59,8 @@ export class SeniorAdminError extends Error {
 export class GroupFullError extends Error {
   static override name = 'GroupFullError'
   constructor (readonly group: string, readonly limit: number, readonly what: 'members' | 'ops' | 'groups') {
-    super(`group ${group} is full: at most ${limit} ${what}${what === 'ops' ? ' (past ${MAX_GROUP_OPS} only an admin\'s removal of a member or a member\'s leave is taken)' : ''}`)
+    const past = what === 'ops' ? ` (past ${MAX_GROUP_OPS} only an admin's removal of a member or invitee, or a member's leave, is taken)` : ''
+    super(`group ${group} is full: at most ${limit} ${what}${past}`)
     this.name = 'GroupFullError'
   }
 }
