@@ -23,6 +23,10 @@
  *   like any, so what names it completes, but it applies nothing, grants
  *   nothing and voids nothing; the op it copies is added with it, and is in
  *   the causal past of every op that names the copy.
+ * - Cap: a node holds at most MAX_GROUP_OPS ops of a group; past that only
+ *   a LEAVE or REMOVE that takes a current member or invitee out (so a
+ *   member that filled the log can still be removed). A local rule: which
+ *   ops a node took at the cap depends on the order they came in.
  */
 import { MAX_OP_PARENTS, opId, originalOf } from './group-op.js'
 import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, removedBy, voided } from './group-rules.js'
@@ -34,8 +38,9 @@ export type { GroupMember, GroupRole, GroupState } from './group-rules.js'
 /** Ops a group may hold; beyond it only ends of current memberships are taken (takeEnding), up to GROUP_OPS_CEILING. */
 export const MAX_GROUP_OPS = 1000
 /**
- * What a log holds at most, ends of memberships past MAX_GROUP_OPS included. Each op taken past the cap ends a
- * membership current then and lets nobody in, so the (at most 100) members at the cap bound them; this bounds the rest.
+ * What a log holds at most, ends of memberships past MAX_GROUP_OPS included. Each op taken past the cap takes one
+ * member or invitee out and lets nobody in, so the (at most 100) members and invited at the cap bound them; this
+ * bounds the rest.
  */
 export const GROUP_OPS_CEILING = MAX_GROUP_OPS + 200
 
