@@ -64,7 +64,7 @@ async function textsMReads (mNode: ReturnType<typeof nodeOfM>, store: GroupStore
   return batch.messages.map(x => x.text)
 }
 
-it('a member that fills the log through its feed is still removed by an admin, with those it invited, and opens nothing written after', async () => {
+it('a member that fills the log through its feed is still removed by an admin, with those it invited, and opens nothing written after; the admin can still leave', async () => {
   const ops = history()
   const store = new GroupStore(new MemoryDatastore())
   await store.store.change((tx) => {
@@ -112,8 +112,13 @@ it('a member that fills the log through its feed is still removed by an admin, w
   expect(mNode.g.positions.get(b)).toBe(g.lastOwnSeq(b) + 1)
 
   // and so it stays after a restart: the store holds what the log took past the cap
-  const again = (await offlineEngineOfB(store)).groups.get(ID)!
+  const restarted = await offlineEngineOfB(store)
+  const again = restarted.groups.get(ID)!
   expect(again.log.held).toBe(g.log.held)
   expect(again.standing(m)).toBe('removed')
   expect(again.recipients(b)).toEqual([a])
+
+  // and B can still leave (before: GroupFullError as well)
+  await new Membership(restarted, {} as unknown as Roster, { invitation: () => {} }, logger('test:groups')).leave(ID)
+  expect(again.standing(b)).toBe('left')
 })
