@@ -80,7 +80,7 @@ const WORDING: Record<string, Wording> = {
   NotGroupAdminError: (e) => `only an admin may ${e.action}`,
   SeniorAdminError: (e) => `${e.peer} became an admin before you: only a longer-standing admin may remove them`,
   GroupMembershipError: (e) => e.problem === 'already-in' ? `${e.peer} is already in the group` : e.problem === 'not-in' ? `${e.peer} is not in the group` : `${e.peer} is already an admin`,
-  GroupFullError: (e) => e.what === 'groups' ? `you are in ${e.limit} groups already` : `the group is full (at most ${e.limit} ${e.what})`,
+  GroupFullError: (e) => e.what === 'groups' ? `you are in ${e.limit} groups already` : e.what === 'ops' ? `the group's membership log is full (at most ${e.limit} ops): removing a member or an invitation, and leaving, still work; for anything else, start a new group` : `the group is full (at most ${e.limit} ${e.what})`,
   NoInvitationError: (e) => `no invitation to ${e.input} is waiting (/groups lists them)`,
   InvalidGroupNameError: (e) => `${JSON.stringify(e.input)} cannot name a group: ${e.reason}`,
   GroupRateLimitError: (e) => `slow down: at most ${e.limit} messages per ${e.windowSeconds} s to one group (try again in ${Math.ceil(Number(e.retryAfterMs) / 1000)} s)`,

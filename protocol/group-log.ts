@@ -23,16 +23,26 @@
  *   like any, so what names it completes, but it applies nothing, grants
  *   nothing and voids nothing; the op it copies is added with it, and is in
  *   the causal past of every op that names the copy.
+ * - Cap: a node holds at most MAX_GROUP_OPS ops of a group; past that only
+ *   a LEAVE or REMOVE that takes a current member or invitee out (so a
+ *   member that filled the log can still be removed). A local rule: which
+ *   ops a node took at the cap depends on the order they came in.
  */
 import { MAX_OP_PARENTS, opId, originalOf } from './group-op.js'
-import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, voided } from './group-rules.js'
+import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, removedBy, voided } from './group-rules.js'
 import type { GroupState, PastFacts, Relations } from './group-rules.js'
 import type { GroupOp, GroupOpFields, GroupRulesVersion } from './group-op.js'
 
 export type { GroupMember, GroupRole, GroupState } from './group-rules.js'
 
-/** Ops a group may hold; beyond it new ops are refused. */
+/** Ops a group may hold; beyond it only ends of current memberships are taken (takeEnding), up to GROUP_OPS_CEILING. */
 export const MAX_GROUP_OPS = 1000
+/**
+ * What a log holds at most, ends of memberships past MAX_GROUP_OPS included. Each op taken past the cap takes one
+ * member or invitee out and lets nobody in, so the (at most 100) members and invited at the cap bound them; this
+ * bounds the rest.
+ */
+export const GROUP_OPS_CEILING = MAX_GROUP_OPS + 200
 
 export type AddResult = 'added' | 'duplicate' | 'pending' | 'refused'
 
@@ -81,6 +91,18 @@ export class MembershipLog {
   /** The version of the rule the group folds by: its CREATE's (1 until the CREATE is here). */
   get rules (): GroupRulesVersion { return this.nodes.get(this.root ?? '')?.op.rules ?? 1 }
   get size (): number { return this.nodes.size }
+  /** Ops held, complete or waiting: what the cap counts. */
+  get held (): number { return this.nodes.size + this.pending.size }
+
+  /**
+   * A log of ops this node took before, from its store or an invitation's whole log: the order they first came in
+   * is not kept, and past the cap what is taken depends on it (takeEnding), so only the ceiling holds here.
+   */
+  static restored (ops: GroupOp[], root?: string): MembershipLog {
+    const log = new MembershipLog(root)
+    for (const op of ops) log.take(op, GROUP_OPS_CEILING)
+    return log
+  }
 
   has (id: string): boolean {
     return this.nodes.has(id) || this.pending.has(id)
@@ -154,16 +176,56 @@ export class MembershipLog {
    * only the copy holds the op that applies).
    */
   add (op: GroupOp): AddResult {
+    return this.take(op, MAX_GROUP_OPS)
+  }
+
+  /** add(), with `cap` ops held as the point past which only ends of memberships are taken. */
+  private take (op: GroupOp, cap: number): AddResult {
     if (this.has(op.id)) return 'duplicate'
-    if (op.original != null) this.add(originalOf(op))
+    if (op.original != null) this.take(originalOf(op), cap)
     if (op.kind === 'create') {
       if (op.parents.length > 0 || (this.root != null && op.id !== this.root)) return 'refused'
       this.root = op.id
     }
-    if (this.nodes.size + this.pending.size >= MAX_GROUP_OPS) return 'refused'
+    if (this.held >= GROUP_OPS_CEILING) return 'refused'
+    if (this.held >= cap) return this.takeEnding(op)
     this.pending.set(op.id, op)
     this.settle()
     return this.nodes.has(op.id) ? 'added' : 'pending'
+  }
+
+  /**
+   * Past the cap (§12.2 "A full log"): a LEAVE or REMOVE with every parent complete here, that counts and takes
+   * someone out of the members and invited of state() (a REMOVE of an invitee too: invitees get every sender key),
+   * letting nobody in. Else refused, and so is every other op: a member that filled the log can still be removed,
+   * with those it invited, and anyone can still leave, while nothing else (nor anything signed by keys that are
+   * in no membership) takes the room. Each op taken here leaves one fewer of the (at most 100) members and invited.
+   */
+  private takeEnding (op: GroupOp): AddResult {
+    const who = removedBy(op)
+    const before = this.state()
+    const isIn = (s: GroupState, peer: string): boolean => s.members.has(peer) || s.invited.has(peer)
+    if (who == null || op.original != null || !isIn(before, who) || !op.parents.every(p => this.nodes.has(p))) return 'refused'
+    if (op.kind === 'remove' && before.members.get(op.author)?.role !== 'admin') return 'refused'
+    const heads = [...this.headSet]
+    const node = this.insert(op)
+    const ends = (): boolean => {
+      if (!node.auth) return false
+      const after = this.state()
+      return !isIn(after, who) && [...after.members.keys(), ...after.invited.keys()].every(p => isIn(before, p))
+    }
+    if (!ends()) {
+      // undone as if never inserted: it is the last node, and nothing names it
+      this.nodes.delete(op.id)
+      this.order.splice(this.order.indexOf(node), 1)
+      this.headSet.clear()
+      for (const h of heads) this.headSet.add(h)
+      this.cached = before
+      return 'refused'
+    }
+    // an op that came before the cap and waits for this one
+    this.settle()
+    return 'added'
   }
 
   /** The membership all complete ops give. */
@@ -234,7 +296,7 @@ export class MembershipLog {
     }
   }
 
-  private insert (op: GroupOp): void {
+  private insert (op: GroupOp): Node {
     let depth = 0
     const num = this.nodes.size
     let ancestors: Bits = new Uint32Array(0)
@@ -258,6 +320,7 @@ export class MembershipLog {
     // its children are still pending (they wait for it), so a new op is a head until one of them settles
     this.headSet.add(op.id)
     this.cached = undefined
+    return node
   }
 
   /** The membership the counted, not voided ops among `inSet` give, applied in the total order. */

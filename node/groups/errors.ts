@@ -2,6 +2,7 @@
  * What the groups service refuses, as typed errors: the name says what went
  * wrong, the fields say about what. Wording for people lives in cli/.
  */
+import { MAX_GROUP_OPS } from '../../protocol/group-log.js'
 
 export class UnknownGroupError extends Error {
   static override name = 'UnknownGroupError'
@@ -58,7 +59,8 @@ export class SeniorAdminError extends Error {
 export class GroupFullError extends Error {
   static override name = 'GroupFullError'
   constructor (readonly group: string, readonly limit: number, readonly what: 'members' | 'ops' | 'groups') {
-    super(`group ${group} is full: at most ${limit} ${what}`)
+    const past = what === 'ops' ? ` (past ${MAX_GROUP_OPS} only an admin's removal of a member or invitee, or a member's leave, is taken)` : ''
+    super(`group ${group} is full: at most ${limit} ${what}${past}`)
     this.name = 'GroupFullError'
   }
 }

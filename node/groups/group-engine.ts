@@ -10,7 +10,7 @@ import { openGroupEntry } from '../../protocol/group-entry.js'
 import { WindowCounter } from '../util/window-counter.js'
 import { MAX_GROUP_STREAM_FRAME_BYTES } from '../../protocol/group-streams.js'
 import { hex, sealGroupOp } from '../../protocol/group-op.js'
-import { MAX_GROUP_OPS } from '../../protocol/group-log.js'
+import { GROUP_OPS_CEILING, MAX_GROUP_OPS } from '../../protocol/group-log.js'
 import { readSyncResponse, requestedPositions, requestSync, serveSync, syncRequest, syncResponse } from './catch-up.js'
 import { readEntry, ReadBatch } from './feed-reader.js'
 import { restoreEntries, writeEntries } from './feed-writer.js'
@@ -280,7 +280,8 @@ export class GroupEngine {
   async act (g: GroupRuntime, fields: Omit<GroupOpFields, 'group' | 'parents' | 'createdAt'>, extra?: (tx: Transaction, op: GroupOp) => void): Promise<GroupOp> {
     const before = g.state
     const op = sealGroupOp({ ...fields, group: g.groupId, parents: g.log.parentsFor(this.me, fields), createdAt: Date.now() }, this.components.privateKey)
-    if (g.log.add(op) !== 'added') throw new GroupFullError(g.id, MAX_GROUP_OPS, 'ops')
+    // past the cap only a removal or a leave that ends a membership is taken (§12.2 "A full log")
+    if (g.log.add(op) !== 'added') throw new GroupFullError(g.id, g.log.held >= GROUP_OPS_CEILING ? GROUP_OPS_CEILING : MAX_GROUP_OPS, 'ops')
     await this.write(g, [() => ({ kind: 'op', op: op.envelope })], (tx) => {
       this.store.ops.within(g.id).put(tx, op.id, op.envelope)
       extra?.(tx, op)

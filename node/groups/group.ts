@@ -77,9 +77,7 @@ export class GroupRuntime {
   static logFrom (envelopes: Uint8Array[], groupId: Uint8Array, root?: string): MembershipLog {
     const ops = envelopes.map(b => openGroupOp(b, groupId)).flatMap(r => r.ok ? [r.op] : [])
     const create = ops.find(o => o.kind === 'create')
-    const log = new MembershipLog(root ?? (create == null ? undefined : originalOf(create).id))
-    for (const op of ops) log.add(op)
-    return log
+    return MembershipLog.restored(ops, root ?? (create == null ? undefined : originalOf(create).id))
   }
 
   get id (): string { return this.meta.id }
