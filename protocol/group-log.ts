@@ -29,7 +29,7 @@
  *   ops a node took at the cap depends on the order they came in.
  */
 import { MAX_OP_PARENTS, opId, originalOf } from './group-op.js'
-import { apply, authorized, capHeld, emptyState, invitesOf, pastFacts, removedBy, voided } from './group-rules.js'
+import { apply, authorized, capHeld, emptyState, invitesOf, isIn, pastFacts, removedBy, voided } from './group-rules.js'
 import type { GroupState, PastFacts, Relations } from './group-rules.js'
 import type { GroupOp, GroupOpFields, GroupRulesVersion } from './group-op.js'
 
@@ -204,7 +204,6 @@ export class MembershipLog {
   private takeEnding (op: GroupOp): AddResult {
     const who = removedBy(op)
     const before = this.state()
-    const isIn = (s: GroupState, peer: string): boolean => s.members.has(peer) || s.invited.has(peer)
     if (who == null || op.original != null || !isIn(before, who) || !op.parents.every(p => this.nodes.has(p))) return 'refused'
     if (op.kind === 'remove' && before.members.get(op.author)?.role !== 'admin') return 'refused'
     const heads = [...this.headSet]

@@ -66,7 +66,8 @@ export function removedBy (op: GroupOp): string | undefined {
 }
 
 const isAdmin = (s: GroupState, peer: string): boolean => s.members.get(peer)?.role === 'admin'
-const isIn = (s: GroupState, peer: string | undefined): boolean => peer != null && (s.members.has(peer) || s.invited.has(peer))
+/** Whether `peer` is a member or invited in `s`. */
+export const isIn = (s: GroupState, peer: string | undefined): boolean => peer != null && (s.members.has(peer) || s.invited.has(peer))
 
 /** Rules 2: `admin` is an admin that may remove `target` (a member, an invitee, a junior admin, or a member that left). */
 export function mayRemove (s: GroupState, admin: string, target: string): boolean {
